@@ -1,0 +1,13 @@
+// What nodes tell each other over the bus, so a message sequenced on node A is pushed by node B.
+// A single node publishes nothing (its runtime drops these); the simulator and Redis carry them.
+
+import type { Message, UserId } from '../protocol/frames.ts';
+import type { ConversationRecord } from '../store/message-store.ts';
+
+export type BusEvent =
+  | { kind: 'msg'; origin: string; message: Message }
+  | { kind: 'conversation'; origin: string; conversation: ConversationRecord }
+  | { kind: 'receipt'; origin: string; conv: string; user: UserId; cursor: 'delivered' | 'read'; seq: number }
+  | { kind: 'typing'; origin: string; conv: string; user: UserId; on: boolean }
+  /** `connections` is how many connections the user has on `origin` now. */
+  | { kind: 'presence'; origin: string; user: UserId; connections: number; lastSeen: number };

@@ -1,0 +1,41 @@
+// Every bound and default of a node, in one place. Each is a CLI flag of `chatsim serve` with its unit
+// in its name (see cli/serve.ts); protocol-fixed bounds live in protocol/limits.ts.
+
+export type NodeLimits = {
+  helloTimeoutMs: number;
+  heartbeatMs: number;
+  largeGroupThreshold: number;
+  typingThrottleMs: number;
+  typingTtlMs: number;
+  sendBufferBytesMax: number;
+  badFramesMax: number;
+  notifyCoalesceMs: number;
+  drainReconnectMs: number;
+  drainTimeoutMs: number;
+  userSendsPerSec: number;
+  userSendBurst: number;
+  connFramesPerSec: number;
+  connFrameBurst: number;
+  /** Frames a connection may send while its token is being verified; more closes it with 4400. */
+  framesWhileVerifyingMax: number;
+  watchedUsersPerConnMax: number;
+};
+
+export const defaultLimits: NodeLimits = {
+  helloTimeoutMs: 5000,
+  heartbeatMs: 10_000,
+  largeGroupThreshold: 256,
+  typingThrottleMs: 2000,
+  typingTtlMs: 3000,
+  sendBufferBytesMax: 4 * 1024 * 1024,
+  badFramesMax: 10,
+  notifyCoalesceMs: 20,
+  drainReconnectMs: 1000,
+  drainTimeoutMs: 10_000,
+  userSendsPerSec: 50,
+  userSendBurst: 100,
+  connFramesPerSec: 500,
+  connFrameBurst: 1000,
+  framesWhileVerifyingMax: 256,
+  watchedUsersPerConnMax: 10_000,
+};

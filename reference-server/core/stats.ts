@@ -1,0 +1,57 @@
+// Counters and histograms the core keeps about itself. Plain numbers, so the core stays sans-I/O:
+// the live runtime exposes them through prom-client at scrape time, the simulator reads them directly.
+
+/** Upper bounds (ms) shared by every latency histogram, so Prometheus and simulator reports agree. */
+export const latencyBucketsMs = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;
+
+export class Histogram {
+  /** counts[i] holds observations <= bounds[i]; the last slot holds the rest (+Inf). */
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(readonly bounds: readonly number[] = latencyBucketsMs) {
+    this.counts = new Array(bounds.length + 1).fill(0);
+  }
+
+  observe(value: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > this.bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+
+  /** Upper bound of the bucket that holds quantile q (0..1); Infinity when it falls past the last bound. */
+  quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = q * this.count;
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      seen += this.counts[i]!;
+      if (seen >= rank) return i < this.bounds.length ? this.bounds[i]! : Number.POSITIVE_INFINITY;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+export class NodeStats {
+  connections = 0;
+  framesIn = new Map<string, number>();
+  framesOut = new Map<string, number>();
+  acks = 0;
+  readonly ackLatencyMs = new Histogram();
+  fanoutDeliveries = 0;
+  rateLimitedSends = 0;
+  badFrames = 0;
+  slowConsumerCloses = 0;
+  storeUnavailable = 0;
+
+  countIn(type: string): void {
+    this.framesIn.set(type, (this.framesIn.get(type) ?? 0) + 1);
+  }
+
+  countOut(type: string, n: number): void {
+    this.framesOut.set(type, (this.framesOut.get(type) ?? 0) + n);
+  }
+}

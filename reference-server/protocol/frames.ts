@@ -1,0 +1,50 @@
+// Frame shapes of protocol v1. Client frames arrive as untrusted JSON and are checked by
+// validate-frame.ts; server frames are built by the core and trusted.
+
+export type ConvId = string;
+export type UserId = string;
+
+export type HelloFrame = { t: 'hello'; token: string; device?: string; resume?: Record<ConvId, number> };
+export type SendFrame = { t: 'send'; conv: ConvId; cmid: string; body: string };
+export type SyncFrame = { t: 'sync'; conv: ConvId; after: number; limit?: number };
+export type CursorFrame = { t: 'delivered' | 'read'; conv: ConvId; seq: number };
+export type TypingClientFrame = { t: 'typing'; conv: ConvId; on: boolean };
+export type WatchFrame = { t: 'watch'; users: UserId[] };
+
+export type ClientFrame = HelloFrame | SendFrame | SyncFrame | CursorFrame | TypingClientFrame | WatchFrame;
+export type ClientFrameType = ClientFrame['t'];
+
+/** A message as stored and as carried inside `msg` and `batch`. */
+export type Message = { conv: ConvId; seq: number; from: UserId; cmid: string; body: string; ts: number };
+
+export type ConvSummary = { conv: ConvId; lastSeq: number; delivered: number; read: number };
+
+export type WelcomeFrame = {
+  t: 'welcome';
+  user: UserId;
+  conn: string;
+  node: string;
+  heartbeatMs: number;
+  convs: ConvSummary[];
+};
+export type AckFrame = { t: 'ack'; conv: ConvId; cmid: string; seq: number; ts: number };
+export type MsgFrame = { t: 'msg' } & Message;
+export type BatchFrame = { t: 'batch'; conv: ConvId; msgs: Message[]; lastSeq: number; more: boolean };
+export type NotifyFrame = { t: 'notify'; conv: ConvId; lastSeq: number };
+export type ReceiptFrame = { t: 'receipt'; conv: ConvId; user: UserId; kind: 'delivered' | 'read'; seq: number };
+export type TypingServerFrame = { t: 'typing'; conv: ConvId; user: UserId; on: boolean; ttlMs: number };
+export type PresenceFrame = { t: 'presence'; user: UserId; online: boolean; lastSeen: number };
+export type ErrFrame = { t: 'err'; code: string; message: string; ref?: string; retryAfterMs?: number };
+export type DrainFrame = { t: 'drain'; reconnectInMs: number };
+
+export type ServerFrame =
+  | WelcomeFrame
+  | AckFrame
+  | MsgFrame
+  | BatchFrame
+  | NotifyFrame
+  | ReceiptFrame
+  | TypingServerFrame
+  | PresenceFrame
+  | ErrFrame
+  | DrainFrame;
