@@ -1,0 +1,133 @@
+// Runs `chatsim serve` as a child process, the way an operator does, for tests that kill it (crash
+// recovery) or signal it (graceful drain). Ready means: it printed its address and /readyz said 200.
+// Its output is kept (bounded) so a failure shows what the server said.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { testLimits } from './limits.ts';
+
+export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };
+export type ChildServerOptions = { dataDir: string; secret: string; extraArgs?: string[] };
+
+const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
+const listeningPattern = /listening on (http:\/\/[^\s,]+), (ws:\/\/\S+)/;
+
+export class ChildServer {
+  readonly exited: Promise<ChildExit>;
+  private readonly logLines: string[] = [];
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly wsUrl: string,
+    exited: Promise<ChildExit>,
+    logLines: string[],
+  ) {
+    this.exited = exited;
+    this.logLines = logLines;
+  }
+
+  static async start(options: ChildServerOptions): Promise<ChildServer> {
+    const args = [
+      binPath,
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      options.dataDir,
+      ...(options.extraArgs ?? []),
+    ];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, CHAT_JWT_SECRET: options.secret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logLines: string[] = [];
+    const exited = new Promise<ChildExit>((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const address = new Promise<{ url: string; wsUrl: string }>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) {
+          if (line.trim() === '') continue;
+          if (logLines.length >= testLimits.childLogLinesMax) logLines.shift();
+          logLines.push(line);
+          const match = listeningPattern.exec(line);
+          if (match) resolve({ url: match[1]!, wsUrl: match[2]! });
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+    });
+    const describe = () => `chatsim serve output:\n${logLines.join('\n') || '(none)'}`;
+    const exitedEarly = exited.then((exit) => ({ exit }));
+    const started = await withTimeout(
+      Promise.race([address, exitedEarly]),
+      testLimits.childStartTimeoutMs,
+      () => {
+        child.kill('SIGKILL');
+        return new Error(
+          `chatsim serve did not print its address in ${testLimits.childStartTimeoutMs} ms\n${describe()}`,
+        );
+      },
+    );
+    if ('exit' in started)
+      throw new Error(
+        `chatsim serve exited (${started.exit.code ?? started.exit.signal}) before listening\n${describe()}`,
+      );
+    const server = new ChildServer(child, started.url, started.wsUrl, exited, logLines);
+    await server.waitReady();
+    return server;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  output(): string {
+    return this.logLines.join('\n');
+  }
+
+  /** Sends `signal` and waits for the exit. */
+  async stop(signal: NodeJS.Signals): Promise<ChildExit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return withTimeout(this.exited, testLimits.childExitTimeoutMs, () => {
+      this.child.kill('SIGKILL');
+      return new Error(
+        `chatsim serve did not exit within ${testLimits.childExitTimeoutMs} ms of ${signal}\n${this.output()}`,
+      );
+    });
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + testLimits.childStartTimeoutMs;
+    while (Date.now() < deadline) {
+      const status = await fetch(`${this.url}/readyz`).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) return;
+      await delay(testLimits.readyPollMs);
+    }
+    this.child.kill('SIGKILL');
+    throw new Error(
+      `chatsim serve at ${this.url} not ready within ${testLimits.childStartTimeoutMs} ms\n${this.output()}`,
+    );
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `promise`, or the error `onTimeout` makes if it has not settled within `ms`; the timer never outlives it. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
