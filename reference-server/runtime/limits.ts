@@ -1,0 +1,23 @@
+// Bounds of the live runtime: what the transport, the HTTP API and the effect loop may hold at once.
+// The core's own bounds (rate limits, send buffer, timeouts of the protocol) live in core/limits.ts.
+
+import { protocolLimits } from '../protocol/limits.ts';
+
+export const runtimeLimits = {
+  /** A JSON body larger than this is refused with 413 before it is parsed. */
+  httpBodyBytesMax: protocolLimits.frameBytesMax,
+  /** HTTP requests handed to the core and not yet answered; more are refused with 503. */
+  httpRequestsPendingMax: 10_000,
+  /** /readyz gives up on a store ping after this long and answers 503. */
+  readyPingTimeoutMs: 2000,
+  /** Default for how long a peer has to answer our close frame before its socket is destroyed. */
+  closeTimeoutMsDefault: 3000,
+  /** Pings a connection may leave unanswered; at the next heartbeat it is terminated. */
+  pingsUnansweredMax: 2,
+  /** Inputs queued while the core's effects are being carried out; more means a feedback loop (a bug). */
+  inputQueueMax: 1_000_000,
+  /** While the store keeps failing, its error is logged again at most this often. */
+  storeErrorRelogMs: 60_000,
+  /** WebSocket close reasons are at most 123 bytes on the wire; longer ones are cut. */
+  closeReasonBytesMax: 123,
+} as const;
