@@ -55,7 +55,7 @@ function setup(behaviour: Behaviour) {
 describe('StoreExecutor', () => {
   it('runs each op on the matching store method and feeds its outcome with the same id', async () => {
     const { executor, calls, inputs, settle } = setup('ok');
-    ops.forEach((op, i) => executor.run(100 + i, op));
+    for (const [i, op] of ops.entries()) executor.run(100 + i, op);
     await settle();
     expect(calls).toEqual(['append', 'read', 'createConversation', 'changeMembers', 'advanceCursor']);
     expect(inputs.map((i) => i.type === 'stored' && i.id)).toEqual([100, 101, 102, 103, 104]);
@@ -71,7 +71,7 @@ describe('StoreExecutor', () => {
     'maps %s to unavailable',
     async (behaviour) => {
       const { executor, inputs, settle } = setup(behaviour);
-      ops.forEach((op, i) => executor.run(i, op));
+      for (const [i, op] of ops.entries()) executor.run(i, op);
       await settle();
       expect(inputs).toEqual(
         ops.map((_, i) => ({ type: 'stored', id: i, outcome: { status: 'unavailable' } })),
