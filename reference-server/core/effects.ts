@@ -2,7 +2,13 @@
 // may be dropped except `wake`, which a runtime may satisfy by ticking earlier or more often.
 
 import type { ServerFrame } from '../protocol/frames.ts';
-import type { AppendRequest, CreateRequest, CursorRequest, MembersRequest, ReadRequest } from '../store/message-store.ts';
+import type {
+  AppendRequest,
+  CreateRequest,
+  CursorRequest,
+  MembersRequest,
+  ReadRequest,
+} from '../store/message-store.ts';
 import type { BusEvent } from './bus-events.ts';
 import type { ConnId } from './inputs.ts';
 

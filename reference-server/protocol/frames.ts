@@ -31,7 +31,13 @@ export type AckFrame = { t: 'ack'; conv: ConvId; cmid: string; seq: number; ts: 
 export type MsgFrame = { t: 'msg' } & Message;
 export type BatchFrame = { t: 'batch'; conv: ConvId; msgs: Message[]; lastSeq: number; more: boolean };
 export type NotifyFrame = { t: 'notify'; conv: ConvId; lastSeq: number };
-export type ReceiptFrame = { t: 'receipt'; conv: ConvId; user: UserId; kind: 'delivered' | 'read'; seq: number };
+export type ReceiptFrame = {
+  t: 'receipt';
+  conv: ConvId;
+  user: UserId;
+  kind: 'delivered' | 'read';
+  seq: number;
+};
 export type TypingServerFrame = { t: 'typing'; conv: ConvId; user: UserId; on: boolean; ttlMs: number };
 export type PresenceFrame = { t: 'presence'; user: UserId; online: boolean; lastSeen: number };
 export type ErrFrame = { t: 'err'; code: string; message: string; ref?: string; retryAfterMs?: number };

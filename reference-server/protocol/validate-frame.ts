@@ -12,7 +12,9 @@ export type FrameVerdict =
 const clientTypes = new Set(['hello', 'send', 'sync', 'delivered', 'read', 'typing', 'watch']);
 
 function bad(message: string, ref?: string): FrameVerdict {
-  return ref === undefined ? { ok: false, code: 'bad_request', message } : { ok: false, code: 'bad_request', message, ref };
+  return ref === undefined
+    ? { ok: false, code: 'bad_request', message }
+    : { ok: false, code: 'bad_request', message, ref };
 }
 
 /** UTF-8 length of a JS string without encoding it (lone surrogates count as 3, as TextEncoder does). */
@@ -90,13 +92,20 @@ function validateHello(value: Record<string, unknown>): FrameVerdict {
   const { token, device, resume } = value;
   if (typeof token !== 'string' || token.length === 0 || token.length > protocolLimits.tokenLengthMax)
     return bad('hello.token must be a non-empty string', 'hello');
-  if (device !== undefined && !(typeof device === 'string' && device.length <= protocolLimits.deviceLengthMax))
-    return bad(`hello.device must be a string of at most ${protocolLimits.deviceLengthMax} characters`, 'hello');
+  if (
+    device !== undefined &&
+    !(typeof device === 'string' && device.length <= protocolLimits.deviceLengthMax)
+  )
+    return bad(
+      `hello.device must be a string of at most ${protocolLimits.deviceLengthMax} characters`,
+      'hello',
+    );
   let checkedResume: Record<string, number> | undefined;
   if (resume !== undefined) {
     if (!isPlainObject(resume)) return bad('hello.resume must be an object conv -> seq', 'hello');
     const entries = Object.entries(resume);
-    if (entries.length > protocolLimits.resumeConvsMax) return bad('hello.resume holds too many conversations', 'hello');
+    if (entries.length > protocolLimits.resumeConvsMax)
+      return bad('hello.resume holds too many conversations', 'hello');
     checkedResume = Object.create(null) as Record<string, number>;
     for (const [conv, seq] of entries) {
       if (!isId(conv) || !isSeq(seq)) return bad('hello.resume must map conversation ids to seqs', 'hello');
@@ -116,6 +125,11 @@ function validateSend(value: Record<string, unknown>): FrameVerdict {
   if (!isId(cmid)) return bad('send.cmid must be an id', 'send');
   if (typeof body !== 'string') return bad('send.body must be a string', ref);
   if (body.length * 3 > protocolLimits.bodyBytesMax && utf8Bytes(body) > protocolLimits.bodyBytesMax)
-    return { ok: false, code: 'too_large', message: `send.body exceeds ${protocolLimits.bodyBytesMax} UTF-8 bytes`, ref };
+    return {
+      ok: false,
+      code: 'too_large',
+      message: `send.body exceeds ${protocolLimits.bodyBytesMax} UTF-8 bytes`,
+      ref,
+    };
   return { ok: true, frame: { t: 'send', conv, cmid, body } };
 }

@@ -1,0 +1,786 @@
+// The chat server's logic, sans-I/O: `handle(input, now)` and `tick(now)` return effects and touch
+// nothing else. The live runtime and the simulator run this same class. Every state transition of a
+// node is here or in the few files it calls (conversation, presence, fanout, http-routes); the store
+// port decides seqs and idempotency, this class decides who may do what and who hears about it.
+
+import { CloseCode, ErrorCode } from '../protocol/codes.ts';
+import type { ClientFrame, ConvSummary, Message, ServerFrame, UserId } from '../protocol/frames.ts';
+import { protocolLimits } from '../protocol/limits.ts';
+import { decodeFrame, type FrameVerdict, validateFrame } from '../protocol/validate-frame.ts';
+import type { ConversationRecord } from '../store/message-store.ts';
+import type { BusEvent } from './bus-events.ts';
+import { Conversation, type ReadWindow } from './conversation.ts';
+import type { Effect, StoreOp } from './effects.ts';
+import { isLargeGroup, memberConnections, messageRecipients } from './fanout.ts';
+import { type HttpContext, type HttpPending, handleHttp, httpStoreResult } from './http-routes.ts';
+import type { Claims, ConnId, Input, StoreOutcome } from './inputs.ts';
+import { defaultLimits, type NodeLimits } from './limits.ts';
+import { Presence, type PresenceChange } from './presence.ts';
+import { NodeStats } from './stats.ts';
+import { TimerQueue } from './timer-queue.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+export type ChatNodeOptions = {
+  nodeId: string;
+  limits?: Partial<NodeLimits>;
+  /** Publish bus events for other nodes; off for a single node. */
+  publishes?: boolean;
+};
+
+type Phase = 'hello' | 'verifying' | 'open' | 'closing';
+
+type Conn = {
+  id: ConnId;
+  phase: Phase;
+  user: UserId;
+  device: string;
+  admin: boolean;
+  badFrames: number;
+  bucket: TokenBucket | null;
+  /** Frames that arrived while the hello's token was being verified. */
+  queued: Input[] | null;
+  resume: Record<string, number> | undefined;
+  watching: Set<UserId> | null;
+  pendingAppends: number;
+};
+
+type Pending =
+  | {
+      kind: 'append';
+      conn: ConnId;
+      from: UserId;
+      cmid: string;
+      conv: string;
+      body: string;
+      startedAt: number;
+    }
+  /** Reading back a message to push it (a duplicate this node had never seen sequenced). */
+  | { kind: 'repush'; conv: string; seq: number }
+  | { kind: 'read'; conn: ConnId; conv: string; user: UserId; window: ReadWindow; limit: number }
+  | { kind: 'cursor'; conn: ConnId; conv: string; user: UserId; cursor: 'delivered' | 'read' }
+  | HttpPending;
+
+export class ChatNode {
+  readonly nodeId: string;
+  readonly limits: NodeLimits;
+  readonly stats = new NodeStats();
+  private readonly publishes: boolean;
+  private readonly conns = new Map<ConnId, Conn>();
+  private readonly userConns = new Map<UserId, Set<ConnId>>();
+  private readonly convs = new Map<string, Conversation>();
+  /** user -> conversations the user is a current member of. */
+  private readonly userConvs = new Map<UserId, Set<string>>();
+  private readonly userBuckets = new Map<UserId, TokenBucket>();
+  private readonly presence = new Presence();
+  private readonly pending = new Map<number, Pending>();
+  private readonly timers = new TimerQueue();
+  private nextOpId = 1;
+  private announcedWake = Number.POSITIVE_INFINITY;
+  private draining: { reconnectInMs: number } | null = null;
+  private drainedSent = false;
+  private out: Effect[] = [];
+  /** The `now` of the input being handled, for timers scheduled deep in a transition. */
+  private now = 0;
+
+  constructor(options: ChatNodeOptions) {
+    this.nodeId = options.nodeId;
+    this.limits = { ...defaultLimits, ...options.limits };
+    this.publishes = options.publishes ?? false;
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  get pendingStoreOps(): number {
+    return this.pending.size;
+  }
+
+  /** Seeds the conversation cache from the store; call once before the first input. */
+  load(records: readonly ConversationRecord[]): void {
+    for (const record of records) this.applyRecord(record);
+  }
+
+  handle(input: Input, now: number): Effect[] {
+    this.out = [];
+    this.now = now;
+    switch (input.type) {
+      case 'open':
+        this.open(input.conn, now);
+        break;
+      case 'text':
+      case 'frame':
+      case 'binary':
+        this.frame(input, now);
+        break;
+      case 'gone':
+        this.gone(input.conn, now);
+        break;
+      case 'verified':
+        this.verified(input.conn, input.claims, input.reason, now);
+        break;
+      case 'stored':
+        this.stored(input.id, input.outcome, now);
+        break;
+      case 'backpressure':
+        this.backpressure(input.conn, input.bufferedBytes);
+        break;
+      case 'bus':
+        this.bus(input.event);
+        break;
+      case 'http':
+        handleHttp(this.httpContext(), input.req, input.request);
+        break;
+      case 'drain':
+        this.drain(input.reconnectInMs, now);
+        break;
+    }
+    return this.finish(now);
+  }
+
+  tick(now: number): Effect[] {
+    this.out = [];
+    this.now = now;
+    for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
+      if (timer.kind === 'hello') {
+        const conn = this.conns.get(timer.key as ConnId);
+        if (conn && (conn.phase === 'hello' || conn.phase === 'verifying'))
+          this.close(conn, CloseCode.helloTimeout, 'no hello in time');
+      } else if (timer.kind === 'notify') {
+        this.flushNotify(timer.key as string);
+      } else {
+        for (const conn of this.conns.values())
+          if (conn.phase !== 'closing') this.close(conn, CloseCode.restart, 'draining');
+      }
+    }
+    return this.finish(now);
+  }
+
+  private finish(now: number): Effect[] {
+    const next = this.timers.peekAt();
+    if (next !== undefined && (next < this.announcedWake || this.announcedWake <= now)) {
+      this.announcedWake = next;
+      this.out.push({ type: 'wake', at: next });
+    }
+    if (this.draining && !this.drainedSent && this.conns.size === 0 && this.pending.size === 0) {
+      this.drainedSent = true;
+      this.out.push({ type: 'drained' });
+    }
+    return this.out;
+  }
+
+  // ---- effects ------------------------------------------------------------------------------
+
+  private send(to: readonly ConnId[], frame: ServerFrame): void {
+    if (to.length === 0) return;
+    this.stats.countOut(frame.t, to.length);
+    this.out.push({ type: 'send', to, frame });
+  }
+
+  private err(conn: ConnId, code: string, message: string, ref?: string, retryAfterMs?: number): void {
+    const frame: ServerFrame = { t: 'err', code, message };
+    if (ref !== undefined) frame.ref = ref;
+    if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
+    this.send([conn], frame);
+  }
+
+  private close(conn: Conn, code: number, reason: string): void {
+    if (conn.phase === 'closing') return;
+    conn.phase = 'closing';
+    this.out.push({ type: 'close', conn: conn.id, code, reason });
+  }
+
+  private storeOp(op: StoreOp, pending: Pending): void {
+    const id = this.nextOpId++;
+    this.pending.set(id, pending);
+    this.out.push({ type: 'store', id, op });
+  }
+
+  private publish(event: BusEvent): void {
+    if (this.publishes) this.out.push({ type: 'publish', event });
+  }
+
+  // ---- connection lifecycle -----------------------------------------------------------------
+
+  private open(id: ConnId, now: number): void {
+    const conn: Conn = {
+      id,
+      phase: 'hello',
+      user: '',
+      device: '',
+      admin: false,
+      badFrames: 0,
+      bucket: null,
+      queued: null,
+      resume: undefined,
+      watching: null,
+      pendingAppends: 0,
+    };
+    this.conns.set(id, conn);
+    this.stats.connections = this.conns.size;
+    this.timers.push(now + this.limits.helloTimeoutMs, 'hello', id);
+  }
+
+  private frame(input: Input & { type: 'text' | 'frame' | 'binary' }, now: number): void {
+    const conn = this.conns.get(input.conn);
+    if (conn === undefined || conn.phase === 'closing') return;
+    if (conn.phase === 'verifying') {
+      conn.queued ??= [];
+      if (conn.queued.length >= this.limits.framesWhileVerifyingMax)
+        this.close(conn, CloseCode.tooManyBadFrames, 'too many frames before welcome');
+      else conn.queued.push(input);
+      return;
+    }
+    if (input.type === 'text' && input.text.length > protocolLimits.frameBytesMax) {
+      this.close(conn, CloseCode.frameTooBig, 'frame too big');
+      return;
+    }
+    const verdict: FrameVerdict =
+      input.type === 'binary'
+        ? { ok: false, code: 'bad_request', message: 'binary frames are not part of the protocol' }
+        : input.type === 'text'
+          ? decodeFrame(input.text)
+          : validateFrame(input.value);
+    if (conn.phase === 'hello') {
+      if (!verdict.ok || verdict.frame.t !== 'hello') {
+        this.close(conn, CloseCode.unauthorized, 'the first frame must be a valid hello');
+        return;
+      }
+      this.stats.countIn('hello');
+      conn.phase = 'verifying';
+      conn.device = verdict.frame.device ?? '';
+      conn.resume = verdict.frame.resume;
+      this.out.push({ type: 'verify', conn: conn.id, token: verdict.frame.token });
+      return;
+    }
+    if (!verdict.ok) {
+      this.stats.badFrames++;
+      if (verdict.code === 'bad_request' && ++conn.badFrames > this.limits.badFramesMax) {
+        this.close(conn, CloseCode.tooManyBadFrames, 'too many bad frames');
+        return;
+      }
+      this.err(conn.id, verdict.code, verdict.message, verdict.ref);
+      return;
+    }
+    const frame = verdict.frame;
+    this.stats.countIn(frame.t);
+    const wait = conn.bucket!.take(now);
+    if (wait > 0) {
+      if (frame.t === 'send') this.stats.rateLimitedSends++;
+      this.err(conn.id, ErrorCode.rateLimited, 'too many frames on this connection', refOf(frame), wait);
+      return;
+    }
+    this.dispatch(conn, frame, now);
+  }
+
+  private dispatch(conn: Conn, frame: ClientFrame, now: number): void {
+    switch (frame.t) {
+      case 'hello':
+        this.bad(conn, 'hello was already received', 'hello');
+        return;
+      case 'send':
+        this.sendFrame(conn, frame.conv, frame.cmid, frame.body, now);
+        return;
+      case 'sync':
+        this.syncFrame(conn, frame.conv, frame.after, frame.limit ?? protocolLimits.syncLimitMax);
+        return;
+      case 'delivered':
+      case 'read':
+        this.cursorFrame(conn, frame.t, frame.conv, frame.seq);
+        return;
+      case 'typing':
+        this.typingFrame(conn, frame.conv, frame.on, now);
+        return;
+      case 'watch':
+        this.watchFrame(conn, frame.users);
+        return;
+    }
+  }
+
+  private bad(conn: Conn, message: string, ref: string): void {
+    this.stats.badFrames++;
+    if (++conn.badFrames > this.limits.badFramesMax)
+      this.close(conn, CloseCode.tooManyBadFrames, 'too many bad frames');
+    else this.err(conn.id, ErrorCode.badRequest, message, ref);
+  }
+
+  private verified(id: ConnId, claims: Claims | null, reason: string | undefined, now: number): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined || conn.phase !== 'verifying') return;
+    if (claims === null) {
+      this.close(conn, CloseCode.unauthorized, reason ?? 'invalid token');
+      return;
+    }
+    conn.phase = 'open';
+    conn.user = claims.sub;
+    conn.admin = claims.admin;
+    conn.bucket = new TokenBucket(this.limits.connFramesPerSec, this.limits.connFrameBurst, now);
+    let conns = this.userConns.get(conn.user);
+    if (conns === undefined) {
+      conns = new Set();
+      this.userConns.set(conn.user, conns);
+    }
+    conns.add(conn.id);
+    this.presenceChanged(this.presence.connected(conn.user), conn.user);
+    this.send([conn.id], this.welcome(conn));
+    if (this.draining) {
+      this.send([conn.id], { t: 'drain', reconnectInMs: this.draining.reconnectInMs });
+      this.close(conn, CloseCode.restart, 'draining');
+      return;
+    }
+    if (conn.resume) this.resume(conn, conn.resume);
+    conn.resume = undefined;
+    const queued = conn.queued;
+    conn.queued = null;
+    if (queued) for (const input of queued) this.handleQueued(input, now);
+  }
+
+  private handleQueued(input: Input, now: number): void {
+    if (input.type === 'text' || input.type === 'frame' || input.type === 'binary') this.frame(input, now);
+  }
+
+  private welcome(conn: Conn): ServerFrame {
+    const convs: ConvSummary[] = [];
+    for (const id of this.userConvs.get(conn.user) ?? []) {
+      const conv = this.convs.get(id)!;
+      const cursors = conv.cursorOf(conn.user);
+      convs.push({ conv: id, lastSeq: conv.lastSeq, delivered: cursors.delivered, read: cursors.read });
+    }
+    return {
+      t: 'welcome',
+      user: conn.user,
+      conn: `${this.nodeId}:${conn.id}`,
+      node: this.nodeId,
+      heartbeatMs: this.limits.heartbeatMs,
+      convs,
+    };
+  }
+
+  private resume(conn: Conn, resume: Record<string, number>): void {
+    for (const [id, held] of Object.entries(resume)) {
+      const conv = this.convs.get(id);
+      if (conv === undefined) {
+        this.err(conn.id, ErrorCode.notFound, `no conversation ${id}`, 'hello');
+        continue;
+      }
+      const window = conv.readWindow(conn.user, held);
+      if (window === null) {
+        this.err(conn.id, ErrorCode.forbidden, `not a member of ${id}`, 'hello');
+        continue;
+      }
+      if (Math.min(conv.lastSeq, window.upper) > window.after || window.nextSpanFrom !== null)
+        this.readFor(conn, conv, window, protocolLimits.syncLimitMax);
+    }
+  }
+
+  private gone(id: ConnId, now: number): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined) return;
+    this.conns.delete(id);
+    this.stats.connections = this.conns.size;
+    if (conn.user === '' || conn.bucket === null) return;
+    const conns = this.userConns.get(conn.user);
+    conns?.delete(id);
+    if (conns?.size === 0) this.userConns.delete(conn.user);
+    if (conn.watching) for (const user of conn.watching) this.presence.unwatch(id, user);
+    this.presenceChanged(this.presence.disconnected(conn.user, now), conn.user);
+  }
+
+  private backpressure(id: ConnId, bufferedBytes: number): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined || bufferedBytes <= this.limits.sendBufferBytesMax) return;
+    if (conn.phase !== 'closing') this.stats.slowConsumerCloses++;
+    this.close(conn, CloseCode.slowConsumer, 'slow consumer: send buffer over its bound');
+  }
+
+  private drain(reconnectInMs: number, now: number): void {
+    if (this.draining) return;
+    this.draining = { reconnectInMs };
+    this.timers.push(now + this.limits.drainTimeoutMs, 'drain', 0);
+    for (const conn of this.conns.values()) {
+      if (conn.phase === 'open') {
+        this.send([conn.id], { t: 'drain', reconnectInMs });
+        if (conn.pendingAppends === 0) this.close(conn, CloseCode.restart, 'draining');
+      } else this.close(conn, CloseCode.restart, 'draining');
+    }
+  }
+
+  // ---- frames -------------------------------------------------------------------------------
+
+  /** The conversation when `conn`'s user is a current member, else an `err` and null. */
+  private memberConv(conn: Conn, convId: string, ref: string): Conversation | null {
+    const conv = this.convs.get(convId);
+    if (conv === undefined) {
+      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref);
+      return null;
+    }
+    if (!conv.isMember(conn.user)) {
+      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref);
+      return null;
+    }
+    return conv;
+  }
+
+  private sendFrame(conn: Conn, convId: string, cmid: string, body: string, now: number): void {
+    const conv = this.memberConv(conn, convId, cmid);
+    if (conv === null) return;
+    if (this.draining) {
+      this.err(
+        conn.id,
+        ErrorCode.unavailable,
+        'node is draining: reconnect and resend',
+        cmid,
+        this.draining.reconnectInMs,
+      );
+      return;
+    }
+    let bucket = this.userBuckets.get(conn.user);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(this.limits.userSendsPerSec, this.limits.userSendBurst, now);
+      this.userBuckets.set(conn.user, bucket);
+    }
+    const wait = bucket.take(now);
+    if (wait > 0) {
+      this.stats.rateLimitedSends++;
+      this.err(conn.id, ErrorCode.rateLimited, 'too many sends: retry later with the same cmid', cmid, wait);
+      return;
+    }
+    conn.pendingAppends++;
+    this.storeOp(
+      { kind: 'append', request: { conv: convId, from: conn.user, cmid, body, ts: now } },
+      { kind: 'append', conn: conn.id, from: conn.user, cmid, conv: convId, body, startedAt: now },
+    );
+  }
+
+  private syncFrame(conn: Conn, convId: string, after: number, limit: number): void {
+    const conv = this.convs.get(convId);
+    if (conv === undefined) {
+      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, 'sync');
+      return;
+    }
+    const window = conv.readWindow(conn.user, after);
+    if (window === null) {
+      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, 'sync');
+      return;
+    }
+    this.readFor(conn, conv, window, limit);
+  }
+
+  private readFor(conn: Conn, conv: Conversation, window: ReadWindow, limit: number): void {
+    this.storeOp(
+      { kind: 'read', request: { conv: conv.id, after: window.after, limit } },
+      { kind: 'read', conn: conn.id, conv: conv.id, user: conn.user, window, limit },
+    );
+  }
+
+  private cursorFrame(conn: Conn, kind: 'delivered' | 'read', convId: string, seq: number): void {
+    const conv = this.memberConv(conn, convId, kind);
+    if (conv === null) return;
+    const target = Math.min(seq, conv.lastSeq);
+    if (target <= conv.cursorOf(conn.user)[kind]) return;
+    this.storeOp(
+      { kind: 'cursor', request: { conv: convId, user: conn.user, kind, seq: target } },
+      { kind: 'cursor', conn: conn.id, conv: convId, user: conn.user, cursor: kind },
+    );
+  }
+
+  private typingFrame(conn: Conn, convId: string, on: boolean, now: number): void {
+    const conv = this.memberConv(conn, convId, 'typing');
+    if (conv === null) return;
+    const last = conv.typingRelayedAt.get(conn.user);
+    if (last !== undefined && now - last < this.limits.typingThrottleMs) return;
+    conv.typingRelayedAt.set(conn.user, now);
+    this.relayTyping(conv, conn.user, on);
+    this.publish({ kind: 'typing', origin: this.nodeId, conv: convId, user: conn.user, on });
+  }
+
+  private relayTyping(conv: Conversation, user: UserId, on: boolean): void {
+    const to = memberConnections(conv, this.connIndex, user, null);
+    this.send(to, { t: 'typing', conv: conv.id, user, on, ttlMs: this.limits.typingTtlMs });
+  }
+
+  private watchFrame(conn: Conn, users: string[]): void {
+    conn.watching ??= new Set();
+    for (const user of users) {
+      if (!conn.watching.has(user) && conn.watching.size >= this.limits.watchedUsersPerConnMax) {
+        this.bad(conn, `a connection may watch at most ${this.limits.watchedUsersPerConnMax} users`, 'watch');
+        return;
+      }
+      conn.watching.add(user);
+      const state = this.presence.watch(conn.id, user);
+      this.send([conn.id], { t: 'presence', user, online: state.online, lastSeen: state.lastSeen });
+    }
+  }
+
+  private tellWatchers(change: PresenceChange): void {
+    const to = change.watchers.filter((id) => this.conns.get(id)?.phase === 'open');
+    this.send(to, { t: 'presence', user: change.user, online: change.online, lastSeen: change.lastSeen });
+  }
+
+  private presenceChanged(change: PresenceChange | null, user: UserId): void {
+    if (change !== null) this.tellWatchers(change);
+    this.publish({
+      kind: 'presence',
+      origin: this.nodeId,
+      user,
+      connections: this.presence.localConnections(user),
+      lastSeen: this.presence.lastSeen(user),
+    });
+  }
+
+  // ---- store results ------------------------------------------------------------------------
+
+  private stored(id: number, outcome: StoreOutcome, now: number): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    if (outcome.status === 'unavailable') this.stats.storeUnavailable++;
+    switch (pending.kind) {
+      case 'append':
+        this.appended(pending, outcome, now);
+        return;
+      case 'read':
+        this.readDone(pending, outcome);
+        return;
+      case 'cursor':
+        this.cursorDone(pending, outcome);
+        return;
+      case 'repush': {
+        const conv = this.convs.get(pending.conv);
+        const message = outcome.status === 'ok' && 'messages' in outcome ? outcome.messages[0] : undefined;
+        if (conv && message && message.seq === pending.seq) this.sequenced(conv, message, null);
+        return;
+      }
+      default:
+        httpStoreResult(this.httpContext(), pending, outcome);
+    }
+  }
+
+  private appended(pending: Pending & { kind: 'append' }, outcome: StoreOutcome, now: number): void {
+    const conn = this.conns.get(pending.conn);
+    if (conn) conn.pendingAppends--;
+    const live = conn !== undefined && conn.phase !== 'closing';
+    if (outcome.status === 'ok' && 'seq' in outcome && 'duplicate' in outcome) {
+      if (live) {
+        this.send([pending.conn], {
+          t: 'ack',
+          conv: pending.conv,
+          cmid: pending.cmid,
+          seq: outcome.seq,
+          ts: outcome.ts,
+        });
+        this.stats.acks++;
+        this.stats.ackLatencyMs.observe(now - pending.startedAt);
+      }
+      const conv = this.convs.get(pending.conv);
+      if (conv && !outcome.duplicate) {
+        const { conv: convId, from, cmid, body } = pending;
+        this.sequenced(
+          conv,
+          { conv: convId, seq: outcome.seq, from, cmid, body, ts: outcome.ts },
+          live ? pending.conn : null,
+        );
+        this.publish({
+          kind: 'msg',
+          origin: this.nodeId,
+          message: { conv: convId, seq: outcome.seq, from, cmid, body, ts: outcome.ts },
+        });
+      } else if (conv && outcome.seq > conv.lastSeq) {
+        // A duplicate past what this node has seen may never have been pushed (its first node died
+        // between the durable write and the push). Read the stored body back and push that.
+        this.storeOp(
+          { kind: 'read', request: { conv: conv.id, after: outcome.seq - 1, limit: 1 } },
+          { kind: 'repush', conv: conv.id, seq: outcome.seq },
+        );
+      }
+    } else if (live) {
+      const code =
+        outcome.status === 'forbidden'
+          ? ErrorCode.forbidden
+          : outcome.status === 'not_found'
+            ? ErrorCode.notFound
+            : ErrorCode.unavailable;
+      this.err(pending.conn, code, messageFor(code), pending.cmid);
+    }
+    if (this.draining && conn && conn.phase === 'open' && conn.pendingAppends === 0)
+      this.close(conn, CloseCode.restart, 'draining');
+  }
+
+  /** A message is durable at its seq: push it (small groups) or schedule a notify (large ones). */
+  private sequenced(conv: Conversation, message: Message, exclude: ConnId | null): void {
+    if (message.seq > conv.lastSeq) conv.lastSeq = message.seq;
+    if (isLargeGroup(conv, this.limits.largeGroupThreshold)) {
+      if (!conv.notifyScheduled) {
+        conv.notifyScheduled = true;
+        this.timers.push(this.now + this.limits.notifyCoalesceMs, 'notify', conv.id);
+      }
+      return;
+    }
+    const to = messageRecipients(conv, message.seq, this.connIndex, exclude);
+    this.stats.fanoutDeliveries += to.length;
+    this.send(to, { t: 'msg', ...message });
+  }
+
+  private readDone(pending: Pending & { kind: 'read' }, outcome: StoreOutcome): void {
+    const conn = this.conns.get(pending.conn);
+    if (conn === undefined || conn.phase !== 'open') return;
+    if (outcome.status !== 'ok' || !('messages' in outcome)) {
+      const code = outcome.status === 'not_found' ? ErrorCode.notFound : ErrorCode.unavailable;
+      this.err(pending.conn, code, messageFor(code), 'sync');
+      return;
+    }
+    this.send(
+      [pending.conn],
+      batchFrame(pending.conv, pending.window, pending.limit, outcome.messages, outcome.lastSeq),
+    );
+  }
+
+  private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {
+    if (outcome.status !== 'ok' || !('moved' in outcome)) {
+      if (outcome.status === 'unavailable' && this.conns.get(pending.conn)?.phase === 'open')
+        this.err(pending.conn, ErrorCode.unavailable, messageFor(ErrorCode.unavailable), pending.cursor);
+      return;
+    }
+    const conv = this.convs.get(pending.conv);
+    if (conv === undefined || !conv.advanceCursor(pending.user, pending.cursor, outcome.seq)) return;
+    this.sendReceipt(conv, pending.user, pending.cursor, outcome.seq, pending.conn);
+    this.publish({
+      kind: 'receipt',
+      origin: this.nodeId,
+      conv: conv.id,
+      user: pending.user,
+      cursor: pending.cursor,
+      seq: outcome.seq,
+    });
+  }
+
+  private sendReceipt(
+    conv: Conversation,
+    user: UserId,
+    kind: 'delivered' | 'read',
+    seq: number,
+    skipConn: ConnId | null,
+  ): void {
+    if (isLargeGroup(conv, this.limits.largeGroupThreshold)) return;
+    this.send(memberConnections(conv, this.connIndex, null, skipConn), {
+      t: 'receipt',
+      conv: conv.id,
+      user,
+      kind,
+      seq,
+    });
+  }
+
+  // ---- fan-out ------------------------------------------------------------------------------
+
+  private readonly connIndex = {
+    connsOf: (user: UserId): Iterable<ConnId> | undefined => this.userConns.get(user),
+  };
+
+  private flushNotify(convId: string): void {
+    const conv = this.convs.get(convId);
+    if (conv === undefined) return;
+    conv.notifyScheduled = false;
+    const to = memberConnections(conv, this.connIndex, null, null);
+    this.stats.fanoutDeliveries += to.length;
+    this.send(to, { t: 'notify', conv: convId, lastSeq: conv.lastSeq });
+  }
+
+  // ---- bus ----------------------------------------------------------------------------------
+
+  private bus(event: BusEvent): void {
+    if (event.origin === this.nodeId) return;
+    switch (event.kind) {
+      case 'msg': {
+        const conv = this.convs.get(event.message.conv);
+        if (conv) this.sequenced(conv, event.message, null);
+        return;
+      }
+      case 'conversation':
+        this.applyRecord(event.conversation);
+        return;
+      case 'receipt': {
+        const conv = this.convs.get(event.conv);
+        if (conv?.advanceCursor(event.user, event.cursor, event.seq))
+          this.sendReceipt(conv, event.user, event.cursor, event.seq, null);
+        return;
+      }
+      case 'typing': {
+        const conv = this.convs.get(event.conv);
+        if (conv) this.relayTyping(conv, event.user, event.on);
+        return;
+      }
+      case 'presence': {
+        const change = this.presence.remote(event.origin, event.user, event.connections, event.lastSeen);
+        if (change !== null) this.tellWatchers(change);
+        return;
+      }
+    }
+  }
+
+  // ---- conversations ------------------------------------------------------------------------
+
+  private applyRecord(record: ConversationRecord): Conversation {
+    let conv = this.convs.get(record.id);
+    const before = conv ? [...conv.current.keys()] : [];
+    if (conv === undefined) {
+      conv = new Conversation(record);
+      this.convs.set(record.id, conv);
+    } else conv.replaceMembership(record);
+    for (const user of before) if (!conv.current.has(user)) this.userConvs.get(user)?.delete(record.id);
+    for (const user of conv.current.keys()) {
+      let set = this.userConvs.get(user);
+      if (set === undefined) {
+        set = new Set();
+        this.userConvs.set(user, set);
+      }
+      set.add(record.id);
+    }
+    return conv;
+  }
+
+  private httpContext(): HttpContext {
+    return {
+      convs: this.convs,
+      reply: (req, status, body) => this.out.push({ type: 'reply', req, status, body }),
+      storeOp: (op, pending) => this.storeOp(op, pending),
+      applyRecord: (record) => {
+        this.applyRecord(record);
+        this.publish({ kind: 'conversation', origin: this.nodeId, conversation: record });
+      },
+    };
+  }
+}
+
+function refOf(frame: ClientFrame): string {
+  return frame.t === 'send' ? frame.cmid : frame.t;
+}
+
+function messageFor(code: string): string {
+  switch (code) {
+    case ErrorCode.forbidden:
+      return 'not a member of this conversation';
+    case ErrorCode.notFound:
+      return 'no such conversation';
+    default:
+      return 'a dependency is unavailable: nothing was stored, retry with the same cmid';
+  }
+}
+
+/** A `batch` for a read of `window`, clipped to what the reader may see. */
+export function batchFrame(
+  conv: string,
+  window: ReadWindow,
+  limit: number,
+  messages: readonly Message[],
+  storeLastSeq: number,
+): ServerFrame {
+  const msgs: Message[] = [];
+  for (const m of messages) if (m.seq > window.after && m.seq <= window.upper) msgs.push(m);
+  const readableEnd = Math.min(window.upper, storeLastSeq);
+  const lastReturned = msgs.length > 0 ? msgs[msgs.length - 1]!.seq : window.after;
+  const more =
+    (lastReturned < readableEnd && messages.length >= limit) ||
+    (window.nextSpanFrom !== null && window.nextSpanFrom <= storeLastSeq);
+  return { t: 'batch', conv, msgs, lastSeq: readableEnd, more };
+}

@@ -1,0 +1,104 @@
+// A node's view of one conversation: who may read which seqs (membership spans), who is a member now,
+// lastSeq, cursors and typing throttles. The store is the truth; this is rebuilt from its records and
+// moved forward by store results and bus events, never backwards.
+
+import type { ConvId, UserId } from '../protocol/frames.ts';
+import type {
+  ConversationKind,
+  ConversationRecord,
+  Cursors,
+  MembershipSpan,
+} from '../store/message-store.ts';
+
+/** The seqs a user may read after a point: `after` < seq <= `upper`, then maybe a later span. */
+export type ReadWindow = { after: number; upper: number; nextSpanFrom: number | null };
+
+export class Conversation {
+  readonly id: ConvId;
+  readonly kind: ConversationKind;
+  lastSeq: number;
+  /** Every user who ever was a member, with the spans they may read. */
+  spans: Map<UserId, MembershipSpan[]>;
+  /** Current members -> first seq they may read in their current span. */
+  current: Map<UserId, number>;
+  cursors: Map<UserId, Cursors>;
+  /** When each member's last `typing` was relayed, for the throttle. */
+  readonly typingRelayedAt = new Map<UserId, number>();
+  /** A coalesced `notify` is scheduled (large groups). */
+  notifyScheduled = false;
+
+  constructor(record: ConversationRecord) {
+    this.id = record.id;
+    this.kind = record.kind;
+    this.lastSeq = record.lastSeq;
+    this.spans = new Map();
+    this.current = new Map();
+    this.cursors = new Map();
+    this.replaceMembership(record);
+  }
+
+  /** Takes membership and cursors from a newer record; lastSeq and cursors only move forward. */
+  replaceMembership(record: ConversationRecord): void {
+    this.lastSeq = Math.max(this.lastSeq, record.lastSeq);
+    this.spans = new Map();
+    this.current = new Map();
+    for (const [user, spans] of Object.entries(record.members)) {
+      const copy = spans.map((span) => ({ from: span.from, to: span.to }));
+      this.spans.set(user, copy);
+      const last = copy[copy.length - 1];
+      if (last !== undefined && last.to === null) this.current.set(user, last.from);
+    }
+    for (const [user, cursors] of Object.entries(record.cursors)) {
+      this.advanceCursor(user, 'delivered', cursors.delivered);
+      this.advanceCursor(user, 'read', cursors.read);
+    }
+  }
+
+  isMember(user: UserId): boolean {
+    return this.current.has(user);
+  }
+
+  get memberCount(): number {
+    return this.current.size;
+  }
+
+  /** Whether `user` was a member when `seq` was sequenced. */
+  canRead(user: UserId, seq: number): boolean {
+    const spans = this.spans.get(user);
+    if (spans === undefined) return false;
+    for (const span of spans) if (seq >= span.from && (span.to === null || seq <= span.to)) return true;
+    return false;
+  }
+
+  /** The first readable stretch after `after`, or null when the user may read nothing there. */
+  readWindow(user: UserId, after: number): ReadWindow | null {
+    const spans = this.spans.get(user);
+    if (spans === undefined || spans.length === 0) return null;
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i]!;
+      const upper = span.to ?? Number.POSITIVE_INFINITY;
+      if (upper <= after) continue;
+      const next = spans[i + 1];
+      return { after: Math.max(after, span.from - 1), upper, nextSpanFrom: next ? next.from : null };
+    }
+    // Nothing readable past `after`; answer with an empty window at the end of the last span.
+    const last = spans[spans.length - 1]!;
+    return { after, upper: last.to ?? Number.POSITIVE_INFINITY, nextSpanFrom: null };
+  }
+
+  cursorOf(user: UserId): Cursors {
+    return this.cursors.get(user) ?? { delivered: 0, read: 0 };
+  }
+
+  /** Moves a cursor forward (never back); returns whether it moved. */
+  advanceCursor(user: UserId, kind: 'delivered' | 'read', seq: number): boolean {
+    let cursors = this.cursors.get(user);
+    if (cursors === undefined) {
+      cursors = { delivered: 0, read: 0 };
+      this.cursors.set(user, cursors);
+    }
+    if (seq <= cursors[kind]) return false;
+    cursors[kind] = seq;
+    return true;
+  }
+}

@@ -1,0 +1,50 @@
+// Who gets what: the connections a message, notify, receipt or typing frame goes to. A message goes
+// to the connections of users who were members when it was sequenced and are members now; small
+// groups get the message itself, large ones a coalesced `notify` they answer with `sync`.
+
+import type { UserId } from '../protocol/frames.ts';
+import type { Conversation } from './conversation.ts';
+import type { ConnId } from './inputs.ts';
+
+export type ConnIndex = {
+  /** Open, authenticated connections of a user on this node. */
+  connsOf(user: UserId): Iterable<ConnId> | undefined;
+};
+
+/** Connections that should get message `seq` of `conv`, except `exclude` (the sending connection). */
+export function messageRecipients(
+  conv: Conversation,
+  seq: number,
+  index: ConnIndex,
+  exclude: ConnId | null,
+): ConnId[] {
+  const to: ConnId[] = [];
+  for (const [user, from] of conv.current) {
+    if (seq < from) continue;
+    const conns = index.connsOf(user);
+    if (conns === undefined) continue;
+    for (const conn of conns) if (conn !== exclude) to.push(conn);
+  }
+  return to;
+}
+
+/** Connections of every current member, optionally skipping one user or one connection. */
+export function memberConnections(
+  conv: Conversation,
+  index: ConnIndex,
+  skipUser: UserId | null,
+  skipConn: ConnId | null,
+): ConnId[] {
+  const to: ConnId[] = [];
+  for (const user of conv.current.keys()) {
+    if (user === skipUser) continue;
+    const conns = index.connsOf(user);
+    if (conns === undefined) continue;
+    for (const conn of conns) if (conn !== skipConn) to.push(conn);
+  }
+  return to;
+}
+
+export function isLargeGroup(conv: Conversation, threshold: number): boolean {
+  return conv.memberCount > threshold;
+}

@@ -1,0 +1,162 @@
+// The HTTP API's logic (admin conversation management, message and receipt reads), in the core so
+// that the simulator exercises it too. The runtime parses URLs, bodies and tokens; this decides.
+
+import { ErrorCode, httpStatusOf } from '../protocol/codes.ts';
+import { isId, protocolLimits } from '../protocol/limits.ts';
+import type { ConversationRecord } from '../store/message-store.ts';
+import type { Conversation, ReadWindow } from './conversation.ts';
+import type { StoreOp } from './effects.ts';
+import type { HttpRequest, StoreOutcome } from './inputs.ts';
+
+export type HttpPending =
+  | { kind: 'httpCreate'; req: number }
+  | { kind: 'httpMembers'; req: number }
+  | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number };
+
+export type HttpContext = {
+  convs: ReadonlyMap<string, Conversation>;
+  reply(req: number, status: number, body: unknown): void;
+  storeOp(op: StoreOp, pending: HttpPending): void;
+  applyRecord(record: ConversationRecord): void;
+};
+
+const membersMax = 100_000;
+const httpReadLimitDefault = 100;
+
+function error(ctx: HttpContext, req: number, code: ErrorCode, message: string): void {
+  ctx.reply(req, httpStatusOf[code], { code, message });
+}
+
+export function handleHttp(ctx: HttpContext, req: number, request: HttpRequest): void {
+  const { method, path, principal } = request;
+  const parts = path.split('/').filter((part) => part.length > 0);
+  if (parts[0] !== 'v1') return error(ctx, req, ErrorCode.notFound, `no route ${method} ${path}`);
+  if (principal.kind === 'none')
+    return error(ctx, req, ErrorCode.unauthorized, 'send Authorization: Bearer <jwt>');
+  if (principal.kind === 'invalid')
+    return error(ctx, req, ErrorCode.unauthorized, `invalid token: ${principal.reason}`);
+  if (request.bodyError !== undefined) return error(ctx, req, ErrorCode.badRequest, request.bodyError);
+
+  if (parts[1] === 'admin' && parts[2] === 'conversations') {
+    if (!principal.admin)
+      return error(ctx, req, ErrorCode.forbidden, 'this endpoint needs a token with role "admin"');
+    if (method === 'POST' && parts.length === 3) return createConversation(ctx, req, request.body);
+    if (method === 'POST' && parts.length === 5 && parts[4] === 'members')
+      return changeMembers(ctx, req, parts[3]!, request.body);
+  }
+  if (parts[1] === 'conversations' && parts.length === 4 && method === 'GET') {
+    const conv = ctx.convs.get(parts[2]!);
+    if (conv === undefined) return error(ctx, req, ErrorCode.notFound, `no conversation ${parts[2]}`);
+    if (parts[3] === 'messages') return readMessages(ctx, req, conv, principal.sub, request.query);
+    if (parts[3] === 'receipts') return receipts(ctx, req, conv, principal.sub);
+  }
+  return error(ctx, req, ErrorCode.notFound, `no route ${method} ${path}`);
+}
+
+function idList(value: unknown): string[] | null {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > membersMax || !value.every(isId)) return null;
+  return [...new Set(value as string[])];
+}
+
+function createConversation(ctx: HttpContext, req: number, body: unknown): void {
+  const { id, kind, members } = (body ?? {}) as Record<string, unknown>;
+  if (!isId(id))
+    return error(ctx, req, ErrorCode.badRequest, 'body.id must be an id (1-64 of [A-Za-z0-9_.:-])');
+  if (kind !== 'direct' && kind !== 'group')
+    return error(ctx, req, ErrorCode.badRequest, 'body.kind must be "direct" or "group"');
+  const list = idList(members);
+  if (list === null || list.length === 0)
+    return error(ctx, req, ErrorCode.badRequest, `body.members must be an array of 1-${membersMax} user ids`);
+  if (kind === 'direct' && list.length !== 2)
+    return error(ctx, req, ErrorCode.badRequest, 'a direct conversation has exactly two distinct members');
+  ctx.storeOp({ kind: 'create', request: { id, kind, members: list } }, { kind: 'httpCreate', req });
+}
+
+function changeMembers(ctx: HttpContext, req: number, convId: string, body: unknown): void {
+  if (!ctx.convs.has(convId)) return error(ctx, req, ErrorCode.notFound, `no conversation ${convId}`);
+  const { add, remove } = (body ?? {}) as Record<string, unknown>;
+  const addList = idList(add);
+  const removeList = idList(remove);
+  if (addList === null || removeList === null)
+    return error(ctx, req, ErrorCode.badRequest, 'body.add and body.remove must be arrays of user ids');
+  if (addList.length + removeList.length === 0)
+    return error(ctx, req, ErrorCode.badRequest, 'body needs a non-empty add or remove');
+  ctx.storeOp(
+    { kind: 'members', request: { conv: convId, add: addList, remove: removeList } },
+    { kind: 'httpMembers', req },
+  );
+}
+
+function readMessages(
+  ctx: HttpContext,
+  req: number,
+  conv: Conversation,
+  user: string,
+  query: Record<string, string>,
+): void {
+  const after = query.after === undefined ? 0 : Number(query.after);
+  const limit = query.limit === undefined ? httpReadLimitDefault : Number(query.limit);
+  if (!Number.isSafeInteger(after) || after < 0)
+    return error(ctx, req, ErrorCode.badRequest, 'after must be a seq (integer >= 0)');
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > protocolLimits.syncLimitMax)
+    return error(
+      ctx,
+      req,
+      ErrorCode.badRequest,
+      `limit must be an integer from 1 to ${protocolLimits.syncLimitMax}`,
+    );
+  const window = conv.readWindow(user, after);
+  if (window === null) return error(ctx, req, ErrorCode.forbidden, `not a member of ${conv.id}`);
+  ctx.storeOp(
+    { kind: 'read', request: { conv: conv.id, after: window.after, limit } },
+    { kind: 'httpRead', req, window, limit },
+  );
+}
+
+function receipts(ctx: HttpContext, req: number, conv: Conversation, user: string): void {
+  if (!conv.isMember(user)) return error(ctx, req, ErrorCode.forbidden, `not a member of ${conv.id}`);
+  const members = [...conv.current.keys()]
+    .sort()
+    .map((member) => ({ user: member, ...conv.cursorOf(member) }));
+  ctx.reply(req, 200, { conv: conv.id, lastSeq: conv.lastSeq, members });
+}
+
+function summary(record: ConversationRecord): unknown {
+  const members = Object.entries(record.members)
+    .filter(([, spans]) => spans[spans.length - 1]?.to === null)
+    .map(([user]) => user)
+    .sort();
+  return { id: record.id, kind: record.kind, members, lastSeq: record.lastSeq };
+}
+
+export function httpStoreResult(ctx: HttpContext, pending: HttpPending, outcome: StoreOutcome): void {
+  const { req } = pending;
+  if (outcome.status === 'unavailable')
+    return error(ctx, req, ErrorCode.unavailable, 'the store is unavailable: retry');
+  if (outcome.status === 'not_found') return error(ctx, req, ErrorCode.notFound, 'no such conversation');
+  if (pending.kind === 'httpRead') {
+    if (!('messages' in outcome)) return error(ctx, req, ErrorCode.unavailable, 'unexpected store answer');
+    const messages = outcome.messages.filter(
+      (m) => m.seq > pending.window.after && m.seq <= pending.window.upper,
+    );
+    const lastSeq = Math.min(pending.window.upper, outcome.lastSeq);
+    const last = messages.length > 0 ? messages[messages.length - 1]!.seq : pending.window.after;
+    return ctx.reply(req, 200, {
+      messages,
+      lastSeq,
+      more: last < lastSeq && outcome.messages.length >= pending.limit,
+    });
+  }
+  if (!('conversation' in outcome)) {
+    const message =
+      pending.kind === 'httpMembers'
+        ? 'the members of a direct conversation cannot change'
+        : 'conversation id taken';
+    return error(ctx, req, ErrorCode.conflict, message);
+  }
+  if (outcome.status === 'conflict')
+    return error(ctx, req, ErrorCode.conflict, 'conversation id taken with another kind or other members');
+  ctx.applyRecord(outcome.conversation);
+  ctx.reply(req, outcome.status === 'created' ? 201 : 200, summary(outcome.conversation));
+}

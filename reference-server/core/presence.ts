@@ -1,0 +1,94 @@
+// Presence across nodes: a user is online while any connection lives on any node; when the last one
+// goes, lastSeen is stamped. Owns the watcher index (user -> watching connections) so a change is sent
+// only to those who asked with `watch`.
+
+import type { UserId } from '../protocol/frames.ts';
+import type { ConnId } from './inputs.ts';
+
+type UserPresence = {
+  local: number;
+  /** Connections on other nodes, by node id. */
+  remote: Map<string, number> | null;
+  lastSeen: number;
+  watchers: Set<ConnId> | null;
+};
+
+export type PresenceChange = { user: UserId; online: boolean; lastSeen: number; watchers: ConnId[] };
+
+export class Presence {
+  private readonly users = new Map<UserId, UserPresence>();
+
+  private entry(user: UserId): UserPresence {
+    let entry = this.users.get(user);
+    if (entry === undefined) {
+      entry = { local: 0, remote: null, lastSeen: 0, watchers: null };
+      this.users.set(user, entry);
+    }
+    return entry;
+  }
+
+  isOnline(user: UserId): boolean {
+    const entry = this.users.get(user);
+    return entry !== undefined && online(entry);
+  }
+
+  lastSeen(user: UserId): number {
+    return this.users.get(user)?.lastSeen ?? 0;
+  }
+
+  localConnections(user: UserId): number {
+    return this.users.get(user)?.local ?? 0;
+  }
+
+  connected(user: UserId): PresenceChange | null {
+    const entry = this.entry(user);
+    const was = online(entry);
+    entry.local++;
+    return was ? null : change(user, entry);
+  }
+
+  disconnected(user: UserId, now: number): PresenceChange | null {
+    const entry = this.entry(user);
+    entry.local = Math.max(0, entry.local - 1);
+    if (online(entry)) return null;
+    entry.lastSeen = now;
+    return change(user, entry);
+  }
+
+  /** Another node reports how many connections the user has there now. */
+  remote(node: string, user: UserId, connections: number, lastSeen: number): PresenceChange | null {
+    const entry = this.entry(user);
+    const was = online(entry);
+    entry.remote ??= new Map();
+    if (connections > 0) entry.remote.set(node, connections);
+    else entry.remote.delete(node);
+    entry.lastSeen = Math.max(entry.lastSeen, lastSeen);
+    return was === online(entry) ? null : change(user, entry);
+  }
+
+  watch(conn: ConnId, user: UserId): { online: boolean; lastSeen: number } {
+    const entry = this.entry(user);
+    entry.watchers ??= new Set();
+    entry.watchers.add(conn);
+    return { online: online(entry), lastSeen: entry.lastSeen };
+  }
+
+  unwatch(conn: ConnId, user: UserId): void {
+    this.users.get(user)?.watchers?.delete(conn);
+  }
+}
+
+function online(entry: UserPresence): boolean {
+  if (entry.local > 0) return true;
+  if (entry.remote !== null) for (const count of entry.remote.values()) if (count > 0) return true;
+  return false;
+}
+
+function change(user: UserId, entry: UserPresence): PresenceChange {
+  return {
+    user,
+    online: online(entry),
+    lastSeen: entry.lastSeen,
+    watchers: entry.watchers ? [...entry.watchers] : [],
+  };
+}
