@@ -36,6 +36,8 @@ export const benchLimits = {
   reportSlackMs: 15_000,
   /** Open-model ticker period: how often a worker checks for sends that have come due. */
   tickMs: 1,
+  /** Watchdog: a phase taking longer than --seconds plus this much ends the whole bench. */
+  phaseOverheadMsMax: 120_000,
   /** SIGTERM first; SIGKILL a child still alive after this long. */
   killGraceMs: 2000,
   /** Bytes of a child's output kept to explain a failure. */
