@@ -12,6 +12,8 @@ export const runtimeLimits = {
   readyPingTimeoutMs: 2000,
   /** Default for how long a peer has to answer our close frame before its socket is destroyed. */
   closeTimeoutMsDefault: 3000,
+  /** Open WebSocket connections of one server; upgrades beyond get 503 (file descriptors are finite). */
+  connectionsMax: 200_000,
   /** Pings a connection may leave unanswered; at the next heartbeat it is terminated. */
   pingsUnansweredMax: 2,
   /** Inputs queued while the core's effects are being carried out; more means a feedback loop (a bug). */

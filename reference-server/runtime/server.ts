@@ -1,0 +1,183 @@
+// Wires one live chat node: the store, the sans-I/O core, WebSocket and HTTP on one port, metrics.
+// Startup order is fixed (open the store, load the core, then listen), so no client is served before
+// the node knows every conversation; drain lets clients leave with `drain` + 1012 before the store closes.
+
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { ChatNode } from '../core/chat-node.ts';
+import type { NodeLimits } from '../core/limits.ts';
+import type { MessageStore } from '../store/message-store.ts';
+import { createTokenVerifier } from './auth.ts';
+import { HttpApi } from './http-api.ts';
+import { runtimeLimits } from './limits.ts';
+import { ServerMetrics } from './metrics.ts';
+import { NodeDriver } from './node-driver.ts';
+import { StoreExecutor } from './store-executor.ts';
+import { WakeTimer } from './wake-timer.ts';
+import { WsTransport, wsPath } from './ws-transport.ts';
+
+export type ServerOptions = {
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  store: MessageStore;
+  secret: string;
+  nodeId?: string;
+  limits?: Partial<NodeLimits>;
+  /** How long a peer has to answer a close frame before its socket is destroyed; default 3000. */
+  closeTimeoutMs?: number;
+  log?: (line: string) => void;
+};
+
+export type RunningServer = {
+  port: number;
+  /** http://host:port */
+  url: string;
+  /** ws://host:port/v1/ws */
+  wsUrl: string;
+  node: ChatNode;
+  /** Observes fsync latency: wire a LogStore's `onFsync` here. */
+  metrics: ServerMetrics;
+  /** Drains clients (`drain`, then close 1012), then closes the store and the listener. */
+  drain(): Promise<void>;
+  /** Hard stop for tests: destroys every socket, then closes the store and the listener. */
+  close(): Promise<void>;
+};
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => {});
+  const closeTimeoutMs = options.closeTimeoutMs ?? runtimeLimits.closeTimeoutMsDefault;
+  const { store } = options;
+  const verifier = createTokenVerifier(options.secret);
+
+  const records = await store.open();
+  const node = new ChatNode({
+    nodeId: options.nodeId ?? `node-${randomBytes(4).toString('hex')}`,
+    limits: options.limits ?? {},
+    publishes: false,
+  });
+  node.load(records);
+  const limits = node.limits;
+
+  const driver = new NodeDriver(node);
+  const feed = driver.feed.bind(driver);
+  const metrics = new ServerMetrics(node);
+  const transport = new WsTransport({
+    feed,
+    heartbeatMs: limits.heartbeatMs,
+    sendBufferBytesMax: limits.sendBufferBytesMax,
+    closeTimeoutMs,
+  });
+  let draining = false;
+  const api = new HttpApi({ feed, verifier, store, metrics, isDraining: () => draining });
+  const executor = new StoreExecutor({ store, feed, log });
+  const wake = new WakeTimer(() => driver.tick());
+  let onDrained: () => void = () => {};
+  const drained = new Promise<void>((resolve) => {
+    onDrained = resolve;
+  });
+
+  driver.attach({
+    send: (effect) => transport.send(effect.to, effect.frame),
+    close: (effect) => transport.close(effect.conn, effect.code, effect.reason),
+    verify: (effect) => {
+      verifier(effect.token).then((verdict) =>
+        feed(
+          verdict.ok
+            ? { type: 'verified', conn: effect.conn, claims: verdict.claims }
+            : { type: 'verified', conn: effect.conn, claims: null, reason: verdict.reason },
+        ),
+      );
+    },
+    store: (effect) => executor.run(effect.id, effect.op),
+    reply: (effect) => api.reply(effect.req, effect.status, effect.body),
+    // A single node has nobody to tell.
+    publish: () => {},
+    wake: (effect) => wake.request(effect.at),
+    drained: () => onDrained(),
+  });
+
+  const httpServer = createServer(api.handle);
+  transport.attach(httpServer);
+  try {
+    await listen(httpServer, options.port, host);
+  } catch (error) {
+    driver.stop();
+    transport.shutdown();
+    await store.close().catch(() => {});
+    throw error;
+  }
+  const port = (httpServer.address() as { port: number }).port;
+  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      driver.stop();
+      wake.stop();
+      transport.shutdown();
+      await store.close().catch((error: unknown) => log(`store close failed: ${String(error)}`));
+      await closeHttp(httpServer);
+    })();
+    return stopping;
+  };
+
+  let drainRun: Promise<void> | null = null;
+  const drain = (): Promise<void> => {
+    drainRun ??= (async () => {
+      draining = true;
+      transport.stopAccepting();
+      feed({ type: 'drain', reconnectInMs: limits.drainReconnectMs });
+      // The core force-closes at drainTimeoutMs; each close may wait closeTimeoutMs for the peer.
+      const finished = await within(drained, limits.drainTimeoutMs + closeTimeoutMs);
+      if (!finished)
+        log(
+          `drain did not finish in time (${node.connectionCount} connections, ${node.pendingStoreOps} store operations left); stopping anyway`,
+        );
+      await stop();
+    })();
+    return drainRun;
+  };
+
+  return {
+    port,
+    url: `http://${authority}`,
+    wsUrl: `ws://${authority}${wsPath}`,
+    node,
+    metrics,
+    drain,
+    close: stop,
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** true when `promise` settled within `ms`. */
+async function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

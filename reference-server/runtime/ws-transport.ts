@@ -1,0 +1,164 @@
+// The WebSocket side of the live server: accepts upgrades at /v1/ws, turns socket events into core
+// inputs and carries out `send` and `close`. Invariants: every connection gets one `open` and exactly
+// one `gone`; a peer that leaves pings or our close frame unanswered is destroyed, never kept forever.
+
+import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { ConnId, Input } from '../core/inputs.ts';
+import type { ServerFrame } from '../protocol/frames.ts';
+import { protocolLimits } from '../protocol/limits.ts';
+import { runtimeLimits } from './limits.ts';
+
+export const wsPath = '/v1/ws';
+
+export type WsTransportOptions = {
+  feed: (input: Input) => void;
+  heartbeatMs: number;
+  sendBufferBytesMax: number;
+  closeTimeoutMs: number;
+};
+
+type Connection = {
+  ws: WebSocket;
+  pingsUnanswered: number;
+  gone: boolean;
+  closeTimer: NodeJS.Timeout | undefined;
+};
+
+export class WsTransport {
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: protocolLimits.frameBytesMax,
+    clientTracking: false,
+  });
+  private readonly conns = new Map<ConnId, Connection>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private nextConnId = 1;
+  private accepting = true;
+
+  constructor(private readonly options: WsTransportOptions) {
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+  }
+
+  /** Routes the HTTP server's `upgrade` events. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** New upgrades get 503 from now on (draining). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  send(to: readonly ConnId[], frame: ServerFrame): void {
+    // Serialized and encoded once however many recipients: ws writes the same buffer to each socket.
+    const payload = Buffer.from(JSON.stringify(frame));
+    for (const id of to) {
+      const conn = this.conns.get(id);
+      if (conn === undefined || conn.ws.readyState !== conn.ws.OPEN) continue;
+      conn.ws.send(payload, { binary: false });
+      const bufferedBytes = conn.ws.bufferedAmount;
+      if (bufferedBytes > this.options.sendBufferBytesMax)
+        this.options.feed({ type: 'backpressure', conn: id, bufferedBytes });
+    }
+  }
+
+  close(id: ConnId, code: number, reason: string): void {
+    const conn = this.conns.get(id);
+    if (conn === undefined) return;
+    const { ws } = conn;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    conn.closeTimer ??= setTimeout(() => ws.terminate(), this.options.closeTimeoutMs);
+  }
+
+  /** Destroys every socket at once (hard stop, or a drain that ran out of time). */
+  terminateAll(): void {
+    for (const conn of this.conns.values()) conn.ws.terminate();
+  }
+
+  /** Stops the heartbeat and destroys what is left; `gone` inputs still follow for each socket. */
+  shutdown(): void {
+    clearInterval(this.heartbeat);
+    this.accepting = false;
+    this.terminateAll();
+    this.wss.close();
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?', 1)[0];
+    if (path !== wsPath) return refuse(socket, 404, `no WebSocket endpoint here; use ${wsPath}`);
+    if (!this.accepting) return refuse(socket, 503, 'the node is draining; connect to another node');
+    if (this.conns.size >= runtimeLimits.connectionsMax)
+      return refuse(socket, 503, 'the node is at its connection limit; connect to another node');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  private accept(ws: WebSocket): void {
+    const id = this.nextConnId++;
+    const conn: Connection = { ws, pingsUnanswered: 0, gone: false, closeTimer: undefined };
+    this.conns.set(id, conn);
+    const { feed } = this.options;
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (conn.gone) return;
+      if (isBinary) feed({ type: 'binary', conn: id });
+      else feed({ type: 'text', conn: id, text: data.toString('utf8') });
+    });
+    ws.on('pong', () => {
+      conn.pingsUnanswered = 0;
+    });
+    // ws emits `close` after `error` as well; `gone` is fed at the first of them.
+    ws.on('error', () => this.gone(id, conn));
+    ws.on('close', () => {
+      clearTimeout(conn.closeTimer);
+      this.conns.delete(id);
+      this.gone(id, conn);
+    });
+    feed({ type: 'open', conn: id });
+  }
+
+  private gone(id: ConnId, conn: Connection): void {
+    if (conn.gone) return;
+    conn.gone = true;
+    this.options.feed({ type: 'gone', conn: id });
+  }
+
+  /** One timer for all connections: ping each, and destroy those that left too many pings unanswered. */
+  private beat(): void {
+    for (const conn of this.conns.values()) {
+      const { ws } = conn;
+      if (ws.readyState !== ws.OPEN) continue;
+      if (conn.pingsUnanswered >= runtimeLimits.pingsUnansweredMax) {
+        ws.terminate();
+        continue;
+      }
+      conn.pingsUnanswered++;
+      ws.ping();
+    }
+  }
+}
+
+/** Close reasons are limited to 123 bytes on the wire; cut at a character boundary. */
+function closeReason(reason: string): string {
+  let cut = reason;
+  while (Buffer.byteLength(cut) > runtimeLimits.closeReasonBytesMax) cut = cut.slice(0, -1);
+  return cut;
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ code: status === 404 ? 'not_found' : 'unavailable', message });
+  socket.once('error', () => socket.destroy());
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
