@@ -25,6 +25,8 @@ export type ChatNodeOptions = {
   limits?: Partial<NodeLimits>;
   /** Publish bus events for other nodes; off for a single node. */
   publishes?: boolean;
+  /** Deliberate bugs (known-bug variants); never set in production. */
+  bugs?: ReadonlySet<string>;
 };
 
 type Phase = 'hello' | 'verifying' | 'open' | 'closing';
@@ -65,6 +67,8 @@ export class ChatNode {
   readonly limits: NodeLimits;
   readonly stats = new NodeStats();
   private readonly publishes: boolean;
+  private readonly bugs: ReadonlySet<string>;
+  private pushes = 0;
   private readonly conns = new Map<ConnId, Conn>();
   private readonly userConns = new Map<UserId, Set<ConnId>>();
   private readonly convs = new Map<string, Conversation>();
@@ -86,6 +90,7 @@ export class ChatNode {
     this.nodeId = options.nodeId;
     this.limits = { ...defaultLimits, ...options.limits };
     this.publishes = options.publishes ?? false;
+    this.bugs = options.bugs ?? new Set();
   }
 
   get connectionCount(): number {
@@ -383,6 +388,7 @@ export class ChatNode {
     conns?.delete(id);
     if (conns?.size === 0) this.userConns.delete(conn.user);
     if (conn.watching) for (const user of conn.watching) this.presence.unwatch(id, user);
+    if (this.bugs.has('stuck-presence')) return;
     this.presenceChanged(this.presence.disconnected(conn.user, now), conn.user);
   }
 
@@ -477,7 +483,14 @@ export class ChatNode {
     const conv = this.memberConv(conn, convId, kind);
     if (conv === null) return;
     const target = Math.min(seq, conv.lastSeq);
-    if (target <= conv.cursorOf(conn.user)[kind]) return;
+    if (target <= conv.cursorOf(conn.user)[kind]) {
+      // Bug: the regression is taken as news and told to everyone.
+      if (this.bugs.has('cursor-regression') && target < conv.cursorOf(conn.user)[kind]) {
+        conv.cursorOf(conn.user)[kind] = target;
+        this.sendReceipt(conv, conn.user, kind, target, conn.id);
+      }
+      return;
+    }
     this.storeOp(
       { kind: 'cursor', request: { conv: convId, user: conn.user, kind, seq: target } },
       { kind: 'cursor', conn: conn.id, conv: convId, user: conn.user, cursor: kind },
@@ -616,7 +629,8 @@ export class ChatNode {
       }
       return;
     }
-    const to = messageRecipients(conv, message.seq, this.connIndex, exclude);
+    let to = messageRecipients(conv, message.seq, this.connIndex, exclude, this.bugs.has('push-to-removed'));
+    if (this.bugs.has('dropped-pushes') && ++this.pushes % 7 === 0) to = [];
     this.stats.fanoutDeliveries += to.length;
     this.send(to, { t: 'msg', ...message });
   }

@@ -17,9 +17,12 @@ export function messageRecipients(
   seq: number,
   index: ConnIndex,
   exclude: ConnId | null,
+  /** Bug variant `push-to-removed`: everyone who ever was a member. */
+  includeRemoved = false,
 ): ConnId[] {
   const to: ConnId[] = [];
-  for (const [user, from] of conv.current) {
+  const users: Iterable<[string, number]> = includeRemoved ? everMembers(conv) : conv.current;
+  for (const [user, from] of users) {
     if (seq < from) continue;
     const conns = index.connsOf(user);
     if (conns === undefined) continue;
@@ -47,4 +50,8 @@ export function memberConnections(
 
 export function isLargeGroup(conv: Conversation, threshold: number): boolean {
   return conv.memberCount > threshold;
+}
+
+function* everMembers(conv: Conversation): Iterable<[string, number]> {
+  for (const [user, spans] of conv.spans) yield [user, spans[0]?.from ?? 1];
 }

@@ -1,0 +1,34 @@
+// Deliberate bugs, for proving the harness: each known-bug variant breaks one guarantee, and the gate
+// must catch every one. Off unless named (`npx chatsim serve --bug NAME`, `npx chatsim sim --bug NAME`).
+// Core bugs live in the core; store bugs in the simulated store and the live store wrapper.
+
+export const bugNames = [
+  'ack-before-durable',
+  'non-atomic-seq',
+  'no-idempotency',
+  'key-without-sender',
+  'sync-skips',
+  'dropped-pushes',
+  'push-to-removed',
+  'cursor-regression',
+  'stuck-presence',
+] as const;
+export type BugName = (typeof bugNames)[number];
+
+export const coreBugs: ReadonlySet<BugName> = new Set(['dropped-pushes', 'push-to-removed', 'cursor-regression', 'stuck-presence']);
+
+export const bugDescriptions: Record<BugName, string> = {
+  'ack-before-durable': 'the store answers an append before it is durable (a crash loses acked messages)',
+  'non-atomic-seq': 'the seq is read and written in two steps (concurrent appends share a seq)',
+  'no-idempotency': 'a resent cmid creates a new message',
+  'key-without-sender': 'the idempotency key is (conv, cmid), without the sender',
+  'sync-skips': 'a sync/resume batch skips its second message',
+  'dropped-pushes': 'every 7th push is not sent',
+  'push-to-removed': 'pushes go to removed members too',
+  'cursor-regression': 'cursors may move backwards',
+  'stuck-presence': 'a user stays online after the last connection goes',
+};
+
+export function isBugName(name: string): name is BugName {
+  return (bugNames as readonly string[]).includes(name);
+}

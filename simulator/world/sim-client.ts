@@ -1,0 +1,15 @@
+// A virtual client as the world sees it: the sans-I/O state machine plus where it lives (user,
+// device, home node) and what the scenario made of it (its conversations, adversarial or not).
+
+import type { VirtualClient } from '../client/virtual-client.ts';
+
+export type SimClient = {
+  client: VirtualClient;
+  user: string;
+  device: string;
+  /** Index of the node its load balancer prefers. */
+  home: number;
+  /** Conversations the user belongs to at setup. */
+  convs: string[];
+  adversary: boolean;
+};
