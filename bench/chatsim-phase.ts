@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { mintToken } from '../reference-server/runtime/auth.ts';
 import type { BenchOptions } from './bench-options.ts';
 import { type ChildGroup, ChildStartError } from './child-group.ts';
+import { scrapeFsyncFigures } from './fsync-figures.ts';
 import { benchLimits } from './limits.ts';
 import { groupCount, type PhaseFigures, planBase, runLoadPhase } from './load-phase.ts';
 import type { ClientSpec } from './load-plan.ts';
@@ -61,11 +62,13 @@ export async function runChatPhase(
       await mintToken(secret, { sub: 'bench-admin', admin: true }),
       conversations,
     );
-    return await runLoadPhase(
+    const figures = await runLoadPhase(
       group,
       { ...planBase(options), dialect: 'chat', url: wsUrl!, clients: await clientsOf(conversations, secret) },
       options.loadProcesses,
     );
+    const fsync = await scrapeFsyncFigures(httpUrl!);
+    return fsync === null ? figures : { ...figures, fsync };
   } catch (error) {
     // ChildStartError carries the output already; anything else is explained by what the server said.
     if (error instanceof Error && !(error instanceof ChildStartError))

@@ -4,6 +4,7 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Child, ChildGroup } from './child-group.ts';
+import type { FsyncFigures } from './fsync-figures.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { benchLimits } from './limits.ts';
 import type { FromWorker, LoadPlan, LoadReport } from './load-plan.ts';
@@ -25,6 +26,8 @@ export type PhaseFigures = {
   errors: Record<string, number>;
   closes: Record<string, number>;
   unansweredAtEnd: number;
+  /** The server's fsyncs over the whole phase, warm-up included (chatsim phases only). */
+  fsync?: FsyncFigures;
 };
 
 export async function runLoadPhase(

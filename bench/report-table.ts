@@ -99,14 +99,13 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function formatReport(report: BenchReport): string {
-  const { options, machine: m } = report;
-  const model =
-    options.ratePerConn === null ? 'closed model' : `open model, ${options.ratePerConn} sends/s/conn`;
+type Entry = [PhaseName, PhaseFigures];
+
+function phaseTable(entries: Entry[]): string {
   const rows = [
     ['phase', 'conns', 'completed/s', 'of', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'closes'],
   ];
-  for (const [name, figures] of Object.entries(report.phases) as Array<[PhaseName, PhaseFigures]>) {
+  for (const [name, figures] of entries) {
     rows.push([
       labels[name].what,
       String(figures.connections),
@@ -120,29 +119,54 @@ export function formatReport(report: BenchReport): string {
       tally(figures.closes),
     ]);
   }
-  const loadProcesses = Math.max(0, ...Object.values(report.phases).map((f) => f.loadProcesses));
-  const lines = [
+  return table(rows);
+}
+
+function fsyncLines(entries: Entry[]): string[] {
+  return entries.flatMap(([name, { fsync }]) =>
+    fsync === undefined
+      ? []
+      : [
+          `${labels[name].what}: server ran ${count(fsync.fsyncs)} fsyncs (whole phase), ` +
+            `mean ${ms(fsync.fsyncMsMean)} ms, ${fsync.recordsPerFsync.toFixed(1)} records each`,
+        ],
+  );
+}
+
+function targetLines(ratios: Ratio[]): string[] {
+  if (ratios.length === 0) return [];
+  return [
+    '',
+    'targets:',
+    ...ratios.map(
+      (r) =>
+        `  ${r.name}: ${count(r.chatsim)} / ${count(r.raw)} = ${(r.ratio * 100).toFixed(1)}% ` +
+        `(target >= ${r.target * 100}%: ${r.met ? 'met' : 'NOT met'})`,
+    ),
+  ];
+}
+
+export function formatReport(report: BenchReport): string {
+  const { options, machine: m } = report;
+  const entries = Object.entries(report.phases) as Entry[];
+  const model =
+    options.ratePerConn === null ? 'closed model' : `open model, ${options.ratePerConn} sends/s/conn`;
+  const loadProcesses = Math.max(0, ...entries.map(([, f]) => f.loadProcesses));
+  return [
     `chatsim server bench, ${report.date}`,
     `machine: ${m.cores} cores, ${m.memGiB} GiB, ${m.cpu}, Node ${m.node}`,
-    `${options.seconds} s per phase, window ${options.window} per connection, ${model}, ${benchLimits.bodyBytes} B bodies, loopback`,
+    `${options.seconds} s per phase, window ${options.window} per connection, ${model}, ` +
+      `${benchLimits.bodyBytes} B bodies, loopback`,
     `processes per phase: server ${report.serverProcesses}, load generator ${loadProcesses} (+1 idle orchestrator)`,
     '',
-    table(rows),
+    phaseTable(entries),
     '',
     'latency runs from the scheduled send time to its answer (ack, echo, or own broadcast copy).',
     'deliveries: raw broadcast counts every copy (sender included); chatsim counts `msg` frames to members (not the sender).',
-  ];
-  if (report.ratios.length > 0) {
-    lines.push('', 'targets:');
-    for (const r of report.ratios) {
-      const verdict = r.met ? 'met' : 'NOT met';
-      lines.push(
-        `  ${r.name}: ${count(r.chatsim)} / ${count(r.raw)} = ${(r.ratio * 100).toFixed(1)}% (target >= ${r.target * 100}%: ${verdict})`,
-      );
-    }
-  }
-  const unanswered = Object.entries(report.phases).filter(([, f]) => f.unansweredAtEnd > 0);
-  for (const [name, f] of unanswered)
-    lines.push(`warning: ${name}: ${f.unansweredAtEnd} sends unanswered after the drain`);
-  return lines.join('\n');
+    ...fsyncLines(entries),
+    ...targetLines(report.ratios),
+    ...entries
+      .filter(([, f]) => f.unansweredAtEnd > 0)
+      .map(([name, f]) => `warning: ${name}: ${f.unansweredAtEnd} sends unanswered after the drain`),
+  ].join('\n');
 }
