@@ -1,0 +1,253 @@
+// The deterministic heart of every store: conversations (kind, membership spans, lastSeq, cursors) and
+// the idempotency index (sender, conv, cmid) -> seq, ts. Bodies live elsewhere. The same decisions are
+// taken live and when replaying a log, so the memory, log and simulated stores cannot disagree.
+// Invariants: seqs are 1..lastSeq gap-free; one seq per key forever; cursors never move back.
+
+import type { ConvId, UserId } from '../protocol/frames.ts';
+import type {
+  AppendRequest,
+  AppendResult,
+  ConversationKind,
+  ConversationRecord,
+  CreateRequest,
+  CreateResult,
+  CursorRequest,
+  CursorResult,
+  Cursors,
+  MembershipSpan,
+  MembersRequest,
+  MembersResult,
+} from './message-store.ts';
+
+type ConvState = {
+  id: ConvId;
+  kind: ConversationKind;
+  lastSeq: number;
+  members: Map<UserId, MembershipSpan[]>;
+  cursors: Map<UserId, Cursors>;
+  /** `from + '\u0000' + cmid` -> seq; insertion order is seq order (entries are never removed). */
+  seqByKey: Map<string, number>;
+  /** ts of seq s at index s - 1. */
+  tsBySeq: number[];
+};
+
+/** One idempotency-index entry, as a checkpoint carries it. */
+export type IndexEntry = { from: UserId; cmid: string; ts: number };
+
+const keySeparator = '\u0000';
+
+export class StoreState {
+  private readonly convs = new Map<ConvId, ConvState>();
+
+  get conversationCount(): number {
+    return this.convs.size;
+  }
+
+  has(conv: ConvId): boolean {
+    return this.convs.has(conv);
+  }
+
+  lastSeq(conv: ConvId): number | undefined {
+    return this.convs.get(conv)?.lastSeq;
+  }
+
+  /** The user's membership spans, read-only and not copied (for hot paths such as the simulator's). */
+  spansOf(conv: ConvId, user: UserId): readonly MembershipSpan[] | undefined {
+    return this.convs.get(conv)?.members.get(user);
+  }
+
+  isMember(conv: ConvId, user: UserId): boolean {
+    const state = this.convs.get(conv);
+    return state !== undefined && isCurrent(state, user);
+  }
+
+  /** Decides an append: a new seq, the original seq and ts of a duplicate, or why not. */
+  append(request: AppendRequest): AppendResult {
+    const state = this.convs.get(request.conv);
+    if (state === undefined) return { status: 'not_found' };
+    const key = request.from + keySeparator + request.cmid;
+    const original = state.seqByKey.get(key);
+    if (original !== undefined) {
+      return { status: 'ok', seq: original, ts: state.tsBySeq[original - 1]!, duplicate: true };
+    }
+    // A removed member's retry of an already-sequenced message still gets its ack (above); a new one not.
+    if (!isCurrent(state, request.from)) return { status: 'forbidden' };
+    const seq = ++state.lastSeq;
+    state.seqByKey.set(key, seq);
+    state.tsBySeq.push(request.ts);
+    return { status: 'ok', seq, ts: request.ts, duplicate: false };
+  }
+
+  create(request: CreateRequest): CreateResult {
+    const existing = this.convs.get(request.id);
+    const wanted = new Set(request.members);
+    if (existing !== undefined) {
+      const same = existing.kind === request.kind && sameCurrentMembers(existing, wanted);
+      return { status: same ? 'exists' : 'conflict', conversation: toRecord(existing) };
+    }
+    const state: ConvState = {
+      id: request.id,
+      kind: request.kind,
+      lastSeq: 0,
+      members: new Map(),
+      cursors: new Map(),
+      seqByKey: new Map(),
+      tsBySeq: [],
+    };
+    for (const user of wanted) {
+      state.members.set(user, [{ from: 1, to: null }]);
+      state.cursors.set(user, { delivered: 0, read: 0 });
+    }
+    this.convs.set(request.id, state);
+    return { status: 'created', conversation: toRecord(state) };
+  }
+
+  /**
+   * Removals apply first, then additions, each taking effect after the current lastSeq. A joining
+   * user's cursors start at the join (nothing earlier is theirs to hold). `changed` tells a durable
+   * store whether there is anything to log.
+   */
+  changeMembers(request: MembersRequest): { result: MembersResult; changed: boolean } {
+    const state = this.convs.get(request.conv);
+    if (state === undefined) return { result: { status: 'not_found' }, changed: false };
+    if (state.kind === 'direct' && request.add.length + request.remove.length > 0) {
+      return { result: { status: 'conflict' }, changed: false };
+    }
+    let changed = false;
+    for (const user of request.remove) {
+      const spans = state.members.get(user);
+      const open = spans?.[spans.length - 1];
+      if (open === undefined || open.to !== null) continue;
+      open.to = state.lastSeq;
+      changed = true;
+    }
+    for (const user of request.add) {
+      if (isCurrent(state, user)) continue;
+      const from = state.lastSeq + 1;
+      const spans = state.members.get(user);
+      if (spans === undefined) state.members.set(user, [{ from, to: null }]);
+      else spans.push({ from, to: null });
+      const cursors = state.cursors.get(user);
+      if (cursors === undefined) state.cursors.set(user, { delivered: from - 1, read: from - 1 });
+      else {
+        cursors.delivered = Math.max(cursors.delivered, from - 1);
+        cursors.read = Math.max(cursors.read, from - 1);
+      }
+      changed = true;
+    }
+    return { result: { status: 'ok', conversation: toRecord(state) }, changed };
+  }
+
+  /** The cursor becomes max(old, min(requested, lastSeq)); only current members move theirs. */
+  advanceCursor(request: CursorRequest): CursorResult {
+    const state = this.convs.get(request.conv);
+    if (state === undefined) return { status: 'not_found' };
+    if (!isCurrent(state, request.user)) return { status: 'forbidden' };
+    let cursors = state.cursors.get(request.user);
+    if (cursors === undefined) {
+      cursors = { delivered: 0, read: 0 };
+      state.cursors.set(request.user, cursors);
+    }
+    const old = cursors[request.kind];
+    const target = Math.min(request.seq, state.lastSeq);
+    if (target <= old) return { status: 'ok', seq: old, moved: false };
+    cursors[request.kind] = target;
+    return { status: 'ok', seq: target, moved: true };
+  }
+
+  /** A deep copy: callers may keep or change it freely. */
+  record(conv: ConvId): ConversationRecord | undefined {
+    const state = this.convs.get(conv);
+    return state === undefined ? undefined : toRecord(state);
+  }
+
+  records(): ConversationRecord[] {
+    const out: ConversationRecord[] = [];
+    for (const state of this.convs.values()) out.push(toRecord(state));
+    return out;
+  }
+
+  /** Index entries for seqs 1..uptoSeq in seq order; safe to consume while later appends happen. */
+  *indexEntries(conv: ConvId, uptoSeq: number): Generator<IndexEntry> {
+    const state = this.convs.get(conv);
+    if (state === undefined || uptoSeq <= 0) return;
+    let seq = 0;
+    for (const key of state.seqByKey.keys()) {
+      seq++;
+      const cut = key.indexOf(keySeparator);
+      yield { from: key.slice(0, cut), cmid: key.slice(cut + 1), ts: state.tsBySeq[seq - 1]! };
+      if (seq >= uptoSeq) return;
+    }
+  }
+
+  /** Restores a conversation from a checkpoint; its index follows through `restoreIndex`. */
+  restoreConversation(record: ConversationRecord): void {
+    if (this.convs.has(record.id)) throw new Error(`conversation ${record.id} restored twice`);
+    const members = new Map<UserId, MembershipSpan[]>();
+    for (const [user, spans] of Object.entries(record.members)) {
+      members.set(
+        user,
+        spans.map((span) => ({ from: span.from, to: span.to })),
+      );
+    }
+    const cursors = new Map<UserId, Cursors>();
+    for (const [user, c] of Object.entries(record.cursors))
+      cursors.set(user, { delivered: c.delivered, read: c.read });
+    this.convs.set(record.id, {
+      id: record.id,
+      kind: record.kind,
+      lastSeq: record.lastSeq,
+      members,
+      cursors,
+      seqByKey: new Map(),
+      tsBySeq: [],
+    });
+  }
+
+  /** Appends restored index entries, which must continue the conversation's index without a gap. */
+  restoreIndex(conv: ConvId, firstSeq: number, entries: readonly IndexEntry[]): void {
+    const state = this.convs.get(conv);
+    if (state === undefined) throw new Error(`index restored for unknown conversation ${conv}`);
+    if (firstSeq !== state.tsBySeq.length + 1 || firstSeq + entries.length - 1 > state.lastSeq) {
+      throw new Error(`index of ${conv} restored out of order at seq ${firstSeq}`);
+    }
+    let seq = firstSeq;
+    for (const entry of entries) {
+      state.seqByKey.set(entry.from + keySeparator + entry.cmid, seq++);
+      state.tsBySeq.push(entry.ts);
+    }
+  }
+
+  /** Conversations whose restored index does not reach their lastSeq (empty when consistent). */
+  incompleteIndexes(): ConvId[] {
+    const out: ConvId[] = [];
+    for (const state of this.convs.values()) {
+      if (state.tsBySeq.length !== state.lastSeq || state.seqByKey.size !== state.lastSeq) out.push(state.id);
+    }
+    return out;
+  }
+}
+
+function isCurrent(state: ConvState, user: UserId): boolean {
+  const spans = state.members.get(user);
+  return spans !== undefined && spans.length > 0 && spans[spans.length - 1]!.to === null;
+}
+
+function sameCurrentMembers(state: ConvState, wanted: Set<UserId>): boolean {
+  let current = 0;
+  for (const [user, spans] of state.members) {
+    if (spans[spans.length - 1]?.to !== null) continue;
+    current++;
+    if (!wanted.has(user)) return false;
+  }
+  return current === wanted.size;
+}
+
+/** Null-prototype records: user ids such as `__proto__` are valid and must stay plain keys. */
+function toRecord(state: ConvState): ConversationRecord {
+  const members: Record<UserId, MembershipSpan[]> = Object.create(null);
+  for (const [user, spans] of state.members) members[user] = spans.map((s) => ({ from: s.from, to: s.to }));
+  const cursors: Record<UserId, Cursors> = Object.create(null);
+  for (const [user, c] of state.cursors) cursors[user] = { delivered: c.delivered, read: c.read };
+  return { id: state.id, kind: state.kind, lastSeq: state.lastSeq, members, cursors };
+}
