@@ -3,7 +3,13 @@
 // Frames are consumed at most once: two waits never return the same frame.
 
 import WebSocket from 'ws';
-import type { ServerFrame, WelcomeFrame } from '../reference-server/protocol/frames.ts';
+import type {
+  AckFrame,
+  BatchFrame,
+  ErrFrame,
+  ServerFrame,
+  WelcomeFrame,
+} from '../reference-server/protocol/frames.ts';
 import { testLimits } from './limits.ts';
 
 export type Closed = { code: number; reason: string };
@@ -80,6 +86,30 @@ export class ChatClient {
     if (device !== undefined) frame.device = device;
     this.send(frame);
     return this.waitFor('welcome');
+  }
+
+  /** Sends a message and resolves with its `ack`, or with the `err` whose `ref` is its cmid. */
+  sendMessage(conv: string, cmid: string, body: string): Promise<AckFrame | ErrFrame> {
+    this.send({ t: 'send', conv, cmid, body });
+    const answers: FramePredicate = (frame) =>
+      (frame.t === 'ack' && frame.conv === conv && frame.cmid === cmid) ||
+      (frame.t === 'err' && frame.ref === cmid);
+    Object.defineProperty(answers, 'description', { value: `the ack or err of send ${conv}/${cmid}` });
+    return this.next(answers) as Promise<AckFrame | ErrFrame>;
+  }
+
+  /** Sends a message and resolves with its `ack`; fails on an `err`. */
+  async mustSend(conv: string, cmid: string, body: string): Promise<AckFrame> {
+    const answer = await this.sendMessage(conv, cmid, body);
+    if (answer.t !== 'ack')
+      throw new Error(`${this.label}: send ${conv}/${cmid} answered ${JSON.stringify(answer)}`);
+    return answer;
+  }
+
+  /** Sends `sync` and resolves with the next `batch` of `conv`. */
+  sync(conv: string, after: number, limit?: number): Promise<BatchFrame> {
+    this.send(limit === undefined ? { t: 'sync', conv, after } : { t: 'sync', conv, after, limit });
+    return this.waitFor('batch', (frame) => frame.conv === conv);
   }
 
   /** The first not yet consumed frame (received or to come) that satisfies `predicate`. */

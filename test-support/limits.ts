@@ -14,6 +14,12 @@ export const testLimits = {
   frameShownCharsMax: 300,
   /** Pages `HttpApi.allMessages` reads before it gives up on a server that never ends a conversation. */
   httpPagesMax: 10_000,
+  /** Attempts of `eventually` before it gives up, and the pause between them (100 x 50 ms = 5 s). */
+  eventuallyAttemptsMax: 100,
+  eventuallyIntervalMs: 50,
+  /** Sends a ContinuousWriter keeps in flight at once, and sends it makes at most in its life. */
+  writerWindowMax: 8,
+  writerSendsMax: 100_000,
   /** Wait for a spawned server to print its address and answer /readyz. */
   childStartTimeoutMs: 20_000,
   /** Wait for a spawned server to exit after a signal. */
