@@ -1,0 +1,62 @@
+// A growable typed array indexed by a dense id (a slot of a SlotTable, an IdTable id): the checkers'
+// per-entry state lives in columns of numbers rather than objects, a few bytes per entry at any scale.
+// Invariant: an index never written reads as the column's fill value.
+
+import { defaultCheckerLimits } from './limits.ts';
+
+type TypedArray = Int32Array | Uint32Array | Float64Array | Uint8Array;
+type TypedArrayKind = 'int32' | 'uint32' | 'float64' | 'uint8';
+
+function allocate(kind: TypedArrayKind, length: number): TypedArray {
+  switch (kind) {
+    case 'int32':
+      return new Int32Array(length);
+    case 'uint32':
+      return new Uint32Array(length);
+    case 'float64':
+      return new Float64Array(length);
+    case 'uint8':
+      return new Uint8Array(length);
+  }
+}
+
+export class Column {
+  private data: TypedArray;
+
+  constructor(
+    private readonly kind: TypedArrayKind,
+    private readonly fill = 0,
+    capacity = defaultCheckerLimits.tableEntriesInitial,
+    private readonly lengthMax = defaultCheckerLimits.tableEntriesMax,
+  ) {
+    this.data = allocate(kind, capacity);
+    if (fill !== 0) this.data.fill(fill);
+  }
+
+  get(index: number): number {
+    return index < this.data.length ? this.data[index]! : this.fill;
+  }
+
+  set(index: number, value: number): void {
+    if (index >= this.data.length) this.grow(index + 1);
+    this.data[index] = value;
+  }
+
+  private grow(needed: number): void {
+    if (needed > this.lengthMax) {
+      throw new Error(`checker column needs ${needed} entries, over tableEntriesMax ${this.lengthMax}`);
+    }
+    let length = this.data.length * 2;
+    while (length < needed) length *= 2;
+    const next = allocate(this.kind, Math.min(length, this.lengthMax));
+    next.set(this.data);
+    if (this.fill !== 0) next.fill(this.fill, this.data.length);
+    this.data = next;
+  }
+}
+
+/** A column of 32-bit signed integers; `fill` is what unwritten entries read as. */
+export const int32Column = (fill = 0): Column => new Column('int32', fill);
+export const uint32Column = (fill = 0): Column => new Column('uint32', fill);
+export const float64Column = (fill = 0): Column => new Column('float64', fill);
+export const uint8Column = (fill = 0): Column => new Column('uint8', fill);

@@ -1,0 +1,134 @@
+// The set of seqs each (device, conv) displayed, exact and compact: the newest seq, plus the intervals
+// below it that were skipped (membership gaps, or a display that came out of order). A correct client
+// displays in seq order, so most pairs hold one number. A pair whose skipped intervals pass
+// holeIntervalsPerPairMax switches to a bitset (one bit per seq), so even a client that displays in
+// random order is judged exactly. Invariant: intervals are sorted, disjoint and below the newest seq.
+
+import { int32Column } from './column.ts';
+import { defaultCheckerLimits } from './limits.ts';
+
+export type DisplayResult = 'new' | 'duplicate';
+
+export class DisplayedSeqs {
+  private readonly newest = int32Column(0);
+  /** Skipped intervals per pair, flat [lo, hi, lo, hi, ...]. */
+  private readonly holes = new Map<number, number[]>();
+  private readonly bitsets = new Map<number, Uint32Array>();
+
+  constructor(private readonly holeIntervalsMax = defaultCheckerLimits.holeIntervalsPerPairMax) {}
+
+  /** The newest seq the pair displayed, 0 if none. */
+  newestOf(pair: number): number {
+    return this.newest.get(pair);
+  }
+
+  /** Records a display; 'duplicate' if the pair had displayed that seq already. */
+  add(pair: number, seq: number): DisplayResult {
+    const bits = this.bitsets.get(pair);
+    if (bits !== undefined) return this.addBit(pair, bits, seq);
+    const newest = this.newest.get(pair);
+    if (seq === newest) return 'duplicate';
+    if (seq > newest) {
+      if (seq > newest + 1) this.skip(pair, newest + 1, seq - 1);
+      this.newest.set(pair, seq);
+      if (this.bitsets.has(pair)) this.setBit(pair, seq);
+      return 'new';
+    }
+    return this.fill(pair, seq);
+  }
+
+  /** Whether the pair displayed seq. */
+  has(pair: number, seq: number): boolean {
+    if (pair < 0 || seq > this.newest.get(pair)) return false;
+    const bits = this.bitsets.get(pair);
+    if (bits !== undefined) return testBit(bits, seq);
+    const holes = this.holes.get(pair);
+    return holes === undefined || holeIndex(holes, seq) < 0;
+  }
+
+  /** Calls `visit` for each seq in lo..hi the pair (-1: a pair that displayed nothing) did not display. */
+  forEachMissing(pair: number, lo: number, hi: number, visit: (seq: number) => void): void {
+    const newest = pair < 0 ? 0 : this.newest.get(pair);
+    const bits = pair < 0 ? undefined : this.bitsets.get(pair);
+    if (bits !== undefined) {
+      for (let seq = lo; seq <= Math.min(hi, newest); seq++) if (!testBit(bits, seq)) visit(seq);
+    } else {
+      const holes = pair < 0 ? undefined : this.holes.get(pair);
+      for (let i = 0; holes !== undefined && i < holes.length; i += 2) {
+        for (let seq = Math.max(lo, holes[i]!); seq <= Math.min(hi, holes[i + 1]!); seq++) visit(seq);
+      }
+    }
+    for (let seq = Math.max(lo, newest + 1); seq <= hi; seq++) visit(seq);
+  }
+
+  private skip(pair: number, lo: number, hi: number): void {
+    const holes = this.holes.get(pair) ?? [];
+    holes.push(lo, hi);
+    this.holes.set(pair, holes);
+    if (holes.length / 2 > this.holeIntervalsMax) this.toBitset(pair);
+  }
+
+  /** A display below the newest: new only if it falls in a skipped interval, which it splits. */
+  private fill(pair: number, seq: number): DisplayResult {
+    const holes = this.holes.get(pair);
+    const i = holes === undefined ? -1 : holeIndex(holes, seq);
+    if (holes === undefined || i < 0) return 'duplicate';
+    const lo = holes[i]!;
+    const hi = holes[i + 1]!;
+    const parts: number[] = [];
+    if (lo < seq) parts.push(lo, seq - 1);
+    if (seq < hi) parts.push(seq + 1, hi);
+    holes.splice(i, 2, ...parts);
+    if (holes.length === 0) this.holes.delete(pair);
+    else if (holes.length / 2 > this.holeIntervalsMax) this.toBitset(pair);
+    return 'new';
+  }
+
+  private addBit(pair: number, bits: Uint32Array, seq: number): DisplayResult {
+    if (seq <= this.newest.get(pair) && testBit(bits, seq)) return 'duplicate';
+    this.setBit(pair, seq);
+    if (seq > this.newest.get(pair)) this.newest.set(pair, seq);
+    return 'new';
+  }
+
+  private toBitset(pair: number): void {
+    const newest = this.newest.get(pair);
+    const bits = new Uint32Array((newest >>> 5) + 1);
+    for (let seq = 1; seq <= newest; seq++) bits[seq >>> 5]! |= 1 << (seq & 31);
+    const holes = this.holes.get(pair) ?? [];
+    for (let i = 0; i < holes.length; i += 2) {
+      for (let seq = holes[i]!; seq <= holes[i + 1]!; seq++) bits[seq >>> 5]! &= ~(1 << (seq & 31));
+    }
+    this.holes.delete(pair);
+    this.bitsets.set(pair, bits);
+  }
+
+  private setBit(pair: number, seq: number): void {
+    let bits = this.bitsets.get(pair)!;
+    if (seq >>> 5 >= bits.length) {
+      const grown = new Uint32Array(Math.max(bits.length * 2, (seq >>> 5) + 1));
+      grown.set(bits);
+      bits = grown;
+      this.bitsets.set(pair, bits);
+    }
+    bits[seq >>> 5]! |= 1 << (seq & 31);
+  }
+}
+
+function testBit(bits: Uint32Array, seq: number): boolean {
+  const word = bits[seq >>> 5];
+  return word !== undefined && (word & (1 << (seq & 31))) !== 0;
+}
+
+/** The index in `holes` of the interval holding seq, or -1 (binary search over sorted intervals). */
+function holeIndex(holes: number[], seq: number): number {
+  let lo = 0;
+  let hi = holes.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seq < holes[mid * 2]!) hi = mid - 1;
+    else if (seq > holes[mid * 2 + 1]!) lo = mid + 1;
+    else return mid * 2;
+  }
+  return -1;
+}

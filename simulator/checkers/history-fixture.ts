@@ -1,0 +1,114 @@
+// Short constructors for history events, so checker tests read as the story of a run rather than as
+// object literals. Defaults derive every field from (conv, seq, from) so two calls agree unless told not to.
+
+import type { Message } from '../../reference-server/protocol/frames.ts';
+import type { DeviceRef, HistoryEvent, Via } from '../history.ts';
+
+export function message(conv: string, seq: number, from: string, fields: Partial<Message> = {}): Message {
+  return {
+    conv,
+    seq,
+    from,
+    cmid: `${from}-${conv}-${seq}`,
+    body: `body ${conv}#${seq}`,
+    ts: seq * 10,
+    ...fields,
+  };
+}
+
+export function device(user: string, device = 'd1'): DeviceRef {
+  return { user, device };
+}
+
+export const history = {
+  conv: (at: number, conv: string, members: string[], kind: 'direct' | 'group' = 'group'): HistoryEvent => ({
+    k: 'conv',
+    at,
+    conv,
+    kind,
+    members,
+  }),
+  members: (
+    at: number,
+    conv: string,
+    change: { add?: string[]; remove?: string[]; atSeq: number },
+  ): HistoryEvent => ({
+    k: 'members',
+    at,
+    conv,
+    add: change.add ?? [],
+    remove: change.remove ?? [],
+    atSeq: change.atSeq,
+  }),
+  send: (at: number, by: DeviceRef, m: Message): HistoryEvent => ({
+    k: 'send',
+    at,
+    ...by,
+    conv: m.conv,
+    cmid: m.cmid,
+    body: m.body,
+  }),
+  ack: (at: number, by: DeviceRef, m: Message): HistoryEvent => ({
+    k: 'ack',
+    at,
+    ...by,
+    conv: m.conv,
+    cmid: m.cmid,
+    seq: m.seq,
+    ts: m.ts,
+  }),
+  durable: (at: number, m: Message): HistoryEvent => ({ k: 'durable', at, message: m }),
+  display: (at: number, on: DeviceRef, m: Message, via: Via = 'push'): HistoryEvent => ({
+    k: 'display',
+    at,
+    via,
+    ...on,
+    message: m,
+  }),
+  cursorSent: (
+    at: number,
+    by: DeviceRef,
+    conv: string,
+    kind: 'delivered' | 'read',
+    seq: number,
+  ): HistoryEvent => ({
+    k: 'cursor-sent',
+    at,
+    ...by,
+    conv,
+    kind,
+    seq,
+  }),
+  cursorSeen: (
+    at: number,
+    by: DeviceRef,
+    seen: { conv: string; of: string; kind: 'delivered' | 'read'; seq: number; lastSeq: number },
+    source: 'receipt' | 'welcome' = 'receipt',
+  ): HistoryEvent => ({ k: 'cursor-seen', at, ...by, ...seen, source }),
+  convFrame: (at: number, to: DeviceRef, conv: string, t: string, seqs?: number[]): HistoryEvent =>
+    seqs === undefined
+      ? { k: 'conv-frame', at, ...to, conv, t }
+      : { k: 'conv-frame', at, ...to, conv, t, seqs },
+  attempt: (at: number, by: DeviceRef, id: number, action: string, conv: string): HistoryEvent => ({
+    k: 'attempt',
+    at,
+    ...by,
+    id,
+    action,
+    conv,
+  }),
+  outcome: (at: number, id: number, result: string): HistoryEvent => ({ k: 'outcome', at, id, result }),
+  presence: (at: number, seenBy: DeviceRef, of: string, online: boolean, lastSeen = 0): HistoryEvent => ({
+    k: 'presence-seen',
+    at,
+    ...seenBy,
+    of,
+    online,
+    lastSeen,
+  }),
+  phase: (at: number, phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final'): HistoryEvent => ({
+    k: 'phase',
+    at,
+    phase,
+  }),
+};

@@ -1,0 +1,77 @@
+// Dense numeric ids for the strings of a run (conversations, users, devices), so checker state is
+// indexed by numbers in typed arrays. One table may be shared by every checker of a run (see
+// standardCheckers), paying for each string once. Invariant: an id never changes and names its string.
+
+import { keyText } from './string-hash.ts';
+
+export class IdTable {
+  private readonly convIds = new Map<string, number>();
+  private readonly convNames: string[] = [];
+  private readonly userIds = new Map<string, number>();
+  private readonly userNames: string[] = [];
+  private readonly deviceIds = new Map<string, number>();
+  private readonly deviceNames: { user: string; device: string }[] = [];
+  private readonly deviceUsers: number[] = [];
+
+  conv(conv: string): number {
+    return intern(this.convIds, this.convNames, conv, conv);
+  }
+
+  user(user: string): number {
+    return intern(this.userIds, this.userNames, user, user);
+  }
+
+  device(user: string, device: string): number {
+    const key = keyText(user, device);
+    const known = this.deviceIds.get(key);
+    if (known !== undefined) return known;
+    const id = this.deviceNames.length;
+    this.deviceIds.set(key, id);
+    this.deviceNames.push({ user, device });
+    this.deviceUsers.push(this.user(user));
+    return id;
+  }
+
+  /** The conv's id if it was ever seen, without adding it. */
+  findConv(conv: string): number | undefined {
+    return this.convIds.get(conv);
+  }
+
+  findUser(user: string): number | undefined {
+    return this.userIds.get(user);
+  }
+
+  findDevice(user: string, device: string): number | undefined {
+    return this.deviceIds.get(keyText(user, device));
+  }
+
+  convName(id: number): string {
+    return this.convNames[id]!;
+  }
+
+  userName(id: number): string {
+    return this.userNames[id]!;
+  }
+
+  deviceName(id: number): { user: string; device: string } {
+    return this.deviceNames[id]!;
+  }
+
+  /** The user id of a device's user. */
+  deviceUser(id: number): number {
+    return this.deviceUsers[id]!;
+  }
+
+  get deviceCount(): number {
+    return this.deviceNames.length;
+  }
+}
+
+function intern(ids: Map<string, number>, names: string[], key: string, name: string): number {
+  const known = ids.get(key);
+  if (known !== undefined) return known;
+  const id = names.length;
+  ids.set(key, id);
+  names.push(name);
+  return id;
+}

@@ -1,0 +1,27 @@
+// Every bound of the checkers, in one place. Checkers see every event of runs with a million clients,
+// so their state is compact tables that grow with the run; these bounds say how far, and how much of a
+// failure is kept to show (the witness), so a badly broken run cannot exhaust memory by failing.
+
+export type CheckerLimits = {
+  /** Offending cases a checker keeps for its witness; the rest are only counted. */
+  witnessCasesMax: number;
+  /** Entries a slot table (and each column it indexes) may hold before the run is declared too big. */
+  tableEntriesMax: number;
+  /** First capacity of a slot table or column; they double from here. */
+  tableEntriesInitial: number;
+  /** Skipped-seq intervals kept per (device, conv); past it displays below the newest are not judged. */
+  holeIntervalsPerPairMax: number;
+  /** Adversarial attempts awaiting their outcome; past it the oldest is judged unanswered. */
+  pendingAttemptsMax: number;
+  /** Sends awaiting their ack (agreement keeps their body hash); past it the oldest is forgotten. */
+  pendingSendsMax: number;
+};
+
+export const defaultCheckerLimits: CheckerLimits = {
+  witnessCasesMax: 5,
+  tableEntriesMax: 1 << 28,
+  tableEntriesInitial: 1024,
+  holeIntervalsPerPairMax: 1024,
+  pendingAttemptsMax: 100_000,
+  pendingSendsMax: 2_000_000,
+};

@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SlotTable } from './slot-table.ts';
+
+describe('SlotTable', () => {
+  it('gives each key one dense slot, in insertion order, across growth', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(50), fc.oneof(fc.nat(50), fc.constant(0xffffffff))), { maxLength: 400 }),
+        (keys) => {
+          const table = new SlotTable(1);
+          const model = new Map<string, number>();
+          for (const [a, b] of keys) {
+            const slot = table.intern(a, b);
+            const known = model.get(`${a},${b}`);
+            if (known === undefined) {
+              expect(slot).toBe(model.size);
+              model.set(`${a},${b}`, slot);
+            } else {
+              expect(slot).toBe(known);
+            }
+          }
+          expect(table.size).toBe(model.size);
+          for (const [key, slot] of model) {
+            const [a, b] = key.split(',').map(Number) as [number, number];
+            expect(table.find(a, b)).toBe(slot);
+            expect([table.keyA(slot), table.keyB(slot)]).toEqual([a, b]);
+          }
+          expect(table.find(51, 51)).toBe(-1);
+        },
+      ),
+    );
+  });
+
+  it('refuses to pass its entry bound', () => {
+    const table = new SlotTable(1, 2);
+    table.intern(1, 1);
+    table.intern(1, 2);
+    expect(() => table.intern(1, 3)).toThrow(/tableEntriesMax/);
+    expect(table.intern(1, 2)).toBe(1);
+  });
+});
