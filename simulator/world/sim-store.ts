@@ -56,12 +56,15 @@ export class SimStore {
   /** Takes a write; reads and early (buggy) answers come back at once, the rest at the next flush. */
   submit(node: number, epoch: number, id: number, op: StoreOp): StoreReply | null {
     if (this.outage) return { node, epoch, id, outcome: { status: 'unavailable' } };
-    if (op.kind === 'read') return { node, epoch, id, outcome: this.read(op.request.conv, op.request.after, op.request.limit) };
+    if (op.kind === 'read')
+      return { node, epoch, id, outcome: this.read(op.request.conv, op.request.after, op.request.limit) };
     const queued = { node, epoch, id, op, seqSeen: op.kind === 'append' ? this.lastSeq(op.request.conv) : 0 };
     this.queue.push(queued);
     if (this.options.ackBeforeDurable && op.kind === 'append') {
       // Predict the outcome as if the batch were flushed now, without making it durable.
-      const lastSeq = this.lastSeq(op.request.conv) + this.queue.filter((q) => q.op.kind === 'append' && q.op.request.conv === op.request.conv).length;
+      const lastSeq =
+        this.lastSeq(op.request.conv) +
+        this.queue.filter((q) => q.op.kind === 'append' && q.op.request.conv === op.request.conv).length;
       const outcome: StoreOutcome = { status: 'ok', seq: lastSeq, ts: op.request.ts, duplicate: false };
       this.early.set(queued, outcome);
       return { node, epoch, id, outcome };
@@ -90,7 +93,12 @@ export class SimStore {
       if (!filter(queued.node)) kept.push(queued);
       else {
         this.early.delete(queued);
-        dropped.push({ node: queued.node, epoch: queued.epoch, id: queued.id, outcome: { status: 'unavailable' } });
+        dropped.push({
+          node: queued.node,
+          epoch: queued.epoch,
+          id: queued.id,
+          outcome: { status: 'unavailable' },
+        });
       }
     }
     this.queue = kept;
@@ -105,7 +113,8 @@ export class SimStore {
         const bugKey = request.conv + '\u0000' + request.cmid;
         if (this.options.keyWithoutSender) {
           const seq = this.cmidIndex.get(bugKey);
-          if (seq !== undefined) return { status: 'ok', seq, ts: this.messageAt(request.conv, seq)!.ts, duplicate: true };
+          if (seq !== undefined)
+            return { status: 'ok', seq, ts: this.messageAt(request.conv, seq)!.ts, duplicate: true };
         }
         // Under the idempotency bugs the real index never sees the same key twice.
         const decided =

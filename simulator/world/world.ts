@@ -14,7 +14,7 @@ import { EventQueue } from '../kernel/event-queue.ts';
 import type { Prng, SeedStreams } from '../kernel/prng.ts';
 import { TraceHash } from '../kernel/trace-hash.ts';
 import type { SimClient } from './sim-client.ts';
-import { type StoreReply, SimStore, type SimStoreOptions } from './sim-store.ts';
+import { SimStore, type SimStoreOptions, type StoreReply } from './sim-store.ts';
 import { SimTokens } from './sim-tokens.ts';
 
 export const Ev = {
@@ -215,7 +215,10 @@ export class World {
         if (this.clientConn[event.i] !== event.j) return;
         this.clientConn[event.i] = -1;
         this.conns[event.j]!.state = 'closed';
-        this.clientEffects(event.i, this.clients[event.i]!.client.disconnected(event.data as number | null, this.now));
+        this.clientEffects(
+          event.i,
+          this.clients[event.i]!.client.disconnected(event.data as number | null, this.now),
+        );
         return;
       }
       case Ev.clientTimer: {
@@ -232,7 +235,11 @@ export class World {
       }
       case Ev.storeReply: {
         const reply = event.data as StoreReply;
-        this.schedule(this.now, Ev.nodeInput, reply.node, reply.epoch, { type: 'stored', id: reply.id, outcome: reply.outcome });
+        this.schedule(this.now, Ev.nodeInput, reply.node, reply.epoch, {
+          type: 'stored',
+          id: reply.id,
+          outcome: reply.outcome,
+        });
         return;
       }
       default:
@@ -251,7 +258,9 @@ export class World {
 
   private latency(client: number): number {
     const { latencyMs, jitterMs } = this.options.network;
-    return latencyMs + this.extraLatencyMs[client]! + (jitterMs > 0 ? this.linkRng[client]!.float() * jitterMs : 0);
+    return (
+      latencyMs + this.extraLatencyMs[client]! + (jitterMs > 0 ? this.linkRng[client]!.float() * jitterMs : 0)
+    );
   }
 
   // ---- node effects -------------------------------------------------------------------------
@@ -268,9 +277,10 @@ export class World {
           break;
         case 'verify': {
           const verdict = this.tokens.verify(effect.token, this.now + node.clockOffsetMs);
-          const input: Input = verdict.reason === undefined
-            ? { type: 'verified', conn: effect.conn, claims: verdict.claims }
-            : { type: 'verified', conn: effect.conn, claims: verdict.claims, reason: verdict.reason };
+          const input: Input =
+            verdict.reason === undefined
+              ? { type: 'verified', conn: effect.conn, claims: verdict.claims }
+              : { type: 'verified', conn: effect.conn, claims: verdict.claims, reason: verdict.reason };
           this.schedule(this.now, Ev.nodeInput, index, node.epoch, input);
           break;
         }
@@ -280,10 +290,16 @@ export class World {
         case 'publish':
           for (let other = 0; other < this.nodes.length; other++) {
             if (other === index || !this.nodes[other]!.up) continue;
-            this.schedule(this.now + this.options.network.busLatencyMs, Ev.nodeInput, other, this.nodes[other]!.epoch, {
-              type: 'bus',
-              event: effect.event,
-            });
+            this.schedule(
+              this.now + this.options.network.busLatencyMs,
+              Ev.nodeInput,
+              other,
+              this.nodes[other]!.epoch,
+              {
+                type: 'bus',
+                event: effect.event,
+              },
+            );
           }
           break;
         case 'reply': {
@@ -293,7 +309,13 @@ export class World {
           break;
         }
         case 'wake':
-          this.schedule(Math.max(this.now, effect.at - node.clockOffsetMs), Ev.nodeTick, index, node.epoch, null);
+          this.schedule(
+            Math.max(this.now, effect.at - node.clockOffsetMs),
+            Ev.nodeTick,
+            index,
+            node.epoch,
+            null,
+          );
           break;
         case 'drained':
           break;
@@ -307,7 +329,8 @@ export class World {
     const bytes = frameBytes(frame);
     const bandwidth = this.bandwidth[conn.client]!;
     let at = Math.max(this.now + this.latency(conn.client), conn.toClientAt);
-    if (bandwidth > 0) at = Math.max(this.now, conn.toClientAt) + bytes / bandwidth + this.latency(conn.client);
+    if (bandwidth > 0)
+      at = Math.max(this.now, conn.toClientAt) + bytes / bandwidth + this.latency(conn.client);
     conn.toClientAt = at;
     conn.queuedBytes += bytes;
     this.schedule(at, Ev.clientFrame, conn.client, connId, frame, bytes);
@@ -328,7 +351,10 @@ export class World {
     const at = Math.max(this.now + this.latency(conn.client), conn.toClientAt);
     if (!conn.broken) this.schedule(at, Ev.clientClosed, conn.client, connId, code);
     // The close handshake completes (or the node destroys the socket) and the node forgets it.
-    this.schedule(at + this.options.network.latencyMs, Ev.nodeInput, conn.node, node.epoch, { type: 'gone', conn: connId });
+    this.schedule(at + this.options.network.latencyMs, Ev.nodeInput, conn.node, node.epoch, {
+      type: 'gone',
+      conn: connId,
+    });
   }
 
   private toStore(nodeIndex: number, id: number, op: Parameters<SimStore['submit']>[3]): void {
@@ -355,7 +381,13 @@ export class World {
   }
 
   private storeReply(reply: StoreReply): void {
-    this.schedule(this.now + this.options.network.storeLatencyMs, Ev.storeReply, reply.node, reply.epoch, reply);
+    this.schedule(
+      this.now + this.options.network.storeLatencyMs,
+      Ev.storeReply,
+      reply.node,
+      reply.epoch,
+      reply,
+    );
   }
 
   // ---- client effects -----------------------------------------------------------------------
@@ -372,7 +404,11 @@ export class World {
           if (conn === undefined || conn.state !== 'open' || conn.broken) break;
           const at = Math.max(this.now + this.latency(index), conn.toNodeAt);
           conn.toNodeAt = at;
-          this.schedule(at, Ev.nodeInput, conn.node, conn.epoch, { type: 'frame', conn: id, value: effect.frame });
+          this.schedule(at, Ev.nodeInput, conn.node, conn.epoch, {
+            type: 'frame',
+            conn: id,
+            value: effect.frame,
+          });
           break;
         }
         case 'close': {
@@ -382,10 +418,16 @@ export class World {
           this.clientConn[index] = -1;
           conn.state = 'closed';
           if (!conn.broken)
-            this.schedule(Math.max(this.now + this.latency(index), conn.toNodeAt), Ev.nodeInput, conn.node, conn.epoch, {
-              type: 'gone',
-              conn: id,
-            });
+            this.schedule(
+              Math.max(this.now + this.latency(index), conn.toNodeAt),
+              Ev.nodeInput,
+              conn.node,
+              conn.epoch,
+              {
+                type: 'gone',
+                conn: id,
+              },
+            );
           break;
         }
         case 'timer':
@@ -472,7 +514,10 @@ export class World {
       const node = this.nodes[conn.node]!;
       conn.broken = true;
       this.schedule(this.now + this.options.network.latencyMs, Ev.clientClosed, conn.client, id, null);
-      this.schedule(this.now + this.options.network.latencyMs, Ev.nodeInput, conn.node, node.epoch, { type: 'gone', conn: id });
+      this.schedule(this.now + this.options.network.latencyMs, Ev.nodeInput, conn.node, node.epoch, {
+        type: 'gone',
+        conn: id,
+      });
     }
   }
 

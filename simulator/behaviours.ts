@@ -1,0 +1,112 @@
+// What users do besides sending: watch each other's presence, go offline and back (churn), and, for
+// admins, change group membership during the run (through a node's HTTP API, as a real admin would).
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import type { HistoryEvent } from './history.ts';
+import type { SeedStreams } from './kernel/prng.ts';
+import type { Population } from './population.ts';
+import type { World } from './world/world.ts';
+
+/** Each client watches a few of the users it shares a conversation with. */
+export function scheduleWatches(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  warmupMs: number,
+): void {
+  const count = scenario.workload.watchPerClient;
+  if (count <= 0) return;
+  const rng = streams.stream('watch');
+  for (let i = 0; i < world.clients.length; i++) {
+    const sim = world.clients[i]!;
+    if (sim.adversary || sim.convs.length === 0) continue;
+    const users = new Set<string>();
+    for (let k = 0; k < count * 2 && users.size < count; k++) {
+      const conv = sim.convs[rng.int(sim.convs.length)]!;
+      const other = partnerOf(conv, sim.user);
+      if (other !== null) users.add(other);
+    }
+    if (users.size === 0) continue;
+    const at = Math.floor(warmupMs / 2 + rng.float() * (warmupMs / 2));
+    world.at(at, () => world.clientEffects(i, sim.client.watch([...users], world.now)));
+  }
+}
+
+/** The other user of a direct conversation `d<i>-<j>`; null for groups. */
+function partnerOf(conv: string, user: string): string | null {
+  const match = /^d(\d+)-(\d+)$/.exec(conv);
+  if (match === null) return null;
+  const a = `u${match[1]}`;
+  const b = `u${match[2]}`;
+  return user === a ? b : a;
+}
+
+/** A share of clients goes offline at a random time and comes back after an exponential while. */
+export function scheduleChurn(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  clients: number,
+  fromMs: number,
+  untilMs: number,
+): void {
+  const { churnFraction, churnOfflineMs } = scenario.workload;
+  if (churnFraction <= 0 || untilMs <= fromMs) return;
+  const rng = streams.stream('churn');
+  for (let i = 0; i < clients; i++) {
+    if (!rng.chance(churnFraction)) continue;
+    const off = fromMs + rng.float() * (untilMs - fromMs);
+    const on = Math.min(untilMs, off + rng.exponential(churnOfflineMs));
+    const client = world.clients[i]!.client;
+    world.at(off, () => world.clientEffects(i, client.goOffline(world.now)));
+    world.at(on, () => world.clientEffects(i, client.goOnline(world.now)));
+  }
+}
+
+/** Admin membership changes on groups (not large groups), through node 0's HTTP API. */
+export function scheduleMembershipChurn(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  population: Population,
+  record: (event: HistoryEvent) => void,
+  fromMs: number,
+  untilMs: number,
+): void {
+  const perMin = scenario.workload.membershipChangesPerMin;
+  const groups = population.groups.filter((g) => g.startsWith('g'));
+  if (perMin <= 0 || groups.length === 0) return;
+  const rng = streams.stream('membership');
+  for (
+    let t = fromMs + rng.exponential(60_000 / perMin);
+    t < untilMs;
+    t += rng.exponential(60_000 / perMin)
+  ) {
+    const conv = rng.pick(groups);
+    const user = population.users[rng.int(population.users.length)]!;
+    world.at(t, () => {
+      const node = world.nodes.findIndex((n) => n.up && !n.paused);
+      if (node < 0) return;
+      const member = world.store.state.isMember(conv, user);
+      const change = member ? { add: [], remove: [user] } : { add: [user], remove: [] };
+      world.http(
+        node,
+        {
+          method: 'POST',
+          path: `/v1/admin/conversations/${conv}/members`,
+          query: {},
+          principal: { kind: 'user', sub: 'admin', admin: true },
+          body: change,
+        },
+        (status, body) => {
+          if (status !== 200) return;
+          const atSeq = (body as { lastSeq: number }).lastSeq;
+          record({ k: 'members', at: world.now, conv, ...change, atSeq });
+          if (change.add.length > 0)
+            for (const sim of world.clients)
+              if (sim.user === user && !sim.convs.includes(conv)) sim.convs.push(conv);
+        },
+      );
+    });
+  }
+}

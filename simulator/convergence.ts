@@ -1,0 +1,48 @@
+// When has a run settled, and what is the truth at the end? Settled: every honest client is
+// connected, has nothing left to send, and displays every message it may read. The final state is
+// read from the simulated store: the "final read" that the no-loss witness classifies against.
+
+import type { DeviceRef, FinalState } from './history.ts';
+import type { Device } from './population.ts';
+import type { World } from './world/world.ts';
+
+export function converged(world: World): boolean {
+  const state = world.store.state;
+  for (let i = 0; i < world.clients.length; i++) {
+    const sim = world.clients[i]!;
+    if (sim.adversary) continue;
+    const client = sim.client;
+    if (!world.isConnected(i) || !client.isSettled()) return false;
+    for (const conv of sim.convs) {
+      const spans = state.spansOf(conv, sim.user);
+      const last = spans?.[spans.length - 1];
+      if (last === undefined) continue;
+      const lastSeq = state.lastSeq(conv) ?? 0;
+      const end = last.to === null ? lastSeq : Math.min(last.to, lastSeq);
+      if (end >= last.from && client.displayedUpTo(conv) < end) return false;
+    }
+  }
+  return true;
+}
+
+export function finalState(world: World, devices: readonly Device[], settledAt: number | null): FinalState {
+  const state = world.store.state;
+  const online = new Set<string>();
+  for (let i = 0; i < world.clients.length; i++) if (world.isConnected(i)) online.add(world.clients[i]!.user);
+  const refs: DeviceRef[] = devices.map((d) => ({ user: d.user, device: d.device }));
+  return {
+    at: world.now,
+    devices: refs,
+    membership(conv) {
+      const record = state.record(conv);
+      return new Map(Object.entries(record?.members ?? {}));
+    },
+    *conversations() {
+      for (const record of state.records()) yield record.id;
+    },
+    storedMessage: (conv, seq) => world.store.messageAt(conv, seq),
+    storedLastSeq: (conv) => world.store.lastSeq(conv),
+    online: (user) => online.has(user),
+    settledAt,
+  };
+}

@@ -1,0 +1,34 @@
+// What a fault is to the runner: it starts at a time, touches some clients, nodes or the store, and
+// returns how to heal it. Faults take Toxiproxy's names where one exists (latency, bandwidth, timeout,
+// reset_peer) so a scenario maps onto live runs against a real proxy.
+
+import type { FaultSpec } from '../../scenarios/scenario.ts';
+import type { Prng } from '../kernel/prng.ts';
+import type { World } from '../world/world.ts';
+
+export type FaultContext = {
+  world: World;
+  spec: FaultSpec;
+  rng: Prng;
+  /** Non-adversarial and adversarial client indexes alike. */
+  clientCount: number;
+};
+
+export type Heal = () => void;
+
+export type Fault = {
+  type: FaultSpec['type'];
+  start(context: FaultContext): Heal;
+};
+
+/** A deterministic sample of clients: each is in with probability `fraction` (the fault's own stream). */
+export function pickClients(context: FaultContext): Set<number> {
+  const fraction = context.spec.fraction ?? 0.1;
+  const picked = new Set<number>();
+  for (let i = 0; i < context.clientCount; i++) if (context.rng.float() < fraction) picked.add(i);
+  return picked;
+}
+
+export function nodeOf(context: FaultContext): number {
+  return (context.spec.node ?? 0) % context.world.nodes.length;
+}

@@ -1,0 +1,29 @@
+// Every fault by its scenario name.
+
+import type { FaultType } from '../../scenarios/scenario.ts';
+import { bandwidth } from './bandwidth.ts';
+import { clockOffset } from './clock-offset.ts';
+import type { Fault } from './fault.ts';
+import { latency } from './latency.ts';
+import { nodeCrash } from './node-crash.ts';
+import { nodePause } from './node-pause.ts';
+import { partition } from './partition.ts';
+import { reconnectStorm } from './reconnect-storm.ts';
+import { resetPeer } from './reset-peer.ts';
+import { slowConsumer } from './slow-consumer.ts';
+import { storeOutage } from './store-outage.ts';
+import { timeout } from './timeout.ts';
+
+export const faults: Record<FaultType, Fault> = {
+  partition,
+  latency,
+  bandwidth,
+  timeout,
+  reset_peer: resetPeer,
+  'node-crash': nodeCrash,
+  'node-pause': nodePause,
+  'store-outage': storeOutage,
+  'slow-consumer': slowConsumer,
+  'reconnect-storm': reconnectStorm,
+  'clock-offset': clockOffset,
+};

@@ -1,0 +1,75 @@
+// Who takes part in a run: users and their devices, conversations (direct pairs, groups, large
+// groups) and adversaries, laid out deterministically from the scenario and the client count.
+// Conversations are written straight into the simulated store before the nodes boot.
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import type { HistoryEvent } from './history.ts';
+import type { SimStore } from './world/sim-store.ts';
+
+export type Device = { user: string; device: string; userIndex: number };
+
+export type Population = {
+  users: string[];
+  devices: Device[];
+  /** user index -> conversations the user is in at setup. */
+  convsOfUser: string[][];
+  groups: string[];
+  adversaries: number;
+};
+
+export function buildPopulation(
+  scenario: Scenario,
+  clientCount: number,
+  store: SimStore,
+  record: (event: HistoryEvent) => void,
+): Population {
+  const perUser = scenario.clients.devicesPerUser;
+  const userCount = Math.max(2, Math.ceil(clientCount / perUser));
+  const users = Array.from({ length: userCount }, (_, i) => `u${i}`);
+  const devices: Device[] = [];
+  for (let i = 0; devices.length < clientCount; i++) {
+    const userIndex = i % userCount;
+    const k = Math.floor(i / userCount);
+    devices.push({ user: users[userIndex]!, device: `u${userIndex}-d${k}`, userIndex });
+  }
+  const convsOfUser: string[][] = users.map(() => []);
+  const groups: string[] = [];
+  const create = (id: string, kind: 'direct' | 'group', members: number[]): void => {
+    const names = members.map((m) => users[m]!);
+    store.state.create({ id, kind, members: names });
+    for (const m of members) convsOfUser[m]!.push(id);
+    record({ k: 'conv', at: 0, conv: id, kind, members: names });
+  };
+  const { directPerUser, groupSize, groupFraction, largeGroups, largeGroupSize } = scenario.conversations;
+  for (let i = 0; i < userCount; i++)
+    for (let k = 1; k <= directPerUser; k++) {
+      const j = (i + k) % userCount;
+      if (j !== i && !(userCount === 2 && i > j)) create(`d${i}-${j}`, 'direct', [i, j]);
+    }
+  if (groupSize >= 2) {
+    const grouped = Math.floor(userCount * groupFraction);
+    for (let start = 0; start + groupSize <= grouped; start += groupSize) {
+      const id = `g${start / groupSize}`;
+      create(
+        id,
+        'group',
+        Array.from({ length: groupSize }, (_, k) => start + k),
+      );
+      groups.push(id);
+    }
+  }
+  const stride = Math.max(1, Math.floor(userCount / Math.max(1, largeGroupSize)));
+  for (let g = 0; g < largeGroups; g++) {
+    // k * stride < userCount for k < size, so the members are distinct.
+    const members = new Set<number>();
+    for (let k = 0; k < Math.min(largeGroupSize, userCount); k++) members.add((g + k * stride) % userCount);
+    const id = `L${g}`;
+    create(
+      id,
+      'group',
+      [...members].sort((a, b) => a - b),
+    );
+    groups.push(id);
+  }
+  return { users, devices, convsOfUser, groups, adversaries: scenario.clients.adversaries };
+}

@@ -1,0 +1,299 @@
+// One seeded run of one scenario: build the world and population, drive the workload and faults
+// through fixed phases (warm-up, faults, heal, settle, final), stream the history through the
+// checkers, and judge. Same seed, same scenario, same options: same trace hash, bit for bit.
+
+import { type BugName, coreBugs } from '../reference-server/core/bugs.ts';
+import { Histogram } from '../reference-server/core/stats.ts';
+import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
+import { addAdversaries } from './adversaries.ts';
+import { scheduleChurn, scheduleMembershipChurn, scheduleWatches } from './behaviours.ts';
+import { standardCheckers } from './checkers/index.ts';
+import { VirtualClient } from './client/virtual-client.ts';
+import { converged, finalState } from './convergence.ts';
+import { faults } from './faults/index.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent } from './history.ts';
+import { SeedStreams } from './kernel/prng.ts';
+import { buildPopulation } from './population.ts';
+import { swarmFaults } from './swarm.ts';
+import { arrivals, messageBody } from './workload.ts';
+import { World } from './world/world.ts';
+
+export type RunOptions = {
+  seed: number;
+  clients?: number;
+  bugs?: readonly BugName[];
+  /** Called about every virtual second with the run's progress (0..1). */
+  progress?: (done: number, phase: string) => void;
+  checkers?: Checker[];
+};
+
+export type RunSummary = {
+  scenario: string;
+  seed: number;
+  traceHash: string;
+  clients: number;
+  events: number;
+  virtualMs: number;
+  wallMs: number;
+  messages: { sent: number; acked: number; failed: number; displayed: number; durable: number };
+  ackLatencyMsP50: number;
+  ackLatencyMsP99: number;
+  settledAtMs: number | null;
+  verdicts: CheckResult[];
+  slo: { name: string; limit: number; actual: number; pass: boolean }[];
+  /** 0 pass, 1 property violated, 2 SLO breached, 3 liveness. */
+  exitCode: 0 | 1 | 2 | 3;
+  /** Everything the seed decided that is not in the scenario file. */
+  derived: { faults: FaultSpec[]; bugs: string[] };
+};
+
+const settleCheckEveryMs = 500;
+
+export function runScenario(scenario: Scenario, options: RunOptions): RunSummary {
+  const wallStart = performance.now();
+  const clientCount = options.clients ?? scenario.clients.count;
+  const streams = new SeedStreams(options.seed);
+  const bugs = new Set<string>(options.bugs ?? []);
+  const checkers = options.checkers ?? standardCheckers({});
+  const latency = new Histogram([
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
+  ]);
+  const sentAt = new Map<string, number>();
+  const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
+  const record = (event: HistoryEvent): void => {
+    switch (event.k) {
+      case 'send':
+        counts.sent++;
+        sentAt.set(event.device + '\u0000' + event.cmid, event.at);
+        break;
+      case 'ack': {
+        counts.acked++;
+        const key = event.device + '\u0000' + event.cmid;
+        const at = sentAt.get(key);
+        if (at !== undefined) {
+          latency.observe(event.at - at);
+          sentAt.delete(key);
+        }
+        break;
+      }
+      case 'failed':
+        counts.failed++;
+        sentAt.delete(event.device + '\u0000' + event.cmid);
+        break;
+      case 'display':
+        if (event.via !== 'own') counts.displayed++;
+        break;
+      case 'durable':
+        counts.durable++;
+        break;
+    }
+    for (const checker of checkers) checker.observe(event);
+  };
+
+  const world = new World({
+    streams,
+    nodes: scenario.topology.nodes,
+    storeMode: scenario.topology.store,
+    limits: scenario.limits,
+    network: {
+      ...scenario.network,
+      connectTimeoutMs: 3000,
+      storeTimeoutMs: 2000,
+      deadDetectMs: 2 * (scenario.limits.heartbeatMs ?? 10_000),
+    },
+    store: {
+      readMessagesMax: 500,
+      ackBeforeDurable: bugs.has('ack-before-durable'),
+      noIdempotency: bugs.has('no-idempotency'),
+      keyWithoutSender: bugs.has('key-without-sender'),
+      syncSkips: bugs.has('sync-skips'),
+      nonAtomicSeq: bugs.has('non-atomic-seq'),
+    },
+    record,
+    coreBugs: new Set([...bugs].filter((bug) => coreBugs.has(bug as BugName))),
+  });
+  const population = buildPopulation(scenario, clientCount, world.store, record);
+  world.boot();
+
+  const tokenLifeMs = 24 * 3600_000;
+  const clientConfig = { jitter: scenario.clients.jitter };
+  for (const [index, device] of population.devices.entries()) {
+    const client = new VirtualClient({
+      user: device.user,
+      device: device.device,
+      rng: makeRng(streams, 'client', index),
+      token: (now: number) => world.tokens.mint(device.user, now + tokenLifeMs),
+      record,
+      config: clientConfig,
+    });
+    world.addClient({
+      client,
+      user: device.user,
+      device: device.device,
+      home: index,
+      convs: population.convsOfUser[device.userIndex]!,
+      adversary: false,
+    });
+  }
+  addAdversaries(world, population, streams, record, tokenLifeMs);
+
+  const { warmupMs, faultsMs, healMs, settleMaxMs } = scenario.phases;
+  const faultsAt = warmupMs;
+  const healAt = warmupMs + faultsMs;
+  const settleAt = healAt + healMs;
+  const endMs = settleAt + settleMaxMs;
+  const phase = { name: 'warmup' as string };
+  record({ k: 'phase', at: 0, phase: 'warmup' });
+
+  // Clients come up spread over the first part of the warm-up, not all at t=0.
+  const startRng = streams.stream('start');
+  for (let i = 0; i < world.clients.length; i++) {
+    const at = Math.floor(startRng.float() * Math.max(1, warmupMs / 2));
+    world.at(at, () => world.clientEffects(i, world.clients[i]!.client.start(world.now)));
+  }
+  scheduleWatches(world, scenario, streams, warmupMs);
+
+  // Faults: the scenario's own plus, for a swarm scenario, this seed's picks.
+  const derivedFaults = [...scenario.faults, ...swarmFaults(scenario, streams.stream('swarm'))];
+  const heals: (() => void)[] = [];
+  derivedFaults.forEach((spec, n) => {
+    const fault = faults[spec.type];
+    world.at(faultsAt + spec.atMs, () => {
+      const heal = fault.start({
+        world,
+        spec,
+        rng: streams.stream('fault', n),
+        clientCount: world.clients.length,
+      });
+      let healed = false;
+      const once = (): void => {
+        if (!healed) {
+          healed = true;
+          heal();
+        }
+      };
+      heals.push(once);
+      const until =
+        spec.durationMs === undefined ? 0 : Math.min(spec.durationMs, healAt - faultsAt - spec.atMs);
+      world.at(faultsAt + spec.atMs + Math.max(0, until), once);
+    });
+  });
+  world.at(faultsAt, () => {
+    phase.name = 'faults';
+    record({ k: 'phase', at: world.now, phase: 'faults' });
+  });
+  world.at(healAt, () => {
+    phase.name = 'heal';
+    record({ k: 'phase', at: world.now, phase: 'heal' });
+    for (const heal of heals) heal();
+  });
+
+  // The workload runs through warm-up, faults and heal; settle has no new sends.
+  const workRng = streams.stream('workload');
+  const source = arrivals(scenario, population.devices.length, workRng, settleAt);
+  let sendNumber = 0;
+  const arrive = (): void => {
+    const index = workRng.int(population.devices.length);
+    const sim = world.clients[index]!;
+    const convs = sim.convs;
+    if (convs.length > 0) {
+      const conv = convs[workRng.int(convs.length)]!;
+      const client = sim.client;
+      if (workRng.chance(scenario.workload.typingProbability))
+        world.clientEffects(index, client.setTyping(conv, true, world.now));
+      world.clientEffects(
+        index,
+        client.sendMessage(
+          conv,
+          messageBody(sim.device, sendNumber++, scenario.workload.bodyBytes),
+          world.now,
+        ),
+      );
+      if (workRng.chance(scenario.workload.readProbability)) {
+        const reader = workRng.int(population.devices.length);
+        const readerConvs = world.clients[reader]!.convs;
+        if (readerConvs.length > 0)
+          world.clientEffects(
+            reader,
+            world.clients[reader]!.client.markRead(readerConvs[workRng.int(readerConvs.length)]!, world.now),
+          );
+      }
+    }
+    const next = source.next(world.now);
+    if (next !== null) world.at(next, arrive);
+  };
+  const first = source.next(0);
+  if (first !== null) world.at(first, arrive);
+  scheduleChurn(world, scenario, streams, population.devices.length, warmupMs, settleAt);
+  scheduleMembershipChurn(world, scenario, streams, population, record, warmupMs, settleAt);
+
+  // Run to settle, then check convergence until it holds or the liveness window ends.
+  let lastProgress = 0;
+  const step = 1000;
+  for (let t = step; t <= settleAt; t += step) {
+    world.runUntil(Math.min(t, settleAt));
+    if (options.progress && t - lastProgress >= step) {
+      lastProgress = t;
+      options.progress(t / endMs, phase.name);
+    }
+  }
+  world.runUntil(settleAt);
+  phase.name = 'settle';
+  record({ k: 'phase', at: world.now, phase: 'settle' });
+  for (let i = 0; i < world.clients.length; i++)
+    world.clientEffects(i, world.clients[i]!.client.goOnline(world.now));
+  let settledAt: number | null = null;
+  for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
+    world.runUntil(t);
+    options.progress?.(t / endMs, 'settle');
+    if (converged(world)) {
+      settledAt = t;
+      break;
+    }
+  }
+  record({ k: 'phase', at: world.now, phase: 'final' });
+
+  const final = finalState(world, population.devices, settledAt);
+  const verdicts = checkers.map((checker) => checker.finish(final));
+  const p99 = latency.quantile(0.99);
+  const slo: RunSummary['slo'] = [];
+  if (scenario.thresholds.ackLatencyMsP99 !== undefined)
+    slo.push({
+      name: 'ackLatencyMsP99',
+      limit: scenario.thresholds.ackLatencyMsP99,
+      actual: p99,
+      pass: p99 <= scenario.thresholds.ackLatencyMsP99,
+    });
+  if (scenario.thresholds.failedSendsMax !== undefined)
+    slo.push({
+      name: 'failedSendsMax',
+      limit: scenario.thresholds.failedSendsMax,
+      actual: counts.failed,
+      pass: counts.failed <= scenario.thresholds.failedSendsMax,
+    });
+  const violated = verdicts.some((v) => v.verdict === 'fail' && v.property !== 'liveness');
+  const live = verdicts.find((v) => v.property === 'liveness')?.verdict !== 'fail' && settledAt !== null;
+  const exitCode = violated ? 1 : !live ? 3 : slo.some((s) => !s.pass) ? 2 : 0;
+  return {
+    scenario: scenario.name,
+    seed: options.seed,
+    traceHash: world.trace.hex(),
+    clients: world.clients.length,
+    events: world.events,
+    virtualMs: world.now,
+    wallMs: Math.round(performance.now() - wallStart),
+    messages: counts,
+    ackLatencyMsP50: latency.quantile(0.5),
+    ackLatencyMsP99: p99,
+    settledAtMs: settledAt,
+    verdicts,
+    slo,
+    exitCode,
+    derived: { faults: derivedFaults, bugs: [...bugs] },
+  };
+}
+
+function makeRng(streams: SeedStreams, name: string, index: number): () => number {
+  const prng = streams.stream(name, index);
+  return () => prng.float();
+}

@@ -1,0 +1,33 @@
+// Swarm testing (Groce et al., as in FoundationDB and TigerBeetle's VOPR): each seed picks its own
+// mix of fault types, times and sizes, so across seeds the gate explores combinations no hand-written
+// schedule would. The picks are logged in the run summary (`derived.faults`).
+
+import type { FaultSpec, FaultType, Scenario } from '../scenarios/scenario.ts';
+import type { Prng } from './kernel/prng.ts';
+
+export function swarmFaults(scenario: Scenario, rng: Prng): FaultSpec[] {
+  const swarm = scenario.swarm;
+  if (swarm === undefined || swarm.count === 0 || swarm.types.length === 0) return [];
+  // Each seed enables a random non-empty subset of the allowed types.
+  let enabled = swarm.types.filter(() => rng.chance(0.5));
+  if (enabled.length === 0) enabled = [rng.pick(swarm.types)];
+  const window = scenario.phases.faultsMs;
+  const out: FaultSpec[] = [];
+  for (let n = 0; n < swarm.count; n++) {
+    const type: FaultType = rng.pick(enabled);
+    const atMs = Math.floor(rng.float() * window * 0.8);
+    const durationMs = Math.max(100, Math.floor(rng.range(0.05, 0.5) * window));
+    const fraction = Math.round(rng.range(0.01, 0.5) * 100) / 100;
+    const node = rng.int(scenario.topology.nodes);
+    const spec: FaultSpec = { type, atMs, durationMs, fraction, node };
+    if (type === 'partition') spec.target = rng.pick(['clients', 'node', 'store'] as const);
+    if (type === 'latency') {
+      spec.latencyMs = rng.pick([50, 200, 1000]);
+      spec.jitterMs = spec.latencyMs / 2;
+    }
+    if (type === 'bandwidth') spec.bytesPerSec = rng.pick([16_384, 65_536]);
+    if (type === 'clock-offset') spec.offsetMs = rng.pick([-60_000, 5000, 3_600_000]);
+    out.push(spec);
+  }
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
