@@ -45,7 +45,10 @@ export type MembersResult =
 
 export type CursorRequest = { conv: ConvId; user: UserId; kind: 'delivered' | 'read'; seq: number };
 /** `seq` is the cursor after the request: max(old, min(requested, lastSeq)). */
-export type CursorResult = { status: 'ok'; seq: number; moved: boolean } | { status: 'not_found' } | { status: 'forbidden' };
+export type CursorResult =
+  | { status: 'ok'; seq: number; moved: boolean }
+  | { status: 'not_found' }
+  | { status: 'forbidden' };
 
 export type ReadRequest = { conv: ConvId; after: number; limit: number };
 export type ReadResult = { status: 'ok'; messages: Message[]; lastSeq: number } | { status: 'not_found' };

@@ -1,0 +1,46 @@
+// Makes sure the log store's data dir exists and is a writable directory before anything is written,
+// so a bad `--data-dir` fails at start-up with a message that says what to do, not on the first ack.
+
+import { constants } from 'node:fs';
+import { access, mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fsyncDir } from './segment-file.ts';
+import { DataDirError } from './store-errors.ts';
+
+export async function ensureDataDir(dir: string): Promise<void> {
+  let created: string | undefined;
+  try {
+    created = await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new DataDirError(
+      `cannot create data dir ${dir} (${codeOf(error)}): pass a --data-dir in a writable location, ` +
+        'or remove the file that stands in its way',
+      { cause: error },
+    );
+  }
+  const info = await stat(dir).catch((error: unknown) => {
+    throw new DataDirError(`cannot inspect data dir ${dir} (${codeOf(error)}): check its permissions`, {
+      cause: error,
+    });
+  });
+  if (!info.isDirectory()) {
+    throw new DataDirError(
+      `data dir ${dir} is not a directory: pass another --data-dir or move that file away`,
+    );
+  }
+  try {
+    await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new DataDirError(
+      `data dir ${dir} is not readable and writable (${codeOf(error)}): fix its permissions or pass another --data-dir`,
+      { cause: error },
+    );
+  }
+  // A freshly created dir's own entry must survive a crash as much as the files inside it.
+  if (created !== undefined) await fsyncDir(dirname(created));
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : String(error);
+}

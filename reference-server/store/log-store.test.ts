@@ -1,0 +1,235 @@
+// The log store against the shared contract, then what only a log has: torn tails, corruption,
+// segment rotation and checkpoints. A "crash image" is a copy of the data dir taken while the store
+// is open: what a machine that kept its page cache would find after the process died.
+
+import { rmSync } from 'node:fs';
+import { cp, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkpointFileName } from './checkpoint.ts';
+import { LogStore, type LogStoreOptions } from './log-store.ts';
+import { describeMessageStoreContract } from './message-store.contract.ts';
+import { encodeJsonFrame } from './record-codec.ts';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'chatsim-log-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/**
+ * Small segments and frequent checkpoints, so the contract crosses rotations. A clean close writes a
+ * checkpoint that would hide a record the log failed to carry; `fullReplay` deletes it before each
+ * reopen so that every decision must come back from the segments alone.
+ */
+function logFixture(fullReplay: boolean) {
+  return async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatsim-log-contract-'));
+    const options: LogStoreOptions = { dir, segmentBytesMax: 2048, checkpointEveryRecords: 7 };
+    return {
+      store: new LogStore(options),
+      reopen: () => {
+        if (fullReplay) rmSync(join(dir, checkpointFileName), { force: true });
+        return new LogStore(options);
+      },
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  };
+}
+
+describeMessageStoreContract('LogStore', logFixture(false), { durable: true, propertyRuns: 25 });
+describeMessageStoreContract('LogStore, replaying every segment on reopen', logFixture(true), {
+  durable: true,
+  propertyRuns: 25,
+});
+
+async function filled(options: Omit<LogStoreOptions, 'dir'> & { dir?: string }, messages: number) {
+  const dir = options.dir ?? (await tempDir());
+  const store = new LogStore({ ...options, dir });
+  await store.open();
+  await store.createConversation({ id: 'g', kind: 'group', members: ['a', 'b'] });
+  for (let i = 1; i <= messages; i++) {
+    await store.append({
+      conv: 'g',
+      from: i % 2 ? 'a' : 'b',
+      cmid: `m${i}`,
+      body: `body ${i} `.repeat(3),
+      ts: i,
+    });
+  }
+  return { dir, store };
+}
+
+async function crashImage(dir: string): Promise<string> {
+  const copy = await tempDir();
+  await cp(dir, copy, { recursive: true });
+  return copy;
+}
+
+async function bodies(store: LogStore, conv = 'g'): Promise<string[]> {
+  const out: string[] = [];
+  for (let after = 0; ; ) {
+    const result = await store.read({ conv, after, limit: 100 });
+    if (result.status !== 'ok') throw new Error(`read ${conv}: ${result.status}`);
+    out.push(...result.messages.map((m) => m.body));
+    if (result.messages.length === 0) return out;
+    after = result.messages[result.messages.length - 1]!.seq;
+  }
+}
+
+const expectedBodies = (n: number) => Array.from({ length: n }, (_, i) => `body ${i + 1} `.repeat(3));
+
+async function segments(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith('.seg')).sort();
+}
+
+describe('LogStore recovery', () => {
+  it('cuts half a record off the tail of the last segment and stays usable', async () => {
+    const { dir, store } = await filled({}, 10);
+    await store.close();
+    const [last] = (await segments(dir)).slice(-1);
+    const path = join(dir, last!);
+    const sizeBefore = (await stat(path)).size;
+    const frame = encodeJsonFrame({
+      t: 'append',
+      conv: 'g',
+      seq: 11,
+      from: 'a',
+      cmid: 'm11',
+      body: 'x',
+      ts: 11,
+    });
+    await writeFile(path, frame.subarray(0, Math.floor(frame.length / 2)), { flag: 'a' });
+
+    const reopened = new LogStore({ dir });
+    await reopened.open();
+    expect(reopened.truncatedBytes).toBe(Math.floor(frame.length / 2));
+    expect((await stat(path)).size).toBe(sizeBefore);
+    expect(await bodies(reopened)).toEqual(expectedBodies(10));
+    expect(await reopened.append({ conv: 'g', from: 'a', cmid: 'm11', body: 'after', ts: 11 })).toMatchObject(
+      {
+        seq: 11,
+        duplicate: false,
+      },
+    );
+    await reopened.close();
+    const again = new LogStore({ dir });
+    await again.open();
+    expect(again.truncatedBytes).toBe(0);
+    expect(await bodies(again)).toEqual([...expectedBodies(10), 'after']);
+    await again.close();
+  });
+
+  it('drops a last record whose CRC does not check out, keeping every earlier one', async () => {
+    const { dir, store } = await filled({}, 10);
+    const image = await crashImage(dir);
+    await store.close();
+    const [last] = (await segments(image)).slice(-1);
+    const path = join(image, last!);
+    const data = await readFile(path);
+    const lastFrame = encodeJsonFrame({
+      t: 'append',
+      conv: 'g',
+      seq: 10,
+      from: 'b',
+      cmid: 'm10',
+      body: expectedBodies(10)[9],
+      ts: 10,
+    });
+    expect(data.subarray(data.length - lastFrame.length)).toEqual(lastFrame);
+    const handle = await open(path, 'r+');
+    await handle.write(
+      Buffer.from([data[data.length - lastFrame.length + 4]! ^ 0xff]),
+      0,
+      1,
+      data.length - lastFrame.length + 4,
+    );
+    await handle.close();
+
+    const reopened = new LogStore({ dir: image });
+    await reopened.open();
+    expect(reopened.truncatedBytes).toBe(lastFrame.length);
+    expect((await stat(path)).size).toBe(data.length - lastFrame.length);
+    expect(await bodies(reopened)).toEqual(expectedBodies(9));
+    await reopened.close();
+  });
+
+  it('refuses corruption in a segment that is not the last, naming file and offset', async () => {
+    const { dir, store } = await filled({ segmentBytesMax: 1024 }, 40);
+    const image = await crashImage(dir);
+    await store.close();
+    const names = await segments(image);
+    expect(names.length).toBeGreaterThan(2);
+    const path = join(image, names[0]!);
+    const data = await readFile(path);
+    const length = data.readUInt32LE(0);
+    const secondRecord = 8 + length;
+    data[secondRecord + 12] = data[secondRecord + 12]! ^ 0x01;
+    await writeFile(path, data);
+    const reopened = new LogStore({ dir: image });
+    const failure = reopened.open();
+    await expect(failure).rejects.toMatchObject({ code: 'CHATSIM_ERR_LOG_CORRUPT', offset: secondRecord });
+    await expect(failure).rejects.toThrow(/00000001\.seg is corrupt at offset \d+: CRC mismatch/);
+  });
+
+  it('rotates segments at the size bound and reads bodies back from every segment', async () => {
+    const options = { segmentBytesMax: 4096, limits: { tailCacheMessagesPerConv: 4 } };
+    const { dir, store } = await filled(options, 300);
+    const names = await segments(dir);
+    expect(names.length).toBeGreaterThan(5);
+    expect(names[0]).toBe('00000001.seg');
+    for (const name of names) expect((await stat(join(dir, name))).size).toBeLessThanOrEqual(4096);
+    expect(await bodies(store)).toEqual(expectedBodies(300));
+    await store.close();
+    const reopened = new LogStore({ dir, ...options });
+    await reopened.open();
+    expect(reopened.replayedRecords).toBe(0);
+    expect(await bodies(reopened)).toEqual(expectedBodies(300));
+    await reopened.close();
+  });
+
+  it('replays only the records after the last checkpoint', async () => {
+    const dir = await tempDir();
+    const store = new LogStore({ dir, checkpointEveryRecords: 50 });
+    await store.open();
+    await store.createConversation({ id: 'g', kind: 'group', members: ['a', 'b'] });
+    await store.advanceCursor({ conv: 'g', user: 'b', kind: 'read', seq: 0 });
+    for (let i = 1; i <= 130; i++) {
+      await store.append({
+        conv: 'g',
+        from: i % 2 ? 'a' : 'b',
+        cmid: `m${i}`,
+        body: `body ${i} `.repeat(3),
+        ts: i,
+      });
+      if (i === 60) await store.advanceCursor({ conv: 'g', user: 'b', kind: 'read', seq: 55 });
+      // Waiting keeps checkpoints at exactly every 50th record.
+      await store.whenCheckpointed();
+    }
+    // 1 create + 131 (130 appends, 1 cursor move) = 132 records; checkpoints after 50 and 100.
+    const image = await crashImage(dir);
+    const crashed = new LogStore({ dir: image });
+    const records = await crashed.open();
+    expect(crashed.replayedRecords).toBe(32);
+    expect(records[0]?.cursors.b).toEqual({ delivered: 0, read: 55 });
+    expect(await bodies(crashed)).toEqual(expectedBodies(130));
+    expect(await crashed.append({ conv: 'g', from: 'a', cmid: 'm3', body: 'dup', ts: 999 })).toEqual({
+      status: 'ok',
+      seq: 3,
+      ts: 3,
+      duplicate: true,
+    });
+    await crashed.close();
+    await store.close();
+    const clean = new LogStore({ dir });
+    await clean.open();
+    expect(clean.replayedRecords).toBe(0);
+    expect(await bodies(clean)).toEqual(expectedBodies(130));
+    await clean.close();
+  });
+});

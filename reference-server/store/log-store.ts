@@ -1,0 +1,275 @@
+// The embedded durable log, the server's default store: StoreState decides, the decision is appended
+// to a segment file, and the promise resolves only after an fdatasync covers it (group commit shares
+// one sync among everything queued meanwhile). Every answer, a duplicate's or a read's included, waits
+// until the state it reports is durable. After a write or sync failure the store refuses everything.
+
+import type { ConvId, Message } from '../protocol/frames.ts';
+import { checkpointFrames, writeCheckpoint } from './checkpoint.ts';
+import { ensureDataDir } from './data-dir.ts';
+import { GroupCommit } from './group-commit.ts';
+import { defaultStoreLimits, type StoreLimits } from './limits.ts';
+import { recoverLog } from './log-recovery.ts';
+import {
+  type AppendRequest,
+  type AppendResult,
+  type ConversationRecord,
+  type CreateRequest,
+  type CreateResult,
+  type CursorRequest,
+  type CursorResult,
+  type MembersRequest,
+  type MembersResult,
+  type MessageStore,
+  type ReadRequest,
+  type ReadResult,
+  StoreUnavailableError,
+} from './message-store.ts';
+import { encodeJsonFrame, type LogRecord } from './record-codec.ts';
+import {
+  encodeLocation,
+  FileSegmentSink,
+  locationOffset,
+  locationSegment,
+  type SegmentSink,
+  segmentPath,
+} from './segment-file.ts';
+import { SegmentReader } from './segment-reader.ts';
+import { LogCorruptError } from './store-errors.ts';
+import { StoreState } from './store-state.ts';
+import { TailCache } from './tail-cache.ts';
+
+export type LogStoreOptions = {
+  dir: string;
+  segmentBytesMax?: number;
+  checkpointEveryRecords?: number;
+  /** Called after every fdatasync of the log with its duration and the records it made durable. */
+  onFsync?: (durationMs: number, records: number) => void;
+  limits?: Partial<StoreLimits>;
+  /** Where records are written; the segment files unless a test injects failures. */
+  sink?: SegmentSink;
+};
+
+type Phase = 'new' | 'opening' | 'open' | 'closing' | 'closed';
+
+export class LogStore implements MessageStore {
+  private readonly options: LogStoreOptions;
+  private readonly limits: StoreLimits;
+  private readonly cache: TailCache;
+  private readonly reader: SegmentReader;
+  private phase: Phase = 'new';
+  private state = new StoreState();
+  private locations = new Map<ConvId, number[]>();
+  private commit: GroupCommit | null = null;
+  private records = 0;
+  private recordsSinceCheckpoint = 0;
+  private checkpointing: Promise<void> | null = null;
+  /** Records the last `open()` replayed from the segments (the rest came from the checkpoint). */
+  replayedRecords = 0;
+  /** Bytes the last `open()` cut off the last segment as a torn tail. */
+  truncatedBytes = 0;
+
+  constructor(options: LogStoreOptions) {
+    this.options = options;
+    this.limits = {
+      ...defaultStoreLimits,
+      ...options.limits,
+      ...(options.segmentBytesMax === undefined ? {} : { segmentBytesMax: options.segmentBytesMax }),
+      ...(options.checkpointEveryRecords === undefined
+        ? {}
+        : { checkpointEveryRecords: options.checkpointEveryRecords }),
+    };
+    this.cache = new TailCache(this.limits.tailCacheMessagesPerConv, this.limits.tailCacheConvsMax);
+    this.reader = new SegmentReader(options.dir, this.limits);
+  }
+
+  async open(): Promise<ConversationRecord[]> {
+    if (this.phase !== 'new') throw new Error(`LogStore.open() called when ${this.phase}`);
+    this.phase = 'opening';
+    const { dir } = this.options;
+    await ensureDataDir(dir);
+    const recovered = await recoverLog(dir, this.limits);
+    this.state = recovered.state;
+    this.locations = recovered.locations;
+    this.records = recovered.records;
+    this.recordsSinceCheckpoint = recovered.replayedRecords;
+    this.replayedRecords = recovered.replayedRecords;
+    this.truncatedBytes = recovered.truncatedBytes;
+    this.commit = new GroupCommit({
+      sink: this.options.sink ?? new FileSegmentSink(dir),
+      segment: recovered.segment,
+      offset: recovered.offset,
+      segmentBytesMax: this.limits.segmentBytesMax,
+      groupCommitBytesMax: this.limits.groupCommitBytesMax,
+      ...(this.options.onFsync === undefined ? {} : { onFsync: this.options.onFsync }),
+    });
+    this.phase = 'open';
+    return this.state.records();
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const commit = this.writable();
+    const result = this.state.append(request);
+    if (result.status === 'ok' && !result.duplicate) {
+      const { conv, from, cmid, body } = request;
+      const message: Message = { conv, seq: result.seq, from, cmid, body, ts: result.ts };
+      this.log({ t: 'append', ...message });
+      this.cache.push(message);
+    }
+    // A duplicate waits too: its original may still be in the queue.
+    await commit.waitForAll();
+    return result;
+  }
+
+  async read(request: ReadRequest): Promise<ReadResult> {
+    const commit = this.usable();
+    const { conv } = request;
+    const lastSeq = this.state.lastSeq(conv);
+    const durable = commit.waitForAll();
+    if (lastSeq === undefined) {
+      await durable;
+      return { status: 'not_found' };
+    }
+    const first = Math.max(0, request.after) + 1;
+    const last = Math.min(lastSeq, first - 1 + Math.min(request.limit, this.limits.readMessagesMax));
+    const locations = first <= last ? this.locations.get(conv)!.slice(first - 1, last) : [];
+    // Bodies are read only once written: nothing not yet durable is ever shown.
+    await durable;
+    if (locations.length === 0) return { status: 'ok', messages: [], lastSeq };
+    const cached = this.cache.range(conv, first, last);
+    if (cached !== null) return { status: 'ok', messages: cached, lastSeq };
+    const records = await this.reader.readRecords(locations);
+    const messages = records.map((record, i) => {
+      const seq = first + i;
+      if (record.t !== 'append' || record.conv !== conv || record.seq !== seq) {
+        const location = locations[i]!;
+        throw new LogCorruptError(
+          segmentPath(this.options.dir, locationSegment(location)),
+          locationOffset(location),
+          `the index points at a record that is not seq ${seq} of ${conv}`,
+        );
+      }
+      return { conv, seq, from: record.from, cmid: record.cmid, body: record.body, ts: record.ts };
+    });
+    return { status: 'ok', messages, lastSeq };
+  }
+
+  async createConversation(request: CreateRequest): Promise<CreateResult> {
+    const commit = this.writable();
+    const result = this.state.create(request);
+    if (result.status === 'created') {
+      this.log({ t: 'create', id: request.id, kind: request.kind, members: request.members });
+    }
+    await commit.waitForAll();
+    return result;
+  }
+
+  async changeMembers(request: MembersRequest): Promise<MembersResult> {
+    const commit = this.writable();
+    const { result, changed } = this.state.changeMembers(request);
+    if (changed) this.log({ t: 'members', conv: request.conv, add: request.add, remove: request.remove });
+    await commit.waitForAll();
+    return result;
+  }
+
+  async advanceCursor(request: CursorRequest): Promise<CursorResult> {
+    const commit = this.writable();
+    const result = this.state.advanceCursor(request);
+    if (result.status === 'ok' && result.moved) {
+      const { conv, user, kind } = request;
+      this.log({ t: 'cursor', conv, user, kind, seq: result.seq });
+    }
+    await commit.waitForAll();
+    return result;
+  }
+
+  async ping(): Promise<void> {
+    this.usable();
+  }
+
+  /** Resolves when no checkpoint is being written. */
+  async whenCheckpointed(): Promise<void> {
+    await this.checkpointing;
+  }
+
+  /** Flushes, writes a final checkpoint and closes files; a store already broken just closes. */
+  async close(): Promise<void> {
+    const commit = this.commit;
+    if (this.phase !== 'open' || commit === null) {
+      this.phase = 'closed';
+      return;
+    }
+    this.phase = 'closing';
+    try {
+      await commit.waitForAll().catch(() => undefined);
+      await this.checkpointing;
+      if (commit.failed === null && this.recordsSinceCheckpoint > 0) await this.checkpoint();
+    } finally {
+      await commit.close().catch(() => undefined);
+      await this.reader.close();
+      this.phase = 'closed';
+    }
+  }
+
+  /** Queues a record of a decision just taken; the state already reflects it. */
+  private log(record: LogRecord): void {
+    const commit = this.commit!;
+    const frame = encodeJsonFrame(record);
+    if (frame.length > this.limits.recordBytesMax) {
+      // The state has moved already and cannot be rolled back: the store must not go on.
+      const error = new Error(`a ${record.t} record of ${frame.length} bytes exceeds recordBytesMax`);
+      commit.fail(error);
+      throw commit.failed ?? error;
+    }
+    const { segment, offset } = commit.enqueue(frame);
+    if (record.t === 'append') this.locations.get(record.conv)!.push(encodeLocation(segment, offset));
+    else if (record.t === 'create') this.locations.set(record.id, []);
+    this.records++;
+    this.recordsSinceCheckpoint++;
+    if (this.recordsSinceCheckpoint >= this.limits.checkpointEveryRecords && this.checkpointing === null) {
+      this.checkpointing = this.checkpoint()
+        .catch((error: unknown) => commit.fail(error))
+        .finally(() => {
+          this.checkpointing = null;
+        });
+    }
+  }
+
+  /** Captures the state synchronously, then writes it once the log it covers is durable. */
+  private checkpoint(): Promise<void> {
+    const commit = this.commit!;
+    const durable = commit.waitForAll();
+    const source = {
+      ...commit.position,
+      records: this.records,
+      conversations: this.state.records(),
+      state: this.state,
+      locations: this.locations,
+    };
+    this.recordsSinceCheckpoint = 0;
+    const { dir } = this.options;
+    const { checkpointChunkEntries, checkpointWriteBytes } = this.limits;
+    return durable.then(() =>
+      writeCheckpoint(dir, checkpointFrames(source, checkpointChunkEntries), checkpointWriteBytes),
+    );
+  }
+
+  private usable(): GroupCommit {
+    if (this.phase !== 'open' || this.commit === null) {
+      throw new StoreUnavailableError(
+        `the log store is ${this.phase === 'new' ? 'not open yet' : this.phase}`,
+      );
+    }
+    if (this.commit.failed !== null) throw this.commit.failed;
+    return this.commit;
+  }
+
+  private writable(): GroupCommit {
+    const commit = this.usable();
+    if (commit.pendingBytes > this.limits.pendingBytesMax) {
+      throw new StoreUnavailableError(
+        `the log store's write queue holds over ${this.limits.pendingBytesMax} bytes; retry shortly`,
+      );
+    }
+    return commit;
+  }
+}
