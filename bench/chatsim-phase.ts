@@ -66,6 +66,7 @@ export async function runChatPhase(
       group,
       { ...planBase(options), dialect: 'chat', url: wsUrl!, clients: await clientsOf(conversations, secret) },
       options.loadProcesses,
+      server.process.pid,
     );
     const fsync = await scrapeFsyncFigures(httpUrl!);
     return fsync === null ? figures : { ...figures, fsync };

@@ -2,12 +2,14 @@
 // clients, starts them together once every connection is ready, and merges their reports into the
 // figures the table shows. Every wait is bounded; the workers are stopped whatever happens.
 
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Child, ChildGroup } from './child-group.ts';
 import type { FsyncFigures } from './fsync-figures.ts';
 import { LatencyHistogram } from './latency-histogram.ts';
 import { benchLimits } from './limits.ts';
 import type { FromWorker, LoadPlan, LoadReport } from './load-plan.ts';
+import { cpuMsOf } from './process-cpu.ts';
 
 const workerPath = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 
@@ -15,6 +17,9 @@ export type PhaseFigures = {
   connections: number;
   loadProcesses: number;
   measuredMs: number;
+  /** CPU used in the measured window, in % of one core: the server's (null where /proc is missing), the load workers' summed. */
+  serverCpuPercent: number | null;
+  loadCpuPercent: number;
   sent: number;
   completed: number;
   completedPerSec: number;
@@ -30,10 +35,12 @@ export type PhaseFigures = {
   fsync?: FsyncFigures;
 };
 
+/** Runs `plan` across `processes` workers against the server process `serverPid`. */
 export async function runLoadPhase(
   group: ChildGroup,
   plan: LoadPlan,
   processes: number,
+  serverPid: number | undefined,
 ): Promise<PhaseFigures> {
   const shares = split(plan.clients, Math.max(1, Math.min(processes, plan.clients.length)));
   const workers = shares.map((_, i) => group.fork(`load-worker-${i + 1}`, workerPath));
@@ -46,13 +53,31 @@ export async function runLoadPhase(
     const runMs = plan.warmupMs + plan.measureMs + benchLimits.drainMs + benchLimits.reportSlackMs;
     const reports = workers.map((worker) => nextMessage(worker, 'report', runMs));
     for (const worker of workers) worker.process.send({ type: 'start' });
-    return merge(
+    const serverCpu = sampleCpu(serverPid, plan.warmupMs, plan.measureMs);
+    const merged = merge(
       (await Promise.all(reports)).map((message) => message.report),
       workers.length,
     );
+    return { ...merged, serverCpuPercent: await serverCpu };
   } finally {
     await Promise.all(workers.map((worker) => group.stop(worker)));
   }
+}
+
+/** CPU % of one core `pid` used from `afterMs` for `forMs`, timed by this (idle) process's clock. */
+async function sampleCpu(pid: number | undefined, afterMs: number, forMs: number): Promise<number | null> {
+  await delay(afterMs);
+  const startMs = performance.now();
+  const start = cpuMsOf(pid);
+  await delay(forMs);
+  const end = cpuMsOf(pid);
+  if (start === null || end === null) return null;
+  return ((end - start) * 100) / (performance.now() - startMs);
+}
+
+/** Unref'd: a phase that failed must not be kept waiting for its CPU sample. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function split<T>(items: readonly T[], parts: number): T[][] {
@@ -89,12 +114,13 @@ function nextMessage<T extends FromWorker['type']>(
   });
 }
 
-function merge(reports: LoadReport[], loadProcesses: number): PhaseFigures {
+function merge(reports: LoadReport[], loadProcesses: number): Omit<PhaseFigures, 'serverCpuPercent'> {
   const latency = new LatencyHistogram();
   const errors: Record<string, number> = {};
   const closes: Record<string, number> = {};
   let connections = 0;
   let measuredMs = 0;
+  let cpuMs = 0;
   let sent = 0;
   let completed = 0;
   let deliveries = 0;
@@ -103,6 +129,7 @@ function merge(reports: LoadReport[], loadProcesses: number): PhaseFigures {
     latency.merge(report.latency);
     connections += report.connections;
     measuredMs = Math.max(measuredMs, report.measuredMs);
+    cpuMs += report.cpuMs;
     sent += report.sent;
     completed += report.completed;
     deliveries += report.deliveries;
@@ -115,6 +142,7 @@ function merge(reports: LoadReport[], loadProcesses: number): PhaseFigures {
     connections,
     loadProcesses,
     measuredMs,
+    loadCpuPercent: measuredMs > 0 ? (cpuMs * 100) / measuredMs : 0,
     sent,
     completed,
     completedPerSec: perSec(completed),

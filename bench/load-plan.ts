@@ -26,6 +26,8 @@ export type LoadReport = {
   connections: number;
   /** Counted only inside the measured window. */
   measuredMs: number;
+  /** CPU this worker used during the measured window. */
+  cpuMs: number;
   sent: number;
   completed: number;
   deliveries: number;

@@ -71,9 +71,11 @@ export class LoadRun {
     await delay(this.plan.warmupMs);
     this.measuring = true;
     const measureStartMs = performance.now();
+    const cpuStart = process.cpuUsage();
     await delay(this.plan.measureMs);
     this.measuring = false;
     const measuredMs = performance.now() - measureStartMs;
+    const cpu = process.cpuUsage(cpuStart);
     if (ticker) clearInterval(ticker);
     for (const connection of this.connections) connection.window?.stop();
     await this.settled(benchLimits.drainMs);
@@ -82,6 +84,7 @@ export class LoadRun {
     return {
       connections: this.connections.length,
       measuredMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       sent: this.sent,
       completed: this.completed,
       deliveries: this.deliveries,

@@ -18,6 +18,8 @@ describe('raw ws phases (real processes, loopback)', () => {
     expect(figures.connections).toBe(4);
     expect(figures.completed).toBeGreaterThan(0);
     expect(figures.latencyMsP99).toBeGreaterThanOrEqual(figures.latencyMsP50);
+    expect(figures.loadCpuPercent).toBeGreaterThan(0);
+    if (process.platform === 'linux') expect(figures.serverCpuPercent).toBeGreaterThan(0);
     expect(figures).toMatchObject({ errors: {}, closes: {}, unansweredAtEnd: 0, deliveries: 0 });
     expect(group.size).toBe(0);
   });

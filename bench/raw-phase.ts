@@ -31,6 +31,7 @@ export async function runRawPhase(
         clients: mode === 'echo' ? echoClients(options.connections) : roomClients(options.connections),
       },
       options.loadProcesses,
+      server.process.pid,
     );
   } finally {
     await group.stop(server);

@@ -8,6 +8,8 @@ function figures(completedPerSec: number, deliveriesPerSec: number): PhaseFigure
     connections: 100,
     loadProcesses: 1,
     measuredMs: 1000,
+    serverCpuPercent: 97.5,
+    loadCpuPercent: 88,
     sent: completedPerSec,
     completed: completedPerSec,
     completedPerSec,
@@ -69,7 +71,7 @@ describe('formatReport', () => {
     const text = formatReport(report);
     expect(text).toContain('machine: 2 cores, 24 GiB, test cpu, Node v20.20.2');
     expect(text).toContain('processes per phase: server 1, load generator 1');
-    expect(text).toMatch(/raw ws echo\s+100\s+100,000\s+round-trips\s+-\s+1\.50\s+12\.3\s+40\.0/);
+    expect(text).toMatch(/raw ws echo\s+100\s+100,000\s+round-trips\s+-\s+1\.50\s+12\.3\s+40\.0\s+98%\s+88%/);
     expect(text).toMatch(/chatsim 1:1\s+100\s+20,000\s+acked msgs\s+19,500/);
     expect(text).toContain('unavailable:3');
     expect(text).toContain('20,000 / 100,000 = 20.0% (target >= 30%: NOT met)');

@@ -85,6 +85,10 @@ function ms(n: number): string {
   return n < 10 ? n.toFixed(2) : n.toFixed(1);
 }
 
+function percent(n: number): string {
+  return `${Math.round(n)}%`;
+}
+
 function tally(record: Record<string, number>): string {
   const entries = Object.entries(record);
   return entries.length === 0 ? '-' : entries.map(([k, v]) => `${k}:${v}`).join(' ');
@@ -103,7 +107,20 @@ type Entry = [PhaseName, PhaseFigures];
 
 function phaseTable(entries: Entry[]): string {
   const rows = [
-    ['phase', 'conns', 'completed/s', 'of', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'closes'],
+    [
+      'phase',
+      'conns',
+      'completed/s',
+      'of',
+      'deliveries/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'server cpu',
+      'load cpu',
+      'errors',
+      'closes',
+    ],
   ];
   for (const [name, figures] of entries) {
     rows.push([
@@ -115,6 +132,8 @@ function phaseTable(entries: Entry[]): string {
       ms(figures.latencyMsP50),
       ms(figures.latencyMsP99),
       ms(figures.latencyMsMax),
+      figures.serverCpuPercent === null ? '-' : percent(figures.serverCpuPercent),
+      percent(figures.loadCpuPercent),
       tally(figures.errors),
       tally(figures.closes),
     ]);
@@ -162,6 +181,7 @@ export function formatReport(report: BenchReport): string {
     phaseTable(entries),
     '',
     'latency runs from the scheduled send time to its answer (ack, echo, or own broadcast copy).',
+    'cpu: % of one core in the measured window (load: all load processes summed).',
     'deliveries: raw broadcast counts every copy (sender included); chatsim counts `msg` frames to members (not the sender).',
     ...fsyncLines(entries),
     ...targetLines(report.ratios),
