@@ -12,6 +12,7 @@ import { ChildServer } from '../../test-support/child-server.ts';
 import { type AckedSend, ContinuousWriter, type PendingSend } from '../../test-support/continuous-writer.ts';
 import { HttpApi } from '../../test-support/http.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
+import { CloseCode } from '../protocol/codes.ts';
 import type { Message } from '../protocol/frames.ts';
 
 const rounds = 4;
@@ -106,6 +107,37 @@ describe('crash recovery of chatsim serve', () => {
         `round ${round} acked something ${context}`,
       ).toBeGreaterThan(0);
     }
+  });
+
+  it('drains on SIGTERM: clients get drain then 1012, the process exits 0, and a restart has every message', async () => {
+    const secret = 'drain-secret';
+    dataDir = await mkdtemp(join(tmpdir(), 'chatsim-drain-'));
+    child = await ChildServer.start({ dataDir, secret });
+    const http = new HttpApi(child.url);
+    await http.mustCreateConversation(await mintTestToken(secret, 'admin', { admin: true }), {
+      id: convs[0]!,
+      kind: 'group',
+      members: [reader, writerUsers[0]!],
+    });
+    const client = await ChatClient.connect(child.wsUrl, 'drained');
+    await client.hello(await mintTestToken(secret, writerUsers[0]!));
+    const ack = await client.mustSend(convs[0]!, 'before-term', 'kept across a graceful restart');
+    const exited = child.stop('SIGTERM');
+    expect(await client.waitFor('drain')).toMatchObject({ t: 'drain', reconnectInMs: expect.any(Number) });
+    expect((await client.waitClosed()).code).toBe(CloseCode.restart);
+    expect(await exited).toEqual({ code: 0, signal: null });
+    child = await ChildServer.start({ dataDir, secret });
+    const after = await new HttpApi(child.url).allMessages(await mintTestToken(secret, reader), convs[0]!);
+    expect(after).toEqual([
+      {
+        conv: convs[0],
+        seq: ack.seq,
+        from: writerUsers[0],
+        cmid: 'before-term',
+        body: 'kept across a graceful restart',
+        ts: ack.ts,
+      },
+    ]);
   });
 });
 
