@@ -1,0 +1,142 @@
+// `chatsim gate`: the CI correctness gate. The standard scenarios over a fixed seed list (regressions
+// stay caught) plus fresh seeds of the swarm scenario (new ground every run) within a time budget;
+// JUnit XML for the CI system; exit code the worst of all runs. `--prove-bugs` runs the gate once per
+// known-bug variant and reports how long each took to be caught: the harness proving its own power.
+
+import { randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
+import { type GateRun, junitXml } from '../reports/junit.ts';
+import { reproCommand } from '../reports/verdict-table.ts';
+import { runScenario } from '../simulator/run-scenario.ts';
+import type { CliIo } from './cli-error.ts';
+import { commanderOutput } from './cli-error.ts';
+import type { CommandResult } from './main.ts';
+import { collectBug, loadOrExplain, parseSeed } from './sim.ts';
+
+export const gateScenarios = [
+  'steady',
+  'partition',
+  'crash-restart',
+  'reconnect-storm',
+  'store-outage',
+  'large-group',
+  'churn',
+  'adversarial',
+] as const;
+export const gateSeeds = [1, 2];
+
+type GateFlags = {
+  seeds: number[];
+  fresh: number;
+  budgetS: number;
+  junit: string;
+  bug: BugName[];
+  proveBugs?: boolean;
+  clients?: number;
+};
+
+export function registerGate(program: Command, result: CommandResult, io: CliIo): void {
+  program
+    .command('gate')
+    .description(
+      'the CI gate: standard scenarios over fixed and fresh seeds, JUnit XML, non-zero exit on any failure',
+    )
+    .configureOutput(commanderOutput(io, 'chatsim gate --help'))
+    .option(
+      '--seeds <list>',
+      `fixed seeds, comma-separated (default ${gateSeeds.join(',')})`,
+      parseSeedList,
+      gateSeeds,
+    )
+    .option('--fresh <n>', 'fresh random seeds of the swarm scenario, within the budget', parseCount, 4)
+    .option('--budget-s <s>', 'stop starting runs after this many seconds', parseCount, 300)
+    .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
+    .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
+    .option('--prove-bugs', 'run the gate once per known bug; fail unless every bug is caught')
+    .action((flags: GateFlags) => {
+      result.exitCode = flags.proveBugs ? proveBugs(flags, io) : gate(flags, io).exitCode;
+    });
+}
+
+function parseSeedList(value: string): number[] {
+  return value.split(',').map((part) => parseSeed(part.trim()));
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('takes an integer >= 0');
+  return n;
+}
+
+type Plan = { scenario: string; seed: number };
+
+function plan(flags: GateFlags): Plan[] {
+  const runs: Plan[] = [];
+  for (const seed of flags.seeds) for (const scenario of gateScenarios) runs.push({ scenario, seed });
+  for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: randomInt(0, 2 ** 48) });
+  return runs;
+}
+
+function gate(
+  flags: GateFlags,
+  io: CliIo,
+  stopAtFirstFailure = false,
+): { exitCode: number; runs: GateRun[]; caughtAfterMs: number | null } {
+  const start = Date.now();
+  const runs: GateRun[] = [];
+  let worst = 0;
+  let caughtAfterMs: number | null = null;
+  for (const { scenario: name, seed } of plan(flags)) {
+    if ((Date.now() - start) / 1000 > flags.budgetS) {
+      io.err(`chatsim gate: time budget of ${flags.budgetS}s spent; later runs skipped`);
+      break;
+    }
+    const scenario = loadOrExplain(name);
+    const summary = runScenario(scenario, {
+      seed,
+      bugs: flags.bug,
+      ...(flags.clients ? { clients: flags.clients } : {}),
+    });
+    const repro = reproCommand(name, seed, flags.clients, flags.bug);
+    runs.push({ summary, repro });
+    const failed = summary.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.property);
+    const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
+    io.out(
+      `${summary.exitCode === 0 ? 'PASS' : 'FAIL'}  ${name.padEnd(16)} seed ${String(seed).padEnd(16)} ${(summary.wallMs / 1000).toFixed(1).padStart(6)}s  ${[...failed, ...slo].join(', ')}`,
+    );
+    if (summary.exitCode !== 0) {
+      io.out(`      reproduce: ${repro}`);
+      worst = worst === 0 || summary.exitCode === 1 ? summary.exitCode : worst;
+      if (caughtAfterMs === null) caughtAfterMs = Date.now() - start;
+      if (stopAtFirstFailure) break;
+    }
+  }
+  if (!stopAtFirstFailure) {
+    mkdirSync(dirname(flags.junit), { recursive: true });
+    writeFileSync(flags.junit, junitXml(runs));
+    const failedRuns = runs.filter((r) => r.summary.exitCode !== 0).length;
+    const seconds = (Date.now() - start) / 1000;
+    io.out(`\n${runs.length - failedRuns} passed, ${failedRuns} failed`);
+    io.out(
+      `chatsim gate: ${runs.length} runs in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min); JUnit XML at ${flags.junit}`,
+    );
+  }
+  return { exitCode: worst, runs, caughtAfterMs };
+}
+
+function proveBugs(flags: GateFlags, io: CliIo): number {
+  let missed = 0;
+  for (const bug of bugNames) {
+    io.out(`--- bug ${bug}`);
+    const outcome = gate({ ...flags, bug: [bug], fresh: 0 }, io, true);
+    if (outcome.caughtAfterMs === null) {
+      missed++;
+      io.out(`MISSED  ${bug}: no scenario of the gate caught it`);
+    } else io.out(`CAUGHT  ${bug} after ${(outcome.caughtAfterMs / 1000).toFixed(1)} s`);
+  }
+  io.out(`\n${bugNames.length - missed} passed, ${missed} failed`);
+  return missed === 0 ? 0 : 1;
+}

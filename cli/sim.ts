@@ -1,0 +1,102 @@
+// `chatsim sim <scenario>`: one deterministic simulation. Progress on stderr, the verdict table (or
+// --json) on stdout, a report file when asked, and the exit code CI gates on: 0 pass, 1 property
+// violated, 2 SLO breached, 3 liveness. A failure prints the one command that replays it.
+
+import { randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type BugName, bugNames, isBugName } from '../reference-server/core/bugs.ts';
+import { reproCommand, verdictTable } from '../reports/verdict-table.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { ScenarioError } from '../scenarios/scenario.ts';
+import { type RunSummary, runScenario } from '../simulator/run-scenario.ts';
+import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
+import type { CommandResult } from './main.ts';
+import { progressBar } from './progress-bar.ts';
+
+type SimFlags = {
+  seed?: number;
+  clients?: number;
+  json?: boolean;
+  bug: BugName[];
+  report?: string;
+  progress: boolean;
+};
+
+export function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError('a seed is an integer from 0 to 2^53-1');
+  return n;
+}
+
+export function parseClients(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 2 || n > 20_000_000)
+    throw new InvalidArgumentError('--clients takes an integer from 2 to 20000000');
+  return n;
+}
+
+export function collectBug(value: string, previous: BugName[]): BugName[] {
+  if (!isBugName(value)) throw new InvalidArgumentError(`unknown bug; use one of: ${bugNames.join(', ')}`);
+  return [...previous, value];
+}
+
+export function registerSim(program: Command, result: CommandResult, io: CliIo): void {
+  program
+    .command('sim')
+    .description('run one deterministic simulation of a scenario (by name from scenarios/ or a path)')
+    .configureOutput(commanderOutput(io, 'chatsim sim --help'))
+    .argument('<scenario>', 'scenario name (steady, partition, crash-restart, ...) or path to a .json file')
+    .option('--seed <n>', 'root seed (default: a fresh random one, printed)', parseSeed)
+    .option('--clients <n>', "virtual clients (default: the scenario's)", parseClients)
+    .option('--json', 'print a JSON summary instead of the table')
+    .option('--bug <name>', `run with a deliberate bug (repeatable): ${bugNames.join(', ')}`, collectBug, [])
+    .option('--report <dir>', 'also write summary.json and report.md into this directory')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((scenarioArg: string, flags: SimFlags) => {
+      result.exitCode = simCommand(scenarioArg, flags, io);
+    });
+}
+
+export function loadOrExplain(scenarioArg: string) {
+  try {
+    return loadScenario(scenarioArg);
+  } catch (error) {
+    if (error instanceof ScenarioError)
+      throw new CliError('CHATSIM_ERR_USAGE', error.message.replace(/\n\s*/g, ' '));
+    throw error;
+  }
+}
+
+function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): number {
+  const scenario = loadOrExplain(scenarioArg);
+  const seed = flags.seed ?? randomInt(0, 2 ** 48);
+  const bar = flags.progress && !flags.json ? progressBar(io, `${scenario.name} seed ${seed}`) : null;
+  const summary = runScenario(scenario, {
+    seed,
+    ...(flags.clients === undefined ? {} : { clients: flags.clients }),
+    bugs: flags.bug,
+    ...(bar ? { progress: bar.update } : {}),
+  });
+  bar?.done();
+  const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
+  if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
+  else io.out(verdictTable(summary, repro));
+  if (flags.report) writeReport(flags.report, summary, verdictTable(summary, repro), repro);
+  return summary.exitCode;
+}
+
+export function jsonSummary(summary: RunSummary, repro: string) {
+  return { ...summary, wallTimeMs: summary.wallMs, repro };
+}
+
+export function writeReport(dir: string, summary: RunSummary, table: string, repro: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(jsonSummary(summary, repro), null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'report.md'),
+    `# chatsim: ${summary.scenario}, seed ${summary.seed}\n\n\`\`\`\n${table}\n\`\`\`\n`,
+  );
+}

@@ -1,0 +1,64 @@
+// JUnit XML for CI systems: one testsuite per scenario, one testcase per (seed, property), a
+// failure carrying the checker's details, witness and the command that reproduces it.
+
+import type { RunSummary } from '../simulator/run-scenario.ts';
+
+export type GateRun = { summary: RunSummary; repro: string };
+
+function escape(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+export function junitXml(runs: readonly GateRun[]): string {
+  const byScenario = new Map<string, GateRun[]>();
+  for (const run of runs) {
+    const list = byScenario.get(run.summary.scenario) ?? [];
+    list.push(run);
+    byScenario.set(run.summary.scenario, list);
+  }
+  const suites: string[] = [];
+  let tests = 0;
+  let failures = 0;
+  for (const [scenario, list] of byScenario) {
+    const cases: string[] = [];
+    let suiteFailures = 0;
+    let time = 0;
+    for (const { summary, repro } of list) {
+      time += summary.wallMs / 1000;
+      const judged = [
+        ...summary.verdicts.map((v) => ({
+          name: v.property,
+          pass: v.verdict !== 'fail',
+          text: `${v.details}\nwitness: ${JSON.stringify(v.witness).slice(0, 4000)}`,
+        })),
+        ...summary.slo.map((s) => ({
+          name: `slo:${s.name}`,
+          pass: s.pass,
+          text: `${s.name} = ${s.actual}, limit ${s.limit}`,
+        })),
+      ];
+      for (const item of judged) {
+        tests++;
+        const name = `seed ${summary.seed}: ${item.name}`;
+        if (item.pass)
+          cases.push(`    <testcase classname="chatsim.${escape(scenario)}" name="${escape(name)}"/>`);
+        else {
+          failures++;
+          suiteFailures++;
+          cases.push(
+            `    <testcase classname="chatsim.${escape(scenario)}" name="${escape(name)}">\n      <failure message="${escape(item.name)} failed">${escape(`${item.text}\nreproduce: ${repro}`)}</failure>\n    </testcase>`,
+          );
+        }
+      }
+    }
+    suites.push(
+      `  <testsuite name="${escape(scenario)}" tests="${cases.length}" failures="${suiteFailures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+    );
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chatsim gate" tests="${tests}" failures="${failures}">\n${suites.join('\n')}\n</testsuites>\n`;
+}
