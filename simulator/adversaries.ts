@@ -17,6 +17,8 @@ export function addAdversaries(
 ): void {
   const pick = streams.stream('adversaries');
   const allConvs = [...new Set(population.convsOfUser.flat())];
+  let attempts = 0;
+  const attemptId = (): number => ++attempts;
   for (let n = 0; n < population.adversaries; n++) {
     const user = `x${n}`;
     const forged = n % 4 === 0;
@@ -31,6 +33,7 @@ export function addAdversaries(
         forged ? world.tokens.forge(user, now + tokenLifeMs) : world.tokens.mint(user, now + tokenLifeMs),
       badToken: (now: number) => world.tokens.forge(user, now + tokenLifeMs),
       record,
+      attemptId,
       config: {
         adversary: forged ? ['forged-token'] : ['foreign-send', 'foreign-sync', 'cursor-regression'],
         foreignConvs,

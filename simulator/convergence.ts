@@ -12,7 +12,7 @@ export function converged(world: World): boolean {
     const sim = world.clients[i]!;
     if (sim.adversary) continue;
     const client = sim.client;
-    if (!world.isConnected(i) || !client.isSettled()) return false;
+    if (!world.isConnected(i) || client.connectionState !== 'open' || client.outboxSize > 0) return false;
     for (const conv of sim.convs) {
       const spans = state.spansOf(conv, sim.user);
       const last = spans?.[spans.length - 1];

@@ -45,3 +45,8 @@ export function finalStateFixture(data: FinalStateData = {}): FinalState {
     settledAt: data.settledAt === undefined ? at : data.settledAt,
   };
 }
+
+/** Membership of users who were in the conversation from its creation and never left. */
+export function membersFromStart(...users: string[]): Record<string, MembershipSpan[]> {
+  return Object.fromEntries(users.map((user) => [user, [{ from: 1, to: null }]]));
+}

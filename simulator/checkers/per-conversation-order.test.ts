@@ -1,63 +1,72 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../history.ts';
+import type { FinalState, HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
-import { finalStateFixture } from './final-state-fixture.ts';
+import { finalStateFixture, membersFromStart } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
 import { interleavedDisplays } from './interleaved-displays.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
 import type { WitnessCase } from './witness-list.ts';
 
-const judge = (events: HistoryEvent[]) =>
-  checkHistory([createPerConversationOrderChecker()], events, finalStateFixture())[0]!;
+const fromStart = finalStateFixture({
+  membership: { g: membersFromStart('ann', 'bob', 'u0', 'u1', 'u2', 'u3') },
+});
+const judge = (events: HistoryEvent[], final: FinalState = fromStart) =>
+  checkHistory([createPerConversationOrderChecker()], events, final)[0]!;
+
+type DisplayEvent = Extract<HistoryEvent, { k: 'display' }>;
 
 const ann = device('ann');
 const m = (seq: number) => message('g', seq, 'bob');
 
 describe('per-conversation-order', () => {
   it('passes displays in seq order, skipping only seqs the user could not read', () => {
-    const result = judge([
-      history.conv(0, 'g', ['ann', 'bob']),
+    const events = [
       history.display(1, ann, m(1)),
       history.display(2, ann, m(2)),
-      history.members(3, 'g', { remove: ['ann'], atSeq: 2 }),
-      history.members(4, 'g', { add: ['ann'], atSeq: 5 }),
       history.display(5, ann, m(6)),
       history.display(6, device('ann', 'd2'), m(1)),
-    ]);
-    expect(result).toMatchObject({ property: 'per-conversation-order', verdict: 'pass', witness: [] });
+    ];
+    const final = finalStateFixture({
+      membership: {
+        g: {
+          ann: [
+            { from: 1, to: 2 },
+            { from: 6, to: null },
+          ],
+          bob: [{ from: 1, to: null }],
+        },
+      },
+    });
+    expect(judge(events, final)).toMatchObject({
+      property: 'per-conversation-order',
+      verdict: 'pass',
+      witness: [],
+    });
   });
 
   it('fails a display that skips a readable seq, naming it and the display before', () => {
-    const skip = history.display(3, ann, m(3));
-    const result = judge([history.conv(0, 'g', ['ann', 'bob']), history.display(1, ann, m(1)), skip]);
+    const result = judge([history.display(1, ann, m(1)), history.display(3, ann, m(3))]);
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 gap/);
     const [gap] = result.witness as WitnessCase[];
-    expect(gap!.path).toEqual([expect.objectContaining({ k: 'display', seq: 1, at: 1 }), skip]);
+    expect(gap!.path).toEqual([
+      expect.objectContaining({ k: 'display', seq: 1, at: 1, user: 'ann', conv: 'g' }),
+      expect.objectContaining({ k: 'display', seq: 3, at: 3, user: 'ann', device: 'd1', conv: 'g' }),
+    ]);
   });
 
   it('fails a first display that is not the first readable seq', () => {
-    const late = history.display(2, ann, m(4));
-    const result = judge([
-      history.conv(0, 'g', ['bob']),
-      history.members(1, 'g', { add: ['ann'], atSeq: 2 }),
-      late,
-    ]);
+    const final = finalStateFixture({ membership: { g: { ann: [{ from: 3, to: null }] } } });
+    const result = judge([history.display(2, ann, m(4))], final);
     expect(result.verdict).toBe('fail');
-    expect((result.witness as WitnessCase[])[0]!.path).toEqual([late]);
+    expect((result.witness as WitnessCase[])[0]!.path).toEqual([expect.objectContaining({ seq: 4, at: 2 })]);
   });
 
   it('fails a display that goes backwards, and one that repeats', () => {
     const back = history.display(3, ann, m(1));
     const again = history.display(4, ann, m(2));
-    const result = judge([
-      history.conv(0, 'g', ['ann', 'bob']),
-      history.display(1, ann, m(1)),
-      history.display(2, ann, m(2)),
-      back,
-      again,
-    ]);
+    const result = judge([history.display(1, ann, m(1)), history.display(2, ann, m(2)), back, again]);
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 out of order, 1 repeated/);
     expect((result.witness as WitnessCase[]).map((c) => c.path.at(-1))).toEqual([back, again]);
@@ -76,16 +85,22 @@ describe('per-conversation-order', () => {
       fc.property(
         interleavedDisplays().filter(({ lastSeq }) => lastSeq >= 2),
         fc.nat(),
-        ({ events }, pick) => {
+        fc.nat(),
+        ({ events, lastSeq }, pickSeq, pickDisplay) => {
+          const seq = 1 + (pickSeq % (lastSeq - 1));
           const candidates = events.flatMap((event, i) =>
-            event.k === 'display' && event.message.seq === 1 ? [i] : [],
+            event.k === 'display' && event.message.seq === seq ? [i] : [],
           );
-          const dropped = candidates[pick % candidates.length]!;
-          const broken = events.filter((_, i) => i !== dropped);
-          const result = judge(broken);
+          const dropped = events[candidates[pickDisplay % candidates.length]!] as DisplayEvent;
+          const result = judge(events.filter((event) => event !== dropped));
           expect(result.verdict).toBe('fail');
-          const offending = (result.witness as WitnessCase[])[0]!.path.at(-1) as HistoryEvent;
-          expect(offending).toMatchObject({ k: 'display', message: { seq: 2 } });
+          const offending = (result.witness as WitnessCase[])[0]!.path.at(-1);
+          expect(offending).toMatchObject({
+            k: 'display',
+            seq: seq + 1,
+            user: dropped.user,
+            device: dropped.device,
+          });
         },
       ),
     );

@@ -1,69 +1,94 @@
 // Judges protocol.md guarantees 3 and 4 as a device sees them: each device displays a conversation's
 // messages in strictly increasing seq order, with no gap inside what its user may read (display i+1
-// follows display i, except across the user's membership gaps). Keeps, per (device, conv), only the
-// newest seq displayed and when; membership comes from the stream (SpanBook).
+// follows display i, except across the user's membership gaps). Keeps, per (device, conv), the newest
+// seq displayed; a display that jumps over seqs is recorded (a few numbers) and judged at the end
+// against FinalState's membership, the truth however late the stream learnt of a change.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
+import { FinalMembership } from './final-membership.ts';
 import { SlotTable } from './slot-table.ts';
-import { SpanBook } from './span-book.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const perConversationOrderProperty = 'per-conversation-order';
 
 export function createPerConversationOrderChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
-  const spans = new SpanBook(ids);
   const pairs = new SlotTable();
   const newestSeq = int32Column(0);
   const newestAt = float64Column(0);
   const witness = new WitnessList(limits.witnessCasesMax);
+  /** Jumps: the pair displayed seq `hi + 1` at `at` right after `lo - 1` (displayed at `previousAt`). */
+  const jump = {
+    pair: int32Column(),
+    lo: int32Column(),
+    hi: int32Column(),
+    at: float64Column(),
+    previousAt: float64Column(),
+  };
+  let jumps = 0;
   let displays = 0;
 
+  const displayOf = (pair: number, seq: number, at: number) => {
+    const { user, device } = ids.deviceName(pairs.keyA(pair));
+    return { k: 'display', at, user, device, conv: ids.convName(pairs.keyB(pair)), seq };
+  };
+
   const observe = (event: HistoryEvent): void => {
-    if (event.k === 'conv' || event.k === 'members') return spans.observe(event);
     if (event.k !== 'display') return;
     displays++;
     const seq = event.message.seq;
-    const deviceId = ids.device(event.user, event.device);
-    const convId = ids.conv(event.message.conv);
-    const pair = pairs.intern(deviceId, convId);
+    const pair = pairs.intern(ids.device(event.user, event.device), ids.conv(event.message.conv));
     const newest = newestSeq.get(pair);
-    const previous = () => ({
-      k: 'display',
-      at: newestAt.get(pair),
-      user: event.user,
-      device: event.device,
-      conv: event.message.conv,
-      seq: newest,
-    });
     if (seq <= newest) {
       witness.add(seq === newest ? 'repeated' : 'out of order', () => ({
         problem: `${event.user}/${event.device} displayed ${event.message.conv}#${seq} after #${newest}`,
-        path: [previous(), event],
+        path: [displayOf(pair, newest, newestAt.get(pair)), event],
       }));
       return;
     }
-    if (seq > newest + 1 && spans.readableIn(convId, ids.deviceUser(deviceId), newest + 1, seq - 1)) {
-      witness.add('gap', () => ({
-        problem:
-          `${event.user}/${event.device} displayed ${event.message.conv}#${seq} right after ` +
-          `#${newest}, skipping seqs its user could read`,
-        path: newest === 0 ? [event] : [previous(), event],
-      }));
+    if (seq > newest + 1) {
+      jump.pair.set(jumps, pair);
+      jump.lo.set(jumps, newest + 1);
+      jump.hi.set(jumps, seq - 1);
+      jump.at.set(jumps, event.at);
+      jump.previousAt.set(jumps, newestAt.get(pair));
+      jumps++;
     }
     newestSeq.set(pair, seq);
     newestAt.set(pair, event.at);
   };
 
+  const judgeJumps = (final: FinalState): void => {
+    const membership = new FinalMembership(final);
+    const order = Int32Array.from({ length: jumps }, (_, i) => i);
+    order.sort((a, b) => pairs.keyB(jump.pair.get(a)) - pairs.keyB(jump.pair.get(b)) || a - b);
+    for (const i of order) {
+      const pair = jump.pair.get(i);
+      const conv = ids.convName(pairs.keyB(pair));
+      const { user, device } = ids.deviceName(pairs.keyA(pair));
+      const lo = jump.lo.get(i);
+      const hi = jump.hi.get(i);
+      if (!membership.readableIn(conv, user, lo, hi)) continue;
+      witness.add('gap', () => {
+        const offending = displayOf(pair, hi + 1, jump.at.get(i));
+        return {
+          problem: `${user}/${device} displayed ${conv}#${hi + 1} right after #${lo - 1}, skipping seqs ${lo}..${hi} its user could read`,
+          path: lo === 1 ? [offending] : [displayOf(pair, lo - 1, jump.previousAt.get(i)), offending],
+        };
+      });
+    }
+  };
+
   return {
     property: perConversationOrderProperty,
     observe,
-    finish(_final: FinalState): CheckResult {
+    finish(final: FinalState): CheckResult {
+      judgeJumps(final);
       return witness.result(
         perConversationOrderProperty,
-        `${displays} displays on ${pairs.size} (device, conv) pairs`,
+        `${displays} displays on ${pairs.size} (device, conv) pairs, ${jumps} over membership gaps or skips`,
       );
     },
   };

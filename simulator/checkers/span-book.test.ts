@@ -27,10 +27,10 @@ describe('SpanBook', () => {
     expect(book.canRead(g, ids.user('dan'), 1)).toBe(false);
   });
 
-  it('tells whether a range holds a readable seq', () => {
-    expect(book.readableIn(g, bob, 6, 9)).toBe(false);
-    expect(book.readableIn(g, bob, 6, 10)).toBe(true);
-    expect(book.readableIn(g, cat, 13, 50)).toBe(false);
+  it('tells when a user joined', () => {
+    expect(book.joinedWithin(g, bob, 150, 250)).toBe(true);
+    expect(book.joinedWithin(g, cat, 201, 400)).toBe(false);
+    expect(book.joinedWithin(g, ann, 0, 0)).toBe(true);
   });
 
   it('counts a removed member as one for a grace window after the removal', () => {

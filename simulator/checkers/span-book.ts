@@ -2,7 +2,8 @@
 // `members` events, for checkers that judge an event against the membership in force when it happened.
 // A span is `from`..`to` seqs inclusive (protocol.md guarantee 6; MembershipSpan in the store port):
 // `from` is lastSeq at the join plus one, `to` lastSeq at the removal, open while still a member.
-// It relies on the world emitting a `members` event before anything sequenced after the change.
+// The stream may learn of a change a little after it took effect, so a checker re-judges what this
+// book calls unauthorized against FinalState (seqs) or a later join (`joinedWithin`) before failing.
 
 import type { HistoryEvent } from '../history.ts';
 import { float64Column, int32Column } from './column.ts';
@@ -10,15 +11,18 @@ import type { IdTable } from './id-table.ts';
 import { SlotTable } from './slot-table.ts';
 
 const open = -1;
+/** Fields per span in `laterSpans`: from, to, joinedAt, removedAt. */
+const stride = 4;
 
 export class SpanBook {
   private readonly slots = new SlotTable();
   /** The first span of each (conv, user); 0 in `firstFrom` means the user never joined. */
   private readonly firstFrom = int32Column(0);
   private readonly firstTo = int32Column(open);
-  /** Spans after the first, flat [from, to, from, to, ...]; rare (re-added members). */
+  private readonly firstJoinedAt = float64Column(0);
+  private readonly firstRemovedAt = float64Column(Number.NaN);
+  /** Spans after the first, flat [from, to, joinedAt, removedAt, ...]; rare (re-added members). */
   private readonly laterSpans = new Map<number, number[]>();
-  private readonly removedAt = float64Column(Number.NaN);
 
   constructor(private readonly ids: IdTable) {}
 
@@ -26,71 +30,78 @@ export class SpanBook {
   observe(event: HistoryEvent): void {
     if (event.k === 'conv') {
       const conv = this.ids.conv(event.conv);
-      for (const user of event.members) this.join(conv, this.ids.user(user), 0);
+      for (const user of event.members) this.join(conv, this.ids.user(user), 0, event.at);
     } else if (event.k === 'members') {
       const conv = this.ids.conv(event.conv);
-      for (const user of event.add) this.join(conv, this.ids.user(user), event.atSeq);
+      for (const user of event.add) this.join(conv, this.ids.user(user), event.atSeq, event.at);
       for (const user of event.remove) this.leave(conv, this.ids.user(user), event.atSeq, event.at);
     }
   }
 
   /** Whether seq is in one of the user's spans. */
   canRead(conv: number, user: number, seq: number): boolean {
-    return this.readableIn(conv, user, seq, seq);
-  }
-
-  /** Whether any seq in lo..hi (inclusive) is in one of the user's spans. */
-  readableIn(conv: number, user: number, lo: number, hi: number): boolean {
-    if (lo > hi) return false;
-    const slot = this.slots.find(conv, user);
-    if (slot < 0) return false;
-    if (overlaps(this.firstFrom.get(slot), this.firstTo.get(slot), lo, hi)) return true;
-    const later = this.laterSpans.get(slot);
-    if (later === undefined) return false;
-    for (let i = 0; i < later.length; i += 2) {
-      if (overlaps(later[i]!, later[i + 1]!, lo, hi)) return true;
-    }
-    return false;
+    return this.someSpan(conv, user, (from, to) => from <= seq && (to === open || to >= seq));
   }
 
   /** Whether the user is a member now, or stopped being one no earlier than `graceMs` before `at`. */
   isMember(conv: number, user: number, at: number, graceMs = 0): boolean {
-    const slot = this.slots.find(conv, user);
-    if (slot < 0) return false;
-    if (this.lastTo(slot) === open && this.firstFrom.get(slot) !== 0) return true;
-    const removed = this.removedAt.get(slot);
-    return !Number.isNaN(removed) && removed >= at - graceMs;
+    return this.someSpan(
+      conv,
+      user,
+      (_from, to, _joinedAt, removedAt) => to === open || removedAt >= at - graceMs,
+    );
   }
 
-  private join(conv: number, user: number, atSeq: number): void {
+  /** Whether the user joined (or re-joined) the conv at a time within lo..hi. */
+  joinedWithin(conv: number, user: number, lo: number, hi: number): boolean {
+    return this.someSpan(conv, user, (_from, _to, joinedAt) => joinedAt >= lo && joinedAt <= hi);
+  }
+
+  private someSpan(
+    conv: number,
+    user: number,
+    test: (from: number, to: number, joinedAt: number, removedAt: number) => boolean,
+  ): boolean {
+    const slot = this.slots.find(conv, user);
+    if (slot < 0 || this.firstFrom.get(slot) === 0) return false;
+    const first = test(
+      this.firstFrom.get(slot),
+      this.firstTo.get(slot),
+      this.firstJoinedAt.get(slot),
+      this.firstRemovedAt.get(slot),
+    );
+    if (first) return true;
+    const later = this.laterSpans.get(slot) ?? [];
+    for (let i = 0; i < later.length; i += stride) {
+      if (test(later[i]!, later[i + 1]!, later[i + 2]!, later[i + 3]!)) return true;
+    }
+    return false;
+  }
+
+  private join(conv: number, user: number, atSeq: number, at: number): void {
     const slot = this.slots.intern(conv, user);
     if (this.firstFrom.get(slot) === 0) {
       this.firstFrom.set(slot, atSeq + 1);
-      this.firstTo.set(slot, open);
+      this.firstJoinedAt.set(slot, at);
       return;
     }
-    if (this.lastTo(slot) === open) return;
-    const later = this.laterSpans.get(slot) ?? [];
-    later.push(atSeq + 1, open);
-    this.laterSpans.set(slot, later);
+    const later = this.laterSpans.get(slot);
+    const lastTo = later === undefined ? this.firstTo.get(slot) : later[later.length - stride + 1]!;
+    if (lastTo === open) return;
+    this.laterSpans.set(slot, [...(later ?? []), atSeq + 1, open, at, Number.NaN]);
   }
 
   private leave(conv: number, user: number, atSeq: number, at: number): void {
     const slot = this.slots.find(conv, user);
-    if (slot < 0 || this.firstFrom.get(slot) === 0 || this.lastTo(slot) !== open) return;
+    if (slot < 0 || this.firstFrom.get(slot) === 0) return;
     const later = this.laterSpans.get(slot);
-    if (later === undefined) this.firstTo.set(slot, atSeq);
-    else later[later.length - 1] = atSeq;
-    this.removedAt.set(slot, at);
+    if (later === undefined) {
+      if (this.firstTo.get(slot) !== open) return;
+      this.firstTo.set(slot, atSeq);
+      this.firstRemovedAt.set(slot, at);
+    } else if (later[later.length - stride + 1] === open) {
+      later[later.length - stride + 1] = atSeq;
+      later[later.length - stride + 3] = at;
+    }
   }
-
-  private lastTo(slot: number): number {
-    const later = this.laterSpans.get(slot);
-    return later === undefined ? this.firstTo.get(slot) : later[later.length - 1]!;
-  }
-}
-
-function overlaps(from: number, to: number, lo: number, hi: number): boolean {
-  if (from === 0) return false;
-  return from <= hi && (to === open || to >= lo);
 }

@@ -198,6 +198,11 @@ export class World {
       case Ev.clientConnected: {
         const conn = this.conns[event.j]!;
         if (conn.state !== 'connecting' || this.clientConn[event.i] !== event.j) return;
+        if (conn.broken) {
+          // The handshake never completes across a cut: the client gives up after the connect timeout.
+          this.schedule(this.now + this.options.network.connectTimeoutMs, Ev.clientClosed, event.i, event.j, null);
+          return;
+        }
         conn.state = 'open';
         this.clientEffects(event.i, this.clients[event.i]!.client.connected(this.now));
         return;

@@ -1,0 +1,163 @@
+// Judges protocol.md guarantee 3's "every member sees the same body at the same seq", and that the seq
+// an ack names is that message: every display of (conv, seq), the durable record, the ack its sender
+// got (sender, cmid -> seq, with the body that send carried) and the store after the run agree on
+// from, cmid and body. Keeps per (conv, seq) the sender id and 32-bit hashes of cmid and body, plus
+// where they were first learnt (for the witness); a send's body hash is kept only until its ack.
+
+import type { Message } from '../../reference-server/protocol/frames.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { int32Column, uint8Column, uint32Column } from './column.ts';
+import { SlotTable } from './slot-table.ts';
+import { hash32, hashLabel, keyText } from './string-hash.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const agreementProperty = 'agreement';
+
+const knowsId = 1;
+const knowsBody = 2;
+const sources = ['', 'durable', 'ack', 'display', 'stored'] as const;
+type Source = Exclude<(typeof sources)[number], ''>;
+
+/** What one source says about a (conv, seq); `body` undefined when it does not carry one. */
+type Claim = {
+  source: Source;
+  at: number;
+  device: number;
+  from: number;
+  cmid: number;
+  body: number | undefined;
+};
+
+export function createAgreementChecker(options: CheckerOptions = {}): Checker {
+  const { ids, limits } = resolveCheckerOptions(options);
+  const messages = new SlotTable();
+  const known = uint8Column();
+  const from = int32Column(-1);
+  const cmidHash = uint32Column();
+  const bodyHash = uint32Column();
+  /** The source the record was last completed from: its kind, virtual ms and device (-1: none). */
+  const refSource = uint8Column();
+  const refAt = uint32Column();
+  const refDevice = int32Column(-1);
+  const pendingSends = new Map<string, number>();
+  const witness = new WitnessList(limits.witnessCasesMax);
+  let claims = 0;
+
+  const describeRef = (slot: number) => {
+    const device = refDevice.get(slot);
+    return {
+      k: sources[refSource.get(slot)],
+      at: refAt.get(slot),
+      ...(device >= 0 ? ids.deviceName(device) : {}),
+      conv: ids.convName(messages.keyA(slot)),
+      seq: messages.keyB(slot),
+      from: ids.userName(from.get(slot)),
+      cmid: hashLabel(cmidHash.get(slot)),
+      ...((known.get(slot) & knowsBody) !== 0 ? { body: hashLabel(bodyHash.get(slot)) } : {}),
+    };
+  };
+
+  const judge = (conv: string, seq: number, claim: Claim, event: unknown): void => {
+    claims++;
+    const slot = messages.intern(ids.conv(conv), seq);
+    const flags = known.get(slot);
+    const differs: string[] = [];
+    if ((flags & knowsId) !== 0 && from.get(slot) !== claim.from) differs.push('from');
+    if ((flags & knowsId) !== 0 && cmidHash.get(slot) !== claim.cmid) differs.push('cmid');
+    if ((flags & knowsBody) !== 0 && claim.body !== undefined && bodyHash.get(slot) !== claim.body)
+      differs.push('body');
+    if (differs.length > 0) {
+      witness.add(`${claim.source} disagreeing on ${differs.join('+')}`, () => ({
+        problem: `${claim.source} of ${conv}#${seq} differs from the ${sources[refSource.get(slot)]} before it in ${differs.join(', ')}`,
+        path: [describeRef(slot), event],
+      }));
+      return;
+    }
+    const completes = (flags & knowsId) === 0 || ((flags & knowsBody) === 0 && claim.body !== undefined);
+    if (!completes) return;
+    from.set(slot, claim.from);
+    cmidHash.set(slot, claim.cmid);
+    if (claim.body !== undefined) bodyHash.set(slot, claim.body);
+    known.set(slot, flags | knowsId | (claim.body === undefined ? 0 : knowsBody));
+    refSource.set(slot, sources.indexOf(claim.source));
+    refAt.set(slot, Math.max(0, Math.floor(claim.at)));
+    refDevice.set(slot, claim.device);
+  };
+
+  const messageClaim = (source: Source, at: number, device: number, message: Message): Claim => ({
+    source,
+    at,
+    device,
+    from: ids.user(message.from),
+    cmid: hash32(message.cmid),
+    body: hash32(message.body),
+  });
+
+  const observe = (event: HistoryEvent): void => {
+    switch (event.k) {
+      case 'durable':
+        return judge(
+          event.message.conv,
+          event.message.seq,
+          messageClaim('durable', event.at, -1, event.message),
+          event,
+        );
+      case 'display': {
+        const device = ids.device(event.user, event.device);
+        return judge(
+          event.message.conv,
+          event.message.seq,
+          messageClaim('display', event.at, device, event.message),
+          event,
+        );
+      }
+      case 'send': {
+        if (pendingSends.size >= limits.pendingSendsMax)
+          pendingSends.delete(pendingSends.keys().next().value!);
+        pendingSends.set(keyText(event.user, event.conv, event.cmid), hash32(event.body));
+        return;
+      }
+      case 'failed':
+        pendingSends.delete(keyText(event.user, event.conv, event.cmid));
+        return;
+      case 'ack': {
+        const key = keyText(event.user, event.conv, event.cmid);
+        const body = pendingSends.get(key);
+        pendingSends.delete(key);
+        const device = ids.device(event.user, event.device);
+        const claim = {
+          source: 'ack' as const,
+          at: event.at,
+          device,
+          from: ids.user(event.user),
+          cmid: hash32(event.cmid),
+          body,
+        };
+        return judge(event.conv, event.seq, claim, event);
+      }
+    }
+  };
+
+  const judgeStore = (final: FinalState): void => {
+    for (let slot = 0; slot < messages.size; slot++) {
+      const conv = ids.convName(messages.keyA(slot));
+      const stored = final.storedMessage(conv, messages.keyB(slot));
+      if (stored === undefined) continue;
+      judge(conv, stored.seq, messageClaim('stored', final.at, -1, stored), { k: 'stored', message: stored });
+    }
+  };
+
+  return {
+    property: agreementProperty,
+    observe,
+    finish(final: FinalState): CheckResult {
+      const recorded = messages.size;
+      judgeStore(final);
+      return witness.result(
+        agreementProperty,
+        `${claims} claims about ${recorded} (conv, seq), the store's included`,
+      );
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Judges protocol.md guarantee 4's second half, exactly-once display: no device displays a
+// (conv, seq) twice, whatever order it displays in. Keeps the set of seqs each (device, conv)
+// displayed in DisplayedSeqs (one number per pair when displays come in order), so it is exact.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column } from './column.ts';
+import { DisplayedSeqs } from './displayed-seqs.ts';
+import { SlotTable } from './slot-table.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const noDuplicatesProperty = 'no-duplicates';
+
+export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker {
+  const { ids, limits } = resolveCheckerOptions(options);
+  const pairs = new SlotTable();
+  const displayed = new DisplayedSeqs(limits.holeIntervalsPerPairMax);
+  /** When each pair displayed its newest seq: the earlier display of a repeat, in the usual case. */
+  const newestAt = float64Column(Number.NaN);
+  const witness = new WitnessList(limits.witnessCasesMax);
+  let displays = 0;
+
+  const observe = (event: HistoryEvent): void => {
+    if (event.k !== 'display') return;
+    displays++;
+    const { conv, seq } = event.message;
+    const pair = pairs.intern(ids.device(event.user, event.device), ids.conv(conv));
+    const newest = displayed.newestOf(pair);
+    if (displayed.add(pair, seq) === 'new') {
+      if (seq > newest) newestAt.set(pair, event.at);
+      return;
+    }
+    witness.add('displayed twice', () => {
+      const earlier = { k: 'display', user: event.user, device: event.device, conv, seq };
+      return {
+        problem: `${event.user}/${event.device} displayed ${conv}#${seq} a second time`,
+        path: [seq === newest ? { ...earlier, at: newestAt.get(pair) } : earlier, event],
+      };
+    });
+  };
+
+  return {
+    property: noDuplicatesProperty,
+    observe,
+    finish(_final: FinalState): CheckResult {
+      return witness.result(
+        noDuplicatesProperty,
+        `${displays} displays on ${pairs.size} (device, conv) pairs`,
+      );
+    },
+  };
+}

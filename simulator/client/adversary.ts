@@ -1,0 +1,190 @@
+// The adversarial behaviours of a virtual client: every `adversaryEveryMs` while connected it tries
+// one thing the protocol forbids (round-robin over `config.adversary`) and records an `attempt`,
+// then exactly one `outcome` once the server's answer (or its silence, or a later welcome) shows
+// what happened: an error code, `closed:<code>`, or `accepted` when the server let it through.
+
+import { ErrorCode } from '../../reference-server/protocol/codes.ts';
+import type { AckFrame, BatchFrame, ErrFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
+import type { ClientHost } from './client-effect.ts';
+import type { ConversationView } from './conversation-view.ts';
+
+/** What the adversary needs beyond an ordinary client part. */
+export interface AdversaryHost extends ClientHost {
+  nextAttemptId(): number;
+  badToken(now: number): string;
+  views(): Iterable<ConversationView>;
+  /** Closes the connection (if any) and reconnects at once. */
+  reconnectNow(now: number): void;
+}
+
+type Action = 'forged-token' | 'foreign-send' | 'foreign-sync' | 'cursor-regression' | 'cursor-past-last-seq';
+
+type Attempt = {
+  id: number;
+  action: Action;
+  conv: string;
+  /** foreign-send: the cmid. cursor attempts: the cursor the welcome is compared with. */
+  key: string;
+  threshold: number;
+  at: number;
+};
+
+/** Answers a server gives a forbidden sync before touching its store. */
+const refusals: ReadonlySet<string> = new Set([
+  ErrorCode.forbidden,
+  ErrorCode.notFound,
+  ErrorCode.badRequest,
+]);
+
+export class Adversary {
+  private round = 0;
+  private forgeNext = false;
+  private pending: Attempt[] = [];
+  private timerAt = Number.POSITIVE_INFINITY;
+  private foreignNext = 0;
+  private sends = 0;
+
+  isForeign(host: ClientHost, conv: string): boolean {
+    return host.config.foreignConvs.includes(conv);
+  }
+
+  /** The token of this hello: a forged one when a forged-token round asked for it. */
+  helloToken(host: AdversaryHost, now: number): string | undefined {
+    if (!this.forgeNext) return undefined;
+    this.forgeNext = false;
+    this.attempt(host, 'forged-token', '', '', 0, now);
+    return host.badToken(now);
+  }
+
+  onWelcome(host: AdversaryHost, welcome: WelcomeFrame, now: number): void {
+    for (const attempt of [...this.pending]) {
+      if (attempt.action === 'forged-token') this.resolve(host, attempt, 'accepted', now);
+      else if (attempt.action === 'cursor-regression' || attempt.action === 'cursor-past-last-seq') {
+        const summary = welcome.convs.find((c) => c.conv === attempt.conv);
+        let result = 'not-member';
+        if (summary !== undefined && attempt.action === 'cursor-regression')
+          result = summary.delivered < attempt.threshold ? 'accepted' : 'ignored';
+        else if (summary !== undefined) result = summary.delivered > summary.lastSeq ? 'accepted' : 'clamped';
+        this.resolve(host, attempt, result, now);
+      }
+    }
+    this.arm(host, now + host.config.adversaryEveryMs);
+  }
+
+  /** True when the ack answers an adversarial send. */
+  onAck(host: AdversaryHost, frame: AckFrame, now: number): boolean {
+    const attempt = this.pending.find((a) => a.action === 'foreign-send' && a.key === frame.cmid);
+    if (attempt === undefined) return false;
+    this.resolve(host, attempt, 'accepted', now);
+    return true;
+  }
+
+  /** True when the err answers an adversarial frame. */
+  onErr(host: AdversaryHost, frame: ErrFrame, now: number): boolean {
+    const attempt =
+      frame.ref === 'sync'
+        ? refusals.has(frame.code)
+          ? this.pending.find((a) => a.action === 'foreign-sync')
+          : undefined
+        : this.pending.find((a) => a.action === 'foreign-send' && a.key === frame.ref);
+    if (attempt === undefined) return false;
+    this.resolve(host, attempt, frame.code, now);
+    return true;
+  }
+
+  /** True when the batch is for a foreign conversation: it is evidence, never displayed. */
+  onBatch(host: AdversaryHost, frame: BatchFrame, now: number): boolean {
+    if (!this.isForeign(host, frame.conv)) return false;
+    const attempt = this.pending.find((a) => a.action === 'foreign-sync' && a.conv === frame.conv);
+    if (attempt !== undefined) this.resolve(host, attempt, frame.msgs.length > 0 ? 'accepted' : 'empty', now);
+    return true;
+  }
+
+  /** The connection is gone: attempts answered on it can no longer be. */
+  onDisconnect(host: AdversaryHost, reason: string, now: number): void {
+    for (const attempt of [...this.pending])
+      if (attempt.action !== 'cursor-regression' && attempt.action !== 'cursor-past-last-seq')
+        this.resolve(host, attempt, `closed:${reason}`, now);
+  }
+
+  onTimer(host: AdversaryHost, now: number): void {
+    if (now < this.timerAt) return;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    for (const attempt of [...this.pending])
+      if (attempt.at + host.config.attemptTimeoutMs <= now && !isCursor(attempt.action))
+        this.resolve(host, attempt, 'no-answer', now);
+    if (!host.canSend()) return;
+    if (this.pending.some((a) => isCursor(a.action))) {
+      // Cursors are never answered to their sender: the next welcome shows where they landed.
+      host.reconnectNow(now);
+      return;
+    }
+    const behaviours = host.config.adversary;
+    const behaviour = behaviours[this.round++ % behaviours.length];
+    if (behaviour === 'forged-token') {
+      this.forgeNext = true;
+      host.reconnectNow(now);
+      return;
+    }
+    if (behaviour === 'foreign-send' || behaviour === 'foreign-sync') this.foreign(host, behaviour, now);
+    else if (behaviour === 'cursor-regression') this.cursors(host, now);
+    this.arm(host, now + host.config.adversaryEveryMs);
+  }
+
+  private foreign(host: AdversaryHost, behaviour: 'foreign-send' | 'foreign-sync', now: number): void {
+    const convs = host.config.foreignConvs;
+    const conv = convs[this.foreignNext++ % convs.length];
+    if (conv === undefined) return;
+    if (behaviour === 'foreign-send') {
+      const cmid = `${host.device}-f${++this.sends}`;
+      this.attempt(host, behaviour, conv, cmid, 0, now);
+      host.frame({ t: 'send', conv, cmid, body: 'adversarial' });
+    } else {
+      this.attempt(host, behaviour, conv, '', 0, now);
+      host.frame({ t: 'sync', conv, after: 0 });
+    }
+  }
+
+  /** A delivered cursor below one the server confirmed, then one far past lastSeq. */
+  private cursors(host: AdversaryHost, now: number): void {
+    for (const view of host.views()) {
+      if (view.ownDelivered < 1) continue;
+      this.attempt(host, 'cursor-regression', view.conv, '', view.ownDelivered, now);
+      host.frame({ t: 'delivered', conv: view.conv, seq: view.ownDelivered - 1 });
+      const past = Math.max(view.knownLastSeq, view.displayedUpTo) + host.config.cursorPastLastSeqBy;
+      this.attempt(host, 'cursor-past-last-seq', view.conv, '', 0, now);
+      host.frame({ t: 'delivered', conv: view.conv, seq: past });
+      return;
+    }
+  }
+
+  private attempt(
+    host: AdversaryHost,
+    action: Action,
+    conv: string,
+    key: string,
+    threshold: number,
+    now: number,
+  ): void {
+    const id = host.nextAttemptId();
+    this.pending.push({ id, action, conv, key, threshold, at: now });
+    host.record({ k: 'attempt', at: now, id, action, conv, user: host.user, device: host.device });
+  }
+
+  private resolve(host: AdversaryHost, attempt: Attempt, result: string, now: number): void {
+    const index = this.pending.indexOf(attempt);
+    if (index < 0) return;
+    this.pending.splice(index, 1);
+    host.record({ k: 'outcome', at: now, id: attempt.id, result });
+  }
+
+  private arm(host: AdversaryHost, at: number): void {
+    if (at >= this.timerAt) return;
+    this.timerAt = at;
+    host.schedule('adversary', at);
+  }
+}
+
+function isCursor(action: Action): boolean {
+  return action === 'cursor-regression' || action === 'cursor-past-last-seq';
+}

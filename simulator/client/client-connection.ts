@@ -1,0 +1,282 @@
+// The connection lifecycle of a virtual client, apart from what the chat app does over it:
+// connect, hello, welcome, reconnect with exponential backoff (full jitter unless turned off),
+// `drain` (close once in-flight sends are answered, reconnect after reconnectInMs plus jitter),
+// the connect timeout and the dead-connection check. Invariant: at most one connection or
+// connection attempt at a time, and every way out of one leads to exactly one scheduled reconnect
+// (unless the app went offline).
+
+import type { ClientFrame, HelloFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
+import type { HistoryEvent } from '../history.ts';
+import { backoffDelayMs } from './backoff.ts';
+import type { ClientEffect, ClientHost, ClientTimerKind } from './client-effect.ts';
+import { type ClientConfig, resolveClientConfig } from './limits.ts';
+
+export type VirtualClientOptions = {
+  user: string;
+  device: string;
+  /** Uniform in [0, 1): this client's own seeded stream. */
+  rng: () => number;
+  /** A valid token for a hello at `now` (a fresh one each hello: tokens expire). */
+  token: (now: number) => string;
+  record: (event: HistoryEvent) => void;
+  /** Shared by many clients: resolved once per distinct object. */
+  config?: Partial<ClientConfig>;
+  /** A token the server must refuse (the forged-token behaviour). */
+  badToken?: (now: number) => string;
+  /** Run-wide unique ids for adversarial attempts (required when `config.adversary` is not empty). */
+  attemptId?: () => number;
+};
+
+export type ConnectionState = 'new' | 'offline' | 'waiting' | 'connecting' | 'hello' | 'open';
+
+/** Returned when a call has nothing to do: never mutate what a call returns. */
+export const noEffects: readonly ClientEffect[] = Object.freeze([]);
+
+export abstract class ClientConnection implements ClientHost {
+  readonly config: ClientConfig;
+  protected readonly options: VirtualClientOptions;
+  protected state: ConnectionState = 'new';
+  protected draining = false;
+  private reconnectAttempt = 0;
+  private reconnectAt = 0;
+  private drainReconnectAt = 0;
+  private connectStartedAt = 0;
+  private lastHeardAt = 0;
+  /** The earliest outstanding `idle` timer (timers are never cancelled, only ignored). */
+  private idleTimerAt = Number.POSITIVE_INFINITY;
+  private out: ClientEffect[] | null = null;
+  /** The node of the current session, from its welcome. */
+  node = '';
+  welcomes = 0;
+  reconnects = 0;
+  idleCloses = 0;
+
+  constructor(options: VirtualClientOptions) {
+    this.options = options;
+    this.config = resolveClientConfig(options.config);
+  }
+
+  get user(): string {
+    return this.options.user;
+  }
+
+  get device(): string {
+    return this.options.device;
+  }
+
+  get connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  // ---- what the chat app above adds ---------------------------------------------------------
+
+  /** The hello's token: a subclass may forge one. */
+  protected abstract helloToken(now: number): string;
+  /** Fills `frame.resume` with what the device holds. */
+  protected abstract addResume(frame: HelloFrame): void;
+  protected abstract sessionOpened(welcome: WelcomeFrame, now: number): void;
+  /** The connection is gone (`reason`: a close code, 'reset', 'idle' or 'client'). */
+  protected abstract sessionLost(reason: string, now: number): void;
+  protected abstract sendsInFlight(): number;
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  start(now: number): readonly ClientEffect[] {
+    if (this.state === 'new') this.connect(now);
+    return this.flush();
+  }
+
+  connected(now: number): readonly ClientEffect[] {
+    if (this.state !== 'connecting') return noEffects;
+    this.state = 'hello';
+    this.lastHeardAt = now;
+    const frame: HelloFrame = { t: 'hello', token: this.helloToken(now), device: this.device };
+    this.addResume(frame);
+    this.frame(frame);
+    this.armIdle(now + this.config.idleTimeoutMs);
+    return this.flush();
+  }
+
+  disconnected(code: number | null, now: number): readonly ClientEffect[] {
+    if (!this.isConnected()) return noEffects;
+    const drained = this.draining;
+    this.connectionGone(code === null ? 'reset' : String(code), now);
+    this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
+    return this.flush();
+  }
+
+  /** Liveness traffic (a server ping) arrived. */
+  heard(now: number): void {
+    this.lastHeardAt = now;
+  }
+
+  /** The app closes: the connection goes, the outbox and what was displayed stay. */
+  goOffline(now: number): readonly ClientEffect[] {
+    if (this.isConnected()) this.closeConnection('client', now);
+    this.state = 'offline';
+    return this.flush();
+  }
+
+  goOnline(now: number): readonly ClientEffect[] {
+    if (this.state === 'offline' || this.state === 'new') {
+      this.reconnectAttempt = 0;
+      this.connect(now);
+    }
+    return this.flush();
+  }
+
+  // ---- ClientHost ---------------------------------------------------------------------------
+
+  canSend(): boolean {
+    return this.state === 'open' && !this.draining;
+  }
+
+  frame(frame: ClientFrame): void {
+    this.emit({ type: 'frame', frame });
+  }
+
+  schedule(kind: ClientTimerKind, at: number, key?: string): void {
+    this.emit(key === undefined ? { type: 'timer', at, kind } : { type: 'timer', at, kind, key });
+  }
+
+  record(event: HistoryEvent): void {
+    this.options.record(event);
+  }
+
+  random(): number {
+    return this.options.rng();
+  }
+
+  /** Closes the connection (if any) and reconnects at once. */
+  reconnectNow(now: number): void {
+    if (this.isConnected()) this.closeConnection('client', now);
+    this.scheduleReconnect(now);
+  }
+
+  // ---- for the subclass ---------------------------------------------------------------------
+
+  protected isConnected(): boolean {
+    return this.state === 'connecting' || this.state === 'hello' || this.state === 'open';
+  }
+
+  protected receivedAt(now: number): void {
+    this.lastHeardAt = now;
+  }
+
+  protected welcome(frame: WelcomeFrame, now: number): void {
+    if (this.state !== 'hello') return;
+    this.state = 'open';
+    this.node = frame.node;
+    this.welcomes++;
+    this.reconnectAttempt = 0;
+    this.sessionOpened(frame, now);
+  }
+
+  protected drain(reconnectInMs: number, now: number): void {
+    if (this.draining) return;
+    this.draining = true;
+    const jitter = this.config.jitter ? Math.floor(this.random() * (this.config.drainJitterMs + 1)) : 0;
+    this.drainReconnectAt = now + reconnectInMs + jitter;
+    // Acks of sends already in flight are worth waiting for; nothing new is sent meanwhile.
+    if (this.sendsInFlight() === 0) this.closeAfterDrain(now);
+    else this.schedule('drain', now + this.config.drainAckWaitMs);
+  }
+
+  protected closeIfDrained(now: number): void {
+    if (this.draining && this.isConnected() && this.sendsInFlight() === 0) this.closeAfterDrain(now);
+  }
+
+  /** Handles the lifecycle's own timer kinds; false for the others. */
+  protected lifecycleTimer(kind: ClientTimerKind, now: number): boolean {
+    if (kind === 'reconnect') {
+      if (this.state === 'waiting' && now >= this.reconnectAt) this.connect(now);
+    } else if (kind === 'idle') this.idleCheck(now);
+    else if (kind === 'drain') {
+      if (this.draining && this.isConnected()) this.closeAfterDrain(now);
+    } else return false;
+    return true;
+  }
+
+  /** Gives up on the current connection (it seems broken) and reconnects with backoff. */
+  protected restartConnection(now: number): void {
+    const drained = this.draining;
+    this.closeConnection('client', now);
+    this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
+  }
+
+  protected flush(): readonly ClientEffect[] {
+    const out = this.out;
+    this.out = null;
+    return out ?? noEffects;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private connect(now: number): void {
+    this.state = 'connecting';
+    this.connectStartedAt = now;
+    this.emit({ type: 'connect' });
+    this.armIdle(now + this.config.connectTimeoutMs);
+  }
+
+  private closeAfterDrain(now: number): void {
+    this.closeConnection('client', now);
+    this.scheduleReconnect(Math.max(now, this.drainReconnectAt));
+  }
+
+  /** Client-side close: the carrier reports nothing more from this connection. */
+  private closeConnection(reason: string, now: number): void {
+    this.emit({ type: 'close' });
+    this.connectionGone(reason, now);
+  }
+
+  private connectionGone(reason: string, now: number): void {
+    this.state = 'waiting';
+    this.draining = false;
+    this.sessionLost(reason, now);
+  }
+
+  private backoffAt(now: number): number {
+    const { reconnectBaseMs, reconnectCapMs, jitter } = this.config;
+    return now + backoffDelayMs(this.reconnectAttempt++, reconnectBaseMs, reconnectCapMs, jitter, this.options.rng);
+  }
+
+  private scheduleReconnect(at: number): void {
+    this.state = 'waiting';
+    this.reconnectAt = at;
+    this.reconnects++;
+    this.schedule('reconnect', at);
+  }
+
+  /** Connect timeout while connecting; the dead-connection check (nothing heard) once connected. */
+  private idleCheck(now: number): void {
+    if (now >= this.idleTimerAt) this.idleTimerAt = Number.POSITIVE_INFINITY;
+    let deadline: number;
+    if (this.state === 'connecting') deadline = this.connectStartedAt + this.config.connectTimeoutMs;
+    else if (this.state === 'hello' || this.state === 'open') deadline = this.lastHeardAt + this.config.idleTimeoutMs;
+    else return;
+    if (now < deadline) {
+      this.armIdle(deadline);
+      return;
+    }
+    this.idleCloses++;
+    const drained = this.draining;
+    this.closeConnection('idle', now);
+    this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
+  }
+
+  private armIdle(at: number): void {
+    if (at >= this.idleTimerAt) return;
+    this.idleTimerAt = at;
+    this.schedule('idle', at);
+  }
+
+  private emit(effect: ClientEffect): void {
+    if (this.out === null) this.out = [effect];
+    else this.out.push(effect);
+  }
+}

@@ -1,0 +1,41 @@
+// What the virtual client wants done, as plain values, and the narrow host interface its parts
+// (outbox, conversation views, adversary) use to emit them. The simulator's world carries effects
+// out in virtual time, a live runtime over real sockets; neither changes the client.
+
+import type { ClientFrame } from '../../reference-server/protocol/frames.ts';
+import type { HistoryEvent } from '../history.ts';
+import type { ClientConfig } from './limits.ts';
+
+export type ClientTimerKind =
+  | 'reconnect'
+  | 'idle'
+  | 'outbox'
+  | 'gap'
+  | 'sync'
+  | 'cursor'
+  | 'drain'
+  | 'adversary';
+
+/**
+ * Timers are never cancelled: the client ignores one that is no longer due. After `close` the
+ * carrier delivers nothing more from that connection (no frame, no `disconnected`): the client has
+ * already moved on. Every `connect` is answered by exactly one `connected` or `disconnected`.
+ */
+export type ClientEffect =
+  | { type: 'connect' }
+  | { type: 'frame'; frame: ClientFrame }
+  | { type: 'close' }
+  | { type: 'timer'; at: number; kind: ClientTimerKind; key?: string };
+
+/** What the client's parts may ask of the client; implemented by VirtualClient itself (no closures). */
+export interface ClientHost {
+  readonly user: string;
+  readonly device: string;
+  readonly config: ClientConfig;
+  /** Welcome received and not draining: frames may be sent. */
+  canSend(): boolean;
+  frame(frame: ClientFrame): void;
+  schedule(kind: ClientTimerKind, at: number, key?: string): void;
+  record(event: HistoryEvent): void;
+  random(): number;
+}

@@ -1,0 +1,348 @@
+// One conversation as one device sees it. Owns exactly-once, in-order display: `displayedUpTo` is
+// contiguous, later messages wait in a bounded reorder buffer, duplicates by seq are dropped, and a
+// gap (known messages past displayedUpTo) that persists is pulled with `sync`, one at a time.
+// Also owns this device's cursors for the conversation and what it saw of the other members'.
+
+import type {
+  BatchFrame,
+  ConvSummary,
+  Message,
+  ReceiptFrame,
+  SyncFrame,
+  TypingServerFrame,
+} from '../../reference-server/protocol/frames.ts';
+import { protocolLimits } from '../../reference-server/protocol/limits.ts';
+import type { Via } from '../history.ts';
+import type { ClientHost } from './client-effect.ts';
+
+/** syncState values: nothing asked; named in the hello's resume (welcome pending); a batch is awaited. */
+const idle = 0;
+const resumed = 1;
+const awaiting = 2;
+
+type Held = { message: Message; via: Via };
+
+export type Offer = 'shown' | 'held' | 'duplicate' | 'dropped';
+
+export class ConversationView {
+  displayedUpTo = 0;
+  /** The newest seq this device knows exists and may read (pushes, batches, welcome, notify). */
+  knownLastSeq = 0;
+  /** Only allocated while something is out of order. */
+  private buffer: Map<number, Held> | null = null;
+  private syncState = idle;
+  /** `after` of the newest sync or resume asked: a batch starting past it proves the gap unreadable. */
+  private askAfter = -1;
+  private askVia: 'resume' | 'sync' = 'sync';
+  private syncDeadline = 0;
+  private syncRetries = 0;
+  private gapSince = -1;
+  private deliveredSent = 0;
+  private deliveredSentAt = Number.NEGATIVE_INFINITY;
+  private readSent = 0;
+  private readWanted = 0;
+  /** Earliest outstanding timer of each kind (timers are never cancelled, only ignored). */
+  private syncTimerAt = Number.POSITIVE_INFINITY;
+  private gapTimerAt = Number.POSITIVE_INFINITY;
+  private cursorTimerAt = Number.POSITIVE_INFINITY;
+  /** This user's delivered cursor as the last welcome reported it. */
+  ownDelivered = 0;
+  /** The furthest cursors of the other members, from receipts. */
+  othersDelivered = 0;
+  othersRead = 0;
+  private typing: Map<string, number> | null = null;
+
+  constructor(readonly conv: string) {}
+
+  get buffered(): number {
+    return this.buffer?.size ?? 0;
+  }
+
+  get syncInFlight(): boolean {
+    return this.syncState === awaiting;
+  }
+
+  /** Takes one message; call `settle` after a run of offers. */
+  offer(host: ClientHost, message: Message, via: Via, now: number): Offer {
+    const seq = message.seq;
+    if (seq > this.knownLastSeq) this.knownLastSeq = seq;
+    if (seq <= this.displayedUpTo) return 'duplicate';
+    if (seq === this.displayedUpTo + 1) {
+      this.show(host, message, via, now);
+      this.drain(host, now);
+      return 'shown';
+    }
+    return this.hold(message, via, host.config.reorderBufferMax);
+  }
+
+  /** After displaying: coalesced `delivered`, and a sync if a gap has persisted long enough. */
+  settle(host: ClientHost, now: number): void {
+    this.scheduleDelivered(host, now);
+    this.checkBehind(host, now);
+  }
+
+  batch(host: ClientHost, frame: BatchFrame, now: number): number {
+    const answering = this.syncState === awaiting;
+    const before = this.displayedUpTo;
+    if (this.askAfter >= 0) {
+      // A correct server starts a batch at the first seq this user may read after `after`: what
+      // lies between was sequenced while the user was not a member and will never come.
+      const first = frame.msgs[0];
+      if (first !== undefined) {
+        if (first.seq > this.askAfter + 1) this.skipTo(host, first.seq - 1, now);
+      } else if (!frame.more && frame.lastSeq > this.askAfter) this.skipTo(host, frame.lastSeq, now);
+    }
+    let shown = 0;
+    for (const message of frame.msgs) if (this.offer(host, message, this.askVia, now) === 'shown') shown++;
+    if (frame.lastSeq > this.knownLastSeq) this.knownLastSeq = frame.lastSeq;
+    if (answering) {
+      this.syncState = idle;
+      this.syncRetries = 0;
+      const progressed = this.displayedUpTo > before;
+      if (progressed && (frame.more || this.knownLastSeq > this.displayedUpTo)) this.requestSync(host, now);
+    }
+    this.settle(host, now);
+    return shown;
+  }
+
+  notify(host: ClientHost, lastSeq: number, now: number): void {
+    if (lastSeq > this.knownLastSeq) this.knownLastSeq = lastSeq;
+    if (lastSeq > this.displayedUpTo) this.requestSync(host, now);
+  }
+
+  /** The hello names this conversation in `resume` with what the device holds. */
+  markResumed(): void {
+    this.syncState = resumed;
+    this.askAfter = this.displayedUpTo;
+    this.askVia = 'resume';
+  }
+
+  welcome(host: ClientHost, summary: ConvSummary, now: number): void {
+    if (summary.lastSeq > this.knownLastSeq) this.knownLastSeq = summary.lastSeq;
+    for (const kind of ['delivered', 'read'] as const) {
+      host.record({
+        k: 'cursor-seen',
+        at: now,
+        conv: this.conv,
+        of: host.user,
+        kind,
+        seq: summary[kind],
+        lastSeq: summary.lastSeq,
+        source: 'welcome',
+        user: host.user,
+        device: host.device,
+      });
+    }
+    this.ownDelivered = summary.delivered;
+    // The server's cursors are the truth: one lost to a store fault is sent again.
+    this.deliveredSent = summary.delivered;
+    this.readSent = summary.read;
+    if (summary.lastSeq > this.displayedUpTo) {
+      if (this.syncState === resumed) {
+        // The server answers the resume with a batch right after the welcome.
+        this.syncState = awaiting;
+        this.armSync(host, now);
+      } else this.requestSync(host, now);
+    } else if (this.syncState === resumed) this.syncState = idle;
+    if (this.readWanted > this.readSent) this.sendCursor(host, 'read', this.readWanted, now);
+    this.scheduleDelivered(host, now);
+  }
+
+  /** After a welcome: a resumed conversation the welcome did not list expects no batch. */
+  endResume(): void {
+    if (this.syncState === resumed) this.syncState = idle;
+  }
+
+  connectionLost(): void {
+    this.syncState = idle;
+    this.syncRetries = 0;
+  }
+
+  markRead(host: ClientHost, now: number): void {
+    if (this.displayedUpTo > this.readWanted) this.readWanted = this.displayedUpTo;
+    if (this.readWanted > this.readSent && host.canSend())
+      this.sendCursor(host, 'read', this.readWanted, now);
+  }
+
+  receipt(host: ClientHost, frame: ReceiptFrame, now: number): void {
+    host.record({
+      k: 'cursor-seen',
+      at: now,
+      conv: this.conv,
+      of: frame.user,
+      kind: frame.kind,
+      seq: frame.seq,
+      lastSeq: Math.max(this.knownLastSeq, this.displayedUpTo),
+      source: 'receipt',
+      user: host.user,
+      device: host.device,
+    });
+    if (frame.user === host.user) return;
+    if (frame.kind === 'delivered') this.othersDelivered = Math.max(this.othersDelivered, frame.seq);
+    else this.othersRead = Math.max(this.othersRead, frame.seq);
+  }
+
+  /** Status of this device's own acked message at `seq`, from the other members' cursors. */
+  statusOf(seq: number): 'sent' | 'delivered' | 'read' {
+    return seq <= this.othersRead ? 'read' : seq <= this.othersDelivered ? 'delivered' : 'sent';
+  }
+
+  typingFrame(host: ClientHost, frame: TypingServerFrame, now: number): void {
+    if (!frame.on) {
+      this.typing?.delete(frame.user);
+      return;
+    }
+    this.typing ??= new Map();
+    this.typing.delete(frame.user);
+    if (this.typing.size >= host.config.typingUsersMax) {
+      const oldest = this.typing.keys().next().value;
+      if (oldest !== undefined) this.typing.delete(oldest);
+    }
+    this.typing.set(frame.user, now + frame.ttlMs);
+  }
+
+  /** Users shown as typing at `now`, in the order their typing began. */
+  typingUsers(now: number): string[] {
+    const users: string[] = [];
+    if (this.typing === null) return users;
+    for (const [user, until] of this.typing) {
+      if (until > now) users.push(user);
+      else this.typing.delete(user);
+    }
+    if (this.typing.size === 0) this.typing = null;
+    return users;
+  }
+
+  onGapTimer(host: ClientHost, now: number): void {
+    if (now >= this.gapTimerAt) this.gapTimerAt = Number.POSITIVE_INFINITY;
+    this.checkBehind(host, now);
+  }
+
+  onCursorTimer(host: ClientHost, now: number): void {
+    if (now >= this.cursorTimerAt) this.cursorTimerAt = Number.POSITIVE_INFINITY;
+    this.scheduleDelivered(host, now);
+  }
+
+  /** Re-sends an unanswered sync; true when too many went unanswered (the caller reconnects). */
+  onSyncTimer(host: ClientHost, now: number): boolean {
+    if (now >= this.syncTimerAt) this.syncTimerAt = Number.POSITIVE_INFINITY;
+    if (this.syncState !== awaiting) return false;
+    if (now < this.syncDeadline) {
+      this.armSyncTimer(host, this.syncDeadline);
+      return false;
+    }
+    this.syncState = idle;
+    if (++this.syncRetries > host.config.syncRetriesMax) {
+      this.syncRetries = 0;
+      return true;
+    }
+    this.requestSync(host, now);
+    return false;
+  }
+
+  requestSync(host: ClientHost, now: number): void {
+    if (this.syncState === awaiting || !host.canSend()) return;
+    this.syncState = awaiting;
+    this.askAfter = this.displayedUpTo;
+    this.askVia = 'sync';
+    this.gapSince = -1;
+    const frame: SyncFrame = { t: 'sync', conv: this.conv, after: this.displayedUpTo };
+    if (host.config.syncLimit < protocolLimits.syncLimitMax) frame.limit = host.config.syncLimit;
+    host.frame(frame);
+    this.armSync(host, now);
+  }
+
+  private checkBehind(host: ClientHost, now: number): void {
+    if (this.displayedUpTo >= this.knownLastSeq) {
+      this.gapSince = -1;
+      return;
+    }
+    if (this.syncState === awaiting) return;
+    if (this.gapSince < 0) this.gapSince = now;
+    const due = this.gapSince + host.config.gapTimeoutMs;
+    if (now >= due) this.requestSync(host, now);
+    else if (due < this.gapTimerAt) {
+      this.gapTimerAt = due;
+      host.schedule('gap', due, this.conv);
+    }
+  }
+
+  private scheduleDelivered(host: ClientHost, now: number): void {
+    if (this.displayedUpTo <= this.deliveredSent || !host.canSend()) return;
+    const at = this.deliveredSentAt + host.config.cursorIntervalMs;
+    if (now >= at) this.sendCursor(host, 'delivered', this.displayedUpTo, now);
+    else if (at < this.cursorTimerAt) {
+      this.cursorTimerAt = at;
+      host.schedule('cursor', at, this.conv);
+    }
+  }
+
+  private sendCursor(host: ClientHost, kind: 'delivered' | 'read', seq: number, now: number): void {
+    if (kind === 'delivered') {
+      this.deliveredSent = seq;
+      this.deliveredSentAt = now;
+    } else this.readSent = seq;
+    host.frame({ t: kind, conv: this.conv, seq });
+    host.record({
+      k: 'cursor-sent',
+      at: now,
+      conv: this.conv,
+      kind,
+      seq,
+      user: host.user,
+      device: host.device,
+    });
+  }
+
+  private armSync(host: ClientHost, now: number): void {
+    this.syncDeadline = now + host.config.syncTimeoutMs;
+    this.armSyncTimer(host, this.syncDeadline);
+  }
+
+  private armSyncTimer(host: ClientHost, at: number): void {
+    if (at >= this.syncTimerAt) return;
+    this.syncTimerAt = at;
+    host.schedule('sync', at, this.conv);
+  }
+
+  private show(host: ClientHost, message: Message, via: Via, now: number): void {
+    this.displayedUpTo = message.seq;
+    host.record({ k: 'display', at: now, via, message, user: host.user, device: host.device });
+  }
+
+  private drain(host: ClientHost, now: number): void {
+    const buffer = this.buffer;
+    if (buffer === null) return;
+    for (let held = buffer.get(this.displayedUpTo + 1); held; held = buffer.get(this.displayedUpTo + 1)) {
+      buffer.delete(held.message.seq);
+      this.show(host, held.message, held.via, now);
+    }
+    if (buffer.size === 0) this.buffer = null;
+  }
+
+  private hold(message: Message, via: Via, max: number): Offer {
+    this.buffer ??= new Map();
+    const buffer = this.buffer;
+    if (buffer.has(message.seq)) return 'duplicate';
+    if (buffer.size >= max) {
+      // Keep the seqs nearest to display; the evicted one comes back by sync.
+      let highest = 0;
+      for (const seq of buffer.keys()) if (seq > highest) highest = seq;
+      if (message.seq > highest) return 'dropped';
+      buffer.delete(highest);
+    }
+    buffer.set(message.seq, { message, via });
+    return 'held';
+  }
+
+  /** Seqs up to `seq` will never come to this device (not readable by it): move past them. */
+  private skipTo(host: ClientHost, seq: number, now: number): void {
+    if (seq <= this.displayedUpTo) return;
+    this.displayedUpTo = seq;
+    if (this.buffer !== null) {
+      for (const held of this.buffer.keys()) if (held <= seq) this.buffer.delete(held);
+      if (this.buffer.size === 0) this.buffer = null;
+    }
+    this.drain(host, now);
+  }
+}

@@ -1,0 +1,113 @@
+// Every bound and timing of the virtual client, in one place. A million clients share one resolved
+// config object per distinct Partial (cached by identity), so per-client memory holds no copy of it.
+
+import { protocolLimits } from '../../reference-server/protocol/limits.ts';
+
+export type AdversaryBehaviour = 'forged-token' | 'foreign-send' | 'foreign-sync' | 'cursor-regression';
+
+export type ClientConfig = {
+  /** Sends in flight (sent, unanswered) per connection; the rest wait in the outbox. */
+  sendWindow: number;
+  /** Unacked messages the outbox holds; a send beyond it fails at once with `outbox_full`. */
+  outboxMax: number;
+  /** Ack timeouts and `unavailable` answers a send survives before it is reported failed. */
+  sendAttemptsMax: number;
+  /** `rate_limited` answers a send survives before it is reported failed. */
+  rateLimitedRetriesMax: number;
+  ackTimeoutMs: number;
+  /** Backoff of a send answered `unavailable`: min(cap, base * 2^attempt), jittered like reconnects. */
+  sendRetryBaseMs: number;
+  sendRetryCapMs: number;
+  /** Acked or failed sends remembered for `status(cmid)`; older ones are forgotten. */
+  settledKeptMax: number;
+  /** Out-of-order messages held per conversation until the gap before them fills. */
+  reorderBufferMax: number;
+  /** How long a gap may persist before the client pulls it with `sync`. */
+  gapTimeoutMs: number;
+  /** A `sync` unanswered this long is sent again. */
+  syncTimeoutMs: number;
+  /** Unanswered syncs in a row (per conversation) before the connection is presumed broken. */
+  syncRetriesMax: number;
+  /** `limit` of each sync (the protocol's maximum is 500). */
+  syncLimit: number;
+  /** At most one `delivered` per conversation per interval. */
+  cursorIntervalMs: number;
+  reconnectBaseMs: number;
+  reconnectCapMs: number;
+  /** Full jitter on reconnect and retry delays; false gives exact delays (the thundering herd). */
+  jitter: boolean;
+  /** Upper bound of the jitter added to a `drain`'s reconnectInMs. */
+  drainJitterMs: number;
+  /** After `drain`, how long in-flight sends may wait for their acks before the client closes anyway. */
+  drainAckWaitMs: number;
+  /** A connect attempt with no answer this long is abandoned (the world usually answers sooner). */
+  connectTimeoutMs: number;
+  /** Nothing heard for this long while connected: the connection is dead (2.5 heartbeats of 10 s). */
+  idleTimeoutMs: number;
+  /** Conversations resumed in one hello (protocol bound). */
+  resumeConvsMax: number;
+  /** Conversations a client tracks; frames about more are counted and ignored. */
+  convsMax: number;
+  /** Users watched; re-sent after every welcome, in frames of at most the protocol's 500. */
+  watchedUsersMax: number;
+  /** Typing users remembered per conversation. */
+  typingUsersMax: number;
+  adversary: readonly AdversaryBehaviour[];
+  /** Conversations the adversary is not a member of, targets of foreign-send and foreign-sync. */
+  foreignConvs: readonly string[];
+  /** One adversarial attempt every this often while connected. */
+  adversaryEveryMs: number;
+  /** An attempt with no observable answer by then is reported `no-answer`. */
+  attemptTimeoutMs: number;
+  /** How far past lastSeq the cursor-regression behaviour pushes a cursor. */
+  cursorPastLastSeqBy: number;
+};
+
+export const defaultClientConfig: ClientConfig = Object.freeze({
+  sendWindow: 16,
+  outboxMax: 1000,
+  sendAttemptsMax: 8,
+  rateLimitedRetriesMax: 50,
+  ackTimeoutMs: 10_000,
+  sendRetryBaseMs: 250,
+  sendRetryCapMs: 30_000,
+  settledKeptMax: 64,
+  reorderBufferMax: 256,
+  gapTimeoutMs: 500,
+  syncTimeoutMs: 10_000,
+  syncRetriesMax: 3,
+  syncLimit: protocolLimits.syncLimitMax,
+  cursorIntervalMs: 200,
+  reconnectBaseMs: 500,
+  reconnectCapMs: 30_000,
+  jitter: true,
+  drainJitterMs: 1000,
+  drainAckWaitMs: 5000,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 25_000,
+  resumeConvsMax: protocolLimits.resumeConvsMax,
+  convsMax: protocolLimits.resumeConvsMax,
+  watchedUsersMax: 2000,
+  typingUsersMax: 32,
+  adversary: Object.freeze([]) as readonly AdversaryBehaviour[],
+  foreignConvs: Object.freeze([]) as readonly string[],
+  adversaryEveryMs: 2000,
+  attemptTimeoutMs: 5000,
+  cursorPastLastSeqBy: 1_000_000,
+});
+
+const resolved = new WeakMap<Partial<ClientConfig>, ClientConfig>();
+
+/** The full config for `partial`; the same object for the same `partial`, so clients can share it. */
+export function resolveClientConfig(partial: Partial<ClientConfig> | undefined): ClientConfig {
+  if (partial === undefined) return defaultClientConfig;
+  let config = resolved.get(partial);
+  if (config === undefined) {
+    config = Object.freeze({ ...defaultClientConfig, ...partial });
+    if (config.syncLimit < 1 || config.syncLimit > protocolLimits.syncLimitMax)
+      throw new Error(`syncLimit must be within 1..${protocolLimits.syncLimitMax}`);
+    if (config.sendWindow < 1) throw new Error('sendWindow must be at least 1');
+    resolved.set(partial, config);
+  }
+  return config;
+}

@@ -1,0 +1,228 @@
+// The outbox: every message the workload asks to send, under one cmid (the idempotency key) for its
+// whole life, until it is acked or given up. It keeps sends across disconnects and resends every
+// unacked one under the same cmid; at most `sendWindow` are in flight on a connection; every retry
+// (ack timeout, `unavailable`, `rate_limited`) is bounded and ends in an ack or a `failed` record.
+
+import { ErrorCode } from '../../reference-server/protocol/codes.ts';
+import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
+import { backoffDelayMs } from './backoff.ts';
+import type { ClientHost } from './client-effect.ts';
+
+export class PendingSend {
+  inFlight = false;
+  /** Ack timeouts and `unavailable` answers so far. */
+  attempts = 0;
+  /** `rate_limited` answers so far. */
+  throttled = 0;
+  /** In flight: the ack deadline. Waiting: the earliest time it may be sent (0: at once). */
+  dueAt = 0;
+  constructor(
+    readonly conv: string,
+    readonly cmid: string,
+    readonly body: string,
+  ) {}
+}
+
+/** An acked (seq > 0) or failed (seq 0) send, remembered for `status(cmid)`. */
+export type SettledSend = { readonly cmid: string; readonly conv: string; readonly seq: number };
+
+export class Outbox {
+  private readonly pending = new Map<string, PendingSend>();
+  private settled: SettledSend[] | null = null;
+  private settledNext = 0;
+  private nextCmid = 1;
+  inFlight = 0;
+  /** No send leaves before this (the server said `rate_limited`: its bucket is per user). */
+  private pausedUntil = 0;
+  /** The earliest outstanding `outbox` timer. */
+  private timerAt = Number.POSITIVE_INFINITY;
+  requested = 0;
+  acked = 0;
+  failed = 0;
+  resent = 0;
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  get lastCmid(): number {
+    return this.nextCmid - 1;
+  }
+
+  has(cmid: string): boolean {
+    return this.pending.has(cmid);
+  }
+
+  settledOf(cmid: string): SettledSend | undefined {
+    return this.settled?.find((send) => send.cmid === cmid);
+  }
+
+  /** Takes a new message; returns its cmid. Recorded as `send` now, whatever happens later. */
+  add(host: ClientHost, conv: string, body: string, now: number): string {
+    const cmid = `${host.device}-${this.nextCmid++}`;
+    this.requested++;
+    host.record({ k: 'send', at: now, conv, cmid, body, user: host.user, device: host.device });
+    if (this.pending.size >= host.config.outboxMax) {
+      this.settle(host, conv, cmid, 0);
+      host.record({
+        k: 'failed',
+        at: now,
+        conv,
+        cmid,
+        code: 'outbox_full',
+        user: host.user,
+        device: host.device,
+      });
+      this.failed++;
+      return cmid;
+    }
+    this.pending.set(cmid, new PendingSend(conv, cmid, body));
+    this.fill(host, now);
+    return cmid;
+  }
+
+  /** Sends waiting messages, oldest first, while the window and the server's rate limit allow. */
+  fill(host: ClientHost, now: number): void {
+    if (!host.canSend()) return;
+    if (now < this.pausedUntil) {
+      if (this.pending.size > this.inFlight) this.arm(host, this.pausedUntil);
+      return;
+    }
+    const window = host.config.sendWindow;
+    for (const entry of this.pending.values()) {
+      if (this.inFlight >= window) return;
+      if (entry.inFlight) continue;
+      if (entry.dueAt > now) this.arm(host, entry.dueAt);
+      else this.issue(host, entry, now);
+    }
+  }
+
+  /** The entry acked, or undefined when the ack is not for a pending send of ours. */
+  ack(host: ClientHost, frame: AckFrame, now: number): PendingSend | undefined {
+    const entry = this.pending.get(frame.cmid);
+    if (entry === undefined || entry.conv !== frame.conv) return undefined;
+    this.remove(entry);
+    this.settle(host, entry.conv, entry.cmid, frame.seq);
+    this.acked++;
+    host.record({
+      k: 'ack',
+      at: now,
+      conv: frame.conv,
+      cmid: frame.cmid,
+      seq: frame.seq,
+      ts: frame.ts,
+      user: host.user,
+      device: host.device,
+    });
+    this.fill(host, now);
+    return entry;
+  }
+
+  /** Handles an `err` whose ref is one of our cmids; false when it is not. */
+  errored(host: ClientHost, frame: ErrFrame, now: number): boolean {
+    const entry = frame.ref === undefined ? undefined : this.pending.get(frame.ref);
+    if (entry === undefined) return false;
+    const config = host.config;
+    if (frame.code === ErrorCode.rateLimited) {
+      if (++entry.throttled > config.rateLimitedRetriesMax) this.fail(host, entry, frame.code, now);
+      else {
+        const at = now + (frame.retryAfterMs ?? config.sendRetryBaseMs);
+        this.pausedUntil = Math.max(this.pausedUntil, at);
+        this.wait(host, entry, at);
+      }
+    } else if (frame.code === ErrorCode.unavailable) {
+      if (++entry.attempts >= config.sendAttemptsMax) this.fail(host, entry, frame.code, now);
+      else {
+        const delay =
+          frame.retryAfterMs ??
+          backoffDelayMs(
+            entry.attempts - 1,
+            config.sendRetryBaseMs,
+            config.sendRetryCapMs,
+            config.jitter,
+            () => host.random(),
+          );
+        this.wait(host, entry, now + delay);
+      }
+    } else this.fail(host, entry, frame.code, now);
+    this.fill(host, now);
+    return true;
+  }
+
+  /** Ack deadlines and retry waits. */
+  onTimer(host: ClientHost, now: number): void {
+    if (now >= this.timerAt) this.timerAt = Number.POSITIVE_INFINITY;
+    for (const entry of this.pending.values()) {
+      if (!entry.inFlight || entry.dueAt > now) continue;
+      if (++entry.attempts >= host.config.sendAttemptsMax) this.fail(host, entry, 'timeout', now);
+      else if (host.canSend()) {
+        this.resent++;
+        this.inFlight--;
+        this.issue(host, entry, now);
+      } else this.wait(host, entry, now);
+    }
+    this.fill(host, now);
+    for (const entry of this.pending.values()) if (entry.inFlight) this.arm(host, entry.dueAt);
+  }
+
+  /** The connection is gone: nothing is in flight any more; everything is resent after the next welcome. */
+  connectionLost(): void {
+    for (const entry of this.pending.values()) {
+      if (!entry.inFlight) continue;
+      entry.inFlight = false;
+      entry.dueAt = 0;
+    }
+    this.inFlight = 0;
+  }
+
+  private issue(host: ClientHost, entry: PendingSend, now: number): void {
+    entry.inFlight = true;
+    this.inFlight++;
+    entry.dueAt = now + host.config.ackTimeoutMs;
+    host.frame({ t: 'send', conv: entry.conv, cmid: entry.cmid, body: entry.body });
+    this.arm(host, entry.dueAt);
+  }
+
+  private wait(host: ClientHost, entry: PendingSend, at: number): void {
+    if (entry.inFlight) {
+      entry.inFlight = false;
+      this.inFlight--;
+    }
+    entry.dueAt = at;
+    if (host.canSend()) this.arm(host, at);
+  }
+
+  private fail(host: ClientHost, entry: PendingSend, code: string, now: number): void {
+    this.remove(entry);
+    this.settle(host, entry.conv, entry.cmid, 0);
+    this.failed++;
+    host.record({
+      k: 'failed',
+      at: now,
+      conv: entry.conv,
+      cmid: entry.cmid,
+      code,
+      user: host.user,
+      device: host.device,
+    });
+  }
+
+  private remove(entry: PendingSend): void {
+    this.pending.delete(entry.cmid);
+    if (entry.inFlight) this.inFlight--;
+  }
+
+  private settle(host: ClientHost, conv: string, cmid: string, seq: number): void {
+    const max = host.config.settledKeptMax;
+    if (max <= 0) return;
+    this.settled ??= [];
+    this.settled[this.settledNext] = { cmid, conv, seq };
+    this.settledNext = (this.settledNext + 1) % max;
+  }
+
+  private arm(host: ClientHost, at: number): void {
+    if (at >= this.timerAt) return;
+    this.timerAt = at;
+    host.schedule('outbox', at);
+  }
+}
