@@ -8,25 +8,31 @@ import { fsyncDir } from './segment-file.ts';
 import { DataDirError } from './store-errors.ts';
 
 export async function ensureDataDir(dir: string): Promise<void> {
-  let created: string | undefined;
-  try {
-    created = await mkdir(dir, { recursive: true });
-  } catch (error) {
-    throw new DataDirError(
-      `cannot create data dir ${dir} (${codeOf(error)}): pass a --data-dir in a writable location, ` +
-        'or remove the file that stands in its way',
-      { cause: error },
-    );
-  }
-  const info = await stat(dir).catch((error: unknown) => {
+  const existing = await stat(dir).catch((error: { code?: string }) => {
+    // ENOTDIR: a parent is a file; mkdir below reports it as such.
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;
     throw new DataDirError(`cannot inspect data dir ${dir} (${codeOf(error)}): check its permissions`, {
       cause: error,
     });
   });
-  if (!info.isDirectory()) {
+  if (existing !== null && !existing.isDirectory()) {
     throw new DataDirError(
       `data dir ${dir} is not a directory: pass another --data-dir or move that file away`,
     );
+  }
+  if (existing === null) {
+    let created: string | undefined;
+    try {
+      created = await mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw new DataDirError(
+        `cannot create data dir ${dir} (${codeOf(error)}): pass a --data-dir in a writable location, ` +
+          'or remove the file that stands in its way',
+        { cause: error },
+      );
+    }
+    // A freshly created dir's own entry must survive a crash as much as the files inside it.
+    if (created !== undefined) await fsyncDir(dirname(created));
   }
   try {
     await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -36,8 +42,6 @@ export async function ensureDataDir(dir: string): Promise<void> {
       { cause: error },
     );
   }
-  // A freshly created dir's own entry must survive a crash as much as the files inside it.
-  if (created !== undefined) await fsyncDir(dirname(created));
 }
 
 function codeOf(error: unknown): string {
