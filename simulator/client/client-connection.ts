@@ -202,9 +202,9 @@ export abstract class ClientConnection implements ClientHost {
   }
 
   /** Gives up on the current connection (it seems broken) and reconnects with backoff. */
-  protected restartConnection(now: number): void {
+  protected restartConnection(reason: string, now: number): void {
     const drained = this.draining;
-    this.closeConnection('client', now);
+    this.closeConnection(reason, now);
     this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
   }
 
@@ -242,7 +242,9 @@ export abstract class ClientConnection implements ClientHost {
 
   private backoffAt(now: number): number {
     const { reconnectBaseMs, reconnectCapMs, jitter } = this.config;
-    return now + backoffDelayMs(this.reconnectAttempt++, reconnectBaseMs, reconnectCapMs, jitter, this.options.rng);
+    return (
+      now + backoffDelayMs(this.reconnectAttempt++, reconnectBaseMs, reconnectCapMs, jitter, this.options.rng)
+    );
   }
 
   private scheduleReconnect(at: number): void {
@@ -257,16 +259,15 @@ export abstract class ClientConnection implements ClientHost {
     if (now >= this.idleTimerAt) this.idleTimerAt = Number.POSITIVE_INFINITY;
     let deadline: number;
     if (this.state === 'connecting') deadline = this.connectStartedAt + this.config.connectTimeoutMs;
-    else if (this.state === 'hello' || this.state === 'open') deadline = this.lastHeardAt + this.config.idleTimeoutMs;
+    else if (this.state === 'hello' || this.state === 'open')
+      deadline = this.lastHeardAt + this.config.idleTimeoutMs;
     else return;
     if (now < deadline) {
       this.armIdle(deadline);
       return;
     }
     this.idleCloses++;
-    const drained = this.draining;
-    this.closeConnection('idle', now);
-    this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
+    this.restartConnection('idle', now);
   }
 
   private armIdle(at: number): void {

@@ -14,13 +14,12 @@ import type {
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { Via } from '../history.ts';
 import type { ClientHost } from './client-effect.ts';
+import { ReorderBuffer } from './reorder-buffer.ts';
 
 /** syncState values: nothing asked; named in the hello's resume (welcome pending); a batch is awaited. */
 const idle = 0;
 const resumed = 1;
 const awaiting = 2;
-
-type Held = { message: Message; via: Via };
 
 export type Offer = 'shown' | 'held' | 'duplicate' | 'dropped';
 
@@ -29,7 +28,7 @@ export class ConversationView {
   /** The newest seq this device knows exists and may read (pushes, batches, welcome, notify). */
   knownLastSeq = 0;
   /** Only allocated while something is out of order. */
-  private buffer: Map<number, Held> | null = null;
+  private buffer: ReorderBuffer | null = null;
   private syncState = idle;
   /** `after` of the newest sync or resume asked: a batch starting past it proves the gap unreadable. */
   private askAfter = -1;
@@ -72,7 +71,8 @@ export class ConversationView {
       this.drain(host, now);
       return 'shown';
     }
-    return this.hold(message, via, host.config.reorderBufferMax);
+    this.buffer ??= new ReorderBuffer();
+    return this.buffer.hold(message, via, host.config.reorderBufferMax);
   }
 
   /** After displaying: coalesced `delivered`, and a sync if a gap has persisted long enough. */
@@ -81,6 +81,7 @@ export class ConversationView {
     this.checkBehind(host, now);
   }
 
+  /** Takes a sync or resume answer; returns how many of its messages were duplicates. */
   batch(host: ClientHost, frame: BatchFrame, now: number): number {
     const answering = this.syncState === awaiting;
     const before = this.displayedUpTo;
@@ -92,8 +93,9 @@ export class ConversationView {
         if (first.seq > this.askAfter + 1) this.skipTo(host, first.seq - 1, now);
       } else if (!frame.more && frame.lastSeq > this.askAfter) this.skipTo(host, frame.lastSeq, now);
     }
-    let shown = 0;
-    for (const message of frame.msgs) if (this.offer(host, message, this.askVia, now) === 'shown') shown++;
+    let duplicates = 0;
+    for (const message of frame.msgs)
+      if (this.offer(host, message, this.askVia, now) === 'duplicate') duplicates++;
     if (frame.lastSeq > this.knownLastSeq) this.knownLastSeq = frame.lastSeq;
     if (answering) {
       this.syncState = idle;
@@ -102,7 +104,7 @@ export class ConversationView {
       if (progressed && (frame.more || this.knownLastSeq > this.displayedUpTo)) this.requestSync(host, now);
     }
     this.settle(host, now);
-    return shown;
+    return duplicates;
   }
 
   notify(host: ClientHost, lastSeq: number, now: number): void {
@@ -313,36 +315,16 @@ export class ConversationView {
   private drain(host: ClientHost, now: number): void {
     const buffer = this.buffer;
     if (buffer === null) return;
-    for (let held = buffer.get(this.displayedUpTo + 1); held; held = buffer.get(this.displayedUpTo + 1)) {
-      buffer.delete(held.message.seq);
+    for (let held = buffer.take(this.displayedUpTo + 1); held; held = buffer.take(this.displayedUpTo + 1))
       this.show(host, held.message, held.via, now);
-    }
     if (buffer.size === 0) this.buffer = null;
-  }
-
-  private hold(message: Message, via: Via, max: number): Offer {
-    this.buffer ??= new Map();
-    const buffer = this.buffer;
-    if (buffer.has(message.seq)) return 'duplicate';
-    if (buffer.size >= max) {
-      // Keep the seqs nearest to display; the evicted one comes back by sync.
-      let highest = 0;
-      for (const seq of buffer.keys()) if (seq > highest) highest = seq;
-      if (message.seq > highest) return 'dropped';
-      buffer.delete(highest);
-    }
-    buffer.set(message.seq, { message, via });
-    return 'held';
   }
 
   /** Seqs up to `seq` will never come to this device (not readable by it): move past them. */
   private skipTo(host: ClientHost, seq: number, now: number): void {
     if (seq <= this.displayedUpTo) return;
     this.displayedUpTo = seq;
-    if (this.buffer !== null) {
-      for (const held of this.buffer.keys()) if (held <= seq) this.buffer.delete(held);
-      if (this.buffer.size === 0) this.buffer = null;
-    }
+    this.buffer?.dropUpTo(seq);
     this.drain(host, now);
   }
 }

@@ -1,13 +1,13 @@
 // The sans-I/O virtual client: one device of one user. Time arrives as `now`, randomness from the
 // injected `rng`, and what it wants done leaves as ClientEffect values, so the simulator drives a
 // million of them on a virtual clock and a live runtime drives the same class over real sockets.
-// This file owns the connection lifecycle (connect, hello/resume, welcome, drain, backoff, idle)
-// and routes frames to the outbox, the conversation views and the adversary.
+// This file routes server frames and the workload's requests to the outbox, the conversation views
+// and the adversary; the connection lifecycle is ClientConnection's. Per-client state is small:
+// every map is allocated on first use.
 
 import type {
   AckFrame,
   BatchFrame,
-  ClientFrame,
   ErrFrame,
   HelloFrame,
   MsgFrame,
@@ -17,65 +17,40 @@ import type {
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { HistoryEvent } from '../history.ts';
 import { Adversary, type AdversaryHost } from './adversary.ts';
-import { backoffDelayMs } from './backoff.ts';
+import { ClientConnection, noEffects, type VirtualClientOptions } from './client-connection.ts';
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
-import { ConversationView } from './conversation-view.ts';
-import { type ClientConfig, resolveClientConfig } from './limits.ts';
+import { ConversationView, type Offer } from './conversation-view.ts';
 import { Outbox } from './outbox.ts';
 
+export type { ConnectionState, VirtualClientOptions } from './client-connection.ts';
 export type { ClientEffect, ClientTimerKind } from './client-effect.ts';
-
-export type VirtualClientOptions = {
-  user: string;
-  device: string;
-  /** Uniform in [0, 1): this client's own seeded stream. */
-  rng: () => number;
-  /** A valid token for a hello at `now` (a fresh one each hello: tokens expire). */
-  token: (now: number) => string;
-  record: (event: HistoryEvent) => void;
-  /** Shared by many clients: resolved once per distinct object. */
-  config?: Partial<ClientConfig>;
-  /** A token the server must refuse (the forged-token behaviour). */
-  badToken?: (now: number) => string;
-  /** Run-wide unique ids for adversarial attempts (required when `config.adversary` is not empty). */
-  attemptId?: () => number;
-};
-
-export type ConnectionState = 'new' | 'offline' | 'waiting' | 'connecting' | 'hello' | 'open';
 
 export type SendStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
-/** Returned when a call has nothing to do: never mutate what a call returns. */
-const noEffects: readonly ClientEffect[] = Object.freeze([]);
+export type ClientCounters = {
+  welcomes: number;
+  reconnects: number;
+  idleCloses: number;
+  displayed: number;
+  duplicates: number;
+  errors: number;
+  sendsRequested: number;
+  acked: number;
+  failed: number;
+  resent: number;
+};
 
-export class VirtualClient implements AdversaryHost {
-  readonly config: ClientConfig;
-  private readonly options: VirtualClientOptions;
-  private state: ConnectionState = 'new';
-  private draining = false;
-  private reconnectAttempt = 0;
-  private reconnectAt = 0;
-  private drainReconnectAt = 0;
-  private connectStartedAt = 0;
-  private lastHeardAt = 0;
-  private idleTimerAt = Number.POSITIVE_INFINITY;
-  private out: ClientEffect[] | null = null;
+export class VirtualClient extends ClientConnection implements AdversaryHost {
   private convs: Map<string, ConversationView> | null = null;
   private outbox: Outbox | null = null;
   private watched: Set<string> | null = null;
   private readonly adversary: Adversary | null;
-  /** The node of the current session, from its welcome. */
-  node = '';
-  welcomes = 0;
-  reconnects = 0;
-  idleCloses = 0;
   displayed = 0;
   duplicates = 0;
   errors = 0;
 
   constructor(options: VirtualClientOptions) {
-    this.options = options;
-    this.config = resolveClientConfig(options.config);
+    super(options);
     const adversarial = this.config.adversary.length > 0;
     if (adversarial && options.attemptId === undefined)
       throw new Error('an adversarial client needs options.attemptId for run-wide unique attempt ids');
@@ -84,33 +59,11 @@ export class VirtualClient implements AdversaryHost {
     this.adversary = adversarial ? new Adversary() : null;
   }
 
-  get user(): string {
-    return this.options.user;
-  }
-
-  get device(): string {
-    return this.options.device;
-  }
-
   // ---- inputs -------------------------------------------------------------------------------
-
-  start(now: number): readonly ClientEffect[] {
-    if (this.state === 'new') this.connect(now);
-    return this.flush();
-  }
-
-  connected(now: number): readonly ClientEffect[] {
-    if (this.state !== 'connecting') return noEffects;
-    this.state = 'hello';
-    this.lastHeardAt = now;
-    this.hello(now);
-    this.armIdle(now + this.config.idleTimeoutMs);
-    return this.flush();
-  }
 
   received(frame: ServerFrame, now: number): readonly ClientEffect[] {
     if (this.state !== 'hello' && this.state !== 'open') return noEffects;
-    this.lastHeardAt = now;
+    this.receivedAt(now);
     switch (frame.t) {
       case 'welcome':
         this.welcome(frame, now);
@@ -157,26 +110,9 @@ export class VirtualClient implements AdversaryHost {
     return this.flush();
   }
 
-  disconnected(code: number | null, now: number): readonly ClientEffect[] {
-    if (!this.isConnected()) return noEffects;
-    const drained = this.draining;
-    this.connectionGone(code === null ? 'reset' : String(code), now);
-    this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
-    return this.flush();
-  }
-
-  heard(now: number): void {
-    this.lastHeardAt = now;
-  }
-
   timer(kind: ClientTimerKind, key: string | undefined, now: number): readonly ClientEffect[] {
+    if (this.lifecycleTimer(kind, now)) return this.flush();
     switch (kind) {
-      case 'reconnect':
-        if (this.state === 'waiting' && now >= this.reconnectAt) this.connect(now);
-        break;
-      case 'idle':
-        this.idleCheck(now);
-        break;
       case 'outbox':
         this.outbox?.onTimer(this, now);
         this.closeIfDrained(now);
@@ -188,14 +124,8 @@ export class VirtualClient implements AdversaryHost {
         this.convs?.get(key ?? '')?.onCursorTimer(this, now);
         break;
       case 'sync':
-        if (this.convs?.get(key ?? '')?.onSyncTimer(this, now)) {
-          // Syncs keep going unanswered on a connection that still pings: start afresh.
-          this.closeConnection('client', now);
-          this.scheduleReconnect(this.backoffAt(now));
-        }
-        break;
-      case 'drain':
-        if (this.draining && this.isConnected()) this.closeAfterDrain(now);
+        // Syncs that keep going unanswered on a connection that still pings: start afresh.
+        if (this.convs?.get(key ?? '')?.onSyncTimer(this, now)) this.restartConnection('client', now);
         break;
       case 'adversary':
         this.adversary?.onTimer(this, now);
@@ -232,38 +162,11 @@ export class VirtualClient implements AdversaryHost {
     return this.flush();
   }
 
-  /** The app closes: the connection goes, the outbox and what was displayed stay. */
-  goOffline(now: number): readonly ClientEffect[] {
-    if (this.isConnected()) this.closeConnection('client', now);
-    this.state = 'offline';
-    return this.flush();
-  }
-
-  goOnline(now: number): readonly ClientEffect[] {
-    if (this.state === 'offline' || this.state === 'new') {
-      this.reconnectAttempt = 0;
-      this.connect(now);
-    }
-    return this.flush();
-  }
-
   // ---- read-only views ----------------------------------------------------------------------
-
-  get connectionState(): ConnectionState {
-    return this.state;
-  }
-
-  get isDraining(): boolean {
-    return this.draining;
-  }
 
   /** Unacked messages in the outbox. */
   get outboxSize(): number {
     return this.outbox?.size ?? 0;
-  }
-
-  get sendsInFlight(): number {
-    return this.outbox?.inFlight ?? 0;
   }
 
   /** The cmid given to the latest `sendMessage`, or undefined before the first. */
@@ -294,7 +197,7 @@ export class VirtualClient implements AdversaryHost {
     return this.convs === null ? [] : [...this.convs.keys()];
   }
 
-  get counters(): Record<string, number> {
+  get counters(): ClientCounters {
     const outbox = this.outbox;
     return {
       welcomes: this.welcomes,
@@ -310,27 +213,11 @@ export class VirtualClient implements AdversaryHost {
     };
   }
 
-  // ---- ClientHost / AdversaryHost -----------------------------------------------------------
+  // ---- AdversaryHost ------------------------------------------------------------------------
 
-  canSend(): boolean {
-    return this.state === 'open' && !this.draining;
-  }
-
-  frame(frame: ClientFrame): void {
-    this.emit({ type: 'frame', frame });
-  }
-
-  schedule(kind: ClientTimerKind, at: number, key?: string): void {
-    this.emit(key === undefined ? { type: 'timer', at, kind } : { type: 'timer', at, kind, key });
-  }
-
-  record(event: HistoryEvent): void {
+  override record(event: HistoryEvent): void {
     if (event.k === 'display') this.displayed++;
     this.options.record(event);
-  }
-
-  random(): number {
-    return this.options.rng();
   }
 
   nextAttemptId(): number {
@@ -345,122 +232,40 @@ export class VirtualClient implements AdversaryHost {
     return this.convs?.values() ?? [];
   }
 
-  reconnectNow(now: number): void {
-    if (this.isConnected()) this.closeConnection('client', now);
-    this.scheduleReconnect(now);
+  // ---- the session --------------------------------------------------------------------------
+
+  protected helloToken(now: number): string {
+    return this.adversary?.helloToken(this, now) ?? this.options.token(now);
   }
 
-  // ---- connection lifecycle -----------------------------------------------------------------
-
-  private isConnected(): boolean {
-    return this.state === 'connecting' || this.state === 'hello' || this.state === 'open';
-  }
-
-  private connect(now: number): void {
-    this.state = 'connecting';
-    this.connectStartedAt = now;
-    this.emit({ type: 'connect' });
-    this.armIdle(now + this.config.connectTimeoutMs);
-  }
-
-  private hello(now: number): void {
-    const token = this.adversary?.helloToken(this, now) ?? this.options.token(now);
-    const frame: HelloFrame = { t: 'hello', token, device: this.device };
-    if (this.convs !== null && this.convs.size > 0) {
-      const resume: Record<string, number> = {};
-      let count = 0;
-      for (const view of this.convs.values()) {
-        if (count++ >= this.config.resumeConvsMax) break;
-        resume[view.conv] = view.displayedUpTo;
-        view.markResumed();
-      }
-      frame.resume = resume;
+  protected addResume(frame: HelloFrame): void {
+    if (this.convs === null || this.convs.size === 0) return;
+    const resume: Record<string, number> = {};
+    let count = 0;
+    for (const view of this.convs.values()) {
+      if (count++ >= this.config.resumeConvsMax) break;
+      resume[view.conv] = view.displayedUpTo;
+      view.markResumed();
     }
-    this.frame(frame);
+    frame.resume = resume;
   }
 
-  private welcome(frame: WelcomeFrame, now: number): void {
-    if (this.state !== 'hello') return;
-    this.state = 'open';
-    this.node = frame.node;
-    this.welcomes++;
-    this.reconnectAttempt = 0;
-    this.adversary?.onWelcome(this, frame, now);
-    for (const summary of frame.convs) this.view(summary.conv)?.welcome(this, summary, now);
+  protected sessionOpened(welcome: WelcomeFrame, now: number): void {
+    this.adversary?.onWelcome(this, welcome, now);
+    for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
     if (this.convs !== null) for (const view of this.convs.values()) view.endResume();
     if (this.watched !== null && this.watched.size > 0) this.sendWatch([...this.watched]);
     this.outbox?.fill(this, now);
   }
 
-  private drain(reconnectInMs: number, now: number): void {
-    if (this.draining) return;
-    this.draining = true;
-    const jitter = this.config.jitter ? Math.floor(this.random() * (this.config.drainJitterMs + 1)) : 0;
-    this.drainReconnectAt = now + reconnectInMs + jitter;
-    // Acks of sends already in flight are worth waiting for; nothing new is sent meanwhile.
-    if ((this.outbox?.inFlight ?? 0) === 0) this.closeAfterDrain(now);
-    else this.schedule('drain', now + this.config.drainAckWaitMs);
-  }
-
-  private closeIfDrained(now: number): void {
-    if (this.draining && this.isConnected() && (this.outbox?.inFlight ?? 0) === 0) this.closeAfterDrain(now);
-  }
-
-  private closeAfterDrain(now: number): void {
-    this.closeConnection('client', now);
-    this.scheduleReconnect(Math.max(now, this.drainReconnectAt));
-  }
-
-  /** Client-side close: the carrier reports nothing more from this connection. */
-  private closeConnection(reason: string, now: number): void {
-    this.emit({ type: 'close' });
-    this.connectionGone(reason, now);
-  }
-
-  private connectionGone(reason: string, now: number): void {
-    this.state = 'waiting';
-    this.draining = false;
+  protected sessionLost(reason: string, now: number): void {
     this.outbox?.connectionLost();
     if (this.convs !== null) for (const view of this.convs.values()) view.connectionLost();
     this.adversary?.onDisconnect(this, reason, now);
   }
 
-  private backoffAt(now: number): number {
-    const { reconnectBaseMs, reconnectCapMs, jitter } = this.config;
-    return (
-      now + backoffDelayMs(this.reconnectAttempt++, reconnectBaseMs, reconnectCapMs, jitter, this.options.rng)
-    );
-  }
-
-  private scheduleReconnect(at: number): void {
-    this.state = 'waiting';
-    this.reconnectAt = at;
-    this.reconnects++;
-    this.schedule('reconnect', at);
-  }
-
-  /** Connect timeout while connecting; the dead-connection check (nothing heard) once connected. */
-  private idleCheck(now: number): void {
-    if (now >= this.idleTimerAt) this.idleTimerAt = Number.POSITIVE_INFINITY;
-    let deadline: number;
-    if (this.state === 'connecting') deadline = this.connectStartedAt + this.config.connectTimeoutMs;
-    else if (this.state === 'hello' || this.state === 'open')
-      deadline = this.lastHeardAt + this.config.idleTimeoutMs;
-    else return;
-    if (now < deadline) {
-      this.armIdle(deadline);
-      return;
-    }
-    this.idleCloses++;
-    const drained = this.draining;
-    this.closeConnection('idle', now);
-    this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
-  }
-
-  private armIdle(at: number): void {
-    if (at >= this.idleTimerAt) return;
-    this.idleTimerAt = at;
-    this.schedule('idle', at);
+  protected sendsInFlight(): number {
+    return this.outbox?.inFlight ?? 0;
   }
 
   // ---- frames -------------------------------------------------------------------------------
@@ -471,15 +276,8 @@ export class VirtualClient implements AdversaryHost {
     if (entry !== undefined) {
       const view = this.view(frame.conv);
       if (view !== undefined) {
-        const message = {
-          conv: frame.conv,
-          seq: frame.seq,
-          from: this.user,
-          cmid: frame.cmid,
-          body: entry.body,
-          ts: frame.ts,
-        };
-        this.tally(view.offer(this, message, 'own', now));
+        const { conv, seq, cmid, ts } = frame;
+        this.tally(view.offer(this, { conv, seq, from: this.user, cmid, body: entry.body, ts }, 'own', now));
         view.settle(this, now);
       }
     }
@@ -508,7 +306,7 @@ export class VirtualClient implements AdversaryHost {
       now,
     );
     if (this.adversary?.onBatch(this, frame, now)) return;
-    this.view(frame.conv)?.batch(this, frame, now);
+    this.duplicates += this.view(frame.conv)?.batch(this, frame, now) ?? 0;
   }
 
   private err(frame: ErrFrame, now: number): void {
@@ -532,8 +330,6 @@ export class VirtualClient implements AdversaryHost {
       this.frame({ t: 'watch', users: users.slice(i, i + protocolLimits.watchUsersMax) });
   }
 
-  // ---- helpers ------------------------------------------------------------------------------
-
   private isForeign(conv: string): boolean {
     return this.adversary?.isForeign(this, conv) === true;
   }
@@ -550,18 +346,7 @@ export class VirtualClient implements AdversaryHost {
     return view;
   }
 
-  private tally(offer: string): void {
+  private tally(offer: Offer): void {
     if (offer === 'duplicate') this.duplicates++;
-  }
-
-  private emit(effect: ClientEffect): void {
-    if (this.out === null) this.out = [effect];
-    else this.out.push(effect);
-  }
-
-  private flush(): readonly ClientEffect[] {
-    const out = this.out;
-    this.out = null;
-    return out ?? noEffects;
   }
 }
