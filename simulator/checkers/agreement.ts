@@ -142,9 +142,10 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   const judgeStore = (final: FinalState): void => {
     for (let slot = 0; slot < messages.size; slot++) {
       const conv = ids.convName(messages.keyA(slot));
-      const stored = final.storedMessage(conv, messages.keyB(slot));
-      if (stored === undefined) continue;
-      judge(conv, stored.seq, messageClaim('stored', final.at, -1, stored), { k: 'stored', message: stored });
+      const seq = messages.keyB(slot);
+      const stored = final.storedMessage(conv, seq);
+      if (stored !== undefined)
+        judge(conv, seq, messageClaim('stored', final.at, -1, stored), { k: 'stored', message: stored });
     }
   };
 
