@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { ClientDriver, summary } from './client-driver.ts';
+
+const conv = 'c1';
+
+function sends(driver: ClientDriver) {
+  return driver.take().filter((f) => f.t === 'send');
+}
+
+describe('outbox', () => {
+  it('resends every unacked message under the same cmid after reconnecting, reporting send once', () => {
+    const d = new ClientDriver({ jitter: false, reconnectBaseMs: 100 });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'hello', d.now));
+    expect(sends(d)).toEqual([{ t: 'send', conv, cmid: 'd1-1', body: 'hello' }]);
+
+    d.disconnect(null);
+    d.apply(d.client.sendMessage(conv, 'while away', d.now));
+    expect(sends(d)).toEqual([]);
+    d.advance(100);
+    expect(d.connects).toBe(2);
+    d.open([summary(conv, 0)]);
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1', 'd1-2']);
+
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    expect(d.history('send').map((e) => e.cmid)).toEqual(['d1-1', 'd1-2']);
+    expect(d.history('ack')).toMatchObject([{ cmid: 'd1-1', seq: 1, ts: 5, user: 'u1', device: 'd1' }]);
+    expect(d.client.status('d1-1')).toBe('sent');
+    expect(d.client.status('d1-2')).toBe('sending');
+  });
+
+  it('keeps sends made before the first connection and sends them after the welcome', () => {
+    const d = new ClientDriver();
+    d.apply(d.client.sendMessage(conv, 'early', d.now));
+    expect(d.sent).toEqual([]);
+    d.open([summary(conv, 0)]);
+    expect(sends(d)).toHaveLength(1);
+  });
+
+  it('resends on ack timeout while connected, then fails after sendAttemptsMax', () => {
+    const d = new ClientDriver({ ackTimeoutMs: 1000, sendAttemptsMax: 3 });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'x', d.now));
+    expect(sends(d)).toHaveLength(1);
+    d.advance(999);
+    expect(sends(d)).toHaveLength(0);
+    d.advance(1);
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1']);
+    d.advance(1000);
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1']);
+    expect(d.client.counters.resent).toBe(2);
+    d.advance(1000);
+    expect(sends(d)).toEqual([]);
+    expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code: 'timeout', at: 3000 }]);
+    expect(d.client.status('d1-1')).toBe('failed');
+    expect(d.client.outboxSize).toBe(0);
+  });
+
+  it('waits retryAfterMs after rate_limited, holding every send meanwhile', () => {
+    const d = new ClientDriver({ sendWindow: 4 });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'a', d.now));
+    sends(d);
+    d.receive({ t: 'err', code: 'rate_limited', message: 'slow down', ref: 'd1-1', retryAfterMs: 300 });
+    d.apply(d.client.sendMessage(conv, 'b', d.now));
+    expect(sends(d)).toEqual([]);
+    d.advance(299);
+    expect(sends(d)).toEqual([]);
+    d.advance(1);
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1', 'd1-2']);
+    expect(d.history('failed')).toEqual([]);
+  });
+
+  it('fails after rateLimitedRetriesMax rate_limited answers', () => {
+    const d = new ClientDriver({ rateLimitedRetriesMax: 2 });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'a', d.now));
+    for (let i = 0; i < 3; i++) {
+      expect(sends(d)).toHaveLength(1);
+      d.receive({ t: 'err', code: 'rate_limited', message: '', ref: 'd1-1', retryAfterMs: 10 });
+      d.advance(10);
+    }
+    expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code: 'rate_limited' }]);
+  });
+
+  it('retries unavailable with exponential backoff and gives up after sendAttemptsMax', () => {
+    const d = new ClientDriver({ jitter: false, sendRetryBaseMs: 100, sendAttemptsMax: 3 });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'a', d.now));
+    sends(d);
+    d.receive({ t: 'err', code: 'unavailable', message: '', ref: 'd1-1' });
+    d.advance(99);
+    expect(sends(d)).toEqual([]);
+    d.advance(1);
+    expect(sends(d)).toHaveLength(1);
+    d.receive({ t: 'err', code: 'unavailable', message: '', ref: 'd1-1' });
+    d.advance(199);
+    expect(sends(d)).toEqual([]);
+    d.advance(1);
+    expect(sends(d)).toHaveLength(1);
+    d.receive({ t: 'err', code: 'unavailable', message: '', ref: 'd1-1' });
+    expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code: 'unavailable' }]);
+  });
+
+  it.each(['forbidden', 'not_found', 'too_large', 'bad_request'])('fails at once on %s', (code) => {
+    const d = new ClientDriver();
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'a', d.now));
+    d.receive({ t: 'err', code, message: '', ref: 'd1-1' });
+    expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code }]);
+    d.advance(60_000);
+    expect(sends(d)).toHaveLength(1);
+  });
+
+  it('keeps at most sendWindow sends in flight; an ack lets the next one go', () => {
+    const d = new ClientDriver({ sendWindow: 2 });
+    d.open([summary(conv, 0)]);
+    for (let i = 0; i < 5; i++) d.apply(d.client.sendMessage(conv, `m${i}`, d.now));
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1', 'd1-2']);
+    d.receive({ t: 'ack', conv, cmid: 'd1-2', seq: 1, ts: 1 });
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-3']);
+    expect(d.client.outboxSize).toBe(4);
+  });
+
+  it('fails a send beyond outboxMax at once', () => {
+    const d = new ClientDriver({ outboxMax: 2 });
+    for (let i = 0; i < 3; i++) d.apply(d.client.sendMessage(conv, `m${i}`, d.now));
+    expect(d.history('failed')).toMatchObject([{ cmid: 'd1-3', code: 'outbox_full' }]);
+    expect(d.history('send')).toHaveLength(3);
+  });
+
+  it('displays its own acked message via own once contiguous, and follows receipts to delivered and read', () => {
+    const d = new ClientDriver();
+    d.open([summary(conv, 1)]);
+    d.take();
+    d.apply(d.client.sendMessage(conv, 'mine', d.now));
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 2, ts: 7 });
+    expect(d.displayed(conv)).toEqual([]);
+    d.receive({
+      t: 'batch',
+      conv,
+      msgs: [{ conv, seq: 1, from: 'u2', cmid: 'x', body: 'first', ts: 3 }],
+      lastSeq: 2,
+      more: false,
+    });
+    expect(d.history('display').map((e) => [e.message.seq, e.via])).toEqual([
+      [1, 'sync'],
+      [2, 'own'],
+    ]);
+    expect(d.history('display')[1]!.message).toEqual({
+      conv,
+      seq: 2,
+      from: 'u1',
+      cmid: 'd1-1',
+      body: 'mine',
+      ts: 7,
+    });
+    d.receive({ t: 'receipt', conv, user: 'u1', kind: 'read', seq: 2 });
+    expect(d.client.status('d1-1')).toBe('sent');
+    d.receive({ t: 'receipt', conv, user: 'u2', kind: 'delivered', seq: 2 });
+    expect(d.client.status('d1-1')).toBe('delivered');
+    d.receive({ t: 'receipt', conv, user: 'u3', kind: 'read', seq: 5 });
+    expect(d.client.status('d1-1')).toBe('read');
+  });
+});
