@@ -223,6 +223,7 @@ describe('cursors, receipts and evidence', () => {
     d.disconnect(null);
     d.apply(d.client.markRead(conv, d.now));
     d.advance(60_000);
+    d.take();
     d.open([summary(conv, 1, 0, 0)]);
     expect(d.take()).toEqual([
       { t: 'hello', token: 'token-at-60000', device: 'd1', resume: { c1: 1 } },
