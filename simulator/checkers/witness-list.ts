@@ -36,9 +36,22 @@ export class WitnessList {
     return `${this.total} violation${this.total === 1 ? '' : 's'}: ${kinds} (${this.cases.length} kept)`;
   }
 
-  /** The result: fail with the witness if anything was added, else `verdict` with `details`. */
-  result(property: string, details: string, verdict: Verdict = 'pass'): CheckResult {
-    if (this.total === 0) return { property, verdict, details, witness: [] };
-    return { property, verdict: 'fail', details: `${this.summary()}; ${details}`, witness: [...this.cases] };
+  /**
+   * The result: `whenFound` (fail, unless the checker cannot yet tell) with the witness if anything
+   * was added, else `whenClean` with `details`.
+   */
+  result(
+    property: string,
+    details: string,
+    whenClean: Verdict = 'pass',
+    whenFound: Verdict = 'fail',
+  ): CheckResult {
+    if (this.total === 0) return { property, verdict: whenClean, details, witness: [] };
+    return {
+      property,
+      verdict: whenFound,
+      details: `${this.summary()}; ${details}`,
+      witness: [...this.cases],
+    };
   }
 }

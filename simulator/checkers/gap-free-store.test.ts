@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { type FinalStateData, finalStateFixture } from './final-state-fixture.ts';
+import { createGapFreeStoreChecker } from './gap-free-store.ts';
+import { history, message } from './history-fixture.ts';
+import type { WitnessCase } from './witness-list.ts';
+
+const judge = (events: HistoryEvent[], final: FinalStateData) =>
+  checkHistory([createGapFreeStoreChecker()], events, finalStateFixture(final))[0]!;
+const m = (seq: number, conv = 'g') => message(conv, seq, 'bob');
+
+describe('gap-free-store', () => {
+  it('passes seqs 1..lastSeq, made durable in any order, in every conversation', () => {
+    const events = [
+      history.durable(1, m(2)),
+      history.durable(2, m(1)),
+      history.durable(3, m(1, 'h')),
+      history.durable(4, m(3)),
+    ];
+    const result = judge(events, { messages: [m(1), m(2), m(3), m(1, 'h')] });
+    expect(result).toMatchObject({ property: 'gap-free-store', verdict: 'pass', witness: [] });
+  });
+
+  it('fails a durable seq reported past a seq never made durable, naming it', () => {
+    const result = judge([history.durable(1, m(1)), history.durable(5, m(4))], {
+      messages: [m(1), m(4)],
+      lastSeq: { g: 1 },
+    });
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 seqs never made durable/);
+    const [gap] = result.witness as WitnessCase[];
+    expect(gap!.problem).toMatch(/seqs 2\.\.3/);
+    expect(gap!.path).toEqual([{ k: 'durable', at: 5, conv: 'g', seq: 4 }]);
+  });
+
+  it('fails a store whose final read misses seqs below its lastSeq', () => {
+    const result = judge([], { messages: [m(1), m(2), m(5)] });
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 seqs missing from the store/);
+    expect((result.witness as WitnessCase[])[0]!.path).toEqual([
+      { k: 'stored', conv: 'g', lastSeq: 5, missing: [3, 4], next: m(5) },
+    ]);
+  });
+
+  it('fails a store that answers a seq with a message of another seq', () => {
+    const final = finalStateFixture({ messages: [m(1), m(2)] });
+    const result = checkHistory([createGapFreeStoreChecker()], [], {
+      ...final,
+      storedMessage: (conv, seq) => (seq === 2 ? m(1) : final.storedMessage(conv, seq)),
+    })[0]!;
+    expect(result.verdict).toBe('fail');
+  });
+});

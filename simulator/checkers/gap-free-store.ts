@@ -1,0 +1,104 @@
+// Judges protocol.md guarantee 3's "seqs are gap-free": each conversation's seqs in the store are
+// 1..lastSeq with none missing, both as the store reported them durable during the run and in its
+// final read. Keeps the durable seqs per conversation as a DisplayedSeqs set (one number while they
+// come in order) and each jump over missing seqs (conv, range, time), judged at the end.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column, int32Column } from './column.ts';
+import { DisplayedSeqs } from './displayed-seqs.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const gapFreeStoreProperty = 'gap-free-store';
+
+export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker {
+  const { ids, limits } = resolveCheckerOptions(options);
+  /** Durable seqs, keyed by conv id. */
+  const durable = new DisplayedSeqs(limits.holeIntervalsPerPairMax);
+  const jump = { conv: int32Column(), lo: int32Column(), hi: int32Column(), at: float64Column() };
+  let jumps = 0;
+  let durables = 0;
+  const witness = new WitnessList(limits.witnessCasesMax);
+
+  const observe = (event: HistoryEvent): void => {
+    if (event.k !== 'durable') return;
+    durables++;
+    const conv = ids.conv(event.message.conv);
+    const newest = durable.newestOf(conv);
+    const seq = event.message.seq;
+    if (durable.add(conv, seq) === 'new' && seq > newest + 1) {
+      jump.conv.set(jumps, conv);
+      jump.lo.set(jumps, newest + 1);
+      jump.hi.set(jumps, seq - 1);
+      jump.at.set(jumps, event.at);
+      jumps++;
+    }
+  };
+
+  const judgeDurableJumps = (): void => {
+    for (let i = 0; i < jumps; i++) {
+      const convId = jump.conv.get(i);
+      const missing = missingRanges((visit) =>
+        durable.forEachMissing(convId, jump.lo.get(i), jump.hi.get(i), visit),
+      );
+      const conv = ids.convName(convId);
+      const after = { k: 'durable', at: jump.at.get(i), conv, seq: jump.hi.get(i) + 1 };
+      for (const [lo, hi] of missing) {
+        witness.add('seqs never made durable', () => ({
+          problem: `${conv}: seqs ${lo}..${hi} were never reported durable, though #${after.seq} was`,
+          path: [after],
+        }));
+      }
+    }
+  };
+
+  const judgeStore = (final: FinalState): void => {
+    for (const conv of final.conversations()) {
+      const lastSeq = final.storedLastSeq(conv);
+      const missing = missingRanges((visit) => {
+        for (let seq = 1; seq <= lastSeq; seq++) {
+          const stored = final.storedMessage(conv, seq);
+          if (stored === undefined || stored.seq !== seq || stored.conv !== conv) visit(seq);
+        }
+      });
+      for (const [lo, hi] of missing) {
+        witness.add('seqs missing from the store', () => ({
+          problem: `${conv}: the store's final read has lastSeq ${lastSeq} but no message at seqs ${lo}..${hi}`,
+          path: [
+            {
+              k: 'stored',
+              conv,
+              lastSeq,
+              missing: [lo, hi],
+              next: final.storedMessage(conv, hi + 1) ?? null,
+            },
+          ],
+        }));
+      }
+    }
+  };
+
+  return {
+    property: gapFreeStoreProperty,
+    observe,
+    finish(final: FinalState): CheckResult {
+      judgeDurableJumps();
+      judgeStore(final);
+      return witness.result(
+        gapFreeStoreProperty,
+        `${durables} durable records, ${jumps} out of order, and the final read`,
+      );
+    },
+  };
+}
+
+/** Groups the ascending seqs a walk visits into [lo, hi] ranges. */
+function missingRanges(walk: (visit: (seq: number) => void) => void): [number, number][] {
+  const ranges: [number, number][] = [];
+  walk((seq) => {
+    const last = ranges.at(-1);
+    if (last !== undefined && last[1] === seq - 1) last[1] = seq;
+    else ranges.push([seq, seq]);
+  });
+  return ranges;
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { type FinalStateData, finalStateFixture } from './final-state-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
+import { createIdempotencyChecker } from './idempotency.ts';
+import type { WitnessCase } from './witness-list.ts';
+
+const judge = (events: HistoryEvent[], final: FinalStateData = {}) =>
+  checkHistory([createIdempotencyChecker()], events, finalStateFixture(final))[0]!;
+const path = (result: { witness: unknown[] }) => (result.witness as WitnessCase[])[0]!.path;
+
+const bob = device('bob');
+const ann = device('ann');
+const m1 = message('g', 1, 'bob', { cmid: 'c1' });
+
+describe('idempotency', () => {
+  it('passes a key acked twice (a retry) with one seq, and two senders sharing a cmid with two seqs', () => {
+    const annsC1 = message('g', 2, 'ann', { cmid: 'c1' });
+    const result = judge(
+      [
+        history.durable(1, m1),
+        history.ack(2, bob, m1),
+        history.ack(3, bob, m1),
+        history.durable(4, annsC1),
+        history.ack(5, ann, annsC1),
+      ],
+      { messages: [m1, annsC1] },
+    );
+    expect(result).toMatchObject({ property: 'idempotency', verdict: 'pass', witness: [] });
+  });
+
+  it('fails a retried send stored twice, naming the second durable record', () => {
+    const again = history.durable(5, { ...m1, seq: 2 });
+    const result = judge([history.durable(1, m1), history.ack(2, bob, m1), again]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 key with two seqs/);
+    expect(path(result)).toEqual([
+      expect.objectContaining({ k: 'durable', at: 1, seq: 1, cmid: 'c1' }),
+      again,
+    ]);
+  });
+
+  it('fails a retry acked with another seq than the first ack', () => {
+    const second = history.ack(9, bob, { ...m1, seq: 4 });
+    const result = judge([history.ack(2, bob, m1), second]);
+    expect(result.verdict).toBe('fail');
+    expect(path(result).at(-1)).toBe(second);
+  });
+
+  it('fails two senders sharing a cmid who got the same seq (a server keying on cmid alone)', () => {
+    const annsAck = history.ack(3, ann, { ...m1, from: 'ann' });
+    const result = judge([history.durable(1, m1), history.ack(2, bob, m1), annsAck]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 senders sharing a cmid given one seq/);
+    expect(path(result)).toEqual([expect.objectContaining({ k: 'durable', from: 'bob', seq: 1 }), annsAck]);
+  });
+
+  it('fails a store whose final read holds a key twice', () => {
+    const result = judge([history.durable(1, m1)], { messages: [m1, { ...m1, seq: 2 }] });
+    expect(result.verdict).toBe('fail');
+    expect(path(result).at(-1)).toEqual({ k: 'stored', message: { ...m1, seq: 2 } });
+  });
+});

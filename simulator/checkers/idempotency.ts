@@ -1,0 +1,134 @@
+// Judges protocol.md guarantee 2: one seq per idempotency key (sender, conv, cmid), across the acks
+// clients got, the durable records and the store's final read. Different senders may share a cmid:
+// theirs are different keys and must get different seqs. Keeps key -> seq (keys as two 32-bit
+// hashes, see string-hash.ts) and (conv, seq) -> key, with where each was first learnt.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column, int32Column, uint8Column, uint32Column } from './column.ts';
+import { SlotTable } from './slot-table.ts';
+import { hash32, hash32b, keyText } from './string-hash.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const idempotencyProperty = 'idempotency';
+
+const sources = ['ack', 'durable', 'stored'] as const;
+type Source = (typeof sources)[number];
+type Claim = { source: Source; at: number; sender: string; conv: string; cmid: string; seq: number };
+
+export function createIdempotencyChecker(options: CheckerOptions = {}): Checker {
+  const { ids, limits } = resolveCheckerOptions(options);
+  const keys = new SlotTable();
+  const keySeq = int32Column();
+  const keySource = uint8Column();
+  const keyAt = float64Column();
+  const seqs = new SlotTable();
+  const seqKeyA = uint32Column();
+  const seqKeyB = uint32Column();
+  const seqSender = int32Column();
+  const seqCmid = uint32Column();
+  const seqSource = uint8Column();
+  const seqAt = float64Column();
+  const witness = new WitnessList(limits.witnessCasesMax);
+  let claims = 0;
+
+  const judge = (claim: Claim, event: unknown): void => {
+    claims++;
+    const key = keyText(claim.sender, claim.conv, claim.cmid);
+    const keyA = hash32(key);
+    const keyB = hash32b(key);
+    const known = keys.size;
+    const keySlot = keys.intern(keyA, keyB);
+    if (keySlot === known) {
+      keySeq.set(keySlot, claim.seq);
+      keySource.set(keySlot, sources.indexOf(claim.source));
+      keyAt.set(keySlot, claim.at);
+    } else if (keySeq.get(keySlot) !== claim.seq) {
+      const earlier = {
+        k: sources[keySource.get(keySlot)],
+        at: keyAt.get(keySlot),
+        seq: keySeq.get(keySlot),
+      };
+      witness.add('key with two seqs', () => ({
+        problem: `(${claim.sender}, ${claim.conv}, ${claim.cmid}) has seq ${claim.seq} in this ${claim.source} but ${earlier.seq} in an earlier ${earlier.k}`,
+        path: [{ ...earlier, from: claim.sender, conv: claim.conv, cmid: claim.cmid }, event],
+      }));
+    }
+    const knownSeqs = seqs.size;
+    const seqSlot = seqs.intern(ids.conv(claim.conv), claim.seq);
+    const sender = ids.user(claim.sender);
+    const cmid = hash32(claim.cmid);
+    if (seqSlot === knownSeqs) {
+      seqKeyA.set(seqSlot, keyA);
+      seqKeyB.set(seqSlot, keyB);
+      seqSender.set(seqSlot, sender);
+      seqCmid.set(seqSlot, cmid);
+      seqSource.set(seqSlot, sources.indexOf(claim.source));
+      seqAt.set(seqSlot, claim.at);
+    } else if (seqKeyA.get(seqSlot) !== keyA || seqKeyB.get(seqSlot) !== keyB) {
+      const other = ids.userName(seqSender.get(seqSlot));
+      const sharedCmid = other !== claim.sender && seqCmid.get(seqSlot) === cmid;
+      const earlier = {
+        k: sources[seqSource.get(seqSlot)],
+        at: seqAt.get(seqSlot),
+        conv: claim.conv,
+        seq: claim.seq,
+        from: other,
+      };
+      witness.add(sharedCmid ? 'senders sharing a cmid given one seq' : 'seq given to two keys', () => ({
+        problem: `${claim.conv}#${claim.seq} belongs to ${other}'s key in an earlier ${earlier.k}, and to (${claim.sender}, ${claim.cmid}) in this ${claim.source}`,
+        path: [earlier, event],
+      }));
+    }
+  };
+
+  const observe = (event: HistoryEvent): void => {
+    if (event.k === 'ack') {
+      judge(
+        {
+          source: 'ack',
+          at: event.at,
+          sender: event.user,
+          conv: event.conv,
+          cmid: event.cmid,
+          seq: event.seq,
+        },
+        event,
+      );
+    } else if (event.k === 'durable') {
+      const { from, conv, cmid, seq } = event.message;
+      judge({ source: 'durable', at: event.at, sender: from, conv, cmid, seq }, event);
+    }
+  };
+
+  const judgeStore = (final: FinalState): void => {
+    for (const conv of final.conversations()) {
+      const lastSeq = final.storedLastSeq(conv);
+      for (let seq = 1; seq <= lastSeq; seq++) {
+        const stored = final.storedMessage(conv, seq);
+        if (stored === undefined) continue;
+        const claim = {
+          source: 'stored' as const,
+          at: final.at,
+          sender: stored.from,
+          conv,
+          cmid: stored.cmid,
+          seq,
+        };
+        judge(claim, { k: 'stored', message: stored });
+      }
+    }
+  };
+
+  return {
+    property: idempotencyProperty,
+    observe,
+    finish(final: FinalState): CheckResult {
+      judgeStore(final);
+      return witness.result(
+        idempotencyProperty,
+        `${claims} claims on ${keys.size} keys, the store's included`,
+      );
+    },
+  };
+}
