@@ -10,7 +10,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
 import { type GateRun, junitXml } from '../reports/junit.ts';
 import { reproCommand } from '../reports/verdict-table.ts';
-import { runScenario } from '../simulator/run-scenario.ts';
+import type { runScenario as RunScenario } from '../simulator/run-scenario.ts';
 import type { CliIo } from './cli-error.ts';
 import { commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
@@ -56,8 +56,12 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
     .option('--prove-bugs', 'run the gate once per known bug; fail unless every bug is caught')
-    .action((flags: GateFlags) => {
-      result.exitCode = flags.proveBugs ? proveBugs(flags, io) : gate(flags, io).exitCode;
+    .action(async (flags: GateFlags) => {
+      // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
+      const { runScenario } = await import('../simulator/run-scenario.ts');
+      result.exitCode = flags.proveBugs
+        ? proveBugs(runScenario, flags, io)
+        : gate(runScenario, flags, io).exitCode;
     });
 }
 
@@ -81,6 +85,7 @@ function plan(flags: GateFlags): Plan[] {
 }
 
 function gate(
+  runScenario: typeof RunScenario,
   flags: GateFlags,
   io: CliIo,
   stopAtFirstFailure = false,
@@ -127,11 +132,11 @@ function gate(
   return { exitCode: worst, runs, caughtAfterMs };
 }
 
-function proveBugs(flags: GateFlags, io: CliIo): number {
+function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: CliIo): number {
   let missed = 0;
   for (const bug of bugNames) {
     io.out(`--- bug ${bug}`);
-    const outcome = gate({ ...flags, bug: [bug], fresh: 0 }, io, true);
+    const outcome = gate(runScenario, { ...flags, bug: [bug], fresh: 0 }, io, true);
     if (outcome.caughtAfterMs === null) {
       missed++;
       io.out(`MISSED  ${bug}: no scenario of the gate caught it`);

@@ -10,7 +10,7 @@ import { type BugName, bugNames, isBugName } from '../reference-server/core/bugs
 import { reproCommand, verdictTable } from '../reports/verdict-table.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { ScenarioError } from '../scenarios/scenario.ts';
-import { type RunSummary, runScenario } from '../simulator/run-scenario.ts';
+import type { RunSummary } from '../simulator/run-scenario.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { progressBar } from './progress-bar.ts';
@@ -55,8 +55,8 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
     .option('--bug <name>', `run with a deliberate bug (repeatable): ${bugNames.join(', ')}`, collectBug, [])
     .option('--report <dir>', 'also write summary.json and report.md into this directory')
     .option('--no-progress', 'no progress bar on stderr')
-    .action((scenarioArg: string, flags: SimFlags) => {
-      result.exitCode = simCommand(scenarioArg, flags, io);
+    .action(async (scenarioArg: string, flags: SimFlags) => {
+      result.exitCode = await simCommand(scenarioArg, flags, io);
     });
 }
 
@@ -70,8 +70,10 @@ export function loadOrExplain(scenarioArg: string) {
   }
 }
 
-function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): number {
+async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Promise<number> {
   const scenario = loadOrExplain(scenarioArg);
+  // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
+  const { runScenario } = await import('../simulator/run-scenario.ts');
   const seed = flags.seed ?? randomInt(0, 2 ** 48);
   const bar = flags.progress && !flags.json ? progressBar(io, `${scenario.name} seed ${seed}`) : null;
   const summary = runScenario(scenario, {

@@ -15,7 +15,12 @@ export const bugNames = [
 ] as const;
 export type BugName = (typeof bugNames)[number];
 
-export const coreBugs: ReadonlySet<BugName> = new Set(['dropped-pushes', 'push-to-removed', 'cursor-regression', 'stuck-presence']);
+export const coreBugs: ReadonlySet<BugName> = new Set([
+  'dropped-pushes',
+  'push-to-removed',
+  'cursor-regression',
+  'stuck-presence',
+]);
 
 export const bugDescriptions: Record<BugName, string> = {
   'ack-before-durable': 'the store answers an append before it is durable (a crash loses acked messages)',

@@ -9,7 +9,7 @@ import { protocolLimits } from '../protocol/limits.ts';
 import { decodeFrame, type FrameVerdict, validateFrame } from '../protocol/validate-frame.ts';
 import type { ConversationRecord } from '../store/message-store.ts';
 import type { BusEvent } from './bus-events.ts';
-import { Conversation, type ReadWindow } from './conversation.ts';
+import { Conversation, type ReadWindow, readPage } from './conversation.ts';
 import type { Effect, StoreOp } from './effects.ts';
 import { isLargeGroup, memberConnections, messageRecipients } from './fanout.ts';
 import { type HttpContext, type HttpPending, handleHttp, httpStoreResult } from './http-routes.ts';
@@ -782,19 +782,12 @@ function messageFor(code: string): string {
 }
 
 /** A `batch` for a read of `window`, clipped to what the reader may see. */
-export function batchFrame(
+function batchFrame(
   conv: string,
   window: ReadWindow,
   limit: number,
   messages: readonly Message[],
   storeLastSeq: number,
 ): ServerFrame {
-  const msgs: Message[] = [];
-  for (const m of messages) if (m.seq > window.after && m.seq <= window.upper) msgs.push(m);
-  const readableEnd = Math.min(window.upper, storeLastSeq);
-  const lastReturned = msgs.length > 0 ? msgs[msgs.length - 1]!.seq : window.after;
-  const more =
-    (lastReturned < readableEnd && messages.length >= limit) ||
-    (window.nextSpanFrom !== null && window.nextSpanFrom <= storeLastSeq);
-  return { t: 'batch', conv, msgs, lastSeq: readableEnd, more };
+  return { t: 'batch', conv, ...readPage(window, limit, messages, storeLastSeq) };
 }

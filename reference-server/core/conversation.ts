@@ -2,7 +2,7 @@
 // lastSeq, cursors and typing throttles. The store is the truth; this is rebuilt from its records and
 // moved forward by store results and bus events, never backwards.
 
-import type { ConvId, UserId } from '../protocol/frames.ts';
+import type { ConvId, Message, UserId } from '../protocol/frames.ts';
 import type {
   ConversationKind,
   ConversationRecord,
@@ -10,8 +10,12 @@ import type {
   MembershipSpan,
 } from '../store/message-store.ts';
 
-/** The seqs a user may read after a point: `after` < seq <= `upper`, then maybe a later span. */
-export type ReadWindow = { after: number; upper: number; nextSpanFrom: number | null };
+/**
+ * The seqs a user may read after a point: `after` < seq <= `upper`, then maybe a later span.
+ * `horizon` is the newest seq the user may know of: unbounded for a current member, the end of the
+ * last span for a removed one (lastSeq past it would tell a non-member the conversation moved on).
+ */
+export type ReadWindow = { after: number; upper: number; nextSpanFrom: number | null; horizon: number };
 
 export class Conversation {
   readonly id: ConvId;
@@ -74,16 +78,16 @@ export class Conversation {
   readWindow(user: UserId, after: number): ReadWindow | null {
     const spans = this.spans.get(user);
     if (spans === undefined || spans.length === 0) return null;
+    const horizon = spans[spans.length - 1]!.to ?? Number.POSITIVE_INFINITY;
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i]!;
       const upper = span.to ?? Number.POSITIVE_INFINITY;
       if (upper <= after) continue;
       const next = spans[i + 1];
-      return { after: Math.max(after, span.from - 1), upper, nextSpanFrom: next ? next.from : null };
+      return { after: Math.max(after, span.from - 1), upper, nextSpanFrom: next ? next.from : null, horizon };
     }
     // Nothing readable past `after`; answer with an empty window at the end of the last span.
-    const last = spans[spans.length - 1]!;
-    return { after, upper: last.to ?? Number.POSITIVE_INFINITY, nextSpanFrom: null };
+    return { after, upper: horizon, nextSpanFrom: null, horizon };
   }
 
   cursorOf(user: UserId): Cursors {
@@ -101,4 +105,24 @@ export class Conversation {
     cursors[kind] = seq;
     return true;
   }
+}
+
+/**
+ * One page of a read (sync, resume, HTTP): the store's messages clipped to the window, lastSeq up to
+ * the reader's horizon, and `more` when the window or a later span holds more.
+ */
+export function readPage(
+  window: ReadWindow,
+  limit: number,
+  messages: readonly Message[],
+  storeLastSeq: number,
+): { msgs: Message[]; lastSeq: number; more: boolean } {
+  const msgs: Message[] = [];
+  for (const m of messages) if (m.seq > window.after && m.seq <= window.upper) msgs.push(m);
+  const readableEnd = Math.min(window.upper, storeLastSeq);
+  const lastReturned = msgs.length > 0 ? msgs[msgs.length - 1]!.seq : window.after;
+  const more =
+    (lastReturned < readableEnd && messages.length >= limit) ||
+    (window.nextSpanFrom !== null && window.nextSpanFrom <= storeLastSeq);
+  return { msgs, lastSeq: Math.min(window.horizon, storeLastSeq), more };
 }

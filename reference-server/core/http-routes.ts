@@ -4,7 +4,7 @@
 import { ErrorCode, httpStatusOf } from '../protocol/codes.ts';
 import { isId, protocolLimits } from '../protocol/limits.ts';
 import type { ConversationRecord } from '../store/message-store.ts';
-import type { Conversation, ReadWindow } from './conversation.ts';
+import { type Conversation, type ReadWindow, readPage } from './conversation.ts';
 import type { StoreOp } from './effects.ts';
 import type { HttpRequest, StoreOutcome } from './inputs.ts';
 
@@ -137,16 +137,8 @@ export function httpStoreResult(ctx: HttpContext, pending: HttpPending, outcome:
   if (outcome.status === 'not_found') return error(ctx, req, ErrorCode.notFound, 'no such conversation');
   if (pending.kind === 'httpRead') {
     if (!('messages' in outcome)) return error(ctx, req, ErrorCode.unavailable, 'unexpected store answer');
-    const messages = outcome.messages.filter(
-      (m) => m.seq > pending.window.after && m.seq <= pending.window.upper,
-    );
-    const lastSeq = Math.min(pending.window.upper, outcome.lastSeq);
-    const last = messages.length > 0 ? messages[messages.length - 1]!.seq : pending.window.after;
-    return ctx.reply(req, 200, {
-      messages,
-      lastSeq,
-      more: last < lastSeq && outcome.messages.length >= pending.limit,
-    });
+    const page = readPage(pending.window, pending.limit, outcome.messages, outcome.lastSeq);
+    return ctx.reply(req, 200, { messages: page.msgs, lastSeq: page.lastSeq, more: page.more });
   }
   if (!('conversation' in outcome)) {
     const message =

@@ -1,0 +1,160 @@
+// `chatsim serve`: runs the reference chat server until SIGTERM or SIGINT, then drains (`drain` frame,
+// close 1012) and exits 0. Everything an operator can get wrong (flags, secret, data dir, port) is
+// refused before the server starts, with one line that says what to do and exit code 2.
+
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { isId } from '../reference-server/protocol/limits.ts';
+import { runtimeLimits } from '../reference-server/runtime/limits.ts';
+import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
+import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
+import { LogStore } from '../reference-server/store/log-store.ts';
+import { MemoryStore } from '../reference-server/store/memory-store.ts';
+import type { MessageStore } from '../reference-server/store/message-store.ts';
+import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
+import { addLimitFlags, limitsFrom, parsePositiveInteger } from './limit-flags.ts';
+import type { CommandResult } from './main.ts';
+
+export const secretEnv = 'CHAT_JWT_SECRET';
+
+type ServeFlags = {
+  port: number;
+  host: string;
+  dataDir?: string;
+  store: 'log' | 'memory';
+  nodeId?: string;
+  closeTimeoutMs?: number;
+} & Record<string, unknown>;
+
+export function registerServe(program: Command, result: CommandResult, io: CliIo): void {
+  const command = program
+    .command('serve')
+    .description('run the reference chat server (WebSocket at /v1/ws, HTTP API, /metrics)')
+    .configureOutput(commanderOutput(io, 'chatsim serve --help'))
+    .requiredOption('--port <port>', 'TCP port; 0 picks a free one and prints it', parsePort)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'directory of the message log (required with --store log)')
+    .addOption(new Option('--store <kind>', 'message store').choices(['log', 'memory']).default('log'))
+    .option('--node-id <id>', 'node id announced in welcome frames (default: random)', parseNodeId)
+    .option(
+      '--close-timeout-ms <n>',
+      `how long a peer has to answer a close frame (default ${runtimeLimits.closeTimeoutMsDefault})`,
+      parsePositiveInteger,
+    );
+  addLimitFlags(command).action(async (flags: ServeFlags) => {
+    result.exitCode = await serve(flags, io);
+  });
+}
+
+async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
+  const secret = io.env[secretEnv];
+  if (!secret)
+    throw new CliError(
+      'CHATSIM_ERR_NO_SECRET',
+      `${secretEnv} is not set: export ${secretEnv}=<a random string of 32+ characters>, the secret that signs client tokens (HS256)`,
+    );
+  let metrics: ServerMetrics | undefined;
+  const store = storeFor(flags, (durationMs, records) => metrics?.observeFsync(durationMs, records));
+  const log = (line: string) => io.err(`chatsim: ${line}`);
+  const server = await start(flags, store, secret, log);
+  metrics = server.metrics;
+  // A second signal while draining stops hard instead of waiting for slow clients.
+  const signals = watchSignals((again) => {
+    log(`${again} again: stopping without waiting for the drain`);
+    void server.close();
+  });
+  io.out(`chatsim: listening on ${server.url}, ${server.wsUrl}`);
+  try {
+    const signal = await signals.first;
+    log(`${signal}: draining`);
+    await server.drain();
+    log('stopped');
+    return 0;
+  } finally {
+    signals.release();
+  }
+}
+
+function storeFor(flags: ServeFlags, onFsync: (durationMs: number, records: number) => void): MessageStore {
+  if (flags.store === 'memory') return new MemoryStore();
+  if (flags.dataDir === undefined)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--data-dir <dir> is required with --store log (or pass --store memory to keep nothing) (see 'chatsim serve --help')",
+    );
+  // The store checks the dir itself when it opens (DataDirError), so a bad dir is reported once, by it.
+  return new LogStore({ dir: resolve(flags.dataDir), onFsync });
+}
+
+async function start(
+  flags: ServeFlags,
+  store: MessageStore,
+  secret: string,
+  log: (line: string) => void,
+): Promise<RunningServer> {
+  try {
+    return await startServer({
+      port: flags.port,
+      host: flags.host,
+      store,
+      secret,
+      limits: limitsFrom(flags),
+      log,
+      ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}),
+      ...(flags.closeTimeoutMs !== undefined ? { closeTimeoutMs: flags.closeTimeoutMs } : {}),
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    if (code === 'CHATSIM_ERR_DATA_DIR') throw new CliError('CHATSIM_ERR_DATA_DIR', message);
+    const where = `${flags.host}:${flags.port}`;
+    if (code === 'EADDRINUSE')
+      throw new CliError(
+        'CHATSIM_ERR_LISTEN',
+        `${where} is in use: pick another --port (0 picks a free one)`,
+      );
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+      throw new CliError(
+        'CHATSIM_ERR_LISTEN',
+        `cannot listen on ${where} (${String(code)}): check --host and --port`,
+      );
+    throw new CliError('CHATSIM_ERR_START', `the server failed to start: ${message}`, 1);
+  }
+}
+
+type SignalWatch = { first: Promise<NodeJS.Signals>; release(): void };
+
+/** `first` resolves at the first SIGTERM or SIGINT; any later one calls `onAgain` until released. */
+function watchSignals(onAgain: (signal: NodeJS.Signals) => void): SignalWatch {
+  let received = false;
+  let resolveFirst: (signal: NodeJS.Signals) => void = () => {};
+  const first = new Promise<NodeJS.Signals>((resolveSignal) => {
+    resolveFirst = resolveSignal;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) return onAgain(signal);
+    received = true;
+    resolveFirst(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    first,
+    release() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535)
+    throw new InvalidArgumentError('it must be an integer from 0 to 65535.');
+  return n;
+}
+
+function parseNodeId(value: string): string {
+  if (!isId(value)) throw new InvalidArgumentError('it must be 1-64 characters of [A-Za-z0-9_.:-].');
+  return value;
+}
