@@ -167,6 +167,19 @@ describe('display', () => {
     expect(d.displayed(conv)).toEqual([51, 52, 53]);
   });
 
+  it('a member removed and added again skips exactly the seqs sequenced while it was out', () => {
+    const d = new ClientDriver({ gapTimeoutMs: 100 });
+    d.open([summary(conv, 1)]);
+    d.receive({ t: 'batch', conv, msgs: [message(conv, 1)], lastSeq: 1, more: false });
+    push(d, 3);
+    d.take();
+    d.advance(100);
+    expect(syncs(d)).toEqual([{ t: 'sync', conv, after: 1 }]);
+    d.receive({ t: 'batch', conv, msgs: [message(conv, 3)], lastSeq: 3, more: false });
+    push(d, 4);
+    expect(d.displayed(conv)).toEqual([1, 3, 4]);
+  });
+
   it('an empty batch that ends past `after` means nothing there is readable', () => {
     const d = new ClientDriver();
     d.open([summary(conv, 50)]);

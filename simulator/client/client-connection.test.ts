@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { backoffBoundMs, backoffDelayMs } from './backoff.ts';
+import { ClientDriver, sequenceRng, summary } from './client-driver.ts';
+
+const conv = 'c1';
+
+describe('backoff', () => {
+  it('is uniform within [0, min(cap, base * 2^attempt)] with jitter, exactly that bound without', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 600_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, baseMs, capMs, draw) => {
+          const bound = backoffBoundMs(attempt, baseMs, capMs);
+          expect(bound).toBe(Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30)));
+          const jittered = backoffDelayMs(attempt, baseMs, capMs, true, () => draw);
+          expect(jittered).toBeGreaterThanOrEqual(0);
+          expect(jittered).toBeLessThanOrEqual(bound);
+          expect(jittered).toBeLessThanOrEqual(capMs);
+          expect(backoffDelayMs(attempt, baseMs, capMs, false, () => draw)).toBe(bound);
+        },
+      ),
+    );
+  });
+
+  it('reaches both ends of the jitter range', () => {
+    expect(backoffDelayMs(3, 100, 10_000, true, () => 0)).toBe(0);
+    expect(backoffDelayMs(3, 100, 10_000, true, () => 0.999_999_9)).toBe(800);
+  });
+});
+
+describe('reconnect', () => {
+  it('without jitter reconnects after exactly base * 2^attempt, capped, and resets after a welcome', () => {
+    const d = new ClientDriver({ jitter: false, reconnectBaseMs: 100, reconnectCapMs: 500 });
+    d.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = d.now;
+      d.disconnect(null);
+      const [at] = d.pendingTimers('reconnect');
+      delays.push(at! - before);
+      d.advance(at! - before);
+    }
+    expect(delays).toEqual([100, 200, 400, 500, 500]);
+    expect(d.connects).toBe(6);
+    d.open([]);
+    d.disconnect(1006);
+    expect(d.pendingTimers('reconnect').map((at) => at - d.now)).toEqual([100]);
+  });
+
+  it('with full jitter draws each delay from the client rng, within [0, bound]', () => {
+    const d = new ClientDriver(
+      { reconnectBaseMs: 1000, reconnectCapMs: 30_000 },
+      { rng: sequenceRng([0.25, 0.999]) },
+    );
+    d.start();
+    d.disconnect(null);
+    expect(d.pendingTimers('reconnect')).toEqual([250]);
+    d.advance(250);
+    d.disconnect(null);
+    expect(d.pendingTimers('reconnect')).toEqual([250 + 1998]);
+  });
+
+  it('retries a 4401 close with backoff and a fresh token each hello', () => {
+    const d = new ClientDriver({ jitter: false, reconnectBaseMs: 100 });
+    d.start();
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-0', device: 'd1' }]);
+    d.disconnect(4401);
+    d.advance(100);
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-100', device: 'd1' }]);
+  });
+
+  it('after a 4509 close reconnects and resumes what it holds', () => {
+    const d = new ClientDriver({ jitter: false, reconnectBaseMs: 100 });
+    d.open([summary(conv, 0)]);
+    d.receive({ t: 'msg', conv, seq: 1, from: 'u2', cmid: 'x', body: 'b', ts: 1 });
+    d.disconnect(4509);
+    d.advance(100);
+    d.take();
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-100', device: 'd1', resume: { c1: 1 } }]);
+  });
+
+  it('on drain waits for in-flight acks, closes, and reconnects after reconnectInMs plus jitter', () => {
+    const d = new ClientDriver({ drainJitterMs: 1000 }, { rng: sequenceRng([0.5]) });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'in flight', d.now));
+    d.take();
+    d.receive({ t: 'drain', reconnectInMs: 2000 });
+    expect(d.closes).toBe(0);
+    d.apply(d.client.sendMessage(conv, 'after drain', d.now));
+    expect(d.take()).toEqual([]);
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 1 });
+    expect(d.closes).toBe(1);
+    expect(d.pendingTimers('reconnect')).toEqual([2000 + 500]);
+    d.advance(2500);
+    expect(d.connects).toBe(2);
+    d.open([summary(conv, 1)]);
+    expect(d.take().filter((f) => f.t === 'send')).toEqual([
+      { t: 'send', conv, cmid: 'd1-2', body: 'after drain' },
+    ]);
+  });
+
+  it('on drain without jitter closes at once when nothing is in flight; the 1012 that follows changes nothing', () => {
+    const d = new ClientDriver({ jitter: false });
+    d.open([]);
+    d.receive({ t: 'drain', reconnectInMs: 700 });
+    expect(d.closes).toBe(1);
+    d.disconnect(1012);
+    expect(d.pendingTimers('reconnect')).toEqual([700]);
+  });
+
+  it('closes after drainAckWaitMs if in-flight sends stay unanswered', () => {
+    const d = new ClientDriver({ jitter: false, drainAckWaitMs: 300 });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'x', d.now));
+    d.receive({ t: 'drain', reconnectInMs: 1000 });
+    d.advance(299);
+    expect(d.closes).toBe(0);
+    d.advance(1);
+    expect(d.closes).toBe(1);
+    expect(d.pendingTimers('reconnect')).toEqual([1000]);
+  });
+
+  it('closes a connection nothing was heard on for idleTimeoutMs, and stays while pings arrive', () => {
+    const d = new ClientDriver({ idleTimeoutMs: 1000, jitter: false, reconnectBaseMs: 10 });
+    d.open([]);
+    for (let i = 0; i < 5; i++) {
+      d.advance(900);
+      d.client.heard(d.now);
+    }
+    expect(d.closes).toBe(0);
+    d.advance(999);
+    expect(d.closes).toBe(0);
+    d.advance(1);
+    expect(d.closes).toBe(1);
+    expect(d.client.counters.idleCloses).toBe(1);
+    d.advance(10);
+    expect(d.connects).toBe(2);
+  });
+
+  it('abandons a connect attempt that gets no answer in connectTimeoutMs', () => {
+    const d = new ClientDriver({ connectTimeoutMs: 500, jitter: false, reconnectBaseMs: 10 });
+    d.start();
+    d.advance(500);
+    expect(d.closes).toBe(1);
+    expect(d.client.connectionState).toBe('waiting');
+    d.advance(10);
+    expect(d.connects).toBe(2);
+  });
+
+  it('goes offline keeping its outbox, and back online resending it', () => {
+    const d = new ClientDriver();
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.goOffline(d.now));
+    expect(d.closes).toBe(1);
+    d.apply(d.client.sendMessage(conv, 'offline', d.now));
+    d.advance(120_000);
+    expect(d.connects).toBe(1);
+    d.take();
+    d.apply(d.client.goOnline(d.now));
+    expect(d.connects).toBe(2);
+    d.open([summary(conv, 0)]);
+    expect(d.take().filter((f) => f.t === 'send')).toHaveLength(1);
+  });
+
+  it('ignores transport events that do not fit its state', () => {
+    const d = new ClientDriver();
+    expect(d.client.connected(0)).toEqual([]);
+    expect(d.client.disconnected(null, 0)).toEqual([]);
+    expect(d.client.received({ t: 'drain', reconnectInMs: 1 }, 0)).toEqual([]);
+  });
+});
