@@ -177,8 +177,32 @@ describe('LogStore recovery', () => {
     await expect(failure).rejects.toThrow(/00000001\.seg is corrupt at offset \d+: CRC mismatch/);
   });
 
+  it('refuses a damaged checkpoint or a missing segment, saying what to do', async () => {
+    const { dir, store } = await filled({ segmentBytesMax: 1024 }, 40);
+    await store.close();
+    const checkpoint = join(dir, checkpointFileName);
+    const data = await readFile(checkpoint);
+    data[data.length - 3] = data[data.length - 3]! ^ 0x01;
+    await writeFile(checkpoint, data);
+    await expect(new LogStore({ dir }).open()).rejects.toMatchObject({
+      code: 'CHATSIM_ERR_LOG_CORRUPT',
+      message: expect.stringMatching(/checkpoint\.dat is corrupt .*Delete .*checkpoint\.dat to rebuild/),
+    });
+    await rm(checkpoint);
+    const rebuilt = new LogStore({ dir });
+    await rebuilt.open();
+    expect(rebuilt.replayedRecords).toBe(41);
+    expect(await bodies(rebuilt)).toEqual(expectedBodies(40));
+    await rebuilt.close();
+    await rm(join(dir, '00000002.seg'));
+    await expect(new LogStore({ dir }).open()).rejects.toMatchObject({
+      code: 'CHATSIM_ERR_LOG_CORRUPT',
+      message: expect.stringMatching(/00000002\.seg is corrupt at offset 0: the file is missing/),
+    });
+  });
+
   it('rotates segments at the size bound and reads bodies back from every segment', async () => {
-    const options = { segmentBytesMax: 4096, limits: { tailCacheMessagesPerConv: 4 } };
+    const options = { segmentBytesMax: 4096, limits: { tailCacheMessagesPerConv: 4, readFilesMax: 2 } };
     const { dir, store } = await filled(options, 300);
     const names = await segments(dir);
     expect(names.length).toBeGreaterThan(5);
