@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { ClientDriver, message, summary } from './client-driver.ts';
+import type { AdversaryBehaviour } from './limits.ts';
+
+function adversary(behaviours: AdversaryBehaviour[], extra: Record<string, unknown> = {}) {
+  let id = 100;
+  return new ClientDriver(
+    { adversary: behaviours, foreignConvs: ['secret'], adversaryEveryMs: 1000, jitter: false, ...extra },
+    { attemptId: () => id++, badToken: (now) => `forged-at-${now}` },
+  );
+}
+
+function attempts(d: ClientDriver) {
+  return d.history('attempt').map((e) => [e.id, e.action, e.conv]);
+}
+
+function outcomes(d: ClientDriver) {
+  return d.history('outcome').map((e) => [e.id, e.result]);
+}
+
+describe('adversarial client', () => {
+  it('needs run-wide attempt ids, and a bad token source for forged-token', () => {
+    expect(() => new ClientDriver({ adversary: ['foreign-send'] })).toThrow(/attemptId/);
+    expect(() => new ClientDriver({ adversary: ['forged-token'] }, { attemptId: () => 1 })).toThrow(
+      /badToken/,
+    );
+  });
+
+  it('foreign-send: records the attempt and the error code the server answers', () => {
+    const d = adversary(['foreign-send']);
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([{ t: 'send', conv: 'secret', cmid: 'd1-f1', body: 'adversarial' }]);
+    expect(attempts(d)).toEqual([[100, 'foreign-send', 'secret']]);
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'd1-f1' });
+    expect(outcomes(d)).toEqual([[100, 'forbidden']]);
+    d.advance(1000);
+    d.receive({ t: 'ack', conv: 'secret', cmid: 'd1-f2', seq: 9, ts: 1 });
+    expect(outcomes(d)).toEqual([
+      [100, 'forbidden'],
+      [101, 'accepted'],
+    ]);
+    expect(d.history('ack')).toEqual([]);
+    expect(d.history('display')).toEqual([]);
+  });
+
+  it('foreign-sync: a batch with messages is accepted, reported as conv-frame and never displayed', () => {
+    const d = adversary(['foreign-sync']);
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([{ t: 'sync', conv: 'secret', after: 0 }]);
+    d.receive({ t: 'batch', conv: 'secret', msgs: [message('secret', 1)], lastSeq: 1, more: false });
+    expect(outcomes(d)).toEqual([[100, 'accepted']]);
+    expect(d.history('conv-frame')).toMatchObject([{ conv: 'secret', t: 'batch', seqs: [1] }]);
+    d.receive({ t: 'msg', ...message('secret', 2) });
+    expect(d.history('conv-frame')).toHaveLength(2);
+    expect(d.history('display')).toEqual([]);
+    expect(d.client.conversations()).toEqual([]);
+    d.advance(1000);
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'sync' });
+    expect(outcomes(d)).toEqual([
+      [100, 'accepted'],
+      [101, 'forbidden'],
+    ]);
+  });
+
+  it('forged-token: reconnects with the bad token, then with a valid one after the 4401', () => {
+    const d = adversary(['forged-token'], { reconnectBaseMs: 50 });
+    d.open([]);
+    d.advance(1000);
+    expect(d.closes).toBe(1);
+    d.advance(0);
+    expect(d.connects).toBe(2);
+    d.take();
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'forged-at-1000', device: 'd1' }]);
+    expect(attempts(d)).toEqual([[100, 'forged-token', '']]);
+    d.disconnect(4401);
+    expect(outcomes(d)).toEqual([[100, 'closed:4401']]);
+    d.advance(50);
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-1050', device: 'd1' }]);
+  });
+
+  it('forged-token: a welcome after the forged hello is reported accepted', () => {
+    const d = adversary(['forged-token']);
+    d.open([]);
+    d.advance(1000);
+    d.advance(0);
+    d.open([]);
+    expect(outcomes(d)).toEqual([[100, 'accepted']]);
+  });
+
+  it('cursor-regression: the next welcome shows whether the server moved the cursor back or past lastSeq', () => {
+    const d = adversary(['cursor-regression']);
+    d.open([summary('c1', 5, 3, 0)]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([
+      { t: 'delivered', conv: 'c1', seq: 2 },
+      { t: 'delivered', conv: 'c1', seq: 1_000_005 },
+    ]);
+    expect(attempts(d)).toEqual([
+      [100, 'cursor-regression', 'c1'],
+      [101, 'cursor-past-last-seq', 'c1'],
+    ]);
+    d.advance(1000);
+    expect(d.closes).toBe(1);
+    d.advance(0);
+    d.open([summary('c1', 5, 5, 0)]);
+    expect(outcomes(d)).toEqual([
+      [100, 'ignored'],
+      [101, 'clamped'],
+    ]);
+  });
+
+  it('cursor-regression against a server that obeys: both reported accepted', () => {
+    const d = adversary(['cursor-regression']);
+    d.open([summary('c1', 5, 3, 0)]);
+    d.advance(2000);
+    d.advance(0);
+    d.open([summary('c1', 5, 1_000_005, 0)]);
+    expect(outcomes(d)).toEqual([
+      [100, 'ignored'],
+      [101, 'accepted'],
+    ]);
+    const d2 = adversary(['cursor-regression']);
+    d2.open([summary('c1', 5, 3, 0)]);
+    d2.advance(2000);
+    d2.advance(0);
+    d2.open([summary('c1', 5, 2, 0)]);
+    expect(outcomes(d2)).toEqual([
+      [100, 'accepted'],
+      [101, 'clamped'],
+    ]);
+  });
+
+  it('reports attempts cut off by a disconnect, or never answered', () => {
+    const d = adversary(['foreign-send'], { attemptTimeoutMs: 1500, reconnectBaseMs: 10 });
+    d.open([]);
+    d.advance(1000);
+    d.disconnect(1006);
+    expect(outcomes(d)).toEqual([[100, 'closed:1006']]);
+    d.advance(10);
+    d.open([]);
+    d.advance(1000);
+    d.advance(1000);
+    d.advance(1000);
+    expect(outcomes(d)).toEqual([
+      [100, 'closed:1006'],
+      [101, 'no-answer'],
+    ]);
+  });
+
+  it('behaves as an ordinary client in its own conversations', () => {
+    const d = adversary(['foreign-send']);
+    d.open([summary('c1', 0)]);
+    d.receive({ t: 'msg', ...message('c1', 1) });
+    expect(d.displayed('c1')).toEqual([1]);
+  });
+});
