@@ -64,7 +64,8 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     switch (event.k) {
       case 'send':
         counts.sent++;
-        sentAt.set(event.device + '\u0000' + event.cmid, event.at);
+        // Latency SLOs judge sends scheduled after the warm-up (clients still connecting are not news).
+        if (event.at >= scenario.phases.warmupMs) sentAt.set(event.device + '\u0000' + event.cmid, event.at);
         break;
       case 'ack': {
         counts.acked++;

@@ -13,6 +13,11 @@ export type CheckerLimits = {
   holeIntervalsPerPairMax: number;
   /** Adversarial attempts awaiting their outcome; past it the oldest is judged unanswered. */
   pendingAttemptsMax: number;
+  /**
+   * Frames the authorization checker found unauthorized by the membership the stream knew then, kept to
+   * be re-judged at the end (the stream may learn of a join late); past it they are judged at once.
+   */
+  authorizationSuspectsMax: number;
   /** Sends awaiting their ack (agreement keeps their body hash); past it the oldest is forgotten. */
   pendingSendsMax: number;
 };
@@ -23,5 +28,6 @@ export const defaultCheckerLimits: CheckerLimits = {
   tableEntriesInitial: 1024,
   holeIntervalsPerPairMax: 1024,
   pendingAttemptsMax: 100_000,
+  authorizationSuspectsMax: 100_000,
   pendingSendsMax: 2_000_000,
 };

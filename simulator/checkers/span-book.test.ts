@@ -39,5 +39,10 @@ describe('SpanBook', () => {
     expect(book.isMember(g, cat, 1300, 1000)).toBe(true);
     expect(book.isMember(g, cat, 1301, 1000)).toBe(false);
     expect(book.isMember(g, ids.user('dan'), 0, 1000)).toBe(false);
+    expect([book.lastRemovedAt(g, cat), book.lastRemovedAt(g, bob), book.lastRemovedAt(g, ann)]).toEqual([
+      300,
+      Number.NaN,
+      Number.NaN,
+    ]);
   });
 });

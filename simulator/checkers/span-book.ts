@@ -57,6 +57,14 @@ export class SpanBook {
     return this.someSpan(conv, user, (_from, _to, joinedAt) => joinedAt >= lo && joinedAt <= hi);
   }
 
+  /** When the user was last removed from the conv, or NaN if never. */
+  lastRemovedAt(conv: number, user: number): number {
+    const slot = this.slots.find(conv, user);
+    if (slot < 0) return Number.NaN;
+    const later = this.laterSpans.get(slot);
+    return later === undefined ? this.firstRemovedAt.get(slot) : later[later.length - stride + 3]!;
+  }
+
   private someSpan(
     conv: number,
     user: number,

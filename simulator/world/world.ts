@@ -25,7 +25,6 @@ export const Ev = {
   clientClosed: 4,
   clientTimer: 5,
   storeFlush: 6,
-  storeReply: 7,
   callback: 8,
 } as const;
 
@@ -200,7 +199,13 @@ export class World {
         if (conn.state !== 'connecting' || this.clientConn[event.i] !== event.j) return;
         if (conn.broken) {
           // The handshake never completes across a cut: the client gives up after the connect timeout.
-          this.schedule(this.now + this.options.network.connectTimeoutMs, Ev.clientClosed, event.i, event.j, null);
+          this.schedule(
+            this.now + this.options.network.connectTimeoutMs,
+            Ev.clientClosed,
+            event.i,
+            event.j,
+            null,
+          );
           return;
         }
         conn.state = 'open';
@@ -236,15 +241,6 @@ export class World {
       case Ev.storeFlush: {
         this.flushScheduled = false;
         for (const reply of this.store.flush(this.now)) this.storeReply(reply);
-        return;
-      }
-      case Ev.storeReply: {
-        const reply = event.data as StoreReply;
-        this.schedule(this.now, Ev.nodeInput, reply.node, reply.epoch, {
-          type: 'stored',
-          id: reply.id,
-          outcome: reply.outcome,
-        });
         return;
       }
       default:
@@ -366,32 +362,27 @@ export class World {
     const node = this.nodes[nodeIndex]!;
     const { storeLatencyMs, storeTimeoutMs, fsyncMs } = this.options.network;
     if (node.cutFromStore) {
-      this.schedule(this.now + storeTimeoutMs, Ev.storeReply, 0, 0, {
-        node: nodeIndex,
-        epoch: node.epoch,
-        id,
-        outcome: { status: 'unavailable' },
-      });
+      const input: Input = { type: 'stored', id, outcome: { status: 'unavailable' } };
+      this.schedule(this.now + storeTimeoutMs, Ev.nodeInput, nodeIndex, node.epoch, input);
       return;
     }
-    const epoch = node.epoch;
-    this.at(this.now + storeLatencyMs, () => {
-      const immediate = this.store.submit(nodeIndex, epoch, id, op);
-      if (immediate) this.storeReply(immediate);
-      if (!this.flushScheduled && this.store.queued > 0) {
-        this.flushScheduled = true;
-        this.schedule(this.now + fsyncMs, Ev.storeFlush, 0, 0, null);
-      }
-    });
+    // The request's trip to the store is folded into the reply's: one event per operation, not three.
+    const immediate = this.store.submit(nodeIndex, node.epoch, id, op);
+    if (immediate) this.storeReply(immediate);
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(this.now + storeLatencyMs + fsyncMs, Ev.storeFlush, 0, 0, null);
+    }
   }
 
   private storeReply(reply: StoreReply): void {
+    const input: Input = { type: 'stored', id: reply.id, outcome: reply.outcome };
     this.schedule(
-      this.now + this.options.network.storeLatencyMs,
-      Ev.storeReply,
+      this.now + 2 * this.options.network.storeLatencyMs,
+      Ev.nodeInput,
       reply.node,
       reply.epoch,
-      reply,
+      input,
     );
   }
 
