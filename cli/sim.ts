@@ -91,7 +91,8 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
 }
 
 export function jsonSummary(summary: RunSummary, repro: string) {
-  return { ...summary, wallTimeMs: summary.wallMs, repro };
+  const { traceCheckpoints: _checkpoints, ...rest } = summary;
+  return { ...rest, wallTimeMs: summary.wallMs, repro };
 }
 
 export function writeReport(dir: string, summary: RunSummary, table: string, repro: string): void {

@@ -31,6 +31,9 @@ export type RunSummary = {
   scenario: string;
   seed: number;
   traceHash: string;
+  /** The trace hash every `traceCheckpointEvery` events, to find where two runs diverge. */
+  traceCheckpoints: number[];
+  traceCheckpointEvery: number;
   clients: number;
   events: number;
   virtualMs: number;
@@ -279,6 +282,8 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     scenario: scenario.name,
     seed: options.seed,
     traceHash: world.trace.hex(),
+    traceCheckpoints: world.trace.checkpoints,
+    traceCheckpointEvery: world.trace.checkpointEvery,
     clients: world.clients.length,
     events: world.events,
     virtualMs: world.now,

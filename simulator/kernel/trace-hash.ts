@@ -8,7 +8,7 @@ export class TraceHash {
   events = 0;
   readonly checkpoints: number[] = [];
 
-  constructor(private readonly checkpointEvery = 4096) {}
+  constructor(readonly checkpointEvery = 4096) {}
 
   mix(value: number): void {
     const v = value | 0;
