@@ -3,7 +3,7 @@
 
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fsyncDir } from './segment-file.ts';
 import { DataDirError } from './store-errors.ts';
 
@@ -31,8 +31,12 @@ export async function ensureDataDir(dir: string): Promise<void> {
         { cause: error },
       );
     }
-    // A freshly created dir's own entry must survive a crash as much as the files inside it.
-    if (created !== undefined) await fsyncDir(dirname(created));
+    // Freshly created dirs' own entries must survive a crash as much as the files inside them.
+    if (created !== undefined) {
+      for (let level = resolve(dir); level !== dirname(resolve(created)); level = dirname(level)) {
+        await fsyncDir(dirname(level));
+      }
+    }
   }
   try {
     await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);

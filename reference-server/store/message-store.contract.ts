@@ -4,16 +4,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeStoreProperties } from './message-store.properties.ts';
-import type { MessageStore } from './message-store.ts';
+import { type ContractFixture, StoreHarness } from './store-harness.ts';
 
-export type ContractFixture = {
-  /** A store over fresh, empty data, not opened yet. */
-  store: MessageStore;
-  /** A new store over the same data (durable stores only); the suite closes the previous one first. */
-  reopen?: () => MessageStore;
-  /** Removes what the fixture made (temp dirs, key prefixes). */
-  dispose: () => Promise<void>;
-};
+export type { ContractFixture };
 
 export type ContractFactory = () => Promise<ContractFixture>;
 export type ContractOptions = {
@@ -22,33 +15,6 @@ export type ContractOptions = {
   /** Histories each property test tries (fewer for slow stores). */
   propertyRuns?: number;
 };
-
-/** One store under test, reopened in place when the test asks. */
-export class StoreHarness {
-  store: MessageStore;
-  private readonly fixture: ContractFixture;
-
-  constructor(fixture: ContractFixture) {
-    this.fixture = fixture;
-    this.store = fixture.store;
-  }
-
-  get durable(): boolean {
-    return this.fixture.reopen !== undefined;
-  }
-
-  async reopen() {
-    if (this.fixture.reopen === undefined) throw new Error('this store is not durable');
-    await this.store.close();
-    this.store = this.fixture.reopen();
-    return this.store.open();
-  }
-
-  async dispose(): Promise<void> {
-    await this.store.close().catch(() => undefined);
-    await this.fixture.dispose();
-  }
-}
 
 export function describeMessageStoreContract(
   name: string,

@@ -4,9 +4,9 @@
 
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import type { StoreHarness } from './message-store.contract.ts';
 import type { AppendResult, ConversationRecord } from './message-store.ts';
 import { NaiveStoreModel } from './naive-store-model.ts';
+import type { StoreHarness } from './store-harness.ts';
 
 const users = ['a', 'b', 'c', 'd'];
 const convs = ['g1', 'g2', 'd1'];
