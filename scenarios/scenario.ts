@@ -77,6 +77,8 @@ export type Scenario = {
     /** Share of clients that go offline at some point, and for how long on average. */
     churnFraction: number;
     churnOfflineMs: number;
+    /** Share of clients that leave when the run settles and stay offline: their watchers must see it. */
+    leaveFraction: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
   };
@@ -158,7 +160,7 @@ export function validateScenario(value: unknown, source: string): Scenario {
     'membershipChangesPerMin',
   ])
     at(`workload.${key}`, workload[key], 'number', nonNeg);
-  for (const key of ['readProbability', 'typingProbability', 'churnFraction'])
+  for (const key of ['readProbability', 'typingProbability', 'churnFraction', 'leaveFraction'])
     at(`workload.${key}`, workload[key], 'number', share);
   if (typeof workload.bodyBytes === 'number' && workload.bodyBytes > 4096)
     problems.push('workload.bodyBytes must be <= 4096');

@@ -39,6 +39,6 @@ export function addAdversaries(
         foreignConvs,
       },
     });
-    world.addClient({ client, user, device: `${user}-d0`, home: n, convs: [], adversary: true });
+    world.addClient({ client, user, device: `${user}-d0`, home: n, convs: [], adversary: true, left: false });
   }
 }

@@ -3,14 +3,13 @@
 // read from the simulated store: the "final read" that the no-loss witness classifies against.
 
 import type { DeviceRef, FinalState } from './history.ts';
-import type { Device } from './population.ts';
 import type { World } from './world/world.ts';
 
 export function converged(world: World): boolean {
   const state = world.store.state;
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
-    if (sim.adversary) continue;
+    if (sim.adversary || sim.left) continue;
     const client = sim.client;
     if (!world.isConnected(i) || client.connectionState !== 'open' || client.outboxSize > 0) return false;
     for (const conv of sim.convs) {
@@ -25,14 +24,18 @@ export function converged(world: World): boolean {
   return true;
 }
 
-export function finalState(world: World, devices: readonly Device[], settledAt: number | null): FinalState {
+export function finalState(world: World, settledAt: number | null): FinalState {
   const state = world.store.state;
   const online = new Set<string>();
-  for (let i = 0; i < world.clients.length; i++) if (world.isConnected(i)) online.add(world.clients[i]!.user);
-  const refs: DeviceRef[] = devices.map((d) => ({ user: d.user, device: d.device }));
+  const devices: DeviceRef[] = [];
+  for (let i = 0; i < world.clients.length; i++) {
+    const sim = world.clients[i]!;
+    if (world.isConnected(i)) online.add(sim.user);
+    if (!sim.adversary && !sim.left) devices.push({ user: sim.user, device: sim.device });
+  }
   return {
     at: world.now,
-    devices: refs,
+    devices,
     membership(conv) {
       const record = state.record(conv);
       return new Map(Object.entries(record?.members ?? {}));

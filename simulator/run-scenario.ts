@@ -137,6 +137,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
       home: index,
       convs: population.convsOfUser[device.userIndex]!,
       adversary: false,
+      left: false,
     });
   }
   addAdversaries(world, population, streams, record, tokenLifeMs);
@@ -244,8 +245,14 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   world.runUntil(settleAt);
   phase.name = 'settle';
   record({ k: 'phase', at: world.now, phase: 'settle' });
-  for (let i = 0; i < world.clients.length; i++)
-    world.clientEffects(i, world.clients[i]!.client.goOnline(world.now));
+  // Everyone comes back, except the leavers, who go and stay offline: watchers must see them go.
+  const leaveRng = streams.stream('leave');
+  for (let i = 0; i < world.clients.length; i++) {
+    const sim = world.clients[i]!;
+    const leaves = !sim.adversary && leaveRng.chance(scenario.workload.leaveFraction);
+    sim.left = leaves;
+    world.clientEffects(i, leaves ? sim.client.goOffline(world.now) : sim.client.goOnline(world.now));
+  }
   let settledAt: number | null = null;
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
     world.runUntil(t);
@@ -257,7 +264,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   }
   record({ k: 'phase', at: world.now, phase: 'final' });
 
-  const final = finalState(world, population.devices, settledAt);
+  const final = finalState(world, settledAt);
   const verdicts = checkers.map((checker) => checker.finish(final));
   const p99 = latency.quantile(0.99);
   const slo: RunSummary['slo'] = [];

@@ -27,7 +27,7 @@ export const bugDescriptions: Record<BugName, string> = {
   'non-atomic-seq': 'the seq is read and written in two steps (concurrent appends share a seq)',
   'no-idempotency': 'a resent cmid creates a new message',
   'key-without-sender': 'the idempotency key is (conv, cmid), without the sender',
-  'sync-skips': 'a sync/resume batch skips its second message',
+  'sync-skips': 'sync and resume batches leave out every seq that is a multiple of 7',
   'dropped-pushes': 'every 7th push is not sent',
   'push-to-removed': 'pushes go to removed members too',
   'cursor-regression': 'cursors may move backwards',

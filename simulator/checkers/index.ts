@@ -1,19 +1,36 @@
-// The checkers a run registers: one per guarantee of protocol.md, sharing one IdTable so a run's
+// The checkers a run registers, one per guarantee of protocol.md, sharing one IdTable so a run's
 // strings are interned once. The simulator feeds each every event, then calls finish(final).
 
 import type { Checker } from '../history.ts';
 import { createAgreementChecker } from './agreement.ts';
-import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { type AuthorizationOptions, createAuthorizationChecker } from './authorization.ts';
+import { resolveCheckerOptions } from './checker-options.ts';
+import { createCursorMonotonicityChecker } from './cursor-monotonicity.ts';
+import { createDurableAckChecker } from './durable-ack.ts';
+import { createGapFreeStoreChecker } from './gap-free-store.ts';
+import { createIdempotencyChecker } from './idempotency.ts';
+import { createLivenessChecker } from './liveness.ts';
 import { createNoDuplicatesChecker } from './no-duplicates.ts';
+import { createNoLossChecker } from './no-loss.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
+import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 
+export { createAgreementChecker } from './agreement.ts';
+export { createAuthorizationChecker } from './authorization.ts';
 export { checkHistory } from './check-history.ts';
 export type { CheckerOptions } from './checker-options.ts';
+export { createCursorMonotonicityChecker } from './cursor-monotonicity.ts';
+export { createDurableAckChecker } from './durable-ack.ts';
+export { createGapFreeStoreChecker } from './gap-free-store.ts';
+export { createIdempotencyChecker } from './idempotency.ts';
+export { createLivenessChecker } from './liveness.ts';
+export { createNoDuplicatesChecker } from './no-duplicates.ts';
+export { createNoLossChecker } from './no-loss.ts';
+export { createPerConversationOrderChecker } from './per-conversation-order.ts';
+export { createPresenceConvergenceChecker } from './presence-convergence.ts';
 
-export type StandardCheckerOptions = CheckerOptions & {
-  /** How long after a removal frames already in flight may still reach the removed member. */
-  graceMs?: number;
-};
+/** Options of every standard checker: a shared IdTable, bounds, and authorization's `graceMs`. */
+export type StandardCheckerOptions = AuthorizationOptions;
 
 export function standardCheckers(options: StandardCheckerOptions = {}): Checker[] {
   const shared = { ...options, ...resolveCheckerOptions(options) };
@@ -21,5 +38,13 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createPerConversationOrderChecker(shared),
     createAgreementChecker(shared),
     createNoDuplicatesChecker(shared),
+    createNoLossChecker(shared),
+    createDurableAckChecker(shared),
+    createIdempotencyChecker(shared),
+    createGapFreeStoreChecker(shared),
+    createAuthorizationChecker(shared),
+    createCursorMonotonicityChecker(shared),
+    createPresenceConvergenceChecker(shared),
+    createLivenessChecker(),
   ];
 }

@@ -12,4 +12,6 @@ export type SimClient = {
   /** Conversations the user belongs to at setup. */
   convs: string[];
   adversary: boolean;
+  /** Went offline for good when the run settled: not judged for delivery, but its presence is. */
+  left: boolean;
 };

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { createCursorMonotonicityChecker } from './cursor-monotonicity.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
+import type { WitnessCase } from './witness-list.ts';
+
+const ann = device('ann');
+const bob = device('bob');
+const stored: HistoryEvent[] = [1, 2, 3].map((seq) => history.durable(seq, message('g', seq, 'bob')));
+const judge = (events: HistoryEvent[]) =>
+  checkHistory([createCursorMonotonicityChecker()], [...stored, ...events], finalStateFixture())[0]!;
+const path = (result: { witness: unknown[] }) => (result.witness as WitnessCase[])[0]!.path;
+const seen = (seq: number, lastSeq = 3, of = 'bob', kind: 'delivered' | 'read' = 'read') => ({
+  conv: 'g',
+  of,
+  kind,
+  seq,
+  lastSeq,
+});
+
+describe('cursor-monotonicity', () => {
+  it('passes cursors that only move forward, per kind, member and observer', () => {
+    const result = judge([
+      history.cursorSent(10, ann, 'g', 'delivered', 3),
+      history.cursorSent(11, ann, 'g', 'read', 1),
+      history.cursorSent(12, ann, 'g', 'read', 2),
+      history.cursorSeen(13, ann, seen(2)),
+      history.cursorSeen(14, ann, seen(1, 3, 'cat')),
+      history.cursorSeen(15, ann, seen(1, 3, 'bob', 'delivered')),
+      history.cursorSeen(16, device('ann', 'd2'), seen(1)),
+      history.cursorSeen(17, ann, seen(2, 3, 'ann'), 'welcome'),
+      history.cursorSeen(18, ann, seen(3)),
+    ]);
+    expect(result).toMatchObject({ property: 'cursor-monotonicity', verdict: 'pass', witness: [] });
+  });
+
+  it('fails a sent cursor that moves back, naming both sends', () => {
+    const back = history.cursorSent(12, ann, 'g', 'read', 1);
+    const result = judge([history.cursorSent(11, ann, 'g', 'read', 2), back]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 sent cursor moving back/);
+    expect(path(result)).toEqual([expect.objectContaining({ k: 'cursor-sent', at: 11, seq: 2 }), back]);
+  });
+
+  it('fails a sent cursor past the store lastSeq', () => {
+    const past = history.cursorSent(12, ann, 'g', 'delivered', 4);
+    const result = judge([past]);
+    expect(result.verdict).toBe('fail');
+    expect(path(result)).toEqual([past]);
+  });
+
+  it('fails a welcome showing a cursor behind the receipt seen before it', () => {
+    const welcome = history.cursorSeen(20, bob, seen(1, 3, 'bob'), 'welcome');
+    const result = judge([history.cursorSeen(10, bob, seen(2, 3, 'bob')), welcome]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 seen cursor moving back/);
+    expect(path(result)).toEqual([expect.objectContaining({ at: 10, seq: 2, source: 'receipt' }), welcome]);
+  });
+
+  it('fails a receipt past the lastSeq its observer knew', () => {
+    const receipt = history.cursorSeen(10, ann, seen(3, 2));
+    const result = judge([receipt]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 seen cursor past lastSeq/);
+    expect(path(result)).toEqual([receipt]);
+  });
+});

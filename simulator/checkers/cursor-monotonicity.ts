@@ -1,0 +1,132 @@
+// Judges protocol.md guarantee 7, monotonic cursors: per observing device, per conv, per member and
+// per kind, the cursors a device sends and those it sees (in receipts, or its own in welcome) never go
+// back, and never pass lastSeq: a seen cursor not the lastSeq the observer knew (the event's
+// `lastSeq`), a sent one not the store's lastSeq so far. Keeps the last value per key in columns,
+// and the store's highest seq per conv.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column, int32Column, uint8Column } from './column.ts';
+import { SlotTable } from './slot-table.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const cursorMonotonicityProperty = 'cursor-monotonicity';
+
+type CursorSent = Extract<HistoryEvent, { k: 'cursor-sent' }>;
+type CursorSeen = Extract<HistoryEvent, { k: 'cursor-seen' }>;
+
+const sourceNames = ['receipt', 'welcome'] as const;
+const kindBit = (kind: 'delivered' | 'read'): number => (kind === 'read' ? 1 : 0);
+
+export function createCursorMonotonicityChecker(options: CheckerOptions = {}): Checker {
+  const { ids, limits } = resolveCheckerOptions(options);
+  /** Per conv id: the highest seq the store is known to hold. */
+  const storeLastSeq = int32Column(0);
+  /** (device, conv * 2 + kind) -> the last cursor that device sent. */
+  const sent = new SlotTable();
+  const sentSeq = int32Column(-1);
+  const sentAt = float64Column();
+  /** (conv, member * 2 + kind) -> a cursor; (device, that) -> the last value the device saw of it. */
+  const cursors = new SlotTable();
+  const seen = new SlotTable();
+  const seenSeq = int32Column(-1);
+  const seenAt = float64Column();
+  const seenSource = uint8Column();
+  const witness = new WitnessList(limits.witnessCasesMax);
+  let observed = 0;
+
+  const stored = (conv: string, seq: number): void => {
+    const convId = ids.conv(conv);
+    if (seq > storeLastSeq.get(convId)) storeLastSeq.set(convId, seq);
+  };
+
+  const observeSent = (event: CursorSent): void => {
+    const conv = ids.conv(event.conv);
+    const slot = sent.intern(ids.device(event.user, event.device), conv * 2 + kindBit(event.kind));
+    const previous = sentSeq.get(slot);
+    const lastSeq = storeLastSeq.get(conv);
+    const earlier = {
+      k: 'cursor-sent',
+      at: sentAt.get(slot),
+      user: event.user,
+      device: event.device,
+      conv: event.conv,
+      kind: event.kind,
+      seq: previous,
+    };
+    if (event.seq < previous) {
+      witness.add('sent cursor moving back', () => ({
+        problem: `${event.user}/${event.device} sent ${event.kind} ${event.seq} for ${event.conv} after ${previous}`,
+        path: [earlier, event],
+      }));
+    } else if (event.seq > lastSeq) {
+      witness.add('sent cursor past lastSeq', () => ({
+        problem: `${event.user}/${event.device} sent ${event.kind} ${event.seq} for ${event.conv}, whose store holds seqs up to ${lastSeq}`,
+        path: [event],
+      }));
+    }
+    if (event.seq > previous) {
+      sentSeq.set(slot, event.seq);
+      sentAt.set(slot, event.at);
+    }
+  };
+
+  const observeSeen = (event: CursorSeen): void => {
+    const cursor = cursors.intern(ids.conv(event.conv), ids.user(event.of) * 2 + kindBit(event.kind));
+    const slot = seen.intern(ids.device(event.user, event.device), cursor);
+    const previous = seenSeq.get(slot);
+    if (event.seq < previous) {
+      const earlier = {
+        k: 'cursor-seen',
+        at: seenAt.get(slot),
+        user: event.user,
+        device: event.device,
+        conv: event.conv,
+        of: event.of,
+        kind: event.kind,
+        seq: previous,
+        source: sourceNames[seenSource.get(slot)],
+      };
+      witness.add('seen cursor moving back', () => ({
+        problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor in ${event.conv} go from ${previous} back to ${event.seq}`,
+        path: [earlier, event],
+      }));
+    }
+    if (event.seq > event.lastSeq) {
+      witness.add('seen cursor past lastSeq', () => ({
+        problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv}, past the lastSeq ${event.lastSeq} it knew`,
+        path: [event],
+      }));
+    }
+    if (event.seq > previous) {
+      seenSeq.set(slot, event.seq);
+      seenAt.set(slot, event.at);
+      seenSource.set(slot, sourceNames.indexOf(event.source));
+    }
+  };
+
+  const observe = (event: HistoryEvent): void => {
+    switch (event.k) {
+      case 'durable':
+      case 'display':
+        return stored(event.message.conv, event.message.seq);
+      case 'cursor-sent':
+        observed++;
+        return observeSent(event);
+      case 'cursor-seen':
+        observed++;
+        return observeSeen(event);
+    }
+  };
+
+  return {
+    property: cursorMonotonicityProperty,
+    observe,
+    finish(_final: FinalState): CheckResult {
+      return witness.result(
+        cursorMonotonicityProperty,
+        `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors`,
+      );
+    },
+  };
+}

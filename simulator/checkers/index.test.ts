@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { finalStateFixture, membersFromStart } from './final-state-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
+import { checkHistory, standardCheckers } from './index.ts';
+
+const ann = device('ann');
+const bob = device('bob');
+const m1 = message('g', 1, 'bob');
+
+/** A whole small run, right in every respect. */
+const run: HistoryEvent[] = [
+  history.conv(0, 'g', ['ann', 'bob']),
+  history.phase(0, 'warmup'),
+  history.send(1, bob, m1),
+  history.durable(2, m1),
+  history.ack(3, bob, m1),
+  history.display(4, bob, m1, 'own'),
+  history.convFrame(4, ann, 'g', 'msg', [1]),
+  history.display(4, ann, m1),
+  history.cursorSent(5, ann, 'g', 'read', 1),
+  history.convFrame(6, bob, 'g', 'receipt'),
+  history.cursorSeen(6, bob, { conv: 'g', of: 'ann', kind: 'read', seq: 1, lastSeq: 1 }),
+  history.presence(7, ann, 'bob', true),
+  history.phase(10, 'settle'),
+  history.phase(20, 'final'),
+];
+const final = finalStateFixture({
+  at: 20,
+  devices: [ann, bob],
+  membership: { g: membersFromStart('ann', 'bob') },
+  messages: [m1],
+  online: ['ann', 'bob'],
+  settledAt: 15,
+});
+
+describe('standardCheckers', () => {
+  it('judges every property, and a correct run passes them all', () => {
+    const results = checkHistory(standardCheckers({ graceMs: 500 }), run, final);
+    expect(results.map((r) => r.property)).toEqual([
+      'per-conversation-order',
+      'agreement',
+      'no-duplicates',
+      'no-loss',
+      'durable-ack',
+      'idempotency',
+      'gap-free-store',
+      'authorization',
+      'cursor-monotonicity',
+      'presence-convergence',
+      'liveness',
+    ]);
+    expect(results.filter((r) => r.verdict !== 'pass')).toEqual([]);
+  });
+
+  it('fails the properties a lost acked message breaks, and only those', () => {
+    const lossy = finalStateFixture({
+      ...final,
+      at: 20,
+      devices: [ann, bob],
+      membership: { g: membersFromStart('ann', 'bob') },
+      online: ['ann', 'bob'],
+      settledAt: 15,
+    });
+    const failed = checkHistory(standardCheckers(), run, lossy).filter((r) => r.verdict !== 'pass');
+    expect(failed.map((r) => r.property)).toEqual(['no-loss', 'durable-ack']);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { type FinalStateData, finalStateFixture } from './final-state-fixture.ts';
+import { device, history } from './history-fixture.ts';
+import { createPresenceConvergenceChecker } from './presence-convergence.ts';
+import type { WitnessCase } from './witness-list.ts';
+
+const ann = device('ann');
+const bob = device('bob');
+const judge = (events: HistoryEvent[], final: FinalStateData = { online: ['ann', 'bob'] }) =>
+  checkHistory([createPresenceConvergenceChecker()], events, finalStateFixture(final))[0]!;
+
+describe('presence-convergence', () => {
+  it("passes when each device's last view matches the end, whatever flapped before", () => {
+    const result = judge([
+      history.presence(1, ann, 'bob', true),
+      history.presence(2, ann, 'bob', false),
+      history.presence(3, ann, 'cat', true),
+      history.phase(4, 'settle'),
+      history.presence(5, ann, 'bob', true),
+      history.presence(6, ann, 'cat', false),
+      history.presence(7, bob, 'ann', true),
+    ]);
+    expect(result).toMatchObject({ property: 'presence-convergence', verdict: 'pass', witness: [] });
+    expect(result.details).toMatch(/3 views judged/);
+  });
+
+  it('fails a device left showing a user online who went offline, naming its last view', () => {
+    const result = judge([history.presence(1, ann, 'cat', true), history.phase(4, 'settle')]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 stale online/);
+    expect((result.witness as WitnessCase[])[0]!.path).toEqual([
+      { k: 'presence-seen', at: 1, user: 'ann', device: 'd1', of: 'cat', online: true },
+      { k: 'final', at: 1_000_000, of: 'cat', online: false },
+    ]);
+  });
+
+  it('fails a device that never learnt a user came back online', () => {
+    const result = judge([history.presence(1, ann, 'bob', false)]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 stale offline/);
+  });
+
+  it('does not judge the views of a device whose user is offline at the end', () => {
+    const result = judge([history.presence(1, ann, 'bob', false)], { online: ['bob'] });
+    expect(result.verdict).toBe('pass');
+  });
+
+  it('says unknown for stale views when the run did not settle', () => {
+    const result = judge([history.presence(1, ann, 'bob', false)], {
+      online: ['ann', 'bob'],
+      settledAt: null,
+    });
+    expect(result.verdict).toBe('unknown');
+  });
+});

@@ -1,0 +1,59 @@
+// Judges that presence converges once faults heal (protocol.md `watch`/`presence`: "for watched users,
+// on change"): after settle, each connected device's last `presence-seen` for each user it watched
+// matches whether that user is online at the end (FinalState.online). Only the last view counts, so
+// flapping before and during faults is never judged; a user a device never observed is not judged,
+// nor are the views of a device whose user is offline at the end (it cannot be told of changes).
+// Keeps, per (device, watched user), the last online bit and when it was seen.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column, uint8Column } from './column.ts';
+import { SlotTable } from './slot-table.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const presenceConvergenceProperty = 'presence-convergence';
+
+export function createPresenceConvergenceChecker(options: CheckerOptions = {}): Checker {
+  const { ids, limits } = resolveCheckerOptions(options);
+  const views = new SlotTable();
+  const online = uint8Column();
+  const seenAt = float64Column();
+  const witness = new WitnessList(limits.witnessCasesMax);
+  let settleAt = Number.NaN;
+
+  const observe = (event: HistoryEvent): void => {
+    if (event.k === 'phase' && event.phase === 'settle' && Number.isNaN(settleAt)) settleAt = event.at;
+    if (event.k !== 'presence-seen') return;
+    const slot = views.intern(ids.device(event.user, event.device), ids.user(event.of));
+    online.set(slot, event.online ? 1 : 0);
+    seenAt.set(slot, event.at);
+  };
+
+  return {
+    property: presenceConvergenceProperty,
+    observe,
+    finish(final: FinalState): CheckResult {
+      let judged = 0;
+      for (let slot = 0; slot < views.size; slot++) {
+        const { user, device } = ids.deviceName(views.keyA(slot));
+        if (!final.online(user)) continue;
+        judged++;
+        const of = ids.userName(views.keyB(slot));
+        const shown = online.get(slot) === 1;
+        if (shown === final.online(of)) continue;
+        witness.add(`stale ${shown ? 'online' : 'offline'}`, () => ({
+          problem: `${user}/${device} last saw ${of} ${shown ? 'online' : 'offline'}, but ${of} is ${shown ? 'offline' : 'online'} at the end`,
+          path: [
+            { k: 'presence-seen', at: seenAt.get(slot), user, device, of, online: shown },
+            { k: 'final', at: final.at, of, online: !shown },
+          ],
+        }));
+      }
+      const settled = final.settledAt !== null;
+      const details =
+        `${judged} views judged of ${views.size} (device, watched user) pairs; settle began at ` +
+        `${Number.isNaN(settleAt) ? 'no time (no settle phase)' : settleAt}${settled ? '' : ' and did not converge'}`;
+      return witness.result(presenceConvergenceProperty, details, 'pass', settled ? 'fail' : 'unknown');
+    },
+  };
+}
