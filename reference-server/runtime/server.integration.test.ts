@@ -206,7 +206,12 @@ describe('startServer', () => {
 });
 
 describe('closing', () => {
-  it('destroys a socket whose peer never answers our close frame', async () => {
+  // ws's own close timeout is 30 s; these tests give up long before, so they fail if ours is ignored.
+  const closeTestTimeoutMs = 15_000;
+
+  it('destroys a socket whose peer never answers our close frame', {
+    timeout: closeTestTimeoutMs,
+  }, async () => {
     const server = await startServer({
       port: 0,
       store: new MemoryStore(),
@@ -221,14 +226,33 @@ describe('closing', () => {
     await server.close();
   });
 
-  it('sends drain then closes 1012, refuses newcomers meanwhile, then stops', async () => {
+  it('answers an oversized frame header with 1009 and ends the socket', {
+    timeout: closeTestTimeoutMs,
+  }, async () => {
+    const server = await startServer({ port: 0, store: new MemoryStore(), secret, closeTimeoutMs: 200 });
+    const peer = await rawPeer(server.port);
+    // Only the header of a masked 70 000-byte text frame: ws refuses it on the length alone.
+    const header = Buffer.alloc(14);
+    header[0] = 0x81;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(70_000n, 2);
+    peer.socket.write(header);
+    await peer.ended;
+    expect(closeCodeIn(peer.received())).toBe(1009);
+    await server.close();
+  });
+
+  it('sends drain then closes 1012, refuses newcomers meanwhile, then stops', {
+    timeout: closeTestTimeoutMs,
+  }, async () => {
     const store: MessageStore = new MemoryStore();
     const server = await startServer({
       port: 0,
       store,
       secret,
       closeTimeoutMs: 1000,
-      limits: { drainReconnectMs: 250 },
+      // Far past the test's timeout: the silent peer must go by closeTimeoutMs, not by the drain deadline.
+      limits: { drainReconnectMs: 250, drainTimeoutMs: 60_000 },
     });
     const client = await ChatClient.connect(server.wsUrl, 'gina');
     await client.hello(await mintToken(secret, { sub: 'gina' }));

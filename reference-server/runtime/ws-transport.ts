@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
 import type { ConnId, Input } from '../core/inputs.ts';
 import type { ServerFrame } from '../protocol/frames.ts';
 import { protocolLimits } from '../protocol/limits.ts';
@@ -20,26 +20,27 @@ export type WsTransportOptions = {
   closeTimeoutMs: number;
 };
 
-type Connection = {
-  ws: WebSocket;
-  pingsUnanswered: number;
-  gone: boolean;
-  closeTimer: NodeJS.Timeout | undefined;
-};
+type Connection = { ws: WebSocket; pingsUnanswered: number; gone: boolean };
 
 export class WsTransport {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: protocolLimits.frameBytesMax,
-    clientTracking: false,
-  });
+  private readonly wss: WebSocketServer;
   private readonly conns = new Map<ConnId, Connection>();
   private readonly heartbeat: NodeJS.Timeout;
   private nextConnId = 1;
   private accepting = true;
 
   constructor(private readonly options: WsTransportOptions) {
+    // ws (>= 8.23) destroys the socket when the peer leaves a close frame unanswered for
+    // `closeTimeout`, whoever sent it: our close effects and ws's own (1009, 1007) alike.
+    // @types/ws does not declare the option yet.
+    const serverOptions: ServerOptions & { closeTimeout: number } = {
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: protocolLimits.frameBytesMax,
+      clientTracking: false,
+      closeTimeout: options.closeTimeoutMs,
+    };
+    this.wss = new WebSocketServer(serverOptions);
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
   }
 
@@ -75,9 +76,7 @@ export class WsTransport {
   close(id: ConnId, code: number, reason: string): void {
     const conn = this.conns.get(id);
     if (conn === undefined) return;
-    const { ws } = conn;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
-    conn.closeTimer ??= setTimeout(() => ws.terminate(), this.options.closeTimeoutMs);
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.close(code, closeReason(reason));
   }
 
   /** Destroys every socket at once (hard stop, or a drain that ran out of time). */
@@ -104,7 +103,7 @@ export class WsTransport {
 
   private accept(ws: WebSocket): void {
     const id = this.nextConnId++;
-    const conn: Connection = { ws, pingsUnanswered: 0, gone: false, closeTimer: undefined };
+    const conn: Connection = { ws, pingsUnanswered: 0, gone: false };
     this.conns.set(id, conn);
     const { feed } = this.options;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -118,7 +117,6 @@ export class WsTransport {
     // ws emits `close` after `error` as well; `gone` is fed at the first of them.
     ws.on('error', () => this.gone(id, conn));
     ws.on('close', () => {
-      clearTimeout(conn.closeTimer);
       this.conns.delete(id);
       this.gone(id, conn);
     });
