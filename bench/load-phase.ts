@@ -3,6 +3,7 @@
 // figures the table shows. Every wait is bounded; the workers are stopped whatever happens.
 
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Child, ChildGroup } from './child-group.ts';
 import type { FsyncFigures } from './fsync-figures.ts';
@@ -44,6 +45,7 @@ export async function runLoadPhase(
 ): Promise<PhaseFigures> {
   const shares = split(plan.clients, Math.max(1, Math.min(processes, plan.clients.length)));
   const workers = shares.map((_, i) => group.fork(`load-worker-${i + 1}`, workerPath));
+  const sampling = new AbortController();
   try {
     const ready = workers.map((worker) => nextMessage(worker, 'ready', benchLimits.connectTimeoutMs * 2));
     workers.forEach((worker, i) => {
@@ -53,31 +55,39 @@ export async function runLoadPhase(
     const runMs = plan.warmupMs + plan.measureMs + benchLimits.drainMs + benchLimits.reportSlackMs;
     const reports = workers.map((worker) => nextMessage(worker, 'report', runMs));
     for (const worker of workers) worker.process.send({ type: 'start' });
-    const serverCpu = sampleCpu(serverPid, plan.warmupMs, plan.measureMs);
+    const serverCpu = sampleCpu(serverPid, plan.warmupMs, plan.measureMs, sampling.signal);
     const merged = merge(
       (await Promise.all(reports)).map((message) => message.report),
       workers.length,
     );
     return { ...merged, serverCpuPercent: await serverCpu };
   } finally {
+    sampling.abort();
     await Promise.all(workers.map((worker) => group.stop(worker)));
   }
 }
 
-/** CPU % of one core `pid` used from `afterMs` for `forMs`, timed by this (idle) process's clock. */
-async function sampleCpu(pid: number | undefined, afterMs: number, forMs: number): Promise<number | null> {
-  await delay(afterMs);
-  const startMs = performance.now();
-  const start = cpuMsOf(pid);
-  await delay(forMs);
-  const end = cpuMsOf(pid);
-  if (start === null || end === null) return null;
-  return ((end - start) * 100) / (performance.now() - startMs);
-}
-
-/** Unref'd: a phase that failed must not be kept waiting for its CPU sample. */
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * CPU % of one core `pid` used from `afterMs` for `forMs`, timed by this (idle) process's clock.
+ * Null when /proc cannot tell or the phase ended (aborted) first.
+ */
+async function sampleCpu(
+  pid: number | undefined,
+  afterMs: number,
+  forMs: number,
+  signal: AbortSignal,
+): Promise<number | null> {
+  try {
+    await sleep(afterMs, undefined, { signal });
+    const startMs = performance.now();
+    const start = cpuMsOf(pid);
+    await sleep(forMs, undefined, { signal });
+    const end = cpuMsOf(pid);
+    if (start === null || end === null) return null;
+    return ((end - start) * 100) / (performance.now() - startMs);
+  } catch {
+    return null;
+  }
 }
 
 function split<T>(items: readonly T[], parts: number): T[][] {
