@@ -203,6 +203,11 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     const convs = sim.convs;
     if (convs.length > 0) {
       const conv = convs[workRng.int(convs.length)]!;
+      // A user removed from a group no longer writes to it (the app knows); the server is not tested on that here.
+      if (!world.store.state.isMember(conv, sim.user)) {
+        scheduleNext();
+        return;
+      }
       const client = sim.client;
       if (workRng.chance(scenario.workload.typingProbability))
         world.clientEffects(index, client.setTyping(conv, true, world.now));
@@ -224,6 +229,9 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
           );
       }
     }
+    scheduleNext();
+  };
+  const scheduleNext = (): void => {
     const next = source.next(world.now);
     if (next !== null) world.at(next, arrive);
   };
