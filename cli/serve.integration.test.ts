@@ -78,6 +78,16 @@ describe('chatsim serve, spawned', () => {
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
       const client = await ChatClient.connect(server.wsUrl, 'ivy');
       await client.hello(await mintToken(secret, { sub: 'ivy' }));
+      const created = await fetch(`${server.url}/v1/admin/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await mintToken(secret, { sub: 'root', admin: true })}` },
+        body: JSON.stringify({ id: 'cli-conv', kind: 'group', members: ['ivy'] }),
+      });
+      expect(created.status).toBe(201);
+      await client.mustSend('cli-conv', 'm1', 'durable');
+      // The log store's fsyncs reach /metrics through the serve command's onFsync wiring.
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(Number(/^chatsim_store_fsync_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
 
       const exit = server.stop(signal);
       expect(await client.next((frame) => frame.t === 'drain')).toMatchObject({ t: 'drain' });
