@@ -57,10 +57,12 @@ export class LoadRun {
   async run(): Promise<LoadReport> {
     const startMs = performance.now();
     const intervalMs = this.plan.ratePerConnPerSec === null ? null : 1000 / this.plan.ratePerConnPerSec;
-    for (const connection of this.connections) {
-      connection.window = new SendWindow(this.plan.windowMax, intervalMs, startMs);
+    // Open model: first sends spread evenly over one interval, so connections do not fire in lockstep.
+    this.connections.forEach((connection, i) => {
+      const offsetMs = intervalMs === null ? 0 : (intervalMs * i) / this.connections.length;
+      connection.window = new SendWindow(this.plan.windowMax, intervalMs, startMs + offsetMs);
       this.pump(connection, startMs);
-    }
+    });
     const ticker =
       intervalMs === null
         ? null
