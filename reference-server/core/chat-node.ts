@@ -676,7 +676,9 @@ export class ChatNode {
     skipConn: ConnId | null,
   ): void {
     if (isLargeGroup(conv, this.limits.largeGroupThreshold)) return;
-    this.send(memberConnections(conv, this.connIndex, null, skipConn), {
+    // Only to members who may read that seq: a cursor before someone's join is news about messages
+    // that are not theirs.
+    this.send(messageRecipients(conv, seq, this.connIndex, skipConn), {
       t: 'receipt',
       conv: conv.id,
       user,
