@@ -59,11 +59,20 @@ describe('cursor-monotonicity', () => {
     expect(path(result)).toEqual([expect.objectContaining({ at: 10, seq: 2, source: 'receipt' }), welcome]);
   });
 
-  it('fails a receipt past the lastSeq its observer knew', () => {
-    const receipt = history.cursorSeen(10, ann, seen(3, 2));
-    const result = judge([receipt]);
+  it('fails a welcome cursor past the lastSeq in the same welcome', () => {
+    const welcome = history.cursorSeen(10, ann, seen(3, 2, 'ann'), 'welcome');
+    const result = judge([welcome]);
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 seen cursor past lastSeq/);
+    expect(path(result)).toEqual([welcome]);
+  });
+
+  it('fails a receipt past the store lastSeq, not one past what a new member had heard of', () => {
+    const justJoined = history.cursorSeen(10, ann, seen(3, 0));
+    expect(judge([justJoined]).verdict).toBe('pass');
+    const receipt = history.cursorSeen(11, ann, seen(4, 0));
+    const result = judge([receipt]);
+    expect(result.verdict).toBe('fail');
     expect(path(result)).toEqual([receipt]);
   });
 });

@@ -1,8 +1,10 @@
 // Judges protocol.md guarantee 7, monotonic cursors: per observing device, per conv, per member and
 // per kind, the cursors a device sends and those it sees (in receipts, or its own in welcome) never go
-// back, and never pass lastSeq: a seen cursor not the lastSeq the observer knew (the event's
-// `lastSeq`), a sent one not the store's lastSeq so far. Keeps the last value per key in columns,
-// and the store's highest seq per conv.
+// back, and never pass lastSeq. A welcome carries the server's lastSeq beside the cursor, so its
+// cursor must not pass the event's `lastSeq`; a receipt or a sent cursor must not pass the store's
+// lastSeq so far (a receipt's `lastSeq` is only what the observer had heard of, which lags behind
+// for a member who just joined). Keeps the last value per key in columns, and the store's highest
+// seq per conv.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -92,9 +94,11 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
         path: [earlier, event],
       }));
     }
-    if (event.seq > event.lastSeq) {
+    const lastSeq = event.source === 'welcome' ? event.lastSeq : storeLastSeq.get(ids.conv(event.conv));
+    if (event.seq > lastSeq) {
+      const known = event.source === 'welcome' ? 'its welcome gave' : 'the store held then';
       witness.add('seen cursor past lastSeq', () => ({
-        problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv}, past the lastSeq ${event.lastSeq} it knew`,
+        problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv}, past the lastSeq ${lastSeq} ${known}`,
         path: [event],
       }));
     }

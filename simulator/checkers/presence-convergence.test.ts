@@ -8,8 +8,12 @@ import type { WitnessCase } from './witness-list.ts';
 
 const ann = device('ann');
 const bob = device('bob');
-const judge = (events: HistoryEvent[], final: FinalStateData = { online: ['ann', 'bob'] }) =>
-  checkHistory([createPresenceConvergenceChecker()], events, finalStateFixture(final))[0]!;
+const judge = (events: HistoryEvent[], final: FinalStateData = {}) =>
+  checkHistory(
+    [createPresenceConvergenceChecker()],
+    events,
+    finalStateFixture({ devices: [ann, bob], online: ['ann', 'bob'], ...final }),
+  )[0]!;
 
 describe('presence-convergence', () => {
   it("passes when each device's last view matches the end, whatever flapped before", () => {
@@ -45,6 +49,12 @@ describe('presence-convergence', () => {
   it('does not judge the views of a device whose user is offline at the end', () => {
     const result = judge([history.presence(1, ann, 'bob', false)], { online: ['bob'] });
     expect(result.verdict).toBe('pass');
+  });
+
+  it('does not judge the views of a device that left the run', () => {
+    const result = judge([history.presence(1, device('ann', 'd2'), 'bob', false)]);
+    expect(result.verdict).toBe('pass');
+    expect(result.details).toMatch(/0 views judged of 1/);
   });
 
   it('says unknown for stale views when the run did not settle', () => {

@@ -2,7 +2,8 @@
 // on change"): after settle, each connected device's last `presence-seen` for each user it watched
 // matches whether that user is online at the end (FinalState.online). Only the last view counts, so
 // flapping before and during faults is never judged; a user a device never observed is not judged,
-// nor are the views of a device whose user is offline at the end (it cannot be told of changes).
+// nor are the views of a device not in FinalState.devices (one that left the run) or whose user is
+// offline at the end: neither can be told of changes.
 // Keeps, per (device, watched user), the last online bit and when it was seen.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
@@ -33,10 +34,11 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
     property: presenceConvergenceProperty,
     observe,
     finish(final: FinalState): CheckResult {
+      const present = new Set(final.devices.map(({ user, device }) => ids.device(user, device)));
       let judged = 0;
       for (let slot = 0; slot < views.size; slot++) {
         const { user, device } = ids.deviceName(views.keyA(slot));
-        if (!final.online(user)) continue;
+        if (!present.has(views.keyA(slot)) || !final.online(user)) continue;
         judged++;
         const of = ids.userName(views.keyB(slot));
         const shown = online.get(slot) === 1;
