@@ -5,7 +5,7 @@
 
 import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, BatchFrame, ErrFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
-import type { ClientHost } from './client-effect.ts';
+import { type ClientHost, needsTimer } from './client-effect.ts';
 import type { ConversationView } from './conversation-view.ts';
 
 /** What the adversary needs beyond an ordinary client part. */
@@ -40,7 +40,7 @@ export class Adversary {
   private round = 0;
   private forgeNext = false;
   private pending: Attempt[] = [];
-  private timerAt = Number.POSITIVE_INFINITY;
+  private timerAt = 0;
   private foreignNext = 0;
   private sends = 0;
 
@@ -108,8 +108,9 @@ export class Adversary {
   }
 
   onTimer(host: AdversaryHost, now: number): void {
-    if (now < this.timerAt) return;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    // Only the earliest outstanding timer runs a round; any other is stale.
+    if (this.timerAt === 0 || now < this.timerAt) return;
+    this.timerAt = 0;
     for (const attempt of [...this.pending])
       if (attempt.at + host.config.attemptTimeoutMs <= now && !isCursor(attempt.action))
         this.resolve(host, attempt, 'no-answer', now);
@@ -179,7 +180,7 @@ export class Adversary {
   }
 
   private arm(host: AdversaryHost, at: number): void {
-    if (at >= this.timerAt) return;
+    if (!needsTimer(this.timerAt, at)) return;
     this.timerAt = at;
     host.schedule('adversary', at);
   }

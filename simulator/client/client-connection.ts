@@ -8,7 +8,13 @@
 import type { ClientFrame, HelloFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
 import type { HistoryEvent } from '../history.ts';
 import { backoffDelayMs } from './backoff.ts';
-import type { ClientEffect, ClientHost, ClientTimerKind } from './client-effect.ts';
+import {
+  afterFiring,
+  type ClientEffect,
+  type ClientHost,
+  type ClientTimerKind,
+  needsTimer,
+} from './client-effect.ts';
 import { type ClientConfig, resolveClientConfig } from './limits.ts';
 
 export type VirtualClientOptions = {
@@ -43,7 +49,7 @@ export abstract class ClientConnection implements ClientHost {
   private connectStartedAt = 0;
   private lastHeardAt = 0;
   /** The earliest outstanding `idle` timer (timers are never cancelled, only ignored). */
-  private idleTimerAt = Number.POSITIVE_INFINITY;
+  private idleTimerAt = 0;
   private out: ClientEffect[] | null = null;
   /** The node of the current session, from its welcome. */
   node = '';
@@ -256,7 +262,7 @@ export abstract class ClientConnection implements ClientHost {
 
   /** Connect timeout while connecting; the dead-connection check (nothing heard) once connected. */
   private idleCheck(now: number): void {
-    if (now >= this.idleTimerAt) this.idleTimerAt = Number.POSITIVE_INFINITY;
+    this.idleTimerAt = afterFiring(this.idleTimerAt, now);
     let deadline: number;
     if (this.state === 'connecting') deadline = this.connectStartedAt + this.config.connectTimeoutMs;
     else if (this.state === 'hello' || this.state === 'open')
@@ -271,7 +277,7 @@ export abstract class ClientConnection implements ClientHost {
   }
 
   private armIdle(at: number): void {
-    if (at >= this.idleTimerAt) return;
+    if (!needsTimer(this.idleTimerAt, at)) return;
     this.idleTimerAt = at;
     this.schedule('idle', at);
   }

@@ -27,6 +27,20 @@ export type ClientEffect =
   | { type: 'close' }
   | { type: 'timer'; at: number; kind: ClientTimerKind; key?: string };
 
+/**
+ * Bookkeeping of never-cancelled timers: each part remembers the `at` of its earliest outstanding
+ * timer of a kind (0: none; a small integer, so it costs no boxed double per client) and arms a new
+ * one only when it needs an earlier wake-up. Timers that fire late or needlessly are ignored.
+ */
+export function needsTimer(outstandingAt: number, at: number): boolean {
+  return outstandingAt === 0 || at < outstandingAt;
+}
+
+/** What `outstandingAt` becomes when a timer of that kind fires at `now`. */
+export function afterFiring(outstandingAt: number, now: number): number {
+  return outstandingAt !== 0 && now >= outstandingAt ? 0 : outstandingAt;
+}
+
 /** What the client's parts may ask of the client; implemented by VirtualClient itself (no closures). */
 export interface ClientHost {
   readonly user: string;

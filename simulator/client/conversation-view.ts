@@ -13,7 +13,7 @@ import type {
 } from '../../reference-server/protocol/frames.ts';
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { Via } from '../history.ts';
-import type { ClientHost } from './client-effect.ts';
+import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
 import { ReorderBuffer } from './reorder-buffer.ts';
 
 /** syncState values: nothing asked; named in the hello's resume (welcome pending); a batch is awaited. */
@@ -37,13 +37,14 @@ export class ConversationView {
   private syncRetries = 0;
   private gapSince = -1;
   private deliveredSent = 0;
-  private deliveredSentAt = Number.NEGATIVE_INFINITY;
+  /** -1: never sent. */
+  private deliveredSentAt = -1;
   private readSent = 0;
   private readWanted = 0;
   /** Earliest outstanding timer of each kind (timers are never cancelled, only ignored). */
-  private syncTimerAt = Number.POSITIVE_INFINITY;
-  private gapTimerAt = Number.POSITIVE_INFINITY;
-  private cursorTimerAt = Number.POSITIVE_INFINITY;
+  private syncTimerAt = 0;
+  private gapTimerAt = 0;
+  private cursorTimerAt = 0;
   /** This user's delivered cursor as the last welcome reported it. */
   ownDelivered = 0;
   /** The furthest cursors of the other members, from receipts. */
@@ -216,18 +217,18 @@ export class ConversationView {
   }
 
   onGapTimer(host: ClientHost, now: number): void {
-    if (now >= this.gapTimerAt) this.gapTimerAt = Number.POSITIVE_INFINITY;
+    this.gapTimerAt = afterFiring(this.gapTimerAt, now);
     this.checkBehind(host, now);
   }
 
   onCursorTimer(host: ClientHost, now: number): void {
-    if (now >= this.cursorTimerAt) this.cursorTimerAt = Number.POSITIVE_INFINITY;
+    this.cursorTimerAt = afterFiring(this.cursorTimerAt, now);
     this.scheduleDelivered(host, now);
   }
 
   /** Re-sends an unanswered sync; true when too many went unanswered (the caller reconnects). */
   onSyncTimer(host: ClientHost, now: number): boolean {
-    if (now >= this.syncTimerAt) this.syncTimerAt = Number.POSITIVE_INFINITY;
+    this.syncTimerAt = afterFiring(this.syncTimerAt, now);
     if (this.syncState !== awaiting) return false;
     if (now < this.syncDeadline) {
       this.armSyncTimer(host, this.syncDeadline);
@@ -263,7 +264,7 @@ export class ConversationView {
     if (this.gapSince < 0) this.gapSince = now;
     const due = this.gapSince + host.config.gapTimeoutMs;
     if (now >= due) this.requestSync(host, now);
-    else if (due < this.gapTimerAt) {
+    else if (needsTimer(this.gapTimerAt, due)) {
       this.gapTimerAt = due;
       host.schedule('gap', due, this.conv);
     }
@@ -271,9 +272,9 @@ export class ConversationView {
 
   private scheduleDelivered(host: ClientHost, now: number): void {
     if (this.displayedUpTo <= this.deliveredSent || !host.canSend()) return;
-    const at = this.deliveredSentAt + host.config.cursorIntervalMs;
+    const at = this.deliveredSentAt < 0 ? now : this.deliveredSentAt + host.config.cursorIntervalMs;
     if (now >= at) this.sendCursor(host, 'delivered', this.displayedUpTo, now);
-    else if (at < this.cursorTimerAt) {
+    else if (needsTimer(this.cursorTimerAt, at)) {
       this.cursorTimerAt = at;
       host.schedule('cursor', at, this.conv);
     }
@@ -302,7 +303,7 @@ export class ConversationView {
   }
 
   private armSyncTimer(host: ClientHost, at: number): void {
-    if (at >= this.syncTimerAt) return;
+    if (!needsTimer(this.syncTimerAt, at)) return;
     this.syncTimerAt = at;
     host.schedule('sync', at, this.conv);
   }

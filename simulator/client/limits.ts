@@ -71,7 +71,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   ackTimeoutMs: 10_000,
   sendRetryBaseMs: 250,
   sendRetryCapMs: 30_000,
-  settledKeptMax: 64,
+  settledKeptMax: 16,
   reorderBufferMax: 256,
   gapTimeoutMs: 500,
   syncTimeoutMs: 10_000,

@@ -6,7 +6,7 @@
 import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
 import { backoffDelayMs } from './backoff.ts';
-import type { ClientHost } from './client-effect.ts';
+import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
 
 export class PendingSend {
   inFlight = false;
@@ -27,7 +27,8 @@ export class PendingSend {
 export type SettledSend = { readonly cmid: string; readonly conv: string; readonly seq: number };
 
 export class Outbox {
-  private readonly pending = new Map<string, PendingSend>();
+  /** Unacked sends in cmid-issue order; dropped while empty (most clients, most of the time). */
+  private pending: Map<string, PendingSend> | null = null;
   private settled: SettledSend[] | null = null;
   private settledNext = 0;
   private nextCmid = 1;
@@ -35,14 +36,14 @@ export class Outbox {
   /** No send leaves before this (the server said `rate_limited`: its bucket is per user). */
   private pausedUntil = 0;
   /** The earliest outstanding `outbox` timer. */
-  private timerAt = Number.POSITIVE_INFINITY;
+  private timerAt = 0;
   requested = 0;
   acked = 0;
   failed = 0;
   resent = 0;
 
   get size(): number {
-    return this.pending.size;
+    return this.pending?.size ?? 0;
   }
 
   get lastCmid(): number {
@@ -50,7 +51,7 @@ export class Outbox {
   }
 
   has(cmid: string): boolean {
-    return this.pending.has(cmid);
+    return this.pending?.has(cmid) === true;
   }
 
   settledOf(cmid: string): SettledSend | undefined {
@@ -62,7 +63,7 @@ export class Outbox {
     const cmid = `${host.device}-${this.nextCmid++}`;
     this.requested++;
     host.record({ k: 'send', at: now, conv, cmid, body, user: host.user, device: host.device });
-    if (this.pending.size >= host.config.outboxMax) {
+    if (this.size >= host.config.outboxMax) {
       this.settle(host, conv, cmid, 0);
       host.record({
         k: 'failed',
@@ -76,6 +77,7 @@ export class Outbox {
       this.failed++;
       return cmid;
     }
+    this.pending ??= new Map();
     this.pending.set(cmid, new PendingSend(conv, cmid, body));
     this.fill(host, now);
     return cmid;
@@ -83,7 +85,7 @@ export class Outbox {
 
   /** Sends waiting messages, oldest first, while the window and the server's rate limit allow. */
   fill(host: ClientHost, now: number): void {
-    if (!host.canSend()) return;
+    if (this.pending === null || !host.canSend()) return;
     if (now < this.pausedUntil) {
       if (this.pending.size > this.inFlight) this.arm(host, this.pausedUntil);
       return;
@@ -99,7 +101,7 @@ export class Outbox {
 
   /** The entry acked, or undefined when the ack is not for a pending send of ours. */
   ack(host: ClientHost, frame: AckFrame, now: number): PendingSend | undefined {
-    const entry = this.pending.get(frame.cmid);
+    const entry = this.pending?.get(frame.cmid);
     if (entry === undefined || entry.conv !== frame.conv) return undefined;
     this.remove(entry);
     this.settle(host, entry.conv, entry.cmid, frame.seq);
@@ -120,7 +122,7 @@ export class Outbox {
 
   /** Handles an `err` whose ref is one of our cmids; false when it is not. */
   errored(host: ClientHost, frame: ErrFrame, now: number): boolean {
-    const entry = frame.ref === undefined ? undefined : this.pending.get(frame.ref);
+    const entry = frame.ref === undefined ? undefined : this.pending?.get(frame.ref);
     if (entry === undefined) return false;
     const config = host.config;
     if (frame.code === ErrorCode.rateLimited) {
@@ -151,7 +153,8 @@ export class Outbox {
 
   /** Ack deadlines and retry waits. */
   onTimer(host: ClientHost, now: number): void {
-    if (now >= this.timerAt) this.timerAt = Number.POSITIVE_INFINITY;
+    this.timerAt = afterFiring(this.timerAt, now);
+    if (this.pending === null) return;
     for (const entry of this.pending.values()) {
       if (!entry.inFlight || entry.dueAt > now) continue;
       if (++entry.attempts >= host.config.sendAttemptsMax) this.fail(host, entry, 'timeout', now);
@@ -162,11 +165,13 @@ export class Outbox {
       } else this.wait(host, entry, now);
     }
     this.fill(host, now);
-    for (const entry of this.pending.values()) if (entry.inFlight) this.arm(host, entry.dueAt);
+    if (this.pending !== null)
+      for (const entry of this.pending.values()) if (entry.inFlight) this.arm(host, entry.dueAt);
   }
 
   /** The connection is gone: nothing is in flight any more; everything is resent after the next welcome. */
   connectionLost(): void {
+    if (this.pending === null) return;
     for (const entry of this.pending.values()) {
       if (!entry.inFlight) continue;
       entry.inFlight = false;
@@ -208,7 +213,8 @@ export class Outbox {
   }
 
   private remove(entry: PendingSend): void {
-    this.pending.delete(entry.cmid);
+    this.pending?.delete(entry.cmid);
+    if (this.pending?.size === 0) this.pending = null;
     if (entry.inFlight) this.inFlight--;
   }
 
@@ -221,7 +227,7 @@ export class Outbox {
   }
 
   private arm(host: ClientHost, at: number): void {
-    if (at >= this.timerAt) return;
+    if (!needsTimer(this.timerAt, at)) return;
     this.timerAt = at;
     host.schedule('outbox', at);
   }
