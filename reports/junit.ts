@@ -5,7 +5,7 @@ import type { RunSummary } from '../simulator/run-scenario.ts';
 
 export type GateRun = { summary: RunSummary; repro: string };
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -46,18 +46,18 @@ export function junitXml(runs: readonly GateRun[]): string {
         tests++;
         const name = `seed ${summary.seed}: ${item.name}`;
         if (item.pass)
-          cases.push(`    <testcase classname="chatsim.${escape(scenario)}" name="${escape(name)}"/>`);
+          cases.push(`    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(name)}"/>`);
         else {
           failures++;
           suiteFailures++;
           cases.push(
-            `    <testcase classname="chatsim.${escape(scenario)}" name="${escape(name)}">\n      <failure message="${escape(item.name)} failed">${escape(`${item.text}\nreproduce: ${repro}`)}</failure>\n    </testcase>`,
+            `    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(name)}">\n      <failure message="${escapeXml(item.name)} failed">${escapeXml(`${item.text}\nreproduce: ${repro}`)}</failure>\n    </testcase>`,
           );
         }
       }
     }
     suites.push(
-      `  <testsuite name="${escape(scenario)}" tests="${cases.length}" failures="${suiteFailures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chatsim gate" tests="${tests}" failures="${failures}">\n${suites.join('\n')}\n</testsuites>\n`;

@@ -168,17 +168,19 @@ export function validateScenario(value: unknown, source: string): Scenario {
     if (!Array.isArray(workload.stages) || workload.stages.length === 0)
       problems.push('workload.stages must be a non-empty array for ramping-arrival-rate');
     else
-      workload.stages.forEach((stage, i) => {
+      for (const [i, stage] of workload.stages.entries()) {
         const s = obj(`workload.stages[${i}]`, stage);
         at(`workload.stages[${i}].durationMs`, s.durationMs, 'number', positiveInt);
         at(`workload.stages[${i}].target`, s.target, 'number', nonNeg);
-      });
+      }
   }
   const phases = obj('phases', root.phases);
   for (const key of ['warmupMs', 'faultsMs', 'healMs', 'settleMaxMs'])
     at(`phases.${key}`, phases[key], 'number', nonNegInt);
   if (!Array.isArray(root.faults)) problems.push('faults must be an array (empty for none)');
-  else root.faults.forEach((fault, i) => validateFault(fault, `faults[${i}]`, problems, topology.nodes));
+  else
+    for (const [i, fault] of root.faults.entries())
+      validateFault(fault, `faults[${i}]`, problems, topology.nodes);
   if (root.swarm !== undefined) {
     const swarm = obj('swarm', root.swarm);
     if (

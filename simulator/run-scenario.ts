@@ -11,7 +11,7 @@ import { standardCheckers } from './checkers/index.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import { converged, finalState } from './convergence.ts';
 import { faults } from './faults/index.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent } from './history.ts';
+import type { Checker, CheckResult, HistoryEvent } from './history.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import { buildPopulation } from './population.ts';
 import { swarmFaults } from './swarm.ts';

@@ -9,7 +9,7 @@ describe('EventQueue', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 300 }), (times) => {
         const queue = new EventQueue<number>();
-        times.forEach((at, i) => queue.push(at, i));
+        for (const [i, at] of times.entries()) queue.push(at, i);
         const popped: number[] = [];
         while (queue.size > 0) popped.push(queue.pop());
         const expected = times
