@@ -23,7 +23,7 @@ export async function ensureDataDir(dir: string): Promise<void> {
   if (existing === null) {
     let created: string | undefined;
     try {
-      created = await mkdir(dir, { recursive: true });
+      created = await makeDirs(resolve(dir));
     } catch (error) {
       throw new DataDirError(
         `cannot create data dir ${dir} (${codeOf(error)}): pass a --data-dir in a writable location, ` +
@@ -46,6 +46,26 @@ export async function ensureDataDir(dir: string): Promise<void> {
       { cause: error },
     );
   }
+}
+
+/**
+ * `mkdir -p` one level at a time. Node 20's recursive mkdir spins forever under /proc (mkdir there
+ * answers ENOENT for a path whose parent exists), so each level is made on its own and an error ends it.
+ * Returns the first directory it created, as recursive mkdir does.
+ */
+async function makeDirs(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let level = dir; ; level = dirname(level)) {
+    const exists = await stat(level).then(
+      () => true,
+      () => false,
+    );
+    if (exists) break;
+    missing.push(level);
+    if (dirname(level) === level) break;
+  }
+  for (const level of missing.reverse()) await mkdir(level);
+  return missing[0];
 }
 
 function codeOf(error: unknown): string {
