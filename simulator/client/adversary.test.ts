@@ -66,29 +66,48 @@ describe('adversarial client', () => {
     ]);
   });
 
-  it('forged-token: reconnects with the bad token, then with a valid one after the 4401', () => {
+  it('forged-token: the very first hello is an attempt', () => {
     const d = adversary(['forged-token'], { reconnectBaseMs: 50 });
-    d.open([]);
-    d.advance(1000);
-    expect(d.closes).toBe(1);
-    d.advance(0);
-    expect(d.connects).toBe(2);
-    d.take();
+    d.start();
     d.apply(d.client.connected(d.now));
-    expect(d.take()).toEqual([{ t: 'hello', token: 'forged-at-1000', device: 'd1' }]);
-    expect(attempts(d)).toEqual([[100, 'forged-token', '']]);
+    expect(d.take()).toEqual([{ t: 'hello', token: 'forged-at-0', device: 'd1' }]);
     d.disconnect(4401);
     expect(outcomes(d)).toEqual([[100, 'closed:4401']]);
     d.advance(50);
     d.apply(d.client.connected(d.now));
-    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-1050', device: 'd1' }]);
+    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-50', device: 'd1' }]);
+  });
+
+  it('forged-token: each round reconnects with the bad token, then with a valid one after the 4401', () => {
+    const d = adversary(['forged-token'], { reconnectBaseMs: 50 });
+    d.start();
+    d.apply(d.client.connected(d.now));
+    d.disconnect(4401);
+    d.advance(50);
+    d.open([]);
+    d.advance(1000);
+    expect(d.closes).toBe(1);
+    d.advance(0);
+    expect(d.connects).toBe(3);
+    d.take();
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'forged-at-1050', device: 'd1' }]);
+    expect(attempts(d)).toEqual([
+      [100, 'forged-token', ''],
+      [101, 'forged-token', ''],
+    ]);
+    d.disconnect(4401);
+    expect(outcomes(d)).toEqual([
+      [100, 'closed:4401'],
+      [101, 'closed:4401'],
+    ]);
+    d.advance(50);
+    d.apply(d.client.connected(d.now));
+    expect(d.take()).toEqual([{ t: 'hello', token: 'token-at-1100', device: 'd1' }]);
   });
 
   it('forged-token: a welcome after the forged hello is reported accepted', () => {
     const d = adversary(['forged-token']);
-    d.open([]);
-    d.advance(1000);
-    d.advance(0);
     d.open([]);
     expect(outcomes(d)).toEqual([[100, 'accepted']]);
   });

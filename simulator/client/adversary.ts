@@ -38,11 +38,16 @@ const refusals: ReadonlySet<string> = new Set([
 
 export class Adversary {
   private round = 0;
-  private forgeNext = false;
+  /** The first hello of a forged-token adversary is already an attempt: it needs no welcome first. */
+  private forgeNext: boolean;
   private pending: Attempt[] = [];
   private timerAt = 0;
   private foreignNext = 0;
   private sends = 0;
+
+  constructor(behaviours: readonly string[]) {
+    this.forgeNext = behaviours.includes('forged-token');
+  }
 
   isForeign(host: ClientHost, conv: string): boolean {
     return host.config.foreignConvs.includes(conv);

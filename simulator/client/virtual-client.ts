@@ -56,7 +56,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       throw new Error('an adversarial client needs options.attemptId for run-wide unique attempt ids');
     if (this.config.adversary.includes('forged-token') && options.badToken === undefined)
       throw new Error('the forged-token behaviour needs options.badToken');
-    this.adversary = adversarial ? new Adversary() : null;
+    this.adversary = adversarial ? new Adversary(this.config.adversary) : null;
   }
 
   // ---- inputs -------------------------------------------------------------------------------
