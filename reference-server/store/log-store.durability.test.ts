@@ -81,6 +81,25 @@ describe('LogStore durability', () => {
     await store.close();
   });
 
+  it("under the 'ack-before-durable' bug answers an append while its sync is held, nothing else", async () => {
+    const dir = await tempDir();
+    const sink = new ControllableSink(new FileSegmentSink(dir));
+    const store = new LogStore({ dir, sink, ackBeforeDurable: true });
+    expect(store.ackBeforeDurable).toBe(true);
+    await store.open();
+    await store.createConversation({ id: 'g', kind: 'group', members: ['a', 'b'] });
+    const syncsBefore = sink.syncs;
+    sink.hold();
+    expect(await append(store, 'early')).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: false });
+    const read = track(store.read({ conv: 'g', after: 0, limit: 10 }));
+    await settle();
+    expect(sink.syncs).toBe(syncsBefore);
+    expect(read.done || read.failed).toBe(false);
+    sink.release();
+    await store.close();
+    expect(new LogStore({ dir }).ackBeforeDurable).toBe(false);
+  });
+
   it('fails every waiting append after a failed fsync, refuses work, and recovers on reopen', async () => {
     const { dir, sink, store } = await heldStore();
     expect(await append(store, 'acked')).toMatchObject({ seq: 1 });

@@ -47,11 +47,18 @@ export type LogStoreOptions = {
   limits?: Partial<StoreLimits>;
   /** Where records are written; the segment files unless a test injects failures. */
   sink?: SegmentSink;
+  /**
+   * Known bug 'ack-before-durable' (bugs.ts), never for production: `append` answers as soon as it is
+   * decided, before the fdatasync that makes it durable, so a crash can lose what was acknowledged.
+   */
+  ackBeforeDurable?: boolean;
 };
 
 type Phase = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 export class LogStore implements MessageStore {
+  /** Whether this store runs the 'ack-before-durable' bug; the server checks it before claiming the bug. */
+  readonly ackBeforeDurable: boolean;
   private readonly options: LogStoreOptions;
   private readonly limits: StoreLimits;
   private readonly cache: TailCache;
@@ -70,6 +77,7 @@ export class LogStore implements MessageStore {
 
   constructor(options: LogStoreOptions) {
     this.options = options;
+    this.ackBeforeDurable = options.ackBeforeDurable === true;
     this.limits = {
       ...defaultStoreLimits,
       ...options.limits,
@@ -116,7 +124,7 @@ export class LogStore implements MessageStore {
       this.cache.push(message);
     }
     // A duplicate waits too: its original may still be in the queue.
-    await commit.waitForAll();
+    if (!this.ackBeforeDurable) await commit.waitForAll();
     return result;
   }
 
