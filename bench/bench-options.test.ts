@@ -7,6 +7,7 @@ describe('parseBenchOptions', () => {
     expect(parseBenchOptions([])).toEqual({
       seconds: benchLimits.secondsDefault,
       connections: benchLimits.connectionsDefault,
+      groupConnections: benchLimits.groupConnectionsDefault,
       window: benchLimits.windowDefault,
       ratePerConn: null,
       loadProcesses: benchLimits.loadProcessesDefault,
@@ -21,6 +22,8 @@ describe('parseBenchOptions', () => {
       '--seconds',
       '3',
       '--connections=200',
+      '--group-connections',
+      '150',
       '--window',
       '2',
       '--rate-per-conn',
@@ -34,6 +37,7 @@ describe('parseBenchOptions', () => {
     expect(options).toMatchObject({
       seconds: 3,
       connections: 200,
+      groupConnections: 150,
       window: 2,
       ratePerConn: 12.5,
       loadProcesses: 2,

@@ -10,6 +10,7 @@ export type PhaseName = (typeof phaseNames)[number];
 export type BenchOptions = {
   seconds: number;
   connections: number;
+  groupConnections: number;
   window: number;
   /** Sends per second per connection (open model); null sends whenever the window has room. */
   ratePerConn: number | null;
@@ -26,8 +27,9 @@ export class BenchOptionsError extends Error {
 export const benchUsage = `usage: npm run bench:server -- [options]
 
   --seconds N          seconds measured per phase (default ${benchLimits.secondsDefault}, max ${benchLimits.secondsMax})
-  --connections N      client connections per phase (default ${benchLimits.connectionsDefault}, max ${benchLimits.connectionsMax});
-                       group phases use the largest multiple of ${benchLimits.groupSize} not above it (at least ${benchLimits.groupSize})
+  --connections N      connections of the raw-echo and chat-direct phases (default ${benchLimits.connectionsDefault}, max ${benchLimits.connectionsMax})
+  --group-connections N  connections of the raw-broadcast and chat-group phases (default ${benchLimits.groupConnectionsDefault},
+                       max ${benchLimits.connectionsMax}), rounded down to whole groups of ${benchLimits.groupSize} (at least one)
   --window N           unacked sends per connection (default ${benchLimits.windowDefault}, max ${benchLimits.windowMax})
   --rate-per-conn N    open model: N sends/s per connection, latency from the scheduled time
                        (default: closed model, a send whenever the window has room)
@@ -75,6 +77,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     benchLimits.connectionsMax,
     problems,
   );
+  const groupConnections = integer(
+    'group-connections',
+    values['group-connections'],
+    benchLimits.groupConnectionsDefault,
+    benchLimits.connectionsMax,
+    problems,
+  );
   const window = integer('window', values.window, benchLimits.windowDefault, benchLimits.windowMax, problems);
   const loadProcesses = integer(
     'load-processes',
@@ -104,6 +113,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   return {
     seconds,
     connections,
+    groupConnections,
     window,
     ratePerConn,
     loadProcesses,
@@ -121,6 +131,7 @@ function parse(argv: readonly string[]) {
     options: {
       seconds: { type: 'string' },
       connections: { type: 'string' },
+      'group-connections': { type: 'string' },
       window: { type: 'string' },
       'rate-per-conn': { type: 'string' },
       'load-processes': { type: 'string' },

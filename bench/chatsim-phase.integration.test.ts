@@ -24,7 +24,7 @@ describe('chatsim phases (real `chatsim serve`, loopback)', () => {
   });
 
   it('group: one 50-member conversation fans every message out to the other members', async () => {
-    const options = parseBenchOptions(['--seconds', '1', '--connections', '50', '--window', '1']);
+    const options = parseBenchOptions(['--seconds', '1', '--group-connections', '50', '--window', '1']);
     const figures = await runChatPhase(group, 'group', options);
     expect(figures.connections).toBe(50);
     expect(figures.completed).toBeGreaterThan(0);

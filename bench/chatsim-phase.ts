@@ -56,7 +56,7 @@ export async function runChatPhase(
     const [, httpUrl, wsUrl] = await server.waitForLine(listeningPattern, benchLimits.serverStartTimeoutMs);
     await waitReady(httpUrl!);
     const conversations =
-      kind === 'direct' ? directConversations(options.connections) : groups(options.connections);
+      kind === 'direct' ? directConversations(options.connections) : groups(options.groupConnections);
     await createConversations(
       httpUrl!,
       await mintToken(secret, { sub: 'bench-admin', admin: true }),

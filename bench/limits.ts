@@ -5,9 +5,15 @@ export const benchLimits = {
   /** Seconds measured per phase when --seconds is not given, and the most --seconds may ask for. */
   secondsDefault: 10,
   secondsMax: 120,
-  /** Client connections per phase; each is one socket in a load worker and one in the server. */
-  connectionsDefault: 100,
+  /**
+   * Client connections of the echo and 1:1 phases; each is one socket in a load worker and one in the
+   * server. 1:1 acks wait for an fsync (about 10 ms here), so it takes this many senders to keep the
+   * server busy rather than measure fsync latency.
+   */
+  connectionsDefault: 1000,
   connectionsMax: 8000,
+  /** Connections of the broadcast and group phases: each send fans out 50-fold, so fewer saturate. */
+  groupConnectionsDefault: 100,
   /** Unacked sends one connection may have outstanding. */
   windowDefault: 8,
   windowMax: 256,

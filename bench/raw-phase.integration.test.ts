@@ -25,7 +25,7 @@ describe('raw ws phases (real processes, loopback)', () => {
   });
 
   it('broadcast: one room of 50, every frame reaches every member', async () => {
-    const options = parseBenchOptions(['--seconds', '1', '--connections', '60', '--window', '1']);
+    const options = parseBenchOptions(['--seconds', '1', '--group-connections', '60', '--window', '1']);
     const figures = await runRawPhase(group, 'broadcast', options);
     expect(figures.connections).toBe(50);
     expect(figures.completed).toBeGreaterThan(0);

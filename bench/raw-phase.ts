@@ -28,7 +28,7 @@ export async function runRawPhase(
         ...planBase(options),
         dialect: mode === 'echo' ? 'raw-echo' : 'raw-broadcast',
         url: url!,
-        clients: mode === 'echo' ? echoClients(options.connections) : roomClients(options.connections),
+        clients: mode === 'echo' ? echoClients(options.connections) : roomClients(options.groupConnections),
       },
       options.loadProcesses,
       server.process.pid,

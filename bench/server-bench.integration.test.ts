@@ -50,12 +50,15 @@ describe('npm run bench:server', () => {
 
   it('stops its children and exits 130 on SIGINT', async () => {
     let signalled = false;
-    const { code, stderr } = await bench(['--seconds', '60', '--phases', 'raw-echo'], (text, child) => {
-      if (!signalled && text.includes('bench: raw-echo')) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
+    const { code, stderr } = await bench(
+      ['--seconds', '60', '--connections', '10', '--phases', 'raw-echo'],
+      (text, child) => {
+        if (!signalled && text.includes('bench: raw-echo')) {
+          signalled = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
     expect(stderr).toContain('bench: SIGINT, stopping children');
     expect(code).toBe(130);
   });
