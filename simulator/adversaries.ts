@@ -1,6 +1,7 @@
-// Adversarial clients: users with forged tokens, or with valid tokens who send to, sync and move
-// cursors in conversations they are not in. Each attempt is recorded with its outcome; the
-// authorization checker demands that every one was refused.
+// Adversarial clients: users who present forged tokens, or who send to and sync conversations they are
+// not in, and push their own cursors backwards and past lastSeq in the one they are in (a direct
+// conversation with an honest user, made here before the nodes boot). Each attempt is recorded with
+// its outcome; the authorization and cursor checkers demand that every one was refused or clamped.
 
 import { VirtualClient } from './client/virtual-client.ts';
 import type { HistoryEvent } from './history.ts';
@@ -25,12 +26,23 @@ export function addAdversaries(
     const foreignConvs =
       allConvs.length === 0 ? [] : Array.from({ length: 3 }, () => allConvs[pick.int(allConvs.length)]!);
     const prng = streams.stream('adversary', n);
+    const convs: string[] = [];
+    if (!forged) {
+      // A conversation of its own, so its cursors exist to be pushed around; the partner writes to it.
+      const partner = n % population.users.length;
+      const conv = `a${n}`;
+      const members = [user, population.users[partner]!];
+      world.store.state.create({ id: conv, kind: 'direct', members });
+      record({ k: 'conv', at: 0, conv, kind: 'direct', members });
+      population.convsOfUser[partner]!.push(conv);
+      convs.push(conv);
+    }
     const client = new VirtualClient({
       user,
       device: `${user}-d0`,
       rng: () => prng.float(),
-      token: (now: number) =>
-        forged ? world.tokens.forge(user, now + tokenLifeMs) : world.tokens.mint(user, now + tokenLifeMs),
+      // A valid token for its sessions; forged ones come from badToken, one attempt at a time.
+      token: (now: number) => world.tokens.mint(user, now + tokenLifeMs),
       badToken: (now: number) => world.tokens.forge(user, now + tokenLifeMs),
       record,
       attemptId,
@@ -39,6 +51,6 @@ export function addAdversaries(
         foreignConvs,
       },
     });
-    world.addClient({ client, user, device: `${user}-d0`, home: n, convs: [], adversary: true, left: false });
+    world.addClient({ client, user, device: `${user}-d0`, home: n, convs, adversary: true, left: false });
   }
 }

@@ -117,7 +117,6 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     coreBugs: new Set([...bugs].filter((bug) => coreBugs.has(bug as BugName))),
   });
   const population = buildPopulation(scenario, clientCount, world.store, record);
-  world.boot();
 
   const tokenLifeMs = 24 * 3600_000;
   const clientConfig = { jitter: scenario.clients.jitter };
@@ -141,6 +140,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     });
   }
   addAdversaries(world, population, streams, record, tokenLifeMs);
+  world.boot();
 
   const { warmupMs, faultsMs, healMs, settleMaxMs } = scenario.phases;
   const faultsAt = warmupMs;
