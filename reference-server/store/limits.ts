@@ -30,6 +30,8 @@ export type StoreLimits = {
   checkpointFrameBytesMax: number;
   /** Checkpoint frames are gathered into writes of about this size. */
   checkpointWriteBytes: number;
+  /** Known bug 'key-without-sender' only: (conv, cmid) keys its wrapper remembers, oldest forgotten. */
+  bugKeyIndexEntriesMax: number;
 };
 
 export const defaultStoreLimits: StoreLimits = {
@@ -47,4 +49,5 @@ export const defaultStoreLimits: StoreLimits = {
   checkpointChunkEntries: 10_000,
   checkpointFrameBytesMax: 512 * 1024 * 1024,
   checkpointWriteBytes: 1024 * 1024,
+  bugKeyIndexEntriesMax: 1_000_000,
 };
