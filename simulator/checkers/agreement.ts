@@ -9,7 +9,7 @@ import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { int32Column, uint8Column, uint32Column } from './column.ts';
 import { SlotTable } from './slot-table.ts';
-import { hash32, hashLabel, keyText } from './string-hash.ts';
+import { hash32, hashLabel, keyText, RecentHashes } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const agreementProperty = 'agreement';
@@ -41,6 +41,8 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   const refAt = uint32Column();
   const refDevice = int32Column(-1);
   const pendingSends = new Map<string, number>();
+  const recentBodies = new RecentHashes(limits.recentHashesMax);
+  const recentCmids = new RecentHashes(limits.recentHashesMax);
   const witness = new WitnessList(limits.witnessCasesMax);
   let claims = 0;
 
@@ -58,9 +60,10 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     };
   };
 
-  const judge = (conv: string, seq: number, claim: Claim, event: unknown): void => {
+  const judge = (slot: number, claim: Claim, event: unknown): void => {
     claims++;
-    const slot = messages.intern(ids.conv(conv), seq);
+    const conv = ids.convName(messages.keyA(slot));
+    const seq = messages.keyB(slot);
     const flags = known.get(slot);
     const differs: string[] = [];
     if ((flags & knowsId) !== 0 && from.get(slot) !== claim.from) differs.push('from');
@@ -85,32 +88,33 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     refDevice.set(slot, claim.device);
   };
 
-  const messageClaim = (source: Source, at: number, device: number, message: Message): Claim => ({
+  const slotOf = (conv: string, seq: number): number => messages.intern(ids.conv(conv), seq);
+
+  const messageClaim = (
+    slot: number,
+    source: Source,
+    at: number,
+    device: number,
+    message: Message,
+  ): Claim => ({
     source,
     at,
     device,
     from: ids.user(message.from),
-    cmid: hash32(message.cmid),
-    body: hash32(message.body),
+    cmid: recentCmids.hash(slot, message.cmid),
+    body: recentBodies.hash(slot, message.body),
   });
 
   const observe = (event: HistoryEvent): void => {
     switch (event.k) {
-      case 'durable':
-        return judge(
-          event.message.conv,
-          event.message.seq,
-          messageClaim('durable', event.at, -1, event.message),
-          event,
-        );
+      case 'durable': {
+        const slot = slotOf(event.message.conv, event.message.seq);
+        return judge(slot, messageClaim(slot, 'durable', event.at, -1, event.message), event);
+      }
       case 'display': {
+        const slot = slotOf(event.message.conv, event.message.seq);
         const device = ids.device(event.user, event.device);
-        return judge(
-          event.message.conv,
-          event.message.seq,
-          messageClaim('display', event.at, device, event.message),
-          event,
-        );
+        return judge(slot, messageClaim(slot, 'display', event.at, device, event.message), event);
       }
       case 'send': {
         if (pendingSends.size >= limits.pendingSendsMax)
@@ -126,26 +130,18 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
         const body = pendingSends.get(key);
         pendingSends.delete(key);
         const device = ids.device(event.user, event.device);
-        const claim = {
-          source: 'ack' as const,
-          at: event.at,
-          device,
-          from: ids.user(event.user),
-          cmid: hash32(event.cmid),
-          body,
-        };
-        return judge(event.conv, event.seq, claim, event);
+        const from = ids.user(event.user);
+        const claim = { source: 'ack' as const, at: event.at, device, from, cmid: hash32(event.cmid), body };
+        return judge(slotOf(event.conv, event.seq), claim, event);
       }
     }
   };
 
   const judgeStore = (final: FinalState): void => {
     for (let slot = 0; slot < messages.size; slot++) {
-      const conv = ids.convName(messages.keyA(slot));
-      const seq = messages.keyB(slot);
-      const stored = final.storedMessage(conv, seq);
-      if (stored !== undefined)
-        judge(conv, seq, messageClaim('stored', final.at, -1, stored), { k: 'stored', message: stored });
+      const stored = final.storedMessage(ids.convName(messages.keyA(slot)), messages.keyB(slot));
+      if (stored === undefined) continue;
+      judge(slot, messageClaim(slot, 'stored', final.at, -1, stored), { k: 'stored', message: stored });
     }
   };
 

@@ -2,14 +2,13 @@
 // indexed by numbers in typed arrays. One table may be shared by every checker of a run (see
 // standardCheckers), paying for each string once. Invariant: an id never changes and names its string.
 
-import { keyText } from './string-hash.ts';
-
 export class IdTable {
   private readonly convIds = new Map<string, number>();
   private readonly convNames: string[] = [];
   private readonly userIds = new Map<string, number>();
   private readonly userNames: string[] = [];
-  private readonly deviceIds = new Map<string, number>();
+  /** user -> device -> id: two lookups, but no key string built per event. */
+  private readonly deviceIds = new Map<string, Map<string, number>>();
   private readonly deviceNames: { user: string; device: string }[] = [];
   private readonly deviceUsers: number[] = [];
 
@@ -22,11 +21,15 @@ export class IdTable {
   }
 
   device(user: string, device: string): number {
-    const key = keyText(user, device);
-    const known = this.deviceIds.get(key);
+    let devices = this.deviceIds.get(user);
+    const known = devices?.get(device);
     if (known !== undefined) return known;
+    if (devices === undefined) {
+      devices = new Map();
+      this.deviceIds.set(user, devices);
+    }
     const id = this.deviceNames.length;
-    this.deviceIds.set(key, id);
+    devices.set(device, id);
     this.deviceNames.push({ user, device });
     this.deviceUsers.push(this.user(user));
     return id;
@@ -42,7 +45,7 @@ export class IdTable {
   }
 
   findDevice(user: string, device: string): number | undefined {
-    return this.deviceIds.get(keyText(user, device));
+    return this.deviceIds.get(user)?.get(device);
   }
 
   convName(id: number): string {

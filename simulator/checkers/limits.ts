@@ -18,6 +18,8 @@ export type CheckerLimits = {
    * be re-judged at the end (the stream may learn of a join late); past it they are judged at once.
    */
   authorizationSuspectsMax: number;
+  /** Recent bodies (and cmids) agreement remembers the hash of, so a message shown on many devices is hashed once. */
+  recentHashesMax: number;
   /** Sends awaiting their ack (agreement keeps their body hash); past it the oldest is forgotten. */
   pendingSendsMax: number;
 };
@@ -29,5 +31,6 @@ export const defaultCheckerLimits: CheckerLimits = {
   holeIntervalsPerPairMax: 1024,
   pendingAttemptsMax: 100_000,
   authorizationSuspectsMax: 100_000,
+  recentHashesMax: 4096,
   pendingSendsMax: 2_000_000,
 };

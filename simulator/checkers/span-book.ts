@@ -40,16 +40,25 @@ export class SpanBook {
 
   /** Whether seq is in one of the user's spans. */
   canRead(conv: number, user: number, seq: number): boolean {
-    return this.someSpan(conv, user, (from, to) => from <= seq && (to === open || to >= seq));
+    const slot = this.slots.find(conv, user);
+    if (slot < 0 || this.firstFrom.get(slot) === 0) return false;
+    if (covers(this.firstFrom.get(slot), this.firstTo.get(slot), seq)) return true;
+    const later = this.laterSpans.get(slot);
+    for (let i = 0; later !== undefined && i < later.length; i += stride) {
+      if (covers(later[i]!, later[i + 1]!, seq)) return true;
+    }
+    return false;
   }
 
   /** Whether the user is a member now, or stopped being one no earlier than `graceMs` before `at`. */
   isMember(conv: number, user: number, at: number, graceMs = 0): boolean {
-    return this.someSpan(
-      conv,
-      user,
-      (_from, to, _joinedAt, removedAt) => to === open || removedAt >= at - graceMs,
-    );
+    const slot = this.slots.find(conv, user);
+    if (slot < 0 || this.firstFrom.get(slot) === 0) return false;
+    const later = this.laterSpans.get(slot);
+    if (later === undefined) {
+      return this.firstTo.get(slot) === open || this.firstRemovedAt.get(slot) >= at - graceMs;
+    }
+    return later[later.length - stride + 1] === open || later[later.length - stride + 3]! >= at - graceMs;
   }
 
   /** Whether the user joined (or re-joined) the conv at a time within lo..hi. */
@@ -112,4 +121,8 @@ export class SpanBook {
       later[later.length - stride + 3] = at;
     }
   }
+}
+
+function covers(from: number, to: number, seq: number): boolean {
+  return from <= seq && (to === open || to >= seq);
 }

@@ -37,3 +37,31 @@ export function keyText(...parts: string[]): string {
 export function hashLabel(hash: number): string {
   return '#' + hash.toString(16).padStart(8, '0');
 }
+
+/**
+ * Remembers the hash of the last text seen in each of `entries` places (say, a message slot modulo
+ * the size), so a body displayed on many devices in a row is hashed once: a hit costs one string
+ * comparison, usually of two references to the same string. Bounded: it holds `entries` strings.
+ */
+export class RecentHashes {
+  private readonly texts: (string | undefined)[];
+  private readonly hashes: Uint32Array;
+  private readonly mask: number;
+
+  constructor(entries: number) {
+    let size = 1;
+    while (size < entries) size *= 2;
+    this.texts = new Array<string | undefined>(size);
+    this.hashes = new Uint32Array(size);
+    this.mask = size - 1;
+  }
+
+  hash(place: number, text: string): number {
+    const at = place & this.mask;
+    if (this.texts[at] === text) return this.hashes[at]!;
+    const hash = hash32(text);
+    this.texts[at] = text;
+    this.hashes[at] = hash;
+    return hash;
+  }
+}
