@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
 import { runtimeLimits } from '../reference-server/runtime/limits.ts';
 import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
@@ -14,6 +15,7 @@ import type { MessageStore } from '../reference-server/store/message-store.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import { addLimitFlags, limitsFrom, parsePositiveInteger } from './limit-flags.ts';
 import type { CommandResult } from './main.ts';
+import { collectBug } from './sim.ts';
 
 export const secretEnv = 'CHAT_JWT_SECRET';
 
@@ -24,6 +26,7 @@ type ServeFlags = {
   store: 'log' | 'memory';
   nodeId?: string;
   closeTimeoutMs?: number;
+  bug: BugName[];
 } & Record<string, unknown>;
 
 export function registerServe(program: Command, result: CommandResult, io: CliIo): void {
@@ -40,6 +43,12 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
       '--close-timeout-ms <n>',
       `how long a peer has to answer a close frame (default ${runtimeLimits.closeTimeoutMsDefault})`,
       parsePositiveInteger,
+    )
+    .option(
+      '--bug <name>',
+      `break the protocol on purpose, to prove a harness catches it (repeatable): ${bugNames.join(', ')}`,
+      collectBug,
+      [],
     );
   addLimitFlags(command).action(async (flags: ServeFlags) => {
     result.exitCode = await serve(flags, io);
@@ -76,6 +85,12 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
 }
 
 function storeFor(flags: ServeFlags, onFsync: (durationMs: number, records: number) => void): MessageStore {
+  const ackBeforeDurable = flags.bug.includes('ack-before-durable');
+  if (flags.store === 'memory' && ackBeforeDurable)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--bug ack-before-durable needs --store log (the memory store has no fsync to answer before) (see 'chatsim serve --help')",
+    );
   if (flags.store === 'memory') return new MemoryStore();
   if (flags.dataDir === undefined)
     throw new CliError(
@@ -83,7 +98,11 @@ function storeFor(flags: ServeFlags, onFsync: (durationMs: number, records: numb
       "--data-dir <dir> is required with --store log (or pass --store memory to keep nothing) (see 'chatsim serve --help')",
     );
   // The store checks the dir itself when it opens (DataDirError), so a bad dir is reported once, by it.
-  return new LogStore({ dir: resolve(flags.dataDir), onFsync });
+  return new LogStore({
+    dir: resolve(flags.dataDir),
+    onFsync,
+    ...(ackBeforeDurable ? { ackBeforeDurable } : {}),
+  });
 }
 
 async function start(
@@ -100,6 +119,7 @@ async function start(
       secret,
       limits: limitsFrom(flags),
       log,
+      bugs: flags.bug,
       ...(flags.nodeId !== undefined ? { nodeId: flags.nodeId } : {}),
       ...(flags.closeTimeoutMs !== undefined ? { closeTimeoutMs: flags.closeTimeoutMs } : {}),
     });

@@ -4,8 +4,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { type BugName, coreBugs } from '../core/bugs.ts';
 import { ChatNode } from '../core/chat-node.ts';
 import type { NodeLimits } from '../core/limits.ts';
+import { withStoreBugs } from '../store/buggy-store.ts';
 import type { MessageStore } from '../store/message-store.ts';
 import { createTokenVerifier } from './auth.ts';
 import { HttpApi } from './http-api.ts';
@@ -27,6 +29,11 @@ export type ServerOptions = {
   /** How long a peer has to answer a close frame before its socket is destroyed; default 3000. */
   closeTimeoutMs?: number;
   log?: (line: string) => void;
+  /**
+   * Known-bug variants (bugs.ts), to prove the harness catches them; never in production. Core bugs go
+   * to the ChatNode, store bugs wrap `store` ('ack-before-durable' must be built into it).
+   */
+  bugs?: readonly BugName[];
 };
 
 export type RunningServer = {
@@ -48,7 +55,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => {});
   const closeTimeoutMs = options.closeTimeoutMs ?? runtimeLimits.closeTimeoutMsDefault;
-  const { store } = options;
+  const bugs = [...new Set(options.bugs ?? [])];
+  const store = withStoreBugs(options.store, bugs);
+  if (bugs.length > 0)
+    log(
+      `WARNING: running with deliberate bug(s) ${bugs.join(', ')}: this server breaks the protocol on purpose`,
+    );
   const verifier = createTokenVerifier(options.secret);
 
   const records = await store.open();
@@ -56,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     nodeId: options.nodeId ?? `node-${randomBytes(4).toString('hex')}`,
     limits: options.limits ?? {},
     publishes: false,
+    bugs: new Set(bugs.filter((bug) => coreBugs.has(bug))),
   });
   node.load(records);
   const limits = node.limits;
