@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
@@ -50,5 +51,41 @@ describe('gap-free-store', () => {
       storedMessage: (conv, seq) => (seq === 2 ? m(1) : final.storedMessage(conv, seq)),
     })[0]!;
     expect(result.verdict).toBe('fail');
+  });
+});
+
+describe('gap-free-store over random histories', () => {
+  it('passes seqs made durable in any order, and fails once one below the newest never is', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 30 }).chain((lastSeq) =>
+          fc.tuple(
+            fc.shuffledSubarray(
+              Array.from({ length: lastSeq }, (_, i) => i + 1),
+              { minLength: lastSeq },
+            ),
+            fc.nat(lastSeq - 2),
+          ),
+        ),
+        ([order, skipIndex]) => {
+          const lastSeq = order.length;
+          const messages = order.map((seq) => m(seq));
+          expect(
+            judge(
+              order.map((seq, at) => history.durable(at, m(seq))),
+              { messages },
+            ).verdict,
+          ).toBe('pass');
+          const skipped = [...order].sort((a, b) => a - b)[skipIndex]!;
+          const kept = order.filter((seq) => seq !== skipped);
+          const result = judge(
+            kept.map((seq, at) => history.durable(at, m(seq))),
+            { messages, lastSeq: { g: lastSeq } },
+          );
+          expect(result.verdict).toBe('fail');
+          expect((result.witness as WitnessCase[])[0]!.problem).toContain(`seqs ${skipped}..${skipped}`);
+        },
+      ),
+    );
   });
 });

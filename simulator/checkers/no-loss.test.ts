@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
-import { type FinalStateData, finalStateFixture } from './final-state-fixture.ts';
+import { type FinalStateData, finalStateFixture, membersFromStart } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
+import { interleavedDisplays } from './interleaved-displays.ts';
 import { createNoLossChecker } from './no-loss.ts';
 import type { WitnessCase } from './witness-list.ts';
 
@@ -98,5 +100,34 @@ describe('no-loss', () => {
     expect(result.verdict).toBe('unknown');
     expect(result.details).toMatch(/did not settle/);
     expect(result.witness.length).toBeGreaterThan(0);
+  });
+});
+
+describe('no-loss over random histories', () => {
+  it('passes every interleaving of complete displays, and fails once any one display is missing', () => {
+    fc.assert(
+      fc.property(interleavedDisplays(), fc.nat(), ({ members, lastSeq, events }, pick) => {
+        const messages = Array.from({ length: lastSeq }, (_, i) =>
+          message('g', i + 1, members[(i + 1) % members.length]!),
+        );
+        const final: FinalStateData = {
+          devices: members.flatMap((user) => [device(user, 'd0'), device(user, 'd1')]),
+          membership: { g: membersFromStart(...members) },
+          messages,
+        };
+        const durable = messages.map((m) => history.durable(0, m));
+        expect(judge([...durable, ...events], final).verdict).toBe('pass');
+        const displays = events.filter((event) => event.k === 'display');
+        const dropped = displays[pick % displays.length]!;
+        const result = judge([...durable, ...events.filter((event) => event !== dropped)], final);
+        expect(result.verdict).toBe('fail');
+        expect(firstCase(result).path.at(-1)).toMatchObject({
+          k: 'missing',
+          user: dropped.user,
+          device: dropped.device,
+          seq: dropped.message.seq,
+        });
+      }),
+    );
   });
 });
