@@ -57,9 +57,10 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     const conv = ids.conv(event.conv);
     const user = ids.user(event.user);
     if (seqFrames.has(event.t)) {
-      const seqs = (event.seqs ?? []).filter((seq) => !spans.canRead(conv, user, seq));
-      if (seqs.length > 0)
-        suspect({ kind: 'unreadable seqs', event, conv: event.conv, user: event.user, seqs });
+      const seqs = event.seqs ?? [];
+      if (seqs.every((seq) => spans.canRead(conv, user, seq))) return;
+      const unreadable = seqs.filter((seq) => !spans.canRead(conv, user, seq));
+      suspect({ kind: 'unreadable seqs', event, conv: event.conv, user: event.user, seqs: unreadable });
     } else if (memberFrames.has(event.t) && !spans.isMember(conv, user, event.at, graceMs)) {
       suspect({ kind: 'frame to a non-member', event, conv: event.conv, user: event.user });
     }
