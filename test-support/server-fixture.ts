@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BugName } from '../reference-server/core/bugs.ts';
 import type { NodeLimits } from '../reference-server/core/limits.ts';
 import type { WelcomeFrame } from '../reference-server/protocol/frames.ts';
 import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
@@ -15,7 +16,15 @@ import { type ConversationSpec, HttpApi } from './http.ts';
 import { mintTestToken, type TokenOptions } from './tokens.ts';
 
 export type StoreKind = 'memory' | 'log';
-export type FixtureOptions = { store?: StoreKind; limits?: Partial<NodeLimits>; closeTimeoutMs?: number };
+export type FixtureOptions = {
+  store?: StoreKind;
+  limits?: Partial<NodeLimits>;
+  closeTimeoutMs?: number;
+  /** Known-bug variants to run (startServer's `bugs`). */
+  bugs?: readonly BugName[];
+  /** A store the test built itself (e.g. over a controllable sink), used instead of `store`; closed with the server. */
+  storeInstance?: MessageStore;
+};
 export type Session = { client: ChatClient; welcome: WelcomeFrame };
 
 let fixtureCount = 0;
@@ -45,8 +54,12 @@ export class ServerFixture {
 
   static async start(options: FixtureOptions = {}): Promise<ServerFixture> {
     const secret = `conformance-secret-${process.pid}-${++fixtureCount}`;
-    const dataDir = options.store === 'log' ? await mkdtemp(join(tmpdir(), 'chatsim-conformance-')) : null;
-    const store: MessageStore = dataDir ? await openLogStore(dataDir) : new MemoryStore();
+    const dataDir =
+      options.store === 'log' && options.storeInstance === undefined
+        ? await mkdtemp(join(tmpdir(), 'chatsim-conformance-'))
+        : null;
+    const store: MessageStore =
+      options.storeInstance ?? (dataDir ? await openLogStore(dataDir) : new MemoryStore());
     const server = await startServer({
       port: 0,
       host: '127.0.0.1',
@@ -56,6 +69,7 @@ export class ServerFixture {
       limits: options.limits ?? {},
       closeTimeoutMs: options.closeTimeoutMs ?? 2000,
       log: () => {},
+      bugs: options.bugs ?? [],
     });
     return new ServerFixture(server, store, dataDir, secret);
   }
