@@ -63,7 +63,7 @@ describe('formatReport', () => {
           ...figures(10, 490),
           errors: { unavailable: 3 },
           unansweredAtEnd: 2,
-          fsync: { fsyncs: 1200, fsyncMsMean: 1.25, recordsPerFsync: 8.5 },
+          fsync: { fsyncs: 1200, fsyncMsMean: 1.25, recordsPerFsync: 8.5, ackMsMean: 4 },
         },
       },
       ratios: ratiosOf(phases),
@@ -77,7 +77,7 @@ describe('formatReport', () => {
     expect(text).toContain('20,000 / 100,000 = 20.0% (target >= 30%: NOT met)');
     expect(text).toContain('warning: chat-group: 2 sends unanswered');
     expect(text).toContain(
-      'chatsim group (50 members): server ran 1,200 fsyncs (whole phase), mean 1.25 ms, 8.5 records each',
+      'chatsim group (50 members): server ran 1,200 fsyncs (whole phase), mean 1.25 ms, 8.5 records each; its own mean send-to-ack 4.00 ms',
     );
   });
 });

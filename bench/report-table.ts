@@ -147,7 +147,8 @@ function fsyncLines(entries: Entry[]): string[] {
       ? []
       : [
           `${labels[name].what}: server ran ${count(fsync.fsyncs)} fsyncs (whole phase), ` +
-            `mean ${ms(fsync.fsyncMsMean)} ms, ${fsync.recordsPerFsync.toFixed(1)} records each`,
+            `mean ${ms(fsync.fsyncMsMean)} ms, ${fsync.recordsPerFsync.toFixed(1)} records each; ` +
+            `its own mean send-to-ack ${fsync.ackMsMean === null ? '-' : `${ms(fsync.ackMsMean)} ms`}`,
         ],
   );
 }
