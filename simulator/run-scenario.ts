@@ -128,6 +128,9 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
       token: (now: number) => world.tokens.mint(device.user, now + tokenLifeMs),
       record,
       config: clientConfig,
+      // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server
+      // that keys without the sender is caught.
+      cmidPrefix: device.device.slice(device.device.lastIndexOf('-') + 1),
     });
     world.addClient({
       client,

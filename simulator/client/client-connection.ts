@@ -31,6 +31,12 @@ export type VirtualClientOptions = {
   badToken?: (now: number) => string;
   /** Run-wide unique ids for adversarial attempts (required when `config.adversary` is not empty). */
   attemptId?: () => number;
+  /**
+   * What cmids start with (default: the device id). The key is (sender, conv, cmid), so cmids unique
+   * per user suffice; a prefix shared across users (e.g. `d0`) makes different senders reuse cmids,
+   * which a server keying without the sender gets wrong.
+   */
+  cmidPrefix?: string;
 };
 
 export type ConnectionState = 'new' | 'offline' | 'waiting' | 'connecting' | 'hello' | 'open';
@@ -68,6 +74,10 @@ export abstract class ClientConnection implements ClientHost {
 
   get device(): string {
     return this.options.device;
+  }
+
+  get cmidPrefix(): string {
+    return this.options.cmidPrefix ?? this.options.device;
   }
 
   get connectionState(): ConnectionState {

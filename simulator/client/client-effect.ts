@@ -45,6 +45,8 @@ export function afterFiring(outstandingAt: number, now: number): number {
 export interface ClientHost {
   readonly user: string;
   readonly device: string;
+  /** Every cmid this client issues is `${cmidPrefix}-${n}`. */
+  readonly cmidPrefix: string;
   readonly config: ClientConfig;
   /** Welcome received and not draining: frames may be sent. */
   canSend(): boolean;

@@ -60,7 +60,7 @@ export class Outbox {
 
   /** Takes a new message; returns its cmid. Recorded as `send` now, whatever happens later. */
   add(host: ClientHost, conv: string, body: string, now: number): string {
-    const cmid = `${host.device}-${this.nextCmid++}`;
+    const cmid = `${host.cmidPrefix}-${this.nextCmid++}`;
     this.requested++;
     host.record({ k: 'send', at: now, conv, cmid, body, user: host.user, device: host.device });
     if (this.size >= host.config.outboxMax) {

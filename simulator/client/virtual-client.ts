@@ -172,7 +172,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   /** The cmid given to the latest `sendMessage`, or undefined before the first. */
   get lastCmid(): string | undefined {
     const n = this.outbox?.lastCmid ?? 0;
-    return n > 0 ? `${this.device}-${n}` : undefined;
+    return n > 0 ? `${this.cmidPrefix}-${n}` : undefined;
   }
 
   /** undefined for a cmid this client never issued or has forgotten (past settledKeptMax). */
