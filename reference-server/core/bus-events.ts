@@ -10,4 +10,8 @@ export type BusEvent =
   | { kind: 'receipt'; origin: string; conv: string; user: UserId; cursor: 'delivered' | 'read'; seq: number }
   | { kind: 'typing'; origin: string; conv: string; user: UserId; on: boolean }
   /** `connections` is how many connections the user has on `origin` now. */
-  | { kind: 'presence'; origin: string; user: UserId; connections: number; lastSeen: number };
+  | { kind: 'presence'; origin: string; user: UserId; connections: number; lastSeen: number }
+  /** A node (re)started with no connections: forget what it had, and tell it what you have. */
+  | { kind: 'node-up'; origin: string }
+  /** The answer to `node-up`: every user with connections on `origin`, as [user, connections, lastSeen]. */
+  | { kind: 'presence-snapshot'; origin: string; users: [UserId, number, number][] };

@@ -101,6 +101,17 @@ export class ChatNode {
     return this.pending.size;
   }
 
+  /**
+   * Announces this node to the others (a no-op for a single node): they forget the connections it had
+   * before a restart and send their own, so its presence view starts complete.
+   */
+  start(now: number): Effect[] {
+    this.out = [];
+    this.now = now;
+    this.publish({ kind: 'node-up', origin: this.nodeId });
+    return this.finish(now);
+  }
+
   /** Seeds the conversation cache from the store; call once before the first input. */
   load(records: readonly ConversationRecord[]): void {
     for (const record of records) this.applyRecord(record);
@@ -731,6 +742,20 @@ export class ChatNode {
         if (change !== null) this.tellWatchers(change);
         return;
       }
+      case 'node-up':
+        for (const change of this.presence.forgetNode(event.origin, this.now)) this.tellWatchers(change);
+        this.publish({
+          kind: 'presence-snapshot',
+          origin: this.nodeId,
+          users: this.presence.localSnapshot(),
+        });
+        return;
+      case 'presence-snapshot':
+        for (const [user, connections, lastSeen] of event.users) {
+          const change = this.presence.remote(event.origin, user, connections, lastSeen);
+          if (change !== null) this.tellWatchers(change);
+        }
+        return;
     }
   }
 

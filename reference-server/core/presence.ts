@@ -66,6 +66,29 @@ export class Presence {
     return was === online(entry) ? null : change(user, entry);
   }
 
+  /** A node restarted: whatever it reported before is void. Returns the users who went offline. */
+  forgetNode(node: string, now: number): PresenceChange[] {
+    const changes: PresenceChange[] = [];
+    for (const [user, entry] of this.users) {
+      if (entry.remote === null || !entry.remote.has(node)) continue;
+      const was = online(entry);
+      entry.remote.delete(node);
+      if (was && !online(entry)) {
+        entry.lastSeen = Math.max(entry.lastSeen, now);
+        changes.push(change(user, entry));
+      }
+    }
+    return changes;
+  }
+
+  /** Users with connections on this node: [user, connections, lastSeen]. */
+  localSnapshot(): [UserId, number, number][] {
+    const out: [UserId, number, number][] = [];
+    for (const [user, entry] of this.users)
+      if (entry.local > 0) out.push([user, entry.local, entry.lastSeen]);
+    return out;
+  }
+
   watch(conn: ConnId, user: UserId): { online: boolean; lastSeen: number } {
     const entry = this.entry(user);
     entry.watchers ??= new Set();

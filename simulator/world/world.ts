@@ -128,7 +128,10 @@ export class World {
   /** Loads every node from the store (after setup wrote the conversations). */
   boot(): void {
     const records = this.store.state.records();
-    for (const node of this.nodes) node.core.load(records);
+    for (const [index, node] of this.nodes.entries()) {
+      node.core.load(records);
+      this.nodeEffects(index, node.core.start(this.now));
+    }
   }
 
   addClient(client: SimClient): number {
@@ -541,6 +544,7 @@ export class World {
     node.core = this.newCore(index);
     node.core.load(this.store.state.records());
     node.up = true;
+    this.nodeEffects(index, node.core.start(this.now));
   }
 
   pauseNode(index: number): void {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { Presence } from './presence.ts';
+
+describe('Presence', () => {
+  it('is online while any connection lives on any node, and stamps lastSeen when the last goes', () => {
+    const p = new Presence();
+    expect(p.connected('a')?.online).toBe(true);
+    expect(p.connected('a')).toBeNull();
+    expect(p.remote('n2', 'a', 1, 0)).toBeNull();
+    expect(p.disconnected('a', 10)).toBeNull();
+    expect(p.disconnected('a', 20)).toBeNull(); // still on n2
+    const change = p.remote('n2', 'a', 0, 30);
+    expect(change).toMatchObject({ user: 'a', online: false, lastSeen: 30 });
+  });
+
+  it('forgets a restarted node: its users go offline unless seen elsewhere', () => {
+    const p = new Presence();
+    p.watch(1, 'a');
+    p.remote('n2', 'a', 2, 0);
+    p.remote('n2', 'b', 1, 0);
+    p.remote('n3', 'b', 1, 0);
+    const changes = p.forgetNode('n2', 99);
+    expect(changes.map((c) => [c.user, c.online, c.lastSeen, c.watchers])).toEqual([['a', false, 99, [1]]]);
+    expect(p.isOnline('b')).toBe(true);
+  });
+
+  it('snapshots local users for a node that asks', () => {
+    const p = new Presence();
+    p.connected('a');
+    p.connected('a');
+    p.connected('b');
+    p.disconnected('b', 5);
+    expect(p.localSnapshot()).toEqual([['a', 2, 0]]);
+  });
+});
