@@ -26,7 +26,7 @@ export const gateScenarios = [
   'churn',
   'adversarial',
 ] as const;
-export const gateSeeds = [1, 2];
+export const gateSeeds = [1, 2, 3];
 
 type GateFlags = {
   seeds: number[];
@@ -51,7 +51,7 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       parseSeedList,
       gateSeeds,
     )
-    .option('--fresh <n>', 'fresh random seeds of the swarm scenario, within the budget', parseCount, 4)
+    .option('--fresh <n>', 'fresh random seeds of the swarm scenario, within the budget', parseCount, 40)
     .option('--budget-s <s>', 'stop starting runs after this many seconds', parseCount, 300)
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
@@ -80,7 +80,7 @@ type Plan = { scenario: string; seed: number };
 function plan(flags: GateFlags): Plan[] {
   const runs: Plan[] = [];
   for (const seed of flags.seeds) for (const scenario of gateScenarios) runs.push({ scenario, seed });
-  for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: randomInt(0, 2 ** 48) });
+  for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: randomInt(0, 2 ** 47) });
   return runs;
 }
 

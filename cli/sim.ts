@@ -74,7 +74,7 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const scenario = loadOrExplain(scenarioArg);
   // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
   const { runScenario } = await import('../simulator/run-scenario.ts');
-  const seed = flags.seed ?? randomInt(0, 2 ** 48);
+  const seed = flags.seed ?? randomInt(0, 2 ** 47);
   const bar = flags.progress && !flags.json ? progressBar(io, `${scenario.name} seed ${seed}`) : null;
   const summary = runScenario(scenario, {
     seed,
