@@ -53,6 +53,8 @@ export type Scenario = {
     devicesPerUser: number;
     adversaries: number;
     jitter: boolean;
+    /** Clients send `delivered` cursors (default true). */
+    deliveredCursors?: boolean;
   };
   conversations: {
     /** Each user is in this many direct conversations (paired with neighbours). */

@@ -119,7 +119,10 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   const population = buildPopulation(scenario, clientCount, world.store, record);
 
   const tokenLifeMs = 24 * 3600_000;
-  const clientConfig = { jitter: scenario.clients.jitter };
+  const clientConfig = {
+    jitter: scenario.clients.jitter,
+    deliveredCursors: scenario.clients.deliveredCursors ?? true,
+  };
   for (const [index, device] of population.devices.entries()) {
     const client = new VirtualClient({
       user: device.user,

@@ -11,9 +11,22 @@ export class IdTable {
   private readonly deviceIds = new Map<string, Map<string, number>>();
   private readonly deviceNames: { user: string; device: string }[] = [];
   private readonly deviceUsers: number[] = [];
+  /**
+   * One-entry memos: every checker of a run looks up the same event's strings in turn, so the last
+   * answer is usually the next one (and comparing the same string objects is cheap).
+   */
+  private lastConvKey = '';
+  private lastConvId = -1;
+  private lastUserKey = '';
+  private lastDeviceKey = '';
+  private lastDeviceId = -1;
 
   conv(conv: string): number {
-    return intern(this.convIds, this.convNames, conv, conv);
+    if (conv === this.lastConvKey) return this.lastConvId;
+    const id = intern(this.convIds, this.convNames, conv, conv);
+    this.lastConvKey = conv;
+    this.lastConvId = id;
+    return id;
   }
 
   user(user: string): number {
@@ -21,6 +34,15 @@ export class IdTable {
   }
 
   device(user: string, device: string): number {
+    if (device === this.lastDeviceKey && user === this.lastUserKey) return this.lastDeviceId;
+    const id = this.deviceSlow(user, device);
+    this.lastUserKey = user;
+    this.lastDeviceKey = device;
+    this.lastDeviceId = id;
+    return id;
+  }
+
+  private deviceSlow(user: string, device: string): number {
     let devices = this.deviceIds.get(user);
     const known = devices?.get(device);
     if (known !== undefined) return known;

@@ -271,7 +271,7 @@ export class ConversationView {
   }
 
   private scheduleDelivered(host: ClientHost, now: number): void {
-    if (this.displayedUpTo <= this.deliveredSent || !host.canSend()) return;
+    if (!host.config.deliveredCursors || this.displayedUpTo <= this.deliveredSent || !host.canSend()) return;
     const at = this.deliveredSentAt < 0 ? now : this.deliveredSentAt + host.config.cursorIntervalMs;
     if (now >= at) this.sendCursor(host, 'delivered', this.displayedUpTo, now);
     else if (needsTimer(this.cursorTimerAt, at)) {

@@ -32,6 +32,8 @@ export type ClientConfig = {
   syncLimit: number;
   /** At most one `delivered` per conversation per interval. */
   cursorIntervalMs: number;
+  /** Send `delivered` cursors at all (scale runs turn them off: receipts fan out to every member). */
+  deliveredCursors: boolean;
   reconnectBaseMs: number;
   reconnectCapMs: number;
   /** Full jitter on reconnect and retry delays; false gives exact delays (the thundering herd). */
@@ -78,6 +80,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   syncRetriesMax: 3,
   syncLimit: protocolLimits.syncLimitMax,
   cursorIntervalMs: 200,
+  deliveredCursors: true,
   reconnectBaseMs: 500,
   reconnectCapMs: 30_000,
   jitter: true,
