@@ -6,6 +6,7 @@ import { CliError, type CliIo, commanderOutput, processIo } from './cli-error.ts
 import { registerGate } from './gate.ts';
 import { registerServe } from './serve.ts';
 import { registerSim } from './sim.ts';
+import { registerToken } from './token.ts';
 
 /** What a subcommand's action reports back: its exit code. */
 export type CommandResult = { exitCode: number };
@@ -20,6 +21,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   registerServe(program, result, io);
   registerSim(program, result, io);
   registerGate(program, result, io);
+  registerToken(program, result, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.exitCode;
