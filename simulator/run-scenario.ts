@@ -7,6 +7,7 @@ import { Histogram } from '../reference-server/core/stats.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import { addAdversaries } from './adversaries.ts';
 import { scheduleChurn, scheduleMembershipChurn, scheduleWatches } from './behaviours.ts';
+import { IdTable } from './checkers/id-table.ts';
 import { standardCheckers } from './checkers/index.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import { converged, finalState } from './convergence.ts';
@@ -57,13 +58,15 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   const clientCount = options.clients ?? scenario.clients.count;
   const streams = new SeedStreams(options.seed);
   const bugs = new Set<string>(options.bugs ?? []);
-  const checkers = options.checkers ?? standardCheckers({});
+  const ids = new IdTable();
+  const checkers = options.checkers ?? standardCheckers({ ids });
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
   ]);
   const sentAt = new Map<string, number>();
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
-  const record = (event: HistoryEvent): void => {
+  const record = (event: HistoryEvent, device?: number): void => {
+    if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
     switch (event.k) {
       case 'send':
         counts.sent++;
@@ -130,6 +133,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
       rng: makeRng(streams, 'client', index),
       token: (now: number) => world.tokens.mint(device.user, now + tokenLifeMs),
       record,
+      deviceIndex: index,
       config: clientConfig,
       // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server
       // that keys without the sender is caught.

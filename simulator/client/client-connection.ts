@@ -24,7 +24,10 @@ export type VirtualClientOptions = {
   rng: () => number;
   /** A valid token for a hello at `now` (a fresh one each hello: tokens expire). */
   token: (now: number) => string;
-  record: (event: HistoryEvent) => void;
+  /** `device` is `deviceIndex`: a carrier may use it to find the device without hashing strings. */
+  record: (event: HistoryEvent, device?: number) => void;
+  /** A number the carrier gives this device, passed back with each recorded event. */
+  deviceIndex?: number;
   /** Shared by many clients: resolved once per distinct object. */
   config?: Partial<ClientConfig>;
   /** A token the server must refuse (the forged-token behaviour). */
@@ -160,7 +163,7 @@ export abstract class ClientConnection implements ClientHost {
   }
 
   record(event: HistoryEvent): void {
-    this.options.record(event);
+    this.options.record(event, this.options.deviceIndex);
   }
 
   random(): number {

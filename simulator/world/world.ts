@@ -10,7 +10,7 @@ import type { NodeLimits } from '../../reference-server/core/limits.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { ClientEffect } from '../client/virtual-client.ts';
 import type { HistoryEvent } from '../history.ts';
-import { EventQueue } from '../kernel/event-queue.ts';
+import { CalendarQueue } from '../kernel/calendar-queue.ts';
 import type { Prng, SeedStreams } from '../kernel/prng.ts';
 import { TraceHash } from '../kernel/trace-hash.ts';
 import type { SimClient } from './sim-client.ts';
@@ -80,7 +80,7 @@ type NodeHost = {
 };
 
 export class World {
-  readonly queue = new EventQueue<SimEvent>();
+  readonly queue = new CalendarQueue<SimEvent>();
   readonly trace = new TraceHash();
   readonly store: SimStore;
   readonly tokens: SimTokens;

@@ -1,0 +1,119 @@
+// A calendar queue (Brown, 1988) for the simulator's agenda: events fall into 1 ms buckets on a
+// ring, so push and pop are O(1) amortized however many events wait (a heap pays log n cache misses
+// per operation at a million clients). Events past the ring's horizon wait in a heap. The pop order
+// is exactly the heap's: (time, insertion order), so a run's trace does not depend on which is used.
+
+import { EventQueue } from './event-queue.ts';
+
+type Entry<T> = { at: number; order: number; item: T };
+
+/** 2^16 buckets of 1 ms: 65 s ahead in the ring, later events in the overflow heap. */
+const ringBits = 16;
+const ringSize = 1 << ringBits;
+const ringMask = ringSize - 1;
+
+export class CalendarQueue<T> {
+  private readonly ring: (Entry<T>[] | undefined)[] = new Array(ringSize);
+  /** Whether a bucket has had pushes since it was last sorted. */
+  private readonly dirty = new Uint8Array(ringSize);
+  private readonly overflow = new EventQueue<Entry<T>>();
+  /** The ms of the bucket being drained, and the next entry in it. */
+  private base = 0;
+  private cursor = 0;
+  private order = 0;
+  private inRing = 0;
+
+  get size(): number {
+    return this.inRing + this.overflow.size;
+  }
+
+  push(at: number, item: T): void {
+    const entry = { at, order: this.order++, item };
+    const ms = Math.floor(at);
+    if (ms >= this.base + ringSize) {
+      this.overflow.push(at, entry);
+      return;
+    }
+    // Never earlier than what is being drained: the simulator only schedules at or after `now`.
+    const slot = (ms < this.base ? this.base : ms) & ringMask;
+    let bucket = this.ring[slot];
+    if (bucket === undefined) {
+      bucket = [];
+      this.ring[slot] = bucket;
+    }
+    this.inRing++;
+    if (ms <= this.base && !this.dirty[slot]) {
+      // Into the bucket being drained: keep its undrained part sorted (this entry's order is the largest).
+      let lo = this.cursor;
+      let hi = bucket.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (bucket[mid]!.at <= at) lo = mid + 1;
+        else hi = mid;
+      }
+      bucket.splice(lo, 0, entry);
+    } else {
+      bucket.push(entry);
+      this.dirty[slot] = 1;
+    }
+  }
+
+  peekTime(): number | undefined {
+    const entry = this.next();
+    return entry?.at;
+  }
+
+  /** Removes the earliest event; call only when size > 0. */
+  pop(): T {
+    const entry = this.next()!;
+    this.cursor++;
+    this.inRing--;
+    return entry.item;
+  }
+
+  /** The earliest entry, moving `base` forward over drained buckets as needed. */
+  private next(): Entry<T> | undefined {
+    if (this.size === 0) return undefined;
+    for (;;) {
+      const slot = this.base & ringMask;
+      const bucket = this.ring[slot];
+      if (bucket !== undefined && this.cursor < bucket.length) {
+        if (this.dirty[slot]) {
+          sortFrom(bucket, this.cursor);
+          this.dirty[slot] = 0;
+        }
+        return bucket[this.cursor];
+      }
+      if (bucket !== undefined) bucket.length = 0;
+      this.cursor = 0;
+      this.dirty[slot] = 0;
+      // Nothing left in the ring: jump straight to the overflow's earliest time.
+      this.base =
+        this.inRing === 0 ? Math.max(this.base + 1, Math.floor(this.overflow.peekTime()!)) : this.base + 1;
+      this.refill();
+    }
+  }
+
+  /** Moves overflow events that now fall inside the ring into their buckets. */
+  private refill(): void {
+    const horizon = this.base + ringSize;
+    for (let t = this.overflow.peekTime(); t !== undefined && t < horizon; t = this.overflow.peekTime()) {
+      const entry = this.overflow.pop();
+      const slot = Math.floor(entry.at) & ringMask;
+      let bucket = this.ring[slot];
+      if (bucket === undefined) {
+        bucket = [];
+        this.ring[slot] = bucket;
+      }
+      bucket.push(entry);
+      this.dirty[slot] = 1;
+      this.inRing++;
+    }
+  }
+}
+
+function sortFrom<T>(bucket: Entry<T>[], from: number): void {
+  if (bucket.length - from < 2) return;
+  const rest = bucket.slice(from).sort((a, b) => a.at - b.at || a.order - b.order);
+  for (let i = 0; i < rest.length; i++) bucket[from + i] = rest[i]!;
+}
