@@ -217,7 +217,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   override record(event: HistoryEvent): void {
     if (event.k === 'display') this.displayed++;
-    this.options.record(event);
+    super.record(event);
   }
 
   nextAttemptId(): number {
