@@ -23,23 +23,23 @@ describe('CalendarQueue', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
         const heap = new EventQueue<number>();
-        const calendar = new CalendarQueue<number>();
+        const calendar = new CalendarQueue<{ at: number; order: number; n: number }>();
         let now = 0;
         let n = 0;
         for (const o of ops) {
           if (o.kind === 'push') {
             heap.push(now + o.delay, n);
-            calendar.push(now + o.delay, n);
+            calendar.push(now + o.delay, { at: 0, order: 0, n });
             n++;
           } else if (o.kind === 'peek') {
             expect(calendar.peekTime()).toBe(heap.peekTime());
           } else if (heap.size > 0) {
             now = heap.peekTime()!;
-            expect(calendar.pop()).toBe(heap.pop());
+            expect(calendar.pop().n).toBe(heap.pop());
           }
           expect(calendar.size).toBe(heap.size);
         }
-        while (heap.size > 0) expect(calendar.pop()).toBe(heap.pop());
+        while (heap.size > 0) expect(calendar.pop().n).toBe(heap.pop());
         expect(calendar.size).toBe(0);
       }),
       { numRuns: 300 },
@@ -47,11 +47,11 @@ describe('CalendarQueue', () => {
   });
 
   it('accepts events behind a peeked-ahead base (scheduled at now, before the next event)', () => {
-    const q = new CalendarQueue<string>();
-    q.push(5000.5, 'later');
+    const q = new CalendarQueue<{ at: number; order: number; name: string }>();
+    q.push(5000.5, { at: 0, order: 0, name: 'later' });
     expect(q.peekTime()).toBe(5000.5); // the peek moves the base to 5000
-    q.push(4000.25, 'earlier');
-    expect(q.pop()).toBe('earlier');
-    expect(q.pop()).toBe('later');
+    q.push(4000.25, { at: 0, order: 0, name: 'earlier' });
+    expect(q.pop().name).toBe('earlier');
+    expect(q.pop().name).toBe('later');
   });
 });

@@ -5,18 +5,19 @@
 
 import { EventQueue } from './event-queue.ts';
 
-type Entry<T> = { at: number; order: number; item: T };
+/** What the queue holds: the item itself carries its time and insertion order (no wrapper per event). */
+export type Timed = { at: number; order: number };
 
 /** 2^16 buckets of 1 ms: 65 s ahead in the ring, later events in the overflow heap. */
 const ringBits = 16;
 const ringSize = 1 << ringBits;
 const ringMask = ringSize - 1;
 
-export class CalendarQueue<T> {
-  private readonly ring: (Entry<T>[] | undefined)[] = new Array(ringSize);
+export class CalendarQueue<T extends Timed> {
+  private readonly ring: (T[] | undefined)[] = new Array(ringSize);
   /** Whether a bucket has had pushes since it was last sorted. */
   private readonly dirty = new Uint8Array(ringSize);
-  private readonly overflow = new EventQueue<Entry<T>>();
+  private readonly overflow = new EventQueue<T>();
   /** The ms of the bucket being drained, and the next entry in it. */
   private base = 0;
   private cursor = 0;
@@ -27,8 +28,10 @@ export class CalendarQueue<T> {
     return this.inRing + this.overflow.size;
   }
 
-  push(at: number, item: T): void {
-    const entry = { at, order: this.order++, item };
+  /** Sets `item.at` and `item.order` and queues it. */
+  push(at: number, entry: T): void {
+    entry.at = at;
+    entry.order = this.order++;
     const ms = Math.floor(at);
     if (ms >= this.base + ringSize) {
       this.overflow.push(at, entry);
@@ -68,11 +71,11 @@ export class CalendarQueue<T> {
     const entry = this.next()!;
     this.cursor++;
     this.inRing--;
-    return entry.item;
+    return entry;
   }
 
   /** The earliest entry, moving `base` forward over drained buckets as needed. */
-  private next(): Entry<T> | undefined {
+  private next(): T | undefined {
     if (this.size === 0) return undefined;
     for (;;) {
       const slot = this.base & ringMask;
@@ -112,7 +115,7 @@ export class CalendarQueue<T> {
   }
 }
 
-function sortFrom<T>(bucket: Entry<T>[], from: number): void {
+function sortFrom<T extends Timed>(bucket: T[], from: number): void {
   if (bucket.length - from < 2) return;
   const rest = bucket.slice(from).sort((a, b) => a.at - b.at || a.order - b.order);
   for (let i = 0; i < rest.length; i++) bucket[from + i] = rest[i]!;

@@ -29,7 +29,7 @@ export const Ev = {
 } as const;
 
 /** One shape for every event keeps the hot loop monomorphic. */
-type SimEvent = { k: number; i: number; j: number; n: number; data: unknown };
+type SimEvent = { k: number; i: number; j: number; n: number; data: unknown; at: number; order: number };
 
 export type NetworkConfig = {
   latencyMs: number;
@@ -148,7 +148,7 @@ export class World {
   // ---- the loop -----------------------------------------------------------------------------
 
   schedule(at: number, k: number, i: number, j: number, data: unknown, n = 0): void {
-    this.queue.push(at, { k, i, j, n, data });
+    this.queue.push(at, { k, i, j, n, data, at: 0, order: 0 });
   }
 
   at(at: number, callback: () => void): void {
@@ -330,8 +330,9 @@ export class World {
   private toClient(nodeIndex: number, connId: number, frame: ServerFrame): void {
     const conn = this.conns[connId];
     if (conn === undefined || conn.state === 'closed' || conn.broken || conn.node !== nodeIndex) return;
-    const bytes = frameBytes(frame);
     const bandwidth = this.bandwidth[conn.client]!;
+    // Send buffers only fill on rate-limited links; elsewhere the size is not worth computing.
+    const bytes = bandwidth > 0 ? frameBytes(frame) : 0;
     let at = Math.max(this.now + this.latency(conn.client), conn.toClientAt);
     if (bandwidth > 0)
       at = Math.max(this.now, conn.toClientAt) + bytes / bandwidth + this.latency(conn.client);
