@@ -5,7 +5,7 @@
 
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
 import { type GateRun, junitXml } from '../reports/junit.ts';
@@ -36,6 +36,7 @@ type GateFlags = {
   bug: BugName[];
   proveBugs?: boolean;
   clients?: number;
+  explore: number;
 };
 
 export function registerGate(program: Command, result: CommandResult, io: CliIo): void {
@@ -56,12 +57,22 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
     .option('--prove-bugs', 'run the gate once per known bug; fail unless every bug is caught')
+    .option(
+      '--explore <n>',
+      'fast-check runs over random fault schedules (a failure is shrunk)',
+      parseCount,
+      20,
+    )
     .action(async (flags: GateFlags) => {
       // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
       const { runScenario } = await import('../simulator/run-scenario.ts');
-      result.exitCode = flags.proveBugs
-        ? proveBugs(runScenario, flags, io)
-        : gate(runScenario, flags, io).exitCode;
+      if (flags.proveBugs) {
+        result.exitCode = proveBugs(runScenario, flags, io);
+        return;
+      }
+      const outcome = gate(runScenario, flags, io);
+      const explored = flags.explore > 0 ? await exploreStep(flags, io) : 0;
+      result.exitCode = outcome.exitCode !== 0 ? outcome.exitCode : explored;
     });
 }
 
@@ -144,4 +155,40 @@ function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: CliIo)
   }
   io.out(`\n${bugNames.length - missed} passed, ${missed} failed`);
   return missed === 0 ? 0 : 1;
+}
+
+/**
+ * fast-check over random fault schedules and workload parameters on the swarm scenario; a failure is
+ * shrunk, written as a scenario file, and reported with the command that replays it.
+ */
+async function exploreStep(flags: GateFlags, io: CliIo): Promise<number> {
+  const { explore } = await import('../simulator/explore.ts');
+  const fcSeed = randomInt(0, 2 ** 31);
+  const runSeed = randomInt(0, 2 ** 47);
+  const started = Date.now();
+  const result = explore(loadOrExplain('swarm'), {
+    runs: flags.explore,
+    seed: fcSeed,
+    runSeed,
+    bugs: flags.bug,
+    ...(flags.clients ? { clients: flags.clients } : {}),
+    timeLimitMs: flags.budgetS * 1000,
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.ok) {
+    io.out(
+      `chatsim gate: explored ${result.runs} random fault schedules (fast-check seed ${fcSeed}) in ${seconds} s: all pass`,
+    );
+    return 0;
+  }
+  const file = join(dirname(flags.junit), `explored-${fcSeed}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(result.scenario, null, 2)}\n`);
+  const failed = result.summary.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.property);
+  io.out(
+    `FAIL  exploration: after ${result.runs} runs and ${result.shrinks} shrinks, a minimal schedule of ${result.scenario.faults.length} fault(s) fails ${failed.join(', ')}`,
+  );
+  io.out(`      scenario written to ${file}`);
+  io.out(`      reproduce: ${reproCommand(file, runSeed, flags.clients, flags.bug)}`);
+  return result.summary.exitCode;
 }

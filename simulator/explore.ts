@@ -1,0 +1,133 @@
+// Exploration with fast-check: fault schedules and workload parameters are arbitraries, each run of
+// the property is one deterministic simulation, and a failure is shrunk to a minimal schedule (fewer
+// faults, earlier and shorter, smaller rates) before it is reported. The shrunk scenario is a plain
+// scenario value, so it is written to a file and replayed with `chatsim sim <file> --seed N`.
+
+import fc from 'fast-check';
+import type { BugName } from '../reference-server/core/bugs.ts';
+import { type FaultSpec, faultTypes, type Scenario, validateScenario } from '../scenarios/scenario.ts';
+import { type RunSummary, runScenario } from './run-scenario.ts';
+
+export type Variant = {
+  faults: FaultSpec[];
+  ratePer1kClients: number;
+  churnFraction: number;
+  membershipChangesPerMin: number;
+  jitter: boolean;
+};
+
+/** One fault anywhere in the faults phase, touching a share of clients or one node. */
+export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
+  const window = Math.max(1, scenario.phases.faultsMs);
+  return fc
+    .record({
+      type: fc.constantFrom(...faultTypes),
+      atMs: fc.integer({ min: 0, max: window - 1 }),
+      durationMs: fc.integer({ min: 100, max: window }),
+      fraction: fc.integer({ min: 1, max: 100 }).map((n) => n / 100),
+      node: fc.integer({ min: 0, max: scenario.topology.nodes - 1 }),
+      target: fc.constantFrom('clients' as const, 'node' as const, 'store' as const),
+      latencyMs: fc.integer({ min: 10, max: 2000 }),
+      bytesPerSec: fc.integer({ min: 2048, max: 131_072 }),
+      offsetMs: fc.integer({ min: -60_000, max: 60_000 }),
+    })
+    .map((f) => {
+      const spec: FaultSpec = {
+        type: f.type,
+        atMs: f.atMs,
+        durationMs: f.durationMs,
+        fraction: f.fraction,
+        node: f.node,
+      };
+      if (f.type === 'partition') spec.target = f.target;
+      if (f.type === 'latency') {
+        spec.latencyMs = f.latencyMs;
+        spec.jitterMs = Math.floor(f.latencyMs / 2);
+      }
+      if (f.type === 'bandwidth' || f.type === 'slow-consumer') spec.bytesPerSec = f.bytesPerSec;
+      if (f.type === 'clock-offset') spec.offsetMs = f.offsetMs;
+      return spec;
+    });
+}
+
+export function variantArbitrary(scenario: Scenario): fc.Arbitrary<Variant> {
+  const base = scenario.workload;
+  return fc.record({
+    faults: fc.array(faultArbitrary(scenario), { maxLength: 8 }),
+    ratePer1kClients: fc.integer({ min: 1, max: Math.max(2, Math.ceil(base.ratePer1kClients * 2)) }),
+    churnFraction: fc.integer({ min: 0, max: 50 }).map((n) => n / 100),
+    membershipChangesPerMin: fc.integer({ min: 0, max: 60 }),
+    jitter: fc.boolean(),
+  });
+}
+
+/** The base scenario with a variant's schedule and parameters in place of its own. */
+export function applyVariant(scenario: Scenario, variant: Variant): Scenario {
+  const value = structuredClone(scenario) as unknown as Record<string, unknown> & Scenario;
+  value.faults = [...variant.faults].sort((a, b) => a.atMs - b.atMs);
+  delete value.swarm;
+  value.workload = {
+    ...value.workload,
+    ratePer1kClients: variant.ratePer1kClients,
+    churnFraction: variant.churnFraction,
+    membershipChangesPerMin: variant.membershipChangesPerMin,
+  };
+  value.clients = { ...value.clients, jitter: variant.jitter };
+  value.name = `${scenario.name}-explored`;
+  return validateScenario(value, `${scenario.name} (explored)`);
+}
+
+export type ExploreOptions = {
+  runs: number;
+  /** fast-check's seed: the same seed explores the same variants. */
+  seed: number;
+  /** Each simulation's own seed. */
+  runSeed: number;
+  clients?: number;
+  bugs?: readonly BugName[];
+  /** Bound on the whole exploration, shrinking included. */
+  timeLimitMs?: number;
+  onRun?: (summary: RunSummary) => void;
+};
+
+export type ExploreResult =
+  | { ok: true; runs: number }
+  | { ok: false; runs: number; shrinks: number; scenario: Scenario; summary: RunSummary };
+
+/**
+ * What exploration hunts: a violated property or a run that never settles. SLO thresholds are set
+ * for a scenario's own schedule and say nothing under a random one.
+ */
+function violates(summary: RunSummary): boolean {
+  return summary.exitCode === 1 || summary.exitCode === 3;
+}
+
+export function explore(scenario: Scenario, options: ExploreOptions): ExploreResult {
+  let last: { scenario: Scenario; summary: RunSummary } | null = null;
+  const property = fc.property(variantArbitrary(scenario), (variant) => {
+    const explored = applyVariant(scenario, variant);
+    const summary = runScenario(explored, {
+      seed: options.runSeed,
+      ...(options.clients === undefined ? {} : { clients: options.clients }),
+      bugs: options.bugs ?? [],
+    });
+    options.onRun?.(summary);
+    if (violates(summary)) last = { scenario: explored, summary };
+    return !violates(summary);
+  });
+  const details = fc.check(property, {
+    numRuns: options.runs,
+    seed: options.seed,
+    ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
+  });
+  if (!details.failed || details.counterexample === null) return { ok: true, runs: details.numRuns };
+  // Replay the shrunk counterexample so what is reported is exactly the minimal failing run.
+  const explored = applyVariant(scenario, details.counterexample[0]);
+  const summary = runScenario(explored, {
+    seed: options.runSeed,
+    ...(options.clients === undefined ? {} : { clients: options.clients }),
+    bugs: options.bugs ?? [],
+  });
+  const failing = violates(summary) ? { scenario: explored, summary } : last!;
+  return { ok: false, runs: details.numRuns, shrinks: details.numShrinks, ...failing };
+}
