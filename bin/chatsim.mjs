@@ -17,7 +17,15 @@ if (
 ) {
   const child = spawnSync(
     process.execPath,
-    [`--max-old-space-size=${heapMb}`, ...process.execArgv, process.argv[1], ...args],
+    // A larger young generation lets the many short-lived events and frames die young (about 10%
+    // faster at 300k clients) instead of being promoted and marked again and again.
+    [
+      `--max-old-space-size=${heapMb}`,
+      '--max-semi-space-size=64',
+      ...process.execArgv,
+      process.argv[1],
+      ...args,
+    ],
     { stdio: 'inherit', env: { ...process.env, CHATSIM_REEXEC: '1' } },
   );
   if (child.error) throw child.error;
