@@ -26,6 +26,7 @@ export const Ev = {
   clientTimer: 5,
   storeFlush: 6,
   callback: 8,
+  linkDrain: 9,
 } as const;
 
 /** One shape for every event keeps the hot loop monomorphic. */
@@ -65,7 +66,11 @@ type Conn = {
   broken: boolean;
   toNodeAt: number;
   toClientAt: number;
+  /** Bytes the node has written that the link has not carried yet (its send buffer). */
   queuedBytes: number;
+  /** Frames waiting for a rate-limited link, in order; null when nothing waits. */
+  pending: { frame: ServerFrame; bytes: number }[] | null;
+  draining: boolean;
 };
 
 type NodeHost = {
@@ -217,7 +222,6 @@ export class World {
       }
       case Ev.clientFrame: {
         const conn = this.conns[event.j]!;
-        conn.queuedBytes -= event.n;
         if (conn.state !== 'open' || this.clientConn[event.i] !== event.j) return;
         const client = this.clients[event.i]!.client;
         client.heard(this.now);
@@ -246,6 +250,9 @@ export class World {
         for (const reply of this.store.flush(this.now)) this.storeReply(reply);
         return;
       }
+      case Ev.linkDrain:
+        this.linkDrain(event.j);
+        return;
       default:
         (event.data as () => void)();
     }
@@ -331,22 +338,65 @@ export class World {
     const conn = this.conns[connId];
     if (conn === undefined || conn.state === 'closed' || conn.broken || conn.node !== nodeIndex) return;
     const bandwidth = this.bandwidth[conn.client]!;
-    // Send buffers only fill on rate-limited links; elsewhere the size is not worth computing.
-    const bytes = bandwidth > 0 ? frameBytes(frame) : 0;
-    let at = Math.max(this.now + this.latency(conn.client), conn.toClientAt);
-    if (bandwidth > 0)
-      at = Math.max(this.now, conn.toClientAt) + bytes / bandwidth + this.latency(conn.client);
-    conn.toClientAt = at;
-    conn.queuedBytes += bytes;
-    this.schedule(at, Ev.clientFrame, conn.client, connId, frame, bytes);
-    if (bandwidth > 0) {
-      const node = this.nodes[nodeIndex]!;
-      this.schedule(this.now, Ev.nodeInput, nodeIndex, node.epoch, {
-        type: 'backpressure',
-        conn: connId,
-        bufferedBytes: conn.queuedBytes,
-      });
+    if (bandwidth === 0 && conn.pending === null) {
+      const at = Math.max(this.now + this.latency(conn.client), conn.toClientAt);
+      conn.toClientAt = at;
+      this.schedule(at, Ev.clientFrame, conn.client, connId, frame);
+      return;
     }
+    // A rate-limited link (or one still draining what it queued while limited): frames wait in order
+    // and leave one transmission time apart at the link's rate at that moment, so a healed link
+    // drains its backlog at full speed.
+    const bytes = frameBytes(frame);
+    conn.pending ??= [];
+    conn.pending.push({ frame, bytes });
+    conn.queuedBytes += bytes;
+    if (!conn.draining) {
+      conn.draining = true;
+      this.schedule(
+        this.now + (bandwidth > 0 ? bytes / bandwidth : 0),
+        Ev.linkDrain,
+        conn.client,
+        connId,
+        null,
+      );
+    }
+    const node = this.nodes[nodeIndex]!;
+    this.schedule(this.now, Ev.nodeInput, nodeIndex, node.epoch, {
+      type: 'backpressure',
+      conn: connId,
+      bufferedBytes: conn.queuedBytes,
+    });
+  }
+
+  /** The head of a rate-limited link's queue has been transmitted: it travels on, the next starts. */
+  private linkDrain(connId: number): void {
+    const conn = this.conns[connId]!;
+    const head = conn.pending?.shift();
+    if (head === undefined || conn.state === 'closed' || conn.broken) {
+      conn.pending = null;
+      conn.draining = false;
+      conn.queuedBytes = 0;
+      return;
+    }
+    conn.queuedBytes -= head.bytes;
+    const at = Math.max(this.now + this.latency(conn.client), conn.toClientAt);
+    conn.toClientAt = at;
+    this.schedule(at, Ev.clientFrame, conn.client, connId, head.frame);
+    const next = conn.pending![0];
+    if (next === undefined) {
+      conn.pending = null;
+      conn.draining = false;
+      return;
+    }
+    const bandwidth = this.bandwidth[conn.client]!;
+    this.schedule(
+      this.now + (bandwidth > 0 ? next.bytes / bandwidth : 0),
+      Ev.linkDrain,
+      conn.client,
+      connId,
+      null,
+    );
   }
 
   private closeFromNode(connId: number, code: number): void {
@@ -464,6 +514,8 @@ export class World {
       toNodeAt: 0,
       toClientAt: 0,
       queuedBytes: 0,
+      pending: null,
+      draining: false,
     };
     this.conns.push(conn);
     this.clientConn[client] = id;
