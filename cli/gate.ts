@@ -73,6 +73,10 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       const outcome = gate(runScenario, flags, io);
       const explored = flags.explore > 0 ? await exploreStep(flags, io) : 0;
       result.exitCode = outcome.exitCode !== 0 ? outcome.exitCode : explored;
+      // The closing line CI tools read: every run, and the exploration as one more.
+      const failed = outcome.runs.filter((r) => r.summary.exitCode !== 0).length + (explored !== 0 ? 1 : 0);
+      const total = outcome.runs.length + (flags.explore > 0 ? 1 : 0);
+      io.out(`\n${total - failed} passed, ${failed} failed`);
     });
 }
 
@@ -135,9 +139,8 @@ function gate(
     writeFileSync(flags.junit, junitXml(runs));
     const failedRuns = runs.filter((r) => r.summary.exitCode !== 0).length;
     const seconds = (Date.now() - start) / 1000;
-    io.out(`\n${runs.length - failedRuns} passed, ${failedRuns} failed`);
     io.out(
-      `chatsim gate: ${runs.length} runs in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min); JUnit XML at ${flags.junit}`,
+      `chatsim gate: ${runs.length} runs (${failedRuns} failed) in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min); JUnit XML at ${flags.junit}`,
     );
   }
   return { exitCode: worst, runs, caughtAfterMs };
