@@ -52,6 +52,8 @@ export type RunSummary = {
 };
 
 const settleCheckEveryMs = 500;
+/** How late a frame may reach a just-removed member (links and retries in flight). */
+const authorizationGraceMs = 1000;
 
 export function runScenario(scenario: Scenario, options: RunOptions): RunSummary {
   const wallStart = performance.now();
@@ -59,7 +61,15 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   const streams = new SeedStreams(options.seed);
   const bugs = new Set<string>(options.bugs ?? []);
   const ids = new IdTable();
-  const checkers = options.checkers ?? standardCheckers({ ids });
+  // Faults: the scenario's own plus, for a swarm scenario, this seed's picks.
+  const derivedFaults = [...scenario.faults, ...swarmFaults(scenario, streams.stream('swarm'))];
+  // A paused node acts on what it knew before the pause when it resumes (a typing relayed to a member
+  // removed meanwhile): frames "in flight" at a removal include those a pause held back.
+  const pauseMs = Math.max(
+    0,
+    ...derivedFaults.filter((f) => f.type === 'node-pause').map((f) => f.durationMs ?? 0),
+  );
+  const checkers = options.checkers ?? standardCheckers({ ids, graceMs: authorizationGraceMs + pauseMs });
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
   ]);
@@ -168,8 +178,6 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   }
   scheduleWatches(world, scenario, streams, warmupMs);
 
-  // Faults: the scenario's own plus, for a swarm scenario, this seed's picks.
-  const derivedFaults = [...scenario.faults, ...swarmFaults(scenario, streams.stream('swarm'))];
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {
     const fault = faults[spec.type];

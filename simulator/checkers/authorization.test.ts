@@ -32,7 +32,9 @@ describe('authorization', () => {
     const result = judge([
       history.convFrame(110, ann, 'g', 'msg', [4]),
       history.convFrame(120, ann, 'g', 'batch', [1, 2, 3, 4]),
-      history.convFrame(130, ann, 'g', 'receipt'),
+      history.convFrame(130, ann, 'g', 'receipt', [4]),
+      // A paused node tells bob, long after his removal, of a cursor at a seq he could read: no leak.
+      history.convFrame(5000, bob, 'g', 'receipt', [3]),
       history.convFrame(600, bob, 'g', 'typing'),
       history.convFrame(700, bob, 'g', 'batch', [1, 2, 3]),
       history.attempt(900, eve, 1, 'foreign-send', 'g'),
@@ -51,6 +53,13 @@ describe('authorization', () => {
       history.members(210, 'g', { add: ['cat'], atSeq: 4 }),
     ]);
     expect(result.verdict).toBe('pass');
+  });
+
+  it('fails a receipt about a seq the removed member could not read', () => {
+    const leak = history.convFrame(5000, bob, 'g', 'receipt', [4]);
+    const result = judge([leak]);
+    expect(result.verdict).toBe('fail');
+    expect(lastOf(result)).toBe(leak);
   });
 
   it('fails a message pushed to a removed member past its span, naming the frame', () => {

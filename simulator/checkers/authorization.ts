@@ -1,7 +1,8 @@
 // Judges protocol.md guarantee 6, authorization: nothing about a conversation reaches a non-member.
-// `msg`/`batch` frames carry only seqs the user could read (its spans); `notify`, `receipt` and
-// `typing` reach only users who are members then (or were removed less than `graceMs` before: frames
-// in flight); every message comes from a member; and every adversarial `attempt` gets an `outcome`
+// `msg`/`batch` frames carry only seqs the user could read (its spans), and so does a `receipt` (a
+// cursor is news about one seq: a node that was paused may tell a just-removed member of a cursor
+// that moved while it was a member, which is no leak); `notify` and `typing` reach only users who are
+// members then (or were removed less than `graceMs` before: frames in flight); every message comes from a member; and every adversarial `attempt` gets an `outcome`
 // that is not 'accepted'. What the stream's membership calls unauthorized is kept as a suspect and
 // re-judged at the end against FinalState's spans or a late-reported join, so a late `members` event
 // cannot cause a false failure. Keeps the membership spans and the attempts awaiting their outcome.
@@ -27,8 +28,8 @@ type Suspect =
   | { kind: 'frame to a non-member'; event: ConvFrame; conv: string; user: string };
 type Durable = Extract<HistoryEvent, { k: 'durable' }>;
 
-const seqFrames: ReadonlySet<string> = new Set(['msg', 'batch']);
-const memberFrames: ReadonlySet<string> = new Set(['notify', 'receipt', 'typing']);
+const seqFrames: ReadonlySet<string> = new Set(['msg', 'batch', 'receipt']);
+const memberFrames: ReadonlySet<string> = new Set(['notify', 'typing']);
 
 export function createAuthorizationChecker(options: AuthorizationOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);

@@ -257,7 +257,7 @@ describe('cursors, receipts and evidence', () => {
       ['u2', 'read', 3, 4, 'receipt'],
     ]);
     expect(d.history('conv-frame').map((e) => [e.t, e.seqs])).toEqual([
-      ['receipt', undefined],
+      ['receipt', [3]],
       ['typing', undefined],
       ['batch', [1, 2]],
     ]);

@@ -82,7 +82,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.notify(this, frame.lastSeq, now);
         break;
       case 'receipt':
-        this.convFrame(frame.conv, 'receipt', undefined, now);
+        this.convFrame(frame.conv, 'receipt', [frame.seq], now);
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.receipt(this, frame, now);
         break;
       case 'typing':
