@@ -572,7 +572,11 @@ export class ChatNode {
       case 'repush': {
         const conv = this.convs.get(pending.conv);
         const message = outcome.status === 'ok' && 'messages' in outcome ? outcome.messages[0] : undefined;
-        if (conv && message && message.seq === pending.seq) this.sequenced(conv, message, null);
+        if (conv && message && message.seq === pending.seq) {
+          this.sequenced(conv, message, null);
+          // The node that sequenced it died before telling anyone: tell the other nodes too.
+          this.publish({ kind: 'msg', origin: this.nodeId, message });
+        }
         return;
       }
       default:

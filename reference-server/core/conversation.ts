@@ -103,6 +103,9 @@ export class Conversation {
     }
     if (seq <= cursors[kind]) return false;
     cursors[kind] = seq;
+    // The store clamps cursors to its lastSeq, so a cursor proves the conversation got that far even
+    // when the message itself has not reached this node (its sequencer died before publishing it).
+    if (seq > this.lastSeq) this.lastSeq = seq;
     return true;
   }
 }

@@ -157,6 +157,21 @@ describe('display', () => {
     expect(d.client.node).toBe('n2');
   });
 
+  it('after welcome, syncs a resumed conversation the welcome no longer lists (removed, maybe behind)', () => {
+    const d = new ClientDriver({ jitter: false });
+    d.open([summary(conv, 0)]);
+    push(d, 1);
+    d.take();
+    d.disconnect(1006);
+    d.advance(10_000);
+    d.apply(d.client.connected(d.now));
+    expect(d.take()[0]).toMatchObject({ t: 'hello', resume: { c1: 1 } });
+    d.receive({ t: 'welcome', user: 'u1', conn: 'n2:7', node: 'n2', heartbeatMs: 10_000, convs: [] });
+    expect(syncs(d)).toEqual([{ t: 'sync', conv, after: 1 }]);
+    d.receive({ t: 'batch', conv, msgs: [message(conv, 2)], lastSeq: 2, more: false });
+    expect(d.displayed(conv)).toEqual([1, 2]);
+  });
+
   it('a new member moves past the seqs it may not read (the batch starts after its join)', () => {
     const d = new ClientDriver();
     d.open([summary(conv, 52)]);

@@ -151,9 +151,16 @@ export class ConversationView {
     this.scheduleDelivered(host, now);
   }
 
-  /** After a welcome: a resumed conversation the welcome did not list expects no batch. */
-  endResume(): void {
-    if (this.syncState === resumed) this.syncState = idle;
+  /**
+   * After a welcome: a resumed conversation the welcome did not list (the user was removed) may still
+   * hold messages sequenced before the removal that this device never got, and the server's answer to
+   * the resume may be lost to a store fault: ask with a sync, which the server answers up to the
+   * user's horizon.
+   */
+  endResume(host: ClientHost, now: number): void {
+    if (this.syncState !== resumed) return;
+    this.syncState = idle;
+    this.requestSync(host, now);
   }
 
   connectionLost(): void {

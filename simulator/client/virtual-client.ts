@@ -253,7 +253,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   protected sessionOpened(welcome: WelcomeFrame, now: number): void {
     this.adversary?.onWelcome(this, welcome, now);
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
-    if (this.convs !== null) for (const view of this.convs.values()) view.endResume();
+    if (this.convs !== null) for (const view of this.convs.values()) view.endResume(this, now);
     if (this.watched !== null && this.watched.size > 0) this.sendWatch([...this.watched]);
     this.outbox?.fill(this, now);
   }
