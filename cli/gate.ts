@@ -52,7 +52,7 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       parseSeedList,
       gateSeeds,
     )
-    .option('--fresh <n>', 'fresh random seeds of the swarm scenario, within the budget', parseCount, 40)
+    .option('--fresh <n>', 'fresh random seeds of the swarm scenario, within the budget', parseCount, 200)
     .option('--budget-s <s>', 'stop starting runs after this many seconds', parseCount, 300)
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
@@ -61,7 +61,7 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       '--explore <n>',
       'fast-check runs over random fault schedules (a failure is shrunk)',
       parseCount,
-      20,
+      50,
     )
     .action(async (flags: GateFlags) => {
       // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
