@@ -8,6 +8,7 @@ export function verdictTable(summary: RunSummary, repro: string): string {
   const m = summary.messages;
   lines.push(
     `chatsim sim ${summary.scenario}  seed=${summary.seed}  clients=${summary.clients}  events=${summary.events}  trace=${summary.traceHash}`,
+    `faults (the scenario's and the seed's): ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
     `virtual ${(summary.virtualMs / 1000).toFixed(1)} s in ${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; ack p50 ${summary.ackLatencyMsP50} ms, p99 ${summary.ackLatencyMsP99} ms; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
     '',
   );
@@ -56,4 +57,25 @@ export function reproCommand(
   if (clients !== undefined) parts.push(`--clients ${clients}`);
   for (const bug of bugs) parts.push(`--bug ${bug}`);
   return parts.join(' ');
+}
+
+/** `partition@2.0s+5.0s(clients 20%)`: what struck, when in the faults phase, for how long, whom. */
+export function describeFaults(faults: RunSummary['derived']['faults']): string {
+  if (faults.length === 0) return 'none';
+  return faults
+    .map((f) => {
+      const span = `@${(f.atMs / 1000).toFixed(1)}s${f.durationMs === undefined ? '' : `+${(f.durationMs / 1000).toFixed(1)}s`}`;
+      const whom =
+        f.type === 'node-crash' ||
+        f.type === 'node-pause' ||
+        f.type === 'clock-offset' ||
+        f.target === 'node' ||
+        f.target === 'store'
+          ? `${f.target === 'store' ? 'store of ' : ''}node ${f.node ?? 0}`
+          : f.type === 'store-outage'
+            ? 'store'
+            : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
+      return `${f.type}${span}(${whom})`;
+    })
+    .join(' ');
 }
