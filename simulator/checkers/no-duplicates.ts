@@ -6,14 +6,12 @@ import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column } from './column.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
-import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const noDuplicatesProperty = 'no-duplicates';
 
 export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker {
-  const { ids, limits } = resolveCheckerOptions(options);
-  const pairs = new SlotTable();
+  const { ids, limits, pairs } = resolveCheckerOptions(options);
   const displayed = new DisplayedSeqs(limits.holeIntervalsPerPairMax);
   /** When each pair displayed its newest seq: the earlier display of a repeat, in the usual case. */
   const newestAt = float64Column(Number.NaN);

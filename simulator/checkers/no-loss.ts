@@ -19,8 +19,7 @@ const neverDelivered = 'never delivered';
 const lostFromStore = 'lost from the store';
 
 export function createNoLossChecker(options: CheckerOptions = {}): Checker {
-  const { ids, limits } = resolveCheckerOptions(options);
-  const pairs = new SlotTable();
+  const { ids, limits, pairs } = resolveCheckerOptions(options);
   const displayed = new DisplayedSeqs(limits.holeIntervalsPerPairMax);
   const messages = new SlotTable();
   const ackAt = float64Column(Number.NaN);

@@ -8,14 +8,12 @@ import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
 import { FinalMembership } from './final-membership.ts';
-import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const perConversationOrderProperty = 'per-conversation-order';
 
 export function createPerConversationOrderChecker(options: CheckerOptions = {}): Checker {
-  const { ids, limits } = resolveCheckerOptions(options);
-  const pairs = new SlotTable();
+  const { ids, limits, pairs } = resolveCheckerOptions(options);
   const newestSeq = int32Column(0);
   const newestAt = float64Column(0);
   const witness = new WitnessList(limits.witnessCasesMax);

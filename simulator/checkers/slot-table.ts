@@ -14,6 +14,9 @@ export class SlotTable {
   private keysA: Uint32Array;
   private keysB: Uint32Array;
   private count = 0;
+  private lastA = -1;
+  private lastB = -1;
+  private lastSlot = -1;
 
   constructor(
     capacity = defaultCheckerLimits.tableEntriesInitial,
@@ -45,6 +48,16 @@ export class SlotTable {
 
   /** The key's slot, giving it the next one if it has none. */
   intern(a: number, b: number): number {
+    // Checkers sharing a table look up the same event's key in turn: the last answer is the likely one.
+    if (a === this.lastA && b === this.lastB) return this.lastSlot;
+    const slot = this.internSlow(a, b);
+    this.lastA = a;
+    this.lastB = b;
+    this.lastSlot = slot;
+    return slot;
+  }
+
+  private internSlow(a: number, b: number): number {
     const found = this.find(a, b);
     if (found >= 0) return found;
     if (this.count >= this.entriesMax) {
