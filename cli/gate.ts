@@ -70,8 +70,11 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
         result.exitCode = proveBugs(runScenario, flags, io);
         return;
       }
+      const started = Date.now();
       const outcome = gate(runScenario, flags, io);
-      const explored = flags.explore > 0 ? await exploreStep(flags, io) : 0;
+      // Exploration (shrinking included) gets what is left of the gate's budget, at least a minute.
+      const leftMs = Math.max(60_000, flags.budgetS * 1000 - (Date.now() - started));
+      const explored = flags.explore > 0 ? await exploreStep(flags, io, leftMs) : 0;
       result.exitCode = outcome.exitCode !== 0 ? outcome.exitCode : explored;
       // The closing line CI tools read: every run, and the exploration as one more.
       const failed = outcome.runs.filter((r) => r.summary.exitCode !== 0).length + (explored !== 0 ? 1 : 0);
@@ -164,7 +167,7 @@ function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: CliIo)
  * fast-check over random fault schedules and workload parameters on the swarm scenario; a failure is
  * shrunk, written as a scenario file, and reported with the command that replays it.
  */
-async function exploreStep(flags: GateFlags, io: CliIo): Promise<number> {
+async function exploreStep(flags: GateFlags, io: CliIo, timeLimitMs: number): Promise<number> {
   const { explore } = await import('../simulator/explore.ts');
   const fcSeed = randomInt(0, 2 ** 31);
   const runSeed = randomInt(0, 2 ** 47);
@@ -175,7 +178,7 @@ async function exploreStep(flags: GateFlags, io: CliIo): Promise<number> {
     runSeed,
     bugs: flags.bug,
     ...(flags.clients ? { clients: flags.clients } : {}),
-    timeLimitMs: flags.budgetS * 1000,
+    timeLimitMs,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.ok) {

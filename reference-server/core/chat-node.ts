@@ -74,6 +74,11 @@ export class ChatNode {
   private readonly convs = new Map<string, Conversation>();
   /** user -> conversations the user is a current member of. */
   private readonly userConvs = new Map<UserId, Set<string>>();
+  /**
+   * user -> conversations the user was removed from. They stay readable up to the removal, so a
+   * device that was away for the whole membership must still learn of them (in `welcome`).
+   */
+  private readonly pastConvs = new Map<UserId, Set<string>>();
   private readonly userBuckets = new Map<UserId, TokenBucket>();
   private readonly presence = new Presence();
   private readonly pending = new Map<number, Pending>();
@@ -361,6 +366,17 @@ export class ChatNode {
       const conv = this.convs.get(id)!;
       const cursors = conv.cursorOf(conn.user);
       convs.push({ conv: id, lastSeq: conv.lastSeq, delivered: cursors.delivered, read: cursors.read });
+    }
+    for (const id of this.pastConvs.get(conn.user) ?? []) {
+      const conv = this.convs.get(id)!;
+      const horizon = conv.readWindow(conn.user, 0)?.horizon ?? 0;
+      const cursors = conv.cursorOf(conn.user);
+      convs.push({
+        conv: id,
+        lastSeq: Math.min(conv.lastSeq, horizon),
+        delivered: cursors.delivered,
+        read: cursors.read,
+      });
     }
     return {
       t: 'welcome',
@@ -774,13 +790,10 @@ export class ChatNode {
     } else conv.replaceMembership(record);
     for (const user of before) if (!conv.current.has(user)) this.userConvs.get(user)?.delete(record.id);
     for (const user of conv.current.keys()) {
-      let set = this.userConvs.get(user);
-      if (set === undefined) {
-        set = new Set();
-        this.userConvs.set(user, set);
-      }
-      set.add(record.id);
+      addTo(this.userConvs, user, record.id);
+      this.pastConvs.get(user)?.delete(record.id);
     }
+    for (const user of conv.spans.keys()) if (!conv.current.has(user)) addTo(this.pastConvs, user, record.id);
     return conv;
   }
 
@@ -795,6 +808,15 @@ export class ChatNode {
       },
     };
   }
+}
+
+function addTo(index: Map<UserId, Set<string>>, user: UserId, conv: string): void {
+  let set = index.get(user);
+  if (set === undefined) {
+    set = new Set();
+    index.set(user, set);
+  }
+  set.add(conv);
 }
 
 function refOf(frame: ClientFrame): string {
