@@ -3,6 +3,7 @@
 // bytes per key where a Map of objects would cost a hundred, and no Map size ceiling (2^24 in V8).
 // Invariants: a key keeps its slot forever; slots are handed out in insertion order without holes.
 
+import { fmix32 } from '../kernel/prng.ts';
 import { defaultCheckerLimits } from './limits.ts';
 
 const emptyIndex = 0;
@@ -101,11 +102,5 @@ export class SlotTable {
 
 /** Spreads both words over the index bits (murmur3's finaliser), so dense ids do not cluster. */
 function mix(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b);
 }

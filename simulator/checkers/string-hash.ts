@@ -3,6 +3,8 @@
 // chance that two distinct keys collide is about 3e-6, and a collision could only report a false
 // idempotency failure, which the witness (with its events) would show.
 
+import { fmix32 } from '../kernel/prng.ts';
+
 /** FNV-1a over UTF-16 code units. */
 export function hash32(text: string): number {
   let h = 0x811c9dc5;
@@ -20,12 +22,7 @@ export function hash32b(text: string): number {
     h = Math.imul(h ^ text.charCodeAt(i), 0x5bd1e995);
     h = (h << 13) | (h >>> 19);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** The text of a key made of several ids; the separator cannot occur in protocol ids. */

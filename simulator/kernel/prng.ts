@@ -10,12 +10,10 @@ export class Prng {
 
   constructor(seed: number) {
     let s = seed >>> 0;
+    // splitmix32: a Weyl sequence through murmur3's finaliser.
     const next = (): number => {
       s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+      return fmix32(s);
     };
     this.a = next();
     this.b = next();
