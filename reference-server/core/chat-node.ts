@@ -390,16 +390,9 @@ export class ChatNode {
 
   private resume(conn: Conn, resume: Record<string, number>): void {
     for (const [id, held] of Object.entries(resume)) {
-      const conv = this.convs.get(id);
-      if (conv === undefined) {
-        this.err(conn.id, ErrorCode.notFound, `no conversation ${id}`, 'hello');
-        continue;
-      }
-      const window = conv.readWindow(conn.user, held);
-      if (window === null) {
-        this.err(conn.id, ErrorCode.forbidden, `not a member of ${id}`, 'hello');
-        continue;
-      }
+      const readable = this.readableFrom(conn, id, held, 'hello');
+      if (readable === null) continue;
+      const { conv, window } = readable;
       if (Math.min(conv.lastSeq, window.upper) > window.after || window.nextSpanFrom !== null)
         this.readFor(conn, conv, window, protocolLimits.syncLimitMax);
     }
@@ -486,17 +479,28 @@ export class ChatNode {
   }
 
   private syncFrame(conn: Conn, convId: string, after: number, limit: number): void {
+    const readable = this.readableFrom(conn, convId, after, 'sync');
+    if (readable !== null) this.readFor(conn, readable.conv, readable.window, limit);
+  }
+
+  /** What `conn`'s user may read of a conversation after `after`, else an `err` (sync, resume) and null. */
+  private readableFrom(
+    conn: Conn,
+    convId: string,
+    after: number,
+    ref: string,
+  ): { conv: Conversation; window: ReadWindow } | null {
     const conv = this.convs.get(convId);
     if (conv === undefined) {
-      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, 'sync');
-      return;
+      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref);
+      return null;
     }
     const window = conv.readWindow(conn.user, after);
     if (window === null) {
-      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, 'sync');
-      return;
+      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref);
+      return null;
     }
-    this.readFor(conn, conv, window, limit);
+    return { conv, window };
   }
 
   private readFor(conn: Conn, conv: Conversation, window: ReadWindow, limit: number): void {
