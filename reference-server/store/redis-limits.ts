@@ -1,0 +1,32 @@
+// Bounds and timeouts of the Redis adapters (store, bus, presence), in one place. A node must answer
+// `unavailable` promptly while Redis is away, never queue without bound, and find Redis again alone.
+
+import type { RedisOptions } from 'ioredis';
+
+export const redisLimits = {
+  /** A command unanswered this long is failed (the client is told `unavailable` and retries). */
+  commandTimeoutMs: 5000,
+  /** How long the first connection may take before `open` gives up. */
+  connectTimeoutMs: 5000,
+  /** Reconnect attempts back off linearly by this much, up to `reconnectDelayMsMax`, forever. */
+  reconnectDelayMsStep: 50,
+  reconnectDelayMsMax: 500,
+  /** Conversation ids fetched per SSCAN page when listing them (and records per pipeline). */
+  scanCount: 500,
+} as const;
+
+/**
+ * ioredis options shared by every connection of a node. No offline queue and no retried commands: a
+ * command issued while Redis is away fails at once (so the client hears `unavailable` instead of
+ * waiting), and one in flight when the connection drops fails too instead of being resent later.
+ */
+export const redisConnectionOptions: RedisOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: redisLimits.commandTimeoutMs,
+  connectTimeout: redisLimits.connectTimeoutMs,
+  retryStrategy: (attempt) =>
+    Math.min(attempt * redisLimits.reconnectDelayMsStep, redisLimits.reconnectDelayMsMax),
+};
