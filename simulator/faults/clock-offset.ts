@@ -7,9 +7,7 @@ export const clockOffset: Fault = {
   type: 'clock-offset',
   start(context) {
     const node = context.world.nodes[nodeOf(context)]!;
-    node.clockOffsetMs = context.spec.offsetMs ?? 30_000;
-    return () => {
-      node.clockOffsetMs = 0;
-    };
+    node.setClockOffset(context.spec.offsetMs ?? 30_000);
+    return () => node.setClockOffset(0);
   },
 };

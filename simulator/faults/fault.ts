@@ -25,7 +25,8 @@ export type Fault = {
 export function pickClients(context: FaultContext): Set<number> {
   const fraction = context.spec.fraction ?? 0.1;
   const picked = new Set<number>();
-  for (let i = 0; i < context.clientCount; i++) if (context.rng.float() < fraction) picked.add(i);
+  for (let client = 0; client < context.clientCount; client++)
+    if (context.rng.float() < fraction) picked.add(client);
   return picked;
 }
 

@@ -8,9 +8,7 @@ export const latency: Fault = {
     const { world, spec } = context;
     const clients = pickClients(context);
     const extra = (spec.latencyMs ?? 200) + (spec.jitterMs ?? 0) / 2;
-    for (const client of clients) world.extraLatencyMs[client] = extra;
-    return () => {
-      for (const client of clients) world.extraLatencyMs[client] = 0;
-    };
+    world.network.setExtraLatency(clients, extra);
+    return () => world.network.setExtraLatency(clients, 0);
   },
 };

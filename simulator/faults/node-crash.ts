@@ -6,8 +6,8 @@ import { type Fault, nodeOf } from './fault.ts';
 export const nodeCrash: Fault = {
   type: 'node-crash',
   start(context) {
-    const index = nodeOf(context);
-    context.world.crashNode(index);
-    return () => context.world.restartNode(index);
+    const node = context.world.nodes[nodeOf(context)]!;
+    node.crash();
+    return () => node.restart();
   },
 };

@@ -6,8 +6,8 @@ import { type Fault, nodeOf } from './fault.ts';
 export const nodePause: Fault = {
   type: 'node-pause',
   start(context) {
-    const index = nodeOf(context);
-    context.world.pauseNode(index);
-    return () => context.world.resumeNode(index);
+    const node = context.world.nodes[nodeOf(context)]!;
+    node.pause();
+    return () => node.resume();
   },
 };

@@ -7,27 +7,19 @@ import { type Fault, nodeOf, pickClients } from './fault.ts';
 export const partition: Fault = {
   type: 'partition',
   start(context) {
-    const { world, spec } = context;
-    if (spec.target === 'store') {
-      const node = world.nodes[nodeOf(context)]!;
-      node.cutFromStore = true;
-      return () => {
-        node.cutFromStore = false;
-      };
+    const network = context.world.network;
+    if (context.spec.target === 'store') {
+      const node = nodeOf(context);
+      network.cutFromStore(node);
+      return () => network.reconnectToStore(node);
     }
-    if (spec.target === 'node') {
-      const index = nodeOf(context);
-      world.nodes[index]!.cutFromClients = true;
-      world.breakConnections((conn) => conn.node === index);
-      return () => {
-        world.nodes[index]!.cutFromClients = false;
-      };
+    if (context.spec.target === 'node') {
+      const node = nodeOf(context);
+      network.isolateNode(node);
+      return () => network.rejoinNode(node);
     }
     const clients = pickClients(context);
-    for (const client of clients) world.clientCut[client] = true;
-    world.breakConnections((conn) => clients.has(conn.client));
-    return () => {
-      for (const client of clients) world.clientCut[client] = false;
-    };
+    network.partition(clients);
+    return () => network.healPartition(clients);
   },
 };

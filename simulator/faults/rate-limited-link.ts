@@ -9,13 +9,10 @@ export function rateLimitedLink(type: FaultSpec['type'], defaultBytesPerSec: num
   return {
     type,
     start(context) {
-      const { world, spec } = context;
+      const network = context.world.network;
       const clients = pickClients(context);
-      const bytesPerMs = (spec.bytesPerSec ?? defaultBytesPerSec) / 1000;
-      for (const client of clients) world.bandwidth[client] = bytesPerMs;
-      return () => {
-        for (const client of clients) world.bandwidth[client] = 0;
-      };
+      network.limitBandwidth(clients, (context.spec.bytesPerSec ?? defaultBytesPerSec) / 1000);
+      return () => network.limitBandwidth(clients, 0);
     },
   };
 }

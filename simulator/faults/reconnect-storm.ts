@@ -10,7 +10,7 @@ export const reconnectStorm: Fault = {
       ...context,
       spec: { ...context.spec, fraction: context.spec.fraction ?? 0.5 },
     });
-    context.world.resetConnections((conn) => clients.has(conn.client));
+    context.world.network.reset(clients);
     return () => {};
   },
 };

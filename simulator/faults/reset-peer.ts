@@ -7,7 +7,7 @@ export const resetPeer: Fault = {
   type: 'reset_peer',
   start(context) {
     const clients = pickClients(context);
-    context.world.resetConnections((conn) => clients.has(conn.client));
+    context.world.network.reset(clients);
     return () => {};
   },
 };

@@ -6,7 +6,8 @@ import type { Fault } from './fault.ts';
 export const storeOutage: Fault = {
   type: 'store-outage',
   start(context) {
-    context.world.setStoreOutage(true);
-    return () => context.world.setStoreOutage(false);
+    const storage = context.world.storage;
+    storage.setOutage(true);
+    return () => storage.setOutage(false);
   },
 };

@@ -7,7 +7,7 @@ export const timeout: Fault = {
   type: 'timeout',
   start(context) {
     const clients = pickClients(context);
-    context.world.breakConnections((conn) => clients.has(conn.client));
+    context.world.network.blackhole(clients);
     return () => {};
   },
 };

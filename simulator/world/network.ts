@@ -1,0 +1,411 @@
+// The simulated network (TigerBeetle's packet simulator, for WebSocket connections): it owns every
+// connection between a client and a node, each client's link (latency with seeded jitter, bandwidth,
+// a cut), the nodes' links to clients and to the store, and the faults on them. Faults act only
+// through the methods at the bottom. Frames on one connection arrive in order; a broken connection
+// loses frames silently and each end finds out by its own timeout.
+
+import type { ClientFrame, ServerFrame } from '../../reference-server/protocol/frames.ts';
+import type { Prng } from '../kernel/prng.ts';
+import { type Agenda, EventKind } from './agenda.ts';
+import { pickNode } from './load-balancer.ts';
+import type { SimNode } from './sim-node.ts';
+
+export type NetworkConfig = {
+  latencyMs: number;
+  jitterMs: number;
+  storeLatencyMs: number;
+  busLatencyMs: number;
+  fsyncMs: number;
+  connectTimeoutMs: number;
+  storeTimeoutMs: number;
+  /** How long a node takes to notice a dead connection (missed pongs). */
+  deadDetectMs: number;
+};
+
+type Connection = {
+  id: number;
+  client: number;
+  node: number;
+  /** The node's epoch when the connection was made: frames to a later incarnation are void. */
+  epoch: number;
+  state: 'connecting' | 'open' | 'closed';
+  broken: boolean;
+  /** When the last frame in each direction arrives: later frames never overtake it. */
+  toNodeAt: number;
+  toClientAt: number;
+  /** Bytes the node has written that the link has not carried yet (its send buffer). */
+  queuedBytes: number;
+  /** Frames waiting for a rate-limited link, in order; null when nothing waits. */
+  pending: { frame: ServerFrame; bytes: number }[] | null;
+  draining: boolean;
+};
+
+/** Which connections a fault touches, by their two ends. */
+type ConnectionMatch = (ends: { client: number; node: number }) => boolean;
+
+export class Network {
+  private readonly connections: Connection[] = [];
+  /** Per client: its current connection id, or -1. */
+  private readonly connectionOfClient: number[] = [];
+  /** Per client: the load balancer's preferred node. */
+  private readonly homeOfClient: number[] = [];
+  /** Per client link: extra one-way latency (ms), bandwidth (bytes/ms, 0 = unlimited), cut from every node. */
+  private readonly extraLatencyMs: number[] = [];
+  private readonly bytesPerMs: number[] = [];
+  private readonly clientCut: boolean[] = [];
+  private readonly jitterRng: Prng[] = [];
+  /** Per node: cut from every client; cut from the store. */
+  private readonly nodeCutFromClients: boolean[];
+  private readonly nodeCutFromStore: boolean[];
+
+  constructor(
+    private readonly agenda: Agenda,
+    private readonly nodes: readonly SimNode[],
+    readonly config: NetworkConfig,
+    nodeCount: number,
+  ) {
+    this.nodeCutFromClients = new Array<boolean>(nodeCount).fill(false);
+    this.nodeCutFromStore = new Array<boolean>(nodeCount).fill(false);
+  }
+
+  addClient(home: number, jitterRng: Prng): void {
+    this.connectionOfClient.push(-1);
+    this.homeOfClient.push(home);
+    this.extraLatencyMs.push(0);
+    this.bytesPerMs.push(0);
+    this.clientCut.push(false);
+    this.jitterRng.push(jitterRng);
+  }
+
+  connectionOf(client: number): number {
+    return this.connectionOfClient[client]!;
+  }
+
+  /** Pings flow on an open, unbroken connection to a running node: the client hears the server. */
+  isConnected(client: number): boolean {
+    const id = this.connectionOfClient[client]!;
+    if (id < 0) return false;
+    const connection = this.connections[id]!;
+    const node = this.nodes[connection.node]!;
+    return (
+      connection.state === 'open' &&
+      !connection.broken &&
+      node.up &&
+      !node.paused &&
+      node.epoch === connection.epoch
+    );
+  }
+
+  isStoreReachable(node: number): boolean {
+    return !this.nodeCutFromStore[node];
+  }
+
+  /** One-way latency of a client's link now (draws the link's jitter). */
+  private latency(client: number): number {
+    const { latencyMs, jitterMs } = this.config;
+    return (
+      latencyMs +
+      this.extraLatencyMs[client]! +
+      (jitterMs > 0 ? this.jitterRng[client]!.float() * jitterMs : 0)
+    );
+  }
+
+  // ---- client side --------------------------------------------------------------------------
+
+  /** The client dials through the load balancer; the node hears `open`, the client `connected`. */
+  connect(client: number): void {
+    const old = this.connectionOfClient[client]!;
+    if (old >= 0) this.connections[old]!.state = 'closed';
+    const nodeIndex = pickNode(this.homeOfClient[client]!, this.nodes);
+    const node = this.nodes[nodeIndex]!;
+    const id = this.connections.length;
+    this.connections.push({
+      id,
+      client,
+      node: nodeIndex,
+      epoch: node.epoch,
+      state: 'connecting',
+      broken: false,
+      toNodeAt: 0,
+      toClientAt: 0,
+      queuedBytes: 0,
+      pending: null,
+      draining: false,
+    });
+    this.connectionOfClient[client] = id;
+    if (!node.up || this.nodeCutFromClients[nodeIndex] || this.clientCut[client]) {
+      // Refused (node down) at once; unreachable (cut) after the connect timeout.
+      const delay = node.up ? this.config.connectTimeoutMs : 2 * this.latency(client);
+      this.agenda.schedule(this.agenda.now + delay, EventKind.clientClosed, client, id, null);
+      return;
+    }
+    const oneWay = this.latency(client);
+    const connection = this.connections[id]!;
+    connection.toNodeAt = this.agenda.now + oneWay;
+    this.agenda.schedule(this.agenda.now + oneWay, EventKind.nodeInput, nodeIndex, node.epoch, {
+      type: 'open',
+      conn: id,
+    });
+    this.agenda.schedule(this.agenda.now + 2 * oneWay, EventKind.clientConnected, client, id, null);
+  }
+
+  /** The handshake's answer reached the client: true if the connection is now open. */
+  handshakeArrived(client: number, id: number): boolean {
+    const connection = this.connections[id]!;
+    if (connection.state !== 'connecting' || this.connectionOfClient[client] !== id) return false;
+    if (connection.broken) {
+      // The handshake never completes across a cut: the client gives up after the connect timeout.
+      this.agenda.schedule(
+        this.agenda.now + this.config.connectTimeoutMs,
+        EventKind.clientClosed,
+        client,
+        id,
+        null,
+      );
+      return false;
+    }
+    connection.state = 'open';
+    return true;
+  }
+
+  /** A frame reached the client: true if it is for the client's current, open connection. */
+  frameArrived(client: number, id: number): boolean {
+    return this.connections[id]!.state === 'open' && this.connectionOfClient[client] === id;
+  }
+
+  /** A close (or a failed connect) reached the client: true if it ends the client's current connection. */
+  closeArrived(client: number, id: number): boolean {
+    if (this.connectionOfClient[client] !== id) return false;
+    this.connectionOfClient[client] = -1;
+    this.connections[id]!.state = 'closed';
+    return true;
+  }
+
+  sendToNode(client: number, frame: ClientFrame): void {
+    const id = this.connectionOfClient[client]!;
+    const connection = id >= 0 ? this.connections[id]! : undefined;
+    if (connection === undefined || connection.state !== 'open' || connection.broken) return;
+    const at = Math.max(this.agenda.now + this.latency(client), connection.toNodeAt);
+    connection.toNodeAt = at;
+    this.agenda.schedule(at, EventKind.nodeInput, connection.node, connection.epoch, {
+      type: 'frame',
+      conn: id,
+      value: frame,
+    });
+  }
+
+  closeFromClient(client: number): void {
+    const id = this.connectionOfClient[client]!;
+    if (id < 0) return;
+    const connection = this.connections[id]!;
+    this.connectionOfClient[client] = -1;
+    connection.state = 'closed';
+    if (!connection.broken)
+      this.agenda.schedule(
+        Math.max(this.agenda.now + this.latency(client), connection.toNodeAt),
+        EventKind.nodeInput,
+        connection.node,
+        connection.epoch,
+        { type: 'gone', conn: id },
+      );
+  }
+
+  // ---- node side ----------------------------------------------------------------------------
+
+  sendToClient(nodeIndex: number, id: number, frame: ServerFrame): void {
+    const connection = this.connections[id];
+    if (
+      connection === undefined ||
+      connection.state === 'closed' ||
+      connection.broken ||
+      connection.node !== nodeIndex
+    )
+      return;
+    const client = connection.client;
+    const bytesPerMs = this.bytesPerMs[client]!;
+    if (bytesPerMs === 0 && connection.pending === null) {
+      const at = Math.max(this.agenda.now + this.latency(client), connection.toClientAt);
+      connection.toClientAt = at;
+      this.agenda.schedule(at, EventKind.clientFrame, client, id, frame);
+      return;
+    }
+    // A rate-limited link (or one still draining what it queued while limited): frames wait in order
+    // and leave one transmission time apart at the link's rate at that moment, so a healed link
+    // drains its backlog at full speed.
+    const bytes = frameBytes(frame);
+    connection.pending ??= [];
+    connection.pending.push({ frame, bytes });
+    connection.queuedBytes += bytes;
+    if (!connection.draining) {
+      connection.draining = true;
+      this.agenda.schedule(
+        this.agenda.now + (bytesPerMs > 0 ? bytes / bytesPerMs : 0),
+        EventKind.linkDrain,
+        client,
+        id,
+        null,
+      );
+    }
+    this.agenda.schedule(this.agenda.now, EventKind.nodeInput, nodeIndex, this.nodes[nodeIndex]!.epoch, {
+      type: 'backpressure',
+      conn: id,
+      bufferedBytes: connection.queuedBytes,
+    });
+  }
+
+  /** The head of a rate-limited link's queue has been transmitted: it travels on, the next starts. */
+  linkDrained(id: number): void {
+    const connection = this.connections[id]!;
+    const head = connection.pending?.shift();
+    if (head === undefined || connection.state === 'closed' || connection.broken) {
+      connection.pending = null;
+      connection.draining = false;
+      connection.queuedBytes = 0;
+      return;
+    }
+    const client = connection.client;
+    connection.queuedBytes -= head.bytes;
+    const at = Math.max(this.agenda.now + this.latency(client), connection.toClientAt);
+    connection.toClientAt = at;
+    this.agenda.schedule(at, EventKind.clientFrame, client, id, head.frame);
+    const next = connection.pending![0];
+    if (next === undefined) {
+      connection.pending = null;
+      connection.draining = false;
+      return;
+    }
+    const bytesPerMs = this.bytesPerMs[client]!;
+    this.agenda.schedule(
+      this.agenda.now + (bytesPerMs > 0 ? next.bytes / bytesPerMs : 0),
+      EventKind.linkDrain,
+      client,
+      id,
+      null,
+    );
+  }
+
+  closeFromNode(id: number, code: number): void {
+    const connection = this.connections[id];
+    if (connection === undefined || connection.state === 'closed') return;
+    const node = this.nodes[connection.node]!;
+    const at = Math.max(this.agenda.now + this.latency(connection.client), connection.toClientAt);
+    if (!connection.broken) this.agenda.schedule(at, EventKind.clientClosed, connection.client, id, code);
+    // The close handshake completes (or the node destroys the socket) and the node forgets it.
+    this.agenda.schedule(at + this.config.latencyMs, EventKind.nodeInput, connection.node, node.epoch, {
+      type: 'gone',
+      conn: id,
+    });
+  }
+
+  /** The node's process died: the kernel resets its sockets, so clients learn quickly. */
+  nodeCrashed(nodeIndex: number): void {
+    for (const id of this.connectionOfClient) {
+      if (id < 0) continue;
+      const connection = this.connections[id]!;
+      if (connection.node !== nodeIndex || connection.state === 'closed') continue;
+      connection.broken = true;
+      this.agenda.schedule(
+        this.agenda.now + this.latency(connection.client),
+        EventKind.clientClosed,
+        connection.client,
+        id,
+        null,
+      );
+    }
+  }
+
+  // ---- faults -------------------------------------------------------------------------------
+
+  /** Cuts these clients from every node: open connections go dead, new ones time out. */
+  partition(clients: ReadonlySet<number>): void {
+    for (const client of clients) this.clientCut[client] = true;
+    this.blackhole(clients);
+  }
+
+  healPartition(clients: ReadonlySet<number>): void {
+    for (const client of clients) this.clientCut[client] = false;
+  }
+
+  /** Cuts one node from every client. */
+  isolateNode(nodeIndex: number): void {
+    this.nodeCutFromClients[nodeIndex] = true;
+    this.breakConnections((ends) => ends.node === nodeIndex);
+  }
+
+  rejoinNode(nodeIndex: number): void {
+    this.nodeCutFromClients[nodeIndex] = false;
+  }
+
+  /** Cuts one node from the store: its store operations time out as `unavailable`. */
+  cutFromStore(nodeIndex: number): void {
+    this.nodeCutFromStore[nodeIndex] = true;
+  }
+
+  reconnectToStore(nodeIndex: number): void {
+    this.nodeCutFromStore[nodeIndex] = false;
+  }
+
+  /** Data stops flowing on these clients' connections, without a close (Toxiproxy's `timeout`). */
+  blackhole(clients: ReadonlySet<number>): void {
+    this.breakConnections((ends) => clients.has(ends.client));
+  }
+
+  /** Resets these clients' connections: both ends learn at once (reset_peer, reconnect storms). */
+  reset(clients: ReadonlySet<number>): void {
+    for (const id of [...this.connectionOfClient]) {
+      if (id < 0) continue;
+      const connection = this.connections[id]!;
+      if (connection.state === 'closed' || !clients.has(connection.client)) continue;
+      const node = this.nodes[connection.node]!;
+      connection.broken = true;
+      const at = this.agenda.now + this.config.latencyMs;
+      this.agenda.schedule(at, EventKind.clientClosed, connection.client, id, null);
+      this.agenda.schedule(at, EventKind.nodeInput, connection.node, node.epoch, { type: 'gone', conn: id });
+    }
+  }
+
+  /** Extra one-way latency (ms) on these clients' links; 0 removes it. */
+  setExtraLatency(clients: ReadonlySet<number>, extraMs: number): void {
+    for (const client of clients) this.extraLatencyMs[client] = extraMs;
+  }
+
+  /** Limits these clients' server-to-client direction to a rate (bytes/ms); 0 lifts the limit. */
+  limitBandwidth(clients: ReadonlySet<number>, bytesPerMs: number): void {
+    for (const client of clients) this.bytesPerMs[client] = bytesPerMs;
+  }
+
+  /** Frames on matching connections are lost from now on; the node notices after deadDetectMs. */
+  private breakConnections(match: ConnectionMatch): void {
+    for (const id of this.connectionOfClient) {
+      if (id < 0) continue;
+      const connection = this.connections[id]!;
+      if (connection.state === 'closed' || connection.broken || !match(connection)) continue;
+      connection.broken = true;
+      const node = this.nodes[connection.node]!;
+      this.agenda.schedule(
+        this.agenda.now + this.config.deadDetectMs,
+        EventKind.nodeInput,
+        connection.node,
+        node.epoch,
+        { type: 'gone', conn: id },
+      );
+    }
+  }
+}
+
+/** A cheap estimate of a frame's JSON size, for bandwidth and send-buffer accounting. */
+export function frameBytes(frame: ServerFrame): number {
+  switch (frame.t) {
+    case 'msg':
+      return 80 + frame.body.length + frame.cmid.length + frame.conv.length + frame.from.length;
+    case 'batch': {
+      let bytes = 60;
+      for (const m of frame.msgs) bytes += 70 + m.body.length + m.cmid.length + m.conv.length + m.from.length;
+      return bytes;
+    }
+    case 'welcome':
+      return 100 + frame.convs.length * 60;
+    default:
+      return 80;
+  }
+}

@@ -1,0 +1,97 @@
+// One server node's life in the simulation: the real ChatNode core, its epoch (bumped by each crash,
+// so events meant for a dead incarnation are void), and the faults a process suffers: crash and
+// restart, pause and resume, a clock that runs off. What a crash does beyond the process (its sockets
+// reset, its unsynced writes lost) the node asks of its host, which owns the network and storage.
+
+import type { ChatNode } from '../../reference-server/core/chat-node.ts';
+import type { Effect } from '../../reference-server/core/effects.ts';
+import type { ConversationRecord } from '../../reference-server/store/message-store.ts';
+import { type Agenda, EventKind, type SimEvent } from './agenda.ts';
+
+/** What a node needs from the world around it. */
+export type NodeHost = {
+  readonly agenda: Agenda;
+  newCore(index: number): ChatNode;
+  /** The conversations a (re)started node loads. */
+  records(): readonly ConversationRecord[];
+  carryOut(index: number, effects: readonly Effect[]): void;
+  /** The process died: the network resets its sockets, the storage forgets what it had not synced. */
+  crashed(index: number): void;
+};
+
+export class SimNode {
+  core: ChatNode;
+  epoch = 0;
+  up = true;
+  paused = false;
+  clockOffsetMs = 0;
+  /** Events that arrived while paused, run in order at the resume. */
+  private held: SimEvent[] = [];
+
+  constructor(
+    readonly index: number,
+    private readonly host: NodeHost,
+  ) {
+    this.core = host.newCore(index);
+  }
+
+  /** The node's own clock (offset by a clock-offset fault). */
+  clock(now: number): number {
+    return now + this.clockOffsetMs;
+  }
+
+  /** Runs a node event unless it is void (node down or a past epoch); holds it while paused. */
+  run(event: SimEvent, now: number): void {
+    if (!this.up || this.epoch !== event.instance) return;
+    if (this.paused) {
+      this.held.push(event);
+      return;
+    }
+    const nodeNow = now + this.clockOffsetMs;
+    const effects =
+      event.kind === EventKind.nodeTick
+        ? this.core.tick(nodeNow)
+        : this.core.handle(event.data as never, nodeNow);
+    this.host.carryOut(this.index, effects);
+  }
+
+  /** Loads the conversations and starts the core. */
+  boot(now: number, records = this.host.records()): void {
+    this.core.load(records);
+    this.host.carryOut(this.index, this.core.start(now));
+  }
+
+  crash(): void {
+    if (!this.up) return;
+    this.up = false;
+    this.paused = false;
+    this.held = [];
+    this.epoch++;
+    this.host.crashed(this.index);
+  }
+
+  /** A fresh process on the same durable store. */
+  restart(): void {
+    if (this.up) return;
+    this.core = this.host.newCore(this.index);
+    this.up = true;
+    this.boot(this.host.agenda.now);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const held = this.held;
+    this.held = [];
+    const agenda = this.host.agenda;
+    for (const event of held)
+      agenda.schedule(agenda.now, event.kind, event.target, event.instance, event.data);
+  }
+
+  setClockOffset(offsetMs: number): void {
+    this.clockOffsetMs = offsetMs;
+  }
+}
