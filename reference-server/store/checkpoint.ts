@@ -3,12 +3,12 @@
 // fsynced, renamed over `checkpoint.dat` and the dir fsynced: a reader sees the old or the new one.
 // Invariant: a checkpoint only covers records that were durable in the log before it was renamed.
 
-import { type FileHandle, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConvId } from '../protocol/frames.ts';
+import type { FileSystem } from './file-system.ts';
 import type { ConversationRecord } from './message-store.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 import { decodeJson, encodeJsonFrame, readFrame } from './record-codec.ts';
-import { fsyncDir } from './segment-file.ts';
 import { LogCorruptError } from './store-errors.ts';
 import { type IndexEntry, StoreState } from './store-state.ts';
 
@@ -79,37 +79,41 @@ export async function writeCheckpoint(
   dir: string,
   frames: Iterable<Buffer>,
   writeBytes: number,
+  fs: FileSystem = nodeFileSystem,
 ): Promise<void> {
   const temp = join(dir, tempFileName);
-  const handle = await open(temp, 'w', 0o644);
+  const file = await fs.open(temp, 'replace');
   try {
     let batch: Buffer[] = [];
     let batchBytes = 0;
+    let position = 0;
     for (const frame of frames) {
       batch.push(frame);
       batchBytes += frame.length;
       if (batchBytes >= writeBytes) {
-        await writeAll(handle, Buffer.concat(batch, batchBytes));
+        await file.write(Buffer.concat(batch, batchBytes), position);
+        position += batchBytes;
         batch = [];
         batchBytes = 0;
       }
     }
-    if (batchBytes > 0) await writeAll(handle, Buffer.concat(batch, batchBytes));
-    await handle.sync();
+    if (batchBytes > 0) await file.write(Buffer.concat(batch, batchBytes), position);
+    await file.datasync();
   } finally {
-    await handle.close();
+    await file.close();
   }
-  await rename(temp, join(dir, checkpointFileName));
-  await fsyncDir(dir);
+  await fs.rename(temp, join(dir, checkpointFileName));
+  await fs.syncDir(dir);
 }
 
 /** The checkpoint in `dir`, or null when there is none yet. */
-export async function loadCheckpoint(dir: string, frameBytesMax: number): Promise<LoadedCheckpoint | null> {
+export async function loadCheckpoint(
+  dir: string,
+  frameBytesMax: number,
+  fs: FileSystem = nodeFileSystem,
+): Promise<LoadedCheckpoint | null> {
   const path = join(dir, checkpointFileName);
-  const data = await readFile(path).catch((error: { code?: string }) => {
-    if (error.code === 'ENOENT') return null;
-    throw error;
-  });
+  const data = await fs.readFile(path);
   if (data === null) return null;
   let offset = 0;
   const corrupt = (reason: string) =>
@@ -178,13 +182,4 @@ function parseCheckpoint(next: () => Record<string, unknown>): LoadedCheckpoint 
 
 function emptyChunk(conv: ConvId, firstSeq: number): IndexChunk {
   return { t: 'index', conv, firstSeq, from: [], cmid: [], ts: [], loc: [] };
-}
-
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done);
-    if (bytesWritten === 0) throw new Error('checkpoint write made no progress');
-    done += bytesWritten;
-  }
 }

@@ -2,9 +2,8 @@
 // so a bad `--data-dir` fails at start-up with a message that says what to do, not on the first ack.
 
 import { constants } from 'node:fs';
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, mkdir, open, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { fsyncDir } from './segment-file.ts';
 import { DataDirError } from './store-errors.ts';
 
 export async function ensureDataDir(dir: string): Promise<void> {
@@ -71,4 +70,14 @@ async function makeDirs(dir: string): Promise<string | undefined> {
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : String(error);
+}
+
+/** Makes a directory's entries (a new or renamed file) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -2,10 +2,11 @@
 // and cut a torn tail off the last segment (a crash mid-write leaves one; nothing in it was acked).
 // Damage anywhere else is refused with CHATSIM_ERR_LOG_CORRUPT, naming the file and offset.
 
-import { open, readFile } from 'node:fs/promises';
 import type { ConvId } from '../protocol/frames.ts';
 import { checkpointFileName, loadCheckpoint } from './checkpoint.ts';
+import type { FileSystem } from './file-system.ts';
 import type { StoreLimits } from './limits.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 import { decodeRecord, type LogRecord, readFrame } from './record-codec.ts';
 import { encodeLocation, listSegments, segmentPath } from './segment-file.ts';
 import { LogCorruptError } from './store-errors.ts';
@@ -24,9 +25,13 @@ export type RecoveredLog = {
   truncatedBytes: number;
 };
 
-export async function recoverLog(dir: string, limits: StoreLimits): Promise<RecoveredLog> {
-  const checkpoint = await loadCheckpoint(dir, limits.checkpointFrameBytesMax);
-  const segments = await listSegments(dir);
+export async function recoverLog(
+  dir: string,
+  limits: StoreLimits,
+  fs: FileSystem = nodeFileSystem,
+): Promise<RecoveredLog> {
+  const checkpoint = await loadCheckpoint(dir, limits.checkpointFrameBytesMax, fs);
+  const segments = await listSegments(dir, fs);
   segments.forEach((segment, i) => {
     if (segment !== i + 1) throw missing(dir, i + 1, 'segments are numbered from 1 without gaps');
   });
@@ -49,7 +54,8 @@ export async function recoverLog(dir: string, limits: StoreLimits): Promise<Reco
   };
   for (let segment = start.segment; segment <= last; segment++) {
     const path = segmentPath(dir, segment);
-    const data = await readFile(path);
+    const data = await fs.readFile(path);
+    if (data === null) throw missing(dir, segment, 'it was listed a moment ago');
     let offset = segment === start.segment ? start.offset : 0;
     if (offset > data.length) {
       throw new LogCorruptError(
@@ -63,7 +69,7 @@ export async function recoverLog(dir: string, limits: StoreLimits): Promise<Reco
       if (!frame.ok) {
         if (segment !== last) throw new LogCorruptError(path, offset, frame.reason);
         recovered.truncatedBytes = data.length - offset;
-        await truncate(path, offset);
+        await truncate(fs, path, offset);
         break;
       }
       const record = decodeRecord(frame.payload);
@@ -115,13 +121,13 @@ function replay(
   }
 }
 
-async function truncate(path: string, length: number): Promise<void> {
-  const handle = await open(path, 'r+');
+async function truncate(fs: FileSystem, path: string, length: number): Promise<void> {
+  const file = await fs.open(path, 'write');
   try {
-    await handle.truncate(length);
-    await handle.sync();
+    await file.truncate(length);
+    await file.datasync();
   } finally {
-    await handle.close();
+    await file.close();
   }
 }
 

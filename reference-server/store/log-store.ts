@@ -5,7 +5,7 @@
 
 import type { ConvId, Message } from '../protocol/frames.ts';
 import { checkpointFrames, writeCheckpoint } from './checkpoint.ts';
-import { ensureDataDir } from './data-dir.ts';
+import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import { defaultStoreLimits, type StoreLimits } from './limits.ts';
 import { recoverLog } from './log-recovery.ts';
@@ -24,6 +24,7 @@ import {
   type ReadResult,
   StoreUnavailableError,
 } from './message-store.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 import { encodeJsonFrame, type LogRecord } from './record-codec.ts';
 import {
   encodeLocation,
@@ -40,6 +41,8 @@ import { TailCache } from './tail-cache.ts';
 
 export type LogStoreOptions = {
   dir: string;
+  /** The file system the log lives on: node:fs unless the simulator passes its simulated disk. */
+  fs?: FileSystem;
   segmentBytesMax?: number;
   checkpointEveryRecords?: number;
   /** Called after every fdatasync of the log with its duration and the records it made durable. */
@@ -60,6 +63,7 @@ export class LogStore implements MessageStore {
   /** Whether this store runs the 'ack-before-durable' bug; the server checks it before claiming the bug. */
   readonly ackBeforeDurable: boolean;
   private readonly options: LogStoreOptions;
+  private readonly fs: FileSystem;
   private readonly limits: StoreLimits;
   private readonly cache: TailCache;
   private readonly reader: SegmentReader;
@@ -77,6 +81,7 @@ export class LogStore implements MessageStore {
 
   constructor(options: LogStoreOptions) {
     this.options = options;
+    this.fs = options.fs ?? nodeFileSystem;
     this.ackBeforeDurable = options.ackBeforeDurable === true;
     this.limits = {
       ...defaultStoreLimits,
@@ -87,15 +92,15 @@ export class LogStore implements MessageStore {
         : { checkpointEveryRecords: options.checkpointEveryRecords }),
     };
     this.cache = new TailCache(this.limits.tailCacheMessagesPerConv, this.limits.tailCacheConvsMax);
-    this.reader = new SegmentReader(options.dir, this.limits);
+    this.reader = new SegmentReader(options.dir, this.limits, this.fs);
   }
 
   async open(): Promise<ConversationRecord[]> {
     if (this.phase !== 'new') throw new Error(`LogStore.open() called when ${this.phase}`);
     this.phase = 'opening';
     const { dir } = this.options;
-    await ensureDataDir(dir);
-    const recovered = await recoverLog(dir, this.limits);
+    await this.fs.prepareDir(dir);
+    const recovered = await recoverLog(dir, this.limits, this.fs);
     this.state = recovered.state;
     this.locations = recovered.locations;
     this.records = recovered.records;
@@ -103,7 +108,7 @@ export class LogStore implements MessageStore {
     this.replayedRecords = recovered.replayedRecords;
     this.truncatedBytes = recovered.truncatedBytes;
     this.commit = new GroupCommit({
-      sink: this.options.sink ?? new FileSegmentSink(dir),
+      sink: this.options.sink ?? new FileSegmentSink(dir, this.fs),
       segment: recovered.segment,
       offset: recovered.offset,
       segmentBytesMax: this.limits.segmentBytesMax,
@@ -257,7 +262,7 @@ export class LogStore implements MessageStore {
     const { dir } = this.options;
     const { checkpointChunkEntries, checkpointWriteBytes } = this.limits;
     return durable.then(() =>
-      writeCheckpoint(dir, checkpointFrames(source, checkpointChunkEntries), checkpointWriteBytes),
+      writeCheckpoint(dir, checkpointFrames(source, checkpointChunkEntries), checkpointWriteBytes, this.fs),
     );
   }
 

@@ -2,9 +2,9 @@
 // because message bodies are read back from them. A location packs (segment, offset) into one number
 // so the per-message index stays one array of doubles.
 
-import { constants } from 'node:fs';
-import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileSystem, StoreFile } from './file-system.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 
 const segmentPattern = /^(\d{8})\.seg$/;
 const offsetRange = 2 ** 32;
@@ -18,8 +18,8 @@ export function segmentPath(dir: string, segment: number): string {
 }
 
 /** Segment numbers present in `dir`, ascending. */
-export async function listSegments(dir: string): Promise<number[]> {
-  const names = await readdir(dir);
+export async function listSegments(dir: string, fs: FileSystem = nodeFileSystem): Promise<number[]> {
+  const names = await fs.list(dir);
   const out: number[] = [];
   for (const name of names) {
     const match = segmentPattern.exec(name);
@@ -40,16 +40,6 @@ export function locationOffset(location: number): number {
   return location % offsetRange;
 }
 
-/** Makes a directory's entries (a new or renamed file) durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Where group commit writes; a seam so tests can make writes or syncs fail. */
 export interface SegmentSink {
   /** Opens (creating if need be, never truncating) the segment that the next writes go to. */
@@ -61,42 +51,36 @@ export interface SegmentSink {
 }
 
 export class FileSegmentSink implements SegmentSink {
-  private readonly dir: string;
-  private handle: FileHandle | null = null;
+  private file: StoreFile | null = null;
 
-  constructor(dir: string) {
-    this.dir = dir;
-  }
+  constructor(
+    private readonly dir: string,
+    private readonly fs: FileSystem = nodeFileSystem,
+  ) {}
 
   async open(segment: number): Promise<void> {
     await this.close();
-    this.handle = await open(segmentPath(this.dir, segment), constants.O_RDWR | constants.O_CREAT, 0o644);
+    this.file = await this.fs.open(segmentPath(this.dir, segment), 'write');
     // The file may be new: its directory entry must be durable before any record in it is acked.
-    await fsyncDir(this.dir);
+    await this.fs.syncDir(this.dir);
   }
 
-  async write(data: Buffer, position: number): Promise<void> {
-    const handle = this.requireHandle();
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-      if (bytesWritten === 0) throw new Error(`write to segment made no progress at ${position + done}`);
-      done += bytesWritten;
-    }
+  write(data: Buffer, position: number): Promise<void> {
+    return this.requireFile().write(data, position);
   }
 
-  async sync(): Promise<void> {
-    await this.requireHandle().datasync();
+  sync(): Promise<void> {
+    return this.requireFile().datasync();
   }
 
   async close(): Promise<void> {
-    const handle = this.handle;
-    this.handle = null;
-    if (handle !== null) await handle.close();
+    const file = this.file;
+    this.file = null;
+    if (file !== null) await file.close();
   }
 
-  private requireHandle(): FileHandle {
-    if (this.handle === null) throw new Error('segment sink written before open');
-    return this.handle;
+  private requireFile(): StoreFile {
+    if (this.file === null) throw new Error('segment sink written before open');
+    return this.file;
   }
 }

@@ -2,7 +2,8 @@
 // Records of one conversation that lie close together are fetched with one read; open files are
 // kept in a small LRU and only closed when no read uses them.
 
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileSystem, StoreFile } from './file-system.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 import { decodeRecord, type LogRecord, readFrame } from './record-codec.ts';
 import { locationOffset, locationSegment, segmentPath } from './segment-file.ts';
 import { LogCorruptError } from './store-errors.ts';
@@ -14,7 +15,7 @@ export type SegmentReaderLimits = {
   recordBytesMax: number;
 };
 
-type OpenFile = { handle: Promise<FileHandle>; users: number };
+type OpenFile = { handle: Promise<StoreFile>; users: number };
 
 export class SegmentReader {
   private readonly dir: string;
@@ -22,7 +23,11 @@ export class SegmentReader {
   /** Map order is recency order. */
   private readonly files = new Map<number, OpenFile>();
 
-  constructor(dir: string, limits: SegmentReaderLimits) {
+  constructor(
+    dir: string,
+    limits: SegmentReaderLimits,
+    private readonly fs: FileSystem = nodeFileSystem,
+  ) {
     this.dir = dir;
     this.limits = limits;
   }
@@ -65,13 +70,13 @@ export class SegmentReader {
       });
       const start = offsets[0]!;
       const span = offsets[offsets.length - 1]! - start + this.limits.readAheadBytes;
-      const buffer = await readAt(handle, start, span);
+      const buffer = await handle.read(start, span);
       const records: LogRecord[] = [];
       for (const offset of offsets) {
         let frame = readFrame(buffer, offset - start, this.limits.recordBytesMax);
         if (!frame.ok && frame.needBytes !== undefined) {
           // The record runs past the read-ahead: fetch exactly it.
-          const alone = await readAt(handle, offset, frame.needBytes);
+          const alone = await handle.read(offset, frame.needBytes);
           frame = readFrame(alone, 0, this.limits.recordBytesMax);
         }
         const path = segmentPath(this.dir, segment);
@@ -90,7 +95,7 @@ export class SegmentReader {
   private acquire(segment: number): OpenFile {
     let file = this.files.get(segment);
     if (file === undefined) {
-      file = { handle: open(segmentPath(this.dir, segment), 'r'), users: 0 };
+      file = { handle: this.fs.open(segmentPath(this.dir, segment), 'read'), users: 0 };
     } else {
       this.files.delete(segment);
     }
@@ -109,15 +114,4 @@ export class SegmentReader {
       void candidate.handle.then((handle) => handle.close()).catch(() => undefined);
     }
   }
-}
-
-async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, filled);
 }
