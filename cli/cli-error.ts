@@ -42,3 +42,15 @@ export function commanderOutput(io: CliIo, helpCommand: string) {
       write(`chatsim: ${text.trim().replace(/\s*\n\s*/g, ' ')} (see '${helpCommand}')`),
   };
 }
+
+/** The one line for a listen address a command cannot take; null if the error is not about that. */
+export function listenError(code: unknown, where: string): CliError | null {
+  if (code === 'EADDRINUSE')
+    return new CliError('CHATSIM_ERR_LISTEN', `${where} is in use: pick another --port (0 picks a free one)`);
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new CliError(
+      'CHATSIM_ERR_LISTEN',
+      `cannot listen on ${where} (${String(code)}): check --host and --port`,
+    );
+  return null;
+}

@@ -7,6 +7,7 @@ import { registerGate } from './gate.ts';
 import { registerServe } from './serve.ts';
 import { registerSim } from './sim.ts';
 import { registerToken } from './token.ts';
+import { registerToxiproxy } from './toxiproxy.ts';
 
 /** What a subcommand's action reports back: its exit code. */
 export type CommandResult = { exitCode: number };
@@ -22,6 +23,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   registerSim(program, result, io);
   registerGate(program, result, io);
   registerToken(program, result, io);
+  registerToxiproxy(program, result, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return result.exitCode;

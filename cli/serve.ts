@@ -12,7 +12,7 @@ import { type RunningServer, startServer } from '../reference-server/runtime/ser
 import { LogStore } from '../reference-server/store/log-store.ts';
 import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
-import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
+import { CliError, type CliIo, commanderOutput, listenError } from './cli-error.ts';
 import { addLimitFlags, limitsFrom, parsePositiveInteger } from './limit-flags.ts';
 import type { CommandResult } from './main.ts';
 import { collectBug } from './sim.ts';
@@ -127,17 +127,8 @@ async function start(
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (code === 'CHATSIM_ERR_DATA_DIR') throw new CliError('CHATSIM_ERR_DATA_DIR', message);
-    const where = `${flags.host}:${flags.port}`;
-    if (code === 'EADDRINUSE')
-      throw new CliError(
-        'CHATSIM_ERR_LISTEN',
-        `${where} is in use: pick another --port (0 picks a free one)`,
-      );
-    if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
-      throw new CliError(
-        'CHATSIM_ERR_LISTEN',
-        `cannot listen on ${where} (${String(code)}): check --host and --port`,
-      );
+    const cannotListen = listenError(code, `${flags.host}:${flags.port}`);
+    if (cannotListen) throw cannotListen;
     throw new CliError('CHATSIM_ERR_START', `the server failed to start: ${message}`, 1);
   }
 }
@@ -167,7 +158,7 @@ function watchSignals(onAgain: (signal: NodeJS.Signals) => void): SignalWatch {
   };
 }
 
-function parsePort(value: string): number {
+export function parsePort(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65_535)
     throw new InvalidArgumentError('it must be an integer from 0 to 65535.');
