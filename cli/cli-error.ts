@@ -6,7 +6,9 @@ export type CliErrorCode =
   | 'CHATSIM_ERR_NO_SECRET'
   | 'CHATSIM_ERR_DATA_DIR'
   | 'CHATSIM_ERR_LISTEN'
-  | 'CHATSIM_ERR_START';
+  | 'CHATSIM_ERR_START'
+  | 'CHATSIM_ERR_TARGET'
+  | 'CHATSIM_ERR_LIVE_FAULT';
 
 export class CliError extends Error {
   constructor(

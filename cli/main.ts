@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliIo, commanderOutput, processIo } from './cli-error.ts';
 import { registerGate } from './gate.ts';
+import { registerLive } from './live.ts';
 import { registerServe } from './serve.ts';
 import { registerSim } from './sim.ts';
 import { registerToken } from './token.ts';
@@ -22,6 +23,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   registerServe(program, result, io);
   registerSim(program, result, io);
   registerGate(program, result, io);
+  registerLive(program, result, io);
   registerToken(program, result, io);
   registerToxiproxy(program, result, io);
   try {

@@ -6,12 +6,14 @@ import type { RunSummary } from '../simulator/run-scenario.ts';
 export function verdictTable(summary: RunSummary, repro: string): string {
   const lines: string[] = [];
   const m = summary.messages;
-  lines.push(
-    `chatsim sim ${summary.scenario}  seed=${summary.seed}  clients=${summary.clients}  events=${summary.events}  trace=${summary.traceHash}`,
-    `faults (the scenario's and the seed's): ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
-    `virtual ${(summary.virtualMs / 1000).toFixed(1)} s in ${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; ack p50 ${summary.ackLatencyMsP50} ms, p99 ${summary.ackLatencyMsP99} ms; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
-    '',
-  );
+  if (summary.live) lines.push(...liveHeader(summary, summary.live));
+  else
+    lines.push(
+      `chatsim sim ${summary.scenario}  seed=${summary.seed}  clients=${summary.clients}  events=${summary.events}  trace=${summary.traceHash}`,
+      `faults (the scenario's and the seed's): ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
+      `virtual ${(summary.virtualMs / 1000).toFixed(1)} s in ${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; ack p50 ${summary.ackLatencyMsP50} ms, p99 ${summary.ackLatencyMsP99} ms; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
+    );
+  lines.push('');
   const width = Math.max(
     ...summary.verdicts.map((v) => v.property.length),
     ...summary.slo.map((s) => s.name.length + 4),
@@ -44,7 +46,35 @@ export function verdictLine(summary: RunSummary): string {
     'FAIL: an SLO was breached',
     'FAIL: the run did not settle (liveness)',
   ][summary.exitCode];
-  return `verdict: ${outcome}`;
+  const loadLimited = summary.live?.loadLimited
+    ? ` (latencies are load-limited: a generator used ${Math.round(summary.live.generatorCpuShareMax * 100)}% of its core)`
+    : '';
+  return `verdict: ${outcome}${loadLimited}`;
+}
+
+function liveHeader(summary: RunSummary, live: NonNullable<RunSummary['live']>): string[] {
+  const m = summary.messages;
+  const q = (name: string, x: { count: number; p50: number; p99: number; p999: number }) =>
+    x.count === 0 ? `${name} -` : `${name} p50 ${x.p50} / p99 ${x.p99} / p999 ${x.p999} ms (${x.count})`;
+  return [
+    `chatsim live ${summary.scenario}  seed=${summary.seed}  clients=${summary.clients}  events=${summary.events}  target: ${live.target}  generators=${live.generators}`,
+    `faults: ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
+    `${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}; ${live.connects} connects (${live.connectFailures} failed)`,
+    `latency from the scheduled send: ${q('ack', live.latencyMs.ack)}; ${q('delivery 1:1', live.latencyMs.deliveryDirect)}; ${q('delivery group', live.latencyMs.deliveryGroup)}`,
+    `final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
+  ];
+}
+
+export function liveReproCommand(
+  scenarioArg: string,
+  seed: number,
+  clients: number | undefined,
+  targetFlags: string,
+): string {
+  const parts = ['npx chatsim live', scenarioArg, `--seed ${seed}`];
+  if (clients !== undefined) parts.push(`--clients ${clients}`);
+  parts.push(targetFlags);
+  return parts.join(' ');
 }
 
 export function reproCommand(

@@ -227,6 +227,17 @@ function validateFault(value: unknown, path: string, problems: string[], nodes: 
     problems.push(`${path}.node must be a node index below topology.nodes`);
 }
 
+/** A fault timeline from a file (`chatsim live --faults`): an array of faults, or `{faults: [...]}`. */
+export function validateFaults(value: unknown, source: string, nodes: number): FaultSpec[] {
+  const list = Array.isArray(value) ? value : (value as { faults?: unknown } | null)?.faults;
+  if (!Array.isArray(list))
+    throw new ScenarioError(source, ['must be an array of faults or {"faults": [...]}']);
+  const problems: string[] = [];
+  for (const [i, fault] of list.entries()) validateFault(fault, `faults[${i}]`, problems, nodes);
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  return deepFreeze(list as FaultSpec[]);
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const inner of Object.values(value)) deepFreeze(inner);

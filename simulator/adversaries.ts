@@ -1,13 +1,55 @@
 // Adversarial clients: users who present forged tokens, or who send to and sync conversations they are
 // not in, and push their own cursors backwards and past lastSeq in the one they are in (a direct
-// conversation with an honest user, made here before the nodes boot). Each attempt is recorded with
+// conversation with an honest user, made before any client acts). Each attempt is recorded with
 // its outcome; the authorization and cursor checkers demand that every one was refused or clamped.
+// `planAdversaries` decides who they are (the simulator and the live driver share it);
+// `addAdversaries` puts them into a simulated world.
 
+import type { AdversaryBehaviour } from './client/limits.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import type { HistoryEvent } from './history.ts';
 import type { SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
+
+export type AdversaryPlan = {
+  user: string;
+  device: string;
+  forged: boolean;
+  behaviours: AdversaryBehaviour[];
+  foreignConvs: string[];
+  /** Its own direct conversation with an honest partner (none for a forged-token adversary). */
+  conv: { id: string; members: string[] } | null;
+};
+
+/** Who the adversaries are; adds each one's own conversation to its partner's list. */
+export function planAdversaries(population: Population, streams: SeedStreams): AdversaryPlan[] {
+  const pick = streams.stream('adversaries');
+  const allConvs = [...new Set(population.convsOfUser.flat())];
+  const plans: AdversaryPlan[] = [];
+  for (let n = 0; n < population.adversaries; n++) {
+    const user = `x${n}`;
+    const forged = n % 4 === 0;
+    const foreignConvs =
+      allConvs.length === 0 ? [] : Array.from({ length: 3 }, () => allConvs[pick.int(allConvs.length)]!);
+    let conv: AdversaryPlan['conv'] = null;
+    if (!forged) {
+      // A conversation of its own, so its cursors exist to be pushed around; the partner writes to it.
+      const partner = n % population.users.length;
+      conv = { id: `a${n}`, members: [user, population.users[partner]!] };
+      population.convsOfUser[partner]!.push(conv.id);
+    }
+    plans.push({
+      user,
+      device: `${user}-d0`,
+      forged,
+      behaviours: forged ? ['forged-token'] : ['foreign-send', 'foreign-sync', 'cursor-regression'],
+      foreignConvs,
+      conv,
+    });
+  }
+  return plans;
+}
 
 export function addAdversaries(
   world: World,
@@ -16,41 +58,34 @@ export function addAdversaries(
   record: (event: HistoryEvent) => void,
   tokenLifeMs: number,
 ): void {
-  const pick = streams.stream('adversaries');
-  const allConvs = [...new Set(population.convsOfUser.flat())];
   let attempts = 0;
   const attemptId = (): number => ++attempts;
-  for (let n = 0; n < population.adversaries; n++) {
-    const user = `x${n}`;
-    const forged = n % 4 === 0;
-    const foreignConvs =
-      allConvs.length === 0 ? [] : Array.from({ length: 3 }, () => allConvs[pick.int(allConvs.length)]!);
-    const prng = streams.stream('adversary', n);
-    const convs: string[] = [];
-    if (!forged) {
-      // A conversation of its own, so its cursors exist to be pushed around; the partner writes to it.
-      const partner = n % population.users.length;
-      const conv = `a${n}`;
-      const members = [user, population.users[partner]!];
-      world.store.state.create({ id: conv, kind: 'direct', members });
-      record({ k: 'conv', at: 0, conv, kind: 'direct', members });
-      population.convsOfUser[partner]!.push(conv);
-      convs.push(conv);
+  for (const [n, plan] of planAdversaries(population, streams).entries()) {
+    const { user, conv } = plan;
+    if (conv !== null) {
+      world.store.state.create({ id: conv.id, kind: 'direct', members: conv.members });
+      record({ k: 'conv', at: 0, conv: conv.id, kind: 'direct', members: conv.members });
     }
+    const prng = streams.stream('adversary', n);
     const client = new VirtualClient({
       user,
-      device: `${user}-d0`,
+      device: plan.device,
       rng: () => prng.float(),
       // A valid token for its sessions; forged ones come from badToken, one attempt at a time.
       token: (now: number) => world.tokens.mint(user, now + tokenLifeMs),
       badToken: (now: number) => world.tokens.forge(user, now + tokenLifeMs),
       record,
       attemptId,
-      config: {
-        adversary: forged ? ['forged-token'] : ['foreign-send', 'foreign-sync', 'cursor-regression'],
-        foreignConvs,
-      },
+      config: { adversary: plan.behaviours, foreignConvs: plan.foreignConvs },
     });
-    world.addClient({ client, user, device: `${user}-d0`, home: n, convs, adversary: true, left: false });
+    world.addClient({
+      client,
+      user,
+      device: plan.device,
+      home: n,
+      convs: conv === null ? [] : [conv.id],
+      adversary: true,
+      left: false,
+    });
   }
 }

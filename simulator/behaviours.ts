@@ -33,7 +33,7 @@ export function scheduleWatches(
 }
 
 /** The other user of a direct conversation `d<i>-<j>`; null for groups. */
-function partnerOf(conv: string, user: string): string | null {
+export function partnerOf(conv: string, user: string): string | null {
   const match = /^d(\d+)-(\d+)$/.exec(conv);
   if (match === null) return null;
   const a = `u${match[1]}`;

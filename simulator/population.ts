@@ -1,10 +1,11 @@
 // Who takes part in a run: users and their devices, conversations (direct pairs, groups, large
 // groups) and adversaries, laid out deterministically from the scenario and the client count.
-// Conversations are written straight into the simulated store before the nodes boot.
+// Conversations go to `create`: the simulator writes them straight into its store before the nodes
+// boot; the live driver provisions them through the admin HTTP API.
 
+import type { CreateRequest } from '../reference-server/store/message-store.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { HistoryEvent } from './history.ts';
-import type { SimStore } from './world/sim-store.ts';
 
 export type Device = { user: string; device: string; userIndex: number };
 
@@ -20,7 +21,7 @@ export type Population = {
 export function buildPopulation(
   scenario: Scenario,
   clientCount: number,
-  store: SimStore,
+  createConversation: (request: CreateRequest) => void,
   record: (event: HistoryEvent) => void,
 ): Population {
   const perUser = scenario.clients.devicesPerUser;
@@ -36,7 +37,7 @@ export function buildPopulation(
   const groups: string[] = [];
   const create = (id: string, kind: 'direct' | 'group', members: number[]): void => {
     const names = members.map((m) => users[m]!);
-    store.state.create({ id, kind, members: names });
+    createConversation({ id, kind, members: names });
     for (const m of members) convsOfUser[m]!.push(id);
     record({ k: 'conv', at: 0, conv: id, kind, members: names });
   };

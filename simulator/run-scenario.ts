@@ -14,8 +14,10 @@ import { converged, finalState } from './convergence.ts';
 import { faults } from './faults/index.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
 import { SeedStreams } from './kernel/prng.ts';
+import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
 import { swarmFaults } from './swarm.ts';
+import { type ExitCode, judgeRun, type SloResult } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
 import { World } from './world/world.ts';
 
@@ -44,11 +46,13 @@ export type RunSummary = {
   ackLatencyMsP99: number;
   settledAtMs: number | null;
   verdicts: CheckResult[];
-  slo: { name: string; limit: number; actual: number; pass: boolean }[];
+  slo: SloResult[];
   /** 0 pass, 1 property violated, 2 SLO breached, 3 liveness. */
-  exitCode: 0 | 1 | 2 | 3;
+  exitCode: ExitCode;
   /** Everything the seed decided that is not in the scenario file. */
   derived: { faults: FaultSpec[]; bugs: string[] };
+  /** Present on live runs: the target, the generators and what they measured. */
+  live?: LiveFacts;
 };
 
 const settleCheckEveryMs = 500;
@@ -129,7 +133,12 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     record,
     coreBugs: new Set([...bugs].filter((bug) => coreBugs.has(bug as BugName))),
   });
-  const population = buildPopulation(scenario, clientCount, world.store, record);
+  const population = buildPopulation(
+    scenario,
+    clientCount,
+    (request) => world.store.state.create(request),
+    record,
+  );
 
   const tokenLifeMs = 24 * 3600_000;
   const clientConfig = {
@@ -293,24 +302,10 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   const final = finalState(world, settledAt);
   const verdicts = checkers.map((checker) => checker.finish(final));
   const p99 = latency.quantile(0.99);
-  const slo: RunSummary['slo'] = [];
-  if (scenario.thresholds.ackLatencyMsP99 !== undefined)
-    slo.push({
-      name: 'ackLatencyMsP99',
-      limit: scenario.thresholds.ackLatencyMsP99,
-      actual: p99,
-      pass: p99 <= scenario.thresholds.ackLatencyMsP99,
-    });
-  if (scenario.thresholds.failedSendsMax !== undefined)
-    slo.push({
-      name: 'failedSendsMax',
-      limit: scenario.thresholds.failedSendsMax,
-      actual: counts.failed,
-      pass: counts.failed <= scenario.thresholds.failedSendsMax,
-    });
-  const violated = verdicts.some((v) => v.verdict === 'fail' && v.property !== 'liveness');
-  const live = verdicts.find((v) => v.property === 'liveness')?.verdict !== 'fail' && settledAt !== null;
-  const exitCode = violated ? 1 : !live ? 3 : slo.some((s) => !s.pass) ? 2 : 0;
+  const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
+    ackLatencyMsP99: p99,
+    failedSends: counts.failed,
+  });
   return {
     scenario: scenario.name,
     seed: options.seed,

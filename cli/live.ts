@@ -1,0 +1,239 @@
+// `chatsim live <scenario>`: the same scenario as `sim`, run against real servers over real sockets.
+// One target: reference nodes the driver owns (`--nodes`), any protocol server it can start and
+// signal (`--server-cmd`), or servers already running (`--url`, network faults only). A target that
+// cannot be used (no start, taken port, wrong secret, unreachable, a fault it cannot carry out) gets
+// one line and exit 2 before any client connects; then exit codes as in `sim`.
+
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError } from 'commander';
+import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
+import { liveReproCommand, verdictTable } from '../reports/verdict-table.ts';
+import { type FaultSpec, type Scenario, ScenarioError, validateFaults } from '../scenarios/scenario.ts';
+import type { RunSummary } from '../simulator/run-scenario.ts';
+import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
+import type { CommandResult } from './main.ts';
+import { progressBar } from './progress-bar.ts';
+import { secretEnv } from './serve.ts';
+import { collectBug, jsonSummary, loadOrExplain, parseClients, parseSeed, writeReport } from './sim.ts';
+
+export type LiveFlags = {
+  seed?: number;
+  clients?: number;
+  nodes?: number;
+  bug: BugName[];
+  serverCmd?: string;
+  url: string[];
+  jwtSecret?: string;
+  port?: number;
+  faults?: string;
+  duration?: number;
+  generators?: number;
+  keepData?: boolean;
+  json?: boolean;
+  report?: string;
+  progress: boolean;
+};
+
+export function registerLive(program: Command, result: CommandResult, io: CliIo): void {
+  const command = program
+    .command('live')
+    .description('run a scenario against real servers over real sockets, judged by the same checkers')
+    .configureOutput(commanderOutput(io, 'chatsim live --help'))
+    .argument('<scenario>', 'scenario name (steady, crash-restart, ...) or path to a .json file');
+  addTargetFlags(command)
+    .option('--seed <n>', 'root seed (default: a fresh random one, printed)', parseSeed)
+    .option('--clients <n>', "virtual clients (default: the scenario's)", parseClients)
+    .option('--faults <file>', "a fault timeline (JSON array of faults) replacing the scenario's")
+    .option('--duration <time>', 'soak: the faults phase lasts this long (e.g. 30m, 90s)', parseDuration)
+    .option('--json', 'print a JSON summary instead of the table')
+    .option('--report <dir>', 'also write summary.json and report.md into this directory')
+    .option('--no-progress', 'no progress lines on stderr')
+    .action(async (scenarioArg: string, flags: LiveFlags) => {
+      result.exitCode = await liveCommand(scenarioArg, flags, io);
+    });
+}
+
+/** The target flags `live` and `gate --live` share. */
+export function addTargetFlags(command: Command): Command {
+  return command
+    .option('--nodes <n>', 'reference-server processes the driver starts and owns (default 1)', parseNodes)
+    .option(
+      '--bug <name>',
+      `with --nodes: start them with a deliberate bug: ${bugNames.join(', ')}`,
+      collectBug,
+      [],
+    )
+    .option('--server-cmd <cmd>', 'start your server with this command ({port}, {dataDir}, {node} filled in)')
+    .option(
+      '--url <url>',
+      'an already running server (repeatable, one per node); network faults only',
+      collectUrl,
+      [],
+    )
+    .option(
+      '--jwt-secret <secret>',
+      `the server's HS256 secret (with --server-cmd or --url; default $${secretEnv})`,
+    )
+    .option('--port <n>', "first node's port (default: free ports)", parsePortFlag)
+    .option('--generators <n>', 'at least this many generator processes', parsePositive)
+    .option('--keep-data', "keep the nodes' data dirs after the run");
+}
+
+async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Promise<number> {
+  const scenario = loadOrExplain(scenarioArg);
+  const { runLive } = await import('../simulator/live/run-live.ts');
+  const target = await makeTarget(scenario, flags, io);
+  const faults = flags.faults === undefined ? undefined : loadFaults(flags.faults, target.fleet.urls.length);
+  const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  const bar = flags.progress && !flags.json ? progressBar(io, `live ${scenario.name} seed ${seed}`) : null;
+  const summary = await runOrExplain(() =>
+    runLive(scenario, {
+      seed,
+      fleet: target.fleet,
+      secret: target.secret,
+      bugs: flags.bug,
+      ...(flags.clients === undefined ? {} : { clients: flags.clients }),
+      ...(faults === undefined ? {} : { faults }),
+      ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
+      ...(flags.generators === undefined ? {} : { generators: flags.generators }),
+      ...(bar ? { progress: bar.update } : {}),
+      log: (line) => io.err(`chatsim live: ${line}`),
+    }),
+  );
+  bar?.done();
+  const repro = liveReproCommand(
+    flags.faults === undefined ? scenarioArg : `${scenarioArg} --faults ${flags.faults}`,
+    seed,
+    flags.clients,
+    target.fleet.reproFlags,
+  );
+  if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
+  else io.out(verdictTable(summary, repro));
+  if (flags.report) writeReport(flags.report, summary, verdictTable(summary, repro), repro);
+  return summary.exitCode;
+}
+
+export type Target = { fleet: import('../simulator/live/fleet.ts').LiveFleet; secret: string };
+
+/** The fleet the flags name; a usage problem is a CliError (exit 2). Nothing is started yet. */
+export async function makeTarget(scenario: Scenario, flags: LiveFlags, io: CliIo): Promise<Target> {
+  const { ProcessFleet, UrlFleet } = await import('../simulator/live/fleet.ts');
+  const { referenceFleet } = await import('../simulator/live/reference-fleet.ts');
+  const chosen = [flags.serverCmd !== undefined, flags.url.length > 0, flags.nodes !== undefined].filter(
+    Boolean,
+  );
+  if (chosen.length > 1)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "use one target: --nodes, --server-cmd or --url (see 'chatsim live --help')",
+    );
+  if (flags.bug.length > 0 && (flags.serverCmd !== undefined || flags.url.length > 0))
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--bug starts reference nodes with a deliberate bug: use it with --nodes (or put 'serve --bug NAME' in --server-cmd)",
+    );
+  if (flags.serverCmd === undefined && flags.url.length === 0) {
+    const secret = randomBytes(24).toString('hex');
+    const nodes = flags.nodes ?? 1;
+    return {
+      secret,
+      fleet: referenceFleet({
+        nodes,
+        secret,
+        limits: scenario.limits,
+        bugs: flags.bug,
+        ...(flags.port === undefined ? {} : { basePort: flags.port }),
+        ...(flags.keepData ? { keepData: true } : {}),
+      }),
+    };
+  }
+  const secret = flags.jwtSecret ?? io.env[secretEnv];
+  if (!secret)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      `--jwt-secret <secret> is required with ${flags.serverCmd !== undefined ? '--server-cmd' : '--url'}: the HS256 secret your server verifies tokens with (or set ${secretEnv})`,
+    );
+  if (flags.serverCmd !== undefined) {
+    if (!flags.serverCmd.includes('{port}'))
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        '--server-cmd must contain {port} (and usually {dataDir}): the driver picks both',
+      );
+    const nodes = flags.nodes ?? 1;
+    return {
+      secret,
+      fleet: new ProcessFleet({
+        nodes,
+        template: flags.serverCmd,
+        env: { ...process.env, [secretEnv]: secret },
+        ...(flags.port === undefined ? {} : { basePort: flags.port }),
+        ...(flags.keepData ? { keepData: true } : {}),
+        reproFlags: `--server-cmd ${JSON.stringify(flags.serverCmd)} --jwt-secret "$${secretEnv}"`,
+      }),
+    };
+  }
+  return { secret, fleet: new UrlFleet(flags.url.map((u) => u.replace(/\/+$/, ''))) };
+}
+
+/** Target and refusal errors become one line and exit 2; everything else is the run's own. */
+export async function runOrExplain(run: () => Promise<RunSummary>): Promise<RunSummary> {
+  try {
+    return await run();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'CHATSIM_ERR_TARGET' || code === 'CHATSIM_ERR_NODE_START' || code === 'CHATSIM_ERR_HTTP')
+      throw new CliError('CHATSIM_ERR_TARGET', (error as Error).message.replace(/\s*\n\s*/g, ' '));
+    if (code === 'CHATSIM_ERR_LIVE_FAULT')
+      throw new CliError('CHATSIM_ERR_LIVE_FAULT', (error as Error).message);
+    throw error;
+  }
+}
+
+function loadFaults(path: string, nodes: number): FaultSpec[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new CliError('CHATSIM_ERR_USAGE', `--faults ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return validateFaults(value, path, nodes);
+  } catch (error) {
+    if (error instanceof ScenarioError)
+      throw new CliError('CHATSIM_ERR_USAGE', error.message.replace(/\n\s*/g, ' '));
+    throw error;
+  }
+}
+
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('a duration like 90s, 30m or 2h');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+function parseNodes(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('takes an integer from 1 to 64');
+  return n;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('takes a positive integer');
+  return n;
+}
+
+function parsePortFlag(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 65_535)
+    throw new InvalidArgumentError('takes a port from 1 to 65535');
+  return n;
+}
+
+function collectUrl(value: string, previous: string[]): string[] {
+  if (!/^https?:\/\/[^/\s]+/.test(value)) throw new InvalidArgumentError('takes a URL like http://host:port');
+  return [...previous, value];
+}

@@ -1,0 +1,191 @@
+// The servers a live run drives, behind one interface: a fleet of processes the driver owns (reference
+// nodes, or any protocol server started from a `--server-cmd` template), or servers already running
+// at URLs it can only reach. Process faults need a fleet it owns; `canSignal` says which.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NodeProcess } from './node-process.ts';
+
+export interface LiveFleet {
+  /** http://host:port of each node, in node order. */
+  readonly urls: readonly string[];
+  /** Whether the driver owns the processes (SIGKILL, SIGSTOP/SIGCONT, restart on the same data dir). */
+  readonly canSignal: boolean;
+  /** How a repro command names this target (`--nodes 1`, `--server-cmd '...'`, `--url ...`). */
+  readonly reproFlags: string;
+  start(): Promise<void>;
+  crash(node: number): Promise<void>;
+  restart(node: number): Promise<void>;
+  pause(node: number): void;
+  resume(node: number): void;
+  /** SIGTERM (drain), wait for the exit, start again on the same data dir. */
+  drainRestart(node: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class FleetError extends Error {
+  readonly code = 'CHATSIM_ERR_TARGET';
+}
+
+/** A free TCP port on 127.0.0.1, or a check that `port` is free. */
+export async function freePort(port = 0, host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE')
+        reject(new FleetError(`port ${port} on ${host} is in use: pick another --port (or leave it out)`));
+      else reject(new FleetError(`cannot listen on ${host}:${port} (${error.code}): pick another --port`));
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      const chosen = typeof address === 'object' && address !== null ? address.port : port;
+      server.close(() => resolve(chosen));
+    });
+  });
+}
+
+export type ProcessFleetOptions = {
+  nodes: number;
+  /** Command template with `{port}`, `{dataDir}` and optionally `{node}` (1-based). */
+  template: string;
+  env?: NodeJS.ProcessEnv;
+  /** First node's port (the others follow); default: free ports. */
+  basePort?: number;
+  /** Kept after the run (default: removed). */
+  keepData?: boolean;
+  reproFlags: string;
+};
+
+/** Processes the driver starts, owns, kills and restarts, each on its own port and data dir. */
+export class ProcessFleet implements LiveFleet {
+  readonly canSignal = true;
+  readonly reproFlags: string;
+  private processes: NodeProcess[] = [];
+  private root = '';
+  private readonly onExit = () => {
+    for (const p of this.processes) p.killNow();
+  };
+
+  constructor(private readonly options: ProcessFleetOptions) {
+    this.reproFlags = options.reproFlags;
+  }
+
+  get urls(): string[] {
+    return this.processes.map((p) => p.url);
+  }
+
+  get dataRoot(): string {
+    return this.root;
+  }
+
+  async start(): Promise<void> {
+    const { nodes, template, basePort } = this.options;
+    const ports: number[] = [];
+    for (let i = 0; i < nodes; i++) ports.push(await freePort(basePort === undefined ? 0 : basePort + i));
+    this.root = mkdtempSync(join(tmpdir(), 'chatsim-live-'));
+    process.on('exit', this.onExit);
+    this.processes = ports.map((port, i) => {
+      const dataDir = join(this.root, `node-${i + 1}`);
+      mkdirSync(dataDir, { recursive: true });
+      const command = template
+        .replaceAll('{port}', String(port))
+        .replaceAll('{dataDir}', shellQuote(dataDir))
+        .replaceAll('{node}', String(i + 1));
+      return new NodeProcess({
+        index: i,
+        command,
+        url: `http://127.0.0.1:${port}`,
+        ...(this.options.env ? { env: this.options.env } : {}),
+      });
+    });
+    try {
+      await Promise.all(this.processes.map((p) => p.start()));
+    } catch (error) {
+      await this.stop();
+      throw new FleetError((error as Error).message);
+    }
+  }
+
+  async crash(node: number): Promise<void> {
+    await this.at(node).kill();
+  }
+
+  async restart(node: number): Promise<void> {
+    const p = this.at(node);
+    if (p.running || p.isStopped) return;
+    await p.start();
+  }
+
+  pause(node: number): void {
+    this.at(node).pause();
+  }
+
+  resume(node: number): void {
+    this.at(node).resume();
+  }
+
+  async drainRestart(node: number): Promise<void> {
+    const p = this.at(node);
+    await p.terminate();
+    if (!p.isStopped) await p.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop()));
+    process.off('exit', this.onExit);
+    if (this.root !== '' && !this.options.keepData) rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private at(node: number): NodeProcess {
+    const p = this.processes[node % this.processes.length];
+    if (p === undefined) throw new Error(`no node ${node}`);
+    return p;
+  }
+}
+
+/** Servers already running: the driver reaches them and nothing else. */
+export class UrlFleet implements LiveFleet {
+  readonly canSignal = false;
+  readonly reproFlags: string;
+
+  constructor(readonly urls: readonly string[]) {
+    this.reproFlags = urls.map((u) => `--url ${u}`).join(' ');
+  }
+
+  async start(): Promise<void> {
+    for (const url of this.urls) {
+      const status = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
+        (r) => r.status,
+        (error: Error) =>
+          `unreachable (${(error.cause as { code?: string } | undefined)?.code ?? error.message})`,
+      );
+      if (status !== 200)
+        throw new FleetError(
+          `${url} is ${typeof status === 'number' ? `answering GET /healthz with ${status}` : status}: is the server running there?`,
+        );
+    }
+  }
+
+  crash(): Promise<void> {
+    return Promise.reject(new Error('a --url target cannot be crashed'));
+  }
+  restart(): Promise<void> {
+    return Promise.reject(new Error('a --url target cannot be restarted'));
+  }
+  pause(): void {
+    throw new Error('a --url target cannot be paused');
+  }
+  resume(): void {
+    throw new Error('a --url target cannot be resumed');
+  }
+  drainRestart(): Promise<void> {
+    return Promise.reject(new Error('a --url target cannot be restarted'));
+  }
+  async stop(): Promise<void> {}
+}
+
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}

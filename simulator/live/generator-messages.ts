@@ -1,0 +1,92 @@
+// What the driver and its generator processes say to each other over IPC. Plain JSON values: a plan
+// at start, commands (phase changes, faults, membership), queries about settling, and in the other
+// direction batches of history events (one JSON string per batch, cheap to pass) and a final report.
+
+import type { HistogramSnapshot } from '../../bench/latency-histogram.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
+
+export type PlannedDevice = {
+  /** Index of the device in the whole run (the seed streams of the simulator use the same index). */
+  index: number;
+  user: string;
+  device: string;
+  home: number;
+  convs: string[];
+  /** Adversarial behaviours (empty for honest clients). */
+  adversary?: { behaviours: string[]; foreignConvs: string[]; forged: boolean };
+};
+
+export type GeneratorPlan = {
+  shard: number;
+  shards: number;
+  seed: number;
+  scenario: Scenario;
+  devices: PlannedDevice[];
+  /** ws://host:port per node, as this shard reaches it (directly or through its proxies). */
+  nodeUrls: string[];
+  secret: string;
+  /** Wall-clock origin of the run: every `at` is ms since it. */
+  originEpochMs: number;
+  /** Workload arrivals stop here (the settle phase begins). */
+  workloadEndMs: number;
+  /** Sends scheduled before this are not counted in latency figures (clients still connecting). */
+  warmupMs: number;
+  /** Connects of the shard are spread over [0, connectSpreadMs). */
+  connectSpreadMs: number;
+};
+
+export type LatencyReport = {
+  ack: HistogramSnapshot;
+  /** End-to-end: scheduled send time to display on another device, by conversation kind. */
+  deliveryDirect: HistogramSnapshot;
+  deliveryGroup: HistogramSnapshot;
+};
+
+export type ShardStatus = {
+  shard: number;
+  /** Honest, present devices, and how many of them are connected with a session open. */
+  devices: number;
+  open: number;
+  outbox: number;
+  /** (device, conv) pairs displayed below the known or target lastSeq. */
+  behind: number;
+  firstBehind: string | null;
+  connects: number;
+  connectFailures: number;
+  cpuShare: number;
+  rssBytes: number;
+};
+
+export type ToGenerator =
+  | { type: 'plan'; plan: GeneratorPlan }
+  | { type: 'start' }
+  | { type: 'settle' }
+  | { type: 'members'; conv: string; add: string[]; remove: string[] }
+  /** Some clients' connections reset at once (reconnect storm, reset_peer): `pick` in 0..1 per client. */
+  | { type: 'drop'; fraction: number; fault: number; jitter?: boolean }
+  | {
+      type: 'status';
+      id: number;
+      /** conv -> lastSeq of the final read; absent: judge against what the devices know. */
+      lastSeq?: Record<string, number>;
+      /** conv -> user -> spans, for conversations whose membership changed. */
+      spans?: Record<string, Record<string, { from: number; to: number | null }[]>>;
+    }
+  | { type: 'finish' };
+
+export type FromGenerator =
+  | { type: 'ready' }
+  /** History events, as a JSON array. */
+  | { type: 'events'; json: string }
+  | { type: 'status'; id: number; status: ShardStatus }
+  | {
+      type: 'report';
+      latency: LatencyReport;
+      /** Users with a live session at the end. */
+      online: string[];
+      /** Devices that left for good at settle (not judged for delivery). */
+      left: string[];
+      stats: ShardStatus;
+      malformedFrames: number;
+    }
+  | { type: 'failed'; message: string };

@@ -1,0 +1,154 @@
+// The driver's side of its generator processes: forks them (through tsx, like the rest of chatsim),
+// hands each its plan, decodes their event batches in arrival order per generator, answers
+// status queries by id, and collects their reports. A generator that dies or fails ends the run
+// with its message; none outlives the driver.
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { HistoryEvent } from '../history.ts';
+import type { FromGenerator, GeneratorPlan, ShardStatus, ToGenerator } from './generator-messages.ts';
+import { liveLimits } from './limits.ts';
+
+const generatorPath = fileURLToPath(new URL('./generator.ts', import.meta.url));
+
+export type GeneratorReport = Extract<FromGenerator, { type: 'report' }>;
+
+export class GeneratorPool {
+  private readonly children: ChildProcess[] = [];
+  private readonly waiters = new Map<number, (status: ShardStatus) => void>();
+  private readonly reports: (GeneratorReport | null)[] = [];
+  private readonly reportWaiters: ((report: GeneratorReport) => void)[] = [];
+  private nextId = 1;
+  private failure: Error | null = null;
+  private onFailure: (error: Error) => void = () => {};
+  private finishing = false;
+  private readonly onExit = () => {
+    for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+  };
+
+  constructor(private readonly onEvents: (events: HistoryEvent[]) => void) {
+    process.on('exit', this.onExit);
+  }
+
+  /** Resolves with the first failure of any generator (never, on a healthy run). */
+  readonly failed = new Promise<Error>((resolve) => {
+    this.onFailure = resolve;
+  });
+
+  async start(plans: GeneratorPlan[]): Promise<void> {
+    const ready: Promise<void>[] = [];
+    for (const plan of plans) {
+      const child = fork(generatorPath, [], {
+        execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const index = this.children.length;
+      this.children.push(child);
+      this.reports.push(null);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          child.on('message', (message: FromGenerator) => {
+            if (message.type === 'ready') resolve();
+            else this.handle(index, message);
+          });
+          child.once('exit', (code, signal) => {
+            const error = new Error(`generator ${index} exited (${code ?? signal}) before its report`);
+            reject(error);
+            if (this.reports[index] === null) this.fail(error);
+          });
+        }),
+      );
+      child.send({ type: 'plan', plan } satisfies ToGenerator);
+    }
+    await withTimeout(Promise.all(ready), liveLimits.generatorAnswerTimeoutMs, 'generators to start');
+  }
+
+  broadcast(message: ToGenerator): void {
+    for (const child of this.children) if (child.connected) child.send(message);
+  }
+
+  sendTo(shard: number, message: ToGenerator): void {
+    const child = this.children[shard];
+    if (child?.connected) child.send(message);
+  }
+
+  async status(
+    query: Omit<Extract<ToGenerator, { type: 'status' }>, 'id' | 'type'> = {},
+  ): Promise<ShardStatus[]> {
+    const answers = this.children.map((child) => {
+      const id = this.nextId++;
+      const answer = new Promise<ShardStatus>((resolve) => this.waiters.set(id, resolve));
+      child.send({ type: 'status', id, ...query } satisfies ToGenerator);
+      return answer;
+    });
+    return withTimeout(Promise.all(answers), liveLimits.generatorAnswerTimeoutMs, 'generator status');
+  }
+
+  async finish(): Promise<GeneratorReport[]> {
+    this.finishing = true;
+    const reports = this.children.map(
+      (_, index) =>
+        new Promise<GeneratorReport>((resolve) => {
+          const done = this.reports[index];
+          if (done) resolve(done);
+          else this.reportWaiters[index] = resolve;
+        }),
+    );
+    this.broadcast({ type: 'finish' });
+    const all = await withTimeout(
+      Promise.all(reports),
+      liveLimits.generatorAnswerTimeoutMs,
+      'generator reports',
+    );
+    process.off('exit', this.onExit);
+    return all;
+  }
+
+  kill(): void {
+    this.onExit();
+    process.off('exit', this.onExit);
+  }
+
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  private handle(index: number, message: FromGenerator): void {
+    switch (message.type) {
+      case 'events':
+        this.onEvents(JSON.parse(message.json) as HistoryEvent[]);
+        return;
+      case 'status':
+        this.waiters.get(message.id)?.(message.status);
+        this.waiters.delete(message.id);
+        return;
+      case 'report':
+        this.reports[index] = message;
+        this.reportWaiters[index]?.(message);
+        return;
+      case 'failed':
+        this.fail(new Error(`generator ${index} failed: ${message.message}`));
+        return;
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.failure !== null || this.finishing) return;
+    this.failure = error;
+    this.onFailure(error);
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,35 @@
+// Every bound and timing of the live driver, in one place.
+
+export const liveLimits = {
+  /** Sockets per generator process: the box allows 20,000 open files per process. */
+  socketsPerGeneratorMax: 19_000,
+  /** How long a server process has to answer /readyz with 200 after it starts. */
+  nodeStartTimeoutMs: 20_000,
+  nodeReadyPollMs: 100,
+  /** SIGTERM (drain), then SIGKILL after this long. */
+  nodeStopGraceMs: 15_000,
+  /** Output kept per server process, to explain a failed start. */
+  nodeOutputTailBytes: 4096,
+  /** Concurrent admin HTTP requests while provisioning and reading back. */
+  httpConcurrency: 32,
+  httpTimeoutMs: 10_000,
+  /** Attempts of one admin request answered 503/429 or not at all. */
+  httpAttemptsMax: 5,
+  /** The generators flush their history events this often, or at this many events. */
+  eventFlushMs: 50,
+  eventBatchMax: 2000,
+  /** Timer wheel granularity of the generators. */
+  timerTickMs: 5,
+  /** How often the driver asks the generators whether the run has settled. */
+  settleCheckEveryMs: 500,
+  /** How long a generator may take to start, answer a query or finish. */
+  generatorAnswerTimeoutMs: 60_000,
+  /** Client tokens live this long (a soak must not outlive them). */
+  tokenLifeSec: 7 * 24 * 3600,
+  /** A hello with a valid token answered within this long proves the secret (the pre-flight check). */
+  preflightTimeoutMs: 10_000,
+  /** Messages read per HTTP page in the final read (protocol maximum 500). */
+  readPageLimit: 500,
+  /** Generator CPU share above which latencies are reported as load-limited. */
+  generatorCpuLoadLimited: 0.85,
+} as const;

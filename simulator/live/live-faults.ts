@@ -1,0 +1,99 @@
+// The scenario's fault vocabulary, live. Each fault either has a live meaning for the chosen target
+// (process faults need processes the driver owns; client-side resets need only the generators) or is
+// refused by name before anything starts. `startLiveFault` carries one out and returns its heal.
+
+import type { FaultSpec, FaultType } from '../../scenarios/scenario.ts';
+import type { LiveFleet } from './fleet.ts';
+import type { GeneratorPool } from './generator-pool.ts';
+
+export type LiveCapabilities = { canSignal: boolean; network: boolean };
+
+/** What each fault means live, and what it needs; the README's fault table says the same. */
+export const liveMeaning: Record<
+  FaultType,
+  { needs: 'signal' | 'network' | 'generators' | 'none'; live: string }
+> = {
+  'node-crash': {
+    needs: 'signal',
+    live: 'SIGKILL to the node process group, restarted on the same data dir at the heal',
+  },
+  'node-pause': { needs: 'signal', live: 'SIGSTOP to the node process group, SIGCONT at the heal' },
+  'reconnect-storm': {
+    needs: 'generators',
+    live: 'the generators reset the sockets of that share of clients at once',
+  },
+  reset_peer: {
+    needs: 'generators',
+    live: 'the generators reset (TCP RST) the sockets of that share of clients',
+  },
+  partition: { needs: 'network', live: 'Toxiproxy between client shards and nodes' },
+  latency: { needs: 'network', live: 'Toxiproxy latency toxic' },
+  bandwidth: { needs: 'network', live: 'Toxiproxy bandwidth toxic' },
+  timeout: { needs: 'network', live: 'Toxiproxy timeout toxic' },
+  'slow-consumer': { needs: 'network', live: 'Toxiproxy bandwidth toxic at a few KiB/s' },
+  'store-outage': {
+    needs: 'none',
+    live: "none: protocol.md gives a harness no way to take a server's store down",
+  },
+  'clock-offset': { needs: 'none', live: "none: a harness cannot set a server process's clock" },
+};
+
+/** Why `spec` cannot run live against this target, or null when it can. */
+export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | null {
+  const meaning = liveMeaning[spec.type];
+  if (spec.type === 'partition' && spec.target === 'store')
+    return 'partition of a node from its store has no live meaning (the store is inside the server, out of reach)';
+  switch (meaning.needs) {
+    case 'signal':
+      return caps.canSignal
+        ? null
+        : `${spec.type} needs server processes the driver owns (--nodes or --server-cmd), not --url`;
+    case 'network':
+      return caps.network
+        ? null
+        : `${spec.type} needs the Toxiproxy network layer between clients and nodes, which this build does not have yet`;
+    case 'generators':
+      return null;
+    case 'none':
+      return `${spec.type} has no live meaning (${meaning.live.replace(/^none: /, '')})`;
+  }
+}
+
+export type LiveFaultContext = {
+  fleet: LiveFleet;
+  pool: GeneratorPool;
+  /** Index of the fault in the run's timeline (seeds the client picks). */
+  n: number;
+};
+
+export type LiveHeal = () => Promise<void>;
+
+export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext): Promise<LiveHeal> {
+  const { fleet, pool, n } = context;
+  const node = spec.node ?? 0;
+  switch (spec.type) {
+    case 'node-crash':
+      await fleet.crash(node);
+      return () => fleet.restart(node);
+    case 'node-pause':
+      fleet.pause(node);
+      return async () => fleet.resume(node);
+    case 'reconnect-storm':
+      pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.5, fault: n });
+      return async () => {};
+    case 'reset_peer':
+      pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.1, fault: n });
+      return async () => {};
+    default:
+      throw new Error(`${spec.type} cannot run live here (it should have been refused before the run)`);
+  }
+}
+
+/** One line per fault event, wall clock first, for a team watching its own dashboards beside the run. */
+export function describeLiveFault(spec: FaultSpec): string {
+  const whom =
+    spec.type === 'node-crash' || spec.type === 'node-pause'
+      ? `node ${spec.node ?? 0}`
+      : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
+  return `${spec.type} (${whom}${spec.durationMs === undefined ? '' : `, ${(spec.durationMs / 1000).toFixed(1)} s`})`;
+}

@@ -1,0 +1,119 @@
+// Membership in a live run, as the harness itself made it: the conversations it provisioned and the
+// admin membership changes it sent (and that were answered 200), seeded like the simulator's churn.
+// It yields the spans the checkers and the settle check judge by, and who may read each
+// conversation for the final read. A change's seq boundary is the `lastSeq` the server's answer
+// carries when it carries one (the reference server does), else the conversation's lastSeq read
+// right after the answer.
+
+import type { MembershipSpan } from '../../reference-server/store/message-store.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
+import type { HistoryEvent } from '../history.ts';
+import type { SeedStreams } from '../kernel/prng.ts';
+import type { Population } from '../population.ts';
+import type { AdminApi } from './admin-api.ts';
+import type { GeneratorPool } from './generator-pool.ts';
+
+export type LiveMembership = {
+  /** Resolves once no membership request is in flight. */
+  idle(): Promise<void>;
+  /** conv -> every user who was ever a member, in join order. */
+  readers(): Map<string, string[]>;
+  spans(conv: string): ReadonlyMap<string, readonly MembershipSpan[]>;
+  /** Spans of the conversations whose membership changed (the rest: everyone from seq 1, open). */
+  spansForShards(): Record<string, Record<string, MembershipSpan[]>> | undefined;
+};
+
+export type MembershipContext = {
+  api: AdminApi;
+  pool: GeneratorPool;
+  record(event: HistoryEvent): void;
+  now(): number;
+  at(ms: number, run: () => void): void;
+  fromMs: number;
+  untilMs: number;
+  /** A member's token, to read lastSeq when the server's answer does not carry it. */
+  tokenOf(user: string): string;
+};
+
+export function scheduleLiveMembership(
+  scenario: Scenario,
+  streams: SeedStreams,
+  population: Population,
+  created: readonly { id: string; members: string[] }[],
+  context: MembershipContext,
+): LiveMembership {
+  const spans = new Map<string, Map<string, MembershipSpan[]>>();
+  const changed = new Set<string>();
+  for (const conv of created)
+    spans.set(conv.id, new Map(conv.members.map((user) => [user, [{ from: 1, to: null }]])));
+  const inFlight = new Set<Promise<void>>();
+
+  const isMember = (conv: string, user: string): boolean => {
+    const list = spans.get(conv)?.get(user);
+    return list !== undefined && list[list.length - 1]!.to === null;
+  };
+
+  const change = async (conv: string, user: string): Promise<void> => {
+    const member = isMember(conv, user);
+    const add = member ? [] : [user];
+    const remove = member ? [user] : [];
+    const answer = await context.api.changeMembers(conv, add, remove);
+    if (answer.status !== 200) return;
+    let atSeq = (answer.body as { lastSeq?: unknown } | null)?.lastSeq;
+    if (typeof atSeq !== 'number') {
+      const reader =
+        [...(spans.get(conv)?.keys() ?? [])].find((u) => isMember(conv, u) && u !== user) ?? user;
+      const receipts = await context.api.receipts(conv, context.tokenOf(reader));
+      atSeq = (receipts.body as { lastSeq?: unknown } | null)?.lastSeq;
+      if (typeof atSeq !== 'number') return;
+    }
+    const seq = atSeq as number;
+    const users = spans.get(conv)!;
+    if (member) {
+      const list = users.get(user)!;
+      list[list.length - 1] = { from: list[list.length - 1]!.from, to: seq };
+    } else {
+      const list = users.get(user) ?? [];
+      list.push({ from: seq + 1, to: null });
+      users.set(user, list);
+    }
+    changed.add(conv);
+    context.record({ k: 'members', at: context.now(), conv, add, remove, atSeq: seq });
+    context.pool.broadcast({ type: 'members', conv, add, remove });
+  };
+
+  const perMin = scenario.workload.membershipChangesPerMin;
+  const groups = population.groups.filter((g) => g.startsWith('g'));
+  if (perMin > 0 && groups.length > 0) {
+    const rng = streams.stream('membership');
+    for (
+      let t = context.fromMs + rng.exponential(60_000 / perMin);
+      t < context.untilMs;
+      t += rng.exponential(60_000 / perMin)
+    ) {
+      const conv = rng.pick(groups);
+      const user = population.users[rng.int(population.users.length)]!;
+      context.at(t, () => {
+        const request = change(conv, user).catch(() => {
+          // The node did not answer (crashed or paused): the change did not happen as far as we know.
+        });
+        inFlight.add(request);
+        void request.finally(() => inFlight.delete(request));
+      });
+    }
+  }
+
+  return {
+    idle: async () => {
+      await Promise.all([...inFlight]);
+    },
+    readers: () => new Map([...spans].map(([conv, users]) => [conv, [...users.keys()]])),
+    spans: (conv) => spans.get(conv) ?? new Map(),
+    spansForShards: () => {
+      if (changed.size === 0) return undefined;
+      const out: Record<string, Record<string, MembershipSpan[]>> = {};
+      for (const conv of changed) out[conv] = Object.fromEntries(spans.get(conv)!);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,455 @@
+// One generator's share of the virtual clients: the simulator's sans-I/O VirtualClient, unchanged,
+// carried over real `ws` connections. Effects become sockets, frames and timers on a wheel; the
+// open-model workload, churn and watches of this shard come from the run's seed; every history event
+// is batched to the driver. Latency is measured from each send's scheduled time, not from when the
+// generator got round to it, so a slow server (or a busy generator) cannot hide (coordinated omission).
+
+import { WebSocket } from 'ws';
+import { LatencyHistogram } from '../../bench/latency-histogram.ts';
+import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
+import { partnerOf } from '../behaviours.ts';
+import type { AdversaryBehaviour } from '../client/limits.ts';
+import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
+import type { HistoryEvent } from '../history.ts';
+import { SeedStreams } from '../kernel/prng.ts';
+import { arrivals } from '../workload.ts';
+import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
+import { TokenCache } from './hs256.ts';
+import { liveLimits } from './limits.ts';
+import { TimerWheel } from './timer-wheel.ts';
+
+type Agenda = { at: number; run: () => void }[];
+
+export class LiveShard {
+  private readonly clients: VirtualClient[] = [];
+  private readonly sockets: (WebSocket | null)[] = [];
+  private readonly opened: boolean[] = [];
+  private readonly nodeTurn: number[] = [];
+  private readonly left: boolean[] = [];
+  private readonly convsOf: string[][] = [];
+  /** `conv\0user` of users removed from a conversation (the app stops writing there). */
+  private readonly removed = new Set<string>();
+  private readonly wheel: TimerWheel;
+  private readonly streams: SeedStreams;
+  private readonly tokens: TokenCache;
+  private readonly honest: number[] = [];
+  private agenda: Agenda = [];
+  private agendaNext = 0;
+  private events: HistoryEvent[] = [];
+  private tick: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private nextArrival: number | null = null;
+  private arrivalSource: ReturnType<typeof arrivals> | null = null;
+  private readonly workRng;
+  private sendNumber = 0;
+  private attempts = 0;
+  /** The scheduled time of the send being issued right now (read by `record`). */
+  private scheduling = Number.NaN;
+  private readonly scheduledAt = new Map<string, number>();
+  private readonly ackLatency = new LatencyHistogram();
+  private readonly deliveryDirect = new LatencyHistogram();
+  private readonly deliveryGroup = new LatencyHistogram();
+  private connects = 0;
+  private connectFailures = 0;
+  malformedFrames = 0;
+  private readonly cpuStart = process.cpuUsage();
+  private readonly wallStart = performance.now();
+
+  constructor(
+    private readonly plan: GeneratorPlan,
+    private readonly send: (message: FromGenerator) => void,
+  ) {
+    this.streams = new SeedStreams(plan.seed);
+    this.tokens = new TokenCache(plan.secret, liveLimits.tokenLifeSec);
+    this.wheel = new TimerWheel(liveLimits.timerTickMs, 0);
+    this.workRng = this.streams.stream('live-workload', plan.shard);
+    const config = {
+      jitter: plan.scenario.clients.jitter,
+      deliveredCursors: plan.scenario.clients.deliveredCursors ?? true,
+    };
+    for (const [local, device] of plan.devices.entries()) {
+      this.clients.push(this.makeClient(local, device, config));
+      this.sockets.push(null);
+      this.opened.push(false);
+      this.nodeTurn.push(0);
+      this.left.push(false);
+      this.convsOf.push([...device.convs]);
+      if (device.adversary === undefined) this.honest.push(local);
+    }
+  }
+
+  now(): number {
+    return performance.timeOrigin + performance.now() - this.plan.originEpochMs;
+  }
+
+  start(): void {
+    const { scenario, connectSpreadMs, workloadEndMs, shard } = this.plan;
+    const startRng = this.streams.stream('live-start', shard);
+    for (let i = 0; i < this.clients.length; i++) {
+      const at = Math.floor(startRng.float() * Math.max(1, connectSpreadMs));
+      this.later(at, () => this.apply(i, this.clients[i]!.start(this.now())));
+    }
+    this.scheduleWatches();
+    this.scheduleChurn();
+    this.agenda.sort((a, b) => a.at - b.at);
+    this.arrivalSource = arrivals(scenario, this.honest.length, this.workRng, workloadEndMs);
+    this.nextArrival = this.arrivalSource.next(0);
+    this.tick = setInterval(() => this.onTick(), liveLimits.timerTickMs);
+    this.flushTimer = setInterval(() => this.flush(), liveLimits.eventFlushMs);
+  }
+
+  /** Settle: no new sends; everyone comes back except the leavers, who go for good. */
+  settle(): void {
+    this.nextArrival = null;
+    const leaveRng = this.streams.stream('live-leave', this.plan.shard);
+    const now = this.now();
+    for (const i of this.honest) {
+      const leaves = leaveRng.chance(this.plan.scenario.workload.leaveFraction);
+      this.left[i] = leaves;
+      const client = this.clients[i]!;
+      this.apply(i, leaves ? client.goOffline(now) : client.goOnline(now));
+    }
+  }
+
+  members(conv: string, add: string[], remove: string[]): void {
+    for (const user of remove) this.removed.add(`${conv}\u0000${user}`);
+    for (const user of add) {
+      this.removed.delete(`${conv}\u0000${user}`);
+      for (const [i, device] of this.plan.devices.entries())
+        if (device.user === user && !this.convsOf[i]!.includes(conv)) this.convsOf[i]!.push(conv);
+    }
+  }
+
+  /** Resets the connections of a share of clients at once; they reconnect with their own backoff. */
+  drop(fraction: number, fault: number): void {
+    const rng = this.streams.stream(`live-fault-${fault}`, this.plan.shard);
+    for (let i = 0; i < this.clients.length; i++) {
+      if (!(rng.float() < fraction)) continue;
+      const ws = this.sockets[i];
+      if (ws !== null && ws !== undefined) ws.terminate();
+    }
+  }
+
+  status(
+    lastSeq?: Record<string, number>,
+    spans?: Record<string, Record<string, { from: number; to: number | null }[]>>,
+  ): ShardStatus {
+    let devices = 0;
+    let open = 0;
+    let outbox = 0;
+    let behind = 0;
+    let firstBehind: string | null = null;
+    for (const i of this.honest) {
+      if (this.left[i]) continue;
+      devices++;
+      const client = this.clients[i]!;
+      if (client.connectionState === 'open' && !client.isDraining && this.sockets[i] !== null) open++;
+      outbox += client.outboxSize;
+      const user = client.user;
+      if (lastSeq === undefined) {
+        for (const view of client.views())
+          if (view.displayedUpTo < view.knownLastSeq) {
+            behind++;
+            firstBehind ??= `${client.device} ${view.conv} displayed ${view.displayedUpTo} of known ${view.knownLastSeq}`;
+          }
+        continue;
+      }
+      for (const conv of this.convsOf[i]!) {
+        const list = spans?.[conv]?.[user] ?? [{ from: 1, to: null }];
+        const last = list[list.length - 1];
+        if (last === undefined) continue;
+        const newest = lastSeq[conv] ?? 0;
+        const end = last.to === null ? newest : Math.min(last.to, newest);
+        if (end >= last.from && client.displayedUpTo(conv) < end) {
+          behind++;
+          firstBehind ??= `${client.device} ${conv} displayed ${client.displayedUpTo(conv)} of ${end}`;
+        }
+      }
+    }
+    const cpu = process.cpuUsage(this.cpuStart);
+    const wallMs = performance.now() - this.wallStart;
+    return {
+      shard: this.plan.shard,
+      devices,
+      open,
+      outbox,
+      behind,
+      firstBehind,
+      connects: this.connects,
+      connectFailures: this.connectFailures,
+      cpuShare: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
+      rssBytes: process.memoryUsage.rss(),
+    };
+  }
+
+  /** Stops everything; returns the final report. */
+  finish(): FromGenerator {
+    if (this.tick) clearInterval(this.tick);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    const stats = this.status();
+    const online = new Set<string>();
+    for (let i = 0; i < this.clients.length; i++) {
+      const client = this.clients[i]!;
+      if (client.connectionState === 'open' && this.sockets[i] !== null) online.add(client.user);
+    }
+    this.flush();
+    for (const ws of this.sockets) ws?.terminate();
+    return {
+      type: 'report',
+      latency: {
+        ack: this.ackLatency.snapshot(),
+        deliveryDirect: this.deliveryDirect.snapshot(),
+        deliveryGroup: this.deliveryGroup.snapshot(),
+      },
+      online: [...online],
+      left: this.honest.filter((i) => this.left[i]).map((i) => this.plan.devices[i]!.device),
+      stats,
+      malformedFrames: this.malformedFrames,
+    };
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private onTick(): void {
+    const now = this.now();
+    while (this.agendaNext < this.agenda.length && this.agenda[this.agendaNext]!.at <= now)
+      this.agenda[this.agendaNext++]!.run();
+    if (this.agendaNext === this.agenda.length && this.agenda.length > 0) {
+      this.agenda = [];
+      this.agendaNext = 0;
+    }
+    while (this.nextArrival !== null && this.nextArrival <= now) {
+      const scheduled = this.nextArrival;
+      this.arrive(scheduled);
+      this.nextArrival = this.arrivalSource?.next(scheduled) ?? null;
+    }
+    this.wheel.due(now, (entry) => {
+      this.apply(entry.client, this.clients[entry.client]!.timer(entry.kind as never, entry.key, this.now()));
+    });
+  }
+
+  private later(at: number, run: () => void): void {
+    this.agenda.push({ at, run });
+  }
+
+  private arrive(scheduled: number): void {
+    const honest = this.honest;
+    if (honest.length === 0) return;
+    const rng = this.workRng;
+    const i = honest[rng.int(honest.length)]!;
+    const convs = this.convsOf[i]!;
+    if (convs.length === 0) return;
+    const conv = convs[rng.int(convs.length)]!;
+    const client = this.clients[i]!;
+    if (this.removed.has(`${conv}\u0000${client.user}`)) return;
+    const now = this.now();
+    const { workload } = this.plan.scenario;
+    if (rng.chance(workload.typingProbability)) this.apply(i, client.setTyping(conv, true, now));
+    // The scheduled time rides in the body, so the receiving generator measures end-to-end delivery.
+    const body = `${client.device}#${this.sendNumber++}@${scheduled.toFixed(1)}`.padEnd(
+      workload.bodyBytes,
+      '.',
+    );
+    this.scheduling = scheduled;
+    this.apply(i, client.sendMessage(conv, body, now));
+    this.scheduling = Number.NaN;
+    if (rng.chance(workload.readProbability)) {
+      const reader = honest[rng.int(honest.length)]!;
+      const readerConvs = this.convsOf[reader]!;
+      if (readerConvs.length > 0)
+        this.apply(reader, this.clients[reader]!.markRead(readerConvs[rng.int(readerConvs.length)]!, now));
+    }
+  }
+
+  // ---- effects ------------------------------------------------------------------------------
+
+  private apply(i: number, effects: readonly ClientEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'timer':
+          this.wheel.add(effect.at, { client: i, kind: effect.kind, key: effect.key });
+          break;
+        case 'frame': {
+          const ws = this.sockets[i];
+          if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(effect.frame));
+          break;
+        }
+        case 'connect':
+          this.connect(i);
+          break;
+        case 'close': {
+          const ws = this.sockets[i];
+          this.sockets[i] = null;
+          if (ws) {
+            if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+            else ws.terminate();
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  private connect(i: number): void {
+    const old = this.sockets[i];
+    if (old) old.terminate();
+    const urls = this.plan.nodeUrls;
+    const device = this.plan.devices[i]!;
+    const url = urls[(device.home + this.nodeTurn[i]!) % urls.length]!;
+    this.connects++;
+    const ws = new WebSocket(`${url}/v1/ws`, { perMessageDeflate: false });
+    this.sockets[i] = ws;
+    this.opened[i] = false;
+    ws.on('open', () => {
+      if (this.sockets[i] !== ws) return;
+      this.opened[i] = true;
+      this.apply(i, this.clients[i]!.connected(this.now()));
+    });
+    ws.on('message', (data: Buffer) => {
+      if (this.sockets[i] !== ws) return;
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(data.toString('utf8')) as ServerFrame;
+      } catch {
+        this.malformedFrames++;
+        return;
+      }
+      if (typeof frame !== 'object' || frame === null || typeof frame.t !== 'string') {
+        this.malformedFrames++;
+        return;
+      }
+      this.apply(i, this.clients[i]!.received(frame, this.now()));
+    });
+    ws.on('ping', () => {
+      if (this.sockets[i] === ws) this.clients[i]!.heard(this.now());
+    });
+    ws.on('close', (code: number) => {
+      if (this.sockets[i] !== ws) return;
+      this.sockets[i] = null;
+      if (!this.opened[i]) {
+        // Not even a WebSocket: try the next node next time (a load balancer's failover).
+        this.connectFailures++;
+        this.nodeTurn[i]!++;
+      }
+      const reset = code === 1005 || code === 1006;
+      this.apply(i, this.clients[i]!.disconnected(reset ? null : code, this.now()));
+    });
+    ws.on('error', () => {
+      // 'close' follows.
+    });
+  }
+
+  // ---- recording ----------------------------------------------------------------------------
+
+  private record(event: HistoryEvent): void {
+    switch (event.k) {
+      case 'send':
+        if (!Number.isNaN(this.scheduling) && this.scheduling >= this.plan.warmupMs)
+          this.scheduledAt.set(`${event.device}\u0000${event.cmid}`, this.scheduling);
+        break;
+      case 'ack': {
+        const key = `${event.device}\u0000${event.cmid}`;
+        const at = this.scheduledAt.get(key);
+        if (at !== undefined) {
+          this.ackLatency.recordMs(event.at - at);
+          this.scheduledAt.delete(key);
+        }
+        break;
+      }
+      case 'failed':
+        this.scheduledAt.delete(`${event.device}\u0000${event.cmid}`);
+        break;
+      case 'display':
+        if (event.via !== 'own') this.observeDelivery(event.message.conv, event.message.body, event.at);
+        break;
+    }
+    this.events.push(event);
+    if (this.events.length >= liveLimits.eventBatchMax) this.flush();
+  }
+
+  private observeDelivery(conv: string, body: string, at: number): void {
+    const mark = body.indexOf('@');
+    if (mark < 0) return;
+    const scheduled = Number.parseFloat(body.slice(mark + 1));
+    if (!Number.isFinite(scheduled) || scheduled < this.plan.warmupMs) return;
+    (conv.startsWith('d') ? this.deliveryDirect : this.deliveryGroup).recordMs(at - scheduled);
+  }
+
+  private flush(): void {
+    if (this.events.length === 0) return;
+    const json = JSON.stringify(this.events);
+    this.events = [];
+    this.send({ type: 'events', json });
+  }
+
+  // ---- setup --------------------------------------------------------------------------------
+
+  private makeClient(
+    local: number,
+    device: PlannedDevice,
+    config: { jitter: boolean; deliveredCursors: boolean },
+  ): VirtualClient {
+    const prng = this.streams.stream('client', device.index);
+    const user = device.user;
+    const adversary = device.adversary;
+    const shard = this.plan.shard;
+    return new VirtualClient({
+      user,
+      device: device.device,
+      rng: () => prng.float(),
+      token: () => this.tokens.of(user),
+      record: (event) => this.record(event),
+      deviceIndex: local,
+      config:
+        adversary === undefined
+          ? config
+          : {
+              ...config,
+              adversary: adversary.behaviours as AdversaryBehaviour[],
+              foreignConvs: adversary.foreignConvs,
+            },
+      ...(adversary === undefined
+        ? { cmidPrefix: device.device.slice(device.device.lastIndexOf('-') + 1) }
+        : {
+            badToken: () => this.tokens.forged(user),
+            attemptId: () => shard * 10_000_000 + ++this.attempts,
+          }),
+    });
+  }
+
+  private scheduleWatches(): void {
+    const count = this.plan.scenario.workload.watchPerClient;
+    const warmupMs = this.plan.warmupMs;
+    if (count <= 0) return;
+    const rng = this.streams.stream('live-watch', this.plan.shard);
+    for (const i of this.honest) {
+      const convs = this.convsOf[i]!;
+      if (convs.length === 0) continue;
+      const client = this.clients[i]!;
+      const users = new Set<string>();
+      for (let k = 0; k < count * 2 && users.size < count; k++) {
+        const other = partnerOf(convs[rng.int(convs.length)]!, client.user);
+        if (other !== null) users.add(other);
+      }
+      if (users.size === 0) continue;
+      const at = Math.floor(warmupMs / 2 + rng.float() * (warmupMs / 2));
+      this.later(at, () => this.apply(i, client.watch([...users], this.now())));
+    }
+  }
+
+  private scheduleChurn(): void {
+    const { churnFraction, churnOfflineMs } = this.plan.scenario.workload;
+    const from = this.plan.warmupMs;
+    const until = this.plan.workloadEndMs;
+    if (churnFraction <= 0 || until <= from) return;
+    const rng = this.streams.stream('live-churn', this.plan.shard);
+    for (const i of this.honest) {
+      if (!rng.chance(churnFraction)) continue;
+      const off = from + rng.float() * (until - from);
+      const on = Math.min(until, off + rng.exponential(churnOfflineMs));
+      const client = this.clients[i]!;
+      this.later(off, () => this.apply(i, client.goOffline(this.now())));
+      this.later(on, () => this.apply(i, client.goOnline(this.now())));
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// The live driver end to end against reference nodes it starts: a clean run passes every checker,
+// and a deliberately broken server fails, each judged from real sockets and the HTTP final read.
+
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../../scenarios/load-scenario.ts';
+import { referenceFleet } from './reference-fleet.ts';
+import { runLive } from './run-live.ts';
+import { shortenScenario } from './shorten.ts';
+
+const secret = 'live-steady-test-secret-0123456789abcdef';
+
+function steady() {
+  return shortenScenario(loadScenario('steady'), { faultsMs: 4000, warmupMs: 2000, healMs: 1000, clients: 60 });
+}
+
+describe('chatsim live against the reference server', () => {
+  it('passes steady with every property judged', async () => {
+    const scenario = steady();
+    const summary = await runLive(scenario, {
+      seed: 11,
+      fleet: referenceFleet({ nodes: 1, secret, limits: scenario.limits, bugs: [] }),
+      secret,
+    });
+    expect(summary.verdicts.map((v) => [v.property, v.verdict])).toEqual(
+      summary.verdicts.map((v) => [v.property, 'pass']),
+    );
+    expect(summary.exitCode).toBe(0);
+    expect(summary.messages.acked).toBeGreaterThan(20);
+    expect(summary.messages.displayed).toBeGreaterThan(summary.messages.acked);
+    expect(summary.live?.finalRead.conversations).toBeGreaterThan(0);
+    expect(summary.live?.latencyMs.ack.count).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('fails a server whose store forgets the sender in the idempotency key', async () => {
+    const scenario = steady();
+    const summary = await runLive(scenario, {
+      seed: 12,
+      fleet: referenceFleet({ nodes: 1, secret, limits: scenario.limits, bugs: ['key-without-sender'] }),
+      secret,
+      bugs: ['key-without-sender'],
+    });
+    expect(summary.exitCode).not.toBe(0);
+    const failed = summary.verdicts.filter((v) => v.verdict === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.witness.length).toBeGreaterThan(0);
+  }, 120_000);
+});

@@ -1,0 +1,41 @@
+// Reference-server nodes as a live target: builds the `chatsim serve` command line of each node (its
+// port, data dir, node id, the scenario's server limits, any deliberate bug) and runs them as a
+// ProcessFleet. Later fleets (several nodes over Redis) extend `referenceServeArgs`.
+
+import { fileURLToPath } from 'node:url';
+import { flagOf } from '../../cli/limit-flags.ts';
+import type { NodeLimits } from '../../reference-server/core/limits.ts';
+import { ProcessFleet } from './fleet.ts';
+
+const binPath = fileURLToPath(new URL('../../bin/chatsim.mjs', import.meta.url));
+
+export type ReferenceFleetOptions = {
+  nodes: number;
+  secret: string;
+  limits: Record<string, number>;
+  bugs: readonly string[];
+  basePort?: number;
+  keepData?: boolean;
+};
+
+/** The serve arguments of one node, with `{port}` and `{dataDir}` left for the fleet to fill. */
+export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
+  const args = ['serve', '--port', '{port}', '--data-dir', '{dataDir}', '--node-id', 'n{node}'];
+  for (const [field, value] of Object.entries(options.limits))
+    args.push(flagOf(field as keyof NodeLimits), String(value));
+  for (const bug of options.bugs) args.push('--bug', bug);
+  return args;
+}
+
+export function referenceFleet(options: ReferenceFleetOptions): ProcessFleet {
+  const template = [process.execPath, binPath, ...referenceServeArgs(options)].join(' ');
+  const repro = [`--nodes ${options.nodes}`, ...options.bugs.map((b) => `--bug ${b}`)].join(' ');
+  return new ProcessFleet({
+    nodes: options.nodes,
+    template,
+    env: { ...process.env, CHAT_JWT_SECRET: options.secret },
+    ...(options.basePort === undefined ? {} : { basePort: options.basePort }),
+    ...(options.keepData === undefined ? {} : { keepData: options.keepData }),
+    reproFlags: repro,
+  });
+}

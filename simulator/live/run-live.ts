@@ -1,0 +1,392 @@
+// One live run of one scenario against real servers: provision users and conversations through the
+// admin HTTP API, fork generators that drive the simulator's virtual clients over real sockets, walk
+// the same phases as a simulation on the wall clock (warm-up, faults, heal, settle, final read),
+// carry out the faults the target allows, stream every generator's history into the standard
+// checkers, and judge against what the servers expose over HTTP after settle.
+
+import { LatencyHistogram } from '../../bench/latency-histogram.ts';
+import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
+import { planAdversaries } from '../adversaries.ts';
+import { IdTable } from '../checkers/id-table.ts';
+import { standardCheckers } from '../checkers/index.ts';
+import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
+import { SeedStreams } from '../kernel/prng.ts';
+import { buildPopulation } from '../population.ts';
+import type { RunSummary } from '../run-scenario.ts';
+import { swarmFaults } from '../swarm.ts';
+import { judgeRun } from '../verdict.ts';
+import { AdminApi } from './admin-api.ts';
+import { finalRead } from './final-read.ts';
+import type { LiveFleet } from './fleet.ts';
+import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
+import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
+import { TokenCache } from './hs256.ts';
+import { liveLimits } from './limits.ts';
+import { describeLiveFault, liveRefusal, startLiveFault } from './live-faults.ts';
+import { type LiveMembership, scheduleLiveMembership } from './live-membership.ts';
+import { preflight } from './preflight.ts';
+
+export type LiveOptions = {
+  seed: number;
+  clients?: number;
+  fleet: LiveFleet;
+  secret: string;
+  /** Deliberate bugs the fleet was started with (for the report). */
+  bugs?: readonly string[];
+  /** Replaces the scenario's fault timeline (a game day's own file). */
+  faults?: FaultSpec[];
+  /** Soak: the faults phase lasts this long instead of the scenario's. */
+  durationMs?: number;
+  /** At least this many generator processes (default: as few as the socket limit allows). */
+  generators?: number;
+  progress?: (done: number, phase: string) => void;
+  /** One line per fault start and heal, and other news of the run (stderr). */
+  log?: (line: string) => void;
+  checkers?: Checker[];
+};
+
+export type LiveFacts = {
+  target: string;
+  generators: number;
+  generatorCpuShareMax: number;
+  generatorRssBytesMax: number;
+  /** A generator used more than ~85% of its core: latencies measure the generator as much as the server. */
+  loadLimited: boolean;
+  connects: number;
+  connectFailures: number;
+  malformedFrames: number;
+  latencyMs: Record<'ack' | 'deliveryDirect' | 'deliveryGroup', Quantiles>;
+  finalRead: { conversations: number; requests: number; uncovered: string[] };
+  faultLog: string[];
+};
+
+export type Quantiles = { count: number; p50: number; p99: number; p999: number; max: number };
+
+export class LiveRefusedError extends Error {
+  readonly code = 'CHATSIM_ERR_LIVE_FAULT';
+}
+
+/** The fault timeline of a run: the given one, or the scenario's plus this seed's swarm picks. */
+export function liveFaultPlan(scenario: Scenario, seed: number, faults?: FaultSpec[]): FaultSpec[] {
+  return faults ?? [...scenario.faults, ...swarmFaults(scenario, new SeedStreams(seed).stream('swarm'))];
+}
+
+/** Throws LiveRefusedError naming every fault this target cannot carry out. */
+export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet): void {
+  const refusals = faults
+    .map((spec) => liveRefusal(spec, { canSignal: fleet.canSignal, network: false }))
+    .filter((r): r is string => r !== null);
+  if (refusals.length > 0)
+    throw new LiveRefusedError(
+      `this scenario cannot run live against ${fleet.reproFlags}: ${[...new Set(refusals)].join('; ')}`,
+    );
+}
+
+export async function runLive(scenario: Scenario, options: LiveOptions): Promise<RunSummary> {
+  const wallStart = performance.now();
+  const log = options.log ?? (() => {});
+  const streams = new SeedStreams(options.seed);
+  const phases = {
+    ...scenario.phases,
+    ...(options.durationMs === undefined ? {} : { faultsMs: options.durationMs }),
+  };
+  const faults = liveFaultPlan(scenario, options.seed, options.faults);
+  checkLiveFaults(faults, options.fleet);
+  const fleet = options.fleet;
+  const tokens = new TokenCache(options.secret, liveLimits.tokenLifeSec);
+
+  // ---- checkers and the history stream --------------------------------------------------------
+  const ids = new IdTable();
+  const pauseMs = Math.max(0, ...faults.filter((f) => f.type === 'node-pause').map((f) => f.durationMs ?? 0));
+  // Live frames are late by real network and scheduling delays: a wider grace than the simulator's.
+  const checkers = options.checkers ?? standardCheckers({ ids, graceMs: 3000 + pauseMs });
+  const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
+  let events = 0;
+  const record = (event: HistoryEvent): void => {
+    events++;
+    if (event.k === 'send') counts.sent++;
+    else if (event.k === 'ack') counts.acked++;
+    else if (event.k === 'failed') counts.failed++;
+    else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
+    for (const checker of checkers) checker.observe(event);
+  };
+
+  // ---- population and provisioning -----------------------------------------------------------
+  const clientCount = options.clients ?? scenario.clients.count;
+  const created: { id: string; kind: 'direct' | 'group'; members: string[] }[] = [];
+  const population = buildPopulation(scenario, clientCount, (request) => created.push(request), record);
+  const adversaries = planAdversaries(population, streams);
+  for (const a of adversaries)
+    if (a.conv !== null) {
+      created.push({ id: a.conv.id, kind: 'direct', members: a.conv.members });
+      record({ k: 'conv', at: 0, conv: a.conv.id, kind: 'direct', members: a.conv.members });
+    }
+  await fleet.start();
+  const pool = new GeneratorPool((batch) => {
+    for (const event of batch) record(event);
+  });
+  try {
+    await preflight(fleet.urls, tokens);
+    const api = new AdminApi(fleet.urls[0]!, tokens.admin());
+    const provisionStart = performance.now();
+    await Promise.all(created.map((c) => api.createConversation(c.id, c.kind, c.members)));
+    log(
+      `provisioned ${created.length} conversations for ${population.users.length + adversaries.length} users in ${((performance.now() - provisionStart) / 1000).toFixed(1)} s`,
+    );
+
+    // ---- generators ---------------------------------------------------------------------------
+    const devices: PlannedDevice[] = population.devices.map((d, index) => ({
+      index,
+      user: d.user,
+      device: d.device,
+      home: index,
+      convs: population.convsOfUser[d.userIndex]!,
+    }));
+    for (const [n, a] of adversaries.entries())
+      devices.push({
+        index: devices.length,
+        user: a.user,
+        device: a.device,
+        home: n,
+        convs: a.conv === null ? [] : [a.conv.id],
+        adversary: { behaviours: a.behaviours, foreignConvs: a.foreignConvs, forged: a.forged },
+      });
+    const shards = Math.max(
+      options.generators ?? 1,
+      Math.ceil(devices.length / liveLimits.socketsPerGeneratorMax),
+    );
+    const { warmupMs, faultsMs, healMs, settleMaxMs } = phases;
+    const faultsAt = warmupMs;
+    const healAt = warmupMs + faultsMs;
+    const settleAt = healAt + healMs;
+    const endMs = settleAt + settleMaxMs;
+    const wsUrls = fleet.urls.map((u) => u.replace(/^http/, 'ws'));
+    const originEpochMs = Date.now() + 1000;
+    const plans: GeneratorPlan[] = Array.from({ length: shards }, (_, shard) => ({
+      shard,
+      shards,
+      seed: options.seed,
+      scenario: { ...scenario, phases },
+      devices: devices.filter((d) => d.index % shards === shard),
+      nodeUrls: wsUrls,
+      secret: options.secret,
+      originEpochMs,
+      workloadEndMs: settleAt,
+      warmupMs,
+      connectSpreadMs: Math.max(1, warmupMs / 2),
+    }));
+    await pool.start(plans);
+    const now = (): number => Date.now() - originEpochMs;
+    await sleepUntil(originEpochMs);
+    pool.broadcast({ type: 'start' });
+    record({ k: 'phase', at: 0, phase: 'warmup' });
+
+    // ---- phases, faults, membership changes --------------------------------------------------
+    const faultLog: string[] = [];
+    const note = (line: string): void => {
+      const stamped = `${new Date().toISOString()} ${line}`;
+      faultLog.push(stamped);
+      log(stamped);
+    };
+    const heals: Promise<void>[] = [];
+    const pendingHeals: (() => Promise<void>)[] = [];
+    const timers: NodeJS.Timeout[] = [];
+    const at = (ms: number, run: () => void): void => {
+      timers.push(setTimeout(run, Math.max(0, ms - now())));
+    };
+    faults.forEach((spec, n) => {
+      at(faultsAt + spec.atMs, () => {
+        const started = startLiveFault(spec, { fleet, pool, n }).then(
+          (heal) => {
+            note(`fault ${describeLiveFault(spec)}: started`);
+            let healed = false;
+            const once = async (): Promise<void> => {
+              if (healed) return;
+              healed = true;
+              await heal();
+              if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
+            };
+            pendingHeals.push(once);
+            const until = spec.durationMs === undefined ? 0 : Math.min(spec.durationMs, faultsMs - spec.atMs);
+            at(faultsAt + spec.atMs + Math.max(0, until), () => heals.push(once()));
+          },
+          (error: Error) => note(`fault ${describeLiveFault(spec)}: could not start: ${error.message}`),
+        );
+        heals.push(started);
+      });
+    });
+    const membership = scheduleLiveMembership(scenario, streams, population, created, {
+      api,
+      pool,
+      record,
+      now,
+      at,
+      fromMs: warmupMs,
+      untilMs: settleAt,
+      tokenOf: (user) => tokens.of(user),
+    });
+    const phaseNow = { name: 'warmup' };
+    at(faultsAt, () => {
+      phaseNow.name = 'faults';
+      record({ k: 'phase', at: now(), phase: 'faults' });
+    });
+    at(healAt, () => {
+      phaseNow.name = 'heal';
+      record({ k: 'phase', at: now(), phase: 'heal' });
+      for (const heal of pendingHeals) heals.push(heal());
+    });
+
+    const failure = pool.failed.then((error) => {
+      throw error;
+    });
+    const progressTimer = setInterval(() => options.progress?.(now() / endMs, phaseNow.name), 1000);
+    try {
+      await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);
+      await Promise.race([Promise.all(heals), failure]);
+      await membership.idle();
+      phaseNow.name = 'settle';
+      record({ k: 'phase', at: now(), phase: 'settle' });
+      pool.broadcast({ type: 'settle' });
+
+      // ---- settle: quiet generators, then the final read, then every device caught up ----------
+      let settledAt: number | null = null;
+      let read: Awaited<ReturnType<typeof finalRead>> | null = null;
+      let lastStatus: ShardStatus[] = [];
+      const readers = membership.readers();
+      while (now() < endMs) {
+        await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
+        const spans = membership.spansForShards();
+        const lastSeq = read === null ? undefined : lastSeqOf(read.conversations);
+        lastStatus = await pool.status({ ...(lastSeq ? { lastSeq } : {}), ...(spans ? { spans } : {}) });
+        const quiet = lastStatus.every((s) => s.open === s.devices && s.outbox === 0 && s.behind === 0);
+        if (!quiet) continue;
+        if (read === null) {
+          read = await finalRead(api, tokens, readers);
+          continue;
+        }
+        settledAt = now();
+        break;
+      }
+      if (settledAt === null) {
+        const s = lastStatus;
+        const sum = (f: (x: ShardStatus) => number) => s.reduce((a, x) => a + f(x), 0);
+        log(
+          `did not settle: ${sum((x) => x.open)}/${sum((x) => x.devices)} devices open, ${sum((x) => x.outbox)} unacked sends, ${sum((x) => x.behind)} (device, conv) behind${s.find((x) => x.firstBehind)?.firstBehind ? ` (e.g. ${s.find((x) => x.firstBehind)!.firstBehind})` : ''}`,
+        );
+      }
+      const stored = read ?? (await finalRead(api, tokens, readers));
+      for (const t of timers) clearTimeout(t);
+      const reports = await pool.finish();
+      record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
+
+      // ---- judge -------------------------------------------------------------------------------
+      const online = new Set(reports.flatMap((r) => r.online));
+      const left = new Set(reports.flatMap((r) => r.left));
+      const present = devices.filter((d) => d.adversary === undefined && !left.has(d.device));
+      const final = liveFinalState(stored, membership, present, online, settledAt ?? now(), settledAt);
+      const verdicts = checkers.map((checker) => checker.finish(final));
+      const latency = mergeLatency(reports);
+      const ackP99 = latency.ack.p99;
+      const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
+        ackLatencyMsP99: ackP99,
+        failedSends: counts.failed,
+      });
+      const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
+      return {
+        scenario: scenario.name,
+        seed: options.seed,
+        traceHash: 'live',
+        traceCheckpoints: [],
+        traceCheckpointEvery: 0,
+        clients: devices.length,
+        events,
+        virtualMs: Math.round(now()),
+        wallMs: Math.round(performance.now() - wallStart),
+        messages: counts,
+        ackLatencyMsP50: latency.ack.p50,
+        ackLatencyMsP99: ackP99,
+        settledAtMs: settledAt === null ? null : Math.round(settledAt),
+        verdicts,
+        slo,
+        exitCode,
+        derived: { faults, bugs: [...(options.bugs ?? [])] },
+        live: {
+          target: fleet.reproFlags,
+          generators: shards,
+          generatorCpuShareMax: cpuMax,
+          generatorRssBytesMax: Math.max(0, ...reports.map((r) => r.stats.rssBytes)),
+          loadLimited: cpuMax > liveLimits.generatorCpuLoadLimited,
+          connects: reports.reduce((a, r) => a + r.stats.connects, 0),
+          connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
+          malformedFrames: reports.reduce((a, r) => a + r.malformedFrames, 0),
+          latencyMs: latency,
+          finalRead: {
+            conversations: stored.conversations.size,
+            requests: stored.requests,
+            uncovered: stored.uncovered,
+          },
+          faultLog,
+        },
+      };
+    } finally {
+      clearInterval(progressTimer);
+      for (const t of timers) clearTimeout(t);
+    }
+  } finally {
+    pool.kill();
+    await fleet.stop();
+  }
+}
+
+function lastSeqOf(conversations: Map<string, { lastSeq: number }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [conv, stored] of conversations) out[conv] = stored.lastSeq;
+  return out;
+}
+
+function liveFinalState(
+  read: Awaited<ReturnType<typeof finalRead>>,
+  membership: LiveMembership,
+  devices: readonly PlannedDevice[],
+  online: ReadonlySet<string>,
+  at: number,
+  settledAt: number | null,
+): FinalState {
+  return {
+    at,
+    devices: devices.map((d): DeviceRef => ({ user: d.user, device: d.device })),
+    membership: (conv) => membership.spans(conv),
+    conversations: () => read.conversations.keys(),
+    storedMessage: (conv, seq) => read.conversations.get(conv)?.messages.get(seq),
+    storedLastSeq: (conv) => read.conversations.get(conv)?.lastSeq ?? 0,
+    online: (user) => online.has(user),
+    settledAt,
+  };
+}
+
+function mergeLatency(reports: readonly GeneratorReport[]): LiveFacts['latencyMs'] {
+  const quantiles = (pick: (r: GeneratorReport) => GeneratorReport['latency']['ack']): Quantiles => {
+    const merged = new LatencyHistogram();
+    for (const r of reports) merged.merge(pick(r));
+    return {
+      count: merged.total,
+      p50: merged.percentileMs(50),
+      p99: merged.percentileMs(99),
+      p999: merged.percentileMs(99.9),
+      max: merged.maxUs / 1000,
+    };
+  };
+  return {
+    ack: quantiles((r) => r.latency.ack),
+    deliveryDirect: quantiles((r) => r.latency.deliveryDirect),
+    deliveryGroup: quantiles((r) => r.latency.deliveryGroup),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function sleepUntil(epochMs: number): Promise<void> {
+  return sleep(Math.max(0, epochMs - Date.now()));
+}
