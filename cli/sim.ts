@@ -21,6 +21,8 @@ type SimFlags = {
   json?: boolean;
   bug: BugName[];
   report?: string;
+  openmetrics?: string;
+  runId?: string;
   progress: boolean;
 };
 
@@ -54,6 +56,11 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
     .option('--json', 'print a JSON summary instead of the table')
     .option('--bug <name>', `run with a deliberate bug (repeatable): ${bugNames.join(', ')}`, collectBug, [])
     .option('--report <dir>', 'also write summary.json and report.md into this directory')
+    .option(
+      '--openmetrics <file>',
+      "write the run's metrics as timestamped OpenMetrics text (promtool imports it)",
+    )
+    .option('--run-id <id>', 'the run_id label of its metrics (default sim-<scenario>-<seed>)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (scenarioArg: string, flags: SimFlags) => {
       result.exitCode = await simCommand(scenarioArg, flags, io);
@@ -74,15 +81,25 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const scenario = loadOrExplain(scenarioArg);
   // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
   const { runScenario } = await import('../simulator/run-scenario.ts');
+  const { scenarioRecorder, simRunId } = await import('../metrics/scenario-recorder.ts');
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  const runId = flags.runId ?? simRunId(scenario.name, seed);
+  const recorder = scenarioRecorder(scenario, runId);
+  const startEpochMs = Math.floor(Date.now() / 1000) * 1000;
   const bar = flags.progress && !flags.json ? progressBar(io, `${scenario.name} seed ${seed}`) : null;
   const summary = runScenario(scenario, {
     seed,
     ...(flags.clients === undefined ? {} : { clients: flags.clients }),
     bugs: flags.bug,
+    recorder,
     ...(bar ? { progress: bar.update } : {}),
   });
+  recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
   bar?.done();
+  if (flags.openmetrics) {
+    const { writeOpenMetrics } = await import('../metrics/openmetrics-file.ts');
+    writeOpenMetrics(flags.openmetrics, recorder, { scenario: scenario.name, run_id: runId }, startEpochMs);
+  }
   const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
   if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
   else io.out(verdictTable(summary, repro));

@@ -49,6 +49,12 @@ export type HistoryEvent =
   | { k: 'outcome'; at: number; id: number; result: string }
   /** A device observed a presence frame. */
   | ({ k: 'presence-seen'; at: number; of: string; online: boolean; lastSeen: number } & DeviceRef)
+  /** A session opened (welcome received), `connectMs` after the connection attempt began; `first` for a device's first. */
+  | ({ k: 'session'; at: number; connectMs: number; first: boolean } & DeviceRef)
+  /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */
+  | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
+  /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
+  | ({ k: 'sync-sent'; at: number; conv: string; after: number } & DeviceRef)
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };
 

@@ -28,6 +28,15 @@ export type RunOptions = {
   /** Called about every virtual second with the run's progress (0..1). */
   progress?: (done: number, phase: string) => void;
   checkers?: Checker[];
+  /** Sees every history event, the clock about once a virtual second, and fault windows (metrics). */
+  recorder?: RunObserver;
+};
+
+/** What run-scenario tells a metrics recorder (metrics/run-recorder.ts implements it). */
+export type RunObserver = {
+  observe(event: HistoryEvent): void;
+  tick(nowMs: number, events: number): void;
+  fault(type: string, on: boolean, atMs: number): void;
 };
 
 export type RunSummary = {
@@ -78,6 +87,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
   ]);
   const sentAt = new Map<string, number>();
+  const recorder = options.recorder;
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   const record = (event: HistoryEvent, device?: number): void => {
     if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
@@ -109,6 +119,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
         break;
     }
     for (const checker of checkers) checker.observe(event);
+    recorder?.observe(event);
   };
 
   const world = new World({
@@ -191,6 +202,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   derivedFaults.forEach((spec, n) => {
     const fault = faults[spec.type];
     world.at(faultsAt + spec.atMs, () => {
+      recorder?.fault(spec.type, true, world.now);
       const heal = fault.start({
         world,
         spec,
@@ -201,6 +213,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
       const once = (): void => {
         if (!healed) {
           healed = true;
+          recorder?.fault(spec.type, false, world.now);
           heal();
         }
       };
@@ -272,6 +285,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   const step = 1000;
   for (let t = step; t <= settleAt; t += step) {
     world.runUntil(Math.min(t, settleAt));
+    recorder?.tick(world.now, world.events);
     if (options.progress && t - lastProgress >= step) {
       lastProgress = t;
       options.progress(t / endMs, phase.name);
@@ -291,6 +305,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   let settledAt: number | null = null;
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
     world.runUntil(t);
+    recorder?.tick(world.now, world.events);
     options.progress?.(t / endMs, 'settle');
     if (converged(world)) {
       settledAt = t;

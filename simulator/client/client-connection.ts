@@ -192,6 +192,14 @@ export abstract class ClientConnection implements ClientHost {
     this.node = frame.node;
     this.welcomes++;
     this.reconnectAttempt = 0;
+    this.record({
+      k: 'session',
+      at: now,
+      connectMs: now - this.connectStartedAt,
+      first: this.welcomes === 1,
+      user: this.user,
+      device: this.device,
+    });
     this.sessionOpened(frame, now);
   }
 
@@ -254,6 +262,8 @@ export abstract class ClientConnection implements ClientHost {
   }
 
   private connectionGone(reason: string, now: number): void {
+    if (this.state === 'open')
+      this.record({ k: 'session-lost', at: now, reason, user: this.user, device: this.device });
     this.state = 'waiting';
     this.draining = false;
     this.sessionLost(reason, now);

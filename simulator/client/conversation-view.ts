@@ -259,6 +259,14 @@ export class ConversationView {
     const frame: SyncFrame = { t: 'sync', conv: this.conv, after: this.displayedUpTo };
     if (host.config.syncLimit < protocolLimits.syncLimitMax) frame.limit = host.config.syncLimit;
     host.frame(frame);
+    host.record({
+      k: 'sync-sent',
+      at: now,
+      conv: this.conv,
+      after: this.displayedUpTo,
+      user: host.user,
+      device: host.device,
+    });
     this.armSync(host, now);
   }
 

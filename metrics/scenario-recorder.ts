@@ -1,0 +1,24 @@
+// A RunRecorder set up for one scenario: its SLO thresholds become bucket bounds, its checkers'
+// properties label the violations counter. Simulated and live runs both build theirs here.
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import { standardCheckers } from '../simulator/checkers/index.ts';
+import { RunRecorder } from './run-recorder.ts';
+
+export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder {
+  const thresholdsMs: number[] = [];
+  if (scenario.thresholds.ackLatencyMsP99 !== undefined)
+    thresholdsMs.push(scenario.thresholds.ackLatencyMsP99);
+  return new RunRecorder({
+    scenario: scenario.name,
+    runId,
+    devicesPerUser: scenario.clients.devicesPerUser,
+    thresholdsMs,
+    properties: standardCheckers().map((checker) => checker.property),
+  });
+}
+
+/** `sim-steady-42`: a simulated run's id says what reproduces it. */
+export function simRunId(scenario: string, seed: number): string {
+  return `sim-${scenario}-${seed}`;
+}
