@@ -1,15 +1,35 @@
-// Runs `chatsim serve` as a child process, the way an operator does, for tests that kill it (crash
-// recovery) or signal it (graceful drain). Ready means: it printed its address and /readyz said 200.
+// Runs a server as a child process, the way an operator does, for tests that kill it (crash recovery)
+// or signal it (graceful drain): `chatsim serve`, or the minimal server's CLI
+// (test-support/minimal-server/main.ts). Ready means: it printed its address and /readyz said 200.
 // Its output is kept (bounded) so a failure shows what the server said.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { testLimits } from './limits.ts';
+import type { ServerTarget } from './server-fixture.ts';
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };
-export type ChildServerOptions = { dataDir: string; secret: string; extraArgs?: string[] };
+export type ChildServerOptions = {
+  dataDir: string;
+  secret: string;
+  extraArgs?: string[];
+  /** Default 'reference' (`chatsim serve`). Both take the same limit flags. */
+  target?: ServerTarget;
+};
 
 const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
+const minimalMainPath = fileURLToPath(new URL('./minimal-server/main.ts', import.meta.url));
+
+/** The command line of each server: node's arguments and the environment it adds. */
+function commandOf(options: ChildServerOptions): { args: string[]; env: Record<string, string> } {
+  const common = ['--port', '0', '--data-dir', options.dataDir];
+  if (options.target === 'minimal')
+    return {
+      args: ['--import', 'tsx', minimalMainPath, ...common, '--jwt-secret', options.secret],
+      env: {},
+    };
+  return { args: [binPath, 'serve', ...common], env: { CHAT_JWT_SECRET: options.secret } };
+}
 const listeningPattern = /listening on (http:\/\/[^\s,]+), (ws:\/\/\S+)/;
 
 export class ChildServer {
@@ -28,17 +48,9 @@ export class ChildServer {
   }
 
   static async start(options: ChildServerOptions): Promise<ChildServer> {
-    const args = [
-      binPath,
-      'serve',
-      '--port',
-      '0',
-      '--data-dir',
-      options.dataDir,
-      ...(options.extraArgs ?? []),
-    ];
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, CHAT_JWT_SECRET: options.secret },
+    const command = commandOf(options);
+    const child = spawn(process.execPath, [...command.args, ...(options.extraArgs ?? [])], {
+      env: { ...process.env, ...command.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logLines: string[] = [];
@@ -58,7 +70,7 @@ export class ChildServer {
       child.stdout?.on('data', onData);
       child.stderr?.on('data', onData);
     });
-    const describe = () => `chatsim serve output:\n${logLines.join('\n') || '(none)'}`;
+    const describe = () => `server output:\n${logLines.join('\n') || '(none)'}`;
     const exitedEarly = exited.then((exit) => ({ exit }));
     const started = await withTimeout(
       Promise.race([address, exitedEarly]),
@@ -66,13 +78,13 @@ export class ChildServer {
       () => {
         child.kill('SIGKILL');
         return new Error(
-          `chatsim serve did not print its address in ${testLimits.childStartTimeoutMs} ms\n${describe()}`,
+          `the server did not print its address in ${testLimits.childStartTimeoutMs} ms\n${describe()}`,
         );
       },
     );
     if ('exit' in started)
       throw new Error(
-        `chatsim serve exited (${started.exit.code ?? started.exit.signal}) before listening\n${describe()}`,
+        `the server exited (${started.exit.code ?? started.exit.signal}) before listening\n${describe()}`,
       );
     const server = new ChildServer(child, started.url, started.wsUrl, exited, logLines);
     await server.waitReady();
@@ -93,7 +105,7 @@ export class ChildServer {
     return withTimeout(this.exited, testLimits.childExitTimeoutMs, () => {
       this.child.kill('SIGKILL');
       return new Error(
-        `chatsim serve did not exit within ${testLimits.childExitTimeoutMs} ms of ${signal}\n${this.output()}`,
+        `the server did not exit within ${testLimits.childExitTimeoutMs} ms of ${signal}\n${this.output()}`,
       );
     });
   }
@@ -110,7 +122,7 @@ export class ChildServer {
     }
     this.child.kill('SIGKILL');
     throw new Error(
-      `chatsim serve at ${this.url} not ready within ${testLimits.childStartTimeoutMs} ms\n${this.output()}`,
+      `the server at ${this.url} not ready within ${testLimits.childStartTimeoutMs} ms\n${this.output()}`,
     );
   }
 }

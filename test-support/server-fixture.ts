@@ -1,6 +1,8 @@
-// Starts a real reference server on an ephemeral port, backed by a MemoryStore or by a LogStore in a
-// fresh temp dir, and tears everything down after: the clients it opened, the server, the temp dir.
-// Tests build on it so each one only says what it checks.
+// Starts a real server on an ephemeral port and tears everything down after: the clients it opened,
+// the server, the temp dir. The server is the reference server (backed by a MemoryStore or a LogStore
+// in a fresh temp dir) or the minimal second server of test-support/minimal-server (in memory, or with
+// its journal in a temp dir): protocol-level tests run against both, so they prove the contract rather
+// than one implementation. Tests build on it so each one only says what it checks.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,10 +15,17 @@ import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
 import { ChatClient } from './chat-client.ts';
 import { type ConversationSpec, HttpApi } from './http.ts';
+import { defaultMinimalLimits, type MinimalLimits } from './minimal-server/limits.ts';
+import { type MinimalServer, startMinimalServer } from './minimal-server/server.ts';
 import { mintTestToken, type TokenOptions } from './tokens.ts';
 
 export type StoreKind = 'memory' | 'log';
+/** Which server a fixture runs: the reference server, or the minimal one written from protocol.md alone. */
+export type ServerTarget = 'reference' | 'minimal';
+export const serverTargets: readonly ServerTarget[] = ['reference', 'minimal'];
 export type FixtureOptions = {
+  /** Default 'reference'. Reference-only options (`bugs`, `storeInstance`) refuse 'minimal'. */
+  target?: ServerTarget;
   store?: StoreKind;
   limits?: Partial<NodeLimits>;
   closeTimeoutMs?: number;
@@ -35,6 +44,8 @@ async function openLogStore(dir: string): Promise<MessageStore> {
   return new LogStore({ dir });
 }
 
+type Running = { kind: 'reference'; server: RunningServer } | { kind: 'minimal'; server: MinimalServer };
+
 export class ServerFixture {
   readonly http: HttpApi;
   readonly secret: string;
@@ -43,12 +54,11 @@ export class ServerFixture {
   private closing: Promise<void> | null = null;
 
   private constructor(
-    readonly server: RunningServer,
-    readonly store: MessageStore,
+    private readonly running: Running,
     private readonly dataDir: string | null,
     secret: string,
   ) {
-    this.http = new HttpApi(server.url);
+    this.http = new HttpApi(running.server.url);
     this.secret = secret;
   }
 
@@ -58,6 +68,7 @@ export class ServerFixture {
       options.store === 'log' && options.storeInstance === undefined
         ? await mkdtemp(join(tmpdir(), 'chatsim-conformance-'))
         : null;
+    if (options.target === 'minimal') return ServerFixture.startMinimal(options, dataDir, secret);
     const store: MessageStore =
       options.storeInstance ?? (dataDir ? await openLogStore(dataDir) : new MemoryStore());
     const server = await startServer({
@@ -71,11 +82,68 @@ export class ServerFixture {
       log: () => {},
       bugs: options.bugs ?? [],
     });
-    return new ServerFixture(server, store, dataDir, secret);
+    return new ServerFixture({ kind: 'reference', server }, dataDir, secret);
+  }
+
+  private static async startMinimal(
+    options: FixtureOptions,
+    dataDir: string | null,
+    secret: string,
+  ): Promise<ServerFixture> {
+    if (options.bugs?.length || options.storeInstance)
+      throw new Error('bugs and storeInstance are reference-server options; the minimal server has neither');
+    const limits: Partial<MinimalLimits> = {};
+    for (const [field, value] of Object.entries(options.limits ?? {})) {
+      if (!(field in defaultMinimalLimits))
+        throw new Error(
+          `the minimal server has no limit ${field}: run this test against the reference server`,
+        );
+      limits[field as keyof MinimalLimits] = value;
+    }
+    const server = await startMinimalServer({
+      port: 0,
+      host: '127.0.0.1',
+      secret,
+      nodeId: `minimal-${fixtureCount}`,
+      limits,
+      closeTimeoutMs: options.closeTimeoutMs ?? 2000,
+      ...(dataDir ? { dataDir } : {}),
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    return new ServerFixture({ kind: 'minimal', server }, dataDir, secret);
+  }
+
+  get target(): ServerTarget {
+    return this.running.kind;
+  }
+
+  get url(): string {
+    return this.running.server.url;
   }
 
   get wsUrl(): string {
-    return this.server.wsUrl;
+    return this.running.server.wsUrl;
+  }
+
+  /** The reference server itself, for tests of its internals; fails on the minimal server. */
+  get server(): RunningServer {
+    if (this.running.kind !== 'reference')
+      throw new Error('this test reads reference-server internals: run it with target reference only');
+    return this.running.server;
+  }
+
+  /** Graceful drain (`drain`, close 1012, stop). */
+  drain(): Promise<void> {
+    return this.running.server.drain();
+  }
+
+  /** Connections the server closed with 4509 so far (each server counts its own). */
+  slowConsumerCloses(): number {
+    return this.running.kind === 'reference'
+      ? this.running.server.node.stats.slowConsumerCloses
+      : this.running.server.stats.slowConsumerCloses;
   }
 
   /** A fresh id with `prefix`, so tests sharing one server never collide. */
@@ -93,7 +161,7 @@ export class ServerFixture {
 
   /** An open socket, not yet authenticated. */
   async connect(label = 'client'): Promise<ChatClient> {
-    const client = await ChatClient.connect(this.server.wsUrl, label);
+    const client = await ChatClient.connect(this.wsUrl, label);
     this.clients.add(client);
     return client;
   }
@@ -130,7 +198,7 @@ export class ServerFixture {
   private async closeOnce(): Promise<void> {
     for (const client of this.clients) client.terminate();
     this.clients.clear();
-    await this.server.close();
+    await this.running.server.close();
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -2,16 +2,16 @@
 // a valid token, in time; anything else closes the connection with 4401 or 4408, never with a welcome.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
 import { CloseCode } from '../protocol/codes.ts';
 
 const helloTimeoutMs = 300;
 
-describe('authentication', () => {
+describe.each(serverTargets)('authentication (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start({ limits: { helloTimeoutMs, heartbeatMs: 10_000 } });
+    fx = await ServerFixture.start({ target, limits: { helloTimeoutMs, heartbeatMs: 10_000 } });
   });
   afterAll(() => fx.close());
 

@@ -1,7 +1,8 @@
-// Guarantee 1 (durable ack) under real crashes: `chatsim serve` runs as a child process on a data dir,
-// several clients send without pause, and the process is SIGKILLed at a random moment; after a restart
-// on the same dir every acked message is there with its seq and body, seqs are gap-free, and no
-// (sender, conv, cmid) was stored twice, even though the clients resend whatever went unanswered.
+// Guarantee 1 (durable ack) under real crashes: a server (`chatsim serve`, then the minimal server of
+// test-support) runs as a child process on a data dir, several clients send without pause, and the
+// process is SIGKILLed at a random moment; after a restart on the same dir every acked message is there
+// with its seq and body, seqs are gap-free, and no (sender, conv, cmid) was stored twice, even though
+// the clients resend whatever went unanswered.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { ChatClient } from '../../test-support/chat-client.ts';
 import { ChildServer } from '../../test-support/child-server.ts';
 import { type AckedSend, ContinuousWriter, type PendingSend } from '../../test-support/continuous-writer.ts';
 import { HttpApi } from '../../test-support/http.ts';
+import { serverTargets } from '../../test-support/server-fixture.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
 import { CloseCode } from '../protocol/codes.ts';
 import type { Message } from '../protocol/frames.ts';
@@ -35,7 +37,7 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-describe('crash recovery of chatsim serve', () => {
+describe.each(serverTargets)('crash recovery (%s server, as a child process)', (target) => {
   let dataDir: string | null = null;
   let child: ChildServer | null = null;
   afterEach(async () => {
@@ -59,7 +61,7 @@ describe('crash recovery of chatsim serve', () => {
     }));
 
     for (let round = 0; round <= rounds; round++) {
-      child = await ChildServer.start({ dataDir, secret, extraArgs });
+      child = await ChildServer.start({ target, dataDir, secret, extraArgs });
       const http = new HttpApi(child.url);
       if (round === 0) {
         const admin = await mintTestToken(secret, 'crash-admin', { admin: true });
@@ -112,7 +114,7 @@ describe('crash recovery of chatsim serve', () => {
   it('drains on SIGTERM: clients get drain then 1012, the process exits 0, and a restart has every message', async () => {
     const secret = 'drain-secret';
     dataDir = await mkdtemp(join(tmpdir(), 'chatsim-drain-'));
-    child = await ChildServer.start({ dataDir, secret });
+    child = await ChildServer.start({ target, dataDir, secret });
     const http = new HttpApi(child.url);
     await http.mustCreateConversation(await mintTestToken(secret, 'admin', { admin: true }), {
       id: convs[0]!,
@@ -126,7 +128,7 @@ describe('crash recovery of chatsim serve', () => {
     expect(await client.waitFor('drain')).toMatchObject({ t: 'drain', reconnectInMs: expect.any(Number) });
     expect((await client.waitClosed()).code).toBe(CloseCode.restart);
     expect(await exited).toEqual({ code: 0, signal: null });
-    child = await ChildServer.start({ dataDir, secret });
+    child = await ChildServer.start({ target, dataDir, secret });
     const after = await new HttpApi(child.url).allMessages(await mintTestToken(secret, reader), convs[0]!);
     expect(after).toEqual([
       {

@@ -3,15 +3,16 @@
 // ack; non-members get nothing; groups over the large-group threshold get `notify` and pull with sync.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 import type { MsgFrame } from '../protocol/frames.ts';
 
 const largeGroupThreshold = 3;
 
-describe('fan-out', () => {
+describe.each(serverTargets)('fan-out (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
     fx = await ServerFixture.start({
+      target,
       limits: { largeGroupThreshold, userSendBurst: 1000, userSendsPerSec: 1000 },
     });
   });

@@ -6,13 +6,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BadFrame, badFrame } from '../../test-support/bad-frames.ts';
 import type { ChatClient } from '../../test-support/chat-client.ts';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 import { CloseCode } from '../protocol/codes.ts';
 
 const badFramesMax = 10;
 const runs = 25;
 
-describe('fuzzed frames', () => {
+describe.each(serverTargets)('fuzzed frames (%s server)', (target) => {
   let fx: ServerFixture;
   let conv: string;
   let fuzzer: string;
@@ -22,6 +22,7 @@ describe('fuzzed frames', () => {
 
   beforeAll(async () => {
     fx = await ServerFixture.start({
+      target,
       limits: { badFramesMax, userSendBurst: 10_000, userSendsPerSec: 10_000 },
     });
     fuzzer = fx.id('fuzzer');

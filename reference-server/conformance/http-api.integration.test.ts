@@ -4,12 +4,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorBody, MessagesBody } from '../../test-support/http.ts';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 
-describe('HTTP API', () => {
+describe.each(serverTargets)('HTTP API (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start();
+    fx = await ServerFixture.start({ target });
   });
   afterAll(() => fx.close());
 

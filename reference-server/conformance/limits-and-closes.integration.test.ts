@@ -4,15 +4,15 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test-support/eventually.ts';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 import { CloseCode } from '../protocol/codes.ts';
 
 const frameBytesMax = 64 * 1024;
 
-describe('bad frames and frame size', () => {
+describe.each(serverTargets)('bad frames and frame size (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start();
+    fx = await ServerFixture.start({ target });
   });
   afterAll(() => fx.close());
 
@@ -78,11 +78,12 @@ describe('bad frames and frame size', () => {
   });
 });
 
-describe('slow consumer', () => {
+describe.each(serverTargets)('slow consumer (%s server)', (target) => {
   const sendBufferBytesMax = 256 * 1024;
   let fx: ServerFixture;
   beforeAll(async () => {
     fx = await ServerFixture.start({
+      target,
       limits: { sendBufferBytesMax, userSendBurst: 10_000, userSendsPerSec: 10_000 },
       closeTimeoutMs: 20_000,
     });
@@ -99,12 +100,12 @@ describe('slow consumer', () => {
     slow.pauseReading();
     // Every sync answers with ~400 KB the paused client does not read; the kernel's socket buffers
     // absorb a few MB before the server's own send buffer starts to grow.
-    const slowCloses = fx.server.node.stats.slowConsumerCloses;
-    for (let round = 0; round < 200 && fx.server.node.stats.slowConsumerCloses === slowCloses; round++) {
+    const slowCloses = fx.slowConsumerCloses();
+    for (let round = 0; round < 200 && fx.slowConsumerCloses() === slowCloses; round++) {
       slow.send({ t: 'sync', conv, after: 0, limit: 100 });
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await eventually(() => expect(fx.server.node.stats.slowConsumerCloses).toBeGreaterThan(slowCloses));
+    await eventually(() => expect(fx.slowConsumerCloses()).toBeGreaterThan(slowCloses));
     slow.resumeReading();
     expect((await slow.waitClosed(15_000)).code).toBe(CloseCode.slowConsumer);
     // Others in the conversation are unaffected, and the slow client reconnects and resumes.
@@ -114,10 +115,10 @@ describe('slow consumer', () => {
   });
 });
 
-describe('send rate', () => {
+describe.each(serverTargets)('send rate (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start({ limits: { userSendBurst: 3, userSendsPerSec: 2 } });
+    fx = await ServerFixture.start({ target, limits: { userSendBurst: 3, userSendsPerSec: 2 } });
   });
   afterAll(() => fx.close());
 
@@ -159,7 +160,7 @@ describe('send rate', () => {
   });
 });
 
-describe('graceful drain', () => {
+describe.each(serverTargets)('graceful drain (%s server)', (target) => {
   let fx: ServerFixture | null = null;
   afterEach(async () => {
     await fx?.close();
@@ -167,9 +168,9 @@ describe('graceful drain', () => {
   });
 
   it('sends drain with reconnectInMs to every connection, then closes each with 1012', async () => {
-    fx = await ServerFixture.start({ limits: { drainReconnectMs: 700 } });
+    fx = await ServerFixture.start({ target, limits: { drainReconnectMs: 700 } });
     const clients = [(await fx.session(fx.id('alice'))).client, (await fx.session(fx.id('bob'))).client];
-    const drained = fx.server.drain();
+    const drained = fx.drain();
     for (const client of clients) {
       expect(await client.waitFor('drain')).toEqual({ t: 'drain', reconnectInMs: 700 });
       expect((await client.waitClosed()).code).toBe(CloseCode.restart);

@@ -3,12 +3,12 @@
 // lastSeen when the last one goes. lastSeen is 0 for a user never seen.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 
-describe('presence', () => {
+describe.each(serverTargets)('presence (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start();
+    fx = await ServerFixture.start({ target });
   });
   afterAll(() => fx.close());
 
@@ -74,5 +74,27 @@ describe('presence', () => {
     client.send({ t: 'watch', users: Array.from({ length: 500 }, (_, i) => `w${i}`) });
     await client.waitFor('presence', (p) => p.user === 'w499');
     expect(client.received('presence')).toHaveLength(500);
+  });
+});
+
+describe.each(serverTargets)('heartbeats (%s server)', (target) => {
+  const heartbeatMs = 150;
+  let fx: ServerFixture;
+  beforeAll(async () => {
+    fx = await ServerFixture.start({ target, limits: { heartbeatMs } });
+  });
+  afterAll(() => fx.close());
+
+  it('terminates a connection that stops answering pings, and its user goes offline', async () => {
+    const [silent, watcherUser] = [fx.id('silent'), fx.id('watcher')];
+    const { client } = await fx.session(silent);
+    const { client: watcher } = await fx.session(watcherUser);
+    watcher.send({ t: 'watch', users: [silent] });
+    expect(await watcher.waitFor('presence')).toMatchObject({ user: silent, online: true });
+    // A paused socket reads no pings, so it sends no pongs; a live one keeps answering.
+    client.pauseReading();
+    const offline = await watcher.waitFor('presence', (p) => p.user === silent, heartbeatMs * 40);
+    expect(offline).toMatchObject({ user: silent, online: false });
+    expect(watcher.isOpen).toBe(true);
   });
 });

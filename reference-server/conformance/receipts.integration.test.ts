@@ -4,14 +4,14 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test-support/eventually.ts';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 
 const largeGroupThreshold = 3;
 
-describe('receipts', () => {
+describe.each(serverTargets)('receipts (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start({ limits: { largeGroupThreshold } });
+    fx = await ServerFixture.start({ target, limits: { largeGroupThreshold } });
   });
   afterAll(() => fx.close());
 

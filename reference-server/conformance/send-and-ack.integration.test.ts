@@ -4,7 +4,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../../test-support/chat-client.ts';
-import { ServerFixture, type StoreKind } from '../../test-support/server-fixture.ts';
+import {
+  ServerFixture,
+  type ServerTarget,
+  type StoreKind,
+  serverTargets,
+} from '../../test-support/server-fixture.ts';
 import type { AckFrame, Message } from '../protocol/frames.ts';
 
 const manySends = { userSendBurst: 10_000, userSendsPerSec: 10_000 };
@@ -19,10 +24,14 @@ async function allMessages(client: ChatClient, conv: string): Promise<Message[]>
   }
 }
 
-describe.each<StoreKind>(['memory', 'log'])('send and ack (%s store)', (store) => {
+const targetsAndStores = serverTargets.flatMap((target) =>
+  (['memory', 'log'] as const).map((store): [ServerTarget, StoreKind] => [target, store]),
+);
+
+describe.each(targetsAndStores)('send and ack (%s server, %s store)', (target, store) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start({ store, limits: manySends });
+    fx = await ServerFixture.start({ target, store, limits: manySends });
   });
   afterAll(() => fx.close());
 

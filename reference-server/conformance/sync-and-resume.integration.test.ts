@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../../test-support/chat-client.ts';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 import type { BatchFrame, Message } from '../protocol/frames.ts';
 
 async function fill(client: ChatClient, conv: string, count: number, prefix = 'm'): Promise<void> {
@@ -21,10 +21,10 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
-describe('sync and resume', () => {
+describe.each(serverTargets)('sync and resume (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start({ limits: { userSendBurst: 10_000, userSendsPerSec: 10_000 } });
+    fx = await ServerFixture.start({ target, limits: { userSendBurst: 10_000, userSendsPerSec: 10_000 } });
   });
   afterAll(() => fx.close());
 

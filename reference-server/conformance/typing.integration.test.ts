@@ -2,12 +2,12 @@
 // ttlMs, at most one per throttle window per (user, conv); member-only.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServerFixture } from '../../test-support/server-fixture.ts';
+import { ServerFixture, serverTargets } from '../../test-support/server-fixture.ts';
 
-describe('typing with the default throttle', () => {
+describe.each(serverTargets)('typing with the default throttle (%s server)', (target) => {
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start();
+    fx = await ServerFixture.start({ target });
   });
   afterAll(() => fx.close());
 
@@ -78,11 +78,11 @@ describe('typing with the default throttle', () => {
   });
 });
 
-describe('typing with a short throttle', () => {
+describe.each(serverTargets)('typing with a short throttle (%s server)', (target) => {
   const typingThrottleMs = 150;
   let fx: ServerFixture;
   beforeAll(async () => {
-    fx = await ServerFixture.start({ limits: { typingThrottleMs, typingTtlMs: 1234 } });
+    fx = await ServerFixture.start({ target, limits: { typingThrottleMs, typingTtlMs: 1234 } });
   });
   afterAll(() => fx.close());
 
