@@ -35,7 +35,8 @@ export type Upstream = {
   close(): Promise<void>;
 };
 
-export async function startUpstream(): Promise<Upstream> {
+/** `echo`: every connection sends back what it reads (for round trips through a proxy). */
+export async function startUpstream(options: { echo?: boolean } = {}): Promise<Upstream> {
   const accepted: Received[] = [];
   const waiters: (() => void)[] = [];
   const sockets = new Set<Socket>();
@@ -43,6 +44,7 @@ export async function startUpstream(): Promise<Upstream> {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     accepted.push(record(socket));
+    if (options.echo) socket.on('data', (chunk: Buffer) => socket.write(chunk));
     for (const wake of waiters.splice(0)) wake();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
