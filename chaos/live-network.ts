@@ -4,7 +4,7 @@
 // fraction it really hit. Faults become toxics, driven only through toxiproxy-node-client, so a real
 // Toxiproxy (TOXIPROXY_URL) serves as well as the embedded one.
 
-import { type Proxy as ToxiproxyProxy, type Toxic, Toxiproxy } from 'toxiproxy-node-client';
+import { type Toxic, Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
 import type { FaultSpec, FaultType } from '../scenarios/scenario.ts';
 import { SeedStreams } from '../simulator/kernel/prng.ts';
 import { type NetworkFaultPlan, planNetworkFault } from './network-fault-plan.ts';
@@ -225,7 +225,12 @@ function proxyName(group: number, node: number): string {
 }
 
 /** Creates the proxy, replacing a stale one of the same name (a game-day Toxiproxy outlives runs). */
-async function createProxy(client: Toxiproxy, name: string, host: string, upstream: string): Promise<ToxiproxyProxy> {
+async function createProxy(
+  client: Toxiproxy,
+  name: string,
+  host: string,
+  upstream: string,
+): Promise<ToxiproxyProxy> {
   await client.get(name).then((stale) => stale.remove(), ignoreNotFound);
   try {
     return await client.createProxy({
