@@ -84,7 +84,10 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
   const scenario = loadOrExplain(scenarioArg);
   const { runLive } = await import('../simulator/live/run-live.ts');
   const target = await makeTarget(scenario, flags, io);
-  const faults = flags.faults === undefined ? undefined : loadFaults(flags.faults, target.fleet.urls.length);
+  const faults =
+    flags.faults === undefined
+      ? undefined
+      : loadFaults(flags.faults, flags.url.length > 0 ? flags.url.length : (flags.nodes ?? 1));
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
   const bar = flags.progress && !flags.json ? progressBar(io, `live ${scenario.name} seed ${seed}`) : null;
   const summary = await runOrExplain(() =>

@@ -63,7 +63,7 @@ export type ToGenerator =
   | { type: 'settle' }
   | { type: 'members'; conv: string; add: string[]; remove: string[] }
   /** Some clients' connections reset at once (reconnect storm, reset_peer): `pick` in 0..1 per client. */
-  | { type: 'drop'; fraction: number; fault: number; jitter?: boolean }
+  | { type: 'drop'; fraction: number; fault: number; reset?: boolean }
   | {
       type: 'status';
       id: number;

@@ -25,7 +25,7 @@ process.on('message', (message: ToGenerator) => {
       case 'members':
         return shard?.members(message.conv, message.add, message.remove);
       case 'drop':
-        return shard?.drop(message.fraction, message.fault);
+        return shard?.drop(message.fraction, message.fault, message.reset === true);
       case 'status':
         if (shard)
           tell({ type: 'status', id: message.id, status: shard.status(message.lastSeq, message.spans) });

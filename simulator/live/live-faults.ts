@@ -82,7 +82,7 @@ export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext)
       pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.5, fault: n });
       return async () => {};
     case 'reset_peer':
-      pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.1, fault: n });
+      pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.1, fault: n, reset: true });
       return async () => {};
     default:
       throw new Error(`${spec.type} cannot run live here (it should have been refused before the run)`);

@@ -4,6 +4,7 @@
 // is batched to the driver. Latency is measured from each send's scheduled time, not from when the
 // generator got round to it, so a slow server (or a busy generator) cannot hide (coordinated omission).
 
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
@@ -120,13 +121,19 @@ export class LiveShard {
     }
   }
 
-  /** Resets the connections of a share of clients at once; they reconnect with their own backoff. */
-  drop(fraction: number, fault: number): void {
+  /**
+   * Drops the connections of a share of clients at once; they reconnect with their own backoff.
+   * `reset`: a TCP RST (Toxiproxy's reset_peer), else the socket is destroyed (a storm's mass drop).
+   */
+  drop(fraction: number, fault: number, reset: boolean): void {
     const rng = this.streams.stream(`live-fault-${fault}`, this.plan.shard);
     for (let i = 0; i < this.clients.length; i++) {
       if (!(rng.float() < fraction)) continue;
       const ws = this.sockets[i];
-      if (ws !== null && ws !== undefined) ws.terminate();
+      if (ws === null || ws === undefined) continue;
+      const socket = (ws as unknown as { _socket?: Socket | null })._socket;
+      if (reset && socket) socket.resetAndDestroy();
+      else ws.terminate();
     }
   }
 

@@ -1,0 +1,168 @@
+// `chatsim live` refuses what it cannot do before any client connects, with one line and exit 2:
+// process faults against --url (named), an unreachable URL, a wrong secret, a server that does not
+// start, a taken port, bad flags. And a --server-cmd target runs a scenario to a verdict.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChildServer } from '../test-support/child-server.ts';
+import type { CliIo } from './cli-error.ts';
+import { main } from './main.ts';
+
+const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
+const secret = 'live-cli-secret-0123456789abcdef';
+
+async function runMain(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+let dir: string;
+let server: ChildServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chatsim-live-cli-'));
+  server = await ChildServer.start({ dataDir: join(dir, 'data'), secret });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('chatsim live: target errors are one line and exit 2, before the run', () => {
+  it('refuses process faults against --url, naming them', async () => {
+    const { code, err } = await runMain([
+      'live',
+      'crash-restart',
+      '--url',
+      server.url,
+      '--jwt-secret',
+      secret,
+    ]);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/CHATSIM|chatsim: /);
+    expect(err[0]).toContain('node-crash needs server processes the driver owns');
+  });
+
+  it('refuses faults with no live meaning by name (store-outage)', async () => {
+    const { code, err } = await runMain(['live', 'store-outage', '--nodes', '1']);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('store-outage has no live meaning');
+  });
+
+  it('names an unreachable URL', async () => {
+    const { code, err } = await runMain([
+      'live',
+      'steady',
+      '--url',
+      'http://127.0.0.1:1',
+      '--jwt-secret',
+      secret,
+    ]);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain('http://127.0.0.1:1');
+    expect(err[0]).toContain('is the server running there?');
+  });
+
+  it('names a wrong secret: every hello refused', async () => {
+    const { code, err } = await runMain([
+      'live',
+      'steady',
+      '--url',
+      server.url,
+      '--jwt-secret',
+      'not-the-secret-0123456789abcdef',
+    ]);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain('every hello is refused (close 4401');
+  });
+
+  it('names a server command that does not start', async () => {
+    const { code, err } = await runMain([
+      'live',
+      'steady',
+      '--server-cmd',
+      'sh -c "echo cannot open {dataDir} >&2; exit 3" {port}',
+      '--jwt-secret',
+      secret,
+    ]);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/exited \(3\) before it was ready: cannot open/);
+  });
+
+  it('names a taken port', async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const { code, err } = await runMain(['live', 'steady', '--nodes', '1', '--port', String(port)]);
+      expect(code).toBe(2);
+      expect(err).toHaveLength(1);
+      expect(err[0]).toContain(`port ${port} on 127.0.0.1 is in use`);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('asks for the secret with --url and refuses two targets', async () => {
+    const noSecret = await runMain(['live', 'steady', '--url', server.url]);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.err[0]).toContain('--jwt-secret <secret> is required with --url');
+    const two = await runMain([
+      'live',
+      'steady',
+      '--nodes',
+      '1',
+      '--url',
+      server.url,
+      '--jwt-secret',
+      secret,
+    ]);
+    expect(two.code).toBe(2);
+    expect(two.err[0]).toContain('use one target');
+  });
+});
+
+describe('chatsim live --server-cmd', () => {
+  it('runs a scenario to a verdict against a server it starts from a command line', async () => {
+    const faults = join(dir, 'faults.json');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(faults, JSON.stringify([{ type: 'node-crash', atMs: 1000, durationMs: 500, node: 0 }]));
+    const { code, out, err } = await runMain([
+      'live',
+      'steady',
+      '--clients',
+      '40',
+      '--seed',
+      '5',
+      '--faults',
+      faults,
+      '--json',
+      '--server-cmd',
+      `${process.execPath} ${binPath} serve --port {port} --data-dir {dataDir}`,
+      '--jwt-secret',
+      secret,
+    ]);
+    const summary = JSON.parse(out.join('\n')) as {
+      verdicts: { property: string; verdict: string }[];
+      slo: { name: string; pass: boolean }[];
+      exitCode: number;
+    };
+    expect(summary.verdicts.filter((v) => v.verdict !== 'pass')).toEqual([]);
+    // steady's ack-latency SLO may break under a crash; every property must hold.
+    expect(code).toBe(summary.slo.every((s) => s.pass) ? 0 : 2);
+    expect(err.some((line) => /fault node-crash \(node 0, 0\.5 s\): started/.test(line))).toBe(true);
+    expect(err.some((line) => /fault node-crash \(node 0, 0\.5 s\): healed/.test(line))).toBe(true);
+  }, 120_000);
+});
