@@ -33,6 +33,9 @@ export type LiveFlags = {
   json?: boolean;
   report?: string;
   progress: boolean;
+  metricsPort?: number;
+  metricsHost: string;
+  pushgateway?: string;
 };
 
 export function registerLive(program: Command, result: CommandResult, io: CliIo): void {
@@ -49,6 +52,13 @@ export function registerLive(program: Command, result: CommandResult, io: CliIo)
     .option('--json', 'print a JSON summary instead of the table')
     .option('--report <dir>', 'also write summary.json and report.md into this directory')
     .option('--no-progress', 'no progress lines on stderr')
+    .option(
+      '--metrics-port <n>',
+      "serve the run's metrics on this port while it runs (default: a free one)",
+      parsePortFlag,
+    )
+    .option('--metrics-host <host>', 'address the metrics endpoint listens on', '127.0.0.1')
+    .option('--pushgateway <url>', "push the run's metrics to this Pushgateway when it ends")
     .action(async (scenarioArg: string, flags: LiveFlags) => {
       result.exitCode = await liveCommand(scenarioArg, flags, io);
     });
@@ -89,22 +99,45 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
       ? undefined
       : loadFaults(flags.faults, flags.url.length > 0 ? flags.url.length : (flags.nodes ?? 1));
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  const { scenarioRecorder } = await import('../metrics/scenario-recorder.ts');
+  const metrics = await import('../metrics/metrics-endpoint.ts');
+  const runId = `live-${scenario.name}-${seed}-${Date.now().toString(36)}`;
+  const recorder = scenarioRecorder(scenario, runId);
+  if (flags.pushgateway !== undefined) await explainPush(() => metrics.checkGateway(flags.pushgateway!));
+  const endpoint = await metrics.startMetricsEndpoint({
+    recorder,
+    host: flags.metricsHost,
+    ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
+  });
+  io.err(`chatsim live: metrics of run ${runId} at ${endpoint.url}`);
   const bar = flags.progress && !flags.json ? progressBar(io, `live ${scenario.name} seed ${seed}`) : null;
-  const summary = await runOrExplain(() =>
-    runLive(scenario, {
-      seed,
-      fleet: target.fleet,
-      secret: target.secret,
-      bugs: flags.bug,
-      ...(flags.clients === undefined ? {} : { clients: flags.clients }),
-      ...(faults === undefined ? {} : { faults }),
-      ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
-      ...(flags.generators === undefined ? {} : { generators: flags.generators }),
-      ...(bar ? { progress: bar.update } : {}),
-      log: (line) => io.err(`chatsim live: ${line}`),
-    }),
-  );
-  bar?.done();
+  let summary: RunSummary;
+  try {
+    summary = await runOrExplain(() =>
+      runLive(scenario, {
+        seed,
+        recorder,
+        fleet: target.fleet,
+        secret: target.secret,
+        bugs: flags.bug,
+        ...(flags.clients === undefined ? {} : { clients: flags.clients }),
+        ...(faults === undefined ? {} : { faults }),
+        ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
+        ...(flags.generators === undefined ? {} : { generators: flags.generators }),
+        ...(bar ? { progress: bar.update } : {}),
+        log: (line) => io.err(`chatsim live: ${line}`),
+      }),
+    );
+    bar?.done();
+    recorder.finish(summary.verdicts, summary.virtualMs);
+  } finally {
+    await endpoint.close();
+  }
+  // The run's verdict stands; a push that failed is said on stderr (the report files still follow).
+  if (flags.pushgateway !== undefined)
+    await metrics.pushToGateway(flags.pushgateway, recorder).catch((error: Error) => {
+      io.err(`chatsim live: ${error.message}`);
+    });
   const repro = liveReproCommand(
     flags.faults === undefined ? scenarioArg : `${scenarioArg} --faults ${flags.faults}`,
     seed,
@@ -190,6 +223,14 @@ export async function runOrExplain(run: () => Promise<RunSummary>): Promise<RunS
     if (code === 'CHATSIM_ERR_LIVE_FAULT')
       throw new CliError('CHATSIM_ERR_LIVE_FAULT', (error as Error).message);
     throw error;
+  }
+}
+
+async function explainPush(check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    throw new CliError('CHATSIM_ERR_USAGE', (error as Error).message);
   }
 }
 

@@ -61,3 +61,15 @@ export async function pushToGateway(url: string, recorder: RunRecorder, job = 'c
     );
   }
 }
+
+/** Fails fast (before a long run) when the Pushgateway is not there to take the final push. */
+export async function checkGateway(url: string): Promise<void> {
+  try {
+    const response = await fetch(new URL('/-/ready', url), { signal: AbortSignal.timeout(5000) });
+    if (response.status !== 200) throw new Error(`GET /-/ready answered ${response.status}`);
+  } catch (error) {
+    throw new PushError(
+      `the Pushgateway at ${url} is not ready: ${(error as Error).message} (start it, or drop --pushgateway)`,
+    );
+  }
+}

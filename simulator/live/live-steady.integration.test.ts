@@ -10,7 +10,12 @@ import { shortenScenario } from './shorten.ts';
 const secret = 'live-steady-test-secret-0123456789abcdef';
 
 function steady() {
-  return shortenScenario(loadScenario('steady'), { faultsMs: 4000, warmupMs: 2000, healMs: 1000, clients: 60 });
+  return shortenScenario(loadScenario('steady'), {
+    faultsMs: 4000,
+    warmupMs: 2000,
+    healMs: 1000,
+    clients: 60,
+  });
 }
 
 describe('chatsim live against the reference server', () => {

@@ -12,7 +12,7 @@ import { standardCheckers } from '../checkers/index.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
-import type { RunSummary } from '../run-scenario.ts';
+import type { RunObserver, RunSummary } from '../run-scenario.ts';
 import { swarmFaults } from '../swarm.ts';
 import { judgeRun } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
@@ -43,6 +43,8 @@ export type LiveOptions = {
   /** One line per fault start and heal, and other news of the run (stderr). */
   log?: (line: string) => void;
   checkers?: Checker[];
+  /** Harness metrics: sees every history event, the run clock every second, and fault windows. */
+  recorder?: RunObserver;
 };
 
 export type LiveFacts = {
@@ -109,6 +111,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     else if (event.k === 'failed') counts.failed++;
     else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
     for (const checker of checkers) checker.observe(event);
+    options.recorder?.observe(event);
   };
 
   // ---- population and provisioning -----------------------------------------------------------
@@ -199,11 +202,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         const started = startLiveFault(spec, { fleet, pool, n }).then(
           (heal) => {
             note(`fault ${describeLiveFault(spec)}: started`);
+            options.recorder?.fault(spec.type, true, now());
             let healed = false;
             const once = async (): Promise<void> => {
               if (healed) return;
               healed = true;
               await heal();
+              options.recorder?.fault(spec.type, false, now());
               if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
             };
             pendingHeals.push(once);
@@ -239,7 +244,10 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     const failure = pool.failed.then((error) => {
       throw error;
     });
-    const progressTimer = setInterval(() => options.progress?.(now() / endMs, phaseNow.name), 1000);
+    const progressTimer = setInterval(() => {
+      options.recorder?.tick(now(), 0);
+      options.progress?.(now() / endMs, phaseNow.name);
+    }, 1000);
     try {
       await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);
       await Promise.race([Promise.all(heals), failure]);
