@@ -91,6 +91,8 @@ export class RunRecorder {
   phase = 0;
   private readonly phaseStartMs: number[] = [];
   private readonly convs = new Map<string, ConvTrack>();
+  /** Membership requests awaiting their answer: conv and the member count they change. */
+  private readonly membersPending = new Map<number, { conv: string; delta: number }>();
   /** Scheduled send time by sender, conversation and cmid, until the message's seq is known. */
   private readonly pending = new Map<string, number>();
   private readonly f: Record<string, Family>;
@@ -201,9 +203,18 @@ export class RunRecorder {
       case 'conv':
         this.convs.set(event.conv, { members: event.members.length, slots: null });
         return;
-      case 'members': {
-        const track = this.convs.get(event.conv);
-        if (track) track.members += event.add.length - event.remove.length;
+      case 'members-sent':
+        this.membersPending.set(event.id, {
+          conv: event.conv,
+          delta: event.add.length - event.remove.length,
+        });
+        return;
+      case 'members-answered': {
+        const pending = this.membersPending.get(event.id);
+        this.membersPending.delete(event.id);
+        const track =
+          pending && event.status >= 200 && event.status < 300 ? this.convs.get(pending.conv) : undefined;
+        if (track && pending) track.members += pending.delta;
         return;
       }
       case 'phase':

@@ -2,7 +2,7 @@
 // admins, change group membership during the run (through a node's HTTP API, as a real admin would).
 
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { HistoryEvent } from './history.ts';
+import type { AdminLedger, AdminTransport } from './admin-ledger.ts';
 import type { SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
@@ -63,13 +63,20 @@ export function scheduleChurn(
   }
 }
 
-/** Admin membership changes on groups (not large groups), through node 0's HTTP API. */
+/** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
+const adminAnswerTimeoutMs = 10_000;
+
+/**
+ * Admin membership changes on groups (not large groups), through the first node that is up and not
+ * paused, over its HTTP API as a real admin would. Whether to add or remove follows the harness's own
+ * ledger (the answers it got), never the store.
+ */
 export function scheduleMembershipChurn(
   world: World,
   scenario: Scenario,
   streams: SeedStreams,
   population: Population,
-  record: (event: HistoryEvent) => void,
+  ledger: AdminLedger,
   fromMs: number,
   untilMs: number,
 ): void {
@@ -77,6 +84,28 @@ export function scheduleMembershipChurn(
   const groups = population.groups.filter((g) => g.startsWith('g'));
   if (perMin <= 0 || groups.length === 0) return;
   const rng = streams.stream('membership');
+  const transport: AdminTransport = (conv, change, answer) => {
+    const node = world.nodes.findIndex((n) => n.up && !n.paused);
+    let answered = false;
+    const once = (status: number, body: unknown): void => {
+      if (answered) return;
+      answered = true;
+      answer(status, body);
+    };
+    world.at(world.now + adminAnswerTimeoutMs, () => once(0, null));
+    if (node < 0) return;
+    world.http(
+      node,
+      {
+        method: 'POST',
+        path: `/v1/admin/conversations/${conv}/members`,
+        query: {},
+        principal: { kind: 'user', sub: 'admin', admin: true },
+        body: change,
+      },
+      once,
+    );
+  };
   for (
     let t = fromMs + rng.exponential(60_000 / perMin);
     t < untilMs;
@@ -85,27 +114,19 @@ export function scheduleMembershipChurn(
     const conv = rng.pick(groups);
     const user = population.users[rng.int(population.users.length)]!;
     world.at(t, () => {
-      const node = world.nodes.findIndex((n) => n.up && !n.paused);
-      if (node < 0) return;
-      const member = world.store.state.isMember(conv, user);
-      const change = member ? { add: [], remove: [user] } : { add: [user], remove: [] };
-      world.http(
-        node,
-        {
-          method: 'POST',
-          path: `/v1/admin/conversations/${conv}/members`,
-          query: {},
-          principal: { kind: 'user', sub: 'admin', admin: true },
-          body: change,
-        },
-        (status, body) => {
-          if (status !== 200) return;
-          const atSeq = (body as { lastSeq: number }).lastSeq;
-          record({ k: 'members', at: world.now, conv, ...change, atSeq });
-          if (change.add.length > 0)
-            for (const sim of world.clients)
-              if (sim.user === user && !sim.convs.includes(conv)) sim.convs.push(conv);
-        },
+      if (!world.nodes.some((n) => n.up && !n.paused)) return;
+      const change = ledger.isMember(conv, user) ? { add: [], remove: [user] } : { add: [user], remove: [] };
+      ledger.change(
+        conv,
+        change,
+        (c, body, answer) =>
+          transport(c, body, (status, reply) => {
+            answer(status, reply);
+            if (status >= 200 && status < 300 && change.add.length > 0)
+              for (const sim of world.clients)
+                if (sim.user === user && !sim.convs.includes(conv)) sim.convs.push(conv);
+          }),
+        () => world.now,
       );
     });
   }

@@ -1,6 +1,8 @@
-// When has a run settled, and what is the truth at the end? Settled: every honest client is
-// connected, has nothing left to send, and displays every message it may read. The final state is
-// read from the simulated store: the "final read" that the no-loss witness classifies against.
+// When has a run settled, and what does the harness know at the end? Settled: every honest client is
+// connected, has nothing left to send, and displays every message the store says it may read (the
+// simulator's shortcut to decide when to stop waiting; no verdict rests on it: no-loss judges against
+// the harness's own membership oracle). The final read is the simulated store's messages: a claim the
+// checkers cross-check.
 
 import type { DeviceRef, FinalState } from './history.ts';
 import type { World } from './world/world.ts';
@@ -24,8 +26,12 @@ export function converged(world: World): boolean {
   return true;
 }
 
-export function finalState(world: World, settledAt: number | null): FinalState {
-  const state = world.store.state;
+/** What the harness knows at the end; `conversations` are those it created. */
+export function finalState(
+  world: World,
+  settledAt: number | null,
+  conversations: readonly string[],
+): FinalState {
   const online = new Set<string>();
   const devices: DeviceRef[] = [];
   for (let i = 0; i < world.clients.length; i++) {
@@ -36,13 +42,7 @@ export function finalState(world: World, settledAt: number | null): FinalState {
   return {
     at: world.now,
     devices,
-    membership(conv) {
-      const record = state.record(conv);
-      return new Map(Object.entries(record?.members ?? {}));
-    },
-    *conversations() {
-      for (const record of state.records()) yield record.id;
-    },
+    conversations: () => conversations,
     storedMessage: (conv, seq) => world.store.messageAt(conv, seq),
     storedLastSeq: (conv) => world.store.lastSeq(conv),
     online: (user) => online.has(user),

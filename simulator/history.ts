@@ -1,10 +1,13 @@
 // What a run records, as a stream of plain events: virtual clients report what they did and saw,
 // the simulated store reports what became durable, the world reports membership and phases.
 // Checkers consume this stream one event at a time (they never see a stored history at 1M clients)
-// and, at the end, a FinalState with the store's truth for the witness.
+// and, at the end, a FinalState with the final read for the witness.
+// What a checker *expects* (who may read which seq, who should get a frame) comes only from what the
+// harness did and saw: its requests, when they were answered, the acks and frames it received. What the
+// server says about itself (the lastSeq in a membership answer, the store's final read, `durable`) is a
+// claim the checkers cross-check, never the source of truth; so the same checkers judge a black-box server.
 
 import type { Message } from '../reference-server/protocol/frames.ts';
-import type { MembershipSpan } from '../reference-server/store/message-store.ts';
 
 /** A device is one virtual client: one user may have several. */
 export type DeviceRef = { user: string; device: string };
@@ -12,14 +15,33 @@ export type DeviceRef = { user: string; device: string };
 export type Via = 'push' | 'resume' | 'sync' | 'own';
 
 export type HistoryEvent =
-  /** A conversation exists (setup, before any client acts). */
+  /** A conversation exists (setup: created and answered before any client acts). */
   | { k: 'conv'; at: number; conv: string; kind: 'direct' | 'group'; members: string[] }
-  /** A membership change took effect; `atSeq` is the conversation's lastSeq when it did. */
-  | { k: 'members'; at: number; conv: string; add: string[]; remove: string[]; atSeq: number }
+  /**
+   * The harness sent an admin membership change (`POST .../members`); `id` pairs it with its answer.
+   * The change takes effect at one point in the conversation's seq order: after every seq the harness
+   * saw before it sent the request, before every message first sent after the answer came back.
+   */
+  | { k: 'members-sent'; at: number; id: number; conv: string; add: string[]; remove: string[] }
+  /**
+   * The answer to `members-sent` `id` came back. `status`: 2xx applied, 4xx refused (nothing changed),
+   * anything else (5xx; 0 for "no answer") leaves it open whether the change happened. `lastSeq` is the
+   * seq the server says the change took effect after, when it says one: a claim, checked against what
+   * the harness saw, and used only when consistent with it.
+   */
+  | { k: 'members-answered'; at: number; id: number; status: number; lastSeq?: number }
   /** A client first issued a send (retries reuse the cmid and are not reported again). */
   | ({ k: 'send'; at: number; conv: string; cmid: string; body: string } & DeviceRef)
-  /** The sending device got an ack. */
-  | ({ k: 'ack'; at: number; conv: string; cmid: string; seq: number; ts: number } & DeviceRef)
+  /** The sending device got an ack; `sentAt` is when it first issued that send (its `send` event). */
+  | ({
+      k: 'ack';
+      at: number;
+      conv: string;
+      cmid: string;
+      seq: number;
+      ts: number;
+      sentAt: number;
+    } & DeviceRef)
   /** The client gave up on a send (bounded retries spent or a final error). */
   | ({ k: 'failed'; at: number; conv: string; cmid: string; code: string } & DeviceRef)
   /** The store made a message durable (store-side truth; emitted once per seq). */
@@ -42,11 +64,21 @@ export type HistoryEvent =
       lastSeq: number;
       source: 'receipt' | 'welcome';
     } & DeviceRef)
-  /** A device received a frame about a conversation (msg, batch, notify, receipt, typing). */
-  | ({ k: 'conv-frame'; at: number; conv: string; t: string; seqs?: number[] } & DeviceRef)
+  /**
+   * A device received a frame about a conversation (msg, batch, notify, receipt, typing); `node` is the
+   * server node of the session it came on (its welcome's `node`), when known.
+   */
+  | ({ k: 'conv-frame'; at: number; conv: string; t: string; seqs?: number[]; node?: string } & DeviceRef)
   /** An adversarial client attempted something the protocol forbids; `outcome` follows with the same id. */
   | ({ k: 'attempt'; at: number; id: number; action: string; conv: string } & DeviceRef)
   | { k: 'outcome'; at: number; id: number; result: string }
+  /** A device sent `watch` for these users (each should be answered by a `presence`). */
+  | ({ k: 'watch-sent'; at: number; users: readonly string[] } & DeviceRef)
+  /**
+   * The harness started or healed a fault. `nodes` names the server nodes it touches (their welcome
+   * `node` ids) for node faults, so a checker can tell which frames a paused node held back.
+   */
+  | { k: 'fault'; at: number; type: string; phase: 'start' | 'heal'; nodes?: readonly string[] }
   /** A device observed a presence frame. */
   | ({ k: 'presence-seen'; at: number; of: string; online: boolean; lastSeen: number } & DeviceRef)
   /** A session opened (welcome received), `connectMs` after the connection attempt began; `first` for a device's first. */
@@ -58,18 +90,20 @@ export type HistoryEvent =
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };
 
-/** The truth at the end of a run, for judging and for witnesses. */
+/**
+ * What the harness knows at the end of a run. Membership is not here: checkers derive it from the
+ * history (`conv`, `members-sent`, `members-answered`), never from the server's own spans.
+ */
 export type FinalState = {
   at: number;
-  /** Every device that took part. */
+  /** Every device that took part to the end (not the leavers, not adversaries). */
   devices: DeviceRef[];
-  /** Spans per conversation per user (who could read what). */
-  membership(conv: string): ReadonlyMap<string, readonly MembershipSpan[]>;
+  /** The conversations the harness created (setup and admin requests). */
   conversations(): Iterable<string>;
-  /** The store's durable messages after the run (the final read). */
+  /** The final read of the server's messages after the run: a claim to cross-check. */
   storedMessage(conv: string, seq: number): Message | undefined;
   storedLastSeq(conv: string): number;
-  /** Whether the user has a live connection at the end. */
+  /** Whether the user has a live connection at the end (the harness's own sockets). */
   online(user: string): boolean;
   /** Whether the settle phase converged within the scenario's liveness window. */
   settledAt: number | null;

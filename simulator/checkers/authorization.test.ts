@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history.ts';
 import { createAuthorizationChecker } from './authorization.ts';
 import { checkHistory } from './check-history.ts';
-import { type FinalStateData, finalStateFixture } from './final-state-fixture.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
 import type { WitnessCase } from './witness-list.ts';
 
@@ -11,20 +11,27 @@ const bob = device('bob');
 const cat = device('cat');
 const eve = device('eve');
 
-/** ann throughout; bob removed after seq 3 at t=100; cat added after seq 4 (reported late, at t=210). */
-const final: FinalStateData = {
-  membership: {
-    g: { ann: [{ from: 1, to: null }], bob: [{ from: 1, to: 3 }], cat: [{ from: 5, to: null }] },
-  },
-};
+/**
+ * ann and bob from the start; ann's seq 3 acked at t=90, then the admin removes bob (sent t=100,
+ * answered t=105, the server saying "after seq 3"); ann's next send, issued at t=106, gets seq 4.
+ */
 const setup: HistoryEvent[] = [
   history.conv(0, 'g', ['ann', 'bob']),
   history.durable(10, message('g', 2, 'bob')),
-  history.members(100, 'g', { remove: ['bob'], atSeq: 3 }),
+  history.ack(90, ann, message('g', 3, 'ann'), 80),
+  history.membersSent(100, 1, 'g', { remove: ['bob'] }),
+  history.membersAnswered(105, 1, 200, 3),
+  history.ack(108, ann, message('g', 4, 'ann'), 106),
 ];
+/** cat added: sent at t=200 (seq 4 seen), answered at t=210 saying "after 4". */
+const addCat = [history.membersSent(200, 2, 'g', { add: ['cat'] }), history.membersAnswered(210, 2, 200, 4)];
 
-const judge = (events: HistoryEvent[]) =>
-  checkHistory([createAuthorizationChecker()], [...setup, ...events], finalStateFixture(final))[0]!;
+const judge = (events: HistoryEvent[], graceMs?: number) =>
+  checkHistory(
+    [createAuthorizationChecker(graceMs === undefined ? {} : { graceMs })],
+    [...setup, ...events],
+    finalStateFixture(),
+  )[0]!;
 const lastOf = (result: { witness: unknown[] }) => (result.witness as WitnessCase[])[0]!.path.at(-1);
 
 describe('authorization', () => {
@@ -33,7 +40,7 @@ describe('authorization', () => {
       history.convFrame(110, ann, 'g', 'msg', [4]),
       history.convFrame(120, ann, 'g', 'batch', [1, 2, 3, 4]),
       history.convFrame(130, ann, 'g', 'receipt', [4]),
-      // A paused node tells bob, long after his removal, of a cursor at a seq he could read: no leak.
+      // A node tells bob, long after his removal, of a cursor at a seq he could read: no leak.
       history.convFrame(5000, bob, 'g', 'receipt', [3]),
       history.convFrame(600, bob, 'g', 'typing'),
       history.convFrame(700, bob, 'g', 'batch', [1, 2, 3]),
@@ -46,13 +53,46 @@ describe('authorization', () => {
     expect(result.details).toMatch(/1 forbidden, 1 closed:4401/);
   });
 
-  it('forgives frames that reached a member whose join the stream reported late', () => {
-    const result = judge([
-      history.convFrame(200, cat, 'g', 'msg', [5]),
-      history.convFrame(205, cat, 'g', 'typing'),
-      history.members(210, 'g', { add: ['cat'], atSeq: 4 }),
+  it('allows either side for frames sent while a change is in flight, and nothing outside', () => {
+    // No claim from the server: the cut lies between seq 4 (seen before the request) and seq 6 - 1.
+    const events = [
+      history.membersSent(200, 2, 'g', { add: ['cat'] }),
+      history.ack(204, ann, message('g', 5, 'ann'), 199),
+      history.membersAnswered(210, 2, 200),
+      history.ack(215, ann, message('g', 6, 'ann'), 212),
+    ];
+    expect(judge([...events, history.convFrame(220, cat, 'g', 'batch', [5, 6])]).verdict).toBe('pass');
+    expect(judge([...events, history.convFrame(205, cat, 'g', 'typing')]).verdict).toBe('pass');
+    const early = history.convFrame(220, cat, 'g', 'batch', [4, 5, 6]);
+    const result = judge([...events, early]);
+    expect(result.verdict).toBe('fail');
+    expect((result.witness as WitnessCase[])[0]!.problem).toMatch(/seqs 4 in a batch/);
+    // Typing before the request was sent cannot be for a member-to-be.
+    expect(judge([...events, history.convFrame(199, cat, 'g', 'typing')]).verdict).toBe('fail');
+  });
+
+  it('judges an ambiguous frame again once the bounds tighten', () => {
+    // Seq 5 arrives at cat before anything bounds the cut from above: maybe. Then a message first sent
+    // after the answer gets seq 5 itself, so the cut is at 4 and 5 is cat's: pass. With seq 6 pushed to
+    // cat, and a post-answer send taking seq 6, nothing changes; but a removal mirror fails (below).
+    const add = [history.membersSent(200, 2, 'g', { add: ['cat'] }), history.membersAnswered(210, 2, 200)];
+    const removal = [
+      history.membersSent(300, 3, 'g', { remove: ['cat'] }),
+      history.membersAnswered(310, 3, 200),
+    ];
+    const pushed = history.convFrame(305, cat, 'g', 'msg', [6]);
+    const ok = judge([...add, history.ack(250, ann, message('g', 5, 'ann'), 240), ...removal, pushed]);
+    expect(ok.verdict).toBe('pass');
+    // Ann's send issued after the removal was answered got seq 6: 6 is after the cut, and cat got it.
+    const leak = judge([
+      ...add,
+      history.ack(250, ann, message('g', 5, 'ann'), 240),
+      ...removal,
+      pushed,
+      history.ack(320, ann, message('g', 6, 'ann'), 311),
     ]);
-    expect(result.verdict).toBe('pass');
+    expect(leak.verdict).toBe('fail');
+    expect(lastOf(leak)).toBe(pushed);
   });
 
   it('fails a receipt about a seq the removed member could not read', () => {
@@ -62,30 +102,83 @@ describe('authorization', () => {
     expect(lastOf(result)).toBe(leak);
   });
 
-  it('fails a message pushed to a removed member past its span, naming the frame', () => {
+  it('fails a message pushed to a removed member past the cut, naming the frame and what the harness did', () => {
     const leak = history.convFrame(110, bob, 'g', 'msg', [4]);
     const result = judge([leak]);
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 unreadable seqs/);
-    expect((result.witness as WitnessCase[])[0]!.path).toEqual([
-      { k: 'membership', conv: 'g', user: 'bob', spans: [{ from: 1, to: 3 }] },
-      leak,
-    ]);
+    const path = (result.witness as WitnessCase[])[0]!.path;
+    expect(path[0]).toMatchObject({
+      k: 'membership',
+      conv: 'g',
+      user: 'bob',
+      fromCreation: true,
+      changes: [{ remove: 'bob', sentAt: 100, answeredAt: 105, status: 'applied', serverSaid: 3 }],
+    });
+    expect(path[1]).toBe(leak);
   });
 
   it('fails a batch holding seqs from before a join', () => {
     const early = history.convFrame(300, cat, 'g', 'batch', [3, 4, 5]);
-    const result = judge([history.members(210, 'g', { add: ['cat'], atSeq: 4 }), early]);
+    const result = judge([...addCat, early]);
     expect(result.verdict).toBe('fail');
     expect((result.witness as WitnessCase[])[0]!.problem).toMatch(/seqs 3, 4 in a batch/);
   });
 
+  it('does not take the server at its word: a claim outside what the harness saw fails', () => {
+    // The server says cat joined after seq 3, but seq 4 was acked before the request was sent.
+    const lying = [
+      history.membersSent(200, 2, 'g', { add: ['cat'] }),
+      history.membersAnswered(210, 2, 200, 3),
+    ];
+    const result = judge([...lying, history.convFrame(300, cat, 'g', 'batch', [4, 5])]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/membership answer contradicting the history/);
+    expect(result.details).toMatch(/unreadable seqs/);
+  });
+
+  it('ignores a refused change and keeps one with no answer open', () => {
+    const refused = [
+      history.membersSent(200, 2, 'g', { add: ['cat'] }),
+      history.membersAnswered(210, 2, 409),
+    ];
+    expect(judge([...refused, history.convFrame(300, cat, 'g', 'msg', [5])]).verdict).toBe('fail');
+    const unanswered = [
+      history.membersSent(200, 2, 'g', { add: ['cat'] }),
+      history.membersAnswered(10_200, 2, 0),
+    ];
+    expect(judge([...unanswered, history.convFrame(300, cat, 'g', 'msg', [5])]).verdict).toBe('pass');
+  });
+
   it('fails typing relayed to a removed member after the grace window', () => {
-    const late = history.convFrame(1101, bob, 'g', 'typing');
+    const late = history.convFrame(1106, bob, 'g', 'typing');
     const result = judge([late]);
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 frame to a non-member/);
     expect(lastOf(result)).toBe(late);
+    expect(judge([history.convFrame(1104, bob, 'g', 'typing')]).verdict).toBe('pass');
+  });
+
+  it('widens the grace only for frames from a node a pause held back, by that pause', () => {
+    const pause = [
+      { k: 'fault', at: 50, type: 'node-pause', phase: 'start', nodes: ['n2'] },
+      { k: 'fault', at: 3050, type: 'node-pause', phase: 'heal', nodes: ['n2'] },
+    ] as HistoryEvent[];
+    const fromNode = (at: number, node: string): HistoryEvent => ({
+      ...(history.convFrame(at, bob, 'g', 'typing') as Extract<HistoryEvent, { k: 'conv-frame' }>),
+      node,
+    });
+    // n2 was frozen when bob's removal took effect: what it relays on resuming is in flight.
+    expect(judge([...pause, fromNode(3500, 'n2')]).verdict).toBe('pass');
+    expect(judge([...pause, fromNode(4051, 'n2')]).verdict).toBe('fail');
+    // n1 was never paused: the pause elsewhere buys its frames nothing.
+    expect(judge([...pause, fromNode(1500, 'n1')]).verdict).toBe('fail');
+    // A pause that ended before the removal was sent held nothing back.
+    const earlier = [
+      { k: 'fault', at: 10, type: 'node-pause', phase: 'start', nodes: ['n2'] },
+      { k: 'fault', at: 60, type: 'node-pause', phase: 'heal', nodes: ['n2'] },
+    ] as HistoryEvent[];
+    expect(judge([...earlier, fromNode(1500, 'n2')]).verdict).toBe('fail');
   });
 
   it('fails a message whose sender was not a member when it was sequenced', () => {
@@ -94,6 +187,8 @@ describe('authorization', () => {
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 message from a non-member/);
     expect(lastOf(result)).toBe(foreign);
+    const acked = history.ack(130, bob, message('g', 5, 'bob'), 120);
+    expect(lastOf(judge([acked]))).toBe(acked);
   });
 
   it('fails an attempt the server accepted, naming the attempt and its outcome', () => {

@@ -1,85 +1,125 @@
 // Judges protocol.md guarantee 6, authorization: nothing about a conversation reaches a non-member.
-// `msg`/`batch` frames carry only seqs the user could read (its spans), and so does a `receipt` (a
-// cursor is news about one seq: a node that was paused may tell a just-removed member of a cursor
-// that moved while it was a member, which is no leak); `notify` and `typing` reach only users who are
-// members then (or were removed less than `graceMs` before: frames in flight); every message comes from a member; and every adversarial `attempt` gets an `outcome`
-// that is not 'accepted'. What the stream's membership calls unauthorized is kept as a suspect and
-// re-judged at the end against FinalState's spans or a late-reported join, so a late `members` event
-// cannot cause a false failure. Keeps the membership spans and the attempts awaiting their outcome.
+// What is allowed comes from the MembershipOracle (the harness's own requests and observations, never
+// the server's spans): `msg`/`batch` frames carry only seqs the user may read, and so does a `receipt`
+// (a cursor is news about one seq); `notify` and `typing` reach only users who are members then, a
+// removal counting from its answer plus `graceMs` for frames already in flight, and for a frame from a
+// node that was paused while the removal took effect, from the end of that pause plus `graceMs` (it
+// works through what it held back when it resumes); every message comes from a member; the server's
+// claims about where a change took effect are consistent with what the harness saw; and every
+// adversarial `attempt` gets an `outcome` that is not 'accepted'. The oracle's 'no' is final and
+// convicts at once; a 'maybe' is kept (bounded) and judged again at the end, when the bounds are tight.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
-import { FinalMembership } from './final-membership.ts';
-import { SpanBook } from './span-book.ts';
+import type { MembershipChange, Tri } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const authorizationProperty = 'authorization';
 
 export type AuthorizationOptions = CheckerOptions & {
-  /** How long after a removal frames already in flight may still reach the removed member. */
+  /** How long after a removal's answer frames already in flight may still reach the removed member. */
   graceMs?: number;
 };
 
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
 type Attempt = Extract<HistoryEvent, { k: 'attempt' }>;
+type Sequenced = Extract<HistoryEvent, { k: 'durable' | 'ack' }>;
 type Suspect =
   | { kind: 'unreadable seqs'; event: ConvFrame; conv: string; user: string; seqs: number[] }
-  | { kind: 'message from a non-member'; event: Durable; conv: string; user: string; seqs: number[] }
+  | { kind: 'message from a non-member'; event: Sequenced; conv: string; user: string; seqs: number[] }
   | { kind: 'frame to a non-member'; event: ConvFrame; conv: string; user: string };
-type Durable = Extract<HistoryEvent, { k: 'durable' }>;
 
 const seqFrames: ReadonlySet<string> = new Set(['msg', 'batch', 'receipt']);
 const memberFrames: ReadonlySet<string> = new Set(['notify', 'typing']);
 
 export function createAuthorizationChecker(options: AuthorizationOptions = {}): Checker {
-  const { ids, limits } = resolveCheckerOptions(options);
+  const { limits, membership } = resolveCheckerOptions(options);
   const graceMs = options.graceMs ?? 1000;
-  const spans = new SpanBook(ids);
+  const pauses = new PauseBook();
   const suspects: Suspect[] = [];
   const attempts = new Map<number, Attempt>();
   const outcomes = new Map<string, number>();
   const witness = new WitnessList(limits.witnessCasesMax);
   let settleAt = Number.POSITIVE_INFINITY;
   let evicted = 0;
+  let judged = 0;
+  let unresolved = 0;
 
-  const convict = (entry: Suspect, membership: readonly unknown[]): void => {
+  const convict = (entry: Suspect): void => {
     witness.add(entry.kind, () => ({
       problem: problemOf(entry),
-      path: [{ k: 'membership', conv: entry.conv, user: entry.user, spans: membership }, entry.event],
+      path: [{ k: 'membership', ...(membership.describe(entry.conv, entry.user) as object) }, entry.event],
     }));
   };
 
-  const suspect = (entry: Suspect): void => {
-    if (suspects.length < limits.authorizationSuspectsMax) suspects.push(entry);
-    else convict(entry, []);
-  };
-
-  const observeFrame = (event: ConvFrame): void => {
-    const conv = ids.conv(event.conv);
-    const user = ids.user(event.user);
-    if (seqFrames.has(event.t)) {
-      const seqs = event.seqs ?? [];
-      if (seqs.every((seq) => spans.canRead(conv, user, seq))) return;
-      const unreadable = seqs.filter((seq) => !spans.canRead(conv, user, seq));
-      suspect({ kind: 'unreadable seqs', event, conv: event.conv, user: event.user, seqs: unreadable });
-    } else if (memberFrames.has(event.t) && !spans.isMember(conv, user, event.at, graceMs)) {
-      suspect({ kind: 'frame to a non-member', event, conv: event.conv, user: event.user });
+  /** 'no' convicts now (final); 'maybe' waits for the end, when the oracle's bounds are tight. */
+  const weigh = (verdict: Tri, entry: Suspect): void => {
+    if (verdict === 'no') convict(entry);
+    else if (verdict === 'maybe') {
+      if (suspects.length < limits.authorizationSuspectsMax) suspects.push(entry);
+      else unresolved++;
     }
   };
 
+  const graceFor =
+    (event: ConvFrame) =>
+    (change: MembershipChange): number =>
+      Math.max(
+        graceMs,
+        pauses.heldUntil(event.node, change.sentAt, change.answeredAt) + graceMs - change.answeredAt,
+      );
+
+  const judgeFrame = (event: ConvFrame): Tri => {
+    if (seqFrames.has(event.t)) {
+      const seqs = event.seqs ?? [];
+      let worst: Tri = 'yes';
+      for (const seq of seqs) {
+        const verdict = membership.readable(event.conv, event.user, seq);
+        if (verdict === 'no') return 'no';
+        if (verdict === 'maybe') worst = 'maybe';
+      }
+      return worst;
+    }
+    return membership.memberAt(event.conv, event.user, event.at, graceFor(event));
+  };
+
+  const observeFrame = (event: ConvFrame): void => {
+    if (!seqFrames.has(event.t) && !memberFrames.has(event.t)) return;
+    judged++;
+    const verdict = judgeFrame(event);
+    if (verdict === 'yes') return;
+    const { conv, user } = event;
+    if (!seqFrames.has(event.t)) return weigh(verdict, { kind: 'frame to a non-member', event, conv, user });
+    // Convicted now: the seqs surely unreadable; kept for later: every seq not surely readable.
+    const seqs = (event.seqs ?? []).filter((seq) => {
+      const readable = membership.readable(conv, user, seq);
+      return verdict === 'no' ? readable === 'no' : readable !== 'yes';
+    });
+    weigh(verdict, { kind: 'unreadable seqs', event, conv, user, seqs });
+  };
+
+  const observeSequenced = (event: Sequenced, conv: string, user: string, seq: number): void => {
+    judged++;
+    weigh(membership.readable(conv, user, seq), {
+      kind: 'message from a non-member',
+      event,
+      conv,
+      user,
+      seqs: [seq],
+    });
+  };
+
   const observe = (event: HistoryEvent): void => {
+    membership.observe(event);
     switch (event.k) {
-      case 'conv':
-      case 'members':
-        return spans.observe(event);
       case 'conv-frame':
         return observeFrame(event);
-      case 'durable': {
-        const { conv, from, seq } = event.message;
-        if (!spans.canRead(ids.conv(conv), ids.user(from), seq))
-          suspect({ kind: 'message from a non-member', event, conv, user: from, seqs: [seq] });
-        return;
-      }
+      case 'durable':
+        return observeSequenced(event, event.message.conv, event.message.from, event.message.seq);
+      case 'ack':
+        return observeSequenced(event, event.conv, event.user, event.seq);
+      case 'fault':
+        return pauses.observe(event);
       case 'attempt':
         if (attempts.size >= limits.pendingAttemptsMax) {
           attempts.delete(attempts.keys().next().value!);
@@ -105,42 +145,94 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     }
   };
 
-  const cleared = (entry: Suspect, membership: FinalMembership): boolean => {
+  /** At the end the oracle's bounds are as tight as they get: a suspect still 'maybe' is allowed. */
+  const rejudge = (entry: Suspect): void => {
     if (entry.kind === 'frame to a non-member') {
-      return spans.joinedWithin(
-        ids.conv(entry.conv),
-        ids.user(entry.user),
-        entry.event.at,
-        entry.event.at + graceMs,
-      );
+      if (judgeFrame(entry.event) === 'no') convict(entry);
+      return;
     }
-    entry.seqs = entry.seqs.filter((seq) => !membership.canRead(entry.conv, entry.user, seq));
-    return entry.seqs.length === 0;
+    entry.seqs = entry.seqs.filter((seq) => membership.readable(entry.conv, entry.user, seq) === 'no');
+    if (entry.seqs.length > 0) convict(entry);
+  };
+
+  const judgeClaims = (): void => {
+    for (const change of membership.inconsistentClaims()) {
+      witness.add('membership answer contradicting the history', () => ({
+        problem: `the server answered that ${describeChange(change)} took effect after ${change.conv}#${change.claim}, but the harness saw it had to be between #${change.lo} and #${change.hi}`,
+        path: [
+          {
+            k: 'members-sent',
+            at: change.sentAt,
+            id: change.id,
+            conv: change.conv,
+            add: change.add,
+            remove: change.remove,
+          },
+          { k: 'members-answered', at: change.answeredAt, id: change.id, lastSeq: change.claim },
+        ],
+      }));
+    }
   };
 
   return {
     property: authorizationProperty,
     observe,
-    finish(final: FinalState): CheckResult {
-      const membership = new FinalMembership(final);
-      suspects.sort((a, b) => (a.conv < b.conv ? -1 : a.conv > b.conv ? 1 : 0));
-      for (const entry of suspects) {
-        if (!cleared(entry, membership)) convict(entry, membership.spans(entry.conv, entry.user));
-      }
+    finish(_final: FinalState): CheckResult {
+      for (const entry of suspects) rejudge(entry);
+      judgeClaims();
       const stale = [...attempts.values()].filter((attempt) => attempt.at < settleAt).length;
       const answered = [...outcomes].map(([result, n]) => `${n} ${result}`).join(', ') || 'none';
       const details =
+        `${judged} frames and messages judged against ${membership.changeCount} membership changes ` +
+        `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
-        `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ${suspects.length} frames re-judged at the end`;
+        `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''})`;
       return witness.result(authorizationProperty, details, stale + evicted > 0 ? 'unknown' : 'pass');
     },
   };
 }
 
+/** Node pauses the harness caused, by node id: which frames a pause held back. */
+class PauseBook {
+  private readonly spans = new Map<string, [number, number][]>();
+
+  observe(event: Extract<HistoryEvent, { k: 'fault' }>): void {
+    if (event.type !== 'node-pause') return;
+    for (const node of event.nodes ?? []) {
+      const list = this.spans.get(node) ?? [];
+      if (event.phase === 'start') list.push([event.at, Number.POSITIVE_INFINITY]);
+      else if (list.length > 0 && list.at(-1)![1] === Number.POSITIVE_INFINITY) list.at(-1)![1] = event.at;
+      this.spans.set(node, list);
+    }
+  }
+
+  /**
+   * When the latest pause of `node` that overlapped from..to ended (it resumed knowing only what it
+   * knew before), or -Infinity when none did.
+   */
+  heldUntil(node: string | undefined, from: number, to: number): number {
+    let until = Number.NEGATIVE_INFINITY;
+    if (node === undefined) return until;
+    const end = Number.isNaN(to) ? Number.POSITIVE_INFINITY : to;
+    for (const [start, stop] of this.spans.get(node) ?? []) {
+      if (start <= end && stop >= from) until = Math.max(until, stop);
+    }
+    return until;
+  }
+}
+
+function describeChange(change: MembershipChange): string {
+  const parts = [
+    ...(change.add.length > 0 ? [`adding ${change.add.join(', ')}`] : []),
+    ...(change.remove.length > 0 ? [`removing ${change.remove.join(', ')}`] : []),
+  ];
+  return `${parts.join(' and ')} (request ${change.id})`;
+}
+
 function problemOf(entry: Suspect): string {
   switch (entry.kind) {
     case 'unreadable seqs':
-      return `${entry.user} received ${entry.conv} seqs ${entry.seqs.join(', ')} in a ${entry.event.t}, outside its membership spans`;
+      return `${entry.user} received ${entry.conv} seqs ${entry.seqs.join(', ')} in a ${entry.event.t}, outside what its membership lets it read`;
     case 'message from a non-member':
       return `${entry.user} sent ${entry.conv}#${entry.seqs[0]} but was not a member when it was sequenced`;
     case 'frame to a non-member':

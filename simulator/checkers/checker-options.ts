@@ -3,6 +3,7 @@
 
 import { IdTable } from './id-table.ts';
 import { type CheckerLimits, defaultCheckerLimits } from './limits.ts';
+import { MembershipOracle } from './membership-oracle.ts';
 import { SlotTable } from './slot-table.ts';
 
 export type CheckerOptions = {
@@ -13,15 +14,20 @@ export type CheckerOptions = {
    */
   pairs?: SlotTable;
   limits?: Partial<CheckerLimits>;
+  /** Who may read what, from the harness's own requests and observations; shared like `pairs`. */
+  membership?: MembershipOracle;
 };
 
 export function resolveCheckerOptions(options: CheckerOptions = {}): {
   ids: IdTable;
   pairs: SlotTable;
   limits: CheckerLimits;
+  membership: MembershipOracle;
 } {
+  const ids = options.ids ?? new IdTable();
   return {
-    ids: options.ids ?? new IdTable(),
+    ids,
+    membership: options.membership ?? new MembershipOracle(ids),
     pairs: options.pairs ?? new SlotTable(),
     limits: { ...defaultCheckerLimits, ...options.limits },
   };

@@ -28,18 +28,23 @@ export const history = {
     kind,
     members,
   }),
-  members: (
+  membersSent: (
     at: number,
+    id: number,
     conv: string,
-    change: { add?: string[]; remove?: string[]; atSeq: number },
+    change: { add?: string[]; remove?: string[] },
   ): HistoryEvent => ({
-    k: 'members',
+    k: 'members-sent',
     at,
+    id,
     conv,
     add: change.add ?? [],
     remove: change.remove ?? [],
-    atSeq: change.atSeq,
   }),
+  membersAnswered: (at: number, id: number, status = 200, lastSeq?: number): HistoryEvent =>
+    lastSeq === undefined
+      ? { k: 'members-answered', at, id, status }
+      : { k: 'members-answered', at, id, status, lastSeq },
   send: (at: number, by: DeviceRef, m: Message): HistoryEvent => ({
     k: 'send',
     at,
@@ -48,7 +53,8 @@ export const history = {
     cmid: m.cmid,
     body: m.body,
   }),
-  ack: (at: number, by: DeviceRef, m: Message): HistoryEvent => ({
+  /** `sentAt` defaults to `at` (a send acked at once). */
+  ack: (at: number, by: DeviceRef, m: Message, sentAt = at): HistoryEvent => ({
     k: 'ack',
     at,
     ...by,
@@ -56,6 +62,7 @@ export const history = {
     cmid: m.cmid,
     seq: m.seq,
     ts: m.ts,
+    sentAt,
   }),
   durable: (at: number, m: Message): HistoryEvent => ({ k: 'durable', at, message: m }),
   display: (at: number, on: DeviceRef, m: Message, via: Via = 'push'): HistoryEvent => ({
@@ -98,6 +105,12 @@ export const history = {
     conv,
   }),
   outcome: (at: number, id: number, result: string): HistoryEvent => ({ k: 'outcome', at, id, result }),
+  watchSent: (at: number, by: DeviceRef, users: string[]): HistoryEvent => ({
+    k: 'watch-sent',
+    at,
+    ...by,
+    users,
+  }),
   presence: (at: number, seenBy: DeviceRef, of: string, online: boolean, lastSeen = 0): HistoryEvent => ({
     k: 'presence-seen',
     at,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history.ts';
-import { finalStateFixture, membersFromStart } from './final-state-fixture.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
 import { checkHistory, standardCheckers } from './index.ts';
 
@@ -28,7 +28,6 @@ const run: HistoryEvent[] = [
 const final = finalStateFixture({
   at: 20,
   devices: [ann, bob],
-  membership: { g: membersFromStart('ann', 'bob') },
   messages: [m1],
   online: ['ann', 'bob'],
   settledAt: 15,
@@ -57,7 +56,6 @@ describe('standardCheckers', () => {
     const lossy = finalStateFixture({
       at: 20,
       devices: [ann, bob],
-      membership: { g: membersFromStart('ann', 'bob') },
       online: ['ann', 'bob'],
       settledAt: 15,
     });

@@ -1,15 +1,17 @@
-// Judges protocol.md guarantee 5, no loss: once faults heal, every acked message (and every durable
-// one) is displayed on every device of every user who was a member when it was sequenced (FinalState
-// membership spans), judged on displays before the `final` phase. Each miss is classified for the
-// witness: "never delivered" (in the store, not displayed) or "lost from the store" (acked or made
-// durable, gone from the final read). Keeps the displayed-seq sets and, per (conv, seq), when it was
-// acked (by which device) and made durable.
+// Judges protocol.md guarantee 5, no loss: by the end of the settle window, every acked message (and
+// every durable one) is displayed on every device of every user who surely was a member when it was
+// sequenced (the MembershipOracle: the harness's own requests and observations), judged on displays
+// before the `final` phase. A miss is loss whether or not the run settled (liveness says that apart).
+// Misses are classified for the witness: "never delivered" (in the final read, not displayed) or "lost
+// from the store" (acked or made durable, gone from the final read), one case per device with its
+// seqs, the newest seq it displayed and the last `delivered` cursor it sent. Keeps the displayed-seq
+// sets, each pair's delivered cursor and, per (conv, seq), when it was acked (by which device) and made
+// durable.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
-import { FinalMembership } from './final-membership.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -17,9 +19,11 @@ export const noLossProperty = 'no-loss';
 
 const neverDelivered = 'never delivered';
 const lostFromStore = 'lost from the store';
+/** Missing seqs a witness case lists for one device; the rest are counted. */
+const seqsPerWitnessMax = 20;
 
 export function createNoLossChecker(options: CheckerOptions = {}): Checker {
-  const { ids, limits, pairs } = resolveCheckerOptions(options);
+  const { ids, limits, pairs, membership } = resolveCheckerOptions(options);
   const displayed = new DisplayedSeqs(limits.holeIntervalsPerPairMax);
   const messages = new SlotTable();
   const ackAt = float64Column(Number.NaN);
@@ -28,7 +32,10 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   /** Per conv id: the highest seq acked or made durable. */
   const highestSeq = int32Column(0);
   const witness = new WitnessList(limits.witnessCasesMax);
+  /** Per (device, conv) pair: the last `delivered` cursor the device sent. */
+  const deliveredCursor = int32Column(0);
   let finalPhase = false;
+  let missingTotal = 0;
 
   const sequenced = (conv: string, seq: number): number => {
     const convId = ids.conv(conv);
@@ -37,10 +44,14 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   };
 
   const observe = (event: HistoryEvent): void => {
+    membership.observe(event);
     if (event.k === 'phase' && event.phase === 'final') finalPhase = true;
     else if (event.k === 'display' && !finalPhase) {
       const pair = pairs.intern(ids.device(event.user, event.device), ids.conv(event.message.conv));
       displayed.add(pair, event.message.seq);
+    } else if (event.k === 'cursor-sent' && event.kind === 'delivered') {
+      const pair = pairs.intern(ids.device(event.user, event.device), ids.conv(event.conv));
+      if (event.seq > deliveredCursor.get(pair)) deliveredCursor.set(pair, event.seq);
     } else if (event.k === 'ack') {
       const slot = sequenced(event.conv, event.seq);
       if (Number.isNaN(ackAt.get(slot))) {
@@ -65,42 +76,50 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
     return path;
   };
 
-  const judgeConv = (
-    final: FinalState,
-    membership: FinalMembership,
-    conv: string,
-    devicesOf: Map<string, number[]>,
-  ) => {
+  /** One witness case per (device, conv, kind): which seqs it never displayed, and where it stood. */
+  const judgePair = (final: FinalState, conv: string, user: string, devices: readonly number[]): number => {
     const convId = ids.conv(conv);
     const lastSeq = Math.max(final.storedLastSeq(conv), highestSeq.get(convId));
+    const ranges = membership.surelyReadable(conv, user, lastSeq);
     let checked = 0;
-    for (const [user, spans] of membership.of(conv)) {
-      for (const device of devicesOf.get(user) ?? []) {
-        const pair = pairs.find(device, convId);
-        for (const span of spans) {
-          const lo = Math.max(1, span.from);
-          const hi = Math.min(span.to ?? lastSeq, lastSeq);
-          checked += Math.max(0, hi - lo + 1);
-          displayed.forEachMissing(pair, lo, hi, (seq) => {
-            const stored = final.storedMessage(conv, seq);
-            if (stored === undefined && messages.find(convId, seq) < 0) return;
-            const kind = stored === undefined ? lostFromStore : neverDelivered;
-            witness.add(kind, () => ({
-              problem: `${conv}#${seq} was ${kind === neverDelivered ? 'never displayed' : 'lost from the store and never displayed'} on ${user}/${ids.deviceName(device).device}, a member when it was sequenced`,
-              path: [
-                ...origins(convId, seq),
-                {
-                  k: 'missing',
-                  user,
-                  device: ids.deviceName(device).device,
-                  conv,
-                  seq,
-                  newestDisplayed: pair < 0 ? 0 : displayed.newestOf(pair),
-                },
-              ],
-            }));
-          });
-        }
+    for (const device of devices) {
+      const pair = pairs.find(device, convId);
+      const missing = { [neverDelivered]: [] as number[], [lostFromStore]: [] as number[] };
+      const counts = { [neverDelivered]: 0, [lostFromStore]: 0 };
+      for (const [lo, hi] of ranges) {
+        checked += hi - lo + 1;
+        displayed.forEachMissing(pair, lo, hi, (seq) => {
+          const stored = final.storedMessage(conv, seq);
+          if (stored === undefined && messages.find(convId, seq) < 0) return;
+          const kind = stored === undefined ? lostFromStore : neverDelivered;
+          counts[kind]++;
+          missingTotal++;
+          if (missing[kind].length < seqsPerWitnessMax) missing[kind].push(seq);
+        });
+      }
+      for (const kind of [neverDelivered, lostFromStore] as const) {
+        if (counts[kind] === 0) continue;
+        const seqs = missing[kind];
+        const name = ids.deviceName(device).device;
+        const more = counts[kind] > seqs.length ? ` and ${counts[kind] - seqs.length} more` : '';
+        witness.add(kind, () => ({
+          problem: `${user}/${name} never displayed ${conv} seqs ${seqs.join(', ')}${more}, ${kind === neverDelivered ? 'all in the final read' : 'gone from the final read'}, sequenced while ${user} was a member`,
+          path: [
+            ...origins(convId, seqs[0]!),
+            {
+              k: 'missing',
+              user,
+              device: name,
+              conv,
+              seqs,
+              count: counts[kind],
+              newestDisplayed: pair < 0 ? 0 : displayed.newestOf(pair),
+              deliveredCursor: pair < 0 ? 0 : deliveredCursor.get(pair),
+              lastSeq,
+              membership: membership.describe(conv, user),
+            },
+          ],
+        }));
       }
     }
     return checked;
@@ -116,13 +135,14 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
         devices.push(ids.device(user, device));
         devicesOf.set(user, devices);
       }
-      const membership = new FinalMembership(final);
       let expected = 0;
-      for (const conv of final.conversations()) expected += judgeConv(final, membership, conv, devicesOf);
-      const lost = witness.countOf(lostFromStore);
+      membership.forEachPair((conv, user) => {
+        const devices = devicesOf.get(user);
+        if (devices !== undefined) expected += judgePair(final, conv, user, devices);
+      });
       const settled = final.settledAt !== null;
-      const details = `${expected} (device, seq) displays expected on ${final.devices.length} devices${settled ? '' : '; the run did not settle'}`;
-      return witness.result(noLossProperty, details, 'pass', lost > 0 || settled ? 'fail' : 'unknown');
+      const details = `${missingTotal > 0 ? `${missingTotal} (device, seq) never displayed; ` : ''}${expected} (device, seq) displays expected on ${final.devices.length} devices${settled ? '' : '; the run did not settle, so what is missing by its end is lost'}`;
+      return witness.result(noLossProperty, details);
     },
   };
 }

@@ -1,18 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FinalState, HistoryEvent } from '../history.ts';
+import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
-import { finalStateFixture, membersFromStart } from './final-state-fixture.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
 import { interleavedDisplays } from './interleaved-displays.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
 import type { WitnessCase } from './witness-list.ts';
 
-const fromStart = finalStateFixture({
-  membership: { g: membersFromStart('ann', 'bob', 'u0', 'u1', 'u2', 'u3') },
-});
-const judge = (events: HistoryEvent[], final: FinalState = fromStart) =>
-  checkHistory([createPerConversationOrderChecker()], events, final)[0]!;
+const fromStart = [history.conv(0, 'g', ['ann', 'bob', 'u0', 'u1', 'u2', 'u3'])];
+/** `setup` says who is a member when (by default everyone from the start). */
+const judge = (events: HistoryEvent[], setup: HistoryEvent[] = fromStart) =>
+  checkHistory([createPerConversationOrderChecker()], [...setup, ...events], finalStateFixture())[0]!;
 
 type DisplayEvent = Extract<HistoryEvent, { k: 'display' }>;
 
@@ -21,24 +20,20 @@ const m = (seq: number) => message('g', seq, 'bob');
 
 describe('per-conversation-order', () => {
   it('passes displays in seq order, skipping only seqs the user could not read', () => {
+    // ann reads 1..2, is removed, and re-added once seq 5 exists: she reads 6 on.
     const events = [
+      history.conv(0, 'g', ['ann', 'bob']),
       history.display(1, ann, m(1)),
       history.display(2, ann, m(2)),
+      history.membersSent(3, 1, 'g', { remove: ['ann'] }),
+      history.membersAnswered(3.1, 1, 200, 2),
+      history.ack(3.5, device('bob'), m(5), 3.2),
+      history.membersSent(4, 2, 'g', { add: ['ann'] }),
+      history.membersAnswered(4.1, 2, 200, 5),
       history.display(5, ann, m(6)),
       history.display(6, device('ann', 'd2'), m(1)),
     ];
-    const final = finalStateFixture({
-      membership: {
-        g: {
-          ann: [
-            { from: 1, to: 2 },
-            { from: 6, to: null },
-          ],
-          bob: [{ from: 1, to: null }],
-        },
-      },
-    });
-    expect(judge(events, final)).toMatchObject({
+    expect(judge(events, [])).toMatchObject({
       property: 'per-conversation-order',
       verdict: 'pass',
       witness: [],
@@ -57,8 +52,13 @@ describe('per-conversation-order', () => {
   });
 
   it('fails a first display that is not the first readable seq', () => {
-    const final = finalStateFixture({ membership: { g: { ann: [{ from: 3, to: null }] } } });
-    const result = judge([history.display(2, ann, m(4))], final);
+    const joinAfter2 = [
+      history.conv(0, 'g', ['bob']),
+      history.ack(0.5, device('bob'), m(2), 0.4),
+      history.membersSent(1, 1, 'g', { add: ['ann'] }),
+      history.membersAnswered(1.1, 1, 200, 2),
+    ];
+    const result = judge([history.display(2, ann, m(4))], joinAfter2);
     expect(result.verdict).toBe('fail');
     expect((result.witness as WitnessCase[])[0]!.path).toEqual([expect.objectContaining({ seq: 4, at: 2 })]);
   });

@@ -2,18 +2,18 @@
 // messages in strictly increasing seq order, with no gap inside what its user may read (display i+1
 // follows display i, except across the user's membership gaps). Keeps, per (device, conv), the newest
 // seq displayed; a display that jumps over seqs is recorded (a few numbers) and judged at the end
-// against FinalState's membership, the truth however late the stream learnt of a change.
+// against the MembershipOracle (the harness's own view of who could read what): a jump over a seq the
+// user surely could read is a gap.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
-import { FinalMembership } from './final-membership.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const perConversationOrderProperty = 'per-conversation-order';
 
 export function createPerConversationOrderChecker(options: CheckerOptions = {}): Checker {
-  const { ids, limits, pairs } = resolveCheckerOptions(options);
+  const { ids, limits, pairs, membership } = resolveCheckerOptions(options);
   const newestSeq = int32Column(0);
   const newestAt = float64Column(0);
   const witness = new WitnessList(limits.witnessCasesMax);
@@ -34,6 +34,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
   };
 
   const observe = (event: HistoryEvent): void => {
+    membership.observe(event);
     if (event.k !== 'display') return;
     displays++;
     const seq = event.message.seq;
@@ -58,8 +59,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
     newestAt.set(pair, event.at);
   };
 
-  const judgeJumps = (final: FinalState): void => {
-    const membership = new FinalMembership(final);
+  const judgeJumps = (): void => {
     const order = Int32Array.from({ length: jumps }, (_, i) => i);
     order.sort((a, b) => pairs.keyB(jump.pair.get(a)) - pairs.keyB(jump.pair.get(b)) || a - b);
     for (const i of order) {
@@ -68,7 +68,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
       const { user, device } = ids.deviceName(pairs.keyA(pair));
       const lo = jump.lo.get(i);
       const hi = jump.hi.get(i);
-      if (!membership.readableIn(conv, user, lo, hi)) continue;
+      if (!membership.surelyReadableIn(conv, user, lo, hi)) continue;
       witness.add('gap', () => {
         const offending = displayOf(pair, hi + 1, jump.at.get(i));
         return {
@@ -82,8 +82,8 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
   return {
     property: perConversationOrderProperty,
     observe,
-    finish(final: FinalState): CheckResult {
-      judgeJumps(final);
+    finish(_final: FinalState): CheckResult {
+      judgeJumps();
       return witness.result(
         perConversationOrderProperty,
         `${displays} displays on ${pairs.size} (device, conv) pairs, ${jumps} over membership gaps or skips`,

@@ -20,6 +20,8 @@ export class PendingSend {
     readonly conv: string,
     readonly cmid: string,
     readonly body: string,
+    /** When the workload first issued it (its `send` event): its ack tells the oracle it was sequenced after. */
+    readonly sentAt: number,
   ) {}
 }
 
@@ -78,7 +80,7 @@ export class Outbox {
       return cmid;
     }
     this.pending ??= new Map();
-    this.pending.set(cmid, new PendingSend(conv, cmid, body));
+    this.pending.set(cmid, new PendingSend(conv, cmid, body, now));
     this.fill(host, now);
     return cmid;
   }
@@ -113,6 +115,7 @@ export class Outbox {
       cmid: frame.cmid,
       seq: frame.seq,
       ts: frame.ts,
+      sentAt: entry.sentAt,
       user: host.user,
       device: host.device,
     });

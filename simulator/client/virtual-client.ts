@@ -150,7 +150,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.flush();
   }
 
-  watch(users: readonly string[], _now: number): readonly ClientEffect[] {
+  watch(users: readonly string[], now: number): readonly ClientEffect[] {
     this.watched ??= new Set();
     const added: string[] = [];
     for (const user of users) {
@@ -158,7 +158,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       this.watched.add(user);
       added.push(user);
     }
-    if (this.canSend()) this.sendWatch(added);
+    if (this.canSend()) this.sendWatch(added, now);
     return this.flush();
   }
 
@@ -254,7 +254,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.adversary?.onWelcome(this, welcome, now);
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
     if (this.convs !== null) for (const view of this.convs.values()) view.endResume(this, now);
-    if (this.watched !== null && this.watched.size > 0) this.sendWatch([...this.watched]);
+    if (this.watched !== null && this.watched.size > 0) this.sendWatch([...this.watched], now);
     this.outbox?.fill(this, now);
   }
 
@@ -320,12 +320,14 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   private convFrame(conv: string, t: string, seqs: number[] | undefined, now: number): void {
     const event: HistoryEvent =
       seqs === undefined
-        ? { k: 'conv-frame', at: now, conv, t, user: this.user, device: this.device }
-        : { k: 'conv-frame', at: now, conv, t, seqs, user: this.user, device: this.device };
+        ? { k: 'conv-frame', at: now, conv, t, node: this.node, user: this.user, device: this.device }
+        : { k: 'conv-frame', at: now, conv, t, seqs, node: this.node, user: this.user, device: this.device };
     this.record(event);
   }
 
-  private sendWatch(users: readonly string[]): void {
+  private sendWatch(users: readonly string[], now: number): void {
+    if (users.length === 0) return;
+    this.record({ k: 'watch-sent', at: now, users, user: this.user, device: this.device });
     for (let i = 0; i < users.length; i += protocolLimits.watchUsersMax)
       this.frame({ t: 'watch', users: users.slice(i, i + protocolLimits.watchUsersMax) });
   }

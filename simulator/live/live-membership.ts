@@ -1,9 +1,10 @@
 // Membership in a live run, as the harness itself made it: the conversations it provisioned and the
 // admin membership changes it sent (and that were answered 200), seeded like the simulator's churn.
-// It yields the spans the checkers and the settle check judge by, and who may read each
-// conversation for the final read. A change's seq boundary is the `lastSeq` the server's answer
-// carries when it carries one (the reference server does), else the conversation's lastSeq read
-// right after the answer.
+// It records each request when sent and when answered (`members-sent`, `members-answered`): the
+// checkers derive who may read what from those alone. It also yields spans for the settle check and
+// who may read each conversation for the final read: a change's seq boundary there is the `lastSeq`
+// the server's answer carries when it carries one (the reference server does), else the
+// conversation's lastSeq read right after the answer.
 
 import type { MembershipSpan } from '../../reference-server/store/message-store.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
@@ -47,6 +48,7 @@ export function scheduleLiveMembership(
   for (const conv of created)
     spans.set(conv.id, new Map(conv.members.map((user) => [user, [{ from: 1, to: null }]])));
   const inFlight = new Set<Promise<void>>();
+  let nextId = 1;
 
   const isMember = (conv: string, user: string): boolean => {
     const list = spans.get(conv)?.get(user);
@@ -57,9 +59,25 @@ export function scheduleLiveMembership(
     const member = isMember(conv, user);
     const add = member ? [] : [user];
     const remove = member ? [user] : [];
-    const answer = await context.api.changeMembers(conv, add, remove);
-    if (answer.status !== 200) return;
+    // What the checkers judge by: when the request left and when its answer came back (history.ts).
+    const id = nextId++;
+    context.record({ k: 'members-sent', at: context.now(), id, conv, add, remove });
+    let answer: Awaited<ReturnType<AdminApi['changeMembers']>>;
+    try {
+      answer = await context.api.changeMembers(conv, add, remove);
+    } catch (error) {
+      context.record({ k: 'members-answered', at: context.now(), id, status: 0 });
+      throw error;
+    }
     let atSeq = (answer.body as { lastSeq?: unknown } | null)?.lastSeq;
+    context.record({
+      k: 'members-answered',
+      at: context.now(),
+      id,
+      status: answer.status,
+      ...(typeof atSeq === 'number' ? { lastSeq: atSeq } : {}),
+    });
+    if (answer.status !== 200) return;
     if (typeof atSeq !== 'number') {
       const reader =
         [...(spans.get(conv)?.keys() ?? [])].find((u) => isMember(conv, u) && u !== user) ?? user;
@@ -78,7 +96,6 @@ export function scheduleLiveMembership(
       users.set(user, list);
     }
     changed.add(conv);
-    context.record({ k: 'members', at: context.now(), conv, add, remove, atSeq: seq });
     context.pool.broadcast({ type: 'members', conv, add, remove });
   };
 

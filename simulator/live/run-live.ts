@@ -23,7 +23,7 @@ import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 import { describeLiveFault, liveRefusal, startLiveFault } from './live-faults.ts';
-import { type LiveMembership, scheduleLiveMembership } from './live-membership.ts';
+import { scheduleLiveMembership } from './live-membership.ts';
 import { preflight } from './preflight.ts';
 
 export type LiveOptions = {
@@ -291,7 +291,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const online = new Set(reports.flatMap((r) => r.online));
       const left = new Set(reports.flatMap((r) => r.left));
       const present = devices.filter((d) => d.adversary === undefined && !left.has(d.device));
-      const final = liveFinalState(stored, membership, present, online, settledAt ?? now(), settledAt);
+      const final = liveFinalState(stored, present, online, settledAt ?? now(), settledAt);
       const verdicts = checkers.map((checker) => checker.finish(final));
       const latency = mergeLatency(reports);
       const ackP99 = latency.ack.p99;
@@ -354,7 +354,6 @@ function lastSeqOf(conversations: Map<string, { lastSeq: number }>): Record<stri
 
 function liveFinalState(
   read: Awaited<ReturnType<typeof finalRead>>,
-  membership: LiveMembership,
   devices: readonly PlannedDevice[],
   online: ReadonlySet<string>,
   at: number,
@@ -363,7 +362,6 @@ function liveFinalState(
   return {
     at,
     devices: devices.map((d): DeviceRef => ({ user: d.user, device: d.device })),
-    membership: (conv) => membership.spans(conv),
     conversations: () => read.conversations.keys(),
     storedMessage: (conv, seq) => read.conversations.get(conv)?.messages.get(seq),
     storedLastSeq: (conv) => read.conversations.get(conv)?.lastSeq ?? 0,

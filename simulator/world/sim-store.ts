@@ -26,10 +26,15 @@ export type SimStoreOptions = {
   /** Bug: reads of more than one message skip every seq that is a multiple of 7. */
   syncSkips?: boolean;
   record(event: HistoryEvent): void;
+  /**
+   * The store's decision rules (seqs, spans, idempotency); a test passes a deliberately broken one
+   * (a policy the store is built with, never a branch in the production code).
+   */
+  state?: StoreState;
 };
 
 export class SimStore {
-  readonly state = new StoreState();
+  readonly state: StoreState;
   private readonly messages = new Map<ConvId, Message[]>();
   private queue: Queued[] = [];
   /** Replies sent early under the ack-before-durable bug, not yet durable. */
@@ -39,7 +44,9 @@ export class SimStore {
   outage = false;
   appends = 0;
 
-  constructor(private readonly options: SimStoreOptions) {}
+  constructor(private readonly options: SimStoreOptions) {
+    this.state = options.state ?? new StoreState();
+  }
 
   get queued(): number {
     return this.queue.length;

@@ -1,0 +1,64 @@
+// The harness's own record of the membership changes it asks for, as an admin would make them: each
+// request is reported when sent (`members-sent`) and when answered (`members-answered`, with the
+// lastSeq the server claims), and what the harness believes membership to be follows only the
+// answers it got. The workload asks it who is a member (a removed user stops writing), so neither the
+// workload nor the checkers read the server's state. One request per conversation is in flight at a
+// time, so the changes of a conversation take effect in the order they were sent.
+
+import type { HistoryEvent } from './history.ts';
+
+export type MembersChange = { add: string[]; remove: string[] };
+
+/** Carries one admin request; calls back with the HTTP status (0: no answer) and the parsed body. */
+export type AdminTransport = (
+  conv: string,
+  change: MembersChange,
+  answer: (status: number, body: unknown) => void,
+) => void;
+
+export class AdminLedger {
+  private readonly members = new Map<string, Set<string>>();
+  private readonly inFlight = new Set<string>();
+  private nextId = 1;
+
+  constructor(private readonly record: (event: HistoryEvent) => void) {}
+
+  /** A conversation the harness created with these members (its `conv` event is recorded by the caller). */
+  created(conv: string, members: readonly string[]): void {
+    this.members.set(conv, new Set(members));
+  }
+
+  /** Whether the harness believes the user is a member now (after every answered change). */
+  isMember(conv: string, user: string): boolean {
+    return this.members.get(conv)?.has(user) === true;
+  }
+
+  busy(conv: string): boolean {
+    return this.inFlight.has(conv);
+  }
+
+  /** Sends a change through `transport` at `now()`; false (nothing sent) while another is in flight. */
+  change(conv: string, change: MembersChange, transport: AdminTransport, now: () => number): boolean {
+    if (this.inFlight.has(conv)) return false;
+    this.inFlight.add(conv);
+    const id = this.nextId++;
+    this.record({ k: 'members-sent', at: now(), id, conv, add: change.add, remove: change.remove });
+    transport(conv, change, (status, body) => {
+      this.inFlight.delete(conv);
+      const lastSeq = (body as { lastSeq?: unknown } | null)?.lastSeq;
+      this.record({
+        k: 'members-answered',
+        at: now(),
+        id,
+        status,
+        ...(typeof lastSeq === 'number' ? { lastSeq } : {}),
+      });
+      if (status < 200 || status >= 300) return;
+      const set = this.members.get(conv) ?? new Set<string>();
+      for (const user of change.remove) set.delete(user);
+      for (const user of change.add) set.add(user);
+      this.members.set(conv, set);
+    });
+    return true;
+  }
+}
