@@ -1,5 +1,6 @@
 // `chatsim`'s entry: a thin dispatcher. Each subcommand registers itself from its own file; this file
-// only turns every way of failing into one line on stderr and an exit code (2: fix the invocation).
+// only turns every way of failing into a message on stderr (one line; a broken scenario file lists its
+// problems one per line) and an exit code (2: fix the invocation).
 
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliIo, commanderOutput, processIo } from './cli-error.ts';

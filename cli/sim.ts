@@ -72,7 +72,8 @@ export function loadOrExplain(scenarioArg: string) {
     return loadScenario(scenarioArg);
   } catch (error) {
     if (error instanceof ScenarioError)
-      throw new CliError('CHATSIM_ERR_USAGE', error.message.replace(/\n\s*/g, ' '));
+      // A scenario's problems stay one per line: a file with several mistakes reads as a list.
+      throw new CliError('CHATSIM_ERR_USAGE', error.message);
     throw error;
   }
 }

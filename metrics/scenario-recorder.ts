@@ -2,13 +2,16 @@
 // properties label the violations counter. Simulated and live runs both build theirs here.
 
 import type { Scenario } from '../scenarios/scenario.ts';
+import { parseThreshold } from '../scenarios/thresholds.ts';
 import { standardCheckers } from '../simulator/checkers/index.ts';
 import { RunRecorder } from './run-recorder.ts';
 
 export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder {
   const thresholdsMs: number[] = [];
-  if (scenario.thresholds.ackLatencyMsP99 !== undefined)
-    thresholdsMs.push(scenario.thresholds.ackLatencyMsP99);
+  for (const expression of scenario.thresholds.ackLatency) {
+    const threshold = parseThreshold('ackLatency', expression);
+    if (typeof threshold !== 'string') thresholdsMs.push(threshold.value);
+  }
   return new RunRecorder({
     scenario: scenario.name,
     runId,

@@ -1,9 +1,27 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { loadScenario, scenarioNames } from './load-scenario.ts';
-import { ScenarioError, validateScenario } from './scenario.ts';
+import { loadScenario, scenarioNames, scenariosDir } from './load-scenario.ts';
+import { ScenarioError, validateFaults, validateScenario } from './scenario.ts';
+import { scenarioJsonSchema, scenarioJsonSchemaPath } from './scenario-json-schema.ts';
+
+function problemsOf(value: unknown): string[] {
+  try {
+    validateScenario(value, 'test.json', 'test');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ScenarioError);
+    return (error as ScenarioError).problems;
+  }
+  throw new Error('the scenario was accepted');
+}
+
+function writeScenario(dir: string, name: string, value: unknown): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}
 
 describe('scenarios', () => {
   it('ships the standard set, each valid', () => {
@@ -19,28 +37,128 @@ describe('scenarios', () => {
       'adversarial',
     ])
       expect(names).toContain(name);
+    expect(names).not.toContain('scenario.schema');
     for (const name of names) expect(loadScenario(name).name).toBe(name);
   });
 
-  it('reports every problem of a broken scenario at once', () => {
-    const broken = {
-      ...structuredClone(loadScenario('steady')),
+  it('reports every problem of a broken scenario at once, one per line', () => {
+    const problems = problemsOf({
       name: 'Bad Name',
       topology: { nodes: 0, store: 'x' },
-    };
-    (broken as Record<string, unknown>).faults = [{ type: 'meteor', atMs: -1 }];
-    try {
-      validateScenario(broken, 'broken.json');
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ScenarioError);
-      const problems = (error as ScenarioError).problems.join('\n');
-      expect(problems).toMatch(/name must be kebab-case/);
-      expect(problems).toMatch(/topology.nodes must be a positive integer/);
-      expect(problems).toMatch(/topology.store/);
-      expect(problems).toMatch(/faults\[0\].type must be one of/);
-      expect(problems).toMatch(/faults\[0\].atMs/);
-    }
+      faults: [{ type: 'meteor', atMs: -1 }],
+    });
+    const text = problems.join('\n');
+    expect(text).toMatch(/^name must be kebab-case/m);
+    expect(text).toMatch(/^topology.nodes must be > 0, got 0/m);
+    expect(text).toMatch(/^topology.store must be one of "embedded", "shared", got "x"/m);
+    expect(text).toMatch(/^faults\[0\].type must be one of partition, latency, .*got "meteor"/m);
+    for (const line of problems) expect(line).not.toContain('\n');
+  });
+
+  it('rejects unknown keys with their path and the key that was meant', () => {
+    const problems = problemsOf({
+      workload: { ratePer1kClient: 100 },
+      clinets: { count: 10 },
+      limits: { heartbeatMS: 1000 },
+      thresholds: { ackLatncy: ['p(99)<100'] },
+    });
+    expect(problems).toContainEqual(
+      expect.stringMatching(
+        /^workload.ratePer1kClient is not a known field; did you mean "ratePer1kClients"\?/,
+      ),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^clinets is not a known field; did you mean "clients"\?/),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^limits.heartbeatMS is not a known field; did you mean "heartbeatMs"\?/),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^thresholds.ackLatncy is not a known field; did you mean "ackLatency"\?/),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it("checks each fault's own parameters", () => {
+    const problems = problemsOf({
+      topology: { nodes: 2 },
+      faults: [
+        { type: 'partition', atMs: 1000, latencyMs: 50 },
+        { type: 'latency', latencyMs: -5, jitter: 3 },
+        { type: 'reconnect-storm', durationMs: 1000 },
+        { type: 'node-crash', node: 2 },
+        { type: 'bandwidth', bytesPerSec: 0 },
+        { type: 'partition', target: 'node', fraction: 0.5 },
+        { type: 'store-outage', atMs: 20_000 },
+        { type: 'latncy' },
+      ],
+    });
+    const text = problems.join('\n');
+    expect(text).toMatch(/^faults\[0\].latencyMs is not a known field/m);
+    expect(text).toMatch(/^faults\[1\].latencyMs must be >= 0, got -5/m);
+    expect(text).toMatch(/^faults\[1\].jitter is not a known field; did you mean "jitterMs"\?/m);
+    expect(text).toMatch(/^faults\[2\].durationMs is not a known field/m);
+    expect(text).toMatch(/^faults\[3\].node must be a node index below topology.nodes \(2\), got 2/m);
+    expect(text).toMatch(/^faults\[4\].bytesPerSec must be > 0, got 0/m);
+    expect(text).toMatch(/^faults\[5\].fraction applies to partitions with target "clients"/m);
+    expect(text).toMatch(/^faults\[6\].atMs must be within the faults phase/m);
+    expect(text).toMatch(/^faults\[7\].type must be one of .*; did you mean "latency"\?/m);
+  });
+
+  it('gives every field a default: an empty file is the steady scenario', () => {
+    const empty = validateScenario({}, 'empty.json', 'empty');
+    const steady = loadScenario('steady');
+    expect({ ...empty, name: 'steady', description: steady.description }).toEqual(steady);
+    expect(empty.faults).toEqual([]);
+    expect(empty.limits).toEqual({});
+    expect(empty.thresholds.ackLatency.length).toBeGreaterThan(0);
+    expect(empty.thresholds.failedSends.length).toBeGreaterThan(0);
+    expect(validateScenario({ topology: { nodes: 3 } }, 'x.json', 'x').topology.store).toBe('shared');
+    const fault = validateScenario({ faults: [{ type: 'latency' }] }, 'x.json', 'x').faults[0];
+    expect(fault).toEqual({
+      type: 'latency',
+      atMs: 0,
+      durationMs: 5000,
+      fraction: 0.1,
+      latencyMs: 200,
+      jitterMs: 0,
+    });
+  });
+
+  it('extends another scenario: objects merge, lists replace, null removes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatsim-scenario-'));
+    const base = writeScenario(dir, 'base', {
+      extends: 'swarm',
+      description: 'the base',
+      workload: { ratePer1kClients: 50 },
+      faults: [{ type: 'store-outage', atMs: 1000 }],
+    });
+    const child = writeScenario(dir, 'child', {
+      extends: './base.json',
+      workload: { bodyBytes: 128 },
+      faults: [{ type: 'node-pause', node: 1 }],
+      swarm: null,
+    });
+    const swarm = loadScenario('swarm');
+    const scenario = loadScenario(child);
+    expect(scenario.name).toBe('child');
+    expect(scenario.description).toBe('');
+    expect(scenario.topology).toEqual(swarm.topology);
+    expect(scenario.workload).toEqual({ ...swarm.workload, ratePer1kClients: 50, bodyBytes: 128 });
+    expect(scenario.faults).toEqual([{ type: 'node-pause', atMs: 0, durationMs: 5000, node: 1 }]);
+    expect(scenario.swarm).toBeUndefined();
+    expect(loadScenario(base).swarm).toEqual(swarm.swarm);
+  });
+
+  it('refuses an extends cycle and names a missing base', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatsim-scenario-'));
+    writeScenario(dir, 'a', { extends: './b.json' });
+    const b = writeScenario(dir, 'b', { extends: './a.json' });
+    expect(() => loadScenario(b)).toThrow(/extends makes a cycle: .*b.json -> .*a.json -> .*b.json/);
+    const orphan = writeScenario(dir, 'orphan', { extends: 'stedy' });
+    expect(() => loadScenario(orphan)).toThrow(
+      /orphan.json: [\s\S]*extends "stedy": no such scenario; use one of: .*steady/,
+    );
   });
 
   it('says which names exist for an unknown name, and where JSON broke', () => {
@@ -54,5 +172,85 @@ describe('scenarios', () => {
   it('freezes what it returns', () => {
     const scenario = loadScenario('steady');
     expect(Object.isFrozen(scenario.workload)).toBe(true);
+  });
+
+  it('parses SLO thresholds in k6 syntax and refuses what is not one', () => {
+    const problems = problemsOf({
+      thresholds: { ackLatency: ['p(99)<250', 'p99<250', 'count<3', 'p(0)<1'], failedSends: ['p(99)<1', 3] },
+    });
+    const text = problems.join('\n');
+    expect(text).not.toMatch(/ackLatency\[0\]/);
+    expect(text).toMatch(/^thresholds.ackLatency\[1\] "p99<250" is not a threshold expression/m);
+    expect(text).toMatch(
+      /^thresholds.ackLatency\[2\] "count<3": ackLatency is a trend; its aggregations are p\(N\), avg/m,
+    );
+    expect(text).toMatch(/^thresholds.ackLatency\[3\] "p\(0\)<1": a percentile must be above 0/m);
+    expect(text).toMatch(
+      /^thresholds.failedSends\[0\] "p\(99\)<1": failedSends is a rate; its aggregations are rate, count/m,
+    );
+    expect(text).toMatch(/^thresholds.failedSends\[1\] must be a string, got 3/m);
+  });
+
+  it('keeps the pre-k6 threshold keys working', () => {
+    const scenario = validateScenario(
+      { thresholds: { ackLatencyMsP99: 250, failedSendsMax: 2, ackLatency: [], failedSends: [] } },
+      'old.json',
+      'old',
+    );
+    expect(scenario.thresholds).toEqual({ ackLatency: ['p(99)<=250'], failedSends: ['count<=2'] });
+  });
+
+  it('sets SLO thresholds on every standard scenario, and one ramps its arrival rate', () => {
+    for (const name of scenarioNames()) {
+      const { thresholds } = loadScenario(name);
+      expect(
+        thresholds.ackLatency.some((t) => t.startsWith('p(99)')),
+        name,
+      ).toBe(true);
+      expect(thresholds.failedSends.length, name).toBeGreaterThan(0);
+    }
+    expect(
+      scenarioNames().filter((name) => loadScenario(name).workload.executor === 'ramping-arrival-rate'),
+    ).not.toEqual([]);
+  });
+
+  it('commits the JSON Schema the zod schema generates (npm run scenarios:schema)', () => {
+    expect(readFileSync(scenarioJsonSchemaPath, 'utf8')).toBe(scenarioJsonSchema());
+  });
+
+  it('keeps every standard scenario file valid against the JSON Schema editors use', () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const validate = ajv.compile(JSON.parse(readFileSync(scenarioJsonSchemaPath, 'utf8')));
+    for (const name of scenarioNames()) {
+      const file = JSON.parse(readFileSync(join(scenariosDir, `${name}.json`), 'utf8'));
+      expect(file.$schema, name).toBe('./scenario.schema.json');
+      expect(validate(file) ? [] : validate.errors, name).toEqual([]);
+    }
+    expect(validate({ workload: { ratePer1kClient: 1 } })).toBe(false);
+    expect(validate({ faults: [{ type: 'partition', latencyMs: 5 }] })).toBe(false);
+  });
+
+  it('validates a fault timeline on its own (chatsim live --faults) with the same rules', () => {
+    expect(validateFaults([{ type: 'latency', latencyMs: 50 }], 'f.json', 1)).toEqual([
+      { type: 'latency', atMs: 0, durationMs: 5000, fraction: 0.1, latencyMs: 50, jitterMs: 0 },
+    ]);
+    try {
+      validateFaults(
+        {
+          faults: [
+            { type: 'node-pause', node: 3 },
+            { type: 'latency', latncyMs: 5 },
+          ],
+        },
+        'f.json',
+        2,
+      );
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ScenarioError).problems).toEqual([
+        'faults[1].latncyMs is not a known field; did you mean "latencyMs"?',
+        'faults[0].node must be a node index below topology.nodes (2), got 3',
+      ]);
+    }
   });
 });

@@ -1,27 +1,30 @@
-// A scenario is data: topology + clients + conversations + workload + faults + phases + checks +
-// SLO thresholds. `validateScenario` checks a parsed JSON value once at the boundary and reports
-// every problem at once (k6's Validate() []error); the result is frozen.
+// A scenario is data: topology + clients + conversations + workload + faults + phases + SLO
+// thresholds. `validateScenario` checks a parsed JSON value once at the boundary against the schema
+// (scenario-schema.ts), fills every default, and reports every problem at once, one per line
+// (k6's Validate() []error); the result is frozen. `extends` is resolved before (extend-scenario.ts).
 
-export const faultTypes = [
-  'partition',
-  'latency',
-  'bandwidth',
-  'timeout',
-  'reset_peer',
-  'node-crash',
-  'node-pause',
-  'store-outage',
-  'slow-consumer',
-  'reconnect-storm',
-  'clock-offset',
-] as const;
+import { z } from 'zod';
+import { closestName } from './closest-name.ts';
+import {
+  faultSchema,
+  type ParsedScenario,
+  scenarioSchema,
+  faultTypes as schemaFaultTypes,
+} from './scenario-schema.ts';
+import { parseThreshold, type ThresholdMetric, thresholdMetricNames } from './thresholds.ts';
+
+export const faultTypes = schemaFaultTypes;
 export type FaultType = (typeof faultTypes)[number];
 
+/**
+ * One fault of the schedule, resolved: the file's values with the type's defaults filled in. Each
+ * type accepts only its own parameters (scenario-schema.ts); this flat shape is what faults read.
+ */
 export type FaultSpec = {
   type: FaultType;
   /** ms after the faults phase begins. */
   atMs: number;
-  /** How long until the heal; faults without a duration (reset_peer, reconnect-storm) act once. */
+  /** How long until the heal; faults without a duration (timeout, reset_peer, reconnect-storm) act once. */
   durationMs?: number;
   /** Share of clients touched (client-side faults), 0..1. */
   fraction?: number;
@@ -34,6 +37,7 @@ export type FaultSpec = {
   offsetMs?: number;
   /** partition: 'clients' (clients cut from nodes), 'node' (a node cut from clients), 'store' (a node cut from the store). */
   target?: 'clients' | 'node' | 'store';
+  description?: string;
 };
 
 export type Scenario = {
@@ -53,8 +57,8 @@ export type Scenario = {
     devicesPerUser: number;
     adversaries: number;
     jitter: boolean;
-    /** Clients send `delivered` cursors (default true). */
-    deliveredCursors?: boolean;
+    /** Clients send `delivered` cursors. */
+    deliveredCursors: boolean;
   };
   conversations: {
     /** Each user is in this many direct conversations (paired with neighbours). */
@@ -88,9 +92,10 @@ export type Scenario = {
   faults: FaultSpec[];
   /** Swarm testing: each seed picks its own subset of these fault types and rates. */
   swarm?: { types: FaultType[]; count: number };
+  /** The node limits the scenario sets; the rest are the node's own defaults. */
   limits: Record<string, number>;
-  thresholds: { ackLatencyMsP99?: number; failedSendsMax?: number };
-  checks?: string[];
+  /** SLO thresholds in k6 syntax per metric (thresholds.ts), e.g. `{ ackLatency: ['p(99)<250'] }`. */
+  thresholds: Record<ThresholdMetric, string[]>;
 };
 
 export class ScenarioError extends Error {
@@ -103,128 +108,177 @@ export class ScenarioError extends Error {
   }
 }
 
-type Shape = 'number' | 'string' | 'boolean';
-
-/** Checks `value` against the scenario shape; every problem is reported, none thrown early. */
-export function validateScenario(value: unknown, source: string): Scenario {
-  const problems: string[] = [];
-  const at = (path: string, v: unknown, shape: Shape, rule?: (x: never) => string | null): void => {
-    if (typeof v !== shape) {
-      problems.push(
-        `${path} must be a ${shape}${v === undefined ? ' (missing)' : `, got ${JSON.stringify(v)}`}`,
-      );
-      return;
-    }
-    const verdict = rule?.(v as never);
-    if (verdict) problems.push(`${path} ${verdict}`);
-  };
-  const obj = (path: string, v: unknown): Record<string, unknown> => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      problems.push(`${path} must be an object`);
-      return {};
-    }
-    return v as Record<string, unknown>;
-  };
-  const nonNeg = (x: number) => (Number.isFinite(x) && x >= 0 ? null : 'must be >= 0');
-  const positiveInt = (x: number) => (Number.isInteger(x) && x > 0 ? null : 'must be a positive integer');
-  const nonNegInt = (x: number) => (Number.isInteger(x) && x >= 0 ? null : 'must be an integer >= 0');
-  const share = (x: number) => (x >= 0 && x <= 1 ? null : 'must be between 0 and 1');
-
-  const root = obj('scenario', value);
-  at('name', root.name, 'string', (x: string) => (/^[a-z0-9-]+$/.test(x) ? null : 'must be kebab-case'));
-  at('description', root.description, 'string');
-  const topology = obj('topology', root.topology);
-  at('topology.nodes', topology.nodes, 'number', positiveInt);
-  if (topology.store !== 'embedded' && topology.store !== 'shared')
-    problems.push('topology.store must be "embedded" or "shared"');
-  if (topology.store === 'embedded' && topology.nodes !== 1)
-    problems.push('topology.store "embedded" needs exactly 1 node');
-  const network = obj('network', root.network);
-  for (const key of ['latencyMs', 'jitterMs', 'storeLatencyMs', 'busLatencyMs', 'fsyncMs'])
-    at(`network.${key}`, network[key], 'number', nonNeg);
-  const clients = obj('clients', root.clients);
-  at('clients.count', clients.count, 'number', positiveInt);
-  at('clients.devicesPerUser', clients.devicesPerUser, 'number', positiveInt);
-  at('clients.adversaries', clients.adversaries, 'number', nonNegInt);
-  at('clients.jitter', clients.jitter, 'boolean');
-  const conversations = obj('conversations', root.conversations);
-  for (const key of ['directPerUser', 'groupSize', 'largeGroups', 'largeGroupSize'])
-    at(`conversations.${key}`, conversations[key], 'number', nonNegInt);
-  at('conversations.groupFraction', conversations.groupFraction, 'number', share);
-  const workload = obj('workload', root.workload);
-  if (workload.executor !== 'constant-arrival-rate' && workload.executor !== 'ramping-arrival-rate')
-    problems.push('workload.executor must be "constant-arrival-rate" or "ramping-arrival-rate"');
-  for (const key of [
-    'ratePer1kClients',
-    'bodyBytes',
-    'watchPerClient',
-    'churnOfflineMs',
-    'membershipChangesPerMin',
-  ])
-    at(`workload.${key}`, workload[key], 'number', nonNeg);
-  for (const key of ['readProbability', 'typingProbability', 'churnFraction', 'leaveFraction'])
-    at(`workload.${key}`, workload[key], 'number', share);
-  if (typeof workload.bodyBytes === 'number' && workload.bodyBytes > 4096)
-    problems.push('workload.bodyBytes must be <= 4096');
-  if (workload.executor === 'ramping-arrival-rate') {
-    if (!Array.isArray(workload.stages) || workload.stages.length === 0)
-      problems.push('workload.stages must be a non-empty array for ramping-arrival-rate');
-    else
-      for (const [i, stage] of workload.stages.entries()) {
-        const s = obj(`workload.stages[${i}]`, stage);
-        at(`workload.stages[${i}].durationMs`, s.durationMs, 'number', positiveInt);
-        at(`workload.stages[${i}].target`, s.target, 'number', nonNeg);
-      }
-  }
-  const phases = obj('phases', root.phases);
-  for (const key of ['warmupMs', 'faultsMs', 'healMs', 'settleMaxMs'])
-    at(`phases.${key}`, phases[key], 'number', nonNegInt);
-  if (!Array.isArray(root.faults)) problems.push('faults must be an array (empty for none)');
-  else
-    for (const [i, fault] of root.faults.entries())
-      validateFault(fault, `faults[${i}]`, problems, topology.nodes);
-  if (root.swarm !== undefined) {
-    const swarm = obj('swarm', root.swarm);
-    if (
-      !Array.isArray(swarm.types) ||
-      !swarm.types.every((t) => (faultTypes as readonly unknown[]).includes(t))
-    )
-      problems.push(`swarm.types must list fault types from: ${faultTypes.join(', ')}`);
-    at('swarm.count', swarm.count, 'number', nonNegInt);
-  }
-  const limits = obj('limits', root.limits ?? {});
-  for (const [key, v] of Object.entries(limits)) at(`limits.${key}`, v, 'number', positiveInt);
-  const thresholds = obj('thresholds', root.thresholds ?? {});
-  for (const [key, v] of Object.entries(thresholds)) {
-    if (key !== 'ackLatencyMsP99' && key !== 'failedSendsMax')
-      problems.push(`thresholds.${key} is not a known threshold`);
-    else at(`thresholds.${key}`, v, 'number', nonNeg);
-  }
-  if (problems.length > 0) throw new ScenarioError(source, problems);
-  return deepFreeze({ ...root, limits, thresholds } as unknown as Scenario);
+/**
+ * Checks `value` (a parsed scenario file, `extends` already resolved) against the schema; every
+ * problem is reported, none thrown early. `name` defaults to `defaultName` (the file's name).
+ */
+export function validateScenario(value: unknown, source: string, defaultName?: string): Scenario {
+  const parsed = scenarioSchema.safeParse(value, { reportInput: true });
+  const problems = parsed.success ? [] : formatIssues(parsed.error.issues);
+  problems.push(...crossFieldProblems(value));
+  if (!parsed.success || problems.length > 0) throw new ScenarioError(source, problems);
+  const { $schema: _schema, extends: base, ...scenario } = parsed.data;
+  if (base !== undefined)
+    throw new ScenarioError(source, [`extends "${base}" was not resolved: load the file with loadScenario`]);
+  const name = scenario.name ?? defaultName;
+  if (name === undefined)
+    throw new ScenarioError(source, ['name is missing (and there is no file name to use)']);
+  return deepFreeze({
+    ...scenario,
+    name,
+    topology: { ...scenario.topology, store: scenario.topology.store ?? storeFor(scenario.topology.nodes) },
+    thresholds: migrateThresholds(scenario.thresholds),
+  } satisfies Scenario);
 }
 
-function validateFault(value: unknown, path: string, problems: string[], nodes: unknown): void {
-  if (typeof value !== 'object' || value === null) {
-    problems.push(`${path} must be an object`);
-    return;
+function storeFor(nodes: number): 'embedded' | 'shared' {
+  return nodes === 1 ? 'embedded' : 'shared';
+}
+
+/** The pre-k6 keys (`ackLatencyMsP99: N`, `failedSendsMax: N`) still work: they become expressions. */
+function migrateThresholds(thresholds: ParsedScenario['thresholds']): Scenario['thresholds'] {
+  const { ackLatencyMsP99, failedSendsMax, ...k6 } = thresholds;
+  return {
+    ...k6,
+    ackLatency: [...k6.ackLatency, ...(ackLatencyMsP99 === undefined ? [] : [`p(99)<=${ackLatencyMsP99}`])],
+    failedSends: [...k6.failedSends, ...(failedSendsMax === undefined ? [] : [`count<=${failedSendsMax}`])],
+  };
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const part of path)
+    text += typeof part === 'number' ? `[${part}]` : `${text === '' ? '' : '.'}${String(part)}`;
+  return text === '' ? 'scenario' : text;
+}
+
+/** One line per problem: the path, then what is wrong and, where it helps, what was meant. */
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const path = pathOf(issue.path);
+    const got = 'input' in issue && issue.input !== undefined ? `, got ${JSON.stringify(issue.input)}` : '';
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const line of issue.message.split('\n')) {
+          const [key, rest] = line.split('\u0000') as [string, string];
+          lines.push(`${path === 'scenario' ? key : `${path}.${key}`} ${rest}`);
+        }
+        break;
+      case 'invalid_type':
+        lines.push(
+          `${path} must be ${article(issue.expected)}${issue.input === undefined ? ' (missing)' : got}`,
+        );
+        break;
+      case 'invalid_union': {
+        const options = (issue as { options?: unknown[] }).options;
+        if (options !== undefined) {
+          // A fault whose type is unknown: its other fields cannot be checked until it is known.
+          const input = record(issue.input).type;
+          const near = typeof input === 'string' ? closestName(input, options.map(String)) : undefined;
+          lines.push(
+            `${path} must be one of ${options.join(', ')}, got ${JSON.stringify(input)}${near ? `; did you mean "${near}"?` : ''}`,
+          );
+        } else lines.push(`${path} ${issue.message}${got}`);
+        break;
+      }
+      case 'invalid_value': {
+        const values = issue.values.map(String);
+        const near = typeof issue.input === 'string' ? closestName(issue.input, values) : undefined;
+        lines.push(
+          `${path} must be ${values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`}${got}${near ? `; did you mean "${near}"?` : ''}`,
+        );
+        break;
+      }
+      case 'too_small':
+        lines.push(
+          `${path} must be ${issue.origin === 'array' ? `a list of at least ${issue.minimum}` : `${issue.inclusive ? '>=' : '>'} ${issue.minimum}`}${got}`,
+        );
+        break;
+      case 'too_big':
+        lines.push(
+          `${path} must be ${issue.origin === 'array' ? `a list of at most ${issue.maximum}` : `${issue.inclusive ? '<=' : '<'} ${issue.maximum}`}${got}`,
+        );
+        break;
+      case 'invalid_format':
+        lines.push(`${path} ${issue.message}${got}`);
+        break;
+      case 'not_multiple_of':
+        lines.push(
+          `${path} must be ${issue.divisor === 1 ? 'an integer' : `a multiple of ${issue.divisor}`}${got}`,
+        );
+        break;
+      default:
+        lines.push(`${path} ${issue.message}${got}`);
+    }
   }
-  const fault = value as Record<string, unknown>;
-  if (!(faultTypes as readonly unknown[]).includes(fault.type))
-    problems.push(`${path}.type must be one of ${faultTypes.join(', ')}, got ${JSON.stringify(fault.type)}`);
-  if (typeof fault.atMs !== 'number' || fault.atMs < 0) problems.push(`${path}.atMs must be a number >= 0`);
-  if (fault.durationMs !== undefined && (typeof fault.durationMs !== 'number' || fault.durationMs <= 0))
-    problems.push(`${path}.durationMs must be a number > 0`);
-  if (
-    fault.fraction !== undefined &&
-    (typeof fault.fraction !== 'number' || fault.fraction < 0 || fault.fraction > 1)
-  )
-    problems.push(`${path}.fraction must be between 0 and 1`);
-  if (
-    fault.node !== undefined &&
-    (typeof fault.node !== 'number' || typeof nodes !== 'number' || fault.node >= nodes)
-  )
-    problems.push(`${path}.node must be a node index below topology.nodes`);
+  return lines;
+}
+
+function article(expected: string): string {
+  if (expected === 'int') return 'an integer';
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/**
+ * Rules that span fields, checked on the raw value so they are reported with the rest (a schema
+ * refinement would run only once every field is valid).
+ */
+function crossFieldProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  const root = record(value);
+  const topology = record(root.topology);
+  const nodes = typeof topology.nodes === 'number' ? topology.nodes : 1;
+  if (topology.store === 'embedded' && nodes !== 1)
+    problems.push(`topology.store "embedded" needs exactly 1 node, got ${nodes}; use "shared"`);
+  const workload = record(root.workload);
+  const ramping = workload.executor === 'ramping-arrival-rate';
+  if (ramping && (!Array.isArray(workload.stages) || workload.stages.length === 0))
+    problems.push('workload.stages must be a non-empty list for ramping-arrival-rate');
+  if (!ramping && workload.stages !== undefined)
+    problems.push('workload.stages applies to ramping-arrival-rate only; set workload.executor or remove it');
+  const phases = record(root.phases);
+  const faultsMs = typeof phases.faultsMs === 'number' ? phases.faultsMs : 16_000;
+  if (Array.isArray(root.faults)) problems.push(...faultProblems(root.faults, nodes, faultsMs));
+  const thresholds = record(root.thresholds);
+  for (const metric of thresholdMetricNames) {
+    const expressions = thresholds[metric];
+    if (!Array.isArray(expressions)) continue;
+    for (const [i, expression] of expressions.entries()) {
+      if (typeof expression !== 'string') continue;
+      const parsed = parseThreshold(metric, expression);
+      if (typeof parsed === 'string') problems.push(`thresholds.${metric}[${i}] ${parsed}`);
+    }
+  }
+  return problems;
+}
+
+function faultProblems(faults: readonly unknown[], nodes: number, faultsMs: number): string[] {
+  const problems: string[] = [];
+  for (const [i, raw] of faults.entries()) {
+    const fault = record(raw);
+    const path = `faults[${i}]`;
+    if (typeof fault.node === 'number' && fault.node >= nodes)
+      problems.push(`${path}.node must be a node index below topology.nodes (${nodes}), got ${fault.node}`);
+    if (typeof fault.atMs === 'number' && fault.atMs >= faultsMs)
+      problems.push(
+        `${path}.atMs must be within the faults phase (below phases.faultsMs = ${faultsMs}), got ${fault.atMs}: a fault starting later would be healed at once`,
+      );
+    if (fault.type === 'partition') {
+      const target = fault.target ?? 'clients';
+      if (target === 'clients' && fault.node !== undefined)
+        problems.push(`${path}.node applies to partitions with target "node" or "store"`);
+      if (target !== 'clients' && fault.fraction !== undefined)
+        problems.push(`${path}.fraction applies to partitions with target "clients"`);
+    }
+  }
+  return problems;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /** A fault timeline from a file (`chatsim live --faults`): an array of faults, or `{faults: [...]}`. */
@@ -232,10 +286,13 @@ export function validateFaults(value: unknown, source: string, nodes: number): F
   const list = Array.isArray(value) ? value : (value as { faults?: unknown } | null)?.faults;
   if (!Array.isArray(list))
     throw new ScenarioError(source, ['must be an array of faults or {"faults": [...]}']);
-  const problems: string[] = [];
-  for (const [i, fault] of list.entries()) validateFault(fault, `faults[${i}]`, problems, nodes);
-  if (problems.length > 0) throw new ScenarioError(source, problems);
-  return deepFreeze(list as FaultSpec[]);
+  const parsed = z.array(faultSchema).safeParse(list, { reportInput: true });
+  const problems = parsed.success
+    ? []
+    : formatIssues(parsed.error.issues.map((issue) => ({ ...issue, path: ['faults', ...issue.path] })));
+  problems.push(...faultProblems(list, nodes, Number.POSITIVE_INFINITY));
+  if (!parsed.success || problems.length > 0) throw new ScenarioError(source, problems);
+  return deepFreeze(parsed.data);
 }
 
 function deepFreeze<T>(value: T): T {

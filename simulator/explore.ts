@@ -32,20 +32,39 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
       offsetMs: fc.integer({ min: -60_000, max: 60_000 }),
     })
     .map((f) => {
-      const spec: FaultSpec = {
-        type: f.type,
-        atMs: f.atMs,
-        durationMs: f.durationMs,
-        fraction: f.fraction,
-        node: f.node,
-      };
-      if (f.type === 'partition') spec.target = f.target;
-      if (f.type === 'latency') {
-        spec.latencyMs = f.latencyMs;
-        spec.jitterMs = Math.floor(f.latencyMs / 2);
+      // Each fault type takes only its own parameters (the scenario schema refuses the others).
+      const spec: FaultSpec = { type: f.type, atMs: f.atMs };
+      const once = f.type === 'timeout' || f.type === 'reset_peer' || f.type === 'reconnect-storm';
+      if (!once) spec.durationMs = f.durationMs;
+      switch (f.type) {
+        case 'partition':
+          spec.target = f.target;
+          if (f.target === 'clients') spec.fraction = f.fraction;
+          else spec.node = f.node;
+          break;
+        case 'latency':
+          spec.fraction = f.fraction;
+          spec.latencyMs = f.latencyMs;
+          spec.jitterMs = Math.floor(f.latencyMs / 2);
+          break;
+        case 'bandwidth':
+        case 'slow-consumer':
+          spec.fraction = f.fraction;
+          spec.bytesPerSec = f.bytesPerSec;
+          break;
+        case 'clock-offset':
+          spec.node = f.node;
+          spec.offsetMs = f.offsetMs;
+          break;
+        case 'node-crash':
+        case 'node-pause':
+          spec.node = f.node;
+          break;
+        case 'store-outage':
+          break;
+        default:
+          spec.fraction = f.fraction;
       }
-      if (f.type === 'bandwidth' || f.type === 'slow-consumer') spec.bytesPerSec = f.bytesPerSec;
-      if (f.type === 'clock-offset') spec.offsetMs = f.offsetMs;
       return spec;
     });
 }

@@ -1,36 +1,44 @@
 // From checker verdicts and measured figures to SLO lines and the exit code CI gates on, the same for
 // a simulation and a live run: 0 pass, 1 a property violated, 2 an SLO breached, 3 did not settle.
+// SLOs are the scenario's k6-syntax thresholds (scenarios/thresholds.ts) judged on what the run measured.
 
+import type { LatencyHistogram } from '../bench/latency-histogram.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
+import { evaluateThresholds, type MetricSource, type ThresholdMetric } from '../scenarios/thresholds.ts';
 import type { CheckResult } from './history.ts';
 
 export type SloResult = { name: string; limit: number; actual: number; pass: boolean };
 export type ExitCode = 0 | 1 | 2 | 3;
 
+/** What a run measured, per threshold metric; a metric left out (or with nothing in it) fails its thresholds. */
+export type Measured = Partial<Record<ThresholdMetric, MetricSource>>;
+
 export function judgeRun(
   scenario: Scenario,
   verdicts: readonly CheckResult[],
   settledAt: number | null,
-  measured: { ackLatencyMsP99: number; failedSends: number },
+  measured: Measured,
 ): { slo: SloResult[]; exitCode: ExitCode } {
-  const slo: SloResult[] = [];
-  const { ackLatencyMsP99, failedSendsMax } = scenario.thresholds;
-  if (ackLatencyMsP99 !== undefined)
-    slo.push({
-      name: 'ackLatencyMsP99',
-      limit: ackLatencyMsP99,
-      actual: measured.ackLatencyMsP99,
-      pass: measured.ackLatencyMsP99 <= ackLatencyMsP99,
-    });
-  if (failedSendsMax !== undefined)
-    slo.push({
-      name: 'failedSendsMax',
-      limit: failedSendsMax,
-      actual: measured.failedSends,
-      pass: measured.failedSends <= failedSendsMax,
-    });
+  const slo = evaluateThresholds(scenario.thresholds, measured);
   const violated = verdicts.some((v) => v.verdict === 'fail' && v.property !== 'liveness');
   const live = verdicts.find((v) => v.property === 'liveness')?.verdict !== 'fail' && settledAt !== null;
   const exitCode = violated ? 1 : !live ? 3 : slo.some((s) => !s.pass) ? 2 : 0;
   return { slo, exitCode };
+}
+
+/** A latency histogram as a trend metric; empty, it measures nothing (its thresholds fail). */
+export function latencySource(histogram: LatencyHistogram): MetricSource {
+  if (histogram.total === 0) return {};
+  return {
+    quantile: (q) => histogram.percentileMs(q * 100),
+    count: histogram.total,
+    avg: histogram.meanMs(),
+    min: histogram.minUs / 1000,
+    max: histogram.maxUs / 1000,
+  };
+}
+
+/** Failed sends as a rate metric: the count, and the share of sends. */
+export function failedSendsSource(counts: { sent: number; failed: number }): MetricSource {
+  return counts.sent === 0 ? {} : { count: counts.failed, rate: counts.failed / counts.sent };
 }

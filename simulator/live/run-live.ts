@@ -14,7 +14,7 @@ import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
 import type { RunObserver, RunSummary } from '../run-scenario.ts';
 import { swarmFaults } from '../swarm.ts';
-import { judgeRun } from '../verdict.ts';
+import { failedSendsSource, judgeRun, latencySource } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
 import { finalRead } from './final-read.ts';
 import type { LiveFleet } from './fleet.ts';
@@ -295,9 +295,11 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const verdicts = checkers.map((checker) => checker.finish(final));
       const latency = mergeLatency(reports);
       const ackP99 = latency.ack.p99;
+      const ackMerged = new LatencyHistogram();
+      for (const r of reports) ackMerged.merge(r.latency.ack);
       const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
-        ackLatencyMsP99: ackP99,
-        failedSends: counts.failed,
+        ackLatency: latencySource(ackMerged),
+        failedSends: failedSendsSource(counts),
       });
       const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
       return {

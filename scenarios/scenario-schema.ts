@@ -1,0 +1,353 @@
+// The scenario file format as a zod schema: every field, its bounds, its default and what it means.
+// validateScenario parses with it; scenario.schema.json is generated from it (npm run
+// scenarios:schema) so editors complete and check scenario files. The defaults are the `steady`
+// scenario's values: a scenario file writes only what differs from them.
+
+import { z } from 'zod';
+import { defaultLimits, type NodeLimits } from '../reference-server/core/limits.ts';
+import { closestName } from './closest-name.ts';
+import { type ThresholdMetric, thresholdMetrics } from './thresholds.ts';
+
+/**
+ * A closed object: a key it does not know is a problem, reported with the nearest known key. The
+ * message carries one line per unknown key; formatIssues prefixes each with its path.
+ */
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      return issue.keys
+        .map((key) => {
+          const near = closestName(key, known);
+          return `${key}\u0000is not a known field${near ? `; did you mean "${near}"?` : `; known: ${known.join(', ')}`}`;
+        })
+        .join('\n');
+    },
+  });
+}
+
+const ms = (description: string, fallback: number) =>
+  z.number().int().min(0).default(fallback).describe(`${description} (ms; default ${fallback})`);
+const share = (description: string, fallback: number) =>
+  z.number().min(0).max(1).default(fallback).describe(`${description} (0..1; default ${fallback})`);
+const count = (description: string, fallback: number) =>
+  z.number().int().min(0).default(fallback).describe(`${description} (default ${fallback})`);
+
+// ---- faults -------------------------------------------------------------------------------------
+
+const faultStart = {
+  atMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('when the fault starts, in ms after the faults phase begins (default 0)'),
+};
+const healsAfter = {
+  durationMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5000)
+    .describe('how long until the heal, in ms; cut short at the end of the faults phase (default 5000)'),
+};
+const clientShare = (fallback: number) => ({
+  fraction: share('share of clients touched, each drawn from the fault’s own seeded stream', fallback),
+});
+const nodeIndex = {
+  node: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('index of the node touched, below topology.nodes (default 0)'),
+};
+
+/** bandwidth and slow-consumer: the same fault (rate-limited-link.ts) at different default rates. */
+function rateLimitedLink<T extends string>(type: T, bytesPerSec: number, rate: string, about: string) {
+  return strict({
+    type: z.literal(type),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    ...clientShare(0.1),
+    bytesPerSec: z
+      .number()
+      .positive()
+      .default(bytesPerSec)
+      .describe(`${rate} (bytes/s; default ${bytesPerSec})`),
+  }).describe(about);
+}
+
+const faultVariants = [
+  strict({
+    type: z.literal('partition'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    target: z
+      .enum(['clients', 'node', 'store'])
+      .default('clients')
+      .describe(
+        "'clients': a share of clients cut from every node; 'node': one node cut from its clients; 'store': one node cut from the store (default 'clients')",
+      ),
+    // Which of these applies depends on the target, so neither is filled in for the other.
+    fraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("target 'clients': share of clients cut (0..1; default 0.1)"),
+    node: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("target 'node' or 'store': index of the node cut (default 0)"),
+  }).describe('A network partition: nothing crosses the cut while it lasts; connections across it go dead.'),
+  strict({
+    type: z.literal('latency'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    ...clientShare(0.1),
+    latencyMs: ms('extra one-way delay on each touched link', 200),
+    jitterMs: ms('extra delay drawn uniformly from 0..jitterMs per frame, on top of latencyMs', 0),
+  }).describe("Toxiproxy's latency toxic: extra delay plus jitter on the links of some clients."),
+  rateLimitedLink(
+    'bandwidth',
+    65_536,
+    'server-to-client rate of each touched link',
+    "Toxiproxy's bandwidth toxic: the server-to-client direction of some links limited to a rate.",
+  ),
+  rateLimitedLink(
+    'slow-consumer',
+    2048,
+    'how fast a touched client reads',
+    'Clients that read far slower than the node writes: the node must close them with 4509.',
+  ),
+  strict({
+    type: z.literal('timeout'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...clientShare(0.1),
+  }).describe(
+    "Toxiproxy's timeout toxic, once: data stops on some links without a close; both ends learn by silence.",
+  ),
+  strict({
+    type: z.literal('reset_peer'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...clientShare(0.1),
+  }).describe("Toxiproxy's reset_peer toxic, once: some clients' connections are reset; they reconnect."),
+  strict({
+    type: z.literal('reconnect-storm'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...clientShare(0.5),
+  }).describe('A large share of clients dropped at the same instant, all coming back at once.'),
+  strict({
+    type: z.literal('node-crash'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    ...nodeIndex,
+  }).describe('The node process dies (unsynced writes of an embedded store lost) and restarts at the heal.'),
+  strict({
+    type: z.literal('node-pause'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    ...nodeIndex,
+  }).describe(
+    'The node handles nothing (SIGSTOP, a long GC) until the heal, then works through its backlog.',
+  ),
+  strict({
+    type: z.literal('store-outage'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+  }).describe('Every store operation fails (unavailable) until the heal.'),
+  strict({
+    type: z.literal('clock-offset'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    ...nodeIndex,
+    offsetMs: z
+      .number()
+      .int()
+      .default(30_000)
+      .describe("how far the node's clock runs ahead (negative: behind), in ms (default 30000)"),
+  }).describe("One node's clock runs ahead or behind; nothing about order may depend on it."),
+] as const;
+
+export const faultTypes = faultVariants.map((variant) => variant.shape.type.value);
+
+export const faultSchema = z.discriminatedUnion('type', [...faultVariants]);
+
+// ---- the scenario -------------------------------------------------------------------------------
+
+const limitKeys = Object.keys(defaultLimits) as (keyof NodeLimits)[];
+// Left unset, a limit is the node's own default (not filled in: a live run passes only the limits a
+// scenario sets to the server under test, which may not know the reference server's other flags).
+const limitsShape = Object.fromEntries(
+  limitKeys.map((key) => [
+    key,
+    z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(`the node's ${key} (default: the node's own, ${defaultLimits[key]} on the reference server)`),
+  ]),
+) as Record<keyof NodeLimits, z.ZodOptional<z.ZodNumber>>;
+
+const thresholdList = (metric: ThresholdMetric, fallback: string[]) =>
+  z
+    .array(z.string())
+    .default(fallback)
+    .describe(
+      `${thresholdMetrics[metric].description}, in ${thresholdMetrics[metric].unit}; k6 expressions, all must hold (default ${JSON.stringify(fallback)}; [] for none)`,
+    );
+
+export const scenarioSchema = strict({
+  $schema: z.string().optional().describe('path or URL of this JSON Schema, for editors'),
+  extends: z
+    .string()
+    .optional()
+    .describe(
+      'a scenario this one starts from, by name (steady) or path relative to this file; objects merge key by key, lists and values replace, null removes',
+    ),
+  name: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, { error: 'must be kebab-case (a-z, 0-9, -)' })
+    .optional()
+    .describe("kebab-case; default: the file's name"),
+  description: z.string().default('').describe('what the scenario shows'),
+  topology: strict({
+    nodes: z.number().int().positive().default(1).describe('server nodes (default 1)'),
+    store: z
+      .enum(['embedded', 'shared'])
+      .optional()
+      .describe(
+        "'embedded': the store lives in the node process (one node only; a crash loses unsynced writes); 'shared': one store for every node (default: embedded for one node, shared for more)",
+      ),
+  })
+    .prefault({})
+    .describe('nodes and where the store lives'),
+  network: strict({
+    latencyMs: z.number().min(0).default(5).describe('one-way client-node latency (ms; default 5)'),
+    jitterMs: z
+      .number()
+      .min(0)
+      .default(5)
+      .describe('extra one-way delay drawn from 0..jitterMs (ms; default 5)'),
+    storeLatencyMs: z.number().min(0).default(0.2).describe('node-store one-way latency (ms; default 0.2)'),
+    busLatencyMs: z.number().min(0).default(1).describe('node-to-node bus latency (ms; default 1)'),
+    fsyncMs: z.number().min(0).default(2).describe('time to make a write durable (ms; default 2)'),
+  })
+    .prefault({})
+    .describe('the simulated links and store timing'),
+  clients: strict({
+    count: z
+      .number()
+      .int()
+      .positive()
+      .default(600)
+      .describe('virtual clients (devices) in all; --clients overrides (default 600)'),
+    devicesPerUser: z.number().int().positive().default(2).describe('devices per user (default 2)'),
+    adversaries: count('adversarial clients that attempt what the protocol forbids', 0),
+    jitter: z.boolean().default(true).describe('full jitter on reconnect backoff (default true)'),
+    deliveredCursors: z.boolean().default(true).describe('clients send `delivered` cursors (default true)'),
+  })
+    .prefault({})
+    .describe('the virtual clients'),
+  conversations: strict({
+    directPerUser: count('direct conversations per user, paired with neighbours', 1),
+    groupSize: count('members of each small group', 8),
+    groupFraction: share('share of users in one small group', 0.5),
+    largeGroups: count('groups above the large-group threshold', 0),
+    largeGroupSize: count('members of each large group', 0),
+  })
+    .prefault({})
+    .describe('who talks to whom'),
+  workload: strict({
+    executor: z
+      .enum(['constant-arrival-rate', 'ramping-arrival-rate'])
+      .default('constant-arrival-rate')
+      .describe("open-model executor, as k6's (default constant-arrival-rate)"),
+    ratePer1kClients: z
+      .number()
+      .min(0)
+      .default(200)
+      .describe('messages per virtual second per 1,000 clients (default 200)'),
+    stages: z
+      .array(
+        strict({
+          durationMs: z.number().int().positive().describe('stage length (ms)'),
+          target: z.number().min(0).describe('share of ratePer1kClients reached at the end of the stage'),
+        }),
+      )
+      .optional()
+      .describe('ramping-arrival-rate only: the rate ramps linearly to each target in turn'),
+    bodyBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(4096)
+      .default(64)
+      .describe('message body size (bytes; default 64)'),
+    readProbability: share('chance a send is followed by some member reading', 0.3),
+    typingProbability: share('chance a send is preceded by typing', 0.1),
+    watchPerClient: count('users whose presence each client watches', 2),
+    churnFraction: share('share of clients that go offline at some point', 0),
+    churnOfflineMs: ms('how long a churning client stays offline, on average', 5000),
+    leaveFraction: share('share of clients that leave at settle and stay offline', 0),
+    membershipChangesPerMin: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('group membership changes per virtual minute (default 0)'),
+  })
+    .prefault({})
+    .describe('what the clients do'),
+  phases: strict({
+    warmupMs: ms('clients connect; no faults', 4000),
+    faultsMs: ms('faults start within this phase', 16_000),
+    healMs: ms('every fault healed; load goes on', 4000),
+    settleMaxMs: ms('no new sends; the run must converge within this (liveness)', 30_000),
+  })
+    .prefault({})
+    .describe('fixed phases: warm-up, faults, heal, settle'),
+  faults: z.array(faultSchema).default([]).describe('the fault schedule (default none)'),
+  swarm: strict({
+    types: z.array(z.enum(faultTypes)).min(1).describe('fault types a seed may pick from'),
+    count: count('faults each seed draws', 6),
+  })
+    .optional()
+    .describe('swarm testing: each seed picks its own mix of these fault types'),
+  limits: strict(limitsShape).prefault({}).describe("the node's limits (default: the node's own)"),
+  thresholds: strict({
+    ackLatency: thresholdList('ackLatency', ['p(99)<=500']),
+    failedSends: thresholdList('failedSends', ['count<1']),
+    ackLatencyMsP99: z
+      .number()
+      .min(0)
+      .optional()
+      .meta({ deprecated: true })
+      .describe('deprecated: ackLatency ["p(99)<=N"]'),
+    failedSendsMax: z
+      .number()
+      .min(0)
+      .optional()
+      .meta({ deprecated: true })
+      .describe('deprecated: failedSends ["count<=N"]'),
+  })
+    .prefault({})
+    .describe('SLO thresholds in k6 syntax; any that does not hold ends the run with exit code 2'),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ParsedScenario = z.output<typeof scenarioSchema>;
