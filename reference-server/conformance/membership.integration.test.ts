@@ -58,8 +58,8 @@ describe.each(serverTargets)('membership (%s server)', (target) => {
     // (protocol.md's last section); the minimal server speaks v1, whose welcome lists current
     // memberships only.
     const { welcome } = await fx.session(bob, { device: 'later' });
-    const listed = welcome.convs.map((c) => [c.conv, c.lastSeq]);
-    expect(listed).toEqual(target === 'reference' ? [[conv, 1]] : []);
+    const listed = welcome.convs.map((c) => [c.conv, c.lastSeq, c.member]);
+    expect(listed).toEqual(target === 'reference' ? [[conv, 1, false]] : []);
   });
 
   it('forbids a removed member to send, type or move cursors, keeping the connection', async () => {

@@ -198,10 +198,19 @@ export class ChatNode {
     this.out.push({ type: 'send', to, frame });
   }
 
-  private err(conn: ConnId, code: string, message: string, ref?: string, retryAfterMs?: number): void {
+  /** `conv` (v1.1): the conversation the failed frame was about, so a client can retry it at once. */
+  private err(
+    conn: ConnId,
+    code: string,
+    message: string,
+    ref?: string,
+    retryAfterMs?: number,
+    conv?: string,
+  ): void {
     const frame: ServerFrame = { t: 'err', code, message };
     if (ref !== undefined) frame.ref = ref;
     if (retryAfterMs !== undefined) frame.retryAfterMs = retryAfterMs;
+    if (conv !== undefined) frame.conv = conv;
     this.send([conn], frame);
   }
 
@@ -288,7 +297,14 @@ export class ChatNode {
     const wait = conn.bucket!.take(now);
     if (wait > 0) {
       if (frame.t === 'send') this.stats.rateLimitedSends++;
-      this.err(conn.id, ErrorCode.rateLimited, 'too many frames on this connection', refOf(frame), wait);
+      this.err(
+        conn.id,
+        ErrorCode.rateLimited,
+        'too many frames on this connection',
+        refOf(frame),
+        wait,
+        'conv' in frame ? frame.conv : undefined,
+      );
       return;
     }
     this.dispatch(conn, frame, now);
@@ -376,6 +392,7 @@ export class ChatNode {
         lastSeq: Math.min(conv.lastSeq, horizon),
         delivered: cursors.delivered,
         read: cursors.read,
+        member: false,
       });
     }
     return {
@@ -437,11 +454,11 @@ export class ChatNode {
   private memberConv(conn: Conn, convId: string, ref: string): Conversation | null {
     const conv = this.convs.get(convId);
     if (conv === undefined) {
-      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref);
+      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
       return null;
     }
     if (!conv.isMember(conn.user)) {
-      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref);
+      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref, undefined, convId);
       return null;
     }
     return conv;
@@ -457,6 +474,7 @@ export class ChatNode {
         'node is draining: reconnect and resend',
         cmid,
         this.draining.reconnectInMs,
+        convId,
       );
       return;
     }
@@ -468,7 +486,14 @@ export class ChatNode {
     const wait = bucket.take(now);
     if (wait > 0) {
       this.stats.rateLimitedSends++;
-      this.err(conn.id, ErrorCode.rateLimited, 'too many sends: retry later with the same cmid', cmid, wait);
+      this.err(
+        conn.id,
+        ErrorCode.rateLimited,
+        'too many sends: retry later with the same cmid',
+        cmid,
+        wait,
+        convId,
+      );
       return;
     }
     conn.pendingAppends++;
@@ -492,12 +517,12 @@ export class ChatNode {
   ): { conv: Conversation; window: ReadWindow } | null {
     const conv = this.convs.get(convId);
     if (conv === undefined) {
-      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref);
+      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
       return null;
     }
     const window = conv.readWindow(conn.user, after);
     if (window === null) {
-      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref);
+      this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref, undefined, convId);
       return null;
     }
     return { conv, window };
@@ -648,7 +673,7 @@ export class ChatNode {
           : outcome.status === 'not_found'
             ? ErrorCode.notFound
             : ErrorCode.unavailable;
-      this.err(pending.conn, code, messageFor(code), pending.cmid);
+      this.err(pending.conn, code, messageFor(code), pending.cmid, undefined, pending.conv);
     }
     if (this.draining && conn && conn.phase === 'open' && conn.pendingAppends === 0)
       this.close(conn, CloseCode.restart, 'draining');
@@ -675,7 +700,7 @@ export class ChatNode {
     if (conn === undefined || conn.phase !== 'open') return;
     if (outcome.status !== 'ok' || !('messages' in outcome)) {
       const code = outcome.status === 'not_found' ? ErrorCode.notFound : ErrorCode.unavailable;
-      this.err(pending.conn, code, messageFor(code), 'sync');
+      this.err(pending.conn, code, messageFor(code), 'sync', undefined, pending.conv);
       return;
     }
     this.send(
@@ -687,7 +712,14 @@ export class ChatNode {
   private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {
     if (outcome.status !== 'ok' || !('moved' in outcome)) {
       if (outcome.status === 'unavailable' && this.conns.get(pending.conn)?.phase === 'open')
-        this.err(pending.conn, ErrorCode.unavailable, messageFor(ErrorCode.unavailable), pending.cursor);
+        this.err(
+          pending.conn,
+          ErrorCode.unavailable,
+          messageFor(ErrorCode.unavailable),
+          pending.cursor,
+          undefined,
+          pending.conv,
+        );
       return;
     }
     const conv = this.convs.get(pending.conv);

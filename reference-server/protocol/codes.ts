@@ -1,4 +1,4 @@
-// Error codes and close codes of protocol v1 (shared/protocol.md). Clients and checkers import these
+// Error codes and close codes of protocol v1 (docs/protocol.md). Clients and checkers import these
 // too, so a code is spelled in exactly one place.
 
 export const ErrorCode = {

@@ -17,7 +17,17 @@ export type ClientFrameType = ClientFrame['t'];
 /** A message as stored and as carried inside `msg` and `batch`. */
 export type Message = { conv: ConvId; seq: number; from: UserId; cmid: string; body: string; ts: number };
 
-export type ConvSummary = { conv: ConvId; lastSeq: number; delivered: number; read: number };
+/**
+ * One conversation in `welcome`. v1.1: `member: false` marks a past membership (readable up to the
+ * removal, never sent to); current memberships omit it.
+ */
+export type ConvSummary = {
+  conv: ConvId;
+  lastSeq: number;
+  delivered: number;
+  read: number;
+  member?: boolean;
+};
 
 export type WelcomeFrame = {
   t: 'welcome';
@@ -40,7 +50,15 @@ export type ReceiptFrame = {
 };
 export type TypingServerFrame = { t: 'typing'; conv: ConvId; user: UserId; on: boolean; ttlMs: number };
 export type PresenceFrame = { t: 'presence'; user: UserId; online: boolean; lastSeen: number };
-export type ErrFrame = { t: 'err'; code: string; message: string; ref?: string; retryAfterMs?: number };
+/** v1.1: `conv` names the conversation the failed frame was about. */
+export type ErrFrame = {
+  t: 'err';
+  code: string;
+  message: string;
+  ref?: string;
+  retryAfterMs?: number;
+  conv?: ConvId;
+};
 export type DrainFrame = { t: 'drain'; reconnectInMs: number };
 
 export type ServerFrame =

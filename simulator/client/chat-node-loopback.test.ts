@@ -19,8 +19,14 @@ const latencyMs = 2;
 class SyncStore {
   readonly state = new StoreState();
   private readonly messages = new Map<string, Message[]>();
+  /** Reads still to fail with `unavailable` (a store outage as the node sees it). */
+  readsToFail = 0;
 
   run(op: StoreOp): StoreOutcome {
+    if (op.kind === 'read' && this.readsToFail > 0) {
+      this.readsToFail--;
+      return { status: 'unavailable' };
+    }
     switch (op.kind) {
       case 'append': {
         const result = this.state.append(op.request);
@@ -215,6 +221,21 @@ function displays(events: HistoryEvent[], device: string, conv: string) {
   );
 }
 
+/** The admin API's member change on 'room', as the node's HTTP input. */
+function changeMembers(world: Loopback, body: { add?: string[]; remove?: string[] }): void {
+  world.input({
+    type: 'http',
+    req: 1,
+    request: {
+      method: 'POST',
+      path: '/v1/admin/conversations/room/members',
+      query: {},
+      principal: { kind: 'user', sub: 'admin', admin: true },
+      body,
+    },
+  });
+}
+
 function scenario(): Loopback {
   const world = new Loopback([{ id: 'room', kind: 'group', members: ['alice', 'bob', 'carol'] }]);
   const alice = world.addClient('alice', 'a1', 0.3);
@@ -279,17 +300,7 @@ describe('VirtualClient against the real ChatNode', () => {
     world.runUntil(50);
     for (let i = 0; i < 3; i++) world.client(alice, (c, now) => c.sendMessage('room', `before ${i}`, now));
     world.runUntil(200);
-    world.input({
-      type: 'http',
-      req: 1,
-      request: {
-        method: 'POST',
-        path: '/v1/admin/conversations/room/members',
-        query: {},
-        principal: { kind: 'user', sub: 'admin', admin: true },
-        body: { add: ['dave'] },
-      },
-    });
+    changeMembers(world, { add: ['dave'] });
     world.runUntil(250);
     const dave = world.addClient('dave', 'd1', 0.6);
     world.runUntil(300);
@@ -299,6 +310,43 @@ describe('VirtualClient against the real ChatNode', () => {
       [4, 'after'],
     ]);
     expect(world.clients[dave]!.displayedUpTo('room')).toBe(4);
+  });
+
+  it('v1.1: a device away for a whole membership reads it from the welcome (member: false), never sends to it', () => {
+    const world = new Loopback([{ id: 'room', kind: 'group', members: ['alice', 'bob'] }]);
+    const alice = world.addClient('alice', 'a1', 0.4);
+    world.runUntil(50);
+    for (let i = 0; i < 2; i++) world.client(alice, (c, now) => c.sendMessage('room', `while bob ${i}`, now));
+    world.runUntil(200);
+    changeMembers(world, { remove: ['bob'] });
+    world.runUntil(250);
+    world.client(alice, (c, now) => c.sendMessage('room', 'after bob', now));
+    const bob = world.addClient('bob', 'b1', 0.6);
+    world.runUntil(400);
+    world.client(bob, (c, now) => c.sendMessage('room', 'not a member any more', now));
+    world.runUntil(2_000);
+    expect(displays(world.events, 'b1', 'room').map((e) => e.message.seq)).toEqual([1, 2]);
+    expect(world.clients[bob]!.isPastMember('room')).toBe(true);
+    expect([...world.sendFrames.keys()].filter((key) => key.startsWith('b1 '))).toEqual([]);
+    expect(world.events.filter((e) => e.k === 'failed')).toMatchObject([
+      { device: 'b1', code: 'not_member' },
+    ]);
+  });
+
+  it('v1.1: a sync the store failed is asked again at once (err.conv), not after syncTimeoutMs', () => {
+    const world = new Loopback([{ id: 'room', kind: 'group', members: ['alice', 'bob'] }]);
+    const alice = world.addClient('alice', 'a1', 0.4);
+    world.runUntil(50);
+    for (let i = 0; i < 3; i++) world.client(alice, (c, now) => c.sendMessage('room', `m${i}`, now));
+    world.runUntil(200);
+    world.store.readsToFail = 1;
+    world.addClient('bob', 'b1', 0.6);
+    // Well inside the client's syncTimeoutMs (10 s): only the err can have prompted the second sync.
+    world.runUntil(400);
+    expect(world.store.readsToFail).toBe(0);
+    const syncs = world.events.filter((e) => e.k === 'sync-sent' && e.device === 'b1');
+    expect(syncs).toHaveLength(2);
+    expect(displays(world.events, 'b1', 'room').map((e) => e.message.seq)).toEqual([1, 2, 3]);
   });
 
   it('repeats exactly: the same inputs give the same history', () => {

@@ -94,6 +94,7 @@ export abstract class ClientConnection implements ClientHost {
   // ---- what the chat app above adds ---------------------------------------------------------
 
   /** The hello's token: a subclass may forge one. */
+  abstract isPastMember(conv: string): boolean;
   protected abstract helloToken(now: number): string;
   /** Fills `frame.resume` with what the device holds. */
   protected abstract addResume(frame: HelloFrame): void;

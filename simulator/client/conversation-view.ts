@@ -13,6 +13,7 @@ import type {
 } from '../../reference-server/protocol/frames.ts';
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { Via } from '../history.ts';
+import { backoffDelayMs } from './backoff.ts';
 import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
 import { ReorderBuffer } from './reorder-buffer.ts';
 
@@ -35,6 +36,17 @@ export class ConversationView {
   private askVia: 'resume' | 'sync' = 'sync';
   private syncDeadline = 0;
   private syncRetries = 0;
+  /** v1.1 `err`s in a row naming this conversation in answer to its sync or resume; a batch resets it. */
+  private syncErrs = 0;
+  /** After such an `err`: no sync before this (0: none waiting). */
+  private syncRetryAt = 0;
+  /**
+   * v1.1: the last welcome listed this conversation with `member: false` (the user was removed). It
+   * stays readable up to the removal (`pastHorizon`); this device sends it no message, cursor or
+   * typing. A message past that horizon proves the user was added again, and clears it.
+   */
+  pastMember = false;
+  private pastHorizon = 0;
   private gapSince = -1;
   private deliveredSent = 0;
   /** -1: never sent. */
@@ -65,6 +77,7 @@ export class ConversationView {
   /** Takes one message; call `settle` after a run of offers. */
   offer(host: ClientHost, message: Message, via: Via, now: number): Offer {
     const seq = message.seq;
+    if (this.pastMember && seq > this.pastHorizon) this.pastMember = false;
     if (seq > this.knownLastSeq) this.knownLastSeq = seq;
     if (seq <= this.displayedUpTo) return 'duplicate';
     if (seq === this.displayedUpTo + 1) {
@@ -101,6 +114,7 @@ export class ConversationView {
     if (answering) {
       this.syncState = idle;
       this.syncRetries = 0;
+      this.syncErrs = 0;
       const progressed = this.displayedUpTo > before;
       if (progressed && (frame.more || this.knownLastSeq > this.displayedUpTo)) this.requestSync(host, now);
     }
@@ -121,6 +135,8 @@ export class ConversationView {
   }
 
   welcome(host: ClientHost, summary: ConvSummary, now: number): void {
+    this.pastMember = summary.member === false;
+    this.pastHorizon = summary.lastSeq;
     if (summary.lastSeq > this.knownLastSeq) this.knownLastSeq = summary.lastSeq;
     for (const kind of ['delivered', 'read'] as const) {
       host.record({
@@ -147,7 +163,8 @@ export class ConversationView {
         this.armSync(host, now);
       } else this.requestSync(host, now);
     } else if (this.syncState === resumed) this.syncState = idle;
-    if (this.readWanted > this.readSent) this.sendCursor(host, 'read', this.readWanted, now);
+    if (this.readWanted > this.readSent && !this.pastMember)
+      this.sendCursor(host, 'read', this.readWanted, now);
     this.scheduleDelivered(host, now);
   }
 
@@ -166,11 +183,33 @@ export class ConversationView {
   connectionLost(): void {
     this.syncState = idle;
     this.syncRetries = 0;
+    this.syncErrs = 0;
+    this.syncRetryAt = 0;
+  }
+
+  /**
+   * v1.1: an `err` naming this conversation answered its sync or resume. Ask again at once instead of
+   * waiting out syncTimeoutMs; after that first retry, back off (jittered, capped at syncTimeoutMs, and
+   * never before the err's retryAfterMs). The connection is kept: the server answered, the path works.
+   */
+  syncFailed(host: ClientHost, retryAfterMs: number, now: number): void {
+    if (this.syncState === idle) return;
+    this.syncState = idle;
+    const { sendRetryBaseMs, syncTimeoutMs, jitter } = host.config;
+    const backoff =
+      this.syncErrs === 0
+        ? 0
+        : backoffDelayMs(this.syncErrs - 1, sendRetryBaseMs, syncTimeoutMs, jitter, () => host.random());
+    this.syncErrs++;
+    const at = now + Math.max(backoff, retryAfterMs);
+    if (at <= now) return this.requestSync(host, now);
+    this.syncRetryAt = at;
+    this.armSyncTimer(host, at);
   }
 
   markRead(host: ClientHost, now: number): void {
     if (this.displayedUpTo > this.readWanted) this.readWanted = this.displayedUpTo;
-    if (this.readWanted > this.readSent && host.canSend())
+    if (this.readWanted > this.readSent && host.canSend() && !this.pastMember)
       this.sendCursor(host, 'read', this.readWanted, now);
   }
 
@@ -236,6 +275,11 @@ export class ConversationView {
   /** Re-sends an unanswered sync; true when too many went unanswered (the caller reconnects). */
   onSyncTimer(host: ClientHost, now: number): boolean {
     this.syncTimerAt = afterFiring(this.syncTimerAt, now);
+    if (this.syncRetryAt !== 0 && this.syncState === idle) {
+      if (now < this.syncRetryAt) this.armSyncTimer(host, this.syncRetryAt);
+      else this.requestSync(host, now);
+      return false;
+    }
     if (this.syncState !== awaiting) return false;
     if (now < this.syncDeadline) {
       this.armSyncTimer(host, this.syncDeadline);
@@ -251,7 +295,8 @@ export class ConversationView {
   }
 
   requestSync(host: ClientHost, now: number): void {
-    if (this.syncState === awaiting || !host.canSend()) return;
+    if (this.syncState === awaiting || !host.canSend() || now < this.syncRetryAt) return;
+    this.syncRetryAt = 0;
     this.syncState = awaiting;
     this.askAfter = this.displayedUpTo;
     this.askVia = 'sync';
@@ -287,6 +332,7 @@ export class ConversationView {
 
   private scheduleDelivered(host: ClientHost, now: number): void {
     if (!host.config.deliveredCursors || this.displayedUpTo <= this.deliveredSent || !host.canSend()) return;
+    if (this.pastMember) return;
     const at = this.deliveredSentAt < 0 ? now : this.deliveredSentAt + host.config.cursorIntervalMs;
     if (now >= at) this.sendCursor(host, 'delivered', this.displayedUpTo, now);
     else if (needsTimer(this.cursorTimerAt, at)) {

@@ -2,11 +2,16 @@
 // whole life, until it is acked or given up. It keeps sends across disconnects and resends every
 // unacked one under the same cmid; at most `sendWindow` are in flight on a connection; every retry
 // (ack timeout, `unavailable`, `rate_limited`) is bounded and ends in an ack or a `failed` record.
+// A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
+// leaves: it fails at once with `not_member`.
 
 import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
+
+/** The failure code of a send the client refuses itself: v1.1 listed its conversation `member: false`. */
+export const notMember = 'not_member';
 
 export class PendingSend {
   inFlight = false;
@@ -65,17 +70,11 @@ export class Outbox {
     const cmid = `${host.cmidPrefix}-${this.nextCmid++}`;
     this.requested++;
     host.record({ k: 'send', at: now, conv, cmid, body, user: host.user, device: host.device });
-    if (this.size >= host.config.outboxMax) {
+    const refused =
+      this.size >= host.config.outboxMax ? 'outbox_full' : host.isPastMember(conv) ? notMember : '';
+    if (refused !== '') {
       this.settle(host, conv, cmid, 0);
-      host.record({
-        k: 'failed',
-        at: now,
-        conv,
-        cmid,
-        code: 'outbox_full',
-        user: host.user,
-        device: host.device,
-      });
+      host.record({ k: 'failed', at: now, conv, cmid, code: refused, user: host.user, device: host.device });
       this.failed++;
       return cmid;
     }
@@ -96,6 +95,10 @@ export class Outbox {
     for (const entry of this.pending.values()) {
       if (this.inFlight >= window) return;
       if (entry.inFlight) continue;
+      if (host.isPastMember(entry.conv)) {
+        this.fail(host, entry, notMember, now);
+        continue;
+      }
       if (entry.dueAt > now) this.arm(host, entry.dueAt);
       else this.issue(host, entry, now);
     }

@@ -146,7 +146,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   setTyping(conv: string, on: boolean, _now: number): readonly ClientEffect[] {
-    if (this.canSend()) this.frame({ t: 'typing', conv, on });
+    if (this.canSend() && !this.isPastMember(conv)) this.frame({ t: 'typing', conv, on });
     return this.flush();
   }
 
@@ -232,6 +232,10 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.convs?.values() ?? [];
   }
 
+  isPastMember(conv: string): boolean {
+    return this.convs?.get(conv)?.pastMember === true;
+  }
+
   // ---- the session --------------------------------------------------------------------------
 
   protected helloToken(now: number): string {
@@ -313,6 +317,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.errors++;
     if (frame.ref === undefined) return;
     if (this.adversary?.onErr(this, frame, now)) return;
+    // v1.1: an err that names a conversation and answers a sync or a resume: ask again at once.
+    if (frame.conv !== undefined && (frame.ref === 'sync' || frame.ref === 'hello')) {
+      this.convs?.get(frame.conv)?.syncFailed(this, frame.retryAfterMs ?? 0, now);
+      return;
+    }
     this.outbox?.errored(this, frame, now);
     this.closeIfDrained(now);
   }
