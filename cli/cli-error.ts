@@ -8,7 +8,8 @@ export type CliErrorCode =
   | 'CHATSIM_ERR_LISTEN'
   | 'CHATSIM_ERR_START'
   | 'CHATSIM_ERR_TARGET'
-  | 'CHATSIM_ERR_LIVE_FAULT';
+  | 'CHATSIM_ERR_LIVE_FAULT'
+  | 'CHATSIM_ERR_REDIS';
 
 export class CliError extends Error {
   constructor(

@@ -22,6 +22,8 @@ const descriptions: Record<keyof NodeLimits, string> = {
   connFrameBurst: 'burst of frames per connection',
   framesWhileVerifyingMax: 'frames a connection may send while its token is verified; more closes it 4400',
   watchedUsersPerConnMax: 'users one connection may watch for presence',
+  gapGraceMs: 'a seq missing this long (lost bus event) is read from the store and pushed',
+  catchUpRetryMs: 'a failed catch-up from the store (after the bus was lost) is retried after this long',
 };
 
 export function flagOf(field: keyof NodeLimits): string {

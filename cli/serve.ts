@@ -8,10 +8,13 @@ import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
 import { runtimeLimits } from '../reference-server/runtime/limits.ts';
 import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
+import { RedisBus } from '../reference-server/runtime/redis-bus.ts';
 import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
 import { LogStore } from '../reference-server/store/log-store.ts';
 import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
+import { redisLimits } from '../reference-server/store/redis-limits.ts';
+import { RedisStore } from '../reference-server/store/redis-store.ts';
 import { CliError, type CliIo, commanderOutput, listenError } from './cli-error.ts';
 import { addLimitFlags, limitsFrom, parsePositiveInteger } from './limit-flags.ts';
 import type { CommandResult } from './main.ts';
@@ -27,6 +30,10 @@ type ServeFlags = {
   nodeId?: string;
   closeTimeoutMs?: number;
   bug: BugName[];
+  redis?: string;
+  redisPrefix: string;
+  redisAllowUnsafe?: boolean;
+  redisPresenceTtlMs?: number;
 } & Record<string, unknown>;
 
 export function registerServe(program: Command, result: CommandResult, io: CliIo): void {
@@ -42,6 +49,21 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
     .option(
       '--close-timeout-ms <n>',
       `how long a peer has to answer a close frame (default ${runtimeLimits.closeTimeoutMsDefault})`,
+      parsePositiveInteger,
+    )
+    .option(
+      '--redis <url>',
+      'join a fleet over Redis (redis://host:port): messages in Redis, bus and presence shared by the nodes',
+      parseRedisUrl,
+    )
+    .option('--redis-prefix <prefix>', 'key prefix (and bus channel) of the fleet in Redis', 'chatsim:')
+    .option(
+      '--redis-allow-unsafe',
+      'start even if Redis does not fsync every write (appendfsync always): acks are then NOT durable',
+    )
+    .option(
+      '--redis-presence-ttl-ms <n>',
+      `a node silent this long is taken for dead and its users offline (default ${redisLimits.presenceTtlMsDefault})`,
       parsePositiveInteger,
     )
     .option(
@@ -63,9 +85,18 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
       `${secretEnv} is not set: export ${secretEnv}=<a random string of 32+ characters>, the secret that signs client tokens (HS256)`,
     );
   let metrics: ServerMetrics | undefined;
-  const store = storeFor(flags, (durationMs, records) => metrics?.observeFsync(durationMs, records));
   const log = (line: string) => io.err(`chatsim: ${line}`);
-  const server = await start(flags, store, secret, log);
+  const store = storeFor(flags, (durationMs, records) => metrics?.observeFsync(durationMs, records), log);
+  const bus =
+    flags.redis === undefined
+      ? undefined
+      : new RedisBus({
+          url: flags.redis,
+          prefix: flags.redisPrefix,
+          log,
+          ...(flags.redisPresenceTtlMs !== undefined ? { presenceTtlMs: flags.redisPresenceTtlMs } : {}),
+        });
+  const server = await start(flags, store, secret, log, bus);
   metrics = server.metrics;
   // A second signal while draining stops hard instead of waiting for slow clients.
   const signals = watchSignals((again) => {
@@ -84,8 +115,30 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   }
 }
 
-function storeFor(flags: ServeFlags, onFsync: (durationMs: number, records: number) => void): MessageStore {
+function storeFor(
+  flags: ServeFlags,
+  onFsync: (durationMs: number, records: number) => void,
+  log: (line: string) => void,
+): MessageStore {
   const ackBeforeDurable = flags.bug.includes('ack-before-durable');
+  if (flags.redis !== undefined) {
+    if (flags.dataDir !== undefined || flags.store !== 'log')
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        "--redis keeps messages in Redis: drop --data-dir and --store (see 'chatsim serve --help')",
+      );
+    if (ackBeforeDurable)
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        "--bug ack-before-durable needs --store log (Redis decides when it fsyncs) (see 'chatsim serve --help')",
+      );
+    return new RedisStore({
+      url: flags.redis,
+      prefix: flags.redisPrefix,
+      allowUnsafe: flags.redisAllowUnsafe === true,
+      warn: log,
+    });
+  }
   if (flags.store === 'memory' && ackBeforeDurable)
     throw new CliError(
       'CHATSIM_ERR_USAGE',
@@ -110,9 +163,11 @@ async function start(
   store: MessageStore,
   secret: string,
   log: (line: string) => void,
+  bus: RedisBus | undefined,
 ): Promise<RunningServer> {
   try {
     return await startServer({
+      ...(bus ? { bus } : {}),
       port: flags.port,
       host: flags.host,
       store,
@@ -127,6 +182,12 @@ async function start(
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     if (code === 'CHATSIM_ERR_DATA_DIR') throw new CliError('CHATSIM_ERR_DATA_DIR', message);
+    if (code === 'CHATSIM_ERR_REDIS_NOT_DURABLE') throw new CliError('CHATSIM_ERR_REDIS', message);
+    if (flags.redis !== undefined && isConnectionError(code, message))
+      throw new CliError(
+        'CHATSIM_ERR_REDIS',
+        `cannot reach Redis at ${flags.redis} (${message}): start it or fix --redis`,
+      );
     const cannotListen = listenError(code, `${flags.host}:${flags.port}`);
     if (cannotListen) throw cannotListen;
     throw new CliError('CHATSIM_ERR_START', `the server failed to start: ${message}`, 1);
@@ -163,6 +224,27 @@ export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || n > 65_535)
     throw new InvalidArgumentError('it must be an integer from 0 to 65535.');
   return n;
+}
+
+function parseRedisUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('it must be a URL such as redis://127.0.0.1:6379.');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new InvalidArgumentError('it must start with redis:// or rediss://.');
+  return value;
+}
+
+function isConnectionError(code: unknown, message: string): boolean {
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ETIMEDOUT' ||
+    /connect|Connection is closed|ECONNREFUSED/i.test(message)
+  );
 }
 
 function parseNodeId(value: string): string {

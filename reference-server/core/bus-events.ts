@@ -1,5 +1,7 @@
 // What nodes tell each other over the bus, so a message sequenced on node A is pushed by node B.
 // A single node publishes nothing (its runtime drops these); the simulator and Redis carry them.
+// Delivery may be lossy (Redis pub/sub drops what a disconnected subscriber missed): a node that
+// lost the bus is fed `bus-resumed` and catches up from the store.
 
 import type { Message, UserId } from '../protocol/frames.ts';
 import type { ConversationRecord } from '../store/message-store.ts';
@@ -13,5 +15,11 @@ export type BusEvent =
   | { kind: 'presence'; origin: string; user: UserId; connections: number; lastSeen: number }
   /** A node (re)started with no connections: forget what it had, and tell it what you have. */
   | { kind: 'node-up'; origin: string }
-  /** The answer to `node-up`: every user with connections on `origin`, as [user, connections, lastSeen]. */
-  | { kind: 'presence-snapshot'; origin: string; users: [UserId, number, number][] };
+  /**
+   * Every user with connections on `origin`, as [user, connections, lastSeen]: the whole of what
+   * `origin` has, so it replaces what receivers knew of it. Sent in answer to `node-up`, and with
+   * `ask` by a node that may have missed events: everyone answers with their own.
+   */
+  | { kind: 'presence-snapshot'; origin: string; users: [UserId, number, number][]; ask?: boolean }
+  /** `origin` stopped heartbeating (its presence TTL ran out): its connections are gone. Fed, not published. */
+  | { kind: 'node-down'; origin: string };

@@ -60,6 +60,10 @@ type Pending =
   | { kind: 'repush'; conv: string; seq: number }
   | { kind: 'read'; conn: ConnId; conv: string; user: UserId; window: ReadWindow; limit: number }
   | { kind: 'cursor'; conn: ConnId; conv: string; user: UserId; cursor: 'delivered' | 'read' }
+  /** Reading seqs this node missed (`after` < seq <= `through`) to push them. */
+  | { kind: 'fill'; conv: string; after: number; through: number }
+  /** Reading every conversation's record after the bus was lost. */
+  | { kind: 'catch-up' }
   | HttpPending;
 
 export class ChatNode {
@@ -119,7 +123,7 @@ export class ChatNode {
 
   /** Seeds the conversation cache from the store; call once before the first input. */
   load(records: readonly ConversationRecord[]): void {
-    for (const record of records) this.applyRecord(record);
+    for (const record of records) this.applyRecord(record, true);
   }
 
   handle(input: Input, now: number): Effect[] {
@@ -155,6 +159,13 @@ export class ChatNode {
       case 'drain':
         this.drain(input.reconnectInMs, now);
         break;
+      case 'bus-resumed':
+        this.catchUp();
+        this.publishSnapshot(true);
+        break;
+      case 'presence-resync':
+        this.publishSnapshot(true);
+        break;
     }
     return this.finish(now);
   }
@@ -169,6 +180,10 @@ export class ChatNode {
           this.close(conn, CloseCode.helloTimeout, 'no hello in time');
       } else if (timer.kind === 'notify') {
         this.flushNotify(timer.key as string);
+      } else if (timer.kind === 'gap') {
+        this.fillGap(timer.key as string);
+      } else if (timer.kind === 'catch-up') {
+        this.catchUp();
       } else {
         for (const conn of this.conns.values())
           if (conn.phase !== 'closing') this.close(conn, CloseCode.restart, 'draining');
@@ -614,6 +629,14 @@ export class ChatNode {
       case 'cursor':
         this.cursorDone(pending, outcome);
         return;
+      case 'fill':
+        this.filled(pending, outcome);
+        return;
+      case 'catch-up':
+        if (outcome.status === 'ok' && 'records' in outcome)
+          for (const record of outcome.records) this.applyRecord(record);
+        else this.timers.push(this.now + this.limits.catchUpRetryMs, 'catch-up', 0);
+        return;
       case 'repush': {
         const conv = this.convs.get(pending.conv);
         const message = outcome.status === 'ok' && 'messages' in outcome ? outcome.messages[0] : undefined;
@@ -683,16 +706,86 @@ export class ChatNode {
   private sequenced(conv: Conversation, message: Message, exclude: ConnId | null): void {
     if (message.seq > conv.lastSeq) conv.lastSeq = message.seq;
     if (isLargeGroup(conv, this.limits.largeGroupThreshold)) {
-      if (!conv.notifyScheduled) {
-        conv.notifyScheduled = true;
-        this.timers.push(this.now + this.limits.notifyCoalesceMs, 'notify', conv.id);
-      }
+      this.scheduleNotify(conv);
       return;
     }
     let to = messageRecipients(conv, message.seq, this.connIndex, exclude, this.bugs.has('push-to-removed'));
     if (this.bugs.has('dropped-pushes') && ++this.pushes % 7 === 0) to = [];
     this.stats.fanoutDeliveries += to.length;
     this.send(to, { t: 'msg', ...message });
+    conv.markPushed(message.seq);
+    this.checkGap(conv);
+  }
+
+  /** A notify carries lastSeq, so it covers every seq up to it: a large group has no gaps to fill. */
+  private scheduleNotify(conv: Conversation): void {
+    conv.markPushedThrough(conv.lastSeq);
+    if (conv.notifyScheduled) return;
+    conv.notifyScheduled = true;
+    this.timers.push(this.now + this.limits.notifyCoalesceMs, 'notify', conv.id);
+  }
+
+  // ---- catching up after lost bus events ----------------------------------------------------
+
+  /**
+   * lastSeq is past what this node pushed: a bus event is late (another node's) or lost. After a grace
+   * the missing seqs are read from the store and pushed; pushes may repeat, clients drop duplicates.
+   */
+  private checkGap(conv: Conversation): void {
+    if (!conv.behind || conv.gapCheckPending) return;
+    conv.gapCheckPending = true;
+    this.timers.push(this.now + this.limits.gapGraceMs, 'gap', conv.id);
+  }
+
+  private fillGap(convId: string): void {
+    const conv = this.convs.get(convId);
+    if (conv === undefined) return;
+    conv.gapCheckPending = false;
+    if (!conv.behind) return;
+    if (isLargeGroup(conv, this.limits.largeGroupThreshold)) {
+      this.scheduleNotify(conv);
+      return;
+    }
+    conv.gapCheckPending = true;
+    const after = conv.pushedThrough;
+    const through = Math.min(conv.lastSeq, after + protocolLimits.syncLimitMax);
+    this.storeOp(
+      { kind: 'read', request: { conv: convId, after, limit: through - after } },
+      { kind: 'fill', conv: convId, after, through },
+    );
+  }
+
+  private filled(pending: Pending & { kind: 'fill' }, outcome: StoreOutcome): void {
+    const conv = this.convs.get(pending.conv);
+    if (conv === undefined) return;
+    conv.gapCheckPending = false;
+    if (outcome.status !== 'ok' || !('messages' in outcome)) {
+      // The store is away: look again later (not a hot loop while it stays away).
+      conv.gapCheckPending = true;
+      this.timers.push(this.now + this.limits.catchUpRetryMs, 'gap', conv.id);
+      return;
+    }
+    for (const message of outcome.messages)
+      if (message.seq > pending.after && message.seq <= pending.through && !conv.wasPushed(message.seq))
+        this.sequenced(conv, message, null);
+    // What the read could not give, this node cannot push either: clients find it with sync. Counting
+    // it as pushed guarantees progress.
+    conv.markPushedThrough(Math.min(pending.through, outcome.lastSeq));
+    this.checkGap(conv);
+  }
+
+  /** The bus was lost: read every conversation again (new ones, membership, lastSeq), then fill gaps. */
+  private catchUp(): void {
+    this.storeOp({ kind: 'records' }, { kind: 'catch-up' });
+  }
+
+  private publishSnapshot(ask: boolean): void {
+    this.publish({
+      kind: 'presence-snapshot',
+      origin: this.nodeId,
+      users: this.presence.localSnapshot(),
+      ...(ask ? { ask } : {}),
+    });
   }
 
   private readDone(pending: Pending & { kind: 'read' }, outcome: StoreOutcome): void {
@@ -784,8 +877,11 @@ export class ChatNode {
         return;
       case 'receipt': {
         const conv = this.convs.get(event.conv);
-        if (conv?.advanceCursor(event.user, event.cursor, event.seq))
+        if (conv?.advanceCursor(event.user, event.cursor, event.seq)) {
           this.sendReceipt(conv, event.user, event.cursor, event.seq, null);
+          // A cursor past what this node saw proves seqs it missed.
+          this.checkGap(conv);
+        }
         return;
       }
       case 'typing': {
@@ -800,30 +896,33 @@ export class ChatNode {
       }
       case 'node-up':
         for (const change of this.presence.forgetNode(event.origin, this.now)) this.tellWatchers(change);
-        this.publish({
-          kind: 'presence-snapshot',
-          origin: this.nodeId,
-          users: this.presence.localSnapshot(),
-        });
+        this.publishSnapshot(false);
+        return;
+      case 'node-down':
+        for (const change of this.presence.forgetNode(event.origin, this.now)) this.tellWatchers(change);
         return;
       case 'presence-snapshot':
-        for (const [user, connections, lastSeen] of event.users) {
-          const change = this.presence.remote(event.origin, user, connections, lastSeen);
-          if (change !== null) this.tellWatchers(change);
-        }
+        for (const change of this.presence.replaceNode(event.origin, event.users, this.now))
+          this.tellWatchers(change);
+        if (event.ask) this.publishSnapshot(false);
         return;
     }
   }
 
   // ---- conversations ------------------------------------------------------------------------
 
-  private applyRecord(record: ConversationRecord): Conversation {
+  /**
+   * `loaded`: read at start, when this node owes no pushes for what is already there. A conversation
+   * first heard of later may hold messages its members' devices on this node never got: all are owed.
+   */
+  private applyRecord(record: ConversationRecord, loaded = false): Conversation {
     let conv = this.convs.get(record.id);
     const before = conv ? [...conv.current.keys()] : [];
     if (conv === undefined) {
-      conv = new Conversation(record);
+      conv = new Conversation(record, loaded ? record.lastSeq : 0);
       this.convs.set(record.id, conv);
     } else conv.replaceMembership(record);
+    if (!loaded) this.checkGap(conv);
     for (const user of before) if (!conv.current.has(user)) this.userConvs.get(user)?.delete(record.id);
     for (const user of conv.current.keys()) {
       addTo(this.userConvs, user, record.id);

@@ -30,20 +30,77 @@ export class Conversation {
   readonly typingRelayedAt = new Map<UserId, number>();
   /** A coalesced `notify` is scheduled (large groups). */
   notifyScheduled = false;
+  /**
+   * Every seq up to this one was pushed by this node (or needed no push from it); seqs above it that
+   * were pushed wait in `pushedAbove`. lastSeq past it means the node missed seqs (a lost or late
+   * bus event) and must read them from the store.
+   */
+  pushedThrough: number;
+  private pushedAbove: Set<number> | null = null;
+  /** A check for missed seqs is scheduled or its read is in flight. */
+  gapCheckPending = false;
+  /** See `membershipWeight`: a record that weighs less than the one applied is older. */
+  private appliedWeight = -1;
 
-  constructor(record: ConversationRecord) {
+  /** `pushedThrough` is where this node starts to owe pushes: lastSeq for what it loaded at start. */
+  constructor(record: ConversationRecord, pushedThrough: number) {
     this.id = record.id;
     this.kind = record.kind;
     this.lastSeq = record.lastSeq;
+    this.pushedThrough = pushedThrough;
     this.spans = new Map();
     this.current = new Map();
     this.cursors = new Map();
     this.replaceMembership(record);
   }
 
-  /** Takes membership and cursors from a newer record; lastSeq and cursors only move forward. */
+  /** Whether `seq` was pushed by this node already. */
+  wasPushed(seq: number): boolean {
+    return seq <= this.pushedThrough || (this.pushedAbove?.has(seq) ?? false);
+  }
+
+  markPushed(seq: number): void {
+    if (seq <= this.pushedThrough) return;
+    if (seq > this.pushedThrough + 1) {
+      this.pushedAbove ??= new Set();
+      this.pushedAbove.add(seq);
+      return;
+    }
+    this.pushedThrough = seq;
+    const above = this.pushedAbove;
+    if (above === null) return;
+    while (above.delete(this.pushedThrough + 1)) this.pushedThrough++;
+    if (above.size === 0) this.pushedAbove = null;
+  }
+
+  /** Counts everything up to `seq` as pushed (a notify covers it, or the store has nothing more to give). */
+  markPushedThrough(seq: number): void {
+    if (seq <= this.pushedThrough) return;
+    this.pushedThrough = seq;
+    if (this.pushedAbove === null) return;
+    for (const pushed of this.pushedAbove) if (pushed <= seq) this.pushedAbove.delete(pushed);
+    this.markPushed(seq);
+  }
+
+  /** Seqs up to lastSeq that this node has not pushed exist. */
+  get behind(): boolean {
+    return this.lastSeq > this.pushedThrough;
+  }
+
+  /**
+   * Takes membership and cursors from a record; lastSeq and cursors only move forward, and membership
+   * is taken only from a record at least as new as the one applied (records from the bus and from a
+   * catch-up read may arrive out of order).
+   */
   replaceMembership(record: ConversationRecord): void {
     this.lastSeq = Math.max(this.lastSeq, record.lastSeq);
+    for (const [user, cursors] of Object.entries(record.cursors)) {
+      this.advanceCursor(user, 'delivered', cursors.delivered);
+      this.advanceCursor(user, 'read', cursors.read);
+    }
+    const weight = membershipWeight(record);
+    if (weight < this.appliedWeight) return;
+    this.appliedWeight = weight;
     this.spans = new Map();
     this.current = new Map();
     for (const [user, spans] of Object.entries(record.members)) {
@@ -51,10 +108,6 @@ export class Conversation {
       this.spans.set(user, copy);
       const last = copy[copy.length - 1];
       if (last !== undefined && last.to === null) this.current.set(user, last.from);
-    }
-    for (const [user, cursors] of Object.entries(record.cursors)) {
-      this.advanceCursor(user, 'delivered', cursors.delivered);
-      this.advanceCursor(user, 'read', cursors.read);
     }
   }
 
@@ -128,4 +181,15 @@ export function readPage(
     (lastReturned < readableEnd && messages.length >= limit) ||
     (window.nextSpanFrom !== null && window.nextSpanFrom <= storeLastSeq);
   return { msgs, lastSeq: Math.min(window.horizon, storeLastSeq), more };
+}
+
+/**
+ * Membership only grows: a join adds a span (one bound set, `from`), a removal closes one (a second
+ * bound). So the number of bounds set across all spans rises with every change and orders records.
+ */
+function membershipWeight(record: ConversationRecord): number {
+  let weight = 0;
+  for (const spans of Object.values(record.members))
+    for (const span of spans) weight += span.to === null ? 1 : 2;
+  return weight;
 }

@@ -17,7 +17,9 @@ export type StoreOp =
   | { kind: 'read'; request: ReadRequest }
   | { kind: 'create'; request: CreateRequest }
   | { kind: 'members'; request: MembersRequest }
-  | { kind: 'cursor'; request: CursorRequest };
+  | { kind: 'cursor'; request: CursorRequest }
+  /** Every conversation's record, for a node catching up after it lost the bus. */
+  | { kind: 'records' };
 
 export type Effect =
   /** Send one frame to each listed connection (serialize once, write many). */

@@ -8,6 +8,7 @@ import type {
   CursorResult,
   MembersResult,
   ReadResult,
+  RecordsResult,
 } from '../store/message-store.ts';
 import type { BusEvent } from './bus-events.ts';
 
@@ -22,6 +23,7 @@ export type StoreOutcome =
   | CreateResult
   | MembersResult
   | CursorResult
+  | RecordsResult
   | { status: 'unavailable' };
 
 /** Who made an HTTP request: no token, a token that failed verification, or verified claims. */
@@ -52,6 +54,10 @@ export type Input =
   /** The transport reports how many bytes wait in a connection's send buffer. */
   | { type: 'backpressure'; conn: ConnId; bufferedBytes: number }
   | { type: 'bus'; event: BusEvent }
+  /** The bus was lost and is back: events may be missing. The node catches up from the store. */
+  | { type: 'bus-resumed' }
+  /** A node reappeared after it was taken for dead: everyone re-sends their presence snapshot. */
+  | { type: 'presence-resync' }
   | { type: 'http'; req: number; request: HttpRequest }
   | { type: 'drain'; reconnectInMs: number };
 

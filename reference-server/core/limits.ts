@@ -19,6 +19,13 @@ export type NodeLimits = {
   /** Frames a connection may send while its token is being verified; more closes it with 4400. */
   framesWhileVerifyingMax: number;
   watchedUsersPerConnMax: number;
+  /**
+   * How long a seq this node never saw may stay missing before the node reads it from the store and
+   * pushes it (bus events of different nodes may arrive out of order; a lost one never arrives).
+   */
+  gapGraceMs: number;
+  /** A catch-up from the store that failed (store away) is tried again after this long. */
+  catchUpRetryMs: number;
 };
 
 export const defaultLimits: NodeLimits = {
@@ -38,4 +45,6 @@ export const defaultLimits: NodeLimits = {
   connFrameBurst: 1000,
   framesWhileVerifyingMax: 256,
   watchedUsersPerConnMax: 10_000,
+  gapGraceMs: 200,
+  catchUpRetryMs: 1000,
 };

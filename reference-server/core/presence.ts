@@ -66,11 +66,11 @@ export class Presence {
     return was === online(entry) ? null : change(user, entry);
   }
 
-  /** A node restarted: whatever it reported before is void. Returns the users who went offline. */
-  forgetNode(node: string, now: number): PresenceChange[] {
+  /** A node restarted or died: whatever it reported before is void. Returns the users who went offline. */
+  forgetNode(node: string, now: number, keep?: ReadonlySet<UserId>): PresenceChange[] {
     const changes: PresenceChange[] = [];
     for (const [user, entry] of this.users) {
-      if (entry.remote === null || !entry.remote.has(node)) continue;
+      if (entry.remote === null || !entry.remote.has(node) || keep?.has(user)) continue;
       const was = online(entry);
       entry.remote.delete(node);
       if (was && !online(entry)) {
@@ -78,6 +78,19 @@ export class Presence {
         changes.push(change(user, entry));
       }
     }
+    return changes;
+  }
+
+  /** A node's whole state, replacing what it reported before: [user, connections, lastSeen]. */
+  replaceNode(node: string, users: readonly [UserId, number, number][], now: number): PresenceChange[] {
+    const changes: PresenceChange[] = [];
+    const listed = new Set<UserId>();
+    for (const [user, connections, lastSeen] of users) {
+      listed.add(user);
+      const change = this.remote(node, user, connections, lastSeen);
+      if (change !== null) changes.push(change);
+    }
+    changes.push(...this.forgetNode(node, now, listed));
     return changes;
   }
 

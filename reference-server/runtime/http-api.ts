@@ -16,6 +16,8 @@ export type HttpApiOptions = {
   store: MessageStore;
   metrics: ServerMetrics;
   isDraining: () => boolean;
+  /** Why the fleet's bus is unusable now (null when it is, or for a single node); /readyz reports it. */
+  busProblem?: () => string | null;
 };
 
 type Body = { ok: true; value: unknown } | { ok: false; tooLarge: true } | { ok: false; invalid: string };
@@ -65,8 +67,10 @@ export class HttpApi {
   private async ready(res: ServerResponse): Promise<void> {
     if (this.options.isDraining()) return json(res, 503, { status: 'draining' });
     const failure = await pingWithin(this.options.store, runtimeLimits.readyPingTimeoutMs);
-    if (failure === null) json(res, 200, { status: 'ready' });
-    else json(res, 503, { status: 'unavailable', message: `store: ${failure}` });
+    const busProblem = this.options.busProblem?.() ?? null;
+    if (failure !== null) json(res, 503, { status: 'unavailable', message: `store: ${failure}` });
+    else if (busProblem !== null) json(res, 503, { status: 'unavailable', message: `bus: ${busProblem}` });
+    else json(res, 200, { status: 'ready' });
   }
 
   private async toCore(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {

@@ -13,10 +13,11 @@ type EffectOf<T extends Effect['type']> = Extract<Effect, { type: T }>;
 export type EffectSinks = { [T in Effect['type']]: (effect: EffectOf<T>) => void };
 
 /** The part of ChatNode the driver needs; tests drive it with a scripted node. */
-export type CoreNode = Pick<ChatNode, 'handle' | 'tick'>;
+export type CoreNode = Pick<ChatNode, 'handle' | 'tick'> & Partial<Pick<ChatNode, 'start'>>;
 
 const tickItem = Symbol('tick');
-type QueueItem = Input | typeof tickItem;
+const startItem = Symbol('start');
+type QueueItem = Input | typeof tickItem | typeof startItem;
 
 export class NodeDriver {
   private sinks: EffectSinks | null = null;
@@ -43,6 +44,11 @@ export class NodeDriver {
   /** Runs the core's due timers. */
   tick(): void {
     this.enqueue(tickItem);
+  }
+
+  /** Lets the core announce itself to the fleet (`ChatNode.start`); once, after attach. */
+  start(): void {
+    this.enqueue(startItem);
   }
 
   /** After this, inputs are ignored: answers that arrive after a hard stop have nobody to go to. */
@@ -72,7 +78,12 @@ export class NodeDriver {
       while (this.head < this.queue.length && !this.stopped) {
         const item = this.queue[this.head++]!;
         const now = this.now();
-        const effects = item === tickItem ? this.node.tick(now) : this.node.handle(item, now);
+        const effects =
+          item === tickItem
+            ? this.node.tick(now)
+            : item === startItem
+              ? (this.node.start?.(now) ?? [])
+              : this.node.handle(item, now);
         for (const effect of effects) dispatch(sinks, effect);
       }
     } finally {

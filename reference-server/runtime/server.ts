@@ -13,6 +13,7 @@ import { createTokenVerifier } from './auth.ts';
 import { HttpApi } from './http-api.ts';
 import { runtimeLimits } from './limits.ts';
 import { ServerMetrics } from './metrics.ts';
+import type { NodeBus } from './node-bus.ts';
 import { NodeDriver } from './node-driver.ts';
 import { StoreExecutor } from './store-executor.ts';
 import { WakeTimer } from './wake-timer.ts';
@@ -34,6 +35,8 @@ export type ServerOptions = {
    * to the ChatNode, store bugs wrap `store` ('ack-before-durable' must be built into it).
    */
   bugs?: readonly BugName[];
+  /** The fleet's bus (Redis); without one the node is alone and publishes nothing. */
+  bus?: NodeBus;
 };
 
 export type RunningServer = {
@@ -67,7 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const node = new ChatNode({
     nodeId: options.nodeId ?? `node-${randomBytes(4).toString('hex')}`,
     limits: options.limits ?? {},
-    publishes: false,
+    publishes: options.bus !== undefined,
     bugs: new Set(bugs.filter((bug) => coreBugs.has(bug))),
   });
   node.load(records);
@@ -83,7 +86,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     closeTimeoutMs,
   });
   let draining = false;
-  const api = new HttpApi({ feed, verifier, store, metrics, isDraining: () => draining });
+  const bus = options.bus;
+  const api = new HttpApi({
+    feed,
+    verifier,
+    store,
+    metrics,
+    isDraining: () => draining,
+    ...(bus ? { busProblem: () => bus.problem() } : {}),
+  });
   const executor = new StoreExecutor({ store, feed, log });
   const wake = new WakeTimer(() => driver.tick());
   let onDrained: () => void = () => {};
@@ -106,7 +117,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store: (effect) => executor.run(effect.id, effect.op),
     reply: (effect) => api.reply(effect.req, effect.status, effect.body),
     // A single node has nobody to tell.
-    publish: () => {},
+    publish: bus ? (effect) => bus.publish(effect.event) : () => {},
     wake: (effect) => wake.request(effect.at),
     drained: () => onDrained(),
   });
@@ -114,10 +125,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const httpServer = createServer(api.handle);
   transport.attach(httpServer);
   try {
+    // Subscribed before the first client: nothing another node publishes from now on is missed.
+    if (bus) await bus.start(node.nodeId, feed);
+    driver.start();
     await listen(httpServer, options.port, host);
   } catch (error) {
     driver.stop();
     transport.shutdown();
+    await bus?.close().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }
@@ -131,6 +146,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       driver.stop();
       wake.stop();
       transport.shutdown();
+      await bus?.close().catch((error: unknown) => log(`bus close failed: ${String(error)}`));
       await store.close().catch((error: unknown) => log(`store close failed: ${String(error)}`));
       await closeHttp(httpServer);
     })();

@@ -23,6 +23,7 @@ function scriptedStore(calls: string[], mode: { current: Behaviour }): MessageSt
     createConversation: () => answer('createConversation', { status: 'created', conversation }) as never,
     changeMembers: () => answer('changeMembers', { status: 'not_found' }) as never,
     advanceCursor: () => answer('advanceCursor', { status: 'ok', seq: 3, moved: true }) as never,
+    conversations: () => answer('conversations', [conversation]) as never,
     ping: async () => {},
     close: async () => {},
   };

@@ -64,6 +64,8 @@ export class StoreExecutor {
         return this.store.changeMembers(op.request);
       case 'cursor':
         return this.store.advanceCursor(op.request);
+      case 'records':
+        return this.store.conversations().then((records) => ({ status: 'ok' as const, records }));
     }
   }
 

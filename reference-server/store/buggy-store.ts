@@ -118,6 +118,10 @@ export class BuggyStore implements MessageStore {
     return this.inner.advanceCursor(request);
   }
 
+  conversations(): Promise<ConversationRecord[]> {
+    return this.inner.conversations();
+  }
+
   ping(): Promise<void> {
     return this.inner.ping();
   }

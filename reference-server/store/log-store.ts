@@ -195,6 +195,12 @@ export class LogStore implements MessageStore {
     return result;
   }
 
+  /** Decided state, as `open` reports it; a single node never needs more (it has no bus to lose). */
+  async conversations(): Promise<ConversationRecord[]> {
+    this.usable();
+    return this.state.records();
+  }
+
   async ping(): Promise<void> {
     this.usable();
   }

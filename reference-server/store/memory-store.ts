@@ -74,6 +74,11 @@ export class MemoryStore implements MessageStore {
     return this.state.advanceCursor(request);
   }
 
+  async conversations(): Promise<ConversationRecord[]> {
+    this.assertOpen();
+    return this.state.records();
+  }
+
   async ping(): Promise<void> {
     this.assertOpen();
   }

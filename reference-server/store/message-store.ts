@@ -53,6 +53,8 @@ export type CursorResult =
 export type ReadRequest = { conv: ConvId; after: number; limit: number };
 export type ReadResult = { status: 'ok'; messages: Message[]; lastSeq: number } | { status: 'not_found' };
 
+export type RecordsResult = { status: 'ok'; records: ConversationRecord[] };
+
 /** Raised by a store whose backing service is unreachable; the core answers `unavailable`. */
 export class StoreUnavailableError extends Error {
   readonly code = 'CHATSIM_ERR_STORE_UNAVAILABLE';
@@ -66,6 +68,8 @@ export interface MessageStore {
   createConversation(request: CreateRequest): Promise<CreateResult>;
   changeMembers(request: MembersRequest): Promise<MembersResult>;
   advanceCursor(request: CursorRequest): Promise<CursorResult>;
+  /** Every conversation's record as it is now (a fleet node that lost its bus catches up with it). */
+  conversations(): Promise<ConversationRecord[]>;
   /** Resolves when the store can take writes; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -13,6 +13,14 @@ export const redisLimits = {
   reconnectDelayMsMax: 500,
   /** Conversation ids fetched per SSCAN page when listing them (and records per pipeline). */
   scanCount: 500,
+  /** A node whose heartbeat is older than this is taken for dead (`serve --redis-presence-ttl-ms`). */
+  presenceTtlMsDefault: 5000,
+  /** Heartbeats per TTL: a live node misses a few before it is taken for dead. */
+  heartbeatsPerTtl: 4,
+  /** Heartbeat entries older than this many TTLs are removed from the set. */
+  deadNodeForgetTtls: 20,
+  /** Bus events kept while Redis is away, to publish when it is back; older ones are dropped. */
+  busBacklogMax: 10_000,
 } as const;
 
 /**

@@ -88,11 +88,10 @@ export class RedisStore implements MessageStore {
         `WARNING: ${problem.detail}; running anyway (--redis-allow-unsafe): acks are NOT durable, a Redis crash may lose acknowledged messages`,
       );
     }
-    return this.records();
+    return this.conversations();
   }
 
-  /** Every conversation's record, read now (a node catching up after it lost the bus reads these). */
-  async records(): Promise<ConversationRecord[]> {
+  async conversations(): Promise<ConversationRecord[]> {
     const out: ConversationRecord[] = [];
     let cursor = '0';
     do {

@@ -48,6 +48,8 @@ class SyncStore {
         return this.state.create(op.request);
       case 'members':
         return this.state.changeMembers(op.request).result;
+      case 'records':
+        return { status: 'ok', records: this.state.records() };
     }
   }
 

@@ -65,6 +65,8 @@ export class SimStore {
     if (this.outage) return { node, epoch, id, outcome: { status: 'unavailable' } };
     if (op.kind === 'read')
       return { node, epoch, id, outcome: this.read(op.request.conv, op.request.after, op.request.limit) };
+    if (op.kind === 'records')
+      return { node, epoch, id, outcome: { status: 'ok', records: this.state.records() } };
     const queued = { node, epoch, id, op, seqSeen: op.kind === 'append' ? this.lastSeq(op.request.conv) : 0 };
     this.queue.push(queued);
     if (this.options.ackBeforeDurable && op.kind === 'append') {
@@ -152,6 +154,8 @@ export class SimStore {
         return this.state.advanceCursor(op.request);
       case 'read':
         return this.read(op.request.conv, op.request.after, op.request.limit);
+      case 'records':
+        return { status: 'ok', records: this.state.records() };
     }
   }
 

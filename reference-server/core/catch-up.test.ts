@@ -1,0 +1,213 @@
+// A fleet node that missed bus events (pub/sub keeps nothing for a subscriber that was away) catches
+// up from the store: a seq gap is filled after a grace, a resumed bus re-reads every conversation, and
+// presence follows snapshots and dead nodes. Driven directly, with a synchronous store on StoreState.
+
+import { describe, expect, it } from 'vitest';
+import type { Message, ServerFrame } from '../protocol/frames.ts';
+import { StoreState } from '../store/store-state.ts';
+import type { BusEvent } from './bus-events.ts';
+import { ChatNode } from './chat-node.ts';
+import type { Effect, StoreOp } from './effects.ts';
+import type { Input, StoreOutcome } from './inputs.ts';
+
+const gapGraceMs = 100;
+const catchUpRetryMs = 1000;
+
+class Harness {
+  readonly state = new StoreState();
+  readonly messages = new Map<string, Message[]>();
+  readonly node = new ChatNode({ nodeId: 'b', publishes: true, limits: { gapGraceMs, catchUpRetryMs } });
+  readonly frames: { conn: number; frame: ServerFrame }[] = [];
+  readonly published: BusEvent[] = [];
+  readonly ops: StoreOp[] = [];
+  storeDown = false;
+  now = 0;
+
+  constructor(convs: { id: string; members: string[] }[]) {
+    for (const conv of convs) this.state.create({ id: conv.id, kind: 'group', members: conv.members });
+    this.node.load(this.state.records());
+  }
+
+  /** Sequenced by another node: in the store, not on this node's bus. */
+  sequencedElsewhere(conv: string, from: string, cmid: string): Message {
+    const result = this.state.append({ conv, from, cmid, body: `body ${cmid}`, ts: this.now });
+    if (result.status !== 'ok') throw new Error(`append failed: ${result.status}`);
+    const message = { conv, seq: result.seq, from, cmid, body: `body ${cmid}`, ts: result.ts };
+    const list = this.messages.get(conv) ?? [];
+    this.messages.set(conv, list);
+    list.push(message);
+    return message;
+  }
+
+  input(input: Input): void {
+    this.run(this.node.handle(input, this.now));
+  }
+
+  tick(now: number): void {
+    this.now = now;
+    this.run(this.node.tick(now));
+  }
+
+  connect(conn: number, user: string): void {
+    this.input({ type: 'open', conn });
+    this.input({ type: 'frame', conn, value: { t: 'hello', token: 't' } });
+    this.input({ type: 'verified', conn, claims: { sub: user, admin: false } });
+  }
+
+  pushedSeqs(conn: number, conv: string): number[] {
+    return this.frames.flatMap(({ conn: to, frame }) =>
+      to === conn && frame.t === 'msg' && frame.conv === conv ? [frame.seq] : [],
+    );
+  }
+
+  framesOf(conn: number, t: ServerFrame['t']): ServerFrame[] {
+    return this.frames.filter((f) => f.conn === conn && f.frame.t === t).map((f) => f.frame);
+  }
+
+  private run(effects: Effect[]): void {
+    const answers: Input[] = [];
+    for (const effect of effects) {
+      if (effect.type === 'send')
+        for (const conn of effect.to) this.frames.push({ conn, frame: effect.frame });
+      else if (effect.type === 'publish') this.published.push(effect.event);
+      else if (effect.type === 'store') {
+        this.ops.push(effect.op);
+        answers.push({ type: 'stored', id: effect.id, outcome: this.answer(effect.op) });
+      }
+    }
+    for (const answer of answers) this.input(answer);
+  }
+
+  private answer(op: StoreOp): StoreOutcome {
+    if (this.storeDown) return { status: 'unavailable' };
+    switch (op.kind) {
+      case 'read': {
+        const lastSeq = this.state.lastSeq(op.request.conv);
+        if (lastSeq === undefined) return { status: 'not_found' };
+        const { after, limit } = op.request;
+        const messages = (this.messages.get(op.request.conv) ?? []).slice(after, after + limit);
+        return { status: 'ok', messages, lastSeq };
+      }
+      case 'records':
+        return { status: 'ok', records: this.state.records() };
+      default:
+        throw new Error(`unexpected store op ${op.kind}`);
+    }
+  }
+}
+
+describe('catching up after lost bus events', () => {
+  it('reads seqs it never saw from the store once they stay missing past the grace', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    for (const cmid of ['m1', 'm2', 'm3']) h.sequencedElsewhere('g', 'alice', cmid);
+    const third = h.messages.get('g')![2]!;
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: third } });
+    expect(h.pushedSeqs(1, 'g')).toEqual([3]);
+    h.tick(gapGraceMs - 1);
+    expect(h.ops).toEqual([]);
+    h.tick(gapGraceMs);
+    expect(h.ops).toEqual([{ kind: 'read', request: { conv: 'g', after: 0, limit: 3 } }]);
+    expect(h.pushedSeqs(1, 'g')).toEqual([3, 1, 2]);
+    h.tick(10 * gapGraceMs);
+    expect(h.ops).toHaveLength(1);
+  });
+
+  it('lets a late bus event close the gap without a read', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    const first = h.sequencedElsewhere('g', 'alice', 'm1');
+    const second = h.sequencedElsewhere('g', 'alice', 'm2');
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: second } });
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'c', message: first } });
+    h.tick(10 * gapGraceMs);
+    expect(h.ops).toEqual([]);
+    expect(h.pushedSeqs(1, 'g')).toEqual([2, 1]);
+  });
+
+  it('retries the read while the store is away, then pushes', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    const second = h.sequencedElsewhere('g', 'alice', 'm2');
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: second } });
+    h.storeDown = true;
+    h.tick(gapGraceMs);
+    expect(h.ops).toHaveLength(1);
+    h.storeDown = false;
+    h.tick(gapGraceMs + catchUpRetryMs - 1);
+    expect(h.ops).toHaveLength(1);
+    h.tick(gapGraceMs + catchUpRetryMs);
+    expect(h.pushedSeqs(1, 'g')).toEqual([2, 1]);
+  });
+
+  it('on a resumed bus reads every conversation, learns new ones and pushes what it missed', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    // Created and written while this node's bus was away: it never heard of 'h'.
+    h.state.create({ id: 'h', kind: 'group', members: ['bob', 'carol'] });
+    h.sequencedElsewhere('h', 'carol', 'x1');
+    h.sequencedElsewhere('h', 'carol', 'x2');
+    h.input({ type: 'bus-resumed' });
+    expect(h.ops).toEqual([{ kind: 'records' }]);
+    expect(h.published).toContainEqual({
+      kind: 'presence-snapshot',
+      origin: 'b',
+      users: [['bob', 1, 0]],
+      ask: true,
+    });
+    h.tick(gapGraceMs);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    expect(h.pushedSeqs(1, 'h')).toEqual([1, 2]);
+  });
+
+  it('retries the catch-up while the store is away', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.storeDown = true;
+    h.input({ type: 'bus-resumed' });
+    h.storeDown = false;
+    h.tick(catchUpRetryMs);
+    h.tick(catchUpRetryMs + gapGraceMs);
+    expect(h.ops.map((op) => op.kind)).toEqual(['records', 'records', 'read']);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+  });
+});
+
+describe('fleet presence', () => {
+  it('takes a snapshot as the whole of a node, forgets a dead node, and answers an ask', () => {
+    const h = new Harness([]);
+    h.connect(1, 'carol');
+    h.input({ type: 'frame', conn: 1, value: { t: 'watch', users: ['dave', 'erin'] } });
+    const presence = () => h.framesOf(1, 'presence').map((f) => f.t === 'presence' && [f.user, f.online]);
+    h.input({
+      type: 'bus',
+      event: { kind: 'presence', origin: 'a', user: 'dave', connections: 1, lastSeen: 0 },
+    });
+    h.input({
+      type: 'bus',
+      event: { kind: 'presence', origin: 'a', user: 'erin', connections: 2, lastSeen: 0 },
+    });
+    expect(presence()).toEqual([
+      ['dave', false],
+      ['erin', false],
+      ['dave', true],
+      ['erin', true],
+    ]);
+    // dave left node a while this node was not listening: the snapshot no longer lists him.
+    h.published.length = 0;
+    h.input({
+      type: 'bus',
+      event: { kind: 'presence-snapshot', origin: 'a', users: [['erin', 2, 0]], ask: true },
+    });
+    expect(presence().slice(4)).toEqual([['dave', false]]);
+    expect(h.published).toEqual([{ kind: 'presence-snapshot', origin: 'b', users: [['carol', 1, 0]] }]);
+    h.now = 5000;
+    h.input({ type: 'bus', event: { kind: 'node-down', origin: 'a' } });
+    expect(h.framesOf(1, 'presence').slice(5)).toEqual([
+      { t: 'presence', user: 'erin', online: false, lastSeen: 5000 },
+    ]);
+  });
+});

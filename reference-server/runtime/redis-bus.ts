@@ -1,0 +1,152 @@
+// The fleet's bus over Redis pub/sub: one channel per fleet (key prefix) carries every node's events,
+// JSON-encoded. Pub/sub keeps nothing for a subscriber that was away, so whenever either connection
+// was lost the node is fed `bus-resumed` once both are back and the channel is subscribed again: it
+// then reads every conversation from the store and pushes what it missed. Subscribing before that
+// read leaves no window: anything sequenced after the read is published to a live subscription.
+// Events this node could not publish meanwhile are kept (bounded) and sent on reconnect.
+
+import { Redis, type RedisOptions } from 'ioredis';
+import type { BusEvent } from '../core/bus-events.ts';
+import type { Input } from '../core/inputs.ts';
+import { redisConnectionOptions, redisLimits } from '../store/redis-limits.ts';
+import type { NodeBus } from './node-bus.ts';
+import { RedisLiveness } from './redis-liveness.ts';
+
+export type RedisBusOptions = {
+  url: string;
+  /** The fleet's key prefix (the store's): the channel is `${prefix}bus`. Default 'chatsim:'. */
+  prefix?: string;
+  /** A node missing heartbeats this long is taken for dead (its users go offline elsewhere). */
+  presenceTtlMs?: number;
+  log?: (line: string) => void;
+  connection?: Partial<RedisOptions>;
+};
+
+export class RedisBus implements NodeBus {
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly channel: string;
+  private readonly liveness: RedisLiveness;
+  private readonly log: (line: string) => void;
+  private feed: (input: Input) => void = () => {};
+  /** Events not yet published because the connection was down, oldest first. */
+  private backlog: string[] = [];
+  private backlogDropped = 0;
+  private subscribed = false;
+  /** A connection dropped since the channel was last subscribed with both connections up. */
+  private lost = false;
+  private closing = false;
+  private firstSubscribe: (() => void) | null = null;
+
+  constructor(options: RedisBusOptions) {
+    const prefix = options.prefix ?? 'chatsim:';
+    this.channel = `${prefix}bus`;
+    this.log = options.log ?? (() => {});
+    const connection = { ...redisConnectionOptions, ...options.connection };
+    this.pub = new Redis(options.url, connection);
+    this.sub = new Redis(options.url, { ...connection, autoResubscribe: false });
+    this.liveness = new RedisLiveness({
+      redis: this.pub,
+      key: `${prefix}nodes`,
+      ttlMs: options.presenceTtlMs ?? redisLimits.presenceTtlMsDefault,
+    });
+  }
+
+  async start(nodeId: string, feed: (input: Input) => void): Promise<void> {
+    this.feed = feed;
+    for (const redis of [this.pub, this.sub]) {
+      redis.on('error', () => {});
+      redis.on('close', () => this.connectionLost());
+      redis.on('ready', () => void this.resume());
+    }
+    this.sub.on('message', (_channel: string, text: string) => this.deliver(text));
+    const subscribed = new Promise<void>((resolve) => {
+      this.firstSubscribe = resolve;
+    });
+    await Promise.all([this.pub.connect(), this.sub.connect()]);
+    await subscribed;
+    this.liveness.start(nodeId, feed);
+  }
+
+  publish(event: BusEvent): void {
+    const text = JSON.stringify(event);
+    if (this.pub.status !== 'ready' || this.backlog.length > 0) {
+      this.keep(text);
+      return;
+    }
+    this.pub.publish(this.channel, text).catch(() => this.keep(text));
+  }
+
+  problem(): string | null {
+    if (this.pub.status !== 'ready' || this.sub.status !== 'ready')
+      return `Redis bus disconnected (publisher ${this.pub.status}, subscriber ${this.sub.status})`;
+    if (!this.subscribed) return 'Redis bus not subscribed yet';
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.liveness.stop();
+    await Promise.all(
+      [this.pub, this.sub].map(async (redis) => {
+        if (redis.status === 'ready') await redis.quit().catch(() => undefined);
+        redis.disconnect();
+      }),
+    );
+  }
+
+  private deliver(text: string): void {
+    let event: BusEvent;
+    try {
+      event = JSON.parse(text) as BusEvent;
+    } catch {
+      this.log(`bus: dropped an event that is not JSON (${text.slice(0, 80)})`);
+      return;
+    }
+    this.feed({ type: 'bus', event });
+  }
+
+  private connectionLost(): void {
+    if (this.closing) return;
+    if (!this.lost && this.subscribed)
+      this.log('bus: lost Redis; will catch up from the store when it is back');
+    this.lost = this.subscribed || this.lost;
+    this.subscribed = false;
+  }
+
+  /** Both connections up: subscribe, send what waited, and catch up if anything may have been missed. */
+  private async resume(): Promise<void> {
+    if (this.closing || this.pub.status !== 'ready' || this.sub.status !== 'ready' || this.subscribed) return;
+    try {
+      await this.sub.subscribe(this.channel);
+    } catch {
+      return; // Dropped again; the next 'ready' tries again.
+    }
+    if (this.subscribed) return;
+    this.subscribed = true;
+    this.flushBacklog();
+    this.firstSubscribe?.();
+    this.firstSubscribe = null;
+    if (!this.lost) return;
+    this.lost = false;
+    this.log('bus: Redis is back; catching up from the store');
+    this.feed({ type: 'bus-resumed' });
+  }
+
+  private keep(text: string): void {
+    this.backlog.push(text);
+    if (this.backlog.length > redisLimits.busBacklogMax) {
+      this.backlog.shift();
+      // Lost for good: the others catch up by gaps and their own resync.
+      if (this.backlogDropped++ === 0)
+        this.log('bus: backlog full while Redis is away; dropping the oldest events');
+    }
+  }
+
+  private flushBacklog(): void {
+    const waiting = this.backlog;
+    this.backlog = [];
+    this.backlogDropped = 0;
+    for (const text of waiting) this.pub.publish(this.channel, text).catch(() => this.keep(text));
+  }
+}

@@ -1,0 +1,83 @@
+// Which nodes of the fleet are alive, kept in Redis: each node heartbeats its id into one sorted set,
+// scored by Redis's own clock (so node clocks cannot disagree), and reads everyone's score back in
+// the same script. A node whose heartbeat is older than the TTL is taken for dead: its connections are
+// gone (it was killed, or it lost Redis), so its users go offline for watchers on every other node.
+// One that reappears is asked, like everyone, for its presence again.
+
+import type { Redis } from 'ioredis';
+import type { Input } from '../core/inputs.ts';
+import { redisLimits } from '../store/redis-limits.ts';
+
+/** KEYS nodes; ARGV nodeId forgetMs. Answers Redis's time in ms and every [node, last heartbeat]. */
+const heartbeatScript = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+return {now, redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')}
+`;
+
+export type RedisLivenessOptions = { redis: Redis; key: string; ttlMs: number };
+
+export class RedisLiveness {
+  private timer: NodeJS.Timeout | null = null;
+  private nodeId = '';
+  private feed: (input: Input) => void = () => {};
+  private alive = new Set<string>();
+  private readonly dead = new Set<string>();
+  private running = false;
+
+  constructor(private readonly options: RedisLivenessOptions) {}
+
+  start(nodeId: string, feed: (input: Input) => void): void {
+    this.nodeId = nodeId;
+    this.feed = feed;
+    const intervalMs = Math.max(1, Math.floor(this.options.ttlMs / redisLimits.heartbeatsPerTtl));
+    this.timer = setInterval(() => void this.beat(), intervalMs);
+    this.timer.unref();
+    void this.beat();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async beat(): Promise<void> {
+    if (this.running || this.options.redis.status !== 'ready') return;
+    this.running = true;
+    try {
+      const forgetMs = this.options.ttlMs * redisLimits.deadNodeForgetTtls;
+      const [now, flat] = (await this.options.redis.eval(
+        heartbeatScript,
+        1,
+        this.options.key,
+        this.nodeId,
+        forgetMs,
+      )) as [number, string[]];
+      this.judge(Number(now), flat);
+    } catch {
+      // Redis away: nobody can be judged now; the bus reports the outage and catches up after it.
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private judge(now: number, flat: string[]): void {
+    const alive = new Set<string>();
+    for (let i = 0; i < flat.length; i += 2) {
+      const node = flat[i]!;
+      if (node !== this.nodeId && now - Number(flat[i + 1]) < this.options.ttlMs) alive.add(node);
+    }
+    for (const node of this.alive) {
+      if (alive.has(node)) continue;
+      this.dead.add(node);
+      this.feed({ type: 'bus', event: { kind: 'node-down', origin: node } });
+    }
+    for (const node of alive) {
+      if (!this.dead.delete(node)) continue;
+      this.feed({ type: 'presence-resync' });
+    }
+    this.alive = alive;
+  }
+}
