@@ -10,7 +10,8 @@ import type { ServerTarget } from './server-fixture.ts';
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };
 export type ChildServerOptions = {
-  dataDir: string;
+  /** Left out for a reference node whose store is elsewhere (`--redis` in `extraArgs`). */
+  dataDir?: string;
   secret: string;
   extraArgs?: string[];
   /** Default 'reference' (`chatsim serve`). Both take the same limit flags. */
@@ -22,7 +23,7 @@ const minimalMainPath = fileURLToPath(new URL('./minimal-server/main.ts', import
 
 /** The command line of each server: node's arguments and the environment it adds. */
 function commandOf(options: ChildServerOptions): { args: string[]; env: Record<string, string> } {
-  const common = ['--port', '0', '--data-dir', options.dataDir];
+  const common = ['--port', '0', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : [])];
   if (options.target === 'minimal')
     return {
       args: ['--import', 'tsx', minimalMainPath, ...common, '--jwt-secret', options.secret],

@@ -66,7 +66,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   const verifier = createTokenVerifier(options.secret);
 
-  const records = await store.open();
+  let records: Awaited<ReturnType<MessageStore['open']>>;
+  try {
+    records = await store.open();
+  } catch (error) {
+    // A store that failed to open (Redis unreachable or not durable) must not keep the process alive.
+    await store.close().catch(() => {});
+    await options.bus?.close().catch(() => {});
+    throw error;
+  }
   const node = new ChatNode({
     nodeId: options.nodeId ?? `node-${randomBytes(4).toString('hex')}`,
     limits: options.limits ?? {},
