@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
+import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { type GateRun, junitXml } from '../reports/junit.ts';
 import { reproCommand } from '../reports/verdict-table.ts';
 import type { runScenario as RunScenario } from '../simulator/run-scenario.ts';

@@ -7,7 +7,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
+import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { liveReproCommand, verdictTable } from '../reports/verdict-table.ts';
 import { type FaultSpec, type Scenario, ScenarioError, validateFaults } from '../scenarios/scenario.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';

@@ -4,7 +4,7 @@
 
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type BugName, bugNames } from '../reference-server/core/bugs.ts';
+import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
 import { runtimeLimits } from '../reference-server/runtime/limits.ts';
 import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type BugName, bugNames, isBugName } from '../reference-server/core/bugs.ts';
+import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
 import { reproCommand, verdictTable } from '../reports/verdict-table.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { ScenarioError } from '../scenarios/scenario.ts';

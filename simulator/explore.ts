@@ -4,7 +4,7 @@
 // scenario value, so it is written to a file and replayed with `chatsim sim <file> --seed N`.
 
 import fc from 'fast-check';
-import type { BugName } from '../reference-server/core/bugs.ts';
+import type { BugName } from '../reference-server/known-bugs/bugs.ts';
 import { type FaultSpec, faultTypes, type Scenario, validateScenario } from '../scenarios/scenario.ts';
 import { type RunSummary, runScenario } from './run-scenario.ts';
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { gateScenarios, gateSeeds } from '../cli/gate.ts';
-import { bugNames } from '../reference-server/core/bugs.ts';
+import { bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { runScenario } from './run-scenario.ts';
 

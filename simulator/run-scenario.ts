@@ -3,8 +3,8 @@
 // checkers, and judge. Same seed, same scenario, same options: same trace hash, bit for bit.
 
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
-import { type BugName, coreBugs } from '../reference-server/core/bugs.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
+import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';

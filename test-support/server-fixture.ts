@@ -7,8 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BugName } from '../reference-server/core/bugs.ts';
 import type { NodeLimits } from '../reference-server/core/limits.ts';
+import type { BugName } from '../reference-server/known-bugs/bugs.ts';
 import type { WelcomeFrame } from '../reference-server/protocol/frames.ts';
 import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
 import { MemoryStore } from '../reference-server/store/memory-store.ts';

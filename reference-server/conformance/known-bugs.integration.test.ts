@@ -13,7 +13,7 @@ import { eventually } from '../../test-support/eventually.ts';
 import { HttpApi } from '../../test-support/http.ts';
 import { type FixtureOptions, ServerFixture } from '../../test-support/server-fixture.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
-import { type BugName, bugNames } from '../core/bugs.ts';
+import { type BugName, bugNames } from '../known-bugs/bugs.ts';
 import { ControllableSink } from '../store/controllable-sink.ts';
 import { LogStore } from '../store/log-store.ts';
 import { FileSegmentSink } from '../store/segment-file.ts';

@@ -25,8 +25,6 @@ export type ChatNodeOptions = {
   limits?: Partial<NodeLimits>;
   /** Publish bus events for other nodes; off for a single node. */
   publishes?: boolean;
-  /** Deliberate bugs (known-bug variants); never set in production. */
-  bugs?: ReadonlySet<string>;
 };
 
 type Phase = 'hello' | 'verifying' | 'open' | 'closing';
@@ -71,8 +69,6 @@ export class ChatNode {
   readonly limits: NodeLimits;
   readonly stats = new NodeStats();
   private readonly publishes: boolean;
-  private readonly bugs: ReadonlySet<string>;
-  private pushes = 0;
   private readonly conns = new Map<ConnId, Conn>();
   private readonly userConns = new Map<UserId, Set<ConnId>>();
   private readonly convs = new Map<string, Conversation>();
@@ -99,7 +95,6 @@ export class ChatNode {
     this.nodeId = options.nodeId;
     this.limits = { ...defaultLimits, ...options.limits };
     this.publishes = options.publishes ?? false;
-    this.bugs = options.bugs ?? new Set();
   }
 
   get connectionCount(): number {
@@ -440,8 +435,12 @@ export class ChatNode {
     conns?.delete(id);
     if (conns?.size === 0) this.userConns.delete(conn.user);
     if (conn.watching) for (const user of conn.watching) this.presence.unwatch(id, user);
-    if (this.bugs.has('stuck-presence')) return;
-    this.presenceChanged(this.presence.disconnected(conn.user, now), conn.user);
+    this.connectionGone(conn.user, now);
+  }
+
+  /** Presence learns that one of `user`'s connections went (offline once the last one has). */
+  protected connectionGone(user: UserId, now: number): void {
+    this.presenceChanged(this.presence.disconnected(user, now), user);
   }
 
   private backpressure(id: ConnId, bufferedBytes: number): void {
@@ -555,11 +554,7 @@ export class ChatNode {
     if (conv === null) return;
     const target = Math.min(seq, conv.lastSeq);
     if (target <= conv.cursorOf(conn.user)[kind]) {
-      // Bug: the regression is taken as news and told to everyone.
-      if (this.bugs.has('cursor-regression') && target < conv.cursorOf(conn.user)[kind]) {
-        conv.cursorOf(conn.user)[kind] = target;
-        this.sendReceipt(conv, conn.user, kind, target, conn.id);
-      }
+      if (target < conv.cursorOf(conn.user)[kind]) this.cursorBehind(conv, conn.user, kind, target, conn.id);
       return;
     }
     this.storeOp(
@@ -567,6 +562,15 @@ export class ChatNode {
       { kind: 'cursor', conn: conn.id, conv: convId, user: conn.user, cursor: kind },
     );
   }
+
+  /** A cursor frame behind the cursor: cursors never move back, so it changes nothing. */
+  protected cursorBehind(
+    _conv: Conversation,
+    _user: UserId,
+    _kind: 'delivered' | 'read',
+    _target: number,
+    _from: ConnId,
+  ): void {}
 
   private typingFrame(conn: Conn, convId: string, on: boolean, now: number): void {
     const conv = this.memberConv(conn, convId, 'typing');
@@ -709,8 +713,7 @@ export class ChatNode {
       this.scheduleNotify(conv);
       return;
     }
-    let to = messageRecipients(conv, message.seq, this.connIndex, exclude, this.bugs.has('push-to-removed'));
-    if (this.bugs.has('dropped-pushes') && ++this.pushes % 7 === 0) to = [];
+    const to = this.pushRecipients(conv, message.seq, exclude);
     this.stats.fanoutDeliveries += to.length;
     this.send(to, { t: 'msg', ...message });
     conv.markPushed(message.seq);
@@ -828,7 +831,12 @@ export class ChatNode {
     });
   }
 
-  private sendReceipt(
+  /** Connections a pushed message goes to: members when it was sequenced who are members now. */
+  protected pushRecipients(conv: Conversation, seq: number, exclude: ConnId | null): ConnId[] {
+    return messageRecipients(conv, seq, this.connIndex, exclude);
+  }
+
+  protected sendReceipt(
     conv: Conversation,
     user: UserId,
     kind: 'delivered' | 'read',
@@ -849,7 +857,7 @@ export class ChatNode {
 
   // ---- fan-out ------------------------------------------------------------------------------
 
-  private readonly connIndex = {
+  protected readonly connIndex = {
     connsOf: (user: UserId): Iterable<ConnId> | undefined => this.userConns.get(user),
   };
 

@@ -17,11 +17,18 @@ export function messageRecipients(
   seq: number,
   index: ConnIndex,
   exclude: ConnId | null,
-  /** Bug variant `push-to-removed`: everyone who ever was a member. */
-  includeRemoved = false,
+): ConnId[] {
+  return connectionsOf(conv.current, seq, index, exclude);
+}
+
+/** Connections of `users` (user -> the first seq they may read) that may get `seq`, except `exclude`. */
+export function connectionsOf(
+  users: Iterable<[string, number]>,
+  seq: number,
+  index: ConnIndex,
+  exclude: ConnId | null,
 ): ConnId[] {
   const to: ConnId[] = [];
-  const users: Iterable<[string, number]> = includeRemoved ? everMembers(conv) : conv.current;
   for (const [user, from] of users) {
     if (seq < from) continue;
     const conns = index.connsOf(user);
@@ -50,8 +57,4 @@ export function memberConnections(
 
 export function isLargeGroup(conv: Conversation, threshold: number): boolean {
   return conv.memberCount > threshold;
-}
-
-function* everMembers(conv: Conversation): Iterable<[string, number]> {
-  for (const [user, spans] of conv.spans) yield [user, spans[0]?.from ?? 1];
 }

@@ -4,9 +4,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type BugName, coreBugs } from '../core/bugs.ts';
-import { ChatNode } from '../core/chat-node.ts';
+import type { ChatNode } from '../core/chat-node.ts';
 import type { NodeLimits } from '../core/limits.ts';
+import { createChatNode } from '../known-bugs/buggy-chat-node.ts';
+import type { BugName } from '../known-bugs/bugs.ts';
 import { withStoreBugs } from '../store/buggy-store.ts';
 import type { MessageStore } from '../store/message-store.ts';
 import { createTokenVerifier } from './auth.ts';
@@ -75,12 +76,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await options.bus?.close().catch(() => {});
     throw error;
   }
-  const node = new ChatNode({
-    nodeId: options.nodeId ?? `node-${randomBytes(4).toString('hex')}`,
-    limits: options.limits ?? {},
-    publishes: options.bus !== undefined,
-    bugs: new Set(bugs.filter((bug) => coreBugs.has(bug))),
-  });
+  const node = createChatNode(
+    {
+      nodeId: options.nodeId ?? `node-${randomBytes(4).toString('hex')}`,
+      limits: options.limits ?? {},
+      publishes: options.bus !== undefined,
+    },
+    bugs,
+  );
   node.load(records);
   const limits = node.limits;
 

@@ -5,7 +5,7 @@
 // and idempotency that duplicates the store's own decisions. `withStoreBugs` checks it is built in.
 
 import { randomBytes } from 'node:crypto';
-import type { BugName } from '../core/bugs.ts';
+import type { BugName } from '../known-bugs/bugs.ts';
 import type { ConvId, Message, UserId } from '../protocol/frames.ts';
 import { defaultStoreLimits } from './limits.ts';
 import type {

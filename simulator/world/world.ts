@@ -4,10 +4,11 @@
 // effect to the part that owns it; faults act through the parts' own methods
 // (`world.network.partition(...)`, `world.nodes[i].crash()`, `world.storage.setOutage(...)`).
 
-import { ChatNode } from '../../reference-server/core/chat-node.ts';
+import type { ChatNode } from '../../reference-server/core/chat-node.ts';
 import type { Effect } from '../../reference-server/core/effects.ts';
 import type { HttpRequest, Input } from '../../reference-server/core/inputs.ts';
 import type { NodeLimits } from '../../reference-server/core/limits.ts';
+import { createChatNode } from '../../reference-server/known-bugs/buggy-chat-node.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { ClientEffect, ClientTimerKind } from '../client/virtual-client.ts';
 import type { HistoryEvent } from '../history.ts';
@@ -85,12 +86,10 @@ export class World {
   }
 
   private newCore(index: number): ChatNode {
-    return new ChatNode({
-      nodeId: `n${index + 1}`,
-      limits: this.options.limits,
-      publishes: this.options.nodes > 1,
-      ...(this.options.coreBugs ? { bugs: this.options.coreBugs } : {}),
-    } as ConstructorParameters<typeof ChatNode>[0]);
+    return createChatNode(
+      { nodeId: `n${index + 1}`, limits: this.options.limits, publishes: this.options.nodes > 1 },
+      this.options.coreBugs,
+    );
   }
 
   /** Loads every node from the store (after setup wrote the conversations). */

@@ -1,6 +1,8 @@
 // Deliberate bugs, for proving the harness: each known-bug variant breaks one guarantee, and the gate
 // must catch every one. Off unless named (`npx chatsim serve --bug NAME`, `npx chatsim sim --bug NAME`).
-// Core bugs live in the core; store bugs in the simulated store and the live store wrapper.
+// None lives in the production code: core bugs are a ChatNode subclass (buggy-chat-node.ts) built in
+// place of the node, store bugs a wrapper around the store (store/buggy-store.ts) and rules of the
+// simulated store.
 
 export const bugNames = [
   'ack-before-durable',

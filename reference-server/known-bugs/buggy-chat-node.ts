@@ -1,0 +1,59 @@
+// The core's known-bug variants (bugs.ts), as a ChatNode subclass built in place of the node, so the
+// shipped ChatNode carries no test-only branch: it exposes a few decisions as protected methods
+// (who gets a push, what a cursor behind the cursor does, what presence hears when a connection goes)
+// and each bug overrides one. Like the core, this file is sans-I/O.
+
+import { ChatNode, type ChatNodeOptions } from '../core/chat-node.ts';
+import type { Conversation } from '../core/conversation.ts';
+import { connectionsOf } from '../core/fanout.ts';
+import type { ConnId } from '../core/inputs.ts';
+import type { UserId } from '../protocol/frames.ts';
+import { type BugName, coreBugs } from './bugs.ts';
+
+export class BuggyChatNode extends ChatNode {
+  readonly bugs: ReadonlySet<BugName>;
+  private pushes = 0;
+
+  constructor(options: ChatNodeOptions, bugs: Iterable<BugName>) {
+    super(options);
+    this.bugs = new Set([...bugs].filter((bug) => coreBugs.has(bug)));
+  }
+
+  protected override pushRecipients(conv: Conversation, seq: number, exclude: ConnId | null): ConnId[] {
+    // push-to-removed: everyone who ever was a member, from their first join.
+    const to = this.bugs.has('push-to-removed')
+      ? connectionsOf(everMembers(conv), seq, this.connIndex, exclude)
+      : super.pushRecipients(conv, seq, exclude);
+    // dropped-pushes: every 7th push is not sent.
+    if (this.bugs.has('dropped-pushes') && ++this.pushes % 7 === 0) return [];
+    return to;
+  }
+
+  protected override cursorBehind(
+    conv: Conversation,
+    user: UserId,
+    kind: 'delivered' | 'read',
+    target: number,
+    from: ConnId,
+  ): void {
+    // cursor-regression: the regression is taken as news and told to everyone.
+    if (!this.bugs.has('cursor-regression')) return;
+    conv.cursorOf(user)[kind] = target;
+    this.sendReceipt(conv, user, kind, target, from);
+  }
+
+  protected override connectionGone(user: UserId, now: number): void {
+    // stuck-presence: a user stays online after the last connection goes.
+    if (!this.bugs.has('stuck-presence')) super.connectionGone(user, now);
+  }
+}
+
+function* everMembers(conv: Conversation): Iterable<[string, number]> {
+  for (const [user, spans] of conv.spans) yield [user, spans[0]?.from ?? 1];
+}
+
+/** The node to run: the shipped ChatNode, or the buggy variant when any core bug is named. */
+export function createChatNode(options: ChatNodeOptions, bugs: Iterable<string> = []): ChatNode {
+  const named = [...bugs].filter((bug): bug is BugName => coreBugs.has(bug as BugName));
+  return named.length === 0 ? new ChatNode(options) : new BuggyChatNode(options, named);
+}
