@@ -10,9 +10,11 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { type GateRun, junitXml } from '../reports/junit.ts';
 import { reproCommand } from '../reports/verdict-table.ts';
-import type { runScenario as RunScenario } from '../simulator/run-scenario.ts';
+import type { runScenario as RunScenario, RunSummary } from '../simulator/run-scenario.ts';
 import type { CliIo } from './cli-error.ts';
 import { commanderOutput } from './cli-error.ts';
+import { addTargetFlags } from './live.ts';
+import { type LiveGateFlags, liveGate } from './live-gate.ts';
 import type { CommandResult } from './main.ts';
 import { collectBug, loadOrExplain, parseSeed } from './sim.ts';
 
@@ -27,6 +29,8 @@ export const gateScenarios = [
   'adversarial',
 ] as const;
 export const gateSeeds = [1, 2, 3];
+/** `gate --live` runs take real time: one fixed seed by default. */
+export const liveGateSeeds = [1];
 
 type GateFlags = {
   seeds: number[];
@@ -40,7 +44,7 @@ type GateFlags = {
 };
 
 export function registerGate(program: Command, result: CommandResult, io: CliIo): void {
-  program
+  const command = program
     .command('gate')
     .description(
       'the CI gate: standard scenarios over fixed and fresh seeds, JUnit XML, non-zero exit on any failure',
@@ -63,7 +67,15 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       parseCount,
       50,
     )
-    .action(async (flags: GateFlags) => {
+    .option('--live', 'run the standard scenarios, shortened, against real servers (the target flags below)');
+  addTargetFlags(command, false).action(
+    async (flags: GateFlags & LiveGateFlags & { live?: boolean }, cmd: Command) => {
+      if (flags.live) {
+        // Each live run takes real time: one fixed seed unless --seeds says otherwise.
+        const seeds = cmd.getOptionValueSource('seeds') === 'default' ? liveGateSeeds : flags.seeds;
+        result.exitCode = await liveGate({ ...flags, url: flags.url ?? [], seeds }, io);
+        return;
+      }
       // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
       const { runScenario } = await import('../simulator/run-scenario.ts');
       if (flags.proveBugs) {
@@ -80,7 +92,8 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       const failed = outcome.runs.filter((r) => r.summary.exitCode !== 0).length + (explored !== 0 ? 1 : 0);
       const total = outcome.runs.length + (flags.explore > 0 ? 1 : 0);
       io.out(`\n${total - failed} passed, ${failed} failed`);
-    });
+    },
+  );
 }
 
 function parseSeedList(value: string): number[] {
@@ -125,14 +138,9 @@ function gate(
     });
     const repro = reproCommand(name, seed, flags.clients, flags.bug);
     runs.push({ summary, repro });
-    const failed = summary.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.property);
-    const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
-    io.out(
-      `${summary.exitCode === 0 ? 'PASS' : 'FAIL'}  ${name.padEnd(16)} seed ${String(seed).padEnd(16)} ${(summary.wallMs / 1000).toFixed(1).padStart(6)}s  ${[...failed, ...slo].join(', ')}`,
-    );
+    printGateRun(io, name, seed, summary, repro);
     if (summary.exitCode !== 0) {
-      io.out(`      reproduce: ${repro}`);
-      worst = worst === 0 || summary.exitCode === 1 ? summary.exitCode : worst;
+      worst = worseExit(worst, summary.exitCode);
       if (caughtAfterMs === null) caughtAfterMs = Date.now() - start;
       if (stopAtFirstFailure) break;
     }
@@ -147,6 +155,27 @@ function gate(
     );
   }
   return { exitCode: worst, runs, caughtAfterMs };
+}
+
+/** One line per gate run (PASS/FAIL, scenario, seed, wall time, what failed), and the repro under a failure. */
+export function printGateRun(
+  io: CliIo,
+  name: string,
+  seed: number,
+  summary: RunSummary,
+  repro: string,
+): void {
+  const failed = summary.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.property);
+  const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
+  io.out(
+    `${summary.exitCode === 0 ? 'PASS' : 'FAIL'}  ${name.padEnd(16)} seed ${String(seed).padEnd(16)} ${(summary.wallMs / 1000).toFixed(1).padStart(6)}s  ${[...failed, ...slo].join(', ')}`,
+  );
+  if (summary.exitCode !== 0) io.out(`      reproduce: ${repro}`);
+}
+
+/** The gate's exit code so far, after a failed run: a violated property (1) outranks the rest. */
+export function worseExit(worst: number, exitCode: number): number {
+  return worst === 0 || exitCode === 1 ? exitCode : worst;
 }
 
 function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: CliIo): number {

@@ -65,15 +65,20 @@ export function registerLive(program: Command, result: CommandResult, io: CliIo)
 }
 
 /** The target flags `live` and `gate --live` share. */
-export function addTargetFlags(command: Command): Command {
-  return command
-    .option('--nodes <n>', 'reference-server processes the driver starts and owns (default 1)', parseNodes)
-    .option(
+export function addTargetFlags(command: Command, withBug = true): Command {
+  command.option(
+    '--nodes <n>',
+    'reference-server processes the driver starts and owns (default 1)',
+    parseNodes,
+  );
+  if (withBug)
+    command.option(
       '--bug <name>',
       `with --nodes: start them with a deliberate bug: ${bugNames.join(', ')}`,
       collectBug,
       [],
-    )
+    );
+  return command
     .option('--server-cmd <cmd>', 'start your server with this command ({port}, {dataDir}, {node} filled in)')
     .option(
       '--url <url>',

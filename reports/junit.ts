@@ -3,7 +3,12 @@
 
 import type { RunSummary } from '../simulator/run-scenario.ts';
 
-export type GateRun = { summary: RunSummary; repro: string };
+export type GateRun = {
+  summary: RunSummary;
+  repro: string;
+  /** What this run left out and why (a live target that cannot carry out a fault): skipped test cases. */
+  skipped?: readonly string[];
+};
 
 function escapeXml(text: string): string {
   return text
@@ -27,9 +32,17 @@ export function junitXml(runs: readonly GateRun[]): string {
   for (const [scenario, list] of byScenario) {
     const cases: string[] = [];
     let suiteFailures = 0;
+    let suiteSkipped = 0;
     let time = 0;
-    for (const { summary, repro } of list) {
+    for (const { summary, repro, skipped } of list) {
       time += summary.wallMs / 1000;
+      for (const what of skipped ?? []) {
+        tests++;
+        suiteSkipped++;
+        cases.push(
+          `    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(`seed ${summary.seed}: ${what.split(':')[0]}`)}">\n      <skipped message="${escapeXml(what)}"/>\n    </testcase>`,
+        );
+      }
       const judged = [
         ...summary.verdicts.map((v) => ({
           name: v.property,
@@ -57,7 +70,7 @@ export function junitXml(runs: readonly GateRun[]): string {
       }
     }
     suites.push(
-      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" skipped="${suiteSkipped}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chatsim gate" tests="${tests}" failures="${failures}">\n${suites.join('\n')}\n</testsuites>\n`;

@@ -28,7 +28,7 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
   const allConvs = [...new Set(population.convsOfUser.flat())];
   const plans: AdversaryPlan[] = [];
   for (let n = 0; n < population.adversaries; n++) {
-    const user = `x${n}`;
+    const user = `${population.prefix}x${n}`;
     const forged = n % 4 === 0;
     const foreignConvs =
       allConvs.length === 0 ? [] : Array.from({ length: 3 }, () => allConvs[pick.int(allConvs.length)]!);
@@ -36,7 +36,7 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
     if (!forged) {
       // A conversation of its own, so its cursors exist to be pushed around; the partner writes to it.
       const partner = n % population.users.length;
-      conv = { id: `a${n}`, members: [user, population.users[partner]!] };
+      conv = { id: `${population.prefix}a${n}`, members: [user, population.users[partner]!] };
       population.convsOfUser[partner]!.push(conv.id);
     }
     plans.push({

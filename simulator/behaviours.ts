@@ -32,12 +32,13 @@ export function scheduleWatches(
   }
 }
 
-/** The other user of a direct conversation `d<i>-<j>`; null for groups. */
+/** The other user of a direct conversation `[prefix]d<i>-<j>`; null for groups. */
 export function partnerOf(conv: string, user: string): string | null {
-  const match = /^d(\d+)-(\d+)$/.exec(conv);
+  const match = /^(.*\.)?d(\d+)-(\d+)$/.exec(conv);
   if (match === null) return null;
-  const a = `u${match[1]}`;
-  const b = `u${match[2]}`;
+  const prefix = match[1] ?? '';
+  const a = `${prefix}u${match[2]}`;
+  const b = `${prefix}u${match[3]}`;
   return user === a ? b : a;
 }
 
@@ -63,6 +64,11 @@ export function scheduleChurn(
   }
 }
 
+/** Small groups (`[prefix]g<n>`), not large ones: the ones membership churn touches. */
+export function isSmallGroup(conv: string): boolean {
+  return /^(.*\.)?g\d+$/.test(conv);
+}
+
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
 
@@ -81,7 +87,7 @@ export function scheduleMembershipChurn(
   untilMs: number,
 ): void {
   const perMin = scenario.workload.membershipChangesPerMin;
-  const groups = population.groups.filter((g) => g.startsWith('g'));
+  const groups = population.groups.filter(isSmallGroup);
   if (perMin <= 0 || groups.length === 0) return;
   const rng = streams.stream('membership');
   const transport: AdminTransport = (conv, change, answer) => {

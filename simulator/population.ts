@@ -16,6 +16,8 @@ export type Population = {
   convsOfUser: string[][];
   groups: string[];
   adversaries: number;
+  /** Put before every user and conversation id (live runs against a shared server: one per run). */
+  prefix: string;
 };
 
 export function buildPopulation(
@@ -23,15 +25,16 @@ export function buildPopulation(
   clientCount: number,
   createConversation: (request: CreateRequest) => void,
   record: (event: HistoryEvent) => void,
+  prefix = '',
 ): Population {
   const perUser = scenario.clients.devicesPerUser;
   const userCount = Math.max(2, Math.ceil(clientCount / perUser));
-  const users = Array.from({ length: userCount }, (_, i) => `u${i}`);
+  const users = Array.from({ length: userCount }, (_, i) => `${prefix}u${i}`);
   const devices: Device[] = [];
   for (let i = 0; devices.length < clientCount; i++) {
     const userIndex = i % userCount;
     const k = Math.floor(i / userCount);
-    devices.push({ user: users[userIndex]!, device: `u${userIndex}-d${k}`, userIndex });
+    devices.push({ user: users[userIndex]!, device: `${prefix}u${userIndex}-d${k}`, userIndex });
   }
   const convsOfUser: string[][] = users.map(() => []);
   const groups: string[] = [];
@@ -45,12 +48,12 @@ export function buildPopulation(
   for (let i = 0; i < userCount; i++)
     for (let k = 1; k <= directPerUser; k++) {
       const j = (i + k) % userCount;
-      if (j !== i && !(userCount === 2 && i > j)) create(`d${i}-${j}`, 'direct', [i, j]);
+      if (j !== i && !(userCount === 2 && i > j)) create(`${prefix}d${i}-${j}`, 'direct', [i, j]);
     }
   if (groupSize >= 2) {
     const grouped = Math.floor(userCount * groupFraction);
     for (let start = 0; start + groupSize <= grouped; start += groupSize) {
-      const id = `g${start / groupSize}`;
+      const id = `${prefix}g${start / groupSize}`;
       create(
         id,
         'group',
@@ -64,7 +67,7 @@ export function buildPopulation(
     // k * stride < userCount for k < size, so the members are distinct.
     const members = new Set<number>();
     for (let k = 0; k < Math.min(largeGroupSize, userCount); k++) members.add((g + k * stride) % userCount);
-    const id = `L${g}`;
+    const id = `${prefix}L${g}`;
     create(
       id,
       'group',
@@ -72,5 +75,5 @@ export function buildPopulation(
     );
     groups.push(id);
   }
-  return { users, devices, convsOfUser, groups, adversaries: scenario.clients.adversaries };
+  return { users, devices, convsOfUser, groups, adversaries: scenario.clients.adversaries, prefix };
 }

@@ -63,6 +63,7 @@ export class ProcessFleet implements LiveFleet {
   readonly canSignal = true;
   readonly reproFlags: string;
   private processes: NodeProcess[] = [];
+  private readonly turns = new Map<number, Promise<void>>();
   private root = '';
   private readonly onExit = () => {
     for (const p of this.processes) p.killNow();
@@ -108,14 +109,14 @@ export class ProcessFleet implements LiveFleet {
     }
   }
 
-  async crash(node: number): Promise<void> {
-    await this.at(node).kill();
+  crash(node: number): Promise<void> {
+    return this.inTurn(node, (p) => p.kill());
   }
 
-  async restart(node: number): Promise<void> {
-    const p = this.at(node);
-    if (p.running || p.isStopped) return;
-    await p.start();
+  restart(node: number): Promise<void> {
+    return this.inTurn(node, async (p) => {
+      if (!p.running && !p.isStopped) await p.start();
+    });
   }
 
   pause(node: number): void {
@@ -126,10 +127,23 @@ export class ProcessFleet implements LiveFleet {
     this.at(node).resume();
   }
 
-  async drainRestart(node: number): Promise<void> {
-    const p = this.at(node);
-    await p.terminate();
-    if (!p.isStopped) await p.start();
+  drainRestart(node: number): Promise<void> {
+    return this.inTurn(node, async (p) => {
+      await p.terminate();
+      if (!p.isStopped) await p.start();
+    });
+  }
+
+  /**
+   * Operations on one node run one after another, in the order the timeline asked for them: a crash
+   * that falls while the node is still restarting waits for the restart to finish, then kills it.
+   */
+  private inTurn(node: number, operation: (p: NodeProcess) => Promise<void>): Promise<void> {
+    const index = node % this.processes.length;
+    const previous = this.turns.get(index) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => operation(this.at(index)));
+    this.turns.set(index, next);
+    return next;
   }
 
   async stop(): Promise<void> {

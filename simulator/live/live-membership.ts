@@ -8,6 +8,7 @@
 
 import type { MembershipSpan } from '../../reference-server/store/message-store.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
+import { isSmallGroup } from '../behaviours.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { SeedStreams } from '../kernel/prng.ts';
 import type { Population } from '../population.ts';
@@ -100,7 +101,7 @@ export function scheduleLiveMembership(
   };
 
   const perMin = scenario.workload.membershipChangesPerMin;
-  const groups = population.groups.filter((g) => g.startsWith('g'));
+  const groups = population.groups.filter(isSmallGroup);
   if (perMin > 0 && groups.length > 0) {
     const rng = streams.stream('membership');
     for (

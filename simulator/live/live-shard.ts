@@ -379,7 +379,7 @@ export class LiveShard {
     if (mark < 0) return;
     const scheduled = Number.parseFloat(body.slice(mark + 1));
     if (!Number.isFinite(scheduled) || scheduled < this.plan.warmupMs) return;
-    (conv.startsWith('d') ? this.deliveryDirect : this.deliveryGroup).recordMs(at - scheduled);
+    (partnerOf(conv, '') !== null ? this.deliveryDirect : this.deliveryGroup).recordMs(at - scheduled);
   }
 
   private flush(): void {

@@ -117,7 +117,15 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   // ---- population and provisioning -----------------------------------------------------------
   const clientCount = options.clients ?? scenario.clients.count;
   const created: { id: string; kind: 'direct' | 'group'; members: string[] }[] = [];
-  const population = buildPopulation(scenario, clientCount, (request) => created.push(request), record);
+  // A server the driver does not own keeps what earlier runs made: this run's ids get their own prefix.
+  const prefix = options.fleet.canSignal ? '' : `r${Date.now().toString(36)}.`;
+  const population = buildPopulation(
+    scenario,
+    clientCount,
+    (request) => created.push(request),
+    record,
+    prefix,
+  );
   const adversaries = planAdversaries(population, streams);
   for (const a of adversaries)
     if (a.conv !== null) {
@@ -207,9 +215,14 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
             const once = async (): Promise<void> => {
               if (healed) return;
               healed = true;
-              await heal();
-              options.recorder?.fault(spec.type, false, now());
-              if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
+              try {
+                await heal();
+                options.recorder?.fault(spec.type, false, now());
+                if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
+              } catch (error) {
+                // The run goes on: what did not come back shows in the verdicts (liveness).
+                note(`fault ${describeLiveFault(spec)}: could not heal: ${(error as Error).message}`);
+              }
             };
             pendingHeals.push(once);
             const until = spec.durationMs === undefined ? 0 : Math.min(spec.durationMs, faultsMs - spec.atMs);
@@ -261,6 +274,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       let read: Awaited<ReturnType<typeof finalRead>> | null = null;
       let lastStatus: ShardStatus[] = [];
       const readers = membership.readers();
+      // A server that stops answering reads is a finding of the run, not a problem of the invocation.
+      let readError: string | null = null;
+      const readBack = () =>
+        finalRead(api, tokens, readers).catch((error: Error) => {
+          readError = error.message;
+          return { conversations: new Map(), requests: 0, uncovered: [...readers.keys()] };
+        });
       while (now() < endMs) {
         await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
         const spans = membership.spansForShards();
@@ -269,7 +289,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         const quiet = lastStatus.every((s) => s.open === s.devices && s.outbox === 0 && s.behind === 0);
         if (!quiet) continue;
         if (read === null) {
-          read = await finalRead(api, tokens, readers);
+          read = await readBack();
           continue;
         }
         settledAt = now();
@@ -282,7 +302,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           `did not settle: ${sum((x) => x.open)}/${sum((x) => x.devices)} devices open, ${sum((x) => x.outbox)} unacked sends, ${sum((x) => x.behind)} (device, conv) behind${s.find((x) => x.firstBehind)?.firstBehind ? ` (e.g. ${s.find((x) => x.firstBehind)!.firstBehind})` : ''}`,
         );
       }
-      const stored = read ?? (await finalRead(api, tokens, readers));
+      const stored = read ?? (await readBack());
       for (const t of timers) clearTimeout(t);
       const reports = await pool.finish();
       record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
@@ -293,6 +313,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const present = devices.filter((d) => d.adversary === undefined && !left.has(d.device));
       const final = liveFinalState(stored, present, online, settledAt ?? now(), settledAt);
       const verdicts = checkers.map((checker) => checker.finish(final));
+      if (readError !== null)
+        verdicts.push({
+          property: 'final-read',
+          verdict: 'fail',
+          details: `the servers did not answer the final read over HTTP, so nothing acked can be shown durable: ${readError}`,
+          witness: [{ problem: readError }],
+        });
       const latency = mergeLatency(reports);
       const ackP99 = latency.ack.p99;
       const ackMerged = new LatencyHistogram();

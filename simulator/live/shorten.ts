@@ -9,9 +9,21 @@ export type Shortening = { faultsMs: number; warmupMs?: number; healMs?: number;
 export function shortenScenario(scenario: Scenario, to: Shortening): Scenario {
   const factor = scenario.phases.faultsMs === 0 ? 1 : to.faultsMs / scenario.phases.faultsMs;
   const scale = (ms: number) => Math.max(1, Math.round(ms * factor));
+  // Fewer clients: large groups and the large-group threshold shrink with them, so a large group
+  // stays above the threshold (notify and pull) instead of turning into a huge push group.
+  const count = Math.min(to.clients ?? scenario.clients.count, scenario.clients.count);
+  const share = count / scenario.clients.count;
+  const limits = { ...scenario.limits };
+  if (limits.largeGroupThreshold !== undefined)
+    limits.largeGroupThreshold = Math.max(2, Math.round(limits.largeGroupThreshold * share));
   return {
     ...scenario,
-    clients: { ...scenario.clients, count: to.clients ?? scenario.clients.count },
+    clients: { ...scenario.clients, count },
+    conversations: {
+      ...scenario.conversations,
+      largeGroupSize: Math.round(scenario.conversations.largeGroupSize * share),
+    },
+    limits,
     phases: {
       ...scenario.phases,
       warmupMs: Math.min(scenario.phases.warmupMs, to.warmupMs ?? 3000),
