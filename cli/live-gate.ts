@@ -39,7 +39,7 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
         clients: flags.clients ?? liveGateSize.clients,
       });
       const target = await makeTarget(short, flags, io);
-      const caps = { canSignal: target.fleet.canSignal, network: false };
+      const caps = { canSignal: target.fleet.canSignal, network: true };
       const dropped: string[] = [];
       const faults = short.faults.filter((fault) => {
         const why = liveRefusal(fault, caps);

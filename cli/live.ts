@@ -114,7 +114,6 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
     host: flags.metricsHost,
     ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
   });
-  io.err(`chatsim live: metrics of run ${runId} at ${endpoint.url}`);
   const bar = flags.progress && !flags.json ? progressBar(io, `live ${scenario.name} seed ${seed}`) : null;
   let summary: RunSummary;
   try {
@@ -131,6 +130,8 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
         ...(flags.generators === undefined ? {} : { generators: flags.generators }),
         ...(bar ? { progress: bar.update } : {}),
         log: (line) => io.err(`chatsim live: ${line}`),
+        // Said once the target has proved usable, so a target error stays the one line it is.
+        onReady: () => io.err(`chatsim live: metrics of run ${runId} at ${endpoint.url}`),
       }),
     );
     bar?.done();

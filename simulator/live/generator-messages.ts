@@ -22,8 +22,11 @@ export type GeneratorPlan = {
   seed: number;
   scenario: Scenario;
   devices: PlannedDevice[];
-  /** ws://host:port per node, as this shard reaches it (directly or through its proxies). */
-  nodeUrls: string[];
+  /**
+   * ws://host:port per client group and node: `nodeUrls[device.index % groups][node]`. One group
+   * (the nodes themselves) without a network layer; with Toxiproxy, each group has its own proxies.
+   */
+  nodeUrls: string[][];
   secret: string;
   /** Wall-clock origin of the run: every `at` is ms since it. */
   originEpochMs: number;

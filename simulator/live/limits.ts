@@ -30,6 +30,8 @@ export const liveLimits = {
   preflightTimeoutMs: 10_000,
   /** Messages read per HTTP page in the final read (protocol maximum 500). */
   readPageLimit: 500,
+  /** Client groups of the Toxiproxy layer (one proxy per group and node): faults hit 5% steps. */
+  networkGroups: 20,
   /** Generator CPU share above which latencies are reported as load-limited. */
   generatorCpuLoadLimited: 0.85,
 } as const;

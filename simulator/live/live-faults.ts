@@ -2,6 +2,7 @@
 // (process faults need processes the driver owns; client-side resets need only the generators) or is
 // refused by name before anything starts. `startLiveFault` carries one out and returns its heal.
 
+import type { LiveNetwork } from '../../chaos/live-network.ts';
 import type { FaultSpec, FaultType } from '../../scenarios/scenario.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPool } from './generator-pool.ts';
@@ -62,6 +63,10 @@ export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | n
 export type LiveFaultContext = {
   fleet: LiveFleet;
   pool: GeneratorPool;
+  /** The Toxiproxy layer, when the run has one. */
+  network: LiveNetwork | null;
+  /** Told what a network fault really touched (its fraction is rounded to whole client groups). */
+  describe?: (line: string) => void;
   /** Index of the fault in the run's timeline (seeds the client picks). */
   n: number;
 };
@@ -69,7 +74,7 @@ export type LiveFaultContext = {
 export type LiveHeal = () => Promise<void>;
 
 export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext): Promise<LiveHeal> {
-  const { fleet, pool, n } = context;
+  const { fleet, pool, n, network } = context;
   const node = spec.node ?? 0;
   switch (spec.type) {
     case 'node-crash':
@@ -84,15 +89,25 @@ export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext)
     case 'reset_peer':
       pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.1, fault: n, reset: true });
       return async () => {};
-    default:
-      throw new Error(`${spec.type} cannot run live here (it should have been refused before the run)`);
+    default: {
+      if (network === null || liveMeaning[spec.type].needs !== 'network')
+        throw new Error(`${spec.type} cannot run live here (it should have been refused before the run)`);
+      const fault = await network.apply(spec, n);
+      context.describe?.(fault.describe);
+      return () => fault.heal();
+    }
   }
+}
+
+/** Whether any fault of the timeline goes through the Toxiproxy layer. */
+export function needsNetwork(faults: readonly FaultSpec[]): boolean {
+  return faults.some((f) => liveMeaning[f.type].needs === 'network' && f.target !== 'store');
 }
 
 /** One line per fault event, wall clock first, for a team watching its own dashboards beside the run. */
 export function describeLiveFault(spec: FaultSpec): string {
   const whom =
-    spec.type === 'node-crash' || spec.type === 'node-pause'
+    spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
       ? `node ${spec.node ?? 0}`
       : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
   return `${spec.type} (${whom}${spec.durationMs === undefined ? '' : `, ${(spec.durationMs / 1000).toFixed(1)} s`})`;

@@ -300,8 +300,8 @@ export class LiveShard {
   private connect(i: number): void {
     const old = this.sockets[i];
     if (old) old.terminate();
-    const urls = this.plan.nodeUrls;
     const device = this.plan.devices[i]!;
+    const urls = this.plan.nodeUrls[device.index % this.plan.nodeUrls.length]!;
     const url = urls[(device.home + this.nodeTurn[i]!) % urls.length]!;
     this.connects++;
     const ws = new WebSocket(`${url}/v1/ws`, { perMessageDeflate: false });

@@ -9,8 +9,9 @@ import { liveLimits } from './limits.ts';
 
 const probeUser = 'chatsim-preflight';
 
-export async function preflight(urls: readonly string[], tokens: TokenCache): Promise<void> {
-  await Promise.all(urls.map((url) => helloAccepted(url, tokens.of(probeUser))));
+/** Resolves with each node's id, as its welcome frames name it. */
+export async function preflight(urls: readonly string[], tokens: TokenCache): Promise<string[]> {
+  const nodeIds = await Promise.all(urls.map((url) => helloAccepted(url, tokens.of(probeUser))));
   const status = await fetch(`${urls[0]}/v1/conversations/chatsim-preflight-none/receipts`, {
     headers: { authorization: `Bearer ${tokens.admin()}` },
     signal: AbortSignal.timeout(liveLimits.preflightTimeoutMs),
@@ -22,9 +23,10 @@ export async function preflight(urls: readonly string[], tokens: TokenCache): Pr
     throw new FleetError(
       `${urls[0]} refused an admin token signed with the run's secret (HTTP 401): is --jwt-secret the server's secret?`,
     );
+  return nodeIds;
 }
 
-function helloAccepted(url: string, token: string): Promise<void> {
+function helloAccepted(url: string, token: string): Promise<string> {
   const wsUrl = `${url.replace(/^http/, 'ws')}/v1/ws`;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
@@ -42,7 +44,7 @@ function helloAccepted(url: string, token: string): Promise<void> {
     );
     ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', token, device: 'preflight' })));
     ws.on('message', (data: Buffer) => {
-      let frame: { t?: unknown } = {};
+      let frame: { t?: unknown; node?: unknown } = {};
       try {
         frame = JSON.parse(data.toString('utf8'));
       } catch {
@@ -51,7 +53,7 @@ function helloAccepted(url: string, token: string): Promise<void> {
       if (frame.t === 'welcome') {
         clearTimeout(timer);
         ws.close(1000);
-        resolve();
+        resolve(typeof frame.node === 'string' ? frame.node : url);
       } else if (frame.t !== 'presence')
         fail(`answered a hello with ${JSON.stringify(frame).slice(0, 120)} instead of welcome`);
     });

@@ -5,6 +5,7 @@
 // checkers, and judge against what the servers expose over HTTP after settle.
 
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
+import { LiveNetwork } from '../../chaos/live-network.ts';
 import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
 import { IdTable } from '../checkers/id-table.ts';
@@ -22,7 +23,7 @@ import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-mess
 import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
-import { describeLiveFault, liveRefusal, startLiveFault } from './live-faults.ts';
+import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
 import { scheduleLiveMembership } from './live-membership.ts';
 import { preflight } from './preflight.ts';
 
@@ -37,9 +38,16 @@ export type LiveOptions = {
   faults?: FaultSpec[];
   /** Soak: the faults phase lasts this long instead of the scenario's. */
   durationMs?: number;
+  /**
+   * Network faults go through Toxiproxy proxies between client groups and nodes (embedded, or
+   * TOXIPROXY_URL). false: no proxies, network faults refused. Runs without network faults go direct.
+   */
+  network?: boolean;
   /** At least this many generator processes (default: as few as the socket limit allows). */
   generators?: number;
   progress?: (done: number, phase: string) => void;
+  /** Called once the target has proved usable (nodes up, secret accepted, everything provisioned). */
+  onReady?: () => void;
   /** One line per fault start and heal, and other news of the run (stderr). */
   log?: (line: string) => void;
   checkers?: Checker[];
@@ -74,9 +82,9 @@ export function liveFaultPlan(scenario: Scenario, seed: number, faults?: FaultSp
 }
 
 /** Throws LiveRefusedError naming every fault this target cannot carry out. */
-export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet): void {
+export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet, network = true): void {
   const refusals = faults
-    .map((spec) => liveRefusal(spec, { canSignal: fleet.canSignal, network: false }))
+    .map((spec) => liveRefusal(spec, { canSignal: fleet.canSignal, network }))
     .filter((r): r is string => r !== null);
   if (refusals.length > 0)
     throw new LiveRefusedError(
@@ -93,15 +101,14 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     ...(options.durationMs === undefined ? {} : { faultsMs: options.durationMs }),
   };
   const faults = liveFaultPlan(scenario, options.seed, options.faults);
-  checkLiveFaults(faults, options.fleet);
+  checkLiveFaults(faults, options.fleet, options.network !== false);
   const fleet = options.fleet;
   const tokens = new TokenCache(options.secret, liveLimits.tokenLifeSec);
 
   // ---- checkers and the history stream --------------------------------------------------------
   const ids = new IdTable();
-  const pauseMs = Math.max(0, ...faults.filter((f) => f.type === 'node-pause').map((f) => f.durationMs ?? 0));
   // Live frames are late by real network and scheduling delays: a wider grace than the simulator's.
-  const checkers = options.checkers ?? standardCheckers({ ids, graceMs: 3000 + pauseMs });
+  const checkers = options.checkers ?? standardCheckers({ ids, graceMs: 3000 });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   let events = 0;
   const record = (event: HistoryEvent): void => {
@@ -133,14 +140,16 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       record({ k: 'conv', at: 0, conv: a.conv.id, kind: 'direct', members: a.conv.members });
     }
   await fleet.start();
+  let network: LiveNetwork | null = null;
   const pool = new GeneratorPool((batch) => {
     for (const event of batch) record(event);
   });
   try {
-    await preflight(fleet.urls, tokens);
+    const nodeIds = await preflight(fleet.urls, tokens);
     const api = new AdminApi(fleet.urls[0]!, tokens.admin());
     const provisionStart = performance.now();
     await Promise.all(created.map((c) => api.createConversation(c.id, c.kind, c.members)));
+    options.onReady?.();
     log(
       `provisioned ${created.length} conversations for ${population.users.length + adversaries.length} users in ${((performance.now() - provisionStart) / 1000).toFixed(1)} s`,
     );
@@ -171,7 +180,20 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     const healAt = warmupMs + faultsMs;
     const settleAt = healAt + healMs;
     const endMs = settleAt + settleMaxMs;
-    const wsUrls = fleet.urls.map((u) => u.replace(/^http/, 'ws'));
+    if (options.network !== false && needsNetwork(faults)) {
+      network = await LiveNetwork.start({
+        nodes: fleet.urls.map((u) => u.replace(/^https?:\/\//, '')),
+        groups: liveLimits.networkGroups,
+        seed: options.seed,
+        expectedClients: devices.length,
+      });
+      log(
+        `network faults through Toxiproxy: ${liveLimits.networkGroups} client groups x ${fleet.urls.length} node(s)`,
+      );
+    }
+    const nodeUrls = network
+      ? network.addresses().map((row) => row.map((address) => `ws://${address}`))
+      : [fleet.urls.map((u) => u.replace(/^http/, 'ws'))];
     const originEpochMs = Date.now() + 1000;
     const plans: GeneratorPlan[] = Array.from({ length: shards }, (_, shard) => ({
       shard,
@@ -179,7 +201,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       seed: options.seed,
       scenario: { ...scenario, phases },
       devices: devices.filter((d) => d.index % shards === shard),
-      nodeUrls: wsUrls,
+      nodeUrls,
       secret: options.secret,
       originEpochMs,
       workloadEndMs: settleAt,
@@ -199,6 +221,12 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       faultLog.push(stamped);
       log(stamped);
     };
+    // Node faults name the node they touch by its welcome id, so checkers can tell what it held back.
+    const noteFault = (spec: FaultSpec, phase: 'start' | 'heal'): void => {
+      const node = spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node';
+      const nodes = node ? [nodeIds[(spec.node ?? 0) % nodeIds.length]!] : undefined;
+      record({ k: 'fault', at: now(), type: spec.type, phase, ...(nodes ? { nodes } : {}) });
+    };
     const heals: Promise<void>[] = [];
     const pendingHeals: (() => Promise<void>)[] = [];
     const timers: NodeJS.Timeout[] = [];
@@ -207,10 +235,17 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     };
     faults.forEach((spec, n) => {
       at(faultsAt + spec.atMs, () => {
-        const started = startLiveFault(spec, { fleet, pool, n }).then(
+        const started = startLiveFault(spec, {
+          fleet,
+          pool,
+          n,
+          network,
+          describe: (line) => note(`fault ${describeLiveFault(spec)}: ${line}`),
+        }).then(
           (heal) => {
             note(`fault ${describeLiveFault(spec)}: started`);
             options.recorder?.fault(spec.type, true, now());
+            noteFault(spec, 'start');
             let healed = false;
             const once = async (): Promise<void> => {
               if (healed) return;
@@ -218,6 +253,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
               try {
                 await heal();
                 options.recorder?.fault(spec.type, false, now());
+                noteFault(spec, 'heal');
                 if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
               } catch (error) {
                 // The run goes on: what did not come back shows in the verdicts (liveness).
@@ -371,6 +407,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     }
   } finally {
     pool.kill();
+    await network?.stop();
     await fleet.stop();
   }
 }
