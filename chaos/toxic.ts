@@ -30,6 +30,17 @@ export function toxicJson(toxic: Toxic): ToxicJson {
     name: toxic.name,
     type: toxic.kind.type,
     stream: toxic.stream,
-    toxicity: Math.fround(toxic.toxicity),
+    toxicity: float32(toxic.toxicity),
   };
+}
+
+/** A number as Go's json.Marshal prints a float32: the shortest decimal that reads back as the same float32. */
+export function float32(value: number): number {
+  const stored = Math.fround(value);
+  if (!Number.isFinite(stored)) return stored;
+  for (let digits = 1; digits <= 9; digits++) {
+    const candidate = Number(stored.toPrecision(digits));
+    if (Math.fround(candidate) === stored) return candidate;
+  }
+  return stored;
 }
