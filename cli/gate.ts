@@ -165,7 +165,9 @@ export function printGateRun(
   summary: RunSummary,
   repro: string,
 ): void {
-  const failed = summary.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.property);
+  const failed = summary.verdicts
+    .filter((v) => v.verdict !== 'pass')
+    .map((v) => (v.verdict === 'fail' ? v.property : `${v.property} (could not judge)`));
   const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
   io.out(
     `${summary.exitCode === 0 ? 'PASS' : 'FAIL'}  ${name.padEnd(16)} seed ${String(seed).padEnd(16)} ${(summary.wallMs / 1000).toFixed(1).padStart(6)}s  ${[...failed, ...slo].join(', ')}`,

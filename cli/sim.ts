@@ -1,16 +1,18 @@
 // `chatsim sim <scenario>`: one deterministic simulation. Progress on stderr, the verdict table (or
 // --json) on stdout, a report file when asked, and the exit code CI gates on: 0 pass, 1 property
-// violated, 2 SLO breached, 3 liveness. A failure prints the one command that replays it.
+// violated, 2 SLO breached, 3 could not judge (the run did not settle, or a checker could not
+// decide). A failure prints the one command that replays it.
 
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
-import { reproCommand, verdictTable } from '../reports/verdict-table.ts';
+import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-table.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { ScenarioError } from '../scenarios/scenario.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
+import { unjudged } from '../simulator/verdict.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { progressBar } from './progress-bar.ts';
@@ -110,7 +112,14 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
 
 export function jsonSummary(summary: RunSummary, repro: string) {
   const { traceCheckpoints: _checkpoints, ...rest } = summary;
-  return { ...rest, wallTimeMs: summary.wallMs, repro };
+  // `verdict` is the same line the table ends with; `couldNotJudge` lists the `unknown` properties.
+  return {
+    ...rest,
+    wallTimeMs: summary.wallMs,
+    verdict: verdictLine(summary).replace(/^verdict: /, ''),
+    couldNotJudge: unjudged(summary.verdicts),
+    repro,
+  };
 }
 
 export function writeReport(dir: string, summary: RunSummary, table: string, repro: string): void {

@@ -1,5 +1,6 @@
 // JUnit XML for CI systems: one testsuite per scenario, one testcase per (seed, property), a
-// failure carrying the checker's details, witness and the command that reproduces it.
+// failure carrying the checker's details, witness and the command that reproduces it. A property the
+// run could not judge (`unknown`) is an <error> ("could not judge"), never a pass and never dropped.
 
 import type { RunSummary } from '../simulator/run-scenario.ts';
 
@@ -29,10 +30,15 @@ export function junitXml(runs: readonly GateRun[]): string {
   const suites: string[] = [];
   let tests = 0;
   let failures = 0;
+  let errors = 0;
   for (const [scenario, list] of byScenario) {
     const cases: string[] = [];
     let suiteFailures = 0;
+<<<<<<< HEAD
     let suiteSkipped = 0;
+=======
+    let suiteErrors = 0;
+>>>>>>> f1666c2 (unknown is not a pass: a verdict a checker could not decide exits 3 (table UNKN, JSON couldNotJudge, JUnit <error>); a checker that judged nothing fails 'nothing judged' when the harness gave it work (a server that never answers watch fails presence), 'not exercised' (unknown) when it did not; dropped-pushes caught by no-loss; exit codes and JUnit tested end to end through the binary)
     let time = 0;
     for (const { summary, repro, skipped } of list) {
       time += summary.wallMs / 1000;
@@ -46,32 +52,43 @@ export function junitXml(runs: readonly GateRun[]): string {
       const judged = [
         ...summary.verdicts.map((v) => ({
           name: v.property,
-          pass: v.verdict !== 'fail',
+          outcome: v.verdict,
           text: `${v.details}\nwitness: ${JSON.stringify(v.witness).slice(0, 4000)}`,
         })),
         ...summary.slo.map((s) => ({
           name: `slo:${s.name}`,
-          pass: s.pass,
+          outcome: s.pass ? ('pass' as const) : ('fail' as const),
           text: `${s.name} = ${s.actual}, limit ${s.limit}`,
         })),
       ];
       for (const item of judged) {
         tests++;
         const name = `seed ${summary.seed}: ${item.name}`;
-        if (item.pass)
-          cases.push(`    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(name)}"/>`);
-        else {
+        const open = `    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(name)}"`;
+        const body = escapeXml(`${item.text}\nreproduce: ${repro}`);
+        if (item.outcome === 'pass') cases.push(`${open}/>`);
+        else if (item.outcome === 'fail') {
           failures++;
           suiteFailures++;
           cases.push(
-            `    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(name)}">\n      <failure message="${escapeXml(item.name)} failed">${escapeXml(`${item.text}\nreproduce: ${repro}`)}</failure>\n    </testcase>`,
+            `${open}>\n      <failure message="${escapeXml(item.name)} failed">${body}</failure>\n    </testcase>`,
+          );
+        } else {
+          errors++;
+          suiteErrors++;
+          cases.push(
+            `${open}>\n      <error message="could not judge ${escapeXml(item.name)}">${body}</error>\n    </testcase>`,
           );
         }
       }
     }
     suites.push(
+<<<<<<< HEAD
       `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" skipped="${suiteSkipped}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+=======
+      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+>>>>>>> f1666c2 (unknown is not a pass: a verdict a checker could not decide exits 3 (table UNKN, JSON couldNotJudge, JUnit <error>); a checker that judged nothing fails 'nothing judged' when the harness gave it work (a server that never answers watch fails presence), 'not exercised' (unknown) when it did not; dropped-pushes caught by no-loss; exit codes and JUnit tested end to end through the binary)
     );
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chatsim gate" tests="${tests}" failures="${failures}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chatsim gate" tests="${tests}" failures="${failures}" errors="${errors}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

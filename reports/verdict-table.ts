@@ -1,7 +1,9 @@
-// The human summary of a run: a verdict table per property and SLO, the counts, and, when something
-// failed, the witness and the one command that replays the run.
+// The human summary of a run: a verdict table per property and SLO (PASS, FAIL, or UNKN for a property
+// the run could not judge, which fails the run too), the counts, and, when something failed, the
+// witness and the one command that replays the run.
 
 import type { RunSummary } from '../simulator/run-scenario.ts';
+import { unjudged } from '../simulator/verdict.ts';
 
 export function verdictTable(summary: RunSummary, repro: string): string {
   const lines: string[] = [];
@@ -30,13 +32,15 @@ export function verdictTable(summary: RunSummary, repro: string): string {
     lines.push('', `witness for ${v.property}:`);
     for (const w of v.witness.slice(0, 5)) lines.push(`  ${JSON.stringify(w).slice(0, 600)}`);
   }
+  for (const v of summary.verdicts.filter((v) => v.verdict === 'unknown'))
+    lines.push('', `could not judge ${v.property}: ${v.details.replace(/^could not judge: /, '')}`);
   if (summary.exitCode !== 0) lines.push('', `reproduce: ${repro}`);
   lines.push('', verdictLine(summary));
   return lines.join('\n');
 }
 
 function mark(verdict: string): string {
-  return verdict === 'pass' ? 'PASS' : verdict === 'fail' ? 'FAIL' : '????';
+  return verdict === 'pass' ? 'PASS' : verdict === 'fail' ? 'FAIL' : 'UNKN';
 }
 
 export function verdictLine(summary: RunSummary): string {
@@ -44,12 +48,21 @@ export function verdictLine(summary: RunSummary): string {
     'PASS',
     'FAIL: a property was violated',
     'FAIL: an SLO was breached',
-    'FAIL: the run did not settle (liveness)',
+    `FAIL: ${notJudged(summary)}`,
   ][summary.exitCode];
   const loadLimited = summary.live?.loadLimited
     ? ` (latencies are load-limited: a generator used ${Math.round(summary.live.generatorCpuShareMax * 100)}% of its core)`
     : '';
   return `verdict: ${outcome}${loadLimited}`;
+}
+
+/** Why a run exits 3: it did not settle (liveness), and/or which properties could not be judged. */
+function notJudged(summary: RunSummary): string {
+  const reasons: string[] = [];
+  if (summary.settledAtMs === null) reasons.push('the run did not settle (liveness)');
+  const unknown = unjudged(summary.verdicts);
+  if (unknown.length > 0) reasons.push(`could not judge ${unknown.join(', ')}`);
+  return reasons.join('; ') || 'the run could not be judged';
 }
 
 function liveHeader(summary: RunSummary, live: NonNullable<RunSummary['live']>): string[] {

@@ -27,6 +27,24 @@ describe('the gate against known bugs', () => {
     expect(caughtBy, `no gate scenario caught ${bug} at seed ${seed}`).not.toEqual([]);
   });
 
+  it('catches dropped-pushes as loss (no-loss), not only as a run that did not settle', () => {
+    const summary = runScenario(loadScenario('steady'), { seed, bugs: ['dropped-pushes'] });
+    const noLoss = summary.verdicts.find((v) => v.property === 'no-loss')!;
+    expect(noLoss.verdict).toBe('fail');
+    expect(noLoss.details).toMatch(/never delivered/);
+    expect(noLoss.witness[0]).toMatchObject({
+      path: expect.arrayContaining([
+        expect.objectContaining({
+          k: 'missing',
+          seqs: expect.any(Array),
+          newestDisplayed: expect.any(Number),
+        }),
+      ]),
+    });
+    expect(summary.verdicts.find((v) => v.property === 'liveness')!.verdict).toBe('fail');
+    expect(summary.exitCode).toBe(1);
+  });
+
   it.each(gateScenarios)('passes %s without bugs', (name) => {
     const summary = runScenario(loadScenario(name), { seed });
     const failed = summary.verdicts.filter((v) => v.verdict === 'fail');

@@ -61,7 +61,7 @@ export type RunSummary = {
   settledAtMs: number | null;
   verdicts: CheckResult[];
   slo: SloResult[];
-  /** 0 pass, 1 property violated, 2 SLO breached, 3 liveness. */
+  /** 0 pass, 1 property violated, 2 SLO breached, 3 could not judge (did not settle, or a verdict unknown). */
   exitCode: ExitCode;
   /** Everything the seed decided that is not in the scenario file. */
   derived: { faults: FaultSpec[]; bugs: string[] };

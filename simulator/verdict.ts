@@ -1,5 +1,6 @@
 // From checker verdicts and measured figures to SLO lines and the exit code CI gates on, the same for
-// a simulation and a live run: 0 pass, 1 a property violated, 2 an SLO breached, 3 did not settle.
+// a simulation and a live run: 0 pass, 1 a property violated, 2 an SLO breached, 3 the run could not
+// be judged (it did not settle, or a checker could not decide: `unknown` is never a pass).
 // SLOs are the scenario's k6-syntax thresholds (scenarios/thresholds.ts) judged on what the run measured.
 
 import type { LatencyHistogram } from '../bench/latency-histogram.ts';
@@ -22,7 +23,8 @@ export function judgeRun(
   const slo = evaluateThresholds(scenario.thresholds, measured);
   const violated = verdicts.some((v) => v.verdict === 'fail' && v.property !== 'liveness');
   const live = verdicts.find((v) => v.property === 'liveness')?.verdict !== 'fail' && settledAt !== null;
-  const exitCode = violated ? 1 : !live ? 3 : slo.some((s) => !s.pass) ? 2 : 0;
+  const judged = verdicts.every((v) => v.verdict !== 'unknown');
+  const exitCode = violated ? 1 : !live || !judged ? 3 : slo.some((s) => !s.pass) ? 2 : 0;
   return { slo, exitCode };
 }
 
@@ -41,4 +43,9 @@ export function latencySource(histogram: LatencyHistogram): MetricSource {
 /** Failed sends as a rate metric: the count, and the share of sends. */
 export function failedSendsSource(counts: { sent: number; failed: number }): MetricSource {
   return counts.sent === 0 ? {} : { count: counts.failed, rate: counts.failed / counts.sent };
+}
+
+/** The properties a run could not judge (verdict `unknown`), for the table, JSON and JUnit. */
+export function unjudged(verdicts: readonly CheckResult[]): string[] {
+  return verdicts.filter((v) => v.verdict === 'unknown').map((v) => v.property);
 }

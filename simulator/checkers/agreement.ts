@@ -8,6 +8,7 @@ import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { int32Column, uint8Column, uint32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { SlotTable } from './slot-table.ts';
 import { hash32, hashLabel, keyText, RecentHashes } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
@@ -45,6 +46,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   const recentCmids = new RecentHashes(limits.recentHashesMax);
   const witness = new WitnessList(limits.witnessCasesMax);
   let claims = 0;
+  let sends = 0;
 
   const describeRef = (slot: number) => {
     const device = refDevice.get(slot);
@@ -117,6 +119,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
         return judge(slot, messageClaim(slot, 'display', event.at, device, event.message), event);
       }
       case 'send': {
+        sends++;
         if (pendingSends.size >= limits.pendingSendsMax)
           pendingSends.delete(pendingSends.keys().next().value!);
         pendingSends.set(keyText(event.user, event.conv, event.cmid), hash32(event.body));
@@ -151,9 +154,16 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     finish(final: FinalState): CheckResult {
       const recorded = messages.size;
       judgeStore(final);
-      return witness.result(
+      return coveredResult(
+        witness,
         agreementProperty,
         `${claims} claims about ${recorded} (conv, seq), the store's included`,
+        {
+          judged: claims,
+          judgedWhat: 'claims (acks, displays, stored messages)',
+          done: sends,
+          doneWhat: 'sends',
+        },
       );
     },
   };

@@ -11,6 +11,7 @@
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { coveredResult } from './coverage.ts';
 import type { MembershipChange, Tri } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -44,6 +45,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   let evicted = 0;
   let judged = 0;
   let unresolved = 0;
+  let sends = 0;
 
   const convict = (entry: Suspect): void => {
     witness.add(entry.kind, () => ({
@@ -112,6 +114,9 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   const observe = (event: HistoryEvent): void => {
     membership.observe(event);
     switch (event.k) {
+      case 'send':
+        sends++;
+        return;
       case 'conv-frame':
         return observeFrame(event);
       case 'durable':
@@ -187,7 +192,13 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''})`;
-      return witness.result(authorizationProperty, details, stale + evicted > 0 ? 'unknown' : 'pass');
+      return coveredResult(
+        witness,
+        authorizationProperty,
+        details,
+        { judged, judgedWhat: 'frames or messages', done: sends, doneWhat: 'sends' },
+        stale + evicted > 0 ? 'unknown' : 'pass',
+      );
     },
   };
 }

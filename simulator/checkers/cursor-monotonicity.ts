@@ -9,6 +9,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -36,6 +37,8 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   const seenSource = uint8Column();
   const witness = new WitnessList(limits.witnessCasesMax);
   let observed = 0;
+  let sentCount = 0;
+  let seenCount = 0;
 
   const stored = (conv: string, seq: number): void => {
     const convId = ids.conv(conv);
@@ -116,9 +119,11 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
         return stored(event.message.conv, event.message.seq);
       case 'cursor-sent':
         observed++;
+        sentCount++;
         return observeSent(event);
       case 'cursor-seen':
         observed++;
+        seenCount++;
         return observeSeen(event);
     }
   };
@@ -127,9 +132,16 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     property: cursorMonotonicityProperty,
     observe,
     finish(_final: FinalState): CheckResult {
-      return witness.result(
+      return coveredResult(
+        witness,
         cursorMonotonicityProperty,
         `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors`,
+        {
+          judged: seenCount,
+          judgedWhat: 'cursors seen (receipts, welcome)',
+          done: sentCount,
+          doneWhat: 'cursors sent',
+        },
       );
     },
   };

@@ -5,6 +5,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { hash32, hashLabel } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -20,9 +21,11 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
     at: float64Column(),
   };
   let acks = 0;
+  let sends = 0;
   const witness = new WitnessList(limits.witnessCasesMax);
 
   const observe = (event: HistoryEvent): void => {
+    if (event.k === 'send') sends++;
     if (event.k !== 'ack') return;
     ack.conv.set(acks, ids.conv(event.conv));
     ack.seq.set(acks, event.seq);
@@ -58,7 +61,12 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
     observe,
     finish(final: FinalState): CheckResult {
       for (let row = 0; row < acks; row++) judge(final, row);
-      return witness.result(durableAckProperty, `${acks} acks read back from the store`);
+      return coveredResult(witness, durableAckProperty, `${acks} acks read back from the store`, {
+        judged: acks,
+        judgedWhat: 'acks',
+        done: sends,
+        doneWhat: 'sends',
+      });
     },
   };
 }

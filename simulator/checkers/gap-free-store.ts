@@ -6,6 +6,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -18,9 +19,12 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
   const jump = { conv: int32Column(), lo: int32Column(), hi: int32Column(), at: float64Column() };
   let jumps = 0;
   let durables = 0;
+  let sends = 0;
+  let readBack = 0;
   const witness = new WitnessList(limits.witnessCasesMax);
 
   const observe = (event: HistoryEvent): void => {
+    if (event.k === 'send') sends++;
     if (event.k !== 'durable') return;
     durables++;
     const conv = ids.conv(event.message.conv);
@@ -55,6 +59,7 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
   const judgeStore = (final: FinalState): void => {
     for (const conv of final.conversations()) {
       const lastSeq = final.storedLastSeq(conv);
+      readBack += lastSeq;
       const missing = missingRanges((visit) => {
         for (let seq = 1; seq <= lastSeq; seq++) {
           const stored = final.storedMessage(conv, seq);
@@ -84,9 +89,11 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
     finish(final: FinalState): CheckResult {
       judgeDurableJumps();
       judgeStore(final);
-      return witness.result(
+      return coveredResult(
+        witness,
         gapFreeStoreProperty,
-        `${durables} durable records, ${jumps} out of order, and the final read`,
+        `${durables} durable records, ${jumps} out of order, and the final read of ${readBack} seqs`,
+        { judged: durables + readBack, judgedWhat: 'stored seqs', done: sends, doneWhat: 'sends' },
       );
     },
   };

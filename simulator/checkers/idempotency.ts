@@ -6,6 +6,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column, uint32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { SlotTable } from './slot-table.ts';
 import { hash32, hash32b, keyText } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
@@ -31,6 +32,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   const seqAt = float64Column();
   const witness = new WitnessList(limits.witnessCasesMax);
   let claims = 0;
+  let sends = 0;
 
   const judge = (claim: Claim, event: unknown): void => {
     claims++;
@@ -83,7 +85,8 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   };
 
   const observe = (event: HistoryEvent): void => {
-    if (event.k === 'ack') {
+    if (event.k === 'send') sends++;
+    else if (event.k === 'ack') {
       judge(
         {
           source: 'ack',
@@ -125,9 +128,11 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     observe,
     finish(final: FinalState): CheckResult {
       judgeStore(final);
-      return witness.result(
+      return coveredResult(
+        witness,
         idempotencyProperty,
         `${claims} claims on ${keys.size} keys, the store's included`,
+        { judged: claims, judgedWhat: 'acks or stored messages', done: sends, doneWhat: 'sends' },
       );
     },
   };

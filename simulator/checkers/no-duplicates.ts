@@ -5,6 +5,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -17,8 +18,10 @@ export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker
   const newestAt = float64Column(Number.NaN);
   const witness = new WitnessList(limits.witnessCasesMax);
   let displays = 0;
+  let sends = 0;
 
   const observe = (event: HistoryEvent): void => {
+    if (event.k === 'send') sends++;
     if (event.k !== 'display') return;
     displays++;
     const { conv, seq } = event.message;
@@ -41,9 +44,11 @@ export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker
     property: noDuplicatesProperty,
     observe,
     finish(_final: FinalState): CheckResult {
-      return witness.result(
+      return coveredResult(
+        witness,
         noDuplicatesProperty,
         `${displays} displays on ${pairs.size} (device, conv) pairs`,
+        { judged: displays, judgedWhat: 'displays', done: sends, doneWhat: 'sends' },
       );
     },
   };

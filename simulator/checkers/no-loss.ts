@@ -11,6 +11,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
@@ -36,6 +37,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   const deliveredCursor = int32Column(0);
   let finalPhase = false;
   let missingTotal = 0;
+  let sequencedCount = 0;
 
   const sequenced = (conv: string, seq: number): number => {
     const convId = ids.conv(conv);
@@ -54,6 +56,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
       if (event.seq > deliveredCursor.get(pair)) deliveredCursor.set(pair, event.seq);
     } else if (event.k === 'ack') {
       const slot = sequenced(event.conv, event.seq);
+      sequencedCount++;
       if (Number.isNaN(ackAt.get(slot))) {
         ackAt.set(slot, event.at);
         ackDevice.set(slot, ids.device(event.user, event.device));
@@ -142,7 +145,12 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
       });
       const settled = final.settledAt !== null;
       const details = `${missingTotal > 0 ? `${missingTotal} (device, seq) never displayed; ` : ''}${expected} (device, seq) displays expected on ${final.devices.length} devices${settled ? '' : '; the run did not settle, so what is missing by its end is lost'}`;
-      return witness.result(noLossProperty, details);
+      return coveredResult(witness, noLossProperty, details, {
+        judged: expected,
+        judgedWhat: '(device, seq) displays expected',
+        done: sequencedCount,
+        doneWhat: 'acks',
+      });
     },
   };
 }

@@ -8,6 +8,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const perConversationOrderProperty = 'per-conversation-order';
@@ -27,6 +28,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
   };
   let jumps = 0;
   let displays = 0;
+  let sends = 0;
 
   const displayOf = (pair: number, seq: number, at: number) => {
     const { user, device } = ids.deviceName(pairs.keyA(pair));
@@ -35,6 +37,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
 
   const observe = (event: HistoryEvent): void => {
     membership.observe(event);
+    if (event.k === 'send') sends++;
     if (event.k !== 'display') return;
     displays++;
     const seq = event.message.seq;
@@ -84,9 +87,11 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
     observe,
     finish(_final: FinalState): CheckResult {
       judgeJumps();
-      return witness.result(
+      return coveredResult(
+        witness,
         perConversationOrderProperty,
         `${displays} displays on ${pairs.size} (device, conv) pairs, ${jumps} over membership gaps or skips`,
+        { judged: displays, judgedWhat: 'displays', done: sends, doneWhat: 'sends' },
       );
     },
   };

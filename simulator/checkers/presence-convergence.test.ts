@@ -46,15 +46,37 @@ describe('presence-convergence', () => {
     expect(result.details).toMatch(/1 stale offline/);
   });
 
+  const bobSeesAnn = history.presence(2, bob, 'ann', false);
+
   it('does not judge the views of a device whose user is offline at the end', () => {
-    const result = judge([history.presence(1, ann, 'bob', false)], { online: ['bob'] });
+    const result = judge([history.presence(1, ann, 'bob', false), bobSeesAnn], { online: ['bob'] });
     expect(result.verdict).toBe('pass');
+    expect(result.details).toMatch(/1 views judged of 2/);
   });
 
   it('does not judge the views of a device that left the run', () => {
-    const result = judge([history.presence(1, device('ann', 'd2'), 'bob', false)]);
+    const result = judge([history.presence(1, device('ann', 'd2'), 'bob', false), bobSeesAnn], {
+      online: ['bob'],
+    });
     expect(result.verdict).toBe('pass');
-    expect(result.details).toMatch(/0 views judged of 1/);
+    expect(result.details).toMatch(/1 views judged of 2/);
+  });
+
+  it('fails with "nothing judged" when watches were sent and no presence came back', () => {
+    // A server that never answers `watch` must not pass presence.
+    const result = judge([history.watchSent(1, ann, ['bob']), history.watchSent(1, bob, ['ann'])]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/^nothing judged: 2 watch requests but no presence views/);
+    const unjudgeable = judge([history.watchSent(1, ann, ['bob']), history.presence(2, ann, 'bob', true)], {
+      online: ['bob'],
+    });
+    expect(unjudgeable.verdict).toBe('fail');
+  });
+
+  it('cannot pass a run that watched no one', () => {
+    const result = judge([]);
+    expect(result.verdict).toBe('unknown');
+    expect(result.details).toMatch(/^could not judge: not exercised/);
   });
 
   it('says unknown for stale views when the run did not settle', () => {

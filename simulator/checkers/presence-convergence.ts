@@ -9,6 +9,7 @@
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, uint8Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -21,9 +22,11 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
   const seenAt = float64Column();
   const witness = new WitnessList(limits.witnessCasesMax);
   let settleAt = Number.NaN;
+  let watches = 0;
 
   const observe = (event: HistoryEvent): void => {
     if (event.k === 'phase' && event.phase === 'settle' && Number.isNaN(settleAt)) settleAt = event.at;
+    if (event.k === 'watch-sent') watches++;
     if (event.k !== 'presence-seen') return;
     const slot = views.intern(ids.device(event.user, event.device), ids.user(event.of));
     online.set(slot, event.online ? 1 : 0);
@@ -55,7 +58,14 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
       const details =
         `${judged} views judged of ${views.size} (device, watched user) pairs; settle began at ` +
         `${Number.isNaN(settleAt) ? 'no time (no settle phase)' : settleAt}${settled ? '' : ' and did not converge'}`;
-      return witness.result(presenceConvergenceProperty, details, 'pass', settled ? 'fail' : 'unknown');
+      if (witness.count > 0)
+        return witness.result(presenceConvergenceProperty, details, 'pass', settled ? 'fail' : 'unknown');
+      return coveredResult(witness, presenceConvergenceProperty, details, {
+        judged,
+        judgedWhat: 'presence views of a watcher online at the end',
+        done: watches,
+        doneWhat: 'watch requests',
+      });
     },
   };
 }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../simulator/run-scenario.ts';
+import { junitXml } from './junit.ts';
+import { verdictLine, verdictTable } from './verdict-table.ts';
+
+function summary(verdicts: RunSummary['verdicts'], exitCode: RunSummary['exitCode']): RunSummary {
+  return {
+    scenario: 'steady',
+    seed: 7,
+    traceHash: '0',
+    traceCheckpoints: [],
+    traceCheckpointEvery: 4096,
+    clients: 2,
+    events: 1,
+    virtualMs: 1,
+    wallMs: 1,
+    messages: { sent: 1, acked: 1, failed: 0, displayed: 1, durable: 1 },
+    ackLatencyMsP50: 1,
+    ackLatencyMsP99: 1,
+    settledAtMs: 1,
+    verdicts,
+    slo: [],
+    exitCode,
+    derived: { faults: [], bugs: [] },
+  };
+}
+
+describe('reports of a property the run could not judge', () => {
+  const run = summary(
+    [
+      { property: 'no-loss', verdict: 'pass', details: 'ok', witness: [] },
+      {
+        property: 'presence-convergence',
+        verdict: 'unknown',
+        details: 'could not judge: not exercised',
+        witness: [],
+      },
+    ],
+    3,
+  );
+
+  it('JUnit carries it as an <error>, never as a pass, and counts it', () => {
+    const xml = junitXml([{ summary: run, repro: 'npx chatsim sim steady --seed 7' }]);
+    expect(xml).toMatch(
+      /<testcase classname="chatsim.steady" name="seed 7: presence-convergence">\s*<error message="could not judge presence-convergence">could not judge: not exercised/,
+    );
+    expect(xml).toMatch(/<testcase classname="chatsim.steady" name="seed 7: no-loss"\/>/);
+    expect(xml).toMatch(/<testsuites name="chatsim gate" tests="2" failures="0" errors="1">/);
+    expect(xml).toMatch(/<testsuite name="steady" tests="2" failures="0" errors="1"/);
+  });
+
+  it('the table marks it UNKN and the verdict line names it', () => {
+    const table = verdictTable(run, 'npx chatsim sim steady --seed 7');
+    expect(table).toMatch(/UNKN {2}presence-convergence/);
+    expect(table).toMatch(/could not judge presence-convergence: not exercised/);
+    expect(verdictLine(run)).toBe('verdict: FAIL: could not judge presence-convergence');
+    expect(verdictLine({ ...run, settledAtMs: null })).toBe(
+      'verdict: FAIL: the run did not settle (liveness); could not judge presence-convergence',
+    );
+  });
+});
