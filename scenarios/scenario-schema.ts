@@ -234,6 +234,12 @@ export const scenarioSchema = strict({
       .describe(
         "'embedded': the store lives in the node process (one node only; a crash loses unsynced writes); 'shared': one store for every node (default: embedded for one node, shared for more)",
       ),
+    busLossOnDisconnect: z
+      .boolean()
+      .default(false)
+      .describe(
+        'the bus is Redis pub/sub beside the shared store: a store outage, or a node cut from the store, cuts the bus too, and a node loses what was published while it was away (it must catch up from the store); default false',
+      ),
   })
     .prefault({})
     .describe('nodes and where the store lives'),

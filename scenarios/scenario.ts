@@ -43,7 +43,7 @@ export type FaultSpec = {
 export type Scenario = {
   name: string;
   description: string;
-  topology: { nodes: number; store: 'embedded' | 'shared' };
+  topology: { nodes: number; store: 'embedded' | 'shared'; busLossOnDisconnect: boolean };
   network: {
     latencyMs: number;
     jitterMs: number;

@@ -67,6 +67,8 @@ export type RunSummary = {
   derived: { faults: FaultSpec[]; bugs: string[] };
   /** Present on live runs: the target, the generators and what they measured. */
   live?: LiveFacts;
+  /** Simulated runs: how often a node got the bus back after losing it (and so caught up from the store). */
+  busResumes?: number;
 };
 
 const settleCheckEveryMs = 500;
@@ -132,6 +134,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     streams,
     nodes: scenario.topology.nodes,
     storeMode: scenario.topology.store,
+    busLossOnDisconnect: scenario.topology.busLossOnDisconnect,
     limits: scenario.limits,
     network: {
       ...scenario.network,
@@ -355,6 +358,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     slo,
     exitCode,
     derived: { faults: derivedFaults, bugs: [...bugs] },
+    busResumes: world.bus.resumes,
   };
 }
 

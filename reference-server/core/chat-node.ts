@@ -769,8 +769,10 @@ export class ChatNode {
       return;
     }
     for (const message of outcome.messages)
-      if (message.seq > pending.after && message.seq <= pending.through && !conv.wasPushed(message.seq))
+      if (message.seq > pending.after && message.seq <= pending.through && !conv.wasPushed(message.seq)) {
+        this.stats.gapFillPushes++;
         this.sequenced(conv, message, null);
+      }
     // What the read could not give, this node cannot push either: clients find it with sync. Counting
     // it as pushed guarantees progress.
     conv.markPushedThrough(Math.min(pending.through, outcome.lastSeq));
@@ -779,6 +781,7 @@ export class ChatNode {
 
   /** The bus was lost: read every conversation again (new ones, membership, lastSeq), then fill gaps. */
   private catchUp(): void {
+    this.stats.catchUps++;
     this.storeOp({ kind: 'records' }, { kind: 'catch-up' });
   }
 

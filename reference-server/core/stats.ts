@@ -46,6 +46,10 @@ export class NodeStats {
   badFrames = 0;
   slowConsumerCloses = 0;
   storeUnavailable = 0;
+  /** Catch-ups after a lost bus (every conversation re-read). */
+  catchUps = 0;
+  /** Messages this node missed on the bus and pushed after reading them from the store. */
+  gapFillPushes = 0;
 
   countIn(type: string): void {
     this.framesIn.set(type, (this.framesIn.get(type) ?? 0) + 1);

@@ -9,9 +9,15 @@ export const partition: Fault = {
   start(context) {
     const network = context.world.network;
     if (context.spec.target === 'store') {
+      // One node cut from Redis: its store and (when the bus is Redis) its bus.
       const node = nodeOf(context);
+      const bus = context.world.bus;
       network.cutFromStore(node);
-      return () => network.reconnectToStore(node);
+      bus.disconnect(node);
+      return () => {
+        network.reconnectToStore(node);
+        bus.reconnect(node);
+      };
     }
     if (context.spec.target === 'node') {
       const node = nodeOf(context);

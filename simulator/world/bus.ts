@@ -1,25 +1,79 @@
 // The simulated pub/sub bus between nodes (Redis in a live deployment): a published event reaches
 // every other running node after the bus latency. A node that is down misses it, as a Redis
 // subscriber that is not connected does; catch-up is the core's business, not the bus's.
+// With `lossOnDisconnect` the bus is Redis pub/sub beside the store: a node cut from it (a store
+// outage, a node cut from the store) loses every event delivered while it is away, even one already
+// in flight, and keeps its own publishes until it is back (as RedisBus does, bounded); on the way
+// back it is fed `bus-resumed`, which is where the catch-up from the store begins.
 
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
 import { type Agenda, EventKind } from './agenda.ts';
 import type { SimNode } from './sim-node.ts';
 
+/** Own publishes a cut-off node keeps for later (RedisBus's bound); older ones are lost. */
+const backlogMax = 10_000;
+
 export class Bus {
+  /** Per node: disconnections so far; a delivery published before the latest one is lost. */
+  private readonly cuts = new Map<number, number>();
+  /** Nodes cut from the bus, with the publishes each keeps meanwhile. */
+  private readonly away = new Map<number, BusEvent[]>();
+  /** `bus-resumed` inputs fed so far: each is a catch-up from the store. */
+  resumes = 0;
+
   constructor(
     private readonly agenda: Agenda,
     private readonly nodes: readonly SimNode[],
     private readonly latencyMs: number,
+    private readonly lossOnDisconnect = false,
   ) {}
 
   publish(fromNode: number, event: BusEvent): void {
+    const kept = this.away.get(fromNode);
+    if (kept !== undefined) {
+      kept.push(event);
+      if (kept.length > backlogMax) kept.shift();
+      return;
+    }
     for (const node of this.nodes) {
       if (node.index === fromNode || !node.up) continue;
-      this.agenda.schedule(this.agenda.now + this.latencyMs, EventKind.nodeInput, node.index, node.epoch, {
-        type: 'bus',
-        event,
+      if (!this.lossOnDisconnect) {
+        this.deliver(node, event);
+        continue;
+      }
+      if (this.away.has(node.index)) continue;
+      const cuts = this.cuts.get(node.index) ?? 0;
+      this.agenda.at(this.agenda.now + this.latencyMs, () => {
+        if ((this.cuts.get(node.index) ?? 0) === cuts) this.deliver(node, event, 0);
       });
     }
+  }
+
+  /** The node loses the bus (no-op unless `lossOnDisconnect`). */
+  disconnect(nodeIndex: number): void {
+    if (!this.lossOnDisconnect || this.away.has(nodeIndex)) return;
+    this.away.set(nodeIndex, []);
+    this.cuts.set(nodeIndex, (this.cuts.get(nodeIndex) ?? 0) + 1);
+  }
+
+  /** The node is back: it sends what it kept, then is told it may have missed events. */
+  reconnect(nodeIndex: number): void {
+    const kept = this.away.get(nodeIndex);
+    if (kept === undefined) return;
+    this.away.delete(nodeIndex);
+    for (const event of kept) this.publish(nodeIndex, event);
+    const node = this.nodes[nodeIndex]!;
+    if (!node.up) return;
+    this.resumes++;
+    this.agenda.schedule(this.agenda.now + this.latencyMs, EventKind.nodeInput, node.index, node.epoch, {
+      type: 'bus-resumed',
+    });
+  }
+
+  private deliver(node: SimNode, event: BusEvent, delayMs = this.latencyMs): void {
+    this.agenda.schedule(this.agenda.now + delayMs, EventKind.nodeInput, node.index, node.epoch, {
+      type: 'bus',
+      event,
+    });
   }
 }

@@ -30,6 +30,8 @@ export type WorldOptions = {
   nodes: number;
   /** 'embedded': the store lives in the node process (one node): a node crash loses unsynced writes. */
   storeMode: 'embedded' | 'shared';
+  /** The bus is Redis pub/sub beside the store: cut with it, and lossy while cut (see bus.ts). */
+  busLossOnDisconnect?: boolean;
   limits: Partial<NodeLimits>;
   network: NetworkConfig;
   store: Omit<SimStoreOptions, 'record'>;
@@ -54,7 +56,12 @@ export class World {
     this.network = new Network(this.agenda, this.nodes, options.network, options.nodes);
     const store = new SimStore({ ...options.store, record: options.record });
     this.storage = new Storage(store, this.agenda, this.network, options.network, options.storeMode);
-    this.bus = new Bus(this.agenda, this.nodes, options.network.busLatencyMs);
+    this.bus = new Bus(
+      this.agenda,
+      this.nodes,
+      options.network.busLatencyMs,
+      options.busLossOnDisconnect ?? false,
+    );
     this.tokens = new SimTokens(options.streams.stream('tokens').nextU32());
     const host = {
       agenda: this.agenda,
