@@ -34,11 +34,8 @@ export function junitXml(runs: readonly GateRun[]): string {
   for (const [scenario, list] of byScenario) {
     const cases: string[] = [];
     let suiteFailures = 0;
-<<<<<<< HEAD
     let suiteSkipped = 0;
-=======
     let suiteErrors = 0;
->>>>>>> f1666c2 (unknown is not a pass: a verdict a checker could not decide exits 3 (table UNKN, JSON couldNotJudge, JUnit <error>); a checker that judged nothing fails 'nothing judged' when the harness gave it work (a server that never answers watch fails presence), 'not exercised' (unknown) when it did not; dropped-pushes caught by no-loss; exit codes and JUnit tested end to end through the binary)
     let time = 0;
     for (const { summary, repro, skipped } of list) {
       time += summary.wallMs / 1000;
@@ -83,11 +80,7 @@ export function junitXml(runs: readonly GateRun[]): string {
       }
     }
     suites.push(
-<<<<<<< HEAD
-      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" skipped="${suiteSkipped}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
-=======
-      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
->>>>>>> f1666c2 (unknown is not a pass: a verdict a checker could not decide exits 3 (table UNKN, JSON couldNotJudge, JUnit <error>); a checker that judged nothing fails 'nothing judged' when the harness gave it work (a server that never answers watch fails presence), 'not exercised' (unknown) when it did not; dropped-pushes caught by no-loss; exit codes and JUnit tested end to end through the binary)
+      `  <testsuite name="${escapeXml(scenario)}" tests="${cases.length}" failures="${suiteFailures}" errors="${suiteErrors}" skipped="${suiteSkipped}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="chatsim gate" tests="${tests}" failures="${failures}" errors="${errors}">\n${suites.join('\n')}\n</testsuites>\n`;
