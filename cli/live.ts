@@ -15,7 +15,7 @@ import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { progressBar } from './progress-bar.ts';
 import { secretEnv } from './serve.ts';
-import { collectBug, jsonSummary, loadOrExplain, parseClients, parseSeed, writeReport } from './sim.ts';
+import { collectBug, jsonSummary, loadOrExplain, parseClients, parseSeed } from './sim.ts';
 
 export type LiveFlags = {
   seed?: number;
@@ -50,7 +50,10 @@ export function registerLive(program: Command, result: CommandResult, io: CliIo)
     .option('--faults <file>', "a fault timeline (JSON array of faults) replacing the scenario's")
     .option('--duration <time>', 'soak: the faults phase lasts this long (e.g. 30m, 90s)', parseDuration)
     .option('--json', 'print a JSON summary instead of the table')
-    .option('--report <dir>', 'also write summary.json and report.md into this directory')
+    .option(
+      '--report <dir>',
+      'also write report.html, summary.md, summary.json and junit.xml into this directory',
+    )
     .option('--no-progress', 'no progress lines on stderr')
     .option(
       '--metrics-port <n>',
@@ -152,7 +155,17 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
   );
   if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
   else io.out(verdictTable(summary, repro));
-  if (flags.report) writeReport(flags.report, summary, verdictTable(summary, repro), repro);
+  if (flags.report) {
+    const { writeRunReport } = await import('../reports/write-run-report.ts');
+    writeRunReport(flags.report, {
+      summary,
+      scenario,
+      recorder,
+      repro,
+      mode: 'live',
+      json: jsonSummary(summary, repro),
+    });
+  }
   return summary.exitCode;
 }
 

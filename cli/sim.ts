@@ -4,8 +4,6 @@
 // decide). A failure prints the one command that replays it.
 
 import { randomInt } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
 import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-table.ts';
@@ -57,7 +55,10 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
     .option('--clients <n>', "virtual clients (default: the scenario's)", parseClients)
     .option('--json', 'print a JSON summary instead of the table')
     .option('--bug <name>', `run with a deliberate bug (repeatable): ${bugNames.join(', ')}`, collectBug, [])
-    .option('--report <dir>', 'also write summary.json and report.md into this directory')
+    .option(
+      '--report <dir>',
+      'also write report.html, summary.md, summary.json and junit.xml into this directory',
+    )
     .option(
       '--openmetrics <file>',
       "write the run's metrics as timestamped OpenMetrics text (promtool imports it)",
@@ -106,7 +107,17 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
   if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
   else io.out(verdictTable(summary, repro));
-  if (flags.report) writeReport(flags.report, summary, verdictTable(summary, repro), repro);
+  if (flags.report) {
+    const { writeRunReport } = await import('../reports/write-run-report.ts');
+    writeRunReport(flags.report, {
+      summary,
+      scenario,
+      recorder,
+      repro,
+      mode: 'sim',
+      json: jsonSummary(summary, repro),
+    });
+  }
   return summary.exitCode;
 }
 
@@ -120,13 +131,4 @@ export function jsonSummary(summary: RunSummary, repro: string) {
     couldNotJudge: unjudged(summary.verdicts),
     repro,
   };
-}
-
-export function writeReport(dir: string, summary: RunSummary, table: string, repro: string): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(jsonSummary(summary, repro), null, 2)}\n`);
-  writeFileSync(
-    join(dir, 'report.md'),
-    `# chatsim: ${summary.scenario}, seed ${summary.seed}\n\n\`\`\`\n${table}\n\`\`\`\n`,
-  );
 }

@@ -277,12 +277,17 @@ export class RunRecorder {
   // ---- totals the progress line and the report read -----------------------------------------
 
   /** Sum of a counter over every phase and label value. */
-  total(key: string): number {
+  total(key: string, values: Float64Array = this.values): number {
     const family = this.f[key]!;
     let sum = 0;
     const slots = (family.label?.values.length ?? 1) * (family.kind === 'gauge' ? 1 : phaseNames.length);
-    for (let i = 0; i < slots; i++) sum += this.values[family.offset + i * family.width]!;
+    for (let i = 0; i < slots; i++) sum += values[family.offset + i * family.width]!;
     return sum;
+  }
+
+  /** The connected gauge in a snapshot's values. */
+  connectedIn(values: Float64Array): number {
+    return values[slotOf(this.f.connected!, 0, 0)]!;
   }
 
   /** A histogram over every phase (or one phase): per-bucket counts (last: +Inf), sum (s) and count. */
