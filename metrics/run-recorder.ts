@@ -220,10 +220,13 @@ export class RunRecorder {
       case 'phase':
         this.enterPhase(phaseNames.indexOf(event.phase), event.at);
         return;
+      case 'fault':
+        this.fault(event.type, event.phase === 'start', event.at);
+        return;
     }
   }
 
-  /** Marks a fault window (live runs call it as faults start and heal; simulated runs after the run). */
+  /** Opens or closes a fault window (from the history's `fault` events). */
   fault(type: string, on: boolean, atMs: number): void {
     if (on) this.faults.push({ type, startMs: atMs, endMs: null });
     else {

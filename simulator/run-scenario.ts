@@ -31,7 +31,7 @@ export type RunOptions = {
   /** Called about every virtual second with the run's progress (0..1). */
   progress?: (done: number, phase: string) => void;
   checkers?: Checker[];
-  /** Sees every history event, the clock about once a virtual second, and fault windows (metrics). */
+  /** Sees every history event and the clock about once a virtual second (metrics). */
   recorder?: RunObserver;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
   storeState?: () => StoreState;
@@ -41,7 +41,6 @@ export type RunOptions = {
 export type RunObserver = {
   observe(event: HistoryEvent): void;
   tick(nowMs: number, events: number): void;
-  fault(type: string, on: boolean, atMs: number): void;
 };
 
 export type RunSummary = {
@@ -219,7 +218,6 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     const note = (phase: 'start' | 'heal'): void =>
       record({ k: 'fault', at: world.now, type: spec.type, phase, ...(nodes ? { nodes } : {}) });
     world.at(faultsAt + spec.atMs, () => {
-      recorder?.fault(spec.type, true, world.now);
       note('start');
       const heal = fault.start({
         world,
@@ -231,7 +229,6 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
       const once = (): void => {
         if (!healed) {
           healed = true;
-          recorder?.fault(spec.type, false, world.now);
           heal();
           note('heal');
         }

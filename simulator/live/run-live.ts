@@ -244,7 +244,6 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         }).then(
           (heal) => {
             note(`fault ${describeLiveFault(spec)}: started`);
-            options.recorder?.fault(spec.type, true, now());
             noteFault(spec, 'start');
             let healed = false;
             const once = async (): Promise<void> => {
@@ -252,7 +251,6 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
               healed = true;
               try {
                 await heal();
-                options.recorder?.fault(spec.type, false, now());
                 noteFault(spec, 'heal');
                 if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
               } catch (error) {
