@@ -36,6 +36,11 @@ export class VuChat {
     this.log = new ConversationLog(conv);
   }
 
+  /** Sends this VU has issued (each under a new cmid). */
+  get issued(): number {
+    return this.sent;
+  }
+
   nextCmid(): string {
     return `v${this.vuId}.${this.sessions}.${++this.sent}`;
   }
@@ -86,7 +91,8 @@ export function runSession(config: ChatLoadConfig, vu: VuChat, options: { send: 
   const display = (offered: Message[], via: 'push' | 'sync' | 'resume' | 'own') => {
     const now = Date.now();
     for (const message of offered) {
-      if (message.from === vu.user && via === 'own') continue;
+      // The VU's own messages (by ack, or by a resume that came before the ack) are not deliveries.
+      if (message.from === vu.user) continue;
       metrics.displayedMessages.add(1, { via });
       metrics.deliveryLatency.add(now - message.ts, { via });
     }
