@@ -113,7 +113,7 @@ const faultVariants = [
     ...healsAfter,
     ...clientShare(0.1),
     latencyMs: ms('extra one-way delay on each touched link', 200),
-    jitterMs: ms('extra delay drawn uniformly from 0..jitterMs per frame, on top of latencyMs', 0),
+    jitterMs: ms("each frame's extra delay varies uniformly by ±jitterMs, as Toxiproxy's jitter", 0),
   }).describe("Toxiproxy's latency toxic: extra delay plus jitter on the links of some clients."),
   rateLimitedLink(
     'bandwidth',

@@ -1,4 +1,5 @@
-// Toxiproxy's `latency` toxic: extra delay (plus jitter) on the links of some clients.
+// Toxiproxy's `latency` toxic: extra delay on the links of some clients, varied per frame by
+// ±jitterMs as Toxiproxy does (a link still delivers in order).
 
 import { type Fault, pickClients } from './fault.ts';
 
@@ -7,8 +8,7 @@ export const latency: Fault = {
   start(context) {
     const { world, spec } = context;
     const clients = pickClients(context);
-    const extra = (spec.latencyMs ?? 200) + (spec.jitterMs ?? 0) / 2;
-    world.network.setExtraLatency(clients, extra);
+    world.network.setExtraLatency(clients, spec.latencyMs ?? 200, spec.jitterMs ?? 0);
     return () => world.network.setExtraLatency(clients, 0);
   },
 };

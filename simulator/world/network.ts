@@ -51,6 +51,8 @@ export class Network {
   private readonly homeOfClient: number[] = [];
   /** Per client link: extra one-way latency (ms), bandwidth (bytes/ms, 0 = unlimited), cut from every node. */
   private readonly extraLatencyMs: number[] = [];
+  /** Per client link: a latency fault's jitter (ms): each frame's extra delay varies by ±jitter (Toxiproxy's). */
+  private readonly extraJitterMs: number[] = [];
   private readonly bytesPerMs: number[] = [];
   private readonly clientCut: boolean[] = [];
   private readonly jitterRng: Prng[] = [];
@@ -72,6 +74,7 @@ export class Network {
     this.connectionOfClient.push(-1);
     this.homeOfClient.push(home);
     this.extraLatencyMs.push(0);
+    this.extraJitterMs.push(0);
     this.bytesPerMs.push(0);
     this.clientCut.push(false);
     this.jitterRng.push(jitterRng);
@@ -103,10 +106,12 @@ export class Network {
   /** One-way latency of a client's link now (draws the link's jitter). */
   private latency(client: number): number {
     const { latencyMs, jitterMs } = this.config;
+    const extraJitterMs = this.extraJitterMs[client]!;
     return (
       latencyMs +
       this.extraLatencyMs[client]! +
-      (jitterMs > 0 ? this.jitterRng[client]!.float() * jitterMs : 0)
+      (jitterMs > 0 ? this.jitterRng[client]!.float() * jitterMs : 0) +
+      (extraJitterMs > 0 ? (this.jitterRng[client]!.float() * 2 - 1) * extraJitterMs : 0)
     );
   }
 
@@ -364,9 +369,15 @@ export class Network {
     }
   }
 
-  /** Extra one-way latency (ms) on these clients' links; 0 removes it. */
-  setExtraLatency(clients: ReadonlySet<number>, extraMs: number): void {
-    for (const client of clients) this.extraLatencyMs[client] = extraMs;
+  /**
+   * Extra one-way latency (ms) on these clients' links, each frame's varied by ±jitterMs as Toxiproxy's
+   * latency toxic does (never below the link's own latency); 0 removes it.
+   */
+  setExtraLatency(clients: ReadonlySet<number>, extraMs: number, jitterMs = 0): void {
+    for (const client of clients) {
+      this.extraLatencyMs[client] = extraMs;
+      this.extraJitterMs[client] = Math.min(jitterMs, extraMs);
+    }
   }
 
   /** Limits these clients' server-to-client direction to a rate (bytes/ms); 0 lifts the limit. */

@@ -1,0 +1,65 @@
+// A small world for the fault tests: a short run of a few dozen clients with one fault, recording
+// every history event and the fault's start and heal times. Tests assert on what clients and the
+// store observably did (acks, displays, sessions, durable writes), never on the world's internals,
+// so they hold however the world is built.
+
+import { validateScenario } from '../../scenarios/scenario.ts';
+import type { HistoryEvent } from '../history.ts';
+import { type RunSummary, runScenario } from '../run-scenario.ts';
+
+export type FaultRun = {
+  summary: RunSummary;
+  events: HistoryEvent[];
+  /** When the fault started and healed (virtual ms); heal is the start for faults that act once. */
+  start: number;
+  heal: number;
+  of<K extends HistoryEvent['k']>(k: K, from?: number, to?: number): Extract<HistoryEvent, { k: K }>[];
+};
+
+/** Phases of the small world: 2 s warm-up, then the fault at the start of a 6 s faults phase. */
+export const smallPhases = { warmupMs: 2000, faultsMs: 6000, healMs: 1000, settleMaxMs: 30_000 };
+
+/**
+ * Runs `fault` (null: no fault, the control) in a small world; `scenario` overrides the defaults
+ * (40 clients, the steady workload, no SLO thresholds: the tests judge the fault's effect).
+ */
+export function runFault(
+  fault: Record<string, unknown> | null,
+  scenario: Record<string, unknown> = {},
+  seed = 1,
+) {
+  const value = {
+    clients: { count: 40 },
+    phases: smallPhases,
+    thresholds: { ackLatency: [], failedSends: [] },
+    ...scenario,
+    faults: fault === null ? [] : [fault],
+  };
+  const events: HistoryEvent[] = [];
+  const summary = runScenario(validateScenario(value, 'fault-test.json', 'fault-test'), {
+    seed,
+    recorder: { observe: (event) => events.push(event), tick: () => {} },
+  });
+  const windows = events.filter((e): e is Extract<HistoryEvent, { k: 'fault' }> => e.k === 'fault');
+  const start = windows.find((w) => w.phase === 'start')?.at ?? Number.NaN;
+  const heal = windows.find((w) => w.phase === 'heal')?.at ?? start;
+  const run: FaultRun = {
+    summary,
+    events,
+    start,
+    heal,
+    of: (k, from = Number.NEGATIVE_INFINITY, to = Number.POSITIVE_INFINITY) =>
+      events.filter((e) => e.k === k && e.at >= from && e.at < to) as never,
+  };
+  return run;
+}
+
+/** The verdicts that failed, as `property: details`, for an assertion that shows why. */
+export function failedVerdicts(run: FaultRun): string[] {
+  return run.summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => `${v.property}: ${v.details}`);
+}
+
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
