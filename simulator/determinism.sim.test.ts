@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { firstDivergence } from './kernel/trace-hash.ts';
 import { runScenario } from './run-scenario.ts';
+import { messageBody } from './workload.ts';
 
 describe('determinism', () => {
   it.each(['churn', 'swarm'])('%s: the same seed twice gives the same trace', (name) => {
@@ -18,6 +19,27 @@ describe('determinism', () => {
       expect(b.events).toBe(a.events);
       expect(b.messages).toEqual(a.messages);
     }
+  });
+
+  it('the trace sees content: runs differing in one message body hash differently', () => {
+    const scenario = loadScenario('steady');
+    const plain = runScenario(scenario, { seed: 1, clients: 100 });
+    // Message 5's body differs in one character, same length: same timing, same everything else.
+    const oneOff = runScenario(scenario, {
+      seed: 1,
+      clients: 100,
+      messageBody: (device, n, bytes) => {
+        const body = messageBody(device, n, bytes);
+        return n === 5 ? `${body.slice(0, -1)}!` : body;
+      },
+    });
+    expect(oneOff.events).toBe(plain.events);
+    expect(oneOff.messages).toEqual(plain.messages);
+    expect(oneOff.traceHash).not.toBe(plain.traceHash);
+    // The divergence is named at the first checkpoint after that send.
+    expect(
+      firstDivergence(plain.traceCheckpoints, oneOff.traceCheckpoints, plain.traceCheckpointEvery),
+    ).not.toBeNull();
   });
 
   it('different seeds give different traces', () => {

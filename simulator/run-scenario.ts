@@ -16,6 +16,7 @@ import { VirtualClient } from './client/virtual-client.ts';
 import { converged, finalState } from './convergence.ts';
 import { faults } from './faults/index.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
+import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
@@ -33,6 +34,8 @@ export type RunOptions = {
   checkers?: Checker[];
   /** Sees every history event and the clock about once a virtual second (metrics). */
   recorder?: RunObserver;
+  /** What the workload writes as the nth message of a device (default: workload.ts messageBody). */
+  messageBody?: (device: string, n: number, bytes: number) => string;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
   storeState?: () => StoreState;
 };
@@ -124,6 +127,8 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
         counts.durable++;
         break;
     }
+    // The trace sees what happened (seqs, cmids, bodies, membership), not only when: see history-trace.ts.
+    traceHistoryEvent(world.trace, event);
     for (const checker of checkers) checker.observe(event);
     recorder?.observe(event);
   };
@@ -271,7 +276,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
         index,
         client.sendMessage(
           conv,
-          messageBody(sim.device, sendNumber++, scenario.workload.bodyBytes),
+          (options.messageBody ?? messageBody)(sim.device, sendNumber++, scenario.workload.bodyBytes),
           world.now,
         ),
       );
@@ -332,6 +337,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
 
   const final = finalState(world, settledAt, conversations);
   const verdicts = checkers.map((checker) => checker.finish(final));
+  traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
     ackLatency: latencySource(ackLatency),

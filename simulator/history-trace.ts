@@ -1,0 +1,103 @@
+// What a run did, folded into its trace hash beside the kernel's event schedule: seqs, cmids, bodies,
+// membership requests and answers, cursors, presence, phases and, at the end, the verdicts. Two runs
+// that differ in one message body, one seq or one verdict hash differently, not only runs that differ in
+// when something happened. Cheap on the hot path: a display (the most common event by far) mixes a few
+// numbers; strings (bodies, cmids) are mixed once per message, at its send and its durable record.
+
+import type { CheckResult, HistoryEvent } from './history.ts';
+import type { TraceHash } from './kernel/trace-hash.ts';
+
+const kinds: Record<HistoryEvent['k'], number> = {
+  conv: 1,
+  'members-sent': 2,
+  'members-answered': 3,
+  send: 4,
+  ack: 5,
+  failed: 6,
+  durable: 7,
+  display: 8,
+  'cursor-sent': 9,
+  'cursor-seen': 10,
+  'conv-frame': 11,
+  attempt: 12,
+  outcome: 13,
+  'watch-sent': 14,
+  fault: 15,
+  'presence-seen': 16,
+  phase: 17,
+  session: 18,
+  'session-lost': 19,
+  'sync-sent': 20,
+};
+
+export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
+  trace.mix(kinds[event.k] ?? 0);
+  switch (event.k) {
+    case 'conv':
+      trace.mixString(event.conv);
+      for (const user of event.members) trace.mixString(user);
+      return;
+    case 'members-sent':
+      trace.mix(event.id);
+      trace.mixString(event.conv);
+      for (const user of event.add) trace.mixString(user);
+      trace.mix(event.add.length);
+      for (const user of event.remove) trace.mixString(user);
+      return;
+    case 'members-answered':
+      trace.mix(event.id);
+      trace.mix(event.status);
+      trace.mix(event.lastSeq ?? -1);
+      return;
+    case 'send':
+      trace.mixString(event.cmid);
+      trace.mixString(event.body);
+      return;
+    case 'ack':
+      trace.mix(event.seq);
+      trace.mix(event.ts);
+      trace.mix(event.cmid.length);
+      return;
+    case 'failed':
+      trace.mixString(event.code);
+      return;
+    case 'durable':
+      trace.mix(event.message.seq);
+      trace.mixString(event.message.cmid);
+      trace.mixString(event.message.body);
+      return;
+    case 'display':
+      trace.mix(event.message.seq);
+      trace.mix(event.message.body.length);
+      trace.mix(event.via.length);
+      return;
+    case 'cursor-sent':
+    case 'cursor-seen':
+      trace.mix(event.seq);
+      trace.mix(event.kind.length);
+      return;
+    case 'conv-frame':
+      trace.mix(event.t.length);
+      trace.mix(event.seqs?.length ?? -1);
+      return;
+    case 'outcome':
+      trace.mixString(event.result);
+      return;
+    case 'presence-seen':
+      trace.mix(event.online ? 1 : 0);
+      return;
+    case 'phase':
+    case 'fault':
+      trace.mix(event.at);
+      return;
+  }
+}
+
+/** The verdicts close the trace: a run judged differently hashes differently. */
+export function traceVerdicts(trace: TraceHash, verdicts: readonly CheckResult[]): void {
+  for (const verdict of verdicts) {
+    trace.mixString(verdict.property);
+    trace.mixString(verdict.verdict);
+    trace.mixString(verdict.details);
+  }
+}
