@@ -15,7 +15,7 @@ import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { progressBar } from './progress-bar.ts';
 import { secretEnv } from './serve.ts';
-import { collectBug, jsonSummary, loadOrExplain, parseClients, parseSeed } from './sim.ts';
+import { collectBug, jsonSummary, loadOrExplain, parseClients, parseSeed, progressStats } from './sim.ts';
 
 export type LiveFlags = {
   seed?: number;
@@ -117,7 +117,10 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
     host: flags.metricsHost,
     ...(flags.metricsPort === undefined ? {} : { port: flags.metricsPort }),
   });
-  const bar = flags.progress && !flags.json ? progressBar(io, `live ${scenario.name} seed ${seed}`) : null;
+  const bar =
+    flags.progress && !flags.json
+      ? progressBar(io, `live ${scenario.name} seed ${seed}`, { clock: 'wall' })
+      : null;
   let summary: RunSummary;
   try {
     summary = await runOrExplain(() =>
@@ -131,7 +134,12 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
         ...(faults === undefined ? {} : { faults }),
         ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
         ...(flags.generators === undefined ? {} : { generators: flags.generators }),
-        ...(bar ? { progress: bar.update } : {}),
+        ...(bar
+          ? {
+              progress: (done: number, phase: string, violations: number) =>
+                bar.update(done, phase, progressStats(recorder, violations)),
+            }
+          : {}),
         log: (line) => io.err(`chatsim live: ${line}`),
         // Said once the target has proved usable, so a target error stays the one line it is.
         onReady: () => io.err(`chatsim live: metrics of run ${runId} at ${endpoint.url}`),

@@ -13,7 +13,7 @@ import type { RunSummary } from '../simulator/run-scenario.ts';
 import { unjudged } from '../simulator/verdict.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
-import { progressBar } from './progress-bar.ts';
+import { type ProgressStats, progressBar } from './progress-bar.ts';
 
 type SimFlags = {
   seed?: number;
@@ -90,13 +90,21 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const runId = flags.runId ?? simRunId(scenario.name, seed);
   const recorder = scenarioRecorder(scenario, runId);
   const startEpochMs = Math.floor(Date.now() / 1000) * 1000;
-  const bar = flags.progress && !flags.json ? progressBar(io, `${scenario.name} seed ${seed}`) : null;
+  const bar =
+    flags.progress && !flags.json
+      ? progressBar(io, `${scenario.name} seed ${seed}`, { clock: 'virtual' })
+      : null;
   const summary = runScenario(scenario, {
     seed,
     ...(flags.clients === undefined ? {} : { clients: flags.clients }),
     bugs: flags.bug,
     recorder,
-    ...(bar ? { progress: bar.update } : {}),
+    ...(bar
+      ? {
+          progress: (done: number, phase: string, violations: number) =>
+            bar.update(done, phase, progressStats(recorder, violations)),
+        }
+      : {}),
   });
   recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
   bar?.done();
@@ -130,5 +138,18 @@ export function jsonSummary(summary: RunSummary, repro: string) {
     verdict: verdictLine(summary).replace(/^verdict: /, ''),
     couldNotJudge: unjudged(summary.verdicts),
     repro,
+  };
+}
+
+/** The progress line's numbers, read from the run's metrics recorder. */
+export function progressStats(
+  recorder: { nowMs: number; connected: number; total(key: string): number },
+  violations: number,
+): ProgressStats {
+  return {
+    clockMs: recorder.nowMs,
+    connected: recorder.connected,
+    delivered: recorder.total('displays'),
+    violations,
   };
 }

@@ -124,4 +124,6 @@ export interface Checker {
   readonly property: string;
   observe(event: HistoryEvent): void;
   finish(final: FinalState): CheckResult;
+  /** Violations found so far (progress lines; the verdict comes from finish). */
+  violationsSoFar?(): number;
 }

@@ -30,7 +30,7 @@ export type RunOptions = {
   clients?: number;
   bugs?: readonly BugName[];
   /** Called about every virtual second with the run's progress (0..1). */
-  progress?: (done: number, phase: string) => void;
+  progress?: (done: number, phase: string, violations: number) => void;
   checkers?: Checker[];
   /** Sees every history event and the clock about once a virtual second (metrics). */
   recorder?: RunObserver;
@@ -309,7 +309,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     recorder?.tick(world.now, world.events);
     if (options.progress && t - lastProgress >= step) {
       lastProgress = t;
-      options.progress(t / endMs, phase.name);
+      options.progress(t / endMs, phase.name, violationsSoFar(checkers));
     }
   }
   world.runUntil(settleAt);
@@ -327,7 +327,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
     world.runUntil(t);
     recorder?.tick(world.now, world.events);
-    options.progress?.(t / endMs, 'settle');
+    options.progress?.(t / endMs, 'settle', violationsSoFar(checkers));
     if (converged(world)) {
       settledAt = t;
       break;
@@ -363,6 +363,13 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     derived: { faults: derivedFaults, bugs: [...bugs] },
     busResumes: world.bus.resumes,
   };
+}
+
+/** What the checkers found so far, for progress lines (verdicts come at the end). */
+export function violationsSoFar(checkers: readonly Checker[]): number {
+  let sum = 0;
+  for (const checker of checkers) sum += checker.violationsSoFar?.() ?? 0;
+  return sum;
 }
 
 function makeRng(streams: SeedStreams, name: string, index: number): () => number {

@@ -150,6 +150,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
 
   return {
     property: agreementProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
       const recorded = messages.size;

@@ -181,6 +181,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
 
   return {
     property: authorizationProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
       for (const entry of suspects) rejudge(entry);

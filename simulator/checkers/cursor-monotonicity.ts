@@ -130,6 +130,7 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
 
   return {
     property: cursorMonotonicityProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
       return coveredResult(

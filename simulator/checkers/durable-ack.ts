@@ -58,6 +58,7 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
 
   return {
     property: durableAckProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
       for (let row = 0; row < acks; row++) judge(final, row);

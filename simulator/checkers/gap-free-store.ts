@@ -85,6 +85,7 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
 
   return {
     property: gapFreeStoreProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
       judgeDurableJumps();

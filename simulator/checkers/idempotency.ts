@@ -125,6 +125,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
 
   return {
     property: idempotencyProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
       judgeStore(final);

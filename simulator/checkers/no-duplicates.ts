@@ -42,6 +42,7 @@ export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker
 
   return {
     property: noDuplicatesProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
       return coveredResult(

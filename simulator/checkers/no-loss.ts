@@ -130,6 +130,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
 
   return {
     property: noLossProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
       const devicesOf = new Map<string, number[]>();

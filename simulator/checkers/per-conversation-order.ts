@@ -84,6 +84,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
 
   return {
     property: perConversationOrderProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
       judgeJumps();

@@ -35,6 +35,7 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
 
   return {
     property: presenceConvergenceProperty,
+    violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
       const present = new Set(final.devices.map(({ user, device }) => ids.device(user, device)));

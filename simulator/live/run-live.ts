@@ -13,7 +13,7 @@ import { standardCheckers } from '../checkers/index.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
-import type { RunObserver, RunSummary } from '../run-scenario.ts';
+import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
 import { swarmFaults } from '../swarm.ts';
 import { failedSendsSource, judgeRun, latencySource } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
@@ -45,7 +45,7 @@ export type LiveOptions = {
   network?: boolean;
   /** At least this many generator processes (default: as few as the socket limit allows). */
   generators?: number;
-  progress?: (done: number, phase: string) => void;
+  progress?: (done: number, phase: string, violations: number) => void;
   /** Called once the target has proved usable (nodes up, secret accepted, everything provisioned). */
   onReady?: () => void;
   /** One line per fault start and heal, and other news of the run (stderr). */
@@ -293,7 +293,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     });
     const progressTimer = setInterval(() => {
       options.recorder?.tick(now(), 0);
-      options.progress?.(now() / endMs, phaseNow.name);
+      options.progress?.(now() / endMs, phaseNow.name, violationsSoFar(checkers));
     }, 1000);
     try {
       await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);
