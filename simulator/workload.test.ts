@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { SeedStreams } from './kernel/prng.ts';
@@ -37,5 +38,49 @@ describe('open-model executors', () => {
     });
     // Not a constant rate in disguise: the peak window carries clearly more than the first.
     expect(counts[5]!).toBeGreaterThan(3 * counts[0]!);
+  });
+
+  it('ramping-arrival-rate: over any stages, arrivals match the rate integral, and none while the target is 0', () => {
+    const steady = loadScenario('steady');
+    const stage = fc.record({
+      durationMs: fc.integer({ min: 500, max: 8000 }),
+      target: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 3, noNaN: true })),
+    });
+    fc.assert(
+      fc.property(fc.array(stage, { minLength: 1, maxLength: 5 }), fc.nat(), (stages, seed) => {
+        const scenario = {
+          ...steady,
+          workload: { ...steady.workload, executor: 'ramping-arrival-rate' as const, stages },
+        };
+        // 1,000 msgs/s at target 1 (200 per 1k clients, 5k clients); a quiet stage of 0 after the ramp.
+        const clients = 5000;
+        const endMs = stages.reduce((sum, s) => sum + s.durationMs, 0) + 2000;
+        const quiet = [...stages, { durationMs: 2000, target: 0 }];
+        const source = arrivals(
+          { ...scenario, workload: { ...scenario.workload, stages: quiet } },
+          clients,
+          new SeedStreams(seed).stream('workload'),
+          endMs,
+        );
+        let count = 0;
+        let last = 0;
+        for (let t = source.next(0); t !== null; t = source.next(t)) {
+          count++;
+          last = t;
+        }
+        // The integral of a piecewise-linear rate: each stage's mean target times its length.
+        let from = 0;
+        let expected = 0;
+        for (const { durationMs, target } of stages) {
+          expected += ((from + target) / 2) * durationMs; // 1 msg/ms at target 1
+          from = target;
+        }
+        expected += (from / 2) * 2000; // the ramp down to 0 over the quiet stage
+        // Poisson: within 6 standard deviations (plus a little for tiny expectations).
+        expect(Math.abs(count - expected)).toBeLessThanOrEqual(6 * Math.sqrt(expected) + 3);
+        if (from === 0) expect(last).toBeLessThanOrEqual(endMs - 2000);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -22,10 +22,15 @@ export class Histogram {
     this.count++;
   }
 
-  /** Upper bound of the bucket that holds quantile q (0..1); Infinity when it falls past the last bound. */
+  /**
+   * Upper bound of the bucket that holds quantile q (0..1), by nearest rank: the bucket of the smallest
+   * observation with at least q of them at or below it (quantile 0 is the smallest observation's).
+   * Infinity when it falls past the last bound; 0 for an empty histogram.
+   */
   quantile(q: number): number {
     if (this.count === 0) return 0;
-    const rank = q * this.count;
+    // toPrecision drops floating-point noise: 0.07 * 100 is 7.000000000000001, rank 7, not 8.
+    const rank = Math.max(1, Math.ceil(Number((q * this.count).toPrecision(12))));
     let seen = 0;
     for (let i = 0; i < this.counts.length; i++) {
       seen += this.counts[i]!;
