@@ -8,6 +8,8 @@ export type MinimalLimits = {
   largeGroupThreshold: number;
   typingThrottleMs: number;
   typingTtlMs: number;
+  /** A large group's notify frames are coalesced over this interval (one per conversation). */
+  notifyCoalesceMs: number;
   sendBufferBytesMax: number;
   badFramesMax: number;
   drainReconnectMs: number;
@@ -23,6 +25,7 @@ export const defaultMinimalLimits: MinimalLimits = {
   largeGroupThreshold: 256,
   typingThrottleMs: 2000,
   typingTtlMs: 3000,
+  notifyCoalesceMs: 20,
   sendBufferBytesMax: 4 * 1024 * 1024,
   badFramesMax: 10,
   drainReconnectMs: 1000,

@@ -44,6 +44,7 @@ export class Sessions {
   private readonly lastSeen = new Map<string, number>();
   private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
   private readonly typingRelayedAt = new Map<string, number>();
+  private readonly notifyPending = new Set<string>();
   private readonly heartbeat: NodeJS.Timeout;
   private connCount = 0;
   private readonly connPrefix = Date.now().toString(36);
@@ -184,9 +185,19 @@ export class Sessions {
     this.commit({ k: 'msg', ...message });
     this.stats.messages++;
     this.out(conn, { t: 'ack', conv: c.id, cmid, seq: message.seq, ts: message.ts });
-    const large = c.members.size > this.o.limits.largeGroupThreshold;
-    const push = large ? { t: 'notify', conv: c.id, lastSeq: message.seq } : { t: 'msg', ...message };
-    this.toMembers(c, (other) => other !== conn, push);
+    if (c.members.size > this.o.limits.largeGroupThreshold) return this.scheduleNotify(c);
+    this.toMembers(c, (other) => other !== conn, { t: 'msg', ...message });
+  }
+
+  /** Large groups: one `notify` per conversation per notifyCoalesceMs, with the lastSeq of its moment. */
+  private scheduleNotify(c: Conversation): void {
+    if (this.notifyPending.has(c.id)) return;
+    this.notifyPending.add(c.id);
+    const timer = setTimeout(() => {
+      this.notifyPending.delete(c.id);
+      this.toMembers(c, () => true, { t: 'notify', conv: c.id, lastSeq: c.lastSeq });
+    }, this.o.limits.notifyCoalesceMs);
+    timer.unref();
   }
 
   private cursor(conn: Conn, user: string, c: Conversation, kind: CursorKind, seq: number): void {
