@@ -21,6 +21,7 @@ export type LiveFlags = {
   seed?: number;
   clients?: number;
   nodes?: number;
+  redis?: string;
   bug: BugName[];
   serverCmd?: string;
   url: string[];
@@ -69,11 +70,16 @@ export function registerLive(program: Command, result: CommandResult, io: CliIo)
 
 /** The target flags `live` and `gate --live` share. */
 export function addTargetFlags(command: Command, withBug = true): Command {
-  command.option(
-    '--nodes <n>',
-    'reference-server processes the driver starts and owns (default 1)',
-    parseNodes,
-  );
+  command
+    .option(
+      '--nodes <n>',
+      'reference-server processes the driver starts and owns (default 1; 2 or more share a Redis the run starts)',
+      parseNodes,
+    )
+    .option(
+      '--redis <url>',
+      'with --nodes 2 or more: an existing Redis (appendfsync always) instead of a redis-server of the run',
+    );
   if (withBug)
     command.option(
       '--bug <name>',
@@ -196,9 +202,29 @@ export async function makeTarget(scenario: Scenario, flags: LiveFlags, io: CliIo
       'CHATSIM_ERR_USAGE',
       "--bug starts reference nodes with a deliberate bug: use it with --nodes (or put 'serve --bug NAME' in --server-cmd)",
     );
+  if (flags.redis !== undefined && (flags.nodes ?? 1) < 2)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--redis is for a fleet: use it with --nodes 2 or more (see 'chatsim live --help')",
+    );
   if (flags.serverCmd === undefined && flags.url.length === 0) {
     const secret = randomBytes(24).toString('hex');
     const nodes = flags.nodes ?? 1;
+    if (nodes > 1) {
+      const { RedisFleet } = await import('../simulator/live/redis-fleet.ts');
+      return {
+        secret,
+        fleet: new RedisFleet({
+          nodes,
+          secret,
+          limits: scenario.limits,
+          bugs: flags.bug,
+          ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
+          ...(flags.port === undefined ? {} : { basePort: flags.port }),
+          ...(flags.keepData ? { keepData: true } : {}),
+        }),
+      };
+    }
     return {
       secret,
       fleet: referenceFleet({

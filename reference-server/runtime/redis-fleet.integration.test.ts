@@ -6,12 +6,12 @@
 
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '../../chaos/redis-server.ts';
 import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/toxiproxy-server.ts';
 import { ChatClient } from '../../test-support/chat-client.ts';
 import { ChildServer } from '../../test-support/child-server.ts';
 import { eventually } from '../../test-support/eventually.ts';
 import { HttpApi } from '../../test-support/http.ts';
-import { RedisServer } from '../../test-support/redis-server.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
 import { RedisStore } from '../store/redis-store.ts';
 import { RedisBus } from './redis-bus.ts';

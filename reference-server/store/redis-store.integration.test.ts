@@ -5,7 +5,7 @@
 // a SIGKILL of Redis.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../test-support/redis-server.ts';
+import { RedisServer } from '../../chaos/redis-server.ts';
 import { describeMessageStoreContract } from './message-store.contract.ts';
 import { RedisStore } from './redis-store.ts';
 

@@ -23,6 +23,18 @@ export interface LiveFleet {
   /** SIGTERM (drain), wait for the exit, start again on the same data dir. */
   drainRestart(node: number): Promise<void>;
   stop(): Promise<void>;
+  /** Present when the nodes share a Redis the driver reaches (redis-fleet.ts): Redis faults. */
+  readonly redis?: RedisFaults;
+}
+
+/** What a fleet over Redis lets a run do to Redis; each returns its heal. */
+export interface RedisFaults {
+  /** Whether the run started Redis itself (only then may it kill it). */
+  readonly owned: boolean;
+  /** Redis SIGKILLed; the heal restarts it on its AOF. */
+  outage(): Promise<() => Promise<void>>;
+  /** One node cut from Redis; the heal reconnects it. */
+  cut(node: number): Promise<() => Promise<void>>;
 }
 
 export class FleetError extends Error {
@@ -56,6 +68,8 @@ export type ProcessFleetOptions = {
   /** Kept after the run (default: removed). */
   keepData?: boolean;
   reproFlags: string;
+  /** Per node, more `{name}` placeholders of the template (e.g. each node's own Redis address). */
+  nodeVars?: Record<string, string>[];
 };
 
 /** Processes the driver starts, owns, kills and restarts, each on its own port and data dir. */
@@ -90,7 +104,10 @@ export class ProcessFleet implements LiveFleet {
     this.processes = ports.map((port, i) => {
       const dataDir = join(this.root, `node-${i + 1}`);
       mkdirSync(dataDir, { recursive: true });
-      const command = template
+      let command = template;
+      for (const [name, value] of Object.entries(this.options.nodeVars?.[i] ?? {}))
+        command = command.replaceAll(`{${name}}`, shellQuote(value));
+      command = command
         .replaceAll('{port}', String(port))
         .replaceAll('{dataDir}', shellQuote(dataDir))
         .replaceAll('{node}', String(i + 1));

@@ -7,7 +7,8 @@ import type { FaultSpec, FaultType } from '../../scenarios/scenario.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPool } from './generator-pool.ts';
 
-export type LiveCapabilities = { canSignal: boolean; network: boolean };
+/** `redis`: the nodes share a Redis the driver reaches; `owned` when the run started it. */
+export type LiveCapabilities = { canSignal: boolean; network: boolean; redis?: { owned: boolean } };
 
 /** What each fault means live, and what it needs; the README's fault table says the same. */
 export const liveMeaning: Record<
@@ -34,7 +35,7 @@ export const liveMeaning: Record<
   'slow-consumer': { needs: 'network', live: 'Toxiproxy bandwidth toxic at a few KiB/s' },
   'store-outage': {
     needs: 'none',
-    live: "none: protocol.md gives a harness no way to take a server's store down",
+    live: "none: protocol.md gives a harness no way to take a server's store down (a fleet over a Redis the run starts: Redis SIGKILLed, restarted on its AOF at the heal)",
   },
   'clock-offset': { needs: 'none', live: "none: a harness cannot set a server process's clock" },
 };
@@ -43,7 +44,13 @@ export const liveMeaning: Record<
 export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | null {
   const meaning = liveMeaning[spec.type];
   if (spec.type === 'partition' && spec.target === 'store')
-    return 'partition of a node from its store has no live meaning (the store is inside the server, out of reach)';
+    return caps.redis
+      ? null
+      : 'partition of a node from its store has no live meaning (the store is inside the server, out of reach; a fleet over Redis has one: --nodes 2 or more)';
+  if (spec.type === 'store-outage' && caps.redis)
+    return caps.redis.owned
+      ? null
+      : 'store-outage SIGKILLs Redis: it needs a Redis the run starts itself (leave out --redis)';
   switch (meaning.needs) {
     case 'signal':
       return caps.canSignal
@@ -89,7 +96,14 @@ export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext)
     case 'reset_peer':
       pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.1, fault: n, reset: true });
       return async () => {};
+    case 'store-outage':
+      if (fleet.redis === undefined) throw new Error('store-outage needs a fleet over Redis');
+      return fleet.redis.outage();
     default: {
+      if (spec.type === 'partition' && spec.target === 'store') {
+        if (fleet.redis === undefined) throw new Error('a partition from the store needs a fleet over Redis');
+        return fleet.redis.cut(node);
+      }
       if (network === null || liveMeaning[spec.type].needs !== 'network')
         throw new Error(`${spec.type} cannot run live here (it should have been refused before the run)`);
       const fault = await network.apply(spec, n);
@@ -107,8 +121,12 @@ export function needsNetwork(faults: readonly FaultSpec[]): boolean {
 /** One line per fault event, wall clock first, for a team watching its own dashboards beside the run. */
 export function describeLiveFault(spec: FaultSpec): string {
   const whom =
-    spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
-      ? `node ${spec.node ?? 0}`
-      : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
+    spec.type === 'store-outage'
+      ? 'Redis'
+      : spec.target === 'store'
+        ? `node ${spec.node ?? 0} from Redis`
+        : spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
+          ? `node ${spec.node ?? 0}`
+          : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
   return `${spec.type} (${whom}${spec.durationMs === undefined ? '' : `, ${(spec.durationMs / 1000).toFixed(1)} s`})`;
 }

@@ -1,6 +1,6 @@
 // Reference-server nodes as a live target: builds the `chatsim serve` command line of each node (its
 // port, data dir, node id, the scenario's server limits, any deliberate bug) and runs them as a
-// ProcessFleet. Later fleets (several nodes over Redis) extend `referenceServeArgs`.
+// ProcessFleet. With `redis`, the nodes share Redis (redis-fleet.ts starts it) instead of data dirs.
 
 import { fileURLToPath } from 'node:url';
 import { flagOf } from '../../cli/limit-flags.ts';
@@ -16,11 +16,16 @@ export type ReferenceFleetOptions = {
   bugs: readonly string[];
   basePort?: number;
   keepData?: boolean;
+  /** Nodes over Redis instead of data dirs: node i connects to `urls[i]`; keys under `prefix`. */
+  redis?: { urls: string[]; prefix: string };
 };
 
 /** The serve arguments of one node, with `{port}` and `{dataDir}` left for the fleet to fill. */
 export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
-  const args = ['serve', '--port', '{port}', '--data-dir', '{dataDir}', '--node-id', 'n{node}'];
+  const store = options.redis
+    ? ['--redis', '{redis}', '--redis-prefix', options.redis.prefix]
+    : ['--data-dir', '{dataDir}'];
+  const args = ['serve', '--port', '{port}', ...store, '--node-id', 'n{node}'];
   for (const [field, value] of Object.entries(options.limits))
     args.push(flagOf(field as keyof NodeLimits), String(value));
   for (const bug of options.bugs) args.push('--bug', bug);
@@ -37,5 +42,6 @@ export function referenceFleet(options: ReferenceFleetOptions): ProcessFleet {
     ...(options.basePort === undefined ? {} : { basePort: options.basePort }),
     ...(options.keepData === undefined ? {} : { keepData: options.keepData }),
     reproFlags: repro,
+    ...(options.redis ? { nodeVars: options.redis.urls.map((redis) => ({ redis })) } : {}),
   });
 }

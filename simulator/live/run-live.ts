@@ -84,7 +84,13 @@ export function liveFaultPlan(scenario: Scenario, seed: number, faults?: FaultSp
 /** Throws LiveRefusedError naming every fault this target cannot carry out. */
 export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet, network = true): void {
   const refusals = faults
-    .map((spec) => liveRefusal(spec, { canSignal: fleet.canSignal, network }))
+    .map((spec) =>
+      liveRefusal(spec, {
+        canSignal: fleet.canSignal,
+        network,
+        ...(fleet.redis ? { redis: { owned: fleet.redis.owned } } : {}),
+      }),
+    )
     .filter((r): r is string => r !== null);
   if (refusals.length > 0)
     throw new LiveRefusedError(

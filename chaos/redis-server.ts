@@ -1,6 +1,6 @@
-// Starts Debian's redis-server for tests and live runs: a free port, a temp dir, AOF on with an fsync
-// per write (the durability the Redis store demands), no RDB snapshots. It can be stopped, SIGKILLed
-// and restarted on the same port and dir, so a test can prove what survives a Redis crash (the AOF).
+// Starts Debian's redis-server for tests and for `chatsim live --nodes N`: a free port, a temp dir,
+// AOF on with an fsync per write (the durability the Redis store demands), no RDB snapshots. It can be
+// stopped, SIGKILLed and restarted on the same port and dir: a Redis crash, and what its AOF keeps.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,0 +1,137 @@
+// Reference nodes as a fleet over Redis, for `chatsim live --nodes N` (N > 1): a Debian redis-server
+// of the run's own (free port, temp dir, AOF always) unless the operator names one, and an embedded
+// Toxiproxy with one proxy per node between that node and Redis, so a fault can cut one node from
+// Redis. Redis faults: `store-outage` is Redis SIGKILLed and restarted from its AOF at the heal (only
+// a Redis the run owns); `partition` with target 'store' cuts one node's proxy.
+
+import { randomBytes } from 'node:crypto';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { RedisServer } from '../../chaos/redis-server.ts';
+import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/toxiproxy-server.ts';
+import { FleetError, type LiveFleet, type ProcessFleet, type RedisFaults } from './fleet.ts';
+import { type ReferenceFleetOptions, referenceFleet } from './reference-fleet.ts';
+
+export type RedisFleetOptions = Omit<ReferenceFleetOptions, 'redis'> & {
+  /** An operator's Redis (must fsync every write); default: a redis-server the run starts. */
+  redisUrl?: string;
+};
+
+type ProxyHandle = Awaited<ReturnType<Toxiproxy['createProxy']>>;
+
+export class RedisFleet implements LiveFleet {
+  readonly canSignal = true;
+  readonly reproFlags: string;
+  private server: RedisServer | null = null;
+  private toxiproxy: ToxiproxyServer | null = null;
+  private proxies: ProxyHandle[] = [];
+  private nodes: ProcessFleet | null = null;
+  private readonly prefix = `live-${randomBytes(4).toString('hex')}:`;
+
+  constructor(private readonly options: RedisFleetOptions) {
+    this.reproFlags = [
+      `--nodes ${options.nodes}`,
+      ...(options.redisUrl ? [`--redis ${options.redisUrl}`] : []),
+      ...options.bugs.map((b) => `--bug ${b}`),
+    ].join(' ');
+  }
+
+  /** Whether the run owns Redis (and so may SIGKILL it). */
+  get ownsRedis(): boolean {
+    return this.options.redisUrl === undefined;
+  }
+
+  get redis(): RedisFaults {
+    return {
+      owned: this.ownsRedis,
+      outage: () => this.redisOutage(),
+      cut: (node) => this.cutFromRedis(node),
+    };
+  }
+
+  get urls(): string[] {
+    return this.nodes?.urls ?? [];
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.server = this.ownsRedis ? await RedisServer.start() : null;
+      const upstream = this.server ? `127.0.0.1:${this.server.port}` : hostPort(this.options.redisUrl!);
+      this.toxiproxy = await startToxiproxyServer({ port: 0 });
+      const client = new Toxiproxy(this.toxiproxy.url);
+      this.proxies = [];
+      for (let node = 0; node < this.options.nodes; node++)
+        this.proxies.push(
+          await client.createProxy({ name: `redis-n${node + 1}`, listen: '127.0.0.1:0', upstream }),
+        );
+    } catch (error) {
+      await this.stop();
+      throw new FleetError(`cannot start the fleet's Redis: ${(error as Error).message}`);
+    }
+    this.nodes = referenceFleet({
+      ...this.options,
+      redis: { urls: this.proxies.map((p) => `redis://${p.listen}`), prefix: this.prefix },
+    });
+    try {
+      await this.nodes.start();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  crash(node: number): Promise<void> {
+    return this.fleet().crash(node);
+  }
+
+  restart(node: number): Promise<void> {
+    return this.fleet().restart(node);
+  }
+
+  pause(node: number): void {
+    this.fleet().pause(node);
+  }
+
+  resume(node: number): void {
+    this.fleet().resume(node);
+  }
+
+  drainRestart(node: number): Promise<void> {
+    return this.fleet().drainRestart(node);
+  }
+
+  /** Redis SIGKILLed; the heal restarts it on its AOF. */
+  async redisOutage(): Promise<() => Promise<void>> {
+    const redis = this.server;
+    if (redis === null) throw new FleetError('a Redis the run does not own cannot be killed');
+    await redis.kill();
+    return () => redis.restart();
+  }
+
+  /** One node's connections to Redis cut (its proxy disabled); the heal enables it again. */
+  async cutFromRedis(node: number): Promise<() => Promise<void>> {
+    const proxy = this.proxies[node % this.proxies.length]!;
+    await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });
+    return async () => {
+      await proxy.update({ enabled: true, listen: proxy.listen, upstream: proxy.upstream });
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.nodes?.stop();
+    await this.toxiproxy?.close();
+    await this.server?.dispose();
+    this.nodes = null;
+    this.toxiproxy = null;
+    this.server = null;
+  }
+
+  private fleet(): ProcessFleet {
+    if (this.nodes === null) throw new Error('the fleet is not started');
+    return this.nodes;
+  }
+}
+
+function hostPort(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '6379'}`;
+}
