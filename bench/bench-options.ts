@@ -16,6 +16,8 @@ export type BenchOptions = {
   ratePerConn: number | null;
   loadProcesses: number;
   phases: PhaseName[];
+  /** Chat phases: this many nodes over a redis-server of the bench's own (1: one node, embedded log). */
+  nodes: number;
   json: boolean;
   help: boolean;
 };
@@ -34,6 +36,7 @@ export const benchUsage = `usage: npm run bench:server -- [options]
   --rate-per-conn N    open model: N sends/s per connection, latency from the scheduled time
                        (default: closed model, a send whenever the window has room)
   --load-processes N   load-generator processes per phase (default ${benchLimits.loadProcessesDefault}, max ${benchLimits.loadProcessesMax})
+  --nodes N            chat phases on N nodes sharing a redis-server the bench starts (default 1: the log store)
   --phases a,b         subset of ${phaseNames.join(',')} (default: all)
   --json               print the results as JSON instead of a table
   --help               print this and exit`;
@@ -109,6 +112,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       );
     } else phases = phaseNames.filter((p) => asked.includes(p));
   }
+  let nodes = 1;
+  if (values.nodes !== undefined) {
+    nodes = Number(values.nodes);
+    if (!Number.isInteger(nodes) || nodes < 1 || nodes > benchLimits.nodesMax) {
+      problems.push(`--nodes must be an integer from 1 to ${benchLimits.nodesMax}`);
+      nodes = 1;
+    }
+  }
   if (problems.length > 0) throw new BenchOptionsError(`${problems.join('\n')}\n\n${benchUsage}`);
   return {
     seconds,
@@ -118,6 +129,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     ratePerConn,
     loadProcesses,
     phases,
+    nodes,
     json: values.json ?? false,
     help: values.help ?? false,
   };
@@ -136,6 +148,7 @@ function parse(argv: readonly string[]) {
       'rate-per-conn': { type: 'string' },
       'load-processes': { type: 'string' },
       phases: { type: 'string' },
+      nodes: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
     },

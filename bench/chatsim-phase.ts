@@ -11,13 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { mintToken } from '../reference-server/runtime/auth.ts';
 import type { BenchOptions } from './bench-options.ts';
 import { type ChildGroup, ChildStartError } from './child-group.ts';
+import { runFleetPhase } from './fleet-phase.ts';
 import { scrapeFsyncFigures } from './fsync-figures.ts';
 import { benchLimits } from './limits.ts';
 import { groupCount, type PhaseFigures, planBase, runLoadPhase } from './load-phase.ts';
 import type { ClientSpec } from './load-plan.ts';
 
 const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
-const listeningPattern = /chatsim: listening on (http:\/\/127\.0\.0\.1:\d+), (ws:\/\/\S+)/;
+export const listeningPattern = /chatsim: listening on (http:\/\/127\.0\.0\.1:\d+), (ws:\/\/\S+)/;
 
 /** High enough that the limiter never answers `rate_limited`: the bench measures throughput. */
 const unlimited = String(1_000_000_000);
@@ -37,13 +38,14 @@ export class BenchServerError extends Error {
 }
 
 export type ChatKind = 'direct' | 'group';
-type Conversation = { id: string; kind: ChatKind; members: string[] };
+export type Conversation = { id: string; kind: ChatKind; members: string[] };
 
 export async function runChatPhase(
   group: ChildGroup,
   kind: ChatKind,
   options: BenchOptions,
 ): Promise<PhaseFigures> {
+  if (options.nodes > 1) return runFleetPhase(group, kind, options);
   const dataDir = await mkdtemp(join(tmpdir(), 'chatsim-bench-'));
   const secret = randomBytes(32).toString('hex');
   const server = group.spawn(
@@ -81,7 +83,7 @@ export async function runChatPhase(
   }
 }
 
-function directConversations(connections: number): Conversation[] {
+export function directConversations(connections: number): Conversation[] {
   return Array.from({ length: Math.max(1, Math.floor(connections / 2)) }, (_, i) => ({
     id: `d${i}`,
     kind: 'direct',
@@ -89,7 +91,7 @@ function directConversations(connections: number): Conversation[] {
   }));
 }
 
-function groups(connections: number): Conversation[] {
+export function groups(connections: number): Conversation[] {
   return Array.from({ length: groupCount(connections) }, (_, i) => ({
     id: `g${i}`,
     kind: 'group',
@@ -97,7 +99,7 @@ function groups(connections: number): Conversation[] {
   }));
 }
 
-async function clientsOf(conversations: Conversation[], secret: string): Promise<ClientSpec[]> {
+export async function clientsOf(conversations: Conversation[], secret: string): Promise<ClientSpec[]> {
   const clients: ClientSpec[] = [];
   for (const conv of conversations) {
     for (const user of conv.members)
@@ -106,7 +108,7 @@ async function clientsOf(conversations: Conversation[], secret: string): Promise
   return clients;
 }
 
-async function waitReady(httpUrl: string): Promise<void> {
+export async function waitReady(httpUrl: string): Promise<void> {
   const deadline = Date.now() + benchLimits.serverStartTimeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -124,7 +126,11 @@ async function waitReady(httpUrl: string): Promise<void> {
   );
 }
 
-async function createConversations(httpUrl: string, adminToken: string, conversations: Conversation[]) {
+export async function createConversations(
+  httpUrl: string,
+  adminToken: string,
+  conversations: Conversation[],
+) {
   const pending = [...conversations];
   const creator = async () => {
     for (let conv = pending.shift(); conv; conv = pending.shift()) {

@@ -22,6 +22,8 @@ export const benchLimits = {
   loadProcessesMax: 4,
   /** Members of every group conversation, and of every room of the raw broadcast server. */
   groupSize: 50,
+  /** Nodes a fleet bench (--nodes) may start. */
+  nodesMax: 8,
   /** Bytes of every message body, in the raw phases and the chatsim phases alike. */
   bodyBytes: 64,
   /** Share of --seconds run before counting starts (JIT, socket buffers), capped in ms. */

@@ -6,8 +6,11 @@ import type { HistogramSnapshot } from './latency-histogram.ts';
 
 export type Dialect = 'raw-echo' | 'raw-broadcast' | 'chat';
 
-/** One connection: `id` names it (the user id for chat); `room` and `conv`/`token` per dialect. */
-export type ClientSpec = { id: string; room?: string; conv?: string; token?: string };
+/**
+ * One connection: `id` names it (the user id for chat); `room` and `conv`/`token` per dialect; `url`
+ * when it connects elsewhere than the plan's (a node of a fleet).
+ */
+export type ClientSpec = { id: string; room?: string; conv?: string; token?: string; url?: string };
 
 export type LoadPlan = {
   dialect: Dialect;

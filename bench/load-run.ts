@@ -99,7 +99,9 @@ export class LoadRun {
 
   private open(spec: ClientSpec): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(this.dialect.url(this.plan.url, spec), { perMessageDeflate: false });
+      const socket = new WebSocket(this.dialect.url(spec.url ?? this.plan.url, spec), {
+        perMessageDeflate: false,
+      });
       const connection: Connection = { spec, socket, window: null };
       let ready = false;
       const becomeReady = () => {

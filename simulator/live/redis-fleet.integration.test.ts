@@ -1,0 +1,44 @@
+// `chatsim live --nodes 3`: three reference nodes over a redis-server the run starts, Toxiproxy between
+// each node and Redis. The redis-fleet scenario (client partition, one node cut from Redis, Redis
+// SIGKILLed and restarted from its AOF, a node SIGKILLed, half the clients reconnecting) passes on a
+// correct fleet and fails on a deliberately broken one, judged from real sockets.
+
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../../scenarios/load-scenario.ts';
+import { RedisFleet } from './redis-fleet.ts';
+import { runLive } from './run-live.ts';
+
+const secret = 'live-redis-fleet-secret-0123456789abcdef';
+
+function fleetRun(seed: number, bugs: string[]) {
+  const scenario = loadScenario('redis-fleet');
+  return runLive(
+    { ...scenario, clients: { ...scenario.clients, count: 60 } },
+    {
+      seed,
+      fleet: new RedisFleet({ nodes: 3, secret, limits: scenario.limits, bugs }),
+      secret,
+      bugs,
+    },
+  );
+}
+
+describe('chatsim live against a fleet of three nodes over Redis', () => {
+  it('passes redis-fleet: Redis outage and restart, a node cut from Redis, a node SIGKILLed, a reconnect storm', async () => {
+    const summary = await fleetRun(1, []);
+    expect(
+      summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => `${v.property}: ${v.details}`),
+    ).toEqual([]);
+    expect(summary.exitCode).toBe(0);
+    const faultLog = summary.live?.faultLog.join("\n") ?? "";
+    expect(faultLog).toContain("store-outage (Redis");
+    expect(faultLog).toContain("node 1 from Redis");
+    expect(summary.messages.acked).toBeGreaterThan(50);
+  }, 180_000);
+
+  it('catches a fleet that drops every 7th push', async () => {
+    const summary = await fleetRun(2, ['dropped-pushes']);
+    expect(summary.exitCode).not.toBe(0);
+    expect(summary.verdicts.filter((v) => v.verdict === 'fail').length).toBeGreaterThan(0);
+  }, 180_000);
+});
