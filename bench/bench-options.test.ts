@@ -12,6 +12,7 @@ describe('parseBenchOptions', () => {
       ratePerConn: null,
       loadProcesses: benchLimits.loadProcessesDefault,
       phases: ['raw-echo', 'raw-broadcast', 'chat-direct', 'chat-group'],
+      nodes: 1,
       json: false,
       help: false,
     });
@@ -32,6 +33,8 @@ describe('parseBenchOptions', () => {
       '2',
       '--phases',
       'chat-group,raw-echo',
+      '--nodes',
+      '3',
       '--json',
     ]);
     expect(options).toMatchObject({
@@ -42,6 +45,7 @@ describe('parseBenchOptions', () => {
       ratePerConn: 12.5,
       loadProcesses: 2,
       phases: ['raw-echo', 'chat-group'],
+      nodes: 3,
       json: true,
     });
   });
@@ -49,7 +53,16 @@ describe('parseBenchOptions', () => {
   it('reports every problem at once with a stable code', () => {
     let error: unknown;
     try {
-      parseBenchOptions(['--seconds', '0', '--connections', '99999', '--phases', 'raw-echo,nope']);
+      parseBenchOptions([
+        '--seconds',
+        '0',
+        '--connections',
+        '99999',
+        '--phases',
+        'raw-echo,nope',
+        '--nodes',
+        '0',
+      ]);
     } catch (e) {
       error = e;
     }
@@ -59,6 +72,7 @@ describe('parseBenchOptions', () => {
     expect(message).toMatch(/--seconds must be an integer from 1 to 120, got "0"/);
     expect(message).toMatch(/--connections must be an integer from 1 to 8000/);
     expect(message).toMatch(/unknown: nope/);
+    expect(message).toMatch(/--nodes must be an integer from 1 to 8/);
     expect(message).toMatch(/usage:/);
   });
 
