@@ -30,9 +30,9 @@ describe('chatsim live against a fleet of three nodes over Redis', () => {
       summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => `${v.property}: ${v.details}`),
     ).toEqual([]);
     expect(summary.exitCode).toBe(0);
-    const faultLog = summary.live?.faultLog.join("\n") ?? "";
-    expect(faultLog).toContain("store-outage (Redis");
-    expect(faultLog).toContain("node 1 from Redis");
+    const faultLog = summary.live?.faultLog.join('\n') ?? '';
+    expect(faultLog).toContain('store-outage (Redis');
+    expect(faultLog).toContain('node 1 from Redis');
     expect(summary.messages.acked).toBeGreaterThan(50);
   }, 180_000);
 
