@@ -51,3 +51,23 @@ describe('toxicity', () => {
     close();
   });
 });
+
+describe('backpressure', () => {
+  it('a receiver that stops reading and starts again gets every byte (the writer wakes its stub on drain)', async () => {
+    await freshToxic(harness(), toxicBody('noop', 'downstream', {}));
+    const { client, server, close } = await openThrough(harness());
+    client.socket.pause();
+    const total = 32 * 1024 * 1024;
+    const block = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < total / block.length; i++) {
+      block.writeUInt32BE(i);
+      server.socket.write(Buffer.from(block));
+    }
+    await pause(300);
+    client.socket.resume();
+    await arrival(client, total);
+    const received = client.bytes();
+    for (let i = 0; i < total / block.length; i++) expect(received.readUInt32BE(i * block.length)).toBe(i);
+    close();
+  });
+});

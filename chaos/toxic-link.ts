@@ -34,6 +34,7 @@ class Writer implements Inlet {
   destinationGone(): void {
     this.dead = true;
     this.draining = false;
+    this.upstream?.notify();
     this.pump();
   }
 
@@ -47,6 +48,8 @@ class Writer implements Inlet {
         this.draining = true;
         this.dest.once('drain', () => {
           this.draining = false;
+          // The stub may be waiting for room that an empty queue will not announce by itself.
+          this.upstream?.notify();
           this.pump();
         });
       }
