@@ -16,7 +16,7 @@ const root = dirname(fileURLToPath(import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
 /** Each `npx chatsim ...` command line in the README, up to a comment, a backtick or a closing paren. */
-export function chatsimCommands(markdown: string): string[][] {
+function chatsimCommands(markdown: string): string[][] {
   const commands: string[][] = [];
   for (const match of markdown.matchAll(/npx chatsim ([^`#)\n|]*)/g)) {
     const words = match[1]!.trim().split(/\s+/).filter(Boolean);
