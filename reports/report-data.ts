@@ -102,7 +102,7 @@ export function reportData(options: {
         .slice(0, reportLimits.witnessCasesShown)
         .map((w) => JSON.stringify(w).slice(0, reportLimits.witnessCharsShown)),
     })),
-    thresholds: thresholdTimings(summary, recorder, scenario),
+    thresholds: thresholdTimings(summary, recorder),
     phases: phaseNames.flatMap((phase) => {
       const start = recorder.phaseStart(phase);
       return start === undefined ? [] : [{ phase, startS: start / 1000 }];

@@ -1,46 +1,66 @@
-// Which SLO threshold broke and when: the run's verdict judges the whole run (k6 semantics), so
-// "when" is the first sample at which the run-so-far aggregate crossed the limit, read back from the
-// recorder's snapshots. Latency thresholds count sends after the warm-up, as the verdict does.
+// Which SLO threshold broke and when. The verdict judges the whole run (k6 semantics), so "when" is
+// the first sample at which the run-so-far aggregate no longer met the threshold, read back from the
+// recorder's snapshots with the same k6 parser and comparison the verdict used (scenarios/thresholds.ts).
+// Latency thresholds count acks after the warm-up, as the verdict does; the recorder's buckets are
+// coarser than the verdict's histogram, so "when" is as precise as a bucket.
 
-import { type HistogramTotals, quantileBucket, type RunRecorder } from '../metrics/run-recorder.ts';
-import type { Scenario } from '../scenarios/scenario.ts';
+import { type HistogramTotals, quantileMs, type RunRecorder } from '../metrics/run-recorder.ts';
+import {
+  aggregate,
+  compare,
+  type MetricSource,
+  parseThreshold,
+  type ThresholdMetric,
+  thresholdMetricNames,
+} from '../scenarios/thresholds.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 
 export type ThresholdTiming = {
   name: string;
-  /** The threshold as the scenario states it. */
+  /** The threshold as the scenario states it, e.g. `ackLatency: p(99)<=500`. */
   expression: string;
   limit: number;
   actual: number;
   pass: boolean;
-  /** Seconds into the run when the run-so-far aggregate first crossed the limit; null if never seen. */
+  /** Seconds into the run when the run-so-far aggregate first failed the threshold; null if never seen. */
   brokeAtS: number | null;
 };
 
-/** How to read a threshold's aggregate from a snapshot, by threshold name. */
-const aggregates: Record<string, (recorder: RunRecorder, values: Float64Array) => number> = {
-  ackLatencyMsP99: (recorder, values) => p99UpperMs(afterWarmup(recorder, 'ack', values)),
-  failedSendsMax: (recorder, values) => recorder.total('failed', values),
+/** A threshold metric's run-so-far values in one snapshot. */
+const sources: Record<ThresholdMetric, (recorder: RunRecorder, values: Float64Array) => MetricSource> = {
+  ackLatency: (recorder, values) => {
+    const h = afterWarmup(recorder, 'ack', values);
+    return {
+      quantile: (q) => quantileMs(h, q) ?? Number.NaN,
+      count: h.count,
+      ...(h.count > 0 ? { avg: (h.sum * 1000) / h.count } : {}),
+    };
+  },
+  failedSends: (recorder, values) => {
+    const failed = recorder.total('failed', values);
+    const sends = recorder.total('sends', values);
+    return { count: failed, ...(sends > 0 ? { rate: failed / sends } : {}) };
+  },
 };
 
-export function thresholdTimings(
-  summary: RunSummary,
-  recorder: RunRecorder,
-  scenario: Scenario,
-): ThresholdTiming[] {
+export function thresholdTimings(summary: RunSummary, recorder: RunRecorder): ThresholdTiming[] {
   return summary.slo.map((slo) => {
-    const aggregate = aggregates[slo.name];
+    const space = slo.name.indexOf(' ');
+    const metric = slo.name.slice(0, space) as ThresholdMetric;
+    const text = slo.name.slice(space + 1);
+    const threshold = thresholdMetricNames.includes(metric) ? parseThreshold(metric, text) : 'unknown';
     let brokeAtS: number | null = null;
-    if (!slo.pass && aggregate)
-      for (const snapshot of recorder.snapshots)
-        if (aggregate(recorder, snapshot.values) > slo.limit) {
+    if (!slo.pass && typeof threshold !== 'string')
+      for (const snapshot of recorder.snapshots) {
+        const actual = aggregate(threshold.aggregation, sources[metric](recorder, snapshot.values));
+        if (!Number.isNaN(actual) && !compare(actual, threshold.operator, threshold.value)) {
           brokeAtS = snapshot.at / 1000;
           break;
         }
-    const raw = (scenario.thresholds as Record<string, unknown>)[slo.name];
+      }
     return {
       name: slo.name,
-      expression: typeof raw === 'number' ? `${slo.name} <= ${raw}` : JSON.stringify(raw ?? slo.limit),
+      expression: typeof threshold === 'string' ? slo.name : `${metric}: ${threshold.expression}`,
       limit: slo.limit,
       actual: slo.actual,
       pass: slo.pass,
@@ -58,8 +78,4 @@ function afterWarmup(recorder: RunRecorder, key: string, values: Float64Array): 
     sum: totals.sum - warmup.sum,
     count: totals.count - warmup.count,
   };
-}
-
-function p99UpperMs(h: HistogramTotals): number {
-  return quantileBucket(h, 0.99)?.upperMs ?? 0;
 }
