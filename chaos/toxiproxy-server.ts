@@ -131,7 +131,7 @@ async function handle(api: ToxiproxyApi, request: IncomingMessage, response: Ser
   const answer = await Promise.race([api.answer(async () => handler(api, params, body)), timedOut]);
   clearTimeout(timer);
   if (answer === 'timeout') return plainText(response, 503, '');
-  send(response, answer, request.url === '/version');
+  send(response, answer, path === '/version');
 }
 
 function send(response: ServerResponse, answer: ApiAnswer, isVersion: boolean): void {
