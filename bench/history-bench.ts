@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { mintToken } from '../reference-server/runtime/auth.ts';
+import { clientFrame, encodeClientFrame } from '../simulator/client/wire.ts';
 import { raisedLimitFlags } from './chatsim-phase.ts';
 import { ChildGroup } from './child-group.ts';
 import { machine } from './report-table.ts';
@@ -224,9 +225,9 @@ function fill(wsUrl: string, token: string, options: HistoryBenchOptions): Promi
     }, historyBenchLimits.fillTimeoutMs);
     const sendMore = () => {
       while (sent < options.messages && sent - acked < historyBenchLimits.fillWindow)
-        ws.send(JSON.stringify({ t: 'send', conv, cmid: `m${++sent}`, body }));
+        ws.send(encodeClientFrame(clientFrame.send(conv, `m${++sent}`, body)));
     };
-    ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', token })));
+    ws.on('open', () => ws.send(encodeClientFrame(clientFrame.hello(token))));
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as { t: string; code?: string; message?: string };
       if (frame.t === 'welcome') sendMore();

@@ -1,6 +1,11 @@
 // A promise-based WebSocket client for conformance tests. It records every frame the server sends, so
 // a test waits for what it expects in any order, and a wait that times out says what did arrive.
 // Frames are consumed at most once: two waits never return the same frame.
+// Why this is not a driver over the sans-I/O VirtualClient: a conformance test judges the server's
+// raw behaviour, frame by frame, which the virtual client exists to smooth over (it drops duplicate
+// pushes, reorders, pulls gaps, retries, reconnects); and the suite must send frames no correct client
+// sends (`send` and `sendRaw`: malformed, oversized, out of order). So it stays a raw probe, with the
+// client's own encoder and decoder (simulator/client/wire.ts) for every well-formed frame it builds.
 
 import WebSocket from 'ws';
 import type {
@@ -10,6 +15,7 @@ import type {
   ServerFrame,
   WelcomeFrame,
 } from '../reference-server/protocol/frames.ts';
+import { clientFrame, decodeServerFrame } from '../simulator/client/wire.ts';
 import { testLimits } from './limits.ts';
 
 export type Closed = { code: number; reason: string };
@@ -71,6 +77,7 @@ export class ChatClient {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Any object as a frame: the escape hatch for frames no correct client sends. */
   send(frame: object): void {
     this.ws.send(JSON.stringify(frame));
   }
@@ -81,16 +88,13 @@ export class ChatClient {
 
   /** Sends hello and resolves with the welcome; rejects (with the close code) if the server closes instead. */
   async hello(token: string, resume?: Record<string, number>, device?: string): Promise<WelcomeFrame> {
-    const frame: Record<string, unknown> = { t: 'hello', token };
-    if (resume) frame.resume = resume;
-    if (device !== undefined) frame.device = device;
-    this.send(frame);
+    this.send(clientFrame.hello(token, device, resume));
     return this.waitFor('welcome');
   }
 
   /** Sends a message and resolves with its `ack`, or with the `err` whose `ref` is its cmid. */
   sendMessage(conv: string, cmid: string, body: string): Promise<AckFrame | ErrFrame> {
-    this.send({ t: 'send', conv, cmid, body });
+    this.send(clientFrame.send(conv, cmid, body));
     const answers: FramePredicate = (frame) =>
       (frame.t === 'ack' && frame.conv === conv && frame.cmid === cmid) ||
       (frame.t === 'err' && frame.ref === cmid);
@@ -108,7 +112,7 @@ export class ChatClient {
 
   /** Sends `sync` and resolves with the next `batch` of `conv`. */
   sync(conv: string, after: number, limit?: number): Promise<BatchFrame> {
-    this.send(limit === undefined ? { t: 'sync', conv, after } : { t: 'sync', conv, after, limit });
+    this.send(clientFrame.sync(conv, after, limit));
     return this.waitFor('batch', (frame) => frame.conv === conv);
   }
 
@@ -167,7 +171,7 @@ export class ChatClient {
    */
   async barrier(): Promise<void> {
     const conv = `no-such-conv.barrier-${++this.barrierCount}`;
-    this.send({ t: 'sync', conv, after: 0 });
+    this.send(clientFrame.sync(conv, 0));
     await this.waitFor('err', (frame) => frame.code === 'not_found' || frame.code === 'forbidden');
   }
 
@@ -229,14 +233,8 @@ export class ChatClient {
   }
 
   private receive(text: string): void {
-    let frame: unknown;
-    try {
-      frame = JSON.parse(text);
-    } catch {
-      this.malformed.push(text);
-      return;
-    }
-    if (typeof frame !== 'object' || frame === null || typeof (frame as { t?: unknown }).t !== 'string') {
+    const frame = decodeServerFrame(text);
+    if (frame === null) {
       this.malformed.push(text);
       return;
     }

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, BatchFrame, ErrFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
 import { type ClientHost, needsTimer } from './client-effect.ts';
 import type { ConversationView } from './conversation-view.ts';
+import { clientFrame } from './wire.ts';
 
 /** What the adversary needs beyond an ordinary client part. */
 export interface AdversaryHost extends ClientHost {
@@ -144,10 +145,10 @@ export class Adversary {
     if (behaviour === 'foreign-send') {
       const cmid = `${host.device}-f${++this.sends}`;
       this.attempt(host, behaviour, conv, cmid, 0, now);
-      host.frame({ t: 'send', conv, cmid, body: 'adversarial' });
+      host.frame(clientFrame.send(conv, cmid, 'adversarial'));
     } else {
       this.attempt(host, behaviour, conv, '', 0, now);
-      host.frame({ t: 'sync', conv, after: 0 });
+      host.frame(clientFrame.sync(conv, 0));
     }
   }
 
@@ -156,10 +157,10 @@ export class Adversary {
     for (const view of host.views()) {
       if (view.ownDelivered < 1) continue;
       this.attempt(host, 'cursor-regression', view.conv, '', view.ownDelivered, now);
-      host.frame({ t: 'delivered', conv: view.conv, seq: view.ownDelivered - 1 });
+      host.frame(clientFrame.cursor('delivered', view.conv, view.ownDelivered - 1));
       const past = Math.max(view.knownLastSeq, view.displayedUpTo) + host.config.cursorPastLastSeqBy;
       this.attempt(host, 'cursor-past-last-seq', view.conv, '', 0, now);
-      host.frame({ t: 'delivered', conv: view.conv, seq: past });
+      host.frame(clientFrame.cursor('delivered', view.conv, past));
       return;
     }
   }

@@ -16,6 +16,7 @@ import {
   needsTimer,
 } from './client-effect.ts';
 import { type ClientConfig, resolveClientConfig } from './limits.ts';
+import { clientFrame } from './wire.ts';
 
 export type VirtualClientOptions = {
   user: string;
@@ -114,7 +115,7 @@ export abstract class ClientConnection implements ClientHost {
     if (this.state !== 'connecting') return noEffects;
     this.state = 'hello';
     this.lastHeardAt = now;
-    const frame: HelloFrame = { t: 'hello', token: this.helloToken(now), device: this.device };
+    const frame: HelloFrame = clientFrame.hello(this.helloToken(now), this.device);
     this.addResume(frame);
     this.frame(frame);
     this.armIdle(now + this.config.idleTimeoutMs);

@@ -8,7 +8,6 @@ import type {
   ConvSummary,
   Message,
   ReceiptFrame,
-  SyncFrame,
   TypingServerFrame,
 } from '../../reference-server/protocol/frames.ts';
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
@@ -16,6 +15,7 @@ import type { Via } from '../history.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
 import { ReorderBuffer } from './reorder-buffer.ts';
+import { clientFrame } from './wire.ts';
 
 /** syncState values: nothing asked; named in the hello's resume (welcome pending); a batch is awaited. */
 const idle = 0;
@@ -301,9 +301,8 @@ export class ConversationView {
     this.askAfter = this.displayedUpTo;
     this.askVia = 'sync';
     this.gapSince = -1;
-    const frame: SyncFrame = { t: 'sync', conv: this.conv, after: this.displayedUpTo };
-    if (host.config.syncLimit < protocolLimits.syncLimitMax) frame.limit = host.config.syncLimit;
-    host.frame(frame);
+    const limited = host.config.syncLimit < protocolLimits.syncLimitMax;
+    host.frame(clientFrame.sync(this.conv, this.displayedUpTo, limited ? host.config.syncLimit : undefined));
     host.record({
       k: 'sync-sent',
       at: now,
@@ -346,7 +345,7 @@ export class ConversationView {
       this.deliveredSent = seq;
       this.deliveredSentAt = now;
     } else this.readSent = seq;
-    host.frame({ t: kind, conv: this.conv, seq });
+    host.frame(clientFrame.cursor(kind, this.conv, seq));
     host.record({
       k: 'cursor-sent',
       at: now,

@@ -9,6 +9,7 @@ import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
+import { clientFrame } from './wire.ts';
 
 /** The failure code of a send the client refuses itself: v1.1 listed its conversation `member: false`. */
 export const notMember = 'not_member';
@@ -190,7 +191,7 @@ export class Outbox {
     entry.inFlight = true;
     this.inFlight++;
     entry.dueAt = now + host.config.ackTimeoutMs;
-    host.frame({ t: 'send', conv: entry.conv, cmid: entry.cmid, body: entry.body });
+    host.frame(clientFrame.send(entry.conv, entry.cmid, entry.body));
     this.arm(host, entry.dueAt);
   }
 

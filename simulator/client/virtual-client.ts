@@ -21,6 +21,7 @@ import { ClientConnection, noEffects, type VirtualClientOptions } from './client
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
 import { Outbox } from './outbox.ts';
+import { clientFrame } from './wire.ts';
 
 export type { ConnectionState, VirtualClientOptions } from './client-connection.ts';
 export type { ClientEffect, ClientTimerKind } from './client-effect.ts';
@@ -146,7 +147,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   setTyping(conv: string, on: boolean, _now: number): readonly ClientEffect[] {
-    if (this.canSend() && !this.isPastMember(conv)) this.frame({ t: 'typing', conv, on });
+    if (this.canSend() && !this.isPastMember(conv)) this.frame(clientFrame.typing(conv, on));
     return this.flush();
   }
 
@@ -338,7 +339,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     if (users.length === 0) return;
     this.record({ k: 'watch-sent', at: now, users, user: this.user, device: this.device });
     for (let i = 0; i < users.length; i += protocolLimits.watchUsersMax)
-      this.frame({ t: 'watch', users: users.slice(i, i + protocolLimits.watchUsersMax) });
+      this.frame(clientFrame.watch(users.slice(i, i + protocolLimits.watchUsersMax)));
   }
 
   private isForeign(conv: string): boolean {

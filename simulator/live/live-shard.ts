@@ -7,10 +7,10 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
-import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
 import { partnerOf } from '../behaviours.ts';
 import type { AdversaryBehaviour } from '../client/limits.ts';
 import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
+import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
 import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { arrivals } from '../workload.ts';
@@ -278,7 +278,7 @@ export class LiveShard {
           break;
         case 'frame': {
           const ws = this.sockets[i];
-          if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(effect.frame));
+          if (ws && ws.readyState === WebSocket.OPEN) ws.send(encodeClientFrame(effect.frame));
           break;
         }
         case 'connect':
@@ -314,14 +314,8 @@ export class LiveShard {
     });
     ws.on('message', (data: Buffer) => {
       if (this.sockets[i] !== ws) return;
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(data.toString('utf8')) as ServerFrame;
-      } catch {
-        this.malformedFrames++;
-        return;
-      }
-      if (typeof frame !== 'object' || frame === null || typeof frame.t !== 'string') {
+      const frame = decodeServerFrame(data.toString('utf8'));
+      if (frame === null) {
         this.malformedFrames++;
         return;
       }

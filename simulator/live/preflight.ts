@@ -3,6 +3,7 @@
 // 4401), a server that does not speak the protocol, or one that cannot be reached each get one line.
 
 import { WebSocket } from 'ws';
+import { clientFrame, encodeClientFrame } from '../client/wire.ts';
 import { FleetError } from './fleet.ts';
 import type { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
@@ -42,7 +43,7 @@ function helloAccepted(url: string, token: string): Promise<string> {
         ),
       liveLimits.preflightTimeoutMs,
     );
-    ws.on('open', () => ws.send(JSON.stringify({ t: 'hello', token, device: 'preflight' })));
+    ws.on('open', () => ws.send(encodeClientFrame(clientFrame.hello(token, 'preflight'))));
     ws.on('message', (data: Buffer) => {
       let frame: { t?: unknown; node?: unknown } = {};
       try {
