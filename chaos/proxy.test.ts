@@ -61,6 +61,14 @@ describe('TcpProxy', () => {
     );
   });
 
+  it('a wildcard listen binds every interface and shows as Go shows it', async () => {
+    const proxy = proxyTo(upstream.address, '0.0.0.0:0');
+    await proxy.start();
+    expect(proxy.listen).toMatch(/^(\[::\]|0\.0\.0\.0):\d+$/);
+    const port = proxy.listen.slice(proxy.listen.lastIndexOf(':') + 1);
+    (await connectTo(`127.0.0.1:${port}`)).socket.destroy();
+  });
+
   it('a client whose upstream cannot be reached reads EOF', async () => {
     const proxy = proxyTo('127.0.0.1:1');
     await proxy.start();

@@ -70,7 +70,10 @@ export class TcpProxy {
         const reason = bindErrors[error.code ?? ''] ?? error.message;
         reject(new ProxyStartError(`listen tcp ${shown}: bind: ${reason}`));
       });
-      listener.listen({ host: address.host || undefined, port: address.port }, () => resolve());
+      // Go listens dual-stack on an empty host and on 0.0.0.0 alike (shown as [::]:port); Node does so
+      // when no host is given.
+      const anyHost = address.host === '' || address.host === '0.0.0.0';
+      listener.listen({ host: anyHost ? undefined : address.host, port: address.port }, () => resolve());
     });
     listener.on('error', () => {});
     const bound = listener.address();

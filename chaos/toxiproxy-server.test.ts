@@ -387,6 +387,38 @@ describe('toxics', () => {
   });
 });
 
+describe('change log', () => {
+  it('tells one line per change that succeeded, none for reads or failures', async () => {
+    const lines: string[] = [];
+    const logged = await startToxiproxyServer({ port: 0, log: (line) => lines.push(line) });
+    try {
+      const proxy = await new Toxiproxy(logged.url).createProxy({
+        name: 'l',
+        listen: 'localhost:0',
+        upstream: 'x:1',
+      });
+      await proxy.addToxic({
+        name: 'lag',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { latency: 5, jitter: 0 },
+      });
+      await fetch(`${logged.url}/proxies`);
+      await fetch(`${logged.url}/proxies/none`, { method: 'DELETE' });
+      await proxy.remove();
+      expect(lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual([
+        'POST /proxies 201',
+        'POST /proxies/l/toxics 200',
+        'DELETE /proxies/l 204',
+      ]);
+      expect(lines[1]).toContain('"name":"lag"');
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
 describe('reset', () => {
   it('re-enables every proxy and removes every toxic', async () => {
     const proxy = await client.createProxy({ name: 'r', listen: 'localhost:0', upstream: upstream.address });

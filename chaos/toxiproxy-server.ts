@@ -19,6 +19,8 @@ export type ToxiproxyServerOptions = {
   port?: number;
   /** Toxicity rolls and jitter; Math.random unless a test needs them fixed. */
   random?: () => number;
+  /** Told one line per change that succeeded (proxies, toxics, populate, reset), for game-day logs. */
+  log?: (line: string) => void;
 };
 
 export type ToxiproxyServer = {
@@ -81,7 +83,7 @@ const routes: Route[] = [
 export async function startToxiproxyServer(options: ToxiproxyServerOptions = {}): Promise<ToxiproxyServer> {
   const api = new ToxiproxyApi(options.random ?? Math.random, toxiproxyVersion);
   const server = createServer((request, response) => {
-    handle(api, request, response).catch((error: Error) => {
+    handle(api, request, response, options.log).catch((error: Error) => {
       if (!response.headersSent) plainText(response, 500, `${error.message}\n`);
       else response.destroy();
     });
@@ -112,7 +114,12 @@ export async function startToxiproxyServer(options: ToxiproxyServerOptions = {})
   };
 }
 
-async function handle(api: ToxiproxyApi, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  api: ToxiproxyApi,
+  request: IncomingMessage,
+  response: ServerResponse,
+  log?: (line: string) => void,
+): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://x').pathname;
   const route = routes.find((candidate) => candidate.pattern.test(path));
   if (!route) return plainText(response, 404, '404 page not found\n');
@@ -132,6 +139,7 @@ async function handle(api: ToxiproxyApi, request: IncomingMessage, response: Ser
   clearTimeout(timer);
   if (answer === 'timeout') return plainText(response, 503, '');
   send(response, answer, path === '/version');
+  if (log && request.method !== 'GET' && answer.status < 300) log(changeLine(request.method!, path, answer));
 }
 
 function send(response: ServerResponse, answer: ApiAnswer, isVersion: boolean): void {
@@ -157,6 +165,13 @@ function send(response: ServerResponse, answer: ApiAnswer, isVersion: boolean): 
   }
   response.writeHead(answer.status, { 'Content-Type': 'application/json' });
   response.end(goStringify(answer.json));
+}
+
+/** `POST /proxies/redis/toxics 200 {"attributes":...}`, the answer cut to a readable length. */
+function changeLine(method: string, path: string, answer: ApiAnswer): string {
+  const shown =
+    'json' in answer ? goStringify(answer.json) : 'populate' in answer ? goStringify(answer.populate) : '';
+  return `${method} ${path} ${answer.status}${shown ? ` ${shown.length > 300 ? `${shown.slice(0, 297)}...` : shown}` : ''}`;
 }
 
 /** Toxiproxy's apiError: a JSON body sent through http.Error, so it is labelled text/plain. */

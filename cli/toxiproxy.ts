@@ -23,7 +23,7 @@ export function registerToxiproxy(program: Command, result: CommandResult, io: C
     .option('--config <file>', 'a JSON array of proxies to create at start, as POST /populate takes')
     .action(async (flags: ToxiproxyFlags) => {
       const config = flags.config === undefined ? undefined : await readConfig(flags.config);
-      const server = await start(flags);
+      const server = await start(flags, (line) => io.out(line));
       if (config !== undefined) {
         const populated = await server.api.answer(() => server.api.populate(config));
         if (populated.status !== 201) {
@@ -43,9 +43,13 @@ export function registerToxiproxy(program: Command, result: CommandResult, io: C
     });
 }
 
-async function start(flags: ToxiproxyFlags): Promise<ToxiproxyServer> {
+async function start(flags: ToxiproxyFlags, log: (line: string) => void): Promise<ToxiproxyServer> {
   try {
-    return await startToxiproxyServer({ host: flags.host, port: flags.port });
+    return await startToxiproxyServer({
+      host: flags.host,
+      port: flags.port,
+      log: (line) => log(`toxiproxy: ${line}`),
+    });
   } catch (error) {
     const cannotListen = listenError((error as { code?: unknown }).code, `${flags.host}:${flags.port}`);
     if (cannotListen) throw cannotListen;
