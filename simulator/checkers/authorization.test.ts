@@ -95,6 +95,12 @@ describe('authorization', () => {
     expect(lastOf(leak)).toBe(pushed);
   });
 
+  it('passes a receipt to a new member about a cursor below its join (receipts go to members)', () => {
+    expect(judge([...addCat, history.convFrame(300, cat, 'g', 'receipt', [2])]).verdict).toBe('pass');
+    // Before cat's join was requested, the same receipt reached a non-member.
+    expect(judge([...addCat, history.convFrame(199, cat, 'g', 'receipt', [2])]).verdict).toBe('fail');
+  });
+
   it('fails a receipt about a seq the removed member could not read', () => {
     const leak = history.convFrame(5000, bob, 'g', 'receipt', [4]);
     const result = judge([leak]);

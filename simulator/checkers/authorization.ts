@@ -1,7 +1,9 @@
 // Judges protocol.md guarantee 6, authorization: nothing about a conversation reaches a non-member.
 // What is allowed comes from the MembershipOracle (the harness's own requests and observations, never
-// the server's spans): `msg`/`batch` frames carry only seqs the user may read, and so does a `receipt`
-// (a cursor is news about one seq); `notify` and `typing` reach only users who are members then, a
+// the server's spans): `msg`/`batch` frames carry only seqs the user may read; a `receipt` (a cursor is
+// news about one seq) reaches a user who may read that seq or who is a member then (protocol.md sends
+// receipts "to members", so a new member may hear of a cursor below its join, and a just-removed member
+// of one it could read); `notify` and `typing` reach only users who are members then, a
 // removal counting from its answer plus `graceMs` for frames already in flight, and for a frame from a
 // node that was paused while the removal took effect, from the end of that pause plus `graceMs` (it
 // works through what it held back when it resumes); every message comes from a member; the server's
@@ -72,17 +74,19 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       );
 
   const judgeFrame = (event: ConvFrame): Tri => {
-    if (seqFrames.has(event.t)) {
-      const seqs = event.seqs ?? [];
-      let worst: Tri = 'yes';
-      for (const seq of seqs) {
-        const verdict = membership.readable(event.conv, event.user, seq);
-        if (verdict === 'no') return 'no';
-        if (verdict === 'maybe') worst = 'maybe';
-      }
-      return worst;
+    if (!seqFrames.has(event.t))
+      return membership.memberAt(event.conv, event.user, event.at, graceFor(event));
+    const seqs = event.seqs ?? [];
+    let worst: Tri = 'yes';
+    for (const seq of seqs) {
+      const verdict = membership.readable(event.conv, event.user, seq);
+      if (verdict === 'no') worst = 'no';
+      else if (verdict === 'maybe' && worst === 'yes') worst = 'maybe';
     }
-    return membership.memberAt(event.conv, event.user, event.at, graceFor(event));
+    // A receipt goes "to members" (protocol.md): a current member may hear of a cursor below its join.
+    if (event.t === 'receipt' && worst !== 'yes')
+      return either(worst, membership.memberAt(event.conv, event.user, event.at, graceFor(event)));
+    return worst;
   };
 
   const observeFrame = (event: ConvFrame): void => {
@@ -202,6 +206,11 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       );
     },
   };
+}
+
+/** Allowed if either says so: 'yes' if one is 'yes', 'no' only if both are. */
+function either(a: Tri, b: Tri): Tri {
+  return a === 'yes' || b === 'yes' ? 'yes' : a === 'no' && b === 'no' ? 'no' : 'maybe';
 }
 
 /** Node pauses the harness caused, by node id: which frames a pause held back. */
