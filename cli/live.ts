@@ -211,10 +211,10 @@ export async function makeTarget(scenario: Scenario, flags: LiveFlags, io: CliIo
     const secret = randomBytes(24).toString('hex');
     const nodes = flags.nodes ?? 1;
     if (nodes > 1) {
-      if (flags.bug.includes('ack-before-durable'))
+      if (flags.bug.includes('ack-before-durable') && flags.redis !== undefined)
         throw new CliError(
           'CHATSIM_ERR_USAGE',
-          '--bug ack-before-durable needs the embedded log store (--nodes 1): a fleet over Redis acks when Redis has fsynced',
+          '--bug ack-before-durable on a fleet runs Redis without persistence: it needs a Redis the run starts (leave out --redis)',
         );
       const { RedisFleet } = await import('../simulator/live/redis-fleet.ts');
       return {

@@ -3,6 +3,9 @@
 // Toxiproxy with one proxy per node between that node and Redis, so a fault can cut one node from
 // Redis. Redis faults: `store-outage` is Redis SIGKILLed and restarted from its AOF at the heal (only
 // a Redis the run owns); `partition` with target 'store' cuts one node's proxy.
+// The known bug 'ack-before-durable' has a fleet form: Redis without persistence (`appendonly no`) and
+// nodes told to accept it (`--redis-allow-unsafe`), so every ack is ahead of durability and a Redis
+// SIGKILL loses what was acked.
 
 import { randomBytes } from 'node:crypto';
 import { Toxiproxy } from 'toxiproxy-node-client';
@@ -35,6 +38,11 @@ export class RedisFleet implements LiveFleet {
     ].join(' ');
   }
 
+  /** The fleet form of 'ack-before-durable': a Redis that keeps nothing on disk. */
+  private get unsafe(): boolean {
+    return this.options.bugs.includes('ack-before-durable');
+  }
+
   /** Whether the run owns Redis (and so may SIGKILL it). */
   get ownsRedis(): boolean {
     return this.options.redisUrl === undefined;
@@ -54,7 +62,7 @@ export class RedisFleet implements LiveFleet {
 
   async start(): Promise<void> {
     try {
-      this.server = this.ownsRedis ? await RedisServer.start() : null;
+      this.server = this.ownsRedis ? await RedisServer.start(this.unsafe ? { appendonly: false } : {}) : null;
       const upstream = this.server ? `127.0.0.1:${this.server.port}` : hostPort(this.options.redisUrl!);
       this.toxiproxy = await startToxiproxyServer({ port: 0 });
       const client = new Toxiproxy(this.toxiproxy.url);
@@ -69,7 +77,12 @@ export class RedisFleet implements LiveFleet {
     }
     this.nodes = referenceFleet({
       ...this.options,
-      redis: { urls: this.proxies.map((p) => `redis://${p.listen}`), prefix: this.prefix },
+      bugs: this.options.bugs.filter((bug) => bug !== 'ack-before-durable'),
+      redis: {
+        urls: this.proxies.map((p) => `redis://${p.listen}`),
+        prefix: this.prefix,
+        allowUnsafe: this.unsafe,
+      },
     });
     try {
       await this.nodes.start();

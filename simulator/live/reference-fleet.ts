@@ -17,13 +17,19 @@ export type ReferenceFleetOptions = {
   basePort?: number;
   keepData?: boolean;
   /** Nodes over Redis instead of data dirs: node i connects to `urls[i]`; keys under `prefix`. */
-  redis?: { urls: string[]; prefix: string };
+  redis?: { urls: string[]; prefix: string; allowUnsafe?: boolean };
 };
 
 /** The serve arguments of one node, with `{port}` and `{dataDir}` left for the fleet to fill. */
 export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
   const store = options.redis
-    ? ['--redis', '{redis}', '--redis-prefix', options.redis.prefix]
+    ? [
+        '--redis',
+        '{redis}',
+        '--redis-prefix',
+        options.redis.prefix,
+        ...(options.redis.allowUnsafe ? ['--redis-allow-unsafe'] : []),
+      ]
     : ['--data-dir', '{dataDir}'];
   const args = ['serve', '--port', '{port}', ...store, '--node-id', 'n{node}'];
   for (const [field, value] of Object.entries(options.limits))
