@@ -16,16 +16,16 @@ const [scenarioName = 'steady', clientsArg = '10000', roundsArg = '3'] = process
 const scenario = loadScenario(scenarioName);
 const clients = Number(clientsArg);
 if (ab) {
-  const cpuOf = (withRecorder: boolean): { ms: number; trace: string } => {
+  const cpuOf = async (withRecorder: boolean): Promise<{ ms: number; trace: string }> => {
     const recorder = withRecorder ? scenarioRecorder(scenario, 'bench') : undefined;
     const start = process.cpuUsage();
-    const summary = runScenario(scenario, { seed: 1, clients, ...(recorder ? { recorder } : {}) });
+    const summary = await runScenario(scenario, { seed: 1, clients, ...(recorder ? { recorder } : {}) });
     recorder?.finish(summary.verdicts, summary.virtualMs, summary.events);
     const used = process.cpuUsage(start);
     return { ms: (used.user + used.system) / 1000, trace: summary.traceHash };
   };
-  const without = cpuOf(false);
-  const withRecorder = cpuOf(true);
+  const without = await cpuOf(false);
+  const withRecorder = await cpuOf(true);
   if (without.trace !== withRecorder.trace) throw new Error('the recorder changed the run');
   console.log(
     `${scenarioName} ${clients} clients: ${(without.ms / 1000).toFixed(1)} s CPU without a recorder, ${(withRecorder.ms / 1000).toFixed(1)} s with (${(((withRecorder.ms - without.ms) / without.ms) * 100).toFixed(1)}%), same trace ${without.trace}`,
@@ -35,7 +35,7 @@ if (ab) {
 const events: HistoryEvent[] = [];
 const ticks: { now: number; events: number }[] = [];
 const cpuStart = process.cpuUsage();
-const summary = runScenario(scenario, {
+const summary = await runScenario(scenario, {
   seed: 1,
   clients,
   recorder: { observe: (event) => events.push(event), tick: (now, n) => ticks.push({ now, events: n }) },

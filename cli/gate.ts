@@ -79,11 +79,11 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
       const { runScenario } = await import('../simulator/run-scenario.ts');
       if (flags.proveBugs) {
-        result.exitCode = proveBugs(runScenario, flags, io);
+        result.exitCode = await proveBugs(runScenario, flags, io);
         return;
       }
       const started = Date.now();
-      const outcome = gate(runScenario, flags, io);
+      const outcome = await gate(runScenario, flags, io);
       // Exploration (shrinking included) gets what is left of the gate's budget, at least a minute.
       const leftMs = Math.max(60_000, flags.budgetS * 1000 - (Date.now() - started));
       const explored = flags.explore > 0 ? await exploreStep(flags, io, leftMs) : 0;
@@ -115,12 +115,12 @@ function plan(flags: GateFlags): Plan[] {
   return runs;
 }
 
-function gate(
+async function gate(
   runScenario: typeof RunScenario,
   flags: GateFlags,
   io: CliIo,
   stopAtFirstFailure = false,
-): { exitCode: number; runs: GateRun[]; caughtAfterMs: number | null } {
+): Promise<{ exitCode: number; runs: GateRun[]; caughtAfterMs: number | null }> {
   const start = Date.now();
   const runs: GateRun[] = [];
   let worst = 0;
@@ -131,7 +131,7 @@ function gate(
       break;
     }
     const scenario = loadOrExplain(name);
-    const summary = runScenario(scenario, {
+    const summary = await runScenario(scenario, {
       seed,
       bugs: flags.bug,
       ...(flags.clients ? { clients: flags.clients } : {}),
@@ -180,11 +180,11 @@ export function worseExit(worst: number, exitCode: number): number {
   return worst === 0 || exitCode === 1 ? exitCode : worst;
 }
 
-function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: CliIo): number {
+async function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: CliIo): Promise<number> {
   let missed = 0;
   for (const bug of bugNames) {
     io.out(`--- bug ${bug}`);
-    const outcome = gate(runScenario, { ...flags, bug: [bug], fresh: 0 }, io, true);
+    const outcome = await gate(runScenario, { ...flags, bug: [bug], fresh: 0 }, io, true);
     if (outcome.caughtAfterMs === null) {
       missed++;
       io.out(`MISSED  ${bug}: no scenario of the gate caught it`);
@@ -203,7 +203,7 @@ async function exploreStep(flags: GateFlags, io: CliIo, timeLimitMs: number): Pr
   const fcSeed = randomInt(0, 2 ** 31);
   const runSeed = randomInt(0, 2 ** 47);
   const started = Date.now();
-  const result = explore(loadOrExplain('swarm'), {
+  const result = await explore(loadOrExplain('swarm'), {
     runs: flags.explore,
     seed: fcSeed,
     runSeed,

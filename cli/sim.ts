@@ -94,7 +94,7 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
     flags.progress && !flags.json
       ? progressBar(io, `${scenario.name} seed ${seed}`, { clock: 'virtual' })
       : null;
-  const summary = runScenario(scenario, {
+  const summary = await runScenario(scenario, {
     seed,
     ...(flags.clients === undefined ? {} : { clients: flags.clients }),
     bugs: flags.bug,

@@ -117,7 +117,9 @@ export function describeFaults(faults: RunSummary['derived']['faults']): string 
           ? `${f.target === 'store' ? 'store of ' : ''}node ${f.node ?? 0}`
           : f.type === 'store-outage'
             ? 'store'
-            : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
+            : f.type.startsWith('disk-') || f.type === 'crash-during-recovery'
+              ? `the log's disk${f.type === 'disk-bitflip' ? `, ${f.file ?? 'checkpoint'}` : ''}`
+              : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
       return `${f.type}${span}(${whom})`;
     })
     .join(' ');

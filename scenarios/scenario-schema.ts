@@ -181,6 +181,61 @@ const faultVariants = [
       .default(30_000)
       .describe("how far the node's clock runs ahead (negative: behind), in ms (default 30000)"),
   }).describe("One node's clock runs ahead or behind; nothing about order may depend on it."),
+  // Faults of the simulated disk under the real log store (topology.engine "log"); simulator only.
+  strict({
+    type: z.literal('disk-torn-write'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+  }).describe(
+    "The log's machine crashes right after a write, before its fsync, keeping a prefix of it torn at a sector boundary; it restarts (recovery) at the heal.",
+  ),
+  strict({
+    type: z.literal('disk-fsync-error'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+  }).describe(
+    'fsync fails with EIO until the heal (the failed pages are dropped); the store stops acking, and is restarted at the heal if it failed.',
+  ),
+  strict({
+    type: z.literal('disk-full'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+  }).describe(
+    'Writes that grow a file fail with ENOSPC until the heal; clients get unavailable; a failed store is restarted at the heal.',
+  ),
+  strict({
+    type: z.literal('disk-bitflip'),
+    description: z.string().optional(),
+    ...faultStart,
+    file: z
+      .enum(['checkpoint', 'segment'])
+      .default('checkpoint')
+      .describe("which synced file a bit flips in (default 'checkpoint')"),
+  }).describe(
+    'One bit flips in a synced sector; CRCs must catch it: a checkpoint is set aside (full replay), a record is never served.',
+  ),
+  strict({
+    type: z.literal('disk-slow'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    slowFactor: z
+      .number()
+      .min(1)
+      .default(25)
+      .describe('how many times slower every disk operation, fsync included, gets (default 25)'),
+  }).describe('Every disk operation takes slowFactor times longer until the heal.'),
+  strict({
+    type: z.literal('crash-during-recovery'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+  }).describe(
+    "The log's machine crashes with a torn write, restarts, and crashes again a few disk operations into its recovery; it restarts once more at the heal.",
+  ),
 ] as const;
 
 export const faultTypes = faultVariants.map((variant) => variant.shape.type.value);
@@ -239,6 +294,12 @@ export const scenarioSchema = strict({
       .default(false)
       .describe(
         'the bus is Redis pub/sub beside the shared store: a store outage, or a node cut from the store, cuts the bus too, and a node loses what was published while it was away (it must catch up from the store); default false',
+      ),
+    engine: z
+      .enum(['log', 'model'])
+      .default('log')
+      .describe(
+        "'log': the real log store on a simulated disk (default; disk faults need it); 'model': a model of a store, for scale runs where the real log costs too much",
       ),
   })
     .prefault({})

@@ -16,6 +16,9 @@ import { parseThreshold, type ThresholdMetric, thresholdMetricNames } from './th
 export const faultTypes = schemaFaultTypes;
 export type FaultType = (typeof faultTypes)[number];
 
+/** Faults on the simulated disk under the real log store: they need `topology.engine` "log". */
+export const diskFaultTypes: readonly FaultType[] = faultTypes.slice(faultTypes.indexOf('disk-torn-write'));
+
 /**
  * One fault of the schedule, resolved: the file's values with the type's defaults filled in. Each
  * type accepts only its own parameters (scenario-schema.ts); this flat shape is what faults read.
@@ -37,13 +40,23 @@ export type FaultSpec = {
   offsetMs?: number;
   /** partition: 'clients' (clients cut from nodes), 'node' (a node cut from clients), 'store' (a node cut from the store). */
   target?: 'clients' | 'node' | 'store';
+  /** disk-bitflip: which synced file a bit flips in. */
+  file?: 'checkpoint' | 'segment';
+  /** disk-slow: how many times slower every disk operation gets. */
+  slowFactor?: number;
   description?: string;
 };
 
 export type Scenario = {
   name: string;
   description: string;
-  topology: { nodes: number; store: 'embedded' | 'shared'; busLossOnDisconnect: boolean };
+  /** `engine`: 'log' runs the real log store on a simulated disk; 'model' a model store (scale runs). */
+  topology: {
+    nodes: number;
+    store: 'embedded' | 'shared';
+    busLossOnDisconnect: boolean;
+    engine: 'log' | 'model';
+  };
   network: {
     latencyMs: number;
     jitterMs: number;
@@ -231,6 +244,17 @@ function crossFieldProblems(value: unknown): string[] {
   const nodes = typeof topology.nodes === 'number' ? topology.nodes : 1;
   if (topology.store === 'embedded' && nodes !== 1)
     problems.push(`topology.store "embedded" needs exactly 1 node, got ${nodes}; use "shared"`);
+  if (topology.engine === 'model') {
+    const swarmTypes = record(root.swarm).types;
+    const types = [
+      ...(Array.isArray(root.faults) ? root.faults.map((fault) => record(fault).type) : []),
+      ...(Array.isArray(swarmTypes) ? swarmTypes : []),
+    ].filter((type) => (diskFaultTypes as readonly unknown[]).includes(type));
+    if (types.length > 0)
+      problems.push(
+        `disk faults (${[...new Set(types)].join(', ')}) need the real log store: drop topology.engine "model"`,
+      );
+  }
   const workload = record(root.workload);
   const ramping = workload.executor === 'ramping-arrival-rate';
   if (ramping && (!Array.isArray(workload.stages) || workload.stages.length === 0))

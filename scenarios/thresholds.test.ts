@@ -55,10 +55,13 @@ describe('SLO thresholds (k6 syntax)', () => {
       'small',
     );
 
-  it('ends a run that breaks a threshold with exit code 2, naming the threshold', () => {
-    const summary = runScenario(small({ ackLatency: ['p(99)<1', 'p(99)<60000'], failedSends: ['count<1'] }), {
-      seed: 1,
-    });
+  it('ends a run that breaks a threshold with exit code 2, naming the threshold', async () => {
+    const summary = await runScenario(
+      small({ ackLatency: ['p(99)<1', 'p(99)<60000'], failedSends: ['count<1'] }),
+      {
+        seed: 1,
+      },
+    );
     expect(summary.verdicts.filter((v) => v.verdict === 'fail')).toEqual([]);
     expect(summary.slo.map((s) => [s.name, s.pass])).toEqual([
       ['ackLatency p(99)<1', false],
@@ -67,10 +70,12 @@ describe('SLO thresholds (k6 syntax)', () => {
     ]);
     expect(summary.exitCode).toBe(2);
     expect(
-      runScenario(small({ ackLatency: ['p(99)<60000'], failedSends: ['count>5'] }), { seed: 1 }).exitCode,
+      (await runScenario(small({ ackLatency: ['p(99)<60000'], failedSends: ['count>5'] }), { seed: 1 }))
+        .exitCode,
     ).toBe(2);
     expect(
-      runScenario(small({ ackLatency: ['p(99)<60000'], failedSends: ['rate<0.5'] }), { seed: 1 }).exitCode,
+      (await runScenario(small({ ackLatency: ['p(99)<60000'], failedSends: ['rate<0.5'] }), { seed: 1 }))
+        .exitCode,
     ).toBe(0);
-  });
+  }, 600_000);
 });

@@ -63,7 +63,7 @@ export function addAdversaries(
   for (const [n, plan] of planAdversaries(population, streams).entries()) {
     const { user, conv } = plan;
     if (conv !== null) {
-      world.store.state.create({ id: conv.id, kind: 'direct', members: conv.members });
+      world.storage.createAtSetup({ id: conv.id, kind: 'direct', members: conv.members });
       record({ k: 'conv', at: 0, conv: conv.id, kind: 'direct', members: conv.members });
     }
     const prng = streams.stream('adversary', n);

@@ -91,7 +91,7 @@ export function scheduleMembershipChurn(
   if (perMin <= 0 || groups.length === 0) return;
   const rng = streams.stream('membership');
   const transport: AdminTransport = (conv, change, answer) => {
-    const node = world.nodes.findIndex((n) => n.up && !n.paused);
+    const node = world.nodes.findIndex((node) => node.up && !node.paused);
     let answered = false;
     const once = (status: number, body: unknown): void => {
       if (answered) return;
@@ -120,7 +120,7 @@ export function scheduleMembershipChurn(
     const conv = rng.pick(groups);
     const user = population.users[rng.int(population.users.length)]!;
     world.at(t, () => {
-      if (!world.nodes.some((n) => n.up && !n.paused)) return;
+      if (!world.nodes.some((node) => node.up && !node.paused)) return;
       const change = ledger.isMember(conv, user) ? { add: [], remove: [user] } : { add: [user], remove: [] };
       ledger.change(
         conv,

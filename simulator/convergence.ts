@@ -1,14 +1,15 @@
 // When has a run settled, and what does the harness know at the end? Settled: every honest client is
 // connected, has nothing left to send, and displays every message the store says it may read (the
 // simulator's shortcut to decide when to stop waiting; no verdict rests on it: no-loss judges against
-// the harness's own membership oracle). The final read is the simulated store's messages: a claim the
-// checkers cross-check.
+// the harness's own membership oracle). The final read is the store's messages after the run (on the
+// real log: after one more crash and recovery): a claim the checkers cross-check.
 
 import type { DeviceRef, FinalState } from './history.ts';
+import type { FinalStore } from './world/storage.ts';
 import type { World } from './world/world.ts';
 
 export function converged(world: World): boolean {
-  const state = world.store.state;
+  const state = world.decisions;
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
     if (sim.adversary || sim.left) continue;
@@ -29,6 +30,7 @@ export function converged(world: World): boolean {
 /** What the harness knows at the end; `conversations` are those it created. */
 export function finalState(
   world: World,
+  store: FinalStore,
   settledAt: number | null,
   conversations: readonly string[],
 ): FinalState {
@@ -43,8 +45,8 @@ export function finalState(
     at: world.now,
     devices,
     conversations: () => conversations,
-    storedMessage: (conv, seq) => world.store.messageAt(conv, seq),
-    storedLastSeq: (conv) => world.store.lastSeq(conv),
+    storedMessage: (conv, seq) => store.messageAt(conv, seq),
+    storedLastSeq: (conv) => store.lastSeq(conv),
     online: (user) => online.has(user),
     settledAt,
   };

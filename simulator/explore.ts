@@ -121,11 +121,11 @@ function violates(summary: RunSummary): boolean {
   return summary.exitCode === 1 || summary.exitCode === 3;
 }
 
-export function explore(scenario: Scenario, options: ExploreOptions): ExploreResult {
+export async function explore(scenario: Scenario, options: ExploreOptions): Promise<ExploreResult> {
   let last: { scenario: Scenario; summary: RunSummary } | null = null;
-  const property = fc.property(variantArbitrary(scenario), (variant) => {
+  const property = fc.asyncProperty(variantArbitrary(scenario), async (variant) => {
     const explored = applyVariant(scenario, variant);
-    const summary = runScenario(explored, {
+    const summary = await runScenario(explored, {
       seed: options.runSeed,
       ...(options.clients === undefined ? {} : { clients: options.clients }),
       bugs: options.bugs ?? [],
@@ -134,7 +134,7 @@ export function explore(scenario: Scenario, options: ExploreOptions): ExploreRes
     if (violates(summary)) last = { scenario: explored, summary };
     return !violates(summary);
   });
-  const details = fc.check(property, {
+  const details = await fc.check(property, {
     numRuns: options.runs,
     seed: options.seed,
     ...(options.timeLimitMs === undefined ? {} : { interruptAfterTimeLimit: options.timeLimitMs }),
@@ -142,7 +142,7 @@ export function explore(scenario: Scenario, options: ExploreOptions): ExploreRes
   if (!details.failed || details.counterexample === null) return { ok: true, runs: details.numRuns };
   // Replay the shrunk counterexample so what is reported is exactly the minimal failing run.
   const explored = applyVariant(scenario, details.counterexample[0]);
-  const summary = runScenario(explored, {
+  const summary = await runScenario(explored, {
     seed: options.runSeed,
     ...(options.clients === undefined ? {} : { clients: options.clients }),
     bugs: options.bugs ?? [],

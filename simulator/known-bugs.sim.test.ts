@@ -9,46 +9,61 @@ import { runScenario } from './run-scenario.ts';
 
 const seed = gateSeeds[0]!;
 
+/** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
+const simTimeoutMs = 900_000;
+
 describe('the gate against known bugs', () => {
-  it.each(bugNames)('catches %s', (bug) => {
-    const caughtBy: string[] = [];
-    for (const name of gateScenarios) {
-      const summary = runScenario(loadScenario(name), { seed, bugs: [bug] });
-      if (summary.exitCode !== 0) {
-        caughtBy.push(
-          `${name}: ${summary.verdicts
-            .filter((v) => v.verdict === 'fail')
-            .map((v) => v.property)
-            .join(', ')}`,
-        );
-        break;
+  it.each(bugNames)(
+    'catches %s',
+    async (bug) => {
+      const caughtBy: string[] = [];
+      for (const name of gateScenarios) {
+        const summary = await runScenario(loadScenario(name), { seed, bugs: [bug] });
+        if (summary.exitCode !== 0) {
+          caughtBy.push(
+            `${name}: ${summary.verdicts
+              .filter((v) => v.verdict === 'fail')
+              .map((v) => v.property)
+              .join(', ')}`,
+          );
+          break;
+        }
       }
-    }
-    expect(caughtBy, `no gate scenario caught ${bug} at seed ${seed}`).not.toEqual([]);
-  });
+      expect(caughtBy, `no gate scenario caught ${bug} at seed ${seed}`).not.toEqual([]);
+    },
+    simTimeoutMs,
+  );
 
-  it('catches dropped-pushes as loss (no-loss), not only as a run that did not settle', () => {
-    const summary = runScenario(loadScenario('steady'), { seed, bugs: ['dropped-pushes'] });
-    const noLoss = summary.verdicts.find((v) => v.property === 'no-loss')!;
-    expect(noLoss.verdict).toBe('fail');
-    expect(noLoss.details).toMatch(/never delivered/);
-    expect(noLoss.witness[0]).toMatchObject({
-      path: expect.arrayContaining([
-        expect.objectContaining({
-          k: 'missing',
-          seqs: expect.any(Array),
-          newestDisplayed: expect.any(Number),
-        }),
-      ]),
-    });
-    expect(summary.verdicts.find((v) => v.property === 'liveness')!.verdict).toBe('fail');
-    expect(summary.exitCode).toBe(1);
-  });
+  it(
+    'catches dropped-pushes as loss (no-loss), not only as a run that did not settle',
+    async () => {
+      const summary = await runScenario(loadScenario('steady'), { seed, bugs: ['dropped-pushes'] });
+      const noLoss = summary.verdicts.find((v) => v.property === 'no-loss')!;
+      expect(noLoss.verdict).toBe('fail');
+      expect(noLoss.details).toMatch(/never delivered/);
+      expect(noLoss.witness[0]).toMatchObject({
+        path: expect.arrayContaining([
+          expect.objectContaining({
+            k: 'missing',
+            seqs: expect.any(Array),
+            newestDisplayed: expect.any(Number),
+          }),
+        ]),
+      });
+      expect(summary.verdicts.find((v) => v.property === 'liveness')!.verdict).toBe('fail');
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
 
-  it.each(gateScenarios)('passes %s without bugs', (name) => {
-    const summary = runScenario(loadScenario(name), { seed });
-    const failed = summary.verdicts.filter((v) => v.verdict === 'fail');
-    expect(failed.map((v) => `${v.property}: ${v.details}`)).toEqual([]);
-    expect(summary.exitCode).toBe(0);
-  });
+  it.each(gateScenarios)(
+    'passes %s without bugs',
+    async (name) => {
+      const summary = await runScenario(loadScenario(name), { seed });
+      const failed = summary.verdicts.filter((v) => v.verdict === 'fail');
+      expect(failed.map((v) => `${v.property}: ${v.details}`)).toEqual([]);
+      expect(summary.exitCode).toBe(0);
+    },
+    simTimeoutMs,
+  );
 });

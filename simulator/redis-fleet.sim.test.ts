@@ -11,13 +11,14 @@ describe('redis-fleet in simulation', () => {
   // they prove the scenario reaches the catch-up path, not only that it passes.
   it.each([3, 4])(
     'seed %i: nodes lose bus events, catch up from the store, and every check passes',
-    (seed) => {
-      const summary = runScenario(loadScenario('redis-fleet'), { seed, clients: 300 });
+    async (seed) => {
+      const summary = await runScenario(loadScenario('redis-fleet'), { seed, clients: 300 });
       const failed = summary.verdicts.filter((v) => v.verdict !== 'pass');
       expect(failed.map((v) => `${v.property}: ${v.details}`)).toEqual([]);
       expect(summary.exitCode).toBe(0);
       // One node cut from Redis, then all three in the outage (the crashed node restarts fresh).
       expect(summary.busResumes).toBeGreaterThanOrEqual(4);
     },
+    600_000,
   );
 });

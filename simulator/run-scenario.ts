@@ -5,6 +5,7 @@
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
+import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
@@ -23,7 +24,8 @@ import { buildPopulation } from './population.ts';
 import { swarmFaults } from './swarm.ts';
 import { type ExitCode, failedSendsSource, judgeRun, latencySource, type SloResult } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
-import { World } from './world/world.ts';
+import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
+import { World, type WorldOptions } from './world/world.ts';
 
 export type RunOptions = {
   seed: number;
@@ -71,6 +73,8 @@ export type RunSummary = {
   live?: LiveFacts;
   /** Simulated runs: how often a node got the bus back after losing it (and so caught up from the store). */
   busResumes?: number;
+  /** What the real log and its simulated disk went through (simulator runs on the real log). */
+  storage?: LogStorageReport;
 };
 
 const settleCheckEveryMs = 500;
@@ -78,7 +82,7 @@ const nodeFaults: ReadonlySet<string> = new Set(['node-crash', 'node-pause', 'cl
 /** How late a frame may reach a just-removed member (links and retries in flight). */
 const authorizationGraceMs = 1000;
 
-export function runScenario(scenario: Scenario, options: RunOptions): RunSummary {
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
   const wallStart = performance.now();
   const clientCount = options.clients ?? scenario.clients.count;
   const streams = new SeedStreams(options.seed);
@@ -146,6 +150,8 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
       storeTimeoutMs: 2000,
       deadDetectMs: 2 * (scenario.limits.heartbeatMs ?? 10_000),
     },
+    storeEngine: scenario.topology.engine,
+    log: simulatedLog(bugs, options.storeState),
     store: {
       readMessagesMax: 500,
       ackBeforeDurable: bugs.has('ack-before-durable'),
@@ -161,7 +167,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   const population = buildPopulation(
     scenario,
     clientCount,
-    (request) => world.store.state.create(request),
+    (request) => world.storage.createAtSetup(request),
     record,
   );
 
@@ -194,7 +200,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     });
   }
   addAdversaries(world, population, streams, record, tokenLifeMs);
-  world.boot();
+  await world.boot();
 
   const { warmupMs, faultsMs, healMs, settleMaxMs } = scenario.phases;
   const faultsAt = warmupMs;
@@ -305,14 +311,14 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   let lastProgress = 0;
   const step = 1000;
   for (let t = step; t <= settleAt; t += step) {
-    world.runUntil(Math.min(t, settleAt));
+    await world.runUntil(Math.min(t, settleAt));
     recorder?.tick(world.now, world.events);
     if (options.progress && t - lastProgress >= step) {
       lastProgress = t;
       options.progress(t / endMs, phase.name, violationsSoFar(checkers));
     }
   }
-  world.runUntil(settleAt);
+  await world.runUntil(settleAt);
   phase.name = 'settle';
   record({ k: 'phase', at: world.now, phase: 'settle' });
   // Everyone comes back, except the leavers, who go and stay offline: watchers must see them go.
@@ -325,7 +331,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   }
   let settledAt: number | null = null;
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
-    world.runUntil(t);
+    await world.runUntil(t);
     recorder?.tick(world.now, world.events);
     options.progress?.(t / endMs, 'settle', violationsSoFar(checkers));
     if (converged(world)) {
@@ -335,7 +341,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
   }
   record({ k: 'phase', at: world.now, phase: 'final' });
 
-  const final = finalState(world, settledAt, conversations);
+  const final = finalState(world, await world.storage.finalRead(), settledAt, conversations);
   const verdicts = checkers.map((checker) => checker.finish(final));
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
@@ -362,6 +368,7 @@ export function runScenario(scenario: Scenario, options: RunOptions): RunSummary
     exitCode,
     derived: { faults: derivedFaults, bugs: [...bugs] },
     busResumes: world.bus.resumes,
+    ...(world.storage instanceof LogStorage ? { storage: world.storage.report() } : {}),
   };
 }
 
@@ -375,4 +382,26 @@ export function violationsSoFar(checkers: readonly Checker[]): number {
 function makeRng(streams: SeedStreams, name: string, index: number): () => number {
   const prng = streams.stream(name, index);
   return () => prng.float();
+}
+
+/**
+ * How the simulator builds each incarnation of the real log: small segments and frequent checkpoints,
+ * so a run of seconds rotates segments and recovers from checkpoints; the store bugs named; a broken
+ * decision state when a test asks for one.
+ */
+function simulatedLog(
+  bugs: ReadonlySet<string>,
+  storeState: (() => StoreState) | undefined,
+): NonNullable<WorldOptions['log']> {
+  let incarnation = 0;
+  const wrapped = [...bugs].filter((bug) => wrappedStoreBugs.has(bug as BugName)) as BugName[];
+  return {
+    storeOptions: {
+      segmentBytesMax: 64 * 1024,
+      checkpointEveryRecords: 400,
+      ackBeforeDurable: bugs.has('ack-before-durable'),
+      ...(storeState ? { newState: storeState } : {}),
+    },
+    wrap: (store) => withStoreBugs(store, wrapped, { runId: `sim${incarnation++}` }),
+  };
 }

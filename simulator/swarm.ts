@@ -27,6 +27,10 @@ export function swarmFaults(scenario: Scenario, rng: Prng): FaultSpec[] {
     }
     if (type === 'bandwidth') spec.bytesPerSec = rng.pick([16_384, 65_536]);
     if (type === 'clock-offset') spec.offsetMs = rng.pick([-60_000, 5000, 3_600_000]);
+    if (type === 'disk-slow') spec.slowFactor = rng.pick([5, 25, 100]);
+    // A flipped bit in a segment record is detected and refused, and so unreadable for good on one
+    // copy: that is a data-loss scenario of its own (disk-bitflip-segment), not a swarm pick.
+    if (type === 'disk-bitflip') spec.file = 'checkpoint';
     out.push(spec);
   }
   return out.sort((a, b) => a.atMs - b.atMs);

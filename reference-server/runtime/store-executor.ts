@@ -33,7 +33,7 @@ export class StoreExecutor {
   run(id: number, op: StoreOp): void {
     let pending: Promise<StoreOutcome>;
     try {
-      pending = this.start(op);
+      pending = runStoreOp(this.store, op);
     } catch (error) {
       // A store that throws synchronously is failing just the same as one that rejects.
       pending = Promise.reject(error);
@@ -52,23 +52,6 @@ export class StoreExecutor {
     );
   }
 
-  private start(op: StoreOp): Promise<StoreOutcome> {
-    switch (op.kind) {
-      case 'append':
-        return this.store.append(op.request);
-      case 'read':
-        return this.store.read(op.request);
-      case 'create':
-        return this.store.createConversation(op.request);
-      case 'members':
-        return this.store.changeMembers(op.request);
-      case 'cursor':
-        return this.store.advanceCursor(op.request);
-      case 'records':
-        return this.store.conversations().then((records) => ({ status: 'ok' as const, records }));
-    }
-  }
-
   private noteSuccess(): void {
     if (this.failuresInBurst === 0) return;
     this.log(`store available again after ${this.failuresInBurst} failed operation(s)`);
@@ -85,5 +68,23 @@ export class StoreExecutor {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const prefix = first ? 'store unavailable' : `store still unavailable (${this.failuresInBurst} failures)`;
     this.log(`${prefix}; answering unavailable until it recovers (${op.kind} failed with ${detail})`);
+  }
+}
+
+/** Carries one store effect out on a store (the simulator's real-log storage uses it too). */
+export function runStoreOp(store: MessageStore, op: StoreOp): Promise<StoreOutcome> {
+  switch (op.kind) {
+    case 'append':
+      return store.append(op.request);
+    case 'read':
+      return store.read(op.request);
+    case 'create':
+      return store.createConversation(op.request);
+    case 'members':
+      return store.changeMembers(op.request);
+    case 'cursor':
+      return store.advanceCursor(op.request);
+    case 'records':
+      return store.conversations().then((records) => ({ status: 'ok' as const, records }));
   }
 }

@@ -34,6 +34,8 @@ export const wrappedStoreBugs: ReadonlySet<BugName> = new Set([
 export type BuggyStoreOptions = {
   /** Entries of the 'key-without-sender' index; default `defaultStoreLimits.bugKeyIndexEntriesMax`. */
   keyIndexEntriesMax?: number;
+  /** 'no-idempotency': the per-process prefix of rewritten cmids; random unless given (the simulator seeds it). */
+  runId?: string;
 };
 
 /** A real cmid never holds this character (ids are [A-Za-z0-9_.:-]), so the rewrite is reversible. */
@@ -45,7 +47,7 @@ export class BuggyStore implements MessageStore {
   readonly bugs: ReadonlySet<BugName>;
   private readonly keyIndexEntriesMax: number;
   /** 'no-idempotency': a per-process prefix, so rewritten cmids stay unique across restarts. */
-  private readonly runId = randomBytes(4).toString('hex');
+  private readonly runId: string;
   private appends = 0;
   /** 'key-without-sender': (conv, cmid) -> the first sender's append, insertion (= age) ordered. */
   private readonly keyIndex = new Map<string, KeyEntry>();
@@ -59,6 +61,7 @@ export class BuggyStore implements MessageStore {
   ) {
     this.bugs = new Set([...bugs].filter((bug) => wrappedStoreBugs.has(bug)));
     this.keyIndexEntriesMax = options.keyIndexEntriesMax ?? defaultStoreLimits.bugKeyIndexEntriesMax;
+    this.runId = options.runId ?? randomBytes(4).toString('hex');
   }
 
   async open(): Promise<ConversationRecord[]> {
@@ -165,12 +168,16 @@ function answersBeforeDurable(store: MessageStore): boolean {
  * `store` with the store bugs among `bugs` switched on: wrapped when any wrapper bug is named, as is
  * otherwise. Throws (a programmer error) when 'ack-before-durable' is named but not built into `store`.
  */
-export function withStoreBugs(store: MessageStore, bugs: Iterable<BugName>): MessageStore {
+export function withStoreBugs(
+  store: MessageStore,
+  bugs: Iterable<BugName>,
+  options: BuggyStoreOptions = {},
+): MessageStore {
   const named = new Set(bugs);
   if (named.has('ack-before-durable') && !answersBeforeDurable(store))
     throw new Error(
       "the 'ack-before-durable' bug must be built into the store: pass a LogStore with ackBeforeDurable: true",
     );
   const wrapped = [...named].filter((bug) => wrappedStoreBugs.has(bug));
-  return wrapped.length === 0 ? store : new BuggyStore(store, wrapped);
+  return wrapped.length === 0 ? store : new BuggyStore(store, wrapped, options);
 }

@@ -111,6 +111,7 @@ export async function loadCheckpoint(
   dir: string,
   frameBytesMax: number,
   fs: FileSystem = nodeFileSystem,
+  newState: () => StoreState = () => new StoreState(),
 ): Promise<LoadedCheckpoint | null> {
   const path = join(dir, checkpointFileName);
   const data = await fs.readFile(path);
@@ -132,7 +133,7 @@ export async function loadCheckpoint(
     return value as Record<string, unknown>;
   };
   try {
-    return parseCheckpoint(next);
+    return parseCheckpoint(next, newState);
   } catch (error) {
     // A CRC-valid file of the wrong shape is damage all the same.
     if (error instanceof LogCorruptError) throw error;
@@ -140,11 +141,11 @@ export async function loadCheckpoint(
   }
 }
 
-function parseCheckpoint(next: () => Record<string, unknown>): LoadedCheckpoint {
+function parseCheckpoint(next: () => Record<string, unknown>, newState: () => StoreState): LoadedCheckpoint {
   const header = next();
   if (header.t !== 'checkpoint' || header.version !== version)
     throw new Error('no checkpoint header of version 1');
-  const state = new StoreState();
+  const state = newState();
   const locations = new Map<ConvId, number[]>();
   for (let i = 0; i < (header.conversations as number); i++) {
     const frame = next();

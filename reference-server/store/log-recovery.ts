@@ -1,6 +1,8 @@
 // Start-up of the log store: load the checkpoint, replay every record after it through StoreState,
 // and cut a torn tail off the last segment (a crash mid-write leaves one; nothing in it was acked).
-// Damage anywhere else is refused with CHATSIM_ERR_LOG_CORRUPT, naming the file and offset.
+// A damaged checkpoint (its CRCs catch a flipped bit) is set aside and reported, and every segment is
+// replayed instead: segments are never deleted, so nothing is lost. Damage anywhere else is refused
+// with CHATSIM_ERR_LOG_CORRUPT, naming the file and offset.
 
 import type { ConvId } from '../protocol/frames.ts';
 import { checkpointFileName, loadCheckpoint } from './checkpoint.ts';
@@ -23,20 +25,30 @@ export type RecoveredLog = {
   replayedRecords: number;
   /** Bytes cut off the last segment as a torn tail (0 after a clean shutdown). */
   truncatedBytes: number;
+  /** Why the checkpoint was set aside (damaged), or null when it was used or absent. */
+  checkpointRejected: string | null;
 };
 
 export async function recoverLog(
   dir: string,
   limits: StoreLimits,
   fs: FileSystem = nodeFileSystem,
+  newState: () => StoreState = () => new StoreState(),
 ): Promise<RecoveredLog> {
-  const checkpoint = await loadCheckpoint(dir, limits.checkpointFrameBytesMax, fs);
+  let checkpointRejected: string | null = null;
+  const checkpoint = await loadCheckpoint(dir, limits.checkpointFrameBytesMax, fs, newState).catch(
+    (error: unknown) => {
+      if (!(error instanceof LogCorruptError)) throw error;
+      checkpointRejected = error.message;
+      return null;
+    },
+  );
   const segments = await listSegments(dir, fs);
   segments.forEach((segment, i) => {
     if (segment !== i + 1) throw missing(dir, i + 1, 'segments are numbered from 1 without gaps');
   });
   const last = segments.length;
-  const state = checkpoint?.state ?? new StoreState();
+  const state = checkpoint?.state ?? newState();
   const locations = checkpoint?.locations ?? new Map<ConvId, number[]>();
   const start = checkpoint ?? { segment: 1, offset: 0, records: 0 };
   // Only an empty log may lack the segment its checkpoint points into.
@@ -51,6 +63,7 @@ export async function recoverLog(
     records: start.records,
     replayedRecords: 0,
     truncatedBytes: 0,
+    checkpointRejected,
   };
   for (let segment = start.segment; segment <= last; segment++) {
     const path = segmentPath(dir, segment);

@@ -36,13 +36,15 @@ import {
 } from './segment-file.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { LogCorruptError } from './store-errors.ts';
-import { StoreState } from './store-state.ts';
+import { StoreState, type StoreStateView } from './store-state.ts';
 import { TailCache } from './tail-cache.ts';
 
 export type LogStoreOptions = {
   dir: string;
   /** The file system the log lives on: node:fs unless the simulator passes its simulated disk. */
   fs?: FileSystem;
+  /** How the decision state is built (a test passes a deliberately broken StoreState subclass). */
+  newState?: () => StoreState;
   segmentBytesMax?: number;
   checkpointEveryRecords?: number;
   /** Called after every fdatasync of the log with its duration and the records it made durable. */
@@ -78,6 +80,8 @@ export class LogStore implements MessageStore {
   replayedRecords = 0;
   /** Bytes the last `open()` cut off the last segment as a torn tail. */
   truncatedBytes = 0;
+  /** Why the last `open()` set the checkpoint aside (damaged) and replayed every segment, or null. */
+  checkpointRejected: string | null = null;
 
   constructor(options: LogStoreOptions) {
     this.options = options;
@@ -95,18 +99,29 @@ export class LogStore implements MessageStore {
     this.reader = new SegmentReader(options.dir, this.limits, this.fs);
   }
 
+  /** Why the store refuses everything (a failed write or fsync), or null while it works. */
+  get failure(): Error | null {
+    return this.commit?.failed ?? null;
+  }
+
+  /** The decisions taken so far, read-only; some may not be durable yet. */
+  get decisions(): StoreStateView {
+    return this.state;
+  }
+
   async open(): Promise<ConversationRecord[]> {
     if (this.phase !== 'new') throw new Error(`LogStore.open() called when ${this.phase}`);
     this.phase = 'opening';
     const { dir } = this.options;
     await this.fs.prepareDir(dir);
-    const recovered = await recoverLog(dir, this.limits, this.fs);
+    const recovered = await recoverLog(dir, this.limits, this.fs, this.options.newState);
     this.state = recovered.state;
     this.locations = recovered.locations;
     this.records = recovered.records;
     this.recordsSinceCheckpoint = recovered.replayedRecords;
     this.replayedRecords = recovered.replayedRecords;
     this.truncatedBytes = recovered.truncatedBytes;
+    this.checkpointRejected = recovered.checkpointRejected;
     this.commit = new GroupCommit({
       sink: this.options.sink ?? new FileSegmentSink(dir, this.fs),
       segment: recovered.segment,

@@ -23,20 +23,23 @@ export const smallPhases = { warmupMs: 2000, faultsMs: 6000, healMs: 1000, settl
  * Runs `fault` (null: no fault, the control) in a small world; `scenario` overrides the defaults
  * (40 clients, the steady workload, no SLO thresholds: the tests judge the fault's effect).
  */
-export function runFault(
-  fault: Record<string, unknown> | null,
+/** A whole small run on a shared 2-core box: generous, never a wall-clock assertion. */
+export const faultRunTimeoutMs = 600_000;
+
+export async function runFault(
+  fault: Record<string, unknown> | readonly Record<string, unknown>[] | null,
   scenario: Record<string, unknown> = {},
   seed = 1,
-) {
+): Promise<FaultRun> {
   const value = {
     clients: { count: 40 },
     phases: smallPhases,
     thresholds: { ackLatency: [], failedSends: [] },
     ...scenario,
-    faults: fault === null ? [] : [fault],
+    faults: fault === null ? [] : Array.isArray(fault) ? fault : [fault],
   };
   const events: HistoryEvent[] = [];
-  const summary = runScenario(validateScenario(value, 'fault-test.json', 'fault-test'), {
+  const summary = await runScenario(validateScenario(value, 'fault-test.json', 'fault-test'), {
     seed,
     recorder: { observe: (event) => events.push(event), tick: () => {} },
   });

@@ -3,6 +3,12 @@
 import type { FaultType } from '../../scenarios/scenario.ts';
 import { bandwidth } from './bandwidth.ts';
 import { clockOffset } from './clock-offset.ts';
+import { crashDuringRecovery } from './crash-during-recovery.ts';
+import { diskBitflip } from './disk-bitflip.ts';
+import { diskFsyncError } from './disk-fsync-error.ts';
+import { diskFull } from './disk-full.ts';
+import { diskSlow } from './disk-slow.ts';
+import { diskTornWrite } from './disk-torn-write.ts';
 import type { Fault } from './fault.ts';
 import { latency } from './latency.ts';
 import { nodeCrash } from './node-crash.ts';
@@ -26,4 +32,10 @@ export const faults: Record<FaultType, Fault> = {
   'slow-consumer': slowConsumer,
   'reconnect-storm': reconnectStorm,
   'clock-offset': clockOffset,
+  'disk-torn-write': diskTornWrite,
+  'disk-fsync-error': diskFsyncError,
+  'disk-full': diskFull,
+  'disk-bitflip': diskBitflip,
+  'disk-slow': diskSlow,
+  'crash-during-recovery': crashDuringRecovery,
 };

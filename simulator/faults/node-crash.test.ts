@@ -1,16 +1,19 @@
-import { describe, expect, it } from 'vitest';
-import { failedVerdicts, runFault } from './fault-harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 const keyOf = (m: { from: string; conv: string; cmid: string }) => `${m.from}/${m.conv}/${m.cmid}`;
 
 describe('node crash', () => {
   // A slow fsync keeps writes waiting for their group commit, so the crash finds some unsynced.
-  const run = runFault(
-    { type: 'node-crash', atMs: 1000, durationMs: 2000, node: 0 },
-    { network: { fsyncMs: 300 }, clients: { count: 100 }, workload: { ratePer1kClients: 1000 } },
-  );
+  let run: FaultRun;
+  beforeAll(async () => {
+    run = await runFault(
+      { type: 'node-crash', atMs: 1000, durationMs: 2000, node: 0 },
+      { network: { fsyncMs: 300 }, clients: { count: 100 }, workload: { ratePer1kClients: 1000 } },
+    );
+  }, faultRunTimeoutMs);
 
-  it('takes the node away until the restart: no ack, no frame, no durable write', () => {
+  it('takes the node away until the restart: no ack, no frame, no durable write', async () => {
     const down = [run.start + 50, run.heal] as const;
     expect(run.of('ack', ...down)).toEqual([]);
     expect(run.of('conv-frame', ...down)).toEqual([]);
@@ -19,7 +22,7 @@ describe('node crash', () => {
     expect(run.of('ack', run.heal, run.heal + 3000).length).toBeGreaterThan(5);
   });
 
-  it('loses exactly the writes not yet synced: they become durable only when retried after the restart', () => {
+  it('loses exactly the writes not yet synced: they become durable only when retried after the restart', async () => {
     const durableAt = new Map<string, number[]>();
     for (const e of run.of('durable'))
       durableAt.set(keyOf(e.message), [...(durableAt.get(keyOf(e.message)) ?? []), e.at]);

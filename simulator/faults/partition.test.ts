@@ -1,66 +1,92 @@
 import { describe, expect, it } from 'vitest';
-import { failedVerdicts, runFault } from './fault-harness.ts';
+import { failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 /** Frames already on the wire when the cut comes still land (one link latency plus jitter). */
 const inFlightMs = 50;
 
 describe('partition', () => {
-  it('clients: nothing crosses the cut while it lasts, everything arrives after the heal', () => {
-    const run = runFault({ type: 'partition', atMs: 0, durationMs: 3000, target: 'clients', fraction: 1 });
-    const cut = [run.start + inFlightMs, run.heal] as const;
-    expect(run.heal - run.start).toBe(3000);
-    expect(run.of('ack', ...cut)).toEqual([]);
-    expect(run.of('display', ...cut).filter((e) => e.via !== 'own')).toEqual([]);
-    expect(run.of('conv-frame', ...cut)).toEqual([]);
-    // Sends made during the cut wait in outboxes and are acked after the heal; nothing is lost.
-    const sentDuring = run.of('send', ...cut).length;
-    expect(sentDuring).toBeGreaterThan(5);
-    expect(run.of('ack', run.heal).length).toBeGreaterThanOrEqual(sentDuring);
-    expect(run.summary.messages.acked).toBe(run.summary.messages.sent);
-    expect(failedVerdicts(run)).toEqual([]);
-  });
+  it(
+    'clients: nothing crosses the cut while it lasts, everything arrives after the heal',
+    async () => {
+      const run = await runFault({
+        type: 'partition',
+        atMs: 0,
+        durationMs: 3000,
+        target: 'clients',
+        fraction: 1,
+      });
+      const cut = [run.start + inFlightMs, run.heal] as const;
+      expect(run.heal - run.start).toBe(3000);
+      expect(run.of('ack', ...cut)).toEqual([]);
+      expect(run.of('display', ...cut).filter((e) => e.via !== 'own')).toEqual([]);
+      expect(run.of('conv-frame', ...cut)).toEqual([]);
+      // Sends made during the cut wait in outboxes and are acked after the heal; nothing is lost.
+      const sentDuring = run.of('send', ...cut).length;
+      expect(sentDuring).toBeGreaterThan(5);
+      expect(run.of('ack', run.heal).length).toBeGreaterThanOrEqual(sentDuring);
+      expect(run.summary.messages.acked).toBe(run.summary.messages.sent);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 
-  it('clients: the control run without it acks and delivers in that window', () => {
-    const run = runFault(null);
-    const window = [2000 + inFlightMs, 5000] as const;
-    expect(run.of('ack', ...window).length).toBeGreaterThan(5);
-    expect(run.of('conv-frame', ...window).length).toBeGreaterThan(5);
-  });
+  it(
+    'clients: the control run without it acks and delivers in that window',
+    async () => {
+      const run = await runFault(null);
+      const window = [2000 + inFlightMs, 5000] as const;
+      expect(run.of('ack', ...window).length).toBeGreaterThan(5);
+      expect(run.of('conv-frame', ...window).length).toBeGreaterThan(5);
+    },
+    faultRunTimeoutMs,
+  );
 
-  it('clients: cuts only the named share', () => {
-    const run = runFault(
-      { type: 'partition', atMs: 0, durationMs: 3000, fraction: 0.5 },
-      { clients: { count: 200 } },
-    );
-    const cut = [run.start + inFlightMs, run.heal] as const;
-    const devices = new Set(run.of('session', 0, run.start).map((e) => e.device));
-    const heard = new Set(run.of('conv-frame', ...cut).map((e) => e.device));
-    const share = 1 - heard.size / devices.size;
-    // Devices that heard nothing in 3 s: the cut half (a few uncut ones may simply have had no traffic).
-    expect(share).toBeGreaterThan(0.4);
-    expect(share).toBeLessThan(0.7);
-    expect(failedVerdicts(run)).toEqual([]);
-  });
+  it(
+    'clients: cuts only the named share',
+    async () => {
+      const run = await runFault(
+        { type: 'partition', atMs: 0, durationMs: 3000, fraction: 0.5 },
+        { clients: { count: 200 } },
+      );
+      const cut = [run.start + inFlightMs, run.heal] as const;
+      const devices = new Set(run.of('session', 0, run.start).map((e) => e.device));
+      const heard = new Set(run.of('conv-frame', ...cut).map((e) => e.device));
+      const share = 1 - heard.size / devices.size;
+      // Devices that heard nothing in 3 s: the cut half (a few uncut ones may simply have had no traffic).
+      expect(share).toBeGreaterThan(0.4);
+      expect(share).toBeLessThan(0.7);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 
-  it('node: no frame from the cut node reaches a client until the heal', () => {
-    const run = runFault(
-      { type: 'partition', atMs: 0, durationMs: 3000, target: 'node', node: 1 },
-      { topology: { nodes: 2 } },
-    );
-    const cut = [run.start + inFlightMs, run.heal] as const;
-    expect(run.of('conv-frame', 0, run.start).filter((e) => e.node === 'n2').length).toBeGreaterThan(5);
-    expect(run.of('conv-frame', ...cut).filter((e) => e.node === 'n2')).toEqual([]);
-    expect(run.of('conv-frame', ...cut).filter((e) => e.node === 'n1').length).toBeGreaterThan(5);
-    expect(failedVerdicts(run)).toEqual([]);
-  });
+  it(
+    'node: no frame from the cut node reaches a client until the heal',
+    async () => {
+      const run = await runFault(
+        { type: 'partition', atMs: 0, durationMs: 3000, target: 'node', node: 1 },
+        { topology: { nodes: 2 } },
+      );
+      const cut = [run.start + inFlightMs, run.heal] as const;
+      expect(run.of('conv-frame', 0, run.start).filter((e) => e.node === 'n2').length).toBeGreaterThan(5);
+      expect(run.of('conv-frame', ...cut).filter((e) => e.node === 'n2')).toEqual([]);
+      expect(run.of('conv-frame', ...cut).filter((e) => e.node === 'n1').length).toBeGreaterThan(5);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 
-  it('store: the cut node makes nothing durable and acks nothing until the heal', () => {
-    const run = runFault({ type: 'partition', atMs: 0, durationMs: 3000, target: 'store', node: 0 });
-    const cut = [run.start + inFlightMs, run.heal] as const;
-    expect(run.of('durable', ...cut)).toEqual([]);
-    expect(run.of('ack', ...cut)).toEqual([]);
-    expect(run.of('send', ...cut).length).toBeGreaterThan(5);
-    expect(run.summary.messages.acked).toBe(run.summary.messages.sent);
-    expect(failedVerdicts(run)).toEqual([]);
-  });
+  it(
+    'store: the cut node makes nothing durable and acks nothing until the heal',
+    async () => {
+      const run = await runFault({ type: 'partition', atMs: 0, durationMs: 3000, target: 'store', node: 0 });
+      const cut = [run.start + inFlightMs, run.heal] as const;
+      expect(run.of('durable', ...cut)).toEqual([]);
+      expect(run.of('ack', ...cut)).toEqual([]);
+      expect(run.of('send', ...cut).length).toBeGreaterThan(5);
+      expect(run.summary.messages.acked).toBe(run.summary.messages.sent);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 });

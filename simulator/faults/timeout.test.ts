@@ -1,23 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { failedVerdicts, runFault } from './fault-harness.ts';
+import { failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 describe('timeout (blackhole)', () => {
-  it('stops data on the touched links without a close: clients learn only by silence, then reconnect', () => {
-    const run = runFault({ type: 'timeout', atMs: 0, fraction: 1 });
-    // No close reaches anyone at the fault: the link just goes quiet.
-    expect(run.of('session-lost', run.start, run.start + 500)).toEqual([]);
-    const lost = run.of('session-lost', run.start);
-    const firstLoss = Math.min(...lost.map((e) => e.at));
-    expect(firstLoss).toBeGreaterThan(run.start + 500);
-    // Nothing arrives on the dead links until the clients give up on them.
-    expect(run.of('conv-frame', run.start + 50, firstLoss)).toEqual([]);
-    expect(run.of('ack', run.start + 50, firstLoss)).toEqual([]);
-    // Every client noticed (by silence) and came back on a new connection.
-    const devices = new Set(run.of('session', 0, run.start).map((e) => e.device));
-    expect(new Set(lost.map((e) => e.device))).toEqual(devices);
-    expect(lost.every((e) => e.reason === 'idle')).toBe(true);
-    expect(new Set(run.of('session', firstLoss).map((e) => e.device))).toEqual(devices);
-    expect(run.summary.messages.acked).toBe(run.summary.messages.sent);
-    expect(failedVerdicts(run)).toEqual([]);
-  });
+  it(
+    'stops data on the touched links without a close: clients learn only by silence, then reconnect',
+    async () => {
+      const run = await runFault({ type: 'timeout', atMs: 0, fraction: 1 });
+      // No close reaches anyone at the fault: the link just goes quiet.
+      expect(run.of('session-lost', run.start, run.start + 500)).toEqual([]);
+      const lost = run.of('session-lost', run.start);
+      const firstLoss = Math.min(...lost.map((e) => e.at));
+      expect(firstLoss).toBeGreaterThan(run.start + 500);
+      // Nothing arrives on the dead links until the clients give up on them.
+      expect(run.of('conv-frame', run.start + 50, firstLoss)).toEqual([]);
+      expect(run.of('ack', run.start + 50, firstLoss)).toEqual([]);
+      // Every client noticed (by silence) and came back on a new connection.
+      const devices = new Set(run.of('session', 0, run.start).map((e) => e.device));
+      expect(new Set(lost.map((e) => e.device))).toEqual(devices);
+      expect(lost.every((e) => e.reason === 'idle')).toBe(true);
+      expect(new Set(run.of('session', firstLoss).map((e) => e.device))).toEqual(devices);
+      expect(run.summary.messages.acked).toBe(run.summary.messages.sent);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 });

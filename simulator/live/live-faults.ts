@@ -3,7 +3,7 @@
 // refused by name before anything starts. `startLiveFault` carries one out and returns its heal.
 
 import type { LiveNetwork } from '../../chaos/live-network.ts';
-import type { FaultSpec, FaultType } from '../../scenarios/scenario.ts';
+import { diskFaultTypes, type FaultSpec, type FaultType } from '../../scenarios/scenario.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPool } from './generator-pool.ts';
 
@@ -38,7 +38,16 @@ export const liveMeaning: Record<
     live: "none: protocol.md gives a harness no way to take a server's store down (a fleet over a Redis the run starts: Redis SIGKILLed, restarted on its AOF at the heal)",
   },
   'clock-offset': { needs: 'none', live: "none: a harness cannot set a server process's clock" },
-};
+  ...Object.fromEntries(
+    diskFaultTypes.map((type) => [
+      type,
+      {
+        needs: 'none' as const,
+        live: 'none: a fault of the simulated disk under the real log (the simulator only)',
+      },
+    ]),
+  ),
+} as Record<FaultType, { needs: 'signal' | 'network' | 'generators' | 'none'; live: string }>;
 
 /** Why `spec` cannot run live against this target, or null when it can. */
 export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | null {

@@ -1,7 +1,10 @@
 // Virtual time: the agenda of events every part of the world schedules on, the clock it advances,
 // and the trace hash of every event it runs. The world's parts never read a clock of their own; an
 // event's (time, kind, target, instance) is what the trace hash covers, so a run is a pure function
-// of its seed.
+// of its seed. The real log store is Promise-based: when an event settles a promise (a simulated
+// disk operation completing), the agenda lets every promise reaction run to quiescence before the
+// next event, so the store's continuations happen at that event's virtual time, in an order fixed by
+// the code alone (no real I/O is pending, so nothing else can interleave).
 
 import { CalendarQueue } from '../kernel/calendar-queue.ts';
 import { TraceHash } from '../kernel/trace-hash.ts';
@@ -39,6 +42,8 @@ export class Agenda {
   now = 0;
   /** Events run so far. */
   events = 0;
+  /** An event settled a promise: its reactions must run before the next event. */
+  private asyncPending = false;
 
   constructor(private readonly dispatch: (event: SimEvent) => void) {}
 
@@ -51,11 +56,16 @@ export class Agenda {
     this.schedule(at, EventKind.callback, 0, 0, callback);
   }
 
+  markAsync(): void {
+    this.asyncPending = true;
+  }
+
   /** Runs events up to and including time `until`; returns false if the queue ran dry first. */
-  runUntil(until: number): boolean {
+  async runUntil(until: number): Promise<boolean> {
     const queue = this.queue;
     const trace = this.trace;
     for (;;) {
+      if (this.asyncPending) await this.settle();
       const at = queue.peekTime();
       if (at === undefined) {
         this.now = until;
@@ -74,6 +84,25 @@ export class Agenda {
       trace.mix(event.instance);
       trace.endEvent();
       this.dispatch(event);
+    }
+  }
+
+  /** Runs events until `done()` holds (checked after each event's promise reactions ran). */
+  async runUntilDone(done: () => boolean): Promise<void> {
+    for (;;) {
+      if (this.asyncPending) await this.settle();
+      if (done()) return;
+      const at = this.queue.peekTime();
+      if (at === undefined) throw new Error('the agenda ran dry before the awaited work finished');
+      await this.runUntil(at);
+    }
+  }
+
+  /** Lets every pending promise reaction run (a macrotask runs only once the microtask queue is empty). */
+  private async settle(): Promise<void> {
+    while (this.asyncPending) {
+      this.asyncPending = false;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

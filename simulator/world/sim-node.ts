@@ -12,17 +12,19 @@ import { type Agenda, EventKind, type SimEvent } from './agenda.ts';
 export type NodeHost = {
   readonly agenda: Agenda;
   newCore(index: number): ChatNode;
-  /** The conversations a (re)started node loads. */
-  records(): readonly ConversationRecord[];
   carryOut(index: number, effects: readonly Effect[]): void;
   /** The process died: the network resets its sockets, the storage forgets what it had not synced. */
   crashed(index: number): void;
+  /** A new process starts: `ready` gets the conversations once its store is open (recovered). */
+  starting(index: number, ready: (records: readonly ConversationRecord[]) => void): void;
 };
 
 export class SimNode {
   core: ChatNode;
   epoch = 0;
   up = true;
+  /** Restarted, waiting for its store to open (an embedded log replays first); not serving yet. */
+  starting = false;
   paused = false;
   clockOffsetMs = 0;
   /** Events that arrived while paused, run in order at the resume. */
@@ -56,26 +58,34 @@ export class SimNode {
   }
 
   /** Loads the conversations and starts the core. */
-  boot(now: number, records = this.host.records()): void {
+  boot(now: number, records: readonly ConversationRecord[]): void {
     this.core.load(records);
     this.host.carryOut(this.index, this.core.start(now));
   }
 
+  /** The process dies, also while it starts (a crash during recovery). */
   crash(): void {
-    if (!this.up) return;
+    if (!this.up && !this.starting) return;
     this.up = false;
+    this.starting = false;
     this.paused = false;
     this.held = [];
     this.epoch++;
     this.host.crashed(this.index);
   }
 
-  /** A fresh process on the same durable store. */
+  /** A fresh process on the same durable store; it serves once the store is open. */
   restart(): void {
-    if (this.up) return;
-    this.core = this.host.newCore(this.index);
-    this.up = true;
-    this.boot(this.host.agenda.now);
+    if (this.up || this.starting) return;
+    this.starting = true;
+    const epoch = this.epoch;
+    this.host.starting(this.index, (records) => {
+      if (this.epoch !== epoch || !this.starting) return;
+      this.starting = false;
+      this.core = this.host.newCore(this.index);
+      this.up = true;
+      this.boot(this.host.agenda.now, records);
+    });
   }
 
   pause(): void {

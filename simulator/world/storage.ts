@@ -1,66 +1,37 @@
-// The nodes' way to the store: store operations travel to it (unless the network cut the node from
-// it), wait for the group commit (one simulated fsync after the first queued write), and their
-// outcomes travel back as `stored` inputs. It owns the store-wide faults: an outage, and, with the
-// store embedded in the node's process, losing a crashed node's unsynced writes.
+// What the world needs of storage, whichever engine backs it: the real log store on a simulated disk
+// (log-storage.ts: every fault scenario and the swarm) or the model store (model-storage.ts: the
+// million-client scale run). Nodes reach it through `submit`; the harness sets conversations up before
+// boot, reads its decisions to know when a run has settled, and takes a final read at the end.
 
 import type { StoreOp } from '../../reference-server/core/effects.ts';
-import type { Input } from '../../reference-server/core/inputs.ts';
-import { type Agenda, EventKind } from './agenda.ts';
-import type { Network, NetworkConfig } from './network.ts';
-import type { SimStore, StoreReply } from './sim-store.ts';
+import type { ConvId, Message } from '../../reference-server/protocol/frames.ts';
+import type { ConversationRecord, CreateRequest } from '../../reference-server/store/message-store.ts';
+import type { StoreStateView } from '../../reference-server/store/store-state.ts';
 
-export class Storage {
-  private flushScheduled = false;
+/** The store's content after the run, as the checkers' final read sees it. */
+export type FinalStore = {
+  readonly state: StoreStateView;
+  messageAt(conv: ConvId, seq: number): Message | undefined;
+  lastSeq(conv: ConvId): number;
+};
 
-  constructor(
-    readonly store: SimStore,
-    private readonly agenda: Agenda,
-    private readonly network: Network,
-    private readonly config: NetworkConfig,
-    /** 'embedded': the store lives in the node's process, so a node crash loses its unsynced writes. */
-    private readonly mode: 'embedded' | 'shared',
-  ) {}
-
-  submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
-    const { storeLatencyMs, storeTimeoutMs, fsyncMs } = this.config;
-    if (!this.network.isStoreReachable(nodeIndex)) {
-      const input: Input = { type: 'stored', id, outcome: { status: 'unavailable' } };
-      this.agenda.schedule(this.agenda.now + storeTimeoutMs, EventKind.nodeInput, nodeIndex, epoch, input);
-      return;
-    }
-    // The request's trip to the store is folded into the reply's: one event per operation, not three.
-    const immediate = this.store.submit(nodeIndex, epoch, id, op);
-    if (immediate) this.reply(immediate);
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.agenda.schedule(this.agenda.now + storeLatencyMs + fsyncMs, EventKind.storeFlush, 0, 0, null);
-    }
-  }
-
-  /** The group commit's fsync completed: every queued operation is decided and answered. */
-  flushed(): void {
-    this.flushScheduled = false;
-    for (const reply of this.store.flush(this.agenda.now)) this.reply(reply);
-  }
-
-  /** Every store operation fails (`unavailable`) while on; what was queued fails at once. */
-  setOutage(on: boolean): void {
-    this.store.outage = on;
-    if (on) for (const reply of this.store.dropQueued(() => true)) this.reply(reply);
-  }
-
-  nodeCrashed(nodeIndex: number): void {
-    if (this.mode === 'embedded') this.store.dropQueued((owner) => owner === nodeIndex);
-  }
-
-  private reply(reply: StoreReply): void {
-    const input: Input = { type: 'stored', id: reply.id, outcome: reply.outcome };
-    this.agenda.schedule(
-      this.agenda.now + 2 * this.config.storeLatencyMs,
-      EventKind.nodeInput,
-      reply.node,
-      reply.epoch,
-      input,
-    );
-  }
+export interface StorageService {
+  readonly engine: 'log' | 'model';
+  /** The store's decisions so far (a claim: the harness uses it only to decide when to stop). */
+  readonly decisions: StoreStateView;
+  /** Setup, before `open`: conversations the population starts with. */
+  createAtSetup(request: CreateRequest): void;
+  /** Opens the store with the setup's conversations, taking no virtual time. */
+  open(): Promise<void>;
+  /** One store effect of a node; the outcome comes back as a `stored` input to that epoch. */
+  submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void;
+  /** The group commit's flush event (model store only). */
+  flushed(): void;
+  setOutage(on: boolean): void;
+  /** A node's process died; with an embedded store, the store (and its machine's unsynced writes) too. */
+  nodeCrashed(nodeIndex: number): void;
+  /** A node (re)starts: `ready` gets the conversations once the store it needs is open (recovered). */
+  nodeStarting(nodeIndex: number, ready: (records: readonly ConversationRecord[]) => void): void;
+  /** The final read, after the run. */
+  finalRead(): Promise<FinalStore>;
 }

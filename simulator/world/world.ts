@@ -10,20 +10,29 @@ import type { HttpRequest, Input } from '../../reference-server/core/inputs.ts';
 import type { NodeLimits } from '../../reference-server/core/limits.ts';
 import { createChatNode } from '../../reference-server/known-bugs/buggy-chat-node.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
+import type { LogStore, LogStoreOptions } from '../../reference-server/store/log-store.ts';
+import type { ConversationRecord, MessageStore } from '../../reference-server/store/message-store.ts';
+import type { StoreStateView } from '../../reference-server/store/store-state.ts';
 import type { ClientEffect, ClientTimerKind } from '../client/virtual-client.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { SeedStreams } from '../kernel/prng.ts';
 import type { TraceHash } from '../kernel/trace-hash.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { Bus } from './bus.ts';
+import { LogStorage } from './log-storage.ts';
+import { ModelStorage } from './model-storage.ts';
 import { Network, type NetworkConfig } from './network.ts';
 import type { SimClient } from './sim-client.ts';
+import { SimDisk } from './sim-disk.ts';
 import { SimNode } from './sim-node.ts';
 import { SimStore, type SimStoreOptions } from './sim-store.ts';
 import { SimTokens } from './sim-tokens.ts';
-import { Storage } from './storage.ts';
+import type { StorageService } from './storage.ts';
 
 export { frameBytes, type NetworkConfig } from './network.ts';
+
+/** Latency of a simulated disk read, write or metadata operation (an fsync takes the scenario's fsyncMs). */
+const diskIoMs = 0.02;
 
 export type WorldOptions = {
   streams: SeedStreams;
@@ -34,7 +43,12 @@ export type WorldOptions = {
   busLossOnDisconnect?: boolean;
   limits: Partial<NodeLimits>;
   network: NetworkConfig;
+  /** 'log': the real log store on a simulated disk; 'model': the model store (scale runs). */
+  storeEngine: 'log' | 'model';
+  /** The model store's options (its known-bug variants). */
   store: Omit<SimStoreOptions, 'record'>;
+  /** The real log's options per incarnation (limits, known-bug policies) and bug wrappers. */
+  log?: { storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>; wrap?: (store: LogStore) => MessageStore };
   record(event: HistoryEvent): void;
   /** Core bug variants, applied to every node. */
   coreBugs?: ReadonlySet<string>;
@@ -44,7 +58,9 @@ export class World {
   readonly agenda: Agenda;
   readonly network: Network;
   readonly nodes: SimNode[] = [];
-  readonly storage: Storage;
+  readonly storage: StorageService;
+  /** The simulated disk under the real log (null on the model store). */
+  readonly disk: SimDisk | null = null;
   readonly bus: Bus;
   readonly tokens: SimTokens;
   readonly clients: SimClient[] = [];
@@ -54,8 +70,28 @@ export class World {
   constructor(readonly options: WorldOptions) {
     this.agenda = new Agenda((event) => this.dispatch(event));
     this.network = new Network(this.agenda, this.nodes, options.network, options.nodes);
-    const store = new SimStore({ ...options.store, record: options.record });
-    this.storage = new Storage(store, this.agenda, this.network, options.network, options.storeMode);
+    if (options.storeEngine === 'log') {
+      this.disk = new SimDisk({
+        clock: this.agenda,
+        rng: options.streams.stream('disk'),
+        fsyncMs: options.network.fsyncMs,
+        ioMs: diskIoMs,
+      });
+      this.storage = new LogStorage({
+        agenda: this.agenda,
+        network: this.network,
+        config: options.network,
+        mode: options.storeMode,
+        disk: this.disk,
+        record: options.record,
+        storeOptions: options.log?.storeOptions ?? {},
+        ...(options.log?.wrap ? { wrap: options.log.wrap } : {}),
+        readMessagesMax: options.store.readMessagesMax,
+      });
+    } else {
+      const store = new SimStore({ ...options.store, record: options.record });
+      this.storage = new ModelStorage(store, this.agenda, this.network, options.network, options.storeMode);
+    }
     this.bus = new Bus(
       this.agenda,
       this.nodes,
@@ -66,18 +102,20 @@ export class World {
     const host = {
       agenda: this.agenda,
       newCore: (index: number) => this.newCore(index),
-      records: () => store.state.records(),
       carryOut: (index: number, effects: readonly Effect[]) => this.nodeEffects(index, effects),
       crashed: (index: number) => {
         this.network.nodeCrashed(index);
         this.storage.nodeCrashed(index);
       },
+      starting: (index: number, ready: (records: readonly ConversationRecord[]) => void) =>
+        this.storage.nodeStarting(index, ready),
     };
     for (let index = 0; index < options.nodes; index++) this.nodes.push(new SimNode(index, host));
   }
 
-  get store(): SimStore {
-    return this.storage.store;
+  /** The store's decisions so far (the harness's view for settling; checkers get the final read). */
+  get decisions(): StoreStateView {
+    return this.storage.decisions;
   }
 
   get now(): number {
@@ -99,9 +137,10 @@ export class World {
     );
   }
 
-  /** Loads every node from the store (after setup wrote the conversations). */
-  boot(): void {
-    const records = this.store.state.records();
+  /** Opens the store with the setup's conversations and boots every node from it. */
+  async boot(): Promise<void> {
+    await this.storage.open();
+    const records = this.storage.decisions.records();
     for (const node of this.nodes) node.boot(this.now, records);
   }
 
@@ -116,8 +155,8 @@ export class World {
     this.agenda.at(at, callback);
   }
 
-  /** Runs events up to and including time `until`; returns false if the queue ran dry first. */
-  runUntil(until: number): boolean {
+  /** Runs events up to and including time `until`; resolves false if the queue ran dry first. */
+  runUntil(until: number): Promise<boolean> {
     return this.agenda.runUntil(until);
   }
 

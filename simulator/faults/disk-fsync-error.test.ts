@@ -1,0 +1,26 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+
+describe('disk-fsync-error', () => {
+  let run: FaultRun;
+  beforeAll(async () => {
+    run = await runFault(
+      { type: 'disk-fsync-error', atMs: 1000, durationMs: 2000 },
+      { clients: { count: 60 } },
+    );
+  }, faultRunTimeoutMs);
+
+  it('never acks after a failed fsync: the store stops until its restart at the heal', () => {
+    const storage = run.summary.storage!;
+    expect(storage.disk.fsyncErrors).toBeGreaterThanOrEqual(1);
+    // The first fsync after the start fails (within one group commit); from then on, no ack.
+    expect(run.of('ack', run.start + 50, run.heal)).toEqual([]);
+    expect(run.of('durable', run.start + 50, run.heal)).toEqual([]);
+    expect(storage.recoveries).toBeGreaterThanOrEqual(2);
+    expect(run.of('ack', run.heal, run.heal + 3000).length).toBeGreaterThan(5);
+  });
+
+  it('loses no acknowledged record, though the failed pages were dropped', () => {
+    expect(failedVerdicts(run)).toEqual([]);
+  });
+});

@@ -1,0 +1,345 @@
+// Storage on the real log store (reference-server/store/log-store.ts) over a simulated disk: the same
+// segments, CRC framing, group commit, checkpoints and recovery the live server runs, in virtual time.
+// Embedded (one node): the store lives in the node's process, so a node crash is a machine crash (the
+// disk loses or tears unsynced writes) and the restart runs the real recovery before the node serves.
+// Shared: the store is its own process that faults crash and restart. The store's promise reactions
+// run between agenda events (agenda.ts), so a run stays a pure function of its seed.
+
+import type { StoreOp } from '../../reference-server/core/effects.ts';
+import type { Input, StoreOutcome } from '../../reference-server/core/inputs.ts';
+import type { ConvId, Message } from '../../reference-server/protocol/frames.ts';
+import { runStoreOp } from '../../reference-server/runtime/store-executor.ts';
+import { LogStore, type LogStoreOptions } from '../../reference-server/store/log-store.ts';
+import type {
+  ConversationRecord,
+  CreateRequest,
+  MessageStore,
+} from '../../reference-server/store/message-store.ts';
+import { LogCorruptError } from '../../reference-server/store/store-errors.ts';
+import type { StoreStateView } from '../../reference-server/store/store-state.ts';
+import type { HistoryEvent } from '../history.ts';
+import { Agenda, EventKind } from './agenda.ts';
+import type { Network, NetworkConfig } from './network.ts';
+import type { SimDisk } from './sim-disk.ts';
+import type { FinalStore, StorageService } from './storage.ts';
+
+export const simDataDir = '/sim/data';
+
+export type LogStorageOptions = {
+  agenda: Agenda;
+  network: Network;
+  config: NetworkConfig;
+  mode: 'embedded' | 'shared';
+  disk: SimDisk;
+  record(event: HistoryEvent): void;
+  /** How each incarnation of the store is built (limits, known-bug policies). */
+  storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>;
+  /** Known-bug wrappers around the store (the live server's buggy-store.ts). */
+  wrap?: (store: LogStore) => MessageStore;
+  /** Reads per request of the final read. */
+  readMessagesMax: number;
+};
+
+type InFlight = { node: number; epoch: number; id: number };
+
+export type LogStorageReport = LogStorage['stats'] & {
+  disk: SimDisk['stats'];
+  /** Why recoveries refused to open the log, if any did. */
+  refusals: string[];
+};
+
+export class LogStorage implements StorageService {
+  readonly engine = 'log';
+  readonly disk: SimDisk;
+  /** The running store's incarnation; null while it is down or recovering. */
+  private store: LogStore | null = null;
+  private wrapped: MessageStore | null = null;
+  /** The last incarnation's decisions, for the harness while the store is down. */
+  private lastDecisions: StoreStateView | null = null;
+  /** Bumped by each crash: answers of an earlier incarnation are void. */
+  private generation = 0;
+  private recovering = false;
+  private outage = false;
+  private readonly setupConversations: CreateRequest[] = [];
+  /** The agenda the store's work runs on: the world's, or a private one offstage. */
+  private clock: Agenda;
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextOperation = 0;
+  /** Per conversation: the highest seq reported durable, so recovered records get reported once. */
+  private readonly reportedSeq = new Map<ConvId, number>();
+  /** Why recoveries refused to open the log (a corrupt log is refused, never served). */
+  readonly refusals: string[] = [];
+  /** What the harness did and learned: recoveries, damage it caused, what the store refused or set aside. */
+  readonly stats = {
+    recoveries: 0,
+    recoveriesInterrupted: 0,
+    truncatedBytes: 0,
+    corruptReads: 0,
+    bitFlips: 0,
+    checkpointsRejected: 0,
+  };
+
+  constructor(private readonly options: LogStorageOptions) {
+    this.disk = options.disk;
+    this.clock = options.agenda;
+  }
+
+  get decisions(): StoreStateView {
+    const decisions = this.store?.decisions ?? this.lastDecisions;
+    if (decisions === null) throw new Error('the log store was never opened');
+    return decisions;
+  }
+
+  report(): LogStorageReport {
+    return { ...this.stats, disk: { ...this.disk.stats }, refusals: [...this.refusals] };
+  }
+
+  /** Why the running store refuses everything (it failed a write or an fsync), or null. */
+  get failure(): Error | null {
+    return this.store?.failure ?? null;
+  }
+
+  noteBitFlip(where: { path: string; offset: number } | null): void {
+    if (where !== null) this.stats.bitFlips++;
+  }
+
+  /** Whether the store is up and serving. */
+  get up(): boolean {
+    return this.store !== null;
+  }
+
+  get isRecovering(): boolean {
+    return this.recovering;
+  }
+
+  createAtSetup(request: CreateRequest): void {
+    this.setupConversations.push(request);
+  }
+
+  /** Formats the disk with the setup's conversations, on a private agenda: the run starts at time 0. */
+  async open(): Promise<void> {
+    await this.offstage(async (agenda) => {
+      let opened = false;
+      this.recover(() => {
+        opened = true;
+      });
+      await agenda.runUntilDone(() => opened || !this.recovering);
+      if (!opened) throw new Error('the log store did not open on a fresh simulated disk');
+      let created = 0;
+      for (const request of this.setupConversations) {
+        agenda.markAsync();
+        void this.wrapped!.createConversation(request).then(() => created++);
+      }
+      await agenda.runUntilDone(() => created === this.setupConversations.length);
+    });
+  }
+
+  /** Runs `work` with the disk on a private agenda (not part of the run's trace or its time). */
+  private async offstage<T>(work: (agenda: Agenda) => Promise<T>): Promise<T> {
+    const world = this.options.agenda;
+    const agenda = new Agenda((event) => (event.data as () => void)());
+    this.clock = agenda;
+    this.disk.useClock(agenda);
+    try {
+      return await work(agenda);
+    } finally {
+      this.clock = world;
+      this.disk.useClock(world);
+    }
+  }
+
+  submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
+    const { storeLatencyMs, storeTimeoutMs } = this.options.config;
+    if (!this.options.network.isStoreReachable(nodeIndex)) {
+      this.answer({ node: nodeIndex, epoch, id }, { status: 'unavailable' }, storeTimeoutMs);
+      return;
+    }
+    const store = this.wrapped;
+    if (store === null || this.outage) {
+      // Refused at once: the store's process is down (connection refused) or failing.
+      this.answer({ node: nodeIndex, epoch, id }, { status: 'unavailable' }, 2 * storeLatencyMs);
+      return;
+    }
+    const generation = this.generation;
+    const operation = this.nextOperation++;
+    const pending: InFlight = { node: nodeIndex, epoch, id };
+    this.inFlight.set(operation, pending);
+    this.options.agenda.markAsync();
+    let outcome: Promise<StoreOutcome>;
+    try {
+      outcome = runStoreOp(store, op);
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
+      (result) => {
+        if (generation !== this.generation) return;
+        if (op.kind === 'append' && result.status === 'ok' && 'duplicate' in result && !result.duplicate)
+          this.reportDurable({ ...op.request, seq: result.seq, ts: result.ts });
+        if (this.inFlight.delete(operation)) this.answer(pending, result, 2 * storeLatencyMs);
+      },
+      (error: unknown) => {
+        if (generation !== this.generation) return;
+        if (error instanceof LogCorruptError) this.stats.corruptReads++;
+        if (this.inFlight.delete(operation))
+          this.answer(pending, { status: 'unavailable' }, 2 * storeLatencyMs);
+      },
+    );
+  }
+
+  flushed(): void {
+    throw new Error('the log store has no flush event: its group commit runs on the simulated disk');
+  }
+
+  /** Every operation fails (`unavailable`) while on; what is in flight is answered so at once. */
+  setOutage(on: boolean): void {
+    this.outage = on;
+    if (on) this.failInFlight();
+  }
+
+  nodeCrashed(): void {
+    if (this.options.mode === 'embedded') this.crash();
+  }
+
+  nodeStarting(_nodeIndex: number, ready: (records: readonly ConversationRecord[]) => void): void {
+    if (this.options.mode === 'shared') {
+      ready(this.decisions.records());
+      return;
+    }
+    this.recover(ready);
+  }
+
+  /** The store's machine loses power: unsynced writes are lost or torn (the seed decides). */
+  crash(): void {
+    if (this.recovering) this.stats.recoveriesInterrupted++;
+    this.generation++;
+    this.recovering = false;
+    if (this.store !== null) this.lastDecisions = this.store.decisions;
+    this.store = null;
+    this.wrapped = null;
+    this.disk.crash();
+    // Nodes of a shared store see their connections to it reset; an embedded store's node died with it.
+    this.failInFlight();
+  }
+
+  /** A new incarnation of the store runs the real recovery; `ready` runs once it serves. */
+  recover(ready: (records: readonly ConversationRecord[]) => void): void {
+    if (this.store !== null || this.recovering) {
+      if (this.store !== null) ready(this.store.decisions.records());
+      return;
+    }
+    const generation = ++this.generation;
+    this.recovering = true;
+    const store = new LogStore({ ...this.options.storeOptions, dir: simDataDir, fs: this.disk.session() });
+    this.clock.markAsync();
+    store.open().then(
+      async (records) => {
+        if (generation !== this.generation) return;
+        this.stats.recoveries++;
+        this.stats.truncatedBytes += store.truncatedBytes;
+        if (store.checkpointRejected !== null) this.stats.checkpointsRejected++;
+        await this.reportRecovered(store).catch((error: unknown) => {
+          if (error instanceof LogCorruptError) this.stats.corruptReads++;
+          else throw error;
+        });
+        if (generation !== this.generation) return;
+        this.recovering = false;
+        this.store = store;
+        this.wrapped = this.options.wrap?.(store) ?? store;
+        this.lastDecisions = store.decisions;
+        ready(records);
+      },
+      (error: unknown) => {
+        if (generation !== this.generation) return;
+        // A log recovery refuses (LogCorruptError): the store stays down and says why.
+        this.recovering = false;
+        this.refusals.push(error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  /** Crash, recover, read everything back (offstage): what survives is what the checkers judge. */
+  async finalRead(): Promise<FinalStore> {
+    return this.offstage(async (agenda) => {
+      this.crash();
+      let ready = false;
+      this.recover(() => {
+        ready = true;
+      });
+      await agenda.runUntilDone(() => ready || !this.recovering);
+      const store = this.store;
+      if (store === null) return { state: this.decisions, messageAt: () => undefined, lastSeq: () => 0 };
+      const messages = new Map<ConvId, Message[]>();
+      for (const record of store.decisions.records())
+        messages.set(record.id, await this.readAll(agenda, store, record.id, record.lastSeq));
+      return {
+        state: store.decisions,
+        messageAt: (conv, seq) => messages.get(conv)?.[seq - 1],
+        lastSeq: (conv) => store.decisions.lastSeq(conv) ?? 0,
+      };
+    });
+  }
+
+  /** Seqs 1..lastSeq of a conversation; stops at a record the store refuses (corrupt). */
+  private async readAll(agenda: Agenda, store: LogStore, conv: ConvId, lastSeq: number): Promise<Message[]> {
+    const out: Message[] = [];
+    while (out.length < lastSeq) {
+      let batch: Message[] | null = null;
+      agenda.markAsync();
+      store.read({ conv, after: out.length, limit: this.options.readMessagesMax }).then(
+        (result) => {
+          batch = result.status === 'ok' ? result.messages : [];
+        },
+        (error: unknown) => {
+          if (!(error instanceof LogCorruptError)) throw error;
+          this.stats.corruptReads++;
+          batch = [];
+        },
+      );
+      await agenda.runUntilDone(() => batch !== null);
+      const got = batch as Message[] | null;
+      if (got === null || got.length === 0) return out;
+      out.push(...got);
+    }
+    return out;
+  }
+
+  /** Records that a recovery found beyond what was reported durable (unsynced writes a crash kept). */
+  private async reportRecovered(store: LogStore): Promise<void> {
+    for (const record of store.decisions.records()) {
+      for (let reported = this.reportedSeq.get(record.id) ?? 0; reported < record.lastSeq; ) {
+        const result = await store.read({
+          conv: record.id,
+          after: reported,
+          limit: record.lastSeq - reported,
+        });
+        if (result.status !== 'ok' || result.messages.length === 0) break;
+        for (const message of result.messages) this.reportDurable(message);
+        reported = this.reportedSeq.get(record.id)!;
+      }
+    }
+  }
+
+  private reportDurable(message: Message): void {
+    this.reportedSeq.set(message.conv, Math.max(this.reportedSeq.get(message.conv) ?? 0, message.seq));
+    this.options.record({ k: 'durable', at: this.options.agenda.now, message });
+  }
+
+  private failInFlight(): void {
+    const inFlight = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const pending of inFlight)
+      this.answer(pending, { status: 'unavailable' }, 2 * this.options.config.storeLatencyMs);
+  }
+
+  private answer(pending: InFlight, outcome: StoreOutcome, delayMs: number): void {
+    const input: Input = { type: 'stored', id: pending.id, outcome };
+    this.options.agenda.schedule(
+      this.options.agenda.now + delayMs,
+      EventKind.nodeInput,
+      pending.node,
+      pending.epoch,
+      input,
+    );
+  }
+}

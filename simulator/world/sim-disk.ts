@@ -1,0 +1,389 @@
+// The simulated disk under the real log store (TigerBeetle's testing/storage.zig, for a file system):
+// it implements the store's file-system port in virtual time. Every operation completes through an
+// agenda event, in submission order, after a latency the scenario sets (fsync: `fsyncMs`). It keeps
+// what was written apart from what is durable: a file's bytes become durable at its `datasync`, a
+// directory entry (a new, renamed or removed file) at `syncDir`. A crash keeps the durable state and,
+// as the seed decides, a prefix of the unsynced writes, the last survivor possibly torn at a sector
+// boundary. Faults on demand: fsync EIO (the failed writes' pages are dropped as Linux does: a later
+// crash loses them even if a retried fsync succeeds), ENOSPC, a bit flip in a synced sector, slowness.
+
+import { basename, dirname } from 'node:path';
+import type { FileSystem, OpenMode, StoreFile } from '../../reference-server/store/file-system.ts';
+import type { Prng } from '../kernel/prng.ts';
+
+export const sectorBytes = 512;
+
+/** What the disk needs of virtual time. */
+export type DiskClock = {
+  readonly now: number;
+  /** Runs `callback` at virtual time `at`. */
+  at(at: number, callback: () => void): void;
+  /** Promise work is pending: the runner must let it run before the next event. */
+  markAsync(): void;
+};
+
+export type SimDiskOptions = {
+  /** Virtual time; swapped for a private agenda while the harness sets up or reads back the store. */
+  clock: DiskClock;
+  /** Decides what a crash keeps and where a bit flips. */
+  rng: Prng;
+  fsyncMs: number;
+  /** Reads, writes and other metadata operations. */
+  ioMs: number;
+};
+
+/** One change not yet durable: applied in order to the durable bytes by a crash that keeps it. */
+type PendingChange = { kind: 'write'; position: number; data: Buffer } | { kind: 'truncate'; length: number };
+
+/** A growable byte image of one file (amortized appends, no copy per fsync). */
+class ByteImage {
+  private buffer: Buffer;
+  length: number;
+
+  constructor(from?: ByteImage) {
+    this.length = from?.length ?? 0;
+    this.buffer = Buffer.alloc(Math.max(4096, this.length));
+    from?.buffer.copy(this.buffer, 0, 0, this.length);
+  }
+
+  apply(change: PendingChange): void {
+    if (change.kind === 'truncate') {
+      if (change.length < this.length) this.buffer.fill(0, change.length, this.length);
+      this.reserve(change.length);
+      this.length = change.length;
+      return;
+    }
+    const end = change.position + change.data.length;
+    this.reserve(end);
+    change.data.copy(this.buffer, change.position);
+    this.length = Math.max(this.length, end);
+  }
+
+  view(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (bytes <= this.buffer.length) return;
+    const grown = Buffer.alloc(Math.max(bytes, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+}
+
+class DiskFile {
+  /** What reads see (the page cache). */
+  bytes = new ByteImage();
+  /** What survives a crash. */
+  durable = new ByteImage();
+  pending: PendingChange[] = [];
+
+  change(change: PendingChange): void {
+    this.bytes.apply(change);
+    this.pending.push(change);
+  }
+
+  /** Makes the pending changes durable (not the page cache as a whole: see the EIO fault). */
+  sync(): void {
+    for (const change of this.pending) this.durable.apply(change);
+    this.pending = [];
+  }
+}
+
+export type DiskError = Error & { code: string };
+
+function diskError(code: string, what: string): DiskError {
+  return Object.assign(new Error(`${code}: simulated disk error, ${what}`), { code });
+}
+
+export class SimDisk implements FileSystem {
+  /** The namespace as the running process sees it, and as it survives a crash. */
+  private names = new Map<string, DiskFile>();
+  private durableNames = new Map<string, DiskFile>();
+  /** Bumped by every crash: operations of an earlier generation never complete. */
+  private generation = 0;
+  /** When the last submitted operation completes (operations complete in submission order). */
+  private busyUntil = 0;
+  /** Faults. */
+  fsyncFails = false;
+  /** Bytes the disk holds at most; writes that would grow it past this fail with ENOSPC. */
+  capacityBytes = Number.POSITIVE_INFINITY;
+  /** Latencies are multiplied by this (a slow disk); 0 during setup, so setup takes no virtual time. */
+  slowFactor = 1;
+  /** The next crash tears the last unsynced write of each file (a disk-torn-write fault). */
+  tearNextCrash = false;
+  /** Runs once, as its own event, after the next write completes (before any fsync covers it). */
+  private afterWrite: (() => void) | null = null;
+  /** Runs once, as its own event, after this many more operations complete. */
+  private afterOperations: { left: number; callback: () => void } | null = null;
+  /** Counters for reports and tests. */
+  readonly stats = { crashes: 0, tornWrites: 0, lostWrites: 0, fsyncErrors: 0, noSpace: 0, bitFlips: 0 };
+
+  constructor(private readonly options: SimDiskOptions) {}
+
+  /** Runs the disk on another clock (setup and the final read run on their own agenda). */
+  useClock(clock: DiskClock): void {
+    this.options.clock = clock;
+    this.busyUntil = clock.now;
+  }
+
+  /**
+   * The port as one process incarnation sees it: after a crash, its operations never complete (the
+   * process is gone), so a store incarnation that outlived its machine cannot touch the disk.
+   */
+  session(): FileSystem {
+    const generation = this.generation;
+    const guard = <T>(operation: () => Promise<T>): Promise<T> =>
+      this.generation === generation ? operation() : new Promise<T>(() => {});
+    return {
+      open: (path, mode) => guard(() => this.open(path, mode)),
+      readFile: (path) => guard(() => this.readFile(path)),
+      rename: (from, to) => guard(() => this.rename(from, to)),
+      list: (dir) => guard(() => this.list(dir)),
+      remove: (path) => guard(() => this.remove(path)),
+      syncDir: (dir) => guard(() => this.syncDir(dir)),
+      prepareDir: (dir) => guard(() => this.prepareDir(dir)),
+    };
+  }
+
+  // ---- the port -----------------------------------------------------------------------------
+
+  open(path: string, mode: OpenMode): Promise<StoreFile> {
+    return this.complete(this.options.ioMs, () => {
+      let file = this.names.get(path);
+      if (file === undefined) {
+        if (mode === 'read') throw diskError('ENOENT', `no such file ${path}`);
+        file = new DiskFile();
+        this.names.set(path, file);
+      } else if (mode === 'replace') {
+        file.change({ kind: 'truncate', length: 0 });
+      }
+      return this.handle(path, file);
+    });
+  }
+
+  readFile(path: string): Promise<Buffer | null> {
+    return this.complete(this.options.ioMs, () => {
+      const file = this.names.get(path);
+      return file === undefined ? null : Buffer.from(file.bytes.view());
+    });
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.complete(this.options.ioMs, () => {
+      const file = this.names.get(from);
+      if (file === undefined) throw diskError('ENOENT', `rename of missing ${from}`);
+      this.names.delete(from);
+      this.names.set(to, file);
+    });
+  }
+
+  list(dir: string): Promise<string[]> {
+    return this.complete(this.options.ioMs, () =>
+      [...this.names.keys()].filter((path) => dirname(path) === dir).map((path) => basename(path)),
+    );
+  }
+
+  remove(path: string): Promise<void> {
+    return this.complete(this.options.ioMs, () => {
+      this.names.delete(path);
+    });
+  }
+
+  syncDir(dir: string): Promise<void> {
+    return this.complete(this.options.fsyncMs, () => {
+      for (const path of [...this.durableNames.keys()])
+        if (dirname(path) === dir && !this.names.has(path)) this.durableNames.delete(path);
+      for (const [path, file] of this.names) if (dirname(path) === dir) this.durableNames.set(path, file);
+    });
+  }
+
+  prepareDir(_dir: string): Promise<void> {
+    // Directories are implicit: a path's directory exists once a file is made in it.
+    return this.complete(this.options.ioMs, () => undefined);
+  }
+
+  private handle(path: string, file: DiskFile): StoreFile {
+    const generation = this.generation;
+    // A file handle dies with its process: after a crash its operations never complete.
+    const live = (): boolean => this.generation === generation;
+    const never = new Promise<never>(() => {});
+    return {
+      write: (data, position) =>
+        !live()
+          ? never
+          : this.complete(this.options.ioMs, () => {
+              const growth = Math.max(0, position + data.length - file.bytes.length);
+              if (growth > 0 && this.usedBytes() + growth > this.capacityBytes) {
+                this.stats.noSpace++;
+                throw diskError('ENOSPC', `no space left writing ${path}`);
+              }
+              file.change({ kind: 'write', position, data: Buffer.from(data) });
+              // A write inside one sector is atomic: only one that spans a boundary can tear.
+              const hook = this.afterWrite;
+              if (hook !== null && spansSectorBoundary(position, data.length)) {
+                this.afterWrite = null;
+                this.options.clock.at(this.options.clock.now, hook);
+              }
+            }),
+      read: (position, length) =>
+        !live()
+          ? never
+          : this.complete(this.options.ioMs, () => {
+              const bytes = file.bytes.view();
+              return Buffer.from(bytes.subarray(position, Math.min(bytes.length, position + length)));
+            }),
+      datasync: () =>
+        !live()
+          ? never
+          : this.complete(this.options.fsyncMs, () => {
+              if (this.fsyncFails) {
+                this.stats.fsyncErrors++;
+                // The kernel marks the failed pages clean: a retry "succeeds" without making them durable.
+                this.stats.lostWrites += file.pending.length;
+                file.pending = [];
+                throw diskError('EIO', `fdatasync of ${path} failed`);
+              }
+              file.sync();
+            }),
+      truncate: (length) =>
+        !live()
+          ? never
+          : this.complete(this.options.ioMs, () => {
+              file.change({ kind: 'truncate', length });
+            }),
+      close: () => (!live() ? never : this.complete(this.options.ioMs, () => undefined)),
+    };
+  }
+
+  private usedBytes(): number {
+    let used = 0;
+    for (const file of this.names.values()) used += file.bytes.length;
+    return used;
+  }
+
+  /** Schedules `work` to run (and settle the promise) when the operation completes, in order. */
+  private complete<T>(latencyMs: number, work: () => T): Promise<T> {
+    const clock = this.options.clock;
+    const generation = this.generation;
+    const at = Math.max(clock.now + latencyMs * this.slowFactor, this.busyUntil);
+    this.busyUntil = at;
+    return new Promise<T>((resolve, reject) => {
+      clock.at(at, () => {
+        // An operation in flight when the machine crashed never completes.
+        if (this.generation !== generation) return;
+        clock.markAsync();
+        this.countOperation();
+        try {
+          resolve(work());
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  // ---- crashes and faults -------------------------------------------------------------------
+
+  /**
+   * The machine loses power: the namespace reverts to its durable entries and every file to its
+   * durable bytes plus, as the seed decides, a prefix of its unsynced changes, the last one kept
+   * possibly torn at a sector boundary (a prefix of its sectors survives).
+   */
+  crash(): void {
+    const rng = this.options.rng;
+    this.generation++;
+    this.stats.crashes++;
+    this.busyUntil = this.options.clock.now;
+    const tear = this.tearNextCrash;
+    this.tearNextCrash = false;
+    this.names = new Map(this.durableNames);
+    for (const file of new Set(this.names.values())) {
+      const changes = file.pending;
+      const kept = tear ? Math.max(0, changes.length - 1) : rng.int(changes.length + 1);
+      for (let index = 0; index < kept; index++) file.durable.apply(changes[index]!);
+      const next = changes[kept];
+      if (next !== undefined && next.kind === 'write' && (tear || rng.chance(0.5))) {
+        const torn = tornPrefix(next, rng);
+        if (torn !== null) {
+          file.durable.apply(torn);
+          this.stats.tornWrites++;
+        }
+      }
+      this.stats.lostWrites += changes.length - kept;
+      file.bytes = new ByteImage(file.durable);
+      file.pending = [];
+    }
+  }
+
+  /** Arms (or, with null, disarms) a callback to run right after the next write that spans a sector boundary. */
+  onNextWrite(callback: (() => void) | null): void {
+    this.afterWrite = callback;
+  }
+
+  /** Arms (or disarms) a callback to run right after `count` more operations complete. */
+  afterMoreOperations(count: number, callback: (() => void) | null): void {
+    this.afterOperations = callback === null ? null : { left: count, callback };
+  }
+
+  private countOperation(): void {
+    const armed = this.afterOperations;
+    if (armed === null || --armed.left > 0) return;
+    this.afterOperations = null;
+    this.options.clock.at(this.options.clock.now, armed.callback);
+  }
+
+  /** Whether any file holds writes a crash could lose or tear. */
+  get hasUnsyncedWrites(): boolean {
+    for (const file of this.names.values()) if (file.pending.length > 0) return true;
+    return false;
+  }
+
+  /**
+   * Flips one bit in a synced sector of a file whose name passes `filter`; returns where, or null
+   * when no file has synced bytes. The running process sees it too (the page was re-read).
+   */
+  flipBit(
+    filter: (path: string) => boolean,
+    pick?: (path: string, durable: Buffer) => number | null,
+  ): {
+    path: string;
+    offset: number;
+  } | null {
+    const rng = this.options.rng;
+    const candidates = [...this.durableNames].filter(
+      ([path, file]) => filter(path) && file.durable.length > 0,
+    );
+    if (candidates.length === 0) return null;
+    const [path, file] = candidates[rng.int(candidates.length)]!;
+    const durable = file.durable.view();
+    const offset = pick === undefined ? rng.int(durable.length) : pick(path, durable);
+    if (offset === null || offset >= durable.length) return null;
+    const mask = 1 << rng.int(8);
+    durable[offset] = durable[offset]! ^ mask;
+    const cached = file.bytes.view();
+    if (offset < cached.length) cached[offset] = cached[offset]! ^ mask;
+    this.stats.bitFlips++;
+    return { path, offset };
+  }
+
+  /** Bytes held now (a disk-full fault sets the capacity to this). */
+  get used(): number {
+    return this.usedBytes();
+  }
+}
+
+/** The part of a write before a sector boundary inside it (seeded), or null if it spans none. */
+function tornPrefix(change: Extract<PendingChange, { kind: 'write' }>, rng: Prng): PendingChange | null {
+  const start = change.position;
+  const end = start + change.data.length;
+  const firstBoundary = Math.floor(start / sectorBytes) * sectorBytes + sectorBytes;
+  if (firstBoundary >= end) return null;
+  const boundaries = Math.floor((end - 1 - firstBoundary) / sectorBytes) + 1;
+  const cut = firstBoundary + rng.int(boundaries) * sectorBytes;
+  return { kind: 'write', position: start, data: change.data.subarray(0, cut - start) };
+}
+
+function spansSectorBoundary(position: number, length: number): boolean {
+  return Math.floor(position / sectorBytes) !== Math.floor((position + length - 1) / sectorBytes);
+}
