@@ -23,7 +23,7 @@ describe('OpenMetrics file of a simulated run', () => {
   beforeAll(async () => {
     const scenario = loadScenario('partition');
     recorder = scenarioRecorder(scenario, 'om-test');
-    const summary = runScenario(scenario, { seed: 3, clients: 300, recorder });
+    const summary = await runScenario(scenario, { seed: 3, clients: 300, recorder });
     recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
     writeOpenMetrics(file, recorder, { scenario: scenario.name, run_id: 'om-test' }, startEpochMs);
     endSeconds = (startEpochMs + summary.virtualMs) / 1000;

@@ -30,11 +30,16 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
       latencyMs: fc.integer({ min: 10, max: 2000 }),
       bytesPerSec: fc.integer({ min: 2048, max: 131_072 }),
       offsetMs: fc.integer({ min: -60_000, max: 60_000 }),
+      slowFactor: fc.integer({ min: 2, max: 100 }),
     })
     .map((f) => {
       // Each fault type takes only its own parameters (the scenario schema refuses the others).
       const spec: FaultSpec = { type: f.type, atMs: f.atMs };
-      const once = f.type === 'timeout' || f.type === 'reset_peer' || f.type === 'reconnect-storm';
+      const once =
+        f.type === 'timeout' ||
+        f.type === 'reset_peer' ||
+        f.type === 'reconnect-storm' ||
+        f.type === 'disk-bitflip';
       if (!once) spec.durationMs = f.durationMs;
       switch (f.type) {
         case 'partition':
@@ -61,6 +66,17 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
           spec.node = f.node;
           break;
         case 'store-outage':
+        case 'disk-torn-write':
+        case 'disk-fsync-error':
+        case 'disk-full':
+        case 'crash-during-recovery':
+          break;
+        case 'disk-slow':
+          spec.slowFactor = f.slowFactor;
+          break;
+        case 'disk-bitflip':
+          // A flipped record is unreadable for good on one copy: only the checkpoint is explored.
+          spec.file = 'checkpoint';
           break;
         default:
           spec.fraction = f.fraction;
