@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import { chaosLimits } from './limits.ts';
+import { type LinkCounters, uncounted } from './proxy-metrics.ts';
 import type { Direction, Toxic } from './toxic.ts';
 import { ToxicLink } from './toxic-link.ts';
 
@@ -21,14 +22,29 @@ export class Connection {
     chains: Record<Direction, readonly Toxic[]>,
     random: () => number,
     private readonly onGone: (connection: Connection) => void,
+    counters: Record<Direction, LinkCounters> = { upstream: uncounted, downstream: uncounted },
   ) {
     this.lingerZero = [...chains.upstream, ...chains.downstream].some((toxic) => toxic.kind.lingerZero);
     client.setNoDelay(true);
     server.setNoDelay(true);
     this.links = {
-      upstream: new ToxicLink('upstream', chains.upstream, client, server, random, () => this.close(server)),
-      downstream: new ToxicLink('downstream', chains.downstream, server, client, random, () =>
-        this.close(client),
+      upstream: new ToxicLink(
+        'upstream',
+        chains.upstream,
+        client,
+        server,
+        random,
+        () => this.close(server),
+        counters.upstream,
+      ),
+      downstream: new ToxicLink(
+        'downstream',
+        chains.downstream,
+        server,
+        client,
+        random,
+        () => this.close(client),
+        counters.downstream,
       ),
     };
     this.watch(client, this.links.upstream, this.links.downstream);

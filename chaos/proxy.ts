@@ -6,6 +6,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Connection } from './connection.ts';
 import { chaosLimits } from './limits.ts';
 import { AddressError, formatAddress, parseHostPort, resolveTcp } from './listen-address.ts';
+import type { ProxyMetrics } from './proxy-metrics.ts';
 import { type ToxicJson, toxicJson } from './toxic.ts';
 import { ToxicCollection } from './toxic-collection.ts';
 
@@ -38,6 +39,7 @@ export class TcpProxy {
     public listen: string,
     public upstream: string,
     private readonly random: () => number,
+    private readonly metrics: ProxyMetrics | null = null,
   ) {}
 
   json(): ProxyJson {
@@ -117,8 +119,20 @@ export class TcpProxy {
         return;
       }
       server.on('error', () => {});
-      const connection = new Connection(client, server, this.toxics.liveChains(), this.random, (gone) =>
-        this.toxics.connections.delete(gone),
+      const labels = { proxy: this.name, listener: this.listen, upstream: this.upstream };
+      const counters = this.metrics
+        ? {
+            upstream: this.metrics.forLink(labels, 'upstream'),
+            downstream: this.metrics.forLink(labels, 'downstream'),
+          }
+        : undefined;
+      const connection = new Connection(
+        client,
+        server,
+        this.toxics.liveChains(),
+        this.random,
+        (gone) => this.toxics.connections.delete(gone),
+        counters,
       );
       this.toxics.connections.add(connection);
     });

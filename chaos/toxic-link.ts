@@ -6,6 +6,7 @@
 
 import type { Socket } from 'node:net';
 import { chaosLimits } from './limits.ts';
+import { type LinkCounters, uncounted } from './proxy-metrics.ts';
 import type { Toxic } from './toxic.ts';
 import { EOF, type Inlet, type Item, now, ToxicStub } from './toxic-stub.ts';
 
@@ -19,6 +20,7 @@ class Writer implements Inlet {
   constructor(
     private readonly dest: Socket,
     private readonly onEof: () => void,
+    private readonly counters: LinkCounters,
   ) {}
 
   put(item: Item): void {
@@ -38,13 +40,21 @@ class Writer implements Inlet {
     this.pump();
   }
 
+  /** Counts and writes; false when the destination asks to wait for 'drain'. */
+  private write(data: Buffer): boolean {
+    this.counters.sent(data.length);
+    return this.dest.write(data);
+  }
+
   private pump(): void {
     while (!this.draining && this.queue.length > 0) {
       const item = this.queue.shift()!;
       if (item === EOF) {
         this.queue.length = 0;
         this.onEof();
-      } else if (!this.dead && !this.dest.write(item.data)) {
+      } else if (this.dead) {
+        // Dropped: the destination is gone.
+      } else if (!this.write(item.data)) {
         this.draining = true;
         this.dest.once('drain', () => {
           this.draining = false;
@@ -73,8 +83,9 @@ export class ToxicLink {
     private readonly random: () => number,
     /** The link's EOF reached the writer: close the destination. */
     onEof: () => void,
+    counters: LinkCounters = uncounted,
   ) {
-    this.writer = new Writer(dest, onEof);
+    this.writer = new Writer(dest, onEof, counters);
     let output: Inlet = this.writer;
     for (let i = chain.length - 1; i >= 0; i--) {
       const stub = new ToxicStub(capacityOf(chain[i]!), output);
@@ -87,6 +98,7 @@ export class ToxicLink {
     head.upstream = { notify: () => this.resumeIfRoom() };
     for (const [i, toxic] of chain.entries()) this.start(i, toxic);
     source.on('data', (data: Buffer) => {
+      counters.received(data.length);
       head.put({ data, atMs: now() });
       if (!head.hasRoom() && !this.paused) {
         this.paused = true;

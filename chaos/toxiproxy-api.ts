@@ -5,6 +5,7 @@
 import { asStruct, decodeField, GoJsonError, parseBody } from './go-json.ts';
 import { AddressError, formatAddress, resolveTcp } from './listen-address.ts';
 import { type ProxyJson, ProxyStartError, TcpProxy } from './proxy.ts';
+import type { ProxyMetrics } from './proxy-metrics.ts';
 import { type Direction, type Toxic, toxicJson } from './toxic.ts';
 import { toxicKinds } from './toxics/index.ts';
 import { type Attributes, type ToxicKind, zeroAttributes } from './toxics/toxic-kind.ts';
@@ -13,7 +14,8 @@ export type ApiAnswer =
   | { status: number; json: unknown }
   | { status: number; error: string }
   | { status: 204 }
-  | { status: number; populate: { error?: string; proxies: ProxyJson[] | null } };
+  | { status: number; populate: { error?: string; proxies: ProxyJson[] | null } }
+  | { status: number; text: string; contentType: string };
 
 class ApiError extends Error {
   constructor(
@@ -43,6 +45,8 @@ export class ToxiproxyApi {
   constructor(
     private readonly random: () => number,
     readonly version: string,
+    /** Toxiproxy's -proxy-metrics; null answers /metrics with 404, as Toxiproxy does without it. */
+    readonly metrics: ProxyMetrics | null = null,
   ) {}
 
   /** Runs a handler; ApiErrors and bind/resolve failures become answers, as Toxiproxy's apiError does. */
@@ -78,7 +82,7 @@ export class ToxiproxyApi {
       if (!input.name) throw new ApiError(400, 'missing required field: name');
       if (!input.upstream) throw new ApiError(400, 'missing required field: upstream');
       if (this.proxies.has(input.name)) throw new ApiError(409, 'proxy already exists');
-      const proxy = new TcpProxy(input.name, input.listen ?? '', input.upstream, this.random);
+      const proxy = new TcpProxy(input.name, input.listen ?? '', input.upstream, this.random, this.metrics);
       if (input.enabled ?? true) await proxy.start();
       this.proxies.set(proxy.name, proxy);
       return { status: 201, json: proxy.json() };
@@ -222,6 +226,15 @@ export class ToxiproxyApi {
     return { status: 204 };
   }
 
+  async metricsText(): Promise<ApiAnswer> {
+    if (!this.metrics) throw new ApiError(404, 'metrics are off: start with proxy metrics');
+    return {
+      status: 200,
+      text: await this.metrics.registry.metrics(),
+      contentType: this.metrics.registry.contentType,
+    };
+  }
+
   /** Stops every proxy (the server is shutting down). */
   stopAll(): void {
     for (const proxy of this.proxies.values()) proxy.stop();
@@ -245,7 +258,7 @@ export class ToxiproxyApi {
     if (existing && !(await differs(existing, listen, input.upstream!))) return existing;
     existing?.stop();
     this.proxies.delete(input.name!);
-    const proxy = new TcpProxy(input.name!, listen, input.upstream!, this.random);
+    const proxy = new TcpProxy(input.name!, listen, input.upstream!, this.random, this.metrics);
     if (input.enabled ?? true) await proxy.start();
     this.proxies.set(proxy.name, proxy);
     return proxy;

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { goStringify } from './go-json.ts';
 import { chaosLimits } from './limits.ts';
+import { ProxyMetrics } from './proxy-metrics.ts';
 import { type ApiAnswer, ToxiproxyApi } from './toxiproxy-api.ts';
 
 /** Reported by GET /version: the Toxiproxy release whose API this server speaks, and who serves it. */
@@ -19,6 +20,8 @@ export type ToxiproxyServerOptions = {
   port?: number;
   /** Toxicity rolls and jitter; Math.random unless a test needs them fixed. */
   random?: () => number;
+  /** Toxiproxy's -proxy-metrics: GET /metrics serves the byte counters (404 without it). */
+  proxyMetrics?: boolean;
   /** Told one line per change that succeeded (proxies, toxics, populate, reset), for game-day logs. */
   log?: (line: string) => void;
 };
@@ -34,6 +37,8 @@ export type ToxiproxyServer = {
 };
 
 type Route = {
+  /** A route that exists only when this says so (Toxiproxy registers /metrics only with metrics on). */
+  optional?: (api: ToxiproxyApi) => boolean;
   pattern: RegExp;
   methods: Record<
     string,
@@ -75,13 +80,19 @@ const routes: Route[] = [
     },
   },
   {
+    pattern: /^\/metrics$/,
+    methods: { GET: (api) => api.metricsText() },
+    optional: (api) => api.metrics !== null,
+  },
+  {
     pattern: /^\/version$/,
     methods: { GET: (api) => ({ status: 200, json: { version: api.version } }) },
   },
 ];
 
 export async function startToxiproxyServer(options: ToxiproxyServerOptions = {}): Promise<ToxiproxyServer> {
-  const api = new ToxiproxyApi(options.random ?? Math.random, toxiproxyVersion);
+  const metrics = options.proxyMetrics ? new ProxyMetrics() : null;
+  const api = new ToxiproxyApi(options.random ?? Math.random, toxiproxyVersion, metrics);
   const server = createServer((request, response) => {
     handle(api, request, response, options.log).catch((error: Error) => {
       if (!response.headersSent) plainText(response, 500, `${error.message}\n`);
@@ -121,7 +132,9 @@ async function handle(
   log?: (line: string) => void,
 ): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://x').pathname;
-  const route = routes.find((candidate) => candidate.pattern.test(path));
+  const route = routes.find(
+    (candidate) => candidate.pattern.test(path) && (candidate.optional?.(api) ?? true),
+  );
   if (!route) return plainText(response, 404, '404 page not found\n');
   const handler = route.methods[request.method ?? ''];
   if (!handler) return plainText(response, 405, '');
@@ -149,6 +162,11 @@ function send(response: ServerResponse, answer: ApiAnswer, isVersion: boolean): 
     const body = error === undefined ? { proxies } : { error, status: answer.status, proxies };
     response.writeHead(answer.status, { 'Content-Type': 'application/json' });
     response.end(goStringify(body));
+    return;
+  }
+  if ('text' in answer) {
+    response.writeHead(answer.status, { 'Content-Type': answer.contentType });
+    response.end(answer.text);
     return;
   }
   if (!('json' in answer)) {

@@ -9,7 +9,7 @@ import { CliError, type CliIo, commanderOutput, listenError } from './cli-error.
 import type { CommandResult } from './main.ts';
 import { parsePort } from './serve.ts';
 
-type ToxiproxyFlags = { host: string; port: number; config?: string };
+type ToxiproxyFlags = { host: string; port: number; config?: string; proxyMetrics?: boolean };
 
 export function registerToxiproxy(program: Command, result: CommandResult, io: CliIo): void {
   program
@@ -21,6 +21,7 @@ export function registerToxiproxy(program: Command, result: CommandResult, io: C
     .option('--host <host>', 'address of the HTTP API (localhost listens on 127.0.0.1 only)', 'localhost')
     .option('--port <port>', 'port of the HTTP API (0 picks a free one)', parsePort, 8474)
     .option('--config <file>', 'a JSON array of proxies to create at start, as POST /populate takes')
+    .option('--proxy-metrics', "serve byte counters per proxy at GET /metrics (Toxiproxy's -proxy-metrics)")
     .action(async (flags: ToxiproxyFlags) => {
       const config = flags.config === undefined ? undefined : await readConfig(flags.config);
       const server = await start(flags, (line) => io.out(line));
@@ -48,6 +49,7 @@ async function start(flags: ToxiproxyFlags, log: (line: string) => void): Promis
     return await startToxiproxyServer({
       host: flags.host,
       port: flags.port,
+      proxyMetrics: flags.proxyMetrics === true,
       log: (line) => log(`toxiproxy: ${line}`),
     });
   } catch (error) {
