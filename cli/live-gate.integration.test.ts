@@ -1,0 +1,58 @@
+// `chatsim gate --live` end to end: every standard scenario, shortened, passes live against the
+// reference server (nodes the driver owns) and against the minimal second server (a --server-cmd that
+// shares no code with the reference server); JUnit XML names every run and every fault it had to skip.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from './cli-error.ts';
+import { gateScenarios } from './gate.ts';
+import { main } from './main.ts';
+
+const minimalServer = fileURLToPath(new URL('../test-support/minimal-server/main.ts', import.meta.url));
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chatsim-live-gate-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function gateLive(name: string, target: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
+  const junit = join(dir, name, 'junit.xml');
+  const code = await main(['gate', '--live', '--junit', junit, ...target], io);
+  return { code, out: out.join('\n'), err: err.join('\n'), junit: await readFile(junit, 'utf8') };
+}
+
+describe('chatsim gate --live', () => {
+  it('passes every standard scenario against the reference server', async () => {
+    const { code, out, junit } = await gateLive('reference', ['--nodes', '1']);
+    expect(out).toContain(`${gateScenarios.length} passed, 0 failed`);
+    expect(code).toBe(0);
+    for (const scenario of gateScenarios) expect(junit).toContain(`<testsuite name="${scenario}"`);
+    // What the target cannot do is skipped by name, never silently.
+    expect(out).toMatch(/SKIP {2}store-outage {5}fault store-outage@\d+ms: store-outage has no live meaning/);
+    expect(junit).toContain('<skipped message="store-outage@');
+    expect(junit).not.toContain('<failure');
+  }, 600_000);
+
+  it('passes every standard scenario against the minimal server, started with --server-cmd', async () => {
+    const secret = 'live-gate-minimal-secret-0123456789abcdef';
+    const { code, out } = await gateLive('minimal', [
+      '--server-cmd',
+      `${process.execPath} --import tsx ${minimalServer} --port {port} --data-dir {dataDir}`,
+      '--jwt-secret',
+      secret,
+    ]);
+    expect(out).toContain(`${gateScenarios.length} passed, 0 failed`);
+    expect(code).toBe(0);
+  }, 600_000);
+});
