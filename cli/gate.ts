@@ -67,7 +67,13 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       parseCount,
       50,
     )
-    .option('--live', 'run the standard scenarios, shortened, against real servers (the target flags below)');
+    .option('--live', 'run the standard scenarios, shortened, against real servers (the target flags below)')
+    .option('--slo', "with --live: also judge the scenarios' latency thresholds (calibrated for sim)")
+    .option(
+      '--scenarios <list>',
+      'with --live: only these standard scenarios, comma-separated',
+      parseScenarioList,
+    );
   addTargetFlags(command, false).action(
     async (flags: GateFlags & LiveGateFlags & { live?: boolean }, cmd: Command) => {
       if (flags.live) {
@@ -94,6 +100,16 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       io.out(`\n${total - failed} passed, ${failed} failed`);
     },
   );
+}
+
+function parseScenarioList(value: string): string[] {
+  const names = value.split(',').map((part) => part.trim());
+  const unknown = names.filter((name) => !(gateScenarios as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(
+      `unknown scenario ${unknown.join(', ')}; use: ${gateScenarios.join(', ')}`,
+    );
+  return names;
 }
 
 function parseSeedList(value: string): number[] {

@@ -10,6 +10,7 @@ import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
 import { IdTable } from '../checkers/id-table.ts';
 import { standardCheckers } from '../checkers/index.ts';
+import { defaultClientConfig } from '../client/limits.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
@@ -344,6 +345,10 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       }
       const stored = read ?? (await readBack());
       for (const t of timers) clearTimeout(t);
+      // Adversarial attempts made before settle get their outcome (or time out as unanswered)
+      // before the generators stop, so none is left pending by the run ending first.
+      if (adversaries.length > 0 && settledAt !== null)
+        await Promise.race([sleep(defaultClientConfig.attemptTimeoutMs + 1000), failure]);
       const reports = await pool.finish();
       record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
 
