@@ -3,6 +3,7 @@
 // refused before the server starts, with one line that says what to do and exit code 2.
 
 import { resolve } from 'node:path';
+import type { Tracer } from '@opentelemetry/api';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
@@ -34,6 +35,7 @@ type ServeFlags = {
   redisPrefix: string;
   redisAllowUnsafe?: boolean;
   redisPresenceTtlMs?: number;
+  otlpEndpoint?: string;
 } & Record<string, unknown>;
 
 export function registerServe(program: Command, result: CommandResult, io: CliIo): void {
@@ -67,6 +69,11 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
       parsePositiveInteger,
     )
     .option(
+      '--otlp-endpoint <url>',
+      'trace sends carrying a traceparent (tp) and export the spans over OTLP/HTTP, e.g. http://localhost:4318/v1/traces',
+      parseOtlpUrl,
+    )
+    .option(
       '--bug <name>',
       `break the protocol on purpose, to prove a harness catches it (repeatable): ${bugNames.join(', ')}`,
       collectBug,
@@ -96,7 +103,11 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
           log,
           ...(flags.redisPresenceTtlMs !== undefined ? { presenceTtlMs: flags.redisPresenceTtlMs } : {}),
         });
-  const server = await start(flags, store, secret, log, bus);
+  const tracing =
+    flags.otlpEndpoint === undefined
+      ? undefined
+      : (await import('../reference-server/runtime/otlp-tracing.ts')).startOtlpTracing(flags.otlpEndpoint);
+  const server = await start(flags, store, secret, log, bus, tracing?.tracer);
   metrics = server.metrics;
   // A second signal while draining stops hard instead of waiting for slow clients.
   const signals = watchSignals((again) => {
@@ -108,6 +119,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     const signal = await signals.first;
     log(`${signal}: draining`);
     await server.drain();
+    await tracing?.shutdown();
     log('stopped');
     return 0;
   } finally {
@@ -164,10 +176,12 @@ async function start(
   secret: string,
   log: (line: string) => void,
   bus: RedisBus | undefined,
+  tracer: Tracer | undefined,
 ): Promise<RunningServer> {
   try {
     return await startServer({
       ...(bus ? { bus } : {}),
+      ...(tracer ? { tracer } : {}),
       port: flags.port,
       host: flags.host,
       store,
@@ -192,6 +206,12 @@ async function start(
     if (cannotListen) throw cannotListen;
     throw new CliError('CHATSIM_ERR_START', `the server failed to start: ${message}`, 1);
   }
+}
+
+function parseOtlpUrl(value: string): string {
+  if (!/^https?:\/\/[^/\s]+/.test(value))
+    throw new InvalidArgumentError('takes a URL like http://localhost:4318/v1/traces');
+  return value;
 }
 
 type SignalWatch = { first: Promise<NodeJS.Signals>; release(): void };

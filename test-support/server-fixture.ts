@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Tracer } from '@opentelemetry/api';
 import type { NodeLimits } from '../reference-server/core/limits.ts';
 import type { BugName } from '../reference-server/known-bugs/bugs.ts';
 import type { WelcomeFrame } from '../reference-server/protocol/frames.ts';
@@ -33,6 +34,8 @@ export type FixtureOptions = {
   bugs?: readonly BugName[];
   /** A store the test built itself (e.g. over a controllable sink), used instead of `store`; closed with the server. */
   storeInstance?: MessageStore;
+  /** An OpenTelemetry tracer for the reference server (startServer's `tracer`). */
+  tracer?: Tracer;
 };
 export type Session = { client: ChatClient; welcome: WelcomeFrame };
 
@@ -81,6 +84,7 @@ export class ServerFixture {
       closeTimeoutMs: options.closeTimeoutMs ?? 2000,
       log: () => {},
       bugs: options.bugs ?? [],
+      ...(options.tracer ? { tracer: options.tracer } : {}),
     });
     return new ServerFixture({ kind: 'reference', server }, dataDir, secret);
   }

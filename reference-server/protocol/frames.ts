@@ -38,7 +38,8 @@ export type WelcomeFrame = {
   convs: ConvSummary[];
 };
 export type AckFrame = { t: 'ack'; conv: ConvId; cmid: string; seq: number; ts: number };
-export type MsgFrame = { t: 'msg' } & Message;
+/** `tp` (v1.1): the W3C traceparent of the push, when the server traces the send. */
+export type MsgFrame = { t: 'msg'; tp?: string } & Message;
 export type BatchFrame = { t: 'batch'; conv: ConvId; msgs: Message[]; lastSeq: number; more: boolean };
 export type NotifyFrame = { t: 'notify'; conv: ConvId; lastSeq: number };
 export type ReceiptFrame = {

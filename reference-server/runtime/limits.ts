@@ -22,4 +22,6 @@ export const runtimeLimits = {
   storeErrorRelogMs: 60_000,
   /** WebSocket close reasons are at most 123 bytes on the wire; longer ones are cut. */
   closeReasonBytesMax: 123,
+  /** Traced sends (and their persists) remembered until fan-out; past it the oldest is forgotten. */
+  tracedSendsMax: 10_000,
 } as const;

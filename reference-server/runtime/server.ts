@@ -4,13 +4,16 @@
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { Tracer } from '@opentelemetry/api';
 import type { ChatNode } from '../core/chat-node.ts';
+import type { Input } from '../core/inputs.ts';
 import type { NodeLimits } from '../core/limits.ts';
 import { createChatNode } from '../known-bugs/buggy-chat-node.ts';
 import type { BugName } from '../known-bugs/bugs.ts';
 import { withStoreBugs } from '../store/buggy-store.ts';
 import type { MessageStore } from '../store/message-store.ts';
 import { createTokenVerifier } from './auth.ts';
+import { FrameTracer } from './frame-tracer.ts';
 import { HttpApi } from './http-api.ts';
 import { runtimeLimits } from './limits.ts';
 import { ServerMetrics } from './metrics.ts';
@@ -38,6 +41,8 @@ export type ServerOptions = {
   bugs?: readonly BugName[];
   /** The fleet's bus (Redis); without one the node is alone and publishes nothing. */
   bus?: NodeBus;
+  /** OpenTelemetry tracer: spans send -> persist -> fan-out -> deliver for sends carrying `tp` (off without). */
+  tracer?: Tracer;
 };
 
 export type RunningServer = {
@@ -88,7 +93,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limits = node.limits;
 
   const driver = new NodeDriver(node);
-  const feed = driver.feed.bind(driver);
+  const tracing = options.tracer ? new FrameTracer(options.tracer) : null;
+  const feed: (input: Input) => void = tracing
+    ? (input) => {
+        tracing.input(input);
+        driver.feed(input);
+      }
+    : driver.feed.bind(driver);
   const metrics = new ServerMetrics(node);
   const transport = new WsTransport({
     feed,
@@ -114,7 +125,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   driver.attach({
-    send: (effect) => transport.send(effect.to, effect.frame),
+    send: tracing
+      ? (effect) => tracing.send(effect, (traced) => transport.send(traced.to, traced.frame))
+      : (effect) => transport.send(effect.to, effect.frame),
     close: (effect) => transport.close(effect.conn, effect.code, effect.reason),
     verify: (effect) => {
       verifier(effect.token).then((verdict) =>
@@ -125,7 +138,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ),
       );
     },
-    store: (effect) => executor.run(effect.id, effect.op),
+    store: (effect) => {
+      tracing?.store(effect);
+      executor.run(effect.id, effect.op);
+    },
     reply: (effect) => api.reply(effect.req, effect.status, effect.body),
     // A single node has nobody to tell.
     publish: bus ? (effect) => bus.publish(effect.event) : () => {},
