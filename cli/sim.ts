@@ -9,6 +9,7 @@ import { type BugName, bugNames, isBugName } from '../reference-server/known-bug
 import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-table.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { ScenarioError } from '../scenarios/scenario.ts';
+import { perfLine } from '../simulator/run-meter.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { unjudged } from '../simulator/verdict.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
@@ -108,6 +109,7 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   });
   recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
   bar?.done();
+  if (summary.perf) io.err(`chatsim sim: ${perfLine(summary.events, summary.perf)}`);
   if (flags.openmetrics) {
     const { writeOpenMetrics } = await import('../metrics/openmetrics-file.ts');
     writeOpenMetrics(flags.openmetrics, recorder, { scenario: scenario.name, run_id: runId }, startEpochMs);

@@ -2,6 +2,7 @@
 // the run could not judge, which fails the run too), the counts, and, when something failed, the
 // witness and the one command that replays the run.
 
+import { perfLine } from '../simulator/run-meter.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { unjudged } from '../simulator/verdict.ts';
 
@@ -35,6 +36,7 @@ export function verdictTable(summary: RunSummary, repro: string): string {
   for (const v of summary.verdicts.filter((v) => v.verdict === 'unknown'))
     lines.push('', `could not judge ${v.property}: ${v.details.replace(/^could not judge: /, '')}`);
   if (summary.exitCode !== 0) lines.push('', `reproduce: ${repro}`);
+  if (summary.perf) lines.push('', `speed: ${perfLine(summary.events, summary.perf)}`);
   lines.push('', verdictLine(summary));
   return lines.join('\n');
 }

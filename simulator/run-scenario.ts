@@ -21,6 +21,7 @@ import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
+import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { swarmFaults } from './swarm.ts';
 import { type ExitCode, failedSendsSource, judgeRun, latencySource, type SloResult } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
@@ -59,6 +60,8 @@ export type RunSummary = {
   events: number;
   virtualMs: number;
   wallMs: number;
+  /** Speed and size of the run (simulated runs): never part of the trace. */
+  perf?: RunPerf;
   messages: { sent: number; acked: number; failed: number; displayed: number; durable: number };
   ackLatencyMsP50: number;
   ackLatencyMsP99: number;
@@ -84,6 +87,7 @@ const authorizationGraceMs = 1000;
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
   const wallStart = performance.now();
+  const meter = startRunMeter();
   const clientCount = options.clients ?? scenario.clients.count;
   const streams = new SeedStreams(options.seed);
   const bugs = new Set<string>(options.bugs ?? []);
@@ -359,6 +363,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     events: world.events,
     virtualMs: world.now,
     wallMs: Math.round(performance.now() - wallStart),
+    perf: meter.finish(world.events),
     messages: counts,
     ackLatencyMsP50: latency.quantile(0.5),
     ackLatencyMsP99: p99,
