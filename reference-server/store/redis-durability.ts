@@ -3,7 +3,7 @@
 // This check runs when a node opens its store; the node refuses to start on anything weaker unless
 // the operator accepts non-durable acks (`--redis-allow-unsafe`).
 
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 
 export class RedisDurabilityError extends Error {
   readonly code = 'CHATSIM_ERR_REDIS_NOT_DURABLE';
@@ -16,9 +16,20 @@ export class RedisDurabilityError extends Error {
 }
 
 /** The reason Redis does not fsync every write, or null when it does. */
-export async function checkRedisDurability(
-  redis: Pick<Redis, 'config'>,
-): Promise<RedisDurabilityError | null> {
+export async function checkRedisDurability(redis: Redis | Cluster): Promise<RedisDurabilityError | null> {
+  // A cluster is as durable as its weakest master (replicas are asynchronous: see the README).
+  if (redis instanceof Cluster) {
+    for (const master of redis.nodes('master')) {
+      const problem = await checkOne(master);
+      if (problem !== null)
+        return new RedisDurabilityError(`${problem.detail} on ${master.options.host}:${master.options.port}`);
+    }
+    return null;
+  }
+  return checkOne(redis);
+}
+
+async function checkOne(redis: Pick<Redis, 'config'>): Promise<RedisDurabilityError | null> {
   let appendonly: string | undefined;
   let appendfsync: string | undefined;
   try {

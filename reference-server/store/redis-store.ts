@@ -16,7 +16,7 @@
 //   conversation, so `createConversation` adds the id first and runs the create script second: a crash
 //   between the two leaves a listed id without a conversation, which `open` skips.
 
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConvId, Message, UserId } from '../protocol/frames.ts';
 import { defaultStoreLimits } from './limits.ts';
 import type {
@@ -41,8 +41,10 @@ import { redisConnectionOptions, redisLimits } from './redis-limits.ts';
 import { redisScripts } from './redis-scripts.ts';
 
 export type RedisStoreOptions = {
-  /** redis://[user:password@]host:port[/db] */
+  /** redis://[user:password@]host:port[/db]; with `cluster`, unused. */
   url: string;
+  /** Seed nodes of a Redis Cluster: the store then talks to it through ioredis `Cluster`. */
+  cluster?: { host: string; port: number }[];
   /** Prefix of every key, so stores (tests, fleets) can share one Redis. Default 'chatsim:'. */
   prefix?: string;
   /** Accept a Redis that does not fsync every write (acks are then not durable). Default false. */
@@ -62,7 +64,7 @@ type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 type Reply = (string | number | Reply)[];
 
 export class RedisStore implements MessageStore {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly readMessagesMax: number;
   private readonly options: RedisStoreOptions;
@@ -71,7 +73,15 @@ export class RedisStore implements MessageStore {
     this.options = options;
     this.prefix = options.prefix ?? 'chatsim:';
     this.readMessagesMax = options.readMessagesMax ?? defaultStoreLimits.readMessagesMax;
-    this.redis = new Redis(options.url, { ...redisConnectionOptions, ...options.connection });
+    this.redis = options.cluster
+      ? new Cluster(options.cluster, {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          scaleReads: 'master',
+          clusterRetryStrategy: redisConnectionOptions.retryStrategy!,
+          redisOptions: { ...redisConnectionOptions, ...options.connection },
+        })
+      : new Redis(options.url, { ...redisConnectionOptions, ...options.connection });
     // Errors surface on each command as a rejection (answered `unavailable`); without a listener
     // ioredis would print every reconnect failure as an unhandled 'error' event.
     this.redis.on('error', () => {});
@@ -97,14 +107,11 @@ export class RedisStore implements MessageStore {
     do {
       const [next, ids] = await this.redis.sscan(this.key('convs'), cursor, 'COUNT', redisLimits.scanCount);
       cursor = next;
-      const pipeline = this.redis.pipeline();
-      for (const id of ids)
-        (pipeline as unknown as Record<string, ScriptCall>).chatsimRecord!(...this.convKeys(id));
-      const replies = (await pipeline.exec()) ?? [];
+      // One call per conversation, all in flight at once: a pipeline would have to stay in one slot
+      // of a cluster, and each conversation has its own.
+      const replies = await Promise.all(ids.map((id) => this.call('chatsimRecord', ...this.convKeys(id))));
       ids.forEach((id, i) => {
-        const [error, reply] = replies[i]!;
-        if (error) throw error;
-        const [status, record] = reply as [string, Reply];
+        const [status, record] = replies[i] as [string, Reply];
         if (status === 'ok') out.push(parseRecord(id, record));
       });
     } while (cursor !== '0');
