@@ -34,15 +34,15 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
   trace.mix(kinds[event.k] ?? 0);
   switch (event.k) {
     case 'conv':
-      trace.mixString(event.conv);
-      for (const user of event.members) trace.mixString(user);
+      trace.mixText(event.conv);
+      for (const user of event.members) trace.mixText(user);
       return;
     case 'members-sent':
       trace.mix(event.id);
-      trace.mixString(event.conv);
-      for (const user of event.add) trace.mixString(user);
+      trace.mixText(event.conv);
+      for (const user of event.add) trace.mixText(user);
       trace.mix(event.add.length);
-      for (const user of event.remove) trace.mixString(user);
+      for (const user of event.remove) trace.mixText(user);
       return;
     case 'members-answered':
       trace.mix(event.id);
@@ -50,8 +50,8 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.lastSeq ?? -1);
       return;
     case 'send':
-      trace.mixString(event.cmid);
-      trace.mixString(event.body);
+      trace.mixText(event.cmid);
+      trace.mixText(event.body);
       return;
     case 'ack':
       trace.mix(event.seq);
@@ -59,12 +59,12 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.cmid.length);
       return;
     case 'failed':
-      trace.mixString(event.code);
+      trace.mixText(event.code);
       return;
     case 'durable':
       trace.mix(event.message.seq);
-      trace.mixString(event.message.cmid);
-      trace.mixString(event.message.body);
+      trace.mixText(event.message.cmid);
+      trace.mixText(event.message.body);
       return;
     case 'display':
       trace.mix(event.message.seq);
@@ -81,7 +81,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.seqs?.length ?? -1);
       return;
     case 'outcome':
-      trace.mixString(event.result);
+      trace.mixText(event.result);
       return;
     case 'presence-seen':
       trace.mix(event.online ? 1 : 0);
@@ -96,8 +96,8 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
 /** The verdicts close the trace: a run judged differently hashes differently. */
 export function traceVerdicts(trace: TraceHash, verdicts: readonly CheckResult[]): void {
   for (const verdict of verdicts) {
-    trace.mixString(verdict.property);
-    trace.mixString(verdict.verdict);
-    trace.mixString(verdict.details);
+    trace.mixText(verdict.property);
+    trace.mixText(verdict.verdict);
+    trace.mixText(verdict.details);
   }
 }

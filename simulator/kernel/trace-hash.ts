@@ -23,6 +23,14 @@ export class TraceHash {
     this.mix(text.length);
   }
 
+  /** A string folded to 32 bits first (FNV-1a), then mixed once: for bodies and ids on hot paths. */
+  mixText(text: string): void {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    this.mix(h);
+    this.mix(text.length);
+  }
+
   /** Marks the end of one event; records a checkpoint every `checkpointEvery` events. */
   endEvent(): void {
     this.events++;
