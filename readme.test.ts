@@ -19,7 +19,12 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 function chatsimCommands(markdown: string): string[][] {
   const commands: string[][] = [];
   for (const match of markdown.matchAll(/npx chatsim ([^`#)\n|]*)/g)) {
-    const words = match[1]!.trim().split(/\s+/).filter(Boolean);
+    // A quoted argument (a --server-cmd's own command line) is one word, not chatsim's flags.
+    const words = match[1]!
+      .replace(/"[^"]*"|'[^']*'/g, 'QUOTED')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     if (words.length > 0) commands.push(words);
   }
   return commands;
