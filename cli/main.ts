@@ -3,6 +3,7 @@
 // problems one per line) and an exit code (2: fix the invocation).
 
 import { Command, CommanderError } from 'commander';
+import { registerCapacity } from './capacity.ts';
 import { CliError, type CliIo, commanderOutput, processIo } from './cli-error.ts';
 import { registerGate } from './gate.ts';
 import { registerLive } from './live.ts';
@@ -25,6 +26,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   registerSim(program, result, io);
   registerGate(program, result, io);
   registerLive(program, result, io);
+  registerCapacity(program, result, io);
   registerToken(program, result, io);
   registerToxiproxy(program, result, io);
   try {

@@ -9,7 +9,7 @@ import type { ReportData } from './report-data.ts';
 
 const require = createRequire(import.meta.url);
 
-function asset(path: string): string {
+export function asset(path: string): string {
   return readFileSync(require.resolve(path), 'utf8');
 }
 

@@ -1,0 +1,112 @@
+// `chatsim capacity <scenario>`: a load sweep against the same targets as `chatsim live` (--nodes,
+// --server-cmd, --url), each step an ordinary live run without faults, to find the knee: the last
+// step that held every SLO threshold and check of the scenario, and the first that did not.
+// Exit 0 when the sweep bracketed the knee; 3 when it could not (every step held, or the first broke):
+// the figure it was asked for is not there, which is not a pass.
+
+import { randomInt } from 'node:crypto';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CapacityReport } from '../capacity/capacity-sweep.ts';
+import { type CliIo, commanderOutput } from './cli-error.ts';
+import { addTargetFlags, type LiveFlags, makeTarget, parseDuration, runOrExplain } from './live.ts';
+import type { CommandResult } from './main.ts';
+import { loadOrExplain, parseSeed } from './sim.ts';
+
+type CapacityFlags = Omit<LiveFlags, 'clients'> & {
+  clients?: number[];
+  rates?: number[];
+  repeats: number;
+  stepDuration: number;
+};
+
+export function registerCapacity(program: Command, result: CommandResult, io: CliIo): void {
+  const command = program
+    .command('capacity')
+    .description(
+      'step live load (connections, then msgs/s) until a threshold or check of the scenario breaks; report the knee and the capacity curve',
+    )
+    .configureOutput(commanderOutput(io, 'chatsim capacity --help'))
+    .argument('<scenario>', 'scenario name (steady, ...) or path to a .json file');
+  addTargetFlags(command)
+    .option('--seed <n>', 'root seed (default: a fresh random one, printed)', parseSeed)
+    .option(
+      '--clients <list>',
+      "connection steps, ascending, e.g. 200,400,800 (default: 1/2, 1, 2 and 4 times the scenario's clients)",
+      parseList,
+    )
+    .option(
+      '--rates <list>',
+      'msgs/s steps at the most connections that held (default: 2, 4 and 8 times what that step offered)',
+      parseList,
+    )
+    .option('--repeats <n>', 'runs per step; a step holds only if every run held', parseRepeats, 2)
+    .option('--step-duration <time>', 'load held per step (e.g. 10s, 1m)', parseDuration, 10_000)
+    .option('--json', 'print the sweep as JSON instead of the table')
+    .option(
+      '--report <dir>',
+      'write capacity.json, capacity.md and capacity.html (the chart) into this directory',
+    )
+    .option('--no-progress', 'no progress lines on stderr')
+    .action(async (scenarioArg: string, flags: CapacityFlags) => {
+      result.exitCode = await capacityCommand(scenarioArg, flags, io);
+    });
+}
+
+async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: CliIo): Promise<number> {
+  const scenario = loadOrExplain(scenarioArg);
+  const { runCapacity } = await import('../capacity/capacity-sweep.ts');
+  const { runLive } = await import('../simulator/live/run-live.ts');
+  const { capacityMarkdown, writeCapacityReport } = await import('../reports/capacity-report.ts');
+  const base = scenario.clients.count;
+  const clientSteps = flags.clients ?? [0.5, 1, 2, 4].map((f) => Math.max(2, Math.round(base * f)));
+  const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  const liveFlags = { ...flags, clients: undefined } as LiveFlags;
+  // A target problem shows on the first step, before any load: one line, exit 2.
+  await makeTarget(scenario, liveFlags, io);
+  const say = (line: string) => {
+    if (flags.progress) io.err(`chatsim capacity: ${line}`);
+  };
+  say(
+    `${scenario.name} seed ${seed}: ${clientSteps.length} connection step(s), ${flags.repeats} repeat(s) of ${flags.stepDuration / 1000} s each`,
+  );
+  const report: CapacityReport = await runCapacity(scenario, {
+    seed,
+    clientSteps,
+    ...(flags.rates === undefined ? {} : { rateSteps: flags.rates }),
+    repeats: flags.repeats,
+    stepMs: flags.stepDuration,
+    target: () => makeTarget(scenario, liveFlags, io),
+    run: (stepped, options) =>
+      runOrExplain(() =>
+        runLive(stepped, {
+          ...options,
+          faults: [],
+          log: (line) => say(`  ${line}`),
+        }),
+      ),
+    log: say,
+  });
+  if (flags.json) io.out(JSON.stringify(report));
+  else io.out(capacityMarkdown(report));
+  if (flags.report) {
+    const files = writeCapacityReport(flags.report, report);
+    say(`wrote ${files.join(', ')}`);
+  }
+  return report.knee.lastHeld !== null && report.knee.firstBroken !== null ? 0 : 3;
+}
+
+function parseList(value: string): number[] {
+  const list = value.split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new InvalidArgumentError('takes a comma-separated list of positive numbers, e.g. 200,400,800');
+  for (let i = 1; i < list.length; i++)
+    if (list[i]! <= list[i - 1]!) throw new InvalidArgumentError('the steps must be ascending');
+  return list;
+}
+
+function parseRepeats(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 20)
+    throw new InvalidArgumentError('takes an integer from 1 to 20');
+  return n;
+}
