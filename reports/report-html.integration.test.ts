@@ -16,11 +16,11 @@ import { writeRunReport } from './write-run-report.ts';
 
 const chartIds = ['chart-latency', 'chart-throughput', 'chart-connections', 'chart-fanout'];
 
-function simulatedReport(scenarioName: string, seed: number, bugs: string[] = []): string {
+async function simulatedReport(scenarioName: string, seed: number, bugs: string[] = []): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'chatsim-report-'));
   const scenario = loadScenario(scenarioName);
   const recorder = scenarioRecorder(scenario, `report-${seed}`);
-  const summary = runScenario(scenario, { seed, clients: 300, recorder, bugs: bugs as never[] });
+  const summary = await runScenario(scenario, { seed, clients: 300, recorder, bugs: bugs as never[] });
   recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
   const repro = reproCommand(scenarioName, seed, 300, bugs);
   writeRunReport(dir, { summary, scenario, recorder, repro, mode: 'sim', json: jsonSummary(summary, repro) });
@@ -50,7 +50,7 @@ async function plottedPixels(page: import('playwright-core').Page, id: string): 
 
 describe('report.html', () => {
   it('draws every chart offline with no console error', async () => {
-    const dir = simulatedReport('partition', 21);
+    const dir = await simulatedReport('partition', 21);
     const opened = await openOffline(join(dir, 'report.html'));
     try {
       await opened.page.waitForFunction(
@@ -75,7 +75,7 @@ describe('report.html', () => {
   }, 120_000);
 
   it('shows a failing run: the verdict, the witness, the command that replays it', async () => {
-    const dir = simulatedReport('crash-restart', 4, ['ack-before-durable']);
+    const dir = await simulatedReport('steady', 4, ['key-without-sender']);
     const opened = await openOffline(join(dir, 'report.html'));
     try {
       await opened.page.waitForFunction(
@@ -87,16 +87,16 @@ describe('report.html', () => {
       expect(await failed.count()).toBeGreaterThan(0);
       expect(await failed.first().locator('details summary').innerText()).toMatch(/witness \(\d+\)/);
       expect(await opened.page.locator('pre.repro').innerText()).toBe(
-        'npx chatsim sim crash-restart --seed 4 --clients 300 --bug ack-before-durable',
+        'npx chatsim sim steady --seed 4 --clients 300 --bug key-without-sender',
       );
     } finally {
       await opened.close();
     }
     const md = readFileSync(join(dir, 'summary.md'), 'utf8');
-    expect(md).toMatch(/^# chatsim sim crash-restart, seed 4: FAIL/);
-    expect(md).toContain('| FAIL | durable-ack |');
+    expect(md).toMatch(/^# chatsim sim steady, seed 4: FAIL/);
+    expect(md).toContain('| FAIL | idempotency |');
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-    expect(junit).toMatch(/<failure message="durable-ack failed">/);
+    expect(junit).toMatch(/<failure message="idempotency failed">/);
     const json = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(json.exitCode).toBe(1);
     expect(json.latencyMs.delivery.count).toBeGreaterThan(0);

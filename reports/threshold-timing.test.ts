@@ -6,14 +6,14 @@ import { runScenario } from '../simulator/run-scenario.ts';
 import { thresholdTimings } from './threshold-timing.ts';
 
 describe('thresholdTimings', () => {
-  it('says which threshold broke and the first sample at which the run so far failed it', () => {
+  it('says which threshold broke and the first sample at which the run so far failed it', async () => {
     const steady = loadScenario('steady');
     const scenario: Scenario = {
       ...steady,
       thresholds: { ...steady.thresholds, ackLatency: ['p(99)<2', 'p(50)<60000'], failedSends: ['count<1'] },
     };
     const recorder = scenarioRecorder(scenario, 't');
-    const summary = runScenario(scenario, { seed: 2, clients: 200, recorder });
+    const summary = await runScenario(scenario, { seed: 2, clients: 200, recorder });
     recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
     expect(summary.exitCode).toBe(2);
     const timings = thresholdTimings(summary, recorder);
