@@ -146,6 +146,11 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       created.push({ id: a.conv.id, kind: 'direct', members: a.conv.members });
       record({ k: 'conv', at: 0, conv: a.conv.id, kind: 'direct', members: a.conv.members });
     }
+  // Interrupted (Ctrl-C, a CI timeout's SIGTERM): exit, so the exit hooks kill every process the run
+  // started (node groups, generators) instead of leaving them behind.
+  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   await fleet.start();
   let network: LiveNetwork | null = null;
   const pool = new GeneratorPool((batch) => {
@@ -418,6 +423,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     pool.kill();
     await network?.stop();
     await fleet.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
