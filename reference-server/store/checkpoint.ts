@@ -25,6 +25,8 @@ export type CheckpointSource = {
   conversations: ConversationRecord[];
   state: StoreState;
   locations: Map<ConvId, number[]>;
+  /** Per conversation, the encoded frames of its full index chunks so far (kept by the store). */
+  fullChunks?: Map<ConvId, Buffer[]>;
 };
 
 export type LoadedCheckpoint = {
@@ -58,15 +60,28 @@ export function* checkpointFrames(source: CheckpointSource, chunkEntries: number
   for (const record of conversations) yield encodeJsonFrame({ t: 'conv', record });
   for (const record of conversations) {
     const locations = source.locations.get(record.id) ?? [];
-    let chunk = emptyChunk(record.id, 1);
+    // Full chunks never change (the index and the locations are append-only): encode each once per
+    // store and reuse its bytes, so a checkpoint costs what changed since the last one, not the state.
+    const full = source.fullChunks?.get(record.id) ?? [];
     let seq = 0;
-    for (const entry of source.state.indexEntries(record.id, record.lastSeq)) {
+    for (const frame of full) {
+      if (seq + chunkEntries > record.lastSeq) break;
+      seq += chunkEntries;
+      yield frame;
+    }
+    let chunk = emptyChunk(record.id, seq + 1);
+    for (const entry of source.state.indexEntries(record.id, record.lastSeq, seq + 1)) {
       chunk.from.push(entry.from);
       chunk.cmid.push(entry.cmid);
       chunk.ts.push(entry.ts);
       chunk.loc.push(locations[seq++]!);
       if (chunk.ts.length >= chunkEntries) {
-        yield encodeJsonFrame(chunk);
+        const frame = encodeJsonFrame(chunk);
+        if (source.fullChunks && full.length * chunkEntries === seq - chunkEntries) {
+          full.push(frame);
+          source.fullChunks.set(record.id, full);
+        }
+        yield frame;
         chunk = emptyChunk(record.id, seq + 1);
       }
     }

@@ -72,6 +72,8 @@ export class LogStore implements MessageStore {
   private phase: Phase = 'new';
   private state = new StoreState();
   private locations = new Map<ConvId, number[]>();
+  /** Encoded full index chunks of the checkpoints so far (see checkpointFrames). */
+  private fullChunks = new Map<ConvId, Buffer[]>();
   private commit: GroupCommit | null = null;
   private records = 0;
   private recordsSinceCheckpoint = 0;
@@ -117,6 +119,7 @@ export class LogStore implements MessageStore {
     const recovered = await recoverLog(dir, this.limits, this.fs, this.options.newState);
     this.state = recovered.state;
     this.locations = recovered.locations;
+    this.fullChunks = new Map();
     this.records = recovered.records;
     this.recordsSinceCheckpoint = recovered.replayedRecords;
     this.replayedRecords = recovered.replayedRecords;
@@ -278,6 +281,7 @@ export class LogStore implements MessageStore {
       conversations: this.state.records(),
       state: this.state,
       locations: this.locations,
+      fullChunks: this.fullChunks,
     };
     this.recordsSinceCheckpoint = 0;
     const { dir } = this.options;

@@ -23,8 +23,15 @@ export function encodeFrame(payload: Buffer): Buffer {
   return frame;
 }
 
+/** The same bytes as `encodeFrame(Buffer.from(json))`, written into one buffer (no payload copy). */
 export function encodeJsonFrame(value: unknown): Buffer {
-  return encodeFrame(Buffer.from(JSON.stringify(value), 'utf8'));
+  const json = JSON.stringify(value);
+  const length = Buffer.byteLength(json, 'utf8');
+  const frame = Buffer.allocUnsafe(frameHeaderBytes + length);
+  frame.write(json, frameHeaderBytes, 'utf8');
+  frame.writeUInt32LE(length, 0);
+  frame.writeUInt32LE(crc32(frame.subarray(frameHeaderBytes)), 4);
+  return frame;
 }
 
 export type FrameRead =

@@ -171,12 +171,13 @@ export class StoreState {
   }
 
   /** Index entries for seqs 1..uptoSeq in seq order; safe to consume while later appends happen. */
-  *indexEntries(conv: ConvId, uptoSeq: number): Generator<IndexEntry> {
+  *indexEntries(conv: ConvId, uptoSeq: number, fromSeq = 1): Generator<IndexEntry> {
     const state = this.convs.get(conv);
     if (state === undefined || uptoSeq <= 0) return;
     let seq = 0;
     for (const key of state.seqByKey.keys()) {
       seq++;
+      if (seq < fromSeq) continue;
       const cut = key.indexOf(keySeparator);
       yield { from: key.slice(0, cut), cmid: key.slice(cut + 1), ts: state.tsBySeq[seq - 1]! };
       if (seq >= uptoSeq) return;
