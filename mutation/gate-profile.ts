@@ -1,0 +1,26 @@
+// The short gate profile StrykerJS runs against each mutant (`npm run mutation`): the gate's own
+// scenarios at its first fixed seed, smaller, judged exactly as the gate judges them. A mutant is
+// killed when any run does not pass (a violated property, an SLO, a run that did not settle, a
+// verdict that could not judge, or a crash). Only the gate counts: no unit test runs here, because
+// the question is what the gate catches in a server it cannot see into.
+
+import { gateScenarios, gateSeeds } from '../cli/gate.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { runScenario } from '../simulator/run-scenario.ts';
+
+/** Clients per run: small enough for hundreds of mutants on two cores, large enough for groups and churn. */
+const clients = Number(process.env.CHATSIM_MUTATION_CLIENTS ?? 200);
+const only = process.env.CHATSIM_MUTATION_SCENARIOS?.split(',');
+
+let failed = 0;
+for (const name of gateScenarios) {
+  if (only && !only.includes(name)) continue;
+  const summary = runScenario(loadScenario(name), { seed: gateSeeds[0]!, clients });
+  if (summary.exitCode !== 0) {
+    failed++;
+    const why = summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => v.property);
+    const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
+    console.log(`FAIL ${name}: exit ${summary.exitCode} ${[...why, ...slo].join(', ')}`);
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
