@@ -32,6 +32,7 @@ type ServeFlags = {
   closeTimeoutMs?: number;
   bug: BugName[];
   redis?: string;
+  redisCluster?: { host: string; port: number }[];
   redisPrefix: string;
   redisAllowUnsafe?: boolean;
   redisPresenceTtlMs?: number;
@@ -57,6 +58,11 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
       '--redis <url>',
       'join a fleet over Redis (redis://host:port): messages in Redis, bus and presence shared by the nodes',
       parseRedisUrl,
+    )
+    .option(
+      '--redis-cluster <nodes>',
+      'join a fleet over a Redis Cluster: comma-separated host:port seed nodes (instead of --redis)',
+      parseClusterNodes,
     )
     .option('--redis-prefix <prefix>', 'key prefix (and bus channel) of the fleet in Redis', 'chatsim:')
     .option(
@@ -93,12 +99,21 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     );
   let metrics: ServerMetrics | undefined;
   const log = (line: string) => io.err(`chatsim: ${line}`);
+  if (flags.redisCluster !== undefined) {
+    if (flags.redis !== undefined)
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        "use --redis or --redis-cluster, not both (see 'chatsim serve --help')",
+      );
+    flags.redis = `redis://${flags.redisCluster[0]!.host}:${flags.redisCluster[0]!.port}`;
+  }
   const store = storeFor(flags, (durationMs, records) => metrics?.observeFsync(durationMs, records), log);
   const bus =
     flags.redis === undefined
       ? undefined
       : new RedisBus({
           url: flags.redis,
+          ...(flags.redisCluster ? { cluster: flags.redisCluster } : {}),
           prefix: flags.redisPrefix,
           log,
           ...(flags.redisPresenceTtlMs !== undefined ? { presenceTtlMs: flags.redisPresenceTtlMs } : {}),
@@ -146,6 +161,7 @@ function storeFor(
       );
     return new RedisStore({
       url: flags.redis,
+      ...(flags.redisCluster ? { cluster: flags.redisCluster } : {}),
       prefix: flags.redisPrefix,
       allowUnsafe: flags.redisAllowUnsafe === true,
       warn: log,
@@ -256,6 +272,17 @@ function parseRedisUrl(value: string): string {
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
     throw new InvalidArgumentError('it must start with redis:// or rediss://.');
   return value;
+}
+
+function parseClusterNodes(value: string): { host: string; port: number }[] {
+  return value.split(',').map((node) => {
+    const match = /^([^:\s]+):(\d{1,5})$/.exec(node.trim());
+    if (match === null || Number(match[2]) > 65_535)
+      throw new InvalidArgumentError(
+        'it must be host:port[,host:port...], e.g. 10.0.0.1:7000,10.0.0.2:7000.',
+      );
+    return { host: match[1]!, port: Number(match[2]) };
+  });
 }
 
 function isConnectionError(code: unknown, message: string): boolean {

@@ -5,7 +5,7 @@
 // read leaves no window: anything sequenced after the read is published to a live subscription.
 // Events this node could not publish meanwhile are kept (bounded) and sent on reconnect.
 
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { BusEvent } from '../core/bus-events.ts';
 import type { Input } from '../core/inputs.ts';
 import { redisConnectionOptions, redisLimits } from '../store/redis-limits.ts';
@@ -14,6 +14,11 @@ import { RedisLiveness } from './redis-liveness.ts';
 
 export type RedisBusOptions = {
   url: string;
+  /**
+   * Seed nodes of a Redis Cluster (then `url` is unused). Classic PUBLISH reaches subscribers on every
+   * node of a cluster; sharded pub/sub would pin the one fleet channel to one shard, so it is not used.
+   */
+  cluster?: { host: string; port: number }[];
   /** The fleet's key prefix (the store's): the channel is `${prefix}bus`. Default 'chatsim:'. */
   prefix?: string;
   /** A node missing heartbeats this long is taken for dead (its users go offline elsewhere). */
@@ -23,8 +28,8 @@ export type RedisBusOptions = {
 };
 
 export class RedisBus implements NodeBus {
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: Redis | Cluster;
+  private readonly sub: Redis | Cluster;
   private readonly channel: string;
   private readonly liveness: RedisLiveness;
   private readonly log: (line: string) => void;
@@ -43,8 +48,17 @@ export class RedisBus implements NodeBus {
     this.channel = `${prefix}bus`;
     this.log = options.log ?? (() => {});
     const connection = { ...redisConnectionOptions, ...options.connection };
-    this.pub = new Redis(options.url, connection);
-    this.sub = new Redis(options.url, { ...connection, autoResubscribe: false });
+    const connect = (resubscribe: boolean): Redis | Cluster =>
+      options.cluster
+        ? new Cluster(options.cluster, {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            clusterRetryStrategy: redisConnectionOptions.retryStrategy!,
+            redisOptions: { ...connection, ...(resubscribe ? {} : { autoResubscribe: false }) },
+          })
+        : new Redis(options.url, { ...connection, ...(resubscribe ? {} : { autoResubscribe: false }) });
+    this.pub = connect(true);
+    this.sub = connect(false);
     this.liveness = new RedisLiveness({
       redis: this.pub,
       key: `${prefix}nodes`,

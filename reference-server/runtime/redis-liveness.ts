@@ -4,7 +4,7 @@
 // gone (it was killed, or it lost Redis), so its users go offline for watchers on every other node.
 // One that reappears is asked, like everyone, for its presence again.
 
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Input } from '../core/inputs.ts';
 import { redisLimits } from '../store/redis-limits.ts';
 
@@ -17,7 +17,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 return {now, redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')}
 `;
 
-export type RedisLivenessOptions = { redis: Redis; key: string; ttlMs: number };
+export type RedisLivenessOptions = { redis: Redis | Cluster; key: string; ttlMs: number };
 
 export class RedisLiveness {
   private timer: NodeJS.Timeout | null = null;

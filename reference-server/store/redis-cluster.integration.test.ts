@@ -1,10 +1,16 @@
 // The Redis store on a Redis Cluster (3 masters, 3 replicas, started here from Debian's redis-server
 // on free ports) against the shared MessageStore contract, through ioredis `Cluster`: every key of a
-// conversation shares its hash tag, so each script stays in one slot wherever the slot lives.
+// conversation shares its hash tag, so each script stays in one slot wherever the slot lives. Then two
+// nodes over the cluster: store, bus and presence through ioredis `Cluster`.
 
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '../../chaos/redis-cluster.ts';
+import { ChatClient } from '../../test-support/chat-client.ts';
+import { HttpApi } from '../../test-support/http.ts';
+import { mintTestToken } from '../../test-support/tokens.ts';
+import { RedisBus } from '../runtime/redis-bus.ts';
+import { startServer } from '../runtime/server.ts';
 import { describeMessageStoreContract } from './message-store.contract.ts';
 import { RedisStore } from './redis-store.ts';
 
@@ -49,5 +55,50 @@ describe('RedisStore on a Redis Cluster', () => {
     const records = await reopened.open();
     expect(records.map((r) => `${r.id}@${r.lastSeq}`).sort()).toEqual(ids.map((id) => `${id}@1`).sort());
     await reopened.close();
+  });
+
+  it('carries a fleet: pushes and presence between two nodes over the cluster', async () => {
+    const secret = 'cluster-fleet-secret-0123456789abcdef';
+    const prefix = `fleet${++fixtures}:`;
+    const start = (nodeId: string) =>
+      startServer({
+        port: 0,
+        store: new RedisStore({ url: '', cluster: cluster.nodes, prefix }),
+        bus: new RedisBus({ url: '', cluster: cluster.nodes, prefix }),
+        secret,
+        nodeId,
+        closeTimeoutMs: 1000,
+        log: () => {},
+      });
+    const [a, b] = [await start('a'), await start('b')];
+    const clients: ChatClient[] = [];
+    const session = async (node: { wsUrl: string }, user: string) => {
+      const client = await ChatClient.connect(node.wsUrl, user);
+      clients.push(client);
+      await client.hello(await mintTestToken(secret, user));
+      return client;
+    };
+    try {
+      const admin = await mintTestToken(secret, 'admin', { admin: true });
+      await new HttpApi(a.url).mustCreateConversation(admin, {
+        id: 'g',
+        kind: 'group',
+        members: ['alice', 'bob'],
+      });
+      const carol = await session(a, 'carol');
+      carol.send({ t: 'watch', users: ['bob'] });
+      expect(await carol.waitFor('presence')).toMatchObject({ user: 'bob', online: false });
+      const alice = await session(a, 'alice');
+      const bob = await session(b, 'bob');
+      expect(await carol.waitFor('presence')).toMatchObject({ user: 'bob', online: true });
+      const ack = await alice.mustSend('g', 'm1', 'across the cluster');
+      expect(await bob.waitFor('msg', (m) => m.conv === 'g')).toMatchObject({
+        seq: ack.seq,
+        body: 'across the cluster',
+      });
+    } finally {
+      for (const client of clients) client.terminate();
+      await Promise.allSettled([a.close(), b.close()]);
+    }
   });
 });
