@@ -93,6 +93,7 @@ export function repeatResult(
     broke,
     sentPerSec: summary.messages.sent / seconds,
     ackedPerSec: summary.messages.acked / seconds,
+    displayedPerSec: summary.messages.displayed / seconds,
     failedSends: summary.messages.failed,
     ackP99Ms: live?.latencyMs.ack.p99 ?? summary.ackLatencyMsP99,
     deliveryP99Ms: Math.max(live?.latencyMs.deliveryDirect.p99 ?? 0, live?.latencyMs.deliveryGroup.p99 ?? 0),

@@ -6,6 +6,7 @@ const repeat = (broke: string[] = []): RepeatResult => ({
   broke,
   sentPerSec: 1,
   ackedPerSec: 1,
+  displayedPerSec: 1,
   failedSends: 0,
   ackP99Ms: 1,
   deliveryP99Ms: 1,

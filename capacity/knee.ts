@@ -12,6 +12,8 @@ export type RepeatResult = {
   broke: string[];
   sentPerSec: number;
   ackedPerSec: number;
+  /** Messages shown on devices other than the sender's, per second (the fan-out the node carried). */
+  displayedPerSec: number;
   failedSends: number;
   ackP99Ms: number;
   deliveryP99Ms: number;

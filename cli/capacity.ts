@@ -7,7 +7,8 @@
 import { randomInt } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CapacityReport } from '../capacity/capacity-sweep.ts';
-import { type CliIo, commanderOutput } from './cli-error.ts';
+import { addPlanFlags, type PlanFlags, planCommand } from './capacity-plan.ts';
+import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import { addTargetFlags, type LiveFlags, makeTarget, parseDuration, runOrExplain } from './live.ts';
 import type { CommandResult } from './main.ts';
 import { loadOrExplain, parseSeed } from './sim.ts';
@@ -26,7 +27,7 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
       'step live load (connections, then msgs/s) until a threshold or check of the scenario breaks; report the knee and the capacity curve',
     )
     .configureOutput(commanderOutput(io, 'chatsim capacity --help'))
-    .argument('<scenario>', 'scenario name (steady, ...) or path to a .json file');
+    .argument('[scenario]', 'scenario name (steady, ...) or path to a .json file (not with --plan)');
   addTargetFlags(command)
     .option('--seed <n>', 'root seed (default: a fresh random one, printed)', parseSeed)
     .option(
@@ -46,10 +47,24 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
       '--report <dir>',
       'write capacity.json, capacity.md and capacity.html (the chart) into this directory',
     )
-    .option('--no-progress', 'no progress lines on stderr')
-    .action(async (scenarioArg: string, flags: CapacityFlags) => {
-      result.exitCode = await capacityCommand(scenarioArg, flags, io);
-    });
+    .option('--no-progress', 'no progress lines on stderr');
+  addPlanFlags(command).action(async (scenarioArg: string | undefined, flags: CapacityFlags & PlanFlags) => {
+    if (flags.plan) {
+      if (scenarioArg !== undefined)
+        throw new CliError(
+          'CHATSIM_ERR_USAGE',
+          '--plan sizes a fleet from a sweep (--from FILE): leave out the scenario',
+        );
+      result.exitCode = await planCommand(flags, io);
+      return;
+    }
+    if (scenarioArg === undefined)
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        "name a scenario to sweep (or --plan --from capacity.json; see 'chatsim capacity --help')",
+      );
+    result.exitCode = await capacityCommand(scenarioArg, flags, io);
+  });
 }
 
 async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: CliIo): Promise<number> {

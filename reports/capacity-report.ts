@@ -15,6 +15,7 @@ export type CurvePoint = {
   clients: number;
   offeredMsgsPerSec: number;
   achievedMsgsPerSec: number;
+  displayedPerSec: number;
   ackP99Ms: number;
   deliveryP99Ms: number;
   serverCpuShare: number | null;
@@ -39,6 +40,7 @@ export function capacityCurve(report: CapacityReport): CurvePoint[] {
       clients: s.clients,
       offeredMsgsPerSec: s.offeredMsgsPerSec,
       achievedMsgsPerSec: reps.reduce((a, r) => a + r.ackedPerSec, 0) / reps.length,
+      displayedPerSec: reps.reduce((a, r) => a + r.displayedPerSec, 0) / reps.length,
       ackP99Ms: worst((r) => r.ackP99Ms),
       deliveryP99Ms: worst((r) => r.deliveryP99Ms),
       serverCpuShare: worstOrNull((r) => r.serverCpuShare),
