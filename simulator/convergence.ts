@@ -8,10 +8,13 @@ import type { DeviceRef, FinalState } from './history.ts';
 import type { FinalStore } from './world/storage.ts';
 import type { World } from './world/world.ts';
 
-export function converged(world: World): boolean {
+export function converged(world: World, settleAt: number): boolean {
   const state = world.decisions;
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
+    // An adversary's attempts from before the settle phase need their outcome (an answer, a close, or
+    // the next welcome for cursors) before authorization can judge them: the run waits for it.
+    if (sim.adversary && sim.client.attemptsPendingBefore(settleAt) > 0) return false;
     if (sim.adversary || sim.left) continue;
     const client = sim.client;
     if (!world.isConnected(i) || client.connectionState !== 'open' || client.outboxSize > 0) return false;

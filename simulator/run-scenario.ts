@@ -338,7 +338,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await world.runUntil(t);
     recorder?.tick(world.now, world.events);
     options.progress?.(t / endMs, 'settle', violationsSoFar(checkers));
-    if (converged(world)) {
+    if (converged(world, settleAt)) {
       settledAt = t;
       break;
     }

@@ -50,6 +50,13 @@ export class Adversary {
     this.forgeNext = behaviours.includes('forged-token');
   }
 
+  /** Attempts made before `at` still waiting for their outcome (the run must not end on them). */
+  pendingBefore(at: number): number {
+    let count = 0;
+    for (const attempt of this.pending) if (attempt.at < at) count++;
+    return count;
+  }
+
   isForeign(host: ClientHost, conv: string): boolean {
     return host.config.foreignConvs.includes(conv);
   }

@@ -186,6 +186,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.convs?.get(settled.conv)?.statusOf(settled.seq) ?? 'sent';
   }
 
+  /** Adversarial attempts made before `at` that have no outcome yet (0 for an honest client). */
+  attemptsPendingBefore(at: number): number {
+    return this.adversary?.pendingBefore(at) ?? 0;
+  }
+
   displayedUpTo(conv: string): number {
     return this.convs?.get(conv)?.displayedUpTo ?? 0;
   }
