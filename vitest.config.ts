@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two workers even on a 2-core box (vitest's default there is one): most integration files wait on
+    // real sockets, child servers and settle windows rather than burn CPU.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
