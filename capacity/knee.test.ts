@@ -67,6 +67,23 @@ describe('findKnee', () => {
     expect(knee.limit).toEqual(['check no-loss failed']);
   });
 
+  it('after a connections break, the rate phase at the connections that held gets its own knee', () => {
+    const steps = [
+      step('connections', 100, 20, repeat()),
+      step('connections', 200, 40, repeat(['did not settle'])),
+      step('rate', 100, 40, repeat()),
+      step('rate', 100, 80, repeat(['threshold ackLatency p(99)<=2000 (actual 3407.9)'])),
+    ];
+    const knee = findKnee(steps);
+    expect(knee.firstBroken).toBe(steps[1]);
+    expect(knee.rate?.lastHeld).toBe(steps[2]);
+    expect(knee.rate?.firstBroken).toBe(steps[3]);
+    expect(knee.rate?.limit).toEqual(['threshold ackLatency p(99)<=2000 (actual 3407.9)']);
+    expect(knee.describe).toContain(
+      'messages/s at 100 connections: knee between 100 connections, 40 msgs/s offered (held)',
+    );
+  });
+
   it('says when it found no knee, or when the first step already broke', () => {
     expect(findKnee([step('connections', 100, 20, repeat())]).describe).toMatch(/^no knee found/);
     const first = findKnee([step('connections', 100, 20, repeat(['did not settle']))]);

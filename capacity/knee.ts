@@ -44,6 +44,11 @@ export type Knee = {
   limit: string[];
   /** One line: where the knee is and what broke. */
   describe: string;
+  /**
+   * The msgs/s knee at the connections that held, when the rate phase ran: the connections knee
+   * (above) and this one are different limits, and a plan needs both.
+   */
+  rate?: Knee;
 };
 
 export function stepHeld(repeats: readonly RepeatResult[]): boolean {
@@ -69,7 +74,17 @@ export function findKnee(steps: readonly StepResult[]): Knee {
   else if (lastHeld === null)
     describe = `the first step already broke (${at(firstBroken)}): ${limit.join('; ')}; start lower`;
   else describe = `knee between ${at(lastHeld)} (held) and ${at(firstBroken)} (broke: ${limit.join('; ')})`;
-  return { lastHeld, firstBroken, limit, describe };
+  const rateSteps = steps.filter((s) => s.phase === 'rate');
+  const knee: Knee = { lastHeld, firstBroken, limit, describe };
+  if (firstBroken?.phase === 'connections' && rateSteps.length > 0) {
+    const rate = findKnee([
+      ...held.filter((s) => s.clients === rateSteps[0]!.clients).slice(-1),
+      ...rateSteps,
+    ]);
+    knee.rate = rate;
+    knee.describe += `; messages/s at ${rateSteps[0]!.clients} connections: ${rate.describe}`;
+  }
+  return knee;
 }
 
 function round(n: number): number {
