@@ -27,6 +27,7 @@ export const gateScenarios = [
   'large-group',
   'churn',
   'adversarial',
+  'disk-faults',
 ] as const;
 export const gateSeeds = [1, 2, 3];
 /** `gate --live` runs take real time: one fixed seed by default. */

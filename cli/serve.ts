@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
+import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
 import { runtimeLimits } from '../reference-server/runtime/limits.ts';
 import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
@@ -183,6 +184,7 @@ function storeFor(
     dir: resolve(flags.dataDir),
     onFsync,
     ...(ackBeforeDurable ? { ackBeforeDurable } : {}),
+    policies: logBugPolicies(flags.bug),
   });
 }
 

@@ -5,6 +5,7 @@
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
+import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
@@ -406,6 +407,7 @@ function simulatedLog(
       checkpointEveryRecords: 400,
       ackBeforeDurable: bugs.has('ack-before-durable'),
       ...(storeState ? { newState: storeState } : {}),
+      policies: logBugPolicies([...bugs] as BugName[]),
     },
     wrap: (store) => withStoreBugs(store, wrapped, { runId: `sim${incarnation++}` }),
   };

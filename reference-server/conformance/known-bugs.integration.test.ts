@@ -2,7 +2,7 @@
 // the guarantee it breaks, run against a correct server (it holds) and against the variant (it visibly
 // breaks), so each check can fail. Also `chatsim serve --bug`: validated, warned about, passed on.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,8 +14,9 @@ import { HttpApi } from '../../test-support/http.ts';
 import { type FixtureOptions, ServerFixture } from '../../test-support/server-fixture.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
 import { type BugName, bugNames } from '../known-bugs/bugs.ts';
+import { logBugPolicies } from '../known-bugs/log-bugs.ts';
 import { ControllableSink } from '../store/controllable-sink.ts';
-import { LogStore } from '../store/log-store.ts';
+import { LogStore, type LogStoreOptions } from '../store/log-store.ts';
 import { FileSegmentSink } from '../store/segment-file.ts';
 
 const fixtures: ServerFixture[] = [];
@@ -212,7 +213,75 @@ const probes: Record<BugName, Probe> = {
       return ann.received('presence', (p) => p.user === 'bo').map((p) => p.online);
     },
   },
+  // Log bugs: the LogStore on a real data dir, built with the bug's policy (log-bugs.ts).
+  'fsync-retry': {
+    // Guarantee 1: an fsync that failed acknowledges nothing, even if a retry would "succeed".
+    correct: { ackedAfterFailedFsync: false },
+    broken: { ackedAfterFailedFsync: true },
+    async observe(bugs) {
+      const dir = await tempDir();
+      const sink = new ControllableSink(new FileSegmentSink(dir));
+      sinks.push(sink);
+      const store = await openLog(dir, bugs, { sink });
+      sink.failNextSync(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      const acked = await store
+        .append({ conv: 'c', from: 'ann', cmid: 'm', body: 'fsync failed', ts: 1 })
+        .then(
+          () => true,
+          () => false,
+        );
+      await store.close();
+      return { ackedAfterFailedFsync: acked };
+    },
+  },
+  'recovery-truncates-segment': {
+    // Guarantee 1 across a torn tail: recovery keeps every intact record before it.
+    correct: { bodiesAfterTornTail: 5 },
+    broken: { bodiesAfterTornTail: 'refused' },
+    async observe(bugs) {
+      const dir = await tempDir();
+      const store = await openLog(dir, [], {});
+      for (let n = 1; n <= 5; n++)
+        await store.append({ conv: 'c', from: 'ann', cmid: `m${n}`, body: `b${n}`, ts: n });
+      await store.close();
+      await appendFile(join(dir, '00000001.seg'), Buffer.from([9, 0, 0, 0, 1, 2, 3]));
+      const reopened = await openLog(dir, bugs, {});
+      const bodies = await reopened.read({ conv: 'c', after: 0, limit: 10 }).then(
+        (result) => (result.status === 'ok' ? result.messages.length : result.status),
+        () => 'refused',
+      );
+      await reopened.close();
+      return { bodiesAfterTornTail: bodies };
+    },
+  },
+  'checkpoint-rewinds-offset': {
+    // A checkpoint covers exactly the log before its position: recovery replays each record once.
+    correct: { reopened: 'ok' },
+    broken: { reopened: 'CHATSIM_ERR_LOG_CORRUPT' },
+    async observe(bugs) {
+      const dir = await tempDir();
+      const store = await openLog(dir, bugs, {});
+      for (let n = 1; n <= 3; n++)
+        await store.append({ conv: 'c', from: 'ann', cmid: `m${n}`, body: `b${n}`, ts: n });
+      await store.close();
+      const reopened = new LogStore({ dir });
+      const outcome = await reopened.open().then(
+        () => 'ok',
+        (error: { code?: string }) => error.code ?? String(error),
+      );
+      await reopened.close();
+      return { reopened: outcome };
+    },
+  },
 };
+
+/** A LogStore on `dir` built with the log bugs among `bugs`, holding conversation `c` (ann, bo). */
+async function openLog(dir: string, bugs: readonly BugName[], options: Partial<LogStoreOptions>) {
+  const store = new LogStore({ dir, ...options, policies: logBugPolicies(bugs) });
+  await store.open();
+  await store.createConversation({ id: 'c', kind: 'direct', members: ['ann', 'bo'] });
+  return store;
+}
 
 describe('known-bug variants of the live server', () => {
   it.each(bugNames)('%s: the check holds on a correct server and breaks on the variant', async (bug) => {

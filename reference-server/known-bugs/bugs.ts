@@ -2,7 +2,7 @@
 // must catch every one. Off unless named (`npx chatsim serve --bug NAME`, `npx chatsim sim --bug NAME`).
 // None lives in the production code: core bugs are a ChatNode subclass (buggy-chat-node.ts) built in
 // place of the node, store bugs a wrapper around the store (store/buggy-store.ts) and rules of the
-// simulated store.
+// simulated store, log bugs policies the log store is built with (log-bugs.ts).
 
 export const bugNames = [
   'ack-before-durable',
@@ -14,6 +14,9 @@ export const bugNames = [
   'push-to-removed',
   'cursor-regression',
   'stuck-presence',
+  'fsync-retry',
+  'recovery-truncates-segment',
+  'checkpoint-rewinds-offset',
 ] as const;
 export type BugName = (typeof bugNames)[number];
 
@@ -22,6 +25,13 @@ export const coreBugs: ReadonlySet<BugName> = new Set([
   'push-to-removed',
   'cursor-regression',
   'stuck-presence',
+]);
+
+/** Bugs in the embedded log itself (group commit, recovery, checkpoints): the real log only. */
+export const logBugs: ReadonlySet<BugName> = new Set([
+  'fsync-retry',
+  'recovery-truncates-segment',
+  'checkpoint-rewinds-offset',
 ]);
 
 export const bugDescriptions: Record<BugName, string> = {
@@ -34,6 +44,11 @@ export const bugDescriptions: Record<BugName, string> = {
   'push-to-removed': 'pushes go to removed members too',
   'cursor-regression': 'cursors may move backwards',
   'stuck-presence': 'a user stays online after the last connection goes',
+  'fsync-retry': 'group commit retries a failed fsync and acks (the kernel dropped the pages: fsyncgate)',
+  'recovery-truncates-segment':
+    'recovery cuts a torn tail at the start of the last segment, not at the torn record',
+  'checkpoint-rewinds-offset':
+    'a checkpoint says replay starts at its segment start: records are replayed twice',
 };
 
 export function isBugName(name: string): name is BugName {

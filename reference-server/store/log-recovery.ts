@@ -1,15 +1,16 @@
 // Start-up of the log store: load the checkpoint, replay every record after it through StoreState,
 // and cut a torn tail off the last segment (a crash mid-write leaves one; nothing in it was acked).
 // A damaged checkpoint (its CRCs catch a flipped bit) is set aside and reported, and every segment is
-// replayed instead: segments are never deleted, so nothing is lost. Damage anywhere else is refused
-// with CHATSIM_ERR_LOG_CORRUPT, naming the file and offset.
+// replayed instead: segments are never deleted, so nothing is lost. Damage anywhere else, including a
+// bad record with an intact one after it in the last segment, is refused with CHATSIM_ERR_LOG_CORRUPT,
+// naming the file and offset. (A torn tail is a prefix of a write: nothing intact follows it.)
 
 import type { ConvId } from '../protocol/frames.ts';
 import { checkpointFileName, loadCheckpoint } from './checkpoint.ts';
 import type { FileSystem } from './file-system.ts';
 import type { StoreLimits } from './limits.ts';
 import { nodeFileSystem } from './node-file-system.ts';
-import { decodeRecord, type LogRecord, readFrame } from './record-codec.ts';
+import { decodeRecord, frameHeaderBytes, type LogRecord, readFrame } from './record-codec.ts';
 import { encodeLocation, listSegments, segmentPath } from './segment-file.ts';
 import { LogCorruptError } from './store-errors.ts';
 import { StoreState } from './store-state.ts';
@@ -81,6 +82,15 @@ export async function recoverLog(
       const frame = readFrame(data, offset, limits.recordBytesMax);
       if (!frame.ok) {
         if (segment !== last) throw new LogCorruptError(path, offset, frame.reason);
+        // A torn tail is the end of what was written: an intact record after a bad one means the bad
+        // one is damage (a flipped bit), and cutting there would drop acknowledged records.
+        const intact = intactFrameAfter(data, offset, limits.recordBytesMax);
+        if (intact !== null)
+          throw new LogCorruptError(
+            path,
+            offset,
+            `${frame.reason}, with an intact record at offset ${intact} after it: damage, not a torn tail`,
+          );
         recovered.truncatedBytes = data.length - offset;
         await truncate(fs, path, offset);
         break;
@@ -132,6 +142,13 @@ function replay(
         : `cursor move of ${record.user} in ${record.conv} does not apply`;
     }
   }
+}
+
+/** The offset of the first frame that checks out after `offset`, or null (a torn tail has none). */
+function intactFrameAfter(data: Buffer, offset: number, recordBytesMax: number): number | null {
+  for (let at = offset + 1; at + frameHeaderBytes < data.length; at++)
+    if (readFrame(data, at, recordBytesMax).ok) return at;
+  return null;
 }
 
 async function truncate(fs: FileSystem, path: string, length: number): Promise<void> {

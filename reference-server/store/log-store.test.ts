@@ -177,6 +177,23 @@ describe('LogStore recovery', () => {
     await expect(failure).rejects.toThrow(/00000001\.seg is corrupt at offset \d+: CRC mismatch/);
   });
 
+  it('refuses a damaged record in the last segment with intact ones after it: damage, not a torn tail', async () => {
+    const { dir, store } = await filled({}, 10);
+    const image = await crashImage(dir);
+    await store.close();
+    const names = await segments(image);
+    const path = join(image, names[names.length - 1]!);
+    const data = await readFile(path);
+    const secondRecord = 8 + data.readUInt32LE(0);
+    data[secondRecord + 12] = data[secondRecord + 12]! ^ 0x01;
+    await writeFile(path, data);
+    const failure = new LogStore({ dir: image }).open();
+    await expect(failure).rejects.toMatchObject({ code: 'CHATSIM_ERR_LOG_CORRUPT', offset: secondRecord });
+    await expect(failure).rejects.toThrow(/CRC mismatch, with an intact record at offset \d+ after it/);
+    // Nothing was cut: the intact records are still there for an operator to restore from.
+    expect((await stat(path)).size).toBe(data.length);
+  });
+
   it('sets a damaged checkpoint aside and replays every segment; refuses a missing segment', async () => {
     const { dir, store } = await filled({ segmentBytesMax: 1024 }, 40);
     await store.close();

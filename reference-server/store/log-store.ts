@@ -4,7 +4,7 @@
 // until the state it reports is durable. After a write or sync failure the store refuses everything.
 
 import type { ConvId, Message } from '../protocol/frames.ts';
-import { checkpointFrames, writeCheckpoint } from './checkpoint.ts';
+import { type CheckpointSource, checkpointFrames, writeCheckpoint } from './checkpoint.ts';
 import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import { defaultStoreLimits, type StoreLimits } from './limits.ts';
@@ -45,6 +45,8 @@ export type LogStoreOptions = {
   fs?: FileSystem;
   /** How the decision state is built (a test passes a deliberately broken StoreState subclass). */
   newState?: () => StoreState;
+  /** How the log's parts are built; production passes none. Known bugs (known-bugs/log-bugs.ts) swap them. */
+  policies?: LogPolicies;
   segmentBytesMax?: number;
   checkpointEveryRecords?: number;
   /** Called after every fdatasync of the log with its duration and the records it made durable. */
@@ -57,6 +59,16 @@ export type LogStoreOptions = {
    * decided, before the fdatasync that makes it durable, so a crash can lose what was acknowledged.
    */
   ackBeforeDurable?: boolean;
+};
+
+/** Seams where a part of the log is built differently: each one a wrapper, never a branch. */
+export type LogPolicies = {
+  /** Wraps the sink group commit writes and fsyncs through. */
+  wrapSink?: (sink: SegmentSink) => SegmentSink;
+  /** The file system recovery reads (and cuts torn tails) through. */
+  recoveryFs?: (fs: FileSystem) => FileSystem;
+  /** What a checkpoint says it covers. */
+  checkpointSource?: (source: CheckpointSource) => CheckpointSource;
 };
 
 type Phase = 'new' | 'opening' | 'open' | 'closing' | 'closed';
@@ -116,7 +128,9 @@ export class LogStore implements MessageStore {
     this.phase = 'opening';
     const { dir } = this.options;
     await this.fs.prepareDir(dir);
-    const recovered = await recoverLog(dir, this.limits, this.fs, this.options.newState);
+    const policies = this.options.policies ?? {};
+    const recoveryFs = policies.recoveryFs?.(this.fs) ?? this.fs;
+    const recovered = await recoverLog(dir, this.limits, recoveryFs, this.options.newState);
     this.state = recovered.state;
     this.locations = recovered.locations;
     this.fullChunks = new Map();
@@ -125,8 +139,9 @@ export class LogStore implements MessageStore {
     this.replayedRecords = recovered.replayedRecords;
     this.truncatedBytes = recovered.truncatedBytes;
     this.checkpointRejected = recovered.checkpointRejected;
+    const wrapSink = policies.wrapSink ?? ((sink: SegmentSink) => sink);
     this.commit = new GroupCommit({
-      sink: this.options.sink ?? new FileSegmentSink(dir, this.fs),
+      sink: wrapSink(this.options.sink ?? new FileSegmentSink(dir, this.fs)),
       segment: recovered.segment,
       offset: recovered.offset,
       segmentBytesMax: this.limits.segmentBytesMax,
@@ -275,7 +290,7 @@ export class LogStore implements MessageStore {
   private checkpoint(): Promise<void> {
     const commit = this.commit!;
     const durable = commit.waitForAll();
-    const source = {
+    const captured: CheckpointSource = {
       ...commit.position,
       records: this.records,
       conversations: this.state.records(),
@@ -283,6 +298,7 @@ export class LogStore implements MessageStore {
       locations: this.locations,
       fullChunks: this.fullChunks,
     };
+    const source = this.options.policies?.checkpointSource?.(captured) ?? captured;
     this.recordsSinceCheckpoint = 0;
     const { dir } = this.options;
     const { checkpointChunkEntries, checkpointWriteBytes } = this.limits;

@@ -104,7 +104,10 @@ export class SimDisk implements FileSystem {
   private generation = 0;
   /** When the last submitted operation completes (operations complete in submission order). */
   private busyUntil = 0;
-  /** Faults. */
+  /**
+   * Faults. With `fsyncFails`, an fsync of a file with unsynced writes fails with EIO and drops them
+   * (Linux marks the pages clean): a retry with nothing new to write then succeeds, durable or not.
+   */
   fsyncFails = false;
   /** Bytes the disk holds at most; writes that would grow it past this fail with ENOSPC. */
   capacityBytes = Number.POSITIVE_INFINITY;
@@ -237,7 +240,7 @@ export class SimDisk implements FileSystem {
         !live()
           ? never
           : this.complete(this.options.fsyncMs, () => {
-              if (this.fsyncFails) {
+              if (this.fsyncFails && file.pending.length > 0) {
                 this.stats.fsyncErrors++;
                 // The kernel marks the failed pages clean: a retry "succeeds" without making them durable.
                 this.stats.lostWrites += file.pending.length;
