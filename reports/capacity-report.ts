@@ -128,7 +128,7 @@ table { border-collapse: collapse; margin-top: 16px; } th, td { border: 1px soli
       { label: 'ack p99 ms', stroke: '#cf222e', width: 2, scale: 'ms' },
       { label: 'delivery p99 ms', stroke: '#8250df', width: 2, scale: 'ms' },
     ],
-    axes: [{ label: 'step' }, { label: 'msgs/s' }, { label: 'ms', side: 1, scale: 'ms', grid: { show: false } }],
+    axes: [{ label: 'step', incrs: [1] }, { label: 'msgs/s' }, { label: 'ms', side: 1, scale: 'ms', grid: { show: false } }],
   };
   var u = new uPlot(opts, [x, c.map(function (p) { return p.offeredMsgsPerSec; }), c.map(function (p) { return p.achievedMsgsPerSec; }), c.map(function (p) { return p.ackP99Ms; }), c.map(function (p) { return p.deliveryP99Ms; })], el);
   window.chatsimCharts = [{ id: 'chart-capacity', series: 4, points: x.length, bbox: u.bbox }];
