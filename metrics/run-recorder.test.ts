@@ -39,7 +39,7 @@ describe('RunRecorder', () => {
       { k: 'conv', at: 0, conv: 'g', kind: 'group', members: ['a', 'b', 'c'] },
       { k: 'send', at: 100, conv: 'g', cmid: 'm1', body: 'x', ...dev('a') },
       { k: 'durable', at: 120, message: message(1, 'm1') },
-      { k: 'ack', at: 140, conv: 'g', cmid: 'm1', seq: 1, ts: 0, ...dev('a') },
+      { k: 'ack', at: 140, conv: 'g', cmid: 'm1', seq: 1, ts: 0, sentAt: 100, ...dev('a') },
       { k: 'display', at: 141, via: 'own', message: message(1, 'm1'), ...dev('a') },
       { k: 'display', at: 150, via: 'push', message: message(1, 'm1'), ...dev('b') },
       { k: 'display', at: 400, via: 'sync', message: message(1, 'm1'), ...dev('c') },
@@ -67,7 +67,7 @@ describe('RunRecorder', () => {
       { k: 'conv', at: 0, conv: 'g', kind: 'direct', members: ['a', 'b'] },
       { k: 'send', at: 1000, conv: 'g', cmid: 'm1', body: 'x', ...dev('a') },
       { k: 'display', at: 1020, via: 'push', message: message(1, 'm1'), ...dev('b') },
-      { k: 'ack', at: 1030, conv: 'g', cmid: 'm1', seq: 1, ts: 0, ...dev('a') },
+      { k: 'ack', at: 1030, conv: 'g', cmid: 'm1', seq: 1, ts: 0, sentAt: 1000, ...dev('a') },
     ]);
     expect(buckets(r, 'chatsim_harness_delivery_latency_seconds')).toEqual({ 25: 1 });
     expect(buckets(r, 'chatsim_harness_fanout_from_ack_seconds')).toEqual({ 1: 1 });
@@ -81,7 +81,7 @@ describe('RunRecorder', () => {
       { k: 'conv', at: 0, conv: 'g', kind: 'group', members: ['a', 'b', 'c', 'd'] },
       { k: 'phase', at: 0, phase: 'warmup' },
       { k: 'send', at: 10, conv: 'g', cmid: 'm1', body: 'x', ...dev('a') },
-      { k: 'ack', at: 20, conv: 'g', cmid: 'm1', seq: 1, ts: 0, ...dev('a') },
+      { k: 'ack', at: 20, conv: 'g', cmid: 'm1', seq: 1, ts: 0, sentAt: 10, ...dev('a') },
       { k: 'display', at: 30, via: 'push', message: message(1, 'm1'), ...dev('b') },
       { k: 'display', at: 2030, via: 'resume', message: message(1, 'm1'), ...dev('c') },
       { k: 'phase', at: 3000, phase: 'final' },

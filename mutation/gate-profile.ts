@@ -15,7 +15,7 @@ const only = process.env.CHATSIM_MUTATION_SCENARIOS?.split(',');
 let failed = 0;
 for (const name of gateScenarios) {
   if (only && !only.includes(name)) continue;
-  const summary = runScenario(loadScenario(name), { seed: gateSeeds[0]!, clients });
+  const summary = await runScenario(loadScenario(name), { seed: gateSeeds[0]!, clients });
   if (summary.exitCode !== 0) {
     failed++;
     const why = summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => v.property);

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // report.html opened in headless Chromium with no network: every chart draws (its canvas has ink),
 // nothing is fetched, no console error; a failing run shows its verdict, witness and repro command.
 // Beside it: summary.md, summary.json and junit.xml.

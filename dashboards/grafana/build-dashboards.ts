@@ -31,7 +31,7 @@ const q = (quantile: number, metric: string, selector: string, by = ''): string 
 const rate = (metric: string, selector: string, by = ''): string =>
   `sum${by ? ` by (${by})` : ''} (rate(${metric}{${selector}}[$__rate_interval]))`;
 
-function panels(specs: PanelSpec[]): Record<string, unknown>[] {
+function panels(specs: PanelSpec[]): Dashboard['panels'] {
   let x = 0;
   let y = 0;
   return specs.map((spec, i) => {
