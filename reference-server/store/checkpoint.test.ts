@@ -28,12 +28,13 @@ describe('checkpointFrames', () => {
       ['empty', [] as number[]],
     ]);
     const fullChunks = new Map<string, Buffer[]>();
+    const indexFrames = new Map<string, { lastSeq: number; frames: Buffer[] }>();
     let last = 0;
     for (const next of [2, 3, 7, 7, 12, 20]) {
       grow(state, locations, last + 1, next);
       last = next;
       const base = { segment: 1, offset: 0, records: next, conversations: state.records(), state, locations };
-      expect(bytes({ ...base, fullChunks }, 3).equals(bytes(base, 3))).toBe(true);
+      expect(bytes({ ...base, fullChunks, indexFrames }, 3).equals(bytes(base, 3))).toBe(true);
     }
     expect(fullChunks.get('g')).toHaveLength(6);
     // A checkpoint captured before the conversation grew stops at its own lastSeq, cache or not.
@@ -45,7 +46,7 @@ describe('checkpointFrames', () => {
       state,
       locations,
     };
-    expect(bytes({ ...early, fullChunks }, 3).equals(bytes(early, 3))).toBe(true);
+    expect(bytes({ ...early, fullChunks, indexFrames }, 3).equals(bytes(early, 3))).toBe(true);
   });
 
   it('encodes a JSON frame as encodeFrame of its UTF-8 bytes', () => {

@@ -22,11 +22,15 @@ export type CheckpointSource = {
   offset: number;
   /** Log records covered, counted from the very first. */
   records: number;
-  conversations: ConversationRecord[];
+  conversations: { id: ConvId; lastSeq: number }[];
+  /** Each conversation's `{t: 'conv', record}` frame, in the same order (else encoded from `conversations`). */
+  conversationFrames?: Buffer[];
   state: StoreState;
   locations: Map<ConvId, number[]>;
   /** Per conversation, the encoded frames of its full index chunks so far (kept by the store). */
   fullChunks?: Map<ConvId, Buffer[]>;
+  /** Per conversation, its index frames at the last checkpoint and the lastSeq they cover. */
+  indexFrames?: Map<ConvId, { lastSeq: number; frames: Buffer[] }>;
 };
 
 export type LoadedCheckpoint = {
@@ -57,37 +61,57 @@ export function* checkpointFrames(source: CheckpointSource, chunkEntries: number
     records,
     conversations: conversations.length,
   });
-  for (const record of conversations) yield encodeJsonFrame({ t: 'conv', record });
+  if (source.conversationFrames) yield* source.conversationFrames;
+  else for (const record of conversations) yield encodeJsonFrame({ t: 'conv', record });
   for (const record of conversations) {
-    const locations = source.locations.get(record.id) ?? [];
-    // Full chunks never change (the index and the locations are append-only): encode each once per
-    // store and reuse its bytes, so a checkpoint costs what changed since the last one, not the state.
-    const full = source.fullChunks?.get(record.id) ?? [];
-    let seq = 0;
-    for (const frame of full) {
-      if (seq + chunkEntries > record.lastSeq) break;
-      seq += chunkEntries;
+    // A conversation's index frames depend only on its lastSeq (the index and the locations are
+    // append-only): one that did not grow since the last checkpoint reuses its bytes.
+    const cached = source.indexFrames?.get(record.id);
+    if (cached !== undefined && cached.lastSeq === record.lastSeq) {
+      yield* cached.frames;
+      continue;
+    }
+    const frames: Buffer[] = [];
+    for (const frame of indexFrames(source, record, chunkEntries)) {
+      frames.push(frame);
       yield frame;
     }
-    let chunk = emptyChunk(record.id, seq + 1);
-    for (const entry of source.state.indexEntries(record.id, record.lastSeq, seq + 1)) {
-      chunk.from.push(entry.from);
-      chunk.cmid.push(entry.cmid);
-      chunk.ts.push(entry.ts);
-      chunk.loc.push(locations[seq++]!);
-      if (chunk.ts.length >= chunkEntries) {
-        const frame = encodeJsonFrame(chunk);
-        if (source.fullChunks && full.length * chunkEntries === seq - chunkEntries) {
-          full.push(frame);
-          source.fullChunks.set(record.id, full);
-        }
-        yield frame;
-        chunk = emptyChunk(record.id, seq + 1);
-      }
-    }
-    if (chunk.ts.length > 0) yield encodeJsonFrame(chunk);
+    source.indexFrames?.set(record.id, { lastSeq: record.lastSeq, frames });
   }
   yield encodeJsonFrame({ t: 'end' });
+}
+
+function* indexFrames(
+  source: CheckpointSource,
+  record: { id: ConvId; lastSeq: number },
+  chunkEntries: number,
+): Generator<Buffer> {
+  const locations = source.locations.get(record.id) ?? [];
+  // Full chunks never change either: a conversation that grew re-encodes only its last chunk.
+  const full = source.fullChunks?.get(record.id) ?? [];
+  let seq = 0;
+  for (const frame of full) {
+    if (seq + chunkEntries > record.lastSeq) break;
+    seq += chunkEntries;
+    yield frame;
+  }
+  let chunk = emptyChunk(record.id, seq + 1);
+  for (const entry of source.state.indexEntries(record.id, record.lastSeq, seq + 1)) {
+    chunk.from.push(entry.from);
+    chunk.cmid.push(entry.cmid);
+    chunk.ts.push(entry.ts);
+    chunk.loc.push(locations[seq++]!);
+    if (chunk.ts.length >= chunkEntries) {
+      const frame = encodeJsonFrame(chunk);
+      if (source.fullChunks && full.length * chunkEntries === seq - chunkEntries) {
+        full.push(frame);
+        source.fullChunks.set(record.id, full);
+      }
+      yield frame;
+      chunk = emptyChunk(record.id, seq + 1);
+    }
+  }
+  if (chunk.ts.length > 0) yield encodeJsonFrame(chunk);
 }
 
 export async function writeCheckpoint(

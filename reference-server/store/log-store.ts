@@ -86,6 +86,10 @@ export class LogStore implements MessageStore {
   private locations = new Map<ConvId, number[]>();
   /** Encoded full index chunks of the checkpoints so far (see checkpointFrames). */
   private fullChunks = new Map<ConvId, Buffer[]>();
+  private indexFrames = new Map<ConvId, { lastSeq: number; frames: Buffer[] }>();
+  /** Each conversation's last checkpointed `conv` frame, and which changed since (only logged records change one). */
+  private conversationFrames = new Map<ConvId, Buffer>();
+  private changedConversations = new Set<ConvId>();
   private commit: GroupCommit | null = null;
   private records = 0;
   private recordsSinceCheckpoint = 0;
@@ -134,6 +138,8 @@ export class LogStore implements MessageStore {
     this.state = recovered.state;
     this.locations = recovered.locations;
     this.fullChunks = new Map();
+    this.indexFrames = new Map();
+    this.conversationFrames = new Map();
     this.records = recovered.records;
     this.recordsSinceCheckpoint = recovered.replayedRecords;
     this.replayedRecords = recovered.replayedRecords;
@@ -275,6 +281,7 @@ export class LogStore implements MessageStore {
     const { segment, offset } = commit.enqueue(frame);
     if (record.t === 'append') this.locations.get(record.conv)!.push(encodeLocation(segment, offset));
     else if (record.t === 'create') this.locations.set(record.id, []);
+    this.changedConversations.add(record.t === 'create' ? record.id : record.conv);
     this.records++;
     this.recordsSinceCheckpoint++;
     if (this.recordsSinceCheckpoint >= this.limits.checkpointEveryRecords && this.checkpointing === null) {
@@ -290,13 +297,26 @@ export class LogStore implements MessageStore {
   private checkpoint(): Promise<void> {
     const commit = this.commit!;
     const durable = commit.waitForAll();
+    const conversations = this.state.heads();
+    const conversationFrames: Buffer[] = [];
+    for (const { id } of conversations) {
+      let frame = this.conversationFrames.get(id);
+      if (frame === undefined || this.changedConversations.has(id)) {
+        frame = encodeJsonFrame({ t: 'conv', record: this.state.record(id) });
+        this.conversationFrames.set(id, frame);
+      }
+      conversationFrames.push(frame);
+    }
+    this.changedConversations.clear();
     const captured: CheckpointSource = {
       ...commit.position,
       records: this.records,
-      conversations: this.state.records(),
+      conversations,
+      conversationFrames,
       state: this.state,
       locations: this.locations,
       fullChunks: this.fullChunks,
+      indexFrames: this.indexFrames,
     };
     const source = this.options.policies?.checkpointSource?.(captured) ?? captured;
     this.recordsSinceCheckpoint = 0;

@@ -164,6 +164,13 @@ export class StoreState {
     return state === undefined ? undefined : toRecord(state);
   }
 
+  /** Each conversation's id and lastSeq, in the order `records()` lists them (no copies). */
+  heads(): { id: ConvId; lastSeq: number }[] {
+    const out: { id: ConvId; lastSeq: number }[] = [];
+    for (const state of this.convs.values()) out.push({ id: state.id, lastSeq: state.lastSeq });
+    return out;
+  }
+
   records(): ConversationRecord[] {
     const out: ConversationRecord[] = [];
     for (const state of this.convs.values()) out.push(toRecord(state));
