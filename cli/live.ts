@@ -8,14 +8,14 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
-import { liveReproCommand, verdictTable } from '../reports/verdict-table.ts';
+import { liveReproCommand } from '../reports/verdict-table.ts';
 import { type FaultSpec, type Scenario, ScenarioError, validateFaults } from '../scenarios/scenario.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { progressBar } from './progress-bar.ts';
 import { secretEnv } from './serve.ts';
-import { collectBug, jsonSummary, loadOrExplain, parseClients, parseSeed, progressStats } from './sim.ts';
+import { collectBug, loadOrExplain, parseClients, parseSeed, printRun, progressStats } from './sim.ts';
 
 export type LiveFlags = {
   seed?: number;
@@ -167,19 +167,7 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
     flags.clients,
     target.fleet.reproFlags,
   );
-  if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
-  else io.out(verdictTable(summary, repro));
-  if (flags.report) {
-    const { writeRunReport } = await import('../reports/write-run-report.ts');
-    writeRunReport(flags.report, {
-      summary,
-      scenario,
-      recorder,
-      repro,
-      mode: 'live',
-      json: jsonSummary(summary, repro),
-    });
-  }
+  await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'live' });
   return summary.exitCode;
 }
 

@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
 import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-table.ts';
+import type { RunReportInput } from '../reports/write-run-report.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { ScenarioError } from '../scenarios/scenario.ts';
 import { perfLine } from '../simulator/run-meter.ts';
@@ -115,20 +116,23 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
     writeOpenMetrics(flags.openmetrics, recorder, { scenario: scenario.name, run_id: runId }, startEpochMs);
   }
   const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
-  if (flags.json) io.out(JSON.stringify(jsonSummary(summary, repro)));
-  else io.out(verdictTable(summary, repro));
+  await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'sim' });
+  return summary.exitCode;
+}
+
+/** A finished run's verdict on stdout (table or `--json`) and, with `--report DIR`, its report files: `sim` and `live` alike. */
+export async function printRun(
+  io: CliIo,
+  flags: { json?: boolean; report?: string },
+  run: Omit<RunReportInput, 'json'>,
+): Promise<void> {
+  const json = jsonSummary(run.summary, run.repro);
+  if (flags.json) io.out(JSON.stringify(json));
+  else io.out(verdictTable(run.summary, run.repro));
   if (flags.report) {
     const { writeRunReport } = await import('../reports/write-run-report.ts');
-    writeRunReport(flags.report, {
-      summary,
-      scenario,
-      recorder,
-      repro,
-      mode: 'sim',
-      json: jsonSummary(summary, repro),
-    });
+    writeRunReport(flags.report, { ...run, json });
   }
-  return summary.exitCode;
 }
 
 export function jsonSummary(summary: RunSummary, repro: string) {
