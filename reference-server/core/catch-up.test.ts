@@ -20,7 +20,12 @@ class Harness {
   readonly frames: { conn: number; frame: ServerFrame }[] = [];
   readonly published: BusEvent[] = [];
   readonly ops: StoreOp[] = [];
+  readonly closed: number[] = [];
+  readonly replies: { req: number; status: number; body: unknown }[] = [];
   storeDown = false;
+  /** Store answers wait for `answerDeferred()`. */
+  deferStore = false;
+  private deferred: Input[] = [];
   now = 0;
 
   constructor(convs: { id: string; members: string[] }[]) {
@@ -54,6 +59,12 @@ class Harness {
     this.input({ type: 'verified', conn, claims: { sub: user, admin: false } });
   }
 
+  answerDeferred(): void {
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const answer of deferred) this.input(answer);
+  }
+
   pushedSeqs(conn: number, conv: string): number[] {
     return this.frames.flatMap(({ conn: to, frame }) =>
       to === conn && frame.t === 'msg' && frame.conv === conv ? [frame.seq] : [],
@@ -70,9 +81,12 @@ class Harness {
       if (effect.type === 'send')
         for (const conn of effect.to) this.frames.push({ conn, frame: effect.frame });
       else if (effect.type === 'publish') this.published.push(effect.event);
+      else if (effect.type === 'close') this.closed.push(effect.conn);
+      else if (effect.type === 'reply') this.replies.push(effect);
       else if (effect.type === 'store') {
         this.ops.push(effect.op);
-        answers.push({ type: 'stored', id: effect.id, outcome: this.answer(effect.op) });
+        const answer: Input = { type: 'stored', id: effect.id, outcome: this.answer(effect.op) };
+        (this.deferStore ? this.deferred : answers).push(answer);
       }
     }
     for (const answer of answers) this.input(answer);
@@ -173,6 +187,82 @@ describe('catching up after lost bus events', () => {
     h.tick(catchUpRetryMs + gapGraceMs);
     expect(h.ops.map((op) => op.kind)).toEqual(['records', 'records', 'read']);
     expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+  });
+});
+
+describe('welcomes after a lost bus', () => {
+  /** bob's delivered cursor moved on another node while this one was cut from the bus. */
+  function cutWhileCursorMoved(): Harness {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    for (const cmid of ['m1', 'm2', 'm3']) h.sequencedElsewhere('g', 'alice', cmid);
+    h.state.advanceCursor({ conv: 'g', user: 'bob', kind: 'delivered', seq: 2 });
+    h.input({
+      type: 'bus',
+      event: { kind: 'receipt', origin: 'a', conv: 'g', user: 'bob', cursor: 'delivered', seq: 2 },
+    });
+    h.input({ type: 'bus-lost' });
+    // Node a told bob's devices 3 in a receipt; the event never reached this node.
+    h.state.advanceCursor({ conv: 'g', user: 'bob', kind: 'delivered', seq: 3 });
+    return h;
+  }
+  const welcomed = (h: Harness, conn: number) =>
+    h
+      .framesOf(conn, 'welcome')
+      .map((f) => (f.t === 'welcome' ? f.convs.map((c) => [c.conv, c.delivered]) : []));
+
+  it('holds a welcome until the catch-up after the bus is back, which brings the cursor a receipt gave', () => {
+    const h = cutWhileCursorMoved();
+    h.connect(1, 'bob');
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    h.storeDown = true;
+    h.input({ type: 'bus-resumed' });
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    h.storeDown = false;
+    h.tick(catchUpRetryMs);
+    expect(welcomed(h, 1)).toEqual([[['g', 3]]]);
+    // Fresh again: the next hello is welcomed at once.
+    h.connect(2, 'bob');
+    expect(welcomed(h, 2)).toEqual([[['g', 3]]]);
+  });
+
+  it('does not close a held welcome as a late hello', () => {
+    const h = cutWhileCursorMoved();
+    h.connect(1, 'bob');
+    h.tick(10_000);
+    expect(h.closed).toEqual([]);
+  });
+
+  it('stays stale when the bus is lost again before a catch-up asked earlier is answered', () => {
+    const h = cutWhileCursorMoved();
+    h.connect(1, 'bob');
+    h.deferStore = true;
+    h.input({ type: 'bus-resumed' });
+    h.input({ type: 'bus-lost' });
+    h.answerDeferred();
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    h.deferStore = false;
+    h.input({ type: 'bus-resumed' });
+    expect(welcomed(h, 1)).toEqual([[['g', 3]]]);
+  });
+
+  it('answers the HTTP receipts of a stale node with 503', () => {
+    const h = cutWhileCursorMoved();
+    const get = () =>
+      h.input({
+        type: 'http',
+        req: h.replies.length + 1,
+        request: {
+          method: 'GET',
+          path: '/v1/conversations/g/receipts',
+          query: {},
+          body: undefined,
+          principal: { kind: 'user', sub: 'bob', admin: false },
+        },
+      });
+    get();
+    h.input({ type: 'bus-resumed' });
+    get();
+    expect(h.replies.map((r) => r.status)).toEqual([503, 200]);
   });
 });
 

@@ -60,8 +60,8 @@ type Pending =
   | { kind: 'cursor'; conn: ConnId; conv: string; user: UserId; cursor: 'delivered' | 'read' }
   /** Reading seqs this node missed (`after` < seq <= `through`) to push them. */
   | { kind: 'fill'; conv: string; after: number; through: number }
-  /** Reading every conversation's record after the bus was lost. */
-  | { kind: 'catch-up' }
+  /** Reading every conversation's record after the bus was lost; `busLosses` when it was asked. */
+  | { kind: 'catch-up'; busLosses: number }
   | HttpPending;
 
 export class ChatNode {
@@ -90,6 +90,16 @@ export class ChatNode {
   private out: Effect[] = [];
   /** The `now` of the input being handled, for timers scheduled deep in a transition. */
   private now = 0;
+  /** `bus-lost` inputs so far: a catch-up read asked before the latest loss may miss events. */
+  private busLosses = 0;
+  private busUp = true;
+  /**
+   * The bus was lost and no catch-up asked since it came back has been applied yet: cursors here may
+   * be behind receipts other nodes already sent. A welcome carries cursors, so it waits (in
+   * `heldWelcomes`) until the node is fresh again; a client must never see a cursor move back.
+   */
+  private stale = false;
+  private readonly heldWelcomes = new Map<ConnId, Claims>();
 
   constructor(options: ChatNodeOptions) {
     this.nodeId = options.nodeId;
@@ -154,7 +164,13 @@ export class ChatNode {
       case 'drain':
         this.drain(input.reconnectInMs, now);
         break;
+      case 'bus-lost':
+        this.busLosses++;
+        this.busUp = false;
+        this.stale = true;
+        break;
       case 'bus-resumed':
+        this.busUp = true;
         this.catchUp();
         this.publishSnapshot(true);
         break;
@@ -171,7 +187,8 @@ export class ChatNode {
     for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
       if (timer.kind === 'hello') {
         const conn = this.conns.get(timer.key as ConnId);
-        if (conn && (conn.phase === 'hello' || conn.phase === 'verifying'))
+        // A held welcome is not a late hello: the client's own connect timeout bounds that wait.
+        if (conn && (conn.phase === 'hello' || conn.phase === 'verifying') && !this.heldWelcomes.has(conn.id))
           this.close(conn, CloseCode.helloTimeout, 'no hello in time');
       } else if (timer.kind === 'notify') {
         this.flushNotify(timer.key as string);
@@ -358,6 +375,24 @@ export class ChatNode {
       this.close(conn, CloseCode.unauthorized, reason ?? 'invalid token');
       return;
     }
+    if (this.stale) {
+      this.heldWelcomes.set(id, claims);
+      return;
+    }
+    this.openSession(conn, claims, now);
+  }
+
+  /** Welcomes the connections held while the node was stale (those still waiting). */
+  private releaseWelcomes(now: number): void {
+    const held = [...this.heldWelcomes];
+    this.heldWelcomes.clear();
+    for (const [id, claims] of held) {
+      const conn = this.conns.get(id);
+      if (conn !== undefined && conn.phase === 'verifying') this.openSession(conn, claims, now);
+    }
+  }
+
+  private openSession(conn: Conn, claims: Claims, now: number): void {
     conn.phase = 'open';
     conn.user = claims.sub;
     conn.admin = claims.admin;
@@ -429,6 +464,7 @@ export class ChatNode {
     const conn = this.conns.get(id);
     if (conn === undefined) return;
     this.conns.delete(id);
+    this.heldWelcomes.delete(id);
     this.stats.connections = this.conns.size;
     if (conn.user === '' || conn.bucket === null) return;
     const conns = this.userConns.get(conn.user);
@@ -637,9 +673,14 @@ export class ChatNode {
         this.filled(pending, outcome);
         return;
       case 'catch-up':
-        if (outcome.status === 'ok' && 'records' in outcome)
+        if (outcome.status === 'ok' && 'records' in outcome) {
           for (const record of outcome.records) this.applyRecord(record);
-        else this.timers.push(this.now + this.limits.catchUpRetryMs, 'catch-up', 0);
+          // Fresh only if no loss happened since it was asked: a later loss may have dropped events.
+          if (this.stale && this.busUp && pending.busLosses === this.busLosses) {
+            this.stale = false;
+            this.releaseWelcomes(now);
+          }
+        } else this.timers.push(this.now + this.limits.catchUpRetryMs, 'catch-up', 0);
         return;
       case 'repush': {
         const conv = this.convs.get(pending.conv);
@@ -782,7 +823,7 @@ export class ChatNode {
   /** The bus was lost: read every conversation again (new ones, membership, lastSeq), then fill gaps. */
   private catchUp(): void {
     this.stats.catchUps++;
-    this.storeOp({ kind: 'records' }, { kind: 'catch-up' });
+    this.storeOp({ kind: 'records' }, { kind: 'catch-up', busLosses: this.busLosses });
   }
 
   private publishSnapshot(ask: boolean): void {
@@ -946,6 +987,7 @@ export class ChatNode {
   private httpContext(): HttpContext {
     return {
       convs: this.convs,
+      stale: this.stale,
       reply: (req, status, body) => this.out.push({ type: 'reply', req, status, body }),
       storeOp: (op, pending) => this.storeOp(op, pending),
       applyRecord: (record) => {

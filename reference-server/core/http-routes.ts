@@ -18,6 +18,8 @@ export type HttpContext = {
   reply(req: number, status: number, body: unknown): void;
   storeOp(op: StoreOp, pending: HttpPending): void;
   applyRecord(record: ConversationRecord): void;
+  /** The node lost its bus and has not caught up: its cursors may be behind (see ChatNode.stale). */
+  stale: boolean;
 };
 
 const membersMax = 100_000;
@@ -116,6 +118,8 @@ function readMessages(
 
 function receipts(ctx: HttpContext, req: number, conv: Conversation, user: string): void {
   if (!conv.isMember(user)) return error(ctx, req, ErrorCode.forbidden, `not a member of ${conv.id}`);
+  if (ctx.stale)
+    return error(ctx, req, ErrorCode.unavailable, 'this node is catching up with its fleet; retry shortly');
   const members = [...conv.current.keys()]
     .sort()
     .map((member) => ({ user: member, ...conv.cursorOf(member) }));

@@ -54,6 +54,11 @@ export type Input =
   /** The transport reports how many bytes wait in a connection's send buffer. */
   | { type: 'backpressure'; conn: ConnId; bufferedBytes: number }
   | { type: 'bus'; event: BusEvent }
+  /**
+   * The bus was lost: events from other nodes may be missed until it is back and the node has caught
+   * up, so the node's cursors may be behind what clients were told elsewhere (welcomes wait).
+   */
+  | { type: 'bus-lost' }
   /** The bus was lost and is back: events may be missing. The node catches up from the store. */
   | { type: 'bus-resumed' }
   /** A node reappeared after it was taken for dead: everyone re-sends their presence snapshot. */

@@ -6,8 +6,8 @@ import type { Input } from '../core/inputs.ts';
 
 export interface NodeBus {
   /**
-   * Connects and starts feeding other nodes' events (`bus` inputs). Whenever the link was lost and is
-   * back, it feeds `bus-resumed` (the node catches up from the store: pub/sub kept nothing for it);
+   * Connects and starts feeding other nodes' events (`bus` inputs). When the link is lost it feeds
+   * `bus-lost` (the node's view may fall behind), and when it is back, `bus-resumed` (the node catches up from the store: pub/sub kept nothing for it);
    * when a node stops heartbeating, `node-down`; when one taken for dead reappears, `presence-resync`.
    */
   start(nodeId: string, feed: (input: Input) => void): Promise<void>;

@@ -1,6 +1,6 @@
 // The fleet's bus over Redis pub/sub: one channel per fleet (key prefix) carries every node's events,
 // JSON-encoded. Pub/sub keeps nothing for a subscriber that was away, so whenever either connection
-// was lost the node is fed `bus-resumed` once both are back and the channel is subscribed again: it
+// was lost the node is fed `bus-lost` at once and `bus-resumed` once both are back and the channel is subscribed again: it
 // then reads every conversation from the store and pushes what it missed. Subscribing before that
 // read leaves no window: anything sequenced after the read is published to a live subscription.
 // Events this node could not publish meanwhile are kept (bounded) and sent on reconnect.
@@ -124,6 +124,8 @@ export class RedisBus implements NodeBus {
     if (this.closing) return;
     if (!this.lost && this.subscribed)
       this.log('bus: lost Redis; will catch up from the store when it is back');
+    // The node holds welcomes until it has caught up: its cursors may fall behind meanwhile.
+    if (this.subscribed) this.feed({ type: 'bus-lost' });
     this.lost = this.subscribed || this.lost;
     this.subscribed = false;
   }

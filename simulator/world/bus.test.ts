@@ -55,6 +55,8 @@ describe('the simulated bus', () => {
       r.input.type === 'bus' ? r.input.event.origin : r.input.type,
     ]);
     expect(seen).toEqual([
+      // node 1 is told at once that it lost the bus (its welcomes wait until it has caught up).
+      [1, latencyMs / 2, 'bus-lost'],
       [2, latencyMs, 'n0'],
       [2, 20 + latencyMs, 'n0'],
       // node 1 hears it may have missed events; its own publish waited for the reconnect.
@@ -63,6 +65,18 @@ describe('the simulated bus', () => {
       [2, 50 + latencyMs, 'n1'],
     ]);
     expect(w.bus.resumes).toBe(1);
+  });
+
+  it('tells a node that starts while cut from the bus that it is cut', () => {
+    const w = world(true);
+    w.bus.disconnect(1);
+    w.bus.nodeStarted(1);
+    w.bus.nodeStarted(2);
+    w.runUntil(100);
+    expect(w.received.map((r) => [r.node, r.input.type])).toEqual([
+      [1, 'bus-lost'],
+      [1, 'bus-lost'],
+    ]);
   });
 
   it('with loss off, disconnect changes nothing', () => {

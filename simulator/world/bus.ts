@@ -2,9 +2,9 @@
 // every other running node after the bus latency. A node that is down misses it, as a Redis
 // subscriber that is not connected does; catch-up is the core's business, not the bus's.
 // With `lossOnDisconnect` the bus is Redis pub/sub beside the store: a node cut from it (a store
-// outage, a node cut from the store) loses every event delivered while it is away, even one already
-// in flight, and keeps its own publishes until it is back (as RedisBus does, bounded); on the way
-// back it is fed `bus-resumed`, which is where the catch-up from the store begins.
+// outage, a node cut from the store) is fed `bus-lost`, loses every event delivered while it is away,
+// even one already in flight, and keeps its own publishes until it is back (as RedisBus does,
+// bounded); on the way back it is fed `bus-resumed`, which is where the catch-up from the store begins.
 
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
 import { type Agenda, EventKind } from './agenda.ts';
@@ -49,11 +49,23 @@ export class Bus {
     }
   }
 
-  /** The node loses the bus (no-op unless `lossOnDisconnect`). */
+  /** The node loses the bus (no-op unless `lossOnDisconnect`) and is told so, as RedisBus tells it. */
   disconnect(nodeIndex: number): void {
     if (!this.lossOnDisconnect || this.away.has(nodeIndex)) return;
     this.away.set(nodeIndex, []);
     this.cuts.set(nodeIndex, (this.cuts.get(nodeIndex) ?? 0) + 1);
+    this.tellLost(nodeIndex);
+  }
+
+  /** A node (re)started: if it starts cut from the bus, it is told so at once. */
+  nodeStarted(nodeIndex: number): void {
+    if (this.away.has(nodeIndex)) this.tellLost(nodeIndex);
+  }
+
+  private tellLost(nodeIndex: number): void {
+    const node = this.nodes[nodeIndex]!;
+    if (!node.up) return;
+    this.agenda.schedule(this.agenda.now, EventKind.nodeInput, node.index, node.epoch, { type: 'bus-lost' });
   }
 
   /** The node is back: it sends what it kept, then is told it may have missed events. */

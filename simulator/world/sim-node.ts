@@ -17,6 +17,8 @@ export type NodeHost = {
   crashed(index: number): void;
   /** A new process starts: `ready` gets the conversations once its store is open (recovered). */
   starting(index: number, ready: (records: readonly ConversationRecord[]) => void): void;
+  /** The core is loaded and started (its bus may still be away). */
+  booted(index: number): void;
 };
 
 export class SimNode {
@@ -61,6 +63,7 @@ export class SimNode {
   boot(now: number, records: readonly ConversationRecord[]): void {
     this.core.load(records);
     this.host.carryOut(this.index, this.core.start(now));
+    this.host.booted(this.index);
   }
 
   /** The process dies, also while it starts (a crash during recovery). */

@@ -109,6 +109,7 @@ export class World {
       },
       starting: (index: number, ready: (records: readonly ConversationRecord[]) => void) =>
         this.storage.nodeStarting(index, ready),
+      booted: (index: number) => this.bus.nodeStarted(index),
     };
     for (let index = 0; index < options.nodes; index++) this.nodes.push(new SimNode(index, host));
   }

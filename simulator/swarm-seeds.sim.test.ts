@@ -1,0 +1,29 @@
+// Swarm seeds that once failed, each beside the cause that was fixed. The unit tests next to each fix
+// are the guard that cannot drift; these replay the whole run that found the bug, so a regression
+// shows up as the same red the gate once printed.
+
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { runScenario } from './run-scenario.ts';
+
+const seeds: { seed: number; cause: string }[] = [
+  {
+    // cursor-monotonicity: a node cut from the bus by a store outage missed a receipt event and
+    // welcomed a device with the older cursor (fix: welcomes wait until the node has caught up).
+    seed: 57604716102523,
+    cause: 'a welcome from a node that had lost the bus carried a cursor behind a receipt',
+  },
+];
+
+describe('swarm seeds that once failed', () => {
+  it.each(seeds)(
+    'seed $seed ($cause) passes every check',
+    async ({ seed }) => {
+      const summary = await runScenario(loadScenario('swarm'), { seed });
+      const failed = summary.verdicts.filter((v) => v.verdict !== 'pass');
+      expect(failed.map((v) => `${v.property}: ${v.details}`)).toEqual([]);
+      expect(summary.exitCode).toBe(0);
+    },
+    300_000,
+  );
+});
