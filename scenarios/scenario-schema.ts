@@ -388,6 +388,12 @@ export const scenarioSchema = strict({
   })
     .prefault({})
     .describe('fixed phases: warm-up, faults, heal, settle'),
+  costModel: z
+    .string()
+    .optional()
+    .describe(
+      'simulator only: a cost model (a name in scenarios/cost-model/, e.g. "reference-server", or a path to its .json) that gives each node step a service time, so nodes queue under load (default none: steps take no time)',
+    ),
   faults: z.array(faultSchema).default([]).describe('the fault schedule (default none)'),
   swarm: strict({
     types: z.array(z.enum(faultTypes)).min(1).describe('fault types a seed may pick from'),

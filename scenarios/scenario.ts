@@ -102,6 +102,8 @@ export type Scenario = {
     membershipChangesPerMin: number;
   };
   phases: { warmupMs: number; faultsMs: number; healMs: number; settleMaxMs: number };
+  /** Simulator only: the cost model that gives node steps a service time (scenarios/cost-model/). */
+  costModel?: string;
   faults: FaultSpec[];
   /** Swarm testing: each seed picks its own subset of these fault types and rates. */
   swarm?: { types: FaultType[]; count: number };

@@ -8,6 +8,7 @@ import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
+import { loadCostModel } from '../scenarios/load-cost-model.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
 import { addAdversaries } from './adversaries.ts';
@@ -26,6 +27,7 @@ import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { swarmFaults } from './swarm.ts';
 import { type ExitCode, failedSendsSource, judgeRun, latencySource, type SloResult } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
+import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
 import { World, type WorldOptions } from './world/world.ts';
 
@@ -42,6 +44,8 @@ export type RunOptions = {
   messageBody?: (device: string, n: number, bytes: number) => string;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
   storeState?: () => StoreState;
+  /** Node steps cost service time (default: the scenario's `costModel`, loaded; none: steps are free). */
+  costModel?: CostModel;
 };
 
 /** What run-scenario tells a metrics recorder (metrics/run-recorder.ts implements it). */
@@ -79,6 +83,16 @@ export type RunSummary = {
   busResumes?: number;
   /** What the real log and its simulated disk went through (simulator runs on the real log). */
   storage?: LogStorageReport;
+  /** Runs with a cost model: how busy each node was while the load ran, and its longest queue. */
+  nodeLoad?: NodeLoad;
+};
+
+export type NodeLoad = {
+  costModel: string;
+  /** Share of virtual time each node spent serving steps, warm-up to the end of the heal phase. */
+  busyShare: number[];
+  /** Most steps waiting for each node at once, over the whole run. */
+  queuePeak: number[];
 };
 
 const settleCheckEveryMs = 500;
@@ -142,6 +156,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     recorder?.observe(event);
   };
   const ledger = new AdminLedger(record);
+  const costModel =
+    options.costModel ?? (scenario.costModel === undefined ? undefined : loadCostModel(scenario.costModel));
 
   const world = new World({
     streams,
@@ -168,6 +184,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     },
     record,
     coreBugs: new Set([...bugs].filter((bug) => coreBugs.has(bug as BugName))),
+    ...(costModel ? { costModel } : {}),
   });
   const population = buildPopulation(
     scenario,
@@ -324,6 +341,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
   }
   await world.runUntil(settleAt);
+  const busyMsUnderLoad = world.nodes.map((node) => node.busyMs);
   phase.name = 'settle';
   record({ k: 'phase', at: world.now, phase: 'settle' });
   // Everyone comes back, except the leavers, who go and stay offline: watchers must see them go.
@@ -375,6 +393,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     derived: { faults: derivedFaults, bugs: [...bugs] },
     busResumes: world.bus.resumes,
     ...(world.storage instanceof LogStorage ? { storage: world.storage.report() } : {}),
+    ...(costModel
+      ? {
+          nodeLoad: {
+            costModel: costModel.name,
+            busyShare: busyMsUnderLoad.map((ms) => (settleAt > 0 ? ms / settleAt : 0)),
+            queuePeak: world.nodes.map((node) => node.queuePeak),
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,11 +2,17 @@
 // so events meant for a dead incarnation are void), and the faults a process suffers: crash and
 // restart, pause and resume, a clock that runs off. What a crash does beyond the process (its sockets
 // reset, its unsynced writes lost) the node asks of its host, which owns the network and storage.
+// With a cost model (cost-model.ts) the node is a single-threaded server in virtual time: one step at
+// a time, in arrival order; a step runs when the node is free and its effects leave when its service
+// time is over (busy-until clock), so a node offered more work than it can serve builds a queue.
+// Without one, every step takes no time, as before (and the same trace).
 
 import type { ChatNode } from '../../reference-server/core/chat-node.ts';
 import type { Effect } from '../../reference-server/core/effects.ts';
+import type { Input } from '../../reference-server/core/inputs.ts';
 import type { ConversationRecord } from '../../reference-server/store/message-store.ts';
 import { type Agenda, EventKind, type SimEvent } from './agenda.ts';
+import { type CostModel, StepCoster } from './cost-model.ts';
 
 /** What a node needs from the world around it. */
 export type NodeHost = {
@@ -19,6 +25,8 @@ export type NodeHost = {
   starting(index: number, ready: (records: readonly ConversationRecord[]) => void): void;
   /** The core is loaded and started (its bus may still be away). */
   booted(index: number): void;
+  /** Steps cost service time (null: they take none). */
+  readonly costModel: CostModel | null;
 };
 
 export class SimNode {
@@ -31,12 +39,25 @@ export class SimNode {
   clockOffsetMs = 0;
   /** Events that arrived while paused, run in order at the resume. */
   private held: SimEvent[] = [];
+  /** With a cost model: what a step costs, when the node is free again, and what waits for it. */
+  private readonly coster: StepCoster | null;
+  private busyUntil = 0;
+  private waiting: SimEvent[] = [];
+  private waitingHead = 0;
+  private nextScheduled = false;
+  /** Effects of steps whose service ended while the node was paused: they leave at the resume. */
+  private heldEffects: Effect[][] = [];
+  /** Virtual ms the node spent serving steps (its utilization: busyMs / elapsed). */
+  busyMs = 0;
+  /** Most steps ever waiting for the node at once. */
+  queuePeak = 0;
 
   constructor(
     readonly index: number,
     private readonly host: NodeHost,
   ) {
     this.core = host.newCore(index);
+    this.coster = host.costModel === null ? null : new StepCoster(host.costModel);
   }
 
   /** The node's own clock (offset by a clock-offset fault). */
@@ -51,12 +72,71 @@ export class SimNode {
       this.held.push(event);
       return;
     }
+    if (this.coster !== null) {
+      if (now < this.busyUntil || this.waitingHead < this.waiting.length) this.wait(event);
+      else this.serve(event, now);
+      return;
+    }
     const nodeNow = now + this.clockOffsetMs;
     const effects =
       event.kind === EventKind.nodeTick
         ? this.core.tick(nodeNow)
         : this.core.handle(event.data as never, nodeNow);
     this.host.carryOut(this.index, effects);
+  }
+
+  /** Runs one step now and charges its service time: its effects leave when the service is over. */
+  private serve(event: SimEvent, now: number): void {
+    const coster = this.coster!;
+    const nodeNow = now + this.clockOffsetMs;
+    const tick = event.kind === EventKind.nodeTick;
+    const kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
+    const effects = tick ? this.core.tick(nodeNow) : this.core.handle(event.data as Input, nodeNow);
+    const serviceMs = coster.serviceMs(kind, effects);
+    this.busyUntil = now + serviceMs;
+    this.busyMs += serviceMs;
+    if (serviceMs <= 0) {
+      this.host.carryOut(this.index, effects);
+      return;
+    }
+    const epoch = this.epoch;
+    const out = effects.slice();
+    this.host.agenda.at(this.busyUntil, () => {
+      if (this.epoch !== epoch || !this.up) return;
+      if (this.paused) this.heldEffects.push(out);
+      else this.host.carryOut(this.index, out);
+    });
+  }
+
+  /** Queues a step behind the busy node; one callback at a time serves the queue in order. */
+  private wait(event: SimEvent): void {
+    this.waiting.push(event);
+    this.queuePeak = Math.max(this.queuePeak, this.waiting.length - this.waitingHead);
+    if (!this.nextScheduled) this.serveNextAtFree();
+  }
+
+  private serveNextAtFree(): void {
+    this.nextScheduled = true;
+    const epoch = this.epoch;
+    this.host.agenda.at(this.busyUntil, () => {
+      if (this.epoch !== epoch) return;
+      this.nextScheduled = false;
+      if (this.paused) {
+        // Paused in between: what waited is held with what arrives meanwhile, in order.
+        this.held.push(...this.waiting.slice(this.waitingHead));
+        this.clearWaiting();
+        return;
+      }
+      const event = this.waiting[this.waitingHead++]!;
+      if (this.waitingHead === this.waiting.length) this.clearWaiting();
+      this.serve(event, this.host.agenda.now);
+      if (this.waitingHead < this.waiting.length) this.serveNextAtFree();
+    });
+  }
+
+  private clearWaiting(): void {
+    this.waiting = [];
+    this.waitingHead = 0;
   }
 
   /** Loads the conversations and starts the core. */
@@ -73,6 +153,11 @@ export class SimNode {
     this.starting = false;
     this.paused = false;
     this.held = [];
+    this.clearWaiting();
+    this.heldEffects = [];
+    this.nextScheduled = false;
+    this.busyUntil = 0;
+    this.coster?.reset();
     this.epoch++;
     this.host.crashed(this.index);
   }
@@ -97,6 +182,9 @@ export class SimNode {
 
   resume(): void {
     this.paused = false;
+    const heldEffects = this.heldEffects;
+    this.heldEffects = [];
+    for (const effects of heldEffects) this.host.carryOut(this.index, effects);
     const held = this.held;
     this.held = [];
     const agenda = this.host.agenda;

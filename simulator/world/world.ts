@@ -19,6 +19,7 @@ import type { SeedStreams } from '../kernel/prng.ts';
 import type { TraceHash } from '../kernel/trace-hash.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { Bus } from './bus.ts';
+import type { CostModel } from './cost-model.ts';
 import { LogStorage } from './log-storage.ts';
 import { ModelStorage } from './model-storage.ts';
 import { Network, type NetworkConfig } from './network.ts';
@@ -52,6 +53,8 @@ export type WorldOptions = {
   record(event: HistoryEvent): void;
   /** Core bug variants, applied to every node. */
   coreBugs?: ReadonlySet<string>;
+  /** Each node step costs service time from this model, so nodes queue (sim-node.ts); none: steps are free. */
+  costModel?: CostModel;
 };
 
 export class World {
@@ -101,6 +104,7 @@ export class World {
     this.tokens = new SimTokens(options.streams.stream('tokens').nextU32());
     const host = {
       agenda: this.agenda,
+      costModel: options.costModel ?? null,
       newCore: (index: number) => this.newCore(index),
       carryOut: (index: number, effects: readonly Effect[]) => this.nodeEffects(index, effects),
       crashed: (index: number) => {

@@ -1,0 +1,53 @@
+// The cost model end to end in the simulator: the same scenario and seed with node steps that cost
+// little, and with steps that cost more than the node can serve at the offered rate. The first keeps
+// the baseline's ack tail; the second shows the overload as queueing latency (the SLO breaks) while
+// every checker still passes, and the node is reported busy. Same seed, same model: same trace.
+
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../../scenarios/load-scenario.ts';
+import { runScenario } from '../run-scenario.ts';
+import type { CostModel } from './cost-model.ts';
+
+const simTimeoutMs = 120_000;
+
+const flat = (us: number): CostModel => ({
+  name: `flat-${us}`,
+  measured: { command: 'test', date: '2026-11-30', machine: 'test' },
+  inputUs: {},
+  defaultInputUs: us,
+  effectUs: { frame: 0, recipient: 0, store: 0, publish: 0 },
+});
+
+describe('the cost model in a simulated run', () => {
+  it(
+    'light steps keep the baseline tail; steps the node cannot keep up with queue into ack latency',
+    async () => {
+      const scenario = loadScenario('steady');
+      const run = (costModel?: CostModel) =>
+        runScenario(scenario, { seed: 7, clients: 100, ...(costModel ? { costModel } : {}) });
+      const free = await run();
+      const light = await run(flat(1000));
+      const again = await run(flat(1000));
+      const heavy = await run(flat(6000));
+
+      expect(free.nodeLoad).toBeUndefined();
+      for (const summary of [free, light, heavy])
+        expect(summary.verdicts.filter((v) => v.verdict !== 'pass')).toEqual([]);
+
+      expect(light.traceHash).not.toBe(free.traceHash);
+      expect(again.traceHash).toBe(light.traceHash);
+      expect(light.exitCode).toBe(0);
+      expect(light.ackLatencyMsP99).toBe(free.ackLatencyMsP99);
+      expect(light.nodeLoad!.busyShare[0]).toBeGreaterThan(0.1);
+      expect(light.nodeLoad!.busyShare[0]).toBeLessThan(0.6);
+
+      // Overloaded: the node is busy nearly all the time, a queue builds, the ack SLO breaks.
+      expect(heavy.nodeLoad!.busyShare[0]).toBeGreaterThan(0.9);
+      expect(heavy.nodeLoad!.queuePeak[0]).toBeGreaterThan(10 * light.nodeLoad!.queuePeak[0]!);
+      expect(heavy.ackLatencyMsP99).toBeGreaterThan(10 * light.ackLatencyMsP99);
+      expect(heavy.exitCode).toBe(2);
+      expect(heavy.slo.find((s) => s.name.startsWith('ackLatency'))?.pass).toBe(false);
+    },
+    simTimeoutMs,
+  );
+});

@@ -1,0 +1,57 @@
+// What each core step costs a node in service time, from a calibrated cost model (data beside the
+// scenarios, scenarios/cost-model/*.json, written by `chatsim capacity --calibrate`): a cost per input
+// kind plus a cost per frame, recipient, store op and publish in the step's effects. With a model, a
+// simulated node is a single-threaded server in virtual time (node-queue.ts): a step starts when the
+// node is free, and its effects leave when its service time is over, so overload shows as queueing.
+
+import type { Effect } from '../../reference-server/core/effects.ts';
+import {
+  type CoreStep,
+  effectFeatures,
+  InputClassifier,
+  type InputKind,
+  inputKinds,
+} from '../../reference-server/core/input-kind.ts';
+
+export type CostModel = {
+  name: string;
+  /** How the figures were made: the command, when, where (shown in reports; not used to cost). */
+  measured: { command: string; date: string; machine: string; note?: string };
+  /** Service time of a step of each kind, before its effects (µs). Kinds not listed cost `defaultInputUs`. */
+  inputUs: Partial<Record<InputKind, number>>;
+  /** A kind the calibration did not see (µs). */
+  defaultInputUs: number;
+  /** Service time per effect feature (µs): per frame sent, per recipient of a frame, per store op, per publish. */
+  effectUs: Record<(typeof effectFeatures)[number], number>;
+};
+
+/** Costs one node's steps; owns the classifier's memory of the node's store ops in flight. */
+export class StepCoster {
+  private readonly classifier = new InputClassifier();
+  private readonly features = [0, 0, 0, 0];
+  private readonly inputUs = new Map<InputKind, number>();
+  private readonly effectUs: readonly number[];
+
+  constructor(model: CostModel) {
+    for (const kind of inputKinds) this.inputUs.set(kind, model.inputUs[kind] ?? model.defaultInputUs);
+    this.effectUs = effectFeatures.map((feature) => model.effectUs[feature]);
+  }
+
+  kindOf(step: CoreStep): InputKind {
+    return this.classifier.kindOf(step);
+  }
+
+  /** Service time (ms of virtual time) of a step of `kind` that produced `effects`. */
+  serviceMs(kind: InputKind, effects: readonly Effect[]): number {
+    const features = this.features;
+    features.fill(0);
+    this.classifier.effects(effects, features);
+    let us = this.inputUs.get(kind)!;
+    for (let i = 0; i < features.length; i++) us += features[i]! * this.effectUs[i]!;
+    return us / 1000;
+  }
+
+  reset(): void {
+    this.classifier.reset();
+  }
+}
