@@ -1,13 +1,20 @@
 // Where a simulation's CPU time went: reads a V8 .cpuprofile (from `node --cpu-prof`) and prints the
 // top functions by self time and the self time per area of the code (agenda, network, core, client,
 // checkers, recorder, history-trace, ...), so docs/benchmarks.md can say what to make faster first.
+// A profiled script with a source map beside it (bench/sim-profile.ts runs a bundle with one) is read
+// through the map, so functions are named by their TypeScript file and line; tsx's own transform puts
+// a whole module on one line, which leaves every anonymous function at `file:1`.
 //   tsx bench/cpu-profile-summary.ts FILE.cpuprofile [top]
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 
+type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number };
 type ProfileNode = {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   hitCount?: number;
 };
 type Profile = {
@@ -35,7 +42,45 @@ const areas: [string, RegExp][] = [
   ['dependencies', /node_modules/],
 ];
 
-export function summarize(profile: Profile, top: number): string {
+/** Where a frame's function is in the sources: the source map's answer when the script has a map. */
+type Place = { url: string; line: number };
+
+/** Reads `<script>.map` beside each profiled file once; frames without one keep their own place. */
+export function sourceMapPlaces(): (frame: CallFrame) => Place {
+  const maps = new Map<string, { map: TraceMap; dir: string } | null>();
+  const mapOf = (url: string) => {
+    if (!maps.has(url)) {
+      const path = url.startsWith('file://') ? fileURLToPath(url) : '';
+      maps.set(
+        url,
+        path && existsSync(`${path}.map`)
+          ? { map: new TraceMap(readFileSync(`${path}.map`, 'utf8')), dir: dirname(path) }
+          : null,
+      );
+    }
+    return maps.get(url)!;
+  };
+  return (frame) => {
+    const own = { url: frame.url, line: frame.lineNumber + 1 };
+    const found = frame.url ? mapOf(frame.url) : null;
+    if (!found) return own;
+    const original = originalPositionFor(found.map, {
+      line: frame.lineNumber + 1,
+      column: frame.columnNumber,
+    });
+    if (original.source === null || original.line === null) return own;
+    const source = original.source.startsWith('file://')
+      ? original.source
+      : pathToFileURL(`${found.dir}/${original.source}`).href;
+    return { url: source, line: original.line };
+  };
+}
+
+export function summarize(
+  profile: Profile,
+  top: number,
+  placeOf: (frame: CallFrame) => Place = (frame) => ({ url: frame.url, line: frame.lineNumber + 1 }),
+): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMicros = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -47,20 +92,20 @@ export function summarize(profile: Profile, top: number): string {
   let total = 0;
   for (const [id, micros] of selfMicros) {
     const frame = byId.get(id)!.callFrame;
+    const place = placeOf(frame);
     total += micros;
-    const file = frame.url.replace(
+    const file = place.url.replace(
       /^file:\/\/.*?\/(?=(simulator|reference-server|metrics|cli|node_modules)\/)/,
       '',
     );
-    const name =
-      `${frame.functionName || '(anonymous)'} ${file ? `${file}:${frame.lineNumber + 1}` : ''}`.trim();
+    const name = `${frame.functionName || '(anonymous)'} ${file ? `${file}:${place.line}` : ''}`.trim();
     byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
     const area =
-      frame.url === ''
+      place.url === ''
         ? frame.functionName.startsWith('(')
           ? frame.functionName
           : 'V8 builtins / native'
-        : (areas.find(([, pattern]) => pattern.test(frame.url))?.[0] ?? 'other');
+        : (areas.find(([, pattern]) => pattern.test(place.url))?.[0] ?? 'other');
     byArea.set(area, (byArea.get(area) ?? 0) + micros);
   }
   const pct = (micros: number) => `${((micros / total) * 100).toFixed(1).padStart(5)}%`;
@@ -80,6 +125,6 @@ if (process.argv[1]?.endsWith('cpu-profile-summary.ts')) {
     process.exit(2);
   }
   process.stdout.write(
-    `${summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(top) || 25)}\n`,
+    `${summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, Number(top) || 25, sourceMapPlaces())}\n`,
   );
 }

@@ -1,0 +1,80 @@
+// Profiles one `chatsim sim` run and prints where its CPU time went, by area and by function, named by
+// TypeScript file and line: the CLI is bundled with esbuild (names kept, a source map beside it) and run
+// under `node --cpu-prof`, then bench/cpu-profile-summary.ts reads the main thread's profile through the
+// map. The run is the same code and the same trace hash as `npx chatsim sim`; only its loading differs.
+//   npx tsx bench/sim-profile.ts steady --clients 100000 --seed 1 [--top 40]
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { sourceMapPlaces, summarize } from './cpu-profile-summary.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// Inside node_modules, so the bundle's bare imports resolve to the project's packages.
+const outDir = join(root, 'node_modules', '.cache', 'chatsim-profile');
+
+const args = process.argv.slice(2);
+const topAt = args.indexOf('--top');
+const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 40;
+if (args.length === 0) {
+  process.stderr.write('usage: npx tsx bench/sim-profile.ts SCENARIO [sim options...] [--top N]\n');
+  process.exit(2);
+}
+// Each module keeps its own import.meta.url (scenarios/ finds its files by it), not the bundle's.
+const ownUrl: Plugin = {
+  name: 'own-import-meta-url',
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.ts$/ }, (file) => ({
+      loader: 'ts',
+      contents: readFileSync(file.path, 'utf8').replaceAll(
+        'import.meta.url',
+        JSON.stringify(pathToFileURL(file.path).href),
+      ),
+    }));
+  },
+};
+
+mkdirSync(outDir, { recursive: true });
+await build({
+  entryPoints: [join(root, 'cli', 'main.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  sourcemap: true,
+  keepNames: true,
+  target: 'node20',
+  outfile: join(outDir, 'main.mjs'),
+  logLevel: 'warning',
+  plugins: [ownUrl],
+});
+writeFileSync(
+  join(outDir, 'run.mjs'),
+  "import { main } from './main.mjs';\nprocess.exitCode = await main(process.argv.slice(2));\n",
+);
+const profileDir = join(outDir, `profile-${Date.now()}`);
+const heapMb = Math.floor((totalmem() / 1024 / 1024) * 0.75);
+const run = spawnSync(
+  process.execPath,
+  [
+    '--cpu-prof',
+    `--cpu-prof-dir=${profileDir}`,
+    `--max-old-space-size=${heapMb}`,
+    '--max-semi-space-size=64',
+    join(outDir, 'run.mjs'),
+    'sim',
+    ...args,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CHATSIM_REEXEC: '1' } },
+);
+// 0 to 3 are the run's verdicts; anything else (2 is a bad command line too) shows on stderr.
+if (run.status === null || run.status > 3) process.exit(1);
+// The main thread's profile is the largest; the loader's worker thread writes a small one too.
+const profiles = readdirSync(profileDir)
+  .map((name) => join(profileDir, name))
+  .sort((a, b) => statSync(b).size - statSync(a).size);
+const profile = JSON.parse(readFileSync(profiles[0]!, 'utf8'));
+process.stdout.write(`${profiles[0]}\n${summarize(profile, top, sourceMapPlaces())}\n`);
