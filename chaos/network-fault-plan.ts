@@ -45,6 +45,7 @@ const noMeaning: Partial<Record<FaultType, string>> = {
   'node-pause': 'a process fault (SIGSTOP/SIGCONT the node), not the network',
   'store-outage': "a dependency fault inside the node's store, not the client network",
   'clock-offset': "a node's clock, which no proxy can change",
+  'rolling-restart': 'a process fault (drain and restart each node in turn), not the network',
 };
 
 /** Whether a fault type means something on the client network. */

@@ -2,7 +2,7 @@
 // process faults against --url (named), an unreachable URL, a wrong secret, a server that does not
 // start, a taken port, bad flags. And a --server-cmd target runs a scenario to a verdict.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,16 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
     expect(err).toHaveLength(1);
     expect(err[0]).toMatch(/CHATSIM|chatsim: /);
     expect(err[0]).toContain('node-crash needs server processes the driver owns');
+  });
+
+  it('refuses a rolling restart against --url, naming it', async () => {
+    const faults = join(dir, 'rolling.json');
+    await writeFile(faults, JSON.stringify([{ type: 'rolling-restart', atMs: 100 }]));
+    const args = ['live', 'steady', '--faults', faults, '--url', server.url, '--jwt-secret', secret];
+    const { code, err } = await runMain(args);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain('rolling-restart needs server processes the driver owns');
   });
 
   it('refuses faults with no live meaning by name (store-outage)', async () => {

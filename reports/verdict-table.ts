@@ -111,17 +111,19 @@ export function describeFaults(faults: RunSummary['derived']['faults']): string 
     .map((f) => {
       const span = `@${(f.atMs / 1000).toFixed(1)}s${f.durationMs === undefined ? '' : `+${(f.durationMs / 1000).toFixed(1)}s`}`;
       const whom =
-        f.type === 'node-crash' ||
-        f.type === 'node-pause' ||
-        f.type === 'clock-offset' ||
-        f.target === 'node' ||
-        f.target === 'store'
-          ? `${f.target === 'store' ? 'store of ' : ''}node ${f.node ?? 0}`
-          : f.type === 'store-outage'
-            ? 'store'
-            : f.type.startsWith('disk-') || f.type === 'crash-during-recovery'
-              ? `the log's disk${f.type === 'disk-bitflip' ? `, ${f.file ?? 'checkpoint'}` : ''}`
-              : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
+        f.type === 'rolling-restart'
+          ? 'every node in turn'
+          : f.type === 'node-crash' ||
+              f.type === 'node-pause' ||
+              f.type === 'clock-offset' ||
+              f.target === 'node' ||
+              f.target === 'store'
+            ? `${f.target === 'store' ? 'store of ' : ''}node ${f.node ?? 0}`
+            : f.type === 'store-outage'
+              ? 'store'
+              : f.type.startsWith('disk-') || f.type === 'crash-during-recovery'
+                ? `the log's disk${f.type === 'disk-bitflip' ? `, ${f.file ?? 'checkpoint'}` : ''}`
+                : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
       return `${f.type}${span}(${whom})`;
     })
     .join(' ');

@@ -181,6 +181,22 @@ const faultVariants = [
       .default(30_000)
       .describe("how far the node's clock runs ahead (negative: behind), in ms (default 30000)"),
   }).describe("One node's clock runs ahead or behind; nothing about order may depend on it."),
+  strict({
+    type: z.literal('rolling-restart'),
+    description: z.string().optional(),
+    ...faultStart,
+    durationMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe(
+        'the longest the roll may take, in ms; cut short at the end of the faults phase, where a node still stopped starts at once and nodes not reached yet are left alone (default 60000)',
+      ),
+    restartDelayMs: ms('how long each node stays stopped before it starts again', 500),
+  }).describe(
+    "A rolling restart, node by node in index order: drained as protocol.md's drain says (`drain`, then 1012), stopped cleanly, started again on the same store; the next node only once this one serves again.",
+  ),
   // Faults of the simulated disk under the real log store (topology.engine "log"); simulator only.
   strict({
     type: z.literal('disk-torn-write'),

@@ -44,6 +44,8 @@ export type FaultSpec = {
   file?: 'checkpoint' | 'segment';
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
+  /** rolling-restart: how long each node stays stopped before it starts again (ms). */
+  restartDelayMs?: number;
   description?: string;
 };
 

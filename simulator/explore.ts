@@ -65,6 +65,7 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
         case 'node-pause':
           spec.node = f.node;
           break;
+        case 'rolling-restart':
         case 'store-outage':
         case 'disk-torn-write':
         case 'disk-fsync-error':

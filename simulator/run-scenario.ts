@@ -245,9 +245,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const fault = faults[spec.type];
     // Node faults name the node they touch (its welcome id), so checkers can tell what it held back.
     const nodes =
-      nodeFaults.has(spec.type) || spec.target === 'node' || spec.target === 'store'
-        ? [`n${((spec.node ?? 0) % scenario.topology.nodes) + 1}`]
-        : undefined;
+      spec.type === 'rolling-restart'
+        ? Array.from({ length: scenario.topology.nodes }, (_, i) => `n${i + 1}`)
+        : nodeFaults.has(spec.type) || spec.target === 'node' || spec.target === 'store'
+          ? [`n${((spec.node ?? 0) % scenario.topology.nodes) + 1}`]
+          : undefined;
     const note = (phase: 'start' | 'heal'): void =>
       record({ k: 'fault', at: world.now, type: spec.type, phase, ...(nodes ? { nodes } : {}) });
     world.at(faultsAt + spec.atMs, () => {
@@ -257,6 +259,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         spec,
         rng: streams.stream('fault', n),
         clientCount: world.clients.length,
+        note: (type, phase, nodes) => record({ k: 'fault', at: world.now, type, phase, nodes }),
       });
       let healed = false;
       const once = (): void => {

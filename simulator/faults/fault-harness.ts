@@ -44,8 +44,10 @@ export async function runFault(
     recorder: { observe: (event) => events.push(event), tick: () => {} },
   });
   const windows = events.filter((e): e is Extract<HistoryEvent, { k: 'fault' }> => e.k === 'fault');
-  const start = windows.find((w) => w.phase === 'start')?.at ?? Number.NaN;
-  const heal = windows.find((w) => w.phase === 'heal')?.at ?? start;
+  const first = windows.find((w) => w.phase === 'start');
+  const start = first?.at ?? Number.NaN;
+  // The fault's own heal (a fault may note steps of its own, e.g. each node's drain-restart).
+  const heal = windows.find((w) => w.phase === 'heal' && w.type === first?.type)?.at ?? start;
   const run: FaultRun = {
     summary,
     events,

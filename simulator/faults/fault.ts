@@ -12,6 +12,11 @@ export type FaultContext = {
   rng: Prng;
   /** Non-adversarial and adversarial client indexes alike. */
   clientCount: number;
+  /**
+   * Records a step of a fault that acts on nodes one after another (a `fault` history event of its
+   * own type, e.g. each node's drain-restart of a rolling restart), so the timeline shows each.
+   */
+  note?: (type: string, phase: 'start' | 'heal', nodes: readonly string[]) => void;
 };
 
 export type Heal = () => void;

@@ -16,6 +16,7 @@ import { nodePause } from './node-pause.ts';
 import { partition } from './partition.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
 import { resetPeer } from './reset-peer.ts';
+import { rollingRestart } from './rolling-restart.ts';
 import { slowConsumer } from './slow-consumer.ts';
 import { storeOutage } from './store-outage.ts';
 import { timeout } from './timeout.ts';
@@ -32,6 +33,7 @@ export const faults: Record<FaultType, Fault> = {
   'slow-consumer': slowConsumer,
   'reconnect-storm': reconnectStorm,
   'clock-offset': clockOffset,
+  'rolling-restart': rollingRestart,
   'disk-torn-write': diskTornWrite,
   'disk-fsync-error': diskFsyncError,
   'disk-full': diskFull,

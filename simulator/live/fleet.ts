@@ -20,8 +20,8 @@ export interface LiveFleet {
   restart(node: number): Promise<void>;
   pause(node: number): void;
   resume(node: number): void;
-  /** SIGTERM (drain), wait for the exit, start again on the same data dir. */
-  drainRestart(node: number): Promise<void>;
+  /** SIGTERM (drain), wait for the exit and `restartDelayMs`, start again on the same data dir (ready once /readyz is 200). */
+  drainRestart(node: number, restartDelayMs?: number): Promise<void>;
   stop(): Promise<void>;
   /** Present when the nodes share a Redis the driver reaches (redis-fleet.ts): Redis faults. */
   readonly redis?: RedisFaults;
@@ -144,9 +144,10 @@ export class ProcessFleet implements LiveFleet {
     this.at(node).resume();
   }
 
-  drainRestart(node: number): Promise<void> {
+  drainRestart(node: number, restartDelayMs = 0): Promise<void> {
     return this.inTurn(node, async (p) => {
       await p.terminate();
+      if (restartDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, restartDelayMs));
       if (!p.isStopped) await p.start();
     });
   }

@@ -4,6 +4,7 @@
 
 import type { LiveNetwork } from '../../chaos/live-network.ts';
 import { diskFaultTypes, type FaultSpec, type FaultType } from '../../scenarios/scenario.ts';
+import { drainRestart, restartDelayMsDefault } from '../faults/rolling-restart.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPool } from './generator-pool.ts';
 
@@ -20,6 +21,10 @@ export const liveMeaning: Record<
     live: 'SIGKILL to the node process group, restarted on the same data dir at the heal',
   },
   'node-pause': { needs: 'signal', live: 'SIGSTOP to the node process group, SIGCONT at the heal' },
+  'rolling-restart': {
+    needs: 'signal',
+    live: 'each node in turn: SIGTERM to its process group (a conforming server drains), its exit awaited, restartDelayMs, started again with the same command, port and data dir; the next node once /readyz answers 200',
+  },
   'reconnect-storm': {
     needs: 'generators',
     live: 'the generators reset the sockets of that share of clients at once',
@@ -85,6 +90,8 @@ export type LiveFaultContext = {
   describe?: (line: string) => void;
   /** Index of the fault in the run's timeline (seeds the client picks). */
   n: number;
+  /** Records one node's step of a rolling restart (its drain until it serves again), by node index. */
+  step?: (type: string, phase: 'start' | 'heal', node: number) => void;
 };
 
 export type LiveHeal = () => Promise<void>;
@@ -99,6 +106,8 @@ export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext)
     case 'node-pause':
       fleet.pause(node);
       return async () => fleet.resume(node);
+    case 'rolling-restart':
+      return rollingRestart(spec, context);
     case 'reconnect-storm':
       pool.broadcast({ type: 'drop', fraction: spec.fraction ?? 0.5, fault: n });
       return async () => {};
@@ -122,6 +131,28 @@ export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext)
   }
 }
 
+/**
+ * Node by node: drained by SIGTERM, restarted on the same data dir once it exited, the next once it is
+ * ready. The heal lets the node in hand finish its turn and leaves the nodes not reached yet alone.
+ */
+function rollingRestart(spec: FaultSpec, context: LiveFaultContext): LiveHeal {
+  const { fleet } = context;
+  let healed = false;
+  const roll = (async () => {
+    for (let node = 0; node < fleet.urls.length && !healed; node++) {
+      context.step?.(drainRestart, 'start', node);
+      await fleet.drainRestart(node, spec.restartDelayMs ?? restartDelayMsDefault);
+      context.step?.(drainRestart, 'heal', node);
+    }
+  })();
+  // Not awaited here: the roll runs beside the load; a node that did not come back fails the heal.
+  roll.catch(() => {});
+  return async () => {
+    healed = true;
+    await roll;
+  };
+}
+
 /** Whether any fault of the timeline goes through the Toxiproxy layer. */
 export function needsNetwork(faults: readonly FaultSpec[]): boolean {
   return faults.some((f) => liveMeaning[f.type].needs === 'network' && f.target !== 'store');
@@ -134,8 +165,10 @@ export function describeLiveFault(spec: FaultSpec): string {
       ? 'Redis'
       : spec.target === 'store'
         ? `node ${spec.node ?? 0} from Redis`
-        : spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
-          ? `node ${spec.node ?? 0}`
-          : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
+        : spec.type === 'rolling-restart'
+          ? 'every node in turn'
+          : spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
+            ? `node ${spec.node ?? 0}`
+            : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
   return `${spec.type} (${whom}${spec.durationMs === undefined ? '' : `, ${(spec.durationMs / 1000).toFixed(1)} s`})`;
 }

@@ -108,8 +108,8 @@ export class RedisFleet implements LiveFleet {
     this.fleet().resume(node);
   }
 
-  drainRestart(node: number): Promise<void> {
-    return this.fleet().drainRestart(node);
+  drainRestart(node: number, restartDelayMs?: number): Promise<void> {
+    return this.fleet().drainRestart(node, restartDelayMs);
   }
 
   /** Redis SIGKILLed; the heal restarts it on its AOF. */

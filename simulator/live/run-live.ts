@@ -236,7 +236,12 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     // Node faults name the node they touch by its welcome id, so checkers can tell what it held back.
     const noteFault = (spec: FaultSpec, phase: 'start' | 'heal'): void => {
       const node = spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node';
-      const nodes = node ? [nodeIds[(spec.node ?? 0) % nodeIds.length]!] : undefined;
+      const nodes =
+        spec.type === 'rolling-restart'
+          ? nodeIds
+          : node
+            ? [nodeIds[(spec.node ?? 0) % nodeIds.length]!]
+            : undefined;
       record({ k: 'fault', at: now(), type: spec.type, phase, ...(nodes ? { nodes } : {}) });
     };
     const heals: Promise<void>[] = [];
@@ -253,6 +258,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           n,
           network,
           describe: (line) => note(`fault ${describeLiveFault(spec)}: ${line}`),
+          step: (type, phase, index) => {
+            const id = nodeIds[index % nodeIds.length]!;
+            note(
+              `fault ${describeLiveFault(spec)}: node ${index} (${id}) ${phase === 'start' ? 'draining' : 'ready again'}`,
+            );
+            record({ k: 'fault', at: now(), type, phase, nodes: [id] });
+          },
         }).then(
           (heal) => {
             note(`fault ${describeLiveFault(spec)}: started`);

@@ -59,6 +59,8 @@ export class LogStorage implements StorageService {
   /** Bumped by each crash: answers of an earlier incarnation are void. */
   private generation = 0;
   private recovering = false;
+  /** A clean close of the last incarnation still writing (its flush and final checkpoint). */
+  private closing: Promise<void> | null = null;
   private outage = false;
   private readonly setupConversations: CreateRequest[] = [];
   /** The agenda the store's work runs on: the world's, or a private one offstage. */
@@ -77,6 +79,8 @@ export class LogStorage implements StorageService {
     corruptReads: 0,
     bitFlips: 0,
     checkpointsRejected: 0,
+    /** Clean stops: the store closed (flushed, checkpointed) as its node exited after a drain. */
+    cleanStops: 0,
   };
 
   constructor(private readonly options: LogStorageOptions) {
@@ -201,6 +205,28 @@ export class LogStorage implements StorageService {
     if (this.options.mode === 'embedded') this.crash();
   }
 
+  /** An embedded store closes with its node's clean exit: flushed, a final checkpoint, nothing lost. */
+  nodeStopped(): void {
+    if (this.options.mode !== 'embedded') return;
+    const store = this.store;
+    this.generation++;
+    this.recovering = false;
+    this.failInFlight();
+    if (store === null) return;
+    this.stats.cleanStops++;
+    this.lastDecisions = store.decisions;
+    this.store = null;
+    this.wrapped = null;
+    this.clock.markAsync();
+    const closing: Promise<void> = store
+      .close()
+      .catch(() => undefined)
+      .then(() => {
+        if (this.closing === closing) this.closing = null;
+      });
+    this.closing = closing;
+  }
+
   nodeStarting(_nodeIndex: number, ready: (records: readonly ConversationRecord[]) => void): void {
     if (this.options.mode === 'shared') {
       ready(this.decisions.records());
@@ -217,6 +243,8 @@ export class LogStorage implements StorageService {
     if (this.store !== null) this.lastDecisions = this.store.decisions;
     this.store = null;
     this.wrapped = null;
+    // A close under way never finishes: the disk's operations of before the crash never complete.
+    this.closing = null;
     this.disk.crash();
     // Nodes of a shared store see their connections to it reset; an embedded store's node died with it.
     this.failInFlight();
@@ -224,6 +252,15 @@ export class LogStorage implements StorageService {
 
   /** A new incarnation of the store runs the real recovery; `ready` runs once it serves. */
   recover(ready: (records: readonly ConversationRecord[]) => void): void {
+    const closing = this.closing;
+    if (closing !== null) {
+      // The files are still being closed by the last incarnation: open them once it is done.
+      void closing.then(() => {
+        this.clock.markAsync();
+        this.recover(ready);
+      });
+      return;
+    }
     if (this.store !== null || this.recovering) {
       if (this.store !== null) ready(this.store.decisions.records());
       return;

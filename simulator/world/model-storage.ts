@@ -76,6 +76,9 @@ export class ModelStorage implements StorageService {
     if (this.mode === 'embedded') this.store.dropQueued((owner) => owner === nodeIndex);
   }
 
+  /** A clean exit closes the store after its queued writes: they are kept, as a flush keeps them. */
+  nodeStopped(): void {}
+
   private reply(reply: StoreReply): void {
     const input: Input = { type: 'stored', id: reply.id, outcome: reply.outcome };
     this.agenda.schedule(

@@ -1,7 +1,8 @@
 // One server node's life in the simulation: the real ChatNode core, its epoch (bumped by each crash,
 // so events meant for a dead incarnation are void), and the faults a process suffers: crash and
-// restart, pause and resume, a clock that runs off. What a crash does beyond the process (its sockets
-// reset, its unsynced writes lost) the node asks of its host, which owns the network and storage.
+// restart, pause and resume, a clock that runs off, and a graceful stop (drain, then a clean exit).
+// What a crash or a stop does beyond the process (its sockets reset, its unsynced writes lost, or its
+// store closed cleanly) the node asks of its host, which owns the network and storage.
 // With a cost model (cost-model.ts) the node is a single-threaded server in virtual time: one step at
 // a time, in arrival order; a step runs when the node is free and its effects leave when its service
 // time is over (busy-until clock), so a node offered more work than it can serve builds a queue.
@@ -21,6 +22,8 @@ export type NodeHost = {
   carryOut(index: number, effects: readonly Effect[]): void;
   /** The process died: the network resets its sockets, the storage forgets what it had not synced. */
   crashed(index: number): void;
+  /** The process exited cleanly: its last sockets close, its store is closed (nothing is lost). */
+  stopped(index: number): void;
   /** A new process starts: `ready` gets the conversations once its store is open (recovered). */
   starting(index: number, ready: (records: readonly ConversationRecord[]) => void): void;
   /** The core is loaded and started (its bus may still be away). */
@@ -36,7 +39,11 @@ export class SimNode {
   /** Restarted, waiting for its store to open (an embedded log replays first); not serving yet. */
   starting = false;
   paused = false;
+  /** A graceful stop is under way: the load balancer sends new connections to other nodes. */
+  draining = false;
   clockOffsetMs = 0;
+  /** Runs once the core reports `drained` (no connection and no store operation left). */
+  private onDrained: (() => void) | null = null;
   /** Events that arrived while paused, run in order at the resume. */
   private held: SimEvent[] = [];
   /** With a cost model: what a step costs, when the node is free again, and what waits for it. */
@@ -149,9 +156,45 @@ export class SimNode {
   /** The process dies, also while it starts (a crash during recovery). */
   crash(): void {
     if (!this.up && !this.starting) return;
+    this.down();
+    this.host.crashed(this.index);
+  }
+
+  /**
+   * A graceful stop begins (SIGTERM to a server): the core sends every client `drain` and closes it
+   * with 1012; `drained` runs once the core reports no connection and no store operation left.
+   */
+  drain(reconnectInMs: number, drained: () => void): void {
+    if (!this.up || this.draining) return;
+    this.draining = true;
+    this.onDrained = drained;
+    const agenda = this.host.agenda;
+    agenda.schedule(agenda.now, EventKind.nodeInput, this.index, this.epoch, {
+      type: 'drain',
+      reconnectInMs,
+    });
+  }
+
+  /** The core reported `drained`. */
+  drained(): void {
+    const drained = this.onDrained;
+    this.onDrained = null;
+    drained?.();
+  }
+
+  /** The process exits cleanly (after its drain): the store is closed, not crashed. */
+  stop(): void {
+    if (!this.up) return;
+    this.down();
+    this.host.stopped(this.index);
+  }
+
+  private down(): void {
     this.up = false;
     this.starting = false;
     this.paused = false;
+    this.draining = false;
+    this.onDrained = null;
     this.held = [];
     this.clearWaiting();
     this.heldEffects = [];
@@ -159,11 +202,10 @@ export class SimNode {
     this.busyUntil = 0;
     this.coster?.reset();
     this.epoch++;
-    this.host.crashed(this.index);
   }
 
-  /** A fresh process on the same durable store; it serves once the store is open. */
-  restart(): void {
+  /** A fresh process on the same durable store; it serves once the store is open, then `serving` runs. */
+  restart(serving?: () => void): void {
     if (this.up || this.starting) return;
     this.starting = true;
     const epoch = this.epoch;
@@ -173,6 +215,7 @@ export class SimNode {
       this.core = this.host.newCore(this.index);
       this.up = true;
       this.boot(this.host.agenda.now, records);
+      serving?.();
     });
   }
 

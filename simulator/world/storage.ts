@@ -30,6 +30,8 @@ export interface StorageService {
   setOutage(on: boolean): void;
   /** A node's process died; with an embedded store, the store (and its machine's unsynced writes) too. */
   nodeCrashed(nodeIndex: number): void;
+  /** A node's process exited cleanly (drained): an embedded store is closed, flushed, not crashed. */
+  nodeStopped(nodeIndex: number): void;
   /** A node (re)starts: `ready` gets the conversations once the store it needs is open (recovered). */
   nodeStarting(nodeIndex: number, ready: (records: readonly ConversationRecord[]) => void): void;
   /** The final read, after the run. */

@@ -111,6 +111,11 @@ export class World {
         this.network.nodeCrashed(index);
         this.storage.nodeCrashed(index);
       },
+      stopped: (index: number) => {
+        // Sockets a drain left open (it ran out of time) are closed with the process.
+        this.network.nodeCrashed(index);
+        this.storage.nodeStopped(index);
+      },
       starting: (index: number, ready: (records: readonly ConversationRecord[]) => void) =>
         this.storage.nodeStarting(index, ready),
       booted: (index: number) => this.bus.nodeStarted(index),
@@ -261,6 +266,7 @@ export class World {
           );
           break;
         case 'drained':
+          node.drained();
           break;
       }
     }
