@@ -56,6 +56,7 @@ function node(costModel: CostModel | null, recipients = 0) {
           out.push({ at: agenda.now, conn: (effect.frame as unknown as { conn: number }).conn });
     },
     crashed: () => {},
+    stopped: () => {},
     starting: (_index, ready) => ready([]),
     booted: () => {},
   });
