@@ -9,7 +9,8 @@ export type CliErrorCode =
   | 'CHATSIM_ERR_START'
   | 'CHATSIM_ERR_TARGET'
   | 'CHATSIM_ERR_LIVE_FAULT'
-  | 'CHATSIM_ERR_REDIS';
+  | 'CHATSIM_ERR_REDIS'
+  | 'CHATSIM_ERR_CASSANDRA';
 
 export class CliError extends Error {
   constructor(

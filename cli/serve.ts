@@ -12,6 +12,8 @@ import { runtimeLimits } from '../reference-server/runtime/limits.ts';
 import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
 import { RedisBus } from '../reference-server/runtime/redis-bus.ts';
 import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
+import { cassandraLimits } from '../reference-server/store/cassandra-limits.ts';
+import { CassandraStore } from '../reference-server/store/cassandra-store.ts';
 import { LogStore } from '../reference-server/store/log-store.ts';
 import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
@@ -37,6 +39,9 @@ type ServeFlags = {
   redisPrefix: string;
   redisAllowUnsafe?: boolean;
   redisPresenceTtlMs?: number;
+  cassandra?: string[];
+  keyspace?: string;
+  cassandraDc: string;
   otlpEndpoint?: string;
 } & Record<string, unknown>;
 
@@ -74,6 +79,17 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
       '--redis-presence-ttl-ms <n>',
       `a node silent this long is taken for dead and its users offline (default ${redisLimits.presenceTtlMsDefault})`,
       parsePositiveInteger,
+    )
+    .option(
+      '--cassandra <hosts>',
+      'keep messages in Cassandra: comma-separated contact points host[:port] (with --redis for a fleet bus)',
+      parseContactPoints,
+    )
+    .option('--keyspace <name>', 'Cassandra keyspace (created with its tables on start if missing)')
+    .option(
+      '--cassandra-dc <name>',
+      'local data centre of the Cassandra driver',
+      cassandraLimits.localDataCenterDefault,
     )
     .option(
       '--otlp-endpoint <url>',
@@ -149,6 +165,12 @@ function storeFor(
   log: (line: string) => void,
 ): MessageStore {
   const ackBeforeDurable = flags.bug.includes('ack-before-durable');
+  if (flags.cassandra !== undefined) return cassandraStore(flags, ackBeforeDurable);
+  if (flags.keyspace !== undefined)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--keyspace needs --cassandra <hosts> (see 'chatsim serve --help')",
+    );
   if (flags.redis !== undefined) {
     if (flags.dataDir !== undefined || flags.store !== 'log')
       throw new CliError(
@@ -188,6 +210,33 @@ function storeFor(
   });
 }
 
+function cassandraStore(flags: ServeFlags, ackBeforeDurable: boolean): MessageStore {
+  if (flags.dataDir !== undefined || flags.store !== 'log')
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--cassandra keeps messages in Cassandra: drop --data-dir and --store (see 'chatsim serve --help')",
+    );
+  if (flags.keyspace === undefined)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--cassandra needs --keyspace <name> (see 'chatsim serve --help')",
+    );
+  if (ackBeforeDurable)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--bug ack-before-durable needs --store log (Cassandra decides when a write is durable) (see 'chatsim serve --help')",
+    );
+  try {
+    return new CassandraStore({
+      contactPoints: flags.cassandra!,
+      keyspace: flags.keyspace,
+      localDataCenter: flags.cassandraDc,
+    });
+  } catch (error) {
+    throw new CliError('CHATSIM_ERR_USAGE', `--keyspace: ${(error as Error).message}`);
+  }
+}
+
 async function start(
   flags: ServeFlags,
   store: MessageStore,
@@ -215,6 +264,11 @@ async function start(
     const message = error instanceof Error ? error.message : String(error);
     if (code === 'CHATSIM_ERR_DATA_DIR') throw new CliError('CHATSIM_ERR_DATA_DIR', message);
     if (code === 'CHATSIM_ERR_REDIS_NOT_DURABLE') throw new CliError('CHATSIM_ERR_REDIS', message);
+    if (flags.cassandra !== undefined && (error as Error).name === 'NoHostAvailableError')
+      throw new CliError(
+        'CHATSIM_ERR_CASSANDRA',
+        `cannot reach Cassandra at ${flags.cassandra.join(',')} (${firstLine(message)}): start it or fix --cassandra`,
+      );
     if (flags.redis !== undefined && isConnectionError(code, message))
       throw new CliError(
         'CHATSIM_ERR_REDIS',
@@ -274,6 +328,19 @@ function parseRedisUrl(value: string): string {
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
     throw new InvalidArgumentError('it must start with redis:// or rediss://.');
   return value;
+}
+
+function parseContactPoints(value: string): string[] {
+  return value.split(',').map((point) => {
+    const match = /^([^:\s,]+)(?::(\d{1,5}))?$/.exec(point.trim());
+    if (match === null || Number(match[2] ?? 0) > 65_535)
+      throw new InvalidArgumentError('it must be host[:port][,host[:port]...], e.g. 10.0.0.1,10.0.0.2:9042.');
+    return point.trim();
+  });
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.slice(0, 300);
 }
 
 function parseClusterNodes(value: string): { host: string; port: number }[] {

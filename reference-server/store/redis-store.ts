@@ -39,6 +39,7 @@ import type {
 import { checkRedisDurability } from './redis-durability.ts';
 import { redisConnectionOptions, redisLimits } from './redis-limits.ts';
 import { redisScripts } from './redis-scripts.ts';
+import { parseSpans } from './span-text.ts';
 
 export type RedisStoreOptions = {
   /** redis://[user:password@]host:port[/db]; with `cluster`, unused. */
@@ -240,11 +241,4 @@ function parseRecord(id: ConvId, reply: Reply): ConversationRecord {
     cursors[cursorsFlat[i]!] = { delivered: Number(delivered), read: Number(read) };
   }
   return { id, kind: kind as ConversationKind, lastSeq: Number(lastSeq), members, cursors };
-}
-
-function parseSpans(text: string): MembershipSpan[] {
-  return text.split(',').map((span) => {
-    const [from, to] = span.split(':');
-    return { from: Number(from), to: to === '-' ? null : Number(to) };
-  });
 }
