@@ -24,3 +24,26 @@ describe('disk-fsync-error', () => {
     expect(failedVerdicts(run)).toEqual([]);
   });
 });
+
+describe('disk-fsync-error over a recovery', () => {
+  it(
+    'restarts at the heal a store whose recovery the failing fsync refused (swarm seed 36211602727789)',
+    async () => {
+      // The torn write's restart replays while fsync fails: recovery cannot make its cut durable and
+      // refuses to open the log. Left down, no send is acked again and the run never settles.
+      const run = await runFault(
+        [
+          { type: 'disk-torn-write', atMs: 1000, durationMs: 2000 },
+          { type: 'disk-fsync-error', atMs: 1500, durationMs: 3000 },
+        ],
+        { clients: { count: 60 } },
+      );
+      const storage = run.summary.storage!;
+      expect(storage.refusals.join('\n')).toMatch(/EIO/);
+      const fsyncHeal = 2000 + 1500 + 3000;
+      expect(run.of('ack', fsyncHeal, fsyncHeal + 3000).length).toBeGreaterThan(5);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
+});

@@ -11,7 +11,10 @@ export type StoreOwner = {
   disk: SimDisk;
   crash(): void;
   restart(): void;
-  /** A failed store (fsync error, full disk) refuses everything until restarted: the supervisor's job. */
+  /**
+   * A failed store (fsync error, full disk) refuses everything, and one whose recovery was refused (an
+   * I/O error while it replayed) stays down, until restarted: the supervisor's job once the disk heals.
+   */
   restartIfFailed(): void;
 };
 
@@ -28,7 +31,7 @@ export function storeOwner(context: FaultContext): StoreOwner {
     crash: () => (embedded ? node.crash() : storage.crash()),
     restart: () => (embedded ? node.restart() : storage.recover(() => {})),
     restartIfFailed: () => {
-      if (storage.failure === null) return;
+      if (storage.failure === null && !storage.isRefused) return;
       owner.crash();
       owner.restart();
     },

@@ -61,6 +61,8 @@ export class LogStorage implements StorageService {
   private recovering = false;
   /** A clean close of the last incarnation still writing (its flush and final checkpoint). */
   private closing: Promise<void> | null = null;
+  /** The last recovery refused to open the log (see `refusals`): down until restarted. */
+  private refused = false;
   private outage = false;
   private readonly setupConversations: CreateRequest[] = [];
   /** The agenda the store's work runs on: the world's, or a private one offstage. */
@@ -114,6 +116,11 @@ export class LogStorage implements StorageService {
 
   get isRecovering(): boolean {
     return this.recovering;
+  }
+
+  /** Down because its last recovery refused to open the log (an I/O error, or a corrupt log). */
+  get isRefused(): boolean {
+    return this.refused;
   }
 
   createAtSetup(request: CreateRequest): void {
@@ -267,6 +274,7 @@ export class LogStorage implements StorageService {
     }
     const generation = ++this.generation;
     this.recovering = true;
+    this.refused = false;
     const store = new LogStore({ ...this.options.storeOptions, dir: simDataDir, fs: this.disk.session() });
     this.clock.markAsync();
     store.open().then(
@@ -288,8 +296,10 @@ export class LogStorage implements StorageService {
       },
       (error: unknown) => {
         if (generation !== this.generation) return;
-        // A log recovery refuses (LogCorruptError): the store stays down and says why.
+        // A log recovery refuses (LogCorruptError, or an I/O error as it replays or cuts a torn
+        // tail): the store stays down and says why, until its supervisor restarts it.
         this.recovering = false;
+        this.refused = true;
         this.refusals.push(error instanceof Error ? error.message : String(error));
       },
     );
