@@ -3,11 +3,11 @@
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger, AdminTransport } from './admin-ledger.ts';
-import type { SeedStreams } from './kernel/prng.ts';
+import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
 
-/** Each client watches a few of the users it shares a conversation with. */
+/** Each client watches a few of the users it shares a conversation with (direct or small group). */
 export function scheduleWatches(
   world: World,
   scenario: Scenario,
@@ -20,16 +20,43 @@ export function scheduleWatches(
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
     if (sim.adversary || sim.convs.length === 0) continue;
-    const users = new Set<string>();
-    for (let k = 0; k < count * 2 && users.size < count; k++) {
-      const conv = sim.convs[rng.int(sim.convs.length)]!;
-      const other = partnerOf(conv, sim.user);
-      if (other !== null) users.add(other);
-    }
-    if (users.size === 0) continue;
+    const users = watchedUsers(sim.convs, sim.user, count, scenario.conversations.groupSize, rng);
+    if (users.length === 0) continue;
     const at = Math.floor(warmupMs / 2 + rng.float() * (warmupMs / 2));
-    world.at(at, () => world.clientEffects(i, sim.client.watch([...users], world.now)));
+    world.at(at, () => world.clientEffects(i, sim.client.watch(users, world.now)));
   }
+}
+
+/**
+ * Up to `count` users a client shares its conversations with, drawn at random (at most `2 * count`
+ * draws): the partner of a direct conversation or another member of a small group as set up. Large
+ * groups give none (their members are many and spread out). The simulator and the live driver both
+ * pick watches here.
+ */
+export function watchedUsers(
+  convs: readonly string[],
+  user: string,
+  count: number,
+  groupSize: number,
+  rng: Prng,
+): string[] {
+  const users = new Set<string>();
+  for (let k = 0; k < count * 2 && users.size < count; k++) {
+    const other = sharerOf(convs[rng.int(convs.length)]!, user, groupSize, rng);
+    if (other !== null) users.add(other);
+  }
+  return [...users];
+}
+
+/** Someone `user` shares `conv` with at setup, or null (a large group, or a draw of `user` itself). */
+function sharerOf(conv: string, user: string, groupSize: number, rng: Prng): string | null {
+  const partner = partnerOf(conv, user);
+  if (partner !== null || groupSize < 2) return partner;
+  // Small group `[prefix]g<n>` holds users n * groupSize ... n * groupSize + groupSize - 1 (population.ts).
+  const match = /^(.*\.)?g(\d+)$/.exec(conv);
+  if (match === null) return null;
+  const other = `${match[1] ?? ''}u${Number(match[2]) * groupSize + rng.int(groupSize)}`;
+  return other === user ? null : other;
 }
 
 /** The other user of a direct conversation `[prefix]d<i>-<j>`; null for groups. */

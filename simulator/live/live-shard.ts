@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
-import { partnerOf } from '../behaviours.ts';
+import { partnerOf, watchedUsers } from '../behaviours.ts';
 import type { AdversaryBehaviour } from '../client/limits.ts';
 import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
 import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
@@ -427,14 +427,11 @@ export class LiveShard {
       const convs = this.convsOf[i]!;
       if (convs.length === 0) continue;
       const client = this.clients[i]!;
-      const users = new Set<string>();
-      for (let k = 0; k < count * 2 && users.size < count; k++) {
-        const other = partnerOf(convs[rng.int(convs.length)]!, client.user);
-        if (other !== null) users.add(other);
-      }
-      if (users.size === 0) continue;
+      const groupSize = this.plan.scenario.conversations.groupSize;
+      const users = watchedUsers(convs, client.user, count, groupSize, rng);
+      if (users.length === 0) continue;
       const at = Math.floor(warmupMs / 2 + rng.float() * (warmupMs / 2));
-      this.later(at, () => this.apply(i, client.watch([...users], this.now())));
+      this.later(at, () => this.apply(i, client.watch(users, this.now())));
     }
   }
 
