@@ -24,6 +24,9 @@ type SimFlags = {
   bug: BugName[];
   report?: string;
   openmetrics?: string;
+  otlpFile?: string;
+  otlpSample?: number;
+  startTime?: number;
   runId?: string;
   progress: boolean;
 };
@@ -39,6 +42,22 @@ export function parseClients(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 2 || n > 20_000_000)
     throw new InvalidArgumentError('--clients takes an integer from 2 to 20000000');
+  return n;
+}
+
+export function parseSampleRatio(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('a share of messages, more than 0 and at most 1');
+  return n;
+}
+
+/** Epoch milliseconds, or an ISO 8601 date-time. */
+export function parseStartTime(value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isSafeInteger(n))
+    throw new InvalidArgumentError(
+      'milliseconds since the epoch, or an ISO date-time (2026-01-01T00:00:00Z)',
+    );
   return n;
 }
 
@@ -64,6 +83,20 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
     .option(
       '--openmetrics <file>',
       "write the run's metrics as timestamped OpenMetrics text (promtool imports it)",
+    )
+    .option(
+      '--otlp-file <file>',
+      'record OpenTelemetry spans (send -> persist -> fan-out -> deliver) in virtual time, as OTLP/JSON lines',
+    )
+    .option(
+      '--otlp-sample <ratio>',
+      'with --otlp-file: the share of messages traced (default 1)',
+      parseSampleRatio,
+    )
+    .option(
+      '--start-time <time>',
+      'the wall-clock time virtual time 0 is stamped as in --openmetrics and --otlp-file (ms or ISO; default now)',
+      parseStartTime,
     )
     .option('--run-id <id>', 'the run_id label of its metrics (default sim-<scenario>-<seed>)')
     .option('--no-progress', 'no progress bar on stderr')
@@ -91,7 +124,18 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
   const runId = flags.runId ?? simRunId(scenario.name, seed);
   const recorder = scenarioRecorder(scenario, runId);
-  const startEpochMs = Math.floor(Date.now() / 1000) * 1000;
+  const startEpochMs = flags.startTime ?? Math.floor(Date.now() / 1000) * 1000;
+  if (flags.otlpSample !== undefined && flags.otlpFile === undefined)
+    throw new CliError('CHATSIM_ERR_USAGE', '--otlp-sample needs --otlp-file');
+  const tracer = flags.otlpFile
+    ? await simTracer(flags.otlpFile, {
+        seed,
+        epochMs: startEpochMs,
+        scenario: scenario.name,
+        runId,
+        sample: flags.otlpSample,
+      })
+    : undefined;
   const bar =
     flags.progress && !flags.json
       ? progressBar(io, `${scenario.name} seed ${seed}`, { clock: 'virtual' })
@@ -101,6 +145,7 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
     ...(flags.clients === undefined ? {} : { clients: flags.clients }),
     bugs: flags.bug,
     recorder,
+    ...(tracer ? { tracer } : {}),
     ...(bar
       ? {
           progress: (done: number, phase: string, violations: number) =>
@@ -109,6 +154,7 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
       : {}),
   });
   recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
+  await tracer?.shutdown();
   bar?.done();
   if (summary.perf) io.err(`chatsim sim: ${perfLine(summary.events, summary.perf)}`);
   if (flags.openmetrics) {
@@ -118,6 +164,34 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
   await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'sim' });
   return summary.exitCode;
+}
+
+/** The simulated tracer for `--otlp-file`: spans in virtual time, ids from the seed, OTLP/JSON lines. */
+async function simTracer(
+  file: string,
+  run: { seed: number; epochMs: number; scenario: string; runId: string; sample: number | undefined },
+) {
+  const { SimTracer } = await import('../simulator/tracing/sim-tracer.ts');
+  const { InOrderBatchProcessor, OtlpJsonFileExporter } = await import(
+    '../simulator/tracing/otlp-json-file.ts'
+  );
+  let exporter: InstanceType<typeof OtlpJsonFileExporter>;
+  try {
+    exporter = new OtlpJsonFileExporter(file);
+  } catch (error) {
+    throw new CliError('CHATSIM_ERR_USAGE', `--otlp-file ${file}: ${(error as Error).message}`);
+  }
+  return new SimTracer({
+    seed: run.seed,
+    epochMs: run.epochMs,
+    processor: new InOrderBatchProcessor(exporter),
+    ...(run.sample === undefined ? {} : { sampleRatio: run.sample }),
+    resource: {
+      'chatsim.scenario': run.scenario,
+      'chatsim.run_id': run.runId,
+      'chatsim.seed': String(run.seed),
+    },
+  });
 }
 
 /** A finished run's verdict on stdout (table or `--json`) and, with `--report DIR`, its report files: `sim` and `live` alike. */

@@ -29,7 +29,7 @@ import { type ExitCode, failedSendsSource, judgeRun, latencySource, type SloResu
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
-import { World, type WorldOptions } from './world/world.ts';
+import { World, type WorldOptions, type WorldTap } from './world/world.ts';
 
 export type RunOptions = {
   seed: number;
@@ -40,6 +40,8 @@ export type RunOptions = {
   checkers?: Checker[];
   /** Sees every history event and the clock about once a virtual second (metrics). */
   recorder?: RunObserver;
+  /** Records spans in virtual time (simulator/tracing/sim-tracer.ts); off when absent. */
+  tracer?: RunTracer;
   /** What the workload writes as the nth message of a device (default: workload.ts messageBody). */
   messageBody?: (device: string, n: number, bytes: number) => string;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
@@ -52,6 +54,14 @@ export type RunOptions = {
 export type RunObserver = {
   observe(event: HistoryEvent): void;
   tick(nowMs: number, events: number): void;
+};
+
+/** What run-scenario tells a tracer: the world to watch, every history event, the end of the run. */
+export type RunTracer = WorldTap & {
+  attach(world: World): void;
+  observe(event: HistoryEvent): void;
+  /** The run is over: spans still open end now. */
+  finish(): void;
 };
 
 export type RunSummary = {
@@ -154,6 +164,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     traceHistoryEvent(world.trace, event);
     for (const checker of checkers) checker.observe(event);
     recorder?.observe(event);
+    options.tracer?.observe(event);
   };
   const ledger = new AdminLedger(record);
   const costModel =
@@ -185,7 +196,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     record,
     coreBugs: new Set([...bugs].filter((bug) => coreBugs.has(bug as BugName))),
     ...(costModel ? { costModel } : {}),
+    ...(options.tracer ? { tap: options.tracer } : {}),
   });
+  options.tracer?.attach(world);
   const population = buildPopulation(
     scenario,
     clientCount,
@@ -368,6 +381,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   record({ k: 'phase', at: world.now, phase: 'final' });
 
   const final = finalState(world, await world.storage.finalRead(), settledAt, conversations);
+  options.tracer?.finish();
   const verdicts = checkers.map((checker) => checker.finish(final));
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);

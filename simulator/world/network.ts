@@ -84,6 +84,11 @@ export class Network {
     return this.connectionOfClient[client]!;
   }
 
+  /** The client at the far end of a connection (closed ones too). */
+  clientOf(connection: number): number | undefined {
+    return this.connections[connection]?.client;
+  }
+
   /** Pings flow on an open, unbroken connection to a running node: the client hears the server. */
   isConnected(client: number): boolean {
     const id = this.connectionOfClient[client]!;

@@ -20,6 +20,8 @@ export type NodeHost = {
   readonly agenda: Agenda;
   newCore(index: number): ChatNode;
   carryOut(index: number, effects: readonly Effect[]): void;
+  /** Sees each input the core is about to handle (simulated tracing); absent, nothing is called. */
+  handling?: (index: number, input: Input) => void;
   /** The process died: the network resets its sockets, the storage forgets what it had not synced. */
   crashed(index: number): void;
   /** The process exited cleanly: its last sockets close, its store is closed (nothing is lost). */
@@ -85,6 +87,7 @@ export class SimNode {
       return;
     }
     const nodeNow = now + this.clockOffsetMs;
+    if (event.kind !== EventKind.nodeTick) this.host.handling?.(this.index, event.data as Input);
     const effects =
       event.kind === EventKind.nodeTick
         ? this.core.tick(nodeNow)
@@ -98,6 +101,7 @@ export class SimNode {
     const nodeNow = now + this.clockOffsetMs;
     const tick = event.kind === EventKind.nodeTick;
     const kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
+    if (!tick) this.host.handling?.(this.index, event.data as Input);
     const effects = tick ? this.core.tick(nodeNow) : this.core.handle(event.data as Input, nodeNow);
     const serviceMs = coster.serviceMs(kind, effects);
     this.busyUntil = now + serviceMs;

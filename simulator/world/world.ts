@@ -55,6 +55,18 @@ export type WorldOptions = {
   coreBugs?: ReadonlySet<string>;
   /** Each node step costs service time from this model, so nodes queue (sim-node.ts); none: steps are free. */
   costModel?: CostModel;
+  /** Watches nodes and links without acting on them (simulated tracing); absent, nothing is called. */
+  tap?: WorldTap;
+};
+
+/** What a tap sees, in virtual time (`world.now`): it must not act on the world, draw or schedule. */
+export type WorldTap = {
+  /** A node's core is about to handle an input. */
+  nodeInput(node: number, input: Input): void;
+  /** A node's core asked for these effects; the world carries them out next. */
+  nodeEffects(node: number, effects: readonly Effect[]): void;
+  /** A frame reached a client over an open connection. */
+  frameArrived(client: number, frame: ServerFrame): void;
 };
 
 export class World {
@@ -107,6 +119,7 @@ export class World {
       costModel: options.costModel ?? null,
       newCore: (index: number) => this.newCore(index),
       carryOut: (index: number, effects: readonly Effect[]) => this.nodeEffects(index, effects),
+      ...(options.tap ? { handling: options.tap.nodeInput.bind(options.tap) } : {}),
       crashed: (index: number) => {
         this.network.nodeCrashed(index);
         this.storage.nodeCrashed(index);
@@ -174,6 +187,12 @@ export class World {
     return this.network.connectionOf(client);
   }
 
+  /** The client at the far end of a connection id (as the nodes' `conn`). */
+  clientOfConnection(connection: number): SimClient | undefined {
+    const index = this.network.clientOf(connection);
+    return index === undefined ? undefined : this.clients[index];
+  }
+
   isConnected(client: number): boolean {
     return this.network.isConnected(client);
   }
@@ -193,6 +212,7 @@ export class World {
         return;
       case EventKind.clientFrame: {
         if (!this.network.frameArrived(event.target, event.instance)) return;
+        this.options.tap?.frameArrived(event.target, event.data as ServerFrame);
         const client = this.clients[event.target]!.client;
         client.heard(now);
         this.clientEffects(event.target, client.received(event.data as ServerFrame, now));
@@ -227,6 +247,7 @@ export class World {
 
   private nodeEffects(index: number, effects: readonly Effect[]): void {
     const node = this.nodes[index]!;
+    this.options.tap?.nodeEffects(index, effects);
     for (const effect of effects) {
       switch (effect.type) {
         case 'send':
