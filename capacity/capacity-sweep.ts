@@ -1,8 +1,8 @@
 // A capacity sweep against a live target: step the load (concurrent connections at the scenario's
 // per-client rate, then messages/s at the most connections that held), run each step `repeats`
-// times as one ordinary live run (runLive: the same generators, checkers and thresholds as
-// `chatsim live`, without the scenario's faults), and stop a phase at its first broken step.
-// Each run starts a fresh fleet from `target()`, so one step's backlog never leaks into the next.
+// times as one ordinary run without the scenario's faults (live: runLive, the same generators,
+// checkers and thresholds as `chatsim live`; --sim: runScenario with a cost model), and stop a phase
+// at its first broken step.
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { LiveFleet } from '../simulator/live/fleet.ts';
@@ -15,7 +15,7 @@ import {
   type SweepPhase,
   stepHeld,
 } from './knee.ts';
-import { ServerSampler } from './server-sampler.ts';
+import { type ServerFigures, ServerSampler } from './server-sampler.ts';
 
 export type CapacityOptions = {
   seed: number;
@@ -26,15 +26,42 @@ export type CapacityOptions = {
   repeats: number;
   /** How long each step holds its load (the live run's faults phase, here without faults). */
   stepMs: number;
-  /** A fresh target per run (fleet + the secret its tokens are signed with). */
-  target: () => Promise<{ fleet: LiveFleet; secret: string }>;
-  /** Runs one live run; runLive in production (a parameter so the CLI owns the import). */
+  /** Runs one repeat of one step: a live run on a fresh fleet (liveStep) or a simulated one (capacity-sim.ts). */
+  runStep: StepRunner;
+  log?: (line: string) => void;
+};
+
+/** One run of one step: what it summed up, what the server(s) measured, and what the target was. */
+export type StepRunner = (
+  scenario: Scenario,
+  options: { seed: number; clients: number },
+) => Promise<{ summary: RunSummary; server: ServerFigures; target: string; deliveryP99Ms?: number }>;
+
+/**
+ * A live step: a fresh target per run (so one step's backlog never leaks into the next), its nodes'
+ * /metrics sampled for CPU and memory while the run lasts.
+ */
+export function liveStep(
+  target: () => Promise<{ fleet: LiveFleet; secret: string }>,
   run: (
     scenario: Scenario,
     options: { seed: number; clients: number; fleet: LiveFleet; secret: string },
-  ) => Promise<RunSummary>;
-  log?: (line: string) => void;
-};
+  ) => Promise<RunSummary>,
+): StepRunner {
+  return async (scenario, { seed, clients }) => {
+    const { fleet, secret } = await target();
+    const sampler = new ServerSampler(() => fleet.urls);
+    sampler.start();
+    let server: ServerFigures | undefined;
+    try {
+      const summary = await run(scenario, { seed, clients, fleet, secret });
+      server = sampler.stop();
+      return { summary, server, target: fleet.reproFlags };
+    } finally {
+      if (server === undefined) sampler.stop();
+    }
+  };
+}
 
 export type CapacityReport = {
   scenario: string;
@@ -76,8 +103,9 @@ export function offeredAt(scenario: Scenario, clients: number): number {
 /** What one run says about capacity: its rates, tails, resources, and why it did not hold. */
 export function repeatResult(
   summary: RunSummary,
-  server: ReturnType<ServerSampler['stop']>,
+  server: ServerFigures,
   loadMs: number,
+  deliveryP99Ms?: number,
 ): RepeatResult {
   const broke: string[] = [];
   for (const s of summary.slo) if (!s.pass) broke.push(`threshold ${s.name} (actual ${round(s.actual)})`);
@@ -96,7 +124,9 @@ export function repeatResult(
     displayedPerSec: summary.messages.displayed / seconds,
     failedSends: summary.messages.failed,
     ackP99Ms: live?.latencyMs.ack.p99 ?? summary.ackLatencyMsP99,
-    deliveryP99Ms: Math.max(live?.latencyMs.deliveryDirect.p99 ?? 0, live?.latencyMs.deliveryGroup.p99 ?? 0),
+    deliveryP99Ms:
+      deliveryP99Ms ??
+      Math.max(live?.latencyMs.deliveryDirect.p99 ?? 0, live?.latencyMs.deliveryGroup.p99 ?? 0),
     serverCpuShare: server.cpuShare,
     serverBytesPerConnection: server.bytesPerConnection,
     serverConnectionsPeak: server.connectionsPeak,
@@ -115,19 +145,14 @@ export async function runCapacity(scenario: Scenario, options: CapacityOptions):
     const { warmupMs, faultsMs, healMs } = stepped.phases;
     const repeats: RepeatResult[] = [];
     for (let r = 0; r < options.repeats; r++) {
-      const { fleet, secret } = await options.target();
-      targetName = fleet.reproFlags;
-      const sampler = new ServerSampler(() => fleet.urls);
-      sampler.start();
-      let summary: RunSummary;
-      try {
-        summary = await options.run(stepped, { seed: options.seed + r, clients, fleet, secret });
-      } catch (error) {
-        sampler.stop();
-        throw error;
-      }
-      const server = sampler.stop();
-      const result = repeatResult(summary, server, warmupMs + faultsMs + healMs);
+      const step = await options.runStep(stepped, { seed: options.seed + r, clients });
+      targetName = step.target;
+      const result = repeatResult(
+        step.summary,
+        step.server,
+        warmupMs + faultsMs + healMs,
+        step.deliveryP99Ms,
+      );
       repeats.push(result);
       log(
         `${phase} step ${clients} clients, ${round(msgsPerSec)} msgs/s offered, repeat ${r + 1}/${options.repeats}: ${round(result.ackedPerSec)} acked/s, ack p99 ${round(result.ackP99Ms)} ms, ${result.broke.length === 0 ? 'held' : `broke: ${result.broke.join('; ')}`}`,

@@ -4,9 +4,12 @@
 // Exit 0 when the sweep bracketed the knee; 3 when it could not (every step held, or the first broke):
 // the figure it was asked for is not there, which is not a pass.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { CapacityReport } from '../capacity/capacity-sweep.ts';
+import type { CapacityReport, StepRunner } from '../capacity/capacity-sweep.ts';
+import { ScenarioError } from '../scenarios/scenario.ts';
 import { addPlanFlags, type PlanFlags, planCommand } from './capacity-plan.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import { addTargetFlags, type LiveFlags, makeTarget, parseDuration, runOrExplain } from './live.ts';
@@ -18,6 +21,10 @@ type CapacityFlags = Omit<LiveFlags, 'clients'> & {
   rates?: number[];
   repeats: number;
   stepDuration: number;
+  calibrate?: boolean;
+  out?: string;
+  sim?: boolean;
+  costModel?: string;
 };
 
 export function registerCapacity(program: Command, result: CommandResult, io: CliIo): void {
@@ -47,7 +54,23 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
       '--report <dir>',
       'write capacity.json, capacity.md and capacity.html (the chart) into this directory',
     )
-    .option('--no-progress', 'no progress lines on stderr');
+    .option('--no-progress', 'no progress lines on stderr')
+    .option(
+      '--sim',
+      "sweep simulated runs instead of live ones: each node step costs the service time of a calibrated cost model (see --cost-model), so the knee is the model's prediction",
+    )
+    .option(
+      '--cost-model <name>',
+      "with --sim: a cost model in scenarios/cost-model/ or a path to one (default: the scenario's costModel, else reference-server)",
+    )
+    .option(
+      '--calibrate',
+      "measure the reference server's cost per core step (one node it starts with serve --cost-meter, a run per --rates step at the first --clients step) and write a cost model for the simulator",
+    )
+    .option(
+      '--out <file>',
+      'with --calibrate: where the cost model goes (default scenarios/cost-model/reference-server.json)',
+    );
   addPlanFlags(command).action(async (scenarioArg: string | undefined, flags: CapacityFlags & PlanFlags) => {
     if (flags.plan) {
       if (scenarioArg !== undefined)
@@ -63,24 +86,126 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
         'CHATSIM_ERR_USAGE',
         "name a scenario to sweep (or --plan --from capacity.json; see 'chatsim capacity --help')",
       );
-    result.exitCode = await capacityCommand(scenarioArg, flags, io);
+    result.exitCode = flags.calibrate
+      ? await calibrateCommand(scenarioArg, flags, io)
+      : await capacityCommand(scenarioArg, flags, io);
   });
+}
+
+async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: CliIo): Promise<number> {
+  if (
+    flags.serverCmd !== undefined ||
+    flags.url.length > 0 ||
+    (flags.nodes ?? 1) !== 1 ||
+    flags.bug.length > 0
+  )
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      '--calibrate meters the reference server on one node it starts itself: leave out --server-cmd, --url, --nodes and --bug',
+    );
+  const scenario = loadOrExplain(scenarioArg);
+  const { calibrate, costModelFile } = await import('../capacity/calibrate.ts');
+  const { offeredAt } = await import('../capacity/capacity-sweep.ts');
+  const { costModelPath } = await import('../scenarios/load-cost-model.ts');
+  const { referenceFleet } = await import('../simulator/live/reference-fleet.ts');
+  const { runLive } = await import('../simulator/live/run-live.ts');
+  const clients = flags.clients?.[0] ?? Math.min(scenario.clients.count, 300);
+  const rates = flags.rates ?? [1, 2, 4].map((f) => Math.round(offeredAt(scenario, clients) * f));
+  const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  const out = flags.out ?? costModelPath('reference-server');
+  const say = (line: string) => {
+    if (flags.progress) io.err(`chatsim capacity: ${line}`);
+  };
+  say(
+    `calibrating on ${scenario.name} seed ${seed}: ${clients} clients at ${rates.join(', ')} msgs/s, ${flags.stepDuration / 1000} s each`,
+  );
+  const calibration = await calibrate(scenario, {
+    seed,
+    clients,
+    rates,
+    stepMs: flags.stepDuration,
+    name: basename(out, '.json'),
+    command: `npx chatsim capacity ${scenarioArg} --calibrate --seed ${seed} --clients ${clients} --rates ${rates.join(',')} --step-duration ${flags.stepDuration / 1000}s`,
+    target: async (meterFile) => {
+      const secret = randomBytes(24).toString('hex');
+      return {
+        secret,
+        fleet: referenceFleet({
+          nodes: 1,
+          secret,
+          limits: scenario.limits,
+          bugs: [],
+          serveArgs: ['--cost-meter', meterFile],
+          ...(flags.port === undefined ? {} : { basePort: flags.port }),
+        }),
+      };
+    },
+    run: (stepped, options) =>
+      runOrExplain(() => runLive(stepped, { ...options, faults: [], log: (line) => say(`  ${line}`) })),
+    log: say,
+  });
+  writeFileSync(out, costModelFile(calibration));
+  if (flags.json) io.out(JSON.stringify(calibration));
+  else {
+    io.out(
+      `cost model ${calibration.model.name} (${calibration.steps} steps metered; scaled x${calibration.scale} to the event loop's busy time):`,
+    );
+    for (const [kind, us] of Object.entries(calibration.model.inputUs))
+      io.out(`  ${kind.padEnd(16)} ${us} µs`);
+    for (const [feature, us] of Object.entries(calibration.model.effectUs))
+      io.out(`  per ${feature.padEnd(12)} ${us} µs`);
+    io.out(`wrote ${out}`);
+  }
+  return 0;
 }
 
 async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: CliIo): Promise<number> {
   const scenario = loadOrExplain(scenarioArg);
-  const { runCapacity } = await import('../capacity/capacity-sweep.ts');
+  const { liveStep, runCapacity } = await import('../capacity/capacity-sweep.ts');
   const { runLive } = await import('../simulator/live/run-live.ts');
   const { capacityMarkdown, writeCapacityReport } = await import('../reports/capacity-report.ts');
   const base = scenario.clients.count;
   const clientSteps = flags.clients ?? [0.5, 1, 2, 4].map((f) => Math.max(2, Math.round(base * f)));
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
   const liveFlags = { ...flags, clients: undefined } as LiveFlags;
-  // A target problem shows on the first step, before any load: one line, exit 2.
-  await makeTarget(scenario, liveFlags, io);
   const say = (line: string) => {
     if (flags.progress) io.err(`chatsim capacity: ${line}`);
   };
+  let runStep: StepRunner;
+  if (flags.sim) {
+    if (
+      flags.serverCmd !== undefined ||
+      flags.url.length > 0 ||
+      flags.nodes !== undefined ||
+      flags.bug.length > 0
+    )
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        "--sim sweeps the simulator: leave out --nodes, --server-cmd, --url and --bug (the scenario's topology sets the nodes)",
+      );
+    const { loadCostModel } = await import('../scenarios/load-cost-model.ts');
+    const { simStep } = await import('../capacity/capacity-sim.ts');
+    const name = flags.costModel ?? scenario.costModel ?? 'reference-server';
+    const costModel = loadCostModelOrExplain(() => loadCostModel(name));
+    say(
+      `simulated, cost model ${costModel.name} (${costModel.measured.date}: ${costModel.measured.command})`,
+    );
+    runStep = simStep(costModel);
+  } else {
+    // A target problem shows on the first step, before any load: one line, exit 2.
+    await makeTarget(scenario, liveFlags, io);
+    runStep = liveStep(
+      () => makeTarget(scenario, liveFlags, io),
+      (stepped, options) =>
+        runOrExplain(() =>
+          runLive(stepped, {
+            ...options,
+            faults: [],
+            log: (line) => say(`  ${line}`),
+          }),
+        ),
+    );
+  }
   say(
     `${scenario.name} seed ${seed}: ${clientSteps.length} connection step(s), ${flags.repeats} repeat(s) of ${flags.stepDuration / 1000} s each`,
   );
@@ -90,15 +215,7 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
     ...(flags.rates === undefined ? {} : { rateSteps: flags.rates }),
     repeats: flags.repeats,
     stepMs: flags.stepDuration,
-    target: () => makeTarget(scenario, liveFlags, io),
-    run: (stepped, options) =>
-      runOrExplain(() =>
-        runLive(stepped, {
-          ...options,
-          faults: [],
-          log: (line) => say(`  ${line}`),
-        }),
-      ),
+    runStep,
     log: say,
   });
   if (flags.json) io.out(JSON.stringify(report));
@@ -124,4 +241,14 @@ function parseRepeats(value: string): number {
   if (!Number.isSafeInteger(n) || n < 1 || n > 20)
     throw new InvalidArgumentError('takes an integer from 1 to 20');
   return n;
+}
+
+/** A missing or broken cost model is a usage problem: one line per problem, exit 2. */
+function loadCostModelOrExplain<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new CliError('CHATSIM_ERR_USAGE', error.message);
+    throw error;
+  }
 }

@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
+import { CostMeter } from '../reference-server/runtime/cost-meter.ts';
 import { runtimeLimits } from '../reference-server/runtime/limits.ts';
 import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
 import { RedisBus } from '../reference-server/runtime/redis-bus.ts';
@@ -43,6 +44,7 @@ type ServeFlags = {
   keyspace?: string;
   cassandraDc: string;
   otlpEndpoint?: string;
+  costMeter?: string;
 } & Record<string, unknown>;
 
 export function registerServe(program: Command, result: CommandResult, io: CliIo): void {
@@ -97,6 +99,10 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
       parseOtlpUrl,
     )
     .option(
+      '--cost-meter <file>',
+      'time every core step by kind and write the sums to FILE about once a second (what chatsim capacity --calibrate reads)',
+    )
+    .option(
       '--bug <name>',
       `break the protocol on purpose, to prove a harness catches it (repeatable): ${bugNames.join(', ')}`,
       collectBug,
@@ -139,8 +145,10 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     flags.otlpEndpoint === undefined
       ? undefined
       : (await import('../reference-server/runtime/otlp-tracing.ts')).startOtlpTracing(flags.otlpEndpoint);
-  const server = await start(flags, store, secret, log, bus, tracing?.tracer);
+  const meter = flags.costMeter === undefined ? undefined : new CostMeter();
+  const server = await start(flags, store, secret, log, bus, tracing?.tracer, meter);
   metrics = server.metrics;
+  if (meter && flags.costMeter !== undefined) meter.writeTo(flags.costMeter);
   // A second signal while draining stops hard instead of waiting for slow clients.
   const signals = watchSignals((again) => {
     log(`${again} again: stopping without waiting for the drain`);
@@ -151,6 +159,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     const signal = await signals.first;
     log(`${signal}: draining`);
     await server.drain();
+    meter?.stop();
     await tracing?.shutdown();
     log('stopped');
     return 0;
@@ -244,9 +253,11 @@ async function start(
   log: (line: string) => void,
   bus: RedisBus | undefined,
   tracer: Tracer | undefined,
+  meter: CostMeter | undefined,
 ): Promise<RunningServer> {
   try {
     return await startServer({
+      ...(meter ? { stepMeter: (step, effects, ms) => meter.step(step, effects, ms) } : {}),
       ...(bus ? { bus } : {}),
       ...(tracer ? { tracer } : {}),
       port: flags.port,

@@ -4,6 +4,7 @@
 
 import type { ChatNode } from '../core/chat-node.ts';
 import type { Effect } from '../core/effects.ts';
+import type { CoreStep } from '../core/input-kind.ts';
 import type { Input } from '../core/inputs.ts';
 import { runtimeLimits } from './limits.ts';
 
@@ -14,6 +15,12 @@ export type EffectSinks = { [T in Effect['type']]: (effect: EffectOf<T>) => void
 
 /** The part of ChatNode the driver needs; tests drive it with a scripted node. */
 export type CoreNode = Pick<ChatNode, 'handle' | 'tick'> & Partial<Pick<ChatNode, 'start'>>;
+
+/**
+ * Sees each core step, its effects, and how long the step took to run and carry out (ms): the cost
+ * meter (cost-meter.ts) times steps for capacity calibration. Absent, the driver reads no clock for it.
+ */
+export type StepMeter = (step: CoreStep, effects: readonly Effect[], elapsedMs: number) => void;
 
 const tickItem = Symbol('tick');
 const startItem = Symbol('start');
@@ -29,6 +36,7 @@ export class NodeDriver {
   constructor(
     private readonly node: CoreNode,
     private readonly now: () => number = Date.now,
+    private readonly meter?: StepMeter,
   ) {}
 
   /** Set once, after the parts that carry effects out exist (they need `feed` themselves). */
@@ -77,6 +85,7 @@ export class NodeDriver {
     try {
       while (this.head < this.queue.length && !this.stopped) {
         const item = this.queue[this.head++]!;
+        const started = this.meter ? performance.now() : 0;
         const now = this.now();
         const effects =
           item === tickItem
@@ -85,6 +94,11 @@ export class NodeDriver {
               ? (this.node.start?.(now) ?? [])
               : this.node.handle(item, now);
         for (const effect of effects) dispatch(sinks, effect);
+        this.meter?.(
+          item === tickItem ? 'tick' : item === startItem ? 'start' : item,
+          effects,
+          performance.now() - started,
+        );
       }
     } finally {
       this.queue.length = 0;

@@ -18,7 +18,7 @@ import { HttpApi } from './http-api.ts';
 import { runtimeLimits } from './limits.ts';
 import { ServerMetrics } from './metrics.ts';
 import type { NodeBus } from './node-bus.ts';
-import { NodeDriver } from './node-driver.ts';
+import { NodeDriver, type StepMeter } from './node-driver.ts';
 import { StoreExecutor } from './store-executor.ts';
 import { WakeTimer } from './wake-timer.ts';
 import { WsTransport, wsPath } from './ws-transport.ts';
@@ -43,6 +43,8 @@ export type ServerOptions = {
   bus?: NodeBus;
   /** OpenTelemetry tracer: spans send -> persist -> fan-out -> deliver for sends carrying `tp` (off without). */
   tracer?: Tracer;
+  /** Times each core step (serve --cost-meter, for capacity calibration); off without. */
+  stepMeter?: StepMeter;
 };
 
 export type RunningServer = {
@@ -92,7 +94,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   node.load(records);
   const limits = node.limits;
 
-  const driver = new NodeDriver(node);
+  const driver = new NodeDriver(node, Date.now, options.stepMeter);
   const tracing = options.tracer ? new FrameTracer(options.tracer) : null;
   const feed: (input: Input) => void = tracing
     ? (input) => {

@@ -18,6 +18,8 @@ export type ReferenceFleetOptions = {
   keepData?: boolean;
   /** Nodes over Redis instead of data dirs: node i connects to `urls[i]`; keys under `prefix`. */
   redis?: { urls: string[]; prefix: string; allowUnsafe?: boolean };
+  /** More `serve` arguments for every node (`{node}` is the node's number), e.g. `--cost-meter`. */
+  serveArgs?: readonly string[];
 };
 
 /** The serve arguments of one node, with `{port}` and `{dataDir}` left for the fleet to fill. */
@@ -35,6 +37,7 @@ export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
   for (const [field, value] of Object.entries(options.limits))
     args.push(flagOf(field as keyof NodeLimits), String(value));
   for (const bug of options.bugs) args.push('--bug', bug);
+  args.push(...(options.serveArgs ?? []));
   return args;
 }
 

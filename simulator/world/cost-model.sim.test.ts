@@ -5,18 +5,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../scenarios/load-scenario.ts';
+import { flatCostModel as flat } from '../../test-support/flat-cost-model.ts';
 import { runScenario } from '../run-scenario.ts';
 import type { CostModel } from './cost-model.ts';
 
 const simTimeoutMs = 120_000;
-
-const flat = (us: number): CostModel => ({
-  name: `flat-${us}`,
-  measured: { command: 'test', date: '2026-11-30', machine: 'test' },
-  inputUs: {},
-  defaultInputUs: us,
-  effectUs: { frame: 0, recipient: 0, store: 0, publish: 0 },
-});
 
 describe('the cost model in a simulated run', () => {
   it(

@@ -1,0 +1,109 @@
+// `chatsim capacity <scenario> --calibrate`: measures what each kind of core step costs the live
+// reference server. Each load step is an ordinary live run (no faults) against one fresh
+// `serve --cost-meter` node; the meter's sums of every run are added and fitted (fit-cost-model.ts)
+// into a cost model the simulator runs with (scenarios/cost-model/). The model says how, when and
+// where it was measured, and what the box's load was: costs measured on a busy box are slower.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { CostMeterReading } from '../reference-server/runtime/cost-meter.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
+import type { LiveFleet } from '../simulator/live/fleet.ts';
+import type { RunSummary } from '../simulator/run-scenario.ts';
+import { stepScenario } from './capacity-sweep.ts';
+import { addReadings, type CostFit, fitCostModel } from './fit-cost-model.ts';
+
+export type CalibrateOptions = {
+  seed: number;
+  clients: number;
+  /** msgs/s of each calibration run (different loads give the fit different mixes of fan-out). */
+  rates: number[];
+  stepMs: number;
+  name: string;
+  /** The command line that made the model, recorded in it. */
+  command: string;
+  /** A fresh one-node target whose node runs `serve --cost-meter <meterFile>`. */
+  target: (meterFile: string) => Promise<{ fleet: LiveFleet; secret: string }>;
+  run: (
+    scenario: Scenario,
+    options: { seed: number; clients: number; fleet: LiveFleet; secret: string },
+  ) => Promise<RunSummary>;
+  log?: (line: string) => void;
+};
+
+export type CalibrationRun = {
+  offeredMsgsPerSec: number;
+  ackedPerSec: number;
+  exitCode: number;
+  eluActiveShare: number;
+  steps: number;
+};
+
+export type Calibration = CostFit & { runs: CalibrationRun[]; loadAverage: number[] };
+
+export async function calibrate(scenario: Scenario, options: CalibrateOptions): Promise<Calibration> {
+  const log = options.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'chatsim-calibrate-'));
+  const readings: CostMeterReading[] = [];
+  const runs: CalibrationRun[] = [];
+  const loadAverage = loadavg();
+  try {
+    for (const [index, rate] of options.rates.entries()) {
+      const meterFile = join(dir, `run-${index}.json`);
+      const stepped = stepScenario(scenario, options.clients, rate, options.stepMs);
+      const { fleet, secret } = await options.target(meterFile);
+      const summary = await options.run(stepped, {
+        seed: options.seed + index,
+        clients: options.clients,
+        fleet,
+        secret,
+      });
+      // The node wrote its last reading when it drained (runLive stops the fleet before it returns).
+      const reading = JSON.parse(readFileSync(meterFile, 'utf8')) as CostMeterReading;
+      readings.push(reading);
+      const { warmupMs, faultsMs, healMs } = stepped.phases;
+      const run: CalibrationRun = {
+        offeredMsgsPerSec: rate,
+        ackedPerSec: summary.messages.acked / ((warmupMs + faultsMs + healMs) / 1000),
+        exitCode: summary.exitCode,
+        eluActiveShare: reading.meteredMs > 0 ? reading.eluActiveMs / reading.meteredMs : 0,
+        steps: reading.steps.reduce((a, b) => a + b, 0),
+      };
+      runs.push(run);
+      log(
+        `calibration run ${index + 1}/${options.rates.length}: ${rate} msgs/s offered, ${round(run.ackedPerSec)} acked/s, ${run.steps} steps metered, event loop busy ${Math.round(run.eluActiveShare * 100)}%, exit ${run.exitCode}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const cpu = cpus();
+  const fit = fitCostModel(addReadings(readings), {
+    name: options.name,
+    command: options.command,
+    date: new Date().toISOString(),
+    machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage.map((l) => l.toFixed(1)).join(' ')} at the start`,
+    note: `one node, the log store on local disk; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are the event loop's busy time per step (wall time: on a shared box they include time the node waited for a core mid-step)`,
+  });
+  return { ...fit, runs, loadAverage };
+}
+
+/** The cost model file: the model, then what the calibration saw (for the reader; not used to cost). */
+export function costModelFile(calibration: Calibration): string {
+  const { model, runs, scale, cpuPerBusy, steps, kinds, loadAverage } = calibration;
+  return `${JSON.stringify(
+    {
+      $comment:
+        'Written by chatsim capacity --calibrate (see measured.command); service time per core step of the reference server, µs. Re-run it on your machine rather than editing by hand.',
+      ...model,
+      calibration: { steps, scale, cpuPerBusy, loadAverage, runs, kinds },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

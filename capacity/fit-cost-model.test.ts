@@ -1,0 +1,109 @@
+// The fit recovers known costs from a meter fed steps whose times follow them (with a deterministic
+// wobble), keeps every cost non-negative, scales by the event loop's busy time over the timed spans,
+// and refuses a reading with nothing to fit.
+
+import { describe, expect, it } from 'vitest';
+import type { Effect } from '../reference-server/core/effects.ts';
+import type { CoreStep } from '../reference-server/core/input-kind.ts';
+import { CostMeter } from '../reference-server/runtime/cost-meter.ts';
+import { addReadings, fitCostModel, solve } from './fit-cost-model.ts';
+
+const about = { name: 'fit-test', command: 'test', date: '2026-11-30', machine: 'test' };
+const sendTo = (n: number): Effect => ({
+  type: 'send',
+  to: Array.from({ length: n }, (_, i) => i),
+  frame: {} as never,
+});
+const frame = (t: string): CoreStep => ({ type: 'frame', conn: 1, value: { t } });
+
+/** True costs (µs): send 30, hello 80, tick 5; per frame 4, per recipient 1.5, per store op 12. */
+function meteredRun(): CostMeter {
+  const meter = new CostMeter();
+  let id = 0;
+  for (let i = 0; i < 400; i++) {
+    const wobble = ((i * 7919) % 11) / 10 - 0.5; // -0.5..+0.5 µs, fixed
+    const recipients = 1 + (i % 9);
+    const store: Effect = { type: 'store', id: id++, op: { kind: 'append', request: {} as never } };
+    meter.step(frame('send'), [sendTo(recipients), store], (30 + 4 + 1.5 * recipients + 12 + wobble) / 1000);
+    // A hello reads sometimes: store ops vary apart from the kind, so their cost is identified.
+    const read: Effect = { type: 'store', id: id++, op: { kind: 'read', request: {} as never } };
+    if (i % 3 === 0) meter.step(frame('hello'), [sendTo(1), read], (80 + 4 + 1.5 + 12 + wobble) / 1000);
+    else meter.step(frame('hello'), [sendTo(1)], (80 + 4 + 1.5 + wobble) / 1000);
+    meter.step(
+      'tick',
+      i % 2 === 0 ? [] : [sendTo(3), sendTo(2)],
+      (5 + (i % 2 === 0 ? 0 : 8 + 7.5) + wobble) / 1000,
+    );
+  }
+  return meter;
+}
+
+describe('fitCostModel', () => {
+  it('recovers the costs the steps were timed with', () => {
+    const reading = meteredRun().reading();
+    reading.eluActiveMs = 0; // no scaling: compare with the true costs
+    const fit = fitCostModel(reading, about);
+    expect(fit.model.inputUs.send).toBeCloseTo(30, 0);
+    expect(fit.model.inputUs.hello).toBeCloseTo(80, 0);
+    expect(fit.model.inputUs.tick).toBeCloseTo(5, 0);
+    expect(fit.model.effectUs.recipient).toBeCloseTo(1.5, 1);
+    expect(fit.model.effectUs.frame).toBeCloseTo(4, 0);
+    expect(fit.model.effectUs.store).toBeCloseTo(12, 0);
+    expect(fit.model.effectUs.publish).toBe(0);
+    expect(fit.kinds.send!.steps).toBe(400);
+    expect(fit.kinds.send!.fittedUs).toBeCloseTo(fit.kinds.send!.meanUs, 0);
+    // Kinds not seen cost the median of the fitted ones.
+    expect(fit.model.defaultInputUs).toBeCloseTo(30, 0);
+    expect(fit.model.inputUs.sync).toBeUndefined();
+  });
+
+  it('scales every cost by event-loop busy time over timed time', () => {
+    const reading = meteredRun().reading();
+    const spanMs = reading.stepUs.reduce((a, b) => a + b, 0) / 1000;
+    reading.eluActiveMs = 2 * spanMs;
+    const fit = fitCostModel(reading, about);
+    expect(fit.scale).toBeCloseTo(2, 2);
+    expect(fit.model.inputUs.hello).toBeCloseTo(160, 0);
+    expect(fit.model.effectUs.recipient).toBeCloseTo(3, 0);
+  });
+
+  it('keeps costs non-negative and adds readings of several runs', () => {
+    const meter = new CostMeter();
+    // Recipients that make a step cheaper would fit a negative cost: it is dropped to 0 instead.
+    for (let i = 0; i < 100; i++) meter.step(frame('send'), [sendTo(1 + (i % 5))], (50 - (i % 5)) / 1000);
+    const one = meter.reading();
+    const both = addReadings([one, one]);
+    expect(both.steps).toEqual(one.steps.map((n) => 2 * n));
+    const fit = fitCostModel(both, about);
+    expect(fit.model.effectUs.recipient).toBe(0);
+    expect(fit.model.effectUs.frame).toBeGreaterThanOrEqual(0);
+    expect(fit.model.inputUs.send! + fit.model.effectUs.frame).toBeGreaterThan(40);
+  });
+
+  it('refuses a reading with too few steps of any kind', () => {
+    const meter = new CostMeter();
+    meter.step('tick', [], 0.01);
+    expect(() => fitCostModel(meter.reading(), about)).toThrow(/nothing to fit/);
+  });
+
+  it('solve: a small system, and 0 for a term that is not identified', () => {
+    expect(
+      solve(
+        [
+          [2, 1],
+          [1, 3],
+        ],
+        [3, 5],
+      ).map((x) => Math.round(x * 1000) / 1000),
+    ).toEqual([0.8, 1.4]);
+    expect(
+      solve(
+        [
+          [1, 0],
+          [0, 0],
+        ],
+        [2, 0],
+      ),
+    ).toEqual([2, 0]);
+  });
+});

@@ -1,0 +1,167 @@
+// Turns what a live node's cost meter summed (reference-server/runtime/cost-meter.ts) into a cost
+// model: a least-squares fit of each step's time against its kind (one intercept per kind) and its
+// effect features (frames, recipients, store ops, publishes), kept non-negative by dropping the most
+// negative term and fitting again. The timed spans miss work the node's thread does outside them
+// (ws framing and parsing, socket writes that complete later, the log store's continuations, GC),
+// so the fitted costs are scaled by the event loop's busy time over the summed spans: the model then
+// charges the node's whole service time, spread over steps in proportion to their timed cost.
+
+import { effectFeatures, type InputKind } from '../reference-server/core/input-kind.ts';
+import type { CostMeterReading } from '../reference-server/runtime/cost-meter.ts';
+import type { CostModel } from '../simulator/world/cost-model.ts';
+
+/** One unknown of the fit: a kind's intercept or a feature's cost (indices into the reading). */
+type Term = { kind: number } | { feature: number };
+
+/** A kind seen fewer times than this is not fitted: it costs the model's default. */
+export const samplesPerKindMin = 20;
+
+export type CostFit = {
+  model: CostModel;
+  /** Event-loop busy ms over summed span ms: what the scaling multiplied by. */
+  scale: number;
+  /** Process CPU over event-loop busy time (above 1: work on other threads, GC helpers, fsyncs). */
+  cpuPerBusy: number;
+  steps: number;
+  /** Per fitted kind: steps, mean measured µs (unscaled), mean the fit gives back (unscaled). */
+  kinds: Record<string, { steps: number; meanUs: number; fittedUs: number }>;
+};
+
+/** Adds readings (several runs of one calibration) into one. */
+export function addReadings(readings: readonly CostMeterReading[]): CostMeterReading {
+  const [first, ...rest] = readings;
+  if (first === undefined) throw new Error('addReadings: no reading');
+  const sum = structuredClone(first) as CostMeterReading;
+  for (const r of rest) {
+    if (r.kinds.join() !== sum.kinds.join() || r.features.join() !== sum.features.join())
+      throw new Error('cost meter readings of different formats');
+    addInto(sum.steps, r.steps);
+    addInto(sum.stepUs, r.stepUs);
+    for (const [i, row] of sum.featureSums.entries()) addInto(row, r.featureSums[i]!);
+    for (const [i, row] of sum.featureProducts.entries()) addInto(row, r.featureProducts[i]!);
+    addInto(sum.featureTimes, r.featureTimes);
+    sum.meteredMs += r.meteredMs;
+    sum.eluActiveMs += r.eluActiveMs;
+    sum.cpuUs += r.cpuUs;
+  }
+  return sum;
+}
+
+function addInto(into: number[], from: readonly number[]): void {
+  for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
+}
+
+export function fitCostModel(
+  reading: CostMeterReading,
+  about: { name: string; command: string; date: string; machine: string; note?: string },
+): CostFit {
+  const kinds = reading.kinds
+    .map((kind, index) => ({ kind, index }))
+    .filter(({ index }) => reading.steps[index]! >= samplesPerKindMin);
+  if (kinds.length === 0)
+    throw new Error(
+      `the cost meter saw fewer than ${samplesPerKindMin} steps of every kind: nothing to fit (was any load offered?)`,
+    );
+  const features = reading.features.map((_, index) => index).filter((f) => sumOver(reading, f) > 0);
+  // Unknowns: one intercept per fitted kind, then one cost per feature the run exercised.
+  let terms: Term[] = [
+    ...kinds.map(({ index }) => ({ kind: index })),
+    ...features.map((f) => ({ feature: f })),
+  ];
+  let solution: number[] = [];
+  for (;;) {
+    solution = solve(normalMatrix(reading, terms), normalVector(reading, terms));
+    let worst = -1;
+    for (let i = 0; i < solution.length; i++)
+      if (solution[i]! < 0 && (worst === -1 || solution[i]! < solution[worst]!)) worst = i;
+    if (worst === -1) break;
+    terms = terms.filter((_, i) => i !== worst);
+  }
+  const coefficient = (term: Term): number => {
+    const i = terms.findIndex((t) => JSON.stringify(t) === JSON.stringify(term));
+    return i === -1 ? 0 : solution[i]!;
+  };
+  const spanUs = reading.stepUs.reduce((a, b) => a + b, 0);
+  const scale =
+    spanUs > 0 && reading.eluActiveMs > 0 ? Math.max(1, (reading.eluActiveMs * 1000) / spanUs) : 1;
+  const effectUs = Object.fromEntries(
+    effectFeatures.map((name, f) => [name, round(coefficient({ feature: f }) * scale)]),
+  ) as CostModel['effectUs'];
+  const inputUs: Partial<Record<InputKind, number>> = {};
+  const fitted: CostFit['kinds'] = {};
+  for (const { kind, index } of kinds) {
+    const intercept = coefficient({ kind: index });
+    inputUs[kind] = round(intercept * scale);
+    const n = reading.steps[index]!;
+    const perFeature = reading.featureSums[index]!;
+    let fittedUs = intercept * n;
+    for (let f = 0; f < perFeature.length; f++) fittedUs += coefficient({ feature: f }) * perFeature[f]!;
+    fitted[kind] = { steps: n, meanUs: round(reading.stepUs[index]! / n), fittedUs: round(fittedUs / n) };
+  }
+  const intercepts = Object.values(inputUs).sort((a, b) => a - b);
+  const model: CostModel = {
+    name: about.name,
+    measured: {
+      command: about.command,
+      date: about.date,
+      machine: about.machine,
+      ...(about.note === undefined ? {} : { note: about.note }),
+    },
+    inputUs,
+    defaultInputUs: intercepts[Math.floor(intercepts.length / 2)]!,
+    effectUs,
+  };
+  return {
+    model,
+    scale: round(scale),
+    cpuPerBusy: reading.eluActiveMs > 0 ? round(reading.cpuUs / 1000 / reading.eluActiveMs) : 0,
+    steps: reading.steps.reduce((a, b) => a + b, 0),
+    kinds: fitted,
+  };
+}
+
+function sumOver(reading: CostMeterReading, feature: number): number {
+  return reading.featureSums.reduce((sum, row) => sum + row[feature]!, 0);
+}
+
+/** XᵀX for the terms: kind×kind is the kind's step count (one-hot), kind×feature its feature sum. */
+function normalMatrix(r: CostMeterReading, terms: readonly Term[]): number[][] {
+  return terms.map((a) =>
+    terms.map((b) => {
+      if ('kind' in a && 'kind' in b) return a.kind === b.kind ? r.steps[a.kind]! : 0;
+      if ('kind' in a && 'feature' in b) return r.featureSums[a.kind]![b.feature]!;
+      if ('feature' in a && 'kind' in b) return r.featureSums[b.kind]![a.feature]!;
+      return r.featureProducts[(a as { feature: number }).feature]![(b as { feature: number }).feature]!;
+    }),
+  );
+}
+
+/** Xᵀy: Σ µs per kind, Σ feature·µs per feature. */
+function normalVector(r: CostMeterReading, terms: readonly Term[]): number[] {
+  return terms.map((t) => ('kind' in t ? r.stepUs[t.kind]! : r.featureTimes[t.feature]!));
+}
+
+/** Gaussian elimination with partial pivoting; a singular column gets 0 (that term is not identified). */
+export function solve(matrix: readonly (readonly number[])[], vector: readonly number[]): number[] {
+  const n = vector.length;
+  const a = matrix.map((row, i) => [...row, vector[i]!]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let row = col + 1; row < n; row++)
+      if (Math.abs(a[row]![col]!) > Math.abs(a[pivot]![col]!)) pivot = row;
+    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+    const p = a[col]![col]!;
+    if (Math.abs(p) < 1e-12) continue;
+    for (let row = 0; row < n; row++) {
+      if (row === col) continue;
+      const factor = a[row]![col]! / p;
+      if (factor === 0) continue;
+      for (let k = col; k <= n; k++) a[row]![k]! -= factor * a[col]![k]!;
+    }
+  }
+  return a.map((row, i) => (Math.abs(row[i]!) < 1e-12 ? 0 : row[n]! / row[i]!));
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
