@@ -78,6 +78,22 @@ describe('LogStore durability', () => {
     expect(await original).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: false });
     expect(await duplicate).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: true });
     expect(await read).toMatchObject({ status: 'ok', lastSeq: 1, messages: [{ seq: 1, body: 'first' }] });
+  });
+
+  it('answers conversations() only after the sync that covers the cursors and seqs it reports', async () => {
+    // A fleet node catching up after a lost bus reads every record: a cursor it is told must survive a
+    // crash, or its welcome shows a cursor that a node loading the recovered log shows lower.
+    const { sink, store } = await heldStore();
+    await append(store, 'x');
+    sink.hold();
+    const cursor = track(store.advanceCursor({ conv: 'g', user: 'b', kind: 'delivered', seq: 1 }));
+    await settle();
+    const records = store.conversations();
+    const state = track(records);
+    await settle();
+    expect([cursor.done, state.done, state.failed]).toEqual([false, false, false]);
+    sink.release();
+    expect((await records)[0]).toMatchObject({ lastSeq: 1, cursors: { b: { delivered: 1 } } });
     await store.close();
   });
 

@@ -234,10 +234,15 @@ export class LogStore implements MessageStore {
     return result;
   }
 
-  /** Decided state, as `open` reports it; a single node never needs more (it has no bus to lose). */
+  /**
+   * Every record as decided now, answered once durable like every other answer: a fleet node that
+   * catches up from it (a shared log) must never be told a cursor or seq that a crash could still lose.
+   */
   async conversations(): Promise<ConversationRecord[]> {
-    this.usable();
-    return this.state.records();
+    const commit = this.usable();
+    const records = this.state.records();
+    await commit.waitForAll();
+    return records;
   }
 
   async ping(): Promise<void> {
