@@ -63,7 +63,14 @@ describe('planNetworkFault', () => {
 
   it('names every fault with no network meaning, and a store partition', () => {
     const none = faultTypes.filter((type) => !liveNetworkMeaning(type).network);
-    expect(none).toEqual(['node-crash', 'node-pause', 'store-outage', 'clock-offset', 'rolling-restart']);
+    expect(none).toEqual([
+      'node-crash',
+      'node-pause',
+      'store-outage',
+      'clock-offset',
+      'redis-latency',
+      'rolling-restart',
+    ]);
     for (const type of none) expect(planNetworkFault({ type, atMs: 0 }, 1)).toMatchObject({ kind: 'none' });
     expect(planNetworkFault({ type: 'partition', atMs: 0, target: 'store' }, 1)).toMatchObject({
       kind: 'none',

@@ -46,6 +46,7 @@ const noMeaning: Partial<Record<FaultType, string>> = {
   'store-outage': "a dependency fault inside the node's store, not the client network",
   'clock-offset': "a node's clock, which no proxy can change",
   'rolling-restart': 'a process fault (drain and restart each node in turn), not the network',
+  'redis-latency': "the path between nodes and Redis, not the client network (a fleet's own proxies)",
 };
 
 /** Whether a fault type means something on the client network. */

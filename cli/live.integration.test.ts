@@ -62,6 +62,14 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
     expect(err[0]).toContain('rolling-restart needs server processes the driver owns');
   });
 
+  it('refuses redis-latency without a fleet over Redis (--nodes 1)', async () => {
+    const faults = join(dir, 'redis-latency.json');
+    await writeFile(faults, JSON.stringify([{ type: 'redis-latency', atMs: 100 }]));
+    const { code, err } = await runMain(['live', 'steady', '--faults', faults, '--nodes', '1']);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('redis-latency has no live meaning (only a fleet over Redis');
+  });
+
   it('refuses faults with no live meaning by name (store-outage)', async () => {
     const { code, err } = await runMain(['live', 'store-outage', '--nodes', '1']);
     expect(code).toBe(2);

@@ -182,6 +182,22 @@ const faultVariants = [
       .describe("how far the node's clock runs ahead (negative: behind), in ms (default 30000)"),
   }).describe("One node's clock runs ahead or behind; nothing about order may depend on it."),
   strict({
+    type: z.literal('redis-latency'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    node: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("index of the node whose link to Redis is slowed (default: every node's: Redis itself slow)"),
+    latencyMs: ms('extra one-way delay on each touched node-Redis link', 100),
+    jitterMs: ms("each message's extra delay varies uniformly by ±jitterMs, as Toxiproxy's jitter", 0),
+  }).describe(
+    'Toxiproxy\'s latency toxic between nodes and Redis: store requests, answers and bus messages of the touched nodes arrive later, in order. Needs a shared store (topology.store "shared").',
+  ),
+  strict({
     type: z.literal('rolling-restart'),
     description: z.string().optional(),
     ...faultStart,

@@ -248,6 +248,16 @@ function crossFieldProblems(value: unknown): string[] {
   const nodes = typeof topology.nodes === 'number' ? topology.nodes : 1;
   if (topology.store === 'embedded' && nodes !== 1)
     problems.push(`topology.store "embedded" needs exactly 1 node, got ${nodes}; use "shared"`);
+  const shared = topology.store === 'shared' || (topology.store === undefined && nodes > 1);
+  const swarmTypes = record(root.swarm).types;
+  const named = [
+    ...(Array.isArray(root.faults) ? root.faults.map((fault) => record(fault).type) : []),
+    ...(Array.isArray(swarmTypes) ? swarmTypes : []),
+  ];
+  if (!shared && named.includes('redis-latency'))
+    problems.push(
+      'redis-latency slows the nodes\' path to a shared store and bus (Redis): it needs topology.store "shared"',
+    );
   if (topology.engine === 'model') {
     const swarmTypes = record(root.swarm).types;
     const types = [

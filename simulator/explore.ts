@@ -21,7 +21,10 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
   const window = Math.max(1, scenario.phases.faultsMs);
   return fc
     .record({
-      type: fc.constantFrom(...faultTypes),
+      // redis-latency slows the path to a shared store: a scenario with an embedded one has none.
+      type: fc.constantFrom(
+        ...faultTypes.filter((type) => scenario.topology.store === 'shared' || type !== 'redis-latency'),
+      ),
       atMs: fc.integer({ min: 0, max: window - 1 }),
       durationMs: fc.integer({ min: 100, max: window }),
       fraction: fc.integer({ min: 1, max: 100 }).map((n) => n / 100),
@@ -49,6 +52,11 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
           break;
         case 'latency':
           spec.fraction = f.fraction;
+          spec.latencyMs = f.latencyMs;
+          spec.jitterMs = Math.floor(f.latencyMs / 2);
+          break;
+        case 'redis-latency':
+          spec.node = f.node;
           spec.latencyMs = f.latencyMs;
           spec.jitterMs = Math.floor(f.latencyMs / 2);
           break;

@@ -25,6 +25,10 @@ export function swarmFaults(scenario: Scenario, rng: Prng): FaultSpec[] {
       spec.latencyMs = rng.pick([50, 200, 1000]);
       spec.jitterMs = spec.latencyMs / 2;
     }
+    if (type === 'redis-latency') {
+      spec.latencyMs = rng.pick([20, 100, 500]);
+      spec.jitterMs = spec.latencyMs / 2;
+    }
     if (type === 'bandwidth') spec.bytesPerSec = rng.pick([16_384, 65_536]);
     if (type === 'clock-offset') spec.offsetMs = rng.pick([-60_000, 5000, 3_600_000]);
     if (type === 'disk-slow') spec.slowFactor = rng.pick([5, 25, 100]);

@@ -15,6 +15,7 @@ import { nodeCrash } from './node-crash.ts';
 import { nodePause } from './node-pause.ts';
 import { partition } from './partition.ts';
 import { reconnectStorm } from './reconnect-storm.ts';
+import { redisLatency } from './redis-latency.ts';
 import { resetPeer } from './reset-peer.ts';
 import { rollingRestart } from './rolling-restart.ts';
 import { slowConsumer } from './slow-consumer.ts';
@@ -34,6 +35,7 @@ export const faults: Record<FaultType, Fault> = {
   'reconnect-storm': reconnectStorm,
   'clock-offset': clockOffset,
   'rolling-restart': rollingRestart,
+  'redis-latency': redisLatency,
   'disk-torn-write': diskTornWrite,
   'disk-fsync-error': diskFsyncError,
   'disk-full': diskFull,

@@ -35,6 +35,8 @@ export interface RedisFaults {
   outage(): Promise<() => Promise<void>>;
   /** One node cut from Redis; the heal reconnects it. */
   cut(node: number): Promise<() => Promise<void>>;
+  /** Latency ± jitter both ways between Redis and one node (or every node); the heal removes it. */
+  slow(node: number | undefined, latencyMs: number, jitterMs: number): Promise<() => Promise<void>>;
 }
 
 export class FleetError extends Error {

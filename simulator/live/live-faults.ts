@@ -4,6 +4,7 @@
 
 import type { LiveNetwork } from '../../chaos/live-network.ts';
 import { diskFaultTypes, type FaultSpec, type FaultType } from '../../scenarios/scenario.ts';
+import { redisLatencyMsDefault } from '../faults/redis-latency.ts';
 import { drainRestart, restartDelayMsDefault } from '../faults/rolling-restart.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPool } from './generator-pool.ts';
@@ -43,6 +44,10 @@ export const liveMeaning: Record<
     live: "none: protocol.md gives a harness no way to take a server's store down (a fleet over a Redis the run starts: Redis SIGKILLed, restarted on its AOF at the heal)",
   },
   'clock-offset': { needs: 'none', live: "none: a harness cannot set a server process's clock" },
+  'redis-latency': {
+    needs: 'none',
+    live: 'none: only a fleet over Redis has a path to slow (--nodes 2 or more: a Toxiproxy latency toxic both ways on the proxies between the nodes and Redis)',
+  },
   ...Object.fromEntries(
     diskFaultTypes.map((type) => [
       type,
@@ -61,6 +66,7 @@ export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | n
     return caps.redis
       ? null
       : 'partition of a node from its store has no live meaning (the store is inside the server, out of reach; a fleet over Redis has one: --nodes 2 or more)';
+  if (spec.type === 'redis-latency' && caps.redis) return null;
   if (spec.type === 'store-outage' && caps.redis)
     return caps.redis.owned
       ? null
@@ -117,6 +123,9 @@ export async function startLiveFault(spec: FaultSpec, context: LiveFaultContext)
     case 'store-outage':
       if (fleet.redis === undefined) throw new Error('store-outage needs a fleet over Redis');
       return fleet.redis.outage();
+    case 'redis-latency':
+      if (fleet.redis === undefined) throw new Error('redis-latency needs a fleet over Redis');
+      return fleet.redis.slow(spec.node, spec.latencyMs ?? redisLatencyMsDefault, spec.jitterMs ?? 0);
     default: {
       if (spec.type === 'partition' && spec.target === 'store') {
         if (fleet.redis === undefined) throw new Error('a partition from the store needs a fleet over Redis');
@@ -163,12 +172,14 @@ export function describeLiveFault(spec: FaultSpec): string {
   const whom =
     spec.type === 'store-outage'
       ? 'Redis'
-      : spec.target === 'store'
-        ? `node ${spec.node ?? 0} from Redis`
-        : spec.type === 'rolling-restart'
-          ? 'every node in turn'
-          : spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
-            ? `node ${spec.node ?? 0}`
-            : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
+      : spec.type === 'redis-latency'
+        ? `${spec.node === undefined ? 'every node' : `node ${spec.node}`} to Redis, +${spec.latencyMs ?? redisLatencyMsDefault} ms`
+        : spec.target === 'store'
+          ? `node ${spec.node ?? 0} from Redis`
+          : spec.type === 'rolling-restart'
+            ? 'every node in turn'
+            : spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node'
+              ? `node ${spec.node ?? 0}`
+              : `${Math.round((spec.fraction ?? 0.1) * 100)}% of clients`;
   return `${spec.type} (${whom}${spec.durationMs === undefined ? '' : `, ${(spec.durationMs / 1000).toFixed(1)} s`})`;
 }

@@ -1,5 +1,5 @@
 // `chatsim live --nodes 3`: three reference nodes over a redis-server the run starts, Toxiproxy between
-// each node and Redis. The redis-fleet scenario (client partition, one node cut from Redis, Redis
+// each node and Redis. The redis-fleet scenario (client partition, one node cut from Redis, Redis slowed, Redis
 // SIGKILLed and restarted from its AOF, a node SIGKILLed, half the clients reconnecting) passes on a
 // correct fleet and fails on one whose Redis keeps nothing on disk, judged from real sockets. (Every
 // known bug is caught on this fleet: docs/benchmarks.md records the run of each.)
@@ -25,7 +25,7 @@ function fleetRun(seed: number, bugs: string[]) {
 }
 
 describe('chatsim live against a fleet of three nodes over Redis', () => {
-  it('passes redis-fleet: Redis outage and restart, a node cut from Redis, a node SIGKILLed, a reconnect storm', async () => {
+  it('passes redis-fleet: Redis outage and restart, a node cut from Redis, Redis slowed, a node SIGKILLed, a reconnect storm', async () => {
     const summary = await fleetRun(1, []);
     expect(
       summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => `${v.property}: ${v.details}`),
@@ -34,6 +34,7 @@ describe('chatsim live against a fleet of three nodes over Redis', () => {
     const faultLog = summary.live?.faultLog.join('\n') ?? '';
     expect(faultLog).toContain('store-outage (Redis');
     expect(faultLog).toContain('node 1 from Redis');
+    expect(faultLog).toContain('redis-latency (every node to Redis, +100 ms');
     expect(summary.messages.acked).toBeGreaterThan(50);
   }, 180_000);
 

@@ -2,13 +2,14 @@
 // of the run's own (free port, temp dir, AOF always) unless the operator names one, and an embedded
 // Toxiproxy with one proxy per node between that node and Redis, so a fault can cut one node from
 // Redis. Redis faults: `store-outage` is Redis SIGKILLed and restarted from its AOF at the heal (only
-// a Redis the run owns); `partition` with target 'store' cuts one node's proxy.
+// a Redis the run owns); `partition` with target 'store' cuts one node's proxy; `redis-latency` puts
+// a latency toxic both ways on one node's proxy, or on every node's.
 // The known bug 'ack-before-durable' has a fleet form: Redis without persistence (`appendonly no`) and
 // nodes told to accept it (`--redis-allow-unsafe`), so every ack is ahead of durability and a Redis
 // SIGKILL loses what was acked.
 
 import { randomBytes } from 'node:crypto';
-import { Toxiproxy } from 'toxiproxy-node-client';
+import { type Toxic, Toxiproxy } from 'toxiproxy-node-client';
 import { RedisServer } from '../../chaos/redis-server.ts';
 import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/toxiproxy-server.ts';
 import { FleetError, type LiveFleet, type ProcessFleet, type RedisFaults } from './fleet.ts';
@@ -29,6 +30,7 @@ export class RedisFleet implements LiveFleet {
   private proxies: ProxyHandle[] = [];
   private nodes: ProcessFleet | null = null;
   private readonly prefix = `live-${randomBytes(4).toString('hex')}:`;
+  private slowed = 0;
 
   constructor(private readonly options: RedisFleetOptions) {
     this.reproFlags = [
@@ -53,11 +55,17 @@ export class RedisFleet implements LiveFleet {
       owned: this.ownsRedis,
       outage: () => this.redisOutage(),
       cut: (node) => this.cutFromRedis(node),
+      slow: (node, latencyMs, jitterMs) => this.slowRedis(node, latencyMs, jitterMs),
     };
   }
 
   get urls(): string[] {
     return this.nodes?.urls ?? [];
+  }
+
+  /** Where each node reaches Redis (its proxy), by node index. */
+  get redisUrls(): string[] {
+    return this.proxies.map((proxy) => `redis://${proxy.listen}`);
   }
 
   async start(): Promise<void> {
@@ -127,6 +135,37 @@ export class RedisFleet implements LiveFleet {
     return async () => {
       await proxy.update({ enabled: true, listen: proxy.listen, upstream: proxy.upstream });
     };
+  }
+
+  /** Latency toxics both ways on one node's proxy to Redis (every node's when `node` is undefined). */
+  async slowRedis(
+    node: number | undefined,
+    latencyMs: number,
+    jitterMs: number,
+  ): Promise<() => Promise<void>> {
+    const proxies = node === undefined ? this.proxies : [this.proxies[node % this.proxies.length]!];
+    const added: Toxic<unknown>[] = [];
+    const remove = async () => {
+      await Promise.all(added.map((toxic) => toxic.remove().catch(() => undefined)));
+    };
+    const tag = `chatsim_redis_latency_${this.slowed++}`;
+    try {
+      for (const proxy of proxies)
+        for (const stream of ['upstream', 'downstream'] as const)
+          added.push(
+            await proxy.addToxic({
+              name: `${tag}_${stream}`,
+              type: 'latency',
+              stream,
+              toxicity: 1,
+              attributes: { latency: latencyMs, jitter: jitterMs },
+            }),
+          );
+    } catch (error) {
+      await remove();
+      throw new FleetError(`cannot slow the path to Redis: ${(error as Error).message}`);
+    }
+    return remove;
   }
 
   async stop(): Promise<void> {

@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
 import type { Input } from '../../reference-server/core/inputs.ts';
+import { Prng } from '../kernel/prng.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { Bus } from './bus.ts';
+import { Network, type NetworkConfig } from './network.ts';
 import type { SimNode } from './sim-node.ts';
 
 const latencyMs = 10;
@@ -18,16 +20,18 @@ const typing = (origin: string, on: boolean): BusEvent => ({
   on,
 });
 
-function world(lossOnDisconnect: boolean) {
+function world(lossOnDisconnect: boolean, slowed?: { nodes: number[]; extraMs: number; jitterMs: number }) {
   const received: { node: number; at: number; input: Input }[] = [];
   const agenda: Agenda = new Agenda((event: SimEvent) => {
     if (event.kind === EventKind.callback) (event.data as () => void)();
     else received.push({ node: event.target, at: event.at, input: event.data as Input });
   });
   const nodes = [0, 1, 2].map((index) => ({ index, up: true, epoch: 1 }) as SimNode);
-  const bus = new Bus(agenda, nodes, latencyMs, lossOnDisconnect);
+  const network = new Network(agenda, nodes, {} as NetworkConfig, nodes.length);
+  if (slowed) network.setStoreLatency(slowed.nodes, slowed.extraMs, slowed.jitterMs, new Prng(7));
+  const bus = new Bus(agenda, nodes, latencyMs, lossOnDisconnect, network);
   const runUntil = (at: number) => agenda.runUntil(at);
-  return { agenda, bus, received, runUntil };
+  return { agenda, bus, network, received, runUntil };
 }
 
 describe('the simulated bus', () => {
@@ -87,5 +91,35 @@ describe('the simulated bus', () => {
     w.runUntil(100);
     expect(w.received.map((r) => r.node)).toEqual([1, 2]);
     expect(w.bus.resumes).toBe(0);
+  });
+
+  it('a node whose link to Redis is slowed (redis-latency) hears and is heard later, in order, and the heal keeps order', async () => {
+    const w = world(false, { nodes: [1], extraMs: 100, jitterMs: 90 });
+    for (let i = 0; i < 20; i++) w.agenda.at(i, () => w.bus.publish(0, typing(`a${i}`, true)));
+    w.agenda.at(30, () => w.bus.publish(1, typing('from-1', true)));
+    w.agenda.at(40, () => w.network.setStoreLatency([1], 0, 0, new Prng(1)));
+    w.agenda.at(41, () => w.bus.publish(0, typing('after-heal', true)));
+    await w.runUntil(1000);
+    const at = (node: number) =>
+      w.received
+        .filter((r) => r.node === node && r.input.type === 'bus')
+        .map((r) => [r.at, r.input.type === 'bus' ? r.input.event.origin : '']);
+    // Node 2's link is healthy: the bus latency only.
+    expect(at(2).slice(0, 20)).toEqual(Array.from({ length: 20 }, (_, i) => [i + latencyMs, `a${i}`]));
+    // Node 1 hears 10..190 ms later, in publish order; what was published after the heal comes after.
+    const heard = at(1);
+    expect(heard.map(([, origin]) => origin)).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `a${i}`),
+      'after-heal',
+    ]);
+    for (let i = 1; i < heard.length; i++)
+      expect(heard[i]![0]).toBeGreaterThanOrEqual(heard[i - 1]![0] as number);
+    expect(heard[0]![0]).toBeGreaterThanOrEqual(latencyMs + 10);
+    expect(Math.max(...heard.slice(0, 20).map(([t], i) => (t as number) - i - latencyMs))).toBeGreaterThan(
+      100,
+    );
+    // What node 1 publishes waits on its way up to Redis.
+    const up = at(0).find(([, origin]) => origin === 'from-1')!;
+    expect(up[0]).toBeGreaterThanOrEqual(30 + latencyMs + 10);
   });
 });

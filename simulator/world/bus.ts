@@ -8,6 +8,7 @@
 
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
 import { type Agenda, EventKind } from './agenda.ts';
+import type { Network } from './network.ts';
 import type { SimNode } from './sim-node.ts';
 
 /** Own publishes a cut-off node keeps for later (RedisBus's bound); older ones are lost. */
@@ -26,6 +27,8 @@ export class Bus {
     private readonly nodes: readonly SimNode[],
     private readonly latencyMs: number,
     private readonly lossOnDisconnect = false,
+    /** The nodes' links to Redis (slowed by a redis-latency fault); none: every link healthy. */
+    private readonly links?: Pick<Network, 'storeArrival'>,
   ) {}
 
   publish(fromNode: number, event: BusEvent): void {
@@ -35,16 +38,21 @@ export class Bus {
       if (kept.length > backlogMax) kept.shift();
       return;
     }
+    // Publisher to Redis, then Redis to each subscriber, each on that node's own link.
+    const now = this.agenda.now;
+    const sentAt = this.links?.storeArrival(fromNode, 'up', now) ?? now;
     for (const node of this.nodes) {
       if (node.index === fromNode || !node.up) continue;
+      const at = sentAt + this.latencyMs;
+      const arrival = this.links?.storeArrival(node.index, 'down', at) ?? at;
       if (!this.lossOnDisconnect) {
-        this.deliver(node, event);
+        this.deliver(node, event, arrival);
         continue;
       }
       if (this.away.has(node.index)) continue;
       const cuts = this.cuts.get(node.index) ?? 0;
-      this.agenda.at(this.agenda.now + this.latencyMs, () => {
-        if ((this.cuts.get(node.index) ?? 0) === cuts) this.deliver(node, event, 0);
+      this.agenda.at(arrival, () => {
+        if ((this.cuts.get(node.index) ?? 0) === cuts) this.deliver(node, event, this.agenda.now);
       });
     }
   }
@@ -82,8 +90,8 @@ export class Bus {
     });
   }
 
-  private deliver(node: SimNode, event: BusEvent, delayMs = this.latencyMs): void {
-    this.agenda.schedule(this.agenda.now + delayMs, EventKind.nodeInput, node.index, node.epoch, {
+  private deliver(node: SimNode, event: BusEvent, at: number): void {
+    this.agenda.schedule(at, EventKind.nodeInput, node.index, node.epoch, {
       type: 'bus',
       event,
     });

@@ -160,6 +160,14 @@ export class LogStorage implements StorageService {
   }
 
   submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
+    const now = this.options.agenda.now;
+    const arrival = this.options.network.storeArrival(nodeIndex, 'up', now);
+    if (arrival > now) this.options.agenda.at(arrival, () => this.arrive(nodeIndex, epoch, id, op));
+    else this.arrive(nodeIndex, epoch, id, op);
+  }
+
+  /** The request reached the store (at once, unless the node's link to it is slowed). */
+  private arrive(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
     const { storeLatencyMs, storeTimeoutMs } = this.options.config;
     if (!this.options.network.isStoreReachable(nodeIndex)) {
       this.answer({ node: nodeIndex, epoch, id }, { status: 'unavailable' }, storeTimeoutMs);
@@ -382,7 +390,7 @@ export class LogStorage implements StorageService {
   private answer(pending: InFlight, outcome: StoreOutcome, delayMs: number): void {
     const input: Input = { type: 'stored', id: pending.id, outcome };
     this.options.agenda.schedule(
-      this.options.agenda.now + delayMs,
+      this.options.network.storeArrival(pending.node, 'down', this.options.agenda.now + delayMs),
       EventKind.nodeInput,
       pending.node,
       pending.epoch,

@@ -45,6 +45,14 @@ export class ModelStorage implements StorageService {
   }
 
   submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
+    const now = this.agenda.now;
+    const arrival = this.network.storeArrival(nodeIndex, 'up', now);
+    if (arrival > now) this.agenda.at(arrival, () => this.arrive(nodeIndex, epoch, id, op));
+    else this.arrive(nodeIndex, epoch, id, op);
+  }
+
+  /** The request reached the store (at once, unless the node's link to it is slowed). */
+  private arrive(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
     const { storeLatencyMs, storeTimeoutMs, fsyncMs } = this.config;
     if (!this.network.isStoreReachable(nodeIndex)) {
       const input: Input = { type: 'stored', id, outcome: { status: 'unavailable' } };
@@ -82,7 +90,7 @@ export class ModelStorage implements StorageService {
   private reply(reply: StoreReply): void {
     const input: Input = { type: 'stored', id: reply.id, outcome: reply.outcome };
     this.agenda.schedule(
-      this.agenda.now + 2 * this.config.storeLatencyMs,
+      this.network.storeArrival(reply.node, 'down', this.agenda.now + 2 * this.config.storeLatencyMs),
       EventKind.nodeInput,
       reply.node,
       reply.epoch,

@@ -59,6 +59,12 @@ export class Network {
   /** Per node: cut from every client; cut from the store. */
   private readonly nodeCutFromClients: boolean[];
   private readonly nodeCutFromStore: boolean[];
+  /** Per node: a latency fault's extra one-way delay and ±jitter on its link to the store and bus (Redis). */
+  private readonly storeLinkExtraMs: number[];
+  private readonly storeLinkJitterMs: number[];
+  private storeLinkRng: Prng | null = null;
+  /** Per node, towards the store (0) and back (1): when the last message on a slowed link arrives. */
+  private readonly storeLinkLastAt: [number[], number[]];
 
   constructor(
     private readonly agenda: Agenda,
@@ -68,6 +74,9 @@ export class Network {
   ) {
     this.nodeCutFromClients = new Array<boolean>(nodeCount).fill(false);
     this.nodeCutFromStore = new Array<boolean>(nodeCount).fill(false);
+    this.storeLinkExtraMs = new Array<number>(nodeCount).fill(0);
+    this.storeLinkJitterMs = new Array<number>(nodeCount).fill(0);
+    this.storeLinkLastAt = [new Array<number>(nodeCount).fill(0), new Array<number>(nodeCount).fill(0)];
   }
 
   addClient(home: number, jitterRng: Prng): void {
@@ -106,6 +115,24 @@ export class Network {
 
   isStoreReachable(node: number): boolean {
     return !this.nodeCutFromStore[node];
+  }
+
+  /**
+   * When a message a node sends to the store or bus (`up`), or receives from it (`down`), arrives, had it
+   * arrived at `at` on a healthy link. A link under a latency fault adds its delay and keeps order (as
+   * Toxiproxy's latency toxic on one TCP connection does); once healed it still lets what it held
+   * arrive first. A link never slowed returns `at` itself.
+   */
+  storeArrival(node: number, direction: 'up' | 'down', at: number): number {
+    const last = this.storeLinkLastAt[direction === 'up' ? 0 : 1];
+    const lastAt = last[node]!;
+    const extraMs = this.storeLinkExtraMs[node]!;
+    const jitterMs = this.storeLinkJitterMs[node]!;
+    if (extraMs === 0 && jitterMs === 0) return lastAt > at ? lastAt : at;
+    const delay = Math.max(0, extraMs + (jitterMs > 0 ? (this.storeLinkRng!.float() * 2 - 1) * jitterMs : 0));
+    const arrival = Math.max(at + delay, lastAt);
+    last[node] = arrival;
+    return arrival;
   }
 
   /** One-way latency of a client's link now (draws the link's jitter). */
@@ -353,6 +380,15 @@ export class Network {
 
   reconnectToStore(nodeIndex: number): void {
     this.nodeCutFromStore[nodeIndex] = false;
+  }
+
+  /** Extra one-way delay ±jitter (drawn from `rng` per message) on these nodes' links to the store and bus; 0 lifts it. */
+  setStoreLatency(nodes: readonly number[], extraMs: number, jitterMs: number, rng: Prng): void {
+    this.storeLinkRng = rng;
+    for (const node of nodes) {
+      this.storeLinkExtraMs[node] = extraMs;
+      this.storeLinkJitterMs[node] = jitterMs;
+    }
   }
 
   /** Data stops flowing on these clients' connections, without a close (Toxiproxy's `timeout`). */

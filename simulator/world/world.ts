@@ -112,6 +112,7 @@ export class World {
       this.nodes,
       options.network.busLatencyMs,
       options.busLossOnDisconnect ?? false,
+      this.network,
     );
     this.tokens = new SimTokens(options.streams.stream('tokens').nextU32());
     const host = {
