@@ -47,7 +47,7 @@ export function reportHtml(data: ReportData): string {
   const thresholdRows = data.thresholds
     .map(
       (t) =>
-        `<tr class="${t.pass ? 'pass' : 'fail'}"><td><span class="badge ${t.pass ? 'pass' : 'fail'}">${t.pass ? 'PASS' : 'FAIL'}</span></td><td>${escapeHtml(t.name)}</td><td><code>${escapeHtml(t.expression)}</code></td><td>${t.actual}</td><td>${t.pass ? '' : t.brokeAtS === null ? 'at the end' : `at ${t.brokeAtS.toFixed(1)} s`}</td></tr>`,
+        `<tr class="${t.pass ? 'pass' : 'fail'}"><td><span class="badge ${t.pass ? 'pass' : 'fail'}">${t.pass ? 'PASS' : 'FAIL'}</span></td><td>${escapeHtml(t.name)}</td><td><code>${escapeHtml(t.expression)}</code></td><td>${t.actualText}</td><td>${t.pass ? '' : t.brokeAtS === null ? 'at the end' : `at ${t.brokeAtS.toFixed(1)} s`}</td></tr>`,
     )
     .join('\n');
   const facts = data.facts

@@ -37,7 +37,7 @@ export function summaryMarkdown(data: ReportData): string {
       '| --- | --- | --- | --- | --- |',
       ...data.thresholds.map(
         (t) =>
-          `| ${t.pass ? 'PASS' : 'FAIL'} | ${t.name} | \`${cell(t.expression)}\` | ${t.actual} | ${t.pass ? '' : t.brokeAtS === null ? 'at the end' : `at ${t.brokeAtS.toFixed(1)} s`} |`,
+          `| ${t.pass ? 'PASS' : 'FAIL'} | ${t.name} | \`${cell(t.expression)}\` | ${t.actualText} | ${t.pass ? '' : t.brokeAtS === null ? 'at the end' : `at ${t.brokeAtS.toFixed(1)} s`} |`,
       ),
     );
   const ms = formatMs;

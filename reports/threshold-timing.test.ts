@@ -27,5 +27,8 @@ describe('thresholdTimings', () => {
     expect(broke).toBeGreaterThan(scenario.phases.warmupMs / 1000);
     expect(broke).toBeLessThanOrEqual(summary.virtualMs / 1000);
     expect(timings[1]!.brokeAtS).toBeNull();
+    // Read by people: rounded, with the unit.
+    expect(timings[0]!.actualText).toMatch(/^[\d,]+(\.\d)? ms$/);
+    expect(timings[2]!.actualText).toBe('0');
   });
 });

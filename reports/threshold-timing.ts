@@ -12,6 +12,7 @@ import {
   parseThreshold,
   type ThresholdMetric,
   thresholdMetricNames,
+  thresholdMetrics,
 } from '../scenarios/thresholds.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 
@@ -21,6 +22,8 @@ export type ThresholdTiming = {
   expression: string;
   limit: number;
   actual: number;
+  /** `actual` for a reader: rounded, with the metric's unit ("24,641.5 ms", "0", "not measured"). */
+  actualText: string;
   pass: boolean;
   /** Seconds into the run when the run-so-far aggregate first failed the threshold; null if never seen. */
   brokeAtS: number | null;
@@ -63,10 +66,18 @@ export function thresholdTimings(summary: RunSummary, recorder: RunRecorder): Th
       expression: typeof threshold === 'string' ? slo.name : `${metric}: ${threshold.expression}`,
       limit: slo.limit,
       actual: slo.actual,
+      actualText: formatActual(metric, slo.actual),
       pass: slo.pass,
       brokeAtS,
     };
   });
+}
+
+function formatActual(metric: ThresholdMetric, actual: number): string {
+  if (Number.isNaN(actual)) return 'not measured';
+  const ms = thresholdMetrics[metric]?.unit === 'ms';
+  const text = actual.toLocaleString('en-US', { maximumFractionDigits: ms ? 1 : 4 });
+  return ms ? `${text} ms` : text;
 }
 
 function afterWarmup(recorder: RunRecorder, key: string, values: Float64Array): HistogramTotals {
