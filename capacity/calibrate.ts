@@ -84,20 +84,20 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
     command: options.command,
     date: new Date().toISOString(),
     machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage.map((l) => l.toFixed(1)).join(' ')} at the start`,
-    note: `one node, the log store on local disk; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are the event loop's busy time per step (wall time: on a shared box they include time the node waited for a core mid-step)`,
+    note: `one node, the log store on local disk; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step (timed spans scaled by process CPU over their sum)`,
   });
   return { ...fit, runs, loadAverage };
 }
 
 /** The cost model file: the model, then what the calibration saw (for the reader; not used to cost). */
 export function costModelFile(calibration: Calibration): string {
-  const { model, runs, scale, cpuPerBusy, steps, kinds, loadAverage } = calibration;
+  const { model, runs, scale, cpuShareWhileBusy, steps, kinds, loadAverage } = calibration;
   return `${JSON.stringify(
     {
       $comment:
-        'Written by chatsim capacity --calibrate (see measured.command); service time per core step of the reference server, µs. Re-run it on your machine rather than editing by hand.',
+        'Written by chatsim capacity --calibrate (see measured.command): CPU time per core step of the reference server, µs, what a node with a core of its own spends. calibration.cpuShareWhileBusy is the share of a core the node got on the calibrating box (capacity --sim --cpu-share). Re-run it on your machine rather than editing by hand.',
       ...model,
-      calibration: { steps, scale, cpuPerBusy, loadAverage, runs, kinds },
+      calibration: { steps, scale, cpuShareWhileBusy, loadAverage, runs, kinds },
     },
     null,
     2,

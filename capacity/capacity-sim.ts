@@ -39,7 +39,7 @@ export function simStep(costModel: CostModel): StepRunner {
         bytesPerConnection: null,
         connectionsPeak: clients,
       },
-      target: `--sim (cost model ${costModel.name})`,
+      target: `--sim (cost model ${costModel.name}${costModel.cpuShare === undefined ? '' : `, cpu share ${costModel.cpuShare}`})`,
     };
   };
 }

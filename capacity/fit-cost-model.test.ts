@@ -41,7 +41,7 @@ function meteredRun(): CostMeter {
 describe('fitCostModel', () => {
   it('recovers the costs the steps were timed with', () => {
     const reading = meteredRun().reading();
-    reading.eluActiveMs = 0; // no scaling: compare with the true costs
+    reading.cpuUs = 0; // no scaling: compare with the true costs
     const fit = fitCostModel(reading, about);
     expect(fit.model.inputUs.send).toBeCloseTo(30, 0);
     expect(fit.model.inputUs.hello).toBeCloseTo(80, 0);
@@ -57,14 +57,16 @@ describe('fitCostModel', () => {
     expect(fit.model.inputUs.sync).toBeUndefined();
   });
 
-  it('scales every cost by event-loop busy time over timed time', () => {
+  it('scales every cost by process CPU over timed time, and says what share of a core the node got', () => {
     const reading = meteredRun().reading();
-    const spanMs = reading.stepUs.reduce((a, b) => a + b, 0) / 1000;
-    reading.eluActiveMs = 2 * spanMs;
+    const spanUs = reading.stepUs.reduce((a, b) => a + b, 0);
+    reading.cpuUs = 0.5 * spanUs; // preempted half the time it was inside a step
+    reading.eluActiveMs = (1.25 * spanUs) / 1000;
     const fit = fitCostModel(reading, about);
-    expect(fit.scale).toBeCloseTo(2, 2);
-    expect(fit.model.inputUs.hello).toBeCloseTo(160, 0);
-    expect(fit.model.effectUs.recipient).toBeCloseTo(3, 0);
+    expect(fit.scale).toBeCloseTo(0.5, 2);
+    expect(fit.model.inputUs.hello).toBeCloseTo(40, 0);
+    expect(fit.model.effectUs.recipient).toBeCloseTo(0.75, 1);
+    expect(fit.cpuShareWhileBusy).toBeCloseTo(0.4, 2);
   });
 
   it('keeps costs non-negative and adds readings of several runs', () => {
@@ -73,6 +75,7 @@ describe('fitCostModel', () => {
     for (let i = 0; i < 100; i++) meter.step(frame('send'), [sendTo(1 + (i % 5))], (50 - (i % 5)) / 1000);
     const one = meter.reading();
     const both = addReadings([one, one]);
+    both.cpuUs = 0; // unscaled
     expect(both.steps).toEqual(one.steps.map((n) => 2 * n));
     const fit = fitCostModel(both, about);
     expect(fit.model.effectUs.recipient).toBe(0);

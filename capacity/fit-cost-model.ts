@@ -1,10 +1,13 @@
 // Turns what a live node's cost meter summed (reference-server/runtime/cost-meter.ts) into a cost
 // model: a least-squares fit of each step's time against its kind (one intercept per kind) and its
 // effect features (frames, recipients, store ops, publishes), kept non-negative by dropping the most
-// negative term and fitting again. The timed spans miss work the node's thread does outside them
-// (ws framing and parsing, socket writes that complete later, the log store's continuations, GC),
-// so the fitted costs are scaled by the event loop's busy time over the summed spans: the model then
-// charges the node's whole service time, spread over steps in proportion to their timed cost.
+// negative term and fitting again. The spans are wall time: on a shared box they include time the
+// node was preempted mid-step, and they miss work done outside them (ws framing and parsing, socket
+// writes completing, the log store's continuations, GC). So the fitted costs are scaled by the
+// process's CPU time over the summed spans: the model charges CPU time, what the node would need of
+// a core of its own, spread over steps in proportion to their timed cost. How much of a core the
+// node actually got while busy (CPU over event-loop busy time) is recorded beside it: a simulation
+// of that box divides service times by it (`cpuShare`).
 
 import { effectFeatures, type InputKind } from '../reference-server/core/input-kind.ts';
 import type { CostMeterReading } from '../reference-server/runtime/cost-meter.ts';
@@ -18,10 +21,13 @@ export const samplesPerKindMin = 20;
 
 export type CostFit = {
   model: CostModel;
-  /** Event-loop busy ms over summed span ms: what the scaling multiplied by. */
+  /** Process CPU over summed span time: what the fitted costs were multiplied by. */
   scale: number;
-  /** Process CPU over event-loop busy time (above 1: work on other threads, GC helpers, fsyncs). */
-  cpuPerBusy: number;
+  /**
+   * Process CPU over event-loop busy time, at most 1: the share of a core the node got while it had
+   * work (1 on a machine of its own; lower on a shared box, where it waited for a core mid-step).
+   */
+  cpuShareWhileBusy: number;
   steps: number;
   /** Per fitted kind: steps, mean measured µs (unscaled), mean the fit gives back (unscaled). */
   kinds: Record<string, { steps: number; meanUs: number; fittedUs: number }>;
@@ -82,8 +88,7 @@ export function fitCostModel(
     return i === -1 ? 0 : solution[i]!;
   };
   const spanUs = reading.stepUs.reduce((a, b) => a + b, 0);
-  const scale =
-    spanUs > 0 && reading.eluActiveMs > 0 ? Math.max(1, (reading.eluActiveMs * 1000) / spanUs) : 1;
+  const scale = spanUs > 0 && reading.cpuUs > 0 ? reading.cpuUs / spanUs : 1;
   const effectUs = Object.fromEntries(
     effectFeatures.map((name, f) => [name, round(coefficient({ feature: f }) * scale)]),
   ) as CostModel['effectUs'];
@@ -114,7 +119,8 @@ export function fitCostModel(
   return {
     model,
     scale: round(scale),
-    cpuPerBusy: reading.eluActiveMs > 0 ? round(reading.cpuUs / 1000 / reading.eluActiveMs) : 0,
+    cpuShareWhileBusy:
+      reading.eluActiveMs > 0 ? Math.min(1, round(reading.cpuUs / 1000 / reading.eluActiveMs)) : 1,
     steps: reading.steps.reduce((a, b) => a + b, 0),
     kinds: fitted,
   };

@@ -25,6 +25,7 @@ type CapacityFlags = Omit<LiveFlags, 'clients'> & {
   out?: string;
   sim?: boolean;
   costModel?: string;
+  cpuShare?: number;
 };
 
 export function registerCapacity(program: Command, result: CommandResult, io: CliIo): void {
@@ -62,6 +63,11 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
     .option(
       '--cost-model <name>',
       "with --sim: a cost model in scenarios/cost-model/ or a path to one (default: the scenario's costModel, else reference-server)",
+    )
+    .option(
+      '--cpu-share <share>',
+      'with --sim: the share of a core each simulated node gets (0..1; default 1, a core of its own); --calibrate prints the share the node got on the box it measured',
+      parseShare,
     )
     .option(
       '--calibrate',
@@ -148,12 +154,15 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
   if (flags.json) io.out(JSON.stringify(calibration));
   else {
     io.out(
-      `cost model ${calibration.model.name} (${calibration.steps} steps metered; scaled x${calibration.scale} to the event loop's busy time):`,
+      `cost model ${calibration.model.name} (${calibration.steps} steps metered; CPU µs per step, spans scaled x${calibration.scale} to process CPU):`,
     );
     for (const [kind, us] of Object.entries(calibration.model.inputUs))
       io.out(`  ${kind.padEnd(16)} ${us} µs`);
     for (const [feature, us] of Object.entries(calibration.model.effectUs))
       io.out(`  per ${feature.padEnd(12)} ${us} µs`);
+    io.out(
+      `the node got ${Math.round(calibration.cpuShareWhileBusy * 100)}% of a core while busy on this box: capacity --sim --cpu-share ${calibration.cpuShareWhileBusy} predicts for it; without, for a node with a core of its own`,
+    );
     io.out(`wrote ${out}`);
   }
   return 0;
@@ -186,7 +195,8 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
     const { loadCostModel } = await import('../scenarios/load-cost-model.ts');
     const { simStep } = await import('../capacity/capacity-sim.ts');
     const name = flags.costModel ?? scenario.costModel ?? 'reference-server';
-    const costModel = loadCostModelOrExplain(() => loadCostModel(name));
+    const loaded = loadCostModelOrExplain(() => loadCostModel(name));
+    const costModel = flags.cpuShare === undefined ? loaded : { ...loaded, cpuShare: flags.cpuShare };
     say(
       `simulated, cost model ${costModel.name} (${costModel.measured.date}: ${costModel.measured.command})`,
     );
@@ -251,4 +261,11 @@ function loadCostModelOrExplain<T>(load: () => T): T {
     if (error instanceof ScenarioError) throw new CliError('CHATSIM_ERR_USAGE', error.message);
     throw error;
   }
+}
+
+function parseShare(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1))
+    throw new InvalidArgumentError('takes a share of a core above 0 and at most 1, e.g. 0.4');
+  return n;
 }

@@ -31,6 +31,7 @@ export const costModelSchema = z.strictObject({
       typeof us
     >,
   ),
+  cpuShare: z.number().gt(0).max(1).optional(),
   /** What the calibration saw (samples per kind, the fit), kept for the reader; not used to cost. */
   calibration: z.unknown().optional(),
 });

@@ -23,6 +23,11 @@ export type CostModel = {
   defaultInputUs: number;
   /** Service time per effect feature (µs): per frame sent, per recipient of a frame, per store op, per publish. */
   effectUs: Record<(typeof effectFeatures)[number], number>;
+  /**
+   * The share of a core each node gets (0..1; default 1, a core of its own): a step's service time
+   * is its cost over this. Below 1 models a node that competes for its core (a shared box).
+   */
+  cpuShare?: number;
 };
 
 /** Costs one node's steps; owns the classifier's memory of the node's store ops in flight. */
@@ -31,10 +36,12 @@ export class StepCoster {
   private readonly features = [0, 0, 0, 0];
   private readonly inputUs = new Map<InputKind, number>();
   private readonly effectUs: readonly number[];
+  private readonly msPerUs: number;
 
   constructor(model: CostModel) {
     for (const kind of inputKinds) this.inputUs.set(kind, model.inputUs[kind] ?? model.defaultInputUs);
     this.effectUs = effectFeatures.map((feature) => model.effectUs[feature]);
+    this.msPerUs = 1 / 1000 / (model.cpuShare ?? 1);
   }
 
   kindOf(step: CoreStep): InputKind {
@@ -48,7 +55,7 @@ export class StepCoster {
     this.classifier.effects(effects, features);
     let us = this.inputUs.get(kind)!;
     for (let i = 0; i < features.length; i++) us += features[i]! * this.effectUs[i]!;
-    return us / 1000;
+    return us * this.msPerUs;
   }
 
   reset(): void {

@@ -88,6 +88,13 @@ describe('a simulated node with a cost model', () => {
     expect(n.out.map((o) => o.at)).toEqual([1.5, 7]);
   });
 
+  it('a node with half a core takes twice as long per step', async () => {
+    const n = node({ ...model, cpuShare: 0.5 });
+    for (let conn = 1; conn <= 2; conn++) n.arrive(10, hello(conn));
+    await n.agenda.runUntil(100);
+    expect(n.out.map((o) => o.at)).toEqual([12, 14]);
+  });
+
   it('without a model every step takes no time', async () => {
     const n = node(null, 4);
     for (let conn = 1; conn <= 3; conn++) n.arrive(10, hello(conn));
