@@ -10,6 +10,8 @@ export default defineConfig({
     // Two workers even on a 2-core box (vitest's default there is one): most integration files wait on
     // real sockets, child servers and settle windows rather than burn CPU.
     maxWorkers: 2,
+    // Tests in a describe.concurrent (the live bug hunts, the live gate) share one worker's event loop.
+    maxConcurrency: 3,
     reporters: ['default'],
   },
 });

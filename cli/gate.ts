@@ -13,10 +13,11 @@ import { reproCommand } from '../reports/verdict-table.ts';
 import type { runScenario as RunScenario, RunSummary } from '../simulator/run-scenario.ts';
 import type { CliIo } from './cli-error.ts';
 import { commanderOutput } from './cli-error.ts';
+import { parsePositiveInteger } from './limit-flags.ts';
 import { addTargetFlags } from './live.ts';
-import { type LiveGateFlags, liveGate } from './live-gate.ts';
+import { type LiveGateFlags, liveGate, liveGateSize } from './live-gate.ts';
 import type { CommandResult } from './main.ts';
-import { collectBug, loadOrExplain, parseSeed } from './sim.ts';
+import { collectBug, loadOrExplain, parseClients, parseSeed } from './sim.ts';
 
 export const gateScenarios = [
   'steady',
@@ -74,6 +75,17 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       '--scenarios <list>',
       'with --live: only these standard scenarios, comma-separated',
       parseScenarioList,
+    )
+    .option(
+      '--clients <n>',
+      `with --live: virtual clients per run (default ${liveGateSize.clients})`,
+      parseClients,
+    )
+    .option(
+      '--parallel <n>',
+      'with --live: runs at once, each on servers of its own (--nodes or --server-cmd targets)',
+      parsePositiveInteger,
+      1,
     );
   addTargetFlags(command, false).action(
     async (flags: GateFlags & LiveGateFlags & { live?: boolean }, cmd: Command) => {

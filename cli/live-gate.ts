@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { liveReproCommand } from '../reports/verdict-table.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { CliIo } from './cli-error.ts';
+import { CliError, type CliIo } from './cli-error.ts';
 import { gateScenarios, printGateRun, worseExit } from './gate.ts';
 import { type LiveFlags, makeTarget, runOrExplain } from './live.ts';
 import { loadOrExplain } from './sim.ts';
@@ -20,6 +20,8 @@ export type LiveGateFlags = LiveFlags & {
   slo?: boolean;
   /** A subset of the standard scenarios (default: all). */
   scenarios?: string[];
+  /** Runs at once, each on servers of its own (default 1). */
+  parallel?: number;
 };
 
 /** How the gate shortens each standard scenario: about 20 s a run here. */
@@ -30,60 +32,98 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
   const { runLive } = await import('../simulator/live/run-live.ts');
   const { liveRefusal } = await import('../simulator/live/live-faults.ts');
   const { junitXml } = await import('../reports/junit.ts');
+  const parallel = flags.parallel ?? 1;
+  if (parallel > 1 && (flags.url.length > 0 || flags.port !== undefined || flags.redis !== undefined))
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      '--parallel runs each scenario on servers of its own: use it with --nodes or --server-cmd, without --url, --port or --redis',
+    );
   const start = Date.now();
-  const runs: import('../reports/junit.ts').GateRun[] = [];
   const outDir = join(dirname(flags.junit), 'live-gate');
   mkdirSync(outDir, { recursive: true });
-  let worst = 0;
-  for (const seed of flags.seeds)
-    for (const name of flags.scenarios ?? gateScenarios) {
-      if ((Date.now() - start) / 1000 > flags.budgetS) {
-        io.err(`chatsim gate --live: time budget of ${flags.budgetS}s spent; later runs skipped`);
-        break;
-      }
-      const full = loadOrExplain(name);
-      const short = shortenScenario(full, {
-        ...liveGateSize,
-        clients: flags.clients ?? liveGateSize.clients,
-      });
-      const target = await makeTarget(short, flags, io);
-      const caps = { canSignal: target.fleet.canSignal, network: true };
-      const dropped: string[] = [];
-      const faults = short.faults.filter((fault) => {
-        const why = liveRefusal(fault, caps);
-        if (why !== null) dropped.push(`${fault.type}@${fault.atMs}ms: ${why}`);
-        return why === null;
-      });
-      // The standard scenarios' latency thresholds describe the simulated network (5 ms links); a live
-      // run's latency is the target's hardware and load. Judged only when asked (--slo).
-      const thresholds = flags.slo ? short.thresholds : { ...short.thresholds, ackLatency: [] };
-      // Real restarts take seconds and clients back off up to 30 s between reconnects: a settle
-      // window of a minute (settle still ends as soon as the run converges).
-      const phases = { ...short.phases, settleMaxMs: Math.max(short.phases.settleMaxMs, 60_000) };
-      const scenario: Scenario = { ...short, faults, thresholds, phases };
-      const file = join(outDir, `${name}.json`);
-      writeFileSync(file, `${JSON.stringify(scenario, null, 2)}\n`);
-      for (const line of dropped) io.out(`SKIP  ${name.padEnd(16)} fault ${line}`);
-      const summary = await runOrExplain(() =>
-        runLive(scenario, {
-          seed,
-          fleet: target.fleet,
-          secret: target.secret,
-          bugs: flags.bug,
-          ...(flags.generators === undefined ? {} : { generators: flags.generators }),
-        }),
-      );
-      const repro = liveReproCommand(file, seed, undefined, target.fleet.reproFlags);
-      runs.push({ summary, repro, skipped: dropped });
-      printGateRun(io, name, seed, summary, repro);
-      if (summary.exitCode !== 0) worst = worseExit(worst, summary.exitCode);
-    }
-  mkdirSync(dirname(flags.junit), { recursive: true });
-  writeFileSync(flags.junit, junitXml(runs));
-  const failed = runs.filter((r) => r.summary.exitCode !== 0).length;
-  io.out(
-    `chatsim gate --live: ${runs.length} runs (${failed} failed) in ${((Date.now() - start) / 1000).toFixed(1)} s; JUnit XML at ${flags.junit}`,
+  const planned = flags.seeds.flatMap((seed) =>
+    (flags.scenarios ?? gateScenarios).map((name) => ({ seed, name })),
   );
-  io.out(`\n${runs.length - failed} passed, ${failed} failed`);
+  // JUnit keeps the planned order, whatever order the runs finish in.
+  const runs: (import('../reports/junit.ts').GateRun | undefined)[] = planned.map(() => undefined);
+  let worst = 0;
+  let next = 0;
+  let budgetSpent = false;
+  let broken = false;
+
+  async function runOne(seed: number, name: string): Promise<import('../reports/junit.ts').GateRun> {
+    const full = loadOrExplain(name);
+    const short = shortenScenario(full, {
+      ...liveGateSize,
+      clients: flags.clients ?? liveGateSize.clients,
+    });
+    const target = await makeTarget(short, flags, io);
+    const caps = { canSignal: target.fleet.canSignal, network: true };
+    const dropped: string[] = [];
+    const faults = short.faults.filter((fault) => {
+      const why = liveRefusal(fault, caps);
+      if (why !== null) dropped.push(`${fault.type}@${fault.atMs}ms: ${why}`);
+      return why === null;
+    });
+    // The standard scenarios' latency thresholds describe the simulated network (5 ms links); a live
+    // run's latency is the target's hardware and load. Judged only when asked (--slo).
+    const thresholds = flags.slo ? short.thresholds : { ...short.thresholds, ackLatency: [] };
+    // Real restarts take seconds and clients back off up to 30 s between reconnects: a settle
+    // window of a minute (settle still ends as soon as the run converges).
+    const phases = { ...short.phases, settleMaxMs: Math.max(short.phases.settleMaxMs, 60_000) };
+    const scenario: Scenario = { ...short, faults, thresholds, phases };
+    const file = join(outDir, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify(scenario, null, 2)}\n`);
+    for (const line of dropped) io.out(`SKIP  ${name.padEnd(16)} fault ${line}`);
+    const summary = await runOrExplain(() =>
+      runLive(scenario, {
+        seed,
+        fleet: target.fleet,
+        secret: target.secret,
+        bugs: flags.bug,
+        ...(flags.generators === undefined ? {} : { generators: flags.generators }),
+      }),
+    );
+    const repro = liveReproCommand(file, seed, undefined, target.fleet.reproFlags);
+    printGateRun(io, name, seed, summary, repro);
+    return { summary, repro, skipped: dropped };
+  }
+
+  // `parallel` lanes take the planned runs in order; a lane starts no run once the budget is spent.
+  async function lane(): Promise<void> {
+    while (next < planned.length && !broken) {
+      if ((Date.now() - start) / 1000 > flags.budgetS) {
+        if (!budgetSpent)
+          io.err(`chatsim gate --live: time budget of ${flags.budgetS}s spent; later runs skipped`);
+        budgetSpent = true;
+        return;
+      }
+      const index = next++;
+      const { seed, name } = planned[index]!;
+      const run = await runOne(seed, name).catch((error: unknown) => {
+        broken = true; // a target that will not start: the other lanes finish their runs, start none
+        throw error;
+      });
+      runs[index] = run;
+      if (run.summary.exitCode !== 0) worst = worseExit(worst, run.summary.exitCode);
+    }
+  }
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(parallel, planned.length) }, lane));
+  const error = lanes.find((outcome) => outcome.status === 'rejected');
+  if (error) throw error.reason;
+
+  const done = runs.filter((run) => run !== undefined);
+  if (done.length === 0) {
+    // A gate that ran nothing proved nothing: never a pass.
+    io.err('chatsim gate --live: no run finished within the budget: nothing judged');
+    return 3;
+  }
+  mkdirSync(dirname(flags.junit), { recursive: true });
+  writeFileSync(flags.junit, junitXml(done));
+  const failed = done.filter((r) => r.summary.exitCode !== 0).length;
+  io.out(
+    `chatsim gate --live: ${done.length} runs (${failed} failed) in ${((Date.now() - start) / 1000).toFixed(1)} s; JUnit XML at ${flags.junit}`,
+  );
+  io.out(`\n${done.length - failed} passed, ${failed} failed`);
   return worst;
 }

@@ -152,6 +152,30 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
   });
 });
 
+describe('chatsim gate --live --parallel', () => {
+  it('refuses --parallel against --url (the runs would share one server): exit 2, one line', async () => {
+    const { code, err } = await runMain([
+      'gate',
+      '--live',
+      '--parallel',
+      '2',
+      '--url',
+      server.url,
+      '--jwt-secret',
+      secret,
+    ]);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain('--parallel runs each scenario on servers of its own');
+  });
+
+  it('refuses --parallel 0 (a gate with no lanes would judge nothing)', async () => {
+    const { code, err } = await runMain(['gate', '--live', '--parallel', '0', '--nodes', '1']);
+    expect(code).toBe(2);
+    expect(err.join('\n')).toContain('--parallel');
+  });
+});
+
 describe('chatsim live --server-cmd', () => {
   it('runs a scenario to a verdict against a server it starts from a command line', async () => {
     const faults = join(dir, 'faults.json');

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Tracer } from '@opentelemetry/api';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
-import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
+import { logBugPolicies, withWriteBehind } from '../reference-server/known-bugs/log-bugs.ts';
 import { isId } from '../reference-server/protocol/limits.ts';
 import { CostMeter } from '../reference-server/runtime/cost-meter.ts';
 import { runtimeLimits } from '../reference-server/runtime/limits.ts';
@@ -168,6 +168,9 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   }
 }
 
+/** How far the 'ack-before-durable' server writes behind its acks (log-bugs.ts `withWriteBehind`). */
+const liveWriteBehindMs = 50;
+
 function storeFor(
   flags: ServeFlags,
   onFsync: (durationMs: number, records: number) => void,
@@ -215,7 +218,9 @@ function storeFor(
     dir: resolve(flags.dataDir),
     onFsync,
     ...(ackBeforeDurable ? { ackBeforeDurable } : {}),
-    policies: logBugPolicies(flags.bug),
+    policies: ackBeforeDurable
+      ? withWriteBehind(logBugPolicies(flags.bug), liveWriteBehindMs)
+      : logBugPolicies(flags.bug),
   });
 }
 

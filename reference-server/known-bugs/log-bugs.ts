@@ -40,6 +40,31 @@ function truncateWholeSegment(fs: FileSystem): FileSystem {
   };
 }
 
+/**
+ * 'ack-before-durable' in a live server: besides answering before the fdatasync (LogStore's own
+ * `ackBeforeDurable`), group commit writes behind by `delayMs` of wall-clock time, as a write-behind
+ * cache or a journal commit interval does. A SIGKILL loses only what the process had not yet written
+ * (the page cache keeps the rest), so without this window a live crash catches the bug only by chance;
+ * with it, every crash under load loses acked records. The simulator needs no such window: its
+ * simulated crash loses whatever was not fsynced.
+ */
+export function withWriteBehind(policies: LogPolicies, delayMs: number): LogPolicies {
+  const inner = policies.wrapSink ?? ((sink: SegmentSink) => sink);
+  return {
+    ...policies,
+    wrapSink: (outer) => {
+      const sink = inner(outer);
+      return {
+        open: (segment) => sink.open(segment),
+        write: (data, position) =>
+          new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => sink.write(data, position)),
+        sync: () => sink.sync(),
+        close: () => sink.close(),
+      };
+    },
+  };
+}
+
 /** The policies that carry out the log bugs among `bugs` (empty: the correct log). */
 export function logBugPolicies(bugs: Iterable<BugName>): LogPolicies {
   const named = new Set(bugs);

@@ -28,8 +28,6 @@ export type GeneratorPlan = {
    */
   nodeUrls: string[][];
   secret: string;
-  /** Wall-clock origin of the run: every `at` is ms since it. */
-  originEpochMs: number;
   /** Workload arrivals stop here (the settle phase begins). */
   workloadEndMs: number;
   /** Sends scheduled before this are not counted in latency figures (clients still connecting). */
@@ -62,7 +60,8 @@ export type ShardStatus = {
 
 export type ToGenerator =
   | { type: 'plan'; plan: GeneratorPlan }
-  | { type: 'start' }
+  /** Every `at` of the run is ms since `originEpochMs` (wall clock), set once all generators are ready. */
+  | { type: 'start'; originEpochMs: number }
   | { type: 'settle' }
   | { type: 'members'; conv: string; add: string[]; remove: string[] }
   /** Some clients' connections reset at once (reconnect storm, reset_peer): `pick` in 0..1 per client. */

@@ -19,7 +19,7 @@ process.on('message', (message: ToGenerator) => {
         tell({ type: 'ready' });
         return;
       case 'start':
-        return shard?.start();
+        return shard?.start(message.originEpochMs);
       case 'settle':
         return shard?.settle();
       case 'members':

@@ -22,6 +22,8 @@ export const liveLimits = {
   timerTickMs: 5,
   /** How often the driver asks the generators whether the run has settled. */
   settleCheckEveryMs: 500,
+  /** The run's clock starts this long after the last generator is ready. */
+  startLeadMs: 200,
   /** How long a generator may take to start, answer a query or finish. */
   generatorAnswerTimeoutMs: 60_000,
   /** Client tokens live this long (a soak must not outlive them). */
@@ -32,6 +34,11 @@ export const liveLimits = {
   readPageLimit: 500,
   /** Client groups of the Toxiproxy layer (one proxy per group and node): faults hit 5% steps. */
   networkGroups: 20,
+  /**
+   * A fault or phase boundary that fires later than this (the driver starved of CPU) means the run did
+   * not carry out the scenario's timeline: it ends as could-not-judge (exit 3), never as a pass.
+   */
+  scheduleLateMaxMs: 2000,
   /** Generator CPU share above which latencies are reported as load-limited. */
   generatorCpuLoadLimited: 0.85,
 } as const;

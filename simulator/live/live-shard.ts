@@ -22,6 +22,8 @@ import { TimerWheel } from './timer-wheel.ts';
 type Agenda = { at: number; run: () => void }[];
 
 export class LiveShard {
+  /** Wall-clock origin of the run (set by `start`): every `at` is ms since it. */
+  private originEpochMs = Number.NaN;
   private readonly clients: VirtualClient[] = [];
   private readonly sockets: (WebSocket | null)[] = [];
   private readonly opened: boolean[] = [];
@@ -80,10 +82,11 @@ export class LiveShard {
   }
 
   now(): number {
-    return performance.timeOrigin + performance.now() - this.plan.originEpochMs;
+    return performance.timeOrigin + performance.now() - this.originEpochMs;
   }
 
-  start(): void {
+  start(originEpochMs: number): void {
+    this.originEpochMs = originEpochMs;
     const { scenario, connectSpreadMs, workloadEndMs, shard } = this.plan;
     const startRng = this.streams.stream('live-start', shard);
     for (let i = 0; i < this.clients.length; i++) {

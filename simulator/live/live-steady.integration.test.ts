@@ -49,4 +49,27 @@ describe('chatsim live against the reference server', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed[0]!.witness.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('does not pass a run whose faults fired late (a driver starved of CPU): could not judge, exit 3', async () => {
+    const base = steady();
+    const scenario = { ...base, faults: [{ type: 'reconnect-storm' as const, atMs: 500, fraction: 0.5 }] };
+    let blocked = false;
+    const summary = await runLive(scenario, {
+      seed: 13,
+      fleet: referenceFleet({ nodes: 1, secret, limits: scenario.limits, bugs: [] }),
+      secret,
+      // The first progress tick (1 s in, during the warm-up) holds the driver's event loop for 4 s, so
+      // the faults phase (due at 2 s) and the storm (2.5 s) fire about 3 s late.
+      progress: () => {
+        if (blocked) return;
+        blocked = true;
+        const until = Date.now() + 4000;
+        while (Date.now() < until);
+      },
+    });
+    const schedule = summary.verdicts.find((v) => v.property === 'fault-schedule');
+    expect(schedule?.verdict).toBe('unknown');
+    expect(schedule?.details).toMatch(/began \d+ ms late/);
+    expect(summary.exitCode).toBe(3);
+  }, 120_000);
 });

@@ -206,7 +206,6 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     const nodeUrls = network
       ? network.addresses().map((row) => row.map((address) => `ws://${address}`))
       : [fleet.urls.map((u) => u.replace(/^http/, 'ws'))];
-    const originEpochMs = Date.now() + 1000;
     const plans: GeneratorPlan[] = Array.from({ length: shards }, (_, shard) => ({
       shard,
       shards,
@@ -215,15 +214,17 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       devices: devices.filter((d) => d.index % shards === shard),
       nodeUrls,
       secret: options.secret,
-      originEpochMs,
       workloadEndMs: settleAt,
       warmupMs,
       connectSpreadMs: Math.max(1, warmupMs / 2),
     }));
     await pool.start(plans);
+    // The run's clock starts once every generator is ready (starting them can take seconds on a busy
+    // machine), a moment ahead so the start message reaches them all before it.
+    const originEpochMs = Date.now() + liveLimits.startLeadMs;
     const now = (): number => Date.now() - originEpochMs;
+    pool.broadcast({ type: 'start', originEpochMs });
     await sleepUntil(originEpochMs);
-    pool.broadcast({ type: 'start' });
     record({ k: 'phase', at: 0, phase: 'warmup' });
 
     // ---- phases, faults, membership changes --------------------------------------------------
@@ -247,49 +248,65 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     const heals: Promise<void>[] = [];
     const pendingHeals: (() => Promise<void>)[] = [];
     const timers: NodeJS.Timeout[] = [];
-    const at = (ms: number, run: () => void): void => {
-      timers.push(setTimeout(run, Math.max(0, ms - now())));
+    // How late the latest timer fired: the timeline is kept only if every fault and phase fired on time.
+    const lateness = { maxMs: 0, what: '' };
+    const at = (ms: number, run: () => void, what?: string): void => {
+      timers.push(
+        setTimeout(
+          () => {
+            const late = now() - ms;
+            if (what !== undefined && late > lateness.maxMs) Object.assign(lateness, { maxMs: late, what });
+            run();
+          },
+          Math.max(0, ms - now()),
+        ),
+      );
     };
     faults.forEach((spec, n) => {
-      at(faultsAt + spec.atMs, () => {
-        const started = startLiveFault(spec, {
-          fleet,
-          pool,
-          n,
-          network,
-          describe: (line) => note(`fault ${describeLiveFault(spec)}: ${line}`),
-          step: (type, phase, index) => {
-            const id = nodeIds[index % nodeIds.length]!;
-            note(
-              `fault ${describeLiveFault(spec)}: node ${index} (${id}) ${phase === 'start' ? 'draining' : 'ready again'}`,
-            );
-            record({ k: 'fault', at: now(), type, phase, nodes: [id] });
-          },
-        }).then(
-          (heal) => {
-            note(`fault ${describeLiveFault(spec)}: started`);
-            noteFault(spec, 'start');
-            let healed = false;
-            const once = async (): Promise<void> => {
-              if (healed) return;
-              healed = true;
-              try {
-                await heal();
-                noteFault(spec, 'heal');
-                if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
-              } catch (error) {
-                // The run goes on: what did not come back shows in the verdicts (liveness).
-                note(`fault ${describeLiveFault(spec)}: could not heal: ${(error as Error).message}`);
-              }
-            };
-            pendingHeals.push(once);
-            const until = spec.durationMs === undefined ? 0 : Math.min(spec.durationMs, faultsMs - spec.atMs);
-            at(faultsAt + spec.atMs + Math.max(0, until), () => heals.push(once()));
-          },
-          (error: Error) => note(`fault ${describeLiveFault(spec)}: could not start: ${error.message}`),
-        );
-        heals.push(started);
-      });
+      at(
+        faultsAt + spec.atMs,
+        () => {
+          const started = startLiveFault(spec, {
+            fleet,
+            pool,
+            n,
+            network,
+            describe: (line) => note(`fault ${describeLiveFault(spec)}: ${line}`),
+            step: (type, phase, index) => {
+              const id = nodeIds[index % nodeIds.length]!;
+              note(
+                `fault ${describeLiveFault(spec)}: node ${index} (${id}) ${phase === 'start' ? 'draining' : 'ready again'}`,
+              );
+              record({ k: 'fault', at: now(), type, phase, nodes: [id] });
+            },
+          }).then(
+            (heal) => {
+              note(`fault ${describeLiveFault(spec)}: started`);
+              noteFault(spec, 'start');
+              let healed = false;
+              const once = async (): Promise<void> => {
+                if (healed) return;
+                healed = true;
+                try {
+                  await heal();
+                  noteFault(spec, 'heal');
+                  if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
+                } catch (error) {
+                  // The run goes on: what did not come back shows in the verdicts (liveness).
+                  note(`fault ${describeLiveFault(spec)}: could not heal: ${(error as Error).message}`);
+                }
+              };
+              pendingHeals.push(once);
+              const until =
+                spec.durationMs === undefined ? 0 : Math.min(spec.durationMs, faultsMs - spec.atMs);
+              at(faultsAt + spec.atMs + Math.max(0, until), () => heals.push(once()));
+            },
+            (error: Error) => note(`fault ${describeLiveFault(spec)}: could not start: ${error.message}`),
+          );
+          heals.push(started);
+        },
+        `fault ${describeLiveFault(spec)}`,
+      );
     });
     const membership = scheduleLiveMembership(scenario, streams, population, created, {
       api,
@@ -302,15 +319,23 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       tokenOf: (user) => tokens.of(user),
     });
     const phaseNow = { name: 'warmup' };
-    at(faultsAt, () => {
-      phaseNow.name = 'faults';
-      record({ k: 'phase', at: now(), phase: 'faults' });
-    });
-    at(healAt, () => {
-      phaseNow.name = 'heal';
-      record({ k: 'phase', at: now(), phase: 'heal' });
-      for (const heal of pendingHeals) heals.push(heal());
-    });
+    at(
+      faultsAt,
+      () => {
+        phaseNow.name = 'faults';
+        record({ k: 'phase', at: now(), phase: 'faults' });
+      },
+      'the faults phase',
+    );
+    at(
+      healAt,
+      () => {
+        phaseNow.name = 'heal';
+        record({ k: 'phase', at: now(), phase: 'heal' });
+        for (const heal of pendingHeals) heals.push(heal());
+      },
+      'the heal phase',
+    );
 
     const failure = pool.failed.then((error) => {
       throw error;
@@ -381,6 +406,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           verdict: 'fail',
           details: `the servers did not answer the final read over HTTP, so nothing acked can be shown durable: ${readError}`,
           witness: [{ problem: readError }],
+        });
+      if (lateness.maxMs > liveLimits.scheduleLateMaxMs)
+        verdicts.push({
+          property: 'fault-schedule',
+          verdict: 'unknown',
+          details: `could not judge: ${lateness.what} began ${Math.round(lateness.maxMs)} ms late (limit ${liveLimits.scheduleLateMaxMs} ms), so the run did not carry out the scenario's timeline; the driver was starved of CPU`,
+          witness: [{ problem: `${lateness.what} began ${Math.round(lateness.maxMs)} ms late` }],
         });
       const latency = mergeLatency(reports);
       const ackP99 = latency.ack.p99;
