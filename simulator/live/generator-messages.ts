@@ -55,7 +55,9 @@ export type ShardStatus = {
   connects: number;
   connectFailures: number;
   cpuShare: number;
+  /** The most the process held so far (sampled every memorySampleMs): resident set and JS heap in use. */
   rssBytes: number;
+  heapUsedBytes: number;
 };
 
 export type ToGenerator =

@@ -17,6 +17,8 @@ export const liveLimits = {
   httpAttemptsMax: 5,
   /** The generators flush their history events this often, or at this many events. */
   eventFlushMs: 50,
+  /** How often a generator samples its own memory (its peak goes into the report). */
+  memorySampleMs: 1000,
   eventBatchMax: 2000,
   /** Timer wheel granularity of the generators. */
   timerTickMs: 5,

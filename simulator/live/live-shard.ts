@@ -41,6 +41,10 @@ export class LiveShard {
   private events: HistoryEvent[] = [];
   private tick: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private memoryTimer: NodeJS.Timeout | null = null;
+  /** Peaks of the process's memory, sampled while the run goes on. */
+  private rssMax = 0;
+  private heapUsedMax = 0;
   private nextArrival: number | null = null;
   private arrivalSource: ReturnType<typeof arrivals> | null = null;
   private readonly workRng;
@@ -100,6 +104,13 @@ export class LiveShard {
     this.nextArrival = this.arrivalSource.next(0);
     this.tick = setInterval(() => this.onTick(), liveLimits.timerTickMs);
     this.flushTimer = setInterval(() => this.flush(), liveLimits.eventFlushMs);
+    this.memoryTimer = setInterval(() => this.sampleMemory(), liveLimits.memorySampleMs);
+  }
+
+  private sampleMemory(): void {
+    const { rss, heapUsed } = process.memoryUsage();
+    this.rssMax = Math.max(this.rssMax, rss);
+    this.heapUsedMax = Math.max(this.heapUsedMax, heapUsed);
   }
 
   /** Settle: no new sends; everyone comes back except the leavers, who go for good. */
@@ -144,6 +155,7 @@ export class LiveShard {
     lastSeq?: Record<string, number>,
     spans?: Record<string, Record<string, { from: number; to: number | null }[]>>,
   ): ShardStatus {
+    this.sampleMemory();
     let devices = 0;
     let open = 0;
     let outbox = 0;
@@ -188,7 +200,8 @@ export class LiveShard {
       connects: this.connects,
       connectFailures: this.connectFailures,
       cpuShare: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: this.rssMax,
+      heapUsedBytes: this.heapUsedMax,
     };
   }
 
@@ -196,6 +209,8 @@ export class LiveShard {
   finish(): FromGenerator {
     if (this.tick) clearInterval(this.tick);
     if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.sampleMemory();
     const stats = this.status();
     const online = new Set<string>();
     for (let i = 0; i < this.clients.length; i++) {

@@ -44,6 +44,8 @@ export type LiveOptions = {
    * TOXIPROXY_URL). false: no proxies, network faults refused. Runs without network faults go direct.
    */
   network?: boolean;
+  /** Clients go through the Toxiproxy layer even without a network fault (to measure what it costs). */
+  proxies?: boolean;
   /** At least this many generator processes (default: as few as the socket limit allows). */
   generators?: number;
   progress?: (done: number, phase: string, violations: number) => void;
@@ -60,7 +62,9 @@ export type LiveFacts = {
   target: string;
   generators: number;
   generatorCpuShareMax: number;
+  /** Peak resident set and JS heap in use of the largest generator, sampled during the run. */
   generatorRssBytesMax: number;
+  generatorHeapBytesMax: number;
   /** A generator used more than ~85% of its core: latencies measure the generator as much as the server. */
   loadLimited: boolean;
   connects: number;
@@ -192,7 +196,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     const healAt = warmupMs + faultsMs;
     const settleAt = healAt + healMs;
     const endMs = settleAt + settleMaxMs;
-    if (options.network !== false && needsNetwork(faults)) {
+    if (options.network !== false && (options.proxies === true || needsNetwork(faults))) {
       network = await LiveNetwork.start({
         nodes: fleet.urls.map((u) => u.replace(/^https?:\/\//, '')),
         groups: liveLimits.networkGroups,
@@ -446,6 +450,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           generators: shards,
           generatorCpuShareMax: cpuMax,
           generatorRssBytesMax: Math.max(0, ...reports.map((r) => r.stats.rssBytes)),
+          generatorHeapBytesMax: Math.max(0, ...reports.map((r) => r.stats.heapUsedBytes)),
           loadLimited: cpuMax > liveLimits.generatorCpuLoadLimited,
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
