@@ -11,8 +11,14 @@ export class IdTable {
   private readonly deviceIds = new Map<string, Map<string, number>>();
   private readonly deviceNames: { user: string; device: string }[] = [];
   private readonly deviceUsers: number[] = [];
-  /** A carrier's own device numbers (see prime) -> ids, so the first lookup of an event is an array read. */
+  /**
+   * A carrier's own device numbers (see prime) -> ids, so the first lookup of an event is an array read;
+   * with the user and device strings each number was given, to check a hint without reading the
+   * device's name record (the same string objects come back every time, so comparing is cheap).
+   */
   private readonly hinted: number[] = [];
+  private readonly hintedUser: string[] = [];
+  private readonly hintedDevice: string[] = [];
   /**
    * One-entry memos: every checker of a run looks up the same event's strings in turn, so the last
    * answer is usually the next one (and comparing the same string objects is cheap).
@@ -22,6 +28,9 @@ export class IdTable {
   private lastUserKey = '';
   private lastDeviceKey = '';
   private lastDeviceId = -1;
+  /** The last user looked up by name alone (a message's sender, a cursor's owner). */
+  private lastUserName = '';
+  private lastUserId = -1;
 
   conv(conv: string): number {
     if (conv === this.lastConvKey) return this.lastConvId;
@@ -32,7 +41,14 @@ export class IdTable {
   }
 
   user(user: string): number {
-    return intern(this.userIds, this.userNames, user, user);
+    // The event's own device's user is the likeliest (lastUserKey is always lastDeviceId's user), then
+    // the user asked for last.
+    if (user === this.lastUserKey && this.lastDeviceId >= 0) return this.deviceUsers[this.lastDeviceId]!;
+    if (user === this.lastUserName) return this.lastUserId;
+    const id = intern(this.userIds, this.userNames, user, user);
+    this.lastUserName = user;
+    this.lastUserId = id;
+    return id;
   }
 
   device(user: string, device: string): number {
@@ -49,10 +65,19 @@ export class IdTable {
    * its devices (the simulator's client index): an array read instead of two hash lookups.
    */
   prime(user: string, device: string, hint: number): void {
-    let id = this.hinted[hint];
-    if (id === undefined || this.deviceNames[id]!.device !== device || this.deviceNames[id]!.user !== user) {
+    // Grown by pushes, never by writing past the end: hints come in any order, and an array written far
+    // past its end turns into a slow dictionary.
+    while (this.hinted.length <= hint) {
+      this.hinted.push(-1);
+      this.hintedUser.push('');
+      this.hintedDevice.push('');
+    }
+    let id = this.hinted[hint]!;
+    if (id < 0 || this.hintedDevice[hint] !== device || this.hintedUser[hint] !== user) {
       id = this.deviceSlow(user, device);
       this.hinted[hint] = id;
+      this.hintedUser[hint] = user;
+      this.hintedDevice[hint] = device;
     }
     this.lastUserKey = user;
     this.lastDeviceKey = device;

@@ -9,11 +9,14 @@ import { defaultCheckerLimits } from './limits.ts';
 const emptyIndex = 0;
 
 export class SlotTable {
-  /** Open-addressed index: slot + 1, or 0 where empty. Kept at most half full. */
-  private index: Int32Array;
+  /**
+   * Open-addressed index, three words a bucket: slot + 1 (0 where empty) and the key's two words, so
+   * a probe reads one cache line, not the index and then two key arrays. Kept at most half full.
+   */
+  private index: Uint32Array;
   private mask: number;
-  private keysA: Uint32Array;
-  private keysB: Uint32Array;
+  /** The keys by slot (keyA, keyB), for reading a slot's key back. */
+  private keys: Uint32Array;
   private count = 0;
   private lastA = -1;
   private lastB = -1;
@@ -25,10 +28,9 @@ export class SlotTable {
   ) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
-    this.index = new Int32Array(size);
+    this.index = new Uint32Array(size * 3);
     this.mask = size - 1;
-    this.keysA = new Uint32Array(size / 2);
-    this.keysB = new Uint32Array(size / 2);
+    this.keys = new Uint32Array(size);
   }
 
   get size(): number {
@@ -37,12 +39,15 @@ export class SlotTable {
 
   /** The key's slot, or -1 if it has none. */
   find(a: number, b: number): number {
+    const index = this.index;
+    const wordA = a >>> 0;
+    const wordB = b >>> 0;
     let at = mix(a, b) & this.mask;
     for (;;) {
-      const entry = this.index[at]!;
+      const bucket = at * 3;
+      const entry = index[bucket]!;
       if (entry === emptyIndex) return -1;
-      const slot = entry - 1;
-      if (this.keysA[slot] === a >>> 0 && this.keysB[slot] === b >>> 0) return slot;
+      if (index[bucket + 1] === wordA && index[bucket + 2] === wordB) return entry - 1;
       at = (at + 1) & this.mask;
     }
   }
@@ -64,39 +69,39 @@ export class SlotTable {
     if (this.count >= this.entriesMax) {
       throw new Error(`checker slot table is over tableEntriesMax ${this.entriesMax}: the run is too big`);
     }
-    if ((this.count + 1) * 2 > this.index.length) this.grow();
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
     const slot = this.count++;
-    this.keysA[slot] = a;
-    this.keysB[slot] = b;
-    this.place(slot);
+    this.keys[slot * 2] = a;
+    this.keys[slot * 2 + 1] = b;
+    this.place(slot, a >>> 0, b >>> 0);
     return slot;
   }
 
   keyA(slot: number): number {
-    return this.keysA[slot]!;
+    return this.keys[slot * 2]!;
   }
 
   keyB(slot: number): number {
-    return this.keysB[slot]!;
+    return this.keys[slot * 2 + 1]!;
   }
 
-  private place(slot: number): void {
-    let at = mix(this.keysA[slot]!, this.keysB[slot]!) & this.mask;
-    while (this.index[at] !== emptyIndex) at = (at + 1) & this.mask;
-    this.index[at] = slot + 1;
+  private place(slot: number, a: number, b: number): void {
+    const index = this.index;
+    let at = mix(a, b) & this.mask;
+    while (index[at * 3] !== emptyIndex) at = (at + 1) & this.mask;
+    index[at * 3] = slot + 1;
+    index[at * 3 + 1] = a;
+    index[at * 3 + 2] = b;
   }
 
   private grow(): void {
-    const size = this.index.length * 2;
-    this.index = new Int32Array(size);
+    const size = (this.mask + 1) * 2;
+    this.index = new Uint32Array(size * 3);
     this.mask = size - 1;
-    const keysA = new Uint32Array(size / 2);
-    const keysB = new Uint32Array(size / 2);
-    keysA.set(this.keysA);
-    keysB.set(this.keysB);
-    this.keysA = keysA;
-    this.keysB = keysB;
-    for (let slot = 0; slot < this.count; slot++) this.place(slot);
+    const keys = new Uint32Array(size);
+    keys.set(this.keys);
+    this.keys = keys;
+    for (let slot = 0; slot < this.count; slot++) this.place(slot, keys[slot * 2]!, keys[slot * 2 + 1]!);
   }
 }
 
