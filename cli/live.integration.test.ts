@@ -150,6 +150,21 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
     expect(two.code).toBe(2);
     expect(two.err[0]).toContain('use one target');
   });
+
+  it('refuses --redis-cluster without --nodes, and --redis-wait-replicas without --redis-cluster', async () => {
+    const noNodes = await runMain(['live', 'steady', '--redis-cluster']);
+    expect([noNodes.code, noNodes.err]).toEqual([
+      2,
+      [
+        "chatsim: --redis-cluster starts a Redis Cluster for the nodes: use it with --nodes and without --redis (see 'chatsim live --help')",
+      ],
+    ]);
+    const noCluster = await runMain(['live', 'steady', '--nodes', '2', '--redis-wait-replicas', '1']);
+    expect(noCluster.code).toBe(2);
+    expect(noCluster.err).toEqual([
+      "chatsim: --redis-wait-replicas needs --redis-cluster (see 'chatsim live --help')",
+    ]);
+  });
 });
 
 describe('chatsim gate --live --parallel', () => {

@@ -22,6 +22,8 @@ export type LiveFlags = {
   clients?: number;
   nodes?: number;
   redis?: string;
+  redisCluster?: boolean;
+  redisWaitReplicas?: number;
   bug: BugName[];
   serverCmd?: string;
   url: string[];
@@ -79,6 +81,15 @@ export function addTargetFlags(command: Command, withBug = true): Command {
     .option(
       '--redis <url>',
       'with --nodes 2 or more: an existing Redis (appendfsync always) instead of a redis-server of the run',
+    )
+    .option(
+      '--redis-cluster',
+      'with --nodes: the nodes share a Redis Cluster the run starts (3 masters, 3 replicas); store-outage = a master SIGKILLed and its replica promoted',
+    )
+    .option(
+      '--redis-wait-replicas <n>',
+      'with --redis-cluster: the nodes WAIT for n replicas after every write before acking',
+      parsePositive,
     );
   if (withBug)
     command.option(
@@ -195,6 +206,33 @@ export async function makeTarget(scenario: Scenario, flags: LiveFlags, io: CliIo
       'CHATSIM_ERR_USAGE',
       "--redis is for a fleet: use it with --nodes 2 or more (see 'chatsim live --help')",
     );
+  if (flags.redisCluster && (flags.redis !== undefined || flags.nodes === undefined))
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--redis-cluster starts a Redis Cluster for the nodes: use it with --nodes and without --redis (see 'chatsim live --help')",
+    );
+  if (flags.redisWaitReplicas !== undefined && !flags.redisCluster)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--redis-wait-replicas needs --redis-cluster (see 'chatsim live --help')",
+    );
+  if (flags.redisCluster) {
+    const secret = randomBytes(24).toString('hex');
+    const { RedisClusterFleet } = await import('../simulator/live/redis-cluster-fleet.ts');
+    return {
+      secret,
+      fleet: new RedisClusterFleet({
+        nodes: flags.nodes ?? 1,
+        secret,
+        limits: scenario.limits,
+        bugs: flags.bug,
+        log: (line) => io.err(`chatsim live: ${line}`),
+        ...(flags.redisWaitReplicas === undefined ? {} : { waitReplicas: flags.redisWaitReplicas }),
+        ...(flags.port === undefined ? {} : { basePort: flags.port }),
+        ...(flags.keepData ? { keepData: true } : {}),
+      }),
+    };
+  }
   if (flags.serverCmd === undefined && flags.url.length === 0) {
     const secret = randomBytes(24).toString('hex');
     const nodes = flags.nodes ?? 1;

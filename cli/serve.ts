@@ -40,6 +40,8 @@ type ServeFlags = {
   redisPrefix: string;
   redisAllowUnsafe?: boolean;
   redisPresenceTtlMs?: number;
+  redisWaitReplicas?: number;
+  redisWaitTimeoutMs: number;
   cassandra?: string[];
   keyspace?: string;
   cassandraDc: string;
@@ -81,6 +83,17 @@ export function registerServe(program: Command, result: CommandResult, io: CliIo
       '--redis-presence-ttl-ms <n>',
       `a node silent this long is taken for dead and its users offline (default ${redisLimits.presenceTtlMsDefault})`,
       parsePositiveInteger,
+    )
+    .option(
+      '--redis-wait-replicas <n>',
+      'WAIT for n replicas after every write before acking (a write not replicated in time is answered unavailable)',
+      parsePositiveInteger,
+    )
+    .option(
+      '--redis-wait-timeout-ms <n>',
+      'how long WAIT waits for the replicas',
+      parsePositiveInteger,
+      redisLimits.waitTimeoutMsDefault,
     )
     .option(
       '--cassandra <hosts>',
@@ -200,6 +213,9 @@ function storeFor(
       prefix: flags.redisPrefix,
       allowUnsafe: flags.redisAllowUnsafe === true,
       warn: log,
+      ...(flags.redisWaitReplicas !== undefined
+        ? { waitReplicas: { replicas: flags.redisWaitReplicas, timeoutMs: flags.redisWaitTimeoutMs } }
+        : {}),
     });
   }
   if (flags.store === 'memory' && ackBeforeDurable)

@@ -1,17 +1,21 @@
 // The Redis store on a Redis Cluster (3 masters, 3 replicas, started here from Debian's redis-server
 // on free ports) against the shared MessageStore contract, through ioredis `Cluster`: every key of a
 // conversation shares its hash tag, so each script stays in one slot wherever the slot lives. Then two
-// nodes over the cluster: store, bus and presence through ioredis `Cluster`.
+// nodes over the cluster: store, bus and presence through ioredis `Cluster`; WAIT for replicas after
+// each write; and last (it leaves the cluster with a promoted replica) a master SIGKILLed mid-use:
+// with WAIT 1, every write acked before the kill is still there after the failover.
 
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '../../chaos/redis-cluster.ts';
 import { ChatClient } from '../../test-support/chat-client.ts';
+import { eventually } from '../../test-support/eventually.ts';
 import { HttpApi } from '../../test-support/http.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
 import { RedisBus } from '../runtime/redis-bus.ts';
 import { startServer } from '../runtime/server.ts';
 import { describeMessageStoreContract } from './message-store.contract.ts';
+import { StoreUnavailableError } from './message-store.ts';
 import { RedisStore } from './redis-store.ts';
 
 let cluster: RedisCluster;
@@ -23,8 +27,14 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
-function storeAt(prefix: string): RedisStore {
-  return new RedisStore({ url: '', cluster: cluster.nodes, prefix, connection: { commandTimeout: 10_000 } });
+function storeAt(prefix: string, waitReplicas?: { replicas: number; timeoutMs: number }): RedisStore {
+  return new RedisStore({
+    url: '',
+    cluster: cluster.nodes,
+    prefix,
+    connection: { commandTimeout: 10_000 },
+    ...(waitReplicas ? { waitReplicas } : {}),
+  });
 }
 
 describeMessageStoreContract(
@@ -99,6 +109,67 @@ describe('RedisStore on a Redis Cluster', () => {
     } finally {
       for (const client of clients) client.terminate();
       await Promise.allSettled([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('RedisStore on a Redis Cluster: WAIT and a master failover', () => {
+  it('acks a write once a replica has it, and refuses (unavailable) one that no second replica can take', async () => {
+    const prefix = `wait${++fixtures}:`;
+    const one = storeAt(prefix, { replicas: 1, timeoutMs: 2000 });
+    const two = storeAt(prefix, { replicas: 2, timeoutMs: 50 });
+    try {
+      await one.open();
+      await two.open();
+      await one.createConversation({ id: 'w', kind: 'group', members: ['a'] });
+      expect(await one.append({ conv: 'w', from: 'a', cmid: 'm1', body: 'x', ts: 1 })).toMatchObject({
+        seq: 1,
+      });
+      const refused = two.append({ conv: 'w', from: 'a', cmid: 'm2', body: 'y', ts: 2 });
+      await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(refused).rejects.toThrow(/reached 1 of 2 replicas/);
+      // Written on the master all the same: the retry is answered as the duplicate it is.
+      expect(await one.append({ conv: 'w', from: 'a', cmid: 'm2', body: 'y', ts: 3 })).toMatchObject({
+        seq: 2,
+        duplicate: true,
+      });
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('keeps every write acked with WAIT 1 when a master is SIGKILLed and its replica promoted', async () => {
+    const prefix = `failover${++fixtures}:`;
+    const store = storeAt(prefix, { replicas: 1, timeoutMs: 2000 });
+    const ids = Array.from({ length: 12 }, (_, i) => `f${i}`);
+    try {
+      await store.open();
+      for (const id of ids) {
+        await store.createConversation({ id, kind: 'group', members: ['a'] });
+        for (const cmid of ['m1', 'm2', 'm3'])
+          await store.append({ conv: id, from: 'a', cmid, body: cmid, ts: 1 });
+      }
+      const { failoverMs } = await cluster.failMaster(0);
+      expect(failoverMs).toBeGreaterThan(0);
+      // The store finds the new master by itself (ioredis refreshes the slot map on errors).
+      expect(
+        await eventually(
+          () => store.append({ conv: 'f0', from: 'a', cmid: 'after', body: 'after', ts: 2 }),
+          100,
+          200,
+        ),
+      ).toMatchObject({ seq: 4 });
+    } finally {
+      await store.close();
+    }
+    const reader = storeAt(prefix);
+    try {
+      const records = await reader.open();
+      expect(records.map((r) => `${r.id}@${r.lastSeq}`).sort()).toEqual(
+        ids.map((id) => `${id}@${id === 'f0' ? 4 : 3}`).sort(),
+      );
+    } finally {
+      await reader.close();
     }
   });
 });

@@ -19,6 +19,8 @@ export const redisLimits = {
   heartbeatsPerTtl: 4,
   /** Heartbeat entries older than this many TTLs are removed from the set. */
   deadNodeForgetTtls: 20,
+  /** `serve --redis-wait-timeout-ms`: how long WAIT waits for replicas before the write is refused. */
+  waitTimeoutMsDefault: 1000,
   /** Bus events kept while Redis is away, to publish when it is back; older ones are dropped. */
   busBacklogMax: 10_000,
 } as const;

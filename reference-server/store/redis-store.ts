@@ -19,22 +19,23 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { ConvId, Message, UserId } from '../protocol/frames.ts';
 import { defaultStoreLimits } from './limits.ts';
-import type {
-  AppendRequest,
-  AppendResult,
-  ConversationKind,
-  ConversationRecord,
-  CreateRequest,
-  CreateResult,
-  CursorRequest,
-  CursorResult,
-  Cursors,
-  MembershipSpan,
-  MembersRequest,
-  MembersResult,
-  MessageStore,
-  ReadRequest,
-  ReadResult,
+import {
+  type AppendRequest,
+  type AppendResult,
+  type ConversationKind,
+  type ConversationRecord,
+  type CreateRequest,
+  type CreateResult,
+  type CursorRequest,
+  type CursorResult,
+  type Cursors,
+  type MembershipSpan,
+  type MembersRequest,
+  type MembersResult,
+  type MessageStore,
+  type ReadRequest,
+  type ReadResult,
+  StoreUnavailableError,
 } from './message-store.ts';
 import { checkRedisDurability } from './redis-durability.ts';
 import { redisConnectionOptions, redisLimits } from './redis-limits.ts';
@@ -55,6 +56,13 @@ export type RedisStoreOptions = {
   readMessagesMax?: number;
   /** ioredis options that override the store's (tests: shorter timeouts). */
   connection?: Partial<RedisOptions>;
+  /**
+   * `WAIT replicas timeoutMs` after every write, in the same pipeline: a write acknowledged by fewer
+   * replicas in time is answered as unavailable (the client retries; the retry waits again). Redis
+   * replication is asynchronous, so without it a failover can lose acked writes that reached only
+   * the old master. Off by default (docs/benchmarks.md has what it costs).
+   */
+  waitReplicas?: { replicas: number; timeoutMs: number };
 };
 
 /** In unicode mode a paired surrogate is one code point, so this matches only lone ones. */
@@ -226,7 +234,35 @@ export class RedisStore implements MessageStore {
   }
 
   private call(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
-    return (this.redis as unknown as Record<ScriptName, ScriptCall>)[name](...args);
+    const wait = this.options.waitReplicas;
+    if (wait === undefined || name === 'chatsimRead' || name === 'chatsimRecord')
+      return (this.redis as unknown as Record<ScriptName, ScriptCall>)[name](...args);
+    return this.callAndWait(name, args, wait);
+  }
+
+  /** The script then WAIT on the same connection (a cluster sends both to the slot's master). */
+  private async callAndWait(
+    name: ScriptName,
+    args: (string | number)[],
+    wait: { replicas: number; timeoutMs: number },
+  ): Promise<unknown> {
+    const pipeline = this.redis.pipeline() as unknown as Record<ScriptName, ScriptCall> & {
+      wait(replicas: number, timeoutMs: number): unknown;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    pipeline[name](...args);
+    pipeline.wait(wait.replicas, wait.timeoutMs);
+    const results = await pipeline.exec();
+    const [script, acked] = results ?? [];
+    if (script === undefined || acked === undefined)
+      throw new StoreUnavailableError('redis: pipeline answered nothing');
+    if (script[0]) throw script[0];
+    if (acked[0]) throw acked[0];
+    if (Number(acked[1]) < wait.replicas)
+      throw new StoreUnavailableError(
+        `redis: write reached ${acked[1]} of ${wait.replicas} replicas within ${wait.timeoutMs} ms (WAIT); not acknowledged`,
+      );
+    return script[1];
   }
 }
 

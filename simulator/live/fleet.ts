@@ -31,6 +31,8 @@ export interface LiveFleet {
 export interface RedisFaults {
   /** Whether the run started Redis itself (only then may it kill it). */
   readonly owned: boolean;
+  /** A Redis Cluster: `outage` is a master failover; `cut` and `slow` are refused before the run. */
+  readonly cluster?: boolean;
   /** Redis SIGKILLed; the heal restarts it on its AOF. */
   outage(): Promise<() => Promise<void>>;
   /** One node cut from Redis; the heal reconnects it. */
@@ -222,4 +224,41 @@ export class UrlFleet implements LiveFleet {
 
 function shellQuote(text: string): string {
   return /^[A-Za-z0-9_./:-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * A fleet of reference nodes beside a dependency it owns (a Redis, a Redis Cluster): process faults go
+ * to the nodes; subclasses start and stop the dependency and set `nodes`.
+ */
+export abstract class NodesBeside {
+  protected nodes: ProcessFleet | null = null;
+
+  get urls(): string[] {
+    return this.nodes?.urls ?? [];
+  }
+
+  crash(node: number): Promise<void> {
+    return this.fleet().crash(node);
+  }
+
+  restart(node: number): Promise<void> {
+    return this.fleet().restart(node);
+  }
+
+  pause(node: number): void {
+    this.fleet().pause(node);
+  }
+
+  resume(node: number): void {
+    this.fleet().resume(node);
+  }
+
+  drainRestart(node: number, restartDelayMs?: number): Promise<void> {
+    return this.fleet().drainRestart(node, restartDelayMs);
+  }
+
+  private fleet(): ProcessFleet {
+    if (this.nodes === null) throw new Error('the fleet is not started');
+    return this.nodes;
+  }
 }

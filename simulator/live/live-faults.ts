@@ -10,7 +10,12 @@ import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPool } from './generator-pool.ts';
 
 /** `redis`: the nodes share a Redis the driver reaches; `owned` when the run started it. */
-export type LiveCapabilities = { canSignal: boolean; network: boolean; redis?: { owned: boolean } };
+export type LiveCapabilities = {
+  canSignal: boolean;
+  network: boolean;
+  /** `cluster`: a Redis Cluster (--redis-cluster): no proxy between nodes and Redis to cut or slow. */
+  redis?: { owned: boolean; cluster?: boolean };
+};
 
 /** What each fault means live, and what it needs; the README's fault table says the same. */
 export const liveMeaning: Record<
@@ -41,7 +46,7 @@ export const liveMeaning: Record<
   'slow-consumer': { needs: 'network', live: 'Toxiproxy bandwidth toxic at a few KiB/s' },
   'store-outage': {
     needs: 'none',
-    live: "none: protocol.md gives a harness no way to take a server's store down (a fleet over a Redis the run starts: Redis SIGKILLed, restarted on its AOF at the heal)",
+    live: "none: protocol.md gives a harness no way to take a server's store down (a fleet over a Redis the run starts: Redis SIGKILLed, restarted on its AOF at the heal; over --redis-cluster: a master SIGKILLed, its replica promoted, the old master back as a replica at the heal)",
   },
   'clock-offset': { needs: 'none', live: "none: a harness cannot set a server process's clock" },
   'redis-latency': {
@@ -62,6 +67,11 @@ export const liveMeaning: Record<
 /** Why `spec` cannot run live against this target, or null when it can. */
 export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | null {
   const meaning = liveMeaning[spec.type];
+  if (
+    caps.redis?.cluster &&
+    (spec.type === 'redis-latency' || (spec.type === 'partition' && spec.target === 'store'))
+  )
+    return `${spec.type === 'partition' ? 'partition target store' : 'redis-latency'} is not supported with --redis-cluster (the nodes reach every master directly, with no proxy between)`;
   if (spec.type === 'partition' && spec.target === 'store')
     return caps.redis
       ? null

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { type Toxic, Toxiproxy } from 'toxiproxy-node-client';
 import { RedisServer } from '../../chaos/redis-server.ts';
 import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/toxiproxy-server.ts';
-import { FleetError, type LiveFleet, type ProcessFleet, type RedisFaults } from './fleet.ts';
+import { FleetError, type LiveFleet, NodesBeside, type RedisFaults } from './fleet.ts';
 import { type ReferenceFleetOptions, referenceFleet } from './reference-fleet.ts';
 
 export type RedisFleetOptions = Omit<ReferenceFleetOptions, 'redis'> & {
@@ -22,17 +22,17 @@ export type RedisFleetOptions = Omit<ReferenceFleetOptions, 'redis'> & {
 
 type ProxyHandle = Awaited<ReturnType<Toxiproxy['createProxy']>>;
 
-export class RedisFleet implements LiveFleet {
+export class RedisFleet extends NodesBeside implements LiveFleet {
   readonly canSignal = true;
   readonly reproFlags: string;
   private server: RedisServer | null = null;
   private toxiproxy: ToxiproxyServer | null = null;
   private proxies: ProxyHandle[] = [];
-  private nodes: ProcessFleet | null = null;
   private readonly prefix = `live-${randomBytes(4).toString('hex')}:`;
   private slowed = 0;
 
   constructor(private readonly options: RedisFleetOptions) {
+    super();
     this.reproFlags = [
       `--nodes ${options.nodes}`,
       ...(options.redisUrl ? [`--redis ${options.redisUrl}`] : []),
@@ -57,10 +57,6 @@ export class RedisFleet implements LiveFleet {
       cut: (node) => this.cutFromRedis(node),
       slow: (node, latencyMs, jitterMs) => this.slowRedis(node, latencyMs, jitterMs),
     };
-  }
-
-  get urls(): string[] {
-    return this.nodes?.urls ?? [];
   }
 
   /** Where each node reaches Redis (its proxy), by node index. */
@@ -98,26 +94,6 @@ export class RedisFleet implements LiveFleet {
       await this.stop();
       throw error;
     }
-  }
-
-  crash(node: number): Promise<void> {
-    return this.fleet().crash(node);
-  }
-
-  restart(node: number): Promise<void> {
-    return this.fleet().restart(node);
-  }
-
-  pause(node: number): void {
-    this.fleet().pause(node);
-  }
-
-  resume(node: number): void {
-    this.fleet().resume(node);
-  }
-
-  drainRestart(node: number, restartDelayMs?: number): Promise<void> {
-    return this.fleet().drainRestart(node, restartDelayMs);
   }
 
   /** Redis SIGKILLed; the heal restarts it on its AOF. */
@@ -175,11 +151,6 @@ export class RedisFleet implements LiveFleet {
     this.nodes = null;
     this.toxiproxy = null;
     this.server = null;
-  }
-
-  private fleet(): ProcessFleet {
-    if (this.nodes === null) throw new Error('the fleet is not started');
-    return this.nodes;
   }
 }
 

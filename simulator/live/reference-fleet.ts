@@ -20,19 +20,30 @@ export type ReferenceFleetOptions = {
   redis?: { urls: string[]; prefix: string; allowUnsafe?: boolean };
   /** More `serve` arguments for every node (`{node}` is the node's number), e.g. `--cost-meter`. */
   serveArgs?: readonly string[];
+  /** Nodes over a Redis Cluster (`--redis-cluster` seeds), optionally WAITing for replicas on writes. */
+  redisCluster?: { seeds: string; prefix: string; waitReplicas?: number };
 };
 
 /** The serve arguments of one node, with `{port}` and `{dataDir}` left for the fleet to fill. */
 export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
-  const store = options.redis
+  const cluster = options.redisCluster;
+  const store = cluster
     ? [
-        '--redis',
-        '{redis}',
+        '--redis-cluster',
+        cluster.seeds,
         '--redis-prefix',
-        options.redis.prefix,
-        ...(options.redis.allowUnsafe ? ['--redis-allow-unsafe'] : []),
+        cluster.prefix,
+        ...(cluster.waitReplicas ? ['--redis-wait-replicas', String(cluster.waitReplicas)] : []),
       ]
-    : ['--data-dir', '{dataDir}'];
+    : options.redis
+      ? [
+          '--redis',
+          '{redis}',
+          '--redis-prefix',
+          options.redis.prefix,
+          ...(options.redis.allowUnsafe ? ['--redis-allow-unsafe'] : []),
+        ]
+      : ['--data-dir', '{dataDir}'];
   const args = ['serve', '--port', '{port}', ...store, '--node-id', 'n{node}'];
   for (const [field, value] of Object.entries(options.limits))
     args.push(flagOf(field as keyof NodeLimits), String(value));

@@ -93,7 +93,9 @@ export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet, 
       liveRefusal(spec, {
         canSignal: fleet.canSignal,
         network,
-        ...(fleet.redis ? { redis: { owned: fleet.redis.owned } } : {}),
+        ...(fleet.redis
+          ? { redis: { owned: fleet.redis.owned, cluster: fleet.redis.cluster === true } }
+          : {}),
       }),
     )
     .filter((r): r is string => r !== null);
