@@ -1,6 +1,7 @@
 // `chatsim capacity <scenario> --calibrate`: measures what each kind of core step costs the live
-// reference server. Each load step is an ordinary live run (no faults) against one fresh
-// `serve --cost-meter` node; the meter's sums of every run are added and fitted (fit-cost-model.ts)
+// reference server. Each load step is an ordinary live run (no faults) against a fresh target of
+// `serve --cost-meter` nodes (one on its log, or a fleet over Redis, where bus steps and publishes
+// happen); the meter's sums of every node and run are added and fitted (fit-cost-model.ts)
 // into a cost model the simulator runs with (scenarios/cost-model/). The model says how, when and
 // where it was measured, and what the box's load was: costs measured on a busy box are slower.
 
@@ -23,7 +24,9 @@ export type CalibrateOptions = {
   name: string;
   /** The command line that made the model, recorded in it. */
   command: string;
-  /** A fresh one-node target whose node runs `serve --cost-meter <meterFile>`. */
+  /** Nodes of the target (1: the embedded log; more: a fleet over Redis, each node metered). */
+  nodes: number;
+  /** A fresh target whose node(s) run `serve --cost-meter <meterFile>` (`{node}` in it: the node's number). */
   target: (meterFile: string) => Promise<{ fleet: LiveFleet; secret: string }>;
   run: (
     scenario: Scenario,
@@ -50,7 +53,7 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
   const loadAverage = loadavg();
   try {
     for (const [index, rate] of options.rates.entries()) {
-      const meterFile = join(dir, `run-${index}.json`);
+      const meterFile = join(dir, `run-${index}-n{node}.json`);
       const stepped = stepScenario(scenario, options.clients, rate, options.stepMs);
       const { fleet, secret } = await options.target(meterFile);
       const summary = await options.run(stepped, {
@@ -59,14 +62,20 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
         fleet,
         secret,
       });
-      // The node wrote its last reading when it drained (runLive stops the fleet before it returns).
-      const reading = JSON.parse(readFileSync(meterFile, 'utf8')) as CostMeterReading;
+      // Each node wrote its last reading when it drained (runLive stops the fleet before it returns).
+      const perNode = Array.from(
+        { length: options.nodes },
+        (_, node) =>
+          JSON.parse(readFileSync(meterFile.replace('{node}', String(node + 1)), 'utf8')) as CostMeterReading,
+      );
+      const reading = addReadings(perNode);
       readings.push(reading);
       const { warmupMs, faultsMs, healMs } = stepped.phases;
       const run: CalibrationRun = {
         offeredMsgsPerSec: rate,
         ackedPerSec: summary.messages.acked / ((warmupMs + faultsMs + healMs) / 1000),
         exitCode: summary.exitCode,
+        // Per node: the readings' windows add up across nodes as their busy times do.
         eluActiveShare: reading.meteredMs > 0 ? reading.eluActiveMs / reading.meteredMs : 0,
         steps: reading.steps.reduce((a, b) => a + b, 0),
       };
@@ -84,7 +93,7 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
     command: options.command,
     date: new Date().toISOString(),
     machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage.map((l) => l.toFixed(1)).join(' ')} at the start`,
-    note: `one node, the log store on local disk; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step (timed spans scaled by process CPU over their sum)`,
+    note: `${options.nodes === 1 ? 'one node, the log store on local disk' : `${options.nodes} nodes over one Redis (each metered; costs are per node)`}; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step (timed spans scaled by process CPU over their sum)`,
   });
   return { ...fit, runs, loadAverage };
 }

@@ -69,9 +69,9 @@ it('sweeps simulated runs with the cost model named, and brackets its knee', asy
 }, 60_000);
 
 it.each([
-  [['--sim', '--nodes', '1'], /--sim sweeps the simulator/],
+  [['--sim', '--url', 'http://127.0.0.1:1'], /--sim sweeps the simulator/],
   [['--sim', '--cost-model', 'no-such-model'], /no such cost model/],
-  [['--calibrate', '--url', 'http://127.0.0.1:1'], /--calibrate meters the reference server/],
+  [['--calibrate', '--url', 'http://127.0.0.1:1'], /--calibrate meters reference-server nodes/],
 ])('capacity steady %s: one line, exit 2', async (flags, message) => {
   const result = await run(['capacity', 'steady', ...flags]);
   expect(result.code).toBe(2);

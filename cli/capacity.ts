@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CapacityReport, StepRunner } from '../capacity/capacity-sweep.ts';
-import { ScenarioError } from '../scenarios/scenario.ts';
+import { type Scenario, ScenarioError } from '../scenarios/scenario.ts';
 import { addPlanFlags, type PlanFlags, planCommand } from './capacity-plan.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import { addTargetFlags, type LiveFlags, makeTarget, parseDuration, runOrExplain } from './live.ts';
@@ -71,7 +71,7 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
     )
     .option(
       '--calibrate',
-      "measure the reference server's cost per core step (one node it starts with serve --cost-meter, a run per --rates step at the first --clients step) and write a cost model for the simulator",
+      "measure the reference server's cost per core step (--nodes N reference nodes it starts with serve --cost-meter, default 1; a run per --rates step at the first --clients step) and write a cost model for the simulator",
     )
     .option(
       '--out <file>',
@@ -99,16 +99,12 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
 }
 
 async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: CliIo): Promise<number> {
-  if (
-    flags.serverCmd !== undefined ||
-    flags.url.length > 0 ||
-    (flags.nodes ?? 1) !== 1 ||
-    flags.bug.length > 0
-  )
+  if (flags.serverCmd !== undefined || flags.url.length > 0 || flags.bug.length > 0)
     throw new CliError(
       'CHATSIM_ERR_USAGE',
-      '--calibrate meters the reference server on one node it starts itself: leave out --server-cmd, --url, --nodes and --bug',
+      '--calibrate meters reference-server nodes it starts itself (--nodes N, default 1): leave out --server-cmd, --url and --bug',
     );
+  const nodes = flags.nodes ?? 1;
   const scenario = loadOrExplain(scenarioArg);
   const { calibrate, costModelFile } = await import('../capacity/calibrate.ts');
   const { offeredAt } = await import('../capacity/capacity-sweep.ts');
@@ -131,18 +127,25 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
     rates,
     stepMs: flags.stepDuration,
     name: basename(out, '.json'),
-    command: `npx chatsim capacity ${scenarioArg} --calibrate --seed ${seed} --clients ${clients} --rates ${rates.join(',')} --step-duration ${flags.stepDuration / 1000}s`,
+    command: `npx chatsim capacity ${scenarioArg} --calibrate${nodes === 1 ? '' : ` --nodes ${nodes}`} --seed ${seed} --clients ${clients} --rates ${rates.join(',')} --step-duration ${flags.stepDuration / 1000}s`,
+    nodes,
     target: async (meterFile) => {
       const secret = randomBytes(24).toString('hex');
+      const options = {
+        nodes,
+        secret,
+        limits: scenario.limits,
+        bugs: [],
+        serveArgs: ['--cost-meter', meterFile],
+        ...(flags.port === undefined ? {} : { basePort: flags.port }),
+      };
+      if (nodes === 1) return { secret, fleet: referenceFleet(options) };
+      const { RedisFleet } = await import('../simulator/live/redis-fleet.ts');
       return {
         secret,
-        fleet: referenceFleet({
-          nodes: 1,
-          secret,
-          limits: scenario.limits,
-          bugs: [],
-          serveArgs: ['--cost-meter', meterFile],
-          ...(flags.port === undefined ? {} : { basePort: flags.port }),
+        fleet: new RedisFleet({
+          ...options,
+          ...(flags.redis === undefined ? {} : { redisUrl: flags.redis }),
         }),
       };
     },
@@ -169,7 +172,19 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
 }
 
 async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: CliIo): Promise<number> {
-  const scenario = loadOrExplain(scenarioArg);
+  const loaded = loadOrExplain(scenarioArg);
+  // --sim --nodes N simulates N nodes over one shared store (as live --nodes N runs them over Redis).
+  const scenario: Scenario =
+    flags.sim && flags.nodes !== undefined && flags.nodes !== loaded.topology.nodes
+      ? {
+          ...loaded,
+          topology: {
+            ...loaded.topology,
+            nodes: flags.nodes,
+            store: flags.nodes === 1 ? 'embedded' : 'shared',
+          },
+        }
+      : loaded;
   const { liveStep, runCapacity } = await import('../capacity/capacity-sweep.ts');
   const { runLive } = await import('../simulator/live/run-live.ts');
   const { capacityMarkdown, writeCapacityReport } = await import('../reports/capacity-report.ts');
@@ -185,12 +200,12 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
     if (
       flags.serverCmd !== undefined ||
       flags.url.length > 0 ||
-      flags.nodes !== undefined ||
+      flags.redis !== undefined ||
       flags.bug.length > 0
     )
       throw new CliError(
         'CHATSIM_ERR_USAGE',
-        "--sim sweeps the simulator: leave out --nodes, --server-cmd, --url and --bug (the scenario's topology sets the nodes)",
+        '--sim sweeps the simulator: leave out --server-cmd, --url, --redis and --bug (--nodes N sets how many nodes it simulates)',
       );
     const { loadCostModel } = await import('../scenarios/load-cost-model.ts');
     const { simStep } = await import('../capacity/capacity-sim.ts');
