@@ -3,8 +3,8 @@
 // the run's own: the share of a run the recorder adds. Replaying in one process makes the figure
 // robust on a shared machine, where two separate long runs differ by more than the recorder costs.
 // Usage: npx tsx bench/recorder-overhead.ts [scenario] [clients] [rounds]
-//        npx tsx bench/recorder-overhead.ts --ab [scenario] [clients]: the run twice, without and with a
-//        recorder, CPU time each (keeps no history: for runs too big to hold in memory).
+//        npx tsx bench/recorder-overhead.ts --ab [scenario] [clients] [rounds]: the run without and with
+//        a recorder, CPU time each, per round (keeps no history: for runs too big to hold in memory).
 
 import { scenarioRecorder } from '../metrics/scenario-recorder.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
@@ -24,12 +24,25 @@ if (ab) {
     const used = process.cpuUsage(start);
     return { ms: (used.user + used.system) / 1000, trace: summary.traceHash };
   };
-  const without = await cpuOf(false);
-  const withRecorder = await cpuOf(true);
-  if (without.trace !== withRecorder.trace) throw new Error('the recorder changed the run');
-  console.log(
-    `${scenarioName} ${clients} clients: ${(without.ms / 1000).toFixed(1)} s CPU without a recorder, ${(withRecorder.ms / 1000).toFixed(1)} s with (${(((withRecorder.ms - without.ms) / without.ms) * 100).toFixed(1)}%), same trace ${without.trace}`,
-  );
+  // Rounds alternate the order (without first, then with first), so JIT warm-up and a growing heap
+  // do not always favour the same side; each round prints its own pair.
+  const rounds = process.argv[5] === undefined ? 1 : Number(roundsArg);
+  const shares: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [false, true] : [true, false];
+    const [a, b] = [await cpuOf(order[0]!), await cpuOf(order[1]!)];
+    const [without, withRecorder] = order[0] ? [b, a] : [a, b];
+    if (without.trace !== withRecorder.trace) throw new Error('the recorder changed the run');
+    const share = (withRecorder.ms - without.ms) / without.ms;
+    shares.push(share);
+    console.log(
+      `${scenarioName} ${clients} clients, round ${round + 1} (${order[0] ? 'with' : 'without'} first): ${(without.ms / 1000).toFixed(1)} s CPU without a recorder, ${(withRecorder.ms / 1000).toFixed(1)} s with (${(share * 100).toFixed(1)}%), same trace ${without.trace}`,
+    );
+  }
+  if (rounds > 1)
+    console.log(
+      `mean over ${rounds} rounds: ${((shares.reduce((x, y) => x + y, 0) / rounds) * 100).toFixed(1)}%`,
+    );
   process.exit(0);
 }
 const events: HistoryEvent[] = [];
