@@ -135,6 +135,10 @@ export abstract class ClientConnection implements ClientHost {
     this.lastHeardAt = now;
   }
 
+  heardAfter(at: number): boolean {
+    return this.lastHeardAt > at;
+  }
+
   /** The app closes: the connection goes, the outbox and what was displayed stay. */
   goOffline(now: number): readonly ClientEffect[] {
     if (this.isConnected()) this.closeConnection('client', now);

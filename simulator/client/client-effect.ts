@@ -50,6 +50,8 @@ export interface ClientHost {
   readonly config: ClientConfig;
   /** Welcome received and not draining: frames may be sent. */
   canSend(): boolean;
+  /** Something (a frame, a ping) came from the server on this connection after `at`. */
+  heardAfter(at: number): boolean;
   /** v1.1: the last welcome listed `conv` with `member: false`; nothing is sent to it. */
   isPastMember(conv: string): boolean;
   frame(frame: ClientFrame): void;

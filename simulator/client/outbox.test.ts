@@ -37,23 +37,56 @@ describe('outbox', () => {
     expect(sends(d)).toHaveLength(1);
   });
 
-  it('resends on ack timeout while connected, then fails after sendAttemptsMax', () => {
+  it('resends on ack timeout while the connection still pings, then fails after sendAttemptsMax', () => {
     const d = new ClientDriver({ ackTimeoutMs: 1000, sendAttemptsMax: 3 });
+    // The server pings every 500 ms: the connection is alive, only the acks do not come.
+    const wait = (ms: number) => {
+      for (let t = 0; t < ms; t += 500) {
+        d.advance(500);
+        d.client.heard(d.now);
+      }
+    };
     d.open([summary(conv, 0)]);
     d.apply(d.client.sendMessage(conv, 'x', d.now));
     expect(sends(d)).toHaveLength(1);
-    d.advance(999);
+    d.advance(500);
+    d.client.heard(d.now);
+    d.advance(499);
     expect(sends(d)).toHaveLength(0);
     d.advance(1);
     expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1']);
-    d.advance(1000);
+    wait(1000);
     expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1']);
     expect(d.client.counters.resent).toBe(2);
-    d.advance(1000);
+    wait(1000);
     expect(sends(d)).toEqual([]);
     expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code: 'timeout', at: 3000 }]);
     expect(d.client.status('d1-1')).toBe('failed');
     expect(d.client.outboxSize).toBe(0);
+  });
+
+  it('takes an ack timeout on a connection silent since the send for a dead connection, not an attempt', () => {
+    // A blackhole (Toxiproxy timeout, a dropped NAT entry): no ack, no ping. The client reconnects at
+    // the ack deadline instead of the idle timeout and resends; the wait does not use up an attempt.
+    const d = new ClientDriver({
+      ackTimeoutMs: 1000,
+      sendAttemptsMax: 2,
+      jitter: false,
+      reconnectBaseMs: 100,
+    });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'x', d.now));
+    expect(sends(d)).toHaveLength(1);
+    d.advance(1000);
+    expect(d.history('session-lost')).toMatchObject([{ reason: 'idle', at: 1000 }]);
+    expect(sends(d)).toEqual([]);
+    d.advance(100);
+    expect(d.connects).toBe(2);
+    d.open([summary(conv, 0)]);
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-1']);
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    expect(d.history('failed')).toEqual([]);
+    expect(d.client.status('d1-1')).toBe('sent');
   });
 
   it('waits retryAfterMs after rate_limited, holding every send meanwhile', () => {

@@ -1,7 +1,8 @@
 // The outbox: every message the workload asks to send, under one cmid (the idempotency key) for its
 // whole life, until it is acked or given up. It keeps sends across disconnects and resends every
 // unacked one under the same cmid; at most `sendWindow` are in flight on a connection; every retry
-// (ack timeout, `unavailable`, `rate_limited`) is bounded and ends in an ack or a `failed` record.
+// (ack timeout, `unavailable`, `rate_limited`) is bounded and ends in an ack or a `failed` record; an
+// ack timeout on a connection silent since the send is the connection's death, not an attempt.
 // A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
 // leaves: it fails at once with `not_member`.
 
@@ -158,12 +159,17 @@ export class Outbox {
     return true;
   }
 
-  /** Ack deadlines and retry waits. */
-  onTimer(host: ClientHost, now: number): void {
+  /**
+   * Ack deadlines and retry waits. True when an ack timed out on a connection that has been silent
+   * since the send left (not even a ping): the connection is dead, not the server slow, so the wait
+   * is no attempt; the caller restarts the connection and the send goes again after the welcome.
+   */
+  onTimer(host: ClientHost, now: number): boolean {
     this.timerAt = afterFiring(this.timerAt, now);
-    if (this.pending === null) return;
+    if (this.pending === null) return false;
     for (const entry of this.pending.values()) {
       if (!entry.inFlight || entry.dueAt > now) continue;
+      if (!host.heardAfter(entry.dueAt - host.config.ackTimeoutMs)) return true;
       if (++entry.attempts >= host.config.sendAttemptsMax) this.fail(host, entry, 'timeout', now);
       else if (host.canSend()) {
         this.resent++;
@@ -174,6 +180,7 @@ export class Outbox {
     this.fill(host, now);
     if (this.pending !== null)
       for (const entry of this.pending.values()) if (entry.inFlight) this.arm(host, entry.dueAt);
+    return false;
   }
 
   /** The connection is gone: nothing is in flight any more; everything is resent after the next welcome. */

@@ -115,8 +115,10 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     if (this.lifecycleTimer(kind, now)) return this.flush();
     switch (kind) {
       case 'outbox':
-        this.outbox?.onTimer(this, now);
-        this.closeIfDrained(now);
+        // An ack overdue on a connection silent since the send: it is dead (a blackhole), so start
+        // afresh now rather than after the idle timeout, and resend after the welcome.
+        if (this.outbox?.onTimer(this, now) === true) this.restartConnection('idle', now);
+        else this.closeIfDrained(now);
         break;
       case 'gap':
         this.convs?.get(key ?? '')?.onGapTimer(this, now);
