@@ -42,6 +42,7 @@ export class RedisBus implements NodeBus {
   private lost = false;
   private closing = false;
   private firstSubscribe: (() => void) | null = null;
+  private subscriberWatch: NodeJS.Timeout | null = null;
 
   constructor(options: RedisBusOptions) {
     const prefix = options.prefix ?? 'chatsim:';
@@ -80,6 +81,29 @@ export class RedisBus implements NodeBus {
     await Promise.all([this.pub.connect(), this.sub.connect()]);
     await subscribed;
     this.liveness.start(nodeId, feed);
+    if (this.sub instanceof Cluster) this.watchClusterSubscriber(this.sub);
+  }
+
+  /**
+   * A Cluster keeps 'ready' while ioredis moves its one subscriber connection to another node (the
+   * node it was on died, or dropped the connection), so 'close' never fires and events published in
+   * between are silently lost. Treat each move as a lost bus: catch up from the store once the channel
+   * is subscribed again on the new connection.
+   */
+  private watchClusterSubscriber(cluster: Cluster): void {
+    const current = () =>
+      (cluster as unknown as { subscriber?: { getInstance(): unknown } }).subscriber?.getInstance() ?? null;
+    let seen = current();
+    this.subscriberWatch = setInterval(() => {
+      const now = current();
+      if (now !== seen) {
+        seen = now;
+        this.log('bus: the cluster moved the subscription to another node; will catch up from the store');
+        this.connectionLost();
+      }
+      if (!this.subscribed) void this.resume();
+    }, redisLimits.clusterSubscriberCheckMs);
+    this.subscriberWatch.unref();
   }
 
   publish(event: BusEvent): void {
@@ -101,6 +125,7 @@ export class RedisBus implements NodeBus {
   async close(): Promise<void> {
     this.closing = true;
     this.liveness.stop();
+    if (this.subscriberWatch !== null) clearInterval(this.subscriberWatch);
     await Promise.all(
       [this.pub, this.sub].map(async (redis) => {
         if (redis.status === 'ready') await redis.quit().catch(() => undefined);

@@ -5,6 +5,8 @@
 // each write; and last (it leaves the cluster with a promoted replica) a master SIGKILLed mid-use:
 // with WAIT 1, every write acked before the kill is still there after the failover.
 
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCluster } from '../../chaos/redis-cluster.ts';
@@ -12,12 +14,14 @@ import { ChatClient } from '../../test-support/chat-client.ts';
 import { eventually } from '../../test-support/eventually.ts';
 import { HttpApi } from '../../test-support/http.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
+import type { Input } from '../core/inputs.ts';
 import { RedisBus } from '../runtime/redis-bus.ts';
 import { startServer } from '../runtime/server.ts';
 import { describeMessageStoreContract } from './message-store.contract.ts';
 import { StoreUnavailableError } from './message-store.ts';
 import { RedisStore } from './redis-store.ts';
 
+const run = promisify(execFile);
 let cluster: RedisCluster;
 let fixtures = 0;
 beforeAll(async () => {
@@ -109,6 +113,30 @@ describe('RedisStore on a Redis Cluster', () => {
     } finally {
       for (const client of clients) client.terminate();
       await Promise.allSettled([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('RedisBus on a Redis Cluster: a moved subscription', () => {
+  it('catches up from the store when ioredis moves the subscription to another node', async () => {
+    const prefix = `sub${++fixtures}:`;
+    const inputs: Input[] = [];
+    const bus = new RedisBus({ url: '', cluster: cluster.nodes, prefix });
+    const other = new RedisBus({ url: '', cluster: cluster.nodes, prefix });
+    await bus.start('n1', (input) => inputs.push(input));
+    await other.start('n2', () => {});
+    try {
+      // Every node drops its pub/sub clients: ioredis picks another node for the subscription by
+      // itself and the Cluster stays 'ready', so only the bus can notice what it may have missed.
+      for (const server of cluster.servers)
+        await run('redis-cli', ['-p', String(server.port), 'client', 'kill', 'type', 'pubsub']);
+      const types = () => inputs.map((input) => input.type);
+      await eventually(() => expect(types()).toContain('bus-resumed'), 100, 100);
+      expect(types().indexOf('bus-lost')).toBeLessThan(types().indexOf('bus-resumed'));
+      other.publish({ kind: 'typing', origin: 'n2', conv: 'g', user: 'u', on: true });
+      await eventually(() => expect(types()).toContain('bus'), 100, 100);
+    } finally {
+      await Promise.all([bus.close(), other.close()]);
     }
   });
 });

@@ -23,6 +23,11 @@ export const redisLimits = {
   waitTimeoutMsDefault: 1000,
   /** Bus events kept while Redis is away, to publish when it is back; older ones are dropped. */
   busBacklogMax: 10_000,
+  /**
+   * On a Redis Cluster, how often the bus checks which connection carries its subscription: ioredis
+   * moves it to another node by itself when that node dies, and what was published meanwhile is lost.
+   */
+  clusterSubscriberCheckMs: 250,
 } as const;
 
 /**
