@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCostModel } from './load-cost-model.ts';
+import { costModelNames, loadCostModel } from './load-cost-model.ts';
 import { ScenarioError } from './scenario.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chatsim-cost-model-'));
@@ -47,6 +47,17 @@ describe('loadCostModel', () => {
     expect(problems).toMatch(/inputUs\.hello/);
     expect(problems).toMatch(/helo/);
     expect(problems).toMatch(/effectUs\.recipient/);
+  });
+
+  it('loads every model kept in scenarios/cost-model/ by name, each saying how it was measured', () => {
+    const names = costModelNames();
+    expect(names).toContain('reference-server');
+    for (const name of names) {
+      const model = loadCostModel(name);
+      expect(model.name).toBe(name);
+      expect(model.measured.command).toMatch(/^npx chatsim capacity .* --calibrate/);
+      expect(Object.keys(model.inputUs).length).toBeGreaterThan(5);
+    }
   });
 
   it('refuses what is not JSON, and a name that does not exist', () => {
