@@ -7,6 +7,7 @@
 import type { ClientFrame, ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { Prng } from '../kernel/prng.ts';
 import { type Agenda, EventKind } from './agenda.ts';
+import { ConnectionState, ConnectionTable } from './connection-table.ts';
 import { pickNode } from './load-balancer.ts';
 import type { SimNode } from './sim-node.ts';
 
@@ -22,29 +23,11 @@ export type NetworkConfig = {
   deadDetectMs: number;
 };
 
-type Connection = {
-  id: number;
-  client: number;
-  node: number;
-  /** The node's epoch when the connection was made: frames to a later incarnation are void. */
-  epoch: number;
-  state: 'connecting' | 'open' | 'closed';
-  broken: boolean;
-  /** When the last frame in each direction arrives: later frames never overtake it. */
-  toNodeAt: number;
-  toClientAt: number;
-  /** Bytes the node has written that the link has not carried yet (its send buffer). */
-  queuedBytes: number;
-  /** Frames waiting for a rate-limited link, in order; null when nothing waits. */
-  pending: { frame: ServerFrame; bytes: number }[] | null;
-  draining: boolean;
-};
-
 /** Which connections a fault touches, by their two ends. */
-type ConnectionMatch = (ends: { client: number; node: number }) => boolean;
+type ConnectionMatch = (client: number, node: number) => boolean;
 
 export class Network {
-  private readonly connections: Connection[] = [];
+  private readonly connections = new ConnectionTable();
   /** Per client: its current connection id, or -1. */
   private readonly connectionOfClient: number[] = [];
   /** Per client: the load balancer's preferred node. */
@@ -95,21 +78,22 @@ export class Network {
 
   /** The client at the far end of a connection (closed ones too). */
   clientOf(connection: number): number | undefined {
-    return this.connections[connection]?.client;
+    const connections = this.connections;
+    return connection >= 0 && connection < connections.count ? connections.client[connection] : undefined;
   }
 
   /** Pings flow on an open, unbroken connection to a running node: the client hears the server. */
   isConnected(client: number): boolean {
     const id = this.connectionOfClient[client]!;
     if (id < 0) return false;
-    const connection = this.connections[id]!;
-    const node = this.nodes[connection.node]!;
+    const connections = this.connections;
+    const node = this.nodes[connections.node[id]!]!;
     return (
-      connection.state === 'open' &&
-      !connection.broken &&
+      connections.state[id] === ConnectionState.open &&
+      connections.broken[id] === 0 &&
       node.up &&
       !node.paused &&
-      node.epoch === connection.epoch
+      node.epoch === connections.epoch[id]
     );
   }
 
@@ -151,24 +135,12 @@ export class Network {
 
   /** The client dials through the load balancer; the node hears `open`, the client `connected`. */
   connect(client: number): void {
+    const connections = this.connections;
     const old = this.connectionOfClient[client]!;
-    if (old >= 0) this.connections[old]!.state = 'closed';
+    if (old >= 0) connections.state[old] = ConnectionState.closed;
     const nodeIndex = pickNode(this.homeOfClient[client]!, this.nodes);
     const node = this.nodes[nodeIndex]!;
-    const id = this.connections.length;
-    this.connections.push({
-      id,
-      client,
-      node: nodeIndex,
-      epoch: node.epoch,
-      state: 'connecting',
-      broken: false,
-      toNodeAt: 0,
-      toClientAt: 0,
-      queuedBytes: 0,
-      pending: null,
-      draining: false,
-    });
+    const id = connections.add(client, nodeIndex, node.epoch);
     this.connectionOfClient[client] = id;
     if (!node.up || this.nodeCutFromClients[nodeIndex] || this.clientCut[client]) {
       // Refused (node down) at once; unreachable (cut) after the connect timeout.
@@ -177,8 +149,7 @@ export class Network {
       return;
     }
     const oneWay = this.latency(client);
-    const connection = this.connections[id]!;
-    connection.toNodeAt = this.agenda.now + oneWay;
+    connections.toNodeAt[id] = this.agenda.now + oneWay;
     this.agenda.schedule(this.agenda.now + oneWay, EventKind.nodeInput, nodeIndex, node.epoch, {
       type: 'open',
       conn: id,
@@ -188,9 +159,10 @@ export class Network {
 
   /** The handshake's answer reached the client: true if the connection is now open. */
   handshakeArrived(client: number, id: number): boolean {
-    const connection = this.connections[id]!;
-    if (connection.state !== 'connecting' || this.connectionOfClient[client] !== id) return false;
-    if (connection.broken) {
+    const connections = this.connections;
+    if (connections.state[id] !== ConnectionState.connecting || this.connectionOfClient[client] !== id)
+      return false;
+    if (connections.broken[id] !== 0) {
       // The handshake never completes across a cut: the client gives up after the connect timeout.
       this.agenda.schedule(
         this.agenda.now + this.config.connectTimeoutMs,
@@ -201,30 +173,30 @@ export class Network {
       );
       return false;
     }
-    connection.state = 'open';
+    connections.state[id] = ConnectionState.open;
     return true;
   }
 
   /** A frame reached the client: true if it is for the client's current, open connection. */
   frameArrived(client: number, id: number): boolean {
-    return this.connections[id]!.state === 'open' && this.connectionOfClient[client] === id;
+    return this.connections.state[id] === ConnectionState.open && this.connectionOfClient[client] === id;
   }
 
   /** A close (or a failed connect) reached the client: true if it ends the client's current connection. */
   closeArrived(client: number, id: number): boolean {
     if (this.connectionOfClient[client] !== id) return false;
     this.connectionOfClient[client] = -1;
-    this.connections[id]!.state = 'closed';
+    this.connections.state[id] = ConnectionState.closed;
     return true;
   }
 
   sendToNode(client: number, frame: ClientFrame): void {
     const id = this.connectionOfClient[client]!;
-    const connection = id >= 0 ? this.connections[id]! : undefined;
-    if (connection === undefined || connection.state !== 'open' || connection.broken) return;
-    const at = Math.max(this.agenda.now + this.latency(client), connection.toNodeAt);
-    connection.toNodeAt = at;
-    this.agenda.schedule(at, EventKind.nodeInput, connection.node, connection.epoch, {
+    const connections = this.connections;
+    if (id < 0 || connections.state[id] !== ConnectionState.open || connections.broken[id] !== 0) return;
+    const at = Math.max(this.agenda.now + this.latency(client), connections.toNodeAt[id]!);
+    connections.toNodeAt[id] = at;
+    this.agenda.schedule(at, EventKind.nodeInput, connections.node[id]!, connections.epoch[id]!, {
       type: 'frame',
       conn: id,
       value: frame,
@@ -234,15 +206,15 @@ export class Network {
   closeFromClient(client: number): void {
     const id = this.connectionOfClient[client]!;
     if (id < 0) return;
-    const connection = this.connections[id]!;
+    const connections = this.connections;
     this.connectionOfClient[client] = -1;
-    connection.state = 'closed';
-    if (!connection.broken)
+    connections.state[id] = ConnectionState.closed;
+    if (connections.broken[id] === 0)
       this.agenda.schedule(
-        Math.max(this.agenda.now + this.latency(client), connection.toNodeAt),
+        Math.max(this.agenda.now + this.latency(client), connections.toNodeAt[id]!),
         EventKind.nodeInput,
-        connection.node,
-        connection.epoch,
+        connections.node[id]!,
+        connections.epoch[id]!,
         { type: 'gone', conn: id },
       );
   }
@@ -250,19 +222,20 @@ export class Network {
   // ---- node side ----------------------------------------------------------------------------
 
   sendToClient(nodeIndex: number, id: number, frame: ServerFrame): void {
-    const connection = this.connections[id];
+    const connections = this.connections;
     if (
-      connection === undefined ||
-      connection.state === 'closed' ||
-      connection.broken ||
-      connection.node !== nodeIndex
+      !(id >= 0 && id < connections.count) ||
+      connections.state[id] === ConnectionState.closed ||
+      connections.broken[id] !== 0 ||
+      connections.node[id] !== nodeIndex
     )
       return;
-    const client = connection.client;
+    const client = connections.client[id]!;
     const bytesPerMs = this.bytesPerMs[client]!;
-    if (bytesPerMs === 0 && connection.pending === null) {
-      const at = Math.max(this.agenda.now + this.latency(client), connection.toClientAt);
-      connection.toClientAt = at;
+    let pending = connections.pending.get(id);
+    if (bytesPerMs === 0 && pending === undefined) {
+      const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
+      connections.toClientAt[id] = at;
       this.agenda.schedule(at, EventKind.clientFrame, client, id, frame);
       return;
     }
@@ -270,11 +243,14 @@ export class Network {
     // and leave one transmission time apart at the link's rate at that moment, so a healed link
     // drains its backlog at full speed.
     const bytes = frameBytes(frame);
-    connection.pending ??= [];
-    connection.pending.push({ frame, bytes });
-    connection.queuedBytes += bytes;
-    if (!connection.draining) {
-      connection.draining = true;
+    if (pending === undefined) {
+      pending = [];
+      connections.pending.set(id, pending);
+    }
+    pending.push({ frame, bytes });
+    connections.queuedBytes[id]! += bytes;
+    if (connections.draining[id] === 0) {
+      connections.draining[id] = 1;
       this.agenda.schedule(
         this.agenda.now + (bytesPerMs > 0 ? bytes / bytesPerMs : 0),
         EventKind.linkDrain,
@@ -286,29 +262,34 @@ export class Network {
     this.agenda.schedule(this.agenda.now, EventKind.nodeInput, nodeIndex, this.nodes[nodeIndex]!.epoch, {
       type: 'backpressure',
       conn: id,
-      bufferedBytes: connection.queuedBytes,
+      bufferedBytes: connections.queuedBytes[id]!,
     });
   }
 
   /** The head of a rate-limited link's queue has been transmitted: it travels on, the next starts. */
   linkDrained(id: number): void {
-    const connection = this.connections[id]!;
-    const head = connection.pending?.shift();
-    if (head === undefined || connection.state === 'closed' || connection.broken) {
-      connection.pending = null;
-      connection.draining = false;
-      connection.queuedBytes = 0;
+    const connections = this.connections;
+    const pending = connections.pending.get(id);
+    const head = pending?.shift();
+    if (
+      head === undefined ||
+      connections.state[id] === ConnectionState.closed ||
+      connections.broken[id] !== 0
+    ) {
+      connections.pending.delete(id);
+      connections.draining[id] = 0;
+      connections.queuedBytes[id] = 0;
       return;
     }
-    const client = connection.client;
-    connection.queuedBytes -= head.bytes;
-    const at = Math.max(this.agenda.now + this.latency(client), connection.toClientAt);
-    connection.toClientAt = at;
+    const client = connections.client[id]!;
+    connections.queuedBytes[id]! -= head.bytes;
+    const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
+    connections.toClientAt[id] = at;
     this.agenda.schedule(at, EventKind.clientFrame, client, id, head.frame);
-    const next = connection.pending![0];
+    const next = pending![0];
     if (next === undefined) {
-      connection.pending = null;
-      connection.draining = false;
+      connections.pending.delete(id);
+      connections.draining[id] = 0;
       return;
     }
     const bytesPerMs = this.bytesPerMs[client]!;
@@ -322,13 +303,15 @@ export class Network {
   }
 
   closeFromNode(id: number, code: number): void {
-    const connection = this.connections[id];
-    if (connection === undefined || connection.state === 'closed') return;
-    const node = this.nodes[connection.node]!;
-    const at = Math.max(this.agenda.now + this.latency(connection.client), connection.toClientAt);
-    if (!connection.broken) this.agenda.schedule(at, EventKind.clientClosed, connection.client, id, code);
+    const connections = this.connections;
+    if (!(id >= 0 && id < connections.count) || connections.state[id] === ConnectionState.closed) return;
+    const client = connections.client[id]!;
+    const nodeIndex = connections.node[id]!;
+    const node = this.nodes[nodeIndex]!;
+    const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
+    if (connections.broken[id] === 0) this.agenda.schedule(at, EventKind.clientClosed, client, id, code);
     // The close handshake completes (or the node destroys the socket) and the node forgets it.
-    this.agenda.schedule(at + this.config.latencyMs, EventKind.nodeInput, connection.node, node.epoch, {
+    this.agenda.schedule(at + this.config.latencyMs, EventKind.nodeInput, nodeIndex, node.epoch, {
       type: 'gone',
       conn: id,
     });
@@ -336,18 +319,13 @@ export class Network {
 
   /** The node's process died: the kernel resets its sockets, so clients learn quickly. */
   nodeCrashed(nodeIndex: number): void {
+    const connections = this.connections;
     for (const id of this.connectionOfClient) {
       if (id < 0) continue;
-      const connection = this.connections[id]!;
-      if (connection.node !== nodeIndex || connection.state === 'closed') continue;
-      connection.broken = true;
-      this.agenda.schedule(
-        this.agenda.now + this.latency(connection.client),
-        EventKind.clientClosed,
-        connection.client,
-        id,
-        null,
-      );
+      if (connections.node[id] !== nodeIndex || connections.state[id] === ConnectionState.closed) continue;
+      connections.broken[id] = 1;
+      const client = connections.client[id]!;
+      this.agenda.schedule(this.agenda.now + this.latency(client), EventKind.clientClosed, client, id, null);
     }
   }
 
@@ -366,7 +344,7 @@ export class Network {
   /** Cuts one node from every client. */
   isolateNode(nodeIndex: number): void {
     this.nodeCutFromClients[nodeIndex] = true;
-    this.breakConnections((ends) => ends.node === nodeIndex);
+    this.breakConnections((_client, node) => node === nodeIndex);
   }
 
   rejoinNode(nodeIndex: number): void {
@@ -393,20 +371,22 @@ export class Network {
 
   /** Data stops flowing on these clients' connections, without a close (Toxiproxy's `timeout`). */
   blackhole(clients: ReadonlySet<number>): void {
-    this.breakConnections((ends) => clients.has(ends.client));
+    this.breakConnections((client) => clients.has(client));
   }
 
   /** Resets these clients' connections: both ends learn at once (reset_peer, reconnect storms). */
   reset(clients: ReadonlySet<number>): void {
+    const connections = this.connections;
     for (const id of [...this.connectionOfClient]) {
       if (id < 0) continue;
-      const connection = this.connections[id]!;
-      if (connection.state === 'closed' || !clients.has(connection.client)) continue;
-      const node = this.nodes[connection.node]!;
-      connection.broken = true;
+      const client = connections.client[id]!;
+      if (connections.state[id] === ConnectionState.closed || !clients.has(client)) continue;
+      const nodeIndex = connections.node[id]!;
+      const node = this.nodes[nodeIndex]!;
+      connections.broken[id] = 1;
       const at = this.agenda.now + this.config.latencyMs;
-      this.agenda.schedule(at, EventKind.clientClosed, connection.client, id, null);
-      this.agenda.schedule(at, EventKind.nodeInput, connection.node, node.epoch, { type: 'gone', conn: id });
+      this.agenda.schedule(at, EventKind.clientClosed, client, id, null);
+      this.agenda.schedule(at, EventKind.nodeInput, nodeIndex, node.epoch, { type: 'gone', conn: id });
     }
   }
 
@@ -428,16 +408,22 @@ export class Network {
 
   /** Frames on matching connections are lost from now on; the node notices after deadDetectMs. */
   private breakConnections(match: ConnectionMatch): void {
+    const connections = this.connections;
     for (const id of this.connectionOfClient) {
       if (id < 0) continue;
-      const connection = this.connections[id]!;
-      if (connection.state === 'closed' || connection.broken || !match(connection)) continue;
-      connection.broken = true;
-      const node = this.nodes[connection.node]!;
+      const nodeIndex = connections.node[id]!;
+      if (
+        connections.state[id] === ConnectionState.closed ||
+        connections.broken[id] !== 0 ||
+        !match(connections.client[id]!, nodeIndex)
+      )
+        continue;
+      connections.broken[id] = 1;
+      const node = this.nodes[nodeIndex]!;
       this.agenda.schedule(
         this.agenda.now + this.config.deadDetectMs,
         EventKind.nodeInput,
-        connection.node,
+        nodeIndex,
         node.epoch,
         { type: 'gone', conn: id },
       );
