@@ -43,6 +43,8 @@ export type ClientCounters = {
 
 export class VirtualClient extends ClientConnection implements AdversaryHost {
   private convs: Map<string, ConversationView> | null = null;
+  /** The view asked for last: most frames are about the conversation the last one was about. */
+  private lastView: ConversationView | null = null;
   private outbox: Outbox | null = null;
   private watched: Set<string> | null = null;
   private readonly adversary: Adversary | null;
@@ -355,6 +357,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   /** The view of `conv`, created on first mention; undefined past convsMax. */
   private view(conv: string): ConversationView | undefined {
+    if (this.lastView !== null && this.lastView.conv === conv) return this.lastView;
     this.convs ??= new Map();
     let view = this.convs.get(conv);
     if (view === undefined) {
@@ -362,6 +365,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       view = new ConversationView(conv);
       this.convs.set(conv, view);
     }
+    this.lastView = view;
     return view;
   }
 

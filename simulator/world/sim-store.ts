@@ -119,7 +119,7 @@ export class SimStore {
     switch (op.kind) {
       case 'append': {
         const request = op.request;
-        const bugKey = request.conv + '\u0000' + request.cmid;
+        const bugKey = this.options.keyWithoutSender ? request.conv + '\u0000' + request.cmid : '';
         if (this.options.keyWithoutSender) {
           const seq = this.cmidIndex.get(bugKey);
           if (seq !== undefined)
