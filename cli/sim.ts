@@ -4,6 +4,7 @@
 // decide). A failure prints the one command that replays it.
 
 import { randomInt } from 'node:crypto';
+import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
 import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-table.ts';
@@ -25,6 +26,7 @@ type SimFlags = {
   report?: string;
   openmetrics?: string;
   otlpFile?: string;
+  otlpEndpoint?: string;
   otlpSample?: number;
   startTime?: number;
   runId?: string;
@@ -89,8 +91,12 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
       'record OpenTelemetry spans (send -> persist -> fan-out -> deliver) in virtual time, as OTLP/JSON lines',
     )
     .option(
+      '--otlp-endpoint <url>',
+      'send those spans to an OTLP/HTTP collector after the run, e.g. http://localhost:4318/v1/traces',
+    )
+    .option(
       '--otlp-sample <ratio>',
-      'with --otlp-file: the share of messages traced (default 1)',
+      'with --otlp-file or --otlp-endpoint: the share of messages traced (default 1)',
       parseSampleRatio,
     )
     .option(
@@ -125,10 +131,14 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const runId = flags.runId ?? simRunId(scenario.name, seed);
   const recorder = scenarioRecorder(scenario, runId);
   const startEpochMs = flags.startTime ?? Math.floor(Date.now() / 1000) * 1000;
-  if (flags.otlpSample !== undefined && flags.otlpFile === undefined)
-    throw new CliError('CHATSIM_ERR_USAGE', '--otlp-sample needs --otlp-file');
-  const tracer = flags.otlpFile
-    ? await simTracer(flags.otlpFile, {
+  if (flags.otlpSample !== undefined && flags.otlpFile === undefined && flags.otlpEndpoint === undefined)
+    throw new CliError('CHATSIM_ERR_USAGE', '--otlp-sample needs --otlp-file or --otlp-endpoint');
+  const otlp = flags.otlpEndpoint ? await import('../simulator/tracing/otlp-http-send.ts') : undefined;
+  // A collector that is not there is said before the run, not after it.
+  if (otlp) await otlp.checkOtlpEndpoint(flags.otlpEndpoint!).catch(usageError);
+  const spansFile = flags.otlpFile ?? (flags.otlpEndpoint ? await spoolFile() : undefined);
+  const tracer = spansFile
+    ? await simTracer(spansFile, {
         seed,
         epochMs: startEpochMs,
         scenario: scenario.name,
@@ -156,6 +166,16 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
   await tracer?.shutdown();
   bar?.done();
+  // The run's verdict stands; an export that failed is said on stderr, and the spans stay on disk.
+  if (otlp && spansFile)
+    await otlp
+      .sendOtlpJsonLines(flags.otlpEndpoint!, spansFile)
+      .then(async (requests) => {
+        io.err(`chatsim sim: spans sent to ${flags.otlpEndpoint} (${requests} requests)`);
+        if (flags.otlpFile === undefined)
+          (await import('node:fs')).rmSync(dirname(spansFile), { recursive: true });
+      })
+      .catch((error: Error) => io.err(`chatsim sim: ${error.message}; the spans are in ${spansFile}`));
   if (summary.perf) io.err(`chatsim sim: ${perfLine(summary.events, summary.perf)}`);
   if (flags.openmetrics) {
     const { writeOpenMetrics } = await import('../metrics/openmetrics-file.ts');
@@ -164,6 +184,18 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
   await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'sim' });
   return summary.exitCode;
+}
+
+function usageError(error: Error): never {
+  throw new CliError('CHATSIM_ERR_USAGE', `${error.message} (start it, or drop --otlp-endpoint)`);
+}
+
+/** Where spans for `--otlp-endpoint` wait for the end of the run when no `--otlp-file` keeps them. */
+async function spoolFile(): Promise<string> {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  return join(mkdtempSync(join(tmpdir(), 'chatsim-spans-')), 'spans.jsonl');
 }
 
 /** The simulated tracer for `--otlp-file`: spans in virtual time, ids from the seed, OTLP/JSON lines. */

@@ -1,8 +1,11 @@
 // Spans in virtual time, checked with the SDK's in-memory exporter: one message's chain (client send
 // -> node send -> persist, fan-out -> deliver) has the right parents and runs forwards in virtual
-// time; `sim --otlp-file` writes the same spans for the same seed; tracing leaves the trace hash alone.
+// time; `sim --otlp-file` writes (and `--otlp-endpoint` POSTs) the same spans for
+// the same seed; tracing leaves the trace hash alone.
 
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -101,18 +104,47 @@ describe('simulated spans', () => {
     }
   });
 
+  it('`sim --otlp-endpoint` says before the run that nothing takes OTLP there', async () => {
+    const errors: string[] = [];
+    const io = { out: () => {}, err: (line: string) => errors.push(line), env: {} };
+    const closed = 'http://127.0.0.1:1/v1/traces';
+    expect(await main(['sim', 'steady', '--seed', '1', '--otlp-endpoint', closed], io)).toBe(2);
+    expect(errors.join('\n')).toMatch(/OTLP endpoint http:\/\/127\.0\.0\.1:1\/v1\/traces is unreachable/);
+  });
+
   it('`sim --otlp-file` writes the same spans for the same seed, and tracing leaves the trace hash alone', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'chatsim-otlp-')), 'spans.jsonl');
     const out: string[] = [];
     const io = { out: (line: string) => out.push(line), err: () => {}, env: {} };
     const args = ['--seed', String(run.seed), '--clients', String(run.clients), '--no-progress', '--json'];
     const start = ['--start-time', new Date(epochMs).toISOString()];
-    expect(await main(['sim', 'steady', ...args, '--otlp-file', file, ...start], io)).toBe(0);
+    // A collector that takes OTLP/JSON: it gets the file's lines, one POST each.
+    const posted: string[] = [];
+    const collector = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        if (request.headers['content-type'] === 'application/json') posted.push(body);
+        response.writeHead(request.headers['content-type'] === 'application/json' ? 200 : 415).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
+    const otlp = ['--otlp-file', file, '--otlp-endpoint', endpoint];
+    try {
+      expect(await main(['sim', 'steady', ...args, ...otlp, ...start], io)).toBe(0);
+    } finally {
+      collector.close();
+    }
     type OtlpSpan = { traceId: string; spanId: string; parentSpanId?: string; name: string } & Record<
       'startTimeUnixNano' | 'endTimeUnixNano',
       string
     >;
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    // The first POST is the empty request that checked the endpoint before the run.
+    expect(posted).toEqual(['{"resourceSpans":[]}', ...lines]);
     const written = lines.flatMap(
       (line) =>
         JSON.parse(line).resourceSpans[0].scopeSpans[0].spans.map((span: OtlpSpan) => [
