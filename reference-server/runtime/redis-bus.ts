@@ -88,7 +88,7 @@ export class RedisBus implements NodeBus {
    * A Cluster keeps 'ready' while ioredis moves its one subscriber connection to another node (the
    * node it was on died, or dropped the connection), so 'close' never fires and events published in
    * between are silently lost. Treat each move as a lost bus: catch up from the store once the channel
-   * is subscribed again on the new connection.
+   * is subscribed again on the new connection. Also flushes publishes that failed meanwhile.
    */
   private watchClusterSubscriber(cluster: Cluster): void {
     const current = () =>
@@ -102,6 +102,9 @@ export class RedisBus implements NodeBus {
         this.connectionLost();
       }
       if (!this.subscribed) void this.resume();
+      // A publish that failed on a node that died (the Cluster staying 'ready') waits in the backlog,
+      // and every later one queues behind it: 'ready' will not fire again to flush it, so flush here.
+      else if (this.backlog.length > 0 && this.pub.status === 'ready') this.flushBacklog();
     }, redisLimits.clusterSubscriberCheckMs);
     this.subscriberWatch.unref();
   }
