@@ -80,7 +80,8 @@ export class LiveShard {
       this.opened.push(false);
       this.nodeTurn.push(0);
       this.left.push(false);
-      this.convsOf.push([...device.convs]);
+      // The plan's own list until a membership change adds to it (then a copy): one array per device.
+      this.convsOf.push(device.convs as string[]);
       if (device.adversary === undefined) this.honest.push(local);
     }
   }
@@ -131,7 +132,8 @@ export class LiveShard {
     for (const user of add) {
       this.removed.delete(`${conv}\u0000${user}`);
       for (const [i, device] of this.plan.devices.entries())
-        if (device.user === user && !this.convsOf[i]!.includes(conv)) this.convsOf[i]!.push(conv);
+        if (device.user === user && !this.convsOf[i]!.includes(conv))
+          this.convsOf[i] = [...this.convsOf[i]!, conv];
     }
   }
 
@@ -360,6 +362,8 @@ export class LiveShard {
 
   // ---- recording ----------------------------------------------------------------------------
 
+  private readonly recordEvent = (event: HistoryEvent): void => this.record(event);
+
   private record(event: HistoryEvent): void {
     switch (event.k) {
       case 'send':
@@ -412,12 +416,15 @@ export class LiveShard {
     const user = device.user;
     const adversary = device.adversary;
     const shard = this.plan.shard;
+    // Thousands of clients per process: their callbacks come from factories (and `record` is one for
+    // the shard), because a function created as an object property is given a `name` property by the
+    // loader (esbuild's keepNames), a few hundred bytes per function per client.
     return new VirtualClient({
       user,
       device: device.device,
-      rng: () => prng.float(),
-      token: () => this.tokens.of(user),
-      record: (event) => this.record(event),
+      rng: floatsOf(prng),
+      token: tokensOf(this.tokens, user),
+      record: this.recordEvent,
       deviceIndex: local,
       config:
         adversary === undefined
@@ -468,4 +475,12 @@ export class LiveShard {
       this.later(on, () => this.apply(i, client.goOnline(this.now())));
     }
   }
+}
+
+function floatsOf(prng: { float(): number }): () => number {
+  return () => prng.float();
+}
+
+function tokensOf(tokens: TokenCache, user: string): () => string {
+  return () => tokens.of(user);
 }
