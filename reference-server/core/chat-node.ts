@@ -62,6 +62,8 @@ type Pending =
   | { kind: 'fill'; conv: string; after: number; through: number }
   /** Reading every conversation's record after the bus was lost; `busLosses` when it was asked. */
   | { kind: 'catch-up'; busLosses: number }
+  /** Reading a user's conversation records before its welcome (a fleet node; see `startWelcome`). */
+  | { kind: 'welcome'; conn: ConnId; claims: Claims }
   | HttpPending;
 
 export class ChatNode {
@@ -196,6 +198,11 @@ export class ChatNode {
         this.fillGap(timer.key as string);
       } else if (timer.kind === 'catch-up') {
         this.catchUp();
+      } else if (timer.kind === 'welcome') {
+        const conn = this.conns.get(timer.key as ConnId);
+        const claims = this.heldWelcomes.get(timer.key as ConnId);
+        if (conn?.phase === 'verifying' && claims !== undefined && !this.stale)
+          this.startWelcome(conn, claims, now);
       } else {
         for (const conn of this.conns.values())
           if (conn.phase !== 'closing') this.close(conn, CloseCode.restart, 'draining');
@@ -375,20 +382,46 @@ export class ChatNode {
       this.close(conn, CloseCode.unauthorized, reason ?? 'invalid token');
       return;
     }
-    if (this.stale) {
-      this.heldWelcomes.set(id, claims);
+    this.heldWelcomes.set(id, claims);
+    if (!this.stale) this.startWelcome(conn, claims, now);
+  }
+
+  /**
+   * A fleet node reads the user's conversation records from the store before the welcome: its own
+   * cursors lag behind other nodes' by the bus, and a device that saw a receipt on another node just
+   * before moving here must not see the cursor back (the receipt was sent once durable, so this read,
+   * made after the hello, sees it). A single node is the only writer: its memory is the truth.
+   */
+  private startWelcome(conn: Conn, claims: Claims, now: number): void {
+    const convs = [...(this.userConvs.get(claims.sub) ?? []), ...(this.pastConvs.get(claims.sub) ?? [])];
+    if (!this.publishes || convs.length === 0) {
+      this.heldWelcomes.delete(conn.id);
+      this.openSession(conn, claims, now);
       return;
     }
-    this.openSession(conn, claims, now);
+    this.storeOp({ kind: 'records', convs }, { kind: 'welcome', conn: conn.id, claims });
+  }
+
+  private welcomeRead(pending: Pending & { kind: 'welcome' }, outcome: StoreOutcome, now: number): void {
+    const conn = this.conns.get(pending.conn);
+    if (conn === undefined || conn.phase !== 'verifying' || !this.heldWelcomes.has(conn.id)) return;
+    if (outcome.status !== 'ok' || !('records' in outcome)) {
+      // The store is away: the connection waits (its client's connect timeout bounds that).
+      this.timers.push(now + this.limits.catchUpRetryMs, 'welcome', conn.id);
+      return;
+    }
+    for (const record of outcome.records) this.applyRecord(record);
+    if (this.stale) return; // Released (and read again) once the node has caught up.
+    this.heldWelcomes.delete(conn.id);
+    this.openSession(conn, pending.claims, now);
   }
 
   /** Welcomes the connections held while the node was stale (those still waiting). */
   private releaseWelcomes(now: number): void {
-    const held = [...this.heldWelcomes];
-    this.heldWelcomes.clear();
-    for (const [id, claims] of held) {
+    for (const [id, claims] of [...this.heldWelcomes]) {
       const conn = this.conns.get(id);
-      if (conn !== undefined && conn.phase === 'verifying') this.openSession(conn, claims, now);
+      if (conn !== undefined && conn.phase === 'verifying') this.startWelcome(conn, claims, now);
+      else this.heldWelcomes.delete(id);
     }
   }
 
@@ -668,6 +701,9 @@ export class ChatNode {
         return;
       case 'cursor':
         this.cursorDone(pending, outcome);
+        return;
+      case 'welcome':
+        this.welcomeRead(pending, outcome, now);
         return;
       case 'fill':
         this.filled(pending, outcome);

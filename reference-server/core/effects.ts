@@ -18,8 +18,11 @@ export type StoreOp =
   | { kind: 'create'; request: CreateRequest }
   | { kind: 'members'; request: MembersRequest }
   | { kind: 'cursor'; request: CursorRequest }
-  /** Every conversation's record, for a node catching up after it lost the bus. */
-  | { kind: 'records' };
+  /**
+   * Every conversation's record, for a node catching up after it lost the bus; with `convs`, only
+   * those (the ones the store knows), for a fleet node about to welcome a user.
+   */
+  | { kind: 'records'; convs?: string[] };
 
 export type Effect =
   /** Send one frame to each listed connection (serialize once, write many). */

@@ -2,7 +2,7 @@
 // deadline here and reports the earliest one as a `wake` effect; ties break by insertion order so a
 // run is the same on every replay.
 
-export type TimerKind = 'hello' | 'notify' | 'drain' | 'gap' | 'catch-up';
+export type TimerKind = 'hello' | 'notify' | 'drain' | 'gap' | 'catch-up' | 'welcome';
 export type Timer = { at: number; order: number; kind: TimerKind; key: number | string };
 
 export class TimerQueue {

@@ -85,6 +85,6 @@ export function runStoreOp(store: MessageStore, op: StoreOp): Promise<StoreOutco
     case 'cursor':
       return store.advanceCursor(op.request);
     case 'records':
-      return store.conversations().then((records) => ({ status: 'ok' as const, records }));
+      return store.conversations(op.convs).then((records) => ({ status: 'ok' as const, records }));
   }
 }

@@ -121,8 +121,8 @@ export class BuggyStore implements MessageStore {
     return this.inner.advanceCursor(request);
   }
 
-  conversations(): Promise<ConversationRecord[]> {
-    return this.inner.conversations();
+  conversations(ids?: readonly ConvId[]): Promise<ConversationRecord[]> {
+    return this.inner.conversations(ids);
   }
 
   ping(): Promise<void> {

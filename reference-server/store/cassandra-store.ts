@@ -121,10 +121,14 @@ export class CassandraStore implements MessageStore {
     return this.conversations();
   }
 
-  async conversations(): Promise<ConversationRecord[]> {
+  async conversations(ids?: readonly ConvId[]): Promise<ConversationRecord[]> {
     const out: ConversationRecord[] = [];
+    const wanted = ids === undefined ? null : new Set(ids);
+    // With ids this still scans the conversation rows (no per-id statement yet): correct, not cheap.
     const rows = await this.run(this.statements.allConversations, []);
-    for (const row of rows) out.push(await this.record(String(row.id), convRow(row), 'quorum'));
+    for (const row of rows)
+      if (wanted === null || wanted.has(String(row.id)))
+        out.push(await this.record(String(row.id), convRow(row), 'quorum'));
     return out;
   }
 

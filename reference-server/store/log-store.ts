@@ -238,9 +238,9 @@ export class LogStore implements MessageStore {
    * Every record as decided now, answered once durable like every other answer: a fleet node that
    * catches up from it (a shared log) must never be told a cursor or seq that a crash could still lose.
    */
-  async conversations(): Promise<ConversationRecord[]> {
+  async conversations(ids?: readonly ConvId[]): Promise<ConversationRecord[]> {
     const commit = this.usable();
-    const records = this.state.records();
+    const records = this.state.records(ids);
     await commit.waitForAll();
     return records;
   }

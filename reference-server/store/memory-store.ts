@@ -74,9 +74,9 @@ export class MemoryStore implements MessageStore {
     return this.state.advanceCursor(request);
   }
 
-  async conversations(): Promise<ConversationRecord[]> {
+  async conversations(ids?: readonly ConvId[]): Promise<ConversationRecord[]> {
     this.assertOpen();
-    return this.state.records();
+    return this.state.records(ids);
   }
 
   async ping(): Promise<void> {

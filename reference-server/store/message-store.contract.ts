@@ -204,6 +204,19 @@ export function describeMessageStoreContract(
       expect(record.status === 'ok' && record.conversation.cursors.b).toEqual({ delivered: 3, read: 1 });
     });
 
+    it('lists every conversation record, or only the asked ones that exist, with cursors', async () => {
+      const h = await harness();
+      await group(h, 'g', ['a', 'b']);
+      await group(h, 'h', ['a', 'c']);
+      await send(h, 'g', 'a', '1');
+      await h.store.advanceCursor({ conv: 'g', user: 'b', kind: 'delivered', seq: 1 });
+      expect((await h.store.conversations()).map((r) => r.id).sort()).toEqual(['g', 'h']);
+      const only = await h.store.conversations(['g', 'nope']);
+      expect(only.map((r) => r.id)).toEqual(['g']);
+      expect(only[0]).toMatchObject({ lastSeq: 1, cursors: { b: { delivered: 1 } } });
+      expect(await h.store.conversations([])).toEqual([]);
+    });
+
     it('pages reads by seq with after and limit', async () => {
       const h = await harness();
       await group(h, 'g', ['a']);

@@ -68,8 +68,11 @@ export interface MessageStore {
   createConversation(request: CreateRequest): Promise<CreateResult>;
   changeMembers(request: MembersRequest): Promise<MembersResult>;
   advanceCursor(request: CursorRequest): Promise<CursorResult>;
-  /** Every conversation's record as it is now (a fleet node that lost its bus catches up with it). */
-  conversations(): Promise<ConversationRecord[]>;
+  /**
+   * Every conversation's record as it is now (a fleet node that lost its bus catches up with it), or
+   * with `ids` only those that exist (a fleet node reads a user's before its welcome). Durable state.
+   */
+  conversations(ids?: readonly ConvId[]): Promise<ConversationRecord[]>;
   /** Resolves when the store can take writes; used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

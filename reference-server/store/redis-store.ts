@@ -110,8 +110,16 @@ export class RedisStore implements MessageStore {
     return this.conversations();
   }
 
-  async conversations(): Promise<ConversationRecord[]> {
+  async conversations(only?: readonly ConvId[]): Promise<ConversationRecord[]> {
     const out: ConversationRecord[] = [];
+    if (only !== undefined) {
+      const replies = await Promise.all(only.map((id) => this.call('chatsimRecord', ...this.convKeys(id))));
+      only.forEach((id, i) => {
+        const [status, record] = replies[i] as [string, Reply];
+        if (status === 'ok') out.push(parseRecord(id, record));
+      });
+      return out;
+    }
     let cursor = '0';
     do {
       const [next, ids] = await this.redis.sscan(this.key('convs'), cursor, 'COUNT', redisLimits.scanCount);

@@ -171,8 +171,16 @@ export class StoreState {
     return out;
   }
 
-  records(): ConversationRecord[] {
+  /** Every conversation's record, or with `ids` those of them that exist (deep copies). */
+  records(ids?: readonly ConvId[]): ConversationRecord[] {
     const out: ConversationRecord[] = [];
+    if (ids !== undefined) {
+      for (const id of ids) {
+        const state = this.convs.get(id);
+        if (state !== undefined) out.push(toRecord(state));
+      }
+      return out;
+    }
     for (const state of this.convs.values()) out.push(toRecord(state));
     return out;
   }

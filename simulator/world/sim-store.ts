@@ -66,7 +66,7 @@ export class SimStore {
     if (op.kind === 'read')
       return { node, epoch, id, outcome: this.read(op.request.conv, op.request.after, op.request.limit) };
     if (op.kind === 'records')
-      return { node, epoch, id, outcome: { status: 'ok', records: this.state.records() } };
+      return { node, epoch, id, outcome: { status: 'ok', records: this.state.records(op.convs) } };
     const queued = { node, epoch, id, op, seqSeen: op.kind === 'append' ? this.lastSeq(op.request.conv) : 0 };
     this.queue.push(queued);
     if (this.options.ackBeforeDurable && op.kind === 'append') {
@@ -155,7 +155,7 @@ export class SimStore {
       case 'read':
         return this.read(op.request.conv, op.request.after, op.request.limit);
       case 'records':
-        return { status: 'ok', records: this.state.records() };
+        return { status: 'ok', records: this.state.records(op.convs) };
     }
   }
 
