@@ -28,7 +28,11 @@ async function run(options: RawDeliveryOptions): Promise<RawDeliveryFigures> {
     for (let i = 0; i < benchLimits.connectConcurrency && next < total; i++, next++) {
       const index = next;
       const room = Math.floor(index / options.roomSize);
-      batch.push(open(`${options.url}/?room=r${room}`).then((socket) => void (sockets[index] = socket)));
+      batch.push(
+        open(`${options.url}/?room=r${room}`).then((socket) => {
+          sockets[index] = socket;
+        }),
+      );
     }
     await Promise.all(batch);
   }
