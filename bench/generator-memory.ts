@@ -39,7 +39,7 @@ async function liveMemory(clients: number): Promise<Memory> {
     clients: { ...steady.clients, count: clients },
     workload: { ...steady.workload, ratePer1kClients: 20 },
     phases: { warmupMs: 12_000, faultsMs: 15_000, healMs: 1000, settleMaxMs: 30_000 },
-    thresholds: { ackLatency: [], failedSends: [] },
+    thresholds: { ...steady.thresholds, ackLatency: [], failedSends: [] },
   };
   const summary = await runLive(scenario, {
     seed: Number(values.seed),

@@ -39,6 +39,14 @@ const sources: Record<ThresholdMetric, (recorder: RunRecorder, values: Float64Ar
       ...(h.count > 0 ? { avg: (h.sum * 1000) / h.count } : {}),
     };
   },
+  fanoutLag: (recorder, values) => {
+    const h = afterWarmup(recorder, 'fanout', values);
+    return {
+      quantile: (q) => quantileMs(h, q) ?? Number.NaN,
+      count: h.count,
+      ...(h.count > 0 ? { avg: (h.sum * 1000) / h.count } : {}),
+    };
+  },
   failedSends: (recorder, values) => {
     const failed = recorder.total('failed', values);
     const sends = recorder.total('sends', values);

@@ -437,6 +437,7 @@ export const scenarioSchema = strict({
   thresholds: strict({
     ackLatency: thresholdList('ackLatency', ['p(99)<=500']),
     failedSends: thresholdList('failedSends', ['count<1']),
+    fanoutLag: thresholdList('fanoutLag', []),
     ackLatencyMsP99: z
       .number()
       .min(0)

@@ -197,7 +197,11 @@ describe('scenarios', () => {
       'old.json',
       'old',
     );
-    expect(scenario.thresholds).toEqual({ ackLatency: ['p(99)<=250'], failedSends: ['count<=2'] });
+    expect(scenario.thresholds).toEqual({
+      ackLatency: ['p(99)<=250'],
+      failedSends: ['count<=2'],
+      fanoutLag: [],
+    });
   });
 
   it('sets SLO thresholds on every standard scenario, and one ramps its arrival rate', () => {

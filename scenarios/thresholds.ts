@@ -17,6 +17,12 @@ export const thresholdMetrics = {
     description:
       'time from a send (scheduled, so a slow server cannot hide behind a waiting generator) to its ack, for sends after the warm-up',
   },
+  fanoutLag: {
+    kind: 'trend',
+    unit: 'ms',
+    description:
+      "per message, from its first recipient device's display to its last one's (messages first shown after the warm-up, on two devices or more)",
+  },
   failedSends: {
     kind: 'rate',
     unit: 'sends (count) or share of sends (rate)',

@@ -17,6 +17,7 @@ import { IdTable } from './checkers/id-table.ts';
 import { standardCheckers } from './checkers/index.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import { converged, finalState } from './convergence.ts';
+import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
 import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
@@ -128,6 +129,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // The SLO thresholds' ack latency: exact to 1.6% at every magnitude (the summary's coarse buckets
   // would judge p(99)<250 by the bucket bound 500).
   const ackLatency = new LatencyHistogram();
+  // Kept only when a threshold asks for it (it holds two numbers per message until the end).
+  const fanoutLag =
+    scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
   const recorder = options.recorder;
   const conversations: string[] = [];
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
@@ -163,6 +167,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     // The trace sees what happened (seqs, cmids, bodies, membership), not only when: see history-trace.ts.
     traceHistoryEvent(world.trace, event);
     for (const checker of checkers) checker.observe(event);
+    fanoutLag?.observe(event);
     recorder?.observe(event);
     options.tracer?.observe(event);
   };
@@ -387,6 +392,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const p99 = latency.quantile(0.99);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
     ackLatency: latencySource(ackLatency),
+    ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
     failedSends: failedSendsSource(counts),
   });
   return {

@@ -11,6 +11,7 @@ import { planAdversaries } from '../adversaries.ts';
 import { IdTable } from '../checkers/id-table.ts';
 import { standardCheckers } from '../checkers/index.ts';
 import { defaultClientConfig } from '../client/limits.ts';
+import { FanoutLagMeter } from '../fanout-lag.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
@@ -124,6 +125,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   const checkers = options.checkers ?? standardCheckers({ ids, graceMs: 3000 });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   let events = 0;
+  const fanoutLag =
+    scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
   const record = (event: HistoryEvent): void => {
     events++;
     if (event.k === 'send') counts.sent++;
@@ -131,6 +134,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     else if (event.k === 'failed') counts.failed++;
     else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
     for (const checker of checkers) checker.observe(event);
+    fanoutLag?.observe(event);
     options.recorder?.observe(event);
   };
 
@@ -426,6 +430,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       for (const r of reports) ackMerged.merge(r.latency.ack);
       const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
         ackLatency: latencySource(ackMerged),
+        ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
         failedSends: failedSendsSource(counts),
       });
       const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
