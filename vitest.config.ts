@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**'],
+    // Stryker's sandboxes (`npm run mutation`) hold a copy of every test file while they run.
+    exclude: ['node_modules/**', '.stryker-tmp/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -404,6 +404,10 @@ export const scenarioSchema = strict({
     churnFraction: share('share of clients that go offline at some point', 0),
     churnOfflineMs: ms('how long a churning client stays offline, on average', 5000),
     leaveFraction: share('share of clients that leave at settle and stay offline', 0),
+    pressers: count(
+      'users (one device each; per generator shard in live runs) who press past their send burst in the warm-up, then slow down',
+      1,
+    ),
     membershipChangesPerMin: z
       .number()
       .min(0)

@@ -100,6 +100,8 @@ export type Scenario = {
     churnOfflineMs: number;
     /** Share of clients that leave when the run settles and stay offline: their watchers must see it. */
     leaveFraction: number;
+    /** Users who send past their burst in one instant in the warm-up, then send below the rate (rate-limit). */
+    pressers: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
   };

@@ -5,6 +5,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger, AdminTransport } from './admin-ledger.ts';
 import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
+import { pressPlan } from './press.ts';
 import type { World } from './world/world.ts';
 
 /** Each client watches a few of the users it shares a conversation with (direct or small group). */
@@ -57,6 +58,33 @@ function sharerOf(conv: string, user: string, groupSize: number, rng: Prng): str
   if (match === null) return null;
   const other = `${match[1] ?? ''}u${Number(match[2]) * groupSize + rng.int(groupSize)}`;
   return other === user ? null : other;
+}
+
+/** The pressers' sends (press.ts), in virtual time; the nth body of a device comes from `body`. */
+export function schedulePresses(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  body: (device: string, n: number) => string,
+): void {
+  const candidates = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
+  const steps = pressPlan(
+    scenario,
+    candidates,
+    (index) => world.clients[index]!.convs,
+    (index) => world.clients[index]!.user,
+    streams.stream('press'),
+  );
+  let n = 0;
+  for (const step of steps) {
+    const sim = world.clients[step.index]!;
+    world.at(step.at, () => {
+      const effects = step.press
+        ? sim.client.press(step.conv, step.count, () => body(sim.device, n++), world.now)
+        : sim.client.sendMessage(step.conv, body(sim.device, n++), world.now);
+      world.clientEffects(step.index, effects);
+    });
+  }
 }
 
 /** The other user of a direct conversation `[prefix]d<i>-<j>`; null for groups. */

@@ -28,6 +28,9 @@ const kinds: Record<HistoryEvent['k'], number> = {
   session: 18,
   'session-lost': 19,
   'sync-sent': 20,
+  'rate-limited': 21,
+  press: 22,
+  'typing-sent': 23,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -79,12 +82,22 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
     case 'conv-frame':
       trace.mix(event.t.length);
       trace.mix(event.seqs?.length ?? -1);
+      trace.mix(event.of?.length ?? -1);
       return;
     case 'outcome':
       trace.mixText(event.result);
       return;
     case 'presence-seen':
       trace.mix(event.online ? 1 : 0);
+      return;
+    case 'rate-limited':
+      trace.mix(event.retryAfterMs ?? -1);
+      return;
+    case 'press':
+      trace.mix(event.count);
+      return;
+    case 'typing-sent':
+      trace.mix(event.on ? 1 : 0);
       return;
     case 'phase':
     case 'fault':

@@ -42,6 +42,20 @@ export type HistoryEvent =
       ts: number;
       sentAt: number;
     } & DeviceRef)
+  /**
+   * The server refused a frame with `rate_limited` (`ref`: the cmid of a send, or the frame type).
+   * `cmid` is set when it answers one of the device's pending sends.
+   */
+  | ({
+      k: 'rate-limited';
+      at: number;
+      ref: string;
+      cmid?: string;
+      conv?: string;
+      retryAfterMs?: number;
+    } & DeviceRef)
+  /** The workload made this device issue `count` sends to `conv` in one instant (past the user's burst). */
+  | ({ k: 'press'; at: number; conv: string; count: number } & DeviceRef)
   /** The client gave up on a send (bounded retries spent or a final error). */
   | ({ k: 'failed'; at: number; conv: string; cmid: string; code: string } & DeviceRef)
   /** The store made a message durable (store-side truth; emitted once per seq). */
@@ -68,7 +82,18 @@ export type HistoryEvent =
    * A device received a frame about a conversation (msg, batch, notify, receipt, typing); `node` is the
    * server node of the session it came on (its welcome's `node`), when known.
    */
-  | ({ k: 'conv-frame'; at: number; conv: string; t: string; seqs?: number[]; node?: string } & DeviceRef)
+  | ({
+      k: 'conv-frame';
+      at: number;
+      conv: string;
+      t: string;
+      seqs?: number[];
+      node?: string;
+      /** `typing`: the user it says is typing. */
+      of?: string;
+    } & DeviceRef)
+  /** A device sent `typing` (the server relays it to the other online members, throttled per user). */
+  | ({ k: 'typing-sent'; at: number; conv: string; on: boolean } & DeviceRef)
   /** An adversarial client attempted something the protocol forbids; `outcome` follows with the same id. */
   | ({ k: 'attempt'; at: number; id: number; action: string; conv: string } & DeviceRef)
   | { k: 'outcome'; at: number; id: number; result: string }

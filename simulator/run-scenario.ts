@@ -12,7 +12,7 @@ import { loadCostModel } from '../scenarios/load-cost-model.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
 import { addAdversaries } from './adversaries.ts';
-import { scheduleChurn, scheduleMembershipChurn, scheduleWatches } from './behaviours.ts';
+import { scheduleChurn, scheduleMembershipChurn, schedulePresses, scheduleWatches } from './behaviours.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { standardCheckers } from './checkers/index.ts';
 import { VirtualClient } from './client/virtual-client.ts';
@@ -24,6 +24,7 @@ import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
+import { sendLimitsOf } from './press.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { swarmFaults } from './swarm.ts';
 import { type ExitCode, failedSendsSource, judgeRun, latencySource, type SloResult } from './verdict.ts';
@@ -122,7 +123,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const derivedFaults = [...scenario.faults, ...swarmFaults(scenario, streams.stream('swarm'))];
   // Authorization bounds its grace per frame: a node pause that held a frame back extends it for that
   // frame only (the checker sees the pauses as `fault` events).
-  const checkers = options.checkers ?? standardCheckers({ ids, graceMs: authorizationGraceMs });
+  const checkers =
+    options.checkers ??
+    standardCheckers({
+      ids,
+      graceMs: authorizationGraceMs,
+      sendLimits: sendLimitsOf(scenario),
+      ...(scenario.limits.typingThrottleMs === undefined
+        ? {}
+        : { typingThrottleMs: scenario.limits.typingThrottleMs }),
+    });
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
   ]);
@@ -257,6 +267,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     world.at(at, () => world.clientEffects(i, world.clients[i]!.client.start(world.now)));
   }
   scheduleWatches(world, scenario, streams, warmupMs);
+  const pressBody = options.messageBody ?? messageBody;
+  schedulePresses(world, scenario, streams, (device, n) =>
+    pressBody(`${device}.press`, n, scenario.workload.bodyBytes),
+  );
 
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {

@@ -16,6 +16,8 @@ describe('checkers that judged nothing', () => {
     const silent: HistoryEvent[] = [
       history.conv(0, 'g', ['ann', 'bob']),
       history.phase(0, 'warmup'),
+      { k: 'press', at: 1, conv: 'g', count: 150, ...bob },
+      { k: 'typing-sent', at: 1, conv: 'g', on: true, ...bob },
       history.send(1, bob, message('g', 1, 'bob')),
       history.send(2, ann, message('g', 2, 'ann')),
       history.watchSent(3, ann, ['bob']),
@@ -38,6 +40,8 @@ describe('checkers that judged nothing', () => {
       authorization: 'fail',
       'cursor-monotonicity': 'fail',
       'presence-convergence': 'fail',
+      'rate-limit': 'fail',
+      'typing-recipients': 'fail',
       liveness: 'pass',
     });
     for (const r of results.filter((r) => r.verdict === 'fail'))

@@ -8,11 +8,15 @@ const ann = device('ann');
 const bob = device('bob');
 const m1 = message('g', 1, 'bob');
 
-/** A whole small run, right in every respect. */
+/** A whole small run, right in every respect (a burst of one send: the press is served at once). */
+const sendLimits = { burst: 1, perSec: 1 };
 const run: HistoryEvent[] = [
   history.conv(0, 'g', ['ann', 'bob']),
   history.phase(0, 'warmup'),
+  { k: 'press', at: 1, conv: 'g', count: 1, ...bob },
+  { k: 'typing-sent', at: 1, conv: 'g', on: true, ...bob },
   history.send(1, bob, m1),
+  { k: 'conv-frame', at: 2, conv: 'g', t: 'typing', of: 'bob', ...ann },
   history.durable(2, m1),
   history.ack(3, bob, m1),
   history.display(4, bob, m1, 'own'),
@@ -35,7 +39,7 @@ const final = finalStateFixture({
 
 describe('standardCheckers', () => {
   it('judges every property, and a correct run passes them all', () => {
-    const results = checkHistory(standardCheckers({ graceMs: 500 }), run, final);
+    const results = checkHistory(standardCheckers({ graceMs: 500, sendLimits }), run, final);
     expect(results.map((r) => r.property)).toEqual([
       'per-conversation-order',
       'agreement',
@@ -47,6 +51,8 @@ describe('standardCheckers', () => {
       'authorization',
       'cursor-monotonicity',
       'presence-convergence',
+      'rate-limit',
+      'typing-recipients',
       'liveness',
     ]);
     expect(results.filter((r) => r.verdict !== 'pass')).toEqual([]);
@@ -60,7 +66,9 @@ describe('standardCheckers', () => {
       settledAt: 15,
     });
     const annNeverSawIt = run.filter((event) => !(event.k === 'display' && event.user === 'ann'));
-    const failed = checkHistory(standardCheckers(), annNeverSawIt, lossy).filter((r) => r.verdict !== 'pass');
+    const failed = checkHistory(standardCheckers({ sendLimits }), annNeverSawIt, lossy).filter(
+      (r) => r.verdict !== 'pass',
+    );
     expect(failed.map((r) => [r.property, r.verdict])).toEqual([
       ['no-loss', 'fail'],
       ['durable-ack', 'fail'],

@@ -14,6 +14,8 @@ import { createNoDuplicatesChecker } from './no-duplicates.ts';
 import { createNoLossChecker } from './no-loss.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
+import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
+import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
 
 export { createAgreementChecker } from './agreement.ts';
 export { createAuthorizationChecker } from './authorization.ts';
@@ -28,9 +30,11 @@ export { createNoDuplicatesChecker } from './no-duplicates.ts';
 export { createNoLossChecker } from './no-loss.ts';
 export { createPerConversationOrderChecker } from './per-conversation-order.ts';
 export { createPresenceConvergenceChecker } from './presence-convergence.ts';
+export { createRateLimitChecker } from './rate-limit.ts';
+export { createTypingRecipientsChecker } from './typing-recipients.ts';
 
-/** Options of every standard checker: a shared IdTable, bounds, and authorization's `graceMs`. */
-export type StandardCheckerOptions = AuthorizationOptions;
+/** Options of every standard checker: a shared IdTable, bounds, authorization's `graceMs`, the send limits. */
+export type StandardCheckerOptions = AuthorizationOptions & RateLimitOptions & TypingRecipientsOptions;
 
 export function standardCheckers(options: StandardCheckerOptions = {}): Checker[] {
   const shared = { ...options, ...resolveCheckerOptions(options) };
@@ -45,6 +49,8 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createAuthorizationChecker(shared),
     createCursorMonotonicityChecker(shared),
     createPresenceConvergenceChecker(shared),
+    createRateLimitChecker(shared),
+    createTypingRecipientsChecker(shared),
     createLivenessChecker(),
   ];
 }

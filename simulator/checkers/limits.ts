@@ -34,3 +34,6 @@ export const defaultCheckerLimits: CheckerLimits = {
   recentHashesMax: 4096,
   pendingSendsMax: 2_000_000,
 };
+
+/** protocol.md's default send limits: 50 sends per second per user, bursts of 100. */
+export const protocolSendLimits = { perSec: 50, burst: 100 } as const;

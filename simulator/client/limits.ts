@@ -12,7 +12,7 @@ export type ClientConfig = {
   outboxMax: number;
   /** Ack timeouts and `unavailable` answers a send survives before it is reported failed. */
   sendAttemptsMax: number;
-  /** `rate_limited` answers a send survives before it is reported failed. */
+  /** `rate_limited` answers in a row a send survives before it is reported failed. */
   rateLimitedRetriesMax: number;
   ackTimeoutMs: number;
   /** Backoff of a send answered `unavailable`: min(cap, base * 2^attempt), jittered like reconnects. */

@@ -19,7 +19,7 @@ export class PendingSend {
   inFlight = false;
   /** Ack timeouts and `unavailable` answers so far. */
   attempts = 0;
-  /** `rate_limited` answers so far. */
+  /** `rate_limited` answers in a row (an `unavailable` answer got past the limit, and resets it). */
   throttled = 0;
   /** In flight: the ack deadline. Waiting: the earliest time it may be sent (0: at once). */
   dueAt = 0;
@@ -141,6 +141,8 @@ export class Outbox {
         this.wait(host, entry, at);
       }
     } else if (frame.code === ErrorCode.unavailable) {
+      // It got past the rate limit: only `rate_limited` answers in a row count against it.
+      entry.throttled = 0;
       if (++entry.attempts >= config.sendAttemptsMax) this.fail(host, entry, frame.code, now);
       else {
         const delay =

@@ -5,6 +5,7 @@
 // and the adversary; the connection lifecycle is ClientConnection's. Per-client state is small:
 // every map is allocated on first use.
 
+import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type {
   AckFrame,
   BatchFrame,
@@ -89,7 +90,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.receipt(this, frame, now);
         break;
       case 'typing':
-        this.convFrame(frame.conv, 'typing', undefined, now);
+        this.convFrame(frame.conv, 'typing', undefined, now, frame.user);
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.typingFrame(this, frame, now);
         break;
       case 'presence':
@@ -139,6 +140,17 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.flush();
   }
 
+  /**
+   * The user presses past its send burst: `count` sends to `conv` in this one instant (the outbox
+   * still keeps at most its window in flight). Recorded as `press`, so checkers know it was meant.
+   */
+  press(conv: string, count: number, body: (n: number) => string, now: number): readonly ClientEffect[] {
+    this.record({ k: 'press', at: now, conv, count, user: this.user, device: this.device });
+    this.outbox ??= new Outbox();
+    for (let n = 0; n < count; n++) this.outbox.add(this, conv, body(n), now);
+    return this.flush();
+  }
+
   sendMessage(conv: string, body: string, now: number): readonly ClientEffect[] {
     this.outbox ??= new Outbox();
     this.outbox.add(this, conv, body, now);
@@ -150,8 +162,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.flush();
   }
 
-  setTyping(conv: string, on: boolean, _now: number): readonly ClientEffect[] {
-    if (this.canSend() && !this.isPastMember(conv)) this.frame(clientFrame.typing(conv, on));
+  setTyping(conv: string, on: boolean, now: number): readonly ClientEffect[] {
+    if (this.canSend() && !this.isPastMember(conv)) {
+      this.record({ k: 'typing-sent', at: now, conv, on, user: this.user, device: this.device });
+      this.frame(clientFrame.typing(conv, on));
+    }
     return this.flush();
   }
 
@@ -323,10 +338,26 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.duplicates += this.view(frame.conv)?.batch(this, frame, now) ?? 0;
   }
 
+  private rateLimited(frame: ErrFrame, now: number): void {
+    const ref = frame.ref ?? '';
+    const cmid = this.outbox?.has(ref) ? ref : undefined;
+    this.record({
+      k: 'rate-limited',
+      at: now,
+      ref,
+      ...(cmid === undefined ? {} : { cmid }),
+      ...(frame.conv === undefined ? {} : { conv: frame.conv }),
+      ...(frame.retryAfterMs === undefined ? {} : { retryAfterMs: frame.retryAfterMs }),
+      user: this.user,
+      device: this.device,
+    });
+  }
+
   private err(frame: ErrFrame, now: number): void {
     this.errors++;
     if (frame.ref === undefined) return;
     if (this.adversary?.onErr(this, frame, now)) return;
+    if (frame.code === ErrorCode.rateLimited) this.rateLimited(frame, now);
     // v1.1: an err that names a conversation and answers a sync or a resume: ask again at once.
     if (frame.conv !== undefined && (frame.ref === 'sync' || frame.ref === 'hello')) {
       this.convs?.get(frame.conv)?.syncFailed(this, frame.retryAfterMs ?? 0, now);
@@ -336,11 +367,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.closeIfDrained(now);
   }
 
-  private convFrame(conv: string, t: string, seqs: number[] | undefined, now: number): void {
+  private convFrame(conv: string, t: string, seqs: number[] | undefined, now: number, of?: string): void {
     const event: HistoryEvent =
       seqs === undefined
         ? { k: 'conv-frame', at: now, conv, t, node: this.node, user: this.user, device: this.device }
         : { k: 'conv-frame', at: now, conv, t, seqs, node: this.node, user: this.user, device: this.device };
+    if (of !== undefined) event.of = of;
     this.record(event);
   }
 

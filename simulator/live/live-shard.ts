@@ -13,6 +13,7 @@ import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
 import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
 import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
+import { pressPlan } from '../press.ts';
 import { arrivals } from '../workload.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { TokenCache } from './hs256.ts';
@@ -100,6 +101,7 @@ export class LiveShard {
     }
     this.scheduleWatches();
     this.scheduleChurn();
+    this.schedulePresses();
     this.agenda.sort((a, b) => a.at - b.at);
     this.arrivalSource = arrivals(scenario, this.honest.length, this.workRng, workloadEndMs);
     this.nextArrival = this.arrivalSource.next(0);
@@ -441,6 +443,32 @@ export class LiveShard {
             attemptId: () => shard * 10_000_000 + ++this.attempts,
           }),
     });
+  }
+
+  /** The pressers of press.ts, picked per shard. */
+  private schedulePresses(): void {
+    const steps = pressPlan(
+      this.plan.scenario,
+      this.honest,
+      (i) => this.convsOf[i]!,
+      (i) => this.clients[i]!.user,
+      this.streams.stream('live-press', this.plan.shard),
+      this.plan.warmupMs,
+    );
+    const bytes = this.plan.scenario.workload.bodyBytes;
+    for (const step of steps)
+      this.later(step.at, () => {
+        const client = this.clients[step.index]!;
+        const body = (): string =>
+          `${client.device}#${this.sendNumber++}@${step.at.toFixed(1)}`.padEnd(bytes, '.');
+        const now = this.now();
+        this.apply(
+          step.index,
+          step.press
+            ? client.press(step.conv, step.count, body, now)
+            : client.sendMessage(step.conv, body(), now),
+        );
+      });
   }
 
   private scheduleWatches(): void {

@@ -15,6 +15,7 @@ import { FanoutLagMeter } from '../fanout-lag.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
+import { sendLimitsOf } from '../press.ts';
 import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
 import { swarmFaults } from '../swarm.ts';
 import { failedSendsSource, judgeRun, latencySource } from '../verdict.ts';
@@ -122,7 +123,17 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   // ---- checkers and the history stream --------------------------------------------------------
   const ids = new IdTable();
   // Live frames are late by real network and scheduling delays: a wider grace than the simulator's.
-  const checkers = options.checkers ?? standardCheckers({ ids, graceMs: 3000 });
+  const checkers =
+    options.checkers ??
+    standardCheckers({
+      ids,
+      graceMs: 3000,
+      answerWithinMs: 3000,
+      sendLimits: sendLimitsOf(scenario),
+      ...(scenario.limits.typingThrottleMs === undefined
+        ? {}
+        : { typingThrottleMs: scenario.limits.typingThrottleMs }),
+    });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   let events = 0;
   const fanoutLag =

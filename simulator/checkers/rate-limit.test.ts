@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
+import { device } from './history-fixture.ts';
+import { createRateLimitChecker } from './rate-limit.ts';
+
+// burst 10 at 10/s: the whole burst refills in 1 s.
+const judge = (events: HistoryEvent[]) =>
+  checkHistory(
+    [createRateLimitChecker({ sendLimits: { burst: 10, perSec: 10 }, answerWithinMs: 100 })],
+    events,
+    finalStateFixture(),
+  )[0]!;
+
+const ann = device('ann');
+const press = (at: number, count: number): HistoryEvent => ({ k: 'press', at, conv: 'd0-1', count, ...ann });
+const ack = (at: number, n: number, sentAt = 1000): HistoryEvent => ({
+  k: 'ack',
+  at,
+  conv: 'd0-1',
+  cmid: `c${n}`,
+  seq: n,
+  ts: at,
+  sentAt,
+  ...ann,
+});
+const refused = (at: number, n: number, retryAfterMs?: number): HistoryEvent => ({
+  k: 'rate-limited',
+  at,
+  ref: `c${n}`,
+  cmid: `c${n}`,
+  conv: 'd0-1',
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  ...ann,
+});
+/** A correct server: 10 at once, then one every 100 ms, each refused once before. */
+function served(extra: (n: number) => number = () => 100): HistoryEvent[] {
+  const events: HistoryEvent[] = [press(1000, 15)];
+  for (let n = 1; n <= 10; n++) events.push(ack(1010, n));
+  for (let n = 11; n <= 15; n++) {
+    events.push(refused(1000 + (n - 10) * 100, n, extra(n)));
+    events.push(ack(1010 + (n - 10) * 100, n));
+  }
+  return events;
+}
+
+describe('rate-limit', () => {
+  it('passes a press refused past the burst and served at the rate', () => {
+    const result = judge(served());
+    expect(result.verdict).toBe('pass');
+    expect(result.details).toMatch(/1 of 1 presses judged.*5 refusals judged/);
+  });
+
+  it('fails a server that serves a press past its burst', () => {
+    const events: HistoryEvent[] = [press(1000, 15)];
+    for (let n = 1; n <= 15; n++) events.push(ack(1010, n));
+    expect(judge(events).details).toMatch(/1 served over the limit/);
+  });
+
+  it('fails a refusal without retryAfterMs, or one longer than one token takes to refill', () => {
+    expect(judge(served((n) => (n === 12 ? Number.NaN : 100))).details).toMatch(/1 retryAfterMs missing/);
+    const events = served();
+    events.push(refused(1700, 16));
+    expect(judge(events).details).toMatch(/1 retryAfterMs missing/);
+    expect(judge(served((n) => (n === 12 ? 101 : 100))).verdict).toBe('fail');
+  });
+
+  it('fails a refusal when the user was served far less than the burst around it, in a quiet window', () => {
+    const events = [ack(5000, 1, 5000), refused(5050, 2, 100)];
+    expect(judge(events).details).toMatch(/1 refused within the limit/);
+  });
+
+  it('does not judge a refusal while a fault is on, or after one of the user’s sessions was lost', () => {
+    const fault: HistoryEvent[] = [
+      { k: 'fault', at: 4900, type: 'partition', phase: 'start' },
+      refused(5050, 2, 100),
+      { k: 'fault', at: 5100, type: 'partition', phase: 'heal' },
+    ];
+    expect(judge([...served(), ...fault]).verdict).toBe('pass');
+    const lost: HistoryEvent[] = [
+      { k: 'session-lost', at: 5040, reason: 'reset', ...ann },
+      refused(5050, 2, 100),
+    ];
+    expect(judge([...served(), ...lost]).verdict).toBe('pass');
+  });
+
+  it('fails a send given up after repeated rate_limited', () => {
+    const events = served();
+    events.push({ k: 'failed', at: 3000, conv: 'd0-1', cmid: 'c16', code: 'rate_limited', ...ann });
+    expect(judge(events).details).toMatch(/1 never served again/);
+  });
+
+  it('cannot pass when nothing was pressed, and fails when a press got no answer', () => {
+    expect(judge([]).verdict).toBe('unknown');
+    expect(judge([press(1000, 15)]).verdict).toBe('fail');
+  });
+});

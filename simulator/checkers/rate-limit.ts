@@ -1,0 +1,218 @@
+// Judges the per-user send limit (protocol.md: `rate_limited` "comes with retryAfterMs"; R sends per
+// second per user with bursts of B), from what the harness saw: its presses, acks and refusals.
+// - A refusal carries a retryAfterMs in [1, 1/R s]: a bucket refilling R tokens a second never needs
+//   longer than that for the next one.
+// - Over the limit is refused: from a press on, a device is never served more than B + R*t sends in t.
+// - Within the limit is served: a token bucket that accepted fewer than B sends in the last B/R seconds
+//   still holds a token, so a refusal then is a violation. Judged only in quiet windows (no fault, none
+//   of the user's sessions lost), where every accept is acked within `answerWithinMs`.
+// - A user who slowed down is served again: no send gives up after repeated `rate_limited`.
+// Keeps per active user a ring of ack counts per 250 ms; refusals wait `answerWithinMs` to be judged.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { coveredResult } from './coverage.ts';
+import { protocolSendLimits } from './limits.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const rateLimitProperty = 'rate-limit';
+
+export type RateLimitOptions = CheckerOptions & {
+  /** The server's configured limits (default: protocol.md's 50 per second, bursts of 100). */
+  sendLimits?: { burst: number; perSec: number };
+  /** In a quiet window an accept is acked, and a refusal arrives, within this (default 1000). */
+  answerWithinMs?: number;
+};
+
+const bucketMs = 250;
+/** A clock fault disturbs buckets until well after it heals (a clock set back stops refills). */
+const clockFaultAfterMs = 60_000;
+/** Sends counted twice by a server (a resent cmid) that the harness cannot see. */
+const duplicateSlack = 5;
+
+type Press = { device: string; at: number; acks: number; open: boolean; judged: boolean };
+type Refusal = { user: string; device: string; at: number; cmid: string };
+
+export function createRateLimitChecker(options: RateLimitOptions = {}): Checker {
+  const { limits } = resolveCheckerOptions(options);
+  const { burst, perSec } = options.sendLimits ?? protocolSendLimits;
+  const answerMs = options.answerWithinMs ?? 1000;
+  const windowMs = (burst * 1000) / perSec;
+  const retryAfterMax = Math.ceil(1000 / perSec);
+  const ringSize = Math.ceil((windowMs + 3 * answerMs + 2 * bucketMs) / bucketMs) + 2;
+  const witness = new WitnessList(limits.witnessCasesMax);
+  const acks = new Map<string, { stamp: Int32Array; count: Uint16Array; lastAt: number }>();
+  const lost = new Map<string, number[]>();
+  const faults: { from: number; until: number }[] = [];
+  const openFaults = new Map<string, number[]>();
+  const presses = new Map<string, Press>();
+  let refusals: Refusal[] = [];
+  let pressCount = 0;
+  let refusalsJudged = 0;
+  let pressesJudged = 0;
+  let now = 0;
+
+  const deviceKey = (user: string, device: string): string => `${user}\u0000${device}`;
+
+  const countAck = (user: string, at: number): void => {
+    let ring = acks.get(user);
+    if (ring === undefined) {
+      ring = { stamp: new Int32Array(ringSize).fill(-1), count: new Uint16Array(ringSize), lastAt: at };
+      acks.set(user, ring);
+    }
+    const b = Math.floor(at / bucketMs);
+    const slot = b % ringSize;
+    if (ring.stamp[slot] !== b) {
+      ring.stamp[slot] = b;
+      ring.count[slot] = 0;
+    }
+    ring.count[slot] = Math.min(0xffff, ring.count[slot]! + 1);
+    ring.lastAt = Math.max(ring.lastAt, at);
+  };
+
+  /** Acks of `user` received in (from, to], counting whole buckets (never fewer than there were). */
+  const acksIn = (user: string, from: number, to: number): number => {
+    const ring = acks.get(user);
+    if (ring === undefined) return 0;
+    let total = 0;
+    for (let b = Math.floor(from / bucketMs); b <= Math.floor(to / bucketMs); b++)
+      if (ring.stamp[b % ringSize] === b) total += ring.count[b % ringSize]!;
+    return total;
+  };
+
+  const quiet = (user: string, from: number, to: number): boolean => {
+    for (const fault of faults) if (fault.from <= to && fault.until >= from) return false;
+    for (const starts of openFaults.values()) if (starts.some((since) => since <= to)) return false;
+    for (const at of lost.get(user) ?? []) if (at >= from && at <= to) return false;
+    return true;
+  };
+
+  const judge = (refusal: Refusal): void => {
+    const from = refusal.at - answerMs - windowMs;
+    const to = refusal.at + answerMs;
+    if (!quiet(refusal.user, from, to)) return;
+    refusalsJudged++;
+    const accepted = acksIn(refusal.user, from, to);
+    if (burst - accepted < 1 + duplicateSlack) return;
+    witness.add('refused within the limit', () => ({
+      problem: `${refusal.user}/${refusal.device} was refused ${refusal.cmid} with rate_limited at ${refusal.at}, but the server acked only ${accepted} of its sends in the ${windowMs + 2 * answerMs} ms around it (burst ${burst}, ${perSec}/s): a token was left`,
+      path: [
+        { k: 'rate-limited', at: refusal.at, user: refusal.user, device: refusal.device, cmid: refusal.cmid },
+      ],
+    }));
+  };
+
+  let sweptAt = 0;
+  const judgeDue = (at: number): void => {
+    if (refusals.length > 0 && refusals[0]!.at + 2 * answerMs <= at) {
+      const due = refusals.filter((r) => r.at + 2 * answerMs <= at);
+      refusals = refusals.filter((r) => r.at + 2 * answerMs > at);
+      for (const refusal of due) judge(refusal);
+    }
+    // Users idle for longer than the ring covers (and no refusal waits on them) need no ring.
+    if (at - sweptAt < ringSize * bucketMs || refusals.length > 0) return;
+    sweptAt = at;
+    for (const [user, ring] of acks) if (ring.lastAt < at - ringSize * bucketMs) acks.delete(user);
+  };
+
+  const closePresses = (user: string | null, device: string | null): void => {
+    for (const press of presses.values())
+      if (user === null || press.device === deviceKey(user, device ?? '')) press.open = false;
+  };
+
+  const observe = (event: HistoryEvent): void => {
+    if (event.at > now) now = event.at;
+    judgeDue(now);
+    switch (event.k) {
+      case 'fault': {
+        const key = `${event.type}\u0000${(event.nodes ?? []).join(',')}`;
+        const starts = openFaults.get(key) ?? [];
+        if (event.phase === 'start') {
+          starts.push(event.at);
+          openFaults.set(key, starts);
+          closePresses(null, null);
+        } else {
+          const from = starts.shift() ?? event.at;
+          if (starts.length === 0) openFaults.delete(key);
+          faults.push({ from, until: event.at + (event.type === 'clock-offset' ? clockFaultAfterMs : 0) });
+        }
+        return;
+      }
+      case 'session-lost': {
+        const times = (lost.get(event.user) ?? []).filter((at) => at > event.at - ringSize * bucketMs * 2);
+        times.push(event.at);
+        lost.set(event.user, times);
+        closePresses(event.user, event.device);
+        return;
+      }
+      case 'press':
+        pressCount++;
+        presses.set(deviceKey(event.user, event.device), {
+          device: deviceKey(event.user, event.device),
+          at: event.at,
+          acks: 0,
+          open: openFaults.size === 0,
+          judged: false,
+        });
+        return;
+      case 'ack': {
+        countAck(event.user, event.at);
+        const press = presses.get(deviceKey(event.user, event.device));
+        if (press === undefined || !press.open || event.sentAt < press.at) return;
+        press.acks++;
+        if (press.acks >= burst && !press.judged) {
+          press.judged = true;
+          pressesJudged++;
+        }
+        const allowed = burst + (perSec * (event.at - press.at)) / 1000 + 1;
+        if (press.acks > allowed) {
+          press.open = false;
+          witness.add('served over the limit', () => ({
+            problem: `${event.user}/${event.device} pressed at ${press.at}; by ${event.at} the server had acked ${press.acks} of its sends, more than the burst ${burst} plus ${perSec}/s allows (${Math.floor(allowed)})`,
+            path: [
+              { k: 'press', at: press.at, user: event.user, device: event.device },
+              { k: 'ack', at: event.at, cmid: event.cmid, seq: event.seq },
+            ],
+          }));
+        }
+        return;
+      }
+      case 'rate-limited': {
+        const retry = event.retryAfterMs;
+        if (retry === undefined || !(retry >= 1 && retry <= retryAfterMax))
+          witness.add('retryAfterMs missing or implausible', () => ({
+            problem: `${event.user}/${event.device} got rate_limited for ${event.ref} with retryAfterMs ${retry ?? 'missing'}; it must be between 1 and ${retryAfterMax} (the time one token takes to refill at ${perSec}/s)`,
+            path: [event],
+          }));
+        if (event.cmid !== undefined && refusals.length < limits.pendingAttemptsMax)
+          refusals.push({ user: event.user, device: event.device, at: event.at, cmid: event.cmid });
+        return;
+      }
+      case 'failed':
+        if (event.code === 'rate_limited')
+          witness.add('never served again', () => ({
+            problem: `${event.user}/${event.device} gave up on ${event.cmid}: refused with rate_limited every time it honoured retryAfterMs`,
+            path: [event],
+          }));
+        return;
+    }
+  };
+
+  return {
+    property: rateLimitProperty,
+    violationsSoFar: () => witness.count,
+    observe,
+    finish(_final: FinalState): CheckResult {
+      judgeDue(Number.POSITIVE_INFINITY);
+      const details =
+        `${pressesJudged} of ${pressCount} presses judged against burst ${burst} at ${perSec}/s; ` +
+        `${refusalsJudged} refusals judged in quiet windows`;
+      return coveredResult(witness, rateLimitProperty, details, {
+        judged: pressesJudged + refusalsJudged,
+        judgedWhat: 'press served past its burst nor refusal in a quiet window',
+        done: pressCount,
+        doneWhat: 'presses',
+      });
+    },
+  };
+}

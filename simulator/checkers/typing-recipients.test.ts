@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceRef, HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
+import { createTypingRecipientsChecker } from './typing-recipients.ts';
+
+const ann = device('ann');
+const bob = device('bob');
+const bob2 = device('bob', 'd2');
+const cat = device('cat');
+const judge = (events: HistoryEvent[]) =>
+  checkHistory([createTypingRecipientsChecker()], events, finalStateFixture())[0]!;
+
+const session = (at: number, by: DeviceRef): HistoryEvent => ({
+  k: 'session',
+  at,
+  connectMs: 1,
+  first: true,
+  ...by,
+});
+const typed = (at: number, by: DeviceRef): HistoryEvent => ({
+  k: 'typing-sent',
+  at,
+  conv: 'g',
+  on: true,
+  ...by,
+});
+const typing = (at: number, to: DeviceRef, of: string): HistoryEvent => ({
+  k: 'conv-frame',
+  at,
+  conv: 'g',
+  t: 'typing',
+  of,
+  ...to,
+});
+const m1 = message('g', 1, 'ann');
+/** ann types, then sends m1 at once; both bob devices online from the start. */
+const story = (after: HistoryEvent[]): HistoryEvent[] => [
+  history.conv(0, 'g', ['ann', 'bob', 'cat']),
+  session(10, ann),
+  session(10, bob),
+  session(10, bob2),
+  typed(1000, ann),
+  history.send(1000, ann, m1),
+  ...after,
+];
+
+describe('typing-recipients', () => {
+  it('passes when every other member device got the typing before the message pushed after it', () => {
+    const result = judge(
+      story([
+        typing(1010, bob, 'ann'),
+        typing(1011, bob2, 'ann'),
+        history.display(1020, bob, m1, 'push'),
+        history.display(1021, bob2, m1, 'push'),
+      ]),
+    );
+    expect(result.verdict).toBe('pass');
+    expect(result.details).toMatch(/2 typing frames judged; 2 pushes/);
+  });
+
+  it('fails a member device pushed the message without the typing sent before it', () => {
+    const result = judge(
+      story([
+        typing(1010, bob, 'ann'),
+        history.display(1020, bob, m1, 'push'),
+        history.display(1021, bob2, m1, 'push'),
+      ]),
+    );
+    expect(result.details).toMatch(/1 missed/);
+  });
+
+  it('does not judge a device whose session changed, a message it pulled, or a run with a fault between', () => {
+    const lost: HistoryEvent[] = [
+      typing(1003, cat, 'ann'),
+      { k: 'session-lost', at: 1005, reason: 'reset', ...bob },
+      session(1006, bob),
+      history.display(1020, bob, m1, 'push'),
+      history.display(1021, bob2, m1, 'sync'),
+    ];
+    expect(judge(story(lost)).verdict).toBe('pass');
+    const fault: HistoryEvent[] = [
+      typing(1003, cat, 'ann'),
+      { k: 'fault', at: 1005, type: 'partition', phase: 'start' },
+      history.display(1020, bob, m1, 'push'),
+    ];
+    expect(judge(story(fault)).verdict).toBe('pass');
+  });
+
+  it("fails typing sent to the typist's own devices, or about a user who never typed there", () => {
+    expect(judge(story([typing(1010, device('ann', 'd2'), 'ann')])).details).toMatch(/1 to the typist/);
+    expect(judge(story([typing(1010, bob, 'cat')])).details).toMatch(/1 made up/);
+  });
+
+  it('cannot pass when nobody typed, and fails when typing was sent but nothing came back', () => {
+    expect(judge([]).verdict).toBe('unknown');
+    expect(judge(story([])).verdict).toBe('fail');
+  });
+});

@@ -1,0 +1,201 @@
+// Judges who receives `typing` (protocol.md: relayed to the other online members, at most one per
+// (user, conv) every throttle interval), from what the harness did and saw:
+// - never to the typist's own devices, and never about a user who did not type in that conversation;
+// - a typing the server must relay (the typist's first in the conversation for a throttle interval)
+//   reaches every device of every other member that held one session throughout. The proof needs no
+//   clock: the workload sends a message right after typing, on the same connection, so the server
+//   relayed the typing before it pushed that message; a device that displays the pushed message on
+//   the session it had when the user typed must have got the typing first (frames on one connection
+//   arrive in order). Judged only without faults in between (a lost bus event is then allowed).
+// Members come from the conversation's creation; a conversation whose membership the harness changed
+// is not judged for reach (the authorization checker judges typing to non-members).
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { coveredResult } from './coverage.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const typingRecipientsProperty = 'typing-recipients';
+
+export type TypingRecipientsOptions = CheckerOptions & {
+  /** The server's typing throttle per (user, conv) (default protocol.md's 2000 ms). */
+  typingThrottleMs?: number;
+};
+
+/** Arrival times at the server differ from send times by up to this. */
+const slackMs = 250;
+/** A clock fault disturbs throttles until well after it heals. */
+const clockFaultAfterMs = 60_000;
+/** An expectation not proved or disproved by then is dropped. */
+const expectationLifeMs = 60_000;
+
+type Expectation = {
+  conv: string;
+  of: string;
+  ofDevice: string;
+  at: number;
+  /** Device -> the session it had when the user typed. */
+  sessions: Map<string, number>;
+  got: Set<string>;
+  ofSession: number;
+};
+
+export function createTypingRecipientsChecker(options: TypingRecipientsOptions = {}): Checker {
+  const { limits } = resolveCheckerOptions(options);
+  const throttleMs = options.typingThrottleMs ?? 2000;
+  const witness = new WitnessList(limits.witnessCasesMax);
+  const members = new Map<string, readonly string[]>();
+  const changed = new Set<string>();
+  const devicesOf = new Map<string, Set<string>>();
+  /** Device key -> when its current session opened (absent: no session). */
+  const openSince = new Map<string, number>();
+  const lastTyped = new Map<string, number>();
+  /** Device key -> the typing it just sent, waiting for the send that follows it. */
+  const justTyped = new Map<string, { conv: string; at: number }>();
+  const expectations = new Map<string, Expectation>();
+  let lastFaultAt = Number.NEGATIVE_INFINITY;
+  let faultsOpen = 0;
+  let typed = 0;
+  let framesJudged = 0;
+  let reachJudged = 0;
+
+  const key = (a: string, b: string): string => `${a}\u0000${b}`;
+
+  const expectReach = (device: string, send: HistoryEvent & { k: 'send' }): void => {
+    const typing = justTyped.get(device);
+    justTyped.delete(device);
+    if (typing === undefined || typing.conv !== send.conv || typing.at !== send.at) return;
+    const convMembers = members.get(send.conv);
+    const ofSession = openSince.get(device);
+    if (convMembers === undefined || changed.has(send.conv) || faultsOpen > 0 || ofSession === undefined)
+      return;
+    const sessions = new Map<string, number>();
+    for (const member of convMembers) {
+      if (member === send.user) continue;
+      for (const other of devicesOf.get(member) ?? []) {
+        const since = openSince.get(other);
+        if (since !== undefined && since <= send.at - slackMs) sessions.set(other, since);
+      }
+    }
+    if (sessions.size === 0 || expectations.size >= limits.pendingAttemptsMax) return;
+    expectations.set(key(send.conv, send.cmid), {
+      conv: send.conv,
+      of: send.user,
+      ofDevice: device,
+      at: send.at,
+      sessions,
+      got: new Set(),
+      ofSession,
+    });
+  };
+
+  const judgeDisplay = (event: HistoryEvent & { k: 'display' }): void => {
+    const e = expectations.get(key(event.message.conv, event.message.cmid));
+    if (e === undefined || e.of !== event.message.from) return;
+    const device = key(event.user, event.device);
+    const since = e.sessions.get(device);
+    if (since === undefined) return;
+    e.sessions.delete(device);
+    if (event.via !== 'push' || openSince.get(device) !== since || openSince.get(e.ofDevice) !== e.ofSession)
+      return;
+    if (lastFaultAt >= e.at || changed.has(e.conv)) return;
+    reachJudged++;
+    if (e.got.has(device)) return;
+    witness.add('missed', () => ({
+      problem: `${event.user}/${event.device} held one session from before ${e.of} typed in ${e.conv} at ${e.at} until it was pushed the message ${e.of} sent right after, but got no typing from ${e.of} in between`,
+      path: [
+        { k: 'typing-sent', at: e.at, conv: e.conv, user: e.of },
+        {
+          k: 'display',
+          at: event.at,
+          via: event.via,
+          user: event.user,
+          device: event.device,
+          seq: event.message.seq,
+        },
+      ],
+    }));
+  };
+
+  const observe = (event: HistoryEvent): void => {
+    switch (event.k) {
+      case 'conv':
+        members.set(event.conv, event.members);
+        return;
+      case 'members-sent':
+        changed.add(event.conv);
+        return;
+      case 'fault':
+        // A clock set back keeps the server's throttle shut until the clock catches up again.
+        lastFaultAt = Math.max(
+          lastFaultAt,
+          event.at + (event.type === 'clock-offset' ? clockFaultAfterMs : 0),
+        );
+        faultsOpen += event.phase === 'start' ? 1 : -1;
+        return;
+      case 'session': {
+        const device = key(event.user, event.device);
+        openSince.set(device, event.at);
+        let devices = devicesOf.get(event.user);
+        if (devices === undefined) {
+          devices = new Set();
+          devicesOf.set(event.user, devices);
+        }
+        devices.add(device);
+        return;
+      }
+      case 'session-lost':
+        openSince.delete(key(event.user, event.device));
+        return;
+      case 'typing-sent': {
+        typed++;
+        const last = lastTyped.get(key(event.user, event.conv));
+        lastTyped.set(key(event.user, event.conv), event.at);
+        if (event.on && (last === undefined || event.at - last >= throttleMs + slackMs))
+          justTyped.set(key(event.user, event.device), { conv: event.conv, at: event.at });
+        return;
+      }
+      case 'send':
+        if (justTyped.size > 0) expectReach(key(event.user, event.device), event);
+        return;
+      case 'display':
+        if (expectations.size > 0) judgeDisplay(event);
+        return;
+      case 'conv-frame': {
+        if (event.t !== 'typing' || event.of === undefined) return;
+        framesJudged++;
+        if (event.of === event.user)
+          witness.add('to the typist', () => ({
+            problem: `${event.user}/${event.device} got a typing frame about its own user in ${event.conv}`,
+            path: [event],
+          }));
+        else if (!lastTyped.has(key(event.of, event.conv)))
+          witness.add('made up', () => ({
+            problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv}, but ${event.of} never typed there`,
+            path: [event],
+          }));
+        const device = key(event.user, event.device);
+        for (const e of expectations.values())
+          if (e.conv === event.conv && e.of === event.of && event.at >= e.at) e.got.add(device);
+        if (expectations.size > 64)
+          for (const [k, e] of expectations) if (e.at < event.at - expectationLifeMs) expectations.delete(k);
+        return;
+      }
+    }
+  };
+
+  return {
+    property: typingRecipientsProperty,
+    violationsSoFar: () => witness.count,
+    observe,
+    finish(_final: FinalState): CheckResult {
+      const details = `${framesJudged} typing frames judged; ${reachJudged} pushes after a typing judged for it (${typed} typing frames sent)`;
+      return coveredResult(witness, typingRecipientsProperty, details, {
+        judged: framesJudged + reachJudged,
+        judgedWhat: 'typing frames received',
+        done: typed,
+        doneWhat: 'typing frames sent',
+      });
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Senders who press past their burst, then slow down (issue #7): the workload that exercises a server's
+// per-user send limit. In the warm-up a presser sends once (its bucket exists and has time to fill),
+// then issues half a burst more than the burst in one instant, and once the backlog has drained sends
+// at four fifths of the rate until the warm-up ends. A correct server refuses part of the press with
+// `rate_limited` and a short retryAfterMs, serves the rest as the client honours it, and serves every
+// slowed-down send; the rate-limit checker judges it. Both drivers (simulator and live) run this plan.
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import { partnerOf } from './behaviours.ts';
+import { protocolSendLimits } from './checkers/limits.ts';
+import type { Prng } from './kernel/prng.ts';
+
+/** One step of a presser: `count` sends to `conv` by device `index` at `at`; `press` marks the burst. */
+export type PressStep = { at: number; index: number; conv: string; count: number; press: boolean };
+
+/** The send limits the scenario configures on the server (protocol defaults where it says nothing). */
+export function sendLimitsOf(scenario: Scenario): { burst: number; perSec: number } {
+  return {
+    burst: scenario.limits.userSendBurst ?? protocolSendLimits.burst,
+    perSec: scenario.limits.userSendsPerSec ?? protocolSendLimits.perSec,
+  };
+}
+
+/**
+ * The steps of `scenario.workload.pressers` pressers, picked among `candidates` (device indexes, one per
+ * user) that have a direct conversation (membership churn never removes anyone from those).
+ */
+export function pressPlan(
+  scenario: Scenario,
+  candidates: readonly number[],
+  convsOf: (index: number) => readonly string[],
+  userOf: (index: number) => string,
+  rng: Prng,
+  warmupMs = scenario.phases.warmupMs,
+): PressStep[] {
+  const wanted = scenario.workload.pressers;
+  if (wanted <= 0) return [];
+  const { burst, perSec } = sendLimitsOf(scenario);
+  const steps: PressStep[] = [];
+  const users = new Set<string>();
+  const pool = [...candidates];
+  while (users.size < wanted && pool.length > 0) {
+    const index = pool.splice(rng.int(pool.length), 1)[0]!;
+    const user = userOf(index);
+    const conv = convsOf(index).find((c) => partnerOf(c, user) !== null);
+    if (conv === undefined || users.has(user)) continue;
+    users.add(user);
+    // All in the warm-up, before any fault: a backlog caught in a store outage starves (correctly).
+    const pressAt = Math.floor(warmupMs * 0.3);
+    const count = burst + Math.ceil(burst / 2);
+    steps.push({ at: Math.floor(warmupMs * 0.1), index, conv, count: 1, press: false });
+    steps.push({ at: pressAt, index, conv, count, press: true });
+    // Slow down once the backlog has drained: 4/5 of the rate until the warm-up ends.
+    const from = pressAt + ((count - burst) * 1000) / perSec + 300;
+    const everyMs = 1000 / (perSec * 0.8);
+    for (let at = from; at < warmupMs * 0.95; at += everyMs)
+      steps.push({ at: Math.floor(at), index, conv, count: 1, press: false });
+  }
+  return steps.sort((a, b) => a.at - b.at);
+}
