@@ -403,7 +403,7 @@ export const scenarioSchema = strict({
     watchPerClient: count('users whose presence each client watches', 2),
     churnFraction: share('share of clients that go offline at some point', 0),
     churnOfflineMs: ms('how long a churning client stays offline, on average', 5000),
-    leaveFraction: share('share of clients that leave at settle and stay offline', 0),
+    leaveFraction: share('share of users who leave at settle with all their devices and stay offline', 0.1),
     pressers: count(
       'users (one device each; per generator shard in live runs) who press past their send burst in the warm-up, then slow down',
       1,

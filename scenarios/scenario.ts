@@ -98,7 +98,7 @@ export type Scenario = {
     /** Share of clients that go offline at some point, and for how long on average. */
     churnFraction: number;
     churnOfflineMs: number;
-    /** Share of clients that leave when the run settles and stay offline: their watchers must see it. */
+    /** Share of users who leave when the run settles, all devices, and stay offline: their watchers must see it. */
     leaveFraction: number;
     /** Users who send past their burst in one instant in the warm-up, then send below the rate (rate-limit). */
     pressers: number;

@@ -3,7 +3,8 @@
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger, AdminTransport } from './admin-ledger.ts';
-import type { Prng, SeedStreams } from './kernel/prng.ts';
+import { hash32 } from './checkers/string-hash.ts';
+import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import { pressPlan } from './press.ts';
 import type { World } from './world/world.ts';
@@ -85,6 +86,15 @@ export function schedulePresses(
       world.clientEffects(step.index, effects);
     });
   }
+}
+
+/**
+ * Whether `user` leaves at settle with all of its devices (a user with one device still online is not
+ * offline, so watchers would have nothing to see). Decided by user name and seed alone, so generator
+ * shards holding devices of one user agree.
+ */
+export function userLeaves(user: string, fraction: number, seed: number): boolean {
+  return fraction > 0 && (fmix32(hash32(`${seed}:leave:${user}`)) >>> 0) / 0x1_0000_0000 < fraction;
 }
 
 /** The other user of a direct conversation `[prefix]d<i>-<j>`; null for groups. */

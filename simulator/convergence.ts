@@ -1,5 +1,5 @@
 // When has a run settled, and what does the harness know at the end? Settled: every honest client is
-// connected, has nothing left to send, and displays every message the store says it may read (the
+// connected, has nothing left to send, has its watches answered, and displays every message the store says it may read (the
 // simulator's shortcut to decide when to stop waiting; no verdict rests on it: no-loss judges against
 // the harness's own membership oracle). The final read is the store's messages after the run (on the
 // real log: after one more crash and recovery): a claim the checkers cross-check.
@@ -18,6 +18,8 @@ export function converged(world: World, settleAt: number): boolean {
     if (sim.adversary || sim.left) continue;
     const client = sim.client;
     if (!world.isConnected(i) || client.connectionState !== 'open' || client.outboxSize > 0) return false;
+    // A watcher that reconnected must hear the state of whom it watches before its views are judged.
+    if (client.watchesUnanswered > 0) return false;
     for (const conv of sim.convs) {
       const spans = state.spansOf(conv, sim.user);
       const last = spans?.[spans.length - 1];

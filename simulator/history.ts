@@ -105,7 +105,15 @@ export type HistoryEvent =
    */
   | { k: 'fault'; at: number; type: string; phase: 'start' | 'heal'; nodes?: readonly string[] }
   /** A device observed a presence frame. */
-  | ({ k: 'presence-seen'; at: number; of: string; online: boolean; lastSeen: number } & DeviceRef)
+  | ({
+      k: 'presence-seen';
+      at: number;
+      of: string;
+      online: boolean;
+      lastSeen: number;
+      /** The server node of the session it came on, when known. */
+      node?: string;
+    } & DeviceRef)
   /** A session opened (welcome received), `connectMs` after the connection attempt began; `first` for a device's first. */
   | ({ k: 'session'; at: number; connectMs: number; first: boolean } & DeviceRef)
   /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */

@@ -12,7 +12,13 @@ import { loadCostModel } from '../scenarios/load-cost-model.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
 import { addAdversaries } from './adversaries.ts';
-import { scheduleChurn, scheduleMembershipChurn, schedulePresses, scheduleWatches } from './behaviours.ts';
+import {
+  scheduleChurn,
+  scheduleMembershipChurn,
+  schedulePresses,
+  scheduleWatches,
+  userLeaves,
+} from './behaviours.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { standardCheckers } from './checkers/index.ts';
 import { VirtualClient } from './client/virtual-client.ts';
@@ -108,6 +114,8 @@ export type NodeLoad = {
 };
 
 const settleCheckEveryMs = 500;
+/** The settle phase lasts at least this, so a server has time to notice that the leavers left. */
+const leaversGraceMs = 5000;
 const nodeFaults: ReadonlySet<string> = new Set(['node-crash', 'node-pause', 'clock-offset']);
 /** How late a frame may reach a just-removed member (links and retries in flight). */
 const authorizationGraceMs = 1000;
@@ -380,10 +388,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   phase.name = 'settle';
   record({ k: 'phase', at: world.now, phase: 'settle' });
   // Everyone comes back, except the leavers, who go and stay offline: watchers must see them go.
-  const leaveRng = streams.stream('leave');
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
-    const leaves = !sim.adversary && leaveRng.chance(scenario.workload.leaveFraction);
+    const leaves = !sim.adversary && userLeaves(sim.user, scenario.workload.leaveFraction, options.seed);
     sim.left = leaves;
     world.clientEffects(i, leaves ? sim.client.goOffline(world.now) : sim.client.goOnline(world.now));
   }
@@ -392,7 +399,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await world.runUntil(t);
     recorder?.tick(world.now, world.events);
     options.progress?.(t / endMs, 'settle', violationsSoFar(checkers));
-    if (converged(world, settleAt)) {
+    // Leavers' closes take the server a while (a close handshake, or heartbeats): watchers hear later.
+    if (t - settleAt >= leaversGraceMs && converged(world, settleAt)) {
       settledAt = t;
       break;
     }

@@ -40,6 +40,7 @@ describe('checkers that judged nothing', () => {
       authorization: 'fail',
       'cursor-monotonicity': 'fail',
       'presence-convergence': 'fail',
+      'presence-changes': 'fail',
       'rate-limit': 'fail',
       'typing-recipients': 'fail',
       liveness: 'pass',

@@ -25,7 +25,10 @@ const run: HistoryEvent[] = [
   history.cursorSent(5, ann, 'g', 'read', 1),
   history.convFrame(6, bob, 'g', 'receipt'),
   history.cursorSeen(6, bob, { conv: 'g', of: 'ann', kind: 'read', seq: 1, lastSeq: 1 }),
+  history.watchSent(7, ann, ['bob']),
   history.presence(7, ann, 'bob', true),
+  history.presence(8, ann, 'bob', false, 8),
+  history.presence(9, ann, 'bob', true, 8),
   history.phase(10, 'settle'),
   history.phase(20, 'final'),
 ];
@@ -51,6 +54,7 @@ describe('standardCheckers', () => {
       'authorization',
       'cursor-monotonicity',
       'presence-convergence',
+      'presence-changes',
       'rate-limit',
       'typing-recipients',
       'liveness',

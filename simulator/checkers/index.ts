@@ -13,6 +13,7 @@ import { createLivenessChecker } from './liveness.ts';
 import { createNoDuplicatesChecker } from './no-duplicates.ts';
 import { createNoLossChecker } from './no-loss.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
+import { createPresenceChangesChecker } from './presence-changes.ts';
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
@@ -29,6 +30,7 @@ export { createLivenessChecker } from './liveness.ts';
 export { createNoDuplicatesChecker } from './no-duplicates.ts';
 export { createNoLossChecker } from './no-loss.ts';
 export { createPerConversationOrderChecker } from './per-conversation-order.ts';
+export { createPresenceChangesChecker } from './presence-changes.ts';
 export { createPresenceConvergenceChecker } from './presence-convergence.ts';
 export { createRateLimitChecker } from './rate-limit.ts';
 export { createTypingRecipientsChecker } from './typing-recipients.ts';
@@ -49,6 +51,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createAuthorizationChecker(shared),
     createCursorMonotonicityChecker(shared),
     createPresenceConvergenceChecker(shared),
+    createPresenceChangesChecker(shared),
     createRateLimitChecker(shared),
     createTypingRecipientsChecker(shared),
     createLivenessChecker(),

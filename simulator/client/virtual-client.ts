@@ -48,6 +48,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   private lastView: ConversationView | null = null;
   private outbox: Outbox | null = null;
   private watched: Set<string> | null = null;
+  /** Users watched on this session whose first `presence` has not come yet. */
+  private watchUnanswered: Set<string> | null = null;
   private readonly adversary: Adversary | null;
   displayed = 0;
   duplicates = 0;
@@ -94,12 +96,14 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.typingFrame(this, frame, now);
         break;
       case 'presence':
+        this.watchUnanswered?.delete(frame.user);
         this.record({
           k: 'presence-seen',
           at: now,
           of: frame.user,
           online: frame.online,
           lastSeen: frame.lastSeen,
+          ...(this.node === undefined ? {} : { node: this.node }),
           user: this.user,
           device: this.device,
         });
@@ -183,6 +187,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   // ---- read-only views ----------------------------------------------------------------------
+
+  /** Users watched on the current session with no `presence` answer yet. */
+  get watchesUnanswered(): number {
+    return this.watchUnanswered?.size ?? 0;
+  }
 
   /** Unacked messages in the outbox. */
   get outboxSize(): number {
@@ -283,6 +292,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.adversary?.onWelcome(this, welcome, now);
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
     if (this.convs !== null) for (const view of this.convs.values()) view.endResume(this, now);
+    this.watchUnanswered = null;
     if (this.watched !== null && this.watched.size > 0) this.sendWatch([...this.watched], now);
     this.outbox?.fill(this, now);
   }
@@ -378,6 +388,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   private sendWatch(users: readonly string[], now: number): void {
     if (users.length === 0) return;
+    this.watchUnanswered ??= new Set();
+    for (const user of users) this.watchUnanswered.add(user);
     this.record({ k: 'watch-sent', at: now, users, user: this.user, device: this.device });
     for (let i = 0; i < users.length; i += protocolLimits.watchUsersMax)
       this.frame(clientFrame.watch(users.slice(i, i + protocolLimits.watchUsersMax)));

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
-import { partnerOf, watchedUsers } from '../behaviours.ts';
+import { partnerOf, userLeaves, watchedUsers } from '../behaviours.ts';
 import type { AdversaryBehaviour } from '../client/limits.ts';
 import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
 import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
@@ -119,12 +119,11 @@ export class LiveShard {
   /** Settle: no new sends; everyone comes back except the leavers, who go for good. */
   settle(): void {
     this.nextArrival = null;
-    const leaveRng = this.streams.stream('live-leave', this.plan.shard);
     const now = this.now();
     for (const i of this.honest) {
-      const leaves = leaveRng.chance(this.plan.scenario.workload.leaveFraction);
-      this.left[i] = leaves;
       const client = this.clients[i]!;
+      const leaves = userLeaves(client.user, this.plan.scenario.workload.leaveFraction, this.plan.seed);
+      this.left[i] = leaves;
       this.apply(i, leaves ? client.goOffline(now) : client.goOnline(now));
     }
   }

@@ -1,0 +1,151 @@
+// Judges the presence frames themselves (protocol.md `watch`: one `presence` per user now, then one on
+// every change; `lastSeen`: ms, 0 if never seen), where presence-convergence judges only the last view:
+// - on change: within one session of the watcher, a frame after the first must change `online`;
+// - lastSeen never goes back for a watcher (nor across its sessions);
+// - an offline frame's lastSeen is no earlier than the start of the user's latest session that the
+//   server saw well before the frame (in the server's clock, bounded from acks: ts - at).
+// lastSeen is not judged after a clock fault, across a crash of a node that held presence, or (for
+// the session bound) across any fault: state lost with a node or a bus event may legitimately be old.
+
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { coveredResult } from './coverage.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const presenceChangesProperty = 'presence-changes';
+
+export type PresenceChangesOptions = CheckerOptions & {
+  /** Frames take at most this long to arrive (default 1000). */
+  answerWithinMs?: number;
+};
+
+type View = { online: boolean; lastSeen: number; at: number; session: number; fresh: boolean };
+
+export function createPresenceChangesChecker(options: PresenceChangesOptions = {}): Checker {
+  const { limits } = resolveCheckerOptions(options);
+  const slackMs = options.answerWithinMs ?? 1000;
+  const witness = new WitnessList(limits.witnessCasesMax);
+  const views = new Map<string, View>();
+  const sessionOf = new Map<string, number>();
+  const userSessionAt = new Map<string, number>();
+  /** Fault spans (heal at +Infinity while open); crashes with the nodes they name (empty: any). */
+  const faults: { type: string; from: number; until: number; nodes: readonly string[] }[] = [];
+  let clockFaultAt = Number.POSITIVE_INFINITY;
+  let offsetLo = Number.NEGATIVE_INFINITY;
+  let watches = 0;
+  let judged = 0;
+
+  const key = (a: string, b: string): string => `${a}\u0000${b}`;
+  const faultIn = (from: number, to: number, crashOf?: string): boolean =>
+    faults.some(
+      (f) =>
+        f.from <= to &&
+        f.until >= from &&
+        (crashOf === undefined ||
+          (f.type.includes('crash') && (f.nodes.length === 0 || f.nodes.includes(crashOf)))),
+    );
+
+  const judge = (event: HistoryEvent & { k: 'presence-seen' }): void => {
+    const device = key(event.user, event.device);
+    const slot = key(device, event.of);
+    const session = sessionOf.get(device) ?? -1;
+    const prev = views.get(slot);
+    const view: View = {
+      online: event.online,
+      lastSeen: event.lastSeen,
+      at: event.at,
+      session,
+      fresh: false,
+    };
+    views.set(slot, view);
+    let judgedHere = false;
+    if (prev !== undefined && prev.session === session && !prev.fresh) {
+      judgedHere = true;
+      if (prev.online === event.online)
+        witness.add('no change', () => ({
+          problem: `${event.user}/${event.device} was sent presence of ${event.of} ${event.online ? 'online' : 'offline'} twice in one session, with no change between`,
+          path: [{ k: 'presence-seen', at: prev.at, online: prev.online }, event],
+        }));
+    } else if (prev !== undefined && prev.session === session) judgedHere = true;
+    const node = event.node ?? '';
+    if (prev !== undefined && event.at < clockFaultAt && !faultIn(prev.at, event.at, node)) {
+      judgedHere = true;
+      if (event.lastSeen < prev.lastSeen)
+        witness.add('lastSeen went back', () => ({
+          problem: `${event.user}/${event.device} saw ${event.of}'s lastSeen go back from ${prev.lastSeen} to ${event.lastSeen}`,
+          path: [{ k: 'presence-seen', at: prev.at, lastSeen: prev.lastSeen }, event],
+        }));
+    }
+    const began = userSessionAt.get(event.of);
+    if (
+      !event.online &&
+      began !== undefined &&
+      began < event.at - slackMs &&
+      event.at < clockFaultAt &&
+      Number.isFinite(offsetLo) &&
+      !faultIn(began - slackMs, event.at)
+    ) {
+      judgedHere = true;
+      const floor = began + offsetLo - slackMs;
+      if (event.lastSeen < floor)
+        witness.add('lastSeen before the last session', () => ({
+          problem: `${event.user}/${event.device} was told ${event.of} is offline, last seen ${event.lastSeen}, before the session of ${event.of} that began at ${began} (server clock at least ${Math.ceil(floor)})`,
+          path: [{ k: 'session', at: began, user: event.of }, event],
+        }));
+    }
+    if (judgedHere) judged++;
+  };
+
+  const observe = (event: HistoryEvent): void => {
+    switch (event.k) {
+      case 'ack':
+        offsetLo = Math.max(offsetLo, event.ts - event.at);
+        return;
+      case 'session':
+        sessionOf.set(key(event.user, event.device), event.at);
+        userSessionAt.set(event.user, event.at);
+        return;
+      case 'watch-sent': {
+        watches++;
+        const device = key(event.user, event.device);
+        for (const user of event.users) {
+          const view = views.get(key(device, user));
+          if (view !== undefined) view.fresh = true;
+        }
+        return;
+      }
+      case 'fault':
+        if (event.type === 'clock-offset') clockFaultAt = Math.min(clockFaultAt, event.at);
+        if (event.phase === 'start')
+          faults.push({
+            type: event.type,
+            from: event.at,
+            until: Number.POSITIVE_INFINITY,
+            nodes: event.nodes ?? [],
+          });
+        else {
+          const open = faults.find((f) => f.type === event.type && f.until === Number.POSITIVE_INFINITY);
+          if (open !== undefined) open.until = event.at;
+        }
+        return;
+      case 'presence-seen':
+        judge(event);
+        return;
+    }
+  };
+
+  return {
+    property: presenceChangesProperty,
+    violationsSoFar: () => witness.count,
+    observe,
+    finish(_final: FinalState): CheckResult {
+      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions`;
+      return coveredResult(witness, presenceChangesProperty, details, {
+        judged,
+        judgedWhat: 'presence frame judged',
+        done: watches,
+        doneWhat: 'watch requests',
+      });
+    },
+  };
+}
