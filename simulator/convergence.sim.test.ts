@@ -10,7 +10,8 @@ describe('convergence', () => {
   it('waits for the outcome of every adversarial attempt made before settle', async () => {
     const summary = await runScenario(loadScenario('adversarial'), { seed: 3 });
     const authorization = summary.verdicts.find((v) => v.property === 'authorization');
-    expect(authorization?.details).toContain('0 unanswered');
+    // Attempts made during settle (it lasts at least 5 s) may still be out at the end; none from before.
+    expect(authorization?.details).toMatch(/ unanswered \(0 from before the settle phase/);
     expect(authorization?.verdict).toBe('pass');
     expect(summary.exitCode).toBe(0);
   });

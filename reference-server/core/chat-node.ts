@@ -652,7 +652,7 @@ export class ChatNode {
   }
 
   private relayTyping(conv: Conversation, user: UserId, on: boolean): void {
-    const to = memberConnections(conv, this.connIndex, user, null);
+    const to = memberConnections(conv, this.connIndex, user);
     this.send(to, { t: 'typing', conv: conv.id, user, on, ttlMs: this.limits.typingTtlMs });
   }
 
@@ -945,7 +945,7 @@ export class ChatNode {
     const conv = this.convs.get(convId);
     if (conv === undefined) return;
     conv.notifyScheduled = false;
-    const to = memberConnections(conv, this.connIndex, null, null);
+    const to = memberConnections(conv, this.connIndex, null);
     this.stats.fanoutDeliveries += to.length;
     this.send(to, { t: 'notify', conv: convId, lastSeq: conv.lastSeq });
   }

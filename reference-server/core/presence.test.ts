@@ -21,7 +21,7 @@ describe('Presence', () => {
     p.remote('n3', 'b', 1, 0);
     const changes = p.forgetNode('n2', 99);
     expect(changes.map((c) => [c.user, c.online, c.lastSeen, c.watchers])).toEqual([['a', false, 99, [1]]]);
-    expect(p.isOnline('b')).toBe(true);
+    expect(p.watch(2, 'b').online).toBe(true);
   });
 
   it('snapshots local users for a node that asks', () => {
