@@ -83,7 +83,10 @@ describe('chatsim sim exit codes', () => {
     const json = chatsim('sim', path, ...small, '--json');
     expect(json.status).toBe(3);
     const summary = JSON.parse(json.stdout);
-    expect(summary).toMatchObject({ exitCode: 3, couldNotJudge: ['presence-convergence'] });
+    expect(summary).toMatchObject({
+      exitCode: 3,
+      couldNotJudge: ['presence-convergence', 'presence-changes'],
+    });
     expect(summary.verdicts).toContainEqual(
       expect.objectContaining({ property: 'presence-convergence', verdict: 'unknown' }),
     );

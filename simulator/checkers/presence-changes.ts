@@ -42,7 +42,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         f.from <= to &&
         f.until >= from &&
         (crashOf === undefined ||
-          (f.type.includes('crash') && (f.nodes.length === 0 || f.nodes.includes(crashOf)))),
+          (/crash|restart/.test(f.type) && (f.nodes.length === 0 || f.nodes.includes(crashOf)))),
     );
 
   const judge = (event: HistoryEvent & { k: 'presence-seen' }): void => {
