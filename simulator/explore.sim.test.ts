@@ -15,8 +15,8 @@ describe('exploration', () => {
       const result = await explore(loadScenario('steady'), {
         runs: 40,
         seed: 11,
-        runSeed: 1,
-        clients: 200,
+        runSeed: 2,
+        clients: 100,
         bugs: ['ack-before-durable'],
       });
       expect(result.ok).toBe(false);

@@ -143,7 +143,15 @@ export type ExploreResult =
  * for a scenario's own schedule and say nothing under a random one.
  */
 function violates(summary: RunSummary): boolean {
-  return summary.exitCode === 1 || summary.exitCode === 3;
+  if (summary.exitCode === 1) return true;
+  // Exit 3 for a run that never settled is a finding. A checker that judged nothing because the
+  // variant turned its workload off (no typing, no watches) is not: shrinking would otherwise walk
+  // towards the emptiest workload instead of the smallest schedule that breaks the server.
+  return summary.exitCode === 3 && (summary.settledAtMs === null || failed(summary, 'liveness'));
+}
+
+function failed(summary: RunSummary, property: string): boolean {
+  return summary.verdicts.some((v) => v.property === property && v.verdict === 'fail');
 }
 
 export async function explore(scenario: Scenario, options: ExploreOptions): Promise<ExploreResult> {

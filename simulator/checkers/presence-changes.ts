@@ -70,7 +70,10 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     const node = event.node ?? '';
     if (prev !== undefined && event.at < clockFaultAt && !faultIn(prev.at, event.at, node)) {
       judgedHere = true;
-      if (event.lastSeen < prev.lastSeen)
+      // lastSeen 0 is protocol.md's "never seen": what a fleet node that holds no record of the user
+      // (its sessions were on a node that crashed, or the bus was lost) truthfully answers. Only a
+      // known lastSeen earlier than one already shown is going back.
+      if (event.lastSeen !== 0 && event.lastSeen < prev.lastSeen)
         witness.add('lastSeen went back', () => ({
           problem: `${event.user}/${event.device} saw ${event.of}'s lastSeen go back from ${prev.lastSeen} to ${event.lastSeen}`,
           path: [{ k: 'presence-seen', at: prev.at, lastSeen: prev.lastSeen }, event],
