@@ -91,6 +91,24 @@ describe('rate-limit', () => {
     expect(judge(events).details).toMatch(/1 never served again/);
   });
 
+  it('does not judge a send given up within a minute of a clock set back (the bucket stops refilling)', () => {
+    const failed: HistoryEvent = {
+      k: 'failed',
+      at: 3000,
+      conv: 'd0-1',
+      cmid: 'c16',
+      code: 'rate_limited',
+      ...ann,
+    };
+    const clock: HistoryEvent[] = [
+      { k: 'fault', at: 1000, type: 'clock-offset', phase: 'start', nodes: ['n1'] },
+      { k: 'fault', at: 1500, type: 'clock-offset', phase: 'heal', nodes: ['n1'] },
+    ];
+    expect(judge([...served(), ...clock, failed]).details).not.toMatch(/never served again/);
+    const late: HistoryEvent = { ...failed, at: 70_000 };
+    expect(judge([...served(), ...clock, late]).details).toMatch(/1 never served again/);
+  });
+
   it('cannot pass when nothing was pressed, and fails when a press got no answer', () => {
     expect(judge([]).verdict).toBe('unknown');
     expect(judge([press(1000, 15)]).verdict).toBe('fail');

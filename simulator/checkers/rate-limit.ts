@@ -44,6 +44,9 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
   const acks = new Map<string, { stamp: Int32Array; count: Uint16Array; lastAt: number }>();
   const lost = new Map<string, number[]>();
   const faults: { from: number; until: number }[] = [];
+  let clockDisturbedUntil = Number.NEGATIVE_INFINITY;
+  const clockDisturbed = (at: number): boolean =>
+    at <= clockDisturbedUntil || [...openFaults.keys()].some((key) => key.startsWith('clock-offset'));
   const openFaults = new Map<string, number[]>();
   const presses = new Map<string, Press>();
   let refusals: Refusal[] = [];
@@ -135,6 +138,8 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
           const from = starts.shift() ?? event.at;
           if (starts.length === 0) openFaults.delete(key);
           faults.push({ from, until: event.at + (event.type === 'clock-offset' ? clockFaultAfterMs : 0) });
+          if (event.type === 'clock-offset')
+            clockDisturbedUntil = Math.max(clockDisturbedUntil, event.at + clockFaultAfterMs);
         }
         return;
       }
@@ -189,7 +194,8 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
         return;
       }
       case 'failed':
-        if (event.code === 'rate_limited')
+        // A clock set back stops the bucket's refills until it catches up: not judged while it may.
+        if (event.code === 'rate_limited' && !clockDisturbed(event.at))
           witness.add('never served again', () => ({
             problem: `${event.user}/${event.device} gave up on ${event.cmid}: refused with rate_limited every time it honoured retryAfterMs`,
             path: [event],
