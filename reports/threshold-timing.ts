@@ -31,22 +31,8 @@ export type ThresholdTiming = {
 
 /** A threshold metric's run-so-far values in one snapshot. */
 const sources: Record<ThresholdMetric, (recorder: RunRecorder, values: Float64Array) => MetricSource> = {
-  ackLatency: (recorder, values) => {
-    const h = afterWarmup(recorder, 'ack', values);
-    return {
-      quantile: (q) => quantileMs(h, q) ?? Number.NaN,
-      count: h.count,
-      ...(h.count > 0 ? { avg: (h.sum * 1000) / h.count } : {}),
-    };
-  },
-  fanoutLag: (recorder, values) => {
-    const h = afterWarmup(recorder, 'fanout', values);
-    return {
-      quantile: (q) => quantileMs(h, q) ?? Number.NaN,
-      count: h.count,
-      ...(h.count > 0 ? { avg: (h.sum * 1000) / h.count } : {}),
-    };
-  },
+  ackLatency: (recorder, values) => trend(afterWarmup(recorder, 'ack', values)),
+  fanoutLag: (recorder, values) => trend(afterWarmup(recorder, 'fanout', values)),
   failedSends: (recorder, values) => {
     const failed = recorder.total('failed', values);
     const sends = recorder.total('sends', values);
@@ -86,6 +72,15 @@ function formatActual(metric: ThresholdMetric, actual: number): string {
   const ms = thresholdMetrics[metric]?.unit === 'ms';
   const text = actual.toLocaleString('en-US', { maximumFractionDigits: ms ? 1 : 4 });
   return ms ? `${text} ms` : text;
+}
+
+/** A recorder histogram as a trend metric (percentiles and average, in ms). */
+function trend(h: HistogramTotals): MetricSource {
+  return {
+    quantile: (q) => quantileMs(h, q) ?? Number.NaN,
+    count: h.count,
+    ...(h.count > 0 ? { avg: (h.sum * 1000) / h.count } : {}),
+  };
 }
 
 function afterWarmup(recorder: RunRecorder, key: string, values: Float64Array): HistogramTotals {
