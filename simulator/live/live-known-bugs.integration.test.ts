@@ -21,6 +21,17 @@ import { shortenScenario } from './shorten.ts';
 const binPath = fileURLToPath(new URL('../../bin/chatsim.mjs', import.meta.url));
 const secret = 'live-known-bugs-secret-0123456789abcdef';
 
+/** One `chatsim serve` node (with `bug`, if named), started the way `--server-cmd` starts a server. */
+function serveFleet(bug?: BugName): ProcessFleet {
+  const flag = bug === undefined ? '' : ` --bug ${bug}`;
+  return new ProcessFleet({
+    nodes: 1,
+    template: `${process.execPath} ${binPath} serve --port {port} --data-dir {dataDir}${flag}`,
+    env: { ...process.env, CHAT_JWT_SECRET: secret },
+    reproFlags: `--server-cmd 'chatsim serve${flag}'`,
+  });
+}
+
 /** The bugs a live target can expose: all but the log's own, which need the simulated disk. */
 const liveBugs = bugNames.filter((bug) => !logBugs.has(bug));
 
@@ -112,13 +123,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       const seeds = bug === 'ack-before-durable' ? [21, 22, 23] : [21];
       let summary: Awaited<ReturnType<typeof runLive>> | undefined;
       for (const seed of seeds) {
-        const fleet = new ProcessFleet({
-          nodes: 1,
-          template: `${process.execPath} ${binPath} serve --port {port} --data-dir {dataDir} --bug ${bug}`,
-          env: { ...process.env, CHAT_JWT_SECRET: secret },
-          reproFlags: `--server-cmd 'chatsim serve --bug ${bug}'`,
-        });
-        summary = await runLive(scenario, { seed, fleet, secret, bugs: [bug] });
+        summary = await runLive(scenario, { seed, fleet: serveFleet(bug), secret, bugs: [bug] });
         if (caughtBy(summary).length > 0) break;
       }
       const failed = summary!.verdicts.filter((v) => v.verdict === 'fail');
@@ -139,13 +144,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
   ] as const)(
     '%s passes on the correct server (so the catches above are the bugs)',
     async (_, make) => {
-      const fleet = new ProcessFleet({
-        nodes: 1,
-        template: `${process.execPath} ${binPath} serve --port {port} --data-dir {dataDir}`,
-        env: { ...process.env, CHAT_JWT_SECRET: secret },
-        reproFlags: "--server-cmd 'chatsim serve'",
-      });
-      const summary = await runLive(make(), { seed: 21, fleet, secret });
+      const summary = await runLive(make(), { seed: 21, fleet: serveFleet(), secret });
       expect(summary.verdicts.filter((v) => v.verdict !== 'pass')).toEqual([]);
     },
     180_000,
