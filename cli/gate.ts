@@ -195,7 +195,7 @@ export function printGateRun(
   repro: string,
 ): void {
   const failed = summary.verdicts
-    .filter((v) => v.verdict !== 'pass')
+    .filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')
     .map((v) => (v.verdict === 'fail' ? v.property : `${v.property} (could not judge)`));
   const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
   io.out(

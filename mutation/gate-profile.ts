@@ -18,7 +18,9 @@ for (const name of gateScenarios) {
   const summary = await runScenario(loadScenario(name), { seed: gateSeeds[0]!, clients });
   if (summary.exitCode !== 0) {
     failed++;
-    const why = summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => v.property);
+    const why = summary.verdicts
+      .filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')
+      .map((v) => v.property);
     const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
     console.log(`FAIL ${name}: exit ${summary.exitCode} ${[...why, ...slo].join(', ')}`);
   }

@@ -59,3 +59,32 @@ describe('reports of a property the run could not judge', () => {
     );
   });
 });
+
+describe('reports of a property the scenario skips (checks.skip)', () => {
+  const run = summary(
+    [
+      { property: 'no-loss', verdict: 'pass', details: 'ok', witness: [] },
+      {
+        property: 'typing-recipients',
+        verdict: 'skipped',
+        details: 'not judged: the scenario skips it (checks.skip)',
+        witness: [],
+      },
+    ],
+    0,
+  );
+
+  it('JUnit carries it as <skipped>, never as a pass', () => {
+    const xml = junitXml([{ summary: run, repro: 'npx chatsim sim steady --seed 7' }]);
+    expect(xml).toMatch(
+      /<testcase classname="chatsim.steady" name="seed 7: typing-recipients">\s*<skipped message="not judged: the scenario skips it \(checks.skip\)"\/>/,
+    );
+    expect(xml).toMatch(/<testsuite name="steady" tests="2" failures="0" errors="0" skipped="1"/);
+  });
+
+  it('the table marks it SKIP', () => {
+    expect(verdictTable(run, 'npx chatsim sim steady --seed 7')).toMatch(
+      /SKIP {2}typing-recipients +not judged/,
+    );
+  });
+});

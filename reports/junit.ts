@@ -64,7 +64,12 @@ export function junitXml(runs: readonly GateRun[]): string {
         const open = `    <testcase classname="chatsim.${escapeXml(scenario)}" name="${escapeXml(name)}"`;
         const body = escapeXml(`${item.text}\nreproduce: ${repro}`);
         if (item.outcome === 'pass') cases.push(`${open}/>`);
-        else if (item.outcome === 'fail') {
+        else if (item.outcome === 'skipped') {
+          suiteSkipped++;
+          cases.push(
+            `${open}>\n      <skipped message="${escapeXml(item.text.split('\n')[0] ?? '')}"/>\n    </testcase>`,
+          );
+        } else if (item.outcome === 'fail') {
           failures++;
           suiteFailures++;
           cases.push(

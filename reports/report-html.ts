@@ -163,7 +163,7 @@ table.data tr.fail td { background: #ffebe9; }
 table.data tr.unknown td { background: #fff8c5; }
 .u-legend { font-size: 12.5px; }
 .badge { display: inline-block; min-width: 64px; text-align: center; font-weight: 700; font-size: 12px; padding: 2px 8px; border-radius: 12px; color: #fff; }
-.badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); } .badge.unknown { background: var(--unknown); }
+.badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); } .badge.unknown { background: var(--unknown); } .badge.skipped { background: #8c959f; }
 table.latency td:not(:first-child), table.latency th:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
 details summary { cursor: pointer; color: #0969da; margin-top: 4px; }
 .chart { margin: 18px 0 6px; min-height: 300px; }

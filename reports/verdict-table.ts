@@ -42,7 +42,7 @@ export function verdictTable(summary: RunSummary, repro: string): string {
 }
 
 function mark(verdict: string): string {
-  return verdict === 'pass' ? 'PASS' : verdict === 'fail' ? 'FAIL' : 'UNKN';
+  return verdict === 'pass' ? 'PASS' : verdict === 'fail' ? 'FAIL' : verdict === 'skipped' ? 'SKIP' : 'UNKN';
 }
 
 export function verdictLine(summary: RunSummary): string {

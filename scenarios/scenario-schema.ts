@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { defaultLimits, type NodeLimits } from '../reference-server/core/limits.ts';
+import { checkProperties } from './check-properties.ts';
 import { closestName } from './closest-name.ts';
 import { type ThresholdMetric, thresholdMetrics } from './thresholds.ts';
 
@@ -437,6 +438,16 @@ export const scenarioSchema = strict({
   })
     .optional()
     .describe('swarm testing: each seed picks its own mix of these fault types'),
+  checks: strict({
+    skip: z
+      .array(z.enum(checkProperties))
+      .default([])
+      .describe(
+        'properties this scenario does not judge, e.g. typing-recipients when its workload sends no typing; each is listed as SKIP in the verdict table and as a skipped JUnit case, never as a pass (default none)',
+      ),
+  })
+    .prefault({})
+    .describe('which properties the run judges (default: all of them)'),
   limits: strict(limitsShape).prefault({}).describe("the node's limits (default: the node's own)"),
   thresholds: strict({
     ackLatency: thresholdList('ackLatency', ['p(99)<=500']),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { checkProperties } from './check-properties.ts';
 import { loadScenario, scenarioNames, scenariosDir } from './load-scenario.ts';
 import { ScenarioError, validateFaults, validateScenario } from './scenario.ts';
 import { scenarioJsonSchema, scenarioJsonSchemaPath } from './scenario-json-schema.ts';
@@ -256,5 +257,14 @@ describe('scenarios', () => {
         'faults[0].node must be a node index below topology.nodes (2), got 3',
       ]);
     }
+  });
+
+  it('checks.skip names properties, suggests the closest for a typo, and cannot skip them all', () => {
+    expect(
+      validateScenario({ checks: { skip: ['typing-recipients'] } }, 'test.json', 'test').checks.skip,
+    ).toEqual(['typing-recipients']);
+    expect(validateScenario({}, 'test.json', 'test').checks.skip).toEqual([]);
+    expect(problemsOf({ checks: { skip: ['typing-recipient'] } }).join('\n')).toMatch(/typing-recipients/);
+    expect(problemsOf({ checks: { skip: [...checkProperties] } }).join('\n')).toMatch(/would judge nothing/);
   });
 });

@@ -4,6 +4,7 @@
 // (k6's Validate() []error); the result is frozen. `extends` is resolved before (extend-scenario.ts).
 
 import { z } from 'zod';
+import { type CheckProperty, checkProperties } from './check-properties.ts';
 import { closestName } from './closest-name.ts';
 import {
   faultSchema,
@@ -111,6 +112,8 @@ export type Scenario = {
   faults: FaultSpec[];
   /** Swarm testing: each seed picks its own subset of these fault types and rates. */
   swarm?: { types: FaultType[]; count: number };
+  /** Properties the scenario does not judge (each reported as skipped, never as a pass). */
+  checks: { skip: CheckProperty[] };
   /** The node limits the scenario sets; the rest are the node's own defaults. */
   limits: Record<string, number>;
   /** SLO thresholds in k6 syntax per metric (thresholds.ts), e.g. `{ ackLatency: ['p(99)<250'] }`. */
@@ -271,6 +274,11 @@ function crossFieldProblems(value: unknown): string[] {
         `disk faults (${[...new Set(types)].join(', ')}) need the real log store: drop topology.engine "model"`,
       );
   }
+  const skip = record(root.checks).skip;
+  if (Array.isArray(skip) && checkProperties.every((property) => skip.includes(property)))
+    problems.push(
+      'checks.skip names every property: the run would judge nothing (a gate must never be green by accident)',
+    );
   const workload = record(root.workload);
   const ramping = workload.executor === 'ramping-arrival-rate';
   if (ramping && (!Array.isArray(workload.stages) || workload.stages.length === 0))

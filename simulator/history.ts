@@ -142,7 +142,8 @@ export type FinalState = {
   settledAt: number | null;
 };
 
-export type Verdict = 'pass' | 'fail' | 'unknown';
+/** `skipped`: the scenario's `checks.skip` names the property; it was not judged (never a pass). */
+export type Verdict = 'pass' | 'fail' | 'unknown' | 'skipped';
 
 export type CheckResult = {
   property: string;

@@ -33,7 +33,14 @@ import { buildPopulation } from './population.ts';
 import { sendLimitsOf } from './press.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { swarmFaults } from './swarm.ts';
-import { type ExitCode, failedSendsSource, judgeRun, latencySource, type SloResult } from './verdict.ts';
+import {
+  type ExitCode,
+  failedSendsSource,
+  judgeRun,
+  latencySource,
+  type SloResult,
+  skippedVerdicts,
+} from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
@@ -137,6 +144,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       ids,
       graceMs: authorizationGraceMs,
       sendLimits: sendLimitsOf(scenario),
+      skip: scenario.checks.skip,
       ...(scenario.limits.typingThrottleMs === undefined
         ? {}
         : { typingThrottleMs: scenario.limits.typingThrottleMs }),
@@ -409,7 +417,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
   const final = finalState(world, await world.storage.finalRead(), settledAt, conversations);
   options.tracer?.finish();
-  const verdicts = checkers.map((checker) => checker.finish(final));
+  const verdicts = [
+    ...checkers.map((checker) => checker.finish(final)),
+    ...(options.checkers ? [] : skippedVerdicts(scenario)),
+  ];
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {

@@ -45,6 +45,16 @@ export function failedSendsSource(counts: { sent: number; failed: number }): Met
   return counts.sent === 0 ? {} : { count: counts.failed, rate: counts.failed / counts.sent };
 }
 
+/** The verdicts of the properties the scenario skips (`checks.skip`): listed, never judged, never a pass. */
+export function skippedVerdicts(scenario: Scenario): CheckResult[] {
+  return scenario.checks.skip.map((property) => ({
+    property,
+    verdict: 'skipped',
+    details: 'not judged: the scenario skips it (checks.skip)',
+    witness: [],
+  }));
+}
+
 /** The properties a run could not judge (verdict `unknown`), for the table, JSON and JUnit. */
 export function unjudged(verdicts: readonly CheckResult[]): string[] {
   return verdicts.filter((v) => v.verdict === 'unknown').map((v) => v.property);

@@ -36,11 +36,17 @@ export { createRateLimitChecker } from './rate-limit.ts';
 export { createTypingRecipientsChecker } from './typing-recipients.ts';
 
 /** Options of every standard checker: a shared IdTable, bounds, authorization's `graceMs`, the send limits. */
-export type StandardCheckerOptions = AuthorizationOptions & RateLimitOptions & TypingRecipientsOptions;
+export type StandardCheckerOptions = AuthorizationOptions &
+  RateLimitOptions &
+  TypingRecipientsOptions & {
+    /** Properties not to judge (the scenario's `checks.skip`): their checkers are left out. */
+    skip?: readonly string[];
+  };
 
 export function standardCheckers(options: StandardCheckerOptions = {}): Checker[] {
   const shared = { ...options, ...resolveCheckerOptions(options) };
-  return [
+  const skip = new Set(options.skip ?? []);
+  const checkers: Checker[] = [
     createPerConversationOrderChecker(shared),
     createAgreementChecker(shared),
     createNoDuplicatesChecker(shared),
@@ -56,4 +62,5 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createTypingRecipientsChecker(shared),
     createLivenessChecker(),
   ];
+  return checkers.filter((checker) => !skip.has(checker.property));
 }

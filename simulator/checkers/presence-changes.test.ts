@@ -74,8 +74,15 @@ describe('presence-changes', () => {
     expect(judge([...start, seen(5000, false, 4990), ...crash, seen(6000, true, 0)]).verdict).toBe('pass');
   });
 
-  it('cannot pass when nobody watched, and fails when watches got no frames', () => {
+  it('cannot pass when nobody watched or no watched user came or went, and fails when a change got no frame', () => {
     expect(judge([]).verdict).toBe('unknown');
-    expect(judge([history.watchSent(2200, ann, ['bob'])]).verdict).toBe('fail');
+    // ann watches bob, who stays online: the first answer is all there is to see.
+    expect(judge(start).verdict).toBe('unknown');
+    // bob's only device goes: ann must be told.
+    const gone: HistoryEvent = { k: 'session-lost', at: 3000, reason: 'client', ...bob };
+    const silent = judge([...start, gone]);
+    expect(silent.verdict).toBe('fail');
+    expect(silent.details).toMatch(/nothing judged: 1 changes of a watched user/);
+    expect(judge([...start, gone, seen(3010, false, 3000)]).verdict).toBe('pass');
   });
 });

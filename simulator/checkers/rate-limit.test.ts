@@ -113,4 +113,18 @@ describe('rate-limit', () => {
     expect(judge([]).verdict).toBe('unknown');
     expect(judge([press(1000, 15)]).verdict).toBe('fail');
   });
+
+  it('cannot judge, nor pass, a press that a fault or a lost session cut off before any answer', () => {
+    const crash = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'node-crash',
+      phase,
+    });
+    const cut = judge([press(1000, 15), crash(1005, 'start'), crash(3000, 'heal')]);
+    expect(cut.verdict).toBe('unknown');
+    expect(cut.details).toMatch(/1 presses cut off by a fault/);
+    const lost: HistoryEvent = { k: 'session-lost', at: 1005, reason: 'reset', ...ann };
+    expect(judge([press(1000, 15), lost]).verdict).toBe('unknown');
+  });
 });

@@ -51,6 +51,8 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
   const presses = new Map<string, Press>();
   let refusals: Refusal[] = [];
   let pressCount = 0;
+  /** Presses a fault or a lost session cut off before they could be judged: they prove nothing. */
+  let disturbed = 0;
   let refusalsJudged = 0;
   let pressesJudged = 0;
   let now = 0;
@@ -120,7 +122,10 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
 
   const closePresses = (user: string | null, device: string | null): void => {
     for (const press of presses.values())
-      if (user === null || press.device === deviceKey(user, device ?? '')) press.open = false;
+      if (user === null || press.device === deviceKey(user, device ?? '')) {
+        if (press.open && !press.judged) disturbed++;
+        press.open = false;
+      }
   };
 
   const observe = (event: HistoryEvent): void => {
@@ -152,6 +157,7 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
       }
       case 'press':
         pressCount++;
+        if (openFaults.size > 0) disturbed++;
         presses.set(deviceKey(event.user, event.device), {
           device: deviceKey(event.user, event.device),
           at: event.at,
@@ -212,12 +218,15 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
       judgeDue(Number.POSITIVE_INFINITY);
       const details =
         `${pressesJudged} of ${pressCount} presses judged against burst ${burst} at ${perSec}/s; ` +
-        `${refusalsJudged} refusals judged in quiet windows`;
+        `${refusalsJudged} refusals judged in quiet windows` +
+        (disturbed > 0
+          ? `; ${disturbed} presses cut off by a fault or a lost session before they could be judged`
+          : '');
       return coveredResult(witness, rateLimitProperty, details, {
         judged: pressesJudged + refusalsJudged,
         judgedWhat: 'press served past its burst nor refusal in a quiet window',
-        done: pressCount,
-        doneWhat: 'presses',
+        done: pressCount - disturbed,
+        doneWhat: 'presses that no fault cut off',
       });
     },
   };

@@ -37,8 +37,11 @@ describe('disk-fsync-error over a recovery', () => {
           { type: 'disk-fsync-error', atMs: 1500, durationMs: 3000 },
         ],
         { clients: { count: 60 } },
+        // A seed whose crash tears a write (the replay then has something to cut and sync).
+        2,
       );
       const storage = run.summary.storage!;
+      expect(storage.disk.tornWrites).toBeGreaterThanOrEqual(1);
       expect(storage.refusals.join('\n')).toMatch(/EIO/);
       const fsyncHeal = 2000 + 1500 + 3000;
       expect(run.of('ack', fsyncHeal, fsyncHeal + 3000).length).toBeGreaterThan(5);

@@ -61,10 +61,37 @@ export async function runFault(
 
 /** The verdicts that failed, as `property: details`, for an assertion that shows why. */
 export function failedVerdicts(run: FaultRun): string[] {
-  return run.summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => `${v.property}: ${v.details}`);
+  return run.summary.verdicts
+    .filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')
+    .map((v) => `${v.property}: ${v.details}`);
 }
 
 export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * Sends never acked, as `device cmid` keys, but not those a leaver abandoned: leavers leave at settle
+ * (reason `client`) with their outbox, and a client that backs off after a fault may not have retried
+ * by then.
+ */
+export function unackedSends(run: FaultRun): Extract<HistoryEvent, { k: 'send' }>[] {
+  const key = (e: { device: string; cmid: string }) => `${e.device}\u0000${e.cmid}`;
+  const acked = new Set(run.of('ack').map(key));
+  const left = leavers(run);
+  return run.of('send').filter((e) => !acked.has(key(e)) && !left.has(e.user));
+}
+
+/**
+ * The users who left at settle for good (the workload's leavers leave as whole users; a device that
+ * was offline then has no session-lost of its own, so this is per user).
+ */
+export function leavers(run: FaultRun): Set<string> {
+  return new Set(
+    run
+      .of('session-lost')
+      .filter((e) => e.reason === 'client')
+      .map((e) => e.user),
+  );
 }

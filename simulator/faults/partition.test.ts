@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+import { failedVerdicts, faultRunTimeoutMs, runFault, unackedSends } from './fault-harness.ts';
 
 /** Frames already on the wire when the cut comes still land (one link latency plus jitter). */
 const inFlightMs = 50;
@@ -24,18 +24,7 @@ describe('partition', () => {
       const sentDuring = run.of('send', ...cut).length;
       expect(sentDuring).toBeGreaterThan(5);
       expect(run.of('ack', run.heal).length).toBeGreaterThanOrEqual(sentDuring);
-      // Every send is acked, except those a leaver abandoned when it left at settle (clients back off
-      // up to 30 s after a cut, so a leaver may not be back before then).
-      const key = (e: { device: string; cmid: string }) => `${e.device}\u0000${e.cmid}`;
-      const acked = new Set(run.of('ack').map(key));
-      const left = new Set(
-        run
-          .of('session-lost')
-          .filter((e) => e.reason === 'client')
-          .map((e) => e.device),
-      );
-      const unacked = run.of('send').filter((e) => !acked.has(key(e)));
-      expect(unacked.filter((e) => !left.has(e.device))).toEqual([]);
+      expect(unackedSends(run)).toEqual([]);
       expect(failedVerdicts(run)).toEqual([]);
     },
     faultRunTimeoutMs,

@@ -18,7 +18,7 @@ import { buildPopulation } from '../population.ts';
 import { sendLimitsOf } from '../press.ts';
 import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
 import { swarmFaults } from '../swarm.ts';
-import { failedSendsSource, judgeRun, latencySource } from '../verdict.ts';
+import { failedSendsSource, judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
 import { finalRead } from './final-read.ts';
 import type { LiveFleet } from './fleet.ts';
@@ -130,6 +130,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       graceMs: 3000,
       answerWithinMs: 3000,
       sendLimits: sendLimitsOf(scenario),
+      skip: scenario.checks.skip,
       ...(scenario.limits.typingThrottleMs === undefined
         ? {}
         : { typingThrottleMs: scenario.limits.typingThrottleMs }),
@@ -420,7 +421,10 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const left = new Set(reports.flatMap((r) => r.left));
       const present = devices.filter((d) => d.adversary === undefined && !left.has(d.device));
       const final = liveFinalState(stored, present, online, settledAt ?? now(), settledAt);
-      const verdicts = checkers.map((checker) => checker.finish(final));
+      const verdicts = [
+        ...checkers.map((checker) => checker.finish(final)),
+        ...(options.checkers ? [] : skippedVerdicts(scenario)),
+      ];
       if (readError !== null)
         verdicts.push({
           property: 'final-read',
