@@ -5,6 +5,7 @@
 
 import { randomInt } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
@@ -43,6 +44,8 @@ type GateFlags = {
   proveBugs?: boolean;
   clients?: number;
   explore: number;
+  /** Runs at once, each in a process of its own (1: in this process). */
+  jobs: number;
 };
 
 export function registerGate(program: Command, result: CommandResult, io: CliIo): void {
@@ -63,6 +66,12 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
     .option('--prove-bugs', 'run the gate once per known bug; fail unless every bug is caught')
+    .option(
+      '--jobs <n>',
+      'simulated runs at once, one process each (default: one per core)',
+      parsePositiveInteger,
+      availableParallelism(),
+    )
     .option(
       '--explore <n>',
       'fast-check runs over random fault schedules (a failure is shrunk)',
@@ -154,36 +163,89 @@ async function gate(
   const runs: GateRun[] = [];
   let worst = 0;
   let caughtAfterMs: number | null = null;
-  for (const { scenario: name, seed } of plan(flags)) {
-    if ((Date.now() - start) / 1000 > flags.budgetS) {
-      io.err(`chatsim gate: time budget of ${flags.budgetS}s spent; later runs skipped`);
-      break;
-    }
-    const scenario = loadOrExplain(name);
-    const summary = await runScenario(scenario, {
-      seed,
-      bugs: flags.bug,
-      ...(flags.clients ? { clients: flags.clients } : {}),
-    });
+  const plans = plan(flags);
+  const budgetSpent = (): boolean => {
+    if ((Date.now() - start) / 1000 <= flags.budgetS) return false;
+    io.err(`chatsim gate: time budget of ${flags.budgetS}s spent; later runs skipped`);
+    return true;
+  };
+  /** Reports a finished run; false once the gate should start no more. */
+  const finished = (name: string, seed: number, summary: RunSummary): boolean => {
     const repro = reproCommand(name, seed, flags.clients, flags.bug);
     runs.push({ summary, repro });
     printGateRun(io, name, seed, summary, repro);
-    if (summary.exitCode !== 0) {
-      worst = worseExit(worst, summary.exitCode);
-      if (caughtAfterMs === null) caughtAfterMs = Date.now() - start;
-      if (stopAtFirstFailure) break;
+    if (summary.exitCode === 0) return true;
+    worst = worseExit(worst, summary.exitCode);
+    if (caughtAfterMs === null) caughtAfterMs = Date.now() - start;
+    return !stopAtFirstFailure;
+  };
+  // Time to catch a bug is measured one run after the other, as before.
+  const jobs = stopAtFirstFailure ? 1 : Math.min(flags.jobs, plans.length);
+  if (jobs <= 1) {
+    for (const { scenario: name, seed } of plans) {
+      if (budgetSpent()) break;
+      const summary = await runScenario(loadOrExplain(name), {
+        seed,
+        bugs: flags.bug,
+        ...(flags.clients ? { clients: flags.clients } : {}),
+      });
+      if (!finished(name, seed, summary)) break;
     }
-  }
+  } else await inParallel(plans, jobs, flags, budgetSpent, finished);
   if (!stopAtFirstFailure) {
     mkdirSync(dirname(flags.junit), { recursive: true });
     writeFileSync(flags.junit, junitXml(runs));
     const failedRuns = runs.filter((r) => r.summary.exitCode !== 0).length;
     const seconds = (Date.now() - start) / 1000;
     io.out(
-      `chatsim gate: ${runs.length} runs (${failedRuns} failed) in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min); JUnit XML at ${flags.junit}`,
+      `chatsim gate: ${runs.length} runs (${failedRuns} failed) in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min, ${jobs} at once); JUnit XML at ${flags.junit}`,
     );
   }
   return { exitCode: worst, runs, caughtAfterMs };
+}
+
+/**
+ * The plan's runs, `jobs` at a time in processes of their own; reported in plan order, so the output
+ * and the JUnit file read the same as one run after the other.
+ */
+async function inParallel(
+  plans: Plan[],
+  jobs: number,
+  flags: GateFlags,
+  budgetSpent: () => boolean,
+  finished: (name: string, seed: number, summary: RunSummary) => void,
+): Promise<void> {
+  const { GatePool } = await import('./gate-pool.ts');
+  const pool = await GatePool.start(jobs);
+  const done: (RunSummary | undefined)[] = [];
+  let next = 0;
+  let reported = 0;
+  let stopped = false;
+  const slot = async (index: number): Promise<void> => {
+    while (!stopped && next < plans.length) {
+      if (budgetSpent()) {
+        stopped = true;
+        return;
+      }
+      const at = next++;
+      const { scenario, seed } = plans[at]!;
+      done[at] = await pool.run(index, {
+        scenario,
+        seed,
+        bugs: flags.bug,
+        ...(flags.clients ? { clients: flags.clients } : {}),
+      });
+      for (; done[reported] !== undefined; reported++) {
+        const run = plans[reported]!;
+        finished(run.scenario, run.seed, done[reported]!);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, (_, index) => slot(index)));
+  } finally {
+    pool.stop();
+  }
 }
 
 /** One line per gate run (PASS/FAIL, scenario, seed, wall time, what failed), and the repro under a failure. */
