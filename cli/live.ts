@@ -99,7 +99,10 @@ export function addTargetFlags(command: Command, withBug = true): Command {
       [],
     );
   return command
-    .option('--server-cmd <cmd>', 'start your server with this command ({port}, {dataDir}, {node} filled in)')
+    .option(
+      '--server-cmd <cmd>',
+      'start your server with this command ({port}, {dataDir}, {node} filled in; with {host}, node i listens on 127.0.0.(i+1))',
+    )
     .option(
       '--url <url>',
       'an already running server (repeatable, one per node); network faults only',
@@ -302,7 +305,12 @@ export async function runOrExplain(run: () => Promise<RunSummary>): Promise<RunS
     return await run();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'CHATSIM_ERR_TARGET' || code === 'CHATSIM_ERR_NODE_START' || code === 'CHATSIM_ERR_HTTP')
+    if (
+      code === 'CHATSIM_ERR_TARGET' ||
+      code === 'CHATSIM_ERR_NODE_START' ||
+      code === 'CHATSIM_ERR_HTTP' ||
+      code === 'CHATSIM_ERR_FILE_BUDGET'
+    )
       throw new CliError('CHATSIM_ERR_TARGET', (error as Error).message.replace(/\s*\n\s*/g, ' '));
     if (code === 'CHATSIM_ERR_LIVE_FAULT')
       throw new CliError('CHATSIM_ERR_LIVE_FAULT', (error as Error).message);

@@ -76,8 +76,21 @@ function liveHeader(summary: RunSummary, live: NonNullable<RunSummary['live']>):
     `faults: ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
     `${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}; ${live.connects} connects (${live.connectFailures} failed)`,
     `latency from the scheduled send: ${q('ack', live.latencyMs.ack)}; ${q('delivery 1:1', live.latencyMs.deliveryDirect)}; ${q('delivery group', live.latencyMs.deliveryGroup)}`,
+    processLine(live),
     `final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
   ];
+}
+
+/** The connect rate, and what the nodes came to in memory and open files (against the per-process limit). */
+function processLine(live: NonNullable<RunSummary['live']>): string {
+  const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
+  const nodes = live.processes.filter((p) => p.kind === 'node');
+  const limit = live.filesMax === null ? 'limit unknown' : `limit ${live.filesMax}`;
+  const nodeText =
+    nodes.length === 0
+      ? 'nodes not sampled'
+      : `nodes: ${nodes.map((n) => `${n.name} RSS ${mib(n.rssBytesFirst)} -> max ${mib(n.rssBytesMax)}, open files max ${n.filesMax}`).join('; ')} (${limit})`;
+  return `connect rate ${live.connectRate.perSec.toFixed(0)}/s (${live.connectRate.welcomed} first sessions); ${nodeText}`;
 }
 
 export function liveReproCommand(

@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loopbackHost } from './file-budget.ts';
 import { NodeProcess } from './node-process.ts';
+import type { ProcessRef } from './process-sampler.ts';
 
 export interface LiveFleet {
   /** http://host:port of each node, in node order. */
@@ -25,6 +27,10 @@ export interface LiveFleet {
   stop(): Promise<void>;
   /** Present when the nodes share a Redis the driver reaches (redis-fleet.ts): Redis faults. */
   readonly redis?: RedisFaults;
+  /** Nodes the driver runs on this machine (their client sockets count against its file limit). */
+  readonly localNodes: number;
+  /** The node processes running now, for the driver to sample (none for servers it does not own). */
+  processes(): ProcessRef[];
 }
 
 /** What a fleet over Redis lets a run do to Redis; each returns its heal. */
@@ -64,7 +70,11 @@ export async function freePort(port = 0, host = '127.0.0.1'): Promise<number> {
 
 export type ProcessFleetOptions = {
   nodes: number;
-  /** Command template with `{port}`, `{dataDir}` and optionally `{node}` (1-based). */
+  /**
+   * Command template with `{port}`, `{dataDir}` and optionally `{node}` (1-based) and `{host}`. With
+   * `{host}`, node i listens on 127.0.0.(i+1), so clients spread over loopback addresses (the ports
+   * still differ); without it, every node is reached at 127.0.0.1.
+   */
   template: string;
   env?: NodeJS.ProcessEnv;
   /** First node's port (the others follow); default: free ports. */
@@ -80,11 +90,11 @@ export type ProcessFleetOptions = {
 export class ProcessFleet implements LiveFleet {
   readonly canSignal = true;
   readonly reproFlags: string;
-  private processes: NodeProcess[] = [];
+  private nodeProcesses: NodeProcess[] = [];
   private readonly turns = new Map<number, Promise<void>>();
   private root = '';
   private readonly onExit = () => {
-    for (const p of this.processes) p.killNow();
+    for (const p of this.nodeProcesses) p.killNow();
   };
 
   constructor(private readonly options: ProcessFleetOptions) {
@@ -92,7 +102,19 @@ export class ProcessFleet implements LiveFleet {
   }
 
   get urls(): string[] {
-    return this.processes.map((p) => p.url);
+    return this.nodeProcesses.map((p) => p.url);
+  }
+
+  get localNodes(): number {
+    return this.options.nodes;
+  }
+
+  processes(): ProcessRef[] {
+    return this.nodeProcesses.map((p, i) => ({
+      name: `n${i + 1}`,
+      kind: 'node',
+      pid: p.running ? p.pid : undefined,
+    }));
   }
 
   get dataRoot(): string {
@@ -101,11 +123,14 @@ export class ProcessFleet implements LiveFleet {
 
   async start(): Promise<void> {
     const { nodes, template, basePort } = this.options;
+    const spread = template.includes('{host}');
+    const hosts = Array.from({ length: nodes }, (_, i) => (spread ? loopbackHost(i) : '127.0.0.1'));
     const ports: number[] = [];
-    for (let i = 0; i < nodes; i++) ports.push(await freePort(basePort === undefined ? 0 : basePort + i));
+    for (let i = 0; i < nodes; i++)
+      ports.push(await freePort(basePort === undefined ? 0 : basePort + i, hosts[i]));
     this.root = mkdtempSync(join(tmpdir(), 'chatsim-live-'));
     process.on('exit', this.onExit);
-    this.processes = ports.map((port, i) => {
+    this.nodeProcesses = ports.map((port, i) => {
       const dataDir = join(this.root, `node-${i + 1}`);
       mkdirSync(dataDir, { recursive: true });
       let command = template;
@@ -113,17 +138,18 @@ export class ProcessFleet implements LiveFleet {
         command = command.replaceAll(`{${name}}`, shellQuote(value));
       command = command
         .replaceAll('{port}', String(port))
+        .replaceAll('{host}', hosts[i]!)
         .replaceAll('{dataDir}', shellQuote(dataDir))
         .replaceAll('{node}', String(i + 1));
       return new NodeProcess({
         index: i,
         command,
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${hosts[i]}:${port}`,
         ...(this.options.env ? { env: this.options.env } : {}),
       });
     });
     try {
-      await Promise.all(this.processes.map((p) => p.start()));
+      await Promise.all(this.nodeProcesses.map((p) => p.start()));
     } catch (error) {
       await this.stop();
       throw new FleetError((error as Error).message);
@@ -161,7 +187,7 @@ export class ProcessFleet implements LiveFleet {
    * that falls while the node is still restarting waits for the restart to finish, then kills it.
    */
   private inTurn(node: number, operation: (p: NodeProcess) => Promise<void>): Promise<void> {
-    const index = node % this.processes.length;
+    const index = node % this.nodeProcesses.length;
     const previous = this.turns.get(index) ?? Promise.resolve();
     const next = previous.catch(() => {}).then(() => operation(this.at(index)));
     this.turns.set(index, next);
@@ -169,13 +195,13 @@ export class ProcessFleet implements LiveFleet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.processes.map((p) => p.stop()));
+    await Promise.all(this.nodeProcesses.map((p) => p.stop()));
     process.off('exit', this.onExit);
     if (this.root !== '' && !this.options.keepData) rmSync(this.root, { recursive: true, force: true });
   }
 
   private at(node: number): NodeProcess {
-    const p = this.processes[node % this.processes.length];
+    const p = this.nodeProcesses[node % this.nodeProcesses.length];
     if (p === undefined) throw new Error(`no node ${node}`);
     return p;
   }
@@ -185,6 +211,7 @@ export class ProcessFleet implements LiveFleet {
 export class UrlFleet implements LiveFleet {
   readonly canSignal = false;
   readonly reproFlags: string;
+  readonly localNodes = 0;
 
   constructor(readonly urls: readonly string[]) {
     this.reproFlags = urls.map((u) => `--url ${u}`).join(' ');
@@ -219,6 +246,9 @@ export class UrlFleet implements LiveFleet {
   drainRestart(): Promise<void> {
     return Promise.reject(new Error('a --url target cannot be restarted'));
   }
+  processes(): ProcessRef[] {
+    return [];
+  }
   async stop(): Promise<void> {}
 }
 
@@ -233,8 +263,14 @@ function shellQuote(text: string): string {
 export abstract class NodesBeside {
   protected nodes: ProcessFleet | null = null;
 
+  constructor(readonly localNodes: number) {}
+
   get urls(): string[] {
     return this.nodes?.urls ?? [];
+  }
+
+  processes(): ProcessRef[] {
+    return this.nodes?.processes() ?? [];
   }
 
   crash(node: number): Promise<void> {

@@ -80,8 +80,8 @@ export type ToGenerator =
 
 export type FromGenerator =
   | { type: 'ready' }
-  /** History events, as a JSON array. */
-  | { type: 'events'; json: string }
+  /** History events, as a JSON array; no event the generator records later is earlier than `upTo` (null: no promise yet). */
+  | { type: 'events'; json: string; upTo: number | null }
   | { type: 'status'; id: number; status: ShardStatus }
   | {
       type: 'report';

@@ -7,7 +7,9 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HistoryEvent } from '../history.ts';
 import type { FromGenerator, GeneratorPlan, ShardStatus, ToGenerator } from './generator-messages.ts';
+import { HistoryMerge } from './history-merge.ts';
 import { liveLimits } from './limits.ts';
+import type { ProcessRef } from './process-sampler.ts';
 
 const generatorPath = fileURLToPath(new URL('./generator.ts', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx');
@@ -27,7 +29,11 @@ export class GeneratorPool {
     for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
   };
 
-  constructor(private readonly onEvents: (events: HistoryEvent[]) => void) {
+  /** The generators' histories, merged in time order before they reach the checkers. */
+  private readonly merge: HistoryMerge;
+
+  constructor(onEvent: (event: HistoryEvent) => void) {
+    this.merge = new HistoryMerge(onEvent);
     process.on('exit', this.onExit);
   }
 
@@ -49,6 +55,7 @@ export class GeneratorPool {
       });
       const index = this.children.length;
       this.children.push(child);
+      this.merge.addSource();
       this.reports.push(null);
       ready.push(
         new Promise<void>((resolve, reject) => {
@@ -57,6 +64,7 @@ export class GeneratorPool {
             else this.handle(index, message);
           });
           child.once('exit', (code, signal) => {
+            this.merge.close(index);
             const error = new Error(`generator ${index} exited (${code ?? signal}) before its report`);
             reject(error);
             if (this.reports[index] === null) this.fail(error);
@@ -66,6 +74,15 @@ export class GeneratorPool {
       child.send({ type: 'plan', plan } satisfies ToGenerator);
     }
     await withTimeout(Promise.all(ready), liveLimits.generatorAnswerTimeoutMs, 'generators to start');
+  }
+
+  /** The generator processes, for the driver to sample. */
+  processes(): ProcessRef[] {
+    return this.children.map((child, i) => ({
+      name: `g${i}`,
+      kind: 'generator',
+      pid: child.exitCode === null && child.signalCode === null ? child.pid : undefined,
+    }));
   }
 
   broadcast(message: ToGenerator): void {
@@ -121,13 +138,15 @@ export class GeneratorPool {
   private handle(index: number, message: FromGenerator): void {
     switch (message.type) {
       case 'events':
-        this.onEvents(JSON.parse(message.json) as HistoryEvent[]);
+        this.merge.push(index, JSON.parse(message.json) as HistoryEvent[], message.upTo);
         return;
       case 'status':
         this.waiters.get(message.id)?.(message.status);
         this.waiters.delete(message.id);
         return;
       case 'report':
+        // Its last events came before the report on the same channel: all of them can go now.
+        this.merge.close(index);
         this.reports[index] = message;
         this.reportWaiters[index]?.(message);
         return;

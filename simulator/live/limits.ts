@@ -1,8 +1,20 @@
 // Every bound and timing of the live driver, in one place.
 
 export const liveLimits = {
-  /** Sockets per generator process: the box allows 20,000 open files per process. */
+  /**
+   * Client sockets per generator process at most (fewer where the open-file limit is lower,
+   * file-budget.ts): the box allows 20,000 open files per process, and one core drives about this many.
+   */
   socketsPerGeneratorMax: 19_000,
+  /**
+   * Open files a generator or node keeps for itself (log segments, listening sockets, Redis and HTTP
+   * connections, stdio, epoll; an idle reference node holds 26): the rest of the limit is for clients.
+   */
+  ownFilesReserve: 100,
+  /** How often the driver samples its nodes' and generators' memory and open files (/proc). */
+  processSampleMs: 2000,
+  /** Points kept per process curve (a long soak's curve is thinned to this many, evenly). */
+  processCurvePointsMax: 600,
   /** How long a server process has to answer /readyz with 200 after it starts. */
   nodeStartTimeoutMs: 20_000,
   nodeReadyPollMs: 100,

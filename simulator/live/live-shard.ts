@@ -388,7 +388,8 @@ export class LiveShard {
         break;
     }
     this.events.push(event);
-    if (this.events.length >= liveLimits.eventBatchMax) this.flush();
+    // Mid-handler, later events may carry an `at` taken before now: promise only this event's time.
+    if (this.events.length >= liveLimits.eventBatchMax) this.flush(event.at);
   }
 
   private observeDelivery(conv: string, body: string, at: number): void {
@@ -399,11 +400,15 @@ export class LiveShard {
     (partnerOf(conv, '') !== null ? this.deliveryDirect : this.deliveryGroup).recordMs(at - scheduled);
   }
 
-  private flush(): void {
-    if (this.events.length === 0) return;
-    const json = JSON.stringify(this.events);
+  /**
+   * Sends the events held, with the promise that none recorded later is earlier than `upTo` (by
+   * default now: outside any handler). Sent even when empty, so the driver's merge of the
+   * generators' histories (history-merge.ts) is not held back by a quiet generator.
+   */
+  private flush(upTo: number = this.now()): void {
+    const json = this.events.length === 0 ? '[]' : JSON.stringify(this.events);
     this.events = [];
-    this.send({ type: 'events', json });
+    this.send({ type: 'events', json, upTo: Number.isFinite(upTo) ? upTo : null });
   }
 
   // ---- setup --------------------------------------------------------------------------------

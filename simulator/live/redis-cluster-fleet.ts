@@ -28,7 +28,7 @@ export class RedisClusterFleet extends NodesBeside implements LiveFleet {
   readonly failovers: { killedPort: number; promotedPort: number; failoverMs: number }[] = [];
 
   constructor(private readonly options: RedisClusterFleetOptions) {
-    super();
+    super(options.nodes);
     this.reproFlags = [
       `--nodes ${options.nodes} --redis-cluster`,
       ...(options.waitReplicas ? [`--redis-wait-replicas ${options.waitReplicas}`] : []),

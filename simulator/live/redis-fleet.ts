@@ -32,7 +32,7 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
   private slowed = 0;
 
   constructor(private readonly options: RedisFleetOptions) {
-    super();
+    super(options.nodes);
     this.reproFlags = [
       `--nodes ${options.nodes}`,
       ...(options.redisUrl ? [`--redis ${options.redisUrl}`] : []),

@@ -24,7 +24,7 @@ export type ReferenceFleetOptions = {
   redisCluster?: { seeds: string; prefix: string; waitReplicas?: number };
 };
 
-/** The serve arguments of one node, with `{port}` and `{dataDir}` left for the fleet to fill. */
+/** The serve arguments of one node, with `{host}`, `{port}` and `{dataDir}` left for the fleet to fill. */
 export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
   const cluster = options.redisCluster;
   const store = cluster
@@ -44,7 +44,8 @@ export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
           ...(options.redis.allowUnsafe ? ['--redis-allow-unsafe'] : []),
         ]
       : ['--data-dir', '{dataDir}'];
-  const args = ['serve', '--port', '{port}', ...store, '--node-id', 'n{node}'];
+  // Each node on a loopback address of its own (127.0.0.1, .2, ...): clients spread over addresses.
+  const args = ['serve', '--host', '{host}', '--port', '{port}', ...store, '--node-id', 'n{node}'];
   for (const [field, value] of Object.entries(options.limits))
     args.push(flagOf(field as keyof NodeLimits), String(value));
   for (const bug of options.bugs) args.push('--bug', bug);

@@ -20,6 +20,7 @@ import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scena
 import { swarmFaults } from '../swarm.ts';
 import { failedSendsSource, judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
+import { openFilesLimit, planSockets } from './file-budget.ts';
 import { finalRead } from './final-read.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
@@ -29,6 +30,7 @@ import { liveLimits } from './limits.ts';
 import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
 import { scheduleLiveMembership } from './live-membership.ts';
 import { preflight } from './preflight.ts';
+import { type ProcessFigures, ProcessSampler } from './process-sampler.ts';
 
 export type LiveOptions = {
   seed: number;
@@ -50,6 +52,11 @@ export type LiveOptions = {
   proxies?: boolean;
   /** At least this many generator processes (default: as few as the socket limit allows). */
   generators?: number;
+  /**
+   * The per-process open-file limit the run is planned for (default: this process's, read from
+   * /proc/self/limits; children inherit it). A run that cannot fit is refused before anything starts.
+   */
+  filesMax?: number;
   progress?: (done: number, phase: string, violations: number) => void;
   /** Called once the target has proved usable (nodes up, secret accepted, everything provisioned). */
   onReady?: () => void;
@@ -72,6 +79,11 @@ export type LiveFacts = {
   connects: number;
   connectFailures: number;
   malformedFrames: number;
+  /** First sessions welcomed per second, from the first client's first attempt to the last first welcome. */
+  connectRate: { welcomed: number; perSec: number };
+  /** The per-process open-file limit the run was planned for, and each process's sampled figures. */
+  filesMax: number | null;
+  processes: ProcessFigures[];
   latencyMs: Record<'ack' | 'deliveryDirect' | 'deliveryGroup', Quantiles>;
   finalRead: { conversations: number; requests: number; uncovered: string[] };
   faultLog: string[];
@@ -139,8 +151,14 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   let events = 0;
   const fanoutLag =
     scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
+  const firstSessions = { welcomed: 0, firstAttemptAt: Number.POSITIVE_INFINITY, lastAt: 0 };
   const record = (event: HistoryEvent): void => {
     events++;
+    if (event.k === 'session' && event.first) {
+      firstSessions.welcomed++;
+      firstSessions.firstAttemptAt = Math.min(firstSessions.firstAttemptAt, event.at - event.connectMs);
+      firstSessions.lastAt = Math.max(firstSessions.lastAt, event.at);
+    }
     if (event.k === 'send') counts.sent++;
     else if (event.k === 'ack') counts.acked++;
     else if (event.k === 'failed') counts.failed++;
@@ -168,6 +186,14 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       created.push({ id: a.conv.id, kind: 'direct', members: a.conv.members });
       record({ k: 'conv', at: 0, conv: a.conv.id, kind: 'direct', members: a.conv.members });
     }
+  // Every generator and local node must fit the open-file limit: planned before anything starts.
+  const filesMax = options.filesMax ?? openFilesLimit();
+  const socketPlan = planSockets({
+    devices: population.devices.length + adversaries.length,
+    localNodes: options.fleet.localNodes,
+    generatorsMin: options.generators ?? 1,
+    filesMax: filesMax ?? Number.POSITIVE_INFINITY,
+  });
   // Interrupted (Ctrl-C, a CI timeout's SIGTERM): exit, so the exit hooks kill every process the run
   // started (node groups, generators) instead of leaving them behind.
   const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -175,11 +201,12 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   process.once('SIGTERM', onSignal);
   await fleet.start();
   let network: LiveNetwork | null = null;
-  const pool = new GeneratorPool((batch) => {
-    for (const event of batch) record(event);
-  });
+  const pool = new GeneratorPool(record);
+  const sampler = new ProcessSampler(() => [...fleet.processes(), ...pool.processes()]);
   try {
     const nodeIds = await preflight(fleet.urls, tokens);
+    // The nodes' first sample is taken before any client connects (memory per connection grows from it).
+    sampler.start();
     const api = new AdminApi(fleet.urls[0]!, tokens.admin());
     const provisionStart = performance.now();
     await Promise.all(created.map((c) => api.createConversation(c.id, c.kind, c.members)));
@@ -205,10 +232,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         convs: a.conv === null ? [] : [a.conv.id],
         adversary: { behaviours: a.behaviours, foreignConvs: a.foreignConvs, forged: a.forged },
       });
-    const shards = Math.max(
-      options.generators ?? 1,
-      Math.ceil(devices.length / liveLimits.socketsPerGeneratorMax),
-    );
+    const shards = socketPlan.generators;
     const { warmupMs, faultsMs, healMs, settleMaxMs } = phases;
     const faultsAt = warmupMs;
     const healAt = warmupMs + faultsMs;
@@ -241,6 +265,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       connectSpreadMs: Math.max(1, warmupMs / 2),
     }));
     await pool.start(plans);
+    // The generators' first sample: ready, no client connected yet.
+    sampler.sample();
     // The run's clock starts once every generator is ready (starting them can take seconds on a busy
     // machine), a moment ahead so the start message reaches them all before it.
     const originEpochMs = Date.now() + liveLimits.startLeadMs;
@@ -413,6 +439,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       // before the generators stop, so none is left pending by the run ending first.
       if (adversaries.length > 0 && settledAt !== null)
         await Promise.race([sleep(defaultClientConfig.attemptTimeoutMs + 1000), failure]);
+      const processes = sampler.stop();
       const reports = await pool.finish();
       record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
 
@@ -477,6 +504,15 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
           malformedFrames: reports.reduce((a, r) => a + r.malformedFrames, 0),
+          connectRate: {
+            welcomed: firstSessions.welcomed,
+            perSec:
+              firstSessions.welcomed === 0 || firstSessions.lastAt <= firstSessions.firstAttemptAt
+                ? 0
+                : firstSessions.welcomed / ((firstSessions.lastAt - firstSessions.firstAttemptAt) / 1000),
+          },
+          filesMax,
+          processes,
           latencyMs: latency,
           finalRead: {
             conversations: stored.conversations.size,
@@ -491,6 +527,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       for (const t of timers) clearTimeout(t);
     }
   } finally {
+    sampler.stop();
     pool.kill();
     await network?.stop();
     await fleet.stop();
