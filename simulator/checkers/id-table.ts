@@ -104,6 +104,11 @@ export class IdTable {
     return this.convIds.get(conv);
   }
 
+  /** The ids of every device of `user` seen so far (none if the user was never seen). */
+  devicesOfUser(user: string): Iterable<number> {
+    return this.deviceIds.get(user)?.values() ?? [];
+  }
+
   findUser(user: string): number | undefined {
     return this.userIds.get(user);
   }

@@ -9,7 +9,9 @@
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column, int32Column, uint8Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const presenceChangesProperty = 'presence-changes';
@@ -19,15 +21,22 @@ export type PresenceChangesOptions = CheckerOptions & {
   answerWithinMs?: number;
 };
 
-type View = { online: boolean; lastSeen: number; at: number; session: number; fresh: boolean };
-
 export function createPresenceChangesChecker(options: PresenceChangesOptions = {}): Checker {
-  const { limits } = resolveCheckerOptions(options);
+  const { limits, ids } = resolveCheckerOptions(options);
   const slackMs = options.answerWithinMs ?? 1000;
   const witness = new WitnessList(limits.witnessCasesMax);
-  const views = new Map<string, View>();
-  const sessionOf = new Map<string, number>();
-  const userSessionAt = new Map<string, number>();
+  // State by dense ids (checker-options' IdTable): a watcher's view of a user is a slot of (device id,
+  // user id), its fields columns; per device and per user, columns indexed by the id.
+  const views = new SlotTable();
+  const viewOnline = uint8Column();
+  const viewLastSeen = float64Column();
+  const viewAt = float64Column();
+  const viewSession = float64Column();
+  const viewFresh = uint8Column();
+  /** Device -> when its current session opened (-1: none yet). */
+  const sessionOf = float64Column(-1);
+  /** User -> when its latest session opened (-1: none yet). */
+  const userSessionAt = float64Column(-1);
   /** Fault spans (heal at +Infinity while open); crashes with the nodes they name (empty: any). */
   const faults: { type: string; from: number; until: number; nodes: readonly string[] }[] = [];
   let clockFaultAt = Number.POSITIVE_INFINITY;
@@ -35,24 +44,26 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   let judged = 0;
   // What the harness did that must produce a change frame: a watched user's first device came or
   // its last device went (the harness's own sessions) while a connected device watched it.
-  const devicesOnline = new Map<string, number>();
-  const connected = new Set<string>();
-  const watchingOf = new Map<string, readonly string[]>();
-  const watchers = new Map<string, number>();
+  const devicesOnline = int32Column();
+  const connected = uint8Column();
+  /** Device -> the user ids it watches now (absent: none). */
+  const watchingOf: (number[] | undefined)[] = [];
+  const watchers = int32Column();
   const changesAt: number[] = [];
-  const unwatch = (device: string): void => {
-    for (const user of watchingOf.get(device) ?? []) watchers.set(user, (watchers.get(user) ?? 1) - 1);
-    watchingOf.delete(device);
+  const unwatch = (device: number): void => {
+    const watching = watchingOf[device];
+    if (watching === undefined) return;
+    for (const user of watching) watchers.set(user, watchers.get(user) - 1);
+    watchingOf[device] = undefined;
   };
-  const onlineChange = (user: string, by: number): void => {
-    const before = devicesOnline.get(user) ?? 0;
+  const onlineChange = (user: number, by: number): void => {
+    const before = devicesOnline.get(user);
     const after = before + by;
     devicesOnline.set(user, after);
-    if ((before === 0) !== (after === 0) && (watchers.get(user) ?? 0) > 0) changesAt.push(now);
+    if ((before === 0) !== (after === 0) && watchers.get(user) > 0) changesAt.push(now);
   };
   let now = 0;
 
-  const key = (a: string, b: string): string => `${a}\u0000${b}`;
   const faultIn = (from: number, to: number, crashOf?: string): boolean =>
     faults.some(
       (f) =>
@@ -63,18 +74,26 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     );
 
   const judge = (event: HistoryEvent & { k: 'presence-seen' }): void => {
-    const device = key(event.user, event.device);
-    const slot = key(device, event.of);
-    const session = sessionOf.get(device) ?? -1;
-    const prev = views.get(slot);
-    const view: View = {
-      online: event.online,
-      lastSeen: event.lastSeen,
-      at: event.at,
-      session,
-      fresh: false,
-    };
-    views.set(slot, view);
+    const device = ids.device(event.user, event.device);
+    const of = ids.user(event.of);
+    const session = sessionOf.get(device);
+    const known = views.find(device, of);
+    const slot = known >= 0 ? known : views.intern(device, of);
+    const prev =
+      known >= 0
+        ? {
+            online: viewOnline.get(slot) === 1,
+            lastSeen: viewLastSeen.get(slot),
+            at: viewAt.get(slot),
+            session: viewSession.get(slot),
+            fresh: viewFresh.get(slot) === 1,
+          }
+        : undefined;
+    viewOnline.set(slot, event.online ? 1 : 0);
+    viewLastSeen.set(slot, event.lastSeen);
+    viewAt.set(slot, event.at);
+    viewSession.set(slot, session);
+    viewFresh.set(slot, 0);
     let judgedHere = false;
     if (prev !== undefined && prev.session === session && !prev.fresh) {
       judgedHere = true;
@@ -96,10 +115,10 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
           path: [{ k: 'presence-seen', at: prev.at, lastSeen: prev.lastSeen }, event],
         }));
     }
-    const began = userSessionAt.get(event.of);
+    const began = userSessionAt.get(of);
     if (
       !event.online &&
-      began !== undefined &&
+      began >= 0 &&
       began < event.at - slackMs &&
       event.at < clockFaultAt &&
       Number.isFinite(offsetLo) &&
@@ -120,33 +139,38 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     now = event.at;
     switch (event.k) {
       case 'session-lost': {
-        const device = key(event.user, event.device);
+        const device = ids.device(event.user, event.device);
         unwatch(device);
-        if (connected.delete(device)) onlineChange(event.user, -1);
+        if (connected.get(device) === 1) {
+          connected.set(device, 0);
+          onlineChange(ids.deviceUser(device), -1);
+        }
         return;
       }
       case 'ack':
         offsetLo = Math.max(offsetLo, event.ts - event.at);
         return;
       case 'session': {
-        const device = key(event.user, event.device);
+        const device = ids.device(event.user, event.device);
         sessionOf.set(device, event.at);
-        userSessionAt.set(event.user, event.at);
+        userSessionAt.set(ids.deviceUser(device), event.at);
         unwatch(device);
-        if (!connected.has(device)) {
-          connected.add(device);
-          onlineChange(event.user, 1);
+        if (connected.get(device) === 0) {
+          connected.set(device, 1);
+          onlineChange(ids.deviceUser(device), 1);
         }
         return;
       }
       case 'watch-sent': {
-        const device = key(event.user, event.device);
+        const device = ids.device(event.user, event.device);
         unwatch(device);
-        watchingOf.set(device, event.users);
-        for (const user of event.users) watchers.set(user, (watchers.get(user) ?? 0) + 1);
-        for (const user of event.users) {
-          const view = views.get(key(device, user));
-          if (view !== undefined) view.fresh = true;
+        const watching = event.users.map((user) => ids.user(user));
+        while (watchingOf.length <= device) watchingOf.push(undefined);
+        watchingOf[device] = watching;
+        for (const user of watching) {
+          watchers.set(user, watchers.get(user) + 1);
+          const view = views.find(device, user);
+          if (view >= 0) viewFresh.set(view, 1);
         }
         return;
       }

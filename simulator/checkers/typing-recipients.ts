@@ -12,6 +12,7 @@
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -32,23 +33,22 @@ const expectationLifeMs = 60_000;
 type Expectation = {
   conv: string;
   of: string;
-  ofDevice: string;
+  ofDevice: number;
   at: number;
-  /** Device -> the session it had when the user typed. */
-  sessions: Map<string, number>;
-  got: Set<string>;
+  /** Device id -> the session it had when the user typed. */
+  sessions: Map<number, number>;
+  got: Set<number>;
   ofSession: number;
 };
 
 export function createTypingRecipientsChecker(options: TypingRecipientsOptions = {}): Checker {
-  const { limits } = resolveCheckerOptions(options);
+  const { limits, ids } = resolveCheckerOptions(options);
   const throttleMs = options.typingThrottleMs ?? 2000;
   const witness = new WitnessList(limits.witnessCasesMax);
   const members = new Map<string, readonly string[]>();
   const changed = new Set<string>();
-  const devicesOf = new Map<string, Set<string>>();
-  /** Device key -> when its current session opened (absent: no session). */
-  const openSince = new Map<string, number>();
+  /** Device id -> when its current session opened (-1: no session). */
+  const openSince = float64Column(-1);
   const lastTyped = new Map<string, number>();
   /** Device key -> the typing it just sent, waiting for the send that follows it. */
   const justTyped = new Map<string, { conv: string; at: number }>();
@@ -61,20 +61,21 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
 
   const key = (a: string, b: string): string => `${a}\u0000${b}`;
 
-  const expectReach = (device: string, send: HistoryEvent & { k: 'send' }): void => {
-    const typing = justTyped.get(device);
-    justTyped.delete(device);
+  const expectReach = (send: HistoryEvent & { k: 'send' }): void => {
+    const typing = justTyped.get(key(send.user, send.device));
+    justTyped.delete(key(send.user, send.device));
     if (typing === undefined || typing.conv !== send.conv || typing.at !== send.at) return;
     const convMembers = members.get(send.conv);
+    const device = ids.device(send.user, send.device);
     const ofSession = openSince.get(device);
-    if (convMembers === undefined || changed.has(send.conv) || faultsOpen > 0 || ofSession === undefined)
-      return;
-    const sessions = new Map<string, number>();
+    if (convMembers === undefined || changed.has(send.conv) || faultsOpen > 0 || ofSession < 0) return;
+    const sessions = new Map<number, number>();
     for (const member of convMembers) {
       if (member === send.user) continue;
-      for (const other of devicesOf.get(member) ?? []) {
+      // Every device of the member the run has seen; only those with a session now count.
+      for (const other of ids.devicesOfUser(member)) {
         const since = openSince.get(other);
-        if (since !== undefined && since <= send.at - slackMs) sessions.set(other, since);
+        if (since >= 0 && since <= send.at - slackMs) sessions.set(other, since);
       }
     }
     if (sessions.size === 0 || expectations.size >= limits.pendingAttemptsMax) return;
@@ -92,7 +93,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
   const judgeDisplay = (event: HistoryEvent & { k: 'display' }): void => {
     const e = expectations.get(key(event.message.conv, event.message.cmid));
     if (e === undefined || e.of !== event.message.from) return;
-    const device = key(event.user, event.device);
+    const device = ids.device(event.user, event.device);
     const since = e.sessions.get(device);
     if (since === undefined) return;
     e.sessions.delete(device);
@@ -133,19 +134,11 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         );
         faultsOpen += event.phase === 'start' ? 1 : -1;
         return;
-      case 'session': {
-        const device = key(event.user, event.device);
-        openSince.set(device, event.at);
-        let devices = devicesOf.get(event.user);
-        if (devices === undefined) {
-          devices = new Set();
-          devicesOf.set(event.user, devices);
-        }
-        devices.add(device);
+      case 'session':
+        openSince.set(ids.device(event.user, event.device), event.at);
         return;
-      }
       case 'session-lost':
-        openSince.delete(key(event.user, event.device));
+        openSince.set(ids.device(event.user, event.device), -1);
         return;
       case 'typing-sent': {
         typed++;
@@ -156,7 +149,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         return;
       }
       case 'send':
-        if (justTyped.size > 0) expectReach(key(event.user, event.device), event);
+        if (justTyped.size > 0) expectReach(event);
         return;
       case 'display':
         if (expectations.size > 0) judgeDisplay(event);
@@ -174,7 +167,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
             problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv}, but ${event.of} never typed there`,
             path: [event],
           }));
-        const device = key(event.user, event.device);
+        const device = ids.device(event.user, event.device);
         for (const e of expectations.values())
           if (e.conv === event.conv && e.of === event.of && event.at >= e.at) e.got.add(device);
         if (expectations.size > 64)
