@@ -23,7 +23,8 @@ export function sendLimitsOf(scenario: Scenario): { burst: number; perSec: numbe
 
 /**
  * The steps of `scenario.workload.pressers` pressers, picked among `candidates` (device indexes, one per
- * user) that have a direct conversation (membership churn never removes anyone from those).
+ * user) that have a direct conversation (membership churn never removes anyone from those). A scenario
+ * with no direct conversations and no membership churn (`million`) presses into a group instead.
  */
 export function pressPlan(
   scenario: Scenario,
@@ -38,13 +39,33 @@ export function pressPlan(
   const { burst, perSec } = sendLimitsOf(scenario);
   const steps: PressStep[] = [];
   const users = new Set<string>();
-  const pool = [...candidates];
-  while (users.size < wanted && pool.length > 0) {
-    const index = pool.splice(rng.int(pool.length), 1)[0]!;
+  const pressed: { index: number; conv: string }[] = [];
+  const directOf = (index: number): string | undefined => {
     const user = userOf(index);
-    const conv = convsOf(index).find((c) => partnerOf(c, user) !== null);
-    if (conv === undefined || users.has(user)) continue;
-    users.add(user);
+    return convsOf(index).find((c) => partnerOf(c, user) !== null);
+  };
+  if (candidates.some((index) => directOf(index) !== undefined)) {
+    const pool = [...candidates];
+    while (users.size < wanted && pool.length > 0) {
+      const index = pool.splice(rng.int(pool.length), 1)[0]!;
+      const user = userOf(index);
+      const conv = directOf(index);
+      if (conv === undefined || users.has(user)) continue;
+      users.add(user);
+      pressed.push({ index, conv });
+    }
+  } else if (scenario.workload.membershipChangesPerMin <= 0) {
+    // No direct conversations (and so no quadratic walk over every candidate for one): any member of a
+    // group, as no one leaves a group during the run.
+    for (let tries = 0; users.size < wanted && tries < 4 * wanted + 16; tries++) {
+      const index = candidates[rng.int(candidates.length)]!;
+      const conv = convsOf(index)[0];
+      if (conv === undefined || users.has(userOf(index))) continue;
+      users.add(userOf(index));
+      pressed.push({ index, conv });
+    }
+  }
+  for (const { index, conv } of pressed) {
     // All in the warm-up, before any fault: a backlog caught in a store outage starves (correctly).
     const pressAt = Math.floor(warmupMs * 0.3);
     const count = burst + Math.ceil(burst / 2);
