@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFilesLimit } from '../simulator/live/file-budget.ts';
 import { ChildServer } from '../test-support/child-server.ts';
 import type { CliIo } from './cli-error.ts';
 import { main } from './main.ts';
@@ -50,6 +51,20 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
     expect(err).toHaveLength(1);
     expect(err[0]).toMatch(/CHATSIM|chatsim: /);
     expect(err[0]).toContain('node-crash needs server processes the driver owns');
+  });
+
+  it('refuses a run whose node could not hold its clients under the open-file limit, naming the --nodes that would', async () => {
+    // Linux never allows unlimited open files (RLIMIT_NOFILE is capped by fs.nr_open).
+    const limit = openFilesLimit();
+    expect(Number.isFinite(limit)).toBe(true);
+    const clients = limit! + 1000;
+    const args = ['live', 'steady', '--clients', String(clients), '--nodes', '1', '--seed', '1'];
+    const { code, err } = await runMain(args);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    const shown = clients.toLocaleString('en-US');
+    expect(err[0]).toContain(`${shown} clients on 1 node would put ${shown} sockets on one node, above the`);
+    expect(err[0]).toMatch(/use --nodes 2 or more, or --clients [\d,]+ or fewer/);
   });
 
   it('refuses a rolling restart against --url, naming it', async () => {

@@ -1,0 +1,200 @@
+// The big live runs (issues #6 and #11): a scenario against reference nodes the bench starts (one on its
+// log store, or several over a redis-server of its own), every process within the open-file limit
+// (simulator/live/file-budget.ts), and the figures docs/benchmarks.md records: the connect rate, memory
+// per connection on the nodes and in the generators (growth over each process's first sample, taken
+// before any client connected, over the clients), open files against the limit, ack and delivery
+// latency, the verdicts; with --curve, each process's resident set over time (a soak's flatness).
+//   npm run bench:live-scale -- bench/live-100k.json --nodes 6
+//   npm run bench:live-scale -- bench/live-19k.json --nodes 1
+//   npm run bench:live-scale -- steady --clients 1000 --duration 10m --curve 60s   (the soak)
+
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../cli/live.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import type { LiveFleet } from '../simulator/live/fleet.ts';
+import type { ProcessFigures } from '../simulator/live/process-sampler.ts';
+import { RedisFleet } from '../simulator/live/redis-fleet.ts';
+import { referenceFleet } from '../simulator/live/reference-fleet.ts';
+import { runLive } from '../simulator/live/run-live.ts';
+import type { RunSummary } from '../simulator/run-scenario.ts';
+
+const usage =
+  'usage: npm run bench:live-scale -- <scenario> [--nodes N] [--clients N] [--seed N] [--duration 10m] [--curve 60s] [--out file.json]';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    nodes: { type: 'string', default: '1' },
+    clients: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    duration: { type: 'string' },
+    curve: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`bench:live-scale: ${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+function positive(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) fail(`--${name} takes a positive integer, got '${text}'`);
+  return n;
+}
+
+function duration(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text);
+  } catch {
+    return fail(`--${name} takes a duration like 90s or 10m, got '${text}'`);
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+/** Growth of resident memory over the first sample, summed over the processes of one kind. */
+function growth(processes: readonly ProcessFigures[], kind: 'node' | 'generator'): number {
+  return processes
+    .filter((p) => p.kind === kind)
+    .reduce((sum, p) => sum + (p.rssBytesMax - p.rssBytesFirst), 0);
+}
+
+export type ScaleFigures = {
+  clients: number;
+  nodes: number;
+  generators: number;
+  wallS: number;
+  exitCode: number;
+  failed: string[];
+  connectsPerSec: number;
+  firstSessions: number;
+  connects: number;
+  connectFailures: number;
+  nodeBytesPerConnection: number;
+  generatorBytesPerConnection: number;
+  filesMax: number | null;
+  processes: { name: string; rssFirst: number; rssMax: number; filesFirst: number; filesMax: number }[];
+  ackMs: { p50: number; p99: number };
+  deliveryGroupMs: { p50: number; p99: number; p999: number; count: number };
+  deliveryDirectMs: { p50: number; p99: number; p999: number; count: number };
+  generatorCpuShareMax: number;
+};
+
+export function scaleFigures(summary: RunSummary, nodes: number): ScaleFigures {
+  const live = summary.live!;
+  return {
+    clients: summary.clients,
+    nodes,
+    generators: live.generators,
+    wallS: Math.round(summary.wallMs / 1000),
+    exitCode: summary.exitCode,
+    failed: summary.verdicts
+      .filter((v) => v.verdict !== 'pass')
+      .map((v) => `${v.property} ${v.verdict}: ${v.details}`),
+    connectsPerSec: Math.round(live.connectRate.perSec),
+    firstSessions: live.connectRate.welcomed,
+    connects: live.connects,
+    connectFailures: live.connectFailures,
+    nodeBytesPerConnection: growth(live.processes, 'node') / summary.clients,
+    generatorBytesPerConnection: growth(live.processes, 'generator') / summary.clients,
+    filesMax: live.filesMax,
+    processes: live.processes.map((p) => ({
+      name: p.name,
+      rssFirst: p.rssBytesFirst,
+      rssMax: p.rssBytesMax,
+      filesFirst: p.filesFirst,
+      filesMax: p.filesMax,
+    })),
+    ackMs: { p50: live.latencyMs.ack.p50, p99: live.latencyMs.ack.p99 },
+    deliveryGroupMs: live.latencyMs.deliveryGroup,
+    deliveryDirectMs: live.latencyMs.deliveryDirect,
+    generatorCpuShareMax: live.generatorCpuShareMax,
+  };
+}
+
+/** Each process's resident set every `everyMs` (the nearest sample at or after each mark). */
+function curveTable(
+  processes: readonly ProcessFigures[],
+  everyMs: number,
+  clientsOf: (p: ProcessFigures) => number,
+): string {
+  const lines = ['| process | ' + 'minute: RSS (per client) |', '| --- | --- |'];
+  for (const p of processes) {
+    const points: string[] = [];
+    let mark = 0;
+    for (const [atMs, rss] of p.curve) {
+      if (atMs < mark) continue;
+      const clients = clientsOf(p);
+      points.push(
+        `${(atMs / 60_000).toFixed(1)}: ${mib(rss)}${clients > 0 ? ` (${kb(rss / clients)})` : ''}`,
+      );
+      mark = atMs + everyMs;
+    }
+    lines.push(`| ${p.name} | ${points.join('; ')} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const scenarioArg = positionals[0];
+  if (scenarioArg === undefined || positionals.length > 1) fail('name one scenario');
+  const nodes = positive('nodes', values.nodes)!;
+  const clients = positive('clients', values.clients);
+  const seed = positive('seed', values.seed)!;
+  const durationMs = duration('duration', values.duration);
+  const curveMs = duration('curve', values.curve);
+  const scenario = loadScenario(scenarioArg);
+  const secret = `bench-live-scale-${seed}-0123456789abcdef`;
+  const fleet: LiveFleet =
+    nodes > 1
+      ? new RedisFleet({ nodes, secret, limits: scenario.limits, bugs: [] })
+      : referenceFleet({ nodes, secret, limits: scenario.limits, bugs: [] });
+  const started = Date.now();
+  const stamp = () =>
+    `${new Date().toISOString().slice(11, 19)} +${Math.round((Date.now() - started) / 1000)}s`;
+  let lastProgress = 0;
+  const summary = await runLive(scenario, {
+    seed,
+    fleet,
+    secret,
+    ...(clients === undefined ? {} : { clients }),
+    ...(durationMs === undefined ? {} : { durationMs }),
+    log: (line) => process.stderr.write(`${stamp()} ${line}\n`),
+    progress: (done, phase, violations) => {
+      if (Date.now() - lastProgress < 10_000) return;
+      lastProgress = Date.now();
+      process.stderr.write(`${stamp()} ${phase} ${(done * 100).toFixed(0)}% violations ${violations}\n`);
+    },
+  });
+  const figures = scaleFigures(summary, nodes);
+  const live = summary.live!;
+  const out = [
+    `bench:live-scale ${scenario.name}: ${figures.clients} clients, ${nodes} node(s), ${figures.generators} generator(s), seed ${seed}; exit ${figures.exitCode}; ${figures.wallS} s wall`,
+    `verdicts: ${figures.failed.length === 0 ? 'every property passed' : figures.failed.join(' | ')}`,
+    `connect rate: ${figures.connectsPerSec}/s (${figures.firstSessions} first sessions; ${figures.connects} connects, ${figures.connectFailures} failed)`,
+    `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample / clients)`,
+    `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
+    `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
+    `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
+    ...live.faultLog.map((line) => `fault: ${line}`),
+  ];
+  if (curveMs !== undefined) {
+    const perGenerator = Math.ceil(summary.clients / figures.generators);
+    out.push(curveTable(live.processes, curveMs, (p) => (p.kind === 'generator' ? perGenerator : 0)));
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (values.out !== undefined)
+    writeFileSync(
+      values.out,
+      `${JSON.stringify({ figures, processes: live.processes, summary }, null, 1)}\n`,
+    );
+  process.exitCode = figures.exitCode;
+}
+
+await main();
