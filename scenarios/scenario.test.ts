@@ -259,6 +259,19 @@ describe('scenarios', () => {
     }
   });
 
+  it('bounds the faults window of a swarm scenario by what the client keeps a send (failedSends calibration)', () => {
+    const swarm = { swarm: { types: ['store-outage'] } };
+    expect(problemsOf({ ...swarm, phases: { faultsMs: 20_001 } }).join('\n')).toMatch(
+      /phases.faultsMs must be at most 20000 in a swarm scenario, got 20001/,
+    );
+    expect(
+      validateScenario({ ...swarm, phases: { faultsMs: 20_000 } }, 'test.json', 'test').swarm,
+    ).toBeDefined();
+    expect(validateScenario({ phases: { faultsMs: 60_000 } }, 'test.json', 'test').phases.faultsMs).toBe(
+      60_000,
+    );
+  });
+
   it('checks.skip names properties, suggests the closest for a typo, and cannot skip them all', () => {
     expect(
       validateScenario({ checks: { skip: ['typing-recipients'] } }, 'test.json', 'test').checks.skip,

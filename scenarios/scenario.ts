@@ -243,6 +243,17 @@ function article(expected: string): string {
 }
 
 /**
+ * The swarm draws its faults within the faults phase and every one heals at the heal phase, so in the
+ * worst draw the store is down for the whole window (seed 97193650380004: four disk faults back to back,
+ * 16 s). The virtual client keeps retrying a send for `sendPatienceMs` (simulator/client/limits.ts,
+ * 30 s; a test keeps the two in step): the window plus a margin for the store's recovery must fit in it,
+ * so that a failed send in a swarm run is a defect, never the calibration.
+ */
+export const swarmFaultsMsMax = 20_000;
+/** Time the store may take to come back (recovery, a retry wait) after the last fault heals. */
+export const swarmRecoveryMarginMs = 10_000;
+
+/**
  * Rules that span fields, checked on the raw value so they are reported with the rest (a schema
  * refinement would run only once every field is valid).
  */
@@ -287,6 +298,10 @@ function crossFieldProblems(value: unknown): string[] {
     problems.push('workload.stages applies to ramping-arrival-rate only; set workload.executor or remove it');
   const phases = record(root.phases);
   const faultsMs = typeof phases.faultsMs === 'number' ? phases.faultsMs : 16_000;
+  if (root.swarm !== undefined && faultsMs > swarmFaultsMsMax)
+    problems.push(
+      `phases.faultsMs must be at most ${swarmFaultsMsMax} in a swarm scenario, got ${faultsMs}: the faults a seed draws may keep the store down for the whole window, and the virtual client keeps a send only ${swarmFaultsMsMax + swarmRecoveryMarginMs} ms, so a longer window would fail sends by design and the failedSends SLO would go red on calibration, not on a defect`,
+    );
   if (Array.isArray(root.faults)) problems.push(...faultProblems(root.faults, nodes, faultsMs));
   const thresholds = record(root.thresholds);
   for (const metric of thresholdMetricNames) {

@@ -12,6 +12,15 @@ export type ClientConfig = {
   outboxMax: number;
   /** Ack timeouts and `unavailable` answers a send survives before it is reported failed. */
   sendAttemptsMax: number;
+  /**
+   * And for how long: a send is given up only once it has used `sendAttemptsMax` attempts AND this
+   * long has passed since the workload issued it; its last retry waits no later than that moment. So
+   * a send fails `unavailable` only when the store refused it at its first attempt and still refused it
+   * this long after, whatever the backoff drew (a phone keeps a message "sending" through a short
+   * outage, it does not give up after eight quick refusals). The swarm's fault window is bounded by
+   * it (scenario-schema.ts `swarmFaultsMsMax`): see docs/architecture.md, "the failedSends SLO".
+   */
+  sendPatienceMs: number;
   /** `rate_limited` answers in a row a send survives before it is reported failed. */
   rateLimitedRetriesMax: number;
   ackTimeoutMs: number;
@@ -69,10 +78,11 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   sendWindow: 16,
   outboxMax: 1000,
   sendAttemptsMax: 8,
+  sendPatienceMs: 30_000,
   rateLimitedRetriesMax: 50,
   ackTimeoutMs: 10_000,
   sendRetryBaseMs: 250,
-  sendRetryCapMs: 30_000,
+  sendRetryCapMs: 8000,
   settledKeptMax: 16,
   reorderBufferMax: 256,
   gapTimeoutMs: 500,

@@ -38,7 +38,7 @@ describe('outbox', () => {
   });
 
   it('resends on ack timeout while the connection still pings, then fails after sendAttemptsMax', () => {
-    const d = new ClientDriver({ ackTimeoutMs: 1000, sendAttemptsMax: 3 });
+    const d = new ClientDriver({ ackTimeoutMs: 1000, sendAttemptsMax: 3, sendPatienceMs: 0 });
     // The server pings every 500 ms: the connection is alive, only the acks do not come.
     const wait = (ms: number) => {
       for (let t = 0; t < ms; t += 500) {
@@ -117,7 +117,12 @@ describe('outbox', () => {
   });
 
   it('retries unavailable with exponential backoff and gives up after sendAttemptsMax', () => {
-    const d = new ClientDriver({ jitter: false, sendRetryBaseMs: 100, sendAttemptsMax: 3 });
+    const d = new ClientDriver({
+      jitter: false,
+      sendRetryBaseMs: 100,
+      sendAttemptsMax: 3,
+      sendPatienceMs: 0,
+    });
     d.open([summary(conv, 0)]);
     d.apply(d.client.sendMessage(conv, 'a', d.now));
     sends(d);
@@ -133,6 +138,56 @@ describe('outbox', () => {
     expect(sends(d)).toHaveLength(1);
     d.receive({ t: 'err', code: 'unavailable', message: '', ref: 'd1-1' });
     expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code: 'unavailable' }]);
+  });
+
+  it('keeps retrying unavailable until sendPatienceMs has passed, with one attempt at that deadline', () => {
+    const d = new ClientDriver({
+      jitter: false,
+      sendRetryBaseMs: 1000,
+      sendRetryCapMs: 60_000,
+      sendAttemptsMax: 3,
+      sendPatienceMs: 10_000,
+    });
+    const refuse = () => d.receive({ t: 'err', code: 'unavailable', message: '', ref: 'd1-1' });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'a', d.now));
+    const at: number[] = [d.now];
+    sends(d);
+    refuse();
+    // Backoff 1 s, 2 s, 4 s, then 8 s would land at 15 s: the last wait is cut to the 10 s deadline.
+    for (let t = 0; t < 20_000; t += 50) {
+      d.advance(50);
+      if (sends(d).length === 0) continue;
+      at.push(d.now);
+      refuse();
+    }
+    expect(at).toEqual([0, 1000, 3000, 7000, 10_000]);
+    expect(d.history('failed')).toMatchObject([{ cmid: 'd1-1', code: 'unavailable', at: 10_000 }]);
+  });
+
+  it('acks a send the store refused for longer than its attempts but shorter than its patience', () => {
+    const d = new ClientDriver({
+      jitter: false,
+      sendRetryBaseMs: 100,
+      sendAttemptsMax: 2,
+      sendPatienceMs: 5000,
+    });
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'a', d.now));
+    let attempts = 0;
+    for (let t = 0; t < 4000; t += 10) {
+      if (sends(d).length > 0) {
+        attempts++;
+        d.receive({ t: 'err', code: 'unavailable', message: '', ref: 'd1-1' });
+      }
+      d.advance(10);
+    }
+    expect(attempts).toBeGreaterThan(2);
+    expect(d.history('failed')).toEqual([]);
+    for (let t = 0; t < 5000 && sends(d).length === 0; t += 10) d.advance(10);
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    expect(d.client.status('d1-1')).toBe('sent');
+    expect(d.history('failed')).toEqual([]);
   });
 
   it.each(['forbidden', 'not_found', 'too_large', 'bad_request'])('fails at once on %s', (code) => {

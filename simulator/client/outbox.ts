@@ -1,7 +1,8 @@
 // The outbox: every message the workload asks to send, under one cmid (the idempotency key) for its
 // whole life, until it is acked or given up. It keeps sends across disconnects and resends every
 // unacked one under the same cmid; at most `sendWindow` are in flight on a connection; every retry
-// (ack timeout, `unavailable`, `rate_limited`) is bounded and ends in an ack or a `failed` record; an
+// (ack timeout, `unavailable`, `rate_limited`) is bounded and ends in an ack or a `failed` record (an
+// `unavailable` or timed-out send is bounded in attempts and in time: `sendPatienceMs`); an
 // ack timeout on a connection silent since the send is the connection's death, not an attempt.
 // A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
 // leaves: it fails at once with `not_member`.
@@ -143,7 +144,7 @@ export class Outbox {
     } else if (frame.code === ErrorCode.unavailable) {
       // It got past the rate limit: only `rate_limited` answers in a row count against it.
       entry.throttled = 0;
-      if (++entry.attempts >= config.sendAttemptsMax) this.fail(host, entry, frame.code, now);
+      if (this.givesUp(host, entry, now)) this.fail(host, entry, frame.code, now);
       else {
         const delay =
           frame.retryAfterMs ??
@@ -154,7 +155,9 @@ export class Outbox {
             config.jitter,
             () => host.random(),
           );
-        this.wait(host, entry, now + delay);
+        const deadline = entry.sentAt + config.sendPatienceMs;
+        // One attempt lands at the deadline, however long the backoff drew.
+        this.wait(host, entry, now < deadline ? Math.min(now + delay, deadline) : now + delay);
       }
     } else this.fail(host, entry, frame.code, now);
     this.fill(host, now);
@@ -172,7 +175,7 @@ export class Outbox {
     for (const entry of this.pending.values()) {
       if (!entry.inFlight || entry.dueAt > now) continue;
       if (!host.heardAfter(entry.dueAt - host.config.ackTimeoutMs)) return true;
-      if (++entry.attempts >= host.config.sendAttemptsMax) this.fail(host, entry, 'timeout', now);
+      if (this.givesUp(host, entry, now)) this.fail(host, entry, 'timeout', now);
       else if (host.canSend()) {
         this.resent++;
         this.inFlight--;
@@ -194,6 +197,12 @@ export class Outbox {
       entry.dueAt = 0;
     }
     this.inFlight = 0;
+  }
+
+  /** Counts a failed attempt; true once the send has used its attempts and its patience (limits.ts). */
+  private givesUp(host: ClientHost, entry: PendingSend, now: number): boolean {
+    const config = host.config;
+    return ++entry.attempts >= config.sendAttemptsMax && now - entry.sentAt >= config.sendPatienceMs;
   }
 
   private issue(host: ClientHost, entry: PendingSend, now: number): void {
