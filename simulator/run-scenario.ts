@@ -106,6 +106,8 @@ export type RunSummary = {
   live?: LiveFacts;
   /** Simulated runs: how often a node got the bus back after losing it (and so caught up from the store). */
   busResumes?: number;
+  /** Bus events lost with their node's process (kept while it was cut from Redis, or still on their way up). */
+  busLostWithProcess?: number;
   /** What the real log and its simulated disk went through (simulator runs on the real log). */
   storage?: LogStorageReport;
   /** Runs with a cost model: how busy each node was while the load ran, and its longest queue. */
@@ -448,6 +450,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     exitCode,
     derived: { faults: derivedFaults, bugs: [...bugs] },
     busResumes: world.bus.resumes,
+    busLostWithProcess: world.bus.lostWithProcess,
     ...(world.storage instanceof LogStorage ? { storage: world.storage.report() } : {}),
     ...(costModel
       ? {

@@ -1,6 +1,7 @@
 // The simulated bus: lossless between running nodes by default; with `lossOnDisconnect`, as Redis
 // pub/sub: a node cut from it loses what is delivered meanwhile (in flight included), keeps its own
-// publishes for when it is back, and is then fed `bus-resumed`.
+// publishes for when it is back (unless its process dies first: they die with it), and is then fed
+// `bus-resumed`.
 
 import { describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
@@ -69,6 +70,36 @@ describe('the simulated bus', () => {
       [2, 50 + latencyMs, 'n1'],
     ]);
     expect(w.bus.resumes).toBe(1);
+  });
+
+  it('loses what a cut-off node kept when its process dies, as Redis would: nothing is republished', () => {
+    const w = world(true);
+    w.bus.disconnect(1);
+    w.bus.publish(1, typing('kept-then-crashed', true));
+    w.bus.processDown(1);
+    // The next process, still cut off, publishes too: that one is kept and sent on the reconnect.
+    w.bus.publish(1, typing('next-process', true));
+    w.bus.reconnect(1);
+    w.runUntil(100);
+    const origins = w.received.flatMap((r) =>
+      r.input.type === 'bus' ? [[r.node, r.input.event.origin]] : [],
+    );
+    expect(origins).toEqual([
+      [0, 'next-process'],
+      [2, 'next-process'],
+    ]);
+    expect(w.bus.lostWithProcess).toBe(1);
+  });
+
+  it('loses a publish still on its way up to Redis when its process dies, not one Redis already has', async () => {
+    const w = world(false, { nodes: [1], extraMs: 100, jitterMs: 0 });
+    w.bus.publish(1, typing('reached-redis', true));
+    w.agenda.at(150, () => w.bus.publish(1, typing('in-the-socket', true)));
+    w.agenda.at(200, () => w.bus.processDown(1));
+    await w.runUntil(1000);
+    const origins = w.received.flatMap((r) => (r.input.type === 'bus' ? [r.input.event.origin] : []));
+    expect(origins).toEqual(['reached-redis', 'reached-redis']);
+    expect(w.bus.lostWithProcess).toBe(1);
   });
 
   it('tells a node that starts while cut from the bus that it is cut', () => {

@@ -5,6 +5,10 @@
 // outage, a node cut from the store) is fed `bus-lost`, loses every event delivered while it is away,
 // even one already in flight, and keeps its own publishes until it is back (as RedisBus does,
 // bounded); on the way back it is fed `bus-resumed`, which is where the catch-up from the store begins.
+// What a node keeps lives in its process, as RedisBus's backlog does: a crash or an exit loses it, and
+// so does a publish still on its way up to Redis (slowed by redis-latency) when the process dies. The
+// fleet recovers from those losses the way it does live: gap detection and the catch-up a `node-up`
+// of the restarted node starts on the others (chat-node.ts).
 
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
 import { type Agenda, EventKind } from './agenda.ts';
@@ -19,8 +23,12 @@ export class Bus {
   private readonly cuts = new Map<number, number>();
   /** Nodes cut from the bus, with the publishes each keeps meanwhile. */
   private readonly away = new Map<number, BusEvent[]>();
+  /** Per node: process deaths so far; a publish still on its way up to Redis when one came is lost. */
+  private readonly deaths = new Map<number, number>();
   /** `bus-resumed` inputs fed so far: each is a catch-up from the store. */
   resumes = 0;
+  /** Publishes lost with their node's process: kept while it was cut off, or still on their way up. */
+  lostWithProcess = 0;
 
   constructor(
     private readonly agenda: Agenda,
@@ -41,6 +49,20 @@ export class Bus {
     // Publisher to Redis, then Redis to each subscriber, each on that node's own link.
     const now = this.agenda.now;
     const sentAt = this.links?.storeArrival(fromNode, 'up', now) ?? now;
+    if (sentAt <= now) {
+      this.fanOut(fromNode, event, now);
+      return;
+    }
+    // Still in the publisher's socket: Redis has it (and fans it out) only if the process lives that long.
+    const deaths = this.deaths.get(fromNode) ?? 0;
+    this.agenda.at(sentAt, () => {
+      if ((this.deaths.get(fromNode) ?? 0) === deaths) this.fanOut(fromNode, event, sentAt);
+      else this.lostWithProcess++;
+    });
+  }
+
+  /** Redis has the event at `sentAt`: it goes to every node subscribed then. */
+  private fanOut(fromNode: number, event: BusEvent, sentAt: number): void {
     for (const node of this.nodes) {
       if (node.index === fromNode || !node.up) continue;
       const at = sentAt + this.latencyMs;
@@ -63,6 +85,19 @@ export class Bus {
     this.away.set(nodeIndex, []);
     this.cuts.set(nodeIndex, (this.cuts.get(nodeIndex) ?? 0) + 1);
     this.tellLost(nodeIndex);
+  }
+
+  /**
+   * The node's process died (a crash, or an exit after a drain): what it kept while cut off and what
+   * was still on its way up to Redis die with it, as RedisBus's backlog and socket buffer do. A node
+   * cut off stays cut off: its next process starts away from the bus.
+   */
+  processDown(nodeIndex: number): void {
+    this.deaths.set(nodeIndex, (this.deaths.get(nodeIndex) ?? 0) + 1);
+    const kept = this.away.get(nodeIndex);
+    if (kept === undefined || kept.length === 0) return;
+    this.lostWithProcess += kept.length;
+    this.away.set(nodeIndex, []);
   }
 
   /** A node (re)started: if it starts cut from the bus, it is told so at once. */

@@ -40,7 +40,16 @@ export type LogStorageOptions = {
   readMessagesMax: number;
 };
 
-type InFlight = { node: number; epoch: number; id: number };
+/** Who waits for an operation's outcome: a node's core (a `stored` input to that epoch), or the harness. */
+type InFlight =
+  | { node: number; epoch: number; id: number }
+  | { node: number; answered: (outcome: StoreOutcome) => void };
+
+/**
+ * A fleet node that cannot read the shared store at start exits, and its supervisor starts it again
+ * this much later (`serve --redis` refuses to start without its store).
+ */
+const startRetryMs = 1000;
 
 export type LogStorageReport = LogStorage['stats'] & {
   disk: SimDisk['stats'];
@@ -160,28 +169,32 @@ export class LogStorage implements StorageService {
   }
 
   submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
+    this.send({ node: nodeIndex, epoch, id }, op);
+  }
+
+  /** The request travels the node's link to the store. */
+  private send(pending: InFlight, op: StoreOp): void {
     const now = this.options.agenda.now;
-    const arrival = this.options.network.storeArrival(nodeIndex, 'up', now);
-    if (arrival > now) this.options.agenda.at(arrival, () => this.arrive(nodeIndex, epoch, id, op));
-    else this.arrive(nodeIndex, epoch, id, op);
+    const arrival = this.options.network.storeArrival(pending.node, 'up', now);
+    if (arrival > now) this.options.agenda.at(arrival, () => this.arrive(pending, op));
+    else this.arrive(pending, op);
   }
 
   /** The request reached the store (at once, unless the node's link to it is slowed). */
-  private arrive(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
+  private arrive(pending: InFlight, op: StoreOp): void {
     const { storeLatencyMs, storeTimeoutMs } = this.options.config;
-    if (!this.options.network.isStoreReachable(nodeIndex)) {
-      this.answer({ node: nodeIndex, epoch, id }, { status: 'unavailable' }, storeTimeoutMs);
+    if (!this.options.network.isStoreReachable(pending.node)) {
+      this.answer(pending, { status: 'unavailable' }, storeTimeoutMs);
       return;
     }
     const store = this.wrapped;
     if (store === null || this.outage) {
       // Refused at once: the store's process is down (connection refused) or failing.
-      this.answer({ node: nodeIndex, epoch, id }, { status: 'unavailable' }, 2 * storeLatencyMs);
+      this.answer(pending, { status: 'unavailable' }, 2 * storeLatencyMs);
       return;
     }
     const generation = this.generation;
     const operation = this.nextOperation++;
-    const pending: InFlight = { node: nodeIndex, epoch, id };
     this.inFlight.set(operation, pending);
     this.options.agenda.markAsync();
     let outcome: Promise<StoreOutcome>;
@@ -242,12 +255,44 @@ export class LogStorage implements StorageService {
     this.closing = closing;
   }
 
-  nodeStarting(_nodeIndex: number, ready: (records: readonly ConversationRecord[]) => void): void {
+  nodeStarting(
+    nodeIndex: number,
+    ready: (records: readonly ConversationRecord[]) => void,
+    abandoned: () => boolean,
+  ): void {
     if (this.options.mode === 'shared') {
-      ready(this.decisions.records());
+      this.readAtStart(nodeIndex, ready, abandoned);
       return;
     }
     this.recover(ready);
+  }
+
+  /**
+   * A fleet node starting on the shared store reads every record over its own link, and the store
+   * answers once what it reports is durable (LogStore.conversations), as `serve --redis` reads Redis:
+   * never the store's in-memory decisions, which a store crash may still take back. A store down or
+   * out of reach fails the start; the supervisor tries again `startRetryMs` later.
+   */
+  private readAtStart(
+    nodeIndex: number,
+    ready: (records: readonly ConversationRecord[]) => void,
+    abandoned: () => boolean,
+  ): void {
+    if (abandoned()) return;
+    this.send(
+      {
+        node: nodeIndex,
+        answered: (outcome) => {
+          if (abandoned()) return;
+          if (outcome.status === 'ok' && 'records' in outcome) ready(outcome.records);
+          else
+            this.options.agenda.at(this.options.agenda.now + startRetryMs, () =>
+              this.readAtStart(nodeIndex, ready, abandoned),
+            );
+        },
+      },
+      { kind: 'records' },
+    );
   }
 
   /** The store's machine loses power: unsynced writes are lost or torn (the seed decides). */
@@ -388,13 +433,12 @@ export class LogStorage implements StorageService {
   }
 
   private answer(pending: InFlight, outcome: StoreOutcome, delayMs: number): void {
+    const at = this.options.network.storeArrival(pending.node, 'down', this.options.agenda.now + delayMs);
+    if ('answered' in pending) {
+      this.options.agenda.at(at, () => pending.answered(outcome));
+      return;
+    }
     const input: Input = { type: 'stored', id: pending.id, outcome };
-    this.options.agenda.schedule(
-      this.options.network.storeArrival(pending.node, 'down', this.options.agenda.now + delayMs),
-      EventKind.nodeInput,
-      pending.node,
-      pending.epoch,
-      input,
-    );
+    this.options.agenda.schedule(at, EventKind.nodeInput, pending.node, pending.epoch, input);
   }
 }

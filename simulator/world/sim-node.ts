@@ -26,8 +26,15 @@ export type NodeHost = {
   crashed(index: number): void;
   /** The process exited cleanly: its last sockets close, its store is closed (nothing is lost). */
   stopped(index: number): void;
-  /** A new process starts: `ready` gets the conversations once its store is open (recovered). */
-  starting(index: number, ready: (records: readonly ConversationRecord[]) => void): void;
+  /**
+   * A new process starts: `ready` gets the conversations once its store is open (recovered);
+   * `abandoned` is true once that process died or stopped before it served.
+   */
+  starting(
+    index: number,
+    ready: (records: readonly ConversationRecord[]) => void,
+    abandoned: () => boolean,
+  ): void;
   /** The core is loaded and started (its bus may still be away). */
   booted(index: number): void;
   /** Steps cost service time (null: they take none). */
@@ -213,14 +220,19 @@ export class SimNode {
     if (this.up || this.starting) return;
     this.starting = true;
     const epoch = this.epoch;
-    this.host.starting(this.index, (records) => {
-      if (this.epoch !== epoch || !this.starting) return;
-      this.starting = false;
-      this.core = this.host.newCore(this.index);
-      this.up = true;
-      this.boot(this.host.agenda.now, records);
-      serving?.();
-    });
+    const abandoned = (): boolean => this.epoch !== epoch || !this.starting;
+    this.host.starting(
+      this.index,
+      (records) => {
+        if (abandoned()) return;
+        this.starting = false;
+        this.core = this.host.newCore(this.index);
+        this.up = true;
+        this.boot(this.host.agenda.now, records);
+        serving?.();
+      },
+      abandoned,
+    );
   }
 
   pause(): void {

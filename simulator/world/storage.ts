@@ -32,8 +32,15 @@ export interface StorageService {
   nodeCrashed(nodeIndex: number): void;
   /** A node's process exited cleanly (drained): an embedded store is closed, flushed, not crashed. */
   nodeStopped(nodeIndex: number): void;
-  /** A node (re)starts: `ready` gets the conversations once the store it needs is open (recovered). */
-  nodeStarting(nodeIndex: number, ready: (records: readonly ConversationRecord[]) => void): void;
+  /**
+   * A node (re)starts: `ready` gets the conversations once the store it needs is open (recovered), as
+   * the store made them durable; `abandoned` says the start was given up (the process died again).
+   */
+  nodeStarting(
+    nodeIndex: number,
+    ready: (records: readonly ConversationRecord[]) => void,
+    abandoned: () => boolean,
+  ): void;
   /** The final read, after the run. */
   finalRead(): Promise<FinalStore>;
 }

@@ -124,14 +124,19 @@ export class World {
       crashed: (index: number) => {
         this.network.nodeCrashed(index);
         this.storage.nodeCrashed(index);
+        this.bus.processDown(index);
       },
       stopped: (index: number) => {
         // Sockets a drain left open (it ran out of time) are closed with the process.
         this.network.nodeCrashed(index);
         this.storage.nodeStopped(index);
+        this.bus.processDown(index);
       },
-      starting: (index: number, ready: (records: readonly ConversationRecord[]) => void) =>
-        this.storage.nodeStarting(index, ready),
+      starting: (
+        index: number,
+        ready: (records: readonly ConversationRecord[]) => void,
+        abandoned: () => boolean,
+      ) => this.storage.nodeStarting(index, ready, abandoned),
       booted: (index: number) => this.bus.nodeStarted(index),
     };
     for (let index = 0; index < options.nodes; index++) this.nodes.push(new SimNode(index, host));
