@@ -27,9 +27,9 @@ describe('RedisCluster', () => {
       // A key in the slot of the first master (by its port order), kept on its replica before the kill.
       await client.set('{k}', 'kept');
       await client.wait(1, 5000);
-      const slotOwner = Number((await client.cluster('KEYSLOT', '{k}')) as number);
-      const slots = (await client.cluster('SLOTS')) as [number, number, [string, number]][];
-      const ownerPort = slots.find(([from, to]) => from <= slotOwner && slotOwner <= to)![2][1];
+      const slot = Number(await client.cluster('KEYSLOT', '{k}'));
+      const slots = await client.cluster('SLOTS');
+      const ownerPort = slots.find(([from, to]) => from <= slot && slot <= to)![2]![1];
       const index = masters.findIndex((server) => server.port === ownerPort);
       expect(index).toBeGreaterThanOrEqual(0);
 
