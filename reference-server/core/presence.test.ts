@@ -13,6 +13,23 @@ describe('Presence', () => {
     expect(change).toMatchObject({ user: 'a', online: false, lastSeen: 30 });
   });
 
+  it('reports when a user was last seen here even if still online elsewhere (last connections ending at once)', () => {
+    // One connection on each node; both end before either node hears of the other's.
+    const a = new Presence();
+    const b = new Presence();
+    a.connected('u');
+    b.connected('u');
+    a.remote('b', 'u', 1, 0);
+    b.remote('a', 'u', 1, 0);
+    a.watch(7, 'u');
+    expect(a.disconnected('u', 100)).toBeNull();
+    expect(b.disconnected('u', 101)).toBeNull();
+    const fromB = a.remote('b', 'u', b.localConnections('u'), b.lastSeen('u'));
+    const fromA = b.remote('a', 'u', a.localConnections('u'), a.lastSeen('u'));
+    expect(fromB).toEqual({ user: 'u', online: false, lastSeen: 101, watchers: [7] });
+    expect(fromA).toMatchObject({ user: 'u', online: false, lastSeen: 101 });
+  });
+
   it('forgets a restarted node: its users go offline unless seen elsewhere', () => {
     const p = new Presence();
     p.watch(1, 'a');

@@ -47,9 +47,12 @@ export class Presence {
   disconnected(user: UserId, now: number): PresenceChange | null {
     const entry = this.entry(user);
     entry.local = Math.max(0, entry.local - 1);
-    if (online(entry)) return null;
-    entry.lastSeen = now;
-    return change(user, entry);
+    // The user was seen on this node until now, even while still online elsewhere: the report this node
+    // publishes carries it. Two nodes whose last connections of a user end at once each see the other
+    // still online; stamped only when offline everywhere, both reported lastSeen 0 ("never seen") and
+    // each told its watchers so (swarm seed 24).
+    if (entry.local === 0) entry.lastSeen = Math.max(entry.lastSeen, now);
+    return online(entry) ? null : change(user, entry);
   }
 
   /** Another node reports how many connections the user has there now. */
