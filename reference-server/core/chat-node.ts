@@ -72,7 +72,8 @@ export class ChatNode {
   readonly stats = new NodeStats();
   private readonly publishes: boolean;
   private readonly conns = new Map<ConnId, Conn>();
-  private readonly userConns = new Map<UserId, Set<ConnId>>();
+  /** A user's open connections, oldest first (an array: most users hold one or two). */
+  private readonly userConns = new Map<UserId, ConnId[]>();
   private readonly convs = new Map<string, Conversation>();
   /** user -> conversations the user is a current member of. */
   private readonly userConvs = new Map<UserId, Set<string>>();
@@ -432,10 +433,10 @@ export class ChatNode {
     conn.bucket = new TokenBucket(this.limits.connFramesPerSec, this.limits.connFrameBurst, now);
     let conns = this.userConns.get(conn.user);
     if (conns === undefined) {
-      conns = new Set();
+      conns = [];
       this.userConns.set(conn.user, conns);
     }
-    conns.add(conn.id);
+    conns.push(conn.id);
     this.presenceChanged(this.presence.connected(conn.user), conn.user);
     this.send([conn.id], this.welcome(conn));
     if (this.draining) {
@@ -501,8 +502,9 @@ export class ChatNode {
     this.stats.connections = this.conns.size;
     if (conn.user === '' || conn.bucket === null) return;
     const conns = this.userConns.get(conn.user);
-    conns?.delete(id);
-    if (conns?.size === 0) this.userConns.delete(conn.user);
+    const at = conns === undefined ? -1 : conns.indexOf(id);
+    if (at >= 0) conns!.splice(at, 1);
+    if (conns?.length === 0) this.userConns.delete(conn.user);
     if (conn.watching) for (const user of conn.watching) this.presence.unwatch(id, user);
     this.connectionGone(conn.user, now);
   }

@@ -7,8 +7,11 @@ export class IdTable {
   private readonly convNames: string[] = [];
   private readonly userIds = new Map<string, number>();
   private readonly userNames: string[] = [];
-  /** user -> device -> id: two lookups, but no key string built per event. */
-  private readonly deviceIds = new Map<string, Map<string, number>>();
+  /**
+   * user -> its device's id (the usual one device) or device -> id: no key string built per event, and
+   * no Map per user when a user has one device (a million of them at a million clients).
+   */
+  private readonly deviceIds = new Map<string, number | Map<string, number>>();
   private readonly deviceNames: { user: string; device: string }[] = [];
   private readonly deviceUsers: number[] = [];
   /**
@@ -85,15 +88,20 @@ export class IdTable {
   }
 
   private deviceSlow(user: string, device: string): number {
-    let devices = this.deviceIds.get(user);
-    const known = devices?.get(device);
+    const known = this.findDevice(user, device);
     if (known !== undefined) return known;
-    if (devices === undefined) {
-      devices = new Map();
-      this.deviceIds.set(user, devices);
-    }
     const id = this.deviceNames.length;
-    devices.set(device, id);
+    const devices = this.deviceIds.get(user);
+    if (devices === undefined) this.deviceIds.set(user, id);
+    else if (typeof devices === 'number')
+      this.deviceIds.set(
+        user,
+        new Map([
+          [this.deviceNames[devices]!.device, devices],
+          [device, id],
+        ]),
+      );
+    else devices.set(device, id);
     this.deviceNames.push({ user, device });
     this.deviceUsers.push(this.user(user));
     return id;
@@ -106,7 +114,9 @@ export class IdTable {
 
   /** The ids of every device of `user` seen so far (none if the user was never seen). */
   devicesOfUser(user: string): Iterable<number> {
-    return this.deviceIds.get(user)?.values() ?? [];
+    const devices = this.deviceIds.get(user);
+    if (devices === undefined) return [];
+    return typeof devices === 'number' ? [devices] : devices.values();
   }
 
   findUser(user: string): number | undefined {
@@ -114,7 +124,9 @@ export class IdTable {
   }
 
   findDevice(user: string, device: string): number | undefined {
-    return this.deviceIds.get(user)?.get(device);
+    const devices = this.deviceIds.get(user);
+    if (typeof devices === 'number') return this.deviceNames[devices]!.device === device ? devices : undefined;
+    return devices?.get(device);
   }
 
   convName(id: number): string {

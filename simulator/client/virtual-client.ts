@@ -22,6 +22,7 @@ import { ClientConnection, noEffects, type VirtualClientOptions } from './client
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
 import { Outbox } from './outbox.ts';
+import { ViewTable } from './view-table.ts';
 import { clientFrame } from './wire.ts';
 
 export type { ConnectionState, VirtualClientOptions } from './client-connection.ts';
@@ -43,13 +44,14 @@ export type ClientCounters = {
 };
 
 export class VirtualClient extends ClientConnection implements AdversaryHost {
-  private convs: Map<string, ConversationView> | null = null;
+  private convs: ViewTable | null = null;
   /** The view asked for last: most frames are about the conversation the last one was about. */
   private lastView: ConversationView | null = null;
   private outbox: Outbox | null = null;
-  private watched: Set<string> | null = null;
+  /** Users watched (arrays, not Sets: a client watches a few users, and there are a million clients). */
+  private watched: string[] | null = null;
   /** Users watched on this session whose first `presence` has not come yet. */
-  private watchUnanswered: Set<string> | null = null;
+  private watchUnanswered: string[] | null = null;
   private readonly adversary: Adversary | null;
   displayed = 0;
   duplicates = 0;
@@ -96,7 +98,10 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.typingFrame(this, frame, now);
         break;
       case 'presence':
-        this.watchUnanswered?.delete(frame.user);
+        if (this.watchUnanswered !== null) {
+          const at = this.watchUnanswered.indexOf(frame.user);
+          if (at >= 0) this.watchUnanswered.splice(at, 1);
+        }
         this.record({
           k: 'presence-seen',
           at: now,
@@ -175,11 +180,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   watch(users: readonly string[], now: number): readonly ClientEffect[] {
-    this.watched ??= new Set();
+    this.watched ??= [];
     const added: string[] = [];
     for (const user of users) {
-      if (this.watched.has(user) || this.watched.size >= this.config.watchedUsersMax) continue;
-      this.watched.add(user);
+      if (this.watched.length >= this.config.watchedUsersMax || this.watched.includes(user)) continue;
+      this.watched.push(user);
       added.push(user);
     }
     if (this.canSend()) this.sendWatch(added, now);
@@ -190,7 +195,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   /** Users watched on the current session with no `presence` answer yet. */
   get watchesUnanswered(): number {
-    return this.watchUnanswered?.size ?? 0;
+    return this.watchUnanswered?.length ?? 0;
   }
 
   /** Unacked messages in the outbox. */
@@ -293,7 +298,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
     if (this.convs !== null) for (const view of this.convs.values()) view.endResume(this, now);
     this.watchUnanswered = null;
-    if (this.watched !== null && this.watched.size > 0) this.sendWatch([...this.watched], now);
+    if (this.watched !== null && this.watched.length > 0) this.sendWatch(this.watched.slice(), now);
     this.outbox?.fill(this, now);
   }
 
@@ -388,8 +393,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   private sendWatch(users: readonly string[], now: number): void {
     if (users.length === 0) return;
-    this.watchUnanswered ??= new Set();
-    for (const user of users) this.watchUnanswered.add(user);
+    this.watchUnanswered ??= [];
+    for (const user of users) if (!this.watchUnanswered.includes(user)) this.watchUnanswered.push(user);
     this.record({ k: 'watch-sent', at: now, users, user: this.user, device: this.device });
     for (let i = 0; i < users.length; i += protocolLimits.watchUsersMax)
       this.frame(clientFrame.watch(users.slice(i, i + protocolLimits.watchUsersMax)));
@@ -402,12 +407,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   /** The view of `conv`, created on first mention; undefined past convsMax. */
   private view(conv: string): ConversationView | undefined {
     if (this.lastView !== null && this.lastView.conv === conv) return this.lastView;
-    this.convs ??= new Map();
+    this.convs ??= new ViewTable();
     let view = this.convs.get(conv);
     if (view === undefined) {
       if (this.convs.size >= this.config.convsMax) return undefined;
       view = new ConversationView(conv);
-      this.convs.set(conv, view);
+      this.convs.add(view);
     }
     this.lastView = view;
     return view;

@@ -36,8 +36,17 @@ export type SimEvent = {
   order: number;
 };
 
+/** Spent events kept for reuse: enough for a burst, small enough to stay in the young generation's reach. */
+const spentEventsMax = 4096;
+
 export class Agenda {
   private readonly queue = new CalendarQueue<SimEvent>();
+  /**
+   * Events already run, for schedule() to reuse instead of allocating: client, store and link events
+   * (and callbacks) are never held once dispatched; node events may be (a paused or busy node keeps
+   * them), so those are never reused.
+   */
+  private readonly spent: SimEvent[] = [];
   readonly trace = new TraceHash();
   now = 0;
   /** Events run so far. */
@@ -48,7 +57,16 @@ export class Agenda {
   constructor(private readonly dispatch: (event: SimEvent) => void) {}
 
   schedule(at: number, kind: number, target: number, instance: number, data: unknown): void {
-    this.queue.push(at, { kind, target, instance, data, at: 0, order: 0 });
+    const event = this.spent.pop();
+    if (event === undefined) {
+      this.queue.push(at, { kind, target, instance, data, at: 0, order: 0 });
+      return;
+    }
+    event.kind = kind;
+    event.target = target;
+    event.instance = instance;
+    event.data = data;
+    this.queue.push(at, event);
   }
 
   /** Runs `callback` at virtual time `at`. */
@@ -84,6 +102,10 @@ export class Agenda {
       trace.mix(event.instance);
       trace.endEvent();
       this.dispatch(event);
+      if (event.kind > EventKind.nodeTick && this.spent.length < spentEventsMax) {
+        event.data = null;
+        this.spent.push(event);
+      }
     }
   }
 
