@@ -114,17 +114,38 @@ describe('rate-limit', () => {
     expect(judge([press(1000, 15)]).verdict).toBe('fail');
   });
 
-  it('cannot judge, nor pass, a press that a fault or a lost session cut off before any answer', () => {
+  it('cannot judge, nor pass, a press that a lost session or a clock fault cut off before any answer', () => {
+    const fault = (type: string, at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type,
+      phase,
+    });
+    const lost: HistoryEvent = { k: 'session-lost', at: 1005, reason: 'reset', ...ann };
+    const cut = judge([press(1000, 15), lost]);
+    expect(cut.verdict).toBe('unknown');
+    expect(cut.details).toMatch(/1 presses cut off by a fault or a lost session/);
+    const clock = [
+      press(1000, 15),
+      fault('clock-offset', 1005, 'start'),
+      fault('clock-offset', 3000, 'heal'),
+    ];
+    expect(judge(clock).verdict).toBe('unknown');
+    // Silence outside any fault is the server's doing: still a failure.
+    const idle: HistoryEvent = { k: 'session-lost', at: 5000, reason: 'idle', ...ann };
+    expect(judge([press(1000, 15), idle]).verdict).toBe('fail');
+  });
+
+  it('keeps judging a press through a fault that leaves its connection up (no resend, no double ack)', () => {
     const crash = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
       k: 'fault',
       at,
-      type: 'node-crash',
+      type: 'node-pause',
       phase,
     });
-    const cut = judge([press(1000, 15), crash(1005, 'start'), crash(3000, 'heal')]);
-    expect(cut.verdict).toBe('unknown');
-    expect(cut.details).toMatch(/1 presses cut off by a fault/);
-    const lost: HistoryEvent = { k: 'session-lost', at: 1005, reason: 'reset', ...ann };
-    expect(judge([press(1000, 15), lost]).verdict).toBe('unknown');
+    const events: HistoryEvent[] = [press(1000, 15), crash(1005, 'start')];
+    for (let n = 1; n <= 15; n++) events.push(ack(1010, n));
+    events.push(crash(3000, 'heal'));
+    expect(judge(events).details).toMatch(/1 served over the limit/);
   });
 });

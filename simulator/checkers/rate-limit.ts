@@ -120,10 +120,10 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
     for (const [user, ring] of acks) if (ring.lastAt < at - ringSize * bucketMs) acks.delete(user);
   };
 
-  const closePresses = (user: string | null, device: string | null): void => {
+  const closePresses = (user: string | null, device: string | null, disturbing = true): void => {
     for (const press of presses.values())
       if (user === null || press.device === deviceKey(user, device ?? '')) {
-        if (press.open && !press.judged) disturbed++;
+        if (disturbing && press.open && !press.judged) disturbed++;
         press.open = false;
       }
   };
@@ -138,7 +138,10 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
         if (event.phase === 'start') {
           starts.push(event.at);
           openFaults.set(key, starts);
-          closePresses(null, null);
+          // Only a clock fault changes what a press may be served (a clock set forward refills the
+          // bucket at once). Other faults resend nothing on a live connection: a resend (acked twice)
+          // follows a lost session, which closes that device's press.
+          if (event.type === 'clock-offset') closePresses(null, null);
         } else {
           const from = starts.shift() ?? event.at;
           if (starts.length === 0) openFaults.delete(key);
@@ -152,17 +155,19 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
         const times = (lost.get(event.user) ?? []).filter((at) => at > event.at - ringSize * bucketMs * 2);
         times.push(event.at);
         lost.set(event.user, times);
-        closePresses(event.user, event.device);
+        // Silence outside any fault (the client gave up on a server that stopped answering) is the
+        // server's doing: the press still counts as done, so a server that never answers it fails.
+        closePresses(event.user, event.device, event.reason !== 'idle' || openFaults.size > 0);
         return;
       }
       case 'press':
         pressCount++;
-        if (openFaults.size > 0) disturbed++;
+        if (clockDisturbed(event.at)) disturbed++;
         presses.set(deviceKey(event.user, event.device), {
           device: deviceKey(event.user, event.device),
           at: event.at,
           acks: 0,
-          open: openFaults.size === 0,
+          open: !clockDisturbed(event.at),
           judged: false,
         });
         return;

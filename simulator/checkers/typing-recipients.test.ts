@@ -93,8 +93,11 @@ describe('typing-recipients', () => {
     expect(judge(story([typing(1010, bob, 'cat')])).details).toMatch(/1 made up/);
   });
 
-  it('cannot pass when nobody typed, and fails when typing was sent but nothing came back', () => {
+  it('cannot pass when nobody typed, and fails when typing was due but nothing came back', () => {
     expect(judge([]).verdict).toBe('unknown');
     expect(judge(story([])).verdict).toBe('fail');
+    // Nobody else online when ann typed: nothing was due, so silence proves nothing either way.
+    const alone = story([]).filter((e) => !(e.k === 'session' && e.user === 'bob'));
+    expect(judge(alone).verdict).toBe('unknown');
   });
 });

@@ -95,13 +95,16 @@ export class LiveShard {
     this.originEpochMs = originEpochMs;
     const { scenario, connectSpreadMs, workloadEndMs, shard } = this.plan;
     const startRng = this.streams.stream('live-start', shard);
+    // Pressers connect first: a press must be answered before the first fault (which ends what the
+    // rate-limit checker can judge of it), however long real connects take on a loaded machine.
+    const pressers = this.schedulePresses();
     for (let i = 0; i < this.clients.length; i++) {
-      const at = Math.floor(startRng.float() * Math.max(1, connectSpreadMs));
+      const drawn = Math.floor(startRng.float() * Math.max(1, connectSpreadMs));
+      const at = pressers.has(i) ? 0 : drawn;
       this.later(at, () => this.apply(i, this.clients[i]!.start(this.now())));
     }
     this.scheduleWatches();
     this.scheduleChurn();
-    this.schedulePresses();
     this.agenda.sort((a, b) => a.at - b.at);
     this.arrivalSource = arrivals(scenario, this.honest.length, this.workRng, workloadEndMs);
     this.nextArrival = this.arrivalSource.next(0);
@@ -449,8 +452,8 @@ export class LiveShard {
     });
   }
 
-  /** The pressers of press.ts, picked per shard. */
-  private schedulePresses(): void {
+  /** The pressers of press.ts, picked per shard; returns their client indexes. */
+  private schedulePresses(): Set<number> {
     const steps = pressPlan(
       this.plan.scenario,
       this.honest,
@@ -473,6 +476,7 @@ export class LiveShard {
             : client.sendMessage(step.conv, body(), now),
         );
       });
+    return new Set(steps.map((step) => step.index));
   }
 
   private scheduleWatches(): void {

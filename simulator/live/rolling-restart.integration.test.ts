@@ -15,8 +15,16 @@ const secret = 'live-rolling-test-secret-0123456789abcdef';
 const minimalServer = fileURLToPath(new URL('../../test-support/minimal-server/main.ts', import.meta.url));
 
 async function rollingRun(fleet: LiveFleet, seed: number) {
+  const steady = shortenScenario(loadScenario('steady'), {
+    faultsMs: 3500,
+    warmupMs: 1500,
+    healMs: 1000,
+    clients: 30,
+  });
   const scenario = {
-    ...shortenScenario(loadScenario('steady'), { faultsMs: 3500, warmupMs: 1500, healMs: 1000, clients: 30 }),
+    ...steady,
+    // A short run of 30 clients: typing on most sends, so typing-recipients has something to judge.
+    workload: { ...steady.workload, typingProbability: 0.5 },
     faults: [{ type: 'rolling-restart' as const, atMs: 300, durationMs: 3000, restartDelayMs: 300 }],
     // The steady SLO is set for a simulated 5 ms network; here a node is down for a restart.
     thresholds: { ackLatency: [], failedSends: ['count<1'], fanoutLag: [] },
