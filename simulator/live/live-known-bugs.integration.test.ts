@@ -89,6 +89,8 @@ function bugHunt(): Scenario {
       ratePer1kClients: 1500,
       membershipChangesPerMin: 60,
       leaveFraction: 0.1,
+      // Typing on half the sends: a short run of 60 clients still has typings for typing-recipients.
+      typingProbability: 0.5,
       // No known bug here touches the send limit, and the hunt's early faults on a loaded box can cut
       // a press off before it is answered (rate-limit: could not judge): the sim gate judges presses.
       pressers: 0,
