@@ -17,6 +17,8 @@ export type CurvePoint = {
   achievedMsgsPerSec: number;
   displayedPerSec: number;
   ackP99Ms: number;
+  /** The best repeat's ack p99: with ackP99Ms, the spread that repeating the step bounds. */
+  ackP99MsBest: number;
   deliveryP99Ms: number;
   serverCpuShare: number | null;
   serverBytesPerConnection: number | null;
@@ -42,6 +44,7 @@ export function capacityCurve(report: CapacityReport): CurvePoint[] {
       achievedMsgsPerSec: reps.reduce((a, r) => a + r.ackedPerSec, 0) / reps.length,
       displayedPerSec: reps.reduce((a, r) => a + r.displayedPerSec, 0) / reps.length,
       ackP99Ms: worst((r) => r.ackP99Ms),
+      ackP99MsBest: Math.min(...reps.map((r) => r.ackP99Ms)),
       deliveryP99Ms: worst((r) => r.deliveryP99Ms),
       serverCpuShare: worstOrNull((r) => r.serverCpuShare),
       serverBytesPerConnection: worstOrNull((r) => r.serverBytesPerConnection),
@@ -57,10 +60,17 @@ const fixed = (n: number, digits = 1) => n.toFixed(digits);
 const percent = (n: number | null) => (n === null ? 'n/m' : `${Math.round(n * 100)}%`);
 const kib = (n: number | null) => (n === null ? 'n/m' : `${fixed(n / 1024)} KiB`);
 
+/** Best to worst ack p99 over the step's repeats, and their ratio: the noise the repeats bound. */
+function spread(p: CurvePoint): string {
+  if (p.ackP99MsBest === p.ackP99Ms) return `${fixed(p.ackP99Ms)} (x1.0)`;
+  const ratio = p.ackP99MsBest > 0 ? ` (x${fixed(p.ackP99Ms / p.ackP99MsBest)})` : '';
+  return `${fixed(p.ackP99MsBest)}–${fixed(p.ackP99Ms)}${ratio}`;
+}
+
 export function capacityMarkdown(report: CapacityReport): string {
   const rows = capacityCurve(report).map(
     (p) =>
-      `| ${p.step} | ${p.phase} | ${p.clients} | ${fixed(p.offeredMsgsPerSec)} | ${fixed(p.achievedMsgsPerSec)} | ${fixed(p.ackP99Ms)} | ${fixed(p.deliveryP99Ms)} | ${percent(p.serverCpuShare)} | ${kib(p.serverBytesPerConnection)} | ${percent(p.generatorCpuShareMax)}${p.generatorLimited ? ' (saturated)' : ''} | ${p.held ? 'held' : `BROKE: ${p.broke.join('; ')}`} |`,
+      `| ${p.step} | ${p.phase} | ${p.clients} | ${fixed(p.offeredMsgsPerSec)} | ${fixed(p.achievedMsgsPerSec)} | ${fixed(p.ackP99Ms)} | ${spread(p)} | ${fixed(p.deliveryP99Ms)} | ${percent(p.serverCpuShare)} | ${kib(p.serverBytesPerConnection)} | ${percent(p.generatorCpuShareMax)}${p.generatorLimited ? ' (saturated)' : ''} | ${p.held ? 'held' : `BROKE: ${p.broke.join('; ')}`} |`,
   );
   return [
     `# Capacity of ${report.target || 'the target'}: scenario ${report.scenario}`,
@@ -74,10 +84,10 @@ export function capacityMarkdown(report: CapacityReport): string {
       .map(([metric, list]) => `${metric} ${list.join(', ')}`)
       .join('; ')}.`,
     '',
-    'Rates are the mean over repeats; p99s, CPU and memory the worst repeat. CPU is the share of one core (server: mean per node while connected; generators: the busiest). n/m: not measurable (the server exposes no process metrics).',
+    'Rates are the mean over repeats; p99s, CPU and memory the worst repeat; the ack p99 spread runs from the best repeat to the worst (with their ratio), the noise the repeats bound. CPU is the share of one core (server: mean per node while connected; generators: the busiest). n/m: not measurable (the server exposes no process metrics).',
     '',
-    '| step | phase | connections | offered msgs/s | achieved (acked) msgs/s | ack p99 ms | delivery p99 ms | server CPU | server memory / connection | generator CPU | verdict |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| step | phase | connections | offered msgs/s | achieved (acked) msgs/s | ack p99 ms | ack p99 spread over repeats ms | delivery p99 ms | server CPU | server memory / connection | generator CPU | verdict |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
     '',
   ].join('\n');
