@@ -124,16 +124,15 @@ function curveTable(
   everyMs: number,
   clientsOf: (p: ProcessFigures) => number,
 ): string {
-  const lines = ['| process | ' + 'minute: RSS (per client) |', '| --- | --- |'];
+  const lines = ['| process | minute: RSS (growth over the first sample, per client) |', '| --- | --- |'];
   for (const p of processes) {
     const points: string[] = [];
     let mark = 0;
     for (const [atMs, rss] of p.curve) {
       if (atMs < mark) continue;
       const clients = clientsOf(p);
-      points.push(
-        `${(atMs / 60_000).toFixed(1)}: ${mib(rss)}${clients > 0 ? ` (${kb(rss / clients)})` : ''}`,
-      );
+      const beyond = clients > 0 ? ` (+${kb((rss - p.rssBytesFirst) / clients)}/client)` : '';
+      points.push(`${(atMs / 60_000).toFixed(1)}: ${mib(rss)}${beyond}`);
       mark = atMs + everyMs;
     }
     lines.push(`| ${p.name} | ${points.join('; ')} |`);
