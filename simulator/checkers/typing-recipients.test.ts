@@ -88,6 +88,27 @@ describe('typing-recipients', () => {
     expect(judge(story(fault)).verdict).toBe('pass');
   });
 
+  it('does not judge a typing within a throttle interval of a heal when the one before it was typed under the fault', () => {
+    // ann types during a node pause: the paused node handles it at the resume (2000), so its throttle
+    // runs until about 4000 and the typing at 3300 is rightly not relayed.
+    const held: HistoryEvent[] = [
+      history.conv(0, 'g', ['ann', 'bob', 'cat']),
+      session(10, ann),
+      session(10, bob),
+      { k: 'fault', at: 500, type: 'node-pause', phase: 'start', nodes: ['n1'] },
+      typed(600, ann),
+      { k: 'fault', at: 2000, type: 'node-pause', phase: 'heal', nodes: ['n1'] },
+      typing(2010, bob, 'ann'),
+      typed(3300, ann),
+      history.send(3300, ann, m1),
+      history.display(3320, bob, m1, 'push'),
+    ];
+    expect(judge(held).verdict).toBe('pass');
+    // The same typing long after the heal is judged again, and missing it fails.
+    const later = held.map((e) => (e.at >= 3300 ? { ...e, at: e.at + 3000 } : e));
+    expect(judge(later).details).toMatch(/1 missed/);
+  });
+
   it("fails typing sent to the typist's own devices, or about a user who never typed there", () => {
     expect(judge(story([typing(1010, device('ann', 'd2'), 'ann')])).details).toMatch(/1 to the typist/);
     expect(judge(story([typing(1010, bob, 'cat')])).details).toMatch(/1 made up/);

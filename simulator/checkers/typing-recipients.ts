@@ -6,7 +6,10 @@
 //   clock: the workload sends a message right after typing, on the same connection, so the server
 //   relayed the typing before it pushed that message; a device that displays the pushed message on
 //   the session it had when the user typed must have got the typing first (frames on one connection
-//   arrive in order). Judged only without faults in between (a lost bus event is then allowed).
+//   arrive in order). Judged only without faults in between (a lost bus event is then allowed), and
+//   not for a typing whose previous one in that conversation was sent under a fault: a paused node
+//   handles it at the resume, so the server's throttle interval may start as late as the heal
+//   (swarm seeds 37, 39: typed during a node-pause, typed again 1.2 s after its heal, throttled).
 // Members come from the conversation's creation; a conversation whose membership the harness changed
 // is not judged for reach (the authorization checker judges typing to non-members).
 
@@ -31,6 +34,8 @@ const defaultSlackMs = 250;
 const clockFaultAfterMs = 60_000;
 /** An expectation not proved or disproved by then is dropped. */
 const expectationLifeMs = 60_000;
+/** A frame a fault held or slowed (a pause, a 1 s latency with jitter) reaches the server within this of the heal. */
+const heldFrameDrainMs = 2000;
 
 type Expectation = {
   conv: string;
@@ -53,6 +58,8 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
   /** Device id -> when its current session opened (-1: no session). */
   const openSince = float64Column(-1);
   const lastTyped = new Map<string, number>();
+  /** (user, conv) keys typed while a fault was open: the server may handle that typing only after the heal. */
+  const typedUnderFault = new Set<string>();
   /** Device key -> the typing it just sent, waiting for the send that follows it. */
   const justTyped = new Map<string, { conv: string; at: number }>();
   const expectations = new Map<string, Expectation>();
@@ -139,6 +146,11 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
           event.at + (event.type === 'clock-offset' ? clockFaultAfterMs : 0),
         );
         faultsOpen += event.phase === 'start' ? 1 : -1;
+        if (faultsOpen <= 0 && typedUnderFault.size > 0) {
+          for (const typist of typedUnderFault)
+            lastTyped.set(typist, Math.max(lastTyped.get(typist)!, event.at + heldFrameDrainMs));
+          typedUnderFault.clear();
+        }
         return;
       case 'session':
         openSince.set(ids.device(event.user, event.device), event.at);
@@ -150,6 +162,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         typed++;
         const last = lastTyped.get(key(event.user, event.conv));
         lastTyped.set(key(event.user, event.conv), event.at);
+        if (faultsOpen > 0) typedUnderFault.add(key(event.user, event.conv));
         if (event.on && (last === undefined || event.at - last >= throttleMs + slackMs))
           justTyped.set(key(event.user, event.device), { conv: event.conv, at: event.at });
         return;
