@@ -75,5 +75,7 @@ export function buildPopulation(
     );
     groups.push(id);
   }
+  // Exactly as long as they are: grown from empty by push, each reserved room for 17 (152 bytes a user).
+  for (let i = 0; i < convsOfUser.length; i++) convsOfUser[i] = convsOfUser[i]!.slice();
   return { users, devices, convsOfUser, groups, adversaries: scenario.clients.adversaries, prefix };
 }

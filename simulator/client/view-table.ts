@@ -5,9 +5,11 @@
 import type { ConversationView } from './conversation-view.ts';
 
 const listMax = 8;
+const noViews: ConversationView[] = [];
 
 export class ViewTable {
-  private readonly list: ConversationView[] = [];
+  /** Made with its first view: an array grown from empty by push reserves room for 17 (152 bytes). */
+  private list: ConversationView[] = noViews;
   private index: Map<string, ConversationView> | null = null;
 
   get size(): number {
@@ -22,7 +24,8 @@ export class ViewTable {
 
   /** Adds a view for a conversation that has none yet. */
   add(view: ConversationView): void {
-    this.list.push(view);
+    if (this.list === noViews) this.list = [view];
+    else this.list.push(view);
     if (this.index !== null) this.index.set(view.conv, view);
     else if (this.list.length > listMax) this.index = new Map(this.list.map((v) => [v.conv, v]));
   }

@@ -180,13 +180,15 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   watch(users: readonly string[], now: number): readonly ClientEffect[] {
-    this.watched ??= [];
+    const watched = this.watched ?? [];
     const added: string[] = [];
     for (const user of users) {
-      if (this.watched.length >= this.config.watchedUsersMax || this.watched.includes(user)) continue;
-      this.watched.push(user);
+      if (watched.length + added.length >= this.config.watchedUsersMax) continue;
+      if (watched.includes(user) || added.includes(user)) continue;
       added.push(user);
     }
+    // Exactly as long as needed (an array grown from empty by push reserves room for 17).
+    if (added.length > 0) this.watched = watched.concat(added);
     if (this.canSend()) this.sendWatch(added, now);
     return this.flush();
   }
@@ -393,8 +395,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   private sendWatch(users: readonly string[], now: number): void {
     if (users.length === 0) return;
-    this.watchUnanswered ??= [];
-    for (const user of users) if (!this.watchUnanswered.includes(user)) this.watchUnanswered.push(user);
+    // `users` holds no user twice, nor one already waiting for its answer (see watch, sessionOpened).
+    this.watchUnanswered = this.watchUnanswered === null ? users.slice() : this.watchUnanswered.concat(users);
     this.record({ k: 'watch-sent', at: now, users, user: this.user, device: this.device });
     for (let i = 0; i < users.length; i += protocolLimits.watchUsersMax)
       this.frame(clientFrame.watch(users.slice(i, i + protocolLimits.watchUsersMax)));
