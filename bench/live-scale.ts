@@ -20,7 +20,7 @@ import { runLive } from '../simulator/live/run-live.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 
 const usage =
-  'usage: npm run bench:live-scale -- <scenario> [--nodes N] [--clients N] [--seed N] [--duration 10m] [--curve 60s] [--out file.json]';
+  'usage: npm run bench:live-scale -- <scenario> [--nodes N] [--clients N] [--seed N] [--duration 10m] [--curve 60s] [--generators N] [--out file.json]';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,6 +31,7 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string' },
     curve: { type: 'string' },
     out: { type: 'string' },
+    generators: { type: 'string' },
   },
 });
 
@@ -65,6 +66,10 @@ function growth(processes: readonly ProcessFigures[], kind: 'node' | 'generator'
     .reduce((sum, p) => sum + (p.rssBytesMax - p.rssBytesFirst), 0);
 }
 
+function peak(processes: readonly ProcessFigures[], kind: 'node' | 'generator'): number {
+  return processes.filter((p) => p.kind === kind).reduce((sum, p) => sum + p.rssBytesMax, 0);
+}
+
 export type ScaleFigures = {
   clients: number;
   nodes: number;
@@ -78,6 +83,9 @@ export type ScaleFigures = {
   connectFailures: number;
   nodeBytesPerConnection: number;
   generatorBytesPerConnection: number;
+  /** Peak RSS of all nodes (generators) over the clients: everything, the process's own base included. */
+  nodeBytesPerConnectionAllIn: number;
+  generatorBytesPerConnectionAllIn: number;
   filesMax: number | null;
   processes: { name: string; rssFirst: number; rssMax: number; filesFirst: number; filesMax: number }[];
   ackMs: { p50: number; p99: number };
@@ -103,6 +111,8 @@ export function scaleFigures(summary: RunSummary, nodes: number): ScaleFigures {
     connectFailures: live.connectFailures,
     nodeBytesPerConnection: growth(live.processes, 'node') / summary.clients,
     generatorBytesPerConnection: growth(live.processes, 'generator') / summary.clients,
+    nodeBytesPerConnectionAllIn: peak(live.processes, 'node') / summary.clients,
+    generatorBytesPerConnectionAllIn: peak(live.processes, 'generator') / summary.clients,
     filesMax: live.filesMax,
     processes: live.processes.map((p) => ({
       name: p.name,
@@ -148,6 +158,7 @@ async function main(): Promise<void> {
   const seed = positive('seed', values.seed)!;
   const durationMs = duration('duration', values.duration);
   const curveMs = duration('curve', values.curve);
+  const generators = positive('generators', values.generators);
   const scenario = loadScenario(scenarioArg);
   const secret = `bench-live-scale-${seed}-0123456789abcdef`;
   const fleet: LiveFleet =
@@ -164,6 +175,7 @@ async function main(): Promise<void> {
     secret,
     ...(clients === undefined ? {} : { clients }),
     ...(durationMs === undefined ? {} : { durationMs }),
+    ...(generators === undefined ? {} : { generators }),
     log: (line) => process.stderr.write(`${stamp()} ${line}\n`),
     progress: (done, phase, violations) => {
       if (Date.now() - lastProgress < 10_000) return;
@@ -177,7 +189,7 @@ async function main(): Promise<void> {
     `bench:live-scale ${scenario.name}: ${figures.clients} clients, ${nodes} node(s), ${figures.generators} generator(s), seed ${seed}; exit ${figures.exitCode}; ${figures.wallS} s wall`,
     `verdicts: ${figures.failed.length === 0 ? 'every property passed' : figures.failed.join(' | ')}`,
     `connect rate: ${figures.connectsPerSec}/s (${figures.firstSessions} first sessions; ${figures.connects} connects, ${figures.connectFailures} failed)`,
-    `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample / clients)`,
+    `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample, taken before any client connected / clients); all-in (peak RSS / clients): nodes ${kb(figures.nodeBytesPerConnectionAllIn)}, generators ${kb(figures.generatorBytesPerConnectionAllIn)}`,
     `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
     `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
     `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,

@@ -18,6 +18,8 @@ export type GeneratorReport = Extract<FromGenerator, { type: 'report' }>;
 
 export class GeneratorPool {
   private readonly children: ChildProcess[] = [];
+  /** Generators that said they are ready (loaded, plan taken, no client connected yet). */
+  private readonly ready: boolean[] = [];
   private readonly waiters = new Map<number, (status: ShardStatus) => void>();
   private readonly reports: (GeneratorReport | null)[] = [];
   private readonly reportWaiters: ((report: GeneratorReport) => void)[] = [];
@@ -60,8 +62,10 @@ export class GeneratorPool {
       ready.push(
         new Promise<void>((resolve, reject) => {
           child.on('message', (message: FromGenerator) => {
-            if (message.type === 'ready') resolve();
-            else this.handle(index, message);
+            if (message.type === 'ready') {
+              this.ready[index] = true;
+              resolve();
+            } else this.handle(index, message);
           });
           child.once('exit', (code, signal) => {
             this.merge.close(index);
@@ -76,12 +80,12 @@ export class GeneratorPool {
     await withTimeout(Promise.all(ready), liveLimits.generatorAnswerTimeoutMs, 'generators to start');
   }
 
-  /** The generator processes, for the driver to sample. */
+  /** The generator processes once ready (a first sample taken while one loads would be no baseline). */
   processes(): ProcessRef[] {
     return this.children.map((child, i) => ({
       name: `g${i}`,
       kind: 'generator',
-      pid: child.exitCode === null && child.signalCode === null ? child.pid : undefined,
+      pid: this.ready[i] && child.exitCode === null && child.signalCode === null ? child.pid : undefined,
     }));
   }
 
