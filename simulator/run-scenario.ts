@@ -244,12 +244,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     jitter: scenario.clients.jitter,
     deliveredCursors: scenario.clients.deliveredCursors ?? true,
   };
+  const mintToken = (now: number, user: string): string => world.tokens.mint(user, now + tokenLifeMs);
   for (const [index, device] of population.devices.entries()) {
     const client = new VirtualClient({
       user: device.user,
       device: device.device,
       rng: makeRng(streams, 'client', index),
-      token: (now: number) => world.tokens.mint(device.user, now + tokenLifeMs),
+      token: mintToken,
       record,
       deviceIndex: index,
       config: clientConfig,

@@ -23,8 +23,11 @@ export type VirtualClientOptions = {
   device: string;
   /** Uniform in [0, 1): this client's own seeded stream. */
   rng: () => number;
-  /** A valid token for a hello at `now` (a fresh one each hello: tokens expire). */
-  token: (now: number) => string;
+  /**
+   * A valid token for `user`'s hello at `now` (a fresh one each hello: tokens expire). Given the user,
+   * one function may serve every client (a million closures cost a million function objects).
+   */
+  token: (now: number, user: string) => string;
   /** `device` is `deviceIndex`: a carrier may use it to find the device without hashing strings. */
   record: (event: HistoryEvent, device?: number) => void;
   /** A number the carrier gives this device, passed back with each recorded event. */

@@ -280,7 +280,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   // ---- the session --------------------------------------------------------------------------
 
   protected helloToken(now: number): string {
-    return this.adversary?.helloToken(this, now) ?? this.options.token(now);
+    return this.adversary?.helloToken(this, now) ?? this.options.token(now, this.user);
   }
 
   protected addResume(frame: HelloFrame): void {
