@@ -32,6 +32,7 @@ import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
 import { sendLimitsOf } from './press.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
+import { scaleClients } from './scale-clients.ts';
 import { swarmFaults } from './swarm.ts';
 import {
   type ExitCode,
@@ -129,10 +130,12 @@ const nodeFaults: ReadonlySet<string> = new Set(['node-crash', 'node-pause', 'cl
 /** How late a frame may reach a just-removed member (links and retries in flight). */
 const authorizationGraceMs = 1000;
 
-export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunSummary> {
+export async function runScenario(written: Scenario, options: RunOptions): Promise<RunSummary> {
   const wallStart = performance.now();
   const meter = startRunMeter();
-  const clientCount = options.clients ?? scenario.clients.count;
+  // `--clients`: fewer clients shrink large groups with them, so they stay large (scale-clients.ts).
+  const scenario = options.clients === undefined ? written : scaleClients(written, options.clients);
+  const clientCount = scenario.clients.count;
   const streams = new SeedStreams(options.seed);
   const bugs = new Set<string>(options.bugs ?? []);
   const ids = new IdTable();
@@ -150,6 +153,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       ...(scenario.limits.typingThrottleMs === undefined
         ? {}
         : { typingThrottleMs: scenario.limits.typingThrottleMs }),
+      ...(scenario.limits.heartbeatMs === undefined ? {} : { heartbeatMs: scenario.limits.heartbeatMs }),
     });
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,

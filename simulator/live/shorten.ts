@@ -1,29 +1,21 @@
 // A scenario made shorter for the live gate and the tests: the faults phase scaled to `faultsMs`,
 // every fault's start and duration scaled with it (so the timeline keeps its shape), warm-up and
-// heal capped. The settle window (liveness) is kept: real servers need real time to converge.
+// heal capped; fewer clients shrink large groups with them (scale-clients.ts). The settle window (liveness) is kept: real servers need real time to converge.
 
 import type { Scenario } from '../../scenarios/scenario.ts';
+import { scaleClients } from '../scale-clients.ts';
 
 export type Shortening = { faultsMs: number; warmupMs?: number; healMs?: number; clients?: number };
 
 export function shortenScenario(scenario: Scenario, to: Shortening): Scenario {
   const factor = scenario.phases.faultsMs === 0 ? 1 : to.faultsMs / scenario.phases.faultsMs;
   const scale = (ms: number) => Math.max(1, Math.round(ms * factor));
-  // Fewer clients: large groups and the large-group threshold shrink with them, so a large group
-  // stays above the threshold (notify and pull) instead of turning into a huge push group.
-  const count = Math.min(to.clients ?? scenario.clients.count, scenario.clients.count);
-  const share = count / scenario.clients.count;
-  const limits = { ...scenario.limits };
-  if (limits.largeGroupThreshold !== undefined)
-    limits.largeGroupThreshold = Math.max(2, Math.round(limits.largeGroupThreshold * share));
+  const scaled = scaleClients(
+    scenario,
+    Math.min(to.clients ?? scenario.clients.count, scenario.clients.count),
+  );
   return {
-    ...scenario,
-    clients: { ...scenario.clients, count },
-    conversations: {
-      ...scenario.conversations,
-      largeGroupSize: Math.round(scenario.conversations.largeGroupSize * share),
-    },
-    limits,
+    ...scaled,
     phases: {
       ...scenario.phases,
       warmupMs: Math.min(scenario.phases.warmupMs, to.warmupMs ?? 3000),
