@@ -30,6 +30,7 @@ export const gateScenarios = [
   'churn',
   'adversarial',
   'disk-faults',
+  'node-down',
 ] as const;
 export const gateSeeds = [1, 2, 3];
 /** `gate --live` runs take real time: one fixed seed by default. */

@@ -2,7 +2,9 @@
 // scenarios at its first fixed seed, smaller, judged exactly as the gate judges them. A mutant is
 // killed when any run does not pass (a violated property, an SLO, a run that did not settle, a
 // verdict that could not judge, or a crash). Only the gate counts: no unit test runs here, because
-// the question is what the gate catches in a server it cannot see into.
+// the question is what the gate catches in a server it cannot see into. The first run that does not
+// pass ends the profile (the mutant is killed; the rest would only cost time), so the scenarios run
+// in the order CHATSIM_MUTATION_SCENARIOS lists them.
 
 import { gateScenarios, gateSeeds } from '../cli/gate.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
@@ -10,19 +12,22 @@ import { runScenario } from '../simulator/run-scenario.ts';
 
 /** Clients per run: small enough for hundreds of mutants on two cores, large enough for groups and churn. */
 const clients = Number(process.env.CHATSIM_MUTATION_CLIENTS ?? 200);
-const only = process.env.CHATSIM_MUTATION_SCENARIOS?.split(',');
+const names: readonly string[] = process.env.CHATSIM_MUTATION_SCENARIOS?.split(',') ?? gateScenarios;
+const unknown = names.filter((name) => !(gateScenarios as readonly string[]).includes(name));
+if (unknown.length > 0) {
+  console.error(`not gate scenarios: ${unknown.join(', ')} (use: ${gateScenarios.join(', ')})`);
+  process.exit(2);
+}
 
-let failed = 0;
-for (const name of gateScenarios) {
-  if (only && !only.includes(name)) continue;
+for (const name of names) {
   const summary = await runScenario(loadScenario(name), { seed: gateSeeds[0]!, clients });
   if (summary.exitCode !== 0) {
-    failed++;
     const why = summary.verdicts
       .filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')
       .map((v) => v.property);
     const slo = summary.slo.filter((s) => !s.pass).map((s) => `slo:${s.name}`);
     console.log(`FAIL ${name}: exit ${summary.exitCode} ${[...why, ...slo].join(', ')}`);
+    process.exit(1);
   }
 }
-process.exit(failed === 0 ? 0 : 1);
+process.exit(0);

@@ -13,7 +13,7 @@ import { createLivenessChecker } from './liveness.ts';
 import { createNoDuplicatesChecker } from './no-duplicates.ts';
 import { createNoLossChecker } from './no-loss.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
-import { createPresenceChangesChecker } from './presence-changes.ts';
+import { createPresenceChangesChecker, type PresenceChangesOptions } from './presence-changes.ts';
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
@@ -38,6 +38,7 @@ export { createTypingRecipientsChecker } from './typing-recipients.ts';
 /** Options of every standard checker: a shared IdTable, bounds, authorization's `graceMs`, the send limits. */
 export type StandardCheckerOptions = AuthorizationOptions &
   RateLimitOptions &
+  PresenceChangesOptions &
   TypingRecipientsOptions & {
     /** Properties not to judge (the scenario's `checks.skip`): their checkers are left out. */
     skip?: readonly string[];

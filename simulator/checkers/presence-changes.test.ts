@@ -82,7 +82,88 @@ describe('presence-changes', () => {
     const gone: HistoryEvent = { k: 'session-lost', at: 3000, reason: 'client', ...bob };
     const silent = judge([...start, gone]);
     expect(silent.verdict).toBe('fail');
-    expect(silent.details).toMatch(/nothing judged: 1 changes of a watched user/);
+    expect(silent.details).toMatch(/1 offline never shown/);
     expect(judge([...start, gone, seen(3010, false, 3000)]).verdict).toBe('pass');
+  });
+
+  describe('a change shown in time', () => {
+    const gone = (at: number, reason: string): HistoryEvent => ({ k: 'session-lost', at, reason, ...bob });
+    const judgeUntil = (events: HistoryEvent[], at: number) =>
+      checkHistory([createPresenceChangesChecker()], events, finalStateFixture({ at }))[0]!;
+
+    it('fails a watcher never told of a change that held past when the server had to know', () => {
+      // bob's app closes at 3000: the server knows within the answer bound (1 s).
+      const silent = judgeUntil([...start, gone(3000, 'client')], 10_000);
+      expect(silent.verdict).toBe('fail');
+      expect(JSON.stringify(silent.witness[0])).toMatch(
+        /ann\/d1 watched bob, who went offline at 3000 and stayed so until 10000, past 4000 .* never told.*"shown":"online"/,
+      );
+      // late is not silent: told at 4500, while bob was still offline
+      expect(judgeUntil([...start, gone(3000, 'client'), seen(4500, false, 3000)], 10_000).verdict).toBe(
+        'pass',
+      );
+      // the run ended before the server had to know: nothing judged
+      expect(judgeUntil([...start, gone(3000, 'client')], 3900).details).toMatch(
+        /, 0 \(watcher, change\) pairs judged shown in time/,
+      );
+    });
+
+    it('waits for the fleet to take a crashed node for dead, and for heartbeats after a client gave up', () => {
+      // reset by a crash: known 7 s + 1 s later (11000); bob back at 11000 and ann never told
+      const back = (at: number): HistoryEvent => ({ k: 'session', at, connectMs: 1, first: false, ...bob });
+      expect(judgeUntil([...start, gone(3000, 'reset'), back(11_000)], 20_000).details).toMatch(
+        /1 offline never shown/,
+      );
+      // back at 10500, before the crash had to be known: the offline spell is not judged
+      expect(judgeUntil([...start, gone(3000, 'reset'), back(10_500)], 20_000).details).toMatch(
+        /, 1 \(watcher/,
+      );
+      // a later clean close does not shorten what the crash left unknown
+      const events = [...start, gone(3000, 'reset'), back(3500), gone(4000, 'client')];
+      expect(judgeUntil(events, 10_999).details).toMatch(/, 0 \(watcher, change\) pairs judged/);
+      // 'idle': the server may hold the connection for three heartbeats (10 s each) + 1 s
+      expect(judgeUntil([...start, gone(3000, 'idle')], 33_999).details).toMatch(/, 0 \(watcher/);
+      expect(judgeUntil([...start, gone(3000, 'idle')], 34_000).verdict).toBe('fail');
+    });
+
+    it('does not judge a change that did not hold until its deadline, nor one across a partition', () => {
+      const back: HistoryEvent = { k: 'session', at: 3500, connectMs: 1, first: false, ...bob };
+      // offline at 3000, back at 3500: only the return is judged
+      const flapped = judgeUntil(
+        [...start, gone(3000, 'client'), seen(3010, false, 3000), back, seen(3510, true, 3000)],
+        10_000,
+      );
+      expect(flapped.verdict).toBe('pass');
+      expect(flapped.details).toMatch(/, 1 \(watcher, change\) pairs judged shown in time/);
+      const partition: HistoryEvent[] = [
+        { k: 'fault', at: 2500, type: 'partition', phase: 'start' },
+        { k: 'fault', at: 3200, type: 'partition', phase: 'heal' },
+      ];
+      const held = judgeUntil([...start, ...partition, gone(3000, 'client')], 10_000);
+      expect(held.details).toMatch(/0 \(watcher, change\) pairs judged shown in time/);
+    });
+
+    it('passes a frame about the next change that came before the harness saw it, if this one was told', () => {
+      const back = (at: number): HistoryEvent => ({ k: 'session', at, connectMs: 1, first: false, ...bob });
+      // bob offline at 3000 (told at 3010), back at 8000: ann hears online at 7995, before bob's welcome
+      const told = [
+        ...start,
+        gone(3000, 'client'),
+        seen(3010, false, 3000),
+        seen(7995, true, 3000),
+        back(8000),
+      ];
+      expect(judgeUntil(told, 20_000).verdict).toBe('pass');
+      // never told offline: the online frame at 7995 does not excuse the silence
+      const silent = [...start, gone(3000, 'client'), seen(7995, true, 3000), back(8000)];
+      expect(judgeUntil(silent, 20_000).details).toMatch(/1 offline never shown/);
+    });
+
+    it('judges a user coming online too: the session is known at once', () => {
+      const off: HistoryEvent[] = [...start, gone(3000, 'client'), seen(3010, false, 3000)];
+      const back: HistoryEvent = { k: 'session', at: 5000, connectMs: 1, first: false, ...bob };
+      expect(judgeUntil([...off, back], 10_000).details).toMatch(/1 online never shown/);
+      expect(judgeUntil([...off, back, seen(5020, true, 3000)], 10_000).verdict).toBe('pass');
+    });
   });
 });

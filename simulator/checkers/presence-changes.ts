@@ -4,6 +4,9 @@
 // - lastSeen never goes back for a watcher (nor across its sessions);
 // - an offline frame's lastSeen is no earlier than the start of the user's latest session that the
 //   server saw well before the frame (in the server's clock, bounded from acks: ts - at).
+// - every change the harness made to a watched user's presence is told to each device that watched
+//   through it, if the change held past when the server had to know of it (presence-deadlines.ts):
+//   silence is a violation, lateness is not.
 // lastSeen is not judged after a clock fault, across a crash of a node that held presence, or (for
 // the session bound) across any fault: state lost with a node or a bus event may legitimately be old.
 
@@ -11,6 +14,7 @@ import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { PresenceDeadlines } from './presence-deadlines.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -19,6 +23,13 @@ export const presenceChangesProperty = 'presence-changes';
 export type PresenceChangesOptions = CheckerOptions & {
   /** Frames take at most this long to arrive (default 1000). */
   answerWithinMs?: number;
+  /** The server's ping interval (protocol.md: two unanswered pings end a connection; default 10000). */
+  heartbeatMs?: number;
+  /**
+   * A fleet takes a crashed node for dead, and forgets its users' presence, within this (default 7000:
+   * the reference server's 5 s TTL, a heartbeat period and slack).
+   */
+  nodeDeadWithinMs?: number;
 };
 
 export function createPresenceChangesChecker(options: PresenceChangesOptions = {}): Checker {
@@ -33,6 +44,8 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   const viewAt = float64Column();
   const viewSession = float64Column();
   const viewFresh = uint8Column();
+  /** 1 once a frame arrived on the slot (a slot is made when its device asks to watch). */
+  const viewHasFrame = uint8Column();
   /** Device -> when its current session opened (-1: none yet). */
   const sessionOf = float64Column(-1);
   /** User -> when its latest session opened (-1: none yet). */
@@ -53,16 +66,52 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   const unwatch = (device: number): void => {
     const watching = watchingOf[device];
     if (watching === undefined) return;
-    for (const user of watching) watchers.set(user, watchers.get(user) - 1);
+    for (const user of watching) {
+      watchers.set(user, watchers.get(user) - 1);
+      deadlines.unasked(views.find(device, user));
+    }
     watchingOf[device] = undefined;
   };
   const onlineChange = (user: number, by: number): void => {
     const before = devicesOnline.get(user);
     const after = before + by;
     devicesOnline.set(user, after);
-    if ((before === 0) !== (after === 0) && watchers.get(user) > 0) changesAt.push(now);
+    if ((before === 0) === (after === 0)) return;
+    deadlines.change(user, after > 0, now);
+    if (watchers.get(user) > 0) changesAt.push(now);
   };
   let now = 0;
+  const deadlines = new PresenceDeadlines(
+    {
+      answerWithinMs: slackMs,
+      deadConnectionWithinMs: 3 * (options.heartbeatMs ?? 10_000) + slackMs,
+      nodeDeadWithinMs: (options.nodeDeadWithinMs ?? 7000) + slackMs,
+    },
+    {
+      deviceOf: (slot) => views.keyA(slot),
+      sessionOf: (device) => sessionOf.get(device),
+      lastFrame: (slot) =>
+        viewHasFrame.get(slot) === 1
+          ? { online: viewOnline.get(slot) === 1, session: viewSession.get(slot) }
+          : undefined,
+      faultIn: (from, until) =>
+        faults.some((f) => f.type !== 'node-crash' && f.from <= until && f.until >= from),
+    },
+    (miss) =>
+      witness.add(`${miss.online ? 'online' : 'offline'} never shown`, () => {
+        const { user, device } = ids.deviceName(views.keyA(miss.slot));
+        const of = ids.userName(miss.user);
+        const state = miss.online ? 'online' : 'offline';
+        return {
+          problem: `${user}/${device} watched ${of}, who went ${state} at ${miss.changedAt} and stayed so until ${miss.heldUntil}, past ${miss.deadline} when the server had to know, but was never told`,
+          path: [
+            { k: 'change', at: miss.changedAt, of, online: miss.online },
+            { k: 'deadline', at: miss.deadline },
+            { k: 'held-until', at: miss.heldUntil, shown: miss.online ? 'offline' : 'online' },
+          ],
+        };
+      }),
+  );
 
   const faultIn = (from: number, to: number, crashOf?: string): boolean =>
     faults.some(
@@ -80,7 +129,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     const known = views.find(device, of);
     const slot = known >= 0 ? known : views.intern(device, of);
     const prev =
-      known >= 0
+      known >= 0 && viewHasFrame.get(slot) === 1
         ? {
             online: viewOnline.get(slot) === 1,
             lastSeen: viewLastSeen.get(slot),
@@ -94,6 +143,8 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     viewAt.set(slot, event.at);
     viewSession.set(slot, session);
     viewFresh.set(slot, 0);
+    viewHasFrame.set(slot, 1);
+    deadlines.shown(slot, event.online, event.at, prev !== undefined && prev.session === session);
     let judgedHere = false;
     if (prev !== undefined && prev.session === session && !prev.fresh) {
       judgedHere = true;
@@ -141,6 +192,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       case 'session-lost': {
         const device = ids.device(event.user, event.device);
         unwatch(device);
+        deadlines.lost(ids.deviceUser(device), event.reason, event.at);
         if (connected.get(device) === 1) {
           connected.set(device, 0);
           onlineChange(ids.deviceUser(device), -1);
@@ -169,8 +221,9 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         watchingOf[device] = watching;
         for (const user of watching) {
           watchers.set(user, watchers.get(user) + 1);
-          const view = views.find(device, user);
-          if (view >= 0) viewFresh.set(view, 1);
+          const view = views.intern(device, user);
+          viewFresh.set(view, 1);
+          deadlines.asked(view, user, event.at);
         }
         return;
       }
@@ -201,7 +254,8 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     finish(final: FinalState): CheckResult {
       // A change too close to the end may still be on its way: it proves nothing either way.
       const changes = changesAt.filter((at) => at <= final.at - slackMs).length;
-      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions; ${changes} changes of watched users' presence made by the harness`;
+      deadlines.end(final.at);
+      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions; ${changes} changes of watched users' presence made by the harness, ${deadlines.judged} (watcher, change) pairs judged shown in time`;
       return coveredResult(witness, presenceChangesProperty, details, {
         judged,
         judgedWhat: 'presence frame judged',

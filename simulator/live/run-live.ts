@@ -146,6 +146,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       ...(scenario.limits.typingThrottleMs === undefined
         ? {}
         : { typingThrottleMs: scenario.limits.typingThrottleMs }),
+      ...(scenario.limits.heartbeatMs === undefined ? {} : { heartbeatMs: scenario.limits.heartbeatMs }),
     });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   let events = 0;

@@ -37,6 +37,8 @@ export type NodeHost = {
   ): void;
   /** The core is loaded and started (its bus may still be away). */
   booted(index: number): void;
+  /** The process was frozen (SIGSTOP) or thawed: it heartbeats to nobody meanwhile. */
+  frozen?: (index: number, frozen: boolean) => void;
   /** Steps cost service time (null: they take none). */
   readonly costModel: CostModel | null;
 };
@@ -236,10 +238,12 @@ export class SimNode {
   }
 
   pause(): void {
+    if (!this.paused) this.host.frozen?.(this.index, true);
     this.paused = true;
   }
 
   resume(): void {
+    if (this.paused) this.host.frozen?.(this.index, false);
     this.paused = false;
     const heldEffects = this.heldEffects;
     this.heldEffects = [];

@@ -1,6 +1,7 @@
 // The simulated world, assembled the way TigerBeetle's testing cluster is: virtual time (the agenda),
 // the network (connections, links and their faults), the nodes (the real ChatNode, with crash, pause
-// and clock faults), the storage and the bus. This file only wires them and routes each event and
+// and clock faults), the storage, the bus and the fleet's liveness set (a node silent for the presence
+// TTL is taken for dead, as Redis heartbeats do live). This file only wires them and routes each event and
 // effect to the part that owns it; faults act through the parts' own methods
 // (`world.network.partition(...)`, `world.nodes[i].crash()`, `world.storage.setOutage(...)`).
 
@@ -12,6 +13,7 @@ import { createChatNode } from '../../reference-server/known-bugs/buggy-chat-nod
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { LogStore, LogStoreOptions } from '../../reference-server/store/log-store.ts';
 import type { ConversationRecord, MessageStore } from '../../reference-server/store/message-store.ts';
+import { redisLimits } from '../../reference-server/store/redis-limits.ts';
 import type { StoreStateView } from '../../reference-server/store/store-state.ts';
 import type { ClientEffect, ClientTimerKind } from '../client/virtual-client.ts';
 import type { HistoryEvent } from '../history.ts';
@@ -20,6 +22,7 @@ import type { TraceHash } from '../kernel/trace-hash.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { Bus } from './bus.ts';
 import type { CostModel } from './cost-model.ts';
+import { Liveness, nodeId } from './liveness.ts';
 import { LogStorage } from './log-storage.ts';
 import { ModelStorage } from './model-storage.ts';
 import { Network, type NetworkConfig } from './network.ts';
@@ -57,6 +60,8 @@ export type WorldOptions = {
   costModel?: CostModel;
   /** Watches nodes and links without acting on them (simulated tracing); absent, nothing is called. */
   tap?: WorldTap;
+  /** A fleet node silent this long is taken for dead (`serve --redis-presence-ttl-ms`; default Redis's). */
+  presenceTtlMs?: number;
 };
 
 /** What a tap sees, in virtual time (`world.now`): it must not act on the world, draw or schedule. */
@@ -77,6 +82,8 @@ export class World {
   /** The simulated disk under the real log (null on the model store). */
   readonly disk: SimDisk | null = null;
   readonly bus: Bus;
+  /** Which nodes the fleet takes for alive (Redis heartbeats live): a silent node's presence is forgotten. */
+  readonly liveness: Liveness;
   readonly tokens: SimTokens;
   readonly clients: SimClient[] = [];
   private nextHttpRequest = 1;
@@ -114,6 +121,11 @@ export class World {
       options.busLossOnDisconnect ?? false,
       this.network,
     );
+    this.liveness = new Liveness(
+      this.agenda,
+      this.nodes,
+      options.presenceTtlMs ?? redisLimits.presenceTtlMsDefault,
+    );
     this.tokens = new SimTokens(options.streams.stream('tokens').nextU32());
     const host = {
       agenda: this.agenda,
@@ -125,19 +137,26 @@ export class World {
         this.network.nodeCrashed(index);
         this.storage.nodeCrashed(index);
         this.bus.processDown(index);
+        this.liveness.stopped(index);
       },
       stopped: (index: number) => {
         // Sockets a drain left open (it ran out of time) are closed with the process.
         this.network.nodeCrashed(index);
         this.storage.nodeStopped(index);
         this.bus.processDown(index);
+        this.liveness.stopped(index);
       },
+      frozen: (index: number, frozen: boolean) =>
+        frozen ? this.liveness.stopped(index) : this.liveness.beating(index),
       starting: (
         index: number,
         ready: (records: readonly ConversationRecord[]) => void,
         abandoned: () => boolean,
       ) => this.storage.nodeStarting(index, ready, abandoned),
-      booted: (index: number) => this.bus.nodeStarted(index),
+      booted: (index: number) => {
+        this.bus.nodeStarted(index);
+        this.liveness.beating(index);
+      },
     };
     for (let index = 0; index < options.nodes; index++) this.nodes.push(new SimNode(index, host));
   }
@@ -161,7 +180,7 @@ export class World {
 
   private newCore(index: number): ChatNode {
     return createChatNode(
-      { nodeId: `n${index + 1}`, limits: this.options.limits, publishes: this.options.nodes > 1 },
+      { nodeId: nodeId(index), limits: this.options.limits, publishes: this.options.nodes > 1 },
       this.options.coreBugs,
     );
   }
