@@ -163,7 +163,14 @@ async function main(): Promise<void> {
   const secret = `bench-live-scale-${seed}-0123456789abcdef`;
   const fleet: LiveFleet =
     nodes > 1
-      ? new RedisFleet({ nodes, secret, limits: scenario.limits, bugs: [] })
+      ? // Without faults, the nodes reach Redis directly: no Redis byte crosses the driver's process.
+        new RedisFleet({
+          nodes,
+          secret,
+          limits: scenario.limits,
+          bugs: [],
+          direct: scenario.faults.length === 0,
+        })
       : referenceFleet({ nodes, secret, limits: scenario.limits, bugs: [] });
   const started = Date.now();
   const stamp = () =>

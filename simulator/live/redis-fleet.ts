@@ -18,6 +18,12 @@ import { type ReferenceFleetOptions, referenceFleet } from './reference-fleet.ts
 export type RedisFleetOptions = Omit<ReferenceFleetOptions, 'redis'> & {
   /** An operator's Redis (must fsync every write); default: a redis-server the run starts. */
   redisUrl?: string;
+  /**
+   * Nodes reach Redis directly, without a proxy each: no node can then be cut from Redis or slowed
+   * (those faults throw), and no Redis byte passes through the driver's process. For big runs
+   * without Redis faults, where every connect and message crosses the proxies (default false).
+   */
+  direct?: boolean;
 };
 
 type ProxyHandle = Awaited<ReturnType<Toxiproxy['createProxy']>>;
@@ -61,20 +67,26 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
 
   /** Where each node reaches Redis (its proxy), by node index. */
   get redisUrls(): string[] {
-    return this.proxies.map((proxy) => `redis://${proxy.listen}`);
+    return this.nodeRedisUrls;
   }
+
+  private nodeRedisUrls: string[] = [];
 
   async start(): Promise<void> {
     try {
       this.server = this.ownsRedis ? await RedisServer.start(this.unsafe ? { appendonly: false } : {}) : null;
       const upstream = this.server ? `127.0.0.1:${this.server.port}` : hostPort(this.options.redisUrl!);
-      this.toxiproxy = await startToxiproxyServer({ port: 0 });
-      const client = new Toxiproxy(this.toxiproxy.url);
       this.proxies = [];
-      for (let node = 0; node < this.options.nodes; node++)
-        this.proxies.push(
-          await client.createProxy({ name: `redis-n${node + 1}`, listen: '127.0.0.1:0', upstream }),
-        );
+      if (this.options.direct) this.nodeRedisUrls = Array(this.options.nodes).fill(`redis://${upstream}`);
+      else {
+        this.toxiproxy = await startToxiproxyServer({ port: 0 });
+        const client = new Toxiproxy(this.toxiproxy.url);
+        for (let node = 0; node < this.options.nodes; node++)
+          this.proxies.push(
+            await client.createProxy({ name: `redis-n${node + 1}`, listen: '127.0.0.1:0', upstream }),
+          );
+        this.nodeRedisUrls = this.proxies.map((p) => `redis://${p.listen}`);
+      }
     } catch (error) {
       await this.stop();
       throw new FleetError(`cannot start the fleet's Redis: ${(error as Error).message}`);
@@ -83,7 +95,7 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
       ...this.options,
       bugs: this.options.bugs.filter((bug) => bug !== 'ack-before-durable'),
       redis: {
-        urls: this.proxies.map((p) => `redis://${p.listen}`),
+        urls: this.nodeRedisUrls,
         prefix: this.prefix,
         allowUnsafe: this.unsafe,
       },
@@ -106,7 +118,7 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
 
   /** One node's connections to Redis cut (its proxy disabled); the heal enables it again. */
   async cutFromRedis(node: number): Promise<() => Promise<void>> {
-    const proxy = this.proxies[node % this.proxies.length]!;
+    const proxy = this.proxyOf(node);
     await proxy.update({ enabled: false, listen: proxy.listen, upstream: proxy.upstream });
     return async () => {
       await proxy.update({ enabled: true, listen: proxy.listen, upstream: proxy.upstream });
@@ -119,7 +131,7 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
     latencyMs: number,
     jitterMs: number,
   ): Promise<() => Promise<void>> {
-    const proxies = node === undefined ? this.proxies : [this.proxies[node % this.proxies.length]!];
+    const proxies = node === undefined ? this.allProxies() : [this.proxyOf(node)];
     const added: Toxic<unknown>[] = [];
     const remove = async () => {
       await Promise.all(added.map((toxic) => toxic.remove().catch(() => undefined)));
@@ -142,6 +154,19 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
       throw new FleetError(`cannot slow the path to Redis: ${(error as Error).message}`);
     }
     return remove;
+  }
+
+  private proxyOf(node: number): ProxyHandle {
+    const proxies = this.allProxies();
+    return proxies[node % proxies.length]!;
+  }
+
+  private allProxies(): ProxyHandle[] {
+    if (this.proxies.length === 0)
+      throw new FleetError(
+        'this fleet reaches Redis directly (no proxies): a node cannot be cut from Redis or slowed',
+      );
+    return this.proxies;
   }
 
   async stop(): Promise<void> {

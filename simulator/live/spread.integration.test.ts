@@ -1,7 +1,8 @@
 // Sharding and spreading at small numbers, against real processes: a run planned for a tiny open-file
 // limit (150 files, 100 kept for each process's own: 50 client sockets per process) needs three
 // generators for 150 clients, and three nodes over Redis, each listening on its own loopback address;
-// every node and every generator must come to about a third of the sockets, as /proc shows. A run
+// every node and every generator must come to about a third of the sockets, as /proc shows (the nodes
+// reach Redis directly, as in the big runs). A run
 // that would put more on one node than the limit allows is refused before anything starts.
 
 import { describe, expect, it } from 'vitest';
@@ -23,7 +24,8 @@ function scenario() {
 describe('live runs sharded to the open-file limit and spread over loopback addresses', () => {
   it('puts a third of 150 clients on each of three generators and each of three nodes on 127.0.0.1-3', async () => {
     const run = scenario();
-    const fleet = new RedisFleet({ nodes: 3, secret, limits: run.limits, bugs: [] });
+    // direct: the nodes reach Redis without a proxy each, as the big runs do (bench/live-scale.ts).
+    const fleet = new RedisFleet({ nodes: 3, secret, limits: run.limits, bugs: [], direct: true });
     let urls: string[] = [];
     const summary = await runLive(run, {
       seed: 5,
@@ -57,6 +59,8 @@ describe('live runs sharded to the open-file limit and spread over loopback addr
     for (const [, files] of nodes) expect(files).toBeGreaterThanOrEqual(40);
     for (const [name, files] of nodes) expect(files).toBeLessThanOrEqual(name === 'n1' ? 100 : 60);
     for (const node of live.processes) expect(node.rssBytesMax).toBeGreaterThan(node.rssBytesFirst / 2);
+    // Without proxies no node can be cut from Redis: said, not pretended.
+    await expect(fleet.redis.cut(0)).rejects.toThrow(/reaches Redis directly/);
   }, 120_000);
 
   it('refuses a run that would put more sockets on one node than the limit allows, starting nothing', async () => {
