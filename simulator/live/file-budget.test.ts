@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FileBudgetError, loopbackHost, openFilesLimit, planSockets } from './file-budget.ts';
+import type { FaultSpec } from '../../scenarios/scenario.ts';
+import {
+  FileBudgetError,
+  failoverWarning,
+  loopbackHost,
+  openFilesLimit,
+  planSockets,
+} from './file-budget.ts';
 
 const limits = (soft: string) =>
   `Limit                     Soft Limit           Hard Limit           Units     \nMax processes             95104                95104                processes \nMax open files            ${soft}                20000                files     \nMax locked memory         8388608              8388608              bytes     \n`;
@@ -87,5 +94,30 @@ describe('loopbackHost', () => {
   it('spreads nodes over 127.0.0.1, .2, ...', () => {
     expect([0, 1, 6].map(loopbackHost)).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.7']);
     expect(() => loopbackHost(254)).toThrow(RangeError);
+  });
+});
+
+describe('failoverWarning', () => {
+  const crash = { type: 'node-crash', atMs: 0, durationMs: 1000, node: 0 } as FaultSpec;
+  const clientCut = {
+    type: 'partition',
+    atMs: 0,
+    durationMs: 1000,
+    target: 'clients',
+    fraction: 0.2,
+  } as FaultSpec;
+  const plan = (devices: number, nodes: number) =>
+    planSockets({ devices, localNodes: nodes, generatorsMin: 1, filesMax: 20_000 });
+
+  it('warns when a node fault could put two shares on one node past the limit', () => {
+    expect(failoverWarning(plan(30_000, 2), 2, [crash])).toBe(
+      "a node fault moves that node's clients to the next node: up to 30,000 sockets there, above the 19,900 a process may hold; use --nodes 4 or more to be safe",
+    );
+  });
+
+  it('is quiet when two shares fit, with one node, or without node faults', () => {
+    expect(failoverWarning(plan(18_000, 2), 2, [crash])).toBeNull();
+    expect(failoverWarning(plan(19_000, 1), 1, [crash])).toBeNull();
+    expect(failoverWarning(plan(30_000, 2), 2, [clientCut])).toBeNull();
   });
 });

@@ -6,6 +6,7 @@
 // refusal when the nodes are too few, since the driver cannot add nodes on its own.
 
 import { readFileSync } from 'node:fs';
+import type { FaultSpec } from '../../scenarios/scenario.ts';
 import { liveLimits } from './limits.ts';
 
 export class FileBudgetError extends Error {
@@ -73,6 +74,31 @@ export function planSockets(input: SocketPlanInput): SocketPlan {
     );
   }
   return { generators, socketsPerGenerator, socketsPerNode, socketsMax };
+}
+
+/**
+ * Faults that send a node's clients to another node (a client whose connect fails tries the next node,
+ * live-shard.ts): a crashed, paused, cut off or draining node's share lands on its neighbour.
+ */
+const movesClients = (spec: FaultSpec): boolean =>
+  spec.type === 'node-crash' ||
+  spec.type === 'node-pause' ||
+  spec.type === 'rolling-restart' ||
+  (spec.type === 'partition' && spec.target === 'node');
+
+/**
+ * One line saying that a node fault may push a node past the limit (its clients fail over to the next
+ * node), or null. A warning, not a refusal: how many clients move depends on the timing.
+ */
+export function failoverWarning(
+  plan: SocketPlan,
+  localNodes: number,
+  faults: readonly FaultSpec[],
+): string | null {
+  if (localNodes < 2 || !faults.some(movesClients)) return null;
+  const doubled = plan.socketsPerNode * 2;
+  if (doubled <= plan.socketsMax) return null;
+  return `a node fault moves that node's clients to the next node: up to ${fmt(doubled)} sockets there, above the ${fmt(plan.socketsMax)} a process may hold; use --nodes ${Math.ceil((localNodes * doubled) / plan.socketsMax)} or more to be safe`;
 }
 
 /** Node i's listening address: nodes are spread over 127.0.0.1, 127.0.0.2, ... (loopback answers all of 127/8). */

@@ -20,7 +20,7 @@ import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scena
 import { swarmFaults } from '../swarm.ts';
 import { failedSendsSource, judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
-import { openFilesLimit, planSockets } from './file-budget.ts';
+import { failoverWarning, openFilesLimit, planSockets } from './file-budget.ts';
 import { finalRead } from './final-read.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
@@ -195,6 +195,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     generatorsMin: options.generators ?? 1,
     filesMax: filesMax ?? Number.POSITIVE_INFINITY,
   });
+  const failover = failoverWarning(socketPlan, options.fleet.localNodes, faults);
+  if (failover !== null) log(`warning: ${failover}`);
   // Interrupted (Ctrl-C, a CI timeout's SIGTERM): exit, so the exit hooks kill every process the run
   // started (node groups, generators) instead of leaving them behind.
   const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
