@@ -179,6 +179,20 @@ describe('catching up after lost bus events', () => {
     expect(h.pushedSeqs(1, 'h')).toEqual([1, 2]);
   });
 
+  it.each(['node-up', 'node-down'] as const)(
+    'on %s of another node reads every conversation and pushes what that node sequenced but never published',
+    (kind) => {
+      const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+      h.connect(1, 'bob');
+      // Node a sequenced m1 and acked it, then died with the `msg` still on its way to Redis.
+      h.sequencedElsewhere('g', 'alice', 'm1');
+      h.input({ type: 'bus', event: { kind, origin: 'a' } });
+      expect(h.ops).toEqual([{ kind: 'records' }]);
+      h.tick(gapGraceMs);
+      expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    },
+  );
+
   it('retries the catch-up while the store is away', () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
     h.connect(1, 'bob');

@@ -984,12 +984,17 @@ export class ChatNode {
         if (change !== null) this.tellWatchers(change);
         return;
       }
+      // A node that (re)started or died may have sequenced messages whose `msg` it never got out: a
+      // publish still in its socket, or kept while it was cut from Redis, dies with the node. The
+      // store has them; reading every record again finds those past what this node pushed.
       case 'node-up':
         for (const change of this.presence.forgetNode(event.origin, this.now)) this.tellWatchers(change);
         this.publishSnapshot(false);
+        this.catchUp();
         return;
       case 'node-down':
         for (const change of this.presence.forgetNode(event.origin, this.now)) this.tellWatchers(change);
+        this.catchUp();
         return;
       case 'presence-snapshot':
         for (const change of this.presence.replaceNode(event.origin, event.users, this.now))
