@@ -17,7 +17,8 @@ export type BusEvent =
   | { kind: 'node-up'; origin: string }
   /**
    * Every user with connections on `origin`, as [user, connections, lastSeen]: the whole of what
-   * `origin` has, so it replaces what receivers knew of it. Sent in answer to `node-up`, and with
+   * `origin` has, so it replaces what receivers knew of it; and users whose last connection there
+   * ended lately, as [user, 0, when it ended] (core/limits.ts). Sent in answer to `node-up`, and with
    * `ask` by a node that may have missed events: everyone answers with their own.
    */
   | { kind: 'presence-snapshot'; origin: string; users: [UserId, number, number][]; ask?: boolean }

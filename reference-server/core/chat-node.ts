@@ -14,7 +14,7 @@ import type { Effect, StoreOp } from './effects.ts';
 import { isLargeGroup, memberConnections, messageRecipients } from './fanout.ts';
 import { type HttpContext, type HttpPending, handleHttp, httpStoreResult } from './http-routes.ts';
 import type { Claims, ConnId, Input, StoreOutcome } from './inputs.ts';
-import { defaultLimits, type NodeLimits } from './limits.ts';
+import { coreLimits, defaultLimits, type NodeLimits } from './limits.ts';
 import { Presence, type PresenceChange } from './presence.ts';
 import { NodeStats } from './stats.ts';
 import { TimerQueue } from './timer-queue.ts';
@@ -868,7 +868,7 @@ export class ChatNode {
     this.publish({
       kind: 'presence-snapshot',
       origin: this.nodeId,
-      users: this.presence.localSnapshot(),
+      users: this.presence.localSnapshot(this.now, coreLimits.snapshotGoneWithinMs),
       ...(ask ? { ask } : {}),
     });
   }

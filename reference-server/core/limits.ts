@@ -48,3 +48,14 @@ export const defaultLimits: NodeLimits = {
   gapGraceMs: 200,
   catchUpRetryMs: 1000,
 };
+
+/** Fixed bounds of the core that are no flag of `chatsim serve`. */
+export const coreLimits = {
+  /**
+   * A presence snapshot also lists the users whose last connection on this node ended this recently,
+   * with when: a node that lost the bus while they left learns the exact time instead of stamping the
+   * time it heard of it (which no other node knows, so a watcher moving between nodes saw lastSeen go
+   * back). Older leaves are not listed: the snapshot stays bounded by the recent churn.
+   */
+  snapshotGoneWithinMs: 5 * 60_000,
+} as const;

@@ -41,12 +41,32 @@ describe('Presence', () => {
     expect(p.watch(2, 'b').online).toBe(true);
   });
 
-  it('snapshots local users for a node that asks', () => {
+  it('snapshots local users for a node that asks, and those who left lately with when they left', () => {
     const p = new Presence();
     p.connected('a');
     p.connected('a');
     p.connected('b');
     p.disconnected('b', 5);
-    expect(p.localSnapshot()).toEqual([['a', 2, 0]]);
+    p.connected('c');
+    p.disconnected('c', 1);
+    expect(p.localSnapshot(1000, 995)).toEqual([
+      ['a', 2, 0],
+      ['b', 0, 5],
+    ]);
+    expect(p.localSnapshot(1000, 0)).toEqual([['a', 2, 0]]);
+  });
+
+  it('a node that missed a leave learns its exact time from the snapshot, not the time it heard of it', () => {
+    // n1 had u's last connection, which ended at 13769; n3 missed that report (bus lost) and then took
+    // n1's snapshot at 14002: stamping 14002 there made a watcher moving to n1 see lastSeen go back.
+    const n1 = new Presence();
+    const n3 = new Presence();
+    n1.connected('u');
+    n3.remote('n1', 'u', 1, 0);
+    n3.watch(4, 'u');
+    n1.disconnected('u', 13_769);
+    const changes = n3.replaceNode('n1', n1.localSnapshot(14_002, 60_000), 14_002);
+    expect(changes).toEqual([{ user: 'u', online: false, lastSeen: 13_769, watchers: [4] }]);
+    expect(n3.watch(5, 'u')).toEqual({ online: false, lastSeen: n1.lastSeen('u') });
   });
 });

@@ -10,6 +10,8 @@ type UserPresence = {
   /** Connections on other nodes, by node id. */
   remote: Map<string, number> | null;
   lastSeen: number;
+  /** When the last connection on this node ended (0: none has), for snapshots. */
+  localGoneAt: number;
   watchers: Set<ConnId> | null;
 };
 
@@ -21,7 +23,7 @@ export class Presence {
   private entry(user: UserId): UserPresence {
     let entry = this.users.get(user);
     if (entry === undefined) {
-      entry = { local: 0, remote: null, lastSeen: 0, watchers: null };
+      entry = { local: 0, remote: null, lastSeen: 0, localGoneAt: 0, watchers: null };
       this.users.set(user, entry);
     }
     return entry;
@@ -51,7 +53,10 @@ export class Presence {
     // publishes carries it. Two nodes whose last connections of a user end at once each see the other
     // still online; stamped only when offline everywhere, both reported lastSeen 0 ("never seen") and
     // each told its watchers so (swarm seed 24).
-    if (entry.local === 0) entry.lastSeen = Math.max(entry.lastSeen, now);
+    if (entry.local === 0) {
+      entry.localGoneAt = now;
+      entry.lastSeen = Math.max(entry.lastSeen, now);
+    }
     return online(entry) ? null : change(user, entry);
   }
 
@@ -94,12 +99,17 @@ export class Presence {
     return changes;
   }
 
-  /** Users with connections on this node: [user, connections, lastSeen]. */
-  localSnapshot(): [UserId, number, number][] {
+  /**
+   * Users with connections on this node: [user, connections, lastSeen]; and those whose last
+   * connection here ended within `goneWithinMs` of `now`: [user, 0, when it ended].
+   */
+  localSnapshot(now: number, goneWithinMs: number): [UserId, number, number][] {
     // Stryker disable next-line ArrayDeclaration: a seeded bogus entry names no real user
     const out: [UserId, number, number][] = [];
     for (const [user, entry] of this.users)
       if (entry.local > 0) out.push([user, entry.local, entry.lastSeen]);
+      else if (entry.localGoneAt > 0 && now - entry.localGoneAt <= goneWithinMs)
+        out.push([user, 0, entry.localGoneAt]);
     return out;
   }
 
