@@ -74,6 +74,37 @@ describe('presence-changes', () => {
     expect(judge([...start, seen(5000, false, 4990), ...crash, seen(6000, true, 0)]).verdict).toBe('pass');
   });
 
+  it('fails a lastSeen that is not a time', () => {
+    expect(judge([...start, seen(5000, false, Number.NaN)]).details).toMatch(/1 lastSeen not a time/);
+    expect(judge([...start, seen(5000, false, -1)]).details).toMatch(/lastSeen not a time/);
+  });
+
+  it('judges the session bound across a node crash well after the session began, but not an answer of 0', () => {
+    // bob's session began at 2000; a node crashes at 3500; at 9000 ann is told bob is offline
+    const crash: HistoryEvent[] = [
+      { k: 'fault', at: 3500, type: 'node-crash', phase: 'start', nodes: ['n2'] },
+      { k: 'fault', at: 8000, type: 'node-crash', phase: 'heal', nodes: ['n2'] },
+    ];
+    expect(judge([...start, ...crash, seen(9000, false, 500)]).details).toMatch(
+      /1 lastSeen before the last session/,
+    );
+    expect(judge([...start, ...crash, seen(9000, false, 8500)]).verdict).toBe('pass');
+    // a restarted node with no record of bob answers "never seen"
+    expect(judge([...start, ...crash, seen(9000, false, 0)]).verdict).toBe('pass');
+    // a crash right after the session began: its report may have died with the node
+    const early: HistoryEvent[] = [
+      { k: 'fault', at: 2500, type: 'node-crash', phase: 'start', nodes: ['n2'] },
+      { k: 'fault', at: 8000, type: 'node-crash', phase: 'heal', nodes: ['n2'] },
+    ];
+    expect(judge([...start, ...early, seen(9000, false, 500)]).verdict).toBe('pass');
+    // any other fault: not judged
+    const partition: HistoryEvent[] = [
+      { k: 'fault', at: 3500, type: 'partition', phase: 'start' },
+      { k: 'fault', at: 8000, type: 'partition', phase: 'heal' },
+    ];
+    expect(judge([...start, ...partition, seen(9000, false, 500)]).verdict).toBe('pass');
+  });
+
   it('cannot pass when nobody watched or no watched user came or went, and fails when a change got no frame', () => {
     expect(judge([]).verdict).toBe('unknown');
     // ann watches bob, who stays online: the first answer is all there is to see.

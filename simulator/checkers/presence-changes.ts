@@ -7,8 +7,10 @@
 // - every change the harness made to a watched user's presence is told to each device that watched
 //   through it, if the change held past when the server had to know of it (presence-deadlines.ts):
 //   silence is a violation, lateness is not.
+// - lastSeen is a time: a finite number of ms, never negative.
 // lastSeen is not judged after a clock fault, across a crash of a node that held presence, or (for
-// the session bound) across any fault: state lost with a node or a bus event may legitimately be old.
+// the session bound) across any fault but a node crash that came well after the session began: state
+// lost with a node or a bus event may legitimately be old (a restarted node answers 0, never seen).
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -122,6 +124,18 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
           (/crash|restart/.test(f.type) && (f.nodes.length === 0 || f.nodes.includes(crashOf)))),
     );
 
+  // Whether a node answering at `at` must know of a session that began at `began`. Not across faults
+  // that lose bus events or hold them back; across a node crash, yes (the session was reported on the
+  // bus at once, so the survivors knew), unless the crash came right after it began, or the answer is
+  // lastSeen 0: a node that restarted holds no record of a user who is offline ("never seen").
+  const sessionKnownAcross = (began: number, at: number, lastSeen: number): boolean => {
+    const from = began - slackMs;
+    const overlapping = faults.filter((f) => f.from <= at && f.until >= from);
+    if (overlapping.some((f) => f.type !== 'node-crash')) return false;
+    if (overlapping.length === 0) return true;
+    return lastSeen !== 0 && !overlapping.some((f) => f.from <= began + slackMs);
+  };
+
   const judge = (event: HistoryEvent & { k: 'presence-seen' }): void => {
     const device = ids.device(event.user, event.device);
     const of = ids.user(event.of);
@@ -166,6 +180,13 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
           path: [{ k: 'presence-seen', at: prev.at, lastSeen: prev.lastSeen }, event],
         }));
     }
+    if (!Number.isFinite(event.lastSeen) || event.lastSeen < 0) {
+      judgedHere = true;
+      witness.add('lastSeen not a time', () => ({
+        problem: `${event.user}/${event.device} was told ${event.of}'s lastSeen is ${event.lastSeen}: protocol.md's lastSeen is a time in ms (0 if never seen)`,
+        path: [event],
+      }));
+    }
     const began = userSessionAt.get(of);
     if (
       !event.online &&
@@ -173,7 +194,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       began < event.at - slackMs &&
       event.at < clockFaultAt &&
       Number.isFinite(offsetLo) &&
-      !faultIn(began - slackMs, event.at)
+      sessionKnownAcross(began, event.at, event.lastSeen)
     ) {
       judgedHere = true;
       const floor = began + offsetLo - slackMs;
