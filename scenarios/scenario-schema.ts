@@ -361,6 +361,10 @@ export const scenarioSchema = strict({
     adversaries: count('adversarial clients that attempt what the protocol forbids', 0),
     jitter: z.boolean().default(true).describe('full jitter on reconnect backoff (default true)'),
     deliveredCursors: z.boolean().default(true).describe('clients send `delivered` cursors (default true)'),
+    pinnedFraction: share(
+      "share of users whose devices dial only their home node (an app given one server's address): while that node is down they stay offline instead of failing over",
+      0,
+    ),
   })
     .prefault({})
     .describe('the virtual clients'),

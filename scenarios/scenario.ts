@@ -75,6 +75,8 @@ export type Scenario = {
     jitter: boolean;
     /** Clients send `delivered` cursors. */
     deliveredCursors: boolean;
+    /** Share of users whose devices dial only their home node (no failover while it is down). */
+    pinnedFraction: number;
   };
   conversations: {
     /** Each user is in this many direct conversations (paired with neighbours). */

@@ -97,6 +97,11 @@ export function userLeaves(user: string, fraction: number, seed: number): boolea
   return fraction > 0 && (fmix32(hash32(`${seed}:leave:${user}`)) >>> 0) / 0x1_0000_0000 < fraction;
 }
 
+/** Whether `user`'s devices dial only their home node (`clients.pinnedFraction`), from the seed. */
+export function userPinned(user: string, fraction: number, seed: number): boolean {
+  return fraction > 0 && (fmix32(hash32(`${seed}:pin:${user}`)) >>> 0) / 0x1_0000_0000 < fraction;
+}
+
 /** The other user of a direct conversation `[prefix]d<i>-<j>`; null for groups. */
 export function partnerOf(conv: string, user: string): string | null {
   const match = /^(.*\.)?d(\d+)-(\d+)$/.exec(conv);

@@ -18,6 +18,7 @@ import {
   schedulePresses,
   scheduleWatches,
   userLeaves,
+  userPinned,
 } from './behaviours.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { standardCheckers } from './checkers/index.ts';
@@ -267,6 +268,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       user: device.user,
       device: device.device,
       home: index,
+      pinned: userPinned(device.user, scenario.clients.pinnedFraction, options.seed),
       convs: population.convsOfUser[device.userIndex]!,
       adversary: false,
       left: false,

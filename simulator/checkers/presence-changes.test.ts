@@ -89,8 +89,13 @@ describe('presence-changes', () => {
       /1 lastSeen before the last session/,
     );
     expect(judge([...start, ...crash, seen(9000, false, 8500)]).verdict).toBe('pass');
-    // a restarted node with no record of bob answers "never seen"
-    expect(judge([...start, ...crash, seen(9000, false, 0)]).verdict).toBe('pass');
+    // a restarted node with no record of bob answers "never seen" to ann's new connection
+    const again: HistoryEvent[] = [session(8500, ann), history.watchSent(8500, ann, ['bob'])];
+    expect(judge([...start, ...crash, ...again, seen(9000, false, 0)]).verdict).toBe('pass');
+    // but not a node that told ann, on this connection, that bob was online
+    expect(judge([...start, ...crash, seen(9000, false, 0)]).details).toMatch(
+      /lastSeen before the last session/,
+    );
     // a crash right after the session began: its report may have died with the node
     const early: HistoryEvent[] = [
       { k: 'fault', at: 2500, type: 'node-crash', phase: 'start', nodes: ['n2'] },

@@ -127,13 +127,14 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   // Whether a node answering at `at` must know of a session that began at `began`. Not across faults
   // that lose bus events or hold them back; across a node crash, yes (the session was reported on the
   // bus at once, so the survivors knew), unless the crash came right after it began, or the answer is
-  // lastSeen 0: a node that restarted holds no record of a user who is offline ("never seen").
-  const sessionKnownAcross = (began: number, at: number, lastSeen: number): boolean => {
+  // lastSeen 0 from a node that restarted and holds no record of a user who is offline ("never
+  // seen"), unless that node told this watcher, on this connection, that the user was online.
+  const sessionKnownAcross = (began: number, at: number, lastSeen: number, knewOnline: boolean): boolean => {
     const from = began - slackMs;
     const overlapping = faults.filter((f) => f.from <= at && f.until >= from);
     if (overlapping.some((f) => f.type !== 'node-crash')) return false;
     if (overlapping.length === 0) return true;
-    return lastSeen !== 0 && !overlapping.some((f) => f.from <= began + slackMs);
+    return (lastSeen !== 0 || knewOnline) && !overlapping.some((f) => f.from <= began + slackMs);
   };
 
   const judge = (event: HistoryEvent & { k: 'presence-seen' }): void => {
@@ -194,7 +195,12 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       began < event.at - slackMs &&
       event.at < clockFaultAt &&
       Number.isFinite(offsetLo) &&
-      sessionKnownAcross(began, event.at, event.lastSeen)
+      sessionKnownAcross(
+        began,
+        event.at,
+        event.lastSeen,
+        prev !== undefined && prev.session === session && prev.online,
+      )
     ) {
       judgedHere = true;
       const floor = began + offsetLo - slackMs;

@@ -11,6 +11,8 @@ export type PlannedDevice = {
   user: string;
   device: string;
   home: number;
+  /** Dials only its home node: no failover while that node is down (`clients.pinnedFraction`). */
+  pinned?: boolean;
   convs: string[];
   /** Adversarial behaviours (empty for honest clients). */
   adversary?: { behaviours: string[]; foreignConvs: string[]; forged: boolean };

@@ -352,9 +352,10 @@ export class LiveShard {
       if (this.sockets[i] !== ws) return;
       this.sockets[i] = null;
       if (!this.opened[i]) {
-        // Not even a WebSocket: try the next node next time (a load balancer's failover).
+        // Not even a WebSocket: try the next node next time (a load balancer's failover), unless
+        // the device is pinned to its home node.
         this.connectFailures++;
-        this.nodeTurn[i]!++;
+        if (!this.plan.devices[i]!.pinned) this.nodeTurn[i]!++;
       }
       const reset = code === 1005 || code === 1006;
       this.apply(i, this.clients[i]!.disconnected(reset ? null : code, this.now()));

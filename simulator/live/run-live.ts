@@ -8,6 +8,7 @@ import { LatencyHistogram } from '../../bench/latency-histogram.ts';
 import { LiveNetwork } from '../../chaos/live-network.ts';
 import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
+import { userPinned } from '../behaviours.ts';
 import { IdTable } from '../checkers/id-table.ts';
 import { standardCheckers } from '../checkers/index.ts';
 import { defaultClientConfig } from '../client/limits.ts';
@@ -224,6 +225,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       user: d.user,
       device: d.device,
       home: index,
+      ...(userPinned(d.user, scenario.clients.pinnedFraction, options.seed) ? { pinned: true } : {}),
       convs: population.convsOfUser[d.userIndex]!,
     }));
     for (const [n, a] of adversaries.entries())

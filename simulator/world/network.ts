@@ -32,6 +32,7 @@ export class Network {
   private readonly connectionOfClient: number[] = [];
   /** Per client: the load balancer's preferred node. */
   private readonly homeOfClient: number[] = [];
+  private readonly pinnedClient: boolean[] = [];
   /** Per client link: extra one-way latency (ms), bandwidth (bytes/ms, 0 = unlimited), cut from every node. */
   private readonly extraLatencyMs: number[] = [];
   /** Per client link: a latency fault's jitter (ms): each frame's extra delay varies by ±jitter (Toxiproxy's). */
@@ -62,9 +63,11 @@ export class Network {
     this.storeLinkLastAt = [new Array<number>(nodeCount).fill(0), new Array<number>(nodeCount).fill(0)];
   }
 
-  addClient(home: number, jitterRng: Prng): void {
+  /** `pinned`: the client dials only its home node, never another while that one is down. */
+  addClient(home: number, jitterRng: Prng, pinned = false): void {
     this.connectionOfClient.push(-1);
     this.homeOfClient.push(home);
+    this.pinnedClient.push(pinned);
     this.extraLatencyMs.push(0);
     this.extraJitterMs.push(0);
     this.bytesPerMs.push(0);
@@ -138,7 +141,8 @@ export class Network {
     const connections = this.connections;
     const old = this.connectionOfClient[client]!;
     if (old >= 0) connections.state[old] = ConnectionState.closed;
-    const nodeIndex = pickNode(this.homeOfClient[client]!, this.nodes);
+    const home = this.homeOfClient[client]!;
+    const nodeIndex = this.pinnedClient[client] ? home % this.nodes.length : pickNode(home, this.nodes);
     const node = this.nodes[nodeIndex]!;
     const id = connections.add(client, nodeIndex, node.epoch);
     this.connectionOfClient[client] = id;

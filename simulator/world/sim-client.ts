@@ -9,6 +9,8 @@ export type SimClient = {
   device: string;
   /** Index of the node its load balancer prefers. */
   home: number;
+  /** Dials only its home node: no failover while that node is down (`clients.pinnedFraction`). */
+  pinned?: boolean;
   /** Conversations the user belongs to at setup. */
   convs: string[];
   adversary: boolean;

@@ -195,7 +195,7 @@ export class World {
   addClient(client: SimClient): number {
     const index = this.clients.length;
     this.clients.push(client);
-    this.network.addClient(client.home, this.options.streams.stream('link', index));
+    this.network.addClient(client.home, this.options.streams.stream('link', index), client.pinned ?? false);
     return index;
   }
 
