@@ -1,9 +1,9 @@
 // A RunRecorder set up for one scenario: its SLO thresholds become bucket bounds, its checkers'
 // properties label the violations counter. Simulated and live runs both build theirs here.
 
+import { checkProperties } from '../scenarios/check-properties.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { parseThreshold } from '../scenarios/thresholds.ts';
-import { standardCheckers } from '../simulator/checkers/index.ts';
 import { RunRecorder } from './run-recorder.ts';
 
 export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder {
@@ -17,7 +17,7 @@ export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder
     runId,
     devicesPerUser: scenario.clients.devicesPerUser,
     thresholdsMs,
-    properties: standardCheckers().map((checker) => checker.property),
+    properties: checkProperties,
   });
 }
 

@@ -15,6 +15,7 @@ export const checkProperties = [
   'presence-changes',
   'rate-limit',
   'typing-recipients',
+  'delivery-mode',
   'liveness',
 ] as const;
 

@@ -3,6 +3,7 @@
 // checkers, and judge. Same seed, same scenario, same options: same trace hash, bit for bit.
 
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
+import { defaultLimits } from '../reference-server/core/limits.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
@@ -155,6 +156,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         ? {}
         : { typingThrottleMs: scenario.limits.typingThrottleMs }),
       ...(scenario.limits.heartbeatMs === undefined ? {} : { heartbeatMs: scenario.limits.heartbeatMs }),
+      // Every simulated node applies the scenario's threshold (a live target configures its own).
+      largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
     });
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,

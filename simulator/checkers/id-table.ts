@@ -125,7 +125,8 @@ export class IdTable {
 
   findDevice(user: string, device: string): number | undefined {
     const devices = this.deviceIds.get(user);
-    if (typeof devices === 'number') return this.deviceNames[devices]!.device === device ? devices : undefined;
+    if (typeof devices === 'number')
+      return this.deviceNames[devices]!.device === device ? devices : undefined;
     return devices?.get(device);
   }
 

@@ -43,7 +43,11 @@ const final = finalStateFixture({
 
 describe('standardCheckers', () => {
   it('judges every property, and a correct run passes them all', () => {
-    const results = checkHistory(standardCheckers({ graceMs: 500, sendLimits }), run, final);
+    const results = checkHistory(
+      standardCheckers({ graceMs: 500, sendLimits, largeGroupThreshold: 256 }),
+      run,
+      final,
+    );
     // Every property a scenario may name in checks.skip, in the order runs report them.
     expect(results.map((r) => r.property)).toEqual([...checkProperties]);
     expect(results.filter((r) => r.verdict !== 'pass')).toEqual([]);

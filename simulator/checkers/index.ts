@@ -6,6 +6,7 @@ import { createAgreementChecker } from './agreement.ts';
 import { type AuthorizationOptions, createAuthorizationChecker } from './authorization.ts';
 import { resolveCheckerOptions } from './checker-options.ts';
 import { createCursorMonotonicityChecker } from './cursor-monotonicity.ts';
+import { createDeliveryModeChecker, type DeliveryModeOptions } from './delivery-mode.ts';
 import { createDurableAckChecker } from './durable-ack.ts';
 import { createGapFreeStoreChecker } from './gap-free-store.ts';
 import { createIdempotencyChecker } from './idempotency.ts';
@@ -39,6 +40,7 @@ export { createTypingRecipientsChecker } from './typing-recipients.ts';
 export type StandardCheckerOptions = AuthorizationOptions &
   RateLimitOptions &
   PresenceChangesOptions &
+  DeliveryModeOptions &
   TypingRecipientsOptions & {
     /** Properties not to judge (the scenario's `checks.skip`): their checkers are left out. */
     skip?: readonly string[];
@@ -61,6 +63,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createPresenceChangesChecker(shared),
     createRateLimitChecker(shared),
     createTypingRecipientsChecker(shared),
+    ...(options.largeGroupThreshold === undefined ? [] : [createDeliveryModeChecker(shared)]),
     createLivenessChecker(),
   ];
   return checkers.filter((checker) => !skip.has(checker.property));

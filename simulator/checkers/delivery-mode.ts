@@ -1,0 +1,78 @@
+// Judges how a conversation's news reaches its members, by its size (protocol.md: `notify` is sent
+// "in a large group, instead of msg"; a group is large when it has more members than the large-group
+// threshold; `receipt` is "sent only in conversations at or below the large-group threshold"):
+// - a `notify` in a conversation at or below the threshold is a violation (small ones get `msg`);
+// - a pushed `msg` in a conversation above it is a violation (large ones get `notify`, then `sync`);
+// - a `receipt` in a conversation above it is a violation.
+// Sizes come from what the harness created; a conversation whose membership the harness changed is
+// not judged (its size near the threshold may be in flight), and neither is a conversation the harness
+// did not create (an adversary's guess).
+// The threshold is the scenario's (its limits, else protocol.md's 256): a simulated run applies it to
+// every node; a live target configures its own, so live runs do not include this checker.
+
+import type { Checker, CheckResult, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { coveredResult } from './coverage.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const deliveryModeProperty = 'delivery-mode';
+
+export type DeliveryModeOptions = CheckerOptions & {
+  /** Members above which a group is large (default protocol.md's 256). */
+  largeGroupThreshold?: number;
+};
+
+/** protocol.md's default large-group threshold. */
+const protocolThreshold = 256;
+
+export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Checker {
+  const { limits } = resolveCheckerOptions(options);
+  const threshold = options.largeGroupThreshold ?? protocolThreshold;
+  const witness = new WitnessList(limits.witnessCasesMax);
+  /** Conversation -> members at creation; -1 once the harness changed its membership. */
+  const sizes = new Map<string, number>();
+  const judgedBy = { notify: 0, msg: 0, receipt: 0 };
+  /** Acked sends in conversations of known size: each owes their other members a msg or a notify. */
+  let acked = 0;
+
+  const judge = (event: HistoryEvent & { k: 'conv-frame' }): void => {
+    if (event.t !== 'notify' && event.t !== 'msg' && event.t !== 'receipt') return;
+    const size = sizes.get(event.conv);
+    if (size === undefined || size < 0) return;
+    judgedBy[event.t]++;
+    const large = size > threshold;
+    const wrong = event.t === 'notify' ? !large : large;
+    if (!wrong) return;
+    const what =
+      event.t === 'notify'
+        ? 'notify in a small conversation'
+        : event.t === 'msg'
+          ? 'msg pushed in a large group'
+          : 'receipt in a large group';
+    witness.add(what, () => ({
+      problem: `${event.user}/${event.device} got a ${event.t} in ${event.conv}, which has ${size} members (large above ${threshold}): ${event.t === 'notify' ? 'small conversations get msg' : event.t === 'msg' ? 'large groups get notify and are pulled with sync' : 'receipts are sent only at or below the threshold'}`,
+      path: [event],
+    }));
+  };
+
+  return {
+    property: deliveryModeProperty,
+    violationsSoFar: () => witness.count,
+    observe(event: HistoryEvent): void {
+      if (event.k === 'conv') sizes.set(event.conv, new Set(event.members).size);
+      else if (event.k === 'members-sent') sizes.set(event.conv, -1);
+      else if (event.k === 'conv-frame') judge(event);
+      else if (event.k === 'ack' && (sizes.get(event.conv) ?? -1) > 1) acked++;
+    },
+    finish(): CheckResult {
+      const judged = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
+      const details = `${judged} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members)`;
+      return coveredResult(witness, deliveryModeProperty, details, {
+        judged,
+        judgedWhat: 'msg, notify or receipt frame in a conversation of known size',
+        done: acked,
+        doneWhat: 'acked sends in conversations of known size',
+      });
+    },
+  };
+}
