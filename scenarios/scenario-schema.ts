@@ -374,6 +374,10 @@ export const scenarioSchema = strict({
     groupFraction: share('share of users in one small group', 0.5),
     largeGroups: count('groups above the large-group threshold', 0),
     largeGroupSize: count('members of each large group', 0),
+    thresholdGroups: count(
+      'groups of exactly the large-group threshold (limits.largeGroupThreshold, else 256) members: the biggest that still get pushes',
+      0,
+    ),
   })
     .prefault({})
     .describe('who talks to whom'),

@@ -87,6 +87,8 @@ export type Scenario = {
     /** Large groups (above the node's large-group threshold): count and size. */
     largeGroups: number;
     largeGroupSize: number;
+    /** Groups of exactly the large-group threshold's size: the biggest that still get pushes. */
+    thresholdGroups: number;
   };
   workload: {
     executor: 'constant-arrival-rate' | 'ramping-arrival-rate';

@@ -7,6 +7,9 @@ import type { CreateRequest } from '../reference-server/store/message-store.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { HistoryEvent } from './history.ts';
 
+/** protocol.md's default large-group threshold. */
+const protocolLargeGroupThreshold = 256;
+
 export type Device = { user: string; device: string; userIndex: number };
 
 export type Population = {
@@ -68,6 +71,23 @@ export function buildPopulation(
     const members = new Set<number>();
     for (let k = 0; k < Math.min(largeGroupSize, userCount); k++) members.add((g + k * stride) % userCount);
     const id = `${prefix}L${g}`;
+    create(
+      id,
+      'group',
+      [...members].sort((a, b) => a - b),
+    );
+    groups.push(id);
+  }
+  // At the threshold: not large (a group is large with more members than it), so pushed.
+  const thresholdSize = Math.min(
+    scenario.limits.largeGroupThreshold ?? protocolLargeGroupThreshold,
+    userCount,
+  );
+  const thresholdStride = Math.max(1, Math.floor(userCount / Math.max(1, thresholdSize)));
+  for (let g = 0; g < scenario.conversations.thresholdGroups; g++) {
+    const members = new Set<number>();
+    for (let k = 0; k < thresholdSize; k++) members.add((g + 1 + k * thresholdStride) % userCount);
+    const id = `${prefix}T${g}`;
     create(
       id,
       'group',

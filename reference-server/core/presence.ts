@@ -65,6 +65,7 @@ export class Presence {
     const entry = this.entry(user);
     const was = online(entry);
     entry.remote ??= new Map();
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a count of 0 kept for a node reads as offline (online() counts > 0) and forgetNode drops it with no change: the same as deleting it
     if (connections > 0) entry.remote.set(node, connections);
     else entry.remote.delete(node);
     entry.lastSeen = Math.max(entry.lastSeen, lastSeen);
