@@ -34,7 +34,6 @@ export function connectionsOf(
     if (seq < from) continue;
     const conns = index.connsOf(user);
     if (conns === undefined) continue;
-    // Stryker disable next-line ConditionalExpression: protocol.md pushes a message to every online connection of every member; the sending connection getting it too is allowed (its client shows it once, from the ack)
     for (const conn of conns) if (conn !== exclude) to.push(conn);
   }
   return to;

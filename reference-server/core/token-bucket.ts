@@ -16,7 +16,7 @@ export class TokenBucket {
 
   /** Takes one token; returns 0 when allowed, else how many ms until one is available. */
   take(now: number): number {
-    // Stryker disable next-line EqualityOperator: at now === refilledAt the refill adds nothing
+    // At now === refilledAt the refill adds nothing: `now >= refilledAt` is an equivalent mutant (docs/benchmarks.md).
     if (now > this.refilledAt) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.perSec) / 1000);
       this.refilledAt = now;
