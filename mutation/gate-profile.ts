@@ -4,7 +4,9 @@
 // verdict that could not judge, or a crash). Only the gate counts: no unit test runs here, because
 // the question is what the gate catches in a server it cannot see into. The first run that does not
 // pass ends the profile (the mutant is killed; the rest would only cost time), so the scenarios run
-// in the order CHATSIM_MUTATION_SCENARIOS lists them.
+// in the order CHATSIM_MUTATION_SCENARIOS lists them. stryker.config.json bundles this file (esbuild,
+// into scenarios/ so the scenario files resolve) once per sandbox, after the mutants are instrumented:
+// each mutant's run then starts in a fraction of tsx's second.
 
 import { gateScenarios, gateSeeds } from '../cli/gate.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
