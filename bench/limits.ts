@@ -50,6 +50,10 @@ export const benchLimits = {
   killGraceMs: 2000,
   /** Bytes of a child's output kept to explain a failure. */
   outputTailBytes: 4096,
-  /** Largest latency the histogram resolves; slower samples are clamped and counted as overflow. */
-  latencyUsMax: 60_000_000,
+  /**
+   * Largest latency the histogram resolves (35 min, the most its 31-bit buckets hold; live runs with
+   * crashes wait minutes); slower samples are clamped, counted as overflow, and read as infinite by
+   * the thresholds (simulator/verdict.ts).
+   */
+  latencyUsMax: 2 ** 31 - 1,
 } as const;

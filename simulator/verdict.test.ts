@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { CheckResult } from './history.ts';
-import { judgeRun } from './verdict.ts';
+import { judgeRun, latencySource } from './verdict.ts';
 
 const scenario = loadScenario('steady');
 const verdict = (property: string, v: CheckResult['verdict']): CheckResult => ({
@@ -50,5 +51,36 @@ describe('judgeRun: verdicts to the exit code CI gates on', () => {
     ],
   ] as const)('%s', (_name, verdicts, settledAt, measured, exitCode) => {
     expect(judgeRun(scenario, verdicts, settledAt, measured).exitCode).toBe(exitCode);
+  });
+});
+
+describe('latencySource: samples above the histogram range are never read as within a threshold', () => {
+  it('reads a p99 among the overflow as infinite, so p(99)<=120000 cannot pass on a histogram topped at 60 s', () => {
+    const histogram = new LatencyHistogram(60_000_000);
+    for (let i = 0; i < 98; i++) histogram.recordMs(1000);
+    histogram.recordMs(90_000);
+    histogram.recordMs(300_000);
+    const source = latencySource(histogram);
+    expect(source.quantile?.(0.5)).toBeCloseTo(1000, -2);
+    expect(source.quantile?.(0.99)).toBe(Number.POSITIVE_INFINITY);
+    expect(source.max).toBe(Number.POSITIVE_INFINITY);
+    const slowScenario = {
+      ...scenario,
+      thresholds: { ...scenario.thresholds, ackLatency: ['p(99)<=120000'] },
+    };
+    const { slo, exitCode } = judgeRun(slowScenario, [verdict('no-loss', 'pass')], 10, {
+      ackLatency: source,
+      failedSends,
+    });
+    expect(slo.find((t) => t.name === 'ackLatency p(99)<=120000')?.pass).toBe(false);
+    expect(exitCode).toBe(2);
+  });
+
+  it('reads quantiles within the range as recorded', () => {
+    const histogram = new LatencyHistogram(60_000_000);
+    for (let i = 0; i < 100; i++) histogram.recordMs(i + 1);
+    const source = latencySource(histogram);
+    expect(source.quantile?.(0.99)).toBeCloseTo(99, 0);
+    expect(source.max).toBe(100);
   });
 });

@@ -31,12 +31,18 @@ export function judgeRun(
 /** A latency histogram as a trend metric; empty, it measures nothing (its thresholds fail). */
 export function latencySource(histogram: LatencyHistogram): MetricSource {
   if (histogram.total === 0) return {};
+  // Samples above the histogram's range are held at its top: a quantile (or max) that falls among them
+  // is only known to exceed the range, so it reads as infinite and no `<=` threshold passes on it.
+  const inRange = histogram.total - histogram.overflow;
   return {
-    quantile: (q) => histogram.percentileMs(q * 100),
+    quantile: (q) =>
+      Math.max(1, Math.ceil(q * histogram.total)) > inRange
+        ? Number.POSITIVE_INFINITY
+        : histogram.percentileMs(q * 100),
     count: histogram.total,
-    avg: histogram.meanMs(),
+    avg: histogram.overflow > 0 ? Number.POSITIVE_INFINITY : histogram.meanMs(),
     min: histogram.minUs / 1000,
-    max: histogram.maxUs / 1000,
+    max: histogram.overflow > 0 ? Number.POSITIVE_INFINITY : histogram.maxUs / 1000,
   };
 }
 
