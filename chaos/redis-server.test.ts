@@ -1,7 +1,10 @@
 // The redis-server the Redis tests and `live --nodes N` start: durable as the store demands (AOF with an
 // fsync per write), and a SIGKILL then restart on the same port and dir keeps what was written.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisServer } from './redis-server.ts';
@@ -43,5 +46,24 @@ describe('RedisServer', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  it('does not outlive a process that exits without disposing of it (a run ended by a signal)', async () => {
+    const module = fileURLToPath(new URL('./redis-server.ts', import.meta.url));
+    const script = `const { RedisServer } = await import(${JSON.stringify(module)}); const s = await RedisServer.start(); console.log(s.port); process.exit(0);`;
+    const output = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    const port = Number(output.trim().split('\n').at(-1));
+    expect(port).toBeGreaterThan(0);
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
   });
 });

@@ -115,8 +115,12 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const child = spawn('redis-server', this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    // A run ended by a signal (Ctrl-C, a CI timeout) exits without dispose(): Redis must not outlive it.
+    const killAtExit = () => child.kill('SIGKILL');
+    process.on('exit', killAtExit);
     this.exited = new Promise((resolve) => {
       child.once('exit', () => {
+        process.off('exit', killAtExit);
         if (this.child === child) this.child = null;
         resolve();
       });
