@@ -176,7 +176,15 @@ async function main(): Promise<void> {
   const stamp = () =>
     `${new Date().toISOString().slice(11, 19)} +${Math.round((Date.now() - started) / 1000)}s`;
   let lastProgress = 0;
+  // Why sessions ended (close code, 'reset', 'idle', 'client'): mass drops under load say who cut them.
+  const lostBy = new Map<string, number>();
   const summary = await runLive(scenario, {
+    recorder: {
+      observe: (event) => {
+        if (event.k === 'session-lost') lostBy.set(event.reason, (lostBy.get(event.reason) ?? 0) + 1);
+      },
+      tick: () => {},
+    },
     seed,
     fleet,
     secret,
@@ -199,6 +207,14 @@ async function main(): Promise<void> {
     `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample, taken before any client connected / clients); all-in (peak RSS / clients): nodes ${kb(figures.nodeBytesPerConnectionAllIn)}, generators ${kb(figures.generatorBytesPerConnectionAllIn)}`,
     `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
     `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
+    `sessions lost, by reason: ${
+      lostBy.size === 0
+        ? 'none'
+        : [...lostBy]
+            .sort((a, b) => b[1] - a[1])
+            .map(([reason, n]) => `${reason} ${n}`)
+            .join(', ')
+    }`,
     `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
     ...live.faultLog.map((line) => `fault: ${line}`),
   ];
@@ -210,7 +226,7 @@ async function main(): Promise<void> {
   if (values.out !== undefined)
     writeFileSync(
       values.out,
-      `${JSON.stringify({ figures, processes: live.processes, summary }, null, 1)}\n`,
+      `${JSON.stringify({ figures, sessionsLostBy: Object.fromEntries(lostBy), processes: live.processes, summary }, null, 1)}\n`,
     );
   process.exitCode = figures.exitCode;
 }
