@@ -30,6 +30,7 @@ import { faults } from './faults/index.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
 import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
+import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
 import { sendLimitsOf } from './press.ts';
@@ -253,11 +254,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     deliveredCursors: scenario.clients.deliveredCursors ?? true,
   };
   const mintToken = (now: number, user: string): string => world.tokens.mint(user, now + tokenLifeMs);
+  // Each client's own stream, held in one table (a Prng object per client costs about 90 bytes).
+  const clientRngs = new PrngTable();
   for (const [index, device] of population.devices.entries()) {
     const client = new VirtualClient({
       user: device.user,
       device: device.device,
-      rng: makeRng(streams, 'client', index),
+      rng: clientRng(clientRngs, streams, index),
       token: mintToken,
       record,
       deviceIndex: index,
@@ -481,9 +484,9 @@ export function violationsSoFar(checkers: readonly Checker[]): number {
   return sum;
 }
 
-function makeRng(streams: SeedStreams, name: string, index: number): () => number {
-  const prng = streams.stream(name, index);
-  return () => prng.float();
+function clientRng(table: PrngTable, streams: SeedStreams, index: number): () => number {
+  const stream = table.add(streams.stream('client', index));
+  return () => table.float(stream);
 }
 
 /**

@@ -22,6 +22,14 @@ export class Prng {
     if ((this.a | this.b | this.c | this.d) === 0) this.d = 1;
   }
 
+  /** Writes the stream's state (four words) at `into[at..at+3]`, for PrngTable to draw on from there. */
+  copyState(into: Uint32Array, at: number): void {
+    into[at] = this.a;
+    into[at + 1] = this.b;
+    into[at + 2] = this.c;
+    into[at + 3] = this.d;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;

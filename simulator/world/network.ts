@@ -6,6 +6,7 @@
 
 import type { ClientFrame, ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { Prng } from '../kernel/prng.ts';
+import { PrngTable } from '../kernel/prng-table.ts';
 import { type Agenda, EventKind } from './agenda.ts';
 import { ConnectionState, ConnectionTable } from './connection-table.ts';
 import { pickNode } from './load-balancer.ts';
@@ -39,7 +40,8 @@ export class Network {
   private readonly extraJitterMs: number[] = [];
   private readonly bytesPerMs: number[] = [];
   private readonly clientCut: boolean[] = [];
-  private readonly jitterRng: Prng[] = [];
+  /** Per client link: its jitter stream (by client index: clients are added in order). */
+  private readonly jitterRng = new PrngTable();
   /** Per node: cut from every client; cut from the store. */
   private readonly nodeCutFromClients: boolean[];
   private readonly nodeCutFromStore: boolean[];
@@ -72,7 +74,7 @@ export class Network {
     this.extraJitterMs.push(0);
     this.bytesPerMs.push(0);
     this.clientCut.push(false);
-    this.jitterRng.push(jitterRng);
+    this.jitterRng.add(jitterRng);
   }
 
   connectionOf(client: number): number {
@@ -129,8 +131,8 @@ export class Network {
     return (
       latencyMs +
       this.extraLatencyMs[client]! +
-      (jitterMs > 0 ? this.jitterRng[client]!.float() * jitterMs : 0) +
-      (extraJitterMs > 0 ? (this.jitterRng[client]!.float() * 2 - 1) * extraJitterMs : 0)
+      (jitterMs > 0 ? this.jitterRng.float(client) * jitterMs : 0) +
+      (extraJitterMs > 0 ? (this.jitterRng.float(client) * 2 - 1) * extraJitterMs : 0)
     );
   }
 
