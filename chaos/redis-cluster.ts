@@ -24,12 +24,17 @@ export class RedisCluster {
     try {
       for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
         const port = await freePort();
+        // The cluster bus listens on a port of its own (port + 10000 unless told): a free one, or a
+        // busy box's port + 10000 may be taken ("Failed listening on port ... (cluster)").
+        const busPort = await freePort();
         servers.push(
           await RedisServer.start({
             port,
             extraArgs: [
               '--cluster-enabled',
               'yes',
+              '--cluster-port',
+              String(busPort),
               '--cluster-config-file',
               'nodes.conf',
               '--cluster-node-timeout',

@@ -105,8 +105,24 @@ describe('typing-recipients', () => {
     ];
     expect(judge(held).verdict).toBe('pass');
     // The same typing long after the heal is judged again, and missing it fails.
-    const later = held.map((e) => (e.at >= 3300 ? { ...e, at: e.at + 3000 } : e));
+    const later = held.map((e) => (e.at >= 3300 ? { ...e, at: e.at + 6000 } : e));
     expect(judge(later).details).toMatch(/1 missed/);
+  });
+
+  it('does not judge a typing sent just after a fault healed (a fleet node may still be resubscribing)', () => {
+    const outage = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'store-outage',
+      phase,
+    });
+    // Redis came back at 900; ann's typing at 1000 was lost with the bus resubscribing.
+    expect(judge(story([]).toSpliced(4, 0, outage(500, 'start'), outage(900, 'heal'))).verdict).not.toBe(
+      'fail',
+    );
+    // Long after the heal it is due again, and missing it fails.
+    const long = story([]).toSpliced(1, 0, outage(-9000, 'start'), outage(-6000, 'heal'));
+    expect(judge([...long, history.display(1020, bob, m1, 'push')]).details).toMatch(/1 missed/);
   });
 
   it("fails typing sent to the typist's own devices, or about a user who never typed there", () => {

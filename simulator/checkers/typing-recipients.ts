@@ -36,6 +36,12 @@ const clockFaultAfterMs = 60_000;
 const expectationLifeMs = 60_000;
 /** A frame a fault held or slowed (a pause, a 1 s latency with jitter) reaches the server within this of the heal. */
 const heldFrameDrainMs = 2000;
+/**
+ * Typing is ephemeral (protocol.md relays it, never stores it): for a while after any fault event a
+ * fleet node may still be resubscribing to the bus (a Redis back from an outage), and a typing relayed
+ * meanwhile is rightly lost. Typings sent that soon after a fault are not due.
+ */
+const afterFaultMs = 5000;
 
 type Expectation = {
   conv: string;
@@ -80,7 +86,14 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
     const convMembers = members.get(send.conv);
     const device = ids.device(send.user, send.device);
     const ofSession = openSince.get(device);
-    if (convMembers === undefined || changed.has(send.conv) || faultsOpen > 0 || ofSession < 0) return;
+    if (
+      convMembers === undefined ||
+      changed.has(send.conv) ||
+      faultsOpen > 0 ||
+      send.at < lastFaultAt + afterFaultMs ||
+      ofSession < 0
+    )
+      return;
     const sessions = new Map<number, number>();
     for (const member of convMembers) {
       if (member === send.user) continue;

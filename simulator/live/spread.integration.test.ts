@@ -53,11 +53,13 @@ describe('live runs sharded to the open-file limit and spread over loopback addr
     const generators = gained('generator');
     expect(generators.map(([name]) => name)).toEqual(['g0', 'g1', 'g2']);
     for (const [, files] of generators) expect(files).toBeGreaterThanOrEqual(40);
-    for (const [, files] of generators) expect(files).toBeLessThanOrEqual(60);
+    // Upper bounds with room for sockets a loaded box has not closed yet (a reconnect's old one):
+    // all clients on one process would show as 150 there.
+    for (const [, files] of generators) expect(files).toBeLessThanOrEqual(90);
     const nodes = gained('node');
     expect(nodes.map(([name]) => name)).toEqual(['n1', 'n2', 'n3']);
     for (const [, files] of nodes) expect(files).toBeGreaterThanOrEqual(40);
-    for (const [name, files] of nodes) expect(files).toBeLessThanOrEqual(name === 'n1' ? 100 : 60);
+    for (const [name, files] of nodes) expect(files).toBeLessThanOrEqual(name === 'n1' ? 130 : 90);
     for (const node of live.processes) expect(node.rssBytesMax).toBeGreaterThan(node.rssBytesFirst / 2);
     // Without proxies no node can be cut from Redis: said, not pretended.
     await expect(fleet.redis.cut(0)).rejects.toThrow(/reaches Redis directly/);
