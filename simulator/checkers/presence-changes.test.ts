@@ -74,6 +74,19 @@ describe('presence-changes', () => {
     expect(judge([...start, seen(5000, false, 4990), ...crash, seen(6000, true, 0)]).verdict).toBe('pass');
   });
 
+  it('does not judge the last session against a fault that healed just before it (its backlog still drains)', () => {
+    const slowRedis = (from: number, to: number): HistoryEvent[] => [
+      { k: 'fault', at: from, type: 'redis-latency', phase: 'start', nodes: ['n1'] },
+      { k: 'fault', at: to, type: 'redis-latency', phase: 'heal', nodes: ['n1'] },
+    ];
+    // bob's session began at 2000, 500 ms after the heal: not judged.
+    expect(judge([...slowRedis(500, 1500), ...start, seen(5000, false, 0)]).verdict).not.toBe('fail');
+    // Long after a heal it is judged again.
+    expect(judge([...slowRedis(-9000, -5000), ...start, seen(5000, false, 0)]).details).toMatch(
+      /1 lastSeen before the last session/,
+    );
+  });
+
   it('fails a lastSeen that is not a time', () => {
     expect(judge([...start, seen(5000, false, Number.NaN)]).details).toMatch(/1 lastSeen not a time/);
     expect(judge([...start, seen(5000, false, -1)]).details).toMatch(/lastSeen not a time/);
