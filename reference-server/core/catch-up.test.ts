@@ -193,6 +193,24 @@ describe('catching up after lost bus events', () => {
     },
   );
 
+  it('pushes a message to a member removed after it, when the removal reached this node first', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    const m1 = h.sequencedElsewhere('g', 'alice', 'm1');
+    const removed = h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] }).result;
+    if (removed.status !== 'ok') throw new Error('the removal failed');
+    // Two nodes' bus events: the removal (span to seq 1) arrives before the message it follows.
+    h.input({
+      type: 'bus',
+      event: { kind: 'conversation', origin: 'c', conversation: removed.conversation },
+    });
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: m1 } });
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    const m2 = h.sequencedElsewhere('g', 'alice', 'm2');
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: m2 } });
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+  });
+
   it('retries the catch-up while the store is away', () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
     h.connect(1, 'bob');

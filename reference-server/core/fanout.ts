@@ -1,5 +1,6 @@
 // Who gets what: the connections a message, notify, receipt or typing frame goes to. A message goes
-// to the connections of users who were members when it was sequenced and are members now; small
+// to the connections of users who were members when it was sequenced (a member removed since then
+// included: its span covers the seq, and it may not hear of it otherwise while it stays connected); small
 // groups get the message itself, large ones a coalesced `notify` they answer with `sync`.
 
 import type { UserId } from '../protocol/frames.ts';
@@ -18,7 +19,16 @@ export function messageRecipients(
   index: ConnIndex,
   exclude: ConnId | null,
 ): ConnId[] {
-  return connectionsOf(conv.current, seq, index, exclude);
+  const to = connectionsOf(conv.current, seq, index, exclude);
+  // A past member whose span covers the seq may read it: removed after it was sequenced, the removal
+  // can reach this node (another node's bus event) before the message does.
+  if (conv.spans.size > conv.current.size)
+    for (const user of conv.spans.keys()) {
+      if (conv.current.has(user) || !conv.canRead(user, seq)) continue;
+      const conns = index.connsOf(user);
+      if (conns !== undefined) for (const conn of conns) if (conn !== exclude) to.push(conn);
+    }
+  return to;
 }
 
 /** Connections of `users` (user -> the first seq they may read) that may get `seq`, except `exclude`. */
