@@ -22,7 +22,6 @@ import {
   userPinned,
 } from './behaviours.ts';
 import { IdTable } from './checkers/id-table.ts';
-import { standardCheckers } from './checkers/index.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import { converged, finalState } from './convergence.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
@@ -33,9 +32,9 @@ import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
-import { sendLimitsOf } from './press.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { scaleClients } from './scale-clients.ts';
+import { scenarioCheckers } from './scenario-checkers.ts';
 import { swarmFaults } from './swarm.ts';
 import {
   type ExitCode,
@@ -148,15 +147,9 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // frame only (the checker sees the pauses as `fault` events).
   const checkers =
     options.checkers ??
-    standardCheckers({
+    scenarioCheckers(scenario, {
       ids,
       graceMs: authorizationGraceMs,
-      sendLimits: sendLimitsOf(scenario),
-      skip: scenario.checks.skip,
-      ...(scenario.limits.typingThrottleMs === undefined
-        ? {}
-        : { typingThrottleMs: scenario.limits.typingThrottleMs }),
-      ...(scenario.limits.heartbeatMs === undefined ? {} : { heartbeatMs: scenario.limits.heartbeatMs }),
       // Every simulated node applies the scenario's threshold (a live target configures its own).
       largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
     });

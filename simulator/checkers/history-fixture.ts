@@ -21,6 +21,14 @@ export function device(user: string, device = 'd1'): DeviceRef {
 }
 
 export const history = {
+  /** `by` got a welcome (a first session, 1 ms to connect). */
+  session: (at: number, by: DeviceRef): HistoryEvent => ({
+    k: 'session',
+    at,
+    connectMs: 1,
+    first: true,
+    ...by,
+  }),
   conv: (at: number, conv: string, members: string[], kind: 'direct' | 'group' = 'group'): HistoryEvent => ({
     k: 'conv',
     at,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceRef, HistoryEvent } from '../history.ts';
+import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
 import { finalStateFixture } from './final-state-fixture.ts';
 import { device, history } from './history-fixture.ts';
@@ -10,13 +10,7 @@ const bob = device('bob');
 const judge = (events: HistoryEvent[]) =>
   checkHistory([createPresenceChangesChecker()], events, finalStateFixture())[0]!;
 
-const session = (at: number, by: DeviceRef): HistoryEvent => ({
-  k: 'session',
-  at,
-  connectMs: 1,
-  first: true,
-  ...by,
-});
+const session = history.session;
 const seen = (at: number, online: boolean, lastSeen: number): HistoryEvent => ({
   k: 'presence-seen',
   at,

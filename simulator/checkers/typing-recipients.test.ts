@@ -12,13 +12,7 @@ const cat = device('cat');
 const judge = (events: HistoryEvent[]) =>
   checkHistory([createTypingRecipientsChecker()], events, finalStateFixture())[0]!;
 
-const session = (at: number, by: DeviceRef): HistoryEvent => ({
-  k: 'session',
-  at,
-  connectMs: 1,
-  first: true,
-  ...by,
-});
+const session = history.session;
 const typed = (at: number, by: DeviceRef): HistoryEvent => ({
   k: 'typing-sent',
   at,

@@ -10,14 +10,13 @@ import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
 import { userPinned } from '../behaviours.ts';
 import { IdTable } from '../checkers/id-table.ts';
-import { standardCheckers } from '../checkers/index.ts';
 import { defaultClientConfig } from '../client/limits.ts';
 import { FanoutLagMeter } from '../fanout-lag.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
-import { sendLimitsOf } from '../press.ts';
 import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
+import { scenarioCheckers } from '../scenario-checkers.ts';
 import { swarmFaults } from '../swarm.ts';
 import { failedSendsSource, judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
@@ -138,16 +137,10 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   // Live frames are late by real network and scheduling delays: a wider grace than the simulator's.
   const checkers =
     options.checkers ??
-    standardCheckers({
+    scenarioCheckers(scenario, {
       ids,
       graceMs: 3000,
       answerWithinMs: 3000,
-      sendLimits: sendLimitsOf(scenario),
-      skip: scenario.checks.skip,
-      ...(scenario.limits.typingThrottleMs === undefined
-        ? {}
-        : { typingThrottleMs: scenario.limits.typingThrottleMs }),
-      ...(scenario.limits.heartbeatMs === undefined ? {} : { heartbeatMs: scenario.limits.heartbeatMs }),
     });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   let events = 0;

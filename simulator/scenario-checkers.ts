@@ -1,0 +1,19 @@
+// The standard checkers as a scenario configures them, for the simulator and the live driver alike:
+// the send limits, skipped properties, typing throttle and heartbeat the scenario sets; each runner
+// adds what is its own (grace and answer bounds, the large-group threshold).
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import { type StandardCheckerOptions, standardCheckers } from './checkers/index.ts';
+import type { Checker } from './history.ts';
+import { sendLimitsOf } from './press.ts';
+
+export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOptions): Checker[] {
+  const { typingThrottleMs, heartbeatMs } = scenario.limits;
+  return standardCheckers({
+    sendLimits: sendLimitsOf(scenario),
+    skip: scenario.checks.skip,
+    ...(typingThrottleMs === undefined ? {} : { typingThrottleMs }),
+    ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    ...options,
+  });
+}
