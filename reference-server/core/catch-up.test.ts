@@ -331,6 +331,40 @@ describe('welcomes after a lost bus', () => {
   });
 });
 
+describe('a clock set back (an NTP step, a clock-offset fault healing)', () => {
+  const hourMs = 3_600_000;
+
+  it('retries a welcome read asked while the clock ran an hour ahead after its delay, not an hour later', () => {
+    // Swarm seed 61921461843178: the store was away while a node's clock ran an hour ahead; the
+    // retry of the welcome's read was due an hour later by the corrected clock, and the hello hung.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.now = hourMs;
+    h.storeDown = true;
+    h.connect(1, 'bob');
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    h.storeDown = false;
+    h.tick(1000);
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    h.tick(1000 + catchUpRetryMs);
+    expect(h.framesOf(1, 'welcome')).toHaveLength(1);
+  });
+
+  it('relays typing again once the throttle has passed, though the last relay was stamped an hour ahead', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.now = hourMs;
+    h.connect(1, 'alice');
+    h.connect(2, 'bob');
+    const type = () => h.input({ type: 'frame', conn: 1, value: { t: 'typing', conv: 'g', on: true } });
+    type();
+    h.now = 1000;
+    type();
+    expect(h.framesOf(2, 'typing')).toHaveLength(2);
+    // The throttle still holds on the corrected clock.
+    type();
+    expect(h.framesOf(2, 'typing')).toHaveLength(2);
+  });
+});
+
 describe('fleet presence', () => {
   it('takes a snapshot as the whole of a node, forgets a dead node, and answers an ask', () => {
     const h = new Harness([]);

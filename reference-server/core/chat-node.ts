@@ -124,7 +124,7 @@ export class ChatNode {
    */
   start(now: number): Effect[] {
     this.out = [];
-    this.now = now;
+    this.setNow(now);
     this.publish({ kind: 'node-up', origin: this.nodeId });
     return this.finish(now);
   }
@@ -136,7 +136,7 @@ export class ChatNode {
 
   handle(input: Input, now: number): Effect[] {
     this.out = [];
-    this.now = now;
+    this.setNow(now);
     switch (input.type) {
       case 'open':
         this.open(input.conn, now);
@@ -186,7 +186,7 @@ export class ChatNode {
 
   tick(now: number): Effect[] {
     this.out = [];
-    this.now = now;
+    this.setNow(now);
     for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
       if (timer.kind === 'hello') {
         const conn = this.conns.get(timer.key as ConnId);
@@ -210,6 +210,12 @@ export class ChatNode {
       }
     }
     return this.finish(now);
+  }
+
+  /** Every input starts here: a clock set back moves the timers with it and asks for a new wake. */
+  private setNow(now: number): void {
+    this.now = now;
+    if (this.timers.observe(now) > 0) this.announcedWake = Number.POSITIVE_INFINITY;
   }
 
   private finish(now: number): Effect[] {
@@ -647,7 +653,8 @@ export class ChatNode {
     const conv = this.memberConv(conn, convId, 'typing');
     if (conv === null) return;
     const last = conv.typingRelayedAt.get(conn.user);
-    if (last !== undefined && now - last < this.limits.typingThrottleMs) return;
+    // A last relay ahead of now means the clock was set back since: the throttle starts over.
+    if (last !== undefined && now >= last && now - last < this.limits.typingThrottleMs) return;
     conv.typingRelayedAt.set(conn.user, now);
     this.relayTyping(conv, conn.user, on);
     this.publish({ kind: 'typing', origin: this.nodeId, conv: convId, user: conn.user, on });

@@ -1,6 +1,13 @@
 // A binary min-heap of deadlines. The core schedules hello timeouts, coalesced notifies and the drain
 // deadline here and reports the earliest one as a `wake` effect; ties break by insertion order so a
 // run is the same on every replay.
+//
+// Deadlines are on the caller's clock, a wall clock that an NTP step (or a clock-offset fault) can set
+// back. A deadline set before such a step would then lie that much further away: an hour back, and a
+// held welcome or a gap fill waits an hour. `observe` sees each reading; when the clock went back, every
+// deadline moves back by the same step, so each keeps the delay it had left. A step forward cannot be
+// told from time passing: deadlines then fall due early, which every timer here tolerates (each
+// re-checks its state when it fires).
 
 export type TimerKind = 'hello' | 'notify' | 'drain' | 'gap' | 'catch-up' | 'welcome';
 export type Timer = { at: number; order: number; kind: TimerKind; key: number | string };
@@ -8,6 +15,7 @@ export type Timer = { at: number; order: number; kind: TimerKind; key: number | 
 export class TimerQueue {
   private readonly heap: Timer[] = [];
   private order = 0;
+  private lastNow = Number.NEGATIVE_INFINITY;
 
   get size(): number {
     return this.heap.length;
@@ -15,6 +23,16 @@ export class TimerQueue {
 
   peekAt(): number | undefined {
     return this.heap[0]?.at;
+  }
+
+  /** Reads the caller's clock; returns how far it stepped back since the last reading (0 if it did not). */
+  observe(now: number): number {
+    const stepBack = this.lastNow - now;
+    this.lastNow = now;
+    if (!(stepBack > 0)) return 0;
+    // Moving every deadline by the same amount keeps the heap's order.
+    for (const timer of this.heap) timer.at -= stepBack;
+    return stepBack;
   }
 
   push(at: number, kind: TimerKind, key: number | string): void {

@@ -19,8 +19,10 @@ export class TokenBucket {
     // At now === refilledAt the refill adds nothing: `now >= refilledAt` is an equivalent mutant (docs/benchmarks.md).
     if (now > this.refilledAt) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.perSec) / 1000);
-      this.refilledAt = now;
     }
+    // Also when the clock was set back: the refill counts from here, not from a reading that is now
+    // ahead (an hour back would starve the user for an hour).
+    this.refilledAt = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return 0;

@@ -144,6 +144,24 @@ describe('reconnect', () => {
     expect(d.connects).toBe(2);
   });
 
+  it('abandons a hello never welcomed after idleTimeoutMs, though pings keep coming', () => {
+    // Swarm seed 61921461843178: a node held a hello for good and pinged the connection meanwhile.
+    const d = new ClientDriver({ idleTimeoutMs: 1000, jitter: false, reconnectBaseMs: 10 });
+    d.start();
+    d.apply(d.client.connected(d.now));
+    for (let i = 0; i < 3; i++) {
+      d.advance(300);
+      d.client.heard(d.now);
+    }
+    d.advance(99);
+    expect(d.closes).toBe(0);
+    d.advance(1);
+    expect(d.closes).toBe(1);
+    expect(d.client.counters.idleCloses).toBe(1);
+    d.advance(10);
+    expect(d.connects).toBe(2);
+  });
+
   it('abandons a connect attempt that gets no answer in connectTimeoutMs', () => {
     const d = new ClientDriver({ connectTimeoutMs: 500, jitter: false, reconnectBaseMs: 10 });
     d.start();

@@ -61,6 +61,7 @@ export abstract class ClientConnection implements ClientHost {
   private drainReconnectAt = 0;
   private connectStartedAt = 0;
   private lastHeardAt = 0;
+  private helloSentAt = 0;
   /** The earliest outstanding `idle` timer (timers are never cancelled, only ignored). */
   private idleTimerAt = 0;
   private out: ClientEffect[] | null = null;
@@ -118,6 +119,7 @@ export abstract class ClientConnection implements ClientHost {
     if (this.state !== 'connecting') return noEffects;
     this.state = 'hello';
     this.lastHeardAt = now;
+    this.helloSentAt = now;
     const frame: HelloFrame = clientFrame.hello(this.helloToken(now), this.device);
     this.addResume(frame);
     this.frame(frame);
@@ -292,13 +294,15 @@ export abstract class ClientConnection implements ClientHost {
     this.schedule('reconnect', at);
   }
 
-  /** Connect timeout while connecting; the dead-connection check (nothing heard) once connected. */
+  /** Connect timeout while connecting, welcome timeout after the hello, then the dead-connection check (nothing heard). */
   private idleCheck(now: number): void {
     this.idleTimerAt = afterFiring(this.idleTimerAt, now);
     let deadline: number;
     if (this.state === 'connecting') deadline = this.connectStartedAt + this.config.connectTimeoutMs;
-    else if (this.state === 'hello' || this.state === 'open')
-      deadline = this.lastHeardAt + this.config.idleTimeoutMs;
+    // Only the welcome answers a hello: a server's pings on a connection it never welcomes keep it
+    // alive but useless, so they do not extend this wait.
+    else if (this.state === 'hello') deadline = this.helloSentAt + this.config.idleTimeoutMs;
+    else if (this.state === 'open') deadline = this.lastHeardAt + this.config.idleTimeoutMs;
     else return;
     if (now < deadline) {
       this.armIdle(deadline);
