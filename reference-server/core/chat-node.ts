@@ -16,6 +16,7 @@ import { type HttpContext, type HttpPending, handleHttp, httpStoreResult } from 
 import type { Claims, ConnId, Input, StoreOutcome } from './inputs.ts';
 import { coreLimits, defaultLimits, type NodeLimits } from './limits.ts';
 import { Presence, type PresenceChange } from './presence.ts';
+import { type SmallSet, smallSetAdd, smallSetDelete, smallSetHas, smallSetSize } from './small-set.ts';
 import { NodeStats } from './stats.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -40,7 +41,7 @@ type Conn = {
   /** Frames that arrived while the hello's token was being verified. */
   queued: Input[] | null;
   resume: Record<string, number> | undefined;
-  watching: Set<UserId> | null;
+  watching: SmallSet<UserId> | null;
   pendingAppends: number;
 };
 
@@ -76,12 +77,12 @@ export class ChatNode {
   private readonly userConns = new Map<UserId, ConnId[]>();
   private readonly convs = new Map<string, Conversation>();
   /** user -> conversations the user is a current member of. */
-  private readonly userConvs = new Map<UserId, Set<string>>();
+  private readonly userConvs = new Map<UserId, SmallSet<string>>();
   /**
    * user -> conversations the user was removed from. They stay readable up to the removal, so a
    * device that was away for the whole membership must still learn of them (in `welcome`).
    */
-  private readonly pastConvs = new Map<UserId, Set<string>>();
+  private readonly pastConvs = new Map<UserId, SmallSet<string>>();
   private readonly userBuckets = new Map<UserId, TokenBucket>();
   private readonly presence = new Presence();
   private readonly pending = new Map<number, Pending>();
@@ -666,13 +667,15 @@ export class ChatNode {
   }
 
   private watchFrame(conn: Conn, users: string[]): void {
-    conn.watching ??= new Set();
     for (const user of users) {
-      if (!conn.watching.has(user) && conn.watching.size >= this.limits.watchedUsersPerConnMax) {
+      if (
+        !smallSetHas(conn.watching, user) &&
+        smallSetSize(conn.watching) >= this.limits.watchedUsersPerConnMax
+      ) {
         this.bad(conn, `a connection may watch at most ${this.limits.watchedUsersPerConnMax} users`, 'watch');
         return;
       }
-      conn.watching.add(user);
+      conn.watching = smallSetAdd(conn.watching, user);
       const state = this.presence.watch(conn.id, user);
       this.send([conn.id], { t: 'presence', user, online: state.online, lastSeen: state.lastSeen });
     }
@@ -1025,10 +1028,11 @@ export class ChatNode {
       this.convs.set(record.id, conv);
     } else conv.replaceMembership(record);
     if (!loaded) this.checkGap(conv);
-    for (const user of before) if (!conv.current.has(user)) this.userConvs.get(user)?.delete(record.id);
+    for (const user of before)
+      if (!conv.current.has(user)) smallSetDelete(this.userConvs.get(user) ?? null, record.id);
     for (const user of conv.current.keys()) {
       addTo(this.userConvs, user, record.id);
-      this.pastConvs.get(user)?.delete(record.id);
+      smallSetDelete(this.pastConvs.get(user) ?? null, record.id);
     }
     for (const user of conv.spans.keys()) if (!conv.current.has(user)) addTo(this.pastConvs, user, record.id);
     return conv;
@@ -1048,13 +1052,10 @@ export class ChatNode {
   }
 }
 
-function addTo(index: Map<UserId, Set<string>>, user: UserId, conv: string): void {
-  let set = index.get(user);
-  if (set === undefined) {
-    set = new Set();
-    index.set(user, set);
-  }
-  set.add(conv);
+function addTo(index: Map<UserId, SmallSet<string>>, user: UserId, conv: string): void {
+  const set = index.get(user) ?? null;
+  const added = smallSetAdd(set, conv);
+  if (added !== set) index.set(user, added);
 }
 
 function refOf(frame: ClientFrame): string {

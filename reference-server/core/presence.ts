@@ -4,6 +4,7 @@
 
 import type { UserId } from '../protocol/frames.ts';
 import type { ConnId } from './inputs.ts';
+import { type SmallSet, smallSetAdd, smallSetDelete } from './small-set.ts';
 
 type UserPresence = {
   local: number;
@@ -12,7 +13,7 @@ type UserPresence = {
   lastSeen: number;
   /** When the last connection on this node ended (0: none has), for snapshots. */
   localGoneAt: number;
-  watchers: Set<ConnId> | null;
+  watchers: SmallSet<ConnId> | null;
 };
 
 export type PresenceChange = { user: UserId; online: boolean; lastSeen: number; watchers: ConnId[] };
@@ -115,15 +116,14 @@ export class Presence {
 
   watch(conn: ConnId, user: UserId): { online: boolean; lastSeen: number } {
     const entry = this.entry(user);
-    entry.watchers ??= new Set();
-    entry.watchers.add(conn);
+    entry.watchers = smallSetAdd(entry.watchers, conn);
     return { online: online(entry), lastSeen: entry.lastSeen };
   }
 
   // Stryker disable next-line BlockStatement: only frees memory; tellWatchers already skips connections that are gone
   unwatch(conn: ConnId, user: UserId): void {
     // Stryker disable next-line OptionalChaining: only frees memory; tellWatchers already skips connections that are gone
-    this.users.get(user)?.watchers?.delete(conn);
+    smallSetDelete(this.users.get(user)?.watchers ?? null, conn);
   }
 }
 
