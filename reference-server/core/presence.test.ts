@@ -69,4 +69,25 @@ describe('Presence', () => {
     expect(changes).toEqual([{ user: 'u', online: false, lastSeen: 13_769, watchers: [4] }]);
     expect(n3.watch(5, 'u')).toEqual({ online: false, lastSeen: n1.lastSeen('u') });
   });
+
+  it('reports a user it saw go offline with a dead node, so a node that restarted meanwhile does not go back to the older lastSeen', () => {
+    // Swarm seed 74066800333965: n1 froze holding u's connections (u last left at 9614); n3 took it for
+    // dead at 19147 and told its watchers "offline, lastSeen 19147"; n2, restarted after n1 froze, knew
+    // nothing of u until n1 came back with its snapshot, and answered a watcher lastSeen 9614.
+    const n1 = new Presence();
+    const n2 = new Presence();
+    const n3 = new Presence();
+    n1.disconnected('u', 9614);
+    n1.connected('u');
+    n3.remote('n1', 'u', 1, 9614);
+    expect(n3.forgetNode('n1', 19_147)).toEqual([
+      { user: 'u', online: false, lastSeen: 19_147, watchers: [] },
+    ]);
+    // n1 beats again: every node sends its snapshot.
+    n2.replaceNode('n1', n1.localSnapshot(19_520, 60_000), 19_520);
+    n2.replaceNode('n3', n3.localSnapshot(19_520, 60_000), 19_520);
+    n3.replaceNode('n1', n1.localSnapshot(19_520, 60_000), 19_520);
+    expect(n2.watch(1, 'u')).toEqual({ online: true, lastSeen: 19_147 });
+    expect(n3.watch(1, 'u')).toEqual({ online: true, lastSeen: 19_147 });
+  });
 });

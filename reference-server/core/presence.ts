@@ -11,8 +11,14 @@ type UserPresence = {
   /** Connections on other nodes, by node id. */
   remote: Map<string, number> | null;
   lastSeen: number;
-  /** When the last connection on this node ended (0: none has), for snapshots. */
-  localGoneAt: number;
+  /**
+   * When this node last saw the user go offline (0: never), for snapshots: its last connection here
+   * ended, or the node that held the user's last connections was taken for dead. The second matters to
+   * a node that restarted meanwhile: when the dead node returns, its snapshot carries the lastSeen it
+   * had before it froze, and only this report tells the restarted node the fleet saw the user go later
+   * (swarm seed 74066800333965: a watcher moved to such a node saw lastSeen go back 9.5 s).
+   */
+  goneAt: number;
   watchers: SmallSet<ConnId> | null;
 };
 
@@ -24,7 +30,7 @@ export class Presence {
   private entry(user: UserId): UserPresence {
     let entry = this.users.get(user);
     if (entry === undefined) {
-      entry = { local: 0, remote: null, lastSeen: 0, localGoneAt: 0, watchers: null };
+      entry = { local: 0, remote: null, lastSeen: 0, goneAt: 0, watchers: null };
       this.users.set(user, entry);
     }
     return entry;
@@ -55,7 +61,7 @@ export class Presence {
     // still online; stamped only when offline everywhere, both reported lastSeen 0 ("never seen") and
     // each told its watchers so (swarm seed 24).
     if (entry.local === 0) {
-      entry.localGoneAt = now;
+      entry.goneAt = now;
       entry.lastSeen = Math.max(entry.lastSeen, now);
     }
     return online(entry) ? null : change(user, entry);
@@ -81,6 +87,7 @@ export class Presence {
       entry.remote.delete(node);
       if (was && !online(entry)) {
         entry.lastSeen = Math.max(entry.lastSeen, now);
+        entry.goneAt = now;
         changes.push(change(user, entry));
       }
     }
@@ -101,16 +108,15 @@ export class Presence {
   }
 
   /**
-   * Users with connections on this node: [user, connections, lastSeen]; and those whose last
-   * connection here ended within `goneWithinMs` of `now`: [user, 0, when it ended].
+   * Users with connections on this node: [user, connections, lastSeen]; and those this node saw go
+   * offline within `goneWithinMs` of `now`: [user, 0, when they went].
    */
   localSnapshot(now: number, goneWithinMs: number): [UserId, number, number][] {
     // Stryker disable next-line ArrayDeclaration: a seeded bogus entry names no real user
     const out: [UserId, number, number][] = [];
     for (const [user, entry] of this.users)
       if (entry.local > 0) out.push([user, entry.local, entry.lastSeen]);
-      else if (entry.localGoneAt > 0 && now - entry.localGoneAt <= goneWithinMs)
-        out.push([user, 0, entry.localGoneAt]);
+      else if (entry.goneAt > 0 && now - entry.goneAt <= goneWithinMs) out.push([user, 0, entry.goneAt]);
     return out;
   }
 
