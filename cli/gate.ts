@@ -11,6 +11,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { type GateRun, junitXml } from '../reports/junit.ts';
 import { reproCommand } from '../reports/verdict-table.ts';
+import { hashString, Prng } from '../simulator/kernel/prng.ts';
 import type { runScenario as RunScenario, RunSummary } from '../simulator/run-scenario.ts';
 import type { CliIo } from './cli-error.ts';
 import { commanderOutput } from './cli-error.ts';
@@ -47,6 +48,8 @@ type GateFlags = {
   explore: number;
   /** Runs at once, each in a process of its own (1: in this process). */
   jobs: number;
+  /** Where the fresh seeds and the exploration come from (absent: a fresh one, printed). */
+  rootSeed?: number;
 };
 
 export function registerGate(program: Command, result: CommandResult, io: CliIo): void {
@@ -63,6 +66,11 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       gateSeeds,
     )
     .option('--fresh <n>', 'fresh random seeds of the swarm scenario, within the budget', parseCount, 200)
+    .option(
+      '--root-seed <n>',
+      'derive the fresh seeds and the exploration from this seed: the same gate every time (default: a fresh one, printed)',
+      parseSeed,
+    )
     .option('--budget-s <s>', 'stop starting runs after this many seconds', parseCount, 300)
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
@@ -112,10 +120,14 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
         return;
       }
       const started = Date.now();
-      const outcome = await gate(runScenario, flags, io);
+      const rootSeed = flags.rootSeed ?? randomInt(0, 2 ** 47);
+      const seeds = new GateSeeds(rootSeed);
+      if (flags.fresh > 0 || flags.explore > 0)
+        io.out(`chatsim gate: root seed ${rootSeed} (the same gate again: --root-seed ${rootSeed})`);
+      const outcome = await gate(runScenario, flags, io, false, seeds);
       // Exploration (shrinking included) gets what is left of the gate's budget, at least a minute.
       const leftMs = Math.max(60_000, flags.budgetS * 1000 - (Date.now() - started));
-      const explored = flags.explore > 0 ? await exploreStep(flags, io, leftMs) : 0;
+      const explored = flags.explore > 0 ? await exploreStep(flags, io, leftMs, seeds) : 0;
       result.exitCode = outcome.exitCode !== 0 ? outcome.exitCode : explored;
       // The closing line CI tools read: every run, and the exploration as one more.
       const failed = outcome.runs.filter((r) => r.summary.exitCode !== 0).length + (explored !== 0 ? 1 : 0);
@@ -147,10 +159,32 @@ function parseCount(value: string): number {
 
 type Plan = { scenario: string; seed: number };
 
-function plan(flags: GateFlags): Plan[] {
+/**
+ * The gate's "fresh" seeds, drawn from one root seed: new ground on every run by default, and the very
+ * same runs again (fresh swarm seeds, exploration) when a failed gate is re-run with its root seed.
+ */
+export class GateSeeds {
+  private readonly rng: Prng;
+
+  constructor(readonly root: number) {
+    this.rng = new Prng(hashString(`chatsim gate ${root}`));
+  }
+
+  /** A simulation seed (47 bits, as `--seed` takes). */
+  runSeed(): number {
+    return (this.rng.nextU32() >>> 17) * 2 ** 32 + this.rng.nextU32();
+  }
+
+  /** A fast-check seed (31 bits). */
+  fastCheckSeed(): number {
+    return this.rng.nextU32() >>> 1;
+  }
+}
+
+function plan(flags: GateFlags, seeds: GateSeeds): Plan[] {
   const runs: Plan[] = [];
   for (const seed of flags.seeds) for (const scenario of gateScenarios) runs.push({ scenario, seed });
-  for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: randomInt(0, 2 ** 47) });
+  for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: seeds.runSeed() });
   return runs;
 }
 
@@ -159,12 +193,13 @@ async function gate(
   flags: GateFlags,
   io: CliIo,
   stopAtFirstFailure = false,
+  seeds = new GateSeeds(randomInt(0, 2 ** 47)),
 ): Promise<{ exitCode: number; runs: GateRun[]; caughtAfterMs: number | null }> {
   const start = Date.now();
   const runs: GateRun[] = [];
   let worst = 0;
   let caughtAfterMs: number | null = null;
-  const plans = plan(flags);
+  const plans = plan(flags, seeds);
   const budgetSpent = (): boolean => {
     if ((Date.now() - start) / 1000 <= flags.budgetS) return false;
     io.err(`chatsim gate: time budget of ${flags.budgetS}s spent; later runs skipped`);
@@ -290,10 +325,15 @@ async function proveBugs(runScenario: typeof RunScenario, flags: GateFlags, io: 
  * fast-check over random fault schedules and workload parameters on the swarm scenario; a failure is
  * shrunk, written as a scenario file, and reported with the command that replays it.
  */
-async function exploreStep(flags: GateFlags, io: CliIo, timeLimitMs: number): Promise<number> {
+async function exploreStep(
+  flags: GateFlags,
+  io: CliIo,
+  timeLimitMs: number,
+  seeds: GateSeeds,
+): Promise<number> {
   const { explore } = await import('../simulator/explore.ts');
-  const fcSeed = randomInt(0, 2 ** 31);
-  const runSeed = randomInt(0, 2 ** 47);
+  const fcSeed = seeds.fastCheckSeed();
+  const runSeed = seeds.runSeed();
   const started = Date.now();
   const result = await explore(loadOrExplain('swarm'), {
     runs: flags.explore,

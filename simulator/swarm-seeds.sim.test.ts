@@ -27,6 +27,21 @@ const seeds: { seed: number; cause: string }[] = [
     seed: 97193650380004,
     cause: 'sends failed by calibration: the store was down longer than the client kept a send',
   },
+  {
+    // no-loss, liveness (CI's gate): a node's clock ran an hour ahead while the store was away; the
+    // retry of a held welcome's read was then due an hour later by the corrected clock, and the node
+    // pinged the connection meanwhile, so the client never gave up its hello (fix: timers move back
+    // with a clock set back; the client bounds an unwelcomed hello).
+    seed: 61921461843178,
+    cause: 'a hello held for good after a +1 h clock offset healed',
+  },
+  {
+    // presence-changes: a node froze holding a user's connections; another took it for dead and told
+    // its watchers a later lastSeen; a node restarted meanwhile learned only the frozen node's older one
+    // (fix: a node's snapshot reports the users it saw go offline with a dead node).
+    seed: 74066800333965,
+    cause: "a watcher moved to a restarted node saw a user's lastSeen go back",
+  },
 ];
 
 describe('swarm seeds that once failed', () => {

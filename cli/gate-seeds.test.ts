@@ -1,0 +1,34 @@
+// A gate's fresh seeds and its exploration come from one root seed, printed by every gate: re-run with
+// `--root-seed` and the same swarm seeds and fast-check seed come back, in the same order.
+
+import { describe, expect, it } from 'vitest';
+import { GateSeeds } from './gate.ts';
+
+const draw = (root: number) => {
+  const seeds = new GateSeeds(root);
+  return { runs: [seeds.runSeed(), seeds.runSeed(), seeds.runSeed()], fastCheck: seeds.fastCheckSeed() };
+};
+
+describe('GateSeeds', () => {
+  it('gives the same seeds from the same root, and other seeds from another root', () => {
+    expect(draw(61_921_461_843_178)).toEqual(draw(61_921_461_843_178));
+    expect(draw(1).runs).not.toEqual(draw(2).runs);
+    // Roots that differ only above 32 bits are other gates too.
+    expect(draw(1).runs).not.toEqual(draw(1 + 2 ** 32).runs);
+  });
+
+  it('draws simulation seeds as `--seed` takes them (integers below 2^47) and fast-check seeds below 2^31', () => {
+    const seeds = new GateSeeds(7);
+    const runs = Array.from({ length: 1000 }, () => seeds.runSeed());
+    for (const seed of runs) {
+      expect(Number.isSafeInteger(seed)).toBe(true);
+      expect(seed).toBeGreaterThanOrEqual(0);
+      expect(seed).toBeLessThan(2 ** 47);
+    }
+    // The high bits are used: not all seeds fit in 32 bits.
+    expect(runs.some((seed) => seed >= 2 ** 32)).toBe(true);
+    expect(new Set(runs).size).toBe(runs.length);
+    const fastCheck = seeds.fastCheckSeed();
+    expect(Number.isInteger(fastCheck) && fastCheck >= 0 && fastCheck < 2 ** 31).toBe(true);
+  });
+});
