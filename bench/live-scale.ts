@@ -92,6 +92,8 @@ export type ScaleFigures = {
   deliveryGroupMs: { p50: number; p99: number; p999: number; count: number };
   deliveryDirectMs: { p50: number; p99: number; p999: number; count: number };
   generatorCpuShareMax: number;
+  generatorLoopDelayMsMax: number;
+  historyLagMsMax: number;
 };
 
 export function scaleFigures(summary: RunSummary, nodes: number): ScaleFigures {
@@ -125,6 +127,8 @@ export function scaleFigures(summary: RunSummary, nodes: number): ScaleFigures {
     deliveryGroupMs: live.latencyMs.deliveryGroup,
     deliveryDirectMs: live.latencyMs.deliveryDirect,
     generatorCpuShareMax: live.generatorCpuShareMax,
+    generatorLoopDelayMsMax: live.generatorLoopDelayMsMax,
+    historyLagMsMax: live.historyLagMsMax,
   };
 }
 
@@ -207,12 +211,20 @@ async function main(): Promise<void> {
     `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample, taken before any client connected / clients); all-in (peak RSS / clients): nodes ${kb(figures.nodeBytesPerConnectionAllIn)}, generators ${kb(figures.generatorBytesPerConnectionAllIn)}`,
     `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
     `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
+    `stalls: a generator's event loop blocked ${Math.round(figures.generatorLoopDelayMsMax)} ms at most; the checkers lagged the generators by ${(figures.historyLagMsMax / 1000).toFixed(1)} s at most`,
     `sessions lost, by reason: ${
       lostBy.size === 0
         ? 'none'
         : [...lostBy]
             .sort((a, b) => b[1] - a[1])
             .map(([reason, n]) => `${reason} ${n}`)
+            .join(', ')
+    }`,
+    `closed before a welcome (after the WebSocket opened), by code: ${
+      Object.keys(live.closedInHello).length === 0
+        ? 'none'
+        : Object.entries(live.closedInHello)
+            .map(([code, n]) => `${code} ${n}`)
             .join(', ')
     }`,
     `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,

@@ -1,9 +1,12 @@
 // Turns the core's `wake` effects into one real timer. Only the earliest requested time matters: the
 // core re-announces its next deadline after every tick that reaches the announced one, so later
-// requests need no timer of their own.
+// requests need no timer of their own. A due tick runs after the event loop has read the input that is
+// already waiting (setImmediate follows the poll phase; a timer callback precedes it): after the loop
+// was blocked, a hello that arrived in time is read before its timeout is judged, not cut as late.
 
 export class WakeTimer {
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private at = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -19,7 +22,9 @@ export class WakeTimer {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     this.at = Number.POSITIVE_INFINITY;
   }
 
@@ -37,6 +42,9 @@ export class WakeTimer {
     }
     this.timer = undefined;
     this.at = Number.POSITIVE_INFINITY;
-    this.onDue();
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      this.onDue();
+    });
   }
 }

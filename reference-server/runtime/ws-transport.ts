@@ -41,7 +41,9 @@ export class WsTransport {
       closeTimeout: options.closeTimeoutMs,
     };
     this.wss = new WebSocketServer(serverOptions);
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    // Beats run after the loop has read the pongs already waiting (see wake-timer.ts): a node whose
+    // loop was blocked does not count a pong that came in time as missing.
+    this.heartbeat = setInterval(() => setImmediate(() => this.beat()), options.heartbeatMs);
   }
 
   /** Routes the HTTP server's `upgrade` events. */

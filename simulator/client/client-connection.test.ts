@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffBoundMs, backoffDelayMs } from './backoff.ts';
+import { sessionIdleMs } from './client-connection.ts';
 import { ClientDriver, sequenceRng, summary } from './client-driver.ts';
+import { resolveClientConfig } from './limits.ts';
 
 const conv = 'c1';
 
@@ -127,9 +129,9 @@ describe('reconnect', () => {
     expect(d.pendingTimers('reconnect')).toEqual([1000]);
   });
 
-  it('closes a connection nothing was heard on for idleTimeoutMs, and stays while pings arrive', () => {
-    const d = new ClientDriver({ idleTimeoutMs: 1000, jitter: false, reconnectBaseMs: 10 });
-    d.open([]);
+  it('closes a session nothing was heard on for 2.5 of its heartbeats, and stays while pings arrive', () => {
+    const d = new ClientDriver({ jitter: false, reconnectBaseMs: 10 });
+    d.open([], 'n1', 400);
     for (let i = 0; i < 5; i++) {
       d.advance(900);
       d.client.heard(d.now);
@@ -160,6 +162,50 @@ describe('reconnect', () => {
     expect(d.client.counters.idleCloses).toBe(1);
     d.advance(10);
     expect(d.connects).toBe(2);
+  });
+
+  it("takes a session's idle bound from the heartbeat its welcome announced, not the fixed pre-welcome one", () => {
+    // A server pinging every 30 s: the 25 s pre-welcome bound would cut a healthy session between pings.
+    const slow = new ClientDriver({ jitter: false, reconnectBaseMs: 10 });
+    slow.open([], 'n1', 30_000);
+    for (let i = 0; i < 3; i++) {
+      slow.advance(30_000);
+      slow.client.heard(slow.now);
+    }
+    expect(slow.closes).toBe(0);
+    slow.advance(74_999);
+    expect(slow.closes).toBe(0);
+    slow.advance(1);
+    expect(slow.client.counters.idleCloses).toBe(1);
+    // A server pinging every second: a dead session is noticed in 2.5 s, not 25 s, though the idle
+    // timer armed at the hello was for 25 s.
+    const fast = new ClientDriver({ jitter: false, reconnectBaseMs: 10 });
+    fast.open([], 'n1', 1000);
+    fast.advance(2499);
+    expect(fast.closes).toBe(0);
+    fast.advance(1);
+    expect(fast.client.counters.idleCloses).toBe(1);
+    // Before a welcome, idleTimeoutMs bounds the wait; the next session starts from it again.
+    const early = new ClientDriver({ idleTimeoutMs: 700, jitter: false, reconnectBaseMs: 10 });
+    early.open([], 'n1', 30_000);
+    early.disconnect();
+    early.advance(10);
+    expect(early.connects).toBe(2);
+    early.apply(early.client.connected(early.now));
+    early.advance(699);
+    expect(early.closes).toBe(0);
+    early.advance(1);
+    expect(early.client.counters.idleCloses).toBe(1);
+  });
+
+  it('keeps the pre-welcome bound for a welcome without a usable heartbeat', () => {
+    const config = resolveClientConfig({ idleTimeoutMs: 700 });
+    expect(sessionIdleMs(10_000, config)).toBe(25_000);
+    expect(sessionIdleMs(0, config)).toBe(700);
+    expect(sessionIdleMs(-5, config)).toBe(700);
+    expect(sessionIdleMs(Number.NaN, config)).toBe(700);
+    expect(sessionIdleMs(undefined, config)).toBe(700);
+    expect(() => resolveClientConfig({ idleHeartbeats: 1 })).toThrow(/idleHeartbeats/);
   });
 
   it('abandons a connect attempt that gets no answer in connectTimeoutMs', () => {

@@ -62,6 +62,8 @@ export abstract class ClientConnection implements ClientHost {
   private connectStartedAt = 0;
   private lastHeardAt = 0;
   private helloSentAt = 0;
+  /** Nothing heard this long: the connection is dead (from the welcome's heartbeat once a session is open). */
+  private idleMs: number;
   /** The earliest outstanding `idle` timer (timers are never cancelled, only ignored). */
   private idleTimerAt = 0;
   private out: ClientEffect[] | null = null;
@@ -74,6 +76,7 @@ export abstract class ClientConnection implements ClientHost {
   constructor(options: VirtualClientOptions) {
     this.options = options;
     this.config = resolveClientConfig(options.config);
+    this.idleMs = this.config.idleTimeoutMs;
   }
 
   get user(): string {
@@ -201,6 +204,8 @@ export abstract class ClientConnection implements ClientHost {
     if (this.state !== 'hello') return;
     this.state = 'open';
     this.node = frame.node;
+    this.idleMs = sessionIdleMs(frame.heartbeatMs, this.config);
+    this.armIdle(this.lastHeardAt + this.idleMs);
     this.welcomes++;
     this.reconnectAttempt = 0;
     this.record({
@@ -302,7 +307,7 @@ export abstract class ClientConnection implements ClientHost {
     // Only the welcome answers a hello: a server's pings on a connection it never welcomes keep it
     // alive but useless, so they do not extend this wait.
     else if (this.state === 'hello') deadline = this.helloSentAt + this.config.idleTimeoutMs;
-    else if (this.state === 'open') deadline = this.lastHeardAt + this.config.idleTimeoutMs;
+    else if (this.state === 'open') deadline = this.lastHeardAt + this.idleMs;
     else return;
     if (now < deadline) {
       this.armIdle(deadline);
@@ -322,4 +327,14 @@ export abstract class ClientConnection implements ClientHost {
     if (this.out === null) this.out = [effect];
     else this.out.push(effect);
   }
+}
+
+/**
+ * How long a session may stay silent: `idleHeartbeats` of the heartbeat its welcome announced. A
+ * welcome without a usable heartbeat (a server outside the protocol) keeps the pre-welcome bound.
+ */
+export function sessionIdleMs(heartbeatMs: unknown, config: ClientConfig): number {
+  if (typeof heartbeatMs !== 'number' || !Number.isFinite(heartbeatMs) || heartbeatMs <= 0)
+    return config.idleTimeoutMs;
+  return Math.ceil(heartbeatMs * config.idleHeartbeats);
 }

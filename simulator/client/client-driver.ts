@@ -52,8 +52,8 @@ export class ClientDriver {
     this.apply(this.client.start(this.now));
   }
 
-  /** Transport open, then the server's welcome for `convs`. */
-  open(convs: ConvSummary[] = [], node = 'n1'): void {
+  /** Transport open, then the server's welcome for `convs` (announcing `heartbeatMs`). */
+  open(convs: ConvSummary[] = [], node = 'n1', heartbeatMs = 10_000): void {
     if (this.client.connectionState === 'new') this.start();
     this.apply(this.client.connected(this.now));
     this.receive({
@@ -61,7 +61,7 @@ export class ClientDriver {
       user: this.client.user,
       conn: `${node}:1`,
       node,
-      heartbeatMs: 10_000,
+      heartbeatMs,
       convs,
     });
   }

@@ -53,8 +53,17 @@ export type ClientConfig = {
   drainAckWaitMs: number;
   /** A connect attempt with no answer this long is abandoned (the world usually answers sooner). */
   connectTimeoutMs: number;
-  /** Nothing heard for this long while connected: the connection is dead (2.5 heartbeats of 10 s). */
+  /**
+   * Nothing heard for this long before the welcome (which tells the server's heartbeat): the
+   * connection is dead. 2.5 heartbeats of the protocol's default 10 s.
+   */
   idleTimeoutMs: number;
+  /**
+   * Once a session is open, nothing heard for this many of the heartbeats the welcome announced
+   * (`welcome.heartbeatMs`): the connection is dead. A server that pings every 30 s is not cut off
+   * at 25 s, and one that pings every second is noticed dead in 2.5 s.
+   */
+  idleHeartbeats: number;
   /** Conversations resumed in one hello (protocol bound). */
   resumeConvsMax: number;
   /** Conversations a client tracks; frames about more are counted and ignored. */
@@ -98,6 +107,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   drainAckWaitMs: 5000,
   connectTimeoutMs: 10_000,
   idleTimeoutMs: 25_000,
+  idleHeartbeats: 2.5,
   resumeConvsMax: protocolLimits.resumeConvsMax,
   convsMax: protocolLimits.resumeConvsMax,
   watchedUsersMax: 2000,
@@ -120,6 +130,7 @@ export function resolveClientConfig(partial: Partial<ClientConfig> | undefined):
     if (config.syncLimit < 1 || config.syncLimit > protocolLimits.syncLimitMax)
       throw new Error(`syncLimit must be within 1..${protocolLimits.syncLimitMax}`);
     if (config.sendWindow < 1) throw new Error('sendWindow must be at least 1');
+    if (!(config.idleHeartbeats > 1)) throw new Error('idleHeartbeats must be more than 1');
     resolved.set(partial, config);
   }
   return config;

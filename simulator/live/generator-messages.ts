@@ -56,10 +56,14 @@ export type ShardStatus = {
   firstBehind: string | null;
   connects: number;
   connectFailures: number;
+  /** Connections closed by the server (close code, or 'reset') after the WebSocket opened, before a welcome. */
+  closedInHello: Record<string, number>;
   cpuShare: number;
   /** The most the process held so far (sampled every memorySampleMs): resident set and JS heap in use. */
   rssBytes: number;
   heapUsedBytes: number;
+  /** The longest the generator's event loop was blocked so far (ms): its timers and reads ran that late. */
+  loopDelayMsMax: number;
 };
 
 export type ToGenerator =

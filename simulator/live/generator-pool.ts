@@ -20,6 +20,8 @@ export class GeneratorPool {
   private readonly children: ChildProcess[] = [];
   /** Generators that said they are ready (loaded, plan taken, no client connected yet). */
   private readonly ready: boolean[] = [];
+  /** When each generator was last heard from (performance.now()): a live one flushes every eventFlushMs. */
+  private readonly heardAt: number[] = [];
   private readonly waiters = new Map<number, (status: ShardStatus) => void>();
   private readonly reports: (GeneratorReport | null)[] = [];
   private readonly reportWaiters: ((report: GeneratorReport) => void)[] = [];
@@ -57,11 +59,13 @@ export class GeneratorPool {
       });
       const index = this.children.length;
       this.children.push(child);
+      this.heardAt.push(performance.now());
       this.merge.addSource();
       this.reports.push(null);
       ready.push(
         new Promise<void>((resolve, reject) => {
           child.on('message', (message: FromGenerator) => {
+            this.heardAt[index] = performance.now();
             if (message.type === 'ready') {
               this.ready[index] = true;
               resolve();
@@ -89,6 +93,11 @@ export class GeneratorPool {
     }));
   }
 
+  /** Run time up to which the generators' histories have reached the checkers. */
+  get historyUpTo(): number {
+    return this.merge.watermark;
+  }
+
   broadcast(message: ToGenerator): void {
     for (const child of this.children) if (child.connected) child.send(message);
   }
@@ -107,7 +116,7 @@ export class GeneratorPool {
       child.send({ type: 'status', id, ...query } satisfies ToGenerator);
       return answer;
     });
-    return withTimeout(Promise.all(answers), liveLimits.generatorAnswerTimeoutMs, 'generator status');
+    return whileHeard(Promise.all(answers), () => this.heard(), 'generator status');
   }
 
   async finish(): Promise<GeneratorReport[]> {
@@ -121,11 +130,7 @@ export class GeneratorPool {
         }),
     );
     this.broadcast({ type: 'finish' });
-    const all = await withTimeout(
-      Promise.all(reports),
-      liveLimits.generatorAnswerTimeoutMs,
-      'generator reports',
-    );
+    const all = await whileHeard(Promise.all(reports), () => this.heard(), 'generator reports');
     process.off('exit', this.onExit);
     return all;
   }
@@ -160,10 +165,55 @@ export class GeneratorPool {
     }
   }
 
+  /** When each generator still due to speak was last heard from (null: it sent its report). */
+  private heard(): (number | null)[] {
+    return this.heardAt.map((at, i) => (this.reports[i] === null ? at : null));
+  }
+
   private fail(error: Error): void {
     if (this.failure !== null || this.finishing) return;
     this.failure = error;
     this.onFailure(error);
+  }
+}
+
+/**
+ * `promise`, unless a generator falls silent for `limitMs` first (`heardAt()`: when each was last
+ * heard from, performance.now(); null for one not due to speak). An answer queues behind the events its
+ * generator sent before it, on the same channel: a driver with a backlog of history (short of CPU)
+ * reads it late, but the generator is alive as long as its batches (one every eventFlushMs) keep
+ * arriving. So the wait is bounded by a generator's silence, not by the answer's age: only a generator
+ * that hangs, or a channel that stops, ends the run.
+ */
+export async function whileHeard<T>(
+  promise: Promise<T>,
+  heardAt: () => readonly (number | null)[],
+  what: string,
+  limitMs: number = liveLimits.generatorAnswerTimeoutMs,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    const check = (): void => {
+      const now = performance.now();
+      let worst = { index: -1, forMs: 0 };
+      for (const [index, at] of heardAt().entries())
+        if (at !== null && now - at > worst.forMs) worst = { index, forMs: now - at };
+      if (worst.forMs >= limitMs) {
+        reject(
+          new Error(
+            `generator ${worst.index} said nothing for ${Math.round(worst.forMs)} ms while the driver waited for ${what}`,
+          ),
+        );
+        return;
+      }
+      timer = setTimeout(check, Math.max(liveLimits.eventFlushMs, limitMs - worst.forMs));
+    };
+    timer = setTimeout(check, limitMs);
+  });
+  try {
+    return await Promise.race([promise, silent]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -38,6 +38,13 @@ export class HistoryMerge {
     this.release();
   }
 
+  /** The time up to which every open source's events have been released (how far the checkers got). */
+  get watermark(): number {
+    let watermark = Number.POSITIVE_INFINITY;
+    for (const s of this.sources) if (s.open && s.upTo < watermark) watermark = s.upTo;
+    return watermark;
+  }
+
   /** Events held back, waiting for a slower generator's promise. */
   get held(): number {
     return this.sources.reduce((n, s) => n + s.queue.length - s.head, 0);

@@ -32,8 +32,12 @@ export const liveLimits = {
   /** How often a generator samples its own memory (its peak goes into the report). */
   memorySampleMs: 1000,
   eventBatchMax: 2000,
+  /** Sampling resolution of a generator's event-loop delay (perf_hooks.monitorEventLoopDelay). */
+  loopDelayResolutionMs: 20,
   /** Timer wheel granularity of the generators. */
   timerTickMs: 5,
+  /** The driver says so (once per this long) when its checkers lag the generators by more than this. */
+  historyLagLogMs: 10_000,
   /** How often the driver asks the generators whether the run has settled. */
   settleCheckEveryMs: 500,
   /** The run's clock starts this long after the last generator is ready. */

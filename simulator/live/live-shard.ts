@@ -5,6 +5,7 @@
 // generator got round to it, so a slow server (or a busy generator) cannot hide (coordinated omission).
 
 import type { Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
 import { partnerOf, userLeaves, watchedUsers } from '../behaviours.ts';
@@ -41,6 +42,11 @@ export class LiveShard {
   private agendaNext = 0;
   private events: HistoryEvent[] = [];
   private tick: NodeJS.Timeout | null = null;
+  private tickQueued = false;
+  private readonly onTickAfterReads = (): void => {
+    this.tickQueued = false;
+    if (this.tick !== null) this.onTick();
+  };
   private flushTimer: NodeJS.Timeout | null = null;
   private memoryTimer: NodeJS.Timeout | null = null;
   /** Peaks of the process's memory, sampled while the run goes on. */
@@ -59,7 +65,11 @@ export class LiveShard {
   private readonly deliveryGroup = new LatencyHistogram();
   private connects = 0;
   private connectFailures = 0;
+  /** Connections the server closed after the WebSocket opened and before a welcome, by close code. */
+  private readonly closedInHello: Record<string, number> = {};
   malformedFrames = 0;
+  /** How late the event loop ran (a blocked loop reads pings and fires idle checks late). */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: liveLimits.loopDelayResolutionMs });
   private readonly cpuStart = process.cpuUsage();
   private readonly wallStart = performance.now();
 
@@ -108,9 +118,18 @@ export class LiveShard {
     this.agenda.sort((a, b) => a.at - b.at);
     this.arrivalSource = arrivals(scenario, this.honest.length, this.workRng, workloadEndMs);
     this.nextArrival = this.arrivalSource.next(0);
-    this.tick = setInterval(() => this.onTick(), liveLimits.timerTickMs);
+    // The tick runs after the loop has read the sockets that are ready: a timer callback runs before the
+    // poll phase, so after the loop was blocked (GC, a burst, a starved CPU) a client's idle check would
+    // otherwise judge "nothing heard" with the server's pings still unread in the kernel's buffers, and
+    // cut a healthy connection (then its reconnect adds to the load that blocked the loop).
+    this.tick = setInterval(() => {
+      if (this.tickQueued) return;
+      this.tickQueued = true;
+      setImmediate(this.onTickAfterReads);
+    }, liveLimits.timerTickMs);
     this.flushTimer = setInterval(() => this.flush(), liveLimits.eventFlushMs);
     this.memoryTimer = setInterval(() => this.sampleMemory(), liveLimits.memorySampleMs);
+    this.loopDelay.enable();
   }
 
   private sampleMemory(): void {
@@ -205,18 +224,22 @@ export class LiveShard {
       firstBehind,
       connects: this.connects,
       connectFailures: this.connectFailures,
+      closedInHello: { ...this.closedInHello },
       cpuShare: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
       rssBytes: this.rssMax,
       heapUsedBytes: this.heapUsedMax,
+      loopDelayMsMax: this.loopDelay.max / 1e6,
     };
   }
 
   /** Stops everything; returns the final report. */
   finish(): FromGenerator {
     if (this.tick) clearInterval(this.tick);
+    this.tick = null;
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.memoryTimer) clearInterval(this.memoryTimer);
     this.sampleMemory();
+    this.loopDelay.disable();
     const stats = this.status();
     const online = new Set<string>();
     for (let i = 0; i < this.clients.length; i++) {
@@ -358,6 +381,10 @@ export class LiveShard {
         if (!this.plan.devices[i]!.pinned) this.nodeTurn[i]!++;
       }
       const reset = code === 1005 || code === 1006;
+      if (this.opened[i] && this.clients[i]!.connectionState === 'hello') {
+        const reason = reset ? 'reset' : String(code);
+        this.closedInHello[reason] = (this.closedInHello[reason] ?? 0) + 1;
+      }
       this.apply(i, this.clients[i]!.disconnected(reset ? null : code, this.now()));
     });
     ws.on('error', () => {

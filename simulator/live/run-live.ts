@@ -74,10 +74,19 @@ export type LiveFacts = {
   /** Peak resident set and JS heap in use of the largest generator, sampled during the run. */
   generatorRssBytesMax: number;
   generatorHeapBytesMax: number;
+  /** The longest a generator's event loop was blocked (ms): its clients read pings and fired timers that late. */
+  generatorLoopDelayMsMax: number;
+  /**
+   * How far, at most, the checkers lagged behind the generators' clocks (ms, sampled every second): the
+   * driver's own backlog of history, and so how late it read the generators' answers.
+   */
+  historyLagMsMax: number;
   /** A generator used more than ~85% of its core: latencies measure the generator as much as the server. */
   loadLimited: boolean;
   connects: number;
   connectFailures: number;
+  /** Connections closed after the WebSocket opened and before a welcome, by close code ('reset': no close frame). */
+  closedInHello: Record<string, number>;
   malformedFrames: number;
   /** First sessions welcomed per second, from the first client's first attempt to the last first welcome. */
   connectRate: { welcomed: number; perSec: number };
@@ -386,7 +395,16 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     const failure = pool.failed.then((error) => {
       throw error;
     });
+    const historyLag = { maxMs: 0, loggedAt: Number.NEGATIVE_INFINITY };
     const progressTimer = setInterval(() => {
+      const lagMs = now() - pool.historyUpTo;
+      if (Number.isFinite(lagMs) && lagMs > historyLag.maxMs) historyLag.maxMs = lagMs;
+      if (lagMs > liveLimits.historyLagLogMs && now() - historyLag.loggedAt > liveLimits.historyLagLogMs) {
+        historyLag.loggedAt = now();
+        log(
+          `the checkers are ${(lagMs / 1000).toFixed(1)} s behind the generators (the driver is short of CPU)`,
+        );
+      }
       options.recorder?.tick(now(), 0);
       options.progress?.(now() / endMs, phaseNow.name, violationsSoFar(checkers));
     }, 1000);
@@ -498,9 +516,12 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           generatorCpuShareMax: cpuMax,
           generatorRssBytesMax: Math.max(0, ...reports.map((r) => r.stats.rssBytes)),
           generatorHeapBytesMax: Math.max(0, ...reports.map((r) => r.stats.heapUsedBytes)),
+          generatorLoopDelayMsMax: Math.max(0, ...reports.map((r) => r.stats.loopDelayMsMax)),
+          historyLagMsMax: historyLag.maxMs,
           loadLimited: cpuMax > liveLimits.generatorCpuLoadLimited,
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
+          closedInHello: sumCounts(reports.map((r) => r.stats.closedInHello)),
           malformedFrames: reports.reduce((a, r) => a + r.malformedFrames, 0),
           connectRate: {
             welcomed: firstSessions.welcomed,
@@ -532,6 +553,12 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function sumCounts(counts: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of counts) for (const [k, n] of Object.entries(c)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }
 
 function lastSeqOf(conversations: Map<string, { lastSeq: number }>): Record<string, number> {
