@@ -182,10 +182,13 @@ async function main(): Promise<void> {
   let lastProgress = 0;
   // Why sessions ended (close code, 'reset', 'idle', 'client'): mass drops under load say who cut them.
   const lostBy = new Map<string, number>();
+  // Why sends failed (the outbox's code: 'timeout', 'unavailable', ...): a crash's cost, or a client giving up too soon.
+  const failedBy = new Map<string, number>();
   const summary = await runLive(scenario, {
     recorder: {
       observe: (event) => {
         if (event.k === 'session-lost') lostBy.set(event.reason, (lostBy.get(event.reason) ?? 0) + 1);
+        else if (event.k === 'failed') failedBy.set(event.code, (failedBy.get(event.code) ?? 0) + 1);
       },
       tick: () => {},
     },
@@ -227,7 +230,7 @@ async function main(): Promise<void> {
             .map(([code, n]) => `${code} ${n}`)
             .join(', ')
     }`,
-    `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
+    `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}${failedBy.size === 0 ? '' : ` (${[...failedBy].map(([code, n]) => `${code} ${n}`).join(', ')})`}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
     ...live.faultLog.map((line) => `fault: ${line}`),
   ];
   if (curveMs !== undefined) {
@@ -238,7 +241,7 @@ async function main(): Promise<void> {
   if (values.out !== undefined)
     writeFileSync(
       values.out,
-      `${JSON.stringify({ figures, sessionsLostBy: Object.fromEntries(lostBy), processes: live.processes, summary }, null, 1)}\n`,
+      `${JSON.stringify({ figures, sessionsLostBy: Object.fromEntries(lostBy), failedBy: Object.fromEntries(failedBy), processes: live.processes, summary }, null, 1)}\n`,
     );
   process.exitCode = figures.exitCode;
 }

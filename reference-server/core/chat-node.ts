@@ -191,9 +191,10 @@ export class ChatNode {
     for (let timer = this.timers.popDue(now); timer; timer = this.timers.popDue(now)) {
       if (timer.kind === 'hello') {
         const conn = this.conns.get(timer.key as ConnId);
-        // A held welcome is not a late hello: the client's own connect timeout bounds that wait.
-        if (conn && (conn.phase === 'hello' || conn.phase === 'verifying') && !this.heldWelcomes.has(conn.id))
-          this.close(conn, CloseCode.helloTimeout, 'no hello in time');
+        // Only a hello that never came is late. One that came in time and is still being verified (a
+        // busy node's verifications queue) or whose welcome is held is not: the verifier answers every
+        // `verify` effect, and the client's own connect timeout bounds a held welcome.
+        if (conn?.phase === 'hello') this.close(conn, CloseCode.helloTimeout, 'no hello in time');
       } else if (timer.kind === 'notify') {
         this.flushNotify(timer.key as string);
       } else if (timer.kind === 'gap') {

@@ -29,7 +29,7 @@ export type Effect =
   | { type: 'send'; to: readonly ConnId[]; frame: ServerFrame }
   /** Send a close frame; the runtime destroys the socket if the peer does not answer in a few seconds. */
   | { type: 'close'; conn: ConnId; code: number; reason: string }
-  /** Verify a hello's token; answer with a `verified` input. */
+  /** Verify a hello's token; answer with a `verified` input, always (the hello timeout does not cover the wait). */
   | { type: 'verify'; conn: ConnId; token: string }
   /** Run a store operation; answer with a `stored` input carrying the same id. */
   | { type: 'store'; id: number; op: StoreOp }

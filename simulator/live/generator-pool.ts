@@ -56,6 +56,10 @@ export class GeneratorPool {
         // docs/benchmarks.md, for a generator CPU within noise.
         execArgv: ['--import', tsxLoader, '--max-old-space-size=4096', '--optimize-for-size'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // V8's serializer, not JSON: an event batch is one long string, which JSON would escape in the
+        // generator and unescape in the driver on top of the driver's own parse of it. The driver reads
+        // every generator's history on one core, and under load it is the first to fall behind.
+        serialization: 'advanced',
       });
       const index = this.children.length;
       this.children.push(child);
