@@ -193,7 +193,7 @@ export class ChatNode {
         const conn = this.conns.get(timer.key as ConnId);
         // Only a hello that never came is late. One that came in time and is still being verified (a
         // busy node's verifications queue) or whose welcome is held is not: the verifier answers every
-        // `verify` effect, and the client's own connect timeout bounds a held welcome.
+        // `verify` effect, and the client gives up a hello never welcomed.
         if (conn?.phase === 'hello') this.close(conn, CloseCode.helloTimeout, 'no hello in time');
       } else if (timer.kind === 'notify') {
         this.flushNotify(timer.key as string);
