@@ -64,19 +64,17 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
 
   const judge = (slot: number, claim: Claim, event: unknown): void => {
     claims++;
-    const conv = ids.convName(messages.keyA(slot));
-    const seq = messages.keyB(slot);
     const flags = known.get(slot);
-    const differs: string[] = [];
-    if ((flags & knowsId) !== 0 && from.get(slot) !== claim.from) differs.push('from');
-    if ((flags & knowsId) !== 0 && cmidHash.get(slot) !== claim.cmid) differs.push('cmid');
-    if ((flags & knowsBody) !== 0 && claim.body !== undefined && bodyHash.get(slot) !== claim.body)
-      differs.push('body');
-    if (differs.length > 0) {
-      witness.add(`${claim.source} disagreeing on ${differs.join('+')}`, () => ({
-        problem: `${claim.source} of ${conv}#${seq} differs from the ${sources[refSource.get(slot)]} before it in ${differs.join(', ')}`,
-        path: [describeRef(slot), event],
-      }));
+    const fromDiffers = (flags & knowsId) !== 0 && from.get(slot) !== claim.from;
+    const cmidDiffers = (flags & knowsId) !== 0 && cmidHash.get(slot) !== claim.cmid;
+    const bodyDiffers =
+      (flags & knowsBody) !== 0 && claim.body !== undefined && bodyHash.get(slot) !== claim.body;
+    if (fromDiffers || cmidDiffers || bodyDiffers) {
+      const differs: string[] = [];
+      if (fromDiffers) differs.push('from');
+      if (cmidDiffers) differs.push('cmid');
+      if (bodyDiffers) differs.push('body');
+      disagreeing(slot, claim, differs, event);
       return;
     }
     const completes = (flags & knowsId) === 0 || ((flags & knowsBody) === 0 && claim.body !== undefined);
@@ -88,6 +86,16 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     refSource.set(slot, sources.indexOf(claim.source));
     refAt.set(slot, Math.max(0, Math.floor(claim.at)));
     refDevice.set(slot, claim.device);
+  };
+
+  // Apart from judge: a closure there would make every call allocate a context for what it captures.
+  const disagreeing = (slot: number, claim: Claim, differs: string[], event: unknown): void => {
+    const conv = ids.convName(messages.keyA(slot));
+    const seq = messages.keyB(slot);
+    witness.add(`${claim.source} disagreeing on ${differs.join('+')}`, () => ({
+      problem: `${claim.source} of ${conv}#${seq} differs from the ${sources[refSource.get(slot)]} before it in ${differs.join(', ')}`,
+      path: [describeRef(slot), event],
+    }));
   };
 
   const slotOf = (conv: string, seq: number): number => messages.intern(ids.conv(conv), seq);

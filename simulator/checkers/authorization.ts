@@ -136,21 +136,24 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         }
         attempts.set(event.id, event);
         return;
-      case 'outcome': {
-        const attempt = attempts.get(event.id);
-        attempts.delete(event.id);
-        outcomes.set(event.result, (outcomes.get(event.result) ?? 0) + 1);
-        if (event.result === 'accepted') {
-          witness.add('attempt accepted', () => ({
-            problem: `the server let ${attempt?.user ?? 'an adversary'} through: ${attempt?.action ?? `attempt ${event.id}`} on ${attempt?.conv ?? '?'}`,
-            path: attempt === undefined ? [event] : [attempt, event],
-          }));
-        }
-        return;
-      }
+      case 'outcome':
+        return observeOutcome(event);
       case 'phase':
         if (event.phase === 'settle') settleAt = Math.min(settleAt, event.at);
         return;
+    }
+  };
+
+  // Apart from observe: a closure there would make every call allocate a context for what it captures.
+  const observeOutcome = (event: HistoryEvent & { k: 'outcome' }): void => {
+    const attempt = attempts.get(event.id);
+    attempts.delete(event.id);
+    outcomes.set(event.result, (outcomes.get(event.result) ?? 0) + 1);
+    if (event.result === 'accepted') {
+      witness.add('attempt accepted', () => ({
+        problem: `the server let ${attempt?.user ?? 'an adversary'} through: ${attempt?.action ?? `attempt ${event.id}`} on ${attempt?.conv ?? '?'}`,
+        path: attempt === undefined ? [event] : [attempt, event],
+      }));
     }
   };
 

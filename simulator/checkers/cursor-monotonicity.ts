@@ -50,26 +50,8 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     const slot = sent.intern(ids.device(event.user, event.device), conv * 2 + kindBit(event.kind));
     const previous = sentSeq.get(slot);
     const lastSeq = storeLastSeq.get(conv);
-    const earlier = {
-      k: 'cursor-sent',
-      at: sentAt.get(slot),
-      user: event.user,
-      device: event.device,
-      conv: event.conv,
-      kind: event.kind,
-      seq: previous,
-    };
-    if (event.seq < previous) {
-      witness.add('sent cursor moving back', () => ({
-        problem: `${event.user}/${event.device} sent ${event.kind} ${event.seq} for ${event.conv} after ${previous}`,
-        path: [earlier, event],
-      }));
-    } else if (event.seq > lastSeq) {
-      witness.add('sent cursor past lastSeq', () => ({
-        problem: `${event.user}/${event.device} sent ${event.kind} ${event.seq} for ${event.conv}, whose store holds seqs up to ${lastSeq}`,
-        path: [event],
-      }));
-    }
+    if (event.seq < previous) sentMovingBack(event, slot, previous);
+    else if (event.seq > lastSeq) sentPastLastSeq(event, lastSeq);
     if (event.seq > previous) {
       sentSeq.set(slot, event.seq);
       sentAt.set(slot, event.at);
@@ -80,36 +62,64 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     const cursor = cursors.intern(ids.conv(event.conv), ids.user(event.of) * 2 + kindBit(event.kind));
     const slot = seen.intern(ids.device(event.user, event.device), cursor);
     const previous = seenSeq.get(slot);
-    if (event.seq < previous) {
-      const earlier = {
-        k: 'cursor-seen',
-        at: seenAt.get(slot),
-        user: event.user,
-        device: event.device,
-        conv: event.conv,
-        of: event.of,
-        kind: event.kind,
-        seq: previous,
-        source: sourceNames[seenSource.get(slot)],
-      };
-      witness.add('seen cursor moving back', () => ({
-        problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor in ${event.conv} go from ${previous} back to ${event.seq}`,
-        path: [earlier, event],
-      }));
-    }
+    if (event.seq < previous) seenMovingBack(event, slot, previous);
     const lastSeq = event.source === 'welcome' ? event.lastSeq : storeLastSeq.get(ids.conv(event.conv));
-    if (event.seq > lastSeq) {
-      const known = event.source === 'welcome' ? 'its welcome gave' : 'the store held then';
-      witness.add('seen cursor past lastSeq', () => ({
-        problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv}, past the lastSeq ${lastSeq} ${known}`,
-        path: [event],
-      }));
-    }
+    if (event.seq > lastSeq) seenPastLastSeq(event, lastSeq);
     if (event.seq > previous) {
       seenSeq.set(slot, event.seq);
       seenAt.set(slot, event.at);
       seenSource.set(slot, sourceNames.indexOf(event.source));
     }
+  };
+
+  // The witnesses apart from observeSent and observeSeen: a closure there would make every call
+  // allocate a context for what it captures.
+  const sentMovingBack = (event: CursorSent, slot: number, previous: number): void => {
+    const earlier = {
+      k: 'cursor-sent',
+      at: sentAt.get(slot),
+      user: event.user,
+      device: event.device,
+      conv: event.conv,
+      kind: event.kind,
+      seq: previous,
+    };
+    witness.add('sent cursor moving back', () => ({
+      problem: `${event.user}/${event.device} sent ${event.kind} ${event.seq} for ${event.conv} after ${previous}`,
+      path: [earlier, event],
+    }));
+  };
+
+  const sentPastLastSeq = (event: CursorSent, lastSeq: number): void =>
+    witness.add('sent cursor past lastSeq', () => ({
+      problem: `${event.user}/${event.device} sent ${event.kind} ${event.seq} for ${event.conv}, whose store holds seqs up to ${lastSeq}`,
+      path: [event],
+    }));
+
+  const seenMovingBack = (event: CursorSeen, slot: number, previous: number): void => {
+    const earlier = {
+      k: 'cursor-seen',
+      at: seenAt.get(slot),
+      user: event.user,
+      device: event.device,
+      conv: event.conv,
+      of: event.of,
+      kind: event.kind,
+      seq: previous,
+      source: sourceNames[seenSource.get(slot)],
+    };
+    witness.add('seen cursor moving back', () => ({
+      problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor in ${event.conv} go from ${previous} back to ${event.seq}`,
+      path: [earlier, event],
+    }));
+  };
+
+  const seenPastLastSeq = (event: CursorSeen, lastSeq: number): void => {
+    const known = event.source === 'welcome' ? 'its welcome gave' : 'the store held then';
+    witness.add('seen cursor past lastSeq', () => ({
+      problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv}, past the lastSeq ${lastSeq} ${known}`,
+      path: [event],
+    }));
   };
 
   const observe = (event: HistoryEvent): void => {

@@ -46,15 +46,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       keySource.set(keySlot, sources.indexOf(claim.source));
       keyAt.set(keySlot, claim.at);
     } else if (keySeq.get(keySlot) !== claim.seq) {
-      const earlier = {
-        k: sources[keySource.get(keySlot)],
-        at: keyAt.get(keySlot),
-        seq: keySeq.get(keySlot),
-      };
-      witness.add('key with two seqs', () => ({
-        problem: `(${claim.sender}, ${claim.conv}, ${claim.cmid}) has seq ${claim.seq} in this ${claim.source} but ${earlier.seq} in an earlier ${earlier.k}`,
-        path: [{ ...earlier, from: claim.sender, conv: claim.conv, cmid: claim.cmid }, event],
-      }));
+      keyWithTwoSeqs(claim, keySlot, event);
     }
     const knownSeqs = seqs.size;
     const seqSlot = seqs.intern(ids.conv(claim.conv), claim.seq);
@@ -68,20 +60,38 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       seqSource.set(seqSlot, sources.indexOf(claim.source));
       seqAt.set(seqSlot, claim.at);
     } else if (seqKeyA.get(seqSlot) !== keyA || seqKeyB.get(seqSlot) !== keyB) {
-      const other = ids.userName(seqSender.get(seqSlot));
-      const sharedCmid = other !== claim.sender && seqCmid.get(seqSlot) === cmid;
-      const earlier = {
-        k: sources[seqSource.get(seqSlot)],
-        at: seqAt.get(seqSlot),
-        conv: claim.conv,
-        seq: claim.seq,
-        from: other,
-      };
-      witness.add(sharedCmid ? 'senders sharing a cmid given one seq' : 'seq given to two keys', () => ({
-        problem: `${claim.conv}#${claim.seq} belongs to ${other}'s key in an earlier ${earlier.k}, and to (${claim.sender}, ${claim.cmid}) in this ${claim.source}`,
-        path: [earlier, event],
-      }));
+      seqWithTwoKeys(claim, seqSlot, cmid, event);
     }
+  };
+
+  // The witnesses apart from judge: a closure there would make every call allocate a context for
+  // what it captures.
+  const keyWithTwoSeqs = (claim: Claim, keySlot: number, event: unknown): void => {
+    const earlier = {
+      k: sources[keySource.get(keySlot)],
+      at: keyAt.get(keySlot),
+      seq: keySeq.get(keySlot),
+    };
+    witness.add('key with two seqs', () => ({
+      problem: `(${claim.sender}, ${claim.conv}, ${claim.cmid}) has seq ${claim.seq} in this ${claim.source} but ${earlier.seq} in an earlier ${earlier.k}`,
+      path: [{ ...earlier, from: claim.sender, conv: claim.conv, cmid: claim.cmid }, event],
+    }));
+  };
+
+  const seqWithTwoKeys = (claim: Claim, seqSlot: number, cmid: number, event: unknown): void => {
+    const other = ids.userName(seqSender.get(seqSlot));
+    const sharedCmid = other !== claim.sender && seqCmid.get(seqSlot) === cmid;
+    const earlier = {
+      k: sources[seqSource.get(seqSlot)],
+      at: seqAt.get(seqSlot),
+      conv: claim.conv,
+      seq: claim.seq,
+      from: other,
+    };
+    witness.add(sharedCmid ? 'senders sharing a cmid given one seq' : 'seq given to two keys', () => ({
+      problem: `${claim.conv}#${claim.seq} belongs to ${other}'s key in an earlier ${earlier.k}, and to (${claim.sender}, ${claim.cmid}) in this ${claim.source}`,
+      path: [earlier, event],
+    }));
   };
 
   const observe = (event: HistoryEvent): void => {

@@ -22,6 +22,8 @@ export type CheckerLimits = {
   recentHashesMax: number;
   /** Sends awaiting their ack (agreement keeps their body hash); past it the oldest is forgotten. */
   pendingSendsMax: number;
+  /** Per-user ack rings the rate-limit checker keeps for reuse once their users went idle. */
+  spareAckRingsMax: number;
 };
 
 export const defaultCheckerLimits: CheckerLimits = {
@@ -33,6 +35,7 @@ export const defaultCheckerLimits: CheckerLimits = {
   authorizationSuspectsMax: 100_000,
   recentHashesMax: 4096,
   pendingSendsMax: 2_000_000,
+  spareAckRingsMax: 100_000,
 };
 
 /** protocol.md's default send limits: 50 sends per second per user, bursts of 100. */

@@ -101,7 +101,17 @@ export class MembershipOracle {
     const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
     if (slot < 0) return 'no';
     if (this.changed.get(slot) === 0) return this.initial.get(slot) === 1 ? 'yes' : 'no';
+    return this.stateAtSeq(slot, seq);
+  }
+
+  // Apart from readable and memberAt, called per frame: a closure there would make every call allocate
+  // a context for what it captures, changed pair or not.
+  private stateAtSeq(slot: number, seq: number): Tri {
     return this.stateOf(slot, (change) => relationToSeq(change, seq));
+  }
+
+  private stateAtTime(slot: number, at: number, grace: RemovalGrace): Tri {
+    return this.stateOf(slot, (change, add) => relationToTime(change, at, add ? 0 : grace(change)));
   }
 
   /**
@@ -112,7 +122,7 @@ export class MembershipOracle {
     const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
     if (slot < 0) return 'no';
     if (this.changed.get(slot) === 0) return this.initial.get(slot) === 1 ? 'yes' : 'no';
-    return this.stateOf(slot, (change, add) => relationToTime(change, at, add ? 0 : grace(change)));
+    return this.stateAtTime(slot, at, grace);
   }
 
   /** The seq ranges (inclusive, ascending) up to lastSeq the user surely may read: every one must reach it. */

@@ -44,10 +44,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
     const pair = pairs.intern(ids.device(event.user, event.device), ids.conv(event.message.conv));
     const newest = newestSeq.get(pair);
     if (seq <= newest) {
-      witness.add(seq === newest ? 'repeated' : 'out of order', () => ({
-        problem: `${event.user}/${event.device} displayed ${event.message.conv}#${seq} after #${newest}`,
-        path: [displayOf(pair, newest, newestAt.get(pair)), event],
-      }));
+      displayedBehind(event, pair, newest);
       return;
     }
     if (seq > newest + 1) {
@@ -60,6 +57,15 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
     }
     newestSeq.set(pair, seq);
     newestAt.set(pair, event.at);
+  };
+
+  // Apart from observe: a closure there would make every call allocate a context for what it captures.
+  const displayedBehind = (event: HistoryEvent & { k: 'display' }, pair: number, newest: number): void => {
+    const seq = event.message.seq;
+    witness.add(seq === newest ? 'repeated' : 'out of order', () => ({
+      problem: `${event.user}/${event.device} displayed ${event.message.conv}#${seq} after #${newest}`,
+      path: [displayOf(pair, newest, newestAt.get(pair)), event],
+    }));
   };
 
   const judgeJumps = (): void => {

@@ -169,11 +169,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     let judgedHere = false;
     if (prev !== undefined && prev.session === session && !prev.fresh) {
       judgedHere = true;
-      if (prev.online === event.online)
-        witness.add('no change', () => ({
-          problem: `${event.user}/${event.device} was sent presence of ${event.of} ${event.online ? 'online' : 'offline'} twice in one session, with no change between`,
-          path: [{ k: 'presence-seen', at: prev.at, online: prev.online }, event],
-        }));
+      if (prev.online === event.online) noChange(event, prev.at);
     } else if (prev !== undefined && prev.session === session) judgedHere = true;
     const node = event.node ?? '';
     if (prev !== undefined && event.at < clockFaultAt && !faultIn(prev.at, event.at, node)) {
@@ -181,18 +177,11 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       // lastSeen 0 is protocol.md's "never seen": what a fleet node that holds no record of the user
       // (its sessions were on a node that crashed, or the bus was lost) truthfully answers. Only a
       // known lastSeen earlier than one already shown is going back.
-      if (event.lastSeen !== 0 && event.lastSeen < prev.lastSeen)
-        witness.add('lastSeen went back', () => ({
-          problem: `${event.user}/${event.device} saw ${event.of}'s lastSeen go back from ${prev.lastSeen} to ${event.lastSeen}`,
-          path: [{ k: 'presence-seen', at: prev.at, lastSeen: prev.lastSeen }, event],
-        }));
+      if (event.lastSeen !== 0 && event.lastSeen < prev.lastSeen) wentBack(event, prev.at, prev.lastSeen);
     }
     if (!Number.isFinite(event.lastSeen) || event.lastSeen < 0) {
       judgedHere = true;
-      witness.add('lastSeen not a time', () => ({
-        problem: `${event.user}/${event.device} was told ${event.of}'s lastSeen is ${event.lastSeen}: protocol.md's lastSeen is a time in ms (0 if never seen)`,
-        path: [event],
-      }));
+      notATime(event);
     }
     const began = userSessionAt.get(of);
     if (
@@ -210,13 +199,38 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     ) {
       judgedHere = true;
       const floor = began + offsetLo - slackMs;
-      if (event.lastSeen < floor)
-        witness.add('lastSeen before the last session', () => ({
-          problem: `${event.user}/${event.device} was told ${event.of} is offline, last seen ${event.lastSeen}, before the session of ${event.of} that began at ${began} (server clock at least ${Math.ceil(floor)})`,
-          path: [{ k: 'session', at: began, user: event.of }, event],
-        }));
+      if (event.lastSeen < floor) beforeSession(event, began, floor);
     }
     if (judgedHere) judged++;
+  };
+
+  // The witnesses apart from judge and observe: a closure there would make every call allocate a
+  // context for what it captures.
+  type Seen = HistoryEvent & { k: 'presence-seen' };
+  const noChange = (event: Seen, prevAt: number): void =>
+    witness.add('no change', () => ({
+      problem: `${event.user}/${event.device} was sent presence of ${event.of} ${event.online ? 'online' : 'offline'} twice in one session, with no change between`,
+      path: [{ k: 'presence-seen', at: prevAt, online: event.online }, event],
+    }));
+  const wentBack = (event: Seen, prevAt: number, prevLastSeen: number): void =>
+    witness.add('lastSeen went back', () => ({
+      problem: `${event.user}/${event.device} saw ${event.of}'s lastSeen go back from ${prevLastSeen} to ${event.lastSeen}`,
+      path: [{ k: 'presence-seen', at: prevAt, lastSeen: prevLastSeen }, event],
+    }));
+  const notATime = (event: Seen): void =>
+    witness.add('lastSeen not a time', () => ({
+      problem: `${event.user}/${event.device} was told ${event.of}'s lastSeen is ${event.lastSeen}: protocol.md's lastSeen is a time in ms (0 if never seen)`,
+      path: [event],
+    }));
+  const beforeSession = (event: Seen, began: number, floor: number): void =>
+    witness.add('lastSeen before the last session', () => ({
+      problem: `${event.user}/${event.device} was told ${event.of} is offline, last seen ${event.lastSeen}, before the session of ${event.of} that began at ${began} (server clock at least ${Math.ceil(floor)})`,
+      path: [{ k: 'session', at: began, user: event.of }, event],
+    }));
+
+  const healed = (type: string, at: number): void => {
+    const open = faults.find((f) => f.type === type && f.until === Number.POSITIVE_INFINITY);
+    if (open !== undefined) open.until = at;
   };
 
   const observe = (event: HistoryEvent): void => {
@@ -269,10 +283,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
             until: Number.POSITIVE_INFINITY,
             nodes: event.nodes ?? [],
           });
-        else {
-          const open = faults.find((f) => f.type === event.type && f.until === Number.POSITIVE_INFINITY);
-          if (open !== undefined) open.until = event.at;
-        }
+        else healed(event.type, event.at);
         return;
       case 'presence-seen':
         judge(event);

@@ -41,7 +41,10 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
   const retryAfterMax = Math.ceil(1000 / perSec);
   const ringSize = Math.ceil((windowMs + 3 * answerMs + 2 * bucketMs) / bucketMs) + 2;
   const witness = new WitnessList(limits.witnessCasesMax);
-  const acks = new Map<string, { stamp: Int32Array; count: Uint16Array; lastAt: number }>();
+  type AckRing = { stamp: Int32Array; count: Uint16Array; lastAt: number };
+  const acks = new Map<string, AckRing>();
+  /** Rings of users swept for idleness, kept to serve the next users who ack. */
+  const spareRings: AckRing[] = [];
   const lost = new Map<string, number[]>();
   const faults: { from: number; until: number }[] = [];
   let clockDisturbedUntil = Number.NEGATIVE_INFINITY;
@@ -62,7 +65,12 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
   const countAck = (user: string, at: number): void => {
     let ring = acks.get(user);
     if (ring === undefined) {
-      ring = { stamp: new Int32Array(ringSize).fill(-1), count: new Uint16Array(ringSize), lastAt: at };
+      // A user acks about once a minute at scale: its ring is swept between acks, so rings are reused.
+      ring = spareRings.pop();
+      if (ring === undefined)
+        ring = { stamp: new Int32Array(ringSize), count: new Uint16Array(ringSize), lastAt: at };
+      ring.stamp.fill(-1);
+      ring.lastAt = at;
       acks.set(user, ring);
     }
     const b = Math.floor(at / bucketMs);
@@ -108,16 +116,24 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
   };
 
   let sweptAt = 0;
+  // Called on every event: the closures that filter refusals live in judgeRefusals, so a call with
+  // nothing due allocates nothing (a closure here would make every call allocate its context).
   const judgeDue = (at: number): void => {
-    if (refusals.length > 0 && refusals[0]!.at + 2 * answerMs <= at) {
-      const due = refusals.filter((r) => r.at + 2 * answerMs <= at);
-      refusals = refusals.filter((r) => r.at + 2 * answerMs > at);
-      for (const refusal of due) judge(refusal);
-    }
+    if (refusals.length > 0 && refusals[0]!.at + 2 * answerMs <= at) judgeRefusals(at);
     // Users idle for longer than the ring covers (and no refusal waits on them) need no ring.
     if (at - sweptAt < ringSize * bucketMs || refusals.length > 0) return;
     sweptAt = at;
-    for (const [user, ring] of acks) if (ring.lastAt < at - ringSize * bucketMs) acks.delete(user);
+    for (const [user, ring] of acks)
+      if (ring.lastAt < at - ringSize * bucketMs) {
+        acks.delete(user);
+        if (spareRings.length < limits.spareAckRingsMax) spareRings.push(ring);
+      }
+  };
+
+  const judgeRefusals = (at: number): void => {
+    const due = refusals.filter((r) => r.at + 2 * answerMs <= at);
+    refusals = refusals.filter((r) => r.at + 2 * answerMs > at);
+    for (const refusal of due) judge(refusal);
   };
 
   const closePresses = (user: string | null, device: string | null, disturbing = true): void => {
@@ -152,9 +168,7 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
         return;
       }
       case 'session-lost': {
-        const times = (lost.get(event.user) ?? []).filter((at) => at > event.at - ringSize * bucketMs * 2);
-        times.push(event.at);
-        lost.set(event.user, times);
+        sessionLost(event.user, event.at);
         // Silence outside any fault (the client gave up on a server that stopped answering) is the
         // server's doing: the press still counts as done, so a server that never answers it fails.
         closePresses(event.user, event.device, event.reason !== 'idle' || openFaults.size > 0);
@@ -173,6 +187,8 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
         return;
       case 'ack': {
         countAck(event.user, event.at);
+        // Presses are rare (one user in a million): no key string is built for every ack.
+        if (presses.size === 0) return;
         const press = presses.get(deviceKey(event.user, event.device));
         if (press === undefined || !press.open || event.sentAt < press.at) return;
         press.acks++;
@@ -183,37 +199,52 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
         const allowed = burst + (perSec * (event.at - press.at)) / 1000 + 1;
         if (press.acks > allowed) {
           press.open = false;
-          witness.add('served over the limit', () => ({
-            problem: `${event.user}/${event.device} pressed at ${press.at}; by ${event.at} the server had acked ${press.acks} of its sends, more than the burst ${burst} plus ${perSec}/s allows (${Math.floor(allowed)})`,
-            path: [
-              { k: 'press', at: press.at, user: event.user, device: event.device },
-              { k: 'ack', at: event.at, cmid: event.cmid, seq: event.seq },
-            ],
-          }));
+          servedOverLimit(event, press, allowed);
         }
         return;
       }
-      case 'rate-limited': {
-        const retry = event.retryAfterMs;
-        if (retry === undefined || !(retry >= 1 && retry <= retryAfterMax))
-          witness.add('retryAfterMs missing or implausible', () => ({
-            problem: `${event.user}/${event.device} got rate_limited for ${event.ref} with retryAfterMs ${retry ?? 'missing'}; it must be between 1 and ${retryAfterMax} (the time one token takes to refill at ${perSec}/s)`,
-            path: [event],
-          }));
-        if (event.cmid !== undefined && refusals.length < limits.pendingAttemptsMax)
-          refusals.push({ user: event.user, device: event.device, at: event.at, cmid: event.cmid });
-        return;
-      }
+      case 'rate-limited':
+        return refused(event);
       case 'failed':
         // A clock set back stops the bucket's refills until it catches up: not judged while it may.
-        if (event.code === 'rate_limited' && !clockDisturbed(event.at))
-          witness.add('never served again', () => ({
-            problem: `${event.user}/${event.device} gave up on ${event.cmid}: refused with rate_limited every time it honoured retryAfterMs`,
-            path: [event],
-          }));
+        if (event.code === 'rate_limited' && !clockDisturbed(event.at)) neverServedAgain(event);
         return;
     }
   };
+
+  // The witnesses and the rarer events apart from observe, which must hold no closure: one there
+  // would make every call allocate a context for what it captures.
+  const sessionLost = (user: string, at: number): void => {
+    const times = (lost.get(user) ?? []).filter((then) => then > at - ringSize * bucketMs * 2);
+    times.push(at);
+    lost.set(user, times);
+  };
+
+  const servedOverLimit = (event: HistoryEvent & { k: 'ack' }, press: Press, allowed: number): void =>
+    witness.add('served over the limit', () => ({
+      problem: `${event.user}/${event.device} pressed at ${press.at}; by ${event.at} the server had acked ${press.acks} of its sends, more than the burst ${burst} plus ${perSec}/s allows (${Math.floor(allowed)})`,
+      path: [
+        { k: 'press', at: press.at, user: event.user, device: event.device },
+        { k: 'ack', at: event.at, cmid: event.cmid, seq: event.seq },
+      ],
+    }));
+
+  const refused = (event: HistoryEvent & { k: 'rate-limited' }): void => {
+    const retry = event.retryAfterMs;
+    if (retry === undefined || !(retry >= 1 && retry <= retryAfterMax))
+      witness.add('retryAfterMs missing or implausible', () => ({
+        problem: `${event.user}/${event.device} got rate_limited for ${event.ref} with retryAfterMs ${retry ?? 'missing'}; it must be between 1 and ${retryAfterMax} (the time one token takes to refill at ${perSec}/s)`,
+        path: [event],
+      }));
+    if (event.cmid !== undefined && refusals.length < limits.pendingAttemptsMax)
+      refusals.push({ user: event.user, device: event.device, at: event.at, cmid: event.cmid });
+  };
+
+  const neverServedAgain = (event: HistoryEvent & { k: 'failed' }): void =>
+    witness.add('never served again', () => ({
+      problem: `${event.user}/${event.device} gave up on ${event.cmid}: refused with rate_limited every time it honoured retryAfterMs`,
+      path: [event],
+    }));
 
   return {
     property: rateLimitProperty,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CalendarQueue } from './calendar-queue.ts';
+import { CalendarQueue, sortFrom } from './calendar-queue.ts';
 import { EventQueue } from './event-queue.ts';
 
 type Op = { kind: 'push'; delay: number } | { kind: 'pop' } | { kind: 'peek' };
@@ -53,5 +53,25 @@ describe('CalendarQueue', () => {
     q.push(4000.25, { at: 0, order: 0, name: 'earlier' });
     expect(q.pop().name).toBe('earlier');
     expect(q.pop().name).toBe('later');
+  });
+
+  it('sorts a crowded bucket in place by (time, insertion order), leaving what comes before it alone', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(0.5), fc.double({ min: 0, max: 0.999, noNaN: true })), {
+          maxLength: 600,
+        }),
+        fc.nat({ max: 20 }),
+        (times, from) => {
+          // Orders descending, so ties in time are put right by their order alone.
+          const items = times.map((at, i) => ({ at, order: times.length - i }));
+          const head = items.slice(0, from);
+          const expected = [...head, ...items.slice(from).sort((a, b) => a.at - b.at || a.order - b.order)];
+          sortFrom(items, from);
+          expect(items).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -115,8 +115,60 @@ export class CalendarQueue<T extends Timed> {
   }
 }
 
-function sortFrom<T extends Timed>(bucket: T[], from: number): void {
-  if (bucket.length - from < 2) return;
-  const rest = bucket.slice(from).sort((a, b) => a.at - b.at || a.order - b.order);
-  for (let i = 0; i < rest.length; i++) bucket[from + i] = rest[i]!;
+/**
+ * Sorts `bucket[from..]` by (time, insertion order) in place. Not Array.prototype.sort: that copies the
+ * range (and slicing it out first copied it again), and every bucket is sorted once, about 500 events a
+ * millisecond at a million clients. The order is total (insertion orders are unique), so any correct
+ * sort gives the same result.
+ */
+export function sortFrom<T extends Timed>(bucket: T[], from: number): void {
+  quicksort(bucket, from, bucket.length - 1);
+}
+
+/** Ranges this short are finished by insertion sort. */
+const insertionSortMax = 16;
+
+function before(a: Timed, b: Timed): boolean {
+  return a.at < b.at || (a.at === b.at && a.order < b.order);
+}
+
+function quicksort<T extends Timed>(items: T[], lo: number, hi: number): void {
+  while (hi - lo >= insertionSortMax) {
+    // Median of three as the pivot, so runs already in order (the common case) split evenly.
+    const mid = (lo + hi) >>> 1;
+    if (before(items[mid]!, items[lo]!)) swap(items, mid, lo);
+    if (before(items[hi]!, items[lo]!)) swap(items, hi, lo);
+    if (before(items[hi]!, items[mid]!)) swap(items, hi, mid);
+    const pivot = items[mid]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (before(items[i]!, pivot)) i++;
+      while (before(pivot, items[j]!)) j--;
+      if (i <= j) swap(items, i++, j--);
+    }
+    // Recurse into the smaller side, loop on the larger: the stack stays logarithmic.
+    if (j - lo < hi - i) {
+      quicksort(items, lo, j);
+      lo = i;
+    } else {
+      quicksort(items, i, hi);
+      hi = j;
+    }
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const item = items[i]!;
+    let j = i - 1;
+    while (j >= lo && before(item, items[j]!)) {
+      items[j + 1] = items[j]!;
+      j--;
+    }
+    items[j + 1] = item;
+  }
+}
+
+function swap<T>(items: T[], a: number, b: number): void {
+  const item = items[a]!;
+  items[a] = items[b]!;
+  items[b] = item;
 }

@@ -273,10 +273,13 @@ export class World {
   private nodeEffects(index: number, effects: readonly Effect[]): void {
     const node = this.nodes[index]!;
     this.options.tap?.nodeEffects(index, effects);
-    for (const effect of effects) {
+    // Indexed loops: a for-of here allocated an iterator result per effect on the hottest path.
+    for (let e = 0; e < effects.length; e++) {
+      const effect = effects[e]!;
       switch (effect.type) {
         case 'send':
-          for (const id of effect.to) this.network.sendToClient(index, id, effect.frame);
+          for (let i = 0; i < effect.to.length; i++)
+            this.network.sendToClient(index, effect.to[i]!, effect.frame);
           break;
         case 'close':
           this.network.closeFromNode(effect.conn, effect.code);
@@ -319,7 +322,8 @@ export class World {
   }
 
   clientEffects(index: number, effects: readonly ClientEffect[]): void {
-    for (const effect of effects) {
+    for (let e = 0; e < effects.length; e++) {
+      const effect = effects[e]!;
       switch (effect.type) {
         case 'connect':
           this.network.connect(index);
