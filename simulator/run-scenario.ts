@@ -205,6 +205,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const costModel =
     options.costModel ?? (scenario.costModel === undefined ? undefined : loadCostModel(scenario.costModel));
 
+  // A node notices a connection that went silent after two missed heartbeats.
+  const deadDetectMs = 2 * (scenario.limits.heartbeatMs ?? 10_000);
   const world = new World({
     streams,
     nodes: scenario.topology.nodes,
@@ -215,7 +217,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       ...scenario.network,
       connectTimeoutMs: 3000,
       storeTimeoutMs: 2000,
-      deadDetectMs: 2 * (scenario.limits.heartbeatMs ?? 10_000),
+      deadDetectMs,
     },
     storeEngine: scenario.topology.engine,
     log: simulatedLog(bugs, options.storeState),
@@ -404,10 +406,17 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   phase.name = 'settle';
   record({ k: 'phase', at: world.now, phase: 'settle' });
   // Everyone comes back, except the leavers, who go and stay offline: watchers must see them go.
+  // Leavers' closes take the server a while (a close handshake): watchers hear later. A leaver whose
+  // connection a fault cut silently sends a close that never arrives: its node learns it is gone only
+  // by missed heartbeats, so the run waits for that too (exploration seed 40010225178913: the run
+  // stopped 5 s into the settle while a node still held, rightly, a leaver cut 9 s before).
+  let leaversGoneBy = settleAt + leaversGraceMs;
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
     const leaves = !sim.adversary && userLeaves(sim.user, scenario.workload.leaveFraction, options.seed);
     sim.left = leaves;
+    if (leaves && world.network.closeIsLost(i))
+      leaversGoneBy = Math.max(leaversGoneBy, settleAt + deadDetectMs + leaversGraceMs);
     world.clientEffects(i, leaves ? sim.client.goOffline(world.now) : sim.client.goOnline(world.now));
   }
   let settledAt: number | null = null;
@@ -415,8 +424,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     await world.runUntil(t);
     recorder?.tick(world.now, world.events);
     options.progress?.(t / endMs, 'settle', violationsSoFar(checkers));
-    // Leavers' closes take the server a while (a close handshake, or heartbeats): watchers hear later.
-    if (t - settleAt >= leaversGraceMs && converged(world, settleAt)) {
+    if (t >= leaversGoneBy && converged(world, settleAt)) {
       settledAt = t;
       break;
     }

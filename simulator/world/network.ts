@@ -102,6 +102,14 @@ export class Network {
     );
   }
 
+  /** The client's connection was cut silently (blackholed): a close from the client would never reach its node. */
+  closeIsLost(client: number): boolean {
+    const id = this.connectionOfClient[client]!;
+    return (
+      id >= 0 && this.connections.state[id] !== ConnectionState.closed && this.connections.broken[id] !== 0
+    );
+  }
+
   isStoreReachable(node: number): boolean {
     return !this.nodeCutFromStore[node];
   }
