@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../cli/live.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { LiveFleet } from '../simulator/live/fleet.ts';
+import { liveLimits } from '../simulator/live/limits.ts';
 import type { ProcessFigures } from '../simulator/live/process-sampler.ts';
 import { RedisFleet } from '../simulator/live/redis-fleet.ts';
 import { referenceFleet } from '../simulator/live/reference-fleet.ts';
@@ -56,6 +57,7 @@ function duration(name: string, text: string | undefined): number | undefined {
   }
 }
 
+const liveLimitsSampleS = liveLimits.processSampleMs / 1000;
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
@@ -64,6 +66,10 @@ function growth(processes: readonly ProcessFigures[], kind: 'node' | 'generator'
   return processes
     .filter((p) => p.kind === kind)
     .reduce((sum, p) => sum + (p.rssBytesMax - p.rssBytesFirst), 0);
+}
+
+function cpuOf(processes: readonly ProcessFigures[], kind: 'node' | 'generator'): number {
+  return processes.filter((p) => p.kind === kind).reduce((sum, p) => sum + p.cpuMs, 0);
 }
 
 function peak(processes: readonly ProcessFigures[], kind: 'node' | 'generator'): number {
@@ -87,7 +93,18 @@ export type ScaleFigures = {
   nodeBytesPerConnectionAllIn: number;
   generatorBytesPerConnectionAllIn: number;
   filesMax: number | null;
-  processes: { name: string; rssFirst: number; rssMax: number; filesFirst: number; filesMax: number }[];
+  processes: {
+    name: string;
+    rssFirst: number;
+    rssMax: number;
+    filesFirst: number;
+    filesMax: number;
+    cpuMs: number;
+    cpuShareMax: number;
+  }[];
+  /** CPU time of all nodes (generators) over the run, from /proc. */
+  nodeCpuMs: number;
+  generatorCpuMs: number;
   ackMs: { p50: number; p99: number };
   deliveryGroupMs: { p50: number; p99: number; p999: number; count: number };
   deliveryDirectMs: { p50: number; p99: number; p999: number; count: number };
@@ -122,7 +139,11 @@ export function scaleFigures(summary: RunSummary, nodes: number): ScaleFigures {
       rssMax: p.rssBytesMax,
       filesFirst: p.filesFirst,
       filesMax: p.filesMax,
+      cpuMs: p.cpuMs,
+      cpuShareMax: p.cpuShareMax,
     })),
+    nodeCpuMs: cpuOf(live.processes, 'node'),
+    generatorCpuMs: cpuOf(live.processes, 'generator'),
     ackMs: { p50: live.latencyMs.ack.p50, p99: live.latencyMs.ack.p99 },
     deliveryGroupMs: live.latencyMs.deliveryGroup,
     deliveryDirectMs: live.latencyMs.deliveryDirect,
@@ -213,6 +234,7 @@ async function main(): Promise<void> {
     `connect rate: ${figures.connectsPerSec}/s (${figures.firstSessions} first sessions; ${figures.connects} connects, ${figures.connectFailures} failed)`,
     `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample, taken before any client connected / clients); all-in (peak RSS / clients): nodes ${kb(figures.nodeBytesPerConnectionAllIn)}, generators ${kb(figures.generatorBytesPerConnectionAllIn)}`,
     `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
+    `CPU (from /proc; busiest ${liveLimitsSampleS} s of each in brackets, 100% = a core): nodes ${(figures.nodeCpuMs / 1000).toFixed(1)} s, generators ${(figures.generatorCpuMs / 1000).toFixed(1)} s over ${figures.wallS} s wall; ${figures.processes.map((p) => `${p.name} ${(p.cpuMs / 1000).toFixed(1)} s (${Math.round(p.cpuShareMax * 100)}%)`).join(', ')}`,
     `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
     `stalls: a generator's event loop blocked ${Math.round(figures.generatorLoopDelayMsMax)} ms at most; the checkers lagged the generators by ${(figures.historyLagMsMax / 1000).toFixed(1)} s at most`,
     `sessions lost, by reason: ${

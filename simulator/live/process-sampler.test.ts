@@ -2,6 +2,33 @@ import { describe, expect, it } from 'vitest';
 import { ProcessSampler, readProcess } from './process-sampler.ts';
 
 describe('ProcessSampler', () => {
+  it("sums a name's CPU over its pids (a restarted node) and keeps the busiest interval's share of a core", () => {
+    const seen: Record<number, { rssBytes: number; files: number; cpuMs: number }> = {
+      10: { rssBytes: 100, files: 30, cpuMs: 500 },
+    };
+    let pid = 10;
+    let clock = 0;
+    const sampler = new ProcessSampler(
+      () => [{ name: 'n1', kind: 'node', pid }],
+      (p) => seen[p] ?? null,
+      600,
+      () => clock,
+    );
+    sampler.sample();
+    clock = 2000;
+    seen[10] = { rssBytes: 100, files: 30, cpuMs: 2100 }; // 1.6 s of CPU in 2 s: 80% of a core
+    sampler.sample();
+    clock = 4000;
+    pid = 11; // restarted: the new process has used 300 ms so far
+    seen[11] = { rssBytes: 90, files: 25, cpuMs: 300 };
+    sampler.sample();
+    clock = 6000;
+    seen[11] = { rssBytes: 90, files: 25, cpuMs: 700 };
+    const [n1] = sampler.stop();
+    expect(n1!.cpuMs).toBe(2100 + 700);
+    expect(n1!.cpuShareMax).toBeCloseTo(0.8, 5);
+  });
+
   it("keeps each process's first sample, its maxima and its curve, under its name across restarts", () => {
     const seen: Record<number, { rssBytes: number; files: number } | null> = {
       10: { rssBytes: 100, files: 30 },
@@ -61,6 +88,10 @@ describe('ProcessSampler', () => {
     const own = readProcess(process.pid);
     expect(own?.rssBytes).toBeGreaterThan(1024 * 1024);
     expect(own?.files).toBeGreaterThan(2);
+    // This process has run tests: it has used CPU, and no more than it has been alive.
+    const cpuMs = own?.cpuMs ?? 0;
+    expect(cpuMs).toBeGreaterThan(0);
+    expect(cpuMs).toBeLessThanOrEqual(process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000 + 50);
     expect(readProcess(2 ** 30)).toBeNull();
   });
 });

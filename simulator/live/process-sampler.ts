@@ -2,7 +2,9 @@
 // generator's resident set and open files from /proc every few seconds. That gives memory per
 // connection on both sides (growth over the first sample, taken before any client connects, divided by
 // the sockets held), the open files each process came to (against the per-process limit), and a
-// curve over time that shows whether a soak's memory stays flat. Where /proc does not exist (not
+// curve over time that shows whether a soak's memory stays flat; and the CPU each process used (user
+// and system time, restarts summed), so a run can say what a connection costs in CPU and which process
+// ran out of core first. Where /proc does not exist (not
 // Linux) nothing is sampled and the facts say so by being empty.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,17 +21,35 @@ export type ProcessFigures = {
   rssBytesMax: number;
   filesFirst: number;
   filesMax: number;
+  /** CPU time used (user + system), over every pid the name had (a restarted node's lives summed). */
+  cpuMs: number;
+  /** The busiest interval between two samples: CPU time over wall time (1 = a whole core). */
+  cpuShareMax: number;
   /** [ms since the sampler started, resident bytes, open files], thinned to at most curvePointsMax. */
   curve: [number, number, number][];
 };
 
-/** Resident set and open files of a process, or null when it is gone or /proc cannot be read. */
-export function readProcess(pid: number): { rssBytes: number; files: number } | null {
+export type ProcessReading = { rssBytes: number; files: number; cpuMs?: number };
+
+/** /proc/PID/stat counts CPU time in clock ticks of 1/USER_HZ s; Linux fixes USER_HZ at 100 for users. */
+const userHz = 100;
+
+/** Resident set, open files and CPU time of a process, or null when it is gone or /proc cannot be read. */
+export function readProcess(pid: number): ProcessReading | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
     if (!rss) return null;
-    return { rssBytes: Number(rss[1]) * 1024, files: readdirSync(`/proc/${pid}/fd`).length };
+    // Fields after the command (which may hold spaces, so read from its closing parenthesis): utime is
+    // the 14th field of the line, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return {
+      rssBytes: Number(rss[1]) * 1024,
+      files: readdirSync(`/proc/${pid}/fd`).length,
+      ...(Number.isFinite(ticks) ? { cpuMs: (ticks * 1000) / userHz } : {}),
+    };
   } catch {
     return null;
   }
@@ -37,17 +57,22 @@ export function readProcess(pid: number): { rssBytes: number; files: number } | 
 
 export class ProcessSampler {
   private readonly figures = new Map<string, ProcessFigures>();
+  /** Per name: the pid last read, its CPU time then, the CPU of the name's earlier pids, and when. */
+  private readonly cpu = new Map<string, { pid: number; cpuMs: number; earlierMs: number; atMs: number }>();
   /** Keep every `stride`-th sample in the curves; doubles each time the curves are thinned. */
   private stride = 1;
   private taken = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly startedAt = performance.now();
+  private readonly startedAt: number;
 
   constructor(
     private readonly processes: () => readonly ProcessRef[],
-    private readonly read: (pid: number) => { rssBytes: number; files: number } | null = readProcess,
+    private readonly read: (pid: number) => ProcessReading | null = readProcess,
     private readonly curvePointsMax: number = liveLimits.processCurvePointsMax,
-  ) {}
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.startedAt = clock();
+  }
 
   start(everyMs: number = liveLimits.processSampleMs): void {
     this.sample();
@@ -63,12 +88,13 @@ export class ProcessSampler {
   }
 
   sample(): void {
-    const atMs = Math.round(performance.now() - this.startedAt);
+    const atMs = Math.round(this.clock() - this.startedAt);
     const keep = this.taken++ % this.stride === 0;
     for (const ref of this.processes()) {
       if (ref.pid === undefined) continue;
       const now = this.read(ref.pid);
       if (now === null) continue;
+      const cpu = this.cpuOf(ref.name, ref.pid, now.cpuMs ?? 0, atMs);
       const seen = this.figures.get(ref.name);
       if (seen === undefined) {
         this.figures.set(ref.name, {
@@ -78,15 +104,34 @@ export class ProcessSampler {
           rssBytesMax: now.rssBytes,
           filesFirst: now.files,
           filesMax: now.files,
+          cpuMs: cpu.totalMs,
+          cpuShareMax: 0,
           curve: [[atMs, now.rssBytes, now.files]],
         });
         continue;
       }
       seen.rssBytesMax = Math.max(seen.rssBytesMax, now.rssBytes);
       seen.filesMax = Math.max(seen.filesMax, now.files);
+      seen.cpuMs = cpu.totalMs;
+      seen.cpuShareMax = Math.max(seen.cpuShareMax, cpu.share);
       if (keep) seen.curve.push([atMs, now.rssBytes, now.files]);
     }
     if ([...this.figures.values()].some((f) => f.curve.length > this.curvePointsMax)) this.thin();
+  }
+
+  /** The name's CPU so far (its pids' summed) and its share of a core since the previous sample. */
+  private cpuOf(name: string, pid: number, cpuMs: number, atMs: number): { totalMs: number; share: number } {
+    const last = this.cpu.get(name);
+    if (last === undefined) {
+      this.cpu.set(name, { pid, cpuMs, earlierMs: 0, atMs });
+      return { totalMs: cpuMs, share: 0 };
+    }
+    // A new pid (a restart) starts its own count: what the old one used is kept.
+    const earlierMs = last.pid === pid ? last.earlierMs : last.earlierMs + last.cpuMs;
+    const usedMs = last.pid === pid ? cpuMs - last.cpuMs : cpuMs;
+    const share = atMs > last.atMs ? usedMs / (atMs - last.atMs) : 0;
+    this.cpu.set(name, { pid, cpuMs, earlierMs, atMs });
+    return { totalMs: earlierMs + cpuMs, share };
   }
 
   /** Halves every curve (every other point kept) and samples half as often into them from now on. */
