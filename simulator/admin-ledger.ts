@@ -18,6 +18,8 @@ export type AdminTransport = (
 
 export class AdminLedger {
   private readonly members = new Map<string, Set<string>>();
+  /** Everyone the harness ever saw made a member of each conversation (creation and answered adds). */
+  private readonly ever = new Map<string, Set<string>>();
   private readonly inFlight = new Set<string>();
   private nextId = 1;
 
@@ -26,6 +28,18 @@ export class AdminLedger {
   /** A conversation the harness created with these members (its `conv` event is recorded by the caller). */
   created(conv: string, members: readonly string[]): void {
     this.members.set(conv, new Set(members));
+    this.ever.set(conv, new Set(members));
+  }
+
+  /** The current members, as the harness believes them, in the order they joined. */
+  membersOf(conv: string): string[] {
+    return [...(this.members.get(conv) ?? [])];
+  }
+
+  /** Users who were members and were removed since (a re-add gives them a second span). */
+  formerMembersOf(conv: string): string[] {
+    const now = this.members.get(conv);
+    return [...(this.ever.get(conv) ?? [])].filter((user) => !now?.has(user));
   }
 
   /** Whether the harness believes the user is a member now (after every answered change). */
@@ -58,6 +72,9 @@ export class AdminLedger {
       for (const user of change.remove) set.delete(user);
       for (const user of change.add) set.add(user);
       this.members.set(conv, set);
+      const ever = this.ever.get(conv) ?? new Set<string>();
+      for (const user of change.add) ever.add(user);
+      this.ever.set(conv, ever);
     });
     return true;
   }

@@ -3,7 +3,7 @@
 // of a large group.
 
 import { describe, expect, it } from 'vitest';
-import { watchedUsers } from './behaviours.ts';
+import { membershipChange, watchedUsers } from './behaviours.ts';
 import { SeedStreams } from './kernel/prng.ts';
 
 const rng = () => new SeedStreams(7).stream('watch');
@@ -32,5 +32,27 @@ describe('watchedUsers', () => {
     for (const user of watchedUsers(['r1.g1'], 'r1.u4', 3, 3, rng()))
       expect(['r1.u3', 'r1.u5']).toContain(user);
     expect(watchedUsers(['L0', 'L1'], 'u0', 3, 10, rng())).toEqual([]);
+  });
+});
+
+describe('membershipChange (admin churn on a group)', () => {
+  const members = ['u1', 'u2', 'u3'];
+
+  it('re-adds a removed member a third of the time, giving them a second span', () => {
+    expect(membershipChange(members, ['u7', 'u8'], 'u50', 0.1, 0.6)).toEqual({ add: ['u8'], remove: [] });
+  });
+
+  it('removes a current member a third of the time, whoever the uniform pick was', () => {
+    expect(membershipChange(members, ['u7'], 'u50', 0.5, 0.0)).toEqual({ add: [], remove: ['u1'] });
+    expect(membershipChange(members, [], 'u50', 0.2, 0.99)).toEqual({ add: [], remove: ['u3'] });
+  });
+
+  it('otherwise toggles anyone: adds a stranger, removes a member', () => {
+    expect(membershipChange(members, ['u7'], 'u50', 0.9, 0.5)).toEqual({ add: ['u50'], remove: [] });
+    expect(membershipChange(members, ['u7'], 'u2', 0.9, 0.5)).toEqual({ add: [], remove: ['u2'] });
+  });
+
+  it('never empties a group below two members by its own removals', () => {
+    expect(membershipChange(['u1', 'u2'], [], 'u50', 0.5, 0.5)).toEqual({ add: ['u50'], remove: [] });
   });
 });

@@ -2,7 +2,7 @@
 // admins, change group membership during the run (through a node's HTTP API, as a real admin would).
 
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { AdminLedger, AdminTransport } from './admin-ledger.ts';
+import type { AdminLedger, AdminTransport, MembersChange } from './admin-ledger.ts';
 import { hash32 } from './checkers/string-hash.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
@@ -143,6 +143,27 @@ export function isSmallGroup(conv: string): boolean {
 const adminAnswerTimeoutMs = 10_000;
 
 /**
+ * One admin change to a group, from the harness's own view of its members at the time (sim and live
+ * draw `anyone`, `kind` and `which` from their 'membership' stream): a third re-add a removed member (a
+ * second span: what they may read has a hole), a third remove a current member (who may be offline and
+ * behind, and must still read what was sequenced while a member), the rest add or remove anyone.
+ * A uniform pick of any user would mostly add strangers: removals and re-adds would be rare corners.
+ */
+export function membershipChange(
+  members: readonly string[],
+  former: readonly string[],
+  anyone: string,
+  kind: number,
+  which: number,
+): MembersChange {
+  if (kind < 1 / 3 && former.length > 0)
+    return { add: [former[Math.floor(which * former.length)]!], remove: [] };
+  if (kind < 2 / 3 && members.length > 2)
+    return { add: [], remove: [members[Math.floor(which * members.length)]!] };
+  return members.includes(anyone) ? { add: [], remove: [anyone] } : { add: [anyone], remove: [] };
+}
+
+/**
  * Admin membership changes on groups (not large groups), through the first node that is up and not
  * paused, over its HTTP API as a real admin would. Whether to add or remove follows the harness's own
  * ledger (the answers it got), never the store.
@@ -188,10 +209,19 @@ export function scheduleMembershipChurn(
     t += rng.exponential(60_000 / perMin)
   ) {
     const conv = rng.pick(groups);
-    const user = population.users[rng.int(population.users.length)]!;
+    const anyone = population.users[rng.int(population.users.length)]!;
+    const kind = rng.float();
+    const which = rng.float();
     world.at(t, () => {
       if (!world.nodes.some((node) => node.up && !node.paused)) return;
-      const change = ledger.isMember(conv, user) ? { add: [], remove: [user] } : { add: [user], remove: [] };
+      const change = membershipChange(
+        ledger.membersOf(conv),
+        ledger.formerMembersOf(conv),
+        anyone,
+        kind,
+        which,
+      );
+      const user = change.add[0] ?? change.remove[0]!;
       ledger.change(
         conv,
         change,

@@ -24,6 +24,7 @@ import {
 import { IdTable } from './checkers/id-table.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import { converged, finalState } from './convergence.ts';
+import { FailedSends } from './failed-sends.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
@@ -36,14 +37,7 @@ import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { scaleClients } from './scale-clients.ts';
 import { scenarioCheckers } from './scenario-checkers.ts';
 import { swarmFaults } from './swarm.ts';
-import {
-  type ExitCode,
-  failedSendsSource,
-  judgeRun,
-  latencySource,
-  type SloResult,
-  skippedVerdicts,
-} from './verdict.ts';
+import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
@@ -165,6 +159,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const recorder = options.recorder;
   const conversations: string[] = [];
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
+  // The SLO's failed sends leave out refusals the harness's own removals demanded.
+  const failedSends = new FailedSends();
   const record = (event: HistoryEvent, device?: number): void => {
     if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
     switch (event.k) {
@@ -196,6 +192,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     }
     // The trace sees what happened (seqs, cmids, bodies, membership), not only when: see history-trace.ts.
     traceHistoryEvent(world.trace, event);
+    failedSends.observe(event);
     for (const checker of checkers) checker.observe(event);
     fanoutLag?.observe(event);
     recorder?.observe(event);
@@ -442,7 +439,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
     ackLatency: latencySource(ackLatency),
     ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
-    failedSends: failedSendsSource(counts),
+    failedSends: failedSends.source(),
   });
   return {
     scenario: scenario.name,

@@ -8,7 +8,8 @@
 
 import type { MembershipSpan } from '../../reference-server/store/message-store.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import { isSmallGroup } from '../behaviours.ts';
+import type { MembersChange } from '../admin-ledger.ts';
+import { isSmallGroup, membershipChange } from '../behaviours.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { SeedStreams } from '../kernel/prng.ts';
 import type { Population } from '../population.ts';
@@ -56,10 +57,9 @@ export function scheduleLiveMembership(
     return list !== undefined && list[list.length - 1]!.to === null;
   };
 
-  const change = async (conv: string, user: string): Promise<void> => {
-    const member = isMember(conv, user);
-    const add = member ? [] : [user];
-    const remove = member ? [user] : [];
+  const change = async (conv: string, { add, remove }: MembersChange): Promise<void> => {
+    const user = add[0] ?? remove[0]!;
+    const member = remove.length > 0;
     // What the checkers judge by: when the request left and when its answer came back (history.ts).
     const id = nextId++;
     context.record({ k: 'members-sent', at: context.now(), id, conv, add, remove });
@@ -110,9 +110,14 @@ export function scheduleLiveMembership(
       t += rng.exponential(60_000 / perMin)
     ) {
       const conv = rng.pick(groups);
-      const user = population.users[rng.int(population.users.length)]!;
+      const anyone = population.users[rng.int(population.users.length)]!;
+      const kind = rng.float();
+      const which = rng.float();
       context.at(t, () => {
-        const request = change(conv, user).catch(() => {
+        const users = [...(spans.get(conv)?.keys() ?? [])];
+        const members = users.filter((user) => isMember(conv, user));
+        const former = users.filter((user) => !isMember(conv, user));
+        const request = change(conv, membershipChange(members, former, anyone, kind, which)).catch(() => {
           // The node did not answer (crashed or paused): the change did not happen as far as we know.
         });
         inFlight.add(request);

@@ -11,6 +11,7 @@ import { planAdversaries } from '../adversaries.ts';
 import { userPinned } from '../behaviours.ts';
 import { IdTable } from '../checkers/id-table.ts';
 import { defaultClientConfig } from '../client/limits.ts';
+import { FailedSends } from '../failed-sends.ts';
 import { FanoutLagMeter } from '../fanout-lag.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
@@ -18,7 +19,7 @@ import { buildPopulation } from '../population.ts';
 import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
 import { scenarioCheckers } from '../scenario-checkers.ts';
 import { swarmFaults } from '../swarm.ts';
-import { failedSendsSource, judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
+import { judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
 import { failoverWarning, openFilesLimit, planSockets } from './file-budget.ts';
 import { finalRead } from './final-read.ts';
@@ -152,6 +153,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       answerWithinMs: 3000,
     });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
+  // The SLO's failed sends leave out refusals the harness's own removals demanded.
+  const failedSends = new FailedSends();
   let events = 0;
   const fanoutLag =
     scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
@@ -167,6 +170,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     else if (event.k === 'ack') counts.acked++;
     else if (event.k === 'failed') counts.failed++;
     else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
+    failedSends.observe(event);
     for (const checker of checkers) checker.observe(event);
     fanoutLag?.observe(event);
     options.recorder?.observe(event);
@@ -489,7 +493,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
         ackLatency: latencySource(ackMerged),
         ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
-        failedSends: failedSendsSource(counts),
+        failedSends: failedSends.source(),
       });
       const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
       return {
