@@ -44,6 +44,8 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   const pendingSends = new Map<string, number>();
   const recentBodies = new RecentHashes(limits.recentHashesMax);
   const recentCmids = new RecentHashes(limits.recentHashesMax);
+  /** The sender's id by slot, as recentCmids: a message shown on many devices is looked up once. */
+  const recentSenders = new RecentHashes(limits.recentHashesMax, (user) => ids.user(user));
   const witness = new WitnessList(limits.witnessCasesMax);
   let claims = 0;
   let sends = 0;
@@ -110,7 +112,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     source,
     at,
     device,
-    from: ids.user(message.from),
+    from: recentSenders.hash(slot, message.from),
     cmid: recentCmids.hash(slot, message.cmid),
     body: recentBodies.hash(slot, message.body),
   });

@@ -45,7 +45,11 @@ export class RecentHashes {
   private readonly hashes: Uint32Array;
   private readonly mask: number;
 
-  constructor(entries: number) {
+  /** `hashOf` maps a text to its number (default: hash32); any pure function of the text will do. */
+  constructor(
+    entries: number,
+    private readonly hashOf: (text: string) => number = hash32,
+  ) {
     let size = 1;
     while (size < entries) size *= 2;
     this.texts = new Array<string | undefined>(size);
@@ -56,7 +60,7 @@ export class RecentHashes {
   hash(place: number, text: string): number {
     const at = place & this.mask;
     if (this.texts[at] === text) return this.hashes[at]!;
-    const hash = hash32(text);
+    const hash = this.hashOf(text);
     this.texts[at] = text;
     this.hashes[at] = hash;
     return hash;
