@@ -406,7 +406,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       if (lagMs > liveLimits.historyLagLogMs && now() - historyLag.loggedAt > liveLimits.historyLagLogMs) {
         historyLag.loggedAt = now();
         log(
-          `the checkers are ${(lagMs / 1000).toFixed(1)} s behind the generators (the driver is short of CPU)`,
+          `the checkers are ${(lagMs / 1000).toFixed(1)} s behind the generators: their history reaches the driver late (a process short of CPU, the driver or a generator)`,
         );
       }
       options.recorder?.tick(now(), 0);
