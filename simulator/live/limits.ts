@@ -13,6 +13,8 @@ export const liveLimits = {
   ownFilesReserve: 100,
   /** How often the driver samples its nodes' and generators' memory and open files (/proc). */
   processSampleMs: 2000,
+  /** Open files are counted every this many samples (a count walks /proc/PID/fd, one entry per file). */
+  processFilesEvery: 5,
   /** Points kept per process curve (a long soak's curve is thinned to this many, evenly). */
   processCurvePointsMax: 600,
   /** How long a server process has to answer /readyz with 200 after it starts. */

@@ -2,6 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { ProcessSampler, readProcess } from './process-sampler.ts';
 
 describe('ProcessSampler', () => {
+  it('counts open files on its first sample of a process, every fifth sample after, and at the end', () => {
+    const counted: boolean[] = [];
+    let files = 10;
+    const sampler = new ProcessSampler(
+      () => [{ name: 'g0', kind: 'generator', pid: 1 }],
+      (_pid, countFiles) => {
+        counted.push(countFiles);
+        return { rssBytes: 100, files: countFiles ? files : null };
+      },
+    );
+    for (let i = 0; i < 7; i++) {
+      files += 10;
+      sampler.sample();
+    }
+    files = 500;
+    const [g0] = sampler.stop();
+    expect(counted).toEqual([true, false, false, false, false, true, false, true]);
+    // Samples that did not count carry the last count; the last sample counts what is open at the end.
+    expect(g0!.curve.map(([, , n]) => n)).toEqual([20, 20, 20, 20, 20, 70, 70, 500]);
+    expect(g0!.filesMax).toBe(500);
+  });
+
   it("sums a name's CPU over its pids (a restarted node) and keeps the busiest interval's share of a core", () => {
     const seen: Record<number, { rssBytes: number; files: number; cpuMs: number }> = {
       10: { rssBytes: 100, files: 30, cpuMs: 500 },

@@ -29,13 +29,17 @@ export type ProcessFigures = {
   curve: [number, number, number][];
 };
 
-export type ProcessReading = { rssBytes: number; files: number; cpuMs?: number };
+/** `files` is null when not counted this time (counting walks /proc/PID/fd: a few µs per open file). */
+export type ProcessReading = { rssBytes: number; files: number | null; cpuMs?: number };
 
 /** /proc/PID/stat counts CPU time in clock ticks of 1/USER_HZ s; Linux fixes USER_HZ at 100 for users. */
 const userHz = 100;
 
-/** Resident set, open files and CPU time of a process, or null when it is gone or /proc cannot be read. */
-export function readProcess(pid: number): ProcessReading | null {
+/**
+ * Resident set, CPU time and (with `countFiles`) open files of a process, or null when it is gone or
+ * /proc cannot be read.
+ */
+export function readProcess(pid: number, countFiles = true): ProcessReading | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+) kB/m.exec(status);
@@ -47,7 +51,7 @@ export function readProcess(pid: number): ProcessReading | null {
     const ticks = Number(fields[11]) + Number(fields[12]);
     return {
       rssBytes: Number(rss[1]) * 1024,
-      files: readdirSync(`/proc/${pid}/fd`).length,
+      files: countFiles ? readdirSync(`/proc/${pid}/fd`).length : null,
       ...(Number.isFinite(ticks) ? { cpuMs: (ticks * 1000) / userHz } : {}),
     };
   } catch {
@@ -57,6 +61,8 @@ export function readProcess(pid: number): ProcessReading | null {
 
 export class ProcessSampler {
   private readonly figures = new Map<string, ProcessFigures>();
+  /** Per name: the open files last counted (carried into the samples that do not count them). */
+  private readonly lastFiles = new Map<string, number>();
   /** Per name: the pid last read, its CPU time then, the CPU of the name's earlier pids, and when. */
   private readonly cpu = new Map<string, { pid: number; cpuMs: number; earlierMs: number; atMs: number }>();
   /** Keep every `stride`-th sample in the curves; doubles each time the curves are thinned. */
@@ -67,7 +73,7 @@ export class ProcessSampler {
 
   constructor(
     private readonly processes: () => readonly ProcessRef[],
-    private readonly read: (pid: number) => ProcessReading | null = readProcess,
+    private readonly read: (pid: number, countFiles: boolean) => ProcessReading | null = readProcess,
     private readonly curvePointsMax: number = liveLimits.processCurvePointsMax,
     private readonly clock: () => number = () => performance.now(),
   ) {
@@ -83,17 +89,26 @@ export class ProcessSampler {
   stop(): ProcessFigures[] {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    this.sample();
+    this.sample(true);
     return [...this.figures.values()];
   }
 
-  sample(): void {
+  /**
+   * Reads every process. Open files are counted every processFilesEvery-th sample (and when `countFiles`):
+   * at 100,000 connections a count walks 100,000 /proc entries, a third of the driver's core every 2 s.
+   */
+  sample(countFiles = false): void {
     const atMs = Math.round(this.clock() - this.startedAt);
-    const keep = this.taken++ % this.stride === 0;
+    const keep = this.taken % this.stride === 0;
+    const counting = countFiles || this.taken % liveLimits.processFilesEvery === 0;
+    this.taken++;
     for (const ref of this.processes()) {
       if (ref.pid === undefined) continue;
-      const now = this.read(ref.pid);
-      if (now === null) continue;
+      const reading = this.read(ref.pid, counting || !this.figures.has(ref.name));
+      if (reading === null) continue;
+      const files = reading.files ?? this.lastFiles.get(ref.name) ?? 0;
+      this.lastFiles.set(ref.name, files);
+      const now = { ...reading, files };
       const cpu = this.cpuOf(ref.name, ref.pid, now.cpuMs ?? 0, atMs);
       const seen = this.figures.get(ref.name);
       if (seen === undefined) {
