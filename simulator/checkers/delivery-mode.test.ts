@@ -66,3 +66,91 @@ describe('delivery-mode', () => {
     expect(judge([history.conv(0, 'small', ['ann', 'bob'])]).verdict).toBe('unknown');
   });
 });
+
+describe('delivery-mode: push reach', () => {
+  const m1 = message('small', 1, 'bob');
+  const online: HistoryEvent[] = [
+    history.conv(0, 'small', ['ann', 'bob']),
+    history.conv(0, 'big', ['ann', 'bob', 'cy']),
+    history.session(10, ann),
+    history.session(10, bob),
+  ];
+  /** A receipt ann gets at `at`: proof that her session still carried frames then. */
+  const heard = (at: number) => history.convFrame(at, ann, 'small', 'receipt');
+  const missed = (events: HistoryEvent[]) =>
+    judge(events).witness.map((w) => (w as { problem: string }).problem);
+
+  it('passes a push that came before the ack or after it, on the session the member held throughout', () => {
+    const early = judge([
+      ...online,
+      history.convFrame(99, ann, 'small', 'msg', [1]),
+      history.ack(100, bob, m1),
+      heard(9000),
+    ]);
+    expect(early.verdict).toBe('pass');
+    expect(early.details).toMatch(/1 pushes owed to member devices online throughout judged for reach/);
+    const late = judge([
+      ...online,
+      history.ack(100, bob, m1),
+      history.convFrame(2000, ann, 'small', 'msg', [1]),
+      heard(9000),
+    ]);
+    expect(late.verdict).toBe('pass');
+  });
+
+  it('fails a message a member online throughout never got as a push, though she read it by sync', () => {
+    const problems = missed([
+      ...online,
+      history.ack(100, bob, m1),
+      history.convFrame(600, ann, 'small', 'batch', [1]),
+      history.display(600, ann, m1, 'sync'),
+      heard(3200),
+    ]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/ann\/d1 held one session from 10 .*small seq 1.* never pushed/);
+  });
+
+  it('does not judge a push that was not yet due when the session ended or was last heard', () => {
+    // Heard only 2 s after the ack (due after 3 s), then the session ended: it may have been on its way.
+    expect(judge([...online, history.ack(100, bob, m1), heard(2100)]).witness).toEqual([]);
+    // The client says its session held, but the server was never heard after the push was due.
+    const cut = [...online, history.ack(100, bob, m1), heard(500), history.phase(60_000, 'final')];
+    expect(judge(cut).witness).toEqual([]);
+  });
+
+  it('waits for the faults open at the ack to heal before a push is due', () => {
+    const faulted = [
+      ...online,
+      { k: 'fault', at: 50, type: 'partition', phase: 'start', nodes: ['n2'] } as HistoryEvent,
+      history.ack(100, bob, m1),
+      { k: 'fault', at: 5000, type: 'partition', phase: 'heal', nodes: ['n2'] } as HistoryEvent,
+    ];
+    expect(judge([...faulted, heard(7000)]).witness).toEqual([]);
+    expect(missed([...faulted, heard(8100)])).toHaveLength(1);
+  });
+
+  it('owes nothing to the sending device, to a session opened after the send, in a changed or large conversation', () => {
+    const lateSession = [
+      history.conv(0, 'small', ['ann', 'bob']),
+      history.session(10, bob),
+      history.session(150, ann),
+      history.ack(200, bob, m1, 120),
+      heard(9000),
+    ];
+    expect(judge(lateSession).witness).toEqual([]);
+    const changed = [
+      ...online,
+      history.membersSent(50, 1, 'small', { add: ['cy'] }),
+      history.ack(100, bob, m1),
+      heard(9000),
+    ];
+    expect(judge(changed).witness).toEqual([]);
+    const large = [
+      ...online,
+      history.ack(100, bob, message('big', 1, 'bob')),
+      history.convFrame(200, ann, 'big', 'notify'),
+      heard(9000),
+    ];
+    expect(judge(large).witness).toEqual([]);
+  });
+});

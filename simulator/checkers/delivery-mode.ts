@@ -3,16 +3,19 @@
 // threshold; `receipt` is "sent only in conversations at or below the large-group threshold"):
 // - a `notify` in a conversation at or below the threshold is a violation (small ones get `msg`);
 // - a pushed `msg` in a conversation above it is a violation (large ones get `notify`, then `sync`);
-// - a `receipt` in a conversation above it is a violation.
+// - a `receipt` in a conversation above it is a violation;
+// - a message in a small conversation that never reached a member device online throughout as a
+//   pushed `msg` is a violation (push-reach.ts).
 // Sizes come from what the harness created; a conversation whose membership the harness changed is
 // not judged (its size near the threshold may be in flight), and neither is a conversation the harness
 // did not create (an adversary's guess).
 // The threshold is the scenario's (its limits, else protocol.md's 256): a simulated run applies it to
 // every node; a live target configures its own, so live runs do not include this checker.
 
-import type { Checker, CheckResult, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
+import { PushReach } from './push-reach.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const deliveryModeProperty = 'delivery-mode';
@@ -26,9 +29,11 @@ export type DeliveryModeOptions = CheckerOptions & {
 const protocolThreshold = 256;
 
 export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Checker {
-  const { limits } = resolveCheckerOptions(options);
+  const { limits, ids } = resolveCheckerOptions(options);
   const threshold = options.largeGroupThreshold ?? protocolThreshold;
   const witness = new WitnessList(limits.witnessCasesMax);
+  const reach = new PushReach(ids, threshold, witness);
+  let endAt = Number.POSITIVE_INFINITY;
   /** Conversation -> members at creation; -1 once the harness changed its membership. */
   const sizes = new Map<string, number>();
   const judgedBy = { notify: 0, msg: 0, receipt: 0 };
@@ -59,14 +64,18 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
     property: deliveryModeProperty,
     violationsSoFar: () => witness.count,
     observe(event: HistoryEvent): void {
-      if (event.k === 'conv') sizes.set(event.conv, new Set(event.members).size);
+      reach.observe(event);
+      if (event.k === 'phase' && event.phase === 'final') endAt = event.at;
+      else if (event.k === 'conv') sizes.set(event.conv, new Set(event.members).size);
       else if (event.k === 'members-sent') sizes.set(event.conv, -1);
       else if (event.k === 'conv-frame') judge(event);
       else if (event.k === 'ack' && (sizes.get(event.conv) ?? -1) > 1) acked++;
     },
-    finish(): CheckResult {
-      const judged = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
-      const details = `${judged} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members)`;
+    finish(final: FinalState): CheckResult {
+      reach.finish(Math.min(endAt, final.at));
+      const frames = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
+      const judged = frames + reach.judged;
+      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach`;
       return coveredResult(witness, deliveryModeProperty, details, {
         judged,
         judgedWhat: 'msg, notify or receipt frame in a conversation of known size',
