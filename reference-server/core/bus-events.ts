@@ -7,7 +7,8 @@ import type { Message, UserId } from '../protocol/frames.ts';
 import type { ConversationRecord } from '../store/message-store.ts';
 
 export type BusEvent =
-  | { kind: 'msg'; origin: string; message: Message }
+  /** `membersVersion`: the store's membership version when the message was decided, when it said one. */
+  | { kind: 'msg'; origin: string; message: Message; membersVersion?: number }
   | { kind: 'conversation'; origin: string; conversation: ConversationRecord }
   | { kind: 'receipt'; origin: string; conv: string; user: UserId; cursor: 'delivered' | 'read'; seq: number }
   | { kind: 'typing'; origin: string; conv: string; user: UserId; on: boolean }

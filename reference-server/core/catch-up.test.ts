@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Message, ServerFrame } from '../protocol/frames.ts';
+import { membersVersionOf } from '../store/message-store.ts';
 import { StoreState } from '../store/store-state.ts';
 import type { BusEvent } from './bus-events.ts';
 import { ChatNode } from './chat-node.ts';
@@ -328,6 +329,53 @@ describe('welcomes after a lost bus', () => {
     h.input({ type: 'bus-resumed' });
     get();
     expect(h.replies.map((r) => r.status)).toEqual([503, 200]);
+  });
+});
+
+describe('a membership change made through another node', () => {
+  it('holds the pushes of a message decided under a newer membership until it has read it', () => {
+    // Swarm seed 37885235734724: u31 was removed through n1 before seq 13 was decided; n2 had not heard
+    // of the removal and pushed 13 to u31's devices.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob', 'carol'] }]);
+    h.connect(1, 'bob');
+    h.connect(2, 'carol');
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    const message = h.sequencedElsewhere('g', 'alice', 'm1');
+    const membersVersion = membersVersionOf(h.state.record('g')!);
+    h.deferStore = true;
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message, membersVersion } });
+    expect(h.pushedSeqs(2, 'g')).toEqual([]);
+    expect(h.ops).toEqual([{ kind: 'records', convs: ['g'] }]);
+    h.answerDeferred();
+    expect(h.pushedSeqs(1, 'g')).toEqual([]);
+    expect(h.pushedSeqs(2, 'g')).toEqual([1]);
+  });
+
+  it('pushes at once when it holds the membership the message was decided under', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    const message = h.sequencedElsewhere('g', 'alice', 'm1');
+    const membersVersion = membersVersionOf(h.state.record('g')!);
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message, membersVersion } });
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    expect(h.ops).toEqual([]);
+  });
+
+  it('keeps the pushes held while the store is away, in order, and pushes each once', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob', 'carol'] }]);
+    h.connect(2, 'carol');
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    const first = h.sequencedElsewhere('g', 'alice', 'm1');
+    const second = h.sequencedElsewhere('g', 'alice', 'm2');
+    const membersVersion = membersVersionOf(h.state.record('g')!);
+    h.storeDown = true;
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: first, membersVersion } });
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: second, membersVersion } });
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'c', message: second, membersVersion } });
+    expect(h.pushedSeqs(2, 'g')).toEqual([]);
+    h.storeDown = false;
+    h.tick(catchUpRetryMs);
+    expect(h.pushedSeqs(2, 'g')).toEqual([1, 2]);
   });
 });
 

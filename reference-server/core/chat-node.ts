@@ -63,6 +63,8 @@ type Pending =
   | { kind: 'fill'; conv: string; after: number; through: number }
   /** Reading every conversation's record after the bus was lost; `busLosses` when it was asked. */
   | { kind: 'catch-up'; busLosses: number }
+  /** Reading one conversation's record before pushes held for a newer membership (`sequenced`). */
+  | { kind: 'members'; conv: string }
   /** Reading a user's conversation records before its welcome (a fleet node; see `startWelcome`). */
   | { kind: 'welcome'; conn: ConnId; claims: Claims }
   | HttpPending;
@@ -201,6 +203,9 @@ export class ChatNode {
         this.fillGap(timer.key as string);
       } else if (timer.kind === 'catch-up') {
         this.catchUp();
+      } else if (timer.kind === 'members') {
+        const conv = this.convs.get(timer.key as string);
+        if (conv?.heldPushes != null && !conv.membersReadPending) this.readMembers(conv);
       } else if (timer.kind === 'welcome') {
         const conn = this.conns.get(timer.key as ConnId);
         const claims = this.heldWelcomes.get(timer.key as ConnId);
@@ -718,6 +723,9 @@ export class ChatNode {
       case 'welcome':
         this.welcomeRead(pending, outcome, now);
         return;
+      case 'members':
+        this.membersRead(pending, outcome);
+        return;
       case 'fill':
         this.filled(pending, outcome);
         return;
@@ -765,15 +773,18 @@ export class ChatNode {
       const conv = this.convs.get(pending.conv);
       if (conv && !outcome.duplicate) {
         const { conv: convId, from, cmid, body } = pending;
+        const { membersVersion } = outcome;
         this.sequenced(
           conv,
           { conv: convId, seq: outcome.seq, from, cmid, body, ts: outcome.ts },
           live ? pending.conn : null,
+          membersVersion,
         );
         this.publish({
           kind: 'msg',
           origin: this.nodeId,
           message: { conv: convId, seq: outcome.seq, from, cmid, body, ts: outcome.ts },
+          ...(membersVersion === undefined ? {} : { membersVersion }),
         });
       } else if (conv && outcome.seq > conv.lastSeq) {
         // A duplicate past what this node has seen may never have been pushed (its first node died
@@ -796,9 +807,24 @@ export class ChatNode {
       this.close(conn, CloseCode.restart, 'draining');
   }
 
-  /** A message is durable at its seq: push it (small groups) or schedule a notify (large ones). */
-  private sequenced(conv: Conversation, message: Message, exclude: ConnId | null): void {
+  /**
+   * A message is durable at its seq: push it (small groups) or schedule a notify (large ones). With the
+   * store's membership version at its decision newer than the one held here, a membership change made
+   * through another node is not known here yet: pushes wait for the record (swarm seed 37885235734724:
+   * u31, removed through n1 before seq 13 was decided, got 13 from n2, which had not heard of it).
+   */
+  private sequenced(
+    conv: Conversation,
+    message: Message,
+    exclude: ConnId | null,
+    membersVersion?: number,
+  ): void {
     if (message.seq > conv.lastSeq) conv.lastSeq = message.seq;
+    if (membersVersion !== undefined && membersVersion > conv.membersVersion) this.readMembers(conv);
+    if (conv.heldPushes !== null) {
+      conv.heldPushes.push({ message, exclude });
+      return;
+    }
     if (isLargeGroup(conv, this.limits.largeGroupThreshold)) {
       this.scheduleNotify(conv);
       return;
@@ -808,6 +834,35 @@ export class ChatNode {
     this.send(to, { t: 'msg', ...message });
     conv.markPushed(message.seq);
     this.checkGap(conv);
+  }
+
+  /** Holds the conversation's pushes and reads its record (once at a time). */
+  private readMembers(conv: Conversation): void {
+    if (conv.heldPushes === null) conv.heldPushes = [];
+    else if (conv.membersReadPending) return;
+    conv.membersReadPending = true;
+    this.storeOp({ kind: 'records', convs: [conv.id] }, { kind: 'members', conv: conv.id });
+  }
+
+  private membersRead(pending: Pending & { kind: 'members' }, outcome: StoreOutcome): void {
+    const conv = this.convs.get(pending.conv);
+    if (conv === undefined) return;
+    conv.membersReadPending = false;
+    if (outcome.status !== 'ok' || !('records' in outcome)) {
+      // The store is away: the pushes wait (a device that reconnects meanwhile resumes from the store).
+      this.timers.push(this.now + this.limits.catchUpRetryMs, 'members', conv.id);
+      return;
+    }
+    for (const record of outcome.records) this.applyRecord(record);
+    const held = conv.heldPushes ?? [];
+    conv.heldPushes = null;
+    // A seq may be held twice (its bus event and a gap fill): push it once.
+    const seqs = new Set<number>();
+    for (const { message, exclude } of held) {
+      if (seqs.has(message.seq)) continue;
+      seqs.add(message.seq);
+      this.sequenced(conv, message, exclude);
+    }
   }
 
   /** A notify carries lastSeq, so it covers every seq up to it: a large group has no gaps to fill. */
@@ -970,7 +1025,7 @@ export class ChatNode {
     switch (event.kind) {
       case 'msg': {
         const conv = this.convs.get(event.message.conv);
-        if (conv) this.sequenced(conv, event.message, null);
+        if (conv) this.sequenced(conv, event.message, null, event.membersVersion);
         return;
       }
       case 'conversation':

@@ -9,6 +9,7 @@ import type {
   Cursors,
   MembershipSpan,
 } from '../store/message-store.ts';
+import { membersVersionOf } from '../store/message-store.ts';
 
 /**
  * The seqs a user may read after a point: `after` < seq <= `upper`, then maybe a later span.
@@ -39,7 +40,7 @@ export class Conversation {
   private pushedAbove: Set<number> | null = null;
   /** A check for missed seqs is scheduled or its read is in flight. */
   gapCheckPending = false;
-  /** See `membershipWeight`: a record that weighs less than the one applied is older. */
+  /** The membership version applied (`membersVersionOf`): a record of a lower one is older. */
   private appliedWeight = -1;
 
   /** `pushedThrough` is where this node starts to owe pushes: lastSeq for what it loaded at start. */
@@ -53,6 +54,19 @@ export class Conversation {
     this.cursors = new Map();
     this.replaceMembership(record);
   }
+
+  /** The membership version this node holds (`AppendResult.membersVersion`). */
+  get membersVersion(): number {
+    return this.appliedWeight;
+  }
+
+  /**
+   * Pushes held while this node reads a newer membership than it holds (a message was decided under a
+   * membership change it has not heard of); null when none are held.
+   */
+  heldPushes: { message: Message; exclude: number | null }[] | null = null;
+  /** The record read for `heldPushes` is in flight. */
+  membersReadPending = false;
 
   /** Whether `seq` was pushed by this node already. */
   wasPushed(seq: number): boolean {
@@ -98,7 +112,7 @@ export class Conversation {
       this.advanceCursor(user, 'delivered', cursors.delivered);
       this.advanceCursor(user, 'read', cursors.read);
     }
-    const weight = membershipWeight(record);
+    const weight = membersVersionOf(record);
     if (weight < this.appliedWeight) return;
     this.appliedWeight = weight;
     this.spans = new Map();
@@ -181,15 +195,4 @@ export function readPage(
     (lastReturned < readableEnd && messages.length >= limit) ||
     (window.nextSpanFrom !== null && window.nextSpanFrom <= storeLastSeq);
   return { msgs, lastSeq: Math.min(window.horizon, storeLastSeq), more };
-}
-
-/**
- * Membership only grows: a join adds a span (one bound set, `from`), a removal closes one (a second
- * bound). So the number of bounds set across all spans rises with every change and orders records.
- */
-function membershipWeight(record: ConversationRecord): number {
-  let weight = 0;
-  for (const spans of Object.values(record.members))
-    for (const span of spans) weight += span.to === null ? 1 : 2;
-  return weight;
 }

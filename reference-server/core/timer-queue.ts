@@ -9,7 +9,7 @@
 // told from time passing: deadlines then fall due early, which every timer here tolerates (each
 // re-checks its state when it fires).
 
-export type TimerKind = 'hello' | 'notify' | 'drain' | 'gap' | 'catch-up' | 'welcome';
+export type TimerKind = 'hello' | 'notify' | 'drain' | 'gap' | 'catch-up' | 'welcome' | 'members';
 export type Timer = { at: number; order: number; kind: TimerKind; key: number | string };
 
 export class TimerQueue {

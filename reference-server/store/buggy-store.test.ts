@@ -45,9 +45,27 @@ describe('BuggyStore', () => {
 
   it("'key-without-sender': another sender's cmid is answered as a duplicate; the same sender's too", async () => {
     const store = await opened(new BuggyStore(new MemoryStore(), ['key-without-sender']));
-    expect(await append(store, 'a', 'x', 10)).toEqual({ status: 'ok', seq: 1, ts: 10, duplicate: false });
-    expect(await append(store, 'b', 'x', 20)).toEqual({ status: 'ok', seq: 1, ts: 10, duplicate: true });
-    expect(await append(store, 'a', 'x', 30)).toEqual({ status: 'ok', seq: 1, ts: 10, duplicate: true });
+    expect(await append(store, 'a', 'x', 10)).toEqual({
+      status: 'ok',
+      seq: 1,
+      ts: 10,
+      duplicate: false,
+      membersVersion: 2,
+    });
+    expect(await append(store, 'b', 'x', 20)).toEqual({
+      status: 'ok',
+      seq: 1,
+      ts: 10,
+      duplicate: true,
+      membersVersion: 2,
+    });
+    expect(await append(store, 'a', 'x', 30)).toEqual({
+      status: 'ok',
+      seq: 1,
+      ts: 10,
+      duplicate: true,
+      membersVersion: 2,
+    });
     expect(await append(store, 'b', 'y', 40)).toMatchObject({ seq: 2, duplicate: false });
     expect((await readAll(store)).messages.map((m) => m.from)).toEqual(['a', 'b']);
   });

@@ -75,8 +75,8 @@ describe('LogStore durability', () => {
     await settle();
     expect(states.map((s) => s.done || s.failed)).toEqual([false, false, false]);
     sink.release();
-    expect(await original).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: false });
-    expect(await duplicate).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: true });
+    expect(await original).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: false, membersVersion: 2 });
+    expect(await duplicate).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: true, membersVersion: 2 });
     expect(await read).toMatchObject({ status: 'ok', lastSeq: 1, messages: [{ seq: 1, body: 'first' }] });
   });
 
@@ -106,7 +106,13 @@ describe('LogStore durability', () => {
     await store.createConversation({ id: 'g', kind: 'group', members: ['a', 'b'] });
     const syncsBefore = sink.syncs;
     sink.hold();
-    expect(await append(store, 'early')).toEqual({ status: 'ok', seq: 1, ts: 7, duplicate: false });
+    expect(await append(store, 'early')).toEqual({
+      status: 'ok',
+      seq: 1,
+      ts: 7,
+      duplicate: false,
+      membersVersion: 2,
+    });
     const read = track(store.read({ conv: 'g', after: 0, limit: 10 }));
     await settle();
     expect(sink.syncs).toBe(syncsBefore);

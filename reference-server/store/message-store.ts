@@ -25,10 +25,35 @@ export type ConversationRecord = {
   cursors: Record<UserId, Cursors>;
 };
 
+/**
+ * A record's membership version (`AppendResult.membersVersion`): membership only grows, a join adds a
+ * span (one bound set, `from`) and a removal closes one (a second bound), so the bounds set across all
+ * spans rise with every change and order records.
+ */
+export function membersVersionOf(record: Pick<ConversationRecord, 'members'>): number {
+  let version = 0;
+  for (const spans of Object.values(record.members))
+    for (const span of spans) version += span.to === null ? 1 : 2;
+  return version;
+}
+
 export type AppendRequest = { conv: ConvId; from: UserId; cmid: string; body: string; ts: number };
 
 export type AppendResult =
-  | { status: 'ok'; seq: number; ts: number; duplicate: boolean }
+  | {
+      status: 'ok';
+      seq: number;
+      ts: number;
+      duplicate: boolean;
+      /**
+       * The conversation's membership version when this append was decided: how many span bounds have
+       * been set (a join sets one, a removal one more), so it rises with every change. A node whose
+       * cached membership is older must not push the message by it (a member removed on another node
+       * just before would get it). Stores that do not report it leave it out (Redis and Cassandra
+       * today); a fleet on them keeps that race.
+       */
+      membersVersion?: number;
+    }
   | { status: 'forbidden' }
   | { status: 'not_found' };
 

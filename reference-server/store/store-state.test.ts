@@ -2,6 +2,7 @@
 // plain key, and a state rebuilt from its checkpoint entries decides exactly as the original.
 
 import { describe, expect, it } from 'vitest';
+import { membersVersionOf } from './message-store.ts';
 import { StoreState } from './store-state.ts';
 
 function sample(): StoreState {
@@ -58,6 +59,8 @@ describe('StoreState', () => {
         seq: 4,
         ts: 40,
         duplicate: true,
+        // Restored from the spans: the version the original reached by its changes.
+        membersVersion: membersVersionOf(original.record('g')!),
       });
       expect(state.append({ conv: 'g', from: 'c', cmid: 'new', body: '', ts: 70 })).toMatchObject({ seq: 7 });
     }

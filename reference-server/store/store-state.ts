@@ -18,6 +18,7 @@ import type {
   MembersRequest,
   MembersResult,
 } from './message-store.ts';
+import { membersVersionOf } from './message-store.ts';
 
 type ConvState = {
   id: ConvId;
@@ -29,6 +30,8 @@ type ConvState = {
   seqByKey: Map<string, number>;
   /** ts of seq s at index s - 1. */
   tsBySeq: number[];
+  /** See `AppendResult.membersVersion`: the span bounds set so far. */
+  membersVersion: number;
 };
 
 /** One idempotency-index entry, as a checkpoint carries it. */
@@ -71,14 +74,20 @@ export class StoreState {
     const key = request.from + keySeparator + request.cmid;
     const original = state.seqByKey.get(key);
     if (original !== undefined) {
-      return { status: 'ok', seq: original, ts: state.tsBySeq[original - 1]!, duplicate: true };
+      return {
+        status: 'ok',
+        seq: original,
+        ts: state.tsBySeq[original - 1]!,
+        duplicate: true,
+        membersVersion: state.membersVersion,
+      };
     }
     // A removed member's retry of an already-sequenced message still gets its ack (above); a new one not.
     if (!isCurrent(state, request.from)) return { status: 'forbidden' };
     const seq = ++state.lastSeq;
     state.seqByKey.set(key, seq);
     state.tsBySeq.push(request.ts);
-    return { status: 'ok', seq, ts: request.ts, duplicate: false };
+    return { status: 'ok', seq, ts: request.ts, duplicate: false, membersVersion: state.membersVersion };
   }
 
   create(request: CreateRequest): CreateResult {
@@ -96,6 +105,7 @@ export class StoreState {
       cursors: new Map(),
       seqByKey: new Map(),
       tsBySeq: [],
+      membersVersion: wanted.size,
     };
     for (const user of wanted) {
       state.members.set(user, [{ from: 1, to: null }]);
@@ -122,6 +132,7 @@ export class StoreState {
       const open = spans?.[spans.length - 1];
       if (open === undefined || open.to !== null) continue;
       open.to = state.lastSeq;
+      state.membersVersion++;
       changed = true;
     }
     for (const user of request.add) {
@@ -130,6 +141,7 @@ export class StoreState {
       const spans = state.members.get(user);
       if (spans === undefined) state.members.set(user, [{ from, to: null }]);
       else spans.push({ from, to: null });
+      state.membersVersion++;
       const cursors = state.cursors.get(user);
       if (cursors === undefined) state.cursors.set(user, { delivered: from - 1, read: from - 1 });
       else {
@@ -220,6 +232,7 @@ export class StoreState {
       cursors,
       seqByKey: new Map(),
       tsBySeq: [],
+      membersVersion: membersVersionOf(record),
     });
   }
 
