@@ -43,6 +43,20 @@ const seeds: { seed: number; cause: string }[] = [
     seed: 74066800333965,
     cause: "a watcher moved to a restarted node saw a user's lastSeen go back",
   },
+  {
+    // authorization: u31 was removed through n1 before seq 13 was decided; n2 had not heard of the
+    // removal and pushed 13 to u31 (fix: an append's answer and its bus event carry the store's
+    // membership version; a node holding an older one reads the record before it pushes).
+    seed: 37885235734724,
+    cause: 'a node pushed a message to a member removed through another node just before',
+  },
+  {
+    // authorization: a resume read asked before u111's removal was answered on that node came back
+    // after it, with the seq sequenced after the removal (fix: a read is served by the membership the
+    // node knows when the answer comes).
+    seed: 37193085211434,
+    cause: 'a read served by the membership known when it was asked',
+  },
 ];
 
 /** Schedules the gate's exploration found red (simulator/regressions/, written by the gate as found). */

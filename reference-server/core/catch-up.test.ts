@@ -351,6 +351,25 @@ describe('a membership change made through another node', () => {
     expect(h.pushedSeqs(2, 'g')).toEqual([1]);
   });
 
+  it('serves a read by the membership it knows when the answer comes, not when it asked', () => {
+    // Swarm seed 37193085211434: u111's resume read was asked before its removal was answered on this
+    // node, and came back with the seq sequenced after the removal.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    h.sequencedElsewhere('g', 'alice', 'm2');
+    h.deferStore = true;
+    h.input({ type: 'frame', conn: 1, value: { t: 'sync', conv: 'g', after: 0, limit: 10 } });
+    h.input({
+      type: 'bus',
+      event: { kind: 'conversation', origin: 'a', conversation: h.state.record('g')! },
+    });
+    h.answerDeferred();
+    const batches = h.framesOf(1, 'batch');
+    expect(batches.map((f) => (f.t === 'batch' ? f.msgs.map((m) => m.seq) : []))).toEqual([[1]]);
+  });
+
   it('pushes at once when it holds the membership the message was decided under', () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
     h.connect(1, 'bob');

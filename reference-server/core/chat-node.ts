@@ -949,8 +949,20 @@ export class ChatNode {
     }
     this.send(
       [pending.conn],
-      batchFrame(pending.conv, pending.window, pending.limit, outcome.messages, outcome.lastSeq),
+      batchFrame(pending.conv, this.windowNow(pending), pending.limit, outcome.messages, outcome.lastSeq),
     );
+  }
+
+  /**
+   * The read's window, narrowed to what this node knows now: a removal it learned while the read was
+   * in flight ends the span the window was cut from (swarm seed 37193085211434: u111's resume read was
+   * asked before its removal was answered here, and came back with the seq sequenced after it).
+   */
+  private windowNow(pending: Pending & { kind: 'read' }): ReadWindow {
+    const asked = pending.window;
+    const now = this.convs.get(pending.conv)?.readWindow(pending.user, asked.after);
+    if (now === undefined || now === null) return asked;
+    return { ...asked, upper: Math.min(asked.upper, now.upper), horizon: Math.min(asked.horizon, now.horizon) };
   }
 
   private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {
