@@ -6,6 +6,9 @@
 // Encodings (all ids are [A-Za-z0-9_.:-], so ':' ',' '-' and NUL never occur inside one):
 // - members hash: user -> spans "from:to,from:to", `to` is '-' while the span is open (a current
 //   member's spans end in ':-').
+// - meta hash: kind, lastSeq, and mv: the membership version (span bounds set: one per join, one more
+//   per removal; AppendResult.membersVersion). Conversations created before mv existed have none, and
+//   their appends report none.
 // - cursors hash: user -> "delivered:read".
 // - index hash: from NUL cmid -> "seq:ts".
 // - messages stream: entry id "seq-0", fields f (from), c (cmid), t (ts), then b (body) or j (the body
@@ -27,14 +30,14 @@ export const appendScript = `
 if not redis.call('HGET', KEYS[1], 'kind') then return {'not_found'} end
 local key = ARGV[1] .. '\\0' .. ARGV[2]
 local hit = redis.call('HGET', KEYS[3], key)
-if hit then return {'duplicate', hit} end
+if hit then return {'duplicate', hit, redis.call('HGET', KEYS[1], 'mv')} end
 -- A removed member's retry of an already-sequenced message still gets its ack (above); a new one not.
 if not is_current(redis.call('HGET', KEYS[2], ARGV[1])) then return {'forbidden'} end
 local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
 redis.call('HSET', KEYS[3], key, seq .. ':' .. ARGV[3])
 -- XADD refuses an id not above the stream's last: a second guard that seqs only grow.
 redis.call('XADD', KEYS[4], seq .. '-0', 'f', ARGV[1], 'c', ARGV[2], 't', ARGV[3], ARGV[4], ARGV[5])
-return {'ok', seq}
+return {'ok', seq, redis.call('HGET', KEYS[1], 'mv')}
 `;
 
 /** KEYS meta messages; ARGV firstSeq count. Answers lastSeq and the entries from firstSeq on. */
@@ -68,7 +71,7 @@ if kind then
   end
   return {same and 'exists' or 'conflict', record(KEYS[1], KEYS[2], KEYS[3])}
 end
-redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'lastSeq', 0)
+redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'lastSeq', 0, 'mv', #order)
 for _, user in ipairs(order) do
   redis.call('HSET', KEYS[2], user, '1:-')
   redis.call('HSET', KEYS[3], user, '0:0')
@@ -86,9 +89,13 @@ if not kind then return {'not_found'} end
 local removes = tonumber(ARGV[1])
 if kind == 'direct' and #ARGV > 1 then return {'conflict'} end
 local last = tonumber(redis.call('HGET', KEYS[1], 'lastSeq'))
+local mv = tonumber(redis.call('HGET', KEYS[1], 'mv'))
 for i = 2, 1 + removes do
   local spans = redis.call('HGET', KEYS[2], ARGV[i])
-  if is_current(spans) then redis.call('HSET', KEYS[2], ARGV[i], string.sub(spans, 1, -2) .. last) end
+  if is_current(spans) then
+    redis.call('HSET', KEYS[2], ARGV[i], string.sub(spans, 1, -2) .. last)
+    if mv then mv = mv + 1 end
+  end
 end
 for i = 2 + removes, #ARGV do
   local user = ARGV[i]
@@ -96,6 +103,7 @@ for i = 2 + removes, #ARGV do
   if not is_current(spans) then
     local span = (last + 1) .. ':-'
     redis.call('HSET', KEYS[2], user, spans and (spans .. ',' .. span) or span)
+    if mv then mv = mv + 1 end
     local cursors = redis.call('HGET', KEYS[3], user)
     local delivered, read = last, last
     if cursors then
@@ -106,6 +114,7 @@ for i = 2 + removes, #ARGV do
     redis.call('HSET', KEYS[3], user, delivered .. ':' .. read)
   end
 end
+if mv then redis.call('HSET', KEYS[1], 'mv', mv) end
 return {'ok', record(KEYS[1], KEYS[2], KEYS[3])}
 `;
 

@@ -125,6 +125,28 @@ describe('RedisStore on a real Redis', () => {
     }
   });
 
+  it('reports the membership version an append was decided under, as the log store does', async () => {
+    const store = storeAt(`v${++fixtures}:`);
+    try {
+      await store.open();
+      await store.createConversation({ id: 'g', kind: 'group', members: ['a', 'b', 'c'] });
+      expect(await store.append({ conv: 'g', from: 'a', cmid: 'm1', body: '', ts: 1 })).toMatchObject({
+        membersVersion: 3,
+      });
+      await store.changeMembers({ conv: 'g', add: ['d'], remove: ['c'] });
+      expect(await store.append({ conv: 'g', from: 'a', cmid: 'm2', body: '', ts: 2 })).toMatchObject({
+        membersVersion: 5,
+      });
+      // A duplicate reports the version now (it was decided before; the node only reads what it lacks).
+      expect(await store.append({ conv: 'g', from: 'a', cmid: 'm1', body: '', ts: 3 })).toMatchObject({
+        duplicate: true,
+        membersVersion: 5,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps bodies exactly, lone surrogates and NULs included', async () => {
     const store = storeAt(`b${++fixtures}:`);
     try {

@@ -152,10 +152,16 @@ export class RedisStore implements MessageStore {
     )) as Reply;
     switch (reply[0]) {
       case 'ok':
-        return { status: 'ok', seq: Number(reply[1]), ts, duplicate: false };
+        return { status: 'ok', seq: Number(reply[1]), ts, duplicate: false, ...membersVersion(reply[2]) };
       case 'duplicate': {
         const [seq, originalTs] = String(reply[1]).split(':');
-        return { status: 'ok', seq: Number(seq), ts: Number(originalTs), duplicate: true };
+        return {
+          status: 'ok',
+          seq: Number(seq),
+          ts: Number(originalTs),
+          duplicate: true,
+          ...membersVersion(reply[2]),
+        };
       }
       case 'forbidden':
         return { status: 'forbidden' };
@@ -285,4 +291,9 @@ function parseRecord(id: ConvId, reply: Reply): ConversationRecord {
     cursors[cursorsFlat[i]!] = { delivered: Number(delivered), read: Number(read) };
   }
   return { id, kind: kind as ConversationKind, lastSeq: Number(lastSeq), members, cursors };
+}
+
+/** The script's `mv` (nil from Lua arrives as null): absent for conversations created before it existed. */
+function membersVersion(value: unknown): { membersVersion?: number } {
+  return value === null || value === undefined ? {} : { membersVersion: Number(value) };
 }
