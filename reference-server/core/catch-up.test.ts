@@ -104,7 +104,8 @@ class Harness {
         if (lastSeq === undefined) return { status: 'not_found' };
         const { after, limit } = op.request;
         const messages = (this.messages.get(op.request.conv) ?? []).slice(after, after + limit);
-        return { status: 'ok', messages, lastSeq };
+        const membersVersion = membersVersionOf(this.state.record(op.request.conv)!);
+        return { status: 'ok', messages, lastSeq, membersVersion };
       }
       case 'records':
         return { status: 'ok', records: this.state.records(op.convs) };
@@ -366,6 +367,22 @@ describe('a membership change made through another node', () => {
       event: { kind: 'conversation', origin: 'a', conversation: h.state.record('g')! },
     });
     h.answerDeferred();
+    const batches = h.framesOf(1, 'batch');
+    expect(batches.map((f) => (f.t === 'batch' ? f.msgs.map((m) => m.seq) : []))).toEqual([[1]]);
+  });
+
+  it('serves a read answered under a membership change made elsewhere by the record it then reads', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    // Removed through another node, whose bus event has not come; then a message after the removal.
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    h.sequencedElsewhere('g', 'alice', 'm2');
+    h.input({ type: 'frame', conn: 1, value: { t: 'sync', conv: 'g', after: 0, limit: 10 } });
+    expect(h.ops).toEqual([
+      { kind: 'read', request: { conv: 'g', after: 0, limit: 10 } },
+      { kind: 'records', convs: ['g'] },
+    ]);
     const batches = h.framesOf(1, 'batch');
     expect(batches.map((f) => (f.t === 'batch' ? f.msgs.map((m) => m.seq) : []))).toEqual([[1]]);
   });

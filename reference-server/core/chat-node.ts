@@ -106,6 +106,11 @@ export class ChatNode {
    */
   private stale = false;
   private readonly heldWelcomes = new Map<ConnId, Claims>();
+  /** Reads answered under a membership this node has not heard of, by conversation (`readDone`). */
+  private readonly heldReads = new Map<
+    string,
+    { pending: Pending & { kind: 'read' }; outcome: StoreOutcome }[]
+  >();
 
   constructor(options: ChatNodeOptions) {
     this.nodeId = options.nodeId;
@@ -854,6 +859,9 @@ export class ChatNode {
       return;
     }
     for (const record of outcome.records) this.applyRecord(record);
+    const reads = this.heldReads.get(conv.id) ?? [];
+    this.heldReads.delete(conv.id);
+    for (const read of reads) this.readDone(read.pending, read.outcome);
     const held = conv.heldPushes ?? [];
     conv.heldPushes = null;
     // A seq may be held twice (its bus event and a gap fill): push it once.
@@ -947,6 +955,21 @@ export class ChatNode {
       this.err(pending.conn, code, messageFor(code), 'sync', undefined, pending.conv);
       return;
     }
+    const conv = this.convs.get(pending.conv);
+    if (
+      conv !== undefined &&
+      outcome.membersVersion !== undefined &&
+      outcome.membersVersion > conv.membersVersion
+    ) {
+      // Decided under a membership change this node has not heard of (made through another node): the
+      // reader may have been removed. Served once the record is read, by the window it gives.
+      const { membersVersion: _newer, ...served } = outcome;
+      const held = this.heldReads.get(conv.id);
+      if (held === undefined) this.heldReads.set(conv.id, [{ pending, outcome: served }]);
+      else held.push({ pending, outcome: served });
+      this.readMembers(conv);
+      return;
+    }
     this.send(
       [pending.conn],
       batchFrame(pending.conv, this.windowNow(pending), pending.limit, outcome.messages, outcome.lastSeq),
@@ -962,7 +985,11 @@ export class ChatNode {
     const asked = pending.window;
     const now = this.convs.get(pending.conv)?.readWindow(pending.user, asked.after);
     if (now === undefined || now === null) return asked;
-    return { ...asked, upper: Math.min(asked.upper, now.upper), horizon: Math.min(asked.horizon, now.horizon) };
+    return {
+      ...asked,
+      upper: Math.min(asked.upper, now.upper),
+      horizon: Math.min(asked.horizon, now.horizon),
+    };
   }
 
   private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {

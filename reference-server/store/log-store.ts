@@ -181,14 +181,15 @@ export class LogStore implements MessageStore {
       await durable;
       return { status: 'not_found' };
     }
+    const membersVersion = this.state.membersVersion(conv)!;
     const first = Math.max(0, request.after) + 1;
     const last = Math.min(lastSeq, first - 1 + Math.min(request.limit, this.limits.readMessagesMax));
     const locations = first <= last ? this.locations.get(conv)!.slice(first - 1, last) : [];
     // Bodies are read only once written: nothing not yet durable is ever shown.
     await durable;
-    if (locations.length === 0) return { status: 'ok', messages: [], lastSeq };
+    if (locations.length === 0) return { status: 'ok', messages: [], lastSeq, membersVersion };
     const cached = this.cache.range(conv, first, last);
-    if (cached !== null) return { status: 'ok', messages: cached, lastSeq };
+    if (cached !== null) return { status: 'ok', messages: cached, lastSeq, membersVersion };
     const records = await this.reader.readRecords(locations);
     const messages = records.map((record, i) => {
       const seq = first + i;
@@ -202,7 +203,7 @@ export class LogStore implements MessageStore {
       }
       return { conv, seq, from: record.from, cmid: record.cmid, body: record.body, ts: record.ts };
     });
-    return { status: 'ok', messages, lastSeq };
+    return { status: 'ok', messages, lastSeq, membersVersion };
   }
 
   async createConversation(request: CreateRequest): Promise<CreateResult> {

@@ -56,7 +56,7 @@ export class MemoryStore implements MessageStore {
     const all = this.messagesOf(request.conv);
     // Copies, so a caller changing a message cannot change the store.
     const messages = start < end ? all.slice(start, end).map((m) => ({ ...m })) : [];
-    return { status: 'ok', messages, lastSeq };
+    return { status: 'ok', messages, lastSeq, membersVersion: this.state.membersVersion(request.conv)! };
   }
 
   async createConversation(request: CreateRequest): Promise<CreateResult> {

@@ -116,7 +116,7 @@ export function describeMessageStoreContract(
       });
       expect(await send(h, 'h', 'a', 'x', 'other conv', 444)).toMatchObject({ seq: 1, duplicate: false });
       const read = await h.store.read({ conv: 'g', after: 0, limit: 10 });
-      expect(read).toEqual({
+      expect(withoutMembersVersion(read)).toEqual({
         status: 'ok',
         lastSeq: 2,
         messages: [
@@ -147,7 +147,7 @@ export function describeMessageStoreContract(
         status: 'forbidden',
       });
       const read = await h.store.read({ conv: 'g', after: 0, limit: 5 });
-      expect(read).toEqual({ status: 'ok', messages: [], lastSeq: 0 });
+      expect(withoutMembersVersion(read)).toEqual({ status: 'ok', messages: [], lastSeq: 0 });
     });
 
     it('keeps membership as spans: removal keeps history, re-adding opens a new span', async () => {

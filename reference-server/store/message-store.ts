@@ -76,7 +76,9 @@ export type CursorResult =
   | { status: 'forbidden' };
 
 export type ReadRequest = { conv: ConvId; after: number; limit: number };
-export type ReadResult = { status: 'ok'; messages: Message[]; lastSeq: number } | { status: 'not_found' };
+export type ReadResult =
+  /** `membersVersion`: as an append's (`AppendResult.membersVersion`), when the read was decided. */
+  { status: 'ok'; messages: Message[]; lastSeq: number; membersVersion?: number } | { status: 'not_found' };
 
 export type RecordsResult = { status: 'ok'; records: ConversationRecord[] };
 

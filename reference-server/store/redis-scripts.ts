@@ -45,8 +45,9 @@ export const readScript = `
 local last = redis.call('HGET', KEYS[1], 'lastSeq')
 if not last then return {'not_found'} end
 local count = tonumber(ARGV[2])
-if count <= 0 or tonumber(ARGV[1]) > tonumber(last) then return {'ok', last, {}} end
-return {'ok', last, redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', count)}
+local mv = redis.call('HGET', KEYS[1], 'mv')
+if count <= 0 or tonumber(ARGV[1]) > tonumber(last) then return {'ok', last, {}, mv} end
+return {'ok', last, redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', count), mv}
 `;
 
 /** KEYS meta members cursors; ARGV kind, then the members (repeats allowed). */

@@ -190,7 +190,7 @@ export class RedisStore implements MessageStore {
       body: fields[6] === 'b' ? fields[7]! : (JSON.parse(fields[7]!) as string),
       ts: Number(fields[5]),
     }));
-    return { status: 'ok', messages, lastSeq: Number(reply[1]) };
+    return { status: 'ok', messages, lastSeq: Number(reply[1]), ...membersVersion(reply[3]) };
   }
 
   async createConversation(request: CreateRequest): Promise<CreateResult> {

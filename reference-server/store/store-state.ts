@@ -57,6 +57,11 @@ export class StoreState {
     return this.convs.get(conv)?.lastSeq;
   }
 
+  /** See `AppendResult.membersVersion`. */
+  membersVersion(conv: ConvId): number | undefined {
+    return this.convs.get(conv)?.membersVersion;
+  }
+
   /** The user's membership spans, read-only and not copied (for hot paths such as the simulator's). */
   spansOf(conv: ConvId, user: UserId): readonly MembershipSpan[] | undefined {
     return this.convs.get(conv)?.members.get(user);
