@@ -253,8 +253,14 @@ export class World {
       case EventKind.clientTimer: {
         const client = this.clients[event.target]!.client;
         if (this.network.isConnected(event.target)) client.heard(now);
-        const timer = event.data as { kind: ClientTimerKind; key?: string };
-        this.clientEffects(event.target, client.timer(timer.kind, timer.key, now));
+        // See clientEffects: the kind alone, or the whole effect when the timer has a key.
+        const timer = event.data as ClientTimerKind | { kind: ClientTimerKind; key?: string };
+        this.clientEffects(
+          event.target,
+          typeof timer === 'string'
+            ? client.timer(timer, undefined, now)
+            : client.timer(timer.kind, timer.key, now),
+        );
         return;
       }
       case EventKind.storeFlush:
@@ -335,7 +341,15 @@ export class World {
           this.network.closeFromClient(index);
           break;
         case 'timer':
-          this.agenda.schedule(Math.max(this.now, effect.at), EventKind.clientTimer, index, 0, effect);
+          // A timer waits seconds (an idle check, a resend): holding only its kind (a constant string)
+          // lets the effect object die young instead of being promoted, a million at a time.
+          this.agenda.schedule(
+            Math.max(this.now, effect.at),
+            EventKind.clientTimer,
+            index,
+            0,
+            effect.key === undefined ? effect.kind : effect,
+          );
           break;
       }
     }
