@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { originalPositionFor, TraceMap } from '@jridgewell/trace-mapping';
 
-type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number };
+export type CallFrame = { functionName: string; url: string; lineNumber: number; columnNumber: number };
 type ProfileNode = {
   id: number;
   callFrame: CallFrame;
@@ -43,7 +43,7 @@ const areas: [string, RegExp][] = [
 ];
 
 /** Where a frame's function is in the sources: the source map's answer when the script has a map. */
-type Place = { url: string; line: number };
+export type Place = { url: string; line: number };
 
 /** Reads `<script>.map` beside each profiled file once; frames without one keep their own place. */
 export function sourceMapPlaces(): (frame: CallFrame) => Place {
