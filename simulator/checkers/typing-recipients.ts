@@ -186,27 +186,31 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
       case 'display':
         if (expectations.size > 0) judgeDisplay(event);
         return;
-      case 'conv-frame': {
-        if (event.t !== 'typing' || event.of === undefined) return;
-        framesJudged++;
-        if (event.of === event.user)
-          witness.add('to the typist', () => ({
-            problem: `${event.user}/${event.device} got a typing frame about its own user in ${event.conv}`,
-            path: [event],
-          }));
-        else if (!lastTyped.has(key(event.of, event.conv)))
-          witness.add('made up', () => ({
-            problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv}, but ${event.of} never typed there`,
-            path: [event],
-          }));
-        const device = ids.device(event.user, event.device);
-        for (const e of expectations.values())
-          if (e.conv === event.conv && e.of === event.of && event.at >= e.at) e.got.add(device);
-        if (expectations.size > 64)
-          for (const [k, e] of expectations) if (e.at < event.at - expectationLifeMs) expectations.delete(k);
+      case 'conv-frame':
+        if (event.t === 'typing' && event.of !== undefined) typingFrame(event);
         return;
-      }
     }
+  };
+
+  // Apart from observe, which sees every event: a closure there would make every call allocate a
+  // context for what it captures.
+  const typingFrame = (event: HistoryEvent & { k: 'conv-frame' }): void => {
+    framesJudged++;
+    if (event.of === event.user)
+      witness.add('to the typist', () => ({
+        problem: `${event.user}/${event.device} got a typing frame about its own user in ${event.conv}`,
+        path: [event],
+      }));
+    else if (!lastTyped.has(key(event.of!, event.conv)))
+      witness.add('made up', () => ({
+        problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv}, but ${event.of} never typed there`,
+        path: [event],
+      }));
+    const device = ids.device(event.user, event.device);
+    for (const e of expectations.values())
+      if (e.conv === event.conv && e.of === event.of && event.at >= e.at) e.got.add(device);
+    if (expectations.size > 64)
+      for (const [k, e] of expectations) if (e.at < event.at - expectationLifeMs) expectations.delete(k);
   };
 
   return {
