@@ -34,7 +34,7 @@ function report(...steps: RepeatResult[][]): CapacityReport {
     target: '--nodes 1',
     repeats: steps[0]!.length,
     stepMs: 10_000,
-    thresholds: { ackLatency: [], failedSends: [], fanoutLag: [] },
+    thresholds: { ackLatency: [], failedSends: [], fanoutLag: [], repeatedPushes: [] },
     steps: results,
     knee: findKnee(results),
   };

@@ -33,6 +33,8 @@ export type ThresholdTiming = {
 const sources: Record<ThresholdMetric, (recorder: RunRecorder, values: Float64Array) => MetricSource> = {
   ackLatency: (recorder, values) => trend(afterWarmup(recorder, 'ack', values)),
   fanoutLag: (recorder, values) => trend(afterWarmup(recorder, 'fanout', values)),
+  // Not in the recorder's series: when it broke is not known, only that it did.
+  repeatedPushes: () => ({}),
   failedSends: (recorder, values) => {
     const failed = recorder.total('failed', values);
     const sends = recorder.total('sends', values);

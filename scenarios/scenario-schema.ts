@@ -461,6 +461,7 @@ export const scenarioSchema = strict({
     ackLatency: thresholdList('ackLatency', ['p(99)<=500']),
     failedSends: thresholdList('failedSends', ['count<1']),
     fanoutLag: thresholdList('fanoutLag', []),
+    repeatedPushes: thresholdList('repeatedPushes', ['rate<0.01']),
     ackLatencyMsP99: z
       .number()
       .min(0)

@@ -202,6 +202,7 @@ describe('scenarios', () => {
       ackLatency: ['p(99)<=250'],
       failedSends: ['count<=2'],
       fanoutLag: [],
+      repeatedPushes: ['rate<0.01'],
     });
   });
 

@@ -66,6 +66,7 @@ describe('SLO thresholds (k6 syntax)', () => {
     expect(summary.slo.map((s) => [s.name, s.pass])).toEqual([
       ['ackLatency p(99)<1', false],
       ['ackLatency p(99)<60000', true],
+      ['repeatedPushes rate<0.01', true],
       ['failedSends count<1', true],
     ]);
     expect(summary.exitCode).toBe(2);

@@ -23,6 +23,12 @@ export const thresholdMetrics = {
     description:
       "per message, from its first recipient device's display to its last one's (messages first shown after the warm-up, on two devices or more)",
   },
+  repeatedPushes: {
+    kind: 'rate',
+    unit: 'pushes (count) or share of pushes (rate)',
+    description:
+      "pushed messages (`msg`) a device had already displayed: protocol.md lets pushes repeat, so this is the cost of a server's fan-out bookkeeping, not a loss (a server that pushed everything twice passed every property)",
+  },
   failedSends: {
     kind: 'rate',
     unit: 'sends (count) or share of sends (rate)',

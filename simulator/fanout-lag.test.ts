@@ -43,7 +43,12 @@ describe('fanoutLag thresholds', () => {
     const scenario: Scenario = {
       ...steady,
       faults: [],
-      thresholds: { ackLatency: [], failedSends: [], fanoutLag: ['p(99)<0.001', 'p(50)<60000'] },
+      thresholds: {
+        ackLatency: [],
+        failedSends: [],
+        fanoutLag: ['p(99)<0.001', 'p(50)<60000'],
+        repeatedPushes: [],
+      },
     };
     const recorder = scenarioRecorder(scenario, 't');
     const summary = await runScenario(scenario, { seed: 3, clients: 200, recorder });

@@ -33,6 +33,7 @@ import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
+import { RepeatedPushes } from './repeated-pushes.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { scaleClients } from './scale-clients.ts';
 import { scenarioCheckers } from './scenario-checkers.ts';
@@ -156,6 +157,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // Kept only when a threshold asks for it (it holds two numbers per message until the end).
   const fanoutLag =
     scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
+  const repeatedPushes = scenario.thresholds.repeatedPushes.length > 0 ? new RepeatedPushes() : undefined;
   const recorder = options.recorder;
   const conversations: string[] = [];
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
@@ -196,6 +198,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     // Indexed: a for-of here allocated an iterator result for every history event.
     for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
     fanoutLag?.observe(event);
+    repeatedPushes?.observe(event);
     recorder?.observe(event);
     options.tracer?.observe(event);
   };
@@ -440,6 +443,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
     ackLatency: latencySource(ackLatency),
     ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
+    ...(repeatedPushes ? { repeatedPushes: repeatedPushes.source() } : {}),
     failedSends: failedSends.source(),
   });
   return {

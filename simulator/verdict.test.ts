@@ -12,8 +12,9 @@ const verdict = (property: string, v: CheckResult['verdict']): CheckResult => ({
   witness: [],
 });
 const failedSends = { count: 0, rate: 0 };
-const measuredFine = { ackLatency: { quantile: () => 1, count: 10 }, failedSends };
-const measuredSlow = { ackLatency: { quantile: () => 1e9, count: 10 }, failedSends };
+const repeatedPushes = { count: 0, rate: 0 };
+const measuredFine = { ackLatency: { quantile: () => 1, count: 10 }, failedSends, repeatedPushes };
+const measuredSlow = { ackLatency: { quantile: () => 1e9, count: 10 }, failedSends, repeatedPushes };
 
 describe('judgeRun: verdicts to the exit code CI gates on', () => {
   const pass = [verdict('no-loss', 'pass'), verdict('liveness', 'pass')];

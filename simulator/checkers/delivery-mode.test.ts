@@ -154,3 +154,77 @@ describe('delivery-mode: push reach', () => {
     expect(judge(large).witness).toEqual([]);
   });
 });
+
+describe('delivery-mode: receipt reach', () => {
+  const bob2 = { user: 'bob', device: 'd2' };
+  const online: HistoryEvent[] = [
+    history.conv(0, 'small', ['ann', 'bob']),
+    history.session(10, ann),
+    history.session(10, bob),
+    history.session(10, bob2),
+  ];
+  const receipt = (at: number, seq: number) =>
+    history.cursorSeen(at, ann, { conv: 'small', of: 'bob', kind: 'delivered', seq, lastSeq: seq });
+  const heard = (at: number) => history.convFrame(at, ann, 'small', 'msg', [9]);
+  const problems = (events: HistoryEvent[]) =>
+    judge(events).witness.map((w) => (w as { problem: string }).problem);
+
+  it('passes when the other members hear of a cursor, by that receipt or a later one past it', () => {
+    expect(
+      problems([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        receipt(150, 3),
+        heard(5000),
+      ]),
+    ).toEqual([]);
+    expect(
+      problems([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        receipt(900, 5),
+        heard(5000),
+      ]),
+    ).toEqual([]);
+    expect(
+      judge([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), receipt(150, 3)]).details,
+    ).toMatch(/1 receipts owed to them judged/);
+  });
+
+  it('fails a cursor moved forward that a member online throughout never heard of', () => {
+    const found = problems([
+      ...online,
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      receipt(150, 2),
+      heard(5000),
+    ]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /ann\/d1 .* never got a receipt of bob's delivered cursor at 3 or past it in small/,
+    );
+  });
+
+  it("expects nothing of a cursor that is no news, near a fault, or whose sender's session did not hold", () => {
+    // bob's other device had sent a higher cursor already.
+    const noNews = [
+      ...online,
+      history.cursorSent(50, bob2, 'small', 'delivered', 5),
+      receipt(60, 5),
+      history.cursorSent(100, bob, 'small', 'delivered', 4),
+      heard(5000),
+    ];
+    expect(problems(noNews)).toEqual([]);
+    const fault = { k: 'fault', at: 1000, type: 'timeout', phase: 'start' } as HistoryEvent;
+    expect(
+      problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), fault, heard(5000)]),
+    ).toEqual([]);
+    const lost = { k: 'session-lost', at: 120, user: 'bob', device: 'd1', reason: 'reset' } as HistoryEvent;
+    expect(
+      problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), lost, heard(5000)]),
+    ).toEqual([]);
+    // Never heard from the server after the receipt was due: the connection may have been cut.
+    expect(problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), heard(2000)])).toEqual(
+      [],
+    );
+  });
+});

@@ -27,7 +27,7 @@ async function rollingRun(fleet: LiveFleet, seed: number) {
     workload: { ...steady.workload, typingProbability: 0.5 },
     faults: [{ type: 'rolling-restart' as const, atMs: 300, durationMs: 3000, restartDelayMs: 300 }],
     // The steady SLO is set for a simulated 5 ms network; here a node is down for a restart.
-    thresholds: { ackLatency: [], failedSends: ['count<1'], fanoutLag: [] },
+    thresholds: { ackLatency: [], failedSends: ['count<1'], fanoutLag: [], repeatedPushes: [] },
   };
   const events: HistoryEvent[] = [];
   const summary = await runLive(scenario, {

@@ -16,6 +16,7 @@ import { FanoutLagMeter } from '../fanout-lag.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
+import { RepeatedPushes } from '../repeated-pushes.ts';
 import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
 import { scenarioCheckers } from '../scenario-checkers.ts';
 import { swarmFaults } from '../swarm.ts';
@@ -158,6 +159,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   let events = 0;
   const fanoutLag =
     scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
+  const repeatedPushes = scenario.thresholds.repeatedPushes.length > 0 ? new RepeatedPushes() : undefined;
   const firstSessions = { welcomed: 0, firstAttemptAt: Number.POSITIVE_INFINITY, lastAt: 0 };
   const record = (event: HistoryEvent): void => {
     events++;
@@ -173,6 +175,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     failedSends.observe(event);
     for (const checker of checkers) checker.observe(event);
     fanoutLag?.observe(event);
+    repeatedPushes?.observe(event);
     options.recorder?.observe(event);
   };
 
@@ -493,6 +496,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
         ackLatency: latencySource(ackMerged),
         ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
+        ...(repeatedPushes ? { repeatedPushes: repeatedPushes.source() } : {}),
         failedSends: failedSends.source(),
       });
       const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
