@@ -1,0 +1,113 @@
+// What delivery-mode's reach judgements (push-reach.ts, receipt-reach.ts) share: the small
+// conversations judged and their members at creation (a conversation whose membership the harness
+// changed is dropped), each device's current session (when it opened, when the server was last heard
+// on it, when the one before ended), and the faults in time order. A reach judgement owes frames to
+// device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
+
+import type { DeviceRef, HistoryEvent } from '../history.ts';
+import { float64Column } from './column.ts';
+import type { IdTable } from './id-table.ts';
+
+/** Conversations judged, at most (the first created): bounds memory at a million clients. */
+const conversationsMax = 5000;
+
+export abstract class MemberSessions {
+  /** Small conversations judged -> their members at creation (unchanged since). */
+  protected readonly members = new Map<string, readonly string[]>();
+  /** Device id -> when its current session opened (-1: none). */
+  protected readonly openSince = float64Column(-1);
+  /** Device id -> when it last got a frame on its current session (-1: none). */
+  private readonly lastHeard = float64Column(-1);
+  /** Device id -> when its last session ended, and when that session had opened. */
+  private readonly endedAt = float64Column(-1);
+  private readonly endedSince = float64Column(-1);
+  /** Every fault start and heal, in time order. */
+  private readonly faults: { at: number; start: boolean }[] = [];
+  protected faultsOpen = 0;
+
+  constructor(
+    protected readonly ids: IdTable,
+    private readonly threshold: number,
+  ) {}
+
+  observe(event: HistoryEvent): void {
+    switch (event.k) {
+      case 'conv': {
+        const members = [...new Set(event.members)];
+        if (members.length <= this.threshold && this.members.size < conversationsMax)
+          this.members.set(event.conv, members);
+        break;
+      }
+      case 'members-sent':
+        this.members.delete(event.conv);
+        break;
+      case 'conv-frame':
+      case 'presence-seen':
+      case 'cursor-seen': {
+        const device = this.ids.device(event.user, event.device);
+        if (this.openSince.get(device) >= 0) this.lastHeard.set(device, event.at);
+        break;
+      }
+      case 'session':
+      case 'session-lost': {
+        const device = this.ids.device(event.user, event.device);
+        this.sessionEnds(device, event.at);
+        if (event.k === 'session') this.openSince.set(device, event.at);
+        break;
+      }
+      case 'fault':
+        this.faults.push({ at: event.at, start: event.phase === 'start' });
+        this.faultsOpen += event.phase === 'start' ? 1 : -1;
+        break;
+    }
+    this.take(event);
+  }
+
+  /** The run ended at `at`: every session still owed something is judged as it stands. */
+  finish(at: number): void {
+    for (const device of [...this.owing()]) this.sessionEnds(device, at);
+  }
+
+  /** The reach judgement's own events (observe has already taken the shared ones). */
+  protected abstract take(event: HistoryEvent): void;
+  /** Devices owed something in their current session. */
+  protected abstract owing(): Iterable<number>;
+  /** `device`'s session, open since `since` and last heard at `heard`, ended at `at`. */
+  protected abstract ended(device: number, at: number, since: number, heard: number): void;
+
+  protected device(event: DeviceRef): number {
+    return this.ids.device(event.user, event.device);
+  }
+
+  /** Whether the session `device` had open since `since` lasted until `until` (it may still be open). */
+  protected held(device: number, since: number, until: number): boolean {
+    if (this.openSince.get(device) === since) return true;
+    return this.endedSince.get(device) === since && this.endedAt.get(device) >= until;
+  }
+
+  /** The first time after `at` when no fault was open (infinite if that never came). */
+  protected faultsOverAfter(at: number): number {
+    let open = 0;
+    for (const fault of this.faults) {
+      open += fault.start ? 1 : -1;
+      if (fault.at > at && open === 0) return fault.at;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  protected faultBegan(from: number, to: number): boolean {
+    return this.faults.some((fault) => fault.start && fault.at >= from && fault.at <= to);
+  }
+
+  private sessionEnds(device: number, at: number): void {
+    const since = this.openSince.get(device);
+    const heard = this.lastHeard.get(device);
+    if (since >= 0) {
+      this.endedAt.set(device, at);
+      this.endedSince.set(device, since);
+    }
+    this.openSince.set(device, -1);
+    this.lastHeard.set(device, -1);
+    this.ended(device, at, since, heard);
+  }
+}
