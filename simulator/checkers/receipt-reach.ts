@@ -6,8 +6,9 @@
 // other check.
 // Only a cursor past every cursor that user's devices sent before must move it. Judged only away from
 // faults, since a cursor frame has no answer: the cursor is sent with no fault open and none beginning
-// before it is due, the sender's session holds until then (so the server read the frame), and the
-// receiving device hears the server on its session after it was due. Members are those at the
+// before it is due, the sender hears the server on that session after it was due (so the server still
+// had the connection and read the frame: a client may hold a session the server closed unheard, as
+// after a partition), and so does the receiving device on its own. Members are those at the
 // conversation's creation, in conversations the harness never changed.
 
 import type { HistoryEvent } from '../history.ts';
@@ -101,7 +102,7 @@ export class ReceiptReach extends MemberSessions {
     if (owed === undefined) return;
     for (const [key, miss] of owed) {
       const due = miss.sentAt + dueMs;
-      if (due > at || heard < due || !this.held(miss.sender, miss.senderSince, due)) continue;
+      if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
       const [conv = '', of, kind] = key.split(' ');
       if (this.faultBegan(miss.sentAt, due) || !this.members.has(conv)) continue;
       this.judged++;
