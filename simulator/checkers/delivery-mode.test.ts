@@ -162,6 +162,9 @@ describe('delivery-mode: receipt reach', () => {
     history.session(10, ann),
     history.session(10, bob),
     history.session(10, bob2),
+    // bob's node pushed bob's devices seqs 1-5: it knows them, and will not clamp their cursors.
+    history.convFrame(20, bob, 'small', 'msg', [1, 2, 3, 4, 5]),
+    history.convFrame(20, bob2, 'small', 'msg', [1, 2, 3, 4, 5]),
   ];
   const receipt = (at: number, seq: number) =>
     history.cursorSeen(at, ann, { conv: 'small', of: 'bob', kind: 'delivered', seq, lastSeq: seq });
@@ -230,6 +233,9 @@ describe('delivery-mode: receipt reach', () => {
     // may have closed unheard (a partition), so the cursor may never have arrived.
     const unheard = [...online, history.cursorSent(100, bob, 'small', 'delivered', 3), heard(5000)[0]!];
     expect(problems(unheard)).toEqual([]);
+    // A seq bob's device read from the store, never pushed by its node: the node may clamp the cursor.
+    const synced = [...online, history.cursorSent(100, bob, 'small', 'delivered', 6), ...heard(5000)];
+    expect(problems(synced)).toEqual([]);
     // Never heard from the server after the receipt was due: the connection may have been cut.
     expect(
       problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), ...heard(2000)]),

@@ -99,8 +99,9 @@ export abstract class MemberSessions {
     return Number.POSITIVE_INFINITY;
   }
 
-  protected faultBegan(from: number, to: number): boolean {
-    return this.faults.some((fault) => fault.start && fault.at >= from && fault.at <= to);
+  /** Whether a fault started or healed within [from, to]. */
+  protected faultNear(from: number, to: number): boolean {
+    return this.faults.some((fault) => fault.at >= from && fault.at <= to);
   }
 
   private sessionEnds(device: number, at: number): void {
