@@ -1,7 +1,7 @@
-// What delivery-mode's reach judgements (push-reach.ts, receipt-reach.ts) share: the small
+// What a reach judgement of delivery-mode (push-reach.ts) keeps besides what it owes: the small
 // conversations judged and their members at creation (a conversation whose membership the harness
 // changed is dropped), each device's current session (when it opened, when the server was last heard
-// on it; the same for the one before), and the faults in time order. A reach judgement owes frames to
+// on it), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
 
 import type { DeviceRef, HistoryEvent } from '../history.ts';
@@ -18,9 +18,6 @@ export abstract class MemberSessions {
   protected readonly openSince = float64Column(-1);
   /** Device id -> when it last got a frame on its current session (-1: none). */
   private readonly lastHeard = float64Column(-1);
-  /** Device id -> when its last ended session had opened, and when the server was last heard on it. */
-  private readonly endedSince = float64Column(-1);
-  private readonly endedHeard = float64Column(-1);
   /** Every fault start and heal, in time order. */
   private readonly faults: { at: number; start: boolean }[] = [];
   protected faultsOpen = 0;
@@ -79,16 +76,6 @@ export abstract class MemberSessions {
     return this.ids.device(event.user, event.device);
   }
 
-  /**
-   * Whether `device` heard the server at `at` or later on the session it had open since `since` (open
-   * still, or the last one to end): the server still had that connection then, so a frame the device
-   * sent on it before reached the server (frames on one connection arrive in order).
-   */
-  protected heardOn(device: number, since: number, at: number): boolean {
-    if (this.openSince.get(device) === since) return this.lastHeard.get(device) >= at;
-    return this.endedSince.get(device) === since && this.endedHeard.get(device) >= at;
-  }
-
   /** The first time after `at` when no fault was open (infinite if that never came). */
   protected faultsOverAfter(at: number): number {
     let open = 0;
@@ -99,18 +86,9 @@ export abstract class MemberSessions {
     return Number.POSITIVE_INFINITY;
   }
 
-  /** Whether a fault started or healed within [from, to]. */
-  protected faultNear(from: number, to: number): boolean {
-    return this.faults.some((fault) => fault.at >= from && fault.at <= to);
-  }
-
   private sessionEnds(device: number, at: number): void {
     const since = this.openSince.get(device);
     const heard = this.lastHeard.get(device);
-    if (since >= 0) {
-      this.endedSince.set(device, since);
-      this.endedHeard.set(device, heard);
-    }
     this.openSince.set(device, -1);
     this.lastHeard.set(device, -1);
     this.ended(device, at, since, heard);
