@@ -69,6 +69,14 @@ const explored: { file: string; seed: number; cause: string }[] = [
     seed: 40010225178913,
     cause: 'a run that stopped before a node could notice a silently cut leaver was gone',
   },
+  {
+    // authorization: a typing relayed 150 ms before u41's removal sat queued on a link at 3% bandwidth
+    // and arrived 1.2 s after the answer, past the 1 s grace (fix: the grace runs to a slow-link
+    // fault's heal plus a drain).
+    file: 'explored-88715225069581.json',
+    seed: 88715225069581,
+    cause: 'a typing sent before a removal, delivered late by a slowed link',
+  },
 ];
 
 describe('swarm seeds that once failed', () => {

@@ -187,6 +187,25 @@ describe('authorization', () => {
     expect(judge([...earlier, fromNode(1500, 'n2')]).verdict).toBe('fail');
   });
 
+  it('widens the grace while a fault slowed client links, to the heal and a drain after it', () => {
+    // Exploration seed 88715225069581: a typing relayed before bob's removal sat queued on a link at 3%
+    // bandwidth and arrived 1.2 s after the answer.
+    const slowed = (type: string, from: number, to: number) =>
+      [
+        { k: 'fault', at: from, type, phase: 'start' },
+        { k: 'fault', at: to, type, phase: 'heal' },
+      ] as HistoryEvent[];
+    const typing = (at: number) => history.convFrame(at, bob, 'g', 'typing');
+    for (const type of ['bandwidth', 'slow-consumer', 'latency', 'rate-limited-link']) {
+      expect(judge([...slowed(type, 50, 3050), typing(1500)]).verdict, type).toBe('pass');
+      expect(judge([...slowed(type, 50, 3050), typing(8049)]).verdict, type).toBe('pass');
+      expect(judge([...slowed(type, 50, 3050), typing(8051)]).verdict, type).toBe('fail');
+    }
+    // A slow link that healed before the removal was sent holds nothing back; nor does another fault.
+    expect(judge([...slowed('bandwidth', 10, 60), typing(1500)]).verdict).toBe('fail');
+    expect(judge([...slowed('disk-slow', 50, 3050), typing(1500)]).verdict).toBe('fail');
+  });
+
   it('fails a message whose sender was not a member when it was sequenced', () => {
     const foreign = history.durable(120, message('g', 4, 'bob'));
     const result = judge([foreign]);

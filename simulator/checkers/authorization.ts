@@ -6,7 +6,10 @@
 // of one it could read); `notify` and `typing` reach only users who are members then, a
 // removal counting from its answer plus `graceMs` for frames already in flight, and for a frame from a
 // node that was paused while the removal took effect, from the end of that pause plus `graceMs` (it
-// works through what it held back when it resumes); every message comes from a member; the server's
+// works through what it held back when it resumes), and while a fault slowed client links (bandwidth,
+// slow consumers, latency), from its heal plus `slowLinkDrainMs` (a frame sent before the removal may
+// sit queued behind others on a slowed link: exploration seed 88715225069581, a typing sent 150 ms
+// before the removal arrived 1.2 s after it at 3% bandwidth); every message comes from a member; the server's
 // claims about where a change took effect are consistent with what the harness saw; and every
 // adversarial `attempt` gets an `outcome` that is not 'accepted'. The oracle's 'no' is final and
 // convicts at once; a 'maybe' is kept (bounded) and judged again at the end, when the bounds are tight.
@@ -33,6 +36,15 @@ type Suspect =
   | { kind: 'frame to a non-member'; event: ConvFrame; conv: string; user: string };
 
 const seqFrames: ReadonlySet<string> = new Set(['msg', 'batch', 'receipt']);
+/** Faults that slow what reaches a client without closing its connection. */
+const slowLinkFaults: ReadonlySet<string> = new Set([
+  'bandwidth',
+  'slow-consumer',
+  'latency',
+  'rate-limited-link',
+]);
+/** How long after a slow-link fault heals frames queued on the slowed links may still arrive. */
+const slowLinkDrainMs = 5000;
 const memberFrames: ReadonlySet<string> = new Set(['notify', 'typing']);
 
 export function createAuthorizationChecker(options: AuthorizationOptions = {}): Checker {
@@ -71,6 +83,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       Math.max(
         graceMs,
         pauses.heldUntil(event.node, change.sentAt, change.answeredAt) + graceMs - change.answeredAt,
+        pauses.slowUntil(change.sentAt, change.answeredAt) + slowLinkDrainMs - change.answeredAt,
       );
 
   const judgeFrame = (event: ConvFrame): Tri => {
@@ -219,8 +232,16 @@ function either(a: Tri, b: Tri): Tri {
 /** Node pauses the harness caused, by node id: which frames a pause held back. */
 class PauseBook {
   private readonly spans = new Map<string, [number, number][]>();
+  /** Slow-link faults' spans (they name clients, not nodes: any client may be on a slowed link). */
+  private readonly slow: [number, number][] = [];
 
   observe(event: Extract<HistoryEvent, { k: 'fault' }>): void {
+    if (slowLinkFaults.has(event.type)) {
+      const open = this.slow.findLastIndex(([, stop]) => stop === Number.POSITIVE_INFINITY);
+      if (event.phase === 'start') this.slow.push([event.at, Number.POSITIVE_INFINITY]);
+      else if (open >= 0) this.slow[open]![1] = event.at;
+      return;
+    }
     if (event.type !== 'node-pause') return;
     for (const node of event.nodes ?? []) {
       const list = this.spans.get(node) ?? [];
@@ -234,6 +255,14 @@ class PauseBook {
    * When the latest pause of `node` that overlapped from..to ended (it resumed knowing only what it
    * knew before), or -Infinity when none did.
    */
+  /** When the latest slow-link fault that overlapped from..to healed, or -Infinity when none did. */
+  slowUntil(from: number, to: number): number {
+    let until = Number.NEGATIVE_INFINITY;
+    const end = Number.isNaN(to) ? Number.POSITIVE_INFINITY : to;
+    for (const [start, stop] of this.slow) if (start <= end && stop >= from) until = Math.max(until, stop);
+    return until;
+  }
+
   heldUntil(node: string | undefined, from: number, to: number): number {
     let until = Number.NEGATIVE_INFINITY;
     if (node === undefined) return until;
