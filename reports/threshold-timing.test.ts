@@ -20,6 +20,8 @@ describe('thresholdTimings', () => {
     expect(timings.map((t) => [t.expression, t.pass])).toEqual([
       ['ackLatency: p(99)<2', false],
       ['ackLatency: p(50)<60000', true],
+      // The schema's default bound for every scenario.
+      ['repeatedPushes: rate<0.01', true],
       ['failedSends: count<1', true],
     ]);
     const broke = timings[0]!.brokeAtS!;
@@ -29,6 +31,6 @@ describe('thresholdTimings', () => {
     expect(timings[1]!.brokeAtS).toBeNull();
     // Read by people: rounded, with the unit.
     expect(timings[0]!.actualText).toMatch(/^[\d,]+(\.\d)? ms$/);
-    expect(timings[2]!.actualText).toBe('0');
+    expect(timings[3]!.actualText).toBe('0');
   });
 });
