@@ -257,21 +257,20 @@ class PauseBook {
    */
   /** When the latest slow-link fault that overlapped from..to healed, or -Infinity when none did. */
   slowUntil(from: number, to: number): number {
-    let until = Number.NEGATIVE_INFINITY;
-    const end = Number.isNaN(to) ? Number.POSITIVE_INFINITY : to;
-    for (const [start, stop] of this.slow) if (start <= end && stop >= from) until = Math.max(until, stop);
-    return until;
+    return latestEnd(this.slow, from, to);
   }
 
   heldUntil(node: string | undefined, from: number, to: number): number {
-    let until = Number.NEGATIVE_INFINITY;
-    if (node === undefined) return until;
-    const end = Number.isNaN(to) ? Number.POSITIVE_INFINITY : to;
-    for (const [start, stop] of this.spans.get(node) ?? []) {
-      if (start <= end && stop >= from) until = Math.max(until, stop);
-    }
-    return until;
+    return node === undefined ? Number.NEGATIVE_INFINITY : latestEnd(this.spans.get(node) ?? [], from, to);
   }
+}
+
+/** The latest end of the spans that overlap from..to (`to` NaN: still open), or -Infinity. */
+function latestEnd(spans: readonly [number, number][], from: number, to: number): number {
+  let until = Number.NEGATIVE_INFINITY;
+  const end = Number.isNaN(to) ? Number.POSITIVE_INFINITY : to;
+  for (const [start, stop] of spans) if (start <= end && stop >= from) until = Math.max(until, stop);
+  return until;
 }
 
 function describeChange(change: MembershipChange): string {
