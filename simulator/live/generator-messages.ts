@@ -54,6 +54,8 @@ export type ShardStatus = {
   /** (device, conv) pairs displayed below the known or target lastSeq. */
   behind: number;
   firstBehind: string | null;
+  /** Adversarial attempts made before this shard heard of settle that have no outcome yet (0 before settle). */
+  attemptsPending: number;
   connects: number;
   connectFailures: number;
   /** Connections closed by the server (close code, or 'reset') after the WebSocket opened, before a welcome. */

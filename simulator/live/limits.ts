@@ -42,6 +42,12 @@ export const liveLimits = {
   historyLagLogMs: 10_000,
   /** How often the driver asks the generators whether the run has settled. */
   settleCheckEveryMs: 500,
+  /**
+   * After settle, how long the driver waits for the adversaries' attempts from before settle to get an
+   * outcome (an unanswered one times out after the client's attemptTimeoutMs; a cursor attempt needs a
+   * reconnect and its welcome). Past it the attempts stay unanswered: authorization could not judge.
+   */
+  attemptsSettleMaxMs: 60_000,
   /** The run's clock starts this long after the last generator is ready. */
   startLeadMs: 200,
   /** How long a generator may take to start, answer a query or finish. */

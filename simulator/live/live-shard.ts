@@ -38,6 +38,10 @@ export class LiveShard {
   private readonly streams: SeedStreams;
   private readonly tokens: TokenCache;
   private readonly honest: number[] = [];
+  /** The adversaries' devices: their attempts from before settle must get an outcome before the end. */
+  private readonly adversaries: number[] = [];
+  /** When this shard heard the settle phase begin (null: not yet). */
+  private settleAt: number | null = null;
   private agenda: Agenda = [];
   private agendaNext = 0;
   private events: HistoryEvent[] = [];
@@ -94,6 +98,7 @@ export class LiveShard {
       // The plan's own list until a membership change adds to it (then a copy): one array per device.
       this.convsOf.push(device.convs as string[]);
       if (device.adversary === undefined) this.honest.push(local);
+      else this.adversaries.push(local);
     }
   }
 
@@ -142,6 +147,7 @@ export class LiveShard {
   settle(): void {
     this.nextArrival = null;
     const now = this.now();
+    this.settleAt = now;
     for (const i of this.honest) {
       const client = this.clients[i]!;
       const leaves = userLeaves(client.user, this.plan.scenario.workload.leaveFraction, this.plan.seed);
@@ -213,6 +219,10 @@ export class LiveShard {
         }
       }
     }
+    let attemptsPending = 0;
+    if (this.settleAt !== null)
+      for (const i of this.adversaries)
+        attemptsPending += this.clients[i]!.attemptsPendingBefore(this.settleAt);
     const cpu = process.cpuUsage(this.cpuStart);
     const wallMs = performance.now() - this.wallStart;
     return {
@@ -222,6 +232,7 @@ export class LiveShard {
       outbox,
       behind,
       firstBehind,
+      attemptsPending,
       connects: this.connects,
       connectFailures: this.connectFailures,
       closedInHello: { ...this.closedInHello },

@@ -10,7 +10,6 @@ import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
 import { userPinned } from '../behaviours.ts';
 import { IdTable } from '../checkers/id-table.ts';
-import { defaultClientConfig } from '../client/limits.ts';
 import { FailedSends } from '../failed-sends.ts';
 import { FanoutLagMeter } from '../fanout-lag.ts';
 import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts';
@@ -458,10 +457,18 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       }
       const stored = read ?? (await readBack());
       for (const t of timers) clearTimeout(t);
-      // Adversarial attempts made before settle get their outcome (or time out as unanswered)
-      // before the generators stop, so none is left pending by the run ending first.
-      if (adversaries.length > 0 && settledAt !== null)
-        await Promise.race([sleep(defaultClientConfig.attemptTimeoutMs + 1000), failure]);
+      // Adversarial attempts made before settle get their outcome (an answer, a close, a timeout as
+      // unanswered, or for cursors the next welcome) before the generators stop, so none is left
+      // pending by the run ending first. On a loaded machine a cursor attempt's reconnect can take
+      // longer than any fixed wait: ask the generators until none is pending, within a bound.
+      if (adversaries.length > 0 && settledAt !== null) {
+        const attemptsEndMs = now() + liveLimits.attemptsSettleMaxMs;
+        while (now() < attemptsEndMs) {
+          lastStatus = await pool.status();
+          if (lastStatus.every((s) => s.attemptsPending === 0)) break;
+          await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
+        }
+      }
       const processes = sampler.stop();
       const reports = await pool.finish();
       record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
