@@ -11,6 +11,7 @@
 
 export class CassandraSchema {
   readonly conversation: string;
+  readonly members: string;
   readonly allConversations: string;
   readonly create: string;
   readonly changeMembers: string;
@@ -36,6 +37,7 @@ export class CassandraSchema {
       );
     const t = (table: string) => `${keyspace}.${table}`;
     this.conversation = `SELECT kind, members, mversion, last_seq FROM ${t('conversations')} WHERE id = ?`;
+    this.members = `SELECT members FROM ${t('conversations')} WHERE id = ?`;
     this.allConversations = `SELECT id, kind, members, mversion, last_seq FROM ${t('conversations')}`;
     this.create = `INSERT INTO ${t('conversations')} (id, kind, members, mversion) VALUES (?, ?, ?, 0) IF NOT EXISTS`;
     this.changeMembers = `UPDATE ${t('conversations')} SET members = ?, mversion = ? WHERE id = ? IF mversion = ?`;

@@ -2,7 +2,8 @@
 // CQL test server: the consistency level of every statement it runs, two nodes racing for slots (LWT not
 // applied), lost and ambiguous writes (write timeouts, applied or not), read timeouts, unavailable, and
 // nodes going down. Each error either ends in a correct answer or in StoreUnavailableError (the core
-// answers `unavailable` and the client retries with the same cmid), never in a lost or doubled message.
+// answers `unavailable` and the client retries with the same cmid), never in a lost or doubled message,
+// and the membership version an answer reports is read after its seqs were placed.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { CqlTestServer } from '../../test-support/cql/cql-test-server.ts';
@@ -64,9 +65,70 @@ describe('CassandraStore driver path', () => {
     expect(levels(s.place)).toEqual(['QUORUM/SERIAL']);
     expect(levels(s.writeSeq)).toEqual(['QUORUM/-']);
     expect(levels(s.writeHint)).toEqual(['QUORUM/-']);
+    expect(levels(s.members)).toEqual(['QUORUM/-']); // the send's membership version
     expect(levels(s.changeMembers)).toEqual(['QUORUM/SERIAL']);
     expect(levels(s.lastInBucket)).toContain('SERIAL/-'); // a membership change counts in-flight placements
     expect(levels(s.newCursor)).toEqual(['QUORUM/SERIAL']);
+    server.log.length = 0;
+    expect(await store.read({ conv: 'g', after: 0, limit: 10 })).toMatchObject({ membersVersion: 3 });
+    expect(levels(s.members)).toEqual(['QUORUM/-']);
+  });
+
+  it('reports the membership version read after the placement: a removal through another node just before counts', async () => {
+    const server = await cluster(3);
+    const [n1, n2] = [await storeOn(server), await storeOn(server)];
+    await n1.createConversation({ id: 'g', kind: 'group', members: ['a', 'b'] });
+    expect(await send(n1, 'm1')).toMatchObject({ seq: 1, membersVersion: 2 });
+    // n1 has read the conversation (b still a member) when its idempotency write stalls; b is removed
+    // through n2 meanwhile, so n1's message is placed after b's span ends.
+    server.prime({
+      when: { query: n1.statements.writeAfter },
+      answer: { void: true, applyFirst: true, delayMs: 300 },
+      times: 1,
+    });
+    const sent = send(n1, 'm2');
+    await eventually(async () => expect(server.queries().some((q) => q.primed !== undefined)).toBe(true));
+    const removed = await n2.changeMembers({ conv: 'g', add: [], remove: ['b'] });
+    expect(removed.status === 'ok' && removed.conversation.members.b).toEqual([{ from: 1, to: 1 }]);
+    expect(await sent).toMatchObject({ status: 'ok', seq: 2, duplicate: false, membersVersion: 3 });
+    expect(await n1.read({ conv: 'g', after: 1, limit: 10 })).toMatchObject({
+      lastSeq: 2,
+      membersVersion: 3,
+    });
+  });
+
+  it('answers unavailable when the membership version cannot be read, and the retry gets the seq and the version', async () => {
+    const server = await cluster();
+    const store = await storeOn(server);
+    await store.createConversation({ id: 'g', kind: 'group', members: ['a', 'b'] });
+    const s = store.statements;
+    server.prime({
+      when: { query: s.members },
+      answer: { error: 'read_timeout', received: 1, blockFor: 2 },
+      times: 1,
+    });
+    await expect(send(store, 'm1')).rejects.toBeInstanceOf(StoreUnavailableError); // placed, unacknowledged
+    await store.changeMembers({ conv: 'g', add: ['c'], remove: [] });
+    server.prime({
+      when: { query: s.members },
+      answer: { error: 'unavailable', required: 2, alive: 1 },
+      times: 1,
+    });
+    await expect(send(store, 'm1')).rejects.toThrow(/Not enough replicas available/);
+    expect(await send(store, 'm1')).toMatchObject({
+      status: 'ok',
+      seq: 1,
+      duplicate: true,
+      membersVersion: 3,
+    });
+    server.prime({ when: { query: s.members }, answer: { error: 'read_timeout' }, times: 1 });
+    await expect(store.read({ conv: 'g', after: 0, limit: 10 })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+    expect(await store.read({ conv: 'g', after: 0, limit: 10 })).toMatchObject({
+      lastSeq: 1,
+      membersVersion: 3,
+    });
   });
 
   it('keeps seqs gap-free and one seq per key when two nodes race for the same slots', async () => {

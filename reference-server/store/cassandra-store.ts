@@ -20,8 +20,9 @@
 //
 // Cost of a send with a fresh cmid, in client round trips: read the conversation (1), read the
 // idempotency row (1), write `after` (1), the placement LWT (1, which inside Cassandra is four
-// coordinator-replica round trips: prepare, read, propose, commit), then the idempotency seq and the
-// conversation's last-seq hint together (1): 5 round trips, one of them Paxos. A node sends to one
+// coordinator-replica round trips: prepare, read, propose, commit), then the idempotency seq, the
+// conversation's last-seq hint and its membership version together (1): 5 round trips, one of them
+// Paxos, six statements. A node sends to one
 // conversation one placement at a time, so its own sends never contend; sends from other nodes to the
 // same conversation cost one extra LWT per slot they took first.
 //
@@ -37,6 +38,9 @@
 // Membership changes are compare-and-set on the conversation row (`IF mversion = ?`); cursors are
 // compare-and-set per (conv, member). A send checks membership before it places its message, so a
 // send racing a removal by less than a round trip may land just after the removed member's span.
+// Appends and reads report the membership version (span bounds set, `membersVersionOf`) from a read of
+// the members made after their seqs were placed, so a node that pushes by an older membership learns
+// that it must read the record first (the fleet's stale-membership push race).
 
 import cassandra from 'cassandra-driver';
 import type { ConvId, Message, UserId } from '../protocol/frames.ts';
@@ -153,20 +157,40 @@ export class CassandraStore implements MessageStore {
     // Read after the conversation (and so after its hint): any attempt that placed this key before
     // that hint was read had written its idempotency row before, and this read sees it.
     const key = (await this.run(this.statements.idempotency, [conv, from, cmid]))[0];
-    if (key?.seq != null) return { status: 'ok', seq: num(key.seq), ts: num(key.ts), duplicate: true };
+    if (key?.seq != null) {
+      const membersVersion = await this.membersVersion(conv);
+      return { status: 'ok', seq: num(key.seq), ts: num(key.ts), duplicate: true, membersVersion };
+    }
     const after = key ? Math.min(num(key.after), conversation.hint) : conversation.hint;
     if (!isCurrentSpan(conversation.members[from])) {
       const found = key ? await this.findPlaced(conv, from, cmid, after) : null;
-      return found ? { status: 'ok', ...found, duplicate: true } : { status: 'forbidden' };
+      if (found === null) return { status: 'forbidden' };
+      return { status: 'ok', ...found, duplicate: true, membersVersion: await this.membersVersion(conv) };
     }
     if (!key) await this.run(this.statements.writeAfter, [after, conv, from, cmid]);
     const placed =
       (key ? await this.findPlaced(conv, from, cmid, after) : null) ?? (await this.place(request, after));
-    await Promise.all([
+    const [membersVersion] = await Promise.all([
+      this.membersVersion(conv),
       this.run(this.statements.writeSeq, [placed.seq, placed.ts, conv, from, cmid]),
       this.run(this.statements.writeHint, [placed.seq, placed.seq, conv]),
     ]);
-    return { status: 'ok', seq: placed.seq, ts: placed.ts, duplicate: placed.duplicate };
+    return { status: 'ok', seq: placed.seq, ts: placed.ts, duplicate: placed.duplicate, membersVersion };
+  }
+
+  /**
+   * The conversation's membership version (`AppendResult.membersVersion`), read at QUORUM once the seqs
+   * an answer names are placed. A membership change is acknowledged only after its compare-and-set
+   * committed at QUORUM, so one acknowledged before a seq was placed is seen here: the version is never
+   * older than the one in force when the seq was decided. It may be newer (a change landed since),
+   * which only makes a node read the record before it pushes.
+   */
+  private async membersVersion(conv: ConvId): Promise<number> {
+    const row = (await this.run(this.statements.members, [conv]))[0];
+    const members = (row?.members ?? {}) as Record<UserId, string>;
+    let version = 0;
+    for (const text of Object.values(members)) version += spanBounds(text);
+    return version;
   }
 
   /** Claims the first free slot after `after`, adopting the key's message if another attempt placed it. */
@@ -226,6 +250,9 @@ export class CassandraStore implements MessageStore {
     const conversation = await this.conversation(request.conv);
     if (conversation === null) return { status: 'not_found' };
     const lastSeq = await this.lastSeq(request.conv, conversation.hint, 'quorum');
+    // Read beside the pages, after lastSeq: every seq the answer can hold was placed before it.
+    const membersVersion = this.membersVersion(request.conv);
+    membersVersion.catch(() => undefined); // awaited below; a page that fails first must not orphan it
     const want = Math.min(request.limit, this.readMessagesMax, Math.max(0, lastSeq - request.after));
     const messages: Message[] = [];
     for (let after = Math.max(0, request.after); messages.length < want; ) {
@@ -239,7 +266,7 @@ export class CassandraStore implements MessageStore {
       for (const row of rows) messages.push(toMessage(request.conv, row));
       after = num(rows[rows.length - 1]!.seq);
     }
-    return { status: 'ok', messages, lastSeq };
+    return { status: 'ok', messages, lastSeq, membersVersion: await membersVersion };
   }
 
   async createConversation(request: CreateRequest): Promise<CreateResult> {
@@ -428,6 +455,13 @@ function toMessage(conv: ConvId, row: Row): Message {
     body: row.body_json === true ? (JSON.parse(body) as string) : body,
     ts: num(row.ts),
   };
+}
+
+/** Bounds set in a member's spans text ("1:4,7:-"): a join sets one, a removal a second (membersVersionOf). */
+function spanBounds(text: string): number {
+  let bounds = 0;
+  for (const span of text.split(',')) bounds += span.endsWith(':-') ? 1 : 2;
+  return bounds;
 }
 
 /** A member holds nothing before its latest join, so its cursors are at least the seq before it. */

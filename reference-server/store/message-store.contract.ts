@@ -189,6 +189,27 @@ export function describeMessageStoreContract(
       });
     });
 
+    // The fleet holds a conversation's pushes when a store answer carries a newer version than its own
+    // (chat-node `sequenced`): a store that under-counts a change lets a node push by a stale membership.
+    it('reports the membership version on appends, duplicates and reads: one per join, one more per removal', async () => {
+      const h = await harness();
+      await group(h, 'g', ['a', 'b']);
+      const version = async (answer: Promise<{ status: string; membersVersion?: number }>) =>
+        (await answer).membersVersion;
+      const read = () => h.store.read({ conv: 'g', after: 0, limit: 10 });
+      expect(await version(send(h, 'g', 'a', '1'))).toBe(2);
+      await h.store.changeMembers({ conv: 'g', add: ['c'], remove: [] });
+      expect(await version(send(h, 'g', 'a', '2'))).toBe(3);
+      await h.store.changeMembers({ conv: 'g', add: [], remove: ['b'] });
+      expect(await version(send(h, 'g', 'c', '3'))).toBe(4);
+      expect(await version(read())).toBe(4);
+      await h.store.changeMembers({ conv: 'g', add: ['b'], remove: [] });
+      expect(await version(send(h, 'g', 'a', '1'))).toBe(5); // a duplicate: the version now
+      expect(await version(read())).toBe(5);
+      await h.store.changeMembers({ conv: 'g', add: [], remove: ['b', 'c'] });
+      expect(await version(read())).toBe(7);
+    });
+
     it('moves cursors only forward and clamps them to lastSeq', async () => {
       const h = await harness();
       await group(h, 'g', ['a', 'b']);

@@ -49,8 +49,8 @@ export type AppendResult =
        * The conversation's membership version when this append was decided: how many span bounds have
        * been set (a join sets one, a removal one more), so it rises with every change. A node whose
        * cached membership is older must not push the message by it (a member removed on another node
-       * just before would get it). Stores that do not report it leave it out (Cassandra today, and
-       * Redis conversations created before the field existed); a fleet on them keeps that race.
+       * just before would get it). Stores that do not report it leave it out (Redis conversations
+       * created before the field existed); a fleet on them keeps that race.
        */
       membersVersion?: number;
     }
