@@ -63,8 +63,9 @@ class Harness {
     if (this.framesOf(conn, 'welcome').length > 0) this.ops.length = before;
   }
 
-  answerDeferred(): void {
-    const deferred = this.deferred;
+  /** Delivers the deferred store answers, in the order they were asked or (`reversed`) the other way. */
+  answerDeferred(reversed = false): void {
+    const deferred = reversed ? this.deferred.reverse() : this.deferred;
     this.deferred = [];
     for (const answer of deferred) this.input(answer);
   }
@@ -109,6 +110,8 @@ class Harness {
       }
       case 'records':
         return { status: 'ok', records: this.state.records(op.convs) };
+      case 'cursor':
+        return this.state.advanceCursor(op.request);
       default:
         throw new Error(`unexpected store op ${op.kind}`);
     }
@@ -330,6 +333,59 @@ describe('welcomes after a lost bus', () => {
     h.input({ type: 'bus-resumed' });
     get();
     expect(h.replies.map((r) => r.status)).toEqual([503, 200]);
+  });
+});
+
+describe('a cursor this node learns from a store record', () => {
+  // protocol.md: a `receipt` tells the members that a member's cursor moved forward. A node learns of a
+  // move from the bus, or first from a record it reads (a catch-up, the read before a welcome); either
+  // way its own devices must hear of it once, and the late bus event then finds nothing moved.
+  const receipts = (h: Harness, conn: number) =>
+    h.framesOf(conn, 'receipt').map((f) => (f.t === 'receipt' ? [f.user, f.kind, f.seq] : []));
+  const lateBusReceipt = (h: Harness, kind: 'delivered' | 'read', seq: number) =>
+    h.input({
+      type: 'bus',
+      event: { kind: 'receipt', origin: 'a', conv: 'g', user: 'bob', cursor: kind, seq },
+    });
+
+  it("relays a cursor read in the catch-up after another node came up, before that node's bus receipt", () => {
+    // Swarm seed 43242092515799: u205-d1 was never told u204's delivered cursor 1.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'alice');
+    for (const cmid of ['m1', 'm2']) h.sequencedElsewhere('g', 'alice', cmid);
+    h.state.advanceCursor({ conv: 'g', user: 'bob', kind: 'delivered', seq: 2 });
+    h.input({ type: 'bus', event: { kind: 'node-up', origin: 'a' } });
+    expect(receipts(h, 1)).toEqual([['bob', 'delivered', 2]]);
+    lateBusReceipt(h, 'delivered', 2);
+    expect(receipts(h, 1)).toEqual([['bob', 'delivered', 2]]);
+  });
+
+  it("relays a cursor read before another user's welcome, before its bus receipt", () => {
+    // Partition seed 3: u83-d1's welcome on n2 read g10 with u86's read cursor 18 (moved through n1);
+    // n2's devices of u83 and u87, connected throughout, never heard of it.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob', 'carol'] }]);
+    h.connect(1, 'alice');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.state.advanceCursor({ conv: 'g', user: 'bob', kind: 'read', seq: 1 });
+    h.connect(2, 'carol');
+    expect(receipts(h, 1)).toEqual([['bob', 'read', 1]]);
+    lateBusReceipt(h, 'read', 1);
+    expect(receipts(h, 1)).toEqual([['bob', 'read', 1]]);
+  });
+
+  it('publishes a cursor it moved in the store though a record read told it first', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob', 'carol'] }]);
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.tick(gapGraceMs);
+    h.connect(1, 'bob');
+    h.deferStore = true;
+    h.input({ type: 'frame', conn: 1, value: { t: 'read', conv: 'g', seq: 1 } });
+    // carol's welcome reads the record after bob's write, and its answer comes back first.
+    h.connect(2, 'carol');
+    h.answerDeferred(true);
+    expect(h.published.filter((e) => e.kind === 'receipt')).toEqual([
+      { kind: 'receipt', origin: 'b', conv: 'g', user: 'bob', cursor: 'read', seq: 1 },
+    ]);
   });
 });
 

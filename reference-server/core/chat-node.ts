@@ -1006,8 +1006,13 @@ export class ChatNode {
       return;
     }
     const conv = this.convs.get(pending.conv);
-    if (conv === undefined || !conv.advanceCursor(pending.user, pending.cursor, outcome.seq)) return;
-    this.sendReceipt(conv, pending.user, pending.cursor, outcome.seq, pending.conn);
+    if (conv === undefined) return;
+    const advanced = conv.advanceCursor(pending.user, pending.cursor, outcome.seq);
+    if (advanced) this.sendReceipt(conv, pending.user, pending.cursor, outcome.seq, pending.conn);
+    // A write that moved the store's cursor is published though this node's view had moved already:
+    // a record it read meanwhile (someone's welcome) told only its own devices, and no other node's
+    // write will publish this move.
+    if (!advanced && !outcome.moved) return;
     this.publish({
       kind: 'receipt',
       origin: this.nodeId,
@@ -1119,9 +1124,10 @@ export class ChatNode {
     let conv = this.convs.get(record.id);
     const before = conv ? [...conv.current.keys()] : [];
     if (conv === undefined) {
-      conv = new Conversation(record, loaded ? record.lastSeq : 0);
+      conv = new Conversation(record.id, record.kind, loaded ? record.lastSeq : 0);
       this.convs.set(record.id, conv);
-    } else conv.replaceMembership(record);
+    }
+    const moved = conv.takeRecord(record);
     if (!loaded) this.checkGap(conv);
     for (const user of before)
       if (!conv.current.has(user)) smallSetDelete(this.userConvs.get(user) ?? null, record.id);
@@ -1130,6 +1136,11 @@ export class ChatNode {
       smallSetDelete(this.pastConvs.get(user) ?? null, record.id);
     }
     for (const user of conv.spans.keys()) if (!conv.current.has(user)) addTo(this.pastConvs, user, record.id);
+    // protocol.md: a receipt goes to the members when a member's cursor moves forward, however this node
+    // learns of it. A record read first (a catch-up, the read before someone's welcome) leaves the bus
+    // receipt nothing to move (swarm seed 43242092515799, partition seed 3). Sent once the record's
+    // membership is taken, to those it lets read that seq; at load no device is connected yet.
+    for (const move of moved) this.sendReceipt(conv, move.user, move.kind, move.seq, null);
     return conv;
   }
 

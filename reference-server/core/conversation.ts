@@ -16,6 +16,11 @@ import { membersVersionOf } from '../store/message-store.ts';
  * `horizon` is the newest seq the user may know of: unbounded for a current member, the end of the
  * last span for a removed one (lastSeq past it would tell a non-member the conversation moved on).
  */
+/** A member's cursor that moved forward: what a `receipt` tells. */
+export type CursorMove = { user: UserId; kind: CursorKind; seq: number };
+type CursorKind = 'delivered' | 'read';
+const cursorKinds: readonly CursorKind[] = ['delivered', 'read'];
+
 export type ReadWindow = { after: number; upper: number; nextSpanFrom: number | null; horizon: number };
 
 export class Conversation {
@@ -43,16 +48,18 @@ export class Conversation {
   /** The membership version applied (`membersVersionOf`): a record of a lower one is older. */
   private appliedWeight = -1;
 
-  /** `pushedThrough` is where this node starts to owe pushes: lastSeq for what it loaded at start. */
-  constructor(record: ConversationRecord, pushedThrough: number) {
-    this.id = record.id;
-    this.kind = record.kind;
-    this.lastSeq = record.lastSeq;
+  /**
+   * Empty until `takeRecord`. `pushedThrough` is where this node starts to owe pushes: the record's
+   * lastSeq for what it loaded at start.
+   */
+  constructor(id: ConvId, kind: ConversationKind, pushedThrough: number) {
+    this.id = id;
+    this.kind = kind;
+    this.lastSeq = 0;
     this.pushedThrough = pushedThrough;
     this.spans = new Map();
     this.current = new Map();
     this.cursors = new Map();
-    this.replaceMembership(record);
   }
 
   /** The membership version this node holds (`AppendResult.membersVersion`). */
@@ -102,16 +109,22 @@ export class Conversation {
   }
 
   /**
-   * Takes membership and cursors from a record; lastSeq and cursors only move forward, and membership
-   * is taken only from a record at least as new as the one applied (records from the bus and from a
-   * catch-up read may arrive out of order).
+   * Takes lastSeq, cursors and membership from a record; lastSeq and cursors only move forward, and
+   * membership is taken only from a record at least as new as the one applied (records from the bus
+   * and from a catch-up read may arrive out of order). Returns the cursors it moved: news that this
+   * node's devices have not heard, since the bus `receipt` for it will now find nothing moved.
    */
-  replaceMembership(record: ConversationRecord): void {
+  takeRecord(record: ConversationRecord): CursorMove[] {
     this.lastSeq = Math.max(this.lastSeq, record.lastSeq);
-    for (const [user, cursors] of Object.entries(record.cursors)) {
-      this.advanceCursor(user, 'delivered', cursors.delivered);
-      this.advanceCursor(user, 'read', cursors.read);
-    }
+    const moved: CursorMove[] = [];
+    for (const [user, cursors] of Object.entries(record.cursors))
+      for (const kind of cursorKinds)
+        if (this.advanceCursor(user, kind, cursors[kind])) moved.push({ user, kind, seq: cursors[kind] });
+    this.replaceMembership(record);
+    return moved;
+  }
+
+  private replaceMembership(record: ConversationRecord): void {
     const weight = membersVersionOf(record);
     if (weight < this.appliedWeight) return;
     this.appliedWeight = weight;
@@ -162,7 +175,7 @@ export class Conversation {
   }
 
   /** Moves a cursor forward (never back); returns whether it moved. */
-  advanceCursor(user: UserId, kind: 'delivered' | 'read', seq: number): boolean {
+  advanceCursor(user: UserId, kind: CursorKind, seq: number): boolean {
     let cursors = this.cursors.get(user);
     if (cursors === undefined) {
       cursors = { delivered: 0, read: 0 };
