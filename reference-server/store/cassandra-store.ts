@@ -22,9 +22,9 @@
 // idempotency row (1), write `after` (1), the placement LWT (1, which inside Cassandra is four
 // coordinator-replica round trips: prepare, read, propose, commit), then the idempotency seq, the
 // conversation's last-seq hint and its membership version together (1): 5 round trips, one of them
-// Paxos, six statements. A node sends to one
-// conversation one placement at a time, so its own sends never contend; sends from other nodes to the
-// same conversation cost one extra LWT per slot they took first.
+// Paxos, seven statements. A node sends to one conversation one placement at a time, so its own sends
+// never contend; sends from other nodes to the same conversation cost one extra LWT per slot they took
+// first.
 //
 // Consistency levels: every read and write is QUORUM, and LWTs run their Paxos at SERIAL (their commit
 // at QUORUM). QUORUM writes and QUORUM reads overlap in at least one replica, so a read after an
