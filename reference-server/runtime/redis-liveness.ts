@@ -3,6 +3,13 @@
 // the same script. A node whose heartbeat is older than the TTL is taken for dead: its connections are
 // gone (it was killed, or it lost Redis), so its users go offline for watchers on every other node.
 // One that reappears is asked, like everyone, for its presence again.
+//
+// A node judges only after it has itself beaten without a miss for a whole TTL. While Redis is away
+// nobody can beat, so right after it returns (restarted from its AOF) every score is as old as the
+// outage: the first node back would take every live node for dead, tell its watchers their users went
+// offline at that moment, and die with that claim if it crashed before its next snapshot. Its watchers,
+// moved to a node that never judged, then saw lastSeen go back (`live redis-fleet --seed 1 --nodes 3`
+// at load 10: 17 devices, a Redis outage stretched past the 5 s TTL by its restart, then a node crash).
 
 import type { Cluster, Redis } from 'ioredis';
 import type { Input } from '../core/inputs.ts';
@@ -26,6 +33,8 @@ export class RedisLiveness {
   private alive = new Set<string>();
   private readonly dead = new Set<string>();
   private running = false;
+  /** Redis time of this node's first beat since it last missed one (null: missed the latest). */
+  private beatingSince: number | null = null;
 
   constructor(private readonly options: RedisLivenessOptions) {}
 
@@ -44,7 +53,11 @@ export class RedisLiveness {
   }
 
   private async beat(): Promise<void> {
-    if (this.running || this.options.redis.status !== 'ready') return;
+    if (this.running) return;
+    if (this.options.redis.status !== 'ready') {
+      this.beatingSince = null;
+      return;
+    }
     this.running = true;
     try {
       const forgetMs = this.options.ttlMs * redisLimits.deadNodeForgetTtls;
@@ -58,13 +71,17 @@ export class RedisLiveness {
       this.judge(Number(now), flat);
     } catch {
       // Redis away: nobody can be judged now; the bus reports the outage and catches up after it.
+      this.beatingSince = null;
     } finally {
       this.running = false;
     }
   }
 
   private judge(now: number, flat: string[]): void {
-    const alive = new Set<string>();
+    this.beatingSince ??= now;
+    // Until then a silent node keeps the standing it had: it may not have had Redis to beat into.
+    const judging = now - this.beatingSince >= this.options.ttlMs;
+    const alive = judging ? new Set<string>() : new Set(this.alive);
     for (let i = 0; i < flat.length; i += 2) {
       const node = flat[i]!;
       if (node !== this.nodeId && now - Number(flat[i + 1]) < this.options.ttlMs) alive.add(node);
