@@ -19,6 +19,7 @@ import { RedisFleet } from '../simulator/live/redis-fleet.ts';
 import { referenceFleet } from '../simulator/live/reference-fleet.ts';
 import { runLive } from '../simulator/live/run-live.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
+import { type HeldFigures, HeldSessions } from './held-sessions.ts';
 
 const usage =
   'usage: npm run bench:live-scale -- <scenario> [--nodes N] [--clients N] [--seed N] [--duration 10m] [--curve 60s] [--generators N] [--out file.json]';
@@ -175,6 +176,15 @@ function curveTable(
   return lines.join('\n');
 }
 
+const seconds = (ms: number | null) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
+
+function heldLine(held: HeldFigures, fromMs: number, toMs: number): string {
+  const window = `the held phase ${seconds(fromMs)}-${seconds(toMs)}`;
+  const most = `at most ${held.max} at once (at ${seconds(held.maxAtMs)})`;
+  if (held.atStartOfWindow === null) return `${most}; the run never reached ${window}`;
+  return `${held.atStartOfWindow} open when ${window} began, at least ${held.minInWindow} throughout it (fewest at ${seconds(held.minAtMs)}); ${most}`;
+}
+
 async function main(): Promise<void> {
   const scenarioArg = positionals[0];
   if (scenarioArg === undefined || positionals.length > 1) fail('name one scenario');
@@ -205,9 +215,14 @@ async function main(): Promise<void> {
   const lostBy = new Map<string, number>();
   // Why sends failed (the outbox's code: 'timeout', 'unavailable', ...): a crash's cost, or a client giving up too soon.
   const failedBy = new Map<string, number>();
+  // The held phase: the faults phase (a run without faults holds its clients through it with traffic).
+  const heldFromMs = scenario.phases.warmupMs;
+  const heldToMs = heldFromMs + (durationMs ?? scenario.phases.faultsMs);
+  const held = new HeldSessions(heldFromMs, heldToMs);
   const summary = await runLive(scenario, {
     recorder: {
       observe: (event) => {
+        held.observe(event);
         if (event.k === 'session-lost') lostBy.set(event.reason, (lostBy.get(event.reason) ?? 0) + 1);
         else if (event.k === 'failed') failedBy.set(event.code, (failedBy.get(event.code) ?? 0) + 1);
       },
@@ -226,7 +241,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${stamp()} ${phase} ${(done * 100).toFixed(0)}% violations ${violations}\n`);
     },
   });
-  const figures = scaleFigures(summary, nodes);
+  const figures = { ...scaleFigures(summary, nodes), held: held.figures() };
   const live = summary.live!;
   const out = [
     `bench:live-scale ${scenario.name}: ${figures.clients} clients, ${nodes} node(s), ${figures.generators} generator(s), seed ${seed}; exit ${figures.exitCode}; ${figures.wallS} s wall`,
@@ -236,6 +251,7 @@ async function main(): Promise<void> {
     `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
     `CPU (from /proc; busiest ${liveLimitsSampleS} s of each in brackets, 100% = a core): nodes ${(figures.nodeCpuMs / 1000).toFixed(1)} s, generators ${(figures.generatorCpuMs / 1000).toFixed(1)} s over ${figures.wallS} s wall; ${figures.processes.map((p) => `${p.name} ${(p.cpuMs / 1000).toFixed(1)} s (${Math.round(p.cpuShareMax * 100)}%)`).join(', ')}`,
     `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
+    `sessions held (welcomed, from the history): ${heldLine(figures.held, heldFromMs, heldToMs)}`,
     `stalls: a generator's event loop blocked ${Math.round(figures.generatorLoopDelayMsMax)} ms at most; the checkers lagged the generators by ${(figures.historyLagMsMax / 1000).toFixed(1)} s at most`,
     `sessions lost, by reason: ${
       lostBy.size === 0

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { whileHeard } from './generator-pool.ts';
+import { generatorExecArgv, whileHeard } from './generator-pool.ts';
+import { liveLimits } from './limits.ts';
 
 describe('whileHeard: waits on generators as long as they speak', () => {
   afterEach(() => {
@@ -44,5 +45,22 @@ describe('whileHeard: waits on generators as long as they speak', () => {
     expect(await outcome).toMatch(
       /^generator 1 said nothing for 1\d{3} ms while the driver waited for generator status$/,
     );
+  });
+});
+
+describe('generatorExecArgv', () => {
+  it('starts a generator with tsx and a young generation sized for its churn', () => {
+    const argv = generatorExecArgv({});
+    expect(argv[0]).toBe('--import');
+    expect(argv[1]).toMatch(/tsx/);
+    expect(argv).toContain(`--max-semi-space-size=${liveLimits.generatorSemiSpaceMb}`);
+    expect(argv).not.toContain('--optimize-for-size');
+    expect(argv.some((flag) => flag.startsWith('--cpu-prof'))).toBe(false);
+  });
+
+  it('writes CPU profiles where CHATSIM_GENERATOR_CPU_PROF_DIR says', () => {
+    const argv = generatorExecArgv({ CHATSIM_GENERATOR_CPU_PROF_DIR: '/tmp/profiles' });
+    expect(argv).toContain('--cpu-prof');
+    expect(argv).toContain('--cpu-prof-dir=/tmp/profiles');
   });
 });

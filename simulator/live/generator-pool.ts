@@ -14,6 +14,26 @@ import type { ProcessRef } from './process-sampler.ts';
 const generatorPath = fileURLToPath(new URL('./generator.ts', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx');
 
+/**
+ * How a generator's Node starts. tsx by its resolved URL: a bare 'tsx' resolves from the cwd, which
+ * need not be this package. A young generation of `generatorSemiSpaceMb`: a generator's garbage is
+ * mostly per-connect and per-frame objects (HTTP upgrade, streams, frames) that die young, and a
+ * small young generation (as `--optimize-for-size` gave) collects them often and promotes the
+ * survivors of each collection into the old space, whose collections cost far more: about a third less
+ * generator CPU per connection, for a fixed ~3 x semi-space of memory per process (docs/benchmarks.md).
+ * `CHATSIM_GENERATOR_CPU_PROF_DIR=dir` writes each generator's V8 CPU profile there when it exits.
+ */
+export function generatorExecArgv(env: Record<string, string | undefined>): string[] {
+  const profileDir = env.CHATSIM_GENERATOR_CPU_PROF_DIR;
+  return [
+    '--import',
+    tsxLoader,
+    '--max-old-space-size=4096',
+    `--max-semi-space-size=${liveLimits.generatorSemiSpaceMb}`,
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ];
+}
+
 export type GeneratorReport = Extract<FromGenerator, { type: 'report' }>;
 
 export class GeneratorPool {
@@ -50,11 +70,7 @@ export class GeneratorPool {
     const ready: Promise<void>[] = [];
     for (const plan of plans) {
       const child = fork(generatorPath, [], {
-        // tsx by its resolved URL: a bare 'tsx' resolves from the cwd, which need not be this package.
-        // --optimize-for-size: V8 keeps far less garbage before collecting it (smaller young
-        // generation, slower heap growth): 29 -> 16 KB of peak RSS per idle-ish client at 4,000 in
-        // docs/benchmarks.md, for a generator CPU within noise.
-        execArgv: ['--import', tsxLoader, '--max-old-space-size=4096', '--optimize-for-size'],
+        execArgv: generatorExecArgv(process.env),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         // V8's serializer, not JSON: an event batch is one long string, which JSON would escape in the
         // generator and unescape in the driver on top of the driver's own parse of it. The driver reads

@@ -1,6 +1,8 @@
 // Every bound and timing of the live driver, in one place.
 
 export const liveLimits = {
+  /** V8 semi-space of a generator process, in MiB (generator-pool.ts says why). */
+  generatorSemiSpaceMb: 8,
   /**
    * Client sockets per generator process at most (fewer where the open-file limit is lower,
    * file-budget.ts): the box allows 20,000 open files per process, and one core drives about this many.
