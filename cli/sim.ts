@@ -4,6 +4,7 @@
 // decide). A failure prints the one command that replays it.
 
 import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
@@ -31,7 +32,24 @@ type SimFlags = {
   startTime?: number;
   runId?: string;
   progress: boolean;
+  checkerThread: CheckerThreadWhen;
 };
+
+export type CheckerThreadWhen = 'auto' | 'on' | 'off';
+
+/** `auto` judges on a second thread from this many clients up, when the machine has a second core. */
+export const checkerThreadClientsMin = 50_000;
+
+export function parseCheckerThread(value: string): CheckerThreadWhen {
+  if (value !== 'auto' && value !== 'on' && value !== 'off')
+    throw new InvalidArgumentError('auto, on or off');
+  return value;
+}
+
+/** Whether a run judges on a second thread: the verdicts and the trace hash are the same either way. */
+export function usesCheckerThread(when: CheckerThreadWhen, clients: number, cores: number): boolean {
+  return when === 'on' || (when === 'auto' && clients >= checkerThreadClientsMin && cores >= 2);
+}
 
 export function parseSeed(value: string): number {
   const n = Number(value);
@@ -105,6 +123,12 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
       parseStartTime,
     )
     .option('--run-id <id>', 'the run_id label of its metrics (default sim-<scenario>-<seed>)')
+    .option(
+      '--checker-thread <when>',
+      `judge on a second thread (auto: from ${checkerThreadClientsMin} clients, with a second core); same verdicts and trace hash either way`,
+      parseCheckerThread,
+      'auto',
+    )
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (scenarioArg: string, flags: SimFlags) => {
       result.exitCode = await simCommand(scenarioArg, flags, io);
@@ -154,6 +178,11 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
     seed,
     ...(flags.clients === undefined ? {} : { clients: flags.clients }),
     bugs: flags.bug,
+    checkerThread: usesCheckerThread(
+      flags.checkerThread,
+      flags.clients ?? scenario.clients.count,
+      availableParallelism(),
+    ),
     recorder,
     ...(tracer ? { tracer } : {}),
     ...(bar

@@ -4,6 +4,7 @@
 // the harness's own membership oracle). The final read is the store's messages after the run (on the
 // real log: after one more crash and recovery): a claim the checkers cross-check.
 
+import { type FinalSnapshot, storedSnapshot } from './checker-thread.ts';
 import type { DeviceRef, FinalState } from './history.ts';
 import type { FinalStore } from './world/storage.ts';
 import type { World } from './world/world.ts';
@@ -39,13 +40,7 @@ export function finalState(
   settledAt: number | null,
   conversations: readonly string[],
 ): FinalState {
-  const online = new Set<string>();
-  const devices: DeviceRef[] = [];
-  for (let i = 0; i < world.clients.length; i++) {
-    const sim = world.clients[i]!;
-    if (world.isConnected(i)) online.add(sim.user);
-    if (!sim.adversary && !sim.left) devices.push({ user: sim.user, device: sim.device });
-  }
+  const { online, devices } = finalClients(world);
   return {
     at: world.now,
     devices,
@@ -55,4 +50,38 @@ export function finalState(
     online: (user) => online.has(user),
     settledAt,
   };
+}
+
+/** The same as data, for checkers on another thread (checker-thread.ts): the store's messages copied. */
+export function finalSnapshot(
+  world: World,
+  store: FinalStore,
+  settledAt: number | null,
+  conversations: readonly string[],
+): FinalSnapshot {
+  const { online, devices } = finalClients(world);
+  return {
+    at: world.now,
+    devices,
+    conversations: [...conversations],
+    stored: storedSnapshot(
+      store.state.records().map((record) => record.id),
+      (conv) => store.lastSeq(conv),
+      (conv, seq) => store.messageAt(conv, seq),
+    ),
+    online: [...online],
+    settledAt,
+  };
+}
+
+/** Users with a live connection at the end, and every device that took part to the end. */
+function finalClients(world: World): { online: Set<string>; devices: DeviceRef[] } {
+  const online = new Set<string>();
+  const devices: DeviceRef[] = [];
+  for (let i = 0; i < world.clients.length; i++) {
+    const sim = world.clients[i]!;
+    if (world.isConnected(i)) online.add(sim.user);
+    if (!sim.adversary && !sim.left) devices.push({ user: sim.user, device: sim.device });
+  }
+  return { online, devices };
 }

@@ -3,6 +3,7 @@
 // V8's GC profiler), so none of it can reach the trace hash; figures per CPU second hold up on a
 // shared, loaded box where wall time does not.
 
+import { readFileSync } from 'node:fs';
 import { GCProfiler } from 'node:v8';
 
 export type RunPerf = {
@@ -19,17 +20,26 @@ export type RunPerf = {
   gcMs: number;
   /** Time in GC pauses over the run's wall time: 0 ≤ gcShare < 1. */
   gcShare: number;
+  /**
+   * CPU time of the main thread alone (the world), where the OS says it (Linux's /proc): with the
+   * checkers on their own thread, what bounds the wall time when a second core is free.
+   */
+  mainThreadCpuMs: number | null;
+  /** Whether the checkers judged on a second thread (checker-thread.ts). */
+  checkerThread: boolean;
 };
 
-export type RunMeter = { finish(events: number): RunPerf };
+export type RunMeter = { finish(events: number, checkerThread: boolean): RunPerf };
 
 export function startRunMeter(): RunMeter {
   const wallStart = performance.now();
   const cpuStart = process.cpuUsage();
+  const mainStart = mainThreadCpuMs();
   const profiler = new GCProfiler();
   profiler.start();
   return {
-    finish(events: number): RunPerf {
+    finish(events: number, checkerThread: boolean): RunPerf {
+      const mainNow = mainThreadCpuMs();
       const gc = profiler.stop();
       const wallMs = Math.max(performance.now() - wallStart, 0.001);
       const cpu = process.cpuUsage(cpuStart);
@@ -51,6 +61,8 @@ export function startRunMeter(): RunMeter {
         gcCount: gc?.statistics.length ?? 0,
         gcMs: Math.round(gcMs),
         gcShare: Math.min(gcMs / wallMs, 0.999),
+        mainThreadCpuMs: mainNow === null || mainStart === null ? null : mainNow - mainStart,
+        checkerThread,
       };
     },
   };
@@ -58,7 +70,19 @@ export function startRunMeter(): RunMeter {
 
 /** One line for people: `2.1 M events, 160 k events/s (210 k per CPU-s), heap peak 1.2 GiB, ...`. */
 export function perfLine(events: number, perf: RunPerf): string {
-  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)`;
+  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null ? '' : `, the main thread ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s CPU`}` : ''}`;
+}
+
+/** The main thread's user + system time from /proc (clock ticks of 10 ms), or null off Linux. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 function gib(bytes: number): string {

@@ -21,13 +21,14 @@ import {
   userLeaves,
   userPinned,
 } from './behaviours.ts';
+import { CheckerThread } from './checker-thread.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { VirtualClient } from './client/virtual-client.ts';
-import { converged, finalState } from './convergence.ts';
+import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FailedSends } from './failed-sends.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
-import type { Checker, CheckResult, HistoryEvent } from './history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent } from './history.ts';
 import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
@@ -36,7 +37,7 @@ import { buildPopulation } from './population.ts';
 import { RepeatedPushes } from './repeated-pushes.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { scaleClients } from './scale-clients.ts';
-import { scenarioCheckers } from './scenario-checkers.ts';
+import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { swarmFaults } from './swarm.ts';
 import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
@@ -51,6 +52,12 @@ export type RunOptions = {
   /** Called about every virtual second with the run's progress (0..1). */
   progress?: (done: number, phase: string, violations: number) => void;
   checkers?: Checker[];
+  /**
+   * Judge with the scenario's standard checkers on a second thread (checker-thread.ts): the same
+   * verdicts and trace hash, the world no longer taking turns with the checkers for one core. For big
+   * runs on a machine with a core to spare. Not with `checkers`.
+   */
+  checkerThread?: boolean;
   /** Sees every history event and the clock about once a virtual second (metrics). */
   recorder?: RunObserver;
   /** Records spans in virtual time (simulator/tracing/sim-tracer.ts); off when absent. */
@@ -140,14 +147,15 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const derivedFaults = [...scenario.faults, ...swarmFaults(scenario, streams.stream('swarm'))];
   // Authorization bounds its grace per frame: a node pause that held a frame back extends it for that
   // frame only (the checker sees the pauses as `fault` events).
-  const checkers =
-    options.checkers ??
-    scenarioCheckers(scenario, {
-      ids,
-      graceMs: authorizationGraceMs,
-      // Every simulated node applies the scenario's threshold (a live target configures its own).
-      largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
-    });
+  const checkerSetup = {
+    graceMs: authorizationGraceMs,
+    // Every simulated node applies the scenario's threshold (a live target configures its own).
+    largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
+  };
+  if (options.checkerThread && options.checkers)
+    throw new Error('checkerThread judges with the standard checkers');
+  const thread = options.checkerThread ? new CheckerThread({ scenario, ...checkerSetup }) : undefined;
+  const checkers = thread ? [] : (options.checkers ?? scenarioCheckers(scenario, { ids, ...checkerSetup }));
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
   ]);
@@ -164,7 +172,6 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // The SLO's failed sends leave out refusals the harness's own removals demanded.
   const failedSends = new FailedSends();
   const record = (event: HistoryEvent, device?: number): void => {
-    if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
     switch (event.k) {
       case 'conv':
         conversations.push(event.conv);
@@ -195,8 +202,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     // The trace sees what happened (seqs, cmids, bodies, membership), not only when: see history-trace.ts.
     traceHistoryEvent(world.trace, event);
     failedSends.observe(event);
-    // Indexed: a for-of here allocated an iterator result for every history event.
-    for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
+    if (thread) thread.observe(event, device ?? -1);
+    else {
+      if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
+      // Indexed: a for-of here allocated an iterator result for every history event.
+      for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
+    }
     fanoutLag?.observe(event);
     repeatedPushes?.observe(event);
     recorder?.observe(event);
@@ -399,7 +410,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     recorder?.tick(world.now, world.events);
     if (options.progress && t - lastProgress >= step) {
       lastProgress = t;
-      options.progress(t / endMs, phase.name, violationsSoFar(checkers));
+      options.progress(t / endMs, phase.name, violationsSoFar(checkers, thread));
     }
   }
   await world.runUntil(settleAt);
@@ -424,7 +435,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
     await world.runUntil(t);
     recorder?.tick(world.now, world.events);
-    options.progress?.(t / endMs, 'settle', violationsSoFar(checkers));
+    options.progress?.(t / endMs, 'settle', violationsSoFar(checkers, thread));
     if (t >= leaversGoneBy && converged(world, settleAt)) {
       settledAt = t;
       break;
@@ -432,10 +443,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   }
   record({ k: 'phase', at: world.now, phase: 'final' });
 
-  const final = finalState(world, await world.storage.finalRead(), settledAt, conversations);
+  const store = await world.storage.finalRead();
   options.tracer?.finish();
   const verdicts = [
-    ...checkers.map((checker) => checker.finish(final)),
+    ...(thread
+      ? await thread.finish(finalSnapshot(world, store, settledAt, conversations))
+      : judge(checkers, finalState(world, store, settledAt, conversations))),
     ...(options.checkers ? [] : skippedVerdicts(scenario)),
   ];
   traceVerdicts(world.trace, verdicts);
@@ -456,7 +469,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     events: world.events,
     virtualMs: world.now,
     wallMs: Math.round(performance.now() - wallStart),
-    perf: meter.finish(world.events),
+    perf: meter.finish(world.events, thread !== undefined),
     messages: counts,
     ackLatencyMsP50: latency.quantile(0.5),
     ackLatencyMsP99: p99,
@@ -481,10 +494,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 }
 
 /** What the checkers found so far, for progress lines (verdicts come at the end). */
-export function violationsSoFar(checkers: readonly Checker[]): number {
-  let sum = 0;
-  for (const checker of checkers) sum += checker.violationsSoFar?.() ?? 0;
-  return sum;
+function violationsSoFar(checkers: readonly Checker[], thread: CheckerThread | undefined): number {
+  return thread ? thread.violationsSoFar() : checkersViolations(checkers);
+}
+
+function judge(checkers: readonly Checker[], final: FinalState): CheckResult[] {
+  return checkers.map((checker) => checker.finish(final));
 }
 
 function clientRng(table: PrngTable, streams: SeedStreams, index: number): () => number {

@@ -17,3 +17,10 @@ export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOpt
     ...options,
   });
 }
+
+/** What the checkers found so far, for progress lines (verdicts come at the end). */
+export function checkersViolations(checkers: readonly Checker[]): number {
+  let sum = 0;
+  for (const checker of checkers) sum += checker.violationsSoFar?.() ?? 0;
+  return sum;
+}

@@ -40,3 +40,15 @@ export const defaultCheckerLimits: CheckerLimits = {
 
 /** protocol.md's default send limits: 50 sends per second per user, bursts of 100. */
 export const protocolSendLimits = { perSec: 50, burst: 100 } as const;
+
+/** The checker thread's pipe (simulator/checker-thread.ts). */
+export const checkerThreadLimits = {
+  /** History events per batch sent to the thread. */
+  batchEvents: 4096,
+  /** Batches sent and not yet judged before the world waits for the thread. */
+  batchesInFlightMax: 16,
+  /** How long one wait for the thread lasts before it looks again. */
+  waitSliceMs: 1000,
+  /** A thread that judges nothing for this long while batches wait is taken for dead. */
+  silenceMaxMs: 600_000,
+} as const;

@@ -16,8 +16,8 @@ import type { Checker, DeviceRef, FinalState, HistoryEvent } from '../history.ts
 import { SeedStreams } from '../kernel/prng.ts';
 import { buildPopulation } from '../population.ts';
 import { RepeatedPushes } from '../repeated-pushes.ts';
-import { type RunObserver, type RunSummary, violationsSoFar } from '../run-scenario.ts';
-import { scenarioCheckers } from '../scenario-checkers.ts';
+import type { RunObserver, RunSummary } from '../run-scenario.ts';
+import { checkersViolations, scenarioCheckers } from '../scenario-checkers.ts';
 import { swarmFaults } from '../swarm.ts';
 import { judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
@@ -412,7 +412,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         );
       }
       options.recorder?.tick(now(), 0);
-      options.progress?.(now() / endMs, phaseNow.name, violationsSoFar(checkers));
+      options.progress?.(now() / endMs, phaseNow.name, checkersViolations(checkers));
     }, 1000);
     try {
       await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);

@@ -1,0 +1,53 @@
+// The checker thread's side of checker-thread.ts: builds the scenario's standard checkers as
+// run-scenario would in-process, observes each batch's events in order (priming the id table with the
+// recording client's device number first, as run-scenario's `record` does), and answers the final
+// state with the verdicts. Any exception is reported, never swallowed: a thread that could not judge
+// leaves the run without verdicts, never with a pass.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  batchJudged,
+  type CheckerThreadSetup,
+  finalFromSnapshot,
+  type ThreadMessage,
+  type ThreadReply,
+  threadFailed,
+} from './checker-thread.ts';
+import { IdTable } from './checkers/id-table.ts';
+import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
+
+const port = parentPort!;
+const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
+const ids = new IdTable();
+const checkers = scenarioCheckers(setup.scenario, {
+  ids,
+  graceMs: setup.graceMs,
+  largeGroupThreshold: setup.largeGroupThreshold,
+});
+
+port.on('message', (message: ThreadMessage) => {
+  try {
+    if (message.type === 'batch') {
+      const { events, devices } = message;
+      for (let at = 0; at < events.length; at++) {
+        const event = events[at]!;
+        const device = devices[at]!;
+        if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
+        for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
+      }
+      batchJudged(counters, checkersViolations(checkers));
+    } else {
+      const final = finalFromSnapshot(message.final);
+      port.postMessage({
+        type: 'verdicts',
+        verdicts: checkers.map((checker) => checker.finish(final)),
+      } satisfies ThreadReply);
+    }
+  } catch (error) {
+    threadFailed(counters);
+    port.postMessage({
+      type: 'error',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    } satisfies ThreadReply);
+  }
+});

@@ -1,0 +1,88 @@
+// The checkers on a second thread judge exactly as they do in-process: the same verdicts, details and
+// witnesses, so the same trace hash, for a passing run and for a run with a deliberate bug; the final
+// state crosses as data without losing what a broken store holds past its lastSeq; and a thread that
+// cannot judge fails the run instead of passing it.
+
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../reference-server/protocol/frames.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { CheckerThread, finalFromSnapshot, storedSnapshot } from './checker-thread.ts';
+import { runScenario } from './run-scenario.ts';
+
+/** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
+const simTimeoutMs = 300_000;
+
+describe('checker thread', () => {
+  it(
+    'a run judged on the thread has the verdicts and trace hash of the same run judged in-process',
+    async () => {
+      const scenario = loadScenario('partition');
+      const inline = await runScenario(scenario, { seed: 3, clients: 80 });
+      const threaded = await runScenario(scenario, { seed: 3, clients: 80, checkerThread: true });
+      expect(inline.perf?.checkerThread).toBe(false);
+      expect(threaded.perf?.checkerThread).toBe(true);
+      expect(threaded.verdicts).toEqual(inline.verdicts);
+      expect(threaded.traceHash).toBe(inline.traceHash);
+      expect(threaded.exitCode).toBe(inline.exitCode);
+      expect(inline.verdicts.filter((v) => v.verdict === 'pass').length).toBeGreaterThan(5);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'a violation found on the thread comes back with its witness',
+    async () => {
+      const scenario = loadScenario('steady');
+      const options = { seed: 1, clients: 60, bugs: ['dropped-pushes' as const] };
+      const inline = await runScenario(scenario, options);
+      const threaded = await runScenario(scenario, { ...options, checkerThread: true });
+      const noLoss = threaded.verdicts.find((v) => v.property === 'no-loss')!;
+      expect(noLoss.verdict).toBe('fail');
+      expect(noLoss.witness.length).toBeGreaterThan(0);
+      expect(threaded.verdicts).toEqual(inline.verdicts);
+      expect(threaded.traceHash).toBe(inline.traceHash);
+      expect(threaded.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it('the final state crosses as data: messages past lastSeq kept, unknown conversations empty', () => {
+    const message = (conv: string, seq: number): Message =>
+      ({ conv, seq, from: 'u1', cmid: `c${seq}`, body: `b${seq}`, ts: seq }) as unknown as Message;
+    const held = new Map([
+      ['d1-2', [message('d1-2', 1), message('d1-2', 2), message('d1-2', 3)]],
+      ['g1', [] as Message[]],
+    ]);
+    const stored = storedSnapshot(
+      ['d1-2', 'g1'],
+      // The store says lastSeq 2 but still answers seq 3 (a broken store): the snapshot keeps it.
+      (conv) => (conv === 'd1-2' ? 2 : 0),
+      (conv, seq) => held.get(conv)?.[seq - 1],
+    );
+    const final = finalFromSnapshot({
+      at: 10,
+      devices: [{ user: 'u1', device: 'u1-d1' }],
+      conversations: ['d1-2', 'g1'],
+      stored: structuredClone(stored),
+      online: ['u1'],
+      settledAt: 9,
+    });
+    expect(final.storedLastSeq('d1-2')).toBe(2);
+    expect(final.storedMessage('d1-2', 3)).toEqual(message('d1-2', 3));
+    expect(final.storedMessage('d1-2', 4)).toBeUndefined();
+    expect(final.storedLastSeq('g1')).toBe(0);
+    expect(final.storedLastSeq('nowhere')).toBe(0);
+    expect(final.storedMessage('nowhere', 1)).toBeUndefined();
+    expect([...final.conversations()]).toEqual(['d1-2', 'g1']);
+    expect(final.online('u1')).toBe(true);
+    expect(final.online('u2')).toBe(false);
+    expect(final.settledAt).toBe(9);
+  });
+
+  it('a thread that cannot build its checkers fails the run, never passes it', async () => {
+    // No scenario: the thread throws while building its checkers.
+    const thread = new CheckerThread({ scenario: {} as never, graceMs: 1000, largeGroupThreshold: 256 });
+    const snapshot = { at: 0, devices: [], conversations: [], stored: [], online: [], settledAt: 0 };
+    await expect(thread.finish(snapshot)).rejects.toThrow(/checker thread/);
+  });
+});

@@ -1,0 +1,186 @@
+// The scenario's standard checkers on a second thread, so a big run's judging shares the machine's
+// second core with the world instead of taking turns with it. The history goes over in batches, in
+// the order it was recorded, and the checkers on the other side observe it in that order, one event
+// at a time, exactly as they would in-process: their verdicts depend on the stream, never on when a
+// batch arrived, so the trace hash (which folds the verdicts in at the end) is the same either way.
+// A full pipe blocks the world (a bounded number of batches in flight), so a slow checker thread
+// costs time, never memory. At the end the final state goes over as plain data (the store's
+// messages, who is online), and the verdicts come back.
+
+import { Worker } from 'node:worker_threads';
+import type { Message } from '../reference-server/protocol/frames.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
+import { checkerThreadLimits } from './checkers/limits.ts';
+import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
+
+/** What the thread builds its checkers from (scenario-checkers.ts, with the simulator's own bounds). */
+export type CheckerThreadSetup = {
+  scenario: Scenario;
+  graceMs: number;
+  largeGroupThreshold: number;
+};
+
+/** A FinalState as data: what crosses to the checker thread at the end of a run. */
+export type FinalSnapshot = {
+  at: number;
+  devices: DeviceRef[];
+  conversations: string[];
+  /** Every conversation the store holds: its lastSeq and its messages by seq (index seq - 1). */
+  stored: { conv: string; lastSeq: number; messages: (Message | undefined)[] }[];
+  online: string[];
+  settledAt: number | null;
+};
+
+/** Shared counters: batches the thread has judged, violations so far, and a failure flag. */
+const doneSlot = 0;
+const violationsSlot = 1;
+const failedSlot = 2;
+
+export type ThreadMessage =
+  | { type: 'batch'; events: HistoryEvent[]; devices: Int32Array }
+  | { type: 'finish'; final: FinalSnapshot };
+
+export type ThreadReply = { type: 'verdicts'; verdicts: CheckResult[] } | { type: 'error'; message: string };
+
+export class CheckerThread {
+  private readonly worker: Worker;
+  private readonly counters: Int32Array;
+  private events: HistoryEvent[] = [];
+  private devices = new Int32Array(checkerThreadLimits.batchEvents);
+  private sent = 0;
+  private failure: string | null = null;
+
+  constructor(setup: CheckerThreadSetup) {
+    this.counters = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+    // The worker registers tsx itself: module hooks registered on this thread do not reach it (Node 20).
+    const code = [
+      '(async () => {',
+      `  const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});`,
+      '  register();',
+      `  await import(${JSON.stringify(new URL('./checker-thread-worker.ts', import.meta.url).href)});`,
+      '})();',
+    ].join('\n');
+    this.worker = new Worker(code, { eval: true, workerData: { setup, counters: this.counters } });
+    this.worker.on('message', (reply: ThreadReply) => {
+      if (reply.type === 'error') this.failure = reply.message;
+    });
+    this.worker.on('error', (error) => {
+      this.failure = error.message;
+    });
+    // The thread must not keep a finished run's process alive; finish() waits for it explicitly.
+    this.worker.unref();
+  }
+
+  /** One history event, with the recording client's device number when it has one (else -1). */
+  observe(event: HistoryEvent, device: number): void {
+    const at = this.events.length;
+    this.events.push(event);
+    this.devices[at] = device;
+    if (at + 1 === checkerThreadLimits.batchEvents) this.flush();
+  }
+
+  violationsSoFar(): number {
+    return Atomics.load(this.counters, violationsSlot);
+  }
+
+  /** Sends what is left, then the final state; resolves with every checker's verdict, in order. */
+  async finish(snapshot: FinalSnapshot): Promise<CheckResult[]> {
+    this.flush();
+    this.worker.ref();
+    try {
+      return await new Promise<CheckResult[]>((resolve, reject) => {
+        this.worker.on('message', (reply: ThreadReply) => {
+          if (reply.type === 'verdicts') resolve(reply.verdicts);
+          else reject(new Error(`checker thread failed: ${reply.message}`));
+        });
+        this.worker.on('error', (error) => reject(new Error(`checker thread failed: ${error.message}`)));
+        this.worker.on('exit', (code) =>
+          reject(new Error(`checker thread exited (code ${code}) before its verdicts`)),
+        );
+        this.worker.postMessage({ type: 'finish', final: snapshot } satisfies ThreadMessage);
+      });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  /** Stops the thread without verdicts (the run failed on this side). */
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private flush(): void {
+    const count = this.events.length;
+    if (count === 0) return;
+    const devices = this.devices.slice(0, count);
+    this.worker.postMessage({ type: 'batch', events: this.events, devices } satisfies ThreadMessage, [
+      devices.buffer,
+    ]);
+    this.events = [];
+    this.sent++;
+    this.waitForRoom();
+  }
+
+  /** Blocks while too many batches are in flight: a slow thread slows the world, never fills memory. */
+  private waitForRoom(): void {
+    let quietMs = 0;
+    for (;;) {
+      if (Atomics.load(this.counters, failedSlot) !== 0 || this.failure !== null)
+        throw new Error(`checker thread failed: ${this.failure ?? 'see its error above'}`);
+      const done = Atomics.load(this.counters, doneSlot);
+      if (this.sent - done <= checkerThreadLimits.batchesInFlightMax) return;
+      const woke = Atomics.wait(this.counters, doneSlot, done, checkerThreadLimits.waitSliceMs);
+      quietMs = woke === 'timed-out' ? quietMs + checkerThreadLimits.waitSliceMs : 0;
+      // A thread that died (out of memory, say) cannot say so while this thread is blocked here.
+      if (quietMs >= checkerThreadLimits.silenceMaxMs)
+        throw new Error(
+          `checker thread judged nothing for ${checkerThreadLimits.silenceMaxMs / 1000} s with ${this.sent - done} batches waiting`,
+        );
+    }
+  }
+}
+
+/** The worker's side of the counters (checker-thread-worker.ts). */
+export function batchJudged(counters: Int32Array, violations: number): void {
+  Atomics.store(counters, violationsSlot, violations);
+  Atomics.add(counters, doneSlot, 1);
+  Atomics.notify(counters, doneSlot);
+}
+
+export function threadFailed(counters: Int32Array): void {
+  Atomics.store(counters, failedSlot, 1);
+  Atomics.notify(counters, doneSlot);
+}
+
+/** The store's content as data: every conversation it holds, each message by seq. */
+export function storedSnapshot(
+  conversations: readonly string[],
+  lastSeqOf: (conv: string) => number,
+  messageAt: (conv: string, seq: number) => Message | undefined,
+): FinalSnapshot['stored'] {
+  const stored: FinalSnapshot['stored'] = [];
+  for (const id of conversations) {
+    const lastSeq = lastSeqOf(id);
+    const messages: (Message | undefined)[] = [];
+    // Past lastSeq as long as the store still answers (a broken store may hold more than it says).
+    for (let seq = 1; seq <= lastSeq || messageAt(id, seq) !== undefined; seq++)
+      messages.push(messageAt(id, seq));
+    stored.push({ conv: id, lastSeq, messages });
+  }
+  return stored;
+}
+
+/** The snapshot back as the FinalState the checkers read. */
+export function finalFromSnapshot(snapshot: FinalSnapshot): FinalState {
+  const stored = new Map(snapshot.stored.map((entry) => [entry.conv, entry]));
+  const online = new Set(snapshot.online);
+  return {
+    at: snapshot.at,
+    devices: snapshot.devices,
+    conversations: () => snapshot.conversations,
+    storedMessage: (conv, seq) => stored.get(conv)?.messages[seq - 1],
+    storedLastSeq: (conv) => stored.get(conv)?.lastSeq ?? 0,
+    online: (user) => online.has(user),
+    settledAt: snapshot.settledAt,
+  };
+}
