@@ -14,8 +14,10 @@ import {
   threadFailed,
 } from './checker-thread.ts';
 import { IdTable } from './checkers/id-table.ts';
+import { threadCpuMs } from './run-meter.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 
+const cpuStart = threadCpuMs();
 const port = parentPort!;
 const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
 const ids = new IdTable();
@@ -41,6 +43,7 @@ port.on('message', (message: ThreadMessage) => {
       port.postMessage({
         type: 'verdicts',
         verdicts: checkers.map((checker) => checker.finish(final)),
+        cpuMs: cpuStart === null ? null : (threadCpuMs() ?? cpuStart) - cpuStart,
       } satisfies ThreadReply);
     }
   } catch (error) {

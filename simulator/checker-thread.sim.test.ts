@@ -21,6 +21,7 @@ describe('checker thread', () => {
       const threaded = await runScenario(scenario, { seed: 3, clients: 80, checkerThread: true });
       expect(inline.perf?.checkerThread).toBe(false);
       expect(threaded.perf?.checkerThread).toBe(true);
+      expect(threaded.perf?.checkerThreadCpuMs).toBeGreaterThan(0);
       expect(threaded.verdicts).toEqual(inline.verdicts);
       expect(threaded.traceHash).toBe(inline.traceHash);
       expect(threaded.exitCode).toBe(inline.exitCode);

@@ -40,7 +40,9 @@ export type ThreadMessage =
   | { type: 'batch'; events: HistoryEvent[]; devices: Int32Array }
   | { type: 'finish'; final: FinalSnapshot };
 
-export type ThreadReply = { type: 'verdicts'; verdicts: CheckResult[] } | { type: 'error'; message: string };
+export type ThreadReply =
+  | { type: 'verdicts'; verdicts: CheckResult[]; cpuMs: number | null }
+  | { type: 'error'; message: string };
 
 export class CheckerThread {
   private readonly worker: Worker;
@@ -83,14 +85,17 @@ export class CheckerThread {
     return Atomics.load(this.counters, violationsSlot);
   }
 
-  /** Sends what is left, then the final state; resolves with every checker's verdict, in order. */
-  async finish(snapshot: FinalSnapshot): Promise<CheckResult[]> {
+  /**
+   * Sends what is left, then the final state; resolves with every checker's verdict, in order, and the
+   * thread's CPU time (null where the OS does not say).
+   */
+  async finish(snapshot: FinalSnapshot): Promise<{ verdicts: CheckResult[]; cpuMs: number | null }> {
     this.flush();
     this.worker.ref();
     try {
-      return await new Promise<CheckResult[]>((resolve, reject) => {
+      return await new Promise((resolve, reject) => {
         this.worker.on('message', (reply: ThreadReply) => {
-          if (reply.type === 'verdicts') resolve(reply.verdicts);
+          if (reply.type === 'verdicts') resolve({ verdicts: reply.verdicts, cpuMs: reply.cpuMs });
           else reject(new Error(`checker thread failed: ${reply.message}`));
         });
         this.worker.on('error', (error) => reject(new Error(`checker thread failed: ${error.message}`)));

@@ -445,12 +445,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   const store = await world.storage.finalRead();
   options.tracer?.finish();
-  const verdicts = [
-    ...(thread
-      ? await thread.finish(finalSnapshot(world, store, settledAt, conversations))
-      : judge(checkers, finalState(world, store, settledAt, conversations))),
-    ...(options.checkers ? [] : skippedVerdicts(scenario)),
-  ];
+  const judged = thread
+    ? await thread.finish(finalSnapshot(world, store, settledAt, conversations))
+    : { verdicts: judge(checkers, finalState(world, store, settledAt, conversations)), cpuMs: undefined };
+  const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
@@ -469,7 +467,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     events: world.events,
     virtualMs: world.now,
     wallMs: Math.round(performance.now() - wallStart),
-    perf: meter.finish(world.events, thread !== undefined),
+    perf: meter.finish(world.events, judged.cpuMs),
     messages: counts,
     ackLatencyMsP50: latency.quantile(0.5),
     ackLatencyMsP99: p99,
