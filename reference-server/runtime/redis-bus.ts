@@ -12,11 +12,22 @@ import { redisConnectionOptions, redisLimits } from '../store/redis-limits.ts';
 import type { NodeBus } from './node-bus.ts';
 import { RedisLiveness } from './redis-liveness.ts';
 
+/**
+ * PUBLISH names no key, so ioredis sends each one on a Cluster to a random master, and two events of
+ * one node overtake each other on their way through the cluster bus: a typing behind the message it
+ * came before, a presence `online` behind the `offline` published after it (stale online for good;
+ * live failover run, steady seed 1). Keyed by the channel, every event goes through the master of
+ * the channel's slot, over this node's one connection to it, in order; PUBLISH from a script still
+ * reaches subscribers on every node.
+ */
+const clusterPublishScript = "return redis.call('PUBLISH', KEYS[1], ARGV[1])";
+
 export type RedisBusOptions = {
   url: string;
   /**
    * Seed nodes of a Redis Cluster (then `url` is unused). Classic PUBLISH reaches subscribers on every
-   * node of a cluster; sharded pub/sub would pin the one fleet channel to one shard, so it is not used.
+   * node of a cluster; sharded pub/sub would pin the one fleet channel to one shard, so it is not used
+   * (publishes go through the channel slot's master all the same, to keep each node's events in order).
    */
   cluster?: { host: string; port: number }[];
   /** The fleet's key prefix (the store's): the channel is `${prefix}bus`. Default 'chatsim:'. */
@@ -115,7 +126,7 @@ export class RedisBus implements NodeBus {
       this.keep(text);
       return;
     }
-    this.pub.publish(this.channel, text).catch(() => this.keep(text));
+    this.send(text).catch(() => this.keep(text));
   }
 
   problem(): string | null {
@@ -191,6 +202,12 @@ export class RedisBus implements NodeBus {
     const waiting = this.backlog;
     this.backlog = [];
     this.backlogDropped = 0;
-    for (const text of waiting) this.pub.publish(this.channel, text).catch(() => this.keep(text));
+    for (const text of waiting) this.send(text).catch(() => this.keep(text));
+  }
+
+  private send(text: string): Promise<unknown> {
+    return this.pub instanceof Cluster
+      ? this.pub.eval(clusterPublishScript, 1, this.channel, text)
+      : this.pub.publish(this.channel, text);
   }
 }

@@ -141,6 +141,30 @@ describe('RedisBus on a Redis Cluster: a moved subscription', () => {
   });
 });
 
+describe('RedisBus on a Redis Cluster: order', () => {
+  // Receivers apply presence and typing in the order they arrive: an `online` that overtakes the
+  // `offline` published after it leaves the user online for good (live failover run, steady seed 1).
+  it("delivers one node's events in the order it published them", async () => {
+    const prefix = `order${++fixtures}:`;
+    const received: number[] = [];
+    const sender = new RedisBus({ url: '', cluster: cluster.nodes, prefix });
+    const receiver = new RedisBus({ url: '', cluster: cluster.nodes, prefix });
+    await sender.start('n1', () => {});
+    await receiver.start('n2', (input) => {
+      if (input.type === 'bus' && input.event.kind === 'typing') received.push(Number(input.event.conv));
+    });
+    try {
+      const count = 600;
+      for (let i = 0; i < count; i++)
+        sender.publish({ kind: 'typing', origin: 'n1', conv: String(i), user: 'u', on: true });
+      await eventually(() => expect(received).toHaveLength(count), 100, 100);
+      expect(received).toEqual(Array.from({ length: count }, (_, i) => i));
+    } finally {
+      await Promise.all([sender.close(), receiver.close()]);
+    }
+  });
+});
+
 describe('RedisBus on a Redis Cluster: a failed publish', () => {
   it('publishes again what failed while the cluster stayed ready, and what came after it', async () => {
     const prefix = `pubfail${++fixtures}:`;
@@ -154,12 +178,12 @@ describe('RedisBus on a Redis Cluster: a failed publish', () => {
     try {
       // The node a PUBLISH went to died under it: the command fails, the Cluster stays 'ready'.
       const pub = (sender as unknown as { pub: Cluster }).pub;
-      const publish = pub.publish.bind(pub);
+      const publish = pub.eval.bind(pub);
       let failures = 1;
-      pub.publish = ((channel: string, text: string) =>
+      pub.eval = ((...args: Parameters<Cluster['eval']>) =>
         failures-- > 0
           ? Promise.reject(new Error('Connection is closed.'))
-          : publish(channel, text)) as Cluster['publish'];
+          : publish(...args)) as Cluster['eval'];
       const typing = (conv: string) =>
         sender.publish({ kind: 'typing', origin: 'n1', conv, user: 'u', on: true });
       typing('a');
