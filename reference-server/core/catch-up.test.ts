@@ -373,6 +373,17 @@ describe('a cursor this node learns from a store record', () => {
     expect(receipts(h, 1)).toEqual([['bob', 'read', 1]]);
   });
 
+  it("stores a device's cursor at a seq the store has and this node has not heard of yet", () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'alice');
+    h.connect(2, 'bob');
+    // bob's device read 1-2 from the store (a sync); their bus events have not reached this node.
+    for (const cmid of ['m1', 'm2']) h.sequencedElsewhere('g', 'alice', cmid);
+    h.input({ type: 'frame', conn: 2, value: { t: 'read', conv: 'g', seq: 2 } });
+    expect(h.state.record('g')?.cursors.bob?.read).toBe(2);
+    expect(receipts(h, 1)).toEqual([['bob', 'read', 2]]);
+  });
+
   it('publishes a cursor it moved in the store though a record read told it first', () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob', 'carol'] }]);
     h.sequencedElsewhere('g', 'alice', 'm1');

@@ -641,13 +641,15 @@ export class ChatNode {
   private cursorFrame(conn: Conn, kind: 'delivered' | 'read', convId: string, seq: number): void {
     const conv = this.memberConv(conn, convId, kind);
     if (conv === null) return;
-    const target = Math.min(seq, conv.lastSeq);
-    if (target <= conv.cursorOf(conn.user)[kind]) {
-      if (target < conv.cursorOf(conn.user)[kind]) this.cursorBehind(conv, conn.user, kind, target, conn.id);
+    if (seq <= conv.cursorOf(conn.user)[kind]) {
+      if (seq < conv.cursorOf(conn.user)[kind]) this.cursorBehind(conv, conn.user, kind, seq, conn.id);
       return;
     }
+    // The store clamps the cursor to its lastSeq (protocol.md guarantee 7), not this node: its lastSeq
+    // may lag the store's, behind a seq the device read from the store (a sync, a resume) whose bus
+    // event has not come, and clamping to it would tell the members less than the device holds.
     this.storeOp(
-      { kind: 'cursor', request: { conv: convId, user: conn.user, kind, seq: target } },
+      { kind: 'cursor', request: { conv: convId, user: conn.user, kind, seq } },
       { kind: 'cursor', conn: conn.id, conv: convId, user: conn.user, cursor: kind },
     );
   }

@@ -11,16 +11,16 @@ import type {
 } from '../store/message-store.ts';
 import { membersVersionOf } from '../store/message-store.ts';
 
-/**
- * The seqs a user may read after a point: `after` < seq <= `upper`, then maybe a later span.
- * `horizon` is the newest seq the user may know of: unbounded for a current member, the end of the
- * last span for a removed one (lastSeq past it would tell a non-member the conversation moved on).
- */
 /** A member's cursor that moved forward: what a `receipt` tells. */
 export type CursorMove = { user: UserId; kind: CursorKind; seq: number };
 type CursorKind = 'delivered' | 'read';
 const cursorKinds: readonly CursorKind[] = ['delivered', 'read'];
 
+/**
+ * The seqs a user may read after a point: `after` < seq <= `upper`, then maybe a later span.
+ * `horizon` is the newest seq the user may know of: unbounded for a current member, the end of the
+ * last span for a removed one (lastSeq past it would tell a non-member the conversation moved on).
+ */
 export type ReadWindow = { after: number; upper: number; nextSpanFrom: number | null; horizon: number };
 
 export class Conversation {
