@@ -196,6 +196,28 @@ const probes: Record<BugName, Probe> = {
       return ann.received('receipt', (r) => r.user === 'bo' && r.kind === 'read').map((r) => r.seq);
     },
   },
+  'no-receipts': {
+    // protocol.md `receipt`: a member's cursor moved forward is told to the other members.
+    correct: [2],
+    broken: [],
+    async observe(bugs) {
+      const fixture = await start({ bugs });
+      const conv = await fixture.conversation(['ann', 'bo']);
+      const ann = (await fixture.session('ann')).client;
+      const bo = (await fixture.session('bo')).client;
+      for (const i of seqsUpTo(2)) await ann.mustSend(conv, `m${i}`, `message ${i}`);
+      bo.send({ t: 'read', conv, seq: 2 });
+      // The cursor is stored (the node moves its own view and relays in one step), then ann's socket
+      // is flushed past that step.
+      const token = await fixture.token('ann');
+      await eventually(async () => {
+        const body = (await fixture.http.receipts(token, conv)).body;
+        expect(body.members.find((m) => m.user === 'bo')?.read).toBe(2);
+      });
+      await ann.barrier();
+      return ann.received('receipt', (r) => r.user === 'bo' && r.kind === 'read').map((r) => r.seq);
+    },
+  },
   'stuck-presence': {
     // Presence: a watcher sees a user go offline once the user's last connection is gone.
     correct: [true, false],

@@ -1,6 +1,7 @@
 // The core's known-bug variants (bugs.ts), as a ChatNode subclass built in place of the node, so the
 // shipped ChatNode carries no test-only branch: it exposes a few decisions as protected methods
-// (who gets a push, what a cursor behind the cursor does, what presence hears when a connection goes)
+// (who gets a push, what a cursor behind the cursor does, who hears of a cursor, what presence hears when
+// a connection goes)
 // and each bug overrides one. Like the core, this file is sans-I/O.
 
 import { ChatNode, type ChatNodeOptions } from '../core/chat-node.ts';
@@ -40,6 +41,17 @@ export class BuggyChatNode extends ChatNode {
     if (!this.bugs.has('cursor-regression')) return;
     conv.cursorOf(user)[kind] = target;
     this.sendReceipt(conv, user, kind, target, from);
+  }
+
+  protected override sendReceipt(
+    conv: Conversation,
+    user: UserId,
+    kind: 'delivered' | 'read',
+    seq: number,
+    skipConn: ConnId | null,
+  ): void {
+    // no-receipts: a cursor moves, and no member hears of it.
+    if (!this.bugs.has('no-receipts')) super.sendReceipt(conv, user, kind, seq, skipConn);
   }
 
   protected override connectionGone(user: UserId, now: number): void {

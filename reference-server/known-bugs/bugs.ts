@@ -13,6 +13,7 @@ export const bugNames = [
   'dropped-pushes',
   'push-to-removed',
   'cursor-regression',
+  'no-receipts',
   'stuck-presence',
   'fsync-retry',
   'recovery-truncates-segment',
@@ -24,6 +25,7 @@ export const coreBugs: ReadonlySet<BugName> = new Set([
   'dropped-pushes',
   'push-to-removed',
   'cursor-regression',
+  'no-receipts',
   'stuck-presence',
 ]);
 
@@ -43,6 +45,7 @@ export const bugDescriptions: Record<BugName, string> = {
   'dropped-pushes': 'every 7th push is not sent',
   'push-to-removed': 'pushes go to removed members too',
   'cursor-regression': 'cursors may move backwards',
+  'no-receipts': 'no receipt is ever sent (cursors are still stored, and welcomes carry them)',
   'stuck-presence': 'a user stays online after the last connection goes',
   'fsync-retry': 'group commit retries a failed fsync and acks (the kernel dropped the pages: fsyncgate)',
   'recovery-truncates-segment':

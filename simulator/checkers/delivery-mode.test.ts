@@ -154,3 +154,129 @@ describe('delivery-mode: push reach', () => {
     expect(judge(large).witness).toEqual([]);
   });
 });
+
+describe('delivery-mode: receipt reach', () => {
+  const bob2 = { user: 'bob', device: 'd2' };
+  const online: HistoryEvent[] = [
+    history.conv(0, 'small', ['ann', 'bob']),
+    history.session(10, ann),
+    history.session(10, bob),
+    history.session(10, bob2),
+  ];
+  const receipt = (at: number, seq: number) =>
+    history.cursorSeen(at, ann, { conv: 'small', of: 'bob', kind: 'delivered', seq, lastSeq: seq });
+  /** Both ann and bob hear the server at `at`: both connections still held then. */
+  const heard = (at: number): HistoryEvent[] => [
+    history.convFrame(at, ann, 'small', 'msg', [9]),
+    history.convFrame(at, bob, 'small', 'msg', [9]),
+  ];
+  const problems = (events: HistoryEvent[]) =>
+    judge(events).witness.map((w) => (w as { problem: string }).problem);
+
+  it('passes when the other members hear of a cursor, by that receipt or a later one past it', () => {
+    expect(
+      problems([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        receipt(150, 3),
+        ...heard(5000),
+      ]),
+    ).toEqual([]);
+    expect(
+      problems([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        receipt(900, 5),
+        ...heard(5000),
+      ]),
+    ).toEqual([]);
+    expect(
+      judge([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), receipt(150, 3)]).details,
+    ).toMatch(/1 receipts owed to them judged/);
+  });
+
+  it('fails a cursor moved forward that a member online throughout never heard of', () => {
+    const found = problems([
+      ...online,
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      receipt(150, 2),
+      ...heard(5000),
+    ]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /ann\/d1 .* never got a receipt of bob's delivered cursor at 3 or past it in small/,
+    );
+  });
+
+  it('fails a server that sends no receipt at all, in the warm-up and after a fault healed as well', () => {
+    const faults = [
+      { k: 'phase', at: 0, phase: 'warmup' },
+      { k: 'fault', at: 20, type: 'partition', phase: 'start' },
+      { k: 'fault', at: 60, type: 'partition', phase: 'heal' },
+    ] as HistoryEvent[];
+    const found = problems([
+      ...faults,
+      ...online,
+      // A seq bob read from the store (a sync): the store holds it, so the cursor moves to it.
+      history.cursorSent(100, bob, 'small', 'delivered', 6),
+      history.cursorSent(200, bob, 'small', 'read', 6),
+      ...heard(5000),
+    ]);
+    expect(found).toHaveLength(2);
+    expect(found[1]).toMatch(
+      /never got a receipt of bob's read cursor at 6 or past it in small, sent at 200/,
+    );
+  });
+
+  it("expects nothing of a cursor that is no news, near a fault, or whose sender's session did not hold", () => {
+    // bob's other device had sent a higher cursor already.
+    const noNews = [
+      ...online,
+      history.cursorSent(50, bob2, 'small', 'delivered', 5),
+      receipt(60, 5),
+      history.cursorSent(100, bob, 'small', 'delivered', 4),
+      ...heard(5000),
+    ];
+    expect(problems(noNews)).toEqual([]);
+    const fault = { k: 'fault', at: 1000, type: 'timeout', phase: 'start' } as HistoryEvent;
+    expect(
+      problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), fault, ...heard(5000)]),
+    ).toEqual([]);
+    const lost = { k: 'session-lost', at: 120, user: 'bob', device: 'd1', reason: 'reset' } as HistoryEvent;
+    expect(
+      problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), lost, ...heard(5000)]),
+    ).toEqual([]);
+    // The sender never heard the server after the cursor was due: its client held a session the server
+    // may have closed unheard (a partition), so the cursor may never have arrived.
+    const unheard = [...online, history.cursorSent(100, bob, 'small', 'delivered', 3), heard(5000)[0]!];
+    expect(problems(unheard)).toEqual([]);
+    // A fault open when the cursor was sent: a store cut answers it `unavailable` and moves nothing.
+    const open = [
+      { k: 'fault', at: 50, type: 'store-outage', phase: 'start' },
+      { k: 'fault', at: 150, type: 'store-outage', phase: 'heal' },
+    ] as HistoryEvent[];
+    expect(
+      problems([
+        ...online,
+        open[0]!,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        open[1]!,
+        ...heard(5000),
+      ]),
+    ).toEqual([]);
+    // ann's second device came after the cursor was sent: its welcome carries only its own cursors.
+    const late = [
+      ...online,
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      history.session(200, { user: 'ann', device: 'd2' }),
+      history.convFrame(5000, { user: 'ann', device: 'd2' }, 'small', 'msg', [9]),
+      receipt(150, 3),
+      ...heard(5000),
+    ];
+    expect(problems(late)).toEqual([]);
+    // Never heard from the server after the receipt was due: the connection may have been cut.
+    expect(
+      problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), ...heard(2000)]),
+    ).toEqual([]);
+  });
+});

@@ -5,7 +5,8 @@
 // - a pushed `msg` in a conversation above it is a violation (large ones get `notify`, then `sync`);
 // - a `receipt` in a conversation above it is a violation;
 // - a message in a small conversation that never reached a member device online throughout as a
-//   pushed `msg` is a violation (push-reach.ts).
+//   pushed `msg` is a violation (push-reach.ts), and so is a cursor moved forward that such a device
+//   never heard of in a `receipt` (receipt-reach.ts).
 // Sizes come from what the harness created; a conversation whose membership the harness changed is
 // not judged (its size near the threshold may be in flight), and neither is a conversation the harness
 // did not create (an adversary's guess).
@@ -16,6 +17,7 @@ import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
 import { PushReach } from './push-reach.ts';
+import { ReceiptReach } from './receipt-reach.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const deliveryModeProperty = 'delivery-mode';
@@ -33,6 +35,7 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
   const threshold = options.largeGroupThreshold ?? protocolThreshold;
   const witness = new WitnessList(limits.witnessCasesMax);
   const reach = new PushReach(ids, threshold, witness);
+  const receipts = new ReceiptReach(ids, threshold, witness);
   let endAt = Number.POSITIVE_INFINITY;
   /** Conversation -> members at creation; -1 once the harness changed its membership. */
   const sizes = new Map<string, number>();
@@ -65,6 +68,7 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
     violationsSoFar: () => witness.count,
     observe(event: HistoryEvent): void {
       reach.observe(event);
+      receipts.observe(event);
       if (event.k === 'phase' && event.phase === 'final') endAt = event.at;
       else if (event.k === 'conv') sizes.set(event.conv, new Set(event.members).size);
       else if (event.k === 'members-sent') sizes.set(event.conv, -1);
@@ -73,9 +77,10 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
     },
     finish(final: FinalState): CheckResult {
       reach.finish(Math.min(endAt, final.at));
+      receipts.finish(Math.min(endAt, final.at));
       const frames = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
-      const judged = frames + reach.judged;
-      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach`;
+      const judged = frames + reach.judged + receipts.judged;
+      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach; ${receipts.judged} receipts owed to them judged`;
       return coveredResult(witness, deliveryModeProperty, details, {
         judged,
         judgedWhat: 'msg, notify or receipt frame in a conversation of known size',

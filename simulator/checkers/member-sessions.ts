@@ -1,15 +1,26 @@
-// What a reach judgement of delivery-mode (push-reach.ts) keeps besides what it owes: the small
+// What delivery-mode's reach judgements (push-reach.ts, receipt-reach.ts) share: the small
 // conversations judged and their members at creation (a conversation whose membership the harness
 // changed is dropped), each device's current session (when it opened, when the server was last heard
-// on it), and the faults in time order. A reach judgement owes frames to
+// on it; the same for the one before), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
 
 import type { DeviceRef, HistoryEvent } from '../history.ts';
 import { float64Column } from './column.ts';
 import type { IdTable } from './id-table.ts';
+import type { WitnessList } from './witness-list.ts';
 
 /** Conversations judged, at most (the first created): bounds memory at a million clients. */
 const conversationsMax = 5000;
+
+/** The inner map of `key` in `outer`, made on first use (what a reach judgement keeps per device). */
+export function entryOf<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K, V> {
+  let inner = outer.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
+}
 
 export abstract class MemberSessions {
   /** Small conversations judged -> their members at creation (unchanged since). */
@@ -18,6 +29,9 @@ export abstract class MemberSessions {
   protected readonly openSince = float64Column(-1);
   /** Device id -> when it last got a frame on its current session (-1: none). */
   private readonly lastHeard = float64Column(-1);
+  /** Device id -> when its last ended session had opened, and when the server was last heard on it. */
+  private readonly endedSince = float64Column(-1);
+  private readonly endedHeard = float64Column(-1);
   /** Every fault start and heal, in time order. */
   private readonly faults: { at: number; start: boolean }[] = [];
   protected faultsOpen = 0;
@@ -25,6 +39,7 @@ export abstract class MemberSessions {
   constructor(
     protected readonly ids: IdTable,
     private readonly threshold: number,
+    protected readonly witness: WitnessList,
   ) {}
 
   observe(event: HistoryEvent): void {
@@ -76,6 +91,16 @@ export abstract class MemberSessions {
     return this.ids.device(event.user, event.device);
   }
 
+  /**
+   * Whether `device` heard the server at `at` or later on the session it had open since `since` (open
+   * still, or the last one to end): the server still had that connection then, so a frame the device
+   * sent on it before reached the server (frames on one connection arrive in order).
+   */
+  protected heardOn(device: number, since: number, at: number): boolean {
+    if (this.openSince.get(device) === since) return this.lastHeard.get(device) >= at;
+    return this.endedSince.get(device) === since && this.endedHeard.get(device) >= at;
+  }
+
   /** The first time after `at` when no fault was open (infinite if that never came). */
   protected faultsOverAfter(at: number): number {
     let open = 0;
@@ -86,9 +111,18 @@ export abstract class MemberSessions {
     return Number.POSITIVE_INFINITY;
   }
 
+  /** Whether a fault started or healed within [from, to]. */
+  protected faultNear(from: number, to: number): boolean {
+    return this.faults.some((fault) => fault.at >= from && fault.at <= to);
+  }
+
   private sessionEnds(device: number, at: number): void {
     const since = this.openSince.get(device);
     const heard = this.lastHeard.get(device);
+    if (since >= 0) {
+      this.endedSince.set(device, since);
+      this.endedHeard.set(device, heard);
+    }
     this.openSince.set(device, -1);
     this.lastHeard.set(device, -1);
     this.ended(device, at, since, heard);

@@ -12,9 +12,7 @@
 // changed is not judged (authorization judges pushes to non-members).
 
 import type { HistoryEvent } from '../history.ts';
-import type { IdTable } from './id-table.ts';
-import { MemberSessions } from './member-sessions.ts';
-import type { WitnessList } from './witness-list.ts';
+import { entryOf, MemberSessions } from './member-sessions.ts';
 
 /** A push is due this long after its ack, or after the faults open at the ack ended (a node that
  * missed a bus event fills the gap from the store within a gap grace of 200 ms of hearing of it). */
@@ -30,14 +28,6 @@ export class PushReach extends MemberSessions {
   /** Device id -> `conv seq` -> a push it is owed in its current session. */
   private readonly owed = new Map<number, Map<string, Owed>>();
 
-  constructor(
-    ids: IdTable,
-    threshold: number,
-    private readonly witness: WitnessList,
-  ) {
-    super(ids, threshold);
-  }
-
   protected take(event: HistoryEvent): void {
     if (event.k === 'conv-frame' && event.t === 'msg' && this.members.has(event.conv)) this.pushedTo(event);
     else if (event.k === 'ack') this.owe(event);
@@ -49,11 +39,7 @@ export class PushReach extends MemberSessions {
 
   private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
     const device = this.device(event);
-    let convs = this.pushed.get(device);
-    if (convs === undefined) {
-      convs = new Map();
-      this.pushed.set(device, convs);
-    }
+    const convs = entryOf(this.pushed, device);
     let seqs = convs.get(event.conv);
     if (seqs === undefined) {
       seqs = new Set();
@@ -79,12 +65,7 @@ export class PushReach extends MemberSessions {
           this.judged++;
           continue;
         }
-        let owed = this.owed.get(device);
-        if (owed === undefined) {
-          owed = new Map();
-          this.owed.set(device, owed);
-        }
-        owed.set(`${event.conv} ${event.seq}`, {
+        entryOf(this.owed, device).set(`${event.conv} ${event.seq}`, {
           conv: event.conv,
           seq: event.seq,
           from: event.user,

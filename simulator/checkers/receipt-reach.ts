@@ -1,0 +1,100 @@
+// The receipt half of delivery-mode's reach: when a member moves a cursor in a small conversation
+// (protocol.md `receipt`: "a member's cursor moved forward; sent to members of conversations at or
+// below the large-group threshold"), every device of every other member that held one session
+// throughout hears of it: a receipt about that member and kind, at that seq or past it (cursors are
+// cumulative; a later receipt covers an earlier one). A server that never sends receipts passed every
+// other check.
+// Only a cursor past every cursor that user's devices sent before must move it: a device sends a seq it
+// displayed, which the store holds, so the store's clamp to its lastSeq (guarantee 7) leaves it whole.
+// A cursor frame has no answer, so what the harness cannot see decides when it is not judged: the
+// sender must hear the server on that session after the receipt was due (a client may hold a session
+// the server closed unheard, as after a partition, and send a cursor into it), and so must the
+// receiving device on its own; and no fault is open when it is sent or starts or heals before it is due
+// (a store cut answers the cursor `unavailable`, and moves nothing). Members are those at the
+// conversation's creation, in conversations the harness never changed.
+
+import type { HistoryEvent } from '../history.ts';
+import { entryOf, MemberSessions } from './member-sessions.ts';
+
+/** A receipt is due this long after the cursor was sent (a durable cursor write, then the fan-out). */
+const dueMs = 3000;
+
+type Owed = { seq: number; sentAt: number; sender: number; senderSince: number };
+
+export class ReceiptReach extends MemberSessions {
+  /** (device, cursor) pairs judged: told, or owed past their due time. */
+  judged = 0;
+  /** Device id -> `conv of kind` -> the highest receipt seq it heard this session. */
+  private readonly told = new Map<number, Map<string, number>>();
+  /** Device id -> `conv of kind` -> the oldest receipt it is owed this session. */
+  private readonly owed = new Map<number, Map<string, Owed>>();
+  /** `conv user kind` -> the highest cursor that user's devices sent: only a higher one must move it. */
+  private readonly highest = new Map<string, number>();
+
+  protected take(event: HistoryEvent): void {
+    if (event.k === 'cursor-sent') this.owe(event);
+    else if (event.k === 'cursor-seen' && event.source === 'receipt') this.toldOf(event);
+  }
+
+  protected owing(): Iterable<number> {
+    return this.owed.keys();
+  }
+
+  private toldOf(event: HistoryEvent & { k: 'cursor-seen' }): void {
+    const device = this.device(event);
+    const key = `${event.conv} ${event.of} ${event.kind}`;
+    const told = entryOf(this.told, device);
+    told.set(key, Math.max(told.get(key) ?? 0, event.seq));
+    const owed = this.owed.get(device);
+    if (owed !== undefined && event.seq >= (owed.get(key)?.seq ?? Number.POSITIVE_INFINITY)) {
+      owed.delete(key);
+      this.judged++;
+    }
+  }
+
+  /** A cursor sent away from faults owes a receipt to every other member's devices online since. */
+  private owe(event: HistoryEvent & { k: 'cursor-sent' }): void {
+    const members = this.members.get(event.conv);
+    if (members === undefined || !members.includes(event.user)) return;
+    const key = `${event.conv} ${event.user} ${event.kind}`;
+    // Another device of the same user may have moved the cursor past it already: no news then.
+    if (event.seq <= (this.highest.get(key) ?? 0)) return;
+    this.highest.set(key, event.seq);
+    const sender = this.device(event);
+    const senderSince = this.openSince.get(sender);
+    if (senderSince < 0 || this.faultsOpen > 0) return;
+    for (const member of members) {
+      if (member === event.user) continue;
+      for (const device of this.ids.devicesOfUser(member)) {
+        const since = this.openSince.get(device);
+        if (since < 0 || since > event.at) continue;
+        if ((this.told.get(device)?.get(key) ?? 0) >= event.seq) {
+          this.judged++;
+          continue;
+        }
+        const owed = entryOf(this.owed, device);
+        // The oldest owed receipt is kept: a receipt covering it is judged, and later ones wait.
+        if (!owed.has(key)) owed.set(key, { seq: event.seq, sentAt: event.at, sender, senderSince });
+      }
+    }
+  }
+
+  protected ended(device: number, at: number, since: number, heard: number): void {
+    const owed = this.owed.get(device);
+    this.owed.delete(device);
+    this.told.delete(device);
+    if (owed === undefined) return;
+    for (const [key, miss] of owed) {
+      const due = miss.sentAt + dueMs;
+      if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
+      const [conv = '', of, kind] = key.split(' ');
+      if (this.faultNear(miss.sentAt, due) || !this.members.has(conv)) continue;
+      this.judged++;
+      const { user, device: name } = this.ids.deviceName(device);
+      this.witness.add('cursor never told to a member online throughout', () => ({
+        problem: `${user}/${name} held one session from ${since} and heard the server after ${due}, but never got a receipt of ${of}'s ${kind} cursor at ${miss.seq} or past it in ${conv}, sent at ${miss.sentAt} with no fault near (protocol.md: a receipt goes to the members when a member's cursor moves forward)`,
+        path: [],
+      }));
+    }
+  }
+}
