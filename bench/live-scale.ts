@@ -20,6 +20,7 @@ import { referenceFleet } from '../simulator/live/reference-fleet.ts';
 import { runLive } from '../simulator/live/run-live.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { type HeldFigures, HeldSessions } from './held-sessions.ts';
+import { flatShareMax, rssTrend } from './rss-trend.ts';
 
 const usage =
   'usage: npm run bench:live-scale -- <scenario> [--nodes N] [--clients N] [--seed N] [--duration 10m] [--curve 60s] [--generators N] [--out file.json]';
@@ -176,6 +177,17 @@ function curveTable(
   return lines.join('\n');
 }
 
+/** Each process's memory over the second half of its curve: flat, or how fast it moved. */
+function trendLine(processes: readonly ProcessFigures[]): string {
+  const parts = processes.map((p) => {
+    const trend = rssTrend(p.curve);
+    if (trend === null) return `${p.name} too few samples`;
+    const slope = `${trend.slopeBytesPerMin >= 0 ? '+' : ''}${(trend.slopeBytesPerMin / 1048576).toFixed(2)} MiB/min`;
+    return `${p.name} ${trend.flat ? 'flat' : 'NOT flat'} (${slope}, ${trend.growthBytes >= 0 ? '+' : ''}${mib(trend.growthBytes)} over ${((trend.toMs - trend.fromMs) / 60_000).toFixed(1)} min on a mean of ${mib(trend.meanBytes)})`;
+  });
+  return `memory over the second half of the run (least-squares line; flat within ${flatShareMax * 100}% of the mean): ${parts.join('; ')}`;
+}
+
 const seconds = (ms: number | null) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
 
 function heldLine(held: HeldFigures, fromMs: number, toMs: number): string {
@@ -274,6 +286,7 @@ async function main(): Promise<void> {
   if (curveMs !== undefined) {
     const perGenerator = Math.ceil(summary.clients / figures.generators);
     out.push(curveTable(live.processes, curveMs, (p) => (p.kind === 'generator' ? perGenerator : 0)));
+    out.push(trendLine(live.processes));
   }
   process.stdout.write(`${out.join('\n')}\n`);
   if (values.out !== undefined)

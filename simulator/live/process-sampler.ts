@@ -10,12 +10,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { liveLimits } from './limits.ts';
 
-export type ProcessRef = { name: string; kind: 'node' | 'generator'; pid: number | undefined };
+/** The driver samples itself too: its checkers stream the history, and a soak shows whether they stay flat. */
+export type ProcessKind = 'node' | 'generator' | 'driver';
+
+export type ProcessRef = { name: string; kind: ProcessKind; pid: number | undefined };
 
 /** One process's figures over the run; a restarted node keeps its name and its curve. */
 export type ProcessFigures = {
   name: string;
-  kind: 'node' | 'generator';
+  kind: ProcessKind;
   /** The first sample (before clients connect, for nodes and generators alike). */
   rssBytesFirst: number;
   rssBytesMax: number;

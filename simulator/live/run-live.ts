@@ -31,7 +31,7 @@ import { liveLimits } from './limits.ts';
 import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
 import { scheduleLiveMembership } from './live-membership.ts';
 import { preflight } from './preflight.ts';
-import { type ProcessFigures, ProcessSampler } from './process-sampler.ts';
+import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
 
 export type LiveOptions = {
   seed: number;
@@ -214,7 +214,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   await fleet.start();
   let network: LiveNetwork | null = null;
   const pool = new GeneratorPool(record);
-  const sampler = new ProcessSampler(() => [...fleet.processes(), ...pool.processes()]);
+  const driver: ProcessRef = { name: 'driver', kind: 'driver', pid: process.pid };
+  const sampler = new ProcessSampler(() => [...fleet.processes(), ...pool.processes(), driver]);
   try {
     const nodeIds = await preflight(fleet.urls, tokens);
     // The nodes' first sample is taken before any client connects (memory per connection grows from it).
