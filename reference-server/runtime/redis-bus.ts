@@ -91,6 +91,7 @@ export class RedisBus implements NodeBus {
     });
     await Promise.all([this.pub.connect(), this.sub.connect()]);
     await subscribed;
+    if (this.pub instanceof Cluster) await connectEveryNode(this.pub);
     this.liveness.start(nodeId, feed);
     if (this.sub instanceof Cluster) this.watchClusterSubscriber(this.sub);
   }
@@ -210,4 +211,16 @@ export class RedisBus implements NodeBus {
       ? this.pub.eval(clusterPublishScript, 1, this.channel, text)
       : this.pub.publish(this.channel, text);
   }
+}
+
+/**
+ * A Cluster connects to a node only when a command first goes there, and the commands that wait for
+ * that connection can reach the server out of order with those sent just after it (a few in 600
+ * published at once, in a test): connected at start, the channel slot's master, and the replica that
+ * may replace it, carry every event in order from the first.
+ */
+async function connectEveryNode(cluster: Cluster): Promise<void> {
+  await Promise.all(
+    cluster.nodes('all').map((node) => (node.status === 'wait' ? node.connect().catch(() => undefined) : null)),
+  );
 }
