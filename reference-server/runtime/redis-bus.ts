@@ -221,6 +221,8 @@ export class RedisBus implements NodeBus {
  */
 async function connectEveryNode(cluster: Cluster): Promise<void> {
   await Promise.all(
-    cluster.nodes('all').map((node) => (node.status === 'wait' ? node.connect().catch(() => undefined) : null)),
+    cluster
+      .nodes('all')
+      .map((node) => (node.status === 'wait' ? node.connect().catch(() => undefined) : null)),
   );
 }
