@@ -14,6 +14,8 @@ import {
   threadFailed,
 } from './checker-thread.ts';
 import { IdTable } from './checkers/id-table.ts';
+import type { HistoryEvent } from './history.ts';
+import { HistoryBatchReader } from './history-batch.ts';
 import { threadCpuMs } from './run-meter.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 
@@ -27,16 +29,16 @@ const checkers = scenarioCheckers(setup.scenario, {
   largeGroupThreshold: setup.largeGroupThreshold,
 });
 
+const reader = new HistoryBatchReader();
+const observe = (event: HistoryEvent, device: number): void => {
+  if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
+  for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
+};
+
 port.on('message', (message: ThreadMessage) => {
   try {
     if (message.type === 'batch') {
-      const { events, devices } = message;
-      for (let at = 0; at < events.length; at++) {
-        const event = events[at]!;
-        const device = devices[at]!;
-        if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
-        for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
-      }
+      reader.read(message.batch, observe);
       batchJudged(counters, checkersViolations(checkers));
     } else {
       const final = finalFromSnapshot(message.final);

@@ -1,5 +1,6 @@
 // The scenario's standard checkers on a second thread, so a big run's judging shares the machine's
-// second core with the world instead of taking turns with it. The history goes over in batches, in
+// second core with the world instead of taking turns with it. The history goes over in batches
+// (history-batch.ts), in
 // the order it was recorded, and the checkers on the other side observe it in that order, one event
 // at a time, exactly as they would in-process: their verdicts depend on the stream, never on when a
 // batch arrived, so the trace hash (which folds the verdicts in at the end) is the same either way.
@@ -12,6 +13,7 @@ import type { Message } from '../reference-server/protocol/frames.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
+import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 
 /** What the thread builds its checkers from (scenario-checkers.ts, with the simulator's own bounds). */
 export type CheckerThreadSetup = {
@@ -36,9 +38,7 @@ const doneSlot = 0;
 const violationsSlot = 1;
 const failedSlot = 2;
 
-export type ThreadMessage =
-  | { type: 'batch'; events: HistoryEvent[]; devices: Int32Array }
-  | { type: 'finish'; final: FinalSnapshot };
+export type ThreadMessage = { type: 'batch'; batch: HistoryBatch } | { type: 'finish'; final: FinalSnapshot };
 
 export type ThreadReply =
   | { type: 'verdicts'; verdicts: CheckResult[]; cpuMs: number | null }
@@ -47,8 +47,7 @@ export type ThreadReply =
 export class CheckerThread {
   private readonly worker: Worker;
   private readonly counters: Int32Array;
-  private events: HistoryEvent[] = [];
-  private devices = new Int32Array(checkerThreadLimits.batchEvents);
+  private readonly writer = new HistoryBatchWriter(checkerThreadLimits.batchEvents);
   private sent = 0;
   private failure: string | null = null;
 
@@ -75,10 +74,8 @@ export class CheckerThread {
 
   /** One history event, with the recording client's device number when it has one (else -1). */
   observe(event: HistoryEvent, device: number): void {
-    const at = this.events.length;
-    this.events.push(event);
-    this.devices[at] = device;
-    if (at + 1 === checkerThreadLimits.batchEvents) this.flush();
+    this.writer.add(event, device);
+    if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
   }
 
   violationsSoFar(): number {
@@ -115,13 +112,9 @@ export class CheckerThread {
   }
 
   private flush(): void {
-    const count = this.events.length;
-    if (count === 0) return;
-    const devices = this.devices.slice(0, count);
-    this.worker.postMessage({ type: 'batch', events: this.events, devices } satisfies ThreadMessage, [
-      devices.buffer,
-    ]);
-    this.events = [];
+    if (this.writer.count === 0) return;
+    const { batch, transfer } = this.writer.take();
+    this.worker.postMessage({ type: 'batch', batch } satisfies ThreadMessage, transfer);
     this.sent++;
     this.waitForRoom();
   }

@@ -1,0 +1,73 @@
+// What crosses to the checker thread comes out as it went in: every event rebuilt with the same fields,
+// values and field order, its device number beside it, across batches (a device's names are sent once),
+// whether it was packed or went as it is.
+
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../reference-server/protocol/frames.ts';
+import type { HistoryEvent } from './history.ts';
+import { type HistoryBatch, HistoryBatchReader, HistoryBatchWriter } from './history-batch.ts';
+
+const message = { conv: 'g1', seq: 4, from: 'u2', cmid: 'd3', body: 'hello', ts: 1200 } as unknown as Message;
+const who = { user: 'u1', device: 'u1-d1' };
+
+const events: [HistoryEvent, number][] = [
+  [{ k: 'display', at: 10, via: 'push', message, ...who }, 0],
+  [{ k: 'display', at: 11.5, via: 'own', message, user: 'u2', device: 'u2-d1' }, 1],
+  [{ k: 'display', at: 12, via: 'sync', message, ...who }, -1],
+  [{ k: 'conv-frame', at: 13, conv: 'g1', t: 'msg', seqs: [4], node: 'n1', ...who }, 0],
+  [{ k: 'conv-frame', at: 14, conv: 'g1', t: 'notify', node: undefined, ...who }, 0],
+  [{ k: 'conv-frame', at: 15, conv: 'd1-2', t: 'typing', node: 'n2', ...who, of: 'u2' }, 0],
+  [{ k: 'conv-frame', at: 16, conv: 'g1', t: 'receipt', ...who }, 0],
+  // A frame type the packing does not know, and a device number that names someone else: as they are.
+  [{ k: 'conv-frame', at: 17, conv: 'g1', t: 'presence-ish', node: 'n1', ...who }, 0],
+  [{ k: 'display', at: 18, via: 'push', message, user: 'u9', device: 'u9-d1' }, 0],
+  [{ k: 'ack', at: 19, conv: 'g1', cmid: 'd3', seq: 4, ts: 1200, sentAt: 9, ...who }, 0],
+  [{ k: 'phase', at: 20, phase: 'settle' }, -1],
+];
+
+function roundTrip(writer: HistoryBatchWriter, reader: HistoryBatchReader, sent: [HistoryEvent, number][]) {
+  for (const [event, device] of sent) writer.add(event, device);
+  const { batch, transfer } = writer.take();
+  expect(transfer).toHaveLength(4);
+  // What postMessage does to it.
+  const copy: HistoryBatch = structuredClone(batch);
+  const got: [HistoryEvent, number][] = [];
+  reader.read(copy, (event, device) => got.push([event, device]));
+  return { batch, got };
+}
+
+describe('history batches', () => {
+  it('rebuilds every event with its fields in order, packed or not', () => {
+    const { batch, got } = roundTrip(new HistoryBatchWriter(64), new HistoryBatchReader(), events);
+    expect(got).toEqual(events);
+    for (let i = 0; i < events.length; i++)
+      expect(Object.keys(got[i]![0]), `event ${i}`).toEqual(Object.keys(events[i]![0]));
+    // `node: undefined` stays a field, as the client records it.
+    expect('node' in got[4]![0]).toBe(true);
+    expect('seqs' in got[4]![0]).toBe(false);
+    // Packed: the displays and frames named by their device; as is: the rest.
+    expect([...batch.shapes]).toEqual([1, 1, 0, 2, 2, 2, 2, 0, 0, 0, 0]);
+    expect(batch.names).toEqual([0, 'u1', 'u1-d1', 1, 'u2', 'u2-d1']);
+  });
+
+  it('names a device once; a later batch packs it by number alone', () => {
+    const writer = new HistoryBatchWriter(8);
+    const reader = new HistoryBatchReader();
+    roundTrip(writer, reader, events.slice(0, 1));
+    const later: [HistoryEvent, number][] = [[{ k: 'display', at: 30, via: 'resume', message, ...who }, 0]];
+    const { batch, got } = roundTrip(writer, reader, later);
+    expect(batch.names).toEqual([]);
+    expect(batch.shapes[0]).toBe(1);
+    expect(got).toEqual(later);
+  });
+
+  it('a batch holds only what was added since the last take', () => {
+    const writer = new HistoryBatchWriter(16);
+    writer.add(events[9]![0], 0);
+    expect(writer.count).toBe(1);
+    const { batch } = writer.take();
+    expect(batch.count).toBe(1);
+    expect(batch.devices).toHaveLength(1);
+    expect(writer.count).toBe(0);
+  });
+});
