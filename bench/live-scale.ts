@@ -185,7 +185,7 @@ function trendLine(processes: readonly ProcessFigures[]): string {
     const slope = `${trend.slopeBytesPerMin >= 0 ? '+' : ''}${(trend.slopeBytesPerMin / 1048576).toFixed(2)} MiB/min`;
     return `${p.name} ${trend.flat ? 'flat' : 'NOT flat'} (${slope}, ${trend.growthBytes >= 0 ? '+' : ''}${mib(trend.growthBytes)} over ${((trend.toMs - trend.fromMs) / 60_000).toFixed(1)} min on a mean of ${mib(trend.meanBytes)})`;
   });
-  return `memory over the second half of the run (least-squares line; flat within ${flatShareMax * 100}% of the mean): ${parts.join('; ')}`;
+  return `memory over the second half of the run (least-squares line; flat: grows at most ${flatShareMax * 100}% of the mean): ${parts.join('; ')}`;
 }
 
 const seconds = (ms: number | null) => `${((ms ?? 0) / 1000).toFixed(1)} s`;

@@ -2,9 +2,10 @@
 // least-squares slope of a process's resident set over the second half of its curve, after the
 // connects and the heap's first growth, and the growth that slope makes over that half. Flat when it
 // is within `flatShareMax` of the mean: a leak of a few KB per message shows as a steady climb over
-// a 30-minute soak, while a heap that breathes around a level does not.
+// a 30-minute soak, while a heap that breathes around a level does not. One-sided: a heap that gives
+// memory back is no leak.
 
-/** Growth over the judged half, as a share of its mean, up to which memory counts as flat. */
+/** Growth over the judged half, as a share of its mean, up to which memory counts as flat (no bound on shrinking). */
 export const flatShareMax = 0.05;
 
 export type RssTrend = {
@@ -45,6 +46,6 @@ export function rssTrend(curve: readonly (readonly number[])[]): RssTrend | null
     meanBytes: meanY,
     slopeBytesPerMin: slopePerMs * 60_000,
     growthBytes,
-    flat: Math.abs(growthBytes) <= flatShareMax * meanY,
+    flat: growthBytes <= flatShareMax * meanY,
   };
 }
