@@ -24,7 +24,7 @@ export type RepeatResult = {
   serverConnectionsPeak: number | null;
   generatorCpuShareMax: number;
   generatorRssBytesMax: number;
-  /** A generator saturated its core: latencies measured the generator as much as the server. */
+  /** A generator used most of its core or was starved of one: latencies measured the generator as much as the server. */
   generatorLimited: boolean;
 };
 

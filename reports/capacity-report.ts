@@ -70,7 +70,7 @@ function spread(p: CurvePoint): string {
 export function capacityMarkdown(report: CapacityReport): string {
   const rows = capacityCurve(report).map(
     (p) =>
-      `| ${p.step} | ${p.phase} | ${p.clients} | ${fixed(p.offeredMsgsPerSec)} | ${fixed(p.achievedMsgsPerSec)} | ${fixed(p.ackP99Ms)} | ${spread(p)} | ${fixed(p.deliveryP99Ms)} | ${percent(p.serverCpuShare)} | ${kib(p.serverBytesPerConnection)} | ${percent(p.generatorCpuShareMax)}${p.generatorLimited ? ' (saturated)' : ''} | ${p.held ? 'held' : `BROKE: ${p.broke.join('; ')}`} |`,
+      `| ${p.step} | ${p.phase} | ${p.clients} | ${fixed(p.offeredMsgsPerSec)} | ${fixed(p.achievedMsgsPerSec)} | ${fixed(p.ackP99Ms)} | ${spread(p)} | ${fixed(p.deliveryP99Ms)} | ${percent(p.serverCpuShare)} | ${kib(p.serverBytesPerConnection)} | ${percent(p.generatorCpuShareMax)}${p.generatorLimited ? ' (load-limited)' : ''} | ${p.held ? 'held' : `BROKE: ${p.broke.join('; ')}`} |`,
   );
   return [
     `# Capacity of ${report.target || 'the target'}: scenario ${report.scenario}`,

@@ -2,6 +2,7 @@
 // the run could not judge, which fails the run too), the counts, and, when something failed, the
 // witness and the one command that replays the run.
 
+import { loadLimitedBy } from '../simulator/live/load-limited.ts';
 import { perfLine } from '../simulator/run-meter.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { unjudged } from '../simulator/verdict.ts';
@@ -52,9 +53,11 @@ export function verdictLine(summary: RunSummary): string {
     'FAIL: an SLO was breached',
     `FAIL: ${notJudged(summary)}`,
   ][summary.exitCode];
-  const loadLimited = summary.live?.loadLimited
-    ? ` (latencies are load-limited: a generator used ${Math.round(summary.live.generatorCpuShareMax * 100)}% of its core)`
-    : '';
+  const live = summary.live;
+  const why = live?.loadLimited
+    ? loadLimitedBy(live.generatorCpuShareMax, live.generatorLoopDelayMsMax)
+    : null;
+  const loadLimited = why === null ? '' : ` (latencies are load-limited: ${why})`;
   return `verdict: ${outcome}${loadLimited}`;
 }
 

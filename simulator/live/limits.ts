@@ -69,4 +69,9 @@ export const liveLimits = {
   scheduleLateMaxMs: 2000,
   /** Generator CPU share above which latencies are reported as load-limited. */
   generatorCpuLoadLimited: 0.85,
+  /**
+   * A generator's event loop stalled longer than this (ms): it was starved of a core, its sends went out
+   * and its acks were read that late, so latencies are load-limited too (load-limited.ts).
+   */
+  generatorStallLoadLimitedMs: 2000,
 } as const;

@@ -30,6 +30,7 @@ import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
 import { scheduleLiveMembership } from './live-membership.ts';
+import { loadLimitedBy } from './load-limited.ts';
 import { preflight } from './preflight.ts';
 import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
 
@@ -82,7 +83,10 @@ export type LiveFacts = {
    * driver's own backlog of history, and so how late it read the generators' answers.
    */
   historyLagMsMax: number;
-  /** A generator used more than ~85% of its core: latencies measure the generator as much as the server. */
+  /**
+   * A generator used more than ~85% of its core, or its loop stalled for seconds (starved of a core):
+   * latencies measure the generator as much as the server (load-limited.ts says which).
+   */
   loadLimited: boolean;
   connects: number;
   connectFailures: number;
@@ -508,6 +512,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         failedSends: failedSends.source(),
       });
       const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
+      const loopDelayMax = Math.max(0, ...reports.map((r) => r.stats.loopDelayMsMax));
       return {
         scenario: scenario.name,
         seed: options.seed,
@@ -532,9 +537,9 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           generatorCpuShareMax: cpuMax,
           generatorRssBytesMax: Math.max(0, ...reports.map((r) => r.stats.rssBytes)),
           generatorHeapBytesMax: Math.max(0, ...reports.map((r) => r.stats.heapUsedBytes)),
-          generatorLoopDelayMsMax: Math.max(0, ...reports.map((r) => r.stats.loopDelayMsMax)),
+          generatorLoopDelayMsMax: loopDelayMax,
           historyLagMsMax: historyLag.maxMs,
-          loadLimited: cpuMax > liveLimits.generatorCpuLoadLimited,
+          loadLimited: loadLimitedBy(cpuMax, loopDelayMax) !== null,
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
           closedInHello: sumCounts(reports.map((r) => r.stats.closedInHello)),
