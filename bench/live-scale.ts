@@ -14,6 +14,7 @@ import { parseDuration } from '../cli/live.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { LiveFleet } from '../simulator/live/fleet.ts';
 import { liveLimits } from '../simulator/live/limits.ts';
+import { loadLimitedBy } from '../simulator/live/load-limited.ts';
 import type { ProcessFigures } from '../simulator/live/process-sampler.ts';
 import { RedisFleet } from '../simulator/live/redis-fleet.ts';
 import { referenceFleet } from '../simulator/live/reference-fleet.ts';
@@ -264,6 +265,7 @@ async function main(): Promise<void> {
     `CPU (from /proc; busiest ${liveLimitsSampleS} s of each in brackets, 100% = a core): nodes ${(figures.nodeCpuMs / 1000).toFixed(1)} s, generators ${(figures.generatorCpuMs / 1000).toFixed(1)} s over ${figures.wallS} s wall; ${figures.processes.map((p) => `${p.name} ${(p.cpuMs / 1000).toFixed(1)} s (${Math.round(p.cpuShareMax * 100)}%)`).join(', ')}`,
     `latency from the scheduled send: ack p50 ${figures.ackMs.p50} / p99 ${figures.ackMs.p99} ms; delivery group p50 ${figures.deliveryGroupMs.p50} / p99 ${figures.deliveryGroupMs.p99} / p999 ${figures.deliveryGroupMs.p999} ms (${figures.deliveryGroupMs.count}); 1:1 p50 ${figures.deliveryDirectMs.p50} / p99 ${figures.deliveryDirectMs.p99} ms (${figures.deliveryDirectMs.count}); generator CPU max ${Math.round(figures.generatorCpuShareMax * 100)}% of a core`,
     `sessions held (welcomed, from the history): ${heldLine(figures.held, heldFromMs, heldToMs)}`,
+    `latencies load-limited: ${loadLimitedBy(live.generatorCpuShareMax, live.generatorLoopDelayMsMax) ?? 'no'}`,
     `stalls: a generator's event loop blocked ${Math.round(figures.generatorLoopDelayMsMax)} ms at most; the checkers lagged the generators by ${(figures.historyLagMsMax / 1000).toFixed(1)} s at most`,
     `sessions lost, by reason: ${
       lostBy.size === 0
