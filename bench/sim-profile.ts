@@ -114,9 +114,18 @@ const run = spawnSync(
 );
 // 0 to 3 are the run's verdicts; anything else (2 is a bad command line too) shows on stderr.
 if (run.status === null || run.status > 3) process.exit(1);
-// The main thread's profile is the largest; the loader's worker thread writes a small one too.
+// One profile per thread, named CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the world's;
+// the loader's thread writes a small one, and the checker thread (sim --checker-thread) a large one.
 const profiles = readdirSync(profileDir)
   .map((name) => join(profileDir, name))
   .sort((a, b) => statSync(b).size - statSync(a).size);
-const profile = JSON.parse(readFileSync(profiles[0]!, 'utf8'));
-process.stdout.write(`${profiles[0]}\n${summarize(profile, top, sourceMapPlaces())}\n`);
+const mainProfile = profiles.find((file) => file.split('.').at(-3) === '0') ?? profiles[0]!;
+const places = sourceMapPlaces();
+process.stdout.write(
+  `${mainProfile}\n${summarize(JSON.parse(readFileSync(mainProfile, 'utf8')), top, places)}\n`,
+);
+const checkerProfile = profiles.find((file) => file !== mainProfile);
+if (checkerProfile !== undefined && statSync(checkerProfile).size > statSync(mainProfile).size / 10)
+  process.stdout.write(
+    `\nthe checker thread (loaded through tsx, not the bundle: areas hold, lines may not)\n${checkerProfile}\n${summarize(JSON.parse(readFileSync(checkerProfile, 'utf8')), top, places)}\n`,
+  );
