@@ -112,6 +112,8 @@ class Harness {
         return { status: 'ok', records: this.state.records(op.convs) };
       case 'cursor':
         return this.state.advanceCursor(op.request);
+      case 'append':
+        return this.state.append(op.request);
       default:
         throw new Error(`unexpected store op ${op.kind}`);
     }
@@ -417,6 +419,23 @@ describe('a membership change made through another node', () => {
     h.answerDeferred();
     expect(h.pushedSeqs(1, 'g')).toEqual([]);
     expect(h.pushedSeqs(2, 'g')).toEqual([1]);
+  });
+
+  it('lets the store decide a send by a user added through another node before the bus event', () => {
+    // churn with a slow bus (redis-latency 150 ms, jitter 100 ms), seed 1: u141 was added to g11 through
+    // n1; its device on n2 sent 190 ms after the add was answered and was refused forbidden.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'carol');
+    h.connect(2, 'dave');
+    h.state.changeMembers({ conv: 'g', add: ['carol'], remove: [] });
+    h.input({ type: 'frame', conn: 1, value: { t: 'send', conv: 'g', cmid: 'c1', body: 'hi' } });
+    h.input({ type: 'frame', conn: 2, value: { t: 'send', conv: 'g', cmid: 'd1', body: 'hi' } });
+    expect(h.framesOf(1, 'ack').map((f) => (f.t === 'ack' ? f.seq : 0))).toEqual([1]);
+    expect(h.framesOf(1, 'err')).toEqual([]);
+    // A user who is no member in the store is refused as before, by the store's answer.
+    expect(h.framesOf(2, 'err')).toEqual([
+      expect.objectContaining({ code: 'forbidden', ref: 'd1', conv: 'g' }),
+    ]);
   });
 
   it('serves a read by the membership it knows when the answer comes, not when it asked', () => {

@@ -554,12 +554,16 @@ export class ChatNode {
   // ---- frames -------------------------------------------------------------------------------
 
   /** The conversation when `conn`'s user is a current member, else an `err` and null. */
-  private memberConv(conn: Conn, convId: string, ref: string): Conversation | null {
+  private knownConv(conn: Conn, convId: string, ref: string): Conversation | null {
     const conv = this.convs.get(convId);
-    if (conv === undefined) {
+    if (conv === undefined)
       this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
-      return null;
-    }
+    return conv ?? null;
+  }
+
+  private memberConv(conn: Conn, convId: string, ref: string): Conversation | null {
+    const conv = this.knownConv(conn, convId, ref);
+    if (conv === null) return null;
     if (!conv.isMember(conn.user)) {
       this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref, undefined, convId);
       return null;
@@ -568,7 +572,12 @@ export class ChatNode {
   }
 
   private sendFrame(conn: Conn, convId: string, cmid: string, body: string, now: number): void {
-    const conv = this.memberConv(conn, convId, cmid);
+    // A fleet node's membership lags the store's by the bus: a user added through another node may send
+    // here before the `conversation` event comes. The store checks membership on every append (its
+    // contract), so a fleet node lets it decide; a single node is the only writer, its memory the truth.
+    // (churn with a slow bus, seed 1: u141, added to g11 through n1, was refused by n2 190 ms after the
+    // add was answered.)
+    const conv = this.publishes ? this.knownConv(conn, convId, cmid) : this.memberConv(conn, convId, cmid);
     if (conv === null) return;
     if (this.draining) {
       this.err(
