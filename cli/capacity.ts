@@ -218,7 +218,7 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
     runStep = simStep(costModel);
   } else {
     // A target problem shows on the first step, before any load: one line, exit 2.
-    await makeTarget(scenario, liveFlags, io);
+    const { largeGroupThreshold } = await makeTarget(scenario, liveFlags, io);
     runStep = liveStep(
       () => makeTarget(scenario, liveFlags, io),
       (stepped, options) =>
@@ -226,6 +226,7 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
           runLive(stepped, {
             ...options,
             faults: [],
+            ...(largeGroupThreshold === undefined ? {} : { largeGroupThreshold }),
             log: (line) => say(`  ${line}`),
           }),
         ),

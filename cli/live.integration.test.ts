@@ -180,6 +180,16 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
       "chatsim: --redis-wait-replicas needs --redis-cluster (see 'chatsim live --help')",
     ]);
   });
+
+  it("refuses --large-group-threshold for reference nodes: they run with the scenario's", async () => {
+    const { code, err } = await runMain(['live', 'steady', '--nodes', '1', '--large-group-threshold', '50']);
+    expect([code, err]).toEqual([
+      2,
+      [
+        "chatsim: --large-group-threshold describes your server (--server-cmd or --url): reference nodes get the scenario's (limits.largeGroupThreshold)",
+      ],
+    ]);
+  });
 });
 
 describe('chatsim gate --live --parallel', () => {

@@ -7,6 +7,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { defaultLimits } from '../reference-server/core/limits.ts';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { liveReproCommand } from '../reports/verdict-table.ts';
 import { type FaultSpec, type Scenario, ScenarioError, validateFaults } from '../scenarios/scenario.ts';
@@ -39,6 +40,7 @@ export type LiveFlags = {
   metricsPort?: number;
   metricsHost: string;
   pushgateway?: string;
+  largeGroupThreshold?: number;
 };
 
 export function registerLive(program: Command, result: CommandResult, io: CliIo): void {
@@ -113,6 +115,11 @@ export function addTargetFlags(command: Command, withBug = true): Command {
       '--jwt-secret <secret>',
       `the server's HS256 secret (with --server-cmd or --url; default $${secretEnv})`,
     )
+    .option(
+      '--large-group-threshold <n>',
+      "with --server-cmd or --url: your server's large-group threshold, to judge delivery mode too (notify or msg by size; pushes and receipts reach members online throughout)",
+      parsePositive,
+    )
     .option('--port <n>', "first node's port (default: free ports)", parsePortFlag)
     .option('--generators <n>', 'at least this many generator processes', parsePositive)
     .option('--keep-data', "keep the nodes' data dirs after the run");
@@ -150,6 +157,9 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
         fleet: target.fleet,
         secret: target.secret,
         bugs: flags.bug,
+        ...(target.largeGroupThreshold === undefined
+          ? {}
+          : { largeGroupThreshold: target.largeGroupThreshold }),
         ...(flags.clients === undefined ? {} : { clients: flags.clients }),
         ...(faults === undefined ? {} : { faults }),
         ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
@@ -185,10 +195,30 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
   return summary.exitCode;
 }
 
-export type Target = { fleet: import('../simulator/live/fleet.ts').LiveFleet; secret: string };
+export type Target = {
+  fleet: import('../simulator/live/fleet.ts').LiveFleet;
+  secret: string;
+  /** The target's large-group threshold when the driver knows it (delivery mode is judged then). */
+  largeGroupThreshold?: number;
+};
 
 /** The fleet the flags name; a usage problem is a CliError (exit 2). Nothing is started yet. */
 export async function makeTarget(scenario: Scenario, flags: LiveFlags, io: CliIo): Promise<Target> {
+  const reference = flags.serverCmd === undefined && flags.url.length === 0;
+  if (reference && flags.largeGroupThreshold !== undefined)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      "--large-group-threshold describes your server (--server-cmd or --url): reference nodes get the scenario's (limits.largeGroupThreshold)",
+    );
+  const target = await makeFleet(scenario, flags, io);
+  // Reference nodes run with the scenario's limits, so their threshold is known.
+  const threshold = reference
+    ? (scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold)
+    : flags.largeGroupThreshold;
+  return threshold === undefined ? target : { ...target, largeGroupThreshold: threshold };
+}
+
+async function makeFleet(scenario: Scenario, flags: LiveFlags, io: CliIo): Promise<Target> {
   const { ProcessFleet, UrlFleet } = await import('../simulator/live/fleet.ts');
   const { referenceFleet } = await import('../simulator/live/reference-fleet.ts');
   const chosen = [flags.serverCmd !== undefined, flags.url.length > 0, flags.nodes !== undefined].filter(

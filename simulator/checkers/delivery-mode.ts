@@ -11,7 +11,8 @@
 // not judged (its size near the threshold may be in flight), and neither is a conversation the harness
 // did not create (an adversary's guess).
 // The threshold is the scenario's (its limits, else protocol.md's 256): a simulated run applies it to
-// every node; a live target configures its own, so live runs do not include this checker.
+// every node. A live target configures its own: live runs include this checker when they know it (the
+// reference nodes the driver starts with the scenario's limits, or `--large-group-threshold`).
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -25,7 +26,16 @@ export const deliveryModeProperty = 'delivery-mode';
 export type DeliveryModeOptions = CheckerOptions & {
   /** Members above which a group is large (default protocol.md's 256). */
   largeGroupThreshold?: number;
+  /**
+   * How long after its ack a push, and after its cursor frame a receipt, is due (default 3000: a node
+   * that missed a bus event fills the gap within a gap grace of 200 ms of hearing of it, and a cursor
+   * is one durable write then the fan-out). Live runs give real servers on a shared machine longer.
+   */
+  reachDueMs?: number;
 };
+
+/** The simulator's reach due time (see `reachDueMs`). */
+const simulatedReachDueMs = 3000;
 
 /** protocol.md's default large-group threshold. */
 const protocolThreshold = 256;
@@ -34,8 +44,9 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
   const { limits, ids } = resolveCheckerOptions(options);
   const threshold = options.largeGroupThreshold ?? protocolThreshold;
   const witness = new WitnessList(limits.witnessCasesMax);
-  const reach = new PushReach(ids, threshold, witness);
-  const receipts = new ReceiptReach(ids, threshold, witness);
+  const dueMs = options.reachDueMs ?? simulatedReachDueMs;
+  const reach = new PushReach(ids, threshold, witness, dueMs);
+  const receipts = new ReceiptReach(ids, threshold, witness, dueMs);
   let endAt = Number.POSITIVE_INFINITY;
   /** Conversation -> members at creation; -1 once the harness changed its membership. */
   const sizes = new Map<string, number>();

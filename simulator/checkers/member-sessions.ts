@@ -40,6 +40,8 @@ export abstract class MemberSessions {
     protected readonly ids: IdTable,
     private readonly threshold: number,
     protected readonly witness: WitnessList,
+    /** How long after its cause (an ack, a cursor sent) a push or receipt is due. */
+    protected readonly dueMs: number,
   ) {}
 
   observe(event: HistoryEvent): void {

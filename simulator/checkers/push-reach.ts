@@ -3,7 +3,7 @@
 // other device of every member that held one session from before the send was first issued until
 // well after it. A server that leaves it to the client's own gap `sync` (a missed bus event it never
 // fills, a push it skips) loses nothing, but breaks the push.
-// Faults may delay a push, never waive it: a push is due `dueMs` after the ack, or after the end of the
+// Faults may delay a push, never waive it: a push is due `dueMs` (delivery-mode's `reachDueMs`) after the ack, or after the end of the
 // faults that were open at the ack. The expectation is judged when the device's session ends (or the
 // run does). The client's word that its session held is not enough (a fault may have cut the
 // connection at the server unheard): the device must have heard the server on that session after the
@@ -13,10 +13,6 @@
 
 import type { HistoryEvent } from '../history.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
-
-/** A push is due this long after its ack, or after the faults open at the ack ended (a node that
- * missed a bus event fills the gap from the store within a gap grace of 200 ms of hearing of it). */
-const dueMs = 3000;
 
 type Owed = { conv: string; seq: number; from: string; sentAt: number; ackAt: number; faulted: boolean };
 
@@ -82,7 +78,7 @@ export class PushReach extends MemberSessions {
     this.pushed.delete(device);
     if (owed === undefined) return;
     for (const miss of owed.values()) {
-      const due = (miss.faulted ? this.faultsOverAfter(miss.ackAt) : miss.ackAt) + dueMs;
+      const due = (miss.faulted ? this.faultsOverAfter(miss.ackAt) : miss.ackAt) + this.dueMs;
       // The server must be heard on that session after the push was due: then the connection held.
       if (due > at || heard < due || !this.members.has(miss.conv)) continue;
       this.judged++;

@@ -16,9 +16,6 @@
 import type { HistoryEvent } from '../history.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
 
-/** A receipt is due this long after the cursor was sent (a durable cursor write, then the fan-out). */
-const dueMs = 3000;
-
 type Owed = { seq: number; sentAt: number; sender: number; senderSince: number };
 
 export class ReceiptReach extends MemberSessions {
@@ -85,7 +82,7 @@ export class ReceiptReach extends MemberSessions {
     this.told.delete(device);
     if (owed === undefined) return;
     for (const [key, miss] of owed) {
-      const due = miss.sentAt + dueMs;
+      const due = miss.sentAt + this.dueMs;
       if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
       const [conv = '', of, kind] = key.split(' ');
       if (this.faultNear(miss.sentAt, due) || !this.members.has(conv)) continue;

@@ -50,6 +50,13 @@ export const liveLimits = {
    * reconnect and its welcome). Past it the attempts stay unanswered: authorization could not judge.
    */
   attemptsSettleMaxMs: 60_000,
+  /**
+   * delivery-mode's reach on a live target: a push is due this long after its ack, and a receipt after
+   * its cursor frame (3 s in simulation: real nodes, Redis and generators share a machine). Only
+   * sessions whose device heard the server after that are judged, so a later push still counts. A run
+   * that overloads its server (acks slower than this) may skip delivery-mode (`checks.skip`).
+   */
+  reachDueMs: 5000,
   /** The run's clock starts this long after the last generator is ready. */
   startLeadMs: 200,
   /** How long a generator may take to start, answer a query or finish. */

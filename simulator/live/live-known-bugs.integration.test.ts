@@ -5,13 +5,15 @@
 // guarantee has a way to break where the checkers see it. The runs are independent servers on their own
 // ports and data dirs, so they run concurrently (most of a run's time is waiting on wall-clock phases).
 //
-// Left out: no-receipts, which only delivery-mode judges, and live runs leave that out (`notLive`);
-// and the three bugs in the log itself, which need a fault no live target can give: a failing fsync, a torn write
+// The runs know the server's large-group threshold (the reference server's default), so delivery-mode
+// judges them too: no-receipts is caught by its receipt reach.
+// Left out: the three bugs in the log itself, which need a fault no live target can give: a failing fsync, a torn write
 // (a SIGKILL never tears one: the page cache keeps every completed write) or a crash right after a
 // checkpoint. The simulator's disk gives them, and simulator/known-bugs.sim.test.ts catches them there.
 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { defaultLimits } from '../../reference-server/core/limits.ts';
 import { type BugName, bugNames, logBugs } from '../../reference-server/known-bugs/bugs.ts';
 import { loadScenario } from '../../scenarios/load-scenario.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
@@ -33,14 +35,11 @@ function serveFleet(bug?: BugName): ProcessFleet {
   });
 }
 
-/**
- * The bugs a live run can catch: all but the log's own, which need the simulated disk, and
- * no-receipts, which only delivery-mode's receipt reach sees: live runs leave delivery-mode out (a
- * live target's large-group threshold is its own). The simulated gate catches it, and
- * reference-server/conformance/known-bugs.integration.test.ts shows the live server's variant.
- */
-const notLive: ReadonlySet<BugName> = new Set([...logBugs, 'no-receipts']);
-const liveBugs = bugNames.filter((bug) => !notLive.has(bug));
+/** The bugs a live run can catch: all but the log's own, which need the simulated disk. */
+const liveBugs = bugNames.filter((bug) => !logBugs.has(bug));
+
+/** What `chatsim serve` runs with unless told otherwise: delivery-mode judges by it. */
+const largeGroupThreshold = defaultLimits.largeGroupThreshold;
 
 /**
  * A process crash loses only what the server itself still held (the OS keeps what was written), so
@@ -122,8 +121,8 @@ function caughtBy(summary: { verdicts: { property: string; verdict: string }[] }
 }
 
 describe.concurrent('known bugs caught live, through --server-cmd', () => {
-  it('leaves out only the log bugs, which the simulated disk catches, and no-receipts', () => {
-    expect(bugNames.filter((bug) => !liveBugs.includes(bug))).toEqual(['no-receipts', ...logBugs]);
+  it('leaves out only the log bugs, which the simulated disk catches', () => {
+    expect(bugNames.filter((bug) => !liveBugs.includes(bug))).toEqual([...logBugs]);
   });
 
   it.each(liveBugs)(
@@ -136,7 +135,13 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       const seeds = bug === 'ack-before-durable' ? [21, 22, 23] : [21];
       let summary: Awaited<ReturnType<typeof runLive>> | undefined;
       for (const seed of seeds) {
-        summary = await runLive(scenario, { seed, fleet: serveFleet(bug), secret, bugs: [bug] });
+        summary = await runLive(scenario, {
+          seed,
+          fleet: serveFleet(bug),
+          secret,
+          bugs: [bug],
+          largeGroupThreshold,
+        });
         if (caughtBy(summary).length > 0) break;
       }
       const failed = summary!.verdicts.filter((v) => v.verdict === 'fail');
@@ -157,7 +162,8 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
   ] as const)(
     '%s passes on the correct server (so the catches above are the bugs)',
     async (_, make) => {
-      const summary = await runLive(make(), { seed: 21, fleet: serveFleet(), secret });
+      const summary = await runLive(make(), { seed: 21, fleet: serveFleet(), secret, largeGroupThreshold });
+      expect(summary.verdicts.map((v) => v.property)).toContain('delivery-mode');
       expect(summary.verdicts.filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')).toEqual([]);
     },
     180_000,

@@ -36,6 +36,8 @@ export type MembershipContext = {
   untilMs: number;
   /** A member's token, to read lastSeq when the server's answer does not carry it. */
   tokenOf(user: string): string;
+  /** The highest seq of `conv` the driver has seen acked so far (0: none): below the server's lastSeq. */
+  ackedUpTo(conv: string): number;
 };
 
 export function scheduleLiveMembership(
@@ -62,6 +64,7 @@ export function scheduleLiveMembership(
     const member = remove.length > 0;
     // What the checkers judge by: when the request left and when its answer came back (history.ts).
     const id = nextId++;
+    const ackedBefore = context.ackedUpTo(conv);
     context.record({ k: 'members-sent', at: context.now(), id, conv, add, remove });
     let answer: Awaited<ReturnType<AdminApi['changeMembers']>>;
     try {
@@ -80,11 +83,19 @@ export function scheduleLiveMembership(
     });
     if (answer.status !== 200) return;
     if (typeof atSeq !== 'number') {
-      const reader =
-        [...(spans.get(conv)?.keys() ?? [])].find((u) => isMember(conv, u) && u !== user) ?? user;
-      const receipts = await context.api.receipts(conv, context.tokenOf(reader));
-      atSeq = (receipts.body as { lastSeq?: unknown } | null)?.lastSeq;
-      if (typeof atSeq !== 'number') return;
+      // Without the change's own seq, bound it: a removal took effect no earlier than the highest seq
+      // acked before the request left, an addition no later than the lastSeq read after the answer.
+      // These spans only tell the generators when a device has caught up (the checkers judge by the
+      // requests and answers), so each side takes the bound that never demands a seq the member may
+      // not read: settle must not wait for a removed member to display a seq past its removal.
+      if (member) atSeq = ackedBefore;
+      else {
+        const reader =
+          [...(spans.get(conv)?.keys() ?? [])].find((u) => isMember(conv, u) && u !== user) ?? user;
+        const receipts = await context.api.receipts(conv, context.tokenOf(reader));
+        atSeq = (receipts.body as { lastSeq?: unknown } | null)?.lastSeq;
+        if (typeof atSeq !== 'number') return;
+      }
     }
     const seq = atSeq as number;
     const users = spans.get(conv)!;

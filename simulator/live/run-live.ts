@@ -65,6 +65,11 @@ export type LiveOptions = {
   /** One line per fault start and heal, and other news of the run (stderr). */
   log?: (line: string) => void;
   checkers?: Checker[];
+  /**
+   * The target's large-group threshold, when known (reference nodes started with the scenario's limits,
+   * or the user's word): delivery mode is then judged too.
+   */
+  largeGroupThreshold?: number;
   /** Harness metrics: sees every history event, the run clock every second, and fault windows. */
   recorder?: RunObserver;
 };
@@ -155,6 +160,9 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       ids,
       graceMs: 3000,
       answerWithinMs: 3000,
+      ...(options.largeGroupThreshold === undefined
+        ? {}
+        : { largeGroupThreshold: options.largeGroupThreshold, reachDueMs: liveLimits.reachDueMs }),
     });
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   // The SLO's failed sends leave out refusals the harness's own removals demanded.
@@ -164,6 +172,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
   const repeatedPushes = scenario.thresholds.repeatedPushes.length > 0 ? new RepeatedPushes() : undefined;
   const firstSessions = { welcomed: 0, firstAttemptAt: Number.POSITIVE_INFINITY, lastAt: 0 };
+  /** Conversation -> the highest seq acked so far (live-membership.ts bounds a change's seq by it). */
+  const ackedUpTo = new Map<string, number>();
   const record = (event: HistoryEvent): void => {
     events++;
     if (event.k === 'session' && event.first) {
@@ -172,8 +182,10 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       firstSessions.lastAt = Math.max(firstSessions.lastAt, event.at);
     }
     if (event.k === 'send') counts.sent++;
-    else if (event.k === 'ack') counts.acked++;
-    else if (event.k === 'failed') counts.failed++;
+    else if (event.k === 'ack') {
+      counts.acked++;
+      if (event.seq > (ackedUpTo.get(event.conv) ?? 0)) ackedUpTo.set(event.conv, event.seq);
+    } else if (event.k === 'failed') counts.failed++;
     else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
     failedSends.observe(event);
     for (const checker of checkers) checker.observe(event);
@@ -383,6 +395,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       fromMs: warmupMs,
       untilMs: settleAt,
       tokenOf: (user) => tokens.of(user),
+      ackedUpTo: (conv) => ackedUpTo.get(conv) ?? 0,
     });
     const phaseNow = { name: 'warmup' };
     at(
