@@ -17,7 +17,9 @@ const seeds: { seed: number; cause: string }[] = [
   {
     // cursor-monotonicity: with Redis slow (redis-latency), a node crashed right after sending
     // receipts; its bus events had not reached the others when the devices reconnected there (fix: a
-    // fleet node reads the user's records from the store before the welcome).
+    // fleet node reads the user's records from the store before the welcome). Also delivery-mode's
+    // receipt reach: the catch-up after the crash learnt u204's delivered cursor 1 from a record before
+    // its bus receipt, and u205-d1 was never told (fix: a cursor learnt from a record is relayed).
     seed: 43242092515799,
     cause: 'a welcome from a node whose bus lagged carried a cursor behind a receipt',
   },
