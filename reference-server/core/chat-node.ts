@@ -553,7 +553,7 @@ export class ChatNode {
 
   // ---- frames -------------------------------------------------------------------------------
 
-  /** The conversation when `conn`'s user is a current member, else an `err` and null. */
+  /** The conversation when this node knows it, else a `not_found` err and null. */
   private knownConv(conn: Conn, convId: string, ref: string): Conversation | null {
     const conv = this.convs.get(convId);
     if (conv === undefined)
@@ -561,6 +561,7 @@ export class ChatNode {
     return conv ?? null;
   }
 
+  /** The conversation when `conn`'s user is a current member (as this node knows), else an `err` and null. */
   private memberConv(conn: Conn, convId: string, ref: string): Conversation | null {
     const conv = this.knownConv(conn, convId, ref);
     if (conv === null) return null;
