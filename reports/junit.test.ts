@@ -88,3 +88,25 @@ describe('reports of a property the scenario skips (checks.skip)', () => {
     );
   });
 });
+
+describe('the verdict line of a live run whose generators were load-limited', () => {
+  const run = summary([{ property: 'no-loss', verdict: 'pass', details: 'ok', witness: [] }], 0);
+  const live = (cpuShare: number, stallMs: number, loadLimited: boolean) =>
+    ({
+      ...run,
+      live: { generatorCpuShareMax: cpuShare, generatorLoopDelayMsMax: stallMs, loadLimited },
+    }) as unknown as RunSummary;
+
+  it('says why: a busy generator, or one starved of a core', () => {
+    expect(verdictLine(live(0.93, 100, true))).toBe(
+      'verdict: PASS (latencies are load-limited: a generator used 93% of its core)',
+    );
+    expect(verdictLine(live(0.11, 11_300, true))).toBe(
+      "verdict: PASS (latencies are load-limited: a generator's event loop stalled 11.3 s)",
+    );
+  });
+
+  it('says nothing when the run was not load-limited', () => {
+    expect(verdictLine(live(0.2, 300, false))).toBe('verdict: PASS');
+  });
+});
