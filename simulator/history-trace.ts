@@ -31,6 +31,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'rate-limited': 21,
   press: 22,
   'typing-sent': 23,
+  'cursor-refused': 24,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -62,6 +63,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.cmid.length);
       return;
     case 'failed':
+    case 'cursor-refused':
       trace.mixText(event.code);
       return;
     case 'durable':

@@ -67,6 +67,11 @@ export type HistoryEvent =
   | ({ k: 'display'; at: number; via: Via; message: Message } & DeviceRef)
   /** A device moved one of its own cursors (sent `delivered`/`read`). */
   | ({ k: 'cursor-sent'; at: number; conv: string; kind: 'delivered' | 'read'; seq: number } & DeviceRef)
+  /**
+   * A cursor frame was refused: an `err` answering it (`ref` its kind) that names its conversation
+   * (v1.1), e.g. `unavailable` while the store is away. It moved nothing.
+   */
+  | ({ k: 'cursor-refused'; at: number; conv: string; kind: 'delivered' | 'read'; code: string } & DeviceRef)
   /** A device observed a member's cursor: from a `receipt`, or its own in `welcome`. */
   | ({
       k: 'cursor-seen';

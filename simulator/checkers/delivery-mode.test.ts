@@ -170,6 +170,11 @@ describe('delivery-mode: receipt reach', () => {
     history.convFrame(at, ann, 'small', 'msg', [9]),
     history.convFrame(at, bob, 'small', 'msg', [9]),
   ];
+  /** The store is away from 50 to 1000. */
+  const storeCut = [
+    { k: 'fault', at: 50, type: 'store-outage', phase: 'start' },
+    { k: 'fault', at: 1000, type: 'store-outage', phase: 'heal' },
+  ] as HistoryEvent[];
   const problems = (events: HistoryEvent[]) =>
     judge(events).witness.map((w) => (w as { problem: string }).problem);
 
@@ -208,6 +213,32 @@ describe('delivery-mode: receipt reach', () => {
     );
   });
 
+  it('fails a cursor sent while a fault was open, and not refused, that is never told after the fault heals', () => {
+    const events = (heardAt: number) => [
+      ...online,
+      storeCut[0]!,
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      storeCut[1]!,
+      ...heard(heardAt),
+    ];
+    // Due 3 s after the heal at 1000, not 3 s after it was sent: heard at 3500 is too soon to tell.
+    expect(problems(events(3500))).toEqual([]);
+    const found = problems(events(4500));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /never got a receipt of bob's delivered cursor at 3 .* sent at 100 and due by 4000/,
+    );
+    // A fault that starts before it is due delays it as well.
+    const late = [
+      ...online,
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      { k: 'fault', at: 2000, type: 'node-pause', phase: 'start' } as HistoryEvent,
+      { k: 'fault', at: 2500, type: 'node-pause', phase: 'heal' } as HistoryEvent,
+    ];
+    expect(problems([...late, ...heard(5000)])).toEqual([]);
+    expect(problems([...late, ...heard(5600)])[0]).toMatch(/due by 5500/);
+  });
+
   it('fails a server that sends no receipt at all, in the warm-up and after a fault healed as well', () => {
     const faults = [
       { k: 'phase', at: 0, phase: 'warmup' },
@@ -228,7 +259,7 @@ describe('delivery-mode: receipt reach', () => {
     );
   });
 
-  it("expects nothing of a cursor that is no news, near a fault, or whose sender's session did not hold", () => {
+  it("expects nothing of a cursor that is no news, refused, due after the run, or whose sender's session did not hold", () => {
     // bob's other device had sent a higher cursor already.
     const noNews = [
       ...online,
@@ -238,6 +269,7 @@ describe('delivery-mode: receipt reach', () => {
       ...heard(5000),
     ];
     expect(problems(noNews)).toEqual([]);
+    // A fault that never heals: the receipt is never due.
     const fault = { k: 'fault', at: 1000, type: 'timeout', phase: 'start' } as HistoryEvent;
     expect(
       problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), fault, ...heard(5000)]),
@@ -250,17 +282,14 @@ describe('delivery-mode: receipt reach', () => {
     // may have closed unheard (a partition), so the cursor may never have arrived.
     const unheard = [...online, history.cursorSent(100, bob, 'small', 'delivered', 3), heard(5000)[0]!];
     expect(problems(unheard)).toEqual([]);
-    // A fault open when the cursor was sent: a store cut answers it `unavailable` and moves nothing.
-    const open = [
-      { k: 'fault', at: 50, type: 'store-outage', phase: 'start' },
-      { k: 'fault', at: 150, type: 'store-outage', phase: 'heal' },
-    ] as HistoryEvent[];
+    // A store cut answered the cursor `unavailable`: it moved nothing.
     expect(
       problems([
         ...online,
-        open[0]!,
+        storeCut[0]!,
         history.cursorSent(100, bob, 'small', 'delivered', 3),
-        open[1]!,
+        history.cursorRefused(110, bob, 'small', 'delivered', 'unavailable'),
+        storeCut[1]!,
         ...heard(5000),
       ]),
     ).toEqual([]);

@@ -94,6 +94,20 @@ export const history = {
     kind,
     seq,
   }),
+  cursorRefused: (
+    at: number,
+    by: DeviceRef,
+    conv: string,
+    kind: 'delivered' | 'read',
+    code: string,
+  ): HistoryEvent => ({
+    k: 'cursor-refused',
+    at,
+    ...by,
+    conv,
+    kind,
+    code,
+  }),
   cursorSeen: (
     at: number,
     by: DeviceRef,

@@ -113,9 +113,19 @@ export abstract class MemberSessions {
     return Number.POSITIVE_INFINITY;
   }
 
-  /** Whether a fault started or healed within [from, to]. */
-  protected faultNear(from: number, to: number): boolean {
-    return this.faults.some((fault) => fault.at >= from && fault.at <= to);
+  /**
+   * The end of the first `spanMs` with no fault open that starts at `at` or later (infinite if none):
+   * when something owed since `at` is due, faults delaying it.
+   */
+  protected quietAfter(at: number, spanMs: number): number {
+    let open = 0;
+    let from = at;
+    for (const fault of this.faults) {
+      if (open === 0 && fault.at > from + spanMs) break;
+      open += fault.start ? 1 : -1;
+      if (open === 0) from = Math.max(from, fault.at);
+    }
+    return open === 0 ? from + spanMs : Number.POSITIVE_INFINITY;
   }
 
   private sessionEnds(device: number, at: number): void {

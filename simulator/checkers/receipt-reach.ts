@@ -6,12 +6,14 @@
 // other check.
 // Only a cursor past every cursor that user's devices sent before must move it: a device sends a seq it
 // displayed, which the store holds, so the store's clamp to its lastSeq (guarantee 7) leaves it whole.
-// A cursor frame has no answer, so what the harness cannot see decides when it is not judged: the
-// sender must hear the server on that session after the receipt was due (a client may hold a session
-// the server closed unheard, as after a partition, and send a cursor into it), and so must the
-// receiving device on its own; and no fault is open when it is sent or starts or heals before it is due
-// (a store cut answers the cursor `unavailable`, and moves nothing). Members are those at the
-// conversation's creation, in conversations the harness never changed.
+// Faults may delay a receipt, never waive it: it is due `dueMs` after the cursor was sent, counted in
+// time with no fault open (a node paused or cut from the bus relays it once it is back, by its bus or
+// its catch-up). A cursor frame has no answer when it works, so the sender must hear the server on that
+// session after the receipt was due (a client may hold a session the server closed unheard, as after a
+// partition, and send a cursor into it), and so must the receiving device on its own; a cursor the
+// server refused (`cursor-refused`: an `err` naming it, e.g. `unavailable` while the store is away)
+// moved nothing and is owed nothing. Members are those at the conversation's creation, in
+// conversations the harness never changed.
 
 import type { HistoryEvent } from '../history.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
@@ -31,6 +33,14 @@ export class ReceiptReach extends MemberSessions {
   protected take(event: HistoryEvent): void {
     if (event.k === 'cursor-sent') this.owe(event);
     else if (event.k === 'cursor-seen' && event.source === 'receipt') this.toldOf(event);
+    else if (event.k === 'cursor-refused') this.refused(event);
+  }
+
+  /** A refused cursor moved nothing: no device is owed it (the oldest owed of its key is dropped). */
+  private refused(event: HistoryEvent & { k: 'cursor-refused' }): void {
+    const sender = this.device(event);
+    const key = `${event.conv} ${event.user} ${event.kind}`;
+    for (const owed of this.owed.values()) if (owed.get(key)?.sender === sender) owed.delete(key);
   }
 
   protected owing(): Iterable<number> {
@@ -49,7 +59,7 @@ export class ReceiptReach extends MemberSessions {
     }
   }
 
-  /** A cursor sent away from faults owes a receipt to every other member's devices online since. */
+  /** A cursor owes a receipt to every other member's devices online since. */
   private owe(event: HistoryEvent & { k: 'cursor-sent' }): void {
     const members = this.members.get(event.conv);
     if (members === undefined || !members.includes(event.user)) return;
@@ -59,7 +69,7 @@ export class ReceiptReach extends MemberSessions {
     this.highest.set(key, event.seq);
     const sender = this.device(event);
     const senderSince = this.openSince.get(sender);
-    if (senderSince < 0 || this.faultsOpen > 0) return;
+    if (senderSince < 0) return;
     for (const member of members) {
       if (member === event.user) continue;
       for (const device of this.ids.devicesOfUser(member)) {
@@ -82,14 +92,14 @@ export class ReceiptReach extends MemberSessions {
     this.told.delete(device);
     if (owed === undefined) return;
     for (const [key, miss] of owed) {
-      const due = miss.sentAt + this.dueMs;
+      const due = this.quietAfter(miss.sentAt, this.dueMs);
       if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
       const [conv = '', of, kind] = key.split(' ');
-      if (this.faultNear(miss.sentAt, due) || !this.members.has(conv)) continue;
+      if (!this.members.has(conv)) continue;
       this.judged++;
       const { user, device: name } = this.ids.deviceName(device);
       this.witness.add('cursor never told to a member online throughout', () => ({
-        problem: `${user}/${name} held one session from ${since} and heard the server after ${due}, but never got a receipt of ${of}'s ${kind} cursor at ${miss.seq} or past it in ${conv}, sent at ${miss.sentAt} with no fault near (protocol.md: a receipt goes to the members when a member's cursor moves forward)`,
+        problem: `${user}/${name} held one session from ${since} and heard the server after ${due}, but never got a receipt of ${of}'s ${kind} cursor at ${miss.seq} or past it in ${conv}, sent at ${miss.sentAt} and due by ${due} (protocol.md: a receipt goes to the members when a member's cursor moves forward)`,
         path: [],
       }));
     }

@@ -244,6 +244,18 @@ describe('cursors, receipts and evidence', () => {
     ]);
   });
 
+  it('records a cursor the server refused (an err naming its kind and conversation)', () => {
+    const d = new ClientDriver({ cursorIntervalMs: 200 });
+    d.open([summary(conv, 0)]);
+    push(d, 1);
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'delivered', conv });
+    // Without `conv` (a v1 server) the err says nothing about which cursor it was.
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'read' });
+    expect(d.history('cursor-refused').map((e) => [e.conv, e.kind, e.code])).toEqual([
+      [conv, 'delivered', 'unavailable'],
+    ]);
+  });
+
   it('re-sends cursors the welcome shows the server lacks', () => {
     const d = new ClientDriver({ jitter: false });
     d.open([summary(conv, 0)]);

@@ -374,6 +374,16 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.errors++;
     if (frame.ref === undefined) return;
     if (this.adversary?.onErr(this, frame, now)) return;
+    if (frame.conv !== undefined && (frame.ref === 'read' || frame.ref === 'delivered'))
+      this.record({
+        k: 'cursor-refused',
+        at: now,
+        conv: frame.conv,
+        kind: frame.ref,
+        code: frame.code,
+        user: this.user,
+        device: this.device,
+      });
     if (frame.code === ErrorCode.rateLimited) this.rateLimited(frame, now);
     // v1.1: an err that names a conversation and answers a sync or a resume: ask again at once.
     if (frame.conv !== undefined && (frame.ref === 'sync' || frame.ref === 'hello')) {
