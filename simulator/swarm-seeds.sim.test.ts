@@ -59,6 +59,13 @@ const seeds: { seed: number; cause: string }[] = [
     seed: 37193085211434,
     cause: 'a read served by the membership known when it was asked',
   },
+  {
+    // authorization: u41 was removed from g5 through another node at seq 11; n3, which had heard of
+    // neither the removal nor seq 12, relayed a read cursor at 12 to u41's devices (fix: a receipt at
+    // a seq the node has not seen waits for the record, as held pushes do).
+    seed: 81821908144667,
+    cause: 'a receipt past the seqs a node had seen, relayed by its stale membership',
+  },
 ];
 
 /** Schedules the gate's exploration found red (simulator/regressions/, written by the gate as found). */

@@ -883,6 +883,12 @@ export class ChatNode {
       seqs.add(message.seq);
       this.sequenced(conv, message, exclude);
     }
+    const receipts = conv.heldReceipts;
+    conv.heldReceipts = [];
+    // A cursor the record moved further was told already, when the record was taken: an older one now
+    // would move it back for whoever heard that (cursors are cumulative).
+    for (const r of receipts)
+      if (r.seq >= conv.cursorOf(r.user)[r.kind]) this.sendReceipt(conv, r.user, r.kind, r.seq, r.skipConn);
   }
 
   /** A notify carries lastSeq, so it covers every seq up to it: a large group has no gaps to fill. */
@@ -1019,8 +1025,9 @@ export class ChatNode {
     }
     const conv = this.convs.get(pending.conv);
     if (conv === undefined) return;
+    const unseen = outcome.seq > conv.lastSeq;
     const advanced = conv.advanceCursor(pending.user, pending.cursor, outcome.seq);
-    if (advanced) this.sendReceipt(conv, pending.user, pending.cursor, outcome.seq, pending.conn);
+    if (advanced) this.relayReceipt(conv, pending.user, pending.cursor, outcome.seq, pending.conn, unseen);
     // A write that moved the store's cursor is published though this node's view had moved already:
     // a record it read meanwhile (someone's welcome) told only its own devices, and no other node's
     // write will publish this move.
@@ -1038,6 +1045,28 @@ export class ChatNode {
   /** Connections a pushed message goes to: members when it was sequenced who are members now. */
   protected pushRecipients(conv: Conversation, seq: number, exclude: ConnId | null): ConnId[] {
     return messageRecipients(conv, seq, this.connIndex, exclude);
+  }
+
+  /**
+   * A receipt at a seq this node has not seen (`unseen`: the store clamps cursors to its lastSeq, so
+   * the seq exists), or while its pushes wait for a newer membership, waits for the record: this
+   * node's members may be stale there (swarm seed 81821908144667: u41, removed through another node
+   * at seq 11, was told of read cursor 12 by n3, which had not heard of the removal).
+   */
+  private relayReceipt(
+    conv: Conversation,
+    user: UserId,
+    kind: 'delivered' | 'read',
+    seq: number,
+    skipConn: ConnId | null,
+    unseen: boolean,
+  ): void {
+    if (!unseen && conv.heldPushes === null) {
+      this.sendReceipt(conv, user, kind, seq, skipConn);
+      return;
+    }
+    conv.heldReceipts.push({ user, kind, seq, skipConn });
+    this.readMembers(conv);
   }
 
   protected sendReceipt(
@@ -1089,8 +1118,9 @@ export class ChatNode {
         return;
       case 'receipt': {
         const conv = this.convs.get(event.conv);
+        const unseen = conv !== undefined && event.seq > conv.lastSeq;
         if (conv?.advanceCursor(event.user, event.cursor, event.seq)) {
-          this.sendReceipt(conv, event.user, event.cursor, event.seq, null);
+          this.relayReceipt(conv, event.user, event.cursor, event.seq, null, unseen);
           // A cursor past what this node saw proves seqs it missed.
           this.checkGap(conv);
         }

@@ -74,6 +74,11 @@ export class Conversation {
   heldPushes: { message: Message; exclude: number | null }[] | null = null;
   /** The record read for `heldPushes` is in flight. */
   membersReadPending = false;
+  /**
+   * Receipts held with the pushes: a cursor past the seqs this node has seen, or one that came while
+   * pushes are held, tells of a seq whose membership this node does not know yet.
+   */
+  heldReceipts: { user: UserId; kind: CursorKind; seq: number; skipConn: number | null }[] = [];
 
   /** Whether `seq` was pushed by this node already. */
   wasPushed(seq: number): boolean {

@@ -70,9 +70,25 @@ function presenceHunt(): Scenario {
   return { ...hunt, name: 'presence-hunt', workload: { ...hunt.workload, leaveFraction: 0.6 } };
 }
 
+/**
+ * Receipt reach judges a cursor only when no fault is near it and both devices hear the server after
+ * the receipt was due (5 s live): the hunt's faults and its short phases leave few such cursors on a
+ * loaded box, so this one runs fault-free and longer, with sends (and so frames) to the end.
+ */
+function receiptHunt(): Scenario {
+  const hunt = bugHunt();
+  return {
+    ...hunt,
+    name: 'receipt-hunt',
+    phases: { ...hunt.phases, faultsMs: 12_000 },
+    faults: [],
+  };
+}
+
 function scenarioFor(bug: BugName): Scenario {
   if (bug === 'ack-before-durable') return crashHunt();
   if (bug === 'stuck-presence') return presenceHunt();
+  if (bug === 'no-receipts') return receiptHunt();
   return bugHunt();
 }
 
@@ -159,6 +175,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
     ['bug-hunt', bugHunt],
     ['crash-hunt', crashHunt],
     ['presence-hunt', presenceHunt],
+    ['receipt-hunt', receiptHunt],
   ] as const)(
     '%s passes on the correct server (so the catches above are the bugs)',
     async (_, make) => {
