@@ -14,11 +14,17 @@
 // server refused (`cursor-refused`: an `err` naming it, e.g. `unavailable` while the store is away)
 // moved nothing and is owed nothing. Members are those at the conversation's creation, in
 // conversations the harness never changed.
+// A busy server takes a cursor frame in turn behind everything queued before it, and nothing it sends
+// says when it got there: the due time grows by the longest ack latency of sends issued in the 10 s
+// before the cursor (the same queue, as the harness saw it), so an overloaded node is slow, not silent.
 
 import type { HistoryEvent } from '../history.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
 
 type Owed = { seq: number; sentAt: number; sender: number; senderSince: number };
+
+/** How far back the sends whose ack latency stretches a receipt's due time go (s): a queue drains slowly. */
+const lagWindowS = 10;
 
 export class ReceiptReach extends MemberSessions {
   /** (device, cursor) pairs judged: told, or owed past their due time. */
@@ -29,9 +35,12 @@ export class ReceiptReach extends MemberSessions {
   private readonly owed = new Map<number, Map<string, Owed>>();
   /** `conv user kind` -> the highest cursor that user's devices sent: only a higher one must move it. */
   private readonly highest = new Map<string, number>();
+  /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
+  private readonly ackLag = new Map<number, number>();
 
   protected take(event: HistoryEvent): void {
-    if (event.k === 'cursor-sent') this.owe(event);
+    if (event.k === 'ack') this.ackTook(event);
+    else if (event.k === 'cursor-sent') this.owe(event);
     else if (event.k === 'cursor-seen' && event.source === 'receipt') this.toldOf(event);
     else if (event.k === 'cursor-refused') this.refused(event);
   }
@@ -41,6 +50,20 @@ export class ReceiptReach extends MemberSessions {
     const sender = this.device(event);
     const key = `${event.conv} ${event.user} ${event.kind}`;
     for (const owed of this.owed.values()) if (owed.get(key)?.sender === sender) owed.delete(key);
+  }
+
+  private ackTook(event: HistoryEvent & { k: 'ack' }): void {
+    const second = Math.floor(event.sentAt / 1000);
+    const took = event.at - event.sentAt;
+    if (took > (this.ackLag.get(second) ?? 0)) this.ackLag.set(second, took);
+  }
+
+  /** The longest ack latency of sends issued from `lagWindowS` seconds before `at` to a second after (0: none). */
+  private lagAround(at: number): number {
+    const second = Math.floor(at / 1000);
+    let lag = 0;
+    for (let s = second - lagWindowS; s <= second + 1; s++) lag = Math.max(lag, this.ackLag.get(s) ?? 0);
+    return lag;
   }
 
   protected owing(): Iterable<number> {
@@ -92,7 +115,7 @@ export class ReceiptReach extends MemberSessions {
     this.told.delete(device);
     if (owed === undefined) return;
     for (const [key, miss] of owed) {
-      const due = this.quietAfter(miss.sentAt, this.dueMs);
+      const due = this.quietAfter(miss.sentAt, this.dueMs + this.lagAround(miss.sentAt));
       if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
       const [conv = '', of, kind] = key.split(' ');
       if (!this.members.has(conv)) continue;
