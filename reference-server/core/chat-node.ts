@@ -1025,9 +1025,7 @@ export class ChatNode {
     }
     const conv = this.convs.get(pending.conv);
     if (conv === undefined) return;
-    const unseen = outcome.seq > conv.lastSeq;
-    const advanced = conv.advanceCursor(pending.user, pending.cursor, outcome.seq);
-    if (advanced) this.relayReceipt(conv, pending.user, pending.cursor, outcome.seq, pending.conn, unseen);
+    const advanced = this.advanceAndRelay(conv, pending.user, pending.cursor, outcome.seq, pending.conn);
     // A write that moved the store's cursor is published though this node's view had moved already:
     // a record it read meanwhile (someone's welcome) told only its own devices, and no other node's
     // write will publish this move.
@@ -1048,25 +1046,27 @@ export class ChatNode {
   }
 
   /**
-   * A receipt at a seq this node has not seen (`unseen`: the store clamps cursors to its lastSeq, so
-   * the seq exists), or while its pushes wait for a newer membership, waits for the record: this
-   * node's members may be stale there (swarm seed 81821908144667: u41, removed through another node
-   * at seq 11, was told of read cursor 12 by n3, which had not heard of the removal).
+   * Moves a cursor this node heard of (its device's write, another node's bus receipt) and tells the
+   * members; returns whether it moved. A receipt at a seq this node has not seen (the store clamps
+   * cursors to its lastSeq, so the seq exists), or while its pushes wait for a newer membership, waits
+   * for the record: this node's members may be stale there (swarm seed 81821908144667: u41, removed
+   * through another node at seq 11, was told of read cursor 12 by n3, which had not heard of the removal).
    */
-  private relayReceipt(
+  private advanceAndRelay(
     conv: Conversation,
     user: UserId,
     kind: 'delivered' | 'read',
     seq: number,
     skipConn: ConnId | null,
-    unseen: boolean,
-  ): void {
-    if (!unseen && conv.heldPushes === null) {
-      this.sendReceipt(conv, user, kind, seq, skipConn);
-      return;
+  ): boolean {
+    const unseen = seq > conv.lastSeq;
+    if (!conv.advanceCursor(user, kind, seq)) return false;
+    if (!unseen && conv.heldPushes === null) this.sendReceipt(conv, user, kind, seq, skipConn);
+    else {
+      conv.heldReceipts.push({ user, kind, seq, skipConn });
+      this.readMembers(conv);
     }
-    conv.heldReceipts.push({ user, kind, seq, skipConn });
-    this.readMembers(conv);
+    return true;
   }
 
   protected sendReceipt(
@@ -1118,12 +1118,9 @@ export class ChatNode {
         return;
       case 'receipt': {
         const conv = this.convs.get(event.conv);
-        const unseen = conv !== undefined && event.seq > conv.lastSeq;
-        if (conv?.advanceCursor(event.user, event.cursor, event.seq)) {
-          this.relayReceipt(conv, event.user, event.cursor, event.seq, null, unseen);
-          // A cursor past what this node saw proves seqs it missed.
+        // A cursor past what this node saw proves seqs it missed.
+        if (conv && this.advanceAndRelay(conv, event.user, event.cursor, event.seq, null))
           this.checkGap(conv);
-        }
         return;
       }
       case 'typing': {

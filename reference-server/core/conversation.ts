@@ -78,7 +78,7 @@ export class Conversation {
    * Receipts held with the pushes: a cursor past the seqs this node has seen, or one that came while
    * pushes are held, tells of a seq whose membership this node does not know yet.
    */
-  heldReceipts: { user: UserId; kind: CursorKind; seq: number; skipConn: number | null }[] = [];
+  heldReceipts: (CursorMove & { skipConn: number | null })[] = [];
 
   /** Whether `seq` was pushed by this node already. */
   wasPushed(seq: number): boolean {
