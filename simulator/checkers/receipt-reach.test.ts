@@ -1,0 +1,46 @@
+// Receipt reach's due time on a busy server (the rest of receipt reach is judged in
+// delivery-mode.test.ts, through the checker it is part of): a cursor frame waits in the node's queue
+// with everything before it, so its receipt is due later by the longest ack latency of sends issued in
+// the 10 s before it. A server that is slow is not taken for one that is silent; one that is silent
+// still fails, once that longer due time has passed.
+
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { createDeliveryModeChecker } from './delivery-mode.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
+
+const ann = device('ann');
+const bob = device('bob');
+const problems = (events: HistoryEvent[]) =>
+  checkHistory(
+    [createDeliveryModeChecker({ largeGroupThreshold: 2 })],
+    events,
+    finalStateFixture(),
+  )[0]!.witness.map((w) => (w as { problem: string }).problem);
+
+/** ann and bob online in `small`; bob sends a delivered cursor at 3000 that ann is never told of. */
+const cursorNeverTold = (heardAt: number, ackLatencyMs: number): HistoryEvent[] => [
+  history.conv(0, 'small', ['ann', 'bob']),
+  history.session(10, ann),
+  history.session(10, bob),
+  // A send bob issued at 2500, acked `ackLatencyMs` later: the node's queue as the harness saw it.
+  history.ack(2500 + ackLatencyMs, bob, message('small', 1, 'bob'), 2500),
+  history.convFrame(2501 + ackLatencyMs, ann, 'small', 'msg', [1]),
+  history.cursorSent(3000, bob, 'small', 'delivered', 1),
+  history.convFrame(heardAt, ann, 'small', 'msg', [9]),
+  history.convFrame(heardAt, bob, 'small', 'msg', [9]),
+];
+
+describe('receipt reach on a busy server', () => {
+  it('waits the ack latency of the sends before the cursor longer before it judges the receipt', () => {
+    // Acks in 10 ms: due 3 s after the cursor, by 6000.
+    expect(problems(cursorNeverTold(6500, 10))).toHaveLength(1);
+    // Acks in 4 s: the cursor waited in the same queue, so it is due by 10000, and 6500 is too soon.
+    expect(problems(cursorNeverTold(6500, 4000))).toEqual([]);
+    const late = problems(cursorNeverTold(10_500, 4000));
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatch(/cursor at 1 .* sent at 3000 and due by 10000/);
+  });
+});
