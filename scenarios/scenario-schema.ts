@@ -453,6 +453,14 @@ export const scenarioSchema = strict({
       .describe(
         'properties this scenario does not judge, e.g. typing-recipients when its workload sends no typing; each is listed as SKIP in the verdict table and as a skipped JUnit case, never as a pass (default none)',
       ),
+    presenceKnownWithinMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "presence-changes: how long after a user's session began every node must know of it, so that an answer telling the user offline with an earlier lastSeen is a violation (protocol.md sets no bound: a fleet learns other nodes' sessions over its bus). Default the runner's answer bound (1 s in sim, 3 s live). A big run on an overloaded box may set more; the verdict then reports how stale the answers it let through were",
+      ),
   })
     .prefault({})
     .describe('which properties the run judges (default: all of them)'),

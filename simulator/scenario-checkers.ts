@@ -12,6 +12,9 @@ export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOpt
   return standardCheckers({
     sendLimits: sendLimitsOf(scenario),
     skip: scenario.checks.skip,
+    ...(scenario.checks.presenceKnownWithinMs === undefined
+      ? {}
+      : { presenceKnownWithinMs: scenario.checks.presenceKnownWithinMs }),
     ...(typingThrottleMs === undefined ? {} : { typingThrottleMs }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
     ...options,

@@ -81,6 +81,32 @@ describe('presence-changes', () => {
     );
   });
 
+  it("judges the session bound after the scenario's presenceKnownWithinMs, counting the stale answers it let through", () => {
+    // ann's new connection watches bob, whose session began at 2000, and a node behind on its bus
+    // answers "offline, never seen" 6 s later (the 100,000 run's shape).
+    const late = (at: number): HistoryEvent[] => [
+      ...start,
+      session(at - 500, ann),
+      history.watchSent(at - 500, ann, ['bob']),
+      seen(at, false, 0),
+    ];
+    const bounded = (events: HistoryEvent[]) =>
+      checkHistory(
+        [createPresenceChangesChecker({ presenceKnownWithinMs: 10_000 })],
+        events,
+        finalStateFixture(),
+      )[0]!;
+    expect(judge(late(8000)).details).toMatch(/1 lastSeen before the last session/);
+    const within = bounded(late(8000));
+    expect(within.verdict).not.toBe('fail');
+    expect(within.details).toMatch(
+      /nodes must know a session 10000 ms after it began .*: 1 offline answers about a session begun earlier let through, the stalest 6000 ms after it began/,
+    );
+    expect(bounded(late(12_500)).details).toMatch(/1 lastSeen before the last session/);
+    // Left unset, the details say nothing of a bound.
+    expect(judge([...start, seen(5000, false, 4990)]).details).not.toMatch(/must know a session/);
+  });
+
   it('fails a lastSeen that is not a time', () => {
     expect(judge([...start, seen(5000, false, Number.NaN)]).details).toMatch(/1 lastSeen not a time/);
     expect(judge([...start, seen(5000, false, -1)]).details).toMatch(/lastSeen not a time/);

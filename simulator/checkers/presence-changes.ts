@@ -3,7 +3,10 @@
 // - on change: within one session of the watcher, a frame after the first must change `online`;
 // - lastSeen never goes back for a watcher (nor across its sessions);
 // - an offline frame's lastSeen is no earlier than the start of the user's latest session that the
-//   server saw well before the frame (in the server's clock, bounded from acks: ts - at).
+//   server saw well before the frame (in the server's clock, bounded from acks: ts - at). "Well
+//   before" is `presenceKnownWithinMs` (default the answer bound); a scenario that widens it (a big
+//   live run whose fleet learns sessions over a lagging bus) gets the stale answers it let through
+//   counted in the details, with the oldest, so the bound is a stated, measured figure.
 // - every change the harness made to a watched user's presence is told to each device that watched
 //   through it, if the change held past when the server had to know of it (presence-deadlines.ts):
 //   silence is a violation, lateness is not.
@@ -35,11 +38,20 @@ export type PresenceChangesOptions = CheckerOptions & {
    * the reference server's 5 s TTL, a heartbeat period and slack).
    */
   nodeDeadWithinMs?: number;
+  /**
+   * Every node knows of a session this long after it began (default `answerWithinMs`): an offline
+   * answer with an earlier lastSeen after that is a violation. The scenario's
+   * `checks.presenceKnownWithinMs`.
+   */
+  presenceKnownWithinMs?: number;
 };
 
 export function createPresenceChangesChecker(options: PresenceChangesOptions = {}): Checker {
   const { limits, ids } = resolveCheckerOptions(options);
   const slackMs = options.answerWithinMs ?? 1000;
+  const knownWithinMs = Math.max(slackMs, options.presenceKnownWithinMs ?? slackMs);
+  /** Offline answers about a session begun more than `slackMs` but at most `knownWithinMs` before. */
+  const staleLetThrough = { count: 0, oldestMs: 0 };
   const witness = new WitnessList(limits.witnessCasesMax);
   // State by dense ids (checker-options' IdTable): a watcher's view of a user is a slot of (device id,
   // user id), its fields columns; per device and per user, columns indexed by the id.
@@ -199,7 +211,13 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     ) {
       judgedHere = true;
       const floor = began + offsetLo - slackMs;
-      if (event.lastSeen < floor) beforeSession(event, began, floor);
+      if (event.lastSeen < floor) {
+        if (began < event.at - knownWithinMs) beforeSession(event, began, floor);
+        else {
+          staleLetThrough.count++;
+          staleLetThrough.oldestMs = Math.max(staleLetThrough.oldestMs, event.at - began);
+        }
+      }
     }
     if (judgedHere) judged++;
   };
@@ -299,7 +317,11 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       // A change too close to the end may still be on its way: it proves nothing either way.
       const changes = changesAt.filter((at) => at <= final.at - slackMs).length;
       deadlines.end(final.at);
-      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions; ${changes} changes of watched users' presence made by the harness, ${deadlines.judged} (watcher, change) pairs judged shown in time`;
+      const widened =
+        knownWithinMs > slackMs
+          ? `; nodes must know a session ${knownWithinMs} ms after it began (the scenario's presenceKnownWithinMs, not ${slackMs}): ${staleLetThrough.count} offline answers about a session begun earlier let through, the stalest ${Math.round(staleLetThrough.oldestMs)} ms after it began`
+          : '';
+      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions; ${changes} changes of watched users' presence made by the harness, ${deadlines.judged} (watcher, change) pairs judged shown in time${widened}`;
       return coveredResult(witness, presenceChangesProperty, details, {
         judged,
         judgedWhat: 'presence frame judged',
