@@ -13,7 +13,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import type { LiveFleet } from '../simulator/live/fleet.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { stepScenario } from './capacity-sweep.ts';
-import { addReadings, type CostFit, fitCostModel } from './fit-cost-model.ts';
+import { addReadings, type CostFit, cpuRun, fitCostModel } from './fit-cost-model.ts';
 
 export type CalibrateOptions = {
   seed: number;
@@ -41,6 +41,10 @@ export type CalibrationRun = {
   exitCode: number;
   eluActiveShare: number;
   steps: number;
+  /** The node's totals (every node's, added, on a fleet): what the CPU fit is made of. */
+  cpuUs: number;
+  meteredMs: number;
+  spanUs: number;
 };
 
 export type Calibration = CostFit & { runs: CalibrationRun[]; loadAverage: number[] };
@@ -78,35 +82,41 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
         // Per node: the readings' windows add up across nodes as their busy times do.
         eluActiveShare: reading.meteredMs > 0 ? reading.eluActiveMs / reading.meteredMs : 0,
         steps: reading.steps.reduce((a, b) => a + b, 0),
+        ...cpuRun(reading),
       };
       runs.push(run);
       log(
-        `calibration run ${index + 1}/${options.rates.length}: ${rate} msgs/s offered, ${round(run.ackedPerSec)} acked/s, ${run.steps} steps metered, event loop busy ${Math.round(run.eluActiveShare * 100)}%, exit ${run.exitCode}`,
+        `calibration run ${index + 1}/${options.rates.length}: ${rate} msgs/s offered, ${round(run.ackedPerSec)} acked/s, ${run.steps} steps metered, event loop busy ${Math.round(run.eluActiveShare * 100)}%, CPU ${Math.round(run.cpuUs / 10 / run.meteredMs)}% of a core over ${round(run.meteredMs / 1000)} s, spans ${Math.round(run.spanUs / 10 / run.meteredMs)}%, exit ${run.exitCode}`,
       );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const cpu = cpus();
-  const fit = fitCostModel(addReadings(readings), {
-    name: options.name,
-    command: options.command,
-    date: new Date().toISOString(),
-    machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage.map((l) => l.toFixed(1)).join(' ')} at the start`,
-    note: `${options.nodes === 1 ? 'one node, the log store on local disk' : `${options.nodes} nodes over one Redis (each metered; costs are per node)`}; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step (timed spans scaled by process CPU over their sum)`,
-  });
+  const fit = fitCostModel(
+    addReadings(readings),
+    {
+      name: options.name,
+      command: options.command,
+      date: new Date().toISOString(),
+      machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage.map((l) => l.toFixed(1)).join(' ')} at the start`,
+      note: `${options.nodes === 1 ? 'one node, the log store on local disk' : `${options.nodes} nodes over one Redis (each metered; costs are per node)`}; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step: timed spans scaled by the slope of process CPU against span time over the runs, the process's fixed CPU per second kept apart (fixedCpuShare)`,
+    },
+    // On a fleet a run's reading adds its nodes' wall times as it adds their CPU: the fixed share is per node.
+    readings,
+  );
   return { ...fit, runs, loadAverage };
 }
 
 /** The cost model file: the model, then what the calibration saw (for the reader; not used to cost). */
 export function costModelFile(calibration: Calibration): string {
-  const { model, runs, scale, cpuShareWhileBusy, steps, kinds, loadAverage } = calibration;
+  const { model, runs, scale, cpuFit, cpuShareWhileBusy, steps, kinds, loadAverage } = calibration;
   return `${JSON.stringify(
     {
       $comment:
-        'Written by chatsim capacity --calibrate (see measured.command): CPU time per core step of the reference server, µs, what a node with a core of its own spends. calibration.cpuShareWhileBusy is the share of a core the node got on the calibrating box (capacity --sim --cpu-share). Re-run it on your machine rather than editing by hand.',
+        'Written by chatsim capacity --calibrate (see measured.command): CPU time per core step of the reference server, µs, what a node with a core of its own spends; fixedCpuShare: the share of a core it spends whatever its load (fitted over the runs, calibration.cpuFit), which steps do not get. calibration.cpuShareWhileBusy is the share of a core the node got on the calibrating box (capacity --sim --cpu-share). Re-run it on your machine rather than editing by hand.',
       ...model,
-      calibration: { steps, scale, cpuShareWhileBusy, loadAverage, runs, kinds },
+      calibration: { steps, scale, cpuFit, cpuShareWhileBusy, loadAverage, runs, kinds },
     },
     null,
     2,

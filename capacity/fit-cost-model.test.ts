@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Effect } from '../reference-server/core/effects.ts';
 import type { CoreStep } from '../reference-server/core/input-kind.ts';
 import { CostMeter } from '../reference-server/runtime/cost-meter.ts';
-import { addReadings, fitCostModel, solve } from './fit-cost-model.ts';
+import { addReadings, type CpuRun, fitCostModel, fitProcessCpu, solve } from './fit-cost-model.ts';
 
 const about = { name: 'fit-test', command: 'test', date: '2026-11-30', machine: 'test' };
 const sendTo = (n: number): Effect => ({
@@ -81,6 +81,51 @@ describe('fitCostModel', () => {
     expect(fit.model.effectUs.recipient).toBe(0);
     expect(fit.model.effectUs.frame).toBeGreaterThanOrEqual(0);
     expect(fit.model.inputUs.send! + fit.model.effectUs.frame).toBeGreaterThan(40);
+  });
+
+  it('fits the scale over several runs, the fixed CPU kept apart, and uses it for every cost', () => {
+    // The node spends 20% of a core whatever its load, and 1.8 µs of CPU per µs of timed span: a run
+    // at a low rate (spans 5% of the wall) then reads as 5.8 µs of CPU per span µs, one near the knee
+    // (40%) as 2.3. The ratio would charge the fixed CPU to the steps; the regression does not.
+    const run = (spanShare: number, wobble = 0): CpuRun => {
+      const meteredMs = 20_000;
+      const spanUs = spanShare * meteredMs * 1000;
+      return { meteredMs, spanUs, cpuUs: 0.2 * meteredMs * 1000 + 1.8 * spanUs + wobble };
+    };
+    const fit = fitProcessCpu([run(0.05, 3000), run(0.2, -5000), run(0.4, 2000)]);
+    expect(fit.method).toBe('regression');
+    expect(fit.scale).toBeCloseTo(1.8, 2);
+    expect(fit.fixedCpuShare).toBeCloseTo(0.2, 3);
+    // Each run's reading scales the pooled fit; the model carries the fixed share.
+    const readings = [0.05, 0.2, 0.4].map((share) => {
+      const r = meteredRun().reading();
+      const spanUs = r.stepUs.reduce((a, b) => a + b, 0);
+      r.meteredMs = spanUs / 1000 / share;
+      r.cpuUs = 0.2 * r.meteredMs * 1000 + 1.8 * spanUs;
+      return r;
+    });
+    const model = fitCostModel(addReadings(readings), about, readings);
+    expect(model.scale).toBeCloseTo(1.8, 2);
+    expect(model.model.fixedCpuShare).toBeCloseTo(0.2, 2);
+    expect(model.model.inputUs.hello).toBeCloseTo(80 * 1.8, 0);
+    // The ratio of the same readings charges the fixed CPU to the steps.
+    expect(fitCostModel(addReadings(readings), about).scale).toBeGreaterThan(2.5);
+  });
+
+  it('falls back to the ratio, and says why, when the runs cannot separate fixed from per-step CPU', () => {
+    const one: CpuRun = { meteredMs: 1000, spanUs: 200_000, cpuUs: 500_000 };
+    expect(fitProcessCpu([one])).toEqual({
+      scale: 2.5,
+      fixedCpuShare: 0,
+      method: 'ratio',
+      why: 'fewer than two runs to fit over',
+    });
+    expect(fitProcessCpu([one, { ...one, spanUs: 210_000 }]).why).toMatch(/too alike/);
+    // CPU that grows faster than the spans (it fits a negative fixed share) is not physical.
+    const steep = fitProcessCpu([one, { meteredMs: 1000, spanUs: 400_000, cpuUs: 1_400_000 }]);
+    expect(steep.method).toBe('ratio');
+    expect(steep.why).toMatch(/negative fixed/);
+    expect(steep.scale).toBeCloseTo(1_900_000 / 600_000, 5);
   });
 
   it('refuses a reading with too few steps of any kind', () => {

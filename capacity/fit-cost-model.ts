@@ -3,11 +3,14 @@
 // effect features (frames, recipients, store ops, publishes), kept non-negative by dropping the most
 // negative term and fitting again. The spans are wall time: on a shared box they include time the
 // node was preempted mid-step, and they miss work done outside them (ws framing and parsing, socket
-// writes completing, the log store's continuations, GC). So the fitted costs are scaled by the
-// process's CPU time over the summed spans: the model charges CPU time, what the node would need of
-// a core of its own, spread over steps in proportion to their timed cost. How much of a core the
-// node actually got while busy (CPU over event-loop busy time) is recorded beside it: a simulation
-// of that box divides service times by it (`cpuShare`).
+// writes completing, the log store's continuations, GC). So the fitted costs are scaled to process
+// CPU time, what the node would need of a core of its own. The scale is fitted over the calibration's
+// runs (fitProcessCpu): process CPU = fixed share × wall time + scale × span time. Dividing one run's
+// CPU by its spans instead charges the process's fixed CPU (timers, pings, idle GC, the runtime) to
+// its steps: at low rates, where it is most of the CPU, that made every step ~2.5× too dear. The
+// fixed share stays in the model apart (`fixedCpuShare`): a simulated node serves steps with the rest
+// of its core. How much of a core the node actually got while busy (CPU over event-loop busy time)
+// is recorded beside it: a simulation of that box divides service times by it (`cpuShare`).
 
 import { effectFeatures, type InputKind } from '../reference-server/core/input-kind.ts';
 import type { CostMeterReading } from '../reference-server/runtime/cost-meter.ts';
@@ -21,8 +24,10 @@ export const samplesPerKindMin = 20;
 
 export type CostFit = {
   model: CostModel;
-  /** Process CPU over summed span time: what the fitted costs were multiplied by. */
+  /** CPU time per µs of span time (the fit's slope over the runs): what the fitted costs were multiplied by. */
   scale: number;
+  /** How the scale and the fixed share were found (see fitProcessCpu). */
+  cpuFit: CpuFit;
   /**
    * Process CPU over event-loop busy time, at most 1: the share of a core the node got while it had
    * work (1 on a machine of its own; lower on a shared box, where it waited for a core mid-step).
@@ -57,9 +62,62 @@ function addInto(into: number[], from: readonly number[]): void {
   for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
 }
 
+/** One calibration run's totals, as the cost meter read them when the node drained. */
+export type CpuRun = { cpuUs: number; meteredMs: number; spanUs: number };
+
+export type CpuFit = {
+  /** Process CPU µs per µs of timed span. */
+  scale: number;
+  /** Process CPU the node spends per wall second whatever its load, in cores (0..1). */
+  fixedCpuShare: number;
+  /** 'regression': both fitted over two runs or more; 'ratio': Σ CPU / Σ spans, nothing fixed. */
+  method: 'regression' | 'ratio';
+  /** Why the ratio was used, when it was. */
+  why?: string;
+};
+
+/** Runs whose loads differ by less than this (relative span per wall second) cannot separate fixed from per-step CPU. */
+const spanRateSpreadMin = 0.2;
+
+/**
+ * Least squares over the runs of `cpu = fixed × wall + scale × spans` (no intercept: a run of no
+ * length costs nothing). Falls back to the plain ratio when the runs cannot tell the two apart (fewer
+ * than two, or loads too alike) or the fit is not physical (a negative term, a fixed share of a whole
+ * core or more), and says why.
+ */
+export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
+  const cpu = runs.reduce((a, r) => a + r.cpuUs, 0);
+  const spans = runs.reduce((a, r) => a + r.spanUs, 0);
+  const ratio = (why: string): CpuFit => ({
+    scale: spans > 0 && cpu > 0 ? cpu / spans : 1,
+    fixedCpuShare: 0,
+    method: 'ratio',
+    why,
+  });
+  const usable = runs.filter((r) => r.meteredMs > 0 && r.spanUs > 0 && r.cpuUs > 0);
+  if (usable.length < 2) return ratio('fewer than two runs to fit over');
+  const densities = usable.map((r) => r.spanUs / (r.meteredMs * 1000));
+  const low = Math.min(...densities);
+  if (Math.max(...densities) < low * (1 + spanRateSpreadMin))
+    return ratio('the runs offered too alike loads to separate fixed from per-step CPU');
+  const rows = usable.map((r) => [r.meteredMs * 1000, r.spanUs]);
+  const normal = [0, 1].map((i) => [0, 1].map((j) => rows.reduce((a, row) => a + row[i]! * row[j]!, 0)));
+  const vector = [0, 1].map((i) => usable.reduce((a, r, k) => a + rows[k]![i]! * r.cpuUs, 0));
+  const [fixed, scale] = solve(normal, vector) as [number, number];
+  if (!(scale > 0)) return ratio(`the fit gave a per-step scale of ${round(scale)}`);
+  if (fixed < 0) return ratio(`the fit gave a negative fixed CPU (${round(fixed * 100)}% of a core)`);
+  if (fixed >= 1) return ratio(`the fit gave a fixed CPU of ${round(fixed * 100)}% of a core`);
+  return { scale, fixedCpuShare: fixed, method: 'regression' };
+}
+
+/**
+ * Fits `reading` (the runs added up). `runs`, each run's own reading, set the CPU scale by regression
+ * (fitProcessCpu); without them the scale is the reading's CPU over its spans.
+ */
 export function fitCostModel(
   reading: CostMeterReading,
   about: { name: string; command: string; date: string; machine: string; note?: string },
+  runs: readonly CostMeterReading[] = [reading],
 ): CostFit {
   const kinds = reading.kinds
     .map((kind, index) => ({ kind, index }))
@@ -87,8 +145,8 @@ export function fitCostModel(
     const i = terms.findIndex((t) => JSON.stringify(t) === JSON.stringify(term));
     return i === -1 ? 0 : solution[i]!;
   };
-  const spanUs = reading.stepUs.reduce((a, b) => a + b, 0);
-  const scale = spanUs > 0 && reading.cpuUs > 0 ? reading.cpuUs / spanUs : 1;
+  const cpuFit = fitProcessCpu(runs.map(cpuRun));
+  const { scale } = cpuFit;
   const effectUs = Object.fromEntries(
     effectFeatures.map((name, f) => [name, round(coefficient({ feature: f }) * scale)]),
   ) as CostModel['effectUs'];
@@ -115,14 +173,24 @@ export function fitCostModel(
     inputUs,
     defaultInputUs: intercepts[Math.floor(intercepts.length / 2)]!,
     effectUs,
+    ...(cpuFit.fixedCpuShare > 0 ? { fixedCpuShare: round(cpuFit.fixedCpuShare) } : {}),
   };
   return {
     model,
     scale: round(scale),
+    cpuFit: { ...cpuFit, scale: round(cpuFit.scale), fixedCpuShare: round(cpuFit.fixedCpuShare) },
     cpuShareWhileBusy:
       reading.eluActiveMs > 0 ? Math.min(1, round(reading.cpuUs / 1000 / reading.eluActiveMs)) : 1,
     steps: reading.steps.reduce((a, b) => a + b, 0),
     kinds: fitted,
+  };
+}
+
+export function cpuRun(reading: CostMeterReading): CpuRun {
+  return {
+    cpuUs: reading.cpuUs,
+    meteredMs: reading.meteredMs,
+    spanUs: reading.stepUs.reduce((a, b) => a + b, 0),
   };
 }
 

@@ -16,6 +16,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chatsim-capacity-sim-'));
   await writeFile(join(dir, 'model.json'), JSON.stringify(flatCostModel(2000)));
+  await writeFile(join(dir, 'fixed.json'), JSON.stringify({ ...flatCostModel(2000), fixedCpuShare: 0.3 }));
   await writeFile(
     join(dir, 'tiny.json'),
     JSON.stringify({
@@ -73,8 +74,10 @@ it.each([
   [['--sim', '--url', 'http://127.0.0.1:1'], /--sim sweeps the simulator/],
   [['--sim', '--cost-model', 'no-such-model'], /no such cost model/],
   [['--calibrate', '--url', 'http://127.0.0.1:1'], /--calibrate meters reference-server nodes/],
+  [['--sim', '--cost-model', 'fixed', '--cpu-share', '0.3'], /leaves nothing for steps.*0\.3 of a core/],
 ])('capacity steady %s: one line, exit 2', async (flags, message) => {
-  const result = await run(['capacity', 'steady', ...flags]);
+  const args = flags.map((flag) => (flag === 'fixed' ? join(dir, 'fixed.json') : flag));
+  const result = await run(['capacity', 'steady', ...args]);
   expect(result.code).toBe(2);
   expect(result.err).toMatch(message);
 });

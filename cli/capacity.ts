@@ -156,8 +156,14 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
   writeFileSync(out, costModelFile(calibration));
   if (flags.json) io.out(JSON.stringify(calibration));
   else {
+    const { cpuFit } = calibration;
     io.out(
       `cost model ${calibration.model.name} (${calibration.steps} steps metered; CPU µs per step, spans scaled x${calibration.scale} to process CPU):`,
+    );
+    io.out(
+      cpuFit.method === 'regression'
+        ? `  process CPU = ${Math.round(cpuFit.fixedCpuShare * 100)}% of a core fixed + ${cpuFit.scale} x span time (fitted over ${calibration.runs.length} runs)`
+        : `  process CPU over span time, nothing fixed kept apart: ${cpuFit.why}`,
     );
     for (const [kind, us] of Object.entries(calibration.model.inputUs))
       io.out(`  ${kind.padEnd(16)} ${us} µs`);
@@ -212,6 +218,12 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
     const name = flags.costModel ?? scenario.costModel ?? 'reference-server';
     const loaded = loadCostModelOrExplain(() => loadCostModel(name));
     const costModel = flags.cpuShare === undefined ? loaded : { ...loaded, cpuShare: flags.cpuShare };
+    const { stepCpuShare } = await import('../simulator/world/cost-model.ts');
+    if (!(stepCpuShare(costModel) > 0))
+      throw new CliError(
+        'CHATSIM_ERR_USAGE',
+        `--cpu-share ${costModel.cpuShare} leaves nothing for steps: cost model ${costModel.name} spends ${costModel.fixedCpuShare} of a core whatever its load (fixedCpuShare)`,
+      );
     say(
       `simulated, cost model ${costModel.name} (${costModel.measured.date}: ${costModel.measured.command})`,
     );

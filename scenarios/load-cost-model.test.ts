@@ -34,8 +34,12 @@ describe('loadCostModel', () => {
     expect('calibration' in model).toBe(false);
   });
 
+  it('keeps the fixed share of a core a calibration fitted', () => {
+    expect(loadCostModel(file('fixed.json', { ...good, fixedCpuShare: 0.18 })).fixedCpuShare).toBe(0.18);
+  });
+
   it('names every problem of a broken model', () => {
-    const broken = { ...good, inputUs: { hello: -1, helo: 3 }, effectUs: { frame: 5 } };
+    const broken = { ...good, inputUs: { hello: -1, helo: 3 }, effectUs: { frame: 5 }, fixedCpuShare: 1 };
     let error: unknown;
     try {
       loadCostModel(file('broken.json', broken));
@@ -47,6 +51,7 @@ describe('loadCostModel', () => {
     expect(problems).toMatch(/inputUs\.hello/);
     expect(problems).toMatch(/helo/);
     expect(problems).toMatch(/effectUs\.recipient/);
+    expect(problems).toMatch(/fixedCpuShare/);
   });
 
   it('loads every model kept in scenarios/cost-model/ by name, each saying how it was measured', () => {

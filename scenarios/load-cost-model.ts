@@ -32,6 +32,7 @@ export const costModelSchema = z.strictObject({
     >,
   ),
   cpuShare: z.number().gt(0).max(1).optional(),
+  fixedCpuShare: z.number().min(0).lt(1).optional(),
   /** What the calibration saw (samples per kind, the fit), kept for the reader; not used to cost. */
   calibration: z.unknown().optional(),
 });

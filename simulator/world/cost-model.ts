@@ -25,10 +25,21 @@ export type CostModel = {
   effectUs: Record<(typeof effectFeatures)[number], number>;
   /**
    * The share of a core each node gets (0..1; default 1, a core of its own): a step's service time
-   * is its cost over this. Below 1 models a node that competes for its core (a shared box).
+   * is its cost over this, less `fixedCpuShare`. Below 1 models a node that competes for its core (a
+   * shared box).
    */
   cpuShare?: number;
+  /**
+   * The share of a core a node spends whatever its load (timers, pings, idle GC, the runtime), which
+   * the calibration fitted apart from the steps (default 0): steps are served with what is left.
+   */
+  fixedCpuShare?: number;
 };
+
+/** The share of a core left for steps: what `cpuShare` gives less what `fixedCpuShare` takes. */
+export function stepCpuShare(model: CostModel): number {
+  return (model.cpuShare ?? 1) - (model.fixedCpuShare ?? 0);
+}
 
 /** Costs one node's steps; owns the classifier's memory of the node's store ops in flight. */
 export class StepCoster {
@@ -41,7 +52,12 @@ export class StepCoster {
   constructor(model: CostModel) {
     for (const kind of inputKinds) this.inputUs.set(kind, model.inputUs[kind] ?? model.defaultInputUs);
     this.effectUs = effectFeatures.map((feature) => model.effectUs[feature]);
-    this.msPerUs = 1 / 1000 / (model.cpuShare ?? 1);
+    const share = stepCpuShare(model);
+    if (!(share > 0))
+      throw new Error(
+        `cost model ${model.name}: a cpu share of ${model.cpuShare ?? 1} leaves nothing for steps after the fixed ${model.fixedCpuShare}`,
+      );
+    this.msPerUs = 1 / 1000 / share;
   }
 
   kindOf(step: CoreStep): InputKind {

@@ -95,6 +95,17 @@ describe('a simulated node with a cost model', () => {
     expect(n.out.map((o) => o.at)).toEqual([12, 14]);
   });
 
+  it('a node spending a fixed quarter of its core serves steps with the rest', async () => {
+    const n = node({ ...model, fixedCpuShare: 0.25 });
+    for (let conn = 1; conn <= 2; conn++) n.arrive(12, hello(conn));
+    await n.agenda.runUntil(100);
+    // hello: 1 ms of CPU over 0.75 of a core.
+    const [first, second] = n.out.map((o) => o.at);
+    expect(first).toBeCloseTo(12 + 4 / 3, 9);
+    expect(second).toBeCloseTo(12 + 8 / 3, 9);
+    expect(() => node({ ...model, cpuShare: 0.5, fixedCpuShare: 0.5 })).toThrow(/leaves nothing for steps/);
+  });
+
   it('without a model every step takes no time', async () => {
     const n = node(null, 4);
     for (let conn = 1; conn <= 3; conn++) n.arrive(10, hello(conn));
