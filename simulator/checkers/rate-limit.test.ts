@@ -91,6 +91,33 @@ describe('rate-limit', () => {
     expect(judge(events).details).toMatch(/1 never served again/);
   });
 
+  it('does not call a give-up a violation when the server served the user a burst around it (its own sends took the tokens)', () => {
+    // Ann's other device keeps sending at the limit (10/s) and is served; this device's send loses
+    // every race for a token and gives up: a per-user bucket allows it. The same give-up with the
+    // other device served a quarter as often is a violation (a token was left).
+    const other = { user: 'ann', device: 'ann/d2' };
+    const busy = (everyMs: number): HistoryEvent[] => {
+      const events: HistoryEvent[] = [];
+      for (let at = 2000, n = 100; at <= 4000; at += everyMs, n++)
+        events.push({ ...ack(at, n, at - 10), ...other });
+      return events;
+    };
+    const failed: HistoryEvent = {
+      k: 'failed',
+      at: 3000,
+      conv: 'd0-1',
+      cmid: 'c16',
+      code: 'rate_limited',
+      ...ann,
+    };
+    const excused = judge([...served(), ...busy(100), failed]);
+    expect(excused.verdict).toBe('pass');
+    expect(excused.details).toMatch(
+      /1 sends given up after repeated rate_limited while the server acked a burst/,
+    );
+    expect(judge([...served(), ...busy(400), failed]).details).toMatch(/1 never served again/);
+  });
+
   it('does not judge a send given up within a minute of a clock set back (the bucket stops refilling)', () => {
     const failed: HistoryEvent = {
       k: 'failed',
