@@ -4,6 +4,7 @@
 // state with the verdicts. Any exception is reported, never swallowed: a thread that could not judge
 // leaves the run without verdicts, never with a pass.
 
+import { GCProfiler } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   batchJudged,
@@ -16,10 +17,13 @@ import {
 import { IdTable } from './checkers/id-table.ts';
 import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
-import { threadCpuMs } from './run-meter.ts';
+import { heapPeakOf, threadCpuMs } from './run-meter.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 
 const cpuStart = threadCpuMs();
+// This thread's own heap (a second V8 heap in the process): its peak is part of the run's figures.
+const gcProfiler = new GCProfiler();
+gcProfiler.start();
 const port = parentPort!;
 const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
 const ids = new IdTable();
@@ -45,7 +49,10 @@ port.on('message', (message: ThreadMessage) => {
       port.postMessage({
         type: 'verdicts',
         verdicts: checkers.map((checker) => checker.finish(final)),
-        cpuMs: cpuStart === null ? null : (threadCpuMs() ?? cpuStart) - cpuStart,
+        perf: {
+          cpuMs: cpuStart === null ? null : (threadCpuMs() ?? cpuStart) - cpuStart,
+          heapPeakBytes: heapPeakOf(gcProfiler.stop()),
+        },
       } satisfies ThreadReply);
     }
   } catch (error) {

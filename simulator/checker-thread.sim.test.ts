@@ -22,6 +22,8 @@ describe('checker thread', () => {
       expect(inline.perf?.checkerThread).toBe(false);
       expect(threaded.perf?.checkerThread).toBe(true);
       expect(threaded.perf?.checkerThreadCpuMs).toBeGreaterThan(0);
+      expect(threaded.perf?.checkerThreadHeapPeakBytes).toBeGreaterThan(0);
+      expect(inline.perf?.checkerThreadHeapPeakBytes).toBeNull();
       expect(threaded.verdicts).toEqual(inline.verdicts);
       expect(threaded.traceHash).toBe(inline.traceHash);
       expect(threaded.exitCode).toBe(inline.exitCode);

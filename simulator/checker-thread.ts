@@ -14,6 +14,7 @@ import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
+import type { CheckerThreadPerf } from './run-meter.ts';
 
 /** What the thread builds its checkers from (scenario-checkers.ts, with the simulator's own bounds). */
 export type CheckerThreadSetup = {
@@ -41,7 +42,7 @@ const failedSlot = 2;
 export type ThreadMessage = { type: 'batch'; batch: HistoryBatch } | { type: 'finish'; final: FinalSnapshot };
 
 export type ThreadReply =
-  | { type: 'verdicts'; verdicts: CheckResult[]; cpuMs: number | null }
+  | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf }
   | { type: 'error'; message: string };
 
 export class CheckerThread {
@@ -84,15 +85,15 @@ export class CheckerThread {
 
   /**
    * Sends what is left, then the final state; resolves with every checker's verdict, in order, and the
-   * thread's CPU time (null where the OS does not say).
+   * thread's CPU time (null where the OS does not say) and peak heap.
    */
-  async finish(snapshot: FinalSnapshot): Promise<{ verdicts: CheckResult[]; cpuMs: number | null }> {
+  async finish(snapshot: FinalSnapshot): Promise<{ verdicts: CheckResult[]; perf: CheckerThreadPerf }> {
     this.flush();
     this.worker.ref();
     try {
       return await new Promise((resolve, reject) => {
         this.worker.on('message', (reply: ThreadReply) => {
-          if (reply.type === 'verdicts') resolve({ verdicts: reply.verdicts, cpuMs: reply.cpuMs });
+          if (reply.type === 'verdicts') resolve({ verdicts: reply.verdicts, perf: reply.perf });
           else reject(new Error(`checker thread failed: ${reply.message}`));
         });
         this.worker.on('error', (error) => reject(new Error(`checker thread failed: ${error.message}`)));

@@ -1,6 +1,7 @@
 // What crosses to the checker thread comes out as it went in: every event rebuilt with the same fields,
-// values and field order, its device number beside it, across batches (a device's names are sent once),
-// whether it was packed or went as it is.
+// values and field order, its device number beside it, across batches (a device's and a conversation's
+// names are sent once, a message shown again in a row by its seq alone), whether it was packed or went
+// as it is.
 
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../reference-server/protocol/frames.ts';
@@ -18,6 +19,7 @@ const events: [HistoryEvent, number][] = [
   [{ k: 'conv-frame', at: 14, conv: 'g1', t: 'notify', node: undefined, ...who }, 0],
   [{ k: 'conv-frame', at: 15, conv: 'd1-2', t: 'typing', node: 'n2', ...who, of: 'u2' }, 0],
   [{ k: 'conv-frame', at: 16, conv: 'g1', t: 'receipt', ...who }, 0],
+  [{ k: 'conv-frame', at: 16.5, conv: 'g1', t: 'batch', seqs: [5, 6], node: 'n1', ...who }, 0],
   // A frame type the packing does not know, and a device number that names someone else: as they are.
   [{ k: 'conv-frame', at: 17, conv: 'g1', t: 'presence-ish', node: 'n1', ...who }, 0],
   [{ k: 'display', at: 18, via: 'push', message, user: 'u9', device: 'u9-d1' }, 0],
@@ -28,7 +30,7 @@ const events: [HistoryEvent, number][] = [
 function roundTrip(writer: HistoryBatchWriter, reader: HistoryBatchReader, sent: [HistoryEvent, number][]) {
   for (const [event, device] of sent) writer.add(event, device);
   const { batch, transfer } = writer.take();
-  expect(transfer).toHaveLength(4);
+  expect(transfer).toHaveLength(7);
   // What postMessage does to it.
   const copy: HistoryBatch = structuredClone(batch);
   const got: [HistoryEvent, number][] = [];
@@ -46,7 +48,10 @@ describe('history batches', () => {
     expect('node' in got[4]![0]).toBe(true);
     expect('seqs' in got[4]![0]).toBe(false);
     // Packed: the displays and frames named by their device; as is: the rest.
-    expect([...batch.shapes]).toEqual([1, 1, 0, 2, 2, 2, 2, 0, 0, 0, 0]);
+    expect([...batch.shapes]).toEqual([1, 1, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0]);
+    // The second display of the same message sent no fields of its own.
+    expect(batch.objects.filter((o) => o === 'hello')).toHaveLength(1);
+    expect(batch.convs).toEqual(['g1', 'n1', 'd1-2', 'n2']);
     expect(batch.names).toEqual([0, 'u1', 'u1-d1', 1, 'u2', 'u2-d1']);
   });
 
@@ -69,5 +74,44 @@ describe('history batches', () => {
     expect(batch.count).toBe(1);
     expect(batch.devices).toHaveLength(1);
     expect(writer.count).toBe(0);
+  });
+
+  it('a message shown again in a row goes by its seq; another message, or the same seq changed, in full', () => {
+    const writer = new HistoryBatchWriter(64);
+    const reader = new HistoryBatchReader();
+    const next = { ...message, seq: 5, cmid: 'd4', body: 'again' } as Message;
+    const forged = { ...message, body: 'forged' } as Message;
+    const sent: [HistoryEvent, number][] = [
+      [{ k: 'display', at: 1, via: 'push', message, ...who }, 0],
+      [{ k: 'display', at: 2, via: 'push', message: { ...message }, user: 'u2', device: 'u2-d1' }, 1],
+      [{ k: 'display', at: 3, via: 'push', message: next, ...who }, 0],
+      [{ k: 'display', at: 4, via: 'sync', message: forged, user: 'u2', device: 'u2-d1' }, 1],
+      [{ k: 'display', at: 5, via: 'resume', message: { ...forged }, ...who }, 0],
+    ];
+    const first = roundTrip(writer, reader, sent.slice(0, 2));
+    expect(first.got).toEqual(sent.slice(0, 2));
+    expect(first.batch.objects).toEqual(['u2', 'd3', 'hello']);
+    // Across batches too: the reader keeps what it was last given per conversation.
+    const { batch, got } = roundTrip(writer, reader, sent.slice(2));
+    expect(got).toEqual(sent.slice(2));
+    expect(batch.objects).toEqual(['u2', 'd4', 'again', 'u2', 'd3', 'forged']);
+    expect(batch.convs).toEqual([]);
+    for (const [event] of got)
+      expect(Object.keys((event as { message: Message }).message)).toEqual(Object.keys(message));
+  });
+
+  it('a message with other fields, or its fields in another order, goes as it is', () => {
+    const reordered = { seq: 4, conv: 'g1', from: 'u2', cmid: 'd3', body: 'hello', ts: 1200 } as Message;
+    const more = { ...message, tp: 'trace' } as Message;
+    const sent: [HistoryEvent, number][] = [
+      [{ k: 'display', at: 1, via: 'push', message, ...who }, 0],
+      [{ k: 'display', at: 2, via: 'push', message: reordered, ...who }, 0],
+      [{ k: 'display', at: 3, via: 'push', message: more, ...who }, 0],
+    ];
+    const { batch, got } = roundTrip(new HistoryBatchWriter(8), new HistoryBatchReader(), sent);
+    expect([...batch.shapes]).toEqual([1, 0, 0]);
+    expect(got).toEqual(sent);
+    expect(Object.keys((got[1]![0] as { message: Message }).message)).toEqual(Object.keys(reordered));
+    expect((got[2]![0] as { message: Message }).message).toHaveProperty('tp', 'trace');
   });
 });

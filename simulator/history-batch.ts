@@ -1,10 +1,12 @@
 // The history as it crosses to the checker thread (checker-thread.ts): copying an event object costs
 // the structured clone a key string and a tag per field, and two kinds (`display` and `conv-frame`)
-// are two thirds of a big run's events. Those two go packed: their time, device and small codes in
-// typed arrays (moved, not copied), their object fields (the message, the conv, the seqs) in one list
-// the clone copies once per batch (a message shown on ten devices is written once), and each device's
-// names once per run. Every other event, and any that does not fit the packing, goes as it is. The
-// reader rebuilds each event with the same fields and values, in the same order as recorded.
+// are two thirds of a big run's events. Those two go packed: their time, device, conversation, seq and
+// small codes in typed arrays (moved, not copied), each device's names and each conversation's name
+// once per run, and a displayed message's own fields (sender, cmid, body) only the first time in a row
+// its conversation shows it: the next devices that display the same message (a group's fan-out) send
+// its seq alone, and the reader hands them the message it rebuilt. Every other event, and any that does
+// not fit the packing (a message with other fields or another field order), goes as it is. The reader
+// rebuilds each event with the same fields and values, in the same order as recorded.
 
 import type { Message } from '../reference-server/protocol/frames.ts';
 import type { HistoryEvent, Via } from './history.ts';
@@ -17,12 +19,20 @@ export type HistoryBatch = {
   devices: Int32Array;
   /** Per packed event: its time. */
   at: Float64Array;
-  /** Per packed event: display, its via; conv-frame, its t and which optional fields it has. */
+  /** Per packed event: display, its via and whether its message follows; conv-frame, its t and which optional fields it has. */
   codes: Uint8Array;
-  /** Events as they are, and packed events' object fields, in event order. */
+  /** Per packed event: its conversation's number (see `convs`). */
+  conv: Int32Array;
+  /** Per packed event: the displayed message's seq, or a conv-frame's only seq. */
+  seq: Int32Array;
+  /** Per packed display whose message follows: its ts; per packed conv-frame with a node: the node's number (-1: undefined). */
+  extra: Float64Array;
+  /** Events as they are, and packed events' other fields, in event order. */
   objects: unknown[];
   /** Devices named for the first time in this batch: device number, user, device, ... */
   names: (number | string)[];
+  /** Conversations and nodes named for the first time in this batch, in the order of their numbers. */
+  convs: string[];
 };
 
 const asIs = 0;
@@ -30,17 +40,49 @@ const display = 1;
 const convFrame = 2;
 
 const vias: readonly Via[] = ['push', 'resume', 'sync', 'own'];
+/** A display's code: its via (low 2 bits) and whether its message's own fields follow. */
+const messageFollows = 1 << 2;
 /** conv-frame `t`s packed (low 4 bits of the code); others go as they are. */
 const frameTypes: readonly string[] = ['msg', 'batch', 'notify', 'receipt', 'typing'];
 const hasSeqs = 1 << 4;
 const hasNode = 1 << 5;
 const hasOf = 1 << 6;
+/** With hasSeqs: the seqs are one seq, in the `seq` column. */
+const oneSeq = 1 << 7;
+/** A Message's fields, in the order every message the simulator builds has them. */
+const messageKeys = ['conv', 'seq', 'from', 'cmid', 'body', 'ts'] as const;
+
+/** Whether the message has exactly a Message's fields in messageKeys' order, of the types packing keeps. */
+function packable(message: Message): boolean {
+  let i = 0;
+  for (const key in message) if (key !== messageKeys[i++]) return false;
+  return (
+    i === messageKeys.length &&
+    typeof message.conv === 'string' &&
+    (message.seq | 0) === message.seq &&
+    typeof message.from === 'string' &&
+    typeof message.cmid === 'string' &&
+    typeof message.body === 'string' &&
+    typeof message.ts === 'number'
+  );
+}
+
+function sameMessage(a: Message, b: Message): boolean {
+  return (
+    a === b ||
+    (a.seq === b.seq && a.from === b.from && a.cmid === b.cmid && a.body === b.body && Object.is(a.ts, b.ts))
+  );
+}
 
 export class HistoryBatchWriter {
   private batch: HistoryBatch;
   /** Names of each device number seen so far (what the reader has been told). */
   private readonly userOf: string[] = [];
   private readonly deviceOf: string[] = [];
+  /** Each conversation's (and node's) number, as told to the reader. */
+  private readonly convIds = new Map<string, number>();
+  /** By conversation number: the message the reader was last given in full for it. */
+  private readonly lastMessage: (Message | undefined)[] = [];
 
   constructor(private readonly capacity: number) {
     this.batch = this.fresh();
@@ -56,28 +98,43 @@ export class HistoryBatchWriter {
     batch.devices[at] = device;
     if (event.k === 'display' && this.named(event.user, event.device, device)) {
       const via = vias.indexOf(event.via);
-      if (via >= 0) {
+      const message = event.message;
+      if (via >= 0 && packable(message)) {
+        const conv = this.convId(message.conv);
         batch.shapes[at] = display;
         batch.at[at] = event.at;
-        batch.codes[at] = via;
-        batch.objects.push(event.message);
+        batch.conv[at] = conv;
+        batch.seq[at] = message.seq;
+        const last = this.lastMessage[conv];
+        if (last !== undefined && sameMessage(message, last)) batch.codes[at] = via;
+        else {
+          this.lastMessage[conv] = message;
+          batch.codes[at] = via | messageFollows;
+          batch.extra[at] = message.ts;
+          batch.objects.push(message.from, message.cmid, message.body);
+        }
         return;
       }
     } else if (event.k === 'conv-frame' && this.named(event.user, event.device, device)) {
       const t = frameTypes.indexOf(event.t);
-      if (t >= 0) {
+      const node = 'node' in event ? event.node : undefined;
+      if (t >= 0 && typeof event.conv === 'string' && (node === undefined || typeof node === 'string')) {
         batch.shapes[at] = convFrame;
         batch.at[at] = event.at;
+        batch.conv[at] = this.convId(event.conv);
         const objects = batch.objects;
-        objects.push(event.conv);
         let code = t;
         if ('seqs' in event) {
           code |= hasSeqs;
-          objects.push(event.seqs);
+          const seqs = event.seqs;
+          if (seqs !== undefined && seqs.length === 1 && (seqs[0]! | 0) === seqs[0]) {
+            code |= oneSeq;
+            batch.seq[at] = seqs[0]!;
+          } else objects.push(seqs);
         }
         if ('node' in event) {
           code |= hasNode;
-          objects.push(event.node);
+          batch.extra[at] = node === undefined ? -1 : this.convId(node);
         }
         if ('of' in event) {
           code |= hasOf;
@@ -101,6 +158,9 @@ export class HistoryBatchWriter {
       devices: full.devices.slice(0, count),
       at: full.at.slice(0, count),
       codes: full.codes.slice(0, count),
+      conv: full.conv.slice(0, count),
+      seq: full.seq.slice(0, count),
+      extra: full.extra.slice(0, count),
     };
     this.batch = this.fresh();
     return {
@@ -110,6 +170,9 @@ export class HistoryBatchWriter {
         batch.devices.buffer,
         batch.at.buffer,
         batch.codes.buffer,
+        batch.conv.buffer,
+        batch.seq.buffer,
+        batch.extra.buffer,
       ] as ArrayBuffer[],
     };
   }
@@ -127,6 +190,17 @@ export class HistoryBatchWriter {
     return known === user && this.deviceOf[device] === deviceName;
   }
 
+  /** The conversation's (or node's) number, told to the reader the first time. */
+  private convId(name: string): number {
+    let id = this.convIds.get(name);
+    if (id === undefined) {
+      id = this.convIds.size;
+      this.convIds.set(name, id);
+      this.batch.convs.push(name);
+    }
+    return id;
+  }
+
   private fresh(): HistoryBatch {
     return {
       count: 0,
@@ -134,8 +208,12 @@ export class HistoryBatchWriter {
       devices: new Int32Array(this.capacity),
       at: new Float64Array(this.capacity),
       codes: new Uint8Array(this.capacity),
+      conv: new Int32Array(this.capacity),
+      seq: new Int32Array(this.capacity),
+      extra: new Float64Array(this.capacity),
       objects: [],
       names: [],
+      convs: [],
     };
   }
 }
@@ -143,6 +221,9 @@ export class HistoryBatchWriter {
 export class HistoryBatchReader {
   private readonly userOf: string[] = [];
   private readonly deviceOf: string[] = [];
+  private readonly convOf: string[] = [];
+  /** By conversation number: the message last given in full (the writer's lastMessage). */
+  private readonly lastMessage: Message[] = [];
 
   /** Calls `take` with each event of the batch, rebuilt, in order, and its device number. */
   read(batch: HistoryBatch, take: (event: HistoryEvent, device: number) => void): void {
@@ -152,6 +233,7 @@ export class HistoryBatchReader {
       this.userOf[device] = names[i + 1] as string;
       this.deviceOf[device] = names[i + 2] as string;
     }
+    for (const name of batch.convs) this.convOf.push(name);
     let next = 0;
     for (let i = 0; i < batch.count; i++) {
       const device = devices[i]!;
@@ -162,25 +244,31 @@ export class HistoryBatchReader {
       }
       const user = this.userOf[device]!;
       const deviceName = this.deviceOf[device]!;
+      const code = codes[i]!;
+      const convId = batch.conv[i]!;
       if (shape === display) {
-        take(
-          {
-            k: 'display',
-            at: at[i]!,
-            via: vias[codes[i]!]!,
-            message: objects[next++] as Message,
-            user,
-            device: deviceName,
-          },
-          device,
-        );
+        let message: Message;
+        if (code & messageFollows) {
+          message = {
+            conv: this.convOf[convId]!,
+            seq: batch.seq[i]!,
+            from: objects[next] as string,
+            cmid: objects[next + 1] as string,
+            body: objects[next + 2] as string,
+            ts: batch.extra[i]!,
+          };
+          next += 3;
+          this.lastMessage[convId] = message;
+        } else message = this.lastMessage[convId]!;
+        take({ k: 'display', at: at[i]!, via: vias[code & 3]!, message, user, device: deviceName }, device);
         continue;
       }
-      const code = codes[i]!;
-      const conv = objects[next++] as string;
+      const conv = this.convOf[convId]!;
       const t = frameTypes[code & 15]!;
-      const seqs = code & hasSeqs ? (objects[next++] as number[]) : undefined;
-      const node = code & hasNode ? (objects[next++] as string | undefined) : undefined;
+      const seqs =
+        code & hasSeqs ? (code & oneSeq ? [batch.seq[i]!] : (objects[next++] as number[])) : undefined;
+      const nodeId = batch.extra[i]!;
+      const node = code & hasNode && nodeId >= 0 ? this.convOf[nodeId] : undefined;
       // The fields in the order the client records them.
       const event: HistoryEvent & { k: 'conv-frame' } =
         code & hasSeqs

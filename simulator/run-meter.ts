@@ -4,7 +4,7 @@
 // shared, loaded box where wall time does not.
 
 import { readFileSync } from 'node:fs';
-import { GCProfiler } from 'node:v8';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 
 export type RunPerf = {
   wallMs: number;
@@ -29,11 +29,16 @@ export type RunPerf = {
   checkerThread: boolean;
   /** That thread's CPU time, where the OS says it: it bounds the wall time too. */
   checkerThreadCpuMs: number | null;
+  /** That thread's own largest used V8 heap (a second heap, inside the process's RSS). */
+  checkerThreadHeapPeakBytes: number | null;
 };
 
+/** What the checker thread measured of itself (checker-thread-worker.ts). */
+export type CheckerThreadPerf = { cpuMs: number | null; heapPeakBytes: number };
+
 export type RunMeter = {
-  /** `checkerThreadCpuMs`: undefined when the checkers judged in-process. */
-  finish(events: number, checkerThreadCpuMs?: number | null): RunPerf;
+  /** `thread`: undefined when the checkers judged in-process. */
+  finish(events: number, thread?: CheckerThreadPerf): RunPerf;
 };
 
 export function startRunMeter(): RunMeter {
@@ -43,19 +48,14 @@ export function startRunMeter(): RunMeter {
   const profiler = new GCProfiler();
   profiler.start();
   return {
-    finish(events: number, checkerThreadCpuMs?: number | null): RunPerf {
+    finish(events: number, thread?: CheckerThreadPerf): RunPerf {
       const mainNow = threadCpuMs();
       const gc = profiler.stop();
       const wallMs = Math.max(performance.now() - wallStart, 0.001);
       const cpu = process.cpuUsage(cpuStart);
       const cpuMs = Math.max((cpu.user + cpu.system) / 1000, 0.001);
-      let gcMicros = 0;
-      let heapPeakBytes = process.memoryUsage().heapUsed;
-      for (const entry of gc?.statistics ?? []) {
-        gcMicros += entry.cost;
-        heapPeakBytes = Math.max(heapPeakBytes, entry.beforeGC.heapStatistics.usedHeapSize);
-      }
-      const gcMs = gcMicros / 1000;
+      const gcMs = gcMicrosOf(gc) / 1000;
+      const heapPeakBytes = heapPeakOf(gc);
       return {
         wallMs: Math.round(wallMs),
         cpuMs: Math.round(cpuMs),
@@ -67,8 +67,9 @@ export function startRunMeter(): RunMeter {
         gcMs: Math.round(gcMs),
         gcShare: Math.min(gcMs / wallMs, 0.999),
         mainThreadCpuMs: mainNow === null || mainStart === null ? null : mainNow - mainStart,
-        checkerThread: checkerThreadCpuMs !== undefined,
-        checkerThreadCpuMs: checkerThreadCpuMs ?? null,
+        checkerThread: thread !== undefined,
+        checkerThreadCpuMs: thread?.cpuMs ?? null,
+        checkerThreadHeapPeakBytes: thread?.heapPeakBytes ?? null,
       };
     },
   };
@@ -76,7 +77,22 @@ export function startRunMeter(): RunMeter {
 
 /** One line for people: `2.1 M events, 160 k events/s (210 k per CPU-s), heap peak 1.2 GiB, ...`. */
 export function perfLine(events: number, perf: RunPerf): string {
-  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}` : ''}`;
+  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}`}` : ''}`;
+}
+
+type GcProfile = ReturnType<GCProfiler['stop']>;
+
+function gcMicrosOf(gc: GcProfile): number {
+  let micros = 0;
+  for (const entry of gc?.statistics ?? []) micros += entry.cost;
+  return micros;
+}
+
+/** The largest used heap of the calling thread's isolate: before any collection, and now. */
+export function heapPeakOf(gc: GcProfile): number {
+  let peak = getHeapStatistics().used_heap_size;
+  for (const entry of gc?.statistics ?? []) peak = Math.max(peak, entry.beforeGC.heapStatistics.usedHeapSize);
+  return peak;
 }
 
 /** The calling thread's user + system time from /proc (clock ticks of 10 ms), or null off Linux. */

@@ -447,7 +447,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   options.tracer?.finish();
   const judged = thread
     ? await thread.finish(finalSnapshot(world, store, settledAt, conversations))
-    : { verdicts: judge(checkers, finalState(world, store, settledAt, conversations)), cpuMs: undefined };
+    : { verdicts: judge(checkers, finalState(world, store, settledAt, conversations)), perf: undefined };
   const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
@@ -467,7 +467,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     events: world.events,
     virtualMs: world.now,
     wallMs: Math.round(performance.now() - wallStart),
-    perf: meter.finish(world.events, judged.cpuMs),
+    perf: meter.finish(world.events, judged.perf),
     messages: counts,
     ackLatencyMsP50: latency.quantile(0.5),
     ackLatencyMsP99: p99,
