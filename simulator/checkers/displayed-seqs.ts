@@ -37,6 +37,21 @@ export class DisplayedSeqs {
     return this.fill(pair, seq);
   }
 
+  /** Forgets everything the pair held: it starts again with nothing displayed. */
+  clear(pair: number): void {
+    this.newest.set(pair, 0);
+    this.holes.delete(pair);
+    this.bitsets.delete(pair);
+  }
+
+  /** Skipped intervals and bitset words held for every pair together: what grows beyond a number a pair. */
+  get heldBeyondNewest(): number {
+    let held = 0;
+    for (const holes of this.holes.values()) held += holes.length / 2;
+    for (const bits of this.bitsets.values()) held += bits.length;
+    return held;
+  }
+
   /** Whether the pair displayed seq. */
   has(pair: number, seq: number): boolean {
     if (pair < 0 || seq > this.newest.get(pair)) return false;

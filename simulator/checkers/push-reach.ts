@@ -10,17 +10,29 @@
 // push was due; frames on one connection arrive in order, so a push sent by then came first.
 // Members are those at the conversation's creation; a conversation whose membership the harness
 // changed is not judged (authorization judges pushes to non-members).
+// What a session was pushed is kept per (device, conv) as the newest seq plus the intervals skipped
+// below it (DisplayedSeqs): pushes come in seq order, so a session that lasts a whole soak holds one
+// number per conversation, not one per message, and the set stays exact.
 
 import type { HistoryEvent } from '../history.ts';
+import { uint8Column } from './column.ts';
+import { DisplayedSeqs } from './displayed-seqs.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
+import { SlotTable } from './slot-table.ts';
 
 type Owed = { conv: string; seq: number; from: string; sentAt: number; ackAt: number; faulted: boolean };
 
 export class PushReach extends MemberSessions {
   /** (device, message) pairs judged: pushed, or owed past their due time. */
   judged = 0;
-  /** Device id -> conv -> seqs pushed to it in `msg` frames during its current session. */
-  private readonly pushed = new Map<number, Map<string, Set<number>>>();
+  /** (device id, conv id) -> its pair in `pushed`. */
+  private readonly pairs = new SlotTable();
+  /** Per pair: the seqs pushed to the device in `msg` frames during its current session. */
+  private readonly pushed = new DisplayedSeqs();
+  /** Per pair: 1 while `pushed` holds something of the device's current session. */
+  private readonly inSession = uint8Column();
+  /** Device id -> the pairs its current session was pushed in, cleared when it ends. */
+  private readonly sessionPairs = new Map<number, number[]>();
   /** Device id -> `conv seq` -> a push it is owed in its current session. */
   private readonly owed = new Map<number, Map<string, Owed>>();
 
@@ -33,17 +45,23 @@ export class PushReach extends MemberSessions {
     return this.owed.keys();
   }
 
+  /** Seqs held beyond one number per (device, conv) pushed in this session: skipped intervals, bitsets. */
+  get heldBeyondNewest(): number {
+    return this.pushed.heldBeyondNewest;
+  }
+
   private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
     const device = this.device(event);
-    const convs = entryOf(this.pushed, device);
-    let seqs = convs.get(event.conv);
-    if (seqs === undefined) {
-      seqs = new Set();
-      convs.set(event.conv, seqs);
+    const pair = this.pairs.intern(device, this.ids.conv(event.conv));
+    if (this.inSession.get(pair) === 0) {
+      this.inSession.set(pair, 1);
+      const pairs = this.sessionPairs.get(device);
+      if (pairs === undefined) this.sessionPairs.set(device, [pair]);
+      else pairs.push(pair);
     }
     const owed = this.owed.get(device);
     for (const seq of event.seqs ?? []) {
-      seqs.add(seq);
+      this.pushed.add(pair, seq);
       if (owed?.delete(`${event.conv} ${seq}`)) this.judged++;
     }
   }
@@ -57,7 +75,7 @@ export class PushReach extends MemberSessions {
       for (const device of this.ids.devicesOfUser(member)) {
         const since = this.openSince.get(device);
         if (device === sender || since < 0 || since > event.sentAt) continue;
-        if (this.pushed.get(device)?.get(event.conv)?.has(event.seq)) {
+        if (this.pushed.has(this.pairs.find(device, this.ids.conv(event.conv)), event.seq)) {
           this.judged++;
           continue;
         }
@@ -75,7 +93,11 @@ export class PushReach extends MemberSessions {
   protected ended(device: number, at: number, since: number, heard: number): void {
     const owed = this.owed.get(device);
     this.owed.delete(device);
-    this.pushed.delete(device);
+    for (const pair of this.sessionPairs.get(device) ?? []) {
+      this.pushed.clear(pair);
+      this.inSession.set(pair, 0);
+    }
+    this.sessionPairs.delete(device);
     if (owed === undefined) return;
     for (const miss of owed.values()) {
       const due = (miss.faulted ? this.faultsOverAfter(miss.ackAt) : miss.ackAt) + this.dueMs;

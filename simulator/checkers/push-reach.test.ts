@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { device, history, message } from './history-fixture.ts';
+import { IdTable } from './id-table.ts';
+import { PushReach } from './push-reach.ts';
+import { WitnessList } from './witness-list.ts';
+
+const ann = device('ann');
+const bob = device('bob');
+const dueMs = 3000;
+
+/** ann holds one session through `count` messages bob sends in `small`, each pushed to her (ack after push). */
+function soak(count: number) {
+  const witness = new WitnessList();
+  const reach = new PushReach(new IdTable(), 256, witness, dueMs);
+  reach.observe(history.conv(0, 'small', ['ann', 'bob']));
+  reach.observe(history.session(10, ann));
+  reach.observe(history.session(10, bob));
+  for (let seq = 1; seq <= count; seq++) {
+    const at = 100 + seq * 10;
+    if (seq % 2 === 0) reach.observe(history.convFrame(at, ann, 'small', 'msg', [seq]));
+    reach.observe(history.ack(at + 1, bob, message('small', seq, 'bob')));
+    if (seq % 2 === 1) reach.observe(history.convFrame(at + 2, ann, 'small', 'msg', [seq]));
+  }
+  return { reach, witness };
+}
+
+describe('push reach over a long session', () => {
+  it('holds one number per (device, conv), not one per pushed message', () => {
+    const { reach } = soak(10_000);
+    expect(reach.judged).toBe(10_000);
+    // The seqs below the first push of the session (none here) and nothing per message.
+    expect(reach.heldBeyondNewest).toBe(0);
+  });
+
+  it('still fails a message never pushed after thousands that were, and one pushed out of order holds only its gap', () => {
+    const { reach, witness } = soak(10_000);
+    const at = 200_000;
+    // seq 10001 is never pushed; 10002 comes, then the session goes on being heard past the due time.
+    reach.observe(history.ack(at, bob, message('small', 10_001, 'bob')));
+    reach.observe(history.convFrame(at + 5, ann, 'small', 'msg', [10_002]));
+    reach.observe(history.ack(at + 6, bob, message('small', 10_002, 'bob')));
+    expect(reach.heldBeyondNewest).toBe(1);
+    reach.observe(history.convFrame(at + dueMs + 1000, ann, 'small', 'receipt'));
+    reach.finish(at + dueMs + 2000);
+    const result = witness.result('delivery-mode', '');
+    expect(witness.count).toBe(1);
+    expect((result.witness[0] as { problem: string }).problem).toMatch(
+      /ann\/d1 .*small seq 10001.* never pushed/,
+    );
+  });
+
+  it('forgets what a session was pushed when it ends: a new session owes pushes afresh', () => {
+    const { reach, witness } = soak(3);
+    reach.observe({ k: 'session-lost', at: 500, reason: 'client', ...ann });
+    expect(reach.heldBeyondNewest).toBe(0);
+    reach.observe(history.session(600, ann));
+    // Sent in the new session; seq 2 was pushed in the old one, which counts for nothing now.
+    reach.observe(history.ack(700, bob, message('small', 2, 'bob'), 650));
+    reach.observe(history.convFrame(5000, ann, 'small', 'receipt'));
+    reach.finish(6000);
+    expect(witness.count).toBe(1);
+  });
+});
