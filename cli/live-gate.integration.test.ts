@@ -37,10 +37,19 @@ async function gateLive(name: string, target: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n'), junit: await readFile(junit, 'utf8') };
 }
 
+/** The failures and could-not-judge errors a JUnit file names, with their witnesses: what a red run needs to be explained. */
+function failuresOf(junit: string): string {
+  const failures = junit.matchAll(
+    /<testcase classname="([^"]*)" name="([^"]*)">\s*<(?:failure|error)[^>]*>([\s\S]*?)<\/(?:failure|error)>/g,
+  );
+  const lines = [...failures].map(([, scenario, name, text]) => `${scenario} ${name}: ${text}`);
+  return lines.join('\n') || 'no <failure> or <error> in the JUnit XML';
+}
+
 describe.concurrent('chatsim gate --live', () => {
   it('passes every standard scenario against the reference server', async () => {
     const { code, out, junit } = await gateLive('reference', ['--nodes', '1']);
-    expect(out).toContain(`${gateScenarios.length} passed, 0 failed`);
+    expect(out, failuresOf(junit)).toContain(`${gateScenarios.length} passed, 0 failed`);
     expect(code).toBe(0);
     for (const scenario of gateScenarios) expect(junit).toContain(`<testsuite name="${scenario}"`);
     // What the target cannot do is skipped by name, never silently.
@@ -59,7 +68,7 @@ describe.concurrent('chatsim gate --live', () => {
       '--jwt-secret',
       secret,
     ]);
-    expect(out).toContain(`${gateScenarios.length} passed, 0 failed`);
+    expect(out, failuresOf(junit)).toContain(`${gateScenarios.length} passed, 0 failed`);
     expect(code).toBe(0);
     for (const scenario of gateScenarios) expect(junit).toContain(`<testsuite name="${scenario}"`);
   }, 600_000);
