@@ -229,8 +229,11 @@ export function scheduleMembershipChurn(
           transport(c, body, (status, reply) => {
             answer(status, reply);
             if (status >= 200 && status < 300 && change.add.length > 0)
-              for (const sim of world.clients)
-                if (sim.user === user && !sim.convs.includes(conv)) sim.convs.push(conv);
+              world.clients.forEach((sim, index) => {
+                if (sim.user !== user) return;
+                if (!sim.convs.includes(conv)) sim.convs.push(conv);
+                world.clientEffects(index, sim.client.openConversation(conv, world.now));
+              });
           }),
         () => world.now,
       );

@@ -32,6 +32,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   press: 22,
   'typing-sent': 23,
   'cursor-refused': 24,
+  refused: 25,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -64,6 +65,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       return;
     case 'failed':
     case 'cursor-refused':
+    case 'refused':
       trace.mixText(event.code);
       return;
     case 'durable':

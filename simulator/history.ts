@@ -72,6 +72,11 @@ export type HistoryEvent =
    * (v1.1), e.g. `unavailable` while the store is away. It moved nothing.
    */
   | ({ k: 'cursor-refused'; at: number; conv: string; kind: 'delivered' | 'read'; code: string } & DeviceRef)
+  /**
+   * A device's `sync` or `typing` was refused as not allowed: an `err` `forbidden` or `not_found`
+   * answering it (`ref`) that names its conversation (v1.1). Refusing a member is a violation.
+   */
+  | ({ k: 'refused'; at: number; conv: string; ref: 'sync' | 'typing'; code: string } & DeviceRef)
   /** A device observed a member's cursor: from a `receipt`, or its own in `welcome`. */
   | ({
       k: 'cursor-seen';

@@ -479,6 +479,43 @@ describe('a membership change made through another node', () => {
     ]);
   });
 
+  it("reads the store's membership before refusing a sync, a cursor or typing of a user added elsewhere", () => {
+    // churn seed 1, with the added member opening the conversation at once: u141, added to g11
+    // through n1, had its sync refused forbidden by n2 17 ms after the add was answered.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'carol');
+    h.connect(2, 'dave');
+    h.connect(3, 'alice');
+    h.sequencedElsewhere('g', 'alice', 'a1');
+    h.state.changeMembers({ conv: 'g', add: ['carol'], remove: [] });
+    h.sequencedElsewhere('g', 'alice', 'a2');
+    h.input({ type: 'frame', conn: 1, value: { t: 'sync', conv: 'g', after: 0 } });
+    h.input({ type: 'frame', conn: 1, value: { t: 'typing', conv: 'g', on: true } });
+    h.input({ type: 'frame', conn: 1, value: { t: 'read', conv: 'g', seq: 2 } });
+    expect(h.framesOf(1, 'err')).toEqual([]);
+    // carol reads from her join on: seq 2, not seq 1.
+    expect(h.framesOf(1, 'batch')).toEqual([
+      expect.objectContaining({ conv: 'g', msgs: [expect.objectContaining({ seq: 2 })] }),
+    ]);
+    expect(h.framesOf(3, 'typing')).toEqual([
+      expect.objectContaining({ conv: 'g', user: 'carol', on: true }),
+    ]);
+    expect(h.state.record('g')!.cursors.carol?.read).toBe(2);
+    // A user the store does not list is refused as before, once the store has been asked; and when
+    // the store cannot answer, nothing is refused: the frame is `unavailable`, to be sent again.
+    h.input({ type: 'frame', conn: 2, value: { t: 'sync', conv: 'g', after: 0 } });
+    h.input({ type: 'frame', conn: 2, value: { t: 'typing', conv: 'nowhere', on: true } });
+    expect(h.framesOf(2, 'err')).toEqual([
+      expect.objectContaining({ code: 'forbidden', ref: 'sync', conv: 'g' }),
+      expect.objectContaining({ code: 'not_found', ref: 'typing', conv: 'nowhere' }),
+    ]);
+    h.storeDown = true;
+    h.input({ type: 'frame', conn: 2, value: { t: 'read', conv: 'g', seq: 1 } });
+    expect(h.framesOf(2, 'err').at(-1)).toEqual(
+      expect.objectContaining({ code: 'unavailable', ref: 'read', conv: 'g' }),
+    );
+  });
+
   it('serves a read by the membership it knows when the answer comes, not when it asked', () => {
     // Swarm seed 37193085211434: u111's resume read was asked before its removal was answered on this
     // node, and came back with the seq sequenced after the removal.

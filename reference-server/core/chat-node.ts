@@ -43,7 +43,12 @@ type Conn = {
   resume: Record<string, number> | undefined;
   watching: SmallSet<UserId> | null;
   pendingAppends: number;
+  /** Member-only frames waiting for the store's membership before a refusal (a fleet node). */
+  rechecks: number;
 };
+
+/** Frames only a member may send, that a fleet node reads the store's membership for before refusing. */
+type MemberFrame = Extract<ClientFrame, { t: 'sync' | 'delivered' | 'read' | 'typing' }>;
 
 type Pending =
   | {
@@ -67,6 +72,8 @@ type Pending =
   | { kind: 'members'; conv: string }
   /** Reading a user's conversation records before its welcome (a fleet node; see `startWelcome`). */
   | { kind: 'welcome'; conn: ConnId; claims: Claims }
+  /** Reading one conversation's record before refusing a member-only frame (`recheckBeforeRefusing`). */
+  | { kind: 'recheck'; conn: ConnId; frame: MemberFrame }
   | HttpPending;
 
 export class ChatNode {
@@ -78,6 +85,8 @@ export class ChatNode {
   /** A user's open connections, oldest first (an array: most users hold one or two). */
   private readonly userConns = new Map<UserId, ConnId[]>();
   private readonly convs = new Map<string, Conversation>();
+  /** The frame being dispatched again after its recheck: refused now by what the store said. */
+  private rechecking: MemberFrame | null = null;
   /** user -> conversations the user is a current member of. */
   private readonly userConvs = new Map<UserId, SmallSet<string>>();
   /**
@@ -298,6 +307,7 @@ export class ChatNode {
       resume: undefined,
       watching: null,
       pendingAppends: 0,
+      rechecks: 0,
     };
     this.conns.set(id, conn);
     this.stats.connections = this.conns.size;
@@ -372,14 +382,14 @@ export class ChatNode {
         this.sendFrame(conn, frame.conv, frame.cmid, frame.body, now);
         return;
       case 'sync':
-        this.syncFrame(conn, frame.conv, frame.after, frame.limit ?? protocolLimits.syncLimitMax);
+        this.syncFrame(conn, frame);
         return;
       case 'delivered':
       case 'read':
-        this.cursorFrame(conn, frame.t, frame.conv, frame.seq);
+        this.cursorFrame(conn, frame);
         return;
       case 'typing':
-        this.typingFrame(conn, frame.conv, frame.on, now);
+        this.typingFrame(conn, frame, now);
         return;
       case 'watch':
         this.watchFrame(conn, frame.users);
@@ -562,9 +572,44 @@ export class ChatNode {
   }
 
   /** The conversation when `conn`'s user is a current member (as this node knows), else an `err` and null. */
-  private memberConv(conn: Conn, convId: string, ref: string): Conversation | null {
-    const conv = this.knownConv(conn, convId, ref);
-    if (conv === null) return null;
+  /**
+   * A fleet node's membership lags the store's by the bus: a user added through another node may act
+   * here before the `conversation` event comes. So before refusing a member-only frame by what it
+   * knows, a fleet node reads the conversation's record from the store and decides again (churn seed 1:
+   * u141, added to g11 through n1, had its `sync` refused by n2 17 ms after the add was answered).
+   * True when the frame waits for that read. A single node is the only writer: its memory is the truth.
+   */
+  private recheckBeforeRefusing(conn: Conn, frame: MemberFrame | undefined): boolean {
+    if (frame === undefined || !this.publishes || this.rechecking === frame) return false;
+    if (conn.rechecks >= coreLimits.rechecksPerConnMax) return false;
+    conn.rechecks++;
+    this.storeOp({ kind: 'records', convs: [frame.conv] }, { kind: 'recheck', conn: conn.id, frame });
+    return true;
+  }
+
+  private rechecked(pending: Pending & { kind: 'recheck' }, outcome: StoreOutcome, now: number): void {
+    const conn = this.conns.get(pending.conn);
+    if (conn === undefined) return;
+    conn.rechecks--;
+    if (conn.phase !== 'open') return;
+    const { frame } = pending;
+    if (outcome.status !== 'ok' || !('records' in outcome)) {
+      this.err(conn.id, ErrorCode.unavailable, 'the store is unavailable', frame.t, undefined, frame.conv);
+      return;
+    }
+    for (const record of outcome.records) this.applyRecord(record);
+    this.rechecking = frame;
+    this.dispatch(conn, frame, now);
+    this.rechecking = null;
+  }
+
+  private memberConv(conn: Conn, convId: string, ref: string, frame?: MemberFrame): Conversation | null {
+    const conv = this.convs.get(convId);
+    if (conv?.isMember(conn.user) !== true && this.recheckBeforeRefusing(conn, frame)) return null;
+    if (conv === undefined) {
+      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
+      return null;
+    }
     if (!conv.isMember(conn.user)) {
       this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref, undefined, convId);
       return null;
@@ -616,9 +661,10 @@ export class ChatNode {
     );
   }
 
-  private syncFrame(conn: Conn, convId: string, after: number, limit: number): void {
-    const readable = this.readableFrom(conn, convId, after, 'sync');
-    if (readable !== null) this.readFor(conn, readable.conv, readable.window, limit);
+  private syncFrame(conn: Conn, frame: MemberFrame & { t: 'sync' }): void {
+    const readable = this.readableFrom(conn, frame.conv, frame.after, 'sync', frame);
+    if (readable !== null)
+      this.readFor(conn, readable.conv, readable.window, frame.limit ?? protocolLimits.syncLimitMax);
   }
 
   /** What `conn`'s user may read of a conversation after `after`, else an `err` (sync, resume) and null. */
@@ -627,13 +673,15 @@ export class ChatNode {
     convId: string,
     after: number,
     ref: string,
+    frame?: MemberFrame,
   ): { conv: Conversation; window: ReadWindow } | null {
     const conv = this.convs.get(convId);
+    const window = conv?.readWindow(conn.user, after) ?? null;
+    if (window === null && this.recheckBeforeRefusing(conn, frame)) return null;
     if (conv === undefined) {
       this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
       return null;
     }
-    const window = conv.readWindow(conn.user, after);
     if (window === null) {
       this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref, undefined, convId);
       return null;
@@ -648,8 +696,9 @@ export class ChatNode {
     );
   }
 
-  private cursorFrame(conn: Conn, kind: 'delivered' | 'read', convId: string, seq: number): void {
-    const conv = this.memberConv(conn, convId, kind);
+  private cursorFrame(conn: Conn, frame: MemberFrame & { t: 'delivered' | 'read' }): void {
+    const { t: kind, conv: convId, seq } = frame;
+    const conv = this.memberConv(conn, convId, kind, frame);
     if (conv === null) return;
     if (seq <= conv.cursorOf(conn.user)[kind]) {
       if (seq < conv.cursorOf(conn.user)[kind]) this.cursorBehind(conv, conn.user, kind, seq, conn.id);
@@ -673,8 +722,9 @@ export class ChatNode {
     _from: ConnId,
   ): void {}
 
-  private typingFrame(conn: Conn, convId: string, on: boolean, now: number): void {
-    const conv = this.memberConv(conn, convId, 'typing');
+  private typingFrame(conn: Conn, frame: MemberFrame & { t: 'typing' }, now: number): void {
+    const { conv: convId, on } = frame;
+    const conv = this.memberConv(conn, convId, 'typing', frame);
     if (conv === null) return;
     const last = conv.typingRelayedAt.get(conn.user);
     // A last relay ahead of now means the clock was set back since: the throttle starts over.
@@ -739,6 +789,9 @@ export class ChatNode {
         return;
       case 'welcome':
         this.welcomeRead(pending, outcome, now);
+        return;
+      case 'recheck':
+        this.rechecked(pending, outcome, now);
         return;
       case 'members':
         this.membersRead(pending, outcome);

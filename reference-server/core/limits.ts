@@ -58,4 +58,10 @@ export const coreLimits = {
    * back). Older leaves are not listed: the snapshot stays bounded by the recent churn.
    */
   snapshotGoneWithinMs: 5 * 60_000,
+  /**
+   * Member-only frames of one connection a fleet node may hold while it reads the store's membership
+   * before refusing them (see ChatNode.recheckBeforeRefusing); past it, it refuses by what it knows,
+   * so a non-member cannot turn its frames into unbounded store reads.
+   */
+  rechecksPerConnMax: 16,
 } as const;

@@ -11,12 +11,14 @@
 // sit queued behind others on a slowed link: exploration seed 88715225069581, a typing sent 150 ms
 // before the removal arrived 1.2 s after it at 3% bandwidth); every message comes from a member; the server's
 // claims about where a change took effect are consistent with what the harness saw; and every
-// adversarial `attempt` gets an `outcome` that is not 'accepted'. The oracle's 'no' is final and
-// convicts at once; a 'maybe' is kept (bounded) and judged again at the end, when the bounds are tight.
+// adversarial `attempt` gets an `outcome` that is not 'accepted'; and the other side: a member is not
+// refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
+// (bounded) and judged again at the end, when the bounds are tight.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
+import { MemberRefusals } from './member-refusals.ts';
 import type { MembershipChange, Tri } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -77,6 +79,13 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     }
   };
 
+  const refusals = new MemberRefusals(membership, ({ refusal, ref, sentFrom }) => {
+    witness.add('member refused', () => ({
+      problem: `${refusal.user}/${refusal.device} was refused its ${ref} on ${refusal.conv} with ${refusal.code} at ${refusal.at}, though surely a member from ${sentFrom} (its frame was sent then or later) until then`,
+      path: [{ k: 'membership', ...(membership.describe(refusal.conv, refusal.user) as object) }, refusal],
+    }));
+  });
+
   const graceFor =
     (event: ConvFrame) =>
     (change: MembershipChange): number =>
@@ -130,6 +139,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
 
   const observe = (event: HistoryEvent): void => {
     membership.observe(event);
+    refusals.observe(event);
     switch (event.k) {
       case 'send':
         sends++;
@@ -212,7 +222,8 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `${judged} frames and messages judged against ${membership.changeCount} membership changes ` +
         `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
-        `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''})`;
+        `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
+        `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}`;
       return coveredResult(
         witness,
         authorizationProperty,

@@ -108,6 +108,37 @@ export const history = {
     kind,
     code,
   }),
+  /** `by`'s `sync` or `typing` about conv was refused with `code`. */
+  refused: (at: number, by: DeviceRef, conv: string, ref: 'sync' | 'typing', code: string): HistoryEvent => ({
+    k: 'refused',
+    at,
+    ...by,
+    conv,
+    ref,
+    code,
+  }),
+  failed: (at: number, by: DeviceRef, conv: string, cmid: string, code: string): HistoryEvent => ({
+    k: 'failed',
+    at,
+    ...by,
+    conv,
+    cmid,
+    code,
+  }),
+  typingSent: (at: number, by: DeviceRef, conv: string, on = true): HistoryEvent => ({
+    k: 'typing-sent',
+    at,
+    ...by,
+    conv,
+    on,
+  }),
+  syncSent: (at: number, by: DeviceRef, conv: string, after: number): HistoryEvent => ({
+    k: 'sync-sent',
+    at,
+    ...by,
+    conv,
+    after,
+  }),
   cursorSeen: (
     at: number,
     by: DeviceRef,

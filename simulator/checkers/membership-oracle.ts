@@ -125,6 +125,31 @@ export class MembershipOracle {
     return this.stateAtTime(slot, at, grace);
   }
 
+  /**
+   * Whether the user was surely a member at every moment from `from` to `to`: every add it needed
+   * answered by `from`, and no removal sent by `to` that was not answered by `from`. "By", not
+   * "before": `from` is when a device acted, and a device acting at the instant an answer came back
+   * acted on it (the simulator opens a conversation at the very time its add is answered).
+   */
+  surelyMemberThroughout(conv: string, user: string, from: number, to: number): boolean {
+    const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
+    if (slot < 0) return false;
+    if (this.changed.get(slot) === 0) return this.initial.get(slot) === 1;
+    const byFrom = (change: MembershipChange): Relation =>
+      change.sentAt > from ? 'after' : change.answeredAt <= from ? 'before' : 'maybe';
+    if (this.stateOf(slot, byFrom) !== 'yes') return false;
+    for (const { change, add } of this.pairChanges.get(slot)!)
+      if (!add && change.status !== 'refused' && change.sentAt <= to && !(change.answeredAt <= from))
+        return false;
+    return true;
+  }
+
+  /** Whether the harness ever asked to change the user's membership of conv. */
+  hasChanges(conv: string, user: string): boolean {
+    const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
+    return slot >= 0 && this.changed.get(slot) === 1;
+  }
+
   /** The seq ranges (inclusive, ascending) up to lastSeq the user surely may read: every one must reach it. */
   surelyReadable(conv: string, user: string, lastSeq: number): [number, number][] {
     const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));

@@ -171,6 +171,19 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.flush();
   }
 
+  /**
+   * The app was told its user was added to `conv` (the harness's admin request was answered): it opens
+   * the conversation and pulls it, a member again if it had been one before.
+   */
+  openConversation(conv: string, now: number): readonly ClientEffect[] {
+    const view = this.view(conv);
+    if (view !== undefined) {
+      view.pastMember = false;
+      view.requestSync(this, now);
+    }
+    return this.flush();
+  }
+
   setTyping(conv: string, on: boolean, now: number): readonly ClientEffect[] {
     if (this.canSend() && !this.isPastMember(conv)) {
       this.record({ k: 'typing-sent', at: now, conv, on, user: this.user, device: this.device });
@@ -380,6 +393,20 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         at: now,
         conv: frame.conv,
         kind: frame.ref,
+        code: frame.code,
+        user: this.user,
+        device: this.device,
+      });
+    else if (
+      frame.conv !== undefined &&
+      (frame.ref === 'sync' || frame.ref === 'typing') &&
+      (frame.code === ErrorCode.forbidden || frame.code === ErrorCode.notFound)
+    )
+      this.record({
+        k: 'refused',
+        at: now,
+        conv: frame.conv,
+        ref: frame.ref,
         code: frame.code,
         user: this.user,
         device: this.device,

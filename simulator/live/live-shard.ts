@@ -160,9 +160,12 @@ export class LiveShard {
     for (const user of remove) this.removed.add(`${conv}\u0000${user}`);
     for (const user of add) {
       this.removed.delete(`${conv}\u0000${user}`);
-      for (const [i, device] of this.plan.devices.entries())
-        if (device.user === user && !this.convsOf[i]!.includes(conv))
-          this.convsOf[i] = [...this.convsOf[i]!, conv];
+      for (const [i, device] of this.plan.devices.entries()) {
+        if (device.user !== user) continue;
+        if (!this.convsOf[i]!.includes(conv)) this.convsOf[i] = [...this.convsOf[i]!, conv];
+        const client = this.clients[i];
+        if (client !== undefined) this.apply(i, client.openConversation(conv, this.now()));
+      }
     }
   }
 

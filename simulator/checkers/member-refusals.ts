@@ -1,0 +1,101 @@
+// The other side of protocol.md guarantee 6: only members act on a conversation, and a member may. A
+// `forbidden` or `not_found` answering a send, a cursor, a `sync` or a `typing` of a user who was surely
+// a member from the moment it sent that frame until the answer is a violation, just as a leak is (a
+// fleet node that refuses a user just added through another node, because it has not heard of the add).
+// When the frame was sent comes from the harness: a send's first issue (by cmid; retries reuse it); for
+// the frames no answer pairs with, the first of that kind the device sent on the conversation in its
+// current session (the refused one was sent then or later, and an err never crosses sessions).
+// Pairs whose membership never changed need no times: a member from the creation is one throughout.
+
+import type { HistoryEvent } from '../history.ts';
+import type { MembershipOracle } from './membership-oracle.ts';
+
+type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' }>;
+type Sent = Extract<HistoryEvent, { k: 'send' | 'cursor-sent' | 'typing-sent' | 'sync-sent' }>;
+
+export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number };
+
+/** Codes that say "you may not", as opposed to "not now" (unavailable, rate_limited). */
+const notAllowed: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
+
+export class MemberRefusals {
+  /** Per device, per `conv \0 kind`: its first such frame in the current session (changed pairs only). */
+  private readonly firstSent = new Map<string, Map<string, number>>();
+  /** Per `device \0 cmid`: when a send was first issued, until its ack or failure. */
+  private readonly sendIssued = new Map<string, number>();
+  judged = 0;
+  /** Refusals of a changed pair whose frame the harness cannot date (not judged). */
+  undated = 0;
+
+  constructor(
+    private readonly membership: MembershipOracle,
+    private readonly convict: (refused: MemberRefused) => void,
+  ) {}
+
+  observe(event: HistoryEvent): void {
+    switch (event.k) {
+      case 'session':
+        this.firstSent.delete(deviceKey(event));
+        return;
+      case 'send':
+        this.sendIssued.set(`${deviceKey(event)}\0${event.cmid}`, event.at);
+        return;
+      case 'ack':
+        this.sendIssued.delete(`${deviceKey(event)}\0${event.cmid}`);
+        return;
+      case 'cursor-sent':
+        return this.sent(event, event.kind);
+      case 'typing-sent':
+        return this.sent(event, 'typing');
+      case 'sync-sent':
+        return this.sent(event, 'sync');
+      case 'failed': {
+        const key = `${deviceKey(event)}\0${event.cmid}`;
+        const issued = this.sendIssued.get(key);
+        this.sendIssued.delete(key);
+        return this.refused(event, 'send', issued);
+      }
+      case 'cursor-refused':
+        return this.refused(
+          event,
+          event.kind,
+          this.firstSent.get(deviceKey(event))?.get(`${event.conv}\0${event.kind}`),
+        );
+      case 'refused':
+        return this.refused(
+          event,
+          event.ref,
+          this.firstSent.get(deviceKey(event))?.get(`${event.conv}\0${event.ref}`),
+        );
+    }
+  }
+
+  private sent(event: Sent & { conv: string }, kind: string): void {
+    if (!this.membership.hasChanges(event.conv, event.user)) return;
+    const device = deviceKey(event);
+    let kinds = this.firstSent.get(device);
+    if (kinds === undefined) {
+      kinds = new Map();
+      this.firstSent.set(device, kinds);
+    }
+    const key = `${event.conv}\0${kind}`;
+    if (!kinds.has(key)) kinds.set(key, event.at);
+  }
+
+  private refused(refusal: Refusal, ref: string, sentAt: number | undefined): void {
+    if (!notAllowed.has(refusal.code)) return;
+    const changed = this.membership.hasChanges(refusal.conv, refusal.user);
+    if (changed && sentAt === undefined) {
+      this.undated++;
+      return;
+    }
+    this.judged++;
+    const from = changed ? sentAt! : refusal.at;
+    if (this.membership.surelyMemberThroughout(refusal.conv, refusal.user, from, refusal.at))
+      this.convict({ refusal, ref, sentFrom: from });
+  }
+}
+
+function deviceKey(ref: { user: string; device: string }): string {
+  return `${ref.user}\0${ref.device}`;
+}
