@@ -114,6 +114,8 @@ class Harness {
         return this.state.advanceCursor(op.request);
       case 'append':
         return this.state.append(op.request);
+      case 'members':
+        return this.state.changeMembers(op.request).result;
       default:
         throw new Error(`unexpected store op ${op.kind}`);
     }
@@ -514,6 +516,32 @@ describe('a membership change made through another node', () => {
     expect(h.framesOf(2, 'err').at(-1)).toEqual(
       expect.objectContaining({ code: 'unavailable', ref: 'read', conv: 'g' }),
     );
+  });
+
+  it("reads the store's record before refusing an HTTP request by a conversation or member it has not heard of", () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.sequencedElsewhere('g', 'alice', 'a1');
+    h.state.changeMembers({ conv: 'g', add: ['carol'], remove: [] });
+    h.state.create({ id: 'h', kind: 'group', members: ['alice', 'bob'] });
+    const http = (req: number, method: string, path: string, sub: string, body?: unknown) =>
+      h.input({
+        type: 'http',
+        req,
+        request: { method, path, query: {}, principal: { kind: 'user', sub, admin: sub === 'admin' }, body },
+      });
+    http(1, 'GET', '/v1/conversations/g/messages', 'carol');
+    http(2, 'GET', '/v1/conversations/g/receipts', 'carol');
+    http(3, 'POST', '/v1/admin/conversations/h/members', 'admin', { add: ['carol'] });
+    http(4, 'GET', '/v1/conversations/g/receipts', 'dave');
+    http(5, 'GET', '/v1/conversations/nowhere/messages', 'carol');
+    expect(h.replies.map((r) => [r.req, r.status])).toEqual([
+      [1, 200],
+      [2, 200],
+      [3, 200],
+      [4, 403],
+      [5, 404],
+    ]);
+    expect(h.replies[0]!.body).toMatchObject({ messages: [], lastSeq: 1 });
   });
 
   it('serves a read by the membership it knows when the answer comes, not when it asked', () => {

@@ -179,7 +179,7 @@ export class ChatNode {
         this.bus(input.event);
         break;
       case 'http':
-        handleHttp(this.httpContext(), input.req, input.request);
+        handleHttp(this.httpContext(this.publishes), input.req, input.request);
         break;
       case 'drain':
         this.drain(input.reconnectInMs, now);
@@ -820,7 +820,7 @@ export class ChatNode {
         return;
       }
       default:
-        httpStoreResult(this.httpContext(), pending, outcome);
+        httpStoreResult(this.httpContext(false), pending, outcome);
     }
   }
 
@@ -1236,16 +1236,20 @@ export class ChatNode {
     return conv;
   }
 
-  private httpContext(): HttpContext {
+  /** `recheck`: a refusal by this node's view reads the store's record first (a fleet node's first look). */
+  private httpContext(recheck: boolean): HttpContext {
     return {
       convs: this.convs,
       stale: this.stale,
+      recheck,
       reply: (req, status, body) => this.out.push({ type: 'reply', req, status, body }),
       storeOp: (op, pending) => this.storeOp(op, pending),
       applyRecord: (record) => {
         this.applyRecord(record);
         this.publish({ kind: 'conversation', origin: this.nodeId, conversation: record });
       },
+      learnRecord: (record) => this.applyRecord(record),
+      rehandle: (req, request) => handleHttp(this.httpContext(false), req, request),
     };
   }
 }

@@ -11,15 +11,27 @@ import type { HttpRequest, StoreOutcome } from './inputs.ts';
 export type HttpPending =
   | { kind: 'httpCreate'; req: number }
   | { kind: 'httpMembers'; req: number }
-  | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number };
+  | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number }
+  /** Reading a conversation's record before refusing the request by what this node knows. */
+  | { kind: 'httpRecheck'; req: number; request: HttpRequest; conv: string };
 
 export type HttpContext = {
   convs: ReadonlyMap<string, Conversation>;
   reply(req: number, status: number, body: unknown): void;
   storeOp(op: StoreOp, pending: HttpPending): void;
   applyRecord(record: ConversationRecord): void;
+  /** Takes a record read from the store (it changed nothing there, so nothing is published). */
+  learnRecord(record: ConversationRecord): void;
+  /** Handles the request again, after its recheck: this time a refusal is final. */
+  rehandle(req: number, request: HttpRequest): void;
   /** The node lost its bus and has not caught up: its cursors may be behind (see ChatNode.stale). */
   stale: boolean;
+  /**
+   * Whether a refusal by this node's membership must first be checked against the store's: a fleet
+   * node's lags by the bus (a conversation created or a member added through another node), unless
+   * this request is already that second look.
+   */
+  recheck: boolean;
 };
 
 const membersMax = 100_000;
@@ -43,16 +55,43 @@ export function handleHttp(ctx: HttpContext, req: number, request: HttpRequest):
     if (!principal.admin)
       return error(ctx, req, ErrorCode.forbidden, 'this endpoint needs a token with role "admin"');
     if (method === 'POST' && parts.length === 3) return createConversation(ctx, req, request.body);
-    if (method === 'POST' && parts.length === 5 && parts[4] === 'members')
+    if (method === 'POST' && parts.length === 5 && parts[4] === 'members') {
+      if (!ctx.convs.has(parts[3]!)) return refuse(ctx, req, request, parts[3]!, ErrorCode.notFound);
       return changeMembers(ctx, req, parts[3]!, request.body);
+    }
   }
   if (parts[1] === 'conversations' && parts.length === 4 && method === 'GET') {
     const conv = ctx.convs.get(parts[2]!);
-    if (conv === undefined) return error(ctx, req, ErrorCode.notFound, `no conversation ${parts[2]}`);
-    if (parts[3] === 'messages') return readMessages(ctx, req, conv, principal.sub, request.query);
-    if (parts[3] === 'receipts') return receipts(ctx, req, conv, principal.sub);
+    if (conv === undefined) return refuse(ctx, req, request, parts[2]!, ErrorCode.notFound);
+    if (parts[3] === 'messages') {
+      if (conv.readWindow(principal.sub, 0) === null)
+        return refuse(ctx, req, request, conv.id, ErrorCode.forbidden);
+      return readMessages(ctx, req, conv, principal.sub, request.query);
+    }
+    if (parts[3] === 'receipts') {
+      if (!conv.isMember(principal.sub)) return refuse(ctx, req, request, conv.id, ErrorCode.forbidden);
+      return receipts(ctx, req, conv, principal.sub);
+    }
   }
   return error(ctx, req, ErrorCode.notFound, `no route ${method} ${path}`);
+}
+
+/**
+ * Refuses a request by this node's view of a conversation: not_found (unknown here) or forbidden (not
+ * a member). A fleet node first reads the record from the store and handles the request again: what
+ * was answered through another node binds this one at once (ChatNode.recheckBeforeRefusing).
+ */
+function refuse(
+  ctx: HttpContext,
+  req: number,
+  request: HttpRequest,
+  conv: string,
+  code: typeof ErrorCode.notFound | typeof ErrorCode.forbidden,
+): void {
+  if (ctx.recheck)
+    return ctx.storeOp({ kind: 'records', convs: [conv] }, { kind: 'httpRecheck', req, request, conv });
+  if (code === ErrorCode.notFound) return error(ctx, req, code, `no conversation ${conv}`);
+  return error(ctx, req, code, `not a member of ${conv}`);
 }
 
 function idList(value: unknown): string[] | null {
@@ -76,7 +115,6 @@ function createConversation(ctx: HttpContext, req: number, body: unknown): void 
 }
 
 function changeMembers(ctx: HttpContext, req: number, convId: string, body: unknown): void {
-  if (!ctx.convs.has(convId)) return error(ctx, req, ErrorCode.notFound, `no conversation ${convId}`);
   const { add, remove } = (body ?? {}) as Record<string, unknown>;
   const addList = idList(add);
   const removeList = idList(remove);
@@ -117,7 +155,6 @@ function readMessages(
 }
 
 function receipts(ctx: HttpContext, req: number, conv: Conversation, user: string): void {
-  if (!conv.isMember(user)) return error(ctx, req, ErrorCode.forbidden, `not a member of ${conv.id}`);
   if (ctx.stale)
     return error(ctx, req, ErrorCode.unavailable, 'this node is catching up with its fleet; retry shortly');
   const members = [...conv.current.keys()]
@@ -138,6 +175,11 @@ export function httpStoreResult(ctx: HttpContext, pending: HttpPending, outcome:
   const { req } = pending;
   if (outcome.status === 'unavailable')
     return error(ctx, req, ErrorCode.unavailable, 'the store is unavailable: retry');
+  if (pending.kind === 'httpRecheck') {
+    if (!('records' in outcome)) return error(ctx, req, ErrorCode.unavailable, 'unexpected store answer');
+    for (const record of outcome.records) ctx.learnRecord(record);
+    return ctx.rehandle(req, pending.request);
+  }
   if (outcome.status === 'not_found') return error(ctx, req, ErrorCode.notFound, 'no such conversation');
   if (pending.kind === 'httpRead') {
     if (!('messages' in outcome)) return error(ctx, req, ErrorCode.unavailable, 'unexpected store answer');
