@@ -100,7 +100,7 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
       command: options.command,
       date: new Date().toISOString(),
       machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage.map((l) => l.toFixed(1)).join(' ')} at the start`,
-      note: `${options.nodes === 1 ? 'one node, the log store on local disk' : `${options.nodes} nodes over one Redis (each metered; costs are per node)`}; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step: timed spans scaled by the slope of process CPU against span time over the runs, the process's fixed CPU per second kept apart (fixedCpuShare)`,
+      note: `${options.nodes === 1 ? 'one node, the log store on local disk' : `${options.nodes} nodes over one Redis (each metered; costs are per node)`}; ${scenario.name} at ${options.clients} clients, ${options.rates.join(', ')} msgs/s, ${options.stepMs / 1000} s each. Costs are CPU time per step: process CPU fitted over the runs as a fixed share of a core (fixedCpuShare, kept apart) plus a cost per message, the rest spread over the steps by their timed spans`,
     },
     // On a fleet a run's reading adds its nodes' wall times as it adds their CPU: the fixed share is per node.
     readings,
@@ -114,7 +114,7 @@ export function costModelFile(calibration: Calibration): string {
   return `${JSON.stringify(
     {
       $comment:
-        'Written by chatsim capacity --calibrate (see measured.command): CPU time per core step of the reference server, µs, what a node with a core of its own spends; fixedCpuShare: the share of a core it spends whatever its load (fitted over the runs, calibration.cpuFit), which steps do not get. calibration.cpuShareWhileBusy is the share of a core the node got on the calibrating box (capacity --sim --cpu-share). Re-run it on your machine rather than editing by hand.',
+        'Written by chatsim capacity --calibrate (see measured.command): CPU time per core step of the reference server, µs, what a node with a core of its own spends; fixedCpuShare: the share of a core it spends whatever its load (fitted over the runs with a cost per message, calibration.cpuFit), which steps do not get. calibration.cpuShareWhileBusy is the share of a core the node got on the calibrating box (capacity --sim --cpu-share). Re-run it on your machine rather than editing by hand.',
       ...model,
       calibration: { steps, scale, cpuFit, cpuShareWhileBusy, loadAverage, runs, kinds },
     },

@@ -83,19 +83,23 @@ describe('fitCostModel', () => {
     expect(fit.model.inputUs.send! + fit.model.effectUs.frame).toBeGreaterThan(40);
   });
 
-  it('fits the scale over several runs, the fixed CPU kept apart, and uses it for every cost', () => {
-    // The node spends 20% of a core whatever its load, and 1.8 µs of CPU per µs of timed span: a run
-    // at a low rate (spans 5% of the wall) then reads as 5.8 µs of CPU per span µs, one near the knee
-    // (40%) as 2.3. The ratio would charge the fixed CPU to the steps; the regression does not.
-    const run = (spanShare: number, wobble = 0): CpuRun => {
+  it('fits a fixed share of a core plus a cost per message over several runs, and scales the steps by what is left', () => {
+    // The node spends 20% of a core whatever its load and 150 µs of CPU per message. Its spans grow
+    // with load faster than its CPU (preemption on a shared box): the spans are no regressor, the
+    // message counts are. At 200 msgs/s the plain ratio would charge the fixed CPU to the steps.
+    const run = (perSec: number, spanUsPerSend: number, wobble = 0): CpuRun => {
       const meteredMs = 20_000;
-      const spanUs = spanShare * meteredMs * 1000;
-      return { meteredMs, spanUs, cpuUs: 0.2 * meteredMs * 1000 + 1.8 * spanUs + wobble };
+      const sends = perSec * 20;
+      return { meteredMs, sends, spanUs: sends * spanUsPerSend, cpuUs: 0.2 * 20e6 + 150 * sends + wobble };
     };
-    const fit = fitProcessCpu([run(0.05, 3000), run(0.2, -5000), run(0.4, 2000)]);
+    const runs = [run(200, 80, 3000), run(1000, 100, -5000), run(3000, 140, 2000)];
+    const fit = fitProcessCpu(runs);
     expect(fit.method).toBe('regression');
-    expect(fit.scale).toBeCloseTo(1.8, 2);
     expect(fit.fixedCpuShare).toBeCloseTo(0.2, 3);
+    expect(fit.sendUs).toBeCloseTo(150, 0);
+    const spans = runs.reduce((a, r) => a + r.spanUs, 0);
+    const cpu = runs.reduce((a, r) => a + r.cpuUs, 0);
+    expect(fit.scale).toBeCloseTo((cpu - 0.2 * 60e6) / spans, 3);
     // Each run's reading scales the pooled fit; the model carries the fixed share.
     const readings = [0.05, 0.2, 0.4].map((share) => {
       const r = meteredRun().reading();
@@ -112,17 +116,18 @@ describe('fitCostModel', () => {
     expect(fitCostModel(addReadings(readings), about).scale).toBeGreaterThan(2.5);
   });
 
-  it('falls back to the ratio, and says why, when the runs cannot separate fixed from per-step CPU', () => {
-    const one: CpuRun = { meteredMs: 1000, spanUs: 200_000, cpuUs: 500_000 };
+  it('falls back to the ratio, and says why, when the runs cannot separate fixed from per-message CPU', () => {
+    const one: CpuRun = { meteredMs: 1000, spanUs: 200_000, cpuUs: 500_000, sends: 1000 };
     expect(fitProcessCpu([one])).toEqual({
       scale: 2.5,
       fixedCpuShare: 0,
+      sendUs: 0,
       method: 'ratio',
-      why: 'fewer than two runs to fit over',
+      why: 'fewer than two runs with sends to fit over',
     });
-    expect(fitProcessCpu([one, { ...one, spanUs: 210_000 }]).why).toMatch(/too alike/);
-    // CPU that grows faster than the spans (it fits a negative fixed share) is not physical.
-    const steep = fitProcessCpu([one, { meteredMs: 1000, spanUs: 400_000, cpuUs: 1_400_000 }]);
+    expect(fitProcessCpu([one, { ...one, sends: 1100 }]).why).toMatch(/too alike/);
+    // CPU that grows faster than the messages (it fits a negative fixed share) is not physical.
+    const steep = fitProcessCpu([one, { meteredMs: 1000, spanUs: 400_000, cpuUs: 1_400_000, sends: 2000 }]);
     expect(steep.method).toBe('ratio');
     expect(steep.why).toMatch(/negative fixed/);
     expect(steep.scale).toBeCloseTo(1_900_000 / 600_000, 5);

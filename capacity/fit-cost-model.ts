@@ -4,12 +4,14 @@
 // negative term and fitting again. The spans are wall time: on a shared box they include time the
 // node was preempted mid-step, and they miss work done outside them (ws framing and parsing, socket
 // writes completing, the log store's continuations, GC). So the fitted costs are scaled to process
-// CPU time, what the node would need of a core of its own. The scale is fitted over the calibration's
-// runs (fitProcessCpu): process CPU = fixed share × wall time + scale × span time. Dividing one run's
-// CPU by its spans instead charges the process's fixed CPU (timers, pings, idle GC, the runtime) to
-// its steps: at low rates, where it is most of the CPU, that made every step ~2.5× too dear. The
-// fixed share stays in the model apart (`fixedCpuShare`): a simulated node serves steps with the rest
-// of its core. How much of a core the node actually got while busy (CPU over event-loop busy time)
+// CPU time, what the node would need of a core of its own. Over the calibration's runs, process CPU
+// is fitted as a fixed share of a core per wall second plus a cost per message sent (fitProcessCpu);
+// what is left after the fixed share is spread over the steps in proportion to their timed spans.
+// Dividing all of a run's CPU by its spans instead charges the process's fixed CPU (timers, pings,
+// idle GC, the runtime) to its steps: at low rates, where it is most of the CPU, that made every step
+// ~2.5× too dear. Messages, not span time, are the regressor: spans grow with preemption on a shared
+// box, counts do not. The fixed share stays in the model apart (`fixedCpuShare`): a simulated node
+// serves steps with the rest of its core. How much of a core the node actually got while busy (CPU over event-loop busy time)
 // is recorded beside it: a simulation of that box divides service times by it (`cpuShare`).
 
 import { effectFeatures, type InputKind } from '../reference-server/core/input-kind.ts';
@@ -63,27 +65,30 @@ function addInto(into: number[], from: readonly number[]): void {
 }
 
 /** One calibration run's totals, as the cost meter read them when the node drained. */
-export type CpuRun = { cpuUs: number; meteredMs: number; spanUs: number };
+export type CpuRun = { cpuUs: number; meteredMs: number; spanUs: number; sends: number };
 
 export type CpuFit = {
-  /** Process CPU µs per µs of timed span. */
+  /** Process CPU µs per µs of timed span, the fixed share taken out. */
   scale: number;
   /** Process CPU the node spends per wall second whatever its load, in cores (0..1). */
   fixedCpuShare: number;
-  /** 'regression': both fitted over two runs or more; 'ratio': Σ CPU / Σ spans, nothing fixed. */
+  /** The regression's CPU per message sent, µs (0 with the ratio). */
+  sendUs: number;
+  /** 'regression': fitted over two runs or more; 'ratio': Σ CPU / Σ spans, nothing fixed. */
   method: 'regression' | 'ratio';
   /** Why the ratio was used, when it was. */
   why?: string;
 };
 
-/** Runs whose loads differ by less than this (relative span per wall second) cannot separate fixed from per-step CPU. */
-const spanRateSpreadMin = 0.2;
+/** Runs whose loads differ by less than this (relative sends per wall second) cannot separate fixed from per-message CPU. */
+const sendRateSpreadMin = 0.2;
 
 /**
- * Least squares over the runs of `cpu = fixed × wall + scale × spans` (no intercept: a run of no
- * length costs nothing). Falls back to the plain ratio when the runs cannot tell the two apart (fewer
- * than two, or loads too alike) or the fit is not physical (a negative term, a fixed share of a whole
- * core or more), and says why.
+ * Least squares over the runs of `cpu = fixed × wall + perSend × sends` (no intercept: a run of no
+ * length costs nothing); the scale is then the CPU left after the fixed share over the span time.
+ * Falls back to the plain ratio when the runs cannot tell the two apart (fewer than two, or loads too
+ * alike) or the fit is not physical (a negative term, a fixed share of a whole core or more), and
+ * says why.
  */
 export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
   const cpu = runs.reduce((a, r) => a + r.cpuUs, 0);
@@ -91,23 +96,31 @@ export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
   const ratio = (why: string): CpuFit => ({
     scale: spans > 0 && cpu > 0 ? cpu / spans : 1,
     fixedCpuShare: 0,
+    sendUs: 0,
     method: 'ratio',
     why,
   });
-  const usable = runs.filter((r) => r.meteredMs > 0 && r.spanUs > 0 && r.cpuUs > 0);
-  if (usable.length < 2) return ratio('fewer than two runs to fit over');
-  const densities = usable.map((r) => r.spanUs / (r.meteredMs * 1000));
-  const low = Math.min(...densities);
-  if (Math.max(...densities) < low * (1 + spanRateSpreadMin))
-    return ratio('the runs offered too alike loads to separate fixed from per-step CPU');
-  const rows = usable.map((r) => [r.meteredMs * 1000, r.spanUs]);
+  const usable = runs.filter((r) => r.meteredMs > 0 && r.spanUs > 0 && r.cpuUs > 0 && r.sends > 0);
+  if (usable.length < 2) return ratio('fewer than two runs with sends to fit over');
+  const rates = usable.map((r) => r.sends / r.meteredMs);
+  if (Math.max(...rates) < Math.min(...rates) * (1 + sendRateSpreadMin))
+    return ratio('the runs offered too alike loads to separate fixed from per-message CPU');
+  const rows = usable.map((r) => [r.meteredMs * 1000, r.sends]);
   const normal = [0, 1].map((i) => [0, 1].map((j) => rows.reduce((a, row) => a + row[i]! * row[j]!, 0)));
   const vector = [0, 1].map((i) => usable.reduce((a, r, k) => a + rows[k]![i]! * r.cpuUs, 0));
-  const [fixed, scale] = solve(normal, vector) as [number, number];
-  if (!(scale > 0)) return ratio(`the fit gave a per-step scale of ${round(scale)}`);
+  const [fixed, sendUs] = solve(normal, vector) as [number, number];
+  if (!(sendUs > 0)) return ratio(`the fit gave a CPU per message of ${round(sendUs)} µs`);
   if (fixed < 0) return ratio(`the fit gave a negative fixed CPU (${round(fixed * 100)}% of a core)`);
   if (fixed >= 1) return ratio(`the fit gave a fixed CPU of ${round(fixed * 100)}% of a core`);
-  return { scale, fixedCpuShare: fixed, method: 'regression' };
+  const wallUs = usable.reduce((a, r) => a + r.meteredMs * 1000, 0);
+  const usableCpu = usable.reduce((a, r) => a + r.cpuUs, 0);
+  const usableSpans = usable.reduce((a, r) => a + r.spanUs, 0);
+  return {
+    scale: (usableCpu - fixed * wallUs) / usableSpans,
+    fixedCpuShare: fixed,
+    sendUs,
+    method: 'regression',
+  };
 }
 
 /**
@@ -178,7 +191,12 @@ export function fitCostModel(
   return {
     model,
     scale: round(scale),
-    cpuFit: { ...cpuFit, scale: round(cpuFit.scale), fixedCpuShare: round(cpuFit.fixedCpuShare) },
+    cpuFit: {
+      ...cpuFit,
+      scale: round(cpuFit.scale),
+      fixedCpuShare: round(cpuFit.fixedCpuShare),
+      sendUs: round(cpuFit.sendUs),
+    },
     cpuShareWhileBusy:
       reading.eluActiveMs > 0 ? Math.min(1, round(reading.cpuUs / 1000 / reading.eluActiveMs)) : 1,
     steps: reading.steps.reduce((a, b) => a + b, 0),
@@ -191,6 +209,7 @@ export function cpuRun(reading: CostMeterReading): CpuRun {
     cpuUs: reading.cpuUs,
     meteredMs: reading.meteredMs,
     spanUs: reading.stepUs.reduce((a, b) => a + b, 0),
+    sends: reading.steps[reading.kinds.indexOf('send')] ?? 0,
   };
 }
 
