@@ -75,7 +75,7 @@ function sameMessage(a: Message, b: Message): boolean {
 }
 
 export class HistoryBatchWriter {
-  private batch: HistoryBatch;
+  private readonly batch: HistoryBatch;
   /** Names of each device number seen so far (what the reader has been told). */
   private readonly userOf: string[] = [];
   private readonly deviceOf: string[] = [];
@@ -148,7 +148,7 @@ export class HistoryBatchWriter {
     batch.objects.push(event);
   }
 
-  /** The batch so far (its typed arrays to be moved, not copied); the writer starts a new one. */
+  /** The batch so far (copies of its columns, to be moved, not copied again); the writer starts afresh. */
   take(): { batch: HistoryBatch; transfer: ArrayBuffer[] } {
     const full = this.batch;
     const { count } = full;
@@ -162,7 +162,11 @@ export class HistoryBatchWriter {
       seq: full.seq.slice(0, count),
       extra: full.extra.slice(0, count),
     };
-    this.batch = this.fresh();
+    // The columns are copied out above, so the writer keeps writing into the same ones.
+    full.count = 0;
+    full.objects = [];
+    full.names = [];
+    full.convs = [];
     return {
       batch,
       transfer: [
