@@ -250,4 +250,18 @@ describe('outbox', () => {
     d.receive({ t: 'receipt', conv, user: 'u3', kind: 'read', seq: 5 });
     expect(d.client.status('d1-1')).toBe('read');
   });
+
+  it('remembers the last settledKeptMax settled sends, the oldest forgotten first', () => {
+    const d = new ClientDriver({ settledKeptMax: 3 });
+    d.open([summary(conv, 0)]);
+    for (let n = 1; n <= 5; n++) {
+      d.apply(d.client.sendMessage(conv, `m${n}`, d.now));
+      d.receive({ t: 'ack', conv, cmid: `d1-${n}`, seq: n, ts: n });
+      // While the ring fills, every settled send so far is remembered.
+      if (n <= 3) for (let k = 1; k <= n; k++) expect(d.client.status(`d1-${k}`), `after ${n}`).toBe('sent');
+    }
+    expect(d.client.status('d1-1')).toBeUndefined();
+    expect(d.client.status('d1-2')).toBeUndefined();
+    expect(['d1-3', 'd1-4', 'd1-5'].map((cmid) => d.client.status(cmid))).toEqual(['sent', 'sent', 'sent']);
+  });
 });

@@ -246,8 +246,12 @@ export class Outbox {
   private settle(host: ClientHost, conv: string, cmid: string, seq: number): void {
     const max = host.config.settledKeptMax;
     if (max <= 0) return;
-    this.settled ??= [];
-    this.settled[this.settledNext] = { cmid, conv, seq };
+    const send = { cmid, conv, seq };
+    // Exactly as long as it holds until full (an array grown from empty reserves room for 17, and most
+    // of a million clients settle a send or two): a new array per settle only while it fills.
+    if (this.settled === null) this.settled = [send];
+    else if (this.settled.length < max) this.settled = this.settled.concat(send);
+    else this.settled[this.settledNext] = send;
     this.settledNext = (this.settledNext + 1) % max;
   }
 
