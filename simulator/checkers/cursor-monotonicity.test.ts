@@ -51,6 +51,33 @@ describe('cursor-monotonicity', () => {
     expect(path(result)).toEqual([past]);
   });
 
+  describe('live: no durable events, the store known from what the harness got', () => {
+    const judgeLive = (events: HistoryEvent[]) =>
+      checkHistory([createCursorMonotonicityChecker()], events, finalStateFixture())[0]!;
+    // Seqs 1..6 displayed; 7 and 8 stored, but nobody displayed them yet when cy joins g at 8 and
+    // the members are told cy's cursors start there (live churn, seed 1).
+    const shown = [1, 2, 3, 4, 5, 6].map((seq) => history.display(seq, ann, message('g', seq, 'bob')));
+    const joinReceipt = (at: number, seq = 8) => history.cursorSeen(at, ann, seen(seq, 8, 'cy', 'delivered'));
+
+    it('takes a seq pushed to a device but not yet shown, an ack or a welcome lastSeq as stored', () => {
+      expect(judgeLive([...shown, joinReceipt(20)]).details).toMatch(/1 seen cursor past lastSeq/);
+      const pushed = history.convFrame(10, ann, 'g', 'msg', [8]);
+      expect(judgeLive([...shown, pushed, joinReceipt(20)]).verdict).toBe('pass');
+      const acked = history.ack(10, bob, message('g', 8, 'bob'));
+      expect(judgeLive([...shown, acked, joinReceipt(20)]).verdict).toBe('pass');
+      const welcome = history.cursorSeen(10, bob, seen(0, 8, 'bob'), 'welcome');
+      expect(judgeLive([...shown, welcome, joinReceipt(20)]).verdict).toBe('pass');
+    });
+
+    it('still fails a receipt past every seq the harness heard of, and a notify or typing proves nothing', () => {
+      const pushed = history.convFrame(10, ann, 'g', 'msg', [8]);
+      const typing = history.convFrame(11, ann, 'g', 'typing');
+      const result = judgeLive([...shown, pushed, typing, joinReceipt(20, 9)]);
+      expect(result.details).toMatch(/1 seen cursor past lastSeq/);
+      expect(path(result)).toEqual([expect.objectContaining({ seq: 9, source: 'receipt' })]);
+    });
+  });
+
   it('fails a welcome showing a cursor behind the receipt seen before it', () => {
     const welcome = history.cursorSeen(20, bob, seen(1, 3, 'bob'), 'welcome');
     const result = judge([history.cursorSeen(10, bob, seen(2, 3, 'bob')), welcome]);

@@ -5,6 +5,13 @@
 // lastSeq so far (a receipt's `lastSeq` is only what the observer had heard of, which lags behind
 // for a member who just joined). Keeps the last value per key in columns, and the store's highest
 // seq per conv.
+// What the store holds is known from its own `durable` events in simulation; a live run has none,
+// so every sign the harness got that a seq was stored counts as well: an ack (sent once durable,
+// guarantee 1), a message pushed or synced to a device (`conv-frame` seqs: fan-out after durable, the
+// same frames a display comes from, whether or not the device could show it yet), and a welcome's
+// lastSeq (the bound its own cursors are judged by). Live churn, seed 1, loaded box: a user added to
+// g1 at lastSeq 8 starts with cursors at 8, and the members were told so while seqs 7 and 8 were
+// pushed but displayed by nobody yet (a device held 8 waiting for 7): "past the lastSeq 6".
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -127,6 +134,12 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       case 'durable':
       case 'display':
         return stored(event.message.conv, event.message.seq);
+      case 'ack':
+        return stored(event.conv, event.seq);
+      case 'conv-frame':
+        if ((event.t === 'msg' || event.t === 'batch') && event.seqs !== undefined)
+          for (const seq of event.seqs) stored(event.conv, seq);
+        return;
       case 'cursor-sent':
         observed++;
         sentCount++;
@@ -134,7 +147,9 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       case 'cursor-seen':
         observed++;
         seenCount++;
-        return observeSeen(event);
+        observeSeen(event);
+        if (event.source === 'welcome') stored(event.conv, event.lastSeq);
+        return;
     }
   };
 
