@@ -10,6 +10,7 @@ export const checkProperties = [
   'idempotency',
   'gap-free-store',
   'authorization',
+  'read-pages',
   'cursor-monotonicity',
   'presence-convergence',
   'presence-changes',

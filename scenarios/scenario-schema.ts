@@ -361,6 +361,15 @@ export const scenarioSchema = strict({
     adversaries: count('adversarial clients that attempt what the protocol forbids', 0),
     jitter: z.boolean().default(true).describe('full jitter on reconnect backoff (default true)'),
     deliveredCursors: z.boolean().default(true).describe('clients send `delivered` cursors (default true)'),
+    syncLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .default(500)
+      .describe(
+        '`limit` of each sync (default 500, the protocol maximum): a small page makes reads span pages, so `more` is exercised',
+      ),
     pinnedFraction: share(
       "share of users whose devices dial only their home node (an app given one server's address): while that node is down they stay offline instead of failing over",
       0,

@@ -75,6 +75,8 @@ export type Scenario = {
     jitter: boolean;
     /** Clients send `delivered` cursors. */
     deliveredCursors: boolean;
+    /** `limit` of each sync (a small page makes reads span pages). */
+    syncLimit: number;
     /** Share of users whose devices dial only their home node (no failover while it is down). */
     pinnedFraction: number;
   };

@@ -20,6 +20,21 @@ const events: [HistoryEvent, number][] = [
   [{ k: 'conv-frame', at: 15, conv: 'd1-2', t: 'typing', node: 'n2', ...who, of: 'u2' }, 0],
   [{ k: 'conv-frame', at: 16, conv: 'g1', t: 'receipt', ...who }, 0],
   [{ k: 'conv-frame', at: 16.5, conv: 'g1', t: 'batch', seqs: [5, 6], node: 'n1', ...who }, 0],
+  // A batch with its page (lastSeq, more, judged by read-pages): as it is.
+  [
+    {
+      k: 'conv-frame',
+      at: 16.6,
+      conv: 'g1',
+      t: 'batch',
+      seqs: [7],
+      node: 'n1',
+      ...who,
+      lastSeq: 9,
+      more: true,
+    },
+    0,
+  ],
   // A frame type the packing does not know, and a device number that names someone else: as they are.
   [{ k: 'conv-frame', at: 17, conv: 'g1', t: 'presence-ish', node: 'n1', ...who }, 0],
   [{ k: 'display', at: 18, via: 'push', message, user: 'u9', device: 'u9-d1' }, 0],
@@ -48,7 +63,7 @@ describe('history batches', () => {
     expect('node' in got[4]![0]).toBe(true);
     expect('seqs' in got[4]![0]).toBe(false);
     // Packed: the displays and frames named by their device; as is: the rest.
-    expect([...batch.shapes]).toEqual([1, 1, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0]);
+    expect([...batch.shapes]).toEqual([1, 1, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
     // The second display of the same message sent no fields of its own.
     expect(batch.objects.filter((o) => o === 'hello')).toHaveLength(1);
     expect(batch.convs).toEqual(['g1', 'n1', 'd1-2', 'n2']);

@@ -118,7 +118,9 @@ export class HistoryBatchWriter {
     } else if (event.k === 'conv-frame' && this.named(event.user, event.device, device)) {
       const t = frameTypes.indexOf(event.t);
       const node = 'node' in event ? event.node : undefined;
-      if (t >= 0 && typeof event.conv === 'string' && (node === undefined || typeof node === 'string')) {
+      // A batch's page (`lastSeq`, `more`) is rare beside pushes and receipts: such frames go as they are.
+      const plain = t >= 0 && !('more' in event) && typeof event.conv === 'string';
+      if (plain && (node === undefined || typeof node === 'string')) {
         batch.shapes[at] = convFrame;
         batch.at[at] = event.at;
         batch.conv[at] = this.convId(event.conv);

@@ -87,6 +87,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.t.length);
       trace.mix(event.seqs?.length ?? -1);
       trace.mix(event.of?.length ?? -1);
+      if (event.more !== undefined) trace.mix(event.more ? (event.lastSeq ?? -1) : -2 - (event.lastSeq ?? 0));
       return;
     case 'outcome':
       trace.mixText(event.result);

@@ -101,6 +101,9 @@ export type HistoryEvent =
       node?: string;
       /** `typing`: the user it says is typing. */
       of?: string;
+      /** `batch`: the page's `lastSeq` (the newest seq the reader may know) and `more`. */
+      lastSeq?: number;
+      more?: boolean;
     } & DeviceRef)
   /** A device sent `typing` (the server relays it to the other online members, throttled per user). */
   | ({ k: 'typing-sent'; at: number; conv: string; on: boolean } & DeviceRef)
@@ -129,7 +132,7 @@ export type HistoryEvent =
   /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */
   | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
   /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
-  | ({ k: 'sync-sent'; at: number; conv: string; after: number } & DeviceRef)
+  | ({ k: 'sync-sent'; at: number; conv: string; after: number; limit?: number } & DeviceRef)
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };
 

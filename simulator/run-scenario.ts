@@ -7,6 +7,7 @@ import { defaultLimits } from '../reference-server/core/limits.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
+import { protocolLimits } from '../reference-server/protocol/limits.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import { loadCostModel } from '../scenarios/load-cost-model.ts';
@@ -259,6 +260,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const clientConfig = {
     jitter: scenario.clients.jitter,
     deliveredCursors: scenario.clients.deliveredCursors ?? true,
+    syncLimit: scenario.clients.syncLimit ?? protocolLimits.syncLimitMax,
   };
   const mintToken = (now: number, user: string): string => world.tokens.mint(user, now + tokenLifeMs);
   // Each client's own stream, held in one table (a Prng object per client costs about 90 bytes).

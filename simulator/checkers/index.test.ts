@@ -24,6 +24,8 @@ const run: HistoryEvent[] = [
   history.convFrame(4, ann, 'g', 'msg', [1]),
   history.display(4, ann, m1),
   history.cursorSent(5, ann, 'g', 'read', 1),
+  { k: 'sync-sent', at: 5, conv: 'g', after: 0, ...ann },
+  { k: 'conv-frame', at: 5.5, conv: 'g', t: 'batch', seqs: [1], lastSeq: 1, more: false, ...ann },
   history.convFrame(6, bob, 'g', 'receipt'),
   history.cursorSeen(6, bob, { conv: 'g', of: 'ann', kind: 'read', seq: 1, lastSeq: 1 }),
   history.watchSent(7, ann, ['bob']),

@@ -17,6 +17,7 @@ import { createPerConversationOrderChecker } from './per-conversation-order.ts';
 import { createPresenceChangesChecker, type PresenceChangesOptions } from './presence-changes.ts';
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
+import { createReadPagesChecker } from './read-pages.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
 
 export { createAgreementChecker } from './agreement.ts';
@@ -34,6 +35,7 @@ export { createPerConversationOrderChecker } from './per-conversation-order.ts';
 export { createPresenceChangesChecker } from './presence-changes.ts';
 export { createPresenceConvergenceChecker } from './presence-convergence.ts';
 export { createRateLimitChecker } from './rate-limit.ts';
+export { createReadPagesChecker } from './read-pages.ts';
 export { createTypingRecipientsChecker } from './typing-recipients.ts';
 
 /** Options of every standard checker: a shared IdTable, bounds, authorization's `graceMs`, the send limits. */
@@ -58,6 +60,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createIdempotencyChecker(shared),
     createGapFreeStoreChecker(shared),
     createAuthorizationChecker(shared),
+    createReadPagesChecker(shared),
     createCursorMonotonicityChecker(shared),
     createPresenceConvergenceChecker(shared),
     createPresenceChangesChecker(shared),

@@ -241,6 +241,11 @@ export class MembershipOracle {
     for (const user of event.add) attach(user, true);
   }
 
+  /** The newest seq of conv the harness has seen (acked, shown, or named by a frame): it exists. */
+  newestSeen(conv: string): number {
+    return this.maxSeen.get(this.ids.conv(conv));
+  }
+
   private saw(conv: string, seq: number): void {
     const convId = this.ids.conv(conv);
     if (seq > this.maxSeen.get(convId)) this.maxSeen.set(convId, seq);

@@ -308,6 +308,7 @@ export class ConversationView {
       at: now,
       conv: this.conv,
       after: this.displayedUpTo,
+      ...(limited ? { limit: host.config.syncLimit } : {}),
       user: host.user,
       device: host.device,
     });

@@ -363,6 +363,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       'batch',
       frame.msgs.map((m) => m.seq),
       now,
+      undefined,
+      frame,
     );
     if (this.adversary?.onBatch(this, frame, now)) return;
     this.duplicates += this.view(frame.conv)?.batch(this, frame, now) ?? 0;
@@ -421,12 +423,24 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.closeIfDrained(now);
   }
 
-  private convFrame(conv: string, t: string, seqs: number[] | undefined, now: number, of?: string): void {
+  private convFrame(
+    conv: string,
+    t: string,
+    seqs: number[] | undefined,
+    now: number,
+    of?: string,
+    page?: BatchFrame,
+  ): void {
     const event: HistoryEvent =
       seqs === undefined
         ? { k: 'conv-frame', at: now, conv, t, node: this.node, user: this.user, device: this.device }
         : { k: 'conv-frame', at: now, conv, t, seqs, node: this.node, user: this.user, device: this.device };
     if (of !== undefined) event.of = of;
+    // A page's claims, judged by read-pages (`more` must be true exactly when more readable seqs exist).
+    if (page !== undefined) {
+      event.lastSeq = page.lastSeq;
+      event.more = page.more;
+    }
     this.record(event);
   }
 

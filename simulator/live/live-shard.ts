@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
+import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import { partnerOf, userLeaves, watchedUsers } from '../behaviours.ts';
 import type { AdversaryBehaviour } from '../client/limits.ts';
 import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
@@ -91,6 +92,7 @@ export class LiveShard {
     const config = {
       jitter: plan.scenario.clients.jitter,
       deliveredCursors: plan.scenario.clients.deliveredCursors ?? true,
+      syncLimit: plan.scenario.clients.syncLimit ?? protocolLimits.syncLimitMax,
     };
     for (const [local, device] of plan.devices.entries()) {
       this.clients.push(this.makeClient(local, device, config));
@@ -468,7 +470,7 @@ export class LiveShard {
   private makeClient(
     local: number,
     device: PlannedDevice,
-    config: { jitter: boolean; deliveredCursors: boolean },
+    config: { jitter: boolean; deliveredCursors: boolean; syncLimit: number },
   ): VirtualClient {
     const prng = this.streams.stream('client', device.index);
     const user = device.user;

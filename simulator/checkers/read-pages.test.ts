@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
+import { checkHistory } from './check-history.ts';
+import { finalStateFixture } from './final-state-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
+import { createReadPagesChecker } from './read-pages.ts';
+
+const judge = (events: HistoryEvent[]) =>
+  checkHistory([createReadPagesChecker()], events, finalStateFixture())[0]!;
+
+const ann = device('ann');
+const bob = device('bob');
+const syncSent = (at: number, after: number, limit?: number, by = bob): HistoryEvent => ({
+  k: 'sync-sent',
+  at,
+  conv: 'g1',
+  after,
+  ...(limit === undefined ? {} : { limit }),
+  ...by,
+});
+const page = (at: number, seqs: number[], lastSeq: number, more: boolean, to = bob): HistoryEvent => ({
+  k: 'conv-frame',
+  at,
+  conv: 'g1',
+  t: 'batch',
+  seqs,
+  lastSeq,
+  more,
+  ...to,
+});
+
+/** ann sends seqs 1..n to g1 (ann, bob), each acked; bob is on a session and has paged g1 once. */
+function sent(n: number): HistoryEvent[] {
+  const events: HistoryEvent[] = [history.conv(0, 'g1', ['ann', 'bob']), history.session(1, bob)];
+  events.push(syncSent(2, 0, 4), page(3, [], 0, false));
+  for (let seq = 1; seq <= n; seq++) events.push(history.ack(10 + seq, ann, message('g1', seq, 'ann')));
+  return events;
+}
+
+describe('read-pages', () => {
+  it('passes pages of four that say more until the last, which says no more', () => {
+    const events = sent(10);
+    events.push(syncSent(100, 0, 4), page(101, [1, 2, 3, 4], 10, true));
+    events.push(syncSent(102, 4, 4), page(103, [5, 6, 7, 8], 10, true));
+    events.push(syncSent(104, 8, 4), page(105, [9, 10], 10, false));
+    const result = judge(events);
+    expect(result.verdict).toBe('pass');
+    expect(result.details).toContain('4 pages judged, 4 against the sync');
+  });
+
+  it('fails a page that says no more while readable seqs seen before the sync lie past it', () => {
+    const events = sent(10);
+    events.push(syncSent(100, 0, 4), page(101, [1, 2, 3, 4], 10, false));
+    const result = judge(events);
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(result.witness)).toContain('may read seq 5 past it');
+  });
+
+  it('fails an empty page that says no more after a sync behind the seqs seen', () => {
+    const events = sent(3);
+    events.push(syncSent(100, 1), page(101, [], 3, false));
+    expect(judge(events).verdict).toBe('fail');
+  });
+
+  it('passes a page that says no more when what lies past it was sequenced after the sync', () => {
+    const events = sent(4);
+    events.push(syncSent(100, 0, 4), history.ack(100.5, ann, message('g1', 5, 'ann')));
+    events.push(page(101, [1, 2, 3, 4], 5, false));
+    expect(judge(events).verdict).toBe('pass');
+  });
+
+  it('passes a page that stops where the user stopped being a member', () => {
+    const events = sent(4);
+    events.push(
+      history.membersSent(50, 1, 'g1', { remove: ['bob'] }),
+      history.membersAnswered(51, 1, 200, 4),
+    );
+    for (let seq = 5; seq <= 8; seq++) events.push(history.ack(60 + seq, ann, message('g1', seq, 'ann')));
+    events.push(syncSent(100, 2), page(101, [3, 4], 4, false));
+    expect(judge(events).verdict).toBe('pass');
+  });
+
+  it('fails a page that says more while naming no newer seq than its last', () => {
+    const events = sent(4);
+    events.push(syncSent(100, 0), page(101, [1, 2, 3, 4], 4, true));
+    const result = judge(events);
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(result.witness)).toContain('says more: true');
+  });
+
+  it('fails a page holding more messages than the limit its sync asked for', () => {
+    const events = sent(6);
+    events.push(syncSent(100, 0, 4), page(101, [1, 2, 3, 4, 5, 6], 6, false));
+    expect(JSON.stringify(judge(events).witness)).toContain('more than the limit 4');
+  });
+
+  it("does not judge the first sync of a session for what it hid (the resume's answer may come in its place)", () => {
+    const events = sent(10);
+    events.push(history.session(90, bob), syncSent(100, 0, 4), page(101, [1, 2, 3, 4], 10, false));
+    expect(judge(events).verdict).toBe('pass');
+  });
+
+  it('judges a late answer to a resent sync by the first sync (what had been seen by then)', () => {
+    const events = sent(4);
+    events.push(syncSent(100, 0), history.ack(150, ann, message('g1', 5, 'ann')), syncSent(200, 0));
+    events.push(page(201, [1, 2, 3, 4], 4, false));
+    expect(judge(events).verdict).toBe('pass');
+  });
+
+  it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {
+    const silent = [history.conv(0, 'g1', ['ann', 'bob']), syncSent(100, 0)];
+    expect(judge(silent).verdict).toBe('fail');
+    expect(judge([history.conv(0, 'g1', ['ann', 'bob'])]).verdict).toBe('unknown');
+  });
+});

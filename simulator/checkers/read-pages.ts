@@ -1,0 +1,188 @@
+// Judges the pages a read answers with (protocol.md: `sync` → `batch` with `msgs`, `lastSeq`, `more`):
+// `more` must be true exactly when readable messages lie past the page. Judged from what the harness saw,
+// never from the server's spans:
+// - a page that says `more: false` hides nothing: every seq past it that the harness had already seen
+//   (acked or shown) when it sent the sync, and that the membership oracle says the user may read,
+//   must be on the page. (Seqs are gap-free, so every seq up to the newest seen existed then.)
+// - a page that says `more: true` names a newer seq than its last message: the server's `lastSeq` is
+//   the newest seq the reader may know, so a later readable seq is at most that.
+// - a page holds at most the `limit` the sync asked for (500 by default).
+// A client pages on `lastSeq` as well as `more`, so a wrong `more` may cost it only a round trip or a
+// wrongly skipped stretch; this is the check that sees it. A batch answering a resume (no sync asked on
+// that session) has no known `after`: only its own claims are judged. Nor is the first sync of a
+// conversation on a session judged for what it hid: a late answer to the hello's resume, read earlier,
+// may come in its place.
+
+import { protocolLimits } from '../../reference-server/protocol/limits.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { uint32Column } from './column.ts';
+import { coveredResult } from './coverage.ts';
+import { WitnessList } from './witness-list.ts';
+
+export const readPagesProperty = 'read-pages';
+
+/** Seqs past a `more: false` page checked against the oracle per page (the nearest first). */
+const seqsCheckedPerPageMax = 256;
+/** Syncs awaiting their batch per (device, conv): the client asks one at a time, resending after a timeout. */
+const pendingSyncsMax = 4;
+
+type Sync = {
+  at: number;
+  after: number;
+  limit: number;
+  existed: number;
+  firstOfSession: boolean;
+  session: number;
+};
+type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
+type Hidden = { event: ConvFrame; sync: Sync; last: number; seqs: number[] };
+
+export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
+  const { ids, pairs, limits, membership } = resolveCheckerOptions(options);
+  const witness = new WitnessList(limits.witnessCasesMax);
+  /** Per device: its session count (a sync's answer never crosses sessions). */
+  const sessions = uint32Column();
+  /** Per (device, conv) pair: 1 + the session on which a batch last came for it, 0 if none ever did. */
+  const pagedOn = uint32Column();
+  /** Per (device, conv) pair: its syncs awaiting a batch (only pairs with one outstanding). */
+  const pending = new Map<number, Sync[]>();
+  /** Pages whose hidden seqs the oracle could not yet call readable or not: judged at the end. */
+  let undecided: Hidden[] = [];
+  let syncs = 0;
+  let pages = 0;
+  let judgedAgainstSync = 0;
+
+  const syncSent = (event: HistoryEvent & { k: 'sync-sent' }): void => {
+    syncs++;
+    const device = ids.device(event.user, event.device);
+    const session = sessions.get(device);
+    const pair = pairs.intern(device, ids.conv(event.conv));
+    const list = (pending.get(pair) ?? []).filter((sync) => sync.session === session);
+    if (list.length >= pendingSyncsMax) list.shift();
+    list.push({
+      at: event.at,
+      after: event.after,
+      limit: event.limit ?? protocolLimits.syncLimitMax,
+      existed: membership.newestSeen(event.conv),
+      firstOfSession: pagedOn.get(pair) !== session + 1,
+      session,
+    });
+    pending.set(pair, list);
+  };
+
+  /**
+   * The syncs a batch may answer, folded the lenient way: the earliest knowledge of what existed, the
+   * furthest `after`, the largest limit (a late answer to a resent sync must not be judged by the resend).
+   */
+  const answered = (event: ConvFrame): Sync | null => {
+    const device = ids.device(event.user, event.device);
+    const session = sessions.get(device);
+    const pair = pairs.intern(device, ids.conv(event.conv));
+    pagedOn.set(pair, session + 1);
+    const list = pending.get(pair)?.filter((sync) => sync.session === session);
+    pending.delete(pair);
+    if (list === undefined || list.length === 0) return null;
+    let sync = list[0]!;
+    for (const other of list.slice(1))
+      sync = {
+        at: Math.min(sync.at, other.at),
+        after: Math.max(sync.after, other.after),
+        limit: Math.max(sync.limit, other.limit),
+        existed: Math.min(sync.existed, other.existed),
+        firstOfSession: sync.firstOfSession || other.firstOfSession,
+        session,
+      };
+    return sync;
+  };
+
+  const page = (event: ConvFrame): void => {
+    const seqs = event.seqs ?? [];
+    const sync = answered(event);
+    pages++;
+    if (sync !== null) judgedAgainstSync++;
+    const last = seqs.length > 0 ? seqs[seqs.length - 1]! : sync === null ? null : sync.after;
+    const limit = sync?.limit ?? protocolLimits.syncLimitMax;
+    if (seqs.length > limit)
+      witness.add('page past the limit', () => ({
+        problem: `${event.user}/${event.device} got a batch of ${seqs.length} messages of ${event.conv}, more than the limit ${limit} its sync asked for`,
+        path: [event],
+      }));
+    if (last === null || event.more === undefined) return;
+    if (event.more && !((event.lastSeq ?? Number.NEGATIVE_INFINITY) > last))
+      witness.add('more with nothing newer', () => ({
+        problem: `${event.user}/${event.device} got a batch of ${event.conv} ending at ${last} that says more: true, but its lastSeq ${event.lastSeq} (the newest seq the reader may know) is not past it`,
+        path: [event],
+      }));
+    if (!event.more && sync !== null && !sync.firstOfSession && sync.existed > last)
+      hiddenPast(event, sync, last);
+  };
+
+  /** A `more: false` page: the seqs past it that existed when the sync was sent must not be readable. */
+  const hiddenPast = (event: ConvFrame, sync: Sync, last: number): void => {
+    const maybe: number[] = [];
+    const to = Math.min(sync.existed, last + seqsCheckedPerPageMax);
+    for (let seq = last + 1; seq <= to; seq++) {
+      const verdict = membership.readable(event.conv, event.user, seq);
+      if (verdict === 'yes') return hidden(event, sync, last, [seq]);
+      if (verdict === 'maybe') maybe.push(seq);
+    }
+    if (maybe.length > 0 && undecided.length < limits.authorizationSuspectsMax)
+      undecided.push({ event, sync, last, seqs: maybe });
+  };
+
+  const hidden = (event: ConvFrame, sync: Sync, last: number, seqs: readonly number[]): void =>
+    witness.add('more: false hid readable messages', () => ({
+      problem: `${event.user}/${event.device} synced ${event.conv} after ${sync.after} at ${sync.at}, when seq ${sync.existed} had been seen; the batch ended at ${last} with more: false, but the user may read seq ${seqs[0]} past it`,
+      path: [{ k: 'sync-sent', at: sync.at, after: sync.after, limit: sync.limit }, event],
+    }));
+
+  const sessionChanged = (user: string, device: string): void => {
+    // A sync's answer never crosses sessions: a batch on the next session answers its resume.
+    const id = ids.device(user, device);
+    sessions.set(id, sessions.get(id) + 1);
+  };
+
+  const observe = (event: HistoryEvent): void => {
+    membership.observe(event);
+    switch (event.k) {
+      case 'sync-sent':
+        return syncSent(event);
+      case 'session':
+      case 'session-lost':
+        return sessionChanged(event.user, event.device);
+      case 'conv-frame':
+        if (event.t === 'batch') page(event);
+        return;
+    }
+  };
+
+  return {
+    property: readPagesProperty,
+    violationsSoFar: () => witness.count,
+    observe,
+    finish(_final: FinalState): CheckResult {
+      // The oracle's bounds are tight now: a seq it still calls 'maybe' stays unjudged.
+      let stillUndecided = 0;
+      for (const entry of undecided) {
+        const readable = entry.seqs.filter(
+          (seq) => membership.readable(entry.event.conv, entry.event.user, seq) === 'yes',
+        );
+        if (readable.length > 0) hidden(entry.event, entry.sync, entry.last, readable);
+        else stillUndecided++;
+      }
+      undecided = [];
+      const details =
+        `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent)` +
+        (stillUndecided > 0
+          ? `; ${stillUndecided} pages with seqs past them the oracle could not place`
+          : '');
+      return coveredResult(witness, readPagesProperty, details, {
+        judged: pages,
+        judgedWhat: 'batch',
+        done: syncs,
+        doneWhat: 'syncs sent',
+      });
+    },
+  };
+}
