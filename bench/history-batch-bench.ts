@@ -1,14 +1,16 @@
 // What the history's crossing to the checker thread costs (simulator/history-batch.ts): records the
-// history of one run, then packs it into batches and serializes them as postMessage does (V8's
-// serializer), and reads them back as the checker thread does, timing each side in CPU time.
+// history of one run, then packs it into batches and posts them on a MessagePort with their columns
+// transferred, as checker-thread.ts does (the structured clone happens in postMessage), and takes them
+// off the other port and reads them back as the checker thread does, timing each side in CPU time.
 //   npx tsx bench/history-batch-bench.ts [scenario] [clients] [rounds]
-// Prints, per round: the world's side (pack + serialize), the thread's side (deserialize + rebuild),
-// and the bytes serialized.
+// Prints, per round: the world's side (pack + post), the thread's side (receive + rebuild), and the
+// bytes of one serialized copy of the batches (their columns included, which postMessage moves).
 
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { HistoryEvent } from '../simulator/history.ts';
-import { HistoryBatchReader, HistoryBatchWriter } from '../simulator/history-batch.ts';
+import { type HistoryBatch, HistoryBatchReader, HistoryBatchWriter } from '../simulator/history-batch.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 
 const [name = 'million', clients = '10000', rounds = '5'] = process.argv.slice(2);
@@ -45,24 +47,41 @@ const cpuMs = (): number => {
 };
 
 process.stdout.write(`${name}, ${clients} clients: ${events.length} history events\n`);
-for (let round = 0; round < Number(rounds); round++) {
+/** One serialized copy of every batch, columns included (postMessage moves those instead). */
+function serializedBytes(): number {
   const writer = new HistoryBatchWriter(batchEvents);
-  const batches: Buffer[] = [];
-  const start = cpuMs();
+  let bytes = 0;
   for (let i = 0; i < events.length; i++) {
     writer.add(events[i]!, devices[i]!);
-    if (writer.count === batchEvents || i === events.length - 1) batches.push(serialize(writer.take().batch));
+    if (writer.count === batchEvents || i === events.length - 1)
+      bytes += serialize(writer.take().batch).length;
+  }
+  return bytes;
+}
+
+const bytes = serializedBytes();
+for (let round = 0; round < Number(rounds); round++) {
+  const writer = new HistoryBatchWriter(batchEvents);
+  const { port1, port2 } = new MessageChannel();
+  const start = cpuMs();
+  let posted = 0;
+  for (let i = 0; i < events.length; i++) {
+    writer.add(events[i]!, devices[i]!);
+    if (writer.count < batchEvents && i < events.length - 1) continue;
+    const { batch, transfer } = writer.take();
+    port1.postMessage(batch, transfer);
+    posted++;
   }
   const packed = cpuMs();
   const reader = new HistoryBatchReader();
   let read = 0;
-  for (const bytes of batches)
-    reader.read(deserialize(bytes), () => {
+  for (let taken = 0; taken < posted; taken++)
+    reader.read(receiveMessageOnPort(port2)!.message as HistoryBatch, () => {
       read++;
     });
   const done = cpuMs();
+  port1.close();
   if (read !== events.length) throw new Error(`read ${read} events of ${events.length}`);
-  const bytes = batches.reduce((sum, batch) => sum + batch.length, 0);
   process.stdout.write(
     `round ${round + 1}: world side ${(packed - start).toFixed(0)} ms, thread side ${(done - packed).toFixed(0)} ms, ${(bytes / 1e6).toFixed(1)} MB serialized\n`,
   );

@@ -40,6 +40,25 @@ const events: [HistoryEvent, number][] = [
   [{ k: 'display', at: 18, via: 'push', message, user: 'u9', device: 'u9-d1' }, 0],
   [{ k: 'ack', at: 19, conv: 'g1', cmid: 'd3', seq: 4, ts: 1200, sentAt: 9, ...who }, 0],
   [{ k: 'phase', at: 20, phase: 'settle' }, -1],
+  // By layout: a field holding undefined stays a field; arrays and nested objects come back whole.
+  [
+    { k: 'ack', at: 21, conv: 'g1', cmid: 'd4', seq: 5, ts: 1300, sentAt: 10, user: 'u1', device: 'u1-d1' },
+    0,
+  ],
+  [{ k: 'members-sent', at: 22, id: 1, conv: 'g1', add: ['u7'], remove: [] }, -1],
+  [
+    {
+      k: 'presence-seen',
+      at: 23,
+      of: 'u2',
+      online: true,
+      lastSeen: 0,
+      node: undefined,
+      ...who,
+    } as HistoryEvent,
+    0,
+  ],
+  [{ k: 'durable', at: 24, message }, -1],
 ];
 
 function roundTrip(writer: HistoryBatchWriter, reader: HistoryBatchReader, sent: [HistoryEvent, number][]) {
@@ -63,10 +82,26 @@ describe('history batches', () => {
     expect('node' in got[4]![0]).toBe(true);
     expect('seqs' in got[4]![0]).toBe(false);
     // Packed: the displays and frames named by their device; as is: the rest.
-    expect([...batch.shapes]).toEqual([1, 1, 0, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0]);
+    expect([...batch.shapes]).toEqual([1, 1, 3, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect('node' in got[15]![0]).toBe(true);
     // The second display of the same message sent no fields of its own.
     expect(batch.objects.filter((o) => o === 'hello')).toHaveLength(1);
     expect(batch.convs).toEqual(['g1', 'n1', 'd1-2', 'n2']);
+    // One layout per kind and field list (the two displays and the two acks share one), and no key name crosses.
+    expect(batch.layouts.map((layout) => layout[0])).toEqual([
+      'display',
+      'conv-frame',
+      'conv-frame',
+      'ack',
+      'phase',
+      'members-sent',
+      'presence-seen',
+      'durable',
+    ]);
+    expect(batch.objects).not.toContain('sentAt');
+    // The ack recorded by device 0 left its names out; the display by another's number kept them.
+    expect(batch.codes[11]).toBe(1);
+    expect(batch.codes[10]).toBe(0);
     expect(batch.names).toEqual([0, 'u1', 'u1-d1', 1, 'u2', 'u2-d1']);
   });
 
@@ -124,9 +159,26 @@ describe('history batches', () => {
       [{ k: 'display', at: 3, via: 'push', message: more, ...who }, 0],
     ];
     const { batch, got } = roundTrip(new HistoryBatchWriter(8), new HistoryBatchReader(), sent);
-    expect([...batch.shapes]).toEqual([1, 0, 0]);
+    expect([...batch.shapes]).toEqual([1, 3, 3]);
     expect(got).toEqual(sent);
     expect(Object.keys((got[1]![0] as { message: Message }).message)).toEqual(Object.keys(reordered));
     expect((got[2]![0] as { message: Message }).message).toHaveProperty('tp', 'trace');
+  });
+
+  it('a layout crosses once: a later batch sends only the values', () => {
+    const writer = new HistoryBatchWriter(8);
+    const reader = new HistoryBatchReader();
+    const ack = (at: number, seq: number): [HistoryEvent, number] => [
+      { k: 'ack', at, conv: 'g1', cmid: `d${seq}`, seq, ts: at, sentAt: at - 1, ...who },
+      0,
+    ];
+    const first = roundTrip(writer, reader, [ack(1, 1)]);
+    expect(first.batch.layouts).toHaveLength(1);
+    const later = [ack(2, 2), ack(3, 3)];
+    const { batch, got } = roundTrip(writer, reader, later);
+    expect(batch.layouts).toEqual([]);
+    expect(batch.objects).toEqual(['g1', 'd2', 2, 2, 1, 'g1', 'd3', 3, 3, 2]);
+    expect(got).toEqual(later);
+    for (const [event] of got) expect(Object.keys(event)).toEqual(Object.keys(later[0]![0]));
   });
 });

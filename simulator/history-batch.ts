@@ -4,16 +4,19 @@
 // small codes in typed arrays (moved, not copied), each device's names and each conversation's name
 // once per run, and a displayed message's own fields (sender, cmid, body) only the first time in a row
 // its conversation shows it: the next devices that display the same message (a group's fan-out) send
-// its seq alone, and the reader hands them the message it rebuilt. Every other event, and any that does
-// not fit the packing (a message with other fields or another field order), goes as it is. The reader
-// rebuilds each event with the same fields and values, in the same order as recorded.
+// its seq alone, and the reader hands them the message it rebuilt. Every other event goes by its layout
+// (its kind and field names in order, sent once per run): its time in a column, its recording device's
+// names left out when the device number says them, its other values in one list, with no key names.
+// Anything that fits none of this (a message with other fields or another field order, a layout past
+// layoutsMax) goes as it is. The reader rebuilds each event with the same fields and values, in the
+// same order as recorded.
 
 import type { Message } from '../reference-server/protocol/frames.ts';
 import type { HistoryEvent, Via } from './history.ts';
 
 export type HistoryBatch = {
   count: number;
-  /** Per event: 0 as is (in `objects`), 1 a packed display, 2 a packed conv-frame. */
+  /** Per event: 0 as is (in `objects`), 1 a packed display, 2 a packed conv-frame, 3 by its layout. */
   shapes: Uint8Array;
   /** Per event: the recording client's device number, or -1. */
   devices: Int32Array;
@@ -21,7 +24,7 @@ export type HistoryBatch = {
   at: Float64Array;
   /** Per packed event: display, its via and whether its message follows; conv-frame, its t and which optional fields it has. */
   codes: Uint8Array;
-  /** Per packed event: its conversation's number (see `convs`). */
+  /** Per packed event: its conversation's number (see `convs`); per event by layout, the layout's number. */
   conv: Int32Array;
   /** Per packed event: the displayed message's seq, or a conv-frame's only seq. */
   seq: Int32Array;
@@ -33,11 +36,20 @@ export type HistoryBatch = {
   names: (number | string)[];
   /** Conversations and nodes named for the first time in this batch, in the order of their numbers. */
   convs: string[];
+  /** Layouts met for the first time in this batch, in the order of their numbers: field names in order. */
+  layouts: string[][];
 };
 
 const asIs = 0;
 const display = 1;
 const convFrame = 2;
+const byLayout = 3;
+/** An event by layout whose `user` and `device` are its device number's names (left out of `objects`). */
+const namesLeftOut = 1;
+/** Distinct layouts at most (a run has a few dozen): past it, events go as they are. */
+const layoutsMax = 4096;
+
+type Layout = { id: number; keys: string[]; hasNames: boolean };
 
 const vias: readonly Via[] = ['push', 'resume', 'sync', 'own'];
 /** A display's code: its via (low 2 bits) and whether its message's own fields follow. */
@@ -67,6 +79,13 @@ function packable(message: Message): boolean {
   );
 }
 
+/** Whether the event's own fields are exactly `keys`, in that order. */
+function sameKeys(event: HistoryEvent, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in event) if (key !== keys[i++]) return false;
+  return i === keys.length;
+}
+
 function sameMessage(a: Message, b: Message): boolean {
   return (
     a === b ||
@@ -83,6 +102,9 @@ export class HistoryBatchWriter {
   private readonly convIds = new Map<string, number>();
   /** By conversation number: the message the reader was last given in full for it. */
   private readonly lastMessage: (Message | undefined)[] = [];
+  /** By event kind: the layouts met so far. */
+  private readonly layoutsOf = new Map<string, Layout[]>();
+  private layoutCount = 0;
 
   constructor(private readonly capacity: number) {
     this.batch = this.fresh();
@@ -146,8 +168,45 @@ export class HistoryBatchWriter {
         return;
       }
     }
-    batch.shapes[at] = asIs;
-    batch.objects.push(event);
+    const layout = typeof event.at === 'number' ? this.layoutOf(event) : undefined;
+    if (layout === undefined) {
+      batch.shapes[at] = asIs;
+      batch.objects.push(event);
+      return;
+    }
+    batch.shapes[at] = byLayout;
+    batch.at[at] = event.at;
+    batch.conv[at] = layout.id;
+    const omit = layout.hasNames && 'device' in event && this.named(event.user, event.device, device);
+    batch.codes[at] = omit ? namesLeftOut : 0;
+    const values = event as unknown as Record<string, unknown>;
+    const objects = batch.objects;
+    for (const key of layout.keys) {
+      if (key === 'k' || key === 'at' || (omit && (key === 'user' || key === 'device'))) continue;
+      objects.push(values[key]);
+    }
+  }
+
+  /** The event's layout (told to the reader the first time), or undefined past layoutsMax. */
+  private layoutOf(event: HistoryEvent): Layout | undefined {
+    let layouts = this.layoutsOf.get(event.k);
+    if (layouts === undefined) {
+      layouts = [];
+      this.layoutsOf.set(event.k, layouts);
+    }
+    for (const layout of layouts) if (sameKeys(event, layout.keys)) return layout;
+    if (this.layoutCount >= layoutsMax) return undefined;
+    const keys: string[] = [];
+    for (const key in event) keys.push(key);
+    const layout = {
+      id: this.layoutCount++,
+      keys,
+      hasNames: keys.includes('user') && keys.includes('device'),
+    };
+    layouts.push(layout);
+    // The kind goes with the layout: its value is the first thing the reader needs.
+    this.batch.layouts.push([event.k, ...keys]);
+    return layout;
   }
 
   /** The batch so far (copies of its columns, to be moved, not copied again); the writer starts afresh. */
@@ -169,6 +228,7 @@ export class HistoryBatchWriter {
     full.objects = [];
     full.names = [];
     full.convs = [];
+    full.layouts = [];
     return {
       batch,
       transfer: [
@@ -220,6 +280,7 @@ export class HistoryBatchWriter {
       objects: [],
       names: [],
       convs: [],
+      layouts: [],
     };
   }
 }
@@ -230,6 +291,8 @@ export class HistoryBatchReader {
   private readonly convOf: string[] = [];
   /** By conversation number: the message last given in full (the writer's lastMessage). */
   private readonly lastMessage: Message[] = [];
+  /** By layout number: the event kind, then the field names in order. */
+  private readonly layouts: string[][] = [];
 
   /** Calls `take` with each event of the batch, rebuilt, in order, and its device number. */
   read(batch: HistoryBatch, take: (event: HistoryEvent, device: number) => void): void {
@@ -240,6 +303,7 @@ export class HistoryBatchReader {
       this.deviceOf[device] = names[i + 2] as string;
     }
     for (const name of batch.convs) this.convOf.push(name);
+    for (const layout of batch.layouts) this.layouts.push(layout);
     let next = 0;
     for (let i = 0; i < batch.count; i++) {
       const device = devices[i]!;
@@ -248,9 +312,24 @@ export class HistoryBatchReader {
         take(objects[next++] as HistoryEvent, device);
         continue;
       }
+      const code = codes[i]!;
+      if (shape === byLayout) {
+        const layout = this.layouts[batch.conv[i]!]!;
+        const omitted = (code & namesLeftOut) !== 0;
+        const event: Record<string, unknown> = {};
+        for (let f = 1; f < layout.length; f++) {
+          const key = layout[f]!;
+          if (key === 'k') event.k = layout[0];
+          else if (key === 'at') event.at = at[i];
+          else if (omitted && key === 'user') event.user = this.userOf[device];
+          else if (omitted && key === 'device') event.device = this.deviceOf[device];
+          else event[key] = objects[next++];
+        }
+        take(event as HistoryEvent, device);
+        continue;
+      }
       const user = this.userOf[device]!;
       const deviceName = this.deviceOf[device]!;
-      const code = codes[i]!;
       const convId = batch.conv[i]!;
       if (shape === display) {
         let message: Message;
