@@ -1,7 +1,10 @@
 // Senders who press past their burst, then slow down (issue #7): the workload that exercises a server's
 // per-user send limit. In the warm-up a presser sends once (its bucket exists and has time to fill),
 // then issues half a burst more than the burst in one instant, and once the backlog has drained sends
-// at four fifths of the rate until the warm-up ends. A correct server refuses part of the press with
+// at four fifths of the rate until the warm-up ends, less what the user's own workload sends: a user
+// whose devices already send 40/s (a capacity sweep of 200 clients at 4,000 msgs/s) slows down to
+// what is left under the limit, or not at all, and is not judged "never served again" for going over
+// it (the presser's user offered 80/s against 50/s, 14:58 UTC). A correct server refuses part of the press with
 // `rate_limited` and a short retryAfterMs, serves the rest as the client honours it, and serves every
 // slowed-down send; the rate-limit checker judges it. Both drivers (simulator and live) run this plan.
 
@@ -65,15 +68,24 @@ export function pressPlan(
       pressed.push({ index, conv });
     }
   }
+  // The user's workload, at its peak, beside the press (msgs/s): its devices send too.
+  const { ratePer1kClients, stages } = scenario.workload;
+  const peak = Math.max(1, ...(stages ?? []).map((stage) => stage.target));
+  const workloadPerSec = (ratePer1kClients / 1000) * scenario.clients.devicesPerUser * peak;
+  // Four fifths of the rate, with twice the workload's rate to spare (its arrivals come in bursts).
+  const slowPerSec = Math.min(perSec * 0.8, perSec - 2 * workloadPerSec);
+  // A crowded user drains the press's backlog with what its workload leaves of the rate.
+  const drainPerSec = slowPerSec < perSec * 0.8 ? perSec - workloadPerSec : perSec;
   for (const { index, conv } of pressed) {
     // All in the warm-up, before any fault: a backlog caught in a store outage starves (correctly).
     const pressAt = Math.floor(warmupMs * 0.3);
     const count = burst + Math.ceil(burst / 2);
     steps.push({ at: Math.floor(warmupMs * 0.1), index, conv, count: 1, press: false });
     steps.push({ at: pressAt, index, conv, count, press: true });
-    // Slow down once the backlog has drained: 4/5 of the rate until the warm-up ends.
-    const from = pressAt + ((count - burst) * 1000) / perSec + 300;
-    const everyMs = 1000 / (perSec * 0.8);
+    if (slowPerSec <= 0 || drainPerSec <= 0) continue;
+    // Slow down once the backlog has drained: what is left of 4/5 of the rate until the warm-up ends.
+    const from = pressAt + ((count - burst) * 1000) / drainPerSec + 300;
+    const everyMs = 1000 / slowPerSec;
     for (let at = from; at < warmupMs * 0.95; at += everyMs)
       steps.push({ at: Math.floor(at), index, conv, count: 1, press: false });
   }
