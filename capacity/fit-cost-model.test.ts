@@ -97,6 +97,8 @@ describe('fitCostModel', () => {
     expect(fit.method).toBe('regression');
     expect(fit.fixedCpuShare).toBeCloseTo(0.2, 3);
     expect(fit.sendUs).toBeCloseTo(150, 0);
+    // 0.8 of a core at 150 µs a message.
+    expect(fit.saturationMsgsPerSec).toBeCloseTo(5333, -1);
     const spans = runs.reduce((a, r) => a + r.spanUs, 0);
     const cpu = runs.reduce((a, r) => a + r.cpuUs, 0);
     expect(fit.scale).toBeCloseTo((cpu - 0.2 * 60e6) / spans, 3);
@@ -122,6 +124,7 @@ describe('fitCostModel', () => {
       scale: 2.5,
       fixedCpuShare: 0,
       sendUs: 0,
+      saturationMsgsPerSec: null,
       method: 'ratio',
       why: 'fewer than two runs with sends to fit over',
     });

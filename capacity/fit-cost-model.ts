@@ -74,6 +74,13 @@ export type CpuFit = {
   fixedCpuShare: number;
   /** The regression's CPU per message sent, µs (0 with the ratio). */
   sendUs: number;
+  /**
+   * Where a node with a core of its own runs out of it on the calibration's mix: the core less the
+   * fixed share, over the CPU per message (null with the ratio). A first estimate of the knee, before
+   * any queueing is simulated. On a fleet (every node's CPU and wall added, sends counted once) it
+   * is per node: N nodes run out near N times it.
+   */
+  saturationMsgsPerSec: number | null;
   /** 'regression': fitted over two runs or more; 'ratio': Σ CPU / Σ spans, nothing fixed. */
   method: 'regression' | 'ratio';
   /** Why the ratio was used, when it was. */
@@ -97,6 +104,7 @@ export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
     scale: spans > 0 && cpu > 0 ? cpu / spans : 1,
     fixedCpuShare: 0,
     sendUs: 0,
+    saturationMsgsPerSec: null,
     method: 'ratio',
     why,
   });
@@ -119,6 +127,7 @@ export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
     scale: (usableCpu - fixed * wallUs) / usableSpans,
     fixedCpuShare: fixed,
     sendUs,
+    saturationMsgsPerSec: Math.round(((1 - fixed) * 1e6) / sendUs),
     method: 'regression',
   };
 }

@@ -162,7 +162,7 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
     );
     io.out(
       cpuFit.method === 'regression'
-        ? `  process CPU = ${Math.round(cpuFit.fixedCpuShare * 100)}% of a core fixed + ${cpuFit.sendUs} µs per message (fitted over ${calibration.runs.length} runs); the rest spread over the steps by their spans`
+        ? `  process CPU = ${Math.round(cpuFit.fixedCpuShare * 100)}% of a core fixed + ${cpuFit.sendUs} µs per message (fitted over ${calibration.runs.length} runs); the rest spread over the steps by their spans. ${nodes === 1 ? 'A node with a core of its own runs out of it' : `${nodes} nodes with a core each run out of them`} near ${(cpuFit.saturationMsgsPerSec ?? 0) * nodes} msgs/s of this mix`
         : `  process CPU over span time, nothing fixed kept apart: ${cpuFit.why}`,
     );
     for (const [kind, us] of Object.entries(calibration.model.inputUs))
