@@ -75,6 +75,41 @@ describe('leanWebSocket against a ws server', () => {
   });
 });
 
+describe('leanWebSocket and a server that frames at once', () => {
+  it('reads a frame that came in the same packet as the 101', async () => {
+    const { createHash } = await import('node:crypto');
+    const server = createTcpServer((socket) => {
+      let request = '';
+      socket.on('data', (chunk: Buffer) => {
+        request += chunk.toString('latin1');
+        if (!request.includes('\r\n\r\n')) return;
+        const key = /Sec-WebSocket-Key: (\S+)/i.exec(request)![1]!;
+        const accept = createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
+        const payload = Buffer.from('{"t":"early"}');
+        socket.write(
+          Buffer.concat([
+            Buffer.from(
+              `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+            ),
+            Buffer.from([0x81, payload.length]),
+            payload,
+          ]),
+        );
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const ws = open(`ws://127.0.0.1:${portOf(server)}/v1/ws`);
+    const { seen } = record(ws);
+    await new Promise((resolve) => ws.once('message', resolve));
+    expect(seen).toEqual(['open', 'message: {"t":"early"}']);
+    ws.terminate();
+    server.close();
+  });
+});
+
 describe('leanWebSocket when there is no WebSocket', () => {
   let http: Server;
   let silent: ReturnType<typeof createTcpServer>;
