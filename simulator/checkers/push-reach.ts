@@ -33,8 +33,10 @@ export class PushReach extends MemberSessions {
   private readonly inSession = uint8Column();
   /** Device id -> the pairs its current session was pushed in, cleared when it ends. */
   private readonly sessionPairs = new Map<number, number[]>();
-  /** Device id -> `conv seq` -> a push it is owed in its current session. */
-  private readonly owed = new Map<number, Map<string, Owed>>();
+  /** Device id -> message key (conv, seq) -> a push it is owed in its current session. */
+  private readonly owed = new Map<number, Map<number | string, Owed>>();
+  /** This judgement's own conversation numbers, for message keys (numbers, not strings built per push). */
+  private readonly convNumbers = new Map<string, number>();
 
   protected take(event: HistoryEvent): void {
     if (event.k === 'conv-frame' && event.t === 'msg' && this.members.has(event.conv)) this.pushedTo(event);
@@ -62,7 +64,7 @@ export class PushReach extends MemberSessions {
     const owed = this.owed.get(device);
     for (const seq of event.seqs ?? []) {
       this.pushed.add(pair, seq);
-      if (owed?.delete(`${event.conv} ${seq}`)) this.judged++;
+      if (owed?.delete(this.messageKey(event.conv, seq))) this.judged++;
     }
   }
 
@@ -79,7 +81,7 @@ export class PushReach extends MemberSessions {
           this.judged++;
           continue;
         }
-        entryOf(this.owed, device).set(`${event.conv} ${event.seq}`, {
+        entryOf(this.owed, device).set(this.messageKey(event.conv, event.seq), {
           conv: event.conv,
           seq: event.seq,
           from: event.user,
@@ -110,5 +112,18 @@ export class PushReach extends MemberSessions {
         path: [],
       }));
     }
+  }
+
+  /**
+   * One number for (conversation, seq), exact while seqs are below 2^32 and conversations below 2^21
+   * (5,000 are judged); a seq a server got wrong (not such an integer) keys by text instead.
+   */
+  private messageKey(conv: string, seq: number): number | string {
+    let number = this.convNumbers.get(conv);
+    if (number === undefined) {
+      number = this.convNumbers.size;
+      this.convNumbers.set(conv, number);
+    }
+    return Number.isInteger(seq) && seq >= 0 && seq < 2 ** 32 ? number * 2 ** 32 + seq : `${conv} ${seq}`;
   }
 }

@@ -43,4 +43,15 @@ describe('receipt reach on a busy server', () => {
     expect(late).toHaveLength(1);
     expect(late[0]).toMatch(/cursor at 1 .* sent at 3000 and due by 10000/);
   });
+
+  it('names the conversation, whose cursor and its kind in the witness, whatever their names hold', () => {
+    const spaced = (events: HistoryEvent[]) =>
+      events.map((event) =>
+        'conv' in event && event.conv === 'small' ? { ...event, conv: 'the small one' } : event,
+      );
+    const [problem] = problems(spaced(cursorNeverTold(6500, 10)));
+    expect(problem).toMatch(
+      /never got a receipt of bob's delivered cursor at 1 or past it in the small one,/,
+    );
+  });
 });

@@ -25,16 +25,27 @@ type Owed = { seq: number; sentAt: number; sender: number; senderSince: number }
 
 /** How far back the sends whose ack latency stretches a receipt's due time go (s): a queue drains slowly. */
 const lagWindowS = 10;
+/** Users numbered at most (a cursor's key packs conv, user and kind into one number below 2^53). */
+const usersMax = 2 ** 26;
 
 export class ReceiptReach extends MemberSessions {
   /** (device, cursor) pairs judged: told, or owed past their due time. */
   judged = 0;
-  /** Device id -> `conv of kind` -> the highest receipt seq it heard this session. */
-  private readonly told = new Map<number, Map<string, number>>();
-  /** Device id -> `conv of kind` -> the oldest receipt it is owed this session. */
-  private readonly owed = new Map<number, Map<string, Owed>>();
-  /** `conv user kind` -> the highest cursor that user's devices sent: only a higher one must move it. */
-  private readonly highest = new Map<string, number>();
+  /** Device id -> cursor key (conv, whose, kind) -> the highest receipt seq it heard this session. */
+  private readonly told = new Map<number, Map<number, number>>();
+  /** Device id -> cursor key -> the oldest receipt it is owed this session. */
+  private readonly owed = new Map<number, Map<number, Owed>>();
+  /** Cursor key -> the highest cursor that user's devices sent: only a higher one must move it. */
+  private readonly highest = new Map<number, number>();
+  /**
+   * This judgement's own numbers for conversations and users, so a cursor's key is a number, not a
+   * string built and hashed per receipt (the shared IdTable is not used: its numbering order is other
+   * checkers' to decide).
+   */
+  private readonly convNumbers = new Map<string, number>();
+  private readonly convNames: string[] = [];
+  private readonly userNumbers = new Map<string, number>();
+  private readonly userNames: string[] = [];
   /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
   private readonly ackLag = new Map<number, number>();
 
@@ -48,7 +59,7 @@ export class ReceiptReach extends MemberSessions {
   /** A refused cursor moved nothing: no device is owed it (the oldest owed of its key is dropped). */
   private refused(event: HistoryEvent & { k: 'cursor-refused' }): void {
     const sender = this.device(event);
-    const key = `${event.conv} ${event.user} ${event.kind}`;
+    const key = this.cursorKey(event.conv, event.user, event.kind);
     for (const owed of this.owed.values()) if (owed.get(key)?.sender === sender) owed.delete(key);
   }
 
@@ -72,7 +83,7 @@ export class ReceiptReach extends MemberSessions {
 
   private toldOf(event: HistoryEvent & { k: 'cursor-seen' }): void {
     const device = this.device(event);
-    const key = `${event.conv} ${event.of} ${event.kind}`;
+    const key = this.cursorKey(event.conv, event.of, event.kind);
     const told = entryOf(this.told, device);
     told.set(key, Math.max(told.get(key) ?? 0, event.seq));
     const owed = this.owed.get(device);
@@ -86,7 +97,7 @@ export class ReceiptReach extends MemberSessions {
   private owe(event: HistoryEvent & { k: 'cursor-sent' }): void {
     const members = this.members.get(event.conv);
     if (members === undefined || !members.includes(event.user)) return;
-    const key = `${event.conv} ${event.user} ${event.kind}`;
+    const key = this.cursorKey(event.conv, event.user, event.kind);
     // Another device of the same user may have moved the cursor past it already: no news then.
     if (event.seq <= (this.highest.get(key) ?? 0)) return;
     this.highest.set(key, event.seq);
@@ -117,7 +128,7 @@ export class ReceiptReach extends MemberSessions {
     for (const [key, miss] of owed) {
       const due = this.quietAfter(miss.sentAt, this.dueMs + this.lagAround(miss.sentAt));
       if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
-      const [conv = '', of, kind] = key.split(' ');
+      const { conv, of, kind } = this.cursorOf(key);
       if (!this.members.has(conv)) continue;
       this.judged++;
       const { user, device: name } = this.ids.deviceName(device);
@@ -127,4 +138,34 @@ export class ReceiptReach extends MemberSessions {
       }));
     }
   }
+
+  /** One number for (conversation, whose cursor, kind). */
+  private cursorKey(conv: string, user: string, kind: 'delivered' | 'read'): number {
+    const convNumber = numberOf(conv, this.convNumbers, this.convNames);
+    const userNumber = numberOf(user, this.userNumbers, this.userNames);
+    if (userNumber >= usersMax || convNumber >= usersMax)
+      throw new Error('receipt reach: too many users or conversations to key');
+    return (convNumber * usersMax + userNumber) * 2 + (kind === 'read' ? 1 : 0);
+  }
+
+  private cursorOf(key: number): { conv: string; of: string; kind: 'delivered' | 'read' } {
+    const read = key % 2;
+    const rest = (key - read) / 2;
+    const user = rest % usersMax;
+    return {
+      conv: this.convNames[(rest - user) / usersMax]!,
+      of: this.userNames[user]!,
+      kind: read === 1 ? 'read' : 'delivered',
+    };
+  }
+}
+
+function numberOf(name: string, numbers: Map<string, number>, names: string[]): number {
+  let number = numbers.get(name);
+  if (number === undefined) {
+    number = names.length;
+    numbers.set(name, number);
+    names.push(name);
+  }
+  return number;
 }
