@@ -3,7 +3,9 @@
 // was lost the node is fed `bus-lost` at once and `bus-resumed` once both are back and the channel is subscribed again: it
 // then reads every conversation from the store and pushes what it missed. Subscribing before that
 // read leaves no window: anything sequenced after the read is published to a live subscription.
-// Events this node could not publish meanwhile are kept (bounded) and sent on reconnect.
+// Events this node could not publish meanwhile are kept (bounded) and sent on reconnect; one whose
+// PUBLISH failed while the connection stayed up (a command timeout after the node's loop stalled past
+// it) is tried again shortly, with every event queued behind it.
 
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { BusEvent } from '../core/bus-events.ts';
@@ -54,6 +56,10 @@ export class RedisBus implements NodeBus {
   private closing = false;
   private firstSubscribe: (() => void) | null = null;
   private subscriberWatch: NodeJS.Timeout | null = null;
+  /** A flush of the backlog, armed when a publish failed while the connection stayed ready. */
+  private retry: NodeJS.Timeout | null = null;
+  /** The backlog is on its way: events published meanwhile wait behind it. */
+  private flushing = false;
 
   constructor(options: RedisBusOptions) {
     const prefix = options.prefix ?? 'chatsim:';
@@ -123,11 +129,11 @@ export class RedisBus implements NodeBus {
 
   publish(event: BusEvent): void {
     const text = JSON.stringify(event);
-    if (this.pub.status !== 'ready' || this.backlog.length > 0) {
+    if (this.pub.status !== 'ready' || this.backlog.length > 0 || this.flushing) {
       this.keep(text);
       return;
     }
-    this.send(text).catch(() => this.keep(text));
+    this.send(text).catch(() => this.failed(text));
   }
 
   problem(): string | null {
@@ -141,6 +147,7 @@ export class RedisBus implements NodeBus {
     this.closing = true;
     this.liveness.stop();
     if (this.subscriberWatch !== null) clearInterval(this.subscriberWatch);
+    if (this.retry !== null) clearTimeout(this.retry);
     await Promise.all(
       [this.pub, this.sub].map(async (redis) => {
         if (redis.status === 'ready') await redis.quit().catch(() => undefined);
@@ -199,11 +206,54 @@ export class RedisBus implements NodeBus {
     }
   }
 
+  /**
+   * Publishes the backlog in order, pipelined on the one connection; from the first that fails on,
+   * the rest go back to the front (those after it that went through go out twice) and are tried
+   * again: a later event never ends up before an earlier one (an `online` republished after the
+   * `offline` that followed it would leave the user online for good). Events published meanwhile wait.
+   */
   private flushBacklog(): void {
+    if (this.flushing || this.backlog.length === 0) return;
     const waiting = this.backlog;
     this.backlog = [];
     this.backlogDropped = 0;
-    for (const text of waiting) this.send(text).catch(() => this.keep(text));
+    this.flushing = true;
+    void Promise.allSettled(waiting.map((text) => this.send(text))).then((results) => {
+      this.flushing = false;
+      const first = results.findIndex((result) => result.status === 'rejected');
+      if (first >= 0) {
+        const again = waiting.slice(first);
+        for (const text of this.backlog) again.push(text);
+        this.backlog = [];
+        for (const text of again) this.keep(text);
+        this.retryLater();
+      } else if (this.backlog.length > 0 && this.pub.status === 'ready') this.flushBacklog();
+    });
+  }
+
+  /**
+   * A PUBLISH failed. Kept, and every later event queues behind it; a lost connection flushes on its
+   * 'ready', but a connection that stayed up fires no 'ready' again: a command that timed out (ioredis'
+   * commandTimeout, which fires first when a node's loop wakes from a stall longer than it, even if
+   * Redis answered) left the node publishing nothing until Redis next dropped it: no message, receipt
+   * or presence of its users reached the fleet (other nodes would answer `watch` for them with
+   * "offline, never seen"). Tried again here;
+   * an event Redis did take goes out twice, which receivers tolerate (cursors and presence counts are
+   * absolute; a message pushed again is allowed by protocol.md and dropped by clients).
+   */
+  private failed(text: string): void {
+    this.keep(text);
+    this.retryLater();
+  }
+
+  private retryLater(): void {
+    if (this.retry !== null || this.closing) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      // Not ready or not subscribed: `resume` flushes once both connections are back.
+      if (this.pub.status === 'ready' && this.subscribed && this.backlog.length > 0) this.flushBacklog();
+    }, redisLimits.publishRetryMs);
+    this.retry.unref();
   }
 
   private send(text: string): Promise<unknown> {

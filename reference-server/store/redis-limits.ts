@@ -21,6 +21,8 @@ export const redisLimits = {
   deadNodeForgetTtls: 20,
   /** `serve --redis-wait-timeout-ms`: how long WAIT waits for replicas before the write is refused. */
   waitTimeoutMsDefault: 1000,
+  /** A bus event whose PUBLISH failed while the connection stayed up is tried again after this. */
+  publishRetryMs: 100,
   /** Bus events kept while Redis is away, to publish when it is back; older ones are dropped. */
   busBacklogMax: 10_000,
   /**
