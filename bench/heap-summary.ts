@@ -131,7 +131,7 @@ export function summarizeHeapSnapshot(file: string): HeapSummary {
     // Strings are named by kind alone (their names are their contents), numbers likewise.
     let label = kind.endsWith('string') || kind === 'number' ? kind : `${kind}:${nameOf(node)}`;
     let holder = label;
-    if (isContainer(node) || kind.endsWith('string') || kind === 'number') {
+    if ((isContainer(node) || kind.endsWith('string') || kind === 'number') && parent[node] !== -1) {
       // A typed array's bytes are charged to whoever holds the typed array.
       const path: string[] = [];
       let at = node;
