@@ -134,6 +134,16 @@ describe('fitCostModel', () => {
     expect(steep.method).toBe('ratio');
     expect(steep.why).toMatch(/negative fixed/);
     expect(steep.scale).toBeCloseTo(1_900_000 / 600_000, 5);
+    // A node starved of CPU: 30% of a core whatever the rate (18:05 UTC, three nodes on 2 cores).
+    const starved = (perSec: number, cpuShare: number): CpuRun => ({
+      meteredMs: 60_000,
+      sends: perSec * 60,
+      spanUs: 0.4 * 60e6,
+      cpuUs: cpuShare * 60e6,
+    });
+    const flat = fitProcessCpu([starved(500, 0.3), starved(1000, 0.29), starved(1500, 0.31)]);
+    expect(flat.method).toBe('ratio');
+    expect(flat.why).toMatch(/hardly grew with the rate/);
   });
 
   it('refuses a reading with too few steps of any kind', () => {

@@ -87,6 +87,13 @@ export type CpuFit = {
   why?: string;
 };
 
+/**
+ * A fit that leaves the messages less than this share of the busiest run's CPU found no load in it:
+ * the node's CPU hardly grew with the rate (three nodes, Redis, a generator and the driver on 2 cores
+ * at 18:05 UTC: 30% of a core per node at 1,500, 3,000 and 4,500 msgs/s, the event loop 61-73% busy).
+ */
+const loadCpuShareMin = 0.1;
+
 /** Runs whose loads differ by less than this (relative sends per wall second) cannot separate fixed from per-message CPU. */
 const sendRateSpreadMin = 0.2;
 
@@ -120,6 +127,12 @@ export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
   if (!(sendUs > 0)) return ratio(`the fit gave a CPU per message of ${round(sendUs)} µs`);
   if (fixed < 0) return ratio(`the fit gave a negative fixed CPU (${round(fixed * 100)}% of a core)`);
   if (fixed >= 1) return ratio(`the fit gave a fixed CPU of ${round(fixed * 100)}% of a core`);
+  const busiest = usable.reduce((a, r) => (r.sends / r.meteredMs > a.sends / a.meteredMs ? r : a));
+  const loadShare = (sendUs * busiest.sends) / busiest.cpuUs;
+  if (loadShare < loadCpuShareMin)
+    return ratio(
+      `the node's CPU hardly grew with the rate (the fit leaves its messages ${Math.round(loadShare * 100)}% of the busiest run's CPU): was it short of a core? Calibrate where each node has one`,
+    );
   const wallUs = usable.reduce((a, r) => a + r.meteredMs * 1000, 0);
   const usableCpu = usable.reduce((a, r) => a + r.cpuUs, 0);
   const usableSpans = usable.reduce((a, r) => a + r.spanUs, 0);
