@@ -68,7 +68,7 @@ const containers = new Set([
 /**
  * Live objects of a .heapsnapshot grouped by (node type, name): constructor names for objects. Plain
  * containers (arrays, `Object`s, `Map`s, backing stores) are named by the path from the nearest object
- * of a class that holds them (`VirtualClient.convs > ViewTable.views`), through one retainer each.
+ * of a class that holds them (`array: in VirtualClient.watched.elements`), through one retainer each.
  */
 export function summarizeHeapSnapshot(file: string): HeapSummary {
   const bytes = readFileSync(file);
