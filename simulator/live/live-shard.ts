@@ -19,7 +19,6 @@ import { pressPlan } from '../press.ts';
 import { arrivals } from '../workload.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { TokenCache } from './hs256.ts';
-import { leanWebSocket, plainTarget, upgradeKeyPrefix } from './lean-upgrade.ts';
 import { liveLimits } from './limits.ts';
 import { TimerWheel } from './timer-wheel.ts';
 
@@ -30,8 +29,6 @@ export class LiveShard {
   private originEpochMs = Number.NaN;
   private readonly clients: VirtualClient[] = [];
   private readonly sockets: (WebSocket | null)[] = [];
-  /** The start of every Sec-WebSocket-Key this generator sends (lean-upgrade.ts). */
-  private readonly upgradeKeyPrefix = upgradeKeyPrefix();
   private readonly opened: boolean[] = [];
   private readonly nodeTurn: number[] = [];
   private readonly left: boolean[] = [];
@@ -370,11 +367,7 @@ export class LiveShard {
     const urls = this.plan.nodeUrls[device.index % this.plan.nodeUrls.length]!;
     const url = urls[(device.home + this.nodeTurn[i]!) % urls.length]!;
     this.connects++;
-    const wsUrl = `${url}/v1/ws`;
-    const ws =
-      plainTarget(wsUrl) !== null
-        ? leanWebSocket(wsUrl, this.upgradeKeyPrefix, this.connects)
-        : new WebSocket(wsUrl, { perMessageDeflate: false });
+    const ws = new WebSocket(`${url}/v1/ws`, { perMessageDeflate: false });
     this.sockets[i] = ws;
     this.opened[i] = false;
     ws.on('open', () => {
