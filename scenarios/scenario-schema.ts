@@ -431,6 +431,12 @@ export const scenarioSchema = strict({
       .min(0)
       .default(0)
       .describe('group membership changes per virtual minute (default 0)'),
+    sendAfterMembershipChange: z
+      .boolean()
+      .default(false)
+      .describe(
+        "simulator only: right after each membership change is answered, a member sends to the group, in turn from another node than the admin's and from it, so the message races the change; and so does the user just removed (default false)",
+      ),
   })
     .prefault({})
     .describe('what the clients do'),

@@ -111,6 +111,8 @@ export type Scenario = {
     pressers: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
+    /** Right after each membership change is answered, a member on another node sends to the group. */
+    sendAfterMembershipChange: boolean;
   };
   phases: { warmupMs: number; faultsMs: number; healMs: number; settleMaxMs: number };
   /** Simulator only: the cost model that gives node steps a service time (scenarios/cost-model/). */

@@ -166,7 +166,10 @@ export function membershipChange(
 /**
  * Admin membership changes on groups (not large groups), through the first node that is up and not
  * paused, over its HTTP API as a real admin would. Whether to add or remove follows the harness's own
- * ledger (the answers it got), never the store.
+ * ledger (the answers it got), never the store. With `workload.sendAfterMembershipChange`, a member
+ * whose session is on another node sends to the group as soon as the change is answered: on a fleet
+ * the message is sequenced after the change while that node may not have heard of it yet, so its
+ * pushes must wait for the new membership (a removed member must not get it).
  */
 export function scheduleMembershipChurn(
   world: World,
@@ -176,11 +179,44 @@ export function scheduleMembershipChurn(
   ledger: AdminLedger,
   fromMs: number,
   untilMs: number,
+  messageBody: (device: string, n: number) => string = (device, n) => `${device}.after-change.${n}`,
 ): void {
   const perMin = scenario.workload.membershipChangesPerMin;
   const groups = population.groups.filter(isSmallGroup);
   if (perMin <= 0 || groups.length === 0) return;
   const rng = streams.stream('membership');
+  const followRng = streams.stream('membership-follow');
+  let followed = 0;
+  let changesFollowed = 0;
+  /**
+   * Who sends right after a change to conv is answered: a member, in turn on another node than
+   * `adminNode` (which may not have heard of the change when it sequences the message) and on the
+   * admin's node (whose bus event of the message may overtake the change's on a slow bus); and a
+   * device of the user just removed, whose app has not heard of it either (refused `forbidden`).
+   */
+  const followUp = (conv: string, adminNode: number, removed: string | undefined): void => {
+    const members = new Set(ledger.membersOf(conv));
+    const ready = (users: (user: string) => boolean): number[] =>
+      world.clients.flatMap((sim, index) =>
+        !sim.adversary && !sim.left && users(sim.user) && sim.client.canSend() ? [index] : [],
+      );
+    const onAdminNode = changesFollowed++ % 2 === 1;
+    const memberDevices = ready((user) => members.has(user));
+    const there = memberDevices.filter(
+      (index) => (world.clients[index]!.client.node === `n${adminNode + 1}`) === onAdminNode,
+    );
+    const senders = [there.length > 0 ? there : memberDevices];
+    if (removed !== undefined) senders.push(ready((user) => user === removed));
+    for (const pool of senders) {
+      if (pool.length === 0) continue;
+      const index = followRng.pick(pool);
+      const sim = world.clients[index]!;
+      world.clientEffects(
+        index,
+        sim.client.sendMessage(conv, messageBody(sim.device, followed++), world.now),
+      );
+    }
+  };
   const transport: AdminTransport = (conv, change, answer) => {
     const node = world.nodes.findIndex((node) => node.up && !node.paused);
     let answered = false;
@@ -228,6 +264,12 @@ export function scheduleMembershipChurn(
         (c, body, answer) =>
           transport(c, body, (status, reply) => {
             answer(status, reply);
+            if (status >= 200 && status < 300 && scenario.workload.sendAfterMembershipChange)
+              followUp(
+                c,
+                world.nodes.findIndex((node) => node.up && !node.paused),
+                change.remove[0],
+              );
             if (status >= 200 && status < 300 && change.add.length > 0)
               world.clients.forEach((sim, index) => {
                 if (sim.user !== user) return;

@@ -402,7 +402,9 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
   scheduleChurn(world, scenario, streams, population.devices.length, warmupMs, settleAt);
-  scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt);
+  scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
+    pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes),
+  );
 
   // Run to settle, then check convergence until it holds or the liveness window ends.
   let lastProgress = 0;
