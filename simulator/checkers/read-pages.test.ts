@@ -107,6 +107,42 @@ describe('read-pages', () => {
     expect(judge(events).verdict).toBe('pass');
   });
 
+  it('fails a welcome whose lastSeq is behind a seq acked before the device began to connect', () => {
+    const events = sent(6);
+    const session: HistoryEvent = { k: 'session', at: 200, connectMs: 50, first: false, ...bob };
+    const welcome = (lastSeq: number): HistoryEvent =>
+      history.cursorSeen(200, bob, { conv: 'g1', of: 'bob', kind: 'delivered', seq: 0, lastSeq }, 'welcome');
+    const behind = judge([...events, session, welcome(5)]);
+    expect(behind.verdict).toBe('fail');
+    expect(JSON.stringify(behind.witness)).toContain(
+      'seq 6, which the user may read, had been acked before that',
+    );
+    expect(judge([...events, session, welcome(6)]).verdict).toBe('pass');
+    // Acked after the connect began (at 150): the welcome may not know it yet; the one acked before must be in.
+    const late = [...sent(5), history.ack(160, ann, message('g1', 6, 'ann')), session];
+    expect(judge([...late, welcome(5)]).verdict).toBe('pass');
+    expect(judge([...late, welcome(4)]).verdict).toBe('fail');
+  });
+
+  it('does not hold a welcome to seqs the user may not read', () => {
+    const events = sent(4);
+    events.push(
+      history.membersSent(50, 1, 'g1', { remove: ['bob'] }),
+      history.membersAnswered(51, 1, 200, 4),
+    );
+    for (let seq = 5; seq <= 8; seq++) events.push(history.ack(60 + seq, ann, message('g1', seq, 'ann')));
+    events.push({ k: 'session', at: 200, connectMs: 50, first: false, ...bob });
+    events.push(
+      history.cursorSeen(
+        200,
+        bob,
+        { conv: 'g1', of: 'bob', kind: 'delivered', seq: 0, lastSeq: 4 },
+        'welcome',
+      ),
+    );
+    expect(judge(events).verdict).toBe('pass');
+  });
+
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {
     const silent = [history.conv(0, 'g1', ['ann', 'bob']), syncSent(100, 0)];
     expect(judge(silent).verdict).toBe('fail');

@@ -7,6 +7,9 @@
 // - a page that says `more: true` names a newer seq than its last message: the server's `lastSeq` is
 //   the newest seq the reader may know, so a later readable seq is at most that.
 // - a page holds at most the `limit` the sync asked for (500 by default).
+// - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
+//   whose ack the harness had received before the device began to connect (the server reads after the
+//   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
 // A client pages on `lastSeq` as well as `more`, so a wrong `more` may cost it only a round trip or a
 // wrongly skipped stretch; this is the check that sees it. A batch answering a resume (no sync asked on
 // that session) has no known `after`: only its own claims are judged. Nor is the first sync of a
@@ -16,7 +19,7 @@
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
-import { uint32Column } from './column.ts';
+import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -47,6 +50,14 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
   const pagedOn = uint32Column();
   /** Per (device, conv) pair: its syncs awaiting a batch (only pairs with one outstanding). */
   const pending = new Map<number, Sync[]>();
+  /** Per device: when its current session began to connect. */
+  const connectedFrom = float64Column(Number.NaN);
+  /** Per conv: the newest seq acked and when, and the one acked before it and when. */
+  const ackedSeq = int32Column();
+  const ackedAt = float64Column(Number.POSITIVE_INFINITY);
+  const ackedBeforeSeq = int32Column();
+  const ackedBeforeAt = float64Column(Number.POSITIVE_INFINITY);
+  let welcomes = 0;
   /** Pages whose hidden seqs the oracle could not yet call readable or not: judged at the end. */
   let undecided: Hidden[] = [];
   let syncs = 0;
@@ -143,14 +154,50 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
     sessions.set(id, sessions.get(id) + 1);
   };
 
+  const acked = (conv: string, seq: number, at: number): void => {
+    const id = ids.conv(conv);
+    if (seq <= ackedSeq.get(id)) return;
+    ackedBeforeSeq.set(id, ackedSeq.get(id));
+    ackedBeforeAt.set(id, ackedAt.get(id));
+    ackedSeq.set(id, seq);
+    ackedAt.set(id, at);
+  };
+
+  /** A welcome's lastSeq for one conversation against the seqs acked before the device began to connect. */
+  const welcome = (event: HistoryEvent & { k: 'cursor-seen' }): void => {
+    const from = connectedFrom.get(ids.device(event.user, event.device));
+    if (!(from >= 0)) return;
+    welcomes++;
+    const conv = ids.conv(event.conv);
+    const seq =
+      ackedAt.get(conv) <= from
+        ? ackedSeq.get(conv)
+        : ackedBeforeAt.get(conv) <= from
+          ? ackedBeforeSeq.get(conv)
+          : 0;
+    if (seq <= event.lastSeq || membership.readable(event.conv, event.user, seq) !== 'yes') return;
+    witness.add('welcome behind', () => ({
+      problem: `${event.user}/${event.device} began to connect at ${from}; its welcome gave ${event.conv} lastSeq ${event.lastSeq}, but seq ${seq}, which the user may read, had been acked before that`,
+      path: [event],
+    }));
+  };
+
   const observe = (event: HistoryEvent): void => {
     membership.observe(event);
     switch (event.k) {
       case 'sync-sent':
         return syncSent(event);
       case 'session':
+        connectedFrom.set(ids.device(event.user, event.device), event.at - event.connectMs);
+        return sessionChanged(event.user, event.device);
       case 'session-lost':
         return sessionChanged(event.user, event.device);
+      case 'ack':
+        return acked(event.conv, event.seq, event.at);
+      case 'cursor-seen':
+        // Each welcome entry comes as two cursors of one lastSeq: judged once.
+        if (event.source === 'welcome' && event.kind === 'delivered') welcome(event);
+        return;
       case 'conv-frame':
         if (event.t === 'batch') page(event);
         return;
@@ -173,13 +220,14 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
       }
       undecided = [];
       const details =
-        `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent)` +
+        `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent); ` +
+        `${welcomes} welcome lastSeqs judged against the acks before the connect` +
         (stillUndecided > 0
           ? `; ${stillUndecided} pages with seqs past them the oracle could not place`
           : '');
       return coveredResult(witness, readPagesProperty, details, {
-        judged: pages,
-        judgedWhat: 'batch',
+        judged: pages + welcomes,
+        judgedWhat: 'batch nor welcome',
         done: syncs,
         doneWhat: 'syncs sent',
       });
