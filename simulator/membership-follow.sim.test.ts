@@ -1,8 +1,9 @@
 // workload.sendAfterMembershipChange: right after each membership change is answered, a member sends to
 // the group, in turn from another node than the admin's and from the admin's own, so a fleet node
-// sequences or hears of a message decided under a membership it may not know yet (churn sets it: a
-// node that pushed such a message without waiting for the new membership went unseen at the profile's
-// seed before).
+// sequences or hears of a message decided under a membership it may not know yet; after a removal the
+// removed user's device sends too, to be refused `forbidden` (churn sets it: a node that pushed such a
+// message without waiting for the new membership, or answered the store's refusal `unavailable`, went
+// unseen at the profile's seed before).
 
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../scenarios/load-scenario.ts';
