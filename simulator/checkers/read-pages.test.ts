@@ -88,6 +88,15 @@ describe('read-pages', () => {
     expect(JSON.stringify(result.witness)).toContain('says more: true');
   });
 
+  it('fails a page whose lastSeq is below its own messages or no seq at all', () => {
+    const events = sent(4);
+    events.push(syncSent(100, 0), page(101, [1, 2, 3, 4], 3, false));
+    expect(JSON.stringify(judge(events).witness)).toContain('lastSeq 3');
+    const nan = sent(4);
+    nan.push(syncSent(100, 4), page(101, [], Number.NaN, false));
+    expect(judge(nan).verdict).toBe('fail');
+  });
+
   it('fails a page holding more messages than the limit its sync asked for', () => {
     const events = sent(6);
     events.push(syncSent(100, 0, 4), page(101, [1, 2, 3, 4, 5, 6], 6, false));

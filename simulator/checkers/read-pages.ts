@@ -6,7 +6,8 @@
 //   must be on the page. (Seqs are gap-free, so every seq up to the newest seen existed then.)
 // - a page that says `more: true` names a newer seq than its last message: the server's `lastSeq` is
 //   the newest seq the reader may know, so a later readable seq is at most that.
-// - a page holds at most the `limit` the sync asked for (500 by default).
+// - a page holds at most the `limit` the sync asked for (500 by default), and its `lastSeq` (a finite
+//   seq) is not below any message on it.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -124,7 +125,14 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         problem: `${event.user}/${event.device} got a batch of ${seqs.length} messages of ${event.conv}, more than the limit ${limit} its sync asked for`,
         path: [event],
       }));
-    if (last === null || event.more === undefined) return;
+    if (event.more === undefined) return;
+    const top = seqs.length > 0 ? seqs[seqs.length - 1]! : 0;
+    if (!(Number.isSafeInteger(event.lastSeq) && event.lastSeq! >= top))
+      witness.add('lastSeq below the page', () => ({
+        problem: `${event.user}/${event.device} got a batch of ${event.conv} whose lastSeq ${event.lastSeq} (the newest seq the reader may know) is not a seq at or past its last message ${top}`,
+        path: [event],
+      }));
+    if (last === null) return;
     if (event.more && !((event.lastSeq ?? Number.NEGATIVE_INFINITY) > last))
       witness.add('more with nothing newer', () => ({
         problem: `${event.user}/${event.device} got a batch of ${event.conv} ending at ${last} that says more: true, but its lastSeq ${event.lastSeq} (the newest seq the reader may know) is not past it`,
