@@ -417,6 +417,13 @@ export const scenarioSchema = strict({
       .default(64)
       .describe('message body size (bytes; default 64)'),
     readProbability: share('chance a send is followed by some member reading', 0.3),
+    httpReadsPerMin: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        'simulator only: users reading a conversation over HTTP (GET messages, a random after, pages of 1-8 followed while more) per virtual minute (default 0)',
+      ),
     typingProbability: share('chance a send is preceded by typing', 0.1),
     watchPerClient: count('users whose presence each client watches', 2),
     churnFraction: share('share of clients that go offline at some point', 0),

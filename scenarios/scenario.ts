@@ -111,6 +111,8 @@ export type Scenario = {
     pressers: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
+    /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
+    httpReadsPerMin: number;
     /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };

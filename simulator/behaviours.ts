@@ -4,6 +4,7 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger, AdminTransport, MembersChange } from './admin-ledger.ts';
 import { hash32 } from './checkers/string-hash.ts';
+import type { HistoryEvent } from './history.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import { pressPlan } from './press.ts';
@@ -280,5 +281,74 @@ export function scheduleMembershipChurn(
         () => world.now,
       );
     });
+  }
+}
+
+/** Pages one HTTP reader follows while the answer says `more`. */
+const httpReadPagesMax = 8;
+
+/**
+ * Users reading a conversation's messages over HTTP (`workload.httpReadsPerMin`), as an app's history
+ * screen would: a random user and one of its conversations (one it was removed from included: it may
+ * still read its span), from a random `after`, in pages of 1-8 through a random node, following the
+ * pages while the answer says `more`. What was asked and answered goes into the history (read-pages
+ * judges it).
+ */
+export function scheduleHttpReads(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  record: (event: HistoryEvent) => void,
+  fromMs: number,
+  untilMs: number,
+): void {
+  const perMin = scenario.workload.httpReadsPerMin;
+  const readers = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
+  if (perMin <= 0 || readers.length === 0) return;
+  const rng = streams.stream('http-read');
+  let nextId = 0;
+  const page = (conv: string, user: string, after: number, limit: number, left: number): void => {
+    const nodes = world.nodes.flatMap((node, index) => (node.up && !node.paused ? [index] : []));
+    if (nodes.length === 0) return;
+    const id = nextId++;
+    record({ k: 'http-read-sent', at: world.now, id, conv, user, after, limit });
+    let answered = false;
+    const answer = (status: number, body: unknown): void => {
+      if (answered) return;
+      answered = true;
+      if (status !== 200) return record({ k: 'http-read', at: world.now, id, status });
+      const { messages, lastSeq, more } = body as {
+        messages: { seq: number }[];
+        lastSeq: number;
+        more: boolean;
+      };
+      const seqs = messages.map((m) => m.seq);
+      record({ k: 'http-read', at: world.now, id, status, seqs, lastSeq, more });
+      const last = seqs.length > 0 ? seqs[seqs.length - 1]! : after;
+      if (more && left > 1 && last > after) page(conv, user, last, limit, left - 1);
+    };
+    world.at(world.now + adminAnswerTimeoutMs, () => answer(0, null));
+    world.http(
+      rng.pick(nodes),
+      {
+        method: 'GET',
+        path: `/v1/conversations/${conv}/messages`,
+        query: { after: String(after), limit: String(limit) },
+        principal: { kind: 'user', sub: user, admin: false },
+        body: undefined,
+      },
+      answer,
+    );
+  };
+  for (
+    let t = fromMs + rng.exponential(60_000 / perMin);
+    t < untilMs;
+    t += rng.exponential(60_000 / perMin)
+  ) {
+    const sim = world.clients[rng.pick(readers)]!;
+    const conv = sim.convs.length > 0 ? sim.convs[rng.int(sim.convs.length)]! : null;
+    const after = rng.int(24);
+    const limit = 1 + rng.int(8);
+    if (conv !== null) world.at(t, () => page(conv, sim.user, after, limit, httpReadPagesMax));
   }
 }

@@ -33,6 +33,8 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'typing-sent': 23,
   'cursor-refused': 24,
   refused: 25,
+  'http-read-sent': 26,
+  'http-read': 27,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -103,6 +105,17 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       return;
     case 'typing-sent':
       trace.mix(event.on ? 1 : 0);
+      return;
+    case 'http-read-sent':
+      trace.mix(event.after);
+      trace.mix(event.limit);
+      return;
+    case 'http-read':
+      trace.mix(event.status);
+      for (const seq of event.seqs ?? []) trace.mix(seq);
+      trace.mix(
+        event.more === undefined ? -1 : event.more ? (event.lastSeq ?? -2) : -3 - (event.lastSeq ?? 0),
+      );
       return;
     case 'phase':
     case 'fault':

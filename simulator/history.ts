@@ -133,6 +133,18 @@ export type HistoryEvent =
   | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
   /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
   | ({ k: 'sync-sent'; at: number; conv: string; after: number; limit?: number } & DeviceRef)
+  /** A user asked for a conversation's messages over HTTP (`GET /v1/conversations/:id/messages`). */
+  | { k: 'http-read-sent'; at: number; id: number; conv: string; user: string; after: number; limit: number }
+  /** Its answer: the status, and for a 200 the page (its seqs, `lastSeq`, `more`); status 0: none came. */
+  | {
+      k: 'http-read';
+      at: number;
+      id: number;
+      status: number;
+      seqs?: number[];
+      lastSeq?: number;
+      more?: boolean;
+    }
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };
 

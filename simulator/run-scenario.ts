@@ -16,6 +16,7 @@ import { AdminLedger } from './admin-ledger.ts';
 import { addAdversaries } from './adversaries.ts';
 import {
   scheduleChurn,
+  scheduleHttpReads,
   scheduleMembershipChurn,
   schedulePresses,
   scheduleWatches,
@@ -402,6 +403,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
   scheduleChurn(world, scenario, streams, population.devices.length, warmupMs, settleAt);
+  scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
   scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
     pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes),
   );

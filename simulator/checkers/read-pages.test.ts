@@ -155,6 +155,61 @@ describe('read-pages', () => {
     expect(judge(events).verdict).toBe('pass');
   });
 
+  it('judges HTTP reads as pages: bounds, more, and no refusal of a member', () => {
+    const ask = (at: number, id: number, after: number, limit: number): HistoryEvent => ({
+      k: 'http-read-sent',
+      at,
+      id,
+      conv: 'g1',
+      user: 'bob',
+      after,
+      limit,
+    });
+    const answer = (
+      at: number,
+      id: number,
+      seqs: number[],
+      lastSeq: number,
+      more: boolean,
+    ): HistoryEvent => ({
+      k: 'http-read',
+      at,
+      id,
+      status: 200,
+      seqs,
+      lastSeq,
+      more,
+    });
+    const good = [...sent(6), ask(100, 1, 2, 2), answer(101, 1, [3, 4], 6, true), ask(102, 2, 4, 2)];
+    good.push(answer(103, 2, [5, 6], 6, false));
+    expect(judge(good).verdict).toBe('pass');
+    const hid = [...sent(6), ask(100, 1, 2, 2), answer(101, 1, [3, 4], 6, false)];
+    expect(JSON.stringify(judge(hid).witness)).toContain('may read seq 5 past it');
+    const fromStart = [...sent(6), ask(100, 1, 2, 2), answer(101, 1, [1, 2], 6, true)];
+    expect(JSON.stringify(judge(fromStart).witness)).toContain('past 2');
+    const refused = [
+      ...sent(6),
+      ask(100, 1, 0, 2),
+      { k: 'http-read', at: 101, id: 1, status: 403 } as HistoryEvent,
+    ];
+    expect(JSON.stringify(judge(refused).witness)).toContain('refused with 403');
+    const stranger: HistoryEvent = {
+      k: 'http-read-sent',
+      at: 100,
+      id: 1,
+      conv: 'g1',
+      user: 'eve',
+      after: 0,
+      limit: 2,
+    };
+    const strangerRefused = [
+      ...sent(6),
+      stranger,
+      { k: 'http-read', at: 101, id: 1, status: 403 } as HistoryEvent,
+    ];
+    expect(judge(strangerRefused).verdict).toBe('pass');
+  });
+
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {
     const silent = [history.conv(0, 'g1', ['ann', 'bob']), syncSent(100, 0)];
     expect(judge(silent).verdict).toBe('fail');

@@ -8,6 +8,9 @@
 //   the newest seq the reader may know, so a later readable seq is at most that.
 // - a page holds at most the `limit` the sync asked for (500 by default), and its `lastSeq` (a finite
 //   seq) is not below any message on it.
+// - an HTTP read (`GET .../messages?after&limit`, the `workload.httpReadsPerMin` readers) is a page too:
+//   the same rules, its seqs ascending past `after` and readable by the user, and no 403/404 to a user
+//   who was surely a member from the request to the answer.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -45,7 +48,24 @@ type Sync = {
   session: number;
 };
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
-type Hidden = { event: ConvFrame; sync: Sync; last: number; seqs: number[] };
+type HttpReadSent = Extract<HistoryEvent, { k: 'http-read-sent' }> & { existed: number };
+/** When a page was asked for, and the newest seq the harness had seen by then. */
+type Asked = { at: number; existed: number };
+type Page = {
+  what: string;
+  conv: string;
+  user: string;
+  seqs: readonly number[];
+  lastSeq: number | undefined;
+  more: boolean | undefined;
+  /** What the reader asked after; null when not known (a resume's batch). */
+  after: number | null;
+  limit: number;
+  /** Null when the page is not judged for what it hid. */
+  asked: Asked | null;
+  path: unknown[];
+};
+type Hidden = { page: Page; asked: Asked; last: number; seqs: number[] };
 
 export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
   const { ids, pairs, limits, membership } = resolveCheckerOptions(options);
@@ -69,6 +89,7 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
   let syncs = 0;
   let pages = 0;
   let judgedAgainstSync = 0;
+  let httpPages = 0;
 
   const syncSent = (event: HistoryEvent & { k: 'sync-sent' }): void => {
     syncs++;
@@ -113,53 +134,113 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
     return sync;
   };
 
-  const page = (event: ConvFrame): void => {
-    const seqs = event.seqs ?? [];
+  const batch = (event: ConvFrame): void => {
     const sync = answered(event);
-    pages++;
     if (sync !== null) judgedAgainstSync++;
-    const last = seqs.length > 0 ? seqs[seqs.length - 1]! : sync === null ? null : sync.after;
-    const limit = sync?.limit ?? protocolLimits.syncLimitMax;
-    if (seqs.length > limit)
-      witness.add('page past the limit', () => ({
-        problem: `${event.user}/${event.device} got a batch of ${seqs.length} messages of ${event.conv}, more than the limit ${limit} its sync asked for`,
-        path: [event],
-      }));
-    if (event.more === undefined) return;
-    const top = seqs.length > 0 ? seqs[seqs.length - 1]! : 0;
-    if (!(Number.isSafeInteger(event.lastSeq) && event.lastSeq! >= top))
-      witness.add('lastSeq below the page', () => ({
-        problem: `${event.user}/${event.device} got a batch of ${event.conv} whose lastSeq ${event.lastSeq} (the newest seq the reader may know) is not a seq at or past its last message ${top}`,
-        path: [event],
-      }));
-    if (last === null) return;
-    if (event.more && !((event.lastSeq ?? Number.NEGATIVE_INFINITY) > last))
-      witness.add('more with nothing newer', () => ({
-        problem: `${event.user}/${event.device} got a batch of ${event.conv} ending at ${last} that says more: true, but its lastSeq ${event.lastSeq} (the newest seq the reader may know) is not past it`,
-        path: [event],
-      }));
-    if (!event.more && sync !== null && !sync.firstOfSession && sync.existed > last)
-      hiddenPast(event, sync, last);
+    judgePage({
+      what: `${event.user}/${event.device} got a batch of ${event.conv}`,
+      conv: event.conv,
+      user: event.user,
+      seqs: event.seqs ?? [],
+      lastSeq: event.lastSeq,
+      more: event.more,
+      after: sync?.after ?? null,
+      limit: sync?.limit ?? protocolLimits.syncLimitMax,
+      // The first sync of a session may be answered by the resume's late batch: not judged for what it hid.
+      asked: sync === null || sync.firstOfSession ? null : { at: sync.at, existed: sync.existed },
+      path:
+        sync === null
+          ? [event]
+          : [{ k: 'sync-sent', at: sync.at, after: sync.after, limit: sync.limit }, event],
+    });
   };
 
-  /** A `more: false` page: the seqs past it that existed when the sync was sent must not be readable. */
-  const hiddenPast = (event: ConvFrame, sync: Sync, last: number): void => {
+  /** A page of a read (a `batch`, an HTTP read's answer) against its claims and what the harness saw. */
+  const judgePage = (page: Page): void => {
+    pages++;
+    const { seqs, what } = page;
+    const last = seqs.length > 0 ? seqs[seqs.length - 1]! : page.after;
+    if (seqs.length > page.limit)
+      witness.add('page past the limit', () => ({
+        problem: `${what}: ${seqs.length} messages, more than the limit ${page.limit} asked for`,
+        path: page.path,
+      }));
+    if (page.more === undefined) return;
+    const top = seqs.length > 0 ? seqs[seqs.length - 1]! : 0;
+    if (!(Number.isSafeInteger(page.lastSeq) && page.lastSeq! >= top))
+      witness.add('lastSeq below the page', () => ({
+        problem: `${what}: its lastSeq ${page.lastSeq} (the newest seq the reader may know) is not a seq at or past its last message ${top}`,
+        path: page.path,
+      }));
+    if (last === null) return;
+    if (page.more && !((page.lastSeq ?? Number.NEGATIVE_INFINITY) > last))
+      witness.add('more with nothing newer', () => ({
+        problem: `${what} ending at ${last} that says more: true, but its lastSeq ${page.lastSeq} (the newest seq the reader may know) is not past it`,
+        path: page.path,
+      }));
+    if (!page.more && page.asked !== null && page.asked.existed > last) hiddenPast(page, page.asked, last);
+  };
+
+  /** A `more: false` page: the seqs past it that existed when it was asked for must not be readable. */
+  const hiddenPast = (page: Page, asked: Asked, last: number): void => {
     const maybe: number[] = [];
-    const to = Math.min(sync.existed, last + seqsCheckedPerPageMax);
+    const to = Math.min(asked.existed, last + seqsCheckedPerPageMax);
     for (let seq = last + 1; seq <= to; seq++) {
-      const verdict = membership.readable(event.conv, event.user, seq);
-      if (verdict === 'yes') return hidden(event, sync, last, [seq]);
+      const verdict = membership.readable(page.conv, page.user, seq);
+      if (verdict === 'yes') return hidden(page, asked, last, [seq]);
       if (verdict === 'maybe') maybe.push(seq);
     }
     if (maybe.length > 0 && undecided.length < limits.authorizationSuspectsMax)
-      undecided.push({ event, sync, last, seqs: maybe });
+      undecided.push({ page, asked, last, seqs: maybe });
   };
 
-  const hidden = (event: ConvFrame, sync: Sync, last: number, seqs: readonly number[]): void =>
+  const hidden = (page: Page, asked: Asked, last: number, seqs: readonly number[]): void =>
     witness.add('more: false hid readable messages', () => ({
-      problem: `${event.user}/${event.device} synced ${event.conv} after ${sync.after} at ${sync.at}, when seq ${sync.existed} had been seen; the batch ended at ${last} with more: false, but the user may read seq ${seqs[0]} past it`,
-      path: [{ k: 'sync-sent', at: sync.at, after: sync.after, limit: sync.limit }, event],
+      problem: `${page.what} (asked at ${asked.at}, when seq ${asked.existed} had been seen) ended at ${last} with more: false, but the user may read seq ${seqs[0]} past it`,
+      path: page.path,
     }));
+
+  /** HTTP reads asked and not answered yet. */
+  const httpAsked = new Map<number, HttpReadSent>();
+
+  const httpRead = (event: HistoryEvent & { k: 'http-read' }): void => {
+    const sent = httpAsked.get(event.id);
+    httpAsked.delete(event.id);
+    if (sent === undefined) return;
+    const what = `${sent.user} read ${sent.conv} over HTTP after ${sent.after} (limit ${sent.limit})`;
+    if (event.status === 200) {
+      httpPages++;
+      const seqs = event.seqs ?? [];
+      const unreadable = seqs.filter((seq) => membership.readable(sent.conv, sent.user, seq) === 'no');
+      if (unreadable.length > 0 || seqs.some((seq, i) => seq <= (i === 0 ? sent.after : seqs[i - 1]!)))
+        witness.add('HTTP page out of bounds', () => ({
+          problem: `${what}: got seqs ${seqs.join(',')}, which must be ascending, past ${sent.after}, and readable by the user${unreadable.length > 0 ? ` (${unreadable.join(',')} are not)` : ''}`,
+          path: [sent, event],
+        }));
+      return judgePage({
+        what,
+        conv: sent.conv,
+        user: sent.user,
+        seqs,
+        lastSeq: event.lastSeq,
+        more: event.more,
+        after: sent.after,
+        limit: sent.limit,
+        asked: { at: sent.at, existed: sent.existed },
+        path: [sent, event],
+      });
+    }
+    if (event.status !== 403 && event.status !== 404) return;
+    httpPages++;
+    // Refused: wrong if the user was surely a member from the ask to the answer (a removed member may
+    // still read its span, but the oracle cannot always tell whether it had one).
+    const member = (at: number): boolean => membership.memberAt(sent.conv, sent.user, at) === 'yes';
+    if (member(sent.at) && member(event.at))
+      witness.add('HTTP read refused to a member', () => ({
+        problem: `${what}: refused with ${event.status}, though the user was a member from the request to the answer`,
+        path: [sent, event],
+      }));
+  };
 
   const sessionChanged = (user: string, device: string): void => {
     // A sync's answer never crosses sessions: a batch on the next session answers its resume.
@@ -212,8 +293,14 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         if (event.source === 'welcome' && event.kind === 'delivered') welcome(event);
         return;
       case 'conv-frame':
-        if (event.t === 'batch') page(event);
+        if (event.t === 'batch') batch(event);
         return;
+      case 'http-read-sent':
+        if (httpAsked.size < limits.pendingAttemptsMax)
+          httpAsked.set(event.id, { ...event, existed: membership.newestSeen(event.conv) });
+        return;
+      case 'http-read':
+        return httpRead(event);
     }
   };
 
@@ -226,15 +313,18 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
       let stillUndecided = 0;
       for (const entry of undecided) {
         const readable = entry.seqs.filter(
-          (seq) => membership.readable(entry.event.conv, entry.event.user, seq) === 'yes',
+          (seq) => membership.readable(entry.page.conv, entry.page.user, seq) === 'yes',
         );
-        if (readable.length > 0) hidden(entry.event, entry.sync, entry.last, readable);
+        if (readable.length > 0) hidden(entry.page, entry.asked, entry.last, readable);
         else stillUndecided++;
       }
       undecided = [];
       const details =
         `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent); ` +
         `${welcomes} welcome lastSeqs judged against the acks before the connect` +
+        (httpPages > 0
+          ? `; ${httpPages} HTTP reads judged (pages and refusals; in those pages' count)`
+          : '') +
         (stillUndecided > 0
           ? `; ${stillUndecided} pages with seqs past them the oracle could not place`
           : '');
