@@ -579,6 +579,29 @@ describe('a membership change made through another node', () => {
     expect(batches.map((f) => (f.t === 'batch' ? f.msgs.map((m) => m.seq) : []))).toEqual([[1]]);
   });
 
+  it('serves a read answered under a re-add made elsewhere with the span it gives: more, and a lastSeq past the old one', () => {
+    // A former member re-added through another node syncs here before the bus event: the read comes back
+    // under the newer membership, and the page must say more (the new span) and not clip lastSeq to the
+    // old span's end (read-pages: `more: false` hid readable messages).
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    // Removed, and this node heard of it; then re-added through another node, whose bus event has not come.
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    h.input({
+      type: 'bus',
+      event: { kind: 'conversation', origin: 'a', conversation: h.state.record('g')! },
+    });
+    h.sequencedElsewhere('g', 'alice', 'm2');
+    h.state.changeMembers({ conv: 'g', add: ['bob'], remove: [] });
+    h.sequencedElsewhere('g', 'alice', 'm3');
+    h.input({ type: 'frame', conn: 1, value: { t: 'sync', conv: 'g', after: 1, limit: 10 } });
+    const batches = h.framesOf(1, 'batch').flatMap((f) => (f.t === 'batch' ? [f] : []));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.more || batches[0]!.msgs.some((m) => m.seq === 3)).toBe(true);
+    expect(batches[0]!.lastSeq).toBe(3);
+  });
+
   it('pushes at once when it holds the membership the message was decided under', () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
     h.connect(1, 'bob');

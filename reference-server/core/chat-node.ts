@@ -1048,19 +1048,19 @@ export class ChatNode {
   }
 
   /**
-   * The read's window, narrowed to what this node knows now: a removal it learned while the read was
-   * in flight ends the span the window was cut from (swarm seed 37193085211434: u111's resume read was
-   * asked before its removal was answered here, and came back with the seq sequenced after it).
+   * The read's window as this node knows the membership now (it only moves forward): a removal it
+   * learned while the read was in flight ends the span the window was cut from (swarm seed
+   * 37193085211434: u111's resume read was asked before its removal was answered here, and came back
+   * with the seq sequenced after it); a re-add made through another node, learned from the record read
+   * for a read answered under it, opens the new span (the page showed only the old one, with more: false
+   * and lastSeq at its end). The store read from the asked `after` covers the window: it starts no
+   * earlier.
    */
   private windowNow(pending: Pending & { kind: 'read' }): ReadWindow {
     const asked = pending.window;
     const now = this.convs.get(pending.conv)?.readWindow(pending.user, asked.after);
     if (now === undefined || now === null) return asked;
-    return {
-      ...asked,
-      upper: Math.min(asked.upper, now.upper),
-      horizon: Math.min(asked.horizon, now.horizon),
-    };
+    return now;
   }
 
   private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {
