@@ -544,6 +544,27 @@ describe('a membership change made through another node', () => {
     expect(h.replies[0]!.body).toMatchObject({ messages: [], lastSeq: 1 });
   });
 
+  it('reads the record and answers again an HTTP read answered under a membership change made elsewhere', () => {
+    // bob removed through another node after seq 1, whose bus event has not come; seq 2 after it.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.sequencedElsewhere('g', 'alice', 'a1');
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    h.sequencedElsewhere('g', 'alice', 'a2');
+    h.input({
+      type: 'http',
+      req: 1,
+      request: {
+        method: 'GET',
+        path: '/v1/conversations/g/messages',
+        query: {},
+        principal: { kind: 'user', sub: 'bob', admin: false },
+        body: undefined,
+      },
+    });
+    expect(h.replies.map((r) => r.status)).toEqual([200]);
+    expect(h.replies[0]!.body).toMatchObject({ messages: [{ seq: 1 }], lastSeq: 1, more: false });
+  });
+
   it('serves a read by the membership it knows when the answer comes, not when it asked', () => {
     // Swarm seed 37193085211434: u111's resume read was asked before its removal was answered on this
     // node, and came back with the seq sequenced after the removal.

@@ -11,7 +11,7 @@ import type { HttpRequest, StoreOutcome } from './inputs.ts';
 export type HttpPending =
   | { kind: 'httpCreate'; req: number }
   | { kind: 'httpMembers'; req: number }
-  | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number }
+  | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number; request: HttpRequest; conv: string }
   /** Reading a conversation's record before refusing the request by what this node knows. */
   | { kind: 'httpRecheck'; req: number; request: HttpRequest; conv: string };
 
@@ -66,7 +66,7 @@ export function handleHttp(ctx: HttpContext, req: number, request: HttpRequest):
     if (parts[3] === 'messages') {
       if (conv.readWindow(principal.sub, 0) === null)
         return refuse(ctx, req, request, conv.id, ErrorCode.forbidden);
-      return readMessages(ctx, req, conv, principal.sub, request.query);
+      return readMessages(ctx, req, conv, principal.sub, request);
     }
     if (parts[3] === 'receipts') {
       if (!conv.isMember(principal.sub)) return refuse(ctx, req, request, conv.id, ErrorCode.forbidden);
@@ -133,8 +133,9 @@ function readMessages(
   req: number,
   conv: Conversation,
   user: string,
-  query: Record<string, string>,
+  request: HttpRequest,
 ): void {
+  const { query } = request;
   const after = query.after === undefined ? 0 : Number(query.after);
   const limit = query.limit === undefined ? httpReadLimitDefault : Number(query.limit);
   if (!Number.isSafeInteger(after) || after < 0)
@@ -150,7 +151,7 @@ function readMessages(
   if (window === null) return error(ctx, req, ErrorCode.forbidden, `not a member of ${conv.id}`);
   ctx.storeOp(
     { kind: 'read', request: { conv: conv.id, after: window.after, limit } },
-    { kind: 'httpRead', req, window, limit },
+    { kind: 'httpRead', req, window, limit, request, conv: conv.id },
   );
 }
 
@@ -183,6 +184,14 @@ export function httpStoreResult(ctx: HttpContext, pending: HttpPending, outcome:
   if (outcome.status === 'not_found') return error(ctx, req, ErrorCode.notFound, 'no such conversation');
   if (pending.kind === 'httpRead') {
     if (!('messages' in outcome)) return error(ctx, req, ErrorCode.unavailable, 'unexpected store answer');
+    // Answered under a membership change this node has not heard of (made through another node): the
+    // reader may have been removed or re-added. Read the record and handle the request again by it.
+    const known = ctx.convs.get(pending.conv)?.membersVersion ?? Number.POSITIVE_INFINITY;
+    if (outcome.membersVersion !== undefined && outcome.membersVersion > known)
+      return ctx.storeOp(
+        { kind: 'records', convs: [pending.conv] },
+        { kind: 'httpRecheck', req, request: pending.request, conv: pending.conv },
+      );
     const page = readPage(pending.window, pending.limit, outcome.messages, outcome.lastSeq);
     return ctx.reply(req, 200, { messages: page.msgs, lastSeq: page.lastSeq, more: page.more });
   }
