@@ -208,6 +208,20 @@ describe('read-pages', () => {
       { k: 'http-read', at: 101, id: 1, status: 403 } as HistoryEvent,
     ];
     expect(judge(strangerRefused).verdict).toBe('pass');
+    const silent = [
+      ...sent(6),
+      ask(100, 1, 0, 2),
+      { k: 'http-read', at: 10_100, id: 1, status: 0 } as HistoryEvent,
+    ];
+    expect(JSON.stringify(judge(silent).witness)).toContain('no answer by 10100');
+    const fault: HistoryEvent = { k: 'fault', at: 50, type: 'node-pause', phase: 'start', nodes: ['n1'] };
+    const paused = [
+      ...sent(6),
+      fault,
+      ask(100, 1, 0, 2),
+      { k: 'http-read', at: 10_100, id: 1, status: 0 } as HistoryEvent,
+    ];
+    expect(judge(paused).verdict).toBe('pass');
   });
 
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {

@@ -10,7 +10,8 @@
 //   seq) is not below any message on it.
 // - an HTTP read (`GET .../messages?after&limit`, the `workload.httpReadsPerMin` readers) is a page too:
 //   the same rules, its seqs ascending past `after` and readable by the user, and no 403/404 to a user
-//   who was surely a member from the request to the answer.
+//   who was surely a member from the request to the answer, nor silence (no answer within the reader's
+//   10 s) while no fault was open.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -48,7 +49,8 @@ type Sync = {
   session: number;
 };
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
-type HttpReadSent = Extract<HistoryEvent, { k: 'http-read-sent' }> & { existed: number };
+/** An HTTP read asked, with what the harness knew then: the newest seq seen, and whether a fault was open. */
+type HttpReadSent = Extract<HistoryEvent, { k: 'http-read-sent' }> & { existed: number; quiet: boolean };
 /** When a page was asked for, and the newest seq the harness had seen by then. */
 type Asked = { at: number; existed: number };
 type Page = {
@@ -90,6 +92,9 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
   let pages = 0;
   let judgedAgainstSync = 0;
   let httpPages = 0;
+  /** Faults open now, and when the last fault started or healed (an HTTP read's silence is judged only away from them). */
+  let openFaults = 0;
+  let lastFaultAt = Number.NEGATIVE_INFINITY;
 
   const syncSent = (event: HistoryEvent & { k: 'sync-sent' }): void => {
     syncs++;
@@ -230,6 +235,15 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         path: [sent, event],
       });
     }
+    if (event.status === 0) {
+      // No answer within the reader's timeout: silence, unless a fault was open or came meanwhile.
+      if (sent.quiet && openFaults === 0 && lastFaultAt < sent.at)
+        witness.add('HTTP read never answered', () => ({
+          problem: `${what}: no answer by ${event.at}, and no fault was open from the request on`,
+          path: [sent, event],
+        }));
+      return;
+    }
     if (event.status !== 403 && event.status !== 404) return;
     httpPages++;
     // Refused: wrong if the user was surely a member from the ask to the answer (a removed member may
@@ -297,10 +311,18 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         return;
       case 'http-read-sent':
         if (httpAsked.size < limits.pendingAttemptsMax)
-          httpAsked.set(event.id, { ...event, existed: membership.newestSeen(event.conv) });
+          httpAsked.set(event.id, {
+            ...event,
+            existed: membership.newestSeen(event.conv),
+            quiet: openFaults === 0,
+          });
         return;
       case 'http-read':
         return httpRead(event);
+      case 'fault':
+        openFaults = Math.max(0, openFaults + (event.phase === 'start' ? 1 : -1));
+        lastFaultAt = event.at;
+        return;
     }
   };
 
