@@ -167,10 +167,11 @@ export function membershipChange(
 /**
  * Admin membership changes on groups (not large groups), through the first node that is up and not
  * paused, over its HTTP API as a real admin would. Whether to add or remove follows the harness's own
- * ledger (the answers it got), never the store. With `workload.sendAfterMembershipChange`, a member
- * whose session is on another node sends to the group as soon as the change is answered: on a fleet
- * the message is sequenced after the change while that node may not have heard of it yet, so its
- * pushes must wait for the new membership (a removed member must not get it).
+ * ledger (the answers it got), never the store. With `workload.sendAfterMembershipChange`, someone
+ * sends to the group as soon as the change is answered (see followUp): on a fleet the message is
+ * sequenced after the change while a node may not have heard of it yet, so its pushes must wait for
+ * the new membership (a removed member must not get it), and the store's refusal of the removed user's
+ * send must reach it as `forbidden`.
  */
 export function scheduleMembershipChurn(
   world: World,
