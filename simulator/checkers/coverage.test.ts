@@ -45,6 +45,8 @@ describe('checkers that judged nothing', () => {
       // No watched user came or went, so no change was due (the unanswered watch fails convergence).
       'presence-changes': 'unknown',
       'rate-limit': 'fail',
+      // No sync was sent and no welcome listed a conversation: no page was due, so none was judged.
+      'read-pages': 'unknown',
       'typing-recipients': 'fail',
       liveness: 'pass',
     });
