@@ -17,6 +17,7 @@ const failed = (at: number, user: string, code: string, conv = 'g1'): HistoryEve
   conv,
   cmid: `${user}-${at}`,
   code,
+  sentAt: at,
   user,
   device: `${user}-d0`,
 });

@@ -56,8 +56,8 @@ export type HistoryEvent =
     } & DeviceRef)
   /** The workload made this device issue `count` sends to `conv` in one instant (past the user's burst). */
   | ({ k: 'press'; at: number; conv: string; count: number } & DeviceRef)
-  /** The client gave up on a send (bounded retries spent or a final error). */
-  | ({ k: 'failed'; at: number; conv: string; cmid: string; code: string } & DeviceRef)
+  /** The client gave up on a send (bounded retries spent or a final error); `sentAt` as on `ack`. */
+  | ({ k: 'failed'; at: number; conv: string; cmid: string; code: string; sentAt: number } & DeviceRef)
   /** The store made a message durable (store-side truth; emitted once per seq). */
   | { k: 'durable'; at: number; message: Message }
   /**

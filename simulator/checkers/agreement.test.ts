@@ -79,14 +79,7 @@ describe('agreement', () => {
   });
 
   it('forgets a failed send, so a later ack of the same cmid is judged on from and cmid alone', () => {
-    const failed: HistoryEvent = {
-      k: 'failed',
-      at: 2,
-      ...bob,
-      conv: 'g',
-      cmid: m1.cmid,
-      code: 'rate_limited',
-    };
+    const failed = history.failed(2, bob, 'g', m1.cmid, 'rate_limited');
     const result = judge([
       history.send(1, bob, { ...m1, body: 'x' }),
       failed,

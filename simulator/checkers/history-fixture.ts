@@ -117,13 +117,22 @@ export const history = {
     ref,
     code,
   }),
-  failed: (at: number, by: DeviceRef, conv: string, cmid: string, code: string): HistoryEvent => ({
+  /** `sentAt` (when the send was first issued) defaults to `at`. */
+  failed: (
+    at: number,
+    by: DeviceRef,
+    conv: string,
+    cmid: string,
+    code: string,
+    sentAt = at,
+  ): HistoryEvent => ({
     k: 'failed',
     at,
     ...by,
     conv,
     cmid,
     code,
+    sentAt,
   }),
   typingSent: (at: number, by: DeviceRef, conv: string, on = true): HistoryEvent => ({
     k: 'typing-sent',

@@ -2,16 +2,17 @@
 // `forbidden` or `not_found` answering a send, a cursor, a `sync` or a `typing` of a user who was surely
 // a member from the moment it sent that frame until the answer is a violation, just as a leak is (a
 // fleet node that refuses a user just added through another node, because it has not heard of the add).
-// When the frame was sent comes from the harness: a send's first issue (by cmid; retries reuse it); for
-// the frames no answer pairs with, the first of that kind the device sent on the conversation in its
-// current session (the refused one was sent then or later, and an err never crosses sessions).
+// When the frame was sent comes from the harness: a send's first issue (the `failed` event's sentAt;
+// retries reuse the cmid); for the frames no answer pairs with, the first of that kind the device sent
+// on the conversation in its current session (the refused one was sent then or later, and an err never
+// crosses sessions).
 // Pairs whose membership never changed need no times: a member from the creation is one throughout.
 
 import type { HistoryEvent } from '../history.ts';
 import type { MembershipOracle } from './membership-oracle.ts';
 
 type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' }>;
-type Sent = Extract<HistoryEvent, { k: 'send' | 'cursor-sent' | 'typing-sent' | 'sync-sent' }>;
+type Sent = Extract<HistoryEvent, { k: 'cursor-sent' | 'typing-sent' | 'sync-sent' }>;
 
 export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number };
 
@@ -21,8 +22,6 @@ const notAllowed: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
 export class MemberRefusals {
   /** Per device, per `conv \0 kind`: its first such frame in the current session (changed pairs only). */
   private readonly firstSent = new Map<string, Map<string, number>>();
-  /** Per `device \0 cmid`: when a send was first issued, until its ack or failure. */
-  private readonly sendIssued = new Map<string, number>();
   judged = 0;
   /** Refusals of a changed pair whose frame the harness cannot date (not judged). */
   undated = 0;
@@ -35,13 +34,7 @@ export class MemberRefusals {
   observe(event: HistoryEvent): void {
     switch (event.k) {
       case 'session':
-        this.firstSent.delete(deviceKey(event));
-        return;
-      case 'send':
-        this.sendIssued.set(`${deviceKey(event)}\0${event.cmid}`, event.at);
-        return;
-      case 'ack':
-        this.sendIssued.delete(`${deviceKey(event)}\0${event.cmid}`);
+        if (this.firstSent.size > 0) this.firstSent.delete(deviceKey(event));
         return;
       case 'cursor-sent':
         return this.sent(event, event.kind);
@@ -49,24 +42,12 @@ export class MemberRefusals {
         return this.sent(event, 'typing');
       case 'sync-sent':
         return this.sent(event, 'sync');
-      case 'failed': {
-        const key = `${deviceKey(event)}\0${event.cmid}`;
-        const issued = this.sendIssued.get(key);
-        this.sendIssued.delete(key);
-        return this.refused(event, 'send', issued);
-      }
+      case 'failed':
+        return this.refused(event, 'send', event.sentAt);
       case 'cursor-refused':
-        return this.refused(
-          event,
-          event.kind,
-          this.firstSent.get(deviceKey(event))?.get(`${event.conv}\0${event.kind}`),
-        );
+        return this.refused(event, event.kind, this.firstOf(event, event.kind));
       case 'refused':
-        return this.refused(
-          event,
-          event.ref,
-          this.firstSent.get(deviceKey(event))?.get(`${event.conv}\0${event.ref}`),
-        );
+        return this.refused(event, event.ref, this.firstOf(event, event.ref));
     }
   }
 
@@ -80,6 +61,10 @@ export class MemberRefusals {
     }
     const key = `${event.conv}\0${kind}`;
     if (!kinds.has(key)) kinds.set(key, event.at);
+  }
+
+  private firstOf(refusal: Refusal, kind: string): number | undefined {
+    return this.firstSent.get(deviceKey(refusal))?.get(`${refusal.conv}\0${kind}`);
   }
 
   private refused(refusal: Refusal, ref: string, sentAt: number | undefined): void {

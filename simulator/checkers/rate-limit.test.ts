@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
 import { finalStateFixture } from './final-state-fixture.ts';
-import { device } from './history-fixture.ts';
+import { device, history } from './history-fixture.ts';
 import { createRateLimitChecker } from './rate-limit.ts';
 
 // burst 10 at 10/s: the whole burst refills in 1 s.
@@ -87,7 +87,7 @@ describe('rate-limit', () => {
 
   it('fails a send given up after repeated rate_limited', () => {
     const events = served();
-    events.push({ k: 'failed', at: 3000, conv: 'd0-1', cmid: 'c16', code: 'rate_limited', ...ann });
+    events.push(history.failed(3000, ann, 'd0-1', 'c16', 'rate_limited'));
     expect(judge(events).details).toMatch(/1 never served again/);
   });
 
@@ -102,14 +102,7 @@ describe('rate-limit', () => {
         events.push({ ...ack(at, n, at - 10), ...other });
       return events;
     };
-    const failed: HistoryEvent = {
-      k: 'failed',
-      at: 3000,
-      conv: 'd0-1',
-      cmid: 'c16',
-      code: 'rate_limited',
-      ...ann,
-    };
+    const failed = history.failed(3000, ann, 'd0-1', 'c16', 'rate_limited');
     const excused = judge([...served(), ...busy(100), failed]);
     expect(excused.verdict).toBe('pass');
     expect(excused.details).toMatch(
@@ -119,14 +112,7 @@ describe('rate-limit', () => {
   });
 
   it('does not judge a send given up within a minute of a clock set back (the bucket stops refilling)', () => {
-    const failed: HistoryEvent = {
-      k: 'failed',
-      at: 3000,
-      conv: 'd0-1',
-      cmid: 'c16',
-      code: 'rate_limited',
-      ...ann,
-    };
+    const failed = history.failed(3000, ann, 'd0-1', 'c16', 'rate_limited');
     const clock: HistoryEvent[] = [
       { k: 'fault', at: 1000, type: 'clock-offset', phase: 'start', nodes: ['n1'] },
       { k: 'fault', at: 1500, type: 'clock-offset', phase: 'heal', nodes: ['n1'] },

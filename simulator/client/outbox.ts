@@ -77,7 +77,16 @@ export class Outbox {
       this.size >= host.config.outboxMax ? 'outbox_full' : host.isPastMember(conv) ? notMember : '';
     if (refused !== '') {
       this.settle(host, conv, cmid, 0);
-      host.record({ k: 'failed', at: now, conv, cmid, code: refused, user: host.user, device: host.device });
+      host.record({
+        k: 'failed',
+        at: now,
+        conv,
+        cmid,
+        code: refused,
+        sentAt: now,
+        user: host.user,
+        device: host.device,
+      });
       this.failed++;
       return cmid;
     }
@@ -232,6 +241,7 @@ export class Outbox {
       conv: entry.conv,
       cmid: entry.cmid,
       code,
+      sentAt: entry.sentAt,
       user: host.user,
       device: host.device,
     });
