@@ -571,7 +571,6 @@ export class ChatNode {
     return conv ?? null;
   }
 
-  /** The conversation when `conn`'s user is a current member (as this node knows), else an `err` and null. */
   /**
    * A fleet node's membership lags the store's by the bus: a user added through another node may act
    * here before the `conversation` event comes. So before refusing a member-only frame by what it
@@ -603,13 +602,15 @@ export class ChatNode {
     this.rechecking = null;
   }
 
+  /**
+   * The conversation when `conn`'s user is a current member (as this node knows), else an `err` and
+   * null; or null with `frame` waiting for the store's record (`recheckBeforeRefusing`).
+   */
   private memberConv(conn: Conn, convId: string, ref: string, frame?: MemberFrame): Conversation | null {
-    const conv = this.convs.get(convId);
-    if (conv?.isMember(conn.user) !== true && this.recheckBeforeRefusing(conn, frame)) return null;
-    if (conv === undefined) {
-      this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
+    if (this.convs.get(convId)?.isMember(conn.user) !== true && this.recheckBeforeRefusing(conn, frame))
       return null;
-    }
+    const conv = this.knownConv(conn, convId, ref);
+    if (conv === null) return null;
     if (!conv.isMember(conn.user)) {
       this.err(conn.id, ErrorCode.forbidden, `not a member of ${convId}`, ref, undefined, convId);
       return null;

@@ -70,7 +70,7 @@ export function handleHttp(ctx: HttpContext, req: number, request: HttpRequest):
     }
     if (parts[3] === 'receipts') {
       if (!conv.isMember(principal.sub)) return refuse(ctx, req, request, conv.id, ErrorCode.forbidden);
-      return receipts(ctx, req, conv, principal.sub);
+      return receipts(ctx, req, conv);
     }
   }
   return error(ctx, req, ErrorCode.notFound, `no route ${method} ${path}`);
@@ -155,7 +155,7 @@ function readMessages(
   );
 }
 
-function receipts(ctx: HttpContext, req: number, conv: Conversation, user: string): void {
+function receipts(ctx: HttpContext, req: number, conv: Conversation): void {
   if (ctx.stale)
     return error(ctx, req, ErrorCode.unavailable, 'this node is catching up with its fleet; retry shortly');
   const members = [...conv.current.keys()]
