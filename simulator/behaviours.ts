@@ -20,10 +20,16 @@ export function scheduleWatches(
   const count = scenario.workload.watchPerClient;
   if (count <= 0) return;
   const rng = streams.stream('watch');
+  // Watched users by the clients' own user strings: a name built per watch is a string per client
+  // held for the whole run (23 bytes each in `million`).
+  const userNames = new Map<string, string>();
+  for (const sim of world.clients) userNames.set(sim.user, sim.user);
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
     if (sim.adversary || sim.convs.length === 0) continue;
-    const users = watchedUsers(sim.convs, sim.user, count, scenario.conversations.groupSize, rng);
+    const users = watchedUsers(sim.convs, sim.user, count, scenario.conversations.groupSize, rng).map(
+      (user) => userNames.get(user) ?? user,
+    );
     if (users.length === 0) continue;
     const at = Math.floor(warmupMs / 2 + rng.float() * (warmupMs / 2));
     world.at(at, () => world.clientEffects(i, sim.client.watch(users, world.now)));

@@ -25,7 +25,7 @@ import {
 } from './behaviours.ts';
 import { CheckerThread } from './checker-thread.ts';
 import { IdTable } from './checkers/id-table.ts';
-import { VirtualClient } from './client/virtual-client.ts';
+import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FailedSends } from './failed-sends.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
@@ -263,22 +263,28 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     deliveredCursors: scenario.clients.deliveredCursors ?? true,
     syncLimit: scenario.clients.syncLimit ?? protocolLimits.syncLimitMax,
   };
-  const mintToken = (now: number, user: string): string => world.tokens.mint(user, now + tokenLifeMs);
-  // Each client's own stream, held in one table (a Prng object per client costs about 90 bytes).
+  // Each client's own stream, held in one table (a Prng object per client costs about 90 bytes), drawn
+  // by its device index through services every client shares.
   const clientRngs = new PrngTable();
+  const services: ClientServices = {
+    rng: (index) => clientRngs.float(index),
+    token: (now, user) => world.tokens.mint(user, now + tokenLifeMs),
+    record,
+    config: clientConfig,
+  };
+  // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server that
+  // keys without the sender is caught. One string per prefix, not one per client.
+  const cmidPrefixes = new Map<string, string>();
   for (const [index, device] of population.devices.entries()) {
-    const client = new VirtualClient({
-      user: device.user,
-      device: device.device,
-      rng: clientRng(clientRngs, streams, index),
-      token: mintToken,
-      record,
-      deviceIndex: index,
-      config: clientConfig,
-      // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server
-      // that keys without the sender is caught.
-      cmidPrefix: device.device.slice(device.device.lastIndexOf('-') + 1),
-    });
+    if (clientRngs.add(streams.stream('client', index)) !== index)
+      throw new Error('client streams out of step with the devices');
+    const suffix = device.device.slice(device.device.lastIndexOf('-') + 1);
+    const cmidPrefix = cmidPrefixes.get(suffix) ?? suffix;
+    cmidPrefixes.set(suffix, cmidPrefix);
+    const client = new VirtualClient(
+      { user: device.user, device: device.device, deviceIndex: index, cmidPrefix },
+      services,
+    );
     world.addClient({
       client,
       user: device.user,
@@ -504,11 +510,6 @@ function violationsSoFar(checkers: readonly Checker[], thread: CheckerThread | u
 
 function judge(checkers: readonly Checker[], final: FinalState): CheckResult[] {
   return checkers.map((checker) => checker.finish(final));
-}
-
-function clientRng(table: PrngTable, streams: SeedStreams, index: number): () => number {
-  const stream = table.add(streams.stream('client', index));
-  return () => table.float(stream);
 }
 
 /**

@@ -48,9 +48,12 @@ describe('SmallSet', () => {
     expect(smallSetSize(set)).toBe(12);
   });
 
-  it('returns the same container unless it had to grow', () => {
+  it('returns the same container when the value is in it, else a new array one longer (callers assign it back)', () => {
     const set = smallSetAdd(null, 'a');
-    expect(smallSetAdd(set, 'b')).toBe(set);
     expect(smallSetAdd(set, 'a')).toBe(set);
+    const grown = smallSetAdd(set, 'b');
+    expect(grown).not.toBe(set);
+    expect(grown).toEqual(['a', 'b']);
+    expect(set).toEqual(['a']);
   });
 });

@@ -9,15 +9,14 @@ export type SmallSet<T> = T[] | Set<T>;
 /** Past this many entries the array becomes a `Set` (linear scans stop paying). */
 const smallSetArrayMax = 8;
 
-/** `set` with `value` added; a new one when `set` is null, a `Set` once the array is full. */
+/** `set` with `value` added: the same container when it held `value` or is a `Set`, else a new one (assign it back). */
 export function smallSetAdd<T>(set: SmallSet<T> | null, value: T): SmallSet<T> {
   if (set === null) return [value];
   if (!Array.isArray(set)) return set.add(value);
   if (set.includes(value)) return set;
-  if (set.length < smallSetArrayMax) {
-    set.push(value);
-    return set;
-  }
+  // A new array one longer, not a push: push grows a full array to 17 slots at least, and most of
+  // these sets never pass two entries.
+  if (set.length < smallSetArrayMax) return set.concat(value);
   const grown = new Set(set);
   grown.add(value);
   return grown;

@@ -18,26 +18,12 @@ import {
 import { type ClientConfig, resolveClientConfig } from './limits.ts';
 import { clientFrame } from './wire.ts';
 
-export type VirtualClientOptions = {
+/** Who one client is: its own, per device. */
+export type ClientIdentity = {
   user: string;
   device: string;
-  /** Uniform in [0, 1): this client's own seeded stream. */
-  rng: () => number;
-  /**
-   * A valid token for `user`'s hello at `now` (a fresh one each hello: tokens expire). Given the user,
-   * one function may serve every client (a million closures cost a million function objects).
-   */
-  token: (now: number, user: string) => string;
-  /** `device` is `deviceIndex`: a carrier may use it to find the device without hashing strings. */
-  record: (event: HistoryEvent, device?: number) => void;
-  /** A number the carrier gives this device, passed back with each recorded event. */
+  /** A number the carrier gives this device, passed back with each recorded event and each draw. */
   deviceIndex?: number;
-  /** Shared by many clients: resolved once per distinct object. */
-  config?: Partial<ClientConfig>;
-  /** A token the server must refuse (the forged-token behaviour). */
-  badToken?: (now: number) => string;
-  /** Run-wide unique ids for adversarial attempts (required when `config.adversary` is not empty). */
-  attemptId?: () => number;
   /**
    * What cmids start with (default: the device id). The key is (sender, conv, cmid), so cmids unique
    * per user suffice; a prefix shared across users (e.g. `d0`) makes different senders reuse cmids,
@@ -46,6 +32,29 @@ export type VirtualClientOptions = {
   cmidPrefix?: string;
 };
 
+/**
+ * What the carrier gives its clients. One object may serve every client of a run (each call names the
+ * client by its user or device index): a million clients then hold no options object and no closure
+ * of their own each (about 190 bytes a client in `million`, docs/benchmarks.md).
+ */
+export type ClientServices = {
+  /** Uniform in [0, 1): the device's own seeded stream (`deviceIndex`, or 0 when the carrier gave none). */
+  rng: (deviceIndex: number) => number;
+  /** A valid token for `user`'s hello at `now` (a fresh one each hello: tokens expire). */
+  token: (now: number, user: string) => string;
+  /** `device` is `deviceIndex`: a carrier may use it to find the device without hashing strings. */
+  record: (event: HistoryEvent, device?: number) => void;
+  /** Shared by many clients: resolved once per distinct object. */
+  config?: Partial<ClientConfig>;
+  /** A token the server must refuse (the forged-token behaviour). */
+  badToken?: (now: number) => string;
+  /** Run-wide unique ids for adversarial attempts (required when `config.adversary` is not empty). */
+  attemptId?: () => number;
+};
+
+/** One client's identity and services in one object (its services then serve it alone). */
+export type VirtualClientOptions = ClientIdentity & ClientServices;
+
 export type ConnectionState = 'new' | 'offline' | 'waiting' | 'connecting' | 'hello' | 'open';
 
 /** Returned when a call has nothing to do: never mutate what a call returns. */
@@ -53,7 +62,11 @@ export const noEffects: readonly ClientEffect[] = Object.freeze([]);
 
 export abstract class ClientConnection implements ClientHost {
   readonly config: ClientConfig;
-  protected readonly options: VirtualClientOptions;
+  protected readonly services: ClientServices;
+  readonly user: string;
+  readonly device: string;
+  readonly cmidPrefix: string;
+  private readonly deviceIndex: number | undefined;
   protected state: ConnectionState = 'new';
   protected draining = false;
   private reconnectAttempt = 0;
@@ -73,22 +86,16 @@ export abstract class ClientConnection implements ClientHost {
   reconnects = 0;
   idleCloses = 0;
 
-  constructor(options: VirtualClientOptions) {
-    this.options = options;
-    this.config = resolveClientConfig(options.config);
+  constructor(options: VirtualClientOptions);
+  constructor(identity: ClientIdentity, services: ClientServices);
+  constructor(identity: ClientIdentity, services: ClientServices = identity as VirtualClientOptions) {
+    this.services = services;
+    this.user = identity.user;
+    this.device = identity.device;
+    this.cmidPrefix = identity.cmidPrefix ?? identity.device;
+    this.deviceIndex = identity.deviceIndex;
+    this.config = resolveClientConfig(services.config);
     this.idleMs = this.config.idleTimeoutMs;
-  }
-
-  get user(): string {
-    return this.options.user;
-  }
-
-  get device(): string {
-    return this.options.device;
-  }
-
-  get cmidPrefix(): string {
-    return this.options.cmidPrefix ?? this.options.device;
   }
 
   get connectionState(): ConnectionState {
@@ -177,11 +184,11 @@ export abstract class ClientConnection implements ClientHost {
   }
 
   record(event: HistoryEvent): void {
-    this.options.record(event, this.options.deviceIndex);
+    this.services.record(event, this.deviceIndex);
   }
 
   random(): number {
-    return this.options.rng();
+    return this.services.rng(this.deviceIndex ?? 0);
   }
 
   /** Closes the connection (if any) and reconnects at once. */
@@ -288,7 +295,8 @@ export abstract class ClientConnection implements ClientHost {
   private backoffAt(now: number): number {
     const { reconnectBaseMs, reconnectCapMs, jitter } = this.config;
     return (
-      now + backoffDelayMs(this.reconnectAttempt++, reconnectBaseMs, reconnectCapMs, jitter, this.options.rng)
+      now +
+      backoffDelayMs(this.reconnectAttempt++, reconnectBaseMs, reconnectCapMs, jitter, () => this.random())
     );
   }
 

@@ -18,14 +18,25 @@ import type {
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { HistoryEvent } from '../history.ts';
 import { Adversary, type AdversaryHost } from './adversary.ts';
-import { ClientConnection, noEffects, type VirtualClientOptions } from './client-connection.ts';
+import {
+  ClientConnection,
+  type ClientIdentity,
+  type ClientServices,
+  noEffects,
+  type VirtualClientOptions,
+} from './client-connection.ts';
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
 import { Outbox } from './outbox.ts';
 import { ViewTable } from './view-table.ts';
 import { clientFrame } from './wire.ts';
 
-export type { ConnectionState, VirtualClientOptions } from './client-connection.ts';
+export type {
+  ClientIdentity,
+  ClientServices,
+  ConnectionState,
+  VirtualClientOptions,
+} from './client-connection.ts';
 export type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 
 export type SendStatus = 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
@@ -57,12 +68,15 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   duplicates = 0;
   errors = 0;
 
-  constructor(options: VirtualClientOptions) {
-    super(options);
+  /** One client's own options, or its identity and services shared with other clients (see ClientServices). */
+  constructor(options: VirtualClientOptions);
+  constructor(identity: ClientIdentity, services: ClientServices);
+  constructor(identity: ClientIdentity, services: ClientServices = identity as VirtualClientOptions) {
+    super(identity, services);
     const adversarial = this.config.adversary.length > 0;
-    if (adversarial && options.attemptId === undefined)
+    if (adversarial && services.attemptId === undefined)
       throw new Error('an adversarial client needs options.attemptId for run-wide unique attempt ids');
-    if (this.config.adversary.includes('forged-token') && options.badToken === undefined)
+    if (this.config.adversary.includes('forged-token') && services.badToken === undefined)
       throw new Error('the forged-token behaviour needs options.badToken');
     this.adversary = adversarial ? new Adversary(this.config.adversary) : null;
   }
@@ -101,6 +115,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         if (this.watchUnanswered !== null) {
           const at = this.watchUnanswered.indexOf(frame.user);
           if (at >= 0) this.watchUnanswered.splice(at, 1);
+          if (this.watchUnanswered.length === 0) this.watchUnanswered = null;
         }
         this.record({
           k: 'presence-seen',
@@ -275,11 +290,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   nextAttemptId(): number {
-    return this.options.attemptId!();
+    return this.services.attemptId!();
   }
 
   badToken(now: number): string {
-    return this.options.badToken!(now);
+    return this.services.badToken!(now);
   }
 
   views(): Iterable<ConversationView> {
@@ -293,7 +308,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   // ---- the session --------------------------------------------------------------------------
 
   protected helloToken(now: number): string {
-    return this.adversary?.helloToken(this, now) ?? this.options.token(now, this.user);
+    return this.adversary?.helloToken(this, now) ?? this.services.token(now, this.user);
   }
 
   protected addResume(frame: HelloFrame): void {
