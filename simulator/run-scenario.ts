@@ -366,10 +366,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   // The workload runs through warm-up, faults and heal; settle has no new sends.
   const workRng = streams.stream('workload');
-  const source = arrivals(scenario, population.devices.length, workRng, settleAt);
+  // The run's closures name the device count, not the population: its device records then die after
+  // setup (each client holds what it needs of them).
+  const deviceCount = population.devices.length;
+  const source = arrivals(scenario, deviceCount, workRng, settleAt);
   let sendNumber = 0;
   const arrive = (): void => {
-    const index = workRng.int(population.devices.length);
+    const index = workRng.int(deviceCount);
     const sim = world.clients[index]!;
     const convs = sim.convs;
     if (convs.length > 0) {
@@ -391,7 +394,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         ),
       );
       if (workRng.chance(scenario.workload.readProbability)) {
-        const reader = workRng.int(population.devices.length);
+        const reader = workRng.int(deviceCount);
         const readerConvs = world.clients[reader]!.convs;
         if (readerConvs.length > 0)
           world.clientEffects(
@@ -408,7 +411,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   };
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
-  scheduleChurn(world, scenario, streams, population.devices.length, warmupMs, settleAt);
+  scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt);
   scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
   scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
     pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes),

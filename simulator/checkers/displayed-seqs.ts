@@ -77,8 +77,8 @@ export class DisplayedSeqs {
   }
 
   private skip(pair: number, lo: number, hi: number): void {
-    const holes = this.holes.get(pair) ?? [];
-    holes.push(lo, hi);
+    // A new array two longer, not a push (push grows a full array to 17 slots; most pairs hold one hole).
+    const holes = (this.holes.get(pair) ?? []).concat(lo, hi);
     this.holes.set(pair, holes);
     if (holes.length / 2 > this.holeIntervalsMax) this.toBitset(pair);
   }

@@ -7,7 +7,7 @@ export type CheckerLimits = {
   witnessCasesMax: number;
   /** Entries a slot table (and each column it indexes) may hold before the run is declared too big. */
   tableEntriesMax: number;
-  /** First capacity of a slot table or column; they double from here. */
+  /** First capacity of a slot table or column; they grow from here (an index doubles, a column by a quarter). */
   tableEntriesInitial: number;
   /** Skipped-seq intervals kept per (device, conv); past it displays below the newest are not judged. */
   holeIntervalsPerPairMax: number;

@@ -101,8 +101,8 @@ export class PresenceDeadlines {
     this.listed.set(slot, 1);
     while (this.slotsOf.length <= user) this.slotsOf.push(undefined);
     const slots = this.slotsOf[user];
-    if (slots === undefined) this.slotsOf[user] = [slot];
-    else slots.push(slot);
+    // Exactly sized: push would grow a full array to 17 slots, and most users have one or two watchers.
+    this.slotsOf[user] = slots === undefined ? [slot] : slots.concat(slot);
   }
 
   /** The slot's device no longer watches (its session ended, or it sent a new watch). */

@@ -28,7 +28,7 @@ import {
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
 import { Outbox } from './outbox.ts';
-import { ViewTable } from './view-table.ts';
+import { type Views, viewCount, viewIn, viewsIn, withView } from './view-table.ts';
 import { clientFrame } from './wire.ts';
 
 export type {
@@ -55,7 +55,7 @@ export type ClientCounters = {
 };
 
 export class VirtualClient extends ClientConnection implements AdversaryHost {
-  private convs: ViewTable | null = null;
+  private convs: Views = null;
   /** The view asked for last: most frames are about the conversation the last one was about. */
   private lastView: ConversationView | null = null;
   private outbox: Outbox | null = null;
@@ -148,14 +148,14 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         else this.closeIfDrained(now);
         break;
       case 'gap':
-        this.convs?.get(key ?? '')?.onGapTimer(this, now);
+        viewIn(this.convs, key ?? '')?.onGapTimer(this, now);
         break;
       case 'cursor':
-        this.convs?.get(key ?? '')?.onCursorTimer(this, now);
+        viewIn(this.convs, key ?? '')?.onCursorTimer(this, now);
         break;
       case 'sync':
         // Syncs that keep going unanswered on a connection that still pings: start afresh.
-        if (this.convs?.get(key ?? '')?.onSyncTimer(this, now)) this.restartConnection('client', now);
+        if (viewIn(this.convs, key ?? '')?.onSyncTimer(this, now)) this.restartConnection('client', now);
         break;
       case 'adversary':
         this.adversary?.onTimer(this, now);
@@ -182,7 +182,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   markRead(conv: string, now: number): readonly ClientEffect[] {
-    this.convs?.get(conv)?.markRead(this, now);
+    viewIn(this.convs, conv)?.markRead(this, now);
     return this.flush();
   }
 
@@ -246,7 +246,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     const settled = this.outbox.settledOf(cmid);
     if (settled === undefined) return undefined;
     if (settled.seq === 0) return 'failed';
-    return this.convs?.get(settled.conv)?.statusOf(settled.seq) ?? 'sent';
+    return viewIn(this.convs, settled.conv)?.statusOf(settled.seq) ?? 'sent';
   }
 
   /** Adversarial attempts made before `at` that have no outcome yet (0 for an honest client). */
@@ -255,15 +255,15 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   displayedUpTo(conv: string): number {
-    return this.convs?.get(conv)?.displayedUpTo ?? 0;
+    return viewIn(this.convs, conv)?.displayedUpTo ?? 0;
   }
 
   typingUsers(conv: string, now: number): string[] {
-    return this.convs?.get(conv)?.typingUsers(now) ?? [];
+    return viewIn(this.convs, conv)?.typingUsers(now) ?? [];
   }
 
   conversations(): string[] {
-    return this.convs === null ? [] : [...this.convs.keys()];
+    return viewsIn(this.convs).map((view) => view.conv);
   }
 
   get counters(): ClientCounters {
@@ -298,11 +298,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   views(): Iterable<ConversationView> {
-    return this.convs?.values() ?? [];
+    return viewsIn(this.convs);
   }
 
   isPastMember(conv: string): boolean {
-    return this.convs?.get(conv)?.pastMember === true;
+    return viewIn(this.convs, conv)?.pastMember === true;
   }
 
   // ---- the session --------------------------------------------------------------------------
@@ -312,10 +312,10 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   protected addResume(frame: HelloFrame): void {
-    if (this.convs === null || this.convs.size === 0) return;
+    if (this.convs === null) return;
     const resume: Record<string, number> = {};
     let count = 0;
-    for (const view of this.convs.values()) {
+    for (const view of viewsIn(this.convs)) {
       if (count++ >= this.config.resumeConvsMax) break;
       resume[view.conv] = view.displayedUpTo;
       view.markResumed();
@@ -326,7 +326,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   protected sessionOpened(welcome: WelcomeFrame, now: number): void {
     this.adversary?.onWelcome(this, welcome, now);
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
-    if (this.convs !== null) for (const view of this.convs.values()) view.endResume(this, now);
+    for (const view of viewsIn(this.convs)) view.endResume(this, now);
     this.watchUnanswered = null;
     if (this.watched !== null && this.watched.length > 0) this.sendWatch(this.watched.slice(), now);
     this.outbox?.fill(this, now);
@@ -334,7 +334,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   protected sessionLost(reason: string, now: number): void {
     this.outbox?.connectionLost();
-    if (this.convs !== null) for (const view of this.convs.values()) view.connectionLost();
+    for (const view of viewsIn(this.convs)) view.connectionLost();
     this.adversary?.onDisconnect(this, reason, now);
   }
 
@@ -431,7 +431,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     if (frame.code === ErrorCode.rateLimited) this.rateLimited(frame, now);
     // v1.1: an err that names a conversation and answers a sync or a resume: ask again at once.
     if (frame.conv !== undefined && (frame.ref === 'sync' || frame.ref === 'hello')) {
-      this.convs?.get(frame.conv)?.syncFailed(this, frame.retryAfterMs ?? 0, now);
+      viewIn(this.convs, frame.conv)?.syncFailed(this, frame.retryAfterMs ?? 0, now);
       return;
     }
     this.outbox?.errored(this, frame, now);
@@ -475,12 +475,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   /** The view of `conv`, created on first mention; undefined past convsMax. */
   private view(conv: string): ConversationView | undefined {
     if (this.lastView !== null && this.lastView.conv === conv) return this.lastView;
-    this.convs ??= new ViewTable();
-    let view = this.convs.get(conv);
+    let view = viewIn(this.convs, conv);
     if (view === undefined) {
-      if (this.convs.size >= this.config.convsMax) return undefined;
+      if (viewCount(this.convs) >= this.config.convsMax) return undefined;
       view = new ConversationView(conv);
-      this.convs.add(view);
+      this.convs = withView(this.convs, view);
     }
     this.lastView = view;
     return view;
