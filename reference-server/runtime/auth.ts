@@ -12,15 +12,25 @@ export type TokenVerifier = (token: string) => Promise<VerifyResult>;
 
 const encoder = new TextEncoder();
 
-/** Encodes the secret once; the returned verifier never rejects, it answers `{ok: false, reason}`. */
+/**
+ * Imports the secret as an HMAC key once; the returned verifier never rejects, it answers `{ok: false,
+ * reason}`. jose imports a raw (Uint8Array) key into WebCrypto on every verification: about 40% of a
+ * verification's CPU, paid by every hello of a connect storm (docs/benchmarks.md).
+ */
 export function createTokenVerifier(secret: string): TokenVerifier {
   if (secret.length === 0) throw new Error('createTokenVerifier: the secret must not be empty');
-  const key = encoder.encode(secret);
+  const key = crypto.subtle.importKey(
+    'raw',
+    encoder.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
   return async (token) => {
     if (token.length === 0) return { ok: false, reason: 'token missing' };
     if (token.length > protocolLimits.tokenLengthMax) return { ok: false, reason: 'token too long' };
     try {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, await key, {
         algorithms: ['HS256'],
         requiredClaims: ['sub', 'exp'],
       });

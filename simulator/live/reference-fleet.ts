@@ -53,8 +53,15 @@ export function referenceServeArgs(options: ReferenceFleetOptions): string[] {
   return args;
 }
 
+/** `CHATSIM_NODE_CPU_PROF_DIR=dir` writes each node's V8 CPU profile there when it exits (as generators'). */
+export function nodeExecArgv(env: Record<string, string | undefined>): string[] {
+  const profileDir = env.CHATSIM_NODE_CPU_PROF_DIR;
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+}
+
 export function referenceFleet(options: ReferenceFleetOptions): ProcessFleet {
-  const template = [process.execPath, binPath, ...referenceServeArgs(options)].join(' ');
+  const node = [process.execPath, ...nodeExecArgv(process.env)];
+  const template = [...node, binPath, ...referenceServeArgs(options)].join(' ');
   const repro = [`--nodes ${options.nodes}`, ...options.bugs.map((b) => `--bug ${b}`)].join(' ');
   return new ProcessFleet({
     nodes: options.nodes,
