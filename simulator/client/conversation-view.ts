@@ -24,22 +24,50 @@ const awaiting = 2;
 
 export type Offer = 'shown' | 'held' | 'duplicate' | 'dropped';
 
+/**
+ * A view's sync and resume bookkeeping, made at its first resume or sync: most views of a scale run
+ * never need one (a million views of 25 fields each were 224 bytes apiece, docs/benchmarks.md).
+ */
+class SyncProgress {
+  state = idle;
+  /** `after` of the newest sync or resume asked: a batch starting past it proves the gap unreadable. */
+  askAfter = -1;
+  askVia: 'resume' | 'sync' = 'sync';
+  deadline = 0;
+  retries = 0;
+  /** v1.1 `err`s in a row naming this conversation in answer to its sync or resume; a batch resets it. */
+  errs = 0;
+  /** After such an `err`: no sync before this (0: none waiting). */
+  retryAt = 0;
+  /** Earliest outstanding `sync` timer (timers are never cancelled, only ignored). */
+  timerAt = 0;
+}
+
+/** This device's cursors and what it saw of the other members': made when one is not 0. */
+class CursorProgress {
+  deliveredSent = 0;
+  /** -1: never sent. */
+  deliveredSentAt = -1;
+  readSent = 0;
+  readWanted = 0;
+  /** Earliest outstanding `cursor` timer. */
+  timerAt = 0;
+  /** This user's delivered cursor as the last welcome reported it. */
+  ownDelivered = 0;
+  /** The furthest cursors of the other members, from receipts. */
+  othersDelivered = 0;
+  othersRead = 0;
+}
+
+const noSync: Readonly<SyncProgress> = Object.freeze(new SyncProgress());
+const noCursors: Readonly<CursorProgress> = Object.freeze(new CursorProgress());
+
 export class ConversationView {
   displayedUpTo = 0;
   /** The newest seq this device knows exists and may read (pushes, batches, welcome, notify). */
   knownLastSeq = 0;
   /** Only allocated while something is out of order. */
   private buffer: ReorderBuffer | null = null;
-  private syncState = idle;
-  /** `after` of the newest sync or resume asked: a batch starting past it proves the gap unreadable. */
-  private askAfter = -1;
-  private askVia: 'resume' | 'sync' = 'sync';
-  private syncDeadline = 0;
-  private syncRetries = 0;
-  /** v1.1 `err`s in a row naming this conversation in answer to its sync or resume; a batch resets it. */
-  private syncErrs = 0;
-  /** After such an `err`: no sync before this (0: none waiting). */
-  private syncRetryAt = 0;
   /**
    * v1.1: the last welcome listed this conversation with `member: false` (the user was removed). It
    * stays readable up to the removal (`pastHorizon`); this device sends it no message, cursor or
@@ -48,30 +76,43 @@ export class ConversationView {
   pastMember = false;
   private pastHorizon = 0;
   private gapSince = -1;
-  private deliveredSent = 0;
-  /** -1: never sent. */
-  private deliveredSentAt = -1;
-  private readSent = 0;
-  private readWanted = 0;
-  /** Earliest outstanding timer of each kind (timers are never cancelled, only ignored). */
-  private syncTimerAt = 0;
+  /** Earliest outstanding `gap` timer. */
   private gapTimerAt = 0;
-  private cursorTimerAt = 0;
-  /** This user's delivered cursor as the last welcome reported it. */
-  ownDelivered = 0;
-  /** The furthest cursors of the other members, from receipts. */
-  othersDelivered = 0;
-  othersRead = 0;
+  private syncProgress: SyncProgress | null = null;
+  private cursorProgress: CursorProgress | null = null;
   private typing: Map<string, number> | null = null;
 
   constructor(readonly conv: string) {}
+
+  /** This user's delivered cursor as the last welcome reported it. */
+  get ownDelivered(): number {
+    return this.cursors.ownDelivered;
+  }
+
+  private get sync(): Readonly<SyncProgress> {
+    return this.syncProgress ?? noSync;
+  }
+
+  private syncing(): SyncProgress {
+    this.syncProgress ??= new SyncProgress();
+    return this.syncProgress;
+  }
+
+  private get cursors(): Readonly<CursorProgress> {
+    return this.cursorProgress ?? noCursors;
+  }
+
+  private cursoring(): CursorProgress {
+    this.cursorProgress ??= new CursorProgress();
+    return this.cursorProgress;
+  }
 
   get buffered(): number {
     return this.buffer?.size ?? 0;
   }
 
   get syncInFlight(): boolean {
-    return this.syncState === awaiting;
+    return this.sync.state === awaiting;
   }
 
   /** Takes one message; call `settle` after a run of offers. */
@@ -97,24 +138,26 @@ export class ConversationView {
 
   /** Takes a sync or resume answer; returns how many of its messages were duplicates. */
   batch(host: ClientHost, frame: BatchFrame, now: number): number {
-    const answering = this.syncState === awaiting;
+    const answering = this.sync.state === awaiting;
     const before = this.displayedUpTo;
-    if (this.askAfter >= 0) {
+    const askAfter = this.sync.askAfter;
+    if (askAfter >= 0) {
       // A correct server starts a batch at the first seq this user may read after `after`: what
       // lies between was sequenced while the user was not a member and will never come.
       const first = frame.msgs[0];
       if (first !== undefined) {
-        if (first.seq > this.askAfter + 1) this.skipTo(host, first.seq - 1, now);
-      } else if (!frame.more && frame.lastSeq > this.askAfter) this.skipTo(host, frame.lastSeq, now);
+        if (first.seq > askAfter + 1) this.skipTo(host, first.seq - 1, now);
+      } else if (!frame.more && frame.lastSeq > askAfter) this.skipTo(host, frame.lastSeq, now);
     }
     let duplicates = 0;
     for (const message of frame.msgs)
-      if (this.offer(host, message, this.askVia, now) === 'duplicate') duplicates++;
+      if (this.offer(host, message, this.sync.askVia, now) === 'duplicate') duplicates++;
     if (frame.lastSeq > this.knownLastSeq) this.knownLastSeq = frame.lastSeq;
     if (answering) {
-      this.syncState = idle;
-      this.syncRetries = 0;
-      this.syncErrs = 0;
+      const sync = this.syncing();
+      sync.state = idle;
+      sync.retries = 0;
+      sync.errs = 0;
       const progressed = this.displayedUpTo > before;
       if (progressed && (frame.more || this.knownLastSeq > this.displayedUpTo)) this.requestSync(host, now);
     }
@@ -129,9 +172,10 @@ export class ConversationView {
 
   /** The hello names this conversation in `resume` with what the device holds. */
   markResumed(): void {
-    this.syncState = resumed;
-    this.askAfter = this.displayedUpTo;
-    this.askVia = 'resume';
+    const sync = this.syncing();
+    sync.state = resumed;
+    sync.askAfter = this.displayedUpTo;
+    sync.askVia = 'resume';
   }
 
   welcome(host: ClientHost, summary: ConvSummary, now: number): void {
@@ -152,19 +196,22 @@ export class ConversationView {
         device: host.device,
       });
     }
-    this.ownDelivered = summary.delivered;
-    // The server's cursors are the truth: one lost to a store fault is sent again.
-    this.deliveredSent = summary.delivered;
-    this.readSent = summary.read;
+    if (this.cursorProgress !== null || summary.delivered !== 0 || summary.read !== 0) {
+      const cursors = this.cursoring();
+      cursors.ownDelivered = summary.delivered;
+      // The server's cursors are the truth: one lost to a store fault is sent again.
+      cursors.deliveredSent = summary.delivered;
+      cursors.readSent = summary.read;
+    }
     if (summary.lastSeq > this.displayedUpTo) {
-      if (this.syncState === resumed) {
+      if (this.sync.state === resumed) {
         // The server answers the resume with a batch right after the welcome.
-        this.syncState = awaiting;
+        this.syncing().state = awaiting;
         this.armSync(host, now);
       } else this.requestSync(host, now);
-    } else if (this.syncState === resumed) this.syncState = idle;
-    if (this.readWanted > this.readSent && !this.pastMember)
-      this.sendCursor(host, 'read', this.readWanted, now);
+    } else if (this.sync.state === resumed) this.syncing().state = idle;
+    const { readWanted, readSent } = this.cursors;
+    if (readWanted > readSent && !this.pastMember) this.sendCursor(host, 'read', readWanted, now);
     this.scheduleDelivered(host, now);
   }
 
@@ -175,16 +222,18 @@ export class ConversationView {
    * user's horizon.
    */
   endResume(host: ClientHost, now: number): void {
-    if (this.syncState !== resumed) return;
-    this.syncState = idle;
+    if (this.sync.state !== resumed) return;
+    this.syncing().state = idle;
     this.requestSync(host, now);
   }
 
   connectionLost(): void {
-    this.syncState = idle;
-    this.syncRetries = 0;
-    this.syncErrs = 0;
-    this.syncRetryAt = 0;
+    const sync = this.syncProgress;
+    if (sync === null) return;
+    sync.state = idle;
+    sync.retries = 0;
+    sync.errs = 0;
+    sync.retryAt = 0;
   }
 
   /**
@@ -193,24 +242,26 @@ export class ConversationView {
    * never before the err's retryAfterMs). The connection is kept: the server answered, the path works.
    */
   syncFailed(host: ClientHost, retryAfterMs: number, now: number): void {
-    if (this.syncState === idle) return;
-    this.syncState = idle;
+    if (this.sync.state === idle) return;
+    const sync = this.syncing();
+    sync.state = idle;
     const { sendRetryBaseMs, syncTimeoutMs, jitter } = host.config;
     const backoff =
-      this.syncErrs === 0
+      sync.errs === 0
         ? 0
-        : backoffDelayMs(this.syncErrs - 1, sendRetryBaseMs, syncTimeoutMs, jitter, () => host.random());
-    this.syncErrs++;
+        : backoffDelayMs(sync.errs - 1, sendRetryBaseMs, syncTimeoutMs, jitter, () => host.random());
+    sync.errs++;
     const at = now + Math.max(backoff, retryAfterMs);
     if (at <= now) return this.requestSync(host, now);
-    this.syncRetryAt = at;
+    sync.retryAt = at;
     this.armSyncTimer(host, at);
   }
 
   markRead(host: ClientHost, now: number): void {
-    if (this.displayedUpTo > this.readWanted) this.readWanted = this.displayedUpTo;
-    if (this.readWanted > this.readSent && host.canSend() && !this.pastMember)
-      this.sendCursor(host, 'read', this.readWanted, now);
+    if (this.displayedUpTo > this.cursors.readWanted) this.cursoring().readWanted = this.displayedUpTo;
+    const { readWanted, readSent } = this.cursors;
+    if (readWanted > readSent && host.canSend() && !this.pastMember)
+      this.sendCursor(host, 'read', readWanted, now);
   }
 
   receipt(host: ClientHost, frame: ReceiptFrame, now: number): void {
@@ -227,13 +278,15 @@ export class ConversationView {
       device: host.device,
     });
     if (frame.user === host.user) return;
-    if (frame.kind === 'delivered') this.othersDelivered = Math.max(this.othersDelivered, frame.seq);
-    else this.othersRead = Math.max(this.othersRead, frame.seq);
+    const cursors = this.cursoring();
+    if (frame.kind === 'delivered') cursors.othersDelivered = Math.max(cursors.othersDelivered, frame.seq);
+    else cursors.othersRead = Math.max(cursors.othersRead, frame.seq);
   }
 
   /** Status of this device's own acked message at `seq`, from the other members' cursors. */
   statusOf(seq: number): 'sent' | 'delivered' | 'read' {
-    return seq <= this.othersRead ? 'read' : seq <= this.othersDelivered ? 'delivered' : 'sent';
+    const { othersRead, othersDelivered } = this.cursors;
+    return seq <= othersRead ? 'read' : seq <= othersDelivered ? 'delivered' : 'sent';
   }
 
   typingFrame(host: ClientHost, frame: TypingServerFrame, now: number): void {
@@ -268,26 +321,28 @@ export class ConversationView {
   }
 
   onCursorTimer(host: ClientHost, now: number): void {
-    this.cursorTimerAt = afterFiring(this.cursorTimerAt, now);
+    const cursors = this.cursoring();
+    cursors.timerAt = afterFiring(cursors.timerAt, now);
     this.scheduleDelivered(host, now);
   }
 
   /** Re-sends an unanswered sync; true when too many went unanswered (the caller reconnects). */
   onSyncTimer(host: ClientHost, now: number): boolean {
-    this.syncTimerAt = afterFiring(this.syncTimerAt, now);
-    if (this.syncRetryAt !== 0 && this.syncState === idle) {
-      if (now < this.syncRetryAt) this.armSyncTimer(host, this.syncRetryAt);
+    const sync = this.syncing();
+    sync.timerAt = afterFiring(sync.timerAt, now);
+    if (sync.retryAt !== 0 && sync.state === idle) {
+      if (now < sync.retryAt) this.armSyncTimer(host, sync.retryAt);
       else this.requestSync(host, now);
       return false;
     }
-    if (this.syncState !== awaiting) return false;
-    if (now < this.syncDeadline) {
-      this.armSyncTimer(host, this.syncDeadline);
+    if (sync.state !== awaiting) return false;
+    if (now < sync.deadline) {
+      this.armSyncTimer(host, sync.deadline);
       return false;
     }
-    this.syncState = idle;
-    if (++this.syncRetries > host.config.syncRetriesMax) {
-      this.syncRetries = 0;
+    sync.state = idle;
+    if (++sync.retries > host.config.syncRetriesMax) {
+      sync.retries = 0;
       return true;
     }
     this.requestSync(host, now);
@@ -295,11 +350,12 @@ export class ConversationView {
   }
 
   requestSync(host: ClientHost, now: number): void {
-    if (this.syncState === awaiting || !host.canSend() || now < this.syncRetryAt) return;
-    this.syncRetryAt = 0;
-    this.syncState = awaiting;
-    this.askAfter = this.displayedUpTo;
-    this.askVia = 'sync';
+    if (this.sync.state === awaiting || !host.canSend() || now < this.sync.retryAt) return;
+    const sync = this.syncing();
+    sync.retryAt = 0;
+    sync.state = awaiting;
+    sync.askAfter = this.displayedUpTo;
+    sync.askVia = 'sync';
     this.gapSince = -1;
     const limited = host.config.syncLimit < protocolLimits.syncLimitMax;
     host.frame(clientFrame.sync(this.conv, this.displayedUpTo, limited ? host.config.syncLimit : undefined));
@@ -320,7 +376,7 @@ export class ConversationView {
       this.gapSince = -1;
       return;
     }
-    if (this.syncState === awaiting) return;
+    if (this.sync.state === awaiting) return;
     if (this.gapSince < 0) this.gapSince = now;
     const due = this.gapSince + host.config.gapTimeoutMs;
     if (now >= due) this.requestSync(host, now);
@@ -331,21 +387,24 @@ export class ConversationView {
   }
 
   private scheduleDelivered(host: ClientHost, now: number): void {
-    if (!host.config.deliveredCursors || this.displayedUpTo <= this.deliveredSent || !host.canSend()) return;
+    const cursors = this.cursors;
+    if (!host.config.deliveredCursors || this.displayedUpTo <= cursors.deliveredSent || !host.canSend())
+      return;
     if (this.pastMember) return;
-    const at = this.deliveredSentAt < 0 ? now : this.deliveredSentAt + host.config.cursorIntervalMs;
+    const at = cursors.deliveredSentAt < 0 ? now : cursors.deliveredSentAt + host.config.cursorIntervalMs;
     if (now >= at) this.sendCursor(host, 'delivered', this.displayedUpTo, now);
-    else if (needsTimer(this.cursorTimerAt, at)) {
-      this.cursorTimerAt = at;
+    else if (needsTimer(cursors.timerAt, at)) {
+      this.cursoring().timerAt = at;
       host.schedule('cursor', at, this.conv);
     }
   }
 
   private sendCursor(host: ClientHost, kind: 'delivered' | 'read', seq: number, now: number): void {
+    const cursors = this.cursoring();
     if (kind === 'delivered') {
-      this.deliveredSent = seq;
-      this.deliveredSentAt = now;
-    } else this.readSent = seq;
+      cursors.deliveredSent = seq;
+      cursors.deliveredSentAt = now;
+    } else cursors.readSent = seq;
     host.frame(clientFrame.cursor(kind, this.conv, seq));
     host.record({
       k: 'cursor-sent',
@@ -359,13 +418,15 @@ export class ConversationView {
   }
 
   private armSync(host: ClientHost, now: number): void {
-    this.syncDeadline = now + host.config.syncTimeoutMs;
-    this.armSyncTimer(host, this.syncDeadline);
+    const sync = this.syncing();
+    sync.deadline = now + host.config.syncTimeoutMs;
+    this.armSyncTimer(host, sync.deadline);
   }
 
   private armSyncTimer(host: ClientHost, at: number): void {
-    if (!needsTimer(this.syncTimerAt, at)) return;
-    this.syncTimerAt = at;
+    const sync = this.syncing();
+    if (!needsTimer(sync.timerAt, at)) return;
+    sync.timerAt = at;
     host.schedule('sync', at, this.conv);
   }
 
