@@ -14,6 +14,7 @@ import type { LiveFleet } from '../simulator/live/fleet.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { stepScenario } from './capacity-sweep.ts';
 import { addReadings, type CostFit, cpuRun, fitCostModel } from './fit-cost-model.ts';
+import { fitHostShare, type OthersRun, othersCpuUs, othersNames } from './host-share.ts';
 
 export type CalibrateOptions = {
   seed: number;
@@ -43,6 +44,9 @@ export type CalibrationRun = {
   steps: number;
   /** The node's totals (every node's, added, on a fleet): what the CPU fit is made of. */
   cpuUs: number;
+  /** What the processes beside the nodes spent (generators, driver, Redis), null if not sampled. */
+  othersCpuUs: number | null;
+  wallMs: number;
   meteredMs: number;
   spanUs: number;
 };
@@ -54,12 +58,15 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
   const dir = mkdtempSync(join(tmpdir(), 'chatsim-calibrate-'));
   const readings: CostMeterReading[] = [];
   const runs: CalibrationRun[] = [];
+  const othersRuns: OthersRun[] = [];
+  let others = '';
   const loadAverage = loadavg();
   try {
     for (const [index, rate] of options.rates.entries()) {
       const meterFile = join(dir, `run-${index}-n{node}.json`);
       const stepped = stepScenario(scenario, options.clients, rate, options.stepMs);
       const { fleet, secret } = await options.target(meterFile);
+      const driverCpu = process.cpuUsage();
       const summary = await options.run(stepped, {
         seed: options.seed + index,
         clients: options.clients,
@@ -74,6 +81,13 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
       );
       const reading = addReadings(perNode);
       readings.push(reading);
+      const driverUsed = process.cpuUsage(driverCpu);
+      const processes = summary.live?.processes ?? [];
+      const othersUs = othersCpuUs(processes, driverUsed.user + driverUsed.system);
+      if (othersUs !== null) {
+        othersRuns.push({ cpuUs: othersUs, wallMs: summary.wallMs, sends: cpuRun(reading).sends });
+        others = othersNames(processes);
+      }
       const { warmupMs, faultsMs, healMs } = stepped.phases;
       const run: CalibrationRun = {
         offeredMsgsPerSec: rate,
@@ -83,10 +97,12 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
         eluActiveShare: reading.meteredMs > 0 ? reading.eluActiveMs / reading.meteredMs : 0,
         steps: reading.steps.reduce((a, b) => a + b, 0),
         ...cpuRun(reading),
+        othersCpuUs: othersUs,
+        wallMs: summary.wallMs,
       };
       runs.push(run);
       log(
-        `calibration run ${index + 1}/${options.rates.length}: ${rate} msgs/s offered, ${round(run.ackedPerSec)} acked/s, ${run.steps} steps metered, event loop busy ${Math.round(run.eluActiveShare * 100)}%, CPU ${Math.round(run.cpuUs / 10 / run.meteredMs)}% of a core over ${round(run.meteredMs / 1000)} s, spans ${Math.round(run.spanUs / 10 / run.meteredMs)}%, exit ${run.exitCode}`,
+        `calibration run ${index + 1}/${options.rates.length}: ${rate} msgs/s offered, ${round(run.ackedPerSec)} acked/s, ${run.steps} steps metered, event loop busy ${Math.round(run.eluActiveShare * 100)}%, CPU ${Math.round(run.cpuUs / 10 / run.meteredMs)}% of a core over ${round(run.meteredMs / 1000)} s, spans ${Math.round(run.spanUs / 10 / run.meteredMs)}%${othersUs === null ? '' : `; beside the nodes ${others}: ${Math.round(othersUs / 10 / summary.wallMs)}% of a core over ${round(summary.wallMs / 1000)} s`}, exit ${run.exitCode}`,
       );
     }
   } finally {
@@ -105,7 +121,12 @@ export async function calibrate(scenario: Scenario, options: CalibrateOptions): 
     // On a fleet a run's reading adds its nodes' wall times as it adds their CPU: the fixed share is per node.
     readings,
   );
-  return { ...fit, runs, loadAverage };
+  // Every run sampled the others (Linux): the model carries the box they shared with the nodes.
+  const host =
+    othersRuns.length === runs.length && runs.length > 0
+      ? fitHostShare(othersRuns, cpu.length, others)
+      : undefined;
+  return { ...fit, model: host === undefined ? fit.model : { ...fit.model, host }, runs, loadAverage };
 }
 
 /** The cost model file: the model, then what the calibration saw (for the reader; not used to cost). */

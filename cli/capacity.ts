@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CapacityReport, StepRunner } from '../capacity/capacity-sweep.ts';
 import { type Scenario, ScenarioError } from '../scenarios/scenario.ts';
+import type { CostModel } from '../simulator/world/cost-model.ts';
 import { addPlanFlags, type PlanFlags, planCommand } from './capacity-plan.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import { addTargetFlags, type LiveFlags, makeTarget, parseDuration, runOrExplain } from './live.ts';
@@ -26,6 +27,8 @@ type CapacityFlags = Omit<LiveFlags, 'clients'> & {
   sim?: boolean;
   costModel?: string;
   cpuShare?: number;
+  /** false with --no-host: each simulated node gets a core of its own (or --cpu-share of one). */
+  host: boolean;
 };
 
 export function registerCapacity(program: Command, result: CommandResult, io: CliIo): void {
@@ -68,6 +71,10 @@ export function registerCapacity(program: Command, result: CommandResult, io: Cl
       '--cpu-share <share>',
       'with --sim: the share of a core each simulated node gets (0..1; default 1, a core of its own); --calibrate prints the share the node got on the box it measured',
       parseShare,
+    )
+    .option(
+      '--no-host',
+      "with --sim: ignore the cost model's host (the measured box's cores, shared with the generators, the driver and Redis): each node gets a core of its own",
     )
     .option(
       '--calibrate',
@@ -172,6 +179,11 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
     io.out(
       `the node got ${Math.round(calibration.cpuShareWhileBusy * 100)}% of a core while busy on this box: capacity --sim --cpu-share ${calibration.cpuShareWhileBusy} predicts for it; without, for a node with a core of its own`,
     );
+    const host = calibration.model.host;
+    if (host !== undefined)
+      io.out(
+        `the box: ${host.cores} cores; beside the nodes, ${host.others} spent ${Math.round(host.othersFixedCores * 100)}% of a core whatever the load + ${host.othersUsPerMessage} µs per message: capacity --sim shares the cores with them (--no-host: a core per node)`,
+      );
     io.out(`wrote ${out}`);
   }
   return 0;
@@ -217,7 +229,9 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
     const { simStep } = await import('../capacity/capacity-sim.ts');
     const name = flags.costModel ?? scenario.costModel ?? 'reference-server';
     const loaded = loadCostModelOrExplain(() => loadCostModel(name));
-    const costModel = flags.cpuShare === undefined ? loaded : { ...loaded, cpuShare: flags.cpuShare };
+    const { host, ...unhosted } = loaded;
+    const hosted: CostModel = flags.host && host !== undefined ? { ...unhosted, host } : unhosted;
+    const costModel = flags.cpuShare === undefined ? hosted : { ...hosted, cpuShare: flags.cpuShare };
     const { stepCpuShare } = await import('../simulator/world/cost-model.ts');
     if (!(stepCpuShare(costModel) > 0))
       throw new CliError(
@@ -225,7 +239,7 @@ async function capacityCommand(scenarioArg: string, flags: CapacityFlags, io: Cl
         `--cpu-share ${costModel.cpuShare} leaves nothing for steps: cost model ${costModel.name} spends ${costModel.fixedCpuShare} of a core whatever its load (fixedCpuShare)`,
       );
     say(
-      `simulated, cost model ${costModel.name} (${costModel.measured.date}: ${costModel.measured.command})`,
+      `simulated, cost model ${costModel.name} (${costModel.measured.date}: ${costModel.measured.command})${costModel.host === undefined ? '; a core per node' : `; the nodes share ${costModel.host.cores} cores with ${costModel.host.others} (${costModel.host.othersFixedCores} cores + ${costModel.host.othersUsPerMessage} µs per message)`}`,
     );
     runStep = simStep(costModel);
   } else {

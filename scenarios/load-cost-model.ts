@@ -33,6 +33,14 @@ export const costModelSchema = z.strictObject({
   ),
   cpuShare: z.number().gt(0).max(1).optional(),
   fixedCpuShare: z.number().min(0).lt(1).optional(),
+  host: z
+    .strictObject({
+      cores: z.number().gt(0).max(4096),
+      othersFixedCores: z.number().min(0),
+      othersUsPerMessage: z.number().min(0).max(1_000_000),
+      others: z.string(),
+    })
+    .optional(),
   /** What the calibration saw (samples per kind, the fit), kept for the reader; not used to cost. */
   calibration: z.unknown().optional(),
 });

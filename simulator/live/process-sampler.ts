@@ -10,8 +10,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { liveLimits } from './limits.ts';
 
-/** The driver samples itself too: its checkers stream the history, and a soak shows whether they stay flat. */
-export type ProcessKind = 'node' | 'generator' | 'driver';
+/**
+ * The driver samples itself too: its checkers stream the history, and a soak shows whether they stay flat.
+ * A `service` is a dependency the run owns beside the nodes (its Redis): it shares the box's cores, so a
+ * capacity calibration counts what it spends (capacity/host-share.ts).
+ */
+export type ProcessKind = 'node' | 'generator' | 'driver' | 'service';
 
 export type ProcessRef = { name: string; kind: ProcessKind; pid: number | undefined };
 

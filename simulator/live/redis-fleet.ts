@@ -13,6 +13,7 @@ import { type Toxic, Toxiproxy } from 'toxiproxy-node-client';
 import { RedisServer } from '../../chaos/redis-server.ts';
 import { startToxiproxyServer, type ToxiproxyServer } from '../../chaos/toxiproxy-server.ts';
 import { FleetError, type LiveFleet, NodesBeside, type RedisFaults } from './fleet.ts';
+import type { ProcessRef } from './process-sampler.ts';
 import { type ReferenceFleetOptions, referenceFleet } from './reference-fleet.ts';
 
 export type RedisFleetOptions = Omit<ReferenceFleetOptions, 'redis'> & {
@@ -106,6 +107,15 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
       await this.stop();
       throw error;
     }
+  }
+
+  /** The nodes, and the Redis the run owns (sampled as a service: it takes its share of the box's cores). */
+  override processes(): ProcessRef[] {
+    const pid = this.server?.pid;
+    return [
+      ...super.processes(),
+      ...(pid === undefined ? [] : [{ name: 'redis', kind: 'service' as const, pid }]),
+    ];
   }
 
   /** Redis SIGKILLed; the heal restarts it on its AOF. */

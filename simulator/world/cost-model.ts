@@ -13,6 +13,20 @@ import {
   inputKinds,
 } from '../../reference-server/core/input-kind.ts';
 
+/**
+ * The box the model was measured on, as its calibration saw it: its cores, and what the processes
+ * beside the nodes (Redis, the load generators, the driver and its checkers) spent, fitted over the
+ * runs as cores whatever the load plus CPU per message sent. With it, simulated nodes share the cores
+ * those processes leave (host-cpu.ts) instead of each having one.
+ */
+export type HostShare = {
+  cores: number;
+  othersFixedCores: number;
+  othersUsPerMessage: number;
+  /** Which processes the others were (for the reader). */
+  others: string;
+};
+
 export type CostModel = {
   name: string;
   /** How the figures were made: the command, when, where (shown in reports; not used to cost). */
@@ -34,6 +48,8 @@ export type CostModel = {
    * the calibration fitted apart from the steps (default 0): steps are served with what is left.
    */
   fixedCpuShare?: number;
+  /** The measured box: nodes share its cores with the other processes (absent: a core per node). */
+  host?: HostShare;
 };
 
 /** The share of a core left for steps: what `cpuShare` gives less what `fixedCpuShare` takes. */
@@ -66,12 +82,17 @@ export class StepCoster {
 
   /** Service time (ms of virtual time) of a step of `kind` that produced `effects`. */
   serviceMs(kind: InputKind, effects: readonly Effect[]): number {
+    return this.cpuUs(kind, effects) * this.msPerUs;
+  }
+
+  /** CPU time (µs of a whole core) of a step of `kind` that produced `effects`. */
+  cpuUs(kind: InputKind, effects: readonly Effect[]): number {
     const features = this.features;
     features.fill(0);
     this.classifier.effects(effects, features);
     let us = this.inputUs.get(kind)!;
     for (let i = 0; i < features.length; i++) us += features[i]! * this.effectUs[i]!;
-    return us * this.msPerUs;
+    return us;
   }
 
   reset(): void {

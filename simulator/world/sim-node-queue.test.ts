@@ -8,6 +8,7 @@ import type { Effect } from '../../reference-server/core/effects.ts';
 import type { Input } from '../../reference-server/core/inputs.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import type { CostModel } from './cost-model.ts';
+import { HostCpu } from './host-cpu.ts';
 import { SimNode } from './sim-node.ts';
 
 /** hello costs 1 ms, open 0.5 ms, each recipient 0.25 ms. */
@@ -40,7 +41,7 @@ function fakeCore(recipients: number): ChatNode {
   } as unknown as ChatNode;
 }
 
-function node(costModel: CostModel | null, recipients = 0) {
+function node(costModel: CostModel | null, recipients = 0, hostCpu: HostCpu | null = null) {
   const out: { at: number; conn: number }[] = [];
   const agenda: Agenda = new Agenda((event: SimEvent) => {
     if (event.kind === EventKind.callback) (event.data as () => void)();
@@ -49,6 +50,7 @@ function node(costModel: CostModel | null, recipients = 0) {
   const sim = new SimNode(0, {
     agenda,
     costModel,
+    hostCpu,
     newCore: () => fakeCore(recipients),
     carryOut: (_index, effects) => {
       for (const effect of effects)
@@ -65,6 +67,20 @@ function node(costModel: CostModel | null, recipients = 0) {
 }
 
 describe('a simulated node with a cost model', () => {
+  it("serves at the share of a core the host's other processes leave it", async () => {
+    // 2 cores, of which the generators, the driver and Redis take 1.5: a 1 ms hello takes 2 ms.
+    const host = { cores: 2, othersFixedCores: 1.5, othersUsPerMessage: 0, others: 'test' };
+    const n = node(model, 0, new HostCpu(host, model, 1));
+    n.arrive(10, hello(1));
+    n.arrive(10, hello(2));
+    await n.agenda.runUntil(100);
+    expect(n.out).toEqual([
+      { at: 12, conn: 1 },
+      { at: 14, conn: 2 },
+    ]);
+    expect(n.sim.busyMs).toBe(4);
+  });
+
   it('serves steps one at a time, in arrival order: a burst queues', async () => {
     const n = node(model);
     for (let conn = 1; conn <= 4; conn++) n.arrive(10, hello(conn));

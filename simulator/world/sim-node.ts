@@ -14,6 +14,7 @@ import type { Input } from '../../reference-server/core/inputs.ts';
 import type { ConversationRecord } from '../../reference-server/store/message-store.ts';
 import { type Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { type CostModel, StepCoster } from './cost-model.ts';
+import type { HostCpu } from './host-cpu.ts';
 
 /** What a node needs from the world around it. */
 export type NodeHost = {
@@ -41,6 +42,8 @@ export type NodeHost = {
   frozen?: (index: number, frozen: boolean) => void;
   /** Steps cost service time (null: they take none). */
   readonly costModel: CostModel | null;
+  /** The cores the nodes share with the other processes of the measured box (null: a core each). */
+  readonly hostCpu?: HostCpu | null;
 };
 
 export class SimNode {
@@ -112,7 +115,14 @@ export class SimNode {
     const kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
     if (!tick) this.host.handling?.(this.index, event.data as Input);
     const effects = tick ? this.core.tick(nodeNow) : this.core.handle(event.data as Input, nodeNow);
-    const serviceMs = coster.serviceMs(kind, effects);
+    const hostCpu = this.host.hostCpu ?? null;
+    let serviceMs: number;
+    if (hostCpu === null) serviceMs = coster.serviceMs(kind, effects);
+    else {
+      if (kind === 'send') hostCpu.message(now);
+      serviceMs = coster.cpuUs(kind, effects) / 1000 / hostCpu.speed(this.index, now);
+      hostCpu.served(this.index, now + serviceMs);
+    }
     this.busyUntil = now + serviceMs;
     this.busyMs += serviceMs;
     if (serviceMs <= 0) {
@@ -213,6 +223,7 @@ export class SimNode {
     this.heldEffects = [];
     this.nextScheduled = false;
     this.busyUntil = 0;
+    this.host.hostCpu?.reset(this.index);
     this.coster?.reset();
     this.epoch++;
   }

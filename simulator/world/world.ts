@@ -22,6 +22,7 @@ import type { TraceHash } from '../kernel/trace-hash.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { Bus } from './bus.ts';
 import type { CostModel } from './cost-model.ts';
+import { HostCpu } from './host-cpu.ts';
 import { Liveness, nodeId } from './liveness.ts';
 import { LogStorage } from './log-storage.ts';
 import { ModelStorage } from './model-storage.ts';
@@ -127,9 +128,11 @@ export class World {
       options.presenceTtlMs ?? redisLimits.presenceTtlMsDefault,
     );
     this.tokens = new SimTokens(options.streams.stream('tokens').nextU32());
+    const costModel = options.costModel ?? null;
     const host = {
       agenda: this.agenda,
-      costModel: options.costModel ?? null,
+      costModel,
+      hostCpu: costModel?.host ? new HostCpu(costModel.host, costModel, options.nodes) : null,
       newCore: (index: number) => this.newCore(index),
       carryOut: (index: number, effects: readonly Effect[]) => this.nodeEffects(index, effects),
       ...(options.tap ? { handling: options.tap.nodeInput.bind(options.tap) } : {}),
