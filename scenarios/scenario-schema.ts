@@ -220,8 +220,14 @@ const faultVariants = [
     description: z.string().optional(),
     ...faultStart,
     ...healsAfter,
+    sectors: z
+      .enum(['prefix', 'any'])
+      .default('prefix')
+      .describe(
+        "which sectors of the torn write survive: 'prefix' (its first ones, cut at a sector boundary) or 'any' (written back in no order, so a lost sector may lie before a kept one; default 'prefix')",
+      ),
   }).describe(
-    "The log's machine crashes right after a write, before its fsync, keeping a prefix of it torn at a sector boundary; it restarts (recovery) at the heal.",
+    "The log's machine crashes right after a write, before its fsync, keeping part of it torn at sector boundaries; it restarts (recovery) at the heal.",
   ),
   strict({
     type: z.literal('disk-fsync-error'),
@@ -249,6 +255,13 @@ const faultVariants = [
       .describe("which synced file a bit flips in (default 'checkpoint')"),
   }).describe(
     'One bit flips in a synced sector; CRCs must catch it: a checkpoint is set aside (full replay), a record is never served.',
+  ),
+  strict({
+    type: z.literal('disk-misdirected-write'),
+    description: z.string().optional(),
+    ...faultStart,
+  }).describe(
+    "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost, so this is a scenario of its own, not a swarm pick.",
   ),
   strict({
     type: z.literal('disk-slow'),

@@ -43,6 +43,8 @@ export type FaultSpec = {
   target?: 'clients' | 'node' | 'store';
   /** disk-bitflip: which synced file a bit flips in. */
   file?: 'checkpoint' | 'segment';
+  /** disk-torn-write: which sectors of the torn write survive. */
+  sectors?: 'prefix' | 'any';
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */

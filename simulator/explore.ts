@@ -22,8 +22,13 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
   return fc
     .record({
       // redis-latency slows the path to a shared store: a scenario with an embedded one has none.
+      // disk-misdirected-write loses the record it lands on (one copy of the log): a scenario of its own.
       type: fc.constantFrom(
-        ...faultTypes.filter((type) => scenario.topology.store === 'shared' || type !== 'redis-latency'),
+        ...faultTypes.filter(
+          (type) =>
+            (scenario.topology.store === 'shared' || type !== 'redis-latency') &&
+            type !== 'disk-misdirected-write',
+        ),
       ),
       atMs: fc.integer({ min: 0, max: window - 1 }),
       durationMs: fc.integer({ min: 100, max: window }),

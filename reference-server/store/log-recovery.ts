@@ -3,7 +3,8 @@
 // A damaged checkpoint (its CRCs catch a flipped bit) is set aside and reported, and every segment is
 // replayed instead: segments are never deleted, so nothing is lost. Damage anywhere else, including a
 // bad record with an intact one after it in the last segment, is refused with CHATSIM_ERR_LOG_CORRUPT,
-// naming the file and offset. (A torn tail is a prefix of a write: nothing intact follows it.)
+// naming the file and offset; unless the bad span holds a sector that was never written (zeros): then
+// it is the unsynced last write, torn out of order, and is cut from the bad record on.
 
 import type { ConvId } from '../protocol/frames.ts';
 import { checkpointFileName, loadCheckpoint } from './checkpoint.ts';
@@ -14,6 +15,9 @@ import { decodeRecord, frameHeaderBytes, type LogRecord, readFrame } from './rec
 import { encodeLocation, listSegments, segmentPath } from './segment-file.ts';
 import { LogCorruptError } from './store-errors.ts';
 import { StoreState } from './store-state.ts';
+
+/** The unit a disk writes whole; a crash may keep any subset of an unsynced write's sectors. */
+const sectorBytes = 512;
 
 export type RecoveredLog = {
   state: StoreState;
@@ -85,7 +89,7 @@ export async function recoverLog(
         // A torn tail is the end of what was written: an intact record after a bad one means the bad
         // one is damage (a flipped bit), and cutting there would drop acknowledged records.
         const intact = intactFrameAfter(data, offset, limits.recordBytesMax);
-        if (intact !== null)
+        if (intact !== null && !unwrittenSectorIn(data, offset, intact, limits))
           throw new LogCorruptError(
             path,
             offset,
@@ -142,6 +146,30 @@ function replay(
         : `cursor move of ${record.user} in ${record.conv} does not apply`;
     }
   }
+}
+
+/**
+ * Whether the bad span [from, to) before an intact frame is the hole of an unsynced write whose later
+ * sectors reached the disk before its earlier ones (page writeback keeps no order): a run of zeros
+ * (a sector never written) that ends on a sector boundary, at least a frame header long or reaching
+ * back to the bad frame itself, within one write of the end. Frames hold no such run (a JSON payload
+ * has no NUL byte, a header at most a few), and a flipped bit makes none. Only the last write can be
+ * unsynced (group commit writes again only after an fsync), so nothing from `from` on was acked.
+ */
+function unwrittenSectorIn(data: Buffer, from: number, to: number, limits: StoreLimits): boolean {
+  const oneWriteBytes = Math.max(limits.groupCommitBytesMax, limits.recordBytesMax + frameHeaderBytes);
+  if (data.length - from > oneWriteBytes) return false;
+  for (
+    let boundary = (Math.floor(from / sectorBytes) + 1) * sectorBytes;
+    boundary <= to;
+    boundary += sectorBytes
+  ) {
+    let zeros = boundary;
+    while (zeros > Math.max(from, boundary - sectorBytes) && data[zeros - 1] === 0) zeros--;
+    const run = boundary - zeros;
+    if (run >= frameHeaderBytes || (run > 0 && zeros === from)) return true;
+  }
+  return false;
 }
 
 /** The offset of the first frame that checks out after `offset`, or null (a torn tail has none). */

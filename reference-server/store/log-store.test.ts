@@ -89,6 +89,39 @@ async function segments(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name.endsWith('.seg')).sort();
 }
 
+/**
+ * A crash image whose last segment ends with an unsynced write of 8 records (seqs 11-18) of which a
+ * later sector reached the disk and an earlier one did not: that sector reads as zeros.
+ */
+async function tornOutOfOrder() {
+  const { dir, store } = await filled({}, 10);
+  const image = await crashImage(dir);
+  await store.close();
+  const [last] = (await segments(image)).slice(-1);
+  const path = join(image, last!);
+  const synced = await readFile(path);
+  const bodiesOfWrite = Array.from({ length: 8 }, (_, i) => `${i + 11} `.repeat(70));
+  const frames = bodiesOfWrite.map((body, i) =>
+    encodeJsonFrame({ t: 'append', conv: 'g', seq: 11 + i, from: 'a', cmid: `w${i}`, body, ts: 11 + i }),
+  );
+  const write = Buffer.concat(frames);
+  const start = synced.length;
+  const sector = 512;
+  const holeStart = (Math.floor(start / sector) + 1) * sector;
+  write.fill(0, holeStart - start, holeStart + sector - start);
+  await writeFile(path, Buffer.concat([synced, write]));
+  let offset = start;
+  const intactBefore: string[] = [];
+  for (const [i, frame] of frames.entries()) {
+    if (offset + frame.length > holeStart) break;
+    intactBefore.push(bodiesOfWrite[i]!);
+    offset += frame.length;
+  }
+  // An intact record lies after the hole, as the recovery must see it.
+  expect(start + write.length - (holeStart + sector)).toBeGreaterThan(frames[7]!.length * 2);
+  return { image, path, hole: { badFrame: offset }, intactBefore, writeEnd: start + write.length };
+}
+
 describe('LogStore recovery', () => {
   it('cuts half a record off the tail of the last segment and stays usable', async () => {
     const { dir, store } = await filled({}, 10);
@@ -193,6 +226,31 @@ describe('LogStore recovery', () => {
     await expect(failure).rejects.toThrow(/CRC mismatch, with an intact record at offset \d+ after it/);
     // Nothing was cut: the intact records are still there for an operator to restore from.
     expect((await stat(path)).size).toBe(data.length);
+  });
+
+  it('cuts an unsynced last write torn out of order (a hole of zeros before intact records), and starts', async () => {
+    const { image, path, hole, intactBefore, writeEnd } = await tornOutOfOrder();
+    const reopened = new LogStore({ dir: image });
+    await reopened.open();
+    // Cut from the first record the hole damaged: nothing of that write was acked (no fsync covered it).
+    expect(reopened.truncatedBytes).toBe(writeEnd - hole.badFrame);
+    expect((await stat(path)).size).toBe(hole.badFrame);
+    expect(await bodies(reopened)).toEqual([...expectedBodies(10), ...intactBefore]);
+    expect(
+      withoutMembersVersion(
+        await reopened.append({ conv: 'g', from: 'a', cmid: 'next', body: 'after', ts: 99 }),
+      ),
+    ).toMatchObject({ seq: 11 + intactBefore.length, duplicate: false });
+    await reopened.close();
+  });
+
+  it('refuses the same hole when more than one write of bytes lies after it: synced damage, not a torn write', async () => {
+    const { image, hole } = await tornOutOfOrder();
+    const failure = new LogStore({
+      dir: image,
+      limits: { groupCommitBytesMax: 256, recordBytesMax: 512 },
+    }).open();
+    await expect(failure).rejects.toMatchObject({ code: 'CHATSIM_ERR_LOG_CORRUPT', offset: hole.badFrame });
   });
 
   it('sets a damaged checkpoint aside and replays every segment; refuses a missing segment', async () => {

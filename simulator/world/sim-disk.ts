@@ -4,8 +4,9 @@
 // what was written apart from what is durable: a file's bytes become durable at its `datasync`, a
 // directory entry (a new, renamed or removed file) at `syncDir`. A crash keeps the durable state and,
 // as the seed decides, a prefix of the unsynced writes, the last survivor possibly torn at a sector
-// boundary. Faults on demand: fsync EIO (the failed writes' pages are dropped as Linux does: a later
-// crash loses them even if a retried fsync succeeds), ENOSPC, a bit flip in a synced sector, slowness.
+// boundary, or (on demand) any subset of its sectors. Faults on demand: fsync EIO (the failed writes'
+// pages are dropped as Linux does: a later crash loses them even if a retried fsync succeeds), ENOSPC,
+// a bit flip in a synced sector, a misdirected write over synced bytes, slowness.
 
 import { basename, dirname } from 'node:path';
 import type { FileSystem, OpenMode, StoreFile } from '../../reference-server/store/file-system.ts';
@@ -115,12 +116,28 @@ export class SimDisk implements FileSystem {
   slowFactor = 1;
   /** The next crash tears the last unsynced write of each file (a disk-torn-write fault). */
   tearNextCrash = false;
+  /**
+   * With `tearNextCrash`, the torn write keeps any subset of its sectors, not a prefix: the kernel
+   * writes dirty pages back in no particular order, so a crash before the fsync may keep a later
+   * sector of a write and lose an earlier one (left as the disk held it: zeros past the file's end).
+   */
+  tearInAnyOrder = false;
   /** Runs once, as its own event, after the next write completes (before any fsync covers it). */
   private afterWrite: (() => void) | null = null;
   /** Runs once, as its own event, after this many more operations complete. */
   private afterOperations: { left: number; callback: () => void } | null = null;
   /** Counters for reports and tests. */
-  readonly stats = { crashes: 0, tornWrites: 0, lostWrites: 0, fsyncErrors: 0, noSpace: 0, bitFlips: 0 };
+  readonly stats = {
+    crashes: 0,
+    tornWrites: 0,
+    /** Torn writes whose surviving sectors were not a prefix (a hole before a kept sector). */
+    tornOutOfOrder: 0,
+    lostWrites: 0,
+    fsyncErrors: 0,
+    noSpace: 0,
+    bitFlips: 0,
+    misdirectedWrites: 0,
+  };
 
   constructor(private readonly options: SimDiskOptions) {}
 
@@ -299,7 +316,9 @@ export class SimDisk implements FileSystem {
     this.stats.crashes++;
     this.busyUntil = this.options.clock.now;
     const tear = this.tearNextCrash;
+    const anyOrder = tear && this.tearInAnyOrder;
     this.tearNextCrash = false;
+    this.tearInAnyOrder = false;
     this.names = new Map(this.durableNames);
     for (const file of new Set(this.names.values())) {
       const changes = file.pending;
@@ -307,10 +326,11 @@ export class SimDisk implements FileSystem {
       for (let index = 0; index < kept; index++) file.durable.apply(changes[index]!);
       const next = changes[kept];
       if (next !== undefined && next.kind === 'write' && (tear || rng.chance(0.5))) {
-        const torn = tornPrefix(next, rng);
+        const torn = anyOrder ? tornSectors(next, rng) : tornPrefix(next, rng);
         if (torn !== null) {
-          file.durable.apply(torn);
+          for (const piece of Array.isArray(torn) ? torn : [torn]) file.durable.apply(piece);
           this.stats.tornWrites++;
+          if (anyOrder) this.stats.tornOutOfOrder++;
         }
       }
       this.stats.lostWrites += changes.length - kept;
@@ -370,6 +390,28 @@ export class SimDisk implements FileSystem {
     return { path, offset };
   }
 
+  /** The synced bytes of every file whose name passes `filter` (copies), for a fault to choose where to strike. */
+  syncedFiles(filter: (path: string) => boolean): { path: string; bytes: Buffer }[] {
+    return [...this.durableNames]
+      .filter(([path, file]) => filter(path) && file.durable.length > 0)
+      .map(([path, file]) => ({ path, bytes: Buffer.from(file.durable.view()) }));
+  }
+
+  /**
+   * A misdirected write lands `data` at `offset` of `path`, inside what was synced there: the durable
+   * bytes and the page cache both change (the page was re-read), as with a bit flip. Returns whether
+   * it landed (the file is synced that far).
+   */
+  landMisdirected(path: string, offset: number, data: Buffer): boolean {
+    const file = this.durableNames.get(path);
+    if (file === undefined || offset + data.length > file.durable.length) return false;
+    data.copy(file.durable.view(), offset);
+    const cached = file.bytes.view();
+    data.subarray(0, Math.max(0, Math.min(data.length, cached.length - offset))).copy(cached, offset);
+    this.stats.misdirectedWrites++;
+    return true;
+  }
+
   /** Bytes held now (a disk-full fault sets the capacity to this). */
   get used(): number {
     return this.usedBytes();
@@ -385,6 +427,35 @@ function tornPrefix(change: Extract<PendingChange, { kind: 'write' }>, rng: Prng
   const boundaries = Math.floor((end - 1 - firstBoundary) / sectorBytes) + 1;
   const cut = firstBoundary + rng.int(boundaries) * sectorBytes;
   return { kind: 'write', position: start, data: change.data.subarray(0, cut - start) };
+}
+
+/**
+ * The sectors of a write that reach the disk when they are written back in no order (seeded): never
+ * a prefix, so a lost sector lies before a kept one; or null if the write lies inside one sector.
+ */
+function tornSectors(change: Extract<PendingChange, { kind: 'write' }>, rng: Prng): PendingChange[] | null {
+  const start = change.position;
+  const end = start + change.data.length;
+  const pieces: { from: number; to: number }[] = [];
+  for (let from = start; from < end; ) {
+    const to = Math.min(end, Math.floor(from / sectorBytes) * sectorBytes + sectorBytes);
+    pieces.push({ from, to });
+    from = to;
+  }
+  if (pieces.length < 2) return null;
+  const kept = pieces.map(() => rng.chance(0.5));
+  const lostBeforeKept = kept.some((keep, i) => keep && kept.slice(0, i).includes(false));
+  if (!lostBeforeKept) {
+    kept[0] = false;
+    kept[pieces.length - 1] = true;
+  }
+  return pieces
+    .filter((_, i) => kept[i])
+    .map(({ from, to }) => ({
+      kind: 'write' as const,
+      position: from,
+      data: change.data.subarray(from - start, to - start),
+    }));
 }
 
 function spansSectorBoundary(position: number, length: number): boolean {

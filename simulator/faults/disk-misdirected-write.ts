@@ -1,0 +1,53 @@
+// A misdirected write (TigerBeetle's storage faults): the disk puts a record's bytes at the wrong
+// place, over an older synced record of the log. Unlike a flipped bit, the bytes that land there are
+// a whole frame that passes its CRC, the record of another message. The store must see that the frame
+// is not the record its index expects there (seq and conv) and never serve it as that message: a read
+// of it fails (reported as a corrupt read) and a recovery that replays it refuses the log.
+//
+// Which checker sees what: agreement (the other message's body shown or read back at the overwritten
+// seq), per-conversation-order and no-duplicates (that message shown twice). The overwritten record
+// itself is lost with one copy of the log, so durable-ack and no-loss fail for it however right the
+// store is: a scenario of its own, never a swarm pick. The other half of a misdirected write, the
+// place it was meant for keeping its old bytes, is a lost write no checksum of one copy can see
+// (replicas recover it); the fault leaves it out, and the frame reaches its own place too.
+
+import { decodeRecord, readFrame } from '../../reference-server/store/record-codec.ts';
+import type { Fault } from './fault.ts';
+import { storeOwner } from './store-owner.ts';
+
+type Place = { path: string; offset: number; frame: Buffer };
+
+export const diskMisdirectedWrite: Fault = {
+  type: 'disk-misdirected-write',
+  start(context) {
+    const owner = storeOwner(context);
+    // Segment names sort in log order, and each file's records lie in log order.
+    const files = owner.disk
+      .syncedFiles((path) => path.endsWith('.seg'))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
+    const appends: Place[] = [];
+    for (const { path, bytes } of files) {
+      for (let offset = 0; offset < bytes.length; ) {
+        const frame = readFrame(bytes, offset, bytes.length);
+        if (!frame.ok) break;
+        if (decodeRecord(frame.payload)?.t === 'append')
+          appends.push({ path, offset, frame: bytes.subarray(offset, frame.end) });
+        offset = frame.end;
+      }
+    }
+    // The target is older than the record that lands on it (a later write went astray), so the frame
+    // there names a seq the index does not expect at that place; the whole frame lands, CRC and all.
+    if (appends.length >= 2) {
+      const target = appends[context.rng.int(appends.length - 1)]!;
+      const room = files.find((file) => file.path === target.path)!.bytes.length - target.offset;
+      const sources = appends.slice(appends.indexOf(target) + 1).filter((s) => s.frame.length <= room);
+      if (sources.length > 0)
+        owner.disk.landMisdirected(
+          target.path,
+          target.offset,
+          sources[context.rng.int(sources.length)]!.frame,
+        );
+    }
+    return () => {};
+  },
+};
