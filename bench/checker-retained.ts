@@ -4,10 +4,14 @@
 // other member device) and prints, after full collections, the bytes retained per message in all and
 // by checker. What stays per message is what a property judges against the store's final read at the
 // end (agreement, durable-ack, idempotency, no-loss); state per (device, conv) does not grow.
-//   node --expose-gc --import tsx bench/checker-retained.ts [--messages 20000] [--steps 4] [--group-size 10] [--devices 2]
+// `--read-every N` reads the store every N messages as the live driver does during a run
+// (simulator/live/progressive-read.ts): each read shows the messages but the last 100, the checkers
+// judge and drop them, and what stays per message is what they keep for the final read (read-back.ts).
+//   node --expose-gc --import tsx bench/checker-retained.ts [--messages 20000] [--steps 4] [--group-size 10] [--devices 2] [--read-every 3000]
 
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import type { Message } from '../reference-server/protocol/frames.ts';
 import { standardCheckers } from '../simulator/checkers/index.ts';
 import type { Checker, HistoryEvent } from '../simulator/history.ts';
 
@@ -19,8 +23,12 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '2' },
     groups: { type: 'string', default: '10' },
     only: { type: 'string' },
+    'read-every': { type: 'string', default: '0' },
   },
 });
+const readEvery = Number(values['read-every']);
+/** Messages a read leaves for the next one (the driver reads only seqs acked an interval before). */
+const readLagMessages = 100;
 const perStep = Number(values.messages);
 const steps = Number(values.steps);
 const groupSize = Number(values['group-size']);
@@ -63,6 +71,17 @@ function feed(checkers: Checker[]): number[] {
           device: `${user(g, k)}-d${d}`,
         });
   const seqOf = new Array<number>(groups).fill(0);
+  let unread: Message[] = [];
+  const readBack = (at: number): void => {
+    const conversations = new Map<string, Map<number, Message>>();
+    for (const m of unread.slice(0, unread.length - readLagMessages)) {
+      const conv = conversations.get(m.conv) ?? new Map<number, Message>();
+      conv.set(m.seq, m);
+      conversations.set(m.conv, conv);
+    }
+    unread = unread.slice(unread.length - readLagMessages);
+    for (const checker of checkers) checker.checkpoint?.({ at, conversations });
+  };
   const base = retained();
   const out: number[] = [];
   let at = 10;
@@ -76,6 +95,10 @@ function feed(checkers: Checker[]): number[] {
       const device = `${from}-d0`;
       const cmid = `c${n}`;
       const message = { conv, seq, from, cmid, body: `body ${n}`, ts: at };
+      if (readEvery > 0) {
+        unread.push(message);
+        if (unread.length >= readEvery + readLagMessages) readBack(at);
+      }
       observe({ k: 'send', at, conv, cmid, body: message.body, user: from, device } as HistoryEvent);
       observe({ k: 'ack', at: at + 1, conv, cmid, seq, ts: at, sentAt: at, user: from, device });
       observe({ k: 'display', at: at + 1, via: 'own', message, user: from, device });
@@ -114,7 +137,7 @@ if (values.only !== undefined) {
 }
 const all = feed(standardCheckers(options));
 console.log(
-  `${total} messages in ${groups} groups of ${groupSize} users x ${devicesPer} devices (${groupSize * devicesPer - 1} recipient devices each)`,
+  `${total} messages in ${groups} groups of ${groupSize} users x ${devicesPer} devices (${groupSize * devicesPer - 1} recipient devices each)${readEvery > 0 ? `; the store read every ${readEvery} messages` : ''}`,
 );
 console.log(
   `all checkers: ${(all[all.length - 1]! / 1048576).toFixed(1)} MiB retained, ${perMessage(all).toFixed(0)} B/message (over the later steps ${slope(all).toFixed(0)} B/message)`,

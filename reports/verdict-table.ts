@@ -80,8 +80,15 @@ function liveHeader(summary: RunSummary, live: NonNullable<RunSummary['live']>):
     `${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}; ${live.connects} connects (${live.connectFailures} failed)`,
     `latency from the scheduled send: ${q('ack', live.latencyMs.ack)}; ${q('delivery 1:1', live.latencyMs.deliveryDirect)}; ${q('delivery group', live.latencyMs.deliveryGroup)}`,
     processLine(live),
-    `final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
+    `${progressiveLine(live)}final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
   ];
+}
+
+/** The reads during the run, when there were any (older summaries have none). */
+function progressiveLine(live: NonNullable<RunSummary['live']>): string {
+  const p = live.progressiveRead;
+  if (p === undefined || (p.checkpoints === 0 && p.failures === 0)) return '';
+  return `read during the run: ${p.seqs} seqs in ${p.checkpoints} reads judged as they came (${p.requests} requests${p.failures > 0 ? `, ${p.failures} conversation reads failed` : ''}); `;
 }
 
 /** The connect rate, and what the nodes came to in memory and open files (against the per-process limit). */

@@ -167,6 +167,18 @@ export type FinalState = {
   settledAt: number | null;
 };
 
+/**
+ * A read of the server's messages during the run (live: protocol.md's HTTP message reads), for checkers
+ * that judge what it covers as they go and drop their state for it (a long run's memory stays flat).
+ * Only seqs present here are judged; the final read must still show each of them unchanged.
+ */
+export type StoreRead = {
+  /** Run clock when the read began. */
+  at: number;
+  /** conv -> seq -> the message read there. */
+  conversations: ReadonlyMap<string, ReadonlyMap<number, Message>>;
+};
+
 /** `skipped`: the scenario's `checks.skip` names the property; it was not judged (never a pass). */
 export type Verdict = 'pass' | 'fail' | 'unknown' | 'skipped';
 
@@ -185,4 +197,9 @@ export interface Checker {
   finish(final: FinalState): CheckResult;
   /** Violations found so far (progress lines; the verdict comes from finish). */
   violationsSoFar?(): number;
+  /**
+   * Judges what it holds about the seqs `read` shows against them and drops it, keeping only what the
+   * final read must confirm (read-back.ts). Optional: a checker without it judges everything at the end.
+   */
+  checkpoint?(read: StoreRead): void;
 }

@@ -2,13 +2,17 @@
 // an ack names is that message: every display of (conv, seq), the durable record, the ack its sender
 // got (sender, cmid -> seq, with the body that send carried) and the store after the run agree on
 // from, cmid and body. Keeps per (conv, seq) the sender id and 32-bit hashes of cmid and body, plus
-// where they were first learnt (for the witness); a send's body hash is kept only until its ack.
+// where they were first learnt (for the witness); a send's body hash is kept only until its ack. A read
+// during the run (checkpoint) judges the (conv, seq) it shows as the final read would and drops them;
+// read-back.ts keeps what the final read must still show there. A claim about a dropped seq that comes
+// later starts a record of its own, judged against the final read (which must match the earlier read).
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { int32Column, uint8Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
 import { hash32, hashLabel, keyText, RecentHashes } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
@@ -47,6 +51,9 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   /** The sender's id by slot, as recentCmids: a message shown on many devices is looked up once. */
   const recentSenders = new RecentHashes(limits.recentHashesMax, (user) => ids.user(user));
   const witness = new WitnessList(limits.witnessCasesMax);
+  /** Judged against a read during the run and dropped: lane 0 by (from, cmid), lane 1 by body. */
+  const readBack = new ReadBack(2);
+  let dropped = 0;
   let claims = 0;
   let sends = 0;
 
@@ -158,13 +165,63 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     }
   };
 
+  const checkpoint = (read: StoreRead): void => {
+    const drop = new Uint8Array(messages.size);
+    for (let slot = 0; slot < messages.size; slot++) {
+      const convId = messages.keyA(slot);
+      const seq = messages.keyB(slot);
+      const stored = read.conversations.get(ids.convName(convId))?.get(seq);
+      if (stored === undefined) continue;
+      // What the final read would be compared on: what the record knew before the store completed it.
+      const flags = known.get(slot);
+      judge(slot, messageClaim(slot, 'stored', read.at, -1, stored), {
+        k: 'stored',
+        at: read.at,
+        message: stored,
+      });
+      if ((flags & knowsId) !== 0) readBack.fold(convId, seq, 0, identityHash(stored), read.at);
+      if ((flags & knowsBody) !== 0) readBack.fold(convId, seq, 1, hash32(stored.body), read.at);
+      drop[slot] = 1;
+      dropped++;
+    }
+    const moves = messages.retain((slot) => drop[slot] === 0);
+    for (const column of [known, from, cmidHash, bodyHash, refSource, refAt, refDevice])
+      column.compact(moves);
+  };
+
+  // A block of seqs that lost one cannot say whether its others changed: the loss alone is no
+  // disagreement (as at the end, where a seq the store lacks is not compared), durable-ack judges it.
+  const readBackDiffers = (final: FinalState, lane: number, mismatch: ReadBackMismatch): void => {
+    if (mismatch.changed !== true) return;
+    const conv = ids.convName(mismatch.conv);
+    const what = lane === 0 ? 'from+cmid' : 'body';
+    witness.add(`stored disagreeing on ${what}`, () => ({
+      problem: `stored of a seq of ${conv} in ${mismatch.lo}..${mismatch.hi} differs in ${what} from the store's read at ${Math.round(mismatch.readAt)} ms, which agreed with every claim before it`,
+      path: [
+        { k: 'read-back', at: mismatch.readAt, conv, seqs: [mismatch.lo, mismatch.hi] },
+        { k: 'stored', at: final.at, conv, seqs: [mismatch.lo, mismatch.hi] },
+      ],
+    }));
+  };
+
   return {
     property: agreementProperty,
     violationsSoFar: () => witness.count,
     observe,
+    checkpoint,
     finish(final: FinalState): CheckResult {
-      const recorded = messages.size;
+      const recorded = messages.size + dropped;
       judgeStore(final);
+      for (const lane of [0, 1])
+        readBack.verify(
+          lane,
+          (conv, seq) => {
+            const stored = final.storedMessage(ids.convName(conv), seq);
+            if (stored === undefined) return undefined;
+            return lane === 0 ? identityHash(stored) : hash32(stored.body);
+          },
+          (mismatch) => readBackDiffers(final, lane, mismatch),
+        );
       return coveredResult(
         witness,
         agreementProperty,

@@ -42,6 +42,20 @@ export class Column {
     this.data[index] = value;
   }
 
+  /** Moves each entry to its new index after SlotTable.retain (`moves`: old -> new, -1 dropped); the freed tail reads as fill again. */
+  compact(moves: Int32Array): void {
+    let kept = 0;
+    for (let old = 0; old < moves.length; old++) {
+      const to = moves[old]!;
+      if (to < 0) continue;
+      if (old < this.data.length) this.data[to] = this.data[old]!;
+      else if (to < this.data.length) this.data[to] = this.fill;
+      kept = to + 1;
+    }
+    const end = Math.min(moves.length, this.data.length);
+    if (kept < end) this.data.fill(this.fill, kept, end);
+  }
+
   private grow(needed: number): void {
     if (needed > this.lengthMax) {
       throw new Error(`checker column needs ${needed} entries, over tableEntriesMax ${this.lengthMax}`);

@@ -1,15 +1,22 @@
 // Judges protocol.md guarantee 1, durable ack: every ack's (conv, seq) is in the store at the end of
 // the run, with the sender and cmid that were acked, whatever crashed in between. Keeps each ack as a
-// row of numbers (conv, seq, sender device, cmid hash, time) and reads the store once at the end.
+// row of numbers (conv, seq, sender device, cmid hash, time) and reads the store once at the end. A read
+// during the run (checkpoint) judges the acks whose seq it shows and drops their rows; read-back.ts then
+// keeps what the final read must still show there (so a loss after that read is caught).
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Message } from '../../reference-server/protocol/frames.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
 import { hash32, hashLabel } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const durableAckProperty = 'durable-ack';
+
+const missingKind = 'acked message missing from the store';
+const otherKind = 'acked seq holding another message';
 
 export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -20,54 +27,123 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
     cmid: uint32Column(),
     at: float64Column(),
   };
+  /** Rows held (acks not yet judged against a read). */
+  let rows = 0;
   let acks = 0;
   let sends = 0;
+  /** Lane 0: acked seqs judged against a read during the run, by their (from, cmid). */
+  const readBack = new ReadBack(1);
   const witness = new WitnessList(limits.witnessCasesMax);
 
   const observe = (event: HistoryEvent): void => {
     if (event.k === 'send') sends++;
     if (event.k !== 'ack') return;
-    ack.conv.set(acks, ids.conv(event.conv));
-    ack.seq.set(acks, event.seq);
-    ack.device.set(acks, ids.device(event.user, event.device));
-    ack.cmid.set(acks, hash32(event.cmid));
-    ack.at.set(acks, event.at);
+    ack.conv.set(rows, ids.conv(event.conv));
+    ack.seq.set(rows, event.seq);
+    ack.device.set(rows, ids.device(event.user, event.device));
+    ack.cmid.set(rows, hash32(event.cmid));
+    ack.at.set(rows, event.at);
+    rows++;
     acks++;
   };
 
-  const judge = (final: FinalState, row: number): void => {
+  /** `read`: which read `stored` came from (a read during the run, or the final one). */
+  const judge = (
+    row: number,
+    stored: Message | undefined,
+    read: string,
+    storedLastSeq: number | null,
+  ): void => {
     const conv = ids.convName(ack.conv.get(row));
     const seq = ack.seq.get(row);
     const { user, device } = ids.deviceName(ack.device.get(row));
-    const stored = final.storedMessage(conv, seq);
     const kind =
       stored === undefined
-        ? 'acked message missing from the store'
+        ? missingKind
         : stored.from !== user || hash32(stored.cmid) !== ack.cmid.get(row)
-          ? 'acked seq holding another message'
+          ? otherKind
           : undefined;
     if (kind === undefined) return;
     witness.add(kind, () => ({
-      problem: `${user}/${device} got an ack for ${conv}#${seq}, but the store's final read ${stored === undefined ? 'has no such seq' : `holds ${stored.from}'s ${stored.cmid} there`}`,
+      problem: `${user}/${device} got an ack for ${conv}#${seq}, but ${read} ${stored === undefined ? 'has no such seq' : `holds ${stored.from}'s ${stored.cmid} there`}`,
       path: [
         { k: 'ack', at: ack.at.get(row), user, device, conv, seq, cmid: hashLabel(ack.cmid.get(row)) },
-        { k: 'stored', conv, seq, message: stored ?? null, storedLastSeq: final.storedLastSeq(conv) },
+        { k: 'stored', conv, seq, message: stored ?? null, storedLastSeq },
       ],
     }));
+  };
+
+  const checkpoint = (read: StoreRead): void => {
+    const moves = new Int32Array(rows);
+    let kept = 0;
+    for (let row = 0; row < rows; row++) {
+      const convId = ack.conv.get(row);
+      const seq = ack.seq.get(row);
+      const stored = read.conversations.get(ids.convName(convId))?.get(seq);
+      if (stored === undefined) {
+        moves[row] = kept++;
+        continue;
+      }
+      judge(row, stored, `the store's read at ${Math.round(read.at)} ms`, null);
+      readBack.fold(convId, seq, 0, identityHash(stored), read.at);
+      moves[row] = -1;
+    }
+    for (const column of Object.values(ack)) column.compact(moves);
+    rows = kept;
+  };
+
+  const readBackLost = (final: FinalState, mismatch: ReadBackMismatch): void => {
+    const conv = ids.convName(mismatch.conv);
+    const storedLastSeq = final.storedLastSeq(conv);
+    for (const seq of mismatch.missing)
+      witness.add(missingKind, () => ({
+        problem: `${conv}#${seq} was acked and read back at ${Math.round(mismatch.readAt)} ms, but the store's final read has no such seq`,
+        path: [
+          { k: 'read-back', at: mismatch.readAt, conv, seq },
+          { k: 'stored', conv, seq, message: null, storedLastSeq },
+        ],
+      }));
+    if (mismatch.changed === true)
+      witness.add(otherKind, () => ({
+        problem: `an acked seq of ${conv} in ${mismatch.lo}..${mismatch.hi} holds another sender or cmid in the store's final read than in its read at ${Math.round(mismatch.readAt)} ms`,
+        path: [
+          { k: 'read-back', at: mismatch.readAt, conv, seqs: [mismatch.lo, mismatch.hi] },
+          { k: 'stored', conv, seqs: [mismatch.lo, mismatch.hi], storedLastSeq },
+        ],
+      }));
   };
 
   return {
     property: durableAckProperty,
     violationsSoFar: () => witness.count,
     observe,
+    checkpoint,
     finish(final: FinalState): CheckResult {
-      for (let row = 0; row < acks; row++) judge(final, row);
-      return coveredResult(witness, durableAckProperty, `${acks} acks read back from the store`, {
-        judged: acks,
-        judgedWhat: 'acks',
-        done: sends,
-        doneWhat: 'sends',
-      });
+      for (let row = 0; row < rows; row++) {
+        const conv = ids.convName(ack.conv.get(row));
+        const seq = ack.seq.get(row);
+        judge(row, final.storedMessage(conv, seq), "the store's final read", final.storedLastSeq(conv));
+      }
+      readBack.verify(
+        0,
+        (conv, seq) => {
+          const stored = final.storedMessage(ids.convName(conv), seq);
+          return stored === undefined ? undefined : identityHash(stored);
+        },
+        (mismatch) => readBackLost(final, mismatch),
+      );
+      const readBackNote = readBack.count > 0 ? ` (${readBack.count} seqs judged during the run)` : '';
+      return coveredResult(
+        witness,
+        durableAckProperty,
+        `${acks} acks read back from the store${readBackNote}`,
+        {
+          judged: acks,
+          judgedWhat: 'acks',
+          done: sends,
+          doneWhat: 'sends',
+        },
+      );
     },
   };
 }

@@ -1,12 +1,17 @@
 // Judges protocol.md guarantee 2: one seq per idempotency key (sender, conv, cmid), across the acks
 // clients got, the durable records and the store's final read. Different senders may share a cmid:
 // theirs are different keys and must get different seqs. Keeps key -> seq (keys as two 32-bit
-// hashes, see string-hash.ts) and (conv, seq) -> key, with where each was first learnt.
+// hashes, see string-hash.ts) and (conv, seq) -> key, with where each was first learnt. A read during
+// the run (checkpoint) judges the seqs it shows and drops them and their keys; read-back.ts keeps which
+// key each held, and the end judges the whole final read as before: a later claim on a dropped key or
+// seq meets the store's record of it there.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Message } from '../../reference-server/protocol/frames.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
 import { hash32, hash32b, keyText } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
@@ -31,6 +36,8 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   const seqSource = uint8Column();
   const seqAt = float64Column();
   const witness = new WitnessList(limits.witnessCasesMax);
+  /** Seqs judged against a read during the run and dropped, by the (from, cmid) they held. */
+  const readBack = new ReadBack(1);
   let claims = 0;
   let sends = 0;
 
@@ -114,31 +121,73 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     }
   };
 
+  const judgeStored = (stored: Message, conv: string, seq: number, at: number): void => {
+    judge(
+      { source: 'stored', at, sender: stored.from, conv, cmid: stored.cmid, seq },
+      { k: 'stored', message: stored },
+    );
+  };
+
   const judgeStore = (final: FinalState): void => {
     for (const conv of final.conversations()) {
       const lastSeq = final.storedLastSeq(conv);
       for (let seq = 1; seq <= lastSeq; seq++) {
         const stored = final.storedMessage(conv, seq);
-        if (stored === undefined) continue;
-        const claim = {
-          source: 'stored' as const,
-          at: final.at,
-          sender: stored.from,
-          conv,
-          cmid: stored.cmid,
-          seq,
-        };
-        judge(claim, { k: 'stored', message: stored });
+        if (stored !== undefined) judgeStored(stored, conv, seq, final.at);
       }
     }
+  };
+
+  const checkpoint = (read: StoreRead): void => {
+    const dropSeq = new Uint8Array(seqs.size);
+    const dropKey = new Uint8Array(keys.size);
+    for (let slot = 0; slot < dropSeq.length; slot++) {
+      const convId = seqs.keyA(slot);
+      const seq = seqs.keyB(slot);
+      const conv = ids.convName(convId);
+      const stored = read.conversations.get(conv)?.get(seq);
+      if (stored === undefined) continue;
+      judgeStored(stored, conv, seq, read.at);
+      readBack.fold(convId, seq, 0, identityHash(stored), read.at);
+      dropSeq[slot] = 1;
+      const keySlot = keys.find(seqKeyA.get(slot), seqKeyB.get(slot));
+      if (keySlot >= 0 && keySlot < dropKey.length && keySeq.get(keySlot) === seq) dropKey[keySlot] = 1;
+    }
+    const seqMoves = seqs.retain((slot) => slot >= dropSeq.length || dropSeq[slot] === 0);
+    for (const column of [seqKeyA, seqKeyB, seqSender, seqCmid, seqSource, seqAt]) column.compact(seqMoves);
+    const keyMoves = keys.retain((slot) => slot >= dropKey.length || dropKey[slot] === 0);
+    for (const column of [keySeq, keySource, keyAt]) column.compact(keyMoves);
+  };
+
+  // A seq whose sender or cmid changed after the read was given to two keys; a seq lost is no second
+  // key (durable-ack judges the loss).
+  const readBackDiffers = (final: FinalState, mismatch: ReadBackMismatch): void => {
+    if (mismatch.changed !== true) return;
+    const conv = ids.convName(mismatch.conv);
+    witness.add('seq given to two keys', () => ({
+      problem: `a seq of ${conv} in ${mismatch.lo}..${mismatch.hi} belongs to another key in the store's final read than in its read at ${Math.round(mismatch.readAt)} ms`,
+      path: [
+        { k: 'read-back', at: mismatch.readAt, conv, seqs: [mismatch.lo, mismatch.hi] },
+        { k: 'stored', at: final.at, conv, seqs: [mismatch.lo, mismatch.hi] },
+      ],
+    }));
   };
 
   return {
     property: idempotencyProperty,
     violationsSoFar: () => witness.count,
     observe,
+    checkpoint,
     finish(final: FinalState): CheckResult {
       judgeStore(final);
+      readBack.verify(
+        0,
+        (conv, seq) => {
+          const stored = final.storedMessage(ids.convName(conv), seq);
+          return stored === undefined ? undefined : identityHash(stored);
+        },
+        (mismatch) => readBackDiffers(final, mismatch),
+      );
       return coveredResult(
         witness,
         idempotencyProperty,

@@ -6,13 +6,15 @@
 // from the store" (acked or made durable, gone from the final read), one case per device with its
 // seqs, the newest seq it displayed and the last `delivered` cursor it sent. Keeps the displayed-seq
 // sets, each pair's delivered cursor and, per (conv, seq), when it was acked (by which device) and made
-// durable.
+// durable. A read during the run (checkpoint) shows which acked seqs the store holds: their records are
+// dropped and read-back.ts remembers that they were acked, so one the final read lacks is still loss.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
+import { ReadBack } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -33,6 +35,8 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   /** Per conv id: the highest seq acked or made durable. */
   const highestSeq = int32Column(0);
   const witness = new WitnessList(limits.witnessCasesMax);
+  /** Acked or durable seqs whose records a read during the run let go (lane 0; no digest is compared). */
+  const readBack = new ReadBack(1);
   /** Per (device, conv) pair: the last `delivered` cursor the device sent. */
   const deliveredCursor = int32Column(0);
   let finalPhase = false;
@@ -70,8 +74,8 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   /** The events that made (conv, seq) a message every member must see. */
   const origins = (convId: number, seq: number) => {
     const slot = messages.find(convId, seq);
-    if (slot < 0) return [];
     const conv = ids.convName(convId);
+    if (slot < 0) return readBack.has(convId, seq, 0) ? [{ k: 'read-back', conv, seq }] : [];
     const path: unknown[] = [];
     if (!Number.isNaN(durableAt.get(slot))) path.push({ k: 'durable', at: durableAt.get(slot), conv, seq });
     if (!Number.isNaN(ackAt.get(slot)))
@@ -93,7 +97,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
         checked += hi - lo + 1;
         displayed.forEachMissing(pair, lo, hi, (seq) => {
           const stored = final.storedMessage(conv, seq);
-          if (stored === undefined && messages.find(convId, seq) < 0) return;
+          if (stored === undefined && messages.find(convId, seq) < 0 && !readBack.has(convId, seq, 0)) return;
           const kind = stored === undefined ? lostFromStore : neverDelivered;
           counts[kind]++;
           missingTotal++;
@@ -128,10 +132,24 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
     return checked;
   };
 
+  const checkpoint = (read: StoreRead): void => {
+    const drop = new Uint8Array(messages.size);
+    for (let slot = 0; slot < drop.length; slot++) {
+      const convId = messages.keyA(slot);
+      const seq = messages.keyB(slot);
+      if (read.conversations.get(ids.convName(convId))?.get(seq) === undefined) continue;
+      readBack.fold(convId, seq, 0, 0, read.at);
+      drop[slot] = 1;
+    }
+    const moves = messages.retain((slot) => drop[slot] === 0);
+    for (const column of [ackAt, ackDevice, durableAt]) column.compact(moves);
+  };
+
   return {
     property: noLossProperty,
     violationsSoFar: () => witness.count,
     observe,
+    checkpoint,
     finish(final: FinalState): CheckResult {
       const devicesOf = new Map<string, number[]>();
       for (const { user, device } of final.devices) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { int32Column } from './column.ts';
 import { SlotTable } from './slot-table.ts';
 
 describe('SlotTable', () => {
@@ -38,5 +39,37 @@ describe('SlotTable', () => {
     table.intern(1, 2);
     expect(() => table.intern(1, 3)).toThrow(/tableEntriesMax/);
     expect(table.intern(1, 2)).toBe(1);
+  });
+
+  it('retains the slots asked for, renumbered in order, with their columns, and forgets the rest', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 })), {
+          maxLength: 200,
+        }),
+        fc.func(fc.boolean()),
+        (keys, keepKey) => {
+          const table = new SlotTable(4);
+          const value = int32Column(-1);
+          for (const [a, b] of keys) value.set(table.intern(a, b), a * 100 + b);
+          const before = Array.from({ length: table.size }, (_, slot) => [
+            table.keyA(slot),
+            table.keyB(slot),
+          ]);
+          const kept = before.filter(([a, b]) => keepKey(a, b));
+          const moves = table.retain((slot) => keepKey(before[slot]![0], before[slot]![1]));
+          value.compact(moves);
+          expect(table.size).toBe(kept.length);
+          kept.forEach(([a, b], slot) => {
+            expect(table.find(a!, b!)).toBe(slot);
+            expect(value.get(slot)).toBe(a! * 100 + b!);
+          });
+          for (const [a, b] of before) if (!keepKey(a, b)) expect(table.find(a!, b!)).toBe(-1);
+          expect(value.get(kept.length)).toBe(-1);
+          // New keys go on after the kept ones.
+          expect(table.intern(99, 99)).toBe(kept.length);
+        },
+      ),
+    );
   });
 });

@@ -1,7 +1,9 @@
 // Maps a key of two unsigned 32-bit words, such as (device id, conv id) or (conv id, seq), to a dense
 // slot 0, 1, 2, ... so per-key state can live in Columns. Open addressing over typed arrays: a few
 // bytes per key where a Map of objects would cost a hundred, and no Map size ceiling (2^24 in V8).
-// Invariants: a key keeps its slot forever; slots are handed out in insertion order without holes.
+// Invariants: slots are handed out in insertion order without holes; a key keeps its slot until
+// `retain` drops keys (a checker that judged them against a read during the run), which renumbers the
+// kept ones in their order.
 
 import { fmix32 } from '../kernel/prng.ts';
 import { defaultCheckerLimits } from './limits.ts';
@@ -84,6 +86,33 @@ export class SlotTable {
     this.keys[slot * 2 + 1] = b;
     this.place(slot, a >>> 0, b >>> 0);
     return slot;
+  }
+
+  /**
+   * Keeps the slots `keep` says yes to, renumbered in their order, and returns old slot -> new slot
+   * (-1: dropped) for the columns (Column.compact). The arrays keep their capacity: a table that is
+   * pruned as fast as it fills stays the same size.
+   */
+  retain(keep: (slot: number) => boolean): Int32Array {
+    const moves = new Int32Array(this.count);
+    let kept = 0;
+    for (let slot = 0; slot < this.count; slot++) {
+      if (!keep(slot)) {
+        moves[slot] = -1;
+        continue;
+      }
+      moves[slot] = kept;
+      this.keys[kept * 2] = this.keys[slot * 2]!;
+      this.keys[kept * 2 + 1] = this.keys[slot * 2 + 1]!;
+      kept++;
+    }
+    this.count = kept;
+    this.index.fill(emptyIndex);
+    for (let slot = 0; slot < kept; slot++) this.place(slot, this.keys[slot * 2]!, this.keys[slot * 2 + 1]!);
+    this.lastA = -1;
+    this.lastB = -1;
+    this.lastSlot = -1;
+    return moves;
   }
 
   keyA(slot: number): number {

@@ -31,30 +31,48 @@ export async function finalRead(
     [...readers].map(async ([conv, users]) => {
       const stored: StoredConversation = { lastSeq: 0, messages: new Map(), reads: 0 };
       conversations.set(conv, stored);
-      for (const user of users) {
-        let after = firstMissing(stored) - 1;
-        for (;;) {
-          const page = await api.readMessages(conv, tokens.of(user), after, liveLimits.readPageLimit);
-          requests++;
-          stored.reads++;
-          if (page.status !== 200) break;
-          if (page.lastSeq > stored.lastSeq) stored.lastSeq = page.lastSeq;
-          for (const message of page.messages)
-            if (!stored.messages.has(message.seq)) stored.messages.set(message.seq, message);
-          const last = page.messages[page.messages.length - 1];
-          if (last === undefined || last.seq >= page.lastSeq || last.seq <= after) break;
-          after = last.seq;
-        }
-        if (firstMissing(stored) > stored.lastSeq) break;
-      }
-      if (firstMissing(stored) <= stored.lastSeq) uncovered.push(conv);
+      await readConversation(api, tokens, conv, users, stored, 1, Number.POSITIVE_INFINITY);
+      requests += stored.reads;
+      if (firstMissing(stored, 1) <= stored.lastSeq) uncovered.push(conv);
     }),
   );
   return { conversations, requests, uncovered };
 }
 
-function firstMissing(stored: StoredConversation): number {
-  let seq = 1;
+/**
+ * Reads `conv`'s seqs from `from` up to `upTo` (or its lastSeq, if lower) into `stored`, member after
+ * member until they are covered or no member is left to ask. A page refused (a member who may not read
+ * there) passes to the next member; a request that fails throws.
+ */
+export async function readConversation(
+  api: AdminApi,
+  tokens: TokenCache,
+  conv: string,
+  users: readonly string[],
+  stored: StoredConversation,
+  from: number,
+  upTo: number,
+): Promise<void> {
+  for (const user of users) {
+    let after = firstMissing(stored, from) - 1;
+    for (;;) {
+      const page = await api.readMessages(conv, tokens.of(user), after, liveLimits.readPageLimit);
+      stored.reads++;
+      if (page.status !== 200) break;
+      if (page.lastSeq > stored.lastSeq) stored.lastSeq = page.lastSeq;
+      for (const message of page.messages)
+        if (message.seq <= upTo && !stored.messages.has(message.seq))
+          stored.messages.set(message.seq, message);
+      const last = page.messages[page.messages.length - 1];
+      if (last === undefined || last.seq >= Math.min(upTo, page.lastSeq) || last.seq <= after) break;
+      after = last.seq;
+    }
+    if (firstMissing(stored, from) > Math.min(upTo, stored.lastSeq)) break;
+  }
+}
+
+function firstMissing(stored: StoredConversation, from: number): number {
+  let seq = from;
   while (stored.messages.has(seq)) seq++;
   return seq;
 }

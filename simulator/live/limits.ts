@@ -65,6 +65,13 @@ export const liveLimits = {
   tokenLifeSec: 7 * 24 * 3600,
   /** A hello with a valid token answered within this long proves the secret (the pre-flight check). */
   preflightTimeoutMs: 10_000,
+  /**
+   * How often the driver reads the servers' messages during the run (progressive-read.ts): each read
+   * covers the seqs acked before the previous one, and the checkers drop their state for what it shows.
+   */
+  progressiveReadEveryMs: 60_000,
+  /** Conversations read at once by a read during the run (the final read uses httpConcurrency). */
+  progressiveReadConcurrency: 4,
   /** Messages read per HTTP page in the final read (protocol maximum 500). */
   readPageLimit: 500,
   /** Client groups of the Toxiproxy layer (one proxy per group and node): faults hit 5% steps. */

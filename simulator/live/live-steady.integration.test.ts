@@ -19,12 +19,14 @@ function steady() {
 }
 
 describe('chatsim live against the reference server', () => {
-  it('passes steady with every property judged', async () => {
+  it('passes steady with every property judged, reading the store as it goes', async () => {
     const scenario = steady();
     const summary = await runLive(scenario, {
       seed: 11,
       fleet: referenceFleet({ nodes: 1, secret, limits: scenario.limits, bugs: [] }),
       secret,
+      // Every 1.5 s: the later reads cover seqs acked 1.5 s before them, judged and dropped then.
+      progressiveReadEveryMs: 1500,
     });
     expect(summary.verdicts.map((v) => [v.property, v.verdict])).toEqual(
       summary.verdicts.map((v) => [v.property, 'pass']),
@@ -33,6 +35,11 @@ describe('chatsim live against the reference server', () => {
     expect(summary.messages.acked).toBeGreaterThan(20);
     expect(summary.messages.displayed).toBeGreaterThan(summary.messages.acked);
     expect(summary.live?.finalRead.conversations).toBeGreaterThan(0);
+    expect(summary.live?.progressiveRead.checkpoints).toBeGreaterThan(0);
+    expect(summary.live?.progressiveRead.seqs).toBeGreaterThan(0);
+    expect(summary.verdicts.find((v) => v.property === 'durable-ack')?.details).toMatch(
+      /judged during the run/,
+    );
     expect(summary.live?.latencyMs.ack.count).toBeGreaterThan(0);
   }, 120_000);
 

@@ -33,6 +33,7 @@ import { scheduleLiveMembership } from './live-membership.ts';
 import { loadLimitedBy } from './load-limited.ts';
 import { preflight } from './preflight.ts';
 import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
+import { type ProgressiveReadFacts, ProgressiveReads } from './progressive-read.ts';
 
 export type LiveOptions = {
   seed: number;
@@ -72,6 +73,11 @@ export type LiveOptions = {
   largeGroupThreshold?: number;
   /** Harness metrics: sees every history event, the run clock every second, and fault windows. */
   recorder?: RunObserver;
+  /**
+   * How often the servers' messages are read during the run, so the checkers judge as they go and keep
+   * flat memory (progressive-read.ts; default liveLimits.progressiveReadEveryMs; 0: only the final read).
+   */
+  progressiveReadEveryMs?: number;
 };
 
 export type LiveFacts = {
@@ -105,6 +111,8 @@ export type LiveFacts = {
   processes: ProcessFigures[];
   latencyMs: Record<'ack' | 'deliveryDirect' | 'deliveryGroup', Quantiles>;
   finalRead: { conversations: number; requests: number; uncovered: string[] };
+  /** The reads during the run whose seqs the checkers judged as the run went. */
+  progressiveRead: ProgressiveReadFacts;
   faultLog: string[];
 };
 
@@ -397,6 +405,18 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       tokenOf: (user) => tokens.of(user),
       ackedUpTo: (conv) => ackedUpTo.get(conv) ?? 0,
     });
+    const progressiveEveryMs = options.progressiveReadEveryMs ?? liveLimits.progressiveReadEveryMs;
+    // Its own client: reads queue behind each other, not behind the membership changes' requests.
+    const progressive = new ProgressiveReads({
+      api: new AdminApi(fleet.urls[0]!, tokens.admin()),
+      tokens,
+      readers: () => membership.readers(),
+      ackedUpTo,
+      checkers,
+      now,
+      log,
+    });
+    if (progressiveEveryMs > 0) progressive.start(progressiveEveryMs);
     const phaseNow = { name: 'warmup' };
     at(
       faultsAt,
@@ -436,6 +456,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);
       await Promise.race([Promise.all(heals), failure]);
       await membership.idle();
+      progressive.stop();
       phaseNow.name = 'settle';
       record({ k: 'phase', at: now(), phase: 'settle' });
       pool.broadcast({ type: 'settle' });
@@ -572,10 +593,12 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
             requests: stored.requests,
             uncovered: stored.uncovered,
           },
+          progressiveRead: progressive.facts,
           faultLog,
         },
       };
     } finally {
+      progressive.stop();
       clearInterval(progressTimer);
       for (const t of timers) clearTimeout(t);
     }
