@@ -11,6 +11,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { NodeLimits } from '../reference-server/core/limits.ts';
 import type { BugName } from '../reference-server/known-bugs/bugs.ts';
 import type { WelcomeFrame } from '../reference-server/protocol/frames.ts';
+import type { NodeBus } from '../reference-server/runtime/node-bus.ts';
 import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
 import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
@@ -25,7 +26,7 @@ export type StoreKind = 'memory' | 'log';
 export type ServerTarget = 'reference' | 'minimal';
 export const serverTargets: readonly ServerTarget[] = ['reference', 'minimal'];
 export type FixtureOptions = {
-  /** Default 'reference'. Reference-only options (`bugs`, `storeInstance`) refuse 'minimal'. */
+  /** Default 'reference'. Reference-only options (`bugs`, `storeInstance`, `bus`) refuse 'minimal'. */
   target?: ServerTarget;
   store?: StoreKind;
   limits?: Partial<NodeLimits>;
@@ -36,6 +37,8 @@ export type FixtureOptions = {
   storeInstance?: MessageStore;
   /** An OpenTelemetry tracer for the reference server (startServer's `tracer`). */
   tracer?: Tracer;
+  /** The node's fleet bus (startServer's `bus`): with one, the node is a fleet node (it publishes). */
+  bus?: NodeBus;
 };
 export type Session = { client: ChatClient; welcome: WelcomeFrame };
 
@@ -85,6 +88,7 @@ export class ServerFixture {
       log: () => {},
       bugs: options.bugs ?? [],
       ...(options.tracer ? { tracer: options.tracer } : {}),
+      ...(options.bus ? { bus: options.bus } : {}),
     });
     return new ServerFixture({ kind: 'reference', server }, dataDir, secret);
   }
@@ -94,7 +98,7 @@ export class ServerFixture {
     dataDir: string | null,
     secret: string,
   ): Promise<ServerFixture> {
-    if (options.bugs?.length || options.storeInstance)
+    if (options.bugs?.length || options.storeInstance || options.bus)
       throw new Error('bugs and storeInstance are reference-server options; the minimal server has neither');
     const limits: Partial<MinimalLimits> = {};
     for (const [field, value] of Object.entries(options.limits ?? {})) {

@@ -15,8 +15,10 @@ import { type FixtureOptions, ServerFixture } from '../../test-support/server-fi
 import { mintTestToken } from '../../test-support/tokens.ts';
 import { type BugName, bugNames } from '../known-bugs/bugs.ts';
 import { logBugPolicies } from '../known-bugs/log-bugs.ts';
+import type { NodeBus } from '../runtime/node-bus.ts';
 import { ControllableSink } from '../store/controllable-sink.ts';
 import { LogStore, type LogStoreOptions } from '../store/log-store.ts';
+import { MemoryStore } from '../store/memory-store.ts';
 import { FileSegmentSink } from '../store/segment-file.ts';
 
 const fixtures: ServerFixture[] = [];
@@ -62,6 +64,11 @@ async function stored(fixture: ServerFixture, user: string, conv: string) {
 
 const seqsUpTo = (n: number, except: number[] = []) =>
   Array.from({ length: n }, (_, i) => i + 1).filter((seq) => !except.includes(seq));
+
+/** A fleet node's bus whose peers never speak: up, and nothing arrives on it. */
+function silentBus(): NodeBus {
+  return { start: async () => {}, publish: () => {}, problem: () => null, close: async () => {} };
+}
 
 /** What a check observes on a correct server, on the variant, and how it observes it. */
 type Probe = { correct: unknown; broken: unknown; observe(bugs: readonly BugName[]): Promise<unknown> };
@@ -233,6 +240,31 @@ const probes: Record<BugName, Probe> = {
       await eventually(() => expect(fixture.server.node.connectionCount).toBe(1));
       await ann.barrier();
       return ann.received('presence', (p) => p.user === 'bo').map((p) => p.online);
+    },
+  },
+  'stale-refusals': {
+    // Guarantee 5 (a member may read): a fleet node's view lags the store's by the bus, so a user
+    // added through another node is a member here at once. The other node is the store written to
+    // directly; its bus event never comes (a bus whose peers are silent).
+    correct: ['batch', 'ack'],
+    broken: ['err:forbidden', 'err:forbidden'],
+    async observe(bugs) {
+      const store = new MemoryStore();
+      const fixture = await start({ bugs, storeInstance: store, bus: silentBus() });
+      const conv = await fixture.conversation(['ann', 'bo']);
+      const carol = (await fixture.session('carol')).client;
+      await store.changeMembers({ conv, add: ['carol'], remove: [] });
+      carol.send({ t: 'sync', conv, after: 0 });
+      carol.send({ t: 'send', conv, cmid: 'c1', body: 'added elsewhere' });
+      // Each frame is answered once: a page or a refusal, an ack or a refusal.
+      const answers = () =>
+        carol
+          .received('err', (e) => e.conv === conv)
+          .map((e) => `err:${e.code}`)
+          .concat(carol.received('batch', (b) => b.conv === conv).map(() => 'batch'))
+          .concat(carol.received('ack', (a) => a.cmid === 'c1').map(() => 'ack'));
+      await eventually(() => expect(answers()).toHaveLength(2));
+      return answers();
     },
   },
   // Log bugs: the LogStore on a real data dir, built with the bug's policy (log-bugs.ts).

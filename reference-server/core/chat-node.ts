@@ -179,7 +179,7 @@ export class ChatNode {
         this.bus(input.event);
         break;
       case 'http':
-        handleHttp(this.httpContext(this.publishes), input.req, input.request);
+        handleHttp(this.httpContext(this.readsRecordBeforeRefusing()), input.req, input.request);
         break;
       case 'drain':
         this.drain(input.reconnectInMs, now);
@@ -578,11 +578,20 @@ export class ChatNode {
    * True when the frame waits for that read. A single node is the only writer: its memory is the truth.
    */
   private recheckBeforeRefusing(conn: Conn, frame: MemberFrame | undefined): boolean {
-    if (frame === undefined || !this.publishes || this.rechecking === frame) return false;
+    if (frame === undefined || !this.readsRecordBeforeRefusing() || this.rechecking === frame) return false;
     if (conn.rechecks >= coreLimits.rechecksPerConnMax) return false;
     conn.rechecks++;
     this.storeOp({ kind: 'records', convs: [frame.conv] }, { kind: 'recheck', conn: conn.id, frame });
     return true;
+  }
+
+  /**
+   * Whether this node's view may lag the store's, so that a refusal by it must be checked against the
+   * store's record first (a frame rechecked, a send left for the store to decide, an HTTP request read
+   * again): a fleet node's. A single node is the only writer: its memory is the truth.
+   */
+  protected readsRecordBeforeRefusing(): boolean {
+    return this.publishes;
   }
 
   private rechecked(pending: Pending & { kind: 'recheck' }, outcome: StoreOutcome, now: number): void {
@@ -623,7 +632,9 @@ export class ChatNode {
     // contract), so a fleet node lets it decide; a single node is the only writer, its memory the truth.
     // (churn with a slow bus, seed 1: u141, added to g11 through n1, was refused by n2 190 ms after the
     // add was answered.)
-    const conv = this.publishes ? this.knownConv(conn, convId, cmid) : this.memberConv(conn, convId, cmid);
+    const conv = this.readsRecordBeforeRefusing()
+      ? this.knownConv(conn, convId, cmid)
+      : this.memberConv(conn, convId, cmid);
     if (conv === null) return;
     if (this.draining) {
       this.err(

@@ -1,7 +1,7 @@
 // The core's known-bug variants (bugs.ts), as a ChatNode subclass built in place of the node, so the
 // shipped ChatNode carries no test-only branch: it exposes a few decisions as protected methods
 // (who gets a push, what a cursor behind the cursor does, who hears of a cursor, what presence hears when
-// a connection goes)
+// a connection goes, whether a refusal reads the store's record first)
 // and each bug overrides one. Like the core, this file is sans-I/O.
 
 import { ChatNode, type ChatNodeOptions } from '../core/chat-node.ts';
@@ -52,6 +52,11 @@ export class BuggyChatNode extends ChatNode {
   ): void {
     // no-receipts: a cursor moves, and no member hears of it.
     if (!this.bugs.has('no-receipts')) super.sendReceipt(conv, user, kind, seq, skipConn);
+  }
+
+  protected override readsRecordBeforeRefusing(): boolean {
+    // stale-refusals: a fleet node refuses by what it has heard on the bus, as if it were the only writer.
+    return !this.bugs.has('stale-refusals') && super.readsRecordBeforeRefusing();
   }
 
   protected override connectionGone(user: UserId, now: number): void {

@@ -15,6 +15,7 @@ export const bugNames = [
   'cursor-regression',
   'no-receipts',
   'stuck-presence',
+  'stale-refusals',
   'fsync-retry',
   'recovery-truncates-segment',
   'checkpoint-rewinds-offset',
@@ -27,6 +28,7 @@ export const coreBugs: ReadonlySet<BugName> = new Set([
   'cursor-regression',
   'no-receipts',
   'stuck-presence',
+  'stale-refusals',
 ]);
 
 /** Bugs in the embedded log itself (group commit, recovery, checkpoints): the real log only. */
@@ -47,6 +49,8 @@ export const bugDescriptions: Record<BugName, string> = {
   'cursor-regression': 'cursors may move backwards',
   'no-receipts': 'no receipt is ever sent (cursors are still stored, and welcomes carry them)',
   'stuck-presence': 'a user stays online after the last connection goes',
+  'stale-refusals':
+    "a fleet node refuses a member by its own view, not the store's record (a user added through another node is refused until the bus tells it)",
   'fsync-retry': 'group commit retries a failed fsync and acks (the kernel dropped the pages: fsyncgate)',
   'recovery-truncates-segment':
     'recovery cuts a torn tail at the start of the last segment, not at the torn record',
