@@ -14,7 +14,7 @@ export function verdictTable(summary: RunSummary, repro: string): string {
   else
     lines.push(
       `chatsim sim ${summary.scenario}  seed=${summary.seed}  clients=${summary.clients}  events=${summary.events}  trace=${summary.traceHash}`,
-      `faults (the scenario's and the seed's): ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
+      `faults (the scenario's and the seed's): ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}${describeWorkload(summary.derived.workload)}`,
       `virtual ${(summary.virtualMs / 1000).toFixed(1)} s in ${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; ack p50 ${summary.ackLatencyMsP50} ms, p99 ${summary.ackLatencyMsP99} ms; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
     );
   lines.push('');
@@ -152,4 +152,12 @@ export function describeFaults(faults: RunSummary['derived']['faults']): string 
       return `${f.type}${span}(${whom})`;
     })
     .join(' ');
+}
+
+/** The workload settings a swarm seed drew (`swarm.draw`), so a repro shows what the seed ran. */
+function describeWorkload(drawn: RunSummary['derived']['workload']): string {
+  if (drawn === undefined) return '';
+  return `; the seed's workload: ${Object.entries(drawn)
+    .map(([knob, value]) => `${knob}=${value}`)
+    .join(', ')}`;
 }

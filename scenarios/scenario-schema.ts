@@ -286,6 +286,13 @@ const faultVariants = [
 
 export const faultTypes = faultVariants.map((variant) => variant.shape.type.value);
 
+/** Workload settings a swarm seed may draw (`swarm.draw`; simulator/swarm.ts `swarmWorkload`). */
+export const swarmKnobs = [
+  'clients.syncLimit',
+  'workload.sendAfterMembershipChange',
+  'workload.httpReadsPerMin',
+] as const;
+
 export const faultSchema = z.discriminatedUnion('type', [...faultVariants]);
 
 // ---- the scenario -------------------------------------------------------------------------------
@@ -478,9 +485,17 @@ export const scenarioSchema = strict({
   swarm: strict({
     types: z.array(z.enum(faultTypes)).min(1).describe('fault types a seed may pick from'),
     count: count('faults each seed draws', 6),
+    draw: z
+      .array(z.enum(swarmKnobs))
+      .default([])
+      .describe(
+        "workload settings each seed draws as well, in place of the scenario's values (simulator only; logged in the summary): clients.syncLimit from 4, 50, 500; workload.sendAfterMembershipChange on or off; workload.httpReadsPerMin from 0, 30, 120 (default none)",
+      ),
   })
     .optional()
-    .describe('swarm testing: each seed picks its own mix of these fault types'),
+    .describe(
+      'swarm testing: each seed picks its own mix of these fault types (and of the workload settings in `draw`)',
+    ),
   checks: strict({
     skip: z
       .array(z.enum(checkProperties))

@@ -11,11 +11,14 @@ import {
   type ParsedScenario,
   scenarioSchema,
   faultTypes as schemaFaultTypes,
+  swarmKnobs,
 } from './scenario-schema.ts';
 import { parseThreshold, type ThresholdMetric, thresholdMetricNames } from './thresholds.ts';
 
 export const faultTypes = schemaFaultTypes;
 export type FaultType = (typeof faultTypes)[number];
+export { swarmKnobs };
+export type SwarmKnob = (typeof swarmKnobs)[number];
 
 /** Faults on the simulated disk under the real log store: they need `topology.engine` "log". */
 export const diskFaultTypes: readonly FaultType[] = faultTypes.slice(faultTypes.indexOf('disk-torn-write'));
@@ -123,7 +126,7 @@ export type Scenario = {
   costModel?: string;
   faults: FaultSpec[];
   /** Swarm testing: each seed picks its own subset of these fault types and rates. */
-  swarm?: { types: FaultType[]; count: number };
+  swarm?: { types: FaultType[]; count: number; draw?: SwarmKnob[] };
   /** Properties the scenario does not judge (each reported as skipped, never as a pass). */
   checks: { skip: CheckProperty[]; presenceKnownWithinMs?: number };
   /** The node limits the scenario sets; the rest are the node's own defaults. */

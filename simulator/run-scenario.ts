@@ -11,7 +11,7 @@ import { protocolLimits } from '../reference-server/protocol/limits.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import { loadCostModel } from '../scenarios/load-cost-model.ts';
-import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
+import type { FaultSpec, Scenario, SwarmKnob } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
 import { addAdversaries } from './adversaries.ts';
 import {
@@ -40,7 +40,7 @@ import { RepeatedPushes } from './repeated-pushes.ts';
 import { type RunPerf, startRunMeter } from './run-meter.ts';
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
-import { swarmFaults } from './swarm.ts';
+import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
@@ -108,7 +108,8 @@ export type RunSummary = {
   /** 0 pass, 1 property violated, 2 SLO breached, 3 could not judge (did not settle, or a verdict unknown). */
   exitCode: ExitCode;
   /** Everything the seed decided that is not in the scenario file. */
-  derived: { faults: FaultSpec[]; bugs: string[] };
+  /** `workload`: the settings a swarm seed drew (`swarm.draw`), absent when it drew none. */
+  derived: { faults: FaultSpec[]; bugs: string[]; workload?: Partial<Record<SwarmKnob, number | boolean>> };
   /** Present on live runs: the target, the generators and what they measured. */
   live?: LiveFacts;
   /** Simulated runs: how often a node got the bus back after losing it (and so caught up from the store). */
@@ -140,9 +141,11 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const wallStart = performance.now();
   const meter = startRunMeter();
   // `--clients`: fewer clients shrink large groups with them, so they stay large (scale-clients.ts).
-  const scenario = options.clients === undefined ? written : scaleClients(written, options.clients);
-  const clientCount = scenario.clients.count;
+  const scaled = options.clients === undefined ? written : scaleClients(written, options.clients);
   const streams = new SeedStreams(options.seed);
+  // A swarm scenario's seed draws the workload settings `swarm.draw` names (its own stream).
+  const { scenario, drawn: drawnWorkload } = swarmWorkload(scaled, streams.stream('swarm-workload'));
+  const clientCount = scenario.clients.count;
   const bugs = new Set<string>(options.bugs ?? []);
   const ids = new IdTable();
   // Faults: the scenario's own plus, for a swarm scenario, this seed's picks.
@@ -493,7 +496,11 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     verdicts,
     slo,
     exitCode,
-    derived: { faults: derivedFaults, bugs: [...bugs] },
+    derived: {
+      faults: derivedFaults,
+      bugs: [...bugs],
+      ...(Object.keys(drawnWorkload).length > 0 ? { workload: drawnWorkload } : {}),
+    },
     busResumes: world.bus.resumes,
     busLostWithProcess: world.bus.lostWithProcess,
     ...(world.storage instanceof LogStorage ? { storage: world.storage.report() } : {}),

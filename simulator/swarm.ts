@@ -1,8 +1,15 @@
 // Swarm testing (Groce et al., as in FoundationDB and TigerBeetle's VOPR): each seed picks its own
 // mix of fault types, times and sizes, so across seeds the gate explores combinations no hand-written
-// schedule would. The picks are logged in the run summary (`derived.faults`).
+// schedule would; with `swarm.draw`, it picks workload settings too. The picks are logged in the run
+// summary (`derived.faults`, `derived.workload`).
 
-import type { FaultSpec, FaultType, Scenario } from '../scenarios/scenario.ts';
+import {
+  type FaultSpec,
+  type FaultType,
+  type Scenario,
+  type SwarmKnob,
+  swarmKnobs,
+} from '../scenarios/scenario.ts';
 import type { Prng } from './kernel/prng.ts';
 
 export function swarmFaults(scenario: Scenario, rng: Prng): FaultSpec[] {
@@ -38,4 +45,42 @@ export function swarmFaults(scenario: Scenario, rng: Prng): FaultSpec[] {
     out.push(spec);
   }
   return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+/** What a swarm seed may draw for each workload setting in `swarm.draw`. */
+const knobChoices = {
+  'clients.syncLimit': [4, 50, 500],
+  'workload.sendAfterMembershipChange': [false, true],
+  'workload.httpReadsPerMin': [0, 30, 120],
+} as const satisfies Record<SwarmKnob, readonly (number | boolean)[]>;
+
+/**
+ * The scenario with this seed's draw of each workload setting `swarm.draw` names (the scenario's own
+ * value otherwise), and the draws, for the run summary. Its own stream: drawing them leaves a seed's
+ * faults as they were.
+ */
+export function swarmWorkload(
+  scenario: Scenario,
+  rng: Prng,
+): { scenario: Scenario; drawn: Partial<Record<SwarmKnob, number | boolean>> } {
+  const draw = scenario.swarm?.draw ?? [];
+  if (draw.length === 0) return { scenario, drawn: {} };
+  const drawn: Partial<Record<SwarmKnob, number | boolean>> = {};
+  for (const knob of swarmKnobs)
+    if (draw.includes(knob)) drawn[knob] = rng.pick<number | boolean>(knobChoices[knob]);
+  const clients = { ...scenario.clients };
+  const workload = { ...scenario.workload };
+  if (drawn['clients.syncLimit'] !== undefined) clients.syncLimit = drawn['clients.syncLimit'] as number;
+  if (drawn['workload.sendAfterMembershipChange'] !== undefined)
+    workload.sendAfterMembershipChange = drawn['workload.sendAfterMembershipChange'] as boolean;
+  if (drawn['workload.httpReadsPerMin'] !== undefined)
+    workload.httpReadsPerMin = drawn['workload.httpReadsPerMin'] as number;
+  return {
+    scenario: Object.freeze({
+      ...scenario,
+      clients: Object.freeze(clients),
+      workload: Object.freeze(workload),
+    }),
+    drawn,
+  };
 }
