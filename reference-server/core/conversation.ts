@@ -183,6 +183,9 @@ export class Conversation {
   advanceCursor(user: UserId, kind: CursorKind, seq: number): boolean {
     let cursors = this.cursors.get(user);
     if (cursors === undefined) {
+      // An absent cursor reads as 0 (cursorOf): a record's zero cursors make no entry (a member who
+      // never moved one costs nothing: 100,000 such entries in `million` at 100k clients).
+      if (seq <= 0) return false;
       cursors = { delivered: 0, read: 0 };
       this.cursors.set(user, cursors);
     }
