@@ -436,6 +436,10 @@ export const scenarioSchema = strict({
       .max(4096)
       .default(64)
       .describe('message body size (bytes; default 64)'),
+    largeBodyShare: share(
+      "share of sends whose body is the protocol's largest, 4096 UTF-8 bytes of characters that take several bytes or that JSON escapes",
+      0,
+    ),
     readProbability: share('chance a send is followed by some member reading', 0.3),
     httpReadsPerMin: z
       .number()

@@ -104,6 +104,8 @@ export type Scenario = {
     /** ramping-arrival-rate: targets (fraction of the rate) reached at the end of each stage. */
     stages?: { durationMs: number; target: number }[];
     bodyBytes: number;
+    /** Share of sends with the protocol's largest body (multi-byte and JSON-escaped characters). */
+    largeBodyShare: number;
     readProbability: number;
     typingProbability: number;
     watchPerClient: number;

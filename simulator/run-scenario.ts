@@ -65,7 +65,7 @@ export type RunOptions = {
   /** Records spans in virtual time (simulator/tracing/sim-tracer.ts); off when absent. */
   tracer?: RunTracer;
   /** What the workload writes as the nth message of a device (default: workload.ts messageBody). */
-  messageBody?: (device: string, n: number, bytes: number) => string;
+  messageBody?: (device: string, n: number, bytes: number, largeShare: number) => string;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
   storeState?: () => StoreState;
   /** Node steps cost service time (default: the scenario's `costModel`, loaded; none: steps are free). */
@@ -322,7 +322,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   scheduleWatches(world, scenario, streams, warmupMs);
   const pressBody = options.messageBody ?? messageBody;
   schedulePresses(world, scenario, streams, (device, n) =>
-    pressBody(`${device}.press`, n, scenario.workload.bodyBytes),
+    pressBody(`${device}.press`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
 
   const heals: (() => void)[] = [];
@@ -395,7 +395,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         index,
         client.sendMessage(
           conv,
-          (options.messageBody ?? messageBody)(sim.device, sendNumber++, scenario.workload.bodyBytes),
+          (options.messageBody ?? messageBody)(
+            sim.device,
+            sendNumber++,
+            scenario.workload.bodyBytes,
+            scenario.workload.largeBodyShare,
+          ),
           world.now,
         ),
       );
@@ -420,7 +425,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt);
   scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
   scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
-    pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes),
+    pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
 
   // Run to settle, then check convergence until it holds or the liveness window ends.

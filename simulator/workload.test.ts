@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { protocolLimits } from '../reference-server/protocol/limits.ts';
+import { encodeJsonFrame } from '../reference-server/store/record-codec.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { SeedStreams } from './kernel/prng.ts';
-import { arrivals } from './workload.ts';
+import { arrivals, messageBody } from './workload.ts';
 
 /** Arrivals of `scenario` for `clients` clients, counted per window of `windowMs` until `endMs`. */
 function countPerWindow(name: string, clients: number, windowMs: number, endMs: number): number[] {
@@ -82,5 +84,24 @@ describe('open-model executors', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('message bodies', () => {
+  it("pads to the scenario size, and makes a share of them the protocol's largest, awkward to store", () => {
+    expect(messageBody('d1', 7, 16)).toBe('d1#7............');
+    const bodies = Array.from({ length: 2000 }, (_, n) => messageBody('d1', n, 16, 0.1));
+    const large = bodies.filter((body) => body.length > 16);
+    // About the share asked for, chosen by hash (the same body every run).
+    expect(large.length).toBeGreaterThan(140);
+    expect(large.length).toBeLessThan(260);
+    expect(bodies).toEqual(Array.from({ length: 2000 }, (_, n) => messageBody('d1', n, 16, 0.1)));
+    for (const body of large.slice(0, 20)) {
+      expect(Buffer.byteLength(body)).toBe(protocolLimits.bodyBytesMax);
+      expect(body).toMatch(/^d1#\d+é"✓\\😀\n\u0001/u);
+      // As a stored record it outgrows the log's 4 KiB read-ahead.
+      expect(encodeJsonFrame({ t: 'append', body }).length).toBeGreaterThan(4096 + 1000);
+    }
+    expect(new Set(large).size).toBe(large.length);
   });
 });

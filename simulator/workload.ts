@@ -2,8 +2,9 @@
 // on a Poisson schedule of their own, whatever the server does, and each send's latency is measured
 // from its scheduled time, so a slow server cannot hide behind a waiting generator.
 
+import { protocolLimits } from '../reference-server/protocol/limits.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { Prng } from './kernel/prng.ts';
+import { hashString, type Prng } from './kernel/prng.ts';
 
 export type Arrivals = {
   /** The time of the next arrival after `now`, or null when the workload has ended. */
@@ -43,7 +44,36 @@ export function arrivals(scenario: Scenario, clients: number, rng: Prng, endMs: 
 }
 
 /** A body of the scenario's size that names its sender and number, so every body is distinct. */
-export function messageBody(device: string, n: number, bytes: number): string {
-  const head = `${device}#${n}`;
+export function messageBody(device: string, n: number, bytes: number, largeShare = 0): string {
+  return paddedBody(`${device}#${n}`, bytes, largeShare);
+}
+
+/**
+ * `head` padded to `bytes`; or, for a share `largeShare` of heads (by their hash: no random draw, so
+ * the streams of a run without large bodies are untouched), padded to the protocol's largest body.
+ */
+export function paddedBody(head: string, bytes: number, largeShare: number): string {
+  if (largeShare > 0 && hashString(head) / 2 ** 32 < largeShare) return largestBody(head);
   return head.length >= bytes ? head : head + '.'.repeat(bytes - head.length);
+}
+
+/** Characters of 2 to 4 UTF-8 bytes, and characters JSON escapes (quote, backslash, newline, a control). */
+const awkward = ['é', '"', '✓', '\\', '😀', '\n', '\u0001'];
+
+/**
+ * Exactly the protocol's largest body in UTF-8 bytes, far longer as JSON: a stored record then
+ * outgrows a store's small reads (the log reads 4 KiB past a record's offset).
+ */
+function largestBody(head: string): string {
+  const max = protocolLimits.bodyBytesMax;
+  let body = head;
+  let size = Buffer.byteLength(head);
+  for (let i = 0; ; i++) {
+    const next = awkward[i % awkward.length]!;
+    const bytes = Buffer.byteLength(next);
+    if (size + bytes > max) break;
+    body += next;
+    size += bytes;
+  }
+  return body + '.'.repeat(max - size);
 }

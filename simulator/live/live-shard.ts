@@ -16,7 +16,7 @@ import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
 import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { pressPlan } from '../press.ts';
-import { arrivals } from '../workload.ts';
+import { arrivals, paddedBody } from '../workload.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
@@ -316,9 +316,10 @@ export class LiveShard {
     const { workload } = this.plan.scenario;
     if (rng.chance(workload.typingProbability)) this.apply(i, client.setTyping(conv, true, now));
     // The scheduled time rides in the body, so the receiving generator measures end-to-end delivery.
-    const body = `${client.device}#${this.sendNumber++}@${scheduled.toFixed(1)}`.padEnd(
+    const body = paddedBody(
+      `${client.device}#${this.sendNumber++}@${scheduled.toFixed(1)}`,
       workload.bodyBytes,
-      '.',
+      workload.largeBodyShare,
     );
     this.scheduling = scheduled;
     this.apply(i, client.sendMessage(conv, body, now));
@@ -506,12 +507,16 @@ export class LiveShard {
       this.streams.stream('live-press', this.plan.shard),
       this.plan.warmupMs,
     );
-    const bytes = this.plan.scenario.workload.bodyBytes;
+    const { bodyBytes, largeBodyShare } = this.plan.scenario.workload;
     for (const step of steps)
       this.later(step.at, () => {
         const client = this.clients[step.index]!;
         const body = (): string =>
-          `${client.device}#${this.sendNumber++}@${step.at.toFixed(1)}`.padEnd(bytes, '.');
+          paddedBody(
+            `${client.device}#${this.sendNumber++}@${step.at.toFixed(1)}`,
+            bodyBytes,
+            largeBodyShare,
+          );
         const now = this.now();
         this.apply(
           step.index,
