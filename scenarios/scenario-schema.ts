@@ -253,6 +253,14 @@ const faultVariants = [
       .enum(['checkpoint', 'segment'])
       .default('checkpoint')
       .describe("which synced file a bit flips in (default 'checkpoint')"),
+    durationMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "segment only: when a backup of the damaged sector is restored (the operator's repair) and a store that refused its log restarts, in ms; without it the damage stays",
+      ),
   }).describe(
     'One bit flips in a synced sector; CRCs must catch it: a checkpoint is set aside (full replay), a record is never served.',
   ),

@@ -49,4 +49,29 @@ describe('disk-bitflip', () => {
     },
     faultRunTimeoutMs,
   );
+
+  it(
+    'in a segment restored from a backup at the heal: refused until then, and nothing is lost',
+    async () => {
+      const run = await runFault(
+        [
+          // The damaged checkpoint makes the recovery replay every segment, the damaged one included.
+          { type: 'disk-bitflip', atMs: 1000, file: 'checkpoint' },
+          { type: 'disk-bitflip', atMs: 1000, file: 'segment', durationMs: 1500 },
+          { type: 'node-crash', atMs: 1001, durationMs: 500, node: 0 },
+        ],
+        busy,
+      );
+      const storage = run.summary.storage!;
+      expect(storage.bitFlips).toBe(2);
+      // The recovery after the crash replays the damaged record and refuses the log, not cuts it.
+      expect(storage.refusals).toEqual([
+        expect.stringMatching(/\.seg is corrupt at offset \d+: CRC mismatch/),
+      ]);
+      expect(run.of('ack', run.start + 20, run.heal)).toEqual([]);
+      // Once the sector is restored and the store restarted, every acked record is there.
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 });

@@ -363,8 +363,9 @@ export class SimDisk implements FileSystem {
   }
 
   /**
-   * Flips one bit in a synced sector of a file whose name passes `filter`; returns where, or null
-   * when no file has synced bytes. The running process sees it too (the page was re-read).
+   * Flips one bit in a synced sector of a file whose name passes `filter`; returns where, and how to
+   * put the bit back (a backup of the sector restored), or null when no file has synced bytes. The
+   * running process sees it too (the page was re-read).
    */
   flipBit(
     filter: (path: string) => boolean,
@@ -372,6 +373,8 @@ export class SimDisk implements FileSystem {
   ): {
     path: string;
     offset: number;
+    /** Flips the bit back in that file, if it still holds the damaged byte there. */
+    restore(): void;
   } | null {
     const rng = this.options.rng;
     const candidates = [...this.durableNames].filter(
@@ -383,11 +386,14 @@ export class SimDisk implements FileSystem {
     const offset = pick === undefined ? rng.int(durable.length) : pick(path, durable);
     if (offset === null || offset >= durable.length) return null;
     const mask = 1 << rng.int(8);
-    durable[offset] = durable[offset]! ^ mask;
-    const cached = file.bytes.view();
-    if (offset < cached.length) cached[offset] = cached[offset]! ^ mask;
+    const damaged = durable[offset]! ^ mask;
+    const flip = (from: number, to: number): void => {
+      for (const image of [file.durable.view(), file.bytes.view()])
+        if (offset < image.length && image[offset] === from) image[offset] = to;
+    };
+    flip(damaged ^ mask, damaged);
     this.stats.bitFlips++;
-    return { path, offset };
+    return { path, offset, restore: () => flip(damaged, damaged ^ mask) };
   }
 
   /** The synced bytes of every file whose name passes `filter` (copies), for a fault to choose where to strike. */
