@@ -259,7 +259,7 @@ async function main(): Promise<void> {
   const out = [
     `bench:live-scale ${scenario.name}: ${figures.clients} clients, ${nodes} node(s), ${figures.generators} generator(s), seed ${seed}; exit ${figures.exitCode}; ${figures.wallS} s wall`,
     `verdicts: ${figures.failed.length === 0 ? 'every property passed' : figures.failed.join(' | ')}`,
-    `connect rate: ${figures.connectsPerSec}/s (${figures.firstSessions} first sessions; ${figures.connects} connects, ${figures.connectFailures} failed)`,
+    `connect rate: ${figures.connectsPerSec}/s (${figures.firstSessions} first sessions; ${figures.connects} connects, ${figures.connectFailures} failed, ${live.abandonedConnects} given up by the client before the WebSocket opened)`,
     `memory per connection: nodes ${kb(figures.nodeBytesPerConnection)}, generators ${kb(figures.generatorBytesPerConnection)} (RSS growth over the first sample, taken before any client connected / clients); all-in (peak RSS / clients): nodes ${kb(figures.nodeBytesPerConnectionAllIn)}, generators ${kb(figures.generatorBytesPerConnectionAllIn)}`,
     `processes (open-file limit ${figures.filesMax ?? 'unknown'}): ${figures.processes.map((p) => `${p.name} RSS ${mib(p.rssFirst)} -> ${mib(p.rssMax)}, files ${p.filesFirst} -> ${p.filesMax}`).join('; ')}`,
     `CPU (from /proc; busiest ${liveLimitsSampleS} s of each in brackets, 100% = a core): nodes ${(figures.nodeCpuMs / 1000).toFixed(1)} s, generators ${(figures.generatorCpuMs / 1000).toFixed(1)} s over ${figures.wallS} s wall; ${figures.processes.map((p) => `${p.name} ${(p.cpuMs / 1000).toFixed(1)} s (${Math.round(p.cpuShareMax * 100)}%)`).join(', ')}`,

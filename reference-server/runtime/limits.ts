@@ -12,6 +12,14 @@ export const runtimeLimits = {
   readyPingTimeoutMs: 2000,
   /** Default for how long a peer has to answer our close frame before its socket is destroyed. */
   closeTimeoutMsDefault: 3000,
+  /**
+   * Connections the kernel may complete for us before we accept them (listen's backlog; Linux caps it
+   * at net.core.somaxconn, 4096 here). Node's default, 511, overflowed in the 100,000-connection ramps:
+   * a node whose loop stalled a second or two under a connect storm dropped SYNs beyond 511
+   * (TcpExtListenOverflows), each dropped client waited out SYN retransmits (1, 3, 7 s...) past its
+   * 10 s connect timeout and connected again from scratch, more work for a box already short of CPU.
+   */
+  listenBacklog: 4096,
   /** Open WebSocket connections of one server; upgrades beyond get 503 (file descriptors are finite). */
   connectionsMax: 200_000,
   /** Pings a connection may leave unanswered; at the next heartbeat it is terminated. */

@@ -213,7 +213,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: runtimeLimits.listenBacklog }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -58,6 +58,11 @@ export type ShardStatus = {
   attemptsPending: number;
   connects: number;
   connectFailures: number;
+  /**
+   * Attempts the client gave up before the WebSocket opened (its connect timeout): under load the
+   * spiral of a connect ramp, each retry a full connect again (the 100,000 runs, docs/benchmarks.md).
+   */
+  abandonedConnects: number;
   /** Connections closed by the server (close code, or 'reset') after the WebSocket opened, before a welcome. */
   closedInHello: Record<string, number>;
   cpuShare: number;

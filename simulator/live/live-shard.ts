@@ -72,6 +72,7 @@ export class LiveShard {
   private connectFailures = 0;
   /** Connections the server closed after the WebSocket opened and before a welcome, by close code. */
   private readonly closedInHello: Record<string, number> = {};
+  private abandonedConnects = 0;
   malformedFrames = 0;
   /** How late the event loop ran (a blocked loop reads pings and fires idle checks late). */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: liveLimits.loopDelayResolutionMs });
@@ -240,6 +241,7 @@ export class LiveShard {
       attemptsPending,
       connects: this.connects,
       connectFailures: this.connectFailures,
+      abandonedConnects: this.abandonedConnects,
       closedInHello: { ...this.closedInHello },
       cpuShare: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
       rssBytes: this.rssMax,
@@ -353,7 +355,10 @@ export class LiveShard {
           this.sockets[i] = null;
           if (ws) {
             if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-            else ws.terminate();
+            else {
+              if (ws.readyState === WebSocket.CONNECTING) this.abandonedConnects++;
+              ws.terminate();
+            }
           }
           break;
         }

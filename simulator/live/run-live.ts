@@ -101,6 +101,8 @@ export type LiveFacts = {
   loadLimited: boolean;
   connects: number;
   connectFailures: number;
+  /** Attempts the clients gave up before the WebSocket opened (their connect timeout), then retried. */
+  abandonedConnects: number;
   /** Connections closed after the WebSocket opened and before a welcome, by close code ('reset': no close frame). */
   closedInHello: Record<string, number>;
   malformedFrames: number;
@@ -576,6 +578,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           loadLimited: loadLimitedBy(cpuMax, loopDelayMax) !== null,
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
+          abandonedConnects: reports.reduce((a, r) => a + r.stats.abandonedConnects, 0),
           closedInHello: sumCounts(reports.map((r) => r.stats.closedInHello)),
           malformedFrames: reports.reduce((a, r) => a + r.malformedFrames, 0),
           connectRate: {
