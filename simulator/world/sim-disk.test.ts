@@ -1,0 +1,118 @@
+// The simulated disk's own faults, seen through its file-system port: what a crash keeps of an
+// unsynced write (a prefix, or any of its sectors), a misdirected write over synced bytes, and a
+// flipped bit put back.
+
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../kernel/prng.ts';
+import { type DiskClock, SimDisk, sectorBytes } from './sim-disk.ts';
+
+/** Virtual time for the disk: callbacks run in time order, promise reactions between them. */
+function manualClock(): DiskClock & { settle(): Promise<void> } {
+  const queue: { at: number; callback: () => void }[] = [];
+  const clock = {
+    now: 0,
+    at(at: number, callback: () => void) {
+      queue.push({ at, callback });
+      queue.sort((a, b) => a.at - b.at);
+    },
+    markAsync() {},
+    async settle() {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        clock.now = next.at;
+        next.callback();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+  };
+  return clock;
+}
+
+async function diskWith(seed: number) {
+  const clock = manualClock();
+  const disk = new SimDisk({ clock, rng: new Prng(seed), fsyncMs: 1, ioMs: 0 });
+  const run = async <T>(work: Promise<T>): Promise<T> => {
+    const [result] = await Promise.all([work, clock.settle()]);
+    return result;
+  };
+  const file = await run(disk.open('/d/log', 'write'));
+  await run(disk.syncDir('/d'));
+  const synced = Buffer.alloc(700, 0x61);
+  await run(file.write(synced, 0));
+  await run(file.datasync());
+  // Four sectors and a bit of a fifth, none synced: each byte names its sector (1-5), none is zero.
+  const unsynced = Buffer.alloc(4 * sectorBytes, 0);
+  for (let i = 0; i < unsynced.length; i++) unsynced[i] = 1 + Math.floor((700 + i) / sectorBytes);
+  await run(file.write(unsynced, 700));
+  const readBack = async () => (await run(disk.readFile('/d/log')))!;
+  return { disk, run, synced, unsynced, readBack };
+}
+
+describe('SimDisk', () => {
+  it('a torn write keeps a prefix cut at a sector boundary', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { disk, synced, unsynced, readBack } = await diskWith(seed);
+      disk.tearNextCrash = true;
+      disk.crash();
+      const after = await readBack();
+      expect(after.subarray(0, 700)).toEqual(synced);
+      const kept = after.subarray(700);
+      expect((700 + kept.length) % sectorBytes).toBe(0);
+      expect(kept).toEqual(unsynced.subarray(0, kept.length));
+      expect(disk.stats.tornOutOfOrder).toBe(0);
+    }
+  });
+
+  it('torn in any order, a later sector survives an earlier one lost (zeros), never just a prefix', async () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const { disk, synced, unsynced, readBack } = await diskWith(seed);
+      disk.tearNextCrash = true;
+      disk.tearInAnyOrder = true;
+      disk.crash();
+      const after = await readBack();
+      expect(after.subarray(0, 700)).toEqual(synced);
+      // Per sector of the write: kept whole (its own bytes) or lost whole (zeros), never mixed.
+      const pieces: boolean[] = [];
+      for (let from = 700; from < after.length; from = (Math.floor(from / sectorBytes) + 1) * sectorBytes) {
+        const to = Math.min(after.length, (Math.floor(from / sectorBytes) + 1) * sectorBytes);
+        const piece = after.subarray(from, to);
+        const kept = piece.equals(unsynced.subarray(from - 700, to - 700));
+        expect(kept || piece.every((byte) => byte === 0)).toBe(true);
+        pieces.push(kept);
+      }
+      expect(pieces.at(-1)).toBe(true);
+      expect(pieces.indexOf(false)).toBeGreaterThanOrEqual(0);
+      expect(disk.stats.tornOutOfOrder).toBe(1);
+    }
+  });
+
+  it('lands a misdirected write over synced bytes, for reads now and after a crash', async () => {
+    const { disk, run, readBack } = await diskWith(1);
+    expect(disk.landMisdirected('/d/log', 695, Buffer.from('MISDIRECTED'))).toBe(false);
+    expect(disk.landMisdirected('/d/log', 100, Buffer.from('MISDIRECTED'))).toBe(true);
+    const file = await run(disk.open('/d/log', 'read'));
+    expect((await run(file.read(100, 11))).toString()).toBe('MISDIRECTED');
+    disk.crash();
+    expect((await readBack()).subarray(100, 111).toString()).toBe('MISDIRECTED');
+    expect(disk.stats.misdirectedWrites).toBe(1);
+    expect(
+      disk
+        .syncedFiles((path) => path === '/d/log')[0]!
+        .bytes.subarray(100, 111)
+        .toString(),
+    ).toBe('MISDIRECTED');
+  });
+
+  it('flips a synced bit, and a restore puts it back', async () => {
+    const { disk, synced, readBack } = await diskWith(1);
+    const flip = disk.flipBit(
+      (path) => path === '/d/log',
+      () => 42,
+    )!;
+    expect(flip.offset).toBe(42);
+    const damaged = await readBack();
+    expect(damaged[42]).not.toBe(synced[42]);
+    expect(damaged.subarray(43, 700)).toEqual(synced.subarray(43));
+    flip.restore();
+    expect((await readBack()).subarray(0, 700)).toEqual(synced);
+  });
+});
