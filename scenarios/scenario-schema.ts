@@ -53,6 +53,17 @@ const healsAfter = {
     .default(5000)
     .describe('how long until the heal, in ms; cut short at the end of the faults phase (default 5000)'),
 };
+/** Damage a backup repairs at the heal (the operator's job); without a duration it stays. */
+const restoredAfter = (scope: string) => ({
+  durationMs: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      `${scope}when a backup of the damaged sectors is restored (the operator's repair) and a store that refused its log restarts, in ms; without it the damage stays`,
+    ),
+});
 const clientShare = (fallback: number) => ({
   fraction: share('share of clients touched, each drawn from the fault’s own seeded stream', fallback),
 });
@@ -253,14 +264,7 @@ const faultVariants = [
       .enum(['checkpoint', 'segment'])
       .default('checkpoint')
       .describe("which synced file a bit flips in (default 'checkpoint')"),
-    durationMs: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .describe(
-        "segment only: when a backup of the damaged sector is restored (the operator's repair) and a store that refused its log restarts, in ms; without it the damage stays",
-      ),
+    ...restoredAfter('segment only: '),
   }).describe(
     'One bit flips in a synced sector; CRCs must catch it: a checkpoint is set aside (full replay), a record is never served.',
   ),
@@ -268,8 +272,9 @@ const faultVariants = [
     type: z.literal('disk-misdirected-write'),
     description: z.string().optional(),
     ...faultStart,
+    ...restoredAfter(''),
   }).describe(
-    "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost, so this is a scenario of its own, not a swarm pick.",
+    "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost until a backup restores it (durationMs), so it is no swarm pick.",
   ),
   strict({
     type: z.literal('disk-slow'),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FaultRun, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 describe('disk-misdirected-write', () => {
   let run: FaultRun;
@@ -30,4 +30,24 @@ describe('disk-misdirected-write', () => {
     const durableAck = run.summary.verdicts.find((v) => v.property === 'durable-ack');
     expect(durableAck?.verdict).toBe('fail');
   });
+
+  it(
+    'restored from a backup at the heal: the recovery refuses the log until then, and nothing is lost',
+    async () => {
+      const restored = await runFault(
+        [
+          // The damaged checkpoint makes the recovery replay every segment, the overwritten record included.
+          { type: 'disk-bitflip', atMs: 1000, file: 'checkpoint' },
+          { type: 'disk-misdirected-write', atMs: 1000, durationMs: 1500 },
+          { type: 'node-crash', atMs: 1001, durationMs: 500, node: 0 },
+        ],
+        { clients: { count: 80 }, workload: { ratePer1kClients: 3000 } },
+      );
+      const storage = restored.summary.storage!;
+      expect(storage.disk.misdirectedWrites).toBe(1);
+      expect(storage.refusals).toEqual([expect.stringMatching(/\.seg is corrupt at offset \d+/)]);
+      expect(failedVerdicts(restored)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
 });

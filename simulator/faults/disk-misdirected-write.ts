@@ -7,7 +7,9 @@
 // Which checker sees what: agreement (the other message's body shown or read back at the overwritten
 // seq), per-conversation-order and no-duplicates (that message shown twice). The overwritten record
 // itself is lost with one copy of the log, so durable-ack and no-loss fail for it however right the
-// store is: a scenario of its own, never a swarm pick. The other half of a misdirected write, the
+// store is: never a swarm or explorer pick. With `durationMs`, a backup of the sectors is restored
+// at the heal (the operator's repair) and a store that refused its log restarts: a correct store then
+// loses nothing and every checker must pass, so the gate's disk-faults runs it. The other half of a misdirected write, the
 // place it was meant for keeping its old bytes, is a lost write no checksum of one copy can see
 // (replicas recover it); the fault leaves it out, and the frame reaches its own place too.
 
@@ -41,12 +43,14 @@ export const diskMisdirectedWrite: Fault = {
       const target = appends[context.rng.int(appends.length - 1)]!;
       const room = files.find((file) => file.path === target.path)!.bytes.length - target.offset;
       const sources = appends.slice(appends.indexOf(target) + 1).filter((s) => s.frame.length <= room);
-      if (sources.length > 0)
-        owner.disk.landMisdirected(
-          target.path,
-          target.offset,
-          sources[context.rng.int(sources.length)]!.frame,
-        );
+      const source = sources.length > 0 ? sources[context.rng.int(sources.length)]! : null;
+      const landed =
+        source === null ? null : owner.disk.landMisdirected(target.path, target.offset, source.frame);
+      if (landed !== null && context.spec.durationMs !== undefined)
+        return () => {
+          landed.restore();
+          owner.restartIfFailed();
+        };
     }
     return () => {};
   },

@@ -85,10 +85,10 @@ describe('SimDisk', () => {
     }
   });
 
-  it('lands a misdirected write over synced bytes, for reads now and after a crash', async () => {
+  it('lands a misdirected write over synced bytes, for reads now and after a crash, and restores them', async () => {
     const { disk, run, readBack } = await diskWith(1);
-    expect(disk.landMisdirected('/d/log', 695, Buffer.from('MISDIRECTED'))).toBe(false);
-    expect(disk.landMisdirected('/d/log', 100, Buffer.from('MISDIRECTED'))).toBe(true);
+    expect(disk.landMisdirected('/d/log', 695, Buffer.from('MISDIRECTED'))).toBeNull();
+    const landed = disk.landMisdirected('/d/log', 100, Buffer.from('MISDIRECTED'))!;
     const file = await run(disk.open('/d/log', 'read'));
     expect((await run(file.read(100, 11))).toString()).toBe('MISDIRECTED');
     disk.crash();
@@ -100,6 +100,8 @@ describe('SimDisk', () => {
         .bytes.subarray(100, 111)
         .toString(),
     ).toBe('MISDIRECTED');
+    landed.restore();
+    expect((await readBack()).subarray(0, 700)).toEqual(Buffer.alloc(700, 0x61));
   });
 
   it('flips a synced bit, and a restore puts it back', async () => {

@@ -405,17 +405,22 @@ export class SimDisk implements FileSystem {
 
   /**
    * A misdirected write lands `data` at `offset` of `path`, inside what was synced there: the durable
-   * bytes and the page cache both change (the page was re-read), as with a bit flip. Returns whether
-   * it landed (the file is synced that far).
+   * bytes and the page cache both change (the page was re-read), as with a bit flip. Returns how to
+   * put the old bytes back (a backup of those sectors restored), or null if the file is not synced
+   * that far.
    */
-  landMisdirected(path: string, offset: number, data: Buffer): boolean {
+  landMisdirected(path: string, offset: number, data: Buffer): { restore(): void } | null {
     const file = this.durableNames.get(path);
-    if (file === undefined || offset + data.length > file.durable.length) return false;
-    data.copy(file.durable.view(), offset);
-    const cached = file.bytes.view();
-    data.subarray(0, Math.max(0, Math.min(data.length, cached.length - offset))).copy(cached, offset);
+    if (file === undefined || offset + data.length > file.durable.length) return null;
+    const end = offset + data.length;
+    const old = Buffer.from(file.durable.view().subarray(offset, end));
+    const put = (from: Buffer, to: Buffer): void => {
+      for (const image of [file.durable.view(), file.bytes.view()])
+        if (end <= image.length && image.subarray(offset, end).equals(from)) to.copy(image, offset);
+    };
+    put(old, data);
     this.stats.misdirectedWrites++;
-    return true;
+    return { restore: () => put(data, old) };
   }
 
   /** Bytes held now (a disk-full fault sets the capacity to this). */
