@@ -21,6 +21,10 @@ if (wantsBigHeap && !process.env.CHATSIM_REEXEC && heapTooSmall) {
       // A larger young generation lets the many short-lived events and frames die young (about 10%
       // faster at 300k clients) instead of being promoted and marked again and again.
       '--max-semi-space-size=64',
+      // A simulation's old generation grows by at most 30% over what survived the last full collection
+      // (V8 picks up to 4x on its own): `sim million` peaked at 6.76 GiB RSS instead of 7.30, no slower
+      // (docs/benchmarks.md, perf7). A `node --heap-growing-percent=N bin/chatsim.mjs` of the user's wins.
+      ...(args[0] === 'sim' ? ['--heap-growing-percent=30'] : []),
       ...process.execArgv,
       process.argv[1],
       ...args,
