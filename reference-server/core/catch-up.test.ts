@@ -518,6 +518,25 @@ describe('a membership change made through another node', () => {
     );
   });
 
+  it('answers a cursor the store refuses with its code: a removal made elsewhere is not met with silence', () => {
+    // churn seed 1 at 200 clients: six cursors of users removed through the other node were refused
+    // by the store and answered with nothing.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'a1');
+    h.state.changeMembers({ conv: 'g', add: [], remove: ['bob'] });
+    h.input({ type: 'frame', conn: 1, value: { t: 'read', conv: 'g', seq: 1 } });
+    expect(h.framesOf(1, 'err')).toEqual([
+      expect.objectContaining({ code: 'forbidden', ref: 'read', conv: 'g' }),
+    ]);
+    expect(h.state.record('g')!.cursors.bob?.read ?? 0).toBe(0);
+    h.storeDown = true;
+    h.input({ type: 'frame', conn: 1, value: { t: 'delivered', conv: 'g', seq: 1 } });
+    expect(h.framesOf(1, 'err').at(-1)).toEqual(
+      expect.objectContaining({ code: 'unavailable', ref: 'delivered', conv: 'g' }),
+    );
+  });
+
   it("reads the store's record before refusing an HTTP request by a conversation or member it has not heard of", () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
     h.sequencedElsewhere('g', 'alice', 'a1');

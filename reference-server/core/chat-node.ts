@@ -1076,15 +1076,18 @@ export class ChatNode {
 
   private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {
     if (outcome.status !== 'ok' || !('moved' in outcome)) {
-      if (outcome.status === 'unavailable' && this.conns.get(pending.conn)?.phase === 'open')
-        this.err(
-          pending.conn,
-          ErrorCode.unavailable,
-          messageFor(ErrorCode.unavailable),
-          pending.cursor,
-          undefined,
-          pending.conv,
-        );
+      // A cursor frame has no answer when it works, so a refusal is always answered: `unavailable` to be
+      // sent again, and the store's `forbidden` or `not_found` as a node that knew would have said it (a
+      // user removed through another node, whose removal this node had not heard of).
+      if (this.conns.get(pending.conn)?.phase === 'open') {
+        const code =
+          outcome.status === 'forbidden'
+            ? ErrorCode.forbidden
+            : outcome.status === 'not_found'
+              ? ErrorCode.notFound
+              : ErrorCode.unavailable;
+        this.err(pending.conn, code, messageFor(code), pending.cursor, undefined, pending.conv);
+      }
       return;
     }
     const conv = this.convs.get(pending.conv);
