@@ -1,6 +1,6 @@
 // What delivery-mode's reach judgements (push-reach.ts, receipt-reach.ts) share: the small
 // conversations judged and their members at creation (a conversation whose membership the harness
-// changed is dropped), each device's current session (when it opened, when the server was last heard
+// changed is dropped, unless the judgement keeps the members no change named: `membershipChanged`), each device's current session (when it opened, when the server was last heard
 // on it; the same for the one before), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
 
@@ -38,7 +38,7 @@ export abstract class MemberSessions {
 
   constructor(
     protected readonly ids: IdTable,
-    private readonly threshold: number,
+    protected readonly threshold: number,
     protected readonly witness: WitnessList,
     /** How long after its cause (an ack, a cursor sent) a push or receipt is due. */
     protected readonly dueMs: number,
@@ -53,7 +53,7 @@ export abstract class MemberSessions {
         break;
       }
       case 'members-sent':
-        this.members.delete(event.conv);
+        this.membershipChanged(event);
         break;
       case 'conv-frame':
       case 'presence-seen':
@@ -80,6 +80,14 @@ export abstract class MemberSessions {
   /** The run ended at `at`: every session still owed something is judged as it stands. */
   finish(at: number): void {
     for (const device of [...this.owing()]) this.sessionEnds(device, at);
+  }
+
+  /**
+   * The harness asked to change a conversation's membership: by default it is judged no more (who
+   * is owed what after the change depends on when the server applied it).
+   */
+  protected membershipChanged(event: HistoryEvent & { k: 'members-sent' }): void {
+    this.members.delete(event.conv);
   }
 
   /** The reach judgement's own events (observe has already taken the shared ones). */

@@ -55,3 +55,54 @@ describe('receipt reach on a busy server', () => {
     );
   });
 });
+
+describe('receipt reach in a conversation whose membership the harness changed', () => {
+  const carol = device('carol');
+  const dan = device('dan');
+  const judged = (events: HistoryEvent[], threshold = 4) =>
+    checkHistory(
+      [createDeliveryModeChecker({ largeGroupThreshold: threshold })],
+      events,
+      finalStateFixture(),
+    )[0]!.witness.map((w) => (w as { problem: string }).problem);
+  /** ann, bob and carol in `g`; a change naming carol (and adding dan) at 1000; then bob's cursor at 3000. */
+  const changed = (events: HistoryEvent[]): HistoryEvent[] => [
+    history.conv(0, 'g', ['ann', 'bob', 'carol']),
+    history.session(10, ann),
+    history.session(10, bob),
+    history.session(10, carol),
+    history.session(10, dan),
+    history.cursorSent(500, carol, 'g', 'read', 1),
+    history.membersSent(1000, 1, 'g', { add: ['dan'], remove: ['carol'] }),
+    history.membersAnswered(1100, 1),
+    history.ack(2500, bob, message('g', 1, 'bob'), 2490),
+    history.cursorSent(3000, bob, 'g', 'delivered', 1),
+    ...events,
+    // Everyone hears the server after bob's receipt was due.
+    ...[ann, bob, carol, dan].map((d) => history.convFrame(7000, d, 'g', 'msg', [9])),
+  ];
+
+  it('owes the members no change named a receipt, as in a conversation never changed', () => {
+    const [problem, ...rest] = judged(changed([]));
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(/^ann\/.* never got a receipt of bob's delivered cursor at 1 or past it in g,/);
+    expect(
+      judged(
+        changed([
+          history.cursorSeen(3100, ann, { conv: 'g', of: 'bob', kind: 'delivered', seq: 1, lastSeq: 1 }),
+        ]),
+      ),
+    ).toEqual([]);
+  });
+
+  it("owes nothing to or about a user a change named: carol's cursor before her removal, dan added after creation", () => {
+    const problems = judged(changed([]));
+    expect(
+      problems.some((p) => p.startsWith('carol/') || p.startsWith('dan/') || p.includes("carol's")),
+    ).toBe(false);
+  });
+
+  it('judges no receipt once the adds asked for could make the group large', () => {
+    expect(judged(changed([]), 3)).toEqual([]);
+  });
+});
