@@ -1,6 +1,6 @@
 // What delivery-mode's reach judgements (push-reach.ts, receipt-reach.ts) share: the small
-// conversations judged and their members at creation (a conversation whose membership the harness
-// changed is dropped, unless the judgement keeps the members no change named: `membershipChanged`), each device's current session (when it opened, when the server was last heard
+// conversations judged and their members at creation that no membership change the harness asked for
+// named (`membershipChanged`), each device's current session (when it opened, when the server was last heard
 // on it; the same for the one before), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
 
@@ -23,8 +23,10 @@ export function entryOf<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K
 }
 
 export abstract class MemberSessions {
-  /** Small conversations judged -> their members at creation (unchanged since). */
+  /** Small conversations judged -> their members at creation that no membership change named. */
   protected readonly members = new Map<string, readonly string[]>();
+  /** Conversation with changes -> how many members it may have at most (its creation's, plus every add asked for). */
+  private readonly membersMax = new Map<string, number>();
   /** Device id -> when its current session opened (-1: none). */
   protected readonly openSince = float64Column(-1);
   /** Device id -> when it last got a frame on its current session (-1: none). */
@@ -38,7 +40,7 @@ export abstract class MemberSessions {
 
   constructor(
     protected readonly ids: IdTable,
-    protected readonly threshold: number,
+    private readonly threshold: number,
     protected readonly witness: WitnessList,
     /** How long after its cause (an ack, a cursor sent) a push or receipt is due. */
     protected readonly dueMs: number,
@@ -83,12 +85,32 @@ export abstract class MemberSessions {
   }
 
   /**
-   * The harness asked to change a conversation's membership: by default it is judged no more (who
-   * is owed what after the change depends on when the server applied it).
+   * The harness asked to change a conversation's membership. The members it names are judged no more
+   * there (what they are owed depends on when the server applied the change), and the judgement
+   * forgets what it owed them (`forgetNamed`). The others are members throughout, whenever the server
+   * applied it, and may read every seq. Once the adds asked for could make it a large group, the
+   * conversation is judged no more.
    */
-  protected membershipChanged(event: HistoryEvent & { k: 'members-sent' }): void {
-    this.members.delete(event.conv);
+  private membershipChanged(event: HistoryEvent & { k: 'members-sent' }): void {
+    const members = this.members.get(event.conv);
+    if (members === undefined) return;
+    const max = (this.membersMax.get(event.conv) ?? members.length) + event.add.length;
+    if (max > this.threshold) {
+      this.members.delete(event.conv);
+      this.membersMax.delete(event.conv);
+      return;
+    }
+    this.membersMax.set(event.conv, max);
+    const named = new Set([...event.add, ...event.remove]);
+    this.members.set(
+      event.conv,
+      members.filter((user) => !named.has(user)),
+    );
+    this.forgetNamed(event.conv, named);
   }
+
+  /** What was owed in `conv` to the users a membership change names (or about them) stands no more. */
+  protected abstract forgetNamed(conv: string, named: ReadonlySet<string>): void;
 
   /** The reach judgement's own events (observe has already taken the shared ones). */
   protected abstract take(event: HistoryEvent): void;

@@ -61,3 +61,34 @@ describe('push reach over a long session', () => {
     expect(witness.count).toBe(1);
   });
 });
+
+describe('push reach in a conversation whose membership the harness changed', () => {
+  const carol = device('carol');
+  /** ann, bob and carol in `g`; carol's removal asked at 1000; bob's seq 1 acked at 2000; heard at 9000. */
+  function changed(pushedToAnn: boolean, removal = true) {
+    const witness = new WitnessList();
+    const reach = new PushReach(new IdTable(), 256, witness, dueMs);
+    reach.observe(history.conv(0, 'g', ['ann', 'bob', 'carol']));
+    for (const d of [ann, bob, carol]) reach.observe(history.session(10, d));
+    reach.observe(history.ack(500, bob, message('g', 1, 'bob')));
+    if (removal) reach.observe(history.membersSent(1000, 1, 'g', { remove: ['carol'] }));
+    reach.observe(history.ack(2000, bob, message('g', 2, 'bob')));
+    if (pushedToAnn) reach.observe(history.convFrame(2100, ann, 'g', 'msg', [1, 2]));
+    for (const d of [ann, bob, carol]) reach.observe(history.convFrame(9000, d, 'g', 'msg', [9]));
+    reach.finish(9500);
+    return witness.result('delivery-mode', '').witness.map((w) => (w as { problem: string }).problem);
+  }
+
+  it('owes the members no change named every push, as in a conversation never changed', () => {
+    const problems = changed(false);
+    expect(problems).toHaveLength(2);
+    expect(problems.every((p) => p.startsWith('ann/'))).toBe(true);
+    expect(changed(true)).toEqual([]);
+  });
+
+  it('owes nothing to a user a change named, from before the change or after it', () => {
+    // Without the removal carol is owed both messages too.
+    expect(changed(true, false).filter((p) => p.startsWith('carol/'))).toHaveLength(2);
+    expect(changed(true).filter((p) => p.startsWith('carol/'))).toEqual([]);
+  });
+});

@@ -8,8 +8,10 @@
 // run does). The client's word that its session held is not enough (a fault may have cut the
 // connection at the server unheard): the device must have heard the server on that session after the
 // push was due; frames on one connection arrive in order, so a push sent by then came first.
-// Members are those at the conversation's creation; a conversation whose membership the harness
-// changed is not judged (authorization judges pushes to non-members).
+// Members are those at the conversation's creation that no membership change the harness asked for
+// ever named (member-sessions.ts): they are members throughout, so a conversation with changes is
+// judged among them too (a push held while the node reads a newer membership is late, not waived).
+// Authorization judges pushes to non-members.
 // What a session was pushed is kept per (device, conv) as the newest seq plus the intervals skipped
 // below it (DisplayedSeqs): pushes come in seq order, so a session that lasts a whole soak holds one
 // number per conversation, not one per message, and the set stays exact.
@@ -45,6 +47,16 @@ export class PushReach extends MemberSessions {
 
   protected owing(): Iterable<number> {
     return this.owed.keys();
+  }
+
+  /** Pushes owed in `conv` to a user a membership change named stand no more (those from one still do). */
+  protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
+    for (const user of named)
+      for (const device of this.ids.devicesOfUser(user)) {
+        const owed = this.owed.get(device);
+        if (owed === undefined) continue;
+        for (const [key, miss] of owed) if (miss.conv === conv) owed.delete(key);
+      }
   }
 
   /** Seqs held beyond one number per (device, conv) pushed in this session: skipped intervals, bitsets. */

@@ -76,6 +76,7 @@ describe('receipt reach in a conversation whose membership the harness changed',
     history.membersSent(1000, 1, 'g', { add: ['dan'], remove: ['carol'] }),
     history.membersAnswered(1100, 1),
     history.ack(2500, bob, message('g', 1, 'bob'), 2490),
+    history.convFrame(2600, ann, 'g', 'msg', [1]),
     history.cursorSent(3000, bob, 'g', 'delivered', 1),
     ...events,
     // Everyone hears the server after bob's receipt was due.

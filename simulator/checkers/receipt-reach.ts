@@ -13,10 +13,8 @@
 // partition, and send a cursor into it), and so must the receiving device on its own; a cursor the
 // server refused (`cursor-refused`: an `err` naming it, e.g. `unavailable` while the store is away)
 // moved nothing and is owed nothing. Members are those at the conversation's creation that no
-// membership change the harness asked for ever named: they are members throughout and may read every
-// seq, whenever the server applied the changes, so a conversation with changes is judged among them
-// too (churn's groups; a receipt held while the node reads a newer membership is late, not waived),
-// until its adds could have made it a large group.
+// membership change the harness asked for ever named (member-sessions.ts): a conversation with changes
+// is judged among them too (a receipt held while the node reads a newer membership is late, not waived).
 // A busy server takes a cursor frame in turn behind everything queued before it, and nothing it sends
 // says when it got there: the due time grows by the longest ack latency of sends issued in the 10 s
 // before the cursor (the same queue, as the harness saw it), so an overloaded node is slow, not silent.
@@ -52,36 +50,14 @@ export class ReceiptReach extends MemberSessions {
   /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
   private readonly ackLag = new Map<number, number>();
 
-  /** Conversation -> how many members it may have at most (its creation's, plus every add asked for). */
-  private readonly membersMax = new Map<string, number>();
-
-  /**
-   * A change names some users: they are judged no more in that conversation, as senders or as
-   * receivers, and nothing owed to or about them there stands; the others are members throughout.
-   */
-  protected override membershipChanged(event: HistoryEvent & { k: 'members-sent' }): void {
-    const members = this.members.get(event.conv);
-    if (members === undefined) return;
-    const max = (this.membersMax.get(event.conv) ?? members.length) + event.add.length;
-    if (max > this.threshold) {
-      // It may be a large group now: no receipts are owed in it (protocol.md `receipt`).
-      this.members.delete(event.conv);
-      this.membersMax.delete(event.conv);
-      return;
-    }
-    this.membersMax.set(event.conv, max);
-    const named = new Set([...event.add, ...event.remove]);
-    this.members.set(
-      event.conv,
-      members.filter((user) => !named.has(user)),
-    );
-    const convNumber = this.convNumbers.get(event.conv);
-    if (convNumber === undefined) return;
+  /** Nothing owed in `conv` to or about a user a membership change named stands. */
+  protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
+    if (!this.convNumbers.has(conv)) return;
     for (const [device, owed] of this.owed) {
       const receiver = named.has(this.ids.deviceName(device).user);
       for (const key of owed.keys()) {
-        const { conv, of } = this.cursorOf(key);
-        if (conv === event.conv && (receiver || named.has(of))) owed.delete(key);
+        const cursor = this.cursorOf(key);
+        if (cursor.conv === conv && (receiver || named.has(cursor.of))) owed.delete(key);
       }
     }
   }
