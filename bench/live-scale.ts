@@ -283,6 +283,7 @@ async function main(): Promise<void> {
             .join(', ')
     }`,
     `messages: sent ${summary.messages.sent}, acked ${summary.messages.acked}, failed ${summary.messages.failed}${failedBy.size === 0 ? '' : ` (${[...failedBy].map(([code, n]) => `${code} ${n}`).join(', ')})`}, displayed ${summary.messages.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}`,
+    `read during the run (the checkers judged and dropped what it showed): ${live.progressiveRead.seqs} seqs in ${live.progressiveRead.checkpoints} reads, ${live.progressiveRead.requests} requests, ${live.progressiveRead.failures} conversation reads failed; final read ${live.finalRead.requests} requests`,
     ...live.faultLog.map((line) => `fault: ${line}`),
   ];
   if (curveMs !== undefined) {

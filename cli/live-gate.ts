@@ -29,8 +29,10 @@ export type LiveGateFlags = LiveFlags & {
  * press (at 30% of it) and its answers before the first fault. At 1.5 s, crash-restart's crash cut the
  * press off before its acks came; at 3 s, on a box at load 15, churn's and crash-restart's first faults
  * still did, 2 times in 8 (rate-limit could not judge, a red gate); 5 s leaves a loaded machine room.
+ * `readEveryMs`: the store is read during the run this often (progressive-read.ts; 60 s by default), so
+ * the gate's short runs judge as a soak does: the later reads cover seqs acked 4 s before them.
  */
-export const liveGateSize = { faultsMs: 6000, warmupMs: 5000, healMs: 1500, clients: 200 };
+export const liveGateSize = { faultsMs: 6000, warmupMs: 5000, healMs: 1500, clients: 200, readEveryMs: 4000 };
 
 export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number> {
   const { shortenScenario } = await import('../simulator/live/shorten.ts');
@@ -89,6 +91,7 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
         fleet: target.fleet,
         secret: target.secret,
         bugs: flags.bug,
+        progressiveReadEveryMs: liveGateSize.readEveryMs,
         ...(target.largeGroupThreshold === undefined
           ? {}
           : { largeGroupThreshold: target.largeGroupThreshold }),

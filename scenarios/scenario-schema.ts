@@ -459,7 +459,7 @@ export const scenarioSchema = strict({
       .min(0)
       .default(0)
       .describe(
-        'simulator only: users reading a conversation over HTTP (GET messages, a random after, pages of 1-8 followed while more) per virtual minute (default 0)',
+        'users reading a conversation over HTTP (GET messages, a random after, pages of 1-8 followed while more) per minute (default 0)',
       ),
     typingProbability: share('chance a send is preceded by typing', 0.1),
     watchPerClient: count('users whose presence each client watches', 2),
@@ -479,7 +479,7 @@ export const scenarioSchema = strict({
       .boolean()
       .default(false)
       .describe(
-        "simulator only: right after each membership change is answered, a member sends to the group, in turn from another node than the admin's and from it, so the message races the change; and so does the user just removed (default false)",
+        "right after each membership change is answered, a member sends to the group (in the simulator in turn from another node than the admin's and from it), so the message races the change; and so does the user just removed (default false)",
       ),
   })
     .prefault({})

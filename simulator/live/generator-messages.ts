@@ -79,6 +79,8 @@ export type ToGenerator =
   | { type: 'start'; originEpochMs: number }
   | { type: 'settle' }
   | { type: 'members'; conv: string; add: string[]; remove: string[] }
+  /** `workload.sendAfterMembershipChange`: `prefer` (a device of this shard) or another of `users`' sends to conv now. */
+  | { type: 'follow'; conv: string; users: string[]; prefer: string; n: number }
   /** Some clients' connections reset at once (reconnect storm, reset_peer): `pick` in 0..1 per client. */
   | { type: 'drop'; fraction: number; fault: number; reset?: boolean }
   | {

@@ -24,6 +24,8 @@ process.on('message', (message: ToGenerator) => {
         return shard?.settle();
       case 'members':
         return shard?.members(message.conv, message.add, message.remove);
+      case 'follow':
+        return shard?.follow(message.conv, message.users, message.prefer, message.n);
       case 'drop':
         return shard?.drop(message.fraction, message.fault, message.reset === true);
       case 'status':

@@ -72,6 +72,10 @@ export const liveLimits = {
   progressiveReadEveryMs: 60_000,
   /** Conversations read at once by a read during the run (the final read uses httpConcurrency). */
   progressiveReadConcurrency: 4,
+  /** A reader's HTTP page (`workload.httpReadsPerMin`) unanswered this long is recorded as no answer. */
+  httpReadTimeoutMs: 10_000,
+  /** Pages one HTTP reader follows while the answer says there is more (as the simulator's). */
+  httpReadPagesMax: 8,
   /** Messages read per HTTP page in the final read (protocol maximum 500). */
   readPageLimit: 500,
   /** Client groups of the Toxiproxy layer (one proxy per group and node): faults hit 5% steps. */

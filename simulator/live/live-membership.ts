@@ -24,6 +24,8 @@ export type LiveMembership = {
   spans(conv: string): ReadonlyMap<string, readonly MembershipSpan[]>;
   /** Spans of the conversations whose membership changed (the rest: everyone from seq 1, open). */
   spansForShards(): Record<string, Record<string, MembershipSpan[]>> | undefined;
+  /** Every conversation `user` is or was a member of. */
+  convsOf(user: string): readonly string[];
 };
 
 export type MembershipContext = {
@@ -38,6 +40,11 @@ export type MembershipContext = {
   tokenOf(user: string): string;
   /** The highest seq of `conv` the driver has seen acked so far (0: none): below the server's lastSeq. */
   ackedUpTo(conv: string): number;
+  /**
+   * `workload.sendAfterMembershipChange`: one of `users`' devices sends to `conv` now (the n-th such
+   * send of the run), whatever its app knows of the change.
+   */
+  follow?(conv: string, users: readonly string[], n: number): void;
 };
 
 export function scheduleLiveMembership(
@@ -49,8 +56,18 @@ export function scheduleLiveMembership(
 ): LiveMembership {
   const spans = new Map<string, Map<string, MembershipSpan[]>>();
   const changed = new Set<string>();
-  for (const conv of created)
+  /** user -> every conversation it is or was a member of. */
+  const convsOfUser = new Map<string, string[]>();
+  const joined = (user: string, conv: string): void => {
+    const convs = convsOfUser.get(user) ?? [];
+    if (!convs.includes(conv)) convs.push(conv);
+    convsOfUser.set(user, convs);
+  };
+  for (const conv of created) {
     spans.set(conv.id, new Map(conv.members.map((user) => [user, [{ from: 1, to: null }]])));
+    for (const user of conv.members) joined(user, conv.id);
+  }
+  let followed = 0;
   const inFlight = new Set<Promise<void>>();
   let nextId = 1;
 
@@ -106,9 +123,17 @@ export function scheduleLiveMembership(
       const list = users.get(user) ?? [];
       list.push({ from: seq + 1, to: null });
       users.set(user, list);
+      joined(user, conv);
     }
     changed.add(conv);
     context.pool.broadcast({ type: 'members', conv, add, remove });
+    // As the simulator's churn (behaviours.ts followUp): a member sends at once, and so does the user
+    // just removed, whose app has not heard of it (the server must refuse it).
+    if (scenario.workload.sendAfterMembershipChange && context.follow) {
+      const members = [...users.keys()].filter((u) => isMember(conv, u));
+      if (members.length > 0) context.follow(conv, members, followed++);
+      if (member) context.follow(conv, [user], followed++);
+    }
   };
 
   const perMin = scenario.workload.membershipChangesPerMin;
@@ -142,6 +167,7 @@ export function scheduleLiveMembership(
       await Promise.all([...inFlight]);
     },
     readers: () => new Map([...spans].map(([conv, users]) => [conv, [...users.keys()]])),
+    convsOf: (user) => convsOfUser.get(user) ?? [],
     spans: (conv) => spans.get(conv) ?? new Map(),
     spansForShards: () => {
       if (changed.size === 0) return undefined;

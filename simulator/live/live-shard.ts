@@ -173,6 +173,20 @@ export class LiveShard {
   }
 
   /**
+   * Right after a membership change (`workload.sendAfterMembershipChange`): the device `prefer`, or if
+   * it cannot send now another of this shard's devices of `users` that can, sends to conv at once,
+   * whether or not its app has heard of the change (a removed user's send must be refused).
+   */
+  follow(conv: string, users: readonly string[], prefer: string, n: number): void {
+    const can = (i: number): boolean => !this.left[i] && this.clients[i]!.canSend();
+    const ofUsers = this.honest.filter((i) => users.includes(this.clients[i]!.user) && can(i));
+    const i = ofUsers.find((j) => this.clients[j]!.device === prefer) ?? ofUsers[0];
+    if (i === undefined) return;
+    const client = this.clients[i]!;
+    this.apply(i, client.sendMessage(conv, `${client.device}.after-change.${n}`, this.now()));
+  }
+
+  /**
    * Drops the connections of a share of clients at once; they reconnect with their own backoff.
    * `reset`: a TCP RST (Toxiproxy's reset_peer), else the socket is destroyed (a storm's mass drop).
    */

@@ -50,6 +50,8 @@ describe('chatsim live against the reference server', () => {
       fleet: referenceFleet({ nodes: 1, secret, limits: scenario.limits, bugs: ['key-without-sender'] }),
       secret,
       bugs: ['key-without-sender'],
+      // Caught with the store read as the run goes, as in a soak.
+      progressiveReadEveryMs: 1500,
     });
     expect(summary.exitCode).not.toBe(0);
     const failed = summary.verdicts.filter((v) => v.verdict === 'fail');

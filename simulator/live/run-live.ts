@@ -29,6 +29,7 @@ import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
+import { scheduleLiveHttpReads } from './live-http-reads.ts';
 import { scheduleLiveMembership } from './live-membership.ts';
 import { loadLimitedBy } from './load-limited.ts';
 import { preflight } from './preflight.ts';
@@ -396,6 +397,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         `fault ${describeLiveFault(spec)}`,
       );
     });
+    const followRng = streams.stream('membership-follow');
     const membership = scheduleLiveMembership(scenario, streams, population, created, {
       api,
       pool,
@@ -406,6 +408,23 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       untilMs: settleAt,
       tokenOf: (user) => tokens.of(user),
       ackedUpTo: (conv) => ackedUpTo.get(conv) ?? 0,
+      follow: (conv, users, n) => {
+        const candidates = devices.filter((d) => d.adversary === undefined && users.includes(d.user));
+        if (candidates.length === 0) return;
+        const d = followRng.pick(candidates);
+        pool.sendTo(d.index % shards, { type: 'follow', conv, users: [...users], prefer: d.device, n });
+      },
+    });
+    const httpReads = scheduleLiveHttpReads(scenario, streams, {
+      urls: fleet.urls,
+      tokens,
+      record,
+      now,
+      at,
+      fromMs: warmupMs,
+      untilMs: settleAt,
+      readers: devices.filter((d) => d.adversary === undefined).map((d) => d.user),
+      convsOf: (user) => membership.convsOf(user),
     });
     const progressiveEveryMs = options.progressiveReadEveryMs ?? liveLimits.progressiveReadEveryMs;
     // Its own client: reads queue behind each other, not behind the membership changes' requests.
@@ -458,6 +477,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);
       await Promise.race([Promise.all(heals), failure]);
       await membership.idle();
+      await httpReads.idle();
       progressive.stop();
       phaseNow.name = 'settle';
       record({ k: 'phase', at: now(), phase: 'settle' });
