@@ -196,7 +196,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     const conv = ids.convName(mismatch.conv);
     const what = lane === 0 ? 'from+cmid' : 'body';
     witness.add(`stored disagreeing on ${what}`, () => ({
-      problem: `stored of a seq of ${conv} in ${mismatch.lo}..${mismatch.hi} differs in ${what} from the store's read at ${Math.round(mismatch.readAt)} ms, which agreed with every claim before it`,
+      problem: `stored of a seq of ${conv} in ${mismatch.lo}..${mismatch.hi} differs in ${what} from the store's read at ${Math.round(mismatch.readAt)} ms (judged then against every claim before it)`,
       path: [
         { k: 'read-back', at: mismatch.readAt, conv, seqs: [mismatch.lo, mismatch.hi] },
         { k: 'stored', at: final.at, conv, seqs: [mismatch.lo, mismatch.hi] },

@@ -4,7 +4,9 @@
 // (what the checker judged: acked seqs, seqs whose body it knew, ...): which seqs it covers and an
 // order-free digest of their hashes. About a bit and a half per message, where the per-message state it
 // replaces was tens of bytes. A change is located to its block, a loss to its seq; a digest misses a
-// change with odds of 2^-32 per block, as the checkers' 32-bit hashes of cmids and bodies do.
+// change with odds of 2^-32 per block, as the checkers' 32-bit hashes of cmids and bodies do. A block
+// that lost a seq cannot say whether its other seqs changed too: the loss is reported (durable-ack, for
+// an acked seq), a second change in those 32 seqs may not be.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import { fmix32 } from '../kernel/prng.ts';
