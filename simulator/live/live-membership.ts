@@ -42,9 +42,9 @@ export type MembershipContext = {
   ackedUpTo(conv: string): number;
   /**
    * `workload.sendAfterMembershipChange`: one of `users`' devices sends to `conv` now (the n-th such
-   * send of the run), whatever its app knows of the change.
+   * send of the run), whatever its app knows of the change; `removed`: users is the one just removed.
    */
-  follow?(conv: string, users: readonly string[], n: number): void;
+  follow?(conv: string, users: readonly string[], n: number, removed: boolean): void;
 };
 
 export function scheduleLiveMembership(
@@ -131,8 +131,8 @@ export function scheduleLiveMembership(
     // just removed, whose app has not heard of it (the server must refuse it).
     if (scenario.workload.sendAfterMembershipChange && context.follow) {
       const members = [...users.keys()].filter((u) => isMember(conv, u));
-      if (members.length > 0) context.follow(conv, members, followed++);
-      if (member) context.follow(conv, [user], followed++);
+      if (members.length > 0) context.follow(conv, members, followed++, false);
+      if (member) context.follow(conv, [user], followed++, true);
     }
   };
 

@@ -398,6 +398,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       );
     });
     const followRng = streams.stream('membership-follow');
+    let memberFollows = 0;
     const membership = scheduleLiveMembership(scenario, streams, population, created, {
       api,
       pool,
@@ -408,10 +409,16 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       untilMs: settleAt,
       tokenOf: (user) => tokens.of(user),
       ackedUpTo: (conv) => ackedUpTo.get(conv) ?? 0,
-      follow: (conv, users, n) => {
+      follow: (conv, users, n, removed) => {
         const candidates = devices.filter((d) => d.adversary === undefined && users.includes(d.user));
         if (candidates.length === 0) return;
-        const d = followRng.pick(candidates);
+        // A member sends, in turn, from a device homed on the admin's node (the API's, node 0) and from
+        // one on another: there the message may be sequenced before that node hears of the change.
+        const onAdminNode = !removed && memberFollows++ % 2 === 1;
+        const there = removed
+          ? candidates
+          : candidates.filter((d) => (d.home % fleet.urls.length === 0) === onAdminNode);
+        const d = followRng.pick(there.length > 0 ? there : candidates);
         pool.sendTo(d.index % shards, { type: 'follow', conv, users: [...users], prefer: d.device, n });
       },
     });
