@@ -32,6 +32,7 @@ export type LiveFlags = {
   port?: number;
   faults?: string;
   duration?: number;
+  readEvery?: number;
   generators?: number;
   keepData?: boolean;
   json?: boolean;
@@ -54,6 +55,11 @@ export function registerLive(program: Command, result: CommandResult, io: CliIo)
     .option('--clients <n>', "virtual clients (default: the scenario's)", parseClients)
     .option('--faults <file>', "a fault timeline (JSON array of faults) replacing the scenario's")
     .option('--duration <time>', 'soak: the faults phase lasts this long (e.g. 30m, 90s)', parseDuration)
+    .option(
+      '--read-every <time>',
+      "read the servers' messages over HTTP this often during the run, so the checkers judge older messages as they go and keep flat memory (default 60s; 0s: only the final read)",
+      parseDuration,
+    )
     .option('--json', 'print a JSON summary instead of the table')
     .option(
       '--report <dir>',
@@ -163,6 +169,7 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
         ...(flags.clients === undefined ? {} : { clients: flags.clients }),
         ...(faults === undefined ? {} : { faults }),
         ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
+        ...(flags.readEvery === undefined ? {} : { progressiveReadEveryMs: flags.readEvery }),
         ...(flags.generators === undefined ? {} : { generators: flags.generators }),
         ...(bar
           ? {
