@@ -2,41 +2,80 @@
 // API only. Each conversation's messages are read by its members (a member reads what it may read:
 // a later joiner from its join on, a removed member up to its removal), reader after reader until
 // 1..lastSeq is covered or no member is left to ask. The result stands where the simulator reads its
-// store's truth: durable-ack, agreement, no-loss and gap-free-store judge against it.
+// store's truth: durable-ack, agreement, no-loss and gap-free-store judge against it. It goes to disk as
+// it is read (spilled-store.ts), so the driver's memory does not grow with the run's messages.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { AdminApi } from './admin-api.ts';
 import type { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
+import { SpilledStore } from './spilled-store.ts';
 
-export type StoredConversation = { lastSeq: number; messages: Map<number, Message>; reads: number };
+/** Where a conversation's read goes: what it has so far, and each message it is handed. */
+export type ConversationSink = {
+  lastSeq: number;
+  reads: number;
+  has(seq: number): boolean;
+  put(message: Message): void;
+};
+
+/** A sink that keeps the messages in memory (a read during the run, handed to the checkers at once). */
+export function memorySink(): ConversationSink & { messages: Map<number, Message> } {
+  const messages = new Map<number, Message>();
+  return {
+    lastSeq: 0,
+    reads: 0,
+    messages,
+    has: (seq) => messages.has(seq),
+    put: (message) => {
+      if (!messages.has(message.seq)) messages.set(message.seq, message);
+    },
+  };
+}
 
 export type FinalRead = {
-  conversations: Map<string, StoredConversation>;
+  /** The messages read, on disk (spilled-store.ts); the caller closes it. */
+  store: SpilledStore;
   requests: number;
   /** Conversations none of whose members could read every seq up to lastSeq. */
   uncovered: string[];
 };
 
-/** `readers`: conv -> every user who was ever a member, in the order they joined. */
+/**
+ * `readers`: conv -> every user who was ever a member, in the order they joined. Conversations are read
+ * a few at a time (liveLimits.httpConcurrency), each into the store as it comes, so the driver holds
+ * the pages in flight, not the run's messages.
+ */
 export async function finalRead(
   api: AdminApi,
   tokens: TokenCache,
   readers: ReadonlyMap<string, readonly string[]>,
 ): Promise<FinalRead> {
-  const conversations = new Map<string, StoredConversation>();
+  const store = new SpilledStore();
   let requests = 0;
   const uncovered: string[] = [];
-  await Promise.all(
-    [...readers].map(async ([conv, users]) => {
-      const stored: StoredConversation = { lastSeq: 0, messages: new Map(), reads: 0 };
-      conversations.set(conv, stored);
-      await readConversation(api, tokens, conv, users, stored, 1, Number.POSITIVE_INFINITY);
-      requests += stored.reads;
-      if (firstMissing(stored, 1) <= stored.lastSeq) uncovered.push(conv);
-    }),
-  );
-  return { conversations, requests, uncovered };
+  const targets = [...readers];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const [conv, users] = targets[next++]!;
+      const sink = store.conversation(conv);
+      try {
+        await readConversation(api, tokens, conv, users, sink, 1, Number.POSITIVE_INFINITY);
+      } finally {
+        requests += sink.reads;
+      }
+      sink.done();
+      if (firstMissing(sink, 1) <= sink.lastSeq) uncovered.push(conv);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: liveLimits.httpConcurrency }, worker));
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return { store, requests, uncovered };
 }
 
 /**
@@ -49,7 +88,7 @@ export async function readConversation(
   tokens: TokenCache,
   conv: string,
   users: readonly string[],
-  stored: StoredConversation,
+  stored: ConversationSink,
   from: number,
   upTo: number,
 ): Promise<void> {
@@ -61,8 +100,7 @@ export async function readConversation(
       if (page.status !== 200) break;
       if (page.lastSeq > stored.lastSeq) stored.lastSeq = page.lastSeq;
       for (const message of page.messages)
-        if (message.seq <= upTo && !stored.messages.has(message.seq))
-          stored.messages.set(message.seq, message);
+        if (message.seq <= upTo && !stored.has(message.seq)) stored.put(message);
       const last = page.messages[page.messages.length - 1];
       if (last === undefined || last.seq >= Math.min(upTo, page.lastSeq) || last.seq <= after) break;
       after = last.seq;
@@ -71,8 +109,8 @@ export async function readConversation(
   }
 }
 
-function firstMissing(stored: StoredConversation, from: number): number {
+function firstMissing(stored: ConversationSink, from: number): number {
   let seq = from;
-  while (stored.messages.has(seq)) seq++;
+  while (stored.has(seq)) seq++;
   return seq;
 }

@@ -76,6 +76,10 @@ export const liveLimits = {
   httpReadTimeoutMs: 10_000,
   /** Pages one HTTP reader follows while the answer says there is more (as the simulator's). */
   httpReadPagesMax: 8,
+  /** The final read's records are written to its file in runs of about this many bytes (spilled-store.ts). */
+  spillFlushBytes: 256 * 1024,
+  /** Index slots (16 bytes each) read at once when a checker looks up the final read's messages. */
+  spillIndexPageSlots: 256,
   /** Messages read per HTTP page in the final read (protocol maximum 500). */
   readPageLimit: 500,
   /** Client groups of the Toxiproxy layer (one proxy per group and node): faults hit 5% steps. */

@@ -8,7 +8,7 @@
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { Checker, StoreRead } from '../history.ts';
 import type { AdminApi } from './admin-api.ts';
-import { readConversation, type StoredConversation } from './final-read.ts';
+import { memorySink, readConversation } from './final-read.ts';
 import type { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 
@@ -76,7 +76,7 @@ export class ProgressiveReads {
       while (next < targets.length && !this.stopped) {
         const [conv, upTo] = targets[next++]!;
         const from = (this.readUpTo.get(conv) ?? 0) + 1;
-        const stored: StoredConversation = { lastSeq: 0, messages: new Map(), reads: 0 };
+        const stored = memorySink();
         try {
           await readConversation(api, tokens, conv, readers.get(conv) ?? [], stored, from, upTo);
         } catch {

@@ -35,6 +35,7 @@ import { loadLimitedBy } from './load-limited.ts';
 import { preflight } from './preflight.ts';
 import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
 import { type ProgressiveReadFacts, ProgressiveReads } from './progressive-read.ts';
+import { SpilledStore } from './spilled-store.ts';
 
 export type LiveOptions = {
   seed: number;
@@ -480,6 +481,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       options.recorder?.tick(now(), 0);
       options.progress?.(now() / endMs, phaseNow.name, checkersViolations(checkers));
     }, 1000);
+    // The final read's files (spilled-store.ts), removed however the run ends.
+    const finalFiles: { store: SpilledStore | null } = { store: null };
     try {
       await Promise.race([sleepUntil(originEpochMs + settleAt), failure]);
       await Promise.race([Promise.all(heals), failure]);
@@ -497,15 +500,18 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       const readers = membership.readers();
       // A server that stops answering reads is a finding of the run, not a problem of the invocation.
       let readError: string | null = null;
-      const readBack = () =>
-        finalRead(api, tokens, readers).catch((error: Error) => {
+      const readBack = async () => {
+        const done = await finalRead(api, tokens, readers).catch((error: Error) => {
           readError = error.message;
-          return { conversations: new Map(), requests: 0, uncovered: [...readers.keys()] };
+          return { store: new SpilledStore(), requests: 0, uncovered: [...readers.keys()] };
         });
+        finalFiles.store = done.store;
+        return done;
+      };
       while (now() < endMs) {
         await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
         const spans = membership.spansForShards();
-        const lastSeq = read === null ? undefined : lastSeqOf(read.conversations);
+        const lastSeq = read === null ? undefined : lastSeqOf(read.store);
         lastStatus = await pool.status({ ...(lastSeq ? { lastSeq } : {}), ...(spans ? { spans } : {}) });
         const quiet = lastStatus.every((s) => s.open === s.devices && s.outbox === 0 && s.behind === 0);
         if (!quiet) continue;
@@ -619,7 +625,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           processes,
           latencyMs: latency,
           finalRead: {
-            conversations: stored.conversations.size,
+            conversations: stored.store.size,
             requests: stored.requests,
             uncovered: stored.uncovered,
           },
@@ -628,6 +634,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         },
       };
     } finally {
+      finalFiles.store?.close();
       progressive.stop();
       clearInterval(progressTimer);
       for (const t of timers) clearTimeout(t);
@@ -648,9 +655,9 @@ function sumCounts(counts: readonly Record<string, number>[]): Record<string, nu
   return out;
 }
 
-function lastSeqOf(conversations: Map<string, { lastSeq: number }>): Record<string, number> {
+function lastSeqOf(store: SpilledStore): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [conv, stored] of conversations) out[conv] = stored.lastSeq;
+  for (const conv of store.conversations()) out[conv] = store.lastSeq(conv);
   return out;
 }
 
@@ -664,9 +671,9 @@ function liveFinalState(
   return {
     at,
     devices: devices.map((d): DeviceRef => ({ user: d.user, device: d.device })),
-    conversations: () => read.conversations.keys(),
-    storedMessage: (conv, seq) => read.conversations.get(conv)?.messages.get(seq),
-    storedLastSeq: (conv) => read.conversations.get(conv)?.lastSeq ?? 0,
+    conversations: () => read.store.conversations(),
+    storedMessage: (conv, seq) => read.store.message(conv, seq),
+    storedLastSeq: (conv) => read.store.lastSeq(conv),
     online: (user) => online.has(user),
     settledAt,
   };
