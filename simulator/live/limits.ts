@@ -89,6 +89,10 @@ export const liveLimits = {
    * not carry out the scenario's timeline: it ends as could-not-judge (exit 3), never as a pass.
    */
   scheduleLateMaxMs: 2000,
+  /** Presses after the first by a presser whose press a fault cut off (press-watch.ts). */
+  pressAgainMax: 3,
+  /** A presser cut off presses again this long after its next session opens (its resume goes first). */
+  pressAgainAfterMs: 500,
   /** Generator CPU share above which latencies are reported as load-limited. */
   generatorCpuLoadLimited: 0.85,
   /**

@@ -15,11 +15,12 @@ import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
 import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
 import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
-import { pressPlan } from '../press.ts';
+import { type PressStep, pressPlan, sendLimitsOf } from '../press.ts';
 import { arrivals, paddedBody } from '../workload.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
+import { PressWatch } from './press-watch.ts';
 import { TimerWheel } from './timer-wheel.ts';
 
 type Agenda = { at: number; run: () => void }[];
@@ -45,6 +46,10 @@ export class LiveShard {
   private settleAt: number | null = null;
   private agenda: Agenda = [];
   private agendaNext = 0;
+  /** Pressers whose press a fault cut off (press-watch.ts): device -> when to press again. */
+  private readonly pressAgainAt = new Map<string, number>();
+  private pressWatch: PressWatch | null = null;
+  private pressSteps = new Map<string, PressStep>();
   private events: HistoryEvent[] = [];
   private tick: NodeJS.Timeout | null = null;
   private tickQueued = false;
@@ -298,6 +303,7 @@ export class LiveShard {
 
   private onTick(): void {
     const now = this.now();
+    if (this.pressAgainAt.size > 0) this.pressesAgain(now);
     while (this.agendaNext < this.agenda.length && this.agenda[this.agendaNext]!.at <= now)
       this.agenda[this.agendaNext++]!.run();
     if (this.agendaNext === this.agenda.length && this.agenda.length > 0) {
@@ -454,6 +460,7 @@ export class LiveShard {
         if (event.via !== 'own') this.observeDelivery(event.message.conv, event.message.body, event.at);
         break;
     }
+    this.pressWatch?.observe(event);
     this.events.push(event);
     // Mid-handler, later events may carry an `at` taken before now: promise only this event's time.
     if (this.events.length >= liveLimits.eventBatchMax) this.flush(event.at);
@@ -527,6 +534,15 @@ export class LiveShard {
       this.plan.warmupMs,
     );
     const { bodyBytes, largeBodyShare } = this.plan.scenario.workload;
+    const pressOf = new Map(steps.filter((s) => s.press).map((s) => [this.clients[s.index]!.device, s]));
+    if (pressOf.size > 0) {
+      this.pressSteps = pressOf;
+      this.pressWatch = new PressWatch(
+        sendLimitsOf(this.plan.scenario).burst,
+        liveLimits.pressAgainMax,
+        (device) => this.pressAgainAt.set(device, this.now() + liveLimits.pressAgainAfterMs),
+      );
+    }
     for (const step of steps)
       this.later(step.at, () => {
         const client = this.clients[step.index]!;
@@ -545,6 +561,25 @@ export class LiveShard {
         );
       });
     return new Set(steps.map((step) => step.index));
+  }
+
+  /** The presses press-watch.ts asked for, due by `now`, while the workload still runs. */
+  private pressesAgain(now: number): void {
+    for (const [device, at] of this.pressAgainAt) {
+      if (at > now) continue;
+      this.pressAgainAt.delete(device);
+      const step = this.pressSteps.get(device);
+      if (step === undefined || this.settleAt !== null || now >= this.plan.workloadEndMs) continue;
+      const client = this.clients[step.index]!;
+      if (!client.canSend()) continue;
+      const body = (): string =>
+        paddedBody(
+          `${client.device}#${this.sendNumber++}@${now.toFixed(1)}`,
+          this.plan.scenario.workload.bodyBytes,
+          this.plan.scenario.workload.largeBodyShare,
+        );
+      this.apply(step.index, client.press(step.conv, step.count, body, now));
+    }
   }
 
   private scheduleWatches(): void {
