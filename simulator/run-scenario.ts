@@ -25,6 +25,7 @@ import {
 } from './behaviours.ts';
 import { CheckerThread } from './checker-thread.ts';
 import { IdTable } from './checkers/id-table.ts';
+import { ClientTimes } from './client/client-times.ts';
 import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FailedSends } from './failed-sends.ts';
@@ -277,6 +278,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     token: (now, user) => world.tokens.mint(user, now + tokenLifeMs),
     record,
     config: clientConfig,
+    // Their connection times as rows of one table (client-times.ts), by device index.
+    times: new ClientTimes(population.devices.length),
   };
   // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server that
   // keys without the sender is caught. One string per prefix, not one per client.

@@ -15,6 +15,7 @@ import {
   type ClientTimerKind,
   needsTimer,
 } from './client-effect.ts';
+import { ClientTimes, clientTime } from './client-times.ts';
 import { type ClientConfig, resolveClientConfig } from './limits.ts';
 import { clientFrame } from './wire.ts';
 
@@ -50,6 +51,8 @@ export type ClientServices = {
   badToken?: (now: number) => string;
   /** Run-wide unique ids for adversarial attempts (required when `config.adversary` is not empty). */
   attemptId?: () => number;
+  /** One table of client times for every client the services serve, a row by `deviceIndex` (client-times.ts). */
+  times?: ClientTimes;
 };
 
 /** One client's identity and services in one object (its services then serve it alone). */
@@ -70,15 +73,11 @@ export abstract class ClientConnection implements ClientHost {
   protected state: ConnectionState = 'new';
   protected draining = false;
   private reconnectAttempt = 0;
-  private reconnectAt = 0;
-  private drainReconnectAt = 0;
-  private connectStartedAt = 0;
-  private lastHeardAt = 0;
-  private helloSentAt = 0;
+  /** This client's times, a row of a table (client-times.ts): doubles in fields are a box each. */
+  private readonly times: ClientTimes;
+  private readonly timesAt: number;
   /** Nothing heard this long: the connection is dead (from the welcome's heartbeat once a session is open). */
   private idleMs: number;
-  /** The earliest outstanding `idle` timer (timers are never cancelled, only ignored). */
-  private idleTimerAt = 0;
   private out: ClientEffect[] | null = null;
   /** The node of the current session, from its welcome. */
   node = '';
@@ -94,8 +93,61 @@ export abstract class ClientConnection implements ClientHost {
     this.device = identity.device;
     this.cmidPrefix = identity.cmidPrefix ?? identity.device;
     this.deviceIndex = identity.deviceIndex;
+    // A shared table needs the carrier's device numbers for its rows; without them, a row of one's own.
+    this.times =
+      services.times !== undefined && identity.deviceIndex !== undefined ? services.times : new ClientTimes();
+    this.timesAt = this.times.claim(this.times === services.times ? identity.deviceIndex! : 0);
     this.config = resolveClientConfig(services.config);
     this.idleMs = this.config.idleTimeoutMs;
+  }
+
+  private get reconnectAt(): number {
+    return this.times.values[this.timesAt + clientTime.reconnectAt]!;
+  }
+
+  private set reconnectAt(at: number) {
+    this.times.values[this.timesAt + clientTime.reconnectAt] = at;
+  }
+
+  private get drainReconnectAt(): number {
+    return this.times.values[this.timesAt + clientTime.drainReconnectAt]!;
+  }
+
+  private set drainReconnectAt(at: number) {
+    this.times.values[this.timesAt + clientTime.drainReconnectAt] = at;
+  }
+
+  private get connectStartedAt(): number {
+    return this.times.values[this.timesAt + clientTime.connectStartedAt]!;
+  }
+
+  private set connectStartedAt(at: number) {
+    this.times.values[this.timesAt + clientTime.connectStartedAt] = at;
+  }
+
+  private get lastHeardAt(): number {
+    return this.times.values[this.timesAt + clientTime.lastHeardAt]!;
+  }
+
+  private set lastHeardAt(at: number) {
+    this.times.values[this.timesAt + clientTime.lastHeardAt] = at;
+  }
+
+  private get helloSentAt(): number {
+    return this.times.values[this.timesAt + clientTime.helloSentAt]!;
+  }
+
+  private set helloSentAt(at: number) {
+    this.times.values[this.timesAt + clientTime.helloSentAt] = at;
+  }
+
+  /** The earliest outstanding `idle` timer (timers are never cancelled, only ignored). */
+  private get idleTimerAt(): number {
+    return this.times.values[this.timesAt + clientTime.idleTimerAt]!;
+  }
+
+  private set idleTimerAt(at: number) {
+    this.times.values[this.timesAt + clientTime.idleTimerAt] = at;
   }
 
   get connectionState(): ConnectionState {

@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import { partnerOf, userLeaves, watchedUsers } from '../behaviours.ts';
+import { ClientTimes } from '../client/client-times.ts';
 import type { AdversaryBehaviour } from '../client/limits.ts';
 import { type ClientEffect, VirtualClient } from '../client/virtual-client.ts';
 import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
@@ -39,6 +40,8 @@ export class LiveShard {
   private readonly wheel: TimerWheel;
   private readonly streams: SeedStreams;
   private readonly tokens: TokenCache;
+  /** The clients' connection times, a row by local index (client-times.ts). */
+  private readonly clientTimes = new ClientTimes();
   private readonly honest: number[] = [];
   /** The adversaries' devices: their attempts from before settle must get an outcome before the end. */
   private readonly adversaries: number[] = [];
@@ -506,6 +509,7 @@ export class LiveShard {
       token: tokensOf(this.tokens, user),
       record: this.recordEvent,
       deviceIndex: local,
+      times: this.clientTimes,
       config:
         adversary === undefined
           ? config
