@@ -35,6 +35,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   refused: 25,
   'http-read-sent': 26,
   'http-read': 27,
+  'cursor-read': 28,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -116,6 +117,16 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(
         event.more === undefined ? -1 : event.more ? (event.lastSeq ?? -2) : -3 - (event.lastSeq ?? 0),
       );
+      return;
+    case 'cursor-read':
+      trace.mixText(event.conv);
+      trace.mix(event.status);
+      trace.mix(event.lastSeq ?? -1);
+      for (const member of event.members ?? []) {
+        trace.mixText(member.user);
+        trace.mix(member.delivered);
+        trace.mix(member.read);
+      }
       return;
     case 'phase':
     case 'fault':

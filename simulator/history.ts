@@ -14,6 +14,9 @@ export type DeviceRef = { user: string; device: string };
 
 export type Via = 'push' | 'resume' | 'sync' | 'own';
 
+/** One member's cursors in a `GET .../receipts` answer. */
+export type CursorReadMember = { user: string; delivered: number; read: number };
+
 export type HistoryEvent =
   /** A conversation exists (setup: created and answered before any client acts). */
   | { k: 'conv'; at: number; conv: string; kind: 'direct' | 'group'; members: string[] }
@@ -144,6 +147,20 @@ export type HistoryEvent =
       seqs?: number[];
       lastSeq?: number;
       more?: boolean;
+    }
+  /**
+   * After settle, the harness read a conversation's cursors as `user` (`GET /v1/conversations/:id/receipts`):
+   * the status, and for a 200 the server's `lastSeq` and each current member's cursors (status 0: no
+   * answer). A claim, judged against the cursors the harness itself saw (cursor-monotonicity).
+   */
+  | {
+      k: 'cursor-read';
+      at: number;
+      conv: string;
+      user: string;
+      status: number;
+      lastSeq?: number;
+      members?: readonly CursorReadMember[];
     }
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };

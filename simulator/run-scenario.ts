@@ -31,6 +31,7 @@ import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FailedSends } from './failed-sends.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
+import { readCursorsAtEnd } from './final-cursor-read.ts';
 import type { Checker, CheckResult, FinalState, HistoryEvent } from './history.ts';
 import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
@@ -470,6 +471,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       break;
     }
   }
+  // What the server says its cursors are, read as a black box (judged by cursor-monotonicity).
+  await readCursorsAtEnd(world, ledger, conversations, streams.stream('cursor-read'), record);
   record({ k: 'phase', at: world.now, phase: 'final' });
 
   const store = await world.storage.finalRead();

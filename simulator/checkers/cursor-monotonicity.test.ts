@@ -102,4 +102,52 @@ describe('cursor-monotonicity', () => {
     expect(result.verdict).toBe('fail');
     expect(path(result)).toEqual([receipt]);
   });
+
+  describe('the final cursor read (GET .../receipts after settle)', () => {
+    const read = (members: { user: string; delivered: number; read: number }[], lastSeq = 3, status = 200) =>
+      ({
+        k: 'cursor-read',
+        at: 900,
+        conv: 'g',
+        user: 'ann',
+        status,
+        ...(status === 200 ? { lastSeq, members } : {}),
+      }) as HistoryEvent;
+    const receipt = history.cursorSeen(20, ann, seen(3));
+
+    it('fails a cursor read below what a receipt showed a device: the store lost that move', () => {
+      const lost = read([{ user: 'bob', delivered: 3, read: 2 }]);
+      const result = judge([receipt, lost]);
+      expect(result.verdict).toBe('fail');
+      expect(result.details).toMatch(/1 cursor lost by the end/);
+      expect((result.witness as WitnessCase[])[0]!.problem).toMatch(
+        /ann\/d1 saw bob's read cursor in g at 3 \(receipt, t=20\); the final read \(as ann, lastSeq 3\) shows 2, below 3/,
+      );
+      expect(path(result)).toEqual([expect.objectContaining({ at: 20, seq: 3, source: 'receipt' }), lost]);
+    });
+
+    it('passes a cursor at or past the floor, and bounds the floor by the read lastSeq', () => {
+      expect(judge([receipt, read([{ user: 'bob', delivered: 0, read: 3 }])]).verdict).toBe('pass');
+      // A lastSeq below a receipt is lost messages (other checkers judge those), not a lost cursor.
+      expect(judge([receipt, read([{ user: 'bob', delivered: 0, read: 2 }], 2)]).verdict).toBe('pass');
+      expect(judge([receipt, read([{ user: 'bob', delivered: 0, read: 3 }])]).details).toMatch(
+        /1 answered, 1 cursors judged/,
+      );
+    });
+
+    it('sets no floor from before a membership change of that member', () => {
+      const readded = history.membersSent(30, 1, 'g', { add: ['bob'] });
+      expect(judge([receipt, readded, read([{ user: 'bob', delivered: 0, read: 0 }])]).verdict).toBe('pass');
+    });
+
+    it('could not judge when the read got no answer and devices saw cursors there, never a pass', () => {
+      const result = judge([receipt, read([], 3, 0)]);
+      expect(result.verdict).toBe('unknown');
+      expect(result.details).toMatch(
+        /could not judge: the final cursor read got no answer for 1 conversations/,
+      );
+      // With no cursor seen in g there is nothing to judge: the unanswered read changes nothing.
+      expect(judge([history.cursorSent(10, ann, 'g', 'read', 1), read([], 3, 0)]).verdict).toBe('fail');
+    });
+  });
 });

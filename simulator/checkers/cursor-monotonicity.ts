@@ -12,6 +12,11 @@
 // lastSeq (the bound its own cursors are judged by). Live churn, seed 1, loaded box: a user added to
 // g1 at lastSeq 8 starts with cursors at 8, and the members were told so while seqs 7 and 8 were
 // pushed but displayed by nobody yet (a device held 8 waiting for 7): "past the lastSeq 6".
+// At the end the harness reads each conversation's cursors (`cursor-read`, GET .../receipts): a
+// member's cursor there must not be below the highest value any device saw of it (receipt or welcome,
+// since the member's last membership change), bounded by the read's lastSeq. A store that lost a
+// cursor move the server had already fanned out shows it there, and nowhere else. A read that got no
+// answer, when there were cursors to judge, leaves the verdict unknown ("could not judge"), never pass.
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -24,6 +29,7 @@ export const cursorMonotonicityProperty = 'cursor-monotonicity';
 
 type CursorSent = Extract<HistoryEvent, { k: 'cursor-sent' }>;
 type CursorSeen = Extract<HistoryEvent, { k: 'cursor-seen' }>;
+type CursorRead = Extract<HistoryEvent, { k: 'cursor-read' }>;
 
 const sourceNames = ['receipt', 'welcome'] as const;
 const kindBit = (kind: 'delivered' | 'read'): number => (kind === 'read' ? 1 : 0);
@@ -42,7 +48,18 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   const seenSeq = int32Column(-1);
   const seenAt = float64Column();
   const seenSource = uint8Column();
+  /** Per cursor slot: the highest value any device saw since the member's last membership change. */
+  const floorSeq = int32Column(-1);
+  const floorAt = float64Column();
+  const floorSource = uint8Column();
+  const floorDevice = int32Column(-1);
+  /** Per conv id: 1 once any device saw a cursor there (a final read is owed). */
+  const convFloors = uint8Column();
   const witness = new WitnessList(limits.witnessCasesMax);
+  let reads = 0;
+  let readCursors = 0;
+  /** Conversations whose final cursor read got no answer, though some device saw a cursor there. */
+  const unread: string[] = [];
   let observed = 0;
   let sentCount = 0;
   let seenCount = 0;
@@ -76,6 +93,49 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       seenSeq.set(slot, event.seq);
       seenAt.set(slot, event.at);
       seenSource.set(slot, sourceNames.indexOf(event.source));
+    }
+    if (event.seq > floorSeq.get(cursor)) {
+      floorSeq.set(cursor, event.seq);
+      floorAt.set(cursor, event.at);
+      floorSource.set(cursor, sourceNames.indexOf(event.source));
+      floorDevice.set(cursor, seen.keyA(slot));
+      convFloors.set(cursors.keyA(cursor), 1);
+    }
+  };
+
+  /** A membership change may reset a member's cursors: what was seen before it sets no floor. */
+  const membersChanged = (conv: string, users: readonly string[]): void => {
+    const convId = ids.findConv(conv);
+    if (convId === undefined) return;
+    for (const user of users) {
+      const userId = ids.findUser(user);
+      if (userId === undefined) continue;
+      for (const kind of [0, 1]) {
+        const cursor = cursors.find(convId, userId * 2 + kind);
+        if (cursor >= 0) floorSeq.set(cursor, -1);
+      }
+    }
+  };
+
+  const observeRead = (event: CursorRead): void => {
+    const convId = ids.findConv(event.conv);
+    if (event.status !== 200 || event.members === undefined || event.lastSeq === undefined) {
+      if (convId !== undefined && convFloors.get(convId) === 1)
+        unread.push(`${event.conv} (status ${event.status})`);
+      return;
+    }
+    reads++;
+    if (convId === undefined) return;
+    for (const member of event.members) {
+      const userId = ids.findUser(member.user);
+      if (userId === undefined) continue;
+      for (const kind of ['delivered', 'read'] as const) {
+        const cursor = cursors.find(convId, userId * 2 + kindBit(kind));
+        if (cursor < 0 || floorSeq.get(cursor) < 0) continue;
+        readCursors++;
+        const floor = Math.min(floorSeq.get(cursor), event.lastSeq);
+        if (member[kind] < floor) lostAtEnd(event, member.user, kind, cursor, floor);
+      }
     }
   };
 
@@ -129,6 +189,32 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     }));
   };
 
+  const lostAtEnd = (
+    event: CursorRead,
+    user: string,
+    kind: 'delivered' | 'read',
+    cursor: number,
+    floor: number,
+  ): void => {
+    const device = floorDevice.get(cursor);
+    const observer = device >= 0 ? ids.deviceName(device) : { user: '?', device: '?' };
+    const shown = {
+      k: 'cursor-seen',
+      at: floorAt.get(cursor),
+      ...observer,
+      conv: event.conv,
+      of: user,
+      kind,
+      seq: floorSeq.get(cursor),
+      source: sourceNames[floorSource.get(cursor)],
+    };
+    const found = event.members?.find((member) => member.user === user)?.[kind];
+    witness.add('cursor lost by the end', () => ({
+      problem: `${observer.user}/${observer.device} saw ${user}'s ${kind} cursor in ${event.conv} at ${shown.seq} (${shown.source}, t=${shown.at}); the final read (as ${event.user}, lastSeq ${event.lastSeq}) shows ${found}, below ${floor}`,
+      path: [shown, event],
+    }));
+  };
+
   const observe = (event: HistoryEvent): void => {
     switch (event.k) {
       case 'durable':
@@ -150,6 +236,11 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
         observeSeen(event);
         if (event.source === 'welcome') stored(event.conv, event.lastSeq);
         return;
+      case 'members-sent':
+        membersChanged(event.conv, event.add);
+        return membersChanged(event.conv, event.remove);
+      case 'cursor-read':
+        return observeRead(event);
     }
   };
 
@@ -158,17 +249,20 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
-      return coveredResult(
-        witness,
-        cursorMonotonicityProperty,
-        `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors`,
-        {
-          judged: seenCount,
-          judgedWhat: 'cursors seen (receipts, welcome)',
-          done: sentCount,
-          doneWhat: 'cursors sent',
-        },
-      );
+      const details = `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors; final cursor reads: ${reads} answered, ${readCursors} cursors judged against what devices saw`;
+      if (witness.count === 0 && unread.length > 0)
+        return {
+          property: cursorMonotonicityProperty,
+          verdict: 'unknown',
+          details: `could not judge: the final cursor read got no answer for ${unread.length} conversations where devices saw cursors (${unread.slice(0, 3).join(', ')}); ${details}`,
+          witness: [],
+        };
+      return coveredResult(witness, cursorMonotonicityProperty, details, {
+        judged: seenCount,
+        judgedWhat: 'cursors seen (receipts, welcome)',
+        done: sentCount,
+        doneWhat: 'cursors sent',
+      });
     },
   };
 }

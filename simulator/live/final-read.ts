@@ -6,6 +6,7 @@
 // it is read (spilled-store.ts), so the driver's memory does not grow with the run's messages.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
+import type { CursorReadMember, HistoryEvent } from '../history.ts';
 import type { AdminApi } from './admin-api.ts';
 import type { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
@@ -113,4 +114,61 @@ function firstMissing(stored: ConversationSink, from: number): number {
   let seq = from;
   while (stored.has(seq)) seq++;
   return seq;
+}
+
+/**
+ * The final cursor read: each conversation's `GET .../receipts`, as a current member (`members`: conv ->
+ * its current members by the harness's own record; a refused or failed read passes to the next, up to
+ * three), recorded as a `cursor-read` event for cursor-monotonicity (status 0: no answer). Returns the
+ * number of requests made.
+ */
+export async function finalCursorRead(
+  api: AdminApi,
+  tokens: TokenCache,
+  members: ReadonlyMap<string, readonly string[]>,
+  record: (event: HistoryEvent) => void,
+  now: () => number,
+): Promise<number> {
+  let requests = 0;
+  await Promise.all(
+    [...members].map(async ([conv, users]) => {
+      const readers = users.slice(0, 3);
+      if (readers.length === 0) return;
+      let last: Extract<HistoryEvent, { k: 'cursor-read' }> = {
+        k: 'cursor-read',
+        at: now(),
+        conv,
+        user: readers[0]!,
+        status: 0,
+      };
+      for (const user of readers) {
+        requests++;
+        const answer = await api.receipts(conv, tokens.of(user)).catch(() => ({ status: 0, body: null }));
+        last = { k: 'cursor-read', at: now(), conv, user, ...cursorsOf(answer.status, answer.body) };
+        if (last.status === 200) break;
+      }
+      record(last);
+    }),
+  );
+  return requests;
+}
+
+/** A 200 whose body is not the protocol's shape counts as a failed read (502), not as cursors. */
+export function cursorsOf(
+  status: number,
+  body: unknown,
+): { status: number; lastSeq?: number; members?: CursorReadMember[] } {
+  if (status !== 200) return { status };
+  const { lastSeq, members } = (body ?? {}) as { lastSeq?: unknown; members?: unknown };
+  if (typeof lastSeq !== 'number' || !Array.isArray(members)) return { status: 502 };
+  const valid = members.every(
+    (m: { user?: unknown; delivered?: unknown; read?: unknown }) =>
+      typeof m?.user === 'string' && typeof m.delivered === 'number' && typeof m.read === 'number',
+  );
+  if (!valid) return { status: 502 };
+  return {
+    status,
+    lastSeq,
+    members: (members as CursorReadMember[]).map(({ user, delivered, read }) => ({ user, delivered, read })),
+  };
 }

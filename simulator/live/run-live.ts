@@ -22,7 +22,7 @@ import { swarmFaults } from '../swarm.ts';
 import { judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
 import { failoverWarning, openFilesLimit, planSockets } from './file-budget.ts';
-import { finalRead } from './final-read.ts';
+import { finalCursorRead, finalRead } from './final-read.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
@@ -30,7 +30,7 @@ import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
 import { scheduleLiveHttpReads } from './live-http-reads.ts';
-import { scheduleLiveMembership } from './live-membership.ts';
+import { type LiveMembership, scheduleLiveMembership } from './live-membership.ts';
 import { loadLimitedBy } from './load-limited.ts';
 import { preflight } from './preflight.ts';
 import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
@@ -114,7 +114,8 @@ export type LiveFacts = {
   filesMax: number | null;
   processes: ProcessFigures[];
   latencyMs: Record<'ack' | 'deliveryDirect' | 'deliveryGroup', Quantiles>;
-  finalRead: { conversations: number; requests: number; uncovered: string[] };
+  /** `cursorRequests`: the final cursor read's `GET .../receipts` requests. */
+  finalRead: { conversations: number; requests: number; uncovered: string[]; cursorRequests: number };
   /** The reads during the run whose seqs the checkers judged as the run went. */
   progressiveRead: ProgressiveReadFacts;
   faultLog: string[];
@@ -545,6 +546,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       }
       const processes = sampler.stop();
       const reports = await pool.finish();
+      // The cursors the server holds, read as a black box after settle (judged by cursor-monotonicity).
+      const cursorReads = await finalCursorRead(api, tokens, currentMembers(membership), record, now);
       record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
 
       // ---- judge -------------------------------------------------------------------------------
@@ -628,6 +631,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
             conversations: stored.store.size,
             requests: stored.requests,
             uncovered: stored.uncovered,
+            cursorRequests: cursorReads,
           },
           progressiveRead: progressive.facts,
           faultLog,
@@ -659,6 +663,19 @@ function lastSeqOf(store: SpilledStore): Record<string, number> {
   const out: Record<string, number> = {};
   for (const conv of store.conversations()) out[conv] = store.lastSeq(conv);
   return out;
+}
+
+/** conv -> its current members, by the harness's own record of the membership changes it made. */
+function currentMembers(membership: LiveMembership): Map<string, string[]> {
+  const members = new Map<string, string[]>();
+  for (const conv of membership.readers().keys()) {
+    const spans = membership.spans(conv);
+    members.set(
+      conv,
+      [...spans].flatMap(([user, list]) => (list[list.length - 1]?.to === null ? [user] : [])),
+    );
+  }
+  return members;
 }
 
 function liveFinalState(
