@@ -122,6 +122,22 @@ class Harness {
   }
 }
 
+const getReceipts = (h: Harness, user = 'bob') =>
+  h.input({
+    type: 'http',
+    req: h.replies.length + 1,
+    request: {
+      method: 'GET',
+      path: '/v1/conversations/g/receipts',
+      query: {},
+      body: undefined,
+      principal: { kind: 'user', sub: user, admin: false },
+    },
+  });
+const delivered = (reply: { body: unknown } | undefined, user: string) =>
+  (reply!.body as { members: { user: string; delivered: number }[] }).members.find((m) => m.user === user)
+    ?.delivered;
+
 describe('catching up after lost bus events', () => {
   it('reads seqs it never saw from the store once they stay missing past the grace', () => {
     const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
@@ -319,12 +335,47 @@ describe('welcomes after a lost bus', () => {
     expect(effects.some((e) => e.type === 'send' && e.frame.t === 'welcome')).toBe(true);
   });
 
-  it('answers the HTTP receipts of a stale node with 503', () => {
+  it("answers the HTTP receipts of a stale node by the store's record, not by its lagging view", () => {
     const h = cutWhileCursorMoved();
-    const get = () =>
-      h.input({
+    getReceipts(h);
+    expect(h.replies.map((r) => r.status)).toEqual([200]);
+    expect(delivered(h.replies[0], 'bob')).toBe(3);
+    // An unanswered record read is 503, never the stale view.
+    h.storeDown = true;
+    getReceipts(h);
+    expect(h.replies.map((r) => r.status)).toEqual([200, 503]);
+  });
+});
+
+describe('a cursor move no node published', () => {
+  // Swarm seed 46813000823462: n3's read-cursor write was answered `unavailable` but the store took
+  // it, so no node published it; node 1, paused meanwhile, never read the record and answered read 0
+  // for good. Swarm seed 16320581645988: node 0's restart read the records just before node 2 moved
+  // u51's delivered cursor to 6 and subscribed just after its publish: it answered 5 for good.
+  it('is served from the store by HTTP receipts on a fleet node, which learns it and tells its devices', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'alice');
+    for (const cmid of ['m1', 'm2']) h.sequencedElsewhere('g', 'alice', cmid);
+    h.tick(gapGraceMs);
+    h.state.advanceCursor({ conv: 'g', user: 'bob', kind: 'delivered', seq: 2 });
+    getReceipts(h, 'alice');
+    expect(h.replies.map((r) => r.status)).toEqual([200]);
+    expect(delivered(h.replies[0], 'bob')).toBe(2);
+    expect(h.replies[0]!.body).toMatchObject({ conv: 'g', lastSeq: 2 });
+    expect(h.framesOf(1, 'receipt')).toEqual([
+      { t: 'receipt', conv: 'g', user: 'bob', kind: 'delivered', seq: 2 },
+    ]);
+  });
+
+  it('is answered from memory on a single node: it is the only writer', () => {
+    const state = new StoreState();
+    state.create({ id: 'g', kind: 'group', members: ['alice', 'bob'] });
+    const node = new ChatNode({ nodeId: 'solo', publishes: false });
+    node.load(state.records());
+    const effects = node.handle(
+      {
         type: 'http',
-        req: h.replies.length + 1,
+        req: 1,
         request: {
           method: 'GET',
           path: '/v1/conversations/g/receipts',
@@ -332,11 +383,11 @@ describe('welcomes after a lost bus', () => {
           body: undefined,
           principal: { kind: 'user', sub: 'bob', admin: false },
         },
-      });
-    get();
-    h.input({ type: 'bus-resumed' });
-    get();
-    expect(h.replies.map((r) => r.status)).toEqual([503, 200]);
+      },
+      0,
+    );
+    expect(effects.filter((e) => e.type === 'store')).toEqual([]);
+    expect(effects).toEqual([expect.objectContaining({ type: 'reply', req: 1, status: 200 })]);
   });
 });
 

@@ -1254,7 +1254,6 @@ export class ChatNode {
   private httpContext(recheck: boolean): HttpContext {
     return {
       convs: this.convs,
-      stale: this.stale,
       recheck,
       reply: (req, status, body) => this.out.push({ type: 'reply', req, status, body }),
       storeOp: (op, pending) => this.storeOp(op, pending),

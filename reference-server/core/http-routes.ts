@@ -12,7 +12,10 @@ export type HttpPending =
   | { kind: 'httpCreate'; req: number }
   | { kind: 'httpMembers'; req: number }
   | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number; request: HttpRequest; conv: string }
-  /** Reading a conversation's record before refusing the request by what this node knows. */
+  /**
+   * Reading a conversation's record before refusing the request by what this node knows, or before
+   * answering its cursors.
+   */
   | { kind: 'httpRecheck'; req: number; request: HttpRequest; conv: string };
 
 export type HttpContext = {
@@ -24,12 +27,11 @@ export type HttpContext = {
   learnRecord(record: ConversationRecord): void;
   /** Handles the request again, after its recheck: this time a refusal is final. */
   rehandle(req: number, request: HttpRequest): void;
-  /** The node lost its bus and has not caught up: its cursors may be behind (see ChatNode.stale). */
-  stale: boolean;
   /**
-   * Whether a refusal by this node's membership must first be checked against the store's: a fleet
-   * node's lags by the bus (a conversation created or a member added through another node), unless
-   * this request is already that second look.
+   * Whether this node's view may lag the store's, so that a refusal by its membership is first checked
+   * against the store's record, and cursors are answered from it: a fleet node's lags by the bus (a
+   * conversation created or a member added through another node, a cursor move it never heard of),
+   * unless this request is already that second look.
    */
   recheck: boolean;
 };
@@ -69,6 +71,11 @@ export function handleHttp(ctx: HttpContext, req: number, request: HttpRequest):
       return readMessages(ctx, req, conv, principal.sub, request);
     }
     if (parts[3] === 'receipts') {
+      // The store's record is the truth about cursors. A fleet node's lag the store's by the bus, and a
+      // move no node published stays unheard of here for good (its writer got `unavailable` though the
+      // store took it; it landed between this node's load and its subscription): a fleet node reads the
+      // record first, learns from it, and answers by it (swarm seeds 16320581645988, 46813000823462).
+      if (ctx.recheck) return readRecordFirst(ctx, req, request, conv.id);
       if (!conv.isMember(principal.sub)) return refuse(ctx, req, request, conv.id, ErrorCode.forbidden);
       return receipts(ctx, req, conv);
     }
@@ -88,10 +95,14 @@ function refuse(
   conv: string,
   code: typeof ErrorCode.notFound | typeof ErrorCode.forbidden,
 ): void {
-  if (ctx.recheck)
-    return ctx.storeOp({ kind: 'records', convs: [conv] }, { kind: 'httpRecheck', req, request, conv });
+  if (ctx.recheck) return readRecordFirst(ctx, req, request, conv);
   if (code === ErrorCode.notFound) return error(ctx, req, code, `no conversation ${conv}`);
   return error(ctx, req, code, `not a member of ${conv}`);
+}
+
+/** Reads the conversation's record from the store, learns from it, then handles the request again. */
+function readRecordFirst(ctx: HttpContext, req: number, request: HttpRequest, conv: string): void {
+  ctx.storeOp({ kind: 'records', convs: [conv] }, { kind: 'httpRecheck', req, request, conv });
 }
 
 function idList(value: unknown): string[] | null {
@@ -156,8 +167,6 @@ function readMessages(
 }
 
 function receipts(ctx: HttpContext, req: number, conv: Conversation): void {
-  if (ctx.stale)
-    return error(ctx, req, ErrorCode.unavailable, 'this node is catching up with its fleet; retry shortly');
   const members = [...conv.current.keys()]
     .sort()
     .map((member) => ({ user: member, ...conv.cursorOf(member) }));
@@ -188,10 +197,7 @@ export function httpStoreResult(ctx: HttpContext, pending: HttpPending, outcome:
     // reader may have been removed or re-added. Read the record and handle the request again by it.
     const known = ctx.convs.get(pending.conv)?.membersVersion ?? Number.POSITIVE_INFINITY;
     if (outcome.membersVersion !== undefined && outcome.membersVersion > known)
-      return ctx.storeOp(
-        { kind: 'records', convs: [pending.conv] },
-        { kind: 'httpRecheck', req, request: pending.request, conv: pending.conv },
-      );
+      return readRecordFirst(ctx, req, pending.request, pending.conv);
     const page = readPage(pending.window, pending.limit, outcome.messages, outcome.lastSeq);
     return ctx.reply(req, 200, { messages: page.msgs, lastSeq: page.lastSeq, more: page.more });
   }
