@@ -8,7 +8,8 @@ import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { runScenario } from './run-scenario.ts';
 
-const seeds: { seed: number; cause: string }[] = [
+/** `drawn`: found after the swarm began to draw workload settings (`swarm.draw`): replayed with them. */
+const seeds: { seed: number; cause: string; drawn?: boolean }[] = [
   {
     // cursor-monotonicity: a node cut from the bus by a store outage missed a receipt event and
     // welcomed a device with the older cursor (fix: welcomes wait until the node has caught up).
@@ -67,6 +68,22 @@ const seeds: { seed: number; cause: string }[] = [
     seed: 81821908144667,
     cause: 'a receipt past the seqs a node had seen, relayed by its stale membership',
   },
+  {
+    // cursor-monotonicity, the final cursor read: node 0 restarted, read the records just before n2
+    // moved u51's delivered cursor in d51-52 to 6 and subscribed just after its publish; it answered
+    // GET .../receipts with 5 for good (fix: a fleet node answers cursors from the store's record).
+    seed: 16320581645988,
+    cause: "a restarted node that missed a cursor's bus event served the old cursor over HTTP",
+    drawn: true,
+  },
+  {
+    // cursor-monotonicity, the final cursor read: a read-cursor write answered `unavailable` was taken
+    // by the store, so no node published it; node 1, paused meanwhile, never read the record and
+    // answered read 0 where a receipt had shown 1 (same fix).
+    seed: 46813000823462,
+    cause: 'a cursor move no node published, served stale over HTTP by a node that never heard of it',
+    drawn: true,
+  },
 ];
 
 /** Schedules the gate's exploration found red (simulator/regressions/, written by the gate as found). */
@@ -98,8 +115,8 @@ function swarmAsFound(): Scenario {
 describe('swarm seeds that once failed', () => {
   it.each(seeds)(
     'seed $seed ($cause) passes every check',
-    async ({ seed }) => {
-      const summary = await runScenario(swarmAsFound(), { seed });
+    async ({ seed, drawn }) => {
+      const summary = await runScenario(drawn ? loadScenario('swarm') : swarmAsFound(), { seed });
       const failed = summary.verdicts.filter((v) => v.verdict !== 'pass');
       expect(failed.map((v) => `${v.property}: ${v.details}`)).toEqual([]);
       expect(summary.exitCode).toBe(0);
