@@ -18,6 +18,8 @@ export type StoreLimits = {
   tailCacheMessagesPerConv: number;
   /** Conversations whose tails are cached (least recently used evicted). */
   tailCacheConvsMax: number;
+  /** What the cached tails may count for in all (tail-cache.ts's cachedMessageBytes; least recently used evicted). */
+  tailCacheBytesMax: number;
   /** Segment files kept open for reading (least recently used closed when idle). */
   readFilesMax: number;
   /** Bytes read past a record's offset in one go; a longer record takes a second read. */
@@ -43,6 +45,7 @@ export const defaultStoreLimits: StoreLimits = {
   readMessagesMax: 1000,
   tailCacheMessagesPerConv: 64,
   tailCacheConvsMax: 4096,
+  tailCacheBytesMax: 32 * 1024 * 1024,
   readFilesMax: 32,
   readAheadBytes: 4096,
   readSpanBytesMax: 256 * 1024,

@@ -113,7 +113,11 @@ export class LogStore implements MessageStore {
         ? {}
         : { checkpointEveryRecords: options.checkpointEveryRecords }),
     };
-    this.cache = new TailCache(this.limits.tailCacheMessagesPerConv, this.limits.tailCacheConvsMax);
+    this.cache = new TailCache(
+      this.limits.tailCacheMessagesPerConv,
+      this.limits.tailCacheConvsMax,
+      this.limits.tailCacheBytesMax,
+    );
     this.reader = new SegmentReader(options.dir, this.limits, this.fs);
   }
 
