@@ -59,8 +59,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   /** The view asked for last: most frames are about the conversation the last one was about. */
   private lastView: ConversationView | null = null;
   private outbox: Outbox | null = null;
-  /** Users watched (arrays, not Sets: a client watches a few users, and there are a million clients). */
-  private watched: string[] | null = null;
+  /**
+   * Users watched: one user as its string, more as an array (not a Set: a client watches a few users,
+   * and there are a million clients, most watching one; a one-element array costs 56 bytes more).
+   */
+  private watched: string | string[] | null = null;
   /** Users watched on this session whose first `presence` has not come yet. */
   private watchUnanswered: string[] | null = null;
   private readonly adversary: Adversary | null;
@@ -208,7 +211,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   watch(users: readonly string[], now: number): readonly ClientEffect[] {
-    const watched = this.watched ?? [];
+    const watched = this.watchedUsers();
     const added: string[] = [];
     for (const user of users) {
       if (watched.length + added.length >= this.config.watchedUsersMax) continue;
@@ -216,7 +219,10 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       added.push(user);
     }
     // Exactly as long as needed (an array grown from empty by push reserves room for 17).
-    if (added.length > 0) this.watched = watched.concat(added);
+    if (added.length > 0) {
+      const all = watched.concat(added);
+      this.watched = all.length === 1 ? all[0]! : all;
+    }
     if (this.canSend()) this.sendWatch(added, now);
     return this.flush();
   }
@@ -328,7 +334,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);
     for (const view of viewsIn(this.convs)) view.endResume(this, now);
     this.watchUnanswered = null;
-    if (this.watched !== null && this.watched.length > 0) this.sendWatch(this.watched.slice(), now);
+    const watched = this.watched;
+    if (watched !== null) this.sendWatch(typeof watched === 'string' ? [watched] : watched.slice(), now);
     this.outbox?.fill(this, now);
   }
 
@@ -457,6 +464,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       event.more = page.more;
     }
     this.record(event);
+  }
+
+  /** Never mutate the array returned: it may be the client's own. */
+  private watchedUsers(): readonly string[] {
+    const watched = this.watched;
+    return watched === null ? [] : typeof watched === 'string' ? [watched] : watched;
   }
 
   private sendWatch(users: readonly string[], now: number): void {
