@@ -69,6 +69,18 @@ describe('cursor-monotonicity', () => {
       expect(judgeLive([...shown, welcome, joinReceipt(20)]).verdict).toBe('pass');
     });
 
+    it("takes a sync answer's lastSeq as stored: an empty page past what the device may read moves it there", () => {
+      // Live minimal server, churn seed 1 (01:03 UTC): u2 synced g0, the answer held no message it may read
+      // and lastSeq 14, so its app moved past 14 and sent delivered 14 before any push showed seq 14.
+      const sentAfter = [history.cursorSent(20, ann, 'g', 'delivered', 8), joinReceipt(21)];
+      expect(judgeLive([...shown, ...sentAfter]).details).toMatch(/1 sent cursor past lastSeq/);
+      const page = { ...history.convFrame(10, ann, 'g', 'batch', []), lastSeq: 8, more: false };
+      expect(judgeLive([...shown, page, ...sentAfter]).verdict).toBe('pass');
+      // A page says nothing past its own lastSeq.
+      const past = [history.cursorSent(20, ann, 'g', 'delivered', 9), joinReceipt(21)];
+      expect(judgeLive([...shown, page, ...past]).details).toMatch(/1 sent cursor past lastSeq/);
+    });
+
     it('still fails a receipt past every seq the harness heard of, and a notify or typing proves nothing', () => {
       const pushed = history.convFrame(10, ann, 'g', 'msg', [8]);
       const typing = history.convFrame(11, ann, 'g', 'typing');

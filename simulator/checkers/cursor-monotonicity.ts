@@ -11,7 +11,9 @@
 // same frames a display comes from, whether or not the device could show it yet), and a welcome's
 // lastSeq (the bound its own cursors are judged by). Live churn, seed 1, loaded box: a user added to
 // g1 at lastSeq 8 starts with cursors at 8, and the members were told so while seqs 7 and 8 were
-// pushed but displayed by nobody yet (a device held 8 waiting for 7): "past the lastSeq 6".
+// pushed but displayed by nobody yet (a device held 8 waiting for 7): "past the lastSeq 6". A sync
+// answer's (`batch`) lastSeq counts as a welcome's does: live churn on the minimal server, an empty page
+// with lastSeq 14 moved a device past 14 (seqs it may not read) and it sent delivered 14.
 // At the end the harness reads each conversation's cursors (`cursor-read`, GET .../receipts): a
 // member's cursor there must not be below the highest value any device saw of it (receipt or welcome,
 // since the member's last membership change), bounded by the read's lastSeq. A store that lost a
@@ -225,6 +227,9 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       case 'conv-frame':
         if ((event.t === 'msg' || event.t === 'batch') && event.seqs !== undefined)
           for (const seq of event.seqs) stored(event.conv, seq);
+        // A sync answer's lastSeq is the store's, as a welcome's is: a page with nothing the device may
+        // read moves its app past that lastSeq, and its delivered cursor follows.
+        if (event.t === 'batch' && event.lastSeq !== undefined) stored(event.conv, event.lastSeq);
         return;
       case 'cursor-sent':
         observed++;
