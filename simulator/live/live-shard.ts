@@ -58,8 +58,17 @@ export class LiveShard {
   private tickQueued = false;
   private readonly onTickAfterReads = (): void => {
     this.tickQueued = false;
-    if (this.tick !== null) this.onTick();
+    if (this.tick === null) return;
+    const now = this.now();
+    // A tick this late: the loop stalled (the process starved of a core, a long GC), so silence
+    // heard meanwhile may be this process's own (press-watch.ts).
+    if (now - this.lastTickAt > liveLimits.generatorStallLoadLimitedMs) this.stalledAt = now;
+    this.lastTickAt = now;
+    this.onTick();
   };
+  private lastTickAt = Number.POSITIVE_INFINITY;
+  /** When the loop was last seen stalled (run clock). */
+  private stalledAt = Number.NEGATIVE_INFINITY;
   private flushTimer: NodeJS.Timeout | null = null;
   private memoryTimer: NodeJS.Timeout | null = null;
   /** Peaks of the process's memory, sampled while the run goes on. */
@@ -545,6 +554,7 @@ export class LiveShard {
         sendLimitsOf(this.plan.scenario).burst,
         liveLimits.pressAgainMax,
         (device) => this.pressAgainAt.set(device, this.now() + liveLimits.pressAgainAfterMs),
+        (at) => this.stalledAt >= at,
       );
     }
     for (const step of steps)

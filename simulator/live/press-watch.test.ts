@@ -25,10 +25,19 @@ const acks = (at: number, from: number, to: number, sentAt: number): HistoryEven
   Array.from({ length: to - from + 1 }, (_, i) => ack(at, from + i, sentAt));
 
 /** Runs `events` through a watch; where it asks, the presser presses again at the next event's time. */
-function watched(events: HistoryEvent[], againMax = 3): { asked: number; history: HistoryEvent[] } {
+function watched(
+  events: HistoryEvent[],
+  againMax = 3,
+  stalledAt = Number.NEGATIVE_INFINITY,
+): { asked: number; history: HistoryEvent[] } {
   const history: HistoryEvent[] = [];
   let asked = 0;
-  const watch = new PressWatch(10, againMax, () => asked++);
+  const watch = new PressWatch(
+    10,
+    againMax,
+    () => asked++,
+    (at) => stalledAt >= at,
+  );
   for (const event of events) {
     history.push(event);
     watch.observe(event);
@@ -54,8 +63,12 @@ describe('PressWatch: a press cut off is pressed again (live)', () => {
     expect(watched([press(1000), ...acks(1010, 1, 10, 900), lost(1100), session(1500)]).asked).toBe(1);
   });
 
-  it('never asks again after a silent server (idle), and at most againMax times', () => {
+  it('never asks again after a silent server (idle) unless this generator stalled, and at most againMax times', () => {
     expect(watched([press(1000), lost(3000, 'idle'), session(3500)]).asked).toBe(0);
+    // A stall before the press says nothing of the silence after it.
+    expect(watched([press(1000), lost(3000, 'idle'), session(3500)], 3, 900).asked).toBe(0);
+    // The generator's own loop stalled after the press: the silence may be its own.
+    expect(watched([press(1000), lost(3000, 'idle'), session(3500)], 3, 2500).asked).toBe(1);
     const again = (at: number): HistoryEvent[] => [press(at), lost(at + 100), session(at + 200)];
     expect(watched([...again(1000), ...again(2000), ...again(3000), ...again(4000)], 2).asked).toBe(2);
     // The old press's backlog, resent after the reconnect, does not make the next press judgeable.

@@ -5,9 +5,11 @@
 // run then had no press to judge and the verdict was "could not judge" (a red gate with nothing wrong).
 // So a presser whose press lost its session before a burst was acked presses again once its next session
 // opens, up to a bound, while the workload still runs. The checker's rules are unchanged: the new press
-// is judged as any press, the one cut off still counts as cut off, and a press whose session ended in
-// silence ('idle': the server stopped answering) is not pressed again, so a server that never answers a
-// press still fails it.
+// is judged as any press, the one cut off still counts as cut off. A press whose session ended in
+// silence ('idle': the client heard nothing for its idle bound) is pressed again only when this
+// generator's own loop stalled since the press (`stalledSince`): then the silence may be the starved
+// client's, and the run says it was load-limited; otherwise the server went silent on a press, which the
+// checker holds against it ("nothing judged") as before.
 
 import type { HistoryEvent } from '../history.ts';
 
@@ -28,6 +30,7 @@ export class PressWatch {
     private readonly burst: number,
     private readonly againMax: number,
     private readonly pressAgain: (device: string) => void,
+    private readonly stalledSince: (at: number) => boolean = () => false,
   ) {}
 
   /** Sees every event its shard records (a map lookup for most; only pressers' devices are kept). */
@@ -46,8 +49,8 @@ export class PressWatch {
       case 'session-lost': {
         const w = this.watched.get(event.device);
         if (w === undefined) return;
-        if (event.reason === 'idle' || (this.again.get(event.device) ?? 0) >= this.againMax)
-          this.watched.delete(event.device);
+        const silent = event.reason === 'idle' && !this.stalledSince(w.pressAt);
+        if (silent || (this.again.get(event.device) ?? 0) >= this.againMax) this.watched.delete(event.device);
         else w.cut = true;
         return;
       }
