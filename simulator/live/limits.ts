@@ -93,6 +93,8 @@ export const liveLimits = {
   pressAgainMax: 3,
   /** A presser cut off presses again this long after its next session opens (its resume goes first). */
   pressAgainAfterMs: 500,
+  /** No press again later than this before the workload ends (its burst must be answered in the run). */
+  pressAgainLeadMs: 3000,
   /** Generator CPU share above which latencies are reported as load-limited. */
   generatorCpuLoadLimited: 0.85,
   /**

@@ -581,11 +581,22 @@ export class LiveShard {
   private pressesAgain(now: number): void {
     for (const [device, at] of this.pressAgainAt) {
       if (at > now) continue;
-      this.pressAgainAt.delete(device);
       const step = this.pressSteps.get(device);
-      if (step === undefined || this.settleAt !== null || now >= this.plan.workloadEndMs) continue;
+      // Too late to be answered a burst's worth before the workload ends: no press again (the one cut
+      // off stays cut off, as it was).
+      if (
+        step === undefined ||
+        this.settleAt !== null ||
+        now > this.plan.workloadEndMs - liveLimits.pressAgainLeadMs
+      ) {
+        this.pressAgainAt.delete(device);
+        continue;
+      }
       const client = this.clients[step.index]!;
-      if (!client.canSend()) continue;
+      // After the cut-off press's backlog (resent on reconnect) is answered: the new press must not
+      // queue behind it.
+      if (!client.canSend() || client.outboxSize > 0) continue;
+      this.pressAgainAt.delete(device);
       const body = (): string =>
         paddedBody(
           `${client.device}#${this.sendNumber++}@${now.toFixed(1)}`,
