@@ -40,6 +40,8 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   const readBack = new ReadBack(1);
   let claims = 0;
   let sends = 0;
+  /** Keys only the final read named (dropped after their conversation). */
+  let storeKeys = 0;
 
   const judge = (claim: Claim, event: unknown): void => {
     claims++;
@@ -128,13 +130,21 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     );
   };
 
+  // A key names its conversation, so what the walk of one conversation interned (keys and seqs no ack
+  // or durable record claimed) can judge nothing in another: it is dropped once the conversation is
+  // judged, and the final read's walk holds one conversation's keys at a time, not the run's.
   const judgeStore = (final: FinalState): void => {
     for (const conv of final.conversations()) {
+      const keysBefore = keys.size;
+      const seqsBefore = seqs.size;
       const lastSeq = final.storedLastSeq(conv);
       for (let seq = 1; seq <= lastSeq; seq++) {
         const stored = final.storedMessage(conv, seq);
         if (stored !== undefined) judgeStored(stored, conv, seq, final.at);
       }
+      storeKeys += keys.size - keysBefore;
+      keys.truncate(keysBefore);
+      seqs.truncate(seqsBefore);
     }
   };
 
@@ -191,7 +201,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       return coveredResult(
         witness,
         idempotencyProperty,
-        `${claims} claims on ${keys.size} keys, the store's included`,
+        `${claims} claims on ${keys.size + storeKeys} keys, the store's included`,
         { judged: claims, judgedWhat: 'acks or stored messages', done: sends, doneWhat: 'sends' },
       );
     },

@@ -4,6 +4,38 @@ import { int32Column } from './column.ts';
 import { SlotTable } from './slot-table.ts';
 
 describe('SlotTable', () => {
+  it('truncate drops the newest slots and keeps every other key where it was', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(40), fc.oneof(fc.nat(40), fc.constant(0xffffffff))), { maxLength: 300 }),
+        fc.array(fc.tuple(fc.nat(40), fc.nat(40)), { maxLength: 100 }),
+        fc.nat(),
+        (keys, later, cut) => {
+          const table = new SlotTable(1);
+          for (const [a, b] of keys) table.intern(a, b);
+          const size = cut % (table.size + 1);
+          const kept = Array.from(
+            { length: size },
+            (_, slot) => [table.keyA(slot), table.keyB(slot)] as const,
+          );
+          const dropped = Array.from({ length: table.size - size }, (_, i) => [
+            table.keyA(size + i),
+            table.keyB(size + i),
+          ]);
+          table.truncate(size);
+          expect(table.size).toBe(size);
+          kept.forEach(([a, b], slot) => expect(table.find(a, b)).toBe(slot));
+          for (const [a, b] of dropped) expect(table.find(a!, b!)).toBe(-1);
+          // New keys take the next slots, and every key stays findable.
+          for (const [a, b] of later) table.intern(a, b);
+          for (let slot = 0; slot < table.size; slot++)
+            expect(table.find(table.keyA(slot), table.keyB(slot))).toBe(slot);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('gives each key one dense slot, in insertion order, across growth', () => {
     fc.assert(
       fc.property(

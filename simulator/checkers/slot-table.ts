@@ -115,6 +115,20 @@ export class SlotTable {
     return moves;
   }
 
+  /**
+   * Drops the newest slots, from `size` on, and keeps the others as they were (no renumbering, so no
+   * column needs compacting): what a checker interned for one conversation of a final read and no longer
+   * needs once that conversation is judged. Newest first, so each key's bucket simply empties (unplace).
+   */
+  truncate(size: number): void {
+    for (let slot = this.count - 1; slot >= size; slot--)
+      this.unplace(this.keys[slot * 2]! >>> 0, this.keys[slot * 2 + 1]! >>> 0);
+    if (size < this.count) this.count = Math.max(0, size);
+    this.lastA = -1;
+    this.lastB = -1;
+    this.lastSlot = -1;
+  }
+
   keyA(slot: number): number {
     return this.keys[slot * 2]!;
   }
@@ -130,6 +144,20 @@ export class SlotTable {
     index[at * 3] = slot + 1;
     index[at * 3 + 1] = a;
     index[at * 3 + 2] = b;
+  }
+
+  /**
+   * Empties the key's bucket. Only ever the newest key present (truncate goes newest first): a key is
+   * placed in the first empty bucket of its probe, so no older key's probe runs through a newer key's
+   * bucket (a grow re-places keys oldest first, keeping that), and emptying it breaks no probe.
+   */
+  private unplace(a: number, b: number): void {
+    const index = this.index;
+    for (let at = mix(a, b) & this.mask; index[at * 3] !== emptyIndex; at = (at + 1) & this.mask) {
+      if (index[at * 3 + 1] !== a || index[at * 3 + 2] !== b) continue;
+      index[at * 3] = emptyIndex;
+      return;
+    }
   }
 
   private grow(): void {
