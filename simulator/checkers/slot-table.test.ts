@@ -24,7 +24,7 @@ describe('SlotTable', () => {
           ]);
           table.truncate(size);
           expect(table.size).toBe(size);
-          kept.forEach(([a, b], slot) => expect(table.find(a, b)).toBe(slot));
+          for (const [slot, [a, b]] of kept.entries()) expect(table.find(a, b)).toBe(slot);
           for (const [a, b] of dropped) expect(table.find(a!, b!)).toBe(-1);
           // New keys take the next slots, and every key stays findable.
           for (const [a, b] of later) table.intern(a, b);
