@@ -38,7 +38,7 @@ export type FinalRead = {
   /** The messages read, on disk (spilled-store.ts); the caller closes it. */
   store: SpilledStore;
   requests: number;
-  /** Conversations none of whose members could read every seq up to lastSeq. */
+  /** Conversations none of whose members could read every seq up to lastSeq (or was answered at all). */
   uncovered: string[];
 };
 
@@ -61,13 +61,14 @@ export async function finalRead(
     while (next < targets.length) {
       const [conv, users] = targets[next++]!;
       const sink = store.conversation(conv);
+      let answered = false;
       try {
-        await readConversation(api, tokens, conv, users, sink, 1, Number.POSITIVE_INFINITY);
+        answered = await readConversation(api, tokens, conv, users, sink, 1, Number.POSITIVE_INFINITY);
       } finally {
         requests += sink.reads;
       }
       sink.done();
-      if (firstMissing(sink, 1) <= sink.lastSeq) uncovered.push(conv);
+      if (!answered || firstMissing(sink, 1) <= sink.lastSeq) uncovered.push(conv);
     }
   };
   try {
@@ -82,7 +83,8 @@ export async function finalRead(
 /**
  * Reads `conv`'s seqs from `from` up to `upTo` (or its lastSeq, if lower) into `stored`, member after
  * member until they are covered or no member is left to ask. A page refused (a member who may not read
- * there) passes to the next member; a request that fails throws.
+ * there) passes to the next member; a request that fails throws. Returns whether any member was
+ * answered (until then the conversation's lastSeq is unknown, not 0).
  */
 export async function readConversation(
   api: AdminApi,
@@ -92,13 +94,15 @@ export async function readConversation(
   stored: ConversationSink,
   from: number,
   upTo: number,
-): Promise<void> {
+): Promise<boolean> {
+  let answered = false;
   for (const user of users) {
     let after = firstMissing(stored, from) - 1;
     for (;;) {
       const page = await api.readMessages(conv, tokens.of(user), after, liveLimits.readPageLimit);
       stored.reads++;
       if (page.status !== 200) break;
+      answered = true;
       if (page.lastSeq > stored.lastSeq) stored.lastSeq = page.lastSeq;
       for (const message of page.messages)
         if (message.seq <= upTo && !stored.has(message.seq)) stored.put(message);
@@ -106,8 +110,9 @@ export async function readConversation(
       if (last === undefined || last.seq >= Math.min(upTo, page.lastSeq) || last.seq <= after) break;
       after = last.seq;
     }
-    if (firstMissing(stored, from) > Math.min(upTo, stored.lastSeq)) break;
+    if (answered && firstMissing(stored, from) > Math.min(upTo, stored.lastSeq)) break;
   }
+  return answered;
 }
 
 function firstMissing(stored: ConversationSink, from: number): number {
