@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   batchJudged,
   type CheckerThreadSetup,
+  type FinalSnapshot,
   finalFromSnapshot,
   type ThreadMessage,
   type ThreadReply,
@@ -34,6 +35,8 @@ const checkers = scenarioCheckers(setup.scenario, {
 });
 
 const reader = new HistoryBatchReader();
+/** The final store content as it comes, in parts (checker-thread.ts), in order. */
+const storedBefore: FinalSnapshot['stored'] = [];
 const observe = (event: HistoryEvent, device: number): void => {
   if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
   for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
@@ -44,8 +47,12 @@ port.on('message', (message: ThreadMessage) => {
     if (message.type === 'batch') {
       reader.read(message.batch, observe);
       batchJudged(counters, checkersViolations(checkers));
+    } else if (message.type === 'stored') {
+      for (const entry of message.stored) storedBefore.push(entry);
+      batchJudged(counters, checkersViolations(checkers));
     } else {
-      const final = finalFromSnapshot(message.final);
+      for (const entry of message.final.stored) storedBefore.push(entry);
+      const final = finalFromSnapshot({ ...message.final, stored: storedBefore });
       port.postMessage({
         type: 'verdicts',
         verdicts: checkers.map((checker) => checker.finish(final)),

@@ -82,6 +82,35 @@ describe('checker thread', () => {
     expect(final.settledAt).toBe(9);
   });
 
+  it(
+    'the store content crosses in parts, every part judged: gaps in the first and the last part are found',
+    async () => {
+      const scenario = loadScenario('steady');
+      const convs = Array.from({ length: 10 }, (_, i) => `g${i}`);
+      const message = (conv: string, seq: number): Message =>
+        ({ conv, seq, from: 'u1', cmid: `c${seq}`, body: 'b', ts: seq }) as unknown as Message;
+      // g0 (the first part) and g9 (the part the finish carries) lack seq 1 of 2: gaps in the store.
+      const stored = convs.map((conv, i) => ({
+        conv,
+        lastSeq: i === 0 || i === 9 ? 2 : 1,
+        messages: i === 0 || i === 9 ? [undefined, message(conv, 2)] : [message(conv, 1)],
+      }));
+      const snapshot = { at: 10, devices: [], conversations: convs, stored, online: [], settledAt: 9 };
+      const judged = async (part: number) => {
+        const thread = new CheckerThread({ scenario, graceMs: 1000, largeGroupThreshold: 256 }, part);
+        const { verdicts } = await thread.finish(snapshot);
+        return verdicts.find((v) => v.property === 'gap-free-store')!;
+      };
+      const inParts = await judged(3);
+      expect(inParts.verdict).toBe('fail');
+      const problems = JSON.stringify(inParts.witness);
+      expect(problems).toContain('g0: the store');
+      expect(problems).toContain('g9: the store');
+      expect(inParts).toEqual(await judged(4096));
+    },
+    simTimeoutMs,
+  );
+
   it('a thread that cannot build its checkers fails the run, never passes it', async () => {
     // No scenario: the thread throws while building its checkers.
     const thread = new CheckerThread({ scenario: {} as never, graceMs: 1000, largeGroupThreshold: 256 });

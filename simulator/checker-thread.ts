@@ -39,7 +39,11 @@ const doneSlot = 0;
 const violationsSlot = 1;
 const failedSlot = 2;
 
-export type ThreadMessage = { type: 'batch'; batch: HistoryBatch } | { type: 'finish'; final: FinalSnapshot };
+export type ThreadMessage =
+  | { type: 'batch'; batch: HistoryBatch }
+  /** Part of the final store content, ahead of the `finish` that carries the rest. */
+  | { type: 'stored'; stored: FinalSnapshot['stored'] }
+  | { type: 'finish'; final: FinalSnapshot };
 
 export type ThreadReply =
   | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf }
@@ -52,7 +56,11 @@ export class CheckerThread {
   private sent = 0;
   private failure: string | null = null;
 
-  constructor(setup: CheckerThreadSetup) {
+  /** `storedPart`: conversations of the final store content per message (tests make it small). */
+  constructor(
+    setup: CheckerThreadSetup,
+    private readonly storedPart: number = checkerThreadLimits.storedConversationsPerMessage,
+  ) {
     this.counters = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
     // The worker registers tsx itself: module hooks registered on this thread do not reach it (Node 20).
     const code = [
@@ -100,7 +108,23 @@ export class CheckerThread {
         this.worker.on('exit', (code) =>
           reject(new Error(`checker thread exited (code ${code}) before its verdicts`)),
         );
-        this.worker.postMessage({ type: 'finish', final: snapshot } satisfies ThreadMessage);
+        // The store's content in parts: each part's serialized copy is dropped once it is posted.
+        const { stored } = snapshot;
+        const part = this.storedPart;
+        const last = Math.max(0, stored.length - part);
+        for (let start = 0; start < last; start += part) {
+          this.worker.postMessage({
+            type: 'stored',
+            stored: stored.slice(start, Math.min(start + part, last)),
+          } satisfies ThreadMessage);
+          this.sent++;
+          // One part at a time: parts queued for the thread would hold their copies all at once again.
+          this.waitForRoom(1);
+        }
+        this.worker.postMessage({
+          type: 'finish',
+          final: { ...snapshot, stored: stored.slice(last) },
+        } satisfies ThreadMessage);
       });
     } finally {
       await this.worker.terminate();
@@ -117,17 +141,17 @@ export class CheckerThread {
     const { batch, transfer } = this.writer.take();
     this.worker.postMessage({ type: 'batch', batch } satisfies ThreadMessage, transfer);
     this.sent++;
-    this.waitForRoom();
+    this.waitForRoom(checkerThreadLimits.batchesInFlightMax);
   }
 
-  /** Blocks while too many batches are in flight: a slow thread slows the world, never fills memory. */
-  private waitForRoom(): void {
+  /** Blocks while more than `inFlightMax` messages are in flight: a slow thread slows the world, never fills memory. */
+  private waitForRoom(inFlightMax: number): void {
     let quietMs = 0;
     for (;;) {
       if (Atomics.load(this.counters, failedSlot) !== 0 || this.failure !== null)
         throw new Error(`checker thread failed: ${this.failure ?? 'see its error above'}`);
       const done = Atomics.load(this.counters, doneSlot);
-      if (this.sent - done <= checkerThreadLimits.batchesInFlightMax) return;
+      if (this.sent - done <= inFlightMax) return;
       const woke = Atomics.wait(this.counters, doneSlot, done, checkerThreadLimits.waitSliceMs);
       quietMs = woke === 'timed-out' ? quietMs + checkerThreadLimits.waitSliceMs : 0;
       // A thread that died (out of memory, say) cannot say so while this thread is blocked here.

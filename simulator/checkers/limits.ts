@@ -47,6 +47,11 @@ export const checkerThreadLimits = {
   batchEvents: 4096,
   /** Batches sent and not yet judged before the world waits for the thread. */
   batchesInFlightMax: 16,
+  /**
+   * Conversations of the final store content per message to the thread: one message of a million
+   * clients' 1.2 M messages was one serialized copy of them all, held at once beside both heaps.
+   */
+  storedConversationsPerMessage: 4096,
   /** How long one wait for the thread lasts before it looks again. */
   waitSliceMs: 1000,
   /** A thread that judges nothing for this long while batches wait is taken for dead. */
