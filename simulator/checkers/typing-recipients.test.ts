@@ -119,6 +119,50 @@ describe('typing-recipients', () => {
     expect(judge([...long, history.display(1020, bob, m1, 'push')]).details).toMatch(/1 missed/);
   });
 
+  describe('under queueing: when the server handled a typing is bounded by the answer to the send after it', () => {
+    const m2 = message('g', 2, 'ann');
+    /** ann types and sends m1 at 1000 (acked at `ackAt`), bob gets both; ann types and sends m2 at 3300. */
+    const queued = (ackAt: number, after: HistoryEvent[] = []): HistoryEvent[] =>
+      story([
+        typing(1010, bob, 'ann'),
+        typing(1011, bob2, 'ann'),
+        history.display(1020, bob, m1, 'push'),
+        history.display(1021, bob2, m1, 'push'),
+        history.ack(ackAt, ann, m1, 1000),
+        typed(3300, ann),
+        history.send(3300, ann, m2),
+        ...after,
+        history.display(3900, bob, m2, 'push'),
+      ]);
+
+    it('does not expect a typing within a throttle interval of the last answer (the server throttled it)', () => {
+      // m1 acked 700 ms after it was sent: the typing before it may have been handled at 1690, so the
+      // one at 3300 (2300 after the last one was sent) may reach the server within 2000 of it.
+      const result = judge(queued(1700));
+      expect(result.verdict).toBe('pass');
+      expect(result.details).toMatch(/2 pushes after a typing judged/);
+    });
+
+    it('still expects it once the answer came a throttle interval before, and fails when it is missing', () => {
+      expect(judge(queued(1200)).details).toMatch(/1 missed/);
+    });
+
+    it('does not expect a typing while the send after the previous one is unanswered on its session', () => {
+      const unanswered = queued(1700).filter((e) => e.k !== 'ack');
+      expect(judge(unanswered).verdict).toBe('pass');
+      // Answered after a reconnect (the send resent): the answer bounds nothing, the send time rules.
+      const resent = queued(1700, []).filter((e) => e.k !== 'ack');
+      resent.splice(
+        resent.length - 3,
+        0,
+        { k: 'session-lost', at: 1500, reason: 'reset', ...ann },
+        session(1600, ann),
+        history.ack(1700, ann, m1, 1000),
+      );
+      expect(judge(resent).details).toMatch(/1 missed/);
+    });
+  });
+
   it("fails typing sent to the typist's own devices, or about a user who never typed there", () => {
     expect(judge(story([typing(1010, device('ann', 'd2'), 'ann')])).details).toMatch(/1 to the typist/);
     expect(judge(story([typing(1010, bob, 'cat')])).details).toMatch(/1 made up/);

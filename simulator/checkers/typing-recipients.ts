@@ -10,6 +10,13 @@
 //   not for a typing whose previous one in that conversation was sent under a fault: a paused node
 //   handles it at the resume, so the server's throttle interval may start as late as the heal
 //   (swarm seeds 37, 39: typed during a node-pause, typed again 1.2 s after its heal, throttled).
+// - When the server handled a typing is bounded from above by the answer to the send that followed it on
+//   the same session (frames on one connection are handled in order): under queueing a typing may be
+//   handled long after it was sent, and the next one is due only a throttle interval after that bound
+//   (`capacity --sim --cost-model reference-server --seed 62 --clients 1000 --rates 4000`: acks up to
+//   680 ms behind the node's queue, and typings 2.25 s apart by send time, judged due by that alone,
+//   had rightly been throttled). While a typing's send is unanswered on its session, the user's next
+//   typing in that conversation is not due.
 // Members come from the conversation's creation; a conversation whose membership the harness changed
 // is not judged for reach (the authorization checker judges typing to non-members).
 
@@ -63,11 +70,21 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
   const changed = new Set<string>();
   /** Device id -> when its current session opened (-1: no session). */
   const openSince = float64Column(-1);
-  const lastTyped = new Map<string, number>();
+  /**
+   * (user, conv) -> by when the server had handled every typing of that user there the run knows an
+   * answer for (or, without one, the send time plus the slack).
+   */
+  const handledBy = new Map<string, number>();
+  /** (user, conv) -> its typings whose following send is still unanswered on the session it was sent on. */
+  const inFlight = new Map<string, number>();
+  /** (conv, cmid) of a send that followed a typing -> that typing, until the send is answered or its session ends. */
+  const awaiting = new Map<string, { typist: string; device: number; session: number }>();
+  /** Device id -> the keys of its sends in `awaiting`. */
+  const awaitingOf = new Map<number, string[]>();
   /** (user, conv) keys typed while a fault was open: the server may handle that typing only after the heal. */
   const typedUnderFault = new Set<string>();
   /** Device key -> the typing it just sent, waiting for the send that follows it. */
-  const justTyped = new Map<string, { conv: string; at: number }>();
+  const justTyped = new Map<string, { conv: string; at: number; typist: string; due: boolean }>();
   const expectations = new Map<string, Expectation>();
   let lastFaultAt = Number.NEGATIVE_INFINITY;
   let faultsOpen = 0;
@@ -79,13 +96,46 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
 
   const key = (a: string, b: string): string => `${a}\u0000${b}`;
 
-  const expectReach = (send: HistoryEvent & { k: 'send' }): void => {
+  const followTyping = (send: HistoryEvent & { k: 'send' }): void => {
     const typing = justTyped.get(key(send.user, send.device));
     justTyped.delete(key(send.user, send.device));
     if (typing === undefined || typing.conv !== send.conv || typing.at !== send.at) return;
-    const convMembers = members.get(send.conv);
     const device = ids.device(send.user, send.device);
     const ofSession = openSince.get(device);
+    if (ofSession >= 0) {
+      inFlight.set(typing.typist, (inFlight.get(typing.typist) ?? 0) + 1);
+      const sendKey = key(send.conv, send.cmid);
+      awaiting.set(sendKey, { typist: typing.typist, device, session: ofSession });
+      const ofDevice = awaitingOf.get(device);
+      if (ofDevice === undefined) awaitingOf.set(device, [sendKey]);
+      else ofDevice.push(sendKey);
+    }
+    if (typing.due) expectReach(send, device, ofSession);
+  };
+
+  /** The send that followed a typing was answered (`at`), or its session ended (`at` undefined). */
+  const settleTyping = (sendKey: string, at: number | undefined): void => {
+    const typing = awaiting.get(sendKey);
+    if (typing === undefined) return;
+    awaiting.delete(sendKey);
+    const ofDevice = awaitingOf.get(typing.device)!;
+    if (ofDevice.length === 1) awaitingOf.delete(typing.device);
+    else ofDevice.splice(ofDevice.indexOf(sendKey), 1);
+    const left = inFlight.get(typing.typist)! - 1;
+    if (left > 0) inFlight.set(typing.typist, left);
+    else inFlight.delete(typing.typist);
+    // An answer on another session (the send resent after a reconnect) bounds nothing about the typing.
+    if (at !== undefined && openSince.get(typing.device) === typing.session)
+      handledBy.set(typing.typist, Math.max(handledBy.get(typing.typist)!, at));
+  };
+
+  const sessionEnded = (device: number): void => {
+    const ofDevice = awaitingOf.get(device);
+    if (ofDevice !== undefined) for (const sendKey of [...ofDevice]) settleTyping(sendKey, undefined);
+  };
+
+  const expectReach = (send: HistoryEvent & { k: 'send' }, device: number, ofSession: number): void => {
+    const convMembers = members.get(send.conv);
     if (
       convMembers === undefined ||
       changed.has(send.conv) ||
@@ -161,27 +211,43 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         faultsOpen += event.phase === 'start' ? 1 : -1;
         if (faultsOpen <= 0 && typedUnderFault.size > 0) {
           for (const typist of typedUnderFault)
-            lastTyped.set(typist, Math.max(lastTyped.get(typist)!, event.at + heldFrameDrainMs));
+            handledBy.set(typist, Math.max(handledBy.get(typist)!, event.at + heldFrameDrainMs + slackMs));
           typedUnderFault.clear();
         }
         return;
       case 'session':
         openSince.set(ids.device(event.user, event.device), event.at);
         return;
-      case 'session-lost':
-        openSince.set(ids.device(event.user, event.device), -1);
+      case 'session-lost': {
+        const device = ids.device(event.user, event.device);
+        if (awaiting.size > 0) sessionEnded(device);
+        openSince.set(device, -1);
         return;
+      }
       case 'typing-sent': {
         typed++;
-        const last = lastTyped.get(key(event.user, event.conv));
-        lastTyped.set(key(event.user, event.conv), event.at);
-        if (faultsOpen > 0) typedUnderFault.add(key(event.user, event.conv));
-        if (event.on && (last === undefined || event.at - last >= throttleMs + slackMs))
-          justTyped.set(key(event.user, event.device), { conv: event.conv, at: event.at });
+        const typist = key(event.user, event.conv);
+        const last = handledBy.get(typist);
+        handledBy.set(typist, Math.max(last ?? Number.NEGATIVE_INFINITY, event.at + slackMs));
+        if (faultsOpen > 0) typedUnderFault.add(typist);
+        const due =
+          event.on && !inFlight.has(typist) && (last === undefined || event.at - last >= throttleMs);
+        justTyped.set(key(event.user, event.device), { conv: event.conv, at: event.at, typist, due });
         return;
       }
       case 'send':
-        if (justTyped.size > 0) expectReach(event);
+        if (justTyped.size > 0) followTyping(event);
+        return;
+      case 'ack':
+        if (awaiting.size > 0) settleTyping(key(event.conv, event.cmid), event.at);
+        return;
+      case 'rate-limited':
+        if (awaiting.size > 0 && event.cmid !== undefined && event.conv !== undefined)
+          settleTyping(key(event.conv, event.cmid), event.at);
+        return;
+      case 'failed':
+        // The client gave up: when (or whether) the server saw the send is unknown.
+        if (awaiting.size > 0) settleTyping(key(event.conv, event.cmid), undefined);
         return;
       case 'display':
         if (expectations.size > 0) judgeDisplay(event);
@@ -201,7 +267,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         problem: `${event.user}/${event.device} got a typing frame about its own user in ${event.conv}`,
         path: [event],
       }));
-    else if (!lastTyped.has(key(event.of!, event.conv)))
+    else if (!handledBy.has(key(event.of!, event.conv)))
       witness.add('made up', () => ({
         problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv}, but ${event.of} never typed there`,
         path: [event],
