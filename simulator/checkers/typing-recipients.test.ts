@@ -151,7 +151,7 @@ describe('typing-recipients', () => {
       const unanswered = queued(1700).filter((e) => e.k !== 'ack');
       expect(judge(unanswered).verdict).toBe('pass');
       // Answered after a reconnect (the send resent): the answer bounds nothing, the send time rules.
-      const resent = queued(1700, []).filter((e) => e.k !== 'ack');
+      const resent: HistoryEvent[] = queued(1700).filter((e) => e.k !== 'ack');
       resent.splice(
         resent.length - 3,
         0,
