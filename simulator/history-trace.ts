@@ -36,6 +36,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'http-read-sent': 26,
   'http-read': 27,
   'cursor-read': 28,
+  unanswered: 29,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -127,6 +128,10 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
         trace.mix(member.delivered);
         trace.mix(member.read);
       }
+      return;
+    case 'unanswered':
+      trace.mix(event.asked.length);
+      trace.mix(event.askedAt);
       return;
     case 'phase':
     case 'fault':

@@ -136,6 +136,18 @@ export type HistoryEvent =
   | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
   /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
   | ({ k: 'sync-sent'; at: number; conv: string; after: number; limit?: number } & DeviceRef)
+  /**
+   * A device gave up waiting for the answer to a request it sent at `askedAt` (its own timeout passed
+   * with neither the answer nor an `err`): a `hello` never welcomed, a resumed conversation the welcome
+   * said was behind with no `batch`, a `sync` with no `batch`. Silence, unless a fault explains it.
+   */
+  | ({
+      k: 'unanswered';
+      at: number;
+      asked: 'hello' | 'resume' | 'sync';
+      askedAt: number;
+      conv?: string;
+    } & DeviceRef)
   /** A user asked for a conversation's messages over HTTP (`GET /v1/conversations/:id/messages`). */
   | { k: 'http-read-sent'; at: number; id: number; conv: string; user: string; after: number; limit: number }
   /** Its answer: the status, and for a 200 the page (its seqs, `lastSeq`, `more`); status 0: none came. */

@@ -224,6 +224,37 @@ describe('read-pages', () => {
     expect(judge(paused).verdict).toBe('pass');
   });
 
+  it('fails a hello, a resume or a sync a device gave up waiting for while no fault was open', () => {
+    const gaveUp = (asked: 'hello' | 'resume' | 'sync', askedAt: number, at: number): HistoryEvent => ({
+      k: 'unanswered',
+      at,
+      asked,
+      askedAt,
+      ...(asked === 'hello' ? {} : { conv: 'g1' }),
+      ...bob,
+    });
+    for (const asked of ['hello', 'resume', 'sync'] as const) {
+      const result = judge([...sent(3), gaveUp(asked, 100, 10_100)]);
+      expect(result.verdict).toBe('fail');
+      expect(JSON.stringify(result.witness)).toContain(`sent a ${asked}`);
+    }
+    // A fault open at the request, or one that started or healed while it waited, explains the silence.
+    const start: HistoryEvent = { k: 'fault', at: 50, type: 'node-pause', phase: 'start', nodes: ['n1'] };
+    const heal: HistoryEvent = { k: 'fault', at: 5_000, type: 'node-pause', phase: 'heal', nodes: ['n1'] };
+    expect(judge([...sent(3), start, gaveUp('resume', 100, 10_100)]).verdict).toBe('pass');
+    expect(judge([...sent(3), start, heal, gaveUp('resume', 100, 10_100)]).verdict).toBe('pass');
+    const during = { ...start, at: 200 };
+    expect(judge([...sent(3), during, { ...heal, at: 300 }, gaveUp('sync', 100, 10_100)]).verdict).toBe(
+      'pass',
+    );
+    // After the heal, a request on a connection made since is owed its answer again; one on a
+    // connection from before the fault is not (the fault may have left it dead).
+    expect(judge([...sent(3), start, heal, gaveUp('sync', 6_000, 16_000)]).verdict).toBe('pass');
+    const reconnected = history.session(5_500, bob);
+    expect(judge([...sent(3), start, heal, reconnected, gaveUp('sync', 6_000, 16_000)]).verdict).toBe('fail');
+    expect(judge([...sent(3), start, heal, gaveUp('hello', 6_000, 16_000)]).verdict).toBe('fail');
+  });
+
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {
     const silent = [history.conv(0, 'g1', ['ann', 'bob']), syncSent(100, 0)];
     expect(judge(silent).verdict).toBe('fail');

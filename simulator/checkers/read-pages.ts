@@ -12,6 +12,11 @@
 //   the same rules, its seqs ascending past `after` and readable by the user, and no 403/404 to a user
 //   who was surely a member from the request to the answer, nor silence (no answer within the reader's
 //   10 s) while no fault was open.
+// - silence on the socket is judged the same way: a `hello` never welcomed, a resumed conversation the
+//   welcome said was behind with no `batch` (protocol.md: "then for each resumed conversation behind the
+//   server, its missing messages"), a `sync` with no `batch`, each within the client's own timeout and
+//   with no `err` instead, while no fault was open from its connection's start on (`unanswered`
+//   events). A client that asks again hides such a server from every other check.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -92,6 +97,8 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
   let pages = 0;
   let judgedAgainstSync = 0;
   let httpPages = 0;
+  /** Requests a device gave up waiting for (`unanswered`), judged for silence. */
+  let giveUps = 0;
   /** Faults open now, and when the last fault started or healed (an HTTP read's silence is judged only away from them). */
   let openFaults = 0;
   let lastFaultAt = Number.NEGATIVE_INFINITY;
@@ -256,6 +263,24 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
       }));
   };
 
+  /**
+   * A request the device gave up waiting for: silence, unless a fault was open or came meanwhile, or
+   * its connection began before the last fault event: a connection a fault cut or black-holed may stay
+   * dead after the heal until a side notices (swarm seed 39569222896913: a sync sent at 25.2 s on a
+   * connection from before a `timeout` fault that healed at 16.6 s reached no node).
+   */
+  const unanswered = (event: HistoryEvent & { k: 'unanswered' }): void => {
+    giveUps++;
+    const connectedAt =
+      event.asked === 'hello' ? event.askedAt : connectedFrom.get(ids.device(event.user, event.device));
+    if (openFaults > 0 || lastFaultAt >= event.askedAt || !(connectedAt > lastFaultAt)) return;
+    const about = event.conv === undefined ? '' : ` of ${event.conv}`;
+    witness.add(`${event.asked} never answered`, () => ({
+      problem: `${event.user}/${event.device} sent a ${event.asked}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and no fault was open from its connection's start on`,
+      path: [event],
+    }));
+  };
+
   const sessionChanged = (user: string, device: string): void => {
     // A sync's answer never crosses sessions: a batch on the next session answers its resume.
     const id = ids.device(user, device);
@@ -319,6 +344,8 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         return;
       case 'http-read':
         return httpRead(event);
+      case 'unanswered':
+        return unanswered(event);
       case 'fault':
         openFaults = Math.max(0, openFaults + (event.phase === 'start' ? 1 : -1));
         lastFaultAt = event.at;
@@ -347,6 +374,7 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         (httpPages > 0
           ? `; ${httpPages} HTTP reads judged (pages and refusals; in those pages' count)`
           : '') +
+        (giveUps > 0 ? `; ${giveUps} requests a device gave up waiting for, judged for silence` : '') +
         (stillUndecided > 0
           ? `; ${stillUndecided} pages with seqs past them the oracle could not place`
           : '');

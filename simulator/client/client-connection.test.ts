@@ -160,6 +160,8 @@ describe('reconnect', () => {
     d.advance(1);
     expect(d.closes).toBe(1);
     expect(d.client.counters.idleCloses).toBe(1);
+    // The silence is recorded, for read-pages to judge.
+    expect(d.history('unanswered')).toMatchObject([{ asked: 'hello', askedAt: 0, at: 1000 }]);
     d.advance(10);
     expect(d.connects).toBe(2);
   });
@@ -214,6 +216,8 @@ describe('reconnect', () => {
     d.advance(500);
     expect(d.closes).toBe(1);
     expect(d.client.connectionState).toBe('waiting');
+    // No hello was sent: a connect never made is the network's, not the server's silence.
+    expect(d.history('unanswered')).toEqual([]);
     d.advance(10);
     expect(d.connects).toBe(2);
   });

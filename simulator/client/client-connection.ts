@@ -374,6 +374,16 @@ export abstract class ClientConnection implements ClientHost {
       return;
     }
     this.idleCloses++;
+    // A hello never welcomed is silence, which read-pages judges (a connect never made is the network's).
+    if (this.state === 'hello')
+      this.record({
+        k: 'unanswered',
+        at: now,
+        asked: 'hello',
+        askedAt: this.helloSentAt,
+        user: this.user,
+        device: this.device,
+      });
     this.restartConnection('idle', now);
   }
 

@@ -118,6 +118,34 @@ describe('display', () => {
     expect(d.closes).toBe(1);
     d.advance(50);
     expect(d.connects).toBe(2);
+    // Each give-up is recorded as silence, for read-pages to judge.
+    expect(d.history('unanswered').map((e) => [e.asked, e.askedAt, e.at])).toEqual([
+      ['sync', 0, 1000],
+      ['sync', 1000, 2000],
+    ]);
+  });
+
+  it('records a resume the welcome said was behind and no batch answered, then syncs', () => {
+    const d = new ClientDriver({ jitter: false, syncTimeoutMs: 1000 });
+    d.open([summary(conv, 0)]);
+    push(d, 1);
+    d.disconnect(1006);
+    d.advance(10_000);
+    d.apply(d.client.connected(d.now));
+    d.receive({
+      t: 'welcome',
+      user: 'u1',
+      conn: 'n2:7',
+      node: 'n2',
+      heartbeatMs: 10_000,
+      convs: [summary(conv, 3)],
+    });
+    const welcomedAt = d.now;
+    d.take();
+    expect(d.history('unanswered')).toEqual([]);
+    d.advance(1000);
+    expect(syncs(d)).toEqual([{ t: 'sync', conv, after: 1 }]);
+    expect(d.history('unanswered')).toMatchObject([{ asked: 'resume', askedAt: welcomedAt, conv }]);
   });
 
   it('after welcome, syncs conversations behind that the resume did not cover', () => {

@@ -341,6 +341,16 @@ export class ConversationView {
       return false;
     }
     sync.state = idle;
+    // Silence, which read-pages judges: the request was sent syncTimeoutMs ago (armSync).
+    host.record({
+      k: 'unanswered',
+      at: now,
+      asked: sync.askVia,
+      askedAt: sync.deadline - host.config.syncTimeoutMs,
+      conv: this.conv,
+      user: host.user,
+      device: host.device,
+    });
     if (++sync.retries > host.config.syncRetriesMax) {
       sync.retries = 0;
       return true;
