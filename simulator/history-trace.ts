@@ -132,6 +132,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
     case 'unanswered':
       trace.mix(event.asked.length);
       trace.mix(event.askedAt);
+      trace.mix(event.after ?? -1);
       return;
     case 'phase':
     case 'fault':

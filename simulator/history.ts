@@ -140,6 +140,8 @@ export type HistoryEvent =
    * A device gave up waiting for the answer to a request it sent at `askedAt` (its own timeout passed
    * with neither the answer nor an `err`): a `hello` never welcomed, a resumed conversation the welcome
    * said was behind with no `batch`, a `sync` with no `batch`. Silence, unless a fault explains it.
+   * A resume or sync names what the device held (`after`) and the newest seq it knew of then
+   * (`lastSeq`: for a resume, the welcome's).
    */
   | ({
       k: 'unanswered';
@@ -147,6 +149,8 @@ export type HistoryEvent =
       asked: 'hello' | 'resume' | 'sync';
       askedAt: number;
       conv?: string;
+      after?: number;
+      lastSeq?: number;
     } & DeviceRef)
   /** A user asked for a conversation's messages over HTTP (`GET /v1/conversations/:id/messages`). */
   | { k: 'http-read-sent'; at: number; id: number; conv: string; user: string; after: number; limit: number }

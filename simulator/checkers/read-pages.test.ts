@@ -230,7 +230,7 @@ describe('read-pages', () => {
       at,
       asked,
       askedAt,
-      ...(asked === 'hello' ? {} : { conv: 'g1' }),
+      ...(asked === 'hello' ? {} : { conv: 'g1', after: 0, lastSeq: 3 }),
       ...bob,
     });
     for (const asked of ['hello', 'resume', 'sync'] as const) {
@@ -253,6 +253,18 @@ describe('read-pages', () => {
     const reconnected = history.session(5_500, bob);
     expect(judge([...sent(3), start, heal, reconnected, gaveUp('sync', 6_000, 16_000)]).verdict).toBe('fail');
     expect(judge([...sent(3), start, heal, gaveUp('hello', 6_000, 16_000)]).verdict).toBe('fail');
+    // A resume is owed a batch only if the user may read past what it held: not before its join.
+    const cat = device('cat');
+    const added = [
+      history.membersSent(50, 1, 'g1', { add: ['cat'] }),
+      history.membersAnswered(51, 1, 200, 3),
+      history.session(60, cat),
+    ];
+    const catResumed = { ...gaveUp('resume', 100, 10_100), ...cat };
+    expect(judge([...sent(3), ...added, catResumed]).verdict).toBe('pass');
+    expect(judge([...sent(3), ...added, { ...catResumed, user: 'bob', device: bob.device }]).verdict).toBe(
+      'fail',
+    );
   });
 
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {

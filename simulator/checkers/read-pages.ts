@@ -274,11 +274,26 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
     const connectedAt =
       event.asked === 'hello' ? event.askedAt : connectedFrom.get(ids.device(event.user, event.device));
     if (openFaults > 0 || lastFaultAt >= event.askedAt || !(connectedAt > lastFaultAt)) return;
+    // A resume is owed a batch only when the user may read something past what the device held: a
+    // welcome's lastSeq may lie before a new member's join (exploration seed 88715225069581: u41, added
+    // to g5 after seq 1, resumed it from 0, and the welcome said lastSeq 1).
+    if (event.asked === 'resume' && !readablePast(event)) return;
     const about = event.conv === undefined ? '' : ` of ${event.conv}`;
     witness.add(`${event.asked} never answered`, () => ({
       problem: `${event.user}/${event.device} sent a ${event.asked}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and no fault was open from its connection's start on`,
       path: [event],
     }));
+  };
+
+  /** Whether the user surely may read a seq in (after, lastSeq]: near either end, spans being contiguous. */
+  const readablePast = (event: HistoryEvent & { k: 'unanswered' }): boolean => {
+    const { conv, user, after = 0, lastSeq = 0 } = event;
+    if (conv === undefined) return false;
+    const ends = [after + 1, Math.max(after + 1, lastSeq - seqsCheckedPerPageMax + 1)];
+    for (const from of ends)
+      for (let seq = from; seq <= Math.min(lastSeq, from + seqsCheckedPerPageMax - 1); seq++)
+        if (membership.readable(conv, user, seq) === 'yes') return true;
+    return false;
   };
 
   const sessionChanged = (user: string, device: string): void => {

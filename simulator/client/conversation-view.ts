@@ -33,6 +33,8 @@ class SyncProgress {
   /** `after` of the newest sync or resume asked: a batch starting past it proves the gap unreadable. */
   askAfter = -1;
   askVia: 'resume' | 'sync' = 'sync';
+  /** The newest seq known when it was asked (a resume: the welcome's lastSeq), for `unanswered`. */
+  askUpTo = 0;
   deadline = 0;
   retries = 0;
   /** v1.1 `err`s in a row naming this conversation in answer to its sync or resume; a batch resets it. */
@@ -207,6 +209,7 @@ export class ConversationView {
       if (this.sync.state === resumed) {
         // The server answers the resume with a batch right after the welcome.
         this.syncing().state = awaiting;
+        this.syncing().askUpTo = summary.lastSeq;
         this.armSync(host, now);
       } else this.requestSync(host, now);
     } else if (this.sync.state === resumed) this.syncing().state = idle;
@@ -348,6 +351,8 @@ export class ConversationView {
       asked: sync.askVia,
       askedAt: sync.deadline - host.config.syncTimeoutMs,
       conv: this.conv,
+      after: sync.askAfter,
+      lastSeq: sync.askUpTo,
       user: host.user,
       device: host.device,
     });
@@ -366,6 +371,7 @@ export class ConversationView {
     sync.state = awaiting;
     sync.askAfter = this.displayedUpTo;
     sync.askVia = 'sync';
+    sync.askUpTo = this.knownLastSeq;
     this.gapSince = -1;
     const limited = host.config.syncLimit < protocolLimits.syncLimitMax;
     host.frame(clientFrame.sync(this.conv, this.displayedUpTo, limited ? host.config.syncLimit : undefined));
