@@ -108,6 +108,20 @@ describe('authorization', () => {
     expect(lastOf(result)).toBe(leak);
   });
 
+  it("fails a welcome that tells a removed member a lastSeq past what it may read (v1.1's member: false entry)", () => {
+    const entry = (at: number, by: typeof bob, lastSeq: number): HistoryEvent =>
+      history.cursorSeen(at, by, { conv: 'g', of: by.user, kind: 'delivered', seq: 0, lastSeq }, 'welcome');
+    // bob was removed after seq 3: his welcome may name seq 3, not seq 4.
+    expect(judge([entry(5000, bob, 3)]).verdict).toBe('pass');
+    const past = entry(5000, bob, 4);
+    const result = judge([past]);
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(lastOf(result))).toContain('welcome');
+    // A new member's welcome may name a seq before its join (the conversation's newest).
+    expect(judge([...addCat, entry(300, cat, 4)]).verdict).toBe('pass');
+    expect(judge([entry(300, eve, 4)]).verdict).toBe('fail');
+  });
+
   it('fails a message pushed to a removed member past the cut, naming the frame and what the harness did', () => {
     const leak = history.convFrame(110, bob, 'g', 'msg', [4]);
     const result = judge([leak]);

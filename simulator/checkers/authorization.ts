@@ -3,7 +3,10 @@
 // the server's spans): `msg`/`batch` frames carry only seqs the user may read; a `receipt` (a cursor is
 // news about one seq) reaches a user who may read that seq or who is a member then (protocol.md sends
 // receipts "to members", so a new member may hear of a cursor below its join, and a just-removed member
-// of one it could read); `notify` and `typing` reach only users who are members then, a
+// of one it could read); a `welcome`'s lastSeq for a conversation is news about that seq, judged as a
+// receipt's (v1.1: the entry of a conversation the user was removed from stops at the last seq it may
+// read, so a welcome tells a removed user nothing sequenced after its removal); `notify` and `typing`
+// reach only users who are members then, a
 // removal counting from its answer plus `graceMs` for frames already in flight, and for a frame from a
 // node that was paused while the removal took effect, from the end of that pause plus `graceMs` (it
 // works through what it held back when it resumes), and while a fault slowed client links (bandwidth,
@@ -37,7 +40,8 @@ type Suspect =
   | { kind: 'message from a non-member'; event: Sequenced; conv: string; user: string; seqs: number[] }
   | { kind: 'frame to a non-member'; event: ConvFrame; conv: string; user: string };
 
-const seqFrames: ReadonlySet<string> = new Set(['msg', 'batch', 'receipt']);
+/** `welcome`: one entry of a welcome, its lastSeq as the seq (from the `cursor-seen` it records). */
+const seqFrames: ReadonlySet<string> = new Set(['msg', 'batch', 'receipt', 'welcome']);
 /** Faults that slow what reaches a client without closing its connection. */
 const slowLinkFaults: ReadonlySet<string> = new Set([
   'bandwidth',
@@ -106,7 +110,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       else if (verdict === 'maybe' && worst === 'yes') worst = 'maybe';
     }
     // A receipt goes "to members" (protocol.md): a current member may hear of a cursor below its join.
-    if (event.t === 'receipt' && worst !== 'yes')
+    if ((event.t === 'receipt' || event.t === 'welcome') && worst !== 'yes')
       return either(worst, membership.memberAt(event.conv, event.user, event.at, graceFor(event)));
     return worst;
   };
@@ -146,6 +150,19 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         return;
       case 'conv-frame':
         return observeFrame(event);
+      case 'cursor-seen':
+        // Each welcome entry comes as two cursors of one lastSeq: judged once.
+        if (event.source === 'welcome' && event.kind === 'delivered' && event.lastSeq > 0)
+          observeFrame({
+            k: 'conv-frame',
+            at: event.at,
+            conv: event.conv,
+            t: 'welcome',
+            seqs: [event.lastSeq],
+            user: event.user,
+            device: event.device,
+          });
+        return;
       case 'durable':
         return observeSequenced(event, event.message.conv, event.message.from, event.message.seq);
       case 'ack':
