@@ -200,7 +200,9 @@ export function scheduleMembershipChurn(
    * Who sends right after a change to conv is answered: a member, in turn on another node than
    * `adminNode` (which may not have heard of the change when it sequences the message) and on the
    * admin's node (whose bus event of the message may overtake the change's on a slow bus); and a
-   * device of the user just removed, whose app has not heard of it either (refused `forbidden`).
+   * device of the user just removed, whose app has not heard of it either (refused `forbidden`), and
+   * which pulls the conversation too: a node that has not heard of the removal reads for it, and the
+   * store's answer may already hold that member's message, which the removed user must not get.
    */
   const followUp = (conv: string, adminNode: number, removed: string | undefined): void => {
     const members = new Set(ledger.membersOf(conv));
@@ -215,7 +217,7 @@ export function scheduleMembershipChurn(
     );
     const senders = [there.length > 0 ? there : memberDevices];
     if (removed !== undefined) senders.push(ready((user) => user === removed));
-    for (const pool of senders) {
+    for (const [n, pool] of senders.entries()) {
       if (pool.length === 0) continue;
       const index = followRng.pick(pool);
       const sim = world.clients[index]!;
@@ -223,6 +225,7 @@ export function scheduleMembershipChurn(
         index,
         sim.client.sendMessage(conv, messageBody(sim.device, followed++), world.now),
       );
+      if (n === 1) world.clientEffects(index, sim.client.pull(conv, world.now));
     }
   };
   const transport: AdminTransport = (conv, change, answer) => {

@@ -3,7 +3,9 @@
 // sequences or hears of a message decided under a membership it may not know yet; after a removal the
 // removed user's device sends too, to be refused `forbidden` (churn sets it: a node that pushed such a
 // message without waiting for the new membership, or answered the store's refusal `unavailable`, went
-// unseen at the profile's seed before). churn's HTTP readers (`workload.httpReadsPerMin`) page through
+// unseen at the profile's seed before), and pulls the group with `sync` (it may still read up to the
+// removal; a node that has not heard of the removal must not serve it the member's message sent at the
+// same instant: mutation run 8). churn's HTTP readers (`workload.httpReadsPerMin`) page through
 // conversations over the HTTP API, which no workload used before.
 
 import { describe, expect, it } from 'vitest';
@@ -15,7 +17,9 @@ import { runScenario } from './run-scenario.ts';
  * Answered changes, how many of them a member of the group followed with a send at that instant, and the
  * HTTP reads answered with a page (churn's `workload.httpReadsPerMin`).
  */
-async function followed(on: boolean): Promise<{ answered: number; followed: number; httpPages: number }> {
+async function followed(
+  on: boolean,
+): Promise<{ answered: number; followed: number; pulled: number; httpPages: number }> {
   const written = loadScenario('churn');
   const workload = {
     ...written.workload,
@@ -24,14 +28,16 @@ async function followed(on: boolean): Promise<{ answered: number; followed: numb
   };
   const scenario = { ...written, workload };
   let httpPages = 0;
-  const convOf = new Map<number, string>();
-  const answers: { conv: string; at: number }[] = [];
+  const sentOf = new Map<number, { conv: string; removed: string | undefined }>();
+  const answers: { conv: string; at: number; removed: string | undefined }[] = [];
   const sends: { conv: string; at: number }[] = [];
+  const syncs: { conv: string; at: number; user: string }[] = [];
   const observe = (event: HistoryEvent): void => {
-    if (event.k === 'members-sent') convOf.set(event.id, event.conv);
+    if (event.k === 'members-sent') sentOf.set(event.id, { conv: event.conv, removed: event.remove[0] });
     if (event.k === 'members-answered' && event.status >= 200 && event.status < 300)
-      answers.push({ conv: convOf.get(event.id)!, at: event.at });
+      answers.push({ ...sentOf.get(event.id)!, at: event.at });
     if (event.k === 'send') sends.push({ conv: event.conv, at: event.at });
+    if (event.k === 'sync-sent') syncs.push({ conv: event.conv, at: event.at, user: event.user });
     if (event.k === 'http-read' && event.status === 200) httpPages++;
   };
   const summary = await runScenario(scenario, {
@@ -41,7 +47,10 @@ async function followed(on: boolean): Promise<{ answered: number; followed: numb
   });
   expect(summary.exitCode).toBe(0);
   const hits = answers.filter((a) => sends.some((s) => s.conv === a.conv && s.at === a.at)).length;
-  return { answered: answers.length, followed: hits, httpPages };
+  const pulled = answers.filter((a) =>
+    syncs.some((s) => s.conv === a.conv && s.at === a.at && s.user === a.removed),
+  ).length;
+  return { answered: answers.length, followed: hits, pulled, httpPages };
 }
 
 describe("churn's workloads: a send right after each membership change, HTTP readers", () => {
@@ -49,10 +58,12 @@ describe("churn's workloads: a send right after each membership change, HTTP rea
     const on = await followed(true);
     expect(on.answered).toBeGreaterThan(3);
     expect(on.followed).toBeGreaterThanOrEqual(on.answered / 2);
+    expect(on.pulled).toBeGreaterThan(0);
     expect(on.httpPages).toBeGreaterThan(10);
     const off = await followed(false);
     expect(off.answered).toBeGreaterThan(3);
     expect(off.followed).toBe(0);
+    expect(off.pulled).toBe(0);
     expect(off.httpPages).toBe(0);
   }, 120_000);
 });

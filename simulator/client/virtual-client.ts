@@ -202,6 +202,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.flush();
   }
 
+  /** The app opens the conversation's history now: it pulls with `sync` from what it displayed. */
+  pull(conv: string, now: number): readonly ClientEffect[] {
+    viewIn(this.convs, conv)?.requestSync(this, now);
+    return this.flush();
+  }
+
   setTyping(conv: string, on: boolean, now: number): readonly ClientEffect[] {
     if (this.canSend() && !this.isPastMember(conv)) {
       this.record({ k: 'typing-sent', at: now, conv, on, user: this.user, device: this.device });
