@@ -32,6 +32,7 @@ const checkers = scenarioCheckers(setup.scenario, {
   ids,
   graceMs: setup.graceMs,
   largeGroupThreshold: setup.largeGroupThreshold,
+  judgeSilence: setup.judgeSilence,
 });
 
 const reader = new HistoryBatchReader();

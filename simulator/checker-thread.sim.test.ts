@@ -111,7 +111,12 @@ describe('checker thread', () => {
 
   it('a thread that cannot build its checkers fails the run, never passes it', async () => {
     // No scenario: the thread throws while building its checkers.
-    const thread = new CheckerThread({ scenario: {} as never, graceMs: 1000, largeGroupThreshold: 256 });
+    const thread = new CheckerThread({
+      scenario: {} as never,
+      graceMs: 1000,
+      largeGroupThreshold: 256,
+      judgeSilence: true,
+    });
     const snapshot = { at: 0, devices: [], conversations: [], stored: [], online: [], settledAt: 0 };
     await expect(thread.finish(snapshot)).rejects.toThrow(/checker thread/);
   });

@@ -21,6 +21,7 @@ export type CheckerThreadSetup = {
   scenario: Scenario;
   graceMs: number;
   largeGroupThreshold: number;
+  judgeSilence: boolean;
 };
 
 /** A FinalState as data: what crosses to the checker thread at the end of a run. */

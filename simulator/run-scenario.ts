@@ -158,6 +158,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     graceMs: authorizationGraceMs,
     // Every simulated node applies the scenario's threshold (a live target configures its own).
     largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
+    // A cost model makes the nodes' speed part of the run: a slow answer is then not silence.
+    judgeSilence: options.costModel === undefined && scenario.costModel === undefined,
   };
   if (options.checkerThread && options.checkers)
     throw new Error('checkerThread judges with the standard checkers');

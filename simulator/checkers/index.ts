@@ -17,7 +17,7 @@ import { createPerConversationOrderChecker } from './per-conversation-order.ts';
 import { createPresenceChangesChecker, type PresenceChangesOptions } from './presence-changes.ts';
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
-import { createReadPagesChecker } from './read-pages.ts';
+import { createReadPagesChecker, type ReadPagesOptions } from './read-pages.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
 
 export { createAgreementChecker } from './agreement.ts';
@@ -43,7 +43,8 @@ export type StandardCheckerOptions = AuthorizationOptions &
   RateLimitOptions &
   PresenceChangesOptions &
   DeliveryModeOptions &
-  TypingRecipientsOptions & {
+  TypingRecipientsOptions &
+  ReadPagesOptions & {
     /** Properties not to judge (the scenario's `checks.skip`): their checkers are left out. */
     skip?: readonly string[];
   };

@@ -267,6 +267,14 @@ describe('read-pages', () => {
     ];
     expect(judge([...sent(3), ...added, gaveUp('resume', 100, 10_100, cat)]).verdict).toBe('pass');
     expect(judge([...sent(3), ...added, gaveUp('resume', 100, 10_100, bob)]).verdict).toBe('fail');
+    // Where the server's speed is part of the run (a cost model, live), a give-up is not judged.
+    const unjudged = checkHistory(
+      [createReadPagesChecker({ judgeSilence: false })],
+      [...sent(3), gaveUp('sync', 100, 10_100)],
+      finalStateFixture(),
+    )[0]!;
+    expect(unjudged.verdict).toBe('pass');
+    expect(unjudged.details).toContain('not judged');
   });
 
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {

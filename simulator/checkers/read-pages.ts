@@ -74,8 +74,18 @@ type Page = {
 };
 type Hidden = { page: Page; asked: Asked; last: number; seqs: number[] };
 
-export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
+export type ReadPagesOptions = CheckerOptions & {
+  /**
+   * Judge silence (`unanswered`; default true). Only where the server's speed is not part of the run:
+   * with a cost model, or live against a loaded server, a slow answer cannot be told from none at the
+   * client's wait, and a reconnect storm or a capacity sweep would read as silence.
+   */
+  judgeSilence?: boolean;
+};
+
+export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker {
   const { ids, pairs, limits, membership } = resolveCheckerOptions(options);
+  const judgeSilence = options.judgeSilence ?? true;
   const witness = new WitnessList(limits.witnessCasesMax);
   /** Per device: its session count (a sync's answer never crosses sessions). */
   const sessions = uint32Column();
@@ -271,6 +281,7 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
    */
   const unanswered = (event: HistoryEvent & { k: 'unanswered' }): void => {
     giveUps++;
+    if (!judgeSilence) return;
     const connectedAt =
       event.asked === 'hello' ? event.askedAt : connectedFrom.get(ids.device(event.user, event.device));
     if (openFaults > 0 || lastFaultAt >= event.askedAt || !(connectedAt > lastFaultAt)) return;
@@ -389,7 +400,9 @@ export function createReadPagesChecker(options: CheckerOptions = {}): Checker {
         (httpPages > 0
           ? `; ${httpPages} HTTP reads judged (pages and refusals; in those pages' count)`
           : '') +
-        (giveUps > 0 ? `; ${giveUps} requests a device gave up waiting for, judged for silence` : '') +
+        (giveUps > 0
+          ? `; ${giveUps} requests a device gave up waiting for, ${judgeSilence ? 'judged for silence' : "not judged (the server's speed is part of this run)"}`
+          : '') +
         (stillUndecided > 0
           ? `; ${stillUndecided} pages with seqs past them the oracle could not place`
           : '');

@@ -173,6 +173,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       ids,
       graceMs: 3000,
       answerWithinMs: 3000,
+      // A loaded server answers late, which the client's wait cannot tell from silence.
+      judgeSilence: false,
       ...(options.largeGroupThreshold === undefined
         ? {}
         : { largeGroupThreshold: options.largeGroupThreshold, reachDueMs: liveLimits.reachDueMs }),
