@@ -97,7 +97,10 @@ describe('checker thread', () => {
       }));
       const snapshot = { at: 10, devices: [], conversations: convs, stored, online: [], settledAt: 9 };
       // Parts of 3: g0 goes in the first `stored` message, g9 with the finish.
-      const thread = new CheckerThread({ scenario, graceMs: 1000, largeGroupThreshold: 256 }, 3);
+      const thread = new CheckerThread(
+        { scenario, graceMs: 1000, largeGroupThreshold: 256, judgeSilence: true },
+        3,
+      );
       const { verdicts } = await thread.finish(snapshot);
       const gapFree = verdicts.find((v) => v.property === 'gap-free-store')!;
       expect(gapFree.verdict).toBe('fail');
