@@ -284,6 +284,60 @@ describe('cursors, receipts and evidence', () => {
     ]);
   });
 
+  it('sends a cursor refused `unavailable` or `rate_limited` again, its newest value, after the backoff', () => {
+    // protocol.md: `unavailable` and `rate_limited` ask for a retry. A cursor frame has no other answer,
+    // so one dropped here stays lost until the cursor moves again (store-outage seed 1: 29 read cursors).
+    const d = new ClientDriver({ cursorIntervalMs: 200, jitter: false, sendRetryBaseMs: 250 });
+    d.open([summary(conv, 0)]);
+    push(d, 1);
+    d.apply(d.client.markRead(conv, d.now));
+    d.take();
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'read', conv });
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'delivered', conv });
+    push(d, 2);
+    d.apply(d.client.markRead(conv, d.now));
+    expect(d.take()).toEqual([]);
+    // Two refusals: the backoff doubled once (250 ms, then 500).
+    d.advance(499);
+    expect(d.take()).toEqual([]);
+    d.advance(1);
+    expect(d.take()).toEqual([
+      { t: 'read', conv, seq: 2 },
+      { t: 'delivered', conv, seq: 2 },
+    ]);
+    // Refused again: the backoff doubles, and an err's retryAfterMs is a floor.
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'read', conv });
+    d.advance(999);
+    expect(d.take()).toEqual([]);
+    d.advance(1);
+    expect(d.take()).toEqual([{ t: 'read', conv, seq: 2 }]);
+    d.receive({ t: 'err', code: 'rate_limited', message: 'slow', ref: 'read', conv, retryAfterMs: 3000 });
+    d.advance(2999);
+    expect(d.take()).toEqual([]);
+    d.advance(1);
+    expect(d.take()).toEqual([{ t: 'read', conv, seq: 2 }]);
+    // A refusal as not allowed is not retried.
+    d.receive({ t: 'err', code: 'forbidden', message: 'no', ref: 'read', conv });
+    d.advance(10_000);
+    expect(d.take()).toEqual([]);
+  });
+
+  it("sends every conversation's cursor of that kind again after an err without `conv` (a v1 server)", () => {
+    const d = new ClientDriver({ cursorIntervalMs: 200, jitter: false, sendRetryBaseMs: 250 });
+    d.open([summary(conv, 0), summary('c2', 0)]);
+    push(d, 1);
+    d.receive({ t: 'msg', ...message('c2', 1) });
+    d.apply(d.client.markRead(conv, d.now));
+    d.apply(d.client.markRead('c2', d.now));
+    d.take();
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'read' });
+    d.advance(250);
+    expect(d.take()).toEqual([
+      { t: 'read', conv, seq: 1 },
+      { t: 'read', conv: 'c2', seq: 1 },
+    ]);
+  });
+
   it('re-sends cursors the welcome shows the server lacks', () => {
     const d = new ClientDriver({ jitter: false });
     d.open([summary(conv, 0)]);

@@ -54,6 +54,10 @@ class CursorProgress {
   readWanted = 0;
   /** Earliest outstanding `cursor` timer. */
   timerAt = 0;
+  /** Cursor frames refused `unavailable` or `rate_limited` since the last welcome (the backoff's step). */
+  refusals = 0;
+  /** After such a refusal: no cursor is sent again before this (0: none waiting). */
+  retryAt = 0;
   /** This user's delivered cursor as the last welcome reported it. */
   ownDelivered = 0;
   /** The furthest cursors of the other members, from receipts. */
@@ -204,6 +208,8 @@ export class ConversationView {
       // The server's cursors are the truth: one lost to a store fault is sent again.
       cursors.deliveredSent = summary.delivered;
       cursors.readSent = summary.read;
+      cursors.refusals = 0;
+      cursors.retryAt = 0;
     }
     if (summary.lastSeq > this.displayedUpTo) {
       if (this.sync.state === resumed) {
@@ -262,8 +268,8 @@ export class ConversationView {
 
   markRead(host: ClientHost, now: number): void {
     if (this.displayedUpTo > this.cursors.readWanted) this.cursoring().readWanted = this.displayedUpTo;
-    const { readWanted, readSent } = this.cursors;
-    if (readWanted > readSent && host.canSend() && !this.pastMember)
+    const { readWanted, readSent, retryAt } = this.cursors;
+    if (readWanted > readSent && host.canSend() && !this.pastMember && now >= retryAt)
       this.sendCursor(host, 'read', readWanted, now);
   }
 
@@ -326,7 +332,31 @@ export class ConversationView {
   onCursorTimer(host: ClientHost, now: number): void {
     const cursors = this.cursoring();
     cursors.timerAt = afterFiring(cursors.timerAt, now);
+    // A read cursor refused earlier goes again (what was read stays as it was: this reads nothing more).
+    if (now >= cursors.retryAt && cursors.readWanted > cursors.readSent && host.canSend() && !this.pastMember)
+      this.sendCursor(host, 'read', cursors.readWanted, now);
     this.scheduleDelivered(host, now);
+  }
+
+  /**
+   * A cursor frame answered `unavailable` (the store was away) or `rate_limited` moved nothing, and the
+   * protocol says to send again: this kind is taken as unsent and goes again, with its newest value
+   * (cursors are cumulative), after a jittered backoff and never before the err's retryAfterMs.
+   */
+  cursorRefused(host: ClientHost, kind: 'delivered' | 'read', retryAfterMs: number, now: number): void {
+    if (this.pastMember) return;
+    const cursors = this.cursoring();
+    if (kind === 'delivered') cursors.deliveredSent = 0;
+    else cursors.readSent = 0;
+    const { sendRetryBaseMs, cursorRetryCapMs, jitter } = host.config;
+    const backoff = backoffDelayMs(cursors.refusals++, sendRetryBaseMs, cursorRetryCapMs, jitter, () =>
+      host.random(),
+    );
+    cursors.retryAt = now + Math.max(backoff, retryAfterMs, 1);
+    if (needsTimer(cursors.timerAt, cursors.retryAt)) {
+      cursors.timerAt = cursors.retryAt;
+      host.schedule('cursor', cursors.retryAt, this.conv);
+    }
   }
 
   /** Re-sends an unanswered sync; true when too many went unanswered (the caller reconnects). */
@@ -407,7 +437,8 @@ export class ConversationView {
     if (!host.config.deliveredCursors || this.displayedUpTo <= cursors.deliveredSent || !host.canSend())
       return;
     if (this.pastMember) return;
-    const at = cursors.deliveredSentAt < 0 ? now : cursors.deliveredSentAt + host.config.cursorIntervalMs;
+    const next = cursors.deliveredSentAt < 0 ? now : cursors.deliveredSentAt + host.config.cursorIntervalMs;
+    const at = Math.max(next, cursors.retryAt);
     if (now >= at) this.sendCursor(host, 'delivered', this.displayedUpTo, now);
     else if (needsTimer(cursors.timerAt, at)) {
       this.cursoring().timerAt = at;

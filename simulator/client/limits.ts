@@ -41,6 +41,8 @@ export type ClientConfig = {
   syncLimit: number;
   /** At most one `delivered` per conversation per interval. */
   cursorIntervalMs: number;
+  /** A cursor answered `unavailable` or `rate_limited` is sent again after a backoff from sendRetryBaseMs up to this. */
+  cursorRetryCapMs: number;
   /** Send `delivered` cursors at all (scale runs turn them off: receipts fan out to every member). */
   deliveredCursors: boolean;
   reconnectBaseMs: number;
@@ -99,6 +101,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   syncRetriesMax: 3,
   syncLimit: protocolLimits.syncLimitMax,
   cursorIntervalMs: 200,
+  cursorRetryCapMs: 2000,
   deliveredCursors: true,
   reconnectBaseMs: 500,
   reconnectCapMs: 30_000,

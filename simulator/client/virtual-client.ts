@@ -442,6 +442,15 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         device: this.device,
       });
     if (frame.code === ErrorCode.rateLimited) this.rateLimited(frame, now);
+    // A cursor the server could not take now goes again (protocol.md: `unavailable`, `rate_limited`);
+    // an err without `conv` (a v1 server) does not say which: every conversation's goes again.
+    if (
+      (frame.ref === 'read' || frame.ref === 'delivered') &&
+      (frame.code === ErrorCode.unavailable || frame.code === ErrorCode.rateLimited)
+    ) {
+      const views = frame.conv === undefined ? viewsIn(this.convs) : [viewIn(this.convs, frame.conv)];
+      for (const view of views) view?.cursorRefused(this, frame.ref, frame.retryAfterMs ?? 0, now);
+    }
     // v1.1: an err that names a conversation and answers a sync or a resume: ask again at once.
     if (frame.conv !== undefined && (frame.ref === 'sync' || frame.ref === 'hello')) {
       viewIn(this.convs, frame.conv)?.syncFailed(this, frame.retryAfterMs ?? 0, now);
