@@ -152,6 +152,76 @@ describe('cursor-monotonicity', () => {
       expect(judge([receipt, readded, read([{ user: 'bob', delivered: 0, read: 0 }])]).verdict).toBe('pass');
     });
 
+    describe("a device's own cursors", () => {
+      // ann's device sends read 3 on a session that still hears the server in settle (t=500 on).
+      const sentOn = (...after: HistoryEvent[]) => [
+        history.session(5, ann),
+        history.cursorSent(20, ann, 'g', 'read', 3),
+        ...after,
+        history.phase(500, 'settle'),
+        history.convFrame(600, ann, 'g', 'typing'),
+      ];
+      // A receipt seen elsewhere, so that the checker judged something besides.
+      const judgeOwn = (events: HistoryEvent[]) =>
+        judge([history.cursorSeen(1, bob, seen(1, 3, 'cat')), ...events]);
+      const readAnn = (value: number) => read([{ user: 'ann', delivered: 0, read: value }]);
+
+      it('fails a cursor sent, not refused, on a session that heard the server in settle, that the read lacks', () => {
+        // A server that dropped a cursor it could not store without a word (no `err`, so no retry).
+        const lost = readAnn(2);
+        const result = judgeOwn([...sentOn(), lost]);
+        expect(result.verdict).toBe('fail');
+        expect(result.details).toMatch(/1 cursor sent, not kept by the end/);
+        expect((result.witness as WitnessCase[])[0]!.problem).toMatch(
+          /ann\/d1 sent ann's read cursor in g at 3 \(t=20\) on a session that heard the server in the settle phase, and no refusal came; the final read \(as ann, lastSeq 3\) shows 2/,
+        );
+        expect(path(result)).toEqual([expect.objectContaining({ k: 'cursor-sent', at: 20, seq: 3 }), lost]);
+        expect(judgeOwn([...sentOn(), readAnn(3)])).toMatchObject({ verdict: 'pass' });
+        expect(judgeOwn([...sentOn(), readAnn(3)]).details).toMatch(/1 against what they sent/);
+      });
+
+      it('sets no floor from a cursor refused as not allowed, or before a membership change of its user', () => {
+        expect(
+          judgeOwn([...sentOn(history.cursorRefused(30, ann, 'g', 'read', 'forbidden')), readAnn(0)]).verdict,
+        ).toBe('pass');
+        expect(
+          judgeOwn([
+            ...sentOn(history.membersSent(30, 1, 'g', { remove: ['ann'], add: ['ann'] })),
+            readAnn(0),
+          ]).verdict,
+        ).toBe('pass');
+        // `unavailable` asks the client to send it again: the floor stands.
+        expect(
+          judgeOwn([...sentOn(history.cursorRefused(30, ann, 'g', 'read', 'unavailable')), readAnn(0)])
+            .verdict,
+        ).toBe('fail');
+      });
+
+      it('does not judge a cursor whose session may have lost it: ended, or not heard in settle, or sent in settle', () => {
+        const notHeard = [
+          history.session(5, ann),
+          history.cursorSent(20, ann, 'g', 'read', 3),
+          history.phase(500, 'settle'),
+        ];
+        expect(judgeOwn([...notHeard, readAnn(0)]).verdict).toBe('pass');
+        const newSession = [
+          history.session(5, ann),
+          history.cursorSent(20, ann, 'g', 'read', 3),
+          history.session(40, ann),
+          history.phase(500, 'settle'),
+          history.convFrame(600, ann, 'g', 'typing'),
+        ];
+        expect(judgeOwn([...newSession, readAnn(0)]).verdict).toBe('pass');
+        const inSettle = [
+          history.session(5, ann),
+          history.phase(500, 'settle'),
+          history.cursorSent(520, ann, 'g', 'read', 3),
+          history.convFrame(600, ann, 'g', 'typing'),
+        ];
+        expect(judgeOwn([...inSettle, readAnn(0)]).verdict).toBe('pass');
+      });
+    });
+
     it('could not judge when the read got no answer and devices saw cursors there, never a pass', () => {
       const result = judge([receipt, read([], 3, 0)]);
       expect(result.verdict).toBe('unknown');

@@ -19,6 +19,12 @@
 // since the member's last membership change), bounded by the read's lastSeq. A store that lost a
 // cursor move the server had already fanned out shows it there, and nowhere else. A read that got no
 // answer, when there were cursors to judge, leaves the verdict unknown ("could not judge"), never pass.
+// A device's own cursors set a floor there too. A cursor frame has no answer when it works, so one sent
+// before the settle phase on a session that still heard the server in it reached the server (a
+// connection that went dead never hears again), and was either taken or refused with an `err`: one
+// refused `forbidden`/`not_found` sets no floor, and after `unavailable`/`rate_limited` the client sends
+// it again. A server that drops a cursor it could not store without a word shows it here ("cursor sent,
+// not kept by the end").
 
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -32,6 +38,7 @@ export const cursorMonotonicityProperty = 'cursor-monotonicity';
 type CursorSent = Extract<HistoryEvent, { k: 'cursor-sent' }>;
 type CursorSeen = Extract<HistoryEvent, { k: 'cursor-seen' }>;
 type CursorRead = Extract<HistoryEvent, { k: 'cursor-read' }>;
+type CursorRefused = Extract<HistoryEvent, { k: 'cursor-refused' }>;
 
 const sourceNames = ['receipt', 'welcome'] as const;
 const kindBit = (kind: 'delivered' | 'read'): number => (kind === 'read' ? 1 : 0);
@@ -57,9 +64,23 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   const floorDevice = int32Column(-1);
   /** Per conv id: 1 once any device saw a cursor there (a final read is owed). */
   const convFloors = uint8Column();
+  /**
+   * Per sent slot: the highest cursor sent before settle on the device's session number `keptSession`,
+   * and when (ms, rounded: int32 columns keep a million clients' slots small).
+   */
+  const keptSeq = int32Column(-1);
+  const keptAt = int32Column();
+  const keptSession = int32Column(-1);
+  /** Per device: sessions so far (the current one's number), whether one is open, and 1 once it heard the server in settle. */
+  const sessions = int32Column();
+  const sessionOpen = uint8Column();
+  const heardInSettle = uint8Column();
+  let settleAt = Number.POSITIVE_INFINITY;
   const witness = new WitnessList(limits.witnessCasesMax);
   let reads = 0;
   let readCursors = 0;
+  /** Own cursors (sent before settle, session heard in it) judged against the final read. */
+  let ownCursors = 0;
   /** Conversations whose final cursor read got no answer, though some device saw a cursor there. */
   const unread: string[] = [];
   let observed = 0;
@@ -82,6 +103,32 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       sentSeq.set(slot, event.seq);
       sentAt.set(slot, event.at);
     }
+    const device = sent.keyA(slot);
+    if (event.at >= settleAt || sessionOpen.get(device) !== 1) return;
+    const session = sessions.get(device);
+    if (keptSession.get(slot) !== session || event.seq > keptSeq.get(slot)) {
+      keptSeq.set(slot, event.seq);
+      keptAt.set(slot, Math.round(event.at));
+      keptSession.set(slot, session);
+    }
+    // A final read of this conversation is owed.
+    convFloors.set(conv, 1);
+  };
+
+  /** A cursor refused as not allowed was not taken: it sets no floor. */
+  const observeRefused = (event: CursorRefused): void => {
+    if (event.code !== 'forbidden' && event.code !== 'not_found') return;
+    const convId = ids.findConv(event.conv);
+    const device = ids.findDevice(event.user, event.device);
+    if (convId === undefined || device === undefined) return;
+    const slot = sent.find(device, convId * 2 + kindBit(event.kind));
+    if (slot >= 0) keptSeq.set(slot, -1);
+  };
+
+  const heard = (user: string, device: string, at: number): void => {
+    if (at < settleAt) return;
+    const id = ids.findDevice(user, device);
+    if (id !== undefined && sessionOpen.get(id) === 1) heardInSettle.set(id, 1);
   };
 
   const observeSeen = (event: CursorSeen): void => {
@@ -115,6 +162,10 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       for (const kind of [0, 1]) {
         const cursor = cursors.find(convId, userId * 2 + kind);
         if (cursor >= 0) floorSeq.set(cursor, -1);
+        for (const device of ids.devicesOfUser(user)) {
+          const slot = sent.find(device, convId * 2 + kind);
+          if (slot >= 0) keptSeq.set(slot, -1);
+        }
       }
     }
   };
@@ -132,12 +183,31 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       const userId = ids.findUser(member.user);
       if (userId === undefined) continue;
       for (const kind of ['delivered', 'read'] as const) {
+        keptByEnd(event, member, kind, convId);
         const cursor = cursors.find(convId, userId * 2 + kindBit(kind));
         if (cursor < 0 || floorSeq.get(cursor) < 0) continue;
         readCursors++;
         const floor = Math.min(floorSeq.get(cursor), event.lastSeq);
         if (member[kind] < floor) lostAtEnd(event, member.user, kind, cursor, floor);
       }
+    }
+  };
+
+  /** The member's own devices' cursors sent before settle on sessions that heard the server in it. */
+  const keptByEnd = (
+    event: CursorRead,
+    member: { user: string; delivered: number; read: number },
+    kind: 'delivered' | 'read',
+    convId: number,
+  ): void => {
+    for (const device of ids.devicesOfUser(member.user)) {
+      const slot = sent.find(device, convId * 2 + kindBit(kind));
+      if (slot < 0 || keptSeq.get(slot) < 0) continue;
+      if (keptSession.get(slot) !== sessions.get(device) || sessionOpen.get(device) !== 1) continue;
+      if (heardInSettle.get(device) !== 1) continue;
+      ownCursors++;
+      const floor = Math.min(keptSeq.get(slot), event.lastSeq!);
+      if (member[kind] < floor) notKept(event, member.user, kind, device, slot, member[kind]);
     }
   };
 
@@ -191,6 +261,29 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     }));
   };
 
+  const notKept = (
+    event: CursorRead,
+    user: string,
+    kind: 'delivered' | 'read',
+    device: number,
+    slot: number,
+    found: number,
+  ): void => {
+    const name = ids.deviceName(device);
+    const sentEvent = {
+      k: 'cursor-sent',
+      at: keptAt.get(slot),
+      ...name,
+      conv: event.conv,
+      kind,
+      seq: keptSeq.get(slot),
+    };
+    witness.add('cursor sent, not kept by the end', () => ({
+      problem: `${name.user}/${name.device} sent ${user}'s ${kind} cursor in ${event.conv} at ${sentEvent.seq} (t=${sentEvent.at}) on a session that heard the server in the settle phase, and no refusal came; the final read (as ${event.user}, lastSeq ${event.lastSeq}) shows ${found}`,
+      path: [sentEvent, event],
+    }));
+  };
+
   const lostAtEnd = (
     event: CursorRead,
     user: string,
@@ -225,12 +318,15 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       case 'ack':
         return stored(event.conv, event.seq);
       case 'conv-frame':
+        heard(event.user, event.device, event.at);
         if ((event.t === 'msg' || event.t === 'batch') && event.seqs !== undefined)
           for (const seq of event.seqs) stored(event.conv, seq);
         // A sync answer's lastSeq is the store's, as a welcome's is: a page with nothing the device may
         // read moves its app past that lastSeq, and its delivered cursor follows.
         if (event.t === 'batch' && event.lastSeq !== undefined) stored(event.conv, event.lastSeq);
         return;
+      case 'presence-seen':
+        return heard(event.user, event.device, event.at);
       case 'cursor-sent':
         observed++;
         sentCount++;
@@ -238,9 +334,23 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       case 'cursor-seen':
         observed++;
         seenCount++;
+        heard(event.user, event.device, event.at);
         observeSeen(event);
         if (event.source === 'welcome') stored(event.conv, event.lastSeq);
         return;
+      case 'session':
+      case 'session-lost': {
+        const device = ids.device(event.user, event.device);
+        if (event.k === 'session') sessions.set(device, sessions.get(device) + 1);
+        sessionOpen.set(device, event.k === 'session' ? 1 : 0);
+        heardInSettle.set(device, 0);
+        return;
+      }
+      case 'phase':
+        if (event.phase === 'settle') settleAt = event.at;
+        return;
+      case 'cursor-refused':
+        return observeRefused(event);
       case 'members-sent':
         membersChanged(event.conv, event.add);
         return membersChanged(event.conv, event.remove);
@@ -254,7 +364,7 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
-      const details = `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors; final cursor reads: ${reads} answered, ${readCursors} cursors judged against what devices saw`;
+      const details = `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors; final cursor reads: ${reads} answered, ${readCursors} cursors judged against what devices saw, ${ownCursors} against what they sent`;
       if (witness.count === 0 && unread.length > 0)
         return {
           property: cursorMonotonicityProperty,
