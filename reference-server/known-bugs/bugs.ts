@@ -31,6 +31,9 @@ export const coreBugs: ReadonlySet<BugName> = new Set([
   'stale-refusals',
 ]);
 
+/** Bugs that only a fleet shows: a node acting on its own view while the bus has not yet told it. */
+export const fleetBugs: ReadonlySet<BugName> = new Set(['stale-refusals']);
+
 /** Bugs in the embedded log itself (group commit, recovery, checkpoints): the real log only. */
 export const logBugs: ReadonlySet<BugName> = new Set([
   'fsync-retry',

@@ -14,10 +14,11 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultLimits } from '../../reference-server/core/limits.ts';
-import { type BugName, bugNames, logBugs } from '../../reference-server/known-bugs/bugs.ts';
+import { type BugName, bugNames, fleetBugs, logBugs } from '../../reference-server/known-bugs/bugs.ts';
 import { loadScenario } from '../../scenarios/load-scenario.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { ProcessFleet } from './fleet.ts';
+import { RedisFleet } from './redis-fleet.ts';
 import { runLive } from './run-live.ts';
 import { shortenScenario } from './shorten.ts';
 
@@ -85,7 +86,39 @@ function receiptHunt(): Scenario {
   };
 }
 
+/**
+ * Fleet bugs need two nodes over Redis and a bus that lags: churn's membership changes (each followed at
+ * once by a member's frames, which may land on the node that has not heard of the change), with Redis slowed
+ * for every node and one node paused. Churn's clock offset has no live meaning, so it is left out.
+ */
+function fleetHunt(): Scenario {
+  const churn = shortenScenario(loadScenario('churn'), {
+    faultsMs: 8000,
+    warmupMs: 1500,
+    healMs: 1500,
+    clients: 60,
+  });
+  return {
+    ...churn,
+    name: 'fleet-hunt',
+    thresholds: { ...churn.thresholds, ackLatency: [], failedSends: [] },
+    checks: { skip: ['rate-limit'] },
+    workload: { ...churn.workload, pressers: 0 },
+    faults: [
+      { type: 'redis-latency', atMs: 500, durationMs: 6000, latencyMs: 150, jitterMs: 100 },
+      { type: 'node-pause', atMs: 6500, durationMs: 1000, node: 1 },
+    ],
+  };
+}
+
+function fleetFor(bug: BugName, scenario: Scenario): ProcessFleet | RedisFleet {
+  return fleetBugs.has(bug)
+    ? new RedisFleet({ nodes: 2, secret, limits: scenario.limits, bugs: [bug] })
+    : serveFleet(bug);
+}
+
 function scenarioFor(bug: BugName): Scenario {
+  if (fleetBugs.has(bug)) return fleetHunt();
   if (bug === 'ack-before-durable') return crashHunt();
   if (bug === 'stuck-presence') return presenceHunt();
   if (bug === 'no-receipts') return receiptHunt();
@@ -137,7 +170,8 @@ function caughtBy(summary: { verdicts: { property: string; verdict: string }[] }
 }
 
 describe.concurrent('known bugs caught live, through --server-cmd', () => {
-  it('leaves out only the log bugs, which the simulated disk catches', () => {
+  it('leaves out only the log bugs, which the simulated disk catches; fleet bugs run on two nodes', () => {
+    expect([...fleetBugs].every((bug) => liveBugs.includes(bug))).toBe(true);
     expect(bugNames.filter((bug) => !liveBugs.includes(bug))).toEqual([...logBugs]);
   });
 
@@ -153,7 +187,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       for (const seed of seeds) {
         summary = await runLive(scenario, {
           seed,
-          fleet: serveFleet(bug),
+          fleet: fleetFor(bug, scenario),
           secret,
           bugs: [bug],
           largeGroupThreshold,
@@ -176,10 +210,16 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
     ['crash-hunt', crashHunt],
     ['presence-hunt', presenceHunt],
     ['receipt-hunt', receiptHunt],
+    ['fleet-hunt', fleetHunt],
   ] as const)(
     '%s passes on the correct server (so the catches above are the bugs)',
     async (_, make) => {
-      const summary = await runLive(make(), { seed: 21, fleet: serveFleet(), secret, largeGroupThreshold });
+      const scenario = make();
+      const fleet =
+        scenario.name === 'fleet-hunt'
+          ? new RedisFleet({ nodes: 2, secret, limits: scenario.limits, bugs: [] })
+          : serveFleet();
+      const summary = await runLive(scenario, { seed: 21, fleet, secret, largeGroupThreshold });
       expect(summary.verdicts.map((v) => v.property)).toContain('delivery-mode');
       expect(summary.verdicts.filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')).toEqual([]);
     },
