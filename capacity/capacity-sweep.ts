@@ -51,10 +51,12 @@ export function liveStep(
   return async (scenario, { seed, clients }) => {
     const { fleet, secret } = await target();
     const sampler = new ServerSampler(() => fleet.urls);
-    sampler.start();
     let server: ServerFigures | undefined;
     try {
-      const summary = await run(scenario, { seed, clients, fleet, secret });
+      // The baseline for memory per connection is a sample taken once the nodes are up and before any client
+      // connects: sampling started beside the run raced the connects on a loaded box (no baseline, no figure).
+      const sampled = sampledOnStart(fleet, sampler);
+      const summary = await run(scenario, { seed, clients, fleet: sampled, secret });
       server = sampler.stop();
       return { summary, server, target: fleet.reproFlags };
     } finally {
@@ -191,4 +193,19 @@ export async function runCapacity(scenario: Scenario, options: CapacityOptions):
 
 function round(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/** `fleet`, whose start takes the sampler's first sample and then starts its polling. */
+function sampledOnStart(fleet: LiveFleet, sampler: ServerSampler): LiveFleet {
+  return new Proxy(fleet, {
+    get(target, key) {
+      if (key === 'start')
+        return async () => {
+          await target.start();
+          await sampler.start();
+        };
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

@@ -81,12 +81,14 @@ export class ServerSampler {
     private readonly everyMs = 1000,
   ) {}
 
-  start(): void {
+  /** Takes a first sample of every node (resolved once taken), then one every `everyMs` until stop. */
+  async start(): Promise<void> {
     const poll = async (): Promise<void> => {
       await Promise.all(this.urls().map((url) => this.sample(url)));
       if (this.timer !== null) this.timer = setTimeout(poll, this.everyMs);
     };
-    this.timer = setTimeout(poll, 0);
+    await Promise.all(this.urls().map((url) => this.sample(url)));
+    this.timer = setTimeout(poll, this.everyMs);
   }
 
   stop(): ServerFigures {
