@@ -42,7 +42,7 @@ async function changesWithoutLastSeq(ackedBefore: number, readAfter: number) {
   for (const run of scheduled) run();
   await membership.idle();
   const sent = events.filter((e) => e.k === 'members-sent');
-  return { sent, spans: membership.spansForShards() ?? {} };
+  return { sent, spans: membership.spansForShards() ?? {}, readers: membership.readers() };
 }
 
 describe('live membership spans without a lastSeq in the answer', () => {
@@ -59,5 +59,21 @@ describe('live membership spans without a lastSeq in the answer', () => {
     // An addition's span starts after the upper bound (the lastSeq read once the answer came).
     const added = spans[addition.conv]![addition.add[0]!]!;
     expect(added.some((span) => span.from === 10)).toBe(true);
+  });
+});
+
+describe('live membership readers', () => {
+  it('list the current members first: a removed member reads only up to its removal', async () => {
+    const { spans, readers } = await changesWithoutLastSeq(4, 9);
+    const isCurrent = (conv: string, user: string) => spans[conv]?.[user]?.at(-1)?.to === null;
+    let withFormer = 0;
+    for (const [conv, users] of readers) {
+      if (spans[conv] === undefined) continue;
+      const firstFormer = users.findIndex((user) => !isCurrent(conv, user));
+      if (firstFormer < 0) continue;
+      withFormer++;
+      expect(users.slice(firstFormer).every((user) => !isCurrent(conv, user))).toBe(true);
+    }
+    expect(withFormer).toBeGreaterThan(0);
   });
 });

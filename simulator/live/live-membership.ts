@@ -19,7 +19,11 @@ import type { GeneratorPool } from './generator-pool.ts';
 export type LiveMembership = {
   /** Resolves once no membership request is in flight. */
   idle(): Promise<void>;
-  /** conv -> every user who was ever a member, in join order. */
+  /**
+   * conv -> every user who was ever a member: the current members first, then the former, each in join
+   * order. A former member's read stops at its removal, lastSeq included (protocol v1.1), so a read that
+   * took it for the conversation's end left later seqs unread (a false durable-ack failure live).
+   */
   readers(): Map<string, string[]>;
   spans(conv: string): ReadonlyMap<string, readonly MembershipSpan[]>;
   /** Spans of the conversations whose membership changed (the rest: everyone from seq 1, open). */
@@ -166,7 +170,14 @@ export function scheduleLiveMembership(
     idle: async () => {
       await Promise.all([...inFlight]);
     },
-    readers: () => new Map([...spans].map(([conv, users]) => [conv, [...users.keys()]])),
+    readers: () =>
+      new Map(
+        [...spans].map(([conv, users]) => {
+          const everyone = [...users.keys()];
+          const current = everyone.filter((user) => isMember(conv, user));
+          return [conv, [...current, ...everyone.filter((user) => !isMember(conv, user))]];
+        }),
+      ),
     convsOf: (user) => convsOfUser.get(user) ?? [],
     spans: (conv) => spans.get(conv) ?? new Map(),
     spansForShards: () => {
