@@ -81,6 +81,31 @@ describe('cursor-monotonicity', () => {
       expect(judgeLive([...shown, page, ...past]).details).toMatch(/1 sent cursor past lastSeq/);
     });
 
+    it('passes a join receipt that came before the ack of its seq, sent earlier (fleet hunt seed 22)', () => {
+      // Correct two-node fleet, Redis slowed: cy joined g at the store's lastSeq 8 through one node, whose
+      // devices were told cy's cursors start at 8 while seq 8's ack was still on its way from the other.
+      const lateAck = history.ack(25, bob, message('g', 8, 'bob'), 15);
+      const result = judgeLive([...shown, joinReceipt(20), lateAck]);
+      expect(result.verdict).toBe('pass');
+      expect(result.details).toMatch(/1 receipts came before the harness heard the store held their seq/);
+      // The final read showing seq 8 is enough as well.
+      const final = finalStateFixture({ messages: [message('g', 8, 'bob')] });
+      const [byRead] = checkHistory([createCursorMonotonicityChecker()], [...shown, joinReceipt(20)], final);
+      expect(byRead!.verdict).toBe('pass');
+    });
+
+    it('fails a receipt at a seq a message first sent after it was acked at: the seq did not exist yet', () => {
+      const receipt = joinReceipt(20);
+      const laterSend = history.ack(30, bob, message('g', 7, 'bob'), 21);
+      const result = judgeLive([...shown, receipt, laterSend]);
+      expect(result.verdict).toBe('fail');
+      expect(result.details).toMatch(/1 seen cursor past lastSeq/);
+      expect((result.witness as WitnessCase[])[0]!.problem).toMatch(
+        /ann\/d1 saw cy's delivered cursor at 8 in g \(t=20\) before seq 7 existed: bob\/d1 first sent that message at t=21/,
+      );
+      expect(path(result)).toEqual([receipt, laterSend]);
+    });
+
     it('still fails a receipt past every seq the harness heard of, and a notify or typing proves nothing', () => {
       const pushed = history.convFrame(10, ann, 'g', 'msg', [8]);
       const typing = history.convFrame(11, ann, 'g', 'typing');
@@ -113,6 +138,13 @@ describe('cursor-monotonicity', () => {
     const result = judge([receipt]);
     expect(result.verdict).toBe('fail');
     expect(path(result)).toEqual([receipt]);
+    // The store's own events say exactly when seq 4 was made durable: a receipt before it is past
+    // lastSeq then, whatever an ack sent earlier shows later (live holds such a receipt, simulation does not).
+    const later = [
+      history.durable(12, message('g', 4, 'bob')),
+      history.ack(13, bob, message('g', 4, 'bob'), 5),
+    ];
+    expect(judge([receipt, ...later]).details).toMatch(/1 seen cursor past lastSeq/);
   });
 
   describe('the final cursor read (GET .../receipts after settle)', () => {

@@ -14,6 +14,15 @@
 // pushed but displayed by nobody yet (a device held 8 waiting for 7): "past the lastSeq 6". A sync
 // answer's (`batch`) lastSeq counts as a welcome's does: live churn on the minimal server, an empty page
 // with lastSeq 14 moved a device past 14 (seqs it may not read) and it sent delivered 14.
+// Those signs come late, so live a receipt past them is no violation by itself: a member added at the
+// store's lastSeq 13 starts with cursors at 13 and the members are told at once, while seq 13's ack is
+// still on its way to a sender on the other node (a correct two-node fleet with Redis slowed, fleet
+// hunt seed 22: "u2 saw u27's delivered cursor at 13 in g0, past the lastSeq 12 the store held then").
+// Such a receipt is held, and proven early only by what the harness did after it: a message first sent
+// after the receipt came, acked at a seq at or below the receipt's, did not exist when it was sent (the
+// clocks of the generator processes agree far closer than a send's trip to the store). At the end one
+// past every seq the store ever showed is past lastSeq. A run with the store's own `durable` events
+// (simulation) knows the store exactly and judges every receipt at once, as before.
 // At the end the harness reads each conversation's cursors (`cursor-read`, GET .../receipts): a
 // member's cursor there must not be below the highest value any device saw of it (receipt or welcome,
 // since the member's last membership change), bounded by the read's lastSeq. A store that lost a
@@ -39,6 +48,7 @@ type CursorSent = Extract<HistoryEvent, { k: 'cursor-sent' }>;
 type CursorSeen = Extract<HistoryEvent, { k: 'cursor-seen' }>;
 type CursorRead = Extract<HistoryEvent, { k: 'cursor-read' }>;
 type CursorRefused = Extract<HistoryEvent, { k: 'cursor-refused' }>;
+type Ack = Extract<HistoryEvent, { k: 'ack' }>;
 
 const sourceNames = ['receipt', 'welcome'] as const;
 const kindBit = (kind: 'delivered' | 'read'): number => (kind === 'read' ? 1 : 0);
@@ -47,6 +57,12 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   const { ids, limits } = resolveCheckerOptions(options);
   /** Per conv id: the highest seq the store is known to hold. */
   const storeLastSeq = int32Column(0);
+  /** A `durable` event came: the store is known exactly (simulation), not only by the harness's news of it. */
+  let storeExact = false;
+  /** Live: receipts past the store's lastSeq as the harness knew it, per conv id, judged later (see above). */
+  const ahead = new Map<number, CursorSeen[]>();
+  let aheadCount = 0;
+  let aheadHeld = 0;
   /** (device, conv * 2 + kind) -> the last cursor that device sent. */
   const sent = new SlotTable();
   const sentSeq = int32Column(-1);
@@ -137,7 +153,10 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     const previous = seenSeq.get(slot);
     if (event.seq < previous) seenMovingBack(event, slot, previous);
     const lastSeq = event.source === 'welcome' ? event.lastSeq : storeLastSeq.get(ids.conv(event.conv));
-    if (event.seq > lastSeq) seenPastLastSeq(event, lastSeq);
+    if (event.seq > lastSeq) {
+      if (event.source === 'receipt' && !storeExact && aheadHeld < limits.receiptsAheadMax) holdAhead(event);
+      else seenPastLastSeq(event, lastSeq, 'then');
+    }
     if (event.seq > previous) {
       seenSeq.set(slot, event.seq);
       seenAt.set(slot, event.at);
@@ -150,6 +169,40 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       floorDevice.set(cursor, seen.keyA(slot));
       convFloors.set(cursors.keyA(cursor), 1);
     }
+  };
+
+  const holdAhead = (event: CursorSeen): void => {
+    const convId = ids.conv(event.conv);
+    const held = ahead.get(convId);
+    if (held === undefined) ahead.set(convId, [event]);
+    else held.push(event);
+    aheadCount++;
+    aheadHeld++;
+  };
+
+  /** A message first sent after a held receipt, acked at or below its seq: that seq did not exist yet. */
+  const judgeAhead = (ack: Ack): void => {
+    const convId = ids.findConv(ack.conv);
+    const held = convId === undefined ? undefined : ahead.get(convId);
+    if (held === undefined) return;
+    const kept = held.filter((receipt) => {
+      if (receipt.seq < ack.seq || ack.sentAt <= receipt.at) return true;
+      seenBeforeSeq(receipt, ack);
+      return false;
+    });
+    aheadHeld -= held.length - kept.length;
+    if (kept.length === 0) ahead.delete(convId!);
+    else ahead.set(convId!, kept);
+  };
+
+  /** The end: a held receipt past every seq the store ever showed (the harness's signs, the final read). */
+  const finishAhead = (final: FinalState): void => {
+    for (const [convId, held] of ahead) {
+      const conv = ids.convName(convId);
+      const lastSeq = Math.max(storeLastSeq.get(convId), final.storedLastSeq(conv));
+      for (const receipt of held) if (receipt.seq > lastSeq) seenPastLastSeq(receipt, lastSeq, 'ever');
+    }
+    ahead.clear();
   };
 
   /** A membership change may reset a member's cursors: what was seen before it sets no floor. */
@@ -253,13 +306,24 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     }));
   };
 
-  const seenPastLastSeq = (event: CursorSeen, lastSeq: number): void => {
-    const known = event.source === 'welcome' ? 'its welcome gave' : 'the store held then';
+  const seenPastLastSeq = (event: CursorSeen, lastSeq: number, when: 'then' | 'ever'): void => {
+    const known =
+      event.source === 'welcome'
+        ? 'its welcome gave'
+        : when === 'then'
+          ? 'the store held then'
+          : 'the store ever showed (the harness saw no higher seq, nor did the final read)';
     witness.add('seen cursor past lastSeq', () => ({
       problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv}, past the lastSeq ${lastSeq} ${known}`,
       path: [event],
     }));
   };
+
+  const seenBeforeSeq = (event: CursorSeen, ack: Ack): void =>
+    witness.add('seen cursor past lastSeq', () => ({
+      problem: `${event.user}/${event.device} saw ${event.of}'s ${event.kind} cursor at ${event.seq} in ${event.conv} (t=${event.at}) before seq ${ack.seq} existed: ${ack.user}/${ack.device} first sent that message at t=${ack.sentAt}`,
+      path: [event, ack],
+    }));
 
   const notKept = (
     event: CursorRead,
@@ -313,9 +377,12 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   const observe = (event: HistoryEvent): void => {
     switch (event.k) {
       case 'durable':
+        storeExact = true;
+        return stored(event.message.conv, event.message.seq);
       case 'display':
         return stored(event.message.conv, event.message.seq);
       case 'ack':
+        if (aheadHeld > 0) judgeAhead(event);
         return stored(event.conv, event.seq);
       case 'conv-frame':
         heard(event.user, event.device, event.at);
@@ -363,8 +430,13 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     property: cursorMonotonicityProperty,
     violationsSoFar: () => witness.count,
     observe,
-    finish(_final: FinalState): CheckResult {
-      const details = `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors; final cursor reads: ${reads} answered, ${readCursors} cursors judged against what devices saw, ${ownCursors} against what they sent`;
+    finish(final: FinalState): CheckResult {
+      finishAhead(final);
+      const aheadDetails =
+        aheadCount === 0
+          ? ''
+          : `; ${aheadCount} receipts came before the harness heard the store held their seq, judged by later sends and the end`;
+      const details = `${observed} cursor events on ${sent.size} sent and ${seen.size} seen cursors; final cursor reads: ${reads} answered, ${readCursors} cursors judged against what devices saw, ${ownCursors} against what they sent${aheadDetails}`;
       if (witness.count === 0 && unread.length > 0)
         return {
           property: cursorMonotonicityProperty,

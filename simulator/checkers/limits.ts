@@ -18,6 +18,11 @@ export type CheckerLimits = {
    * be re-judged at the end (the stream may learn of a join late); past it they are judged at once.
    */
   authorizationSuspectsMax: number;
+  /**
+   * Live receipts past the store's lastSeq as far as the harness had heard of it, kept to be judged by
+   * later sends and the end (cursor-monotonicity); past it they are judged at once.
+   */
+  receiptsAheadMax: number;
   /** Recent bodies (and cmids) agreement remembers the hash of, so a message shown on many devices is hashed once. */
   recentHashesMax: number;
   /** Sends awaiting their ack (agreement keeps their body hash); past it the oldest is forgotten. */
@@ -33,6 +38,7 @@ export const defaultCheckerLimits: CheckerLimits = {
   holeIntervalsPerPairMax: 1024,
   pendingAttemptsMax: 100_000,
   authorizationSuspectsMax: 100_000,
+  receiptsAheadMax: 100_000,
   recentHashesMax: 4096,
   pendingSendsMax: 2_000_000,
   spareAckRingsMax: 100_000,
