@@ -222,6 +222,28 @@ describe('reconnect', () => {
     expect(d.connects).toBe(2);
   });
 
+  it('counts the connect timeout from when the carrier dials, not from when it asked (a connect held back is not timed out)', () => {
+    const d = new ClientDriver({ connectTimeoutMs: 500, jitter: false, reconnectBaseMs: 10 });
+    d.start();
+    // Held back 400 ms (the live generators' bound on connects in flight), then dialed.
+    d.advance(400);
+    d.apply(d.client.dialing(d.now));
+    d.advance(499);
+    expect(d.closes).toBe(0);
+    expect(d.client.connectionState).toBe('connecting');
+    d.advance(1);
+    expect(d.closes).toBe(1);
+    expect(d.client.connectionState).toBe('waiting');
+    // Outside a connect, dialing changes nothing.
+    expect(d.client.dialing(d.now)).toEqual([]);
+    d.advance(10);
+    expect(d.connects).toBe(2);
+    d.open([]);
+    expect(d.client.dialing(d.now)).toEqual([]);
+    d.advance(499);
+    expect(d.client.connectionState).toBe('open');
+  });
+
   it('goes offline keeping its outbox, and back online resending it', () => {
     const d = new ClientDriver();
     d.open([summary(conv, 0)]);

@@ -189,6 +189,18 @@ export abstract class ClientConnection implements ClientHost {
     return this.flush();
   }
 
+  /**
+   * The carrier dials the connect asked for only now (live generators bound their connects in flight,
+   * connect-gate.ts, and hold the rest back): the connect timeout counts from here, not from the ask.
+   * Called again while the connect still waits, it starts the count again (a wait is not a timeout).
+   */
+  dialing(now: number): readonly ClientEffect[] {
+    if (this.state !== 'connecting') return noEffects;
+    this.connectStartedAt = now;
+    this.armIdle(now + this.config.connectTimeoutMs);
+    return this.flush();
+  }
+
   disconnected(code: number | null, now: number): readonly ClientEffect[] {
     if (!this.isConnected()) return noEffects;
     const drained = this.draining;

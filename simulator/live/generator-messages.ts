@@ -63,6 +63,10 @@ export type ShardStatus = {
    * spiral of a connect ramp, each retry a full connect again (the 100,000 runs, docs/benchmarks.md).
    */
   abandonedConnects: number;
+  /** Connects that waited for a slot (liveLimits.connectsInFlightMax, connect-gate.ts) before being dialed. */
+  connectsWaited: number;
+  /** The most connects the generator had in flight at once. */
+  connectsInFlightMax: number;
   /** Connections closed by the server (close code, or 'reset') after the WebSocket opened, before a welcome. */
   closedInHello: Record<string, number>;
   cpuShare: number;

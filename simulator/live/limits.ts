@@ -38,6 +38,15 @@ export const liveLimits = {
   eventBatchMax: 2000,
   /** Sampling resolution of a generator's event-loop delay (perf_hooks.monitorEventLoopDelay). */
   loopDelayResolutionMs: 20,
+  /**
+   * Connects one generator has in flight at most (dialed, not yet welcomed or closed); the others wait
+   * their turn in order (connect-gate.ts) and their connect timeout starts when they are dialed. A
+   * generator short of CPU then paces its connects to what it completes rather than timing them out
+   * and dialing them again (docs/benchmarks.md, the 100,000 runs). On loopback a connect takes a few
+   * ms when the box has CPU to spare, so 64 in flight allow thousands of connects a second; the bound
+   * bites only when connects take over ~100 ms.
+   */
+  connectsInFlightMax: 64,
   /** Timer wheel granularity of the generators. */
   timerTickMs: 5,
   /** The driver says so (once per this long) when its checkers lag the generators by more than this. */

@@ -18,6 +18,7 @@ import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { type PressStep, pressPlan, sendLimitsOf } from '../press.ts';
 import { arrivals, paddedBody } from '../workload.ts';
+import { ConnectGate } from './connect-gate.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
@@ -90,6 +91,8 @@ export class LiveShard {
   /** Connections the server closed after the WebSocket opened and before a welcome, by close code. */
   private readonly closedInHello: Record<string, number> = {};
   private abandonedConnects = 0;
+  /** Connects in flight (dialed, not yet welcomed or closed) are bounded; the rest wait their turn. */
+  private readonly gate: ConnectGate;
   malformedFrames = 0;
   /** How late the event loop ran (a blocked loop reads pings and fires idle checks late). */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: liveLimits.loopDelayResolutionMs });
@@ -104,6 +107,7 @@ export class LiveShard {
     this.tokens = new TokenCache(plan.secret, liveLimits.tokenLifeSec);
     this.wheel = new TimerWheel(liveLimits.timerTickMs, 0);
     this.workRng = this.streams.stream('live-workload', plan.shard);
+    this.gate = new ConnectGate(liveLimits.connectsInFlightMax, plan.devices.length, (i) => this.dial(i));
     const config = {
       jitter: plan.scenario.clients.jitter,
       deliveredCursors: plan.scenario.clients.deliveredCursors ?? true,
@@ -273,6 +277,8 @@ export class LiveShard {
       connects: this.connects,
       connectFailures: this.connectFailures,
       abandonedConnects: this.abandonedConnects,
+      connectsWaited: this.gate.waited,
+      connectsInFlightMax: this.gate.heldMax,
       closedInHello: { ...this.closedInHello },
       cpuShare: wallMs > 0 ? (cpu.user + cpu.system) / 1000 / wallMs : 0,
       rssBytes: this.rssMax,
@@ -328,7 +334,10 @@ export class LiveShard {
       this.nextArrival = this.arrivalSource?.next(scheduled) ?? null;
     }
     this.wheel.due(now, (entry) => {
-      this.apply(entry.client, this.clients[entry.client]!.timer(entry.kind as never, entry.key, this.now()));
+      const i = entry.client;
+      // A connect still waiting for a slot has not been dialed: its connect timeout has not begun.
+      if (this.gate.isWaiting(i)) this.apply(i, this.clients[i]!.dialing(this.now()));
+      this.apply(i, this.clients[i]!.timer(entry.kind as never, entry.key, this.now()));
     });
   }
 
@@ -385,6 +394,7 @@ export class LiveShard {
         case 'close': {
           const ws = this.sockets[i];
           this.sockets[i] = null;
+          this.gate.release(i);
           if (ws) {
             if (ws.readyState === WebSocket.OPEN) ws.close(1000);
             else {
@@ -400,7 +410,16 @@ export class LiveShard {
 
   private connect(i: number): void {
     const old = this.sockets[i];
+    this.sockets[i] = null;
     if (old) old.terminate();
+    this.gate.request(i);
+  }
+
+  /** Opens client `i`'s socket: its turn came (connect-gate.ts). */
+  private dial(i: number): void {
+    const client = this.clients[i]!;
+    // Dialed later than asked (it waited for a slot): the connect timeout counts from now.
+    this.apply(i, client.dialing(this.now()));
     const device = this.plan.devices[i]!;
     const urls = this.plan.nodeUrls[device.index % this.plan.nodeUrls.length]!;
     const url = urls[(device.home + this.nodeTurn[i]!) % urls.length]!;
@@ -420,7 +439,10 @@ export class LiveShard {
         this.malformedFrames++;
         return;
       }
-      this.apply(i, this.clients[i]!.received(frame, this.now()));
+      const client = this.clients[i]!;
+      this.apply(i, client.received(frame, this.now()));
+      // Welcomed: this connect is done, the next one waiting may go.
+      if (client.connectionState === 'open') this.gate.release(i);
     });
     ws.on('ping', () => {
       if (this.sockets[i] === ws) this.clients[i]!.heard(this.now());
@@ -428,6 +450,7 @@ export class LiveShard {
     ws.on('close', (code: number) => {
       if (this.sockets[i] !== ws) return;
       this.sockets[i] = null;
+      this.gate.release(i);
       if (!this.opened[i]) {
         // Not even a WebSocket: try the next node next time (a load balancer's failover), unless
         // the device is pinned to its home node.

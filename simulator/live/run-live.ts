@@ -105,6 +105,9 @@ export type LiveFacts = {
   connectFailures: number;
   /** Attempts the clients gave up before the WebSocket opened (their connect timeout), then retried. */
   abandonedConnects: number;
+  /** Connects that waited for a slot before being dialed (liveLimits.connectsInFlightMax), and the most in flight in one generator. */
+  connectsWaited: number;
+  connectsInFlightMax: number;
   /** Connections closed after the WebSocket opened and before a welcome, by close code ('reset': no close frame). */
   closedInHello: Record<string, number>;
   malformedFrames: number;
@@ -617,6 +620,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
           abandonedConnects: reports.reduce((a, r) => a + r.stats.abandonedConnects, 0),
+          connectsWaited: reports.reduce((a, r) => a + r.stats.connectsWaited, 0),
+          connectsInFlightMax: Math.max(0, ...reports.map((r) => r.stats.connectsInFlightMax)),
           closedInHello: sumCounts(reports.map((r) => r.stats.closedInHello)),
           malformedFrames: reports.reduce((a, r) => a + r.malformedFrames, 0),
           connectRate: {
