@@ -35,6 +35,7 @@ import { loadLimitedBy } from './load-limited.ts';
 import { preflight } from './preflight.ts';
 import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
 import { type ProgressiveReadFacts, ProgressiveReads } from './progressive-read.ts';
+import { settle } from './settle.ts';
 import { SpilledStore } from './spilled-store.ts';
 
 export type LiveOptions = {
@@ -500,9 +501,6 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       pool.broadcast({ type: 'settle' });
 
       // ---- settle: quiet generators, then the final read, then every device caught up ----------
-      let settledAt: number | null = null;
-      let read: Awaited<ReturnType<typeof finalRead>> | null = null;
-      let lastStatus: ShardStatus[] = [];
       const readers = membership.readers();
       // A server that stops answering reads is a finding of the run, not a problem of the invocation.
       let readError: string | null = null;
@@ -514,28 +512,36 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
         finalFiles.store = done.store;
         return done;
       };
-      while (now() < endMs) {
-        await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
-        const spans = membership.spansForShards();
-        const lastSeq = read === null ? undefined : lastSeqOf(read.store);
-        lastStatus = await pool.status({ ...(lastSeq ? { lastSeq } : {}), ...(spans ? { spans } : {}) });
-        const quiet = lastStatus.every((s) => s.open === s.devices && s.outbox === 0 && s.behind === 0);
-        if (!quiet) continue;
-        if (read === null) {
-          read = await readBack();
-          continue;
-        }
-        settledAt = now();
-        break;
-      }
+      let processes: ProcessFigures[] = [];
+      let stoppedEarly: GeneratorReport[] | null = null;
+      const stopGenerators = async (): Promise<GeneratorReport[]> => {
+        processes = sampler.stop();
+        return pool.finish();
+      };
+      const settled = await settle({
+        now,
+        endMs,
+        pause: () => Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]),
+        status: (read) => {
+          const spans = membership.spansForShards();
+          const lastSeq = read === null ? undefined : lastSeqOf(read.store);
+          return pool.status({ ...(lastSeq ? { lastSeq } : {}), ...(spans ? { spans } : {}) });
+        },
+        read: readBack,
+        discard: (read) => read.store.close(),
+        stopGenerators: async () => {
+          stoppedEarly = await stopGenerators();
+        },
+      });
+      const { settledAt, read: stored } = settled;
+      let lastStatus = settled.lastStatus;
       if (settledAt === null) {
         const s = lastStatus;
         const sum = (f: (x: ShardStatus) => number) => s.reduce((a, x) => a + f(x), 0);
         log(
-          `did not settle: ${sum((x) => x.open)}/${sum((x) => x.devices)} devices open, ${sum((x) => x.outbox)} unacked sends, ${sum((x) => x.behind)} (device, conv) behind${s.find((x) => x.firstBehind)?.firstBehind ? ` (e.g. ${s.find((x) => x.firstBehind)!.firstBehind})` : ''}`,
+          `did not settle: ${sum((x) => x.open)}/${sum((x) => x.devices)} devices open, ${sum((x) => x.outbox)} unacked sends, ${sum((x) => x.behind)} (device, conv) behind${s.find((x) => x.firstBehind)?.firstBehind ? ` (e.g. ${s.find((x) => x.firstBehind)!.firstBehind})` : ''}; the servers were read once the generators had stopped`,
         );
       }
-      const stored = read ?? (await readBack());
       for (const t of timers) clearTimeout(t);
       // Adversarial attempts made before settle get their outcome (an answer, a close, a timeout as
       // unanswered, or for cursors the next welcome) before the generators stop, so none is left
@@ -549,8 +555,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
         }
       }
-      const processes = sampler.stop();
-      const reports = await pool.finish();
+      const reports = stoppedEarly ?? (await stopGenerators());
       // The cursors the server holds, read as a black box after settle (judged by cursor-monotonicity).
       const cursorReads = await finalCursorRead(api, tokens, currentMembers(membership), record, now);
       record({ k: 'phase', at: settledAt ?? now(), phase: 'final' });
