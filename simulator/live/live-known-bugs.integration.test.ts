@@ -200,8 +200,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       // a property the bug breaks must fail, with its witness.
       expect(caughtBy(summary!), `${bug}: no property but liveness failed`).not.toEqual([]);
       expect(failed.every((v) => v.witness.length > 0)).toBe(true);
-      // A fleet bug is a member refused: authorization must name it (the fleet hunt has no baseline run here:
-      // on a loaded box a correct fleet failed cursor-monotonicity there once, 'seen cursor past lastSeq').
+      // A fleet bug is a member refused: authorization must name it.
       if (fleetBugs.has(bug)) expect(caughtBy(summary!)).toContain('authorization');
       console.log(`${bug}: caught by ${failed.map((v) => v.property).join(', ')}`);
     },
@@ -213,10 +212,17 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
     ['crash-hunt', crashHunt],
     ['presence-hunt', presenceHunt],
     ['receipt-hunt', receiptHunt],
+    ['fleet-hunt', fleetHunt],
   ] as const)(
     '%s passes on the correct server (so the catches above are the bugs)',
-    async (_, make) => {
-      const summary = await runLive(make(), { seed: 21, fleet: serveFleet(), secret, largeGroupThreshold });
+    async (name, make) => {
+      const scenario = make();
+      // The fleet hunt's correct server is a correct fleet: two nodes over Redis, as its bugs run on.
+      const fleet =
+        name === 'fleet-hunt'
+          ? new RedisFleet({ nodes: 2, secret, limits: scenario.limits, bugs: [] })
+          : serveFleet();
+      const summary = await runLive(scenario, { seed: 21, fleet, secret, largeGroupThreshold });
       expect(summary.verdicts.map((v) => v.property)).toContain('delivery-mode');
       expect(summary.verdicts.filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')).toEqual([]);
     },
