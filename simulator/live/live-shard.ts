@@ -658,8 +658,15 @@ export class LiveShard {
       const off = from + rng.float() * (until - from);
       const on = Math.min(until, off + rng.exponential(churnOfflineMs));
       const client = this.clients[i]!;
-      this.later(off, () => this.apply(i, client.goOffline(this.now())));
-      this.later(on, () => this.apply(i, client.goOnline(this.now())));
+      // Settle decides every device's state (back online, or gone for good if its user leaves): a churn
+      // step due before it but run after it (the settle command read first, as after a stalled loop)
+      // must not bring a leaver back, to flush its outbox unseen by status() while the final read runs.
+      this.later(off, () => {
+        if (this.settleAt === null) this.apply(i, client.goOffline(this.now()));
+      });
+      this.later(on, () => {
+        if (this.settleAt === null) this.apply(i, client.goOnline(this.now()));
+      });
     }
   }
 }
