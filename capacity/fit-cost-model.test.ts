@@ -123,6 +123,7 @@ describe('fitCostModel', () => {
     expect(fitProcessCpu([one])).toEqual({
       scale: 2.5,
       fixedCpuShare: 0,
+      measuredFixedCpuShare: 0,
       sendUs: 0,
       saturationMsgsPerSec: null,
       method: 'ratio',
@@ -144,6 +145,50 @@ describe('fitCostModel', () => {
     const flat = fitProcessCpu([starved(500, 0.3), starved(1000, 0.29), starved(1500, 0.31)]);
     expect(flat.method).toBe('ratio');
     expect(flat.why).toMatch(/hardly grew with the rate/);
+    // The same flat CPU on a box seen with CPU to spare in every run is the node's own: kept.
+    const roomy = (run: CpuRun, boxBusyShare: number): CpuRun => ({ ...run, boxBusyShare });
+    const quiet = fitProcessCpu([
+      roomy(starved(500, 0.28), 0.7),
+      roomy(starved(1000, 0.282), 0.8),
+      roomy(starved(1500, 0.285), 0.85),
+    ]);
+    expect(quiet.method).toBe('regression');
+    expect(quiet.why).toMatch(/CPU to spare in every run \(at most 85% busy\)/);
+    expect(quiet.measuredFixedCpuShare).toBeGreaterThan(0.25);
+    // One run on a box near its cores, or one not measured: short of a core, perhaps.
+    const busy = fitProcessCpu([
+      roomy(starved(500, 0.28), 0.7),
+      roomy(starved(1000, 0.282), 0.95),
+      roomy(starved(1500, 0.285), 0.85),
+    ]);
+    expect(busy.method).toBe('ratio');
+    const unknown = fitProcessCpu([
+      roomy(starved(500, 0.28), 0.7),
+      starved(1000, 0.282),
+      roomy(starved(1500, 0.285), 0.85),
+    ]);
+    expect(unknown.method).toBe('ratio');
+  });
+
+  it('scales the steps so that they cost what a message costs, and keeps apart only the fixed CPU the steps do not already cost', () => {
+    // Spans: 10% of the wall whatever the load (ticks, pings) + 50 µs per message. CPU: 25% of a core
+    // + 100 µs per message. Steps cost 2 µs of CPU per µs of span; 0.25 - 2 x 0.1 = 5% is kept apart.
+    const run = (perSec: number): CpuRun => {
+      const meteredMs = 20_000;
+      const sends = perSec * 20;
+      return { meteredMs, sends, spanUs: 0.1 * 20e6 + 50 * sends, cpuUs: 0.25 * 20e6 + 100 * sends };
+    };
+    const fit = fitProcessCpu([run(500), run(1000), run(1500)]);
+    expect(fit.method).toBe('regression');
+    expect(fit.sendUs).toBeCloseTo(100, 6);
+    expect(fit.scale).toBeCloseTo(2, 6);
+    expect(fit.measuredFixedCpuShare).toBeCloseTo(0.25, 6);
+    expect(fit.fixedCpuShare).toBeCloseTo(0.05, 6);
+    // What a simulated node spends, fixed share and steps, is the measured CPU at any rate.
+    for (const perSec of [0, 700, 3000]) {
+      const simulated = fit.fixedCpuShare * 1e6 + fit.scale * (0.1 * 1e6 + 50 * perSec);
+      expect(simulated).toBeCloseTo(0.25 * 1e6 + 100 * perSec, 0);
+    }
   });
 
   it('refuses a reading with too few steps of any kind', () => {

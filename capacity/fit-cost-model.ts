@@ -65,13 +65,29 @@ function addInto(into: number[], from: readonly number[]): void {
 }
 
 /** One calibration run's totals, as the cost meter read them when the node drained. */
-export type CpuRun = { cpuUs: number; meteredMs: number; spanUs: number; sends: number };
+export type CpuRun = {
+  cpuUs: number;
+  meteredMs: number;
+  spanUs: number;
+  sends: number;
+  /**
+   * How busy the whole box was over the run (every process's CPU over its cores, from /proc/stat), when
+   * known: a box with CPU to spare did not starve its nodes, however flat their CPU was.
+   */
+  boxBusyShare?: number;
+};
 
 export type CpuFit = {
-  /** Process CPU µs per µs of timed span, the fixed share taken out. */
+  /** Process CPU µs per µs of timed span: what the model's step costs are the spans times. */
   scale: number;
-  /** Process CPU the node spends per wall second whatever its load, in cores (0..1). */
+  /**
+   * The share of a core a simulated node keeps apart from its steps (the model's `fixedCpuShare`): the
+   * fitted fixed CPU less what the steps that come whatever the load (ticks, pings, hellos) already cost
+   * at the scale, so the fixed share and the steps together give back the measured CPU at every rate.
+   */
   fixedCpuShare: number;
+  /** The process CPU the node spends per wall second whatever its load, as fitted, in cores (0..1). */
+  measuredFixedCpuShare: number;
   /** The regression's CPU per message sent, µs (0 with the ratio). */
   sendUs: number;
   /**
@@ -83,26 +99,45 @@ export type CpuFit = {
   saturationMsgsPerSec: number | null;
   /** 'regression': fitted over two runs or more; 'ratio': Σ CPU / Σ spans, nothing fixed. */
   method: 'regression' | 'ratio';
-  /** Why the ratio was used, when it was. */
+  /** Why the ratio was used, when it was; or what the regression was kept despite. */
   why?: string;
 };
 
 /**
  * A fit that leaves the messages less than this share of the busiest run's CPU found no load in it:
  * the node's CPU hardly grew with the rate (three nodes, Redis, a generator and the driver on 2 cores
- * at 18:05 UTC: 30% of a core per node at 1,500, 3,000 and 4,500 msgs/s, the event loop 61-73% busy).
+ * at 18:05 UTC: 30% of a core per node at 1,500, 3,000 and 4,500 msgs/s, the event loop 61-73% busy),
+ * unless the box was seen to have CPU to spare in every run (`boxBusyShareMax`).
  */
 const loadCpuShareMin = 0.1;
+
+/**
+ * A box busier than this in a calibration run may have starved its nodes. Under it, a flat CPU is the
+ * node's (three nodes on a quiet box, 2026-12-01 02:01: about 28% of a core each at 500-1,500 msgs/s,
+ * 61 µs per message, the box's own processes using 1.7 of its 2 cores).
+ */
+export const boxBusyShareMax = 0.9;
 
 /** Runs whose loads differ by less than this (relative sends per wall second) cannot separate fixed from per-message CPU. */
 const sendRateSpreadMin = 0.2;
 
+/** Least squares of `y = a × wall + b × sends` over the runs (no intercept). */
+function fitWallAndSends(runs: readonly CpuRun[], y: (r: CpuRun) => number): [number, number] {
+  const rows = runs.map((r) => [r.meteredMs * 1000, r.sends]);
+  const normal = [0, 1].map((i) => [0, 1].map((j) => rows.reduce((a, row) => a + row[i]! * row[j]!, 0)));
+  const vector = [0, 1].map((i) => runs.reduce((a, r, k) => a + rows[k]![i]! * y(r), 0));
+  return solve(normal, vector) as [number, number];
+}
+
 /**
  * Least squares over the runs of `cpu = fixed × wall + perSend × sends` (no intercept: a run of no
- * length costs nothing); the scale is then the CPU left after the fixed share over the span time.
- * Falls back to the plain ratio when the runs cannot tell the two apart (fewer than two, or loads too
- * alike) or the fit is not physical (a negative term, a fixed share of a whole core or more), and
- * says why.
+ * length costs nothing). The spans are fitted the same way (`spans = a × wall + b × sends`), and the
+ * scale is the CPU per message over the span time per message (perSend / b): the step costs then add
+ * up to the measured CPU per message, which sets where the node runs out of its core. (Spreading what
+ * is left after the fixed share over all the spans instead gave the steps that come whatever the load
+ * their share of it, and a message cost the simulated fleet half of what it cost the live one.) Falls
+ * back to the plain ratio when the runs cannot tell the two apart (fewer than two, or loads too alike)
+ * or the fit is not physical (a negative term, a fixed share of a whole core or more), and says why.
  */
 export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
   const cpu = runs.reduce((a, r) => a + r.cpuUs, 0);
@@ -110,6 +145,7 @@ export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
   const ratio = (why: string): CpuFit => ({
     scale: spans > 0 && cpu > 0 ? cpu / spans : 1,
     fixedCpuShare: 0,
+    measuredFixedCpuShare: 0,
     sendUs: 0,
     saturationMsgsPerSec: null,
     method: 'ratio',
@@ -120,28 +156,39 @@ export function fitProcessCpu(runs: readonly CpuRun[]): CpuFit {
   const rates = usable.map((r) => r.sends / r.meteredMs);
   if (Math.max(...rates) < Math.min(...rates) * (1 + sendRateSpreadMin))
     return ratio('the runs offered too alike loads to separate fixed from per-message CPU');
-  const rows = usable.map((r) => [r.meteredMs * 1000, r.sends]);
-  const normal = [0, 1].map((i) => [0, 1].map((j) => rows.reduce((a, row) => a + row[i]! * row[j]!, 0)));
-  const vector = [0, 1].map((i) => usable.reduce((a, r, k) => a + rows[k]![i]! * r.cpuUs, 0));
-  const [fixed, sendUs] = solve(normal, vector) as [number, number];
+  const [fixed, sendUs] = fitWallAndSends(usable, (r) => r.cpuUs);
   if (!(sendUs > 0)) return ratio(`the fit gave a CPU per message of ${round(sendUs)} µs`);
   if (fixed < 0) return ratio(`the fit gave a negative fixed CPU (${round(fixed * 100)}% of a core)`);
   if (fixed >= 1) return ratio(`the fit gave a fixed CPU of ${round(fixed * 100)}% of a core`);
   const busiest = usable.reduce((a, r) => (r.sends / r.meteredMs > a.sends / a.meteredMs ? r : a));
   const loadShare = (sendUs * busiest.sends) / busiest.cpuUs;
-  if (loadShare < loadCpuShareMin)
-    return ratio(
-      `the node's CPU hardly grew with the rate (the fit leaves its messages ${Math.round(loadShare * 100)}% of the busiest run's CPU): was it short of a core? Calibrate where each node has one`,
-    );
+  const boxBusy = usable.map((r) => r.boxBusyShare);
+  const boxHadRoom = boxBusy.every((b) => b !== undefined && b < boxBusyShareMax);
+  let why: string | undefined;
+  if (loadShare < loadCpuShareMin) {
+    if (!boxHadRoom)
+      return ratio(
+        `the node's CPU hardly grew with the rate (the fit leaves its messages ${Math.round(loadShare * 100)}% of the busiest run's CPU): was it short of a core? Calibrate where each node has one`,
+      );
+    why = `kept although the messages are only ${Math.round(loadShare * 100)}% of the busiest run's CPU: the box had CPU to spare in every run (at most ${Math.round(Math.max(...(boxBusy as number[])) * 100)}% busy)`;
+  }
   const wallUs = usable.reduce((a, r) => a + r.meteredMs * 1000, 0);
   const usableCpu = usable.reduce((a, r) => a + r.cpuUs, 0);
   const usableSpans = usable.reduce((a, r) => a + r.spanUs, 0);
+  const [spanPerWall, spanPerSend] = fitWallAndSends(usable, (r) => r.spanUs);
+  // The spans' own split into load and no load; without one (spans that fell with the rate), the CPU
+  // left after the fixed share is spread over all of them.
+  const split = spanPerSend > 0 && spanPerWall >= 0;
+  const scale = split ? sendUs / spanPerSend : (usableCpu - fixed * wallUs) / usableSpans;
+  const stepsFixed = split ? scale * spanPerWall : 0;
   return {
-    scale: (usableCpu - fixed * wallUs) / usableSpans,
-    fixedCpuShare: fixed,
+    scale,
+    fixedCpuShare: Math.max(0, fixed - stepsFixed),
+    measuredFixedCpuShare: fixed,
     sendUs,
     saturationMsgsPerSec: Math.round(((1 - fixed) * 1e6) / sendUs),
     method: 'regression',
+    ...(why === undefined ? {} : { why }),
   };
 }
 
@@ -153,6 +200,8 @@ export function fitCostModel(
   reading: CostMeterReading,
   about: { name: string; command: string; date: string; machine: string; note?: string },
   runs: readonly CostMeterReading[] = [reading],
+  /** How busy the whole box was over each run (same order as `runs`), where it was measured. */
+  boxBusyShares: readonly (number | null)[] = [],
 ): CostFit {
   const kinds = reading.kinds
     .map((kind, index) => ({ kind, index }))
@@ -180,7 +229,12 @@ export function fitCostModel(
     const i = terms.findIndex((t) => JSON.stringify(t) === JSON.stringify(term));
     return i === -1 ? 0 : solution[i]!;
   };
-  const cpuFit = fitProcessCpu(runs.map(cpuRun));
+  const cpuFit = fitProcessCpu(
+    runs.map((run, i) => {
+      const busy = boxBusyShares[i];
+      return busy === undefined || busy === null ? cpuRun(run) : { ...cpuRun(run), boxBusyShare: busy };
+    }),
+  );
   const { scale } = cpuFit;
   const effectUs = Object.fromEntries(
     effectFeatures.map((name, f) => [name, round(coefficient({ feature: f }) * scale)]),
@@ -217,6 +271,7 @@ export function fitCostModel(
       ...cpuFit,
       scale: round(cpuFit.scale),
       fixedCpuShare: round(cpuFit.fixedCpuShare),
+      measuredFixedCpuShare: round(cpuFit.measuredFixedCpuShare),
       sendUs: round(cpuFit.sendUs),
     },
     cpuShareWhileBusy:

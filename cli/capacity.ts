@@ -169,7 +169,7 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
     );
     io.out(
       cpuFit.method === 'regression'
-        ? `  process CPU = ${Math.round(cpuFit.fixedCpuShare * 100)}% of a core fixed + ${cpuFit.sendUs} µs per message (fitted over ${calibration.runs.length} runs); the rest spread over the steps by their spans. ${nodes === 1 ? 'A node with a core of its own runs out of it' : `${nodes} nodes with a core each run out of them`} near ${(cpuFit.saturationMsgsPerSec ?? 0) * nodes} msgs/s of this mix`
+        ? `  process CPU = ${Math.round(cpuFit.measuredFixedCpuShare * 100)}% of a core fixed + ${cpuFit.sendUs} µs per message (fitted over ${calibration.runs.length} runs${cpuFit.why === undefined ? '' : `; ${cpuFit.why}`}); the steps cost their spans x${cpuFit.scale}, and ${Math.round(cpuFit.fixedCpuShare * 100)}% of a core is kept apart for what comes whatever the load. ${nodes === 1 ? 'A node with a core of its own runs out of it' : `${nodes} nodes with a core each run out of them`} near ${(cpuFit.saturationMsgsPerSec ?? 0) * nodes} msgs/s of this mix`
         : `  process CPU over span time, nothing fixed kept apart: ${cpuFit.why}`,
     );
     for (const [kind, us] of Object.entries(calibration.model.inputUs))
@@ -182,7 +182,7 @@ async function calibrateCommand(scenarioArg: string, flags: CapacityFlags, io: C
     const host = calibration.model.host;
     if (host !== undefined)
       io.out(
-        `the box: ${host.cores} cores; beside the nodes, ${host.others} spent ${Math.round(host.othersFixedCores * 100)}% of a core whatever the load + ${host.othersUsPerMessage} µs per message: capacity --sim shares the cores with them (--no-host: a core per node)`,
+        `the box: ${host.cores} cores; beside the nodes, ${host.others} spent ${Math.round(host.othersFixedCores * 100)}% of a core whatever the load + ${host.othersUsPerMessage} µs per message: capacity --sim shares the cores with them (--no-host: a core per node)${calibration.boxSaturationMsgsPerSec === null ? '' : `. By the fits alone the box runs out of CPU near ${calibration.boxSaturationMsgsPerSec} msgs/s of this mix`}`,
       );
     io.out(`wrote ${out}`);
   }
