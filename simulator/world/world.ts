@@ -15,7 +15,7 @@ import type { LogStore, LogStoreOptions } from '../../reference-server/store/log
 import type { ConversationRecord, MessageStore } from '../../reference-server/store/message-store.ts';
 import { redisLimits } from '../../reference-server/store/redis-limits.ts';
 import type { StoreStateView } from '../../reference-server/store/store-state.ts';
-import type { ClientEffect, ClientTimerKind } from '../client/virtual-client.ts';
+import type { ClientEffect, ClientTimerKind, VirtualClient } from '../client/virtual-client.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { SeedStreams } from '../kernel/prng.ts';
 import type { TraceHash } from '../kernel/trace-hash.ts';
@@ -87,6 +87,11 @@ export class World {
   readonly liveness: Liveness;
   readonly tokens: SimTokens;
   readonly clients: SimClient[] = [];
+  /**
+   * Each client's state machine by index, beside `clients`: a client event reads it with one hop instead
+   * of two (the SimClient record, then its machine), one cache miss fewer per event at a million clients.
+   */
+  private readonly machines: VirtualClient[] = [];
   private nextHttpRequest = 1;
   private readonly httpWaiters = new Map<number, (status: number, body: unknown) => void>();
 
@@ -198,6 +203,7 @@ export class World {
   addClient(client: SimClient): number {
     const index = this.clients.length;
     this.clients.push(client);
+    this.machines.push(client.client);
     this.network.addClient(client.home, this.options.streams.stream('link', index), client.pinned ?? false);
     return index;
   }
@@ -236,12 +242,12 @@ export class World {
         return;
       case EventKind.clientConnected:
         if (this.network.handshakeArrived(event.target, event.instance))
-          this.clientEffects(event.target, this.clients[event.target]!.client.connected(now));
+          this.clientEffects(event.target, this.machines[event.target]!.connected(now));
         return;
       case EventKind.clientFrame: {
         if (!this.network.frameArrived(event.target, event.instance)) return;
         this.options.tap?.frameArrived(event.target, event.data as ServerFrame);
-        const client = this.clients[event.target]!.client;
+        const client = this.machines[event.target]!;
         client.heard(now);
         this.clientEffects(event.target, client.received(event.data as ServerFrame, now));
         return;
@@ -250,11 +256,11 @@ export class World {
         if (this.network.closeArrived(event.target, event.instance))
           this.clientEffects(
             event.target,
-            this.clients[event.target]!.client.disconnected(event.data as number | null, now),
+            this.machines[event.target]!.disconnected(event.data as number | null, now),
           );
         return;
       case EventKind.clientTimer: {
-        const client = this.clients[event.target]!.client;
+        const client = this.machines[event.target]!;
         if (this.network.isConnected(event.target)) client.heard(now);
         // See clientEffects: the kind alone, or the whole effect when the timer has a key.
         const timer = event.data as ClientTimerKind | { kind: ClientTimerKind; key?: string };
