@@ -49,6 +49,11 @@ class Harness {
     this.run(this.node.handle(input, this.now));
   }
 
+  /** The node starts serving (its bus subscribed). */
+  start(): void {
+    this.run(this.node.start(this.now));
+  }
+
   tick(now: number): void {
     this.now = now;
     this.run(this.node.tick(now));
@@ -247,6 +252,51 @@ describe('catching up after lost bus events', () => {
     h.tick(catchUpRetryMs + gapGraceMs);
     expect(h.ops.map((op) => op.kind)).toEqual(['records', 'records', 'read']);
     expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+  });
+});
+
+describe('a node starting after its records were loaded', () => {
+  /**
+   * The records were read, then, before the bus was subscribed, another node created 'h' with carol,
+   * added carol to 'g' and moved bob's cursor: their bus events reached nobody here.
+   */
+  function loadedBeforeChanges(): Harness {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.state.create({ id: 'h', kind: 'group', members: ['alice', 'carol'] });
+    h.state.changeMembers({ conv: 'g', add: ['carol'], remove: [] });
+    h.state.advanceCursor({ conv: 'g', user: 'bob', kind: 'delivered', seq: 1 });
+    return h;
+  }
+
+  it('reads every record again once subscribed, and welcomes and pushes by what it read', () => {
+    const h = loadedBeforeChanges();
+    h.start();
+    expect(h.ops).toEqual([{ kind: 'records' }]);
+    h.connect(1, 'carol');
+    const welcome = h.framesOf(1, 'welcome')[0];
+    expect(welcome?.t === 'welcome' && welcome.convs.map((c) => c.conv).sort()).toEqual(['g', 'h']);
+    const x1 = h.sequencedElsewhere('h', 'alice', 'x1');
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: x1 } });
+    expect(h.pushedSeqs(1, 'h')).toEqual([1]);
+  });
+
+  it('holds welcomes until that read is answered', () => {
+    const h = loadedBeforeChanges();
+    h.deferStore = true;
+    h.start();
+    h.connect(1, 'carol');
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    h.deferStore = false;
+    h.answerDeferred();
+    const welcome = h.framesOf(1, 'welcome')[0];
+    expect(welcome?.t === 'welcome' && welcome.convs.map((c) => c.conv).sort()).toEqual(['g', 'h']);
+  });
+
+  it('reads nothing more on a single node: it is the only writer', () => {
+    const node = new ChatNode({ nodeId: 'solo' });
+    node.load(new StoreState().records());
+    expect(node.start(0).filter((effect) => effect.type === 'store')).toEqual([]);
   });
 });
 

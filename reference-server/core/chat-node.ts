@@ -137,12 +137,20 @@ export class ChatNode {
 
   /**
    * Announces this node to the others (a no-op for a single node): they forget the connections it had
-   * before a restart and send their own, so its presence view starts complete.
+   * before a restart and send their own, so its presence view starts complete. Called once the bus is
+   * subscribed. The records `load` took were read before that, and pub/sub keeps nothing for a node not
+   * yet subscribed: a conversation created, a membership changed or a cursor moved in between was never
+   * heard (swarm seed 16320581645988: a restarted node's receipts stayed behind a cursor move made in
+   * that window). A fleet node reads every record again now, and holds welcomes until it has.
    */
   start(now: number): Effect[] {
     this.out = [];
     this.setNow(now);
     this.publish({ kind: 'node-up', origin: this.nodeId });
+    if (this.publishes) {
+      this.stale = true;
+      this.catchUp();
+    }
     return this.finish(now);
   }
 
