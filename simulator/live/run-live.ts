@@ -23,6 +23,7 @@ import { judgeRun, latencySource, skippedVerdicts } from '../verdict.ts';
 import { AdminApi } from './admin-api.ts';
 import { failoverWarning, openFilesLimit, planSockets } from './file-budget.ts';
 import { finalCursorRead, finalRead } from './final-read.ts';
+import { finalReadOrder } from './final-read-order.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
@@ -193,6 +194,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
   const firstSessions = { welcomed: 0, firstAttemptAt: Number.POSITIVE_INFINITY, lastAt: 0 };
   /** Conversation -> the highest seq acked so far (live-membership.ts bounds a change's seq by it). */
   const ackedUpTo = new Map<string, number>();
+  /** The latest ack's time: the final read must have begun after it (final-read-order.ts). */
+  let lastAckAt = Number.NEGATIVE_INFINITY;
   const record = (event: HistoryEvent): void => {
     events++;
     if (event.k === 'session' && event.first) {
@@ -203,6 +206,7 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
     if (event.k === 'send') counts.sent++;
     else if (event.k === 'ack') {
       counts.acked++;
+      if (event.at > lastAckAt) lastAckAt = event.at;
       if (event.seq > (ackedUpTo.get(event.conv) ?? 0)) ackedUpTo.set(event.conv, event.seq);
     } else if (event.k === 'failed') counts.failed++;
     else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
@@ -505,12 +509,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       // A server that stops answering reads is a finding of the run, not a problem of the invocation.
       let readError: string | null = null;
       const readBack = async () => {
+        const startedAt = now();
         const done = await finalRead(api, tokens, readers).catch((error: Error) => {
           readError = error.message;
           return { store: new SpilledStore(), requests: 0, uncovered: [...readers.keys()] };
         });
         finalFiles.store = done.store;
-        return done;
+        return { ...done, startedAt };
       };
       let processes: ProcessFigures[] = [];
       let stoppedEarly: GeneratorReport[] | null = null;
@@ -576,6 +581,9 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
           details: `the servers did not answer the final read over HTTP, so nothing acked can be shown durable: ${readError}`,
           witness: [{ problem: readError }],
         });
+      // Every ack is in the history now (the generators have sent their reports).
+      const readOrder = finalReadOrder(lastAckAt, stored.startedAt);
+      if (readOrder !== null) verdicts.push(readOrder);
       if (lateness.maxMs > liveLimits.scheduleLateMaxMs)
         verdicts.push({
           property: 'fault-schedule',
