@@ -14,12 +14,19 @@ describe('applyMutant', () => {
 
   it("puts Stryker's replacement at its location (lines and columns from 1)", () => {
     expect(applyMutant(source, mutant([2, 5], [2, 12], 'false'))).toBe(
-      'const a = 1;\nif (false) go();\nend();\n',
+      'const a = 1;\nif ((false)) go();\nend();\n',
     );
   });
 
-  it('replaces across lines, and refuses a location outside the file', () => {
-    expect(applyMutant(source, mutant([2, 14], [3, 7], '{}'))).toBe('const a = 1;\nif (a === 1) {}\n');
+  it("keeps the tree's grouping: an expression's replacement goes in brackets", () => {
+    // Stryker mutates the inner `a && b` of `a && b && c` (left-associative) to `a || b`.
+    const chain = 'if (a && b && c) go();\n';
+    expect(applyMutant(chain, mutant([1, 5], [1, 11], 'a || b'))).toBe('if ((a || b) && c) go();\n');
+  });
+
+  it('replaces a block across lines as it is, and refuses a location outside the file', () => {
+    const block = { ...mutant([2, 14], [3, 7], '{}'), mutatorName: 'BlockStatement' };
+    expect(applyMutant(source, block)).toBe('const a = 1;\nif (a === 1) {}\n');
     expect(() => applyMutant(source, mutant([9, 1], [9, 2], 'x'))).toThrow(/outside the file/);
   });
 });

@@ -20,7 +20,12 @@ export type ReportMutant = {
 };
 type Report = { files: Record<string, { source: string; mutants: ReportMutant[] }> };
 
-/** `source` with the mutant's replacement in place (Stryker's lines and columns count from 1). */
+/**
+ * `source` with the mutant's replacement in place (Stryker's lines and columns count from 1). Stryker
+ * replaces a node of the syntax tree; text spliced in without brackets may bind differently: the inner
+ * `a && b` of `a && b && c` mutated to `a || b` is `(a || b) && c` to Stryker but `a || (b && c)` as
+ * text. So an expression's replacement goes in brackets; a block's (BlockStatement) cannot.
+ */
 export function applyMutant(source: string, mutant: ReportMutant): string {
   const lines = source.split('\n');
   const offset = (at: Position): number => {
@@ -32,7 +37,9 @@ export function applyMutant(source: string, mutant: ReportMutant): string {
   const from = offset(mutant.location.start);
   const to = offset(mutant.location.end);
   if (!(from <= to && to <= source.length)) throw new Error(`mutant ${mutant.id}: bad location`);
-  return source.slice(0, from) + mutant.replacement + source.slice(to);
+  const replacement =
+    mutant.mutatorName === 'BlockStatement' ? mutant.replacement : `(${mutant.replacement})`;
+  return source.slice(0, from) + replacement + source.slice(to);
 }
 
 function main(args: string[]): number {
