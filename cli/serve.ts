@@ -14,7 +14,6 @@ import type { ServerMetrics } from '../reference-server/runtime/metrics.ts';
 import { RedisBus } from '../reference-server/runtime/redis-bus.ts';
 import { type RunningServer, startServer } from '../reference-server/runtime/server.ts';
 import { cassandraLimits } from '../reference-server/store/cassandra-limits.ts';
-import { CassandraStore } from '../reference-server/store/cassandra-store.ts';
 import { LogStore } from '../reference-server/store/log-store.ts';
 import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
@@ -143,7 +142,11 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
       );
     flags.redis = `redis://${flags.redisCluster[0]!.host}:${flags.redisCluster[0]!.port}`;
   }
-  const store = storeFor(flags, (durationMs, records) => metrics?.observeFsync(durationMs, records), log);
+  const store = await storeFor(
+    flags,
+    (durationMs, records) => metrics?.observeFsync(durationMs, records),
+    log,
+  );
   const bus =
     flags.redis === undefined
       ? undefined
@@ -184,11 +187,11 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
 /** How far the 'ack-before-durable' server writes behind its acks (log-bugs.ts `withWriteBehind`). */
 const liveWriteBehindMs = 50;
 
-function storeFor(
+async function storeFor(
   flags: ServeFlags,
   onFsync: (durationMs: number, records: number) => void,
   log: (line: string) => void,
-): MessageStore {
+): Promise<MessageStore> {
   const ackBeforeDurable = flags.bug.includes('ack-before-durable');
   if (flags.cassandra !== undefined) return cassandraStore(flags, ackBeforeDurable);
   if (flags.keyspace !== undefined)
@@ -240,7 +243,8 @@ function storeFor(
   });
 }
 
-function cassandraStore(flags: ServeFlags, ackBeforeDurable: boolean): MessageStore {
+/** The Cassandra driver is loaded only for a Cassandra store: it costs every other start about a second. */
+async function cassandraStore(flags: ServeFlags, ackBeforeDurable: boolean): Promise<MessageStore> {
   if (flags.dataDir !== undefined || flags.store !== 'log')
     throw new CliError(
       'CHATSIM_ERR_USAGE',
@@ -256,6 +260,7 @@ function cassandraStore(flags: ServeFlags, ackBeforeDurable: boolean): MessageSt
       'CHATSIM_ERR_USAGE',
       "--bug ack-before-durable needs --store log (Cassandra decides when a write is durable) (see 'chatsim serve --help')",
     );
+  const { CassandraStore } = await import('../reference-server/store/cassandra-store.ts');
   try {
     return new CassandraStore({
       contactPoints: flags.cassandra!,
