@@ -40,7 +40,10 @@ export type IndexEntry = { from: UserId; cmid: string; ts: number };
 const keySeparator = '\u0000';
 
 /** What a store's decisions look like from outside, read-only (operators' tools, the simulator). */
-export type StoreStateView = Pick<StoreState, 'lastSeq' | 'spansOf' | 'isMember' | 'record' | 'records' | 'heads'>;
+export type StoreStateView = Pick<
+  StoreState,
+  'lastSeq' | 'spansOf' | 'isMember' | 'record' | 'records' | 'heads'
+>;
 
 export class StoreState {
   private readonly convs = new Map<ConvId, ConvState>();
