@@ -1,8 +1,9 @@
 // Several reference nodes over one real Redis (started here: free port, temp dir, AOF always): pushes,
 // receipts, typing and presence cross nodes; a node cut from Redis (through an embedded Toxiproxy)
 // answers `unavailable`, then catches up from the store by itself, so its clients get what they
-// missed without asking; a SIGKILLed node's users go offline elsewhere within the presence TTL; and a
-// Redis SIGKILL makes every node answer `unavailable` until Redis is back from its AOF.
+// missed without asking; a SIGKILLed node's users go offline elsewhere within the presence TTL; a node
+// starting misses nothing published before its subscription; and a Redis SIGKILL makes every node answer
+// `unavailable` until Redis is back from its AOF.
 
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { ChildServer } from '../../test-support/child-server.ts';
 import { eventually } from '../../test-support/eventually.ts';
 import { HttpApi } from '../../test-support/http.ts';
 import { mintTestToken } from '../../test-support/tokens.ts';
+import type { Input } from '../core/inputs.ts';
 import { RedisStore } from '../store/redis-store.ts';
 import { RedisBus } from './redis-bus.ts';
 import { type RunningServer, startServer } from './server.ts';
@@ -166,6 +168,55 @@ describe('a fleet of nodes over Redis', () => {
       dave.terminate();
     } finally {
       await child.stop('SIGKILL');
+    }
+  });
+
+  it('a starting node misses nothing published between its records read and its subscription', async () => {
+    // The bus starts once the records are read and loaded: held there, node C is in that window while node A
+    // creates g5 and alice sends to it. Pub/sub drops both events for C, which reads every record again
+    // once subscribed (ChatNode.start), so bob's welcome on C lists g5 and g5's messages reach him there.
+    let loaded!: () => void;
+    const inWindow = new Promise<void>((resolve) => {
+      loaded = resolve;
+    });
+    let subscribe!: () => void;
+    const mayStart = new Promise<void>((resolve) => {
+      subscribe = resolve;
+    });
+    class HeldBus extends RedisBus {
+      override async start(nodeId: string, feed: (input: Input) => void): Promise<void> {
+        loaded();
+        await mayStart;
+        return super.start(nodeId, feed);
+      }
+    }
+    const starting = startServer({
+      port: 0,
+      store: new RedisStore({ url: redis.url, prefix }),
+      bus: new HeldBus({ url: redis.url, prefix, presenceTtlMs }),
+      secret,
+      nodeId: 'c',
+      closeTimeoutMs: 1000,
+      log: () => {},
+    });
+    await inWindow;
+    await createGroup('g5', ['alice', 'bob']);
+    const alice = await session(nodeA, 'alice');
+    await alice.mustSend('g5', 'early', 'sent while c started');
+    subscribe();
+    const nodeC = await starting;
+    try {
+      const bob = await ChatClient.connect(nodeC.wsUrl, 'bob');
+      clients.push(bob);
+      const welcome = await bob.hello(await mintTestToken(secret, 'bob'));
+      expect(welcome.convs.find((c) => c.conv === 'g5')).toMatchObject({ lastSeq: 1 });
+      await alice.mustSend('g5', 'late', 'sent once c was up');
+      expect(await bob.waitFor('msg', (m) => m.conv === 'g5', healTimeoutMs)).toMatchObject({
+        seq: 2,
+        body: 'sent once c was up',
+      });
+    } finally {
+      await nodeC.close();
     }
   });
 
