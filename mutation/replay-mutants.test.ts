@@ -24,6 +24,11 @@ describe('applyMutant', () => {
     expect(applyMutant(chain, mutant([1, 5], [1, 11], 'a || b'))).toBe('if ((a || b) && c) go();\n');
   });
 
+  it("replaces a switch case as it is (Stryker's ConditionalExpression empties it)", () => {
+    const sw = "switch (t) {\n  case 'a':\n    go();\n    return;\n}\n";
+    expect(applyMutant(sw, mutant([2, 3], [4, 12], "case 'a':"))).toBe("switch (t) {\n  case 'a':\n}\n");
+  });
+
   it('replaces a block across lines as it is, and refuses a location outside the file', () => {
     const block = { ...mutant([2, 14], [3, 7], '{}'), mutatorName: 'BlockStatement' };
     expect(applyMutant(source, block)).toBe('const a = 1;\nif (a === 1) {}\n');

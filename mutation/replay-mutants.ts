@@ -24,7 +24,8 @@ type Report = { files: Record<string, { source: string; mutants: ReportMutant[] 
  * `source` with the mutant's replacement in place (Stryker's lines and columns count from 1). Stryker
  * replaces a node of the syntax tree; text spliced in without brackets may bind differently: the inner
  * `a && b` of `a && b && c` mutated to `a || b` is `(a || b) && c` to Stryker but `a || (b && c)` as
- * text. So an expression's replacement goes in brackets; a block's (BlockStatement) cannot.
+ * text. So an expression's replacement goes in brackets; a block's (BlockStatement) and a switch
+ * case's (ConditionalExpression on `case x:`, emptied) cannot.
  */
 export function applyMutant(source: string, mutant: ReportMutant): string {
   const lines = source.split('\n');
@@ -37,8 +38,9 @@ export function applyMutant(source: string, mutant: ReportMutant): string {
   const from = offset(mutant.location.start);
   const to = offset(mutant.location.end);
   if (!(from <= to && to <= source.length)) throw new Error(`mutant ${mutant.id}: bad location`);
-  const replacement =
-    mutant.mutatorName === 'BlockStatement' ? mutant.replacement : `(${mutant.replacement})`;
+  const statement =
+    mutant.mutatorName === 'BlockStatement' || /^(case\b|default\b)/.test(source.slice(from, to));
+  const replacement = statement ? mutant.replacement : `(${mutant.replacement})`;
   return source.slice(0, from) + replacement + source.slice(to);
 }
 
