@@ -24,4 +24,9 @@ export type BusEvent =
    */
   | { kind: 'presence-snapshot'; origin: string; users: [UserId, number, number][]; ask?: boolean }
   /** `origin` stopped heartbeating (its presence TTL ran out): its connections are gone. Fed, not published. */
-  | { kind: 'node-down'; origin: string };
+  | { kind: 'node-down'; origin: string }
+  /**
+   * `origin` dropped publishes it could not send (its backlog overflowed while it was cut from Redis):
+   * what they told (messages, receipts, memberships) is in the store only, so every other node reads it.
+   */
+  | { kind: 'events-dropped'; origin: string };

@@ -209,7 +209,7 @@ describe('catching up after lost bus events', () => {
     expect(h.pushedSeqs(1, 'h')).toEqual([1, 2]);
   });
 
-  it.each(['node-up', 'node-down'] as const)(
+  it.each(['node-up', 'node-down', 'events-dropped'] as const)(
     'on %s of another node reads every conversation and pushes what that node sequenced but never published',
     (kind) => {
       const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);

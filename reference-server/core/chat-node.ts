@@ -1220,6 +1220,11 @@ export class ChatNode {
         for (const change of this.presence.forgetNode(event.origin, this.now)) this.tellWatchers(change);
         this.catchUp();
         return;
+      // A message whose `msg` was dropped is found by gap detection only when a later seq comes: the
+      // last one of a quiet conversation would reach this node's members only when they resume.
+      case 'events-dropped':
+        this.catchUp();
+        return;
       case 'presence-snapshot':
         for (const change of this.presence.replaceNode(event.origin, event.users, this.now))
           this.tellWatchers(change);

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../../chaos/redis-server.ts';
 import { eventually } from '../../test-support/eventually.ts';
+import { redisLimits } from '../store/redis-limits.ts';
 import { RedisBus } from './redis-bus.ts';
 
 let redis: RedisServer;
@@ -28,6 +29,8 @@ async function pair(failures: number) {
   await sender.start('n1', () => {});
   await receiver.start('n2', (input) => {
     if (input.type === 'bus' && input.event.kind === 'typing') received.push(input.event.conv);
+    if (input.type === 'bus' && input.event.kind === 'events-dropped')
+      received.push(`events-dropped by ${input.event.origin}`);
   });
   const pub = (sender as unknown as { pub: Redis }).pub;
   const publish = pub.publish.bind(pub);
@@ -36,8 +39,28 @@ async function pair(failures: number) {
     left-- > 0 ? Promise.reject(new Error('Command timed out')) : publish(...args)) as Redis['publish'];
   const typing = (conv: string) =>
     sender.publish({ kind: 'typing', origin: 'n1', conv, user: 'u', on: true });
-  return { received, typing, pub, close: () => Promise.all([sender.close(), receiver.close()]) };
+  const failFrom = (count: number) => {
+    left = count;
+  };
+  return { received, typing, pub, failFrom, close: () => Promise.all([sender.close(), receiver.close()]) };
 }
+
+describe('RedisBus on one Redis: a backlog that overflowed', () => {
+  it('sends what it kept, then events-dropped: the other nodes read what the dropped events told from the store', async () => {
+    const bus = await pair(Number.POSITIVE_INFINITY);
+    try {
+      // Every publish fails meanwhile: the first is kept, the rest queue behind it, one more than the bound.
+      for (let i = 0; i <= redisLimits.busBacklogMax; i++) bus.typing(`e${i}`);
+      bus.failFrom(0);
+      await eventually(() => expect(bus.received.at(-1)).toBe('events-dropped by n1'), 100, 100);
+      // The oldest kept event was dropped; the rest went out in order before the notice.
+      expect(bus.received[0]).toBe('e1');
+      expect(bus.received.at(-2)).toBe(`e${redisLimits.busBacklogMax}`);
+    } finally {
+      await bus.close();
+    }
+  });
+});
 
 describe('RedisBus on one Redis: a failed publish', () => {
   it('publishes again what failed while the connection stayed ready, and everything queued behind it', async () => {

@@ -47,6 +47,7 @@ export class RedisBus implements NodeBus {
   private readonly liveness: RedisLiveness;
   private readonly log: (line: string) => void;
   private feed: (input: Input) => void = () => {};
+  private nodeId = '';
   /** Events not yet published because the connection was down, oldest first. */
   private backlog: string[] = [];
   private backlogDropped = 0;
@@ -85,6 +86,7 @@ export class RedisBus implements NodeBus {
   }
 
   async start(nodeId: string, feed: (input: Input) => void): Promise<void> {
+    this.nodeId = nodeId;
     this.feed = feed;
     for (const redis of [this.pub, this.sub]) {
       redis.on('error', () => {});
@@ -200,7 +202,7 @@ export class RedisBus implements NodeBus {
     this.backlog.push(text);
     if (this.backlog.length > redisLimits.busBacklogMax) {
       this.backlog.shift();
-      // Lost for good: the others catch up by gaps and their own resync.
+      // Lost for good: the flush that empties the backlog ends with `events-dropped`, so the others read the store.
       if (this.backlogDropped++ === 0)
         this.log('bus: backlog full while Redis is away; dropping the oldest events');
     }
@@ -216,6 +218,10 @@ export class RedisBus implements NodeBus {
     if (this.flushing || this.backlog.length === 0) return;
     const waiting = this.backlog;
     this.backlog = [];
+    if (this.backlogDropped > 0) {
+      const notice: BusEvent = { kind: 'events-dropped', origin: this.nodeId };
+      waiting.push(JSON.stringify(notice));
+    }
     this.backlogDropped = 0;
     this.flushing = true;
     void Promise.allSettled(waiting.map((text) => this.send(text))).then((results) => {

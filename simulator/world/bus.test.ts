@@ -102,6 +102,30 @@ describe('the simulated bus', () => {
     expect(w.bus.lostWithProcess).toBe(1);
   });
 
+  it('a node whose kept publishes overflowed sends them, then events-dropped, so the others read the store', () => {
+    const w = world(true);
+    w.bus.disconnect(1);
+    // One more than the bound: the oldest is dropped (RedisBus keeps as many).
+    for (let i = 0; i <= 10_000; i++) w.bus.publish(1, typing(`kept-${i}`, true));
+    w.bus.reconnect(1);
+    w.runUntil(100);
+    const heardBy0 = w.received.flatMap((r) =>
+      r.node === 0 && r.input.type === 'bus'
+        ? [r.input.event.kind === 'typing' ? 'typing' : r.input.event]
+        : [],
+    );
+    expect(heardBy0).toHaveLength(10_001);
+    expect(heardBy0.at(-1)).toEqual({ kind: 'events-dropped', origin: 'n2' });
+    // Nothing dropped on the next cut: no notice.
+    w.bus.disconnect(1);
+    w.bus.publish(1, typing('one', true));
+    w.bus.reconnect(1);
+    w.runUntil(200);
+    expect(
+      w.received.filter((r) => r.input.type === 'bus' && r.input.event.kind === 'events-dropped'),
+    ).toHaveLength(2);
+  });
+
   it('tells a node that starts while cut from the bus that it is cut', () => {
     const w = world(true);
     w.bus.disconnect(1);

@@ -8,10 +8,13 @@
 // What a node keeps lives in its process, as RedisBus's backlog does: a crash or an exit loses it, and
 // so does a publish still on its way up to Redis (slowed by redis-latency) when the process dies. The
 // fleet recovers from those losses the way it does live: gap detection and the catch-up a `node-up`
-// of the restarted node starts on the others (chat-node.ts).
+// of the restarted node starts on the others (chat-node.ts). Kept publishes past the bound are dropped
+// (the oldest first); the node then ends what it sends on the way back with `events-dropped`, which
+// starts the same catch-up on the others, as RedisBus does.
 
 import type { BusEvent } from '../../reference-server/core/bus-events.ts';
 import { type Agenda, EventKind } from './agenda.ts';
+import { nodeId } from './liveness.ts';
 import type { Network } from './network.ts';
 import type { SimNode } from './sim-node.ts';
 
@@ -23,6 +26,8 @@ export class Bus {
   private readonly cuts = new Map<number, number>();
   /** Nodes cut from the bus, with the publishes each keeps meanwhile. */
   private readonly away = new Map<number, BusEvent[]>();
+  /** Nodes whose kept publishes overflowed while away: they send `events-dropped` on the way back. */
+  private readonly dropped = new Set<number>();
   /** Per node: process deaths so far; a publish still on its way up to Redis when one came is lost. */
   private readonly deaths = new Map<number, number>();
   /** `bus-resumed` inputs fed so far: each is a catch-up from the store. */
@@ -43,7 +48,10 @@ export class Bus {
     const kept = this.away.get(fromNode);
     if (kept !== undefined) {
       kept.push(event);
-      if (kept.length > backlogMax) kept.shift();
+      if (kept.length > backlogMax) {
+        kept.shift();
+        this.dropped.add(fromNode);
+      }
       return;
     }
     // Publisher to Redis, then Redis to each subscriber, each on that node's own link.
@@ -94,6 +102,8 @@ export class Bus {
    */
   processDown(nodeIndex: number): void {
     this.deaths.set(nodeIndex, (this.deaths.get(nodeIndex) ?? 0) + 1);
+    // The new process knows nothing of the old one's drops: the others catch up on its node-up.
+    this.dropped.delete(nodeIndex);
     const kept = this.away.get(nodeIndex);
     if (kept === undefined || kept.length === 0) return;
     this.lostWithProcess += kept.length;
@@ -117,6 +127,8 @@ export class Bus {
     if (kept === undefined) return;
     this.away.delete(nodeIndex);
     for (const event of kept) this.publish(nodeIndex, event);
+    if (this.dropped.delete(nodeIndex))
+      this.publish(nodeIndex, { kind: 'events-dropped', origin: nodeId(nodeIndex) });
     const node = this.nodes[nodeIndex]!;
     if (!node.up) return;
     this.resumes++;
