@@ -12,6 +12,11 @@ export const chaosLimits = {
   apiBodyBytesMax: 4 * 1024 * 1024,
   /** Toxiproxy's http.TimeoutHandler: a request still running after this gets 503 with an empty body. */
   apiRequestTimeoutMs: 25_000,
+  /**
+   * The harness's own bound, not Toxiproxy's: waits before trying a heal's API call again when it was
+   * not answered in time (408, 503, a reset); about a minute in all.
+   */
+  apiRetryDelaysMs: [500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000],
   /** After a socket is ended (FIN), how long the peer has to finish before it is destroyed. */
   closeGraceMs: 2_000,
   /** How long to wait for a proxy's upstream to accept a connection before the client is closed. */

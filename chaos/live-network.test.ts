@@ -2,6 +2,8 @@
 // the fault lasts and everything after the heal; untouched groups never notice. Proxies are created
 // through toxiproxy-node-client against an embedded server started here, or the one TOXIPROXY_URL names.
 
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectTo, type Received, startUpstream, type Upstream } from '../test-support/tcp-fixture.ts';
 import { clientsPerProxyProcessMax, LiveNetwork, LiveNetworkError } from './live-network.ts';
@@ -168,6 +170,50 @@ describe('LiveNetwork against a Toxiproxy named by TOXIPROXY_URL', () => {
       await viaUrl.stop();
       expect(external.api.proxies.size).toBe(0);
     } finally {
+      await external.close();
+    }
+  });
+
+  it('a heal whose toxic removal is not answered in time (408) tries again until the toxic is gone', async () => {
+    const external = await startToxiproxyServer({ port: 0 });
+    // In front of it, an API that answers the first DELETE of a toxic with 408, as Node's HTTP server
+    // does to a request it could not read within its requestTimeout (a proxy process starved of CPU).
+    let refused = 0;
+    const front = createServer((request, response) => {
+      if (request.method === 'DELETE' && refused === 0) {
+        refused++;
+        response.writeHead(408).end();
+        return;
+      }
+      const forward = httpRequest(
+        `${external.url}${request.url}`,
+        { method: request.method, headers: request.headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      request.pipe(forward);
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    try {
+      const viaFront = await LiveNetwork.start({
+        nodes: [nodes[0]!.address],
+        groups: 2,
+        seed: 1,
+        env: { TOXIPROXY_URL: url },
+      });
+      const fault = await viaFront.apply({ type: 'partition', atMs: 0, durationMs: 1000, fraction: 0.5 }, 0);
+      const toxics = () =>
+        [...external.api.proxies.values()].reduce((n, proxy) => n + proxy.json().toxics.length, 0);
+      expect(toxics()).toBeGreaterThan(0);
+      await fault.heal();
+      expect(refused).toBe(1);
+      expect(toxics()).toBe(0);
+      await viaFront.stop();
+    } finally {
+      front.close();
       await external.close();
     }
   });

@@ -7,6 +7,7 @@
 import { type Toxic, Toxiproxy, type Proxy as ToxiproxyProxy } from 'toxiproxy-node-client';
 import type { FaultSpec, FaultType } from '../scenarios/scenario.ts';
 import { SeedStreams } from '../simulator/kernel/prng.ts';
+import { chaosLimits } from './limits.ts';
 import { type NetworkFaultPlan, planNetworkFault } from './network-fault-plan.ts';
 import { spawnToxiproxy } from './toxiproxy-process.ts';
 import { startToxiproxyServer } from './toxiproxy-server.ts';
@@ -127,12 +128,23 @@ export class LiveNetwork {
     const touched = groups.flatMap((group) => plan.nodes.map((node) => this.proxies[group]![node]!));
     const added: Toxic<unknown>[] = [];
     const tag = `chatsim_f${faultIndex}_a${this.applied++}`;
-    let healed = false;
-    const heal = async () => {
-      if (healed) return;
-      healed = true;
-      this.active.delete(fault);
-      await Promise.all(added.map((toxic) => toxic.remove().catch(ignoreNotFound)));
+    // A heal removes every toxic it added. A removal the API could not answer in time (a proxy process
+    // starved of CPU: the 19,000-client run's partition heal got 408 at load 15 and the partition stayed
+    // for the rest of the run) is tried again; the fault stays active until every toxic is gone.
+    let healing: Promise<void> | null = null;
+    const heal = (): Promise<void> => {
+      healing ??= Promise.all(
+        added.map((toxic) => retryTransient(() => toxic.remove().catch(ignoreNotFound))),
+      ).then(
+        () => {
+          this.active.delete(fault);
+        },
+        (error: unknown) => {
+          healing = null;
+          throw error;
+        },
+      );
+      return healing;
     };
     const fault: ActiveFault = {
       spec,
@@ -262,6 +274,36 @@ async function bounce(proxy: ToxiproxyProxy): Promise<void> {
 
 function ignoreNotFound(error: unknown): void {
   if (!/status code 404/.test((error as Error).message)) throw error;
+}
+
+/**
+ * Runs `attempt` again while it fails for a reason that may pass (the API did not answer in time: 408,
+ * 503, or the connection failed), `chaosLimits.apiRetryDelaysMs` apart; any other error, or the last
+ * one, is thrown.
+ */
+export async function retryTransient(
+  attempt: () => Promise<void>,
+  delaysMs: readonly number[] = chaosLimits.apiRetryDelaysMs,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const delay = delaysMs[tries];
+      if (delay === undefined || !transient(error)) throw error;
+      await sleep(delay);
+    }
+  }
+}
+
+function transient(error: unknown): boolean {
+  const message = (error as Error).message ?? '';
+  const code = (error as { code?: string }).code ?? '';
+  return (
+    /status code (408|429|5\d\d)/.test(message) ||
+    /^E(CONNRESET|CONNREFUSED|PIPE|TIMEDOUT)$|^ECONNABORTED$/.test(code)
+  );
 }
 
 function range(n: number): number[] {

@@ -81,4 +81,25 @@ describe('chatsim live against the reference server', () => {
     expect(schedule?.details).toMatch(/began \d+ ms late/);
     expect(summary.exitCode).toBe(3);
   }, 120_000);
+
+  it('does not pass a run whose fault could not heal: could not judge, exit 3', async () => {
+    const base = steady();
+    const scenario = {
+      ...base,
+      faults: [{ type: 'node-pause' as const, atMs: 500, durationMs: 300, node: 0 }],
+    };
+    const fleet = referenceFleet({ nodes: 1, secret, limits: scenario.limits, bugs: [] });
+    // The node resumes, but the heal reports a failure (as a partition's heal did when its proxy process
+    // could not answer in time): the run no longer follows its timeline, whatever it shows.
+    const resume = fleet.resume.bind(fleet);
+    fleet.resume = (node: number) => {
+      resume(node);
+      throw new Error('the heal was not answered');
+    };
+    const summary = await runLive(scenario, { seed: 13, fleet, secret });
+    const schedule = summary.verdicts.find((v) => v.property === 'fault-schedule');
+    expect(schedule?.verdict).toBe('unknown');
+    expect(schedule?.details).toMatch(/node-pause .*could not heal: the heal was not answered/);
+    expect(summary.exitCode).toBe(3);
+  }, 120_000);
 });

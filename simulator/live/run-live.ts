@@ -347,6 +347,8 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       record({ k: 'fault', at: now(), type: spec.type, phase, ...(nodes ? { nodes } : {}) });
     };
     const heals: Promise<void>[] = [];
+    /** Faults whose heal failed (after the network layer's retries). */
+    const unhealed: string[] = [];
     const pendingHeals: (() => Promise<void>)[] = [];
     const timers: NodeJS.Timeout[] = [];
     // How late the latest timer fired: the timeline is kept only if every fault and phase fired on time.
@@ -393,8 +395,11 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
                   noteFault(spec, 'heal');
                   if (spec.durationMs !== undefined) note(`fault ${describeLiveFault(spec)}: healed`);
                 } catch (error) {
-                  // The run goes on: what did not come back shows in the verdicts (liveness).
-                  note(`fault ${describeLiveFault(spec)}: could not heal: ${(error as Error).message}`);
+                  // The run goes on, but it no longer carries out the scenario: a verdict that depends on
+                  // the heal (liveness, above all) is the harness's, not the server's. Said as could-not-judge.
+                  const line = `fault ${describeLiveFault(spec)}: could not heal: ${(error as Error).message}`;
+                  unhealed.push(line);
+                  note(line);
                 }
               };
               pendingHeals.push(once);
@@ -584,6 +589,13 @@ export async function runLive(scenario: Scenario, options: LiveOptions): Promise
       // Every ack is in the history now (the generators have sent their reports).
       const readOrder = finalReadOrder(lastAckAt, stored.startedAt);
       if (readOrder !== null) verdicts.push(readOrder);
+      if (unhealed.length > 0)
+        verdicts.push({
+          property: 'fault-schedule',
+          verdict: 'unknown',
+          details: `could not judge: ${unhealed[0]}${unhealed.length > 1 ? ` (and ${unhealed.length - 1} more)` : ''}; the fault stayed, so the run did not carry out the scenario's timeline`,
+          witness: unhealed.map((problem) => ({ problem })),
+        });
       if (lateness.maxMs > liveLimits.scheduleLateMaxMs)
         verdicts.push({
           property: 'fault-schedule',
