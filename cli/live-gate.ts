@@ -139,5 +139,26 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
     `chatsim gate --live: ${done.length} runs (${failed} failed) in ${((Date.now() - start) / 1000).toFixed(1)} s; JUnit XML at ${flags.junit}`,
   );
   io.out(`\n${done.length - failed} passed, ${failed} failed`);
-  return worst;
+  const outcome = liveGateExit(worst, planned, runs);
+  if (outcome.notRun.length > 0)
+    io.err(
+      `chatsim gate --live: not judged, the ${flags.budgetS}s budget was spent first: ${outcome.notRun.join(', ')} (exit 3 unless a run did worse; --budget-s gives more time)`,
+    );
+  return outcome.exitCode;
+}
+
+/**
+ * The gate's exit code: its runs' worst, and could-not-judge (3) when a planned run was never started
+ * (the budget was spent): a scenario the gate did not run is not a pass (2026-12-01 05:17, load 13-22:
+ * node-down was cut and the other nine alone decided the exit).
+ */
+export function liveGateExit(
+  worst: number,
+  planned: readonly { seed: number; name: string }[],
+  runs: readonly unknown[],
+): { exitCode: number; notRun: string[] } {
+  const notRun = planned
+    .filter((_, i) => runs[i] === undefined)
+    .map(({ name, seed }) => `${name} seed ${seed}`);
+  return { exitCode: notRun.length > 0 ? worseExit(worst, 3) : worst, notRun };
 }
