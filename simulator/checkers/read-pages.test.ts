@@ -109,6 +109,30 @@ describe('read-pages', () => {
     expect(judge(events).verdict).toBe('pass');
   });
 
+  it("does not take a late resume's batch for the answer to a later sync (answers may come out of order)", () => {
+    // bob's session: the resume read (from 0) waits for the disk, the first sync's answer comes first,
+    // then bob syncs again after 8 once 10 exists; the resume's batch (1..8, as the store was when it was
+    // read) comes last. It is no answer to a sync after 8, so it hides nothing from it.
+    const events = sent(10);
+    events.push(history.session(90, bob));
+    events.push(syncSent(91, 0, 4), page(92, [1, 2, 3, 4], 8, true));
+    events.push(syncSent(100, 8, 4), page(101, [1, 2, 3, 4, 5, 6, 7, 8], 8, false));
+    events.push(page(102, [9, 10], 10, false));
+    const result = judge(events);
+    expect(result.verdict, JSON.stringify(result.witness)).toBe('pass');
+    expect(result.details).toContain('4 pages judged, 3 against the sync they answered (of 3 syncs sent)');
+  });
+
+  it('still fails the answer to a later sync that hides seqs seen before it', () => {
+    const events = sent(10);
+    events.push(history.session(90, bob));
+    events.push(syncSent(91, 0, 4), page(92, [1, 2, 3, 4], 8, true));
+    events.push(syncSent(100, 4, 4), page(101, [5, 6, 7, 8], 8, false));
+    const result = judge(events);
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(result.witness)).toContain('may read seq 9 past it');
+  });
+
   it('judges a late answer to a resent sync by the first sync (what had been seen by then)', () => {
     const events = sent(4);
     events.push(syncSent(100, 0), history.ack(150, ann, message('g1', 5, 'ann')), syncSent(200, 0));
