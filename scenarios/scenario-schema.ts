@@ -470,6 +470,10 @@ export const scenarioSchema = strict({
       'users (one device each; per generator shard in live runs) who press past their send burst in the warm-up, then slow down',
       1,
     ),
+    typists: count(
+      'users (one device each) who type in one of their conversations every 250 ms from 60% to 95% of the warm-up, faster than the typing throttle lets through (simulator only)',
+      1,
+    ),
     membershipChangesPerMin: z
       .number()
       .min(0)

@@ -116,6 +116,8 @@ export type Scenario = {
     leaveFraction: number;
     /** Users who send past their burst in one instant in the warm-up, then send below the rate (rate-limit). */
     pressers: number;
+    /** Users who type in one conversation every 250 ms late in the warm-up, past the typing throttle (simulator only). */
+    typists: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */

@@ -95,6 +95,36 @@ export function schedulePresses(
   }
 }
 
+/** How often a fast typist types, and when in the warm-up (shares of it). */
+export const typistPlan = { everyMs: 250, fromShare: 0.6, untilShare: 0.95 };
+
+/**
+ * The fast typists (`workload.typists`): each a device of its own user that types `on` in one of its
+ * conversations every 250 ms late in the warm-up (before any fault), faster than a server's typing
+ * throttle (protocol.md: one per user and conversation every 2 s) lets through. The typing-recipients
+ * checker judges that the members' devices are not told more often than the throttle allows.
+ */
+export function scheduleTypists(world: World, scenario: Scenario, streams: SeedStreams): void {
+  const wanted = scenario.workload.typists;
+  if (wanted <= 0) return;
+  const rng = streams.stream('typist');
+  const users = new Set<string>();
+  const { warmupMs } = scenario.phases;
+  for (let tries = 0; users.size < wanted && tries < 4 * wanted + 16; tries++) {
+    const index = rng.int(world.clients.length);
+    const sim = world.clients[index]!;
+    if (sim.adversary || sim.convs.length === 0 || users.has(sim.user)) continue;
+    users.add(sim.user);
+    const conv = sim.convs[rng.int(sim.convs.length)]!;
+    for (
+      let at = warmupMs * typistPlan.fromShare;
+      at < warmupMs * typistPlan.untilShare;
+      at += typistPlan.everyMs
+    )
+      world.at(Math.floor(at), () => world.clientEffects(index, sim.client.setTyping(conv, true, world.now)));
+  }
+}
+
 /**
  * Whether `user` leaves at settle with all of its devices (a user with one device still online is not
  * offline, so watchers would have nothing to see). Decided by user name and seed alone, so generator

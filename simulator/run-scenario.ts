@@ -19,6 +19,7 @@ import {
   scheduleHttpReads,
   scheduleMembershipChurn,
   schedulePresses,
+  scheduleTypists,
   scheduleWatches,
   userLeaves,
   userPinned,
@@ -330,6 +331,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   schedulePresses(world, scenario, streams, (device, n) =>
     pressBody(`${device}.press`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
+
+  scheduleTypists(world, scenario, streams);
 
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {

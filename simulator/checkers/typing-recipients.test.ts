@@ -163,6 +163,59 @@ describe('typing-recipients', () => {
     });
   });
 
+  describe("the throttle's ceiling: a fast typist's relays at most one per interval", () => {
+    /** ann types every 250 ms from 2000 on one session; bob is told at each of `relayedAt`. */
+    const fast = (relayedAt: number[], extra: HistoryEvent[] = []): HistoryEvent[] =>
+      [
+        history.conv(0, 'g', ['ann', 'bob', 'cat']),
+        session(10, ann),
+        session(10, bob),
+        ...[2000, 2250, 2500, 2750, 3000, 3250, 3500].map((at) => typed(at, ann)),
+        ...relayedAt.map((at) => typing(at, bob, 'ann')),
+        ...extra,
+      ].sort((a, b) => a.at - b.at);
+
+    it('fails a device told twice within half an interval, and passes one relay per interval', () => {
+      // A node with no throttle relays every one.
+      const every = judge(fast([2010, 2260, 2510, 2760, 3010, 3260, 3510]));
+      expect(every.details).toMatch(/6 past the throttle/);
+      const once = judge(fast([2010, 4010]));
+      expect(once.verdict).not.toBe('fail');
+    });
+
+    it('does not judge relays that may come from two sessions (two nodes), or near a fault, or when the speed is part of the run', () => {
+      // ann's second device types in between: it may sit on another node, with a throttle of its own.
+      const ann2 = device('ann', 'd2');
+      const two = fast(
+        [2010, 2260, 2510, 2760, 3010, 3260, 3510],
+        [session(10, ann2), ...[2100, 2600, 3100].map((at) => typed(at, ann2))],
+      );
+      expect(judge(two).details).not.toMatch(/past the throttle/);
+      // A reconnect of bob's is a new path: the pair across it is not judged, the pair after it is.
+      expect(judge(fast([2010, 2760, 3010, 3260])).details).toMatch(/3 past the throttle/);
+      const reconnected = fast(
+        [2010, 2760, 3010, 3260],
+        [{ k: 'session-lost', at: 2850, reason: 'reset', ...bob }, session(2900, bob)],
+      );
+      expect(judge(reconnected).details).toMatch(/2 past the throttle/);
+      const paused = fast(
+        [2010, 2260, 2510, 2760, 3010, 3260, 3510],
+        [
+          { k: 'fault', at: 1500, type: 'node-pause', phase: 'start', nodes: ['n1'] },
+          { k: 'fault', at: 1900, type: 'node-pause', phase: 'heal', nodes: ['n1'] },
+        ],
+      );
+      expect(judge(paused).details).not.toMatch(/past the throttle/);
+      const costed = checkHistory(
+        [createTypingRecipientsChecker({ judgeSilence: false })],
+        fast([2010, 2260, 2510, 2760, 3010, 3260, 3510]),
+        finalStateFixture(),
+      )[0]!;
+      expect(costed.details).not.toMatch(/past the throttle/);
+      expect(costed.details).toMatch(/ceiling not judged/);
+    });
+  });
+
   it("fails typing sent to the typist's own devices, or about a user who never typed there", () => {
     expect(judge(story([typing(1010, device('ann', 'd2'), 'ann')])).details).toMatch(/1 to the typist/);
     expect(judge(story([typing(1010, bob, 'cat')])).details).toMatch(/1 made up/);

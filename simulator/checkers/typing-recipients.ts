@@ -17,6 +17,15 @@
 //   680 ms behind the node's queue, and typings 2.25 s apart by send time, judged due by that alone,
 //   had rightly been throttled). While a typing's send is unanswered on its session, the user's next
 //   typing in that conversation is not due.
+// - the throttle's ceiling: a device on one session is never told twice within half a throttle interval
+//   that a user is typing in a conversation while that user typed there from one device on one session
+//   (so through one node and one throttle). The node relays at most one per interval, and two relays on
+//   one path arrive as far apart as they left, give or take the network's jitter, for which half an
+//   interval leaves ample room. Judged only away from faults (a paused node, a slow bus or a clock set
+//   back bunch relays or restart the throttle) and only where the server's speed is not part of the run
+//   (`judgeSilence`: with a cost model or live, a node's queue can hold one relay back and let the next
+//   through). The workload's fast typists (`workload.typists`) type every 250 ms late in the warm-up,
+//   so a node that relays more than the throttle lets through shows it.
 // Members come from the conversation's creation; a conversation whose membership the harness changed
 // is not judged for reach (the authorization checker judges typing to non-members).
 
@@ -33,6 +42,11 @@ export type TypingRecipientsOptions = CheckerOptions & {
   typingThrottleMs?: number;
   /** How far a frame's arrival at the server may be from the harness's send time (default 250; live runs wider). */
   answerWithinMs?: number;
+  /**
+   * Whether the server's speed is not part of the run (default true), as for read-pages: only then is
+   * the throttle's ceiling judged (a node's queue may bunch relays that left it an interval apart).
+   */
+  judgeSilence?: boolean;
 };
 
 /** Arrival times at the server differ from send times by up to this, by default (a simulated network). */
@@ -50,6 +64,12 @@ const heldFrameDrainMs = 2000;
  */
 const afterFaultMs = 5000;
 
+/**
+ * A user's typing in a conversation: the last one's time, device and session, and since when that
+ * device on that session typed there alone (-Infinity: no other ever did).
+ */
+type Typist = { at: number; device: number; session: number; since: number };
+
 type Expectation = {
   conv: string;
   of: string;
@@ -65,6 +85,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
   const { limits, ids } = resolveCheckerOptions(options);
   const slackMs = options.answerWithinMs ?? defaultSlackMs;
   const throttleMs = options.typingThrottleMs ?? 2000;
+  const judgeCeiling = options.judgeSilence ?? true;
   const witness = new WitnessList(limits.witnessCasesMax);
   const members = new Map<string, readonly string[]>();
   const changed = new Set<string>();
@@ -86,9 +107,21 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
   /** Device key -> the typing it just sent, waiting for the send that follows it. */
   const justTyped = new Map<string, { conv: string; at: number; typist: string; due: boolean }>();
   const expectations = new Map<string, Expectation>();
+  /** (user, conv) -> its last typing, and since when one device on one session typed there alone. */
+  const typists = new Map<string, Typist>();
+  /**
+   * (device, user, conv) -> the last typing about that user there the device got, and on which session;
+   * swept of those more than an interval old (a later one cannot be too close to them).
+   */
+  const lastRelayed = new Map<string, { at: number; session: number }>();
+  let sweepAt = 1024;
   let lastFaultAt = Number.NEGATIVE_INFINITY;
   let faultsOpen = 0;
   let typed = 0;
+  /** Typings received within an interval of the last one the device got about that user, judged for it. */
+  let ceilingJudged = 0;
+  /** Typings sent within half an interval of the same device's last one there: the throttle must hold them. */
+  let typedFast = 0;
   /** Typings the server had to relay to members online throughout, with no fault: what must be seen. */
   let due = 0;
   let framesJudged = 0;
@@ -227,6 +260,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
       case 'typing-sent': {
         typed++;
         const typist = key(event.user, event.conv);
+        noteTypist(typist, ids.device(event.user, event.device), event.at);
         const last = handledBy.get(typist);
         handledBy.set(typist, Math.max(last ?? Number.NEGATIVE_INFINITY, event.at + slackMs));
         if (faultsOpen > 0) typedUnderFault.add(typist);
@@ -258,6 +292,59 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
     }
   };
 
+  const noteTypist = (typist: string, device: number, at: number): void => {
+    const session = openSince.get(device);
+    const last = typists.get(typist);
+    if (last === undefined) {
+      typists.set(typist, { at, device, session, since: Number.NEGATIVE_INFINITY });
+      return;
+    }
+    if (last.device !== device || last.session !== session) last.since = at;
+    else if (at - last.at < throttleMs / 2) typedFast++;
+    last.at = at;
+    last.device = device;
+    last.session = session;
+  };
+
+  /** A typing relayed to `device`: not within half an interval of the last one there on the same path. */
+  const ceilingFrame = (event: HistoryEvent & { k: 'conv-frame' }, device: number): void => {
+    const typistKey = key(event.of!, event.conv);
+    const typist = typists.get(typistKey);
+    if (typist === undefined) return;
+    const relayKey = `${device}\u0000${typistKey}`;
+    const previous = lastRelayed.get(relayKey);
+    const session = openSince.get(device);
+    lastRelayed.set(relayKey, { at: event.at, session });
+    if (lastRelayed.size >= sweepAt) {
+      for (const [k, r] of lastRelayed) if (r.at < event.at - throttleMs) lastRelayed.delete(k);
+      sweepAt = Math.max(1024, 2 * lastRelayed.size);
+    }
+    if (previous === undefined || previous.session !== session || event.at - previous.at >= throttleMs)
+      return;
+    // A relay got at `previous.at` came from a typing sent at most two network hops (and a bus hop) before.
+    if (typist.since > previous.at - 3 * slackMs) return;
+    // Frames a fault held back reach the node within heldFrameDrainMs of the heal, and may bunch.
+    if (faultsOpen > 0 || lastFaultAt >= previous.at - throttleMs - heldFrameDrainMs - slackMs) return;
+    if (openSince.get(typist.device) !== typist.session) return;
+    ceilingJudged++;
+    if (event.at - previous.at >= throttleMs / 2) return;
+    witness.add('past the throttle', () => ({
+      problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv} at ${previous.at} and again at ${event.at} (${event.at - previous.at} ms later), on one session, while ${event.of} typed there from one device on one session: a node relays at most one typing per (user, conv) every ${throttleMs} ms`,
+      path: [
+        {
+          k: 'conv-frame',
+          at: previous.at,
+          conv: event.conv,
+          t: 'typing',
+          of: event.of,
+          user: event.user,
+          device: event.device,
+        },
+        event,
+      ],
+    }));
+  };
+
   // Apart from observe, which sees every event: a closure there would make every call allocate a
   // context for what it captures.
   const typingFrame = (event: HistoryEvent & { k: 'conv-frame' }): void => {
@@ -273,6 +360,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         path: [event],
       }));
     const device = ids.device(event.user, event.device);
+    if (judgeCeiling) ceilingFrame(event, device);
     for (const e of expectations.values())
       if (e.conv === event.conv && e.of === event.of && event.at >= e.at) e.got.add(device);
     if (expectations.size > 64)
@@ -284,7 +372,10 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {
-      const details = `${framesJudged} typing frames judged; ${reachJudged} pushes after a typing judged for it (${typed} typing frames sent)`;
+      const ceiling = judgeCeiling
+        ? `${ceilingJudged} typings got within an interval of the last judged against the throttle (${typedFast} sent within half an interval of the last)`
+        : "the throttle's ceiling not judged (the server's speed is part of this run)";
+      const details = `${framesJudged} typing frames judged; ${reachJudged} pushes after a typing judged for it (${typed} typing frames sent); ${ceiling}`;
       return coveredResult(
         witness,
         typingRecipientsProperty,
