@@ -16,6 +16,7 @@ export const checkProperties = [
   'presence-changes',
   'rate-limit',
   'typing-recipients',
+  'server-frames',
   'delivery-mode',
   'liveness',
 ] as const;

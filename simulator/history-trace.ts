@@ -37,6 +37,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'http-read': 27,
   'cursor-read': 28,
   unanswered: 29,
+  'bad-frame': 30,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -128,6 +129,9 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
         trace.mix(member.delivered);
         trace.mix(member.read);
       }
+      return;
+    case 'bad-frame':
+      trace.mixText(event.problem);
       return;
     case 'unanswered':
       trace.mix(event.asked.length);

@@ -14,6 +14,8 @@ const sendLimits = { burst: 1, perSec: 1 };
 const run: HistoryEvent[] = [
   history.conv(0, 'g', ['ann', 'bob']),
   history.phase(0, 'warmup'),
+  history.session(0, ann),
+  history.session(0, bob),
   { k: 'press', at: 1, conv: 'g', count: 1, ...bob },
   { k: 'typing-sent', at: 1, conv: 'g', on: true, ...bob },
   history.send(1, bob, m1),

@@ -18,6 +18,7 @@ import { createPresenceChangesChecker, type PresenceChangesOptions } from './pre
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
 import { createReadPagesChecker, type ReadPagesOptions } from './read-pages.ts';
+import { createServerFramesChecker } from './server-frames.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
 
 export { createAgreementChecker } from './agreement.ts';
@@ -36,6 +37,7 @@ export { createPresenceChangesChecker } from './presence-changes.ts';
 export { createPresenceConvergenceChecker } from './presence-convergence.ts';
 export { createRateLimitChecker } from './rate-limit.ts';
 export { createReadPagesChecker } from './read-pages.ts';
+export { createServerFramesChecker } from './server-frames.ts';
 export { createTypingRecipientsChecker } from './typing-recipients.ts';
 
 /** Options of every standard checker: a shared IdTable, bounds, authorization's `graceMs`, the send limits. */
@@ -67,6 +69,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createPresenceChangesChecker(shared),
     createRateLimitChecker(shared),
     createTypingRecipientsChecker(shared),
+    createServerFramesChecker(shared),
     ...(options.largeGroupThreshold === undefined ? [] : [createDeliveryModeChecker(shared)]),
     createLivenessChecker(),
   ];

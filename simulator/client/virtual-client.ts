@@ -27,6 +27,7 @@ import {
 } from './client-connection.ts';
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
+import { errProblem, welcomeProblem } from './frame-shape.ts';
 import { Outbox } from './outbox.ts';
 import { type Views, viewCount, viewIn, viewsIn, withView } from './view-table.ts';
 import { clientFrame } from './wire.ts';
@@ -91,6 +92,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     this.receivedAt(now);
     switch (frame.t) {
       case 'welcome':
+        this.judgeShape('welcome', welcomeProblem(frame, this.user), now);
         this.welcome(frame, now);
         break;
       case 'ack':
@@ -132,6 +134,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         });
         break;
       case 'err':
+        this.judgeShape('err', errProblem(frame), now);
         this.err(frame, now);
         break;
       case 'drain':
@@ -411,6 +414,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       user: this.user,
       device: this.device,
     });
+  }
+
+  /** A welcome or err that breaks protocol.md's shape is recorded (the server-frames checker fails it). */
+  private judgeShape(t: 'welcome' | 'err', problem: string | null, now: number): void {
+    if (problem !== null)
+      this.record({ k: 'bad-frame', at: now, t, problem, user: this.user, device: this.device });
   }
 
   private err(frame: ErrFrame, now: number): void {
