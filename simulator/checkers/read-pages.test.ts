@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ClientDriver, summary } from '../client/client-driver.ts';
 import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
 import { finalStateFixture } from './final-state-fixture.ts';
@@ -7,6 +8,9 @@ import { createReadPagesChecker } from './read-pages.ts';
 
 const judge = (events: HistoryEvent[]) =>
   checkHistory([createReadPagesChecker()], events, finalStateFixture())[0]!;
+/** As live and with a cost model: a slow answer is not judged as silence. */
+const judgeSlow = (events: HistoryEvent[]) =>
+  checkHistory([createReadPagesChecker({ judgeSilence: false })], events, finalStateFixture())[0]!;
 
 const ann = device('ann');
 const bob = device('bob');
@@ -28,6 +32,49 @@ const page = (at: number, seqs: number[], lastSeq: number, more: boolean, to = b
   more,
   ...to,
 });
+
+/** A batch of g1: its seqs, lastSeq and more. */
+type Answer = [seqs: number[], lastSeq: number, more: boolean];
+
+/**
+ * A real client (u1/d1) reads g1 while ann's seqs 1..5 are acked: its first sync after 0 goes
+ * unanswered for syncTimeoutMs, so it asks again; ann's seqs 6 and 7 are acked and a notify names 7;
+ * the first sync's answer (seqs 1..5, read before seq 6) comes, so the client asks after 5; then the
+ * batches `then`, 100 ms apart (the resend's answer and the answer to the sync after 5, in some order;
+ * a batch taken as the answer to the sync awaited that leaves the client behind makes it ask again).
+ * Returns the client's history and ann's, in time order.
+ */
+function lateAnswer(then: Answer[]): HistoryEvent[] {
+  const events: HistoryEvent[] = [history.conv(0, 'g1', ['ann', 'u1'])];
+  for (let seq = 1; seq <= 5; seq++) events.push(history.ack(10 * seq, ann, message('g1', seq, 'ann')));
+  const d = new ClientDriver({ syncTimeoutMs: 10_000, jitter: false });
+  const batch = ([seqs, lastSeq, more]: Answer) =>
+    d.receive({ t: 'batch', conv: 'g1', msgs: seqs.map((seq) => message('g1', seq, 'ann')), lastSeq, more });
+  d.advance(100);
+  d.open([summary('g1', 5)]);
+  d.advance(10_000);
+  events.push(history.ack(10_150, ann, message('g1', 6, 'ann')));
+  events.push(history.ack(10_180, ann, message('g1', 7, 'ann')));
+  d.advance(90);
+  d.receive({ t: 'notify', conv: 'g1', lastSeq: 7 });
+  d.advance(10);
+  batch([[1, 2, 3, 4, 5], 5, false]);
+  for (const answer of then) {
+    d.advance(100);
+    batch(answer);
+  }
+  expect(
+    d
+      .history('sync-sent')
+      .map((sync) => [sync.at, sync.after])
+      .slice(0, 3),
+  ).toEqual([
+    [100, 0],
+    [10_100, 0],
+    [10_200, 5],
+  ]);
+  return [...events, ...d.events].sort((a, b) => a.at - b.at);
+}
 
 /** ann sends seqs 1..n to g1 (ann, bob), each acked; bob is on a session and has paged g1 once. */
 function sent(n: number): HistoryEvent[] {
@@ -138,6 +185,85 @@ describe('read-pages', () => {
     events.push(syncSent(100, 0), history.ack(150, ann, message('g1', 5, 'ann')), syncSent(200, 0));
     events.push(page(201, [1, 2, 3, 4], 4, false));
     expect(judge(events).verdict).toBe('pass');
+  });
+
+  it("judges a late answer to a sync the client gave up on by that sync, not by the client's newer sync", () => {
+    // Failed before the batch took one sync by what it holds: the late 1..6 was judged against the sync
+    // after 5 (seq 7 seen then), as in large-group live at load 20 (a batch of 1..354 for a sync after 349).
+    // The client took the late 1..6 as the answer to its sync after 5, and asked after 6.
+    const result = judgeSlow(
+      lateAnswer([
+        [[1, 2, 3, 4, 5, 6], 6, false],
+        [[6, 7], 7, false],
+        [[7], 7, false],
+      ]),
+    );
+    expect(result.details).not.toContain('hid readable messages');
+    expect(result.verdict).toBe('pass');
+    expect(result.details).toContain('4 pages judged, 4 against the sync they answered (of 4 syncs sent)');
+  });
+
+  it('still fails an answer to the newer sync that stops short while a sync given up on awaits its answer', () => {
+    // The answer to the sync after 5 holds seq 6 only and says no more, though seq 7 had been seen.
+    const hid = 'ended at 6 with more: false, but the user may read seq 7';
+    const after = judgeSlow(
+      lateAnswer([
+        [[1, 2, 3, 4, 5, 6], 6, false],
+        [[6], 7, false],
+      ]),
+    );
+    expect(JSON.stringify(after.witness)).toContain(hid);
+    const before = judgeSlow(
+      lateAnswer([
+        [[6], 7, false],
+        [[1, 2, 3, 4, 5, 6], 6, false],
+      ]),
+    );
+    expect(JSON.stringify(before.witness)).toContain(hid);
+  });
+
+  it('judges the answer to a resend by it, not by an older sync of a smaller after still awaiting its answer', () => {
+    // A real client (u1/d1) of g1 shows ann's pushes, paging a gap at 1 once; a gap at 4 makes it sync
+    // after 3; the gap fills by push, and it shows up to 6, then sees 8. It gives up on that sync and
+    // asks after 6, once seq 9 is acked. The answer holds 7 only and says no more: it hid 8 and 9.
+    // Folded with the older sync (seq 5 the newest seen then), as every sync it could answer, it passed.
+    const events: HistoryEvent[] = [history.conv(0, 'g1', ['ann', 'u1'])];
+    const d = new ClientDriver({ syncTimeoutMs: 10_000, gapTimeoutMs: 500, jitter: false });
+    const acked = (seq: number) => events.push(history.ack(d.now, ann, message('g1', seq, 'ann')));
+    const push = (seq: number) => {
+      acked(seq);
+      d.receive({ t: 'msg', ...message('g1', seq, 'ann') });
+    };
+    d.advance(100);
+    d.open([summary('g1', 0)]);
+    acked(1);
+    push(2);
+    d.advance(500);
+    d.receive({
+      t: 'batch',
+      conv: 'g1',
+      msgs: [1, 2].map((seq) => message('g1', seq, 'ann')),
+      lastSeq: 2,
+      more: false,
+    });
+    for (const seq of [3, 5]) push(seq);
+    d.advance(501);
+    for (const seq of [4, 6, 8]) push(seq);
+    d.advance(5_000);
+    acked(7);
+    acked(9);
+    d.advance(5_000);
+    expect(d.history('sync-sent').map((sync) => [sync.at, sync.after])).toEqual([
+      [600, 0],
+      [1_100, 3],
+      [11_100, 6],
+    ]);
+    d.advance(100);
+    d.receive({ t: 'batch', conv: 'g1', msgs: [message('g1', 7, 'ann')], lastSeq: 9, more: false });
+    const result = judgeSlow([...events, ...d.events].sort((a, b) => a.at - b.at));
+    expect(JSON.stringify(result.witness)).toContain(
+      'ended at 7 with more: false, but the user may read seq 8',
+    );
   });
 
   it('fails a welcome whose lastSeq is behind a seq acked before the device began to connect', () => {

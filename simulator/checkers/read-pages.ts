@@ -25,6 +25,11 @@
 // that session) has no known `after`: only its own claims are judged. Nor is the first sync of a
 // conversation on a session judged for what it hid: a late answer to the hello's resume, read earlier,
 // may come in its place.
+// The server answers every sync (and resume) with its own batch, not always in the order asked (the
+// reference server's store answers a read from its tail cache before one that waits for the disk), and
+// a client that gave up waiting asks again while the first answer may still come: a batch may arrive
+// after a newer sync it does not answer (large-group live at load 20: a batch of seqs 1..354 came 0.6 s
+// after a sync after 349). So a batch takes one sync, one it can answer (see `answered`).
 
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
@@ -42,8 +47,11 @@ const seqsCheckedPerPageMax = 256;
  * times come from generator processes' clocks, which may disagree by a little.
  */
 const ackBeforeConnectMs = 10;
-/** Syncs awaiting their batch per (device, conv): the client asks one at a time, resending after a timeout. */
-const pendingSyncsMax = 4;
+/**
+ * Syncs awaiting their batch per (device, conv): the client asks one at a time, resending after a
+ * timeout (3 times, then it reconnects), and a sync given up on may still be answered.
+ */
+const pendingSyncsMax = 8;
 
 type Sync = {
   at: number;
@@ -132,32 +140,36 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   };
 
   /**
-   * The syncs a batch may answer, folded the lenient way: the earliest knowledge of what existed, the
-   * furthest `after`, the largest limit (a late answer to a resent sync must not be judged by the resend).
+   * The sync a batch answers, taken from those awaiting one. A batch of messages answers one whose
+   * `after` lies before its first seq, and of those one of the largest `after` (a sync further back
+   * would have been answered from a seq nearer it; a correct answer holds only seqs past `after`).
+   * Resends of one `after` cannot be told apart, nor can the syncs an empty batch may answer: they are
+   * folded the lenient way (the earliest knowledge of what existed, the furthest `after`, the largest
+   * limit: a late answer to a resent sync must not be judged by the resend), and the newest of them is
+   * taken (the answer to an older one, maybe read earlier, may still come: it is judged by the older).
+   * Null when the batch answers none (a resume's, or a late answer to a sync already taken): the syncs
+   * it cannot answer wait for their own.
    */
   const answered = (event: ConvFrame): Sync | null => {
     const device = ids.device(event.user, event.device);
     const session = sessions.get(device);
     const pair = pairs.intern(device, ids.conv(event.conv));
     pagedOn.set(pair, session + 1);
-    const list = pending.get(pair)?.filter((sync) => sync.session === session);
-    // A batch holding a seq at or below a sync's `after` is not that sync's answer: answers may come in
-    // another order than their requests (protocol.md promises order within a batch only; the reference
-    // server's store answers a read from its tail cache before one that waits for the disk). Live, at
-    // load 20, a resume's batch of seqs 1..354 came after the answer to the session's first sync and
-    // was judged against the next sync (after 349, when 356 had been seen): "more: false hid 355".
-    // The syncs it cannot answer wait for their own.
+    const list = pending.get(pair)?.filter((sync) => sync.session === session) ?? [];
     const first = event.seqs?.[0];
-    const could = list?.filter((sync) => first === undefined || first > sync.after) ?? [];
-    const rest = list?.filter((sync) => !could.includes(sync)) ?? [];
+    let fits = list;
+    if (first !== undefined) {
+      let after = Number.NEGATIVE_INFINITY;
+      for (const sync of list) if (sync.after < first && sync.after > after) after = sync.after;
+      fits = list.filter((sync) => sync.after === after);
+    }
+    const taken = fits[fits.length - 1];
+    const rest = list.filter((sync) => sync !== taken);
     if (rest.length > 0) pending.set(pair, rest);
     else pending.delete(pair);
-    return could.length === 0 ? null : fold(could, session);
-  };
-
-  const fold = (list: readonly Sync[], session: number): Sync => {
-    let sync = list[0]!;
-    for (const other of list.slice(1))
+    if (fits.length === 0) return null;
+    let sync = fits[0]!;
+    for (const other of fits.slice(1))
       sync = {
         at: Math.min(sync.at, other.at),
         after: Math.max(sync.after, other.after),
