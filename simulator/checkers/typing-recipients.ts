@@ -330,18 +330,8 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
     if (event.at - previous.at >= throttleMs / 2) return;
     witness.add('past the throttle', () => ({
       problem: `${event.user}/${event.device} was told ${event.of} is typing in ${event.conv} at ${previous.at} and again at ${event.at} (${event.at - previous.at} ms later), on one session, while ${event.of} typed there from one device on one session: a node relays at most one typing per (user, conv) every ${throttleMs} ms`,
-      path: [
-        {
-          k: 'conv-frame',
-          at: previous.at,
-          conv: event.conv,
-          t: 'typing',
-          of: event.of,
-          user: event.user,
-          device: event.device,
-        },
-        event,
-      ],
+      // The earlier relay: the same frame to the same device, at its own time.
+      path: [{ ...event, at: previous.at }, event],
     }));
   };
 
