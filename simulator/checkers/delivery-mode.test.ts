@@ -259,6 +259,43 @@ describe('delivery-mode: receipt reach', () => {
     );
   });
 
+  describe('a node still draining a backlog when the cursor came (live large-group, pages9 05:27)', () => {
+    const dan = device('dan');
+    /** A frame naming the node `by`'s session is on. */
+    const on = (at: number, by: { user: string; device: string }, node: string) =>
+      ({ ...history.convFrame(at, by, 'other', 'msg', [1]), node }) as HistoryEvent;
+    /** dan issued a send at 20000 that its node acked only at 70000; bob moves his cursor at 40000, with nothing issued in the 10 s before. */
+    const backlog = (danSince: number, danNode: string): HistoryEvent[] => [
+      ...online,
+      on(11, ann, 'n1'),
+      on(11, bob, 'n1'),
+      history.session(danSince, dan),
+      on(danSince + 1, dan, danNode),
+      history.cursorSent(40_000, bob, 'small', 'delivered', 3),
+      history.ack(70_000, dan, message('other', 1, 'dan'), 20_000),
+    ];
+
+    it('a cursor queued behind the backlog is due 3 s after the backlog drained, not after it was sent', () => {
+      // Without the drain, due by 43000 (no send issued from 30000 on): heard at 72000 was a false red.
+      expect(problems([...backlog(10, 'n1'), ...heard(72_000)])).toEqual([]);
+    });
+
+    it('a server that never tells the cursor is still caught once the backlog drained', () => {
+      const found = problems([...backlog(10, 'n1'), ...heard(74_000)]);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(
+        /never got a receipt of bob's delivered cursor at 3 .* sent at 40000 and due by 73000/,
+      );
+    });
+
+    it("a send held in an offline device's outbox, or acked on another node, does not stretch it", () => {
+      // dan's session opened at 30000, after the send was issued: it waited for dan, not for the node.
+      expect(problems([...backlog(30_000, 'n1'), ...heard(72_000)])[0]).toMatch(/due by 43000/);
+      // dan is on n2; ann and bob on n1.
+      expect(problems([...backlog(10, 'n2'), ...heard(72_000)])[0]).toMatch(/due by 43000/);
+    });
+  });
+
   it("expects nothing of a cursor that is no news, refused, due after the run, or whose sender's session did not hold", () => {
     // bob's other device had sent a higher cursor already.
     const noNews = [

@@ -17,12 +17,24 @@
 // is judged among them too (a receipt held while the node reads a newer membership is late, not waived).
 // A busy server takes a cursor frame in turn behind everything queued before it, and nothing it sends
 // says when it got there: the due time grows by the longest ack latency of sends issued in the 10 s
-// before the cursor (the same queue, as the harness saw it), so an overloaded node is slow, not silent.
+// before the cursor (the same queue, as the harness saw it), so an overloaded node is slow, not silent;
+// and it is no earlier than `dueMs` after the queue ahead of the cursor drained (queue-drain.ts: the
+// latest ack of a send issued before it on the sender's or the receiver's node, on the session it was
+// issued on), which in a settle phase, with nothing issued, is all that shows a backlog.
 
 import type { HistoryEvent } from '../history.ts';
+import { int32Column } from './column.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
+import { QueueDrain } from './queue-drain.ts';
 
-type Owed = { seq: number; sentAt: number; sender: number; senderSince: number };
+/** `senderNode`: the node of the sender's session (undefined: not known). */
+type Owed = {
+  seq: number;
+  sentAt: number;
+  sender: number;
+  senderSince: number;
+  senderNode: string | undefined;
+};
 
 /** How far back the sends whose ack latency stretches a receipt's due time go (s): a queue drains slowly. */
 const lagWindowS = 10;
@@ -58,6 +70,12 @@ export class ReceiptReach extends MemberSessions {
   private readonly pairUser: number[] = [];
   /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
   private readonly ackLag = new Map<number, number>();
+  /** Per node, the latest ack of sends issued by a time. */
+  private readonly drain = new QueueDrain();
+  /** Device id -> the number of the node its current session is on (-1: not known), from the frames it got. */
+  private readonly nodeOf = int32Column(-1);
+  private readonly nodeNumbers = new Map<string, number>();
+  private readonly nodeNames: string[] = [];
 
   /** Nothing owed in `conv` to or about a user a membership change named stands. */
   protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
@@ -72,6 +90,9 @@ export class ReceiptReach extends MemberSessions {
   }
 
   protected take(event: HistoryEvent): void {
+    if (event.k === 'session' || event.k === 'session-lost') this.nodeOf.set(this.device(event), -1);
+    else if ((event.k === 'conv-frame' || event.k === 'presence-seen') && event.node !== undefined)
+      this.nodeOf.set(this.device(event), numberOf(event.node, this.nodeNumbers, this.nodeNames));
     if (event.k === 'ack') this.ackTook(event);
     else if (event.k === 'cursor-sent') this.owe(event);
     else if (event.k === 'cursor-seen' && event.source === 'receipt') this.toldOf(event);
@@ -89,6 +110,16 @@ export class ReceiptReach extends MemberSessions {
     const second = Math.floor(event.sentAt / 1000);
     const took = event.at - event.sentAt;
     if (took > (this.ackLag.get(second) ?? 0)) this.ackLag.set(second, took);
+    // Acked on the session it was issued on: it waited in the node's queue, not in an offline outbox.
+    const device = this.device(event);
+    const since = this.openSince.get(device);
+    if (since >= 0 && since <= event.sentAt) this.drain.acked(this.nodeName(device), event.sentAt, event.at);
+  }
+
+  /** The node of `device`'s current session, when one of its frames named it. */
+  private nodeName(device: number): string | undefined {
+    const node = this.nodeOf.get(device);
+    return node < 0 ? undefined : this.nodeNames[node];
   }
 
   /** The longest ack latency of sends issued from `lagWindowS` seconds before `at` to a second after (0: none). */
@@ -137,7 +168,14 @@ export class ReceiptReach extends MemberSessions {
         }
         const owed = entryOf(this.owed, device);
         // The oldest owed receipt is kept: a receipt covering it is judged, and later ones wait.
-        if (!owed.has(key)) owed.set(key, { seq: event.seq, sentAt: event.at, sender, senderSince });
+        if (!owed.has(key))
+          owed.set(key, {
+            seq: event.seq,
+            sentAt: event.at,
+            sender,
+            senderSince,
+            senderNode: this.nodeName(sender),
+          });
       }
     }
   }
@@ -147,8 +185,13 @@ export class ReceiptReach extends MemberSessions {
     this.owed.delete(device);
     this.told.delete(device);
     if (owed === undefined) return;
+    const node = this.nodeName(device);
     for (const [key, miss] of owed) {
-      const due = this.quietAfter(miss.sentAt, this.dueMs + this.lagAround(miss.sentAt));
+      const drained = this.drain.drainedBy(miss.sentAt, [miss.senderNode, node]);
+      const due = Math.max(
+        this.quietAfter(miss.sentAt, this.dueMs + this.lagAround(miss.sentAt)),
+        this.quietAfter(Math.max(miss.sentAt, drained), this.dueMs),
+      );
       if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
       const { conv, of, kind } = this.cursorOf(key);
       if (!this.members.has(conv)) continue;
