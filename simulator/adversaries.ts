@@ -1,6 +1,7 @@
-// Adversarial clients: users who present forged tokens, or who send to and sync conversations they are
-// not in, and push their own cursors backwards and past lastSeq in the one they are in (a direct
-// conversation with an honest user, made before any client acts). Each attempt is recorded with
+// Adversarial clients: users who present forged tokens, or who send to, sync, resume (in `hello`) and
+// type in conversations they are not in, and push their own cursors backwards and past lastSeq in the
+// one they are in (a direct conversation with an honest user, made before any client acts); one also
+// watches more users on one connection than the reference server allows. Each attempt is recorded with
 // its outcome; the authorization and cursor checkers demand that every one was refused or clamped.
 // `planAdversaries` decides who they are (the simulator and the live driver share it);
 // `addAdversaries` puts them into a simulated world.
@@ -43,7 +44,17 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
       user,
       device: `${user}-d0`,
       forged,
-      behaviours: forged ? ['forged-token'] : ['foreign-send', 'foreign-sync', 'cursor-regression'],
+      behaviours: forged
+        ? ['forged-token']
+        : [
+            'foreign-send',
+            'foreign-sync',
+            'cursor-regression',
+            'foreign-resume',
+            'foreign-typing',
+            // Once per run is enough (10,001 users watched): the server's bound is the same for all.
+            ...(n === 1 ? (['watch-past-bound'] as const) : []),
+          ],
       foreignConvs,
       conv,
     });

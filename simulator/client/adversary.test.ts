@@ -66,6 +66,88 @@ describe('adversarial client', () => {
     ]);
   });
 
+  it('foreign-resume: the next hello resumes the foreign conversation; an err answering hello refuses it', () => {
+    const d = adversary(['foreign-resume'], { reconnectBaseMs: 50 });
+    d.open([summary('c1', 0)]);
+    d.take();
+    d.advance(1000);
+    expect(d.closes).toBe(1);
+    d.advance(0);
+    d.open([summary('c1', 0)]);
+    const hellos = d.take().filter((f) => f.t === 'hello');
+    expect(hellos).toEqual([
+      { t: 'hello', token: 'token-at-1000', device: 'd1', resume: { c1: 0, secret: 0 } },
+    ]);
+    expect(attempts(d)).toEqual([[100, 'foreign-resume', 'secret']]);
+    // An err about another conversation, or one that is not a refusal, answers something else.
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'hello', conv: 'c9' });
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'hello', conv: 'secret' });
+    expect(outcomes(d)).toEqual([]);
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'hello', conv: 'secret' });
+    expect(outcomes(d)).toEqual([[100, 'forbidden']]);
+  });
+
+  it('foreign-resume: a batch of the foreign conversation is accepted and reported, never displayed', () => {
+    const d = adversary(['foreign-resume'], { reconnectBaseMs: 50 });
+    d.open([]);
+    d.advance(1000);
+    d.advance(0);
+    d.open([]);
+    d.receive({ t: 'batch', conv: 'secret', msgs: [message('secret', 1)], lastSeq: 1, more: false });
+    expect(outcomes(d)).toEqual([[100, 'accepted']]);
+    expect(d.history('conv-frame')).toMatchObject([{ conv: 'secret', t: 'batch', seqs: [1] }]);
+    expect(d.history('display')).toEqual([]);
+  });
+
+  it('foreign-typing: types in the foreign conversation, records no typing-sent, takes an err answering typing', () => {
+    const d = adversary(['foreign-typing'], { attemptTimeoutMs: 1500 });
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([{ t: 'typing', conv: 'secret', on: true }]);
+    expect(attempts(d)).toEqual([[100, 'foreign-typing', 'secret']]);
+    expect(d.history('typing-sent')).toEqual([]);
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'typing', conv: 'secret' });
+    expect(outcomes(d)).toEqual([[100, 'forbidden']]);
+    expect(d.history('refused')).toEqual([]);
+    // Silence is a refusal too: a typing has no answer when it works.
+    d.advance(1000);
+    d.advance(1000);
+    d.advance(1000);
+    expect(outcomes(d)).toEqual([
+      [100, 'forbidden'],
+      [101, 'no-answer'],
+    ]);
+  });
+
+  it('watch-past-bound: watches users no one is past the bound, once; their presence is not recorded', () => {
+    const d = adversary(['watch-past-bound'], { watchPastBoundUsers: 1002 });
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    const watches = d.take();
+    expect(watches.map((f) => (f.t === 'watch' ? f.users.length : 0))).toEqual([500, 500, 2]);
+    expect(watches[2]).toEqual({ t: 'watch', users: ['d1-w1001', 'd1-w1002'] });
+    expect(attempts(d)).toEqual([[100, 'watch-past-bound', '']]);
+    d.receive({ t: 'presence', user: 'd1-w1', online: false, lastSeen: 0 });
+    expect(d.history('presence-seen')).toEqual([]);
+    d.receive({
+      t: 'err',
+      code: 'bad_request',
+      message: 'a connection may watch at most 1001 users',
+      ref: 'watch',
+    });
+    expect(outcomes(d)).toEqual([[100, 'bad_request']]);
+    d.advance(1000);
+    expect(d.take()).toEqual([]);
+    // A server with no bound serves them all: no violation (protocol.md bounds one frame, not a connection).
+    const served = adversary(['watch-past-bound'], { watchPastBoundUsers: 3 });
+    served.open([]);
+    served.advance(1000);
+    served.receive({ t: 'presence', user: 'd1-w3', online: false, lastSeen: 0 });
+    expect(outcomes(served)).toEqual([[100, 'served']]);
+  });
+
   it('forged-token: the very first hello is an attempt', () => {
     const d = adversary(['forged-token'], { reconnectBaseMs: 50 });
     d.start();

@@ -2,11 +2,26 @@
 // one thing the protocol forbids (round-robin over `config.adversary`) and records an `attempt`,
 // then exactly one `outcome` once the server's answer (or its silence, or a later welcome) shows
 // what happened: an error code, `closed:<code>`, or `accepted` when the server let it through.
+// A foreign resume (a `hello` whose `resume` names a conversation the user may not read) and a
+// foreign typing are refused by an `err` (`ref` `hello`, `typing`) or by silence; a resume served is
+// `accepted` (its batch is also judged by authorization), a typing relayed is judged by
+// typing-recipients (the adversary records no `typing-sent`: its user never typed there as a member).
+// Watching users past the server's per-connection bound (watch-past-bound) is no violation either way:
+// it makes the server answer with its bound's `err`, whose shape server-frames judges.
 
 import { ErrorCode } from '../../reference-server/protocol/codes.ts';
-import type { AckFrame, BatchFrame, ErrFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
+import type {
+  AckFrame,
+  BatchFrame,
+  ErrFrame,
+  HelloFrame,
+  PresenceFrame,
+  WelcomeFrame,
+} from '../../reference-server/protocol/frames.ts';
+import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import { type ClientHost, needsTimer } from './client-effect.ts';
 import type { ConversationView } from './conversation-view.ts';
+import type { AdversaryBehaviour } from './limits.ts';
 import { clientFrame } from './wire.ts';
 
 /** What the adversary needs beyond an ordinary client part. */
@@ -18,13 +33,14 @@ export interface AdversaryHost extends ClientHost {
   reconnectNow(now: number): void;
 }
 
-type Action = 'forged-token' | 'foreign-send' | 'foreign-sync' | 'cursor-regression' | 'cursor-past-last-seq';
+/** A behaviour's attempt; cursor-regression makes two, the second past lastSeq. */
+type Action = AdversaryBehaviour | 'cursor-past-last-seq';
 
 type Attempt = {
   id: number;
   action: Action;
   conv: string;
-  /** foreign-send: the cmid. cursor attempts: the cursor the welcome is compared with. */
+  /** foreign-send: the cmid. watch-past-bound: the last user watched. cursor attempts: the cursor the welcome is compared with. */
   key: string;
   threshold: number;
   at: number;
@@ -45,6 +61,10 @@ export class Adversary {
   private timerAt = 0;
   private foreignNext = 0;
   private sends = 0;
+  /** foreign-resume: the conversation the next hello resumes (null: none). */
+  private resumeNext: string | null = null;
+  /** watch-past-bound is tried once: the server's bound does not change. */
+  private watchedPastBound = false;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -67,6 +87,15 @@ export class Adversary {
     this.forgeNext = false;
     this.attempt(host, 'forged-token', '', '', 0, now);
     return host.badToken(now);
+  }
+
+  /** A foreign-resume round names a conversation the user may not read in this hello's `resume`. */
+  addResume(host: AdversaryHost, frame: HelloFrame, now: number): void {
+    const conv = this.resumeNext;
+    if (conv === null) return;
+    this.resumeNext = null;
+    frame.resume = { ...frame.resume, [conv]: 0 };
+    this.attempt(host, 'foreign-resume', conv, '', 0, now);
   }
 
   onWelcome(host: AdversaryHost, welcome: WelcomeFrame, now: number): void {
@@ -94,12 +123,16 @@ export class Adversary {
 
   /** True when the err answers an adversarial frame. */
   onErr(host: AdversaryHost, frame: ErrFrame, now: number): boolean {
+    const action = refusedActions[frame.ref ?? ''];
     const attempt =
-      frame.ref === 'sync'
-        ? refusals.has(frame.code)
-          ? this.pending.find((a) => a.action === 'foreign-sync')
-          : undefined
-        : this.pending.find((a) => a.action === 'foreign-send' && a.key === frame.ref);
+      action === undefined
+        ? this.pending.find((a) => a.action === 'foreign-send' && a.key === frame.ref)
+        : action === 'watch-past-bound' || refusals.has(frame.code)
+          ? this.pending.find(
+              (a) =>
+                a.action === action && (frame.conv === undefined || a.conv === '' || a.conv === frame.conv),
+            )
+          : undefined;
     if (attempt === undefined) return false;
     this.resolve(host, attempt, frame.code, now);
     return true;
@@ -108,8 +141,21 @@ export class Adversary {
   /** True when the batch is for a foreign conversation: it is evidence, never displayed. */
   onBatch(host: AdversaryHost, frame: BatchFrame, now: number): boolean {
     if (!this.isForeign(host, frame.conv)) return false;
-    const attempt = this.pending.find((a) => a.action === 'foreign-sync' && a.conv === frame.conv);
+    const attempt = this.pending.find(
+      (a) => (a.action === 'foreign-sync' || a.action === 'foreign-resume') && a.conv === frame.conv,
+    );
     if (attempt !== undefined) this.resolve(host, attempt, frame.msgs.length > 0 ? 'accepted' : 'empty', now);
+    return true;
+  }
+
+  /**
+   * True when the presence is about a user only watch-past-bound watched (no one is): not recorded, as
+   * no checker judges it. The last one's answer means the server served every watch.
+   */
+  onPresence(host: AdversaryHost, frame: PresenceFrame, now: number): boolean {
+    if (!frame.user.startsWith(watchedPrefix(host))) return false;
+    const attempt = this.pending.find((a) => a.action === 'watch-past-bound' && a.key === frame.user);
+    if (attempt !== undefined) this.resolve(host, attempt, 'served', now);
     return true;
   }
 
@@ -140,22 +186,54 @@ export class Adversary {
       host.reconnectNow(now);
       return;
     }
-    if (behaviour === 'foreign-send' || behaviour === 'foreign-sync') this.foreign(host, behaviour, now);
+    if (behaviour === 'foreign-resume') {
+      this.resumeNext = this.nextForeign(host);
+      if (this.resumeNext !== null) {
+        host.reconnectNow(now);
+        return;
+      }
+    }
+    if (behaviour === 'foreign-send' || behaviour === 'foreign-sync' || behaviour === 'foreign-typing')
+      this.foreign(host, behaviour, now);
     else if (behaviour === 'cursor-regression') this.cursors(host, now);
+    else if (behaviour === 'watch-past-bound') this.watchPastBound(host, now);
     this.arm(host, now + host.config.adversaryEveryMs);
   }
 
-  private foreign(host: AdversaryHost, behaviour: 'foreign-send' | 'foreign-sync', now: number): void {
+  private nextForeign(host: AdversaryHost): string | null {
     const convs = host.config.foreignConvs;
-    const conv = convs[this.foreignNext++ % convs.length];
-    if (conv === undefined) return;
+    return convs[this.foreignNext++ % convs.length] ?? null;
+  }
+
+  private foreign(
+    host: AdversaryHost,
+    behaviour: 'foreign-send' | 'foreign-sync' | 'foreign-typing',
+    now: number,
+  ): void {
+    const conv = this.nextForeign(host);
+    if (conv === null) return;
     if (behaviour === 'foreign-send') {
       const cmid = `${host.device}-f${++this.sends}`;
       this.attempt(host, behaviour, conv, cmid, 0, now);
       host.frame(clientFrame.send(conv, cmid, 'adversarial'));
     } else {
       this.attempt(host, behaviour, conv, '', 0, now);
-      host.frame(clientFrame.sync(conv, 0));
+      host.frame(behaviour === 'foreign-sync' ? clientFrame.sync(conv, 0) : clientFrame.typing(conv, true));
+    }
+  }
+
+  /** Watches `watchPastBoundUsers` users no one is, in frames of the protocol's most. */
+  private watchPastBound(host: AdversaryHost, now: number): void {
+    if (this.watchedPastBound) return;
+    this.watchedPastBound = true;
+    const count = host.config.watchPastBoundUsers;
+    const prefix = watchedPrefix(host);
+    this.attempt(host, 'watch-past-bound', '', `${prefix}${count}`, 0, now);
+    for (let from = 1; from <= count; from += protocolLimits.watchUsersMax) {
+      const users: string[] = [];
+      for (let n = from; n < from + protocolLimits.watchUsersMax && n <= count; n++)
+        users.push(`${prefix}${n}`);
+      host.frame(clientFrame.watch(users));
     }
   }
 
@@ -197,6 +275,19 @@ export class Adversary {
     this.timerAt = at;
     host.schedule('adversary', at);
   }
+}
+
+/** The adversarial action an `err` answers, by its `ref` (a frame type). */
+const refusedActions: Readonly<Record<string, Action>> = {
+  sync: 'foreign-sync',
+  hello: 'foreign-resume',
+  typing: 'foreign-typing',
+  watch: 'watch-past-bound',
+};
+
+/** The ids of the users watch-past-bound watches: `<device>-w<n>`, which no user is. */
+function watchedPrefix(host: ClientHost): string {
+  return `${host.device}-w`;
 }
 
 function isCursor(action: Action): boolean {

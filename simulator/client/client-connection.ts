@@ -164,7 +164,7 @@ export abstract class ClientConnection implements ClientHost {
   abstract isPastMember(conv: string): boolean;
   protected abstract helloToken(now: number): string;
   /** Fills `frame.resume` with what the device holds. */
-  protected abstract addResume(frame: HelloFrame): void;
+  protected abstract addResume(frame: HelloFrame, now: number): void;
   protected abstract sessionOpened(welcome: WelcomeFrame, now: number): void;
   /** The connection is gone (`reason`: a close code, 'reset', 'idle' or 'client'). */
   protected abstract sessionLost(reason: string, now: number): void;
@@ -183,7 +183,7 @@ export abstract class ClientConnection implements ClientHost {
     this.lastHeardAt = now;
     this.helloSentAt = now;
     const frame: HelloFrame = clientFrame.hello(this.helloToken(now), this.device);
-    this.addResume(frame);
+    this.addResume(frame, now);
     this.frame(frame);
     this.armIdle(now + this.config.idleTimeoutMs);
     return this.flush();

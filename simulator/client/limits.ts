@@ -3,7 +3,14 @@
 
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 
-export type AdversaryBehaviour = 'forged-token' | 'foreign-send' | 'foreign-sync' | 'cursor-regression';
+export type AdversaryBehaviour =
+  | 'forged-token'
+  | 'foreign-send'
+  | 'foreign-sync'
+  | 'foreign-resume'
+  | 'foreign-typing'
+  | 'cursor-regression'
+  | 'watch-past-bound';
 
 export type ClientConfig = {
   /** Sends in flight (sent, unanswered) per connection; the rest wait in the outbox. */
@@ -75,7 +82,7 @@ export type ClientConfig = {
   /** Typing users remembered per conversation. */
   typingUsersMax: number;
   adversary: readonly AdversaryBehaviour[];
-  /** Conversations the adversary is not a member of, targets of foreign-send and foreign-sync. */
+  /** Conversations the adversary is not a member of, targets of its foreign-* behaviours. */
   foreignConvs: readonly string[];
   /** One adversarial attempt every this often while connected. */
   adversaryEveryMs: number;
@@ -83,6 +90,13 @@ export type ClientConfig = {
   attemptTimeoutMs: number;
   /** How far past lastSeq the cursor-regression behaviour pushes a cursor. */
   cursorPastLastSeqBy: number;
+  /**
+   * How many users the watch-past-bound behaviour watches on one connection (users no one is): one
+   * past the reference server's `watchedUsersPerConnMax`, whose `err` must then have protocol.md's
+   * shape. protocol.md bounds one `watch` frame (500), not a connection: a server that serves them all
+   * breaks nothing.
+   */
+  watchPastBoundUsers: number;
 };
 
 export const defaultClientConfig: ClientConfig = Object.freeze({
@@ -120,6 +134,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   adversaryEveryMs: 2000,
   attemptTimeoutMs: 5000,
   cursorPastLastSeqBy: 1_000_000,
+  watchPastBoundUsers: 10_001,
 });
 
 const resolved = new WeakMap<Partial<ClientConfig>, ClientConfig>();

@@ -117,6 +117,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.typingFrame(this, frame, now);
         break;
       case 'presence':
+        if (this.adversary?.onPresence(this, frame, now)) break;
         if (this.watchUnanswered !== null) {
           const at = this.watchUnanswered.indexOf(frame.user);
           if (at >= 0) this.watchUnanswered.splice(at, 1);
@@ -326,16 +327,18 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.adversary?.helloToken(this, now) ?? this.services.token(now, this.user);
   }
 
-  protected addResume(frame: HelloFrame): void {
-    if (this.convs === null) return;
-    const resume: Record<string, number> = {};
-    let count = 0;
-    for (const view of viewsIn(this.convs)) {
-      if (count++ >= this.config.resumeConvsMax) break;
-      resume[view.conv] = view.displayedUpTo;
-      view.markResumed();
+  protected addResume(frame: HelloFrame, now: number): void {
+    if (this.convs !== null) {
+      const resume: Record<string, number> = {};
+      let count = 0;
+      for (const view of viewsIn(this.convs)) {
+        if (count++ >= this.config.resumeConvsMax) break;
+        resume[view.conv] = view.displayedUpTo;
+        view.markResumed();
+      }
+      frame.resume = resume;
     }
-    frame.resume = resume;
+    this.adversary?.addResume(this, frame, now);
   }
 
   protected sessionOpened(welcome: WelcomeFrame, now: number): void {
