@@ -1,11 +1,11 @@
 // What delivery-mode's reach judgements (push-reach.ts, receipt-reach.ts) share: the small
 // conversations judged and their members at creation that no membership change the harness asked for
 // named (`membershipChanged`), each device's current session (when it opened, when the server was last heard
-// on it; the same for the one before), and the faults in time order. A reach judgement owes frames to
+// on it, the node it is on once a frame named it; the same for the one before), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
 
 import type { DeviceRef, HistoryEvent } from '../history.ts';
-import { float64Column } from './column.ts';
+import { float64Column, int32Column } from './column.ts';
 import type { IdTable } from './id-table.ts';
 import type { WitnessList } from './witness-list.ts';
 
@@ -31,6 +31,13 @@ export abstract class MemberSessions {
   protected readonly openSince = float64Column(-1);
   /** Device id -> when it last got a frame on its current session (-1: none). */
   private readonly lastHeard = float64Column(-1);
+  /** Device id -> the number of the node its current session is on (-1: no frame named one yet). */
+  private readonly nodeOf = int32Column(-1);
+  private readonly nodeNumbers = new Map<string, number>();
+  private readonly nodeNames: string[] = [];
+  /** The last node numbered, and its number: frames come in runs from one node. */
+  private lastNode = '';
+  private lastNodeNumber = -1;
   /** Device id -> when its last ended session had opened, and when the server was last heard on it. */
   private readonly endedSince = float64Column(-1);
   private readonly endedHeard = float64Column(-1);
@@ -61,7 +68,10 @@ export abstract class MemberSessions {
       case 'presence-seen':
       case 'cursor-seen': {
         const device = this.ids.device(event.user, event.device);
-        if (this.openSince.get(device) >= 0) this.lastHeard.set(device, event.at);
+        if (this.openSince.get(device) < 0) break;
+        this.lastHeard.set(device, event.at);
+        if (event.k !== 'cursor-seen' && event.node !== undefined)
+          this.nodeOf.set(device, this.nodeNumber(event.node));
         break;
       }
       case 'session':
@@ -123,6 +133,26 @@ export abstract class MemberSessions {
     return this.ids.device(event.user, event.device);
   }
 
+  /** The node of `device`'s current session (or, in `ended`, of the one ending), once a frame named it. */
+  protected nodeName(device: number): string | undefined {
+    const node = this.nodeOf.get(device);
+    return node < 0 ? undefined : this.nodeNames[node];
+  }
+
+  private nodeNumber(node: string): number {
+    if (node !== this.lastNode) {
+      this.lastNode = node;
+      let number = this.nodeNumbers.get(node);
+      if (number === undefined) {
+        number = this.nodeNames.length;
+        this.nodeNumbers.set(node, number);
+        this.nodeNames.push(node);
+      }
+      this.lastNodeNumber = number;
+    }
+    return this.lastNodeNumber;
+  }
+
   /**
    * Whether `device` heard the server at `at` or later on the session it had open since `since` (open
    * still, or the last one to end): the server still had that connection then, so a frame the device
@@ -168,5 +198,6 @@ export abstract class MemberSessions {
     this.openSince.set(device, -1);
     this.lastHeard.set(device, -1);
     this.ended(device, at, since, heard);
+    this.nodeOf.set(device, -1);
   }
 }

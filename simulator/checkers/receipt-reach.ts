@@ -23,7 +23,6 @@
 // issued on), which in a settle phase, with nothing issued, is all that shows a backlog.
 
 import type { HistoryEvent } from '../history.ts';
-import { int32Column } from './column.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
 import { QueueDrain } from './queue-drain.ts';
 
@@ -72,10 +71,6 @@ export class ReceiptReach extends MemberSessions {
   private readonly ackLag = new Map<number, number>();
   /** Per node, the latest ack of sends issued by a time. */
   private readonly drain = new QueueDrain();
-  /** Device id -> the number of the node its current session is on (-1: not known), from the frames it got. */
-  private readonly nodeOf = int32Column(-1);
-  private readonly nodeNumbers = new Map<string, number>();
-  private readonly nodeNames: string[] = [];
 
   /** Nothing owed in `conv` to or about a user a membership change named stands. */
   protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
@@ -90,9 +85,6 @@ export class ReceiptReach extends MemberSessions {
   }
 
   protected take(event: HistoryEvent): void {
-    if (event.k === 'session' || event.k === 'session-lost') this.nodeOf.set(this.device(event), -1);
-    else if ((event.k === 'conv-frame' || event.k === 'presence-seen') && event.node !== undefined)
-      this.nodeOf.set(this.device(event), numberOf(event.node, this.nodeNumbers, this.nodeNames));
     if (event.k === 'ack') this.ackTook(event);
     else if (event.k === 'cursor-sent') this.owe(event);
     else if (event.k === 'cursor-seen' && event.source === 'receipt') this.toldOf(event);
@@ -114,12 +106,6 @@ export class ReceiptReach extends MemberSessions {
     const device = this.device(event);
     const since = this.openSince.get(device);
     if (since >= 0 && since <= event.sentAt) this.drain.acked(this.nodeName(device), event.sentAt, event.at);
-  }
-
-  /** The node of `device`'s current session, when one of its frames named it. */
-  private nodeName(device: number): string | undefined {
-    const node = this.nodeOf.get(device);
-    return node < 0 ? undefined : this.nodeNames[node];
   }
 
   /** The longest ack latency of sends issued from `lagWindowS` seconds before `at` to a second after (0: none). */
