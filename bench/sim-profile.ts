@@ -10,13 +10,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { ownImportMetaUrl } from '../simulator/live/serve-bundle.ts';
 import { summarizeAllocations } from './alloc-profile-summary.ts';
 import { sourceMapPlaces, summarize } from './cpu-profile-summary.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Inside node_modules, so the bundle's bare imports resolve to the project's packages.
+// Inside node_modules, so the bundle's bare imports resolve to the project's packages; each module keeps
+// its own import.meta.url (scenarios/ finds its files by it).
 const outDir = join(root, 'node_modules', '.cache', 'chatsim-profile');
 
 const args = process.argv.slice(2);
@@ -29,20 +31,6 @@ if (args.length === 0) {
   process.stderr.write('usage: npx tsx bench/sim-profile.ts SCENARIO [sim options...] [--top N] [--alloc]\n');
   process.exit(2);
 }
-// Each module keeps its own import.meta.url (scenarios/ finds its files by it), not the bundle's.
-const ownUrl: Plugin = {
-  name: 'own-import-meta-url',
-  setup(plugin) {
-    plugin.onLoad({ filter: /\.ts$/ }, (file) => ({
-      loader: 'ts',
-      contents: readFileSync(file.path, 'utf8').replaceAll(
-        'import.meta.url',
-        JSON.stringify(pathToFileURL(file.path).href),
-      ),
-    }));
-  },
-};
-
 mkdirSync(outDir, { recursive: true });
 await build({
   entryPoints: [join(root, 'cli', 'main.ts')],
@@ -55,7 +43,7 @@ await build({
   target: 'node20',
   outfile: join(outDir, 'main.mjs'),
   logLevel: 'warning',
-  plugins: [ownUrl],
+  plugins: [ownImportMetaUrl],
 });
 writeFileSync(
   join(outDir, 'run.mjs'),

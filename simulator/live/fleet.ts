@@ -84,6 +84,8 @@ export type ProcessFleetOptions = {
   reproFlags: string;
   /** Per node, more `{name}` placeholders of the template (e.g. each node's own Redis address). */
   nodeVars?: Record<string, string>[];
+  /** Placeholders of every node's command worked out when the fleet starts (reference nodes: `{entry}`). */
+  prepare?: () => Promise<Record<string, string>>;
 };
 
 /** Processes the driver starts, owns, kills and restarts, each on its own port and data dir. */
@@ -128,13 +130,14 @@ export class ProcessFleet implements LiveFleet {
     const ports: number[] = [];
     for (let i = 0; i < nodes; i++)
       ports.push(await freePort(basePort === undefined ? 0 : basePort + i, hosts[i]));
+    const shared = (await this.options.prepare?.()) ?? {};
     this.root = mkdtempSync(join(tmpdir(), 'chatsim-live-'));
     process.on('exit', this.onExit);
     this.nodeProcesses = ports.map((port, i) => {
       const dataDir = join(this.root, `node-${i + 1}`);
       mkdirSync(dataDir, { recursive: true });
       let command = template;
-      for (const [name, value] of Object.entries(this.options.nodeVars?.[i] ?? {}))
+      for (const [name, value] of Object.entries({ ...shared, ...this.options.nodeVars?.[i] }))
         command = command.replaceAll(`{${name}}`, shellQuote(value));
       command = command
         .replaceAll('{port}', String(port))

@@ -2,12 +2,10 @@
 // port, data dir, node id, the scenario's server limits, any deliberate bug) and runs them as a
 // ProcessFleet. With `redis`, the nodes share Redis (redis-fleet.ts starts it) instead of data dirs.
 
-import { fileURLToPath } from 'node:url';
 import { flagOf } from '../../cli/limit-flags.ts';
 import type { NodeLimits } from '../../reference-server/core/limits.ts';
 import { ProcessFleet } from './fleet.ts';
-
-const binPath = fileURLToPath(new URL('../../bin/chatsim.mjs', import.meta.url));
+import { serveEntry } from './serve-bundle.ts';
 
 export type ReferenceFleetOptions = {
   nodes: number;
@@ -61,7 +59,8 @@ export function nodeExecArgv(env: Record<string, string | undefined>): string[] 
 
 export function referenceFleet(options: ReferenceFleetOptions): ProcessFleet {
   const node = [process.execPath, ...nodeExecArgv(process.env)];
-  const template = [...node, binPath, ...referenceServeArgs(options)].join(' ');
+  // `{entry}`: the bundled CLI (serve-bundle.ts), built when the fleet starts.
+  const template = [...node, '{entry}', ...referenceServeArgs(options)].join(' ');
   const repro = [`--nodes ${options.nodes}`, ...options.bugs.map((b) => `--bug ${b}`)].join(' ');
   return new ProcessFleet({
     nodes: options.nodes,
@@ -70,6 +69,7 @@ export function referenceFleet(options: ReferenceFleetOptions): ProcessFleet {
     ...(options.basePort === undefined ? {} : { basePort: options.basePort }),
     ...(options.keepData === undefined ? {} : { keepData: options.keepData }),
     reproFlags: repro,
+    prepare: async () => ({ entry: await serveEntry() }),
     ...(options.redis ? { nodeVars: options.redis.urls.map((redis) => ({ redis })) } : {}),
   });
 }

@@ -1,0 +1,95 @@
+// The script the reference nodes of a live run start from: the CLI bundled once per driver process
+// with esbuild (packages left to node_modules, lazy imports kept lazy as chunks), instead of
+// bin/chatsim.mjs, which compiles every TypeScript module through tsx's loader thread at each start.
+// Same code, same `serve` command line; only its loading differs. A node restarted by a `node-crash`
+// fault is down for its start-up on top of the fault's duration, and its clients' reconnect backoff
+// grows with the whole outage: `chatsim serve` to listening took 1.25 s of CPU through tsx and 0.55 s
+// bundled (docs/benchmarks.md, live10). Should the bundle fail, nodes start through bin/chatsim.mjs
+// and one line says so.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+export const binPath = join(root, 'bin', 'chatsim.mjs');
+/** Inside node_modules, so the bundle's bare imports resolve to the project's packages. */
+const cacheDir = join(root, 'node_modules', '.cache', 'chatsim-serve');
+
+/** Each module keeps its own import.meta.url (files found beside it), not the bundle's. */
+export const ownImportMetaUrl: Plugin = {
+  name: 'own-import-meta-url',
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.ts$/ }, (file) => ({
+      loader: 'ts',
+      contents: readFileSync(file.path, 'utf8').replaceAll(
+        'import.meta.url',
+        JSON.stringify(pathToFileURL(file.path).href),
+      ),
+    }));
+  },
+};
+
+let entry: Promise<string> | null = null;
+
+/** The script to run `serve` from (node SCRIPT serve ...): built on the first call, then the same. */
+export function serveEntry(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
+  entry ??= bundle().catch((error: Error) => {
+    log(`chatsim: could not bundle the reference server (${error.message}); nodes start through tsx`);
+    return binPath;
+  });
+  return entry;
+}
+
+async function bundle(): Promise<string> {
+  const { build } = await import('esbuild');
+  removeOrphans();
+  const outdir = join(cacheDir, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(outdir, { recursive: true });
+  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
+  await build({
+    stdin: {
+      contents:
+        "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
+      resolveDir: root,
+      sourcefile: 'serve-entry.ts',
+      loader: 'ts',
+    },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    target: 'node20',
+    // Profiles of nodes (CHATSIM_NODE_CPU_PROF_DIR) keep function names and map back to the sources.
+    keepNames: true,
+    sourcemap: true,
+    outdir,
+    entryNames: 'serve',
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'silent',
+    plugins: [ownImportMetaUrl],
+  });
+  return join(outdir, 'serve.mjs');
+}
+
+/** Bundles of driver processes that are gone (killed before their exit handler ran). */
+function removeOrphans(): void {
+  if (!existsSync(cacheDir)) return;
+  for (const name of readdirSync(cacheDir)) {
+    const pid = Number(name.split('-', 1)[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && !alive(pid))
+      rmSync(join(cacheDir, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
