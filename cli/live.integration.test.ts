@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadScenario } from '../scenarios/load-scenario.ts';
 import { openFilesLimit } from '../simulator/live/file-budget.ts';
 import { ChildServer } from '../test-support/child-server.ts';
 import type { CliIo } from './cli-error.ts';
+import { withScenarioNodes } from './live.ts';
 import { main } from './main.ts';
 
 const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
@@ -89,6 +91,31 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
     const { code, err } = await runMain(['live', 'store-outage', '--nodes', '1']);
     expect(code).toBe(2);
     expect(err.join('\n')).toContain('store-outage has no live meaning');
+  });
+
+  it('refuses a scenario whose faults name a node the target lacks (node-down on --nodes 1), naming --nodes 2', async () => {
+    const { code, err } = await runMain(['live', 'node-down', '--nodes', '1', '--seed', '1']);
+    expect(code).toBe(2);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toContain(
+      'node-down is written for 2 nodes (topology.nodes) and node-crash@1000ms names node 1; this target has 1: use --nodes 2',
+    );
+  });
+
+  it("gives reference nodes the scenario's topology when --nodes is left out, and says so", () => {
+    const lines: string[] = [];
+    const io: CliIo = { out: () => {}, err: (line) => lines.push(line), env: {} };
+    const flags = { bug: [], url: [], progress: false, metricsHost: '127.0.0.1' };
+    expect(withScenarioNodes(loadScenario('node-down'), flags, io).nodes).toBe(2);
+    expect(lines).toEqual([
+      'chatsim live: node-down runs on 2 reference nodes over a shared Redis, as its topology says (--nodes N to choose)',
+    ]);
+    expect(withScenarioNodes(loadScenario('node-down'), { ...flags, nodes: 3 }, io).nodes).toBe(3);
+    expect(withScenarioNodes(loadScenario('steady'), flags, io).nodes).toBeUndefined();
+    expect(
+      withScenarioNodes(loadScenario('node-down'), { ...flags, url: [server.url] }, io).nodes,
+    ).toBeUndefined();
+    expect(lines).toHaveLength(1);
   });
 
   it('names an unreachable URL', async () => {

@@ -131,15 +131,22 @@ export function addTargetFlags(command: Command, withBug = true): Command {
     .option('--keep-data', "keep the nodes' data dirs after the run");
 }
 
-async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Promise<number> {
+async function liveCommand(scenarioArg: string, given: LiveFlags, io: CliIo): Promise<number> {
   const scenario = loadOrExplain(scenarioArg);
-  const { runLive } = await import('../simulator/live/run-live.ts');
+  const { runLive, liveFaultPlan } = await import('../simulator/live/run-live.ts');
+  const flags = withScenarioNodes(scenario, given, io);
   const target = await makeTarget(scenario, flags, io);
-  const faults =
-    flags.faults === undefined
-      ? undefined
-      : loadFaults(flags.faults, flags.url.length > 0 ? flags.url.length : (flags.nodes ?? 1));
+  const nodes = flags.url.length > 0 ? flags.url.length : (flags.nodes ?? 1);
+  const faults = flags.faults === undefined ? undefined : loadFaults(flags.faults, nodes);
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  if (faults === undefined) {
+    const { nodeCountRefusal } = await import('../simulator/live/live-faults.ts');
+    const why = nodeCountRefusal(liveFaultPlan(scenario, seed), nodes, {
+      name: scenario.name,
+      nodes: scenario.topology.nodes,
+    });
+    if (why !== null) throw new CliError('CHATSIM_ERR_LIVE_FAULT', why);
+  }
   const { scenarioRecorder } = await import('../metrics/scenario-recorder.ts');
   const metrics = await import('../metrics/metrics-endpoint.ts');
   const runId = `live-${scenario.name}-${seed}-${Date.now().toString(36)}`;
@@ -200,6 +207,19 @@ async function liveCommand(scenarioArg: string, flags: LiveFlags, io: CliIo): Pr
   );
   await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'live' });
   return summary.exitCode;
+}
+
+/**
+ * Reference nodes with no `--nodes` given: as many as the scenario's topology has (partition, churn and
+ * node-down are written for two: a fleet over a Redis the run starts), said in one line when more than one.
+ */
+export function withScenarioNodes(scenario: Scenario, flags: LiveFlags, io: CliIo): LiveFlags {
+  const reference = flags.serverCmd === undefined && flags.url.length === 0 && !flags.redisCluster;
+  if (!reference || flags.nodes !== undefined || scenario.topology.nodes === 1) return flags;
+  io.err(
+    `chatsim live: ${scenario.name} runs on ${scenario.topology.nodes} reference nodes over a shared Redis, as its topology says (--nodes N to choose)`,
+  );
+  return { ...flags, nodes: scenario.topology.nodes };
 }
 
 export type Target = {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../../scenarios/scenario.ts';
-import { liveRefusal } from './live-faults.ts';
+import { liveRefusal, nodeCountRefusal } from './live-faults.ts';
 
 const spec = (fields: Partial<FaultSpec> & { type: FaultSpec['type'] }) =>
   ({ atMs: 1000, durationMs: 1000, ...fields }) as FaultSpec;
@@ -29,5 +29,33 @@ describe('liveRefusal over Redis', () => {
       spec({ type: 'partition', target: 'store', node: 0 }),
     ])
       expect(liveRefusal(fault, single)).toBeNull();
+  });
+});
+
+describe('nodeCountRefusal', () => {
+  const nodeDown = { name: 'node-down', nodes: 2 };
+  const crash1 = spec({ type: 'node-crash', node: 1 });
+
+  it('refuses a fault naming a node the target does not have, with the --nodes that would do', () => {
+    const why = nodeCountRefusal(
+      [spec({ type: 'partition', target: 'clients', fraction: 0.2 }), crash1],
+      1,
+      nodeDown,
+    );
+    expect(why).toBe(
+      'node-down is written for 2 nodes (topology.nodes) and node-crash@1000ms names node 1; this target has 1: use --nodes 2',
+    );
+  });
+
+  it('lets a timeline run whose nodes all exist, and one that names none', () => {
+    expect(nodeCountRefusal([crash1], 2, nodeDown)).toBeNull();
+    expect(nodeCountRefusal([spec({ type: 'reconnect-storm', fraction: 0.5 })], 1, nodeDown)).toBeNull();
+  });
+
+  it('asks for as many nodes as the highest node named, when a timeline names more than the topology', () => {
+    const why = nodeCountRefusal([spec({ type: 'node-pause', node: 3 })], 2, { name: 'mine', nodes: 1 });
+    expect(why).toMatch(
+      /mine is written for 1 node \(topology\.nodes\) and node-pause@1000ms names node 3; this target has 2: use --nodes 4$/,
+    );
   });
 });

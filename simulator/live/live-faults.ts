@@ -97,6 +97,22 @@ export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | n
   }
 }
 
+/**
+ * Why the timeline cannot run on `nodes` nodes, or null: a fault that names a node the target does not
+ * have (node-down crashes node 1 of its two) is refused by name, not carried out on another node.
+ */
+export function nodeCountRefusal(
+  faults: readonly FaultSpec[],
+  nodes: number,
+  scenario: { name: string; nodes: number },
+): string | null {
+  const beyond = faults.filter((spec) => spec.node !== undefined && spec.node >= nodes);
+  if (beyond.length === 0) return null;
+  const needed = Math.max(scenario.nodes, ...beyond.map((spec) => spec.node! + 1));
+  const named = [...new Set(beyond.map((spec) => `${spec.type}@${spec.atMs}ms names node ${spec.node}`))];
+  return `${scenario.name} is written for ${scenario.nodes} node${scenario.nodes === 1 ? '' : 's'} (topology.nodes) and ${named.join(', ')}; this target has ${nodes}: use --nodes ${needed}`;
+}
+
 export type LiveFaultContext = {
   fleet: LiveFleet;
   pool: GeneratorPool;
