@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { liveReproCommand } from '../reports/verdict-table.ts';
-import type { Scenario } from '../scenarios/scenario.ts';
+import { type Scenario, withLiveThresholds } from '../scenarios/scenario.ts';
 import { CliError, type CliIo } from './cli-error.ts';
 import { gateScenarios, printGateRun, worseExit } from './gate.ts';
 import { type LiveFlags, makeTarget, runOrExplain } from './live.ts';
@@ -60,10 +60,12 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
 
   async function runOne(seed: number, name: string): Promise<import('../reports/junit.ts').GateRun> {
     const full = loadOrExplain(name);
-    const short = shortenScenario(full, {
-      ...liveGateSize,
-      clients: flags.clients ?? liveGateSize.clients,
-    });
+    const short = withLiveThresholds(
+      shortenScenario(full, {
+        ...liveGateSize,
+        clients: flags.clients ?? liveGateSize.clients,
+      }),
+    );
     const target = await makeTarget(short, flags, io);
     const caps = { canSignal: target.fleet.canSignal, network: true };
     const dropped: string[] = [];

@@ -10,7 +10,13 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { defaultLimits } from '../reference-server/core/limits.ts';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { liveReproCommand } from '../reports/verdict-table.ts';
-import { type FaultSpec, type Scenario, ScenarioError, validateFaults } from '../scenarios/scenario.ts';
+import {
+  type FaultSpec,
+  type Scenario,
+  ScenarioError,
+  validateFaults,
+  withLiveThresholds,
+} from '../scenarios/scenario.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
@@ -132,7 +138,7 @@ export function addTargetFlags(command: Command, withBug = true): Command {
 }
 
 async function liveCommand(scenarioArg: string, given: LiveFlags, io: CliIo): Promise<number> {
-  const scenario = loadOrExplain(scenarioArg);
+  const scenario = withLiveThresholds(loadOrExplain(scenarioArg));
   const { runLive, liveFaultPlan } = await import('../simulator/live/run-live.ts');
   const flags = withScenarioNodes(scenario, given, io);
   const target = await makeTarget(scenario, flags, io);

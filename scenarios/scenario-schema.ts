@@ -556,6 +556,27 @@ export const scenarioSchema = strict({
   })
     .prefault({})
     .describe('SLO thresholds in k6 syntax; any that does not hold ends the run with exit code 2'),
+  liveThresholds: strict({
+    why: z
+      .string()
+      .min(1)
+      .describe(
+        'the cost of a live run that the simulation does not model, as measured, that these thresholds allow for (a slow path of the server is no reason)',
+      ),
+    ...(Object.fromEntries(
+      (Object.keys(thresholdMetrics) as ThresholdMetric[]).map((metric) => [
+        metric,
+        z
+          .array(z.string())
+          .optional()
+          .describe(`replaces thresholds.${metric} in live runs; k6 expressions, all must hold`),
+      ]),
+    ) as Record<ThresholdMetric, z.ZodOptional<z.ZodArray<z.ZodString>>>),
+  })
+    .optional()
+    .describe(
+      "live runs only (chatsim live, gate --live --slo): these metrics' thresholds replace `thresholds`' lists, each whole, where a live run pays a cost the simulation does not model; `why` says which, with the measured figure",
+    ),
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { checkProperties } from './check-properties.ts';
 import { loadScenario, scenarioNames, scenariosDir } from './load-scenario.ts';
-import { ScenarioError, validateFaults, validateScenario } from './scenario.ts';
+import { ScenarioError, validateFaults, validateScenario, withLiveThresholds } from './scenario.ts';
 import { scenarioJsonSchema, scenarioJsonSchemaPath } from './scenario-json-schema.ts';
 
 function problemsOf(value: unknown): string[] {
@@ -190,6 +190,29 @@ describe('scenarios', () => {
       /^thresholds.failedSends\[0\] "p\(99\)<1": failedSends is a rate; its aggregations are rate, count/m,
     );
     expect(text).toMatch(/^thresholds.failedSends\[1\] must be a string, got 3/m);
+  });
+
+  it('takes live thresholds only with a reason, checks them like the others, and applies them only live', () => {
+    const text = problemsOf({ liveThresholds: { ackLatency: ['p99<250'] } }).join('\n');
+    expect(text).toMatch(/^liveThresholds.why/m);
+    expect(text).toMatch(/^liveThresholds.ackLatency\[0\] "p99<250" is not a threshold expression/m);
+    const scenario = validateScenario(
+      {
+        thresholds: { ackLatency: ['p(99)<=500'] },
+        liveThresholds: { why: 'a real restart takes 0.4 s', ackLatency: ['p(99)<=20000'] },
+      },
+      'live.json',
+      'live',
+    );
+    expect(scenario.thresholds.ackLatency).toEqual(['p(99)<=500']);
+    const live = withLiveThresholds(scenario);
+    expect(live.thresholds).toEqual({ ...scenario.thresholds, ackLatency: ['p(99)<=20000'] });
+    expect(live.liveThresholds).toBeUndefined();
+    // Spent: a caller that changes the live lists (the gate drops latency without --slo) keeps its change.
+    const gate = { ...live, thresholds: { ...live.thresholds, ackLatency: [] } };
+    expect(withLiveThresholds(gate).thresholds.ackLatency).toEqual([]);
+    const steady = loadScenario('steady');
+    expect(withLiveThresholds(steady)).toBe(steady);
   });
 
   it('keeps the pre-k6 threshold keys working', () => {

@@ -137,6 +137,11 @@ export type Scenario = {
   limits: Record<string, number>;
   /** SLO thresholds in k6 syntax per metric (thresholds.ts), e.g. `{ ackLatency: ['p(99)<250'] }`. */
   thresholds: Record<ThresholdMetric, string[]>;
+  /**
+   * Live runs only: lists that replace those metrics' `thresholds` where a live run pays a cost the
+   * simulation does not model (a real process's start-up, say), and why, measured (withLiveThresholds).
+   */
+  liveThresholds?: { why: string } & Partial<Record<ThresholdMetric, string[]>>;
 };
 
 export class ScenarioError extends Error {
@@ -170,6 +175,14 @@ export function validateScenario(value: unknown, source: string, defaultName?: s
     topology: { ...scenario.topology, store: scenario.topology.store ?? storeFor(scenario.topology.nodes) },
     thresholds: migrateThresholds(scenario.thresholds),
   } satisfies Scenario);
+}
+
+/** The scenario as a live run judges it: `liveThresholds` replace those metrics' lists, and are spent. */
+export function withLiveThresholds(scenario: Scenario): Scenario {
+  const { liveThresholds, ...rest } = scenario;
+  if (liveThresholds === undefined) return scenario;
+  const { why: _why, ...lists } = liveThresholds;
+  return { ...rest, thresholds: { ...scenario.thresholds, ...lists } };
 }
 
 function storeFor(nodes: number): 'embedded' | 'shared' {
@@ -322,14 +335,16 @@ function crossFieldProblems(value: unknown): string[] {
       `phases.faultsMs must be at most ${swarmFaultsMsMax} in a swarm scenario, got ${faultsMs}: the faults a seed draws may keep the store down for the whole window, and the virtual client keeps a send only ${swarmFaultsMsMax + swarmRecoveryMarginMs} ms, so a longer window would fail sends by design and the failedSends SLO would go red on calibration, not on a defect`,
     );
   if (Array.isArray(root.faults)) problems.push(...faultProblems(root.faults, nodes, faultsMs));
-  const thresholds = record(root.thresholds);
-  for (const metric of thresholdMetricNames) {
-    const expressions = thresholds[metric];
-    if (!Array.isArray(expressions)) continue;
-    for (const [i, expression] of expressions.entries()) {
-      if (typeof expression !== 'string') continue;
-      const parsed = parseThreshold(metric, expression);
-      if (typeof parsed === 'string') problems.push(`thresholds.${metric}[${i}] ${parsed}`);
+  for (const key of ['thresholds', 'liveThresholds'] as const) {
+    const thresholds = record(root[key]);
+    for (const metric of thresholdMetricNames) {
+      const expressions = thresholds[metric];
+      if (!Array.isArray(expressions)) continue;
+      for (const [i, expression] of expressions.entries()) {
+        if (typeof expression !== 'string') continue;
+        const parsed = parseThreshold(metric, expression);
+        if (typeof parsed === 'string') problems.push(`${key}.${metric}[${i}] ${parsed}`);
+      }
     }
   }
   return problems;

@@ -6,7 +6,7 @@
 
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
 import { LiveNetwork } from '../../chaos/live-network.ts';
-import type { FaultSpec, Scenario } from '../../scenarios/scenario.ts';
+import { type FaultSpec, type Scenario, withLiveThresholds } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
 import { userPinned } from '../behaviours.ts';
 import { IdTable } from '../checkers/id-table.ts';
@@ -156,8 +156,9 @@ export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet, 
     );
 }
 
-export async function runLive(scenario: Scenario, options: LiveOptions): Promise<RunSummary> {
+export async function runLive(asWritten: Scenario, options: LiveOptions): Promise<RunSummary> {
   const wallStart = performance.now();
+  const scenario = withLiveThresholds(asWritten);
   const log = options.log ?? (() => {});
   const streams = new SeedStreams(options.seed);
   const phases = {
