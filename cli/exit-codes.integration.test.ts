@@ -100,6 +100,10 @@ describe('chatsim gate JUnit', () => {
       'gate',
       '--seeds',
       '1',
+      // One scenario is enough to show the JUnit shape; the whole gate against known bugs is
+      // simulator/known-bugs.sim.test.ts.
+      '--scenarios',
+      'steady',
       '--fresh',
       '0',
       '--explore',
@@ -115,6 +119,8 @@ describe('chatsim gate JUnit', () => {
       /<testcase classname="chatsim.steady" name="seed 1: no-loss">\s*<failure message="no-loss failed">/,
     );
     expect(xml).toMatch(/reproduce: npx chatsim sim steady --seed 1 --bug dropped-pushes/);
+    // --scenarios steady ran steady alone.
+    expect(xml).not.toMatch(/classname="chatsim\.(?!steady")/);
     const totals = /<testsuites name="chatsim gate" tests="(\d+)" failures="(\d+)" errors="(\d+)">/.exec(xml);
     expect(Number(totals?.[2])).toBeGreaterThan(0);
     expect(run.stdout).toMatch(/\d+ passed, [1-9]\d* failed\s*$/);

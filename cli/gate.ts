@@ -50,6 +50,8 @@ type GateFlags = {
   jobs: number;
   /** Where the fresh seeds and the exploration come from (absent: a fresh one, printed). */
   rootSeed?: number;
+  /** A subset of the standard scenarios (default: all of them). */
+  scenarios?: string[];
 };
 
 export function registerGate(program: Command, result: CommandResult, io: CliIo): void {
@@ -91,7 +93,7 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
     .option('--slo', "with --live: also judge the scenarios' latency thresholds (calibrated for sim)")
     .option(
       '--scenarios <list>',
-      'with --live: only these standard scenarios, comma-separated',
+      'only these standard scenarios, comma-separated (default: all)',
       parseScenarioList,
     )
     .option(
@@ -183,7 +185,8 @@ export class GateSeeds {
 
 function plan(flags: GateFlags, seeds: GateSeeds): Plan[] {
   const runs: Plan[] = [];
-  for (const seed of flags.seeds) for (const scenario of gateScenarios) runs.push({ scenario, seed });
+  for (const seed of flags.seeds)
+    for (const scenario of flags.scenarios ?? gateScenarios) runs.push({ scenario, seed });
   for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: seeds.runSeed() });
   return runs;
 }

@@ -25,6 +25,8 @@ const triedFirst: Partial<Record<(typeof bugNames)[number], (typeof huntOrder)[n
   'recovery-truncates-segment': 'disk-faults',
   'stale-refusals': 'churn',
   'push-to-removed': 'churn',
+  'cursor-regression': 'adversarial',
+  'sync-skips': 'partition',
 };
 
 /** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
