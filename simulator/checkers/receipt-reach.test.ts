@@ -107,3 +107,52 @@ describe('receipt reach in a conversation whose membership the harness changed',
     expect(judged(changed([]), 3)).toEqual([]);
   });
 });
+
+// Told and owed are kept per (device, cursor) in rows stamped with the device's session: a session's
+// end forgets them at once, and a receipt owed, settled and owed again is judged where it was owed last.
+describe('receipt reach across sessions', () => {
+  const receiptTo = (at: number, to: typeof ann, seq: number) =>
+    history.cursorSeen(at, to, { conv: 'small', of: 'bob', kind: 'delivered', seq, lastSeq: seq });
+  const lost = (at: number) =>
+    ({ k: 'session-lost', at, user: 'ann', device: 'd1', reason: 'reset' }) as HistoryEvent;
+  const bothHeard = (at: number) => [
+    history.convFrame(at, ann, 'small', 'msg', [9]),
+    history.convFrame(at, bob, 'small', 'msg', [9]),
+  ];
+
+  it('does not count a receipt heard in an earlier session for a cursor sent in the next', () => {
+    const owedAgain = [
+      history.conv(0, 'small', ['ann', 'bob']),
+      history.session(10, ann),
+      history.session(10, bob),
+      receiptTo(150, ann, 5),
+      lost(200),
+      history.session(300, ann),
+      history.cursorSent(400, bob, 'small', 'delivered', 3),
+      ...bothHeard(5000),
+    ];
+    // The receipt at 5 from the first session covers nothing of the second: 3 is owed and missed.
+    const found = problems(owedAgain);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/held one session from 300 .* cursor at 3 /);
+    // Heard in the same session, a receipt past it settles it.
+    expect(problems([...owedAgain.slice(0, -2), receiptTo(450, ann, 5), ...bothHeard(5000)])).toEqual([]);
+  });
+
+  it("judges a session's misses in the order they were last owed", () => {
+    const found = problems([
+      history.conv(0, 'small', ['ann', 'bob']),
+      history.session(10, ann),
+      history.session(10, bob),
+      history.cursorSent(100, bob, 'small', 'delivered', 1),
+      history.cursorSent(110, bob, 'small', 'read', 1),
+      // The delivered cursor is told, then moves again and is owed again: now after the read one.
+      receiptTo(150, ann, 1),
+      history.cursorSent(200, bob, 'small', 'delivered', 2),
+      ...bothHeard(5000),
+    ]);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/read cursor at 1 /);
+    expect(found[1]).toMatch(/delivered cursor at 2 /);
+  });
+});

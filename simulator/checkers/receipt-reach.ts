@@ -23,30 +23,50 @@
 // issued on), which in a settle phase, with nothing issued, is all that shows a backlog.
 
 import type { HistoryEvent } from '../history.ts';
-import { entryOf, MemberSessions } from './member-sessions.ts';
+import { int32Column } from './column.ts';
+import { MemberSessions } from './member-sessions.ts';
 import { QueueDrain } from './queue-drain.ts';
-
-/** `senderNode`: the node of the sender's session (undefined: not known). */
-type Owed = {
-  seq: number;
-  sentAt: number;
-  sender: number;
-  senderSince: number;
-  senderNode: string | undefined;
-};
+import { SlotTable } from './slot-table.ts';
 
 /** How far back the sends whose ack latency stretches a receipt's due time go (s): a queue drains slowly. */
 const lagWindowS = 10;
 /** (conversation, user) pairs numbered at most: a cursor's key (pair and kind) stays a small integer. */
 const pairsMax = 2 ** 29;
 
+/**
+ * A (device, cursor key) slot's state: one row of nine numbers, so a receipt reads a cache line or two
+ * (a Map of Maps per device cost six scattered lookups per receipt: large-group spent 15% of its run
+ * here, every cursor in its threshold-sized group owed to 99 members). Told and owed hold only while
+ * their session stamp is the device's current one: a session's end forgets them all at once.
+ */
+const told = 0; // the highest receipt seq the device heard this session
+const toldSession = 1;
+const owedSeq = 2; // the oldest receipt it is owed this session: its seq,
+const owedSentAt = 3; // when the cursor was sent,
+const owedSender = 4; // by which device,
+const owedSenderSince = 5; // on its session open since then,
+const owedSenderNode = 6; // on that node's number (-1: not known)
+const owedSession = 7; // 0: nothing owed
+const owedAt = 8; // its place in the device's owed list (a slot owed again is listed again)
+const rowSize = 9;
+
+/** A judged conversation's member devices, as the loop over them would find them, until devices or members change. */
+type MemberDevices = { members: readonly string[]; deviceCount: number; devices: number[]; users: string[] };
+
 export class ReceiptReach extends MemberSessions {
   /** (device, cursor) pairs judged: told, or owed past their due time. */
   judged = 0;
-  /** Device id -> cursor key (conv, whose, kind) -> the highest receipt seq it heard this session. */
-  private readonly told = new Map<number, Map<number, number>>();
-  /** Device id -> cursor key -> the oldest receipt it is owed this session. */
-  private readonly owed = new Map<number, Map<number, Owed>>();
+  /** (device id, cursor key) -> its row in `rows`. */
+  private readonly slots = new SlotTable();
+  private rows = new Float64Array(1024 * rowSize);
+  /** Device id -> its current session's stamp (from 1; a row stamped otherwise is of an ended session). */
+  private readonly sessions = int32Column(1);
+  /**
+   * Device id -> the slots it was owed a receipt in during its current session, in the order first owed
+   * (a slot whose `owedAt` is not its place here was owed again later, or no longer): the order the
+   * session's end judges them in, and so the witness's.
+   */
+  private readonly owed = new Map<number, number[]>();
   /** Cursor key -> the highest cursor that user's devices sent: only a higher one must move it. */
   private readonly highest = new Map<number, number>();
   /**
@@ -69,17 +89,25 @@ export class ReceiptReach extends MemberSessions {
   private readonly pairUser: number[] = [];
   /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
   private readonly ackLag = new Map<number, number>();
+  /** Judged conversation -> its member devices (a cursor there is owed to each of them). */
+  private readonly memberDevices = new Map<string, MemberDevices>();
   /** Per node, the latest ack of sends issued by a time. */
   private readonly drain = new QueueDrain();
+  /** The nodes of senders' sessions, numbered for the rows. */
+  private readonly senderNodeNumbers = new Map<string, number>();
+  private readonly senderNodeNames: string[] = [];
 
   /** Nothing owed in `conv` to or about a user a membership change named stands. */
   protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
     if (!this.convNumbers.has(conv)) return;
-    for (const [device, owed] of this.owed) {
+    for (const [device, slots] of this.owed) {
       const receiver = named.has(this.ids.deviceName(device).user);
-      for (const key of owed.keys()) {
-        const cursor = this.cursorOf(key);
-        if (cursor.conv === conv && (receiver || named.has(cursor.of))) owed.delete(key);
+      const session = this.sessions.get(device);
+      for (let at = 0; at < slots.length; at++) {
+        const row = slots[at]! * rowSize;
+        if (!this.owes(row, session, at)) continue;
+        const cursor = this.cursorOf(this.slots.keyB(slots[at]!));
+        if (cursor.conv === conv && (receiver || named.has(cursor.of))) this.rows[row + owedSession] = 0;
       }
     }
   }
@@ -95,7 +123,16 @@ export class ReceiptReach extends MemberSessions {
   private refused(event: HistoryEvent & { k: 'cursor-refused' }): void {
     const sender = this.device(event);
     const key = this.cursorKey(event.conv, event.user, event.kind);
-    for (const owed of this.owed.values()) if (owed.get(key)?.sender === sender) owed.delete(key);
+    for (const device of this.owed.keys()) {
+      const slot = this.slots.find(device, key);
+      if (slot < 0) continue;
+      const row = slot * rowSize;
+      if (
+        this.rows[row + owedSession] === this.sessions.get(device) &&
+        this.rows[row + owedSender] === sender
+      )
+        this.rows[row + owedSession] = 0;
+    }
   }
 
   private ackTook(event: HistoryEvent & { k: 'ack' }): void {
@@ -120,14 +157,29 @@ export class ReceiptReach extends MemberSessions {
     return this.owed.keys();
   }
 
+  /**
+   * A receipt heard. Only a judged conversation's receipts are kept (only a cursor there is owed, and a
+   * conversation is judged from its creation on); one that was judged when the cursor was sent may
+   * still settle what is owed.
+   */
   private toldOf(event: HistoryEvent & { k: 'cursor-seen' }): void {
     const device = this.device(event);
-    const key = this.cursorKey(event.conv, event.of, event.kind);
-    const told = entryOf(this.told, device);
-    told.set(key, Math.max(told.get(key) ?? 0, event.seq));
-    const owed = this.owed.get(device);
-    if (owed !== undefined && event.seq >= (owed.get(key)?.seq ?? Number.POSITIVE_INFINITY)) {
-      owed.delete(key);
+    const judged = this.members.has(event.conv);
+    const key = judged ? this.cursorKey(event.conv, event.of, event.kind) : this.knownKey(event);
+    if (key < 0) return;
+    const slot = judged ? this.slotOf(device, key) : this.slots.find(device, key);
+    if (slot < 0) return;
+    const rows = this.rows;
+    const row = slot * rowSize;
+    const session = this.sessions.get(device);
+    if (judged) {
+      if (rows[row + toldSession] !== session) {
+        rows[row + toldSession] = session;
+        rows[row + told] = event.seq;
+      } else if (event.seq > rows[row + told]!) rows[row + told] = event.seq;
+    }
+    if (rows[row + owedSession] === session && event.seq >= rows[row + owedSeq]!) {
+      rows[row + owedSession] = 0;
       this.judged++;
     }
   }
@@ -143,51 +195,110 @@ export class ReceiptReach extends MemberSessions {
     const sender = this.device(event);
     const senderSince = this.openSince.get(sender);
     if (senderSince < 0) return;
-    for (const member of members) {
-      if (member === event.user) continue;
-      for (const device of this.ids.devicesOfUser(member)) {
-        const since = this.openSince.get(device);
-        if (since < 0 || since > event.at) continue;
-        if ((this.told.get(device)?.get(key) ?? 0) >= event.seq) {
+    const node = this.nodeName(sender);
+    const senderNode = node === undefined ? -1 : numberOf(node, this.senderNodeNumbers, this.senderNodeNames);
+    const { devices, users } = this.devicesOf(event.conv, members);
+    for (let i = 0; i < devices.length; i++) {
+      if (users[i] === event.user) continue;
+      const device = devices[i]!;
+      const since = this.openSince.get(device);
+      if (since < 0 || since > event.at) continue;
+      const session = this.sessions.get(device);
+      let slot = this.slots.find(device, key);
+      if (slot >= 0) {
+        const row = slot * rowSize;
+        if (this.rows[row + toldSession] === session && this.rows[row + told]! >= event.seq) {
           this.judged++;
           continue;
         }
-        const owed = entryOf(this.owed, device);
-        // The oldest owed receipt is kept: a receipt covering it is judged, and later ones wait.
-        if (!owed.has(key))
-          owed.set(key, {
-            seq: event.seq,
-            sentAt: event.at,
-            sender,
-            senderSince,
-            senderNode: this.nodeName(sender),
-          });
       }
+      let slots = this.owed.get(device);
+      if (slots === undefined) {
+        slots = [];
+        this.owed.set(device, slots);
+      }
+      if (slot < 0) slot = this.slotOf(device, key);
+      const rows = this.rows;
+      const row = slot * rowSize;
+      // The oldest owed receipt is kept: a receipt covering it is judged, and later ones wait.
+      if (rows[row + owedSession] === session) continue;
+      rows[row + owedSeq] = event.seq;
+      rows[row + owedSentAt] = event.at;
+      rows[row + owedSender] = sender;
+      rows[row + owedSenderSince] = senderSince;
+      rows[row + owedSenderNode] = senderNode;
+      rows[row + owedSession] = session;
+      rows[row + owedAt] = slots.length;
+      slots.push(slot);
     }
   }
 
   protected ended(device: number, at: number, since: number, heard: number): void {
-    const owed = this.owed.get(device);
+    const slots = this.owed.get(device);
+    const session = this.sessions.get(device);
+    // Whatever it was told or owed in that session is forgotten with it.
+    this.sessions.set(device, session + 1);
     this.owed.delete(device);
-    this.told.delete(device);
-    if (owed === undefined) return;
+    if (slots === undefined) return;
+    const rows = this.rows;
     const node = this.nodeName(device);
-    for (const [key, miss] of owed) {
-      const drained = this.drain.drainedBy(miss.sentAt, [miss.senderNode, node]);
+    for (let place = 0; place < slots.length; place++) {
+      const slot = slots[place]!;
+      const row = slot * rowSize;
+      if (!this.owes(row, session, place)) continue;
+      const sentAt = rows[row + owedSentAt]!;
+      const sender = rows[row + owedSender]!;
+      const senderNode = rows[row + owedSenderNode]!;
+      const drained = this.drain.drainedBy(sentAt, [
+        senderNode < 0 ? undefined : this.senderNodeNames[senderNode],
+        node,
+      ]);
       const due = Math.max(
-        this.quietAfter(miss.sentAt, this.dueMs + this.lagAround(miss.sentAt)),
-        this.quietAfter(Math.max(miss.sentAt, drained), this.dueMs),
+        this.quietAfter(sentAt, this.dueMs + this.lagAround(sentAt)),
+        this.quietAfter(Math.max(sentAt, drained), this.dueMs),
       );
-      if (due > at || heard < due || !this.heardOn(miss.sender, miss.senderSince, due)) continue;
-      const { conv, of, kind } = this.cursorOf(key);
+      if (due > at || heard < due || !this.heardOn(sender, rows[row + owedSenderSince]!, due)) continue;
+      const { conv, of, kind } = this.cursorOf(this.slots.keyB(slot));
       if (!this.members.has(conv)) continue;
       this.judged++;
+      const seq = rows[row + owedSeq]!;
       const { user, device: name } = this.ids.deviceName(device);
       this.witness.add('cursor never told to a member online throughout', () => ({
-        problem: `${user}/${name} held one session from ${since} and heard the server after ${due}, but never got a receipt of ${of}'s ${kind} cursor at ${miss.seq} or past it in ${conv}, sent at ${miss.sentAt} and due by ${due} (protocol.md: a receipt goes to the members when a member's cursor moves forward)`,
+        problem: `${user}/${name} held one session from ${since} and heard the server after ${due}, but never got a receipt of ${of}'s ${kind} cursor at ${seq} or past it in ${conv}, sent at ${sentAt} and due by ${due} (protocol.md: a receipt goes to the members when a member's cursor moves forward)`,
         path: [],
       }));
     }
+  }
+
+  /** Whether the row at `row` holds a receipt owed in `session`, listed at `place` of its device's owed list. */
+  private owes(row: number, session: number, place: number): boolean {
+    return this.rows[row + owedSession] === session && this.rows[row + owedAt] === place;
+  }
+
+  /** The (device, key) slot, made with an empty row if it had none. */
+  private slotOf(device: number, key: number): number {
+    const slot = this.slots.intern(device, key);
+    if ((slot + 1) * rowSize > this.rows.length) {
+      const rows = new Float64Array(Math.ceil((this.rows.length * 1.5) / rowSize) * rowSize);
+      rows.set(this.rows);
+      this.rows = rows;
+    }
+    return slot;
+  }
+
+  /** Every device of every member, in member order and each member's devices in the order they appeared. */
+  private devicesOf(conv: string, members: readonly string[]): MemberDevices {
+    const known = this.memberDevices.get(conv);
+    if (known !== undefined && known.members === members && known.deviceCount === this.ids.deviceCount)
+      return known;
+    const entry: MemberDevices = { members, deviceCount: this.ids.deviceCount, devices: [], users: [] };
+    for (const member of members)
+      for (const device of this.ids.devicesOfUser(member)) {
+        entry.devices.push(device);
+        entry.users.push(member);
+      }
+    this.memberDevices.set(conv, entry);
+    return entry;
   }
 
   /** One number for (conversation, whose cursor, kind). */
@@ -206,6 +317,15 @@ export class ReceiptReach extends MemberSessions {
       this.pairUser.push(userNumber);
     }
     return pair * 2 + (kind === 'read' ? 1 : 0);
+  }
+
+  /** The receipt's cursor key if it was ever numbered (else -1), numbering nothing new. */
+  private knownKey(event: { conv: string; of: string; kind: 'delivered' | 'read' }): number {
+    const convNumber = this.convNumbers.get(event.conv);
+    const userNumber = this.userNumbers.get(event.of);
+    if (convNumber === undefined || userNumber === undefined) return -1;
+    const pair = this.pairsOfConv[convNumber]!.get(userNumber);
+    return pair === undefined ? -1 : pair * 2 + (event.kind === 'read' ? 1 : 0);
   }
 
   private cursorOf(key: number): { conv: string; of: string; kind: 'delivered' | 'read' } {
