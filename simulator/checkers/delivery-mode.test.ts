@@ -278,6 +278,10 @@ describe('delivery-mode: receipt reach', () => {
     it('a cursor queued behind the backlog is due 3 s after the backlog drained, not after it was sent', () => {
       // Without the drain, due by 43000 (no send issued from 30000 on): heard at 72000 was a false red.
       expect(problems([...backlog(10, 'n1'), ...heard(72_000)])).toEqual([]);
+      // Not judged, and said so: a queue that drains to the end of every session must not hide silence.
+      expect(judge([...backlog(10, 'n1'), ...heard(72_000)]).details).toMatch(
+        /0 receipts owed to them judged \(1 more not, their due time past the session's end only for a queue still draining\)/,
+      );
     });
 
     it('a server that never tells the cursor is still caught once the backlog drained', () => {

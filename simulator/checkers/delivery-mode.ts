@@ -91,7 +91,7 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
       receipts.finish(Math.min(endAt, final.at));
       const frames = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
       const judged = frames + reach.judged + receipts.judged;
-      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach; ${receipts.judged} receipts owed to them judged`;
+      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach; ${receipts.judged} receipts owed to them judged${receipts.drainWaited > 0 ? ` (${receipts.drainWaited} more not, their due time past the session's end only for a queue still draining)` : ''}`;
       return coveredResult(witness, deliveryModeProperty, details, {
         judged,
         judgedWhat: 'msg, notify or receipt frame in a conversation of known size',

@@ -56,6 +56,8 @@ type MemberDevices = { members: readonly string[]; deviceCount: number; devices:
 export class ReceiptReach extends MemberSessions {
   /** (device, cursor) pairs judged: told, or owed past their due time. */
   judged = 0;
+  /** Owed receipts not judged only because the queue ahead of their cursor still drained at the session's end. */
+  drainWaited = 0;
   /** (device id, cursor key) -> its row in `rows`. */
   private readonly slots = new SlotTable();
   private rows = new Float64Array(1024 * rowSize);
@@ -253,11 +255,15 @@ export class ReceiptReach extends MemberSessions {
         senderNode < 0 ? undefined : this.senderNodeNames[senderNode],
         node,
       ]);
-      const due = Math.max(
-        this.quietAfter(sentAt, this.dueMs + this.lagAround(sentAt)),
-        this.quietAfter(Math.max(sentAt, drained), this.dueMs),
-      );
-      if (due > at || heard < due || !this.heardOn(sender, rows[row + owedSenderSince]!, due)) continue;
+      const byLag = this.quietAfter(sentAt, this.dueMs + this.lagAround(sentAt));
+      const due = Math.max(byLag, this.quietAfter(Math.max(sentAt, drained), this.dueMs));
+      const senderSince = rows[row + owedSenderSince]!;
+      if (due > at || heard < due || !this.heardOn(sender, senderSince, due)) {
+        // Shown, so that a queue said to drain to the end cannot hide receipts unseen.
+        if (byLag < due && byLag <= at && heard >= byLag && this.heardOn(sender, senderSince, byLag))
+          this.drainWaited++;
+        continue;
+      }
       const { conv, of, kind } = this.cursorOf(this.slots.keyB(slot));
       if (!this.members.has(conv)) continue;
       this.judged++;
