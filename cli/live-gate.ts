@@ -37,7 +37,7 @@ export const liveGateSize = { faultsMs: 6000, warmupMs: 5000, healMs: 1500, clie
 export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number> {
   const { shortenScenario } = await import('../simulator/live/shorten.ts');
   const { runLive } = await import('../simulator/live/run-live.ts');
-  const { liveRefusal } = await import('../simulator/live/live-faults.ts');
+  const { splitLiveFaults } = await import('../simulator/live/live-faults.ts');
   const { junitXml } = await import('../reports/junit.ts');
   const parallel = flags.parallel ?? 1;
   if (parallel > 1 && (flags.url.length > 0 || flags.port !== undefined || flags.redis !== undefined))
@@ -67,12 +67,9 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
       }),
     );
     const target = await makeTarget(short, flags, io);
-    const caps = { canSignal: target.fleet.canSignal, network: true };
-    const dropped: string[] = [];
-    const faults = short.faults.filter((fault) => {
-      const why = liveRefusal(fault, caps);
-      if (why !== null) dropped.push(`${fault.type}@${fault.atMs}ms: ${why}`);
-      return why === null;
+    const { kept: faults, dropped } = splitLiveFaults(short.faults, {
+      canSignal: target.fleet.canSignal,
+      network: true,
     });
     // The standard scenarios' latency thresholds describe the simulated network (5 ms links); a live
     // run's latency is the target's hardware and load. Judged only when asked (--slo).

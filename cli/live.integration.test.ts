@@ -118,6 +118,27 @@ describe('chatsim live: target errors are one line and exit 2, before the run', 
     expect(lines).toHaveLength(1);
   });
 
+  it('with --skip-refused names each fault it drops, then runs the rest (here: stops at the unreachable URL)', async () => {
+    const args = [
+      'live',
+      'crash-restart',
+      '--skip-refused',
+      '--url',
+      'http://127.0.0.1:1',
+      '--jwt-secret',
+      secret,
+    ];
+    const { code, err } = await runMain(args);
+    expect(code).toBe(2);
+    expect(err.slice(0, 3)).toEqual(
+      [2000, 7000, 12000].map(
+        (at) =>
+          `chatsim live: SKIP fault node-crash@${at}ms: node-crash needs server processes the driver owns (--nodes or --server-cmd), not --url`,
+      ),
+    );
+    expect(err.at(-1)).toContain('is the server running there?');
+  });
+
   it('names an unreachable URL', async () => {
     const { code, err } = await runMain([
       'live',

@@ -37,6 +37,7 @@ export type LiveFlags = {
   jwtSecret?: string;
   port?: number;
   faults?: string;
+  skipRefused?: boolean;
   duration?: number;
   readEvery?: number;
   generators?: number;
@@ -60,6 +61,10 @@ export function registerLive(program: Command, result: CommandResult, io: CliIo)
     .option('--seed <n>', 'root seed (default: a fresh random one, printed)', parseSeed)
     .option('--clients <n>', "virtual clients (default: the scenario's)", parseClients)
     .option('--faults <file>', "a fault timeline (JSON array of faults) replacing the scenario's")
+    .option(
+      '--skip-refused',
+      'run without the faults this target cannot carry out (each named on stderr), as gate --live does, instead of refusing the run',
+    )
     .option('--duration <time>', 'soak: the faults phase lasts this long (e.g. 30m, 90s)', parseDuration)
     .option(
       '--read-every <time>',
@@ -139,19 +144,24 @@ export function addTargetFlags(command: Command, withBug = true): Command {
 
 async function liveCommand(scenarioArg: string, given: LiveFlags, io: CliIo): Promise<number> {
   const scenario = withLiveThresholds(loadOrExplain(scenarioArg));
-  const { runLive, liveFaultPlan } = await import('../simulator/live/run-live.ts');
+  const { runLive, liveFaultPlan, liveCapabilities } = await import('../simulator/live/run-live.ts');
   const flags = withScenarioNodes(scenario, given, io);
   const target = await makeTarget(scenario, flags, io);
   const nodes = flags.url.length > 0 ? flags.url.length : (flags.nodes ?? 1);
-  const faults = flags.faults === undefined ? undefined : loadFaults(flags.faults, nodes);
+  let faults = flags.faults === undefined ? undefined : loadFaults(flags.faults, nodes);
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
+  const { nodeCountRefusal, splitLiveFaults } = await import('../simulator/live/live-faults.ts');
   if (faults === undefined) {
-    const { nodeCountRefusal } = await import('../simulator/live/live-faults.ts');
     const why = nodeCountRefusal(liveFaultPlan(scenario, seed), nodes, {
       name: scenario.name,
       nodes: scenario.topology.nodes,
     });
     if (why !== null) throw new CliError('CHATSIM_ERR_LIVE_FAULT', why);
+  }
+  if (flags.skipRefused) {
+    const split = splitLiveFaults(faults ?? liveFaultPlan(scenario, seed), liveCapabilities(target.fleet));
+    for (const line of split.dropped) io.err(`chatsim live: SKIP fault ${line}`);
+    faults = split.kept;
   }
   const { scenarioRecorder } = await import('../metrics/scenario-recorder.ts');
   const metrics = await import('../metrics/metrics-endpoint.ts');
@@ -206,7 +216,11 @@ async function liveCommand(scenarioArg: string, given: LiveFlags, io: CliIo): Pr
       io.err(`chatsim live: ${error.message}`);
     });
   const repro = liveReproCommand(
-    flags.faults === undefined ? scenarioArg : `${scenarioArg} --faults ${flags.faults}`,
+    [
+      scenarioArg,
+      ...(flags.faults ? [`--faults ${flags.faults}`] : []),
+      ...(flags.skipRefused ? ['--skip-refused'] : []),
+    ].join(' '),
     seed,
     flags.clients,
     target.fleet.reproFlags,

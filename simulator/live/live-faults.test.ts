@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { FaultSpec } from '../../scenarios/scenario.ts';
-import { liveRefusal, nodeCountRefusal } from './live-faults.ts';
+import { liveRefusal, nodeCountRefusal, splitLiveFaults } from './live-faults.ts';
 
 const spec = (fields: Partial<FaultSpec> & { type: FaultSpec['type'] }) =>
   ({ atMs: 1000, durationMs: 1000, ...fields }) as FaultSpec;
@@ -57,5 +57,25 @@ describe('nodeCountRefusal', () => {
     expect(why).toMatch(
       /mine is written for 1 node \(topology\.nodes\) and node-pause@1000ms names node 3; this target has 2: use --nodes 4$/,
     );
+  });
+});
+
+describe('splitLiveFaults', () => {
+  it('keeps what the target can do, in order, and names each fault it drops with the reason', () => {
+    const storm = spec({ type: 'reconnect-storm', fraction: 0.5 });
+    const clock = spec({ type: 'clock-offset', atMs: 3000, node: 0, offsetMs: 30_000 });
+    const crash = spec({ type: 'node-crash', atMs: 5000, node: 0 });
+    const url = { canSignal: false, network: true };
+    expect(splitLiveFaults([storm, clock, crash], url)).toEqual({
+      kept: [storm],
+      dropped: [
+        "clock-offset@3000ms: clock-offset has no live meaning (a harness cannot set a server process's clock)",
+        'node-crash@5000ms: node-crash needs server processes the driver owns (--nodes or --server-cmd), not --url',
+      ],
+    });
+    expect(splitLiveFaults([storm, crash], { canSignal: true, network: true })).toEqual({
+      kept: [storm, crash],
+      dropped: [],
+    });
   });
 });

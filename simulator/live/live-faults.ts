@@ -98,6 +98,24 @@ export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | n
 }
 
 /**
+ * The faults this target can carry out, and one line per fault it cannot (`type@atMs: why`): what
+ * `gate --live` and `live --skip-refused` drop, saying so, where `live` alone refuses the run.
+ */
+export function splitLiveFaults(
+  faults: readonly FaultSpec[],
+  caps: LiveCapabilities,
+): { kept: FaultSpec[]; dropped: string[] } {
+  const kept: FaultSpec[] = [];
+  const dropped: string[] = [];
+  for (const fault of faults) {
+    const why = liveRefusal(fault, caps);
+    if (why === null) kept.push(fault);
+    else dropped.push(`${fault.type}@${fault.atMs}ms: ${why}`);
+  }
+  return { kept, dropped };
+}
+
+/**
  * Why the timeline cannot run on `nodes` nodes, or null: a fault that names a node the target does not
  * have (node-down crashes node 1 of its two) is refused by name, not carried out on another node.
  */

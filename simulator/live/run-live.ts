@@ -29,7 +29,13 @@ import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-mess
 import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
-import { describeLiveFault, liveRefusal, needsNetwork, startLiveFault } from './live-faults.ts';
+import {
+  describeLiveFault,
+  type LiveCapabilities,
+  liveRefusal,
+  needsNetwork,
+  startLiveFault,
+} from './live-faults.ts';
 import { scheduleLiveHttpReads } from './live-http-reads.ts';
 import { type LiveMembership, scheduleLiveMembership } from './live-membership.ts';
 import { loadLimitedBy } from './load-limited.ts';
@@ -137,19 +143,19 @@ export function liveFaultPlan(scenario: Scenario, seed: number, faults?: FaultSp
   return faults ?? [...scenario.faults, ...swarmFaults(scenario, new SeedStreams(seed).stream('swarm'))];
 }
 
+/** What `fleet` lets a live run do (liveRefusal's capabilities). */
+export function liveCapabilities(fleet: LiveFleet, network = true): LiveCapabilities {
+  return {
+    canSignal: fleet.canSignal,
+    network,
+    ...(fleet.redis ? { redis: { owned: fleet.redis.owned, cluster: fleet.redis.cluster === true } } : {}),
+  };
+}
+
 /** Throws LiveRefusedError naming every fault this target cannot carry out. */
 export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet, network = true): void {
-  const refusals = faults
-    .map((spec) =>
-      liveRefusal(spec, {
-        canSignal: fleet.canSignal,
-        network,
-        ...(fleet.redis
-          ? { redis: { owned: fleet.redis.owned, cluster: fleet.redis.cluster === true } }
-          : {}),
-      }),
-    )
-    .filter((r): r is string => r !== null);
+  const caps = liveCapabilities(fleet, network);
+  const refusals = faults.map((spec) => liveRefusal(spec, caps)).filter((r): r is string => r !== null);
   if (refusals.length > 0)
     throw new LiveRefusedError(
       `this scenario cannot run live against ${fleet.reproFlags}: ${[...new Set(refusals)].join('; ')}`,
