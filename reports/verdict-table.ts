@@ -55,7 +55,7 @@ export function verdictLine(summary: RunSummary): string {
   ][summary.exitCode];
   const live = summary.live;
   const why = live?.loadLimited
-    ? loadLimitedBy(live.generatorCpuShareMax, live.generatorLoopDelayMsMax)
+    ? loadLimitedBy(live.generatorCpuShareMax, live.generatorLoopDelayMsMax, live.cpuPressure ?? null)
     : null;
   const loadLimited = why === null ? '' : ` (latencies are load-limited: ${why})`;
   return `verdict: ${outcome}${loadLimited}`;
@@ -80,7 +80,7 @@ function liveHeader(summary: RunSummary, live: NonNullable<RunSummary['live']>):
     `${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}; ${live.connects} connects (${live.connectFailures} failed)`,
     `latency from the scheduled send: ${q('ack', live.latencyMs.ack)}; ${q('delivery 1:1', live.latencyMs.deliveryDirect)}; ${q('delivery group', live.latencyMs.deliveryGroup)}`,
     processLine(live),
-    `${progressiveLine(live)}final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
+    `${progressiveLine(live)}final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.cpuPressure == null ? '' : `; the box's tasks waited for a CPU ${Math.round(live.cpuPressure * 100)}% of the run`}${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
   ];
 }
 

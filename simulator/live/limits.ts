@@ -111,4 +111,10 @@ export const liveLimits = {
    * and its acks were read that late, so latencies are load-limited too (load-limited.ts).
    */
   generatorStallLoadLimitedMs: 2000,
+  /**
+   * The box's CPU pressure ("some" of /proc/pressure/cpu over the run) above which latencies are
+   * load-limited too: for more than half the run some runnable task, the server's among them, waited
+   * for a core (load-limited.ts).
+   */
+  cpuPressureLoadLimited: 0.5,
 } as const;

@@ -38,7 +38,7 @@ import {
 } from './live-faults.ts';
 import { scheduleLiveHttpReads } from './live-http-reads.ts';
 import { type LiveMembership, scheduleLiveMembership } from './live-membership.ts';
-import { loadLimitedBy } from './load-limited.ts';
+import { cpuPressureShare, loadLimitedBy, readCpuPressureUs } from './load-limited.ts';
 import { preflight } from './preflight.ts';
 import { type ProcessFigures, type ProcessRef, ProcessSampler } from './process-sampler.ts';
 import { type ProgressiveReadFacts, ProgressiveReads } from './progressive-read.ts';
@@ -109,6 +109,8 @@ export type LiveFacts = {
    * latencies measure the generator as much as the server (load-limited.ts says which).
    */
   loadLimited: boolean;
+  /** Share of the run's wall time in which a task of the box waited for a CPU (/proc/pressure/cpu; null without PSI). */
+  cpuPressure: number | null;
   connects: number;
   connectFailures: number;
   /** Attempts the clients gave up before the WebSocket opened (their connect timeout), then retried. */
@@ -165,6 +167,7 @@ export function checkLiveFaults(faults: readonly FaultSpec[], fleet: LiveFleet, 
 export async function runLive(asWritten: Scenario, options: LiveOptions): Promise<RunSummary> {
   const wallStart = performance.now();
   const scenario = withLiveThresholds(asWritten);
+  const pressureAtStart = readCpuPressureUs();
   const log = options.log ?? (() => {});
   const streams = new SeedStreams(options.seed);
   const phases = {
@@ -622,6 +625,11 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
       });
       const cpuMax = Math.max(0, ...reports.map((r) => r.stats.cpuShare));
       const loopDelayMax = Math.max(0, ...reports.map((r) => r.stats.loopDelayMsMax));
+      const cpuPressure = cpuPressureShare(
+        pressureAtStart,
+        readCpuPressureUs(),
+        performance.now() - wallStart,
+      );
       return {
         scenario: scenario.name,
         seed: options.seed,
@@ -648,7 +656,8 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
           generatorHeapBytesMax: Math.max(0, ...reports.map((r) => r.stats.heapUsedBytes)),
           generatorLoopDelayMsMax: loopDelayMax,
           historyLagMsMax: historyLag.maxMs,
-          loadLimited: loadLimitedBy(cpuMax, loopDelayMax) !== null,
+          loadLimited: loadLimitedBy(cpuMax, loopDelayMax, cpuPressure) !== null,
+          cpuPressure,
           connects: reports.reduce((a, r) => a + r.stats.connects, 0),
           connectFailures: reports.reduce((a, r) => a + r.stats.connectFailures, 0),
           abandonedConnects: reports.reduce((a, r) => a + r.stats.abandonedConnects, 0),
