@@ -8,6 +8,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // A worker process keeps its module cache from one test file to the next instead of loading every
+    // file's import graph again through tsx: the suite took 493 s instead of 572 s on an idle box here
+    // (2026-12-01; imports 15 s instead of 68 s). The tests keep no global state between files: fake
+    // timers are restored after each test, registries are per instance, vi.mock is only of k6's modules.
+    isolate: false,
     // Two workers even on a 2-core box (vitest's default there is one): most integration files wait on
     // real sockets, child servers and settle windows rather than burn CPU.
     maxWorkers: 2,
