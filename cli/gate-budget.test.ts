@@ -1,0 +1,55 @@
+// The gate's time budget cuts fresh seeds only: a fixed seed is a regression that must run, so a gate
+// whose budget is spent before it starts still runs every fixed seed, and skips the fresh ones.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CliIo } from './cli-error.ts';
+import { main } from './main.ts';
+
+describe('chatsim gate --budget-s', () => {
+  it('runs every fixed seed whatever the budget, and cuts only fresh seeds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatsim-gate-budget-'));
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
+      const junit = join(dir, 'junit.xml');
+      const code = await main(
+        // A budget of 0 s is spent before the first run starts.
+        [
+          'gate',
+          '--scenarios',
+          'steady,adversarial',
+          '--seeds',
+          '1',
+          '--fresh',
+          '3',
+          '--explore',
+          '0',
+          '--budget-s',
+          '0',
+          '--jobs',
+          '1',
+          '--clients',
+          '100',
+          '--root-seed',
+          '7',
+          '--junit',
+          junit,
+        ],
+        io,
+      );
+      const xml = await readFile(junit, 'utf8');
+      expect(xml).toContain('classname="chatsim.steady"');
+      expect(xml).toContain('classname="chatsim.adversarial"');
+      expect(xml).not.toContain('classname="chatsim.swarm"');
+      expect(err.join('\n')).toMatch(/time budget of 0s spent; later fresh seeds skipped/);
+      expect(out.join('\n')).toMatch(/2 passed, 0 failed\s*$/);
+      expect(code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
