@@ -73,7 +73,12 @@ export function registerGate(program: Command, result: CommandResult, io: CliIo)
       'derive the fresh seeds and the exploration from this seed: the same gate every time (default: a fresh one, printed)',
       parseSeed,
     )
-    .option('--budget-s <s>', 'stop starting fresh seeds after this many seconds (the fixed seeds always run)', parseCount, 300)
+    .option(
+      '--budget-s <s>',
+      'stop starting fresh seeds after this many seconds (the fixed seeds always run)',
+      parseCount,
+      300,
+    )
     .option('--junit <path>', 'JUnit XML output', 'reports/out/gate-junit.xml')
     .option('--bug <name>', 'run the gate against a deliberate bug (repeatable)', collectBug, [])
     .option('--prove-bugs', 'run the gate once per known bug; fail unless every bug is caught')
