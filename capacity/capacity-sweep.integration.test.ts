@@ -10,8 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { CliIo } from '../cli/cli-error.ts';
-import { main } from '../cli/main.ts';
+import { runCli } from '../test-support/cli-run.ts';
 import type { CapacityReport } from './capacity-sweep.ts';
 
 let dir: string;
@@ -39,32 +38,26 @@ afterAll(async () => {
 });
 
 it('finds the knee where a per-user rate limit puts it, and says the ack-latency threshold broke', async () => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
   const report = join(dir, 'report');
-  const code = await main(
-    [
-      'capacity',
-      join(dir, 'rate-limited.json'),
-      '--nodes',
-      '1',
-      '--seed',
-      '5',
-      '--clients',
-      '20',
-      '--rates',
-      '20',
-      '--repeats',
-      '1',
-      '--step-duration',
-      '3s',
-      '--json',
-      '--report',
-      report,
-    ],
-    io,
-  );
+  const { code, out, err } = await runCli([
+    'capacity',
+    join(dir, 'rate-limited.json'),
+    '--nodes',
+    '1',
+    '--seed',
+    '5',
+    '--clients',
+    '20',
+    '--rates',
+    '20',
+    '--repeats',
+    '1',
+    '--step-duration',
+    '3s',
+    '--json',
+    '--report',
+    report,
+  ]);
   expect(code, err.join('\n')).toBe(0);
   const sweep = JSON.parse(out.join('\n')) as CapacityReport;
   expect(sweep.steps.map((s) => [s.phase, s.clients, s.offeredMsgsPerSec, s.held])).toEqual([

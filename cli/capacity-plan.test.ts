@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findKnee, type StepResult } from '../capacity/knee.ts';
-import type { CliIo } from './cli-error.ts';
-import { main } from './main.ts';
+import { runCli } from '../test-support/cli-run.ts';
 
 let dir: string;
 const repeat = {
@@ -38,10 +37,8 @@ const steps: StepResult[] = [
 ];
 
 async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env: {} };
-  return { code: await main(args, io), out: out.join('\n'), err };
+  const { code, out, err } = await runCli(args);
+  return { code, out: out.join('\n'), err };
 }
 
 beforeAll(async () => {

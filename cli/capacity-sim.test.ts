@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CapacityReport } from '../capacity/capacity-sweep.ts';
+import { runCli } from '../test-support/cli-run.ts';
 import { flatCostModel } from '../test-support/flat-cost-model.ts';
-import type { CliIo } from './cli-error.ts';
-import { main } from './main.ts';
 
 let dir: string;
 
@@ -36,10 +35,7 @@ afterAll(async () => {
 });
 
 async function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
-  const code = await main(args, io);
+  const { code, out, err } = await runCli(args);
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

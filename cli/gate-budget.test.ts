@@ -5,18 +5,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from './cli-error.ts';
-import { main } from './main.ts';
+import { runCli } from '../test-support/cli-run.ts';
 
 describe('chatsim gate --budget-s', () => {
   it('runs every fixed seed whatever the budget, and cuts only fresh seeds', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatsim-gate-budget-'));
     try {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
       const junit = join(dir, 'junit.xml');
-      const code = await main(
+      const { code, out, err } = await runCli(
         // A budget of 0 s is spent before the first run starts.
         [
           'gate',
@@ -39,7 +35,6 @@ describe('chatsim gate --budget-s', () => {
           '--junit',
           junit,
         ],
-        io,
       );
       const xml = await readFile(junit, 'utf8');
       expect(xml).toContain('classname="chatsim.steady"');

@@ -11,19 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { openFilesLimit } from '../simulator/live/file-budget.ts';
 import { ChildServer } from '../test-support/child-server.ts';
+import { runCli } from '../test-support/cli-run.ts';
 import type { CliIo } from './cli-error.ts';
 import { withScenarioNodes } from './live.ts';
-import { main } from './main.ts';
 
 const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
 const secret = 'live-cli-secret-0123456789abcdef';
 
 async function runMain(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
-  const code = await main(args, io);
-  return { code, out, err };
+  return runCli(args);
 }
 
 let dir: string;

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../reference-server/runtime/auth.ts';
 import { ChatClient } from '../test-support/chat-client.ts';
 import { ChildServer } from '../test-support/child-server.ts';
-import type { CliIo } from './cli-error.ts';
-import { main } from './main.ts';
+import { runCli } from '../test-support/cli-run.ts';
 
 const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
 const secret = 'cli-integration-secret-0123456789abcdef';
@@ -27,11 +26,7 @@ async function runMain(
   args: string[],
   env: Record<string, string | undefined> = { CHAT_JWT_SECRET: secret },
 ) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env };
-  const code = await main(args, io);
-  return { code, out, err };
+  return runCli(args, env);
 }
 
 let dir: string;
