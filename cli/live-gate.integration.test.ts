@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from './cli-error.ts';
+import { runCli } from '../test-support/cli-run.ts';
 import { gateScenarios } from './gate.ts';
-import { main } from './main.ts';
 
 const minimalServer = fileURLToPath(new URL('../test-support/minimal-server/main.ts', import.meta.url));
 
@@ -24,16 +23,20 @@ afterAll(async () => {
 });
 
 async function gateLive(name: string, target: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (line) => out.push(line), err: (line) => err.push(line), env: {} };
   const junit = join(dir, name, 'junit.xml');
   // Fewer clients than the gate's default and several runs at once: the test proves the gate and both
   // servers, not their capacity, and most of a live run is waiting on wall-clock phases.
-  const code = await main(
-    ['gate', '--live', '--junit', junit, '--clients', '80', '--parallel', '3', ...target],
-    io,
-  );
+  const { code, out, err } = await runCli([
+    'gate',
+    '--live',
+    '--junit',
+    junit,
+    '--clients',
+    '80',
+    '--parallel',
+    '3',
+    ...target,
+  ]);
   return { code, out: out.join('\n'), err: err.join('\n'), junit: await readFile(junit, 'utf8') };
 }
 
@@ -55,6 +58,10 @@ describe.concurrent('chatsim gate --live', () => {
     // What the target cannot do is skipped by name, never silently.
     expect(out).toMatch(/SKIP {2}store-outage {5}fault store-outage@\d+ms: store-outage has no live meaning/);
     expect(junit).toContain('<skipped message="store-outage@');
+    // A fault on a node the target lacks is dropped by name, never carried out on node 0.
+    expect(out).toMatch(
+      /SKIP {2}node-down {8}fault node-crash@\d+ms: it names node 1 and this target has 1 node/,
+    );
     expect(junit).not.toContain('<failure');
   }, 600_000);
 

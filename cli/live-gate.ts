@@ -9,7 +9,7 @@ import { liveReproCommand } from '../reports/verdict-table.ts';
 import { type Scenario, withLiveThresholds } from '../scenarios/scenario.ts';
 import { CliError, type CliIo } from './cli-error.ts';
 import { gateScenarios, printGateRun, worseExit } from './gate.ts';
-import { type LiveFlags, makeTarget, runOrExplain } from './live.ts';
+import { type LiveFlags, makeTarget, runOrExplain, withScenarioNodes } from './live.ts';
 import { loadOrExplain } from './sim.ts';
 
 export type LiveGateFlags = LiveFlags & {
@@ -36,7 +36,7 @@ export const liveGateSize = { faultsMs: 6000, warmupMs: 5000, healMs: 1500, clie
 
 export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number> {
   const { shortenScenario } = await import('../simulator/live/shorten.ts');
-  const { runLive } = await import('../simulator/live/run-live.ts');
+  const { runLive, liveCapabilities } = await import('../simulator/live/run-live.ts');
   const { splitLiveFaults } = await import('../simulator/live/live-faults.ts');
   const { junitXml } = await import('../reports/junit.ts');
   const parallel = flags.parallel ?? 1;
@@ -66,11 +66,10 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
         clients: flags.clients ?? liveGateSize.clients,
       }),
     );
-    const target = await makeTarget(short, flags, io);
-    const { kept: faults, dropped } = splitLiveFaults(short.faults, {
-      canSignal: target.fleet.canSignal,
-      network: true,
-    });
+    // Without a target flag, each scenario runs on the reference nodes its topology names (node-down on
+    // two), as `live` does; a fault naming a node the target lacks is dropped below by name.
+    const target = await makeTarget(short, withScenarioNodes(short, flags, io), io);
+    const { kept: faults, dropped } = splitLiveFaults(short.faults, liveCapabilities(target.fleet));
     // The standard scenarios' latency thresholds describe the simulated network (5 ms links); a live
     // run's latency is the target's hardware and load. Judged only when asked (--slo).
     // The same for repeated pushes: the standard scenarios' bound is what the reference server does.

@@ -94,7 +94,7 @@ export function addTargetFlags(command: Command, withBug = true): Command {
   command
     .option(
       '--nodes <n>',
-      'reference-server processes the driver starts and owns (default 1; 2 or more share a Redis the run starts)',
+      "reference-server processes the driver starts and owns (default: the scenario's topology.nodes; 2 or more share a Redis the run starts)",
       parseNodes,
     )
     .option(

@@ -29,6 +29,8 @@ export interface LiveFleet {
   readonly redis?: RedisFaults;
   /** Nodes the driver runs on this machine (their client sockets count against its file limit). */
   readonly localNodes: number;
+  /** How many nodes the target has, known before it starts: a fault naming node `nodeCount` or above is refused. */
+  readonly nodeCount: number;
   /** The node processes running now, for the driver to sample (none for servers it does not own). */
   processes(): ProcessRef[];
 }
@@ -111,6 +113,10 @@ export class ProcessFleet implements LiveFleet {
     return this.options.nodes;
   }
 
+  get nodeCount(): number {
+    return this.options.nodes;
+  }
+
   processes(): ProcessRef[] {
     return this.nodeProcesses.map((p, i) => ({
       name: `n${i + 1}`,
@@ -190,10 +196,9 @@ export class ProcessFleet implements LiveFleet {
    * that falls while the node is still restarting waits for the restart to finish, then kills it.
    */
   private inTurn(node: number, operation: (p: NodeProcess) => Promise<void>): Promise<void> {
-    const index = node % this.nodeProcesses.length;
-    const previous = this.turns.get(index) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => operation(this.at(index)));
-    this.turns.set(index, next);
+    const previous = this.turns.get(node) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => operation(this.at(node)));
+    this.turns.set(node, next);
     return next;
   }
 
@@ -203,9 +208,13 @@ export class ProcessFleet implements LiveFleet {
     if (this.root !== '' && !this.options.keepData) rmSync(this.root, { recursive: true, force: true });
   }
 
+  /** Node `node` itself: a fault on a node this fleet lacks is an error, never carried out on another node. */
   private at(node: number): NodeProcess {
-    const p = this.nodeProcesses[node % this.nodeProcesses.length];
-    if (p === undefined) throw new Error(`no node ${node}`);
+    const p = this.nodeProcesses[node];
+    if (p === undefined)
+      throw new FleetError(
+        `no node ${node}: this fleet has ${this.nodeProcesses.length} (nodes 0-${this.nodeProcesses.length - 1})`,
+      );
     return p;
   }
 }
@@ -218,6 +227,10 @@ export class UrlFleet implements LiveFleet {
 
   constructor(readonly urls: readonly string[]) {
     this.reproFlags = urls.map((u) => `--url ${u}`).join(' ');
+  }
+
+  get nodeCount(): number {
+    return this.urls.length;
   }
 
   async start(): Promise<void> {
@@ -267,6 +280,10 @@ export abstract class NodesBeside {
   protected nodes: ProcessFleet | null = null;
 
   constructor(readonly localNodes: number) {}
+
+  get nodeCount(): number {
+    return this.localNodes;
+  }
 
   get urls(): string[] {
     return this.nodes?.urls ?? [];

@@ -78,4 +78,18 @@ describe('splitLiveFaults', () => {
       dropped: [],
     });
   });
+
+  it('drops a fault naming a node the target lacks, by name, and keeps those on nodes it has', () => {
+    const crash0 = spec({ type: 'node-crash', atMs: 5000, node: 0 });
+    const crash1 = spec({ type: 'node-crash', atMs: 1000, node: 1 });
+    const cut1 = spec({ type: 'partition', atMs: 9000, node: 1, target: 'node' });
+    expect(splitLiveFaults([crash1, crash0, cut1], { canSignal: true, network: true, nodes: 1 })).toEqual({
+      kept: [crash0],
+      dropped: [
+        'node-crash@1000ms: it names node 1 and this target has 1 node (--nodes 2 or more to run it): never carried out on another node',
+        'partition@9000ms: it names node 1 and this target has 1 node (--nodes 2 or more to run it): never carried out on another node',
+      ],
+    });
+    expect(splitLiveFaults([crash1, cut1], { canSignal: true, network: true, nodes: 2 }).dropped).toEqual([]);
+  });
 });

@@ -15,6 +15,8 @@ export type LiveCapabilities = {
   network: boolean;
   /** `cluster`: a Redis Cluster (--redis-cluster): no proxy between nodes and Redis to cut or slow. */
   redis?: { owned: boolean; cluster?: boolean };
+  /** The target's node count: a fault naming a node at or past it is refused (absent: not checked). */
+  nodes?: number;
 };
 
 /** What each fault means live, and what it needs; the README's fault table says the same. */
@@ -67,6 +69,8 @@ export const liveMeaning: Record<
 /** Why `spec` cannot run live against this target, or null when it can. */
 export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | null {
   const meaning = liveMeaning[spec.type];
+  if (spec.node !== undefined && caps.nodes !== undefined && spec.node >= caps.nodes)
+    return `it names node ${spec.node} and this target has ${caps.nodes} node${caps.nodes === 1 ? '' : 's'} (--nodes ${spec.node + 1} or more to run it): never carried out on another node`;
   if (
     caps.redis?.cluster &&
     (spec.type === 'redis-latency' || (spec.type === 'partition' && spec.target === 'store'))

@@ -150,6 +150,7 @@ export function liveCapabilities(fleet: LiveFleet, network = true): LiveCapabili
   return {
     canSignal: fleet.canSignal,
     network,
+    nodes: fleet.nodeCount,
     ...(fleet.redis ? { redis: { owned: fleet.redis.owned, cluster: fleet.redis.cluster === true } } : {}),
   };
 }
