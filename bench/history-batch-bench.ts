@@ -25,6 +25,7 @@ await runScenario(loadScenario(name), {
   checkers: [
     {
       property: 'history',
+      kinds: 'all',
       observe: (event: HistoryEvent) => {
         events.push(event);
         if (!('device' in event)) {

@@ -15,6 +15,7 @@ import {
   type ThreadReply,
   threadFailed,
 } from './checker-thread.ts';
+import { CheckerFeed } from './checkers/checker-feed.ts';
 import { IdTable } from './checkers/id-table.ts';
 import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
@@ -34,13 +35,15 @@ const checkers = scenarioCheckers(setup.scenario, {
   largeGroupThreshold: setup.largeGroupThreshold,
   judgeSilence: setup.judgeSilence,
 });
+// Each checker gets the kinds of event it reads (checker-feed.ts), as in-process.
+const feed = new CheckerFeed(checkers);
 
 const reader = new HistoryBatchReader();
 /** The final store content as it comes, in parts (checker-thread.ts), in order. */
 const storedBefore: FinalSnapshot['stored'] = [];
 const observe = (event: HistoryEvent, device: number): void => {
   if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
-  for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
+  feed.observe(event);
 };
 
 port.on('message', (message: ThreadMessage) => {

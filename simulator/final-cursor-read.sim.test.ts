@@ -20,6 +20,7 @@ describe('final cursor read (simulation)', () => {
       let finalAt = Number.NaN;
       const spy: Checker = {
         property: 'spy',
+        kinds: 'all',
         observe(event) {
           if (event.k === 'conv') convs.add(event.conv);
           if (event.k === 'cursor-read') reads.push(event);

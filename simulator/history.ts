@@ -183,6 +183,47 @@ export type HistoryEvent =
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };
 
+/** The kinds of history event (`k`). */
+export type HistoryKind = HistoryEvent['k'];
+
+/** The history events of the kinds named. */
+export type HistoryEventOf<K extends HistoryKind> = Extract<HistoryEvent, { k: K }>;
+
+/** Every kind, once (the compiler checks the list is whole: a kind added to HistoryEvent must be added here). */
+const everyKind: Record<HistoryKind, true> = {
+  conv: true,
+  'members-sent': true,
+  'members-answered': true,
+  send: true,
+  ack: true,
+  'rate-limited': true,
+  press: true,
+  failed: true,
+  durable: true,
+  display: true,
+  'cursor-sent': true,
+  'cursor-refused': true,
+  refused: true,
+  'cursor-seen': true,
+  'conv-frame': true,
+  'typing-sent': true,
+  attempt: true,
+  outcome: true,
+  'watch-sent': true,
+  fault: true,
+  'presence-seen': true,
+  session: true,
+  'session-lost': true,
+  'sync-sent': true,
+  unanswered: true,
+  'bad-frame': true,
+  'http-read-sent': true,
+  'http-read': true,
+  'cursor-read': true,
+  phase: true,
+};
+export const historyKinds: readonly HistoryKind[] = Object.keys(everyKind) as HistoryKind[];
+
 /**
  * What the harness knows at the end of a run. Membership is not here: checkers derive it from the
  * history (`conv`, `members-sent`, `members-answered`), never from the server's own spans.
@@ -228,6 +269,12 @@ export type CheckResult = {
 /** One property, judged from the stream. */
 export interface Checker {
   readonly property: string;
+  /**
+   * The kinds of event `observe` reads (checker-feed.ts gives it those and no others); 'all' for a
+   * checker whose judgement moves with every event (a clock read from each). A kind left out that the
+   * checker needs is a false green: kinds.test.ts fails a checker that reads more than it declares.
+   */
+  readonly kinds: 'all' | readonly HistoryKind[];
   observe(event: HistoryEvent): void;
   finish(final: FinalState): CheckResult;
   /** Violations found so far (progress lines; the verdict comes from finish). */

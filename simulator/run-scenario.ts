@@ -25,6 +25,7 @@ import {
   userPinned,
 } from './behaviours.ts';
 import { CheckerThread } from './checker-thread.ts';
+import { CheckerFeed } from './checkers/checker-feed.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { ClientTimes } from './client/client-times.ts';
 import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
@@ -166,6 +167,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     throw new Error('checkerThread judges with the standard checkers');
   const thread = options.checkerThread ? new CheckerThread({ scenario, ...checkerSetup }) : undefined;
   const checkers = thread ? [] : (options.checkers ?? scenarioCheckers(scenario, { ids, ...checkerSetup }));
+  // Each checker gets the kinds of event it reads (checker-feed.ts), not every event.
+  const feed = new CheckerFeed(checkers);
   const latency = new Histogram([
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000,
   ]);
@@ -215,8 +218,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     if (thread) thread.observe(event, device ?? -1);
     else {
       if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
-      // Indexed: a for-of here allocated an iterator result for every history event.
-      for (let i = 0; i < checkers.length; i++) checkers[i]!.observe(event);
+      feed.observe(event);
     }
     fanoutLag?.observe(event);
     repeatedPushes?.observe(event);

@@ -8,7 +8,7 @@
 // later starts a record of its own, judged against the final read (which must match the earlier read).
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { int32Column, uint8Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -33,6 +33,9 @@ type Claim = {
   cmid: number;
   body: number | undefined;
 };
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['durable', 'display', 'send', 'failed', 'ack'] as const satisfies readonly HistoryKind[];
 
 export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -124,7 +127,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     body: recentBodies.hash(slot, message.body),
   });
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     switch (event.k) {
       case 'durable': {
         const slot = slotOf(event.message.conv, event.message.seq);
@@ -206,6 +209,7 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
 
   return {
     property: agreementProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     checkpoint,

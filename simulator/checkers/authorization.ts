@@ -18,11 +18,18 @@
 // refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
 // (bounded) and judged again at the end, when the bounds are tight.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
-import { MemberRefusals } from './member-refusals.ts';
-import type { MembershipChange, Tri } from './membership-oracle.ts';
+import { MemberRefusals, memberRefusalsKinds } from './member-refusals.ts';
+import { type MembershipChange, membershipKinds, type Tri } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const authorizationProperty = 'authorization';
@@ -52,6 +59,21 @@ const slowLinkFaults: ReadonlySet<string> = new Set([
 /** How long after a slow-link fault heals frames queued on the slowed links may still arrive. */
 const slowLinkDrainMs = 5000;
 const memberFrames: ReadonlySet<string> = new Set(['notify', 'typing']);
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [
+  ...membershipKinds,
+  ...memberRefusalsKinds,
+  'send',
+  'conv-frame',
+  'cursor-seen',
+  'durable',
+  'ack',
+  'fault',
+  'attempt',
+  'outcome',
+  'phase',
+] as const satisfies readonly HistoryKind[];
 
 export function createAuthorizationChecker(options: AuthorizationOptions = {}): Checker {
   const { limits, membership } = resolveCheckerOptions(options);
@@ -141,7 +163,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     });
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     membership.observe(event);
     refusals.observe(event);
     switch (event.k) {
@@ -228,6 +250,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
 
   return {
     property: authorizationProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {

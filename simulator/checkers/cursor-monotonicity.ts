@@ -35,7 +35,14 @@
 // it again. A server that drops a cursor it could not store without a word shows it here ("cursor sent,
 // not kept by the end").
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -52,6 +59,23 @@ type Ack = Extract<HistoryEvent, { k: 'ack' }>;
 
 const sourceNames = ['receipt', 'welcome'] as const;
 const kindBit = (kind: 'delivered' | 'read'): number => (kind === 'read' ? 1 : 0);
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [
+  'durable',
+  'display',
+  'ack',
+  'conv-frame',
+  'presence-seen',
+  'cursor-sent',
+  'cursor-seen',
+  'session',
+  'session-lost',
+  'phase',
+  'cursor-refused',
+  'members-sent',
+  'cursor-read',
+] as const satisfies readonly HistoryKind[];
 
 export function createCursorMonotonicityChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -374,7 +398,7 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     }));
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     switch (event.k) {
       case 'durable':
         storeExact = true;
@@ -428,6 +452,7 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
 
   return {
     property: cursorMonotonicityProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {

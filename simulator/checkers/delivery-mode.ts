@@ -14,11 +14,19 @@
 // every node. A live target configures its own: live runs include this checker when they know it (the
 // reference nodes the driver starts with the scenario's limits, or `--large-group-threshold`).
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
-import { PushReach } from './push-reach.ts';
-import { ReceiptReach } from './receipt-reach.ts';
+import { memberSessionsKinds } from './member-sessions.ts';
+import { PushReach, pushReachKinds } from './push-reach.ts';
+import { ReceiptReach, receiptReachKinds } from './receipt-reach.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const deliveryModeProperty = 'delivery-mode';
@@ -39,6 +47,18 @@ const simulatedReachDueMs = 3000;
 
 /** protocol.md's default large-group threshold. */
 const protocolThreshold = 256;
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only), its reach judgements' too. */
+const kinds = [
+  ...memberSessionsKinds,
+  ...pushReachKinds,
+  ...receiptReachKinds,
+  'phase',
+  'conv',
+  'members-sent',
+  'conv-frame',
+  'ack',
+] as const satisfies readonly HistoryKind[];
 
 export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Checker {
   const { limits, ids } = resolveCheckerOptions(options);
@@ -76,8 +96,9 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
 
   return {
     property: deliveryModeProperty,
+    kinds,
     violationsSoFar: () => witness.count,
-    observe(event: HistoryEvent): void {
+    observe(event: HistoryEventOf<(typeof kinds)[number]>): void {
       reach.observe(event);
       receipts.observe(event);
       if (event.k === 'phase' && event.phase === 'final') endAt = event.at;

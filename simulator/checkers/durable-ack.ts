@@ -5,7 +5,7 @@
 // keeps what the final read must still show there (so a loss after that read is caught).
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -17,6 +17,9 @@ export const durableAckProperty = 'durable-ack';
 
 const missingKind = 'acked message missing from the store';
 const otherKind = 'acked seq holding another message';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['send', 'ack'] as const satisfies readonly HistoryKind[];
 
 export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -35,7 +38,7 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
   const readBack = new ReadBack(1);
   const witness = new WitnessList(limits.witnessCasesMax);
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'send') sends++;
     if (event.k !== 'ack') return;
     ack.conv.set(rows, ids.conv(event.conv));
@@ -115,6 +118,7 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
 
   return {
     property: durableAckProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     checkpoint,

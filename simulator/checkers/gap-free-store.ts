@@ -3,7 +3,7 @@
 // final read. Keeps the durable seqs per conversation as a DisplayedSeqs set (one number while they
 // come in order) and each jump over missing seqs (conv, range, time), judged at the end.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -11,6 +11,9 @@ import { DisplayedSeqs } from './displayed-seqs.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const gapFreeStoreProperty = 'gap-free-store';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['send', 'durable'] as const satisfies readonly HistoryKind[];
 
 export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -23,7 +26,7 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
   let readBack = 0;
   const witness = new WitnessList(limits.witnessCasesMax);
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'send') sends++;
     if (event.k !== 'durable') return;
     durables++;
@@ -85,6 +88,7 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
 
   return {
     property: gapFreeStoreProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {

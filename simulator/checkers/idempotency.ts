@@ -7,7 +7,7 @@
 // seq meets the store's record of it there.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -21,6 +21,9 @@ export const idempotencyProperty = 'idempotency';
 const sources = ['ack', 'durable', 'stored'] as const;
 type Source = (typeof sources)[number];
 type Claim = { source: Source; at: number; sender: string; conv: string; cmid: string; seq: number };
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['send', 'ack', 'durable'] as const satisfies readonly HistoryKind[];
 
 export function createIdempotencyChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -103,7 +106,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     }));
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'send') sends++;
     else if (event.k === 'ack') {
       judge(
@@ -185,6 +188,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
 
   return {
     property: idempotencyProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     checkpoint,

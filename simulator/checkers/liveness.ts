@@ -2,15 +2,19 @@
 // is set). Without it the other checkers' "after settle" verdicts cannot be trusted; the CLI maps a
 // liveness failure to exit code 3. Keeps only the phase times.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 
 export const livenessProperty = 'liveness';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['phase'] as const satisfies readonly HistoryKind[];
 
 export function createLivenessChecker(): Checker {
   const phases: { phase: string; at: number }[] = [];
   return {
     property: livenessProperty,
-    observe(event: HistoryEvent): void {
+    kinds,
+    observe(event: HistoryEventOf<(typeof kinds)[number]>): void {
       if (event.k === 'phase') phases.push({ phase: event.phase, at: event.at });
     },
     finish(final: FinalState): CheckResult {

@@ -8,7 +8,7 @@
 // crosses sessions).
 // Pairs whose membership never changed need no times: a member from the creation is one throughout.
 
-import type { HistoryEvent } from '../history.ts';
+import type { HistoryEvent, HistoryKind } from '../history.ts';
 import type { MembershipOracle } from './membership-oracle.ts';
 
 type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' }>;
@@ -18,6 +18,17 @@ export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number };
 
 /** Codes that say "you may not", as opposed to "not now" (unavailable, rate_limited). */
 const notAllowed: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
+
+/** The kinds of event `MemberRefusals.observe` reads: a checker that feeds it declares them too. */
+export const memberRefusalsKinds = [
+  'session',
+  'cursor-sent',
+  'typing-sent',
+  'sync-sent',
+  'failed',
+  'cursor-refused',
+  'refused',
+] as const satisfies readonly HistoryKind[];
 
 export class MemberRefusals {
   /** Per device, per `conv \0 kind`: its first such frame in the current session (changed pairs only). */

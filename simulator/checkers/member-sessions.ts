@@ -4,7 +4,7 @@
 // on it, the node it is on once a frame named it; the same for the one before), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
 
-import type { DeviceRef, HistoryEvent } from '../history.ts';
+import type { DeviceRef, HistoryEvent, HistoryKind } from '../history.ts';
 import { float64Column, int32Column } from './column.ts';
 import type { IdTable } from './id-table.ts';
 import type { WitnessList } from './witness-list.ts';
@@ -21,6 +21,21 @@ export function entryOf<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K
   }
   return inner;
 }
+
+/**
+ * The kinds of event `MemberSessions.observe` reads itself; a reach judgement's `take` reads its own
+ * (push-reach.ts, receipt-reach.ts). A checker that feeds one declares both.
+ */
+export const memberSessionsKinds = [
+  'conv',
+  'members-sent',
+  'conv-frame',
+  'presence-seen',
+  'cursor-seen',
+  'session',
+  'session-lost',
+  'fault',
+] as const satisfies readonly HistoryKind[];
 
 export abstract class MemberSessions {
   /** Small conversations judged -> their members at creation that no membership change named. */

@@ -10,7 +10,7 @@
 // only a 'maybe' needs judging again at the end. Every checker of a run may share one oracle: it
 // ignores an event it has just seen.
 
-import type { HistoryEvent } from '../history.ts';
+import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { int32Column, uint8Column } from './column.ts';
 import type { IdTable } from './id-table.ts';
 import { SlotTable } from './slot-table.ts';
@@ -44,6 +44,16 @@ type Relation = 'before' | 'after' | 'maybe';
 export type RemovalGrace = (change: MembershipChange) => number;
 
 const noGrace: RemovalGrace = () => 0;
+
+/** The kinds of event `MembershipOracle.observe` reads: a checker that feeds it declares them too. */
+export const membershipKinds = [
+  'conv',
+  'members-sent',
+  'members-answered',
+  'ack',
+  'display',
+  'conv-frame',
+] as const satisfies readonly HistoryKind[];
 
 export class MembershipOracle {
   private readonly pairs = new SlotTable();

@@ -2,7 +2,14 @@
 // (conv, seq) twice, whatever order it displays in. Keeps the set of seqs each (device, conv)
 // displayed in DisplayedSeqs (one number per pair when displays come in order), so it is exact.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -10,6 +17,9 @@ import { DisplayedSeqs } from './displayed-seqs.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const noDuplicatesProperty = 'no-duplicates';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['send', 'display'] as const satisfies readonly HistoryKind[];
 
 export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits, pairs } = resolveCheckerOptions(options);
@@ -20,7 +30,7 @@ export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker
   let displays = 0;
   let sends = 0;
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'send') sends++;
     if (event.k !== 'display') return;
     displays++;
@@ -48,6 +58,7 @@ export function createNoDuplicatesChecker(options: CheckerOptions = {}): Checker
 
   return {
     property: noDuplicatesProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {

@@ -9,11 +9,12 @@
 // durable. A read during the run (checkpoint) shows which acked seqs the store holds: their records are
 // dropped and read-back.ts remembers that they were acked, so one the final read lacks is still loss.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent, StoreRead } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
+import { membershipKinds } from './membership-oracle.ts';
 import { ReadBack } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
@@ -24,6 +25,16 @@ const neverDelivered = 'never delivered';
 const lostFromStore = 'lost from the store';
 /** Missing seqs a witness case lists for one device; the rest are counted. */
 const seqsPerWitnessMax = 20;
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [
+  ...membershipKinds,
+  'phase',
+  'display',
+  'cursor-sent',
+  'ack',
+  'durable',
+] as const satisfies readonly HistoryKind[];
 
 export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits, pairs, membership } = resolveCheckerOptions(options);
@@ -49,7 +60,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
     return messages.intern(convId, seq);
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     membership.observe(event);
     if (event.k === 'phase' && event.phase === 'final') finalPhase = true;
     else if (event.k === 'display' && !finalPhase) {
@@ -147,6 +158,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
 
   return {
     property: noLossProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     checkpoint,

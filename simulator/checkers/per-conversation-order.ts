@@ -5,13 +5,24 @@
 // against the MembershipOracle (the harness's own view of who could read what): a jump over a seq the
 // user surely could read is a gap.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { membershipKinds } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const perConversationOrderProperty = 'per-conversation-order';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [...membershipKinds, 'send', 'display'] as const satisfies readonly HistoryKind[];
 
 export function createPerConversationOrderChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits, pairs, membership } = resolveCheckerOptions(options);
@@ -35,7 +46,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
     return { k: 'display', at, user, device, conv: ids.convName(pairs.keyB(pair)), seq };
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     membership.observe(event);
     if (event.k === 'send') sends++;
     if (event.k !== 'display') return;
@@ -90,6 +101,7 @@ export function createPerConversationOrderChecker(options: CheckerOptions = {}):
 
   return {
     property: perConversationOrderProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {

@@ -15,7 +15,14 @@
 // the session bound) across any fault but a node crash that came well after the session began: state
 // lost with a node or a bus event may legitimately be old (a restarted node answers 0, never seen).
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -45,6 +52,16 @@ export type PresenceChangesOptions = CheckerOptions & {
    */
   presenceKnownWithinMs?: number;
 };
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [
+  'session-lost',
+  'ack',
+  'session',
+  'watch-sent',
+  'fault',
+  'presence-seen',
+] as const satisfies readonly HistoryKind[];
 
 export function createPresenceChangesChecker(options: PresenceChangesOptions = {}): Checker {
   const { limits, ids } = resolveCheckerOptions(options);
@@ -97,6 +114,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     deadlines.change(user, after > 0, now);
     if (watchers.get(user) > 0) changesAt.push(now);
   };
+  /** The time of the session or session-lost event being taken (onlineChange's clock). */
   let now = 0;
   const deadlines = new PresenceDeadlines(
     {
@@ -251,10 +269,10 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     if (open !== undefined) open.until = at;
   };
 
-  const observe = (event: HistoryEvent): void => {
-    now = event.at;
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     switch (event.k) {
       case 'session-lost': {
+        now = event.at;
         const device = ids.device(event.user, event.device);
         unwatch(device);
         deadlines.lost(ids.deviceUser(device), event.reason, event.at);
@@ -268,6 +286,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         offsetLo = Math.max(offsetLo, event.ts - event.at);
         return;
       case 'session': {
+        now = event.at;
         const device = ids.device(event.user, event.device);
         sessionOf.set(device, event.at);
         userSessionAt.set(ids.deviceUser(device), event.at);
@@ -311,6 +330,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
 
   return {
     property: presenceChangesProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {

@@ -6,7 +6,7 @@
 // offline at the end: neither can be told of changes.
 // Keeps, per (device, watched user), the last online bit and when it was seen.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, uint8Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -14,6 +14,9 @@ import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const presenceConvergenceProperty = 'presence-convergence';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['phase', 'watch-sent', 'presence-seen'] as const satisfies readonly HistoryKind[];
 
 export function createPresenceConvergenceChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -24,7 +27,7 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
   let settleAt = Number.NaN;
   let watches = 0;
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'phase' && event.phase === 'settle' && Number.isNaN(settleAt)) settleAt = event.at;
     if (event.k === 'watch-sent') watches++;
     if (event.k !== 'presence-seen') return;
@@ -35,6 +38,7 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
 
   return {
     property: presenceConvergenceProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {

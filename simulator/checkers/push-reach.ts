@@ -16,13 +16,16 @@
 // below it (DisplayedSeqs): pushes come in seq order, so a session that lasts a whole soak holds one
 // number per conversation, not one per message, and the set stays exact.
 
-import type { HistoryEvent } from '../history.ts';
+import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { uint8Column } from './column.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
 import { entryOf, MemberSessions } from './member-sessions.ts';
 import { SlotTable } from './slot-table.ts';
 
 type Owed = { conv: string; seq: number; from: string; sentAt: number; ackAt: number; faulted: boolean };
+
+/** The kinds of event `PushReach.take` reads (besides memberSessionsKinds). */
+export const pushReachKinds = ['conv-frame', 'ack'] as const satisfies readonly HistoryKind[];
 
 export class PushReach extends MemberSessions {
   /** (device, message) pairs judged: pushed, or owed past their due time. */

@@ -279,6 +279,8 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
 
   return {
     property: rateLimitProperty,
+    // Every event: its time moves the clock that judges refusals and sweeps idle users' rings.
+    kinds: 'all',
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {

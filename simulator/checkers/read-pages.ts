@@ -32,10 +32,18 @@
 // after a sync after 349). So a batch takes one sync, one it can answer (see `answered`).
 
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { membershipKinds } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const readPagesProperty = 'read-pages';
@@ -90,6 +98,21 @@ export type ReadPagesOptions = CheckerOptions & {
    */
   judgeSilence?: boolean;
 };
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [
+  ...membershipKinds,
+  'sync-sent',
+  'session',
+  'session-lost',
+  'ack',
+  'cursor-seen',
+  'conv-frame',
+  'http-read-sent',
+  'http-read',
+  'unanswered',
+  'fault',
+] as const satisfies readonly HistoryKind[];
 
 export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker {
   const { ids, pairs, limits, membership } = resolveCheckerOptions(options);
@@ -366,7 +389,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     }));
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     membership.observe(event);
     switch (event.k) {
       case 'sync-sent':
@@ -406,6 +429,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
 
   return {
     property: readPagesProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {

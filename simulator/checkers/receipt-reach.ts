@@ -22,7 +22,7 @@
 // latest ack of a send issued before it on the sender's or the receiver's node, on the session it was
 // issued on), which in a settle phase, with nothing issued, is all that shows a backlog.
 
-import type { HistoryEvent } from '../history.ts';
+import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { int32Column } from './column.ts';
 import { MemberSessions } from './member-sessions.ts';
 import { QueueDrain } from './queue-drain.ts';
@@ -52,6 +52,14 @@ const rowSize = 9;
 
 /** A judged conversation's member devices, as the loop over them would find them, until devices or members change. */
 type MemberDevices = { members: readonly string[]; deviceCount: number; devices: number[]; users: string[] };
+
+/** The kinds of event `ReceiptReach.take` reads (besides memberSessionsKinds). */
+export const receiptReachKinds = [
+  'ack',
+  'cursor-sent',
+  'cursor-seen',
+  'cursor-refused',
+] as const satisfies readonly HistoryKind[];
 
 export class ReceiptReach extends MemberSessions {
   /** (device, cursor) pairs judged: told, or owed past their due time. */

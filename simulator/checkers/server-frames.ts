@@ -7,12 +7,15 @@
 // is retried by its `conv` whatever its `ref` says, so a server that sent them malformed passed
 // (mutation run 8). Every welcome is judged (its `session` event); an err is judged as it comes.
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const serverFramesProperty = 'server-frames';
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = ['session', 'bad-frame'] as const satisfies readonly HistoryKind[];
 
 export function createServerFramesChecker(options: CheckerOptions = {}): Checker {
   const { limits } = resolveCheckerOptions(options);
@@ -20,8 +23,9 @@ export function createServerFramesChecker(options: CheckerOptions = {}): Checker
   let welcomes = 0;
   return {
     property: serverFramesProperty,
+    kinds,
     violationsSoFar: () => witness.count,
-    observe(event: HistoryEvent): void {
+    observe(event: HistoryEventOf<(typeof kinds)[number]>): void {
       if (event.k === 'session') welcomes++;
       else if (event.k === 'bad-frame')
         witness.add(`malformed ${event.t}`, () => ({

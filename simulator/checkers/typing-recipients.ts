@@ -29,7 +29,14 @@
 // Members come from the conversation's creation; a conversation whose membership the harness changed
 // is not judged for reach (the authorization checker judges typing to non-members).
 
-import type { Checker, CheckResult, FinalState, HistoryEvent } from '../history.ts';
+import type {
+  Checker,
+  CheckResult,
+  FinalState,
+  HistoryEvent,
+  HistoryEventOf,
+  HistoryKind,
+} from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
@@ -80,6 +87,22 @@ type Expectation = {
   got: Set<number>;
   ofSession: number;
 };
+
+/** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
+const kinds = [
+  'conv',
+  'members-sent',
+  'fault',
+  'session',
+  'session-lost',
+  'typing-sent',
+  'send',
+  'ack',
+  'rate-limited',
+  'failed',
+  'display',
+  'conv-frame',
+] as const satisfies readonly HistoryKind[];
 
 export function createTypingRecipientsChecker(options: TypingRecipientsOptions = {}): Checker {
   const { limits, ids } = resolveCheckerOptions(options);
@@ -227,7 +250,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
     }));
   };
 
-  const observe = (event: HistoryEvent): void => {
+  const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     switch (event.k) {
       case 'conv':
         members.set(event.conv, event.members);
@@ -359,6 +382,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
 
   return {
     property: typingRecipientsProperty,
+    kinds,
     violationsSoFar: () => witness.count,
     observe,
     finish(_final: FinalState): CheckResult {

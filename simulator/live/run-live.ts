@@ -9,6 +9,7 @@ import { LiveNetwork } from '../../chaos/live-network.ts';
 import { type FaultSpec, type Scenario, withLiveThresholds } from '../../scenarios/scenario.ts';
 import { planAdversaries } from '../adversaries.ts';
 import { userPinned } from '../behaviours.ts';
+import { CheckerFeed } from '../checkers/checker-feed.ts';
 import { IdTable } from '../checkers/id-table.ts';
 import { FailedSends } from '../failed-sends.ts';
 import { FanoutLagMeter } from '../fanout-lag.ts';
@@ -195,6 +196,8 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
         ? {}
         : { largeGroupThreshold: options.largeGroupThreshold, reachDueMs: liveLimits.reachDueMs }),
     });
+  // Each checker gets the kinds of event it reads (checker-feed.ts).
+  const feed = new CheckerFeed(checkers);
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
   // The SLO's failed sends leave out refusals the harness's own removals demanded.
   const failedSends = new FailedSends();
@@ -222,7 +225,7 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
     } else if (event.k === 'failed') counts.failed++;
     else if (event.k === 'display' && event.via !== 'own') counts.displayed++;
     failedSends.observe(event);
-    for (const checker of checkers) checker.observe(event);
+    feed.observe(event);
     fanoutLag?.observe(event);
     repeatedPushes?.observe(event);
     options.recorder?.observe(event);
