@@ -9,7 +9,6 @@ import { parentPort, workerData } from 'node:worker_threads';
 import {
   batchJudged,
   type CheckerThreadSetup,
-  type FinalSnapshot,
   finalFromSnapshot,
   type ThreadMessage,
   type ThreadReply,
@@ -21,6 +20,7 @@ import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
 import { heapPeakOf, threadCpuMs } from './run-meter.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
+import { StoredColumns } from './stored-columns.ts';
 
 const cpuStart = threadCpuMs();
 // This thread's own heap (a second V8 heap in the process): its peak is part of the run's figures.
@@ -39,8 +39,8 @@ const checkers = scenarioCheckers(setup.scenario, {
 const feed = new CheckerFeed(checkers);
 
 const reader = new HistoryBatchReader();
-/** The final store content as it comes, in parts (checker-thread.ts), in order. */
-const storedBefore: FinalSnapshot['stored'] = [];
+/** The final store content as it comes, in parts of columns (checker-thread.ts, stored-columns.ts). */
+const stored = new StoredColumns();
 const observe = (event: HistoryEvent, device: number): void => {
   if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
   feed.observe(event);
@@ -52,11 +52,11 @@ port.on('message', (message: ThreadMessage) => {
       reader.read(message.batch, observe);
       batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'stored') {
-      for (const entry of message.stored) storedBefore.push(entry);
+      stored.add(message.stored);
       batchJudged(counters, checkersViolations(checkers));
     } else {
-      for (const entry of message.final.stored) storedBefore.push(entry);
-      const final = finalFromSnapshot({ ...message.final, stored: storedBefore });
+      stored.add(message.final.stored);
+      const final = finalFromSnapshot(message.final, stored);
       port.postMessage({
         type: 'verdicts',
         verdicts: checkers.map((checker) => checker.finish(final)),

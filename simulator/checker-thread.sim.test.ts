@@ -8,6 +8,7 @@ import type { Message } from '../reference-server/protocol/frames.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { CheckerThread, finalFromSnapshot, storedSnapshot } from './checker-thread.ts';
 import { runScenario } from './run-scenario.ts';
+import { encodeStored, StoredColumns } from './stored-columns.ts';
 
 /** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
 const simTimeoutMs = 300_000;
@@ -62,14 +63,18 @@ describe('checker thread', () => {
       (conv) => (conv === 'd1-2' ? 2 : 0),
       (conv, seq) => held.get(conv)?.[seq - 1],
     );
-    const final = finalFromSnapshot({
-      at: 10,
-      devices: [{ user: 'u1', device: 'u1-d1' }],
-      conversations: ['d1-2', 'g1'],
-      stored: structuredClone(stored),
-      online: ['u1'],
-      settledAt: 9,
-    });
+    const columns = new StoredColumns();
+    columns.add(structuredClone(encodeStored(stored)));
+    const final = finalFromSnapshot(
+      {
+        at: 10,
+        devices: [{ user: 'u1', device: 'u1-d1' }],
+        conversations: ['d1-2', 'g1'],
+        online: ['u1'],
+        settledAt: 9,
+      },
+      columns,
+    );
     expect(final.storedLastSeq('d1-2')).toBe(2);
     expect(final.storedMessage('d1-2', 3)).toEqual(message('d1-2', 3));
     expect(final.storedMessage('d1-2', 4)).toBeUndefined();

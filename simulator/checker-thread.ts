@@ -15,6 +15,13 @@ import { checkerThreadLimits } from './checkers/limits.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
+import {
+  encodeStored,
+  type StoredColumns,
+  type StoredConversation,
+  type StoredPart,
+  storedTransfer,
+} from './stored-columns.ts';
 
 /** What the thread builds its checkers from (scenario-checkers.ts, with the simulator's own bounds). */
 export type CheckerThreadSetup = {
@@ -30,7 +37,7 @@ export type FinalSnapshot = {
   devices: DeviceRef[];
   conversations: string[];
   /** Every conversation the store holds: its lastSeq and its messages by seq (index seq - 1). */
-  stored: { conv: string; lastSeq: number; messages: (Message | undefined)[] }[];
+  stored: StoredConversation[];
   online: string[];
   settledAt: number | null;
 };
@@ -42,9 +49,12 @@ const failedSlot = 2;
 
 export type ThreadMessage =
   | { type: 'batch'; batch: HistoryBatch }
-  /** Part of the final store content, ahead of the `finish` that carries the rest. */
-  | { type: 'stored'; stored: FinalSnapshot['stored'] }
-  | { type: 'finish'; final: FinalSnapshot };
+  /** Part of the final store content as columns (stored-columns.ts), ahead of the `finish` that carries the rest. */
+  | { type: 'stored'; stored: StoredPart }
+  | { type: 'finish'; final: FinalCrossing };
+
+/** The final snapshot as it crosses: its store content the last part of columns. */
+export type FinalCrossing = Omit<FinalSnapshot, 'stored'> & { stored: StoredPart };
 
 export type ThreadReply =
   | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf }
@@ -109,23 +119,25 @@ export class CheckerThread {
         this.worker.on('exit', (code) =>
           reject(new Error(`checker thread exited (code ${code}) before its verdicts`)),
         );
-        // The store's content in parts: each part's serialized copy is dropped once it is posted.
+        // The store's content in parts of columns: each part's serialized copy is dropped once it is posted.
         const { stored } = snapshot;
         const part = this.storedPart;
         const last = Math.max(0, stored.length - part);
         for (let start = 0; start < last; start += part) {
-          this.worker.postMessage({
-            type: 'stored',
-            stored: stored.slice(start, Math.min(start + part, last)),
-          } satisfies ThreadMessage);
+          const columns = encodeStored(stored.slice(start, Math.min(start + part, last)));
+          this.worker.postMessage(
+            { type: 'stored', stored: columns } satisfies ThreadMessage,
+            storedTransfer(columns),
+          );
           this.sent++;
           // One part at a time: parts queued for the thread would hold their copies all at once again.
           this.waitForRoom(1);
         }
-        this.worker.postMessage({
-          type: 'finish',
-          final: { ...snapshot, stored: stored.slice(last) },
-        } satisfies ThreadMessage);
+        const columns = encodeStored(stored.slice(last));
+        this.worker.postMessage(
+          { type: 'finish', final: { ...snapshot, stored: columns } } satisfies ThreadMessage,
+          storedTransfer(columns),
+        );
       });
     } finally {
       await this.worker.terminate();
@@ -182,7 +194,7 @@ export function storedSnapshot(
   lastSeqOf: (conv: string) => number,
   messageAt: (conv: string, seq: number) => Message | undefined,
 ): FinalSnapshot['stored'] {
-  const stored: FinalSnapshot['stored'] = [];
+  const stored: StoredConversation[] = [];
   for (const id of conversations) {
     const lastSeq = lastSeqOf(id);
     const messages: (Message | undefined)[] = [];
@@ -194,16 +206,18 @@ export function storedSnapshot(
   return stored;
 }
 
-/** The snapshot back as the FinalState the checkers read. */
-export function finalFromSnapshot(snapshot: FinalSnapshot): FinalState {
-  const stored = new Map(snapshot.stored.map((entry) => [entry.conv, entry]));
+/** The snapshot back as the FinalState the checkers read, its store content from the parts that came. */
+export function finalFromSnapshot(
+  snapshot: Omit<FinalSnapshot, 'stored'>,
+  stored: StoredColumns,
+): FinalState {
   const online = new Set(snapshot.online);
   return {
     at: snapshot.at,
     devices: snapshot.devices,
     conversations: () => snapshot.conversations,
-    storedMessage: (conv, seq) => stored.get(conv)?.messages[seq - 1],
-    storedLastSeq: (conv) => stored.get(conv)?.lastSeq ?? 0,
+    storedMessage: (conv, seq) => stored.message(conv, seq),
+    storedLastSeq: (conv) => stored.lastSeq(conv),
     online: (user) => online.has(user),
     settledAt: snapshot.settledAt,
   };

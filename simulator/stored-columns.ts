@@ -1,0 +1,151 @@
+// The final store content as columns, for its crossing to the checker thread (checker-thread.ts): one
+// string holding every message's sender, cmid and body back to back, their ends, and each message's seq
+// and ts in typed arrays, instead of one object per message. At a million clients the store holds about
+// 1.2 M messages: cloned as objects the thread rebuilt every one (an object and three strings each) and
+// kept them all until the verdicts, at the run's end, while the world's heap was still whole. Here the
+// thread keeps the columns and builds a message only when a checker asks for it (young garbage).
+// A message of any other shape (a broken store's: another conversation's id, extra or missing fields)
+// crosses as the object itself, so the checkers read exactly what the store answered.
+
+import type { Message } from '../reference-server/protocol/frames.ts';
+
+/** One conversation of the store: its lastSeq and its messages by seq (index seq - 1). */
+export type StoredConversation = { conv: string; lastSeq: number; messages: (Message | undefined)[] };
+
+/** Conversations of the store as columns (what crosses). */
+export type StoredPart = {
+  convs: string[];
+  lastSeqs: Float64Array;
+  /** Conversation i's messages are slots starts[i] .. starts[i + 1] - 1, slot = first + seq - 1. */
+  starts: Int32Array;
+  /** Per slot: absent, in the columns, or the next of `odd`. */
+  shapes: Uint8Array;
+  seqs: Float64Array;
+  ts: Float64Array;
+  /** Per slot, three: where its sender, cmid and body end in `text` (each starts where the one before ended). */
+  ends: Int32Array;
+  text: string;
+  /** Messages not of the plain shape, in slot order. */
+  odd: Message[];
+  /** Per slot of shape `odd`: its index in `odd`. */
+  oddAt: Int32Array;
+};
+
+const absent = 0;
+const plain = 1;
+const odd = 2;
+
+/** The fields of a plain message, in the order the store makes them. */
+const plainKeys = ['conv', 'seq', 'from', 'cmid', 'body', 'ts'];
+
+function isPlain(message: Message, conv: string): boolean {
+  if (message.conv !== conv) return false;
+  if (typeof message.seq !== 'number' || typeof message.ts !== 'number') return false;
+  if (
+    typeof message.from !== 'string' ||
+    typeof message.cmid !== 'string' ||
+    typeof message.body !== 'string'
+  )
+    return false;
+  const keys = Object.keys(message);
+  if (keys.length !== plainKeys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== plainKeys[i]) return false;
+  return true;
+}
+
+/** Conversations of the store as one part of columns. */
+export function encodeStored(conversations: readonly StoredConversation[]): StoredPart {
+  let slots = 0;
+  for (const entry of conversations) slots += entry.messages.length;
+  const part: StoredPart = {
+    convs: conversations.map((entry) => entry.conv),
+    lastSeqs: Float64Array.from(conversations, (entry) => entry.lastSeq),
+    starts: new Int32Array(conversations.length + 1),
+    shapes: new Uint8Array(slots),
+    seqs: new Float64Array(slots),
+    ts: new Float64Array(slots),
+    ends: new Int32Array(3 * slots),
+    text: '',
+    odd: [],
+    oddAt: new Int32Array(slots).fill(-1),
+  };
+  const texts: string[] = [];
+  let end = 0;
+  let slot = 0;
+  for (let i = 0; i < conversations.length; i++) {
+    const { conv, messages } = conversations[i]!;
+    part.starts[i] = slot;
+    for (const message of messages) {
+      if (message === undefined) part.shapes[slot] = absent;
+      else if (isPlain(message, conv)) {
+        part.shapes[slot] = plain;
+        part.seqs[slot] = message.seq;
+        part.ts[slot] = message.ts;
+        texts.push(message.from, message.cmid, message.body);
+        part.ends[3 * slot] = end += message.from.length;
+        part.ends[3 * slot + 1] = end += message.cmid.length;
+        part.ends[3 * slot + 2] = end += message.body.length;
+        slot++;
+        continue;
+      } else {
+        part.shapes[slot] = odd;
+        part.oddAt[slot] = part.odd.length;
+        part.odd.push(message);
+      }
+      part.ends.fill(end, 3 * slot, 3 * slot + 3);
+      slot++;
+    }
+  }
+  part.starts[conversations.length] = slot;
+  part.text = texts.join('');
+  return part;
+}
+
+/** What a part's typed arrays hold: moved, not copied, when it crosses. */
+export function storedTransfer(part: StoredPart): ArrayBuffer[] {
+  return [part.lastSeqs, part.starts, part.shapes, part.seqs, part.ts, part.ends, part.oddAt].map(
+    (array) => array.buffer as ArrayBuffer,
+  );
+}
+
+/** The thread's side: the parts as they came, read by conversation and seq. */
+export class StoredColumns {
+  private readonly parts: StoredPart[] = [];
+  /** conv -> part number * 2^21 + conversation index in it (parts hold at most 4,096 conversations each). */
+  private readonly where = new Map<string, number>();
+
+  add(part: StoredPart): void {
+    const number = this.parts.length;
+    if (part.convs.length >= 2 ** 21) throw new Error('a stored part holds at most 2^21 conversations');
+    this.parts.push(part);
+    for (let i = 0; i < part.convs.length; i++) this.where.set(part.convs[i]!, number * 2 ** 21 + i);
+  }
+
+  lastSeq(conv: string): number {
+    const at = this.where.get(conv);
+    if (at === undefined) return 0;
+    return this.parts[Math.floor(at / 2 ** 21)]!.lastSeqs[at % 2 ** 21]!;
+  }
+
+  message(conv: string, seq: number): Message | undefined {
+    const at = this.where.get(conv);
+    if (at === undefined || !Number.isInteger(seq) || seq < 1) return undefined;
+    const part = this.parts[Math.floor(at / 2 ** 21)]!;
+    const index = at % 2 ** 21;
+    const slot = part.starts[index]! + seq - 1;
+    if (slot >= part.starts[index + 1]!) return undefined;
+    const shape = part.shapes[slot];
+    if (shape === absent) return undefined;
+    if (shape === odd) return part.odd[part.oddAt[slot]!];
+    const from = slot === 0 ? 0 : part.ends[3 * slot - 1]!;
+    const ends = part.ends;
+    return {
+      conv,
+      seq: part.seqs[slot]!,
+      from: part.text.slice(from, ends[3 * slot]),
+      cmid: part.text.slice(ends[3 * slot], ends[3 * slot + 1]),
+      body: part.text.slice(ends[3 * slot + 1], ends[3 * slot + 2]),
+      ts: part.ts[slot]!,
+    };
+  }
+}
