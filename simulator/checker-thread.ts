@@ -66,6 +66,8 @@ export class CheckerThread {
   private readonly writer = new HistoryBatchWriter(checkerThreadLimits.batchEvents);
   private sent = 0;
   private failure: string | null = null;
+  /** Wall time blocked in waitForRoom while the history went over (not the final crossing's). */
+  private blockedMs = 0;
 
   /** `storedPart`: conversations of the final store content per message (tests make it small). */
   constructor(
@@ -108,11 +110,17 @@ export class CheckerThread {
    */
   async finish(snapshot: FinalSnapshot): Promise<{ verdicts: CheckResult[]; perf: CheckerThreadPerf }> {
     this.flush();
+    const blockedMs = this.blockedMs;
+    const finishStart = performance.now();
     this.worker.ref();
     try {
       return await new Promise((resolve, reject) => {
         this.worker.on('message', (reply: ThreadReply) => {
-          if (reply.type === 'verdicts') resolve({ verdicts: reply.verdicts, perf: reply.perf });
+          if (reply.type === 'verdicts')
+            resolve({
+              verdicts: reply.verdicts,
+              perf: { ...reply.perf, blockedMs, finishMs: performance.now() - finishStart },
+            });
           else reject(new Error(`checker thread failed: ${reply.message}`));
         });
         this.worker.on('error', (error) => reject(new Error(`checker thread failed: ${error.message}`)));
@@ -160,11 +168,16 @@ export class CheckerThread {
   /** Blocks while more than `inFlightMax` messages are in flight: a slow thread slows the world, never fills memory. */
   private waitForRoom(inFlightMax: number): void {
     let quietMs = 0;
+    let since = -1;
     for (;;) {
       if (Atomics.load(this.counters, failedSlot) !== 0 || this.failure !== null)
         throw new Error(`checker thread failed: ${this.failure ?? 'see its error above'}`);
       const done = Atomics.load(this.counters, doneSlot);
-      if (this.sent - done <= inFlightMax) return;
+      if (this.sent - done <= inFlightMax) {
+        if (since >= 0) this.blockedMs += performance.now() - since;
+        return;
+      }
+      if (since < 0) since = performance.now();
       const woke = Atomics.wait(this.counters, doneSlot, done, checkerThreadLimits.waitSliceMs);
       quietMs = woke === 'timed-out' ? quietMs + checkerThreadLimits.waitSliceMs : 0;
       // A thread that died (out of memory, say) cannot say so while this thread is blocked here.

@@ -31,10 +31,20 @@ export type RunPerf = {
   checkerThreadCpuMs: number | null;
   /** That thread's own largest used V8 heap (a second heap, inside the process's RSS). */
   checkerThreadHeapPeakBytes: number | null;
+  /** Wall time the world's thread stood blocked on a full pipe to that thread (it judged slower than the world ran). */
+  checkerThreadBlockedMs: number | null;
+  /** Wall time from the final snapshot's crossing to the verdicts (the world's thread waits for them). */
+  checkerThreadFinishMs: number | null;
 };
 
 /** What the checker thread measured of itself (checker-thread-worker.ts). */
-export type CheckerThreadPerf = { cpuMs: number | null; heapPeakBytes: number };
+export type CheckerThreadPerf = {
+  cpuMs: number | null;
+  heapPeakBytes: number;
+  /** Measured on the world's side (checker-thread.ts): see RunPerf. */
+  blockedMs?: number;
+  finishMs?: number;
+};
 
 export type RunMeter = {
   /** `thread`: undefined when the checkers judged in-process. */
@@ -70,6 +80,8 @@ export function startRunMeter(): RunMeter {
         checkerThread: thread !== undefined,
         checkerThreadCpuMs: thread?.cpuMs ?? null,
         checkerThreadHeapPeakBytes: thread?.heapPeakBytes ?? null,
+        checkerThreadBlockedMs: thread?.blockedMs === undefined ? null : Math.round(thread.blockedMs),
+        checkerThreadFinishMs: thread?.finishMs === undefined ? null : Math.round(thread.finishMs),
       };
     },
   };
@@ -77,7 +89,7 @@ export function startRunMeter(): RunMeter {
 
 /** One line for people: `2.1 M events, 160 k events/s (210 k per CPU-s), heap peak 1.2 GiB, ...`. */
 export function perfLine(events: number, perf: RunPerf): string {
-  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}`}` : ''}`;
+  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts`}` : ''}`;
 }
 
 type GcProfile = ReturnType<GCProfiler['stop']>;
