@@ -11,7 +11,13 @@ import type { ConversationRecord } from '../store/message-store.ts';
 import type { BusEvent } from './bus-events.ts';
 import { Conversation, type ReadWindow, readPage } from './conversation.ts';
 import type { Effect, StoreOp } from './effects.ts';
-import { isLargeGroup, memberConnections, messageRecipients } from './fanout.ts';
+import {
+  type ConnIndex,
+  isLargeGroup,
+  memberConnections,
+  messageRecipients,
+  type UserConns,
+} from './fanout.ts';
 import { type HttpContext, type HttpPending, handleHttp, httpStoreResult } from './http-routes.ts';
 import type { Claims, ConnId, Input, StoreOutcome } from './inputs.ts';
 import { coreLimits, defaultLimits, type NodeLimits } from './limits.ts';
@@ -34,6 +40,8 @@ type Conn = {
   id: ConnId;
   phase: Phase;
   user: UserId;
+  /** The user's record, from the welcome on (null before). */
+  record: UserRecord | null;
   device: string;
   admin: boolean;
   badFrames: number;
@@ -45,6 +53,23 @@ type Conn = {
   pendingAppends: number;
   /** Member-only frames waiting for the store's membership before a refusal (a fleet node). */
   rechecks: number;
+};
+
+/**
+ * One user as this node knows them: made when first named (a connection, a membership) and kept while
+ * the node runs, as presence keeps its entry. One lookup finds all of it, a connection holds its user's,
+ * and a conversation its members' (fan-out reads their connections with no lookup at all).
+ */
+type UserRecord = UserConns & {
+  /** Conversations the user is a current member of. */
+  convs: SmallSet<string> | null;
+  /**
+   * Conversations the user was removed from. They stay readable up to the removal, so a device that
+   * was away for the whole membership must still learn of them (in `welcome`).
+   */
+  pastConvs: SmallSet<string> | null;
+  /** The user's sends (made at the first). */
+  sends: TokenBucket | null;
 };
 
 /** Frames only a member may send, that a fleet node reads the store's membership for before refusing. */
@@ -82,19 +107,10 @@ export class ChatNode {
   readonly stats = new NodeStats();
   private readonly publishes: boolean;
   private readonly conns = new Map<ConnId, Conn>();
-  /** A user's open connections, oldest first (an array: most users hold one or two). */
-  private readonly userConns = new Map<UserId, ConnId[]>();
+  private readonly users = new Map<UserId, UserRecord>();
   private readonly convs = new Map<string, Conversation>();
   /** The frame being dispatched again after its recheck: refused now by what the store said. */
   private rechecking: MemberFrame | null = null;
-  /** user -> conversations the user is a current member of. */
-  private readonly userConvs = new Map<UserId, SmallSet<string>>();
-  /**
-   * user -> conversations the user was removed from. They stay readable up to the removal, so a
-   * device that was away for the whole membership must still learn of them (in `welcome`).
-   */
-  private readonly pastConvs = new Map<UserId, SmallSet<string>>();
-  private readonly userBuckets = new Map<UserId, TokenBucket>();
   private readonly presence = new Presence();
   private readonly pending = new Map<number, Pending>();
   private readonly timers = new TimerQueue();
@@ -307,6 +323,7 @@ export class ChatNode {
       id,
       phase: 'hello',
       user: '',
+      record: null,
       device: '',
       admin: false,
       badFrames: 0,
@@ -430,8 +447,10 @@ export class ChatNode {
    * made after the hello, sees it). A single node is the only writer: its memory is the truth.
    */
   private startWelcome(conn: Conn, claims: Claims, now: number): void {
-    const convs = [...(this.userConvs.get(claims.sub) ?? []), ...(this.pastConvs.get(claims.sub) ?? [])];
-    if (!this.publishes || convs.length === 0) {
+    // A single node asks nothing of the store: the list is made only for a fleet node's read.
+    const record = this.users.get(claims.sub);
+    const convs = this.publishes ? [...(record?.convs ?? []), ...(record?.pastConvs ?? [])] : [];
+    if (convs.length === 0) {
       this.heldWelcomes.delete(conn.id);
       this.openSession(conn, claims, now);
       return;
@@ -463,15 +482,18 @@ export class ChatNode {
   }
 
   private openSession(conn: Conn, claims: Claims, now: number): void {
+    const record = this.recordOf(claims.sub);
     conn.phase = 'open';
-    conn.user = claims.sub;
+    // The record's string: the claims' is a fresh copy per token, and every comparison with it would
+    // compare characters.
+    conn.user = record.id;
+    conn.record = record;
     conn.admin = claims.admin;
     conn.bucket = new TokenBucket(this.limits.connFramesPerSec, this.limits.connFrameBurst, now);
     // A user's first connection gets an array of exactly one (an array grown from empty by push
     // reserves 17 slots: 14.5 MiB of 100,000 users' arrays in `million`, docs/benchmarks.md).
-    const conns = this.userConns.get(conn.user);
-    if (conns === undefined) this.userConns.set(conn.user, [conn.id]);
-    else conns.push(conn.id);
+    if (record.conns === null) record.conns = [conn.id];
+    else record.conns.push(conn.id);
     this.presenceChanged(this.presence.connected(conn.user), conn.user);
     this.send([conn.id], this.welcome(conn));
     if (this.draining) {
@@ -492,12 +514,13 @@ export class ChatNode {
 
   private welcome(conn: Conn): ServerFrame {
     const convs: ConvSummary[] = [];
-    for (const id of this.userConvs.get(conn.user) ?? []) {
+    const record = conn.record!;
+    for (const id of record.convs ?? []) {
       const conv = this.convs.get(id)!;
       const cursors = conv.cursorOf(conn.user);
       convs.push({ conv: id, lastSeq: conv.lastSeq, delivered: cursors.delivered, read: cursors.read });
     }
-    for (const id of this.pastConvs.get(conn.user) ?? []) {
+    for (const id of record.pastConvs ?? []) {
       const conv = this.convs.get(id)!;
       const horizon = conv.readWindow(conn.user, 0)?.horizon ?? 0;
       const cursors = conv.cursorOf(conn.user);
@@ -535,11 +558,11 @@ export class ChatNode {
     this.conns.delete(id);
     this.heldWelcomes.delete(id);
     this.stats.connections = this.conns.size;
-    if (conn.user === '' || conn.bucket === null) return;
-    const conns = this.userConns.get(conn.user);
-    const at = conns === undefined ? -1 : conns.indexOf(id);
+    if (conn.record === null) return;
+    const conns = conn.record.conns;
+    const at = conns === null ? -1 : conns.indexOf(id);
     if (at >= 0) conns!.splice(at, 1);
-    if (conns?.length === 0) this.userConns.delete(conn.user);
+    if (conns?.length === 0) conn.record.conns = null;
     if (conn.watching) for (const user of conn.watching) this.presence.unwatch(id, user);
     this.connectionGone(conn.user, now);
   }
@@ -655,12 +678,9 @@ export class ChatNode {
       );
       return;
     }
-    let bucket = this.userBuckets.get(conn.user);
-    if (bucket === undefined) {
-      bucket = new TokenBucket(this.limits.userSendsPerSec, this.limits.userSendBurst, now);
-      this.userBuckets.set(conn.user, bucket);
-    }
-    const wait = bucket.take(now);
+    const record = conn.record!;
+    record.sends ??= new TokenBucket(this.limits.userSendsPerSec, this.limits.userSendBurst, now);
+    const wait = record.sends.take(now);
     if (wait > 0) {
       this.stats.rateLimitedSends++;
       this.err(
@@ -1165,9 +1185,20 @@ export class ChatNode {
 
   // ---- fan-out ------------------------------------------------------------------------------
 
-  protected readonly connIndex = {
-    connsOf: (user: UserId): Iterable<ConnId> | undefined => this.userConns.get(user),
+  protected readonly connIndex: ConnIndex = {
+    connsOf: (user: UserId): Iterable<ConnId> | undefined => this.users.get(user)?.conns ?? undefined,
+    recordOf: (user: UserId): UserConns => this.recordOf(user),
   };
+
+  /** The user's record, made on first mention. */
+  private recordOf(user: UserId): UserRecord {
+    let record = this.users.get(user);
+    if (record === undefined) {
+      record = { id: user, conns: null, convs: null, pastConvs: null, sends: null };
+      this.users.set(user, record);
+    }
+    return record;
+  }
 
   private flushNotify(convId: string): void {
     const conv = this.convs.get(convId);
@@ -1249,12 +1280,17 @@ export class ChatNode {
     const moved = conv.takeRecord(record);
     if (!loaded) this.checkGap(conv);
     for (const user of before)
-      if (!conv.current.has(user)) smallSetDelete(this.userConvs.get(user) ?? null, record.id);
+      if (!conv.current.has(user)) smallSetDelete(this.users.get(user)?.convs ?? null, record.id);
     for (const user of conv.current.keys()) {
-      addTo(this.userConvs, user, record.id);
-      smallSetDelete(this.pastConvs.get(user) ?? null, record.id);
+      const member = this.recordOf(user);
+      member.convs = smallSetAdd(member.convs, record.id);
+      smallSetDelete(member.pastConvs, record.id);
     }
-    for (const user of conv.spans.keys()) if (!conv.current.has(user)) addTo(this.pastConvs, user, record.id);
+    for (const user of conv.spans.keys())
+      if (!conv.current.has(user)) {
+        const past = this.recordOf(user);
+        past.pastConvs = smallSetAdd(past.pastConvs, record.id);
+      }
     // protocol.md: a receipt goes to the members when a member's cursor moves forward, however this node
     // learns of it. A record read first (a catch-up, the read before someone's welcome) leaves the bus
     // receipt nothing to move (swarm seed 43242092515799, partition seed 3). Sent once the record's
@@ -1278,12 +1314,6 @@ export class ChatNode {
       rehandle: (req, request) => handleHttp(this.httpContext(false), req, request),
     };
   }
-}
-
-function addTo(index: Map<UserId, SmallSet<string>>, user: UserId, conv: string): void {
-  const set = index.get(user) ?? null;
-  const added = smallSetAdd(set, conv);
-  if (added !== set) index.set(user, added);
 }
 
 function refOf(frame: ClientFrame): string {

@@ -11,6 +11,15 @@ import type {
 } from '../store/message-store.ts';
 import { membersVersionOf } from '../store/message-store.ts';
 
+/**
+ * The current members' connection records (fanout.ts's `UserConns`, the node's, one per user) and the
+ * first seq each may read, in `current`'s order.
+ */
+export type MemberRecords = {
+  readonly records: readonly { readonly id: UserId; readonly conns: readonly number[] | null }[];
+  readonly from: readonly number[];
+};
+
 /** A member's cursor that moved forward: what a `receipt` tells. */
 export type CursorMove = { user: UserId; kind: CursorKind; seq: number };
 type CursorKind = 'delivered' | 'read';
@@ -32,6 +41,8 @@ export class Conversation {
   /** Current members -> first seq they may read in their current span. */
   current: Map<UserId, number>;
   cursors: Map<UserId, Cursors>;
+  /** Fan-out's copy of `current` with each member's connection record (fanout.ts); null until asked, and again whenever `current` is replaced. */
+  fanout: MemberRecords | null = null;
   /** When each member's last `typing` was relayed, for the throttle. */
   readonly typingRelayedAt = new Map<UserId, number>();
   /** A coalesced `notify` is scheduled (large groups). */
@@ -135,6 +146,7 @@ export class Conversation {
     this.appliedWeight = weight;
     this.spans = new Map();
     this.current = new Map();
+    this.fanout = null;
     for (const [user, spans] of Object.entries(record.members)) {
       const copy = spans.map((span) => ({ from: span.from, to: span.to }));
       this.spans.set(user, copy);

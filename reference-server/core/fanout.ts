@@ -4,12 +4,21 @@
 // groups get the message itself, large ones a coalesced `notify` they answer with `sync`.
 
 import type { UserId } from '../protocol/frames.ts';
-import type { Conversation } from './conversation.ts';
+import type { Conversation, MemberRecords } from './conversation.ts';
 import type { ConnId } from './inputs.ts';
+
+/** A user's open, authenticated connections on a node, oldest first (null: none). */
+export type UserConns = { readonly id: UserId; conns: ConnId[] | null };
 
 export type ConnIndex = {
   /** Open, authenticated connections of a user on this node. */
   connsOf(user: UserId): Iterable<ConnId> | undefined;
+  /**
+   * The user's record, made on first ask and the same object for as long as the node runs: a
+   * conversation keeps its members' records (`Conversation.fanout`), so a message reaches them without a
+   * lookup by user per member (a miss in a table of a million users each, at scale).
+   */
+  recordOf(user: UserId): UserConns;
 };
 
 /** Connections that should get message `seq` of `conv`, except `exclude` (the sending connection). */
@@ -19,7 +28,15 @@ export function messageRecipients(
   index: ConnIndex,
   exclude: ConnId | null,
 ): ConnId[] {
-  const to = connectionsOf(conv.current, seq, index, exclude);
+  // Stryker disable next-line ArrayDeclaration: a bogus connection id reaches no one (only a metric counts it)
+  const to: ConnId[] = [];
+  const { records, from } = currentMembers(conv, index);
+  for (let i = 0; i < records.length; i++) {
+    if (seq < from[i]!) continue;
+    const conns = records[i]!.conns;
+    if (conns === null) continue;
+    for (let c = 0; c < conns.length; c++) if (conns[c] !== exclude) to.push(conns[c]!);
+  }
   // A past member whose span covers the seq may read it: removed after it was sequenced, the removal
   // can reach this node (another node's bus event) before the message does.
   if (conv.spans.size > conv.current.size)
@@ -53,13 +70,29 @@ export function connectionsOf(
 export function memberConnections(conv: Conversation, index: ConnIndex, skipUser: UserId | null): ConnId[] {
   // Stryker disable next-line ArrayDeclaration: a bogus connection id reaches no one (only a metric counts it)
   const to: ConnId[] = [];
-  for (const user of conv.current.keys()) {
-    if (user === skipUser) continue;
-    const conns = index.connsOf(user);
-    if (conns === undefined) continue;
-    for (const conn of conns) to.push(conn);
+  const { records } = currentMembers(conv, index);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    if (record.id === skipUser || record.conns === null) continue;
+    for (const conn of record.conns) to.push(conn);
   }
   return to;
+}
+
+/** The current members' records and first readable seqs, in `current`'s order, kept until it changes. */
+function currentMembers(conv: Conversation, index: ConnIndex): MemberRecords {
+  let members = conv.fanout;
+  if (members === null) {
+    const records: UserConns[] = [];
+    const from: number[] = [];
+    for (const [user, first] of conv.current) {
+      records.push(index.recordOf(user));
+      from.push(first);
+    }
+    members = { records, from };
+    conv.fanout = members;
+  }
+  return members;
 }
 
 export function isLargeGroup(conv: Conversation, threshold: number): boolean {

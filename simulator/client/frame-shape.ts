@@ -30,16 +30,22 @@ export function welcomeProblem(frame: WelcomeFrame, user: string): string | null
     return `heartbeatMs ${JSON.stringify(frame.heartbeatMs)} is not a positive number`;
   if (!Array.isArray(frame.convs)) return 'convs is not a list';
   for (const entry of frame.convs as unknown[]) {
-    const shown = JSON.stringify(entry)?.slice(0, 120);
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-      return `convs entry ${shown} is not an object`;
-    const e = entry as Record<string, unknown>;
-    if (!isId(e.conv)) return `convs entry ${shown}: conv is not a conversation id`;
-    for (const field of ['lastSeq', 'delivered', 'read'])
-      if (!isSeq(e[field])) return `convs entry ${shown}: ${field} is not a seq`;
-    if (e.member !== undefined && typeof e.member !== 'boolean')
-      return `convs entry ${shown}: member is not a boolean`;
+    const problem = convsEntryProblem(entry);
+    // The entry shown only when it is wrong: a welcome per session, a million sessions in `million`.
+    if (problem !== null) return `convs entry ${JSON.stringify(entry)?.slice(0, 120)}${problem}`;
   }
+  return null;
+}
+
+/** What is wrong with one welcome `convs` entry (to follow the entry in the message), or null. */
+function convsEntryProblem(entry: unknown): string | null {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return ' is not an object';
+  const e = entry as Record<string, unknown>;
+  if (!isId(e.conv)) return ': conv is not a conversation id';
+  if (!isSeq(e.lastSeq)) return ': lastSeq is not a seq';
+  if (!isSeq(e.delivered)) return ': delivered is not a seq';
+  if (!isSeq(e.read)) return ': read is not a seq';
+  if (e.member !== undefined && typeof e.member !== 'boolean') return ': member is not a boolean';
   return null;
 }
 
