@@ -34,14 +34,14 @@ import { FailedSends } from './failed-sends.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
 import { readCursorsAtEnd } from './final-cursor-read.ts';
-import type { Checker, CheckResult, FinalState, HistoryEvent } from './history.ts';
+import type { Checker, CheckResult, HistoryEvent } from './history.ts';
 import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
 import { RepeatedPushes } from './repeated-pushes.ts';
-import { type RunPerf, startRunMeter } from './run-meter.ts';
+import { type CheckerThreadPerf, type RunPerf, startRunMeter } from './run-meter.ts';
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
@@ -49,6 +49,7 @@ import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
+import type { FinalStore } from './world/storage.ts';
 import { World, type WorldOptions, type WorldTap } from './world/world.ts';
 
 export type RunOptions = {
@@ -484,9 +485,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   const store = await world.storage.finalRead();
   options.tracer?.finish();
-  const judged = thread
-    ? await thread.finish(finalSnapshot(world, store, settledAt, conversations))
-    : { verdicts: judge(checkers, finalState(world, store, settledAt, conversations)), perf: undefined };
+  const clientsInRun = world.clients.length;
+  const judging = judgeFinal(thread, checkers, world, store, settledAt, conversations);
+  // What the checkers judge now is in the final state and the store: the clients, cores and pending
+  // events go before the final judging, which at a million clients otherwise stacked its memory on a
+  // whole world.
+  world.release();
+  const judged = await judging();
   const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
@@ -502,7 +507,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     traceHash: world.trace.hex(),
     traceCheckpoints: world.trace.checkpoints,
     traceCheckpointEvery: world.trace.checkpointEvery,
-    clients: world.clients.length,
+    clients: clientsInRun,
     events: world.events,
     virtualMs: world.now,
     wallMs: Math.round(performance.now() - wallStart),
@@ -539,8 +544,21 @@ function violationsSoFar(checkers: readonly Checker[], thread: CheckerThread | u
   return thread ? thread.violationsSoFar() : checkersViolations(checkers);
 }
 
-function judge(checkers: readonly Checker[], final: FinalState): CheckResult[] {
-  return checkers.map((checker) => checker.finish(final));
+/** The final state taken from the world now, judged when called (on the checker thread, or here). */
+function judgeFinal(
+  thread: CheckerThread | undefined,
+  checkers: readonly Checker[],
+  world: World,
+  store: FinalStore,
+  settledAt: number | null,
+  conversations: readonly string[],
+): () => Promise<{ verdicts: CheckResult[]; perf: CheckerThreadPerf | undefined }> {
+  if (thread) {
+    const snapshot = finalSnapshot(world, store, settledAt, conversations);
+    return () => thread.finish(snapshot);
+  }
+  const final = finalState(world, store, settledAt, conversations);
+  return async () => ({ verdicts: checkers.map((checker) => checker.finish(final)), perf: undefined });
 }
 
 /**

@@ -40,7 +40,7 @@ export type SimEvent = {
 const spentEventsMax = 4096;
 
 export class Agenda {
-  private readonly queue = new CalendarQueue<SimEvent>();
+  private queue = new CalendarQueue<SimEvent>();
   /**
    * Events already run, for schedule() to reuse instead of allocating: client, store and link events
    * (and callbacks) are never held once dispatched; node events may be (a paused or busy node keeps
@@ -70,6 +70,12 @@ export class Agenda {
   }
 
   /** Runs `callback` at virtual time `at`. */
+  /** Drops every event still pending (World.release: the run is over). */
+  release(): void {
+    this.queue = new CalendarQueue<SimEvent>();
+    this.spent.length = 0;
+  }
+
   at(at: number, callback: () => void): void {
     this.schedule(at, EventKind.callback, 0, 0, callback);
   }

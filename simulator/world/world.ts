@@ -208,6 +208,20 @@ export class World {
     return index;
   }
 
+  /**
+   * The run is over and its final snapshot taken (run-scenario.ts): drops what only running it needed,
+   * the clients, the nodes' cores and the events still pending, so the checkers' final judging does not
+   * stack on a whole world (at a million clients the run's peak memory was set there). What a summary
+   * reads stays: the trace, the clock and event count, the bus's counters, the storage, each node's
+   * load figures. Nothing may run after it.
+   */
+  release(): void {
+    this.clients.length = 0;
+    this.machines.length = 0;
+    this.agenda.release();
+    for (const node of this.nodes) node.core = this.newCore(node.index);
+  }
+
   at(at: number, callback: () => void): void {
     this.agenda.at(at, callback);
   }
