@@ -16,6 +16,7 @@ import {
 } from './checker-thread.ts';
 import { CheckerFeed } from './checkers/checker-feed.ts';
 import { IdTable } from './checkers/id-table.ts';
+import { decodeClients } from './final-clients.ts';
 import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
 import { heapPeakOf, threadCpuMs } from './run-meter.ts';
@@ -56,7 +57,7 @@ port.on('message', (message: ThreadMessage) => {
       batchJudged(counters, checkersViolations(checkers));
     } else {
       stored.add(message.final.stored);
-      const final = finalFromSnapshot(message.final, stored);
+      const final = finalFromSnapshot(message.final, decodeClients(message.final.clients, reader), stored);
       port.postMessage({
         type: 'verdicts',
         verdicts: checkers.map((checker) => checker.finish(final)),

@@ -10,6 +10,9 @@ import { CheckerThread, finalFromSnapshot, storedSnapshot } from './checker-thre
 import { runScenario } from './run-scenario.ts';
 import { encodeStored, StoredColumns } from './stored-columns.ts';
 
+/** A final state's clients when there are none. */
+const noClients = () => ({ devices: new Int32Array(0), online: new Int32Array(0), names: [] });
+
 /** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
 const simTimeoutMs = 300_000;
 
@@ -66,13 +69,8 @@ describe('checker thread', () => {
     const columns = new StoredColumns();
     columns.add(structuredClone(encodeStored(stored)));
     const final = finalFromSnapshot(
-      {
-        at: 10,
-        devices: [{ user: 'u1', device: 'u1-d1' }],
-        conversations: ['d1-2', 'g1'],
-        online: ['u1'],
-        settledAt: 9,
-      },
+      { at: 10, conversations: ['d1-2', 'g1'], settledAt: 9 },
+      { devices: [{ user: 'u1', device: 'u1-d1' }], online: new Set(['u1']) },
       columns,
     );
     expect(final.storedLastSeq('d1-2')).toBe(2);
@@ -100,7 +98,7 @@ describe('checker thread', () => {
         lastSeq: i === 0 || i === 9 ? 2 : 1,
         messages: i === 0 || i === 9 ? [undefined, message(conv, 2)] : [message(conv, 1)],
       }));
-      const snapshot = { at: 10, devices: [], conversations: convs, stored, online: [], settledAt: 9 };
+      const snapshot = { at: 10, clients: noClients(), conversations: convs, stored, settledAt: 9 };
       // Parts of 3: g0 goes in the first `stored` message, g9 with the finish.
       const thread = new CheckerThread(
         { scenario, graceMs: 1000, largeGroupThreshold: 256, judgeSilence: true },
@@ -125,7 +123,7 @@ describe('checker thread', () => {
       largeGroupThreshold: 256,
       judgeSilence: true,
     });
-    const snapshot = { at: 0, devices: [], conversations: [], stored: [], online: [], settledAt: 0 };
+    const snapshot = { at: 0, clients: noClients(), conversations: [], stored: [], settledAt: 0 };
     await expect(thread.finish(snapshot)).rejects.toThrow(/checker thread/);
   });
 });

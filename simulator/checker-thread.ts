@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { Message } from '../reference-server/protocol/frames.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
+import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
@@ -34,11 +35,11 @@ export type CheckerThreadSetup = {
 /** A FinalState as data: what crosses to the checker thread at the end of a run. */
 export type FinalSnapshot = {
   at: number;
-  devices: DeviceRef[];
+  /** Who took part to the end and who is online, by client number (final-clients.ts). */
+  clients: FinalClients;
   conversations: string[];
   /** Every conversation the store holds: its lastSeq and its messages by seq (index seq - 1). */
   stored: StoredConversation[];
-  online: string[];
   settledAt: number | null;
 };
 
@@ -54,7 +55,10 @@ export type ThreadMessage =
   | { type: 'finish'; final: FinalCrossing };
 
 /** The final snapshot as it crosses: its store content the last part of columns. */
-export type FinalCrossing = Omit<FinalSnapshot, 'stored'> & { stored: StoredPart };
+export type FinalCrossing = Omit<FinalSnapshot, 'stored' | 'clients'> & {
+  stored: StoredPart;
+  clients: ClientsCrossing;
+};
 
 export type ThreadReply =
   | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf }
@@ -142,9 +146,21 @@ export class CheckerThread {
           this.waitForRoom(1);
         }
         const columns = encodeStored(stored.slice(last));
+        // Clients by the numbers their history crossed with (flushed above: every name is told).
+        const clients = encodeClients(snapshot.clients, (n, user, device) =>
+          this.writer.told(n, user, device),
+        );
+        const { at, conversations, settledAt } = snapshot;
         this.worker.postMessage(
-          { type: 'finish', final: { ...snapshot, stored: columns } } satisfies ThreadMessage,
-          storedTransfer(columns),
+          {
+            type: 'finish',
+            final: { at, conversations, settledAt, stored: columns, clients },
+          } satisfies ThreadMessage,
+          [
+            ...storedTransfer(columns),
+            clients.devices.buffer as ArrayBuffer,
+            clients.online.buffer as ArrayBuffer,
+          ],
         );
       });
     } finally {
@@ -221,13 +237,14 @@ export function storedSnapshot(
 
 /** The snapshot back as the FinalState the checkers read, its store content from the parts that came. */
 export function finalFromSnapshot(
-  snapshot: Omit<FinalSnapshot, 'stored'>,
+  snapshot: Pick<FinalSnapshot, 'at' | 'conversations' | 'settledAt'>,
+  clients: { devices: DeviceRef[]; online: ReadonlySet<string> },
   stored: StoredColumns,
 ): FinalState {
-  const online = new Set(snapshot.online);
+  const { online } = clients;
   return {
     at: snapshot.at,
-    devices: snapshot.devices,
+    devices: clients.devices,
     conversations: () => snapshot.conversations,
     storedMessage: (conv, seq) => stored.message(conv, seq),
     storedLastSeq: (conv) => stored.lastSeq(conv),

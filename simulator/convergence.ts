@@ -5,6 +5,7 @@
 // real log: after one more crash and recovery): a claim the checkers cross-check.
 
 import { type FinalSnapshot, storedSnapshot } from './checker-thread.ts';
+import type { FinalClients } from './final-clients.ts';
 import type { DeviceRef, FinalState } from './history.ts';
 import type { FinalStore } from './world/storage.ts';
 import type { World } from './world/world.ts';
@@ -59,10 +60,9 @@ export function finalSnapshot(
   settledAt: number | null,
   conversations: readonly string[],
 ): FinalSnapshot {
-  const { online, devices } = finalClients(world);
   return {
     at: world.now,
-    devices,
+    clients: finalClientNumbers(world),
     conversations: [...conversations],
     stored: storedSnapshot(
       // Ids only: records() deep-copies every conversation (at a million clients 100,000 of them, each
@@ -71,9 +71,25 @@ export function finalSnapshot(
       (conv) => store.lastSeq(conv),
       (conv, seq) => store.messageAt(conv, seq),
     ),
-    online: [...online],
     settledAt,
   };
+}
+
+/** Who took part to the end and who is online, by client number, with every client's names. */
+function finalClientNumbers(world: World): FinalClients {
+  const count = world.clients.length;
+  const devices = new Int32Array(count);
+  const online = new Int32Array(count);
+  const names: string[] = [];
+  let devicesAt = 0;
+  let onlineAt = 0;
+  for (let i = 0; i < count; i++) {
+    const sim = world.clients[i]!;
+    names.push(sim.user, sim.device);
+    if (world.isConnected(i)) online[onlineAt++] = i;
+    if (!sim.adversary && !sim.left) devices[devicesAt++] = i;
+  }
+  return { devices: devices.slice(0, devicesAt), online: online.slice(0, onlineAt), names };
 }
 
 /** Users with a live connection at the end, and every device that took part to the end. */

@@ -256,6 +256,16 @@ export class HistoryBatchWriter {
     };
   }
 
+  /** Whether the reader was told that this device number names this user (and device). */
+  told(device: number, user: string, deviceName?: string): boolean {
+    const at = 2 * device;
+    return (
+      device >= 0 &&
+      this.namesOf[at] === user &&
+      (deviceName === undefined || this.namesOf[at + 1] === deviceName)
+    );
+  }
+
   /** Whether the device number names this user and device (told to the reader the first time). */
   private named(user: string, deviceName: string, device: number): boolean {
     if (device < 0) return false;
@@ -309,6 +319,16 @@ export class HistoryBatchReader {
   private readonly lastMessage: Message[] = [];
   /** By layout number: the event kind, then the field names in order. */
   private readonly layouts: string[][] = [];
+
+  /** The user a device number was told to name. */
+  userOf(device: number): string {
+    return this.namesOf[2 * device]!;
+  }
+
+  /** The device name a device number was told to name. */
+  deviceNameOf(device: number): string {
+    return this.namesOf[2 * device + 1]!;
+  }
 
   /** Calls `take` with each event of the batch, rebuilt, in order, and its device number. */
   read(batch: HistoryBatch, take: (event: HistoryEvent, device: number) => void): void {
