@@ -1,5 +1,5 @@
 // Adversarial clients: users who present forged tokens, or who send to, sync, resume (in `hello`) and
-// type in conversations they are not in, and push their own cursors backwards and past lastSeq in the
+// type in conversations they are not in, sync and send to one no one created, and push their own cursors backwards and past lastSeq in the
 // one they are in (a direct conversation with an honest user, made before any client acts); one also
 // watches more users on one connection than the reference server allows. Each attempt is recorded with
 // its outcome; the authorization and cursor checkers demand that every one was refused or clamped.
@@ -52,6 +52,7 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
             'cursor-regression',
             'foreign-resume',
             'foreign-typing',
+            'missing-conv',
             // Once per run is enough (10,001 users watched): the server's bound is the same for all.
             ...(n === 1 ? (['watch-past-bound'] as const) : []),
           ],

@@ -238,6 +238,32 @@ describe('authorization', () => {
     expect((result.witness as WitnessCase[])[0]!.path).toEqual([attempt, outcome]);
   });
 
+  it('fails a conversation no one created refused `forbidden` or served a batch, not `not_found` (protocol.md)', () => {
+    const sync = history.attempt(900, eve, 8, 'missing-conv', 'eve-nx');
+    const send = history.attempt(901, eve, 9, 'missing-conv', 'eve-nx');
+    for (const result of ['forbidden', 'empty']) {
+      const outcome = history.outcome(905, 8, result);
+      const failed = judge([sync, outcome]);
+      expect(failed.verdict).toBe('fail');
+      expect((failed.witness as WitnessCase[])[0]!.path).toEqual([sync, outcome]);
+    }
+    const refused = judge([
+      sync,
+      history.outcome(905, 8, 'not_found'),
+      send,
+      history.outcome(906, 9, 'not_found'),
+    ]);
+    expect(refused.verdict).toBe('pass');
+    // A store away or a slow-down is no verdict on the code; a foreign conversation's `forbidden` is right.
+    const other = judge([
+      sync,
+      history.outcome(905, 8, 'unavailable'),
+      history.attempt(907, eve, 10, 'foreign-sync', 'g'),
+      history.outcome(908, 10, 'forbidden'),
+    ]);
+    expect(other.verdict).toBe('pass');
+  });
+
   it('cannot tell about an attempt left unanswered from before the settle phase', () => {
     const result = judge([history.attempt(900, eve, 1, 'foreign-send', 'g'), history.phase(1000, 'settle')]);
     expect(result.verdict).toBe('unknown');

@@ -14,7 +14,8 @@
 // sit queued behind others on a slowed link: exploration seed 88715225069581, a typing sent 150 ms
 // before the removal arrived 1.2 s after it at 3% bandwidth); every message comes from a member; the server's
 // claims about where a change took effect are consistent with what the harness saw; and every
-// adversarial `attempt` gets an `outcome` that is not 'accepted'; and the other side: a member is not
+// adversarial `attempt` gets an `outcome` that is not 'accepted' (and one naming a conversation no one
+// created is refused `not_found`, not `forbidden` or a batch); and the other side: a member is not
 // refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
 // (bounded) and judged again at the end, when the bounds are tight.
 
@@ -215,6 +216,15 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       witness.add('attempt accepted', () => ({
         problem: `the server let ${attempt?.user ?? 'an adversary'} through: ${attempt?.action ?? `attempt ${event.id}`} on ${attempt?.conv ?? '?'}`,
         path: attempt === undefined ? [event] : [attempt, event],
+      }));
+    } else if (
+      attempt?.action === 'missing-conv' &&
+      (event.result === 'forbidden' || event.result === 'empty')
+    ) {
+      // protocol.md: `not_found` is "no such conversation"; `forbidden` is "not a member" of one.
+      witness.add('a missing conversation not refused not_found', () => ({
+        problem: `${attempt.user} named ${attempt.conv}, which no one created, and got ${event.result === 'empty' ? 'a batch' : `\`${event.result}\``}, not \`not_found\``,
+        path: [attempt, event],
       }));
     }
   };

@@ -120,6 +120,40 @@ describe('adversarial client', () => {
     ]);
   });
 
+  it('missing-conv: syncs then sends to a conversation no one created; records the code or the batch', () => {
+    const d = adversary(['missing-conv', 'foreign-sync']);
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([{ t: 'sync', conv: 'd1-nx', after: 0 }]);
+    // An err that does not name the conversation answers a foreign-sync, never this attempt.
+    d.receive({ t: 'err', code: 'not_found', message: 'no conversation', ref: 'sync' });
+    expect(outcomes(d)).toEqual([]);
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'sync', conv: 'd1-nx' });
+    d.advance(1000);
+    d.take();
+    d.receive({ t: 'err', code: 'forbidden', message: 'not a member', ref: 'sync', conv: 'secret' });
+    d.advance(1000);
+    expect(d.take()).toEqual([{ t: 'send', conv: 'd1-nx', cmid: 'd1-m1', body: 'adversarial' }]);
+    d.receive({ t: 'err', code: 'not_found', message: 'no conversation', ref: 'd1-m1', conv: 'd1-nx' });
+    d.advance(2000);
+    d.receive({ t: 'batch', conv: 'd1-nx', msgs: [], lastSeq: 0, more: false });
+    expect(attempts(d)).toEqual([
+      [100, 'missing-conv', 'd1-nx'],
+      [101, 'foreign-sync', 'secret'],
+      [102, 'missing-conv', 'd1-nx'],
+      [103, 'foreign-sync', 'secret'],
+      [104, 'missing-conv', 'd1-nx'],
+    ]);
+    expect(outcomes(d)).toEqual([
+      [100, 'forbidden'],
+      [101, 'forbidden'],
+      [102, 'not_found'],
+      [104, 'empty'],
+    ]);
+    expect(d.history('display')).toEqual([]);
+  });
+
   it('watch-past-bound: watches users no one is past the bound, once; their presence is not recorded', () => {
     const d = adversary(['watch-past-bound'], { watchPastBoundUsers: 1002 });
     d.open([]);

@@ -8,6 +8,9 @@
 // typing-recipients (the adversary records no `typing-sent`: its user never typed there as a member).
 // Watching users past the server's per-connection bound (watch-past-bound) is no violation either way:
 // it makes the server answer with its bound's `err`, whose shape server-frames judges.
+// missing-conv syncs and sends (in turn) to a conversation no one created: protocol.md's code for it is
+// `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
+// `forbidden` or a batch. A sync's `err` is matched to it only when it names the conversation (`conv`).
 
 import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type {
@@ -65,6 +68,8 @@ export class Adversary {
   private resumeNext: string | null = null;
   /** watch-past-bound is tried once: the server's bound does not change. */
   private watchedPastBound = false;
+  /** missing-conv rounds so far: a sync on even ones, a send on odd ones. */
+  private missingRounds = 0;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -115,7 +120,7 @@ export class Adversary {
 
   /** True when the ack answers an adversarial send. */
   onAck(host: AdversaryHost, frame: AckFrame, now: number): boolean {
-    const attempt = this.pending.find((a) => a.action === 'foreign-send' && a.key === frame.cmid);
+    const attempt = this.pending.find((a) => isSend(a) && a.key === frame.cmid);
     if (attempt === undefined) return false;
     this.resolve(host, attempt, 'accepted', now);
     return true;
@@ -126,11 +131,16 @@ export class Adversary {
     const action = refusedActions[frame.ref ?? ''];
     const attempt =
       action === undefined
-        ? this.pending.find((a) => a.action === 'foreign-send' && a.key === frame.ref)
+        ? this.pending.find((a) => isSend(a) && a.key === frame.ref)
         : action === 'watch-past-bound' || refusals.has(frame.code)
           ? this.pending.find(
               (a) =>
-                a.action === action && (frame.conv === undefined || a.conv === '' || a.conv === frame.conv),
+                (a.action === action &&
+                  (frame.conv === undefined || a.conv === '' || a.conv === frame.conv)) ||
+                (action === 'foreign-sync' &&
+                  a.action === 'missing-conv' &&
+                  a.key === '' &&
+                  a.conv === frame.conv),
             )
           : undefined;
     if (attempt === undefined) return false;
@@ -140,9 +150,13 @@ export class Adversary {
 
   /** True when the batch is for a foreign conversation: it is evidence, never displayed. */
   onBatch(host: AdversaryHost, frame: BatchFrame, now: number): boolean {
-    if (!this.isForeign(host, frame.conv)) return false;
+    const missing = frame.conv === missingConv(host);
+    if (!this.isForeign(host, frame.conv) && !missing) return false;
     const attempt = this.pending.find(
-      (a) => (a.action === 'foreign-sync' || a.action === 'foreign-resume') && a.conv === frame.conv,
+      (a) =>
+        (a.action === 'foreign-sync' || a.action === 'foreign-resume' || a.action === 'missing-conv') &&
+        a.key === '' &&
+        a.conv === frame.conv,
     );
     if (attempt !== undefined) this.resolve(host, attempt, frame.msgs.length > 0 ? 'accepted' : 'empty', now);
     return true;
@@ -197,6 +211,7 @@ export class Adversary {
       this.foreign(host, behaviour, now);
     else if (behaviour === 'cursor-regression') this.cursors(host, now);
     else if (behaviour === 'watch-past-bound') this.watchPastBound(host, now);
+    else if (behaviour === 'missing-conv') this.missing(host, now);
     this.arm(host, now + host.config.adversaryEveryMs);
   }
 
@@ -220,6 +235,19 @@ export class Adversary {
       this.attempt(host, behaviour, conv, '', 0, now);
       host.frame(behaviour === 'foreign-sync' ? clientFrame.sync(conv, 0) : clientFrame.typing(conv, true));
     }
+  }
+
+  /** A sync or (in turn) a send naming a conversation no one created. */
+  private missing(host: AdversaryHost, now: number): void {
+    const conv = missingConv(host);
+    if (this.missingRounds++ % 2 === 0) {
+      this.attempt(host, 'missing-conv', conv, '', 0, now);
+      host.frame(clientFrame.sync(conv, 0));
+      return;
+    }
+    const cmid = `${host.device}-m${++this.sends}`;
+    this.attempt(host, 'missing-conv', conv, cmid, 0, now);
+    host.frame(clientFrame.send(conv, cmid, 'adversarial'));
   }
 
   /** Watches `watchPastBoundUsers` users no one is, in frames of the protocol's most. */
@@ -284,6 +312,16 @@ const refusedActions: Readonly<Record<string, Action>> = {
   typing: 'foreign-typing',
   watch: 'watch-past-bound',
 };
+
+/** A send of foreign-send or missing-conv: its key is the cmid. */
+function isSend(attempt: Attempt): boolean {
+  return attempt.action === 'foreign-send' || (attempt.action === 'missing-conv' && attempt.key !== '');
+}
+
+/** The conversation missing-conv names: `<device>-nx`, which no one creates. */
+function missingConv(host: ClientHost): string {
+  return `${host.device}-nx`;
+}
 
 /** The ids of the users watch-past-bound watches: `<device>-w<n>`, which no user is. */
 function watchedPrefix(host: ClientHost): string {

@@ -10,7 +10,8 @@ export type AdversaryBehaviour =
   | 'foreign-resume'
   | 'foreign-typing'
   | 'cursor-regression'
-  | 'watch-past-bound';
+  | 'watch-past-bound'
+  | 'missing-conv';
 
 export type ClientConfig = {
   /** Sends in flight (sent, unanswered) per connection; the rest wait in the outbox. */
