@@ -25,7 +25,7 @@ import { Presence, type PresenceChange } from './presence.ts';
 import { type SmallSet, smallSetAdd, smallSetDelete, smallSetHas, smallSetSize } from './small-set.ts';
 import { NodeStats } from './stats.ts';
 import { TimerQueue } from './timer-queue.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBuckets } from './token-bucket.ts';
 
 export type ChatNodeOptions = {
   nodeId: string;
@@ -45,7 +45,8 @@ type Conn = {
   device: string;
   admin: boolean;
   badFrames: number;
-  bucket: TokenBucket | null;
+  /** Its row in `connBuckets` once open (-1 before). */
+  bucket: number;
   /** Frames that arrived while the hello's token was being verified. */
   queued: Input[] | null;
   resume: Record<string, number> | undefined;
@@ -68,8 +69,8 @@ type UserRecord = UserConns & {
    * was away for the whole membership must still learn of them (in `welcome`).
    */
   pastConvs: SmallSet<string> | null;
-  /** The user's sends (made at the first). */
-  sends: TokenBucket | null;
+  /** The user's row in `sendBuckets` (-1 until the first send). */
+  sends: number;
 };
 
 /** Frames only a member may send, that a fleet node reads the store's membership for before refusing. */
@@ -108,6 +109,10 @@ export class ChatNode {
   private readonly publishes: boolean;
   private readonly conns = new Map<ConnId, Conn>();
   private readonly users = new Map<UserId, UserRecord>();
+  /** Frames per connection. */
+  private readonly connBuckets: TokenBuckets;
+  /** Sends per user. */
+  private readonly sendBuckets: TokenBuckets;
   private readonly convs = new Map<string, Conversation>();
   /** The frame being dispatched again after its recheck: refused now by what the store said. */
   private rechecking: MemberFrame | null = null;
@@ -141,6 +146,8 @@ export class ChatNode {
     this.nodeId = options.nodeId;
     this.limits = { ...defaultLimits, ...options.limits };
     this.publishes = options.publishes ?? false;
+    this.connBuckets = new TokenBuckets(this.limits.connFramesPerSec, this.limits.connFrameBurst);
+    this.sendBuckets = new TokenBuckets(this.limits.userSendsPerSec, this.limits.userSendBurst);
   }
 
   get connectionCount(): number {
@@ -327,7 +334,7 @@ export class ChatNode {
       device: '',
       admin: false,
       badFrames: 0,
-      bucket: null,
+      bucket: -1,
       queued: null,
       resume: undefined,
       watching: null,
@@ -382,7 +389,7 @@ export class ChatNode {
     }
     const frame = verdict.frame;
     this.stats.countIn(frame.t);
-    const wait = conn.bucket!.take(now);
+    const wait = this.connBuckets.take(conn.bucket, now);
     if (wait > 0) {
       if (frame.t === 'send') this.stats.rateLimitedSends++;
       this.err(
@@ -489,7 +496,7 @@ export class ChatNode {
     conn.user = record.id;
     conn.record = record;
     conn.admin = claims.admin;
-    conn.bucket = new TokenBucket(this.limits.connFramesPerSec, this.limits.connFrameBurst, now);
+    conn.bucket = this.connBuckets.add(now);
     // A user's first connection gets an array of exactly one (an array grown from empty by push
     // reserves 17 slots: 14.5 MiB of 100,000 users' arrays in `million`, docs/benchmarks.md).
     if (record.conns === null) record.conns = [conn.id];
@@ -559,6 +566,7 @@ export class ChatNode {
     this.heldWelcomes.delete(id);
     this.stats.connections = this.conns.size;
     if (conn.record === null) return;
+    this.connBuckets.release(conn.bucket);
     const conns = conn.record.conns;
     const at = conns === null ? -1 : conns.indexOf(id);
     if (at >= 0) conns!.splice(at, 1);
@@ -679,8 +687,8 @@ export class ChatNode {
       return;
     }
     const record = conn.record!;
-    record.sends ??= new TokenBucket(this.limits.userSendsPerSec, this.limits.userSendBurst, now);
-    const wait = record.sends.take(now);
+    if (record.sends < 0) record.sends = this.sendBuckets.add(now);
+    const wait = this.sendBuckets.take(record.sends, now);
     if (wait > 0) {
       this.stats.rateLimitedSends++;
       this.err(
@@ -765,9 +773,10 @@ export class ChatNode {
     const { conv: convId, on } = frame;
     const conv = this.memberConv(conn, convId, 'typing', frame);
     if (conv === null) return;
-    const last = conv.typingRelayedAt.get(conn.user);
+    const last = conv.typingRelayedAt?.get(conn.user);
     // A last relay ahead of now means the clock was set back since: the throttle starts over.
     if (last !== undefined && now >= last && now - last < this.limits.typingThrottleMs) return;
+    conv.typingRelayedAt ??= new Map();
     conv.typingRelayedAt.set(conn.user, now);
     this.relayTyping(conv, conn.user, on);
     this.publish({ kind: 'typing', origin: this.nodeId, conv: convId, user: conn.user, on });
@@ -1194,7 +1203,7 @@ export class ChatNode {
   private recordOf(user: UserId): UserRecord {
     let record = this.users.get(user);
     if (record === undefined) {
-      record = { id: user, conns: null, convs: null, pastConvs: null, sends: null };
+      record = { id: user, conns: null, convs: null, pastConvs: null, sends: -1 };
       this.users.set(user, record);
     }
     return record;

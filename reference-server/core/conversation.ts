@@ -40,11 +40,12 @@ export class Conversation {
   spans: Map<UserId, MembershipSpan[]>;
   /** Current members -> first seq they may read in their current span. */
   current: Map<UserId, number>;
-  cursors: Map<UserId, Cursors>;
+  /** Cursors moved past 0, made at the first (an empty Map is about 150 bytes, and most groups of a scale run never move one). */
+  private cursors: Map<UserId, Cursors> | null = null;
   /** Fan-out's copy of `current` with each member's connection record (fanout.ts); null until asked, and again whenever `current` is replaced. */
   fanout: MemberRecords | null = null;
   /** When each member's last `typing` was relayed, for the throttle. */
-  readonly typingRelayedAt = new Map<UserId, number>();
+  typingRelayedAt: Map<UserId, number> | null = null;
   /** A coalesced `notify` is scheduled (large groups). */
   notifyScheduled = false;
   /**
@@ -70,7 +71,6 @@ export class Conversation {
     this.pushedThrough = pushedThrough;
     this.spans = new Map();
     this.current = new Map();
-    this.cursors = new Map();
   }
 
   /** The membership version this node holds (`AppendResult.membersVersion`). */
@@ -188,17 +188,18 @@ export class Conversation {
   }
 
   cursorOf(user: UserId): Cursors {
-    return this.cursors.get(user) ?? { delivered: 0, read: 0 };
+    return this.cursors?.get(user) ?? { delivered: 0, read: 0 };
   }
 
   /** Moves a cursor forward (never back); returns whether it moved. */
   advanceCursor(user: UserId, kind: CursorKind, seq: number): boolean {
-    let cursors = this.cursors.get(user);
+    let cursors = this.cursors?.get(user);
     if (cursors === undefined) {
       // An absent cursor reads as 0 (cursorOf): a record's zero cursors make no entry (a member who
       // never moved one costs nothing: 100,000 such entries in `million` at 100k clients).
       if (seq <= 0) return false;
       cursors = { delivered: 0, read: 0 };
+      this.cursors ??= new Map();
       this.cursors.set(user, cursors);
     }
     if (seq <= cursors[kind]) return false;

@@ -89,7 +89,8 @@ function currentMembers(conv: Conversation, index: ConnIndex): MemberRecords {
       records.push(index.recordOf(user));
       from.push(first);
     }
-    members = { records, from };
+    // Copies exactly as long (an array grown from empty by push reserves 17 slots), made once per membership.
+    members = { records: records.slice(), from: from.slice() };
     conv.fanout = members;
   }
   return members;
