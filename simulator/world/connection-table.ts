@@ -6,8 +6,11 @@ import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
 
 export const ConnectionState = { connecting: 0, open: 1, closed: 2 } as const;
 
-/** Frames waiting for a rate-limited link, in order. */
-export type PendingFrames = { frame: ServerFrame; bytes: number }[];
+/**
+ * Frames waiting for a rate-limited link, in order. A `frame` of null is the node's close (`code`): it
+ * leaves behind the frames queued before it, as a close frame follows the data on a TCP stream.
+ */
+export type PendingFrames = { frame: ServerFrame | null; bytes: number; code?: number }[];
 
 export class ConnectionTable {
   private capacity = 1024;

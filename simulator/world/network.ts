@@ -4,6 +4,7 @@
 // through the methods at the bottom. Frames on one connection arrive in order; a broken connection
 // loses frames silently and each end finds out by its own timeout.
 
+import { CloseCode } from '../../reference-server/protocol/codes.ts';
 import type { ClientFrame, ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { Prng } from '../kernel/prng.ts';
 import { PrngTable } from '../kernel/prng-table.ts';
@@ -295,6 +296,14 @@ export class Network {
       connections.queuedBytes[id] = 0;
       return;
     }
+    if (head.frame === null) {
+      // The node's close reached the head of the queue: it travels on; nothing queued after it leaves.
+      connections.pending.delete(id);
+      connections.draining[id] = 0;
+      connections.queuedBytes[id] = 0;
+      this.deliverClose(id, head.code!);
+      return;
+    }
     const client = connections.client[id]!;
     connections.queuedBytes[id]! -= head.bytes;
     const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
@@ -319,6 +328,21 @@ export class Network {
   closeFromNode(id: number, code: number): void {
     const connections = this.connections;
     if (!(id >= 0 && id < connections.count) || connections.state[id] === ConnectionState.closed) return;
+    // Frames still queued on a rate-limited link go first: the close waits its turn behind them (a
+    // close frame cannot overtake the data before it on the stream; before, a node's `drain` queued
+    // there arrived after its 1012). Except a slow consumer's: the node gives up on that backlog, and
+    // the client learns of it at once, as before.
+    const pending = connections.pending.get(id);
+    if (pending !== undefined && connections.broken[id] === 0 && code !== CloseCode.slowConsumer) {
+      pending.push({ frame: null, bytes: 0, code });
+      return;
+    }
+    this.deliverClose(id, code);
+  }
+
+  /** The node's close leaves now: the client hears it after the link's latency, the node forgets the socket. */
+  private deliverClose(id: number, code: number): void {
+    const connections = this.connections;
     const client = connections.client[id]!;
     const nodeIndex = connections.node[id]!;
     const node = this.nodes[nodeIndex]!;

@@ -1,0 +1,67 @@
+// The simulated network keeps a connection's order both ways: a node's close follows the frames it
+// sent before it, rate-limited link or not (a close frame cannot overtake the data before it on a TCP
+// stream). Before, a close went out at once past frames still queued on a slow link, so a client heard
+// a node's 1012 (restart) before the `drain` the node had sent first.
+
+import { describe, expect, it } from 'vitest';
+import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
+import { Prng } from '../kernel/prng.ts';
+import { Agenda, EventKind, type SimEvent } from './agenda.ts';
+import { Network } from './network.ts';
+import type { SimNode } from './sim-node.ts';
+
+const config = {
+  latencyMs: 5,
+  jitterMs: 0,
+  storeLatencyMs: 1,
+  busLatencyMs: 1,
+  fsyncMs: 1,
+  connectTimeoutMs: 1000,
+  storeTimeoutMs: 1000,
+  deadDetectMs: 3000,
+};
+
+/** One node, one client connected to it; what reaches the client, in arrival order. */
+function oneLink() {
+  const arrived: string[] = [];
+  let network: Network;
+  const agenda = new Agenda((event: SimEvent) => {
+    if (event.kind === EventKind.clientConnected) network.handshakeArrived(event.target, event.instance);
+    else if (event.kind === EventKind.clientFrame) {
+      if (network.frameArrived(event.target, event.instance)) arrived.push((event.data as ServerFrame).t);
+    } else if (event.kind === EventKind.clientClosed) {
+      if (network.closeArrived(event.target, event.instance)) arrived.push(`close ${event.data}`);
+    } else if (event.kind === EventKind.linkDrain) network.linkDrained(event.instance);
+  });
+  const node = { up: true, paused: false, draining: false, epoch: 0 } as unknown as SimNode;
+  network = new Network(agenda, [node], config, 1);
+  network.addClient(0, new Prng(1));
+  network.connect(0);
+  return { agenda, network, arrived, conn: () => network.connectionOf(0) };
+}
+
+const drain: ServerFrame = { t: 'drain', reconnectInMs: 1000 };
+const presence: ServerFrame = { t: 'presence', user: 'bob', online: true, lastSeen: 0 };
+
+describe('Network: a node close and the frames before it', () => {
+  it('delivers the close after the frames sent before it on a free link', async () => {
+    const link = oneLink();
+    await link.agenda.runUntil(20);
+    link.network.sendToClient(0, link.conn(), drain);
+    link.network.closeFromNode(link.conn(), 1012);
+    await link.agenda.runUntil(100);
+    expect(link.arrived).toEqual(['drain', 'close 1012']);
+  });
+
+  it('holds the close behind frames queued on a rate-limited link, and sends nothing after it', async () => {
+    const link = oneLink();
+    await link.agenda.runUntil(20);
+    link.network.limitBandwidth(new Set([0]), 0.1); // 100 bytes/s: each frame takes a while
+    link.network.sendToClient(0, link.conn(), presence);
+    link.network.sendToClient(0, link.conn(), drain);
+    link.network.closeFromNode(link.conn(), 1012);
+    link.network.sendToClient(0, link.conn(), presence); // after the close: never carried
+    await link.agenda.runUntil(60_000);
+    expect(link.arrived).toEqual(['presence', 'drain', 'close 1012']);
+  });
+});
