@@ -153,7 +153,7 @@ export type HistoryEvent =
       lastSeq?: number;
     } & DeviceRef)
   /** A device got a `welcome` or `err` that breaks protocol.md's shape (client/frame-shape.ts): what is wrong. */
-  | ({ k: 'bad-frame'; at: number; t: 'welcome' | 'err'; problem: string } & DeviceRef)
+  | ({ k: 'bad-frame'; at: number; t: 'welcome' | 'err' | 'close'; problem: string } & DeviceRef)
   /** A user asked for a conversation's messages over HTTP (`GET /v1/conversations/:id/messages`). */
   | { k: 'http-read-sent'; at: number; id: number; conv: string; user: string; after: number; limit: number }
   /** Its answer: the status, and for a 200 the page (its seqs, `lastSeq`, `more`); status 0: none came. */

@@ -6,6 +6,9 @@
 // reads these only in part: a client skips a welcome entry it cannot use, and a refused resume or sync
 // is retried by its `conv` whatever its `ref` says, so a server that sent them malformed passed
 // (mutation run 8). Every welcome is judged (its `session` event); an err is judged as it comes.
+// A session closed with 1012 (restart) had a `drain` before it (protocol.md's close codes; the client
+// records a `bad-frame` of `t` 'close' otherwise): a node that cut every session with 1012 while not
+// restarting passed the gate, its clients resuming elsewhere (mutation run 10, the gap timer's kind).
 
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';

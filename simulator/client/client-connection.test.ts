@@ -117,6 +117,24 @@ describe('reconnect', () => {
     expect(d.pendingTimers('reconnect')).toEqual([700]);
   });
 
+  it('records a 1012 on a session that had no drain before it (server-frames fails it), not one after a drain', () => {
+    const cut = new ClientDriver({ jitter: false, drainAckWaitMs: 300 });
+    cut.open([summary(conv, 0)]);
+    cut.disconnect(1012);
+    expect(cut.history('bad-frame')).toEqual([
+      expect.objectContaining({ t: 'close', problem: 'close 1012 (restart) with no drain before it' }),
+    ]);
+    const drained = new ClientDriver({ jitter: false, drainAckWaitMs: 300 });
+    drained.open([summary(conv, 0)]);
+    drained.apply(drained.client.sendMessage(conv, 'in flight', drained.now));
+    drained.receive({ t: 'drain', reconnectInMs: 1000 });
+    drained.disconnect(1012);
+    const other = new ClientDriver({ jitter: false });
+    other.open([summary(conv, 0)]);
+    other.disconnect(1001);
+    expect([...drained.history('bad-frame'), ...other.history('bad-frame')]).toEqual([]);
+  });
+
   it('closes after drainAckWaitMs if in-flight sends stay unanswered', () => {
     const d = new ClientDriver({ jitter: false, drainAckWaitMs: 300 });
     d.open([summary(conv, 0)]);

@@ -5,6 +5,7 @@
 // connection attempt at a time, and every way out of one leads to exactly one scheduled reconnect
 // (unless the app went offline).
 
+import { CloseCode } from '../../reference-server/protocol/codes.ts';
 import type { ClientFrame, HelloFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
 import type { HistoryEvent } from '../history.ts';
 import { backoffDelayMs } from './backoff.ts';
@@ -204,6 +205,17 @@ export abstract class ClientConnection implements ClientHost {
   disconnected(code: number | null, now: number): readonly ClientEffect[] {
     if (!this.isConnected()) return noEffects;
     const drained = this.draining;
+    // protocol.md: 1012 (restart) comes after a `drain`. A session closed so without one was cut by a
+    // server that said nothing of restarting (server-frames fails it).
+    if (code === CloseCode.restart && !drained && this.state === 'open')
+      this.record({
+        k: 'bad-frame',
+        at: now,
+        t: 'close',
+        problem: `close ${code} (restart) with no drain before it`,
+        user: this.user,
+        device: this.device,
+      });
     this.connectionGone(code === null ? 'reset' : String(code), now);
     this.scheduleReconnect(drained ? Math.max(now, this.drainReconnectAt) : this.backoffAt(now));
     return this.flush();
