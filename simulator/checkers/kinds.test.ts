@@ -10,43 +10,12 @@ import type { Checker, HistoryEvent, HistoryEventOf, HistoryKind } from '../hist
 import { historyKinds } from '../history.ts';
 import { checkHistory } from './check-history.ts';
 import { CheckerFeed, reads } from './checker-feed.ts';
-import { finalStateFixture } from './final-state-fixture.ts';
-import { device, history, message } from './history-fixture.ts';
+import { history, message } from './history-fixture.ts';
 import { standardCheckers } from './index.ts';
+import { ann, bob, sendLimits, smallRun, smallRunFinal } from './small-run-fixture.ts';
 
-const ann = device('ann');
-const bob = device('bob');
-const m1 = message('g', 1, 'bob');
 const m2 = message('g', 2, 'ann');
-const sendLimits = { burst: 1, perSec: 1 };
-
-/** A small correct run (index.test.ts's), touching most checkers' state. */
-const run: HistoryEvent[] = [
-  history.conv(0, 'g', ['ann', 'bob']),
-  history.phase(0, 'warmup'),
-  history.session(0, ann),
-  history.session(0, bob),
-  { k: 'press', at: 1, conv: 'g', count: 1, ...bob },
-  { k: 'typing-sent', at: 1, conv: 'g', on: true, ...bob },
-  history.send(1, bob, m1),
-  { k: 'conv-frame', at: 2, conv: 'g', t: 'typing', of: 'bob', ...ann },
-  history.durable(2, m1),
-  history.ack(3, bob, m1),
-  history.display(4, bob, m1, 'own'),
-  history.convFrame(4, ann, 'g', 'msg', [1]),
-  history.display(4, ann, m1),
-  history.cursorSent(5, ann, 'g', 'read', 1),
-  { k: 'sync-sent', at: 5, conv: 'g', after: 0, ...ann },
-  { k: 'conv-frame', at: 5.5, conv: 'g', t: 'batch', seqs: [1], lastSeq: 1, more: false, ...ann },
-  history.convFrame(6, bob, 'g', 'receipt'),
-  history.cursorSeen(6, bob, { conv: 'g', of: 'ann', kind: 'read', seq: 1, lastSeq: 1 }),
-  history.watchSent(7, ann, ['bob']),
-  history.presence(7, ann, 'bob', true),
-  history.presence(8, ann, 'bob', false, 8),
-  history.presence(9, ann, 'bob', true, 8),
-  history.phase(10, 'settle'),
-  history.phase(20, 'final'),
-];
+const run = smallRun;
 /** A run where the server answered nothing: each checker judged nothing, so what it counts decides its verdict. */
 const silent: HistoryEvent[] = [
   history.conv(0, 'g', ['ann', 'bob']),
@@ -56,8 +25,7 @@ const silent: HistoryEvent[] = [
 ];
 const bases = { run, silent };
 
-const final = () =>
-  finalStateFixture({ at: 20, devices: [ann, bob], messages: [m1], online: ['ann', 'bob'], settledAt: 15 });
+const final = smallRunFinal;
 
 /** One event of every kind, about the run's conversation and devices (the compiler checks none is missing). */
 const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
