@@ -158,6 +158,15 @@ export const history = {
     seqs === undefined
       ? { k: 'conv-frame', at, ...to, conv, t }
       : { k: 'conv-frame', at, ...to, conv, t, seqs },
+  /** A server `typing` frame seen by `to`, saying `of` is typing. */
+  typingFrame: (at: number, to: DeviceRef, conv: string, of: string): HistoryEvent => ({
+    k: 'conv-frame',
+    at,
+    ...to,
+    conv,
+    t: 'typing',
+    of,
+  }),
   attempt: (at: number, by: DeviceRef, id: number, action: string, conv: string): HistoryEvent => ({
     k: 'attempt',
     at,

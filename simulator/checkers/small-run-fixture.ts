@@ -19,7 +19,7 @@ export const smallRun: readonly HistoryEvent[] = [
   { k: 'press', at: 1, conv: 'g', count: 1, ...bob },
   { k: 'typing-sent', at: 1, conv: 'g', on: true, ...bob },
   history.send(1, bob, m1),
-  { k: 'conv-frame', at: 2, conv: 'g', t: 'typing', of: 'bob', ...ann },
+  history.typingFrame(2, ann, 'g', 'bob'),
   history.durable(2, m1),
   history.ack(3, bob, m1),
   history.display(4, bob, m1, 'own'),

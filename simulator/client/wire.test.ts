@@ -12,6 +12,8 @@ const handWritten: Record<string, string> = {
   'reference-server/': 'the server (its typing frames are server frames)',
   'test-support/minimal-server/': 'a second server written from protocol.md alone, independent by design',
   'test-support/bad-frames.ts': 'malformed and hostile frames, on purpose',
+  'simulator/checkers/history-fixture.ts':
+    'history events recording server frames a device saw (typing), not client frames',
   'scenarios/k6/': "k6 scripts run inside k6's own runtime and are self-contained",
 };
 
