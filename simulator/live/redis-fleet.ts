@@ -167,8 +167,9 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
   }
 
   private proxyOf(node: number): ProxyHandle {
-    const proxies = this.allProxies();
-    return proxies[node % proxies.length]!;
+    const proxy = this.allProxies()[node];
+    if (!proxy) throw new FleetError(`this fleet has no node ${node} (nodes 0-${this.proxies.length - 1})`);
+    return proxy;
   }
 
   private allProxies(): ProxyHandle[] {

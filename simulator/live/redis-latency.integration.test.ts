@@ -39,4 +39,10 @@ describe('redis-latency on a fleet over Redis', () => {
     // Not a wall-clock assertion on speed: only that the 300 ms added are gone.
     expect(healed).toBeLessThan(Math.min(...slowed) - 100);
   }, 30_000);
+
+  it('refuses to slow or cut a node the fleet lacks, instead of touching another node', async () => {
+    await expect(fleet.redis.slow(1, 150, 0)).rejects.toThrow('no node 1 (nodes 0-0)');
+    await expect(fleet.redis.cut(1)).rejects.toThrow('no node 1 (nodes 0-0)');
+    expect(await pingMs()).toBeLessThan(150);
+  });
 });

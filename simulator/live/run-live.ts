@@ -350,14 +350,15 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
       log(stamped);
     };
     // Node faults name the node they touch by its welcome id, so checkers can tell what it held back.
+    // A fault naming a node the target lacks was refused before the run (liveRefusal).
+    const nodeIdAt = (index: number): string => {
+      const id = nodeIds[index];
+      if (id === undefined) throw new Error(`no node ${index}: the target has ${nodeIds.length}`);
+      return id;
+    };
     const noteFault = (spec: FaultSpec, phase: 'start' | 'heal'): void => {
       const node = spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node';
-      const nodes =
-        spec.type === 'rolling-restart'
-          ? nodeIds
-          : node
-            ? [nodeIds[(spec.node ?? 0) % nodeIds.length]!]
-            : undefined;
+      const nodes = spec.type === 'rolling-restart' ? nodeIds : node ? [nodeIdAt(spec.node ?? 0)] : undefined;
       record({ k: 'fault', at: now(), type: spec.type, phase, ...(nodes ? { nodes } : {}) });
     };
     const heals: Promise<void>[] = [];
@@ -390,7 +391,7 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
             network,
             describe: (line) => note(`fault ${describeLiveFault(spec)}: ${line}`),
             step: (type, phase, index) => {
-              const id = nodeIds[index % nodeIds.length]!;
+              const id = nodeIdAt(index);
               note(
                 `fault ${describeLiveFault(spec)}: node ${index} (${id}) ${phase === 'start' ? 'draining' : 'ready again'}`,
               );
