@@ -264,6 +264,33 @@ describe('authorization', () => {
     expect(other.verdict).toBe('pass');
   });
 
+  it('fails a send or sync answered by silence, unless a fault that may silence a connection started or speed is part of the run', () => {
+    const fault = (at: number, type: string): HistoryEvent => ({ k: 'fault', at, type, phase: 'start' });
+    for (const action of ['foreign-send', 'foreign-sync', 'missing-conv']) {
+      const attempt = history.attempt(900, eve, 3, action, 'g');
+      const silence = history.outcome(5900, 3, 'no-answer');
+      const failed = judge([fault(800, 'reset_peer'), attempt, silence]);
+      expect(failed.verdict).toBe('fail');
+      expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, silence]);
+      expect(failed.details).toMatch(/1 sends or syncs given up on \(judged for silence\)/);
+      // A blackhole (or any fault but a loud one) may leave the connection dead, also after its heal.
+      const quieted = judge([fault(800, 'timeout'), attempt, silence]);
+      expect(quieted.verdict).toBe('pass');
+      expect(quieted.details).toMatch(/judged until timeout started/);
+      const slow = checkHistory(
+        [createAuthorizationChecker({ judgeSilence: false })],
+        [...setup, attempt, silence],
+        finalStateFixture(),
+      )[0]!;
+      expect(slow.verdict).toBe('pass');
+    }
+    // protocol.md lets a foreign resume or typing be refused by silence.
+    for (const action of ['foreign-resume', 'foreign-typing'])
+      expect(
+        judge([history.attempt(900, eve, 4, action, 'g'), history.outcome(5900, 4, 'no-answer')]).verdict,
+      ).toBe('pass');
+  });
+
   it('cannot tell about an attempt left unanswered from before the settle phase', () => {
     const result = judge([history.attempt(900, eve, 1, 'foreign-send', 'g'), history.phase(1000, 'settle')]);
     expect(result.verdict).toBe('unknown');

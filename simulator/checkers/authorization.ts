@@ -15,7 +15,11 @@
 // before the removal arrived 1.2 s after it at 3% bandwidth); every message comes from a member; the server's
 // claims about where a change took effect are consistent with what the harness saw; and every
 // adversarial `attempt` gets an `outcome` that is not 'accepted' (and one naming a conversation no one
-// created is refused `not_found`, not `forbidden` or a batch); and the other side: a member is not
+// created is refused `not_found`, not `forbidden` or a batch; a send or sync, forbidden or not, gets an
+// answer: protocol.md's `send` gets an `ack` or an `err`, `sync` a `batch` or an `err`, so an attempt
+// the adversary gave up waiting for is silence, judged as read-pages judges it: with `judgeSilence`
+// only, and only while no fault but a loud one (reset_peer) had started, since a fault may leave a
+// connection silently dead after its heal); and the other side: a member is not
 // refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
 // (bounded) and judged again at the end, when the bounds are tight.
 
@@ -38,6 +42,11 @@ export const authorizationProperty = 'authorization';
 export type AuthorizationOptions = CheckerOptions & {
   /** How long after a removal's answer frames already in flight may still reach the removed member. */
   graceMs?: number;
+  /**
+   * Judge an adversary's send or sync answered by silence (default true). Only where the server's speed
+   * is not part of the run: with a cost model or live, a busy node may answer after the client's wait.
+   */
+  judgeSilence?: boolean;
 };
 
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
@@ -60,6 +69,10 @@ const slowLinkFaults: ReadonlySet<string> = new Set([
 /** How long after a slow-link fault heals frames queued on the slowed links may still arrive. */
 const slowLinkDrainMs = 5000;
 const memberFrames: ReadonlySet<string> = new Set(['notify', 'typing']);
+/** Attempts protocol.md promises an answer to (a foreign resume or typing may be refused by silence). */
+const answerOwed: ReadonlySet<string> = new Set(['foreign-send', 'foreign-sync', 'missing-conv']);
+/** Faults that close connections where both ends see it, and never leave one silently dead. */
+const loudFaults: ReadonlySet<string> = new Set(['reset_peer']);
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
 const kinds = [
@@ -79,6 +92,10 @@ const kinds = [
 export function createAuthorizationChecker(options: AuthorizationOptions = {}): Checker {
   const { limits, membership } = resolveCheckerOptions(options);
   const graceMs = options.graceMs ?? 1000;
+  const judgeSilence = options.judgeSilence ?? true;
+  /** The first fault started that may silence a connection (silence is not judged after it), or null. */
+  let quietingFault: string | null = null;
+  let silences = 0;
   const pauses = new PauseBook();
   const suspects: Suspect[] = [];
   const attempts = new Map<number, Attempt>();
@@ -191,6 +208,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       case 'ack':
         return observeSequenced(event, event.conv, event.user, event.seq);
       case 'fault':
+        if (event.phase === 'start' && !loudFaults.has(event.type)) quietingFault ??= event.type;
         return pauses.observe(event);
       case 'attempt':
         if (attempts.size >= limits.pendingAttemptsMax) {
@@ -224,6 +242,13 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       // protocol.md: `not_found` is "no such conversation"; `forbidden` is "not a member" of one.
       witness.add('a missing conversation not refused not_found', () => ({
         problem: `${attempt.user} named ${attempt.conv}, which no one created, and got ${event.result === 'empty' ? 'a batch' : `\`${event.result}\``}, not \`not_found\``,
+        path: [attempt, event],
+      }));
+    } else if (event.result === 'no-answer' && attempt !== undefined && answerOwed.has(attempt.action)) {
+      silences++;
+      if (!judgeSilence || quietingFault !== null) return;
+      witness.add('an attempt answered by silence', () => ({
+        problem: `${attempt.user}'s ${attempt.action} on ${attempt.conv} got neither an answer nor a close in the client's wait, with no fault but a loud one started (protocol.md: a send gets an \`ack\` or an \`err\`, a sync a \`batch\` or an \`err\`)`,
         path: [attempt, event],
       }));
     }
@@ -273,6 +298,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
+        `${silences} sends or syncs given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started: it may silence a connection`}); ` +
         `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}`;
       return coveredResult(
         witness,

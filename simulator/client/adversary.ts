@@ -8,9 +8,12 @@
 // typing-recipients (the adversary records no `typing-sent`: its user never typed there as a member).
 // Watching users past the server's per-connection bound (watch-past-bound) is no violation either way:
 // it makes the server answer with its bound's `err`, whose shape server-frames judges.
-// missing-conv syncs and sends (in turn) to a conversation no one created: protocol.md's code for it is
-// `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
+// missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
+// is `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
 // `forbidden` or a batch. A sync's `err` is matched to it only when it names the conversation (`conv`).
+// Both in one round, so the send comes in the first cycle of rounds, early enough that a server's silence
+// to it is seen (`no-answer`, attemptTimeoutMs later) before the run ends (one in turn made the send in
+// the second cycle, in the settle phase, where its silence was never seen).
 
 import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type {
@@ -68,8 +71,6 @@ export class Adversary {
   private resumeNext: string | null = null;
   /** watch-past-bound is tried once: the server's bound does not change. */
   private watchedPastBound = false;
-  /** missing-conv rounds so far: a sync on even ones, a send on odd ones. */
-  private missingRounds = 0;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -237,14 +238,11 @@ export class Adversary {
     }
   }
 
-  /** A sync or (in turn) a send naming a conversation no one created. */
+  /** A sync and a send naming a conversation no one created: two attempts, each owed an answer. */
   private missing(host: AdversaryHost, now: number): void {
     const conv = missingConv(host);
-    if (this.missingRounds++ % 2 === 0) {
-      this.attempt(host, 'missing-conv', conv, '', 0, now);
-      host.frame(clientFrame.sync(conv, 0));
-      return;
-    }
+    this.attempt(host, 'missing-conv', conv, '', 0, now);
+    host.frame(clientFrame.sync(conv, 0));
     const cmid = `${host.device}-m${++this.sends}`;
     this.attempt(host, 'missing-conv', conv, cmid, 0, now);
     host.frame(clientFrame.send(conv, cmid, 'adversarial'));
