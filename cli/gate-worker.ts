@@ -25,8 +25,15 @@ process.on('message', (job: GateJob) => {
     } catch (error) {
       answer = { id: job.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
     }
-    process.send!(answer);
+    // The gate may have gone while this run ran (the disconnect below then ends this process).
+    if (process.connected) process.send!(answer);
   })();
+});
+// A gate killed or crashed takes its run processes with it: their runs are no one's now. (A gate that
+// ends normally kills them itself; this is for a gate stopped by a signal, as CI stops a job.)
+process.on('disconnect', () => {
+  process.stderr.write('chatsim gate: the gate that started this run process is gone; stopping it\n');
+  process.exit(1);
 });
 // Ready for work once the simulator has loaded.
 process.send!({ id: -1, ready: true });
