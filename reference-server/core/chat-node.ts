@@ -1295,11 +1295,10 @@ export class ChatNode {
       member.convs = smallSetAdd(member.convs, record.id);
       smallSetDelete(member.pastConvs, record.id);
     }
-    for (const user of conv.spans.keys())
-      if (!conv.current.has(user)) {
-        const past = this.recordOf(user);
-        past.pastConvs = smallSetAdd(past.pastConvs, record.id);
-      }
+    for (const user of conv.pastMembers()) {
+      const past = this.recordOf(user);
+      past.pastConvs = smallSetAdd(past.pastConvs, record.id);
+    }
     // protocol.md: a receipt goes to the members when a member's cursor moves forward, however this node
     // learns of it. A record read first (a catch-up, the read before someone's welcome) leaves the bus
     // receipt nothing to move (swarm seed 43242092515799, partition seed 3). Sent once the record's

@@ -36,10 +36,15 @@ export class Conversation {
   readonly id: ConvId;
   readonly kind: ConversationKind;
   lastSeq: number;
-  /** Every user who ever was a member, with the spans they may read. */
-  spans: Map<UserId, MembershipSpan[]>;
   /** Current members -> first seq they may read in their current span. */
   current: Map<UserId, number>;
+  /**
+   * Every user who ever was a member, with the spans they may read, in the record's order; null while
+   * every one of them is a current member with one span (from `current`'s seq on), which `current` alone
+   * tells: a ten-member group's ten one-span lists and their Map were about 1.4 KB, 140 MB at a million
+   * users (docs/benchmarks.md).
+   */
+  private spans: Map<UserId, MembershipSpan[]> | null = null;
   /** Cursors moved past 0, made at the first (an empty Map is about 150 bytes, and most groups of a scale run never move one). */
   private cursors: Map<UserId, Cursors> | null = null;
   /** Fan-out's copy of `current` with each member's connection record (fanout.ts); null until asked, and again whenever `current` is replaced. */
@@ -69,7 +74,6 @@ export class Conversation {
     this.kind = kind;
     this.lastSeq = 0;
     this.pushedThrough = pushedThrough;
-    this.spans = new Map();
     this.current = new Map();
   }
 
@@ -144,15 +148,21 @@ export class Conversation {
     const weight = membersVersionOf(record);
     if (weight < this.appliedWeight) return;
     this.appliedWeight = weight;
-    this.spans = new Map();
     this.current = new Map();
+    this.spans = null;
     this.fanout = null;
-    for (const [user, spans] of Object.entries(record.members)) {
-      const copy = spans.map((span) => ({ from: span.from, to: span.to }));
-      this.spans.set(user, copy);
-      const last = copy[copy.length - 1];
+    const members = Object.entries(record.members);
+    for (const [user, spans] of members) {
+      const last = spans[spans.length - 1];
       if (last !== undefined && last.to === null) this.current.set(user, last.from);
     }
+    if (members.every(([, spans]) => spans.length === 1 && spans[0]!.to === null)) return;
+    this.spans = new Map();
+    for (const [user, spans] of members)
+      this.spans.set(
+        user,
+        spans.map((span) => ({ from: span.from, to: span.to })),
+      );
   }
 
   isMember(user: UserId): boolean {
@@ -163,8 +173,36 @@ export class Conversation {
     return this.current.size;
   }
 
+  /** Someone was a member and is no longer. */
+  get hasPastMembers(): boolean {
+    return this.spans !== null && this.spans.size > this.current.size;
+  }
+
+  /** Users who were members and are no longer, in the record's order. */
+  *pastMembers(): Iterable<UserId> {
+    if (this.spans === null) return;
+    for (const user of this.spans.keys()) if (!this.current.has(user)) yield user;
+  }
+
+  /** Every user who ever was a member and the first seq of their first span, in the record's order. */
+  *everMembers(): Iterable<[UserId, number]> {
+    if (this.spans === null) yield* this.current;
+    else for (const [user, spans] of this.spans) yield [user, spans[0]?.from ?? 1];
+  }
+
+  /** The spans `user` may read (a current member with one span: [from, open), made here). */
+  private spansOf(user: UserId): readonly MembershipSpan[] | undefined {
+    if (this.spans !== null) return this.spans.get(user);
+    const from = this.current.get(user);
+    return from === undefined ? undefined : [{ from, to: null }];
+  }
+
   /** Whether `user` was a member when `seq` was sequenced. */
   canRead(user: UserId, seq: number): boolean {
+    if (this.spans === null) {
+      const from = this.current.get(user);
+      return from !== undefined && seq >= from;
+    }
     const spans = this.spans.get(user);
     if (spans === undefined) return false;
     for (const span of spans) if (seq >= span.from && (span.to === null || seq <= span.to)) return true;
@@ -173,7 +211,7 @@ export class Conversation {
 
   /** The first readable stretch after `after`, or null when the user may read nothing there. */
   readWindow(user: UserId, after: number): ReadWindow | null {
-    const spans = this.spans.get(user);
+    const spans = this.spansOf(user);
     if (spans === undefined || spans.length === 0) return null;
     const horizon = spans[spans.length - 1]!.to ?? Number.POSITIVE_INFINITY;
     for (let i = 0; i < spans.length; i++) {

@@ -39,9 +39,9 @@ export function messageRecipients(
   }
   // A past member whose span covers the seq may read it: removed after it was sequenced, the removal
   // can reach this node (another node's bus event) before the message does.
-  if (conv.spans.size > conv.current.size)
-    for (const user of conv.spans.keys()) {
-      if (conv.current.has(user) || !conv.canRead(user, seq)) continue;
+  if (conv.hasPastMembers)
+    for (const user of conv.pastMembers()) {
+      if (!conv.canRead(user, seq)) continue;
       const conns = index.connsOf(user);
       if (conns !== undefined) for (const conn of conns) if (conn !== exclude) to.push(conn);
     }

@@ -23,7 +23,7 @@ export class BuggyChatNode extends ChatNode {
   protected override pushRecipients(conv: Conversation, seq: number, exclude: ConnId | null): ConnId[] {
     // push-to-removed: everyone who ever was a member, from their first join.
     const to = this.bugs.has('push-to-removed')
-      ? connectionsOf(everMembers(conv), seq, this.connIndex, exclude)
+      ? connectionsOf(conv.everMembers(), seq, this.connIndex, exclude)
       : super.pushRecipients(conv, seq, exclude);
     // dropped-pushes: every 7th push is not sent.
     if (this.bugs.has('dropped-pushes') && ++this.pushes % 7 === 0) return [];
@@ -63,10 +63,6 @@ export class BuggyChatNode extends ChatNode {
     // stuck-presence: a user stays online after the last connection goes.
     if (!this.bugs.has('stuck-presence')) super.connectionGone(user, now);
   }
-}
-
-function* everMembers(conv: Conversation): Iterable<[string, number]> {
-  for (const [user, spans] of conv.spans) yield [user, spans[0]?.from ?? 1];
 }
 
 /** The node to run: the shipped ChatNode, or the buggy variant when any core bug is named. */
