@@ -22,7 +22,14 @@ import { type HttpContext, type HttpPending, handleHttp, httpStoreResult } from 
 import type { Claims, ConnId, Input, StoreOutcome } from './inputs.ts';
 import { coreLimits, defaultLimits, type NodeLimits } from './limits.ts';
 import { Presence, type PresenceChange } from './presence.ts';
-import { type SmallSet, smallSetAdd, smallSetDelete, smallSetHas, smallSetSize } from './small-set.ts';
+import {
+  type SmallSet,
+  smallSetAdd,
+  smallSetDelete,
+  smallSetHas,
+  smallSetSize,
+  smallSetValues,
+} from './small-set.ts';
 import { NodeStats } from './stats.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { TokenBuckets } from './token-bucket.ts';
@@ -456,7 +463,9 @@ export class ChatNode {
   private startWelcome(conn: Conn, claims: Claims, now: number): void {
     // A single node asks nothing of the store: the list is made only for a fleet node's read.
     const record = this.users.get(claims.sub);
-    const convs = this.publishes ? [...(record?.convs ?? []), ...(record?.pastConvs ?? [])] : [];
+    const convs = this.publishes
+      ? [...smallSetValues(record?.convs ?? null), ...smallSetValues(record?.pastConvs ?? null)]
+      : [];
     if (convs.length === 0) {
       this.heldWelcomes.delete(conn.id);
       this.openSession(conn, claims, now);
@@ -522,12 +531,12 @@ export class ChatNode {
   private welcome(conn: Conn): ServerFrame {
     const convs: ConvSummary[] = [];
     const record = conn.record!;
-    for (const id of record.convs ?? []) {
+    for (const id of smallSetValues(record.convs)) {
       const conv = this.convs.get(id)!;
       const cursors = conv.cursorOf(conn.user);
       convs.push({ conv: id, lastSeq: conv.lastSeq, delivered: cursors.delivered, read: cursors.read });
     }
-    for (const id of record.pastConvs ?? []) {
+    for (const id of smallSetValues(record.pastConvs)) {
       const conv = this.convs.get(id)!;
       const horizon = conv.readWindow(conn.user, 0)?.horizon ?? 0;
       const cursors = conv.cursorOf(conn.user);
@@ -571,7 +580,7 @@ export class ChatNode {
     const at = conns === null ? -1 : conns.indexOf(id);
     if (at >= 0) conns!.splice(at, 1);
     if (conns?.length === 0) conn.record.conns = null;
-    if (conn.watching) for (const user of conn.watching) this.presence.unwatch(id, user);
+    for (const user of smallSetValues(conn.watching)) this.presence.unwatch(id, user);
     this.connectionGone(conn.user, now);
   }
 
@@ -1288,12 +1297,15 @@ export class ChatNode {
     }
     const moved = conv.takeRecord(record);
     if (!loaded) this.checkGap(conv);
-    for (const user of before)
-      if (!conv.current.has(user)) smallSetDelete(this.users.get(user)?.convs ?? null, record.id);
+    for (const user of before) {
+      const member = this.users.get(user);
+      if (member !== undefined && !conv.current.has(user))
+        member.convs = smallSetDelete(member.convs, record.id);
+    }
     for (const user of conv.current.keys()) {
       const member = this.recordOf(user);
       member.convs = smallSetAdd(member.convs, record.id);
-      smallSetDelete(member.pastConvs, record.id);
+      member.pastConvs = smallSetDelete(member.pastConvs, record.id);
     }
     for (const user of conv.pastMembers()) {
       const past = this.recordOf(user);

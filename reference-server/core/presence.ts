@@ -4,7 +4,7 @@
 
 import type { UserId } from '../protocol/frames.ts';
 import type { ConnId } from './inputs.ts';
-import { type SmallSet, smallSetAdd, smallSetDelete } from './small-set.ts';
+import { type SmallSet, smallSetAdd, smallSetDelete, smallSetValues } from './small-set.ts';
 
 type UserPresence = {
   local: number;
@@ -128,8 +128,9 @@ export class Presence {
 
   // Stryker disable next-line BlockStatement: only frees memory; tellWatchers already skips connections that are gone
   unwatch(conn: ConnId, user: UserId): void {
-    // Stryker disable next-line OptionalChaining: only frees memory; tellWatchers already skips connections that are gone
-    smallSetDelete(this.users.get(user)?.watchers ?? null, conn);
+    const entry = this.users.get(user);
+    // Stryker disable next-line ConditionalExpression: only frees memory; tellWatchers already skips connections that are gone
+    if (entry !== undefined) entry.watchers = smallSetDelete(entry.watchers, conn);
   }
 }
 
@@ -145,6 +146,6 @@ function change(user: UserId, entry: UserPresence): PresenceChange {
     online: online(entry),
     lastSeen: entry.lastSeen,
     // Stryker disable next-line ArrayDeclaration: a bogus watcher id names no connection, tellWatchers drops it
-    watchers: entry.watchers ? [...entry.watchers] : [],
+    watchers: [...smallSetValues(entry.watchers)],
   };
 }
