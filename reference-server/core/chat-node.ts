@@ -506,10 +506,9 @@ export class ChatNode {
     conn.record = record;
     conn.admin = claims.admin;
     conn.bucket = this.connBuckets.add(now);
-    // A user's first connection gets an array of exactly one (an array grown from empty by push
-    // reserves 17 slots: 14.5 MiB of 100,000 users' arrays in `million`, docs/benchmarks.md).
-    if (record.conns === null) record.conns = [conn.id];
-    else record.conns.push(conn.id);
+    // A user's one connection is its id, more a small set (an array grown from empty by push reserves
+    // 17 slots, and an array of one is 56 bytes: 5.3 MiB of 100,000 users' in `million`, docs/benchmarks.md).
+    record.conns = smallSetAdd(record.conns, conn.id);
     this.presenceChanged(this.presence.connected(conn.user), conn.user);
     this.send([conn.id], this.welcome(conn));
     if (this.draining) {
@@ -576,10 +575,8 @@ export class ChatNode {
     this.stats.connections = this.conns.size;
     if (conn.record === null) return;
     this.connBuckets.release(conn.bucket);
-    const conns = conn.record.conns;
-    const at = conns === null ? -1 : conns.indexOf(id);
-    if (at >= 0) conns!.splice(at, 1);
-    if (conns?.length === 0) conn.record.conns = null;
+    const conns = smallSetDelete(conn.record.conns, id);
+    conn.record.conns = smallSetSize(conns) === 0 ? null : conns;
     for (const user of smallSetValues(conn.watching)) this.presence.unwatch(id, user);
     this.connectionGone(conn.user, now);
   }
@@ -1204,7 +1201,10 @@ export class ChatNode {
   // ---- fan-out ------------------------------------------------------------------------------
 
   protected readonly connIndex: ConnIndex = {
-    connsOf: (user: UserId): Iterable<ConnId> | undefined => this.users.get(user)?.conns ?? undefined,
+    connsOf: (user: UserId): Iterable<ConnId> | undefined => {
+      const conns = this.users.get(user)?.conns ?? null;
+      return conns === null ? undefined : smallSetValues(conns);
+    },
     recordOf: (user: UserId): UserConns => this.recordOf(user),
   };
 

@@ -10,13 +10,14 @@ import type {
   MembershipSpan,
 } from '../store/message-store.ts';
 import { membersVersionOf } from '../store/message-store.ts';
+import type { SmallSet } from './small-set.ts';
 
 /**
  * The current members' connection records (fanout.ts's `UserConns`, the node's, one per user) and the
  * first seq each may read, in `current`'s order.
  */
 export type MemberRecords = {
-  readonly records: readonly { readonly id: UserId; readonly conns: readonly number[] | null }[];
+  readonly records: readonly { readonly id: UserId; readonly conns: SmallSet<number> | null }[];
   readonly from: readonly number[];
 };
 

@@ -6,9 +6,10 @@
 import type { UserId } from '../protocol/frames.ts';
 import type { Conversation, MemberRecords } from './conversation.ts';
 import type { ConnId } from './inputs.ts';
+import { type SmallSet, smallSetValues } from './small-set.ts';
 
 /** A user's open, authenticated connections on a node, oldest first (null: none). */
-export type UserConns = { readonly id: UserId; conns: ConnId[] | null };
+export type UserConns = { readonly id: UserId; conns: SmallSet<ConnId> | null };
 
 export type ConnIndex = {
   /** Open, authenticated connections of a user on this node. */
@@ -35,7 +36,11 @@ export function messageRecipients(
     if (seq < from[i]!) continue;
     const conns = records[i]!.conns;
     if (conns === null) continue;
-    for (let c = 0; c < conns.length; c++) if (conns[c] !== exclude) to.push(conns[c]!);
+    if (typeof conns === 'number') {
+      if (conns !== exclude) to.push(conns);
+    } else if (Array.isArray(conns)) {
+      for (let c = 0; c < conns.length; c++) if (conns[c] !== exclude) to.push(conns[c]!);
+    } else for (const conn of conns) if (conn !== exclude) to.push(conn);
   }
   // A past member whose span covers the seq may read it: removed after it was sequenced, the removal
   // can reach this node (another node's bus event) before the message does.
@@ -73,8 +78,8 @@ export function memberConnections(conv: Conversation, index: ConnIndex, skipUser
   const { records } = currentMembers(conv, index);
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    if (record.id === skipUser || record.conns === null) continue;
-    for (const conn of record.conns) to.push(conn);
+    if (record.id === skipUser) continue;
+    for (const conn of smallSetValues(record.conns)) to.push(conn);
   }
   return to;
 }
