@@ -31,6 +31,45 @@ describe('StoreState', () => {
     });
   });
 
+  it("keeps each member's spans and cursors apart, though most start the same (shared until one changes)", () => {
+    const state = new StoreState();
+    for (const id of ['g1', 'g2']) state.create({ id, kind: 'group', members: ['a', 'b'] });
+    state.append({ conv: 'g1', from: 'a', cmid: 'm1', body: '', ts: 10 });
+    state.append({ conv: 'g1', from: 'a', cmid: 'm2', body: '', ts: 20 });
+    state.changeMembers({ conv: 'g1', add: [], remove: ['a'] });
+    state.changeMembers({ conv: 'g1', add: ['a'], remove: [] });
+    state.advanceCursor({ conv: 'g1', user: 'b', kind: 'read', seq: 1 });
+    state.advanceCursor({ conv: 'g1', user: 'b', kind: 'delivered', seq: 2 });
+    expect(state.record('g1')).toMatchObject({
+      members: {
+        a: [
+          { from: 1, to: 2 },
+          { from: 3, to: null },
+        ],
+        b: [{ from: 1, to: null }],
+      },
+      cursors: { a: { delivered: 2, read: 2 }, b: { delivered: 2, read: 1 } },
+    });
+    const untouched = {
+      members: { a: [{ from: 1, to: null }], b: [{ from: 1, to: null }] },
+      cursors: { a: { delivered: 0, read: 0 }, b: { delivered: 0, read: 0 } },
+    };
+    expect(state.record('g2')).toMatchObject(untouched);
+    // A span list handed out earlier does not change under the caller.
+    const before = state.spansOf('g2', 'a')!;
+    state.changeMembers({ conv: 'g2', add: [], remove: ['a'] });
+    expect(before).toEqual([{ from: 1, to: null }]);
+    expect(state.spansOf('g2', 'a')).toEqual([{ from: 1, to: 0 }]);
+    expect(state.record('g1')!.members.b).toEqual([{ from: 1, to: null }]);
+    // Restored from records, the same holds.
+    const restored = new StoreState();
+    for (const record of state.records()) restored.restoreConversation(record);
+    restored.advanceCursor({ conv: 'g2', user: 'b', kind: 'read', seq: 0 });
+    restored.changeMembers({ conv: 'g2', add: [], remove: ['b'] });
+    expect(restored.record('g1')).toEqual(state.record('g1'));
+    expect(restored.record('g2')!.members).toEqual({ a: [{ from: 1, to: 0 }], b: [{ from: 1, to: 0 }] });
+  });
+
   it('treats a user id like __proto__ as a plain member key', () => {
     const state = sample();
     const record = state.record('g')!;

@@ -24,8 +24,10 @@ type ConvState = {
   id: ConvId;
   kind: ConversationKind;
   lastSeq: number;
-  members: Map<UserId, MembershipSpan[]>;
-  cursors: Map<UserId, Cursors>;
+  /** Each list is replaced, never changed in place (it may be `memberSinceStart`, shared). */
+  members: Map<UserId, readonly MembershipSpan[]>;
+  /** Each entry is replaced, never changed in place (it may be `zeroCursors`, shared). */
+  cursors: Map<UserId, Readonly<Cursors>>;
   /** `from + '\u0000' + cmid` -> seq; insertion order is seq order (entries are never removed). */
   seqByKey: Map<string, number>;
   /** ts of seq s at index s - 1. */
@@ -38,6 +40,15 @@ type ConvState = {
 export type IndexEntry = { from: UserId; cmid: string; ts: number };
 
 const keySeparator = '\u0000';
+
+/**
+ * What most members hold: one span open since seq 1, and cursors at 0. Frozen and shared by every such
+ * member of every conversation (an array, a span and a cursors object per member were about 130 bytes,
+ * 13 MiB at 100,000 users, docs/benchmarks.md): a change replaces the member's entry with its own, never
+ * writes into these.
+ */
+const memberSinceStart: readonly MembershipSpan[] = Object.freeze([Object.freeze({ from: 1, to: null })]);
+const zeroCursors: Readonly<Cursors> = Object.freeze({ delivered: 0, read: 0 });
 
 /** What a store's decisions look like from outside, read-only (operators' tools, the simulator). */
 export type StoreStateView = Pick<
@@ -116,8 +127,8 @@ export class StoreState {
       membersVersion: wanted.size,
     };
     for (const user of wanted) {
-      state.members.set(user, [{ from: 1, to: null }]);
-      state.cursors.set(user, { delivered: 0, read: 0 });
+      state.members.set(user, memberSinceStart);
+      state.cursors.set(user, zeroCursors);
     }
     this.convs.set(request.id, state);
     return { status: 'created', conversation: toRecord(state) };
@@ -138,8 +149,8 @@ export class StoreState {
     for (const user of request.remove) {
       const spans = state.members.get(user);
       const open = spans?.[spans.length - 1];
-      if (open === undefined || open.to !== null) continue;
-      open.to = state.lastSeq;
+      if (spans === undefined || open === undefined || open.to !== null) continue;
+      state.members.set(user, [...spans.slice(0, -1), { from: open.from, to: state.lastSeq }]);
       state.membersVersion++;
       changed = true;
     }
@@ -147,15 +158,15 @@ export class StoreState {
       if (isCurrent(state, user)) continue;
       const from = state.lastSeq + 1;
       const spans = state.members.get(user);
-      if (spans === undefined) state.members.set(user, [{ from, to: null }]);
-      else spans.push({ from, to: null });
+      state.members.set(user, spans === undefined ? [{ from, to: null }] : [...spans, { from, to: null }]);
       state.membersVersion++;
       const cursors = state.cursors.get(user);
-      if (cursors === undefined) state.cursors.set(user, { delivered: from - 1, read: from - 1 });
-      else {
-        cursors.delivered = Math.max(cursors.delivered, from - 1);
-        cursors.read = Math.max(cursors.read, from - 1);
-      }
+      state.cursors.set(
+        user,
+        cursors === undefined
+          ? { delivered: from - 1, read: from - 1 }
+          : { delivered: Math.max(cursors.delivered, from - 1), read: Math.max(cursors.read, from - 1) },
+      );
       changed = true;
     }
     return { result: { status: 'ok', conversation: toRecord(state) }, changed };
@@ -168,13 +179,13 @@ export class StoreState {
     if (!isCurrent(state, request.user)) return { status: 'forbidden' };
     let cursors = state.cursors.get(request.user);
     if (cursors === undefined) {
-      cursors = { delivered: 0, read: 0 };
+      cursors = zeroCursors;
       state.cursors.set(request.user, cursors);
     }
     const old = cursors[request.kind];
     const target = Math.min(request.seq, state.lastSeq);
     if (target <= old) return { status: 'ok', seq: old, moved: false };
-    cursors[request.kind] = target;
+    state.cursors.set(request.user, { ...cursors, [request.kind]: target });
     return { status: 'ok', seq: target, moved: true };
   }
 
@@ -222,16 +233,20 @@ export class StoreState {
   /** Restores a conversation from a checkpoint; its index follows through `restoreIndex`. */
   restoreConversation(record: ConversationRecord): void {
     if (this.convs.has(record.id)) throw new Error(`conversation ${record.id} restored twice`);
-    const members = new Map<UserId, MembershipSpan[]>();
+    const members = new Map<UserId, readonly MembershipSpan[]>();
     for (const [user, spans] of Object.entries(record.members)) {
+      const sinceStart = spans.length === 1 && spans[0]!.from === 1 && spans[0]!.to === null;
       members.set(
         user,
-        spans.map((span) => ({ from: span.from, to: span.to })),
+        sinceStart ? memberSinceStart : spans.map((span) => ({ from: span.from, to: span.to })),
       );
     }
-    const cursors = new Map<UserId, Cursors>();
+    const cursors = new Map<UserId, Readonly<Cursors>>();
     for (const [user, c] of Object.entries(record.cursors))
-      cursors.set(user, { delivered: c.delivered, read: c.read });
+      cursors.set(
+        user,
+        c.delivered === 0 && c.read === 0 ? zeroCursors : { delivered: c.delivered, read: c.read },
+      );
     this.convs.set(record.id, {
       id: record.id,
       kind: record.kind,
