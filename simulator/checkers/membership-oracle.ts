@@ -162,7 +162,11 @@ export class MembershipOracle {
 
   /** The seq ranges (inclusive, ascending) up to lastSeq the user surely may read: every one must reach it. */
   surelyReadable(conv: string, user: string, lastSeq: number): [number, number][] {
-    const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
+    return this.surelyReadableAt(this.pairs.find(this.ids.conv(conv), this.ids.user(user)), lastSeq);
+  }
+
+  /** surelyReadable of the pair at `slot` (as forEachPairId gives it; -1: no pair). */
+  surelyReadableAt(slot: number, lastSeq: number): [number, number][] {
     if (slot < 0 || lastSeq < 1) return [];
     if (this.changed.get(slot) === 0) return this.initial.get(slot) === 1 ? [[1, lastSeq]] : [];
     // The answer changes only where some change's relation to the seq does: at lo + 1 and hi + 1.
@@ -189,10 +193,13 @@ export class MembershipOracle {
     return this.surelyReadable(conv, user, hi).some(([from, to]) => to >= lo && from <= hi);
   }
 
-  /** Every (conv, user) the harness ever made or asked to make a member. */
-  forEachPair(visit: (conv: string, user: string) => void): void {
+  /**
+   * Every (conv, user) the harness ever made or asked to make a member, by ids, with the pair's slot for
+   * surelyReadableAt: a final judgement over every pair looks none of them up again by name.
+   */
+  forEachPair(visit: (convId: number, userId: number, slot: number) => void): void {
     for (let slot = 0; slot < this.pairs.size; slot++)
-      visit(this.ids.convName(this.pairs.keyA(slot)), this.ids.userName(this.pairs.keyB(slot)));
+      visit(this.pairs.keyA(slot), this.pairs.keyB(slot), slot);
   }
 
   /** What the harness knows of a user's membership of conv, for a witness. */

@@ -95,10 +95,16 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
   };
 
   /** One witness case per (device, conv, kind): which seqs it never displayed, and where it stood. */
-  const judgePair = (final: FinalState, conv: string, user: string, devices: readonly number[]): number => {
-    const convId = ids.conv(conv);
+  const judgePair = (
+    final: FinalState,
+    convId: number,
+    user: string,
+    pairSlot: number,
+    devices: readonly number[],
+  ): number => {
+    const conv = ids.convName(convId);
     const lastSeq = Math.max(final.storedLastSeq(conv), highestSeq.get(convId));
-    const ranges = membership.surelyReadable(conv, user, lastSeq);
+    const ranges = membership.surelyReadableAt(pairSlot, lastSeq);
     let checked = 0;
     for (const device of devices) {
       const pair = pairs.find(device, convId);
@@ -163,16 +169,20 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
     observe,
     checkpoint,
     finish(final: FinalState): CheckResult {
-      const devicesOf = new Map<string, number[]>();
+      // By user id: the user's devices of the final state, in its order (ids, not names: every member
+      // pair is walked below).
+      const devicesOf = new Map<number, number[]>();
       for (const { user, device } of final.devices) {
-        const devices = devicesOf.get(user) ?? [];
-        devices.push(ids.device(user, device));
-        devicesOf.set(user, devices);
+        const id = ids.device(user, device);
+        const devices = devicesOf.get(ids.deviceUser(id));
+        if (devices === undefined) devicesOf.set(ids.deviceUser(id), [id]);
+        else devices.push(id);
       }
       let expected = 0;
-      membership.forEachPair((conv, user) => {
-        const devices = devicesOf.get(user);
-        if (devices !== undefined) expected += judgePair(final, conv, user, devices);
+      membership.forEachPair((convId, userId, pairSlot) => {
+        const devices = devicesOf.get(userId);
+        if (devices !== undefined)
+          expected += judgePair(final, convId, ids.userName(userId), pairSlot, devices);
       });
       const settled = final.settledAt !== null;
       const details = `${missingTotal > 0 ? `${missingTotal} (device, seq) never displayed; ` : ''}${expected} (device, seq) displays expected on ${final.devices.length} devices${settled ? '' : '; the run did not settle, so what is missing by its end is lost'}`;
