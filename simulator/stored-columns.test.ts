@@ -61,4 +61,16 @@ describe('the final store content as columns', () => {
       expect(JSON.stringify(columns.message('a', seq + 1))).toBe(JSON.stringify(held));
     }
   });
+
+  it('finds a conversation asked for before the part that holds it came (the last lookup is not kept past a part)', () => {
+    const columns = crossed([[{ conv: 'a', lastSeq: 1, messages: [message('a', 1)] }]]);
+    expect(columns.lastSeq('b')).toBe(0);
+    expect(columns.message('b', 1)).toBeUndefined();
+    const part = encodeStored([{ conv: 'b', lastSeq: 2, messages: [message('b', 1), message('b', 2)] }]);
+    columns.add(structuredClone(part, { transfer: storedTransfer(part) }));
+    expect(columns.lastSeq('b')).toBe(2);
+    expect(columns.message('b', 2)).toEqual(message('b', 2));
+    expect(columns.message('a', 1)).toEqual(message('a', 1));
+    expect(columns.lastSeq('b')).toBe(2);
+  });
 });

@@ -113,22 +113,29 @@ export class StoredColumns {
   private readonly parts: StoredPart[] = [];
   /** conv -> part number * 2^21 + conversation index in it (parts hold at most 4,096 conversations each). */
   private readonly where = new Map<string, number>();
+  /**
+   * The last conversation looked up and where it is: the final judgements walk the store a
+   * conversation at a time (a message, then its lastSeq, then the next seq), with the same string.
+   */
+  private lastConv: string | undefined = undefined;
+  private lastAt: number | undefined = undefined;
 
   add(part: StoredPart): void {
     const number = this.parts.length;
     if (part.convs.length >= 2 ** 21) throw new Error('a stored part holds at most 2^21 conversations');
     this.parts.push(part);
     for (let i = 0; i < part.convs.length; i++) this.where.set(part.convs[i]!, number * 2 ** 21 + i);
+    this.lastConv = undefined;
   }
 
   lastSeq(conv: string): number {
-    const at = this.where.get(conv);
+    const at = this.whereOf(conv);
     if (at === undefined) return 0;
     return this.parts[Math.floor(at / 2 ** 21)]!.lastSeqs[at % 2 ** 21]!;
   }
 
   message(conv: string, seq: number): Message | undefined {
-    const at = this.where.get(conv);
+    const at = this.whereOf(conv);
     if (at === undefined || !Number.isInteger(seq) || seq < 1) return undefined;
     const part = this.parts[Math.floor(at / 2 ** 21)]!;
     const index = at % 2 ** 21;
@@ -147,5 +154,13 @@ export class StoredColumns {
       body: part.text.slice(ends[3 * slot + 1], ends[3 * slot + 2]),
       ts: part.ts[slot]!,
     };
+  }
+
+  private whereOf(conv: string): number | undefined {
+    if (conv !== this.lastConv) {
+      this.lastConv = conv;
+      this.lastAt = this.where.get(conv);
+    }
+    return this.lastAt;
   }
 }
