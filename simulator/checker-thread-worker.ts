@@ -42,6 +42,8 @@ const feed = new CheckerFeed(checkers);
 const reader = new HistoryBatchReader();
 /** The final store content as it comes, in parts of columns (checker-thread.ts, stored-columns.ts). */
 const stored = new StoredColumns();
+/** The final state's clients, decoded as they come ahead of the store's parts. */
+let clients: ReturnType<typeof decodeClients> | undefined;
 const observe = (event: HistoryEvent, device: number): void => {
   if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
   feed.observe(event);
@@ -52,12 +54,16 @@ port.on('message', (message: ThreadMessage) => {
     if (message.type === 'batch') {
       reader.read(message.batch, observe);
       batchJudged(counters, checkersViolations(checkers));
+    } else if (message.type === 'clients') {
+      clients = decodeClients(message.clients, reader);
+      batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'stored') {
       stored.add(message.stored);
       batchJudged(counters, checkersViolations(checkers));
     } else {
       stored.add(message.final.stored);
-      const final = finalFromSnapshot(message.final, decodeClients(message.final.clients, reader), stored);
+      if (clients === undefined) throw new Error("the final state's clients did not come before its finish");
+      const final = finalFromSnapshot(message.final, clients, stored);
       port.postMessage({
         type: 'verdicts',
         verdicts: checkers.map((checker) => checker.finish(final)),

@@ -50,15 +50,17 @@ const failedSlot = 2;
 
 export type ThreadMessage =
   | { type: 'batch'; batch: HistoryBatch }
+  /**
+   * The final state's clients, first of the final crossing: the thread decodes them while this side
+   * encodes the store's parts.
+   */
+  | { type: 'clients'; clients: ClientsCrossing }
   /** Part of the final store content as columns (stored-columns.ts), ahead of the `finish` that carries the rest. */
   | { type: 'stored'; stored: StoredPart }
   | { type: 'finish'; final: FinalCrossing };
 
-/** The final snapshot as it crosses: its store content the last part of columns. */
-export type FinalCrossing = Omit<FinalSnapshot, 'stored' | 'clients'> & {
-  stored: StoredPart;
-  clients: ClientsCrossing;
-};
+/** The rest of the final snapshot as it crosses: its store content the last part of columns. */
+export type FinalCrossing = Omit<FinalSnapshot, 'stored' | 'clients'> & { stored: StoredPart };
 
 export type ThreadReply =
   | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf }
@@ -131,6 +133,15 @@ export class CheckerThread {
         this.worker.on('exit', (code) =>
           reject(new Error(`checker thread exited (code ${code}) before its verdicts`)),
         );
+        // Clients by the numbers their history crossed with (flushed above: every name is told).
+        const clients = encodeClients(snapshot.clients, (n, user, device) =>
+          this.writer.told(n, user, device),
+        );
+        this.worker.postMessage({ type: 'clients', clients } satisfies ThreadMessage, [
+          clients.devices.buffer as ArrayBuffer,
+          clients.online.buffer as ArrayBuffer,
+        ]);
+        this.sent++;
         // The store's content in parts of columns: each part's serialized copy is dropped once it is posted.
         const { stored } = snapshot;
         const part = this.storedPart;
@@ -142,25 +153,18 @@ export class CheckerThread {
             storedTransfer(columns),
           );
           this.sent++;
-          // One part at a time: parts queued for the thread would hold their copies all at once again.
-          this.waitForRoom(1);
+          // Two messages at a time (the clients or a part being read, the next part): parts queued for
+          // the thread would hold their copies all at once again.
+          this.waitForRoom(2);
         }
         const columns = encodeStored(stored.slice(last));
-        // Clients by the numbers their history crossed with (flushed above: every name is told).
-        const clients = encodeClients(snapshot.clients, (n, user, device) =>
-          this.writer.told(n, user, device),
-        );
         const { at, conversations, settledAt } = snapshot;
         this.worker.postMessage(
           {
             type: 'finish',
-            final: { at, conversations, settledAt, stored: columns, clients },
+            final: { at, conversations, settledAt, stored: columns },
           } satisfies ThreadMessage,
-          [
-            ...storedTransfer(columns),
-            clients.devices.buffer as ArrayBuffer,
-            clients.online.buffer as ArrayBuffer,
-          ],
+          storedTransfer(columns),
         );
       });
     } finally {
