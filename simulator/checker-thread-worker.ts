@@ -44,6 +44,8 @@ const reader = new HistoryBatchReader();
 const stored = new StoredColumns();
 /** The final state's clients, decoded as they come ahead of the store's parts. */
 let clients: ReturnType<typeof decodeClients> | undefined;
+/** The thread's CPU time when the final state began to come (its clients). */
+let finalCpuStart: number | null = null;
 const observe = (event: HistoryEvent, device: number): void => {
   if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
   feed.observe(event);
@@ -55,6 +57,7 @@ port.on('message', (message: ThreadMessage) => {
       reader.read(message.batch, observe);
       batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'clients') {
+      finalCpuStart = threadCpuMs();
       clients = decodeClients(message.clients, reader);
       batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'stored') {
@@ -64,11 +67,14 @@ port.on('message', (message: ThreadMessage) => {
       stored.add(message.final.stored);
       if (clients === undefined) throw new Error("the final state's clients did not come before its finish");
       const final = finalFromSnapshot(message.final, clients, stored);
+      const verdicts = checkers.map((checker) => checker.finish(final));
+      const cpuNow = threadCpuMs();
       port.postMessage({
         type: 'verdicts',
-        verdicts: checkers.map((checker) => checker.finish(final)),
+        verdicts,
         perf: {
-          cpuMs: cpuStart === null ? null : (threadCpuMs() ?? cpuStart) - cpuStart,
+          cpuMs: cpuStart === null ? null : (cpuNow ?? cpuStart) - cpuStart,
+          finishCpuMs: finalCpuStart === null || cpuNow === null ? null : cpuNow - finalCpuStart,
           heapPeakBytes: heapPeakOf(gcProfiler.stop()),
         },
       } satisfies ThreadReply);

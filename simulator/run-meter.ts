@@ -35,12 +35,19 @@ export type RunPerf = {
   checkerThreadBlockedMs: number | null;
   /** Wall time from the final snapshot's crossing to the verdicts (the world's thread waits for them). */
   checkerThreadFinishMs: number | null;
+  /**
+   * That thread's CPU time on the final state (its clients, the store's parts and every checker's final
+   * judgement), where the OS says it: unlike the wait above, the box's load does not move it.
+   */
+  checkerThreadFinishCpuMs: number | null;
 };
 
 /** What the checker thread measured of itself (checker-thread-worker.ts). */
 export type CheckerThreadPerf = {
   cpuMs: number | null;
   heapPeakBytes: number;
+  /** CPU time on the final state (see RunPerf). */
+  finishCpuMs: number | null;
   /** Measured on the world's side (checker-thread.ts): see RunPerf. */
   blockedMs?: number;
   finishMs?: number;
@@ -82,6 +89,7 @@ export function startRunMeter(): RunMeter {
         checkerThreadHeapPeakBytes: thread?.heapPeakBytes ?? null,
         checkerThreadBlockedMs: thread?.blockedMs === undefined ? null : Math.round(thread.blockedMs),
         checkerThreadFinishMs: thread?.finishMs === undefined ? null : Math.round(thread.finishMs),
+        checkerThreadFinishCpuMs: thread?.finishCpuMs ?? null,
       };
     },
   };
@@ -89,7 +97,7 @@ export function startRunMeter(): RunMeter {
 
 /** One line for people: `2.1 M events, 160 k events/s (210 k per CPU-s), heap peak 1.2 GiB, ...`. */
 export function perfLine(events: number, perf: RunPerf): string {
-  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts`}` : ''}`;
+  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts${perf.checkerThreadFinishCpuMs === null ? '' : ` (${(perf.checkerThreadFinishCpuMs / 1000).toFixed(1)} s of its CPU)`}`}` : ''}`;
 }
 
 type GcProfile = ReturnType<GCProfiler['stop']>;
