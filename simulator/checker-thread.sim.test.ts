@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../reference-server/protocol/frames.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
-import { CheckerThread, finalFromSnapshot, storedSnapshot } from './checker-thread.ts';
+import { CheckerThread, finalFromSnapshot } from './checker-thread.ts';
 import { runScenario } from './run-scenario.ts';
 import { encodeStored, StoredColumns } from './stored-columns.ts';
 
@@ -63,14 +63,13 @@ describe('checker thread', () => {
       ['d1-2', [message('d1-2', 1), message('d1-2', 2), message('d1-2', 3)]],
       ['g1', [] as Message[]],
     ]);
-    const stored = storedSnapshot(
-      ['d1-2', 'g1'],
-      // The store says lastSeq 2 but still answers seq 3 (a broken store): the snapshot keeps it.
-      (conv) => (conv === 'd1-2' ? 2 : 0),
-      (conv, seq) => held.get(conv)?.[seq - 1],
-    );
+    const store = {
+      // The store says lastSeq 2 but still answers seq 3 (a broken store): the columns keep it.
+      lastSeq: (conv: string) => (conv === 'd1-2' ? 2 : 0),
+      messageAt: (conv: string, seq: number) => held.get(conv)?.[seq - 1],
+    };
     const columns = new StoredColumns();
-    columns.add(structuredClone(encodeStored(stored)));
+    columns.add(structuredClone(encodeStored(['d1-2', 'g1'], store)));
     const final = finalFromSnapshot(
       { at: 10, conversations: ['d1-2', 'g1'], settledAt: 9 },
       { devices: [{ user: 'u1', device: 'u1-d1' }], online: new Set(['u1']) },
@@ -96,11 +95,15 @@ describe('checker thread', () => {
       const message = (conv: string, seq: number): Message =>
         ({ conv, seq, from: 'u1', cmid: `c${seq}`, body: 'b', ts: seq }) as unknown as Message;
       // g0 (the first part) and g9 (the part the finish carries) lack seq 1 of 2: gaps in the store.
-      const stored = convs.map((conv, i) => ({
-        conv,
-        lastSeq: i === 0 || i === 9 ? 2 : 1,
-        messages: i === 0 || i === 9 ? [undefined, message(conv, 2)] : [message(conv, 1)],
-      }));
+      const gapped = (conv: string) => conv === 'g0' || conv === 'g9';
+      const stored = {
+        convs,
+        store: {
+          lastSeq: (conv: string) => (gapped(conv) ? 2 : 1),
+          messageAt: (conv: string, seq: number) =>
+            seq === (gapped(conv) ? 2 : 1) ? message(conv, seq) : undefined,
+        },
+      };
       const snapshot = { at: 10, clients: noClients(), conversations: convs, stored, settledAt: 9 };
       // Parts of 3: g0 goes in the first `stored` message, g9 with the finish.
       const thread = new CheckerThread(
@@ -126,7 +129,8 @@ describe('checker thread', () => {
       largeGroupThreshold: 256,
       judgeSilence: true,
     });
-    const snapshot = { at: 0, clients: noClients(), conversations: [], stored: [], settledAt: 0 };
+    const stored = { convs: [], store: { lastSeq: () => 0, messageAt: () => undefined } };
+    const snapshot = { at: 0, clients: noClients(), conversations: [], stored, settledAt: 0 };
     await expect(thread.finish(snapshot)).rejects.toThrow(/checker thread/);
   });
 });

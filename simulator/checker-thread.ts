@@ -9,7 +9,6 @@
 // messages, who is online), and the verdicts come back.
 
 import { Worker } from 'node:worker_threads';
-import type { Message } from '../reference-server/protocol/frames.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
@@ -19,8 +18,8 @@ import type { CheckerThreadPerf } from './run-meter.ts';
 import {
   encodeStored,
   type StoredColumns,
-  type StoredConversation,
   type StoredPart,
+  type StoredSource,
   storedTransfer,
 } from './stored-columns.ts';
 
@@ -38,8 +37,8 @@ export type FinalSnapshot = {
   /** Who took part to the end and who is online, by client number (final-clients.ts). */
   clients: FinalClients;
   conversations: string[];
-  /** Every conversation the store holds: its lastSeq and its messages by seq (index seq - 1). */
-  stored: StoredConversation[];
+  /** Every conversation the store holds, and the store's final read, encoded part by part as it crosses. */
+  stored: { convs: readonly string[]; store: StoredSource };
   settledAt: number | null;
 };
 
@@ -143,11 +142,11 @@ export class CheckerThread {
         ]);
         this.sent++;
         // The store's content in parts of columns: each part's serialized copy is dropped once it is posted.
-        const { stored } = snapshot;
+        const { convs, store } = snapshot.stored;
         const part = this.storedPart;
-        const last = Math.max(0, stored.length - part);
+        const last = Math.max(0, convs.length - part);
         for (let start = 0; start < last; start += part) {
-          const columns = encodeStored(stored.slice(start, Math.min(start + part, last)));
+          const columns = encodeStored(convs.slice(start, Math.min(start + part, last)), store);
           this.worker.postMessage(
             { type: 'stored', stored: columns } satisfies ThreadMessage,
             storedTransfer(columns),
@@ -157,7 +156,7 @@ export class CheckerThread {
           // the thread would hold their copies all at once again.
           this.waitForRoom(2);
         }
-        const columns = encodeStored(stored.slice(last));
+        const columns = encodeStored(convs.slice(last), store);
         const { at, conversations, settledAt } = snapshot;
         this.worker.postMessage(
           {
@@ -219,24 +218,6 @@ export function batchJudged(counters: Int32Array, violations: number): void {
 export function threadFailed(counters: Int32Array): void {
   Atomics.store(counters, failedSlot, 1);
   Atomics.notify(counters, doneSlot);
-}
-
-/** The store's content as data: every conversation it holds, each message by seq. */
-export function storedSnapshot(
-  conversations: readonly string[],
-  lastSeqOf: (conv: string) => number,
-  messageAt: (conv: string, seq: number) => Message | undefined,
-): FinalSnapshot['stored'] {
-  const stored: StoredConversation[] = [];
-  for (const id of conversations) {
-    const lastSeq = lastSeqOf(id);
-    const messages: (Message | undefined)[] = [];
-    // Past lastSeq as long as the store still answers (a broken store may hold more than it says).
-    for (let seq = 1; seq <= lastSeq || messageAt(id, seq) !== undefined; seq++)
-      messages.push(messageAt(id, seq));
-    stored.push({ conv: id, lastSeq, messages });
-  }
-  return stored;
 }
 
 /** The snapshot back as the FinalState the checkers read, its store content from the parts that came. */

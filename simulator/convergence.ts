@@ -4,7 +4,7 @@
 // the harness's own membership oracle). The final read is the store's messages after the run (on the
 // real log: after one more crash and recovery): a claim the checkers cross-check.
 
-import { type FinalSnapshot, storedSnapshot } from './checker-thread.ts';
+import type { FinalSnapshot } from './checker-thread.ts';
 import type { FinalClients } from './final-clients.ts';
 import type { DeviceRef, FinalState } from './history.ts';
 import type { FinalStore } from './world/storage.ts';
@@ -53,7 +53,7 @@ export function finalState(
   };
 }
 
-/** The same as data, for checkers on another thread (checker-thread.ts): the store's messages copied. */
+/** The same as data, for checkers on another thread (checker-thread.ts): the store read as it crosses. */
 export function finalSnapshot(
   world: World,
   store: FinalStore,
@@ -64,13 +64,10 @@ export function finalSnapshot(
     at: world.now,
     clients: finalClientNumbers(world),
     conversations: [...conversations],
-    stored: storedSnapshot(
-      // Ids only: records() deep-copies every conversation (at a million clients 100,000 of them, each
-      // with its members' spans, all alive at once at the run's end, when memory peaks).
-      store.state.heads().map((head) => head.id),
-      (conv) => store.lastSeq(conv),
-      (conv, seq) => store.messageAt(conv, seq),
-    ),
+    // Ids only: records() deep-copies every conversation (at a million clients 100,000 of them, each
+    // with its members' spans, all alive at once at the run's end, when memory peaks). The messages are
+    // read from the store as they cross (checker-thread.ts).
+    stored: { convs: store.state.heads().map((head) => head.id), store },
     settledAt,
   };
 }

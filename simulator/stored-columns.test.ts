@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../reference-server/protocol/frames.ts';
-import { encodeStored, StoredColumns, type StoredConversation, storedTransfer } from './stored-columns.ts';
+import { encodeStored, StoredColumns, storedTransfer } from './stored-columns.ts';
 
 const message = (conv: string, seq: number, body = `body ${seq}`): Message => ({
   conv,
@@ -11,12 +11,27 @@ const message = (conv: string, seq: number, body = `body ${seq}`): Message => ({
   ts: 1000 + seq / 7,
 });
 
+/** A conversation as a store answers for it: its lastSeq, and its messages by seq (index seq - 1). */
+type Held = { conv: string; lastSeq: number; messages: (Message | undefined)[] };
+
+/** Encoded from a store holding these conversations. */
+function encoded(part: Held[]) {
+  const byConv = new Map(part.map((held) => [held.conv, held]));
+  return encodeStored(
+    part.map((held) => held.conv),
+    {
+      lastSeq: (conv) => byConv.get(conv)?.lastSeq ?? 0,
+      messageAt: (conv, seq) => byConv.get(conv)?.messages[seq - 1],
+    },
+  );
+}
+
 /** Through postMessage as the checker thread gets them: cloned, the typed arrays moved. */
-function crossed(parts: StoredConversation[][]): StoredColumns {
+function crossed(parts: Held[][]): StoredColumns {
   const columns = new StoredColumns();
   for (const part of parts) {
-    const encoded = encodeStored(part);
-    columns.add(structuredClone(encoded, { transfer: storedTransfer(encoded) }));
+    const columnsOfPart = encoded(part);
+    columns.add(structuredClone(columnsOfPart, { transfer: storedTransfer(columnsOfPart) }));
   }
   return columns;
 }
@@ -66,7 +81,7 @@ describe('the final store content as columns', () => {
     const columns = crossed([[{ conv: 'a', lastSeq: 1, messages: [message('a', 1)] }]]);
     expect(columns.lastSeq('b')).toBe(0);
     expect(columns.message('b', 1)).toBeUndefined();
-    const part = encodeStored([{ conv: 'b', lastSeq: 2, messages: [message('b', 1), message('b', 2)] }]);
+    const part = encoded([{ conv: 'b', lastSeq: 2, messages: [message('b', 1), message('b', 2)] }]);
     columns.add(structuredClone(part, { transfer: storedTransfer(part) }));
     expect(columns.lastSeq('b')).toBe(2);
     expect(columns.message('b', 2)).toEqual(message('b', 2));

@@ -9,8 +9,11 @@
 
 import type { Message } from '../reference-server/protocol/frames.ts';
 
-/** One conversation of the store: its lastSeq and its messages by seq (index seq - 1). */
-export type StoredConversation = { conv: string; lastSeq: number; messages: (Message | undefined)[] };
+/** What the columns are read from: the store's answers in its final read. */
+export type StoredSource = {
+  lastSeq(conv: string): number;
+  messageAt(conv: string, seq: number): Message | undefined;
+};
 
 /** Conversations of the store as columns (what crosses). */
 export type StoredPart = {
@@ -53,14 +56,31 @@ function isPlain(message: Message, conv: string): boolean {
   return true;
 }
 
-/** Conversations of the store as one part of columns. */
-export function encodeStored(conversations: readonly StoredConversation[]): StoredPart {
+/**
+ * Conversations of the store as one part of columns, read straight from the store: each one's seqs from
+ * 1 to its lastSeq, and past lastSeq as long as the store still answers (a broken store may hold more
+ * than it says). Nothing is built per message on the way: at a million clients the whole store was first
+ * copied into an array per conversation, with the world still whole.
+ */
+export function encodeStored(convs: readonly string[], store: StoredSource): StoredPart {
+  const lastSeqs = new Float64Array(convs.length);
+  const starts = new Int32Array(convs.length + 1);
   let slots = 0;
-  for (const entry of conversations) slots += entry.messages.length;
+  for (let i = 0; i < convs.length; i++) {
+    const conv = convs[i]!;
+    const lastSeq = store.lastSeq(conv);
+    // Seqs 1..lastSeq (a broken store's lastSeq may be no whole number), then what it still answers.
+    let seqs = lastSeq >= 1 ? Math.floor(lastSeq) : 0;
+    while (store.messageAt(conv, seqs + 1) !== undefined) seqs++;
+    lastSeqs[i] = lastSeq;
+    starts[i] = slots;
+    slots += seqs;
+  }
+  starts[convs.length] = slots;
   const part: StoredPart = {
-    convs: conversations.map((entry) => entry.conv),
-    lastSeqs: Float64Array.from(conversations, (entry) => entry.lastSeq),
-    starts: new Int32Array(conversations.length + 1),
+    convs: [...convs],
+    lastSeqs,
+    starts,
     shapes: new Uint8Array(slots),
     seqs: new Float64Array(slots),
     ts: new Float64Array(slots),
@@ -71,11 +91,10 @@ export function encodeStored(conversations: readonly StoredConversation[]): Stor
   };
   const texts: string[] = [];
   let end = 0;
-  let slot = 0;
-  for (let i = 0; i < conversations.length; i++) {
-    const { conv, messages } = conversations[i]!;
-    part.starts[i] = slot;
-    for (const message of messages) {
+  for (let i = 0; i < convs.length; i++) {
+    const conv = convs[i]!;
+    for (let slot = starts[i]!, seq = 1; slot < starts[i + 1]!; slot++, seq++) {
+      const message = store.messageAt(conv, seq);
       if (message === undefined) part.shapes[slot] = absent;
       else if (isPlain(message, conv)) {
         part.shapes[slot] = plain;
@@ -85,7 +104,6 @@ export function encodeStored(conversations: readonly StoredConversation[]): Stor
         part.ends[3 * slot] = end += message.from.length;
         part.ends[3 * slot + 1] = end += message.cmid.length;
         part.ends[3 * slot + 2] = end += message.body.length;
-        slot++;
         continue;
       } else {
         part.shapes[slot] = odd;
@@ -93,10 +111,8 @@ export function encodeStored(conversations: readonly StoredConversation[]): Stor
         part.odd.push(message);
       }
       part.ends.fill(end, 3 * slot, 3 * slot + 3);
-      slot++;
     }
   }
-  part.starts[conversations.length] = slot;
   part.text = texts.join('');
   return part;
 }
