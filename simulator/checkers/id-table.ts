@@ -150,6 +150,10 @@ export class IdTable {
   get deviceCount(): number {
     return this.deviceNames.length;
   }
+
+  get userCount(): number {
+    return this.userNames.length;
+  }
 }
 
 function intern(ids: Map<string, number>, names: string[], key: string, name: string): number {

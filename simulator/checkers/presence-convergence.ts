@@ -42,15 +42,25 @@ export function createPresenceConvergenceChecker(options: CheckerOptions = {}): 
     violationsSoFar: () => witness.count,
     observe,
     finish(final: FinalState): CheckResult {
-      const present = new Set(final.devices.map(({ user, device }) => ids.device(user, device)));
+      // By id (a view per watcher and watched user: millions at a million clients): the devices at the
+      // end, and each user's final online bit, asked of the final state once per user.
+      const finalDevices = final.devices.map(({ user, device }) => ids.device(user, device));
+      const present = new Uint8Array(ids.deviceCount);
+      for (const id of finalDevices) present[id] = 1;
+      const onlineAtEnd = new Int8Array(ids.userCount).fill(-1);
+      const isOnline = (userId: number): boolean => {
+        if (onlineAtEnd[userId]! < 0) onlineAtEnd[userId] = final.online(ids.userName(userId)) ? 1 : 0;
+        return onlineAtEnd[userId] === 1;
+      };
       let judged = 0;
       for (let slot = 0; slot < views.size; slot++) {
-        const { user, device } = ids.deviceName(views.keyA(slot));
-        if (!present.has(views.keyA(slot)) || !final.online(user)) continue;
+        const viewer = views.keyA(slot);
+        if (present[viewer] !== 1 || !isOnline(ids.deviceUser(viewer))) continue;
         judged++;
-        const of = ids.userName(views.keyB(slot));
         const shown = online.get(slot) === 1;
-        if (shown === final.online(of)) continue;
+        if (shown === isOnline(views.keyB(slot))) continue;
+        const { user, device } = ids.deviceName(viewer);
+        const of = ids.userName(views.keyB(slot));
         witness.add(`stale ${shown ? 'online' : 'offline'}`, () => ({
           problem: `${user}/${device} last saw ${of} ${shown ? 'online' : 'offline'}, but ${of} is ${shown ? 'offline' : 'online'} at the end`,
           path: [
