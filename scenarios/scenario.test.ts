@@ -243,6 +243,16 @@ describe('scenarios', () => {
     ).not.toEqual([]);
   });
 
+  it('crash-restart restarts its embedded log cleanly too: recovery from a final checkpoint, which no crash runs', () => {
+    // Mutation run store12 (docs/benchmarks.md, session 12): recovery refusing a checkpoint that ends
+    // exactly at its segment's end (`offset >= data.length`) survived every gate scenario without it.
+    const { topology, faults } = loadScenario('crash-restart');
+    expect(topology.nodes).toBe(1);
+    const types = faults.map((f) => f.type);
+    expect(types).toContain('node-crash');
+    expect(types).toContain('rolling-restart');
+  });
+
   it('commits the JSON Schema the zod schema generates (npm run scenarios:schema)', () => {
     expect(readFileSync(scenarioJsonSchemaPath, 'utf8')).toBe(scenarioJsonSchema());
   });
