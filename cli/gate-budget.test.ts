@@ -41,6 +41,7 @@ describe('chatsim gate --budget-s', () => {
       expect(xml).toContain('classname="chatsim.adversarial"');
       expect(xml).not.toContain('classname="chatsim.swarm"');
       expect(err.join('\n')).toMatch(/time budget of 0s spent; later fresh seeds skipped/);
+      expect(out.join('\n')).toMatch(/2 runs \(0 failed; 0 of 3 fresh seeds\)/);
       expect(out.join('\n')).toMatch(/2 passed, 0 failed\s*$/);
       expect(code).toBe(0);
     } finally {

@@ -245,8 +245,11 @@ async function gate(
     writeFileSync(flags.junit, junitXml(runs));
     const failedRuns = runs.filter((r) => r.summary.exitCode !== 0).length;
     const seconds = (Date.now() - start) / 1000;
+    // How many of the fresh seeds asked for ran: a budget the fixed seeds used up runs none of them.
+    const freshRan = plans.slice(0, runs.length).filter((p) => p.fresh).length;
+    const fresh = flags.fresh > 0 ? `; ${freshRan} of ${flags.fresh} fresh seeds` : '';
     io.out(
-      `chatsim gate: ${runs.length} runs (${failedRuns} failed) in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min, ${jobs} at once); JUnit XML at ${flags.junit}`,
+      `chatsim gate: ${runs.length} runs (${failedRuns} failed${fresh}) in ${seconds.toFixed(1)} s (${((runs.length / seconds) * 60).toFixed(1)} seeds/min, ${jobs} at once); JUnit XML at ${flags.junit}`,
     );
   }
   return { exitCode: worst, runs, caughtAfterMs };
