@@ -2,7 +2,7 @@
 // the fault lasts and everything after the heal; untouched groups never notice. Proxies are created
 // through toxiproxy-node-client against an embedded server started here, or the one TOXIPROXY_URL names.
 
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectTo, type Received, startUpstream, type Upstream } from '../test-support/tcp-fixture.ts';
@@ -175,47 +175,65 @@ describe('LiveNetwork against a Toxiproxy named by TOXIPROXY_URL', () => {
   });
 
   it('a heal whose toxic removal is not answered in time (408) tries again until the toxic is gone', async () => {
-    const external = await startToxiproxyServer({ port: 0 });
-    // In front of it, an API that answers the first DELETE of a toxic with 408, as Node's HTTP server
-    // does to a request it could not read within its requestTimeout (a proxy process starved of CPU).
+    // An API that answers the first DELETE of a toxic with 408, as Node's HTTP server does to a request
+    // it could not read within its requestTimeout (a proxy process starved of CPU).
     let refused = 0;
-    const front = createServer((request, response) => {
-      if (request.method === 'DELETE' && refused === 0) {
+    await withFront(
+      (request, response) => {
+        if (request.method !== 'DELETE' || refused > 0) return false;
         refused++;
         response.writeHead(408).end();
-        return;
-      }
-      const forward = httpRequest(
-        `${external.url}${request.url}`,
-        { method: request.method, headers: request.headers },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      request.pipe(forward);
-    });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-    try {
-      const viaFront = await LiveNetwork.start({
-        nodes: [nodes[0]!.address],
-        groups: 2,
-        seed: 1,
-        env: { TOXIPROXY_URL: url },
-      });
-      const fault = await viaFront.apply({ type: 'partition', atMs: 0, durationMs: 1000, fraction: 0.5 }, 0);
-      const toxics = () =>
-        [...external.api.proxies.values()].reduce((n, proxy) => n + proxy.json().toxics.length, 0);
-      expect(toxics()).toBeGreaterThan(0);
-      await fault.heal();
-      expect(refused).toBe(1);
-      expect(toxics()).toBe(0);
-      await viaFront.stop();
-    } finally {
-      front.close();
-      await external.close();
-    }
+        return true;
+      },
+      async (viaFront, toxics) => {
+        const fault = await viaFront.apply(
+          { type: 'partition', atMs: 0, durationMs: 1000, fraction: 0.5 },
+          0,
+        );
+        expect(toxics()).toBeGreaterThan(0);
+        await fault.heal();
+        expect(refused).toBe(1);
+        expect(toxics()).toBe(0);
+      },
+    );
+  });
+
+  it("adds a fault's toxics all at once, not one round trip after another", async () => {
+    // Each add answered 50 ms late: one at a time never has two in flight.
+    let inFlight = 0;
+    let inFlightMax = 0;
+    await withFront(
+      (request) => {
+        if (request.method !== 'POST' || !request.url?.endsWith('/toxics')) return false;
+        inFlightMax = Math.max(inFlightMax, ++inFlight);
+        return new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 50)).finally(
+          () => inFlight--,
+        );
+      },
+      async (viaFront, toxics) => {
+        await viaFront.apply({ type: 'latency', atMs: 0, durationMs: 1000, fraction: 1, latencyMs: 10 }, 0);
+        // Two groups, a toxic each way on each.
+        expect(toxics()).toBe(4);
+        expect(inFlightMax).toBe(4);
+      },
+    );
+  });
+
+  it('a fault with one toxic refused removes every toxic it did add', async () => {
+    let posts = 0;
+    await withFront(
+      (request, response) => {
+        if (request.method !== 'POST' || !request.url?.endsWith('/toxics') || ++posts !== 2) return false;
+        response.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"no"}');
+        return true;
+      },
+      async (viaFront, toxics) => {
+        await expect(
+          viaFront.apply({ type: 'latency', atMs: 0, durationMs: 1000, fraction: 1, latencyMs: 10 }, 0),
+        ).rejects.toThrow(/Toxiproxy refused/);
+        expect(toxics()).toBe(0);
+      },
+    );
   });
 
   it('an unreachable TOXIPROXY_URL is one clear error', async () => {
@@ -229,3 +247,43 @@ describe('LiveNetwork against a Toxiproxy named by TOXIPROXY_URL', () => {
     ).rejects.toThrow(/^no Toxiproxy answers at http:\/\/127\.0\.0\.1:1/);
   });
 });
+
+/**
+ * A LiveNetwork whose Toxiproxy API is an embedded server behind a front that may answer a request
+ * itself (`intercept` returns true, or a promise of it) or forward it; `toxics()` counts the server's.
+ */
+async function withFront(
+  intercept: (request: IncomingMessage, response: ServerResponse) => boolean | Promise<boolean>,
+  use: (network: LiveNetwork, toxics: () => number) => Promise<void>,
+): Promise<void> {
+  const external = await startToxiproxyServer({ port: 0 });
+  const front = createServer(async (request, response) => {
+    if (await intercept(request, response)) return;
+    const forward = httpRequest(
+      `${external.url}${request.url}`,
+      { method: request.method, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    request.pipe(forward);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  try {
+    const viaFront = await LiveNetwork.start({
+      nodes: [nodes[0]!.address],
+      groups: 2,
+      seed: 1,
+      env: { TOXIPROXY_URL: url },
+    });
+    const toxics = () =>
+      [...external.api.proxies.values()].reduce((n, proxy) => n + proxy.json().toxics.length, 0);
+    await use(viaFront, toxics);
+    await viaFront.stop();
+  } finally {
+    front.close();
+    await external.close();
+  }
+}

@@ -65,10 +65,21 @@ function crashHunt(): Scenario {
   };
 }
 
-/** A user goes offline only when all its devices leave: many leavers, so watchers must see some go. */
+/**
+ * A user goes offline only when all its devices leave: many leavers, so watchers must see some go.
+ * No node crash: a restarted server forgets every session, and on a loaded box its restart (and the
+ * clients' reconnects after it) can come as late as settle, when the leavers are gone for good: their
+ * watchers then see them offline because the server never saw them again, and a stuck presence has
+ * nothing to stick to (CI saw it: 0 stale views of 47). The storm still drops every connection at once.
+ */
 function presenceHunt(): Scenario {
   const hunt = bugHunt();
-  return { ...hunt, name: 'presence-hunt', workload: { ...hunt.workload, leaveFraction: 0.6 } };
+  return {
+    ...hunt,
+    name: 'presence-hunt',
+    workload: { ...hunt.workload, leaveFraction: 0.6 },
+    faults: hunt.faults.filter((fault) => fault.type !== 'node-crash'),
+  };
 }
 
 /**
