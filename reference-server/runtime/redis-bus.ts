@@ -82,6 +82,7 @@ export class RedisBus implements NodeBus {
       redis: this.pub,
       key: `${prefix}nodes`,
       ttlMs: options.presenceTtlMs ?? redisLimits.presenceTtlMsDefault,
+      log: this.log,
     });
   }
 

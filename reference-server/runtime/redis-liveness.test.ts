@@ -36,15 +36,17 @@ let fake: FakeRedis;
 function fleet(ids: string[]) {
   fake = new FakeRedis();
   const fed = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const logs = new Map<string, string[]>(ids.map((id) => [id, []]));
   const nodes = new Map<string, RedisLiveness>();
   for (const id of ids) {
-    const liveness = new RedisLiveness({ redis: fake.client(), key: 'nodes', ttlMs });
+    const log = (line: string) => logs.get(id)!.push(line);
+    const liveness = new RedisLiveness({ redis: fake.client(), key: 'nodes', ttlMs, log });
     liveness.start(id, (input: Input) =>
       fed.get(id)!.push(input.type === 'bus' ? `${input.event.kind} ${input.event.origin}` : input.type),
     );
     nodes.set(id, liveness);
   }
-  return { fed, nodes };
+  return { fed, logs, nodes };
 }
 
 describe('RedisLiveness', () => {
@@ -54,7 +56,7 @@ describe('RedisLiveness', () => {
 
   it('takes no live node for dead after a Redis outage longer than the TTL (every score is as old as the outage)', async () => {
     vi.useFakeTimers({ now: 1_000_000, toFake: ['setInterval', 'clearInterval', 'Date'] });
-    const { fed, nodes } = fleet(['n1', 'n2', 'n3']);
+    const { fed, logs, nodes } = fleet(['n1', 'n2', 'n3']);
     await vi.advanceTimersByTimeAsync(3000);
     fake.status = 'reconnecting';
     await vi.advanceTimersByTimeAsync(7000);
@@ -72,6 +74,12 @@ describe('RedisLiveness', () => {
       n2: ['node-down n3', 'presence-resync'],
       n3: [],
     });
+    // Said in the operator's log, with how long the dead node had been silent.
+    expect(logs.get('n1')).toEqual([
+      expect.stringMatching(/^bus: node n3 taken for dead: last heartbeat 5\d\d\d ms ago \(TTL 5000 ms\)/),
+      'bus: node n3 is back; asking every node for its presence again',
+    ]);
+    expect(logs.get('n3')).toEqual([]);
     for (const liveness of nodes.values()) liveness.stop();
   });
 

@@ -24,7 +24,13 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 return {now, redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')}
 `;
 
-export type RedisLivenessOptions = { redis: Redis | Cluster; key: string; ttlMs: number };
+export type RedisLivenessOptions = {
+  redis: Redis | Cluster;
+  key: string;
+  ttlMs: number;
+  /** Told when a node is taken for dead and when one comes back (an operator's log). */
+  log?: (line: string) => void;
+};
 
 export class RedisLiveness {
   private timer: NodeJS.Timeout | null = null;
@@ -89,12 +95,23 @@ export class RedisLiveness {
     for (const node of this.alive) {
       if (alive.has(node)) continue;
       this.dead.add(node);
+      const last = lastBeat(flat, node);
+      this.options.log?.(
+        `bus: node ${node} taken for dead: ${last === null ? 'no heartbeat' : `last heartbeat ${now - last} ms ago`} (TTL ${this.options.ttlMs} ms); its users go offline here`,
+      );
       this.feed({ type: 'bus', event: { kind: 'node-down', origin: node } });
     }
     for (const node of alive) {
       if (!this.dead.delete(node)) continue;
+      this.options.log?.(`bus: node ${node} is back; asking every node for its presence again`);
       this.feed({ type: 'presence-resync' });
     }
     this.alive = alive;
   }
+}
+
+/** A node's last heartbeat in the script's flat [node, score, ...] answer (null: forgotten). */
+function lastBeat(flat: readonly string[], node: string): number | null {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === node) return Number(flat[i + 1]);
+  return null;
 }

@@ -125,6 +125,11 @@ export class ProcessFleet implements LiveFleet {
     }));
   }
 
+  /** Each node's last output (its log's tail), to explain a failed run. */
+  outputs(): string[] {
+    return this.nodeProcesses.map((p) => p.output());
+  }
+
   get dataRoot(): string {
     return this.root;
   }
@@ -291,6 +296,20 @@ export abstract class NodesBeside {
 
   processes(): ProcessRef[] {
     return this.nodes?.processes() ?? [];
+  }
+
+  /** Each node's last output (its log's tail), to explain a failed run; kept once the nodes stop. */
+  outputs(): string[] {
+    return this.nodes?.outputs() ?? this.stoppedOutputs;
+  }
+
+  private stoppedOutputs: string[] = [];
+
+  /** Stops the nodes (keeping what they said last); the subclass then stops its dependency. */
+  protected async stopNodes(): Promise<void> {
+    await this.nodes?.stop();
+    this.stoppedOutputs = this.nodes?.outputs() ?? this.stoppedOutputs;
+    this.nodes = null;
   }
 
   crash(node: number): Promise<void> {

@@ -89,9 +89,8 @@ export class RedisClusterFleet extends NodesBeside implements LiveFleet {
   }
 
   async stop(): Promise<void> {
-    await this.nodes?.stop();
+    await this.stopNodes();
     await this.cluster?.dispose();
-    this.nodes = null;
     this.cluster = null;
   }
 }

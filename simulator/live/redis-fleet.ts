@@ -181,10 +181,9 @@ export class RedisFleet extends NodesBeside implements LiveFleet {
   }
 
   async stop(): Promise<void> {
-    await this.nodes?.stop();
+    await this.stopNodes();
     await this.toxiproxy?.close();
     await this.server?.dispose();
-    this.nodes = null;
     this.toxiproxy = null;
     this.server = null;
   }
