@@ -562,11 +562,27 @@ function judgeFinal(
 }
 
 /**
- * How the simulator builds each incarnation of the real log: small segments and frequent checkpoints,
- * so a run of seconds rotates segments and recovers from checkpoints; the store bugs named; a broken
- * decision state when a test asks for one.
+ * The real log's bounds in the simulator, shrunk from production's (limits.ts) so a run of seconds
+ * reaches every one of them: segments rotate, checkpoints come every few hundred records, a
+ * conversation's index spans several checkpoint chunks (production: 10,000 entries; a sim group gets
+ * a few hundred seqs, a direct conversation a few dozen), a backlog of queued records is written in
+ * more than one group-commit batch (8 MiB; a sim backlog stays under 16 KiB) and a checkpoint in more
+ * than one write (1 MiB; a sim checkpoint is some 100-300 KiB).
  */
-function simulatedLog(
+export const simulatedLogLimits = {
+  segmentBytesMax: 64 * 1024,
+  checkpointEveryRecords: 400,
+  checkpointChunkEntries: 16,
+  groupCommitBytesMax: 4 * 1024,
+  checkpointWriteBytes: 16 * 1024,
+} as const;
+
+/**
+ * How the simulator builds each incarnation of the real log: at `simulatedLogLimits`, so a run of
+ * seconds rotates segments, chunks its checkpoints' indexes and recovers from checkpoints; the store
+ * bugs named; a broken decision state when a test asks for one.
+ */
+export function simulatedLog(
   bugs: ReadonlySet<string>,
   storeState: (() => StoreState) | undefined,
 ): NonNullable<WorldOptions['log']> {
@@ -574,8 +590,13 @@ function simulatedLog(
   const wrapped = [...bugs].filter((bug) => wrappedStoreBugs.has(bug as BugName)) as BugName[];
   return {
     storeOptions: {
-      segmentBytesMax: 64 * 1024,
-      checkpointEveryRecords: 400,
+      segmentBytesMax: simulatedLogLimits.segmentBytesMax,
+      checkpointEveryRecords: simulatedLogLimits.checkpointEveryRecords,
+      limits: {
+        checkpointChunkEntries: simulatedLogLimits.checkpointChunkEntries,
+        groupCommitBytesMax: simulatedLogLimits.groupCommitBytesMax,
+        checkpointWriteBytes: simulatedLogLimits.checkpointWriteBytes,
+      },
       ackBeforeDurable: bugs.has('ack-before-durable'),
       ...(storeState ? { newState: storeState } : {}),
       policies: logBugPolicies([...bugs] as BugName[]),
