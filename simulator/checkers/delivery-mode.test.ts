@@ -200,6 +200,22 @@ describe('delivery-mode: receipt reach', () => {
     ).toMatch(/1 receipts owed to them judged/);
   });
 
+  it('judges a device owed both a push and a receipt at the end of the run for each, as if each judgement were alone', () => {
+    // ann is still online at the end, owed bob's seq 1 as a push and his cursor at 3 as a receipt: the
+    // push judgement's end of her session must leave the receipt judgement her session as it stood.
+    const found = problems([
+      ...online,
+      history.ack(100, bob, message('small', 1, 'bob')),
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      ...heard(5000),
+    ]);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/ann\/d1 held one session from 10 .*small seq 1.* never pushed/);
+    expect(found[1]).toMatch(
+      /ann\/d1 .* never got a receipt of bob's delivered cursor at 3 or past it in small/,
+    );
+  });
+
   it('fails a cursor moved forward that a member online throughout never heard of', () => {
     const found = problems([
       ...online,

@@ -24,7 +24,7 @@ import type {
 } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
-import { memberSessionsKinds } from './member-sessions.ts';
+import { MemberSessions, memberSessionsKinds } from './member-sessions.ts';
 import { PushReach, pushReachKinds } from './push-reach.ts';
 import { ReceiptReach, receiptReachKinds } from './receipt-reach.ts';
 import { WitnessList } from './witness-list.ts';
@@ -65,8 +65,10 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
   const threshold = options.largeGroupThreshold ?? protocolThreshold;
   const witness = new WitnessList(limits.witnessCasesMax);
   const dueMs = options.reachDueMs ?? simulatedReachDueMs;
-  const reach = new PushReach(ids, threshold, witness, dueMs);
-  const receipts = new ReceiptReach(ids, threshold, witness, dueMs);
+  // One record of the member sessions feeds both reach judgements (pushes first, then receipts).
+  const sessions = new MemberSessions(ids, threshold, witness, dueMs);
+  const reach = new PushReach(sessions);
+  const receipts = new ReceiptReach(sessions);
   let endAt = Number.POSITIVE_INFINITY;
   /** Conversation -> members at creation; -1 once the harness changed its membership. */
   const sizes = new Map<string, number>();
@@ -99,8 +101,7 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
     kinds,
     violationsSoFar: () => witness.count,
     observe(event: HistoryEventOf<(typeof kinds)[number]>): void {
-      reach.observe(event);
-      receipts.observe(event);
+      sessions.observe(event);
       if (event.k === 'phase' && event.phase === 'final') endAt = event.at;
       else if (event.k === 'conv') sizes.set(event.conv, new Set(event.members).size);
       else if (event.k === 'members-sent') sizes.set(event.conv, -1);
@@ -108,8 +109,7 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
       else if (event.k === 'ack' && (sizes.get(event.conv) ?? -1) > 1) acked++;
     },
     finish(final: FinalState): CheckResult {
-      reach.finish(Math.min(endAt, final.at));
-      receipts.finish(Math.min(endAt, final.at));
+      sessions.finish(Math.min(endAt, final.at));
       const frames = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
       const judged = frames + reach.judged + receipts.judged;
       const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach; ${receipts.judged} receipts owed to them judged${receipts.drainWaited > 0 ? ` (${receipts.drainWaited} more not, their due time past the session's end only for a queue still draining)` : ''}`;

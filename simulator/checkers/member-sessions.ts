@@ -3,6 +3,9 @@
 // named (`membershipChanged`), each device's current session (when it opened, when the server was last heard
 // on it, the node it is on once a frame named it; the same for the one before), and the faults in time order. A reach judgement owes frames to
 // device sessions; when a session ends (or the run does), `ended` judges what it was still owed.
+// One record serves both judgements (each `judge`s through it): it follows each event once, where each
+// judgement kept its own copy of the same sessions (the gate's large-group has 5 M conv-frame and
+// cursor-seen events, each looked up twice).
 
 import type { DeviceRef, HistoryEvent, HistoryKind } from '../history.ts';
 import { float64Column, int32Column } from './column.ts';
@@ -37,13 +40,36 @@ export const memberSessionsKinds = [
   'fault',
 ] as const satisfies readonly HistoryKind[];
 
-export abstract class MemberSessions {
+/** A reach judgement fed by a `MemberSessions` (push-reach.ts, receipt-reach.ts). */
+export interface ReachJudgement {
+  /** What was owed in `conv` to the users a membership change names (or about them) stands no more. */
+  forgetNamed(conv: string, named: ReadonlySet<string>): void;
+  /** The judgement's own events (the sessions have already taken the shared ones). */
+  take(event: HistoryEvent): void;
+  /** Devices owed something in their current session. */
+  owing(): Iterable<number>;
+  /** `device`'s session, open since `since` and last heard at `heard`, ended at `at`. */
+  ended(device: number, at: number, since: number, heard: number): void;
+}
+
+/** A judged conversation's member devices, as the loop over them would find them, until devices or members change. */
+export type MemberDevices = {
+  members: readonly string[];
+  deviceCount: number;
+  devices: number[];
+  users: string[];
+};
+
+/** A device's session state, kept aside while one judgement's finish ends sessions (see `finish`). */
+type SessionState = { since: number; heard: number; node: number; endedSince: number; endedHeard: number };
+
+export class MemberSessions {
   /** Small conversations judged -> their members at creation that no membership change named. */
-  protected readonly members = new Map<string, readonly string[]>();
+  readonly members = new Map<string, readonly string[]>();
   /** Conversation with changes -> how many members it may have at most (its creation's, plus every add asked for). */
   private readonly membersMax = new Map<string, number>();
   /** Device id -> when its current session opened (-1: none). */
-  protected readonly openSince = float64Column(-1);
+  readonly openSince = float64Column(-1);
   /** Device id -> when it last got a frame on its current session (-1: none). */
   private readonly lastHeard = float64Column(-1);
   /** Device id -> the number of the node its current session is on (-1: no frame named one yet). */
@@ -58,15 +84,25 @@ export abstract class MemberSessions {
   private readonly endedHeard = float64Column(-1);
   /** Every fault start and heal, in time order. */
   private readonly faults: { at: number; start: boolean }[] = [];
-  protected faultsOpen = 0;
+  /** Faults started and not yet healed. */
+  faultsOpen = 0;
+  /** Judged conversation -> its member devices (a push or a cursor there is owed to each of them). */
+  private readonly memberDevices = new Map<string, MemberDevices>();
+  /** The judgements fed, in the order each event and each session's end reach them. */
+  private readonly judgements: ReachJudgement[] = [];
 
   constructor(
-    protected readonly ids: IdTable,
+    readonly ids: IdTable,
     private readonly threshold: number,
-    protected readonly witness: WitnessList,
+    readonly witness: WitnessList,
     /** How long after its cause (an ack, a cursor sent) a push or receipt is due. */
-    protected readonly dueMs: number,
+    readonly dueMs: number,
   ) {}
+
+  /** Feeds `judgement` every event after the sessions took it, and every session's end. */
+  judge(judgement: ReachJudgement): void {
+    this.judgements.push(judgement);
+  }
 
   observe(event: HistoryEvent): void {
     switch (event.k) {
@@ -101,12 +137,40 @@ export abstract class MemberSessions {
         this.faultsOpen += event.phase === 'start' ? 1 : -1;
         break;
     }
-    this.take(event);
+    // Indexed: a for-of allocated an iterator result per event.
+    for (let i = 0; i < this.judgements.length; i++) this.judgements[i]!.take(event);
   }
 
-  /** The run ended at `at`: every session still owed something is judged as it stands. */
+  /**
+   * The run ended at `at`: every session still owed something is judged as it stands, one judgement
+   * after the other, each as if it kept the sessions alone (when each kept its own copy, the first one's
+   * ends changed nothing the second read): what one judgement's ends changed is put back after it.
+   */
   finish(at: number): void {
-    for (const device of [...this.owing()]) this.sessionEnds(device, at);
+    for (const judgement of this.judgements) {
+      const devices = [...judgement.owing()];
+      const kept = devices.map((device) => this.stateOf(device));
+      for (const device of devices) this.sessionEnds(device, at, judgement);
+      for (let i = 0; i < devices.length; i++) this.restore(devices[i]!, kept[i]!);
+    }
+  }
+
+  private stateOf(device: number): SessionState {
+    return {
+      since: this.openSince.get(device),
+      heard: this.lastHeard.get(device),
+      node: this.nodeOf.get(device),
+      endedSince: this.endedSince.get(device),
+      endedHeard: this.endedHeard.get(device),
+    };
+  }
+
+  private restore(device: number, state: SessionState): void {
+    this.openSince.set(device, state.since);
+    this.lastHeard.set(device, state.heard);
+    this.nodeOf.set(device, state.node);
+    this.endedSince.set(device, state.endedSince);
+    this.endedHeard.set(device, state.endedHeard);
   }
 
   /**
@@ -131,25 +195,34 @@ export abstract class MemberSessions {
       event.conv,
       members.filter((user) => !named.has(user)),
     );
-    this.forgetNamed(event.conv, named);
+    for (const judgement of this.judgements) judgement.forgetNamed(event.conv, named);
   }
 
-  /** What was owed in `conv` to the users a membership change names (or about them) stands no more. */
-  protected abstract forgetNamed(conv: string, named: ReadonlySet<string>): void;
+  /**
+   * Every device of every member of `conv` (its `members` here), in member order and each member's
+   * devices in the order they appeared, with each one's user: kept until its members or the id table's
+   * devices change, so a send or a cursor walks one array, not each member's devices by name.
+   */
+  devicesOf(conv: string, members: readonly string[]): MemberDevices {
+    const known = this.memberDevices.get(conv);
+    if (known !== undefined && known.members === members && known.deviceCount === this.ids.deviceCount)
+      return known;
+    const entry: MemberDevices = { members, deviceCount: this.ids.deviceCount, devices: [], users: [] };
+    for (const member of members)
+      for (const device of this.ids.devicesOfUser(member)) {
+        entry.devices.push(device);
+        entry.users.push(member);
+      }
+    this.memberDevices.set(conv, entry);
+    return entry;
+  }
 
-  /** The reach judgement's own events (observe has already taken the shared ones). */
-  protected abstract take(event: HistoryEvent): void;
-  /** Devices owed something in their current session. */
-  protected abstract owing(): Iterable<number>;
-  /** `device`'s session, open since `since` and last heard at `heard`, ended at `at`. */
-  protected abstract ended(device: number, at: number, since: number, heard: number): void;
-
-  protected device(event: DeviceRef): number {
+  device(event: DeviceRef): number {
     return this.ids.device(event.user, event.device);
   }
 
   /** The node of `device`'s current session (or, in `ended`, of the one ending), once a frame named it. */
-  protected nodeName(device: number): string | undefined {
+  nodeName(device: number): string | undefined {
     const node = this.nodeOf.get(device);
     return node < 0 ? undefined : this.nodeNames[node];
   }
@@ -173,13 +246,13 @@ export abstract class MemberSessions {
    * still, or the last one to end): the server still had that connection then, so a frame the device
    * sent on it before reached the server (frames on one connection arrive in order).
    */
-  protected heardOn(device: number, since: number, at: number): boolean {
+  heardOn(device: number, since: number, at: number): boolean {
     if (this.openSince.get(device) === since) return this.lastHeard.get(device) >= at;
     return this.endedSince.get(device) === since && this.endedHeard.get(device) >= at;
   }
 
   /** The first time after `at` when no fault was open (infinite if that never came). */
-  protected faultsOverAfter(at: number): number {
+  faultsOverAfter(at: number): number {
     let open = 0;
     for (const fault of this.faults) {
       open += fault.start ? 1 : -1;
@@ -192,7 +265,7 @@ export abstract class MemberSessions {
    * The end of the first `spanMs` with no fault open that starts at `at` or later (infinite if none):
    * when something owed since `at` is due, faults delaying it.
    */
-  protected quietAfter(at: number, spanMs: number): number {
+  quietAfter(at: number, spanMs: number): number {
     let open = 0;
     let from = at;
     for (const fault of this.faults) {
@@ -203,7 +276,8 @@ export abstract class MemberSessions {
     return open === 0 ? from + spanMs : Number.POSITIVE_INFINITY;
   }
 
-  private sessionEnds(device: number, at: number): void {
+  /** `device`'s session ends at `at`: every judgement judges it (or `only` that one, in `finish`). */
+  private sessionEnds(device: number, at: number, only?: ReachJudgement): void {
     const since = this.openSince.get(device);
     const heard = this.lastHeard.get(device);
     if (since >= 0) {
@@ -212,7 +286,8 @@ export abstract class MemberSessions {
     }
     this.openSince.set(device, -1);
     this.lastHeard.set(device, -1);
-    this.ended(device, at, since, heard);
+    if (only !== undefined) only.ended(device, at, since, heard);
+    else for (let i = 0; i < this.judgements.length; i++) this.judgements[i]!.ended(device, at, since, heard);
     this.nodeOf.set(device, -1);
   }
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { HistoryEvent } from '../history.ts';
 import { device, history, message } from './history-fixture.ts';
 import { IdTable } from './id-table.ts';
+import { MemberSessions } from './member-sessions.ts';
 import { PushReach } from './push-reach.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -8,10 +10,26 @@ const ann = device('ann');
 const bob = device('bob');
 const dueMs = 3000;
 
+/** A push reach judgement alone, fed through member sessions of its own. */
+function pushReach(witness: WitnessList) {
+  const sessions = new MemberSessions(new IdTable(), 256, witness, dueMs);
+  const judgement = new PushReach(sessions);
+  return {
+    observe: (event: HistoryEvent) => sessions.observe(event),
+    finish: (at: number) => sessions.finish(at),
+    get judged() {
+      return judgement.judged;
+    },
+    get heldBeyondNewest() {
+      return judgement.heldBeyondNewest;
+    },
+  };
+}
+
 /** ann holds one session through `count` messages bob sends in `small`, each pushed to her (ack after push). */
 function soak(count: number) {
   const witness = new WitnessList();
-  const reach = new PushReach(new IdTable(), 256, witness, dueMs);
+  const reach = pushReach(witness);
   reach.observe(history.conv(0, 'small', ['ann', 'bob']));
   reach.observe(history.session(10, ann));
   reach.observe(history.session(10, bob));
@@ -67,7 +85,7 @@ describe('push reach in a conversation whose membership the harness changed', ()
   /** ann, bob and carol in `g`; carol's removal asked at 1000; bob's seq 1 acked at 2000; heard at 9000. */
   function changed(pushedToAnn: boolean, removal = true) {
     const witness = new WitnessList();
-    const reach = new PushReach(new IdTable(), 256, witness, dueMs);
+    const reach = pushReach(witness);
     reach.observe(history.conv(0, 'g', ['ann', 'bob', 'carol']));
     for (const d of [ann, bob, carol]) reach.observe(history.session(10, d));
     reach.observe(history.ack(500, bob, message('g', 1, 'bob')));

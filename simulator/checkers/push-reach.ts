@@ -19,7 +19,7 @@
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { uint8Column } from './column.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
-import { entryOf, MemberSessions } from './member-sessions.ts';
+import { entryOf, type MemberSessions, type ReachJudgement } from './member-sessions.ts';
 import { SlotTable } from './slot-table.ts';
 
 type Owed = { conv: string; seq: number; from: string; sentAt: number; ackAt: number; faulted: boolean };
@@ -27,7 +27,7 @@ type Owed = { conv: string; seq: number; from: string; sentAt: number; ackAt: nu
 /** The kinds of event `PushReach.take` reads (besides memberSessionsKinds). */
 export const pushReachKinds = ['conv-frame', 'ack'] as const satisfies readonly HistoryKind[];
 
-export class PushReach extends MemberSessions {
+export class PushReach implements ReachJudgement {
   /** (device, message) pairs judged: pushed, or owed past their due time. */
   judged = 0;
   /** (device id, conv id) -> its pair in `pushed`. */
@@ -43,19 +43,25 @@ export class PushReach extends MemberSessions {
   /** This judgement's own conversation numbers, for message keys (numbers, not strings built per push). */
   private readonly convNumbers = new Map<string, number>();
 
-  protected take(event: HistoryEvent): void {
-    if (event.k === 'conv-frame' && event.t === 'msg' && this.members.has(event.conv)) this.pushedTo(event);
+  /** Judges through `memberSessions` (it feeds this judgement every event and every session's end). */
+  constructor(private readonly memberSessions: MemberSessions) {
+    memberSessions.judge(this);
+  }
+
+  take(event: HistoryEvent): void {
+    if (event.k === 'conv-frame' && event.t === 'msg' && this.memberSessions.members.has(event.conv))
+      this.pushedTo(event);
     else if (event.k === 'ack') this.owe(event);
   }
 
-  protected owing(): Iterable<number> {
+  owing(): Iterable<number> {
     return this.owed.keys();
   }
 
   /** Pushes owed in `conv` to a user a membership change named stand no more (those from one still do). */
-  protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
+  forgetNamed(conv: string, named: ReadonlySet<string>): void {
     for (const user of named)
-      for (const device of this.ids.devicesOfUser(user)) {
+      for (const device of this.memberSessions.ids.devicesOfUser(user)) {
         const owed = this.owed.get(device);
         if (owed === undefined) continue;
         for (const [key, miss] of owed) if (miss.conv === conv) owed.delete(key);
@@ -68,8 +74,8 @@ export class PushReach extends MemberSessions {
   }
 
   private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
-    const device = this.device(event);
-    const pair = this.pairs.intern(device, this.ids.conv(event.conv));
+    const device = this.memberSessions.device(event);
+    const pair = this.pairs.intern(device, this.memberSessions.ids.conv(event.conv));
     if (this.inSession.get(pair) === 0) {
       this.inSession.set(pair, 1);
       const pairs = this.sessionPairs.get(device);
@@ -85,29 +91,41 @@ export class PushReach extends MemberSessions {
 
   /** An acked message owes a push to every other member device online since before it was sent. */
   private owe(event: HistoryEvent & { k: 'ack' }): void {
-    const members = this.members.get(event.conv);
+    const sessions = this.memberSessions;
+    const members = sessions.members.get(event.conv);
     if (members === undefined) return;
-    const sender = this.device(event);
-    for (const member of members)
-      for (const device of this.ids.devicesOfUser(member)) {
-        const since = this.openSince.get(device);
-        if (device === sender || since < 0 || since > event.sentAt) continue;
-        if (this.pushed.has(this.pairs.find(device, this.ids.conv(event.conv)), event.seq)) {
-          this.judged++;
-          continue;
-        }
-        entryOf(this.owed, device).set(this.messageKey(event.conv, event.seq), {
+    const sender = sessions.device(event);
+    const { devices } = sessions.devicesOf(event.conv, members);
+    // Looked up at the first device owed, as before: the id table numbers a conversation when first asked.
+    let conv = -1;
+    /** One record of the push, shared by every device owed it (nothing writes into it). */
+    let owed: Owed | undefined;
+    let key: number | string = 0;
+    for (let i = 0; i < devices.length; i++) {
+      const device = devices[i]!;
+      const since = sessions.openSince.get(device);
+      if (device === sender || since < 0 || since > event.sentAt) continue;
+      if (conv < 0) conv = sessions.ids.conv(event.conv);
+      if (this.pushed.has(this.pairs.find(device, conv), event.seq)) {
+        this.judged++;
+        continue;
+      }
+      if (owed === undefined) {
+        key = this.messageKey(event.conv, event.seq);
+        owed = {
           conv: event.conv,
           seq: event.seq,
           from: event.user,
           sentAt: event.sentAt,
           ackAt: event.at,
-          faulted: this.faultsOpen > 0,
-        });
+          faulted: sessions.faultsOpen > 0,
+        };
       }
+      entryOf(this.owed, device).set(key, owed);
+    }
   }
 
-  protected ended(device: number, at: number, since: number, heard: number): void {
+  ended(device: number, at: number, since: number, heard: number): void {
     const owed = this.owed.get(device);
     this.owed.delete(device);
     for (const pair of this.sessionPairs.get(device) ?? []) {
@@ -117,12 +135,14 @@ export class PushReach extends MemberSessions {
     this.sessionPairs.delete(device);
     if (owed === undefined) return;
     for (const miss of owed.values()) {
-      const due = (miss.faulted ? this.faultsOverAfter(miss.ackAt) : miss.ackAt) + this.dueMs;
+      const due =
+        (miss.faulted ? this.memberSessions.faultsOverAfter(miss.ackAt) : miss.ackAt) +
+        this.memberSessions.dueMs;
       // The server must be heard on that session after the push was due: then the connection held.
-      if (due > at || heard < due || !this.members.has(miss.conv)) continue;
+      if (due > at || heard < due || !this.memberSessions.members.has(miss.conv)) continue;
       this.judged++;
-      const { user, device: name } = this.ids.deviceName(device);
-      this.witness.add('message never pushed to a member online throughout', () => ({
+      const { user, device: name } = this.memberSessions.ids.deviceName(device);
+      this.memberSessions.witness.add('message never pushed to a member online throughout', () => ({
         problem: `${user}/${name} held one session from ${since} (before ${miss.from} sent ${miss.conv} seq ${miss.seq} at ${miss.sentAt}, acked at ${miss.ackAt}) until ${at}, a member throughout, and was never pushed that message in a msg, though it was due by ${due} (protocol.md: pushed to every online connection of every member; a missed bus event is the server's to fill, not the client's sync)`,
         path: [],
       }));

@@ -24,7 +24,7 @@
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { int32Column } from './column.ts';
-import { MemberSessions } from './member-sessions.ts';
+import type { MemberSessions, ReachJudgement } from './member-sessions.ts';
 import { QueueDrain } from './queue-drain.ts';
 import { SlotTable } from './slot-table.ts';
 
@@ -50,9 +50,6 @@ const owedSession = 7; // 0: nothing owed
 const owedAt = 8; // its place in the device's owed list (a slot owed again is listed again)
 const rowSize = 9;
 
-/** A judged conversation's member devices, as the loop over them would find them, until devices or members change. */
-type MemberDevices = { members: readonly string[]; deviceCount: number; devices: number[]; users: string[] };
-
 /** The kinds of event `ReceiptReach.take` reads (besides memberSessionsKinds). */
 export const receiptReachKinds = [
   'ack',
@@ -61,7 +58,7 @@ export const receiptReachKinds = [
   'cursor-refused',
 ] as const satisfies readonly HistoryKind[];
 
-export class ReceiptReach extends MemberSessions {
+export class ReceiptReach implements ReachJudgement {
   /** (device, cursor) pairs judged: told, or owed past their due time. */
   judged = 0;
   /** Owed receipts not judged only because the queue ahead of their cursor still drained at the session's end. */
@@ -99,19 +96,22 @@ export class ReceiptReach extends MemberSessions {
   private readonly pairUser: number[] = [];
   /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
   private readonly ackLag = new Map<number, number>();
-  /** Judged conversation -> its member devices (a cursor there is owed to each of them). */
-  private readonly memberDevices = new Map<string, MemberDevices>();
   /** Per node, the latest ack of sends issued by a time. */
   private readonly drain = new QueueDrain();
   /** The nodes of senders' sessions, numbered for the rows. */
   private readonly senderNodeNumbers = new Map<string, number>();
   private readonly senderNodeNames: string[] = [];
 
+  /** Judges through `memberSessions` (it feeds this judgement every event and every session's end). */
+  constructor(private readonly memberSessions: MemberSessions) {
+    memberSessions.judge(this);
+  }
+
   /** Nothing owed in `conv` to or about a user a membership change named stands. */
-  protected forgetNamed(conv: string, named: ReadonlySet<string>): void {
+  forgetNamed(conv: string, named: ReadonlySet<string>): void {
     if (!this.convNumbers.has(conv)) return;
     for (const [device, slots] of this.owed) {
-      const receiver = named.has(this.ids.deviceName(device).user);
+      const receiver = named.has(this.memberSessions.ids.deviceName(device).user);
       const session = this.sessions.get(device);
       for (let at = 0; at < slots.length; at++) {
         const row = slots[at]! * rowSize;
@@ -122,7 +122,7 @@ export class ReceiptReach extends MemberSessions {
     }
   }
 
-  protected take(event: HistoryEvent): void {
+  take(event: HistoryEvent): void {
     if (event.k === 'ack') this.ackTook(event);
     else if (event.k === 'cursor-sent') this.owe(event);
     else if (event.k === 'cursor-seen' && event.source === 'receipt') this.toldOf(event);
@@ -131,7 +131,7 @@ export class ReceiptReach extends MemberSessions {
 
   /** A refused cursor moved nothing: no device is owed it (the oldest owed of its key is dropped). */
   private refused(event: HistoryEvent & { k: 'cursor-refused' }): void {
-    const sender = this.device(event);
+    const sender = this.memberSessions.device(event);
     const key = this.cursorKey(event.conv, event.user, event.kind);
     for (const device of this.owed.keys()) {
       const slot = this.slots.find(device, key);
@@ -150,9 +150,10 @@ export class ReceiptReach extends MemberSessions {
     const took = event.at - event.sentAt;
     if (took > (this.ackLag.get(second) ?? 0)) this.ackLag.set(second, took);
     // Acked on the session it was issued on: it waited in the node's queue, not in an offline outbox.
-    const device = this.device(event);
-    const since = this.openSince.get(device);
-    if (since >= 0 && since <= event.sentAt) this.drain.acked(this.nodeName(device), event.sentAt, event.at);
+    const device = this.memberSessions.device(event);
+    const since = this.memberSessions.openSince.get(device);
+    if (since >= 0 && since <= event.sentAt)
+      this.drain.acked(this.memberSessions.nodeName(device), event.sentAt, event.at);
   }
 
   /** The longest ack latency of sends issued from `lagWindowS` seconds before `at` to a second after (0: none). */
@@ -163,7 +164,7 @@ export class ReceiptReach extends MemberSessions {
     return lag;
   }
 
-  protected owing(): Iterable<number> {
+  owing(): Iterable<number> {
     return this.owed.keys();
   }
 
@@ -173,8 +174,8 @@ export class ReceiptReach extends MemberSessions {
    * still settle what is owed.
    */
   private toldOf(event: HistoryEvent & { k: 'cursor-seen' }): void {
-    const device = this.device(event);
-    const judged = this.members.has(event.conv);
+    const device = this.memberSessions.device(event);
+    const judged = this.memberSessions.members.has(event.conv);
     const key = judged ? this.cursorKey(event.conv, event.of, event.kind) : this.knownKey(event);
     if (key < 0) return;
     const slot = judged ? this.slotOf(device, key) : this.slots.find(device, key);
@@ -196,22 +197,22 @@ export class ReceiptReach extends MemberSessions {
 
   /** A cursor owes a receipt to every other member's devices online since. */
   private owe(event: HistoryEvent & { k: 'cursor-sent' }): void {
-    const members = this.members.get(event.conv);
+    const members = this.memberSessions.members.get(event.conv);
     if (members === undefined || !members.includes(event.user)) return;
     const key = this.cursorKey(event.conv, event.user, event.kind);
     // Another device of the same user may have moved the cursor past it already: no news then.
     if (event.seq <= (this.highest.get(key) ?? 0)) return;
     this.highest.set(key, event.seq);
-    const sender = this.device(event);
-    const senderSince = this.openSince.get(sender);
+    const sender = this.memberSessions.device(event);
+    const senderSince = this.memberSessions.openSince.get(sender);
     if (senderSince < 0) return;
-    const node = this.nodeName(sender);
+    const node = this.memberSessions.nodeName(sender);
     const senderNode = node === undefined ? -1 : numberOf(node, this.senderNodeNumbers, this.senderNodeNames);
-    const { devices, users } = this.devicesOf(event.conv, members);
+    const { devices, users } = this.memberSessions.devicesOf(event.conv, members);
     for (let i = 0; i < devices.length; i++) {
       if (users[i] === event.user) continue;
       const device = devices[i]!;
-      const since = this.openSince.get(device);
+      const since = this.memberSessions.openSince.get(device);
       if (since < 0 || since > event.at) continue;
       const session = this.sessions.get(device);
       let slot = this.slots.find(device, key);
@@ -243,7 +244,7 @@ export class ReceiptReach extends MemberSessions {
     }
   }
 
-  protected ended(device: number, at: number, since: number, heard: number): void {
+  ended(device: number, at: number, since: number, heard: number): void {
     const slots = this.owed.get(device);
     const session = this.sessions.get(device);
     // Whatever it was told or owed in that session is forgotten with it.
@@ -251,7 +252,7 @@ export class ReceiptReach extends MemberSessions {
     this.owed.delete(device);
     if (slots === undefined) return;
     const rows = this.rows;
-    const node = this.nodeName(device);
+    const node = this.memberSessions.nodeName(device);
     for (let place = 0; place < slots.length; place++) {
       const slot = slots[place]!;
       const row = slot * rowSize;
@@ -263,21 +264,32 @@ export class ReceiptReach extends MemberSessions {
         senderNode < 0 ? undefined : this.senderNodeNames[senderNode],
         node,
       ]);
-      const byLag = this.quietAfter(sentAt, this.dueMs + this.lagAround(sentAt));
-      const due = Math.max(byLag, this.quietAfter(Math.max(sentAt, drained), this.dueMs));
+      const byLag = this.memberSessions.quietAfter(
+        sentAt,
+        this.memberSessions.dueMs + this.lagAround(sentAt),
+      );
+      const due = Math.max(
+        byLag,
+        this.memberSessions.quietAfter(Math.max(sentAt, drained), this.memberSessions.dueMs),
+      );
       const senderSince = rows[row + owedSenderSince]!;
-      if (due > at || heard < due || !this.heardOn(sender, senderSince, due)) {
+      if (due > at || heard < due || !this.memberSessions.heardOn(sender, senderSince, due)) {
         // Shown, so that a queue said to drain to the end cannot hide receipts unseen.
-        if (byLag < due && byLag <= at && heard >= byLag && this.heardOn(sender, senderSince, byLag))
+        if (
+          byLag < due &&
+          byLag <= at &&
+          heard >= byLag &&
+          this.memberSessions.heardOn(sender, senderSince, byLag)
+        )
           this.drainWaited++;
         continue;
       }
       const { conv, of, kind } = this.cursorOf(this.slots.keyB(slot));
-      if (!this.members.has(conv)) continue;
+      if (!this.memberSessions.members.has(conv)) continue;
       this.judged++;
       const seq = rows[row + owedSeq]!;
-      const { user, device: name } = this.ids.deviceName(device);
-      this.witness.add('cursor never told to a member online throughout', () => ({
+      const { user, device: name } = this.memberSessions.ids.deviceName(device);
+      this.memberSessions.witness.add('cursor never told to a member online throughout', () => ({
         problem: `${user}/${name} held one session from ${since} and heard the server after ${due}, but never got a receipt of ${of}'s ${kind} cursor at ${seq} or past it in ${conv}, sent at ${sentAt} and due by ${due} (protocol.md: a receipt goes to the members when a member's cursor moves forward)`,
         path: [],
       }));
@@ -298,21 +310,6 @@ export class ReceiptReach extends MemberSessions {
       this.rows = rows;
     }
     return slot;
-  }
-
-  /** Every device of every member, in member order and each member's devices in the order they appeared. */
-  private devicesOf(conv: string, members: readonly string[]): MemberDevices {
-    const known = this.memberDevices.get(conv);
-    if (known !== undefined && known.members === members && known.deviceCount === this.ids.deviceCount)
-      return known;
-    const entry: MemberDevices = { members, deviceCount: this.ids.deviceCount, devices: [], users: [] };
-    for (const member of members)
-      for (const device of this.ids.devicesOfUser(member)) {
-        entry.devices.push(device);
-        entry.users.push(member);
-      }
-    this.memberDevices.set(conv, entry);
-    return entry;
   }
 
   /** One number for (conversation, whose cursor, kind). */
