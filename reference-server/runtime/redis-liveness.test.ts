@@ -13,6 +13,8 @@ const ttlMs = 5000;
 class FakeRedis {
   status = 'ready';
   readonly scores = new Map<string, number>();
+  /** While set, Redis takes commands but runs none (a slow fsync, a SIGSTOP): they run when it resolves. */
+  stall: Promise<void> | null = null;
 
   /** The part of an ioredis client RedisLiveness uses. */
   client(): Redis {
@@ -23,6 +25,7 @@ class FakeRedis {
       },
       eval: async (_script: string, _keys: number, _key: string, node: string, forgetMs: number) => {
         if (redis.status !== 'ready') throw new Error('Connection is closed.');
+        while (redis.stall !== null) await redis.stall;
         const now = Date.now();
         redis.scores.set(node, now);
         for (const [other, score] of redis.scores) if (score <= now - forgetMs) redis.scores.delete(other);
@@ -94,6 +97,33 @@ describe('RedisLiveness', () => {
     await vi.advanceTimersByTimeAsync(ttlMs - 1500);
     expect(fed.get('n1')).toEqual([]);
     await vi.advanceTimersByTimeAsync(3000);
+    expect(Object.fromEntries(fed)).toEqual({ n1: ['node-down n2'], n2: [], n3: ['node-down n2'] });
+    for (const liveness of nodes.values()) liveness.stop();
+  });
+
+  it('takes no live node for dead after Redis stalls just short of its command timeout (queued beats run at once)', async () => {
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setInterval', 'clearInterval', 'Date', 'setTimeout'] });
+    const { fed, logs, nodes } = fleet(['n1', 'n2', 'n3']);
+    await vi.advanceTimersByTimeAsync(ttlMs + 2000);
+    // Stalls of 4.8 s at different phases of the beats: each leaves some score older than the TTL
+    // when the first queued beat runs.
+    for (const offset of [0, 300, 700, 1100]) {
+      await vi.advanceTimersByTimeAsync(ttlMs + offset);
+      let wake = () => {};
+      fake.stall = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      await vi.advanceTimersByTimeAsync(4800);
+      fake.stall = null;
+      wake();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    await vi.advanceTimersByTimeAsync(2 * ttlMs);
+    expect(Object.fromEntries(fed)).toEqual({ n1: [], n2: [], n3: [] });
+    expect(Object.fromEntries(logs)).toEqual({ n1: [], n2: [], n3: [] });
+    // A node that really stops beating is still taken for dead after a stall.
+    nodes.get('n2')!.stop();
+    await vi.advanceTimersByTimeAsync(ttlMs + 2000);
     expect(Object.fromEntries(fed)).toEqual({ n1: ['node-down n2'], n2: [], n3: ['node-down n2'] });
     for (const liveness of nodes.values()) liveness.stop();
   });

@@ -10,6 +10,11 @@
 // offline at that moment, and die with that claim if it crashed before its next snapshot. Its watchers,
 // moved to a node that never judged, then saw lastSeen go back (`live redis-fleet --seed 1 --nodes 3`
 // at load 10: 17 devices, a Redis outage stretched past the 5 s TTL by its restart, then a node crash).
+// A stall is a miss too: Redis that stops answering for a while without dropping the connection (a slow
+// fsync of its AOF, a SIGSTOP) runs every queued beat at once when it wakes, and the first of them saw
+// the others' scores as old as the stall: a 4.8 s stall of a three-node fleet's Redis took live nodes
+// for dead, their users offline, in three stalls out of five. A gap between two of this node's own beats,
+// in Redis's time, longer than `heartbeatGapMissIntervals` beats counts as a miss.
 
 import type { Cluster, Redis } from 'ioredis';
 import type { Input } from '../core/inputs.ts';
@@ -41,14 +46,17 @@ export class RedisLiveness {
   private running = false;
   /** Redis time of this node's first beat since it last missed one (null: missed the latest). */
   private beatingSince: number | null = null;
+  /** Redis time of this node's latest beat. */
+  private lastBeatAt: number | null = null;
+  private intervalMs = 0;
 
   constructor(private readonly options: RedisLivenessOptions) {}
 
   start(nodeId: string, feed: (input: Input) => void): void {
     this.nodeId = nodeId;
     this.feed = feed;
-    const intervalMs = Math.max(1, Math.floor(this.options.ttlMs / redisLimits.heartbeatsPerTtl));
-    this.timer = setInterval(() => void this.beat(), intervalMs);
+    this.intervalMs = Math.max(1, Math.floor(this.options.ttlMs / redisLimits.heartbeatsPerTtl));
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
     this.timer.unref();
     void this.beat();
   }
@@ -84,6 +92,11 @@ export class RedisLiveness {
   }
 
   private judge(now: number, flat: string[]): void {
+    const stalled =
+      this.lastBeatAt !== null &&
+      now - this.lastBeatAt > this.intervalMs * redisLimits.heartbeatGapMissIntervals;
+    this.lastBeatAt = now;
+    if (stalled) this.beatingSince = null;
     this.beatingSince ??= now;
     // Until then a silent node keeps the standing it had: it may not have had Redis to beat into.
     const judging = now - this.beatingSince >= this.options.ttlMs;

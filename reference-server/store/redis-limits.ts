@@ -17,6 +17,12 @@ export const redisLimits = {
   presenceTtlMsDefault: 5000,
   /** Heartbeats per TTL: a live node misses a few before it is taken for dead. */
   heartbeatsPerTtl: 4,
+  /**
+   * Two of this node's beats further apart in Redis's time than this many beat intervals are a miss:
+   * Redis (or this node) stalled, and no one could beat meanwhile, so every other score is as old as
+   * the stall. The node judges again only after a whole TTL of beats without such a gap.
+   */
+  heartbeatGapMissIntervals: 2,
   /** Heartbeat entries older than this many TTLs are removed from the set. */
   deadNodeForgetTtls: 20,
   /** `serve --redis-wait-timeout-ms`: how long WAIT waits for replicas before the write is refused. */
