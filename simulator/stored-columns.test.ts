@@ -64,6 +64,20 @@ describe('the final store content as columns', () => {
     expect(columns.lastSeq('nowhere')).toBe(0);
   });
 
+  it('holds each sender of a part once, as a number per message, not in the text', () => {
+    const messages = [1, 2, 3, 4, 5].map((seq) => message('a', seq));
+    const part = encoded([{ conv: 'a', lastSeq: 5, messages: [...messages, undefined] }]);
+    expect(part.senders).toEqual(['u1', 'u2', 'u0']);
+    expect([...part.senderAt]).toEqual([0, 1, 2, 0, 1]);
+    expect(part.text).toBe(messages.map((held) => held.cmid + held.body).join(''));
+    const columns = crossed([
+      [{ conv: 'a', lastSeq: 5, messages }],
+      [{ conv: 'b', lastSeq: 1, messages: [message('b', 2)] }],
+    ]);
+    for (const [seq, held] of messages.entries()) expect(columns.message('a', seq + 1)).toEqual(held);
+    expect(columns.message('b', 1)?.from).toBe('u2');
+  });
+
   it("keeps a broken store's odd messages as they were: another conversation, other fields, other order", () => {
     const other = { ...message('z', 2) };
     const extra = { ...message('a', 3), edited: true } as Message;

@@ -1,9 +1,13 @@
 // The final store content as columns, for its crossing to the checker thread (checker-thread.ts): one
-// string holding every message's sender, cmid and body back to back, their ends, and each message's seq
-// and ts in typed arrays, instead of one object per message. At a million clients the store holds about
+// string holding every message's cmid and body back to back, their ends, each message's sender as a
+// number into the part's list of senders, and each message's seq and ts in typed arrays, instead of one
+// object per message. At a million clients the store holds about
 // 1.2 M messages: cloned as objects the thread rebuilt every one (an object and three strings each) and
 // kept them all until the verdicts, at the run's end, while the world's heap was still whole. Here the
 // thread keeps the columns and builds a message only when a checker asks for it (young garbage).
+// A sender is one string on the thread, whichever part or message names it: the store-reading final
+// judgements look every stored message's sender up by name (agreement, durable-ack, idempotency), and
+// a string looked up before keeps its hash, where a slice of the text was a new string each time.
 // A message of any other shape (a broken store's: another conversation's id, extra or missing fields)
 // crosses as the object itself, so the checkers read exactly what the store answered.
 
@@ -25,7 +29,11 @@ export type StoredPart = {
   shapes: Uint8Array;
   seqs: Float64Array;
   ts: Float64Array;
-  /** Per slot, three: where its sender, cmid and body end in `text` (each starts where the one before ended). */
+  /** Per slot of a plain message: its sender's index in `senders`. */
+  senderAt: Int32Array;
+  /** The part's senders, each once, in the order first stored. */
+  senders: string[];
+  /** Per slot, two: where its cmid and body end in `text` (each starts where the one before ended). */
   ends: Int32Array;
   text: string;
   /** Messages not of the plain shape, in slot order. */
@@ -84,12 +92,15 @@ export function encodeStored(convs: readonly string[], store: StoredSource): Sto
     shapes: new Uint8Array(slots),
     seqs: new Float64Array(slots),
     ts: new Float64Array(slots),
-    ends: new Int32Array(3 * slots),
+    senderAt: new Int32Array(slots).fill(-1),
+    senders: [],
+    ends: new Int32Array(2 * slots),
     text: '',
     odd: [],
     oddAt: new Int32Array(slots).fill(-1),
   };
   const texts: string[] = [];
+  const senderIndex = new Map<string, number>();
   let end = 0;
   for (let i = 0; i < convs.length; i++) {
     const conv = convs[i]!;
@@ -100,17 +111,23 @@ export function encodeStored(convs: readonly string[], store: StoredSource): Sto
         part.shapes[slot] = plain;
         part.seqs[slot] = message.seq;
         part.ts[slot] = message.ts;
-        texts.push(message.from, message.cmid, message.body);
-        part.ends[3 * slot] = end += message.from.length;
-        part.ends[3 * slot + 1] = end += message.cmid.length;
-        part.ends[3 * slot + 2] = end += message.body.length;
+        let sender = senderIndex.get(message.from);
+        if (sender === undefined) {
+          sender = part.senders.length;
+          senderIndex.set(message.from, sender);
+          part.senders.push(message.from);
+        }
+        part.senderAt[slot] = sender;
+        texts.push(message.cmid, message.body);
+        part.ends[2 * slot] = end += message.cmid.length;
+        part.ends[2 * slot + 1] = end += message.body.length;
         continue;
       } else {
         part.shapes[slot] = odd;
         part.oddAt[slot] = part.odd.length;
         part.odd.push(message);
       }
-      part.ends.fill(end, 3 * slot, 3 * slot + 3);
+      part.ends.fill(end, 2 * slot, 2 * slot + 2);
     }
   }
   part.text = texts.join('');
@@ -119,9 +136,16 @@ export function encodeStored(convs: readonly string[], store: StoredSource): Sto
 
 /** What a part's typed arrays hold: moved, not copied, when it crosses. */
 export function storedTransfer(part: StoredPart): ArrayBuffer[] {
-  return [part.lastSeqs, part.starts, part.shapes, part.seqs, part.ts, part.ends, part.oddAt].map(
-    (array) => array.buffer as ArrayBuffer,
-  );
+  return [
+    part.lastSeqs,
+    part.starts,
+    part.shapes,
+    part.seqs,
+    part.ts,
+    part.senderAt,
+    part.ends,
+    part.oddAt,
+  ].map((array) => array.buffer as ArrayBuffer);
 }
 
 /** The thread's side: the parts as they came, read by conversation and seq. */
@@ -129,6 +153,8 @@ export class StoredColumns {
   private readonly parts: StoredPart[] = [];
   /** conv -> part number * 2^21 + conversation index in it (parts hold at most 4,096 conversations each). */
   private readonly where = new Map<string, number>();
+  /** Every sender of every part as one string (each part's clone made its own copies). */
+  private readonly senders = new Map<string, string>();
   /**
    * The last conversation looked up and where it is: the final judgements walk the store a
    * conversation at a time (a message, then its lastSeq, then the next seq), with the same string.
@@ -139,6 +165,12 @@ export class StoredColumns {
   add(part: StoredPart): void {
     const number = this.parts.length;
     if (part.convs.length >= 2 ** 21) throw new Error('a stored part holds at most 2^21 conversations');
+    for (let i = 0; i < part.senders.length; i++) {
+      const sender = part.senders[i]!;
+      const known = this.senders.get(sender);
+      if (known === undefined) this.senders.set(sender, sender);
+      else part.senders[i] = known;
+    }
     this.parts.push(part);
     for (let i = 0; i < part.convs.length; i++) this.where.set(part.convs[i]!, number * 2 ** 21 + i);
     this.lastConv = undefined;
@@ -160,14 +192,14 @@ export class StoredColumns {
     const shape = part.shapes[slot];
     if (shape === absent) return undefined;
     if (shape === odd) return part.odd[part.oddAt[slot]!];
-    const from = slot === 0 ? 0 : part.ends[3 * slot - 1]!;
+    const start = slot === 0 ? 0 : part.ends[2 * slot - 1]!;
     const ends = part.ends;
     return {
       conv,
       seq: part.seqs[slot]!,
-      from: part.text.slice(from, ends[3 * slot]),
-      cmid: part.text.slice(ends[3 * slot], ends[3 * slot + 1]),
-      body: part.text.slice(ends[3 * slot + 1], ends[3 * slot + 2]),
+      from: part.senders[part.senderAt[slot]!]!,
+      cmid: part.text.slice(start, ends[2 * slot]),
+      body: part.text.slice(ends[2 * slot], ends[2 * slot + 1]),
       ts: part.ts[slot]!,
     };
   }
