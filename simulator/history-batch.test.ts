@@ -99,8 +99,9 @@ describe('history batches', () => {
       'durable',
     ]);
     expect(batch.objects).not.toContain('sentAt');
-    // The ack recorded by device 0 left its names out; the display by another's number kept them.
-    expect(batch.codes[11]).toBe(1);
+    // The ack recorded by device 0 left its names out (1) and gave its conversation by number (2); the
+    // display by another's number kept its names.
+    expect(batch.codes[11]).toBe(3);
     expect(batch.codes[10]).toBe(0);
     expect(batch.names).toEqual([0, 'u1', 'u1-d1', 1, 'u2', 'u2-d1']);
   });
@@ -177,8 +178,23 @@ describe('history batches', () => {
     const later = [ack(2, 2), ack(3, 3)];
     const { batch, got } = roundTrip(writer, reader, later);
     expect(batch.layouts).toEqual([]);
-    expect(batch.objects).toEqual(['g1', 'd2', 2, 2, 1, 'g1', 'd3', 3, 3, 2]);
+    // The conversation by its number (g1 is 0), its name told once, in the first batch.
+    expect(batch.objects).toEqual([0, 'd2', 2, 2, 1, 0, 'd3', 3, 3, 2]);
+    expect(batch.convs).toEqual([]);
     expect(got).toEqual(later);
     for (const [event] of got) expect(Object.keys(event)).toEqual(Object.keys(later[0]![0]));
+  });
+
+  it("an event's conversation crosses by number when it is a string, and as it is otherwise", () => {
+    const sent: [HistoryEvent, number][] = [
+      [{ k: 'cursor-sent', at: 1, conv: 'g2', kind: 'read', seq: 3, ...who } as HistoryEvent, 0],
+      [{ k: 'cursor-sent', at: 2, conv: 7, kind: 'read', seq: 3, ...who } as unknown as HistoryEvent, 0],
+      [{ k: 'cursor-sent', at: 3, conv: 'g2', kind: 'read', seq: 4, ...who } as HistoryEvent, 0],
+    ];
+    const { batch, got } = roundTrip(new HistoryBatchWriter(8), new HistoryBatchReader(), sent);
+    expect(got).toEqual(sent);
+    expect([...batch.codes]).toEqual([3, 1, 3]);
+    expect(batch.convs).toEqual(['g2']);
+    expect(batch.objects).toEqual([0, 'read', 3, 7, 'read', 3, 0, 'read', 4]);
   });
 });

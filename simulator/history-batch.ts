@@ -6,7 +6,9 @@
 // its conversation shows it: the next devices that display the same message (a group's fan-out) send
 // its seq alone, and the reader hands them the message it rebuilt. Every other event goes by its layout
 // (its kind and field names in order, sent once per run): its time in a column, its recording device's
-// names left out when the device number says them, its other values in one list, with no key names.
+// names left out when the device number says them, its conversation by number (a string value of its
+// `conv` field: the thread then holds one string per conversation, which the checkers' lookups by name
+// hash once, where each event's own copy was hashed again), its other values in one list, with no key names.
 // Anything that fits none of this (a message with other fields or another field order, a layout past
 // layoutsMax) goes as it is. The reader rebuilds each event with the same fields and values, in the
 // same order as recorded.
@@ -46,10 +48,12 @@ const convFrame = 2;
 const byLayout = 3;
 /** An event by layout whose `user` and `device` are its device number's names (left out of `objects`). */
 const namesLeftOut = 1;
+/** An event by layout whose `conv` is a string, given in `objects` as its conversation's number. */
+const convByNumber = 2;
 /** Distinct layouts at most (a run has a few dozen): past it, events go as they are. */
 const layoutsMax = 4096;
 
-type Layout = { id: number; keys: string[]; hasNames: boolean };
+type Layout = { id: number; keys: string[]; hasNames: boolean; hasConv: boolean };
 
 const vias: readonly Via[] = ['push', 'resume', 'sync', 'own'];
 /** A display's code: its via (low 2 bits) and whether its message's own fields follow. */
@@ -191,12 +195,14 @@ export class HistoryBatchWriter {
     batch.at[at] = event.at;
     batch.conv[at] = layout.id;
     const omit = layout.hasNames && 'device' in event && this.named(event.user, event.device, device);
-    batch.codes[at] = omit ? namesLeftOut : 0;
     const values = event as unknown as Record<string, unknown>;
+    const conv = layout.hasConv ? values.conv : undefined;
+    const convNumber = typeof conv === 'string' ? this.convId(conv) : -1;
+    batch.codes[at] = (omit ? namesLeftOut : 0) | (convNumber >= 0 ? convByNumber : 0);
     const objects = batch.objects;
     for (const key of layout.keys) {
       if (key === 'k' || key === 'at' || (omit && (key === 'user' || key === 'device'))) continue;
-      objects.push(values[key]);
+      objects.push(key === 'conv' && convNumber >= 0 ? convNumber : values[key]);
     }
   }
 
@@ -215,6 +221,7 @@ export class HistoryBatchWriter {
       id: this.layoutCount++,
       keys,
       hasNames: keys.includes('user') && keys.includes('device'),
+      hasConv: keys.includes('conv'),
     };
     layouts.push(layout);
     // The kind goes with the layout: its value is the first thing the reader needs.
@@ -354,6 +361,7 @@ export class HistoryBatchReader {
       if (shape === byLayout) {
         const layout = this.layouts[batch.conv[i]!]!;
         const omitted = (code & namesLeftOut) !== 0;
+        const convNumbered = (code & convByNumber) !== 0;
         const event: Record<string, unknown> = {};
         for (let f = 1; f < layout.length; f++) {
           const key = layout[f]!;
@@ -361,6 +369,7 @@ export class HistoryBatchReader {
           else if (key === 'at') event.at = at[i];
           else if (omitted && key === 'user') event.user = namesOf[2 * device]!;
           else if (omitted && key === 'device') event.device = namesOf[2 * device + 1]!;
+          else if (convNumbered && key === 'conv') event.conv = this.convOf[objects[next++] as number]!;
           else event[key] = objects[next++];
         }
         take(event as HistoryEvent, device);
