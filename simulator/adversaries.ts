@@ -38,7 +38,7 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
       // A conversation of its own, so its cursors exist to be pushed around; the partner writes to it.
       const partner = n % population.users.length;
       conv = { id: `${population.prefix}a${n}`, members: [user, population.users[partner]!] };
-      population.convsOfUser[partner]!.push(conv.id);
+      population.convsOfUser[partner] = [...population.convsOfUser[partner]!, conv.id];
     }
     plans.push({
       user,
@@ -72,7 +72,13 @@ export function addAdversaries(
 ): void {
   let attempts = 0;
   const attemptId = (): number => ++attempts;
-  for (const [n, plan] of planAdversaries(population, streams).entries()) {
+  const plans = planAdversaries(population, streams);
+  // The plan gave each partner a new list with its adversary's conversation: the honest clients already
+  // in the world (one per device, in the population's order) take their user's list again.
+  if (plans.some((plan) => plan.conv !== null))
+    for (const [index, device] of population.devices.entries())
+      world.clients[index]!.convs = population.convsOfUser[device.userIndex]!;
+  for (const [n, plan] of plans.entries()) {
     const { user, conv } = plan;
     if (conv !== null) {
       world.storage.createAtSetup({ id: conv.id, kind: 'direct', members: conv.members });

@@ -314,7 +314,7 @@ export function scheduleMembershipChurn(
             if (status >= 200 && status < 300 && change.add.length > 0)
               world.clients.forEach((sim, index) => {
                 if (sim.user !== user) return;
-                if (!sim.convs.includes(conv)) sim.convs.push(conv);
+                if (!sim.convs.includes(conv)) sim.convs = [...sim.convs, conv];
                 world.clientEffects(index, sim.client.openConversation(conv, world.now));
               });
           }),

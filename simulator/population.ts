@@ -15,8 +15,11 @@ export type Device = { user: string; device: string; userIndex: number };
 export type Population = {
   users: string[];
   devices: Device[];
-  /** user index -> conversations the user is in at setup. */
-  convsOfUser: string[][];
+  /**
+   * user index -> conversations the user is in at setup. Frozen and shared by every user with the same
+   * list (a group's members hold one array): replace a user's list, never write into it.
+   */
+  convsOfUser: (readonly string[])[];
   groups: string[];
   adversaries: number;
   /** Put before every user and conversation id (live runs against a shared server: one per run). */
@@ -95,7 +98,30 @@ export function buildPopulation(
     );
     groups.push(id);
   }
-  // Exactly as long as they are: grown from empty by push, each reserved room for 17 (152 bytes a user).
-  for (let i = 0; i < convsOfUser.length; i++) convsOfUser[i] = convsOfUser[i]!.slice();
-  return { users, devices, convsOfUser, groups, adversaries: scenario.clients.adversaries, prefix };
+  return {
+    users,
+    devices,
+    convsOfUser: shareLists(convsOfUser),
+    groups,
+    adversaries: scenario.clients.adversaries,
+    prefix,
+  };
+}
+
+/**
+ * One frozen array for every equal list, each exactly as long as it is: grown from empty by push, a list
+ * reserved room for 17 (152 bytes a user), and a group's ten members held ten arrays of one where one
+ * does (55 bytes a user, docs/benchmarks.md).
+ */
+export function shareLists(lists: readonly (readonly string[])[]): (readonly string[])[] {
+  const shared = new Map<string, readonly string[]>();
+  return lists.map((list) => {
+    const key = JSON.stringify(list);
+    let one = shared.get(key);
+    if (one === undefined) {
+      one = Object.freeze(list.slice());
+      shared.set(key, one);
+    }
+    return one;
+  });
 }

@@ -13,7 +13,7 @@ export type PlannedDevice = {
   home: number;
   /** Dials only its home node: no failover while that node is down (`clients.pinnedFraction`). */
   pinned?: boolean;
-  convs: string[];
+  convs: readonly string[];
   /** Adversarial behaviours (empty for honest clients). */
   adversary?: { behaviours: string[]; foreignConvs: string[]; forged: boolean };
 };

@@ -11,8 +11,11 @@ export type SimClient = {
   home: number;
   /** Dials only its home node: no failover while that node is down (`clients.pinnedFraction`). */
   pinned?: boolean;
-  /** Conversations the user belongs to at setup. */
-  convs: string[];
+  /**
+   * Conversations the user belongs to (at setup, then as added). Shared with other clients and frozen:
+   * replace it, never write into it.
+   */
+  convs: readonly string[];
   adversary: boolean;
   /** Went offline for good when the run settled: not judged for delivery, but its presence is. */
   left: boolean;
