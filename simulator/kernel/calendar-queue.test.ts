@@ -23,23 +23,32 @@ describe('CalendarQueue', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
         const heap = new EventQueue<number>();
-        const calendar = new CalendarQueue<{ at: number; order: number; n: number }>();
+        const calendar = new CalendarQueue();
+        // Handles are reused once popped, as the agenda reuses them.
+        const free: number[] = [];
+        let handles = 0;
+        const handleOf: number[] = [];
         let now = 0;
         let n = 0;
         for (const o of ops) {
           if (o.kind === 'push') {
             heap.push(now + o.delay, n);
-            calendar.push(now + o.delay, { at: 0, order: 0, n });
+            const handle = free.pop() ?? handles++;
+            handleOf[handle] = n;
+            calendar.push(now + o.delay, handle);
             n++;
           } else if (o.kind === 'peek') {
             expect(calendar.peekTime()).toBe(heap.peekTime());
           } else if (heap.size > 0) {
             now = heap.peekTime()!;
-            expect(calendar.pop().n).toBe(heap.pop());
+            const handle = calendar.pop();
+            expect(calendar.timeOf(handle)).toBe(now);
+            expect(handleOf[handle]).toBe(heap.pop());
+            free.push(handle);
           }
           expect(calendar.size).toBe(heap.size);
         }
-        while (heap.size > 0) expect(calendar.pop().n).toBe(heap.pop());
+        while (heap.size > 0) expect(handleOf[calendar.pop()]).toBe(heap.pop());
         expect(calendar.size).toBe(0);
       }),
       { numRuns: 300 },
@@ -47,12 +56,15 @@ describe('CalendarQueue', () => {
   });
 
   it('accepts events behind a peeked-ahead base (scheduled at now, before the next event)', () => {
-    const q = new CalendarQueue<{ at: number; order: number; name: string }>();
-    q.push(5000.5, { at: 0, order: 0, name: 'later' });
+    const q = new CalendarQueue();
+    const later = 7;
+    const earlier = 3000; // past the columns' first size: they grow
+    q.push(5000.5, later);
     expect(q.peekTime()).toBe(5000.5); // the peek moves the base to 5000
-    q.push(4000.25, { at: 0, order: 0, name: 'earlier' });
-    expect(q.pop().name).toBe('earlier');
-    expect(q.pop().name).toBe('later');
+    q.push(4000.25, earlier);
+    expect(q.pop()).toBe(earlier);
+    expect(q.pop()).toBe(later);
+    expect(q.timeOf(later)).toBe(5000.5);
   });
 
   it('sorts a crowded bucket in place by (time, insertion order), leaving what comes before it alone', () => {
@@ -63,11 +75,17 @@ describe('CalendarQueue', () => {
         }),
         fc.nat({ max: 20 }),
         (times, from) => {
-          // Orders descending, so ties in time are put right by their order alone.
-          const items = times.map((at, i) => ({ at, order: times.length - i }));
+          // Orders descending, so ties in time are put right by their order alone. Handles are the
+          // indices into the two columns, listed in an order of their own.
+          const at = Float64Array.from(times);
+          const orders = Float64Array.from(times, (_, i) => times.length - i);
+          const items = times.map((_, i) => (i + 3 * from + 1) % times.length);
           const head = items.slice(0, from);
-          const expected = [...head, ...items.slice(from).sort((a, b) => a.at - b.at || a.order - b.order)];
-          sortFrom(items, from);
+          const expected = [
+            ...head,
+            ...items.slice(from).sort((a, b) => at[a]! - at[b]! || orders[a]! - orders[b]!),
+          ];
+          sortFrom(items, from, at, orders);
           expect(items).toEqual(expected);
         },
       ),

@@ -5,19 +5,25 @@
 
 import { EventQueue } from './event-queue.ts';
 
-/** What the queue holds: the item itself carries its time and insertion order (no wrapper per event). */
-export type Timed = { at: number; order: number };
-
 /** 2^16 buckets of 1 ms: 65 s ahead in the ring, later events in the overflow heap. */
 const ringBits = 16;
 const ringSize = 1 << ringBits;
 const ringMask = ringSize - 1;
 
-export class CalendarQueue<T extends Timed> {
-  private readonly ring: (T[] | undefined)[] = new Array(ringSize);
+/**
+ * Queued entries are handles: small non-negative integers the caller gives (each queued at most once at
+ * a time) and keeps whatever the entry is about by. The queue keeps each handle's time and insertion
+ * order in two columns, so an entry costs no object and no boxed time (an event object of six fields
+ * and its boxed time were 88 bytes a pending event, about one per client at every moment).
+ */
+export class CalendarQueue {
+  private readonly ring: (number[] | undefined)[] = new Array(ringSize);
   /** Whether a bucket has had pushes since it was last sorted. */
   private readonly dirty = new Uint8Array(ringSize);
-  private readonly overflow = new EventQueue<T>();
+  private readonly overflow = new EventQueue<number>();
+  /** By handle: its time and insertion order while it is queued. */
+  private times = new Float64Array(1024);
+  private orders = new Float64Array(1024);
   /** The ms of the bucket being drained, and the next entry in it. */
   private base = 0;
   private cursor = 0;
@@ -28,13 +34,20 @@ export class CalendarQueue<T extends Timed> {
     return this.inRing + this.overflow.size;
   }
 
-  /** Sets `item.at` and `item.order` and queues it. */
-  push(at: number, entry: T): void {
-    entry.at = at;
-    entry.order = this.order++;
+  /** The time `handle` was queued at (while queued, and after it is popped until it is queued again). */
+  timeOf(handle: number): number {
+    return this.times[handle]!;
+  }
+
+  /** Queues `handle` at time `at`. */
+  push(at: number, handle: number): void {
+    if (handle >= this.times.length) this.grow(handle);
+    const times = this.times;
+    times[handle] = at;
+    this.orders[handle] = this.order++;
     const ms = Math.floor(at);
     if (ms >= this.base + ringSize) {
-      this.overflow.push(at, entry);
+      this.overflow.push(at, handle);
       return;
     }
     // Never earlier than what is being drained: the simulator only schedules at or after `now`.
@@ -51,41 +64,52 @@ export class CalendarQueue<T extends Timed> {
       let hi = bucket.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (bucket[mid]!.at <= at) lo = mid + 1;
+        if (times[bucket[mid]!]! <= at) lo = mid + 1;
         else hi = mid;
       }
-      bucket.splice(lo, 0, entry);
+      bucket.splice(lo, 0, handle);
     } else {
-      bucket.push(entry);
+      bucket.push(handle);
       this.dirty[slot] = 1;
     }
   }
 
   peekTime(): number | undefined {
-    const entry = this.next();
-    return entry?.at;
+    const handle = this.next();
+    return handle === -1 ? undefined : this.times[handle];
   }
 
-  /** Removes the earliest event; call only when size > 0. */
-  pop(): T {
-    const entry = this.next()!;
+  /** Removes the earliest entry and returns its handle; call only when size > 0. */
+  pop(): number {
+    const handle = this.next();
     this.cursor++;
     this.inRing--;
-    return entry;
+    return handle;
   }
 
-  /** The earliest entry, moving `base` forward over drained buckets as needed. */
-  private next(): T | undefined {
-    if (this.size === 0) return undefined;
+  /** Grows the columns to hold `handle` (by half again: they are sized by the most entries ever queued). */
+  private grow(handle: number): void {
+    const length = Math.max(handle + 1, Math.ceil(this.times.length * 1.5));
+    const times = new Float64Array(length);
+    times.set(this.times);
+    this.times = times;
+    const orders = new Float64Array(length);
+    orders.set(this.orders);
+    this.orders = orders;
+  }
+
+  /** The earliest entry (-1: none), moving `base` forward over drained buckets as needed. */
+  private next(): number {
+    if (this.size === 0) return -1;
     for (;;) {
       const slot = this.base & ringMask;
       const bucket = this.ring[slot];
       if (bucket !== undefined && this.cursor < bucket.length) {
         if (this.dirty[slot]) {
-          sortFrom(bucket, this.cursor);
+          sortFrom(bucket, this.cursor, this.times, this.orders);
           this.dirty[slot] = 0;
         }
-        return bucket[this.cursor];
+        return bucket[this.cursor]!;
       }
       if (bucket !== undefined) bucket.length = 0;
       this.cursor = 0;
@@ -97,18 +121,18 @@ export class CalendarQueue<T extends Timed> {
     }
   }
 
-  /** Moves overflow events that now fall inside the ring into their buckets. */
+  /** Moves overflow entries that now fall inside the ring into their buckets. */
   private refill(): void {
     const horizon = this.base + ringSize;
     for (let t = this.overflow.peekTime(); t !== undefined && t < horizon; t = this.overflow.peekTime()) {
-      const entry = this.overflow.pop();
-      const slot = Math.floor(entry.at) & ringMask;
+      const handle = this.overflow.pop();
+      const slot = Math.floor(this.times[handle]!) & ringMask;
       let bucket = this.ring[slot];
       if (bucket === undefined) {
         bucket = [];
         this.ring[slot] = bucket;
       }
-      bucket.push(entry);
+      bucket.push(handle);
       this.dirty[slot] = 1;
       this.inRing++;
     }
@@ -116,50 +140,52 @@ export class CalendarQueue<T extends Timed> {
 }
 
 /**
- * Sorts `bucket[from..]` by (time, insertion order) in place. Not Array.prototype.sort: that copies the
- * range (and slicing it out first copied it again), and every bucket is sorted once, about 500 events a
- * millisecond at a million clients. The order is total (insertion orders are unique), so any correct
- * sort gives the same result.
+ * Sorts the handles `bucket[from..]` in place by (time, insertion order), read from `times` and `orders`
+ * by handle. Not Array.prototype.sort: that copies the range (and slicing it out first copied it again),
+ * and every bucket is sorted once, about 500 events a millisecond at a million clients. The order is
+ * total (insertion orders are unique), so any correct sort gives the same result.
  */
-export function sortFrom<T extends Timed>(bucket: T[], from: number): void {
-  quicksort(bucket, from, bucket.length - 1);
+export function sortFrom(bucket: number[], from: number, times: Float64Array, orders: Float64Array): void {
+  quicksort(bucket, from, bucket.length - 1, times, orders);
 }
 
 /** Ranges this short are finished by insertion sort. */
 const insertionSortMax = 16;
 
-function before(a: Timed, b: Timed): boolean {
-  return a.at < b.at || (a.at === b.at && a.order < b.order);
+function before(a: number, b: number, times: Float64Array, orders: Float64Array): boolean {
+  const at = times[a]!;
+  const bt = times[b]!;
+  return at < bt || (at === bt && orders[a]! < orders[b]!);
 }
 
-function quicksort<T extends Timed>(items: T[], lo: number, hi: number): void {
+function quicksort(items: number[], lo: number, hi: number, times: Float64Array, orders: Float64Array): void {
   while (hi - lo >= insertionSortMax) {
     // Median of three as the pivot, so runs already in order (the common case) split evenly.
     const mid = (lo + hi) >>> 1;
-    if (before(items[mid]!, items[lo]!)) swap(items, mid, lo);
-    if (before(items[hi]!, items[lo]!)) swap(items, hi, lo);
-    if (before(items[hi]!, items[mid]!)) swap(items, hi, mid);
+    if (before(items[mid]!, items[lo]!, times, orders)) swap(items, mid, lo);
+    if (before(items[hi]!, items[lo]!, times, orders)) swap(items, hi, lo);
+    if (before(items[hi]!, items[mid]!, times, orders)) swap(items, hi, mid);
     const pivot = items[mid]!;
     let i = lo;
     let j = hi;
     while (i <= j) {
-      while (before(items[i]!, pivot)) i++;
-      while (before(pivot, items[j]!)) j--;
+      while (before(items[i]!, pivot, times, orders)) i++;
+      while (before(pivot, items[j]!, times, orders)) j--;
       if (i <= j) swap(items, i++, j--);
     }
     // Recurse into the smaller side, loop on the larger: the stack stays logarithmic.
     if (j - lo < hi - i) {
-      quicksort(items, lo, j);
+      quicksort(items, lo, j, times, orders);
       lo = i;
     } else {
-      quicksort(items, i, hi);
+      quicksort(items, i, hi, times, orders);
       hi = j;
     }
   }
   for (let i = lo + 1; i <= hi; i++) {
     const item = items[i]!;
     let j = i - 1;
-    while (j >= lo && before(item, items[j]!)) {
+    while (j >= lo && before(item, items[j]!, times, orders)) {
       items[j + 1] = items[j]!;
       j--;
     }
@@ -167,7 +193,7 @@ function quicksort<T extends Timed>(items: T[], lo: number, hi: number): void {
   }
 }
 
-function swap<T>(items: T[], a: number, b: number): void {
+function swap(items: number[], a: number, b: number): void {
   const item = items[a]!;
   items[a] = items[b]!;
   items[b] = item;
