@@ -11,6 +11,7 @@ import { VirtualClient } from './client/virtual-client.ts';
 import type { HistoryEvent } from './history.ts';
 import type { SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
+import { SimClient } from './world/sim-client.ts';
 import type { World } from './world/world.ts';
 
 export type AdversaryPlan = {
@@ -96,14 +97,6 @@ export function addAdversaries(
       attemptId,
       config: { adversary: plan.behaviours, foreignConvs: plan.foreignConvs },
     });
-    world.addClient({
-      client,
-      user,
-      device: plan.device,
-      home: n,
-      convs: conv === null ? [] : [conv.id],
-      adversary: true,
-      left: false,
-    });
+    world.addClient(new SimClient(client, n, conv === null ? [] : [conv.id], true, false));
   }
 }

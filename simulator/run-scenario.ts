@@ -49,6 +49,7 @@ import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
+import { SimClient } from './world/sim-client.ts';
 import type { FinalStore } from './world/storage.ts';
 import { World, type WorldOptions, type WorldTap } from './world/world.ts';
 
@@ -301,16 +302,15 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       { user: device.user, device: device.device, deviceIndex: index, cmidPrefix },
       services,
     );
-    world.addClient({
-      client,
-      user: device.user,
-      device: device.device,
-      home: index,
-      pinned: userPinned(device.user, scenario.clients.pinnedFraction, options.seed),
-      convs: population.convsOfUser[device.userIndex]!,
-      adversary: false,
-      left: false,
-    });
+    world.addClient(
+      new SimClient(
+        client,
+        index,
+        population.convsOfUser[device.userIndex]!,
+        false,
+        userPinned(device.user, scenario.clients.pinnedFraction, options.seed),
+      ),
+    );
   }
   addAdversaries(world, population, streams, record, tokenLifeMs);
   await world.boot();

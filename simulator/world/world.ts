@@ -204,7 +204,7 @@ export class World {
     const index = this.clients.length;
     this.clients.push(client);
     this.machines.push(client.client);
-    this.network.addClient(client.home, this.options.streams.stream('link', index), client.pinned ?? false);
+    this.network.addClient(client.home, this.options.streams.stream('link', index), client.pinned);
     return index;
   }
 
