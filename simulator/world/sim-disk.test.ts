@@ -117,4 +117,18 @@ describe('SimDisk', () => {
     flip.restore();
     expect((await readBack()).subarray(0, 700)).toEqual(synced);
   });
+
+  // As node:fs. Without it a checkpoint written to a temp file named like its directory, or a torn
+  // tail cut through a handle opened in a mode the port does not name, worked only in the simulator
+  // (two Stryker survivors of session 13: checkpoint.ts's `checkpoint.tmp` made "", log-recovery.ts's
+  // truncate opened in mode "").
+  it('refuses to open a directory or in a mode the port does not name, as node:fs does', async () => {
+    const { disk, run } = await diskWith(1);
+    await run(disk.prepareDir('/e'));
+    await expect(run(disk.open('/e', 'replace'))).rejects.toMatchObject({ code: 'EISDIR' });
+    // '/d' holds '/d/log': a directory too, though never prepared.
+    await expect(run(disk.open('/d', 'write'))).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(run(disk.open('/d/log', '' as 'write'))).rejects.toMatchObject({ code: 'EINVAL' });
+    await expect(run(disk.open('/d/new', 'replace'))).resolves.toBeDefined();
+  });
 });

@@ -93,6 +93,8 @@ class DiskFile {
 
 export type DiskError = Error & { code: string };
 
+const openModes: ReadonlySet<string> = new Set<OpenMode>(['read', 'write', 'replace']);
+
 function diskError(code: string, what: string): DiskError {
   return Object.assign(new Error(`${code}: simulated disk error, ${what}`), { code });
 }
@@ -101,6 +103,8 @@ export class SimDisk implements FileSystem {
   /** The namespace as the running process sees it, and as it survives a crash. */
   private names = new Map<string, DiskFile>();
   private durableNames = new Map<string, DiskFile>();
+  /** Directories prepared (`prepareDir`); they outlive crashes. */
+  private readonly directories = new Set<string>();
   /** Bumped by every crash: operations of an earlier generation never complete. */
   private generation = 0;
   /** When the last submitted operation completes (operations complete in submission order). */
@@ -170,6 +174,9 @@ export class SimDisk implements FileSystem {
 
   open(path: string, mode: OpenMode): Promise<StoreFile> {
     return this.complete(this.options.ioMs, () => {
+      // As node:fs: a directory is no file, and a mode the port does not name opens nothing writable.
+      if (!openModes.has(mode)) throw diskError('EINVAL', `open of ${path} in mode ${JSON.stringify(mode)}`);
+      if (this.isDirectory(path)) throw diskError('EISDIR', `open of the directory ${path}`);
       let file = this.names.get(path);
       if (file === undefined) {
         if (mode === 'read') throw diskError('ENOENT', `no such file ${path}`);
@@ -218,9 +225,17 @@ export class SimDisk implements FileSystem {
     });
   }
 
-  prepareDir(_dir: string): Promise<void> {
-    // Directories are implicit: a path's directory exists once a file is made in it.
-    return this.complete(this.options.ioMs, () => undefined);
+  prepareDir(dir: string): Promise<void> {
+    // Directories are otherwise implicit: a path's directory exists once a file is made in it.
+    return this.complete(this.options.ioMs, () => {
+      this.directories.add(dir);
+    });
+  }
+
+  private isDirectory(path: string): boolean {
+    if (this.directories.has(path)) return true;
+    for (const name of this.names.keys()) if (dirname(name) === path) return true;
+    return false;
   }
 
   private handle(path: string, file: DiskFile): StoreFile {
