@@ -70,6 +70,52 @@ describe('StoreState', () => {
     expect(restored.record('g2')!.members).toEqual({ a: [{ from: 1, to: 0 }], b: [{ from: 1, to: 0 }] });
   });
 
+  it("lists members and cursors in the order they came, a restored record's cursors as it listed them", () => {
+    const state = new StoreState();
+    state.create({ id: 'g', kind: 'group', members: ['b', 'a'] });
+    state.changeMembers({ conv: 'g', add: ['c'], remove: ['b'] });
+    state.changeMembers({ conv: 'g', add: ['b'], remove: [] });
+    state.advanceCursor({ conv: 'g', user: 'a', kind: 'read', seq: 0 });
+    const record = state.record('g')!;
+    expect(Object.keys(record.members)).toEqual(['b', 'a', 'c']);
+    expect(Object.keys(record.cursors)).toEqual(['b', 'a', 'c']);
+    // A record whose cursors list other users, or the same in another order, comes back as it was, and
+    // its cursors keep deciding: a move, a join (cursors at the join), a move of a member it had none for.
+    const odd = {
+      id: 'o',
+      kind: 'group' as const,
+      lastSeq: 4,
+      members: { x: [{ from: 1, to: null }], y: [{ from: 1, to: null }], z: [{ from: 1, to: 2 }] },
+      cursors: { y: { delivered: 3, read: 1 }, w: { delivered: 1, read: 1 }, x: { delivered: 0, read: 0 } },
+    };
+    const restored = new StoreState();
+    restored.restoreConversation(structuredClone(odd));
+    expect(Object.keys(restored.record('o')!.cursors)).toEqual(['y', 'w', 'x']);
+    expect(restored.record('o')).toEqual(odd);
+    expect(restored.advanceCursor({ conv: 'o', user: 'y', kind: 'read', seq: 3 })).toEqual({
+      status: 'ok',
+      seq: 3,
+      moved: true,
+    });
+    restored.changeMembers({ conv: 'o', add: ['z', 'v'], remove: ['x'] });
+    expect(restored.advanceCursor({ conv: 'o', user: 'v', kind: 'read', seq: 9 })).toMatchObject({ seq: 4 });
+    const after = restored.record('o')!;
+    expect(Object.keys(after.members)).toEqual(['x', 'y', 'z', 'v']);
+    expect(Object.keys(after.cursors)).toEqual(['y', 'w', 'x', 'z', 'v']);
+    expect(after.cursors).toEqual({
+      y: { delivered: 3, read: 3 },
+      w: { delivered: 1, read: 1 },
+      x: { delivered: 0, read: 0 },
+      z: { delivered: 4, read: 4 },
+      v: { delivered: 4, read: 4 },
+    });
+    // A member the record gave no cursors: its first move starts from 0.
+    const bare = new StoreState();
+    bare.restoreConversation({ ...structuredClone(odd), cursors: {} });
+    expect(bare.advanceCursor({ conv: 'o', user: 'x', kind: 'delivered', seq: 2 })).toMatchObject({ seq: 2 });
+    expect(bare.record('o')!.cursors).toEqual({ x: { delivered: 2, read: 0 } });
+  });
+
   it('treats a user id like __proto__ as a plain member key', () => {
     const state = sample();
     const record = state.record('g')!;

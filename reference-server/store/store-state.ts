@@ -24,10 +24,14 @@ type ConvState = {
   id: ConvId;
   kind: ConversationKind;
   lastSeq: number;
-  /** Each list is replaced, never changed in place (it may be `memberSinceStart`, shared). */
-  members: Map<UserId, readonly MembershipSpan[]>;
-  /** Each entry is replaced, never changed in place (it may be `zeroCursors`, shared). */
-  cursors: Map<UserId, Readonly<Cursors>>;
+  /**
+   * Each member's spans and cursors in one entry (two Maps of ten a group were 0.9 KB of hash tables,
+   * docs/benchmarks.md). Entries are replaced, never changed in place (one may be `memberFromStart`,
+   * shared). A record whose cursors name users its members do not, or in another order, keeps the
+   * cursors apart in `cursorsApart` (not one this class makes: it adds both together).
+   */
+  members: Map<UserId, Member>;
+  cursorsApart: Map<UserId, Readonly<Cursors>> | null;
   /** `from + '\u0000' + cmid` -> seq; insertion order is seq order (entries are never removed). */
   seqByKey: Map<string, number>;
   /** ts of seq s at index s - 1. */
@@ -49,6 +53,10 @@ const keySeparator = '\u0000';
  */
 const memberSinceStart: readonly MembershipSpan[] = Object.freeze([Object.freeze({ from: 1, to: null })]);
 const zeroCursors: Readonly<Cursors> = Object.freeze({ delivered: 0, read: 0 });
+
+/** A member's spans and cursors (`cursors` null: kept apart, see `ConvState.cursorsApart`). */
+type Member = { readonly spans: readonly MembershipSpan[]; readonly cursors: Readonly<Cursors> | null };
+const memberFromStart: Member = Object.freeze({ spans: memberSinceStart, cursors: zeroCursors });
 
 /** What a store's decisions look like from outside, read-only (operators' tools, the simulator). */
 export type StoreStateView = Pick<
@@ -78,7 +86,7 @@ export class StoreState {
 
   /** The user's membership spans, read-only and not copied (for hot paths such as the simulator's). */
   spansOf(conv: ConvId, user: UserId): readonly MembershipSpan[] | undefined {
-    return this.convs.get(conv)?.members.get(user);
+    return this.convs.get(conv)?.members.get(user)?.spans;
   }
 
   isMember(conv: ConvId, user: UserId): boolean {
@@ -121,15 +129,12 @@ export class StoreState {
       kind: request.kind,
       lastSeq: 0,
       members: new Map(),
-      cursors: new Map(),
+      cursorsApart: null,
       seqByKey: new Map(),
       tsBySeq: [],
       membersVersion: wanted.size,
     };
-    for (const user of wanted) {
-      state.members.set(user, memberSinceStart);
-      state.cursors.set(user, zeroCursors);
-    }
+    for (const user of wanted) state.members.set(user, memberFromStart);
     this.convs.set(request.id, state);
     return { status: 'created', conversation: toRecord(state) };
   }
@@ -147,26 +152,34 @@ export class StoreState {
     }
     let changed = false;
     for (const user of request.remove) {
-      const spans = state.members.get(user);
+      const member = state.members.get(user);
+      const spans = member?.spans;
       const open = spans?.[spans.length - 1];
-      if (spans === undefined || open === undefined || open.to !== null) continue;
-      state.members.set(user, [...spans.slice(0, -1), { from: open.from, to: state.lastSeq }]);
+      if (member === undefined || spans === undefined || open === undefined || open.to !== null) continue;
+      state.members.set(user, {
+        spans: [...spans.slice(0, -1), { from: open.from, to: state.lastSeq }],
+        cursors: member.cursors,
+      });
       state.membersVersion++;
       changed = true;
     }
     for (const user of request.add) {
       if (isCurrent(state, user)) continue;
       const from = state.lastSeq + 1;
-      const spans = state.members.get(user);
-      state.members.set(user, spans === undefined ? [{ from, to: null }] : [...spans, { from, to: null }]);
+      const member = state.members.get(user);
+      const spans: readonly MembershipSpan[] =
+        member === undefined ? [{ from, to: null }] : [...member.spans, { from, to: null }];
       state.membersVersion++;
-      const cursors = state.cursors.get(user);
-      state.cursors.set(
-        user,
+      const cursors = cursorsOf(state, user, member);
+      const joined: Cursors =
         cursors === undefined
           ? { delivered: from - 1, read: from - 1 }
-          : { delivered: Math.max(cursors.delivered, from - 1), read: Math.max(cursors.read, from - 1) },
-      );
+          : { delivered: Math.max(cursors.delivered, from - 1), read: Math.max(cursors.read, from - 1) };
+      if (state.cursorsApart === null) state.members.set(user, { spans, cursors: joined });
+      else {
+        state.members.set(user, { spans, cursors: null });
+        state.cursorsApart.set(user, joined);
+      }
       changed = true;
     }
     return { result: { status: 'ok', conversation: toRecord(state) }, changed };
@@ -177,15 +190,19 @@ export class StoreState {
     const state = this.convs.get(request.conv);
     if (state === undefined) return { status: 'not_found' };
     if (!isCurrent(state, request.user)) return { status: 'forbidden' };
-    let cursors = state.cursors.get(request.user);
+    const member = state.members.get(request.user)!;
+    let cursors = cursorsOf(state, request.user, member);
     if (cursors === undefined) {
+      // A member without cursors: only a restored record can hold one, and its cursors are apart.
       cursors = zeroCursors;
-      state.cursors.set(request.user, cursors);
+      state.cursorsApart!.set(request.user, cursors);
     }
     const old = cursors[request.kind];
     const target = Math.min(request.seq, state.lastSeq);
     if (target <= old) return { status: 'ok', seq: old, moved: false };
-    state.cursors.set(request.user, { ...cursors, [request.kind]: target });
+    const moved = { ...cursors, [request.kind]: target };
+    if (state.cursorsApart === null) state.members.set(request.user, { spans: member.spans, cursors: moved });
+    else state.cursorsApart.set(request.user, moved);
     return { status: 'ok', seq: target, moved: true };
   }
 
@@ -233,26 +250,36 @@ export class StoreState {
   /** Restores a conversation from a checkpoint; its index follows through `restoreIndex`. */
   restoreConversation(record: ConversationRecord): void {
     if (this.convs.has(record.id)) throw new Error(`conversation ${record.id} restored twice`);
-    const members = new Map<UserId, readonly MembershipSpan[]>();
-    for (const [user, spans] of Object.entries(record.members)) {
+    const cursorsOfRecord = (c: Cursors): Readonly<Cursors> =>
+      c.delivered === 0 && c.read === 0 ? zeroCursors : { delivered: c.delivered, read: c.read };
+    // Together when the record lists the same users in the same order for both (as every record this
+    // class makes does), apart otherwise, so that a record written back lists them as it came.
+    const users = Object.keys(record.members);
+    const cursorUsers = Object.keys(record.cursors);
+    const together = users.length === cursorUsers.length && users.every((user, i) => cursorUsers[i] === user);
+    const members = new Map<UserId, Member>();
+    for (const user of users) {
+      const spans = record.members[user]!;
+      const c = together ? cursorsOfRecord(record.cursors[user]!) : null;
       const sinceStart = spans.length === 1 && spans[0]!.from === 1 && spans[0]!.to === null;
-      members.set(
-        user,
-        sinceStart ? memberSinceStart : spans.map((span) => ({ from: span.from, to: span.to })),
-      );
+      if (sinceStart && c === zeroCursors) members.set(user, memberFromStart);
+      else
+        members.set(user, {
+          spans: sinceStart ? memberSinceStart : spans.map((span) => ({ from: span.from, to: span.to })),
+          cursors: c,
+        });
     }
-    const cursors = new Map<UserId, Readonly<Cursors>>();
-    for (const [user, c] of Object.entries(record.cursors))
-      cursors.set(
-        user,
-        c.delivered === 0 && c.read === 0 ? zeroCursors : { delivered: c.delivered, read: c.read },
-      );
+    let cursorsApart: Map<UserId, Readonly<Cursors>> | null = null;
+    if (!together) {
+      cursorsApart = new Map();
+      for (const user of cursorUsers) cursorsApart.set(user, cursorsOfRecord(record.cursors[user]!));
+    }
     this.convs.set(record.id, {
       id: record.id,
       kind: record.kind,
       lastSeq: record.lastSeq,
       members,
-      cursors,
+      cursorsApart,
       seqByKey: new Map(),
       tsBySeq: [],
       membersVersion: membersVersionOf(record),
@@ -284,13 +311,23 @@ export class StoreState {
 }
 
 function isCurrent(state: ConvState, user: UserId): boolean {
-  const spans = state.members.get(user);
+  const spans = state.members.get(user)?.spans;
   return spans !== undefined && spans.length > 0 && spans[spans.length - 1]!.to === null;
+}
+
+/** `user`'s cursors (`member`: its entry in `state.members`, if any); undefined when it has none. */
+function cursorsOf(
+  state: ConvState,
+  user: UserId,
+  member: Member | undefined,
+): Readonly<Cursors> | undefined {
+  if (state.cursorsApart !== null) return state.cursorsApart.get(user);
+  return member?.cursors ?? undefined;
 }
 
 function sameCurrentMembers(state: ConvState, wanted: Set<UserId>): boolean {
   let current = 0;
-  for (const [user, spans] of state.members) {
+  for (const [user, { spans }] of state.members) {
     if (spans[spans.length - 1]?.to !== null) continue;
     current++;
     if (!wanted.has(user)) return false;
@@ -301,8 +338,13 @@ function sameCurrentMembers(state: ConvState, wanted: Set<UserId>): boolean {
 /** Null-prototype records: user ids such as `__proto__` are valid and must stay plain keys. */
 function toRecord(state: ConvState): ConversationRecord {
   const members: Record<UserId, MembershipSpan[]> = Object.create(null);
-  for (const [user, spans] of state.members) members[user] = spans.map((s) => ({ from: s.from, to: s.to }));
+  for (const [user, { spans }] of state.members)
+    members[user] = spans.map((s) => ({ from: s.from, to: s.to }));
   const cursors: Record<UserId, Cursors> = Object.create(null);
-  for (const [user, c] of state.cursors) cursors[user] = { delivered: c.delivered, read: c.read };
+  if (state.cursorsApart !== null)
+    for (const [user, c] of state.cursorsApart) cursors[user] = { delivered: c.delivered, read: c.read };
+  else
+    for (const [user, { cursors: c }] of state.members)
+      if (c !== null) cursors[user] = { delivered: c.delivered, read: c.read };
   return { id: state.id, kind: state.kind, lastSeq: state.lastSeq, members, cursors };
 }
