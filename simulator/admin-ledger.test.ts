@@ -39,4 +39,32 @@ describe('the admin ledger', () => {
       'members-answered',
     ]);
   });
+
+  it('judges membership the same for a short conversation (a list), a long one (a Set) and after changes', () => {
+    const ledger = new AdminLedger(() => {});
+    const many = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    ledger.created('short', ['a', 'b', 'a', 'c']);
+    ledger.created('long', [...many, 'u3']);
+    expect(ledger.membersOf('short')).toEqual(['a', 'b', 'c']);
+    expect(ledger.membersOf('long')).toEqual(many);
+    for (const [conv, user, member] of [
+      ['short', 'b', true],
+      ['short', 'u3', false],
+      ['long', 'u39', true],
+      ['long', 'b', false],
+      ['none', 'a', false],
+    ] as const)
+      expect(ledger.isMember(conv, user)).toBe(member);
+    // The list handed out is the caller's: changing it changes nothing here.
+    ledger.membersOf('short').push('z');
+    expect(ledger.isMember('short', 'z')).toBe(false);
+    ledger.change('short', { add: ['d'], remove: ['a'] }, answering(200), () => 1);
+    expect(ledger.membersOf('short')).toEqual(['b', 'c', 'd']);
+    expect(ledger.isMember('short', 'a')).toBe(false);
+    expect(ledger.isMember('short', 'd')).toBe(true);
+    expect(ledger.formerMembersOf('short')).toEqual(['a']);
+    ledger.change('long', { add: [], remove: ['u0'] }, answering(200), () => 2);
+    expect(ledger.isMember('long', 'u0')).toBe(false);
+    expect(ledger.formerMembersOf('long')).toEqual(['u0']);
+  });
 });
