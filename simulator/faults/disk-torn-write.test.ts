@@ -30,7 +30,13 @@ describe("disk-torn-write with sectors 'any'", () => {
     // Slow fsyncs make each write hold many records, so intact ones lie after the hole.
     run = await runFault(
       { type: 'disk-torn-write', atMs: 1000, durationMs: 1000, sectors: 'any' },
-      { clients: { count: 100 }, workload: { ratePer1kClients: 3000 }, network: { fsyncMs: 50 } },
+      {
+        clients: { count: 100 },
+        // The crash would cut the presser's press off before any answer: rate-limit is judged elsewhere.
+        workload: { ratePer1kClients: 3000, pressers: 0 },
+        checks: { skip: ['rate-limit'] },
+        network: { fsyncMs: 50 },
+      },
     );
   }, faultRunTimeoutMs);
 
@@ -39,7 +45,11 @@ describe("disk-torn-write with sectors 'any'", () => {
     expect(storage.disk.tornOutOfOrder).toBe(1);
     expect(storage.refusals).toEqual([]);
     expect(storage.truncatedBytes).toBeGreaterThan(0);
-    expect(run.of('ack', run.start + 20, run.heal)).toEqual([]);
+    // The crash comes with the first write after the fault starts: an fsync already under way may
+    // still ack what it covered (the sim's 4 KiB group-commit batches write often), nothing after.
+    const crashedAt = run.of('session-lost', run.start, run.heal)[0]!.at;
+    expect(crashedAt - run.start).toBeLessThan(200);
+    expect(run.of('ack', crashedAt, run.heal)).toEqual([]);
     expect(run.of('ack', run.heal, run.heal + 3000).length).toBeGreaterThan(5);
   });
 
