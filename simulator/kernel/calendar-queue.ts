@@ -4,6 +4,7 @@
 // is exactly the heap's: (time, insertion order), so a run's trace does not depend on which is used.
 
 import { EventQueue } from './event-queue.ts';
+import { grown } from './typed-arrays.ts';
 
 /** 2^16 buckets of 1 ms: 65 s ahead in the ring, later events in the overflow heap. */
 const ringBits = 16;
@@ -90,12 +91,8 @@ export class CalendarQueue {
   /** Grows the columns to hold `handle` (by half again: they are sized by the most entries ever queued). */
   private grow(handle: number): void {
     const length = Math.max(handle + 1, Math.ceil(this.times.length * 1.5));
-    const times = new Float64Array(length);
-    times.set(this.times);
-    this.times = times;
-    const orders = new Float64Array(length);
-    orders.set(this.orders);
-    this.orders = orders;
+    this.times = grown(this.times, length);
+    this.orders = grown(this.orders, length);
   }
 
   /** The earliest entry (-1: none), moving `base` forward over drained buckets as needed. */

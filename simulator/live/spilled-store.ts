@@ -10,6 +10,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from '../../reference-server/protocol/frames.ts';
+import { grown } from '../kernel/typed-arrays.ts';
 import type { ConversationSink } from './final-read.ts';
 import { liveLimits } from './limits.ts';
 
@@ -60,8 +61,8 @@ export class SpilledStore {
         if (!Number.isSafeInteger(seq) || seq < 1 || sink.has(seq)) return;
         if (seq > offsets.length) {
           const size = Math.max(seq, offsets.length * 2);
-          offsets = grow(offsets, new Float64Array(size));
-          lengths = grow(lengths, new Uint32Array(size));
+          offsets = grown(offsets, size);
+          lengths = grown(lengths, size);
         }
         const bytes = Buffer.from(JSON.stringify(message));
         if (pendingBytes > 0 && pendingAt + pendingBytes !== this.recordsEnd) flush();
@@ -139,11 +140,6 @@ export class SpilledStore {
     this.slot.setUint32(8, view.getUint32(at + 8, true), true);
     return this.slot;
   }
-}
-
-function grow<T extends Float64Array | Uint32Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
 }
 
 function writeAll(fd: number, bytes: Buffer, position: number): void {

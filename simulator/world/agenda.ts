@@ -8,6 +8,7 @@
 
 import { CalendarQueue } from '../kernel/calendar-queue.ts';
 import { TraceHash } from '../kernel/trace-hash.ts';
+import { grown } from '../kernel/typed-arrays.ts';
 
 /** What an event does; its number is part of the trace hash, so these values never change. */
 export const EventKind = {
@@ -159,15 +160,9 @@ export class Agenda {
   /** Grows the columns by half again. */
   private grow(): void {
     const length = Math.ceil(this.kinds.length * 1.5);
-    const kinds = new Uint8Array(length);
-    kinds.set(this.kinds);
-    this.kinds = kinds;
-    const targets = new Int32Array(length);
-    targets.set(this.targets);
-    this.targets = targets;
-    const instances = new Int32Array(length);
-    instances.set(this.instances);
-    this.instances = instances;
+    this.kinds = grown(this.kinds, length);
+    this.targets = grown(this.targets, length);
+    this.instances = grown(this.instances, length);
   }
 
   /** Lets every pending promise reaction run (a macrotask runs only once the microtask queue is empty). */
