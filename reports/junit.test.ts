@@ -110,3 +110,21 @@ describe('the verdict line of a live run whose generators were load-limited', ()
     expect(verdictLine(live(0.2, 300, false))).toBe('verdict: PASS');
   });
 });
+
+describe('reports of a breached SLO', () => {
+  const detail = 'by code: unavailable 1; first: a-d0 in g1 (cmid a-1) unavailable after 30000 ms, at 41000 ms';
+  const run = {
+    ...summary([{ property: 'no-loss', verdict: 'pass', details: 'ok', witness: [] }], 2),
+    slo: [{ name: 'failedSends count<1', limit: 1, actual: 1, pass: false, detail }],
+  };
+
+  it('JUnit and the table say what stands behind the figure', () => {
+    const xml = junitXml([{ summary: run, repro: 'npx chatsim sim steady --seed 7' }]);
+    expect(xml).toMatch(
+      /name="seed 7: slo:failedSends count&lt;1">\s*<failure[^>]*>failedSends count&lt;1 = 1, limit 1\nby code: unavailable 1; first: a-d0 in g1/,
+    );
+    expect(verdictTable(run, 'npx chatsim sim steady --seed 7')).toContain(
+      `slo failedSends count<1  1 (limit 1): ${detail}`,
+    );
+  });
+});

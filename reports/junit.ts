@@ -55,7 +55,7 @@ export function junitXml(runs: readonly GateRun[]): string {
         ...summary.slo.map((s) => ({
           name: `slo:${s.name}`,
           outcome: s.pass ? ('pass' as const) : ('fail' as const),
-          text: `${s.name} = ${s.actual}, limit ${s.limit}`,
+          text: `${s.name} = ${s.actual}, limit ${s.limit}${s.detail === undefined ? '' : `\n${s.detail}`}`,
         })),
       ];
       for (const item of judged) {

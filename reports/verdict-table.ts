@@ -27,7 +27,7 @@ export function verdictTable(summary: RunSummary, repro: string): string {
     lines.push(`  ${mark(v.verdict)}  ${v.property.padEnd(width)}  ${v.details}`);
   for (const s of summary.slo)
     lines.push(
-      `  ${mark(s.pass ? 'pass' : 'fail')}  ${`slo ${s.name}`.padEnd(width)}  ${s.actual} (limit ${s.limit})`,
+      `  ${mark(s.pass ? 'pass' : 'fail')}  ${`slo ${s.name}`.padEnd(width)}  ${s.actual} (limit ${s.limit})${s.detail === undefined ? '' : `: ${s.detail}`}`,
     );
   const failed = summary.verdicts.filter((v) => v.verdict === 'fail');
   for (const v of failed) {

@@ -38,6 +38,18 @@ describe('SLO thresholds (k6 syntax)', () => {
     ]);
   });
 
+  it("carries the source's detail on a breached threshold only", () => {
+    const detail = 'by code: unavailable 1; first: a-d0 in g1 (cmid a-1) unavailable after 30000 ms, at 41000 ms';
+    const verdicts = evaluateThresholds(
+      { failedSends: ['count<1', 'count<2'] },
+      { failedSends: { count: 1, rate: 0.1, detail } },
+    );
+    expect(verdicts).toEqual([
+      { name: 'failedSends count<1', limit: 1, actual: 1, pass: false, detail },
+      { name: 'failedSends count<2', limit: 2, actual: 1, pass: true },
+    ]);
+  });
+
   it('fails a threshold on a metric with nothing measured', () => {
     const [verdict] = evaluateThresholds({ ackLatency: ['p(99)<250'] }, { ackLatency: {} });
     expect(verdict).toMatchObject({ pass: false });

@@ -99,9 +99,18 @@ export type MetricSource = {
   count?: number;
   /** rate: the share of events that count (0..1). */
   rate?: number;
+  /** What stands behind the figure (e.g. which sends failed, with which codes): shown with a breach. */
+  detail?: string;
 };
 
-export type ThresholdVerdict = { name: string; limit: number; actual: number; pass: boolean };
+/** `detail`: the source's, on a breached threshold only, so a red SLO says what to look at. */
+export type ThresholdVerdict = {
+  name: string;
+  limit: number;
+  actual: number;
+  pass: boolean;
+  detail?: string;
+};
 
 export function aggregate(aggregation: Aggregation, source: MetricSource): number {
   switch (aggregation.kind) {
@@ -146,11 +155,13 @@ export function evaluateThresholds(
       if (typeof threshold === 'string') throw new Error(`unvalidated threshold: ${threshold}`);
       const source = sources[metric];
       const actual = source === undefined ? Number.NaN : aggregate(threshold.aggregation, source);
+      const pass = !Number.isNaN(actual) && compare(actual, threshold.operator, threshold.value);
       verdicts.push({
         name: `${metric} ${threshold.expression.replace(/\s+/g, '')}`,
         limit: threshold.value,
         actual,
-        pass: !Number.isNaN(actual) && compare(actual, threshold.operator, threshold.value),
+        pass,
+        ...(!pass && source?.detail !== undefined ? { detail: source.detail } : {}),
       });
     }
   }

@@ -11,13 +11,13 @@ const send = (at: number, user: string, conv = 'g1'): HistoryEvent => ({
   user,
   device: `${user}-d0`,
 });
-const failed = (at: number, user: string, code: string, conv = 'g1'): HistoryEvent => ({
+const failed = (at: number, user: string, code: string, conv = 'g1', sentAt = at): HistoryEvent => ({
   k: 'failed',
   at,
   conv,
   cmid: `${user}-${at}`,
   code,
-  sentAt: at,
+  sentAt,
   user,
   device: `${user}-d0`,
 });
@@ -36,7 +36,7 @@ describe('failed sends (the failedSends SLO metric)', () => {
       failed(3, 'a', 'forbidden'),
       failed(4, 'b', 'unavailable'),
     ]);
-    expect(sends.source()).toEqual({ count: 2, rate: 1 });
+    expect(sends.source()).toMatchObject({ count: 2, rate: 1 });
   });
 
   it('leaves out a refusal of a sender the harness removed from that conversation', () => {
@@ -72,7 +72,22 @@ describe('failed sends (the failedSends SLO metric)', () => {
       { k: 'members-answered', at: 3, id: 1, status: 404 },
       failed(4, 'a', 'forbidden'),
     ]);
-    expect(sends.source()).toEqual({ count: 1, rate: 1 });
+    expect(sends.source()).toMatchObject({ count: 1, rate: 1 });
+  });
+
+  it('names what failed, by code and the first few one by one, for a breached threshold to show', () => {
+    const events: HistoryEvent[] = [];
+    for (let i = 0; i < 7; i++) events.push(send(i, `u${i}`));
+    for (let i = 0; i < 6; i++) events.push(failed(10 + i, `u${i}`, i === 2 ? 'rate_limited' : 'unavailable'));
+    events.push(failed(30_000, 'u6', 'timeout', 'g1', 12));
+    const source = run(events).source();
+    expect(source.detail).toBe(
+      'by code: unavailable 5, rate_limited 1, timeout 1; first: u0-d0 in g1 (cmid u0-10) unavailable after 0 ms, at 10 ms; ' +
+        'u1-d0 in g1 (cmid u1-11) unavailable after 0 ms, at 11 ms; u2-d0 in g1 (cmid u2-12) rate_limited after 0 ms, at 12 ms; ' +
+        'u3-d0 in g1 (cmid u3-13) unavailable after 0 ms, at 13 ms; u4-d0 in g1 (cmid u4-14) unavailable after 0 ms, at 14 ms, and 2 more',
+    );
+    // Nothing failed: nothing to name.
+    expect(run([send(1, 'a')]).source()).toEqual({ count: 0, rate: 0 });
   });
 
   it('measures nothing when nothing was sent', () => {

@@ -14,6 +14,9 @@ import { failedSendsSource } from './verdict.ts';
 
 const key = (conv: string, user: string): string => `${conv}\u0000${user}`;
 
+/** Failed sends named one by one in a breach's detail; the rest are counted by code. */
+const namedMax = 5;
+
 export class FailedSends {
   sent = 0;
   /** Sends given up on that count against the SLO. */
@@ -24,6 +27,9 @@ export class FailedSends {
   private readonly newest = new Map<string, { id: number; removal: boolean }>();
   /** Change id -> whom it touched, until answered. */
   private readonly open = new Map<number, string[]>();
+  /** Counted failures per error code, and the first few of them. */
+  private readonly codes = new Map<string, number>();
+  private readonly named: string[] = [];
 
   observe(event: HistoryEvent): void {
     switch (event.k) {
@@ -49,14 +55,34 @@ export class FailedSends {
         const refusal = event.code === ErrorCode.forbidden || event.code === notMember;
         if (refusal && this.newest.get(key(event.conv, event.user))?.removal === true)
           this.refusedAfterRemoval++;
-        else this.failed++;
+        else this.count(event);
         return;
       }
     }
   }
 
   source(): MetricSource {
-    return failedSendsSource({ sent: this.sent, failed: this.failed });
+    return failedSendsSource({
+      sent: this.sent,
+      failed: this.failed,
+      ...(this.failed > 0 ? { detail: this.detail() } : {}),
+    });
+  }
+
+  /** By code, then the first few: `by code: unavailable 2; first: u1-d0 in g1 (cmid u1-5) unavailable after 30012 ms, at 41000 ms; ...`. */
+  detail(): string {
+    const codes = [...this.codes].map(([code, n]) => `${code} ${n}`).join(', ');
+    const more = this.failed > this.named.length ? `, and ${this.failed - this.named.length} more` : '';
+    return `by code: ${codes}; first: ${this.named.join('; ')}${more}`;
+  }
+
+  private count(event: Extract<HistoryEvent, { k: 'failed' }>): void {
+    this.failed++;
+    this.codes.set(event.code, (this.codes.get(event.code) ?? 0) + 1);
+    if (this.named.length < namedMax)
+      this.named.push(
+        `${event.device} in ${event.conv} (cmid ${event.cmid}) ${event.code} after ${event.at - event.sentAt} ms, at ${event.at} ms`,
+      );
   }
 
   private touch(conv: string, user: string, id: number, removal: boolean): string {

@@ -5,10 +5,15 @@
 
 import type { LatencyHistogram } from '../bench/latency-histogram.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
-import { evaluateThresholds, type MetricSource, type ThresholdMetric } from '../scenarios/thresholds.ts';
+import {
+  evaluateThresholds,
+  type MetricSource,
+  type ThresholdMetric,
+  type ThresholdVerdict,
+} from '../scenarios/thresholds.ts';
 import type { CheckResult } from './history.ts';
 
-export type SloResult = { name: string; limit: number; actual: number; pass: boolean };
+export type SloResult = ThresholdVerdict;
 export type ExitCode = 0 | 1 | 2 | 3;
 
 /** What a run measured, per threshold metric; a metric left out (or with nothing in it) fails its thresholds. */
@@ -46,9 +51,12 @@ export function latencySource(histogram: LatencyHistogram): MetricSource {
   };
 }
 
-/** Failed sends as a rate metric: the count, and the share of sends. */
-export function failedSendsSource(counts: { sent: number; failed: number }): MetricSource {
-  return counts.sent === 0 ? {} : { count: counts.failed, rate: counts.failed / counts.sent };
+/** Failed sends as a rate metric: the count, and the share of sends (`detail`: which failed, and why). */
+export function failedSendsSource(counts: { sent: number; failed: number; detail?: string }): MetricSource {
+  if (counts.sent === 0) return {};
+  const source: MetricSource = { count: counts.failed, rate: counts.failed / counts.sent };
+  if (counts.detail !== undefined) source.detail = counts.detail;
+  return source;
 }
 
 /** The verdicts of the properties the scenario skips (`checks.skip`): listed, never judged, never a pass. */
