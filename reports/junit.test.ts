@@ -112,7 +112,8 @@ describe('the verdict line of a live run whose generators were load-limited', ()
 });
 
 describe('reports of a breached SLO', () => {
-  const detail = 'by code: unavailable 1; first: a-d0 in g1 (cmid a-1) unavailable after 30000 ms, at 41000 ms';
+  const detail =
+    'by code: unavailable 1; first: a-d0 in g1 (cmid a-1) unavailable after 30000 ms, at 41000 ms';
   const run = {
     ...summary([{ property: 'no-loss', verdict: 'pass', details: 'ok', witness: [] }], 2),
     slo: [{ name: 'failedSends count<1', limit: 1, actual: 1, pass: false, detail }],

@@ -39,7 +39,8 @@ describe('SLO thresholds (k6 syntax)', () => {
   });
 
   it("carries the source's detail on a breached threshold only", () => {
-    const detail = 'by code: unavailable 1; first: a-d0 in g1 (cmid a-1) unavailable after 30000 ms, at 41000 ms';
+    const detail =
+      'by code: unavailable 1; first: a-d0 in g1 (cmid a-1) unavailable after 30000 ms, at 41000 ms';
     const verdicts = evaluateThresholds(
       { failedSends: ['count<1', 'count<2'] },
       { failedSends: { count: 1, rate: 0.1, detail } },

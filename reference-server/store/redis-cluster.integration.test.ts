@@ -146,11 +146,15 @@ describe('RedisBus on a Redis Cluster: a moved subscription', () => {
         await eventually(() => expect(types().at(-1), types().join()).toBe('bus-resumed'), 100, 100);
         const from = inputs.length;
         other.publish({ kind: 'typing', origin: 'n2', conv: 'g', user: 'u', on: true });
-        const after = await eventually(() => {
-          const since = types().slice(from);
-          expect(since.includes('bus') || since.includes('bus-lost'), types().join()).toBe(true);
-          return since;
-        }, 100, 100);
+        const after = await eventually(
+          () => {
+            const since = types().slice(from);
+            expect(since.includes('bus') || since.includes('bus-lost'), types().join()).toBe(true);
+            return since;
+          },
+          100,
+          100,
+        );
         arrived = after.includes('bus');
       }
       expect(arrived, types().join()).toBe(true);
