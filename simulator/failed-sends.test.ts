@@ -56,13 +56,36 @@ describe('failed sends (the failedSends SLO metric)', () => {
     const sends = run([
       send(1, 'a'),
       { k: 'members-sent', at: 2, id: 1, conv: 'g1', add: [], remove: ['a'] },
+      { k: 'members-answered', at: 2, id: 1, status: 200, lastSeq: 1 },
       failed(3, 'a', 'forbidden', 'g2'),
       failed(4, 'a', 'unavailable'),
       { k: 'members-sent', at: 5, id: 2, conv: 'g1', add: ['a'], remove: [] },
-      failed(6, 'a', 'forbidden'),
+      { k: 'members-answered', at: 6, id: 2, status: 200, lastSeq: 7 },
+      failed(8, 'a', 'forbidden', 'g1', 7),
     ]);
     expect(sends.source()).toMatchObject({ count: 3 });
     expect(sends.refusedAfterRemoval).toBe(0);
+  });
+
+  it('leaves out a refusal while a re-add was still unanswered when the send went out', () => {
+    // Removed (answered), the removed user's send goes out at once, and the admin re-adds it before the
+    // refusal comes back: the server may refuse, since the add may not have been applied yet.
+    const raced = [
+      send(1, 'a'),
+      { k: 'members-sent', at: 2, id: 1, conv: 'g1', add: [], remove: ['a'] },
+      { k: 'members-answered', at: 3, id: 1, status: 200, lastSeq: 5 },
+      { k: 'members-sent', at: 5, id: 2, conv: 'g1', add: ['a'], remove: [] },
+    ] satisfies HistoryEvent[];
+    const racing = run([...raced, failed(9, 'a', 'forbidden', 'g1', 4)]);
+    expect(racing.source()).toMatchObject({ count: 0 });
+    expect(racing.refusedAfterRemoval).toBe(1);
+    // Sent after the re-add was answered: the sender was surely a member, the refusal counts.
+    const late = run([
+      ...raced,
+      { k: 'members-answered', at: 6, id: 2, status: 200, lastSeq: 6 },
+      failed(9, 'a', 'forbidden', 'g1', 7),
+    ]);
+    expect(late.source()).toMatchObject({ count: 1 });
   });
 
   it('counts a refusal after a removal the server refused (nothing changed)', () => {
@@ -78,7 +101,8 @@ describe('failed sends (the failedSends SLO metric)', () => {
   it('names what failed, by code and the first few one by one, for a breached threshold to show', () => {
     const events: HistoryEvent[] = [];
     for (let i = 0; i < 7; i++) events.push(send(i, `u${i}`));
-    for (let i = 0; i < 6; i++) events.push(failed(10 + i, `u${i}`, i === 2 ? 'rate_limited' : 'unavailable'));
+    for (let i = 0; i < 6; i++)
+      events.push(failed(10 + i, `u${i}`, i === 2 ? 'rate_limited' : 'unavailable'));
     events.push(failed(30_000, 'u6', 'timeout', 'g1', 12));
     const source = run(events).source();
     expect(source.detail).toBe(

@@ -3,12 +3,21 @@
 // conversation is what protocol.md demands ("only current members send"), not a failure of the server:
 // a member removed while a send waited in an offline device's outbox gets `forbidden` (or its client,
 // told by `welcome` it is no longer a member, gives up with `not_member`). Such a refusal is left out
-// when the newest change the harness sent touching that user in that conversation was a removal that
-// was not refused; every other failure counts.
+// when the harness asked to remove that user from that conversation (a removal not refused, sent
+// before the refusal) and the user was not surely a member from the send's first issue to the refusal
+// (the membership oracle's judgement by time: a re-add still unanswered when the send went out leaves
+// it unsure); every other failure counts. Whether a refusal of a sure member is a violation is
+// member-refusals' to judge; this only keeps the SLO from counting what the harness caused.
 
 import { ErrorCode } from '../reference-server/protocol/codes.ts';
 import type { MetricSource } from '../scenarios/thresholds.ts';
 import { notMember } from './client/outbox.ts';
+import {
+  answeredStatus,
+  type ChangeTimes,
+  type PairChangeOf,
+  surelyMemberThroughoutOf,
+} from './checkers/membership-oracle.ts';
 import type { HistoryEvent } from './history.ts';
 import { failedSendsSource } from './verdict.ts';
 
@@ -23,10 +32,10 @@ export class FailedSends {
   failed = 0;
   /** Sends refused after the harness removed the sender: expected, not counted. */
   refusedAfterRemoval = 0;
-  /** (conv, user) -> the newest change the harness sent touching them. */
-  private readonly newest = new Map<string, { id: number; removal: boolean }>();
-  /** Change id -> whom it touched, until answered. */
-  private readonly open = new Map<number, string[]>();
+  /** (conv, user) -> every change the harness sent touching them, in request order. */
+  private readonly changes = new Map<string, PairChangeOf<ChangeTimes>[]>();
+  /** Change id -> its times and status, until answered. */
+  private readonly open = new Map<number, ChangeTimes>();
   /** Counted failures per error code, and the first few of them. */
   private readonly codes = new Map<string, number>();
   private readonly named: string[] = [];
@@ -37,24 +46,24 @@ export class FailedSends {
         this.sent++;
         return;
       case 'members-sent': {
-        const touched: string[] = [];
-        for (const user of event.add) touched.push(this.touch(event.conv, user, event.id, false));
-        for (const user of event.remove) touched.push(this.touch(event.conv, user, event.id, true));
-        this.open.set(event.id, touched);
+        const change: ChangeTimes = { sentAt: event.at, answeredAt: Number.NaN, status: 'pending' };
+        for (const user of event.remove) this.touch(event.conv, user, { change, add: false });
+        for (const user of event.add) this.touch(event.conv, user, { change, add: true });
+        this.open.set(event.id, change);
         return;
       }
       case 'members-answered': {
-        const touched = this.open.get(event.id);
+        const change = this.open.get(event.id);
         this.open.delete(event.id);
+        if (change === undefined) return;
+        change.answeredAt = event.at;
         // Refused (4xx): nothing changed, so the removal explains no refusal.
-        if (touched === undefined || event.status < 400 || event.status >= 500) return;
-        for (const k of touched) if (this.newest.get(k)?.id === event.id) this.newest.delete(k);
+        change.status = answeredStatus(event.status);
         return;
       }
       case 'failed': {
         const refusal = event.code === ErrorCode.forbidden || event.code === notMember;
-        if (refusal && this.newest.get(key(event.conv, event.user))?.removal === true)
-          this.refusedAfterRemoval++;
+        if (refusal && this.causedByRemoval(event)) this.refusedAfterRemoval++;
         else this.count(event);
         return;
       }
@@ -85,9 +94,21 @@ export class FailedSends {
       );
   }
 
-  private touch(conv: string, user: string, id: number, removal: boolean): string {
+  private touch(conv: string, user: string, change: PairChangeOf<ChangeTimes>): void {
     const k = key(conv, user);
-    this.newest.set(k, { id, removal });
-    return k;
+    const list = this.changes.get(k);
+    if (list === undefined) this.changes.set(k, [change]);
+    else list.push(change);
+  }
+
+  /** A removal the harness asked for may explain the refusal: the sender was not surely a member throughout. */
+  private causedByRemoval(event: Extract<HistoryEvent, { k: 'failed' }>): boolean {
+    const changes = this.changes.get(key(event.conv, event.user));
+    if (changes === undefined) return false;
+    const removed = changes.some(
+      ({ change, add }) => !add && change.status !== 'refused' && change.sentAt <= event.at,
+    );
+    // With such a removal, whether the user was a member from the creation cannot make it surely one.
+    return removed && !surelyMemberThroughoutOf(changes, false, event.sentAt, event.at);
   }
 }

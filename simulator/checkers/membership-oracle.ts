@@ -17,7 +17,11 @@ import { SlotTable } from './slot-table.ts';
 
 export type Tri = 'yes' | 'no' | 'maybe';
 
-type Status = 'pending' | 'applied' | 'refused' | 'unknown';
+export type ChangeStatus = 'pending' | 'applied' | 'refused' | 'unknown';
+type Status = ChangeStatus;
+
+/** What judging a pair by time needs of a change: when it was sent and answered, and how. */
+export type ChangeTimes = { readonly sentAt: number; answeredAt: number; status: ChangeStatus };
 
 /** One membership request of the harness, and what bounds the cut where it took effect. */
 export type MembershipChange = {
@@ -38,6 +42,8 @@ export type MembershipChange = {
 };
 
 type PairChange = { change: MembershipChange; add: boolean };
+/** One user's side of a change: added or removed by it. */
+export type PairChangeOf<C extends ChangeTimes> = { change: C; add: boolean };
 type Relation = 'before' | 'after' | 'maybe';
 
 /** Extra time after a removal's answer during which frames already in flight may still arrive. */
@@ -86,12 +92,7 @@ export class MembershipOracle {
         const change = this.byId.get(event.id);
         if (change === undefined || change.status !== 'pending') return;
         change.answeredAt = event.at;
-        change.status =
-          event.status >= 200 && event.status < 300
-            ? 'applied'
-            : event.status >= 400 && event.status < 500
-              ? 'refused'
-              : 'unknown';
+        change.status = answeredStatus(event.status);
         change.claim = event.lastSeq;
         return;
       }
@@ -145,13 +146,7 @@ export class MembershipOracle {
     const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
     if (slot < 0) return false;
     if (this.changed.get(slot) === 0) return this.initial.get(slot) === 1;
-    const byFrom = (change: MembershipChange): Relation =>
-      change.sentAt > from ? 'after' : change.answeredAt <= from ? 'before' : 'maybe';
-    if (this.stateOf(slot, byFrom) !== 'yes') return false;
-    for (const { change, add } of this.pairChanges.get(slot)!)
-      if (!add && change.status !== 'refused' && change.sentAt <= to && !(change.answeredAt <= from))
-        return false;
-    return true;
+    return surelyMemberThroughoutOf(this.pairChanges.get(slot)!, this.initial.get(slot) === 1, from, to);
   }
 
   /** Whether the harness ever asked to change the user's membership of conv. */
@@ -287,22 +282,53 @@ export class MembershipOracle {
    * surely applied hides everything older.
    */
   private stateOf(slot: number, relation: (change: MembershipChange, add: boolean) => Relation): Tri {
-    let canBeIn = false;
-    let canBeOut = false;
-    const changes = this.pairChanges.get(slot)!;
-    for (let i = changes.length - 1; i >= 0; i--) {
-      const { change, add } = changes[i]!;
-      if (change.status === 'refused') continue;
-      const where = relation(change, add);
-      if (where === 'after') continue;
-      if (add) canBeIn = true;
-      else canBeOut = true;
-      if (where === 'before' && change.status === 'applied') return tri(canBeIn, canBeOut);
-    }
-    if (this.initial.get(slot) === 1) canBeIn = true;
-    else canBeOut = true;
-    return tri(canBeIn, canBeOut);
+    return stateOfChanges(this.pairChanges.get(slot)!, this.initial.get(slot) === 1, relation);
   }
+}
+
+/**
+ * Whether the user was surely a member at every moment from `from` to `to`, from the pair's changes in
+ * request order and whether it was a member from the conversation's creation (see the method).
+ */
+export function surelyMemberThroughoutOf<C extends ChangeTimes>(
+  changes: readonly PairChangeOf<C>[],
+  initialMember: boolean,
+  from: number,
+  to: number,
+): boolean {
+  const byFrom = (change: C): Relation =>
+    change.sentAt > from ? 'after' : change.answeredAt <= from ? 'before' : 'maybe';
+  if (stateOfChanges(changes, initialMember, byFrom) !== 'yes') return false;
+  for (const { change, add } of changes)
+    if (!add && change.status !== 'refused' && change.sentAt <= to && !(change.answeredAt <= from))
+      return false;
+  return true;
+}
+
+/** The status a change's answer gives it: 2xx applied, 4xx refused (nothing changed), else unknown. */
+export function answeredStatus(status: number): ChangeStatus {
+  return status >= 200 && status < 300 ? 'applied' : status >= 400 && status < 500 ? 'refused' : 'unknown';
+}
+
+function stateOfChanges<C extends ChangeTimes>(
+  changes: readonly PairChangeOf<C>[],
+  initialMember: boolean,
+  relation: (change: C, add: boolean) => Relation,
+): Tri {
+  let canBeIn = false;
+  let canBeOut = false;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const { change, add } = changes[i]!;
+    if (change.status === 'refused') continue;
+    const where = relation(change, add);
+    if (where === 'after') continue;
+    if (add) canBeIn = true;
+    else canBeOut = true;
+    if (where === 'before' && change.status === 'applied') return tri(canBeIn, canBeOut);
+  }
+  if (initialMember) canBeIn = true;
+  else canBeOut = true;
+  return tri(canBeIn, canBeOut);
 }
 
 function tri(canBeIn: boolean, canBeOut: boolean): Tri {
