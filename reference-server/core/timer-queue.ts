@@ -42,7 +42,7 @@ export class TimerQueue {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!before(heap[i]!, heap[parent]!)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      swap(heap, i, parent);
       i = parent;
     }
   }
@@ -63,12 +63,19 @@ export class TimerQueue {
         if (left < heap.length && before(heap[left]!, heap[least]!)) least = left;
         if (right < heap.length && before(heap[right]!, heap[least]!)) least = right;
         if (least === i) break;
-        [heap[i], heap[least]] = [heap[least]!, heap[i]!];
+        swap(heap, i, least);
         i = least;
       }
     }
     return top;
   }
+}
+
+/** Not a destructuring swap: that allocated an array of two per step (3% of a `million` run's bytes). */
+function swap(heap: Timer[], a: number, b: number): void {
+  const timer = heap[a]!;
+  heap[a] = heap[b]!;
+  heap[b] = timer;
 }
 
 function before(a: Timer, b: Timer): boolean {

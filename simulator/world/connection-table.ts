@@ -26,6 +26,7 @@ export class ConnectionTable {
   toClientAt = new Float64Array(this.capacity);
   /** Bytes the node has written that the link has not carried yet (its send buffer). */
   queuedBytes = new Float64Array(this.capacity);
+  /** 1 exactly while `pending` holds frames (or a close) for the connection: sendToClient reads it first. */
   draining = new Uint8Array(this.capacity);
   /** Frames waiting for a rate-limited link; absent when nothing waits (rare: bandwidth faults). */
   readonly pending = new Map<number, PendingFrames>();

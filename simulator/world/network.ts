@@ -247,8 +247,8 @@ export class Network {
       return;
     const client = connections.client[id]!;
     const bytesPerMs = this.bytesPerMs[client]!;
-    let pending = connections.pending.get(id);
-    if (bytesPerMs === 0 && pending === undefined) {
+    // `draining` is 1 exactly while the connection has frames queued (`pending`): no Map probe per frame.
+    if (bytesPerMs === 0 && connections.draining[id] === 0) {
       const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
       connections.toClientAt[id] = at;
       this.agenda.schedule(at, EventKind.clientFrame, client, id, frame);
@@ -258,6 +258,7 @@ export class Network {
     // and leave one transmission time apart at the link's rate at that moment, so a healed link
     // drains its backlog at full speed.
     const bytes = frameBytes(frame);
+    let pending = connections.pending.get(id);
     if (pending === undefined) {
       pending = [];
       connections.pending.set(id, pending);

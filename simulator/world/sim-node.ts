@@ -90,7 +90,7 @@ export class SimNode {
   run(event: SimEvent, now: number): void {
     if (!this.up || this.epoch !== event.instance) return;
     if (this.paused) {
-      this.held.push(event);
+      this.held.push(kept(event));
       return;
     }
     if (this.coster !== null) {
@@ -140,7 +140,7 @@ export class SimNode {
 
   /** Queues a step behind the busy node; one callback at a time serves the queue in order. */
   private wait(event: SimEvent): void {
-    this.waiting.push(event);
+    this.waiting.push(kept(event));
     this.queuePeak = Math.max(this.queuePeak, this.waiting.length - this.waitingHead);
     if (!this.nextScheduled) this.serveNextAtFree();
   }
@@ -269,4 +269,9 @@ export class SimNode {
   setClockOffset(offsetMs: number): void {
     this.clockOffsetMs = offsetMs;
   }
+}
+
+/** A copy of an event to hold: the agenda refills the one it hands out for the next event. */
+function kept(event: SimEvent): SimEvent {
+  return { kind: event.kind, target: event.target, instance: event.instance, data: event.data, at: event.at };
 }
