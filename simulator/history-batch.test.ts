@@ -198,3 +198,33 @@ describe('history batches', () => {
     expect(batch.objects).toEqual([0, 'read', 3, 7, 'read', 3, 0, 'read', 4]);
   });
 });
+
+describe('history batches: events by layout, rebuilt by a maker per layout', () => {
+  it('any field name comes back as it went: quotes, digits, __proto__ as an own field', () => {
+    const odd = JSON.parse(
+      '{"k":"phase","at":1,"a\\"b\\\\c":1,"0":"zero","__proto__":{"x":1},"conv":"g1","user":"u1","device":"u1-d1"}',
+    ) as HistoryEvent;
+    const plain = {
+      k: 'phase',
+      at: 2,
+      "it's": [1],
+      '${x}': 'y',
+      conv: 'g1',
+      ...who,
+    } as unknown as HistoryEvent;
+    const sent: [HistoryEvent, number][] = [
+      [odd, 0],
+      [plain, 0],
+      // The same layout with its names given and its conv not a string: another maker.
+      [{ ...plain, conv: 3 } as unknown as HistoryEvent, -1],
+      [plain, 0],
+    ];
+    const { got } = roundTrip(new HistoryBatchWriter(8), new HistoryBatchReader(), sent);
+    expect(got).toEqual(sent);
+    for (let i = 0; i < sent.length; i++) {
+      expect(Object.keys(got[i]![0]), `event ${i}`).toEqual(Object.keys(sent[i]![0]));
+      expect(Object.getPrototypeOf(got[i]![0]), `event ${i}`).toBe(Object.prototype);
+    }
+    expect(Object.getOwnPropertyDescriptor(got[0]![0], '__proto__')?.value).toEqual({ x: 1 });
+  });
+});
