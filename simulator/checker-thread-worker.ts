@@ -19,14 +19,16 @@ import { IdTable } from './checkers/id-table.ts';
 import { decodeClients } from './final-clients.ts';
 import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
-import { heapPeakOf, threadCpuMs } from './run-meter.ts';
+import { gcMicrosOf, heapPeakOf, threadCpuMs } from './run-meter.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { StoredColumns } from './stored-columns.ts';
 
 const cpuStart = threadCpuMs();
 // This thread's own heap (a second V8 heap in the process): its peak is part of the run's figures.
-const gcProfiler = new GCProfiler();
+let gcProfiler = new GCProfiler();
 gcProfiler.start();
+/** The heap peak of the run before its final state came (its GC profile is cut there: see `clients`). */
+let runHeapPeak = 0;
 const port = parentPort!;
 const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
 const ids = new IdTable();
@@ -58,6 +60,10 @@ port.on('message', (message: ThreadMessage) => {
       batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'clients') {
       finalCpuStart = threadCpuMs();
+      // The final state's GC apart from the run's: a new profile from here to the verdicts.
+      runHeapPeak = heapPeakOf(gcProfiler.stop());
+      gcProfiler = new GCProfiler();
+      gcProfiler.start();
       clients = decodeClients(message.clients, reader);
       batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'stored') {
@@ -67,15 +73,26 @@ port.on('message', (message: ThreadMessage) => {
       stored.add(message.final.stored);
       if (clients === undefined) throw new Error("the final state's clients did not come before its finish");
       const final = finalFromSnapshot(message.final, clients, stored);
-      const verdicts = checkers.map((checker) => checker.finish(final));
+      const byChecker: Record<string, number> = {};
+      const verdicts = checkers.map((checker) => {
+        const before = threadCpuMs();
+        const verdict = checker.finish(final);
+        const after = threadCpuMs();
+        if (before !== null && after !== null)
+          byChecker[checker.property] = (byChecker[checker.property] ?? 0) + after - before;
+        return verdict;
+      });
       const cpuNow = threadCpuMs();
+      const finishGc = gcProfiler.stop();
       port.postMessage({
         type: 'verdicts',
         verdicts,
         perf: {
           cpuMs: cpuStart === null ? null : (cpuNow ?? cpuStart) - cpuStart,
           finishCpuMs: finalCpuStart === null || cpuNow === null ? null : cpuNow - finalCpuStart,
-          heapPeakBytes: heapPeakOf(gcProfiler.stop()),
+          finishCpuByCheckerMs: cpuNow === null ? null : byChecker,
+          finishGcMs: Math.round(gcMicrosOf(finishGc) / 1000),
+          heapPeakBytes: Math.max(runHeapPeak, heapPeakOf(finishGc)),
         },
       } satisfies ThreadReply);
     }

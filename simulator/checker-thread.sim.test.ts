@@ -31,6 +31,15 @@ describe('checker thread', () => {
       // Measured from the final clients' arrival: 0 is possible at 80 clients (10 ms ticks), null is not.
       expect(threaded.perf?.checkerThreadFinishCpuMs).toBeGreaterThanOrEqual(0);
       expect(inline.perf?.checkerThreadFinishCpuMs).toBeNull();
+      // Each checker's final judgement by property, every judged one named, and the finish's GC.
+      const byChecker = threaded.perf?.checkerThreadFinishCpuByCheckerMs ?? {};
+      const properties = new Set(threaded.verdicts.map((v) => v.property));
+      for (const property of Object.keys(byChecker)) expect(properties).toContain(property);
+      expect(Object.keys(byChecker)).toEqual(expect.arrayContaining(['agreement', 'no-loss', 'durable-ack']));
+      for (const cpuMs of Object.values(byChecker)) expect(cpuMs).toBeGreaterThanOrEqual(0);
+      expect(threaded.perf?.checkerThreadFinishGcMs).toBeGreaterThanOrEqual(0);
+      expect(inline.perf?.checkerThreadFinishCpuByCheckerMs).toBeNull();
+      expect(inline.perf?.checkerThreadFinishGcMs).toBeNull();
       expect(threaded.verdicts).toEqual(inline.verdicts);
       expect(threaded.traceHash).toBe(inline.traceHash);
       expect(threaded.exitCode).toBe(inline.exitCode);

@@ -40,6 +40,13 @@ export type RunPerf = {
    * judgement), where the OS says it: unlike the wait above, the box's load does not move it.
    */
   checkerThreadFinishCpuMs: number | null;
+  /**
+   * Of that CPU, each checker's final judgement (`finish`), by property, in the order they ran (10 ms
+   * ticks): where the finish goes, without a probe.
+   */
+  checkerThreadFinishCpuByCheckerMs: Record<string, number> | null;
+  /** That thread's GC pauses on the final state (from the clients' arrival to the verdicts). */
+  checkerThreadFinishGcMs: number | null;
 };
 
 /** What the checker thread measured of itself (checker-thread-worker.ts). */
@@ -48,6 +55,10 @@ export type CheckerThreadPerf = {
   heapPeakBytes: number;
   /** CPU time on the final state (see RunPerf). */
   finishCpuMs: number | null;
+  /** Each checker's `finish`, by property (see RunPerf). */
+  finishCpuByCheckerMs: Record<string, number> | null;
+  /** GC pauses on the final state (see RunPerf). */
+  finishGcMs: number | null;
   /** Measured on the world's side (checker-thread.ts): see RunPerf. */
   blockedMs?: number;
   finishMs?: number;
@@ -90,6 +101,8 @@ export function startRunMeter(): RunMeter {
         checkerThreadBlockedMs: thread?.blockedMs === undefined ? null : Math.round(thread.blockedMs),
         checkerThreadFinishMs: thread?.finishMs === undefined ? null : Math.round(thread.finishMs),
         checkerThreadFinishCpuMs: thread?.finishCpuMs ?? null,
+        checkerThreadFinishCpuByCheckerMs: thread?.finishCpuByCheckerMs ?? null,
+        checkerThreadFinishGcMs: thread?.finishGcMs ?? null,
       };
     },
   };
@@ -102,7 +115,8 @@ export function perfLine(events: number, perf: RunPerf): string {
 
 type GcProfile = ReturnType<GCProfiler['stop']>;
 
-function gcMicrosOf(gc: GcProfile): number {
+/** GC pauses in `gc`'s span, in microseconds. */
+export function gcMicrosOf(gc: GcProfile): number {
   let micros = 0;
   for (const entry of gc?.statistics ?? []) micros += entry.cost;
   return micros;
