@@ -138,17 +138,19 @@ export function describeFaults(faults: RunSummary['derived']['faults']): string 
           ? 'every node in turn'
           : f.type === 'redis-latency'
             ? `${f.node === undefined ? 'every node' : `node ${f.node}`} to the store, +${f.latencyMs ?? 100} ms`
-            : f.type === 'node-crash' ||
-                f.type === 'node-pause' ||
-                f.type === 'clock-offset' ||
-                f.target === 'node' ||
-                f.target === 'store'
-              ? `${f.target === 'store' ? 'store of ' : ''}node ${f.node ?? 0}`
-              : f.type === 'store-outage'
-                ? 'store'
-                : f.type.startsWith('disk-') || f.type === 'crash-during-recovery'
-                  ? `the log's disk${f.type === 'disk-bitflip' ? `, ${f.file ?? 'checkpoint'}` : ''}`
-                  : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
+            : f.type === 'store-flaky'
+              ? `node ${f.node ?? 0} to the store, ${Math.round((f.fraction ?? 0.3) * 100)}% of requests lost`
+              : f.type === 'node-crash' ||
+                  f.type === 'node-pause' ||
+                  f.type === 'clock-offset' ||
+                  f.target === 'node' ||
+                  f.target === 'store'
+                ? `${f.target === 'store' ? 'store of ' : ''}node ${f.node ?? 0}`
+                : f.type === 'store-outage'
+                  ? 'store'
+                  : f.type.startsWith('disk-') || f.type === 'crash-during-recovery'
+                    ? `the log's disk${f.type === 'disk-bitflip' ? `, ${f.file ?? 'checkpoint'}` : ''}`
+                    : `${Math.round((f.fraction ?? 0.1) * 100)}% of clients`;
       return `${f.type}${span}(${whom})`;
     })
     .join(' ');

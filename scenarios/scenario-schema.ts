@@ -182,6 +182,16 @@ const faultVariants = [
     ...healsAfter,
   }).describe('Every store operation fails (unavailable) until the heal.'),
   strict({
+    type: z.literal('store-flaky'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    ...nodeIndex,
+    fraction: share("share of the node's store requests lost on its link to the store", 0.3),
+  }).describe(
+    'A flaky link between one node and the shared store: that share of its store requests is lost (the node times out: unavailable), the rest answered as usual; its bus stays up. Needs a shared store (topology.store "shared").',
+  ),
+  strict({
     type: z.literal('clock-offset'),
     description: z.string().optional(),
     ...faultStart,

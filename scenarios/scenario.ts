@@ -306,6 +306,10 @@ function crossFieldProblems(value: unknown): string[] {
     problems.push(
       'redis-latency slows the nodes\' path to a shared store and bus (Redis): it needs topology.store "shared"',
     );
+  if (!shared && named.includes('store-flaky'))
+    problems.push(
+      'store-flaky loses requests on a node\'s path to a shared store (Redis): it needs topology.store "shared"',
+    );
   if (topology.engine === 'model') {
     const swarmTypes = record(root.swarm).types;
     const types = [

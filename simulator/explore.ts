@@ -21,12 +21,12 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
   const window = Math.max(1, scenario.phases.faultsMs);
   return fc
     .record({
-      // redis-latency slows the path to a shared store: a scenario with an embedded one has none.
+      // redis-latency and store-flaky act on the path to a shared store: a scenario with an embedded one has none.
       // disk-misdirected-write loses the record it lands on (one copy of the log): a scenario of its own.
       type: fc.constantFrom(
         ...faultTypes.filter(
           (type) =>
-            (scenario.topology.store === 'shared' || type !== 'redis-latency') &&
+            (scenario.topology.store === 'shared' || (type !== 'redis-latency' && type !== 'store-flaky')) &&
             type !== 'disk-misdirected-write',
         ),
       ),
@@ -73,6 +73,10 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
         case 'clock-offset':
           spec.node = f.node;
           spec.offsetMs = f.offsetMs;
+          break;
+        case 'store-flaky':
+          spec.node = f.node;
+          spec.fraction = f.fraction;
           break;
         case 'node-crash':
         case 'node-pause':

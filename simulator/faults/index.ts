@@ -20,6 +20,7 @@ import { redisLatency } from './redis-latency.ts';
 import { resetPeer } from './reset-peer.ts';
 import { rollingRestart } from './rolling-restart.ts';
 import { slowConsumer } from './slow-consumer.ts';
+import { storeFlaky } from './store-flaky.ts';
 import { storeOutage } from './store-outage.ts';
 import { timeout } from './timeout.ts';
 
@@ -32,6 +33,7 @@ export const faults: Record<FaultType, Fault> = {
   'node-crash': nodeCrash,
   'node-pause': nodePause,
   'store-outage': storeOutage,
+  'store-flaky': storeFlaky,
   'slow-consumer': slowConsumer,
   'reconnect-storm': reconnectStorm,
   'clock-offset': clockOffset,

@@ -51,6 +51,10 @@ export const liveMeaning: Record<
     live: "none: protocol.md gives a harness no way to take a server's store down (a fleet over a Redis the run starts: Redis SIGKILLed, restarted on its AOF at the heal; over --redis-cluster: a master SIGKILLed, its replica promoted, the old master back as a replica at the heal)",
   },
   'clock-offset': { needs: 'none', live: "none: a harness cannot set a server process's clock" },
+  'store-flaky': {
+    needs: 'none',
+    live: 'none: Toxiproxy loses no single requests (its toxics act on whole connections); a fleet over Redis can cut a node from it instead (partition target store)',
+  },
   'redis-latency': {
     needs: 'none',
     live: 'none: only a fleet over Redis has a path to slow (--nodes 2 or more: a Toxiproxy latency toxic both ways on the proxies between the nodes and Redis)',

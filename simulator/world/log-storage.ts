@@ -183,7 +183,7 @@ export class LogStorage implements StorageService {
   /** The request reached the store (at once, unless the node's link to it is slowed). */
   private arrive(pending: InFlight, op: StoreOp): void {
     const { storeLatencyMs, storeTimeoutMs } = this.options.config;
-    if (!this.options.network.isStoreReachable(pending.node)) {
+    if (!this.options.network.storeRequestArrives(pending.node)) {
       this.answer(pending, { status: 'unavailable' }, storeTimeoutMs);
       return;
     }

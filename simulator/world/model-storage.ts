@@ -54,7 +54,7 @@ export class ModelStorage implements StorageService {
   /** The request reached the store (at once, unless the node's link to it is slowed). */
   private arrive(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
     const { storeLatencyMs, storeTimeoutMs, fsyncMs } = this.config;
-    if (!this.network.isStoreReachable(nodeIndex)) {
+    if (!this.network.storeRequestArrives(nodeIndex)) {
       const input: Input = { type: 'stored', id, outcome: { status: 'unavailable' } };
       this.agenda.schedule(this.agenda.now + storeTimeoutMs, EventKind.nodeInput, nodeIndex, epoch, input);
       return;

@@ -50,6 +50,9 @@ export class Network {
   private readonly storeLinkExtraMs: number[];
   private readonly storeLinkJitterMs: number[];
   private storeLinkRng: Prng | null = null;
+  /** Per node: a store-flaky fault's share of store requests lost on the link, drawn from its own stream. */
+  private readonly storeLinkLoss: number[];
+  private storeLossRng: Prng | null = null;
   /** Per node, towards the store (0) and back (1): when the last message on a slowed link arrives. */
   private readonly storeLinkLastAt: [number[], number[]];
 
@@ -63,6 +66,7 @@ export class Network {
     this.nodeCutFromStore = new Array<boolean>(nodeCount).fill(false);
     this.storeLinkExtraMs = new Array<number>(nodeCount).fill(0);
     this.storeLinkJitterMs = new Array<number>(nodeCount).fill(0);
+    this.storeLinkLoss = new Array<number>(nodeCount).fill(0);
     this.storeLinkLastAt = [new Array<number>(nodeCount).fill(0), new Array<number>(nodeCount).fill(0)];
   }
 
@@ -111,8 +115,15 @@ export class Network {
     );
   }
 
-  isStoreReachable(node: number): boolean {
-    return !this.nodeCutFromStore[node];
+  /**
+   * Whether a store request of the node, arriving now, reaches the store: not while the node is cut
+   * from it, and not when a flaky link loses it (one draw per request, only while the link is flaky,
+   * so a run without the fault draws nothing). A lost request is answered by the node's timeout.
+   */
+  storeRequestArrives(node: number): boolean {
+    if (this.nodeCutFromStore[node]) return false;
+    const loss = this.storeLinkLoss[node]!;
+    return !(loss > 0 && this.storeLossRng!.float() < loss);
   }
 
   /**
@@ -406,6 +417,12 @@ export class Network {
       this.storeLinkExtraMs[node] = extraMs;
       this.storeLinkJitterMs[node] = jitterMs;
     }
+  }
+
+  /** These nodes' links to the store lose this share of store requests (drawn from `rng`); 0 lifts it. */
+  setStoreLoss(nodes: readonly number[], share: number, rng: Prng): void {
+    this.storeLossRng = rng;
+    for (const node of nodes) this.storeLinkLoss[node] = share;
   }
 
   /** Data stops flowing on these clients' connections, without a close (Toxiproxy's `timeout`). */
