@@ -116,4 +116,28 @@ describe('a node starting on the shared log', () => {
     expect(await w.agenda.runUntil(60_000)).toBe(false);
     expect(ready).toEqual([]);
   });
+
+  it("answers a request the link lost by the node's timer, holding up no later answer on a slowed link", async () => {
+    const w = await sharedLog();
+    const rng = new Prng(5);
+    w.network.setStoreLatency([0], 100, 0, rng);
+    w.network.setStoreLoss([0], 1, rng);
+    const submit = (id: number, cmid: string) =>
+      w.storage.submit(0, 1, id, {
+        kind: 'append',
+        request: { conv: 'c', from: 'a', cmid, body: cmid, ts: 0 },
+      });
+    submit(1, 'lost');
+    w.agenda.at(150, () => {
+      w.network.setStoreLoss([0], 0, rng);
+      submit(2, 'kept');
+    });
+    await w.agenda.runUntil(10_000);
+    const answered = (id: number) => w.answers.find((a) => a.input.type === 'stored' && a.input.id === id);
+    // The lost one: `unavailable` when the node's store timeout runs out (it reached the link at 100 ms).
+    expect(answered(1)).toMatchObject({ at: 2100, input: { outcome: { status: 'unavailable' } } });
+    // The next one goes up and back over the slowed link (100 ms each way), not behind that timeout.
+    expect(answered(2)!.input).toMatchObject({ outcome: { status: 'ok' } });
+    expect(answered(2)!.at).toBeLessThan(1000);
+  });
 });

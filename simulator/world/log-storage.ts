@@ -184,7 +184,9 @@ export class LogStorage implements StorageService {
   private arrive(pending: InFlight, op: StoreOp): void {
     const { storeLatencyMs, storeTimeoutMs } = this.options.config;
     if (!this.options.network.storeRequestArrives(pending.node)) {
-      this.answer(pending, { status: 'unavailable' }, storeTimeoutMs);
+      // Nothing comes back: the node's own timer answers, not a message on the link, so it does not
+      // hold up the answers behind it on a slowed link (as one late answer would on one TCP stream).
+      this.deliver(pending, { status: 'unavailable' }, this.options.agenda.now + storeTimeoutMs);
       return;
     }
     const store = this.wrapped;
@@ -433,7 +435,14 @@ export class LogStorage implements StorageService {
   }
 
   private answer(pending: InFlight, outcome: StoreOutcome, delayMs: number): void {
-    const at = this.options.network.storeArrival(pending.node, 'down', this.options.agenda.now + delayMs);
+    this.deliver(
+      pending,
+      outcome,
+      this.options.network.storeArrival(pending.node, 'down', this.options.agenda.now + delayMs),
+    );
+  }
+
+  private deliver(pending: InFlight, outcome: StoreOutcome, at: number): void {
     if ('answered' in pending) {
       this.options.agenda.at(at, () => pending.answered(outcome));
       return;
