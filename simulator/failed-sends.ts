@@ -11,13 +11,13 @@
 
 import { ErrorCode } from '../reference-server/protocol/codes.ts';
 import type { MetricSource } from '../scenarios/thresholds.ts';
-import { notMember } from './client/outbox.ts';
 import {
   answeredStatus,
   type ChangeTimes,
   type PairChangeOf,
   surelyMemberThroughoutOf,
 } from './checkers/membership-oracle.ts';
+import { notMember } from './client/outbox.ts';
 import type { HistoryEvent } from './history.ts';
 import { failedSendsSource } from './verdict.ts';
 
