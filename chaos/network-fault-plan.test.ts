@@ -67,6 +67,7 @@ describe('planNetworkFault', () => {
       'node-crash',
       'node-pause',
       'store-outage',
+      'store-flaky',
       'clock-offset',
       'redis-latency',
       'rolling-restart',

@@ -47,6 +47,7 @@ const noMeaning: Partial<Record<FaultType, string>> = {
   'clock-offset': "a node's clock, which no proxy can change",
   'rolling-restart': 'a process fault (drain and restart each node in turn), not the network',
   'redis-latency': "the path between nodes and Redis, not the client network (a fleet's own proxies)",
+  'store-flaky': 'single requests lost between a node and its store, which no proxy toxic does',
 };
 
 /** Whether a fault type means something on the client network. */
