@@ -16,7 +16,7 @@ import {
   type ClientTimerKind,
   needsTimer,
 } from './client-effect.ts';
-import { ClientTimes, clientTime } from './client-times.ts';
+import { ClientTimes, clientCount, clientTime } from './client-times.ts';
 import { type ClientConfig, resolveClientConfig } from './limits.ts';
 import { clientFrame } from './wire.ts';
 
@@ -82,9 +82,6 @@ export abstract class ClientConnection implements ClientHost {
   private out: ClientEffect[] | null = null;
   /** The node of the current session, from its welcome. */
   node = '';
-  welcomes = 0;
-  reconnects = 0;
-  idleCloses = 0;
 
   constructor(options: VirtualClientOptions);
   constructor(identity: ClientIdentity, services: ClientServices);
@@ -149,6 +146,39 @@ export abstract class ClientConnection implements ClientHost {
 
   private set idleTimerAt(at: number) {
     this.times.values[this.timesAt + clientTime.idleTimerAt] = at;
+  }
+
+  get welcomes(): number {
+    return this.times.counts[2 * this.timesAt + clientCount.welcomes]!;
+  }
+
+  protected set welcomes(count: number) {
+    this.times.counts[2 * this.timesAt + clientCount.welcomes] = count;
+  }
+
+  get reconnects(): number {
+    return this.times.counts[2 * this.timesAt + clientCount.reconnects]!;
+  }
+
+  protected set reconnects(count: number) {
+    this.times.counts[2 * this.timesAt + clientCount.reconnects] = count;
+  }
+
+  get idleCloses(): number {
+    return this.times.counts[2 * this.timesAt + clientCount.idleCloses]!;
+  }
+
+  protected set idleCloses(count: number) {
+    this.times.counts[2 * this.timesAt + clientCount.idleCloses] = count;
+  }
+
+  /** A counter of the subclass's (clientCount), kept in this client's row. */
+  protected countOf(counter: number): number {
+    return this.times.counts[2 * this.timesAt + counter]!;
+  }
+
+  protected setCount(counter: number, count: number): void {
+    this.times.counts[2 * this.timesAt + counter] = count;
   }
 
   get connectionState(): ConnectionState {

@@ -45,6 +45,21 @@ class SyncProgress {
   timerAt = 0;
 }
 
+/**
+ * A view's gaps, its reorder buffer and a removed member's horizon, made at its first gap, out-of-order
+ * message or removal: four fields most views of a scale run never set (a view is 80 bytes, not 112).
+ */
+class GapProgress {
+  /** When the current gap (known messages past displayedUpTo) was first seen; -1: none. */
+  since = -1;
+  /** Earliest outstanding `gap` timer. */
+  timerAt = 0;
+  /** Only allocated while something is out of order. */
+  buffer: ReorderBuffer | null = null;
+  /** While pastMember: the last seq the removed user may read. */
+  pastHorizon = 0;
+}
+
 /** This device's cursors and what it saw of the other members': made when one is not 0. */
 class CursorProgress {
   deliveredSent = 0;
@@ -63,30 +78,27 @@ class CursorProgress {
   /** The furthest cursors of the other members, from receipts. */
   othersDelivered = 0;
   othersRead = 0;
+  /** Other members typing: user -> until when, in the order their typing began. */
+  typing: Map<string, number> | null = null;
 }
 
 const noSync: Readonly<SyncProgress> = Object.freeze(new SyncProgress());
+const noGaps: Readonly<GapProgress> = Object.freeze(new GapProgress());
 const noCursors: Readonly<CursorProgress> = Object.freeze(new CursorProgress());
 
 export class ConversationView {
   displayedUpTo = 0;
   /** The newest seq this device knows exists and may read (pushes, batches, welcome, notify). */
   knownLastSeq = 0;
-  /** Only allocated while something is out of order. */
-  private buffer: ReorderBuffer | null = null;
   /**
    * v1.1: the last welcome listed this conversation with `member: false` (the user was removed). It
    * stays readable up to the removal (`pastHorizon`); this device sends it no message, cursor or
    * typing. A message past that horizon proves the user was added again, and clears it.
    */
   pastMember = false;
-  private pastHorizon = 0;
-  private gapSince = -1;
-  /** Earliest outstanding `gap` timer. */
-  private gapTimerAt = 0;
   private syncProgress: SyncProgress | null = null;
   private cursorProgress: CursorProgress | null = null;
-  private typing: Map<string, number> | null = null;
+  private gapProgress: GapProgress | null = null;
 
   constructor(readonly conv: string) {}
 
@@ -104,6 +116,15 @@ export class ConversationView {
     return this.syncProgress;
   }
 
+  private get gaps(): Readonly<GapProgress> {
+    return this.gapProgress ?? noGaps;
+  }
+
+  private gapping(): GapProgress {
+    this.gapProgress ??= new GapProgress();
+    return this.gapProgress;
+  }
+
   private get cursors(): Readonly<CursorProgress> {
     return this.cursorProgress ?? noCursors;
   }
@@ -114,7 +135,7 @@ export class ConversationView {
   }
 
   get buffered(): number {
-    return this.buffer?.size ?? 0;
+    return this.gaps.buffer?.size ?? 0;
   }
 
   get syncInFlight(): boolean {
@@ -124,7 +145,7 @@ export class ConversationView {
   /** Takes one message; call `settle` after a run of offers. */
   offer(host: ClientHost, message: Message, via: Via, now: number): Offer {
     const seq = message.seq;
-    if (this.pastMember && seq > this.pastHorizon) this.pastMember = false;
+    if (this.pastMember && seq > this.gaps.pastHorizon) this.pastMember = false;
     if (seq > this.knownLastSeq) this.knownLastSeq = seq;
     if (seq <= this.displayedUpTo) return 'duplicate';
     if (seq === this.displayedUpTo + 1) {
@@ -132,8 +153,9 @@ export class ConversationView {
       this.drain(host, now);
       return 'shown';
     }
-    this.buffer ??= new ReorderBuffer();
-    return this.buffer.hold(message, via, host.config.reorderBufferMax);
+    const gaps = this.gapping();
+    gaps.buffer ??= new ReorderBuffer();
+    return gaps.buffer.hold(message, via, host.config.reorderBufferMax);
   }
 
   /** After displaying: coalesced `delivered`, and a sync if a gap has persisted long enough. */
@@ -186,7 +208,8 @@ export class ConversationView {
 
   welcome(host: ClientHost, summary: ConvSummary, now: number): void {
     this.pastMember = summary.member === false;
-    this.pastHorizon = summary.lastSeq;
+    // Read only while pastMember: a view of a current member needs no GapProgress for it.
+    if (this.pastMember || this.gapProgress !== null) this.gapping().pastHorizon = summary.lastSeq;
     if (summary.lastSeq > this.knownLastSeq) this.knownLastSeq = summary.lastSeq;
     for (const kind of ['delivered', 'read'] as const) {
       host.record({
@@ -300,32 +323,37 @@ export class ConversationView {
 
   typingFrame(host: ClientHost, frame: TypingServerFrame, now: number): void {
     if (!frame.on) {
-      this.typing?.delete(frame.user);
+      this.cursorProgress?.typing?.delete(frame.user);
       return;
     }
-    this.typing ??= new Map();
-    this.typing.delete(frame.user);
-    if (this.typing.size >= host.config.typingUsersMax) {
-      const oldest = this.typing.keys().next().value;
-      if (oldest !== undefined) this.typing.delete(oldest);
+    const cursors = this.cursoring();
+    cursors.typing ??= new Map();
+    const typing = cursors.typing;
+    typing.delete(frame.user);
+    if (typing.size >= host.config.typingUsersMax) {
+      const oldest = typing.keys().next().value;
+      if (oldest !== undefined) typing.delete(oldest);
     }
-    this.typing.set(frame.user, now + frame.ttlMs);
+    typing.set(frame.user, now + frame.ttlMs);
   }
 
   /** Users shown as typing at `now`, in the order their typing began. */
   typingUsers(now: number): string[] {
     const users: string[] = [];
-    if (this.typing === null) return users;
-    for (const [user, until] of this.typing) {
+    const cursors = this.cursorProgress;
+    const typing = cursors?.typing ?? null;
+    if (typing === null) return users;
+    for (const [user, until] of typing) {
       if (until > now) users.push(user);
-      else this.typing.delete(user);
+      else typing.delete(user);
     }
-    if (this.typing.size === 0) this.typing = null;
+    if (typing.size === 0) cursors!.typing = null;
     return users;
   }
 
   onGapTimer(host: ClientHost, now: number): void {
-    this.gapTimerAt = afterFiring(this.gapTimerAt, now);
+    const gaps = this.gapping();
+    gaps.timerAt = afterFiring(gaps.timerAt, now);
     this.checkBehind(host, now);
   }
 
@@ -402,7 +430,7 @@ export class ConversationView {
     sync.askAfter = this.displayedUpTo;
     sync.askVia = 'sync';
     sync.askUpTo = this.knownLastSeq;
-    this.gapSince = -1;
+    if (this.gapProgress !== null) this.gapProgress.since = -1;
     const limited = host.config.syncLimit < protocolLimits.syncLimitMax;
     host.frame(clientFrame.sync(this.conv, this.displayedUpTo, limited ? host.config.syncLimit : undefined));
     host.record({
@@ -419,15 +447,16 @@ export class ConversationView {
 
   private checkBehind(host: ClientHost, now: number): void {
     if (this.displayedUpTo >= this.knownLastSeq) {
-      this.gapSince = -1;
+      if (this.gapProgress !== null) this.gapProgress.since = -1;
       return;
     }
     if (this.sync.state === awaiting) return;
-    if (this.gapSince < 0) this.gapSince = now;
-    const due = this.gapSince + host.config.gapTimeoutMs;
+    const gaps = this.gapping();
+    if (gaps.since < 0) gaps.since = now;
+    const due = gaps.since + host.config.gapTimeoutMs;
     if (now >= due) this.requestSync(host, now);
-    else if (needsTimer(this.gapTimerAt, due)) {
-      this.gapTimerAt = due;
+    else if (needsTimer(gaps.timerAt, due)) {
+      gaps.timerAt = due;
       host.schedule('gap', due, this.conv);
     }
   }
@@ -483,18 +512,19 @@ export class ConversationView {
   }
 
   private drain(host: ClientHost, now: number): void {
-    const buffer = this.buffer;
+    const gaps = this.gapProgress;
+    const buffer = gaps === null ? null : gaps.buffer;
     if (buffer === null) return;
     for (let held = buffer.take(this.displayedUpTo + 1); held; held = buffer.take(this.displayedUpTo + 1))
       this.show(host, held.message, held.via, now);
-    if (buffer.size === 0) this.buffer = null;
+    if (buffer.size === 0) gaps!.buffer = null;
   }
 
   /** Seqs up to `seq` will never come to this device (not readable by it): move past them. */
   private skipTo(host: ClientHost, seq: number, now: number): void {
     if (seq <= this.displayedUpTo) return;
     this.displayedUpTo = seq;
-    this.buffer?.dropUpTo(seq);
+    this.gapProgress?.buffer?.dropUpTo(seq);
     this.drain(host, now);
   }
 }

@@ -10,6 +10,8 @@ const listMax = 8;
 export class ViewTable {
   private readonly list: ConversationView[];
   private index: Map<string, ConversationView> | null = null;
+  /** The view found last: most frames are about the conversation the last one was about. */
+  private last: ConversationView | null = null;
 
   /** Made from the views a client held (two or more by then). */
   constructor(views: ConversationView[]) {
@@ -21,9 +23,18 @@ export class ViewTable {
   }
 
   get(conv: string): ConversationView | undefined {
-    if (this.index !== null) return this.index.get(conv);
-    for (const view of this.list) if (view.conv === conv) return view;
-    return undefined;
+    const last = this.last;
+    if (last !== null && last.conv === conv) return last;
+    let found: ConversationView | undefined;
+    if (this.index !== null) found = this.index.get(conv);
+    else
+      for (const view of this.list)
+        if (view.conv === conv) {
+          found = view;
+          break;
+        }
+    if (found !== undefined) this.last = found;
+    return found;
   }
 
   /** Adds a view for a conversation that has none yet. */

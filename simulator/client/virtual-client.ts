@@ -26,6 +26,7 @@ import {
   type VirtualClientOptions,
 } from './client-connection.ts';
 import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
+import { clientCount } from './client-times.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
 import { errProblem, welcomeProblem } from './frame-shape.ts';
 import { Outbox } from './outbox.ts';
@@ -56,9 +57,8 @@ export type ClientCounters = {
 };
 
 export class VirtualClient extends ClientConnection implements AdversaryHost {
+  /** One view is the view itself; more are a table that remembers the one found last (view-table.ts). */
   private convs: Views = null;
-  /** The view asked for last: most frames are about the conversation the last one was about. */
-  private lastView: ConversationView | null = null;
   private outbox: Outbox | null = null;
   /**
    * Users watched: one user as its string, more as an array (not a Set: a client watches a few users,
@@ -68,9 +68,6 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   /** Users watched on this session whose first `presence` has not come yet. */
   private watchUnanswered: string[] | null = null;
   private readonly adversary: Adversary | null;
-  displayed = 0;
-  duplicates = 0;
-  errors = 0;
 
   /** One client's own options, or its identity and services shared with other clients (see ClientServices). */
   constructor(options: VirtualClientOptions);
@@ -83,6 +80,31 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     if (this.config.adversary.includes('forged-token') && services.badToken === undefined)
       throw new Error('the forged-token behaviour needs options.badToken');
     this.adversary = adversarial ? new Adversary(this.config.adversary) : null;
+  }
+
+  /** Messages displayed, duplicates dropped and errs received: in the client's row of counters. */
+  get displayed(): number {
+    return this.countOf(clientCount.displayed);
+  }
+
+  set displayed(count: number) {
+    this.setCount(clientCount.displayed, count);
+  }
+
+  get duplicates(): number {
+    return this.countOf(clientCount.duplicates);
+  }
+
+  set duplicates(count: number) {
+    this.setCount(clientCount.duplicates, count);
+  }
+
+  get errors(): number {
+    return this.countOf(clientCount.errors);
+  }
+
+  set errors(count: number) {
+    this.setCount(clientCount.errors, count);
   }
 
   // ---- inputs -------------------------------------------------------------------------------
@@ -514,14 +536,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   /** The view of `conv`, created on first mention; undefined past convsMax. */
   private view(conv: string): ConversationView | undefined {
-    if (this.lastView !== null && this.lastView.conv === conv) return this.lastView;
     let view = viewIn(this.convs, conv);
     if (view === undefined) {
       if (viewCount(this.convs) >= this.config.convsMax) return undefined;
       view = new ConversationView(conv);
       this.convs = withView(this.convs, view);
     }
-    this.lastView = view;
     return view;
   }
 
