@@ -60,6 +60,22 @@ export async function runFault(
 }
 
 /** The verdicts that failed, as `property: details`, for an assertion that shows why. */
+/** A fleet of three nodes on a shared store, busy enough that every node's store link carries traffic. */
+export const sharedStoreFleet = {
+  topology: { nodes: 3 },
+  clients: { count: 60 },
+  workload: { ratePer1kClients: 1500 },
+};
+
+/** Ack latency (from the send) of the sends made in [from, to) that were acked. */
+export function ackLatencies(run: FaultRun, from: number, to: number): number[] {
+  const acked = new Map(run.of('ack').map((e) => [`${e.device}/${e.cmid}`, e.at]));
+  return run
+    .of('send', from, to)
+    .map((send) => (acked.get(`${send.device}/${send.cmid}`) ?? Number.NaN) - send.at)
+    .filter((ms) => !Number.isNaN(ms));
+}
+
 export function failedVerdicts(run: FaultRun): string[] {
   return run.summary.verdicts
     .filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')

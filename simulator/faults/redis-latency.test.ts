@@ -1,24 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FaultRun, failedVerdicts, faultRunTimeoutMs, quantile, runFault } from './fault-harness.ts';
-
-const fleet = { topology: { nodes: 3 }, clients: { count: 60 }, workload: { ratePer1kClients: 1500 } };
-
-/** Ack latency (from the send) of sends made in [from, to). */
-function ackLatencies(run: FaultRun, from: number, to: number): number[] {
-  const acked = new Map(run.of('ack').map((e) => [`${e.device}/${e.cmid}`, e.at]));
-  return run
-    .of('send', from, to)
-    .map((send) => (acked.get(`${send.device}/${send.cmid}`) ?? Number.NaN) - send.at)
-    .filter((ms) => !Number.isNaN(ms));
-}
+import {
+  ackLatencies,
+  type FaultRun,
+  failedVerdicts,
+  faultRunTimeoutMs,
+  quantile,
+  runFault,
+  sharedStoreFleet,
+} from './fault-harness.ts';
 
 describe('redis latency', () => {
   let control: FaultRun;
   let slowed: FaultRun;
   beforeAll(async () => {
     [control, slowed] = await Promise.all([
-      runFault(null, fleet),
-      runFault({ type: 'redis-latency', atMs: 0, durationMs: 3000, latencyMs: 300, jitterMs: 100 }, fleet),
+      runFault(null, sharedStoreFleet),
+      runFault(
+        { type: 'redis-latency', atMs: 0, durationMs: 3000, latencyMs: 300, jitterMs: 100 },
+        sharedStoreFleet,
+      ),
     ]);
   }, faultRunTimeoutMs);
 
@@ -43,7 +43,7 @@ describe('redis latency', () => {
     async () => {
       const run = await runFault(
         { type: 'redis-latency', atMs: 0, durationMs: 3000, node: 1, latencyMs: 300 },
-        fleet,
+        sharedStoreFleet,
       );
       const during = ackLatencies(run, run.start, run.heal - 1000);
       const slow = during.filter((ms) => ms >= 600).length;

@@ -1,18 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+import {
+  ackLatencies,
+  type FaultRun,
+  failedVerdicts,
+  faultRunTimeoutMs,
+  runFault,
+  sharedStoreFleet,
+} from './fault-harness.ts';
 
-const fleet = { topology: { nodes: 3 }, clients: { count: 60 }, workload: { ratePer1kClients: 1500 } };
 /** The simulated node's store timeout: a lost request is answered `unavailable` this long after. */
 const storeTimeoutMs = 2000;
-
-/** Ack latency (from the send) of sends made in [from, to). */
-function ackLatencies(run: FaultRun, from: number, to: number): number[] {
-  const acked = new Map(run.of('ack').map((e) => [`${e.device}/${e.cmid}`, e.at]));
-  return run
-    .of('send', from, to)
-    .map((send) => (acked.get(`${send.device}/${send.cmid}`) ?? Number.NaN) - send.at)
-    .filter((ms) => !Number.isNaN(ms));
-}
 
 const slow = (latencies: number[]) => latencies.filter((ms) => ms >= storeTimeoutMs).length;
 
@@ -21,8 +18,8 @@ describe('store-flaky', () => {
   let flaky: FaultRun;
   beforeAll(async () => {
     [control, flaky] = await Promise.all([
-      runFault(null, fleet),
-      runFault({ type: 'store-flaky', atMs: 0, durationMs: 3000, node: 1, fraction: 0.5 }, fleet),
+      runFault(null, sharedStoreFleet),
+      runFault({ type: 'store-flaky', atMs: 0, durationMs: 3000, node: 1, fraction: 0.5 }, sharedStoreFleet),
     ]);
   }, faultRunTimeoutMs);
 
