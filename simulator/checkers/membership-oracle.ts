@@ -18,7 +18,6 @@ import { SlotTable } from './slot-table.ts';
 export type Tri = 'yes' | 'no' | 'maybe';
 
 export type ChangeStatus = 'pending' | 'applied' | 'refused' | 'unknown';
-type Status = ChangeStatus;
 
 /** What judging a pair by time needs of a change: when it was sent and answered, and how. */
 export type ChangeTimes = { readonly sentAt: number; answeredAt: number; status: ChangeStatus };
@@ -32,7 +31,7 @@ export type MembershipChange = {
   readonly sentAt: number;
   /** NaN until the answer came back. */
   answeredAt: number;
-  status: Status;
+  status: ChangeStatus;
   /** The highest seq the harness saw before sending the request: the cut is at or after it. */
   readonly lo: number;
   /** One below the lowest seq of a message first sent after the answer: the cut is at or before it. */
