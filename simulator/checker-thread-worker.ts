@@ -19,7 +19,7 @@ import { IdTable } from './checkers/id-table.ts';
 import { decodeClients } from './final-clients.ts';
 import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
-import { gcMicrosOf, heapPeakOf, threadCpuMs } from './run-meter.ts';
+import { gcMicrosOf, type HeapPeaks, heapPeaksOf, maxHeapPeaks, threadCpuMs } from './run-meter.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { StoredColumns } from './stored-columns.ts';
 
@@ -27,8 +27,8 @@ const cpuStart = threadCpuMs();
 // This thread's own heap (a second V8 heap in the process): its peak is part of the run's figures.
 let gcProfiler = new GCProfiler();
 gcProfiler.start();
-/** The heap peak of the run before its final state came (its GC profile is cut there: see `clients`). */
-let runHeapPeak = 0;
+/** The heap peaks of the run before its final state came (its GC profile is cut there: see `clients`). */
+let runHeapPeaks: HeapPeaks = { usedBytes: 0, committedBytes: 0 };
 const port = parentPort!;
 const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
 const ids = new IdTable();
@@ -61,7 +61,7 @@ port.on('message', (message: ThreadMessage) => {
     } else if (message.type === 'clients') {
       finalCpuStart = threadCpuMs();
       // The final state's GC apart from the run's: a new profile from here to the verdicts.
-      runHeapPeak = heapPeakOf(gcProfiler.stop());
+      runHeapPeaks = heapPeaksOf(gcProfiler.stop());
       gcProfiler = new GCProfiler();
       gcProfiler.start();
       clients = decodeClients(message.clients, reader);
@@ -84,6 +84,7 @@ port.on('message', (message: ThreadMessage) => {
       });
       const cpuNow = threadCpuMs();
       const finishGc = gcProfiler.stop();
+      const peaks = maxHeapPeaks(runHeapPeaks, heapPeaksOf(finishGc));
       port.postMessage({
         type: 'verdicts',
         verdicts,
@@ -92,7 +93,8 @@ port.on('message', (message: ThreadMessage) => {
           finishCpuMs: finalCpuStart === null || cpuNow === null ? null : cpuNow - finalCpuStart,
           finishCpuByCheckerMs: cpuNow === null ? null : byChecker,
           finishGcMs: Math.round(gcMicrosOf(finishGc) / 1000),
-          heapPeakBytes: Math.max(runHeapPeak, heapPeakOf(finishGc)),
+          heapPeakBytes: peaks.usedBytes,
+          heapCommittedPeakBytes: peaks.committedBytes,
         },
       } satisfies ThreadReply);
     }

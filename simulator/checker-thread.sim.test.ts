@@ -28,6 +28,10 @@ describe('checker thread', () => {
       expect(threaded.perf?.checkerThreadCpuMs).toBeGreaterThan(0);
       expect(threaded.perf?.checkerThreadHeapPeakBytes).toBeGreaterThan(0);
       expect(inline.perf?.checkerThreadHeapPeakBytes).toBeNull();
+      expect(threaded.perf?.checkerThreadHeapCommittedPeakBytes).toBeGreaterThanOrEqual(
+        threaded.perf!.checkerThreadHeapPeakBytes!,
+      );
+      expect(inline.perf?.checkerThreadHeapCommittedPeakBytes).toBeNull();
       // Measured from the final clients' arrival: 0 is possible at 80 clients (10 ms ticks), null is not.
       expect(threaded.perf?.checkerThreadFinishCpuMs).toBeGreaterThanOrEqual(0);
       expect(inline.perf?.checkerThreadFinishCpuMs).toBeNull();

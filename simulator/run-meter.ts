@@ -14,6 +14,11 @@ export type RunPerf = {
   eventsPerCpuSecond: number;
   /** Largest used V8 heap seen (before any collection, and at the end). */
   heapPeakBytes: number;
+  /**
+   * Largest heap V8 held from the OS (its spaces' committed size, the young generation's and the free
+   * room in its pages included) around any collection, and at the end: what the heap puts in the RSS.
+   */
+  heapCommittedPeakBytes: number;
   /** The process's peak resident set size so far (the OS's own high-water mark). */
   rssPeakBytes: number;
   gcCount: number;
@@ -31,6 +36,8 @@ export type RunPerf = {
   checkerThreadCpuMs: number | null;
   /** That thread's own largest used V8 heap (a second heap, inside the process's RSS). */
   checkerThreadHeapPeakBytes: number | null;
+  /** That thread's largest committed heap (see heapCommittedPeakBytes). */
+  checkerThreadHeapCommittedPeakBytes: number | null;
   /** Wall time the world's thread stood blocked on a full pipe to that thread (it judged slower than the world ran). */
   checkerThreadBlockedMs: number | null;
   /** Wall time from the final snapshot's crossing to the verdicts (the world's thread waits for them). */
@@ -53,6 +60,7 @@ export type RunPerf = {
 export type CheckerThreadPerf = {
   cpuMs: number | null;
   heapPeakBytes: number;
+  heapCommittedPeakBytes: number;
   /** CPU time on the final state (see RunPerf). */
   finishCpuMs: number | null;
   /** Each checker's `finish`, by property (see RunPerf). */
@@ -83,13 +91,14 @@ export function startRunMeter(): RunMeter {
       const cpu = process.cpuUsage(cpuStart);
       const cpuMs = Math.max((cpu.user + cpu.system) / 1000, 0.001);
       const gcMs = gcMicrosOf(gc) / 1000;
-      const heapPeakBytes = heapPeakOf(gc);
+      const heap = heapPeaksOf(gc);
       return {
         wallMs: Math.round(wallMs),
         cpuMs: Math.round(cpuMs),
         eventsPerSecond: Math.round(events / (wallMs / 1000)),
         eventsPerCpuSecond: Math.round(events / (cpuMs / 1000)),
-        heapPeakBytes,
+        heapPeakBytes: heap.usedBytes,
+        heapCommittedPeakBytes: heap.committedBytes,
         rssPeakBytes: process.resourceUsage().maxRSS * 1024,
         gcCount: gc?.statistics.length ?? 0,
         gcMs: Math.round(gcMs),
@@ -98,6 +107,7 @@ export function startRunMeter(): RunMeter {
         checkerThread: thread !== undefined,
         checkerThreadCpuMs: thread?.cpuMs ?? null,
         checkerThreadHeapPeakBytes: thread?.heapPeakBytes ?? null,
+        checkerThreadHeapCommittedPeakBytes: thread?.heapCommittedPeakBytes ?? null,
         checkerThreadBlockedMs: thread?.blockedMs === undefined ? null : Math.round(thread.blockedMs),
         checkerThreadFinishMs: thread?.finishMs === undefined ? null : Math.round(thread.finishMs),
         checkerThreadFinishCpuMs: thread?.finishCpuMs ?? null,
@@ -110,7 +120,7 @@ export function startRunMeter(): RunMeter {
 
 /** One line for people: `2.1 M events, 160 k events/s (210 k per CPU-s), heap peak 1.2 GiB, ...`. */
 export function perfLine(events: number, perf: RunPerf): string {
-  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)}, peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts${perf.checkerThreadFinishCpuMs === null ? '' : ` (${(perf.checkerThreadFinishCpuMs / 1000).toFixed(1)} s of its CPU)`}`}` : ''}`;
+  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)} (${gib(perf.heapCommittedPeakBytes)} committed), peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}${perf.checkerThreadHeapCommittedPeakBytes === null ? '' : ` (${gib(perf.checkerThreadHeapCommittedPeakBytes)} committed)`}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts${perf.checkerThreadFinishCpuMs === null ? '' : ` (${(perf.checkerThreadFinishCpuMs / 1000).toFixed(1)} s of its CPU)`}`}` : ''}`;
 }
 
 type GcProfile = ReturnType<GCProfiler['stop']>;
@@ -122,11 +132,34 @@ export function gcMicrosOf(gc: GcProfile): number {
   return micros;
 }
 
-/** The largest used heap of the calling thread's isolate: before any collection, and now. */
-export function heapPeakOf(gc: GcProfile): number {
-  let peak = getHeapStatistics().used_heap_size;
-  for (const entry of gc?.statistics ?? []) peak = Math.max(peak, entry.beforeGC.heapStatistics.usedHeapSize);
-  return peak;
+export type HeapPeaks = { usedBytes: number; committedBytes: number };
+
+/**
+ * The largest used and committed heap of the calling thread's isolate: around any collection, and now.
+ * Committed is what V8 holds from the OS (used, the free room in its pages, the young generation's
+ * spaces): the used peak alone leaves a large part of the RSS unexplained.
+ */
+export function heapPeaksOf(gc: GcProfile): HeapPeaks {
+  const now = getHeapStatistics();
+  let usedBytes = now.used_heap_size;
+  let committedBytes = now.total_heap_size;
+  for (const entry of gc?.statistics ?? []) {
+    usedBytes = Math.max(usedBytes, entry.beforeGC.heapStatistics.usedHeapSize);
+    committedBytes = Math.max(
+      committedBytes,
+      entry.beforeGC.heapStatistics.totalHeapSize,
+      entry.afterGC.heapStatistics.totalHeapSize,
+    );
+  }
+  return { usedBytes, committedBytes };
+}
+
+/** The larger of two peaks, field by field. */
+export function maxHeapPeaks(a: HeapPeaks, b: HeapPeaks): HeapPeaks {
+  return {
+    usedBytes: Math.max(a.usedBytes, b.usedBytes),
+    committedBytes: Math.max(a.committedBytes, b.committedBytes),
+  };
 }
 
 /** The calling thread's user + system time from /proc (clock ticks of 10 ms), or null off Linux. */
