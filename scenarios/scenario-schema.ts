@@ -484,6 +484,10 @@ export const scenarioSchema = strict({
       'users (one device each) who type in one of their conversations every 250 ms from 60% to 95% of the warm-up, faster than the typing throttle lets through (simulator only)',
       1,
     ),
+    resenders: count(
+      'devices that, on each session after their first, send their last acked message again (same conversation, cmid and body), as an app that lost the ack before it kept it: the ack must be the first one, same seq and ts (idempotency; simulator only)',
+      0,
+    ),
     membershipChangesPerMin: z
       .number()
       .min(0)

@@ -253,6 +253,13 @@ describe('scenarios', () => {
     expect(types).toContain('rolling-restart');
   });
 
+  it('crash-restart has devices send acked messages again across its recoveries (idempotency for good)', () => {
+    // Session 15 (docs/benchmarks.md): the store's restored idempotency index made to map each key one
+    // seq lower (StoreState.restoreIndex's `seq++` as `seq--`) survived every gate scenario: no workload
+    // sent an acked cmid again after a restart. With resenders, crash-restart seed 1 fails it (idempotency).
+    expect(loadScenario('crash-restart').workload.resenders).toBeGreaterThanOrEqual(8);
+  });
+
   it('disk-faults tears a write in any order while a slow disk makes group commit batch several records', () => {
     // Mutation run store13c (docs/benchmarks.md, session 13): recovery's torn-tail judge
     // (`unwrittenSectorIn`) made to return nothing, or always false, survived the gate: the 'any' tear

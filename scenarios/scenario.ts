@@ -118,6 +118,8 @@ export type Scenario = {
     pressers: number;
     /** Users who type in one conversation every 250 ms late in the warm-up, past the typing throttle (simulator only). */
     typists: number;
+    /** Devices that send their last acked message again on each session after their first, as an app that lost the ack (simulator only). */
+    resenders: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */

@@ -126,6 +126,27 @@ export function scheduleTypists(world: World, scenario: Scenario, streams: SeedS
 }
 
 /**
+ * The devices (`workload.resenders` of them, among those `eligible`) that send their last acked message
+ * again on each session after their first (client/resending-client.ts). Their own stream: no other draw moves.
+ */
+export function pickResenders(
+  scenario: Scenario,
+  devices: number,
+  eligible: (index: number) => boolean,
+  streams: SeedStreams,
+): Set<number> {
+  const wanted = scenario.workload.resenders;
+  const picked = new Set<number>();
+  if (wanted <= 0 || devices === 0) return picked;
+  const rng = streams.stream('resend');
+  for (let tries = 0; picked.size < wanted && tries < 4 * wanted + 16; tries++) {
+    const index = rng.int(devices);
+    if (eligible(index)) picked.add(index);
+  }
+  return picked;
+}
+
+/**
  * Whether `user` leaves at settle with all of its devices (a user with one device still online is not
  * offline, so watchers would have nothing to see). Decided by user name and seed alone, so generator
  * shards holding devices of one user agree.

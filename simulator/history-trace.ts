@@ -38,6 +38,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'cursor-read': 28,
   unanswered: 29,
   'bad-frame': 30,
+  'resent-ack': 31,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -67,6 +68,13 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.seq);
       trace.mix(event.ts);
       trace.mix(event.cmid.length);
+      return;
+    case 'resent-ack':
+      trace.mix(event.seq);
+      trace.mix(event.ts);
+      trace.mix(event.first.seq);
+      trace.mix(event.first.ts);
+      trace.mixText(event.cmid);
       return;
     case 'failed':
     case 'cursor-refused':

@@ -46,6 +46,22 @@ export type HistoryEvent =
       sentAt: number;
     } & DeviceRef)
   /**
+   * A device that had been acked for a send sent it again (same conv, cmid and body: an app that lost
+   * the ack before it kept it) at `resentAt`, and got this ack. protocol.md: the same (sender, conv,
+   * cmid) again yields the same ack, same seq and same ts, and stores nothing new. `first` is the ack
+   * the device got for it before (what the harness saw, not what the server says now).
+   */
+  | ({
+      k: 'resent-ack';
+      at: number;
+      conv: string;
+      cmid: string;
+      seq: number;
+      ts: number;
+      resentAt: number;
+      first: { seq: number; ts: number };
+    } & DeviceRef)
+  /**
    * The server refused a frame with `rate_limited` (`ref`: the cmid of a send, or the frame type).
    * `cmid` is set when it answers one of the device's pending sends.
    */
@@ -196,6 +212,7 @@ const everyKind: Record<HistoryKind, true> = {
   'members-answered': true,
   send: true,
   ack: true,
+  'resent-ack': true,
   'rate-limited': true,
   press: true,
   failed: true,

@@ -15,6 +15,7 @@ import type { FaultSpec, Scenario, SwarmKnob } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
 import { addAdversaries } from './adversaries.ts';
 import {
+  pickResenders,
   scheduleChurn,
   scheduleHttpReads,
   scheduleMembershipChurn,
@@ -28,6 +29,7 @@ import { CheckerThread } from './checker-thread.ts';
 import { CheckerFeed } from './checkers/checker-feed.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { ClientTimes } from './client/client-times.ts';
+import { ResendingClient } from './client/resending-client.ts';
 import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FailedSends } from './failed-sends.ts';
@@ -292,16 +294,22 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server that
   // keys without the sender is caught. One string per prefix, not one per client.
   const cmidPrefixes = new Map<string, string>();
+  const resenders = pickResenders(
+    scenario,
+    population.devices.length,
+    (index) => population.convsOfUser[population.devices[index]!.userIndex]!.length > 0,
+    streams,
+  );
   for (const [index, device] of population.devices.entries()) {
     if (clientRngs.add(streams.stream('client', index)) !== index)
       throw new Error('client streams out of step with the devices');
     const suffix = device.device.slice(device.device.lastIndexOf('-') + 1);
     const cmidPrefix = cmidPrefixes.get(suffix) ?? suffix;
     cmidPrefixes.set(suffix, cmidPrefix);
-    const client = new VirtualClient(
-      { user: device.user, device: device.device, deviceIndex: index, cmidPrefix },
-      services,
-    );
+    const identity = { user: device.user, device: device.device, deviceIndex: index, cmidPrefix };
+    const client = resenders.has(index)
+      ? new ResendingClient(identity, services)
+      : new VirtualClient(identity, services);
     world.addClient(
       new SimClient(
         client,

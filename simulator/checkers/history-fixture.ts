@@ -20,6 +20,16 @@ export function device(user: string, device = 'd1'): DeviceRef {
   return { user, device };
 }
 
+/** An ack's fields but its kind: `m`'s key, seq and ts, to `by` at `at`. */
+const acked = (at: number, by: DeviceRef, m: Message) => ({
+  at,
+  ...by,
+  conv: m.conv,
+  cmid: m.cmid,
+  seq: m.seq,
+  ts: m.ts,
+});
+
 export const history = {
   /** `by` got a welcome (a first session, 1 ms to connect). */
   session: (at: number, by: DeviceRef): HistoryEvent => ({
@@ -64,14 +74,17 @@ export const history = {
   /** `sentAt` defaults to `at` (a send acked at once). */
   ack: (at: number, by: DeviceRef, m: Message, sentAt = at): HistoryEvent => ({
     k: 'ack',
-    at,
-    ...by,
-    conv: m.conv,
-    cmid: m.cmid,
-    seq: m.seq,
-    ts: m.ts,
+    ...acked(at, by, m),
     sentAt,
   }),
+  /** `m` made again at `resentAt` and acked as `m` (seq and ts); `first` is what the first ack said (default: m's). */
+  resentAck: (
+    at: number,
+    by: DeviceRef,
+    m: Message,
+    first = { seq: m.seq, ts: m.ts },
+    resentAt = at,
+  ): HistoryEvent => ({ k: 'resent-ack', ...acked(at, by, m), resentAt, first }),
   durable: (at: number, m: Message): HistoryEvent => ({ k: 'durable', at, message: m }),
   display: (at: number, on: DeviceRef, m: Message, via: Via = 'push'): HistoryEvent => ({
     k: 'display',

@@ -48,6 +48,24 @@ describe('idempotency', () => {
     expect(path(result).at(-1)).toBe(second);
   });
 
+  it('fails a send made again after its ack (an app that lost the ack) acked with a new seq or ts, and passes the same ack', () => {
+    const same = judge([history.durable(1, m1), history.ack(2, bob, m1), history.resentAck(9, bob, m1)], {
+      messages: [m1],
+    });
+    expect(same).toMatchObject({ verdict: 'pass', details: expect.stringMatching(/^4 claims/) });
+    for (const answer of [
+      { ...m1, seq: 7 },
+      { ...m1, ts: m1.ts + 1 },
+    ]) {
+      const again = history.resentAck(9, bob, answer, { seq: m1.seq, ts: m1.ts }, 8);
+      // The first ack's key was dropped by a read during the run: the resend's own record of it judges.
+      const result = judge([again], { messages: [m1] });
+      expect(result.verdict).toBe('fail');
+      expect(result.details).toMatch(/1 send made again acked differently/);
+      expect(path(result)).toEqual([again]);
+    }
+  });
+
   it('fails two senders sharing a cmid who got the same seq (a server keying on cmid alone)', () => {
     const annsAck = history.ack(3, ann, { ...m1, from: 'ann' });
     const result = judge([history.durable(1, m1), history.ack(2, bob, m1), annsAck]);

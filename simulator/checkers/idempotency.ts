@@ -4,7 +4,8 @@
 // hashes, see string-hash.ts) and (conv, seq) -> key, with where each was first learnt. A read during
 // the run (checkpoint) judges the seqs it shows and drops them and their keys; read-back.ts keeps which
 // key each held, and the end judges the whole final read as before: a later claim on a dropped key or
-// seq meets the store's record of it there.
+// seq meets the store's record of it there. A send made again after its ack (`resent-ack`: an app that
+// lost the ack) must be answered with the first ack's seq and ts, as the device saw them.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
@@ -23,7 +24,7 @@ type Source = (typeof sources)[number];
 type Claim = { source: Source; at: number; sender: string; conv: string; cmid: string; seq: number };
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
-const kinds = ['send', 'ack', 'durable'] as const satisfies readonly HistoryKind[];
+const kinds = ['send', 'ack', 'durable', 'resent-ack'] as const satisfies readonly HistoryKind[];
 
 export function createIdempotencyChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -106,8 +107,19 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     }));
   };
 
+  const resentAcked = (event: HistoryEventOf<'resent-ack'>): void => {
+    claims++;
+    const { first } = event;
+    if (event.seq === first.seq && event.ts === first.ts) return;
+    witness.add('send made again acked differently', () => ({
+      problem: `(${event.user}, ${event.conv}, ${event.cmid}) was acked with seq ${first.seq} ts ${first.ts}, made again at ${event.resentAt} and acked with seq ${event.seq} ts ${event.ts} (protocol.md: the same ack, same seq and same ts, and nothing stored anew)`,
+      path: [event],
+    }));
+  };
+
   const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'send') sends++;
+    else if (event.k === 'resent-ack') resentAcked(event);
     else if (event.k === 'ack') {
       judge(
         {

@@ -34,6 +34,17 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
   'members-answered': (at) => ({ k: 'members-answered', at, id: 7, status: 200, lastSeq: 1 }),
   send: (at) => ({ k: 'send', at, conv: 'g', cmid: m2.cmid, body: m2.body, ...ann }),
   ack: (at) => ({ k: 'ack', at, conv: 'g', cmid: m2.cmid, seq: 2, ts: m2.ts, sentAt: at - 1, ...ann }),
+  'resent-ack': (at) => ({
+    k: 'resent-ack',
+    at,
+    conv: 'g',
+    cmid: m2.cmid,
+    seq: 2,
+    ts: m2.ts,
+    resentAt: at - 1,
+    first: { seq: 2, ts: m2.ts },
+    ...ann,
+  }),
   'rate-limited': (at) => ({
     k: 'rate-limited',
     at,

@@ -27,8 +27,12 @@ export class ClientDriver {
   private timers: PendingTimer[] = [];
   private order = 0;
 
-  constructor(config: Partial<ClientConfig> = {}, options: Partial<VirtualClientOptions> = {}) {
-    this.client = new VirtualClient({
+  constructor(
+    config: Partial<ClientConfig> = {},
+    options: Partial<VirtualClientOptions> = {},
+    make: (options: VirtualClientOptions) => VirtualClient = (options) => new VirtualClient(options),
+  ) {
+    this.client = make({
       user: 'u1',
       device: 'd1',
       rng: sequenceRng([0.5]),

@@ -29,7 +29,7 @@ import type { ClientEffect, ClientTimerKind } from './client-effect.ts';
 import { clientCount } from './client-times.ts';
 import { ConversationView, type Offer } from './conversation-view.ts';
 import { errProblem, welcomeProblem } from './frame-shape.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type PendingSend } from './outbox.ts';
 import { type Views, viewCount, viewIn, viewsIn, withView } from './view-table.ts';
 import { clientFrame } from './wire.ts';
 
@@ -395,9 +395,16 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         this.tally(view.offer(this, { conv, seq, from: this.user, cmid, body: entry.body, ts }, 'own', now));
         view.settle(this, now);
       }
-    }
+      this.sendAcked(entry, frame, now);
+    } else this.otherAck(frame, now);
     this.closeIfDrained(now);
   }
+
+  /** One of the outbox's sends was acked (ResendingClient keeps the last). */
+  protected sendAcked(_entry: PendingSend, _frame: AckFrame, _now: number): void {}
+
+  /** An ack for none of the outbox's sends (ResendingClient's answer to a send made again). */
+  protected otherAck(_frame: AckFrame, _now: number): void {}
 
   private msg(frame: MsgFrame, now: number): void {
     this.convFrame(frame.conv, 'msg', [frame.seq], now);
