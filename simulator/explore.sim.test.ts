@@ -33,8 +33,10 @@ describe('exploration', () => {
   it(
     'passes a correct server over random schedules',
     async () => {
-      const result = await explore(loadScenario('steady'), { runs: 6, seed: 5, runSeed: 2, clients: 200 });
-      expect(result).toEqual({ ok: true, runs: 6 });
+      // Two schedules: the answer's shape on a pass. The correct server over many more is CI's gate step
+      // (.ci/run: `gate --explore 10`, ten schedules on the swarm scenario at full size, red on any failure).
+      const result = await explore(loadScenario('steady'), { runs: 2, seed: 5, runSeed: 2, clients: 100 });
+      expect(result).toEqual({ ok: true, runs: 2 });
     },
     simTimeoutMs,
   );
