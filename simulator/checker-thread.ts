@@ -233,6 +233,7 @@ export function finalFromSnapshot(
     conversations: () => snapshot.conversations,
     storedMessage: (conv, seq) => stored.message(conv, seq),
     storedLastSeq: (conv) => stored.lastSeq(conv),
+    storedDigest: (conv, seq) => stored.digest(conv, seq),
     online: (user) => online.has(user),
     settledAt: snapshot.settledAt,
   };

@@ -8,6 +8,7 @@
 // claim the checkers cross-check, never the source of truth; so the same checkers judge a black-box server.
 
 import type { Message } from '../reference-server/protocol/frames.ts';
+import type { StoredDigest } from './checkers/stored-digest.ts';
 
 /** A device is one virtual client: one user may have several. */
 export type DeviceRef = { user: string; device: string };
@@ -254,6 +255,11 @@ export type FinalState = {
   /** The final read of the server's messages after the run: a claim to cross-check. */
   storedMessage(conv: string, seq: number): Message | undefined;
   storedLastSeq(conv: string): number;
+  /**
+   * The final read's message at (conv, seq) as the store-reading judgements compare it, hashed once
+   * (checkers/stored-digest.ts); where absent, they make it from `storedMessage`.
+   */
+  storedDigest?(conv: string, seq: number): StoredDigest | undefined;
   /** Whether the user has a live connection at the end (the harness's own sockets). */
   online(user: string): boolean;
   /** Whether the settle phase converged within the scenario's liveness window. */

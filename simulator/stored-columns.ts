@@ -12,6 +12,8 @@
 // crosses as the object itself, so the checkers read exactly what the store answered.
 
 import type { Message } from '../reference-server/protocol/frames.ts';
+import { digestOf, type StoredDigest } from './checkers/stored-digest.ts';
+import { PieceHash } from './checkers/string-hash.ts';
 
 /** What the columns are read from: the store's answers in its final read. */
 export type StoredSource = {
@@ -148,9 +150,57 @@ export function storedTransfer(part: StoredPart): ArrayBuffer[] {
   ].map((array) => array.buffer as ArrayBuffer);
 }
 
+/** Per slot of a part, five words of its digest (stored-digest.ts), in this order. */
+const digestWords = 5;
+const cmidWord = 0;
+const bodyWord = 1;
+const identityWord = 2;
+const keyAWord = 3;
+const keyBWord = 4;
+/** Between the parts of an identity or idempotency key (keyText's separator). */
+const keySeparator = '\u0000';
+
+/**
+ * The digests of a part's plain messages, hashed in place in its text: each message once, as the part
+ * arrives (the thread would otherwise idle while the world encodes the next one), instead of once per
+ * store-reading judgement at the end. A slot of another shape is digested from its message when asked.
+ */
+function digestPart(part: StoredPart): Uint32Array {
+  const digests = new Uint32Array(digestWords * part.shapes.length);
+  const pieces = new PieceHash();
+  const { text, ends } = part;
+  for (let i = 0; i < part.convs.length; i++) {
+    const conv = part.convs[i]!;
+    for (let slot = part.starts[i]!; slot < part.starts[i + 1]!; slot++) {
+      if (part.shapes[slot] !== plain) continue;
+      const from = part.senders[part.senderAt[slot]!]!;
+      const start = slot === 0 ? 0 : ends[2 * slot - 1]!;
+      const cmidEnd = ends[2 * slot]!;
+      const at = digestWords * slot;
+      digests[at + cmidWord] = pieces.clear().add(text, start, cmidEnd).hash32();
+      digests[at + bodyWord] = pieces
+        .clear()
+        .add(text, cmidEnd, ends[2 * slot + 1])
+        .hash32();
+      digests[at + identityWord] = pieces
+        .clear()
+        .add(from)
+        .add(keySeparator)
+        .add(text, start, cmidEnd)
+        .hash32();
+      pieces.clear().add(from).add(keySeparator).add(conv).add(keySeparator).add(text, start, cmidEnd);
+      digests[at + keyAWord] = pieces.hash32();
+      digests[at + keyBWord] = pieces.hash32b();
+    }
+  }
+  return digests;
+}
+
 /** The thread's side: the parts as they came, read by conversation and seq. */
 export class StoredColumns {
   private readonly parts: StoredPart[] = [];
+  /** Per part: its digests (digestPart). */
+  private readonly digests: Uint32Array[] = [];
   /** conv -> part number * 2^21 + conversation index in it (parts hold at most 4,096 conversations each). */
   private readonly where = new Map<string, number>();
   /** Every sender of every part as one string (each part's clone made its own copies). */
@@ -161,6 +211,8 @@ export class StoredColumns {
    */
   private lastConv: string | undefined = undefined;
   private lastAt: number | undefined = undefined;
+  /** The part slotOf found its slot in. */
+  private foundPart = 0;
 
   add(part: StoredPart): void {
     const number = this.parts.length;
@@ -172,6 +224,7 @@ export class StoredColumns {
       else part.senders[i] = known;
     }
     this.parts.push(part);
+    this.digests.push(digestPart(part));
     for (let i = 0; i < part.convs.length; i++) this.where.set(part.convs[i]!, number * 2 ** 21 + i);
     this.lastConv = undefined;
   }
@@ -183,12 +236,9 @@ export class StoredColumns {
   }
 
   message(conv: string, seq: number): Message | undefined {
-    const at = this.whereOf(conv);
-    if (at === undefined || !Number.isInteger(seq) || seq < 1) return undefined;
-    const part = this.parts[Math.floor(at / 2 ** 21)]!;
-    const index = at % 2 ** 21;
-    const slot = part.starts[index]! + seq - 1;
-    if (slot >= part.starts[index + 1]!) return undefined;
+    const slot = this.slotOf(conv, seq);
+    if (slot < 0) return undefined;
+    const part = this.parts[this.foundPart]!;
     const shape = part.shapes[slot];
     if (shape === absent) return undefined;
     if (shape === odd) return part.odd[part.oddAt[slot]!];
@@ -202,6 +252,37 @@ export class StoredColumns {
       body: part.text.slice(ends[2 * slot], ends[2 * slot + 1]),
       ts: part.ts[slot]!,
     };
+  }
+
+  /** The message at (conv, seq) as the store-reading judgements compare it (stored-digest.ts). */
+  digest(conv: string, seq: number): StoredDigest | undefined {
+    const slot = this.slotOf(conv, seq);
+    if (slot < 0) return undefined;
+    const part = this.parts[this.foundPart]!;
+    const shape = part.shapes[slot];
+    if (shape === absent) return undefined;
+    if (shape === odd) return digestOf(part.odd[part.oddAt[slot]!]!, conv);
+    const digests = this.digests[this.foundPart]!;
+    const word = digestWords * slot;
+    return {
+      from: part.senders[part.senderAt[slot]!]!,
+      cmid: digests[word + cmidWord]!,
+      body: digests[word + bodyWord]!,
+      identity: digests[word + identityWord]!,
+      keyA: digests[word + keyAWord]!,
+      keyB: digests[word + keyBWord]!,
+    };
+  }
+
+  /** (conv, seq)'s slot in its part, which `foundPart` then names; -1 if no part has that seq. */
+  private slotOf(conv: string, seq: number): number {
+    const at = this.whereOf(conv);
+    if (at === undefined || !Number.isInteger(seq) || seq < 1) return -1;
+    this.foundPart = Math.floor(at / 2 ** 21);
+    const part = this.parts[this.foundPart]!;
+    const index = at % 2 ** 21;
+    const slot = part.starts[index]! + seq - 1;
+    return slot < part.starts[index + 1]! ? slot : -1;
   }
 
   private whereOf(conv: string): number | undefined {

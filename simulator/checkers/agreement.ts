@@ -14,6 +14,7 @@ import { int32Column, uint8Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
+import { storedDigest } from './stored-digest.ts';
 import { hash32, hashLabel, keyText, RecentHashes } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -33,6 +34,12 @@ type Claim = {
   cmid: number;
   body: number | undefined;
 };
+
+/**
+ * A final read's claim's event in a witness: the stored message at the claim's (conv, seq), read again
+ * only if a case is kept (the claim itself comes from the message's digest, stored-digest.ts).
+ */
+const finalStored = { k: 'stored' } as const;
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
 const kinds = ['durable', 'display', 'send', 'failed', 'ack'] as const satisfies readonly HistoryKind[];
@@ -59,6 +66,8 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   let dropped = 0;
   let claims = 0;
   let sends = 0;
+  /** The final state being judged (for finalStored's message). */
+  let finalRead: FinalState | null = null;
 
   const describeRef = (slot: number) => {
     const device = refDevice.get(slot);
@@ -106,7 +115,10 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     const seq = messages.keyB(slot);
     witness.add(`${claim.source} disagreeing on ${differs.join('+')}`, () => ({
       problem: `${claim.source} of ${conv}#${seq} differs from the ${sources[refSource.get(slot)]} before it in ${differs.join(', ')}`,
-      path: [describeRef(slot), event],
+      path: [
+        describeRef(slot),
+        event === finalStored ? { k: 'stored', message: finalRead!.storedMessage(conv, seq) } : event,
+      ],
     }));
   };
 
@@ -161,10 +173,19 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
   };
 
   const judgeStore = (final: FinalState): void => {
+    finalRead = final;
     for (let slot = 0; slot < messages.size; slot++) {
-      const stored = final.storedMessage(ids.convName(messages.keyA(slot)), messages.keyB(slot));
+      const stored = storedDigest(final, ids.convName(messages.keyA(slot)), messages.keyB(slot));
       if (stored === undefined) continue;
-      judge(slot, messageClaim(slot, 'stored', final.at, -1, stored), { k: 'stored', message: stored });
+      const claim = {
+        source: 'stored' as const,
+        at: final.at,
+        device: -1,
+        from: recentSenders.hash(slot, stored.from),
+        cmid: stored.cmid,
+        body: stored.body,
+      };
+      judge(slot, claim, finalStored);
     }
   };
 
@@ -220,9 +241,9 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
         readBack.verify(
           lane,
           (conv, seq) => {
-            const stored = final.storedMessage(ids.convName(conv), seq);
+            const stored = storedDigest(final, ids.convName(conv), seq);
             if (stored === undefined) return undefined;
-            return lane === 0 ? identityHash(stored) : hash32(stored.body);
+            return lane === 0 ? stored.identity : stored.body;
           },
           (mismatch) => readBackDiffers(final, lane, mismatch),
         );

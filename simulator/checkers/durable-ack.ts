@@ -10,6 +10,7 @@ import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts
 import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
+import { storedDigest } from './stored-digest.ts';
 import { hash32, hashLabel } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -50,9 +51,18 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
     acks++;
   };
 
+  /** What is wrong with ack `row` given the sender and cmid hash the read holds at its seq, if anything. */
+  const wrongOf = (row: number, stored: { from: string; cmid: number } | undefined): string | undefined => {
+    if (stored === undefined) return missingKind;
+    return stored.from !== ids.deviceName(ack.device.get(row)).user || stored.cmid !== ack.cmid.get(row)
+      ? otherKind
+      : undefined;
+  };
+
   /** `read`: which read `stored` came from (a read during the run, or the final one). */
-  const judge = (
+  const report = (
     row: number,
+    kind: string,
     stored: Message | undefined,
     read: string,
     storedLastSeq: number | null,
@@ -60,13 +70,6 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
     const conv = ids.convName(ack.conv.get(row));
     const seq = ack.seq.get(row);
     const { user, device } = ids.deviceName(ack.device.get(row));
-    const kind =
-      stored === undefined
-        ? missingKind
-        : stored.from !== user || hash32(stored.cmid) !== ack.cmid.get(row)
-          ? otherKind
-          : undefined;
-    if (kind === undefined) return;
     witness.add(kind, () => ({
       problem: `${user}/${device} got an ack for ${conv}#${seq}, but ${read} ${stored === undefined ? 'has no such seq' : `holds ${stored.from}'s ${stored.cmid} there`}`,
       path: [
@@ -87,7 +90,9 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
         moves[row] = kept++;
         continue;
       }
-      judge(row, stored, `the store's read at ${Math.round(read.at)} ms`, null);
+      const kind = wrongOf(row, { from: stored.from, cmid: hash32(stored.cmid) });
+      if (kind !== undefined)
+        report(row, kind, stored, `the store's read at ${Math.round(read.at)} ms`, null);
       readBack.fold(convId, seq, 0, identityHash(stored), read.at);
       moves[row] = -1;
     }
@@ -126,14 +131,19 @@ export function createDurableAckChecker(options: CheckerOptions = {}): Checker {
       for (let row = 0; row < rows; row++) {
         const conv = ids.convName(ack.conv.get(row));
         const seq = ack.seq.get(row);
-        judge(row, final.storedMessage(conv, seq), "the store's final read", final.storedLastSeq(conv));
+        const kind = wrongOf(row, storedDigest(final, conv, seq));
+        if (kind !== undefined)
+          report(
+            row,
+            kind,
+            final.storedMessage(conv, seq),
+            "the store's final read",
+            final.storedLastSeq(conv),
+          );
       }
       readBack.verify(
         0,
-        (conv, seq) => {
-          const stored = final.storedMessage(ids.convName(conv), seq);
-          return stored === undefined ? undefined : identityHash(stored);
-        },
+        (conv, seq) => storedDigest(final, ids.convName(conv), seq)?.identity,
         (mismatch) => readBackLost(final, mismatch),
       );
       const readBackNote = readBack.count > 0 ? ` (${readBack.count} seqs judged during the run)` : '';

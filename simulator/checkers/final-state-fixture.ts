@@ -4,6 +4,7 @@
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { DeviceRef, FinalState } from '../history.ts';
+import { encodeStored, StoredColumns, storedTransfer } from '../stored-columns.ts';
 
 export type FinalStateData = {
   at?: number;
@@ -42,5 +43,26 @@ export function finalStateFixture(data: FinalStateData = {}): FinalState {
     storedLastSeq: (conv) => data.lastSeq?.[conv] ?? Math.max(0, ...(stored.get(conv)?.keys() ?? [])),
     online: (user) => online.has(user),
     settledAt: data.settledAt === undefined ? at : data.settledAt,
+  };
+}
+
+/**
+ * The same final state as the checker thread reads it: the store's content through its columns
+ * (stored-columns.ts), cloned as they cross, with each message's digest made as its part arrives.
+ */
+export function finalStateOverColumns(data: FinalStateData = {}): FinalState {
+  const final = finalStateFixture(data);
+  const convs = [...final.conversations()];
+  const part = encodeStored(convs, {
+    lastSeq: (conv) => final.storedLastSeq(conv),
+    messageAt: (conv, seq) => final.storedMessage(conv, seq),
+  });
+  const columns = new StoredColumns();
+  columns.add(structuredClone(part, { transfer: storedTransfer(part) }));
+  return {
+    ...final,
+    storedMessage: (conv, seq) => columns.message(conv, seq),
+    storedLastSeq: (conv) => columns.lastSeq(conv),
+    storedDigest: (conv, seq) => columns.digest(conv, seq),
   };
 }

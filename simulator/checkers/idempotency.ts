@@ -14,6 +14,7 @@ import { float64Column, int32Column, uint8Column, uint32Column } from './column.
 import { coveredResult } from './coverage.ts';
 import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
+import { storedDigest } from './stored-digest.ts';
 import { hash32, hash32b, keyText } from './string-hash.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -21,7 +22,11 @@ export const idempotencyProperty = 'idempotency';
 
 const sources = ['ack', 'durable', 'stored'] as const;
 type Source = (typeof sources)[number];
-type Claim = { source: Source; at: number; sender: string; conv: string; cmid: string; seq: number };
+/** `cmid` null: the final read's message at (conv, seq) holds it (read again only for a witness). */
+type Claim = { source: Source; at: number; sender: string; conv: string; cmid: string | null; seq: number };
+
+/** A final read's claim's event in a witness: the stored message at its (conv, seq), read again then. */
+const finalStored = { k: 'stored' } as const;
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
 const kinds = ['send', 'ack', 'durable', 'resent-ack'] as const satisfies readonly HistoryKind[];
@@ -46,12 +51,22 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   let sends = 0;
   /** Keys only the final read named (dropped after their conversation). */
   let storeKeys = 0;
+  /** The final state being judged (for a final claim's cmid and event). */
+  let finalRead: FinalState | null = null;
 
-  const judge = (claim: Claim, event: unknown): void => {
-    claims++;
+  const cmidOf = (claim: Claim): string =>
+    claim.cmid ?? finalRead!.storedMessage(claim.conv, claim.seq)!.cmid;
+  const eventOf = (claim: Claim, event: unknown): unknown =>
+    event === finalStored ? { k: 'stored', message: finalRead!.storedMessage(claim.conv, claim.seq) } : event;
+
+  const judge = (claim: Claim & { cmid: string }, event: unknown): void => {
     const key = keyText(claim.sender, claim.conv, claim.cmid);
-    const keyA = hash32(key);
-    const keyB = hash32b(key);
+    judgeKey(claim, hash32(key), hash32b(key), hash32(claim.cmid), event);
+  };
+
+  /** `keyA`, `keyB`: the claim's key's hashes; `cmid`: its cmid's. */
+  const judgeKey = (claim: Claim, keyA: number, keyB: number, cmid: number, event: unknown): void => {
+    claims++;
     const known = keys.size;
     const keySlot = keys.intern(keyA, keyB);
     if (keySlot === known) {
@@ -64,7 +79,6 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     const knownSeqs = seqs.size;
     const seqSlot = seqs.intern(ids.conv(claim.conv), claim.seq);
     const sender = ids.user(claim.sender);
-    const cmid = hash32(claim.cmid);
     if (seqSlot === knownSeqs) {
       seqKeyA.set(seqSlot, keyA);
       seqKeyB.set(seqSlot, keyB);
@@ -86,8 +100,11 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       seq: keySeq.get(keySlot),
     };
     witness.add('key with two seqs', () => ({
-      problem: `(${claim.sender}, ${claim.conv}, ${claim.cmid}) has seq ${claim.seq} in this ${claim.source} but ${earlier.seq} in an earlier ${earlier.k}`,
-      path: [{ ...earlier, from: claim.sender, conv: claim.conv, cmid: claim.cmid }, event],
+      problem: `(${claim.sender}, ${claim.conv}, ${cmidOf(claim)}) has seq ${claim.seq} in this ${claim.source} but ${earlier.seq} in an earlier ${earlier.k}`,
+      path: [
+        { ...earlier, from: claim.sender, conv: claim.conv, cmid: cmidOf(claim) },
+        eventOf(claim, event),
+      ],
     }));
   };
 
@@ -102,8 +119,8 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       from: other,
     };
     witness.add(sharedCmid ? 'senders sharing a cmid given one seq' : 'seq given to two keys', () => ({
-      problem: `${claim.conv}#${claim.seq} belongs to ${other}'s key in an earlier ${earlier.k}, and to (${claim.sender}, ${claim.cmid}) in this ${claim.source}`,
-      path: [earlier, event],
+      problem: `${claim.conv}#${claim.seq} belongs to ${other}'s key in an earlier ${earlier.k}, and to (${claim.sender}, ${cmidOf(claim)}) in this ${claim.source}`,
+      path: [earlier, eventOf(claim, event)],
     }));
   };
 
@@ -149,13 +166,16 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   // or durable record claimed) can judge nothing in another: it is dropped once the conversation is
   // judged, and the final read's walk holds one conversation's keys at a time, not the run's.
   const judgeStore = (final: FinalState): void => {
+    finalRead = final;
     for (const conv of final.conversations()) {
       const keysBefore = keys.size;
       const seqsBefore = seqs.size;
       const lastSeq = final.storedLastSeq(conv);
       for (let seq = 1; seq <= lastSeq; seq++) {
-        const stored = final.storedMessage(conv, seq);
-        if (stored !== undefined) judgeStored(stored, conv, seq, final.at);
+        const stored = storedDigest(final, conv, seq);
+        if (stored === undefined) continue;
+        const claim = { source: 'stored' as const, at: final.at, sender: stored.from, conv, cmid: null, seq };
+        judgeKey(claim, stored.keyA, stored.keyB, stored.cmid, finalStored);
       }
       storeKeys += keys.size - keysBefore;
       keys.truncate(keysBefore);
@@ -208,10 +228,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       judgeStore(final);
       readBack.verify(
         0,
-        (conv, seq) => {
-          const stored = final.storedMessage(ids.convName(conv), seq);
-          return stored === undefined ? undefined : identityHash(stored);
-        },
+        (conv, seq) => storedDigest(final, ids.convName(conv), seq)?.identity,
         (mismatch) => readBackDiffers(final, mismatch),
       );
       return coveredResult(

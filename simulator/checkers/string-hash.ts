@@ -5,24 +5,79 @@
 
 import { fmix32 } from '../kernel/prng.ts';
 
+const fnvStart = 0x811c9dc5;
+
 /** FNV-1a over UTF-16 code units. */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return fnvOver(fnvStart, text, 0, text.length) >>> 0;
 }
 
 /** A second hash, independent of hash32 (multiply-rotate with murmur3's finaliser). */
 export function hash32b(text: string): number {
-  let h = 0x2545f491 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
+  return fmix32(mixOver(0x2545f491 ^ text.length, text, 0, text.length));
+}
+
+/** hash32's state after `text`'s code units start .. end - 1, from state `h`. */
+function fnvOver(h: number, text: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** hash32b's state after `text`'s code units start .. end - 1, from state `h`. */
+function mixOver(h: number, text: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
     h = Math.imul(h ^ text.charCodeAt(i), 0x5bd1e995);
     h = (h << 13) | (h >>> 19);
   }
-  return fmix32(h);
+  return h;
+}
+
+/**
+ * Pieces of a text, each a range of a longer string, hashed as their concatenation would be, without
+ * making it: hash32 and hash32b of `text.slice(starts[0], ends[0]) + ... ` (the store's columns on the
+ * checker thread hash a stored message's cmid, body and key in place, stored-columns.ts).
+ */
+export class PieceHash {
+  private readonly texts: string[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  /** Forgets the pieces; returns this. */
+  clear(): PieceHash {
+    this.texts.length = 0;
+    this.starts.length = 0;
+    this.ends.length = 0;
+    return this;
+  }
+
+  /** Adds `text`'s code units start .. end - 1 (the whole text by default); returns this. */
+  add(text: string, start = 0, end = text.length): PieceHash {
+    this.texts.push(text);
+    this.starts.push(start);
+    this.ends.push(end);
+    return this;
+  }
+
+  /** hash32 of the concatenation. */
+  hash32(): number {
+    let h = fnvStart;
+    for (let i = 0; i < this.texts.length; i++)
+      h = fnvOver(h, this.texts[i]!, this.starts[i]!, this.ends[i]!);
+    return h >>> 0;
+  }
+
+  /** hash32b of the concatenation. */
+  hash32b(): number {
+    let length = 0;
+    for (let i = 0; i < this.texts.length; i++) length += this.ends[i]! - this.starts[i]!;
+    let h = 0x2545f491 ^ length;
+    for (let i = 0; i < this.texts.length; i++)
+      h = mixOver(h, this.texts[i]!, this.starts[i]!, this.ends[i]!);
+    return fmix32(h);
+  }
 }
 
 /** The text of a key made of several ids; the separator cannot occur in protocol ids. */
