@@ -13,13 +13,14 @@ import { type GateRun, junitXml } from '../reports/junit.ts';
 import { reproCommand } from '../reports/verdict-table.ts';
 import { hashString, Prng } from '../simulator/kernel/prng.ts';
 import type { runScenario as RunScenario, RunSummary } from '../simulator/run-scenario.ts';
+import { collectBug } from './bug-flag.ts';
 import type { CliIo } from './cli-error.ts';
 import { commanderOutput } from './cli-error.ts';
 import { parsePositiveInteger } from './limit-flags.ts';
 import { addTargetFlags } from './live.ts';
 import { type LiveGateFlags, liveGate, liveGateSize } from './live-gate.ts';
 import type { CommandResult } from './main.ts';
-import { collectBug, loadOrExplain, parseClients, parseSeed } from './sim.ts';
+import { loadOrExplain, parseClients, parseSeed } from './sim.ts';
 
 export const gateScenarios = [
   'steady',

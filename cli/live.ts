@@ -18,11 +18,12 @@ import {
   withLiveThresholds,
 } from '../scenarios/scenario.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
+import { collectBug } from './bug-flag.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { progressBar } from './progress-bar.ts';
 import { secretEnv } from './serve.ts';
-import { collectBug, loadOrExplain, parseClients, parseSeed, printRun, progressStats } from './sim.ts';
+import { loadOrExplain, parseClients, parseSeed, printRun, progressStats } from './sim.ts';
 
 export type LiveFlags = {
   seed?: number;

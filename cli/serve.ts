@@ -19,10 +19,10 @@ import { MemoryStore } from '../reference-server/store/memory-store.ts';
 import type { MessageStore } from '../reference-server/store/message-store.ts';
 import { redisLimits } from '../reference-server/store/redis-limits.ts';
 import { RedisStore } from '../reference-server/store/redis-store.ts';
+import { collectBug } from './bug-flag.ts';
 import { CliError, type CliIo, commanderOutput, listenError } from './cli-error.ts';
 import { addLimitFlags, limitsFrom, parsePositiveInteger } from './limit-flags.ts';
 import type { CommandResult } from './main.ts';
-import { collectBug } from './sim.ts';
 
 export const secretEnv = 'CHAT_JWT_SECRET';
 

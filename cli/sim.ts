@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type BugName, bugNames, isBugName } from '../reference-server/known-bugs/bugs.ts';
+import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-table.ts';
 import type { RunReportInput } from '../reports/write-run-report.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
@@ -15,6 +15,7 @@ import { ScenarioError } from '../scenarios/scenario.ts';
 import { perfLine } from '../simulator/run-meter.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { unjudged } from '../simulator/verdict.ts';
+import { collectBug } from './bug-flag.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
 import type { CommandResult } from './main.ts';
 import { type ProgressStats, progressBar } from './progress-bar.ts';
@@ -79,11 +80,6 @@ export function parseStartTime(value: string): number {
       'milliseconds since the epoch, or an ISO date-time (2026-01-01T00:00:00Z)',
     );
   return n;
-}
-
-export function collectBug(value: string, previous: BugName[]): BugName[] {
-  if (!isBugName(value)) throw new InvalidArgumentError(`unknown bug; use one of: ${bugNames.join(', ')}`);
-  return [...previous, value];
 }
 
 export function registerSim(program: Command, result: CommandResult, io: CliIo): void {
