@@ -94,6 +94,24 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
     return path;
   };
 
+  // The (device, conv) judgePair walks, read by visitMissing: one function and one set of lists for
+  // every device, where the end of a million-client run made a closure, two lists and two records for
+  // each of its millions of (device, conv) pairs, nearly all of them missing nothing.
+  let walkFinal: FinalState | null = null;
+  let walkConv = '';
+  let walkConvId = 0;
+  const walkSeqs = { [neverDelivered]: [] as number[], [lostFromStore]: [] as number[] };
+  const walkCounts = { [neverDelivered]: 0, [lostFromStore]: 0 };
+  const visitMissing = (seq: number): void => {
+    const stored = walkFinal!.storedMessage(walkConv, seq);
+    if (stored === undefined && messages.find(walkConvId, seq) < 0 && !readBack.has(walkConvId, seq, 0))
+      return;
+    const kind = stored === undefined ? lostFromStore : neverDelivered;
+    walkCounts[kind]++;
+    missingTotal++;
+    if (walkSeqs[kind].length < seqsPerWitnessMax) walkSeqs[kind].push(seq);
+  };
+
   /** One witness case per (device, conv, kind): which seqs it never displayed, and where it stood. */
   const judgePair = (
     final: FinalState,
@@ -105,27 +123,26 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
     const conv = ids.convName(convId);
     const lastSeq = Math.max(final.storedLastSeq(conv), highestSeq.get(convId));
     const ranges = membership.surelyReadableAt(pairSlot, lastSeq);
+    walkFinal = final;
+    walkConv = conv;
+    walkConvId = convId;
     let checked = 0;
     for (const device of devices) {
       const pair = pairs.find(device, convId);
-      const missing = { [neverDelivered]: [] as number[], [lostFromStore]: [] as number[] };
-      const counts = { [neverDelivered]: 0, [lostFromStore]: 0 };
+      walkSeqs[neverDelivered].length = 0;
+      walkSeqs[lostFromStore].length = 0;
+      walkCounts[neverDelivered] = 0;
+      walkCounts[lostFromStore] = 0;
       for (const [lo, hi] of ranges) {
         checked += hi - lo + 1;
-        displayed.forEachMissing(pair, lo, hi, (seq) => {
-          const stored = final.storedMessage(conv, seq);
-          if (stored === undefined && messages.find(convId, seq) < 0 && !readBack.has(convId, seq, 0)) return;
-          const kind = stored === undefined ? lostFromStore : neverDelivered;
-          counts[kind]++;
-          missingTotal++;
-          if (missing[kind].length < seqsPerWitnessMax) missing[kind].push(seq);
-        });
+        displayed.forEachMissing(pair, lo, hi, visitMissing);
       }
       for (const kind of [neverDelivered, lostFromStore] as const) {
-        if (counts[kind] === 0) continue;
-        const seqs = missing[kind];
+        const count = walkCounts[kind];
+        if (count === 0) continue;
+        const seqs = walkSeqs[kind].slice();
         const name = ids.deviceName(device).device;
-        const more = counts[kind] > seqs.length ? ` and ${counts[kind] - seqs.length} more` : '';
+        const more = count > seqs.length ? ` and ${count - seqs.length} more` : '';
         witness.add(kind, () => ({
           problem: `${user}/${name} never displayed ${conv} seqs ${seqs.join(', ')}${more}, ${kind === neverDelivered ? 'all in the final read' : 'gone from the final read'}, sequenced while ${user} was a member`,
           path: [
@@ -136,7 +153,7 @@ export function createNoLossChecker(options: CheckerOptions = {}): Checker {
               device: name,
               conv,
               seqs,
-              count: counts[kind],
+              count,
               newestDisplayed: pair < 0 ? 0 : displayed.newestOf(pair),
               deliveredCursor: pair < 0 ? 0 : deliveredCursor.get(pair),
               lastSeq,
