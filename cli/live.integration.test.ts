@@ -270,6 +270,9 @@ describe('chatsim live --server-cmd', () => {
       'steady',
       '--clients',
       '40',
+      // A faults phase of 6 s (steady's is 16 s): the crash at 1 s and its heal fit with room.
+      '--duration',
+      '6s',
       '--seed',
       '5',
       '--faults',
