@@ -253,6 +253,15 @@ describe('scenarios', () => {
     expect(types).toContain('rolling-restart');
   });
 
+  it('swarm may draw store-flaky: a node losing a share of its store requests while the rest goes on', () => {
+    // Session 14's hand mutants of the membership hold's and the gap fill's store-failure paths: never
+    // reached without it (docs/benchmarks.md); churn carries it at one fraction, node and time, the swarm
+    // at a fraction, node and time of each seed's own. Its SLOs held on swarm seeds 1-4 with six of it.
+    const swarm = loadScenario('swarm');
+    expect(swarm.topology.nodes).toBeGreaterThan(1);
+    expect(swarm.swarm?.types).toContain('store-flaky');
+  });
+
   it('crash-restart has devices send acked messages again across its recoveries (idempotency for good)', () => {
     // Session 15 (docs/benchmarks.md): the store's restored idempotency index made to map each key one
     // seq lower (StoreState.restoreIndex's `seq++` as `seq--`) survived every gate scenario: no workload
