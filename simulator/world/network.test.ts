@@ -65,3 +65,30 @@ describe('Network: a node close and the frames before it', () => {
     expect(link.arrived).toEqual(['presence', 'drain', 'close 1012']);
   });
 });
+
+describe('Network: a close the node never hears', () => {
+  it('remembers when a cut connection was closed by its client, and not a close on a live one', async () => {
+    const link = oneLink();
+    await link.agenda.runUntil(20);
+    expect(link.network.lostCloseAt(0)).toBe(Number.NEGATIVE_INFINITY);
+    link.network.closeFromClient(0); // a live connection: the node hears `gone`
+    expect(link.network.lostCloseAt(0)).toBe(Number.NEGATIVE_INFINITY);
+    link.network.connect(0);
+    await link.agenda.runUntil(40);
+    link.network.partition(new Set([0]));
+    expect(link.network.closeIsLost(0)).toBe(true);
+    await link.agenda.runUntil(55);
+    link.network.closeFromClient(0); // cut: the close never reaches the node
+    expect(link.network.closeIsLost(0)).toBe(false); // no current connection any more
+    expect(link.network.lostCloseAt(0)).toBe(55);
+  });
+
+  it('counts a cut connection a client dials past as closed unheard', async () => {
+    const link = oneLink();
+    await link.agenda.runUntil(20);
+    link.network.blackhole(new Set([0]));
+    await link.agenda.runUntil(30);
+    link.network.connect(0); // a new dial while the old connection is dead: the node still holds it
+    expect(link.network.lostCloseAt(0)).toBe(30);
+  });
+});

@@ -41,6 +41,11 @@ export class Network {
   private readonly extraJitterMs: number[] = [];
   private readonly bytesPerMs: number[] = [];
   private readonly clientCut: boolean[] = [];
+  /**
+   * Per client whose connection ended while cut (rare: a Map, not a column): when it last did. The node
+   * was not told; it holds that connection until missed heartbeats end it.
+   */
+  private readonly lostCloses = new Map<number, number>();
   /** Per client link: its jitter stream (by client index: clients are added in order). */
   private readonly jitterRng = new PrngTable();
   /** Per node: cut from every client; cut from the store. */
@@ -116,6 +121,23 @@ export class Network {
   }
 
   /**
+   * When a connection of the client last ended while cut (the client closed it, or dialled anew), so
+   * that its close never reached the node, which holds it until missed heartbeats end it; -Infinity if
+   * none did. The client may hold a newer connection meanwhile: the old one still counts at its node.
+   */
+  lostCloseAt(client: number): number {
+    return this.lostCloses.get(client) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Marks the client's connection `id` closed on its side; a cut one's close is lost (see lostCloseAt). */
+  private closeOnClientSide(client: number, id: number): void {
+    const connections = this.connections;
+    if (connections.state[id] !== ConnectionState.closed && connections.broken[id] !== 0)
+      this.lostCloses.set(client, this.agenda.now);
+    connections.state[id] = ConnectionState.closed;
+  }
+
+  /**
    * Whether a store request of the node, arriving now, reaches the store: not while the node is cut
    * from it, and not when a flaky link loses it (one draw per request, only while the link is flaky,
    * so a run without the fault draws nothing). A lost request is answered by the node's timeout.
@@ -162,7 +184,7 @@ export class Network {
   connect(client: number): void {
     const connections = this.connections;
     const old = this.connectionOfClient[client]!;
-    if (old >= 0) connections.state[old] = ConnectionState.closed;
+    if (old >= 0) this.closeOnClientSide(client, old);
     const home = this.homeOfClient[client]!;
     const nodeIndex = this.pinnedClient[client] ? home % this.nodes.length : pickNode(home, this.nodes);
     const node = this.nodes[nodeIndex]!;
@@ -234,7 +256,7 @@ export class Network {
     if (id < 0) return;
     const connections = this.connections;
     this.connectionOfClient[client] = -1;
-    connections.state[id] = ConnectionState.closed;
+    this.closeOnClientSide(client, id);
     if (connections.broken[id] === 0)
       this.agenda.schedule(
         Math.max(this.agenda.now + this.latency(client), connections.toNodeAt[id]!),
