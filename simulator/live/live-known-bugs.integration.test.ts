@@ -135,11 +135,19 @@ function scenarioFor(bug: BugName): Scenario {
   if (bug === 'stuck-presence') return presenceHunt();
   if (bug === 'no-receipts') return receiptHunt();
   const hunt = bugHunt();
-  const safety = safetyCatches[bug];
+  if (safetyCatches[bug] === undefined) return hunt;
   // A run of a bug that breaks a safety property never settles (its damage does not heal): a short
   // settle window instead of the hunt's 30 s wait for what cannot come. Only where the catch must be
   // one of those safety properties, which a short window cannot fail on its own (no-loss could).
-  return safety === undefined ? hunt : { ...hunt, phases: { ...hunt.phases, settleMaxMs: 5000 } };
+  // No node crash either: none of these catches needs one (the resends come from the storm, the
+  // removals from churn), and on a loaded box the restarted node came back so late that its
+  // clients were still away at the end: no push reached a removed member, nothing was caught (seen
+  // for push-to-removed at load 15, both seeds, and for no-idempotency in session 15's suite).
+  return {
+    ...hunt,
+    phases: { ...hunt.phases, settleMaxMs: 5000 },
+    faults: hunt.faults.filter((fault) => fault.type !== 'node-crash'),
+  };
 }
 
 /** The bugs whose catch is a safety property, judged from acks, frames and the final read, not from time. */
@@ -187,6 +195,18 @@ function bugHunt(): Scenario {
   };
 }
 
+/**
+ * Whether the run says its driver was starved of CPU: fault-schedule could not judge because a phase
+ * or a fault began too late, so the run did not carry out the scenario's timeline. Such a run proved
+ * nothing about the server (a catch in it still counts: a failed safety property is a fact).
+ */
+function starvedRun(summary: RunSummary): boolean {
+  return summary.verdicts.some((v) => v.property === 'fault-schedule' && v.verdict === 'unknown');
+}
+
+/** How many starved runs a case may set aside before it must judge the last one. */
+const starvedRetries = 2;
+
 /** The properties that failed, leaving out liveness (which a loaded box can fail as well). */
 function caughtBy(summary: { verdicts: { property: string; verdict: string }[] }): string[] {
   return summary.verdicts
@@ -216,15 +236,18 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       const caught = (summary: RunSummary): string[] =>
         caughtBy(summary).filter((property) => safety === undefined || safety.includes(property));
       let summary: RunSummary | undefined;
-      for (const seed of seeds) {
+      // A run whose driver was starved of CPU says so (fault-schedule could not judge: its timeline was
+      // not carried out) and proved nothing either way: it gets the next seed, at most twice.
+      for (let at = 0, starved = 0; at < seeds.length + starved && starved <= starvedRetries; at++) {
         summary = await runLive(scenario, {
-          seed,
+          seed: seeds[at] ?? seeds[seeds.length - 1]! + at,
           fleet: fleetFor(bug, scenario),
           secret,
           bugs: [bug],
           largeGroupThreshold,
         });
         if (caught(summary).length > 0) break;
+        if (starvedRun(summary)) starved++;
       }
       const failed = summary!.verdicts.filter((v) => v.verdict === 'fail');
       // What did not pass, for the message of any expectation below that fails.
@@ -263,14 +286,17 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
     async (name, make) => {
       const scenario = make();
       // The fleet hunt's correct server is a correct fleet: two nodes over Redis, as its bugs run on.
-      const fleet =
+      const fleet = () =>
         name === 'fleet-hunt'
           ? new RedisFleet({ nodes: 2, secret, limits: scenario.limits, bugs: [] })
           : serveFleet();
-      const summary = await runLive(scenario, { seed: 21, fleet, secret, largeGroupThreshold });
+      let summary = await runLive(scenario, { seed: 21, fleet: fleet(), secret, largeGroupThreshold });
+      // A starved run did not carry out the hunt (see starvedRun): once more, on a fresh server.
+      if (starvedRun(summary))
+        summary = await runLive(scenario, { seed: 22, fleet: fleet(), secret, largeGroupThreshold });
       expect(summary.verdicts.map((v) => v.property)).toContain('delivery-mode');
       expect(summary.verdicts.filter((v) => v.verdict === 'fail' || v.verdict === 'unknown')).toEqual([]);
     },
-    180_000,
+    300_000,
   );
 });
