@@ -39,6 +39,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   unanswered: 29,
   'bad-frame': 30,
   'resent-ack': 31,
+  'resent-err': 32,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -79,6 +80,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
     case 'failed':
     case 'cursor-refused':
     case 'refused':
+    case 'resent-err':
       trace.mixText(event.code);
       return;
     case 'durable':

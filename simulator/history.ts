@@ -63,6 +63,21 @@ export type HistoryEvent =
       first: { seq: number; ts: number };
     } & DeviceRef)
   /**
+   * The `err` (`code`) that answered such a send made again at `resentAt` (acked before with `first`).
+   * Only `rate_limited` and `unavailable` ("not now") may answer it, or `forbidden`/`not_found` when the
+   * user is no longer a member (authorization judges those against the membership oracle): any other err
+   * breaks protocol.md's "the same ack" (idempotency judges it).
+   */
+  | ({
+      k: 'resent-err';
+      at: number;
+      conv: string;
+      cmid: string;
+      code: string;
+      resentAt: number;
+      first: { seq: number; ts: number };
+    } & DeviceRef)
+  /**
    * The server refused a frame with `rate_limited` (`ref`: the cmid of a send, or the frame type).
    * `cmid` is set when it answers one of the device's pending sends.
    */
@@ -156,14 +171,15 @@ export type HistoryEvent =
   /**
    * A device gave up waiting for the answer to a request it sent at `askedAt` (its own timeout passed
    * with neither the answer nor an `err`): a `hello` never welcomed, a resumed conversation the welcome
-   * said was behind with no `batch`, a `sync` with no `batch`. Silence, unless a fault explains it.
+   * said was behind with no `batch`, a `sync` with no `batch`, a send made again after its ack
+   * (client/resending-client.ts) with neither its ack nor an `err`. Silence, unless a fault explains it.
    * A resume or sync names what the device held (`after`) and the newest seq it knew of then
    * (`lastSeq`: for a resume, the welcome's).
    */
   | ({
       k: 'unanswered';
       at: number;
-      asked: 'hello' | 'resume' | 'sync';
+      asked: 'hello' | 'resume' | 'sync' | 'send';
       askedAt: number;
       conv?: string;
       after?: number;
@@ -214,6 +230,7 @@ const everyKind: Record<HistoryKind, true> = {
   send: true,
   ack: true,
   'resent-ack': true,
+  'resent-err': true,
   'rate-limited': true,
   press: true,
   failed: true,

@@ -85,6 +85,15 @@ export const history = {
     first = { seq: m.seq, ts: m.ts },
     resentAt = at,
   ): HistoryEvent => ({ k: 'resent-ack', ...acked(at, by, m), resentAt, first }),
+  /** `m` (acked before as `first`) made again at `resentAt` and answered with an err `code`. */
+  resentErr: (
+    at: number,
+    by: DeviceRef,
+    m: Message,
+    code: string,
+    first = { seq: m.seq, ts: m.ts },
+    resentAt = at,
+  ): HistoryEvent => ({ k: 'resent-err', at, ...by, conv: m.conv, cmid: m.cmid, code, resentAt, first }),
   durable: (at: number, m: Message): HistoryEvent => ({ k: 'durable', at, message: m }),
   display: (at: number, on: DeviceRef, m: Message, via: Via = 'push'): HistoryEvent => ({
     k: 'display',

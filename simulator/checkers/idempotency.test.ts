@@ -66,6 +66,28 @@ describe('idempotency', () => {
     }
   });
 
+  it('fails a send made again after its ack answered with an err other than "not now" or "not a member"', () => {
+    const acked = [history.durable(1, m1), history.ack(2, bob, m1)];
+    const allowed = judge(
+      [
+        ...acked,
+        ...['rate_limited', 'unavailable', 'forbidden', 'not_found'].map((code) =>
+          history.resentErr(9, bob, m1, code),
+        ),
+      ],
+      { messages: [m1] },
+    );
+    expect(allowed).toMatchObject({
+      verdict: 'pass',
+      details: expect.stringMatching(/4 sends made again answered "not now" or "not a member"/),
+    });
+    const refused = history.resentErr(9, bob, m1, 'bad_request', { seq: m1.seq, ts: m1.ts }, 8);
+    const result = judge([...acked, refused], { messages: [m1] });
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 send made again answered with an err/);
+    expect(path(result)).toEqual([refused]);
+  });
+
   it('fails two senders sharing a cmid who got the same seq (a server keying on cmid alone)', () => {
     const annsAck = history.ack(3, ann, { ...m1, from: 'ann' });
     const result = judge([history.durable(1, m1), history.ack(2, bob, m1), annsAck]);

@@ -5,8 +5,11 @@
 // the run (checkpoint) judges the seqs it shows and drops them and their keys; read-back.ts keeps which
 // key each held, and the end judges the whole final read as before: a later claim on a dropped key or
 // seq meets the store's record of it there. A send made again after its ack (`resent-ack`: an app that
-// lost the ack) must be answered with the first ack's seq and ts, as the device saw them.
+// lost the ack) must be answered with the first ack's seq and ts, as the device saw them; an `err`
+// answering it (`resent-err`) may only say "not now" (`rate_limited`, `unavailable`) or "not a member"
+// (`forbidden`, `not_found`: authorization judges those, it holds the membership oracle).
 
+import { ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -29,7 +32,21 @@ type Claim = { source: Source; at: number; sender: string; conv: string; cmid: s
 const finalStored = { k: 'stored' } as const;
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
-const kinds = ['send', 'ack', 'durable', 'resent-ack'] as const satisfies readonly HistoryKind[];
+const kinds = [
+  'send',
+  'ack',
+  'durable',
+  'resent-ack',
+  'resent-err',
+] as const satisfies readonly HistoryKind[];
+
+/** The errs that may answer a send made again after its ack: "not now", or "not a member" (authorization's). */
+const resentErrsAllowed: ReadonlySet<string> = new Set([
+  ErrorCode.rateLimited,
+  ErrorCode.unavailable,
+  ErrorCode.forbidden,
+  ErrorCode.notFound,
+]);
 
 export function createIdempotencyChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -49,6 +66,8 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   const readBack = new ReadBack(1);
   let claims = 0;
   let sends = 0;
+  /** Errs that answered a send made again (those that may: counted, not judged here). */
+  let resentErrs = 0;
   /** Keys only the final read named (dropped after their conversation). */
   let storeKeys = 0;
   /** The final state being judged (for a final claim's cmid and event). */
@@ -134,9 +153,23 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     }));
   };
 
+  const resentRefused = (event: HistoryEventOf<'resent-err'>): void => {
+    if (resentErrsAllowed.has(event.code)) {
+      resentErrs++;
+      return;
+    }
+    claims++;
+    const { first } = event;
+    witness.add('send made again answered with an err', () => ({
+      problem: `(${event.user}, ${event.conv}, ${event.cmid}) was acked with seq ${first.seq} ts ${first.ts}, made again at ${event.resentAt} and answered with err ${event.code} (protocol.md: the same ack, same seq and same ts)`,
+      path: [event],
+    }));
+  };
+
   const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     if (event.k === 'send') sends++;
     else if (event.k === 'resent-ack') resentAcked(event);
+    else if (event.k === 'resent-err') resentRefused(event);
     else if (event.k === 'ack') {
       judge(
         {
@@ -234,7 +267,10 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       return coveredResult(
         witness,
         idempotencyProperty,
-        `${claims} claims on ${keys.size + storeKeys} keys, the store's included`,
+        `${claims} claims on ${keys.size + storeKeys} keys, the store's included` +
+          (resentErrs > 0
+            ? `; ${resentErrs} sends made again answered "not now" or "not a member" (not judged here)`
+            : ''),
         { judged: claims, judgedWhat: 'acks or stored messages', done: sends, doneWhat: 'sends' },
       );
     },

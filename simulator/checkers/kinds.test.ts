@@ -45,6 +45,16 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
     first: { seq: 2, ts: m2.ts },
     ...ann,
   }),
+  'resent-err': (at) => ({
+    k: 'resent-err',
+    at,
+    conv: 'g',
+    cmid: m2.cmid,
+    code: 'bad_request',
+    resentAt: at - 1,
+    first: { seq: 2, ts: m2.ts },
+    ...ann,
+  }),
   'rate-limited': (at) => ({
     k: 'rate-limited',
     at,

@@ -36,10 +36,13 @@ describe('a member is not refused', () => {
       history.refused(300, ann, 'g', 'typing', 'not_found'),
       history.cursorRefused(300, ann, 'g', 'read', 'forbidden'),
       history.failed(300, ann, 'g', 'a9', 'forbidden'),
+      history.resentErr(300, ann, message('g', 3, 'ann'), 'forbidden', undefined, 290),
     ]) {
       const result = judge([refusal]);
       expect(result.verdict).toBe('fail');
-      expect(problems(result)).toMatch(/ann\/d1 was refused its (sync|typing|read|send) on g with/);
+      expect(problems(result)).toMatch(
+        /ann\/d1 was refused its (sync|typing|read|send|send made again) on g with/,
+      );
     }
   });
 
@@ -51,6 +54,9 @@ describe('a member is not refused', () => {
       history.session(150, bob),
       history.typingSent(160, bob, 'g'),
       history.refused(170, bob, 'g', 'typing', 'forbidden'),
+      // bob's send made again at 102, while his removal (sent 100, answered 105) was under way.
+      history.resentErr(106, bob, message('g', 2, 'bob'), 'forbidden', undefined, 102),
+      history.resentErr(300, ann, message('g', 3, 'ann'), 'unavailable', undefined, 290),
     ]);
     expect(result.verdict).toBe('pass');
   });

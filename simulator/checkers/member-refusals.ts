@@ -3,15 +3,15 @@
 // a member from the moment it sent that frame until the answer is a violation, just as a leak is (a
 // fleet node that refuses a user just added through another node, because it has not heard of the add).
 // When the frame was sent comes from the harness: a send's first issue (the `failed` event's sentAt;
-// retries reuse the cmid); for the frames no answer pairs with, the first of that kind the device sent
-// on the conversation in its current session (the refused one was sent then or later, and an err never
-// crosses sessions).
+// retries reuse the cmid), a send made again after its ack (`resent-err`'s resentAt); for the frames
+// no answer pairs with, the first of that kind the device sent on the conversation in its current
+// session (the refused one was sent then or later, and an err never crosses sessions).
 // Pairs whose membership never changed need no times: a member from the creation is one throughout.
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import type { MembershipOracle } from './membership-oracle.ts';
 
-type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' }>;
+type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' | 'resent-err' }>;
 type Sent = Extract<HistoryEvent, { k: 'cursor-sent' | 'typing-sent' | 'sync-sent' }>;
 
 export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number };
@@ -28,6 +28,7 @@ export const memberRefusalsKinds = [
   'failed',
   'cursor-refused',
   'refused',
+  'resent-err',
 ] as const satisfies readonly HistoryKind[];
 
 export class MemberRefusals {
@@ -59,6 +60,8 @@ export class MemberRefusals {
         return this.refused(event, event.kind, this.firstOf(event, event.kind));
       case 'refused':
         return this.refused(event, event.ref, this.firstOf(event, event.ref));
+      case 'resent-err':
+        return this.refused(event, 'send made again', event.resentAt);
     }
   }
 

@@ -374,9 +374,9 @@ describe('read-pages', () => {
     expect(judge(paused).verdict).toBe('pass');
   });
 
-  it('fails a hello, a resume or a sync a device gave up waiting for while no fault was open', () => {
+  it('fails a hello, a resume, a sync or a send made again a device gave up waiting for while no fault was open', () => {
     const gaveUp = (
-      asked: 'hello' | 'resume' | 'sync',
+      asked: 'hello' | 'resume' | 'sync' | 'send',
       askedAt: number,
       at: number,
       by = bob,
@@ -388,11 +388,16 @@ describe('read-pages', () => {
       ...(asked === 'hello' ? {} : { conv: 'g1', after: 0, lastSeq: 3 }),
       ...by,
     });
-    for (const asked of ['hello', 'resume', 'sync'] as const) {
+    for (const asked of ['hello', 'resume', 'sync', 'send'] as const) {
       const result = judge([...sent(3), gaveUp(asked, 100, 10_100)]);
       expect(result.verdict).toBe('fail');
-      expect(JSON.stringify(result.witness)).toContain(`sent a ${asked}`);
+      expect(JSON.stringify(result.witness)).toContain(
+        `sent a ${asked === 'send' ? 'send made again of g1' : asked}`,
+      );
     }
+    // A send made again after its ack, cut by a crash: the crash (a fault) explains the silence.
+    const crash: HistoryEvent = { k: 'fault', at: 2_000, type: 'node-crash', phase: 'start', nodes: ['n1'] };
+    expect(judge([...sent(3), crash, gaveUp('send', 1_000, 11_000)]).verdict).toBe('pass');
     // A fault open at the request, or one that started or healed while it waited, explains the silence.
     const start: HistoryEvent = { k: 'fault', at: 50, type: 'node-pause', phase: 'start', nodes: ['n1'] };
     const heal: HistoryEvent = { k: 'fault', at: 5_000, type: 'node-pause', phase: 'heal', nodes: ['n1'] };

@@ -14,9 +14,11 @@
 //   10 s) while no fault was open.
 // - silence on the socket is judged the same way: a `hello` never welcomed, a resumed conversation the
 //   welcome said was behind with no `batch` (protocol.md: "then for each resumed conversation behind the
-//   server, its missing messages"), a `sync` with no `batch`, each within the client's own timeout and
-//   with no `err` instead, while no fault was open from its connection's start on (`unanswered`
-//   events). A client that asks again hides such a server from every other check.
+//   server, its missing messages"), a `sync` with no `batch`, a send made again after its ack (an app
+//   that lost the ack, client/resending-client.ts) with neither its ack nor an `err` (protocol.md: the
+//   same ack), each within the client's own timeout and with no `err` instead, while no fault was
+//   open from its connection's start on (`unanswered` events). A client that asks again hides such a
+//   server from every other check.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -338,8 +340,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     // to g5 after seq 1, resumed it from 0, and the welcome said lastSeq 1).
     if (event.asked === 'resume' && !readablePast(event)) return;
     const about = event.conv === undefined ? '' : ` of ${event.conv}`;
-    witness.add(`${event.asked} never answered`, () => ({
-      problem: `${event.user}/${event.device} sent a ${event.asked}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and no fault was open from its connection's start on`,
+    const what = event.asked === 'send' ? 'send made again' : event.asked;
+    witness.add(`${what} never answered`, () => ({
+      problem: `${event.user}/${event.device} sent a ${what}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and no fault was open from its connection's start on`,
       path: [event],
     }));
   };

@@ -14,7 +14,8 @@ export type ClientTimerKind =
   | 'sync'
   | 'cursor'
   | 'drain'
-  | 'adversary';
+  | 'adversary'
+  | 'resend';
 
 /**
  * Timers are never cancelled: the client ignores one that is no longer due. After `close` the

@@ -52,4 +52,65 @@ describe('a device that lost its last ack (ResendingClient)', () => {
     d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
     expect(d.history('resent-ack')).toEqual([]);
   });
+
+  /** A device acked once for 'hello', on its second session now, its send made again at `resentAt`. */
+  const resent = () => {
+    const d = resending();
+    d.open([summary(conv, 0)]);
+    d.apply(d.client.sendMessage(conv, 'hello', d.now));
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    d.disconnect(null);
+    d.advance(100);
+    d.open([summary(conv, 1)]);
+    d.take();
+    return d;
+  };
+
+  it('records an err answering the send made again beside the first ack', () => {
+    const d = resent();
+    d.advance(20);
+    d.receive({ t: 'err', code: 'bad_request', message: 'duplicate cmid', ref: 'd1-1', conv });
+    expect(d.history('resent-err')).toEqual([
+      expect.objectContaining({
+        conv,
+        cmid: 'd1-1',
+        code: 'bad_request',
+        resentAt: 100,
+        first: { seq: 1, ts: 5 },
+      }),
+    ]);
+    // Not the outbox's: nothing fails, and the wait ends (no silence after it).
+    expect(d.history('failed')).toEqual([]);
+    d.client.heard(d.now + 5000);
+    d.advance(20_000);
+    expect(d.history('unanswered')).toEqual([]);
+  });
+
+  it('records silence when neither ack nor err comes within the ack timeout on a connection heard from', () => {
+    const d = resent();
+    expect(d.pendingTimers('resend')).toEqual([100 + d.client.config.ackTimeoutMs]);
+    d.advance(5000);
+    d.client.heard(d.now);
+    d.advance(5000);
+    expect(d.history('unanswered')).toEqual([
+      expect.objectContaining({ asked: 'send', askedAt: 100, conv, at: 100 + d.client.config.ackTimeoutMs }),
+    ]);
+    // A late ack is not taken for the answer any more.
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    expect(d.history('resent-ack')).toEqual([]);
+  });
+
+  it('records no silence on a connection silent since the send (dead), nor after the session was lost', () => {
+    const dead = resent();
+    dead.advance(10_000);
+    expect(dead.history('unanswered')).toEqual([]);
+
+    const cut = resent();
+    cut.advance(2000);
+    cut.disconnect(null);
+    cut.client.heard(cut.now);
+    cut.advance(8000);
+    expect(cut.history('unanswered')).toEqual([]);
+    expect(cut.history('resent-err')).toEqual([]);
+  });
 });

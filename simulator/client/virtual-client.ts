@@ -189,6 +189,9 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       case 'adversary':
         this.adversary?.onTimer(this, now);
         break;
+      case 'resend':
+        this.resendDue(now);
+        break;
     }
     return this.flush();
   }
@@ -406,6 +409,12 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   /** An ack for none of the outbox's sends (ResendingClient's answer to a send made again). */
   protected otherAck(_frame: AckFrame, _now: number): void {}
 
+  /** An `err` naming none of the outbox's sends (ResendingClient's answer to a send made again). */
+  protected otherErr(_frame: ErrFrame, _now: number): void {}
+
+  /** A `resend` timer (ResendingClient's wait for the answer to a send made again). */
+  protected resendDue(_now: number): void {}
+
   private msg(frame: MsgFrame, now: number): void {
     this.convFrame(frame.conv, 'msg', [frame.seq], now);
     if (this.isForeign(frame.conv)) return;
@@ -497,7 +506,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       viewIn(this.convs, frame.conv)?.syncFailed(this, frame.retryAfterMs ?? 0, now);
       return;
     }
-    this.outbox?.errored(this, frame, now);
+    if (this.outbox?.errored(this, frame, now) !== true) this.otherErr(frame, now);
     this.closeIfDrained(now);
   }
 
