@@ -3,6 +3,9 @@
 // *scheduled* send time (the `send` event), so a slow server cannot hide behind a waiting generator.
 // Hot path: a display (the bulk of a run's events) costs one Map lookup by conversation and a few
 // typed-array writes; nothing is allocated for it. Sends, acks and durables allocate one key string.
+// A simulated run with its checkers on a second thread keeps the recorder there (simulator/
+// checker-thread.ts): a copy built from `crossing()` observes the history as it crosses, writing into
+// the same shared numbers, and `adopt` takes what it kept besides them at the end.
 
 import type { CheckResult, HistoryEvent } from '../simulator/history.ts';
 import {
@@ -69,6 +72,21 @@ export function quantileMs(h: HistogramTotals, q: number): number | null {
 
 export type FaultWindow = { type: string; startMs: number; endMs: number | null };
 
+/** What builds a recorder's copy on another thread: its options and its numbers, shared. */
+export type RecorderCrossing = { options: RunRecorderOptions; values: SharedArrayBuffer };
+
+/** What a copy kept besides the shared numbers, handed back at the end of its run (`adopt`). */
+export type RecorderState = {
+  snapshots: Snapshot[];
+  faults: FaultWindow[];
+  phase: number;
+  phaseStartMs: number[];
+  nowMs: number;
+  lastSampleAt: number;
+  lastEvents: number;
+  lastCpuMicros: number;
+};
+
 const viaNames = ['push', 'resume', 'sync'] as const;
 // Per message, in a conversation's slot array: when its send was scheduled, when its ack was seen,
 // its first and last recipient display, recipient displays so far, recipient displays expected.
@@ -86,10 +104,10 @@ type ConvTrack = { members: number; slots: Float64Array | null };
 export class RunRecorder {
   readonly layout: FamilyLayout;
   readonly values: Float64Array;
-  readonly snapshots: Snapshot[] = [];
-  readonly faults: FaultWindow[] = [];
+  snapshots: Snapshot[] = [];
+  faults: FaultWindow[] = [];
   phase = 0;
-  private readonly phaseStartMs: number[] = [];
+  private phaseStartMs: number[] = [];
   private readonly convs = new Map<string, ConvTrack>();
   /** Membership requests awaiting their answer: conv and the member count they change. */
   private readonly membersPending = new Map<number, { conv: string; delta: number }>();
@@ -103,7 +121,11 @@ export class RunRecorder {
   private readonly properties: Map<string, number>;
   nowMs = 0;
 
-  constructor(readonly options: RunRecorderOptions) {
+  /** `shared`: numbers to write into (another thread's recorder's, from its `crossing()`). */
+  constructor(
+    readonly options: RunRecorderOptions,
+    shared?: SharedArrayBuffer,
+  ) {
     this.layout = new FamilyLayout(boundsResolving(options.thresholdsMs ?? []));
     const add = this.layout.add.bind(this.layout);
     const h = (name: string, help: string): Family => add({ name, help, kind: 'histogram' });
@@ -147,7 +169,12 @@ export class RunRecorder {
         kind: 'gauge',
       }),
     };
-    this.values = new Float64Array(this.layout.size);
+    // Shared, so a copy on the checker thread can keep them while this one's readers (the progress
+    // line) see them move.
+    this.values = new Float64Array(
+      shared ?? new SharedArrayBuffer(this.layout.size * Float64Array.BYTES_PER_ELEMENT),
+    );
+    if (this.values.length !== this.layout.size) throw new Error("a recorder's numbers in another layout");
     this.properties = new Map(options.properties.map((p, i) => [p, i]));
     this.sampleEveryMs = options.sampleEveryMs ?? recorderLimits.sampleEveryMsDefault;
     const cpu = process.cpuUsage();
@@ -254,16 +281,7 @@ export class RunRecorder {
 
   /** Fan-outs still open are judged as they stand, violations counted; a last snapshot is taken. */
   finish(verdicts: readonly CheckResult[], atMs: number, events = 0): void {
-    for (const track of this.convs.values()) {
-      const slots = track.slots;
-      if (slots === null) continue;
-      for (let i = 0; i < slots.length; i += stride) {
-        const displays = slots[i + displaysField]!;
-        if (displays > 0 && displays < slots[i + expectedField]!)
-          this.histogram(this.f.fanout!, slots[i + lastField]! - slots[i + firstField]!);
-      }
-      track.slots = null;
-    }
+    this.closeFanouts();
     for (const verdict of verdicts) {
       if (verdict.verdict !== 'fail') continue;
       const index = this.properties.get(verdict.property);
@@ -275,6 +293,59 @@ export class RunRecorder {
     if (this.snapshots.at(-1)?.at === atMs) this.snapshots.pop();
     this.lastSampleAt = Number.NEGATIVE_INFINITY;
     this.tick(atMs, events);
+  }
+
+  // ---- kept on another thread ---------------------------------------------------------------
+
+  /** What builds a copy of this recorder on another thread, writing into these same numbers. */
+  crossing(): RecorderCrossing {
+    return { options: this.options, values: this.values.buffer as SharedArrayBuffer };
+  }
+
+  /** While a copy observes the run: the run's clock, for the progress line (the numbers move by themselves). */
+  follow(nowMs: number): void {
+    this.nowMs = nowMs;
+  }
+
+  /** The copy's end of the stream: its open fan-outs judged (as `finish` does first), and what it kept. */
+  handOver(): RecorderState {
+    this.closeFanouts();
+    return {
+      snapshots: this.snapshots,
+      faults: this.faults,
+      phase: this.phase,
+      phaseStartMs: this.phaseStartMs,
+      nowMs: this.nowMs,
+      lastSampleAt: this.lastSampleAt,
+      lastEvents: this.lastEvents,
+      lastCpuMicros: this.lastCpuMicros,
+    };
+  }
+
+  /** Takes over what the copy kept (`handOver`): `finish` then closes the run as if this one had observed it. */
+  adopt(state: RecorderState): void {
+    this.snapshots = state.snapshots;
+    this.faults = state.faults;
+    this.phase = state.phase;
+    this.phaseStartMs = state.phaseStartMs;
+    this.nowMs = state.nowMs;
+    this.lastSampleAt = state.lastSampleAt;
+    this.lastEvents = state.lastEvents;
+    this.lastCpuMicros = state.lastCpuMicros;
+  }
+
+  /** Fan-outs still open are judged as they stand (once: their tracks go). */
+  private closeFanouts(): void {
+    for (const track of this.convs.values()) {
+      const slots = track.slots;
+      if (slots === null) continue;
+      for (let i = 0; i < slots.length; i += stride) {
+        const displays = slots[i + displaysField]!;
+        if (displays > 0 && displays < slots[i + expectedField]!)
+          this.histogram(this.f.fanout!, slots[i + lastField]! - slots[i + firstField]!);
+      }
+      track.slots = null;
+    }
   }
 
   // ---- totals the progress line and the report read -----------------------------------------

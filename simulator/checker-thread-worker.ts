@@ -1,11 +1,13 @@
 // The checker thread's side of checker-thread.ts: builds the scenario's standard checkers as
 // run-scenario would in-process, observes each batch's events in order (priming the id table with the
 // recording client's device number first, as run-scenario's `record` does), and answers the final
-// state with the verdicts. Any exception is reported, never swallowed: a thread that could not judge
+// state with the verdicts. The run's meters (run-meters.ts) observe the same events and the clock's
+// ticks between them, and their figures go back with the verdicts. Any exception is reported, never swallowed: a thread that could not judge
 // leaves the run without verdicts, never with a pass.
 
 import { GCProfiler } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import { RunRecorder } from '../metrics/run-recorder.ts';
 import {
   batchJudged,
   type CheckerThreadSetup,
@@ -20,6 +22,7 @@ import { decodeClients } from './final-clients.ts';
 import type { HistoryEvent } from './history.ts';
 import { HistoryBatchReader } from './history-batch.ts';
 import { gcMicrosOf, type HeapPeaks, heapPeaksOf, maxHeapPeaks, threadCpuMs } from './run-meter.ts';
+import { RunMeters } from './run-meters.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { StoredColumns } from './stored-columns.ts';
 
@@ -40,6 +43,11 @@ const checkers = scenarioCheckers(setup.scenario, {
 });
 // Each checker gets the kinds of event it reads (checker-feed.ts), as in-process.
 const feed = new CheckerFeed(checkers);
+// The run's recorder, writing into the world's side's numbers (metrics/run-recorder.ts), and the SLO meters.
+const crossing = setup.meters.recorder;
+const recorder = crossing ? new RunRecorder(crossing.options, crossing.values) : undefined;
+const meters = new RunMeters(setup.meters.repeatedPushes, recorder);
+const tick = (nowMs: number, events: number): void => meters.tick(nowMs, events);
 
 const reader = new HistoryBatchReader();
 /** The final store content as it comes, in parts of columns (checker-thread.ts, stored-columns.ts). */
@@ -51,12 +59,13 @@ let finalCpuStart: number | null = null;
 const observe = (event: HistoryEvent, device: number): void => {
   if (device >= 0 && 'device' in event) ids.prime(event.user, event.device, device);
   feed.observe(event);
+  meters.observe(event);
 };
 
 port.on('message', (message: ThreadMessage) => {
   try {
     if (message.type === 'batch') {
-      reader.read(message.batch, observe);
+      reader.read(message.batch, observe, tick);
       batchJudged(counters, checkersViolations(checkers));
     } else if (message.type === 'clients') {
       finalCpuStart = threadCpuMs();
@@ -96,6 +105,7 @@ port.on('message', (message: ThreadMessage) => {
           heapPeakBytes: peaks.usedBytes,
           heapCommittedPeakBytes: peaks.committedBytes,
         },
+        measured: { sources: meters.sources(), ...(recorder ? { recorder: recorder.handOver() } : {}) },
       } satisfies ThreadReply);
     }
   } catch (error) {

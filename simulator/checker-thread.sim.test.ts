@@ -4,14 +4,45 @@
 // cannot judge fails the run instead of passing it.
 
 import { describe, expect, it } from 'vitest';
+import { phaseNames } from '../metrics/harness-families.ts';
+import { RunRecorder } from '../metrics/run-recorder.ts';
+import { scenarioRecorder } from '../metrics/scenario-recorder.ts';
 import type { Message } from '../reference-server/protocol/frames.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { CheckerThread, finalFromSnapshot } from './checker-thread.ts';
+import type { HistoryEvent } from './history.ts';
 import { runScenario } from './run-scenario.ts';
 import { encodeStored, StoredColumns } from './stored-columns.ts';
 
 /** A final state's clients when there are none. */
 const noClients = () => ({ devices: new Int32Array(0), online: new Int32Array(0), names: [] });
+
+/** A thread that keeps no recorder and measures no repeated pushes. */
+const noMeters = { repeatedPushes: false };
+
+/** A recorder that counts the events it observed itself (on this thread). */
+class CountingRecorder extends RunRecorder {
+  observed = 0;
+  override observe(event: HistoryEvent): void {
+    this.observed++;
+    super.observe(event);
+  }
+}
+
+/** A recorder's numbers and samples, the CPU series left out (the process's, not the run's). */
+function recorded(recorder: RunRecorder) {
+  const cpu = recorder.layout.families.find((f) => f.name === 'chatsim_harness_cpu_seconds')!;
+  const cpuSlots = new Set(Array.from({ length: cpu.width * phaseNames.length }, (_, i) => cpu.offset + i));
+  const numbers = (values: Float64Array) => [...values].filter((_, i) => !cpuSlots.has(i));
+  return {
+    values: numbers(recorder.values),
+    snapshots: recorder.snapshots.map((s) => ({ at: s.at, phase: s.phase, values: numbers(s.values) })),
+    faults: recorder.faults,
+    phase: recorder.phaseName,
+    phases: phaseNames.map((phase) => recorder.phaseStart(phase)),
+    nowMs: recorder.nowMs,
+  };
+}
 
 /** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
 const simTimeoutMs = 300_000;
@@ -21,8 +52,17 @@ describe('checker thread', () => {
     'a run judged on the thread has the verdicts and trace hash of the same run judged in-process',
     async () => {
       const scenario = loadScenario('partition');
-      const inline = await runScenario(scenario, { seed: 3, clients: 80 });
-      const threaded = await runScenario(scenario, { seed: 3, clients: 80, checkerThread: true });
+      // The metrics recorder observes on the world's thread in-process, on the checker thread beside it.
+      const recorderOf = () => new CountingRecorder(scenarioRecorder(scenario, 'r').options);
+      const inlineRecorder = recorderOf();
+      const threadedRecorder = recorderOf();
+      const inline = await runScenario(scenario, { seed: 3, clients: 80, recorder: inlineRecorder });
+      const threaded = await runScenario(scenario, {
+        seed: 3,
+        clients: 80,
+        checkerThread: true,
+        recorder: threadedRecorder,
+      });
       expect(inline.perf?.checkerThread).toBe(false);
       expect(threaded.perf?.checkerThread).toBe(true);
       expect(threaded.perf?.checkerThreadCpuMs).toBeGreaterThan(0);
@@ -48,6 +88,22 @@ describe('checker thread', () => {
       expect(threaded.traceHash).toBe(inline.traceHash);
       expect(threaded.exitCode).toBe(inline.exitCode);
       expect(inline.verdicts.filter((v) => v.verdict === 'pass').length).toBeGreaterThan(5);
+      // The SLO metrics measured on the thread (failed sends among them) judge as they do in-process.
+      expect(threaded.slo).toEqual(inline.slo);
+      expect(inline.slo.some((s) => s.name.startsWith('failedSends'))).toBe(true);
+      // The recorder: the world's thread observed nothing of the history, the copy on the checker
+      // thread all of it, and the run ends with the same numbers and samples either way.
+      expect(inlineRecorder.observed).toBeGreaterThan(1000);
+      expect(threadedRecorder.observed).toBe(0);
+      for (const [recorder, run] of [
+        [inlineRecorder, inline],
+        [threadedRecorder, threaded],
+      ] as const)
+        recorder.finish(run.verdicts, run.virtualMs, run.events);
+      expect(recorded(threadedRecorder)).toEqual(recorded(inlineRecorder));
+      expect(threadedRecorder.snapshots.length).toBeGreaterThan(10);
+      expect(threadedRecorder.total('displays')).toBeGreaterThan(1000);
+      expect(threadedRecorder.total('sessions')).toBeGreaterThan(80);
     },
     simTimeoutMs,
   );
@@ -120,7 +176,7 @@ describe('checker thread', () => {
       const snapshot = { at: 10, clients: noClients(), conversations: convs, stored, settledAt: 9 };
       // Parts of 3: g0 goes in the first `stored` message, g9 with the finish.
       const thread = new CheckerThread(
-        { scenario, graceMs: 1000, largeGroupThreshold: 256, judgeSilence: true },
+        { scenario, graceMs: 1000, largeGroupThreshold: 256, judgeSilence: true, meters: noMeters },
         3,
       );
       const { verdicts } = await thread.finish(snapshot);
@@ -141,6 +197,7 @@ describe('checker thread', () => {
       graceMs: 1000,
       largeGroupThreshold: 256,
       judgeSilence: true,
+      meters: noMeters,
     });
     const stored = { convs: [], store: { lastSeq: () => 0, messageAt: () => undefined } };
     const snapshot = { at: 0, clients: noClients(), conversations: [], stored, settledAt: 0 };

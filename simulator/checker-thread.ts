@@ -6,15 +6,19 @@
 // batch arrived, so the trace hash (which folds the verdicts in at the end) is the same either way.
 // A full pipe blocks the world (a bounded number of batches in flight), so a slow checker thread
 // costs time, never memory. At the end the final state goes over as plain data (the store's
-// messages, who is online), and the verdicts come back.
+// messages, who is online), and the verdicts come back. The run's meters (run-meters.ts: the SLO
+// metrics and the harness metrics recorder) observe the same history on the thread, the recorder's
+// samples taken at the clock ticks that cross between the events, and come back with the verdicts.
 
 import { Worker } from 'node:worker_threads';
+import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
+import type { MeterSources } from './run-meters.ts';
 import {
   encodeStored,
   type StoredColumns,
@@ -29,6 +33,8 @@ export type CheckerThreadSetup = {
   graceMs: number;
   largeGroupThreshold: number;
   judgeSilence: boolean;
+  /** The run's meters kept on the thread: repeated pushes measured or not, the recorder's crossing if any. */
+  meters: { repeatedPushes: boolean; recorder?: RecorderCrossing };
 };
 
 /** A FinalState as data: what crosses to the checker thread at the end of a run. */
@@ -62,8 +68,11 @@ export type ThreadMessage =
 export type FinalCrossing = Omit<FinalSnapshot, 'stored' | 'clients'> & { stored: StoredPart };
 
 export type ThreadReply =
-  | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf }
+  | { type: 'verdicts'; verdicts: CheckResult[]; perf: CheckerThreadPerf; measured: ThreadMeasured }
   | { type: 'error'; message: string };
+
+/** The meters' figures from the thread: the SLO metrics, and the recorder's state when it crossed. */
+export type ThreadMeasured = { sources: MeterSources; recorder?: RecorderState };
 
 export class CheckerThread {
   private readonly worker: Worker;
@@ -105,6 +114,11 @@ export class CheckerThread {
     if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
   }
 
+  /** The run's clock at this point of the history (the recorder's samples on the thread). */
+  tick(nowMs: number, events: number): void {
+    this.writer.tick(nowMs, events);
+  }
+
   violationsSoFar(): number {
     return Atomics.load(this.counters, violationsSlot);
   }
@@ -113,7 +127,9 @@ export class CheckerThread {
    * Sends what is left, then the final state; resolves with every checker's verdict, in order, and the
    * thread's CPU time (null where the OS does not say) and peak heap.
    */
-  async finish(snapshot: FinalSnapshot): Promise<{ verdicts: CheckResult[]; perf: CheckerThreadPerf }> {
+  async finish(
+    snapshot: FinalSnapshot,
+  ): Promise<{ verdicts: CheckResult[]; perf: CheckerThreadPerf; measured: ThreadMeasured }> {
     this.flush();
     const blockedMs = this.blockedMs;
     const finishStart = performance.now();
@@ -125,6 +141,7 @@ export class CheckerThread {
             resolve({
               verdicts: reply.verdicts,
               perf: { ...reply.perf, blockedMs, finishMs: performance.now() - finishStart },
+              measured: reply.measured,
             });
           else reject(new Error(`checker thread failed: ${reply.message}`));
         });

@@ -127,6 +127,42 @@ describe('history batches', () => {
     expect(writer.count).toBe(0);
   });
 
+  it("the clock's ticks come back between the events they came between, before, inside and after a batch", () => {
+    const writer = new HistoryBatchWriter(16);
+    const reader = new HistoryBatchReader();
+    const seen: string[] = [];
+    const read = () =>
+      reader.read(
+        structuredClone(writer.take().batch),
+        (event) => seen.push(`event ${event.at}`),
+        (nowMs, simEvents) => seen.push(`tick ${nowMs} ${simEvents}`),
+      );
+    writer.tick(1000, 7);
+    writer.add(events[0]![0], 0);
+    writer.add(events[3]![0], 0);
+    writer.tick(2000, 9);
+    writer.tick(3000, 12);
+    writer.add(events[11]![0], 0);
+    writer.tick(4000, 15);
+    read();
+    // A batch of ticks alone, then a later batch: the ticks of one batch do not cross again.
+    writer.tick(5000, 20);
+    read();
+    writer.add(events[12]![0], -1);
+    read();
+    expect(seen).toEqual([
+      'tick 1000 7',
+      'event 10',
+      'event 13',
+      'tick 2000 9',
+      'tick 3000 12',
+      'event 19',
+      'tick 4000 15',
+      'tick 5000 20',
+      'event 20',
+    ]);
+  });
+
   it('a message shown again in a row goes by its seq; another message, or the same seq changed, in full', () => {
     const writer = new HistoryBatchWriter(64);
     const reader = new HistoryBatchReader();

@@ -11,7 +11,8 @@
 // hash once, where each event's own copy was hashed again), its other values in one list, with no key names.
 // Anything that fits none of this (a message with other fields or another field order, a layout past
 // layoutsMax) goes as it is. The reader rebuilds each event with the same fields and values, in the
-// same order as recorded.
+// same order as recorded. The run's clock ticks (the metrics recorder's samples) go between the events
+// they came between.
 
 import type { Message } from '../reference-server/protocol/frames.ts';
 import type { HistoryEvent, Via } from './history.ts';
@@ -40,6 +41,11 @@ export type HistoryBatch = {
   convs: string[];
   /** Layouts met for the first time in this batch, in the order of their numbers: field names in order. */
   layouts: string[][];
+  /**
+   * The run's clock ticks between its events (the metrics recorder's samples): for each, the number of
+   * the batch's events before it, the virtual time and the world's event count.
+   */
+  ticks: number[];
 };
 
 const asIs = 0;
@@ -229,6 +235,11 @@ export class HistoryBatchWriter {
     return layout;
   }
 
+  /** The run's clock at this point of the history (virtual ms, the world's events so far). */
+  tick(nowMs: number, events: number): void {
+    this.batch.ticks.push(this.batch.count, nowMs, events);
+  }
+
   /** The batch so far (copies of its columns, to be moved, not copied again); the writer starts afresh. */
   take(): { batch: HistoryBatch; transfer: ArrayBuffer[] } {
     const full = this.batch;
@@ -249,6 +260,7 @@ export class HistoryBatchWriter {
     full.names = [];
     full.convs = [];
     full.layouts = [];
+    full.ticks = [];
     return {
       batch,
       transfer: [
@@ -314,6 +326,7 @@ export class HistoryBatchWriter {
       names: [],
       convs: [],
       layouts: [],
+      ticks: [],
     };
   }
 }
@@ -407,9 +420,16 @@ export class HistoryBatchReader {
     return builder;
   }
 
-  /** Calls `take` with each event of the batch, rebuilt, in order, and its device number. */
-  read(batch: HistoryBatch, take: (event: HistoryEvent, device: number) => void): void {
-    const { names, shapes, devices, at, codes, objects } = batch;
+  /**
+   * Calls `take` with each event of the batch, rebuilt, in order, and its device number; and `tick` with
+   * each of the clock's ticks, between the events it came between.
+   */
+  read(
+    batch: HistoryBatch,
+    take: (event: HistoryEvent, device: number) => void,
+    tick?: (nowMs: number, events: number) => void,
+  ): void {
+    const { names, shapes, devices, at, codes, objects, ticks } = batch;
     const namesOf = this.namesOf;
     for (let i = 0; i < names.length; i += 3) {
       const slot = 2 * (names[i] as number);
@@ -420,7 +440,10 @@ export class HistoryBatchReader {
     for (const name of batch.convs) this.convOf.push(name);
     for (const layout of batch.layouts) this.layouts.push(layout);
     let next = 0;
+    let nextTick = 0;
     for (let i = 0; i < batch.count; i++) {
+      for (; nextTick < ticks.length && ticks[nextTick] === i; nextTick += 3)
+        tick?.(ticks[nextTick + 1]!, ticks[nextTick + 2]!);
       const device = devices[i]!;
       const shape = shapes[i];
       if (shape === asIs) {
@@ -473,5 +496,6 @@ export class HistoryBatchReader {
       if (code & hasOf) event.of = objects[next++] as string | undefined;
       take(event, device);
     }
+    for (; nextTick < ticks.length; nextTick += 3) tick?.(ticks[nextTick + 1]!, ticks[nextTick + 2]!);
   }
 }

@@ -3,6 +3,7 @@
 // checkers, and judge. Same seed, same scenario, same options: same trace hash, bit for bit.
 
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
+import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
 import { defaultLimits } from '../reference-server/core/limits.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
@@ -25,14 +26,13 @@ import {
   userLeaves,
   userPinned,
 } from './behaviours.ts';
-import { CheckerThread } from './checker-thread.ts';
+import { CheckerThread, type ThreadMeasured } from './checker-thread.ts';
 import { CheckerFeed } from './checkers/checker-feed.ts';
 import { IdTable } from './checkers/id-table.ts';
 import { ClientTimes } from './client/client-times.ts';
 import { ResendingClient } from './client/resending-client.ts';
 import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
-import { FailedSends } from './failed-sends.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
 import { readCursorsAtEnd } from './final-cursor-read.ts';
@@ -42,8 +42,8 @@ import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import { buildPopulation } from './population.ts';
-import { RepeatedPushes } from './repeated-pushes.ts';
 import { type CheckerThreadPerf, type RunPerf, startRunMeter } from './run-meter.ts';
+import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters.ts';
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
@@ -80,11 +80,19 @@ export type RunOptions = {
   costModel?: CostModel;
 };
 
-/** What run-scenario tells a metrics recorder (metrics/run-recorder.ts implements it). */
-export type RunObserver = {
-  observe(event: HistoryEvent): void;
-  tick(nowMs: number, events: number): void;
+/**
+ * What run-scenario tells a metrics recorder (metrics/run-recorder.ts implements it). One that can
+ * cross (`crossing`, `follow`, `adopt`) is kept on the checker thread when the checkers judge there: a
+ * copy observes the history as it crosses, this one follows the clock meanwhile and adopts the copy's
+ * state at the end.
+ */
+export type RunObserver = HistoryObserver & {
+  crossing?(): RecorderCrossing;
+  follow?(nowMs: number): void;
+  adopt?(state: RecorderState): void;
 };
+
+type CrossingObserver = Required<RunObserver>;
 
 /** What run-scenario tells a tracer: the world to watch, every history event, the end of the run. */
 export type RunTracer = WorldTap & {
@@ -169,7 +177,24 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   };
   if (options.checkerThread && options.checkers)
     throw new Error('checkerThread judges with the standard checkers');
-  const thread = options.checkerThread ? new CheckerThread({ scenario, ...checkerSetup }) : undefined;
+  const recorder = options.recorder;
+  const measuresRepeats = scenario.thresholds.repeatedPushes.length > 0;
+  // With the checkers on a second thread, the meters (run-meters.ts) observe the history there, and
+  // the recorder with them when it can cross: the world's thread only writes the history.
+  const recorderAway = options.checkerThread ? crossingObserver(recorder) : undefined;
+  const thread = options.checkerThread
+    ? new CheckerThread({
+        scenario,
+        ...checkerSetup,
+        meters: {
+          repeatedPushes: measuresRepeats,
+          ...(recorderAway ? { recorder: recorderAway.crossing() } : {}),
+        },
+      })
+    : undefined;
+  const meters = thread ? undefined : new RunMeters(measuresRepeats, recorder);
+  /** A recorder that observes here beside a thread that keeps the meters (one that cannot cross). */
+  const recorderBeside = thread && !recorderAway ? recorder : undefined;
   const checkers = thread ? [] : (options.checkers ?? scenarioCheckers(scenario, { ids, ...checkerSetup }));
   // Each checker gets the kinds of event it reads (checker-feed.ts), not every event.
   const feed = new CheckerFeed(checkers);
@@ -182,12 +207,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // Kept only when a threshold asks for it (it holds two numbers per message until the end).
   const fanoutLag =
     scenario.thresholds.fanoutLag.length > 0 ? new FanoutLagMeter(scenario.phases.warmupMs) : undefined;
-  const repeatedPushes = scenario.thresholds.repeatedPushes.length > 0 ? new RepeatedPushes() : undefined;
-  const recorder = options.recorder;
   const conversations: string[] = [];
   const counts = { sent: 0, acked: 0, failed: 0, displayed: 0, durable: 0 };
-  // The SLO's failed sends leave out refusals the harness's own removals demanded.
-  const failedSends = new FailedSends();
   const record = (event: HistoryEvent, device?: number): void => {
     switch (event.k) {
       case 'conv':
@@ -218,15 +239,15 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     }
     // The trace sees what happened (seqs, cmids, bodies, membership), not only when: see history-trace.ts.
     traceHistoryEvent(world.trace, event);
-    failedSends.observe(event);
-    if (thread) thread.observe(event, device ?? -1);
-    else {
+    if (thread) {
+      thread.observe(event, device ?? -1);
+      recorderBeside?.observe(event);
+    } else {
       if (device !== undefined && 'device' in event) ids.prime(event.user, event.device, device);
       feed.observe(event);
+      meters!.observe(event);
     }
     fanoutLag?.observe(event);
-    repeatedPushes?.observe(event);
-    recorder?.observe(event);
     options.tracer?.observe(event);
   };
   const ledger = new AdminLedger(record);
@@ -448,12 +469,22 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
 
+  // The run's clock, about once a virtual second, where the meters observe the history.
+  const tick = (): void => {
+    if (meters) meters.tick(world.now, world.events);
+    else {
+      thread!.tick(world.now, world.events);
+      recorderAway?.follow(world.now);
+      recorderBeside?.tick(world.now, world.events);
+    }
+  };
+
   // Run to settle, then check convergence until it holds or the liveness window ends.
   let lastProgress = 0;
   const step = 1000;
   for (let t = step; t <= settleAt; t += step) {
     await world.runUntil(Math.min(t, settleAt));
-    recorder?.tick(world.now, world.events);
+    tick();
     if (options.progress && t - lastProgress >= step) {
       lastProgress = t;
       options.progress(t / endMs, phase.name, violationsSoFar(checkers, thread));
@@ -483,7 +514,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   let settledAt: number | null = null;
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
     await world.runUntil(t);
-    recorder?.tick(world.now, world.events);
+    tick();
     options.progress?.(t / endMs, 'settle', violationsSoFar(checkers, thread));
     if (t >= leaversGoneBy && converged(world, settleAt)) {
       settledAt = t;
@@ -503,14 +534,16 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // whole world.
   world.release();
   const judged = await judging();
+  if (judged.measured?.recorder) recorderAway!.adopt(judged.measured.recorder);
+  const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
   const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];
   traceVerdicts(world.trace, verdicts);
   const p99 = latency.quantile(0.99);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
     ackLatency: latencySource(ackLatency),
     ...(fanoutLag ? { fanoutLag: latencySource(fanoutLag.histogram()) } : {}),
-    ...(repeatedPushes ? { repeatedPushes: repeatedPushes.source() } : {}),
-    failedSends: failedSends.source(),
+    ...(measured.repeatedPushes ? { repeatedPushes: measured.repeatedPushes } : {}),
+    failedSends: measured.failedSends,
   });
   return {
     scenario: scenario.name,
@@ -550,6 +583,11 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   };
 }
 
+/** The recorder when it can be kept on the checker thread. */
+function crossingObserver(recorder: RunObserver | undefined): CrossingObserver | undefined {
+  return recorder?.crossing && recorder.follow && recorder.adopt ? (recorder as CrossingObserver) : undefined;
+}
+
 /** What the checkers found so far, for progress lines (verdicts come at the end). */
 function violationsSoFar(checkers: readonly Checker[], thread: CheckerThread | undefined): number {
   return thread ? thread.violationsSoFar() : checkersViolations(checkers);
@@ -563,7 +601,11 @@ function judgeFinal(
   store: FinalStore,
   settledAt: number | null,
   conversations: readonly string[],
-): () => Promise<{ verdicts: CheckResult[]; perf: CheckerThreadPerf | undefined }> {
+): () => Promise<{
+  verdicts: CheckResult[];
+  perf: CheckerThreadPerf | undefined;
+  measured?: ThreadMeasured;
+}> {
   if (thread) {
     const snapshot = finalSnapshot(world, store, settledAt, conversations);
     return () => thread.finish(snapshot);
