@@ -163,6 +163,33 @@ describe('history batches', () => {
     ]);
   });
 
+  it('conversations and nodes in turn keep their numbers, an empty name among them', () => {
+    const writer = new HistoryBatchWriter(32);
+    const reader = new HistoryBatchReader();
+    const frame = (at: number, conv: string, node: string): [HistoryEvent, number] => [
+      { k: 'conv-frame', at, conv, t: 'msg', seqs: [1], node, ...who },
+      0,
+    ];
+    const shown = (at: number, conv: string): [HistoryEvent, number] => [
+      { k: 'display', at, via: 'push', message: { ...message, conv } as Message, ...who },
+      0,
+    ];
+    // The first names looked up empty: a writer that remembered '' as looked up already would not number it.
+    const sent = [
+      frame(1, '', ''),
+      shown(2, ''),
+      frame(3, 'g1', 'n1'),
+      shown(4, 'g1'),
+      frame(5, '', 'n2'),
+      frame(6, 'n1', 'g1'),
+      shown(7, 'n2'),
+      frame(8, 'g2', 'n1'),
+    ];
+    const { batch, got } = roundTrip(writer, reader, sent);
+    expect(got).toEqual(sent);
+    expect(batch.convs).toEqual(['', 'g1', 'n1', 'n2', 'g2']);
+  });
+
   it('a message shown again in a row goes by its seq; another message, or the same seq changed, in full', () => {
     const writer = new HistoryBatchWriter(64);
     const reader = new HistoryBatchReader();

@@ -61,6 +61,9 @@ const layoutsMax = 4096;
 
 type Layout = { id: number; keys: string[]; hasNames: boolean; hasConv: boolean };
 
+/** A name last looked up and its number (undefined: none yet; any string, '' too, is looked up). */
+type LastNumbered = { name: string | undefined; id: number };
+
 const vias: readonly Via[] = ['push', 'resume', 'sync', 'own'];
 /** A display's code: its via (low 2 bits) and whether its message's own fields follow. */
 const messageFollows = 1 << 2;
@@ -121,6 +124,13 @@ export class HistoryBatchWriter {
   private readonly namesOf: string[] = [];
   /** Each conversation's (and node's) number, as told to the reader. */
   private readonly convIds = new Map<string, number>();
+  /**
+   * The last conversation looked up and its number, and the last node's: a push is a conv-frame and a
+   * display of the same conversation in a row, each frame names its node, and a run has a few nodes.
+   * Three lookups of the Map per push became about one.
+   */
+  private readonly lastConv: LastNumbered = { name: undefined, id: -1 };
+  private readonly lastNode: LastNumbered = { name: undefined, id: -1 };
   /** By conversation number: the message the reader was last given in full for it. */
   private readonly lastMessage: (Message | undefined)[] = [];
   /** By event kind: the layouts met so far. */
@@ -181,7 +191,7 @@ export class HistoryBatchWriter {
         }
         if ('node' in event) {
           code |= hasNode;
-          batch.extra[at] = node === undefined ? -1 : this.convId(node);
+          batch.extra[at] = node === undefined ? -1 : this.nodeId(node);
         }
         if ('of' in event) {
           code |= hasOf;
@@ -301,8 +311,27 @@ export class HistoryBatchWriter {
     return known === user && names[at + 1] === deviceName;
   }
 
-  /** The conversation's (or node's) number, told to the reader the first time. */
+  /** The conversation's number (told to the reader the first time). */
   private convId(name: string): number {
+    return this.numbered(this.lastConv, name);
+  }
+
+  /** The node's number: numbered with the conversations, remembered apart from them. */
+  private nodeId(name: string): number {
+    return this.numbered(this.lastNode, name);
+  }
+
+  /** The name's number: `last`'s when it is the name last looked up there, else the Map's. */
+  private numbered(last: LastNumbered, name: string): number {
+    if (name !== last.name) {
+      last.name = name;
+      last.id = this.numberOf(name);
+    }
+    return last.id;
+  }
+
+  /** The conversation's (or node's) number, told to the reader the first time. */
+  private numberOf(name: string): number {
     let id = this.convIds.get(name);
     if (id === undefined) {
       id = this.convIds.size;
