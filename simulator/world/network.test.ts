@@ -92,3 +92,23 @@ describe('Network: a close the node never hears', () => {
     expect(link.network.lostCloseAt(0)).toBe(30);
   });
 });
+
+describe('Network: a draining node', () => {
+  it('refuses a new connection after a round trip, as the runtime answers an upgrade 503, and the node hears nothing', async () => {
+    const arrived: string[] = [];
+    const heard: unknown[] = [];
+    let network: Network;
+    const agenda = new Agenda((event: SimEvent) => {
+      if (event.kind === EventKind.nodeInput) heard.push(event.data);
+      else if (event.kind === EventKind.clientClosed && network.closeArrived(event.target, event.instance))
+        arrived.push(`close ${event.data} at ${agenda.now}`);
+    });
+    const node = { up: true, paused: false, draining: true, epoch: 0 } as unknown as SimNode;
+    network = new Network(agenda, [node], config, 1);
+    network.addClient(0, new Prng(1));
+    network.connect(0);
+    await agenda.runUntil(100);
+    expect(arrived).toEqual(['close null at 10']); // two one-way latencies of 5 ms
+    expect(heard).toEqual([]);
+  });
+});

@@ -190,9 +190,11 @@ export class Network {
     const node = this.nodes[nodeIndex]!;
     const id = connections.add(client, nodeIndex, node.epoch);
     this.connectionOfClient[client] = id;
-    if (!node.up || this.nodeCutFromClients[nodeIndex] || this.clientCut[client]) {
-      // Refused (node down) at once; unreachable (cut) after the connect timeout.
-      const delay = node.up ? this.config.connectTimeoutMs : 2 * this.latency(client);
+    if (!node.up || node.draining || this.nodeCutFromClients[nodeIndex] || this.clientCut[client]) {
+      // Refused (node down; or draining, whose server answers new upgrades 503 as the runtime's
+      // transport does) after a round trip; unreachable (cut) after the connect timeout.
+      const reachable = !this.nodeCutFromClients[nodeIndex] && !this.clientCut[client];
+      const delay = !node.up || reachable ? 2 * this.latency(client) : this.config.connectTimeoutMs;
       this.agenda.schedule(this.agenda.now + delay, EventKind.clientClosed, client, id, null);
       return;
     }
