@@ -403,6 +403,14 @@ export const scenarioSchema = strict({
     devicesPerUser: z.number().int().positive().default(2).describe('devices per user (default 2)'),
     adversaries: count('adversarial clients that attempt what the protocol forbids', 0),
     jitter: z.boolean().default(true).describe('full jitter on reconnect backoff (default true)'),
+    reconnectCapMs: z
+      .number()
+      .int()
+      .positive()
+      .default(30_000)
+      .describe(
+        'the longest reconnect backoff (ms; default 30000): each failed dial doubles the bound from 500 ms up to this, and only a welcome resets it',
+      ),
     deliveredCursors: z.boolean().default(true).describe('clients send `delivered` cursors (default true)'),
     syncLimit: z
       .number()

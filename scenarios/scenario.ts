@@ -78,6 +78,8 @@ export type Scenario = {
     devicesPerUser: number;
     adversaries: number;
     jitter: boolean;
+    /** The longest reconnect backoff (the bound doubles from 500 ms up to it; a welcome resets it). */
+    reconnectCapMs: number;
     /** Clients send `delivered` cursors. */
     deliveredCursors: boolean;
     /** `limit` of each sync (a small page makes reads span pages). */

@@ -8,7 +8,6 @@ import { defaultLimits } from '../reference-server/core/limits.ts';
 import { Histogram } from '../reference-server/core/stats.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
-import { protocolLimits } from '../reference-server/protocol/limits.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import { loadCostModel } from '../scenarios/load-cost-model.ts';
@@ -46,6 +45,7 @@ import { type CheckerThreadPerf, type RunPerf, startRunMeter } from './run-meter
 import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters.ts';
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
+import { scenarioClientConfig } from './scenario-client-config.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
@@ -294,9 +294,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   const tokenLifeMs = 24 * 3600_000;
   const clientConfig = {
-    jitter: scenario.clients.jitter,
-    deliveredCursors: scenario.clients.deliveredCursors ?? true,
-    syncLimit: scenario.clients.syncLimit ?? protocolLimits.syncLimitMax,
+    ...scenarioClientConfig(scenario),
     // Nothing here asks a client for `status(cmid)` (the checkers judge from the history): no ring of
     // settled sends per client (about 60 bytes a sending client, and an object per ack).
     settledKeptMax: 0,

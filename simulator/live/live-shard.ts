@@ -8,7 +8,6 @@ import type { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { LatencyHistogram } from '../../bench/latency-histogram.ts';
-import { protocolLimits } from '../../reference-server/protocol/limits.ts';
 import { partnerOf, userLeaves, watchedUsers } from '../behaviours.ts';
 import { ClientTimes } from '../client/client-times.ts';
 import type { AdversaryBehaviour } from '../client/limits.ts';
@@ -17,6 +16,7 @@ import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
 import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { type PressStep, pressPlan, sendLimitsOf } from '../press.ts';
+import { type ScenarioClientConfig, scenarioClientConfig } from '../scenario-client-config.ts';
 import { arrivals, paddedBody } from '../workload.ts';
 import { ConnectGate } from './connect-gate.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
@@ -108,11 +108,7 @@ export class LiveShard {
     this.wheel = new TimerWheel(liveLimits.timerTickMs, 0);
     this.workRng = this.streams.stream('live-workload', plan.shard);
     this.gate = new ConnectGate(liveLimits.connectsInFlightMax, plan.devices.length, (i) => this.dial(i));
-    const config = {
-      jitter: plan.scenario.clients.jitter,
-      deliveredCursors: plan.scenario.clients.deliveredCursors ?? true,
-      syncLimit: plan.scenario.clients.syncLimit ?? protocolLimits.syncLimitMax,
-    };
+    const config = scenarioClientConfig(plan.scenario);
     for (const [local, device] of plan.devices.entries()) {
       this.clients.push(this.makeClient(local, device, config));
       this.sockets.push(null);
@@ -522,11 +518,7 @@ export class LiveShard {
 
   // ---- setup --------------------------------------------------------------------------------
 
-  private makeClient(
-    local: number,
-    device: PlannedDevice,
-    config: { jitter: boolean; deliveredCursors: boolean; syncLimit: number },
-  ): VirtualClient {
+  private makeClient(local: number, device: PlannedDevice, config: ScenarioClientConfig): VirtualClient {
     const prng = this.streams.stream('client', device.index);
     const user = device.user;
     const adversary = device.adversary;
