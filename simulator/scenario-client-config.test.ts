@@ -7,7 +7,9 @@ import { scenarioClientConfig } from './scenario-client-config.ts';
 
 describe('scenarioClientConfig', () => {
   it("takes the client's own reconnect cap unless the scenario sets one", () => {
-    expect(scenarioClientConfig(loadScenario('steady')).reconnectCapMs).toBe(defaultClientConfig.reconnectCapMs);
+    expect(scenarioClientConfig(loadScenario('steady')).reconnectCapMs).toBe(
+      defaultClientConfig.reconnectCapMs,
+    );
     const crash = resolveClientConfig(scenarioClientConfig(loadScenario('crash-restart')));
     expect(crash.reconnectCapMs).toBe(4000);
     expect(crash.reconnectBaseMs).toBe(defaultClientConfig.reconnectBaseMs);
@@ -19,6 +21,10 @@ describe('scenarioClientConfig', () => {
       ...steady,
       clients: { ...steady.clients, jitter: false, deliveredCursors: false, syncLimit: 7 },
     };
-    expect(scenarioClientConfig(written)).toMatchObject({ jitter: false, deliveredCursors: false, syncLimit: 7 });
+    expect(scenarioClientConfig(written)).toMatchObject({
+      jitter: false,
+      deliveredCursors: false,
+      syncLimit: 7,
+    });
   });
 });
