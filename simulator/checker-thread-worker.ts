@@ -2,8 +2,8 @@
 // run-scenario would in-process, observes each batch's events in order (priming the id table with the
 // recording client's device number first, as run-scenario's `record` does), and answers the final
 // state with the verdicts. The run's meters (run-meters.ts) observe the same events and the clock's
-// ticks between them, and their figures go back with the verdicts. Any exception is reported, never swallowed: a thread that could not judge
-// leaves the run without verdicts, never with a pass.
+// ticks between them, and their figures go back with the verdicts. Any exception is reported, never
+// swallowed: a thread that could not judge leaves the run without verdicts, never with a pass.
 
 import { GCProfiler } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
