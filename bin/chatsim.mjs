@@ -19,7 +19,9 @@ if (wantsBigHeap && !process.env.CHATSIM_REEXEC && heapTooSmall) {
     [
       `--max-old-space-size=${heapMb}`,
       // A larger young generation lets the many short-lived events and frames die young (about 10%
-      // faster at 300k clients) instead of being promoted and marked again and again.
+      // faster at 300k clients) instead of being promoted and marked again and again. It sizes the
+      // checker thread's heap too: 32 instead of 64 held 128 MiB less at a million but collected twice
+      // as often, 59 s of GC instead of 35 (docs/benchmarks.md, mem16).
       '--max-semi-space-size=64',
       // A simulation's old generation grows by at most 30% over what survived the last full collection
       // (V8 picks up to 4x on its own): `sim million` peaked at 6.76 GiB RSS instead of 7.30, no slower
