@@ -12,8 +12,8 @@ import type { StepRunner } from './capacity-sweep.ts';
 export function simStep(costModel: CostModel): StepRunner {
   return async (scenario, { seed, clients }) => {
     // The latencies a live step reports, measured the same way: acks of sends issued after the
-    // warm-up, from the time the workload issued them; deliveries from sequencing to display.
-    const ack = new LatencyHistogram();
+    // warm-up, from the time the workload issued them (the summary's own p99, exact to 1.6%);
+    // deliveries from sequencing to display.
     const delivery = new LatencyHistogram();
     const warmupMs = scenario.phases.warmupMs;
     const summary = await runScenario(scenario, {
@@ -22,8 +22,7 @@ export function simStep(costModel: CostModel): StepRunner {
       costModel,
       recorder: {
         observe(event) {
-          if (event.k === 'ack' && event.sentAt >= warmupMs) ack.recordMs(event.at - event.sentAt);
-          else if (event.k === 'display' && event.via !== 'own' && event.at >= warmupMs)
+          if (event.k === 'display' && event.via !== 'own' && event.at >= warmupMs)
             delivery.recordMs(Math.max(0, event.at - event.message.ts));
         },
         tick() {},
@@ -31,8 +30,7 @@ export function simStep(costModel: CostModel): StepRunner {
     });
     const busy = summary.nodeLoad?.busyShare ?? [];
     return {
-      // The summary's own p99 is a coarse bucket bound; the sweep's curve wants the 1.6% one.
-      summary: { ...summary, ackLatencyMsP99: ack.percentileMs(99) },
+      summary,
       deliveryP99Ms: delivery.percentileMs(99),
       server: {
         cpuShare: busy.length === 0 ? null : busy.reduce((a, b) => a + b, 0) / busy.length,

@@ -57,6 +57,15 @@ export type ReportData = {
   generatedAt: string;
 };
 
+/**
+ * What the report's latency table is: the run recorder's histograms (the buckets its OpenMetrics and
+ * Prometheus series have), over every send, warm-up included, interpolated inside a bucket. The
+ * thresholds' figures (and the summary's ack p50 and p99) are exact to 1.6% and leave the warm-up out,
+ * so the two may differ; the table says so rather than pass for the SLO's own number.
+ */
+export const metricsLatencyNote =
+  'bucketed as its Prometheus series are, a quantile interpolated inside its bucket; the thresholds above judge sends after the warm-up, exact to 1.6%';
+
 export type Quantiles = { count: number; p50: number | null; p95: number | null; p99: number | null };
 
 export function reportData(options: {

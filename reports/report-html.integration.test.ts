@@ -96,10 +96,14 @@ describe('report.html', () => {
     const md = readFileSync(join(dir, 'summary.md'), 'utf8');
     expect(md).toMatch(/^# chatsim sim steady, seed 4: FAIL/);
     expect(md).toContain('| FAIL | idempotency |');
+    // The latency table is the metrics' (bucketed, warm-up included) and says so beside the thresholds.
+    expect(md).toContain("## Latency\n\nThe whole run, warm-up included, from the run's metrics (bucketed");
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<failure message="idempotency failed">/);
     const json = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(json.exitCode).toBe(1);
     expect(json.latencyMs.delivery.count).toBeGreaterThan(0);
+    const ackSlo = json.slo.find((s: { name: string }) => s.name.startsWith('ackLatency p(99)'));
+    expect(json.ackLatencyMsP99).toBe(ackSlo.actual);
   }, 120_000);
 });

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ReportData } from './report-data.ts';
+import { metricsLatencyNote, type ReportData } from './report-data.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -112,6 +112,7 @@ export function reportHtml(data: ReportData): string {
 </section>
 <section>
   <h2>Latency</h2>
+  <p class="muted">The whole run, warm-up included, from the run's metrics (${escapeHtml(metricsLatencyNote)}).</p>
   <table class="data latency"><thead><tr><th></th><th>count</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>${latencyRows}</tbody></table>
   <div class="chart" id="chart-latency" data-title="Latency percentiles over time (ms, log scale)"></div>
   ${faults}

@@ -1,7 +1,7 @@
 // summary.md: the run in Markdown for a CI job summary or a pull request comment: the verdict, the
 // command that reproduces it, properties, thresholds (which broke and when), latency and faults.
 
-import type { ReportData } from './report-data.ts';
+import { metricsLatencyNote, type ReportData } from './report-data.ts';
 import { formatMs } from './report-html.ts';
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -42,9 +42,12 @@ export function summaryMarkdown(data: ReportData): string {
     );
   const ms = formatMs;
   const l = data.latencyMs;
+  const latencyNote = `The whole run, warm-up included, from the run's metrics (${metricsLatencyNote}).`;
   lines.push(
     '',
     '## Latency',
+    '',
+    latencyNote,
     '',
     '| | count | p50 | p95 | p99 |',
     '| --- | --- | --- | --- | --- |',
