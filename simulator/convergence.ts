@@ -1,5 +1,5 @@
 // When has a run settled, and what does the harness know at the end? Settled: every honest client is
-// connected, has nothing left to send, has its watches answered, and displays every message the store says it may read (the
+// connected, has nothing left to send (nor a send made again awaiting its answer), has its watches answered, and displays every message the store says it may read (the
 // simulator's shortcut to decide when to stop waiting; no verdict rests on it: no-loss judges against
 // the harness's own membership oracle). The final read is the store's messages after the run (on the
 // real log: after one more crash and recovery): a claim the checkers cross-check.
@@ -20,6 +20,8 @@ export function converged(world: World, settleAt: number): boolean {
     if (sim.adversary || sim.left) continue;
     const client = sim.client;
     if (!world.isConnected(i) || client.connectionState !== 'open' || client.outboxSize > 0) return false;
+    // A send made again after its ack waits for its ack, or for its retries to give up (judged then).
+    if (client.resendPending) return false;
     // A watcher that reconnected must hear the state of whom it watches before its views are judged.
     if (client.watchesUnanswered > 0) return false;
     for (const conv of sim.convs) {

@@ -64,9 +64,10 @@ export type HistoryEvent =
     } & DeviceRef)
   /**
    * The `err` (`code`) that answered such a send made again at `resentAt` (acked before with `first`).
-   * Only `rate_limited` and `unavailable` ("not now") may answer it, or `forbidden`/`not_found` when the
-   * user is no longer a member (authorization judges those against the membership oracle): any other err
-   * breaks protocol.md's "the same ack" (idempotency judges it).
+   * Only `rate_limited` and `unavailable` ("not now") may answer it, for a while (the device retries,
+   * and records it only once its retries gave up: idempotency judges that away from faults), or
+   * `forbidden`/`not_found` when the user is no longer a member (authorization judges those against
+   * the membership oracle): any other err breaks protocol.md's "the same ack" (idempotency judges it).
    */
   | ({
       k: 'resent-err';
@@ -76,6 +77,11 @@ export type HistoryEvent =
       code: string;
       resentAt: number;
       first: { seq: number; ts: number };
+      /**
+       * How many times it was sent (set when more than once, or when "not now": a `rate_limited` or
+       * `unavailable` code means it was retried by the outbox's rule until that gave up, never acked).
+       */
+      tries?: number;
     } & DeviceRef)
   /**
    * The server refused a frame with `rate_limited` (`ref`: the cmid of a send, or the frame type).

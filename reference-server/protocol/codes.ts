@@ -13,6 +13,11 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** "Not now": nothing was done, retry the same frame later (a send with the same cmid). */
+export function isNotNow(code: string): boolean {
+  return code === ErrorCode.rateLimited || code === ErrorCode.unavailable;
+}
+
 export const CloseCode = {
   goingAway: 1001,
   frameTooBig: 1009,

@@ -66,26 +66,50 @@ describe('idempotency', () => {
     }
   });
 
-  it('fails a send made again after its ack answered with an err other than "not now" or "not a member"', () => {
+  it('fails a send made again after its ack answered with an err other than "not a member", or "not now" for good', () => {
     const acked = [history.durable(1, m1), history.ack(2, bob, m1)];
     const allowed = judge(
-      [
-        ...acked,
-        ...['rate_limited', 'unavailable', 'forbidden', 'not_found'].map((code) =>
-          history.resentErr(9, bob, m1, code),
-        ),
-      ],
+      [...acked, ...['forbidden', 'not_found'].map((code) => history.resentErr(9, bob, m1, code))],
       { messages: [m1] },
     );
     expect(allowed).toMatchObject({
       verdict: 'pass',
-      details: expect.stringMatching(/4 sends made again answered "not now" or "not a member"/),
+      details: expect.stringMatching(/2 sends made again answered "not a member"/),
     });
     const refused = history.resentErr(9, bob, m1, 'bad_request', { seq: m1.seq, ts: m1.ts }, 8);
     const result = judge([...acked, refused], { messages: [m1] });
     expect(result.verdict).toBe('fail');
     expect(result.details).toMatch(/1 send made again answered with an err/);
     expect(path(result)).toEqual([refused]);
+    // "Not now" until the device's retries gave up (it records only then), no fault from the resend on.
+    for (const code of ['rate_limited', 'unavailable']) {
+      const givenUp = { ...history.resentErr(40_000, bob, m1, code, undefined, 9000), tries: 9 };
+      const never = judge([...acked, givenUp], { messages: [m1] });
+      expect(never.verdict).toBe('fail');
+      expect(never.details).toMatch(/1 send made again never acked/);
+      expect(path(never)).toEqual([givenUp]);
+    }
+  });
+
+  it('does not judge a send made again given up on after "not now" while a fault was open or came', () => {
+    const acked = [history.durable(1, m1), history.ack(2, bob, m1)];
+    const givenUp = { ...history.resentErr(40_000, bob, m1, 'unavailable', undefined, 9000), tries: 9 };
+    const fault = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'store-outage',
+      phase,
+    });
+    for (const faults of [[fault(8000, 'start')], [fault(20_000, 'start'), fault(25_000, 'heal')]]) {
+      const result = judge([...acked, ...faults, givenUp], { messages: [m1] });
+      expect(result).toMatchObject({
+        verdict: 'pass',
+        details: expect.stringMatching(/1 sends made again answered "not now" until given up, under a fault/),
+      });
+    }
+    // A fault healed before the resend leaves it judged.
+    const before = judge([...acked, fault(3000, 'start'), fault(5000, 'heal'), givenUp], { messages: [m1] });
+    expect(before.verdict).toBe('fail');
   });
 
   it('fails two senders sharing a cmid who got the same seq (a server keying on cmid alone)', () => {

@@ -7,14 +7,21 @@
 // seq meets the store's record of it there. A send made again after its ack (`resent-ack`: an app that
 // lost the ack) must be answered with the first ack's seq and ts, as the device saw them; an `err`
 // answering it (`resent-err`) may only say "not now" (`rate_limited`, `unavailable`) or "not a member"
-// (`forbidden`, `not_found`: authorization judges those, it holds the membership oracle).
+// (`forbidden`, `not_found`: authorization judges those, it holds the membership oracle). "Not now" only
+// for a while: the device retries it by the outbox's rule (client/outbox.ts `notNowRetry`), and one it
+// gave up on (`resent-err` with a not-now code: never acked after all its tries) while no fault was open
+// from the resend on fails here. Here, not in liveness: liveness says whether the run settled (exit 3,
+// "could not judge"), while a server that is up, answers, and keeps refusing a key it already acked has
+// broken this key's promise, the same ack (a duplicate-key path that fails, as a unique-key violation
+// surfaced as a 503 does), which is a violation with its witness.
 
-import { ErrorCode } from '../../reference-server/protocol/codes.ts';
+import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { FaultQuiet } from './fault-quiet.ts';
 import { identityHash, ReadBack, type ReadBackMismatch } from './read-back.ts';
 import { SlotTable } from './slot-table.ts';
 import { storedDigest } from './stored-digest.ts';
@@ -38,15 +45,11 @@ const kinds = [
   'durable',
   'resent-ack',
   'resent-err',
+  'fault',
 ] as const satisfies readonly HistoryKind[];
 
-/** The errs that may answer a send made again after its ack: "not now", or "not a member" (authorization's). */
-const resentErrsAllowed: ReadonlySet<string> = new Set([
-  ErrorCode.rateLimited,
-  ErrorCode.unavailable,
-  ErrorCode.forbidden,
-  ErrorCode.notFound,
-]);
+/** The errs that may answer a send made again after its ack: "not a member" (authorization judges it). */
+const resentErrsAllowed: ReadonlySet<string> = new Set([ErrorCode.forbidden, ErrorCode.notFound]);
 
 export function createIdempotencyChecker(options: CheckerOptions = {}): Checker {
   const { ids, limits } = resolveCheckerOptions(options);
@@ -68,6 +71,9 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
   let sends = 0;
   /** Errs that answered a send made again (those that may: counted, not judged here). */
   let resentErrs = 0;
+  /** Sends made again given up on after "not now" answers while a fault was open (not judged). */
+  let notNowUnderFaults = 0;
+  const faults = new FaultQuiet();
   /** Keys only the final read named (dropped after their conversation). */
   let storeKeys = 0;
   /** The final state being judged (for a final claim's cmid and event). */
@@ -158,6 +164,7 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
       resentErrs++;
       return;
     }
+    if (isNotNow(event.code)) return resentGivenUp(event);
     claims++;
     const { first } = event;
     witness.add('send made again answered with an err', () => ({
@@ -166,8 +173,23 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
     }));
   };
 
+  /** Retried on "not now" until the device's rule gave up: a violation unless a fault was open meanwhile. */
+  const resentGivenUp = (event: HistoryEventOf<'resent-err'>): void => {
+    if (!faults.quietSince(event.resentAt)) {
+      notNowUnderFaults++;
+      return;
+    }
+    claims++;
+    const { first } = event;
+    witness.add('send made again never acked', () => ({
+      problem: `(${event.user}, ${event.conv}, ${event.cmid}) was acked with seq ${first.seq} ts ${first.ts}, made again at ${event.resentAt} and answered ${event.code} to each of ${event.tries ?? 1} tries until ${event.at}, with no fault open from the resend on (protocol.md: the same ack; "not now" only while a dependency is down)`,
+      path: [event],
+    }));
+  };
+
   const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
-    if (event.k === 'send') sends++;
+    if (event.k === 'fault') faults.observe(event);
+    else if (event.k === 'send') sends++;
     else if (event.k === 'resent-ack') resentAcked(event);
     else if (event.k === 'resent-err') resentRefused(event);
     else if (event.k === 'ack') {
@@ -269,7 +291,10 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
         idempotencyProperty,
         `${claims} claims on ${keys.size + storeKeys} keys, the store's included` +
           (resentErrs > 0
-            ? `; ${resentErrs} sends made again answered "not now" or "not a member" (not judged here)`
+            ? `; ${resentErrs} sends made again answered "not a member" (not judged here)`
+            : '') +
+          (notNowUnderFaults > 0
+            ? `; ${notNowUnderFaults} sends made again answered "not now" until given up, under a fault (not judged)`
             : ''),
         { judged: claims, judgedWhat: 'acks or stored messages', done: sends, doneWhat: 'sends' },
       );

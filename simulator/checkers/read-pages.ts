@@ -45,6 +45,7 @@ import type {
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { FaultQuiet } from './fault-quiet.ts';
 import { membershipKinds } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -142,9 +143,8 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   let httpPages = 0;
   /** Requests a device gave up waiting for (`unanswered`), judged for silence. */
   let giveUps = 0;
-  /** Faults open now, and when the last fault started or healed (an HTTP read's silence is judged only away from them). */
-  let openFaults = 0;
-  let lastFaultAt = Number.NEGATIVE_INFINITY;
+  /** Faults open now, and when the last started or healed (silence is judged only away from them). */
+  const faults = new FaultQuiet();
 
   const syncSent = (event: HistoryEvent & { k: 'sync-sent' }): void => {
     syncs++;
@@ -304,7 +304,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     }
     if (event.status === 0) {
       // No answer within the reader's timeout: silence, unless a fault was open or came meanwhile.
-      if (sent.quiet && openFaults === 0 && lastFaultAt < sent.at)
+      if (sent.quiet && faults.quietSince(sent.at))
         witness.add('HTTP read never answered', () => ({
           problem: `${what}: no answer by ${event.at}, and no fault was open from the request on`,
           path: [sent, event],
@@ -334,7 +334,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     if (!judgeSilence) return;
     const connectedAt =
       event.asked === 'hello' ? event.askedAt : connectedFrom.get(ids.device(event.user, event.device));
-    if (openFaults > 0 || lastFaultAt >= event.askedAt || !(connectedAt > lastFaultAt)) return;
+    if (!faults.quietSince(event.askedAt) || !(connectedAt > faults.lastAt)) return;
     // A resume is owed a batch only when the user may read something past what the device held: a
     // welcome's lastSeq may lie before a new member's join (exploration seed 88715225069581: u41, added
     // to g5 after seq 1, resumed it from 0, and the welcome said lastSeq 1).
@@ -416,7 +416,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
           httpAsked.set(event.id, {
             ...event,
             existed: membership.newestSeen(event.conv),
-            quiet: openFaults === 0,
+            quiet: !faults.anyOpen,
           });
         return;
       case 'http-read':
@@ -424,9 +424,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       case 'unanswered':
         return unanswered(event);
       case 'fault':
-        openFaults = Math.max(0, openFaults + (event.phase === 'start' ? 1 : -1));
-        lastFaultAt = event.at;
-        return;
+        return faults.observe(event);
     }
   };
 

@@ -7,7 +7,7 @@
 // A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
 // leaves: it fails at once with `not_member`.
 
-import { ErrorCode } from '../../reference-server/protocol/codes.ts';
+import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { afterFiring, type ClientHost, needsTimer } from './client-effect.ts';
@@ -31,6 +31,42 @@ export class PendingSend {
     /** When the workload first issued it (its `send` event): its ack tells the oracle it was sequenced after. */
     readonly sentAt: number,
   ) {}
+}
+
+/**
+ * A send answered "not now" (codes.ts `isNotNow`): when it may go again, and whether every send of the device
+ * waits until then (`rate_limited`: the server's bucket is per user); null once it has used its
+ * retries (limits.ts). Counts the answer against the send. The outbox's sends and a send made again
+ * after its ack (resending-client.ts) retry by this one rule.
+ */
+export function notNowRetry(
+  host: ClientHost,
+  entry: PendingSend,
+  frame: ErrFrame,
+  now: number,
+): { at: number; pauseAll: boolean } | null {
+  const config = host.config;
+  if (frame.code === ErrorCode.rateLimited) {
+    if (++entry.throttled > config.rateLimitedRetriesMax) return null;
+    return { at: now + (frame.retryAfterMs ?? config.sendRetryBaseMs), pauseAll: true };
+  }
+  // It got past the rate limit: only `rate_limited` answers in a row count against it.
+  entry.throttled = 0;
+  if (givesUp(host, entry, now)) return null;
+  const delay =
+    frame.retryAfterMs ??
+    backoffDelayMs(entry.attempts - 1, config.sendRetryBaseMs, config.sendRetryCapMs, config.jitter, () =>
+      host.random(),
+    );
+  const deadline = entry.sentAt + config.sendPatienceMs;
+  // One attempt lands at the deadline, however long the backoff drew.
+  return { at: now < deadline ? Math.min(now + delay, deadline) : now + delay, pauseAll: false };
+}
+
+/** Counts a failed attempt; true once the send has used its attempts and its patience (limits.ts). */
+function givesUp(host: ClientHost, entry: PendingSend, now: number): boolean {
+  const config = host.config;
+  return ++entry.attempts >= config.sendAttemptsMax && now - entry.sentAt >= config.sendPatienceMs;
 }
 
 /** An acked (seq > 0) or failed (seq 0) send, remembered for `status(cmid)`. */
@@ -142,31 +178,12 @@ export class Outbox {
   errored(host: ClientHost, frame: ErrFrame, now: number): boolean {
     const entry = frame.ref === undefined ? undefined : this.pending?.get(frame.ref);
     if (entry === undefined) return false;
-    const config = host.config;
-    if (frame.code === ErrorCode.rateLimited) {
-      if (++entry.throttled > config.rateLimitedRetriesMax) this.fail(host, entry, frame.code, now);
+    if (isNotNow(frame.code)) {
+      const retry = notNowRetry(host, entry, frame, now);
+      if (retry === null) this.fail(host, entry, frame.code, now);
       else {
-        const at = now + (frame.retryAfterMs ?? config.sendRetryBaseMs);
-        this.pausedUntil = Math.max(this.pausedUntil, at);
-        this.wait(host, entry, at);
-      }
-    } else if (frame.code === ErrorCode.unavailable) {
-      // It got past the rate limit: only `rate_limited` answers in a row count against it.
-      entry.throttled = 0;
-      if (this.givesUp(host, entry, now)) this.fail(host, entry, frame.code, now);
-      else {
-        const delay =
-          frame.retryAfterMs ??
-          backoffDelayMs(
-            entry.attempts - 1,
-            config.sendRetryBaseMs,
-            config.sendRetryCapMs,
-            config.jitter,
-            () => host.random(),
-          );
-        const deadline = entry.sentAt + config.sendPatienceMs;
-        // One attempt lands at the deadline, however long the backoff drew.
-        this.wait(host, entry, now < deadline ? Math.min(now + delay, deadline) : now + delay);
+        if (retry.pauseAll) this.pausedUntil = Math.max(this.pausedUntil, retry.at);
+        this.wait(host, entry, retry.at);
       }
     } else this.fail(host, entry, frame.code, now);
     this.fill(host, now);
@@ -184,7 +201,7 @@ export class Outbox {
     for (const entry of this.pending.values()) {
       if (!entry.inFlight || entry.dueAt > now) continue;
       if (!host.heardAfter(entry.dueAt - host.config.ackTimeoutMs)) return true;
-      if (this.givesUp(host, entry, now)) this.fail(host, entry, 'timeout', now);
+      if (givesUp(host, entry, now)) this.fail(host, entry, 'timeout', now);
       else if (host.canSend()) {
         this.resent++;
         this.inFlight--;
@@ -206,12 +223,6 @@ export class Outbox {
       entry.dueAt = 0;
     }
     this.inFlight = 0;
-  }
-
-  /** Counts a failed attempt; true once the send has used its attempts and its patience (limits.ts). */
-  private givesUp(host: ClientHost, entry: PendingSend, now: number): boolean {
-    const config = host.config;
-    return ++entry.attempts >= config.sendAttemptsMax && now - entry.sentAt >= config.sendPatienceMs;
   }
 
   private issue(host: ClientHost, entry: PendingSend, now: number): void {

@@ -66,6 +66,51 @@ describe('a device that lost its last ack (ResendingClient)', () => {
     return d;
   };
 
+  it('sends it again on "not now" by the outbox\'s rule, and takes the ack that comes at last', () => {
+    const d = resent();
+    const sends = () => d.take().filter((f) => f.t === 'send');
+    d.advance(20);
+    d.receive({ t: 'err', code: 'unavailable', message: 'busy', ref: 'd1-1', conv });
+    // Without jitter the first unavailable waits the outbox's base (250 ms); rate_limited its retryAfterMs.
+    d.advance(249);
+    expect(sends()).toEqual([]);
+    d.advance(1);
+    expect(sends()).toEqual([{ t: 'send', conv, cmid: 'd1-1', body: 'hello' }]);
+    d.receive({ t: 'err', code: 'rate_limited', message: 'slow down', ref: 'd1-1', conv, retryAfterMs: 700 });
+    d.advance(699);
+    expect(sends()).toEqual([]);
+    d.advance(1);
+    expect(sends()).toEqual([{ t: 'send', conv, cmid: 'd1-1', body: 'hello' }]);
+    // Nothing recorded yet: a "not now" is no answer.
+    expect(d.history('resent-err')).toEqual([]);
+    expect(d.client.resendPending).toBe(true);
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    expect(d.history('resent-ack')).toEqual([expect.objectContaining({ resentAt: 100, seq: 1, ts: 5 })]);
+    expect(d.client.resendPending).toBe(false);
+  });
+
+  it('records a send made again that "not now" answered until its retries gave up, with its tries', () => {
+    const d = resent();
+    const { sendAttemptsMax, sendPatienceMs } = d.client.config;
+    let tries = 1;
+    while (d.history('resent-err').length === 0 && d.now < 100 + 2 * sendPatienceMs) {
+      d.advance(10);
+      d.client.heard(d.now);
+      d.receive({ t: 'err', code: 'unavailable', message: 'busy', ref: 'd1-1', conv });
+      while (d.take().filter((f) => f.t === 'send').length === 0 && d.history('resent-err').length === 0)
+        d.advance(50);
+      tries++;
+    }
+    const [givenUp] = d.history('resent-err');
+    expect(givenUp).toMatchObject({ code: 'unavailable', resentAt: 100, first: { seq: 1, ts: 5 } });
+    expect(givenUp!.tries).toBeGreaterThanOrEqual(sendAttemptsMax);
+    expect(givenUp!.at - 100).toBeGreaterThanOrEqual(sendPatienceMs);
+    expect(d.client.resendPending).toBe(false);
+    // No silence after it either.
+    d.advance(20_000);
+    expect(d.history('unanswered')).toEqual([]);
+  });
+
   it('records an err answering the send made again beside the first ack', () => {
     const d = resent();
     d.advance(20);

@@ -5,7 +5,7 @@
 // and the adversary; the connection lifecycle is ClientConnection's. Per-client state is small:
 // every map is allocated on first use.
 
-import { ErrorCode } from '../../reference-server/protocol/codes.ts';
+import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type {
   AckFrame,
   BatchFrame,
@@ -274,6 +274,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.outbox?.size ?? 0;
   }
 
+  /** A send made again after its ack still waits for its answer (ResendingClient): the run has not settled. */
+  get resendPending(): boolean {
+    return false;
+  }
+
   /** The cmid given to the latest `sendMessage`, or undefined before the first. */
   get lastCmid(): string | undefined {
     const n = this.outbox?.lastCmid ?? 0;
@@ -494,10 +499,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     if (frame.code === ErrorCode.rateLimited) this.rateLimited(frame, now);
     // A cursor the server could not take now goes again (protocol.md: `unavailable`, `rate_limited`);
     // an err without `conv` (a v1 server) does not say which: every conversation's goes again.
-    if (
-      (frame.ref === 'read' || frame.ref === 'delivered') &&
-      (frame.code === ErrorCode.unavailable || frame.code === ErrorCode.rateLimited)
-    ) {
+    if ((frame.ref === 'read' || frame.ref === 'delivered') && isNotNow(frame.code)) {
       const views = frame.conv === undefined ? viewsIn(this.convs) : [viewIn(this.convs, frame.conv)];
       for (const view of views) view?.cursorRefused(this, frame.ref, frame.retryAfterMs ?? 0, now);
     }
