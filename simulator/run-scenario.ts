@@ -4,6 +4,7 @@
 
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
+import type { ChatNode, ChatNodeOptions } from '../reference-server/core/chat-node.ts';
 import { defaultLimits } from '../reference-server/core/limits.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
@@ -75,6 +76,8 @@ export type RunOptions = {
   messageBody?: (device: string, n: number, bytes: number, largeShare: number) => string;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
   storeState?: () => StoreState;
+  /** Builds each node's core, for tests that run a deliberately broken core (default: the shipped one). */
+  chatNode?: (options: ChatNodeOptions) => ChatNode;
   /** Node steps cost service time (default: the scenario's `costModel`, loaded; none: steps are free). */
   costModel?: CostModel;
 };
@@ -275,6 +278,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     },
     record,
     coreBugs: new Set([...bugs].filter((bug) => coreBugs.has(bug as BugName))),
+    ...(options.chatNode ? { newCore: options.chatNode } : {}),
     ...(costModel ? { costModel } : {}),
     ...(options.tracer ? { tap: options.tracer } : {}),
   });

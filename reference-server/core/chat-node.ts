@@ -729,7 +729,7 @@ export class ChatNode {
     frame?: MemberFrame,
   ): { conv: Conversation; window: ReadWindow } | null {
     const conv = this.convs.get(convId);
-    const window = conv?.readWindow(conn.user, after) ?? null;
+    const window = conv === undefined ? null : this.readWindowOf(conv, conn.user, after);
     if (window === null && this.recheckBeforeRefusing(conn, frame)) return null;
     if (conv === undefined) {
       this.err(conn.id, ErrorCode.notFound, `no conversation ${convId}`, ref, undefined, convId);
@@ -740,6 +740,14 @@ export class ChatNode {
       return null;
     }
     return { conv, window };
+  }
+
+  /**
+   * What `user` may read of `conv` after `after` on a sync or a resume; null refuses it. A decision the
+   * core exposes so a test can build a node that decides it wrongly (as buggy-chat-node.ts does others).
+   */
+  protected readWindowOf(conv: Conversation, user: UserId, after: number): ReadWindow | null {
+    return conv.readWindow(user, after);
   }
 
   private readFor(conn: Conn, conv: Conversation, window: ReadWindow, limit: number): void {

@@ -123,7 +123,12 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     }
   };
 
-  const refusals = new MemberRefusals(membership, ({ refusal, ref, sentFrom }) => {
+  const refusals = new MemberRefusals(membership, ({ refusal, ref, sentFrom, readable }) => {
+    if (readable !== undefined)
+      return witness.add('read of its own past refused', () => ({
+        problem: `${refusal.user}/${refusal.device} was refused its ${ref} on ${refusal.conv} with ${refusal.code} at ${refusal.at}, though it asked for seqs ${readable[0]}..${readable[1]}, which existed then and which it surely may read (a member when they were sequenced: protocol.md guarantee 6)`,
+        path: [{ k: 'membership', ...(membership.describe(refusal.conv, refusal.user) as object) }, refusal],
+      }));
     witness.add('member refused', () => ({
       problem: `${refusal.user}/${refusal.device} was refused its ${ref} on ${refusal.conv} with ${refusal.code} at ${refusal.at}, though surely a member from ${sentFrom} (its frame was sent then or later) until then`,
       path: [{ k: 'membership', ...(membership.describe(refusal.conv, refusal.user) as object) }, refusal],

@@ -121,6 +121,49 @@ describe('a member is not refused', () => {
     expect(undated.details).toMatch(/0 refusals of members' frames judged \(1 more undated, not judged\)/);
   });
 
+  it('fails a removed member refused a sync of its own past, and only then', () => {
+    // bob was a member through seq 3 (removal answered "after 3"): he may read 1..3 for good.
+    const past = judge([
+      history.session(150, bob),
+      history.syncSent(160, bob, 'g', 1),
+      history.refused(170, bob, 'g', 'sync', 'forbidden'),
+    ]);
+    expect(past.verdict).toBe('fail');
+    expect(problems(past)).toMatch(
+      /bob\/d1 was refused its sync on g with forbidden at 170, though it asked for seqs 2\.\.3, which existed then/,
+    );
+    expect(past.details).toMatch(/1 read of its own past refused/);
+    for (const events of [
+      // Asked from 3 on: nothing of his past.
+      [history.session(150, bob), history.syncSent(160, bob, 'g', 3)],
+      // Which sync the err answers is not known: one asked from 3 bounds them all.
+      [history.session(150, bob), history.syncSent(160, bob, 'g', 0), history.syncSent(165, bob, 'g', 3)],
+      // A sync of an earlier session answers nothing on this one.
+      [history.session(150, bob), history.syncSent(160, bob, 'g', 0), history.session(166, bob)],
+      // `not_found`/`forbidden` only: "not now" may answer anyone.
+      [
+        history.session(150, bob),
+        history.syncSent(160, bob, 'g', 0),
+        history.refused(168, bob, 'g', 'sync', 'unavailable'),
+      ],
+    ])
+      expect(judge([...events, history.refused(170, bob, 'g', 'typing', 'forbidden')]).verdict).toBe('pass');
+    for (const events of [
+      [history.session(150, bob), history.syncSent(160, bob, 'g', 3)],
+      [history.session(150, bob), history.syncSent(160, bob, 'g', 0), history.syncSent(165, bob, 'g', 3)],
+      [history.session(150, bob), history.syncSent(160, bob, 'g', 0), history.session(166, bob)],
+    ])
+      expect(judge([...events, history.refused(170, bob, 'g', 'sync', 'not_found')]).verdict).toBe('pass');
+    // A user never a member may be refused anything.
+    expect(
+      judge([
+        history.session(150, cat),
+        history.syncSent(160, cat, 'g', 0),
+        history.refused(170, cat, 'g', 'sync', 'forbidden'),
+      ]).verdict,
+    ).toBe('pass');
+  });
+
   it('passes a refusal while a removal was in flight', () => {
     const result = judge([
       history.session(150, cat),

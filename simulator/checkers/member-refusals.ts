@@ -7,6 +7,13 @@
 // no answer pairs with, the first of that kind the device sent on the conversation in its current
 // session (the refused one was sent then or later, and an err never crosses sessions).
 // Pairs whose membership never changed need no times: a member from the creation is one throughout.
+// A read is owed to more than current members (protocol.md guarantee 6: a message is readable by the
+// users who were members when it was sequenced, including those removed since): a `sync` refused to a
+// user no longer a member is a violation too when it asked for seqs the oracle says the user surely may
+// read and that existed when it was asked. Which sync an err answers is not known, so per device and
+// conversation in the current session the largest `after` asked (no refused sync asked from further on)
+// and the newest seq seen when the first was asked (every refused sync was asked then or later) bound
+// the stretch every one of them covered. (A resume refused is asked again by a sync: that one is judged.)
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import type { MembershipOracle } from './membership-oracle.ts';
@@ -14,7 +21,8 @@ import type { MembershipOracle } from './membership-oracle.ts';
 type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' | 'resent-err' }>;
 type Sent = Extract<HistoryEvent, { k: 'cursor-sent' | 'typing-sent' | 'sync-sent' }>;
 
-export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number };
+/** `readable`: a removed user's read refused, and the seqs of its own past it asked for (inclusive). */
+export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number; readable?: [number, number] };
 
 /** Codes that say "you may not", as opposed to "not now" (unavailable, rate_limited). */
 const notAllowed: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
@@ -34,6 +42,8 @@ export const memberRefusalsKinds = [
 export class MemberRefusals {
   /** Per device, per `conv \0 kind`: its first such frame in the current session (changed pairs only). */
   private readonly firstSent = new Map<string, Map<string, number>>();
+  /** Per device, per conv: the stretch every sync of the current session covered (changed pairs only). */
+  private readonly syncsAsked = new Map<string, Map<string, { after: number; existed: number }>>();
   judged = 0;
   /** Refusals of a changed pair whose frame the harness cannot date (not judged). */
   undated = 0;
@@ -47,12 +57,14 @@ export class MemberRefusals {
     switch (event.k) {
       case 'session':
         if (this.firstSent.size > 0) this.firstSent.delete(deviceKey(event));
+        if (this.syncsAsked.size > 0) this.syncsAsked.delete(deviceKey(event));
         return;
       case 'cursor-sent':
         return this.sent(event, event.kind);
       case 'typing-sent':
         return this.sent(event, 'typing');
       case 'sync-sent':
+        this.syncAsked(event);
         return this.sent(event, 'sync');
       case 'failed':
         return this.refused(event, 'send', event.sentAt);
@@ -77,6 +89,20 @@ export class MemberRefusals {
     if (!kinds.has(key)) kinds.set(key, event.at);
   }
 
+  private syncAsked(event: Extract<HistoryEvent, { k: 'sync-sent' }>): void {
+    if (!this.membership.hasChanges(event.conv, event.user)) return;
+    const device = deviceKey(event);
+    let convs = this.syncsAsked.get(device);
+    if (convs === undefined) {
+      convs = new Map();
+      this.syncsAsked.set(device, convs);
+    }
+    const asked = convs.get(event.conv);
+    if (asked === undefined)
+      convs.set(event.conv, { after: event.after, existed: this.membership.newestSeen(event.conv) });
+    else asked.after = Math.max(asked.after, event.after);
+  }
+
   private firstOf(refusal: Refusal, kind: string): number | undefined {
     return this.firstSent.get(deviceKey(refusal))?.get(`${refusal.conv}\0${kind}`);
   }
@@ -92,6 +118,19 @@ export class MemberRefusals {
     const from = changed ? sentAt! : refusal.at;
     if (this.membership.surelyMemberThroughout(refusal.conv, refusal.user, from, refusal.at))
       this.convict({ refusal, ref, sentFrom: from });
+    else if (refusal.k === 'refused' && refusal.ref === 'sync') this.readRefused(refusal, from);
+  }
+
+  /** A sync refused to a user not surely a member throughout: wrong if it asked for the user's own past. */
+  private readRefused(refusal: Refusal, from: number): void {
+    const asked = this.syncsAsked.get(deviceKey(refusal))?.get(refusal.conv);
+    if (asked === undefined || asked.existed <= asked.after) return;
+    const { conv, user } = refusal;
+    for (const [lo, hi] of this.membership.surelyReadable(conv, user, asked.existed))
+      if (hi > asked.after) {
+        this.convict({ refusal, ref: 'sync', sentFrom: from, readable: [Math.max(lo, asked.after + 1), hi] });
+        return;
+      }
   }
 }
 

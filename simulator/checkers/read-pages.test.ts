@@ -358,6 +358,20 @@ describe('read-pages', () => {
       { k: 'http-read', at: 101, id: 1, status: 403 } as HistoryEvent,
     ];
     expect(judge(strangerRefused).verdict).toBe('pass');
+    // bob removed after seq 6: he may still read 1..6, and a read past 6 may be refused.
+    const removed = [
+      ...sent(6),
+      history.membersSent(50, 1, 'g1', { remove: ['bob'] }),
+      history.membersAnswered(51, 1, 200, 6),
+    ].sort((a, b) => a.at - b.at);
+    const pastRefused = (after: number) =>
+      judge([
+        ...removed,
+        ask(100, 1, after, 2),
+        { k: 'http-read', at: 101, id: 1, status: 404 } as HistoryEvent,
+      ]);
+    expect(pastRefused(3).details).toMatch(/1 HTTP read of its own past refused/);
+    expect(pastRefused(6).verdict).toBe('pass');
     const silent = [
       ...sent(6),
       ask(100, 1, 0, 2),

@@ -10,8 +10,9 @@
 //   seq) is not below any message on it.
 // - an HTTP read (`GET .../messages?after&limit`, the `workload.httpReadsPerMin` readers) is a page too:
 //   the same rules, its seqs ascending past `after` and readable by the user, and no 403/404 to a user
-//   who was surely a member from the request to the answer, nor silence (no answer within the reader's
-//   10 s) while no fault was open.
+//   who was surely a member from the request to the answer, nor to a removed member asking for seqs of
+//   its own past (ones sequenced while it was a member, which existed at the request), nor silence (no
+//   answer within the reader's 10 s) while no fault was open.
 // - silence on the socket is judged the same way: a `hello` never welcomed, a resumed conversation the
 //   welcome said was behind with no `batch` (protocol.md: "then for each resumed conversation behind the
 //   server, its missing messages"), a `sync` with no `batch`, a send made again after its ack (an app
@@ -320,6 +321,16 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       witness.add('HTTP read refused to a member', () => ({
         problem: `${what}: refused with ${event.status}, though the user was a member from the request to the answer`,
         path: [sent, event],
+      }));
+    // A member no longer still reads its own past (protocol.md guarantee 6): a seq past `after` that
+    // existed at the request and that the user surely may read must not be refused.
+    else if (
+      sent.existed > sent.after &&
+      membership.surelyReadableIn(sent.conv, sent.user, sent.after + 1, sent.existed)
+    )
+      witness.add('HTTP read of its own past refused', () => ({
+        problem: `${what}: refused with ${event.status}, though seqs past ${sent.after} up to ${sent.existed} existed then, and the user surely may read some (a member when they were sequenced)`,
+        path: [{ k: 'membership', ...(membership.describe(sent.conv, sent.user) as object) }, sent, event],
       }));
   };
 

@@ -5,7 +5,7 @@
 // effect to the part that owns it; faults act through the parts' own methods
 // (`world.network.partition(...)`, `world.nodes[i].crash()`, `world.storage.setOutage(...)`).
 
-import type { ChatNode } from '../../reference-server/core/chat-node.ts';
+import type { ChatNode, ChatNodeOptions } from '../../reference-server/core/chat-node.ts';
 import type { Effect } from '../../reference-server/core/effects.ts';
 import type { HttpRequest, Input } from '../../reference-server/core/inputs.ts';
 import type { NodeLimits } from '../../reference-server/core/limits.ts';
@@ -57,6 +57,8 @@ export type WorldOptions = {
   record(event: HistoryEvent): void;
   /** Core bug variants, applied to every node. */
   coreBugs?: ReadonlySet<string>;
+  /** Builds each node's core in place of the shipped one (tests that run a deliberately broken core). */
+  newCore?: (options: ChatNodeOptions) => ChatNode;
   /** Each node step costs service time from this model, so nodes queue (sim-node.ts); none: steps are free. */
   costModel?: CostModel;
   /** Watches nodes and links without acting on them (simulated tracing); absent, nothing is called. */
@@ -187,10 +189,8 @@ export class World {
   }
 
   private newCore(index: number): ChatNode {
-    return createChatNode(
-      { nodeId: nodeId(index), limits: this.options.limits, publishes: this.options.nodes > 1 },
-      this.options.coreBugs,
-    );
+    const options = { nodeId: nodeId(index), limits: this.options.limits, publishes: this.options.nodes > 1 };
+    return this.options.newCore?.(options) ?? createChatNode(options, this.options.coreBugs);
   }
 
   /** Opens the store with the setup's conversations and boots every node from it. */
