@@ -501,6 +501,10 @@ export const scenarioSchema = strict({
       .min(0)
       .default(0)
       .describe('group membership changes per virtual minute (default 0)'),
+    emptiedGroups: count(
+      'small groups whose every member an admin removes in one change, at a random time in the middle of the load (the membership changes leave them alone from then on): their former members, some offline and behind, may still read what was sequenced while they were members (simulator only)',
+      0,
+    ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

@@ -124,6 +124,8 @@ export type Scenario = {
     resenders: number;
     /** Membership changes per virtual minute (groups only). */
     membershipChangesPerMin: number;
+    /** Small groups whose every member an admin removes in one change mid-run (simulator only). */
+    emptiedGroups: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
     httpReadsPerMin: number;
     /** Right after each membership change is answered, a member on another node sends to the group. */

@@ -241,8 +241,9 @@ export function scheduleMembershipChurn(
   messageBody: (device: string, n: number) => string = (device, n) => `${device}.after-change.${n}`,
 ): void {
   const perMin = scenario.workload.membershipChangesPerMin;
+  const emptiedGroups = scenario.workload.emptiedGroups;
   const groups = population.groups.filter(isSmallGroup);
-  if (perMin <= 0 || groups.length === 0) return;
+  if ((perMin <= 0 && emptiedGroups <= 0) || groups.length === 0) return;
   const rng = streams.stream('membership');
   const followRng = streams.stream('membership-follow');
   let followed = 0;
@@ -301,8 +302,44 @@ export function scheduleMembershipChurn(
       once,
     );
   };
+  /** Groups an admin emptied (or is emptying): the random changes leave them alone from then on. */
+  const emptied = new Set<string>();
+  const emptyRng = streams.stream('emptied-groups');
+  const candidates = [...groups];
+  for (let i = 0; i < emptiedGroups && candidates.length > 0; i++) {
+    const conv = candidates.splice(emptyRng.int(candidates.length), 1)[0]!;
+    // Asked again shortly while no node can take it, another change to the group is in flight, or
+    // it was not answered with a success (the harness does not know whether it was made).
+    const later = (): void => {
+      if (world.now + 100 < untilMs) world.at(world.now + 100, empty);
+    };
+    const empty = (): void => {
+      emptied.add(conv);
+      const change: MembersChange = { add: [], remove: [...ledger.membersOf(conv)] };
+      if (change.remove.length === 0) return;
+      if (!world.nodes.some((node) => node.up && !node.paused)) return later();
+      const sent = ledger.change(
+        conv,
+        change,
+        (c, body, answer) =>
+          transport(c, body, (status, reply) => {
+            answer(status, reply);
+            if (status < 200 || status >= 300) return later();
+            if (scenario.workload.sendAfterMembershipChange)
+              followUp(
+                c,
+                world.nodes.findIndex((node) => node.up && !node.paused),
+                change.remove[0],
+              );
+          }),
+        () => world.now,
+      );
+      if (!sent) later();
+    };
+    world.at(fromMs + (untilMs - fromMs) * (0.3 + 0.4 * emptyRng.float()), empty);
+  }
   for (
-    let t = fromMs + rng.exponential(60_000 / perMin);
+    let t = perMin > 0 ? fromMs + rng.exponential(60_000 / perMin) : untilMs;
     t < untilMs;
     t += rng.exponential(60_000 / perMin)
   ) {
@@ -311,7 +348,7 @@ export function scheduleMembershipChurn(
     const kind = rng.float();
     const which = rng.float();
     world.at(t, () => {
-      if (!world.nodes.some((node) => node.up && !node.paused)) return;
+      if (!world.nodes.some((node) => node.up && !node.paused) || emptied.has(conv)) return;
       const change = membershipChange(
         ledger.membersOf(conv),
         ledger.formerMembersOf(conv),
