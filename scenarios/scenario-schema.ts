@@ -99,10 +99,10 @@ const faultVariants = [
     ...faultStart,
     ...healsAfter,
     target: z
-      .enum(['clients', 'node', 'store'])
+      .enum(['clients', 'node', 'store', 'bus'])
       .default('clients')
       .describe(
-        "'clients': a share of clients cut from every node; 'node': one node cut from its clients; 'store': one node cut from the store (default 'clients')",
+        "'clients': a share of clients cut from every node; 'node': one node cut from its clients; 'store': one node cut from the store (and from the bus when the bus is Redis beside it); 'bus': one node cut from the bus alone, its store still reachable (a Cassandra store with a Redis bus; needs topology.busLossOnDisconnect) (default 'clients')",
       ),
     // Which of these applies depends on the target, so neither is filled in for the other.
     fraction: z
@@ -116,7 +116,7 @@ const faultVariants = [
       .int()
       .min(0)
       .optional()
-      .describe("target 'node' or 'store': index of the node cut (default 0)"),
+      .describe("target 'node', 'store' or 'bus': index of the node cut (default 0)"),
   }).describe('A network partition: nothing crosses the cut while it lasts; connections across it go dead.'),
   strict({
     type: z.literal('latency'),

@@ -106,6 +106,19 @@ describe('scenarios', () => {
     expect(text).toMatch(/^faults\[7\].type must be one of .*; did you mean "latency"\?/m);
   });
 
+  it('refuses a cut from the bus alone where the bus loses nothing (the cut would do nothing)', () => {
+    const bus = { type: 'partition', target: 'bus', node: 1, atMs: 1000, durationMs: 1000 };
+    expect(problemsOf({ topology: { nodes: 2 }, faults: [bus] }).join('\n')).toMatch(
+      /^faults\[0\]: a partition with target "bus" needs topology.busLossOnDisconnect/m,
+    );
+    const ok = validateScenario(
+      { topology: { nodes: 2, busLossOnDisconnect: true }, faults: [bus] },
+      'x.json',
+      'x',
+    );
+    expect(ok.faults[0]).toMatchObject({ type: 'partition', target: 'bus', node: 1 });
+  });
+
   it('gives every field a default: an empty file is the steady scenario', () => {
     const empty = validateScenario({}, 'empty.json', 'empty');
     const steady = loadScenario('steady');

@@ -42,8 +42,8 @@ export type FaultSpec = {
   jitterMs?: number;
   bytesPerSec?: number;
   offsetMs?: number;
-  /** partition: 'clients' (clients cut from nodes), 'node' (a node cut from clients), 'store' (a node cut from the store). */
-  target?: 'clients' | 'node' | 'store';
+  /** partition: 'clients' (clients cut from nodes), 'node' (a node cut from clients), 'store' (a node cut from the store), 'bus' (a node cut from the bus alone). */
+  target?: 'clients' | 'node' | 'store' | 'bus';
   /** disk-bitflip: which synced file a bit flips in. */
   file?: 'checkpoint' | 'segment';
   /** disk-torn-write: which sectors of the torn write survive. */
@@ -344,7 +344,8 @@ function crossFieldProblems(value: unknown): string[] {
     problems.push(
       `phases.faultsMs must be at most ${swarmFaultsMsMax} in a swarm scenario, got ${faultsMs}: the faults a seed draws may keep the store down for the whole window, and the virtual client keeps a send only ${swarmFaultsMsMax + swarmRecoveryMarginMs} ms, so a longer window would fail sends by design and the failedSends SLO would go red on calibration, not on a defect`,
     );
-  if (Array.isArray(root.faults)) problems.push(...faultProblems(root.faults, nodes, faultsMs));
+  if (Array.isArray(root.faults))
+    problems.push(...faultProblems(root.faults, nodes, faultsMs, topology.busLossOnDisconnect === true));
   for (const key of ['thresholds', 'liveThresholds'] as const) {
     const thresholds = record(root[key]);
     for (const metric of thresholdMetricNames) {
@@ -360,7 +361,12 @@ function crossFieldProblems(value: unknown): string[] {
   return problems;
 }
 
-function faultProblems(faults: readonly unknown[], nodes: number, faultsMs: number): string[] {
+function faultProblems(
+  faults: readonly unknown[],
+  nodes: number,
+  faultsMs: number,
+  busLoss: boolean,
+): string[] {
   const problems: string[] = [];
   for (const [i, raw] of faults.entries()) {
     const fault = record(raw);
@@ -374,7 +380,11 @@ function faultProblems(faults: readonly unknown[], nodes: number, faultsMs: numb
     if (fault.type === 'partition') {
       const target = fault.target ?? 'clients';
       if (target === 'clients' && fault.node !== undefined)
-        problems.push(`${path}.node applies to partitions with target "node" or "store"`);
+        problems.push(`${path}.node applies to partitions with target "node", "store" or "bus"`);
+      if (target === 'bus' && !busLoss)
+        problems.push(
+          `${path}: a partition with target "bus" needs topology.busLossOnDisconnect (the bus is Redis pub/sub, which keeps nothing for a node cut from it); without it the cut would do nothing`,
+        );
       if (target !== 'clients' && fault.fraction !== undefined)
         problems.push(`${path}.fraction applies to partitions with target "clients"`);
     }
@@ -397,7 +407,8 @@ export function validateFaults(value: unknown, source: string, nodes: number): F
   const problems = parsed.success
     ? []
     : formatIssues(parsed.error.issues.map((issue) => ({ ...issue, path: ['faults', ...issue.path] })));
-  problems.push(...faultProblems(list, nodes, Number.POSITIVE_INFINITY));
+  // A live target's bus is what it is: live-faults.ts refuses a cut it cannot make.
+  problems.push(...faultProblems(list, nodes, Number.POSITIVE_INFINITY, true));
   if (!parsed.success || problems.length > 0) throw new ScenarioError(source, problems);
   return deepFreeze(parsed.data);
 }

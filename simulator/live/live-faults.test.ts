@@ -30,6 +30,13 @@ describe('liveRefusal over Redis', () => {
     ])
       expect(liveRefusal(fault, single)).toBeNull();
   });
+
+  it('refuses a cut from the bus alone: a live fleet keeps its store and bus in one Redis', () => {
+    for (const caps of [single, cluster, { canSignal: true, network: true }])
+      expect(liveRefusal(spec({ type: 'partition', target: 'bus', node: 0 }), caps)).toMatch(
+        /from its bus alone has no live meaning/,
+      );
+  });
 });
 
 describe('nodeCountRefusal', () => {
