@@ -5,7 +5,10 @@
 export type CheckerLimits = {
   /** Offending cases a checker keeps for its witness; the rest are only counted. */
   witnessCasesMax: number;
-  /** Entries a slot table (and each column it indexes) may hold before the run is declared too big. */
+  /**
+   * Entries a slot table (and each column it indexes) may hold before the run is declared too big; at most
+   * 2^27 - 1, what a slot table's buckets number (slot-table.ts).
+   */
   tableEntriesMax: number;
   /** First capacity of a slot table or column; they grow from here (an index doubles, a column by a quarter). */
   tableEntriesInitial: number;
@@ -33,7 +36,7 @@ export type CheckerLimits = {
 
 export const defaultCheckerLimits: CheckerLimits = {
   witnessCasesMax: 5,
-  tableEntriesMax: 1 << 28,
+  tableEntriesMax: (1 << 27) - 1,
   tableEntriesInitial: 1024,
   holeIntervalsPerPairMax: 1024,
   pendingAttemptsMax: 100_000,

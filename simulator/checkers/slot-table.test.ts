@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { int32Column } from './column.ts';
-import { SlotTable } from './slot-table.ts';
+import { SlotTable, slotTableEntriesMax } from './slot-table.ts';
 
 describe('SlotTable', () => {
   it('truncate drops the newest slots and keeps every other key where it was', () => {
@@ -63,6 +63,24 @@ describe('SlotTable', () => {
         },
       ),
     );
+  });
+
+  it('numbers no more keys than its buckets can name', () => {
+    expect(() => new SlotTable(1, slotTableEntriesMax + 1)).toThrow(/at most 134217727 keys/);
+    expect(new SlotTable(1, slotTableEntriesMax).size).toBe(0);
+  });
+
+  it('tells keys apart that share their bucket and their hash bits, through growth and truncation', () => {
+    // 20,000 keys in one table: about 600 pairs share the 5 hash bits a bucket keeps, and every probe
+    // that meets one must still compare the key itself.
+    const table = new SlotTable(1);
+    const keyOf = (n: number): [number, number] => [(n * 7919) >>> 3, n % 13 === 0 ? 0xffffffff : n & 255];
+    for (let n = 0; n < 20_000; n++) expect(table.intern(...keyOf(n))).toBe(n);
+    for (let n = 0; n < 20_000; n++) expect(table.find(...keyOf(n))).toBe(n);
+    expect(table.find(1 << 30, 7)).toBe(-1);
+    table.truncate(15_000);
+    for (let n = 0; n < 20_000; n++) expect(table.find(...keyOf(n))).toBe(n < 15_000 ? n : -1);
+    expect(table.intern(...keyOf(17_000))).toBe(15_000);
   });
 
   it('refuses to pass its entry bound', () => {

@@ -11,17 +11,23 @@ import { defaultCheckerLimits } from './limits.ts';
 const emptyIndex = 0;
 /** Most keys per bucket before the index doubles. */
 const loadMax = 0.75;
+/** A bucket's low bits: its slot + 1; the high bits: the top bits of its key's hash. */
+const slotBits = 27;
+const slotMask = (1 << slotBits) - 1;
+/** The most keys a table can number in its buckets' slot bits. */
+export const slotTableEntriesMax = slotMask;
 
 export class SlotTable {
   /**
-   * Open-addressed index, three words a bucket: slot + 1 (0 where empty) and the key's two words, so
-   * a probe reads one cache line, not the index and then two key arrays. Kept at most three quarters
-   * full: half full, a table of a million keys took four million buckets (64 MB with its keys), and
-   * five buckets share a cache line, so a longer probe is still mostly one line.
+   * Open-addressed index, one word a bucket: slot + 1 (0 where empty) in the low 27 bits, the top 5
+   * bits of the key's hash above them, so a probe reads the key (in `keys`) only when those 5 bits
+   * match: 1 in 32 of the other keys it meets. Three words a bucket (slot and both key words) held
+   * the keys twice, 16 to 32 bytes a key where one word is 5 to 11 (docs/benchmarks.md, mem17).
+   * Kept at most three quarters full: half full, a table of a million keys took four million buckets.
    */
   private index: Uint32Array;
   private mask: number;
-  /** The keys by slot (keyA, keyB), for reading a slot's key back; grown on its own, by half. */
+  /** The keys by slot (keyA, keyB): what a probe compares and a slot's key is read back from; grown by a quarter. */
   private keys: Uint32Array;
   private count = 0;
   private lastA = -1;
@@ -32,9 +38,13 @@ export class SlotTable {
     capacity = defaultCheckerLimits.tableEntriesInitial,
     private readonly entriesMax = defaultCheckerLimits.tableEntriesMax,
   ) {
+    if (entriesMax > slotTableEntriesMax)
+      throw new Error(
+        `a slot table numbers at most ${slotTableEntriesMax} keys, not tableEntriesMax ${entriesMax}`,
+      );
     let size = 16;
     while (size * loadMax < capacity) size *= 2;
-    this.index = new Uint32Array(size * 3);
+    this.index = new Uint32Array(size);
     this.mask = size - 1;
     this.keys = new Uint32Array(capacity * 2);
   }
@@ -46,14 +56,19 @@ export class SlotTable {
   /** The key's slot, or -1 if it has none. */
   find(a: number, b: number): number {
     const index = this.index;
+    const keys = this.keys;
     const wordA = a >>> 0;
     const wordB = b >>> 0;
-    let at = mix(a, b) & this.mask;
+    const hash = mix(a, b);
+    const tag = hash >>> slotBits;
+    let at = hash & this.mask;
     for (;;) {
-      const bucket = at * 3;
-      const entry = index[bucket]!;
+      const entry = index[at]!;
       if (entry === emptyIndex) return -1;
-      if (index[bucket + 1] === wordA && index[bucket + 2] === wordB) return entry - 1;
+      if (entry >>> slotBits === tag) {
+        const slot = (entry & slotMask) - 1;
+        if (keys[slot * 2] === wordA && keys[slot * 2 + 1] === wordB) return slot;
+      }
       at = (at + 1) & this.mask;
     }
   }
@@ -77,14 +92,15 @@ export class SlotTable {
     }
     if (this.count + 1 > (this.mask + 1) * loadMax) this.grow();
     if ((this.count + 1) * 2 > this.keys.length) {
-      const keys = new Uint32Array(Math.max(32, Math.ceil(this.keys.length * 1.5)));
+      // By a quarter, as columns grow (by half, a table of a million keys held up to 1.5 million keys' room).
+      const keys = new Uint32Array(Math.max(32, 2 * Math.ceil((this.keys.length / 2) * 1.25)));
       keys.set(this.keys);
       this.keys = keys;
     }
     const slot = this.count++;
     this.keys[slot * 2] = a;
     this.keys[slot * 2 + 1] = b;
-    this.place(slot, a >>> 0, b >>> 0);
+    this.place(slot);
     return slot;
   }
 
@@ -108,7 +124,7 @@ export class SlotTable {
     }
     this.count = kept;
     this.index.fill(emptyIndex);
-    for (let slot = 0; slot < kept; slot++) this.place(slot, this.keys[slot * 2]!, this.keys[slot * 2 + 1]!);
+    for (let slot = 0; slot < kept; slot++) this.place(slot);
     this.lastA = -1;
     this.lastB = -1;
     this.lastSlot = -1;
@@ -121,8 +137,7 @@ export class SlotTable {
    * needs once that conversation is judged. Newest first, so each key's bucket simply empties (unplace).
    */
   truncate(size: number): void {
-    for (let slot = this.count - 1; slot >= size; slot--)
-      this.unplace(this.keys[slot * 2]! >>> 0, this.keys[slot * 2 + 1]! >>> 0);
+    for (let slot = this.count - 1; slot >= size; slot--) this.unplace(slot);
     if (size < this.count) this.count = Math.max(0, size);
     this.lastA = -1;
     this.lastB = -1;
@@ -137,35 +152,35 @@ export class SlotTable {
     return this.keys[slot * 2 + 1]!;
   }
 
-  private place(slot: number, a: number, b: number): void {
+  /** Puts `slot` (its key already in `keys`) in the first empty bucket of its key's probe. */
+  private place(slot: number): void {
     const index = this.index;
-    let at = mix(a, b) & this.mask;
-    while (index[at * 3] !== emptyIndex) at = (at + 1) & this.mask;
-    index[at * 3] = slot + 1;
-    index[at * 3 + 1] = a;
-    index[at * 3 + 2] = b;
+    const hash = mix(this.keys[slot * 2]!, this.keys[slot * 2 + 1]!);
+    let at = hash & this.mask;
+    while (index[at] !== emptyIndex) at = (at + 1) & this.mask;
+    index[at] = (((hash >>> slotBits) << slotBits) | (slot + 1)) >>> 0;
   }
 
   /**
-   * Empties the key's bucket. Only ever the newest key present (truncate goes newest first): a key is
+   * Empties the slot's bucket. Only ever the newest slot present (truncate goes newest first): a key is
    * placed in the first empty bucket of its probe, so no older key's probe runs through a newer key's
    * bucket (a grow re-places keys oldest first, keeping that), and emptying it breaks no probe.
    */
-  private unplace(a: number, b: number): void {
+  private unplace(slot: number): void {
     const index = this.index;
-    for (let at = mix(a, b) & this.mask; index[at * 3] !== emptyIndex; at = (at + 1) & this.mask) {
-      if (index[at * 3 + 1] !== a || index[at * 3 + 2] !== b) continue;
-      index[at * 3] = emptyIndex;
+    const hash = mix(this.keys[slot * 2]!, this.keys[slot * 2 + 1]!);
+    for (let at = hash & this.mask; index[at] !== emptyIndex; at = (at + 1) & this.mask) {
+      if ((index[at]! & slotMask) !== slot + 1) continue;
+      index[at] = emptyIndex;
       return;
     }
   }
 
   private grow(): void {
     const size = (this.mask + 1) * 2;
-    this.index = new Uint32Array(size * 3);
+    this.index = new Uint32Array(size);
     this.mask = size - 1;
-    const keys = this.keys;
-    for (let slot = 0; slot < this.count; slot++) this.place(slot, keys[slot * 2]!, keys[slot * 2 + 1]!);
+    for (let slot = 0; slot < this.count; slot++) this.place(slot);
   }
 }
 
