@@ -10,7 +10,7 @@ export type CheckerLimits = {
    * 2^27 - 1, what a slot table's buckets number (slot-table.ts).
    */
   tableEntriesMax: number;
-  /** First capacity of a slot table or column; they grow from here (an index doubles, a column by a quarter). */
+  /** First capacity of a slot table or column; they grow from here (an index doubles, a column by an eighth). */
   tableEntriesInitial: number;
   /** Skipped-seq intervals kept per (device, conv); past it displays below the newest are not judged. */
   holeIntervalsPerPairMax: number;

@@ -6,6 +6,7 @@
 // kept ones in their order.
 
 import { fmix32 } from '../kernel/prng.ts';
+import { columnGrowth } from './column.ts';
 import { defaultCheckerLimits } from './limits.ts';
 
 const emptyIndex = 0;
@@ -27,7 +28,7 @@ export class SlotTable {
    */
   private index: Uint32Array;
   private mask: number;
-  /** The keys by slot (keyA, keyB): what a probe compares and a slot's key is read back from; grown by a quarter. */
+  /** The keys by slot (keyA, keyB): what a probe compares and a slot's key is read back from; grown as columns are. */
   private keys: Uint32Array;
   private count = 0;
   private lastA = -1;
@@ -92,8 +93,8 @@ export class SlotTable {
     }
     if (this.count + 1 > (this.mask + 1) * loadMax) this.grow();
     if ((this.count + 1) * 2 > this.keys.length) {
-      // By a quarter, as columns grow (by half, a table of a million keys held up to 1.5 million keys' room).
-      const keys = new Uint32Array(Math.max(32, 2 * Math.ceil((this.keys.length / 2) * 1.25)));
+      // As columns grow (by half, a table of a million keys held up to 1.5 million keys' room).
+      const keys = new Uint32Array(Math.max(32, 2 * Math.ceil((this.keys.length / 2) * columnGrowth)));
       keys.set(this.keys);
       this.keys = keys;
     }
