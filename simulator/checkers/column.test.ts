@@ -17,6 +17,7 @@ describe('Column', () => {
           for (let index = 0; index <= 5001; index++) expect(column.get(index)).toBe(model.get(index) ?? -7);
         },
       ),
+      { numRuns: 30 },
     );
   });
 
