@@ -12,10 +12,11 @@
 
 import { Worker } from 'node:worker_threads';
 import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
+import type { Message } from '../reference-server/protocol/frames.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
-import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
+import type { CheckResult, DeviceRef, FinalState, HistoryEvent, Via } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
 import type { MeterSources } from './run-meters.ts';
@@ -112,6 +113,32 @@ export class CheckerThread {
   observe(event: HistoryEvent, device: number): void {
     this.writer.add(event, device);
     if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
+  }
+
+  /**
+   * A `display` event given by its fields (HistoryBatchWriter.display): false, with nothing recorded,
+   * when it cannot go so (then `observe` the event).
+   */
+  display(device: number, at: number, via: Via, message: Message, user: string, deviceName: string): boolean {
+    if (!this.writer.display(device, at, via, message, user, deviceName)) return false;
+    if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
+    return true;
+  }
+
+  /** A `conv-frame` event given by its fields (HistoryBatchWriter.convFrame), as `display`. */
+  convFrame(
+    device: number,
+    at: number,
+    conv: string,
+    t: string,
+    seq: number | undefined,
+    node: string,
+    user: string,
+    deviceName: string,
+  ): boolean {
+    if (!this.writer.convFrame(device, at, conv, t, seq, node, user, deviceName)) return false;
+    if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
+    return true;
   }
 
   /** The run's clock at this point of the history (the recorder's samples on the thread). */

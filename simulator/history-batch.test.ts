@@ -262,6 +262,71 @@ describe('history batches', () => {
   });
 });
 
+describe('history batches: a display or a conv-frame given by its fields (the virtual client hands them so)', () => {
+  const asObjects: [HistoryEvent, number][] = [
+    [{ k: 'conv-frame', at: 10, conv: 'g1', t: 'msg', seqs: [4], node: 'n1', ...who }, 0],
+    [{ k: 'display', at: 10, via: 'push', message, ...who }, 0],
+    [
+      { k: 'conv-frame', at: 11, conv: 'g1', t: 'msg', seqs: [4], node: 'n1', user: 'u2', device: 'u2-d1' },
+      1,
+    ],
+    [{ k: 'display', at: 11, via: 'push', message, user: 'u2', device: 'u2-d1' }, 1],
+    [{ k: 'conv-frame', at: 12, conv: 'g2', t: 'notify', node: '', ...who }, 0],
+    [{ k: 'conv-frame', at: 13, conv: 'g1', t: 'receipt', seqs: [3], node: 'n2', ...who }, 0],
+    [{ k: 'display', at: 14, via: 'own', message: { ...message, seq: 5 }, ...who }, 0],
+  ];
+
+  function byFields(writer: HistoryBatchWriter, sent: [HistoryEvent, number][]): void {
+    for (const [event, device] of sent) {
+      const taken =
+        event.k === 'display'
+          ? writer.display(device, event.at, event.via, event.message, event.user, event.device)
+          : event.k === 'conv-frame' &&
+            writer.convFrame(
+              device,
+              event.at,
+              event.conv,
+              event.t,
+              event.seqs?.[0],
+              event.node!,
+              event.user,
+              event.device,
+            );
+      expect(taken, JSON.stringify(event)).toBe(true);
+    }
+  }
+
+  it('packs them exactly as the same events added as objects, and they come back the same', () => {
+    const added = new HistoryBatchWriter(64);
+    for (const [event, device] of asObjects) added.add(event, device);
+    const given = new HistoryBatchWriter(64);
+    byFields(given, asObjects);
+    const a = added.take().batch;
+    const b = given.take().batch;
+    expect(b).toEqual(a);
+    const got: [HistoryEvent, number][] = [];
+    new HistoryBatchReader().read(structuredClone(b), (event, device) => got.push([event, device]));
+    expect(got).toEqual(asObjects);
+    for (let i = 0; i < got.length; i++)
+      expect(Object.keys(got[i]![0]), `event ${i}`).toEqual(Object.keys(asObjects[i]![0]));
+  });
+
+  it('refuses, writing nothing, what cannot go packed: another name, via, frame type, seq or message shape', () => {
+    const writer = new HistoryBatchWriter(64);
+    expect(writer.display(0, 1, 'push', message, 'u1', 'u1-d1')).toBe(true);
+    const count = writer.count;
+    expect(writer.display(0, 2, 'push', message, 'u9', 'u9-d1')).toBe(false);
+    expect(writer.display(-1, 2, 'push', message, 'u1', 'u1-d1')).toBe(false);
+    expect(writer.display(0, 2, 'fetched' as 'push', message, 'u1', 'u1-d1')).toBe(false);
+    const framed = { t: 'msg', ...message } as unknown as Message;
+    expect(writer.display(0, 2, 'push', framed, 'u1', 'u1-d1')).toBe(false);
+    expect(writer.convFrame(0, 2, 'g1', 'msg', 4, 'n1', 'u9', 'u9-d1')).toBe(false);
+    expect(writer.convFrame(0, 2, 'g1', 'presence-ish', 4, 'n1', 'u1', 'u1-d1')).toBe(false);
+    expect(writer.convFrame(0, 2, 'g1', 'msg', 4.5, 'n1', 'u1', 'u1-d1')).toBe(false);
+    expect(writer.count).toBe(count);
+  });
+});
+
 describe('history batches: events by layout, rebuilt by a maker per layout', () => {
   it('any field name comes back as it went: quotes, digits, __proto__ as an own field', () => {
     const odd = JSON.parse(

@@ -146,39 +146,16 @@ export class HistoryBatchWriter {
   }
 
   add(event: HistoryEvent, device: number): void {
-    const batch = this.batch;
-    const at = batch.count++;
-    batch.devices[at] = device;
-    if (event.k === 'display' && this.named(event.user, event.device, device)) {
-      const via = vias.indexOf(event.via);
-      const message = event.message;
-      if (via >= 0 && packable(message)) {
-        const conv = this.convId(message.conv);
-        batch.shapes[at] = display;
-        batch.at[at] = event.at;
-        batch.conv[at] = conv;
-        batch.seq[at] = message.seq;
-        const lastMessage = this.lastMessage;
-        const last = lastMessage[conv];
-        if (last !== undefined && sameMessage(message, last)) batch.codes[at] = via;
-        else {
-          growTo(lastMessage, conv);
-          lastMessage[conv] = message;
-          batch.codes[at] = via | messageFollows;
-          batch.extra[at] = message.ts;
-          batch.objects.push(message.from, message.cmid, message.body);
-        }
-        return;
-      }
+    if (event.k === 'display') {
+      if (this.display(device, event.at, event.via, event.message, event.user, event.device)) return;
     } else if (event.k === 'conv-frame' && this.named(event.user, event.device, device)) {
       const t = frameTypes.indexOf(event.t);
       const node = 'node' in event ? event.node : undefined;
       // A batch's page (`lastSeq`, `more`) is rare beside pushes and receipts: such frames go as they are.
       const plain = t >= 0 && !('more' in event) && typeof event.conv === 'string';
       if (plain && (node === undefined || typeof node === 'string')) {
-        batch.shapes[at] = convFrame;
-        batch.at[at] = event.at;
-        batch.conv[at] = this.convId(event.conv);
+        const at = this.convFrameRow(device, event.at, event.conv);
+        const batch = this.batch;
         const objects = batch.objects;
         let code = t;
         if ('seqs' in event) {
@@ -201,6 +178,9 @@ export class HistoryBatchWriter {
         return;
       }
     }
+    const batch = this.batch;
+    const at = batch.count++;
+    batch.devices[at] = device;
     const layout = typeof event.at === 'number' ? this.layoutOf(event) : undefined;
     if (layout === undefined) {
       batch.shapes[at] = asIs;
@@ -220,6 +200,77 @@ export class HistoryBatchWriter {
       if (key === 'k' || key === 'at' || (omit && (key === 'user' || key === 'device'))) continue;
       objects.push(key === 'conv' && convNumber >= 0 ? convNumber : values[key]);
     }
+  }
+
+  /**
+   * A `display` event given by its fields (`add` gives a display event's): packed, or false with nothing
+   * written when it cannot be (a device number that does not name the user and device, another via, a
+   * message that is not a plain Message). The virtual client hands them over without the event object.
+   */
+  display(device: number, at: number, via: Via, message: Message, user: string, deviceName: string): boolean {
+    if (!this.named(user, deviceName, device)) return false;
+    const viaCode = vias.indexOf(via);
+    if (viaCode < 0 || !packable(message)) return false;
+    const batch = this.batch;
+    const row = batch.count++;
+    const conv = this.convId(message.conv);
+    batch.devices[row] = device;
+    batch.shapes[row] = display;
+    batch.at[row] = at;
+    batch.conv[row] = conv;
+    batch.seq[row] = message.seq;
+    const lastMessage = this.lastMessage;
+    const last = lastMessage[conv];
+    if (last !== undefined && sameMessage(message, last)) batch.codes[row] = viaCode;
+    else {
+      growTo(lastMessage, conv);
+      lastMessage[conv] = message;
+      batch.codes[row] = viaCode | messageFollows;
+      batch.extra[row] = message.ts;
+      batch.objects.push(message.from, message.cmid, message.body);
+    }
+    return true;
+  }
+
+  /**
+   * A `conv-frame` event of the virtual client's common shape given by its fields: `seq` its one seq
+   * (undefined: no `seqs`), with its `node` and no `of` or page; the event it stands for is
+   * `{ k, at, conv, t, seqs: [seq], node, user, device }`. False, with nothing written, when it cannot
+   * go packed (see `display`); `add` packs the same events given as objects.
+   */
+  convFrame(
+    device: number,
+    at: number,
+    conv: string,
+    t: string,
+    seq: number | undefined,
+    node: string,
+    user: string,
+    deviceName: string,
+  ): boolean {
+    if (!this.named(user, deviceName, device)) return false;
+    const type = frameTypes.indexOf(t);
+    if (type < 0 || (seq !== undefined && (seq | 0) !== seq)) return false;
+    const batch = this.batch;
+    const row = this.convFrameRow(device, at, conv);
+    batch.extra[row] = this.nodeId(node);
+    if (seq === undefined) batch.codes[row] = type | hasNode;
+    else {
+      batch.seq[row] = seq;
+      batch.codes[row] = type | hasSeqs | oneSeq | hasNode;
+    }
+    return true;
+  }
+
+  /** The next row, a packed conv-frame's: its device, time and conversation written, its code not. */
+  private convFrameRow(device: number, at: number, conv: string): number {
+    const batch = this.batch;
+    const row = batch.count++;
+    batch.devices[row] = device;
+    batch.shapes[row] = convFrame;
+    batch.at[row] = at;
+    batch.conv[row] = this.convId(conv);
+    return row;
   }
 
   /** The event's layout (told to the reader the first time), or undefined past layoutsMax. */

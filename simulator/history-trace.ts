@@ -4,7 +4,8 @@
 // when something happened. Cheap on the hot path: a display (the most common event by far) mixes a few
 // numbers; strings (bodies, cmids) are mixed once per message, at its send and its durable record.
 
-import type { CheckResult, HistoryEvent } from './history.ts';
+import type { Message } from '../reference-server/protocol/frames.ts';
+import type { CheckResult, HistoryEvent, Via } from './history.ts';
 import type { TraceHash } from './kernel/trace-hash.ts';
 
 const kinds: Record<HistoryEvent['k'], number> = {
@@ -89,9 +90,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mixText(event.message.body);
       return;
     case 'display':
-      trace.mix(event.message.seq);
-      trace.mix(event.message.body.length);
-      trace.mix(event.via.length);
+      traceDisplayFields(trace, event.message, event.via);
       return;
     case 'cursor-sent':
     case 'cursor-seen':
@@ -99,9 +98,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.kind.length);
       return;
     case 'conv-frame':
-      trace.mix(event.t.length);
-      trace.mix(event.seqs?.length ?? -1);
-      trace.mix(event.of?.length ?? -1);
+      traceConvFrameFields(trace, event.t, event.seqs?.length ?? -1, event.of?.length ?? -1);
       if (event.more !== undefined) trace.mix(event.more ? (event.lastSeq ?? -1) : -2 - (event.lastSeq ?? 0));
       return;
     case 'outcome':
@@ -153,6 +150,33 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       trace.mix(event.at);
       return;
   }
+}
+
+/** A `display` event as traceHistoryEvent mixes it, from its fields (a client's display recorded without its object). */
+export function traceDisplay(trace: TraceHash, message: Message, via: Via): void {
+  trace.mix(kinds.display);
+  traceDisplayFields(trace, message, via);
+}
+
+/**
+ * A `conv-frame` event with `seqCount` seqs (-1: none) and neither `of` nor a page, as traceHistoryEvent
+ * mixes it, from its fields.
+ */
+export function traceConvFrame(trace: TraceHash, t: string, seqCount: number): void {
+  trace.mix(kinds['conv-frame']);
+  traceConvFrameFields(trace, t, seqCount, -1);
+}
+
+function traceDisplayFields(trace: TraceHash, message: Message, via: Via): void {
+  trace.mix(message.seq);
+  trace.mix(message.body.length);
+  trace.mix(via.length);
+}
+
+function traceConvFrameFields(trace: TraceHash, t: string, seqCount: number, ofLength: number): void {
+  trace.mix(t.length);
+  trace.mix(seqCount);
+  trace.mix(ofLength);
 }
 
 /** The verdicts close the trace: a run judged differently hashes differently. */

@@ -36,7 +36,7 @@ import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
 import { readCursorsAtEnd } from './final-cursor-read.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
-import { traceHistoryEvent, traceVerdicts } from './history-trace.ts';
+import { traceConvFrame, traceDisplay, traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
@@ -300,10 +300,29 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // Each client's own stream, held in one table (a Prng object per client costs about 90 bytes), drawn
   // by its device index through services every client shares.
   const clientRngs = new PrngTable();
+  // A client's displays and plain conv-frames (a push is one of each) go to the checker thread's writer
+  // by their fields, without their event objects, when nothing else here observes events: `record`'s
+  // work for those two kinds (the displayed count, the trace, the thread), as traceHistoryEvent mixes them.
+  const packsEvents = thread !== undefined && !recorderBeside && !fanoutLag && !options.tracer;
   const services: ClientServices = {
     rng: (index) => clientRngs.float(index),
     token: (now, user) => world.tokens.mint(user, now + tokenLifeMs),
     record,
+    ...(packsEvents
+      ? {
+          display: (device, at, via, message, user, deviceName) => {
+            if (!thread.display(device, at, via, message, user, deviceName)) return false;
+            if (via !== 'own') counts.displayed++;
+            traceDisplay(world.trace, message, via);
+            return true;
+          },
+          convFrame: (device, at, conv, t, seq, node, user, deviceName) => {
+            if (!thread.convFrame(device, at, conv, t, seq, node, user, deviceName)) return false;
+            traceConvFrame(world.trace, t, seq === undefined ? -1 : 1);
+            return true;
+          },
+        }
+      : {}),
     config: clientConfig,
     // Their connection times as rows of one table (client-times.ts), by device index.
     times: new ClientTimes(population.devices.length),

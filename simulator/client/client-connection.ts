@@ -6,8 +6,13 @@
 // (unless the app went offline).
 
 import { CloseCode } from '../../reference-server/protocol/codes.ts';
-import type { ClientFrame, HelloFrame, WelcomeFrame } from '../../reference-server/protocol/frames.ts';
-import type { HistoryEvent } from '../history.ts';
+import type {
+  ClientFrame,
+  HelloFrame,
+  Message,
+  WelcomeFrame,
+} from '../../reference-server/protocol/frames.ts';
+import type { HistoryEvent, Via } from '../history.ts';
 import { backoffDelayMs } from './backoff.ts';
 import {
   afterFiring,
@@ -46,6 +51,34 @@ export type ClientServices = {
   token: (now: number, user: string) => string;
   /** `device` is `deviceIndex`: a carrier may use it to find the device without hashing strings. */
   record: (event: HistoryEvent, device?: number) => void;
+  /**
+   * Optional, for a carrier that packs the history (run-scenario.ts with the checker thread): takes the
+   * `display` event `{ k: 'display', at, via, message, user, device: deviceName }` of device number
+   * `device` by its fields, without the event object (a push's two events were two of its four objects).
+   * False: not taken, and the client records the event itself.
+   */
+  display?: (
+    device: number,
+    at: number,
+    via: Via,
+    message: Message,
+    user: string,
+    deviceName: string,
+  ) => boolean;
+  /**
+   * Optional, likewise: the `conv-frame` event `{ k, at, conv, t, seqs: [seq], node, user, device }`
+   * (no `seqs` when `seq` is undefined), with neither `of` nor a page.
+   */
+  convFrame?: (
+    device: number,
+    at: number,
+    conv: string,
+    t: string,
+    seq: number | undefined,
+    node: string,
+    user: string,
+    deviceName: string,
+  ) => boolean;
   /** Shared by many clients: resolved once per distinct object. */
   config?: Partial<ClientConfig>;
   /** A token the server must refuse (the forged-token behaviour). */
@@ -291,6 +324,42 @@ export abstract class ClientConnection implements ClientHost {
 
   record(event: HistoryEvent): void {
     this.services.record(event, this.deviceIndex);
+  }
+
+  display(message: Message, via: Via, now: number): void {
+    const device = this.deviceIndex;
+    if (
+      device === undefined ||
+      this.services.display?.(device, now, via, message, this.user, this.device) !== true
+    )
+      this.record({ k: 'display', at: now, via, message, user: this.user, device: this.device });
+  }
+
+  /**
+   * Records the `conv-frame` event of `seq` (undefined: no `seqs`) at the current node, as
+   * ClientServices.convFrame says: handed over by its fields when the carrier takes them so.
+   */
+  protected recordConvFrame(conv: string, t: string, seq: number | undefined, now: number): void {
+    const device = this.deviceIndex;
+    if (
+      device !== undefined &&
+      this.services.convFrame?.(device, now, conv, t, seq, this.node, this.user, this.device) === true
+    )
+      return;
+    this.record(this.convFrameEvent(conv, t, seq === undefined ? undefined : [seq], now));
+  }
+
+  /** A `conv-frame` event about a frame of conversation `conv` at the current node, in its field order. */
+  protected convFrameEvent(
+    conv: string,
+    t: string,
+    seqs: number[] | undefined,
+    now: number,
+  ): HistoryEvent & { k: 'conv-frame' } {
+    const node = this.node;
+    return seqs === undefined
+      ? { k: 'conv-frame', at: now, conv, t, node, user: this.user, device: this.device }
+      : { k: 'conv-frame', at: now, conv, t, seqs, node, user: this.user, device: this.device };
   }
 
   random(): number {

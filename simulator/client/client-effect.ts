@@ -2,8 +2,8 @@
 // (outbox, conversation views, adversary) use to emit them. The simulator's world carries effects
 // out in virtual time, a live runtime over real sockets; neither changes the client.
 
-import type { ClientFrame } from '../../reference-server/protocol/frames.ts';
-import type { HistoryEvent } from '../history.ts';
+import type { ClientFrame, Message } from '../../reference-server/protocol/frames.ts';
+import type { HistoryEvent, Via } from '../history.ts';
 import type { ClientConfig } from './limits.ts';
 
 export type ClientTimerKind =
@@ -58,5 +58,7 @@ export interface ClientHost {
   frame(frame: ClientFrame): void;
   schedule(kind: ClientTimerKind, at: number, key?: string): void;
   record(event: HistoryEvent): void;
+  /** A message displayed: its `display` event recorded (the carrier may take it by its fields). */
+  display(message: Message, via: Via, now: number): void;
   random(): number;
 }

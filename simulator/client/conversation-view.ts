@@ -508,7 +508,7 @@ export class ConversationView {
 
   private show(host: ClientHost, message: Message, via: Via, now: number): void {
     this.displayedUpTo = message.seq;
-    host.record({ k: 'display', at: now, via, message, user: host.user, device: host.device });
+    host.display(message, via, now);
   }
 
   private drain(host: ClientHost, now: number): void {

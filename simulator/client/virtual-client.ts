@@ -11,12 +11,13 @@ import type {
   BatchFrame,
   ErrFrame,
   HelloFrame,
+  Message,
   MsgFrame,
   ServerFrame,
   WelcomeFrame,
 } from '../../reference-server/protocol/frames.ts';
 import { protocolLimits } from '../../reference-server/protocol/limits.ts';
-import type { HistoryEvent } from '../history.ts';
+import type { Via } from '../history.ts';
 import { Adversary, type AdversaryHost } from './adversary.ts';
 import {
   ClientConnection,
@@ -127,11 +128,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         this.batch(frame, now);
         break;
       case 'notify':
-        this.convFrame(frame.conv, 'notify', undefined, now);
+        this.recordConvFrame(frame.conv, 'notify', undefined, now);
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.notify(this, frame.lastSeq, now);
         break;
       case 'receipt':
-        this.convFrame(frame.conv, 'receipt', [frame.seq], now);
+        this.recordConvFrame(frame.conv, 'receipt', frame.seq, now);
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.receipt(this, frame, now);
         break;
       case 'typing':
@@ -330,9 +331,9 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   // ---- AdversaryHost ------------------------------------------------------------------------
 
-  override record(event: HistoryEvent): void {
-    if (event.k === 'display') this.displayed++;
-    super.record(event);
+  override display(message: Message, via: Via, now: number): void {
+    this.displayed++;
+    super.display(message, via, now);
   }
 
   nextAttemptId(): number {
@@ -421,7 +422,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   protected resendDue(_now: number): void {}
 
   private msg(frame: MsgFrame, now: number): void {
-    this.convFrame(frame.conv, 'msg', [frame.seq], now);
+    this.recordConvFrame(frame.conv, 'msg', frame.seq, now);
     if (this.isForeign(frame.conv)) return;
     const view = this.view(frame.conv);
     if (view === undefined) return;
@@ -520,10 +521,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     of?: string,
     page?: BatchFrame,
   ): void {
-    const event: HistoryEvent =
-      seqs === undefined
-        ? { k: 'conv-frame', at: now, conv, t, node: this.node, user: this.user, device: this.device }
-        : { k: 'conv-frame', at: now, conv, t, seqs, node: this.node, user: this.user, device: this.device };
+    const event = this.convFrameEvent(conv, t, seqs, now);
     if (of !== undefined) event.of = of;
     // A page's claims, judged by read-pages (`more` must be true exactly when more readable seqs exist).
     if (page !== undefined) {
