@@ -311,6 +311,26 @@ describe('history batches: a display or a conv-frame given by its fields (the vi
       expect(Object.keys(got[i]![0]), `event ${i}`).toEqual(Object.keys(asObjects[i]![0]));
   });
 
+  it("a push's msg frame given as the message comes back as the Message it carries, as the event's copy", () => {
+    const writer = new HistoryBatchWriter(64);
+    const frame = { t: 'msg', tp: '00-ab', ...message, seq: 8 } as unknown as Message;
+    expect(writer.display(0, 1, 'push', frame, 'u1', 'u1-d1')).toBe(true);
+    expect(writer.display(1, 2, 'push', frame, 'u2', 'u2-d1')).toBe(true);
+    const got: HistoryEvent[] = [];
+    new HistoryBatchReader().read(structuredClone(writer.take().batch), (event) => got.push(event));
+    const carried = { conv: 'g1', seq: 8, from: 'u2', cmid: 'd3', body: 'hello', ts: 1200 };
+    expect(got).toEqual([
+      { k: 'display', at: 1, via: 'push', message: carried, ...who },
+      { k: 'display', at: 2, via: 'push', message: carried, user: 'u2', device: 'u2-d1' },
+    ]);
+    for (const event of got)
+      expect(Object.keys((event as HistoryEvent & { k: 'display' }).message)).toEqual(Object.keys(carried));
+    // Added as an event object, a message holding other fields still goes whole (by its layout, not packed: 1).
+    const added = new HistoryBatchWriter(64);
+    added.add({ k: 'display', at: 1, via: 'push', message: frame, ...who }, 0);
+    expect(added.take().batch.shapes[0]).not.toBe(1);
+  });
+
   it('refuses, writing nothing, what cannot go packed: another name, via, frame type, seq or message shape', () => {
     const writer = new HistoryBatchWriter(64);
     expect(writer.display(0, 1, 'push', message, 'u1', 'u1-d1')).toBe(true);
@@ -318,8 +338,8 @@ describe('history batches: a display or a conv-frame given by its fields (the vi
     expect(writer.display(0, 2, 'push', message, 'u9', 'u9-d1')).toBe(false);
     expect(writer.display(-1, 2, 'push', message, 'u1', 'u1-d1')).toBe(false);
     expect(writer.display(0, 2, 'fetched' as 'push', message, 'u1', 'u1-d1')).toBe(false);
-    const framed = { t: 'msg', ...message } as unknown as Message;
-    expect(writer.display(0, 2, 'push', framed, 'u1', 'u1-d1')).toBe(false);
+    const numbered = { ...message, body: 7 } as unknown as Message;
+    expect(writer.display(0, 2, 'push', numbered, 'u1', 'u1-d1')).toBe(false);
     expect(writer.convFrame(0, 2, 'g1', 'msg', 4, 'n1', 'u9', 'u9-d1')).toBe(false);
     expect(writer.convFrame(0, 2, 'g1', 'presence-ish', 4, 'n1', 'u1', 'u1-d1')).toBe(false);
     expect(writer.convFrame(0, 2, 'g1', 'msg', 4.5, 'n1', 'u1', 'u1-d1')).toBe(false);

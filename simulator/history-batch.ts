@@ -81,8 +81,12 @@ const messageKeys = ['conv', 'seq', 'from', 'cmid', 'body', 'ts'] as const;
 function packable(message: Message): boolean {
   let i = 0;
   for (const key in message) if (key !== messageKeys[i++]) return false;
+  return i === messageKeys.length && packableFields(message);
+}
+
+/** Whether a Message's fields (of this message or of the frame that carries it) are of the types packing keeps. */
+function packableFields(message: Message): boolean {
   return (
-    i === messageKeys.length &&
     typeof message.conv === 'string' &&
     (message.seq | 0) === message.seq &&
     typeof message.from === 'string' &&
@@ -147,7 +151,11 @@ export class HistoryBatchWriter {
 
   add(event: HistoryEvent, device: number): void {
     if (event.k === 'display') {
-      if (this.display(device, event.at, event.via, event.message, event.user, event.device)) return;
+      if (
+        packable(event.message) &&
+        this.display(device, event.at, event.via, event.message, event.user, event.device)
+      )
+        return;
     } else if (event.k === 'conv-frame' && this.named(event.user, event.device, device)) {
       const t = frameTypes.indexOf(event.t);
       const node = 'node' in event ? event.node : undefined;
@@ -205,12 +213,14 @@ export class HistoryBatchWriter {
   /**
    * A `display` event given by its fields (`add` gives a display event's): packed, or false with nothing
    * written when it cannot be (a device number that does not name the user and device, another via, a
-   * message that is not a plain Message). The virtual client hands them over without the event object.
+   * message field of another type). The event's message is `message`'s Message fields in Message's
+   * order: `message` may be the `msg` frame that carried it. The virtual client hands them over so,
+   * without the event object and the message's copy.
    */
   display(device: number, at: number, via: Via, message: Message, user: string, deviceName: string): boolean {
     if (!this.named(user, deviceName, device)) return false;
     const viaCode = vias.indexOf(via);
-    if (viaCode < 0 || !packable(message)) return false;
+    if (viaCode < 0 || !packableFields(message)) return false;
     const batch = this.batch;
     const row = batch.count++;
     const conv = this.convId(message.conv);

@@ -10,6 +10,7 @@ import type {
   ClientFrame,
   HelloFrame,
   Message,
+  MsgFrame,
   WelcomeFrame,
 } from '../../reference-server/protocol/frames.ts';
 import type { HistoryEvent, Via } from '../history.ts';
@@ -55,7 +56,8 @@ export type ClientServices = {
    * Optional, for a carrier that packs the history (run-scenario.ts with the checker thread): takes the
    * `display` event `{ k: 'display', at, via, message, user, device: deviceName }` of device number
    * `device` by its fields, without the event object (a push's two events were two of its four objects).
-   * False: not taken, and the client records the event itself.
+   * False: not taken, and the client records the event itself. With it, a pushed message comes as its
+   * `msg` frame: the event's message is `messageOf` it (the copy was the push's third object).
    */
   display?: (
     device: number,
@@ -88,6 +90,12 @@ export type ClientServices = {
   /** One table of client times for every client the services serve, a row by `deviceIndex` (client-times.ts). */
   times?: ClientTimes;
 };
+
+/** The message a `msg` frame carries, as a display event holds it (its own object, in Message's field order). */
+export function messageOf(message: Message): Message {
+  const { conv, seq, from, cmid, body, ts } = message;
+  return { conv, seq, from, cmid, body, ts };
+}
 
 /** One client's identity and services in one object (its services then serve it alone). */
 export type VirtualClientOptions = ClientIdentity & ClientServices;
@@ -326,13 +334,21 @@ export abstract class ClientConnection implements ClientHost {
     this.services.record(event, this.deviceIndex);
   }
 
+  /** `message` may be the push frame that carried it (see ClientServices.display): the event holds its message. */
   display(message: Message, via: Via, now: number): void {
     const device = this.deviceIndex;
     if (
       device === undefined ||
       this.services.display?.(device, now, via, message, this.user, this.device) !== true
     )
-      this.record({ k: 'display', at: now, via, message, user: this.user, device: this.device });
+      this.record({
+        k: 'display',
+        at: now,
+        via,
+        message: (message as MsgFrame).t === 'msg' ? messageOf(message) : message,
+        user: this.user,
+        device: this.device,
+      });
   }
 
   /**

@@ -401,3 +401,59 @@ describe('cursors, receipts and evidence', () => {
     expect(d.take().slice(1)).toEqual([{ t: 'watch', users: ['u2', 'u3'] }]);
   });
 });
+
+describe('displays and conv-frames taken by their fields (ClientServices.display, .convFrame)', () => {
+  const carried = (seq: number) => ({ ...message(conv, seq) });
+  function driver(takes: boolean) {
+    const taken: unknown[][] = [];
+    const d = new ClientDriver(
+      {},
+      {
+        deviceIndex: 7,
+        display: (...fields) => {
+          taken.push(['display', ...fields]);
+          return takes;
+        },
+        convFrame: (...fields) => {
+          taken.push(['conv-frame', ...fields]);
+          return takes;
+        },
+      },
+    );
+    d.open([summary(conv, 0)]);
+    return { d, taken };
+  }
+
+  it('a push goes as its frame and fields, counted as displayed, with no event recorded', () => {
+    const { d, taken } = driver(true);
+    const frame = { t: 'msg' as const, tp: '00-ab', ...carried(1) };
+    d.receive(frame);
+    d.receive({ t: 'notify', conv, lastSeq: 1 });
+    expect(taken).toEqual([
+      ['conv-frame', 7, 0, conv, 'msg', 1, 'n1', 'u1', 'd1'],
+      ['display', 7, 0, 'push', frame, 'u1', 'd1'],
+      ['conv-frame', 7, 0, conv, 'notify', undefined, 'n1', 'u1', 'd1'],
+    ]);
+    expect(taken[1]![4]).toBe(frame);
+    expect(d.history('display')).toEqual([]);
+    expect(d.history('conv-frame')).toEqual([]);
+    expect(d.client.counters.displayed).toBe(1);
+  });
+
+  it('refused, they are recorded as events, the display holding the Message the frame carried', () => {
+    const { d, taken } = driver(false);
+    d.receive({ t: 'msg', tp: '00-ab', ...carried(1) });
+    d.receive({ t: 'notify', conv, lastSeq: 1 });
+    expect(taken).toHaveLength(3);
+    const shown = d.history('display');
+    expect(shown).toEqual([
+      { k: 'display', at: 0, via: 'push', message: carried(1), user: 'u1', device: 'd1' },
+    ]);
+    expect(Object.keys(shown[0]!.message)).toEqual(['conv', 'seq', 'from', 'cmid', 'body', 'ts']);
+    expect(d.history('conv-frame')).toEqual([
+      { k: 'conv-frame', at: 0, conv, t: 'msg', seqs: [1], node: 'n1', user: 'u1', device: 'd1' },
+      { k: 'conv-frame', at: 0, conv, t: 'notify', node: 'n1', user: 'u1', device: 'd1' },
+    ]);
+    expect(d.client.counters.displayed).toBe(1);
+  });
+});

@@ -23,6 +23,7 @@ import {
   ClientConnection,
   type ClientIdentity,
   type ClientServices,
+  messageOf,
   noEffects,
   type VirtualClientOptions,
 } from './client-connection.ts';
@@ -430,8 +431,9 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       this.duplicates++;
       return;
     }
-    const { conv, seq, from, cmid, body, ts } = frame;
-    this.tally(view.offer(this, { conv, seq, from, cmid, body, ts }, 'push', now));
+    // A carrier that takes displays by their fields (ClientServices.display) reads the message's fields
+    // from the frame itself: the message's copy, an object per push, is made only for a display event.
+    this.tally(view.offer(this, this.services.display === undefined ? messageOf(frame) : frame, 'push', now));
     view.settle(this, now);
   }
 
