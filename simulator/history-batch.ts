@@ -140,6 +140,8 @@ export class HistoryBatchWriter {
   /** By event kind: the layouts met so far. */
   private readonly layoutsOf = new Map<string, Layout[]>();
   private layoutCount = 0;
+  /** How many of `batch.objects` (kept from batch to batch, see `put`) this batch holds. */
+  private objectCount = 0;
 
   constructor(private readonly capacity: number) {
     this.batch = this.fresh();
@@ -164,7 +166,6 @@ export class HistoryBatchWriter {
       if (plain && (node === undefined || typeof node === 'string')) {
         const at = this.convFrameRow(device, event.at, event.conv);
         const batch = this.batch;
-        const objects = batch.objects;
         let code = t;
         if ('seqs' in event) {
           code |= hasSeqs;
@@ -172,7 +173,7 @@ export class HistoryBatchWriter {
           if (seqs !== undefined && seqs.length === 1 && (seqs[0]! | 0) === seqs[0]) {
             code |= oneSeq;
             batch.seq[at] = seqs[0]!;
-          } else objects.push(seqs);
+          } else this.put(seqs);
         }
         if ('node' in event) {
           code |= hasNode;
@@ -180,7 +181,7 @@ export class HistoryBatchWriter {
         }
         if ('of' in event) {
           code |= hasOf;
-          objects.push(event.of);
+          this.put(event.of);
         }
         batch.codes[at] = code;
         return;
@@ -192,7 +193,7 @@ export class HistoryBatchWriter {
     const layout = typeof event.at === 'number' ? this.layoutOf(event) : undefined;
     if (layout === undefined) {
       batch.shapes[at] = asIs;
-      batch.objects.push(event);
+      this.put(event);
       return;
     }
     batch.shapes[at] = byLayout;
@@ -203,10 +204,9 @@ export class HistoryBatchWriter {
     const conv = layout.hasConv ? values.conv : undefined;
     const convNumber = typeof conv === 'string' ? this.convId(conv) : -1;
     batch.codes[at] = (omit ? namesLeftOut : 0) | (convNumber >= 0 ? convByNumber : 0);
-    const objects = batch.objects;
     for (const key of layout.keys) {
       if (key === 'k' || key === 'at' || (omit && (key === 'user' || key === 'device'))) continue;
-      objects.push(key === 'conv' && convNumber >= 0 ? convNumber : values[key]);
+      this.put(key === 'conv' && convNumber >= 0 ? convNumber : values[key]);
     }
   }
 
@@ -237,7 +237,9 @@ export class HistoryBatchWriter {
       lastMessage[conv] = message;
       batch.codes[row] = viaCode | messageFollows;
       batch.extra[row] = message.ts;
-      batch.objects.push(message.from, message.cmid, message.body);
+      this.put(message.from);
+      this.put(message.cmid);
+      this.put(message.body);
     }
     return true;
   }
@@ -306,6 +308,15 @@ export class HistoryBatchWriter {
     return layout;
   }
 
+  /**
+   * The next of the batch's objects. The writer keeps one array and writes over it batch after batch
+   * (take copies out what a batch holds): an array grown by push from empty for each batch allocated
+   * about three times what it ended holding, the writer's largest allocation after a push's events.
+   */
+  private put(value: unknown): void {
+    this.batch.objects[this.objectCount++] = value;
+  }
+
   /** The run's clock at this point of the history (virtual ms, the world's events so far). */
   tick(nowMs: number, events: number): void {
     this.batch.ticks.push(this.batch.count, nowMs, events);
@@ -324,10 +335,11 @@ export class HistoryBatchWriter {
       conv: full.conv.slice(0, count),
       seq: full.seq.slice(0, count),
       extra: full.extra.slice(0, count),
+      objects: full.objects.slice(0, this.objectCount),
     };
-    // The columns are copied out above, so the writer keeps writing into the same ones.
+    // The columns and the objects are copied out above, so the writer keeps writing into the same ones.
     full.count = 0;
-    full.objects = [];
+    this.objectCount = 0;
     full.names = [];
     full.convs = [];
     full.layouts = [];
