@@ -12,11 +12,10 @@
 
 import { Worker } from 'node:worker_threads';
 import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
-import type { Message } from '../reference-server/protocol/frames.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
-import type { CheckResult, DeviceRef, FinalState, HistoryEvent, Via } from './history.ts';
+import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
 import type { MeterSources } from './run-meters.ts';
@@ -112,33 +111,21 @@ export class CheckerThread {
   /** One history event, with the recording client's device number when it has one (else -1). */
   observe(event: HistoryEvent, device: number): void {
     this.writer.add(event, device);
-    if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
+    this.took(true);
   }
 
   /**
-   * A `display` event given by its fields (HistoryBatchWriter.display): false, with nothing recorded,
-   * when it cannot go so (then `observe` the event).
+   * The history's writer, for a `display` or `conv-frame` given by its fields (HistoryBatchWriter.display,
+   * .convFrame): pass what it answered to `took`.
    */
-  display(device: number, at: number, via: Via, message: Message, user: string, deviceName: string): boolean {
-    if (!this.writer.display(device, at, via, message, user, deviceName)) return false;
-    if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
-    return true;
+  get history(): HistoryBatchWriter {
+    return this.writer;
   }
 
-  /** A `conv-frame` event given by its fields (HistoryBatchWriter.convFrame), as `display`. */
-  convFrame(
-    device: number,
-    at: number,
-    conv: string,
-    t: string,
-    seq: number | undefined,
-    node: string,
-    user: string,
-    deviceName: string,
-  ): boolean {
-    if (!this.writer.convFrame(device, at, conv, t, seq, node, user, deviceName)) return false;
-    if (this.writer.count === checkerThreadLimits.batchEvents) this.flush();
-    return true;
+  /** After the writer was given an event by its fields and `taken` it: a full batch goes over. Returns `taken`. */
+  took(taken: boolean): boolean {
+    if (taken && this.writer.count === checkerThreadLimits.batchEvents) this.flush();
+    return taken;
   }
 
   /** The run's clock at this point of the history (the recorder's samples on the thread). */

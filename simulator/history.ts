@@ -15,6 +15,35 @@ export type DeviceRef = { user: string; device: string };
 
 export type Via = 'push' | 'resume' | 'sync' | 'own';
 
+/**
+ * Takes the `display` event `{ k: 'display', at, via, message, user, device: deviceName }` of device
+ * number `device` by its fields, without the event object; false: not taken (record the event).
+ * `message` may be the `msg` frame that carried it: the event's message is its Message fields.
+ */
+export type DisplayTaker = (
+  device: number,
+  at: number,
+  via: Via,
+  message: Message,
+  user: string,
+  deviceName: string,
+) => boolean;
+
+/**
+ * Takes the `conv-frame` event `{ k: 'conv-frame', at, conv, t, seqs: [seq], node, user, device: deviceName }`
+ * (no `seqs` when `seq` is undefined; neither `of` nor a page) by its fields, as DisplayTaker.
+ */
+export type ConvFrameTaker = (
+  device: number,
+  at: number,
+  conv: string,
+  t: string,
+  seq: number | undefined,
+  node: string,
+  user: string,
+  deviceName: string,
+) => boolean;
+
 /** One member's cursors in a `GET .../receipts` answer. */
 export type CursorReadMember = { user: string; delivered: number; read: number };
 

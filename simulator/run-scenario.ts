@@ -311,13 +311,15 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     ...(packsEvents
       ? {
           display: (device, at, via, message, user, deviceName) => {
-            if (!thread.display(device, at, via, message, user, deviceName)) return false;
+            if (!thread.took(thread.history.display(device, at, via, message, user, deviceName)))
+              return false;
             if (via !== 'own') counts.displayed++;
             traceDisplay(world.trace, message, via);
             return true;
           },
           convFrame: (device, at, conv, t, seq, node, user, deviceName) => {
-            if (!thread.convFrame(device, at, conv, t, seq, node, user, deviceName)) return false;
+            if (!thread.took(thread.history.convFrame(device, at, conv, t, seq, node, user, deviceName)))
+              return false;
             traceConvFrame(world.trace, t, seq === undefined ? -1 : 1);
             return true;
           },

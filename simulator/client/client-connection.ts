@@ -13,7 +13,7 @@ import type {
   MsgFrame,
   WelcomeFrame,
 } from '../../reference-server/protocol/frames.ts';
-import type { HistoryEvent, Via } from '../history.ts';
+import type { ConvFrameTaker, DisplayTaker, HistoryEvent, Via } from '../history.ts';
 import { backoffDelayMs } from './backoff.ts';
 import {
   afterFiring,
@@ -53,34 +53,13 @@ export type ClientServices = {
   /** `device` is `deviceIndex`: a carrier may use it to find the device without hashing strings. */
   record: (event: HistoryEvent, device?: number) => void;
   /**
-   * Optional, for a carrier that packs the history (run-scenario.ts with the checker thread): takes the
-   * `display` event `{ k: 'display', at, via, message, user, device: deviceName }` of device number
-   * `device` by its fields, without the event object (a push's two events were two of its four objects).
-   * False: not taken, and the client records the event itself. With it, a pushed message comes as its
-   * `msg` frame: the event's message is `messageOf` it (the copy was the push's third object).
+   * Optional, for a carrier that packs the history (run-scenario.ts with the checker thread): takes a
+   * `display` event by its fields, without the event object (a push's two events were two of its four
+   * objects). With it, a pushed message comes as its `msg` frame (the copy was the push's third object).
    */
-  display?: (
-    device: number,
-    at: number,
-    via: Via,
-    message: Message,
-    user: string,
-    deviceName: string,
-  ) => boolean;
-  /**
-   * Optional, likewise: the `conv-frame` event `{ k, at, conv, t, seqs: [seq], node, user, device }`
-   * (no `seqs` when `seq` is undefined), with neither `of` nor a page.
-   */
-  convFrame?: (
-    device: number,
-    at: number,
-    conv: string,
-    t: string,
-    seq: number | undefined,
-    node: string,
-    user: string,
-    deviceName: string,
-  ) => boolean;
+  display?: DisplayTaker;
+  /** Optional, likewise: a `conv-frame` of one seq or none at the client's node (msg, receipt, notify). */
+  convFrame?: ConvFrameTaker;
   /** Shared by many clients: resolved once per distinct object. */
   config?: Partial<ClientConfig>;
   /** A token the server must refuse (the forged-token behaviour). */
