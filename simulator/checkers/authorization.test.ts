@@ -238,6 +238,15 @@ describe('authorization', () => {
     expect((result.witness as WitnessCase[])[0]!.path).toEqual([attempt, outcome]);
   });
 
+  it('fails a foreign sync served a batch, even an empty one (its lastSeq tells a stranger), not `forbidden`', () => {
+    const attempt = history.attempt(900, eve, 7, 'foreign-sync', 'g');
+    const outcome = history.outcome(905, 7, 'empty');
+    const result = judge([attempt, outcome]);
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/1 a stranger served a batch/);
+    expect((result.witness as WitnessCase[])[0]!.path).toEqual([attempt, outcome]);
+  });
+
   it('fails a conversation no one created refused `forbidden` or served a batch, not `not_found` (protocol.md)', () => {
     const sync = history.attempt(900, eve, 8, 'missing-conv', 'eve-nx');
     const send = history.attempt(901, eve, 9, 'missing-conv', 'eve-nx');

@@ -249,6 +249,18 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         problem: `${attempt.user} named ${attempt.conv}, which no one created, and got ${event.result === 'empty' ? 'a batch' : `\`${event.result}\``}, not \`not_found\``,
         path: [attempt, event],
       }));
+    } else if (
+      attempt?.action === 'foreign-sync' &&
+      event.result === 'empty' &&
+      !membership.hasChanges(attempt.conv, attempt.user) &&
+      membership.readable(attempt.conv, attempt.user, 1) === 'no'
+    ) {
+      // A batch, even an empty one, tells its `lastSeq` (how far the conversation went) to a user who was
+      // never a member: protocol.md answers a non-member's member-only frame with `forbidden`.
+      witness.add('a stranger served a batch', () => ({
+        problem: `${attempt.user}, never a member of ${attempt.conv}, synced it and got a batch (empty), not \`forbidden\``,
+        path: [attempt, event],
+      }));
     } else if (event.result === 'no-answer' && attempt !== undefined && answerOwed.has(attempt.action)) {
       silences++;
       if (!judgeSilence || quietingFault !== null) return;
