@@ -59,7 +59,7 @@ export class ClientTimes {
     return row * width;
   }
 
-  /** By a quarter at least, like the checkers' columns: a million rows grown by doubling hold up to twice that. */
+  /** By a quarter at least (the checkers' columns: by an eighth): a million rows grown by doubling hold up to twice that. */
   private grow(needed: number): void {
     const rows = Math.max(needed, Math.ceil(this.taken.length * 1.25));
     const values = new Float64Array(rows * width);
