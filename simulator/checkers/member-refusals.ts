@@ -16,6 +16,7 @@
 // the stretch every one of them covered. (A resume refused is asked again by a sync: that one is judged.)
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
+import { entryOf } from './member-sessions.ts';
 import type { MembershipOracle } from './membership-oracle.ts';
 
 type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' | 'resent-err' }>;
@@ -79,24 +80,14 @@ export class MemberRefusals {
 
   private sent(event: Sent & { conv: string }, kind: string): void {
     if (!this.membership.hasChanges(event.conv, event.user)) return;
-    const device = deviceKey(event);
-    let kinds = this.firstSent.get(device);
-    if (kinds === undefined) {
-      kinds = new Map();
-      this.firstSent.set(device, kinds);
-    }
+    const kinds = entryOf(this.firstSent, deviceKey(event));
     const key = `${event.conv}\0${kind}`;
     if (!kinds.has(key)) kinds.set(key, event.at);
   }
 
   private syncAsked(event: Extract<HistoryEvent, { k: 'sync-sent' }>): void {
     if (!this.membership.hasChanges(event.conv, event.user)) return;
-    const device = deviceKey(event);
-    let convs = this.syncsAsked.get(device);
-    if (convs === undefined) {
-      convs = new Map();
-      this.syncsAsked.set(device, convs);
-    }
+    const convs = entryOf(this.syncsAsked, deviceKey(event));
     const asked = convs.get(event.conv);
     if (asked === undefined)
       convs.set(event.conv, { after: event.after, existed: this.membership.newestSeen(event.conv) });

@@ -16,7 +16,7 @@ import type { WitnessList } from './witness-list.ts';
 const conversationsMax = 5000;
 
 /** The inner map of `key` in `outer`, made on first use (what a reach judgement keeps per device). */
-export function entryOf<K, V>(outer: Map<number, Map<K, V>>, key: number): Map<K, V> {
+export function entryOf<O, K, V>(outer: Map<O, Map<K, V>>, key: O): Map<K, V> {
   let inner = outer.get(key);
   if (inner === undefined) {
     inner = new Map();
