@@ -2,12 +2,13 @@
 // client gave up on. A send refused because the harness itself removed its sender from the
 // conversation is what protocol.md demands ("only current members send"), not a failure of the server:
 // a member removed while a send waited in an offline device's outbox gets `forbidden` (or its client,
-// told by `welcome` it is no longer a member, gives up with `not_member`). Such a refusal is left out
-// when the harness asked to remove that user from that conversation (a removal not refused, sent
-// before the refusal) and the user was not surely a member from the send's first issue to the refusal
-// (the membership oracle's judgement by time: a re-add still unanswered when the send went out leaves
-// it unsure); every other failure counts. Whether a refusal of a sure member is a violation is
-// member-refusals' to judge; this only keeps the SLO from counting what the harness caused.
+// told by `welcome` it is no longer a member, holds the send and gives up with `not_member` when its
+// patience ends). Such a refusal is left out when the harness asked to remove that user from that
+// conversation (a removal not refused, sent before the refusal) and the user was not surely a member
+// from the send's first issue to the refusal (the membership oracle's judgement by time: a re-add
+// still unanswered when the send went out leaves it unsure); every other failure counts. Whether a
+// refusal of a sure member is a violation is member-refusals' to judge; this only keeps the SLO from
+// counting what the harness caused.
 
 import { ErrorCode } from '../reference-server/protocol/codes.ts';
 import type { MetricSource } from '../scenarios/thresholds.ts';

@@ -145,7 +145,10 @@ export class ConversationView {
   /** Takes one message; call `settle` after a run of offers. */
   offer(host: ClientHost, message: Message, via: Via, now: number): Offer {
     const seq = message.seq;
-    if (this.pastMember && seq > this.gaps.pastHorizon) this.pastMember = false;
+    if (this.pastMember && seq > this.gaps.pastHorizon) {
+      this.pastMember = false;
+      host.memberAgain(now);
+    }
     if (seq > this.knownLastSeq) this.knownLastSeq = seq;
     if (seq <= this.displayedUpTo) return 'duplicate';
     if (seq === this.displayedUpTo + 1) {

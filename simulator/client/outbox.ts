@@ -5,7 +5,11 @@
 // `unavailable` or timed-out send is bounded in attempts and in time: `sendPatienceMs`); an
 // ack timeout on a connection silent since the send is the connection's death, not an attempt.
 // A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
-// leaves: it fails at once with `not_member`.
+// leaves while it is listed so: it is held, unsent, until the membership shows again (a message past
+// the horizon, a later welcome listing it as current, the app told of a re-add: `fill` runs then) or
+// the outbox's patience (`sendPatienceMs`, from the send's issue) ends, and then fails with
+// `not_member`. A fleet node's welcome is a snapshot: built from a store read served before a re-add
+// that the node's bus had not told it of yet, it may list a membership as over that is not.
 
 import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
@@ -109,16 +113,14 @@ export class Outbox {
     const cmid = `${host.cmidPrefix}-${this.nextCmid++}`;
     this.requested++;
     host.record({ k: 'send', at: now, conv, cmid, body, user: host.user, device: host.device });
-    const refused =
-      this.size >= host.config.outboxMax ? 'outbox_full' : host.isPastMember(conv) ? notMember : '';
-    if (refused !== '') {
+    if (this.size >= host.config.outboxMax) {
       this.settle(host, conv, cmid, 0);
       host.record({
         k: 'failed',
         at: now,
         conv,
         cmid,
-        code: refused,
+        code: 'outbox_full',
         sentAt: now,
         user: host.user,
         device: host.device,
@@ -144,7 +146,10 @@ export class Outbox {
       if (this.inFlight >= window) return;
       if (entry.inFlight) continue;
       if (host.isPastMember(entry.conv)) {
-        this.fail(host, entry, notMember, now);
+        // Held: the welcome may be older than a re-add (see the header).
+        const patienceEnds = entry.sentAt + host.config.sendPatienceMs;
+        if (now >= patienceEnds) this.fail(host, entry, notMember, now);
+        else this.arm(host, patienceEnds);
         continue;
       }
       if (entry.dueAt > now) this.arm(host, entry.dueAt);

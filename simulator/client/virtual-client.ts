@@ -229,6 +229,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     if (view !== undefined) {
       view.pastMember = false;
       view.requestSync(this, now);
+      this.memberAgain(now);
     }
     return this.flush();
   }
@@ -351,6 +352,10 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   isPastMember(conv: string): boolean {
     return viewIn(this.convs, conv)?.pastMember === true;
+  }
+
+  memberAgain(now: number): void {
+    this.outbox?.fill(this, now);
   }
 
   // ---- the session --------------------------------------------------------------------------
