@@ -105,7 +105,7 @@ describe('sampled-profile.sh', () => {
     spawnSync('sh', [script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
 
   it('runs the profile for a sampled mutant and for the run with no mutant', () => {
-    for (const active of [{ __STRYKER_ACTIVE_MUTANT__: '40' }, {}]) {
+    for (const active of [{ __STRYKER_ACTIVE_MUTANT__: '40' }, {}] as Record<string, string>[]) {
       const result = run({ CHATSIM_MUTATION_SAMPLE: join(dir, 'sample.txt'), ...active });
       expect(result.stdout).toContain('profile ran');
       expect(result.status).toBe(1);
