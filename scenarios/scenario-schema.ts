@@ -502,7 +502,7 @@ export const scenarioSchema = strict({
       .default(0)
       .describe('group membership changes per virtual minute (default 0)'),
     emptiedGroups: count(
-      'small groups whose every member an admin removes in one change, at a random time in the middle of the load (the membership changes leave them alone from then on): their former members, some offline and behind, may still read what was sequenced while they were members (simulator only)',
+      'small groups whose every member an admin removes in one change, at a random time in the middle of the load (the membership changes leave them alone from then on): their former members, some offline and behind, may still read what was sequenced while they were members; two seconds later the admin adds them all back (a second span), and two phones off across both come back and read from their first span into the second (simulator only)',
       0,
     ),
     sendAfterMembershipChange: z

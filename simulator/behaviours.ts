@@ -200,6 +200,12 @@ export function isSmallGroup(conv: string): boolean {
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
 
+/** How long an emptied group stays closed before the admin reopens it, and how long after that the phone off across both comes back. */
+const reopenAfterMs = 2_000;
+const reopenedBackMs = 1_000;
+/** How long before the group closes another member's phone goes off. */
+const earlyOffMs = 1_000;
+
 /**
  * One admin change to a group, from the harness's own view of its members at the time (sim and live
  * draw `anyone`, `kind` and `which` from their 'membership' stream): a third re-add a removed member (a
@@ -280,6 +286,13 @@ export function scheduleMembershipChurn(
       if (n === 1) world.clientEffects(index, sim.client.pull(conv, world.now));
     }
   };
+  /** The apps of users just added open the group (and pull it), members again if they had been. */
+  const opened = (conv: string, users: readonly string[]): void =>
+    world.clients.forEach((sim, index) => {
+      if (!users.includes(sim.user)) return;
+      if (!sim.convs.includes(conv)) sim.convs = [...sim.convs, conv];
+      world.clientEffects(index, sim.client.openConversation(conv, world.now));
+    });
   const transport: AdminTransport = (conv, change, answer) => {
     const node = world.nodes.findIndex((node) => node.up && !node.paused);
     let answered = false;
@@ -302,6 +315,37 @@ export function scheduleMembershipChurn(
       once,
     );
   };
+  /**
+   * An admin change through the first node that can take it; `retry` when none can, another change to
+   * the group is in flight, or it was not answered with a success (the harness does not know whether
+   * it was made); else a member follows it up (workload.sendAfterMembershipChange) and `done`.
+   */
+  const changeOrRetry = (
+    conv: string,
+    change: MembersChange,
+    retry: () => void,
+    done: (conv: string) => void,
+  ): void => {
+    if (!world.nodes.some((node) => node.up && !node.paused)) return retry();
+    const sent = ledger.change(
+      conv,
+      change,
+      (c, body, answer) =>
+        transport(c, body, (status, reply) => {
+          answer(status, reply);
+          if (status < 200 || status >= 300) return retry();
+          if (scenario.workload.sendAfterMembershipChange)
+            followUp(
+              c,
+              world.nodes.findIndex((node) => node.up && !node.paused),
+              change.remove[0],
+            );
+          done(c);
+        }),
+      () => world.now,
+    );
+    if (!sent) retry();
+  };
   /** Groups an admin emptied (or is emptying): the random changes leave them alone from then on. */
   const emptied = new Set<string>();
   const emptyRng = streams.stream('emptied-groups');
@@ -313,30 +357,56 @@ export function scheduleMembershipChurn(
     const later = (): void => {
       if (world.now + 100 < untilMs) world.at(world.now + 100, empty);
     };
+    let early = -1;
+    const online = (index: number): void => {
+      if (index >= 0) world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
+    };
     const empty = (): void => {
       emptied.add(conv);
       const change: MembersChange = { add: [], remove: [...ledger.membersOf(conv)] };
-      if (change.remove.length === 0) return;
-      if (!world.nodes.some((node) => node.up && !node.paused)) return later();
-      const sent = ledger.change(
-        conv,
-        change,
-        (c, body, answer) =>
-          transport(c, body, (status, reply) => {
-            answer(status, reply);
-            if (status < 200 || status >= 300) return later();
-            if (scenario.workload.sendAfterMembershipChange)
-              followUp(
-                c,
-                world.nodes.findIndex((node) => node.up && !node.paused),
-                change.remove[0],
-              );
-          }),
-        () => world.now,
-      );
-      if (!sent) later();
+      if (change.remove.length === 0) return online(early);
+      changeOrRetry(conv, change, later, () => {
+        // One former member's phone goes off as the group closes and stays off until it reopens.
+        const away = world.clients.findIndex(
+          (sim) =>
+            !sim.adversary &&
+            !sim.left &&
+            change.remove.includes(sim.user) &&
+            sim.client.connectionState === 'open',
+        );
+        if (away >= 0) world.clientEffects(away, world.clients[away]!.client.goOffline(world.now));
+        world.at(world.now + reopenAfterMs, () => reopen(change.remove, away));
+      });
     };
-    world.at(fromMs + (untilMs - fromMs) * (0.3 + 0.4 * emptyRng.float()), empty);
+    /**
+     * The admin reopens the closed group: every former member is added back (a second span) and a
+     * member sends. The phone off since before the closing comes back at once (behind in its first
+     * span, racing that message); the one off since the closing comes back after it, from the end of
+     * its first span: both must read the second span too.
+     */
+    const reopen = (former: string[], away: number): void => {
+      const again = (): void => {
+        if (world.now + 100 < untilMs) world.at(world.now + 100, () => reopen(former, away));
+        else for (const index of [early, away]) online(index);
+      };
+      changeOrRetry(conv, { add: former, remove: [] }, again, (c) => {
+        opened(c, former);
+        online(early);
+        world.at(world.now + reopenedBackMs, () => online(away));
+      });
+    };
+    const closeAt = fromMs + (untilMs - fromMs) * (0.3 + 0.4 * emptyRng.float());
+    // Another member's phone goes off a while before the group closes (behind in its first span) and
+    // comes back as it reopens, before or just after the first message of the second span.
+    world.at(closeAt - earlyOffMs, () => {
+      const members = ledger.membersOf(conv);
+      early = world.clients.findIndex(
+        (sim) =>
+          !sim.adversary && !sim.left && members.includes(sim.user) && sim.client.connectionState === 'open',
+      );
+      if (early >= 0) world.clientEffects(early, world.clients[early]!.client.goOffline(world.now));
+    });
+    world.at(closeAt, empty);
   }
   for (
     let t = perMin > 0 ? fromMs + rng.exponential(60_000 / perMin) : untilMs;
@@ -356,7 +426,6 @@ export function scheduleMembershipChurn(
         kind,
         which,
       );
-      const user = change.add[0] ?? change.remove[0]!;
       ledger.change(
         conv,
         change,
@@ -369,12 +438,7 @@ export function scheduleMembershipChurn(
                 world.nodes.findIndex((node) => node.up && !node.paused),
                 change.remove[0],
               );
-            if (status >= 200 && status < 300 && change.add.length > 0)
-              world.clients.forEach((sim, index) => {
-                if (sim.user !== user) return;
-                if (!sim.convs.includes(conv)) sim.convs = [...sim.convs, conv];
-                world.clientEffects(index, sim.client.openConversation(conv, world.now));
-              });
+            if (status >= 200 && status < 300) opened(c, change.add);
           }),
         () => world.now,
       );

@@ -13,6 +13,7 @@
 
 import { describe, expect, it, vi } from 'vitest';
 import { ChatNode } from '../reference-server/core/chat-node.ts';
+import { Conversation } from '../reference-server/core/conversation.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { HistoryEvent } from './history.ts';
 import { runScenario } from './run-scenario.ts';
@@ -89,50 +90,95 @@ describe("churn's workloads: a send right after each membership change, HTTP rea
 
 /**
  * churn's emptied group (`workload.emptiedGroups`): one answered change removes every member of a
- * group, nothing changes it after, and a former member reads it after that (a device behind, offline
- * at the removal, catching up on the span it may still read). A core whose view of a group with no
- * current member drops the spans (conversation.ts's all-one-open-span shortcut taken for closed spans:
- * mutation run of session 16) refused those reads, and no workload emptied a group before.
+ * group, the random changes leave it alone after, and a former member reads it after that (a device
+ * behind, offline at the removal, catching up on the span it may still read). A core whose view of a
+ * group with no current member drops the spans (conversation.ts's all-one-open-span shortcut taken for
+ * closed spans: mutation run of session 16) refused those reads, and no workload emptied a group before.
+ * Two seconds later the admin reopens it (every former member added back: a second span), and two
+ * phones off across the closing come back after it: they read from the end of their first span, or
+ * from behind it, into the second (counted in the core's `readWindow`: a read whose `after` is the end
+ * of a span with a later one, and a window that names a later span the node has messages of). No
+ * workload reached that before (mutation run mut17: `readWindow`'s span skip and next span, `readPage`'s
+ * `more` for a later span, 7 survivors).
  */
-async function emptied(groups: number): Promise<{ emptiedAt: number[]; readAfter: number; later: number }> {
+async function emptied(groups: number): Promise<{
+  emptiedAt: number[];
+  readAfter: number;
+  later: number;
+  reopened: number;
+  fromSpanEnd: number;
+  intoNextSpan: number;
+}> {
   const written = loadScenario('churn');
   const scenario = { ...written, workload: { ...written.workload, emptiedGroups: groups } };
   const sent = new Map<number, { conv: string; remove: string[]; add: string[] }>();
   const emptiedConvs = new Map<string, { at: number; removed: string[] }>();
   let readAfter = 0;
   let later = 0;
+  let reopened = 0;
   const observe = (event: HistoryEvent): void => {
     if (event.k === 'members-sent') {
       sent.set(event.id, { conv: event.conv, remove: event.remove, add: event.add });
-      if (emptiedConvs.has(event.conv)) later++;
+      const gone = emptiedConvs.get(event.conv);
+      const reopening =
+        gone !== undefined && event.remove.length === 0 && event.add.join() === gone.removed.join();
+      if (gone !== undefined && !reopening) later++;
     }
     if (event.k === 'members-answered' && event.status >= 200 && event.status < 300) {
       const change = sent.get(event.id)!;
       if (change.remove.length >= 2 && change.add.length === 0)
         emptiedConvs.set(change.conv, { at: event.at, removed: change.remove });
+      else if (
+        change.remove.length === 0 &&
+        change.add.join() === emptiedConvs.get(change.conv)?.removed.join()
+      )
+        reopened++;
     }
     if (event.k === 'display' && event.via !== 'own') {
       const gone = emptiedConvs.get(event.message.conv);
       if (gone !== undefined && event.at > gone.at && gone.removed.includes(event.user)) readAfter++;
     }
   };
-  const summary = await runScenario(scenario, {
-    seed: 1,
-    clients: 200,
-    recorder: { observe, tick: () => {} },
-  });
-  expect(summary.exitCode).toBe(0);
-  return { emptiedAt: [...emptiedConvs.values()].map((e) => e.at), readAfter, later };
+  let fromSpanEnd = 0;
+  let intoNextSpan = 0;
+  const readWindow = Conversation.prototype.readWindow;
+  Conversation.prototype.readWindow = function (this: Conversation, user, after) {
+    const spans =
+      (this as never as { spans: Map<string, { to: number | null }[]> | null }).spans?.get(user) ?? [];
+    if (spans.some((span, i) => i < spans.length - 1 && span.to === after)) fromSpanEnd++;
+    const window = readWindow.call(this, user, after);
+    if (window?.nextSpanFrom != null && window.nextSpanFrom <= this.lastSeq) intoNextSpan++;
+    return window;
+  };
+  try {
+    const summary = await runScenario(scenario, {
+      seed: 1,
+      clients: 200,
+      recorder: { observe, tick: () => {} },
+    });
+    expect(summary.exitCode).toBe(0);
+  } finally {
+    Conversation.prototype.readWindow = readWindow;
+  }
+  const emptiedAt = [...emptiedConvs.values()].map((e) => e.at);
+  return { emptiedAt, readAfter, later, reopened, fromSpanEnd, intoNextSpan };
 }
 
 describe("churn's emptied group: every member removed, then the former members read their spans", () => {
-  it('empties one group when set, none when not, and former members read it after', async () => {
+  it('empties and reopens one group when set, none when not; former members read both spans', async () => {
     const on = await emptied(1);
     expect(on.emptiedAt).toHaveLength(1);
     expect(on.readAfter).toBeGreaterThan(0);
     expect(on.later).toBe(0);
+    expect(on.reopened).toBe(1);
+    expect(on.fromSpanEnd).toBeGreaterThan(0);
+    expect(on.intoNextSpan).toBeGreaterThan(0);
+    // Without it no member is removed and added again at this seed: the random re-adds are rare.
     const off = await emptied(0);
     expect(off.emptiedAt).toHaveLength(0);
     expect(off.readAfter).toBe(0);
+    expect(off.reopened).toBe(0);
+    expect(off.fromSpanEnd).toBe(0);
+    expect(off.intoNextSpan).toBe(0);
   }, 120_000);
 });
