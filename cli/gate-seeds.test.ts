@@ -2,7 +2,7 @@
 // `--root-seed` and the same swarm seeds and fast-check seed come back, in the same order.
 
 import { describe, expect, it } from 'vitest';
-import { GateSeeds } from './gate.ts';
+import { GateSeeds, gatePlan, gateScenarios, gateSmallRuns } from './gate.ts';
 
 const draw = (root: number) => {
   const seeds = new GateSeeds(root);
@@ -30,5 +30,30 @@ describe('GateSeeds', () => {
     expect(new Set(runs).size).toBe(runs.length);
     const fastCheck = seeds.fastCheckSeed();
     expect(Number.isInteger(fastCheck) && fastCheck >= 0 && fastCheck < 2 ** 31).toBe(true);
+  });
+});
+
+describe('gatePlan', () => {
+  const labels = (flags: Parameters<typeof gatePlan>[0]) =>
+    gatePlan(flags, new GateSeeds(7)).map(
+      (p) =>
+        `${p.scenario}${p.clients === undefined ? '' : `@${p.clients}`} ${p.seed}${p.fresh ? ' fresh' : ''}`,
+    );
+
+  it('runs every scenario at each fixed seed, then the small runs at each, then the fresh seeds', () => {
+    expect(gateSmallRuns).toEqual([{ scenario: 'churn', clients: 150 }]);
+    const plan = labels({ seeds: [1, 2], fresh: 1 });
+    expect(plan.slice(0, gateScenarios.length)).toEqual(gateScenarios.map((name) => `${name} 1`));
+    expect(plan.slice(2 * gateScenarios.length)).toEqual([
+      'churn@150 1',
+      'churn@150 2',
+      expect.stringMatching(/^swarm \d+ fresh$/),
+    ]);
+  });
+
+  it('leaves the small runs out when every run has one size (--clients) or their scenario is not asked for', () => {
+    expect(labels({ seeds: [1], fresh: 0, clients: 100 })).toEqual(gateScenarios.map((name) => `${name} 1`));
+    expect(labels({ seeds: [1, 2], fresh: 0, scenarios: ['steady'] })).toEqual(['steady 1', 'steady 2']);
+    expect(labels({ seeds: [3], fresh: 0, scenarios: ['churn'] })).toEqual(['churn 3', 'churn@150 3']);
   });
 });

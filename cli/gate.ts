@@ -35,6 +35,14 @@ export const gateScenarios = [
   'node-down',
 ] as const;
 export const gateSeeds = [1, 2, 3];
+/**
+ * Fixed runs at a smaller size, over the same seeds: another size is another interleaving of the same
+ * faults for seconds of CPU. Churn at 150 clients, seed 1, caught a stale `member: false` welcome that
+ * churn's fixed seeds at 600 clients passed (57c963d; docs/benchmarks.md, session 18 welcome18).
+ */
+export const gateSmallRuns: readonly { scenario: (typeof gateScenarios)[number]; clients: number }[] = [
+  { scenario: 'churn', clients: 150 },
+];
 /** `gate --live` runs take real time: one fixed seed by default. */
 export const liveGateSeeds = [1];
 
@@ -165,8 +173,16 @@ function parseCount(value: string): number {
   return n;
 }
 
-/** One run of the gate; a fresh one (a swarm seed drawn now) is the only kind the time budget may cut. */
-type Plan = { scenario: string; seed: number; fresh?: boolean };
+/**
+ * One run of the gate; a fresh one (a swarm seed drawn now) is the only kind the time budget may cut.
+ * `clients`: a small run's size (otherwise `--clients`, or the scenario's own).
+ */
+export type Plan = { scenario: string; seed: number; fresh?: boolean; clients?: number };
+
+/** How a run is named in the output and the JUnit suites: a small run by its size too (`churn@150`). */
+function planLabel(plan: Plan): string {
+  return plan.clients === undefined ? plan.scenario : `${plan.scenario}@${plan.clients}`;
+}
 
 /**
  * The gate's "fresh" seeds, drawn from one root seed: new ground on every run by default, and the very
@@ -190,10 +206,19 @@ export class GateSeeds {
   }
 }
 
-function plan(flags: GateFlags, seeds: GateSeeds): Plan[] {
+/** The gate's runs in order: every scenario at each fixed seed, the small runs at each, then fresh seeds. */
+export function gatePlan(
+  flags: Pick<GateFlags, 'seeds' | 'scenarios' | 'clients' | 'fresh'>,
+  seeds: GateSeeds,
+): Plan[] {
   const runs: Plan[] = [];
-  for (const seed of flags.seeds)
-    for (const scenario of flags.scenarios ?? gateScenarios) runs.push({ scenario, seed });
+  const scenarios: readonly string[] = flags.scenarios ?? gateScenarios;
+  for (const seed of flags.seeds) for (const scenario of scenarios) runs.push({ scenario, seed });
+  // With `--clients` every run has that size: a small run would repeat its scenario's.
+  if (flags.clients === undefined)
+    for (const seed of flags.seeds)
+      for (const { scenario, clients } of gateSmallRuns)
+        if (scenarios.includes(scenario)) runs.push({ scenario, seed, clients });
   for (let n = 0; n < flags.fresh; n++) runs.push({ scenario: 'swarm', seed: seeds.runSeed(), fresh: true });
   return runs;
 }
@@ -209,7 +234,7 @@ async function gate(
   const runs: GateRun[] = [];
   let worst = 0;
   let caughtAfterMs: number | null = null;
-  const plans = plan(flags, seeds);
+  const plans = gatePlan(flags, seeds);
   // The budget cuts only fresh seeds: the fixed seeds are the regressions, and a gate that skipped one
   // for time would pass without having run it.
   const budgetSpent = (next: Plan): boolean => {
@@ -218,10 +243,12 @@ async function gate(
     return true;
   };
   /** Reports a finished run; false once the gate should start no more. */
-  const finished = (name: string, seed: number, summary: RunSummary): boolean => {
-    const repro = reproCommand(name, seed, flags.clients, flags.bug);
-    runs.push({ summary, repro });
-    printGateRun(io, name, seed, summary, repro);
+  const finished = (run: Plan, summary: RunSummary): boolean => {
+    const clients = run.clients ?? flags.clients;
+    const repro = reproCommand(run.scenario, run.seed, clients, flags.bug);
+    const label = planLabel(run);
+    runs.push({ summary, repro, ...(label === run.scenario ? {} : { suite: label }) });
+    printGateRun(io, label, run.seed, summary, repro);
     if (summary.exitCode === 0) return true;
     worst = worseExit(worst, summary.exitCode);
     if (caughtAfterMs === null) caughtAfterMs = Date.now() - start;
@@ -232,13 +259,13 @@ async function gate(
   if (jobs <= 1) {
     for (const next of plans) {
       if (budgetSpent(next)) break;
-      const { scenario: name, seed } = next;
-      const summary = await runScenario(loadOrExplain(name), {
-        seed,
+      const clients = next.clients ?? flags.clients;
+      const summary = await runScenario(loadOrExplain(next.scenario), {
+        seed: next.seed,
         bugs: flags.bug,
-        ...(flags.clients ? { clients: flags.clients } : {}),
+        ...(clients ? { clients } : {}),
       });
-      if (!finished(name, seed, summary)) break;
+      if (!finished(next, summary)) break;
     }
   } else await inParallel(plans, jobs, flags, budgetSpent, finished);
   if (!stopAtFirstFailure) {
@@ -265,7 +292,7 @@ async function inParallel(
   jobs: number,
   flags: GateFlags,
   budgetSpent: (next: Plan) => boolean,
-  finished: (name: string, seed: number, summary: RunSummary) => void,
+  finished: (run: Plan, summary: RunSummary) => void,
 ): Promise<void> {
   const { GatePool } = await import('./gate-pool.ts');
   const pool = await GatePool.start(jobs);
@@ -281,16 +308,14 @@ async function inParallel(
       }
       const at = next++;
       const { scenario, seed } = plans[at]!;
+      const clients = plans[at]!.clients ?? flags.clients;
       done[at] = await pool.run(index, {
         scenario,
         seed,
         bugs: flags.bug,
-        ...(flags.clients ? { clients: flags.clients } : {}),
+        ...(clients ? { clients } : {}),
       });
-      for (; done[reported] !== undefined; reported++) {
-        const run = plans[reported]!;
-        finished(run.scenario, run.seed, done[reported]!);
-      }
+      for (; done[reported] !== undefined; reported++) finished(plans[reported]!, done[reported]!);
     }
   };
   try {

@@ -129,3 +129,16 @@ describe('reports of a breached SLO', () => {
     );
   });
 });
+
+describe('a run with a suite of its own', () => {
+  it("is its own testsuite, beside its scenario's runs", () => {
+    const pass = summary([{ property: 'no-loss', verdict: 'pass', details: 'ok', witness: [] }], 0);
+    const xml = junitXml([
+      { summary: pass, repro: 'npx chatsim sim steady --seed 7' },
+      { summary: pass, repro: 'npx chatsim sim steady --seed 7 --clients 150', suite: 'steady@150' },
+    ]);
+    expect(xml).toMatch(/<testsuite name="steady" tests="1" /);
+    expect(xml).toMatch(/<testsuite name="steady@150" tests="1" /);
+    expect(xml).toMatch(/<testcase classname="chatsim.steady@150" name="seed 7: no-loss"\/>/);
+  });
+});

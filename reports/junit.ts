@@ -9,6 +9,8 @@ export type GateRun = {
   repro: string;
   /** What this run left out and why (a live target that cannot carry out a fault): skipped test cases. */
   skipped?: readonly string[];
+  /** Its testsuite when not its scenario's (the gate's small runs: `churn@150`, beside `churn`'s own seeds). */
+  suite?: string;
 };
 
 function escapeXml(text: string): string {
@@ -23,9 +25,10 @@ function escapeXml(text: string): string {
 export function junitXml(runs: readonly GateRun[]): string {
   const byScenario = new Map<string, GateRun[]>();
   for (const run of runs) {
-    const list = byScenario.get(run.summary.scenario) ?? [];
+    const suite = run.suite ?? run.summary.scenario;
+    const list = byScenario.get(suite) ?? [];
     list.push(run);
-    byScenario.set(run.summary.scenario, list);
+    byScenario.set(suite, list);
   }
   const suites: string[] = [];
   let tests = 0;
