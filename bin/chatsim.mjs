@@ -2,7 +2,7 @@
 // Entry point for `npx chatsim`: loads the TypeScript CLI through tsx, so there is no build step.
 // Simulations of a million clients need more heap than V8's default (about 4 GiB): `sim` and `gate`
 // re-run themselves once with a heap sized to the machine (CHATSIM_HEAP_MB overrides), forwarding
-// signals to that run and exiting with its code.
+// signals to that run and exiting with its code (128 + the signal's number when a signal ended it).
 import { spawn } from 'node:child_process';
 import { constants, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
@@ -39,7 +39,15 @@ if (wantsBigHeap && !process.env.CHATSIM_REEXEC && heapTooSmall) {
     process.stderr.write(`chatsim: could not start the simulation process: ${error.message}\n`);
     process.exit(1);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? constants.signals[signal] : 1)));
+  child.on('exit', (code, signal) => {
+    // A SIGKILL nobody here sent is most likely the kernel's out-of-memory killer: say so, not a bare 137.
+    if (signal === 'SIGKILL')
+      process.stderr.write(
+        'chatsim: the simulation process was killed (SIGKILL), most likely by the kernel for want of memory; ' +
+          'it has no verdict. Run fewer clients (--clients) or give a --memory-limit <MiB> the machine can hold.\n',
+      );
+    process.exit(code ?? 128 + (signal ? constants.signals[signal] : 1));
+  });
 } else {
   register();
   const { main } = await import('../cli/main.ts');

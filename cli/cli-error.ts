@@ -10,7 +10,8 @@ export type CliErrorCode =
   | 'CHATSIM_ERR_TARGET'
   | 'CHATSIM_ERR_LIVE_FAULT'
   | 'CHATSIM_ERR_REDIS'
-  | 'CHATSIM_ERR_CASSANDRA';
+  | 'CHATSIM_ERR_CASSANDRA'
+  | 'CHATSIM_ERR_MEMORY';
 
 export class CliError extends Error {
   constructor(

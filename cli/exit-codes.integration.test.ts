@@ -3,7 +3,7 @@
 // the run could not be judged (a property no check could decide); and the JUnit XML the gate writes
 // carries each violation as a <failure>. Small client counts keep each sim run a few seconds.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,74 @@ describe('chatsim sim exit codes', () => {
     });
     expect(summary.verdicts).toContainEqual(
       expect.objectContaining({ property: 'presence-convergence', verdict: 'unknown' }),
+    );
+  });
+});
+
+describe('chatsim sim and the memory it may use', () => {
+  const small = ['--seed', '1', '--clients', '100', '--no-progress'];
+
+  it('2: refuses a run whose estimated peak is over the limit, with the estimate and what to do', () => {
+    const run = chatsim('sim', 'million', '--clients', '1000000', '--memory-limit', '4096', '--no-progress');
+    expect(run.stderr).toMatch(
+      /^chatsim: 1000000 clients sending about 1200000 messages would need about 4\.\d GiB of memory at their peak, more than the 3\.6 GiB a run may reach of the 4\.0 GiB it may use \(--memory-limit\), where it is stopped unjudged\. Run at most --clients \d{6}, or on a machine with more memory, or pass --skip-memory-estimate to run anyway\n$/,
+    );
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(2);
+  });
+
+  it('3: a run that nears the limit anyway stops, could not judge, and says why', () => {
+    // 64 MiB is less than Node itself holds: the watch stops the run at its first look, in the setup.
+    const over = ['--memory-limit', '64', '--skip-memory-estimate', '--checker-thread', 'on'];
+    const table = chatsim('sim', 'steady', ...small, ...over);
+    expect(table.stderr).toMatch(
+      /chatsim sim: stopped: its memory \(RSS\) reached \d+ MiB, over 90% of the 64 MiB it may use \(--memory-limit\)\. Run fewer clients, or on a machine with more memory/,
+    );
+    expect(table.stdout).toMatch(
+      /^verdict: FAIL: the run could not be judged: it was stopped before its verdicts: its memory \(RSS\) reached/,
+    );
+    expect(table.stdout).toMatch(/reproduce: npx chatsim sim steady --seed 1 --clients 100\n$/);
+    expect(table.status).toBe(3);
+    const json = chatsim('sim', 'steady', ...small, ...over, '--json');
+    expect(json.status).toBe(3);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      scenario: 'steady',
+      seed: 1,
+      clients: 100,
+      exitCode: 3,
+      couldNotJudge: ['all'],
+      stopped: expect.stringMatching(/^its memory \(RSS\) reached/),
+    });
+  });
+});
+
+describe('chatsim sim killed from outside', () => {
+  it("says so when the simulation process is SIGKILLed (as the kernel's out-of-memory killer does), exit 137", async () => {
+    // The launcher re-runs `sim` in a child process when it wants a heap above Node's default (8 GiB
+    // here, over the ~4 GiB default): that child is what the kernel kills.
+    const launcher = spawn(
+      process.execPath,
+      [binPath, 'sim', 'million', '--clients', '200000', '--no-progress'],
+      {
+        env: { ...process.env, CHATSIM_REEXEC: '', CHATSIM_HEAP_MB: '8192' },
+      },
+    );
+    let stderr = '';
+    launcher.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+    let child = 0;
+    for (let tries = 0; child === 0 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const children = await readFile(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8');
+      child = Number(children.trim().split(' ')[0] || 0);
+    }
+    expect(child).toBeGreaterThan(0);
+    process.kill(child, 'SIGKILL');
+    expect(await exited).toBe(137);
+    expect(stderr).toMatch(
+      /^chatsim: the simulation process was killed \(SIGKILL\), most likely by the kernel for want of memory; it has no verdict\./m,
     );
   });
 });

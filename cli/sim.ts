@@ -4,7 +4,8 @@
 // decide). A failure prints the one command that replays it.
 
 import { randomInt } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type BugName, bugNames } from '../reference-server/known-bugs/bugs.ts';
@@ -12,6 +13,14 @@ import { reproCommand, verdictLine, verdictTable } from '../reports/verdict-tabl
 import type { RunReportInput } from '../reports/write-run-report.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { ScenarioError } from '../scenarios/scenario.ts';
+import {
+  cgroupLimitFiles,
+  estimatePeak,
+  expectedSends,
+  memoryLimit,
+  memoryWarning,
+  refusal,
+} from '../simulator/memory-budget.ts';
 import { perfLine } from '../simulator/run-meter.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { unjudged } from '../simulator/verdict.ts';
@@ -34,6 +43,8 @@ type SimFlags = {
   runId?: string;
   progress: boolean;
   checkerThread: CheckerThreadWhen;
+  memoryLimit?: number;
+  skipMemoryEstimate?: boolean;
 };
 
 export type CheckerThreadWhen = 'auto' | 'on' | 'off';
@@ -63,6 +74,12 @@ export function parseClients(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 2 || n > 20_000_000)
     throw new InvalidArgumentError('--clients takes an integer from 2 to 20000000');
+  return n;
+}
+
+export function parseMemoryLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('MiB, a positive integer');
   return n;
 }
 
@@ -125,6 +142,15 @@ export function registerSim(program: Command, result: CommandResult, io: CliIo):
       parseCheckerThread,
       'auto',
     )
+    .option(
+      '--memory-limit <MiB>',
+      "the memory the run may use (default: the machine's RAM, or the cgroup's limit when lower)",
+      parseMemoryLimit,
+    )
+    .option(
+      '--skip-memory-estimate',
+      'run even when the estimated peak is over the memory limit (the run still stops near the limit)',
+    )
     .option('--no-progress', 'no progress bar on stderr')
     .action(async (scenarioArg: string, flags: SimFlags) => {
       result.exitCode = await simCommand(scenarioArg, flags, io);
@@ -144,8 +170,16 @@ export function loadOrExplain(scenarioArg: string) {
 
 async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Promise<number> {
   const scenario = loadOrExplain(scenarioArg);
+  const clients = flags.clients ?? scenario.clients.count;
+  const limit = runMemoryLimit(flags.memoryLimit);
+  const estimate = estimatePeak(clients, expectedSends(scenario, clients));
+  const tooBig = refusal(estimate, limit);
+  if (tooBig !== null && !flags.skipMemoryEstimate) throw new CliError('CHATSIM_ERR_MEMORY', tooBig);
+  const tight = memoryWarning(estimate, limit);
+  if (tight !== null) io.err(`chatsim sim: ${tight}`);
   // Loaded here, not at the top, so `chatsim serve` never loads the simulator.
   const { runScenario } = await import('../simulator/run-scenario.ts');
+  const { MemoryLimitReached, MemoryWatch } = await import('../simulator/memory-watch.ts');
   const { scenarioRecorder, simRunId } = await import('../metrics/scenario-recorder.ts');
   const seed = flags.seed ?? randomInt(0, 2 ** 47);
   const runId = flags.runId ?? simRunId(scenario.name, seed);
@@ -170,15 +204,13 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
     flags.progress && !flags.json
       ? progressBar(io, `${scenario.name} seed ${seed}`, { clock: 'virtual' })
       : null;
-  const summary = await runScenario(scenario, {
+  const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
+  const run = runScenario(scenario, {
     seed,
     ...(flags.clients === undefined ? {} : { clients: flags.clients }),
     bugs: flags.bug,
-    checkerThread: usesCheckerThread(
-      flags.checkerThread,
-      flags.clients ?? scenario.clients.count,
-      availableParallelism(),
-    ),
+    checkerThread: usesCheckerThread(flags.checkerThread, clients, availableParallelism()),
+    memoryWatch: new MemoryWatch(limit),
     recorder,
     ...(tracer ? { tracer } : {}),
     ...(bar
@@ -188,6 +220,15 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
         }
       : {}),
   });
+  let summary: RunSummary;
+  try {
+    summary = await run;
+  } catch (error) {
+    if (!(error instanceof MemoryLimitReached)) throw error;
+    bar?.done();
+    await tracer?.shutdown();
+    return stoppedRun(io, flags, { scenario: scenario.name, seed, clients, repro, reason: error.reason });
+  }
   recorder.finish(summary.verdicts, summary.virtualMs, summary.events);
   await tracer?.shutdown();
   bar?.done();
@@ -206,9 +247,50 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
     const { writeOpenMetrics } = await import('../metrics/openmetrics-file.ts');
     writeOpenMetrics(flags.openmetrics, recorder, { scenario: scenario.name, run_id: runId }, startEpochMs);
   }
-  const repro = reproCommand(scenarioArg, seed, flags.clients, flags.bug);
   await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'sim' });
   return summary.exitCode;
+}
+
+/** The memory `sim` may use: `--memory-limit`, else the machine's RAM or its cgroup's limit when lower. */
+function runMemoryLimit(overrideMiB: number | undefined) {
+  const files = cgroupLimitFiles.flatMap((path) => {
+    try {
+      return [{ path, text: readFileSync(path, 'utf8') }];
+    } catch {
+      return [];
+    }
+  });
+  return memoryLimit(totalmem(), files, overrideMiB);
+}
+
+/**
+ * A run stopped near the end of its memory (memory-watch.ts): no verdicts, so it could not be judged
+ * (exit 3); why, and the command that runs it again, in the table's place or as JSON.
+ */
+export function stoppedRun(
+  io: CliIo,
+  flags: { json?: boolean; report?: string },
+  run: { scenario: string; seed: number; clients: number; repro: string; reason: string },
+): 3 {
+  const verdict = `FAIL: the run could not be judged: it was stopped before its verdicts: ${run.reason}`;
+  io.err(
+    `chatsim sim: stopped: ${run.reason}. Run fewer clients, or on a machine with more memory${flags.report ? '; no report was written' : ''}`,
+  );
+  if (flags.json)
+    io.out(
+      JSON.stringify({
+        scenario: run.scenario,
+        seed: run.seed,
+        clients: run.clients,
+        exitCode: 3,
+        verdict,
+        stopped: run.reason,
+        couldNotJudge: ['all'],
+        repro: run.repro,
+      }),
+    );
+  else io.out(`verdict: ${verdict}\nreproduce: ${run.repro}`);
+  return 3;
 }
 
 function usageError(error: Error): never {

@@ -17,6 +17,7 @@ import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
+import { MemoryLimitReached } from './memory-watch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
 import type { MeterSources } from './run-meters.ts';
 import {
@@ -80,13 +81,18 @@ export class CheckerThread {
   private readonly writer = new HistoryBatchWriter(checkerThreadLimits.batchEvents);
   private sent = 0;
   private failure: string | null = null;
+  private outOfMemory: MemoryLimitReached | null = null;
   /** Wall time blocked in waitForRoom while the history went over (not the final crossing's). */
   private blockedMs = 0;
 
-  /** `storedPart`: conversations of the final store content per message (tests make it small). */
+  /**
+   * `storedPart`: conversations of the final store content per message (tests make it small).
+   * `memory`: looked at while the world waits for the thread (memory-watch.ts); it throws to stop the run.
+   */
   constructor(
     setup: CheckerThreadSetup,
     private readonly storedPart: number = checkerThreadLimits.storedConversationsPerMessage,
+    private readonly memory?: { check(): void },
   ) {
     this.counters = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
     // The worker registers tsx itself: module hooks registered on this thread do not reach it (Node 20).
@@ -101,8 +107,13 @@ export class CheckerThread {
     this.worker.on('message', (reply: ThreadReply) => {
       if (reply.type === 'error') this.failure = reply.message;
     });
-    this.worker.on('error', (error) => {
+    this.worker.on('error', (error: Error & { code?: string }) => {
       this.failure = error.message;
+      // The thread's heap reached V8's limit: Node ended the thread, the process lives on to say so.
+      if (error.code === 'ERR_WORKER_OUT_OF_MEMORY')
+        this.outOfMemory = new MemoryLimitReached(
+          `the checker thread's heap reached V8's limit (${error.message})`,
+        );
     });
     // The thread must not keep a finished run's process alive; finish() waits for it explicitly.
     this.worker.unref();
@@ -159,9 +170,11 @@ export class CheckerThread {
             });
           else reject(new Error(`checker thread failed: ${reply.message}`));
         });
-        this.worker.on('error', (error) => reject(new Error(`checker thread failed: ${error.message}`)));
+        this.worker.on('error', (error) =>
+          reject(this.outOfMemory ?? new Error(`checker thread failed: ${error.message}`)),
+        );
         this.worker.on('exit', (code) =>
-          reject(new Error(`checker thread exited (code ${code}) before its verdicts`)),
+          reject(this.outOfMemory ?? new Error(`checker thread exited (code ${code}) before its verdicts`)),
         );
         // Clients by the numbers their history crossed with (flushed above: every name is told).
         const clients = encodeClients(snapshot.clients, (n, user, device) =>
@@ -220,6 +233,8 @@ export class CheckerThread {
     let quietMs = 0;
     let since = -1;
     for (;;) {
+      if (this.outOfMemory !== null) throw this.outOfMemory;
+      this.memory?.check();
       if (Atomics.load(this.counters, failedSlot) !== 0 || this.failure !== null)
         throw new Error(`checker thread failed: ${this.failure ?? 'see its error above'}`);
       const done = Atomics.load(this.counters, doneSlot);

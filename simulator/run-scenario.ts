@@ -40,6 +40,7 @@ import { traceConvFrame, traceDisplay, traceHistoryEvent, traceVerdicts } from '
 import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
+import type { MemoryWatch } from './memory-watch.ts';
 import { buildPopulation } from './population.ts';
 import { type CheckerThreadPerf, type RunPerf, startRunMeter } from './run-meter.ts';
 import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters.ts';
@@ -80,6 +81,11 @@ export type RunOptions = {
   chatNode?: (options: ChatNodeOptions) => ChatNode;
   /** Node steps cost service time (default: the scenario's `costModel`, loaded; none: steps are free). */
   costModel?: CostModel;
+  /**
+   * Looked at about once a virtual second, while the world waits for the checker thread and while the
+   * verdicts are awaited: it throws MemoryLimitReached to stop a run near its memory's end (memory-watch.ts).
+   */
+  memoryWatch?: MemoryWatch;
 };
 
 /**
@@ -184,16 +190,30 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // With the checkers on a second thread, the meters (run-meters.ts) observe the history there, and
   // the recorder with them when it can cross: the world's thread only writes the history.
   const recorderAway = options.checkerThread ? crossingObserver(recorder) : undefined;
+  const memoryWatch = options.memoryWatch;
   const thread = options.checkerThread
-    ? new CheckerThread({
-        scenario,
-        ...checkerSetup,
-        meters: {
-          repeatedPushes: measuresRepeats,
-          ...(recorderAway ? { recorder: recorderAway.crossing() } : {}),
+    ? new CheckerThread(
+        {
+          scenario,
+          ...checkerSetup,
+          meters: {
+            repeatedPushes: measuresRepeats,
+            ...(recorderAway ? { recorder: recorderAway.crossing() } : {}),
+          },
         },
-      })
+        undefined,
+        memoryWatch,
+      )
     : undefined;
+  /** The memory looked at: a run stopped near its end stops its checker thread too. */
+  const watchMemory = (): void => {
+    try {
+      memoryWatch?.check();
+    } catch (error) {
+      void thread?.stop();
+      throw error;
+    }
+  };
   const meters = thread ? undefined : new RunMeters(measuresRepeats, recorder);
   /** A recorder that observes here beside a thread that keeps the meters (one that cannot cross). */
   const recorderBeside = thread && !recorderAway ? recorder : undefined;
@@ -339,6 +359,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     streams,
   );
   for (const [index, device] of population.devices.entries()) {
+    // Setting up millions of clients takes minutes and much of the run's memory.
+    if (index % 65_536 === 0) watchMemory();
     if (clientRngs.add(streams.stream('client', index)) !== index)
       throw new Error('client streams out of step with the devices');
     const suffix = device.device.slice(device.device.lastIndexOf('-') + 1);
@@ -488,6 +510,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   // The run's clock, about once a virtual second, where the meters observe the history.
   const tick = (): void => {
+    watchMemory();
     if (meters) meters.tick(world.now, world.events);
     else {
       thread!.tick(world.now, world.events);
@@ -550,7 +573,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // events go before the final judging, which at a million clients otherwise stacked its memory on a
   // whole world.
   world.release();
-  const judged = await judging();
+  watchMemory();
+  const judged = await (memoryWatch && thread
+    ? memoryWatch.guard(judging(), () => void thread.stop())
+    : judging());
   if (judged.measured?.recorder) recorderAway!.adopt(judged.measured.recorder);
   const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
   const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];

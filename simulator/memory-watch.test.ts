@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MemoryLimitReached,
+  type MemorySample,
+  MemoryWatch,
+  memoryWatchLimits,
+  overLimit,
+  processSample,
+} from './memory-watch.ts';
+
+const mib = 2 ** 20;
+const limit = { bytes: 1000 * mib, source: '--memory-limit' };
+const roomy: MemorySample = { rssBytes: 100 * mib, heapUsedBytes: 50 * mib, heapLimitBytes: 4096 * mib };
+
+describe('when a run is too near the end of its memory to go on', () => {
+  it('goes on below both limits', () => {
+    expect(overLimit(roomy, limit)).toBeNull();
+    expect(overLimit({ ...roomy, rssBytes: 900 * mib }, limit)).toBeNull();
+  });
+
+  it('stops past 90% of the memory it may use, saying how much, of what, from where', () => {
+    expect(overLimit({ ...roomy, rssBytes: 901 * mib }, limit)).toBe(
+      'its memory (RSS) reached 901 MiB, over 90% of the 1000 MiB it may use (--memory-limit)',
+    );
+  });
+
+  it("stops past 90% of V8's heap limit on the world's thread, before V8 would crash", () => {
+    expect(overLimit({ ...roomy, heapUsedBytes: 3700 * mib }, limit)).toMatch(
+      /^the world's heap reached 3\.6 GiB, over 90% of V8's limit of 4\.0 GiB$/,
+    );
+  });
+
+  it("samples this process's RSS and this thread's heap", () => {
+    const sample = processSample();
+    expect(sample.rssBytes).toBeGreaterThan(sample.heapUsedBytes / 2);
+    expect(sample.heapLimitBytes).toBeGreaterThan(sample.heapUsedBytes);
+  });
+});
+
+describe('MemoryWatch', () => {
+  it('throws MemoryLimitReached with the reason, sampling at most once a second of wall time', () => {
+    let now = 0;
+    let rss = 100 * mib;
+    let samples = 0;
+    const watch = new MemoryWatch(
+      limit,
+      () => {
+        samples++;
+        return { ...roomy, rssBytes: rss };
+      },
+      () => now,
+    );
+    watch.check();
+    expect(samples).toBe(1);
+    rss = 950 * mib;
+    now += memoryWatchLimits.sampleEveryMs - 1;
+    watch.check(); // not looked at yet: no sample
+    expect(samples).toBe(1);
+    now += 1;
+    expect(() => watch.check()).toThrow(MemoryLimitReached);
+    expect(samples).toBe(2);
+    now += memoryWatchLimits.sampleEveryMs;
+    try {
+      watch.check();
+      expect.unreachable();
+    } catch (error) {
+      expect((error as MemoryLimitReached).reason).toMatch(/^its memory \(RSS\) reached 950 MiB/);
+      expect((error as Error).message).toMatch(/^the run was stopped before it could be judged: its memory/);
+    }
+  });
+
+  it("guards awaited work: its result when the memory holds, else the reason, and the work's stop", async () => {
+    const fine = new MemoryWatch(limit, () => roomy);
+    await expect(fine.guard(Promise.resolve(7), () => {})).resolves.toBe(7);
+    await expect(fine.guard(Promise.reject(new Error('broke')), () => {})).rejects.toThrow('broke');
+
+    let stopped = 0;
+    let rss = 100 * mib;
+    let finish!: (value: number) => void;
+    const work = new Promise<number>((resolve) => {
+      finish = resolve;
+    });
+    const watch = new MemoryWatch(limit, () => ({ ...roomy, rssBytes: rss }));
+    watch.check(); // the sample before the wait: fine
+    const guarded = watch.guard(work, () => stopped++);
+    rss = 990 * mib;
+    await expect(guarded).rejects.toBeInstanceOf(MemoryLimitReached);
+    expect(stopped).toBe(1);
+    finish(1); // the work's late result changes nothing
+    await expect(guarded).rejects.toThrow(/RSS\) reached 990 MiB/);
+  });
+});
