@@ -10,6 +10,7 @@
 // metrics and the harness metrics recorder) observe the same history on the thread, the recorder's
 // samples taken at the clock ticks that cross between the events, and come back with the verdicts.
 
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
@@ -103,6 +104,10 @@ export class CheckerThread {
       `  await import(${JSON.stringify(new URL('./checker-thread-worker.ts', import.meta.url).href)});`,
       '})();',
     ].join('\n');
+    // A thread's heap is sized from V8's flags when the thread starts, and `--max-semi-space-size` beats
+    // a worker's resourceLimits: the flag is set for the threads started from here on (the world's heap,
+    // started already, keeps the launcher's).
+    setFlagsFromString(`--max-semi-space-size=${checkerThreadLimits.semiSpaceMb}`);
     this.worker = new Worker(code, { eval: true, workerData: { setup, counters: this.counters } });
     this.worker.on('message', (reply: ThreadReply) => {
       if (reply.type === 'error') this.failure = reply.message;

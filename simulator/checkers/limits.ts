@@ -65,4 +65,11 @@ export const checkerThreadLimits = {
   waitSliceMs: 1000,
   /** A thread that judges nothing for this long while batches wait is taken for dead. */
   silenceMaxMs: 600_000,
+  /**
+   * The thread's V8 semi-space, in MiB (its young generation is two): the launcher's 64 MiB pays for
+   * itself on the world's thread, but the checkers' objects die young anyway. At 100k clients 16 held
+   * the thread's committed heap at 185 MiB where 64 held 289, the peak RSS 871,960 KB where 991,468, the
+   * thread's CPU no higher (docs/benchmarks.md, mem18).
+   */
+  semiSpaceMb: 16,
 } as const;
