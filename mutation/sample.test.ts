@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pickSample, type SampledMutant, scoreSample, wilson } from './sample.ts';
+import { mutantContext, pickSample, type SampledMutant, scoreSample, wilson } from './sample.ts';
 
 const mutant = (id: number, status = 'Survived', file = 'a.ts'): SampledMutant => ({
   id: String(id),
@@ -124,5 +124,28 @@ describe('sampled-profile.sh', () => {
     const result = run({ __STRYKER_ACTIVE_MUTANT__: '12' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('CHATSIM_MUTATION_SAMPLE');
+  });
+});
+
+describe('mutantContext', () => {
+  it('shows the lines around a mutant, then the same lines mutated', () => {
+    const source = 'a();\nif (x > 1) go();\nb();\n';
+    const m: SampledMutant = {
+      ...mutant(7),
+      file: 'f.ts',
+      replacement: 'x >= 1',
+      mutatorName: 'EqualityOperator',
+      location: { start: { line: 2, column: 5 }, end: { line: 2, column: 10 } },
+    };
+    expect(mutantContext(source, m, 1)).toEqual([
+      '## 7 f.ts:2:5 EqualityOperator',
+      '    1  a();',
+      '    2  if (x > 1) go();',
+      '    3  b();',
+      '   -> mutated:',
+      '    1  a();',
+      '    2  if ((x >= 1)) go();',
+      '    3  b();',
+    ]);
   });
 });

@@ -12,6 +12,7 @@
 //   CHATSIM_MUTATION_SAMPLE=/tmp/sample.txt npx stryker run stryker.sample.config.json
 //   npx tsx mutation/sample.ts score --census census.json --sample /tmp/sample.txt --report run.json \
 //     [--classes classes.json]
+//   npx tsx mutation/sample.ts show --report run.json --sample /tmp/sample.txt [--context 4]  # survivors to read
 //
 // `--classes` maps survivor ids to what reading them found ("equivalent", "cost" or "real"), as the
 // by-hand classifications in docs/benchmarks.md do; the score over non-equivalent mutants leaves out
@@ -19,7 +20,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Prng } from '../simulator/kernel/prng.ts';
-import type { ReportMutant } from './replay-mutants.ts';
+import { applyMutant, type ReportMutant } from './replay-mutants.ts';
 
 type Report = { files: Record<string, { source: string; mutants: ReportMutant[] }> };
 export type SampledMutant = ReportMutant & { file: string };
@@ -143,6 +144,28 @@ function report(score: SampleScore, classes: Record<string, SurvivorClass>): str
   return lines;
 }
 
+/**
+ * A mutant as a reader classifies it: the file's lines around it, then the same lines mutated
+ * (Stryker's replacement at its location, as replay-mutants.ts applies it).
+ */
+export function mutantContext(source: string, mutant: SampledMutant, context: number): string[] {
+  const from = Math.max(1, mutant.location.start.line - context);
+  const excerpt = (text: string, last: number): string[] =>
+    text
+      .split('\n')
+      .slice(from - 1, last)
+      .map((line, i) => `${String(from + i).padStart(5)}  ${line}`);
+  const mutated = applyMutant(source, mutant);
+  const grown = mutated.split('\n').length - source.split('\n').length;
+  const last = mutant.location.end.line + context;
+  return [
+    `## ${mutant.id} ${mutant.file}:${mutant.location.start.line}:${mutant.location.start.column} ${mutant.mutatorName}`,
+    ...excerpt(source, last),
+    '   -> mutated:',
+    ...excerpt(mutated, last + grown),
+  ];
+}
+
 function flag(args: string[], name: string): string {
   const at = args.indexOf(`--${name}`);
   const value = at >= 0 ? args[at + 1] : undefined;
@@ -160,6 +183,17 @@ function main(args: string[]): number {
       const census = readReport(flag(rest, 'census'));
       const ids = pickSample(census, Number(flag(rest, 'size')), Number(flag(rest, 'seed')));
       console.log(ids.join('\n'));
+      return 0;
+    }
+    if (command === 'show') {
+      // Every sampled survivor in its context, for reading: show --report run.json --sample ids [--context N]
+      const runReport = JSON.parse(readFileSync(flag(rest, 'report'), 'utf8')) as Report;
+      const sample = new Set(readFileSync(flag(rest, 'sample'), 'utf8').split('\n').filter(Boolean));
+      const context = rest.includes('--context') ? Number(flag(rest, 'context')) : 4;
+      for (const [file, entry] of Object.entries(runReport.files))
+        for (const mutant of entry.mutants)
+          if (sample.has(mutant.id) && (mutant.status === 'Survived' || mutant.status === 'NoCoverage'))
+            console.log(`${mutantContext(entry.source, { ...mutant, file }, context).join('\n')}\n`);
       return 0;
     }
     if (command === 'score') {
