@@ -7,7 +7,7 @@
 import { CloseCode } from '../../reference-server/protocol/codes.ts';
 import type { ClientFrame, ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { Prng } from '../kernel/prng.ts';
-import { PrngTable } from '../kernel/prng-table.ts';
+import { PrngTable, prngStateWords } from '../kernel/prng-table.ts';
 import { type Agenda, EventKind } from './agenda.ts';
 import { ConnectionState, ConnectionTable } from './connection-table.ts';
 import { pickNode } from './load-balancer.ts';
@@ -28,26 +28,39 @@ export type NetworkConfig = {
 /** Which connections a fault touches, by their two ends. */
 type ConnectionMatch = (client: number, node: number) => boolean;
 
+/**
+ * A client's link is a row of 32-bit words: its jitter stream's state, then its current connection id
+ * (-1: none), its home node and its flags. A frame sent reads the jitter, the connection and whether a
+ * fault touches the link; in one row they cost one cache line, where five columns cost five.
+ */
+const linkRowWords = prngStateWords + 4;
+const connectionWord = prngStateWords;
+const homeWord = prngStateWords + 1;
+const flagsWord = prngStateWords + 2;
+/** The client dials only its home node. */
+const pinnedFlag = 1;
+/** Cut from every node (a partition). */
+const cutFlag = 2;
+/** Extra latency or jitter, or a bandwidth limit, is set on the link: read them (else all three are 0). */
+const impairedFlag = 4;
+
 export class Network {
   private readonly connections = new ConnectionTable();
-  /** Per client: its current connection id, or -1. */
-  private readonly connectionOfClient: number[] = [];
-  /** Per client: the load balancer's preferred node. */
-  private readonly homeOfClient: number[] = [];
-  private readonly pinnedClient: boolean[] = [];
-  /** Per client link: extra one-way latency (ms), bandwidth (bytes/ms, 0 = unlimited), cut from every node. */
+  /** Per client (by index: clients are added in order), its link's row (see linkRowWords). */
+  private readonly links = new PrngTable(linkRowWords);
+  private clientCount = 0;
+  /**
+   * Per client link, read only when its row says `impairedFlag`: extra one-way latency (ms), a latency
+   * fault's jitter (ms: each frame's extra delay varies by ±jitter, Toxiproxy's), bandwidth (bytes/ms, 0 = unlimited).
+   */
   private readonly extraLatencyMs: number[] = [];
-  /** Per client link: a latency fault's jitter (ms): each frame's extra delay varies by ±jitter (Toxiproxy's). */
   private readonly extraJitterMs: number[] = [];
   private readonly bytesPerMs: number[] = [];
-  private readonly clientCut: boolean[] = [];
   /**
    * Per client whose connection ended while cut (rare: a Map, not a column): when it last did. The node
    * was not told; it holds that connection until missed heartbeats end it.
    */
   private readonly lostCloses = new Map<number, number>();
-  /** Per client link: its jitter stream (by client index: clients are added in order). */
-  private readonly jitterRng = new PrngTable();
   /** Per node: cut from every client; cut from the store. */
   private readonly nodeCutFromClients: boolean[];
   private readonly nodeCutFromStore: boolean[];
@@ -77,46 +90,76 @@ export class Network {
 
   /** `pinned`: the client dials only its home node, never another while that one is down. */
   addClient(home: number, jitterRng: Prng, pinned = false): void {
-    this.connectionOfClient.push(-1);
-    this.homeOfClient.push(home);
-    this.pinnedClient.push(pinned);
+    const client = this.links.add(jitterRng);
+    this.clientCount++;
     this.extraLatencyMs.push(0);
     this.extraJitterMs.push(0);
     this.bytesPerMs.push(0);
-    this.clientCut.push(false);
-    this.jitterRng.add(jitterRng);
+    const words = this.links.words;
+    const row = client * linkRowWords;
+    words[row + connectionWord] = -1;
+    words[row + homeWord] = home;
+    words[row + flagsWord] = pinned ? pinnedFlag : 0;
   }
 
+  /** The client's current connection id, or -1. */
   connectionOf(client: number): number {
-    return this.connectionOfClient[client]!;
+    return this.links.words[client * linkRowWords + connectionWord]! | 0;
+  }
+
+  private setConnectionOf(client: number, id: number): void {
+    this.links.words[client * linkRowWords + connectionWord] = id;
+  }
+
+  private flagsOf(client: number): number {
+    return this.links.words[client * linkRowWords + flagsWord]!;
+  }
+
+  /** Sets `flag` on the client's link, or clears it. */
+  private setFlag(client: number, flag: number, on: boolean): void {
+    const at = client * linkRowWords + flagsWord;
+    const words = this.links.words;
+    words[at] = on ? words[at]! | flag : words[at]! & ~flag;
+  }
+
+  /** The link's impairments changed: its row says whether any is set. */
+  private impairmentsChanged(client: number): void {
+    const impaired =
+      this.extraLatencyMs[client] !== 0 || this.extraJitterMs[client] !== 0 || this.bytesPerMs[client] !== 0;
+    this.setFlag(client, impairedFlag, impaired);
+  }
+
+  /** The link's bandwidth limit (bytes/ms), 0 when unlimited. */
+  private bytesPerMsOf(client: number): number {
+    return (this.flagsOf(client) & impairedFlag) === 0 ? 0 : this.bytesPerMs[client]!;
   }
 
   /** The client at the far end of a connection (closed ones too). */
   clientOf(connection: number): number | undefined {
     const connections = this.connections;
-    return connection >= 0 && connection < connections.count ? connections.client[connection] : undefined;
+    return connections.has(connection) ? connections.clientOf(connection) : undefined;
   }
 
   /** Pings flow on an open, unbroken connection to a running node: the client hears the server. */
   isConnected(client: number): boolean {
-    const id = this.connectionOfClient[client]!;
+    const id = this.connectionOf(client);
     if (id < 0) return false;
     const connections = this.connections;
-    const node = this.nodes[connections.node[id]!]!;
+    const node = this.nodes[connections.nodeOf(id)]!;
     return (
-      connections.state[id] === ConnectionState.open &&
-      connections.broken[id] === 0 &&
+      connections.stateOf(id) === ConnectionState.open &&
+      !connections.isBroken(id) &&
       node.up &&
       !node.paused &&
-      node.epoch === connections.epoch[id]
+      node.epoch === connections.epochOf(id)
     );
   }
 
   /** The client's connection was cut silently (blackholed): a close from the client would never reach its node. */
   closeIsLost(client: number): boolean {
-    const id = this.connectionOfClient[client]!;
+    const id = this.connectionOf(client);
     return (
-      id >= 0 && this.connections.state[id] !== ConnectionState.closed && this.connections.broken[id] !== 0
+      id >= 0 && this.connections.stateOf(id) !== ConnectionState.closed && this.connections.isBroken(id)
     );
   }
 
@@ -132,9 +175,9 @@ export class Network {
   /** Marks the client's connection `id` closed on its side; a cut one's close is lost (see lostCloseAt). */
   private closeOnClientSide(client: number, id: number): void {
     const connections = this.connections;
-    if (connections.state[id] !== ConnectionState.closed && connections.broken[id] !== 0)
+    if (connections.stateOf(id) !== ConnectionState.closed && connections.isBroken(id))
       this.lostCloses.set(client, this.agenda.now);
-    connections.state[id] = ConnectionState.closed;
+    connections.setState(id, ConnectionState.closed);
   }
 
   /**
@@ -166,15 +209,20 @@ export class Network {
     return arrival;
   }
 
-  /** One-way latency of a client's link now (draws the link's jitter). */
+  /**
+   * One-way latency of a client's link now (draws the link's jitter). An unimpaired link's sum leaves out
+   * its three zeros (x + 0 is x), so both ways give the same double.
+   */
   private latency(client: number): number {
     const { latencyMs, jitterMs } = this.config;
+    if ((this.flagsOf(client) & impairedFlag) === 0)
+      return latencyMs + (jitterMs > 0 ? this.links.float(client) * jitterMs : 0);
     const extraJitterMs = this.extraJitterMs[client]!;
     return (
       latencyMs +
       this.extraLatencyMs[client]! +
-      (jitterMs > 0 ? this.jitterRng.float(client) * jitterMs : 0) +
-      (extraJitterMs > 0 ? (this.jitterRng.float(client) * 2 - 1) * extraJitterMs : 0)
+      (jitterMs > 0 ? this.links.float(client) * jitterMs : 0) +
+      (extraJitterMs > 0 ? (this.links.float(client) * 2 - 1) * extraJitterMs : 0)
     );
   }
 
@@ -183,23 +231,25 @@ export class Network {
   /** The client dials through the load balancer; the node hears `open`, the client `connected`. */
   connect(client: number): void {
     const connections = this.connections;
-    const old = this.connectionOfClient[client]!;
+    const old = this.connectionOf(client);
     if (old >= 0) this.closeOnClientSide(client, old);
-    const home = this.homeOfClient[client]!;
-    const nodeIndex = this.pinnedClient[client] ? home % this.nodes.length : pickNode(home, this.nodes);
+    const home = this.links.words[client * linkRowWords + homeWord]!;
+    const flags = this.flagsOf(client);
+    const nodeIndex = (flags & pinnedFlag) !== 0 ? home % this.nodes.length : pickNode(home, this.nodes);
     const node = this.nodes[nodeIndex]!;
     const id = connections.add(client, nodeIndex, node.epoch);
-    this.connectionOfClient[client] = id;
-    if (!node.up || node.draining || this.nodeCutFromClients[nodeIndex] || this.clientCut[client]) {
+    this.setConnectionOf(client, id);
+    const clientCut = (flags & cutFlag) !== 0;
+    if (!node.up || node.draining || this.nodeCutFromClients[nodeIndex] || clientCut) {
       // Refused (node down; or draining, whose server answers new upgrades 503 as the runtime's
       // transport does) after a round trip; unreachable (cut) after the connect timeout.
-      const reachable = !this.nodeCutFromClients[nodeIndex] && !this.clientCut[client];
+      const reachable = !this.nodeCutFromClients[nodeIndex] && !clientCut;
       const delay = !node.up || reachable ? 2 * this.latency(client) : this.config.connectTimeoutMs;
       this.agenda.schedule(this.agenda.now + delay, EventKind.clientClosed, client, id, null);
       return;
     }
     const oneWay = this.latency(client);
-    connections.toNodeAt[id] = this.agenda.now + oneWay;
+    connections.setToNodeAt(id, this.agenda.now + oneWay);
     this.agenda.schedule(this.agenda.now + oneWay, EventKind.nodeInput, nodeIndex, node.epoch, {
       type: 'open',
       conn: id,
@@ -210,9 +260,9 @@ export class Network {
   /** The handshake's answer reached the client: true if the connection is now open. */
   handshakeArrived(client: number, id: number): boolean {
     const connections = this.connections;
-    if (connections.state[id] !== ConnectionState.connecting || this.connectionOfClient[client] !== id)
+    if (connections.stateOf(id) !== ConnectionState.connecting || this.connectionOf(client) !== id)
       return false;
-    if (connections.broken[id] !== 0) {
+    if (connections.isBroken(id)) {
       // The handshake never completes across a cut: the client gives up after the connect timeout.
       this.agenda.schedule(
         this.agenda.now + this.config.connectTimeoutMs,
@@ -223,30 +273,30 @@ export class Network {
       );
       return false;
     }
-    connections.state[id] = ConnectionState.open;
+    connections.setState(id, ConnectionState.open);
     return true;
   }
 
   /** A frame reached the client: true if it is for the client's current, open connection. */
   frameArrived(client: number, id: number): boolean {
-    return this.connections.state[id] === ConnectionState.open && this.connectionOfClient[client] === id;
+    return this.connections.stateOf(id) === ConnectionState.open && this.connectionOf(client) === id;
   }
 
   /** A close (or a failed connect) reached the client: true if it ends the client's current connection. */
   closeArrived(client: number, id: number): boolean {
-    if (this.connectionOfClient[client] !== id) return false;
-    this.connectionOfClient[client] = -1;
-    this.connections.state[id] = ConnectionState.closed;
+    if (this.connectionOf(client) !== id) return false;
+    this.setConnectionOf(client, -1);
+    this.connections.setState(id, ConnectionState.closed);
     return true;
   }
 
   sendToNode(client: number, frame: ClientFrame): void {
-    const id = this.connectionOfClient[client]!;
+    const id = this.connectionOf(client);
     const connections = this.connections;
-    if (id < 0 || connections.state[id] !== ConnectionState.open || connections.broken[id] !== 0) return;
-    const at = Math.max(this.agenda.now + this.latency(client), connections.toNodeAt[id]!);
-    connections.toNodeAt[id] = at;
-    this.agenda.schedule(at, EventKind.nodeInput, connections.node[id]!, connections.epoch[id]!, {
+    if (id < 0 || connections.stateOf(id) !== ConnectionState.open || connections.isBroken(id)) return;
+    const at = Math.max(this.agenda.now + this.latency(client), connections.toNodeAt(id));
+    connections.setToNodeAt(id, at);
+    this.agenda.schedule(at, EventKind.nodeInput, connections.nodeOf(id), connections.epochOf(id), {
       type: 'frame',
       conn: id,
       value: frame,
@@ -254,17 +304,17 @@ export class Network {
   }
 
   closeFromClient(client: number): void {
-    const id = this.connectionOfClient[client]!;
+    const id = this.connectionOf(client);
     if (id < 0) return;
     const connections = this.connections;
-    this.connectionOfClient[client] = -1;
+    this.setConnectionOf(client, -1);
     this.closeOnClientSide(client, id);
-    if (connections.broken[id] === 0)
+    if (!connections.isBroken(id))
       this.agenda.schedule(
-        Math.max(this.agenda.now + this.latency(client), connections.toNodeAt[id]!),
+        Math.max(this.agenda.now + this.latency(client), connections.toNodeAt(id)),
         EventKind.nodeInput,
-        connections.node[id]!,
-        connections.epoch[id]!,
+        connections.nodeOf(id),
+        connections.epochOf(id),
         { type: 'gone', conn: id },
       );
   }
@@ -274,18 +324,18 @@ export class Network {
   sendToClient(nodeIndex: number, id: number, frame: ServerFrame): void {
     const connections = this.connections;
     if (
-      !(id >= 0 && id < connections.count) ||
-      connections.state[id] === ConnectionState.closed ||
-      connections.broken[id] !== 0 ||
-      connections.node[id] !== nodeIndex
+      !connections.has(id) ||
+      connections.stateOf(id) === ConnectionState.closed ||
+      connections.isBroken(id) ||
+      connections.nodeOf(id) !== nodeIndex
     )
       return;
-    const client = connections.client[id]!;
-    const bytesPerMs = this.bytesPerMs[client]!;
+    const client = connections.clientOf(id);
+    const bytesPerMs = this.bytesPerMsOf(client);
     // `draining` is 1 exactly while the connection has frames queued (`pending`): no Map probe per frame.
-    if (bytesPerMs === 0 && connections.draining[id] === 0) {
-      const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
-      connections.toClientAt[id] = at;
+    if (bytesPerMs === 0 && !connections.isDraining(id)) {
+      const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt(id));
+      connections.setToClientAt(id, at);
       this.agenda.schedule(at, EventKind.clientFrame, client, id, frame);
       return;
     }
@@ -300,8 +350,8 @@ export class Network {
     }
     pending.push({ frame, bytes });
     connections.queuedBytes[id]! += bytes;
-    if (connections.draining[id] === 0) {
-      connections.draining[id] = 1;
+    if (!connections.isDraining(id)) {
+      connections.setDraining(id, true);
       this.agenda.schedule(
         this.agenda.now + (bytesPerMs > 0 ? bytes / bytesPerMs : 0),
         EventKind.linkDrain,
@@ -324,34 +374,34 @@ export class Network {
     const head = pending?.shift();
     if (
       head === undefined ||
-      connections.state[id] === ConnectionState.closed ||
-      connections.broken[id] !== 0
+      connections.stateOf(id) === ConnectionState.closed ||
+      connections.isBroken(id)
     ) {
       connections.pending.delete(id);
-      connections.draining[id] = 0;
+      connections.setDraining(id, false);
       connections.queuedBytes[id] = 0;
       return;
     }
     if (head.frame === null) {
       // The node's close reached the head of the queue: it travels on; nothing queued after it leaves.
       connections.pending.delete(id);
-      connections.draining[id] = 0;
+      connections.setDraining(id, false);
       connections.queuedBytes[id] = 0;
       this.deliverClose(id, head.code!);
       return;
     }
-    const client = connections.client[id]!;
+    const client = connections.clientOf(id);
     connections.queuedBytes[id]! -= head.bytes;
-    const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
-    connections.toClientAt[id] = at;
+    const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt(id));
+    connections.setToClientAt(id, at);
     this.agenda.schedule(at, EventKind.clientFrame, client, id, head.frame);
     const next = pending![0];
     if (next === undefined) {
       connections.pending.delete(id);
-      connections.draining[id] = 0;
+      connections.setDraining(id, false);
       return;
     }
-    const bytesPerMs = this.bytesPerMs[client]!;
+    const bytesPerMs = this.bytesPerMsOf(client);
     this.agenda.schedule(
       this.agenda.now + (bytesPerMs > 0 ? next.bytes / bytesPerMs : 0),
       EventKind.linkDrain,
@@ -363,13 +413,13 @@ export class Network {
 
   closeFromNode(id: number, code: number): void {
     const connections = this.connections;
-    if (!(id >= 0 && id < connections.count) || connections.state[id] === ConnectionState.closed) return;
+    if (!connections.has(id) || connections.stateOf(id) === ConnectionState.closed) return;
     // Frames still queued on a rate-limited link go first: the close waits its turn behind them (a
     // close frame cannot overtake the data before it on the stream; before, a node's `drain` queued
     // there arrived after its 1012). Except a slow consumer's: the node gives up on that backlog, and
     // the client learns of it at once, as before.
     const pending = connections.pending.get(id);
-    if (pending !== undefined && connections.broken[id] === 0 && code !== CloseCode.slowConsumer) {
+    if (pending !== undefined && !connections.isBroken(id) && code !== CloseCode.slowConsumer) {
       pending.push({ frame: null, bytes: 0, code });
       return;
     }
@@ -379,11 +429,11 @@ export class Network {
   /** The node's close leaves now: the client hears it after the link's latency, the node forgets the socket. */
   private deliverClose(id: number, code: number): void {
     const connections = this.connections;
-    const client = connections.client[id]!;
-    const nodeIndex = connections.node[id]!;
+    const client = connections.clientOf(id);
+    const nodeIndex = connections.nodeOf(id);
     const node = this.nodes[nodeIndex]!;
-    const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt[id]!);
-    if (connections.broken[id] === 0) this.agenda.schedule(at, EventKind.clientClosed, client, id, code);
+    const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt(id));
+    if (!connections.isBroken(id)) this.agenda.schedule(at, EventKind.clientClosed, client, id, code);
     // The close handshake completes (or the node destroys the socket) and the node forgets it.
     this.agenda.schedule(at + this.config.latencyMs, EventKind.nodeInput, nodeIndex, node.epoch, {
       type: 'gone',
@@ -394,11 +444,12 @@ export class Network {
   /** The node's process died: the kernel resets its sockets, so clients learn quickly. */
   nodeCrashed(nodeIndex: number): void {
     const connections = this.connections;
-    for (const id of this.connectionOfClient) {
+    for (let client = 0; client < this.clientCount; client++) {
+      const id = this.connectionOf(client);
       if (id < 0) continue;
-      if (connections.node[id] !== nodeIndex || connections.state[id] === ConnectionState.closed) continue;
-      connections.broken[id] = 1;
-      const client = connections.client[id]!;
+      if (connections.nodeOf(id) !== nodeIndex || connections.stateOf(id) === ConnectionState.closed)
+        continue;
+      connections.markBroken(id);
       this.agenda.schedule(this.agenda.now + this.latency(client), EventKind.clientClosed, client, id, null);
     }
   }
@@ -407,12 +458,12 @@ export class Network {
 
   /** Cuts these clients from every node: open connections go dead, new ones time out. */
   partition(clients: ReadonlySet<number>): void {
-    for (const client of clients) this.clientCut[client] = true;
+    for (const client of clients) this.setFlag(client, cutFlag, true);
     this.blackhole(clients);
   }
 
   healPartition(clients: ReadonlySet<number>): void {
-    for (const client of clients) this.clientCut[client] = false;
+    for (const client of clients) this.setFlag(client, cutFlag, false);
   }
 
   /** Cuts one node from every client. */
@@ -457,13 +508,13 @@ export class Network {
   /** Resets these clients' connections: both ends learn at once (reset_peer, reconnect storms). */
   reset(clients: ReadonlySet<number>): void {
     const connections = this.connections;
-    for (const id of [...this.connectionOfClient]) {
+    for (let client = 0; client < this.clientCount; client++) {
+      const id = this.connectionOf(client);
       if (id < 0) continue;
-      const client = connections.client[id]!;
-      if (connections.state[id] === ConnectionState.closed || !clients.has(client)) continue;
-      const nodeIndex = connections.node[id]!;
+      if (connections.stateOf(id) === ConnectionState.closed || !clients.has(client)) continue;
+      const nodeIndex = connections.nodeOf(id);
       const node = this.nodes[nodeIndex]!;
-      connections.broken[id] = 1;
+      connections.markBroken(id);
       const at = this.agenda.now + this.config.latencyMs;
       this.agenda.schedule(at, EventKind.clientClosed, client, id, null);
       this.agenda.schedule(at, EventKind.nodeInput, nodeIndex, node.epoch, { type: 'gone', conn: id });
@@ -478,27 +529,32 @@ export class Network {
     for (const client of clients) {
       this.extraLatencyMs[client] = extraMs;
       this.extraJitterMs[client] = Math.min(jitterMs, extraMs);
+      this.impairmentsChanged(client);
     }
   }
 
   /** Limits these clients' server-to-client direction to a rate (bytes/ms); 0 lifts the limit. */
   limitBandwidth(clients: ReadonlySet<number>, bytesPerMs: number): void {
-    for (const client of clients) this.bytesPerMs[client] = bytesPerMs;
+    for (const client of clients) {
+      this.bytesPerMs[client] = bytesPerMs;
+      this.impairmentsChanged(client);
+    }
   }
 
   /** Frames on matching connections are lost from now on; the node notices after deadDetectMs. */
   private breakConnections(match: ConnectionMatch): void {
     const connections = this.connections;
-    for (const id of this.connectionOfClient) {
+    for (let client = 0; client < this.clientCount; client++) {
+      const id = this.connectionOf(client);
       if (id < 0) continue;
-      const nodeIndex = connections.node[id]!;
+      const nodeIndex = connections.nodeOf(id);
       if (
-        connections.state[id] === ConnectionState.closed ||
-        connections.broken[id] !== 0 ||
-        !match(connections.client[id]!, nodeIndex)
+        connections.stateOf(id) === ConnectionState.closed ||
+        connections.isBroken(id) ||
+        !match(client, nodeIndex)
       )
         continue;
-      connections.broken[id] = 1;
+      connections.markBroken(id);
       const node = this.nodes[nodeIndex]!;
       this.agenda.schedule(
         this.agenda.now + this.config.deadDetectMs,
