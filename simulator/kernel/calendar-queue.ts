@@ -12,19 +12,34 @@ const ringSize = 1 << ringBits;
 const ringMask = ringSize - 1;
 
 /**
+ * A handle's row, 32 bytes: its time and insertion order (doubles), then three 32-bit words the caller
+ * gives with it (the agenda: an event's kind, target and instance). Sorting a bucket reads a handle's
+ * time and order, and popping it its words: one cache line a handle, where four columns cost four
+ * misses an event at a million clients (the handles in a bucket come in any order).
+ */
+const rowDoubles = 4;
+const timeDouble = 0;
+const orderDouble = 1;
+/** The first of the caller's words, as a 32-bit index into the row (after the two doubles). */
+const firstWord = 4;
+/** How many words a row holds for the caller. */
+export const calendarWords = 3;
+
+/**
  * Queued entries are handles: small non-negative integers the caller gives (each queued at most once at
- * a time) and keeps whatever the entry is about by. The queue keeps each handle's time and insertion
- * order in two columns, so an entry costs no object and no boxed time (an event object of six fields
- * and its boxed time were 88 bytes a pending event, about one per client at every moment).
+ * a time) and keeps whatever the entry is about by. The queue keeps each handle's time, insertion
+ * order and the caller's three words in one row, so an entry costs no object and no boxed time (an
+ * event object of six fields and its boxed time were 88 bytes a pending event, about one per client at
+ * every moment).
  */
 export class CalendarQueue {
   private readonly ring: (number[] | undefined)[] = new Array(ringSize);
   /** Whether a bucket has had pushes since it was last sorted. */
   private readonly dirty = new Uint8Array(ringSize);
   private readonly overflow = new EventQueue<number>();
-  /** By handle: its time and insertion order while it is queued. */
-  private times = new Float64Array(1024);
-  private orders = new Float64Array(1024);
+  /** By handle: its row while it is queued (as doubles and as 32-bit words: one buffer, replaced when grown). */
+  private rows = new Float64Array(1024 * rowDoubles);
+  private words = new Int32Array(this.rows.buffer);
   /** The ms of the bucket being drained, and the next entry in it. */
   private base = 0;
   private cursor = 0;
@@ -37,15 +52,26 @@ export class CalendarQueue {
 
   /** The time `handle` was queued at (while queued, and after it is popped until it is queued again). */
   timeOf(handle: number): number {
-    return this.times[handle]!;
+    return this.rows[handle * rowDoubles + timeDouble]!;
   }
 
-  /** Queues `handle` at time `at`. */
-  push(at: number, handle: number): void {
-    if (handle >= this.times.length) this.grow(handle);
-    const times = this.times;
-    times[handle] = at;
-    this.orders[handle] = this.order++;
+  /** The caller's word `k` (0 to 2) given with `handle` (while queued, and after it is popped until it is queued again). */
+  wordOf(handle: number, k: number): number {
+    return this.words[handle * 2 * rowDoubles + firstWord + k]!;
+  }
+
+  /** Queues `handle` at time `at`, with three 32-bit words of the caller's (see wordOf). */
+  push(at: number, handle: number, word0 = 0, word1 = 0, word2 = 0): void {
+    if (handle * rowDoubles >= this.rows.length) this.grow(handle);
+    const rows = this.rows;
+    const row = handle * rowDoubles;
+    rows[row + timeDouble] = at;
+    rows[row + orderDouble] = this.order++;
+    const words = this.words;
+    const word = 2 * row + firstWord;
+    words[word] = word0;
+    words[word + 1] = word1;
+    words[word + 2] = word2;
     const ms = Math.floor(at);
     if (ms >= this.base + ringSize) {
       this.overflow.push(at, handle);
@@ -65,7 +91,7 @@ export class CalendarQueue {
       let hi = bucket.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (times[bucket[mid]!]! <= at) lo = mid + 1;
+        if (rows[bucket[mid]! * rowDoubles + timeDouble]! <= at) lo = mid + 1;
         else hi = mid;
       }
       bucket.splice(lo, 0, handle);
@@ -77,7 +103,7 @@ export class CalendarQueue {
 
   peekTime(): number | undefined {
     const handle = this.next();
-    return handle === -1 ? undefined : this.times[handle];
+    return handle === -1 ? undefined : this.rows[handle * rowDoubles + timeDouble];
   }
 
   /** Removes the earliest entry and returns its handle; call only when size > 0. */
@@ -88,11 +114,12 @@ export class CalendarQueue {
     return handle;
   }
 
-  /** Grows the columns to hold `handle` (by half again: they are sized by the most entries ever queued). */
+  /** Grows the rows to hold `handle` (by half again: they are sized by the most entries ever queued). */
   private grow(handle: number): void {
-    const length = Math.max(handle + 1, Math.ceil(this.times.length * 1.5));
-    this.times = grown(this.times, length);
-    this.orders = grown(this.orders, length);
+    const rowCount = Math.max(handle + 1, Math.ceil((this.rows.length / rowDoubles) * 1.5));
+    // Byte for byte: half of a row is no double.
+    this.words = grown(this.words, rowCount * 2 * rowDoubles);
+    this.rows = new Float64Array(this.words.buffer);
   }
 
   /** The earliest entry (-1: none), moving `base` forward over drained buckets as needed. */
@@ -103,7 +130,7 @@ export class CalendarQueue {
       const bucket = this.ring[slot];
       if (bucket !== undefined && this.cursor < bucket.length) {
         if (this.dirty[slot]) {
-          sortFrom(bucket, this.cursor, this.times, this.orders);
+          sortFrom(bucket, this.cursor, this.rows);
           this.dirty[slot] = 0;
         }
         return bucket[this.cursor]!;
@@ -123,7 +150,7 @@ export class CalendarQueue {
     const horizon = this.base + ringSize;
     for (let t = this.overflow.peekTime(); t !== undefined && t < horizon; t = this.overflow.peekTime()) {
       const handle = this.overflow.pop();
-      const slot = Math.floor(this.times[handle]!) & ringMask;
+      const slot = Math.floor(this.rows[handle * rowDoubles + timeDouble]!) & ringMask;
       let bucket = this.ring[slot];
       if (bucket === undefined) {
         bucket = [];
@@ -137,52 +164,55 @@ export class CalendarQueue {
 }
 
 /**
- * Sorts the handles `bucket[from..]` in place by (time, insertion order), read from `times` and `orders`
- * by handle. Not Array.prototype.sort: that copies the range (and slicing it out first copied it again),
+ * Sorts the handles `bucket[from..]` in place by (time, insertion order), read from each handle's row in
+ * `rows` (`sortRow` doubles a row: its time, then its order). Not Array.prototype.sort: that copies the range (and slicing it out first copied it again),
  * and every bucket is sorted once, about 500 events a millisecond at a million clients. The order is
  * total (insertion orders are unique), so any correct sort gives the same result.
  */
-export function sortFrom(bucket: number[], from: number, times: Float64Array, orders: Float64Array): void {
-  quicksort(bucket, from, bucket.length - 1, times, orders);
+export function sortFrom(bucket: number[], from: number, rows: Float64Array): void {
+  quicksort(bucket, from, bucket.length - 1, rows);
 }
+
+/** A row's width in doubles, as sortFrom reads `rows`. */
+export const sortRow = rowDoubles;
 
 /** Ranges this short are finished by insertion sort. */
 const insertionSortMax = 16;
 
-function before(a: number, b: number, times: Float64Array, orders: Float64Array): boolean {
-  const at = times[a]!;
-  const bt = times[b]!;
-  return at < bt || (at === bt && orders[a]! < orders[b]!);
+function before(a: number, b: number, rows: Float64Array): boolean {
+  const at = rows[a * rowDoubles + timeDouble]!;
+  const bt = rows[b * rowDoubles + timeDouble]!;
+  return at < bt || (at === bt && rows[a * rowDoubles + orderDouble]! < rows[b * rowDoubles + orderDouble]!);
 }
 
-function quicksort(items: number[], lo: number, hi: number, times: Float64Array, orders: Float64Array): void {
+function quicksort(items: number[], lo: number, hi: number, rows: Float64Array): void {
   while (hi - lo >= insertionSortMax) {
     // Median of three as the pivot, so runs already in order (the common case) split evenly.
     const mid = (lo + hi) >>> 1;
-    if (before(items[mid]!, items[lo]!, times, orders)) swap(items, mid, lo);
-    if (before(items[hi]!, items[lo]!, times, orders)) swap(items, hi, lo);
-    if (before(items[hi]!, items[mid]!, times, orders)) swap(items, hi, mid);
+    if (before(items[mid]!, items[lo]!, rows)) swap(items, mid, lo);
+    if (before(items[hi]!, items[lo]!, rows)) swap(items, hi, lo);
+    if (before(items[hi]!, items[mid]!, rows)) swap(items, hi, mid);
     const pivot = items[mid]!;
     let i = lo;
     let j = hi;
     while (i <= j) {
-      while (before(items[i]!, pivot, times, orders)) i++;
-      while (before(pivot, items[j]!, times, orders)) j--;
+      while (before(items[i]!, pivot, rows)) i++;
+      while (before(pivot, items[j]!, rows)) j--;
       if (i <= j) swap(items, i++, j--);
     }
     // Recurse into the smaller side, loop on the larger: the stack stays logarithmic.
     if (j - lo < hi - i) {
-      quicksort(items, lo, j, times, orders);
+      quicksort(items, lo, j, rows);
       lo = i;
     } else {
-      quicksort(items, i, hi, times, orders);
+      quicksort(items, i, hi, rows);
       hi = j;
     }
   }
   for (let i = lo + 1; i <= hi; i++) {
     const item = items[i]!;
     let j = i - 1;
-    while (j >= lo && before(item, items[j]!, times, orders)) {
+    while (j >= lo && before(item, items[j]!, rows)) {
       items[j + 1] = items[j]!;
       j--;
     }
