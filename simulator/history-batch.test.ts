@@ -190,6 +190,45 @@ describe('history batches', () => {
     expect(batch.convs).toEqual(['', 'g1', 'n1', 'n2', 'g2']);
   });
 
+  it("each device's conversations keep their numbers, devices interleaved, the same conversation or another each time", () => {
+    const writer = new HistoryBatchWriter(64);
+    const reader = new HistoryBatchReader();
+    const them = { user: 'u2', device: 'u2-d1' };
+    const frame = (at: number, conv: string, device: number): [HistoryEvent, number] => [
+      { k: 'conv-frame', at, conv, t: 'msg', seqs: [at], node: 'n1', ...(device === 0 ? who : them) },
+      device,
+    ];
+    const shown = (at: number, conv: string, device: number): [HistoryEvent, number] => [
+      {
+        k: 'display',
+        at,
+        via: 'push',
+        message: { ...message, conv, seq: at },
+        ...(device === 0 ? who : them),
+      },
+      device,
+    ];
+    // A device remembers the conversation it named last: another device's, or its own other one, in
+    // between must not hand it a stale number.
+    const sent = [
+      frame(1, 'g1', 0),
+      frame(2, 'g2', 1),
+      shown(3, 'g1', 0),
+      shown(4, 'g2', 1),
+      frame(5, 'g2', 0),
+      shown(6, 'g2', 0),
+      frame(7, 'g1', 1),
+      shown(8, 'g1', 0),
+      shown(9, 'g1', 1),
+      frame(10, 'g3', 0),
+      shown(11, 'g2', 1),
+    ];
+    const { batch, got } = roundTrip(writer, reader, sent);
+    expect(got).toEqual(sent);
+    expect(batch.convs).toEqual(['g1', 'n1', 'g2', 'g3']);
+    expect(Array.from(batch.conv.subarray(0, sent.length))).toEqual([0, 2, 0, 2, 2, 2, 0, 0, 0, 3, 2]);
+  });
+
   it('a message shown again in a row goes by its seq; another message, or the same seq changed, in full', () => {
     const writer = new HistoryBatchWriter(64);
     const reader = new HistoryBatchReader();
