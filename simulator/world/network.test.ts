@@ -112,3 +112,29 @@ describe('Network: a draining node', () => {
     expect(heard).toEqual([]);
   });
 });
+
+describe("Network: a client's link", () => {
+  it('adds a latency fault to each frame while it is set, and not once it is lifted', async () => {
+    const link = oneLink();
+    await link.agenda.runUntil(20);
+    link.network.setExtraLatency(new Set([0]), 100);
+    link.network.sendToClient(0, link.conn(), presence);
+    await link.agenda.runUntil(124.9);
+    expect(link.arrived).toEqual([]);
+    await link.agenda.runUntil(125); // 20 + 5 + 100
+    expect(link.arrived).toEqual(['presence']);
+    link.network.setExtraLatency(new Set([0]), 0);
+    link.network.sendToClient(0, link.conn(), presence);
+    await link.agenda.runUntil(130);
+    expect(link.arrived).toEqual(['presence', 'presence']);
+  });
+
+  it("refuses a home that is not a node index (the link's row holds it as a 32-bit word)", () => {
+    const agenda = new Agenda(() => {});
+    const network = new Network(agenda, [], config, 1);
+    expect(() => network.addClient(-1, new Prng(1))).toThrow(/home node is an index/);
+    expect(() => network.addClient(2 ** 32, new Prng(1))).toThrow(/home node is an index/);
+    network.addClient(3, new Prng(1));
+    expect(network.connectionOf(0)).toBe(-1);
+  });
+});

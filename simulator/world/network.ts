@@ -90,6 +90,9 @@ export class Network {
 
   /** `pinned`: the client dials only its home node, never another while that one is down. */
   addClient(home: number, jitterRng: Prng, pinned = false): void {
+    // The row holds it as a 32-bit word: a home node index, not any number.
+    if (!(Number.isInteger(home) && home >= 0 && home <= 0x7fffffff))
+      throw new Error(`a client's home node is an index, got ${home}`);
     const client = this.links.add(jitterRng);
     this.clientCount++;
     this.extraLatencyMs.push(0);
