@@ -32,6 +32,8 @@ let gcProfiler = new GCProfiler();
 gcProfiler.start();
 /** The heap peaks of the run before its final state came (its GC profile is cut there: see `clients`). */
 let runHeapPeaks: HeapPeaks = { usedBytes: 0, committedBytes: 0 };
+/** The collections of the run before its final state came, and their pauses (µs). */
+let runGc = { count: 0, micros: 0 };
 const port = parentPort!;
 const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
 const ids = new IdTable();
@@ -70,7 +72,9 @@ port.on('message', (message: ThreadMessage) => {
     } else if (message.type === 'clients') {
       finalCpuStart = threadCpuMs();
       // The final state's GC apart from the run's: a new profile from here to the verdicts.
-      runHeapPeaks = heapPeaksOf(gcProfiler.stop());
+      const runProfile = gcProfiler.stop();
+      runHeapPeaks = heapPeaksOf(runProfile);
+      runGc = { count: runProfile?.statistics.length ?? 0, micros: gcMicrosOf(runProfile) };
       gcProfiler = new GCProfiler();
       gcProfiler.start();
       clients = decodeClients(message.clients, reader);
@@ -102,6 +106,8 @@ port.on('message', (message: ThreadMessage) => {
           finishCpuMs: finalCpuStart === null || cpuNow === null ? null : cpuNow - finalCpuStart,
           finishCpuByCheckerMs: cpuNow === null ? null : byChecker,
           finishGcMs: Math.round(gcMicrosOf(finishGc) / 1000),
+          gcCount: runGc.count + (finishGc?.statistics.length ?? 0),
+          gcMs: Math.round((runGc.micros + gcMicrosOf(finishGc)) / 1000),
           heapPeakBytes: peaks.usedBytes,
           heapCommittedPeakBytes: peaks.committedBytes,
         },

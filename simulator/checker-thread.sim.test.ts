@@ -82,6 +82,13 @@ describe('checker thread', () => {
       expect(Object.keys(byChecker)).toEqual(expect.arrayContaining(['agreement', 'no-loss', 'durable-ack']));
       for (const cpuMs of Object.values(byChecker)) expect(cpuMs).toBeGreaterThanOrEqual(0);
       expect(threaded.perf?.checkerThreadFinishGcMs).toBeGreaterThanOrEqual(0);
+      // The thread's own collections over the run (a young generation fills at 80 clients too).
+      expect(threaded.perf?.checkerThreadGcCount).toBeGreaterThan(0);
+      expect(threaded.perf?.checkerThreadGcMs).toBeGreaterThanOrEqual(
+        threaded.perf!.checkerThreadFinishGcMs!,
+      );
+      expect(inline.perf?.checkerThreadGcCount).toBeNull();
+      expect(inline.perf?.checkerThreadGcMs).toBeNull();
       expect(inline.perf?.checkerThreadFinishCpuByCheckerMs).toBeNull();
       expect(inline.perf?.checkerThreadFinishGcMs).toBeNull();
       expect(threaded.verdicts).toEqual(inline.verdicts);

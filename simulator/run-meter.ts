@@ -54,6 +54,9 @@ export type RunPerf = {
   checkerThreadFinishCpuByCheckerMs: Record<string, number> | null;
   /** That thread's GC pauses on the final state (from the clients' arrival to the verdicts). */
   checkerThreadFinishGcMs: number | null;
+  /** That thread's collections over the whole run, and their pauses (its young generation is its own). */
+  checkerThreadGcCount: number | null;
+  checkerThreadGcMs: number | null;
 };
 
 /** What the checker thread measured of itself (checker-thread-worker.ts). */
@@ -67,6 +70,9 @@ export type CheckerThreadPerf = {
   finishCpuByCheckerMs: Record<string, number> | null;
   /** GC pauses on the final state (see RunPerf). */
   finishGcMs: number | null;
+  /** Collections over the whole run, and their pauses (see RunPerf). */
+  gcCount: number;
+  gcMs: number;
   /** Measured on the world's side (checker-thread.ts): see RunPerf. */
   blockedMs?: number;
   finishMs?: number;
@@ -113,6 +119,8 @@ export function startRunMeter(): RunMeter {
         checkerThreadFinishCpuMs: thread?.finishCpuMs ?? null,
         checkerThreadFinishCpuByCheckerMs: thread?.finishCpuByCheckerMs ?? null,
         checkerThreadFinishGcMs: thread?.finishGcMs ?? null,
+        checkerThreadGcCount: thread?.gcCount ?? null,
+        checkerThreadGcMs: thread?.gcMs ?? null,
       };
     },
   };
