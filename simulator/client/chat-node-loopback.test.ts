@@ -329,12 +329,13 @@ describe('VirtualClient against the real ChatNode', () => {
     world.runUntil(2_000);
     expect(displays(world.events, 'b1', 'room').map((e) => e.message.seq)).toEqual([1, 2]);
     expect(world.clients[bob]!.isPastMember('room')).toBe(true);
-    // Held, unsent, for the outbox's patience (30 s from the send at 400 ms): no re-add comes.
-    expect(world.clients[bob]!.outboxSize).toBe(1);
+    // Issued after the welcome told it so: failed at once, never sent (only a send queued before that
+    // welcome is held).
+    expect(world.clients[bob]!.outboxSize).toBe(0);
     world.runUntil(31_000);
     expect([...world.sendFrames.keys()].filter((key) => key.startsWith('b1 '))).toEqual([]);
     expect(world.events.filter((e) => e.k === 'failed')).toMatchObject([
-      { device: 'b1', code: 'not_member', at: 30_400 },
+      { device: 'b1', code: 'not_member', at: 400 },
     ]);
   });
 

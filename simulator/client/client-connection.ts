@@ -213,6 +213,7 @@ export abstract class ClientConnection implements ClientHost {
 
   /** The hello's token: a subclass may forge one. */
   abstract isPastMember(conv: string): boolean;
+  abstract pastMemberSince(conv: string): number | null;
   abstract memberAgain(now: number): void;
   protected abstract helloToken(now: number): string;
   /** Fills `frame.resume` with what the device holds. */

@@ -96,6 +96,8 @@ export class ConversationView {
    * typing. A message past that horizon proves the user was added again, and clears it.
    */
   pastMember = false;
+  /** While pastMember: when a welcome first told the device so (sends issued before it may be held). */
+  pastSince = 0;
   private syncProgress: SyncProgress | null = null;
   private cursorProgress: CursorProgress | null = null;
   private gapProgress: GapProgress | null = null;
@@ -210,7 +212,9 @@ export class ConversationView {
   }
 
   welcome(host: ClientHost, summary: ConvSummary, now: number): void {
+    const wasPast = this.pastMember;
     this.pastMember = summary.member === false;
+    if (this.pastMember && !wasPast) this.pastSince = now;
     // Read only while pastMember: a view of a current member needs no GapProgress for it.
     if (this.pastMember || this.gapProgress !== null) this.gapping().pastHorizon = summary.lastSeq;
     if (summary.lastSeq > this.knownLastSeq) this.knownLastSeq = summary.lastSeq;

@@ -5,11 +5,13 @@
 // `unavailable` or timed-out send is bounded in attempts and in time: `sendPatienceMs`); an
 // ack timeout on a connection silent since the send is the connection's death, not an attempt.
 // A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
-// leaves while it is listed so: it is held, unsent, until the membership shows again (a message past
-// the horizon, a later welcome listing it as current, the app told of a re-add: `fill` runs then) or
-// the outbox's patience (`sendPatienceMs`, from the send's issue) ends, and then fails with
-// `not_member`. A fleet node's welcome is a snapshot: built from a store read served before a re-add
-// that the node's bus had not told it of yet, it may list a membership as over that is not.
+// leaves while it is listed so. One issued before that welcome arrived is held, unsent, until the
+// membership shows again (a message past the horizon, a later welcome listing it as current, the app
+// told of a re-add: `fill` runs then) or the outbox's patience (`sendPatienceMs`, from the send's issue)
+// ends, and then fails with `not_member`: a fleet node's welcome is a snapshot, built from a store read
+// served before a re-add that the node's bus had not told it of yet, so it may list a membership as over
+// that is not. One issued after the welcome fails at once: holding every such send for the whole
+// patience kept live runs from settling when nothing came after a re-add (CI, session 18).
 
 import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
@@ -145,11 +147,13 @@ export class Outbox {
     for (const entry of this.pending.values()) {
       if (this.inFlight >= window) return;
       if (entry.inFlight) continue;
-      if (host.isPastMember(entry.conv)) {
-        // Held: the welcome may be older than a re-add (see the header).
+      const pastSince = host.pastMemberSince(entry.conv);
+      if (pastSince !== null) {
+        // Held only if issued before the welcome told the device: that welcome may be older than a re-add
+        // (see the header). One issued after it fails at once: the app knew.
         const patienceEnds = entry.sentAt + host.config.sendPatienceMs;
-        if (now >= patienceEnds) this.fail(host, entry, notMember, now);
-        else this.arm(host, patienceEnds);
+        if (entry.sentAt < pastSince && now < patienceEnds) this.arm(host, patienceEnds);
+        else this.fail(host, entry, notMember, now);
         continue;
       }
       if (entry.dueAt > now) this.arm(host, entry.dueAt);

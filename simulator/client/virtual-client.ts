@@ -354,6 +354,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return viewIn(this.convs, conv)?.pastMember === true;
   }
 
+  pastMemberSince(conv: string): number | null {
+    const view = viewIn(this.convs, conv);
+    return view?.pastMember === true ? view.pastSince : null;
+  }
+
   memberAgain(now: number): void {
     this.outbox?.fill(this, now);
   }
