@@ -29,6 +29,13 @@ export type ClientConfig = {
    * it (scenario-schema.ts `swarmFaultsMsMax`): see docs/architecture.md, "the failedSends SLO".
    */
   sendPatienceMs: number;
+  /**
+   * How long a send queued before a `member: false` welcome is held after that welcome for a sign of a
+   * re-add the welcome's snapshot missed (outbox.ts). A fleet node that built the welcome from a read older
+   * than a re-add applies the re-add's bus event right after (churn seed 1 at 150 clients: 9 ms after); a
+   * hold of the whole patience kept live runs from settling (CI, session 18).
+   */
+  pastMemberHoldMs: number;
   /** `rate_limited` answers in a row a send survives before it is reported failed. */
   rateLimitedRetriesMax: number;
   ackTimeoutMs: number;
@@ -105,6 +112,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   outboxMax: 1000,
   sendAttemptsMax: 8,
   sendPatienceMs: 30_000,
+  pastMemberHoldMs: 2_000,
   rateLimitedRetriesMax: 50,
   ackTimeoutMs: 10_000,
   sendRetryBaseMs: 250,

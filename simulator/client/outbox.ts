@@ -7,11 +7,11 @@
 // A send to a conversation the last welcome listed as a past membership (v1.1 `member: false`) never
 // leaves while it is listed so. One issued before that welcome arrived is held, unsent, until the
 // membership shows again (a message past the horizon, a later welcome listing it as current, the app
-// told of a re-add: `fill` runs then) or the outbox's patience (`sendPatienceMs`, from the send's issue)
-// ends, and then fails with `not_member`: a fleet node's welcome is a snapshot, built from a store read
+// told of a re-add: `fill` runs then) or `pastMemberHoldMs` after that welcome (or the outbox's patience,
+// if sooner) ends, and then fails with `not_member`: a fleet node's welcome is a snapshot, built from a store read
 // served before a re-add that the node's bus had not told it of yet, so it may list a membership as over
-// that is not. One issued after the welcome fails at once: holding every such send for the whole
-// patience kept live runs from settling when nothing came after a re-add (CI, session 18).
+// that is not, and such a node applies the re-add's bus event just after. One issued after the welcome
+// fails at once. Holding such sends for the whole patience kept live runs from settling (CI, session 18).
 
 import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type { AckFrame, ErrFrame } from '../../reference-server/protocol/frames.ts';
@@ -151,8 +151,11 @@ export class Outbox {
       if (pastSince !== null) {
         // Held only if issued before the welcome told the device: that welcome may be older than a re-add
         // (see the header). One issued after it fails at once: the app knew.
-        const patienceEnds = entry.sentAt + host.config.sendPatienceMs;
-        if (entry.sentAt < pastSince && now < patienceEnds) this.arm(host, patienceEnds);
+        const holdEnds = Math.min(
+          entry.sentAt + host.config.sendPatienceMs,
+          pastSince + host.config.pastMemberHoldMs,
+        );
+        if (entry.sentAt < pastSince && now < holdEnds) this.arm(host, holdEnds);
         else this.fail(host, entry, notMember, now);
         continue;
       }
