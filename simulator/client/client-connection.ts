@@ -212,7 +212,6 @@ export abstract class ClientConnection implements ClientHost {
   // ---- what the chat app above adds ---------------------------------------------------------
 
   /** The hello's token: a subclass may forge one. */
-  abstract isPastMember(conv: string): boolean;
   abstract pastMemberSince(conv: string): number | null;
   abstract memberAgain(now: number): void;
   protected abstract helloToken(now: number): string;

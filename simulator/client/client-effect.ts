@@ -53,9 +53,10 @@ export interface ClientHost {
   canSend(): boolean;
   /** Something (a frame, a ping) came from the server on this connection after `at`. */
   heardAfter(at: number): boolean;
-  /** v1.1: the last welcome listed `conv` with `member: false`; nothing is sent to it. */
-  isPastMember(conv: string): boolean;
-  /** v1.1: while `conv` is a past membership, when a welcome first told the device so; null otherwise. */
+  /**
+   * v1.1: while the last welcome lists `conv` with `member: false` (nothing is sent to it), when a welcome
+   * first told the device so; null otherwise.
+   */
   pastMemberSince(conv: string): number | null;
   /** v1.1: a membership the last welcome listed as over showed again; the sends held for it may go. */
   memberAgain(now: number): void;

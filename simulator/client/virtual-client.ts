@@ -351,7 +351,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   isPastMember(conv: string): boolean {
-    return viewIn(this.convs, conv)?.pastMember === true;
+    return this.pastMemberSince(conv) !== null;
   }
 
   pastMemberSince(conv: string): number | null {
