@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMutant, type ReportMutant } from './replay-mutants.ts';
+import { applyMutant, locateMutants, type ReportMutant } from './replay-mutants.ts';
 
 const mutant = (start: [number, number], end: [number, number], replacement: string): ReportMutant => ({
   id: '1',
@@ -33,5 +33,21 @@ describe('applyMutant', () => {
     const block = { ...mutant([2, 14], [3, 7], '{}'), mutatorName: 'BlockStatement' };
     expect(applyMutant(source, block)).toBe('const a = 1;\nif (a === 1) {}\n');
     expect(() => applyMutant(source, mutant([9, 1], [9, 2], 'x'))).toThrow(/outside the file/);
+  });
+});
+
+describe('locateMutants', () => {
+  const at = (id: string): ReportMutant => ({ ...mutant([1, 1], [1, 2], 'x'), id });
+  const report = {
+    files: {
+      'a.ts': { source: 'a', mutants: [at('1'), at('2')] },
+      'b.ts': { source: 'b', mutants: [at('7')] },
+    },
+  };
+
+  it('finds each id in its own file of a many-file report, and names the ids it has not', () => {
+    const { found, missing } = locateMutants(report, ['7', '1', '9']);
+    expect(found.map((f) => `${f.id}@${f.path}`)).toEqual(['7@b.ts', '1@a.ts']);
+    expect(missing).toEqual(['9']);
   });
 });

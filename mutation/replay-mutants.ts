@@ -5,6 +5,8 @@
 // as for Stryker), then the file is put back, also on an error or a signal. The report's copy of the
 // file must equal the file on disk, or its locations would land elsewhere.
 //
+// The report may hold one file or many (the sampled run's whole-core report): each id is found in its file.
+//
 //   npx tsx mutation/replay-mutants.ts reports/out/mutation/mutation.json 121 124 ...
 
 import { spawnSync } from 'node:child_process';
@@ -44,6 +46,23 @@ export function applyMutant(source: string, mutant: ReportMutant): string {
   return source.slice(0, from) + replacement + source.slice(to);
 }
 
+/** Each id's file and mutant in the report (a one-file report, or a whole-core one such as the sample's). */
+export function locateMutants(
+  report: Report,
+  ids: readonly string[],
+): { found: { id: string; path: string; mutant: ReportMutant }[]; missing: string[] } {
+  const found: { id: string; path: string; mutant: ReportMutant }[] = [];
+  const missing: string[] = [];
+  for (const id of ids) {
+    const hit = Object.entries(report.files)
+      .map(([path, file]) => ({ path, mutant: file.mutants.find((m) => m.id === id) }))
+      .find((entry) => entry.mutant !== undefined);
+    if (hit === undefined) missing.push(id);
+    else found.push({ id, path: hit.path, mutant: hit.mutant! });
+  }
+  return { found, missing };
+}
+
 function main(args: string[]): number {
   const [reportPath, ...ids] = args;
   if (reportPath === undefined || ids.length === 0) {
@@ -51,18 +70,21 @@ function main(args: string[]): number {
     return 2;
   }
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as Report;
-  const files = Object.entries(report.files);
-  if (files.length !== 1) {
-    console.error(`the report holds ${files.length} files; replay one file's report at a time`);
-    return 2;
+  const { found, missing } = locateMutants(report, ids);
+  for (const id of missing) console.log(`${id}: no such mutant in the report`);
+  const originals = new Map<string, string>();
+  for (const { path } of found) {
+    if (originals.has(path)) continue;
+    const original = readFileSync(path, 'utf8');
+    if (original !== report.files[path]!.source) {
+      console.error(`${path} differs from the report's copy: check out the commit the report was made at`);
+      return 2;
+    }
+    originals.set(path, original);
   }
-  const [path, file] = files[0]!;
-  const original = readFileSync(path, 'utf8');
-  if (original !== file.source) {
-    console.error(`${path} differs from the report's copy: check out the commit the report was made at`);
-    return 2;
-  }
-  const restore = (): void => writeFileSync(path, original);
+  const restore = (): void => {
+    for (const [path, original] of originals) writeFileSync(path, original);
+  };
   const onSignal = (): never => {
     restore();
     process.exit(130);
@@ -71,27 +93,22 @@ function main(args: string[]): number {
   process.once('SIGTERM', onSignal);
   let killed = 0;
   try {
-    for (const id of ids) {
-      const mutant = file.mutants.find((m) => m.id === id);
-      if (mutant === undefined) {
-        console.log(`${id}: no such mutant in the report`);
-        continue;
-      }
-      writeFileSync(path, applyMutant(original, mutant));
+    for (const { id, path, mutant } of found) {
+      writeFileSync(path, applyMutant(originals.get(path)!, mutant));
       const run = spawnSync('npx', ['tsx', 'mutation/gate-profile.ts'], { encoding: 'utf8' });
       restore();
       const last = `${run.stdout}${run.stderr}`.trim().split('\n').at(-1) ?? '';
       const verdict = run.status === 0 ? 'survived' : `killed (${last})`;
       if (run.status !== 0) killed++;
       console.log(
-        `${id} ${mutant.mutatorName} -> ${JSON.stringify(mutant.replacement).slice(0, 60)}: ${verdict}`,
+        `${id} ${path}:${mutant.location.start.line} ${mutant.mutatorName} -> ${JSON.stringify(mutant.replacement).slice(0, 60)}: ${verdict}`,
       );
     }
   } finally {
     restore();
   }
-  console.log(`${killed} of ${ids.length} killed`);
-  return 0;
+  console.log(`${killed} of ${found.length} killed`);
+  return missing.length > 0 ? 2 : 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
