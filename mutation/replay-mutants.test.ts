@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMutant, locateMutants, type ReportMutant } from './replay-mutants.ts';
+import { applyMutant, locateMutants, type ReportMutant, relocateMutant } from './replay-mutants.ts';
 
 const mutant = (start: [number, number], end: [number, number], replacement: string): ReportMutant => ({
   id: '1',
@@ -49,5 +49,23 @@ describe('locateMutants', () => {
     const { found, missing } = locateMutants(report, ['7', '1', '9']);
     expect(found.map((f) => `${f.id}@${f.path}`)).toEqual(['7@b.ts', '1@a.ts']);
     expect(missing).toEqual(['9']);
+  });
+});
+
+describe('relocateMutant', () => {
+  const then = ['a();', 'b();', 'c();', 'if (x === 1) go();', 'd();', 'e();', 'f();', ''].join('\n');
+  const at = mutant([4, 5], [4, 12], 'false');
+
+  it('keeps the place in an unchanged file, and follows lines added above in a changed one', () => {
+    expect(relocateMutant(then, then, at)).toBe(at);
+    const moved = relocateMutant(then, `new();\nmore();\n${then}`, at)!;
+    expect(moved.location).toEqual({ start: { line: 6, column: 5 }, end: { line: 6, column: 12 } });
+    expect(applyMutant(`new();\nmore();\n${then}`, moved)).toContain('if ((false)) go();');
+  });
+
+  it('refuses to place a mutant whose code, or the code around it, changed, or occurs twice', () => {
+    expect(relocateMutant(then, then.replace('x === 1', 'x === 2'), at)).toBeNull();
+    expect(relocateMutant(then, then.replace('d();', 'dd();'), at)).toBeNull();
+    expect(relocateMutant(then, `${then}${then}`, at)).toBeNull();
   });
 });

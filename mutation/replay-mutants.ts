@@ -2,8 +2,10 @@
 // Stryker run: how the runs in docs/benchmarks.md show, by hand, that a check added after the run kills
 // a survivor. Each mutant is Stryker's own replacement at its own location (the report's), written over
 // the real source file, judged by the same profile Stryker runs (gate-profile.ts, CHATSIM_MUTATION_*
-// as for Stryker), then the file is put back, also on an error or a signal. The report's copy of the
-// file must equal the file on disk, or its locations would land elsewhere.
+// as for Stryker), then the file is put back, also on an error or a signal. Where the file on disk has
+// changed since the report (a core fix landed after the run), each mutant is placed by the code around
+// it: its lines with three lines either side must occur once, whole, in today's file, or the mutant is
+// named and not replayed (its code changed, so the mutant no longer exists as it was).
 //
 // The report may hold one file or many (the sampled run's whole-core report): each id is found in its file.
 //
@@ -46,6 +48,39 @@ export function applyMutant(source: string, mutant: ReportMutant): string {
   return source.slice(0, from) + replacement + source.slice(to);
 }
 
+/** Lines either side of a mutant that must still match for it to be placed in a changed file. */
+const contextLines = 3;
+
+/**
+ * The mutant at its place in `now`, the file's text today, found by its lines in `then` (the report's
+ * copy) with `contextLines` either side: null unless that block occurs exactly once, starting a line.
+ */
+export function relocateMutant(then: string, now: string, mutant: ReportMutant): ReportMutant | null {
+  if (then === now) return mutant;
+  const lines = then.split('\n');
+  const { start, end } = mutant.location;
+  const first = Math.max(1, start.line - contextLines);
+  const last = Math.min(lines.length, end.line + contextLines);
+  const block = lines.slice(first - 1, last).join('\n');
+  let found = -1;
+  for (let at = now.indexOf(block); at >= 0; at = now.indexOf(block, at + 1)) {
+    if (at > 0 && now[at - 1] !== '\n') continue;
+    if (found >= 0) return null;
+    found = at;
+  }
+  if (found < 0) return null;
+  let line = 1;
+  for (let i = 0; i < found; i++) if (now.charCodeAt(i) === 10) line++;
+  const shift = line - first;
+  return {
+    ...mutant,
+    location: {
+      start: { line: start.line + shift, column: start.column },
+      end: { line: end.line + shift, column: end.column },
+    },
+  };
+}
+
 /** Each id's file and mutant in the report (a one-file report, or a whole-core one such as the sample's). */
 export function locateMutants(
   report: Report,
@@ -63,6 +98,9 @@ export function locateMutants(
   return { found, missing };
 }
 
+/** A mutant whose profile runs longer than this hangs (an endless loop): killed, as Stryker counts a timeout. */
+const timeoutMs = Number(process.env.CHATSIM_REPLAY_TIMEOUT_MS ?? 600_000);
+
 function main(args: string[]): number {
   const [reportPath, ...ids] = args;
   if (reportPath === undefined || ids.length === 0) {
@@ -76,10 +114,8 @@ function main(args: string[]): number {
   for (const { path } of found) {
     if (originals.has(path)) continue;
     const original = readFileSync(path, 'utf8');
-    if (original !== report.files[path]!.source) {
-      console.error(`${path} differs from the report's copy: check out the commit the report was made at`);
-      return 2;
-    }
+    if (original !== report.files[path]!.source)
+      console.log(`${path} changed since the report: each mutant is placed by the code around it`);
     originals.set(path, original);
   }
   const restore = (): void => {
@@ -92,13 +128,31 @@ function main(args: string[]): number {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let killed = 0;
+  let placed = 0;
   try {
-    for (const { id, path, mutant } of found) {
+    for (const { id, path, mutant: reported } of found) {
+      const mutant = relocateMutant(report.files[path]!.source, originals.get(path)!, reported);
+      if (mutant === null) {
+        console.log(
+          `${id} ${path}:${reported.location.start.line}: not replayed: the code around it changed`,
+        );
+        continue;
+      }
+      placed++;
       writeFileSync(path, applyMutant(originals.get(path)!, mutant));
-      const run = spawnSync('npx', ['tsx', 'mutation/gate-profile.ts'], { encoding: 'utf8' });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'mutation/gate-profile.ts'], {
+        encoding: 'utf8',
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+      });
       restore();
       const last = `${run.stdout}${run.stderr}`.trim().split('\n').at(-1) ?? '';
-      const verdict = run.status === 0 ? 'survived' : `killed (${last})`;
+      const verdict =
+        run.status === 0
+          ? 'survived'
+          : run.signal === 'SIGKILL'
+            ? `killed (timed out after ${timeoutMs} ms, as Stryker's timeout counts a hang)`
+            : `killed (${last})`;
       if (run.status !== 0) killed++;
       console.log(
         `${id} ${path}:${mutant.location.start.line} ${mutant.mutatorName} -> ${JSON.stringify(mutant.replacement).slice(0, 60)}: ${verdict}`,
@@ -107,8 +161,10 @@ function main(args: string[]): number {
   } finally {
     restore();
   }
-  console.log(`${killed} of ${found.length} killed`);
-  return missing.length > 0 ? 2 : 0;
+  console.log(
+    `${killed} of ${placed} killed${placed < found.length ? ` (${found.length - placed} not placed)` : ''}`,
+  );
+  return missing.length > 0 || placed < found.length ? 2 : 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
