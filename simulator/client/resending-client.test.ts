@@ -92,14 +92,12 @@ describe('a device that lost its last ack (ResendingClient)', () => {
   it('records a send made again that "not now" answered until its retries gave up, with its tries', () => {
     const d = resent();
     const { sendAttemptsMax, sendPatienceMs } = d.client.config;
-    let tries = 1;
     while (d.history('resent-err').length === 0 && d.now < 100 + 2 * sendPatienceMs) {
       d.advance(10);
       d.client.heard(d.now);
       d.receive({ t: 'err', code: 'unavailable', message: 'busy', ref: 'd1-1', conv });
       while (d.take().filter((f) => f.t === 'send').length === 0 && d.history('resent-err').length === 0)
         d.advance(50);
-      tries++;
     }
     const [givenUp] = d.history('resent-err');
     expect(givenUp).toMatchObject({ code: 'unavailable', resentAt: 100, first: { seq: 1, ts: 5 } });
