@@ -670,6 +670,9 @@ export const simulatedLogLimits = {
   checkpointChunkEntries: 16,
   groupCommitBytesMax: 4 * 1024,
   checkpointWriteBytes: 16 * 1024,
+  tailCacheMessagesPerConv: 8,
+  tailCacheConvsMax: 16,
+  readFilesMax: 2,
 } as const;
 
 /**
@@ -691,6 +694,9 @@ export function simulatedLog(
         checkpointChunkEntries: simulatedLogLimits.checkpointChunkEntries,
         groupCommitBytesMax: simulatedLogLimits.groupCommitBytesMax,
         checkpointWriteBytes: simulatedLogLimits.checkpointWriteBytes,
+        tailCacheMessagesPerConv: simulatedLogLimits.tailCacheMessagesPerConv,
+        tailCacheConvsMax: simulatedLogLimits.tailCacheConvsMax,
+        readFilesMax: simulatedLogLimits.readFilesMax,
       },
       ackBeforeDurable: bugs.has('ack-before-durable'),
       ...(storeState ? { newState: storeState } : {}),
