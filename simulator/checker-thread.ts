@@ -16,7 +16,7 @@ import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts
 import type { Scenario } from '../scenarios/scenario.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
-import type { CheckResult, DeviceRef, FinalState, HistoryEvent } from './history.ts';
+import type { CheckResult, DeviceRef, FinalState, HistoryEvent, ReplayCheck } from './history.ts';
 import { type HistoryBatch, HistoryBatchWriter } from './history-batch.ts';
 import { MemoryLimitReached } from './memory-watch.ts';
 import type { CheckerThreadPerf } from './run-meter.ts';
@@ -48,6 +48,7 @@ export type FinalSnapshot = {
   /** Every conversation the store holds, and the store's final read, encoded part by part as it crosses. */
   stored: { convs: readonly string[]; store: StoredSource };
   settledAt: number | null;
+  storeReplay?: ReplayCheck;
 };
 
 /** Shared counters: batches the thread has judged, violations so far, and a failure flag. */
@@ -206,11 +207,11 @@ export class CheckerThread {
           this.waitForRoom(2);
         }
         const columns = encodeStored(convs.slice(last), store);
-        const { at, conversations, settledAt } = snapshot;
+        const { at, conversations, settledAt, storeReplay } = snapshot;
         this.worker.postMessage(
           {
             type: 'finish',
-            final: { at, conversations, settledAt, stored: columns },
+            final: { at, conversations, settledAt, ...(storeReplay ? { storeReplay } : {}), stored: columns },
           } satisfies ThreadMessage,
           storedTransfer(columns),
         );
@@ -273,7 +274,7 @@ export function threadFailed(counters: Int32Array): void {
 
 /** The snapshot back as the FinalState the checkers read, its store content from the parts that came. */
 export function finalFromSnapshot(
-  snapshot: Pick<FinalSnapshot, 'at' | 'conversations' | 'settledAt'>,
+  snapshot: Pick<FinalSnapshot, 'at' | 'conversations' | 'settledAt' | 'storeReplay'>,
   clients: { devices: DeviceRef[]; online: ReadonlySet<string> },
   stored: StoredColumns,
 ): FinalState {
@@ -287,5 +288,6 @@ export function finalFromSnapshot(
     storedDigest: (conv, seq) => stored.digest(conv, seq),
     online: (user) => online.has(user),
     settledAt: snapshot.settledAt,
+    ...(snapshot.storeReplay ? { storeReplay: snapshot.storeReplay } : {}),
   };
 }

@@ -52,6 +52,7 @@ export function finalState(
     storedLastSeq: (conv) => store.lastSeq(conv),
     online: (user) => online.has(user),
     settledAt,
+    ...(store.replayCheck ? { storeReplay: store.replayCheck } : {}),
   };
 }
 
@@ -71,6 +72,7 @@ export function finalSnapshot(
     // read from the store as they cross (checker-thread.ts).
     stored: { convs: store.state.heads().map((head) => head.id), store },
     settledAt,
+    ...(store.replayCheck ? { storeReplay: store.replayCheck } : {}),
   };
 }
 

@@ -295,6 +295,13 @@ const everyKind: Record<HistoryKind, true> = {
 export const historyKinds: readonly HistoryKind[] = Object.keys(everyKind) as HistoryKind[];
 
 /**
+ * Whether the state the store recovered at the final read equals a replay of its whole log with the
+ * checkpoint set aside (store-replay.ts): `excused` when the replay could not be judged (the run
+ * damaged synced bytes on purpose, so an older record rightly no longer replays).
+ */
+export type ReplayCheck = { outcome: 'agreed' | 'excused' | 'diverged'; details: string };
+
+/**
  * What the harness knows at the end of a run. Membership is not here: checkers derive it from the
  * history (`conv`, `members-sent`, `members-answered`), never from the server's own spans.
  */
@@ -316,6 +323,8 @@ export type FinalState = {
   online(user: string): boolean;
   /** Whether the settle phase converged within the scenario's liveness window. */
   settledAt: number | null;
+  /** The log store's final recovery against a replay of its whole log; absent where there is none (model store, live). */
+  storeReplay?: ReplayCheck;
 };
 
 /**

@@ -1,7 +1,11 @@
 // Judges protocol.md guarantee 3's "seqs are gap-free": each conversation's seqs in the store are
 // 1..lastSeq with none missing, both as the store reported them durable during the run and in its
 // final read. Keeps the durable seqs per conversation as a DisplayedSeqs set (one number while they
-// come in order) and each jump over missing seqs (conv, range, time), judged at the end.
+// come in order) and each jump over missing seqs (conv, range, time), judged at the end. And the store
+// agrees with its own log: the state it recovered for the final read (its checkpoint, then the records
+// after it) equals a replay of every segment with the checkpoint set aside (simulator/world/
+// store-replay.ts), so a start-up that restores other spans, cursors or seqs than the log holds, or a
+// log whose records no longer replay, is caught, though every read goes through the recovered state.
 
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
@@ -59,6 +63,18 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
     }
   };
 
+  let replay = 'not compared (no log)';
+  const judgeReplay = (final: FinalState): void => {
+    const check = final.storeReplay;
+    if (check === undefined) return;
+    replay = check.outcome === 'agreed' ? `agreed (${check.details})` : check.outcome;
+    if (check.outcome !== 'diverged') return;
+    witness.add('recovered state differs from the replay of the whole log', () => ({
+      problem: `the store's recovery and a replay of its whole log (checkpoint set aside) disagree: ${check.details}`,
+      path: [{ k: 'stored', replay: check.details }],
+    }));
+  };
+
   const judgeStore = (final: FinalState): void => {
     for (const conv of final.conversations()) {
       const lastSeq = final.storedLastSeq(conv);
@@ -94,10 +110,11 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
     finish(final: FinalState): CheckResult {
       judgeDurableJumps();
       judgeStore(final);
+      judgeReplay(final);
       return coveredResult(
         witness,
         gapFreeStoreProperty,
-        `${durables} durable records, ${jumps} out of order, and the final read of ${readBack} seqs`,
+        `${durables} durable records, ${jumps} out of order, the final read of ${readBack} seqs; recovery against a replay of the whole log: ${replay}`,
         { judged: durables + readBack, judgedWhat: 'stored seqs', done: sends, doneWhat: 'sends' },
       );
     },

@@ -9,6 +9,7 @@ import type { StoreOp } from '../../reference-server/core/effects.ts';
 import type { Input, StoreOutcome } from '../../reference-server/core/inputs.ts';
 import type { ConvId, Message } from '../../reference-server/protocol/frames.ts';
 import { runStoreOp } from '../../reference-server/runtime/store-executor.ts';
+import { defaultStoreLimits } from '../../reference-server/store/limits.ts';
 import { LogStore, type LogStoreOptions } from '../../reference-server/store/log-store.ts';
 import type {
   ConversationRecord,
@@ -16,12 +17,13 @@ import type {
   MessageStore,
 } from '../../reference-server/store/message-store.ts';
 import { LogCorruptError } from '../../reference-server/store/store-errors.ts';
-import type { StoreStateView } from '../../reference-server/store/store-state.ts';
-import type { HistoryEvent } from '../history.ts';
+import { StoreState, type StoreStateView } from '../../reference-server/store/store-state.ts';
+import type { HistoryEvent, ReplayCheck } from '../history.ts';
 import { Agenda, EventKind } from './agenda.ts';
 import type { Network, NetworkConfig } from './network.ts';
 import type { SimDisk } from './sim-disk.ts';
 import type { FinalStore, StorageService } from './storage.ts';
+import { replayWholeLog, stateDifference, type WholeReplay } from './store-replay.ts';
 
 export const simDataDir = '/sim/data';
 
@@ -378,8 +380,42 @@ export class LogStorage implements StorageService {
         state: store.decisions,
         messageAt: (conv, seq) => messages.get(conv)?.[seq - 1],
         lastSeq: (conv) => store.decisions.lastSeq(conv) ?? 0,
+        replayCheck: await this.replayCheck(agenda, store),
       };
     });
+  }
+
+  /** The recovered state against a replay of every segment, the checkpoint set aside (offstage). */
+  private async replayCheck(agenda: Agenda, store: LogStore): Promise<ReplayCheck> {
+    const recovered = store.decisions;
+    if (!(recovered instanceof StoreState))
+      throw new Error('the log store keeps its decisions in a StoreState');
+    const { storeOptions } = this.options;
+    const limits = { ...defaultStoreLimits, ...storeOptions.limits };
+    let replay: WholeReplay | null = null;
+    agenda.markAsync();
+    void replayWholeLog(simDataDir, limits, this.disk.session(), storeOptions.newState).then((done) => {
+      replay = done;
+    });
+    await agenda.runUntilDone(() => replay !== null);
+    const done = replay as WholeReplay | null;
+    if (done === null) throw new Error('the replay of the whole log never finished');
+    if ('refused' in done) {
+      const { bitFlips, misdirectedWrites } = this.disk.stats;
+      return bitFlips + misdirectedWrites > 0
+        ? {
+            outcome: 'excused',
+            details: `the run damaged synced bytes, and the replay refused: ${done.refused}`,
+          }
+        : {
+            outcome: 'diverged',
+            details: `the store recovered, but its whole log does not replay: ${done.refused}`,
+          };
+    }
+    const difference = stateDifference(recovered, done.state);
+    return difference === null
+      ? { outcome: 'agreed', details: `${recovered.heads().length} conversations` }
+      : { outcome: 'diverged', details: difference };
   }
 
   /** Seqs 1..lastSeq of a conversation; stops at a record the store refuses (corrupt). */

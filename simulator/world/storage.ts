@@ -7,12 +7,15 @@ import type { StoreOp } from '../../reference-server/core/effects.ts';
 import type { ConvId, Message } from '../../reference-server/protocol/frames.ts';
 import type { ConversationRecord, CreateRequest } from '../../reference-server/store/message-store.ts';
 import type { StoreStateView } from '../../reference-server/store/store-state.ts';
+import type { ReplayCheck } from '../history.ts';
 
 /** The store's content after the run, as the checkers' final read sees it. */
 export type FinalStore = {
   readonly state: StoreStateView;
   messageAt(conv: ConvId, seq: number): Message | undefined;
   lastSeq(conv: ConvId): number;
+  /** The log store's recovery against a replay of every segment; absent for stores without a log. */
+  readonly replayCheck?: ReplayCheck;
 };
 
 export interface StorageService {
