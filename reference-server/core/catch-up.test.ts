@@ -582,6 +582,22 @@ describe('a membership change made through another node', () => {
     ]);
   });
 
+  it('reads the record before refusing a send to a conversation created through another node', () => {
+    // churn seed 1 at 150 clients, with conversations created over HTTP (workload.adminProbes): a
+    // member of hg0 sent through n2 17 ms after n1 answered the create 201, and was refused not_found.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'carol');
+    h.state.create({ id: 'h', kind: 'group', members: ['carol', 'dave'] });
+    h.input({ type: 'frame', conn: 1, value: { t: 'send', conv: 'h', cmid: 'c1', body: 'hi' } });
+    expect(h.framesOf(1, 'err')).toEqual([]);
+    expect(h.framesOf(1, 'ack')).toEqual([expect.objectContaining({ conv: 'h', cmid: 'c1', seq: 1 })]);
+    // One the store does not hold either is refused as before, once the store has been asked.
+    h.input({ type: 'frame', conn: 1, value: { t: 'send', conv: 'nowhere', cmid: 'c2', body: 'hi' } });
+    expect(h.framesOf(1, 'err')).toEqual([
+      expect.objectContaining({ code: 'not_found', ref: 'c2', conv: 'nowhere' }),
+    ]);
+  });
+
   it("reads the store's membership before refusing a sync, a cursor or typing of a user added elsewhere", () => {
     // churn seed 1, with the added member opening the conversation at once: u141, added to g11
     // through n1, had its sync refused forbidden by n2 17 ms after the add was answered.
