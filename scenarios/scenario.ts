@@ -126,6 +126,8 @@ export type Scenario = {
     membershipChangesPerMin: number;
     /** Small groups whose every member an admin removes in one change mid-run (simulator only). */
     emptiedGroups: number;
+    /** Rounds of admin requests whose answer protocol.md fixes, valid and invalid (simulator only). */
+    adminProbes: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
     httpReadsPerMin: number;
     /** Right after each membership change is answered, a member on another node sends to the group. */

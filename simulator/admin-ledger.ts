@@ -9,6 +9,15 @@ import type { HistoryEvent } from './history.ts';
 
 export type MembersChange = { add: string[]; remove: string[] };
 
+/** A conversation the harness asks to create over HTTP during the run. */
+export type CreateRequest = { conv: string; kind: 'direct' | 'group'; members: string[] };
+
+/** Carries one create; calls back with the HTTP status (0: no answer) and the parsed body. */
+export type CreateTransport = (
+  request: CreateRequest,
+  answer: (status: number, body: unknown) => void,
+) => void;
+
 /** Carries one admin request; calls back with the HTTP status (0: no answer) and the parsed body. */
 export type AdminTransport = (
   conv: string,
@@ -63,6 +72,24 @@ export class AdminLedger {
   /** Whether the harness believes the user is a member now (after every answered change). */
   isMember(conv: string, user: string): boolean {
     return hasMember(this.members.get(conv), user);
+  }
+
+  /**
+   * Asks for a conversation over `transport` at `now()` (`create-sent`, `create-answered`); a 2xx makes
+   * it one the harness created (its `conv` event, unless it already was), then `done` runs.
+   */
+  create(request: CreateRequest, transport: CreateTransport, now: () => number, done?: () => void): void {
+    const id = this.nextId++;
+    const { conv, kind, members } = request;
+    this.record({ k: 'create-sent', at: now(), id, conv, kind, members });
+    transport(request, (status) => {
+      this.record({ k: 'create-answered', at: now(), id, status });
+      if (status < 200 || status >= 300) return;
+      if (!this.members.has(conv)) this.record({ k: 'conv', at: now(), conv, kind, members });
+      // The runner's `conv` handler calls created(); a ledger recording elsewhere learns it here.
+      if (!this.members.has(conv)) this.created(conv, members);
+      done?.();
+    });
   }
 
   busy(conv: string): boolean {

@@ -203,6 +203,44 @@ const adminAnswerTimeoutMs = 10_000;
 /** How long an emptied group stays closed before the admin reopens it, and how long after that the phone off across both comes back. */
 const reopenAfterMs = 2_000;
 const reopenedBackMs = 1_000;
+/**
+ * When the first of a run's random membership changes falls (`perMin` a minute from `fromMs`): its
+ * draw, or the window's middle when that draw falls past it, so that a scenario asking for changes
+ * makes at least one (admin-answers judges them, and a run that made none could not judge).
+ */
+export function firstChangeAt(rng: Prng, perMin: number, fromMs: number, untilMs: number): number {
+  if (perMin <= 0) return untilMs;
+  const t = fromMs + rng.exponential(60_000 / perMin);
+  return t < untilMs ? t : (fromMs + untilMs) / 2;
+}
+
+/**
+ * An admin's POST through the first node that is up and not paused, over its HTTP API as a real admin
+ * would; answered once, with status 0 when no answer came within adminAnswerTimeoutMs (or no node could
+ * take it).
+ */
+export function adminPost(
+  world: World,
+  path: string,
+  body: unknown,
+  answer: (status: number, body: unknown) => void,
+): void {
+  const node = world.nodes.findIndex((node) => node.up && !node.paused);
+  let answered = false;
+  const once = (status: number, reply: unknown): void => {
+    if (answered) return;
+    answered = true;
+    answer(status, reply);
+  };
+  world.at(world.now + adminAnswerTimeoutMs, () => once(0, null));
+  if (node < 0) return;
+  world.http(
+    node,
+    { method: 'POST', path, query: {}, principal: { kind: 'user', sub: 'admin', admin: true }, body },
+    once,
+  );
+}
+
 /** How long before the group closes another member's phone goes off. */
 const earlyOffMs = 1_000;
 
@@ -293,28 +331,8 @@ export function scheduleMembershipChurn(
       if (!sim.convs.includes(conv)) sim.convs = [...sim.convs, conv];
       world.clientEffects(index, sim.client.openConversation(conv, world.now));
     });
-  const transport: AdminTransport = (conv, change, answer) => {
-    const node = world.nodes.findIndex((node) => node.up && !node.paused);
-    let answered = false;
-    const once = (status: number, body: unknown): void => {
-      if (answered) return;
-      answered = true;
-      answer(status, body);
-    };
-    world.at(world.now + adminAnswerTimeoutMs, () => once(0, null));
-    if (node < 0) return;
-    world.http(
-      node,
-      {
-        method: 'POST',
-        path: `/v1/admin/conversations/${conv}/members`,
-        query: {},
-        principal: { kind: 'user', sub: 'admin', admin: true },
-        body: change,
-      },
-      once,
-    );
-  };
+  const transport: AdminTransport = (conv, change, answer) =>
+    adminPost(world, `/v1/admin/conversations/${conv}/members`, change, answer);
   /**
    * An admin change through the first node that can take it; `retry` when none can, another change to
    * the group is in flight, or it was not answered with a success (the harness does not know whether
@@ -409,7 +427,7 @@ export function scheduleMembershipChurn(
     world.at(closeAt, empty);
   }
   for (
-    let t = perMin > 0 ? fromMs + rng.exponential(60_000 / perMin) : untilMs;
+    let t = firstChangeAt(rng, perMin, fromMs, untilMs);
     t < untilMs;
     t += rng.exponential(60_000 / perMin)
   ) {

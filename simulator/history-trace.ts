@@ -41,6 +41,8 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'bad-frame': 30,
   'resent-ack': 31,
   'resent-err': 32,
+  'create-sent': 33,
+  'create-answered': 34,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -56,6 +58,16 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       for (const user of event.add) trace.mixText(user);
       trace.mix(event.add.length);
       for (const user of event.remove) trace.mixText(user);
+      return;
+    case 'create-sent':
+      trace.mix(event.id);
+      trace.mixText(event.conv);
+      trace.mixText(event.kind);
+      for (const user of event.members) trace.mixText(user);
+      return;
+    case 'create-answered':
+      trace.mix(event.id);
+      trace.mix(event.status);
       return;
     case 'members-answered':
       trace.mix(event.id);

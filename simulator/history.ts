@@ -48,7 +48,10 @@ export type ConvFrameTaker = (
 export type CursorReadMember = { user: string; delivered: number; read: number };
 
 export type HistoryEvent =
-  /** A conversation exists (setup: created and answered before any client acts). */
+  /**
+   * A conversation exists: created at setup before any client acts, or over HTTP during the run (at
+   * its answer, `create-answered` 2xx).
+   */
   | { k: 'conv'; at: number; conv: string; kind: 'direct' | 'group'; members: string[] }
   /**
    * The harness sent an admin membership change (`POST .../members`); `id` pairs it with its answer.
@@ -63,6 +66,14 @@ export type HistoryEvent =
    * the harness saw, and used only when consistent with it.
    */
   | { k: 'members-answered'; at: number; id: number; status: number; lastSeq?: number }
+  /**
+   * The harness asked to create a conversation over HTTP (`POST /v1/admin/conversations`) during the
+   * run; `id` pairs it with its answer (the same numbering as `members-sent`). Some are invalid on
+   * purpose (a bad id, an id taken by another definition): admin-answers judges every answer.
+   */
+  | { k: 'create-sent'; at: number; id: number; conv: string; kind: 'direct' | 'group'; members: string[] }
+  /** Its answer's status (0: none came); a 2xx is followed by the `conv` event of what now exists. */
+  | { k: 'create-answered'; at: number; id: number; status: number }
   /** A client first issued a send (retries reuse the cmid and are not reported again). */
   | ({ k: 'send'; at: number; conv: string; cmid: string; body: string } & DeviceRef)
   /** The sending device got an ack; `sentAt` is when it first issued that send (its `send` event). */
@@ -262,6 +273,8 @@ const everyKind: Record<HistoryKind, true> = {
   conv: true,
   'members-sent': true,
   'members-answered': true,
+  'create-sent': true,
+  'create-answered': true,
   send: true,
   ack: true,
   'resent-ack': true,

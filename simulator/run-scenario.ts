@@ -13,6 +13,7 @@ import type { StoreState } from '../reference-server/store/store-state.ts';
 import { loadCostModel } from '../scenarios/load-cost-model.ts';
 import type { FaultSpec, Scenario, SwarmKnob } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
+import { scheduleAdminProbes } from './admin-probes.ts';
 import { addAdversaries } from './adversaries.ts';
 import {
   pickResenders,
@@ -506,6 +507,9 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
   scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
     pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+  );
+  scheduleAdminProbes(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
+    pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
 
   // The run's clock, about once a virtual second, where the meters observe the history.

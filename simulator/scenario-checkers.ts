@@ -9,7 +9,9 @@ import { sendLimitsOf } from './press.ts';
 
 export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOptions): Checker[] {
   const { typingThrottleMs, heartbeatMs } = scenario.limits;
+  const { membershipChangesPerMin, emptiedGroups, adminProbes } = scenario.workload;
   return standardCheckers({
+    adminRequests: membershipChangesPerMin > 0 || emptiedGroups > 0 || adminProbes > 0,
     sendLimits: sendLimitsOf(scenario),
     skip: scenario.checks.skip,
     ...(scenario.checks.presenceKnownWithinMs === undefined

@@ -2,6 +2,7 @@
 // strings are interned once. The simulator feeds each every event, then calls finish(final).
 
 import type { Checker } from '../history.ts';
+import { type AdminAnswersOptions, createAdminAnswersChecker } from './admin-answers.ts';
 import { createAgreementChecker } from './agreement.ts';
 import { type AuthorizationOptions, createAuthorizationChecker } from './authorization.ts';
 import { resolveCheckerOptions } from './checker-options.ts';
@@ -21,6 +22,7 @@ import { createReadPagesChecker, type ReadPagesOptions } from './read-pages.ts';
 import { createServerFramesChecker } from './server-frames.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
 
+export { createAdminAnswersChecker } from './admin-answers.ts';
 export { createAgreementChecker } from './agreement.ts';
 export { createAuthorizationChecker } from './authorization.ts';
 export { checkHistory } from './check-history.ts';
@@ -46,7 +48,13 @@ export type StandardCheckerOptions = AuthorizationOptions &
   PresenceChangesOptions &
   DeliveryModeOptions &
   TypingRecipientsOptions &
-  ReadPagesOptions & {
+  ReadPagesOptions &
+  AdminAnswersOptions & {
+    /**
+     * The run makes admin requests during it (membership changes, creates): admin-answers judges them,
+     * and a run that made none where it should have is "could not judge".
+     */
+    adminRequests?: boolean;
     /** Properties not to judge (the scenario's `checks.skip`): their checkers are left out. */
     skip?: readonly string[];
   };
@@ -71,6 +79,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createTypingRecipientsChecker(shared),
     createServerFramesChecker(shared),
     ...(options.largeGroupThreshold === undefined ? [] : [createDeliveryModeChecker(shared)]),
+    ...(options.adminRequests ? [createAdminAnswersChecker(shared)] : []),
     createLivenessChecker(),
   ];
   return checkers.filter((checker) => !skip.has(checker.property));

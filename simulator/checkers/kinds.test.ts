@@ -32,6 +32,8 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
   conv: (at) => ({ k: 'conv', at, conv: 'g2', kind: 'group', members: ['ann', 'bob'] }),
   'members-sent': (at) => ({ k: 'members-sent', at, id: 7, conv: 'g', add: ['cat'], remove: ['bob'] }),
   'members-answered': (at) => ({ k: 'members-answered', at, id: 7, status: 200, lastSeq: 1 }),
+  'create-sent': (at) => ({ k: 'create-sent', at, id: 8, conv: 'g3', kind: 'group', members: ['ann'] }),
+  'create-answered': (at) => ({ k: 'create-answered', at, id: 8, status: 201 }),
   send: (at) => ({ k: 'send', at, conv: 'g', cmid: m2.cmid, body: m2.body, ...ann }),
   ack: (at) => ({ k: 'ack', at, conv: 'g', cmid: m2.cmid, seq: 2, ts: m2.ts, sentAt: at - 1, ...ann }),
   'resent-ack': (at) => ({

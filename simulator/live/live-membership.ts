@@ -9,7 +9,7 @@
 import type { MembershipSpan } from '../../reference-server/store/message-store.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import type { MembersChange } from '../admin-ledger.ts';
-import { isSmallGroup, membershipChange } from '../behaviours.ts';
+import { firstChangeAt, isSmallGroup, membershipChange } from '../behaviours.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { SeedStreams } from '../kernel/prng.ts';
 import type { Population } from '../population.ts';
@@ -145,7 +145,7 @@ export function scheduleLiveMembership(
   if (perMin > 0 && groups.length > 0) {
     const rng = streams.stream('membership');
     for (
-      let t = context.fromMs + rng.exponential(60_000 / perMin);
+      let t = firstChangeAt(rng, perMin, context.fromMs, context.untilMs);
       t < context.untilMs;
       t += rng.exponential(60_000 / perMin)
     ) {

@@ -1,0 +1,90 @@
+// churn's admin requests, judged by admin-answers: at the gate's seed every kind of probe
+// (`workload.adminProbes`) is answered as protocol.md says, the conversations created over HTTP are
+// written to and read; and a server whose admin routes all answer 404 (mutant 1562: churn's changes
+// refused all run, which no checker judged before) fails the run on admin-answers.
+
+import { describe, expect, it } from 'vitest';
+import { ChatNode } from '../reference-server/core/chat-node.ts';
+import type { Effect } from '../reference-server/core/effects.ts';
+import type { Input } from '../reference-server/core/inputs.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import type { HistoryEvent } from './history.ts';
+import { runScenario } from './run-scenario.ts';
+
+const seed = 1;
+const clients = 150;
+const simTimeoutMs = 300_000;
+
+/** Every admin route answered 404 "no route", as mutant 1562 of http-routes.ts did. */
+class AdminRoutesGone extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'http' && input.request.path.startsWith('/v1/admin/'))
+      return [
+        { type: 'reply', req: input.req, status: 404, body: { code: 'not_found', message: 'no route' } },
+      ];
+    return super.handle(input, now);
+  }
+}
+
+describe('admin requests in churn', () => {
+  it(
+    'answers every probe as protocol.md says, and the conversations created over HTTP carry messages',
+    async () => {
+      const statuses = new Map<number, string>();
+      const answers: string[] = [];
+      const acked = new Set<string>();
+      const shown = new Set<string>();
+      const observe = (event: HistoryEvent): void => {
+        if (event.k === 'create-sent') statuses.set(event.id, `create ${event.kind} ${event.conv}`);
+        if (event.k === 'members-sent')
+          statuses.set(event.id, `change ${event.conv} +${event.add.join(',')} -${event.remove.join(',')}`);
+        if (event.k === 'create-answered' || event.k === 'members-answered')
+          answers.push(`${statuses.get(event.id)} ${event.status}`);
+        if (event.k === 'ack') acked.add(event.conv);
+        if (event.k === 'display' && event.via !== 'own') shown.add(event.message.conv);
+      };
+      const summary = await runScenario(loadScenario('churn'), {
+        seed,
+        clients,
+        recorder: { observe, tick: () => {} },
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'admin-answers')!;
+      expect(verdict.verdict, verdict.details).toBe('pass');
+      expect(summary.exitCode).toBe(0);
+      // Each probe, answered with its own status.
+      expect(answers).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^create group hg0 201$/),
+          expect.stringMatching(/^create direct hd0 201$/),
+          expect.stringMatching(/^create direct g\d+ 409$/),
+          expect.stringMatching(/^change nosuch0 \+u0 - 404$/),
+          expect.stringMatching(/^change d\d+-\d+ \+ -u\d+ 409$/),
+          expect.stringMatching(/^create group not an id!0 400$/),
+          expect.stringMatching(/^change g\d+ \+not an id! - 400$/),
+        ]),
+      );
+      // Created over HTTP, then used: messages acked there and shown to another member.
+      for (const conv of ['hg0', 'hd0']) {
+        expect(acked, conv).toContain(conv);
+        expect(shown, conv).toContain(conv);
+      }
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a server whose admin routes answer 404 (mutant 1562)',
+    async () => {
+      const summary = await runScenario(loadScenario('churn'), {
+        seed,
+        clients,
+        chatNode: (options) => new AdminRoutesGone(options),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'admin-answers')!;
+      expect(verdict.verdict).toBe('fail');
+      expect(verdict.details).toMatch(/valid refused/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+});

@@ -1,0 +1,121 @@
+// Admin requests made during the run whose answers protocol.md fixes (`workload.adminProbes` rounds):
+// conversations created over HTTP, a group and a direct one, then opened and written to by their
+// members (so creation is exercised end to end, and the checkers judge those conversations like any
+// other); and requests that must be refused, each with its own status: a create of an id taken by
+// another kind (409), a change to a conversation never created (404) or to a direct one (409), a
+// create and a change naming a bad id (400); and an add of a current member, which is a no-op (2xx).
+// Every request goes into the history through the ledger; admin-answers judges the answers from
+// that alone. Churn's changes and these share the ledger, so one change per conversation is in flight.
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import type { AdminLedger, MembersChange } from './admin-ledger.ts';
+import { adminPost, isSmallGroup } from './behaviours.ts';
+import type { SeedStreams } from './kernel/prng.ts';
+import type { Population } from './population.ts';
+import type { World } from './world/world.ts';
+
+/** An id protocol.md's grammar refuses (a space and a `!`): the answer is 400. */
+const badId = 'not an id!';
+/** How soon a probe whose conversation has a change in flight is tried again. */
+const busyRetryMs = 100;
+
+type Probe = (round: number) => void;
+
+export function scheduleAdminProbes(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  population: Population,
+  ledger: AdminLedger,
+  fromMs: number,
+  untilMs: number,
+  messageBody: (device: string, n: number) => string,
+): void {
+  const rounds = scenario.workload.adminProbes;
+  const { users } = population;
+  const groups = population.groups.filter(isSmallGroup);
+  if (rounds <= 0 || users.length < 3) return;
+  const rng = streams.stream('admin-probes');
+  let sent = 0;
+  const distinctUsers = (count: number): string[] => {
+    const picked = new Set<string>();
+    while (picked.size < count) picked.add(users[rng.int(users.length)]!);
+    return [...picked];
+  };
+  const create = (conv: string, kind: 'direct' | 'group', members: string[], use: boolean): void =>
+    ledger.create(
+      { conv, kind, members },
+      (request, answer) =>
+        adminPost(
+          world,
+          '/v1/admin/conversations',
+          { id: request.conv, kind: request.kind, members: request.members },
+          answer,
+        ),
+      () => world.now,
+      () => {
+        if (use) opened(conv, members);
+      },
+    );
+  /** The members' apps open the new conversation, and one of them writes to it at once. */
+  const opened = (conv: string, members: readonly string[]): void => {
+    const senders: number[] = [];
+    world.clients.forEach((sim, index) => {
+      if (sim.adversary || sim.left || !members.includes(sim.user)) return;
+      if (!sim.convs.includes(conv)) sim.convs = [...sim.convs, conv];
+      world.clientEffects(index, sim.client.openConversation(conv, world.now));
+      if (sim.client.canSend()) senders.push(index);
+    });
+    if (senders.length === 0) return;
+    const index = senders[rng.int(senders.length)]!;
+    const sim = world.clients[index]!;
+    world.clientEffects(index, sim.client.sendMessage(conv, messageBody(sim.device, sent++), world.now));
+  };
+  /** A change through the ledger, tried again shortly while another change to conv is in flight. */
+  const change = (conv: string, body: MembersChange): void => {
+    const sentNow = ledger.change(
+      conv,
+      body,
+      (c, request, answer) => adminPost(world, `/v1/admin/conversations/${c}/members`, request, answer),
+      () => world.now,
+    );
+    if (!sentNow && world.now + busyRetryMs < untilMs)
+      world.at(world.now + busyRetryMs, () => change(conv, body));
+  };
+  const someGroup = (): string | undefined => {
+    const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
+    return withMembers.length === 0 ? undefined : withMembers[rng.int(withMembers.length)];
+  };
+  const probes: Probe[] = [
+    (round) => create(`${population.prefix}hg${round}`, 'group', distinctUsers(3), true),
+    (round) => create(`${population.prefix}hd${round}`, 'direct', distinctUsers(2), true),
+    () => {
+      const conv = groups[rng.int(groups.length)];
+      if (conv !== undefined) create(conv, 'direct', distinctUsers(2), false);
+    },
+    (round) => change(`${population.prefix}nosuch${round}`, { add: [users[0]!], remove: [] }),
+    () => {
+      // Directs are `d<i>-<j>` (population.ts); one the ledger knows was created.
+      const i = rng.int(users.length);
+      const conv = `${population.prefix}d${i}-${(i + 1) % users.length}`;
+      const members = ledger.membersOf(conv);
+      if (members.length === 2) change(conv, { add: [], remove: [members[rng.int(2)]!] });
+    },
+    () => {
+      const conv = someGroup();
+      if (conv === undefined) return;
+      const members = ledger.membersOf(conv);
+      change(conv, { add: [members[rng.int(members.length)]!], remove: [] });
+    },
+    (round) => create(`${badId}${round}`, 'group', distinctUsers(2), false),
+    () => {
+      const conv = someGroup();
+      if (conv !== undefined) change(conv, { add: [badId], remove: [] });
+    },
+  ];
+  for (let round = 0; round < rounds; round++)
+    for (const probe of probes) {
+      const at = fromMs + (untilMs - fromMs) * rng.float();
+      world.at(at, () => probe(round));
+    }
+}
