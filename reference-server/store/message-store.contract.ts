@@ -270,6 +270,13 @@ export function describeMessageStoreContract(
         await send(h, 'g', 'b', 'y', 'world', 20);
         await h.store.changeMembers({ conv: 'g', add: ['c'], remove: ['b'] });
         await h.store.advanceCursor({ conv: 'g', user: 'a', kind: 'read', seq: 2 });
+        // Refused changes keep nothing: a change to a conversation never created, one to a direct one.
+        expect(await h.store.changeMembers({ conv: 'nope', add: ['a'], remove: [] })).toEqual({
+          status: 'not_found',
+        });
+        expect(await h.store.changeMembers({ conv: 'd', add: [], remove: ['c'] })).toEqual({
+          status: 'conflict',
+        });
         const before = (await h.store.changeMembers({ conv: 'g', add: [], remove: [] })) as {
           conversation: unknown;
         };
