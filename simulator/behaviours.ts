@@ -197,6 +197,9 @@ export function isSmallGroup(conv: string): boolean {
   return /^(.*\.)?g\d+$/.test(conv);
 }
 
+/** How soon the admin asks again for a change answered with neither a success nor a refusal. */
+const adminRetryMs = 500;
+
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
 
@@ -444,22 +447,38 @@ export function scheduleMembershipChurn(
         kind,
         which,
       );
-      ledger.change(
-        conv,
-        change,
-        (c, body, answer) =>
-          transport(c, body, (status, reply) => {
-            answer(status, reply);
-            if (status >= 200 && status < 300 && scenario.workload.sendAfterMembershipChange)
-              followUp(
-                c,
-                world.nodes.findIndex((node) => node.up && !node.paused),
-                change.remove[0],
-              );
-            if (status >= 200 && status < 300) opened(c, change.add);
-          }),
-        () => world.now,
-      );
+      // A change answered with neither a success nor a refusal (5xx, or none came) may or may not have
+      // been made: the admin asks again, as a real one would (made again, it changes nothing), until it
+      // is answered or the load ends; admin-answers judges each answer, and a change never taken.
+      const ask = (): void => {
+        const again = (): void => {
+          if (world.now + adminRetryMs < untilMs) world.at(world.now + adminRetryMs, ask);
+        };
+        if (!world.nodes.some((node) => node.up && !node.paused) || emptied.has(conv)) return again();
+        const sent = ledger.change(
+          conv,
+          change,
+          (c, body, answer) =>
+            transport(c, body, (status, reply) => {
+              answer(status, reply);
+              if (status === 0 || status >= 500) return again();
+              if (status >= 200 && status < 300 && scenario.workload.sendAfterMembershipChange)
+                followUp(
+                  c,
+                  world.nodes.findIndex((node) => node.up && !node.paused),
+                  change.remove[0],
+                );
+              if (status >= 200 && status < 300) opened(c, change.add);
+            }),
+          () => world.now,
+        );
+        // The first ask, made while another change to the group is in flight, is dropped (as before);
+        // a retry waits its turn.
+        if (!sent && asked) again();
+        asked = true;
+      };
+      let asked = false;
+      ask();
     });
   }
 }
