@@ -338,14 +338,16 @@ export function scheduleMembershipChurn(
     adminPost(world, `/v1/admin/conversations/${conv}/members`, change, answer);
   /**
    * An admin change through the first node that can take it; `retry` when none can, another change to
-   * the group is in flight, or it was not answered with a success (the harness does not know whether
-   * it was made); else a member follows it up (workload.sendAfterMembershipChange) and `done`.
+   * the group is in flight, or it was answered with neither a success nor a refusal (the harness does
+   * not know whether it was made); `refused` on a 4xx (by default `retry` too); else a member follows
+   * it up (workload.sendAfterMembershipChange) and `done`.
    */
   const changeOrRetry = (
     conv: string,
     change: MembersChange,
     retry: () => void,
     done: (conv: string) => void,
+    refused: () => void = retry,
   ): void => {
     if (!world.nodes.some((node) => node.up && !node.paused)) return retry();
     const sent = ledger.change(
@@ -354,6 +356,7 @@ export function scheduleMembershipChurn(
       (c, body, answer) =>
         transport(c, body, (status, reply) => {
           answer(status, reply);
+          if (status >= 400 && status < 500) return refused();
           if (status < 200 || status >= 300) return retry();
           if (scenario.workload.sendAfterMembershipChange)
             followUp(
@@ -449,35 +452,19 @@ export function scheduleMembershipChurn(
       );
       // A change answered with neither a success nor a refusal (5xx, or none came) may or may not have
       // been made: the admin asks again, as a real one would (made again, it changes nothing), until it
-      // is answered or the load ends; admin-answers judges each answer, and a change never taken.
-      const ask = (): void => {
-        const again = (): void => {
-          if (world.now + adminRetryMs < untilMs) world.at(world.now + adminRetryMs, ask);
-        };
-        if (!world.nodes.some((node) => node.up && !node.paused) || emptied.has(conv)) return again();
-        const sent = ledger.change(
+      // is answered or the load ends; admin-answers judges each answer, and a change never taken. A 4xx
+      // is an answer: judged, not asked again.
+      const again = (): void => {
+        if (!emptied.has(conv) && world.now + adminRetryMs < untilMs) world.at(world.now + adminRetryMs, ask);
+      };
+      const ask = (): void =>
+        changeOrRetry(
           conv,
           change,
-          (c, body, answer) =>
-            transport(c, body, (status, reply) => {
-              answer(status, reply);
-              if (status === 0 || status >= 500) return again();
-              if (status >= 200 && status < 300 && scenario.workload.sendAfterMembershipChange)
-                followUp(
-                  c,
-                  world.nodes.findIndex((node) => node.up && !node.paused),
-                  change.remove[0],
-                );
-              if (status >= 200 && status < 300) opened(c, change.add);
-            }),
-          () => world.now,
+          again,
+          (c) => opened(c, change.add),
+          () => {},
         );
-        // The first ask, made while another change to the group is in flight, is dropped (as before);
-        // a retry waits its turn.
-        if (!sent && asked) again();
-        asked = true;
-      };
-      let asked = false;
       ask();
     });
   }
