@@ -220,7 +220,9 @@ export type HistoryEvent =
    * said was behind with no `batch`, a `sync` with no `batch`, a send made again after its ack
    * (client/resending-client.ts) with neither its ack nor an `err`. Silence, unless a fault explains it.
    * A resume or sync names what the device held (`after`) and the newest seq it knew of then
-   * (`lastSeq`: for a resume, the welcome's).
+   * (`lastSeq`: for a resume, the welcome's). A hello names when its connection was last heard from
+   * (`heardAt`: a frame or a ping; in the simulator, the network still carrying it): one heard after
+   * every fault healed survived them, and its server owes the welcome once they are over.
    */
   | ({
       k: 'unanswered';
@@ -230,6 +232,7 @@ export type HistoryEvent =
       conv?: string;
       after?: number;
       lastSeq?: number;
+      heardAt?: number;
     } & DeviceRef)
   /** A device got a `welcome` or `err` that breaks protocol.md's shape (client/frame-shape.ts): what is wrong. */
   | ({ k: 'bad-frame'; at: number; t: 'welcome' | 'err' | 'close'; problem: string } & DeviceRef)

@@ -18,6 +18,11 @@ export class FaultQuiet {
     return this.open > 0;
   }
 
+  /** No fault is open at `now`, and the last one started or healed `ms` or more before it. */
+  healedFor(now: number, ms: number): boolean {
+    return this.open === 0 && this.lastAt <= now - ms;
+  }
+
   /** No fault is open now, and none started or healed from `from` on. */
   quietSince(from: number): boolean {
     return this.open === 0 && this.lastAt < from;

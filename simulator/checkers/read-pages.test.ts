@@ -394,12 +394,14 @@ describe('read-pages', () => {
       askedAt: number,
       at: number,
       by = bob,
+      heardAt?: number,
     ): HistoryEvent => ({
       k: 'unanswered',
       at,
       asked,
       askedAt,
       ...(asked === 'hello' ? {} : { conv: 'g1', after: 0, lastSeq: 3 }),
+      ...(heardAt === undefined ? {} : { heardAt }),
       ...by,
     });
     for (const asked of ['hello', 'resume', 'sync', 'send'] as const) {
@@ -427,6 +429,24 @@ describe('read-pages', () => {
     const reconnected = history.session(5_500, bob);
     expect(judge([...sent(3), start, heal, reconnected, gaveUp('sync', 6_000, 16_000)]).verdict).toBe('fail');
     expect(judge([...sent(3), start, heal, gaveUp('hello', 6_000, 16_000)]).verdict).toBe('fail');
+    // A hello sent while a fault was open is owed its welcome once the faults are over (a fleet node
+    // whose welcome read failed, or that was stale, welcomes it when the store or the bus is back): given
+    // up 5 s or more after the last heal, on a connection heard from after it, it is silence.
+    const storeCut: HistoryEvent = { k: 'fault', at: 500, type: 'partition', phase: 'start' };
+    const storeBack: HistoryEvent = { ...storeCut, at: 1_700, phase: 'heal' };
+    const heldHello = (heardAt: number, at = 25_600): HistoryEvent => gaveUp('hello', 600, at, bob, heardAt);
+    const held = judge([...sent(3), storeCut, storeBack, heldHello(25_600)]);
+    expect(held.verdict).toBe('fail');
+    expect(JSON.stringify(held.witness)).toContain('the last fault had healed at 1700');
+    // Not heard from since the heal: the fault may have cut it (a partition leaves it dead).
+    expect(judge([...sent(3), storeCut, storeBack, heldHello(1_000)]).verdict).toBe('pass');
+    // Given up less than 5 s after the heal, or with a fault still open: not yet owed.
+    expect(judge([...sent(3), storeCut, storeBack, heldHello(6_000, 6_600)]).verdict).toBe('pass');
+    expect(judge([...sent(3), storeCut, storeBack, start, heldHello(25_600)]).verdict).toBe('pass');
+    // Only a hello: a sync's connection from before the fault is still excused (see above).
+    expect(judge([...sent(3), storeCut, storeBack, gaveUp('sync', 600, 25_600, bob, 25_600)]).verdict).toBe(
+      'pass',
+    );
     // A resume is owed a batch only if the user may read past what it held: not before its join.
     const cat = device('cat');
     const added = [

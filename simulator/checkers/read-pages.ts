@@ -19,7 +19,8 @@
 //   that lost the ack, client/resending-client.ts) with neither its ack nor an `err` (protocol.md: the
 //   same ack), each within the client's own timeout and with no `err` instead, while no fault was
 //   open from its connection's start on (`unanswered` events). A client that asks again hides such a
-//   server from every other check.
+//   server from every other check. A hello is owed its welcome after faults as well: given up
+//   `healAnswerMs` after the last fault healed, on a connection heard from since, it is silence.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -59,6 +60,15 @@ const seqsCheckedPerPageMax = 256;
  * times come from generator processes' clocks, which may disagree by a little.
  */
 const ackBeforeConnectMs = 10;
+/**
+ * How long after the last fault healed a server still holding a hello has to welcome it (or refuse it
+ * with an `err`), on a connection heard from since: the fault is over and the connection survived it.
+ * The reference server retries a welcome's failed store read, and a stale node's catch-up, every
+ * second (core limits' `catchUpRetryMs`), and the simulator's store answers a request lost to a fault
+ * after `storeTimeoutMs` (2 s): a read in flight at the heal, retried, then the welcome's own read
+ * take about 3 s. Simulator only (no cost model), as all silence is.
+ */
+const healAnswerMs = 5_000;
 /**
  * Syncs awaiting their batch per (device, conv): the client asks one at a time, resending after a
  * timeout (3 times, then it reconnects), and a sync given up on may still be answered.
@@ -339,21 +349,34 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
    * its connection began before the last fault event: a connection a fault cut or black-holed may stay
    * dead after the heal until a side notices (swarm seed 39569222896913: a sync sent at 25.2 s on a
    * connection from before a `timeout` fault that healed at 16.6 s reached no node).
+   * A hello is owed its welcome after the faults too: one held while the store was away (its welcome's
+   * read failed) or while a fleet node was stale (just started, or its bus lost) is welcomed once they
+   * heal. So a hello given up `healAnswerMs` or more after the last fault healed, on a connection heard
+   * from after that (it survived the faults: a cut or black-holed one is heard from no more), is silence
+   * even if it was sent while a fault was open (mutants 107 and 387 of the session-18 sample).
    */
   const unanswered = (event: HistoryEvent & { k: 'unanswered' }): void => {
     giveUps++;
     if (!judgeSilence) return;
     const connectedAt =
       event.asked === 'hello' ? event.askedAt : connectedFrom.get(ids.device(event.user, event.device));
-    if (!faults.quietSince(event.askedAt) || !(connectedAt > faults.lastAt)) return;
+    const quiet = faults.quietSince(event.askedAt) && connectedAt > faults.lastAt;
+    const healed =
+      event.asked === 'hello' &&
+      (event.heardAt ?? Number.NEGATIVE_INFINITY) > faults.lastAt &&
+      faults.healedFor(event.at, healAnswerMs);
+    if (!quiet && !healed) return;
     // A resume is owed a batch only when the user may read something past what the device held: a
     // welcome's lastSeq may lie before a new member's join (exploration seed 88715225069581: u41, added
     // to g5 after seq 1, resumed it from 0, and the welcome said lastSeq 1).
     if (event.asked === 'resume' && !readablePast(event)) return;
     const about = event.conv === undefined ? '' : ` of ${event.conv}`;
     const what = event.asked === 'send' ? 'send made again' : event.asked;
+    const excuse = quiet
+      ? "no fault was open from its connection's start on"
+      : `the last fault had healed at ${faults.lastAt}, and the connection was heard from at ${event.heardAt}`;
     witness.add(`${what} never answered`, () => ({
-      problem: `${event.user}/${event.device} sent a ${what}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and no fault was open from its connection's start on`,
+      problem: `${event.user}/${event.device} sent a ${what}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and ${excuse}`,
       path: [event],
     }));
   };

@@ -500,6 +500,7 @@ export abstract class ClientConnection implements ClientHost {
         at: now,
         asked: 'hello',
         askedAt: this.helloSentAt,
+        heardAt: this.lastHeardAt,
         user: this.user,
         device: this.device,
       });
