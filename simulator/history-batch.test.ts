@@ -106,6 +106,21 @@ describe('history batches', () => {
     expect(batch.names).toEqual([0, 'u1', 'u1-d1', 1, 'u2', 'u2-d1']);
   });
 
+  it("keeps a notify's lastSeq (delivery-mode judges how soon a notify names a seq): not packed", () => {
+    const notify: HistoryEvent = {
+      k: 'conv-frame',
+      at: 5,
+      conv: 'g1',
+      t: 'notify',
+      node: 'n1',
+      ...who,
+      lastSeq: 9,
+    };
+    const { batch, got } = roundTrip(new HistoryBatchWriter(8), new HistoryBatchReader(), [[notify, 0]]);
+    expect(got).toEqual([[notify, 0]]);
+    expect(batch.shapes[0]).not.toBe(2);
+  });
+
   it('names a device once; a later batch packs it by number alone', () => {
     const writer = new HistoryBatchWriter(8);
     const reader = new HistoryBatchReader();

@@ -164,8 +164,9 @@ export class HistoryBatchWriter {
     } else if (event.k === 'conv-frame' && this.named(event.user, event.device, device)) {
       const t = frameTypes.indexOf(event.t);
       const node = 'node' in event ? event.node : undefined;
-      // A batch's page (`lastSeq`, `more`) is rare beside pushes and receipts: such frames go as they are.
-      const plain = t >= 0 && !('more' in event) && typeof event.conv === 'string';
+      // A batch's page (`lastSeq`, `more`) and a notify's `lastSeq` are rare beside pushes and receipts:
+      // such frames go as they are.
+      const plain = t >= 0 && !('more' in event) && !('lastSeq' in event) && typeof event.conv === 'string';
       if (plain && (node === undefined || typeof node === 'string')) {
         const at = this.convFrameRow(device, event.at, event.conv);
         const batch = this.batch;

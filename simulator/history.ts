@@ -182,7 +182,7 @@ export type HistoryEvent =
       node?: string;
       /** `typing`: the user it says is typing. */
       of?: string;
-      /** `batch`: the page's `lastSeq` (the newest seq the reader may know) and `more`. */
+      /** `batch`: the page's `lastSeq` (the newest seq the reader may know) and `more`; `notify`: its `lastSeq`. */
       lastSeq?: number;
       more?: boolean;
     } & DeviceRef)

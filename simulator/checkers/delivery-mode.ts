@@ -6,7 +6,9 @@
 // - a `receipt` in a conversation above it is a violation;
 // - a message in a small conversation that never reached a member device online throughout as a
 //   pushed `msg` is a violation (push-reach.ts), and so is a cursor moved forward that such a device
-//   never heard of in a `receipt` (receipt-reach.ts).
+//   never heard of in a `receipt` (receipt-reach.ts);
+// - a `notify` in a large group that first names a seq more than the reach due time after its ack, on a
+//   device online since before the send, is a violation (notify-promptness.ts).
 // Sizes come from what the harness created; a conversation whose membership the harness changed is
 // not judged (its size near the threshold may be in flight), and neither is a conversation the harness
 // did not create (an adversary's guess).
@@ -25,6 +27,7 @@ import type {
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
 import { MemberSessions, memberSessionsKinds } from './member-sessions.ts';
+import { NotifyPromptness, notifyPromptnessKinds } from './notify-promptness.ts';
 import { PushReach, pushReachKinds } from './push-reach.ts';
 import { ReceiptReach, receiptReachKinds } from './receipt-reach.ts';
 import { WitnessList } from './witness-list.ts';
@@ -40,6 +43,12 @@ export type DeliveryModeOptions = CheckerOptions & {
    * is one durable write then the fan-out). Live runs give real servers on a shared machine longer.
    */
   reachDueMs?: number;
+  /**
+   * Judge how soon a notify names a seq (notify-promptness.ts; default true). Only where the server's
+   * speed is not part of the run: with a cost model, or live against a loaded server, a late notify is
+   * a slow server, as a late answer is (read-pages' `judgeSilence`).
+   */
+  judgeSilence?: boolean;
 };
 
 /** The simulator's reach due time (see `reachDueMs`). */
@@ -53,6 +62,7 @@ const kinds = [
   ...memberSessionsKinds,
   ...pushReachKinds,
   ...receiptReachKinds,
+  ...notifyPromptnessKinds,
   'phase',
   'conv',
   'members-sent',
@@ -69,6 +79,7 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
   const sessions = new MemberSessions(ids, threshold, witness, dueMs);
   const reach = new PushReach(sessions);
   const receipts = new ReceiptReach(sessions);
+  const notifies = options.judgeSilence === false ? null : new NotifyPromptness(sessions, threshold);
   let endAt = Number.POSITIVE_INFINITY;
   /** Conversation -> members at creation; -1 once the harness changed its membership. */
   const sizes = new Map<string, number>();
@@ -111,8 +122,8 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
     finish(final: FinalState): CheckResult {
       sessions.finish(Math.min(endAt, final.at));
       const frames = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
-      const judged = frames + reach.judged + receipts.judged;
-      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach; ${receipts.judged} receipts owed to them judged${receipts.drainWaited > 0 ? ` (${receipts.drainWaited} more not, their due time past the session's end only for a queue still draining)` : ''}`;
+      const judged = frames + reach.judged + receipts.judged + (notifies?.judged ?? 0);
+      const details = `${frames} frames judged against their conversation's size (${judgedBy.msg} msg, ${judgedBy.notify} notify, ${judgedBy.receipt} receipt; large above ${threshold} members); ${reach.judged} pushes owed to member devices online throughout judged for reach; ${receipts.judged} receipts owed to them judged${receipts.drainWaited > 0 ? ` (${receipts.drainWaited} more not, their due time past the session's end only for a queue still draining)` : ''}${notifies !== null && notifies.judged > 0 ? `; ${notifies.judged} seqs judged for how soon a notify named them` : ''}`;
       return coveredResult(witness, deliveryModeProperty, details, {
         judged,
         judgedWhat: 'msg, notify or receipt frame in a conversation of known size',

@@ -129,7 +129,9 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         this.batch(frame, now);
         break;
       case 'notify':
-        this.recordConvFrame(frame.conv, 'notify', undefined, now);
+        // With its lastSeq (delivery-mode judges how soon a notify names a seq after its ack): as an
+        // object, not packed by its fields (ClientServices.convFrame carries one seq, not a lastSeq).
+        this.convFrame(frame.conv, 'notify', undefined, now, undefined, undefined, frame.lastSeq);
         if (!this.isForeign(frame.conv)) this.view(frame.conv)?.notify(this, frame.lastSeq, now);
         break;
       case 'receipt':
@@ -532,9 +534,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     now: number,
     of?: string,
     page?: BatchFrame,
+    lastSeq?: number,
   ): void {
     const event = this.convFrameEvent(conv, t, seqs, now);
     if (of !== undefined) event.of = of;
+    if (lastSeq !== undefined) event.lastSeq = lastSeq;
     // A page's claims, judged by read-pages (`more` must be true exactly when more readable seqs exist).
     if (page !== undefined) {
       event.lastSeq = page.lastSeq;
