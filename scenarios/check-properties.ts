@@ -17,6 +17,7 @@ export const checkProperties = [
   'rate-limit',
   'typing-recipients',
   'server-frames',
+  'no-spurious-unavailable',
   'delivery-mode',
   'liveness',
 ] as const;

@@ -6,6 +6,7 @@ import type { AdminLedger, AdminTransport, MembersChange } from './admin-ledger.
 import { hash32 } from './checkers/string-hash.ts';
 import type { HistoryEvent } from './history.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
+import { httpReadAsked, type MalformedRead, scheduleMalformedReads } from './malformed-reads.ts';
 import type { Population } from './population.ts';
 import { pressPlan } from './press.ts';
 import type { World } from './world/world.ts';
@@ -477,8 +478,8 @@ const httpReadPagesMax = 8;
  * Users reading a conversation's messages over HTTP (`workload.httpReadsPerMin`), as an app's history
  * screen would: a random user and one of its conversations (one it was removed from included: it may
  * still read its span), from a random `after`, in pages of 1-8 through a random node, following the
- * pages while the answer says `more`. What was asked and answered goes into the history (read-pages
- * judges it).
+ * pages while the answer says `more`; and an eighth as many sent malformed on purpose (malformed-reads.ts:
+ * a 400 is owed). What was asked and answered goes into the history (read-pages judges it).
  */
 export function scheduleHttpReads(
   world: World,
@@ -493,11 +494,19 @@ export function scheduleHttpReads(
   if (perMin <= 0 || readers.length === 0) return;
   const rng = streams.stream('http-read');
   let nextId = 0;
-  const page = (conv: string, user: string, after: number, limit: number, left: number): void => {
+  const page = (
+    conv: string,
+    user: string,
+    after: number,
+    limit: number,
+    left: number,
+    bad?: MalformedRead,
+  ): void => {
     const nodes = world.nodes.flatMap((node, index) => (node.up && !node.paused ? [index] : []));
     if (nodes.length === 0) return;
-    const id = nextId++;
-    record({ k: 'http-read-sent', at: world.now, id, conv, user, after, limit });
+    const { event, query } = httpReadAsked({ at: world.now, id: nextId++, conv, user, after, limit }, bad);
+    record(event);
+    const { id } = event;
     let answered = false;
     const answer = (status: number, body: unknown): void => {
       if (answered) return;
@@ -519,7 +528,7 @@ export function scheduleHttpReads(
       {
         method: 'GET',
         path: `/v1/conversations/${conv}/messages`,
-        query: { after: String(after), limit: String(limit) },
+        query,
         principal: { kind: 'user', sub: user, admin: false },
         body: undefined,
       },
@@ -537,4 +546,9 @@ export function scheduleHttpReads(
     const limit = 1 + rng.int(8);
     if (conv !== null) world.at(t, () => page(conv, sim.user, after, limit, httpReadPagesMax));
   }
+  scheduleMalformedReads(streams, perMin, fromMs, untilMs, (t, bad, badRng) => {
+    const sim = world.clients[badRng.pick(readers)]!;
+    const conv = sim.convs.length > 0 ? sim.convs[badRng.int(sim.convs.length)]! : null;
+    if (conv !== null) world.at(t, () => page(conv, sim.user, bad.after, bad.limit, 1, bad));
+  });
 }

@@ -27,7 +27,14 @@ import { runScenario } from './run-scenario.ts';
 async function followed(
   on: boolean,
   clients: number,
-): Promise<{ answered: number; followed: number; pulled: number; httpPages: number; holds: number }> {
+): Promise<{
+  answered: number;
+  followed: number;
+  pulled: number;
+  httpPages: number;
+  malformedRefused: number;
+  holds: number;
+}> {
   const written = loadScenario('churn');
   // Without the emptied group (its own test below): at 80 clients without follow-ups its former
   // members' repeated pushes (a paused node's late catch-up, rightly) pass the 1% bound.
@@ -39,6 +46,8 @@ async function followed(
   };
   const scenario = { ...written, workload };
   let httpPages = 0;
+  const malformed = new Set<number>();
+  let malformedRefused = 0;
   const sentOf = new Map<number, { conv: string; removed: string | undefined }>();
   const answers: { conv: string; at: number; removed: string | undefined }[] = [];
   const sends: { conv: string; at: number }[] = [];
@@ -49,7 +58,9 @@ async function followed(
       answers.push({ ...sentOf.get(event.id)!, at: event.at });
     if (event.k === 'send') sends.push({ conv: event.conv, at: event.at });
     if (event.k === 'sync-sent') syncs.push({ conv: event.conv, at: event.at, user: event.user });
+    if (event.k === 'http-read-sent' && event.malformed !== undefined) malformed.add(event.id);
     if (event.k === 'http-read' && event.status === 200) httpPages++;
+    if (event.k === 'http-read' && event.status === 400 && malformed.has(event.id)) malformedRefused++;
   };
   const readMembers = vi.spyOn(ChatNode.prototype as never as { readMembers(): void }, 'readMembers');
   let holds = 0;
@@ -68,23 +79,26 @@ async function followed(
   const pulled = answers.filter((a) =>
     syncs.some((s) => s.conv === a.conv && s.at === a.at && s.user === a.removed),
   ).length;
-  return { answered: answers.length, followed: hits, pulled, httpPages, holds };
+  return { answered: answers.length, followed: hits, pulled, httpPages, malformedRefused, holds };
 }
 
 describe("churn's workloads: a send right after each membership change, HTTP readers", () => {
-  it('follow most answered changes and read pages over HTTP when set, and neither when not', async () => {
+  it('follow most answered changes and read pages over HTTP (some malformed) when set, and neither when not', async () => {
     // The mutation profile's size and seed (at 80 clients the old all-node slow bus held too).
     const on = await followed(true, 200);
     expect(on.answered).toBeGreaterThan(3);
     expect(on.followed).toBeGreaterThanOrEqual(on.answered / 2);
     expect(on.pulled).toBeGreaterThan(0);
     expect(on.httpPages).toBeGreaterThan(10);
+    // Reads sent malformed on purpose (malformed-reads.ts) got their 400 (read-pages fails any other).
+    expect(on.malformedRefused).toBeGreaterThan(0);
     expect(on.holds).toBeGreaterThan(0);
     const off = await followed(false, 80);
     expect(off.answered).toBeGreaterThan(3);
     expect(off.followed).toBe(0);
     expect(off.pulled).toBe(0);
     expect(off.httpPages).toBe(0);
+    expect(off.malformedRefused).toBe(0);
   }, 120_000);
 });
 

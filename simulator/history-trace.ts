@@ -43,6 +43,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'resent-err': 32,
   'create-sent': 33,
   'create-answered': 34,
+  unavailable: 35,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -131,6 +132,7 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
     case 'http-read-sent':
       trace.mix(event.after);
       trace.mix(event.limit);
+      if (event.malformed !== undefined) trace.mixText(event.malformed);
       return;
     case 'http-read':
       trace.mix(event.status);
@@ -151,6 +153,9 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       return;
     case 'bad-frame':
       trace.mixText(event.problem);
+      return;
+    case 'unavailable':
+      trace.mixText(event.ref ?? '');
       return;
     case 'unanswered':
       trace.mix(event.asked.length);

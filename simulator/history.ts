@@ -234,10 +234,28 @@ export type HistoryEvent =
       lastSeq?: number;
       heardAt?: number;
     } & DeviceRef)
+  /**
+   * A device got an `err` with code `unavailable` ("a dependency is down", protocol.md): `ref` the frame
+   * type or cmid it answers, `conv` when it names one. Only a fault explains it (no-spurious-unavailable).
+   */
+  | ({ k: 'unavailable'; at: number; ref?: string; conv?: string } & DeviceRef)
   /** A device got a `welcome` or `err` that breaks protocol.md's shape (client/frame-shape.ts): what is wrong. */
   | ({ k: 'bad-frame'; at: number; t: 'welcome' | 'err' | 'close'; problem: string } & DeviceRef)
-  /** A user asked for a conversation's messages over HTTP (`GET /v1/conversations/:id/messages`). */
-  | { k: 'http-read-sent'; at: number; id: number; conv: string; user: string; after: number; limit: number }
+  /**
+   * A user asked for a conversation's messages over HTTP (`GET /v1/conversations/:id/messages`).
+   * `malformed`: the harness sent this read malformed on purpose, one parameter's text in place of the
+   * number drawn (e.g. `limit=2.5`; protocol.md: a 400); `after` and `limit` are the numbers drawn.
+   */
+  | {
+      k: 'http-read-sent';
+      at: number;
+      id: number;
+      conv: string;
+      user: string;
+      after: number;
+      limit: number;
+      malformed?: string;
+    }
   /** Its answer: the status, and for a 200 the page (its seqs, `lastSeq`, `more`); status 0: none came. */
   | {
       k: 'http-read';
@@ -303,6 +321,7 @@ const everyKind: Record<HistoryKind, true> = {
   'sync-sent': true,
   unanswered: true,
   'bad-frame': true,
+  unavailable: true,
   'http-read-sent': true,
   'http-read': true,
   'cursor-read': true,

@@ -14,6 +14,7 @@ import { createIdempotencyChecker } from './idempotency.ts';
 import { createLivenessChecker } from './liveness.ts';
 import { createNoDuplicatesChecker } from './no-duplicates.ts';
 import { createNoLossChecker } from './no-loss.ts';
+import { createNoSpuriousUnavailableChecker } from './no-spurious-unavailable.ts';
 import { createPerConversationOrderChecker } from './per-conversation-order.ts';
 import { createPresenceChangesChecker, type PresenceChangesOptions } from './presence-changes.ts';
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
@@ -34,6 +35,7 @@ export { createIdempotencyChecker } from './idempotency.ts';
 export { createLivenessChecker } from './liveness.ts';
 export { createNoDuplicatesChecker } from './no-duplicates.ts';
 export { createNoLossChecker } from './no-loss.ts';
+export { createNoSpuriousUnavailableChecker } from './no-spurious-unavailable.ts';
 export { createPerConversationOrderChecker } from './per-conversation-order.ts';
 export { createPresenceChangesChecker } from './presence-changes.ts';
 export { createPresenceConvergenceChecker } from './presence-convergence.ts';
@@ -57,6 +59,11 @@ export type StandardCheckerOptions = AuthorizationOptions &
     adminRequests?: boolean;
     /** Properties not to judge (the scenario's `checks.skip`): their checkers are left out. */
     skip?: readonly string[];
+    /**
+     * Judge `unavailable` answers against the faults (default true): live, a real store may fail under
+     * load with nothing injected, so the live driver leaves no-spurious-unavailable out.
+     */
+    judgeUnavailable?: boolean;
   };
 
 export function standardCheckers(options: StandardCheckerOptions = {}): Checker[] {
@@ -78,6 +85,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     createRateLimitChecker(shared),
     createTypingRecipientsChecker(shared),
     createServerFramesChecker(shared),
+    ...(options.judgeUnavailable === false ? [] : [createNoSpuriousUnavailableChecker(shared)]),
     ...(options.largeGroupThreshold === undefined ? [] : [createDeliveryModeChecker(shared)]),
     ...(options.adminRequests ? [createAdminAnswersChecker(shared)] : []),
     createLivenessChecker(),

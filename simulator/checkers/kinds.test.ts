@@ -120,6 +120,7 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
     ...ann,
   }),
   'bad-frame': (at) => ({ k: 'bad-frame', at, t: 'welcome', problem: 'no node', ...ann }),
+  unavailable: (at) => ({ k: 'unavailable', at, ref: 'sync', conv: 'g', ...ann }),
   'http-read-sent': (at) => ({ k: 'http-read-sent', at, id: 9, conv: 'g', user: 'ann', after: 0, limit: 10 }),
   'http-read': (at) => ({ k: 'http-read', at, id: 9, status: 200, seqs: [1], lastSeq: 1, more: false }),
   'cursor-read': (at) => ({
@@ -201,7 +202,7 @@ describe('the kinds each checker declares', () => {
         expect({ name, result }).toEqual({ name, result: declaredOnly(checkers()[n]!, base) });
       }
     // The small run reaches every checker, or the comparison above proves little.
-    expect(properties.length).toBe(17);
+    expect(properties.length).toBe(18);
   });
 
   it('a checker that reads a kind it left out is caught by the field it reads', () => {

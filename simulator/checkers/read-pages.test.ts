@@ -388,6 +388,51 @@ describe('read-pages', () => {
     expect(judge(paused).verdict).toBe('pass');
   });
 
+  it('fails a well-formed HTTP read answered 400 (or any status protocol.md does not give it), and a malformed one not refused with 400', () => {
+    const ask = (limit: number, malformed?: string, user = 'bob'): HistoryEvent => ({
+      k: 'http-read-sent',
+      at: 100,
+      id: 1,
+      conv: 'g1',
+      user,
+      after: 2,
+      limit,
+      ...(malformed === undefined ? {} : { malformed }),
+    });
+    const answered = (read: HistoryEvent, status: number, seqs?: number[]) =>
+      judge([
+        ...sent(6),
+        read,
+        {
+          k: 'http-read',
+          at: 101,
+          id: 1,
+          status,
+          ...(seqs === undefined ? {} : { seqs, lastSeq: 6, more: seqs[seqs.length - 1]! < 6 }),
+        } as HistoryEvent,
+      ]);
+    // limit 1 is well formed (mutant 1742 refused it); so is every other page of a member.
+    expect(answered(ask(1), 200, [3]).verdict).toBe('pass');
+    for (const status of [400, 401, 409, 413, 429, 500]) {
+      const result = answered(ask(1), status);
+      expect(result.verdict).toBe('fail');
+      expect(JSON.stringify(result.witness)).toContain(`answered ${status}, but the read is well formed`);
+    }
+    // A 503 is not this checker's: no-spurious-unavailable judges it against the faults.
+    expect(answered(ask(1), 503).verdict).toBe('pass');
+    // Sent malformed on purpose: a 400 is owed; a page is a violation, and so is any other refusal of a
+    // member, while a non-member may get its 403.
+    const malformed = answered(ask(4, 'limit=2.5'), 400);
+    expect(malformed.verdict).toBe('pass');
+    expect(malformed.details).toContain('1 reads sent malformed refused with 400');
+    const served = answered(ask(4, 'limit=0'), 200, []);
+    expect(served.verdict).toBe('fail');
+    expect(JSON.stringify(served.witness)).toContain('with limit=0: answered 200, not 400');
+    expect(JSON.stringify(answered(ask(4, 'after=seven'), 403).witness)).toContain('refused with 403');
+    expect(answered(ask(4, 'after=seven', 'eve'), 403).verdict).toBe('pass');
+    expect(JSON.stringify(answered(ask(4, 'after=-1'), 429).witness)).toContain('answered 429, not 400');
+  });
+
   it('fails a hello, a resume, a sync or a send made again a device gave up waiting for while no fault was open', () => {
     const gaveUp = (
       asked: 'hello' | 'resume' | 'sync' | 'send',

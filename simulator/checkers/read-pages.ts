@@ -12,7 +12,10 @@
 //   the same rules, its seqs ascending past `after` and readable by the user, and no 403/404 to a user
 //   who was surely a member from the request to the answer, nor to a removed member asking for seqs of
 //   its own past (ones sequenced while it was a member, which existed at the request), nor silence (no
-//   answer within the reader's 10 s) while no fault was open.
+//   answer within the reader's 10 s) while no fault was open; nor any other status to a well-formed read
+//   (a 400 to `limit=1` refused a member what it may read: mutants 1730 and 1742 of the 0ff7ab0 sample
+//   passed), but a 503, which no-spurious-unavailable judges against the faults. A read the harness
+//   sent malformed on purpose (malformed-reads.ts) must get a 400, or the 403/404 of a non-member.
 // - silence on the socket is judged the same way: a `hello` never welcomed, a resumed conversation the
 //   welcome said was behind with no `batch` (protocol.md: "then for each resumed conversation behind the
 //   server, its missing messages"), a `sync` with no `batch`, a send made again after its ack (an app
@@ -152,6 +155,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   let pages = 0;
   let judgedAgainstSync = 0;
   let httpPages = 0;
+  /** HTTP reads asked, and those sent malformed on purpose that got their 400. */
+  let httpReads = 0;
+  let malformedRefused = 0;
   /** Requests a device gave up waiting for (`unanswered`), judged for silence. */
   let giveUps = 0;
   /** Faults open now, and when the last started or healed (silence is judged only away from them). */
@@ -291,41 +297,78 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     httpAsked.delete(event.id);
     if (sent === undefined) return;
     const what = `${sent.user} read ${sent.conv} over HTTP after ${sent.after} (limit ${sent.limit})`;
-    if (event.status === 200) {
-      httpPages++;
-      const seqs = event.seqs ?? [];
-      const unreadable = seqs.filter((seq) => membership.readable(sent.conv, sent.user, seq) === 'no');
-      if (unreadable.length > 0 || seqs.some((seq, i) => seq <= (i === 0 ? sent.after : seqs[i - 1]!)))
-        witness.add('HTTP page out of bounds', () => ({
-          problem: `${what}: got seqs ${seqs.join(',')}, which must be ascending, past ${sent.after}, and readable by the user${unreadable.length > 0 ? ` (${unreadable.join(',')} are not)` : ''}`,
-          path: [sent, event],
-        }));
-      return judgePage({
-        what,
-        conv: sent.conv,
-        user: sent.user,
-        seqs,
-        lastSeq: event.lastSeq,
-        more: event.more,
-        after: sent.after,
-        limit: sent.limit,
-        asked: { at: sent.at, existed: sent.existed },
-        path: [sent, event],
-      });
-    }
     if (event.status === 0) {
       // No answer within the reader's timeout: silence, unless a fault was open or came meanwhile.
       if (sent.quiet && faults.quietSince(sent.at))
         witness.add('HTTP read never answered', () => ({
-          problem: `${what}: no answer by ${event.at}, and no fault was open from the request on`,
+          problem: `${sent.malformed === undefined ? what : `${sent.user} read ${sent.conv} over HTTP with ${sent.malformed}`}: no answer by ${event.at}, and no fault was open from the request on`,
           path: [sent, event],
         }));
       return;
     }
-    if (event.status !== 403 && event.status !== 404) return;
+    // "A dependency is down": judged against the faults by no-spurious-unavailable.
+    if (event.status === 503) return;
+    if (sent.malformed !== undefined) return malformedRead(sent, event);
+    if (event.status === 200) return httpPage(sent, event, what);
+    if (event.status === 403 || event.status === 404) return httpRefused(sent, event, what, true);
+    // protocol.md gives a well-formed read by a member its page; a non-member a 403 or 404.
     httpPages++;
-    // Refused: wrong if the user was surely a member from the ask to the answer (a removed member may
-    // still read its span, but the oracle cannot always tell whether it had one).
+    witness.add('well-formed HTTP read refused', () => ({
+      problem: `${what}: answered ${event.status}, but the read is well formed (after a seq, limit 1-${protocolLimits.syncLimitMax}): protocol.md answers it with a page, or 403/404 to a non-member`,
+      path: [sent, event],
+    }));
+  };
+
+  /** A read sent malformed on purpose: protocol.md's answer is a 400 (or the 403/404 of a non-member). */
+  const malformedRead = (sent: HttpReadSent, event: HistoryEvent & { k: 'http-read' }): void => {
+    const what = `${sent.user} read ${sent.conv} over HTTP with ${sent.malformed}`;
+    if (event.status === 400) {
+      malformedRefused++;
+      return;
+    }
+    if (event.status === 403 || event.status === 404) return httpRefused(sent, event, what, false);
+    httpPages++;
+    witness.add('malformed HTTP read not refused', () => ({
+      problem: `${what}: answered ${event.status}, not 400 (protocol.md: after is a seq, limit an integer from 1 to ${protocolLimits.syncLimitMax})`,
+      path: [sent, event],
+    }));
+  };
+
+  const httpPage = (sent: HttpReadSent, event: HistoryEvent & { k: 'http-read' }, what: string): void => {
+    httpPages++;
+    const seqs = event.seqs ?? [];
+    const unreadable = seqs.filter((seq) => membership.readable(sent.conv, sent.user, seq) === 'no');
+    if (unreadable.length > 0 || seqs.some((seq, i) => seq <= (i === 0 ? sent.after : seqs[i - 1]!)))
+      witness.add('HTTP page out of bounds', () => ({
+        problem: `${what}: got seqs ${seqs.join(',')}, which must be ascending, past ${sent.after}, and readable by the user${unreadable.length > 0 ? ` (${unreadable.join(',')} are not)` : ''}`,
+        path: [sent, event],
+      }));
+    judgePage({
+      what,
+      conv: sent.conv,
+      user: sent.user,
+      seqs,
+      lastSeq: event.lastSeq,
+      more: event.more,
+      after: sent.after,
+      limit: sent.limit,
+      asked: { at: sent.at, existed: sent.existed },
+      path: [sent, event],
+    });
+  };
+
+  /**
+   * A read refused 403/404: wrong if the user was surely a member from the ask to the answer (a removed
+   * member may still read its span, but the oracle cannot always tell whether it had one), and, for a
+   * well-formed read (`ownPast`), if it asked for seqs of its own past.
+   */
+  const httpRefused = (
+    sent: HttpReadSent,
+    event: HistoryEvent & { k: 'http-read' },
+    what: string,
+    ownPast: boolean,
+  ): void => {
+    httpPages++;
     const member = (at: number): boolean => membership.memberAt(sent.conv, sent.user, at) === 'yes';
     if (member(sent.at) && member(event.at))
       witness.add('HTTP read refused to a member', () => ({
@@ -335,6 +378,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     // A member no longer still reads its own past (protocol.md guarantee 6): a seq past `after` that
     // existed at the request and that the user surely may read must not be refused.
     else if (
+      ownPast &&
       sent.existed > sent.after &&
       membership.surelyReadableIn(sent.conv, sent.user, sent.after + 1, sent.existed)
     )
@@ -446,6 +490,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         if (event.t === 'batch') batch(event);
         return;
       case 'http-read-sent':
+        httpReads++;
         if (httpAsked.size < limits.pendingAttemptsMax)
           httpAsked.set(event.id, {
             ...event,
@@ -481,8 +526,8 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       const details =
         `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent); ` +
         `${welcomes} welcome lastSeqs judged against the acks before the connect` +
-        (httpPages > 0
-          ? `; ${httpPages} HTTP reads judged (pages and refusals; in those pages' count)`
+        (httpReads > 0
+          ? `; of ${httpReads} HTTP reads, ${httpPages} answers judged (pages and refusals; in those pages' count) and ${malformedRefused} reads sent malformed refused with 400`
           : '') +
         (giveUps > 0
           ? `; ${giveUps} requests a device gave up waiting for, ${judgeSilence ? 'judged for silence' : "not judged (the server's speed is part of this run)"}`
@@ -491,10 +536,10 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
           ? `; ${stillUndecided} pages with seqs past them the oracle could not place`
           : '');
       return coveredResult(witness, readPagesProperty, details, {
-        judged: pages + welcomes,
-        judgedWhat: 'batch nor welcome',
-        done: syncs,
-        doneWhat: 'syncs sent',
+        judged: pages + welcomes + malformedRefused,
+        judgedWhat: 'batch, welcome nor HTTP answer',
+        done: syncs + httpReads,
+        doneWhat: 'syncs and HTTP reads sent',
       });
     },
   };

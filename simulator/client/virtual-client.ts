@@ -485,6 +485,16 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   private err(frame: ErrFrame, now: number): void {
     this.errors++;
+    // "A dependency is down": only a fault explains it (no-spurious-unavailable judges it).
+    if (frame.code === ErrorCode.unavailable)
+      this.record({
+        k: 'unavailable',
+        at: now,
+        ...(frame.ref === undefined ? {} : { ref: frame.ref }),
+        ...(frame.conv === undefined ? {} : { conv: frame.conv }),
+        user: this.user,
+        device: this.device,
+      });
     if (frame.ref === undefined) return;
     if (this.adversary?.onErr(this, frame, now)) return;
     if (frame.conv !== undefined && (frame.ref === 'read' || frame.ref === 'delivered'))

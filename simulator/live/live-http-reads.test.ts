@@ -1,6 +1,7 @@
 // The live HTTP readers against a small real HTTP server: what each page asked and got goes into the
 // history as the simulator records it, pages are followed while the answer says there is more (by
-// `more`, or without it by `lastSeq`), and no answer is status 0.
+// `more`, or without it by `lastSeq`), no answer is status 0, and the reads sent malformed on purpose
+// carry their malformed text.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,6 +83,18 @@ describe('live HTTP readers', () => {
     expect(page).toMatchObject({
       seqs: Array.from({ length: first.limit }, (_, i) => first.after + 1 + i).filter((s) => s <= 30),
     });
+  });
+
+  it('sends an eighth as many reads malformed on purpose, each recorded with the text it carried', async () => {
+    const { url, asked } = await pageServer(30, true);
+    const events = await readAll(url);
+    const sent = events.filter((e) => e.k === 'http-read-sent');
+    const bad = sent.filter((e) => e.k === 'http-read-sent' && e.malformed !== undefined);
+    expect(bad.length).toBeGreaterThan(5);
+    expect(bad.length).toBeLessThan(sent.length / 3);
+    for (const read of bad)
+      if (read.k === 'http-read-sent')
+        expect(asked.some((query) => query.includes(read.malformed!))).toBe(true);
   });
 
   it('without `more` follows by lastSeq and records no `more`', async () => {

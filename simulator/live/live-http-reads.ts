@@ -1,7 +1,8 @@
 // Users reading a conversation's messages over HTTP during a live run (`workload.httpReadsPerMin`), as
 // the simulator's readers do (behaviours.ts scheduleHttpReads): a random user and one of the
 // conversations it is or was a member of, from a random `after`, in pages of 1-8 through a random node,
-// following the pages while the answer says there is more. Each page is one request with no retry: what
+// following the pages while the answer says there is more, and an eighth as many sent malformed on
+// purpose (malformed-reads.ts: a 400 is owed). Each page is one request with no retry: what
 // was asked and what came back go into the history, and read-pages judges them. protocol.md's answer is
 // `{messages, lastSeq}`; a `more` is recorded only when the server sends one, and without it the
 // reader follows while its last seq is below `lastSeq`.
@@ -9,6 +10,7 @@
 import type { Scenario } from '../../scenarios/scenario.ts';
 import type { HistoryEvent } from '../history.ts';
 import type { SeedStreams } from '../kernel/prng.ts';
+import { httpReadAsked, type MalformedRead, scheduleMalformedReads } from '../malformed-reads.ts';
 import type { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 
@@ -44,25 +46,30 @@ export function scheduleLiveHttpReads(
   const nodeRng = streams.stream('http-read-node');
   let nextId = 0;
 
+  const track = (read: Promise<void>): void => {
+    inFlight.add(read);
+    void read.finally(() => inFlight.delete(read));
+  };
+
   const page = async (
     conv: string,
     user: string,
     after: number,
     limit: number,
     left: number,
+    bad?: MalformedRead,
   ): Promise<void> => {
-    const id = nextId++;
     const base = context.urls[nodeRng.int(context.urls.length)]!;
-    context.record({ k: 'http-read-sent', at: context.now(), id, conv, user, after, limit });
+    const asked = httpReadAsked({ at: context.now(), id: nextId++, conv, user, after, limit }, bad);
+    context.record(asked.event);
+    const { id } = asked.event;
+    const query = new URLSearchParams(asked.query);
     let answer: { status: number; body: unknown };
     try {
-      const response = await fetch(
-        `${base}/v1/conversations/${encodeURIComponent(conv)}/messages?after=${after}&limit=${limit}`,
-        {
-          headers: { authorization: `Bearer ${context.tokens.of(user)}` },
-          signal: AbortSignal.timeout(liveLimits.httpReadTimeoutMs),
-        },
-      );
+      const response = await fetch(`${base}/v1/conversations/${encodeURIComponent(conv)}/messages?${query}`, {
+        headers: { authorization: `Bearer ${context.tokens.of(user)}` },
+        signal: AbortSignal.timeout(liveLimits.httpReadTimeoutMs),
+      });
       const text = await response.text();
       let body: unknown = null;
       try {
@@ -111,11 +118,18 @@ export function scheduleLiveHttpReads(
       const convs = context.convsOf(user);
       if (convs.length === 0) return;
       const conv = convs[Math.floor(pick * convs.length)]!;
-      const read = page(conv, user, after, limit, liveLimits.httpReadPagesMax);
-      inFlight.add(read);
-      void read.finally(() => inFlight.delete(read));
+      track(page(conv, user, after, limit, liveLimits.httpReadPagesMax));
     });
   }
+  scheduleMalformedReads(streams, perMin, context.fromMs, context.untilMs, (t, bad, badRng) => {
+    const user = context.readers[badRng.int(context.readers.length)]!;
+    const pick = badRng.float();
+    context.at(t, () => {
+      const convs = context.convsOf(user);
+      if (convs.length > 0)
+        track(page(convs[Math.floor(pick * convs.length)]!, user, bad.after, bad.limit, 1, bad));
+    });
+  });
   return {
     idle: async () => {
       await Promise.all([...inFlight]);

@@ -192,6 +192,8 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
       answerWithinMs: 3000,
       // A loaded server answers late, which the client's wait cannot tell from silence.
       judgeSilence: false,
+      // A real store may fail under load with no fault injected: `unavailable` is not judged live.
+      judgeUnavailable: false,
       ...(options.largeGroupThreshold === undefined
         ? {}
         : { largeGroupThreshold: options.largeGroupThreshold, reachDueMs: liveLimits.reachDueMs }),

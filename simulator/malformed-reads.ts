@@ -1,0 +1,75 @@
+// The HTTP reads the harness sends malformed on purpose, for the simulator's readers (behaviours.ts) and
+// the live driver's (live/live-http-reads.ts) alike: protocol.md answers a read whose `after` is not a
+// seq, or whose `limit` is not an integer from 1 to 500, with a 400, and read-pages judges that they got
+// it (a server that served limit 0 or 2.5, mutant 1739 of the 0ff7ab0 sample, passed the gate). They
+// come from their own seed stream, at an eighth of the scenario's read rate, so the well-formed reads'
+// draws stay what they were. A read asked, well formed or not, is recorded and sent by `httpReadAsked`
+// in both worlds.
+
+import { protocolLimits } from '../reference-server/protocol/limits.ts';
+import type { HistoryEventOf } from './history.ts';
+import type { Prng, SeedStreams } from './kernel/prng.ts';
+
+/** Malformed reads per well-formed one (`workload.httpReadsPerMin`). */
+const malformedReadShare = 1 / 8;
+
+/** One parameter's text in place of its number: each is a 400 by protocol.md. */
+const malformedParams: readonly (readonly ['after' | 'limit', string])[] = [
+  ['limit', '0'],
+  ['limit', '-2'],
+  ['limit', '2.5'],
+  ['limit', 'NaN'],
+  ['limit', String(protocolLimits.syncLimitMax + 1)],
+  ['after', '-1'],
+  ['after', '1.5'],
+  ['after', 'seven'],
+];
+
+export type MalformedRead = {
+  /** The numbers drawn, as a well-formed read's. */
+  after: number;
+  limit: number;
+  param: 'after' | 'limit';
+  /** The text sent for `param`. */
+  text: string;
+  /** What the history records (`http-read-sent`'s `malformed`), e.g. `limit=2.5`. */
+  malformed: string;
+};
+
+/**
+ * Calls `each` for every malformed read of the run, in time order, with the read's draws and the
+ * stream to pick its reader and conversation from.
+ */
+export function scheduleMalformedReads(
+  streams: SeedStreams,
+  perMin: number,
+  fromMs: number,
+  untilMs: number,
+  each: (atMs: number, read: MalformedRead, rng: Prng) => void,
+): void {
+  if (perMin <= 0) return;
+  const rng = streams.stream('http-read-malformed');
+  const meanGapMs = 60_000 / (perMin * malformedReadShare);
+  for (let t = fromMs + rng.exponential(meanGapMs); t < untilMs; t += rng.exponential(meanGapMs)) {
+    const [param, text] = malformedParams[rng.int(malformedParams.length)]!;
+    const after = rng.int(24);
+    const limit = 1 + rng.int(8);
+    each(t, { after, limit, param, text, malformed: `${param}=${text}` }, rng);
+  }
+}
+
+/**
+ * A read asked (the sim's readers and the live driver's alike): its history event and its query as sent,
+ * one parameter replaced by its malformed text when `bad` is given.
+ */
+export function httpReadAsked(
+  read: { at: number; id: number; conv: string; user: string; after: number; limit: number },
+  bad?: MalformedRead,
+): { event: HistoryEventOf<'http-read-sent'>; query: { after: string; limit: string } } {
+  const query = { after: String(read.after), limit: String(read.limit) };
+  if (bad === undefined) return { event: { k: 'http-read-sent', ...read }, query };
+  return {
+    event: { k: 'http-read-sent', ...read, malformed: bad.malformed },
+    query: { ...query, [bad.param]: bad.text },
+  };
+}
