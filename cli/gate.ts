@@ -33,6 +33,7 @@ export const gateScenarios = [
   'adversarial',
   'disk-faults',
   'node-down',
+  'fleet-races',
 ] as const;
 export const gateSeeds = [1, 2, 3];
 /**

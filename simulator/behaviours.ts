@@ -340,8 +340,11 @@ export function scheduleMembershipChurn(
   /**
    * An admin change through the first node that can take it; `retry` when none can, another change to
    * the group is in flight, or it was answered with neither a success nor a refusal (the harness does
-   * not know whether it was made); `refused` on a 4xx (by default `retry` too); else a member follows
-   * it up (workload.sendAfterMembershipChange) and `done`.
+   * not know whether it was made); `refused` on a 4xx (by default `retry` too); else `done` (the apps
+   * hear of the change: users just added open the group), then a member follows it up
+   * (workload.sendAfterMembershipChange): the member chosen may be one just added, whose app knew the
+   * group only as a past membership (fleet-races seed 1: u101, re-added to g12, refused its own
+   * follow-up as not_member when it came first).
    */
   const changeOrRetry = (
     conv: string,
@@ -359,13 +362,13 @@ export function scheduleMembershipChurn(
           answer(status, reply);
           if (status >= 400 && status < 500) return refused();
           if (status < 200 || status >= 300) return retry();
+          done(c);
           if (scenario.workload.sendAfterMembershipChange)
             followUp(
               c,
               world.nodes.findIndex((node) => node.up && !node.paused),
               change.remove[0],
             );
-          done(c);
         }),
       () => world.now,
     );
