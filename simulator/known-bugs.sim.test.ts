@@ -35,6 +35,7 @@ const triedFirst: Partial<Record<(typeof bugNames)[number], (typeof huntOrder)[n
   'fsync-retry': 'disk-faults',
   'recovery-truncates-segment': 'disk-faults',
   'stale-refusals': 'churn',
+  'refused-admin-changes': 'churn',
   'push-to-removed': 'churn',
   'cursor-regression': 'adversarial',
   'sync-skips': 'partition',

@@ -267,6 +267,26 @@ const probes: Record<BugName, Probe> = {
       return answers();
     },
   },
+  'refused-admin-changes': {
+    // protocol.md's HTTP section: an admin's valid membership change is applied (a 2xx), and the added
+    // member may then send.
+    correct: [200, 'ack'],
+    broken: [404, 'err:forbidden'],
+    async observe(bugs) {
+      const fixture = await start({ bugs });
+      const conv = await fixture.conversation(['ann', 'bo']);
+      const answer = await fixture.http.changeMembers(await fixture.adminToken(), conv, { add: ['carol'] });
+      const carol = (await fixture.session('carol')).client;
+      carol.send({ t: 'send', conv, cmid: 'c1', body: 'added' });
+      const answers = () =>
+        carol
+          .received('ack', (a) => a.cmid === 'c1')
+          .map(() => 'ack')
+          .concat(carol.received('err', (e) => e.ref === 'c1').map((e) => `err:${e.code}`));
+      await eventually(() => expect(answers()).toHaveLength(1));
+      return [answer.status, ...answers()];
+    },
+  },
   // Log bugs: the LogStore on a real data dir, built with the bug's policy (log-bugs.ts).
   'fsync-retry': {
     // Guarantee 1: an fsync that failed acknowledges nothing, even if a retry would "succeed".

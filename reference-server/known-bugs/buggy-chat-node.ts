@@ -1,13 +1,15 @@
 // The core's known-bug variants (bugs.ts), as a ChatNode subclass built in place of the node, so the
 // shipped ChatNode carries no test-only branch: it exposes a few decisions as protected methods
 // (who gets a push, what a cursor behind the cursor does, who hears of a cursor, what presence hears when
-// a connection goes, whether a refusal reads the store's record first)
+// a connection goes, whether a refusal reads the store's record first; and, for refused-admin-changes,
+// the admin's membership route, answered before the node handles it)
 // and each bug overrides one. Like the core, this file is sans-I/O.
 
 import { ChatNode, type ChatNodeOptions } from '../core/chat-node.ts';
 import type { Conversation } from '../core/conversation.ts';
+import type { Effect } from '../core/effects.ts';
 import { connectionsOf } from '../core/fanout.ts';
-import type { ConnId } from '../core/inputs.ts';
+import type { ConnId, Input } from '../core/inputs.ts';
 import type { UserId } from '../protocol/frames.ts';
 import { type BugName, coreBugs } from './bugs.ts';
 
@@ -18,6 +20,26 @@ export class BuggyChatNode extends ChatNode {
   constructor(options: ChatNodeOptions, bugs: Iterable<BugName>) {
     super(options);
     this.bugs = new Set([...bugs].filter((bug) => coreBugs.has(bug)));
+  }
+
+  override handle(input: Input, now: number): Effect[] {
+    // refused-admin-changes: `POST /v1/admin/conversations/:id/members` answers 404 "no route", as if the
+    // route were missing (sampled mutant 1562 did this to every admin route).
+    if (
+      this.bugs.has('refused-admin-changes') &&
+      input.type === 'http' &&
+      input.request.method === 'POST' &&
+      /^\/v1\/admin\/conversations\/[^/]+\/members$/.test(input.request.path)
+    )
+      return [
+        {
+          type: 'reply',
+          req: input.req,
+          status: 404,
+          body: { code: 'not_found', message: `no route POST ${input.request.path}` },
+        },
+      ];
+    return super.handle(input, now);
   }
 
   protected override pushRecipients(conv: Conversation, seq: number, exclude: ConnId | null): ConnId[] {

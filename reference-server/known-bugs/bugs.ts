@@ -16,6 +16,7 @@ export const bugNames = [
   'no-receipts',
   'stuck-presence',
   'stale-refusals',
+  'refused-admin-changes',
   'fsync-retry',
   'recovery-truncates-segment',
   'checkpoint-rewinds-offset',
@@ -29,6 +30,7 @@ export const coreBugs: ReadonlySet<BugName> = new Set([
   'no-receipts',
   'stuck-presence',
   'stale-refusals',
+  'refused-admin-changes',
 ]);
 
 /** Bugs that only a fleet shows: a node acting on its own view while the bus has not yet told it. */
@@ -54,6 +56,8 @@ export const bugDescriptions: Record<BugName, string> = {
   'stuck-presence': 'a user stays online after the last connection goes',
   'stale-refusals':
     "a fleet node refuses a member by its own view, not the store's record (a user added through another node is refused until the bus tells it)",
+  'refused-admin-changes':
+    'every admin membership change is answered 404 "no route" (no member can be added or removed; the admin is told nothing else)',
   'fsync-retry': 'group commit retries a failed fsync and acks (the kernel dropped the pages: fsyncgate)',
   'recovery-truncates-segment':
     'recovery cuts a torn tail at the start of the last segment, not at the torn record',
