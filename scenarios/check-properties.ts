@@ -19,6 +19,7 @@ export const checkProperties = [
   'server-frames',
   'no-spurious-unavailable',
   'delivery-mode',
+  'admin-answers',
   'liveness',
 ] as const;
 

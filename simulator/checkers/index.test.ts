@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkProperties } from '../../scenarios/check-properties.ts';
 import { finalStateFixture } from './final-state-fixture.ts';
+import { history } from './history-fixture.ts';
 import { checkHistory, standardCheckers } from './index.ts';
 import { ann, bob, sendLimits, smallRun, smallRunFinal } from './small-run-fixture.ts';
 
@@ -9,9 +10,10 @@ const final = smallRunFinal();
 
 describe('standardCheckers', () => {
   it('judges every property, and a correct run passes them all', () => {
+    // With admin requests (admin-answers): a change to a conversation never created, answered 404.
     const results = checkHistory(
-      standardCheckers({ graceMs: 500, sendLimits, largeGroupThreshold: 256 }),
-      run,
+      standardCheckers({ graceMs: 500, sendLimits, largeGroupThreshold: 256, adminRequests: true }),
+      [...run, history.membersSent(7, 1, 'nowhere', { add: ['ann'] }), history.membersAnswered(8, 1, 404)],
       final,
     );
     // Every property a scenario may name in checks.skip, in the order runs report them.
