@@ -425,6 +425,10 @@ export const scenarioSchema = strict({
       "share of users whose devices dial only their home node (an app given one server's address): while that node is down they stay offline instead of failing over",
       0,
     ),
+    textFraction: share(
+      "simulator only: share of devices whose frames reach the node as WebSocket text, encoded by the client's wire and parsed and validated by the node as ws-transport feeds them; the rest reach it as decoded values (validated alike, JSON skipped). Live, every frame is text",
+      0.5,
+    ),
   })
     .prefault({})
     .describe('the virtual clients'),

@@ -86,6 +86,8 @@ export type Scenario = {
     syncLimit: number;
     /** Share of users whose devices dial only their home node (no failover while it is down). */
     pinnedFraction: number;
+    /** Simulator: share of devices whose frames reach the node as text (the rest as decoded values). */
+    textFraction: number;
   };
   conversations: {
     /** Each user is in this many direct conversations (paired with neighbours). */

@@ -153,12 +153,25 @@ export function pickResenders(
  * shards holding devices of one user agree.
  */
 export function userLeaves(user: string, fraction: number, seed: number): boolean {
-  return fraction > 0 && (fmix32(hash32(`${seed}:leave:${user}`)) >>> 0) / 0x1_0000_0000 < fraction;
+  return seededShare(seed, 'leave', user, fraction);
 }
 
 /** Whether `user`'s devices dial only their home node (`clients.pinnedFraction`), from the seed. */
 export function userPinned(user: string, fraction: number, seed: number): boolean {
-  return fraction > 0 && (fmix32(hash32(`${seed}:pin:${user}`)) >>> 0) / 0x1_0000_0000 < fraction;
+  return seededShare(seed, 'pin', user, fraction);
+}
+
+/**
+ * Whether `device`'s frames reach the simulated node as WebSocket text (`clients.textFraction`), from
+ * the seed: the others' reach it as decoded values, so both of the core's ways in are run.
+ */
+export function deviceSpeaksText(device: string, fraction: number, seed: number): boolean {
+  return seededShare(seed, 'text', device, fraction);
+}
+
+/** Whether `key` falls in a `fraction` of keys picked by the seed for `tag` (by name: no stream is drawn). */
+function seededShare(seed: number, tag: string, key: string, fraction: number): boolean {
+  return fraction > 0 && (fmix32(hash32(`${seed}:${tag}:${key}`)) >>> 0) / 0x1_0000_0000 < fraction;
 }
 
 /** The other user of a direct conversation `[prefix]d<i>-<j>`; null for groups. */

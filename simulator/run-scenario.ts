@@ -16,6 +16,7 @@ import { AdminLedger } from './admin-ledger.ts';
 import { scheduleAdminProbes } from './admin-probes.ts';
 import { addAdversaries } from './adversaries.ts';
 import {
+  deviceSpeaksText,
   pickResenders,
   scheduleChurn,
   scheduleHttpReads,
@@ -302,6 +303,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     ...(options.chatNode ? { newCore: options.chatNode } : {}),
     ...(costModel ? { costModel } : {}),
     ...(options.tracer ? { tap: options.tracer } : {}),
+    speaksText: (device) => deviceSpeaksText(device, scenario.clients.textFraction, options.seed),
   });
   options.tracer?.attach(world);
   const population = buildPopulation(

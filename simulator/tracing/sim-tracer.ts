@@ -106,9 +106,14 @@ export class SimTracer implements RunTracer {
       persist.end(this.time(this.now()));
       return;
     }
-    if (input.type !== 'frame') return;
-    const frame = input.value as { t?: unknown; conv?: unknown; cmid?: unknown };
-    if (frame.t !== 'send' || typeof frame.conv !== 'string' || typeof frame.cmid !== 'string') return;
+    if (input.type !== 'frame' && input.type !== 'text') return;
+    // A text frame (a device of `clients.textFraction`) is read again here; the node parses its own.
+    const frame = (input.type === 'frame' ? input.value : parsedOrNull(input.text)) as {
+      t?: unknown;
+      conv?: unknown;
+      cmid?: unknown;
+    } | null;
+    if (frame?.t !== 'send' || typeof frame.conv !== 'string' || typeof frame.cmid !== 'string') return;
     const user = this.world!.clientOfConnection(input.conn)?.user;
     const send = user === undefined ? undefined : this.sends.get(keyOf(frame.conv, user, frame.cmid));
     if (send === undefined) return;
@@ -254,4 +259,13 @@ function keyOf(conv: string, user: string, cmid: string): string {
 
 function nodeId(index: number): string {
   return `n${index + 1}`;
+}
+
+/** A text frame's JSON value, or null when it is not JSON. */
+function parsedOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

@@ -6,6 +6,7 @@
 
 import { CloseCode } from '../../reference-server/protocol/codes.ts';
 import type { ClientFrame, ServerFrame } from '../../reference-server/protocol/frames.ts';
+import { encodeClientFrame } from '../client/wire.ts';
 import type { Prng } from '../kernel/prng.ts';
 import { PrngTable, prngStateWords } from '../kernel/prng-table.ts';
 import { type Agenda, EventKind } from './agenda.ts';
@@ -43,6 +44,12 @@ const pinnedFlag = 1;
 const cutFlag = 2;
 /** Extra latency or jitter, or a bandwidth limit, is set on the link: read them (else all three are 0). */
 const impairedFlag = 4;
+/**
+ * The client's frames reach the node as WebSocket text, encoded by the client's wire (as a live
+ * client's do, and as ws-transport feeds them: a `text` input the core parses and validates); without
+ * it, as the decoded value (a `frame` input, validated alike: the simulator skips the JSON).
+ */
+const textFlag = 8;
 
 export class Network {
   private readonly connections = new ConnectionTable();
@@ -88,8 +95,11 @@ export class Network {
     this.storeLinkLastAt = [new Array<number>(nodeCount).fill(0), new Array<number>(nodeCount).fill(0)];
   }
 
-  /** `pinned`: the client dials only its home node, never another while that one is down. */
-  addClient(home: number, jitterRng: Prng, pinned = false): void {
+  /**
+   * `pinned`: the client dials only its home node, never another while that one is down. `text`: its
+   * frames reach the node as text (textFlag).
+   */
+  addClient(home: number, jitterRng: Prng, pinned = false, text = false): void {
     // The row holds it as a 32-bit word: a home node index, not any number.
     if (!(Number.isInteger(home) && home >= 0 && home <= 0x7fffffff))
       throw new Error(`a client's home node is an index, got ${home}`);
@@ -102,7 +112,7 @@ export class Network {
     const row = client * linkRowWords;
     words[row + connectionWord] = -1;
     words[row + homeWord] = home;
-    words[row + flagsWord] = pinned ? pinnedFlag : 0;
+    words[row + flagsWord] = (pinned ? pinnedFlag : 0) | (text ? textFlag : 0);
   }
 
   /** The client's current connection id, or -1. */
@@ -299,11 +309,15 @@ export class Network {
     if (id < 0 || connections.stateOf(id) !== ConnectionState.open || connections.isBroken(id)) return;
     const at = Math.max(this.agenda.now + this.latency(client), connections.toNodeAt(id));
     connections.setToNodeAt(id, at);
-    this.agenda.schedule(at, EventKind.nodeInput, connections.nodeOf(id), connections.epochOf(id), {
-      type: 'frame',
-      conn: id,
-      value: frame,
-    });
+    this.agenda.schedule(
+      at,
+      EventKind.nodeInput,
+      connections.nodeOf(id),
+      connections.epochOf(id),
+      (this.flagsOf(client) & textFlag) === 0
+        ? { type: 'frame', conn: id, value: frame }
+        : { type: 'text', conn: id, text: encodeClientFrame(frame) },
+    );
   }
 
   closeFromClient(client: number): void {

@@ -65,6 +65,11 @@ export type WorldOptions = {
   tap?: WorldTap;
   /** A fleet node silent this long is taken for dead (`serve --redis-presence-ttl-ms`; default Redis's). */
   presenceTtlMs?: number;
+  /**
+   * Whether a device's frames reach its node as WebSocket text (the core parses and validates them, as
+   * live) rather than as decoded values (`clients.textFraction`); absent, none does.
+   */
+  speaksText?: (device: string) => boolean;
 };
 
 /** What a tap sees, in virtual time (`world.now`): it must not act on the world, draw or schedule. */
@@ -204,7 +209,12 @@ export class World {
     const index = this.clients.length;
     this.clients.push(client);
     this.machines.push(client.client);
-    this.network.addClient(client.home, this.options.streams.stream('link', index), client.pinned);
+    this.network.addClient(
+      client.home,
+      this.options.streams.stream('link', index),
+      client.pinned,
+      this.options.speaksText?.(client.device) ?? false,
+    );
     return index;
   }
 

@@ -1,0 +1,65 @@
+// Live, every client frame reaches the core as WebSocket text (ws-transport feeds a `text` input the
+// core parses and validates); the simulator hands most of them over decoded (`frame`), which skips the
+// JSON. A share of simulated devices (`clients.textFraction`) speaks text, so the gate judges the live
+// way in too: a core that misreads every text frame refused every live hello (mutant 245 of the sampled
+// run: `decodeFrame(text)` made `validateFrame(undefined)`) and passed while no simulated client spoke
+// text. The broken reading is a ChatNode subclass built in place of the shipped node.
+
+import { describe, expect, it } from 'vitest';
+import { ChatNode, type ChatNodeOptions } from '../reference-server/core/chat-node.ts';
+import type { Effect } from '../reference-server/core/effects.ts';
+import type { Input } from '../reference-server/core/inputs.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import type { Scenario } from '../scenarios/scenario.ts';
+import { runScenario } from './run-scenario.ts';
+
+/** Reads every text frame as nothing, as mutant 245 did: every hello over text is closed 4401. */
+class TextMisreadNode extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    return super.handle(
+      input.type === 'text' ? { type: 'frame', conn: input.conn, value: undefined } : input,
+      now,
+    );
+  }
+}
+
+/** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
+const simTimeoutMs = 600_000;
+
+function withTextFraction(scenario: Scenario, textFraction: number): Scenario {
+  return { ...scenario, clients: { ...scenario.clients, textFraction } };
+}
+
+describe('clients speaking text', () => {
+  it(
+    'fails churn when the node misreads text frames, and passes it when no device speaks text',
+    async () => {
+      const churn = loadScenario('churn');
+      const misread = {
+        seed: 1,
+        clients: 150,
+        chatNode: (options: ChatNodeOptions) => new TextMisreadNode(options),
+      };
+      const caught = await runScenario(churn, misread);
+      expect(caught.exitCode).toBe(1);
+      expect(caught.verdicts.find((v) => v.property === 'no-loss')!.verdict).toBe('fail');
+      // Without text devices the same broken node is never fed text: what the gate saw before.
+      const unseen = await runScenario(withTextFraction(churn, 0), misread);
+      expect(unseen.exitCode).toBe(0);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'runs the same as decoded frames: same trace hash whether no device, half or every device speaks text',
+    async () => {
+      const steady = loadScenario('steady');
+      const trace = async (textFraction: number) =>
+        (await runScenario(withTextFraction(steady, textFraction), { seed: 3, clients: 100 })).traceHash;
+      const decoded = await trace(0);
+      expect(await trace(0.5)).toBe(decoded);
+      expect(await trace(1)).toBe(decoded);
+    },
+    simTimeoutMs,
+  );
+});
