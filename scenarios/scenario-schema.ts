@@ -429,6 +429,10 @@ export const scenarioSchema = strict({
       "simulator only: share of devices whose frames reach the node as WebSocket text, encoded by the client's wire and parsed and validated by the node as ws-transport feeds them; the rest reach it as decoded values (validated alike, JSON skipped). Live, every frame is text",
       0.5,
     ),
+    pipelineFraction: share(
+      "simulator only: share of devices that, connecting, name none of their conversations in the hello's resume and send a sync of each right after the hello, before the welcome; the reference node queues frames while it verifies the token and answers them once the session opens. protocol.md does not say a client may send before its welcome, so live runs, which may face another server, never do",
+      0.25,
+    ),
   })
     .prefault({})
     .describe('the virtual clients'),

@@ -88,6 +88,8 @@ export type Scenario = {
     pinnedFraction: number;
     /** Simulator: share of devices whose frames reach the node as text (the rest as decoded values). */
     textFraction: number;
+    /** Simulator: share of devices that send their syncs after the hello, before the welcome. */
+    pipelineFraction: number;
   };
   conversations: {
     /** Each user is in this many direct conversations (paired with neighbours). */

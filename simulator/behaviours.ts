@@ -169,6 +169,14 @@ export function deviceSpeaksText(device: string, fraction: number, seed: number)
   return seededShare(seed, 'text', device, fraction);
 }
 
+/**
+ * Whether `device` pipelines its syncs after the hello, before the welcome (`clients.pipelineFraction`),
+ * from the seed.
+ */
+export function devicePipelines(device: string, fraction: number, seed: number): boolean {
+  return seededShare(seed, 'pipeline', device, fraction);
+}
+
 /** Whether `key` falls in a `fraction` of keys picked by the seed for `tag` (by name: no stream is drawn). */
 function seededShare(seed: number, tag: string, key: string, fraction: number): boolean {
   return fraction > 0 && (fmix32(hash32(`${seed}:${tag}:${key}`)) >>> 0) / 0x1_0000_0000 < fraction;

@@ -213,7 +213,18 @@ export type HistoryEvent =
   /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */
   | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
   /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
-  | ({ k: 'sync-sent'; at: number; conv: string; after: number; limit?: number } & DeviceRef)
+  /**
+   * `beforeWelcome`: pipelined after the hello, before its welcome: it belongs to the session that welcome
+   * opens (the server answers it then), not to the one before.
+   */
+  | ({
+      k: 'sync-sent';
+      at: number;
+      conv: string;
+      after: number;
+      limit?: number;
+      beforeWelcome?: true;
+    } & DeviceRef)
   /**
    * A device gave up waiting for the answer to a request it sent at `askedAt` (its own timeout passed
    * with neither the answer nor an `err`): a `hello` never welcomed, a resumed conversation the welcome

@@ -16,6 +16,7 @@ import { AdminLedger } from './admin-ledger.ts';
 import { scheduleAdminProbes } from './admin-probes.ts';
 import { addAdversaries } from './adversaries.ts';
 import {
+  devicePipelines,
   deviceSpeaksText,
   pickResenders,
   scheduleChurn,
@@ -351,6 +352,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     config: clientConfig,
     // Their connection times as rows of one table (client-times.ts), by device index.
     times: new ClientTimes(population.devices.length),
+    pipelines: (index) =>
+      devicePipelines(population.devices[index]!.device, scenario.clients.pipelineFraction, options.seed),
   };
   // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server that
   // keys without the sender is caught. One string per prefix, not one per client.

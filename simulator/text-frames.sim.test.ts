@@ -63,3 +63,48 @@ describe('clients speaking text', () => {
     simTimeoutMs,
   );
 });
+
+/**
+ * Drops every frame that arrives between a connection's hello and its welcome, as mutant 408 of the
+ * sampled run did (the queue of such frames emptied unread when the session opened). Told apart from
+ * outside: a `verify` effect starts the wait, the `welcome` sent to that connection ends it.
+ */
+class PipelinedDroppedNode extends ChatNode {
+  private readonly verifying = new Set<number>();
+
+  override handle(input: Input, now: number): Effect[] {
+    if ((input.type === 'text' || input.type === 'frame') && this.verifying.has(input.conn)) return [];
+    if (input.type === 'gone') this.verifying.delete(input.conn);
+    const effects = super.handle(input, now);
+    for (const effect of effects)
+      if (effect.type === 'verify') this.verifying.add(effect.conn);
+      else if (effect.type === 'send' && effect.frame.t === 'welcome')
+        for (const conn of effect.to) this.verifying.delete(conn);
+    return effects;
+  }
+}
+
+describe('clients pipelining syncs after the hello', () => {
+  it(
+    'fails churn when the node drops frames sent before the welcome, and passes it when no device pipelines',
+    async () => {
+      const churn = loadScenario('churn');
+      const dropping = {
+        seed: 1,
+        clients: 150,
+        chatNode: (options: ChatNodeOptions) => new PipelinedDroppedNode(options),
+      };
+      const caught = await runScenario(churn, dropping);
+      expect(caught.exitCode).toBe(1);
+      const readPages = caught.verdicts.find((v) => v.property === 'read-pages')!;
+      expect(readPages.verdict).toBe('fail');
+      expect(JSON.stringify(readPages.witness)).toMatch(/sync of \S+ at .* gave up waiting/);
+      const unseen = await runScenario(
+        { ...churn, clients: { ...churn.clients, pipelineFraction: 0 } },
+        dropping,
+      );
+      expect(unseen.exitCode).toBe(0);
+    },
+    simTimeoutMs,
+  );
+});

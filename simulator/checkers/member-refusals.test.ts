@@ -61,6 +61,26 @@ describe('a member is not refused', () => {
     expect(result.verdict).toBe('pass');
   });
 
+  it('dates a sync pipelined before the welcome by when it was sent, in the session that welcome opens', () => {
+    // cat's sync sent at 220, after its add was answered (210), right after the hello: its welcome at 225.
+    const pipelined: HistoryEvent = {
+      k: 'sync-sent',
+      at: 220,
+      conv: 'g',
+      after: 0,
+      beforeWelcome: true,
+      ...cat,
+    };
+    const result = judge([
+      ...addCat,
+      pipelined,
+      history.session(225, cat),
+      history.refused(230, cat, 'g', 'sync', 'forbidden'),
+    ]);
+    expect(result.verdict).toBe('fail');
+    expect(problems(result)).toMatch(/cat\/d1 was refused its sync on g/);
+  });
+
   it('dates a frame by when it was sent: refused after the add was answered is a violation', () => {
     const cat1 = [history.session(150, cat), ...addCat];
     // cat's typing sent at 205, before the add was answered (210): a refusal may be right.

@@ -21,9 +21,13 @@ import type { MembershipOracle } from './membership-oracle.ts';
 
 type Refusal = Extract<HistoryEvent, { k: 'failed' | 'cursor-refused' | 'refused' | 'resent-err' }>;
 type Sent = Extract<HistoryEvent, { k: 'cursor-sent' | 'typing-sent' | 'sync-sent' }>;
+type SyncSent = Extract<HistoryEvent, { k: 'sync-sent' }>;
 
 /** `readable`: a removed user's read refused, and the seqs of its own past it asked for (inclusive). */
 export type MemberRefused = { refusal: Refusal; ref: string; sentFrom: number; readable?: [number, number] };
+
+/** Pipelined syncs kept per device until its welcome (a client sends at most 32 after one hello). */
+const pipelinedKeptMax = 64;
 
 /** Codes that say "you may not", as opposed to "not now" (unavailable, rate_limited). */
 const notAllowed: ReadonlySet<string> = new Set(['forbidden', 'not_found']);
@@ -45,6 +49,11 @@ export class MemberRefusals {
   private readonly firstSent = new Map<string, Map<string, number>>();
   /** Per device, per conv: the stretch every sync of the current session covered (changed pairs only). */
   private readonly syncsAsked = new Map<string, Map<string, { after: number; existed: number }>>();
+  /**
+   * Per device: syncs pipelined after a hello, before its welcome (changed pairs only), with what existed
+   * when each was asked: they belong to the session that welcome opens.
+   */
+  private readonly beforeWelcome = new Map<string, { event: SyncSent; existed: number }[]>();
   judged = 0;
   /** Refusals of a changed pair whose frame the harness cannot date (not judged). */
   undated = 0;
@@ -56,16 +65,26 @@ export class MemberRefusals {
 
   observe(event: HistoryEvent): void {
     switch (event.k) {
-      case 'session':
-        if (this.firstSent.size > 0) this.firstSent.delete(deviceKey(event));
-        if (this.syncsAsked.size > 0) this.syncsAsked.delete(deviceKey(event));
+      case 'session': {
+        const key = deviceKey(event);
+        if (this.firstSent.size > 0) this.firstSent.delete(key);
+        if (this.syncsAsked.size > 0) this.syncsAsked.delete(key);
+        const pipelined = this.beforeWelcome.size > 0 ? this.beforeWelcome.get(key) : undefined;
+        if (pipelined === undefined) return;
+        this.beforeWelcome.delete(key);
+        for (const { event, existed } of pipelined) {
+          this.syncAsked(event, existed);
+          this.sent(event, 'sync');
+        }
         return;
+      }
       case 'cursor-sent':
         return this.sent(event, event.kind);
       case 'typing-sent':
         return this.sent(event, 'typing');
       case 'sync-sent':
-        this.syncAsked(event);
+        if (event.beforeWelcome) return this.pipelined(event);
+        this.syncAsked(event, this.membership.newestSeen(event.conv));
         return this.sent(event, 'sync');
       case 'failed':
         return this.refused(event, 'send', event.sentAt);
@@ -85,13 +104,27 @@ export class MemberRefusals {
     if (!kinds.has(key)) kinds.set(key, event.at);
   }
 
-  private syncAsked(event: Extract<HistoryEvent, { k: 'sync-sent' }>): void {
+  /** `existed`: the newest seq seen when it was asked. */
+  private syncAsked(event: SyncSent, existed: number): void {
     if (!this.membership.hasChanges(event.conv, event.user)) return;
     const convs = entryOf(this.syncsAsked, deviceKey(event));
     const asked = convs.get(event.conv);
-    if (asked === undefined)
-      convs.set(event.conv, { after: event.after, existed: this.membership.newestSeen(event.conv) });
+    if (asked === undefined) convs.set(event.conv, { after: event.after, existed });
     else asked.after = Math.max(asked.after, event.after);
+  }
+
+  /** Kept for the session its welcome opens (a connection lost before it: the next one's, dated earlier). */
+  private pipelined(event: SyncSent): void {
+    if (!this.membership.hasChanges(event.conv, event.user)) return;
+    const key = deviceKey(event);
+    const list = this.beforeWelcome.get(key);
+    const entry = { event, existed: this.membership.newestSeen(event.conv) };
+    if (list === undefined) this.beforeWelcome.set(key, [entry]);
+    else {
+      // Those of connections lost before their welcome are never what an err answers: the oldest go.
+      if (list.length >= pipelinedKeptMax) list.shift();
+      list.push(entry);
+    }
   }
 
   private firstOf(refusal: Refusal, kind: string): number | undefined {

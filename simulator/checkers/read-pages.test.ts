@@ -150,6 +150,24 @@ describe('read-pages', () => {
     expect(JSON.stringify(judge(events).witness)).toContain('more than the limit 4');
   });
 
+  it('judges the answer to a sync pipelined before the welcome by that sync, in the session the welcome opens', () => {
+    const events = sent(10);
+    const pipelined: HistoryEvent = {
+      k: 'sync-sent',
+      at: 95,
+      conv: 'g1',
+      after: 0,
+      limit: 4,
+      beforeWelcome: true,
+      ...bob,
+    };
+    events.push({ k: 'session-lost', at: 90, reason: 'reset', ...bob }, pipelined, history.session(96, bob));
+    events.push(page(97, [1, 2, 3, 4, 5], 10, true));
+    const result = judge(events);
+    expect(result.details).toContain('2 pages judged, 2 against the sync');
+    expect(JSON.stringify(result.witness)).toContain('more than the limit 4');
+  });
+
   it("does not judge the first sync of a session for what it hid (the resume's answer may come in its place)", () => {
     const events = sent(10);
     events.push(history.session(90, bob), syncSent(100, 0, 4), page(101, [1, 2, 3, 4], 10, false));

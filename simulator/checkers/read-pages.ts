@@ -166,9 +166,10 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   const syncSent = (event: HistoryEvent & { k: 'sync-sent' }): void => {
     syncs++;
     const device = ids.device(event.user, event.device);
-    const session = sessions.get(device);
+    // A sync pipelined before the welcome is answered in the session that welcome opens.
+    const session = sessions.get(device) + (event.beforeWelcome ? 1 : 0);
     const pair = pairs.intern(device, ids.conv(event.conv));
-    const list = (pending.get(pair) ?? []).filter((sync) => sync.session === session);
+    const list = (pending.get(pair) ?? []).filter((sync) => sync.session >= sessions.get(device));
     if (list.length >= pendingSyncsMax) list.shift();
     list.push({
       at: event.at,

@@ -284,3 +284,37 @@ describe('reconnect', () => {
     expect(d.client.received({ t: 'drain', reconnectInMs: 1 }, 0)).toEqual([]);
   });
 });
+
+describe('a device that pipelines its syncs after the hello', () => {
+  it('names no conversation in the hello, syncs each before the welcome, and waits for the answer from the welcome on', () => {
+    const d = new ClientDriver(
+      { syncTimeoutMs: 10_000, jitter: false },
+      { deviceIndex: 0, pipelines: () => true },
+    );
+    d.open([summary(conv, 0)]);
+    d.advance(100);
+    d.disconnect();
+    d.take();
+    d.advance(1000); // the reconnect's backoff
+    d.apply(d.client.connected(d.now));
+    const [hello, ...rest] = d.take();
+    expect(hello).toEqual({ t: 'hello', token: `token-at-${d.now}`, device: 'd1' });
+    expect(rest).toEqual([{ t: 'sync', conv, after: 0 }]);
+    expect(d.history('sync-sent').at(-1)).toMatchObject({ conv, after: 0, beforeWelcome: true });
+    const asked = d.now;
+    d.advance(15_000); // no welcome yet: the server owes nothing, the client asks nothing again
+    expect(d.take()).toEqual([]);
+    expect(d.history('unanswered')).toEqual([]);
+    d.receive({
+      t: 'welcome',
+      user: 'u1',
+      conn: 'n1:2',
+      node: 'n1',
+      heartbeatMs: 10_000,
+      convs: [summary(conv, 2)],
+    });
+    expect(d.take()).toEqual([]); // the pipelined sync answers this conversation
+    d.advance(10_000);
+    expect(d.history('unanswered')).toMatchObject([{ asked: 'sync', askedAt: asked + 15_000, conv }]);
+  });
+});

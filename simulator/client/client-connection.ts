@@ -68,6 +68,11 @@ export type ClientServices = {
   attemptId?: () => number;
   /** One table of client times for every client the services serve, a row by `deviceIndex` (client-times.ts). */
   times?: ClientTimes;
+  /**
+   * Whether the device (`deviceIndex`) pipelines: sends its syncs right after the hello, before the
+   * welcome, instead of a resume in the hello (`clients.pipelineFraction`). Absent: none does.
+   */
+  pipelines?: (deviceIndex: number) => boolean;
 };
 
 /** The message a `msg` frame carries, as a display event holds it (its own object, in Message's field order). */
@@ -215,8 +220,10 @@ export abstract class ClientConnection implements ClientHost {
   abstract pastMemberSince(conv: string): number | null;
   abstract memberAgain(now: number): void;
   protected abstract helloToken(now: number): string;
-  /** Fills `frame.resume` with what the device holds. */
-  protected abstract addResume(frame: HelloFrame, now: number): void;
+  /** Fills `frame.resume` with what the device holds (`pipelines`: none of its own conversations). */
+  protected abstract addResume(frame: HelloFrame, pipelines: boolean, now: number): void;
+  /** Right after the hello, before its welcome: the frames a pipelining device sends without waiting. */
+  protected abstract pipelineAfterHello(now: number): void;
   protected abstract sessionOpened(welcome: WelcomeFrame, now: number): void;
   /** The connection is gone (`reason`: a close code, 'reset', 'idle' or 'client'). */
   protected abstract sessionLost(reason: string, now: number): void;
@@ -235,8 +242,10 @@ export abstract class ClientConnection implements ClientHost {
     this.lastHeardAt = now;
     this.helloSentAt = now;
     const frame: HelloFrame = clientFrame.hello(this.helloToken(now), this.device);
-    this.addResume(frame, now);
+    const pipelines = this.deviceIndex !== undefined && this.services.pipelines?.(this.deviceIndex) === true;
+    this.addResume(frame, pipelines, now);
     this.frame(frame);
+    if (pipelines) this.pipelineAfterHello(now);
     this.armIdle(now + this.config.idleTimeoutMs);
     return this.flush();
   }

@@ -261,6 +261,9 @@ export class ConversationView {
    * user's horizon.
    */
   endResume(host: ClientHost, now: number): void {
+    // A sync awaited at the welcome was asked on this connection, maybe pipelined after the hello (a
+    // lost connection idles its view's sync): the server owes its answer from the welcome on.
+    if (this.sync.state === awaiting) return this.armSync(host, now);
     if (this.sync.state !== resumed) return;
     this.syncing().state = idle;
     this.requestSync(host, now);
@@ -431,6 +434,21 @@ export class ConversationView {
 
   requestSync(host: ClientHost, now: number): void {
     if (this.sync.state === awaiting || !host.canSend() || now < this.sync.retryAt) return;
+    this.issueSync(host, false, now);
+    this.armSync(host, now);
+  }
+
+  /**
+   * Pipelined: sent right after the hello, before its welcome (`ClientServices.pipelines`). Nothing is
+   * owed before the session opens (the hello's own silence is judged), so its timeout starts at the
+   * welcome; a connection lost first leaves it unanswered and the next session asks afresh.
+   */
+  syncBeforeWelcome(host: ClientHost, now: number): void {
+    if (this.sync.state === awaiting) return;
+    this.issueSync(host, true, now);
+  }
+
+  private issueSync(host: ClientHost, beforeWelcome: boolean, now: number): void {
     const sync = this.syncing();
     sync.retryAt = 0;
     sync.state = awaiting;
@@ -446,10 +464,10 @@ export class ConversationView {
       conv: this.conv,
       after: this.displayedUpTo,
       ...(limited ? { limit: host.config.syncLimit } : {}),
+      ...(beforeWelcome ? { beforeWelcome } : {}),
       user: host.user,
       device: host.device,
     });
-    this.armSync(host, now);
   }
 
   private checkBehind(host: ClientHost, now: number): void {

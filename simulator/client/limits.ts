@@ -83,6 +83,12 @@ export type ClientConfig = {
   idleHeartbeats: number;
   /** Conversations resumed in one hello (protocol bound). */
   resumeConvsMax: number;
+  /**
+   * Syncs a pipelining device sends between its hello and the welcome (the rest wait for the welcome's
+   * lastSeqs): well below what a server queues for a connection whose token it is still verifying (the
+   * reference core's framesWhileVerifyingMax, 256, closes 4400 past it).
+   */
+  pipelinedSyncsMax: number;
   /** Conversations a client tracks; frames about more are counted and ignored. */
   convsMax: number;
   /** Users watched; re-sent after every welcome, in frames of at most the protocol's 500. */
@@ -135,6 +141,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   idleTimeoutMs: 25_000,
   idleHeartbeats: 2.5,
   resumeConvsMax: protocolLimits.resumeConvsMax,
+  pipelinedSyncsMax: 32,
   convsMax: protocolLimits.resumeConvsMax,
   watchedUsersMax: 2000,
   typingUsersMax: 32,

@@ -371,8 +371,8 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.adversary?.helloToken(this, now) ?? this.services.token(now, this.user);
   }
 
-  protected addResume(frame: HelloFrame, now: number): void {
-    if (this.convs !== null) {
+  protected addResume(frame: HelloFrame, pipelines: boolean, now: number): void {
+    if (this.convs !== null && !pipelines) {
       const resume: Record<string, number> = {};
       let count = 0;
       for (const view of viewsIn(this.convs)) {
@@ -383,6 +383,19 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
       frame.resume = resume;
     }
     this.adversary?.addResume(this, frame, now);
+  }
+
+  /**
+   * A sync of each conversation (as many as a resume would name, at most pipelinedSyncsMax), sent after
+   * the hello without waiting for the welcome: the server answers them once the session opens.
+   */
+  protected pipelineAfterHello(now: number): void {
+    let count = 0;
+    const most = Math.min(this.config.resumeConvsMax, this.config.pipelinedSyncsMax);
+    for (const view of viewsIn(this.convs)) {
+      if (count++ >= most) break;
+      view.syncBeforeWelcome(this, now);
+    }
   }
 
   protected sessionOpened(welcome: WelcomeFrame, now: number): void {
