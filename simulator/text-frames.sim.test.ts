@@ -11,7 +11,7 @@ import type { Effect } from '../reference-server/core/effects.ts';
 import type { Input } from '../reference-server/core/inputs.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
-import { runScenario } from './run-scenario.ts';
+import { type RunSummary, runScenario } from './run-scenario.ts';
 
 /** Reads every text frame as nothing, as mutant 245 did: every hello over text is closed 4401. */
 class TextMisreadNode extends ChatNode {
@@ -26,26 +26,36 @@ class TextMisreadNode extends ChatNode {
 /** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
 const simTimeoutMs = 600_000;
 
-function withTextFraction(scenario: Scenario, textFraction: number): Scenario {
-  return { ...scenario, clients: { ...scenario.clients, textFraction } };
+function withClients(scenario: Scenario, clients: Partial<Scenario['clients']>): Scenario {
+  return { ...scenario, clients: { ...scenario.clients, ...clients } };
+}
+
+/**
+ * churn@150 at seed 1 on the broken node as written, then with `off` (no device takes the way in the
+ * node breaks): the first run's summary, and the exit code of the second.
+ */
+async function churnWithAndWithout(
+  newNode: (options: ChatNodeOptions) => ChatNode,
+  off: Partial<Scenario['clients']>,
+): Promise<{ caught: RunSummary; unseenExit: number }> {
+  const churn = loadScenario('churn');
+  const options = { seed: 1, clients: 150, chatNode: newNode };
+  const caught = await runScenario(churn, options);
+  const unseen = await runScenario(withClients(churn, off), options);
+  return { caught, unseenExit: unseen.exitCode };
 }
 
 describe('clients speaking text', () => {
   it(
     'fails churn when the node misreads text frames, and passes it when no device speaks text',
     async () => {
-      const churn = loadScenario('churn');
-      const misread = {
-        seed: 1,
-        clients: 150,
-        chatNode: (options: ChatNodeOptions) => new TextMisreadNode(options),
-      };
-      const caught = await runScenario(churn, misread);
+      const { caught, unseenExit } = await churnWithAndWithout((options) => new TextMisreadNode(options), {
+        textFraction: 0,
+      });
       expect(caught.exitCode).toBe(1);
       expect(caught.verdicts.find((v) => v.property === 'no-loss')!.verdict).toBe('fail');
       // Without text devices the same broken node is never fed text: what the gate saw before.
-      const unseen = await runScenario(withTextFraction(churn, 0), misread);
-      expect(unseen.exitCode).toBe(0);
+      expect(unseenExit).toBe(0);
     },
     simTimeoutMs,
   );
@@ -55,7 +65,7 @@ describe('clients speaking text', () => {
     async () => {
       const steady = loadScenario('steady');
       const trace = async (textFraction: number) =>
-        (await runScenario(withTextFraction(steady, textFraction), { seed: 3, clients: 100 })).traceHash;
+        (await runScenario(withClients(steady, { textFraction }), { seed: 3, clients: 100 })).traceHash;
       const decoded = await trace(0);
       expect(await trace(0.5)).toBe(decoded);
       expect(await trace(1)).toBe(decoded);
@@ -88,22 +98,15 @@ describe('clients pipelining syncs after the hello', () => {
   it(
     'fails churn when the node drops frames sent before the welcome, and passes it when no device pipelines',
     async () => {
-      const churn = loadScenario('churn');
-      const dropping = {
-        seed: 1,
-        clients: 150,
-        chatNode: (options: ChatNodeOptions) => new PipelinedDroppedNode(options),
-      };
-      const caught = await runScenario(churn, dropping);
+      const { caught, unseenExit } = await churnWithAndWithout(
+        (options) => new PipelinedDroppedNode(options),
+        { pipelineFraction: 0 },
+      );
       expect(caught.exitCode).toBe(1);
       const readPages = caught.verdicts.find((v) => v.property === 'read-pages')!;
       expect(readPages.verdict).toBe('fail');
       expect(JSON.stringify(readPages.witness)).toMatch(/sync of \S+ at .* gave up waiting/);
-      const unseen = await runScenario(
-        { ...churn, clients: { ...churn.clients, pipelineFraction: 0 } },
-        dropping,
-      );
-      expect(unseen.exitCode).toBe(0);
+      expect(unseenExit).toBe(0);
     },
     simTimeoutMs,
   );
