@@ -174,6 +174,15 @@ describe('read-pages', () => {
     expect(judge(events).verdict).toBe('pass');
   });
 
+  it("does not hold the first sync of a session to its limit (the resume's answer, which asks none, may come in its place)", () => {
+    const events = sent(10);
+    events.push(history.session(90, bob), syncSent(100, 0, 4), page(101, [1, 2, 3, 4, 5, 6], 10, true));
+    expect(judge(events).verdict).toBe('pass');
+    // A later sync of the same session is held to its limit.
+    events.push(syncSent(200, 6, 2), page(201, [7, 8, 9], 10, true));
+    expect(JSON.stringify(judge(events).witness)).toContain('more than the limit 2');
+  });
+
   it("does not take a late resume's batch for the answer to a later sync (answers may come out of order)", () => {
     // bob's session: the resume read (from 0) waits for the disk, the first sync's answer comes first,
     // then bob syncs again after 8 once 10 exists; the resume's batch (1..8, as the store was when it was
