@@ -430,7 +430,7 @@ export const scenarioSchema = strict({
       0.5,
     ),
     pipelineFraction: share(
-      "simulator only: share of devices that, connecting, name none of their conversations in the hello's resume and send a sync of each right after the hello, before the welcome; the reference node queues frames while it verifies the token and answers them once the session opens. protocol.md does not say a client may send before its welcome, so live runs, which may face another server, never do",
+      "simulator only: share of devices that, reconnecting, name none of the conversations they hold in the hello's resume and send a sync of each right after the hello, before the welcome; the reference node queues frames while it verifies the token and answers them once the session opens. protocol.md does not say a client may send before its welcome, so live runs, which may face another server, never do",
       0.25,
     ),
   })
