@@ -2,7 +2,8 @@
 // nearly the whole window (97193650380004: four disk faults back to back) passes, because the virtual
 // client keeps a send for `sendPatienceMs` and the swarm's window fits in it (that seed's whole run is
 // replayed in swarm-seeds.sim.test.ts); a server that refuses sends for good (here a store stuck on
-// some conversations, a policy it is built with) still breaches the SLO, on the same seed.
+// some conversations, a policy it is built with) still breaches the SLO, on the same seed, and its
+// `unavailable`s with no fault open fail no-spurious-unavailable.
 
 import { describe, expect, it } from 'vitest';
 import type { AppendRequest, AppendResult } from '../reference-server/store/message-store.ts';
@@ -47,8 +48,12 @@ describe('the swarm failedSends SLO', () => {
       const failed = summary.slo.find((s) => s.name.startsWith('failedSends'))!;
       expect(failed.pass).toBe(false);
       expect(failed.actual).toBeGreaterThan(0.05);
-      expect(summary.verdicts.filter((v) => v.verdict !== 'pass')).toEqual([]);
-      expect(summary.exitCode).toBe(2);
+      // `unavailable` with nothing down is a violation of its own (no-spurious-unavailable, since
+      // session 19): the only property that fails, and it outranks the SLO in the exit code.
+      expect(summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => v.property)).toEqual([
+        'no-spurious-unavailable',
+      ]);
+      expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,
   );
