@@ -412,6 +412,10 @@ export const scenarioSchema = strict({
         'the longest reconnect backoff (ms; default 30000): each failed dial doubles the bound from 500 ms up to this, and only a welcome resets it',
       ),
     deliveredCursors: z.boolean().default(true).describe('clients send `delivered` cursors (default true)'),
+    readOnlyCursorsFraction: share(
+      'share of users whose apps send only `read` cursors, never `delivered` (delivery receipts turned off, or an app that keeps read markers only, as Matrix clients do): their delivered cursor stays where it started while read moves on',
+      0,
+    ),
     syncLimit: z
       .number()
       .int()

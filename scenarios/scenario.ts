@@ -82,6 +82,8 @@ export type Scenario = {
     reconnectCapMs: number;
     /** Clients send `delivered` cursors. */
     deliveredCursors: boolean;
+    /** Share of users whose apps send only `read` cursors, never `delivered`. */
+    readOnlyCursorsFraction: number;
     /** `limit` of each sync (a small page makes reads span pages). */
     syncLimit: number;
     /** Share of users whose devices dial only their home node (no failover while it is down). */

@@ -162,6 +162,14 @@ export function userPinned(user: string, fraction: number, seed: number): boolea
 }
 
 /**
+ * Whether `user`'s apps send only `read` cursors, never `delivered` (`clients.readOnlyCursorsFraction`),
+ * from the seed: by user, so that no device of theirs moves the user's delivered cursor.
+ */
+export function userSendsReadOnly(user: string, fraction: number, seed: number): boolean {
+  return seededShare(seed, 'read-only', user, fraction);
+}
+
+/**
  * Whether `device`'s frames reach the simulated node as WebSocket text (`clients.textFraction`), from
  * the seed: the others' reach it as decoded values, so both of the core's ways in are run.
  */

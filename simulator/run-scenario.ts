@@ -49,7 +49,7 @@ import { type CheckerThreadPerf, type RunPerf, startRunMeter } from './run-meter
 import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters.ts';
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
-import { scenarioClientConfig } from './scenario-client-config.ts';
+import { clientConfigsByUser, scenarioClientConfig } from './scenario-client-config.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts } from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
@@ -355,6 +355,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     pipelines: (index) =>
       devicePipelines(population.devices[index]!.device, scenario.clients.pipelineFraction, options.seed),
   };
+  const configs = clientConfigsByUser(scenario, options.seed, clientConfig);
+  const readOnlyServices: ClientServices = { ...services, config: configs.readOnly };
   // `d0`, `d1`...: cmids repeat across users (legal: the key includes the sender), so a server that
   // keys without the sender is caught. One string per prefix, not one per client.
   const cmidPrefixes = new Map<string, string>();
@@ -373,9 +375,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     const cmidPrefix = cmidPrefixes.get(suffix) ?? suffix;
     cmidPrefixes.set(suffix, cmidPrefix);
     const identity = { user: device.user, device: device.device, deviceIndex: index, cmidPrefix };
+    const own = configs.of(device.user) === clientConfig ? services : readOnlyServices;
     const client = resenders.has(index)
-      ? new ResendingClient(identity, services)
-      : new VirtualClient(identity, services);
+      ? new ResendingClient(identity, own)
+      : new VirtualClient(identity, own);
     world.addClient(
       new SimClient(
         client,

@@ -16,7 +16,11 @@ import { decodeServerFrame, encodeClientFrame } from '../client/wire.ts';
 import type { HistoryEvent } from '../history.ts';
 import { SeedStreams } from '../kernel/prng.ts';
 import { type PressStep, pressPlan, sendLimitsOf } from '../press.ts';
-import { type ScenarioClientConfig, scenarioClientConfig } from '../scenario-client-config.ts';
+import {
+  clientConfigsByUser,
+  type ScenarioClientConfig,
+  scenarioClientConfig,
+} from '../scenario-client-config.ts';
 import { arrivals, paddedBody } from '../workload.ts';
 import { ConnectGate } from './connect-gate.ts';
 import type { FromGenerator, GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
@@ -108,9 +112,9 @@ export class LiveShard {
     this.wheel = new TimerWheel(liveLimits.timerTickMs, 0);
     this.workRng = this.streams.stream('live-workload', plan.shard);
     this.gate = new ConnectGate(liveLimits.connectsInFlightMax, plan.devices.length, (i) => this.dial(i));
-    const config = scenarioClientConfig(plan.scenario);
+    const configs = clientConfigsByUser(plan.scenario, plan.seed, scenarioClientConfig(plan.scenario));
     for (const [local, device] of plan.devices.entries()) {
-      this.clients.push(this.makeClient(local, device, config));
+      this.clients.push(this.makeClient(local, device, configs.of(device.user)));
       this.sockets.push(null);
       this.opened.push(false);
       this.nodeTurn.push(0);
