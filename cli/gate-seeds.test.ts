@@ -2,7 +2,7 @@
 // `--root-seed` and the same swarm seeds and fast-check seed come back, in the same order.
 
 import { describe, expect, it } from 'vitest';
-import { GateSeeds, gatePlan, gateScenarios, gateSmallRuns } from './gate.ts';
+import { GateSeeds, gatePlan, gateRunScenarios, gateScenarios, gateSmallRuns } from './gate.ts';
 
 const draw = (root: number) => {
   const seeds = new GateSeeds(root);
@@ -41,19 +41,37 @@ describe('gatePlan', () => {
     );
 
   it('runs every scenario at each fixed seed, then the small runs at each, then the fresh seeds', () => {
-    expect(gateSmallRuns).toEqual([{ scenario: 'churn', clients: 150 }]);
+    expect(gateSmallRuns).toEqual([
+      { scenario: 'churn', clients: 150 },
+      { scenario: 'memory-store', clients: 150 },
+    ]);
+    expect(gateRunScenarios).toEqual([...gateScenarios, 'memory-store']);
     const plan = labels({ seeds: [1, 2], fresh: 1 });
     expect(plan.slice(0, gateScenarios.length)).toEqual(gateScenarios.map((name) => `${name} 1`));
     expect(plan.slice(2 * gateScenarios.length)).toEqual([
       'churn@150 1',
+      'memory-store@150 1',
       'churn@150 2',
+      'memory-store@150 2',
       expect.stringMatching(/^swarm \d+ fresh$/),
     ]);
   });
 
   it('leaves the small runs out when every run has one size (--clients) or their scenario is not asked for', () => {
-    expect(labels({ seeds: [1], fresh: 0, clients: 100 })).toEqual(gateScenarios.map((name) => `${name} 1`));
+    expect(labels({ seeds: [1], fresh: 0, clients: 100 })).toEqual(
+      gateRunScenarios.map((name) => `${name} 1`),
+    );
     expect(labels({ seeds: [1, 2], fresh: 0, scenarios: ['steady'] })).toEqual(['steady 1', 'steady 2']);
     expect(labels({ seeds: [3], fresh: 0, scenarios: ['churn'] })).toEqual(['churn 3', 'churn@150 3']);
+    expect(labels({ seeds: [3], fresh: 0, scenarios: ['memory-store'] })).toEqual(['memory-store@150 3']);
+  });
+
+  it('leaves the memory store out for a bug it cannot carry (sim refuses one), and runs it for the others', () => {
+    const runsOf = (bug: string[]) =>
+      labels({ seeds: [1], fresh: 0, bug }).filter((label) => label.startsWith('memory-store'));
+    expect(runsOf(['ack-before-durable'])).toEqual([]);
+    expect(runsOf(['fsync-retry'])).toEqual([]);
+    expect(runsOf(['no-idempotency'])).toEqual(['memory-store@150 1']);
+    expect(runsOf(['dropped-pushes'])).toEqual(['memory-store@150 1']);
   });
 });

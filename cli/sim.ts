@@ -187,6 +187,13 @@ async function simCommand(scenarioArg: string, flags: SimFlags, io: CliIo): Prom
   const startEpochMs = flags.startTime ?? Math.floor(Date.now() / 1000) * 1000;
   if (flags.otlpSample !== undefined && flags.otlpFile === undefined && flags.otlpEndpoint === undefined)
     throw new CliError('CHATSIM_ERR_USAGE', '--otlp-sample needs --otlp-file or --otlp-endpoint');
+  const { bugsTheMemoryStoreLacks } = await import('../simulator/world/memory-storage.ts');
+  const lacking = scenario.topology.engine === 'memory' ? bugsTheMemoryStoreLacks(flags.bug) : [];
+  if (lacking.length > 0)
+    throw new CliError(
+      'CHATSIM_ERR_USAGE',
+      `--bug ${lacking.join(', ')} needs the log store: ${scenario.name} runs on the memory store (topology.engine "memory"), which has no fsync to answer before and no log`,
+    );
   const otlp = flags.otlpEndpoint ? await import('../simulator/tracing/otlp-http-send.ts') : undefined;
   // A collector that is not there is said before the run, not after it.
   if (otlp) await otlp.checkOtlpEndpoint(flags.otlpEndpoint!).catch(usageError);

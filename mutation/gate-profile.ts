@@ -1,5 +1,6 @@
 // The short gate profile StrykerJS runs against each mutant (`npm run mutation`): the gate's own
-// scenarios at its first fixed seed, smaller, judged exactly as the gate judges them. A mutant is
+// scenarios (with those only its small runs name: the memory store's) at its first fixed seed, smaller,
+// judged exactly as the gate judges them. A mutant is
 // killed when any run does not pass (a violated property, an SLO, a run that did not settle, a
 // verdict that could not judge, or a crash). Only the gate counts: no unit test runs here, because
 // the question is what the gate catches in a server it cannot see into. The first run that does not
@@ -8,16 +9,16 @@
 // into scenarios/ so the scenario files resolve) once per sandbox, after the mutants are instrumented:
 // each mutant's run then starts in a fraction of tsx's second.
 
-import { gateScenarios, gateSeeds } from '../cli/gate.ts';
+import { gateRunScenarios, gateSeeds } from '../cli/gate.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { runScenario } from '../simulator/run-scenario.ts';
 
 /** Clients per run: small enough for hundreds of mutants on two cores, large enough for groups and churn. */
 const clients = Number(process.env.CHATSIM_MUTATION_CLIENTS ?? 200);
-const names: readonly string[] = process.env.CHATSIM_MUTATION_SCENARIOS?.split(',') ?? gateScenarios;
-const unknown = names.filter((name) => !(gateScenarios as readonly string[]).includes(name));
+const names: readonly string[] = process.env.CHATSIM_MUTATION_SCENARIOS?.split(',') ?? gateRunScenarios;
+const unknown = names.filter((name) => !gateRunScenarios.includes(name));
 if (unknown.length > 0) {
-  console.error(`not gate scenarios: ${unknown.join(', ')} (use: ${gateScenarios.join(', ')})`);
+  console.error(`not gate scenarios: ${unknown.join(', ')} (use: ${gateRunScenarios.join(', ')})`);
   process.exit(2);
 }
 

@@ -372,10 +372,10 @@ export const scenarioSchema = strict({
         'the bus is Redis pub/sub beside the shared store: a store outage, or a node cut from the store, cuts the bus too, and a node loses what was published while it was away (it must catch up from the store); default false',
       ),
     engine: z
-      .enum(['log', 'model'])
+      .enum(['log', 'model', 'memory'])
       .default('log')
       .describe(
-        "'log': the real log store on a simulated disk (default; disk faults need it); 'model': a model of a store, for scale runs where the real log costs too much",
+        "simulator only: 'log': the real log store on a simulated disk (default; disk faults need it); 'model': a model of a store, for scale runs where the real log costs too much; 'memory': the real memory store in the node's process, as `serve --store memory` runs it (one node; it keeps nothing across a crash or restart)",
       ),
   })
     .prefault({})

@@ -56,6 +56,26 @@ describe('scenarios', () => {
     for (const line of problems) expect(line).not.toContain('\n');
   });
 
+  it('keeps the memory store to one node, embedded, without disk faults', () => {
+    expect(
+      problemsOf({
+        name: 'mem',
+        topology: { engine: 'memory', nodes: 2 },
+        faults: [{ type: 'disk-torn-write', atMs: 1000 }],
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^topology.engine "memory" .* needs exactly 1 node and the embedded store, got 2 node/,
+      ),
+      'disk faults (disk-torn-write) need the real log store: drop topology.engine "memory"',
+    ]);
+    expect(loadScenario('memory-store').topology).toMatchObject({
+      engine: 'memory',
+      nodes: 1,
+      store: 'embedded',
+    });
+  });
+
   it('rejects unknown keys with their path and the key that was meant', () => {
     const problems = problemsOf({
       workload: { ratePer1kClient: 100 },

@@ -58,12 +58,15 @@ export type FaultSpec = {
 export type Scenario = {
   name: string;
   description: string;
-  /** `engine`: 'log' runs the real log store on a simulated disk; 'model' a model store (scale runs). */
+  /**
+   * `engine`: 'log' runs the real log store on a simulated disk; 'model' a model store (scale runs);
+   * 'memory' the real memory store in the node's process (`serve --store memory`; nothing survives it).
+   */
   topology: {
     nodes: number;
     store: 'embedded' | 'shared';
     busLossOnDisconnect: boolean;
-    engine: 'log' | 'model';
+    engine: 'log' | 'model' | 'memory';
   };
   network: {
     latencyMs: number;
@@ -324,7 +327,13 @@ function crossFieldProblems(value: unknown): string[] {
     problems.push(
       'store-flaky loses requests on a node\'s path to a shared store (Redis): it needs topology.store "shared"',
     );
-  if (topology.engine === 'model') {
+  if (topology.engine === 'memory') {
+    if (nodes !== 1 || topology.store === 'shared')
+      problems.push(
+        `topology.engine "memory" is the memory of one node's process (serve --store memory): it needs exactly 1 node and the embedded store, got ${nodes} node(s)${topology.store === 'shared' ? ' and "shared"' : ''}`,
+      );
+  }
+  if (topology.engine === 'model' || topology.engine === 'memory') {
     const swarmTypes = record(root.swarm).types;
     const types = [
       ...(Array.isArray(root.faults) ? root.faults.map((fault) => record(fault).type) : []),
@@ -332,7 +341,7 @@ function crossFieldProblems(value: unknown): string[] {
     ].filter((type) => (diskFaultTypes as readonly unknown[]).includes(type));
     if (types.length > 0)
       problems.push(
-        `disk faults (${[...new Set(types)].join(', ')}) need the real log store: drop topology.engine "model"`,
+        `disk faults (${[...new Set(types)].join(', ')}) need the real log store: drop topology.engine "${topology.engine}"`,
       );
   }
   const skip = record(root.checks).skip;

@@ -55,6 +55,7 @@ import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
+import { bugsTheMemoryStoreLacks } from './world/memory-storage.ts';
 import { SimClient } from './world/sim-client.ts';
 import type { FinalStore } from './world/storage.ts';
 import { World, type WorldOptions, type WorldTap } from './world/world.ts';
@@ -174,6 +175,11 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const { scenario, drawn: drawnWorkload } = swarmWorkload(scaled, streams.stream('swarm-workload'));
   const clientCount = scenario.clients.count;
   const bugs = new Set<string>(options.bugs ?? []);
+  const lacking = scenario.topology.engine === 'memory' ? bugsTheMemoryStoreLacks(bugs) : [];
+  if (lacking.length > 0)
+    throw new Error(
+      `${scenario.name}: the memory store (topology.engine "memory") cannot carry --bug ${lacking.join(', ')}: it answers once it has decided, with no fsync and no log`,
+    );
   const ids = new IdTable();
   // Faults: the scenario's own plus, for a swarm scenario, this seed's picks.
   const derivedFaults = [...scenario.faults, ...swarmFaults(scenario, streams.stream('swarm'))];

@@ -19,7 +19,7 @@ import {
   type ReadResult,
   StoreUnavailableError,
 } from './message-store.ts';
-import { StoreState } from './store-state.ts';
+import { StoreState, type StoreStateView } from './store-state.ts';
 
 export class MemoryStore implements MessageStore {
   private readonly state = new StoreState();
@@ -29,6 +29,11 @@ export class MemoryStore implements MessageStore {
 
   constructor(options: { readMessagesMax?: number } = {}) {
     this.readMessagesMax = options.readMessagesMax ?? defaultStoreLimits.readMessagesMax;
+  }
+
+  /** The decisions taken so far, read-only (as LogStore's): the simulator's harness reads them to settle. */
+  get decisions(): StoreStateView {
+    return this.state;
   }
 
   /** May be called again: it then reports the current metadata. */

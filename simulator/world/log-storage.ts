@@ -37,7 +37,7 @@ export type LogStorageOptions = {
   /** How each incarnation of the store is built (limits, known-bug policies). */
   storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>;
   /** Known-bug wrappers around the store (the live server's buggy-store.ts). */
-  wrap?: (store: LogStore) => MessageStore;
+  wrap?: (store: MessageStore) => MessageStore;
   /** Reads per request of the final read. */
   readMessagesMax: number;
 };

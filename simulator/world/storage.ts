@@ -1,6 +1,6 @@
 // What the world needs of storage, whichever engine backs it: the real log store on a simulated disk
-// (log-storage.ts: every fault scenario and the swarm) or the model store (model-storage.ts: the
-// million-client scale run). Nodes reach it through `submit`; the harness sets conversations up before
+// (log-storage.ts: every fault scenario and the swarm), the model store (model-storage.ts: the
+// million-client scale run) or the real memory store (memory-storage.ts: `serve --store memory`). Nodes reach it through `submit`; the harness sets conversations up before
 // boot, reads its decisions to know when a run has settled, and takes a final read at the end.
 
 import type { StoreOp } from '../../reference-server/core/effects.ts';
@@ -19,7 +19,7 @@ export type FinalStore = {
 };
 
 export interface StorageService {
-  readonly engine: 'log' | 'model';
+  readonly engine: 'log' | 'model' | 'memory';
   /** The store's decisions so far (a claim: the harness uses it only to decide when to stop). */
   readonly decisions: StoreStateView;
   /** Setup, before `open`: conversations the population starts with. */

@@ -11,7 +11,7 @@ import type { HttpRequest, Input } from '../../reference-server/core/inputs.ts';
 import type { NodeLimits } from '../../reference-server/core/limits.ts';
 import { createChatNode } from '../../reference-server/known-bugs/buggy-chat-node.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
-import type { LogStore, LogStoreOptions } from '../../reference-server/store/log-store.ts';
+import type { LogStoreOptions } from '../../reference-server/store/log-store.ts';
 import type { ConversationRecord, MessageStore } from '../../reference-server/store/message-store.ts';
 import { redisLimits } from '../../reference-server/store/redis-limits.ts';
 import type { StoreStateView } from '../../reference-server/store/store-state.ts';
@@ -25,6 +25,7 @@ import type { CostModel } from './cost-model.ts';
 import { HostCpu } from './host-cpu.ts';
 import { Liveness, nodeId } from './liveness.ts';
 import { LogStorage } from './log-storage.ts';
+import { MemoryStorage } from './memory-storage.ts';
 import { ModelStorage } from './model-storage.ts';
 import { Network, type NetworkConfig } from './network.ts';
 import type { SimClient } from './sim-client.ts';
@@ -48,12 +49,15 @@ export type WorldOptions = {
   busLossOnDisconnect?: boolean;
   limits: Partial<NodeLimits>;
   network: NetworkConfig;
-  /** 'log': the real log store on a simulated disk; 'model': the model store (scale runs). */
-  storeEngine: 'log' | 'model';
+  /**
+   * 'log': the real log store on a simulated disk; 'model': the model store (scale runs); 'memory': the
+   * real memory store in the node's process (`serve --store memory`).
+   */
+  storeEngine: 'log' | 'model' | 'memory';
   /** The model store's options (its known-bug variants). */
   store: Omit<SimStoreOptions, 'record'>;
   /** The real log's options per incarnation (limits, known-bug policies) and bug wrappers. */
-  log?: { storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>; wrap?: (store: LogStore) => MessageStore };
+  log?: { storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>; wrap?: (store: MessageStore) => MessageStore };
   record(event: HistoryEvent): void;
   /** Core bug variants, applied to every node. */
   coreBugs?: ReadonlySet<string>;
@@ -122,6 +126,16 @@ export class World {
         storeOptions: options.log?.storeOptions ?? {},
         ...(options.log?.wrap ? { wrap: options.log.wrap } : {}),
         readMessagesMax: options.store.readMessagesMax,
+      });
+    } else if (options.storeEngine === 'memory') {
+      this.storage = new MemoryStorage({
+        agenda: this.agenda,
+        network: this.network,
+        config: options.network,
+        record: options.record,
+        readMessagesMax: options.store.readMessagesMax,
+        // The known-bug wrappers fit any MessageStore, the memory store as the log.
+        ...(options.log?.wrap ? { wrap: options.log.wrap } : {}),
       });
     } else {
       const store = new SimStore({ ...options.store, record: options.record });
