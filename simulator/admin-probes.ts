@@ -9,7 +9,7 @@
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger, MembersChange } from './admin-ledger.ts';
-import { adminPost, isSmallGroup } from './behaviours.ts';
+import { adminNodeIndex, adminPost, isSmallGroup } from './behaviours.ts';
 import type { SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
@@ -67,7 +67,12 @@ export function scheduleAdminProbes(
       if (sim.client.canSend()) senders.push(index);
     });
     if (senders.length === 0) return;
-    const index = senders[rng.int(senders.length)]!;
+    // A member on another node than the admin's when there is one: its message may reach a third node
+    // before the create's `conversation` event from the admin's node (a node must then wait for it).
+    const adminNode = `n${adminNodeIndex(world) + 1}`;
+    const elsewhere = senders.filter((index) => world.clients[index]!.client.node !== adminNode);
+    const pool = elsewhere.length > 0 ? elsewhere : senders;
+    const index = pool[rng.int(pool.length)]!;
     const sim = world.clients[index]!;
     world.clientEffects(index, sim.client.sendMessage(conv, messageBody(sim.device, sent++), world.now));
   };

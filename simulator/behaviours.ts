@@ -252,13 +252,18 @@ export function firstChangeAt(rng: Prng, perMin: number, fromMs: number, untilMs
  * would; answered once, with status 0 when no answer came within adminAnswerTimeoutMs (or no node could
  * take it).
  */
+/** The node the admin's requests go to now: the first that is up and not paused (-1: none). */
+export function adminNodeIndex(world: World): number {
+  return world.nodes.findIndex((node) => node.up && !node.paused);
+}
+
 export function adminPost(
   world: World,
   path: string,
   body: unknown,
   answer: (status: number, body: unknown) => void,
 ): void {
-  const node = world.nodes.findIndex((node) => node.up && !node.paused);
+  const node = adminNodeIndex(world);
   let answered = false;
   const once = (status: number, reply: unknown): void => {
     if (answered) return;

@@ -197,7 +197,15 @@ export type HistoryEvent =
    * The harness started or healed a fault. `nodes` names the server nodes it touches (their welcome
    * `node` ids) for node faults, so a checker can tell which frames a paused node held back.
    */
-  | { k: 'fault'; at: number; type: string; phase: 'start' | 'heal'; nodes?: readonly string[] }
+  | {
+      k: 'fault';
+      at: number;
+      type: string;
+      phase: 'start' | 'heal';
+      nodes?: readonly string[];
+      /** A partition that cut `nodes` from the bus alone (their store still reachable). */
+      busOnly?: true;
+    }
   /** A device observed a presence frame. */
   | ({
       k: 'presence-seen';

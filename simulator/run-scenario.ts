@@ -427,11 +427,23 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     const nodes =
       spec.type === 'rolling-restart'
         ? Array.from({ length: scenario.topology.nodes }, (_, i) => `n${i + 1}`)
-        : nodeFaults.has(spec.type) || spec.target === 'node' || spec.target === 'store'
+        : nodeFaults.has(spec.type) ||
+            spec.target === 'node' ||
+            spec.target === 'store' ||
+            spec.target === 'bus'
           ? [`n${((spec.node ?? 0) % scenario.topology.nodes) + 1}`]
           : undefined;
+    // A node cut from the bus alone is told so (`bus-lost`) and answers from what it heard before.
+    const busOnly = spec.type === 'partition' && spec.target === 'bus';
     const note = (phase: 'start' | 'heal'): void =>
-      record({ k: 'fault', at: world.now, type: spec.type, phase, ...(nodes ? { nodes } : {}) });
+      record({
+        k: 'fault',
+        at: world.now,
+        type: spec.type,
+        phase,
+        ...(nodes ? { nodes } : {}),
+        ...(busOnly ? { busOnly } : {}),
+      });
     world.at(faultsAt + spec.atMs, () => {
       note('start');
       const heal = fault.start({

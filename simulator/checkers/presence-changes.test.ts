@@ -68,6 +68,34 @@ describe('presence-changes', () => {
     expect(judge([...start, seen(5000, false, 4990), ...crash, seen(6000, true, 0)]).verdict).toBe('pass');
   });
 
+  it('does not judge lastSeen going back across a bus-only cut of the node the frame came from, only of that node', () => {
+    const cut = (node: string, busOnly: boolean): HistoryEvent[] => [
+      {
+        k: 'fault',
+        at: 5500,
+        type: 'partition',
+        phase: 'start',
+        nodes: [node],
+        ...(busOnly ? { busOnly } : {}),
+      },
+      {
+        k: 'fault',
+        at: 5900,
+        type: 'partition',
+        phase: 'heal',
+        nodes: [node],
+        ...(busOnly ? { busOnly } : {}),
+      },
+    ];
+    const back = (fault: HistoryEvent[]) =>
+      judge([...start, seen(5000, false, 4990), ...fault, seen(6000, true, 3000)]);
+    // n1 lost the bus: it answers from what it heard before the cut (the leave at 4990 never reached it).
+    expect(back(cut('n1', true)).verdict).toBe('pass');
+    // Another node's cut, or n1 cut from its clients (its bus kept): n1 heard the leave, going back is a bug.
+    expect(back(cut('n2', true)).details).toMatch(/lastSeen went back/);
+    expect(back(cut('n1', false)).details).toMatch(/lastSeen went back/);
+  });
+
   it('does not judge the last session against a fault that healed just before it (its backlog still drains)', () => {
     const slowRedis = (from: number, to: number): HistoryEvent[] => [
       { k: 'fault', at: from, type: 'redis-latency', phase: 'start', nodes: ['n1'] },

@@ -11,9 +11,10 @@
 //   through it, if the change held past when the server had to know of it (presence-deadlines.ts):
 //   silence is a violation, lateness is not.
 // - lastSeen is a time: a finite number of ms, never negative.
-// lastSeen is not judged after a clock fault, across a crash of a node that held presence, or (for
-// the session bound) across any fault but a node crash that came well after the session began: state
-// lost with a node or a bus event may legitimately be old (a restarted node answers 0, never seen).
+// lastSeen is not judged after a clock fault, across a crash (or a bus-only cut) of the node that
+// answered, or (for the session bound) across any fault but a node crash that came well after the
+// session began: state lost with a node or a bus event may legitimately be old (a restarted node
+// answers 0, never seen).
 
 import type {
   Checker,
@@ -85,7 +86,13 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   /** User -> when its latest session opened (-1: none yet). */
   const userSessionAt = float64Column(-1);
   /** Fault spans (heal at +Infinity while open); crashes with the nodes they name (empty: any). */
-  const faults: { type: string; from: number; until: number; nodes: readonly string[] }[] = [];
+  const faults: {
+    type: string;
+    from: number;
+    until: number;
+    nodes: readonly string[];
+    busOnly: boolean;
+  }[] = [];
   let clockFaultAt = Number.POSITIVE_INFINITY;
   let offsetLo = Number.NEGATIVE_INFINITY;
   let judged = 0;
@@ -148,13 +155,20 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       }),
   );
 
-  const faultIn = (from: number, to: number, crashOf?: string): boolean =>
+  /**
+   * A fault over from..to; with `lostBy`, only one that lost the presence that node held or heard: its
+   * crash or restart, or a cut from the bus alone (a stale node answers from before the cut until the
+   * others' snapshots come: fleet-races seed 3, n1 cut from the bus at 15.9-17.4 s, answered a watch
+   * at 17.43 s with a lastSeen from before a leave it never heard of).
+   */
+  const faultIn = (from: number, to: number, lostBy?: string): boolean =>
     faults.some(
       (f) =>
         f.from <= to &&
         f.until >= from &&
-        (crashOf === undefined ||
-          (/crash|restart/.test(f.type) && (f.nodes.length === 0 || f.nodes.includes(crashOf)))),
+        (lostBy === undefined ||
+          (/crash|restart/.test(f.type) && (f.nodes.length === 0 || f.nodes.includes(lostBy))) ||
+          (f.busOnly && f.nodes.includes(lostBy))),
     );
 
   // Whether a node answering at `at` must know of a session that began at `began`. Not across faults
@@ -319,6 +333,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
             from: event.at,
             until: Number.POSITIVE_INFINITY,
             nodes: event.nodes ?? [],
+            busOnly: event.busOnly === true,
           });
         else healed(event.type, event.at);
         return;

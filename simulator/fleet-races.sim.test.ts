@@ -1,0 +1,87 @@
+// fleet-races reaches two fleet races at the gate's mutation profile (seed 1, 200 clients), and a node
+// that gets either wrong fails the run:
+// - a conversation created over HTTP through the admin's node and written to at once through another
+//   node: the message's bus event reaches the third node before the create's `conversation` event
+//   (mutant 1118 of the 0ff7ab0 sample took such a message as for a known conversation and threw);
+// - the admin's node loses its bus subscription while node 2's clients come back from its crash: the
+//   hellos it verifies meanwhile wait for its catch-up, and each must then be welcomed (mutant 387
+//   dropped every held welcome: those clients waited for a welcome that never came).
+// Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships.
+
+import { describe, expect, it } from 'vitest';
+import { ChatNode } from '../reference-server/core/chat-node.ts';
+import type { Effect } from '../reference-server/core/effects.ts';
+import type { Input } from '../reference-server/core/inputs.ts';
+import type { ConversationRecord } from '../reference-server/store/message-store.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { runScenario } from './run-scenario.ts';
+
+const options = { seed: 1, clients: 200 };
+const simTimeoutMs = 300_000;
+
+/** Throws on a bus `msg` for a conversation it has not heard of (by load, the bus or a store answer). */
+class ThrowsOnUnknownConversation extends ChatNode {
+  private readonly heard = new Set<string>();
+
+  override load(records: readonly ConversationRecord[]): void {
+    for (const record of records) this.heard.add(record.id);
+    super.load(records);
+  }
+
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'bus' && input.event.origin !== this.nodeId) {
+      const event = input.event;
+      if (event.kind === 'conversation') this.heard.add(event.conversation.id);
+      if (event.kind === 'msg' && !this.heard.has(event.message.conv))
+        throw new Error(`${this.nodeId}: a msg of ${event.message.conv}, a conversation it has not heard of`);
+    }
+    if (input.type === 'stored') {
+      const outcome = input.outcome;
+      if ('records' in outcome) for (const record of outcome.records) this.heard.add(record.id);
+      if ('conversation' in outcome) this.heard.add(outcome.conversation.id);
+    }
+    return super.handle(input, now);
+  }
+}
+
+/** Never welcomes a hello whose token is verified while the bus is lost (the core holds it for then). */
+class DropsHelloWhileBusLost extends ChatNode {
+  private busLost = false;
+
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'bus-lost') this.busLost = true;
+    if (input.type === 'bus-resumed') this.busLost = false;
+    if (input.type === 'verified' && this.busLost) return [];
+    return super.handle(input, now);
+  }
+}
+
+describe('fleet-races', () => {
+  it(
+    'reaches a message of a new conversation before its create at a third node: a node that throws there fails',
+    async () => {
+      await expect(
+        runScenario(loadScenario('fleet-races'), {
+          ...options,
+          chatNode: (node) => new ThrowsOnUnknownConversation(node),
+        }),
+      ).rejects.toThrow(/a msg of h[gd]\d+, a conversation it has not heard of/);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'holds hellos while the admin node is cut from the bus: a node that never welcomes them fails read-pages',
+    async () => {
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new DropsHelloWhileBusLost(node),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'read-pages')!;
+      expect(verdict.verdict).toBe('fail');
+      expect(verdict.details).toMatch(/hello never answered/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+});
