@@ -3,6 +3,8 @@
 
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import type { CliIo } from './cli-error.ts';
+import { main } from './main.ts';
 import { checkerThreadClientsMin, parseCheckerThread, usesCheckerThread } from './sim.ts';
 
 describe('--checker-thread', () => {
@@ -21,5 +23,17 @@ describe('--checker-thread', () => {
     expect(parseCheckerThread('on')).toBe('on');
     expect(() => parseCheckerThread('yes')).toThrow(InvalidArgumentError);
     expect(() => parseCheckerThread('yes')).toThrow(/auto, on or off/);
+  });
+});
+
+describe('--bug on the memory store', () => {
+  it('refuses, as a usage error, a bug the memory store cannot carry, before any run', async () => {
+    const lines: string[] = [];
+    const io: CliIo = { out: (line) => lines.push(line), err: (line) => lines.push(line), env: {} };
+    const code = await main(['sim', 'memory-store', '--seed', '1', '--bug', 'ack-before-durable'], io);
+    expect(code).toBe(2);
+    expect(lines.join('\n')).toMatch(
+      /--bug ack-before-durable needs the log store: memory-store runs on the memory store/,
+    );
   });
 });
