@@ -273,15 +273,26 @@ describe('authorization', () => {
     expect(other.verdict).toBe('pass');
   });
 
+  it('fails a re-watch at the watch bound answered by an err, not its presence; a close is no verdict', () => {
+    const attempt = history.attempt(900, eve, 11, 'rewatch-at-bound', '');
+    const refused = history.outcome(905, 11, 'bad_request');
+    const failed = judge([attempt, refused]);
+    expect(failed.verdict).toBe('fail');
+    expect(failed.details).toMatch(/1 a re-watch at the bound refused/);
+    expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, refused]);
+    for (const result of ['served', 'closed:1006'])
+      expect(judge([attempt, history.outcome(905, 11, result)]).verdict).toBe('pass');
+  });
+
   it('fails a send or sync answered by silence, unless a fault that may silence a connection started or speed is part of the run', () => {
     const fault = (at: number, type: string): HistoryEvent => ({ k: 'fault', at, type, phase: 'start' });
-    for (const action of ['foreign-send', 'foreign-sync', 'missing-conv']) {
+    for (const action of ['foreign-send', 'foreign-sync', 'missing-conv', 'rewatch-at-bound']) {
       const attempt = history.attempt(900, eve, 3, action, 'g');
       const silence = history.outcome(5900, 3, 'no-answer');
       const failed = judge([fault(800, 'reset_peer'), attempt, silence]);
       expect(failed.verdict).toBe('fail');
       expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, silence]);
-      expect(failed.details).toMatch(/1 sends or syncs given up on \(judged for silence\)/);
+      expect(failed.details).toMatch(/1 sends, syncs or re-watches given up on \(judged for silence\)/);
       // A blackhole (or any fault but a loud one) may leave the connection dead, also after its heal.
       const quieted = judge([fault(800, 'timeout'), attempt, silence]);
       expect(quieted.verdict).toBe('pass');

@@ -17,7 +17,9 @@
 // adversarial `attempt` gets an `outcome` that is not 'accepted' (and one naming a conversation no one
 // created is refused `not_found`, not `forbidden` or a batch; a send or sync, forbidden or not, gets an
 // answer: protocol.md's `send` gets an `ack` or an `err`, `sync` a `batch` or an `err`, so an attempt
-// the adversary gave up waiting for is silence, judged as read-pages judges it: with `judgeSilence`
+// the adversary gave up waiting for is silence, judged as read-pages judges it; a re-watch of a user a
+// connection at the server's watch bound already watches adds no user and is owed its presence
+// (`served`; adversary.ts): silence judged the same way: with `judgeSilence`
 // only, and only while no fault but a loud one (reset_peer) had started, since a fault may leave a
 // connection silently dead after its heal); and the other side: a member is not
 // refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
@@ -70,7 +72,12 @@ const slowLinkFaults: ReadonlySet<string> = new Set([
 const slowLinkDrainMs = 5000;
 const memberFrames: ReadonlySet<string> = new Set(['notify', 'typing']);
 /** Attempts protocol.md promises an answer to (a foreign resume or typing may be refused by silence). */
-const answerOwed: ReadonlySet<string> = new Set(['foreign-send', 'foreign-sync', 'missing-conv']);
+const answerOwed: ReadonlySet<string> = new Set([
+  'foreign-send',
+  'foreign-sync',
+  'missing-conv',
+  'rewatch-at-bound',
+]);
 /** Faults that close connections where both ends see it, and never leave one silently dead. */
 const loudFaults: ReadonlySet<string> = new Set(['reset_peer']);
 
@@ -261,6 +268,18 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         problem: `${attempt.user}, never a member of ${attempt.conv}, synced it and got a batch (empty), not \`forbidden\``,
         path: [attempt, event],
       }));
+    } else if (
+      attempt?.action === 'rewatch-at-bound' &&
+      event.result !== 'served' &&
+      event.result !== 'no-answer' &&
+      !event.result.startsWith('closed:')
+    ) {
+      // A connection at the server's watch bound watching a user it already watches adds no user:
+      // protocol.md's `watch` answers a presence per user, and the bound only limits how many.
+      witness.add('a re-watch at the bound refused', () => ({
+        problem: `${attempt.user}'s connection watched exactly the server's bound of users and watched one of them again, and got \`${event.result}\`, not its presence`,
+        path: [attempt, event],
+      }));
     } else if (event.result === 'no-answer' && attempt !== undefined && answerOwed.has(attempt.action)) {
       silences++;
       if (!judgeSilence || quietingFault !== null) return;
@@ -315,7 +334,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
-        `${silences} sends or syncs given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started: it may silence a connection`}); ` +
+        `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started: it may silence a connection`}); ` +
         `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}`;
       return coveredResult(
         witness,

@@ -190,6 +190,38 @@ describe('adversarial client', () => {
     expect(outcomes(served)).toEqual([[100, 'served']]);
   });
 
+  it('watch-past-bound: at the bound (every user served but the last), watches the first again, owed its presence', () => {
+    const d = adversary(['watch-past-bound'], { watchPastBoundUsers: 4 });
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([{ t: 'watch', users: ['d1-w1', 'd1-w2', 'd1-w3', 'd1-w4'] }]);
+    for (const user of ['d1-w1', 'd1-w2', 'd1-w3'])
+      d.receive({ t: 'presence', user, online: false, lastSeen: 0 });
+    d.receive({ t: 'err', code: 'bad_request', message: 'at most 3', ref: 'watch' });
+    expect(d.take()).toEqual([{ t: 'watch', users: ['d1-w1'] }]);
+    expect(attempts(d)).toEqual([
+      [100, 'watch-past-bound', ''],
+      [101, 'rewatch-at-bound', ''],
+    ]);
+    d.receive({ t: 'presence', user: 'd1-w1', online: false, lastSeen: 0 });
+    expect(outcomes(d)).toEqual([
+      [100, 'bad_request'],
+      [101, 'served'],
+    ]);
+    // A server that refuses the re-watch: its err is the re-watch's outcome.
+    const refusing = adversary(['watch-past-bound'], { watchPastBoundUsers: 2 });
+    refusing.open([]);
+    refusing.advance(1000);
+    refusing.receive({ t: 'presence', user: 'd1-w1', online: false, lastSeen: 0 });
+    refusing.receive({ t: 'err', code: 'bad_request', message: 'at most 1', ref: 'watch' });
+    refusing.receive({ t: 'err', code: 'bad_request', message: 'at most 1', ref: 'watch' });
+    expect(outcomes(refusing)).toEqual([
+      [100, 'bad_request'],
+      [101, 'bad_request'],
+    ]);
+  });
+
   it('forged-token: the very first hello is an attempt', () => {
     const d = adversary(['forged-token'], { reconnectBaseMs: 50 });
     d.start();

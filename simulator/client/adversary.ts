@@ -7,7 +7,10 @@
 // `accepted` (its batch is also judged by authorization), a typing relayed is judged by
 // typing-recipients (the adversary records no `typing-sent`: its user never typed there as a member).
 // Watching users past the server's per-connection bound (watch-past-bound) is no violation either way:
-// it makes the server answer with its bound's `err`, whose shape server-frames judges.
+// it makes the server answer with its bound's `err`, whose shape server-frames judges. When that err
+// came after a presence for every user up to the last (the connection is exactly at the bound), the
+// adversary watches the first of them again (rewatch-at-bound): that adds no user, so the bound cannot
+// refuse it, and authorization demands its presence (`served`).
 // missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
 // is `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
 // `forbidden` or a batch. A sync's `err` is matched to it only when it names the conversation (`conv`).
@@ -39,8 +42,11 @@ export interface AdversaryHost extends ClientHost {
   reconnectNow(now: number): void;
 }
 
-/** A behaviour's attempt; cursor-regression makes two, the second past lastSeq. */
-type Action = AdversaryBehaviour | 'cursor-past-last-seq';
+/**
+ * A behaviour's attempt; cursor-regression makes two, the second past lastSeq; watch-past-bound makes a
+ * second, a re-watch at the bound, when the server refused exactly the one user past it.
+ */
+type Action = AdversaryBehaviour | 'cursor-past-last-seq' | 'rewatch-at-bound';
 
 type Attempt = {
   id: number;
@@ -71,6 +77,8 @@ export class Adversary {
   private resumeNext: string | null = null;
   /** watch-past-bound is tried once: the server's bound does not change. */
   private watchedPastBound = false;
+  /** Presences got for the users watch-past-bound watched, while its attempt waits. */
+  private watchesServed = 0;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -136,7 +144,8 @@ export class Adversary {
         : action === 'watch-past-bound' || refusals.has(frame.code)
           ? this.pending.find(
               (a) =>
-                (a.action === action &&
+                ((a.action === action ||
+                  (action === 'watch-past-bound' && a.action === 'rewatch-at-bound')) &&
                   (frame.conv === undefined || a.conv === '' || a.conv === frame.conv)) ||
                 (action === 'foreign-sync' &&
                   a.action === 'missing-conv' &&
@@ -146,6 +155,7 @@ export class Adversary {
           : undefined;
     if (attempt === undefined) return false;
     this.resolve(host, attempt, frame.code, now);
+    if (attempt.action === 'watch-past-bound') this.rewatchAtBound(host, now);
     return true;
   }
 
@@ -169,9 +179,25 @@ export class Adversary {
    */
   onPresence(host: AdversaryHost, frame: PresenceFrame, now: number): boolean {
     if (!frame.user.startsWith(watchedPrefix(host))) return false;
-    const attempt = this.pending.find((a) => a.action === 'watch-past-bound' && a.key === frame.user);
-    if (attempt !== undefined) this.resolve(host, attempt, 'served', now);
+    const attempt = this.pending.find(
+      (a) => (a.action === 'watch-past-bound' || a.action === 'rewatch-at-bound') && a.key === frame.user,
+    );
+    if (attempt === undefined) this.watchesServed++;
+    else this.resolve(host, attempt, 'served', now);
     return true;
+  }
+
+  /**
+   * The server refused the watches past its bound after serving every one up to it
+   * (watchPastBoundUsers - 1): this connection watches exactly its bound's worth, and nothing else of
+   * the burst is unanswered. Watching one of them again adds no user, so the bound cannot refuse it:
+   * protocol.md's `watch` answers a presence per user.
+   */
+  private rewatchAtBound(host: AdversaryHost, now: number): void {
+    if (this.watchesServed !== host.config.watchPastBoundUsers - 1) return;
+    const user = `${watchedPrefix(host)}1`;
+    this.attempt(host, 'rewatch-at-bound', '', user, 0, now);
+    host.frame(clientFrame.watch([user]));
   }
 
   /** The connection is gone: attempts answered on it can no longer be. */
@@ -255,6 +281,7 @@ export class Adversary {
     const count = host.config.watchPastBoundUsers;
     const prefix = watchedPrefix(host);
     this.attempt(host, 'watch-past-bound', '', `${prefix}${count}`, 0, now);
+    this.watchesServed = 0;
     for (let from = 1; from <= count; from += protocolLimits.watchUsersMax) {
       const users: string[] = [];
       for (let n = from; n < from + protocolLimits.watchUsersMax && n <= count; n++)
