@@ -104,25 +104,47 @@ export const typistPlan = { everyMs: 250, fromShare: 0.6, untilShare: 0.95 };
  * conversations every 250 ms late in the warm-up (before any fault), faster than a server's typing
  * throttle (protocol.md: one per user and conversation every 2 s) lets through. The typing-recipients
  * checker judges that the members' devices are not told more often than the throttle allows.
+ * Each typist's link is steady (no jitter: `steady-link`), so the node gets its frames at instants the
+ * harness knows, and it types at the throttle's exact boundaries: twice at its first instant (they reach
+ * the node together: one relayed, the other held back), then a throttle interval less 1 ms after the
+ * first (held back), exactly an interval after it (relayed) and an `everyMs` after that (held back:
+ * a node that held back the one at the boundary relays this one instead).
  */
-export function scheduleTypists(world: World, scenario: Scenario, streams: SeedStreams): void {
+export function scheduleTypists(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  throttleMs: number,
+): void {
   const wanted = scenario.workload.typists;
   if (wanted <= 0) return;
   const rng = streams.stream('typist');
   const users = new Set<string>();
   const { warmupMs } = scenario.phases;
+  const from = Math.floor(warmupMs * typistPlan.fromShare);
+  const boundary = [from + throttleMs - 1, from + throttleMs, from + throttleMs + typistPlan.everyMs];
   for (let tries = 0; users.size < wanted && tries < 4 * wanted + 16; tries++) {
     const index = rng.int(world.clients.length);
     const sim = world.clients[index]!;
     if (sim.adversary || sim.convs.length === 0 || users.has(sim.user)) continue;
     users.add(sim.user);
     const conv = sim.convs[rng.int(sim.convs.length)]!;
-    for (
-      let at = warmupMs * typistPlan.fromShare;
-      at < warmupMs * typistPlan.untilShare;
-      at += typistPlan.everyMs
-    )
-      world.at(Math.floor(at), () => world.clientEffects(index, sim.client.setTyping(conv, true, world.now)));
+    world.network.steadyLink(index);
+    world.options.record({
+      k: 'steady-link',
+      at: world.now,
+      user: sim.user,
+      device: sim.device,
+      latencyMs: world.network.config.latencyMs,
+    });
+    const type = (): void => world.clientEffects(index, sim.client.setTyping(conv, true, world.now));
+    world.at(from, () => {
+      type();
+      type();
+    });
+    for (let at = from + typistPlan.everyMs; at < warmupMs * typistPlan.untilShare; at += typistPlan.everyMs)
+      world.at(Math.floor(at), type);
+    for (const at of boundary) world.at(at, type);
   }
 }
 

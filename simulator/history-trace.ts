@@ -44,6 +44,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'create-sent': 33,
   'create-answered': 34,
   unavailable: 35,
+  'steady-link': 36,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -128,6 +129,9 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       return;
     case 'typing-sent':
       trace.mix(event.on ? 1 : 0);
+      return;
+    case 'steady-link':
+      trace.mix(event.latencyMs);
       return;
     case 'http-read-sent':
       trace.mix(event.after);

@@ -188,6 +188,12 @@ export type HistoryEvent =
     } & DeviceRef)
   /** A device sent `typing` (the server relays it to the other online members, throttled per user). */
   | ({ k: 'typing-sent'; at: number; conv: string; on: boolean } & DeviceRef)
+  /**
+   * Simulator only: the harness made the device's link steady (no jitter): while no fault touches it,
+   * every frame the device sends reaches its node exactly `latencyMs` after it was sent, so the harness
+   * knows the instant the node got it (typing-recipients judges the typing throttle at exact boundaries).
+   */
+  | ({ k: 'steady-link'; at: number; latencyMs: number } & DeviceRef)
   /** An adversarial client attempted something the protocol forbids; `outcome` follows with the same id. */
   | ({ k: 'attempt'; at: number; id: number; action: string; conv: string } & DeviceRef)
   | { k: 'outcome'; at: number; id: number; result: string }
@@ -330,6 +336,7 @@ const everyKind: Record<HistoryKind, true> = {
   'cursor-seen': true,
   'conv-frame': true,
   'typing-sent': true,
+  'steady-link': true,
   attempt: true,
   outcome: true,
   'watch-sent': true,

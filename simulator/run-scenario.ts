@@ -191,6 +191,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
     // A cost model makes the nodes' speed part of the run: a slow answer is then not silence.
     judgeSilence: options.costModel === undefined && scenario.costModel === undefined,
+    // The simulated network's bounds on a frame from a node to a device (a bus hop included): typings
+    // from steady links are judged at the throttle's exact boundaries (typing-recipients).
+    relayDelayMs: {
+      min: scenario.network.latencyMs,
+      max: scenario.network.latencyMs + scenario.network.jitterMs + scenario.network.busLatencyMs,
+    },
   };
   if (options.checkerThread && options.checkers)
     throw new Error('checkerThread judges with the standard checkers');
@@ -418,7 +424,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     pressBody(`${device}.press`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
 
-  scheduleTypists(world, scenario, streams);
+  scheduleTypists(
+    world,
+    scenario,
+    streams,
+    scenario.limits.typingThrottleMs ?? defaultLimits.typingThrottleMs,
+  );
 
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {

@@ -216,6 +216,59 @@ describe('typing-recipients', () => {
     });
   });
 
+  describe('the exact boundaries (a steady-link typist: the node got each typing 5 ms after it was sent)', () => {
+    const exactJudge = (events: HistoryEvent[], options = {}) =>
+      checkHistory(
+        [createTypingRecipientsChecker({ relayDelayMs: { min: 5, max: 11 }, ...options })],
+        events,
+        finalStateFixture(),
+      )[0]!;
+    /** ann (steady) types twice at 2000, at 3999, at 4000 and at 4250; bob gets `frames`. */
+    const boundary = (frames: number[], more: HistoryEvent[] = []): HistoryEvent[] => [
+      history.conv(0, 'g', ['ann', 'bob']),
+      { k: 'steady-link', at: 0, latencyMs: 5, ...ann },
+      session(10, ann),
+      session(10, bob),
+      ...more,
+      ...[2000, 2000, 3999, 4000, 4250].map((at) => typed(at, ann)),
+      ...frames.map((at) => typing(at, bob, 'ann')),
+    ];
+
+    it('passes the relays the throttle makes: the first of two at one instant, and one exactly an interval later', () => {
+      const result = exactJudge(boundary([2012, 4013]));
+      expect(result.details).not.toMatch(/violation/);
+      expect(result.details).toMatch(
+        /2 typing frames judged against the exact relays of steady-link typists \(2 typings the node had to relay, 3 to hold back\)/,
+      );
+    });
+
+    it('fails both typings of one instant relayed (mutant 647: `now > last`)', () => {
+      const result = exactJudge(boundary([2012, 2013, 4013]));
+      expect(result.verdict).toBe('fail');
+      expect(result.details).toMatch(/1 relayed twice at once/);
+    });
+
+    it('fails the typing exactly an interval after the last relayed held back, the next relayed instead (mutant 650: `<=`)', () => {
+      const result = exactJudge(boundary([2012, 4262]));
+      expect(result.verdict).toBe('fail');
+      expect(result.details).toMatch(/1 relayed off the throttle/);
+    });
+
+    it('judges nothing exact live or with a cost model, after a fault, or once another device typed there', () => {
+      const late = [2012, 4262];
+      expect(
+        checkHistory([createTypingRecipientsChecker()], boundary(late), finalStateFixture())[0]!.details,
+      ).toMatch(/exact throttle boundaries not judged/);
+      expect(exactJudge(boundary(late), { judgeSilence: false }).details).toMatch(
+        /exact throttle boundaries not judged/,
+      );
+      const fault: HistoryEvent = { k: 'fault', at: 1000, type: 'partition', phase: 'start' };
+      expect(exactJudge(boundary(late, [fault])).details).not.toMatch(/off the throttle/);
+      const other = boundary(late, [session(10, device('ann', 'd2')), typed(3000, device('ann', 'd2'))]);
+      expect(exactJudge(other).details).not.toMatch(/off the throttle/);
+    });
+  });
+
   it("fails typing sent to the typist's own devices, or about a user who never typed there", () => {
     expect(judge(story([typing(1010, device('ann', 'd2'), 'ann')])).details).toMatch(/1 to the typist/);
     expect(judge(story([typing(1010, bob, 'cat')])).details).toMatch(/1 made up/);

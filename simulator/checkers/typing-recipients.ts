@@ -26,6 +26,16 @@
 //   (`judgeSilence`: with a cost model or live, a node's queue can hold one relay back and let the next
 //   through). The workload's fast typists (`workload.typists`) type every 250 ms late in the warm-up,
 //   so a node that relays more than the throttle lets through shows it.
+// - the throttle at its exact boundaries (simulator only, `relayDelayMs`): a device on a steady link
+//   (`steady-link`: no jitter) reaches its node exactly its link's latency after it sends, so the harness
+//   knows the instant the node got each of its typings, and from the first typing of that user in that
+//   conversation on, which ones the node must relay (the first, then each one at least an interval after
+//   the last relayed: protocol.md's "at most one every 2 s", so one exactly 2 s later is relayed) and which
+//   it must hold back (two at one instant: the second). A typing frame about that user reaching a device
+//   must then have left the node at one of the relays it must make (the frame takes `relayDelayMs`, bus
+//   hop included), and at most once per session. Judged only while that device alone typed there on one
+//   session, before any fault, with no membership change in the conversation and no cost model; live,
+//   arrival instants at the server are not known. The fast typists type at those boundaries.
 // Members come from the conversation's creation; a conversation whose membership the harness changed
 // is not judged for reach (the authorization checker judges typing to non-members).
 
@@ -54,6 +64,11 @@ export type TypingRecipientsOptions = CheckerOptions & {
    * the throttle's ceiling judged (a node's queue may bunch relays that left it an interval apart).
    */
   judgeSilence?: boolean;
+  /**
+   * Simulator only: how long a frame a node sends takes to reach a device (min and max, ms; a bus hop
+   * included in max). With it, typings from steady links are judged at the throttle's exact boundaries.
+   */
+  relayDelayMs?: { min: number; max: number };
 };
 
 /** Arrival times at the server differ from send times by up to this, by default (a simulated network). */
@@ -75,7 +90,16 @@ const afterFaultMs = 5000;
  * A user's typing in a conversation: the last one's time, device and session, and since when that
  * device on that session typed there alone (-Infinity: no other ever did).
  */
-type Typist = { at: number; device: number; session: number; since: number };
+type Typist = { at: number; device: number; session: number; since: number; exact: ExactThrottle | null };
+
+/**
+ * A steady-link typist's throttle, known exactly: when the node got its typings (send time + latency)
+ * and so when it must have relayed (the node's instants, recent ones only).
+ */
+type ExactThrottle = { latencyMs: number; relays: number[] };
+
+/** Float slack on the exact windows (the sums are of the same doubles; this only absorbs rounding). */
+const exactEpsilonMs = 1e-6;
 
 type Expectation = {
   conv: string;
@@ -102,6 +126,7 @@ const kinds = [
   'failed',
   'display',
   'conv-frame',
+  'steady-link',
 ] as const satisfies readonly HistoryKind[];
 
 export function createTypingRecipientsChecker(options: TypingRecipientsOptions = {}): Checker {
@@ -109,6 +134,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
   const slackMs = options.answerWithinMs ?? defaultSlackMs;
   const throttleMs = options.typingThrottleMs ?? 2000;
   const judgeCeiling = options.judgeSilence ?? true;
+  const relayDelay = judgeCeiling ? options.relayDelayMs : undefined;
   const witness = new WitnessList(limits.witnessCasesMax);
   const members = new Map<string, readonly string[]>();
   const changed = new Set<string>();
@@ -138,6 +164,15 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
    */
   const lastRelayed = new Map<string, { at: number; session: number }>();
   let sweepAt = 1024;
+  /** Device id -> its steady link's latency (steady-link). */
+  const steadyLinks = new Map<number, number>();
+  /** (device, user, conv) -> the relay (the node's instant) its last frame about that typist left at, and on which session. */
+  const exactSeen = new Map<string, { relay: number; session: number }>();
+  /** Typings of steady-link typists whose node instant the run knew: relays owed, and held back. */
+  let exactRelays = 0;
+  let exactHeld = 0;
+  /** Typing frames judged against the exact relays. */
+  let exactJudged = 0;
   let lastFaultAt = Number.NEGATIVE_INFINITY;
   let faultsOpen = 0;
   let typed = 0;
@@ -258,6 +293,9 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
       case 'members-sent':
         changed.add(event.conv);
         return;
+      case 'steady-link':
+        steadyLinks.set(ids.device(event.user, event.device), event.latencyMs);
+        return;
       case 'fault':
         // A clock set back keeps the server's throttle shut until the clock catches up again.
         lastFaultAt = Math.max(
@@ -283,7 +321,7 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
       case 'typing-sent': {
         typed++;
         const typist = key(event.user, event.conv);
-        noteTypist(typist, ids.device(event.user, event.device), event.at);
+        noteTypist(typist, ids.device(event.user, event.device), event.at, event.conv);
         const last = handledBy.get(typist);
         handledBy.set(typist, Math.max(last ?? Number.NEGATIVE_INFINITY, event.at + slackMs));
         if (faultsOpen > 0) typedUnderFault.add(typist);
@@ -315,18 +353,88 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
     }
   };
 
-  const noteTypist = (typist: string, device: number, at: number): void => {
+  const noteTypist = (typist: string, device: number, at: number, conv: string): void => {
     const session = openSince.get(device);
     const last = typists.get(typist);
     if (last === undefined) {
-      typists.set(typist, { at, device, session, since: Number.NEGATIVE_INFINITY });
+      // The user's first typing in the conversation: from a steady link, the node's throttle is known from here on.
+      const latencyMs = relayDelay === undefined ? undefined : steadyLinks.get(device);
+      const exact =
+        latencyMs !== undefined &&
+        session >= 0 &&
+        !changed.has(conv) &&
+        lastFaultAt === Number.NEGATIVE_INFINITY
+          ? { latencyMs, relays: [] }
+          : null;
+      typists.set(typist, { at, device, session, since: Number.NEGATIVE_INFINITY, exact });
+      if (exact !== null) exactTyped(exact, at);
       return;
     }
-    if (last.device !== device || last.session !== session) last.since = at;
-    else if (at - last.at < throttleMs / 2) typedFast++;
+    if (last.device !== device || last.session !== session) {
+      last.since = at;
+      last.exact = null;
+    } else if (at - last.at < throttleMs / 2) typedFast++;
+    if (last.exact !== null) {
+      if (changed.has(conv)) last.exact = null;
+      else exactTyped(last.exact, at);
+    }
     last.at = at;
     last.device = device;
     last.session = session;
+  };
+
+  /** A steady-link typing sent at `at` reached the node at `at + latencyMs`: relayed or held back, by the throttle. */
+  const exactTyped = (exact: ExactThrottle, at: number): void => {
+    const arrived = at + exact.latencyMs;
+    const relays = exact.relays;
+    const last = relays.length === 0 ? undefined : relays[relays.length - 1]!;
+    if (last !== undefined && arrived - last < throttleMs) {
+      exactHeld++;
+      return;
+    }
+    exactRelays++;
+    if (relays.length >= 16) relays.splice(0, 8);
+    relays.push(arrived);
+  };
+
+  /**
+   * A typing frame about a steady-link typist reached `device`: it left the node at one of the relays
+   * the node had to make, and was not the second frame of one relay on that session.
+   */
+  const exactFrame = (
+    event: HistoryEvent & { k: 'conv-frame' },
+    device: number,
+    exact: ExactThrottle,
+  ): void => {
+    const { min, max } = relayDelay!;
+    const from = event.at - max - exactEpsilonMs;
+    const to = event.at - min + exactEpsilonMs;
+    let relay: number | undefined;
+    for (let i = exact.relays.length - 1; i >= 0; i--) {
+      const at = exact.relays[i]!;
+      if (at < from) break;
+      if (at <= to) {
+        relay = at;
+        break;
+      }
+    }
+    exactJudged++;
+    if (relay === undefined) {
+      witness.add('relayed off the throttle', () => ({
+        problem: `${event.user}/${event.device} was told at ${event.at} that ${event.of} is typing in ${event.conv}: that frame left the node between ${from} and ${to}, when the node relayed none of ${event.of}'s typings there (typed from a steady link: the node got them at instants the harness knows; it had to relay at ${exact.relays.join(', ') || 'none yet'} and hold back the rest, protocol.md's one per ${throttleMs} ms, one exactly ${throttleMs} ms after the last relayed included)`,
+        path: [event],
+      }));
+      return;
+    }
+    const seenKey = `${device}\u0000${event.of}\u0000${event.conv}`;
+    const session = openSince.get(device);
+    const seen = exactSeen.get(seenKey);
+    exactSeen.set(seenKey, { relay, session });
+    if (seen !== undefined && seen.relay === relay && seen.session === session)
+      witness.add('relayed twice at once', () => ({
+        problem: `${event.user}/${event.device} was told twice, on one session, that ${event.of} is typing in ${event.conv}, both frames leaving the node with its relay at ${relay}: typings that reached the node at one instant, or within ${throttleMs} ms of it, were relayed together (typed from a steady link: the node got them at instants the harness knows)`,
+        path: [event],
+      }));
   };
 
   /** A typing relayed to `device`: not within half an interval of the last one there on the same path. */
@@ -374,6 +482,10 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
       }));
     const device = ids.device(event.user, event.device);
     if (judgeCeiling) ceilingFrame(event, device);
+    if (relayDelay !== undefined && lastFaultAt === Number.NEGATIVE_INFINITY) {
+      const exact = typists.get(key(event.of!, event.conv))?.exact;
+      if (exact != null) exactFrame(event, device, exact);
+    }
     for (const e of expectations.values())
       if (e.conv === event.conv && e.of === event.of && event.at >= e.at) e.got.add(device);
     if (expectations.size > 64)
@@ -389,7 +501,11 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
       const ceiling = judgeCeiling
         ? `${ceilingJudged} typings got within an interval of the last judged against the throttle (${typedFast} sent within half an interval of the last)`
         : "the throttle's ceiling not judged (the server's speed is part of this run)";
-      const details = `${framesJudged} typing frames judged; ${reachJudged} pushes after a typing judged for it (${typed} typing frames sent); ${ceiling}`;
+      const exact =
+        relayDelay === undefined
+          ? 'exact throttle boundaries not judged (live, or a cost model: arrival instants unknown)'
+          : `${exactJudged} typing frames judged against the exact relays of steady-link typists (${exactRelays} typings the node had to relay, ${exactHeld} to hold back)`;
+      const details = `${framesJudged} typing frames judged; ${reachJudged} pushes after a typing judged for it (${typed} typing frames sent); ${ceiling}; ${exact}`;
       return coveredResult(
         witness,
         typingRecipientsProperty,

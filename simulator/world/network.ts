@@ -50,6 +50,11 @@ const impairedFlag = 4;
  * it, as the decoded value (a `frame` input, validated alike: the simulator skips the JSON).
  */
 const textFlag = 8;
+/**
+ * A steady link: no jitter, so every frame on it takes exactly `latencyMs` (while no fault impairs it).
+ * The harness then knows when the node got each frame the client sent (the fast typists' links).
+ */
+const steadyFlag = 16;
 
 export class Network {
   private readonly connections = new ConnectionTable();
@@ -113,6 +118,11 @@ export class Network {
     words[row + connectionWord] = -1;
     words[row + homeWord] = home;
     words[row + flagsWord] = (pinned ? pinnedFlag : 0) | (text ? textFlag : 0);
+  }
+
+  /** Makes the client's link steady (steadyFlag): its frames take exactly `latencyMs` while unimpaired. */
+  steadyLink(client: number): void {
+    this.setFlag(client, steadyFlag, true);
   }
 
   /** The client's current connection id, or -1. */
@@ -228,8 +238,11 @@ export class Network {
    */
   private latency(client: number): number {
     const { latencyMs, jitterMs } = this.config;
-    if ((this.flagsOf(client) & impairedFlag) === 0)
-      return latencyMs + (jitterMs > 0 ? this.links.float(client) * jitterMs : 0);
+    const flags = this.flagsOf(client);
+    if ((flags & impairedFlag) === 0)
+      return (
+        latencyMs + (jitterMs > 0 && (flags & steadyFlag) === 0 ? this.links.float(client) * jitterMs : 0)
+      );
     const extraJitterMs = this.extraJitterMs[client]!;
     return (
       latencyMs +
