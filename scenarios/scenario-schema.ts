@@ -501,7 +501,7 @@ export const scenarioSchema = strict({
       1,
     ),
     typists: count(
-      'users (one device each) who type in one of their conversations every 250 ms from 60% to 95% of the warm-up, faster than the typing throttle lets through (simulator only)',
+      'users (one device each, on a steady link: no jitter) who type in one of their conversations every 250 ms from 60% to 95% of the warm-up, faster than the typing throttle lets through, and at its exact boundaries (twice at 60%, then a throttle interval after less 1 ms, at it, and 250 ms past it) (simulator only)',
       1,
     ),
     resenders: count(

@@ -48,6 +48,9 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
       behaviours: forged
         ? ['forged-token']
         : [
+            // One is enough, and it closes its connection (a frame past 64 KiB): first, so that it comes
+            // before the scenario's faults, which may end a connection before its answer.
+            ...(n === 2 ? (['malformed-text'] as const) : []),
             'foreign-send',
             'foreign-sync',
             'cursor-regression',

@@ -284,9 +284,40 @@ describe('authorization', () => {
       expect(judge([attempt, history.outcome(905, 11, result)]).verdict).toBe('pass');
   });
 
+  it('fails malformed text answered other than bad_request, or a frame past 64 KiB other than close 1009', () => {
+    const fault = (at: number): HistoryEvent => ({ k: 'fault', at, type: 'reset_peer', phase: 'start' });
+    const text = history.attempt(900, eve, 12, 'malformed-text', '');
+    const big = history.attempt(901, eve, 13, 'oversize-text', '');
+    expect(
+      judge([text, history.outcome(905, 12, 'bad_request'), big, history.outcome(906, 13, 'closed:1009')])
+        .verdict,
+    ).toBe('pass');
+    for (const [attempt, result] of [
+      [text, 'forbidden'],
+      [big, 'bad_request'],
+      [big, 'closed:4400'],
+    ] as const) {
+      const outcome = history.outcome(905, attempt.k === 'attempt' ? attempt.id : 0, result);
+      const failed = judge([attempt, outcome]);
+      expect(failed.verdict).toBe('fail');
+      expect(failed.details).toMatch(/1 malformed text answered wrongly/);
+      expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, outcome]);
+    }
+    // A close of a malformed text's connection is no verdict; nor another close of the big one's after a fault.
+    expect(judge([text, history.outcome(905, 12, 'closed:4400')]).verdict).toBe('pass');
+    expect(judge([fault(800), big, history.outcome(905, 13, 'closed:1006')]).verdict).toBe('pass');
+  });
+
   it('fails a send or sync answered by silence, unless a fault that may silence a connection started or speed is part of the run', () => {
     const fault = (at: number, type: string): HistoryEvent => ({ k: 'fault', at, type, phase: 'start' });
-    for (const action of ['foreign-send', 'foreign-sync', 'missing-conv', 'rewatch-at-bound']) {
+    for (const action of [
+      'foreign-send',
+      'foreign-sync',
+      'missing-conv',
+      'rewatch-at-bound',
+      'malformed-text',
+      'oversize-text',
+    ]) {
       const attempt = history.attempt(900, eve, 3, action, 'g');
       const silence = history.outcome(5900, 3, 'no-answer');
       const failed = judge([fault(800, 'reset_peer'), attempt, silence]);

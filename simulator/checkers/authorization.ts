@@ -19,7 +19,9 @@
 // answer: protocol.md's `send` gets an `ack` or an `err`, `sync` a `batch` or an `err`, so an attempt
 // the adversary gave up waiting for is silence, judged as read-pages judges it; a re-watch of a user a
 // connection at the server's watch bound already watches adds no user and is owed its presence
-// (`served`; adversary.ts): silence judged the same way: with `judgeSilence`
+// (`served`; adversary.ts); text that is no valid frame is owed `bad_request` and a text frame over 64 KiB
+// close 1009 (a close of a malformed text's connection is no verdict, nor, after any fault, the big one's
+// other close): silence judged the same way: with `judgeSilence`
 // only, and only while no fault but a loud one (reset_peer) had started, since a fault may leave a
 // connection silently dead after its heal); and the other side: a member is not
 // refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
@@ -77,6 +79,8 @@ const answerOwed: ReadonlySet<string> = new Set([
   'foreign-sync',
   'missing-conv',
   'rewatch-at-bound',
+  'malformed-text',
+  'oversize-text',
 ]);
 /** Faults that close connections where both ends see it, and never leave one silently dead. */
 const loudFaults: ReadonlySet<string> = new Set(['reset_peer']);
@@ -102,6 +106,8 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   const judgeSilence = options.judgeSilence ?? true;
   /** The first fault started that may silence a connection (silence is not judged after it), or null. */
   let quietingFault: string | null = null;
+  /** The first fault started, or null. */
+  let firstFault: string | null = null;
   let silences = 0;
   const pauses = new PauseBook();
   const suspects: Suspect[] = [];
@@ -221,6 +227,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         return observeSequenced(event, event.conv, event.user, event.seq);
       case 'fault':
         if (event.phase === 'start' && !loudFaults.has(event.type)) quietingFault ??= event.type;
+        if (event.phase === 'start') firstFault ??= event.type;
         return pauses.observe(event);
       case 'attempt':
         if (attempts.size >= limits.pendingAttemptsMax) {
@@ -287,6 +294,24 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         problem: `${attempt.user}'s ${attempt.action} on ${attempt.conv} got neither an answer nor a close in the client's wait, with no fault but a loud one started (protocol.md: a send gets an \`ack\` or an \`err\`, a sync a \`batch\` or an \`err\`)`,
         path: [attempt, event],
       }));
+    } else if (
+      (attempt?.action === 'malformed-text' && event.result !== 'bad_request') ||
+      (attempt?.action === 'oversize-text' && event.result !== 'closed:1009')
+    ) {
+      // Silence is judged above. A close is no verdict on a malformed text (a fault's reset, or the 11th
+      // bad frame's 4400), nor on the oversize one once any fault started (it may end the connection first).
+      const closed = event.result.startsWith('closed:');
+      if (
+        event.result !== 'no-answer' &&
+        (!closed || (attempt.action === 'oversize-text' && firstFault === null))
+      )
+        witness.add('malformed text answered wrongly', () => ({
+          problem:
+            attempt.action === 'malformed-text'
+              ? `${attempt.user} sent text that is no valid frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: "a malformed or invalid frame, or an unknown type")`
+              : `${attempt.user} sent a text frame over 64 KiB and got ${event.result.startsWith('closed:') ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 1009 (protocol.md)`,
+          path: [attempt, event],
+        }));
     }
   };
 

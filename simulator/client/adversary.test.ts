@@ -222,6 +222,41 @@ describe('adversarial client', () => {
     ]);
   });
 
+  it('malformed-text: four texts owed bad_request, then one past 64 KiB owed close 1009', () => {
+    const d = adversary(['malformed-text']);
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(d.take()).toEqual([]);
+    expect(d.texts.map((t) => (t.length > 65_536 ? 'oversize' : t))).toEqual([
+      '{"t":"typing","conv":"x","on":true} and more',
+      '["typing","x",true]',
+      '{"t":"shout","conv":"x"}',
+      '{"t":"watch","users":"everyone"}',
+      'oversize',
+    ]);
+    expect(attempts(d).map(([, action]) => action)).toEqual([
+      'malformed-text',
+      'malformed-text',
+      'malformed-text',
+      'malformed-text',
+      'oversize-text',
+    ]);
+    // As the reference server answers them: no ref for what is no frame, the type for the others.
+    d.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
+    d.receive({ t: 'err', code: 'bad_request', message: 'not an object' });
+    d.receive({ t: 'err', code: 'bad_request', message: 'unknown type', ref: 'shout' });
+    d.receive({ t: 'err', code: 'forbidden', message: 'a wrong answer', ref: 'watch' });
+    d.disconnect(1009);
+    expect(outcomes(d)).toEqual([
+      [100, 'bad_request'],
+      [101, 'bad_request'],
+      [102, 'bad_request'],
+      [103, 'forbidden'],
+      [104, 'closed:1009'],
+    ]);
+  });
+
   it('forged-token: the very first hello is an attempt', () => {
     const d = adversary(['forged-token'], { reconnectBaseMs: 50 });
     d.start();

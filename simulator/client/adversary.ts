@@ -11,6 +11,10 @@
 // came after a presence for every user up to the last (the connection is exactly at the bound), the
 // adversary watches the first of them again (rewatch-at-bound): that adds no user, so the bound cannot
 // refuse it, and authorization demands its presence (`served`).
+// malformed-text sends WebSocket text that is no valid frame (not JSON, JSON not an object, an unknown
+// type, a field of the wrong type), each owed `bad_request`, then a text frame over 64 KiB, owed close
+// 1009 (protocol.md); authorization judges the answers. The simulator carries that text to the node as
+// it is (a `text` input), the live driver sends it on the socket.
 // missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
 // is `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
 // `forbidden` or a batch. A sync's `err` is matched to it only when it names the conversation (`conv`).
@@ -35,6 +39,8 @@ import { clientFrame } from './wire.ts';
 
 /** What the adversary needs beyond an ordinary client part. */
 export interface AdversaryHost extends ClientHost {
+  /** Sends WebSocket text as it is (malformed-text: it need not be a frame). */
+  text(text: string): void;
   nextAttemptId(): number;
   badToken(now: number): string;
   views(): Iterable<ConversationView>;
@@ -46,7 +52,7 @@ export interface AdversaryHost extends ClientHost {
  * A behaviour's attempt; cursor-regression makes two, the second past lastSeq; watch-past-bound makes a
  * second, a re-watch at the bound, when the server refused exactly the one user past it.
  */
-type Action = AdversaryBehaviour | 'cursor-past-last-seq' | 'rewatch-at-bound';
+type Action = AdversaryBehaviour | 'cursor-past-last-seq' | 'rewatch-at-bound' | 'oversize-text';
 
 type Attempt = {
   id: number;
@@ -137,6 +143,7 @@ export class Adversary {
 
   /** True when the err answers an adversarial frame. */
   onErr(host: AdversaryHost, frame: ErrFrame, now: number): boolean {
+    if (this.malformedErr(host, frame, now)) return true;
     const action = refusedActions[frame.ref ?? ''];
     const attempt =
       action === undefined
@@ -239,6 +246,7 @@ export class Adversary {
     else if (behaviour === 'cursor-regression') this.cursors(host, now);
     else if (behaviour === 'watch-past-bound') this.watchPastBound(host, now);
     else if (behaviour === 'missing-conv') this.missing(host, now);
+    else if (behaviour === 'malformed-text') this.malformedText(host, now);
     this.arm(host, now + host.config.adversaryEveryMs);
   }
 
@@ -272,6 +280,40 @@ export class Adversary {
     const cmid = `${host.device}-m${++this.sends}`;
     this.attempt(host, 'missing-conv', conv, cmid, 0, now);
     host.frame(clientFrame.send(conv, cmid, 'adversarial'));
+  }
+
+  /**
+   * Text frames the protocol answers `bad_request` (protocol.md: "a malformed or invalid frame, or an
+   * unknown type"), one of each way to be malformed, then one past 64 KiB, which it closes with 1009.
+   * Text a JS string holds is always valid UTF-16, and a WebSocket sends it as valid UTF-8: invalid
+   * UTF-8 cannot be sent this way (ws closes such a frame 1007 before the server's code sees it).
+   */
+  private malformedText(host: AdversaryHost, now: number): void {
+    for (const { key, text } of malformedTexts) {
+      this.attempt(host, 'malformed-text', '', key, 0, now);
+      host.text(text);
+    }
+    this.attempt(host, 'oversize-text', '', '', 0, now);
+    host.text(`{"t":"typing","conv":"x","on":true,"pad":"${'x'.repeat(protocolLimits.frameBytesMax)}"}`);
+  }
+
+  /**
+   * An err answering a malformed text: the oldest pending one whose expected `ref` it carries (or, with
+   * no `ref`, the oldest pending at all: protocol.md does not fix a malformed frame's `ref`).
+   */
+  private malformedErr(host: AdversaryHost, frame: ErrFrame, now: number): boolean {
+    let attempt: Attempt | undefined;
+    for (const a of this.pending) {
+      if (a.action !== 'malformed-text') continue;
+      if (malformedRefs.get(a.key) === frame.ref) {
+        attempt = a;
+        break;
+      }
+      if (frame.ref === undefined) attempt ??= a;
+    }
+    if (attempt === undefined) return false;
+    this.resolve(host, attempt, frame.code, now);
+    return true;
   }
 
   /** Watches `watchPastBoundUsers` users no one is, in frames of the protocol's most. */
@@ -329,6 +371,25 @@ export class Adversary {
     host.schedule('adversary', at);
   }
 }
+
+/**
+ * The malformed texts, each owed `bad_request`: not JSON (a valid frame with garbage after it), JSON
+ * that is not an object, an unknown type, and a known type with a field of the wrong type.
+ */
+const malformedTexts: readonly { key: string; text: string }[] = [
+  { key: 'not-json', text: '{"t":"typing","conv":"x","on":true} and more' },
+  { key: 'not-object', text: '["typing","x",true]' },
+  { key: 'unknown-type', text: '{"t":"shout","conv":"x"}' },
+  { key: 'bad-field', text: '{"t":"watch","users":"everyone"}' },
+];
+
+/** The `ref` the reference server's `err` carries for each malformed text (none for what is no frame). */
+const malformedRefs: ReadonlyMap<string, string | undefined> = new Map([
+  ['not-json', undefined],
+  ['not-object', undefined],
+  ['unknown-type', 'shout'],
+  ['bad-field', 'watch'],
+]);
 
 /** The adversarial action an `err` answers, by its `ref` (a frame type). */
 const refusedActions: Readonly<Record<string, Action>> = {

@@ -169,6 +169,9 @@ class Loopback {
         }
         if (conn !== 0)
           this.at(this.now + latencyMs, () => this.input({ type: 'frame', conn, value: effect.frame }));
+      } else if (effect.type === 'text') {
+        if (conn !== 0)
+          this.at(this.now + latencyMs, () => this.input({ type: 'text', conn, text: effect.text }));
       } else if (effect.type === 'close') {
         this.detach(conn);
         if (conn !== 0) this.at(this.now + latencyMs, () => this.input({ type: 'gone', conn }));

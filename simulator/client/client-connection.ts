@@ -315,6 +315,10 @@ export abstract class ClientConnection implements ClientHost {
     this.emit({ type: 'frame', frame });
   }
 
+  text(text: string): void {
+    this.emit({ type: 'text', text });
+  }
+
   schedule(kind: ClientTimerKind, at: number, key?: string): void {
     this.emit(key === undefined ? { type: 'timer', at, kind } : { type: 'timer', at, kind, key });
   }

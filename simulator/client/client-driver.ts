@@ -21,6 +21,8 @@ export class ClientDriver {
   readonly events: HistoryEvent[] = [];
   /** Frames sent since the last `take()`. */
   sent: ClientFrame[] = [];
+  /** Raw text the client sent (an adversary's malformed frames), in order. */
+  texts: string[] = [];
   connects = 0;
   closes = 0;
   now = 0;
@@ -46,6 +48,7 @@ export class ClientDriver {
   apply(effects: readonly ClientEffect[]): void {
     for (const effect of effects) {
       if (effect.type === 'frame') this.sent.push(effect.frame);
+      else if (effect.type === 'text') this.texts.push(effect.text);
       else if (effect.type === 'connect') this.connects++;
       else if (effect.type === 'close') this.closes++;
       else this.timers.push({ at: effect.at, order: this.order++, kind: effect.kind, key: effect.key });

@@ -25,6 +25,8 @@ export type ClientTimerKind =
 export type ClientEffect =
   | { type: 'connect' }
   | { type: 'frame'; frame: ClientFrame }
+  /** Adversaries only: WebSocket text as it is, which need not be a frame at all (malformed-text). */
+  | { type: 'text'; text: string }
   | { type: 'close' }
   | { type: 'timer'; at: number; kind: ClientTimerKind; key?: string };
 

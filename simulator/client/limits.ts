@@ -11,7 +11,8 @@ export type AdversaryBehaviour =
   | 'foreign-typing'
   | 'cursor-regression'
   | 'watch-past-bound'
-  | 'missing-conv';
+  | 'missing-conv'
+  | 'malformed-text';
 
 export type ClientConfig = {
   /** Sends in flight (sent, unanswered) per connection; the rest wait in the outbox. */

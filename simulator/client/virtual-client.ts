@@ -508,8 +508,9 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         user: this.user,
         device: this.device,
       });
-    if (frame.ref === undefined) return;
+    // An adversary's malformed text may be answered with no `ref` (it named no frame type).
     if (this.adversary?.onErr(this, frame, now)) return;
+    if (frame.ref === undefined) return;
     if (frame.conv !== undefined && (frame.ref === 'read' || frame.ref === 'delivered'))
       this.record({
         k: 'cursor-refused',

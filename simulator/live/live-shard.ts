@@ -388,6 +388,11 @@ export class LiveShard {
           if (ws && ws.readyState === WebSocket.OPEN) ws.send(encodeClientFrame(effect.frame));
           break;
         }
+        case 'text': {
+          const ws = this.sockets[i];
+          if (ws && ws.readyState === WebSocket.OPEN) ws.send(effect.text);
+          break;
+        }
         case 'connect':
           this.connect(i);
           break;

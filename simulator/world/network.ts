@@ -317,6 +317,15 @@ export class Network {
   }
 
   sendToNode(client: number, frame: ClientFrame): void {
+    this.toNode(client, frame, null);
+  }
+
+  /** Text as it is, whatever the client's link carries otherwise (an adversary's malformed frames). */
+  sendTextToNode(client: number, text: string): void {
+    this.toNode(client, null, text);
+  }
+
+  private toNode(client: number, frame: ClientFrame | null, text: string | null): void {
     const id = this.connectionOf(client);
     const connections = this.connections;
     if (id < 0 || connections.stateOf(id) !== ConnectionState.open || connections.isBroken(id)) return;
@@ -327,9 +336,11 @@ export class Network {
       EventKind.nodeInput,
       connections.nodeOf(id),
       connections.epochOf(id),
-      (this.flagsOf(client) & textFlag) === 0
-        ? { type: 'frame', conn: id, value: frame }
-        : { type: 'text', conn: id, text: encodeClientFrame(frame) },
+      text !== null
+        ? { type: 'text', conn: id, text }
+        : (this.flagsOf(client) & textFlag) === 0
+          ? { type: 'frame', conn: id, value: frame! }
+          : { type: 'text', conn: id, text: encodeClientFrame(frame!) },
     );
   }
 

@@ -384,6 +384,9 @@ export class World {
         case 'frame':
           this.network.sendToNode(index, effect.frame);
           break;
+        case 'text':
+          this.network.sendTextToNode(index, effect.text);
+          break;
         case 'close':
           this.network.closeFromClient(index);
           break;
