@@ -255,6 +255,20 @@ describe('adversarial client', () => {
       [103, 'forbidden'],
       [104, 'closed:1009'],
     ]);
+    // Another server's refs (the minimal server's "unknown" for an unknown type) answer them in order.
+    const other = adversary(['malformed-text']);
+    other.open([]);
+    other.advance(1000);
+    other.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
+    other.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
+    other.receive({ t: 'err', code: 'bad_request', message: 'unknown type', ref: 'unknown' });
+    other.receive({ t: 'err', code: 'bad_request', message: 'bad users', ref: 'watch' });
+    expect(outcomes(other)).toEqual([
+      [100, 'bad_request'],
+      [101, 'bad_request'],
+      [102, 'bad_request'],
+      [103, 'bad_request'],
+    ]);
   });
 
   it('forged-token: the very first hello is an attempt', () => {

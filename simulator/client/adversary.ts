@@ -298,19 +298,30 @@ export class Adversary {
   }
 
   /**
-   * An err answering a malformed text: the oldest pending one whose expected `ref` it carries (or, with
-   * no `ref`, the oldest pending at all: protocol.md does not fix a malformed frame's `ref`).
+   * An err answering a malformed text (answers come in order): the oldest pending one whose expected
+   * `ref` it carries, else, when its `ref` is none or names nothing else this adversary awaits, the
+   * oldest pending at all: protocol.md does not fix a malformed frame's `ref` (the minimal server
+   * answers an unknown type with `ref` "unknown").
    */
   private malformedErr(host: AdversaryHost, frame: ErrFrame, now: number): boolean {
+    let oldest: Attempt | undefined;
     let attempt: Attempt | undefined;
     for (const a of this.pending) {
       if (a.action !== 'malformed-text') continue;
+      oldest ??= a;
       if (malformedRefs.get(a.key) === frame.ref) {
         attempt = a;
         break;
       }
-      if (frame.ref === undefined) attempt ??= a;
     }
+    if (oldest === undefined) return false;
+    const ref = frame.ref;
+    if (
+      attempt === undefined &&
+      (ref === undefined ||
+        (refusedActions[ref] === undefined && !this.pending.some((a) => isSend(a) && a.key === ref)))
+    )
+      attempt = oldest;
     if (attempt === undefined) return false;
     this.resolve(host, attempt, frame.code, now);
     return true;
