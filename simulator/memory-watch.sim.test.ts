@@ -36,6 +36,26 @@ describe('a run under the memory watch', () => {
   });
 
   it.each([
+    ['on the checker thread', true, ['crossing', 'judging']],
+    ['in-process', false, ['judging']],
+  ])(
+    "says each phase's largest RSS and the phase of the run's peak, judged %s",
+    async (_where, onThread, end) => {
+      // Each look a MiB more than the last: the run's last phase has its largest sample.
+      let looks = 0;
+      const watch = new MemoryWatch(limit, () => ({ ...fine, rssBytes: ++looks * mib }));
+      const summary = await runScenario(scenario, { ...run, checkerThread: onThread, memoryWatch: watch });
+      const phases = ['setup', 'warmup', 'faults', 'heal', 'settle', 'final read', ...end];
+      expect(Object.keys(summary.perf!.rssByPhase!)).toEqual(phases);
+      expect(summary.perf!.rssByPhase!.judging).toBe(looks * mib);
+      expect(summary.perf!.rssPeakPhase).toBe('judging');
+      const plain = await runScenario(scenario, { ...run, checkerThread: onThread });
+      expect(plain.perf!.rssByPhase).toBeNull();
+      expect(plain.perf!.rssPeakPhase).toBeNull();
+    },
+  );
+
+  it.each([
     ['in the setup', 1],
     ['in the warm-up', 3],
     ['in the settle', 40],

@@ -69,6 +69,66 @@ describe('MemoryWatch', () => {
     }
   });
 
+  it('keeps each phase its largest sample, in the order the phases came, and says where the run peaked', () => {
+    let now = 0;
+    let rss = 100 * mib;
+    const watch = new MemoryWatch(
+      limit,
+      () => ({ ...roomy, rssBytes: rss }),
+      () => now,
+    );
+    expect(watch.rssByPhase()).toEqual({});
+    expect(watch.rssPeakPhase()).toBeNull();
+    watch.check(); // the setup: 100
+    rss = 300 * mib;
+    now += 1;
+    watch.check(); // within the second: not looked at
+    expect(watch.rssByPhase()).toEqual({ setup: 100 * mib });
+    watch.enter('warmup'); // the setup's end is looked at: 300
+    rss = 200 * mib;
+    now += memoryWatchLimits.sampleEveryMs;
+    watch.check(); // the warm-up: 200
+    rss = 250 * mib;
+    now += 1;
+    watch.enter('judging'); // the warm-up's end, within the second all the same: 250
+    rss = 950 * mib;
+    expect(() => watch.end()).not.toThrow(); // the run's last look never throws
+    rss = 120 * mib;
+    watch.enter('judging'); // lower than the judging's 950: kept
+    expect(watch.rssByPhase()).toEqual({ setup: 300 * mib, warmup: 250 * mib, judging: 950 * mib });
+    expect(Object.keys(watch.rssByPhase())).toEqual(['setup', 'warmup', 'judging']);
+    expect(watch.rssPeakPhase()).toBe('judging');
+    rss = 960 * mib;
+    watch.enter('setup'); // a phase seen before keeps its place in the order
+    expect(Object.keys(watch.rssByPhase())).toEqual(['setup', 'warmup', 'judging']);
+    expect(watch.rssPeakPhase()).toBe('judging');
+  });
+
+  it('stops the run at the next check when a phase ended too near a limit (entering a phase never throws)', () => {
+    const now = 0;
+    let rss = 950 * mib;
+    let samples = 0;
+    const watch = new MemoryWatch(
+      limit,
+      () => {
+        samples++;
+        return { ...roomy, rssBytes: rss };
+      },
+      () => now,
+    );
+    expect(() => watch.enter('warmup')).not.toThrow();
+    rss = 100 * mib; // gone down since: the stop stands
+    expect(() => watch.check()).toThrow(/RSS\) reached 950 MiB/);
+    expect(samples).toBe(1); // said without another look
+    const fine = new MemoryWatch(
+      limit,
+      () => roomy,
+      () => now,
+    );
+    fine.enter('warmup');
+    expect(() => fine.check()).not.toThrow();
+  });
+
   it("guards awaited work: its result when the memory holds, else the reason, and the work's stop", async () => {
     const fine = new MemoryWatch(limit, () => roomy);
     await expect(fine.guard(Promise.resolve(7), () => {})).resolves.toBe(7);

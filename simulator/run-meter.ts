@@ -21,6 +21,15 @@ export type RunPerf = {
   heapCommittedPeakBytes: number;
   /** The process's peak resident set size so far (the OS's own high-water mark). */
   rssPeakBytes: number;
+  /**
+   * Each phase's largest RSS as the memory watch sampled it (memory-watch.ts: about once a wall second,
+   * and at each phase's end), in the run's order: setup, warmup, faults, heal, settle, then its end: the
+   * final read, the crossing (the final state sent to the checker thread) and the judging (the wait for
+   * the verdicts, or the checkers' final judgements in-process). Null when no watch looked.
+   */
+  rssByPhase: Record<string, number> | null;
+  /** The phase of the largest of those samples: where the run peaks. Null when no watch looked. */
+  rssPeakPhase: string | null;
   gcCount: number;
   gcMs: number;
   /** Time in GC pauses over the run's wall time: 0 ≤ gcShare < 1. */
@@ -78,9 +87,12 @@ export type CheckerThreadPerf = {
   finishMs?: number;
 };
 
+/** What the memory watch saw, phase by phase (memory-watch.ts). */
+export type RssByPhase = { rssByPhase(): Record<string, number>; rssPeakPhase(): string | null };
+
 export type RunMeter = {
-  /** `thread`: undefined when the checkers judged in-process. */
-  finish(events: number, thread?: CheckerThreadPerf): RunPerf;
+  /** `thread`: undefined when the checkers judged in-process. `memory`: the run's watch, if it had one. */
+  finish(events: number, thread?: CheckerThreadPerf, memory?: RssByPhase): RunPerf;
 };
 
 export function startRunMeter(): RunMeter {
@@ -90,7 +102,7 @@ export function startRunMeter(): RunMeter {
   const profiler = new GCProfiler();
   profiler.start();
   return {
-    finish(events: number, thread?: CheckerThreadPerf): RunPerf {
+    finish(events: number, thread?: CheckerThreadPerf, memory?: RssByPhase): RunPerf {
       const mainNow = threadCpuMs();
       const gc = profiler.stop();
       const wallMs = Math.max(performance.now() - wallStart, 0.001);
@@ -106,6 +118,8 @@ export function startRunMeter(): RunMeter {
         heapPeakBytes: heap.usedBytes,
         heapCommittedPeakBytes: heap.committedBytes,
         rssPeakBytes: process.resourceUsage().maxRSS * 1024,
+        rssByPhase: memory?.rssByPhase() ?? null,
+        rssPeakPhase: memory?.rssPeakPhase() ?? null,
         gcCount: gc?.statistics.length ?? 0,
         gcMs: Math.round(gcMs),
         gcShare: Math.min(gcMs / wallMs, 0.999),
@@ -128,7 +142,7 @@ export function startRunMeter(): RunMeter {
 
 /** One line for people: `2.1 M events, 160 k events/s (210 k per CPU-s), heap peak 1.2 GiB, ...`. */
 export function perfLine(events: number, perf: RunPerf): string {
-  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)} (${gib(perf.heapCommittedPeakBytes)} committed), peak RSS ${gib(perf.rssPeakBytes)}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}${perf.checkerThreadHeapCommittedPeakBytes === null ? '' : ` (${gib(perf.checkerThreadHeapCommittedPeakBytes)} committed)`}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts${perf.checkerThreadFinishCpuMs === null ? '' : ` (${(perf.checkerThreadFinishCpuMs / 1000).toFixed(1)} s of its CPU)`}`}` : ''}`;
+  return `${events} events in ${(perf.wallMs / 1000).toFixed(1)} s wall, ${(perf.cpuMs / 1000).toFixed(1)} s CPU: ${perf.eventsPerSecond} events/s wall, ${perf.eventsPerCpuSecond} per CPU-s; peak heap ${gib(perf.heapPeakBytes)} (${gib(perf.heapCommittedPeakBytes)} committed), peak RSS ${gib(perf.rssPeakBytes)}${perf.rssPeakPhase === null ? '' : ` (sampled at its largest in the ${perf.rssPeakPhase}: ${gib(perf.rssByPhase![perf.rssPeakPhase]!)})`}; GC ${(perf.gcShare * 100).toFixed(1)}% of the run (${perf.gcCount} collections, ${(perf.gcMs / 1000).toFixed(1)} s)${perf.checkerThread ? `; checkers on a second thread${perf.mainThreadCpuMs === null || perf.checkerThreadCpuMs === null ? '' : ` (CPU: ${(perf.mainThreadCpuMs / 1000).toFixed(1)} s the world's thread, ${(perf.checkerThreadCpuMs / 1000).toFixed(1)} s the checkers')`}${perf.checkerThreadHeapPeakBytes === null ? '' : `, its peak heap ${gib(perf.checkerThreadHeapPeakBytes)}${perf.checkerThreadHeapCommittedPeakBytes === null ? '' : ` (${gib(perf.checkerThreadHeapCommittedPeakBytes)} committed)`}`}${perf.checkerThreadBlockedMs === null ? '' : `; the world blocked ${(perf.checkerThreadBlockedMs / 1000).toFixed(1)} s on it, and waited ${((perf.checkerThreadFinishMs ?? 0) / 1000).toFixed(1)} s for its verdicts${perf.checkerThreadFinishCpuMs === null ? '' : ` (${(perf.checkerThreadFinishCpuMs / 1000).toFixed(1)} s of its CPU)`}`}` : ''}`;
 }
 
 type GcProfile = ReturnType<GCProfiler['stop']>;

@@ -206,6 +206,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // the recorder with them when it can cross: the world's thread only writes the history.
   const recorderAway = options.checkerThread ? crossingObserver(recorder) : undefined;
   const memoryWatch = options.memoryWatch;
+  memoryWatch?.enter('setup');
   const thread = options.checkerThread
     ? new CheckerThread(
         {
@@ -410,6 +411,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const settleAt = healAt + healMs;
   const endMs = settleAt + settleMaxMs;
   const phase = { name: 'warmup' as string };
+  memoryWatch?.enter('warmup');
   record({ k: 'phase', at: 0, phase: 'warmup' });
 
   // Clients come up spread over the first part of the warm-up, not all at t=0.
@@ -480,10 +482,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   });
   world.at(faultsAt, () => {
     phase.name = 'faults';
+    memoryWatch?.enter('faults');
     record({ k: 'phase', at: world.now, phase: 'faults' });
   });
   world.at(healAt, () => {
     phase.name = 'heal';
+    memoryWatch?.enter('heal');
     record({ k: 'phase', at: world.now, phase: 'heal' });
     for (const heal of heals) heal();
   });
@@ -574,6 +578,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   await world.runUntil(settleAt);
   const busyMsUnderLoad = world.nodes.map((node) => node.busyMs);
   phase.name = 'settle';
+  memoryWatch?.enter('settle');
   record({ k: 'phase', at: world.now, phase: 'settle' });
   // Everyone comes back, except the leavers, who go and stay offline: watchers must see them go.
   // Leavers' closes take the server a while (a close handshake): watchers hear later. A leaver whose
@@ -603,6 +608,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     }
   }
   // What the server says its cursors are, read as a black box (judged by cursor-monotonicity).
+  memoryWatch?.enter('final read');
   await readCursorsAtEnd(world, ledger, conversations, streams.stream('cursor-read'), record);
   record({ k: 'phase', at: world.now, phase: 'final' });
 
@@ -615,9 +621,15 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // whole world.
   world.release();
   watchMemory();
+  // With a checker thread, judging() sends the final state over (the crossing) and the verdicts are
+  // awaited; in-process, it judges.
+  memoryWatch?.enter(thread ? 'crossing' : 'judging');
+  const verdictsCome = judging();
+  memoryWatch?.enter('judging');
   const judged = await (memoryWatch && thread
-    ? memoryWatch.guard(judging(), () => void thread.stop())
-    : judging());
+    ? memoryWatch.guard(verdictsCome, () => void thread.stop())
+    : verdictsCome);
+  memoryWatch?.end();
   if (judged.measured?.recorder) recorderAway!.adopt(judged.measured.recorder);
   const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
   const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];
@@ -638,7 +650,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     events: world.events,
     virtualMs: world.now,
     wallMs: Math.round(performance.now() - wallStart),
-    perf: meter.finish(world.events, judged.perf),
+    perf: meter.finish(world.events, judged.perf, memoryWatch),
     messages: counts,
     ackLatencyMsP50: ackLatency.percentileMs(50),
     ackLatencyMsP99: ackLatency.percentileMs(99),
