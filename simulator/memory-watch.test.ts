@@ -79,12 +79,14 @@ describe('MemoryWatch', () => {
     );
     expect(watch.rssByPhase()).toEqual({});
     expect(watch.rssPeakPhase()).toBeNull();
+    expect(watch.phaseNow).toBe('setup');
     watch.check(); // the setup: 100
     rss = 300 * mib;
     now += 1;
     watch.check(); // within the second: not looked at
     expect(watch.rssByPhase()).toEqual({ setup: 100 * mib });
     watch.enter('warmup'); // the setup's end is looked at: 300
+    expect(watch.phaseNow).toBe('warmup');
     rss = 200 * mib;
     now += memoryWatchLimits.sampleEveryMs;
     watch.check(); // the warm-up: 200

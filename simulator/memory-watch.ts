@@ -82,6 +82,11 @@ export class MemoryWatch {
     this.phase = phase;
   }
 
+  /** The phase the run is in (the last `enter`). */
+  get phaseNow(): string {
+    return this.phase;
+  }
+
   /** The run's last look, for its last phase (it ended there). */
   end(): void {
     this.look();

@@ -34,6 +34,7 @@ import { IdTable } from './checkers/id-table.ts';
 import { ClientTimes } from './client/client-times.ts';
 import { ResendingClient } from './client/resending-client.ts';
 import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
+import { collectHeap } from './collect-heap.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
 import { faults } from './faults/index.ts';
@@ -620,6 +621,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // events go before the final judging, which at a million clients otherwise stacked its memory on a
   // whole world.
   world.release();
+  // With the checkers on their thread, the released world's dead heap is collected before the final
+  // state crosses: the crossing's allocations then reuse its room, and the checker thread's finish no
+  // longer stacks on a whole world (collect-heap.ts). In-process runs are the gate's small ones.
+  if (thread) collectHeap();
   watchMemory();
   // With a checker thread, judging() sends the final state over (the crossing) and the verdicts are
   // awaited; in-process, it judges.
