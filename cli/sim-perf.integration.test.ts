@@ -14,7 +14,7 @@ function chatsim(...args: string[]) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-type Perf = Record<string, number>;
+type Perf = Record<string, number> & { rssByPhase: Record<string, number>; rssPeakPhase: string };
 
 describe('chatsim sim speed and size', () => {
   it('--json carries sane figures beside the existing fields, outside the trace hash', () => {
@@ -40,6 +40,18 @@ describe('chatsim sim speed and size', () => {
       expect(perf.gcShare).toBeGreaterThanOrEqual(0);
       expect(perf.gcShare).toBeLessThan(1);
       expect(perf.gcMs! / 1000).toBeCloseTo(perf.gcShare! * (perf.wallMs! / 1000), 0);
+      // The memory watch's samples, phase by phase (in-process at this size: no crossing), and the largest.
+      expect(Object.keys(perf.rssByPhase)).toEqual([
+        'setup',
+        'warmup',
+        'faults',
+        'heal',
+        'settle',
+        'final read',
+        'judging',
+      ]);
+      expect(perf.rssByPhase[perf.rssPeakPhase]).toBe(Math.max(...Object.values(perf.rssByPhase)));
+      expect(perf.rssByPhase[perf.rssPeakPhase]).toBeLessThanOrEqual(perf.rssPeakBytes!);
     }
     expect(b!.traceHash).toBe(a!.traceHash);
     expect(b!.events).toBe(a!.events);
@@ -49,7 +61,7 @@ describe('chatsim sim speed and size', () => {
     const run = chatsim('sim', 'steady', ...small);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(
-      /speed: \d+ events in [\d.]+ s wall, [\d.]+ s CPU: \d+ events\/s wall, \d+ per CPU-s; peak heap [\d.]+ [MG]iB \([\d.]+ [MG]iB committed\), peak RSS [\d.]+ [MG]iB; GC [\d.]+% of the run \(\d+ collections, [\d.]+ s\)\n\nverdict: PASS/,
+      /speed: \d+ events in [\d.]+ s wall, [\d.]+ s CPU: \d+ events\/s wall, \d+ per CPU-s; peak heap [\d.]+ [MG]iB \([\d.]+ [MG]iB committed\), peak RSS [\d.]+ [MG]iB \(sampled at its largest in the (setup|warmup|faults|heal|settle|final read|judging): [\d.]+ [MG]iB\); GC [\d.]+% of the run \(\d+ collections, [\d.]+ s\)\n\nverdict: PASS/,
     );
   });
 });
