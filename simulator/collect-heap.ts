@@ -12,6 +12,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 let collect: (() => void) | null = null;
+let collections = 0;
+
+/** How many collections this thread asked for here (a run with the checkers on their thread: one). */
+export function heapCollections(): number {
+  return collections;
+}
 
 /** One full (mark-sweep) collection of this thread's heap, now; no `--expose-gc` needed. */
 export function collectHeap(): void {
@@ -21,4 +27,5 @@ export function collectHeap(): void {
     collect = runInNewContext('gc') as () => void;
   }
   collect();
+  collections++;
 }
