@@ -37,29 +37,33 @@ describe('when a run is too near the end of its memory to go on', () => {
   });
 });
 
+/** A watch over a scripted RSS (`at.rss`) and wall clock (`at.now`), counting its samples. */
+function scriptedWatch(rssMib: number) {
+  const at = { now: 0, rss: rssMib * mib, samples: 0 };
+  const watch = new MemoryWatch(
+    limit,
+    () => {
+      at.samples++;
+      return { ...roomy, rssBytes: at.rss };
+    },
+    () => at.now,
+  );
+  return { watch, at };
+}
+
 describe('MemoryWatch', () => {
   it('throws MemoryLimitReached with the reason, sampling at most once a second of wall time', () => {
-    let now = 0;
-    let rss = 100 * mib;
-    let samples = 0;
-    const watch = new MemoryWatch(
-      limit,
-      () => {
-        samples++;
-        return { ...roomy, rssBytes: rss };
-      },
-      () => now,
-    );
+    const { watch, at } = scriptedWatch(100);
     watch.check();
-    expect(samples).toBe(1);
-    rss = 950 * mib;
-    now += memoryWatchLimits.sampleEveryMs - 1;
+    expect(at.samples).toBe(1);
+    at.rss = 950 * mib;
+    at.now += memoryWatchLimits.sampleEveryMs - 1;
     watch.check(); // not looked at yet: no sample
-    expect(samples).toBe(1);
-    now += 1;
+    expect(at.samples).toBe(1);
+    at.now += 1;
     expect(() => watch.check()).toThrow(MemoryLimitReached);
-    expect(samples).toBe(2);
-    now += memoryWatchLimits.sampleEveryMs;
+    expect(at.samples).toBe(2);
+    at.now += memoryWatchLimits.sampleEveryMs;
     try {
       watch.check();
       expect.unreachable();
@@ -70,63 +74,43 @@ describe('MemoryWatch', () => {
   });
 
   it('keeps each phase its largest sample, in the order the phases came, and says where the run peaked', () => {
-    let now = 0;
-    let rss = 100 * mib;
-    const watch = new MemoryWatch(
-      limit,
-      () => ({ ...roomy, rssBytes: rss }),
-      () => now,
-    );
+    const { watch, at } = scriptedWatch(100);
     expect(watch.rssByPhase()).toEqual({});
     expect(watch.rssPeakPhase()).toBeNull();
     expect(watch.phaseNow).toBe('setup');
     watch.check(); // the setup: 100
-    rss = 300 * mib;
-    now += 1;
+    at.rss = 300 * mib;
+    at.now += 1;
     watch.check(); // within the second: not looked at
     expect(watch.rssByPhase()).toEqual({ setup: 100 * mib });
     watch.enter('warmup'); // the setup's end is looked at: 300
     expect(watch.phaseNow).toBe('warmup');
-    rss = 200 * mib;
-    now += memoryWatchLimits.sampleEveryMs;
+    at.rss = 200 * mib;
+    at.now += memoryWatchLimits.sampleEveryMs;
     watch.check(); // the warm-up: 200
-    rss = 250 * mib;
-    now += 1;
+    at.rss = 250 * mib;
+    at.now += 1;
     watch.enter('judging'); // the warm-up's end, within the second all the same: 250
-    rss = 950 * mib;
+    at.rss = 950 * mib;
     expect(() => watch.end()).not.toThrow(); // the run's last look never throws
-    rss = 120 * mib;
+    at.rss = 120 * mib;
     watch.enter('judging'); // lower than the judging's 950: kept
     expect(watch.rssByPhase()).toEqual({ setup: 300 * mib, warmup: 250 * mib, judging: 950 * mib });
     expect(Object.keys(watch.rssByPhase())).toEqual(['setup', 'warmup', 'judging']);
     expect(watch.rssPeakPhase()).toBe('judging');
-    rss = 960 * mib;
+    at.rss = 960 * mib;
     watch.enter('setup'); // a phase seen before keeps its place in the order
     expect(Object.keys(watch.rssByPhase())).toEqual(['setup', 'warmup', 'judging']);
     expect(watch.rssPeakPhase()).toBe('judging');
   });
 
   it('stops the run at the next check when a phase ended too near a limit (entering a phase never throws)', () => {
-    const now = 0;
-    let rss = 950 * mib;
-    let samples = 0;
-    const watch = new MemoryWatch(
-      limit,
-      () => {
-        samples++;
-        return { ...roomy, rssBytes: rss };
-      },
-      () => now,
-    );
+    const { watch, at } = scriptedWatch(950);
     expect(() => watch.enter('warmup')).not.toThrow();
-    rss = 100 * mib; // gone down since: the stop stands
+    at.rss = 100 * mib; // gone down since: the stop stands
     expect(() => watch.check()).toThrow(/RSS\) reached 950 MiB/);
-    expect(samples).toBe(1); // said without another look
-    const fine = new MemoryWatch(
-      limit,
-      () => roomy,
-      () => now,
-    );
+    expect(at.samples).toBe(1); // said without another look
+    const fine = scriptedWatch(100).watch;
     fine.enter('warmup');
     expect(() => fine.check()).not.toThrow();
   });
