@@ -201,7 +201,10 @@ export type HistoryEvent =
   | ({ k: 'watch-sent'; at: number; users: readonly string[] } & DeviceRef)
   /**
    * The harness started or healed a fault. `nodes` names the server nodes it touches (their welcome
-   * `node` ids) for node faults, so a checker can tell which frames a paused node held back.
+   * `node` ids) for node faults, so a checker can tell which frames a paused node held back, and for a
+   * fault on one node's dependencies (its link to the store or the bus, its disk), so one can tell which
+   * node's `unavailable` it explains; none named: every node, or none (a fault on clients' links).
+   * `target`: a partition's (clients, node, store, bus).
    */
   | {
       k: 'fault';
@@ -211,6 +214,7 @@ export type HistoryEvent =
       nodes?: readonly string[];
       /** A partition that cut `nodes` from the bus alone (their store still reachable). */
       busOnly?: true;
+      target?: 'clients' | 'node' | 'store' | 'bus';
     }
   /** A device observed a presence frame. */
   | ({
@@ -222,8 +226,11 @@ export type HistoryEvent =
       /** The server node of the session it came on, when known. */
       node?: string;
     } & DeviceRef)
-  /** A session opened (welcome received), `connectMs` after the connection attempt began; `first` for a device's first. */
-  | ({ k: 'session'; at: number; connectMs: number; first: boolean } & DeviceRef)
+  /**
+   * A session opened (welcome received), `connectMs` after the connection attempt began; `first` for a
+   * device's first; `node` the server node that welcomed it (its welcome's `node`).
+   */
+  | ({ k: 'session'; at: number; connectMs: number; first: boolean; node?: string } & DeviceRef)
   /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */
   | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
   /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
@@ -245,9 +252,10 @@ export type HistoryEvent =
    * said was behind with no `batch`, a `sync` with no `batch`, a send made again after its ack
    * (client/resending-client.ts) with neither its ack nor an `err`. Silence, unless a fault explains it.
    * A resume or sync names what the device held (`after`) and the newest seq it knew of then
-   * (`lastSeq`: for a resume, the welcome's). A hello names when its connection was last heard from
-   * (`heardAt`: a frame or a ping; in the simulator, the network still carrying it): one heard after
-   * every fault healed survived them, and its server owes the welcome once they are over.
+   * (`lastSeq`: for a resume, the welcome's). A hello, a sync and a send made again name when their
+   * connection was last heard from (`heardAt`: a frame or a ping; in the simulator, the network still
+   * carrying it): one heard after every fault healed survived them, and its server owes the welcome
+   * once they are over; one heard after the request was sent was carrying it.
    */
   | ({
       k: 'unanswered';
@@ -261,9 +269,11 @@ export type HistoryEvent =
     } & DeviceRef)
   /**
    * A device got an `err` with code `unavailable` ("a dependency is down", protocol.md): `ref` the frame
-   * type or cmid it answers, `conv` when it names one. Only a fault explains it (no-spurious-unavailable).
+   * type or cmid it answers, `conv` when it names one, `node` the server node of the session it came
+   * on (its welcome's), when known. Only a fault on that node's dependencies explains it
+   * (no-spurious-unavailable).
    */
-  | ({ k: 'unavailable'; at: number; ref?: string; conv?: string } & DeviceRef)
+  | ({ k: 'unavailable'; at: number; ref?: string; conv?: string; node?: string } & DeviceRef)
   /** A device got a `welcome` or `err` that breaks protocol.md's shape (client/frame-shape.ts): what is wrong. */
   | ({ k: 'bad-frame'; at: number; t: 'welcome' | 'err' | 'close'; problem: string } & DeviceRef)
   /**

@@ -11,7 +11,7 @@ import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import { loadCostModel } from '../scenarios/load-cost-model.ts';
-import type { FaultSpec, Scenario, SwarmKnob } from '../scenarios/scenario.ts';
+import { diskFaultTypes, type FaultSpec, type Scenario, type SwarmKnob } from '../scenarios/scenario.ts';
 import { AdminLedger } from './admin-ledger.ts';
 import { scheduleAdminProbes } from './admin-probes.ts';
 import { addAdversaries } from './adversaries.ts';
@@ -163,6 +163,26 @@ const settleCheckEveryMs = 500;
 /** The settle phase lasts at least this, so a server has time to notice that the leavers left. */
 const leaversGraceMs = 5000;
 const nodeFaults: ReadonlySet<string> = new Set(['node-crash', 'node-pause', 'clock-offset']);
+/** Faults on one node's link to its dependencies (`node`; redis-latency without one slows every node's). */
+const nodeLinkFaults: ReadonlySet<string> = new Set(['store-flaky', 'redis-latency']);
+
+/**
+ * The nodes a fault touches, by their welcome ids, or undefined for every node (or none: a fault on
+ * clients' links): node faults, so checkers can tell what a node held back, and faults on one node's
+ * dependencies, so they can tell whose `unavailable` it explains (fault-quiet.ts). A disk fault acts on
+ * the store's owner (store-owner.ts): embedded, the first node; shared, the store every node uses.
+ */
+function faultNodes(spec: FaultSpec, topology: Scenario['topology']): string[] | undefined {
+  const id = (index: number): string => `n${(index % topology.nodes) + 1}`;
+  if (spec.type === 'rolling-restart') return Array.from({ length: topology.nodes }, (_, i) => id(i));
+  if (nodeFaults.has(spec.type) || (spec.type === 'partition' && (spec.target ?? 'clients') !== 'clients'))
+    return [id(spec.node ?? 0)];
+  if (nodeLinkFaults.has(spec.type))
+    return spec.type === 'redis-latency' && spec.node === undefined ? undefined : [id(spec.node ?? 0)];
+  if ((diskFaultTypes as readonly string[]).includes(spec.type) && topology.store === 'embedded')
+    return [id(0)];
+  return undefined;
+}
 /** How late a frame may reach a just-removed member (links and retries in flight). */
 const authorizationGraceMs = 1000;
 
@@ -437,16 +457,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {
     const fault = faults[spec.type];
-    // Node faults name the node they touch (its welcome id), so checkers can tell what it held back.
-    const nodes =
-      spec.type === 'rolling-restart'
-        ? Array.from({ length: scenario.topology.nodes }, (_, i) => `n${i + 1}`)
-        : nodeFaults.has(spec.type) ||
-            spec.target === 'node' ||
-            spec.target === 'store' ||
-            spec.target === 'bus'
-          ? [`n${((spec.node ?? 0) % scenario.topology.nodes) + 1}`]
-          : undefined;
+    const nodes = faultNodes(spec, scenario.topology);
+    const target = spec.type === 'partition' ? { target: spec.target ?? 'clients' } : {};
     // A node cut from the bus alone is told so (`bus-lost`) and answers from what it heard before.
     const busOnly = spec.type === 'partition' && spec.target === 'bus';
     const note = (phase: 'start' | 'heal'): void =>
@@ -457,6 +469,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         phase,
         ...(nodes ? { nodes } : {}),
         ...(busOnly ? { busOnly } : {}),
+        ...target,
       });
     world.at(faultsAt + spec.atMs, () => {
       note('start');

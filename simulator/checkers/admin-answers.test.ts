@@ -126,9 +126,11 @@ describe('admin-answers', () => {
     ]);
     expect(quiet.verdict).toBe('fail');
     expect(problems(quiet)).toEqual([
-      expect.stringMatching(/answered 5xx while no fault was open: change of g sent at 10 ms, answered 503/),
       expect.stringMatching(
-        /got no answer while no fault was open: change of g sent at 12 ms, answered nothing/,
+        /answered 5xx while no fault that cuts or fails a store was open: change of g sent at 10 ms, answered 503/,
+      ),
+      expect.stringMatching(
+        /got no answer while no fault that cuts a client from a node was open: change of g sent at 12 ms, answered nothing/,
       ),
     ]);
     const faulty = judge([
@@ -145,6 +147,28 @@ describe('admin-answers', () => {
     ]);
     expect(faulty).toMatchObject({ verdict: 'pass' });
     expect(faulty.details).toMatch(/1 answers judged, 2 5xx or unanswered under a fault/);
+    // A store outage leaves the node up and reachable: it explains a 503, not silence (fault-quiet.ts).
+    const outage = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'store-outage',
+      phase,
+    });
+    const storeDown = judge([
+      ...setup,
+      outage(5, 'start'),
+      history.membersSent(10, 1, 'g', { remove: ['cat'] }),
+      history.membersAnswered(11, 1, 503),
+      history.membersSent(15, 2, 'g', { remove: ['cat'] }),
+      history.membersAnswered(10_015, 2, 0),
+      outage(20, 'heal'),
+    ]);
+    expect(storeDown.verdict).toBe('fail');
+    expect(problems(storeDown)).toEqual([
+      expect.stringMatching(
+        /got no answer while no fault that cuts a client from a node was open: change of g sent at 15 ms, answered nothing/,
+      ),
+    ]);
     // Without judgeSilence (live, a cost model) no answer is no verdict; a 5xx still is.
     const slow = judge(
       [...setup, history.membersSent(12, 2, 'g', { remove: ['cat'] }), history.membersAnswered(10_012, 2, 0)],

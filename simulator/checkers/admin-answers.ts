@@ -2,9 +2,10 @@
 // membership change to a group is answered 2xx; a create of a new id 201, of an id taken by another
 // kind 409; a change to a conversation the harness never created 404, to a direct one 409; a body with
 // a bad id 400. What a request should get comes from the history alone (the `conv` events of what the
-// harness created, and its own requests), never from the server. A 5xx or no answer is a violation
-// only when no fault was open from the request on (with `judgeSilence`: live, or with a cost model, a
-// slow answer is not silence); and a conversation whose valid change was asked `retriesMax` times in a
+// harness created, and its own requests), never from the server. A 5xx is a violation only when no
+// fault that cuts a client from a node or fails the store was open from the request on, no answer only
+// when none that cuts was (with `judgeSilence`: live, or with a cost model, a slow answer is not
+// silence; fault-quiet.ts); and a conversation whose valid change was asked `retriesMax` times in a
 // row, and never taken by the end, is one too (the admin retrying forever is what a server that
 // refuses every change looks like: mutant 1562). A request whose answer cannot be told from the
 // history (a create whose earlier answer was lost) is not judged, and said so.
@@ -128,7 +129,13 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
       if (now !== undefined) now.last = [request.event, { at, status }];
     }
     if (notNow) {
-      if (!quiet.quietSince(request.sentAt) || (status === 0 && !judgeSilence)) {
+      // No answer is excused by a fault that cuts; a 5xx by one that fails the store as well: the node
+      // stays up and reachable through the latter, and answers 503 (fault-quiet.ts).
+      const faulted =
+        status === 0
+          ? !judgeSilence || !quiet.reachableSince(request.sentAt)
+          : !quiet.reachableAndServedSince(request.sentAt);
+      if (faulted) {
         excused++;
         return;
       }
@@ -139,8 +146,8 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
         at,
         status === 0 ? 'unanswered' : '5xx',
         status === 0
-          ? 'an admin request got no answer while no fault was open'
-          : 'an admin request answered 5xx while no fault was open',
+          ? 'an admin request got no answer while no fault that cuts a client from a node was open'
+          : 'an admin request answered 5xx while no fault that cuts or fails a store was open',
       );
     }
     const expected = request.expected;

@@ -1,9 +1,11 @@
-// FaultQuiet: what idempotency's give-ups and read-pages' silences are judged by. A stretch is quiet only
-// when no fault is open and none started or healed inside it; overlapping faults stay open until the last heals.
+// FaultQuiet: what idempotency's give-ups, read-pages' silences and no-spurious-unavailable's errs are judged
+// by. A stretch is quiet only when no fault is open and none started or healed inside it; overlapping faults
+// stay open until the last heals. Which faults count depends on what they can do to the request: cut the
+// way to a node or stop it (silence), or fail the node's store or bus (only `unavailable`, on that node).
 
 import { describe, expect, it } from 'vitest';
 import type { HistoryEventOf } from '../history.ts';
-import { FaultQuiet } from './fault-quiet.ts';
+import { FaultQuiet, faultCuts, faultFails } from './fault-quiet.ts';
 
 const fault = (at: number, phase: 'start' | 'heal'): HistoryEventOf<'fault'> => ({
   k: 'fault',
@@ -41,5 +43,76 @@ describe('FaultQuiet', () => {
     faults.observe(fault(400, 'heal'));
     expect(faults.anyOpen).toBe(false);
     expect(faults.quietSince(500)).toBe(true);
+  });
+
+  it('tells faults that cut a client from its node from faults that fail its store or bus', () => {
+    const kind = (type: string, target?: 'clients' | 'node' | 'store' | 'bus') => {
+      const event = { type, ...(target ? { target } : {}) };
+      return `${faultCuts(event) ? 'cuts' : ''}${faultFails(event) ? 'fails' : ''}` || 'slows';
+    };
+    expect(kind('partition', 'clients')).toBe('cuts');
+    expect(kind('partition', 'node')).toBe('cuts');
+    expect(kind('partition')).toBe('cuts');
+    expect(kind('partition', 'store')).toBe('fails');
+    expect(kind('partition', 'bus')).toBe('fails');
+    for (const type of ['node-crash', 'node-pause', 'rolling-restart', 'timeout', 'latency', 'clock-offset'])
+      expect(kind(type), type).toBe('cuts');
+    for (const type of ['store-outage', 'store-flaky', 'disk-fsync-error', 'disk-full', 'disk-slow'])
+      expect(kind(type), type).toBe('fails');
+    // The store's machine crashes: embedded, its node with it; shared, the nodes run on and refuse.
+    expect(kind('disk-torn-write')).toBe('cutsfails');
+    expect(kind('crash-during-recovery')).toBe('cutsfails');
+    expect(kind('redis-latency')).toBe('slows');
+    // A type the harness does not know yet is taken as the widest excuse.
+    expect(kind('new-fault')).toBe('cuts');
+  });
+
+  it('leaves a node reachable while only its store fails, and excuses unavailable on that node only', () => {
+    const faults = new FaultQuiet();
+    const on = (at: number, phase: 'start' | 'heal', type: string, nodes?: string[]) =>
+      faults.observe({ k: 'fault', at, type, phase, ...(nodes ? { nodes } : {}) });
+    on(100, 'start', 'store-flaky', ['n2']);
+    on(100, 'start', 'redis-latency', ['n1']);
+    expect(faults.anyOpen).toBe(true);
+    expect(faults.quietSince(50)).toBe(false);
+    // Nothing cuts: every node must answer.
+    expect(faults.reachableSince(50)).toBe(true);
+    // n2's store link is lossy: its unavailable is explained; n1's slow Redis explains none.
+    expect(faults.dependenciesQuietSince(50, 'n2')).toBe(false);
+    expect(faults.dependenciesQuietSince(50, 'n1')).toBe(true);
+    expect(faults.dependenciesQuietSince(50)).toBe(false);
+    expect(faults.reachableAndServedSince(50, 'n1')).toBe(true);
+    on(200, 'heal', 'store-flaky', ['n2']);
+    expect(faults.dependenciesQuietSince(150, 'n2')).toBe(false);
+    expect(faults.dependenciesQuietSince(201, 'n2')).toBe(true);
+    // A store outage (no node named) fails every node's store.
+    on(300, 'start', 'store-outage');
+    expect(faults.dependenciesQuietSince(250, 'n1')).toBe(false);
+    expect(faults.reachableSince(250)).toBe(true);
+    on(400, 'heal', 'store-outage');
+    // A node crash cuts, and fails no store.
+    on(500, 'start', 'node-crash', ['n1']);
+    expect(faults.reachableSince(450)).toBe(false);
+    expect(faults.dependenciesQuietSince(450, 'n1')).toBe(true);
+    on(600, 'heal', 'node-crash', ['n1']);
+    expect(faults.cutLastAt).toBe(600);
+    expect(faults.reachableSince(601)).toBe(true);
+    // A time not known is never quiet.
+    expect(faults.dependenciesQuietSince(Number.NaN, 'n1')).toBe(false);
+    expect(faults.reachableSince(Number.NaN)).toBe(false);
+  });
+
+  it("takes a failed disk's heal as a cut: the supervisor restarts the store, embedded its node", () => {
+    const faults = new FaultQuiet();
+    faults.observe({ k: 'fault', at: 100, type: 'disk-fsync-error', phase: 'start', nodes: ['n1'] });
+    expect(faults.reachableSince(50)).toBe(true);
+    faults.observe({ k: 'fault', at: 200, type: 'disk-fsync-error', phase: 'heal', nodes: ['n1'] });
+    expect(faults.reachableSince(150)).toBe(false);
+    expect(faults.cutLastAt).toBe(200);
+    expect(faults.reachableSince(201)).toBe(true);
+    // A slow disk's heal restarts nothing.
+    faults.observe({ k: 'fault', at: 300, type: 'disk-slow', phase: 'start', nodes: ['n1'] });
+    faults.observe({ k: 'fault', at: 400, type: 'disk-slow', phase: 'heal', nodes: ['n1'] });
+    expect(faults.reachableSince(250)).toBe(true);
   });
 });

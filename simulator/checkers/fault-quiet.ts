@@ -1,30 +1,166 @@
-// Whether the faults left a stretch of the run alone: a checker that judges what only a healed world
-// owes (an answer to a request, at last the ack of a send made again) judges it only when no fault was
-// open at any moment from the request on. Fed the run's `fault` events in order.
+// Whether the faults left a stretch of the run alone, judged by what each fault can do to a request. A
+// checker that judges what only a healed world owes (an answer to a request, at last the ack of a send
+// made again) asks whether a fault that could explain the lack of it was open at any moment from the
+// request on. Fed the run's `fault` events in order.
+//
+// What a fault can do, by its type (and a partition's `target`):
+// - it **cuts** the way between a client and its node or stops the node (a partition of clients or of a
+//   node from its clients, a slow, throttled, black-holed or reset link, a crash, a pause, a restart, a
+//   clock set off, a torn write or a crash in recovery, which crash the store's machine and, embedded,
+//   its node): the request or its answer may be lost, or wait on a connection no one has noticed is
+//   dead. It explains silence, and a "not now" where a crash may have taken a node's way to an answer
+//   (a 5xx, a send made again refused until given up); an `unavailable` only when it fails as well.
+// - it **fails** a node's dependencies while the node stays up and reachable (the store's outage, a
+//   lossy or cut link from one node to the store or to the bus, a failing, full, corrupt or slow disk
+//   under the store, a store's machine crashed while its nodes run on): the node must still answer, with
+//   `unavailable` (503, 5xx) when the store could not do it (protocol.md). It explains a "not now" from
+//   the nodes it touches (`nodes`; none named: every node), never silence. A slow disk is here: the log
+//   store refuses writes past its queue's bound.
+// - it **slows** a node's link to Redis (`redis-latency`: the store and the bus). The simulated store
+//   times out no request that arrives late, so it explains neither silence (the client waits 10 s) nor
+//   `unavailable` (mut18's 35 and 37, a removed member's cursor answered `unavailable` in place of
+//   `forbidden` while a node's membership lagged the bus, were excused by it).
+// A failed store's supervisor restarts it at its fault's heal (store-owner.ts), and embedded, its node
+// with it: that heal cuts as well.
+// The old rule (any fault, anywhere) stays for what a fault of either kind may hold up: a `hello` (the
+// reference server holds one whose welcome's read failed, and on a stale fleet node, until they heal).
 
 import type { HistoryEventOf } from '../history.ts';
 
-export class FaultQuiet {
-  private open = 0;
-  /** When the last fault started or healed. */
+type FaultEvent = HistoryEventOf<'fault'>;
+
+/** Faults that fail a node's dependencies (a store whose machine crashes cuts as well). */
+const failingFaults: ReadonlySet<string> = new Set([
+  'store-outage',
+  'store-flaky',
+  'disk-fsync-error',
+  'disk-full',
+  'disk-bitflip',
+  'disk-misdirected-write',
+  'disk-slow',
+  'disk-torn-write',
+  'crash-during-recovery',
+]);
+
+/** Faults that leave every node up and reachable: they fail or slow its dependencies only. */
+const dependencyOnlyFaults: ReadonlySet<string> = new Set([
+  'store-outage',
+  'store-flaky',
+  'disk-fsync-error',
+  'disk-full',
+  'disk-bitflip',
+  'disk-misdirected-write',
+  'disk-slow',
+  'redis-latency',
+]);
+
+/** Faults whose heal restarts a store that failed (store-owner.ts `restartIfFailed`), embedded its node. */
+const restartAtHeal: ReadonlySet<string> = new Set([
+  'disk-fsync-error',
+  'disk-full',
+  'disk-bitflip',
+  'disk-misdirected-write',
+]);
+
+/** Whether a fault can cut a client's way to its node or stop the node (see the top of this file). */
+export function faultCuts(event: Pick<FaultEvent, 'type' | 'target'>): boolean {
+  if (event.type === 'partition') return event.target !== 'store' && event.target !== 'bus';
+  return !dependencyOnlyFaults.has(event.type);
+}
+
+/** Whether a fault can fail a node's dependencies (see the top of this file). */
+export function faultFails(event: Pick<FaultEvent, 'type' | 'target'>): boolean {
+  if (event.type === 'partition') return event.target === 'store' || event.target === 'bus';
+  return failingFaults.has(event.type);
+}
+
+/** Faults of one kind: how many are open, and when the last one started or healed. */
+class Span {
+  open = 0;
   lastAt = Number.NEGATIVE_INFINITY;
 
-  observe(event: HistoryEventOf<'fault'>): void {
-    this.open = Math.max(0, this.open + (event.phase === 'start' ? 1 : -1));
-    this.lastAt = event.at;
+  observe(phase: 'start' | 'heal', at: number): void {
+    this.open = Math.max(0, this.open + (phase === 'start' ? 1 : -1));
+    this.lastAt = at;
   }
 
-  get anyOpen(): boolean {
-    return this.open > 0;
-  }
-
-  /** No fault is open at `now`, and the last one started or healed `ms` or more before it. */
-  healedFor(now: number, ms: number): boolean {
-    return this.open === 0 && this.lastAt <= now - ms;
-  }
-
-  /** No fault is open now, and none started or healed from `from` on. */
   quietSince(from: number): boolean {
     return this.open === 0 && this.lastAt < from;
+  }
+}
+
+/** Where a failing fault touches every node (it names none). */
+const everyNode = '';
+
+export class FaultQuiet {
+  private readonly any = new Span();
+  private readonly cuts = new Span();
+  /** Failing faults by the node they touch (`everyNode`: all of them). */
+  private readonly fails = new Map<string, Span>();
+
+  observe(event: FaultEvent): void {
+    this.any.observe(event.phase, event.at);
+    if (faultCuts(event)) this.cuts.observe(event.phase, event.at);
+    else if (event.phase === 'heal' && restartAtHeal.has(event.type)) this.cuts.lastAt = event.at;
+    if (!faultFails(event)) return;
+    for (const node of event.nodes ?? [everyNode]) {
+      const span = this.fails.get(node) ?? new Span();
+      span.observe(event.phase, event.at);
+      this.fails.set(node, span);
+    }
+  }
+
+  /** Whether any fault, of any kind, is open now. */
+  get anyOpen(): boolean {
+    return this.any.open > 0;
+  }
+
+  /** When the last fault of any kind started or healed. */
+  get lastAt(): number {
+    return this.any.lastAt;
+  }
+
+  /** When the last fault that cuts started or healed (or a failed store was restarted). */
+  get cutLastAt(): number {
+    return this.cuts.lastAt;
+  }
+
+  /** No fault of any kind is open at `now`, and the last one started or healed `ms` or more before it. */
+  healedFor(now: number, ms: number): boolean {
+    return this.any.open === 0 && this.any.lastAt <= now - ms;
+  }
+
+  /** No fault of any kind is open now, and none started or healed from `from` on. */
+  quietSince(from: number): boolean {
+    return this.any.quietSince(from);
+  }
+
+  /**
+   * Nothing could cut a request asked from `from` on or its answer: no fault that cuts is open now, and
+   * none started or healed since. A node asked then owes an answer, whatever its dependencies did.
+   */
+  reachableSince(from: number): boolean {
+    return this.cuts.quietSince(from);
+  }
+
+  /**
+   * No fault that fails a dependency of `node` (any node's, when undefined) is open now, and none
+   * started or healed from `from` on: an `unavailable` from it has nothing to explain it.
+   */
+  dependenciesQuietSince(from: number, node?: string): boolean {
+    // A time not known (NaN: a connection never welcomed) is never quiet, as in every Span.
+    if (Number.isNaN(from)) return false;
+    if (node !== undefined) {
+      const own = this.fails.get(node);
+      const all = this.fails.get(everyNode);
+      return (own === undefined || own.quietSince(from)) && (all === undefined || all.quietSince(from));
+    }
+    for (const span of this.fails.values()) if (!span.quietSince(from)) return false;
+    return true;
+  }
+
+  /** Neither a fault that cuts nor one that fails a dependency (of `node`, or any) since `from`. */
+  reachableAndServedSince(from: number, node?: string): boolean {
+    return this.reachableSince(from) && this.dependenciesQuietSince(from, node);
   }
 }

@@ -9,12 +9,13 @@ const judge = (events: HistoryEvent[]) =>
   checkHistory([createNoSpuriousUnavailableChecker()], events, finalStateFixture())[0]!;
 
 const bob = device('bob');
-/** bob's connection began at `from` and was welcomed 10 ms later. */
-const session = (from: number): HistoryEvent => ({
+/** bob's connection began at `from` and was welcomed 10 ms later (by `node`, when named). */
+const session = (from: number, node?: string): HistoryEvent => ({
   k: 'session',
   at: from + 10,
   connectMs: 10,
   first: true,
+  ...(node ? { node } : {}),
   ...bob,
 });
 const fault = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
@@ -23,7 +24,22 @@ const fault = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
   type: 'store-outage',
   phase,
 });
-const unavailable = (at: number): HistoryEvent => ({ k: 'unavailable', at, ref: 'read', conv: 'g1', ...bob });
+const unavailable = (at: number, node?: string): HistoryEvent => ({
+  k: 'unavailable',
+  at,
+  ref: 'read',
+  conv: 'g1',
+  ...(node ? { node } : {}),
+  ...bob,
+});
+/** A fault of `type` touching `nodes` (none: every node, or clients' links). */
+const faultOn = (at: number, phase: 'start' | 'heal', type: string, nodes?: string[]): HistoryEvent => ({
+  k: 'fault',
+  at,
+  type,
+  phase,
+  ...(nodes ? { nodes } : {}),
+});
 const cursor = (at: number): HistoryEvent => ({
   k: 'cursor-sent',
   at,
@@ -83,5 +99,54 @@ describe('no-spurious-unavailable', () => {
     const result = judge(run(fault(0, 'start'), session(10), cursor(30), read(40), answer(50, 503)));
     expect(result.verdict).toBe('unknown');
     expect(result.details).toContain('0 sends, syncs and cursor moves');
+  });
+
+  it("judges an err by its node's dependencies: a fault elsewhere, or one that only cuts or slows, explains none (mut18 35, 37)", () => {
+    // Churn's window: n1's link to Redis slow, n2's store link lossy, n2 paused. A removed member's
+    // cursor on n1 answered `unavailable` in place of `forbidden` was excused by any fault; now only a
+    // fault failing n1's store or bus explains it.
+    const window = [
+      faultOn(5, 'start', 'redis-latency', ['n1']),
+      faultOn(5, 'start', 'store-flaky', ['n2']),
+      faultOn(6, 'start', 'node-pause', ['n2']),
+      faultOn(7, 'start', 'partition', undefined),
+      session(20, 'n1'),
+      cursor(90),
+    ];
+    const onN1 = judge(run(...window, unavailable(100, 'n1')));
+    expect(onN1.verdict).toBe('fail');
+    expect(JSON.stringify(onN1.witness)).toContain(
+      'from n1, though no fault failing its store or bus was open',
+    );
+    // The same err from n2, whose store link was lossy, is explained (a reconnect's err before its welcome).
+    expect(judge(run(...window, unavailable(100, 'n2'))).verdict).toBe('pass');
+    // With its node not known, any node's failing fault explains it.
+    expect(judge(run(...window, unavailable(100))).verdict).toBe('pass');
+    // A cursor on n2's session is not judged while n2's store link is lossy: nothing was.
+    const onN2 = [...window.slice(0, 4), session(20, 'n2'), cursor(90)];
+    expect(judge(run(...onN2)).verdict).toBe('unknown');
+    // A store partition of n1, or a store outage (every node), explains it.
+    const cut = {
+      k: 'fault',
+      at: 50,
+      type: 'partition',
+      phase: 'start',
+      nodes: ['n1'],
+      target: 'store',
+    } as const;
+    expect(judge(run(...window, cut, unavailable(100, 'n1'))).verdict).toBe('pass');
+    expect(judge(run(...window, faultOn(50, 'start', 'store-outage'), unavailable(100, 'n1'))).verdict).toBe(
+      'pass',
+    );
+  });
+
+  it('fails a 503 while only Redis was slow or clients were cut', () => {
+    expect(judge(run(faultOn(50, 'start', 'redis-latency'), read(100), answer(101, 503))).verdict).toBe(
+      'fail',
+    );
+    expect(judge(run(faultOn(50, 'start', 'partition'), read(100), answer(101, 503))).verdict).toBe('fail');
+    expect(judge(run(faultOn(50, 'start', 'store-flaky', ['n2']), read(100), answer(101, 503))).verdict).toBe(
+      'unknown',
+    );
   });
 });

@@ -6,18 +6,21 @@
 // - an HTTP read (`http-read-sent`) answered 503 is a violation when no fault was open at any moment
 //   from the request to the answer.
 // - a WebSocket `err` with code `unavailable` (the `unavailable` event, to a send, sync, cursor, typing
-//   or hello) is a violation when no fault was open at any moment from its connection's start on (the
+//   or hello) is a violation when no fault that fails a dependency of its session's node (the store's
+//   outage, that node's link to the store or the bus lossy or cut, a failing disk under the store; any
+//   node's, when the session's is not known) was open at any moment from its connection's start on (the
 //   request went out on that connection, so it was asked after that; the harness does not pair a
-//   cursor or a send's retry with its err, and a fault may leave a connection dead after its heal).
-// "A fault was open" is fault-quiet.ts's, the rule read-pages judges silence by: any fault, anywhere.
-// That excuses more than a fault on that node's path to its store would, never less.
+//   cursor or a send's retry with its err). A fault that only cuts clients from nodes, stops a node or
+//   slows Redis fails no store request in the simulator: it explains none (fault-quiet.ts). So churn's
+//   slow bus excuses no `unavailable` from the node whose store link is sound.
+// - an HTTP 503 the same way, against such faults on any node (the read's node is not recorded).
 // Judged where the simulator's store fails only by its faults (every simulated run: a cost model slows
 // a node, it never fails its store); live, a real store may time out under load, so the live driver
 // leaves this checker out (`judgeUnavailable: false`).
 
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
-import { float64Column } from './column.ts';
+import { float64Column, int32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
 import { FaultQuiet } from './fault-quiet.ts';
 import { WitnessList } from './witness-list.ts';
@@ -47,6 +50,16 @@ export function createNoSpuriousUnavailableChecker(options: CheckerOptions = {})
   const faults = new FaultQuiet();
   /** Per device: when its latest session's connection began (NaN before its first welcome). */
   const connectedFrom = float64Column(Number.NaN);
+  /** Per device: 1 + the number of the node its latest session is on (0: not known), in `nodeNames`. */
+  const sessionNode = int32Column();
+  const nodeNames: string[] = [];
+  const nodeNumber = (node: string | undefined): number => {
+    if (node === undefined) return 0;
+    const known = nodeNames.indexOf(node);
+    if (known >= 0) return known + 1;
+    nodeNames.push(node);
+    return nodeNames.length;
+  };
   /** HTTP reads asked and not answered yet, with whether a fault was open then. */
   const httpAsked = new Map<number, HttpAsked>();
   /** Requests whose answer this checker would have judged, had it been `unavailable`. */
@@ -55,16 +68,16 @@ export function createNoSpuriousUnavailableChecker(options: CheckerOptions = {})
   let socketUnavailable = 0;
   let httpUnavailableSeen = 0;
 
-  /** No fault open at any moment from `from` on (fault-quiet.ts). */
-  const quietFromConnect = (user: string, device: string): boolean =>
-    faults.quietSince(connectedFrom.get(ids.device(user, device)));
+  /** No fault failing `node`'s dependencies (any node's, if undefined) open at any moment since the connect. */
+  const quietFromConnect = (user: string, device: string, node?: string): boolean =>
+    faults.dependenciesQuietSince(connectedFrom.get(ids.device(user, device)), node);
 
   const socketAnswer = (event: HistoryEventOf<'unavailable'>): void => {
     socketUnavailable++;
-    if (!quietFromConnect(event.user, event.device)) return;
+    if (!quietFromConnect(event.user, event.device, event.node)) return;
     const about = `${event.ref === undefined ? '' : ` to its ${event.ref}`}${event.conv === undefined ? '' : ` (${event.conv})`}`;
     witness.add('unavailable with no fault open', () => ({
-      problem: `${event.user}/${event.device} got err unavailable${about} at ${event.at}, though no fault was open from its connection's start (${connectedFrom.get(ids.device(event.user, event.device))}) on: nothing was down`,
+      problem: `${event.user}/${event.device} got err unavailable${about} at ${event.at}${event.node === undefined ? '' : ` from ${event.node}`}, though no fault failing ${event.node === undefined ? "a node's" : 'its'} store or bus was open from its connection's start (${connectedFrom.get(ids.device(event.user, event.device))}) on: nothing it depends on was down`,
       path: [event],
     }));
   };
@@ -74,31 +87,37 @@ export function createNoSpuriousUnavailableChecker(options: CheckerOptions = {})
     httpAsked.delete(event.id);
     if (sent === undefined || event.status === 0) return;
     if (event.status === httpUnavailable) httpUnavailableSeen++;
-    if (!sent.quiet || !faults.quietSince(sent.at)) return;
+    if (!sent.quiet || !faults.dependenciesQuietSince(sent.at)) return;
     httpJudged++;
     if (event.status !== httpUnavailable) return;
     witness.add('HTTP 503 with no fault open', () => ({
-      problem: `${sent.user} read ${sent.conv} over HTTP after ${sent.after} (limit ${sent.limit}) at ${sent.at} and got 503 at ${event.at}, though no fault was open from the request to the answer: nothing was down`,
+      problem: `${sent.user} read ${sent.conv} over HTTP after ${sent.after} (limit ${sent.limit}) at ${sent.at} and got 503 at ${event.at}, though no fault failing a store or bus was open from the request to the answer: nothing was down`,
       path: [sent, event],
     }));
   };
 
   const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     switch (event.k) {
-      case 'session':
-        connectedFrom.set(ids.device(event.user, event.device), event.at - event.connectMs);
+      case 'session': {
+        const device = ids.device(event.user, event.device);
+        connectedFrom.set(device, event.at - event.connectMs);
+        sessionNode.set(device, nodeNumber(event.node));
         return;
+      }
       case 'send':
       case 'sync-sent':
-      case 'cursor-sent':
+      case 'cursor-sent': {
         // Counted only: its err, if `unavailable`, comes as an `unavailable` event.
-        if (quietFromConnect(event.user, event.device)) socketJudged++;
+        const node = sessionNode.get(ids.device(event.user, event.device));
+        if (quietFromConnect(event.user, event.device, node === 0 ? undefined : nodeNames[node - 1]))
+          socketJudged++;
         return;
+      }
       case 'unavailable':
         return socketAnswer(event);
       case 'http-read-sent':
         if (httpAsked.size < limits.pendingAttemptsMax)
-          httpAsked.set(event.id, { ...event, quiet: !faults.anyOpen });
+          httpAsked.set(event.id, { ...event, quiet: faults.dependenciesQuietSince(event.at) });
         return;
       case 'http-read':
         return httpAnswer(event);
@@ -114,14 +133,14 @@ export function createNoSpuriousUnavailableChecker(options: CheckerOptions = {})
     observe,
     finish(_final: FinalState): CheckResult {
       const details =
-        `${socketJudged} sends, syncs and cursor moves made on a connection no fault touched, ` +
-        `${httpJudged} HTTP reads answered with no fault open from the request on: judged for unavailable ` +
+        `${socketJudged} sends, syncs and cursor moves made on a connection no store or bus fault touched, ` +
+        `${httpJudged} HTTP reads answered with none open from the request on: judged for unavailable ` +
         `(${socketUnavailable} socket errs unavailable, ${httpUnavailableSeen} HTTP 503s in the run)`;
       return coveredResult(witness, noSpuriousUnavailableProperty, details, {
         judged: socketJudged + httpJudged,
-        judgedWhat: 'requests made with no fault open',
+        judgedWhat: 'requests made with no store or bus fault open',
         done: 0,
-        doneWhat: 'requests made with no fault open',
+        doneWhat: 'requests made with no store or bus fault open',
       });
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientDriver, summary } from '../client/client-driver.ts';
-import type { HistoryEvent } from '../history.ts';
+import type { HistoryEvent, HistoryEventOf } from '../history.ts';
 import { checkHistory } from './check-history.ts';
 import { finalStateFixture } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
@@ -498,6 +498,13 @@ describe('read-pages', () => {
     // After the heal, a request on a connection made since is owed its answer again; one on a
     // connection from before the fault is not (the fault may have left it dead).
     expect(judge([...sent(3), start, heal, gaveUp('sync', 6_000, 16_000)]).verdict).toBe('pass');
+    // Unless it was heard from after the request: it was alive, and carried it.
+    const heardSince = judge([...sent(3), start, heal, gaveUp('sync', 6_000, 16_000, bob, 7_000)]);
+    expect(heardSince.verdict).toBe('fail');
+    expect(JSON.stringify(heardSince.witness)).toContain(
+      'from the request (its connection was heard from at 7000) on',
+    );
+    expect(judge([...sent(3), start, heal, gaveUp('send', 6_000, 16_000, bob, 6_000)]).verdict).toBe('pass');
     const reconnected = history.session(5_500, bob);
     expect(judge([...sent(3), start, heal, reconnected, gaveUp('sync', 6_000, 16_000)]).verdict).toBe('fail');
     expect(judge([...sent(3), start, heal, gaveUp('hello', 6_000, 16_000)]).verdict).toBe('fail');
@@ -519,6 +526,43 @@ describe('read-pages', () => {
     expect(judge([...sent(3), storeCut, storeBack, gaveUp('sync', 600, 25_600, bob, 25_600)]).verdict).toBe(
       'pass',
     );
+    // A fault that fails only the store or the bus, or slows Redis, leaves the node up and reachable:
+    // it owes a sync, a resume or a send made again its answer (an `err unavailable` when the store
+    // failed it), whether the fault was open at the request or came meanwhile. A hello it may hold.
+    const dependencyFaults: HistoryEventOf<'fault'>[] = [
+      { k: 'fault', at: 50, type: 'store-outage', phase: 'start' },
+      { k: 'fault', at: 50, type: 'partition', phase: 'start', nodes: ['n1'], target: 'store' },
+      { k: 'fault', at: 50, type: 'partition', phase: 'start', nodes: ['n1'], target: 'bus' },
+      { k: 'fault', at: 200, type: 'store-flaky', phase: 'start', nodes: ['n1'] },
+      { k: 'fault', at: 200, type: 'redis-latency', phase: 'start' },
+      { k: 'fault', at: 200, type: 'disk-slow', phase: 'start', nodes: ['n1'] },
+    ];
+    for (const fault of dependencyFaults) {
+      for (const asked of ['resume', 'sync', 'send'] as const) {
+        const silent = judge([...sent(3), fault, gaveUp(asked, 100, 10_100)]);
+        expect(silent.verdict, `${fault.type} ${asked}`).toBe('fail');
+        expect(JSON.stringify(silent.witness)).toContain(
+          'no fault that cuts a client from its node was open',
+        );
+      }
+      expect(judge([...sent(3), fault, gaveUp('hello', 100, 10_100)]).verdict, fault.type).toBe('pass');
+    }
+    // A partition of clients (no target: clients) still explains it.
+    const clientsCut: HistoryEvent = {
+      k: 'fault',
+      at: 50,
+      type: 'partition',
+      phase: 'start',
+      target: 'clients',
+    };
+    expect(judge([...sent(3), clientsCut, gaveUp('sync', 100, 10_100)]).verdict).toBe('pass');
+    // A failed disk's heal restarts the store's node: a connection from before it may be dead.
+    const diskBack: HistoryEvent[] = [
+      { k: 'fault', at: 50, type: 'disk-fsync-error', phase: 'start', nodes: ['n1'] },
+      { k: 'fault', at: 1_050, type: 'disk-fsync-error', phase: 'heal', nodes: ['n1'] },
+    ];
+    expect(judge([...sent(3), ...diskBack, gaveUp('sync', 2_000, 12_000)]).verdict).toBe('pass');
+    expect(judge([...sent(3), diskBack[0]!, gaveUp('sync', 100, 10_100)]).verdict).toBe('fail');
     // A resume is owed a batch only if the user may read past what it held: not before its join.
     const cat = device('cat');
     const added = [

@@ -12,7 +12,8 @@
 //   the same rules, its seqs ascending past `after` and readable by the user, and no 403/404 to a user
 //   who was surely a member from the request to the answer, nor to a removed member asking for seqs of
 //   its own past (ones sequenced while it was a member, which existed at the request), nor silence (no
-//   answer within the reader's 10 s) while no fault was open; nor any other status to a well-formed read
+//   answer within the reader's 10 s) while no fault that cuts a client from its node was open (a fault
+//   that only fails the store leaves the node to answer 503: fault-quiet.ts); nor any other status to a well-formed read
 //   (a 400 to `limit=1` refused a member what it may read: mutants 1730 and 1742 of the 0ff7ab0 sample
 //   passed), but a 503, which no-spurious-unavailable judges against the faults. A read the harness
 //   sent malformed on purpose (malformed-reads.ts) must get a 400, or the 403/404 of a non-member.
@@ -20,8 +21,11 @@
 //   welcome said was behind with no `batch` (protocol.md: "then for each resumed conversation behind the
 //   server, its missing messages"), a `sync` with no `batch`, a send made again after its ack (an app
 //   that lost the ack, client/resending-client.ts) with neither its ack nor an `err` (protocol.md: the
-//   same ack), each within the client's own timeout and with no `err` instead, while no fault was
-//   open from its connection's start on (`unanswered` events). A client that asks again hides such a
+//   same ack), each within the client's own timeout and with no `err` instead, while no fault that cuts
+//   a client from its node was open from its connection's start on (`unanswered` events): one that only
+//   fails or slows the node's store or bus leaves the node up and reachable, and it owes an answer, an
+//   `err unavailable` if the store failed it (fault-quiet.ts). A hello, which the server may hold while
+//   its store or bus is away, is excused by any fault. A client that asks again hides such a
 //   server from every other check. A hello is owed its welcome after faults as well: given up
 //   `healAnswerMs` after the last fault healed, on a connection heard from since, it is silence.
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
@@ -89,8 +93,8 @@ type Sync = {
   session: number;
 };
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
-/** An HTTP read asked, with what the harness knew then: the newest seq seen, and whether a fault was open. */
-type HttpReadSent = Extract<HistoryEvent, { k: 'http-read-sent' }> & { existed: number; quiet: boolean };
+/** An HTTP read asked, with what the harness knew then: the newest seq seen. */
+type HttpReadSent = Extract<HistoryEvent, { k: 'http-read-sent' }> & { existed: number };
 /** When a page was asked for, and the newest seq the harness had seen by then. */
 type Asked = { at: number; existed: number };
 type Page = {
@@ -306,10 +310,11 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     if (sent === undefined) return;
     const what = `${sent.user} read ${sent.conv} over HTTP after ${sent.after} (limit ${sent.limit})`;
     if (event.status === 0) {
-      // No answer within the reader's timeout: silence, unless a fault was open or came meanwhile.
-      if (sent.quiet && faults.quietSince(sent.at))
+      // No answer within the reader's timeout: silence, unless a fault that cuts was open or came
+      // meanwhile (one that fails the store leaves the node to answer 503: fault-quiet.ts).
+      if (faults.reachableSince(sent.at))
         witness.add('HTTP read never answered', () => ({
-          problem: `${sent.malformed === undefined ? what : `${sent.user} read ${sent.conv} over HTTP with ${sent.malformed}`}: no answer by ${event.at}, and no fault was open from the request on`,
+          problem: `${sent.malformed === undefined ? what : `${sent.user} read ${sent.conv} over HTTP with ${sent.malformed}`}: no answer by ${event.at}, and no fault that cuts a client from its node was open from the request on`,
           path: [sent, event],
         }));
       return;
@@ -412,7 +417,16 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     if (!judgeSilence) return;
     const connectedAt =
       event.asked === 'hello' ? event.askedAt : connectedFrom.get(ids.device(event.user, event.device));
-    const quiet = faults.quietSince(event.askedAt) && connectedAt > faults.lastAt;
+    // A hello may be held while any fault is open (its welcome's read failed, or its fleet node is
+    // stale); any other request is owed its answer (an `err unavailable` if the store failed it) unless
+    // a fault that cuts was open from its request on (fault-quiet.ts), or its connection may have been
+    // left dead by an earlier one: it began before the last fault that cut, and nothing came on it
+    // after the request (a black-holed connection is never heard from again).
+    const quiet =
+      event.asked === 'hello'
+        ? faults.quietSince(event.askedAt) && connectedAt > faults.lastAt
+        : faults.reachableSince(event.askedAt) &&
+          (connectedAt > faults.cutLastAt || (event.heardAt ?? Number.NEGATIVE_INFINITY) > event.askedAt);
     const healed =
       event.asked === 'hello' &&
       (event.heardAt ?? Number.NEGATIVE_INFINITY) > faults.lastAt &&
@@ -425,7 +439,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     const about = event.conv === undefined ? '' : ` of ${event.conv}`;
     const what = event.asked === 'send' ? 'send made again' : event.asked;
     const excuse = quiet
-      ? "no fault was open from its connection's start on"
+      ? event.asked === 'hello'
+        ? "no fault was open from its connection's start on"
+        : `no fault that cuts a client from its node was open from ${connectedAt > faults.cutLastAt ? "its connection's start" : `the request (its connection was heard from at ${event.heardAt})`} on (one that fails the store leaves the node to answer with an err)`
       : `the last fault had healed at ${faults.lastAt}, and the connection was heard from at ${event.heardAt}`;
     witness.add(`${what} never answered`, () => ({
       problem: `${event.user}/${event.device} sent a ${what}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and ${excuse}`,
@@ -503,7 +519,6 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
           httpAsked.set(event.id, {
             ...event,
             existed: membership.newestSeen(event.conv),
-            quiet: !faults.anyOpen,
           });
         return;
       case 'http-read':

@@ -290,6 +290,10 @@ export abstract class ClientConnection implements ClientHost {
     return this.lastHeardAt > at;
   }
 
+  lastHeard(): number {
+    return this.lastHeardAt;
+  }
+
   /** The app closes: the connection goes, the outbox and what was displayed stay. */
   goOffline(now: number): readonly ClientEffect[] {
     if (this.isConnected()) this.closeConnection('client', now);
@@ -404,6 +408,7 @@ export abstract class ClientConnection implements ClientHost {
       at: now,
       connectMs: now - this.connectStartedAt,
       first: this.welcomes === 1,
+      ...(frame.node === '' ? {} : { node: frame.node }),
       user: this.user,
       device: this.device,
     });

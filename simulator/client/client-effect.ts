@@ -55,6 +55,8 @@ export interface ClientHost {
   canSend(): boolean;
   /** Something (a frame, a ping) came from the server on this connection after `at`. */
   heardAfter(at: number): boolean;
+  /** When something (a frame, a ping) last came from the server on this connection. */
+  lastHeard(): number;
   /**
    * v1.1: while the last welcome lists `conv` with `member: false` (nothing is sent to it), when a welcome
    * first told the device so; null otherwise.

@@ -421,6 +421,7 @@ export class ConversationView {
       conv: this.conv,
       after: sync.askAfter,
       lastSeq: sync.askUpTo,
+      heardAt: host.lastHeard(),
       user: host.user,
       device: host.device,
     });

@@ -110,6 +110,7 @@ export class ResendingClient extends VirtualClient {
       asked: 'send',
       askedAt: resending.triedAt,
       conv: resending.conv,
+      heardAt: this.lastHeard(),
       user: this.user,
       device: this.device,
     });

@@ -505,6 +505,7 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
         at: now,
         ...(frame.ref === undefined ? {} : { ref: frame.ref }),
         ...(frame.conv === undefined ? {} : { conv: frame.conv }),
+        ...(this.state === 'open' && this.node !== '' ? { node: this.node } : {}),
         user: this.user,
         device: this.device,
       });

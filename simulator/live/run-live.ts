@@ -361,7 +361,8 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
     const noteFault = (spec: FaultSpec, phase: 'start' | 'heal'): void => {
       const node = spec.type === 'node-crash' || spec.type === 'node-pause' || spec.target === 'node';
       const nodes = spec.type === 'rolling-restart' ? nodeIds : node ? [nodeIdAt(spec.node ?? 0)] : undefined;
-      record({ k: 'fault', at: now(), type: spec.type, phase, ...(nodes ? { nodes } : {}) });
+      const target = spec.type === 'partition' ? { target: spec.target ?? 'clients' } : {};
+      record({ k: 'fault', at: now(), type: spec.type, phase, ...(nodes ? { nodes } : {}), ...target });
     };
     const heals: Promise<void>[] = [];
     /** Faults whose heal failed (after the network layer's retries). */
