@@ -81,7 +81,6 @@ describe('FaultQuiet', () => {
     expect(faults.dependenciesQuietSince(50, 'n2')).toBe(false);
     expect(faults.dependenciesQuietSince(50, 'n1')).toBe(true);
     expect(faults.dependenciesQuietSince(50)).toBe(false);
-    expect(faults.reachableAndServedSince(50, 'n1')).toBe(true);
     on(200, 'heal', 'store-flaky', ['n2']);
     expect(faults.dependenciesQuietSince(150, 'n2')).toBe(false);
     expect(faults.dependenciesQuietSince(201, 'n2')).toBe(true);

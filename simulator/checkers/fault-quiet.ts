@@ -22,8 +22,10 @@
 //   `forbidden` while a node's membership lagged the bus, were excused by it).
 // A failed store's supervisor restarts it at its fault's heal (store-owner.ts), and embedded, its node
 // with it: that heal cuts as well.
-// The old rule (any fault, anywhere) stays for what a fault of either kind may hold up: a `hello` (the
-// reference server holds one whose welcome's read failed, and on a stale fleet node, until they heal).
+// The old rule (any fault, anywhere) stays for what a fault of any kind may hold up or refuse: a `hello`
+// (the reference server holds one whose welcome's read failed, and on a stale fleet node, until they
+// heal), and the "not now" answers judged live as well (a send made again refused until given up, an
+// admin 5xx: live, a slow Redis may time out the server's own requests).
 
 import type { HistoryEventOf } from '../history.ts';
 
@@ -157,10 +159,5 @@ export class FaultQuiet {
     }
     for (const span of this.fails.values()) if (!span.quietSince(from)) return false;
     return true;
-  }
-
-  /** Neither a fault that cuts nor one that fails a dependency (of `node`, or any) since `from`. */
-  reachableAndServedSince(from: number, node?: string): boolean {
-    return this.reachableSince(from) && this.dependenciesQuietSince(from, node);
   }
 }

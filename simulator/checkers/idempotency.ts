@@ -9,12 +9,11 @@
 // answering it (`resent-err`) may only say "not now" (`rate_limited`, `unavailable`) or "not a member"
 // (`forbidden`, `not_found`: authorization judges those, it holds the membership oracle). "Not now" only
 // for a while: the device retries it by the outbox's rule (client/outbox.ts `notNowRetry`), and one it
-// gave up on (`resent-err` with a not-now code: never acked after all its tries) while no fault that cuts
-// a client from a node or fails a store was open from the resend on fails here (fault-quiet.ts). Here,
-// not in liveness: liveness says whether the run settled (exit 3, "could not judge"), while a server
-// that is up, answers, and keeps refusing a key it already acked has broken this key's promise, the
-// same ack (a duplicate-key path that fails, as a unique-key violation surfaced as a 503 does), which
-// is a violation with its witness.
+// gave up on (`resent-err` with a not-now code: never acked after all its tries) while no fault was open
+// from the resend on fails here. Here, not in liveness: liveness says whether the run settled (exit 3,
+// "could not judge"), while a server that is up, answers, and keeps refusing a key it already acked has
+// broken this key's promise, the same ack (a duplicate-key path that fails, as a unique-key violation
+// surfaced as a 503 does), which is a violation with its witness.
 
 import { ErrorCode, isNotNow } from '../../reference-server/protocol/codes.ts';
 import type { Message } from '../../reference-server/protocol/frames.ts';
@@ -176,15 +175,14 @@ export function createIdempotencyChecker(options: CheckerOptions = {}): Checker 
 
   /** Retried on "not now" until the device's rule gave up: a violation unless a fault was open meanwhile. */
   const resentGivenUp = (event: HistoryEventOf<'resent-err'>): void => {
-    // A fault that cuts or fails the store explains "not now"; Redis merely slow does not (fault-quiet.ts).
-    if (!faults.reachableAndServedSince(event.resentAt)) {
+    if (!faults.quietSince(event.resentAt)) {
       notNowUnderFaults++;
       return;
     }
     claims++;
     const { first } = event;
     witness.add('send made again never acked', () => ({
-      problem: `(${event.user}, ${event.conv}, ${event.cmid}) was acked with seq ${first.seq} ts ${first.ts}, made again at ${event.resentAt} and answered ${event.code} to each of ${event.tries ?? 1} tries until ${event.at}, with no fault that cuts or fails a store open from the resend on (protocol.md: the same ack; "not now" only while a dependency is down)`,
+      problem: `(${event.user}, ${event.conv}, ${event.cmid}) was acked with seq ${first.seq} ts ${first.ts}, made again at ${event.resentAt} and answered ${event.code} to each of ${event.tries ?? 1} tries until ${event.at}, with no fault open from the resend on (protocol.md: the same ack; "not now" only while a dependency is down)`,
       path: [event],
     }));
   };
