@@ -93,9 +93,19 @@ describe('FaultQuiet', () => {
     on(500, 'start', 'node-crash', ['n1']);
     expect(faults.reachableSince(450)).toBe(false);
     expect(faults.dependenciesQuietSince(450, 'n1')).toBe(true);
+    // It cuts the sessions on n1 only.
+    expect(faults.reachableSince(450, 'n1')).toBe(false);
+    expect(faults.reachableSince(450, 'n2')).toBe(true);
     on(600, 'heal', 'node-crash', ['n1']);
-    expect(faults.cutLastAt).toBe(600);
+    expect(faults.cutLastAt()).toBe(600);
+    expect(faults.cutLastAt('n1')).toBe(600);
+    expect(faults.cutLastAt('n2')).toBe(Number.NEGATIVE_INFINITY);
     expect(faults.reachableSince(601)).toBe(true);
+    // A fault on clients' links (no node named) cuts sessions on every node.
+    on(700, 'start', 'timeout');
+    on(700, 'heal', 'timeout');
+    expect(faults.reachableSince(650, 'n2')).toBe(false);
+    expect(faults.cutLastAt('n2')).toBe(700);
     // A time not known is never quiet.
     expect(faults.dependenciesQuietSince(Number.NaN, 'n1')).toBe(false);
     expect(faults.reachableSince(Number.NaN)).toBe(false);
@@ -107,7 +117,9 @@ describe('FaultQuiet', () => {
     expect(faults.reachableSince(50)).toBe(true);
     faults.observe({ k: 'fault', at: 200, type: 'disk-fsync-error', phase: 'heal', nodes: ['n1'] });
     expect(faults.reachableSince(150)).toBe(false);
-    expect(faults.cutLastAt).toBe(200);
+    expect(faults.cutLastAt()).toBe(200);
+    expect(faults.reachableSince(150, 'n1')).toBe(false);
+    expect(faults.reachableSince(150, 'n2')).toBe(true);
     expect(faults.reachableSince(201)).toBe(true);
     // A slow disk's heal restarts nothing.
     faults.observe({ k: 'fault', at: 300, type: 'disk-slow', phase: 'start', nodes: ['n1'] });

@@ -28,6 +28,7 @@
 // admin 5xx: live, a slow Redis may time out the server's own requests).
 
 import type { HistoryEventOf } from '../history.ts';
+import { int32Column } from './column.ts';
 
 type FaultEvent = HistoryEventOf<'fault'>;
 
@@ -91,25 +92,67 @@ class Span {
   }
 }
 
-/** Where a failing fault touches every node (it names none). */
+/** Where a fault touches every node (it names none). */
 const everyNode = '';
+
+/** Faults of one kind by the node they touch (`everyNode`: all of them). */
+class NodeSpans {
+  private readonly spans = new Map<string, Span>();
+
+  observe(event: FaultEvent): void {
+    for (const node of event.nodes ?? [everyNode]) this.span(node).observe(event.phase, event.at);
+  }
+
+  /** A restart at `at` of the nodes `event` names. */
+  touch(event: FaultEvent): void {
+    for (const node of event.nodes ?? [everyNode]) this.span(node).lastAt = event.at;
+  }
+
+  /** None touching `node` (any node, when undefined) open now, nor started or healed from `from` on. */
+  quietSince(from: number, node: string | undefined): boolean {
+    // A time not known (NaN: a connection never welcomed) is never quiet, as in every Span.
+    if (Number.isNaN(from)) return false;
+    if (node !== undefined) {
+      const own = this.spans.get(node);
+      const all = this.spans.get(everyNode);
+      return (own === undefined || own.quietSince(from)) && (all === undefined || all.quietSince(from));
+    }
+    for (const span of this.spans.values()) if (!span.quietSince(from)) return false;
+    return true;
+  }
+
+  /** When the last one touching `node` (any node, when undefined) started or healed. */
+  lastAt(node: string | undefined): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const [name, span] of this.spans)
+      if (node === undefined || name === node || name === everyNode) last = Math.max(last, span.lastAt);
+    return last;
+  }
+
+  private span(node: string): Span {
+    let span = this.spans.get(node);
+    if (span === undefined) {
+      span = new Span();
+      this.spans.set(node, span);
+    }
+    return span;
+  }
+}
 
 export class FaultQuiet {
   private readonly any = new Span();
-  private readonly cuts = new Span();
-  /** Failing faults by the node they touch (`everyNode`: all of them). */
-  private readonly fails = new Map<string, Span>();
+  /**
+   * Faults that cut, by the node they touch: a crash, a pause, a restart, a node cut from its clients
+   * names its node, and cuts only the sessions on it; a fault on clients' links names none.
+   */
+  private readonly cuts = new NodeSpans();
+  private readonly fails = new NodeSpans();
 
   observe(event: FaultEvent): void {
     this.any.observe(event.phase, event.at);
-    if (faultCuts(event)) this.cuts.observe(event.phase, event.at);
-    else if (event.phase === 'heal' && restartAtHeal.has(event.type)) this.cuts.lastAt = event.at;
-    if (!faultFails(event)) return;
-    for (const node of event.nodes ?? [everyNode]) {
-      const span = this.fails.get(node) ?? new Span();
-      span.observe(event.phase, event.at);
-      this.fails.set(node, span);
-    }
+    if (faultCuts(event)) this.cuts.observe(event);
+    else if (event.phase === 'heal' && restartAtHeal.has(event.type)) this.cuts.touch(event);
+    if (faultFails(event)) this.fails.observe(event);
   }
 
   /** Whether any fault, of any kind, is open now. */
@@ -122,9 +165,12 @@ export class FaultQuiet {
     return this.any.lastAt;
   }
 
-  /** When the last fault that cuts started or healed (or a failed store was restarted). */
-  get cutLastAt(): number {
-    return this.cuts.lastAt;
+  /**
+   * When the last fault that cuts a session on `node` (any node, when undefined) started or healed (or
+   * a failed store's node was restarted).
+   */
+  cutLastAt(node?: string): number {
+    return this.cuts.lastAt(node);
   }
 
   /** No fault of any kind is open at `now`, and the last one started or healed `ms` or more before it. */
@@ -138,11 +184,12 @@ export class FaultQuiet {
   }
 
   /**
-   * Nothing could cut a request asked from `from` on or its answer: no fault that cuts is open now, and
-   * none started or healed since. A node asked then owes an answer, whatever its dependencies did.
+   * Nothing could cut a request asked from `from` on, on a session on `node` (any node, when
+   * undefined), or its answer: no fault that cuts it is open now, and none started or healed since. A
+   * node asked then owes an answer, whatever its dependencies did.
    */
-  reachableSince(from: number): boolean {
-    return this.cuts.quietSince(from);
+  reachableSince(from: number, node?: string): boolean {
+    return this.cuts.quietSince(from, node);
   }
 
   /**
@@ -150,14 +197,27 @@ export class FaultQuiet {
    * started or healed from `from` on: an `unavailable` from it has nothing to explain it.
    */
   dependenciesQuietSince(from: number, node?: string): boolean {
-    // A time not known (NaN: a connection never welcomed) is never quiet, as in every Span.
-    if (Number.isNaN(from)) return false;
+    return this.fails.quietSince(from, node);
+  }
+}
+
+/** Per device, the node its latest session is on (its `session` event's), by number: a column, not a map. */
+export class SessionNodes {
+  /** 1 + the node's number in `names`; 0: not known. */
+  private readonly numbers = int32Column();
+  private readonly names: string[] = [];
+
+  set(device: number, node: string | undefined): void {
+    let number = 0;
     if (node !== undefined) {
-      const own = this.fails.get(node);
-      const all = this.fails.get(everyNode);
-      return (own === undefined || own.quietSince(from)) && (all === undefined || all.quietSince(from));
+      number = this.names.indexOf(node) + 1;
+      if (number === 0) number = this.names.push(node);
     }
-    for (const span of this.fails.values()) if (!span.quietSince(from)) return false;
-    return true;
+    this.numbers.set(device, number);
+  }
+
+  get(device: number): string | undefined {
+    const number = this.numbers.get(device);
+    return number === 0 ? undefined : this.names[number - 1];
   }
 }

@@ -20,9 +20,9 @@
 
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
-import { float64Column, int32Column } from './column.ts';
+import { float64Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
-import { FaultQuiet } from './fault-quiet.ts';
+import { FaultQuiet, SessionNodes } from './fault-quiet.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const noSpuriousUnavailableProperty = 'no-spurious-unavailable';
@@ -50,16 +50,8 @@ export function createNoSpuriousUnavailableChecker(options: CheckerOptions = {})
   const faults = new FaultQuiet();
   /** Per device: when its latest session's connection began (NaN before its first welcome). */
   const connectedFrom = float64Column(Number.NaN);
-  /** Per device: 1 + the number of the node its latest session is on (0: not known), in `nodeNames`. */
-  const sessionNode = int32Column();
-  const nodeNames: string[] = [];
-  const nodeNumber = (node: string | undefined): number => {
-    if (node === undefined) return 0;
-    const known = nodeNames.indexOf(node);
-    if (known >= 0) return known + 1;
-    nodeNames.push(node);
-    return nodeNames.length;
-  };
+  /** Per device: the node its latest session is on. */
+  const sessionNodes = new SessionNodes();
   /** HTTP reads asked and not answered yet, with whether a fault was open then. */
   const httpAsked = new Map<number, HttpAsked>();
   /** Requests whose answer this checker would have judged, had it been `unavailable`. */
@@ -101,16 +93,15 @@ export function createNoSpuriousUnavailableChecker(options: CheckerOptions = {})
       case 'session': {
         const device = ids.device(event.user, event.device);
         connectedFrom.set(device, event.at - event.connectMs);
-        sessionNode.set(device, nodeNumber(event.node));
+        sessionNodes.set(device, event.node);
         return;
       }
       case 'send':
       case 'sync-sent':
       case 'cursor-sent': {
         // Counted only: its err, if `unavailable`, comes as an `unavailable` event.
-        const node = sessionNode.get(ids.device(event.user, event.device));
-        if (quietFromConnect(event.user, event.device, node === 0 ? undefined : nodeNames[node - 1]))
-          socketJudged++;
+        const node = sessionNodes.get(ids.device(event.user, event.device));
+        if (quietFromConnect(event.user, event.device, node)) socketJudged++;
         return;
       }
       case 'unavailable':

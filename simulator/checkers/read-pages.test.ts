@@ -563,6 +563,13 @@ describe('read-pages', () => {
     ];
     expect(judge([...sent(3), ...diskBack, gaveUp('sync', 2_000, 12_000)]).verdict).toBe('pass');
     expect(judge([...sent(3), diskBack[0]!, gaveUp('sync', 100, 10_100)]).verdict).toBe('fail');
+    // A crash, a pause or a cut from clients of one node cuts only the sessions on it.
+    const onN1 = { ...history.session(60, bob), node: 'n1' } as HistoryEvent;
+    const n3Down: HistoryEvent = { k: 'fault', at: 200, type: 'node-crash', phase: 'start', nodes: ['n3'] };
+    expect(judge([...sent(3), onN1, n3Down, gaveUp('sync', 100, 10_100)]).verdict).toBe('fail');
+    expect(judge([...sent(3), onN1, { ...n3Down, nodes: ['n1'] }, gaveUp('sync', 100, 10_100)]).verdict).toBe(
+      'pass',
+    );
     // A resume is owed a batch only if the user may read past what it held: not before its join.
     const cat = device('cat');
     const added = [

@@ -54,7 +54,7 @@ import type {
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint32Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
-import { FaultQuiet } from './fault-quiet.ts';
+import { FaultQuiet, SessionNodes } from './fault-quiet.ts';
 import { membershipKinds } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
@@ -147,8 +147,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   const pagedOn = uint32Column();
   /** Per (device, conv) pair: its syncs awaiting a batch (only pairs with one outstanding). */
   const pending = new Map<number, Sync[]>();
-  /** Per device: when its current session began to connect. */
+  /** Per device: when its current session began to connect, and the node it is on. */
   const connectedFrom = float64Column(Number.NaN);
+  const sessionNodes = new SessionNodes();
   /** Per conv: the newest seq acked and when, and the one acked before it and when. */
   const ackedSeq = int32Column();
   const ackedAt = float64Column(Number.POSITIVE_INFINITY);
@@ -421,12 +422,16 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     // stale); any other request is owed its answer (an `err unavailable` if the store failed it) unless
     // a fault that cuts was open from its request on (fault-quiet.ts), or its connection may have been
     // left dead by an earlier one: it began before the last fault that cut, and nothing came on it
-    // after the request (a black-holed connection is never heard from again).
+    // after the request (a black-holed connection is never heard from again). A fault that cuts one
+    // node (a crash, a pause, a node cut from its clients) cuts only the sessions on it: the request
+    // went on the device's current session, whose node its welcome named.
+    const node = sessionNodes.get(ids.device(event.user, event.device));
+    const cutLastAt = faults.cutLastAt(node);
     const quiet =
       event.asked === 'hello'
         ? faults.quietSince(event.askedAt) && connectedAt > faults.lastAt
-        : faults.reachableSince(event.askedAt) &&
-          (connectedAt > faults.cutLastAt || (event.heardAt ?? Number.NEGATIVE_INFINITY) > event.askedAt);
+        : faults.reachableSince(event.askedAt, node) &&
+          (connectedAt > cutLastAt || (event.heardAt ?? Number.NEGATIVE_INFINITY) > event.askedAt);
     const healed =
       event.asked === 'hello' &&
       (event.heardAt ?? Number.NEGATIVE_INFINITY) > faults.lastAt &&
@@ -441,7 +446,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     const excuse = quiet
       ? event.asked === 'hello'
         ? "no fault was open from its connection's start on"
-        : `no fault that cuts a client from its node was open from ${connectedAt > faults.cutLastAt ? "its connection's start" : `the request (its connection was heard from at ${event.heardAt})`} on (one that fails the store leaves the node to answer with an err)`
+        : `no fault that cuts a client from its node was open from ${connectedAt > cutLastAt ? "its connection's start" : `the request (its connection was heard from at ${event.heardAt})`} on (one that fails the store leaves the node to answer with an err)`
       : `the last fault had healed at ${faults.lastAt}, and the connection was heard from at ${event.heardAt}`;
     witness.add(`${what} never answered`, () => ({
       problem: `${event.user}/${event.device} sent a ${what}${about} at ${event.askedAt} and gave up waiting at ${event.at}: no answer and no err, and ${excuse}`,
@@ -501,6 +506,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         return syncSent(event);
       case 'session':
         connectedFrom.set(ids.device(event.user, event.device), event.at - event.connectMs);
+        sessionNodes.set(ids.device(event.user, event.device), event.node);
         return sessionChanged(event.user, event.device);
       case 'session-lost':
         return sessionChanged(event.user, event.device);
