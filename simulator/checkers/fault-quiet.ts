@@ -32,31 +32,6 @@ import { int32Column } from './column.ts';
 
 type FaultEvent = HistoryEventOf<'fault'>;
 
-/** Faults that fail a node's dependencies (a store whose machine crashes cuts as well). */
-const failingFaults: ReadonlySet<string> = new Set([
-  'store-outage',
-  'store-flaky',
-  'disk-fsync-error',
-  'disk-full',
-  'disk-bitflip',
-  'disk-misdirected-write',
-  'disk-slow',
-  'disk-torn-write',
-  'crash-during-recovery',
-]);
-
-/** Faults that leave every node up and reachable: they fail or slow its dependencies only. */
-const dependencyOnlyFaults: ReadonlySet<string> = new Set([
-  'store-outage',
-  'store-flaky',
-  'disk-fsync-error',
-  'disk-full',
-  'disk-bitflip',
-  'disk-misdirected-write',
-  'disk-slow',
-  'redis-latency',
-]);
-
 /** Faults whose heal restarts a store that failed (store-owner.ts `restartIfFailed`), embedded its node. */
 const restartAtHeal: ReadonlySet<string> = new Set([
   'disk-fsync-error',
@@ -64,6 +39,19 @@ const restartAtHeal: ReadonlySet<string> = new Set([
   'disk-bitflip',
   'disk-misdirected-write',
 ]);
+
+/** Faults that fail a node's store and leave the node up and reachable. */
+const storeOnlyFaults = ['store-outage', 'store-flaky', 'disk-slow', ...restartAtHeal];
+
+/** Faults that fail a node's dependencies (a store whose machine crashes cuts as well). */
+const failingFaults: ReadonlySet<string> = new Set([
+  ...storeOnlyFaults,
+  'disk-torn-write',
+  'crash-during-recovery',
+]);
+
+/** Faults that leave every node up and reachable: they fail or slow its dependencies only. */
+const dependencyOnlyFaults: ReadonlySet<string> = new Set([...storeOnlyFaults, 'redis-latency']);
 
 /** Whether a fault can cut a client's way to its node or stop the node (see the top of this file). */
 export function faultCuts(event: Pick<FaultEvent, 'type' | 'target'>): boolean {
