@@ -26,28 +26,36 @@ describe('disk-bitflip', () => {
   it(
     'in a segment: the CRC catches it and the store refuses the record, never serving it',
     async () => {
-      const run = await runFault(
-        [
-          { type: 'disk-bitflip', atMs: 1000, file: 'segment' },
-          { type: 'node-crash', atMs: 1001, durationMs: 500, node: 0 },
-        ],
-        busy,
-      );
-      const storage = run.summary.storage!;
-      expect(storage.bitFlips).toBe(1);
-      // Recovery refuses the damaged log, or a read of the record fails: reported either way.
-      expect(storage.refusals.length + storage.corruptReads).toBeGreaterThan(0);
-      // Whatever was shown is what was acked: no damaged body reached a client.
-      const shown = run.summary.verdicts.filter((v) =>
-        ['agreement', 'per-conversation-order', 'no-duplicates'].includes(v.property),
-      );
-      expect(shown.map((v) => `${v.property}: ${v.verdict}`)).toEqual([
-        'per-conversation-order: pass',
-        'agreement: pass',
-        'no-duplicates: pass',
-      ]);
+      // Where the flip lands is drawn (disk-bitflip.ts): bytes a checkpoint has covered since, and no
+      // read reaches, are never read again, so not every seed meets the damage (at 80 clients seeds 2
+      // and 4 of 1-4 do: a refused recovery, a failed read). Over four seeds the damage must be met.
+      let detected = 0;
+      for (const seed of [1, 2, 3, 4]) {
+        const run = await runFault(
+          [
+            { type: 'disk-bitflip', atMs: 1000, file: 'segment' },
+            { type: 'node-crash', atMs: 1001, durationMs: 500, node: 0 },
+          ],
+          busy,
+          seed,
+        );
+        const storage = run.summary.storage!;
+        expect(storage.bitFlips).toBe(1);
+        // Recovery refuses the damaged log, or a read of the record fails: reported either way.
+        detected += storage.refusals.length + storage.corruptReads;
+        // Whatever was shown is what was acked: no damaged body reached a client.
+        const shown = run.summary.verdicts.filter((v) =>
+          ['agreement', 'per-conversation-order', 'no-duplicates'].includes(v.property),
+        );
+        expect(shown.map((v) => `${v.property}: ${v.verdict}`)).toEqual([
+          'per-conversation-order: pass',
+          'agreement: pass',
+          'no-duplicates: pass',
+        ]);
+      }
+      expect(detected).toBeGreaterThan(0);
     },
-    faultRunTimeoutMs,
+    4 * faultRunTimeoutMs,
   );
 
   it(

@@ -1,10 +1,10 @@
 // A bit flips in a synced sector of the log's checkpoint (default) or of a segment. The CRCs must
 // catch it: a damaged checkpoint is set aside at the next recovery (every segment is replayed, nothing
 // lost); a damaged record is never served (reads of it fail, recovery refuses the log rather than cut
-// it). The final read recovers after a crash, so every run with this fault exercises the detection.
+// it). The final read recovers after a crash, which meets the damage when it replays those bytes.
 //
 // In a segment, the flip lands in the newest bytes of the last segment (which the next recovery
-// replays, unless a checkpoint covered them since) or in the last record of the sealed one before
+// replays, unless a checkpoint covered them since: then only a read of that record meets it) or in the last record of the sealed one before
 // it, but spares the last synced record of the log: damage there, with
 // nothing after it, looks exactly like a torn write (recovery cuts it), and with one copy of the log
 // no store can tell the two apart. With `durationMs`, a backup of the sector is restored at the heal
