@@ -408,7 +408,8 @@ export class ConversationView {
     }
     if (sync.state !== awaiting) return false;
     if (now < sync.deadline) {
-      this.armSyncTimer(host, sync.deadline);
+      // A sync pipelined before the welcome has no deadline yet: endResume arms it at the welcome.
+      if (sync.deadline !== Number.POSITIVE_INFINITY) this.armSyncTimer(host, sync.deadline);
       return false;
     }
     sync.state = idle;
@@ -447,6 +448,10 @@ export class ConversationView {
   syncBeforeWelcome(host: ClientHost, now: number): void {
     if (this.sync.state === awaiting) return;
     this.issueSync(host, true, now);
+    // Not owed before the welcome: the deadline of a sync answered on an earlier session must not
+    // give it up when that sync's timer fires (timers are never cancelled), while the node holds the
+    // hello (swarm seed 81821908144667: given up before any welcome, as asked 10 s before).
+    this.syncing().deadline = Number.POSITIVE_INFINITY;
   }
 
   private issueSync(host: ClientHost, beforeWelcome: boolean, now: number): void {
