@@ -62,6 +62,8 @@ describe('FaultQuiet', () => {
     // The store's machine crashes: embedded, its node with it; shared, the nodes run on and refuse.
     expect(kind('disk-torn-write')).toBe('cutsfails');
     expect(kind('crash-during-recovery')).toBe('cutsfails');
+    // A draining node refuses new sends `unavailable` until it exits (swarm seed 125075945314940).
+    expect(kind('drain-restart')).toBe('cutsfails');
     expect(kind('redis-latency')).toBe('slows');
     // A type the harness does not know yet is taken as the widest excuse.
     expect(kind('new-fault')).toBe('cuts');
