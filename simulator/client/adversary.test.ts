@@ -269,6 +269,14 @@ describe('adversarial client', () => {
       [102, 'bad_request'],
       [103, 'bad_request'],
     ]);
+    // An err of another code with a ref of its own answers something else the device did, not a text
+    // (swarm seed 7925195655475: an `unavailable` taken for a text's answer failed authorization).
+    const busy = adversary(['malformed-text']);
+    busy.open([]);
+    busy.advance(1000);
+    busy.receive({ t: 'err', code: 'unavailable', message: 'store down', ref: 'd0-9' });
+    busy.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
+    expect(outcomes(busy)).toEqual([[100, 'bad_request']]);
   });
 
   it('forged-token: the very first hello is an attempt', () => {

@@ -316,10 +316,15 @@ export class Adversary {
     }
     if (oldest === undefined) return false;
     const ref = frame.ref;
+    // By order only an err that could answer text: none names its frame, or it refuses one as bad. An
+    // err with another code and a `ref` of its own answers something else this device did (swarm seed
+    // 7925195655475: an `unavailable` with a ref the adversary did not track was taken for a text's).
     if (
       attempt === undefined &&
       (ref === undefined ||
-        (refusedActions[ref] === undefined && !this.pending.some((a) => isSend(a) && a.key === ref)))
+        (frame.code === ErrorCode.badRequest &&
+          refusedActions[ref] === undefined &&
+          !this.pending.some((a) => isSend(a) && a.key === ref)))
     )
       attempt = oldest;
     if (attempt === undefined) return false;
