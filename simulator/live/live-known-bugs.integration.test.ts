@@ -84,15 +84,21 @@ function presenceHunt(): Scenario {
 }
 
 /**
- * Receipt reach judges a cursor only when no fault is near it and both devices hear the server after
- * the receipt was due (5 s live): the hunt's faults and its short phases leave few such cursors on a
- * loaded box, so this one runs fault-free and longer, with sends (and so frames) to the end.
+ * Push and receipt reach (delivery-mode) judge a push or a cursor only when no fault is near it and the
+ * devices hear the server after it was due (5 s live): the hunt's faults and its short phases leave few
+ * such pushes or cursors on a loaded box, so this one runs fault-free and longer, with sends (and so
+ * frames) to the end. dropped-pushes runs here too: in the bug hunt its catch was only the conversations
+ * whose last message was the dropped one (a later push shows the client the gap, and it syncs), and once
+ * in CI, with the crashed node back late under load, every device came back after the last sends and
+ * resumed all of it: every property passed against a server that drops a seventh of its pushes. Here
+ * hundreds of pushes to devices online throughout are owed and judged (delivery-mode), and the tails
+ * are still lost (no-loss).
  */
-function receiptHunt(): Scenario {
+function reachHunt(): Scenario {
   const hunt = bugHunt();
   return {
     ...hunt,
-    name: 'receipt-hunt',
+    name: 'reach-hunt',
     phases: { ...hunt.phases, faultsMs: 12_000 },
     faults: [],
   };
@@ -133,7 +139,7 @@ function scenarioFor(bug: BugName): Scenario {
   if (fleetBugs.has(bug)) return fleetHunt();
   if (bug === 'ack-before-durable') return crashHunt();
   if (bug === 'stuck-presence') return presenceHunt();
-  if (bug === 'no-receipts') return receiptHunt();
+  if (bug === 'no-receipts' || bug === 'dropped-pushes') return reachHunt();
   const hunt = bugHunt();
   if (safetyCatches[bug] === undefined) return hunt;
   // A run of a bug that breaks a safety property never settles (its damage does not heal): a short
@@ -156,6 +162,22 @@ const safetyCatches: Partial<Record<BugName, string[]>> = {
   'no-idempotency': ['agreement', 'durable-ack', 'idempotency'],
   'key-without-sender': ['agreement', 'durable-ack', 'idempotency'],
   'push-to-removed': ['authorization'],
+};
+
+/**
+ * The properties that judge the guarantee each bug breaks: a run counts as a catch only when one of them
+ * fails (a bug "caught" by something else alone, as a loaded box can fail liveness, proves nothing).
+ */
+const catchers: Partial<Record<BugName, string[]>> = {
+  ...safetyCatches,
+  'ack-before-durable': ['durable-ack', 'agreement', 'no-loss', 'gap-free-store'],
+  'sync-skips': ['no-loss', 'per-conversation-order', 'read-pages'],
+  'dropped-pushes': ['no-loss', 'delivery-mode'],
+  'cursor-regression': ['cursor-monotonicity'],
+  'no-receipts': ['delivery-mode'],
+  'stuck-presence': ['presence-convergence'],
+  'stale-refusals': ['authorization'],
+  'refused-admin-changes': ['admin-answers'],
 };
 
 function bugHunt(): Scenario {
@@ -215,9 +237,11 @@ function caughtBy(summary: { verdicts: { property: string; verdict: string }[] }
 }
 
 describe.concurrent('known bugs caught live, through --server-cmd', () => {
-  it('leaves out only the log bugs, which the simulated disk catches; fleet bugs run on two nodes', () => {
+  it('leaves out only the log bugs, which the simulated disk catches; fleet bugs run on two nodes; each names its catchers', () => {
     expect([...fleetBugs].every((bug) => liveBugs.includes(bug))).toBe(true);
     expect(bugNames.filter((bug) => !liveBugs.includes(bug))).toEqual([...logBugs]);
+    // Each live bug names the properties that must catch it (a bug without would be caught by none).
+    expect(liveBugs.filter((bug) => (catchers[bug] ?? []).length === 0)).toEqual([]);
   });
 
   it.each(liveBugs)(
@@ -231,10 +255,11 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       // too near settle), so it gets a second seed. Every other bug is caught by the first run,
       // whatever the timing.
       const seeds = bug === 'ack-before-durable' ? [21, 22, 23] : bug === 'push-to-removed' ? [21, 22] : [21];
-      // Caught in a short settle window: by the safety property the bug breaks, not by the window.
-      const safety = safetyCatches[bug];
+      // Caught by a property that judges the guarantee the bug breaks (for the safety bugs, in a short
+      // settle window: by the safety property, not by the window).
+      const owners = catchers[bug] ?? [];
       const caught = (summary: RunSummary): string[] =>
-        caughtBy(summary).filter((property) => safety === undefined || safety.includes(property));
+        caughtBy(summary).filter((property) => owners.includes(property));
       let summary: RunSummary | undefined;
       // A run whose driver was starved of CPU says so (fault-schedule could not judge: its timeline was
       // not carried out) and proved nothing either way: it gets the next seed, at most twice.
@@ -266,8 +291,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
       // a property the bug breaks must fail, with its witness.
       expect(caughtBy(summary!), `${bug}: no property but liveness failed: ${notPassed}`).not.toEqual([]);
       expect(failed.every((v) => v.witness.length > 0)).toBe(true);
-      if (safety !== undefined)
-        expect(caught(summary!), `${bug}: not caught by ${safety.join(', ')}: ${notPassed}`).not.toEqual([]);
+      expect(caught(summary!), `${bug}: not caught by ${owners.join(' or ')}: ${notPassed}`).not.toEqual([]);
       // A fleet bug is a member refused: authorization must name it.
       if (fleetBugs.has(bug)) expect(caughtBy(summary!)).toContain('authorization');
       console.log(`${bug}: caught by ${failed.map((v) => v.property).join(', ')}`);
@@ -279,7 +303,7 @@ describe.concurrent('known bugs caught live, through --server-cmd', () => {
     ['bug-hunt', bugHunt],
     ['crash-hunt', crashHunt],
     ['presence-hunt', presenceHunt],
-    ['receipt-hunt', receiptHunt],
+    ['reach-hunt', reachHunt],
     ['fleet-hunt', fleetHunt],
   ] as const)(
     '%s passes on the correct server (so the catches above are the bugs)',
