@@ -45,6 +45,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'create-answered': 34,
   unavailable: 35,
   'steady-link': 36,
+  ping: 37,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {

@@ -233,6 +233,13 @@ export type HistoryEvent =
   | ({ k: 'session'; at: number; connectMs: number; first: boolean; node?: string } & DeviceRef)
   /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */
   | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
+  /**
+   * Live runs only: the device's open session got the server's WebSocket ping. Frames on one connection
+   * arrive in order, so whatever the server sent on it before the ping came first: reach judgements
+   * count a ping as hearing the server, as they count a frame. The simulator records none (its clients'
+   * liveness is modelled on timers, not a frame in the link's order).
+   */
+  | ({ k: 'ping'; at: number } & DeviceRef)
   /** A device pulled a conversation with `sync` (a gap, a notify, a resume that did not finish). */
   /**
    * `beforeWelcome`: pipelined after the hello, before its welcome: it belongs to the session that welcome
@@ -354,6 +361,7 @@ const everyKind: Record<HistoryKind, true> = {
   'presence-seen': true,
   session: true,
   'session-lost': true,
+  ping: true,
   'sync-sent': true,
   unanswered: true,
   'bad-frame': true,

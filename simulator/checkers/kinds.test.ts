@@ -109,6 +109,7 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
   }),
   session: (at) => ({ k: 'session', at, connectMs: 2, first: false, ...ann }),
   'session-lost': (at) => ({ k: 'session-lost', at, reason: 'reset', ...ann }),
+  ping: (at) => ({ k: 'ping', at, ...ann }),
   'sync-sent': (at) => ({ k: 'sync-sent', at, conv: 'g', after: 1, limit: 50, ...ann }),
   unanswered: (at) => ({
     k: 'unanswered',

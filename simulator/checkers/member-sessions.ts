@@ -37,6 +37,7 @@ export const memberSessionsKinds = [
   'cursor-seen',
   'session',
   'session-lost',
+  'ping',
   'fault',
 ] as const satisfies readonly HistoryKind[];
 
@@ -117,11 +118,12 @@ export class MemberSessions {
         break;
       case 'conv-frame':
       case 'presence-seen':
-      case 'cursor-seen': {
+      case 'cursor-seen':
+      case 'ping': {
         const device = this.ids.device(event.user, event.device);
         if (this.openSince.get(device) < 0) break;
-        this.lastHeard.set(device, event.at);
-        if (event.k !== 'cursor-seen' && event.node !== undefined)
+        if (event.at > this.lastHeard.get(device)) this.lastHeard.set(device, event.at);
+        if (event.k !== 'cursor-seen' && event.k !== 'ping' && event.node !== undefined)
           this.nodeOf.set(device, this.nodeNumber(event.node));
         break;
       }

@@ -110,3 +110,41 @@ describe('push reach in a conversation whose membership the harness changed', ()
     expect(changed(true).filter((p) => p.startsWith('carol/'))).toEqual([]);
   });
 });
+
+describe('a live ping heard after the due time', () => {
+  /** bob's last message to ann is never pushed; after it nothing but `after` reaches ann's session. */
+  function lastMessageDropped(after: HistoryEvent[]) {
+    const witness = new WitnessList();
+    const reach = pushReach(witness);
+    reach.observe(history.conv(0, 'small', ['ann', 'bob']));
+    reach.observe(history.session(10, ann));
+    reach.observe(history.session(10, bob));
+    reach.observe(history.convFrame(100, ann, 'small', 'msg', [1]));
+    reach.observe(history.ack(101, bob, message('small', 1, 'bob')));
+    reach.observe(history.ack(200, bob, message('small', 2, 'bob')));
+    for (const event of after) reach.observe(event);
+    reach.finish(200 + dueMs + 5000);
+    return { reach, witness };
+  }
+
+  it('judges the push it follows: the server sent nothing before it on that connection', () => {
+    const { reach, witness } = lastMessageDropped([{ k: 'ping', at: 200 + dueMs + 10, ...ann }]);
+    expect(witness.count).toBe(1);
+    expect(reach.judged).toBe(2);
+  });
+
+  it('without one (the frames stopped), the push is not judged either way', () => {
+    const { reach, witness } = lastMessageDropped([]);
+    expect(witness.count).toBe(0);
+    expect(reach.judged).toBe(1);
+  });
+
+  it('before the due time, or on a session that ended, proves nothing', () => {
+    expect(lastMessageDropped([{ k: 'ping', at: 200 + dueMs - 10, ...ann }]).witness.count).toBe(0);
+    const lost = lastMessageDropped([
+      { k: 'session-lost', at: 300, reason: 'reset', ...ann },
+      { k: 'ping', at: 200 + dueMs + 10, ...ann },
+    ]);
+    expect(lost.witness.count).toBe(0);
+  });
+});

@@ -450,7 +450,13 @@ export class LiveShard {
       if (client.connectionState === 'open') this.gate.release(i);
     });
     ws.on('ping', () => {
-      if (this.sockets[i] === ws) this.clients[i]!.heard(this.now());
+      if (this.sockets[i] !== ws) return;
+      const client = this.clients[i]!;
+      const now = this.now();
+      client.heard(now);
+      // In order with the frames before it (one connection): reach judgements hear the server by it.
+      if (client.connectionState === 'open')
+        this.record({ k: 'ping', at: now, user: client.user, device: client.device });
     });
     ws.on('close', (code: number) => {
       if (this.sockets[i] !== ws) return;
