@@ -231,8 +231,19 @@ export type HistoryEvent =
    * device's first; `node` the server node that welcomed it (its welcome's `node`).
    */
   | ({ k: 'session'; at: number; connectMs: number; first: boolean; node?: string } & DeviceRef)
-  /** An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). */
-  | ({ k: 'session-lost'; at: number; reason: string } & DeviceRef)
+  /**
+   * An open session ended (`reason`: a close code, 'reset', 'idle' or 'client'). `unansweredSince`: it
+   * ended with requests awaiting their answer (a send in flight, a sync, a send made again), the oldest
+   * sent then (one pipelined before the welcome: from the welcome on); `heardAt`, then: when the
+   * connection was last heard from (a frame or a ping).
+   */
+  | ({
+      k: 'session-lost';
+      at: number;
+      reason: string;
+      unansweredSince?: number;
+      heardAt?: number;
+    } & DeviceRef)
   /**
    * Live runs only: the device's open session got the server's WebSocket ping. Frames on one connection
    * arrive in order, so whatever the server sent on it before the ping came first: reach judgements

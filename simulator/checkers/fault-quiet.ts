@@ -69,18 +69,57 @@ export function faultFails(event: Pick<FaultEvent, 'type' | 'target'>): boolean 
   return failingFaults.has(event.type);
 }
 
-/** Faults of one kind: how many are open, and when the last one started or healed. */
+/**
+ * Whether a fault loses a node's store requests on the way (a lossy or cut link to the store): the node
+ * learns of each by its own timeout (the simulator's `storeTimeoutMs`), not at once.
+ */
+export function faultTimesOutStore(event: Pick<FaultEvent, 'type' | 'target'>): boolean {
+  return event.type === 'store-flaky' || (event.type === 'partition' && event.target === 'store');
+}
+
+/**
+ * Faults of one kind: how many are open, and when the last one started or healed; and every stretch
+ * while one was open, as (start, end) pairs (end +Infinity while open; a restart is an instant), to ask
+ * about a stretch of the past. A run's faults are a few hundred at most, whatever its size.
+ */
 class Span {
   open = 0;
   lastAt = Number.NEGATIVE_INFINITY;
+  private readonly periods: number[] = [];
 
   observe(phase: 'start' | 'heal', at: number): void {
+    const was = this.open;
     this.open = Math.max(0, this.open + (phase === 'start' ? 1 : -1));
     this.lastAt = at;
+    if (was === 0 && this.open > 0) this.periods.push(at, Number.POSITIVE_INFINITY);
+    else if (was > 0 && this.open === 0) this.periods[this.periods.length - 1] = at;
+    // A heal with none open (its start came before the harness watched): an instant.
+    else if (was === 0 && phase === 'heal') this.periods.push(at, at);
+  }
+
+  /** One touched at `at` (a restart): an instant. */
+  touch(at: number): void {
+    this.lastAt = at;
+    if (this.open === 0) this.periods.push(at, at);
   }
 
   quietSince(from: number): boolean {
     return this.open === 0 && this.lastAt < from;
+  }
+
+  /** Whether one was open (or touched) at any moment from `from` to `to`. */
+  openDuring(from: number, to: number): boolean {
+    for (let i = 0; i < this.periods.length; i += 2)
+      if (this.periods[i]! <= to && this.periods[i + 1]! >= from) return true;
+    return false;
+  }
+
+  /** When the last stretch that ended before `at` ended (-Infinity: none). */
+  endedBefore(at: number): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (let i = 1; i < this.periods.length; i += 2)
+      if (this.periods[i]! < at) last = Math.max(last, this.periods[i]!);
+    return last;
   }
 }
 
@@ -97,7 +136,24 @@ class NodeSpans {
 
   /** A restart at `at` of the nodes `event` names. */
   touch(event: FaultEvent): void {
-    for (const node of event.nodes ?? [everyNode]) this.span(node).lastAt = event.at;
+    for (const node of event.nodes ?? [everyNode]) this.span(node).touch(event.at);
+  }
+
+  /** Whether one touching `node` (any node, when undefined) was open at any moment from `from` to `to`. */
+  openDuring(from: number, to: number, node: string | undefined): boolean {
+    for (const [name, span] of this.spans)
+      if ((node === undefined || name === node || name === everyNode) && span.openDuring(from, to))
+        return true;
+    return false;
+  }
+
+  /** When the last one touching `node` (any node, when undefined) that had healed before `at` healed. */
+  endedBefore(at: number, node: string | undefined): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const [name, span] of this.spans)
+      if (node === undefined || name === node || name === everyNode)
+        last = Math.max(last, span.endedBefore(at));
+    return last;
   }
 
   /** None touching `node` (any node, when undefined) open now, nor started or healed from `from` on. */
@@ -139,12 +195,20 @@ export class FaultQuiet {
    */
   private readonly cuts = new NodeSpans();
   private readonly fails = new NodeSpans();
+  /** Faults that neither cut nor fail: they slow a node's store and bus (`redis-latency`). */
+  private readonly slows = new NodeSpans();
+  /** Faults that lose a node's store requests (`faultTimesOutStore`). */
+  private readonly storeTimeouts = new NodeSpans();
 
   observe(event: FaultEvent): void {
     this.any.observe(event.phase, event.at);
-    if (faultCuts(event)) this.cuts.observe(event);
+    const cuts = faultCuts(event);
+    const fails = faultFails(event);
+    if (cuts) this.cuts.observe(event);
     else if (event.phase === 'heal' && restartAtHeal.has(event.type)) this.cuts.touch(event);
-    if (faultFails(event)) this.fails.observe(event);
+    if (fails) this.fails.observe(event);
+    if (!cuts && !fails) this.slows.observe(event);
+    if (faultTimesOutStore(event)) this.storeTimeouts.observe(event);
   }
 
   /** Whether any fault, of any kind, is open now. */
@@ -182,6 +246,24 @@ export class FaultQuiet {
    */
   reachableSince(from: number, node?: string): boolean {
     return this.cuts.quietSince(from, node);
+  }
+
+  /**
+   * Whether a fault that cuts a session on `node` (any node, when undefined), or one that slows its
+   * store and bus, was open at any moment from `from` to `to` (a failed store's restart: an instant).
+   */
+  cutOrSlowedDuring(from: number, to: number, node?: string): boolean {
+    return this.cuts.openDuring(from, to, node) || this.slows.openDuring(from, to, node);
+  }
+
+  /** When the last fault that cuts a session on `node` and had healed before `at` healed (or a restart). */
+  cutEndedBefore(at: number, node?: string): number {
+    return this.cuts.endedBefore(at, node);
+  }
+
+  /** Whether a fault that loses `node`'s store requests was open at any moment from `from` to `to`. */
+  storeTimingOutDuring(from: number, to: number, node?: string): boolean {
+    return this.storeTimeouts.openDuring(from, to, node);
   }
 
   /**

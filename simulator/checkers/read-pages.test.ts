@@ -589,6 +589,75 @@ describe('read-pages', () => {
     expect(unjudged.details).toContain('not judged');
   });
 
+  it('fails a request left unanswered past the answer time until its session ended, while no fault cut or slowed its node', () => {
+    // Mutant 2431 (group-commit.ts: no waiter rejected at a failed fsync): bob's send on n1 waits on a
+    // log whose fsync failed at 100 until the fault's heal restarts the node at 1100 and resets him.
+    const onN1 = { ...history.session(60, bob), node: 'n1' } as HistoryEvent;
+    const fault = (at: number, type: string, phase: 'start' | 'heal', more = {}): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type,
+      phase,
+      nodes: ['n1'],
+      ...more,
+    });
+    const fsyncFails = fault(100, 'disk-fsync-error', 'start');
+    const lost = (at: number, since: number, heardAt = since + 50): HistoryEvent => ({
+      k: 'session-lost',
+      at,
+      reason: 'reset',
+      unansweredSince: since,
+      heardAt,
+      ...bob,
+    });
+    const silent = judge([
+      ...sent(3),
+      onN1,
+      fsyncFails,
+      fault(1_100, 'disk-fsync-error', 'heal'),
+      lost(1_105, 105),
+    ]);
+    expect(silent.verdict).toBe('fail');
+    expect(JSON.stringify(silent.witness)).toContain(
+      'had a request unanswered from 105 until its session on n1 ended at 1105 (reset), no answer and no err in 500 ms',
+    );
+    expect(silent.details).toContain('1 sessions ended with a request unanswered, 1 of them overdue');
+    // Within the answer time, it may have been on its way.
+    expect(judge([...sent(3), onN1, fsyncFails, lost(600, 105)]).verdict).toBe('pass');
+    // A session that ended with nothing awaited is not judged.
+    const { unansweredSince: _, heardAt: __, ...plain } = lost(1_105, 105) as HistoryEventOf<'session-lost'>;
+    expect(judge([...sent(3), onN1, fsyncFails, plain]).verdict).toBe('pass');
+    // A fault that cuts its session (its node's crash) or slows its node, open at any moment of the
+    // answer time, explains it; one on another node does not.
+    expect(
+      judge([...sent(3), onN1, fsyncFails, fault(300, 'node-crash', 'start'), lost(1_105, 105)]).verdict,
+    ).toBe('pass');
+    const elsewhere = { ...fault(300, 'node-crash', 'start'), nodes: ['n3'] } as HistoryEvent;
+    expect(judge([...sent(3), onN1, fsyncFails, elsewhere, lost(1_105, 105)]).verdict).toBe('fail');
+    expect(judge([...sent(3), onN1, fault(50, 'redis-latency', 'start'), lost(1_105, 105)]).verdict).toBe(
+      'pass',
+    );
+    // A cut that began after the answer was due (the heal's restart) explains nothing.
+    expect(
+      judge([...sent(3), onN1, fsyncFails, fault(700, 'node-crash', 'start'), lost(1_105, 105)]).verdict,
+    ).toBe('fail');
+    // A fault that loses the node's store requests: the node learns by its 2 s timeout, twice in turn.
+    const flaky = fault(50, 'store-flaky', 'start');
+    expect(judge([...sent(3), onN1, flaky, lost(4_500, 105)]).verdict).toBe('pass');
+    expect(judge([...sent(3), onN1, flaky, lost(4_700, 105)]).verdict).toBe('fail');
+    const storeCut = fault(50, 'partition', 'start', { target: 'store' });
+    expect(judge([...sent(3), onN1, storeCut, lost(4_500, 105)]).verdict).toBe('pass');
+    // A connection from before a cut that healed before the request, not heard from since the request:
+    // the cut may have left it dead. Heard from after it, it carried the request.
+    const cut = [fault(20, 'node-pause', 'start'), fault(90, 'node-pause', 'heal')];
+    expect(judge([...sent(3), onN1, ...cut, lost(1_105, 105, 100)]).verdict).toBe('pass');
+    expect(judge([...sent(3), onN1, ...cut, lost(1_105, 105, 200)]).verdict).toBe('fail');
+    // Where the server's speed is part of the run (a cost model, live), it is not judged.
+    const unjudged = judgeSlow([...sent(3), onN1, fsyncFails, lost(1_105, 105)]);
+    expect(unjudged.verdict).toBe('pass');
+    expect(unjudged.details).toContain('1 sessions ended with a request unanswered, not judged');
+  });
+
   it('fails syncs that no page ever answered (nothing judged), and is unknown with no sync at all', () => {
     const silent = [history.conv(0, 'g1', ['ann', 'bob']), syncSent(100, 0)];
     expect(judge(silent).verdict).toBe('fail');

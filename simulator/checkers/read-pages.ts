@@ -27,7 +27,10 @@
 //   `err unavailable` if the store failed it (fault-quiet.ts). A hello, which the server may hold while
 //   its store or bus is away, is excused by any fault. A client that asks again hides such a
 //   server from every other check. A hello is owed its welcome after faults as well: given up
-//   `healAnswerMs` after the last fault healed, on a connection heard from since, it is silence.
+//   `healAnswerMs` after the last fault healed, on a connection heard from since, it is silence. And
+//   a session that ended with a send or sync unanswered past `answerMs` (more while the store times
+//   out) with nothing meanwhile that cuts it or slows its node: the end (a restart at the fault's
+//   heal) must not hide a node that left it waiting on a failed store (`sessionLost`).
 // - a `welcome` is not behind: its `lastSeq` for a conversation is at least every seq the user may read
 //   whose ack the harness had received before the device began to connect (the server reads after the
 //   hello; an acked seq is durable). The newest two acked seqs per conversation and when, are kept.
@@ -76,6 +79,22 @@ const ackBeforeConnectMs = 10;
  * take about 3 s. Simulator only (no cost model), as all silence is.
  */
 const healAnswerMs = 5_000;
+/**
+ * How long a node up and reachable may take to answer a send or a sync (an ack, a batch, an `err`)
+ * while nothing cuts its session or slows its store and bus. The simulator (no cost model) carries a
+ * frame each way in tens of ms and a store or disk call in a few (a slow disk's group commit in tens);
+ * a store that fails answers at once (a failed or full disk, an outage: protocol.md's `unavailable`).
+ * The shipped server answers within 60 ms through disk-faults' every fault (seed 1, 200 and 600
+ * clients); one that leaves a request waiting on a failed log until the fault's heal restarts it
+ * waits 1 s (mutant 2431 of the session-18 sample, `group-commit.ts`: no waiter rejected at a failed fsync).
+ */
+const answerMs = 500;
+/**
+ * Added while a fault loses the node's store requests (a lossy or cut link to the store): the node learns
+ * of each by its own timeout, the simulator's `storeTimeoutMs` (2 s), and a request may wait on two such
+ * calls in turn (a fleet node's membership recheck, then the read or append).
+ */
+const storeTimeoutsAnswerMs = 2 * 2_000;
 /**
  * Syncs awaiting their batch per (device, conv): the client asks one at a time, resending after a
  * timeout (3 times, then it reconnects), and a sync given up on may still be answered.
@@ -465,6 +484,38 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     return false;
   };
 
+  /** Sessions that ended with a request unanswered, and of those, how many were judged (overdue). */
+  let endedUnanswered = 0;
+  let endedOverdue = 0;
+
+  /**
+   * A session ended with a request unanswered (`unansweredSince`): silence if the request waited past
+   * the time a node up and reachable takes to answer (`answerMs`, more while the store times out) with
+   * nothing in that time that cuts its session or slows its node, on a connection not left dead by an
+   * earlier cut (begun after it, or heard from after the request). The client's own wait is 10 s; a
+   * server that leaves a request waiting on a failed store until the fault's heal restarts it (1 s
+   * later, in disk-faults) is silent, and the restart's cut hid it (mutant 2431).
+   */
+  const sessionLost = (event: HistoryEventOf<'session-lost'>): void => {
+    const since = event.unansweredSince;
+    if (since === undefined) return;
+    endedUnanswered++;
+    if (!judgeSilence) return;
+    const device = ids.device(event.user, event.device);
+    const node = sessionNodes.get(device);
+    const dueMs = answerMs + (faults.storeTimingOutDuring(since, event.at, node) ? storeTimeoutsAnswerMs : 0);
+    if (event.at - since <= dueMs) return;
+    endedOverdue++;
+    if (faults.cutOrSlowedDuring(since, since + dueMs, node)) return;
+    const connectedAt = connectedFrom.get(device);
+    const cutEndedAt = faults.cutEndedBefore(since, node);
+    if (!(connectedAt > cutEndedAt || (event.heardAt ?? Number.NEGATIVE_INFINITY) > since)) return;
+    witness.add('request unanswered until its session ended', () => ({
+      problem: `${event.user}/${event.device} had a request unanswered from ${since} until its session${node === undefined ? '' : ` on ${node}`} ended at ${event.at} (${event.reason}), no answer and no err in ${dueMs} ms, and no fault that cuts a client from its node or slows it was open meanwhile (one that fails the store leaves the node to answer with an err)`,
+      path: [event],
+    }));
+  };
+
   const sessionChanged = (user: string, device: string): void => {
     // A sync's answer never crosses sessions: a batch on the next session answers its resume.
     const id = ids.device(user, device);
@@ -509,6 +560,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         sessionNodes.set(ids.device(event.user, event.device), event.node);
         return sessionChanged(event.user, event.device);
       case 'session-lost':
+        sessionLost(event);
         return sessionChanged(event.user, event.device);
       case 'ack':
         return acked(event.conv, event.seq, event.at);
@@ -560,6 +612,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
           : '') +
         (giveUps > 0
           ? `; ${giveUps} requests a device gave up waiting for, ${judgeSilence ? 'judged for silence' : "not judged (the server's speed is part of this run)"}`
+          : '') +
+        (endedUnanswered > 0
+          ? `; ${endedUnanswered} sessions ended with a request unanswered, ${judgeSilence ? `${endedOverdue} of them overdue, judged for silence` : 'not judged'}`
           : '') +
         (stillUndecided > 0
           ? `; ${stillUndecided} pages with seqs past them the oracle could not place`

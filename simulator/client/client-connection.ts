@@ -228,6 +228,11 @@ export abstract class ClientConnection implements ClientHost {
   /** The connection is gone (`reason`: a close code, 'reset', 'idle' or 'client'). */
   protected abstract sessionLost(reason: string, now: number): void;
   protected abstract sendsInFlight(): number;
+  /**
+   * When the oldest request still awaiting its answer on this session was sent (a send in flight, a
+   * sync, a send made again; one pipelined before the welcome counts from the welcome); +Infinity: none.
+   */
+  protected abstract unansweredSince(): number;
 
   // ---- inputs -------------------------------------------------------------------------------
 
@@ -474,8 +479,19 @@ export abstract class ClientConnection implements ClientHost {
   }
 
   private connectionGone(reason: string, now: number): void {
-    if (this.state === 'open')
-      this.record({ k: 'session-lost', at: now, reason, user: this.user, device: this.device });
+    if (this.state === 'open') {
+      // What the session ended with unanswered, and when it was last heard from: read-pages judges a
+      // request left unanswered far longer than a node up and reachable takes to answer.
+      const since = this.unansweredSince();
+      this.record({
+        k: 'session-lost',
+        at: now,
+        reason,
+        ...(since < now ? { unansweredSince: since, heardAt: this.lastHeardAt } : {}),
+        user: this.user,
+        device: this.device,
+      });
+    }
     this.state = 'waiting';
     this.draining = false;
     this.sessionLost(reason, now);

@@ -269,6 +269,17 @@ export class ConversationView {
     this.requestSync(host, now);
   }
 
+  /**
+   * When the sync or resume awaiting its batch was asked (a pipelined one: from the welcome, when its
+   * wait began); +Infinity when none is awaited, or one pipelined before a welcome not yet come.
+   */
+  syncAskedAt(syncTimeoutMs: number): number {
+    const sync = this.syncProgress;
+    return sync === null || sync.state !== awaiting
+      ? Number.POSITIVE_INFINITY
+      : sync.deadline - syncTimeoutMs;
+  }
+
   connectionLost(): void {
     const sync = this.syncProgress;
     if (sync === null) return;

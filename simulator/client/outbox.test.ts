@@ -89,6 +89,35 @@ describe('outbox', () => {
     expect(d.client.status('d1-1')).toBe('sent');
   });
 
+  it('names, when its session ends, when the oldest request still unanswered on it was sent', () => {
+    const d = new ClientDriver({ jitter: false, reconnectBaseMs: 100 });
+    d.open([summary(conv, 0)]);
+    d.advance(100);
+    d.apply(d.client.sendMessage(conv, 'x', d.now));
+    d.advance(100);
+    d.apply(d.client.sendMessage(conv, 'y', d.now));
+    d.receive({ t: 'ack', conv, cmid: 'd1-1', seq: 1, ts: 5 });
+    d.client.heard(d.now);
+    d.advance(100);
+    // A notify past what it holds: the view syncs at once.
+    d.receive({ t: 'notify', conv, lastSeq: 3 });
+    expect(d.take().filter((f) => f.t === 'sync')).toHaveLength(1);
+    d.advance(200);
+    d.disconnect(null);
+    // d1-2 went at 200 (d1-1 was acked), the sync at 300; heard from last at 300 (the notify).
+    expect(d.history('session-lost')).toMatchObject([{ at: 500, unansweredSince: 200, heardAt: 300 }]);
+    // An `err` answers: a send refused `unavailable` waits to be sent again, and is not awaited.
+    d.advance(100);
+    d.open([summary(conv, 1)]);
+    expect(sends(d).map((f) => f.cmid)).toEqual(['d1-2']);
+    d.receive({ t: 'err', code: 'unavailable', message: 'store away', ref: 'd1-2' });
+    d.disconnect(null);
+    const [, second] = d.history('session-lost');
+    expect(second).toMatchObject({ at: 600 });
+    expect(second).not.toHaveProperty('unansweredSince');
+    expect(second).not.toHaveProperty('heardAt');
+  });
+
   it('waits retryAfterMs after rate_limited, holding every send meanwhile', () => {
     const d = new ClientDriver({ sendWindow: 4 });
     d.open([summary(conv, 0)]);

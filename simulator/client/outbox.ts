@@ -226,6 +226,15 @@ export class Outbox {
     return false;
   }
 
+  /** When the oldest send in flight went out (its ack is due `ackTimeoutMs` after); +Infinity: none. */
+  inFlightSince(ackTimeoutMs: number): number {
+    let since = Number.POSITIVE_INFINITY;
+    if (this.inFlight === 0 || this.pending === null) return since;
+    for (const entry of this.pending.values())
+      if (entry.inFlight) since = Math.min(since, entry.dueAt - ackTimeoutMs);
+    return since;
+  }
+
   /** The connection is gone: nothing is in flight any more; everything is resent after the next welcome. */
   connectionLost(): void {
     if (this.pending === null) return;

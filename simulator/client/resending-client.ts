@@ -125,6 +125,12 @@ export class ResendingClient extends VirtualClient {
     this.tryAgain(this.resending, now);
   }
 
+  protected override unansweredSince(): number {
+    const resending = this.resending;
+    const since = super.unansweredSince();
+    return resending === null || resending.waiting ? since : Math.min(since, resending.triedAt);
+  }
+
   protected override sessionLost(reason: string, now: number): void {
     super.sessionLost(reason, now);
     this.resending = null;

@@ -418,6 +418,13 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return this.outbox?.inFlight ?? 0;
   }
 
+  protected unansweredSince(): number {
+    let since = this.outbox?.inFlightSince(this.config.ackTimeoutMs) ?? Number.POSITIVE_INFINITY;
+    for (const view of viewsIn(this.convs))
+      since = Math.min(since, view.syncAskedAt(this.config.syncTimeoutMs));
+    return since;
+  }
+
   // ---- frames -------------------------------------------------------------------------------
 
   private ack(frame: AckFrame, now: number): void {
