@@ -128,4 +128,51 @@ describe('FaultQuiet', () => {
     faults.observe({ k: 'fault', at: 400, type: 'disk-slow', phase: 'heal', nodes: ['n1'] });
     expect(faults.reachableSince(250)).toBe(true);
   });
+
+  it('tells whether a cut or a slow fault was open at any moment of a past stretch, and when the last cut before a time healed', () => {
+    const faults = new FaultQuiet();
+    const on = (at: number, phase: 'start' | 'heal', type: string, nodes?: string[], target?: 'store') =>
+      faults.observe({
+        k: 'fault',
+        at,
+        type,
+        phase,
+        ...(nodes ? { nodes } : {}),
+        ...(target ? { target } : {}),
+      });
+    on(100, 'start', 'node-pause', ['n1']);
+    on(200, 'heal', 'node-pause', ['n1']);
+    on(300, 'start', 'disk-fsync-error', ['n2']);
+    on(400, 'heal', 'disk-fsync-error', ['n2']);
+    on(500, 'start', 'redis-latency', ['n3']);
+    on(600, 'start', 'store-flaky', ['n2']);
+    // The pause cut n1's sessions from 100 to 200, no other node's.
+    expect(faults.cutOrSlowedDuring(150, 160, 'n1')).toBe(true);
+    expect(faults.cutOrSlowedDuring(50, 100, 'n1')).toBe(true);
+    expect(faults.cutOrSlowedDuring(201, 290, 'n1')).toBe(false);
+    expect(faults.cutOrSlowedDuring(150, 160, 'n2')).toBe(false);
+    expect(faults.cutOrSlowedDuring(150, 160)).toBe(true);
+    // A failed disk fails n2's store from 300 to 400 (no cut), and its heal restarts n2: an instant.
+    expect(faults.cutOrSlowedDuring(310, 390, 'n2')).toBe(false);
+    expect(faults.cutOrSlowedDuring(310, 400, 'n2')).toBe(true);
+    expect(faults.cutEndedBefore(450, 'n2')).toBe(400);
+    expect(faults.cutEndedBefore(450, 'n1')).toBe(200);
+    expect(faults.cutEndedBefore(150, 'n1')).toBe(Number.NEGATIVE_INFINITY);
+    // A slow Redis (still open) slows n3 from 500 on.
+    expect(faults.cutOrSlowedDuring(450, 499, 'n3')).toBe(false);
+    expect(faults.cutOrSlowedDuring(450, 10_000, 'n3')).toBe(true);
+    // Lost store requests: n2 from 600 on, still open.
+    expect(faults.storeTimingOutDuring(0, 599, 'n2')).toBe(false);
+    expect(faults.storeTimingOutDuring(0, 600, 'n2')).toBe(true);
+    expect(faults.storeTimingOutDuring(0, 10_000, 'n1')).toBe(false);
+    on(700, 'start', 'partition', ['n1'], 'store');
+    on(800, 'heal', 'partition', ['n1'], 'store');
+    expect(faults.storeTimingOutDuring(750, 760, 'n1')).toBe(true);
+    expect(faults.storeTimingOutDuring(801, 900, 'n1')).toBe(false);
+    // A fault on clients' links (no node named) cuts every node's sessions.
+    on(1_000, 'start', 'timeout');
+    on(1_000, 'heal', 'timeout');
+    expect(faults.cutOrSlowedDuring(900, 1_000, 'n2')).toBe(true);
+    expect(faults.cutEndedBefore(1_001, 'n2')).toBe(1_000);
+  });
 });
