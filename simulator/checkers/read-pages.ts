@@ -494,7 +494,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
    * nothing in that time that cuts its session or slows its node, on a connection not left dead by an
    * earlier cut (begun after it, or heard from after the request). The client's own wait is 10 s; a
    * server that leaves a request waiting on a failed store until the fault's heal restarts it (1 s
-   * later, in disk-faults) is silent, and the restart's cut hid it (mutant 2431).
+   * later, in disk-faults) is silent, and the restart's cut hid it (mutant 2431). Judged with
+   * `judgeSilence` only (the simulator without a cost model): live, or with one, a loaded server is slow
+   * to answer, not silent, and 500 ms is no bound on it.
    */
   const sessionLost = (event: HistoryEventOf<'session-lost'>): void => {
     const since = event.unansweredSince;
