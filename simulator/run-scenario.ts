@@ -212,6 +212,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
     // A cost model makes the nodes' speed part of the run: a slow answer is then not silence.
     judgeSilence: options.costModel === undefined && scenario.costModel === undefined,
+    // A store that refuses at once (a failed fsync, a full disk, an outage) is answered for within a
+    // frame's round trip and two fsyncs (the one under way, the one that fails), over 500 ms (read-pages).
+    refusedAnswerMs:
+      500 + 2 * scenario.network.fsyncMs + 2 * (scenario.network.latencyMs + scenario.network.jitterMs),
     // The simulated network's bounds on a frame from a node to a device (a bus hop included): typings
     // from steady links are judged at the throttle's exact boundaries (typing-recipients).
     relayDelayMs: {

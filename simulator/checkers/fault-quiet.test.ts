@@ -129,7 +129,7 @@ describe('FaultQuiet', () => {
     expect(faults.reachableSince(250)).toBe(true);
   });
 
-  it('tells whether a cut or a slow fault was open at any moment of a past stretch, and when the last cut before a time healed', () => {
+  it('tells whether a cut or a slow fault was open at any moment of a past stretch, when the last cut before a time healed, and since when a store refused at once', () => {
     const faults = new FaultQuiet();
     const on = (at: number, phase: 'start' | 'heal', type: string, nodes?: string[], target?: 'store') =>
       faults.observe({
@@ -161,14 +161,16 @@ describe('FaultQuiet', () => {
     // A slow Redis (still open) slows n3 from 500 on.
     expect(faults.cutOrSlowedDuring(450, 499, 'n3')).toBe(false);
     expect(faults.cutOrSlowedDuring(450, 10_000, 'n3')).toBe(true);
-    // Lost store requests: n2 from 600 on, still open.
-    expect(faults.storeTimingOutDuring(0, 599, 'n2')).toBe(false);
-    expect(faults.storeTimingOutDuring(0, 600, 'n2')).toBe(true);
-    expect(faults.storeTimingOutDuring(0, 10_000, 'n1')).toBe(false);
-    on(700, 'start', 'partition', ['n1'], 'store');
-    on(800, 'heal', 'partition', ['n1'], 'store');
-    expect(faults.storeTimingOutDuring(750, 760, 'n1')).toBe(true);
-    expect(faults.storeTimingOutDuring(801, 900, 'n1')).toBe(false);
+    // A store refusing at once: n2's failed fsync from 300 to 400; a lossy link (store-flaky) is not.
+    expect(faults.refusingFrom(0, 299, 'n2')).toBeNaN();
+    expect(faults.refusingFrom(0, 10_000, 'n2')).toBe(300);
+    expect(faults.refusingFrom(350, 10_000, 'n2')).toBe(300);
+    expect(faults.refusingFrom(401, 10_000, 'n2')).toBeNaN();
+    expect(faults.refusingFrom(0, 10_000, 'n1')).toBeNaN();
+    expect(faults.refusingFrom(0, 10_000)).toBe(300);
+    on(700, 'start', 'store-outage');
+    expect(faults.refusingFrom(600, 10_000, 'n1')).toBe(700);
+    expect(faults.refusingFrom(0, 10_000, 'n2')).toBe(300);
     // A fault on clients' links (no node named) cuts every node's sessions.
     on(1_000, 'start', 'timeout');
     on(1_000, 'heal', 'timeout');

@@ -70,11 +70,14 @@ export function faultFails(event: Pick<FaultEvent, 'type' | 'target'>): boolean 
 }
 
 /**
- * Whether a fault loses a node's store requests on the way (a lossy or cut link to the store): the node
- * learns of each by its own timeout (the simulator's `storeTimeoutMs`), not at once.
+ * Whether a fault makes a node's store refuse at once what it is asked, whatever it was doing: a failed
+ * fsync or a full disk breaks the log (every request waiting on it is refused, and every later one:
+ * group-commit.ts), a store outage refuses each request (connection refused). From then on a node up
+ * and reachable answers what it asked of that store without waiting on the store's load. (A lossy or
+ * cut link to the store times out instead; a slow or corrupt disk refuses only some requests.)
  */
-export function faultTimesOutStore(event: Pick<FaultEvent, 'type' | 'target'>): boolean {
-  return event.type === 'store-flaky' || (event.type === 'partition' && event.target === 'store');
+export function faultRefusesAtOnce(event: Pick<FaultEvent, 'type'>): boolean {
+  return event.type === 'disk-fsync-error' || event.type === 'disk-full' || event.type === 'store-outage';
 }
 
 /**
@@ -114,6 +117,13 @@ class Span {
     return false;
   }
 
+  /** When the first stretch open at any moment from `from` to `to` began (NaN: none). */
+  openedDuring(from: number, to: number): number {
+    for (let i = 0; i < this.periods.length; i += 2)
+      if (this.periods[i]! <= to && this.periods[i + 1]! >= from) return this.periods[i]!;
+    return Number.NaN;
+  }
+
   /** When the last stretch that ended before `at` ended (-Infinity: none). */
   endedBefore(at: number): number {
     let last = Number.NEGATIVE_INFINITY;
@@ -145,6 +155,17 @@ class NodeSpans {
       if ((node === undefined || name === node || name === everyNode) && span.openDuring(from, to))
         return true;
     return false;
+  }
+
+  /** When the first one touching `node` (any node, when undefined) open from `from` to `to` began (NaN: none). */
+  openedDuring(from: number, to: number, node: string | undefined): number {
+    let first = Number.NaN;
+    for (const [name, span] of this.spans) {
+      if (node !== undefined && name !== node && name !== everyNode) continue;
+      const start = span.openedDuring(from, to);
+      if (Number.isNaN(first) || start < first) first = start;
+    }
+    return first;
   }
 
   /** When the last one touching `node` (any node, when undefined) that had healed before `at` healed. */
@@ -197,8 +218,8 @@ export class FaultQuiet {
   private readonly fails = new NodeSpans();
   /** Faults that neither cut nor fail: they slow a node's store and bus (`redis-latency`). */
   private readonly slows = new NodeSpans();
-  /** Faults that lose a node's store requests (`faultTimesOutStore`). */
-  private readonly storeTimeouts = new NodeSpans();
+  /** Faults that make a node's store refuse at once (`faultRefusesAtOnce`). */
+  private readonly refusals = new NodeSpans();
 
   observe(event: FaultEvent): void {
     this.any.observe(event.phase, event.at);
@@ -208,7 +229,7 @@ export class FaultQuiet {
     else if (event.phase === 'heal' && restartAtHeal.has(event.type)) this.cuts.touch(event);
     if (fails) this.fails.observe(event);
     if (!cuts && !fails) this.slows.observe(event);
-    if (faultTimesOutStore(event)) this.storeTimeouts.observe(event);
+    if (faultRefusesAtOnce(event)) this.refusals.observe(event);
   }
 
   /** Whether any fault, of any kind, is open now. */
@@ -261,9 +282,12 @@ export class FaultQuiet {
     return this.cuts.endedBefore(at, node);
   }
 
-  /** Whether a fault that loses `node`'s store requests was open at any moment from `from` to `to`. */
-  storeTimingOutDuring(from: number, to: number, node?: string): boolean {
-    return this.storeTimeouts.openDuring(from, to, node);
+  /**
+   * When the first fault that makes `node`'s store refuse at once (any node's, when undefined), open at
+   * any moment from `from` to `to`, began (NaN: none was).
+   */
+  refusingFrom(from: number, to: number, node?: string): number {
+    return this.refusals.openedDuring(from, to, node);
   }
 
   /**
