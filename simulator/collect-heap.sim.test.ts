@@ -1,6 +1,7 @@
-// A run with the checkers on their thread collects the released world's heap once, in its final read,
-// before its final state crosses (collect-heap.ts); an in-process run does not (the gate's small runs pay
-// nothing). Seen through the memory watch: each look notes the phase then ending and the collections so far.
+// A run with the checkers on their thread collects its world's heap twice in its final read: as it begins
+// (the world whole, before the cursor read and the snapshot allocate) and once the world is released, before
+// its final state crosses (collect-heap.ts); an in-process run does not (the gate's small runs pay nothing).
+// Seen through the memory watch: each look notes the phase then ending and the collections so far.
 
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../scenarios/load-scenario.ts';
@@ -14,7 +15,7 @@ describe("the released world's heap collected before the final state crosses", (
   const scenario = loadScenario('steady');
 
   it.each([
-    ['once, in the final read, with the checkers on their thread', true, 1],
+    ['twice, in the final read, with the checkers on their thread', true, 2],
     ['never in-process', false, 0],
   ])('%s', async (_what, checkerThread, collected) => {
     const looks: { phase: string; collections: number }[] = [];
