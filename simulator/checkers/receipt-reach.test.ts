@@ -44,6 +44,43 @@ describe('receipt reach on a busy server', () => {
     expect(late[0]).toMatch(/cursor at 1 .* sent at 3000 and due by 10000/);
   });
 
+  it('takes no wait in an offline outbox for a queue: a send acked after a reconnect stretches nothing', () => {
+    const carol = device('carol');
+    // carol's send, issued at 2500, waited out her reconnect and was acked 4 s later on her next session.
+    const events = (heardAt: number): HistoryEvent[] => [
+      history.conv(0, 'small', ['ann', 'bob']),
+      history.session(10, ann),
+      history.session(10, bob),
+      history.session(10, carol),
+      { k: 'session-lost', at: 2600, user: 'carol', device: 'd1', reason: 'reset' } as HistoryEvent,
+      history.session(6400, carol),
+      history.ack(6500, carol, message('other', 1, 'carol'), 2500),
+      history.cursorSent(3000, bob, 'small', 'delivered', 1),
+      history.convFrame(heardAt, ann, 'small', 'msg', [9]),
+      history.convFrame(heardAt, bob, 'small', 'msg', [9]),
+    ];
+    // Due 3 s after the cursor, by 6000, as with no send at all (the old rule waited to 10000).
+    const found = problems(events(6600).sort((a, b) => a.at - b.at));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/due by 6000/);
+  });
+
+  it("starts the quiet due time once the queue's wait is over, not a wait's length after the faults", () => {
+    // A fault open from 2000 to 5000 while bob's cursor is sent at 3000, the sends before it acked in
+    // 4 s: the queue ahead of the cursor is through by 7000 and nothing is open then, so it is due
+    // by 10000. Counting the 4 s as quiet time after the fault made it 12000.
+    const fault = (at: number, phase: 'start' | 'heal'): HistoryEvent =>
+      ({ k: 'fault', at, type: 'node-pause', phase, nodes: ['n2'] }) as HistoryEvent;
+    const events = (heardAt: number): HistoryEvent[] =>
+      [fault(2000, 'start'), fault(5000, 'heal'), ...cursorNeverTold(heardAt, 4000)].sort(
+        (a, b) => a.at - b.at,
+      );
+    expect(problems(events(9500))).toEqual([]);
+    const late = problems(events(10_500));
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatch(/due by 10000/);
+  });
+
   it('names the conversation, whose cursor and its kind in the witness, whatever their names hold', () => {
     const spaced = (events: HistoryEvent[]) =>
       events.map((event) =>

@@ -16,11 +16,17 @@
 // membership change the harness asked for ever named (member-sessions.ts): a conversation with changes
 // is judged among them too (a receipt held while the node reads a newer membership is late, not waived).
 // A busy server takes a cursor frame in turn behind everything queued before it, and nothing it sends
-// says when it got there: the due time grows by the longest ack latency of sends issued in the 10 s
-// before the cursor (the same queue, as the harness saw it), so an overloaded node is slow, not silent;
-// and it is no earlier than `dueMs` after the queue ahead of the cursor drained (queue-drain.ts: the
-// latest ack of a send issued before it on the sender's or the receiver's node, on the session it was
-// issued on), which in a settle phase, with nothing issued, is all that shows a backlog.
+// says when it got there: the clock of `dueMs` starts later by the longest ack latency of sends issued
+// in the 10 s before the cursor (the same queue, as the harness saw it), so an overloaded node is slow,
+// not silent; and it is no earlier than `dueMs` after the queue ahead of the cursor drained
+// (queue-drain.ts: the latest ack of a send issued before it on the sender's or the receiver's node),
+// which in a settle phase, with nothing issued, is all that shows a backlog. Both count only sends
+// acked on the session they were issued on: one acked after a reconnect waited in an offline outbox,
+// not in a node's queue. The latency is a wait in real time, faults or not, so it delays the start of
+// the quiet `dueMs`, not its length: counted as quiet time, a send retried through a fault for 15 s
+// put every receipt owed in the 10 s around it past the run's end (fleet-races seed 1: receipts a node
+// dropped while its members' pushes waited for a membership read were due at 29.6-40 s in a run that
+// ended at 31 s, never judged; due at 23 s now, 3 s after the last fault).
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { int32Column } from './column.ts';
@@ -94,7 +100,7 @@ export class ReceiptReach implements ReachJudgement {
   /** By pair number: its conversation's and user's numbers. */
   private readonly pairConv: number[] = [];
   private readonly pairUser: number[] = [];
-  /** Second of a send's issue -> the longest time to its ack among sends issued in it. */
+  /** Second of a send's issue -> the longest time to its ack among sends issued in it and acked on that session. */
   private readonly ackLag = new Map<number, number>();
   /** Per node, the latest ack of sends issued by a time. */
   private readonly drain = new QueueDrain();
@@ -146,14 +152,14 @@ export class ReceiptReach implements ReachJudgement {
   }
 
   private ackTook(event: HistoryEvent & { k: 'ack' }): void {
-    const second = Math.floor(event.sentAt / 1000);
-    const took = event.at - event.sentAt;
-    if (took > (this.ackLag.get(second) ?? 0)) this.ackLag.set(second, took);
     // Acked on the session it was issued on: it waited in the node's queue, not in an offline outbox.
     const device = this.memberSessions.device(event);
     const since = this.memberSessions.openSince.get(device);
-    if (since >= 0 && since <= event.sentAt)
-      this.drain.acked(this.memberSessions.nodeName(device), event.sentAt, event.at);
+    if (!(since >= 0 && since <= event.sentAt)) return;
+    const second = Math.floor(event.sentAt / 1000);
+    const took = event.at - event.sentAt;
+    if (took > (this.ackLag.get(second) ?? 0)) this.ackLag.set(second, took);
+    this.drain.acked(this.memberSessions.nodeName(device), event.sentAt, event.at);
   }
 
   /** The longest ack latency of sends issued from `lagWindowS` seconds before `at` to a second after (0: none). */
@@ -265,8 +271,8 @@ export class ReceiptReach implements ReachJudgement {
         node,
       ]);
       const byLag = this.memberSessions.quietAfter(
-        sentAt,
-        this.memberSessions.dueMs + this.lagAround(sentAt),
+        sentAt + this.lagAround(sentAt),
+        this.memberSessions.dueMs,
       );
       const due = Math.max(
         byLag,
