@@ -139,7 +139,7 @@ export function describeFaults(faults: RunSummary['derived']['faults']): string 
           : f.type === 'redis-latency'
             ? `${f.node === undefined ? 'every node' : `node ${f.node}`} to the store, +${f.latencyMs ?? 100} ms`
             : f.type === 'store-flaky'
-              ? `node ${f.node ?? 0} to the store, ${Math.round((f.fraction ?? 0.3) * 100)}% of requests lost`
+              ? `node ${f.node ?? 0} to the store, ${Math.round((f.fraction ?? 0.3) * 100)}% of requests lost${f.repliesFraction ? ` and ${Math.round(f.repliesFraction * 100)}% of replies` : ''}`
               : f.type === 'node-crash' ||
                   f.type === 'node-pause' ||
                   f.type === 'clock-offset' ||

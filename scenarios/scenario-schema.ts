@@ -188,8 +188,12 @@ const faultVariants = [
     ...healsAfter,
     ...nodeIndex,
     fraction: share("share of the node's store requests lost on its link to the store", 0.3),
+    repliesFraction: share(
+      'share of the replies to requests that reached the store lost on the way back, after the store carried the operation out (a write done, the node answered by its timeout)',
+      0,
+    ),
   }).describe(
-    'A flaky link between one node and the shared store: that share of its store requests is lost (the node times out: unavailable), the rest answered as usual; its bus stays up. Needs a shared store (topology.store "shared").',
+    'A flaky link between one node and the shared store: that share of its store requests is lost (the node times out: unavailable), and `repliesFraction` of the replies to the rest, the operation carried out; the others answered as usual; its bus stays up. Needs a shared store (topology.store "shared").',
   ),
   strict({
     type: z.literal('clock-offset'),

@@ -33,8 +33,10 @@ export type FaultSpec = {
   atMs: number;
   /** How long until the heal; faults without a duration (timeout, reset_peer, reconnect-storm) act once. */
   durationMs?: number;
-  /** Share of clients touched (client-side faults), 0..1. */
+  /** Share of clients touched (client-side faults), 0..1; store-flaky: of the node's store requests lost. */
   fraction?: number;
+  /** store-flaky: share of the replies to requests that reached the store lost on the way back. */
+  repliesFraction?: number;
   /** Node index touched (node faults, partitions of a node). */
   node?: number;
   /** Extra parameters by type: latencyMs/jitterMs, bytesPerSec, offsetMs. */

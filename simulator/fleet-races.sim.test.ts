@@ -6,6 +6,10 @@
 // - the admin's node loses its bus subscription while node 2's clients come back from its crash: the
 //   hellos it verifies meanwhile wait for its catch-up, and each must then be welcomed (mutant 387
 //   dropped every held welcome: those clients waited for a welcome that never came).
+// - node 1's link to the store loses the reply to an append the store carried out: the client sends it
+//   again on the same connection, and the duplicate's seq is past anything that node has seen (the
+//   conversation quiet meanwhile), so the node reads the stored message back and pushes it (mutant 808
+//   sent that read as an operation no store carries out, and the run crashed).
 // Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships.
 
 import { describe, expect, it } from 'vitest';
@@ -56,6 +60,24 @@ class DropsHelloWhileBusLost extends ChatNode {
   }
 }
 
+/** Sends the read that follows a duplicate append's answer (the repush read) as an operation of no kind. */
+class BreaksTheRepushRead extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const effects = super.handle(input, now);
+    if (input.type !== 'stored' || !('duplicate' in input.outcome) || input.outcome.duplicate !== true)
+      return effects;
+    const seq = input.outcome.seq;
+    return effects.map((effect) =>
+      effect.type === 'store' &&
+      effect.op.kind === 'read' &&
+      effect.op.request.limit === 1 &&
+      effect.op.request.after === seq - 1
+        ? { ...effect, op: { ...effect.op, kind: '' as 'read' } }
+        : effect,
+    );
+  }
+}
+
 describe('fleet-races', () => {
   it(
     'reaches a message of a new conversation before its create at a third node: a node that throws there fails',
@@ -81,6 +103,19 @@ describe('fleet-races', () => {
       expect(verdict.verdict).toBe('fail');
       expect(verdict.details).toMatch(/hello never answered/);
       expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'reaches an append carried out whose reply was lost, sent again as a duplicate the node never pushed: a node that cannot read it back fails',
+    async () => {
+      await expect(
+        runScenario(loadScenario('fleet-races'), {
+          ...options,
+          chatNode: (node) => new BreaksTheRepushRead(node),
+        }),
+      ).rejects.toThrow(/Cannot read properties of undefined/);
     },
     simTimeoutMs,
   );

@@ -471,6 +471,15 @@ export class LogStorage implements StorageService {
   }
 
   private answer(pending: InFlight, outcome: StoreOutcome, delayMs: number): void {
+    if (!this.options.network.storeReplyArrives(pending.node)) {
+      // Carried out, its reply lost on the way back: the node's own timer answers.
+      this.deliver(
+        pending,
+        { status: 'unavailable' },
+        this.options.agenda.now + this.options.config.storeTimeoutMs,
+      );
+      return;
+    }
     this.deliver(
       pending,
       outcome,

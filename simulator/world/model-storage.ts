@@ -88,6 +88,18 @@ export class ModelStorage implements StorageService {
   nodeStopped(): void {}
 
   private reply(reply: StoreReply): void {
+    if (!this.network.storeReplyArrives(reply.node)) {
+      // Carried out, its reply lost on the way back: the node's timeout answers.
+      const input: Input = { type: 'stored', id: reply.id, outcome: { status: 'unavailable' } };
+      this.agenda.schedule(
+        this.agenda.now + this.config.storeTimeoutMs,
+        EventKind.nodeInput,
+        reply.node,
+        reply.epoch,
+        input,
+      );
+      return;
+    }
     const input: Input = { type: 'stored', id: reply.id, outcome: reply.outcome };
     this.agenda.schedule(
       this.network.storeArrival(reply.node, 'down', this.agenda.now + 2 * this.config.storeLatencyMs),

@@ -82,6 +82,8 @@ export class Network {
   private storeLinkRng: Prng | null = null;
   /** Per node: a store-flaky fault's share of store requests lost on the link, drawn from its own stream. */
   private readonly storeLinkLoss: number[];
+  /** Per node: a store-flaky fault's share of store replies lost on the way back (the operation ran). */
+  private readonly storeLinkReplyLoss: number[];
   private storeLossRng: Prng | null = null;
   /** Per node, towards the store (0) and back (1): when the last message on a slowed link arrives. */
   private readonly storeLinkLastAt: [number[], number[]];
@@ -97,6 +99,7 @@ export class Network {
     this.storeLinkExtraMs = new Array<number>(nodeCount).fill(0);
     this.storeLinkJitterMs = new Array<number>(nodeCount).fill(0);
     this.storeLinkLoss = new Array<number>(nodeCount).fill(0);
+    this.storeLinkReplyLoss = new Array<number>(nodeCount).fill(0);
     this.storeLinkLastAt = [new Array<number>(nodeCount).fill(0), new Array<number>(nodeCount).fill(0)];
   }
 
@@ -211,6 +214,17 @@ export class Network {
   storeRequestArrives(node: number): boolean {
     if (this.nodeCutFromStore[node]) return false;
     const loss = this.storeLinkLoss[node]!;
+    return !(loss > 0 && this.storeLossRng!.float() < loss);
+  }
+
+  /**
+   * Whether the store's reply to the node, leaving now, reaches it: a flaky link set to lose replies
+   * loses this one after the store carried the operation out (a connection dropped after Redis ran the
+   * command: the write is done, the node learns only by its timeout). One draw per reply, only while
+   * the link loses replies.
+   */
+  storeReplyArrives(node: number): boolean {
+    const loss = this.storeLinkReplyLoss[node]!;
     return !(loss > 0 && this.storeLossRng!.float() < loss);
   }
 
@@ -535,10 +549,16 @@ export class Network {
     }
   }
 
-  /** These nodes' links to the store lose this share of store requests (drawn from `rng`); 0 lifts it. */
-  setStoreLoss(nodes: readonly number[], share: number, rng: Prng): void {
+  /**
+   * These nodes' links to the store lose this share of store requests, and `replyShare` of the replies
+   * to those that arrive (drawn from `rng`); 0 lifts it.
+   */
+  setStoreLoss(nodes: readonly number[], share: number, rng: Prng, replyShare = 0): void {
     this.storeLossRng = rng;
-    for (const node of nodes) this.storeLinkLoss[node] = share;
+    for (const node of nodes) {
+      this.storeLinkLoss[node] = share;
+      this.storeLinkReplyLoss[node] = replyShare;
+    }
   }
 
   /** Data stops flowing on these clients' connections, without a close (Toxiproxy's `timeout`). */
