@@ -49,17 +49,21 @@ describe('whileHeard: waits on generators as long as they speak', () => {
 });
 
 describe('generatorExecArgv', () => {
-  it('starts a generator with tsx and a young generation sized for its churn', () => {
-    const argv = generatorExecArgv({});
-    expect(argv[0]).toBe('--import');
-    expect(argv[1]).toMatch(/tsx/);
-    expect(argv).toContain(`--max-semi-space-size=${liveLimits.generatorSemiSpaceMb}`);
-    expect(argv).not.toContain('--optimize-for-size');
-    expect(argv.some((flag) => flag.startsWith('--cpu-prof'))).toBe(false);
+  it('starts a generator with a young generation sized for its churn, through tsx only from its source', () => {
+    for (const tsx of [false, true]) {
+      const argv = generatorExecArgv({}, tsx);
+      expect(argv).toContain(`--max-semi-space-size=${liveLimits.generatorSemiSpaceMb}`);
+      expect(argv).not.toContain('--optimize-for-size');
+      expect(argv.some((flag) => flag.startsWith('--cpu-prof'))).toBe(false);
+    }
+    expect(generatorExecArgv({}, false).some((flag) => /tsx/.test(flag))).toBe(false);
+    const throughTsx = generatorExecArgv({}, true);
+    expect(throughTsx[0]).toBe('--import');
+    expect(throughTsx[1]).toMatch(/tsx/);
   });
 
   it('writes CPU profiles where CHATSIM_GENERATOR_CPU_PROF_DIR says', () => {
-    const argv = generatorExecArgv({ CHATSIM_GENERATOR_CPU_PROF_DIR: '/tmp/profiles' });
+    const argv = generatorExecArgv({ CHATSIM_GENERATOR_CPU_PROF_DIR: '/tmp/profiles' }, false);
     expect(argv).toContain('--cpu-prof');
     expect(argv).toContain('--cpu-prof-dir=/tmp/profiles');
   });

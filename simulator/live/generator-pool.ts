@@ -1,33 +1,32 @@
-// The driver's side of its generator processes: forks them (through tsx, like the rest of chatsim),
-// hands each its plan, decodes their event batches in arrival order per generator, answers
-// status queries by id, and collects their reports. A generator that dies or fails ends the run
+// The driver's side of its generator processes: forks them (from generator.ts bundled once per driver
+// process, serve-bundle.ts), hands each its plan, decodes their event batches in arrival order per
+// generator, answers status queries by id, and collects their reports. A generator that dies or fails ends the run
 // with its message; none outlives the driver.
 
 import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { HistoryEvent } from '../history.ts';
 import type { FromGenerator, GeneratorPlan, ShardStatus, ToGenerator } from './generator-messages.ts';
 import { HistoryMerge } from './history-merge.ts';
 import { liveLimits } from './limits.ts';
 import type { ProcessRef } from './process-sampler.ts';
+import { generatorEntry, generatorSource } from './serve-bundle.ts';
 
-const generatorPath = fileURLToPath(new URL('./generator.ts', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx');
 
 /**
- * How a generator's Node starts. tsx by its resolved URL: a bare 'tsx' resolves from the cwd, which
- * need not be this package. A young generation of `generatorSemiSpaceMb`: a generator's garbage is
+ * How a generator's Node starts. `tsx` only when the bundle could not be built and generator.ts itself
+ * is forked: tsx by its resolved URL (a bare 'tsx' resolves from the cwd, which need not be this
+ * package). A young generation of `generatorSemiSpaceMb`: a generator's garbage is
  * mostly per-connect and per-frame objects (HTTP upgrade, streams, frames) that die young, and a
  * small young generation (as `--optimize-for-size` gave) collects them often and promotes the
  * survivors of each collection into the old space, whose collections cost far more: about a third less
  * generator CPU per connection, for a fixed ~3 x semi-space of memory per process (docs/benchmarks.md).
  * `CHATSIM_GENERATOR_CPU_PROF_DIR=dir` writes each generator's V8 CPU profile there when it exits.
  */
-export function generatorExecArgv(env: Record<string, string | undefined>): string[] {
+export function generatorExecArgv(env: Record<string, string | undefined>, tsx: boolean): string[] {
   const profileDir = env.CHATSIM_GENERATOR_CPU_PROF_DIR;
   return [
-    '--import',
-    tsxLoader,
+    ...(tsx ? ['--import', tsxLoader] : []),
     '--max-old-space-size=4096',
     `--max-semi-space-size=${liveLimits.generatorSemiSpaceMb}`,
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
@@ -68,9 +67,10 @@ export class GeneratorPool {
 
   async start(plans: GeneratorPlan[]): Promise<void> {
     const ready: Promise<void>[] = [];
+    const entry = await generatorEntry();
     for (const plan of plans) {
-      const child = fork(generatorPath, [], {
-        execArgv: generatorExecArgv(process.env),
+      const child = fork(entry, [], {
+        execArgv: generatorExecArgv(process.env, entry === generatorSource),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         // V8's serializer, not JSON: an event batch is one long string, which JSON would escape in the
         // generator and unescape in the driver on top of the driver's own parse of it. The driver reads

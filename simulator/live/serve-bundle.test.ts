@@ -1,11 +1,12 @@
 // Reference nodes start from the bundled CLI, not through tsx: the same `serve` (its flags, its exit
 // codes), loaded without compiling TypeScript at each start (a crashed node restarts that much sooner).
+// The live driver's generators likewise start from a bundle of generator.ts.
 
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { referenceFleet } from './reference-fleet.ts';
-import { binPath, serveEntry } from './serve-bundle.ts';
+import { binPath, generatorEntry, generatorSource, serveEntry } from './serve-bundle.ts';
 
 describe('serveEntry', () => {
   it('is a bundle inside node_modules, built once per process', async () => {
@@ -43,6 +44,27 @@ describe('serveEntry', () => {
       expect((await fetch(`${fleet.urls[0]}/readyz`)).status).toBe(200);
     } finally {
       await fleet.stop();
+    }
+  });
+});
+
+describe('generatorEntry', () => {
+  it('is a bundle of generator.ts inside node_modules, built once per process', async () => {
+    const entry = await generatorEntry((line) => expect.fail(line));
+    expect(entry).not.toBe(generatorSource);
+    expect(entry).toMatch(/node_modules\/\.cache\/chatsim-serve\/\d+-[0-9a-f]+\/generator\.mjs$/);
+    expect(await generatorEntry()).toBe(entry);
+    expect(entry).not.toBe(await serveEntry());
+  });
+
+  it('starts a generator that takes its plan over IPC and answers (a bad plan: failed, with the error)', async () => {
+    const child = fork(await generatorEntry(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    try {
+      const answer = new Promise<{ type: string }>((resolve) => child.once('message', resolve));
+      child.send({ type: 'plan', plan: null });
+      expect((await answer).type).toBe('failed');
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 });

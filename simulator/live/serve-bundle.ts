@@ -1,11 +1,15 @@
-// The script the reference nodes of a live run start from: the CLI bundled once per driver process
-// with esbuild (packages left to node_modules, lazy imports kept lazy as chunks), instead of
-// bin/chatsim.mjs, which compiles every TypeScript module through tsx's loader thread at each start.
-// Same code, same `serve` command line; only its loading differs. A node restarted by a `node-crash`
-// fault is down for its start-up on top of the fault's duration, and its clients' reconnect backoff
-// grows with the whole outage: `chatsim serve` to listening took 1.25 s of CPU through tsx and 0.55 s
-// bundled (docs/benchmarks.md, live10). Should the bundle fail, nodes start through bin/chatsim.mjs
-// and one line says so.
+// The scripts a live run's processes start from, each bundled once per driver process with esbuild
+// (packages left to node_modules, lazy imports kept lazy as chunks) instead of loaded through tsx,
+// which compiles every TypeScript module through its loader thread at each start. Same code, same
+// command line; only its loading differs.
+// - The reference nodes run the CLI (`serve`). A node restarted by a `node-crash` fault is down for its
+//   start-up on top of the fault's duration, and its clients' reconnect backoff grows with the whole
+//   outage: `chatsim serve` to listening took 1.25 s of CPU through tsx and 0.55 s bundled
+//   (docs/benchmarks.md, live10). Should the bundle fail, nodes start through bin/chatsim.mjs.
+// - The generators (generator.ts): loading one took 1.1-1.3 s of CPU through tsx and 0.35-0.45 s
+//   bundled, before its run could start, once per run (docs/benchmarks.md, suite21). Should the
+//   bundle fail, generators start through tsx.
+// Either way one line says so.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,47 +36,59 @@ export const ownImportMetaUrl: Plugin = {
   },
 };
 
-let entry: Promise<string> | null = null;
+let serve: Promise<string> | null = null;
+let generator: Promise<string> | null = null;
 
 /** The script to run `serve` from (node SCRIPT serve ...): built on the first call, then the same. */
 export function serveEntry(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
-  entry ??= bundle().catch((error: Error) => {
+  serve ??= bundle(
+    'serve',
+    "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
+  ).catch((error: Error) => {
     log(`chatsim: could not bundle the reference server (${error.message}); nodes start through tsx`);
     return binPath;
   });
-  return entry;
+  return serve;
 }
 
-async function bundle(): Promise<string> {
+/** generator.ts, which the bundle replaces (started through tsx when the bundle could not be built). */
+export const generatorSource = join(root, 'simulator', 'live', 'generator.ts');
+
+/** The script a generator process is forked from: built on the first call, then the same. */
+export function generatorEntry(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
+  generator ??= bundle('generator', "import './simulator/live/generator.ts';\n").catch((error: Error) => {
+    log(`chatsim: could not bundle the generator (${error.message}); generators start through tsx`);
+    return generatorSource;
+  });
+  return generator;
+}
+
+/** `contents`, an ES module beside the package root, bundled as NAME.mjs in a directory of its own. */
+async function bundle(name: string, contents: string): Promise<string> {
   const { build } = await import('esbuild');
   removeOrphans();
   const outdir = join(cacheDir, `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(outdir, { recursive: true });
   process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
   await build({
-    stdin: {
-      contents:
-        "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
-      resolveDir: root,
-      sourcefile: 'serve-entry.ts',
-      loader: 'ts',
-    },
+    stdin: { contents, resolveDir: root, sourcefile: `${name}-entry.ts`, loader: 'ts' },
     bundle: true,
     splitting: true,
     platform: 'node',
     format: 'esm',
     packages: 'external',
     target: 'node20',
-    // Profiles of nodes (CHATSIM_NODE_CPU_PROF_DIR) keep function names and map back to the sources.
+    // Profiles of nodes and generators (CHATSIM_NODE_CPU_PROF_DIR, CHATSIM_GENERATOR_CPU_PROF_DIR) keep
+    // function names and map back to the sources.
     keepNames: true,
     sourcemap: true,
     outdir,
-    entryNames: 'serve',
+    entryNames: name,
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
     plugins: [ownImportMetaUrl],
   });
-  return join(outdir, 'serve.mjs');
+  return join(outdir, `${name}.mjs`);
 }
 
 /** Bundles of driver processes that are gone (killed before their exit handler ran). */
