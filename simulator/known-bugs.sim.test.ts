@@ -4,11 +4,11 @@
 // full size is proven elsewhere: CI's gate step (.ci/run) runs these scenarios at seeds 1-3 at their
 // own size and fails on any red, and `chatsim gate --prove-bugs` hunts each bug at the gate's size.
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { gateScenarios, gateSeeds } from '../cli/gate.ts';
 import { bugNames } from '../reference-server/known-bugs/bugs.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
-import { runScenario } from './run-scenario.ts';
+import { type RunSummary, runScenario } from './run-scenario.ts';
 
 const seed = gateSeeds[0]!;
 /**
@@ -41,6 +41,27 @@ const triedFirst: Partial<Record<(typeof bugNames)[number], (typeof huntOrder)[n
   'sync-skips': 'partition',
 };
 
+/**
+ * The runs made here, by scenario and bug: a run is deterministic (same seed, same trace), so one asked
+ * twice is made once. dropped-pushes' hunt (steady comes first) and its no-loss test below are one run.
+ */
+const runs = new Map<string, Promise<RunSummary>>();
+// The worker outlives this file (vitest.config.ts: isolate false): let its summaries go.
+afterAll(() => runs.clear());
+function run(name: (typeof huntOrder)[number], bug?: (typeof bugNames)[number]): Promise<RunSummary> {
+  const key = `${name} ${bug ?? ''}`;
+  let summary = runs.get(key);
+  if (summary === undefined) {
+    summary = runScenario(loadScenario(name), {
+      seed,
+      clients,
+      ...(bug === undefined ? {} : { bugs: [bug] }),
+    });
+    runs.set(key, summary);
+  }
+  return summary;
+}
+
 /** Whole simulations on a shared 2-core box: generous, never a wall-clock assertion. */
 const simTimeoutMs = 900_000;
 
@@ -52,7 +73,7 @@ describe('the gate against known bugs', () => {
       const first = triedFirst[bug];
       const order = first === undefined ? huntOrder : [first, ...huntOrder.filter((name) => name !== first)];
       for (const name of order) {
-        const summary = await runScenario(loadScenario(name), { seed, clients, bugs: [bug] });
+        const summary = await run(name, bug);
         // Caught means a property the bug breaks failed: not an SLO, not a verdict that could not
         // judge, not liveness alone (a run that did not settle says nothing about what went wrong).
         const failed = summary.verdicts
@@ -71,7 +92,7 @@ describe('the gate against known bugs', () => {
   it(
     'catches dropped-pushes as loss (no-loss), not only as a run that did not settle',
     async () => {
-      const summary = await runScenario(loadScenario('steady'), { seed, clients, bugs: ['dropped-pushes'] });
+      const summary = await run('steady', 'dropped-pushes');
       const noLoss = summary.verdicts.find((v) => v.property === 'no-loss')!;
       expect(noLoss.verdict).toBe('fail');
       expect(noLoss.details).toMatch(/never delivered/);
@@ -93,7 +114,7 @@ describe('the gate against known bugs', () => {
   it.each(gateScenarios)(
     'passes %s without bugs at the same size (so the catches above are the bugs)',
     async (name) => {
-      const summary = await runScenario(loadScenario(name), { seed, clients });
+      const summary = await run(name);
       const failed = summary.verdicts.filter((v) => v.verdict === 'fail');
       expect(failed.map((v) => `${v.property}: ${v.details}`)).toEqual([]);
       expect(summary.exitCode).toBe(0);
