@@ -25,7 +25,7 @@ afterAll(async () => {
 describe('chatsim serve --cassandra', () => {
   it('creates its schema, acks a send, and keeps it across a SIGKILL for the next node', async () => {
     const args = ['--cassandra', cluster.contactPoints.join(','), '--keyspace', 'served'];
-    const first = await ChildServer.start({ secret, extraArgs: args });
+    const first = await ChildServer.start({ secret, extraArgs: args, launcher: 'bin' });
     let alice: ChatClient | undefined;
     try {
       const admin = await mintTestToken(secret, 'admin', { admin: true });
@@ -42,7 +42,7 @@ describe('chatsim serve --cassandra', () => {
       await first.stop('SIGKILL');
     }
     expect(cluster.queries(/^CREATE TABLE IF NOT EXISTS served\./)).not.toHaveLength(0);
-    const second = await ChildServer.start({ secret, extraArgs: args });
+    const second = await ChildServer.start({ secret, extraArgs: args, launcher: 'bin' });
     let bob: ChatClient | undefined;
     try {
       bob = await ChatClient.connect(second.wsUrl, 'bob');

@@ -67,7 +67,11 @@ describe('chatsim serve, spawned', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'listens on a free port with --port 0, is ready, and drains on %s: drain, 1012, exit 0',
     async (signal) => {
-      const server = await ChildServer.start({ dataDir: join(dir, `serve-${signal}`), secret });
+      const server = await ChildServer.start({
+        dataDir: join(dir, `serve-${signal}`),
+        secret,
+        launcher: 'bin',
+      });
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
       expect(server.wsUrl).toBe(`${server.url.replace('http', 'ws')}/v1/ws`);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
