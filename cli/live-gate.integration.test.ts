@@ -5,12 +5,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-support/cli-run.ts';
+import { minimalServerCommand } from '../test-support/minimal-server/start.ts';
 import { gateScenarios } from './gate.ts';
-
-const minimalServer = fileURLToPath(new URL('../test-support/minimal-server/main.ts', import.meta.url));
 
 let dir: string;
 
@@ -71,7 +69,7 @@ describe.concurrent('chatsim gate --live', () => {
     // its join, and a receipt to a member is within protocol.md (authorization judges it so).
     const { code, out, junit } = await gateLive('minimal', [
       '--server-cmd',
-      `${process.execPath} --import tsx ${minimalServer} --port {port} --data-dir {dataDir}`,
+      `${await minimalServerCommand()} --port {port} --data-dir {dataDir}`,
       '--jwt-secret',
       secret,
     ]);

@@ -1,15 +1,15 @@
 // Runs a server as a child process, the way an operator does, for tests that kill it (crash recovery)
 // or signal it (graceful drain): `chatsim serve`, or the minimal server's CLI
-// (test-support/minimal-server/main.ts). `chatsim serve` starts from the CLI bundled once per test
-// process, as a live run's reference nodes do (simulator/live/serve-bundle.ts: the same code, loaded
-// without tsx, about 0.7 s less CPU a start), unless a test of the binary itself asks for bin/chatsim.mjs.
+// (test-support/minimal-server/main.ts). Both start from a bundle built once per test process, as a
+// live run's reference nodes do (simulator/live/serve-bundle.ts: the same code, loaded without tsx,
+// about 0.7 s less CPU a start), unless a test of the binary itself asks for bin/chatsim.mjs.
 // Ready means: it printed its address and /readyz said 200.
 // Its output is kept (bounded) so a failure shows what the server said.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { binPath, serveEntry } from '../simulator/live/serve-bundle.ts';
 import { testLimits } from './limits.ts';
+import { minimalServerArgs } from './minimal-server/start.ts';
 import type { ServerTarget } from './server-fixture.ts';
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };
@@ -24,8 +24,6 @@ export type ChildServerOptions = {
   launcher?: 'bundle' | 'bin';
 };
 
-const minimalMainPath = fileURLToPath(new URL('./minimal-server/main.ts', import.meta.url));
-
 /** The command line of each server: node's arguments and the environment it adds. */
 async function commandOf(
   options: ChildServerOptions,
@@ -33,7 +31,7 @@ async function commandOf(
   const common = ['--port', '0', ...(options.dataDir !== undefined ? ['--data-dir', options.dataDir] : [])];
   if (options.target === 'minimal')
     return {
-      args: ['--import', 'tsx', minimalMainPath, ...common, '--jwt-secret', options.secret],
+      args: [...(await minimalServerArgs()), ...common, '--jwt-secret', options.secret],
       env: {},
     };
   const entry = options.launcher === 'bin' ? binPath : await serveEntry();

@@ -9,7 +9,7 @@ import type { FromGenerator, GeneratorPlan, ShardStatus, ToGenerator } from './g
 import { HistoryMerge } from './history-merge.ts';
 import { liveLimits } from './limits.ts';
 import type { ProcessRef } from './process-sampler.ts';
-import { generatorEntry, generatorSource } from './serve-bundle.ts';
+import { generatorEntry, throughTsx } from './serve-bundle.ts';
 
 const tsxLoader = import.meta.resolve('tsx');
 
@@ -70,7 +70,7 @@ export class GeneratorPool {
     const entry = await generatorEntry();
     for (const plan of plans) {
       const child = fork(entry, [], {
-        execArgv: generatorExecArgv(process.env, entry === generatorSource),
+        execArgv: generatorExecArgv(process.env, throughTsx(entry)),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         // V8's serializer, not JSON: an event batch is one long string, which JSON would escape in the
         // generator and unescape in the driver on top of the driver's own parse of it. The driver reads

@@ -37,7 +37,7 @@ export const ownImportMetaUrl: Plugin = {
 };
 
 let serve: Promise<string> | null = null;
-let generator: Promise<string> | null = null;
+const scripts = new Map<string, Promise<string>>();
 
 /** The script to run `serve` from (node SCRIPT serve ...): built on the first call, then the same. */
 export function serveEntry(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
@@ -51,16 +51,35 @@ export function serveEntry(log: (line: string) => void = (line) => process.stder
   return serve;
 }
 
-/** generator.ts, which the bundle replaces (started through tsx when the bundle could not be built). */
-export const generatorSource = join(root, 'simulator', 'live', 'generator.ts');
+/**
+ * A script that runs on being loaded (`source`: its path from the package root) bundled as NAME.mjs:
+ * built on the first call, then the same. When the bundle fails (said in one line), `source` itself,
+ * which must then be started through tsx (`throughTsx`).
+ */
+export function scriptEntry(
+  name: string,
+  source: string,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<string> {
+  let entry = scripts.get(name);
+  if (entry === undefined) {
+    entry = bundle(name, `import './${source}';\n`).catch((error: Error) => {
+      log(`chatsim: could not bundle ${source} (${error.message}); it starts through tsx`);
+      return join(root, source);
+    });
+    scripts.set(name, entry);
+  }
+  return entry;
+}
 
-/** The script a generator process is forked from: built on the first call, then the same. */
-export function generatorEntry(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
-  generator ??= bundle('generator', "import './simulator/live/generator.ts';\n").catch((error: Error) => {
-    log(`chatsim: could not bundle the generator (${error.message}); generators start through tsx`);
-    return generatorSource;
-  });
-  return generator;
+/** Whether `entry` (from `scriptEntry`) is the TypeScript source, not its bundle. */
+export function throughTsx(entry: string): boolean {
+  return entry.endsWith('.ts');
+}
+
+/** The script a generator process is forked from. */
+export function generatorEntry(log?: (line: string) => void): Promise<string> {
+  return scriptEntry('generator', 'simulator/live/generator.ts', log);
 }
 
 /** `contents`, an ES module beside the package root, bundled as NAME.mjs in a directory of its own. */
