@@ -1,11 +1,12 @@
 // The embedded Toxiproxy server in a child process of its own (`chatsim toxiproxy --port 0`). Each
 // proxied connection costs the proxy two sockets and a process may hold at most 20,000 files here, so
-// live runs with many clients spread their proxies over several of these.
+// live runs with many clients spread their proxies over several of these. Started from the CLI bundled
+// once per driver process, as reference nodes are (simulator/live/serve-bundle.ts): the same command,
+// without tsx compiling the CLI at each start, once or more per live run with network faults.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { serveEntry } from '../simulator/live/serve-bundle.ts';
 
-const binPath = fileURLToPath(new URL('../bin/chatsim.mjs', import.meta.url));
 const readyPattern = /API on (http:\/\/\S+) /;
 
 export type ToxiproxyProcess = {
@@ -19,8 +20,8 @@ export class ToxiproxyProcessError extends Error {
   readonly code = 'CHATSIM_ERR_TOXIPROXY_START';
 }
 
-export function spawnToxiproxy(args: readonly string[] = ['--port', '0']): Promise<ToxiproxyProcess> {
-  const child: ChildProcess = spawn(process.execPath, [binPath, 'toxiproxy', ...args], {
+export async function spawnToxiproxy(args: readonly string[] = ['--port', '0']): Promise<ToxiproxyProcess> {
+  const child: ChildProcess = spawn(process.execPath, [await serveEntry(), 'toxiproxy', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

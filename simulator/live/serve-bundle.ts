@@ -2,13 +2,14 @@
 // (packages left to node_modules, lazy imports kept lazy as chunks) instead of loaded through tsx,
 // which compiles every TypeScript module through its loader thread at each start. Same code, same
 // command line; only its loading differs.
-// - The reference nodes run the CLI (`serve`). A node restarted by a `node-crash` fault is down for its
-//   start-up on top of the fault's duration, and its clients' reconnect backoff grows with the whole
-//   outage: `chatsim serve` to listening took 1.25 s of CPU through tsx and 0.55 s bundled
-//   (docs/benchmarks.md, live10). Should the bundle fail, nodes start through bin/chatsim.mjs.
-// - The generators (generator.ts): loading one took 1.1-1.3 s of CPU through tsx and 0.35-0.45 s
-//   bundled, before its run could start, once per run (docs/benchmarks.md, suite21). Should the
-//   bundle fail, generators start through tsx.
+// - The reference nodes and the embedded Toxiproxy's processes run the CLI (`serve`, `toxiproxy`). A
+//   node restarted by a `node-crash` fault is down for its start-up on top of the fault's duration, and
+//   its clients' reconnect backoff grows with the whole outage: `chatsim serve` to listening took 1.25 s
+//   of CPU through tsx and 0.55 s bundled (docs/benchmarks.md, live10). Should the bundle fail, they
+//   start through bin/chatsim.mjs.
+// - The generators (generator.ts), and in tests the minimal server: loading a generator took 1.1-1.3 s
+//   of CPU through tsx and 0.35-0.45 s bundled, before its run could start, once per run
+//   (docs/benchmarks.md, suite21). Should the bundle fail, they start through tsx.
 // Either way one line says so.
 
 import { randomBytes } from 'node:crypto';
@@ -39,13 +40,16 @@ export const ownImportMetaUrl: Plugin = {
 let serve: Promise<string> | null = null;
 const scripts = new Map<string, Promise<string>>();
 
-/** The script to run `serve` from (node SCRIPT serve ...): built on the first call, then the same. */
+/**
+ * The bundled CLI, which reference nodes (node SCRIPT serve ...) and the embedded Toxiproxy's processes
+ * (node SCRIPT toxiproxy ...) start from: built on the first call, then the same.
+ */
 export function serveEntry(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
   serve ??= bundle(
     'serve',
     "import { main } from './cli/main.ts';\nprocess.exitCode = await main(process.argv.slice(2));\n",
   ).catch((error: Error) => {
-    log(`chatsim: could not bundle the reference server (${error.message}); nodes start through tsx`);
+    log(`chatsim: could not bundle the CLI (${error.message}); nodes and proxies start through tsx`);
     return binPath;
   });
   return serve;
