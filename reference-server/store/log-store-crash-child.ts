@@ -1,6 +1,7 @@
 // Test support for log-store.crash.test.ts, run as `node --import tsx log-store-crash-child.ts <dir>
-// <round>`: many concurrent writers append to one conversation of a LogStore and print every
-// resolved ack as a line on stdout (synchronous for pipes on Linux), until the parent SIGKILLs it.
+// <round>` (the test runs it bundled): many concurrent writers append to one conversation of a LogStore
+// and print every resolved ack as a line on stdout (synchronous for pipes on Linux), until the parent
+// SIGKILLs it.
 
 import { LogStore } from './log-store.ts';
 

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { scriptEntry, throughTsx } from '../../simulator/live/serve-bundle.ts';
 import type { Message } from '../protocol/frames.ts';
 import { LogStore } from './log-store.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const childScript = join(here, 'log-store-crash-child.ts');
 const repoRoot = join(here, '..', '..');
 const rounds = 3;
 /** Acks to wait for before the kill, drawn per round (the moment is random, the bound is not). */
@@ -27,6 +27,13 @@ afterEach(async () => {
 
 type Ack = { cmid: string; seq: number; body: string };
 
+/** Node's arguments that run the child: bundled once per test process, through tsx only if that fails. */
+let childArgs: string[] = [];
+beforeAll(async () => {
+  const entry = await scriptEntry('log-store-crash-child', 'reference-server/store/log-store-crash-child.ts');
+  childArgs = throughTsx(entry) ? ['--import', 'tsx', entry] : [entry];
+});
+
 /** Runs one child until it has printed `killAfter` acks, SIGKILLs it, and returns what it printed. */
 function runUntilKilled(
   dir: string,
@@ -34,7 +41,7 @@ function runUntilKilled(
   killAfter: number,
 ): Promise<{ acks: Ack[]; dups: Ack[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', childScript, dir, String(round)], {
+    const child = spawn(process.execPath, [...childArgs, dir, String(round)], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
