@@ -11,7 +11,6 @@
 // (a SIGKILL never tears one: the page cache keeps every completed write) or a crash right after a
 // checkpoint. The simulator's disk gives them, and simulator/known-bugs.sim.test.ts catches them there.
 
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultLimits } from '../../reference-server/core/limits.ts';
 import { type BugName, bugNames, fleetBugs, logBugs } from '../../reference-server/known-bugs/bugs.ts';
@@ -21,19 +20,26 @@ import type { RunSummary } from '../run-scenario.ts';
 import { ProcessFleet } from './fleet.ts';
 import { RedisFleet } from './redis-fleet.ts';
 import { runLive } from './run-live.ts';
+import { serveEntry } from './serve-bundle.ts';
 import { shortenScenario } from './shorten.ts';
 
-const binPath = fileURLToPath(new URL('../../bin/chatsim.mjs', import.meta.url));
 const secret = 'live-known-bugs-secret-0123456789abcdef';
 
-/** One `chatsim serve` node (with `bug`, if named), started the way `--server-cmd` starts a server. */
+/**
+ * One `chatsim serve` node (with `bug`, if named), started the way `--server-cmd` starts a server: a
+ * command line the driver runs and SIGKILLs, its own process group. The CLI is the bundle the live
+ * driver's reference nodes start from (serve-bundle.ts: the same serve, no tsx at each start); through
+ * bin/chatsim.mjs a restart after the hunt's crash took about 4 s at load 8 (docs/benchmarks.md, "A live
+ * false green"), and the hunts start or restart a node about 30 times.
+ */
 function serveFleet(bug?: BugName): ProcessFleet {
   const flag = bug === undefined ? '' : ` --bug ${bug}`;
   return new ProcessFleet({
     nodes: 1,
-    template: `${process.execPath} ${binPath} serve --port {port} --data-dir {dataDir}${flag}`,
+    template: `${process.execPath} {entry} serve --port {port} --data-dir {dataDir}${flag}`,
     env: { ...process.env, CHAT_JWT_SECRET: secret },
     reproFlags: `--server-cmd 'chatsim serve${flag}'`,
+    prepare: async () => ({ entry: await serveEntry() }),
   });
 }
 
