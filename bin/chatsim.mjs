@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { constants, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { register } from 'tsx/esm/api';
 
 const args = process.argv.slice(2);
 const wantsBigHeap = args[0] === 'sim' || args[0] === 'gate';
@@ -49,6 +48,8 @@ if (wantsBigHeap && !process.env.CHATSIM_REEXEC && heapTooSmall) {
     process.exit(code ?? 128 + (signal ? constants.signals[signal] : 1));
   });
 } else {
+  // tsx only here: the process that re-runs itself with a larger heap loads no TypeScript.
+  const { register } = await import('tsx/esm/api');
   register();
   const { main } = await import('../cli/main.ts');
   process.exitCode = await main(args);
