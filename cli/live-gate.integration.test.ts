@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-support/cli-run.ts';
-import { minimalServerCommand } from '../test-support/minimal-server/start.ts';
+import { minimalServerCommand } from '../test-support/minimal-server-start.ts';
 import { gateScenarios } from './gate.ts';
 
 let dir: string;

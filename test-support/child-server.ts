@@ -9,7 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { binPath, serveEntry } from '../simulator/live/serve-bundle.ts';
 import { testLimits } from './limits.ts';
-import { minimalServerArgs } from './minimal-server/start.ts';
+import { minimalServerArgs } from './minimal-server-start.ts';
 import type { ServerTarget } from './server-fixture.ts';
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null };

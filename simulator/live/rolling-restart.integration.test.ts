@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../scenarios/load-scenario.ts';
-import { minimalServerCommand } from '../../test-support/minimal-server/start.ts';
+import { minimalServerCommand } from '../../test-support/minimal-server-start.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type LiveFleet, ProcessFleet } from './fleet.ts';
 import { referenceFleet } from './reference-fleet.ts';
