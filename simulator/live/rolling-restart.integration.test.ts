@@ -2,9 +2,9 @@
 // server (`--server-cmd`): each node drained by SIGTERM, restarted on its data dir once it exited, and
 // the run judged by the standard checkers (nothing acked is lost across the drain).
 
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../scenarios/load-scenario.ts';
-import { minimalServerCommand } from '../../test-support/minimal-server-start.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type LiveFleet, ProcessFleet } from './fleet.ts';
 import { referenceFleet } from './reference-fleet.ts';
@@ -12,6 +12,7 @@ import { runLive } from './run-live.ts';
 import { shortenScenario } from './shorten.ts';
 
 const secret = 'live-rolling-test-secret-0123456789abcdef';
+const minimalServer = fileURLToPath(new URL('../../test-support/minimal-server/main.ts', import.meta.url));
 
 async function rollingRun(fleet: LiveFleet, seed: number) {
   const steady = shortenScenario(loadScenario('steady'), {
@@ -68,7 +69,7 @@ describe('live rolling restart', () => {
   it('drains, restarts and loses nothing on the minimal server (--server-cmd)', async () => {
     const fleet = new ProcessFleet({
       nodes: 1,
-      template: `${await minimalServerCommand()} --port {port} --data-dir {dataDir}`,
+      template: `${process.execPath} --import tsx ${minimalServer} --port {port} --data-dir {dataDir}`,
       env: { ...process.env, CHAT_JWT_SECRET: secret },
       reproFlags: '--server-cmd minimal',
     });
