@@ -92,7 +92,7 @@ async function bundle(name: string, contents: string): Promise<string> {
   removeOrphans();
   const outdir = join(cacheDir, `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(outdir, { recursive: true });
-  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
+  removeAtExit(outdir);
   await build({
     stdin: { contents, resolveDir: root, sourcefile: `${name}-entry.ts`, loader: 'ts' },
     bundle: true,
@@ -112,6 +112,16 @@ async function bundle(name: string, contents: string): Promise<string> {
     plugins: [ownImportMetaUrl],
   });
   return join(outdir, `${name}.mjs`);
+}
+
+/** This process's bundle directories, removed when it exits (one exit listener for them all). */
+const ownDirs: string[] = [];
+function removeAtExit(dir: string): void {
+  if (ownDirs.length === 0)
+    process.once('exit', () => {
+      for (const own of ownDirs) rmSync(own, { recursive: true, force: true });
+    });
+  ownDirs.push(dir);
 }
 
 /** Bundles of driver processes that are gone (killed before their exit handler ran). */
