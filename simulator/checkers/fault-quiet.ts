@@ -220,6 +220,11 @@ export class FaultQuiet {
   private readonly slows = new NodeSpans();
   /** Faults that make a node's store refuse at once (`faultRefusesAtOnce`). */
   private readonly refusals = new NodeSpans();
+  /**
+   * Faults that fail a node's store or bus some other way: a lossy or cut link to the store times out
+   * (2 s a request, and a request may wait on two in turn), a slow or corrupt disk refuses only some.
+   */
+  private readonly slowFails = new NodeSpans();
 
   observe(event: FaultEvent): void {
     this.any.observe(event.phase, event.at);
@@ -230,6 +235,7 @@ export class FaultQuiet {
     if (fails) this.fails.observe(event);
     if (!cuts && !fails) this.slows.observe(event);
     if (faultRefusesAtOnce(event)) this.refusals.observe(event);
+    else if (fails) this.slowFails.observe(event);
   }
 
   /** Whether any fault, of any kind, is open now. */
@@ -275,6 +281,14 @@ export class FaultQuiet {
    */
   cutOrSlowedDuring(from: number, to: number, node?: string): boolean {
     return this.cuts.openDuring(from, to, node) || this.slows.openDuring(from, to, node);
+  }
+
+  /**
+   * Whether a fault that fails `node`'s store or bus (any node's, when undefined) other than by refusing
+   * at once (a store link lost or cut: its requests time out) was open at any moment from `from` to `to`.
+   */
+  failedSlowlyDuring(from: number, to: number, node?: string): boolean {
+    return this.slowFails.openDuring(from, to, node);
   }
 
   /** When the last fault that cuts a session on `node` and had healed before `at` healed (or a restart). */
