@@ -9,7 +9,7 @@ import { liveReproCommand } from '../reports/verdict-table.ts';
 import { type Scenario, withLiveThresholds } from '../scenarios/scenario.ts';
 import { CliError, type CliIo } from './cli-error.ts';
 import { gateScenarios, printGateRun, worseExit } from './gate.ts';
-import { type LiveFlags, makeTarget, runOrExplain, withScenarioNodes } from './live.ts';
+import { type LiveFlags, makeTarget, runOrExplain, targetReproFlags, withScenarioNodes } from './live.ts';
 import { loadOrExplain } from './sim.ts';
 
 export type LiveGateFlags = LiveFlags & {
@@ -96,7 +96,7 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
         ...(flags.generators === undefined ? {} : { generators: flags.generators }),
       }),
     );
-    const repro = liveReproCommand(file, seed, undefined, target.fleet.reproFlags);
+    const repro = liveReproCommand(file, seed, undefined, targetReproFlags(target, flags));
     printGateRun(io, name, seed, summary, repro);
     return { summary, repro, skipped: dropped };
   }

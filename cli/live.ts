@@ -224,7 +224,7 @@ async function liveCommand(scenarioArg: string, given: LiveFlags, io: CliIo): Pr
     ].join(' '),
     seed,
     flags.clients,
-    target.fleet.reproFlags,
+    targetReproFlags(target, flags),
   );
   await printRun(io, flags, { summary, scenario, recorder, repro, mode: 'live' });
   return summary.exitCode;
@@ -249,6 +249,17 @@ export type Target = {
   /** The target's large-group threshold when the driver knows it (delivery mode is judged then). */
   largeGroupThreshold?: number;
 };
+
+/**
+ * The target flags a repro command needs: the fleet's own, and the large-group threshold the user gave
+ * (without it, the repro would not judge delivery mode, which may be what failed).
+ */
+export function targetReproFlags(target: Target, flags: Pick<LiveFlags, 'largeGroupThreshold'>): string {
+  const threshold = flags.largeGroupThreshold;
+  return threshold === undefined
+    ? target.fleet.reproFlags
+    : `${target.fleet.reproFlags} --large-group-threshold ${threshold}`;
+}
 
 /** The fleet the flags name; a usage problem is a CliError (exit 2). Nothing is started yet. */
 export async function makeTarget(scenario: Scenario, flags: LiveFlags, io: CliIo): Promise<Target> {
