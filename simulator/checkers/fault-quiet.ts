@@ -110,14 +110,7 @@ class Span {
     return this.open === 0 && this.lastAt < from;
   }
 
-  /** Whether one was open (or touched) at any moment from `from` to `to`. */
-  openDuring(from: number, to: number): boolean {
-    for (let i = 0; i < this.periods.length; i += 2)
-      if (this.periods[i]! <= to && this.periods[i + 1]! >= from) return true;
-    return false;
-  }
-
-  /** When the first stretch open at any moment from `from` to `to` began (NaN: none). */
+  /** When the first stretch open (or touched) at any moment from `from` to `to` began (NaN: none). */
   openedDuring(from: number, to: number): number {
     for (let i = 0; i < this.periods.length; i += 2)
       if (this.periods[i]! <= to && this.periods[i + 1]! >= from) return this.periods[i]!;
@@ -151,10 +144,7 @@ class NodeSpans {
 
   /** Whether one touching `node` (any node, when undefined) was open at any moment from `from` to `to`. */
   openDuring(from: number, to: number, node: string | undefined): boolean {
-    for (const [name, span] of this.spans)
-      if ((node === undefined || name === node || name === everyNode) && span.openDuring(from, to))
-        return true;
-    return false;
+    return !Number.isNaN(this.openedDuring(from, to, node));
   }
 
   /** When the first one touching `node` (any node, when undefined) open from `from` to `to` began (NaN: none). */
@@ -216,15 +206,15 @@ export class FaultQuiet {
    */
   private readonly cuts = new NodeSpans();
   private readonly fails = new NodeSpans();
-  /** Faults that neither cut nor fail: they slow a node's store and bus (`redis-latency`). */
+  /**
+   * Faults that slow what a node's store and bus answer: those that neither cut nor fail
+   * (`redis-latency`), and those that fail them other than by refusing at once (a lossy or cut link to
+   * the store times out, 2 s a request, and a request may wait on two in turn; a slow or corrupt disk
+   * refuses only some).
+   */
   private readonly slows = new NodeSpans();
   /** Faults that make a node's store refuse at once (`faultRefusesAtOnce`). */
   private readonly refusals = new NodeSpans();
-  /**
-   * Faults that fail a node's store or bus some other way: a lossy or cut link to the store times out
-   * (2 s a request, and a request may wait on two in turn), a slow or corrupt disk refuses only some.
-   */
-  private readonly slowFails = new NodeSpans();
 
   observe(event: FaultEvent): void {
     this.any.observe(event.phase, event.at);
@@ -233,9 +223,8 @@ export class FaultQuiet {
     if (cuts) this.cuts.observe(event);
     else if (event.phase === 'heal' && restartAtHeal.has(event.type)) this.cuts.touch(event);
     if (fails) this.fails.observe(event);
-    if (!cuts && !fails) this.slows.observe(event);
     if (faultRefusesAtOnce(event)) this.refusals.observe(event);
-    else if (fails) this.slowFails.observe(event);
+    else if (!cuts) this.slows.observe(event);
   }
 
   /** Whether any fault, of any kind, is open now. */
@@ -276,19 +265,12 @@ export class FaultQuiet {
   }
 
   /**
-   * Whether a fault that cuts a session on `node` (any node, when undefined), or one that slows its
-   * store and bus, was open at any moment from `from` to `to` (a failed store's restart: an instant).
+   * Whether a fault that cuts a session on `node` (any node, when undefined), or one that slows what its
+   * store and bus answer (a slow Redis; a store link lossy or cut, whose requests time out), was open at
+   * any moment from `from` to `to` (a failed store's restart: an instant).
    */
   cutOrSlowedDuring(from: number, to: number, node?: string): boolean {
     return this.cuts.openDuring(from, to, node) || this.slows.openDuring(from, to, node);
-  }
-
-  /**
-   * Whether a fault that fails `node`'s store or bus (any node's, when undefined) other than by refusing
-   * at once (a store link lost or cut: its requests time out) was open at any moment from `from` to `to`.
-   */
-  failedSlowlyDuring(from: number, to: number, node?: string): boolean {
-    return this.slowFails.openDuring(from, to, node);
   }
 
   /** When the last fault that cuts a session on `node` and had healed before `at` healed (or a restart). */

@@ -122,7 +122,7 @@ export class MemberSessions {
       case 'ping': {
         const device = this.ids.device(event.user, event.device);
         if (this.openSince.get(device) < 0) break;
-        if (event.at > this.lastHeard.get(device)) this.lastHeard.set(device, event.at);
+        this.lastHeard.set(device, event.at);
         if (event.k !== 'cursor-seen' && event.k !== 'ping' && event.node !== undefined)
           this.nodeOf.set(device, this.nodeNumber(event.node));
         break;
