@@ -342,6 +342,47 @@ describe('authorization', () => {
       ).toBe('pass');
   });
 
+  it("judges silence after a quieting fault by the faults on the attempt's own node", () => {
+    // A fleet node rechecks a member-only frame against the store before refusing it: a recheck whose
+    // answer is dropped leaves the attempt unanswered (mutants 522 and 527 of the session-18 sample).
+    const fault = (at: number, type: string, phase: 'start' | 'heal', nodes?: string[]): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type,
+      phase,
+      ...(nodes === undefined ? {} : { nodes }),
+    });
+    const onN1 = { ...history.session(600, eve), node: 'n1' };
+    const attempt = history.attempt(900, eve, 3, 'foreign-sync', 'g');
+    const silence = history.outcome(5900, 3, 'no-answer');
+    // A slow Redis on n2 only (quieting, so the old rule stopped judging): n1 still owes its answer.
+    const elsewhere = [fault(500, 'redis-latency', 'start', ['n2']), onN1, attempt, silence];
+    const failed = judge(elsewhere);
+    expect(failed.verdict).toBe('fail');
+    expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, silence]);
+    expect(failed.details).toMatch(/then by the faults on the attempt's node: 1 judged/);
+    expect((failed.witness as WitnessCase[])[0]!.problem).toMatch(/its node \(n1\)/);
+    // Excused: a fault on n1 that slows its store's answers, or cuts its sessions, open meanwhile.
+    for (const type of ['redis-latency', 'store-flaky', 'node-pause'])
+      expect(judge([...elsewhere.slice(0, 3), fault(3000, type, 'start', ['n1']), silence]).verdict).toBe(
+        'pass',
+      );
+    // A cut of every node's clients (none named), healed before the attempt, after the connection began:
+    // the connection may be silently dead.
+    const cutBefore = [fault(650, 'timeout', 'start'), fault(800, 'timeout', 'heal')];
+    expect(judge([...elsewhere.slice(0, 2), ...cutBefore, attempt, silence]).verdict).toBe('pass');
+    // The same cut before the connection began: judged.
+    expect(
+      judge([fault(500, 'timeout', 'start'), fault(550, 'timeout', 'heal'), ...elsewhere.slice(1)]).verdict,
+    ).toBe('fail');
+    // A store that refuses at once leaves the node to answer with an err: no excuse.
+    expect(
+      judge([...elsewhere.slice(0, 3), fault(3000, 'store-outage', 'start', ['n1']), silence]).verdict,
+    ).toBe('fail');
+    // No session seen for the device (its node unknown): not judged after a quieting fault.
+    expect(judge([elsewhere[0]!, attempt, silence]).verdict).toBe('pass');
+  });
+
   it('cannot tell about an attempt left unanswered from before the settle phase', () => {
     const result = judge([history.attempt(900, eve, 1, 'foreign-send', 'g'), history.phase(1000, 'settle')]);
     expect(result.verdict).toBe('unknown');

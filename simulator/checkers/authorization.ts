@@ -36,7 +36,9 @@ import type {
   HistoryKind,
 } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
+import { float64Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { FaultQuiet, SessionNodes } from './fault-quiet.ts';
 import { MemberRefusals, memberRefusalsKinds } from './member-refusals.ts';
 import { type MembershipChange, membershipKinds, type Tri } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
@@ -98,10 +100,11 @@ const kinds = [
   'attempt',
   'outcome',
   'phase',
+  'session',
 ] as const satisfies readonly HistoryKind[];
 
 export function createAuthorizationChecker(options: AuthorizationOptions = {}): Checker {
-  const { limits, membership } = resolveCheckerOptions(options);
+  const { ids, limits, membership } = resolveCheckerOptions(options);
   const graceMs = options.graceMs ?? 1000;
   const judgeSilence = options.judgeSilence ?? true;
   /** The first fault started that may silence a connection (silence is not judged after it), or null. */
@@ -109,6 +112,12 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   /** The first fault started, or null. */
   let firstFault: string | null = null;
   let silences = 0;
+  /** Silences judged by the faults on the attempt's own node (after a quieting fault had started). */
+  let silencesOnQuietNode = 0;
+  const faults = new FaultQuiet();
+  /** Per device, when its latest session began to connect, and its node (the `session` event's). */
+  const connectedFrom = float64Column(Number.NaN);
+  const sessionNodes = new SessionNodes();
   const pauses = new PauseBook();
   const suspects: Suspect[] = [];
   const attempts = new Map<number, Attempt>();
@@ -228,7 +237,12 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       case 'fault':
         if (event.phase === 'start' && !loudFaults.has(event.type)) quietingFault ??= event.type;
         if (event.phase === 'start') firstFault ??= event.type;
+        faults.observe(event);
         return pauses.observe(event);
+      case 'session':
+        connectedFrom.set(ids.device(event.user, event.device), event.at - event.connectMs);
+        sessionNodes.set(ids.device(event.user, event.device), event.node);
+        return;
       case 'attempt':
         if (attempts.size >= limits.pendingAttemptsMax) {
           attempts.delete(attempts.keys().next().value!);
@@ -242,6 +256,22 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         if (event.phase === 'settle') settleAt = Math.min(settleAt, event.at);
         return;
     }
+  };
+
+  /**
+   * Whether nothing could have kept the attempt's answer from its device, by the faults on the node of
+   * the session it was made on (read-pages' rule for a request given up on, fault-quiet.ts): no fault
+   * that cuts that session, or that slows what its node's store and bus answer (a fleet node reads the
+   * conversation's record before refusing a member-only frame; a lossy store link times that read out,
+   * 2 s a try), was open at any moment from the attempt to the client's give-up, and the connection
+   * began after the last fault that cut it (one cut before may stay silently dead after the heal). A
+   * fault that fails the store and refuses at once leaves the node to answer with an err.
+   */
+  const quietOnItsNode = (attempt: Attempt, gaveUpAt: number): boolean => {
+    const device = ids.device(attempt.user, attempt.device);
+    const node = sessionNodes.get(device);
+    const connectedAt = connectedFrom.get(device);
+    return !faults.cutOrSlowedDuring(attempt.at, gaveUpAt, node) && connectedAt > faults.cutLastAt(node);
   };
 
   // Apart from observe: a closure there would make every call allocate a context for what it captures.
@@ -289,9 +319,15 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       }));
     } else if (event.result === 'no-answer' && attempt !== undefined && answerOwed.has(attempt.action)) {
       silences++;
-      if (!judgeSilence || quietingFault !== null) return;
+      if (!judgeSilence) return;
+      const quietNode = quietingFault !== null && quietOnItsNode(attempt, event.at);
+      if (quietingFault !== null && !quietNode) return;
+      if (quietNode) silencesOnQuietNode++;
+      const excuse = quietNode
+        ? `no fault that cuts a client from its node (${sessionNodes.get(ids.device(attempt.user, attempt.device)) ?? 'the only node'}) or slows what its store and bus answer was open from the attempt to the wait's end, and the connection began after the last that cut it`
+        : 'with no fault but a loud one started';
       witness.add('an attempt answered by silence', () => ({
-        problem: `${attempt.user}'s ${attempt.action} on ${attempt.conv} got neither an answer nor a close in the client's wait, with no fault but a loud one started (protocol.md: a send gets an \`ack\` or an \`err\`, a sync a \`batch\` or an \`err\`)`,
+        problem: `${attempt.user}'s ${attempt.action} on ${attempt.conv} sent at ${attempt.at} got neither an answer nor a close in the client's wait (to ${event.at}), ${excuse} (protocol.md: a send gets an \`ack\` or an \`err\`, a sync a \`batch\` or an \`err\`)`,
         path: [attempt, event],
       }));
     } else if (
@@ -359,7 +395,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
-        `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started: it may silence a connection`}); ` +
+        `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started (it may silence a connection), then by the faults on the attempt's node: ${silencesOnQuietNode} judged`}); ` +
         `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}`;
       return coveredResult(
         witness,
