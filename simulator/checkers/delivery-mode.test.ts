@@ -200,6 +200,80 @@ describe('delivery-mode: receipt reach', () => {
     ).toMatch(/1 receipts owed to them judged/);
   });
 
+  describe('owed receipts the run could not judge (live no-receipts passed steady under load, session 21)', () => {
+    /** bob's send issued at 50 and acked `lagMs` later, then his cursor at 5000; both heard at 9000, the run ends at 9500. */
+    const loaded = (lagMs: number): HistoryEvent[] => [
+      ...online,
+      history.ack(50 + lagMs, bob, message('small', 1, 'bob'), 50),
+      history.convFrame(60 + lagMs, ann, 'small', 'msg', [1]),
+      history.cursorSent(5000, bob, 'small', 'delivered', 1),
+      ...heard(9000),
+      history.phase(9500, 'final'),
+    ];
+
+    it('fails a cursor never told when acks were quick, and cannot pass when slow acks put it past the end', () => {
+      // Quick acks: due by 8000, heard at 9000, never told: caught.
+      expect(judge(loaded(100)).verdict).toBe('fail');
+      // Acks 4 s late: due by 12000, after the run's end. Nothing owed was judged: not a pass.
+      const slow = judge(loaded(4000));
+      expect(slow.witness).toEqual([]);
+      expect(slow.verdict).toBe('unknown');
+      expect(slow.details).toMatch(/^could not judge: receipt reach judged 0 of 1 owed; /);
+      expect(slow.details).toMatch(
+        /1 more receipts owed not judged: 1 due after their session's end \(up to 2500 ms after it\)/,
+      );
+    });
+
+    it('says why: the device or the sender not heard after the due time', () => {
+      const unheard = judge([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        history.convFrame(200, ann, 'small', 'msg', [9]),
+        history.convFrame(5000, bob, 'small', 'msg', [9]),
+        history.phase(60_000, 'final'),
+      ]);
+      expect(unheard.verdict).toBe('unknown');
+      expect(unheard.details).toMatch(
+        /1 more receipts owed not judged: 1 with the device not hearing the server after their due time/,
+      );
+      const senderUnheard = judge([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        history.convFrame(5000, ann, 'small', 'msg', [9]),
+        history.convFrame(200, bob, 'small', 'msg', [9]),
+        history.phase(60_000, 'final'),
+      ]);
+      expect(senderUnheard.verdict).toBe('unknown');
+      expect(senderUnheard.details).toMatch(
+        /1 more receipts owed not judged: 1 with the cursor's sender not hearing the server after it/,
+      );
+    });
+
+    it('passes when at least as many owed receipts were judged as were left unjudged', () => {
+      const half = judge([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        receipt(150, 3),
+        history.cursorSent(4000, bob, 'small', 'read', 3),
+        ...heard(5000),
+        history.phase(5500, 'final'),
+      ]);
+      expect(half.verdict).toBe('pass');
+      expect(half.details).toMatch(/1 receipts owed to them judged; 1 more receipts owed not judged/);
+    });
+
+    it('cannot pass on push reach either when every push owed fell due after the end', () => {
+      const pushes = judge([
+        ...online,
+        history.ack(100, bob, message('small', 1, 'bob')),
+        history.convFrame(2000, ann, 'small', 'receipt'),
+        history.phase(2100, 'final'),
+      ]);
+      expect(pushes.verdict).toBe('unknown');
+      expect(pushes.details).toMatch(/^could not judge: push reach judged 0 of 2 owed; /);
+    });
+  });
+
   it('judges a device owed both a push and a receipt at the end of the run for each, as if each judgement were alone', () => {
     // ann is still online at the end, owed bob's seq 1 as a push and his cursor at 3 as a receipt: the
     // push judgement's end of her session must leave the receipt judgement her session as it stood.

@@ -53,6 +53,52 @@ export interface ReachJudgement {
   ended(device: number, at: number, since: number, heard: number): void;
 }
 
+/**
+ * What a reach judgement owed and left unjudged when a session ended (or the run did), by why: due
+ * after that end; due before it, but the receiving device never heard the server after its due time
+ * (its connection may have been gone unheard); or the one who caused it (a cursor's sender) never did.
+ * A run that judged few of what it owed proved little (delivery-mode says it could not judge).
+ */
+export class ReachUnjudged {
+  pastEnd = 0;
+  receiverUnheard = 0;
+  senderUnheard = 0;
+  /** Of those due after their session's end: how long after it at most (ms; infinite: a fault never healed). */
+  pastEndMaxMs = 0;
+
+  /** One owed frame left unjudged: due at `due`, its session ended at `at` and last heard at `heard`. */
+  add(due: number, at: number, heard: number): void {
+    if (due > at) {
+      this.pastEnd++;
+      this.pastEndMaxMs = Math.max(this.pastEndMaxMs, due - at);
+    } else if (heard < due) this.receiverUnheard++;
+    else this.senderUnheard++;
+  }
+
+  get total(): number {
+    return this.pastEnd + this.receiverUnheard + this.senderUnheard;
+  }
+
+  /** Why they were not judged, e.g. "12 due after their session's end (up to 1709 ms after it), ...". */
+  describe(): string {
+    const after =
+      this.pastEndMaxMs === Number.POSITIVE_INFINITY
+        ? 'a fault never healed'
+        : `up to ${Math.round(this.pastEndMaxMs)} ms after it`;
+    return [
+      this.pastEnd > 0 ? `${this.pastEnd} due after their session's end (${after})` : '',
+      this.receiverUnheard > 0
+        ? `${this.receiverUnheard} with the device not hearing the server after their due time`
+        : '',
+      this.senderUnheard > 0
+        ? `${this.senderUnheard} with the cursor's sender not hearing the server after it`
+        : '',
+    ]
+      .filter((part) => part !== '')
+      .join(', ');
+  }
+}
+
 /** A judged conversation's member devices, as the loop over them would find them, until devices or members change. */
 export type MemberDevices = {
   members: readonly string[];

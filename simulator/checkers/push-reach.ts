@@ -19,7 +19,7 @@
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { uint8Column } from './column.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
-import { entryOf, type MemberSessions, type ReachJudgement } from './member-sessions.ts';
+import { entryOf, type MemberSessions, type ReachJudgement, ReachUnjudged } from './member-sessions.ts';
 import { SlotTable } from './slot-table.ts';
 
 type Owed = { conv: string; seq: number; from: string; sentAt: number; ackAt: number; faulted: boolean };
@@ -30,6 +30,8 @@ export const pushReachKinds = ['conv-frame', 'ack'] as const satisfies readonly 
 export class PushReach implements ReachJudgement {
   /** (device, message) pairs judged: pushed, or owed past their due time. */
   judged = 0;
+  /** Owed pushes left unjudged when their session ended (or the run did), and why. */
+  readonly unjudged = new ReachUnjudged();
   /** (device id, conv id) -> its pair in `pushed`. */
   private readonly pairs = new SlotTable();
   /** Per pair: the seqs pushed to the device in `msg` frames during its current session. */
@@ -139,7 +141,11 @@ export class PushReach implements ReachJudgement {
         (miss.faulted ? this.memberSessions.faultsOverAfter(miss.ackAt) : miss.ackAt) +
         this.memberSessions.dueMs;
       // The server must be heard on that session after the push was due: then the connection held.
-      if (due > at || heard < due || !this.memberSessions.members.has(miss.conv)) continue;
+      if (!this.memberSessions.members.has(miss.conv)) continue;
+      if (due > at || heard < due) {
+        this.unjudged.add(due, at, heard);
+        continue;
+      }
       this.judged++;
       const { user, device: name } = this.memberSessions.ids.deviceName(device);
       this.memberSessions.witness.add('message never pushed to a member online throughout', () => ({

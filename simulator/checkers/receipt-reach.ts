@@ -30,7 +30,7 @@
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
 import { int32Column } from './column.ts';
-import type { MemberSessions, ReachJudgement } from './member-sessions.ts';
+import { type MemberSessions, type ReachJudgement, ReachUnjudged } from './member-sessions.ts';
 import { QueueDrain } from './queue-drain.ts';
 import { SlotTable } from './slot-table.ts';
 
@@ -69,6 +69,8 @@ export class ReceiptReach implements ReachJudgement {
   judged = 0;
   /** Owed receipts not judged only because the queue ahead of their cursor still drained at the session's end. */
   drainWaited = 0;
+  /** Owed receipts left unjudged when their session ended (or the run did), and why. */
+  readonly unjudged = new ReachUnjudged();
   /** (device id, cursor key) -> its row in `rows`. */
   private readonly slots = new SlotTable();
   private rows = new Float64Array(1024 * rowSize);
@@ -280,6 +282,8 @@ export class ReceiptReach implements ReachJudgement {
       );
       const senderSince = rows[row + owedSenderSince]!;
       if (due > at || heard < due || !this.memberSessions.heardOn(sender, senderSince, due)) {
+        if (this.memberSessions.members.has(this.convOf(this.slots.keyB(slot))))
+          this.unjudged.add(due, at, heard);
         // Shown, so that a queue said to drain to the end cannot hide receipts unseen.
         if (
           byLag < due &&
@@ -343,6 +347,11 @@ export class ReceiptReach implements ReachJudgement {
     if (convNumber === undefined || userNumber === undefined) return -1;
     const pair = this.pairsOfConv[convNumber]!.get(userNumber);
     return pair === undefined ? -1 : pair * 2 + (event.kind === 'read' ? 1 : 0);
+  }
+
+  /** The conversation of a cursor key (no object made: called per receipt left unjudged). */
+  private convOf(key: number): string {
+    return this.convNames[this.pairConv[key >> 1]!]!;
   }
 
   private cursorOf(key: number): { conv: string; of: string; kind: 'delivered' | 'read' } {
