@@ -218,7 +218,9 @@ describe('delivery-mode: receipt reach', () => {
       const slow = judge(loaded(4000));
       expect(slow.witness).toEqual([]);
       expect(slow.verdict).toBe('unknown');
-      expect(slow.details).toMatch(/^could not judge: receipt reach judged 0 of 1 owed; /);
+      expect(slow.details).toMatch(
+        /^could not judge: receipt reach judged 0 of 1 owed, 1 still owed at the run's end; /,
+      );
       expect(slow.details).toMatch(
         /1 more receipts owed not judged: 1 due after their session's end \(up to 2500 ms after it\)/,
       );
@@ -249,7 +251,24 @@ describe('delivery-mode: receipt reach', () => {
       );
     });
 
-    it('passes when at least as many owed receipts were judged as were left unjudged', () => {
+    it('does not count what sessions that ended before the run did were owed (a fault cut them)', () => {
+      // ann's session is cut at 2000, before bob's cursor at 100 was due (3100): no longer run would judge it.
+      const cut = judge([
+        ...online,
+        history.cursorSent(100, bob, 'small', 'delivered', 3),
+        ...heard(1500),
+        { k: 'session-lost', at: 2000, reason: 'reset', ...ann } as HistoryEvent,
+        history.session(2500, ann),
+        ...heard(9000),
+        history.phase(9500, 'final'),
+      ]);
+      expect(cut.verdict).toBe('pass');
+      expect(cut.details).toMatch(
+        /0 receipts owed to them judged; 1 more receipts owed not judged: 1 due after their session's end \(up to 1100 ms after it\); 0 of them owed at the run's end/,
+      );
+    });
+
+    it("passes when it judged at least as many owed receipts as were still owed at the run's end", () => {
       const half = judge([
         ...online,
         history.cursorSent(100, bob, 'small', 'delivered', 3),
@@ -270,7 +289,9 @@ describe('delivery-mode: receipt reach', () => {
         history.phase(2100, 'final'),
       ]);
       expect(pushes.verdict).toBe('unknown');
-      expect(pushes.details).toMatch(/^could not judge: push reach judged 0 of 2 owed; /);
+      expect(pushes.details).toMatch(
+        /^could not judge: push reach judged 0 of 2 owed, 2 still owed at the run's end; /,
+      );
     });
   });
 

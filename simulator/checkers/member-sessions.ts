@@ -63,11 +63,20 @@ export class ReachUnjudged {
   pastEnd = 0;
   receiverUnheard = 0;
   senderUnheard = 0;
-  /** Of those due after their session's end: how long after it at most (ms; infinite: a fault never healed). */
+  /** Of those due after their session's end: how long after it at most (ms; infinite: a fault still open then). */
   pastEndMaxMs = 0;
+  /**
+   * Of them, those still owed when the run ended (the rest were owed to sessions that ended before it,
+   * as a fault or a reconnect ends them): what a longer run would have judged.
+   */
+  atRunEnd = 0;
 
-  /** One owed frame left unjudged: due at `due`, its session ended at `at` and last heard at `heard`. */
-  add(due: number, at: number, heard: number): void {
+  /**
+   * One owed frame left unjudged: due at `due`, its session ended at `at` (`runEnd`: by the run's end)
+   * and last heard at `heard`.
+   */
+  add(due: number, at: number, heard: number, runEnd: boolean): void {
+    if (runEnd) this.atRunEnd++;
     if (due > at) {
       this.pastEnd++;
       this.pastEndMaxMs = Math.max(this.pastEndMaxMs, due - at);
@@ -83,7 +92,7 @@ export class ReachUnjudged {
   describe(): string {
     const after =
       this.pastEndMaxMs === Number.POSITIVE_INFINITY
-        ? 'a fault never healed'
+        ? 'some only after a fault still open then'
         : `up to ${Math.round(this.pastEndMaxMs)} ms after it`;
     return [
       this.pastEnd > 0 ? `${this.pastEnd} due after their session's end (${after})` : '',
@@ -95,7 +104,8 @@ export class ReachUnjudged {
         : '',
     ]
       .filter((part) => part !== '')
-      .join(', ');
+      .join(', ')
+      .concat(`; ${this.atRunEnd} of them owed at the run's end`);
   }
 }
 
@@ -135,6 +145,8 @@ export class MemberSessions {
   faultsOpen = 0;
   /** Judged conversation -> its member devices (a push or a cursor there is owed to each of them). */
   private readonly memberDevices = new Map<string, MemberDevices>();
+  /** Whether the run has ended (`finish`): a session ended now ends with it. */
+  runEnded = false;
   /** The judgements fed, in the order each event and each session's end reach them. */
   private readonly judgements: ReachJudgement[] = [];
 
@@ -195,6 +207,7 @@ export class MemberSessions {
    * ends changed nothing the second read): what one judgement's ends changed is put back after it.
    */
   finish(at: number): void {
+    this.runEnded = true;
     for (const judgement of this.judgements) {
       const devices = [...judgement.owing()];
       const kept = devices.map((device) => this.stateOf(device));

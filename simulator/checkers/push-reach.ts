@@ -143,7 +143,7 @@ export class PushReach implements ReachJudgement {
       // The server must be heard on that session after the push was due: then the connection held.
       if (!this.memberSessions.members.has(miss.conv)) continue;
       if (due > at || heard < due) {
-        this.unjudged.add(due, at, heard);
+        this.unjudged.add(due, at, heard, this.memberSessions.runEnded);
         continue;
       }
       this.judged++;

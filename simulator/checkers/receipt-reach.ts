@@ -283,7 +283,7 @@ export class ReceiptReach implements ReachJudgement {
       const senderSince = rows[row + owedSenderSince]!;
       if (due > at || heard < due || !this.memberSessions.heardOn(sender, senderSince, due)) {
         if (this.memberSessions.members.has(this.convOf(this.slots.keyB(slot))))
-          this.unjudged.add(due, at, heard);
+          this.unjudged.add(due, at, heard, this.memberSessions.runEnded);
         // Shown, so that a queue said to drain to the end cannot hide receipts unseen.
         if (
           byLag < due &&
