@@ -393,4 +393,90 @@ describe('authorization', () => {
     ]);
     expect(inFlight.verdict).toBe('pass');
   });
+
+  describe('a welcome lists every conversation the user is a member of', () => {
+    /** `by`'s welcome at `at` (connecting from `at` - 1) listing `convs` (each as its two cursors). */
+    const welcome = (at: number, by: typeof cat, convs: string[]): HistoryEvent[] => [
+      history.session(at, by),
+      ...convs.flatMap((conv) =>
+        (['delivered', 'read'] as const).map(
+          (kind): HistoryEvent => ({
+            k: 'cursor-seen',
+            at,
+            conv,
+            of: by.user,
+            kind,
+            seq: 0,
+            lastSeq: 4,
+            source: 'welcome',
+            ...by,
+          }),
+        ),
+      ),
+    ];
+    const fault = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'redis-latency',
+      phase,
+    });
+    const omissions = (result: { witness: unknown[] }) =>
+      (result.witness as WitnessCase[]).filter((w) => /did not list/.test(w.problem));
+
+    it('fails a welcome that leaves out a conversation the user was added to, once the change is well past', () => {
+      const listed = judge([...addCat, ...welcome(5000, cat, ['g'])]);
+      expect(listed.verdict).toBe('pass');
+      expect(listed.details).toMatch(
+        /1 welcomes of users the run made members judged: 1 conversations owed in them, 0 left out/,
+      );
+      const left = judge([...addCat, ...welcome(5000, cat, [])]);
+      expect(left.verdict).toBe('fail');
+      expect(omissions(left)[0]!.problem).toMatch(
+        /cat\/d1's welcome at 5000 did not list g, though cat was surely a member of it from 210/,
+      );
+      expect(lastOf(left)).toMatchObject({ k: 'session', at: 5000, user: 'cat' });
+      // Another device's event closes the welcome: its entries came in the same step as the session.
+      const late = judge([...addCat, ...welcome(5000, cat, []), ...welcome(5000, ann, ['g']).slice(1)]);
+      expect(omissions(late)).toHaveLength(1);
+      // An adversary's own event in that step does not.
+      const between = judge([
+        ...addCat,
+        history.session(5000, cat),
+        history.attempt(5000, cat, 9, 'foreign-sync', 'h'),
+        ...welcome(5000, cat, ['g']).slice(1),
+        history.outcome(5100, 9, 'forbidden'),
+      ]);
+      expect(omissions(between)).toHaveLength(0);
+    });
+
+    it('owes it only a lag of no fault after the answer, and only while the user surely stays a member', () => {
+      // Connecting 2.8 s after the add's answer: a fleet node may not have heard of it yet.
+      expect(judge([...addCat, ...welcome(3000, cat, [])]).verdict).toBe('pass');
+      // A fault from 300 to 4000: owed from 7000 on (3 s after it healed).
+      expect(
+        judge([...addCat, fault(300, 'start'), fault(4000, 'heal'), ...welcome(6900, cat, [])]).verdict,
+      ).toBe('pass');
+      expect(
+        judge([...addCat, fault(300, 'start'), fault(4000, 'heal'), ...welcome(7100, cat, [])]).verdict,
+      ).toBe('fail');
+      // Removed (bob, at 105), or a removal sent and not answered when the welcome came: not owed.
+      expect(judge([...welcome(5000, bob, [])]).verdict).toBe('pass');
+      const removing = [history.membersSent(4500, 3, 'g', { remove: ['cat'] })];
+      expect(judge([...addCat, ...removing, ...welcome(5000, cat, [])]).verdict).toBe('pass');
+      // A refused add makes no member.
+      const refused = [
+        history.membersSent(200, 2, 'g', { add: ['cat'] }),
+        history.membersAnswered(210, 2, 403),
+      ];
+      expect(judge([...refused, ...welcome(5000, cat, [])]).verdict).toBe('pass');
+    });
+
+    it('owes a conversation created during the run from its answer, not those made before it', () => {
+      const created = history.conv(500, 'h', ['cat', 'eve']);
+      expect(judge([created, ...welcome(4000, cat, [])]).verdict).toBe('fail');
+      expect(judge([created, ...welcome(4000, cat, ['h'])]).verdict).toBe('pass');
+      // ann has been in g from the start (at 0): every node loads it, and this rule does not judge it.
+      expect(judge([...welcome(5000, ann, [])]).verdict).toBe('pass');
+    });
+  });
 });

@@ -41,6 +41,7 @@ import { coveredResult } from './coverage.ts';
 import { FaultQuiet, SessionNodes } from './fault-quiet.ts';
 import { MemberRefusals, memberRefusalsKinds } from './member-refusals.ts';
 import { type MembershipChange, membershipKinds, type Tri } from './membership-oracle.ts';
+import { WelcomeLists, welcomeListsKinds } from './welcome-lists.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const authorizationProperty = 'authorization';
@@ -53,6 +54,11 @@ export type AuthorizationOptions = CheckerOptions & {
    * is not part of the run: with a cost model or live, a busy node may answer after the client's wait.
    */
   judgeSilence?: boolean;
+  /**
+   * How long with no fault open after the answer that made a user a member a welcome may still leave
+   * that conversation out (a fleet node hears of a change made through another node by its bus).
+   */
+  welcomeLagMs?: number;
 };
 
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
@@ -91,6 +97,7 @@ const loudFaults: ReadonlySet<string> = new Set(['reset_peer']);
 const kinds = [
   ...membershipKinds,
   ...memberRefusalsKinds,
+  ...welcomeListsKinds,
   'send',
   'conv-frame',
   'cursor-seen',
@@ -157,6 +164,16 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     }));
   });
 
+  const welcomes = new WelcomeLists(
+    membership,
+    options.welcomeLagMs ?? 3000,
+    ({ session, conv, memberSince }) =>
+      witness.add('welcome without a conversation', () => ({
+        problem: `${session.user}/${session.device}'s welcome at ${session.at}${session.node === undefined ? '' : ` from ${session.node}`} did not list ${conv}, though ${session.user} was surely a member of it from ${memberSince} (the create or add answered) until then, with ${options.welcomeLagMs ?? 3000} ms of no fault between that and the connection (protocol.md: a welcome lists every conversation the user is a member of)`,
+        path: [{ k: 'membership', ...(membership.describe(conv, session.user) as object) }, session],
+      })),
+  );
+
   const graceFor =
     (event: ConvFrame) =>
     (change: MembershipChange): number =>
@@ -211,6 +228,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     membership.observe(event);
     refusals.observe(event);
+    welcomes.observe(event);
     switch (event.k) {
       case 'send':
         sends++;
@@ -388,6 +406,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     finish(_final: FinalState): CheckResult {
       for (const entry of suspects) rejudge(entry);
       judgeClaims();
+      welcomes.finish();
       const stale = [...attempts.values()].filter((attempt) => attempt.at < settleAt).length;
       const answered = [...outcomes].map(([result, n]) => `${n} ${result}`).join(', ') || 'none';
       const details =
@@ -396,7 +415,8 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
         `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started (it may silence a connection), then by the faults on the attempt's node: ${silencesOnQuietNode} judged`}); ` +
-        `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}`;
+        `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}; ` +
+        `${welcomes.judged} welcomes of users the run made members judged: ${welcomes.owed} conversations owed in them, ${welcomes.omitted} left out`;
       return coveredResult(
         witness,
         authorizationProperty,

@@ -315,3 +315,21 @@ export class SessionNodes {
     return number === 0 ? undefined : this.names[number - 1];
   }
 }
+
+/** A fault's start or heal, as a timeline of them keeps it. */
+export type FaultMark = { at: number; start: boolean };
+
+/**
+ * The end of the first `spanMs` with no fault open that starts at `at` or later (infinite if none), of
+ * `faults` (every start and heal, in time order): when something owed since `at` is due, faults delaying it.
+ */
+export function quietAfterFaults(faults: readonly FaultMark[], at: number, spanMs: number): number {
+  let open = 0;
+  let from = at;
+  for (const fault of faults) {
+    if (open === 0 && fault.at > from + spanMs) break;
+    open += fault.start ? 1 : -1;
+    if (open === 0) from = Math.max(from, fault.at);
+  }
+  return open === 0 ? from + spanMs : Number.POSITIVE_INFINITY;
+}

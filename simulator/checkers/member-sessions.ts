@@ -9,6 +9,7 @@
 
 import type { DeviceRef, HistoryEvent, HistoryKind } from '../history.ts';
 import { float64Column, int32Column } from './column.ts';
+import { type FaultMark, quietAfterFaults } from './fault-quiet.ts';
 import type { IdTable } from './id-table.ts';
 import type { WitnessList } from './witness-list.ts';
 
@@ -140,7 +141,7 @@ export class MemberSessions {
   private readonly endedSince = float64Column(-1);
   private readonly endedHeard = float64Column(-1);
   /** Every fault start and heal, in time order. */
-  private readonly faults: { at: number; start: boolean }[] = [];
+  private readonly faults: FaultMark[] = [];
   /** Faults started and not yet healed. */
   faultsOpen = 0;
   /** Judged conversation -> its member devices (a push or a cursor there is owed to each of them). */
@@ -327,14 +328,7 @@ export class MemberSessions {
    * when something owed since `at` is due, faults delaying it.
    */
   quietAfter(at: number, spanMs: number): number {
-    let open = 0;
-    let from = at;
-    for (const fault of this.faults) {
-      if (open === 0 && fault.at > from + spanMs) break;
-      open += fault.start ? 1 : -1;
-      if (open === 0) from = Math.max(from, fault.at);
-    }
-    return open === 0 ? from + spanMs : Number.POSITIVE_INFINITY;
+    return quietAfterFaults(this.faults, at, spanMs);
   }
 
   /** `device`'s session ends at `at`: every judgement judges it (or `only` that one, in `finish`). */
