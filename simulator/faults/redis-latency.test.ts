@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Prng } from '../kernel/prng.ts';
+import type { World } from '../world/world.ts';
+import type { FaultContext } from './fault.ts';
 import {
   ackLatencies,
   type FaultRun,
@@ -8,6 +11,7 @@ import {
   runFault,
   sharedStoreFleet,
 } from './fault-harness.ts';
+import { redisLatency } from './redis-latency.ts';
 
 describe('redis latency', () => {
   let control: FaultRun;
@@ -53,4 +57,39 @@ describe('redis latency', () => {
     },
     faultRunTimeoutMs,
   );
+
+  it('keeps the later of two windows on one node open when the earlier one heals (handed over at one instant)', () => {
+    const set: [number[], number, number][] = [];
+    const network = {
+      setStoreLatency: (nodes: readonly number[], extraMs: number, jitterMs: number) =>
+        set.push([[...nodes], extraMs, jitterMs]),
+    };
+    const world = { nodes: [{ index: 0 }, { index: 1 }, { index: 2 }], network } as unknown as World;
+    const context = (latencyMs: number, jitterMs: number, node?: number): FaultContext => ({
+      world,
+      spec: {
+        type: 'redis-latency',
+        atMs: 0,
+        durationMs: 1,
+        latencyMs,
+        jitterMs,
+        ...(node === undefined ? {} : { node }),
+      },
+      rng: new Prng(1),
+      clientCount: 0,
+    });
+    const first = redisLatency.start(context(60, 60, 1))!;
+    const second = redisLatency.start(context(200, 100, 1))!;
+    first();
+    expect(set.at(-1)).toEqual([[1], 200, 100]);
+    const everyNode = redisLatency.start(context(30, 0))!;
+    second();
+    expect(set.at(-1)).toEqual([[1], 30, 0]);
+    everyNode();
+    expect(set.slice(-3)).toEqual([
+      [[0], 0, 0],
+      [[1], 0, 0],
+      [[2], 0, 0],
+    ]);
+  });
 });
