@@ -373,6 +373,34 @@ describe('welcomes after a lost bus', () => {
     expect(h.pushedSeqs(1, 'g')).toEqual([1, 2, 3]);
   });
 
+  it("reads a conversation learned while the welcome's read was out before giving its lastSeq", () => {
+    // fleet-races with node 2's restart over a slow link (welcome22, session 22; seed 3 at 200 clients):
+    // the bus's create of hg1 with u85 reached the node while u85's records read was out, and seq 1,
+    // acked on another node before the hello, had not: the welcome gave hg1 lastSeq 0.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.deferStore = true;
+    h.connect(1, 'bob');
+    expect(h.ops).toEqual([{ kind: 'records', convs: ['g'] }]);
+    h.state.create({ id: 'h', kind: 'group', members: ['alice', 'bob'] });
+    h.input({
+      type: 'bus',
+      event: { kind: 'conversation', origin: 'a', conversation: h.state.record('h')! },
+    });
+    h.sequencedElsewhere('h', 'alice', 'x1');
+    h.answerDeferred();
+    expect(h.framesOf(1, 'welcome')).toEqual([]);
+    expect(h.ops).toEqual([
+      { kind: 'records', convs: ['g'] },
+      { kind: 'records', convs: ['h'] },
+    ]);
+    h.answerDeferred();
+    const welcome = h.framesOf(1, 'welcome')[0];
+    expect(welcome?.t === 'welcome' && welcome.convs.map((c) => [c.conv, c.lastSeq])).toEqual([
+      ['g', 0],
+      ['h', 1],
+    ]);
+  });
+
   it('welcomes from memory on a single node: it is the only writer', () => {
     const state = new StoreState();
     state.create({ id: 'g', kind: 'group', members: ['alice', 'bob'] });

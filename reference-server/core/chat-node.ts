@@ -103,8 +103,8 @@ type Pending =
   | { kind: 'catch-up'; busLosses: number }
   /** Reading one conversation's record before pushes held for a newer membership (`sequenced`). */
   | { kind: 'members'; conv: string }
-  /** Reading a user's conversation records before its welcome (a fleet node; see `startWelcome`). */
-  | { kind: 'welcome'; conn: ConnId; claims: Claims }
+  /** Reading a user's conversation records before its welcome (a fleet node; see `startWelcome`): `convs`, those read. */
+  | { kind: 'welcome'; conn: ConnId; claims: Claims; convs: readonly string[] }
   /** Reading one conversation's record before refusing a member-only frame (`recheckBeforeRefusing`). */
   | { kind: 'recheck'; conn: ConnId; frame: MemberFrame }
   | HttpPending;
@@ -462,16 +462,19 @@ export class ChatNode {
    */
   private startWelcome(conn: Conn, claims: Claims, now: number): void {
     // A single node asks nothing of the store: the list is made only for a fleet node's read.
-    const record = this.users.get(claims.sub);
-    const convs = this.publishes
-      ? [...smallSetValues(record?.convs ?? null), ...smallSetValues(record?.pastConvs ?? null)]
-      : [];
+    const convs = this.publishes ? this.welcomeConvs(claims.sub) : [];
     if (convs.length === 0) {
       this.heldWelcomes.delete(conn.id);
       this.openSession(conn, claims, now);
       return;
     }
-    this.storeOp({ kind: 'records', convs }, { kind: 'welcome', conn: conn.id, claims });
+    this.storeOp({ kind: 'records', convs }, { kind: 'welcome', conn: conn.id, claims, convs });
+  }
+
+  /** The conversations a welcome to `user` lists: those it is a member of, then those it was. */
+  private welcomeConvs(user: UserId): string[] {
+    const record = this.users.get(user);
+    return [...smallSetValues(record?.convs ?? null), ...smallSetValues(record?.pastConvs ?? null)];
   }
 
   private welcomeRead(pending: Pending & { kind: 'welcome' }, outcome: StoreOutcome, now: number): void {
@@ -484,6 +487,15 @@ export class ChatNode {
     }
     for (const record of outcome.records) this.applyRecord(record);
     if (this.stale) return; // Released (and read again) once the node has caught up.
+    // A conversation this node learned of while the read was out (the bus's create or membership
+    // event) is listed too, and this node's view of it may lag the acks made before the hello (its
+    // messages' bus events not here yet): it is read as well before the welcome gives its lastSeq.
+    const read = new Set(pending.convs);
+    const unread = this.welcomeConvs(pending.claims.sub).filter((id) => !read.has(id));
+    if (unread.length > 0) {
+      this.storeOp({ kind: 'records', convs: unread }, { ...pending, convs: [...pending.convs, ...unread] });
+      return;
+    }
     this.heldWelcomes.delete(conn.id);
     this.openSession(conn, pending.claims, now);
   }
