@@ -48,4 +48,45 @@ describe('chatsim gate --budget-s', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('with runs at once, starts the dearest first but reports and writes them in plan order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatsim-gate-budget-'));
+    try {
+      const junit = join(dir, 'junit.xml');
+      // churn costs more than steady (gateRunSeconds), so it starts first; steady is first in the plan.
+      const { code, out } = await runCli([
+        'gate',
+        '--scenarios',
+        'steady,churn',
+        '--seeds',
+        '1',
+        '--fresh',
+        '3',
+        '--explore',
+        '0',
+        '--budget-s',
+        '0',
+        '--jobs',
+        '2',
+        '--clients',
+        '100',
+        '--root-seed',
+        '7',
+        '--junit',
+        junit,
+      ]);
+      const xml = await readFile(junit, 'utf8');
+      expect(xml.indexOf('classname="chatsim.steady"')).toBeGreaterThan(0);
+      expect(xml.indexOf('classname="chatsim.churn"')).toBeGreaterThan(
+        xml.indexOf('classname="chatsim.steady"'),
+      );
+      expect(xml).not.toContain('classname="chatsim.swarm"');
+      const runs = out.filter((line) => /^(PASS|FAIL) {2}/.test(line)).map((line) => line.split(/\s+/)[1]);
+      expect(runs).toEqual(['steady', 'churn']);
+      expect(out.join('\n')).toMatch(/2 runs \(0 failed; 0 of 3 fresh seeds\) .* 2 at once/);
+      expect(code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

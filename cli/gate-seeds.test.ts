@@ -2,7 +2,15 @@
 // `--root-seed` and the same swarm seeds and fast-check seed come back, in the same order.
 
 import { describe, expect, it } from 'vitest';
-import { GateSeeds, gatePlan, gateRunScenarios, gateScenarios, gateSmallRuns } from './gate.ts';
+import {
+  GateSeeds,
+  gatePlan,
+  gateRunScenarios,
+  gateRunSeconds,
+  gateScenarios,
+  gateSmallRuns,
+  startOrder,
+} from './gate.ts';
 
 const draw = (root: number) => {
   const seeds = new GateSeeds(root);
@@ -73,5 +81,42 @@ describe('gatePlan', () => {
     expect(runsOf(['fsync-retry'])).toEqual([]);
     expect(runsOf(['no-idempotency'])).toEqual(['memory-store@150 1']);
     expect(runsOf(['dropped-pushes'])).toEqual(['memory-store@150 1']);
+  });
+});
+
+describe('startOrder', () => {
+  const started = (flags: Parameters<typeof gatePlan>[0]) => {
+    const plan = gatePlan(flags, new GateSeeds(7));
+    const order = startOrder(plan, flags.clients);
+    // Every run of the plan starts once.
+    expect([...order].sort((a, b) => a - b)).toEqual(plan.map((_, at) => at));
+    return order.map((at) => {
+      const p = plan[at]!;
+      return `${p.scenario}${p.clients === undefined ? '' : `@${p.clients}`} ${p.fresh ? 'fresh' : p.seed}`;
+    });
+  };
+
+  it('has a cost for every scenario the gate runs', () => {
+    for (const name of [...gateRunScenarios, 'swarm']) expect(gateRunSeconds[name]).toBeGreaterThan(0);
+  });
+
+  it('starts the dearest fixed runs first, ties in plan order, then the fresh seeds in plan order', () => {
+    const order = started({ seeds: [10, 11], fresh: 2 });
+    expect(order.slice(0, 2)).toEqual(['large-group 10', 'large-group 11']);
+    // A small run costs less than its scenario at full size.
+    expect(order.indexOf('churn@150 10')).toBeGreaterThan(order.indexOf('churn 11'));
+    expect(order.slice(-2)).toEqual(['swarm fresh', 'swarm fresh']);
+    const plan = gatePlan({ seeds: [10, 11], fresh: 2 }, new GateSeeds(7));
+    const fresh = plan.flatMap((p, at) => (p.fresh ? [at] : []));
+    expect(startOrder(plan).slice(-2)).toEqual(fresh);
+    // Equal costs keep the plan's order: the seeds of one scenario.
+    expect(order.indexOf('steady 10')).toBeLessThan(order.indexOf('steady 11'));
+  });
+
+  it('costs every run at one size alike when --clients sets it, and the order stays', () => {
+    expect(started({ seeds: [1], fresh: 0, clients: 100 })).toEqual(
+      started({ seeds: [1], fresh: 0, clients: 3000 }),
+    );
+    expect(started({ seeds: [1], fresh: 0, clients: 100 })[0]).toBe('large-group 1');
   });
 });
