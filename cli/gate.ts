@@ -246,10 +246,10 @@ export function gatePlan(
 }
 
 /**
- * What one run of each scenario costs at its own size, in seconds of one core: the gate's runs with
- * seeds 2 and 3 (past the JIT's warm-up) on a quiet box, session 21's CI (980b035, /tmp/ci21b.log; swarm:
- * the mean of its 10 fresh seeds). Only the order the runs start in reads these, never a verdict; a
- * scenario missing here costs as much as the dearest one, so it starts early rather than last.
+ * What one run of each scenario costs at its own size, in seconds: its runs at seeds 2 and 3 (past the
+ * JIT's warm-up) in the gate of session 21's CI on a quiet box (980b035; swarm: the mean of its 10 fresh
+ * seeds; docs/benchmarks.md, session 22 speed22). Only the order the runs start in reads these, never a
+ * verdict; a scenario missing here costs as much as the dearest one, so it starts early rather than last.
  */
 export const gateRunSeconds: Readonly<Record<string, number>> = {
   steady: 1.5,
