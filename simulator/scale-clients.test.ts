@@ -5,11 +5,11 @@ import { scaleClients } from './scale-clients.ts';
 describe('scaleClients', () => {
   it('keeps large groups above the threshold when the run has fewer clients', () => {
     const written = loadScenario('large-group');
-    const scaled = scaleClients(written, 200);
-    const users = 200 / scaled.clients.devicesPerUser;
+    const scaled = scaleClients(written, 80);
+    const users = 80 / scaled.clients.devicesPerUser;
     const threshold = scaled.limits.largeGroupThreshold!;
-    expect(scaled.clients.count).toBe(200);
-    // Unscaled, 150-member groups in a population of 100 users are at most 100 members: not large.
+    expect(scaled.clients.count).toBe(80);
+    // Unscaled, 150-member groups in a population of 40 users are at most 40 members: not large.
     expect(Math.min(written.conversations.largeGroupSize, users)).toBeLessThanOrEqual(
       written.limits.largeGroupThreshold!,
     );
