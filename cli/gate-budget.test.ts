@@ -7,35 +7,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../test-support/cli-run.ts';
 
+/** A gate of the fixed seed 1 of `scenarios` at 100 clients and three fresh seeds, with a budget of 0 s (spent before the first run starts). */
+const budgetSpentGate = (scenarios: string, jobs: number, junit: string): string[] => [
+  'gate',
+  ...['--scenarios', scenarios, '--seeds', '1', '--fresh', '3', '--explore', '0', '--budget-s', '0'],
+  ...['--jobs', String(jobs), '--clients', '100', '--root-seed', '7', '--junit', junit],
+];
+
 describe('chatsim gate --budget-s', () => {
   it('runs every fixed seed whatever the budget, and cuts only fresh seeds', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatsim-gate-budget-'));
     try {
       const junit = join(dir, 'junit.xml');
-      const { code, out, err } = await runCli(
-        // A budget of 0 s is spent before the first run starts.
-        [
-          'gate',
-          '--scenarios',
-          'steady,adversarial',
-          '--seeds',
-          '1',
-          '--fresh',
-          '3',
-          '--explore',
-          '0',
-          '--budget-s',
-          '0',
-          '--jobs',
-          '1',
-          '--clients',
-          '100',
-          '--root-seed',
-          '7',
-          '--junit',
-          junit,
-        ],
-      );
+      const { code, out, err } = await runCli(budgetSpentGate('steady,adversarial', 1, junit));
       const xml = await readFile(junit, 'utf8');
       expect(xml).toContain('classname="chatsim.steady"');
       expect(xml).toContain('classname="chatsim.adversarial"');
@@ -54,27 +38,7 @@ describe('chatsim gate --budget-s', () => {
     try {
       const junit = join(dir, 'junit.xml');
       // churn costs more than steady (gateRunSeconds), so it starts first; steady is first in the plan.
-      const { code, out } = await runCli([
-        'gate',
-        '--scenarios',
-        'steady,churn',
-        '--seeds',
-        '1',
-        '--fresh',
-        '3',
-        '--explore',
-        '0',
-        '--budget-s',
-        '0',
-        '--jobs',
-        '2',
-        '--clients',
-        '100',
-        '--root-seed',
-        '7',
-        '--junit',
-        junit,
-      ]);
+      const { code, out } = await runCli(budgetSpentGate('steady,churn', 2, junit));
       const xml = await readFile(junit, 'utf8');
       expect(xml.indexOf('classname="chatsim.steady"')).toBeGreaterThan(0);
       expect(xml.indexOf('classname="chatsim.churn"')).toBeGreaterThan(
