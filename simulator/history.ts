@@ -387,9 +387,10 @@ export const historyKinds: readonly HistoryKind[] = Object.keys(everyKind) as Hi
 /**
  * Whether the state the store recovered at the final read equals a replay of its whole log with the
  * checkpoint set aside (store-replay.ts): `excused` when the replay could not be judged (the run
- * damaged synced bytes on purpose, so an older record rightly no longer replays).
+ * damaged synced bytes on purpose, so an older record rightly no longer replays); `refused` when the
+ * store did not open for the final read at all (its recovery refused the log).
  */
-export type ReplayCheck = { outcome: 'agreed' | 'excused' | 'diverged'; details: string };
+export type ReplayCheck = { outcome: 'agreed' | 'excused' | 'diverged' | 'refused'; details: string };
 
 /**
  * What the harness knows at the end of a run. Membership is not here: checkers derive it from the

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../history.ts';
+import type { HistoryEvent, ReplayCheck } from '../history.ts';
 import { checkHistory } from './check-history.ts';
 import { type FinalStateData, finalStateFixture } from './final-state-fixture.ts';
 import { createGapFreeStoreChecker } from './gap-free-store.ts';
-import { history, message } from './history-fixture.ts';
+import { device, history, message } from './history-fixture.ts';
 import type { WitnessCase } from './witness-list.ts';
 
 const judge = (events: HistoryEvent[], final: FinalStateData) =>
@@ -33,6 +33,19 @@ describe('gap-free-store', () => {
     const [gap] = result.witness as WitnessCase[];
     expect(gap!.problem).toMatch(/seqs 2\.\.3/);
     expect(gap!.path).toEqual([{ k: 'durable', at: 5, conv: 'g', seq: 4 }]);
+  });
+
+  it('fails a final read whose store refused to recover, unless the run damaged synced bytes', () => {
+    const events = [history.send(1, device('ann'), m(1)), history.durable(2, m(1))];
+    const withReplay = (storeReplay: ReplayCheck) =>
+      checkHistory([createGapFreeStoreChecker()], events, { ...finalStateFixture({}), storeReplay })[0]!;
+    const details = 'the store refused to recover for the final read: membership change of x does not apply';
+    const refused = withReplay({ outcome: 'refused', details });
+    expect(refused.verdict).toBe('fail');
+    expect(refused.details).toMatch(/1 the store refused to recover/);
+    expect((refused.witness as WitnessCase[])[0]!.problem).toContain(details);
+    const excused = withReplay({ outcome: 'excused', details: 'the run damaged synced bytes, and ...' });
+    expect(excused.details).not.toMatch(/refused to recover/);
   });
 
   it('fails a store whose final read misses seqs below its lastSeq', () => {

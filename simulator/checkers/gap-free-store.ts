@@ -68,6 +68,11 @@ export function createGapFreeStoreChecker(options: CheckerOptions = {}): Checker
     const check = final.storeReplay;
     if (check === undefined) return;
     replay = check.outcome === 'agreed' ? `agreed (${check.details})` : check.outcome;
+    if (check.outcome === 'refused')
+      return witness.add('the store refused to recover', () => ({
+        problem: `the store's final read found no store: ${check.details} (no fault damaged its synced bytes)`,
+        path: [{ k: 'stored', refused: check.details }],
+      }));
     if (check.outcome !== 'diverged') return;
     witness.add('recovered state differs from the replay of the whole log', () => ({
       problem: `the store's recovery and a replay of its whole log (checkpoint set aside) disagree: ${check.details}`,

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Input } from '../../reference-server/core/inputs.ts';
-import type { ConversationRecord } from '../../reference-server/store/message-store.ts';
+import type { ConversationRecord, CursorRequest } from '../../reference-server/store/message-store.ts';
+import { StoreState } from '../../reference-server/store/store-state.ts';
 import { Prng } from '../kernel/prng.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { LogStorage } from './log-storage.ts';
@@ -23,7 +24,7 @@ const config: NetworkConfig = {
   deadDetectMs: 20_000,
 };
 
-async function sharedLog() {
+async function sharedLog(newState?: () => StoreState) {
   const answers: { node: number; at: number; input: Input }[] = [];
   const agenda: Agenda = new Agenda((event: SimEvent) => {
     if (event.kind === EventKind.nodeInput)
@@ -40,7 +41,7 @@ async function sharedLog() {
     mode: 'shared',
     disk,
     record: () => {},
-    storeOptions: {},
+    storeOptions: newState === undefined ? {} : { newState },
     readMessagesMax: 500,
   });
   storage.createAtSetup({ id: 'c', kind: 'direct', members: ['a', 'b'] });
@@ -54,7 +55,7 @@ async function sharedLog() {
     );
   const append = (cmid: string) =>
     storage.submit(0, 1, 1, { kind: 'append', request: { conv: 'c', from: 'a', cmid, body: cmid, ts: 0 } });
-  return { agenda, network, storage, answers, started, start, append };
+  return { agenda, network, disk, storage, answers, started, start, append };
 }
 
 const lastSeq = (records: readonly ConversationRecord[]) => records.find((r) => r.id === 'c')?.lastSeq;
@@ -139,5 +140,52 @@ describe('a node starting on the shared log', () => {
     // The next one goes up and back over the slowed link (100 ms each way), not behind that timeout.
     expect(answered(2)!.input).toMatchObject({ outcome: { status: 'ok' } });
     expect(answered(2)!.at).toBeLessThan(1000);
+  });
+});
+
+describe('the final read', () => {
+  /**
+   * A writer bug (mutant 3332's class): the first incarnation logs a cursor record that moved nothing,
+   * which no recovery applies; later incarnations (the recoveries) decide as the real store does.
+   */
+  const writerBug = (): (() => StoreState) => {
+    let incarnations = 0;
+    class LogsNonMoves extends StoreState {
+      private readonly live = incarnations++ === 0;
+      override advanceCursor(request: CursorRequest) {
+        const out = super.advanceCursor(request);
+        return this.live && out.status === 'ok' ? { ...out, moved: true } : out;
+      }
+    }
+    return () => new LogsNonMoves();
+  };
+
+  it('says the store refused to recover, unless the run damaged synced bytes', async () => {
+    const w = await sharedLog(writerBug());
+    w.storage.submit(0, 1, 1, { kind: 'cursor', request: { conv: 'c', user: 'a', kind: 'read', seq: 0 } });
+    await w.agenda.runUntil(1_000);
+    const final = await w.storage.finalRead();
+    expect(final.replayCheck).toEqual({
+      outcome: 'refused',
+      details: expect.stringMatching(/^the store refused to recover for the final read: .*does not apply/),
+    });
+    const clean = await sharedLog();
+    clean.storage.submit(0, 1, 1, {
+      kind: 'cursor',
+      request: { conv: 'c', user: 'a', kind: 'read', seq: 0 },
+    });
+    await clean.agenda.runUntil(1_000);
+    expect((await clean.storage.finalRead()).replayCheck?.outcome).toBe('agreed');
+    const damaged = await sharedLog(writerBug());
+    damaged.storage.submit(0, 1, 1, {
+      kind: 'cursor',
+      request: { conv: 'c', user: 'a', kind: 'read', seq: 0 },
+    });
+    await damaged.agenda.runUntil(1_000);
+    damaged.disk.stats.bitFlips++;
+    expect((await damaged.storage.finalRead()).replayCheck).toMatchObject({
+      outcome: 'excused',
+      details: expect.stringMatching(/^the run damaged synced bytes, and the final recovery refused/),
+    });
   });
 });

@@ -372,7 +372,17 @@ export class LogStorage implements StorageService {
       });
       await agenda.runUntilDone(() => ready || !this.recovering);
       const store = this.store;
-      if (store === null) return { state: this.decisions, messageAt: () => undefined, lastSeq: () => 0 };
+      if (store === null)
+        return {
+          state: this.decisions,
+          messageAt: () => undefined,
+          lastSeq: () => 0,
+          // A store that does not open for the final read is no store to judge: gap-free-store says so.
+          replayCheck: this.refusedUnlessDamaged(
+            `the store refused to recover for the final read: ${this.refusals.at(-1) ?? 'its recovery never finished'}`,
+            'the final recovery refused',
+          ),
+        };
       const messages = new Map<ConvId, Message[]>();
       for (const record of store.decisions.records())
         messages.set(record.id, await this.readAll(agenda, store, record.id, record.lastSeq));
@@ -400,22 +410,31 @@ export class LogStorage implements StorageService {
     await agenda.runUntilDone(() => replay !== null);
     const done = replay as WholeReplay | null;
     if (done === null) throw new Error('the replay of the whole log never finished');
-    if ('refused' in done) {
-      const { bitFlips, misdirectedWrites } = this.disk.stats;
-      return bitFlips + misdirectedWrites > 0
-        ? {
-            outcome: 'excused',
-            details: `the run damaged synced bytes, and the replay refused: ${done.refused}`,
-          }
-        : {
-            outcome: 'diverged',
-            details: `the store recovered, but its whole log does not replay: ${done.refused}`,
-          };
-    }
+    if ('refused' in done)
+      return this.refusedUnlessDamaged(
+        `the store recovered, but its whole log does not replay: ${done.refused}`,
+        `the replay refused: ${done.refused}`,
+        'diverged',
+      );
     const difference = stateDifference(recovered, done.state);
     return difference === null
       ? { outcome: 'agreed', details: `${recovered.heads().length} conversations` }
       : { outcome: 'diverged', details: difference };
+  }
+
+  /**
+   * A log that would not open or replay: excused when the run damaged synced bytes (a bit flip, a
+   * misdirected write: a correct store refuses such a log rather than serve it), else `outcome`.
+   */
+  private refusedUnlessDamaged(
+    details: string,
+    excused: string,
+    outcome: 'diverged' | 'refused' = 'refused',
+  ): ReplayCheck {
+    const { bitFlips, misdirectedWrites } = this.disk.stats;
+    return bitFlips + misdirectedWrites > 0
+      ? { outcome: 'excused', details: `the run damaged synced bytes, and ${excused}` }
+      : { outcome, details };
   }
 
   /** Seqs 1..lastSeq of a conversation; stops at a record the store refuses (corrupt). */
