@@ -9,7 +9,7 @@ import { protocolLimits } from '../protocol/limits.ts';
 import { decodeFrame, type FrameVerdict, validateFrame } from '../protocol/validate-frame.ts';
 import type { ConversationRecord } from '../store/message-store.ts';
 import type { BusEvent } from './bus-events.ts';
-import { Conversation, type ReadWindow, readPage } from './conversation.ts';
+import { Conversation, type ReadWindow, readPage, windowNow } from './conversation.ts';
 import type { Effect, StoreOp } from './effects.ts';
 import {
   type ConnIndex,
@@ -1132,24 +1132,14 @@ export class ChatNode {
     }
     this.send(
       [pending.conn],
-      batchFrame(pending.conv, this.windowNow(pending), pending.limit, outcome.messages, outcome.lastSeq),
+      batchFrame(
+        pending.conv,
+        windowNow(this.convs.get(pending.conv), pending.user, pending.window),
+        pending.limit,
+        outcome.messages,
+        outcome.lastSeq,
+      ),
     );
-  }
-
-  /**
-   * The read's window as this node knows the membership now (it only moves forward): a removal it
-   * learned while the read was in flight ends the span the window was cut from (swarm seed
-   * 37193085211434: u111's resume read was asked before its removal was answered here, and came back
-   * with the seq sequenced after it); a re-add made through another node, learned from the record read
-   * for a read answered under it, opens the new span (the page showed only the old one, with more: false
-   * and lastSeq at its end). The store read from the asked `after` covers the window: it starts no
-   * earlier.
-   */
-  private windowNow(pending: Pending & { kind: 'read' }): ReadWindow {
-    const asked = pending.window;
-    const now = this.convs.get(pending.conv)?.readWindow(pending.user, asked.after);
-    if (now === undefined || now === null) return asked;
-    return now;
   }
 
   private cursorDone(pending: Pending & { kind: 'cursor' }, outcome: StoreOutcome): void {

@@ -251,6 +251,19 @@ export class Conversation {
 }
 
 /**
+ * A read's window as this node knows the membership when the store answers (it only moves forward): a
+ * removal it learned while the read was in flight ends the span the window was cut from (swarm seed
+ * 37193085211434: u111's resume read was asked before its removal was answered here, and came back with
+ * the seq sequenced after it; fleet-races seed 5 at 200 clients: u16's HTTP read on node 2, just
+ * restarted from a record read before the removal); a re-add made through another node, learned from the
+ * record read for a read answered under it, opens the new span. The store read from the asked `after`
+ * covers the window: it starts no earlier.
+ */
+export function windowNow(conv: Conversation | undefined, user: UserId, asked: ReadWindow): ReadWindow {
+  return conv?.readWindow(user, asked.after) ?? asked;
+}
+
+/**
  * One page of a read (sync, resume, HTTP): the store's messages clipped to the window, lastSeq up to
  * the reader's horizon, and `more` when the window or a later span holds more.
  */

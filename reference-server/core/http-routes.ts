@@ -4,14 +4,22 @@
 import { ErrorCode, httpStatusOf } from '../protocol/codes.ts';
 import { isId, protocolLimits } from '../protocol/limits.ts';
 import type { ConversationRecord } from '../store/message-store.ts';
-import { type Conversation, type ReadWindow, readPage } from './conversation.ts';
+import { type Conversation, type ReadWindow, readPage, windowNow } from './conversation.ts';
 import type { StoreOp } from './effects.ts';
 import type { HttpRequest, StoreOutcome } from './inputs.ts';
 
 export type HttpPending =
   | { kind: 'httpCreate'; req: number }
   | { kind: 'httpMembers'; req: number }
-  | { kind: 'httpRead'; req: number; window: ReadWindow; limit: number; request: HttpRequest; conv: string }
+  | {
+      kind: 'httpRead';
+      req: number;
+      window: ReadWindow;
+      limit: number;
+      request: HttpRequest;
+      conv: string;
+      user: string;
+    }
   /**
    * Reading a conversation's record before refusing the request by what this node knows, or before
    * answering its cursors.
@@ -162,7 +170,7 @@ function readMessages(
   if (window === null) return error(ctx, req, ErrorCode.forbidden, `not a member of ${conv.id}`);
   ctx.storeOp(
     { kind: 'read', request: { conv: conv.id, after: window.after, limit } },
-    { kind: 'httpRead', req, window, limit, request, conv: conv.id },
+    { kind: 'httpRead', req, window, limit, request, conv: conv.id, user },
   );
 }
 
@@ -195,10 +203,12 @@ export function httpStoreResult(ctx: HttpContext, pending: HttpPending, outcome:
     if (!('messages' in outcome)) return error(ctx, req, ErrorCode.unavailable, 'unexpected store answer');
     // Answered under a membership change this node has not heard of (made through another node): the
     // reader may have been removed or re-added. Read the record and handle the request again by it.
-    const known = ctx.convs.get(pending.conv)?.membersVersion ?? Number.POSITIVE_INFINITY;
+    const conv = ctx.convs.get(pending.conv);
+    const known = conv?.membersVersion ?? Number.POSITIVE_INFINITY;
     if (outcome.membersVersion !== undefined && outcome.membersVersion > known)
       return readRecordFirst(ctx, req, pending.request, pending.conv);
-    const page = readPage(pending.window, pending.limit, outcome.messages, outcome.lastSeq);
+    const window = windowNow(conv, pending.user, pending.window);
+    const page = readPage(window, pending.limit, outcome.messages, outcome.lastSeq);
     return ctx.reply(req, 200, { messages: page.msgs, lastSeq: page.lastSeq, more: page.more });
   }
   if (!('conversation' in outcome)) {
