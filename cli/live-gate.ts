@@ -94,6 +94,7 @@ export async function liveGate(flags: LiveGateFlags, io: CliIo): Promise<number>
           ? {}
           : { largeGroupThreshold: target.largeGroupThreshold }),
         ...(flags.generators === undefined ? {} : { generators: flags.generators }),
+        ...(flags.holdOwed === undefined ? {} : { holdOwedMaxMs: flags.holdOwed }),
       }),
     );
     const repro = liveReproCommand(file, seed, undefined, targetReproFlags(target, flags));

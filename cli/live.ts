@@ -17,6 +17,7 @@ import {
   validateFaults,
   withLiveThresholds,
 } from '../scenarios/scenario.ts';
+import { liveLimits } from '../simulator/live/limits.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
 import { collectBug } from './bug-flag.ts';
 import { CliError, type CliIo, commanderOutput } from './cli-error.ts';
@@ -50,6 +51,8 @@ export type LiveFlags = {
   metricsHost: string;
   pushgateway?: string;
   largeGroupThreshold?: number;
+  /** After settle, hold the sessions open at most this long for what the checkers are still owed (ms). */
+  holdOwed?: number;
 };
 
 export function registerLive(program: Command, result: CommandResult, io: CliIo): void {
@@ -140,6 +143,11 @@ export function addTargetFlags(command: Command, withBug = true): Command {
     )
     .option('--port <n>', "first node's port (default: free ports)", parsePortFlag)
     .option('--generators <n>', 'at least this many generator processes', parsePositive)
+    .option(
+      '--hold-owed <time>',
+      `after settle, keep the sessions open at most this long while pushes or receipts the server owes are not yet due or not yet judgeable (default ${liveLimits.holdOwedMaxMs / 1000}s; 0s: no hold)`,
+      parseDuration,
+    )
     .option('--keep-data', "keep the nodes' data dirs after the run");
 }
 
@@ -194,6 +202,7 @@ async function liveCommand(scenarioArg: string, given: LiveFlags, io: CliIo): Pr
         ...(faults === undefined ? {} : { faults }),
         ...(flags.duration === undefined ? {} : { durationMs: flags.duration }),
         ...(flags.readEvery === undefined ? {} : { progressiveReadEveryMs: flags.readEvery }),
+        ...(flags.holdOwed === undefined ? {} : { holdOwedMaxMs: flags.holdOwed }),
         ...(flags.generators === undefined ? {} : { generators: flags.generators }),
         ...(bar
           ? {

@@ -2,6 +2,7 @@
 // the run could not judge, which fails the run too), the counts, and, when something failed, the
 // witness and the one command that replays the run.
 
+import { describeHeld } from '../simulator/live/hold-owed.ts';
 import { loadLimitedBy } from '../simulator/live/load-limited.ts';
 import { perfLine } from '../simulator/run-meter.ts';
 import type { RunSummary } from '../simulator/run-scenario.ts';
@@ -77,11 +78,18 @@ function liveHeader(summary: RunSummary, live: NonNullable<RunSummary['live']>):
   return [
     `chatsim live ${summary.scenario}  seed=${summary.seed}  clients=${summary.clients}  events=${summary.events}  target: ${live.target}  generators=${live.generators}`,
     `faults: ${describeFaults(summary.derived.faults)}${summary.derived.bugs.length > 0 ? `; deliberate bugs: ${summary.derived.bugs.join(', ')}` : ''}`,
-    `${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}; ${live.connects} connects (${live.connectFailures} failed)`,
+    `${(summary.wallMs / 1000).toFixed(1)} s wall; sent ${m.sent}, acked ${m.acked}, failed ${m.failed}, displayed ${m.displayed}; settled ${summary.settledAtMs === null ? 'never' : `at ${(summary.settledAtMs / 1000).toFixed(1)} s`}${heldText(live)}; ${live.connects} connects (${live.connectFailures} failed)`,
     `latency from the scheduled send: ${q('ack', live.latencyMs.ack)}; ${q('delivery 1:1', live.latencyMs.deliveryDirect)}; ${q('delivery group', live.latencyMs.deliveryGroup)}`,
     processLine(live),
     `${progressiveLine(live)}final read over HTTP: ${live.finalRead.conversations} conversations, ${live.finalRead.requests} requests${live.finalRead.uncovered.length > 0 ? `; not fully readable by any member: ${live.finalRead.uncovered.slice(0, 5).join(', ')}` : ''}; generators: CPU max ${Math.round(live.generatorCpuShareMax * 100)}% of a core, RSS max ${Math.round(live.generatorRssBytesMax / 1048576)} MiB${live.cpuPressure == null ? '' : `; the box's tasks waited for a CPU ${Math.round(live.cpuPressure * 100)}% of the run`}${live.malformedFrames > 0 ? `; ${live.malformedFrames} malformed server frames` : ''}`,
   ];
+}
+
+/** How long the sessions were held after settle for what was owed (older summaries have no `held`). */
+function heldText(live: NonNullable<RunSummary['live']>): string {
+  const held = live.held;
+  if (held === undefined || held === null) return '';
+  return `; ${describeHeld(held, held.maxMs) ?? 'nothing owed after settle'}`;
 }
 
 /** The reads during the run, when there were any (older summaries have none). */

@@ -414,6 +414,12 @@ export type FinalState = {
   online(user: string): boolean;
   /** Whether the settle phase converged within the scenario's liveness window. */
   settledAt: number | null;
+  /**
+   * Live: the run kept its sessions open after settle until this time, for what checkers were still owed
+   * (`Checker.owedPending`); they judge the sessions still open as they stood then. Absent: not held, the
+   * sessions are judged as they stood at the run's end.
+   */
+  heldUntil?: number;
   /** The log store's final recovery against a replay of its whole log; absent where there is none (model store, live). */
   storeReplay?: ReplayCheck;
 };
@@ -459,4 +465,11 @@ export interface Checker {
    * final read must confirm (read-back.ts). Optional: a checker without it judges everything at the end.
    */
   checkpoint?(read: StoreRead): void;
+  /**
+   * What the checker is owed that the history does not show yet but a longer run could judge, by what
+   * (e.g. `{ pushes: 3, receipts: 120 }`): a live run keeps its sessions open after settle while any is
+   * above 0, within a bound (hold-owed.ts), and tells `finish` how long (`FinalState.heldUntil`).
+   * Optional: a checker without it owes nothing the end of the run leaves unjudged.
+   */
+  owedPending?(): Readonly<Record<string, number>>;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '../history.ts';
 import { checkHistory } from './check-history.ts';
+import { CheckerFeed } from './checker-feed.ts';
 import { createDeliveryModeChecker } from './delivery-mode.ts';
 import { finalStateFixture } from './final-state-fixture.ts';
 import { device, history, message } from './history-fixture.ts';
@@ -454,5 +455,91 @@ describe('delivery-mode: receipt reach', () => {
     expect(
       problems([...online, history.cursorSent(100, bob, 'small', 'delivered', 3), ...heard(2000)]),
     ).toEqual([]);
+  });
+});
+
+describe('delivery-mode: what a live run held its sessions open for (hold-owed.ts)', () => {
+  const online: HistoryEvent[] = [
+    history.conv(0, 'small', ['ann', 'bob']),
+    history.session(10, ann),
+    history.session(10, bob),
+  ];
+  const ping = (at: number, by: { user: string; device: string }) =>
+    ({ k: 'ping', at, ...by }) as HistoryEvent;
+  /** Feeds `events` to a fresh checker as a run does, and answers what it is owed after each part. */
+  const run = (parts: HistoryEvent[][]) => {
+    const checker = createDeliveryModeChecker({ largeGroupThreshold: 2 });
+    const feed = new CheckerFeed([checker]);
+    const owed = parts.map((part) => {
+      for (const event of part) feed.observe(event);
+      return checker.owedPending!();
+    });
+    return { checker, owed };
+  };
+  /** bob's send acked 4 s late, then his cursor at 5000: due by 12000, past the settle at 9500. */
+  const slowCursor: HistoryEvent[] = [
+    ...online,
+    history.ack(4050, bob, message('small', 1, 'bob'), 50),
+    history.convFrame(4060, ann, 'small', 'msg', [1]),
+    history.cursorSent(5000, bob, 'small', 'delivered', 1),
+    ping(9000, ann),
+    ping(9000, bob),
+    history.phase(9500, 'final'),
+  ];
+
+  it('is owed a receipt until both the device and the sender heard the server after it was due', () => {
+    const { owed } = run([slowCursor, [ping(12_500, ann)], [ping(12_600, bob)]]);
+    expect(owed).toEqual([
+      { pushes: 0, receipts: 1 },
+      { pushes: 0, receipts: 1 },
+      { pushes: 0, receipts: 0 },
+    ]);
+    // Told: nothing owed any more.
+    const told = run([
+      slowCursor,
+      [history.cursorSeen(11_000, ann, { conv: 'small', of: 'bob', kind: 'delivered', seq: 1, lastSeq: 1 })],
+    ]);
+    expect(told.owed[1]).toEqual({ pushes: 0, receipts: 0 });
+  });
+
+  it('fails a receipt never told once held past its due time; at the settle it could not judge', () => {
+    const { checker } = run([slowCursor, [ping(12_500, ann), ping(12_600, bob)]]);
+    const held = checker.finish({ ...finalStateFixture({ at: 9500 }), heldUntil: 13_000 });
+    expect(held.verdict).toBe('fail');
+    expect(held.details).toMatch(/1 cursor never told to a member online throughout/);
+    const notHeld = run([slowCursor, [ping(12_500, ann), ping(12_600, bob)]]).checker;
+    expect(notHeld.finish(finalStateFixture({ at: 9500 })).verdict).toBe('unknown');
+  });
+
+  it('is owed a push until the device heard the server after it was due, then fails it when held', () => {
+    const pushed: HistoryEvent[] = [...online, history.ack(100, bob, message('small', 1, 'bob'))];
+    const { checker, owed } = run([pushed, [ping(2000, ann)], [ping(4000, ann)]]);
+    expect(owed.map((o) => o.pushes)).toEqual([1, 1, 0]);
+    const result = checker.finish({ ...finalStateFixture({ at: 2100 }), heldUntil: 4500 });
+    expect(result.witness.map((w) => (w as { problem: string }).problem)).toEqual([
+      expect.stringMatching(/ann\/d1 held one session from 10 .* never pushed that message/),
+    ]);
+  });
+
+  it('owes nothing no hold could judge: a fault still open, a sender whose session ended unheard', () => {
+    const open = { k: 'fault', at: 1000, type: 'timeout', phase: 'start' } as HistoryEvent;
+    expect(run([[...online, open, history.cursorSent(2000, bob, 'small', 'delivered', 3)]]).owed).toEqual([
+      { pushes: 0, receipts: 0 },
+    ]);
+    const senderGone = [
+      ...online,
+      history.cursorSent(100, bob, 'small', 'delivered', 3),
+      { k: 'session-lost', at: 500, reason: 'reset', ...bob } as HistoryEvent,
+      history.session(600, bob),
+    ];
+    expect(run([senderGone, [ping(5000, ann), ping(5000, bob)]]).owed).toEqual([
+      { pushes: 0, receipts: 0 },
+      { pushes: 0, receipts: 0 },
+    ]);
+    // The same cursor, bob's session still open: owed until he is heard after it was due (3100).
+    const senderOn = [...online, history.cursorSent(100, bob, 'small', 'delivered', 3)];
+    expect(run([senderOn, [ping(5000, ann)], [ping(5000, bob)]]).owed.map((o) => o.receipts)).toEqual([
+      1, 1, 0,
+    ]);
   });
 });

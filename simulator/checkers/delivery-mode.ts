@@ -119,8 +119,10 @@ export function createDeliveryModeChecker(options: DeliveryModeOptions = {}): Ch
       else if (event.k === 'conv-frame') judge(event);
       else if (event.k === 'ack' && (sizes.get(event.conv) ?? -1) > 1) acked++;
     },
+    owedPending: () => ({ pushes: reach.pending(), receipts: receipts.pending() }),
     finish(final: FinalState): CheckResult {
-      sessions.finish(Math.min(endAt, final.at));
+      // A live run that held its sessions open after settle judges them as they stood when it let go.
+      sessions.finish(final.heldUntil ?? Math.min(endAt, final.at));
       const frames = judgedBy.notify + judgedBy.msg + judgedBy.receipt;
       const judged = frames + reach.judged + receipts.judged + (notifies?.judged ?? 0);
       const reachDetails = (judgement: PushReach | ReceiptReach, what: string): string =>

@@ -52,6 +52,13 @@ export interface ReachJudgement {
   owing(): Iterable<number>;
   /** `device`'s session, open since `since` and last heard at `heard`, ended at `at`. */
   ended(device: number, at: number, since: number, heard: number): void;
+  /**
+   * What is owed in sessions still open that their end could not judge yet but a later end could: not
+   * yet due, or due with the device (or a cursor's sender, on a session still open) not heard since.
+   * What waits for a fault still open, or for a sender whose session ended unheard, is not counted:
+   * no wait judges it. A live run holds its sessions open after settle while this is above 0.
+   */
+  pending(): number;
 }
 
 /**
@@ -311,6 +318,14 @@ export class MemberSessions {
   heardOn(device: number, since: number, at: number): boolean {
     if (this.openSince.get(device) === since) return this.lastHeard.get(device) >= at;
     return this.endedSince.get(device) === since && this.endedHeard.get(device) >= at;
+  }
+
+  /**
+   * Whether a session end at the latest time heard could judge something due at `due` on `device`'s
+   * session open since `since`, or a later end could: heard on it since `due`, or the session still open.
+   */
+  mayHear(device: number, since: number, due: number): boolean {
+    return this.openSince.get(device) === since || this.heardOn(device, since, due);
   }
 
   /** The first time after `at` when no fault was open (infinite if that never came). */

@@ -88,6 +88,11 @@ export class NotifyPromptness implements ReachJudgement {
 
   ended(): void {}
 
+  /** Judged as notifies come: nothing waits for a session's end. */
+  pending(): number {
+    return 0;
+  }
+
   /** The session of `event`'s device knows `conv` up to `lastSeq`; returns the seq it knew before (0: none). */
   private knows(
     event: HistoryEvent & { conv: string; user: string; device: string },

@@ -137,9 +137,7 @@ export class PushReach implements ReachJudgement {
     this.sessionPairs.delete(device);
     if (owed === undefined) return;
     for (const miss of owed.values()) {
-      const due =
-        (miss.faulted ? this.memberSessions.faultsOverAfter(miss.ackAt) : miss.ackAt) +
-        this.memberSessions.dueMs;
+      const due = this.dueOf(miss);
       // The server must be heard on that session after the push was due: then the connection held.
       if (!this.memberSessions.members.has(miss.conv)) continue;
       if (due > at || heard < due) {
@@ -153,6 +151,28 @@ export class PushReach implements ReachJudgement {
         path: [],
       }));
     }
+  }
+
+  pending(): number {
+    const sessions = this.memberSessions;
+    let pending = 0;
+    for (const [device, owed] of this.owed) {
+      const since = sessions.openSince.get(device);
+      for (const miss of owed.values()) {
+        const due = this.dueOf(miss);
+        if (due === Number.POSITIVE_INFINITY || !sessions.members.has(miss.conv)) continue;
+        if (!sessions.heardOn(device, since, due)) pending++;
+      }
+    }
+    return pending;
+  }
+
+  /** When a push is due: `dueMs` after its ack, or after the faults open at its ack are over. */
+  private dueOf(miss: Owed): number {
+    return (
+      (miss.faulted ? this.memberSessions.faultsOverAfter(miss.ackAt) : miss.ackAt) +
+      this.memberSessions.dueMs
+    );
   }
 
   /**

@@ -267,19 +267,7 @@ export class ReceiptReach implements ReachJudgement {
       if (!this.owes(row, session, place)) continue;
       const sentAt = rows[row + owedSentAt]!;
       const sender = rows[row + owedSender]!;
-      const senderNode = rows[row + owedSenderNode]!;
-      const drained = this.drain.drainedBy(sentAt, [
-        senderNode < 0 ? undefined : this.senderNodeNames[senderNode],
-        node,
-      ]);
-      const byLag = this.memberSessions.quietAfter(
-        sentAt + this.lagAround(sentAt),
-        this.memberSessions.dueMs,
-      );
-      const due = Math.max(
-        byLag,
-        this.memberSessions.quietAfter(Math.max(sentAt, drained), this.memberSessions.dueMs),
-      );
+      const { due, byLag } = this.dueOf(row, node);
       const senderSince = rows[row + owedSenderSince]!;
       if (due > at || heard < due || !this.memberSessions.heardOn(sender, senderSince, due)) {
         if (this.memberSessions.members.has(this.convOf(this.slots.keyB(slot))))
@@ -304,6 +292,52 @@ export class ReceiptReach implements ReachJudgement {
         path: [],
       }));
     }
+  }
+
+  pending(): number {
+    const sessions = this.memberSessions;
+    const rows = this.rows;
+    let pending = 0;
+    for (const [device, slots] of this.owed) {
+      const session = this.sessions.get(device);
+      const since = sessions.openSince.get(device);
+      const node = sessions.nodeName(device);
+      for (let place = 0; place < slots.length; place++) {
+        const slot = slots[place]!;
+        const row = slot * rowSize;
+        if (!this.owes(row, session, place) || !sessions.members.has(this.convOf(this.slots.keyB(slot))))
+          continue;
+        const { due } = this.dueOf(row, node);
+        if (due === Number.POSITIVE_INFINITY) continue;
+        const sender = rows[row + owedSender]!;
+        const senderSince = rows[row + owedSenderSince]!;
+        // A sender whose session ended unheard after the due time never makes it judgeable.
+        if (!sessions.mayHear(sender, senderSince, due)) continue;
+        if (!sessions.heardOn(device, since, due) || !sessions.heardOn(sender, senderSince, due)) pending++;
+      }
+    }
+    return pending;
+  }
+
+  /**
+   * When the receipt owed in the row at `row` is due (to a device on `node`), and when it would be by
+   * the ack latency around its cursor alone (`byLag`): the later of that and `dueMs` after the queue
+   * ahead of the cursor drained, each counted in time with no fault open.
+   */
+  private dueOf(row: number, node: string | undefined): { due: number; byLag: number } {
+    const rows = this.rows;
+    const sentAt = rows[row + owedSentAt]!;
+    const senderNode = rows[row + owedSenderNode]!;
+    const drained = this.drain.drainedBy(sentAt, [
+      senderNode < 0 ? undefined : this.senderNodeNames[senderNode],
+      node,
+    ]);
+    const byLag = this.memberSessions.quietAfter(sentAt + this.lagAround(sentAt), this.memberSessions.dueMs);
+    const due = Math.max(
+      byLag,
+      this.memberSessions.quietAfter(Math.max(sentAt, drained), this.memberSessions.dueMs),
+    );
+    return { due, byLag };
   }
 
   /** Whether the row at `row` holds a receipt owed in `session`, listed at `place` of its device's owed list. */

@@ -66,6 +66,12 @@ export const liveLimits = {
    * that overloads its server (acks slower than this) may skip delivery-mode (`checks.skip`).
    */
   reachDueMs: 5000,
+  /**
+   * After settle, how long at most the sessions stay open while a checker is still owed what a longer run
+   * could judge (hold-owed.ts): under load receipts fell due up to 15 s after settle, and the server's
+   * pings (every 10 s) show a device still heard it after that (docs/benchmarks.md, session 23).
+   */
+  holdOwedMaxMs: 30_000,
   /** The run's clock starts this long after the last generator is ready. */
   startLeadMs: 200,
   /** How long a generator may take to start, answer a query or finish. */

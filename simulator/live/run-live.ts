@@ -28,6 +28,7 @@ import { finalReadOrder } from './final-read-order.ts';
 import type { LiveFleet } from './fleet.ts';
 import type { GeneratorPlan, PlannedDevice, ShardStatus } from './generator-messages.ts';
 import { GeneratorPool, type GeneratorReport } from './generator-pool.ts';
+import { checkersOwed, describeHeld, type Held, holdForOwed } from './hold-owed.ts';
 import { TokenCache } from './hs256.ts';
 import { liveLimits } from './limits.ts';
 import {
@@ -89,6 +90,11 @@ export type LiveOptions = {
    * flat memory (progressive-read.ts; default liveLimits.progressiveReadEveryMs; 0: only the final read).
    */
   progressiveReadEveryMs?: number;
+  /**
+   * After settle, the sessions stay open at most this long while the checkers are still owed what a
+   * longer run could judge (hold-owed.ts; default liveLimits.holdOwedMaxMs; 0: no hold).
+   */
+  holdOwedMaxMs?: number;
 };
 
 export type LiveFacts = {
@@ -132,6 +138,11 @@ export type LiveFacts = {
   finalRead: { conversations: number; requests: number; uncovered: string[]; cursorRequests: number };
   /** The reads during the run whose seqs the checkers judged as the run went. */
   progressiveRead: ProgressiveReadFacts;
+  /**
+   * How long the sessions were held open after settle for what the checkers were still owed, and what
+   * (hold-owed.ts; null: the run did not settle, so nothing was held); `maxMs`: the bound.
+   */
+  held: (Held & { maxMs: number }) | null;
   faultLog: string[];
 };
 
@@ -583,6 +594,22 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
           await Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]);
         }
       }
+      // Under load what the server owes (receipts above all) falls due seconds after settle: the sessions
+      // stay open, and keep hearing the server's pings, until the checkers can judge it, within a bound.
+      let held: Held | null = null;
+      const holdMaxMs = options.holdOwedMaxMs ?? liveLimits.holdOwedMaxMs;
+      if (settledAt !== null) {
+        phaseNow.name = 'hold';
+        held = await holdForOwed({
+          now,
+          maxMs: holdMaxMs,
+          pause: () => Promise.race([sleep(liveLimits.settleCheckEveryMs), failure]),
+          owed: () => checkersOwed(checkers),
+          seenUpTo: () => pool.historyUpTo,
+        });
+        const line = describeHeld(held, holdMaxMs);
+        if (line !== null) log(line);
+      }
       const reports = stoppedEarly ?? (await stopGenerators());
       // The cursors the server holds, read as a black box after settle (judged by cursor-monotonicity).
       const cursorReads = await finalCursorRead(api, tokens, currentMembers(membership), record, now);
@@ -592,7 +619,10 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
       const online = new Set(reports.flatMap((r) => r.online));
       const left = new Set(reports.flatMap((r) => r.left));
       const present = devices.filter((d) => d.adversary === undefined && !left.has(d.device));
-      const final = liveFinalState(stored, present, online, settledAt ?? now(), settledAt);
+      const final: FinalState = {
+        ...liveFinalState(stored, present, online, settledAt ?? now(), settledAt),
+        ...(held === null ? {} : { heldUntil: held.until }),
+      };
       const verdicts = [
         ...checkers.map((checker) => checker.finish(final)),
         ...(options.checkers ? [] : skippedVerdicts(scenario)),
@@ -690,6 +720,7 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
             cursorRequests: cursorReads,
           },
           progressiveRead: progressive.facts,
+          held: held === null ? null : { ...held, maxMs: holdMaxMs },
           faultLog,
         },
       };
