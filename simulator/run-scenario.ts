@@ -571,8 +571,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
 
-  // The run's clock, about once a virtual second, where the meters observe the history.
-  const tick = (): void => {
+  // The run's clock, about once a virtual second, where the meters observe the history; and a turn of
+  // the event loop, which the world's events and their promise reactions never take (agenda.ts): a run
+  // process whose gate is gone, or a checker thread's error, is heard then, not at the run's end.
+  const tick = async (): Promise<void> => {
     watchMemory();
     if (meters) meters.tick(world.now, world.events);
     else {
@@ -580,6 +582,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       recorderAway?.follow(world.now);
       recorderBeside?.tick(world.now, world.events);
     }
+    await new Promise<void>((resolve) => setImmediate(resolve));
   };
 
   // Run to settle, then check convergence until it holds or the liveness window ends.
@@ -587,7 +590,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const step = 1000;
   for (let t = step; t <= settleAt; t += step) {
     await world.runUntil(Math.min(t, settleAt));
-    tick();
+    await tick();
     if (options.progress && t - lastProgress >= step) {
       lastProgress = t;
       options.progress(t / endMs, phase.name, violationsSoFar(checkers, thread));
@@ -618,7 +621,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   let settledAt: number | null = null;
   for (let t = settleAt + settleCheckEveryMs; t <= endMs; t += settleCheckEveryMs) {
     await world.runUntil(t);
-    tick();
+    await tick();
     options.progress?.(t / endMs, 'settle', violationsSoFar(checkers, thread));
     if (t >= leaversGoneBy && converged(world, settleAt)) {
       settledAt = t;
