@@ -500,6 +500,10 @@ export const scenarioSchema = strict({
     churnFraction: share('share of clients that go offline at some point', 0),
     churnOfflineMs: ms('how long a churning client stays offline, on average', 5000),
     leaveFraction: share('share of users who leave at settle with all their devices and stay offline', 0.1),
+    awayUsers: count(
+      'users (among those some client watches) who put every device away at a random time in the first half of the faults phase and never come back; at the settle each device watching one dials again, so its home node (restarted during the faults or not) answers its watch anew and must tell when they were last seen, not 0 "never seen" (simulator only)',
+      0,
+    ),
     pressers: count(
       'users (one device each; per generator shard in live runs) who press past their send burst in the warm-up, then slow down',
       1,

@@ -240,8 +240,49 @@ export function scheduleChurn(
     const on = Math.min(untilMs, off + rng.exponential(churnOfflineMs));
     const client = world.clients[i]!.client;
     world.at(off, () => world.clientEffects(i, client.goOffline(world.now)));
-    world.at(on, () => world.clientEffects(i, client.goOnline(world.now)));
+    world.at(on, () => {
+      if (!world.clients[i]!.left) world.clientEffects(i, client.goOnline(world.now));
+    });
   }
+}
+
+/**
+ * `workload.awayUsers`: users who put every device away at a random time in the first half of the
+ * faults phase and never come back (they leave early: `left` from then on). Picked as the faults begin
+ * (the watches are made in the warm-up) among the users some client watches, adversaries and leavers
+ * aside. Fills `away` with the users.
+ */
+export function scheduleAway(
+  world: World,
+  scenario: Scenario,
+  streams: SeedStreams,
+  fromMs: number,
+  untilMs: number,
+  leaves: (user: string) => boolean,
+  away: Set<string>,
+): void {
+  const wanted = scenario.workload.awayUsers;
+  if (wanted <= 0) return;
+  const rng = streams.stream('away');
+  world.at(fromMs, () => {
+    const watched = new Set<string>();
+    for (const sim of world.clients)
+      if (!sim.adversary) for (const user of sim.client.watching) watched.add(user);
+    const candidates = [...watched].filter((user) => !leaves(user)).sort();
+    while (away.size < wanted && candidates.length > 0) {
+      const user = candidates.splice(rng.int(candidates.length), 1)[0]!;
+      away.add(user);
+      const devices = world.clients.flatMap((sim, index) =>
+        sim.user === user && !sim.adversary ? [index] : [],
+      );
+      world.at(fromMs + rng.float() * (untilMs - fromMs), () => {
+        for (const index of devices) {
+          world.clients[index]!.left = true;
+          world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
+        }
+      });
+    }
+  });
 }
 
 /** Small groups (`[prefix]g<n>`), not large ones: the ones membership churn touches. */
@@ -443,7 +484,8 @@ export function scheduleMembershipChurn(
     };
     let early = -1;
     const online = (index: number): void => {
-      if (index >= 0) world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
+      if (index >= 0 && !world.clients[index]!.left)
+        world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
     };
     const empty = (): void => {
       emptied.add(conv);

@@ -19,6 +19,7 @@ import {
   devicePipelines,
   deviceSpeaksText,
   pickResenders,
+  scheduleAway,
   scheduleChurn,
   scheduleHttpReads,
   scheduleMembershipChurn,
@@ -523,8 +524,9 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     const convs = sim.convs;
     if (convs.length > 0) {
       const conv = convs[workRng.int(convs.length)]!;
-      // A user removed from a group no longer writes to it (the app knows); the server is not tested on that here.
-      if (!ledger.isMember(conv, sim.user)) {
+      // A user removed from a group no longer writes to it (the app knows); the server is not tested on that
+      // here. Nor does one who went away for good (workload.awayUsers).
+      if (sim.left || !ledger.isMember(conv, sim.user)) {
         scheduleNext();
         return;
       }
@@ -547,7 +549,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       if (workRng.chance(scenario.workload.readProbability)) {
         const reader = workRng.int(deviceCount);
         const readerConvs = world.clients[reader]!.convs;
-        if (readerConvs.length > 0)
+        if (readerConvs.length > 0 && !world.clients[reader]!.left)
           world.clientEffects(
             reader,
             world.clients[reader]!.client.markRead(readerConvs[workRng.int(readerConvs.length)]!, world.now),
@@ -563,6 +565,16 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
   scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt);
+  const away = new Set<string>();
+  scheduleAway(
+    world,
+    scenario,
+    streams,
+    faultsAt,
+    faultsAt + faultsMs / 2,
+    (user) => userLeaves(user, scenario.workload.leaveFraction, options.seed),
+    away,
+  );
   scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
   scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
     pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
@@ -610,12 +622,19 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // that close was lost too, and the node still holds the connection (explored steady seed 3 at 70
   // clients: closed at 23.8 s, cut since 9.0 s, the node learnt at 29.0 s, the run ended at 29.0 s).
   let leaversGoneBy = settleAt + leaversGraceMs;
+  // A device that watches a user who went away (workload.awayUsers) dials again, as a phone moving to
+  // another network: its home node, restarted during the faults or not, answers its watch anew, and
+  // must tell when that user was last seen.
+  const redials = (sim: SimClient): boolean =>
+    away.size > 0 && sim.client.watching.some((user) => away.has(user));
   for (let i = 0; i < world.clients.length; i++) {
     const sim = world.clients[i]!;
-    const leaves = !sim.adversary && userLeaves(sim.user, scenario.workload.leaveFraction, options.seed);
+    const leaves =
+      sim.left || (!sim.adversary && userLeaves(sim.user, scenario.workload.leaveFraction, options.seed));
     sim.left = leaves;
     if (leaves && (world.network.closeIsLost(i) || world.network.lostCloseAt(i) + deadDetectMs > settleAt))
       leaversGoneBy = Math.max(leaversGoneBy, settleAt + deadDetectMs + leaversGraceMs);
+    if (!leaves && !sim.adversary && redials(sim)) world.clientEffects(i, sim.client.goOffline(world.now));
     world.clientEffects(i, leaves ? sim.client.goOffline(world.now) : sim.client.goOnline(world.now));
   }
   let settledAt: number | null = null;

@@ -171,6 +171,99 @@ describe('presence-changes', () => {
     expect(judge([...start, ...partition, seen(9000, false, 500)]).verdict).toBe('pass');
   });
 
+  describe('lastSeen 0 ("never seen") for a user the fleet saw', () => {
+    // bob's session on n2 began at 2000 and ended at 3500; n3 crashed at 3000 and restarted at 4000,
+    // serving from 4500 (carl's welcome). At 9000 ann's new connection to n3 watches bob: n2 kept what
+    // it saw and every fault healed 5 s before, so n3 has bob's lastSeen from n2's snapshot.
+    const carl = device('carl');
+    const on = (node: string, event: HistoryEvent): HistoryEvent => ({ ...event, node }) as HistoryEvent;
+    const seenFrom = (node: string, at: number, online: boolean, lastSeen: number): HistoryEvent =>
+      on(node, seen(at, online, lastSeen));
+    const crash = (node: string, from: number, to: number): HistoryEvent[] => [
+      { k: 'fault', at: from, type: 'node-crash', phase: 'start', nodes: [node] },
+      { k: 'fault', at: to, type: 'node-crash', phase: 'heal', nodes: [node] },
+    ];
+    const lost: HistoryEvent = { k: 'session-lost', at: 3500, reason: 'client', ...bob };
+    const run = (
+      bobOn: string,
+      faults: HistoryEvent[],
+      at = 9000,
+      lastSeen = 0,
+      options: Parameters<typeof createPresenceChangesChecker>[0] = {},
+    ) =>
+      checkHistory(
+        [createPresenceChangesChecker(options)],
+        [
+          on('n1', session(1000, ann)),
+          on(bobOn, session(2000, bob)),
+          history.watchSent(2200, ann, ['bob']),
+          seenFrom('n1', 2210, true, 0),
+          ...crash('n3', 3000, 4000),
+          lost,
+          seenFrom('n1', 3600, false, 3500),
+          ...faults,
+          on('n3', session(4500, carl)),
+          on('n3', session(at - 100, ann)),
+          history.watchSent(at - 100, ann, ['bob']),
+          seenFrom('n3', at, false, lastSeen),
+        ].sort((a, b) => a.at - b.at),
+        finalStateFixture(),
+      )[0]!;
+
+    it('fails a restarted node that answers 0 once every fault healed, while the node that saw bob kept its memory', () => {
+      const result = run('n2', []);
+      expect(result.verdict).toBe('fail');
+      expect(result.details).toMatch(/1 lastSeen 0 for a user the fleet saw/);
+      expect(JSON.stringify(result.witness)).toMatch(/told by n3 that bob is offline and was never seen/);
+      // The lastSeen n2 saw is the truth: passes.
+      expect(run('n2', [], 9000, 3500).verdict).toBe('pass');
+    });
+
+    it('passes 0 when the node that saw bob lost its memory since, or a fault is still healing', () => {
+      // bob's session was on n3, which crashed: nobody need remember.
+      expect(run('n3', []).verdict).toBe('pass');
+      // n2 crashed after bob's session: its record went with it.
+      expect(run('n2', crash('n2', 5000, 5500)).verdict).toBe('pass');
+      // A fault that healed less than 3 s before the answer: the snapshots may still be on their way.
+      const slow: HistoryEvent[] = [
+        { k: 'fault', at: 5000, type: 'redis-latency', phase: 'start', nodes: ['n3'] },
+        { k: 'fault', at: 7000, type: 'redis-latency', phase: 'heal', nodes: ['n3'] },
+      ];
+      expect(run('n2', slow).verdict).toBe('pass');
+      expect(run('n2', slow, 10_500).details).toMatch(/1 lastSeen 0 for a user the fleet saw/);
+      // A clock fault: lastSeen is not judged.
+      const clock: HistoryEvent = {
+        k: 'fault',
+        at: 5000,
+        type: 'clock-offset',
+        phase: 'start',
+        nodes: ['n1'],
+      };
+      expect(run('n2', [clock]).verdict).toBe('pass');
+    });
+
+    it('passes 0 from a node that restarted less than the answer bound before its first welcome, or past goneRememberedMs', () => {
+      // The only welcome n3 gave since its restart is 200 ms before the answer: no judgement yet.
+      const result = checkHistory(
+        [createPresenceChangesChecker()],
+        [
+          on('n1', session(1000, ann)),
+          on('n2', session(2000, bob)),
+          ...crash('n3', 3000, 8000),
+          { k: 'session-lost', at: 3500, reason: 'client', ...bob } as HistoryEvent,
+          on('n3', session(11_800, ann)),
+          history.watchSent(11_800, ann, ['bob']),
+          seenFrom('n3', 12_000, false, 0),
+        ],
+        finalStateFixture(),
+      )[0]!;
+      expect(result.verdict).not.toBe('fail');
+      expect(result.details).toMatch(/\(0 offline ones past a fault/);
+      expect(run('n2', [], 9000, 0, { goneRememberedMs: 5000 }).verdict).toBe('pass');
+      expect(run('n2', [], 9000, 0, { goneRememberedMs: 8000 }).verdict).toBe('fail');
+    });
+  });
+
   it('cannot pass when nobody watched or no watched user came or went, and fails when a change got no frame', () => {
     expect(judge([]).verdict).toBe('unknown');
     // ann watches bob, who stays online: the first answer is all there is to see.

@@ -15,6 +15,12 @@
 // answered, or (for the session bound) across any fault but a node crash that came well after the
 // session began: state lost with a node or a bus event may legitimately be old (a restarted node
 // answers 0, never seen).
+// - lastSeen 0 ("never seen") is a lie about a user the harness saw in a session on a node that kept
+//   its memory since (no crash or restart of it) while every fault had healed well before the answer:
+//   a node that restarted learns of the users the others saw go from their snapshots, and a fault that
+//   lost or held back bus events is followed by those snapshots (a node back on the bus, or restarted,
+//   asks for them). Judged from the answering node's first welcome after its restart, and only within
+//   `goneRememberedMs` of the session (older leaves a fleet may forget).
 
 import type {
   Checker,
@@ -52,6 +58,11 @@ export type PresenceChangesOptions = CheckerOptions & {
    * `checks.presenceKnownWithinMs`.
    */
   presenceKnownWithinMs?: number;
+  /**
+   * A fleet remembers for this long that it saw a user go (default 300000: the reference server's
+   * snapshots list the users each node saw go within 5 minutes, for a node that restarted meanwhile).
+   */
+  goneRememberedMs?: number;
 };
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
@@ -85,6 +96,29 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   const sessionOf = float64Column(-1);
   /** User -> when its latest session opened (-1: none yet). */
   const userSessionAt = float64Column(-1);
+  /** User -> the node that welcomed its latest session, as a node number + 1 (0: not known). */
+  const userSessionNode = int32Column();
+  const goneRememberedMs = options.goneRememberedMs ?? 300_000;
+  /** Node name -> its number: the index of `nodeNames`, `restartedAt` and `servingSince`. */
+  const nodeNumbers = new Map<string, number>();
+  const nodeNames: string[] = [];
+  const nodeNumber = (name: string): number => {
+    let number = nodeNumbers.get(name);
+    if (number === undefined) {
+      number = nodeNumbers.size;
+      nodeNumbers.set(name, number);
+      nodeNames.push(name);
+      restartedAt.push(Number.NEGATIVE_INFINITY);
+      servingSince.push(Number.NEGATIVE_INFINITY);
+    }
+    return number;
+  };
+  /** Node number -> when a crash or restart of it last healed (a fault naming no node: `anyRestartAt`). */
+  const restartedAt: number[] = [];
+  let anyRestartAt = Number.NEGATIVE_INFINITY;
+  const lastRestart = (node: number): number => Math.max(restartedAt[node]!, anyRestartAt);
+  /** Node number -> its first welcome the harness saw after that restart (or before any). */
+  const servingSince: number[] = [];
   /** Fault spans (heal at +Infinity while open); crashes with the nodes they name (empty: any). */
   const faults: {
     type: string;
@@ -96,6 +130,8 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   let clockFaultAt = Number.POSITIVE_INFINITY;
   let offsetLo = Number.NEGATIVE_INFINITY;
   let judged = 0;
+  /** Offline answers the session bound let go that were judged against lastSeen 0 (fleetSawAt). */
+  let keptJudged = 0;
   // What the harness did that must produce a change frame: a watched user's first device came or
   // its last device went (the harness's own sessions) while a connected device watched it.
   const devicesOnline = int32Column();
@@ -187,6 +223,27 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     return (lastSeen !== 0 || knewOnline) && !overlapping.some((f) => f.from <= began + slackMs);
   };
 
+  // Whether node `answering` must know at `at` that the fleet saw the user in its session that began
+  // at `began` on node `seenOn`: that node kept its memory since (no crash or restart of it), the
+  // session was known to every node in time and is recent enough to be remembered, every fault had
+  // healed well before (what a fault lost or held back is followed by snapshots: a node back on the
+  // bus, or restarted, asks the others for theirs), and the answering node, if restarted, had served a
+  // while (its `node-up` asked for the snapshots before its first welcome).
+  const fleetSawAt = (began: number, seenOn: number, at: number, answering: number): boolean => {
+    if (began >= at - knownWithinMs || at - began > goneRememberedMs || at >= clockFaultAt) return false;
+    const kept = nodeNames[seenOn]!;
+    const forgot = faults.some(
+      (f) =>
+        /crash|restart/.test(f.type) &&
+        (f.nodes.length === 0 || f.nodes.includes(kept)) &&
+        f.from <= at &&
+        f.until >= began,
+    );
+    if (forgot || faults.some((f) => f.from <= at && f.until + faultDrainMs >= at)) return false;
+    const serving = servingSince[answering]!;
+    return serving >= lastRestart(answering) && serving <= at - slackMs;
+  };
+
   const judge = (event: HistoryEvent & { k: 'presence-seen' }): void => {
     const device = ids.device(event.user, event.device);
     const of = ids.user(event.of);
@@ -250,6 +307,13 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
           staleLetThrough.oldestMs = Math.max(staleLetThrough.oldestMs, event.at - began);
         }
       }
+    } else if (!event.online && event.node !== undefined && began >= 0) {
+      const seenOn = userSessionNode.get(of) - 1;
+      if (seenOn >= 0 && fleetSawAt(began, seenOn, event.at, nodeNumber(event.node))) {
+        judgedHere = true;
+        keptJudged++;
+        if (event.lastSeen === 0) neverSeen(event, began, seenOn);
+      }
     }
     if (judgedHere) judged++;
   };
@@ -278,6 +342,12 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       path: [{ k: 'session', at: began, user: event.of }, event],
     }));
 
+  const neverSeen = (event: Seen, began: number, seenOn: number): void =>
+    witness.add('lastSeen 0 for a user the fleet saw', () => ({
+      problem: `${event.user}/${event.device} was told by ${event.node} that ${event.of} is offline and was never seen (lastSeen 0), but ${event.of}'s session of ${began} was on ${nodeNames[seenOn]}, which no fault restarted since, and every fault had healed ${faultDrainMs} ms before`,
+      path: [{ k: 'session', at: began, user: event.of, node: nodeNames[seenOn] }, event],
+    }));
+
   const healed = (type: string, at: number): void => {
     const open = faults.find((f) => f.type === type && f.until === Number.POSITIVE_INFINITY);
     if (open !== undefined) open.until = at;
@@ -304,6 +374,11 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         const device = ids.device(event.user, event.device);
         sessionOf.set(device, event.at);
         userSessionAt.set(ids.deviceUser(device), event.at);
+        if (event.node !== undefined) {
+          const node = nodeNumber(event.node);
+          userSessionNode.set(ids.deviceUser(device), node + 1);
+          if (servingSince[node]! < lastRestart(node)) servingSince[node] = event.at;
+        } else userSessionNode.set(ids.deviceUser(device), 0);
         unwatch(device);
         if (connected.get(device) === 0) {
           connected.set(device, 1);
@@ -327,6 +402,10 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       }
       case 'fault':
         if (event.type === 'clock-offset') clockFaultAt = Math.min(clockFaultAt, event.at);
+        if (event.phase === 'heal' && /crash|restart/.test(event.type)) {
+          if (event.nodes === undefined || event.nodes.length === 0) anyRestartAt = event.at;
+          else for (const node of event.nodes) restartedAt[nodeNumber(node)] = event.at;
+        }
         if (event.phase === 'start')
           faults.push({
             type: event.type,
@@ -356,7 +435,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         knownWithinMs > slackMs
           ? `; nodes must know a session ${knownWithinMs} ms after it began (the scenario's presenceKnownWithinMs, not ${slackMs}): ${staleLetThrough.count} offline answers about a session begun earlier let through, the stalest ${Math.round(staleLetThrough.oldestMs)} ms after it began`
           : '';
-      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions; ${changes} changes of watched users' presence made by the harness, ${deadlines.judged} (watcher, change) pairs judged shown in time${widened}`;
+      const details = `${judged} presence frames judged against the watcher's earlier frames and the user's sessions (${keptJudged} offline ones past a fault, against "never seen" while a node that saw the user kept its memory); ${changes} changes of watched users' presence made by the harness, ${deadlines.judged} (watcher, change) pairs judged shown in time${widened}`;
       return coveredResult(witness, presenceChangesProperty, details, {
         judged,
         judgedWhat: 'presence frame judged',

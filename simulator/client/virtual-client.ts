@@ -269,6 +269,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
 
   // ---- read-only views ----------------------------------------------------------------------
 
+  /** The users this client watches (never mutate it). */
+  get watching(): readonly string[] {
+    return this.watchedUsers();
+  }
+
   /** Users watched on the current session with no `presence` answer yet. */
   get watchesUnanswered(): number {
     return this.watchUnanswered?.length ?? 0;

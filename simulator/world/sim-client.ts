@@ -9,7 +9,10 @@ export class SimClient {
    * replace it, never write into it.
    */
   convs: readonly string[];
-  /** Went offline for good when the run settled: not judged for delivery, but its presence is. */
+  /**
+   * Went offline for good (when the run settled, or earlier as one of `workload.awayUsers`): not
+   * judged for delivery, but its presence is.
+   */
   left = false;
 
   constructor(
