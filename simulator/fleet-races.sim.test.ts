@@ -10,6 +10,10 @@
 //   again on the same connection, and the duplicate's seq is past anything that node has seen (the
 //   conversation quiet meanwhile), so the node reads the stored message back and pushes it (mutant 808
 //   sent that read as an operation no store carries out, and the run crashed).
+// - users some client watches go away during the faults (every device, for good) while node 2 is killed
+//   and restarts; at the settle their watchers dial again, some to node 2, which learnt from the others'
+//   presence snapshots when they were last seen (mutant 1965 left the users a node saw go out of its
+//   snapshots: the restarted node told those watchers "never seen", lastSeen 0).
 // Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships.
 
 import { describe, expect, it } from 'vitest';
@@ -18,6 +22,7 @@ import type { Effect } from '../reference-server/core/effects.ts';
 import type { Input } from '../reference-server/core/inputs.ts';
 import type { ConversationRecord } from '../reference-server/store/message-store.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
+import type { HistoryEvent } from './history.ts';
 import { runScenario } from './run-scenario.ts';
 
 const options = { seed: 1, clients: 200 };
@@ -78,6 +83,19 @@ class BreaksTheRepushRead extends ChatNode {
   }
 }
 
+/** Leaves the users it saw go (listed with 0 connections) out of the presence snapshots it publishes. */
+class SnapshotsForgetGoneUsers extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    return super
+      .handle(input, now)
+      .map((effect) =>
+        effect.type === 'publish' && effect.event.kind === 'presence-snapshot'
+          ? { ...effect, event: { ...effect.event, users: effect.event.users.filter(([, n]) => n > 0) } }
+          : effect,
+      );
+  }
+}
+
 describe('fleet-races', () => {
   it(
     'reaches a message of a new conversation before its create at a third node: a node that throws there fails',
@@ -102,6 +120,45 @@ describe('fleet-races', () => {
       const verdict = summary.verdicts.find((v) => v.property === 'read-pages')!;
       expect(verdict.verdict).toBe('fail');
       expect(verdict.details).toMatch(/hello never answered/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'tells a restarted node when the users others saw go were last seen: one told nothing answers their watchers 0 and fails presence-changes',
+    async () => {
+      const judged = (summary: { verdicts: { property: string; verdict: string; details: string }[] }) =>
+        summary.verdicts.find((v) => v.property === 'presence-changes')!;
+      // The away users: every device's session lost in the first half of the faults phase (4-12 s), none after.
+      const lastSession = new Map<string, number>();
+      const lastLost = new Map<string, number>();
+      const rewatched = new Set<string>();
+      let settleAt = Number.POSITIVE_INFINITY;
+      const observe = (event: HistoryEvent): void => {
+        if (event.k === 'phase' && event.phase === 'settle') settleAt = event.at;
+        if (event.k === 'session') lastSession.set(event.user, event.at);
+        if (event.k === 'session-lost') lastLost.set(event.user, event.at);
+        if (event.k === 'watch-sent' && event.at >= settleAt)
+          for (const user of event.users) rewatched.add(user);
+      };
+      const shipped = judged(
+        await runScenario(loadScenario('fleet-races'), { ...options, recorder: { observe, tick: () => {} } }),
+      );
+      const away = [...lastLost].filter(
+        ([user, at]) => at >= 4000 && at < 12_000 && lastSession.get(user)! < at && !/^x/.test(user),
+      );
+      expect(away.length).toBe(4);
+      for (const [user] of away) expect(rewatched.has(user)).toBe(true);
+      expect(shipped.verdict).toBe('pass');
+      const reached = /\((\d+) offline ones past a fault/.exec(shipped.details);
+      expect(Number(reached?.[1])).toBeGreaterThan(0);
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new SnapshotsForgetGoneUsers(node),
+      });
+      expect(judged(summary).verdict).toBe('fail');
+      expect(judged(summary).details).toMatch(/lastSeen 0 for a user the fleet saw/);
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,
