@@ -70,6 +70,32 @@ describe('Presence', () => {
     expect(n3.watch(5, 'u')).toEqual({ online: false, lastSeen: n1.lastSeen('u') });
   });
 
+  it("lists a user it saw go with the latest lastSeen it knows, so a restarted node does not go back to this node's own", () => {
+    // fleet-races seed 7 at 200 clients: u47's devices on n1 and n3 closed at once; n1 stamped 11484,
+    // n3 11485.66 and reported it; n3 crashed, and restarted from n1's snapshot.
+    const n1 = new Presence();
+    const n3 = new Presence();
+    n1.connected('u');
+    n3.connected('u');
+    n1.remote('n3', 'u', 1, 0);
+    n1.disconnected('u', 11_484);
+    n3.disconnected('u', 11_485.66);
+    n1.remote('n3', 'u', 0, 11_485.66);
+    expect(n1.watch(1, 'u')).toEqual({ online: false, lastSeen: 11_485.66 });
+    const restarted = new Presence();
+    restarted.replaceNode('n1', n1.localSnapshot(17_600, 60_000), 17_600);
+    expect(restarted.watch(2, 'u')).toEqual({ online: false, lastSeen: 11_485.66 });
+    // n3's report first, n1's own leave after it: the same.
+    const m1 = new Presence();
+    m1.connected('u');
+    m1.remote('n3', 'u', 1, 0);
+    m1.remote('n3', 'u', 0, 11_485.66);
+    m1.disconnected('u', 11_484);
+    const again = new Presence();
+    again.replaceNode('n1', m1.localSnapshot(17_600, 60_000), 17_600);
+    expect(again.watch(2, 'u')).toEqual({ online: false, lastSeen: 11_485.66 });
+  });
+
   it('reports a user it saw go offline with a dead node, so a node that restarted meanwhile does not go back to the older lastSeen', () => {
     // Swarm seed 74066800333965: n1 froze holding u's connections (u last left at 9614); n3 took it for
     // dead at 19147 and told its watchers "offline, lastSeen 19147"; n2, restarted after n1 froze, knew

@@ -16,7 +16,11 @@ type UserPresence = {
    * ended, or the node that held the user's last connections was taken for dead. The second matters to
    * a node that restarted meanwhile: when the dead node returns, its snapshot carries the lastSeen it
    * had before it froze, and only this report tells the restarted node the fleet saw the user go later
-   * (swarm seed 74066800333965: a watcher moved to such a node saw lastSeen go back 9.5 s).
+   * (swarm seed 74066800333965: a watcher moved to such a node saw lastSeen go back 9.5 s). Its value is
+   * the latest lastSeen this node knows, then and since (a later leave another node reports raises it),
+   * not only its own stamp: fleet-races seed 7, u47's two devices closed at once on n1 and n3, each
+   * stamped its own time, n3's 1.5 ms later; n3 crashed, and, restarted, learnt only n1's own stamp from
+   * n1's snapshot and told a watcher that, behind what n1 had told it.
    */
   goneAt: number;
   watchers: SmallSet<ConnId> | null;
@@ -61,8 +65,8 @@ export class Presence {
     // still online; stamped only when offline everywhere, both reported lastSeen 0 ("never seen") and
     // each told its watchers so (swarm seed 24).
     if (entry.local === 0) {
-      entry.goneAt = now;
       entry.lastSeen = Math.max(entry.lastSeen, now);
+      entry.goneAt = entry.lastSeen;
     }
     return online(entry) ? null : change(user, entry);
   }
@@ -70,6 +74,7 @@ export class Presence {
   /** Another node reports how many connections the user has there now. */
   remote(node: string, user: UserId, connections: number, lastSeen: number): PresenceChange | null {
     const entry = this.entry(user);
+    if (entry.goneAt > 0) entry.goneAt = Math.max(entry.goneAt, lastSeen);
     const was = online(entry);
     entry.remote ??= new Map();
     if (connections > 0) entry.remote.set(node, connections);
@@ -87,7 +92,7 @@ export class Presence {
       entry.remote.delete(node);
       if (was && !online(entry)) {
         entry.lastSeen = Math.max(entry.lastSeen, now);
-        entry.goneAt = now;
+        entry.goneAt = entry.lastSeen;
         changes.push(change(user, entry));
       }
     }
