@@ -529,6 +529,10 @@ export const scenarioSchema = strict({
       'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a create and a change naming a bad id (400); admin-answers judges each answer (simulator only)',
       0,
     ),
+    sendBeforeRemovalMs: ms(
+      "a member who stays sends to the group through another node than the admin's this long before each removal the admin asks for (0: never): through a node slow to Redis the message is sequenced before the removal but reaches the other nodes after it, and the removed user's devices there must still get it, by a push to a past member (simulator only)",
+      0,
+    ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

@@ -143,6 +143,7 @@ export type Scenario = {
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
     httpReadsPerMin: number;
     /** Right after each membership change is answered, a member on another node sends to the group. */
+    sendBeforeRemovalMs: number;
     sendAfterMembershipChange: boolean;
   };
   phases: { warmupMs: number; faultsMs: number; healMs: number; settleMaxMs: number };

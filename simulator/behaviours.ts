@@ -425,6 +425,33 @@ export function scheduleMembershipChurn(
       if (n === 1) world.clientEffects(index, sim.client.pull(conv, world.now));
     }
   };
+  const beforeRng = streams.stream('membership-before');
+  /**
+   * workload.sendBeforeRemovalMs: a member who stays sends to the group through another node than the
+   * admin's, that long before the admin asks to remove `removed`. Through a node slow to Redis, the
+   * message is sequenced before the removal but its bus event may reach the other nodes after it: the
+   * removed user's devices there are owed it (protocol.md promise 5), by a push to a past member whose
+   * span covers it. False when no such member is ready.
+   */
+  const sendsBefore = (conv: string, removed: readonly string[]): boolean => {
+    const adminNode = `n${world.nodes.findIndex((node) => node.up && !node.paused) + 1}`;
+    const members = ledger.membersOf(conv);
+    const pool = world.clients.flatMap((sim, index) =>
+      !sim.adversary &&
+      !sim.left &&
+      members.includes(sim.user) &&
+      !removed.includes(sim.user) &&
+      sim.client.canSend() &&
+      sim.client.node !== adminNode
+        ? [index]
+        : [],
+    );
+    if (pool.length === 0) return false;
+    const index = beforeRng.pick(pool);
+    const sim = world.clients[index]!;
+    world.clientEffects(index, sim.client.sendMessage(conv, messageBody(sim.device, followed++), world.now));
+    return true;
+  };
   /** The apps of users just added open the group (and pull it), members again if they had been. */
   const opened = (conv: string, users: readonly string[]): void =>
     world.clients.forEach((sim, index) => {
@@ -567,7 +594,10 @@ export function scheduleMembershipChurn(
           (c) => opened(c, change.add),
           () => {},
         );
-      ask();
+      const before = scenario.workload.sendBeforeRemovalMs;
+      if (before > 0 && change.remove.length > 0 && sendsBefore(conv, change.remove))
+        world.at(world.now + before, ask);
+      else ask();
     });
   }
 }
