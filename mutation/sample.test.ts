@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mutantContext, pickSample, type SampledMutant, scoreSample, wilson } from './sample.ts';
+import { applyMutant } from './replay-mutants.ts';
+import { mutantContext, mutantsOf, pickSample, type SampledMutant, scoreSample, wilson } from './sample.ts';
 
 const mutant = (id: number, status = 'Survived', file = 'a.ts'): SampledMutant => ({
   id: String(id),
@@ -76,6 +77,28 @@ describe('scoreSample', () => {
     expect(() => scoreSample(planned, new Map(planned).set('1', mutant(1, 'Ignored')), ['1'])).toThrow(
       'status Ignored',
     );
+  });
+});
+
+describe("the committed sample (0ff7ab0, seed 1, 200 mutants)", () => {
+  // The replays in docs/benchmarks.md run from this report: the census's 200 sampled mutants with their
+  // files' text at 0ff7ab0, so a fresh clone can replay any of them on today's code.
+  const samples = resolve(import.meta.dirname, 'samples');
+  const ids = readFileSync(join(samples, '0ff7ab0-seed1-200.ids'), 'utf8').trim().split('\n');
+  const report = JSON.parse(readFileSync(join(samples, '0ff7ab0-seed1-200.report.json'), 'utf8'));
+  const mutants = mutantsOf(report);
+
+  it('holds exactly the sampled ids, each one placeable in its file as it was', () => {
+    expect([...mutants.keys()].sort((a, b) => Number(a) - Number(b))).toEqual(ids);
+    for (const mutant of mutants.values()) {
+      const source: string = report.files[mutant.file].source;
+      expect(applyMutant(source, mutant)).not.toBe(source);
+    }
+  });
+
+  it('classes only sampled mutants', () => {
+    const classes = JSON.parse(readFileSync(join(samples, '0ff7ab0-seed1-200.classes.json'), 'utf8'));
+    for (const id of Object.keys(classes)) expect(mutants.has(id), id).toBe(true);
   });
 });
 
