@@ -80,7 +80,7 @@ describe('scoreSample', () => {
   });
 });
 
-describe("the committed sample (0ff7ab0, seed 1, 200 mutants)", () => {
+describe('the committed sample (0ff7ab0, seed 1, 200 mutants)', () => {
   // The replays in docs/benchmarks.md run from this report: the census's 200 sampled mutants with their
   // files' text at 0ff7ab0, so a fresh clone can replay any of them on today's code.
   const samples = resolve(import.meta.dirname, 'samples');
