@@ -49,7 +49,9 @@ export type FaultSpec = {
   /** disk-bitflip: which synced file a bit flips in. */
   file?: 'checkpoint' | 'segment';
   /** disk-torn-write: which sectors of the torn write survive. */
-  sectors?: 'prefix' | 'any';
+  sectors?: 'prefix' | 'any' | 'hole';
+  /** disk-torn-write: the shortest write the crash tears (bytes); shorter ones go by untouched. */
+  writeBytesMin?: number;
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */

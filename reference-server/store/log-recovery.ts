@@ -30,6 +30,8 @@ export type RecoveredLog = {
   replayedRecords: number;
   /** Bytes cut off the last segment as a torn tail (0 after a clean shutdown). */
   truncatedBytes: number;
+  /** Whether the cut tail held an intact record after its bad one (an unwritten sector, not damage). */
+  cutBeforeIntact: boolean;
   /** Why the checkpoint was set aside (damaged), or null when it was used or absent. */
   checkpointRejected: string | null;
 };
@@ -68,6 +70,7 @@ export async function recoverLog(
     records: start.records,
     replayedRecords: 0,
     truncatedBytes: 0,
+    cutBeforeIntact: false,
     checkpointRejected,
   };
   for (let segment = start.segment; segment <= last; segment++) {
@@ -96,6 +99,7 @@ export async function recoverLog(
             `${frame.reason}, with an intact record at offset ${intact} after it: damage, not a torn tail`,
           );
         recovered.truncatedBytes = data.length - offset;
+        recovered.cutBeforeIntact = intact !== null;
         await truncate(fs, path, offset);
         break;
       }

@@ -98,6 +98,8 @@ export class LogStore implements MessageStore {
   replayedRecords = 0;
   /** Bytes the last `open()` cut off the last segment as a torn tail. */
   truncatedBytes = 0;
+  /** Whether the last `open()` cut a torn tail that held intact records after an unwritten sector. */
+  cutBeforeIntact = false;
   /** Why the last `open()` set the checkpoint aside (damaged) and replayed every segment, or null. */
   checkpointRejected: string | null = null;
 
@@ -148,6 +150,7 @@ export class LogStore implements MessageStore {
     this.recordsSinceCheckpoint = recovered.replayedRecords;
     this.replayedRecords = recovered.replayedRecords;
     this.truncatedBytes = recovered.truncatedBytes;
+    this.cutBeforeIntact = recovered.cutBeforeIntact;
     this.checkpointRejected = recovered.checkpointRejected;
     const wrapSink = policies.wrapSink ?? ((sink: SegmentSink) => sink);
     this.commit = new GroupCommit({

@@ -24,6 +24,34 @@ describe('disk-torn-write', () => {
   });
 });
 
+describe("disk-torn-write with sectors 'hole' and writeBytesMin", () => {
+  let run: FaultRun;
+  beforeAll(async () => {
+    // Default 2 ms fsyncs: most writes hold one record. The crash waits for a batch of 1.5 KiB.
+    run = await runFault(
+      { type: 'disk-torn-write', atMs: 1000, durationMs: 1000, sectors: 'hole', writeBytesMin: 1536 },
+      {
+        clients: { count: 100 },
+        workload: { ratePer1kClients: 3000, pressers: 0 },
+        checks: { skip: ['rate-limit'] },
+        network: { fsyncMs: 20 },
+      },
+    );
+  }, faultRunTimeoutMs);
+
+  it('tears a write of at least writeBytesMin, and recovery cuts it although whole records lie after the hole', () => {
+    const storage = run.summary.storage!;
+    expect(storage.disk.tornOutOfOrder).toBe(1);
+    expect(storage.disk.tornWriteBytes).toBeGreaterThanOrEqual(1536);
+    expect(storage.tailsCutBeforeIntact).toBe(1);
+    expect(storage.refusals).toEqual([]);
+  });
+
+  it('starts again and keeps every acknowledged record', () => {
+    expect(failedVerdicts(run)).toEqual([]);
+  });
+});
+
 describe("disk-torn-write with sectors 'any'", () => {
   let run: FaultRun;
   beforeAll(async () => {

@@ -1,11 +1,15 @@
 // A torn write: the store's machine crashes right after a write reached the disk and before an fsync
 // covered it, and the crash keeps part of that write. With `sectors: 'prefix'` a prefix survives, cut
 // at a sector boundary; with `'any'` any subset of its sectors does (the kernel writes dirty pages
-// back in no order), so a hole may lie before a kept sector, and intact-looking records after it. The
-// restart runs the real recovery, which may drop everything after the last fsync, since none of it was
-// acked, but must keep every acknowledged record and must start. Judged by durable-ack and no-loss
-// (an acked record cut with the tail), liveness (a recovery that refuses a log whose only damage is
-// its unsynced tail stays down), agreement (a half-written record served as a message).
+// back in no order), so a hole may lie before a kept sector, and intact-looking records after it; with
+// `'hole'` every sector but the first does, so every whole record past the first sector lies intact
+// after the hole. The restart runs the real recovery, which may drop everything after the last fsync,
+// since none of it was acked, but must keep every acknowledged record and must start. With
+// `writeBytesMin` the crash waits for a write at least that long (a group-commit batch of several
+// records), so that whole records lie after the hole: the case recovery must tell from damage.
+// Judged by durable-ack and no-loss (an acked record cut with the tail), liveness (a recovery that
+// refuses a log whose only damage is its unsynced tail stays down), agreement (a half-written record
+// served as a message).
 
 import type { Fault } from './fault.ts';
 import { storeOwner } from './store-owner.ts';
@@ -15,12 +19,12 @@ export const diskTornWrite: Fault = {
   start(context) {
     const owner = storeOwner(context);
     owner.disk.tearNextCrash = true;
-    owner.disk.tearInAnyOrder = context.spec.sectors === 'any';
-    owner.disk.onNextWrite(() => owner.crash());
+    owner.disk.tearSectors = context.spec.sectors ?? 'prefix';
+    owner.disk.onNextWrite(() => owner.crash(), context.spec.writeBytesMin ?? 0);
     return () => {
       owner.disk.onNextWrite(null);
       owner.disk.tearNextCrash = false;
-      owner.disk.tearInAnyOrder = false;
+      owner.disk.tearSectors = 'prefix';
       owner.restart();
     };
   },

@@ -89,6 +89,8 @@ export class LogStorage implements StorageService {
     recoveries: 0,
     recoveriesInterrupted: 0,
     truncatedBytes: 0,
+    /** Recoveries that cut a torn tail with intact records after its unwritten sector (told from damage). */
+    tailsCutBeforeIntact: 0,
     corruptReads: 0,
     bitFlips: 0,
     checkpointsRejected: 0,
@@ -339,6 +341,7 @@ export class LogStorage implements StorageService {
         if (generation !== this.generation) return;
         this.stats.recoveries++;
         this.stats.truncatedBytes += store.truncatedBytes;
+        if (store.cutBeforeIntact) this.stats.tailsCutBeforeIntact++;
         if (store.checkpointRejected !== null) this.stats.checkpointsRejected++;
         await this.reportRecovered(store).catch((error: unknown) => {
           if (error instanceof LogCorruptError) this.stats.corruptReads++;

@@ -66,7 +66,7 @@ describe('SimDisk', () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const { disk, synced, unsynced, readBack } = await diskWith(seed);
       disk.tearNextCrash = true;
-      disk.tearInAnyOrder = true;
+      disk.tearSectors = 'any';
       disk.crash();
       const after = await readBack();
       expect(after.subarray(0, 700)).toEqual(synced);
@@ -83,6 +83,31 @@ describe('SimDisk', () => {
       expect(pieces.indexOf(false)).toBeGreaterThanOrEqual(0);
       expect(disk.stats.tornOutOfOrder).toBe(1);
     }
+  });
+
+  it("torn with a hole, every sector but the write's first survives; and it counts the torn write's length", async () => {
+    const { disk, synced, unsynced, readBack } = await diskWith(1);
+    disk.tearNextCrash = true;
+    disk.tearSectors = 'hole';
+    disk.crash();
+    const after = await readBack();
+    expect(after.subarray(0, 700)).toEqual(synced);
+    // The write's first piece (700 up to the sector boundary at 1024) is zeros; the rest is the write.
+    expect(after.subarray(700, sectorBytes * 2).every((byte) => byte === 0)).toBe(true);
+    expect(after.subarray(sectorBytes * 2)).toEqual(unsynced.subarray(sectorBytes * 2 - 700));
+    expect(disk.stats.tornOutOfOrder).toBe(1);
+    expect(disk.stats.tornWriteBytes).toBe(unsynced.length);
+  });
+
+  it('fires onNextWrite only at a write at least bytesMin long', async () => {
+    const { disk, run } = await diskWith(1);
+    let fired = 0;
+    disk.onNextWrite(() => fired++, 1000);
+    const file = await run(disk.open('/d/log', 'write'));
+    await run(file.write(Buffer.alloc(600, 1), 3000));
+    expect(fired).toBe(0);
+    await run(file.write(Buffer.alloc(1000, 1), 3600));
+    expect(fired).toBe(1);
   });
 
   it('lands a misdirected write over synced bytes, for reads now and after a crash, and restores them', async () => {

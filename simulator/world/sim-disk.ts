@@ -121,13 +121,17 @@ export class SimDisk implements FileSystem {
   /** The next crash tears the last unsynced write of each file (a disk-torn-write fault). */
   tearNextCrash = false;
   /**
-   * With `tearNextCrash`, the torn write keeps any subset of its sectors, not a prefix: the kernel
-   * writes dirty pages back in no particular order, so a crash before the fsync may keep a later
-   * sector of a write and lose an earlier one (left as the disk held it: zeros past the file's end).
+   * Which sectors the torn write keeps (with `tearNextCrash`). 'prefix': its first ones. 'any': any
+   * subset, not a prefix: the kernel writes dirty pages back in no particular order, so a crash before
+   * the fsync may keep a later sector of a write and lose an earlier one (left as the disk held it:
+   * zeros past the file's end). 'hole': every sector but the first (one page not yet written back), so
+   * whatever whole records the write holds past its first sector lie intact after the hole.
    */
-  tearInAnyOrder = false;
+  tearSectors: 'prefix' | 'any' | 'hole' = 'prefix';
   /** Runs once, as its own event, after the next write completes (before any fsync covers it). */
   private afterWrite: (() => void) | null = null;
+  /** The shortest write that sets `afterWrite` off. */
+  private afterWriteBytesMin = 0;
   /** Runs once, as its own event, after this many more operations complete. */
   private afterOperations: { left: number; callback: () => void } | null = null;
   /** Counters for reports and tests. */
@@ -136,6 +140,8 @@ export class SimDisk implements FileSystem {
     tornWrites: 0,
     /** Torn writes whose surviving sectors were not a prefix (a hole before a kept sector). */
     tornOutOfOrder: 0,
+    /** Length of the last torn write, in bytes (0 before any). */
+    tornWriteBytes: 0,
     lostWrites: 0,
     fsyncErrors: 0,
     noSpace: 0,
@@ -256,7 +262,11 @@ export class SimDisk implements FileSystem {
               file.change({ kind: 'write', position, data: Buffer.from(data) });
               // A write inside one sector is atomic: only one that spans a boundary can tear.
               const hook = this.afterWrite;
-              if (hook !== null && spansSectorBoundary(position, data.length)) {
+              if (
+                hook !== null &&
+                data.length >= this.afterWriteBytesMin &&
+                spansSectorBoundary(position, data.length)
+              ) {
                 this.afterWrite = null;
                 this.options.clock.at(this.options.clock.now, hook);
               }
@@ -331,9 +341,9 @@ export class SimDisk implements FileSystem {
     this.stats.crashes++;
     this.busyUntil = this.options.clock.now;
     const tear = this.tearNextCrash;
-    const anyOrder = tear && this.tearInAnyOrder;
+    const sectors = this.tearSectors;
     this.tearNextCrash = false;
-    this.tearInAnyOrder = false;
+    this.tearSectors = 'prefix';
     this.names = new Map(this.durableNames);
     for (const file of new Set(this.names.values())) {
       const changes = file.pending;
@@ -341,11 +351,12 @@ export class SimDisk implements FileSystem {
       for (let index = 0; index < kept; index++) file.durable.apply(changes[index]!);
       const next = changes[kept];
       if (next !== undefined && next.kind === 'write' && (tear || rng.chance(0.5))) {
-        const torn = anyOrder ? tornSectors(next, rng) : tornPrefix(next, rng);
+        const torn = !tear || sectors === 'prefix' ? tornPrefix(next, rng) : tornSectors(next, rng, sectors);
         if (torn !== null) {
           for (const piece of Array.isArray(torn) ? torn : [torn]) file.durable.apply(piece);
           this.stats.tornWrites++;
-          if (anyOrder) this.stats.tornOutOfOrder++;
+          this.stats.tornWriteBytes = next.data.length;
+          if (Array.isArray(torn)) this.stats.tornOutOfOrder++;
         }
       }
       this.stats.lostWrites += changes.length - kept;
@@ -354,9 +365,13 @@ export class SimDisk implements FileSystem {
     }
   }
 
-  /** Arms (or, with null, disarms) a callback to run right after the next write that spans a sector boundary. */
-  onNextWrite(callback: (() => void) | null): void {
+  /**
+   * Arms (or, with null, disarms) a callback to run right after the next write that spans a sector
+   * boundary and is at least `bytesMin` long.
+   */
+  onNextWrite(callback: (() => void) | null, bytesMin = 0): void {
     this.afterWrite = callback;
+    this.afterWriteBytesMin = bytesMin;
   }
 
   /** Arms (or disarms) a callback to run right after `count` more operations complete. */
@@ -456,10 +471,15 @@ function tornPrefix(change: Extract<PendingChange, { kind: 'write' }>, rng: Prng
 }
 
 /**
- * The sectors of a write that reach the disk when they are written back in no order (seeded): never
- * a prefix, so a lost sector lies before a kept one; or null if the write lies inside one sector.
+ * The sectors of a write that reach the disk when they are written back in no order: never a prefix,
+ * so a lost sector lies before a kept one; or null if the write lies inside one sector. 'any': a
+ * seeded subset; 'hole': all but the first.
  */
-function tornSectors(change: Extract<PendingChange, { kind: 'write' }>, rng: Prng): PendingChange[] | null {
+function tornSectors(
+  change: Extract<PendingChange, { kind: 'write' }>,
+  rng: Prng,
+  sectors: 'any' | 'hole',
+): PendingChange[] | null {
   const start = change.position;
   const end = start + change.data.length;
   const pieces: { from: number; to: number }[] = [];
@@ -469,7 +489,7 @@ function tornSectors(change: Extract<PendingChange, { kind: 'write' }>, rng: Prn
     from = to;
   }
   if (pieces.length < 2) return null;
-  const kept = pieces.map(() => rng.chance(0.5));
+  const kept = pieces.map((_, i) => (sectors === 'hole' ? i > 0 : rng.chance(0.5)));
   const lostBeforeKept = kept.some((keep, i) => keep && kept.slice(0, i).includes(false));
   if (!lostBeforeKept) {
     kept[0] = false;
