@@ -315,6 +315,14 @@ describe('scenarios', () => {
     expect(tears).not.toEqual([]);
     for (const tear of tears) {
       expect(tear.writeBytesMin ?? 0).toBeGreaterThanOrEqual(1024);
+      // Mutant 2718 (session 24): recovery that does not cut the torn tail survived until a second
+      // torn write came right after the restart: its bytes land over the cut, short of the old tail's
+      // end, and the next recovery meets the leftover records (a refused log) unless the cut was made.
+      const heal = tear.atMs + (tear.durationMs ?? 0);
+      expect(
+        faults.some((f) => f.type === 'disk-torn-write' && f.atMs > heal && f.atMs <= heal + 10),
+        `a second tear right after ${heal} ms`,
+      ).toBe(true);
       const slow = faults.filter(
         (f) =>
           f.type === 'disk-slow' &&
