@@ -299,6 +299,14 @@ const faultVariants = [
     "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost until a backup restores it (durationMs), so it is no swarm pick.",
   ),
   strict({
+    type: z.literal('disk-lost-flush'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...restoredAfter(''),
+  }).describe(
+    "The disk acknowledged a flush it never made: the log's machine crashes and restarts at once with its checkpoint's segment shorter than the position the checkpoint covers (acknowledged records gone). Recovery must refuse that log, not start on it; with one copy of the log the records are lost until a backup restores them (durationMs), so it is no swarm pick.",
+  ),
+  strict({
     type: z.literal('disk-slow'),
     description: z.string().optional(),
     ...faultStart,

@@ -334,6 +334,14 @@ describe('scenarios', () => {
     }
   });
 
+  it('disk-faults loses a flush the disk acknowledged, restored from a backup', () => {
+    // Mutant 2580 (session 24): recovery that accepts a segment ending before the position its
+    // checkpoint covers survived every gate scenario: no fault ever shortened a synced segment.
+    const lost = loadScenario('disk-faults').faults.filter((f) => f.type === 'disk-lost-flush');
+    expect(lost).not.toEqual([]);
+    for (const fault of lost) expect(fault.durationMs, 'a backup restores the lost bytes').toBeGreaterThan(0);
+  });
+
   it('commits the JSON Schema the zod schema generates (npm run scenarios:schema)', () => {
     expect(readFileSync(scenarioJsonSchemaPath, 'utf8')).toBe(scenarioJsonSchema());
   });

@@ -22,12 +22,13 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
   return fc
     .record({
       // redis-latency and store-flaky act on the path to a shared store: a scenario with an embedded one has none.
-      // disk-misdirected-write loses the record it lands on (one copy of the log): a scenario of its own.
+      // disk-misdirected-write and disk-lost-flush lose acked records (one copy of the log): scenarios of their own.
       type: fc.constantFrom(
         ...faultTypes.filter(
           (type) =>
             (scenario.topology.store === 'shared' || (type !== 'redis-latency' && type !== 'store-flaky')) &&
-            type !== 'disk-misdirected-write',
+            type !== 'disk-misdirected-write' &&
+            type !== 'disk-lost-flush',
         ),
       ),
       atMs: fc.integer({ min: 0, max: window - 1 }),

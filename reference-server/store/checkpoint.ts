@@ -155,6 +155,16 @@ export async function loadCheckpoint(
   const path = join(dir, checkpointFileName);
   const data = await fs.readFile(path);
   if (data === null) return null;
+  return parseCheckpointFile(path, data, frameBytesMax, newState);
+}
+
+/** A checkpoint file's bytes, checked (CRCs and shape) and parsed; LogCorruptError if damaged. */
+export function parseCheckpointFile(
+  path: string,
+  data: Buffer,
+  frameBytesMax: number,
+  newState: () => StoreState = () => new StoreState(),
+): LoadedCheckpoint {
   let offset = 0;
   const corrupt = (reason: string) =>
     new LogCorruptError(

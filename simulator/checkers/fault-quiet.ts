@@ -38,6 +38,7 @@ const restartAtHeal: ReadonlySet<string> = new Set([
   'disk-full',
   'disk-bitflip',
   'disk-misdirected-write',
+  'disk-lost-flush',
 ]);
 
 /** Faults that fail a node's store and leave the node up and reachable. */

@@ -224,6 +224,14 @@ describe('presence-changes', () => {
       expect(run('n3', []).verdict).toBe('pass');
       // n2 crashed after bob's session: its record went with it.
       expect(run('n2', crash('n2', 5000, 5500)).verdict).toBe('pass');
+      // A disk fault whose store's machine is the node's own (embedded) crashes and restarts it too
+      // (session 24: a disk-lost-flush restart was judged as memory kept). A fault naming no node: any.
+      const diskRestart = (type: string): HistoryEvent[] => [
+        { k: 'fault', at: 5000, type, phase: 'start' } as HistoryEvent,
+        { k: 'fault', at: 5500, type, phase: 'heal' } as HistoryEvent,
+      ];
+      for (const type of ['disk-lost-flush', 'disk-torn-write', 'disk-full', 'disk-misdirected-write'])
+        expect(run('n2', diskRestart(type)).verdict, type).toBe('pass');
       // A fault that healed less than 3 s before the answer: the snapshots may still be on their way.
       const slow: HistoryEvent[] = [
         { k: 'fault', at: 5000, type: 'redis-latency', phase: 'start', nodes: ['n3'] },

@@ -33,6 +33,7 @@ import type {
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { float64Column, int32Column, uint8Column } from './column.ts';
 import { coveredResult } from './coverage.ts';
+import { nodeRestartFaultTypes } from './node-restart-faults.ts';
 import { PresenceDeadlines } from './presence-deadlines.ts';
 import { SlotTable } from './slot-table.ts';
 import { WitnessList } from './witness-list.ts';
@@ -203,7 +204,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         f.from <= to &&
         f.until >= from &&
         (lostBy === undefined ||
-          (/crash|restart/.test(f.type) && (f.nodes.length === 0 || f.nodes.includes(lostBy))) ||
+          (nodeRestartFaultTypes.has(f.type) && (f.nodes.length === 0 || f.nodes.includes(lostBy))) ||
           (f.busOnly && f.nodes.includes(lostBy))),
     );
 
@@ -234,7 +235,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
     const kept = nodeNames[seenOn]!;
     const forgot = faults.some(
       (f) =>
-        /crash|restart/.test(f.type) &&
+        nodeRestartFaultTypes.has(f.type) &&
         (f.nodes.length === 0 || f.nodes.includes(kept)) &&
         f.from <= at &&
         f.until >= began,
@@ -402,7 +403,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       }
       case 'fault':
         if (event.type === 'clock-offset') clockFaultAt = Math.min(clockFaultAt, event.at);
-        if (event.phase === 'heal' && /crash|restart/.test(event.type)) {
+        if (event.phase === 'heal' && nodeRestartFaultTypes.has(event.type)) {
           if (event.nodes === undefined || event.nodes.length === 0) anyRestartAt = event.at;
           else for (const node of event.nodes) restartedAt[nodeNumber(node)] = event.at;
         }

@@ -7,6 +7,7 @@ import { crashDuringRecovery } from './crash-during-recovery.ts';
 import { diskBitflip } from './disk-bitflip.ts';
 import { diskFsyncError } from './disk-fsync-error.ts';
 import { diskFull } from './disk-full.ts';
+import { diskLostFlush } from './disk-lost-flush.ts';
 import { diskMisdirectedWrite } from './disk-misdirected-write.ts';
 import { diskSlow } from './disk-slow.ts';
 import { diskTornWrite } from './disk-torn-write.ts';
@@ -44,6 +45,7 @@ export const faults: Record<FaultType, Fault> = {
   'disk-full': diskFull,
   'disk-bitflip': diskBitflip,
   'disk-misdirected-write': diskMisdirectedWrite,
+  'disk-lost-flush': diskLostFlush,
   'disk-slow': diskSlow,
   'crash-during-recovery': crashDuringRecovery,
 };

@@ -147,6 +147,8 @@ export class SimDisk implements FileSystem {
     noSpace: 0,
     bitFlips: 0,
     misdirectedWrites: 0,
+    /** Synced tails a flush the disk acknowledged but never made took away (disk-lost-flush). */
+    lostFlushes: 0,
   };
 
   constructor(private readonly options: SimDiskOptions) {}
@@ -451,6 +453,28 @@ export class SimDisk implements FileSystem {
     put(old, data);
     this.stats.misdirectedWrites++;
     return { restore: () => put(data, old) };
+  }
+
+  /**
+   * The disk loses what it said it had flushed (a volatile write cache lost at power-off): the synced
+   * bytes of `path` from `length` on are gone, from the durable bytes and the page cache alike (call it
+   * with the machine down). Returns how to put them back (a backup restored), which it does only while
+   * the file still ends at `length` (a store that wrote on past the loss keeps what it wrote), or null
+   * if the file is not synced past `length`.
+   */
+  loseSyncedTail(path: string, length: number): { restore(): void } | null {
+    const file = this.durableNames.get(path);
+    if (file === undefined || length >= file.durable.length) return null;
+    const lost = Buffer.from(file.durable.view().subarray(length));
+    for (const image of [file.durable, file.bytes]) image.apply({ kind: 'truncate', length });
+    this.stats.lostFlushes++;
+    return {
+      restore: () => {
+        if (file.durable.length !== length || file.bytes.length !== length) return;
+        for (const image of [file.durable, file.bytes])
+          image.apply({ kind: 'write', position: length, data: lost });
+      },
+    };
   }
 
   /** Bytes held now (a disk-full fault sets the capacity to this). */
