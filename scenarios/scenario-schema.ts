@@ -295,6 +295,12 @@ const faultVariants = [
     description: z.string().optional(),
     ...faultStart,
     ...restoredAfter(''),
+    landing: z
+      .enum(['same-conversation', 'same-seq', 'any'])
+      .default('same-conversation')
+      .describe(
+        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), or any later one (default 'same-conversation')",
+      ),
   }).describe(
     "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost until a backup restores it (durationMs), so it is no swarm pick.",
   ),

@@ -50,6 +50,8 @@ export type FaultSpec = {
   file?: 'checkpoint' | 'segment';
   /** disk-torn-write: which sectors of the torn write survive. */
   sectors?: 'prefix' | 'any' | 'hole';
+  /** disk-misdirected-write: whose record lands over the older one. */
+  landing?: 'same-conversation' | 'same-seq' | 'any';
   /** disk-torn-write: the shortest write the crash tears (bytes); shorter ones go by untouched. */
   writeBytesMin?: number;
   /** disk-slow: how many times slower every disk operation gets. */

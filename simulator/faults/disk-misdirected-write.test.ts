@@ -26,6 +26,31 @@ describe('disk-misdirected-write', () => {
     ).toEqual(['per-conversation-order: pass', 'agreement: pass', 'no-duplicates: pass']);
   });
 
+  it(
+    "never serves another conversation's record of the same seq either (landing 'same-seq')",
+    async () => {
+      // The default lands a record of the same conversation, which only the seq tells apart; this one
+      // only the conversation does. A store that checked one half would serve the other.
+      const sameSeq = await runFault(
+        { type: 'disk-misdirected-write', atMs: 1000, landing: 'same-seq' },
+        { clients: { count: 80 }, workload: { ratePer1kClients: 3000 } },
+      );
+      expect(sameSeq.summary.storage!.disk.misdirectedWrites).toBe(1);
+      const shown = sameSeq.summary.verdicts.filter((v) =>
+        ['agreement', 'per-conversation-order', 'no-duplicates'].includes(v.property),
+      );
+      expect(shown.map((v) => `${v.property}: ${v.verdict}`)).toEqual([
+        'per-conversation-order: pass',
+        'agreement: pass',
+        'no-duplicates: pass',
+      ]);
+      expect(
+        sameSeq.summary.storage!.corruptReads + sameSeq.summary.storage!.refusals.length,
+      ).toBeGreaterThan(0);
+    },
+    faultRunTimeoutMs,
+  );
+
   it('loses the overwritten record (one copy of the log): durable-ack says so', () => {
     const durableAck = run.summary.verdicts.find((v) => v.property === 'durable-ack');
     expect(durableAck?.verdict).toBe('fail');

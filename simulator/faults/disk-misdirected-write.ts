@@ -12,12 +12,15 @@
 // loses nothing and every checker must pass, so the gate's disk-faults runs it. The other half of a misdirected write, the
 // place it was meant for keeping its old bytes, is a lost write no checksum of one copy can see
 // (replicas recover it); the fault leaves it out, and the frame reaches its own place too.
+// `landing` picks whose record lands: a later one of the target's own conversation (default: only the
+// seq tells it apart), another conversation's record of the same seq (only the conversation does), or
+// any later one (mostly both differ, the easiest to see).
 
 import { decodeRecord, readFrame } from '../../reference-server/store/record-codec.ts';
 import type { Fault } from './fault.ts';
 import { storeOwner } from './store-owner.ts';
 
-type Place = { path: string; offset: number; frame: Buffer };
+type Place = { path: string; offset: number; frame: Buffer; conv: string; seq: number };
 
 export const diskMisdirectedWrite: Fault = {
   type: 'disk-misdirected-write',
@@ -32,25 +35,49 @@ export const diskMisdirectedWrite: Fault = {
       for (let offset = 0; offset < bytes.length; ) {
         const frame = readFrame(bytes, offset, bytes.length);
         if (!frame.ok) break;
-        if (decodeRecord(frame.payload)?.t === 'append')
-          appends.push({ path, offset, frame: bytes.subarray(offset, frame.end) });
+        const record = decodeRecord(frame.payload);
+        if (record?.t === 'append')
+          appends.push({
+            path,
+            offset,
+            frame: bytes.subarray(offset, frame.end),
+            conv: record.conv,
+            seq: record.seq,
+          });
         offset = frame.end;
       }
     }
     // The target is older than the record that lands on it (a later write went astray), so the frame
-    // there names a seq the index does not expect at that place; the whole frame lands, CRC and all.
-    if (appends.length >= 2) {
-      const target = appends[context.rng.int(appends.length - 1)]!;
-      const room = files.find((file) => file.path === target.path)!.bytes.length - target.offset;
-      const sources = appends.slice(appends.indexOf(target) + 1).filter((s) => s.frame.length <= room);
-      const source = sources.length > 0 ? sources[context.rng.int(sources.length)]! : null;
-      const landed =
-        source === null ? null : owner.disk.landMisdirected(target.path, target.offset, source.frame);
+    // there names a seq or a conversation the index does not expect at that place; the whole frame
+    // lands, CRC and all. Which record lands decides which half of the store's check it tests.
+    const landing = context.spec.landing ?? 'same-conversation';
+    const lands = (target: Place, source: Place): boolean =>
+      landing === 'same-conversation'
+        ? source.conv === target.conv
+        : landing === 'same-seq'
+          ? source.seq === target.seq && source.conv !== target.conv
+          : true;
+    const sizes = new Map(files.map((file) => [file.path, file.bytes.length]));
+    const order = appends.slice(0, -1).map((_, index) => index);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = context.rng.int(i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const index of order) {
+      const target = appends[index]!;
+      const room = sizes.get(target.path)! - target.offset;
+      const sources = appends
+        .slice(index + 1)
+        .filter((source) => source.frame.length <= room && lands(target, source));
+      if (sources.length === 0) continue;
+      const source = sources[context.rng.int(sources.length)]!;
+      const landed = owner.disk.landMisdirected(target.path, target.offset, source.frame);
       if (landed !== null && context.spec.durationMs !== undefined)
         return () => {
           landed.restore();
           owner.restartIfFailed();
         };
+      break;
     }
     return () => {};
   },
