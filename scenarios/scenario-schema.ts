@@ -251,13 +251,13 @@ const faultVariants = [
       .describe(
         "which sectors of the torn write survive: 'prefix' (its first ones, cut at a sector boundary), 'any' (written back in no order, so a lost sector may lie before a kept one) or 'hole' (every sector but the first: the write's later whole records lie intact after the hole, the case recovery must tell from damage); default 'prefix'",
       ),
-    writeBytesMin: z
+    writeRecordsMin: z
       .number()
       .int()
-      .min(0)
-      .default(0)
+      .min(1)
+      .default(1)
       .describe(
-        'the shortest write the crash tears, in bytes: shorter writes go by untouched, so the torn one is a group-commit batch of several records and, with sectors "any", whole records may lie after the hole (default 0: the first write that spans a sector boundary)',
+        'the fewest whole log records the torn write must hold: writes of fewer go by untouched, so the torn one is a group-commit batch and, with sectors "hole" or "any", whole records may lie after the hole (default 1: the first write that spans a sector boundary)',
       ),
   }).describe(
     "The log's machine crashes right after a write, before its fsync, keeping part of it torn at sector boundaries; it restarts (recovery) at the heal.",

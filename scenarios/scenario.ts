@@ -52,8 +52,8 @@ export type FaultSpec = {
   sectors?: 'prefix' | 'any' | 'hole';
   /** disk-misdirected-write: whose record lands over the older one. */
   landing?: 'same-conversation' | 'same-seq' | 'any';
-  /** disk-torn-write: the shortest write the crash tears (bytes); shorter ones go by untouched. */
-  writeBytesMin?: number;
+  /** disk-torn-write: the fewest whole log records the torn write holds; writes of fewer go by untouched. */
+  writeRecordsMin?: number;
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */

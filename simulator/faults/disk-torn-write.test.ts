@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeJsonFrame } from '../../reference-server/store/record-codec.ts';
+import { wholeRecordsIn } from './disk-torn-write.ts';
 import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 const busy = { clients: { count: 60 }, workload: { ratePer1kClients: 2000 } };
@@ -24,25 +26,35 @@ describe('disk-torn-write', () => {
   });
 });
 
-describe("disk-torn-write with sectors 'hole' and writeBytesMin", () => {
+describe('wholeRecordsIn', () => {
+  it('counts the whole frames a write starts with, up to enough (a large record alone is one)', () => {
+    const frame = encodeJsonFrame({ t: 'append', body: 'x'.repeat(300) });
+    const three = Buffer.concat([frame, frame, frame]);
+    expect(wholeRecordsIn(three, 5)).toBe(3);
+    expect(wholeRecordsIn(three, 2)).toBe(2);
+    expect(wholeRecordsIn(Buffer.concat([frame, frame.subarray(0, 100)]), 5)).toBe(1);
+    expect(wholeRecordsIn(encodeJsonFrame({ body: 'y'.repeat(6000) }), 3)).toBe(1);
+  });
+});
+
+describe("disk-torn-write with sectors 'hole' and writeRecordsMin", () => {
   let run: FaultRun;
   beforeAll(async () => {
-    // Default 2 ms fsyncs: most writes hold one record. The crash waits for a batch of 1.5 KiB.
+    // Default 2 ms fsyncs: most writes hold one record, some a large body alone. The crash waits for a
+    // batch of four records.
     run = await runFault(
-      { type: 'disk-torn-write', atMs: 1000, durationMs: 1000, sectors: 'hole', writeBytesMin: 1536 },
+      { type: 'disk-torn-write', atMs: 1000, durationMs: 1000, sectors: 'hole', writeRecordsMin: 4 },
       {
         clients: { count: 100 },
         workload: { ratePer1kClients: 3000, pressers: 0 },
         checks: { skip: ['rate-limit'] },
-        network: { fsyncMs: 20 },
       },
     );
   }, faultRunTimeoutMs);
 
-  it('tears a write of at least writeBytesMin, and recovery cuts it although whole records lie after the hole', () => {
+  it('tears a batch of at least writeRecordsMin records, and recovery cuts it although whole records lie after the hole', () => {
     const storage = run.summary.storage!;
     expect(storage.disk.tornOutOfOrder).toBe(1);
-    expect(storage.disk.tornWriteBytes).toBeGreaterThanOrEqual(1536);
     expect(storage.tailsCutBeforeIntact).toBe(1);
     expect(storage.refusals).toEqual([]);
   });

@@ -99,10 +99,13 @@ describe('SimDisk', () => {
     expect(disk.stats.tornWriteBytes).toBe(unsynced.length);
   });
 
-  it('fires onNextWrite only at a write at least bytesMin long', async () => {
+  it('fires onNextWrite only at a write it accepts', async () => {
     const { disk, run } = await diskWith(1);
     let fired = 0;
-    disk.onNextWrite(() => fired++, 1000);
+    disk.onNextWrite(
+      () => fired++,
+      (data) => data.length >= 1000,
+    );
     const file = await run(disk.open('/d/log', 'write'));
     await run(file.write(Buffer.alloc(600, 1), 3000));
     expect(fired).toBe(0);

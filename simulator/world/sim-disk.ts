@@ -130,8 +130,8 @@ export class SimDisk implements FileSystem {
   tearSectors: 'prefix' | 'any' | 'hole' = 'prefix';
   /** Runs once, as its own event, after the next write completes (before any fsync covers it). */
   private afterWrite: (() => void) | null = null;
-  /** The shortest write that sets `afterWrite` off. */
-  private afterWriteBytesMin = 0;
+  /** Which writes set `afterWrite` off (beyond spanning a sector boundary). */
+  private afterWriteAccepts: (data: Buffer) => boolean = () => true;
   /** Runs once, as its own event, after this many more operations complete. */
   private afterOperations: { left: number; callback: () => void } | null = null;
   /** Counters for reports and tests. */
@@ -266,7 +266,7 @@ export class SimDisk implements FileSystem {
               const hook = this.afterWrite;
               if (
                 hook !== null &&
-                data.length >= this.afterWriteBytesMin &&
+                this.afterWriteAccepts(data) &&
                 spansSectorBoundary(position, data.length)
               ) {
                 this.afterWrite = null;
@@ -369,11 +369,11 @@ export class SimDisk implements FileSystem {
 
   /**
    * Arms (or, with null, disarms) a callback to run right after the next write that spans a sector
-   * boundary and is at least `bytesMin` long.
+   * boundary and that `accepts`.
    */
-  onNextWrite(callback: (() => void) | null, bytesMin = 0): void {
+  onNextWrite(callback: (() => void) | null, accepts: (data: Buffer) => boolean = () => true): void {
     this.afterWrite = callback;
-    this.afterWriteBytesMin = bytesMin;
+    this.afterWriteAccepts = accepts;
   }
 
   /** Arms (or disarms) a callback to run right after `count` more operations complete. */
