@@ -286,6 +286,12 @@ const faultVariants = [
       .enum(['checkpoint', 'segment'])
       .default('checkpoint')
       .describe("which synced file a bit flips in (default 'checkpoint')"),
+    segment: z
+      .enum(['either', 'last', 'sealed'])
+      .default('either')
+      .describe(
+        "file 'segment' only: the newest bytes of the last segment (where recovery must tell damage from a torn tail by the intact records after it), the last record of the sealed one before it, or either as the seed decides (default 'either')",
+      ),
     ...restoredAfter('segment only: '),
   }).describe(
     'One bit flips in a synced sector; CRCs must catch it: a checkpoint is set aside (full replay), a record is never served.',

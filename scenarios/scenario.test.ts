@@ -334,6 +334,15 @@ describe('scenarios', () => {
     }
   });
 
+  it("disk-faults flips a bit in the last segment's newest records, where recovery must tell damage from a torn tail", () => {
+    // Mutant 2597 (session 24): recovery that cut such damage as a torn tail survived once the seed sent
+    // both segment flips to sealed segments, where any damage is refused.
+    const flips = loadScenario('disk-faults').faults.filter(
+      (f) => f.type === 'disk-bitflip' && f.file === 'segment' && f.segment === 'last',
+    );
+    expect(flips).not.toEqual([]);
+  });
+
   it('disk-faults loses a flush the disk acknowledged, restored from a backup', () => {
     // Mutant 2580 (session 24): recovery that accepts a segment ending before the position its
     // checkpoint covers survived every gate scenario: no fault ever shortened a synced segment.

@@ -48,6 +48,8 @@ export type FaultSpec = {
   target?: 'clients' | 'node' | 'store' | 'bus';
   /** disk-bitflip: which synced file a bit flips in. */
   file?: 'checkpoint' | 'segment';
+  /** disk-bitflip in a segment: the last segment, the sealed one before it, or either. */
+  segment?: 'either' | 'last' | 'sealed';
   /** disk-torn-write: which sectors of the torn write survive. */
   sectors?: 'prefix' | 'any' | 'hole';
   /** disk-misdirected-write: whose record lands over the older one. */

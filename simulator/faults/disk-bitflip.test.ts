@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { encodeJsonFrame } from '../../reference-server/store/record-codec.ts';
+import { Prng } from '../kernel/prng.ts';
+import { recentByte } from './disk-bitflip.ts';
 import { failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 // Busy enough that checkpoints (every 400 records) exist before the flip.
@@ -82,4 +85,23 @@ describe('disk-bitflip', () => {
     },
     faultRunTimeoutMs,
   );
+});
+
+describe('recentByte', () => {
+  it("puts a segment flip in the last segment, the sealed one, or either, as 'segment' says", () => {
+    const frame = encodeJsonFrame({ t: 'append', body: 'z'.repeat(200) });
+    const bytes = Buffer.concat([frame, frame, frame]);
+    const segments = [
+      { path: '/d/00000001.seg', bytes },
+      { path: '/d/00000002.seg', bytes },
+    ];
+    const picks = (which: 'either' | 'last' | 'sealed') =>
+      new Set([1, 2, 3, 4, 5, 6, 7, 8].map((seed) => recentByte(segments, new Prng(seed), which)!.path));
+    expect(picks('last')).toEqual(new Set(['/d/00000002.seg']));
+    expect(picks('sealed')).toEqual(new Set(['/d/00000001.seg']));
+    expect(picks('either')).toEqual(new Set(['/d/00000001.seg', '/d/00000002.seg']));
+    // In the last segment, never inside its last record (that would look like a torn tail).
+    for (let seed = 1; seed <= 8; seed++)
+      expect(recentByte(segments, new Prng(seed), 'last')!.offset).toBeLessThan(2 * frame.length);
+  });
 });

@@ -10,7 +10,9 @@
 // no store can tell the two apart. With `durationMs`, a backup of the sector is restored at the heal
 // (the operator's repair, or a replica's) and a store that refused its log is restarted: then a
 // correct store loses nothing and every checker must pass, while one that cut the damage off as a torn
-// tail has lost acked records for good (durable-ack, no-loss). Without it the record stays unreadable
+// tail has lost acked records for good (durable-ack, no-loss). `segment` picks the place: 'last' (the
+// only segment where recovery must tell damage from a torn tail, by the intact records after it),
+// 'sealed', or 'either' (the default, as the seed decides). Without it the record stays unreadable
 // and its loss is the scenario's own (agreement, order and no-duplicates judge that nothing else was
 // served in its place).
 
@@ -30,6 +32,7 @@ export const diskBitflip: Fault = {
     const target = recentByte(
       owner.disk.syncedFiles((path) => path.endsWith('.seg')),
       context.rng,
+      context.spec.segment ?? 'either',
     );
     const flip =
       target === null
@@ -55,19 +58,20 @@ const recentBytes = 16 * 1024;
  * likely, in the last record of the sealed segment before it, where damage looks like a torn tail
  * although no write of a sealed segment can be torn (recovery must refuse, not cut); or null.
  */
-function recentByte(
+export function recentByte(
   segments: readonly { path: string; bytes: Buffer }[],
   rng: Prng,
+  which: 'either' | 'last' | 'sealed',
 ): { path: string; offset: number } | null {
   const ordered = [...segments].sort((a, b) => (a.path < b.path ? -1 : 1));
   const last = ordered.at(-1);
   const sealed = ordered.at(-2);
   const spans: { path: string; from: number; to: number }[] = [];
-  if (last !== undefined) {
+  if (last !== undefined && which !== 'sealed') {
     const to = lastFrameStart(last.bytes);
     spans.push({ path: last.path, from: Math.max(0, to - recentBytes), to });
   }
-  if (sealed !== undefined)
+  if (sealed !== undefined && which !== 'last')
     spans.push({ path: sealed.path, from: lastFrameStart(sealed.bytes), to: sealed.bytes.length });
   const usable = spans.filter((span) => span.to > span.from);
   if (usable.length === 0) return null;
