@@ -30,7 +30,21 @@ if (wantsBigHeap && !process.env.CHATSIM_REEXEC && heapTooSmall) {
       process.argv[1],
       ...args,
     ],
-    { stdio: 'inherit', env: { ...process.env, CHATSIM_REEXEC: '1' } },
+    {
+      stdio: 'inherit',
+      env: {
+        // glibc's allocator serves a buffer of 128 KiB or more from a mapping of its own, given back when
+        // the buffer is freed. By default it raises that bar to each such buffer freed (up to 32 MiB), and
+        // from then on the checkers' columns (each grown by copying into a new buffer) and the history's
+        // batches come from its arenas, whose freed room stays in the RSS: fixed at 128 KiB, the RSS beside
+        // the two heaps and their buffers fell from ~390 to ~175 MiB at a million clients, 60-75 MB at
+        // 300k (docs/benchmarks.md, session 24). A MALLOC_MMAP_THRESHOLD_ of the user's wins; other
+        // allocators ignore it.
+        ...(args[0] === 'sim' ? { MALLOC_MMAP_THRESHOLD_: '131072' } : {}),
+        ...process.env,
+        CHATSIM_REEXEC: '1',
+      },
+    },
   );
   // Signals meant for chatsim reach the run doing the work; this process waits for it.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));

@@ -130,34 +130,62 @@ describe('chatsim sim and the memory it may use', () => {
   });
 });
 
+/**
+ * The launcher, made to re-run `sim` in a child process (a heap above Node's default: 8 GiB here, over the
+ * ~4 GiB default), and that child's pid once it is up.
+ */
+async function launchedSim(env: Record<string, string | undefined> = {}) {
+  const launcher = spawn(
+    process.execPath,
+    [binPath, 'sim', 'million', '--clients', '200000', '--no-progress'],
+    {
+      env: { ...process.env, CHATSIM_REEXEC: '', CHATSIM_HEAP_MB: '8192', ...env },
+    },
+  );
+  let stderr = '';
+  launcher.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+  let child = 0;
+  for (let tries = 0; child === 0 && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const children = await readFile(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8');
+    child = Number(children.trim().split(' ')[0] || 0);
+  }
+  expect(child).toBeGreaterThan(0);
+  return { child, exited, stderr: () => stderr };
+}
+
+/** A process's environment variable as /proc says it, or undefined. */
+async function environOf(pid: number, name: string): Promise<string | undefined> {
+  const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+  return environ.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
 describe('chatsim sim killed from outside', () => {
   it("says so when the simulation process is SIGKILLed (as the kernel's out-of-memory killer does), exit 137", async () => {
-    // The launcher re-runs `sim` in a child process when it wants a heap above Node's default (8 GiB
-    // here, over the ~4 GiB default): that child is what the kernel kills.
-    const launcher = spawn(
-      process.execPath,
-      [binPath, 'sim', 'million', '--clients', '200000', '--no-progress'],
-      {
-        env: { ...process.env, CHATSIM_REEXEC: '', CHATSIM_HEAP_MB: '8192' },
-      },
-    );
-    let stderr = '';
-    launcher.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
-    let child = 0;
-    for (let tries = 0; child === 0 && tries < 100; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const children = await readFile(`/proc/${launcher.pid}/task/${launcher.pid}/children`, 'utf8');
-      child = Number(children.trim().split(' ')[0] || 0);
-    }
-    expect(child).toBeGreaterThan(0);
+    // The child is what the kernel kills.
+    const { child, exited, stderr } = await launchedSim();
     process.kill(child, 'SIGKILL');
     expect(await exited).toBe(137);
-    expect(stderr).toMatch(
+    expect(stderr()).toMatch(
       /^chatsim: the simulation process was killed \(SIGKILL\), most likely by the kernel for want of memory; it has no verdict\./m,
     );
+  });
+});
+
+describe("chatsim sim's process", () => {
+  it("gives glibc's allocator a fixed mmap threshold, so freed large buffers leave the RSS; the user's own wins", async () => {
+    for (const [env, threshold] of [
+      [{ MALLOC_MMAP_THRESHOLD_: undefined }, '131072'],
+      [{ MALLOC_MMAP_THRESHOLD_: '65536' }, '65536'],
+    ] as const) {
+      const { child, exited } = await launchedSim(env);
+      expect(await environOf(child, 'MALLOC_MMAP_THRESHOLD_')).toBe(threshold);
+      process.kill(child, 'SIGKILL');
+      await exited;
+    }
   });
 });
 
