@@ -103,7 +103,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   /** Node name -> its number: the index of `nodeNames`, `restartedAt` and `servingSince`. */
   const nodeNumbers = new Map<string, number>();
   const nodeNames: string[] = [];
-  const nodeNumber = (name: string): number => {
+  const nodeNumber = (name: string, at: number): number => {
     let number = nodeNumbers.get(name);
     if (number === undefined) {
       number = nodeNumbers.size;
@@ -111,6 +111,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       nodeNames.push(name);
       restartedAt.push(Number.NEGATIVE_INFINITY);
       servingSince.push(Number.NEGATIVE_INFINITY);
+      firstNamedAt.push(at);
     }
     return number;
   };
@@ -118,6 +119,14 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   const restartedAt: number[] = [];
   let anyRestartAt = Number.NEGATIVE_INFINITY;
   const lastRestart = (node: number): number => Math.max(restartedAt[node]!, anyRestartAt);
+  /**
+   * Node number -> when the history first named it. A live server's node may take a new id when its
+   * process restarts, while fault events keep naming it by the id it had at the start: a node first
+   * named after a restart fault began may be such a new incarnation, which a later fault restarts under
+   * its old name.
+   */
+  const firstNamedAt: number[] = [];
+  let firstRestartFaultAt = Number.POSITIVE_INFINITY;
   /** Node number -> its first welcome the harness saw after that restart (or before any). */
   const servingSince: number[] = [];
   /** Fault spans (heal at +Infinity while open); crashes with the nodes they name (empty: any). */
@@ -233,10 +242,11 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
   const fleetSawAt = (began: number, seenOn: number, at: number, answering: number): boolean => {
     if (began >= at - knownWithinMs || at - began > goneRememberedMs || at >= clockFaultAt) return false;
     const kept = nodeNames[seenOn]!;
+    const renamed = firstNamedAt[seenOn]! > firstRestartFaultAt;
     const forgot = faults.some(
       (f) =>
         nodeRestartFaultTypes.has(f.type) &&
-        (f.nodes.length === 0 || f.nodes.includes(kept)) &&
+        (f.nodes.length === 0 || f.nodes.includes(kept) || renamed) &&
         f.from <= at &&
         f.until >= began,
     );
@@ -310,7 +320,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       }
     } else if (!event.online && event.node !== undefined && began >= 0) {
       const seenOn = userSessionNode.get(of) - 1;
-      if (seenOn >= 0 && fleetSawAt(began, seenOn, event.at, nodeNumber(event.node))) {
+      if (seenOn >= 0 && fleetSawAt(began, seenOn, event.at, nodeNumber(event.node, event.at))) {
         judgedHere = true;
         keptJudged++;
         if (event.lastSeen === 0) neverSeen(event, began, seenOn);
@@ -376,7 +386,7 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
         sessionOf.set(device, event.at);
         userSessionAt.set(ids.deviceUser(device), event.at);
         if (event.node !== undefined) {
-          const node = nodeNumber(event.node);
+          const node = nodeNumber(event.node, event.at);
           userSessionNode.set(ids.deviceUser(device), node + 1);
           if (servingSince[node]! < lastRestart(node)) servingSince[node] = event.at;
         } else userSessionNode.set(ids.deviceUser(device), 0);
@@ -403,9 +413,11 @@ export function createPresenceChangesChecker(options: PresenceChangesOptions = {
       }
       case 'fault':
         if (event.type === 'clock-offset') clockFaultAt = Math.min(clockFaultAt, event.at);
+        if (event.phase === 'start' && nodeRestartFaultTypes.has(event.type))
+          firstRestartFaultAt = Math.min(firstRestartFaultAt, event.at);
         if (event.phase === 'heal' && nodeRestartFaultTypes.has(event.type)) {
           if (event.nodes === undefined || event.nodes.length === 0) anyRestartAt = event.at;
-          else for (const node of event.nodes) restartedAt[nodeNumber(node)] = event.at;
+          else for (const node of event.nodes) restartedAt[nodeNumber(node, event.at)] = event.at;
         }
         if (event.phase === 'start')
           faults.push({
