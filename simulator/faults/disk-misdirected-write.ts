@@ -70,7 +70,7 @@ export const diskMisdirectedWrite: Fault = {
         .slice(index + 1)
         .filter((source) => source.frame.length <= room && lands(target, source));
       if (sources.length === 0) continue;
-      const source = sources[context.rng.int(sources.length)]!;
+      const source = context.rng.pick(sources);
       const landed = owner.disk.landMisdirected(target.path, target.offset, source.frame);
       if (landed !== null && context.spec.durationMs !== undefined)
         return () => {

@@ -266,8 +266,8 @@ export class SimDisk implements FileSystem {
               const hook = this.afterWrite;
               if (
                 hook !== null &&
-                this.afterWriteAccepts(data) &&
-                spansSectorBoundary(position, data.length)
+                spansSectorBoundary(position, data.length) &&
+                this.afterWriteAccepts(data)
               ) {
                 this.afterWrite = null;
                 this.options.clock.at(this.options.clock.now, hook);
