@@ -39,6 +39,18 @@ export type CostMeterReading = {
 
 const writeEveryMs = 1000;
 
+/**
+ * A step the classifier (core/input-kind.ts) named with no kind of `inputKinds`: its cost cannot be
+ * told, so the meter, or a cost-model simulation, stops here rather than count NaN or nothing.
+ */
+export class UncostedStepError extends Error {
+  constructor(kind: unknown) {
+    super(
+      `a core step was classed as ${JSON.stringify(kind) ?? String(kind)}, not one of the costed kinds (reference-server/core/input-kind.ts)`,
+    );
+    this.name = 'UncostedStepError';
+  }
+}
 export class CostMeter {
   private readonly classifier = new InputClassifier();
   private readonly features = new Array<number>(effectFeatures.length).fill(0);
@@ -62,7 +74,9 @@ export class CostMeter {
       this.elu = performance.eventLoopUtilization();
       this.cpu = process.cpuUsage();
     }
-    const kind = this.kindIndex.get(this.classifier.kindOf(step))!;
+    const named = this.classifier.kindOf(step);
+    const kind = this.kindIndex.get(named);
+    if (kind === undefined) throw new UncostedStepError(named);
     const f = this.features;
     f.fill(0);
     this.classifier.effects(effects, f);

@@ -49,4 +49,22 @@ describe('the cost model in a simulated run', () => {
     },
     simTimeoutMs,
   );
+
+  it(
+    "charges the node's start as a step (the live meter times it): a dear start keeps the node busy that long",
+    async () => {
+      const scenario = loadScenario('steady');
+      const run = (costModel: CostModel) => runScenario(scenario, { seed: 7, clients: 20, costModel });
+      const light = await run(flat(100));
+      const dearStart = await run({ ...flat(100), inputUs: { start: 2_000_000 } });
+      for (const summary of [light, dearStart])
+        expect(summary.verdicts.filter((v) => v.verdict === 'fail')).toEqual([]);
+      // 2 s of start on a run whose load phases end at the settle (24 s in steady): 1/12 more busy.
+      const settleMs = 24_000;
+      const extraMs = (dearStart.nodeLoad!.busyShare[0]! - light.nodeLoad!.busyShare[0]!) * settleMs;
+      expect(extraMs).toBeGreaterThan(1900);
+      expect(extraMs).toBeLessThan(2600);
+    },
+    simTimeoutMs,
+  );
 });

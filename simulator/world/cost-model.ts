@@ -12,6 +12,7 @@ import {
   type InputKind,
   inputKinds,
 } from '../../reference-server/core/input-kind.ts';
+import { UncostedStepError } from '../../reference-server/runtime/cost-meter.ts';
 
 /**
  * The box the model was measured on, as its calibration saw it: its cores, and what the processes
@@ -90,7 +91,8 @@ export class StepCoster {
     const features = this.features;
     features.fill(0);
     this.classifier.effects(effects, features);
-    let us = this.inputUs.get(kind)!;
+    let us = this.inputUs.get(kind);
+    if (us === undefined) throw new UncostedStepError(kind);
     for (let i = 0; i < features.length; i++) us += features[i]! * this.effectUs[i]!;
     return us;
   }

@@ -10,6 +10,7 @@
 
 import type { ChatNode } from '../../reference-server/core/chat-node.ts';
 import type { Effect } from '../../reference-server/core/effects.ts';
+import type { InputKind } from '../../reference-server/core/input-kind.ts';
 import type { Input } from '../../reference-server/core/inputs.ts';
 import type { ConversationRecord } from '../../reference-server/store/message-store.ts';
 import { type Agenda, EventKind, type SimEvent } from './agenda.ts';
@@ -115,6 +116,12 @@ export class SimNode {
     const kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
     if (!tick) this.host.handling?.(this.index, event.data as Input);
     const effects = tick ? this.core.tick(nodeNow) : this.core.handle(event.data as Input, nodeNow);
+    this.charge(kind, effects, now);
+  }
+
+  /** Charges a step of `kind` its service time: the node is busy until then, and its effects leave then. */
+  private charge(kind: InputKind, effects: readonly Effect[], now: number): void {
+    const coster = this.coster!;
     const hostCpu = this.host.hostCpu ?? null;
     let serviceMs: number;
     if (hostCpu === null) serviceMs = coster.serviceMs(kind, effects);
@@ -172,7 +179,10 @@ export class SimNode {
   /** Loads the conversations and starts the core. */
   boot(now: number, records: readonly ConversationRecord[]): void {
     this.core.load(records);
-    this.host.carryOut(this.index, this.core.start(now));
+    const effects = this.core.start(now);
+    // The start is a step like any other: the live server's cost meter times it ('start').
+    if (this.coster === null) this.host.carryOut(this.index, effects);
+    else this.charge(this.coster.kindOf('start'), effects, now);
     this.host.booted(this.index);
   }
 
