@@ -9,16 +9,18 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 
 /**
- * Measured peak RSS (`/usr/bin/time -v`) as a line in clients and sends (docs/benchmarks.md, mem18):
- * `million` at 100,000 clients peaked at 991,468 KB and at 1,000,000 at 4,977,832 KB (993d226), 4.43 KiB a
- * client between them; at 100,000 clients twice the messages (240,797 sends, not 120,375) added 138,828 KB,
- * 1.15 KiB a send; the rest of a client's 4.43 KiB (1.2 sends each) is the client's own.
+ * Measured peak RSS (`/usr/bin/time -v`) as a line in clients and sends. Refitted in session 25 on the
+ * code after mem24's allocator cut (docs/benchmarks.md, "Session 25"): `million` at 100,000 clients peaked
+ * at 758,440 KB, and at 1,000,000 at 4,311,564 KB (the mean of mem24's three runs with the cut: 4,264,552,
+ * 4,360,880, 4,309,260), 3,948 bytes a client between them with its 1.2 sends; 300,000 (1,565,900-1,569,712 KB)
+ * lies on the line. The send slope is mem18's: at 100,000 clients twice the messages (240,797 sends, not
+ * 120,375) added 138,828 KB, 1.15 KiB a send; the rest of a client's bytes is the client's own.
  */
 export const memoryEstimateSlopes = {
   /** What the line gives no clients: Node, the code, both threads' young generations. */
-  fixedBytes: 536 * 2 ** 20,
+  fixedBytes: 355 * 2 ** 20,
   /** A client (its state in the world, its rows in the checkers' tables), beside what it sends. */
-  clientBytes: 3120,
+  clientBytes: 2622,
   /** A message the workload sends (in the store and the checkers' tables; its pushes to a group of ten). */
   sendBytes: 1180,
   /**
