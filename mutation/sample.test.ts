@@ -80,15 +80,19 @@ describe('scoreSample', () => {
   });
 });
 
-describe('the committed sample (0ff7ab0, seed 1, 200 mutants)', () => {
-  // The replays in docs/benchmarks.md run from this report: the census's 200 sampled mutants with their
-  // files' text at 0ff7ab0, so a fresh clone can replay any of them on today's code.
+describe.each([
+  ['0ff7ab0-seed1-200', '0ff7ab0, seed 1'],
+  ['3c0f288-seed2-200', "3c0f288's census, seed 2, run on 4888686"],
+])('the committed sample %s (%s)', (name) => {
+  // The replays in docs/benchmarks.md run from these reports: a census's 200 sampled mutants with their
+  // files' text as they were, so a fresh clone can replay any of them on today's code.
   const samples = resolve(import.meta.dirname, 'samples');
-  const ids = readFileSync(join(samples, '0ff7ab0-seed1-200.ids'), 'utf8').trim().split('\n');
-  const report = JSON.parse(readFileSync(join(samples, '0ff7ab0-seed1-200.report.json'), 'utf8'));
+  const ids = readFileSync(join(samples, `${name}.ids`), 'utf8').trim().split('\n');
+  const report = JSON.parse(readFileSync(join(samples, `${name}.report.json`), 'utf8'));
   const mutants = mutantsOf(report);
 
   it('holds exactly the sampled ids, each one placeable in its file as it was', () => {
+    expect(ids).toHaveLength(200);
     expect([...mutants.keys()].sort((a, b) => Number(a) - Number(b))).toEqual(ids);
     for (const mutant of mutants.values()) {
       const source: string = report.files[mutant.file].source;
@@ -97,7 +101,7 @@ describe('the committed sample (0ff7ab0, seed 1, 200 mutants)', () => {
   });
 
   it('classes only sampled mutants', () => {
-    const classes = JSON.parse(readFileSync(join(samples, '0ff7ab0-seed1-200.classes.json'), 'utf8'));
+    const classes = JSON.parse(readFileSync(join(samples, `${name}.classes.json`), 'utf8'));
     for (const id of Object.keys(classes)) expect(mutants.has(id), id).toBe(true);
   });
 });
