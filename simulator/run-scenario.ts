@@ -53,7 +53,14 @@ import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { clientConfigsByUser, scenarioClientConfig } from './scenario-client-config.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
-import { type ExitCode, judgeRun, latencySource, type SloResult, skippedVerdicts } from './verdict.ts';
+import {
+  type ExitCode,
+  judgeLostFlushReach,
+  judgeRun,
+  latencySource,
+  type SloResult,
+  skippedVerdicts,
+} from './verdict.ts';
 import { arrivals, messageBody } from './workload.ts';
 import type { CostModel } from './world/cost-model.ts';
 import { LogStorage, type LogStorageReport } from './world/log-storage.ts';
@@ -681,7 +688,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   memoryWatch?.end();
   if (judged.measured?.recorder) recorderAway!.adopt(judged.measured.recorder);
   const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
-  const verdicts = [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))];
+  const storage = world.storage instanceof LogStorage ? world.storage.report() : undefined;
+  const verdicts = judgeLostFlushReach(
+    [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))],
+    derivedFaults,
+    storage?.disk.lostFlushes,
+  );
   traceVerdicts(world.trace, verdicts);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {
     ackLatency: latencySource(ackLatency),
@@ -714,7 +726,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     },
     busResumes: world.bus.resumes,
     busLostWithProcess: world.bus.lostWithProcess,
-    ...(world.storage instanceof LogStorage ? { storage: world.storage.report() } : {}),
+    ...(storage ? { storage } : {}),
     ...(costModel
       ? {
           nodeLoad: {

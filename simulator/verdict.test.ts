@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { CheckResult } from './history.ts';
-import { judgeRun, latencySource } from './verdict.ts';
+import { judgeLostFlushReach, judgeRun, latencySource } from './verdict.ts';
 
 const scenario = loadScenario('steady');
 const verdict = (property: string, v: CheckResult['verdict']): CheckResult => ({
@@ -83,5 +83,29 @@ describe('latencySource: samples above the histogram range are never read as wit
     const source = latencySource(histogram);
     expect(source.quantile?.(0.99)).toBeCloseTo(99, 0);
     expect(source.max).toBe(100);
+  });
+});
+
+describe('judgeLostFlushReach: a lost flush that lost nothing tested nothing', () => {
+  const pass = (property: string): CheckResult => ({ property, verdict: 'pass', details: 'ok', witness: [] });
+  const verdicts = [pass('durable-ack'), pass('no-loss')];
+  const lostFlush = { type: 'disk-lost-flush' };
+
+  it('leaves every verdict alone without the fault, or when each one lost a tail', () => {
+    expect(judgeLostFlushReach(verdicts, [{ type: 'node-crash' }], 0)).toEqual(verdicts);
+    expect(judgeLostFlushReach(verdicts, [lostFlush, lostFlush], 2)).toEqual(verdicts);
+  });
+
+  it('makes a passing durable-ack unknown, with why, while any lost flush lost nothing', () => {
+    const judged = judgeLostFlushReach(verdicts, [lostFlush, lostFlush], 1);
+    expect(judged[0]).toMatchObject({ property: 'durable-ack', verdict: 'unknown' });
+    expect(judged[0]!.details).toContain('1 of 2 disk-lost-flush faults found no checkpoint');
+    expect(judged[1]).toEqual(verdicts[1]);
+    expect(judgeLostFlushReach(verdicts, [lostFlush], undefined)[0]!.verdict).toBe('unknown');
+  });
+
+  it('keeps a failing durable-ack a failure', () => {
+    const failed: CheckResult = { ...pass('durable-ack'), verdict: 'fail' };
+    expect(judgeLostFlushReach([failed], [lostFlush], 0)).toEqual([failed]);
   });
 });

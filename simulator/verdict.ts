@@ -73,3 +73,29 @@ export function skippedVerdicts(scenario: Scenario): CheckResult[] {
 export function unjudged(verdicts: readonly CheckResult[]): string[] {
   return verdicts.filter((v) => v.verdict === 'unknown').map((v) => v.property);
 }
+
+/**
+ * A lost flush tests one promise: a log shorter than its checkpoint is refused, not started, so no
+ * acknowledged record is silently lost. A `disk-lost-flush` fault that found no checkpoint recovery
+ * would use (none yet, or every one set aside) loses nothing and tests nothing: a store whose
+ * checkpoints are never usable passes it by never being put to it. So while any such fault of the run
+ * lost nothing, durable-ack, the property it exists for, cannot pass: it is `unknown`, with why.
+ */
+export function judgeLostFlushReach(
+  verdicts: readonly CheckResult[],
+  faults: readonly { type: string }[],
+  lostFlushes: number | undefined,
+): CheckResult[] {
+  const asked = faults.filter((fault) => fault.type === 'disk-lost-flush').length;
+  const made = lostFlushes ?? 0;
+  if (asked === 0 || made >= asked) return [...verdicts];
+  const why =
+    `could not judge a lost flush: ${asked - made} of ${asked} disk-lost-flush faults found no checkpoint ` +
+    'recovery would use, so they lost nothing (a store with no usable checkpoint cannot tell a lost ' +
+    'flush from a torn tail; run more clients, or the fault later, so a checkpoint is written first)';
+  return verdicts.map((v) =>
+    v.property === 'durable-ack' && v.verdict === 'pass'
+      ? { ...v, verdict: 'unknown', details: `${v.details}; ${why}` }
+      : v,
+  );
+}

@@ -35,4 +35,27 @@ describe('disk-lost-flush', () => {
     },
     faultRunTimeoutMs,
   );
+
+  it(
+    'with no checkpoint recovery would use it loses nothing, and the run cannot pass on it: durable-ack is unknown, exit 3',
+    async () => {
+      // A flipped bit in checkpoint.dat (the bit-flip's default file) just before: the checkpoint is set
+      // aside, so the lost flush finds nothing it covers.
+      const early = await runFault(
+        [
+          { type: 'disk-bitflip', atMs: 1000 },
+          { type: 'disk-lost-flush', atMs: 1001, durationMs: 100 },
+        ],
+        busy,
+      );
+      expect(early.summary.storage!.bitFlips).toBe(1);
+      expect(early.summary.storage!.disk.lostFlushes).toBe(0);
+      const durableAck = early.summary.verdicts.find((v) => v.property === 'durable-ack')!;
+      expect(durableAck.verdict).toBe('unknown');
+      expect(durableAck.details).toContain('could not judge a lost flush: 1 of 1 disk-lost-flush faults');
+      expect(early.summary.verdicts.filter((v) => v.verdict === 'fail')).toEqual([]);
+      expect(early.summary.exitCode).toBe(3);
+    },
+    faultRunTimeoutMs,
+  );
 });

@@ -8,7 +8,9 @@
 // correct store then loses nothing and every checker passes, so the gate's disk-faults runs it. Without
 // a checkpoint recovery would use (none yet, or a damaged one), or with one at its segment's start,
 // there is nothing it covers to lose: the fault crashes and restarts the machine and loses nothing
-// (`stats.lostFlushes` stays 0).
+// (`stats.lostFlushes` stays 0). Such a run tested nothing of the lost flush, so it cannot pass: its
+// durable-ack is `unknown` (verdict.ts, judgeLostFlushReach). A store whose checkpoints are never
+// usable would otherwise pass every lost flush by never meeting one.
 
 import { dirname } from 'node:path';
 import { checkpointFileName, parseCheckpointFile } from '../../reference-server/store/checkpoint.ts';
