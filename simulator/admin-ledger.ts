@@ -9,6 +9,18 @@ import type { HistoryEvent } from './history.ts';
 
 export type MembersChange = { add: string[]; remove: string[] };
 
+/**
+ * A change as its HTTP body: protocol.md makes `add` and `remove` both optional, so an empty one is left
+ * out, as an admin tool would (a server that needs both refused every add-only change: mutant 1662 of
+ * the 3c0f288 sample). The history still records both lists.
+ */
+export function membersChangeBody(change: MembersChange): { add?: string[]; remove?: string[] } {
+  return {
+    ...(change.add.length > 0 ? { add: change.add } : {}),
+    ...(change.remove.length > 0 ? { remove: change.remove } : {}),
+  };
+}
+
 /** A conversation the harness asks to create over HTTP during the run. */
 export type CreateRequest = { conv: string; kind: 'direct' | 'group'; members: string[] };
 

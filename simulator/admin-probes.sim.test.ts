@@ -26,6 +26,48 @@ class AdminRoutesGone extends ChatNode {
   }
 }
 
+/** A server that needs both `add` and `remove` in a members change (mutant 1662 of the 3c0f288 sample). */
+class NeedsBothLists extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const body = input.type === 'http' ? (input.request.body as { add?: unknown; remove?: unknown }) : null;
+    if (input.type === 'http' && input.request.path.endsWith('/members') && (!body?.add || !body.remove))
+      return [
+        {
+          type: 'reply',
+          req: input.req,
+          status: 400,
+          body: { code: 'bad_request', message: 'add and remove' },
+        },
+      ];
+    return super.handle(input, now);
+  }
+}
+
+/** A server that answers 409 to a create of an id that exists, whatever its definition (mutant 3610). */
+class NoIdempotentCreate extends ChatNode {
+  private readonly seen = new Set<string>();
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'http' && input.request.path === '/v1/admin/conversations') {
+      const id = String((input.request.body as { id?: unknown }).id);
+      if (this.seen.has(id))
+        return [{ type: 'reply', req: input.req, status: 409, body: { code: 'conflict', message: 'taken' } }];
+      this.seen.add(id);
+    }
+    return super.handle(input, now);
+  }
+}
+
+/** A server that answers 400 to an HTTP read without `limit` (mutant 1738). */
+class NeedsLimit extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'http' && input.request.method === 'GET' && input.request.query.limit === undefined)
+      return [
+        { type: 'reply', req: input.req, status: 400, body: { code: 'bad_request', message: 'limit' } },
+      ];
+    return super.handle(input, now);
+  }
+}
+
 describe('admin requests in churn', () => {
   it(
     'answers every probe as protocol.md says, and the conversations created over HTTP carry messages',
@@ -56,6 +98,9 @@ describe('admin requests in churn', () => {
         expect.arrayContaining([
           expect.stringMatching(/^create group hg0 201$/),
           expect.stringMatching(/^create direct hd0 201$/),
+          // The same definition posted again (a retry whose answer was lost): 200.
+          expect.stringMatching(/^create group hg0 200$/),
+          expect.stringMatching(/^create direct hd0 200$/),
           expect.stringMatching(/^create direct g\d+ 409$/),
           expect.stringMatching(/^change nosuch0 \+u0 - 404$/),
           expect.stringMatching(/^change d\d+-\d+ \+ -u\d+ 409$/),
@@ -83,6 +128,31 @@ describe('admin requests in churn', () => {
       const verdict = summary.verdicts.find((v) => v.property === 'admin-answers')!;
       expect(verdict.verdict).toBe('fail');
       expect(verdict.details).toMatch(/valid refused/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it.each([
+    ['needs both add and remove (mutant 1662)', NeedsBothLists, 'admin-answers', /valid refused/],
+    [
+      'answers 409 to the same definition again (mutant 3610)',
+      NoIdempotentCreate,
+      'admin-answers',
+      /wrong status|valid refused/,
+    ],
+    ['needs limit on an HTTP read (mutant 1738)', NeedsLimit, 'read-pages', /well formed/],
+  ] as const)(
+    'fails a server that %s',
+    async (_, Node, property, why) => {
+      const summary = await runScenario(loadScenario('churn'), {
+        seed,
+        clients,
+        chatNode: (options) => new Node(options),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === property)!;
+      expect(verdict.verdict).toBe('fail');
+      expect(JSON.stringify(verdict)).toMatch(why);
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,

@@ -2,7 +2,12 @@
 // admins, change group membership during the run (through a node's HTTP API, as a real admin would).
 
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { AdminLedger, AdminTransport, MembersChange } from './admin-ledger.ts';
+import {
+  type AdminLedger,
+  type AdminTransport,
+  type MembersChange,
+  membersChangeBody,
+} from './admin-ledger.ts';
 import { hash32 } from './checkers/string-hash.ts';
 import type { HistoryEvent } from './history.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
@@ -460,7 +465,7 @@ export function scheduleMembershipChurn(
       world.clientEffects(index, sim.client.openConversation(conv, world.now));
     });
   const transport: AdminTransport = (conv, change, answer) =>
-    adminPost(world, `/v1/admin/conversations/${conv}/members`, change, answer);
+    adminPost(world, `/v1/admin/conversations/${conv}/members`, membersChangeBody(change), answer);
   /**
    * An admin change through the first node that can take it; `retry` when none can, another change to
    * the group is in flight, or it was answered with neither a success nor a refusal (the harness does

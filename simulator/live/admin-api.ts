@@ -4,6 +4,7 @@
 // something else is reported as such. Requests retry on 429/503 and network errors, bounded.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
+import { membersChangeBody } from '../admin-ledger.ts';
 import { liveLimits } from './limits.ts';
 
 export class AdminApiError extends Error {
@@ -47,10 +48,7 @@ export class AdminApi {
       'POST',
       `/v1/admin/conversations/${encodeURIComponent(conv)}/members`,
       this.adminToken,
-      {
-        add,
-        remove,
-      },
+      membersChangeBody({ add, remove }),
     );
   }
 
