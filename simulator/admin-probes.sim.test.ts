@@ -105,6 +105,7 @@ describe('admin requests in churn', () => {
           expect.stringMatching(/^change nosuch0 \+u0 - 404$/),
           expect.stringMatching(/^change d\d+-\d+ \+ -u\d+ 409$/),
           expect.stringMatching(/^create group not an id!0 400$/),
+          expect.stringMatching(/^create group he0 400$/),
           expect.stringMatching(/^change g\d+ \+not an id! - 400$/),
         ]),
       );

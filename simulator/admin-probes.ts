@@ -124,6 +124,9 @@ export function scheduleAdminProbes(
       const conv = someGroup();
       if (conv !== undefined) change(conv, { add: [badId], remove: [] });
     },
+    // A group of no members: protocol.md answers 400 (a server that created it empty: mutant 1694 of
+    // the 3c0f288 sample). Last in the list, so the other probes' draws stay what they were in round 0.
+    (round) => create(`${population.prefix}he${round}`, 'group', [], false),
   ];
   for (let round = 0; round < rounds; round++)
     for (const probe of probes) {
