@@ -68,6 +68,15 @@ class NeedsLimit extends ChatNode {
   }
 }
 
+/** A server that answers a forged token's read 403 instead of 401 (mutant 1564). */
+class ForgedIs403 extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'http' && input.request.principal.kind === 'invalid')
+      return [{ type: 'reply', req: input.req, status: 403, body: { code: 'forbidden', message: 'no' } }];
+    return super.handle(input, now);
+  }
+}
+
 describe('admin requests in churn', () => {
   it(
     'answers every probe as protocol.md says, and the conversations created over HTTP carry messages',
@@ -143,6 +152,7 @@ describe('admin requests in churn', () => {
       /wrong status|valid refused/,
     ],
     ['needs limit on an HTTP read (mutant 1738)', NeedsLimit, 'read-pages', /well formed/],
+    ['answers a forged token 403, not 401 (mutant 1564)', ForgedIs403, 'read-pages', /not 401/],
   ] as const)(
     'fails a server that %s',
     async (_, Node, property, why) => {

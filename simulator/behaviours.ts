@@ -11,7 +11,12 @@ import {
 import { hash32 } from './checkers/string-hash.ts';
 import type { HistoryEvent } from './history.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
-import { httpReadAsked, type MalformedRead, scheduleMalformedReads } from './malformed-reads.ts';
+import {
+  httpReadAsked,
+  type MalformedRead,
+  scheduleForgedTokenReads,
+  scheduleMalformedReads,
+} from './malformed-reads.ts';
 import type { Population } from './population.ts';
 import { pressPlan } from './press.ts';
 import type { World } from './world/world.ts';
@@ -665,7 +670,11 @@ export function scheduleHttpReads(
         method: 'GET',
         path: `/v1/conversations/${conv}/messages`,
         query,
-        principal: { kind: 'user', sub: user, admin: false },
+        // A forged token: what the server's verifier makes of a signature it cannot check.
+        principal:
+          bad?.param === 'token'
+            ? { kind: 'invalid', reason: 'bad signature' }
+            : { kind: 'user', sub: user, admin: false },
         body: undefined,
       },
       answer,
@@ -682,9 +691,11 @@ export function scheduleHttpReads(
     const limit = 1 + rng.int(8);
     if (conv !== null) world.at(t, () => page(conv, sim.user, after, limit, httpReadPagesMax));
   }
-  scheduleMalformedReads(streams, perMin, fromMs, untilMs, (t, bad, badRng) => {
+  const malformed = (t: number, bad: MalformedRead, badRng: Prng): void => {
     const sim = world.clients[badRng.pick(readers)]!;
     const conv = sim.convs.length > 0 ? sim.convs[badRng.int(sim.convs.length)]! : null;
     if (conv !== null) world.at(t, () => page(conv, sim.user, bad.after, bad.limit, 1, bad));
-  });
+  };
+  scheduleMalformedReads(streams, perMin, fromMs, untilMs, malformed);
+  scheduleForgedTokenReads(streams, perMin, fromMs, untilMs, malformed);
 }

@@ -36,8 +36,9 @@ export type MalformedRead = {
   /** The numbers drawn, as a well-formed read's. */
   after: number;
   limit: number;
-  param: 'after' | 'limit';
-  /** The text sent for `param`. */
+  /** `token`: a well-formed read sent with a forged token (protocol.md: 401). */
+  param: 'after' | 'limit' | 'token';
+  /** The text sent for `param` (for `token`, what the history says was sent). */
   text: string;
   /** What the history records (`http-read-sent`'s `malformed`), e.g. `limit=2.5`. */
   malformed: string;
@@ -66,6 +67,30 @@ export function scheduleMalformedReads(
 }
 
 /**
+ * Calls `each` for every read of the run sent well formed with a forged token (the simulator's readers:
+ * the server's verifier turns the token into an `invalid` principal), in time order, at the malformed
+ * reads' rate, from a stream of their own so no other draw moves. protocol.md's answer is a 401: never
+ * a page, and never a 403 or 404 that tells a caller nobody signed in which conversations exist (mutant
+ * 1564 of the 3c0f288 sample answered 403/404).
+ */
+export function scheduleForgedTokenReads(
+  streams: SeedStreams,
+  perMin: number,
+  fromMs: number,
+  untilMs: number,
+  each: (atMs: number, read: MalformedRead, rng: Prng) => void,
+): void {
+  if (perMin <= 0) return;
+  const rng = streams.stream('http-read-forged');
+  const meanGapMs = 60_000 / (perMin * malformedReadShare);
+  for (let t = fromMs + rng.exponential(meanGapMs); t < untilMs; t += rng.exponential(meanGapMs)) {
+    const after = rng.int(24);
+    const limit = 1 + rng.int(8);
+    each(t, { after, limit, param: 'token', text: 'forged', malformed: 'token=forged' }, rng);
+  }
+}
+
+/**
  * A read asked (the sim's readers and the live driver's alike): its history event and its query as sent,
  * one parameter replaced by its malformed text when `bad` is given; a well-formed one in
  * `limitLeftOutEvery` sent without `limit`, recorded as asking for up to `syncLimitMax`.
@@ -84,6 +109,6 @@ export function httpReadAsked(
       : { event: { k: 'http-read-sent', ...read }, query };
   return {
     event: { k: 'http-read-sent', ...read, malformed: bad.malformed },
-    query: { ...query, [bad.param]: bad.text },
+    query: bad.param === 'token' ? query : { ...query, [bad.param]: bad.text },
   };
 }

@@ -451,7 +451,7 @@ describe('read-pages', () => {
     // member, while a non-member may get its 403.
     const malformed = answered(ask(4, 'limit=2.5'), 400);
     expect(malformed.verdict).toBe('pass');
-    expect(malformed.details).toContain('1 reads sent malformed refused with 400');
+    expect(malformed.details).toContain('1 reads sent malformed refused (400, or 401 to a forged token)');
     const served = answered(ask(4, 'limit=0'), 200, []);
     expect(served.verdict).toBe('fail');
     expect(JSON.stringify(served.witness)).toContain('with limit=0: answered 200, not 400');

@@ -356,6 +356,20 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   /** A read sent malformed on purpose: protocol.md's answer is a 400 (or the 403/404 of a non-member). */
   const malformedRead = (sent: HttpReadSent, event: HistoryEvent & { k: 'http-read' }): void => {
     const what = `${sent.user} read ${sent.conv} over HTTP with ${sent.malformed}`;
+    // A forged token: 401, whatever the read (a page leaks; a 403 or 404 tells who exists to a caller
+    // nobody signed in).
+    if (sent.malformed === 'token=forged') {
+      if (event.status === 401) {
+        malformedRefused++;
+        return;
+      }
+      httpPages++;
+      witness.add('forged token not refused 401', () => ({
+        problem: `${what}: answered ${event.status}, not 401 (protocol.md: requests authenticate with a Bearer JWT; one the server cannot verify is a 401)`,
+        path: [sent, event],
+      }));
+      return;
+    }
     if (event.status === 400) {
       malformedRefused++;
       return;
@@ -618,7 +632,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent); ` +
         `${welcomes} welcome lastSeqs judged against the acks before the connect` +
         (httpReads > 0
-          ? `; of ${httpReads} HTTP reads, ${httpPages} answers judged (pages and refusals; in those pages' count) and ${malformedRefused} reads sent malformed refused with 400`
+          ? `; of ${httpReads} HTTP reads, ${httpPages} answers judged (pages and refusals; in those pages' count) and ${malformedRefused} reads sent malformed refused (400, or 401 to a forged token)`
           : '') +
         (giveUps > 0
           ? `; ${giveUps} requests a device gave up waiting for, ${judgeSilence ? 'judged for silence' : "not judged (the server's speed is part of this run)"}`
