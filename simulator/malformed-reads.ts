@@ -44,6 +44,24 @@ export type MalformedRead = {
   malformed: string;
 };
 
+type ReadEach = (atMs: number, read: MalformedRead, rng: Prng) => void;
+
+/** The times of one kind of read: a Poisson stream at the malformed reads' rate, from its own seed stream. */
+function scheduleReadsOf(
+  stream: string,
+  streams: SeedStreams,
+  perMin: number,
+  fromMs: number,
+  untilMs: number,
+  read: (atMs: number, rng: Prng) => void,
+): void {
+  if (perMin <= 0) return;
+  const rng = streams.stream(stream);
+  const meanGapMs = 60_000 / (perMin * malformedReadShare);
+  for (let t = fromMs + rng.exponential(meanGapMs); t < untilMs; t += rng.exponential(meanGapMs))
+    read(t, rng);
+}
+
 /**
  * Calls `each` for every malformed read of the run, in time order, with the read's draws and the
  * stream to pick its reader and conversation from.
@@ -53,17 +71,14 @@ export function scheduleMalformedReads(
   perMin: number,
   fromMs: number,
   untilMs: number,
-  each: (atMs: number, read: MalformedRead, rng: Prng) => void,
+  each: ReadEach,
 ): void {
-  if (perMin <= 0) return;
-  const rng = streams.stream('http-read-malformed');
-  const meanGapMs = 60_000 / (perMin * malformedReadShare);
-  for (let t = fromMs + rng.exponential(meanGapMs); t < untilMs; t += rng.exponential(meanGapMs)) {
+  scheduleReadsOf('http-read-malformed', streams, perMin, fromMs, untilMs, (t, rng) => {
     const [param, text] = malformedParams[rng.int(malformedParams.length)]!;
     const after = rng.int(24);
     const limit = 1 + rng.int(8);
     each(t, { after, limit, param, text, malformed: `${param}=${text}` }, rng);
-  }
+  });
 }
 
 /**
@@ -78,16 +93,13 @@ export function scheduleForgedTokenReads(
   perMin: number,
   fromMs: number,
   untilMs: number,
-  each: (atMs: number, read: MalformedRead, rng: Prng) => void,
+  each: ReadEach,
 ): void {
-  if (perMin <= 0) return;
-  const rng = streams.stream('http-read-forged');
-  const meanGapMs = 60_000 / (perMin * malformedReadShare);
-  for (let t = fromMs + rng.exponential(meanGapMs); t < untilMs; t += rng.exponential(meanGapMs)) {
+  scheduleReadsOf('http-read-forged', streams, perMin, fromMs, untilMs, (t, rng) => {
     const after = rng.int(24);
     const limit = 1 + rng.int(8);
     each(t, { after, limit, param: 'token', text: 'forged', malformed: 'token=forged' }, rng);
-  }
+  });
 }
 
 /**
