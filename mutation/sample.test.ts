@@ -87,7 +87,9 @@ describe.each([
   // The replays in docs/benchmarks.md run from these reports: a census's 200 sampled mutants with their
   // files' text as they were, so a fresh clone can replay any of them on today's code.
   const samples = resolve(import.meta.dirname, 'samples');
-  const ids = readFileSync(join(samples, `${name}.ids`), 'utf8').trim().split('\n');
+  const ids = readFileSync(join(samples, `${name}.ids`), 'utf8')
+    .trim()
+    .split('\n');
   const report = JSON.parse(readFileSync(join(samples, `${name}.report.json`), 'utf8'));
   const mutants = mutantsOf(report);
 
