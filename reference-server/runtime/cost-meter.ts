@@ -51,6 +51,7 @@ export class UncostedStepError extends Error {
     this.name = 'UncostedStepError';
   }
 }
+
 export class CostMeter {
   private readonly classifier = new InputClassifier();
   private readonly features = new Array<number>(effectFeatures.length).fill(0);
