@@ -284,16 +284,24 @@ describe('authorization', () => {
       expect(judge([attempt, history.outcome(905, 11, result)]).verdict).toBe('pass');
   });
 
-  it('fails malformed text answered other than bad_request, or a frame past 64 KiB other than close 1009', () => {
+  it('fails malformed text or a binary frame answered other than bad_request, or a frame past 64 KiB other than close 1009', () => {
     const fault = (at: number): HistoryEvent => ({ k: 'fault', at, type: 'reset_peer', phase: 'start' });
     const text = history.attempt(900, eve, 12, 'malformed-text', '');
     const big = history.attempt(901, eve, 13, 'oversize-text', '');
+    const binary = history.attempt(902, eve, 14, 'binary-frame', '');
     expect(
-      judge([text, history.outcome(905, 12, 'bad_request'), big, history.outcome(906, 13, 'closed:1009')])
-        .verdict,
+      judge([
+        text,
+        history.outcome(905, 12, 'bad_request'),
+        big,
+        history.outcome(906, 13, 'closed:1009'),
+        binary,
+        history.outcome(907, 14, 'bad_request'),
+      ]).verdict,
     ).toBe('pass');
     for (const [attempt, result] of [
       [text, 'forbidden'],
+      [binary, 'forbidden'],
       [big, 'bad_request'],
       [big, 'closed:4400'],
     ] as const) {
@@ -316,6 +324,7 @@ describe('authorization', () => {
       'missing-conv',
       'rewatch-at-bound',
       'malformed-text',
+      'binary-frame',
       'oversize-text',
     ]) {
       const attempt = history.attempt(900, eve, 3, action, 'g');

@@ -88,6 +88,7 @@ const answerOwed: ReadonlySet<string> = new Set([
   'missing-conv',
   'rewatch-at-bound',
   'malformed-text',
+  'binary-frame',
   'oversize-text',
 ]);
 /** Faults that close connections where both ends see it, and never leave one silently dead. */
@@ -349,7 +350,8 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         path: [attempt, event],
       }));
     } else if (
-      (attempt?.action === 'malformed-text' && event.result !== 'bad_request') ||
+      ((attempt?.action === 'malformed-text' || attempt?.action === 'binary-frame') &&
+        event.result !== 'bad_request') ||
       (attempt?.action === 'oversize-text' && event.result !== 'closed:1009')
     ) {
       // Silence is judged above. A close is no verdict on a malformed text (a fault's reset, or the 11th
@@ -363,7 +365,9 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
           problem:
             attempt.action === 'malformed-text'
               ? `${attempt.user} sent text that is no valid frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: "a malformed or invalid frame, or an unknown type")`
-              : `${attempt.user} sent a text frame over 64 KiB and got ${event.result.startsWith('closed:') ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 1009 (protocol.md)`,
+              : attempt.action === 'binary-frame'
+                ? `${attempt.user} sent a binary frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: every message is a text frame; \`bad_request\` answers "a malformed or invalid frame")`
+                : `${attempt.user} sent a text frame over 64 KiB and got ${event.result.startsWith('closed:') ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 1009 (protocol.md)`,
           path: [attempt, event],
         }));
     }

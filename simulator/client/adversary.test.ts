@@ -222,38 +222,48 @@ describe('adversarial client', () => {
     ]);
   });
 
-  it('malformed-text: four texts owed bad_request, then one past 64 KiB owed close 1009', () => {
+  it('malformed-text: four texts and a binary frame owed bad_request, then, once answered, one past 64 KiB owed close 1009', () => {
     const d = adversary(['malformed-text']);
     d.open([]);
     d.take();
     d.advance(1000);
     expect(d.take()).toEqual([]);
-    expect(d.texts.map((t) => (t.length > 65_536 ? 'oversize' : t))).toEqual([
+    const texts = () => d.texts.map((t) => (t.length > 65_536 ? 'oversize' : t));
+    expect(texts()).toEqual([
       '{"t":"typing","conv":"x","on":true} and more',
       '["typing","x",true]',
       '{"t":"shout","conv":"x"}',
       '{"t":"watch","users":"everyone"}',
-      'oversize',
+    ]);
+    // A well-formed typing's bytes, in a binary frame: only the frame's kind is wrong.
+    expect(d.binaries.map((b) => new TextDecoder().decode(b))).toEqual([
+      '{"t":"typing","conv":"x","on":true}',
     ]);
     expect(attempts(d).map(([, action]) => action)).toEqual([
       'malformed-text',
       'malformed-text',
       'malformed-text',
       'malformed-text',
-      'oversize-text',
+      'binary-frame',
     ]);
     // As the reference server answers them: no ref for what is no frame, the type for the others.
     d.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
     d.receive({ t: 'err', code: 'bad_request', message: 'not an object' });
     d.receive({ t: 'err', code: 'bad_request', message: 'unknown type', ref: 'shout' });
     d.receive({ t: 'err', code: 'forbidden', message: 'a wrong answer', ref: 'watch' });
+    // The oversize text waits for the last answer: its close would end an unanswered one's attempt.
+    expect(texts()).toHaveLength(4);
+    d.receive({ t: 'err', code: 'bad_request', message: 'binary frames are not part of the protocol' });
+    expect(texts()[4]).toBe('oversize');
+    expect(attempts(d).at(-1)?.[1]).toBe('oversize-text');
     d.disconnect(1009);
     expect(outcomes(d)).toEqual([
       [100, 'bad_request'],
       [101, 'bad_request'],
       [102, 'bad_request'],
       [103, 'forbidden'],
-      [104, 'closed:1009'],
+      [104, 'bad_request'],
+      [105, 'closed:1009'],
     ]);
     // Another server's refs (the minimal server's "unknown" for an unknown type) answer them in order.
     const other = adversary(['malformed-text']);
@@ -263,11 +273,13 @@ describe('adversarial client', () => {
     other.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
     other.receive({ t: 'err', code: 'bad_request', message: 'unknown type', ref: 'unknown' });
     other.receive({ t: 'err', code: 'bad_request', message: 'bad users', ref: 'watch' });
+    other.receive({ t: 'err', code: 'bad_request', message: 'binary frames are not v1' });
     expect(outcomes(other)).toEqual([
       [100, 'bad_request'],
       [101, 'bad_request'],
       [102, 'bad_request'],
       [103, 'bad_request'],
+      [104, 'bad_request'],
     ]);
     // An err of another code with a ref of its own answers something else the device did, not a text
     // (swarm seed 7925195655475: an `unavailable` taken for a text's answer failed authorization).

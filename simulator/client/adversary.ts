@@ -12,9 +12,12 @@
 // adversary watches the first of them again (rewatch-at-bound): that adds no user, so the bound cannot
 // refuse it, and authorization demands its presence (`served`).
 // malformed-text sends WebSocket text that is no valid frame (not JSON, JSON not an object, an unknown
-// type, a field of the wrong type), each owed `bad_request`, then a text frame over 64 KiB, owed close
-// 1009 (protocol.md); authorization judges the answers. The simulator carries that text to the node as
-// it is (a `text` input), the live driver sends it on the socket.
+// type, a field of the wrong type), each owed `bad_request`, then a binary frame (binary-frame: protocol.md's
+// messages are text frames, so a binary one is a malformed frame, owed `bad_request` too), then, once
+// all of those are answered (so that its close ends none of them unanswered), a text frame over 64 KiB,
+// owed close 1009 (protocol.md); authorization judges the answers. The simulator
+// carries that text and binary to the node as they are (`text` and `binary` inputs, as ws-transport
+// feeds them), the live driver sends them on the socket.
 // missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
 // is `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
 // `forbidden` or a batch. A sync's `err` is matched to it only when it names the conversation (`conv`).
@@ -41,6 +44,8 @@ import { clientFrame } from './wire.ts';
 export interface AdversaryHost extends ClientHost {
   /** Sends WebSocket text as it is (malformed-text: it need not be a frame). */
   text(text: string): void;
+  /** Sends a WebSocket binary frame (malformed-text's binary-frame). */
+  binary(bytes: Uint8Array): void;
   nextAttemptId(): number;
   badToken(now: number): string;
   views(): Iterable<ConversationView>;
@@ -52,7 +57,12 @@ export interface AdversaryHost extends ClientHost {
  * A behaviour's attempt; cursor-regression makes two, the second past lastSeq; watch-past-bound makes a
  * second, a re-watch at the bound, when the server refused exactly the one user past it.
  */
-type Action = AdversaryBehaviour | 'cursor-past-last-seq' | 'rewatch-at-bound' | 'oversize-text';
+type Action =
+  | AdversaryBehaviour
+  | 'cursor-past-last-seq'
+  | 'rewatch-at-bound'
+  | 'binary-frame'
+  | 'oversize-text';
 
 type Attempt = {
   id: number;
@@ -85,6 +95,12 @@ export class Adversary {
   private watchedPastBound = false;
   /** Presences got for the users watch-past-bound watched, while its attempt waits. */
   private watchesServed = 0;
+  /**
+   * malformed-text's text over 64 KiB waits for the answers to the malformed frames before it: its close
+   * would otherwise end their attempts before a server that ignores them is seen to (`closed:1009`, no
+   * verdict, where silence is one).
+   */
+  private oversizeDue = false;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -209,6 +225,7 @@ export class Adversary {
 
   /** The connection is gone: attempts answered on it can no longer be. */
   onDisconnect(host: AdversaryHost, reason: string, now: number): void {
+    this.oversizeDue = false;
     for (const attempt of [...this.pending])
       if (attempt.action !== 'cursor-regression' && attempt.action !== 'cursor-past-last-seq')
         this.resolve(host, attempt, `closed:${reason}`, now);
@@ -284,7 +301,11 @@ export class Adversary {
 
   /**
    * Text frames the protocol answers `bad_request` (protocol.md: "a malformed or invalid frame, or an
-   * unknown type"), one of each way to be malformed, then one past 64 KiB, which it closes with 1009.
+   * unknown type"), one of each way to be malformed, then a binary frame (every message is a text frame,
+   * protocol.md's Connection), then, once they are answered, one past 64 KiB, which it closes with 1009
+   * (oversizeText). The binary frame holds a
+   * well-formed typing's UTF-8, so a server that read it as text would answer it as a typing, not as
+   * bad_request.
    * Text a JS string holds is always valid UTF-16, and a WebSocket sends it as valid UTF-8: invalid
    * UTF-8 cannot be sent this way (ws closes such a frame 1007 before the server's code sees it).
    */
@@ -293,6 +314,15 @@ export class Adversary {
       this.attempt(host, 'malformed-text', '', key, 0, now);
       host.text(text);
     }
+    this.attempt(host, 'binary-frame', '', 'binary', 0, now);
+    host.binary(binaryFrame);
+    this.oversizeDue = true;
+  }
+
+  /** The text over 64 KiB, once every malformed frame before it is answered on this connection. */
+  private oversizeText(host: AdversaryHost, now: number): void {
+    if (!this.oversizeDue || this.pending.some((a) => isMalformed(a.action))) return;
+    this.oversizeDue = false;
     this.attempt(host, 'oversize-text', '', '', 0, now);
     host.text(`{"t":"typing","conv":"x","on":true,"pad":"${'x'.repeat(protocolLimits.frameBytesMax)}"}`);
   }
@@ -307,7 +337,7 @@ export class Adversary {
     let oldest: Attempt | undefined;
     let attempt: Attempt | undefined;
     for (const a of this.pending) {
-      if (a.action !== 'malformed-text') continue;
+      if (!isMalformed(a.action)) continue;
       oldest ??= a;
       if (malformedRefs.get(a.key) === frame.ref) {
         attempt = a;
@@ -329,6 +359,7 @@ export class Adversary {
       attempt = oldest;
     if (attempt === undefined) return false;
     this.resolve(host, attempt, frame.code, now);
+    this.oversizeText(host, now);
     return true;
   }
 
@@ -405,7 +436,11 @@ const malformedRefs: ReadonlyMap<string, string | undefined> = new Map([
   ['not-object', undefined],
   ['unknown-type', 'shout'],
   ['bad-field', 'watch'],
+  ['binary', undefined],
 ]);
+
+/** binary-frame's frame: a well-formed typing, as UTF-8 in a binary frame. */
+const binaryFrame: Uint8Array = new TextEncoder().encode('{"t":"typing","conv":"x","on":true}');
 
 /** The adversarial action an `err` answers, by its `ref` (a frame type). */
 const refusedActions: Readonly<Record<string, Action>> = {
@@ -428,6 +463,11 @@ function missingConv(host: ClientHost): string {
 /** The ids of the users watch-past-bound watches: `<device>-w<n>`, which no user is. */
 function watchedPrefix(host: ClientHost): string {
   return `${host.device}-w`;
+}
+
+/** A frame malformed-text sends that is owed `bad_request`. */
+function isMalformed(action: Action): boolean {
+  return action === 'malformed-text' || action === 'binary-frame';
 }
 
 function isCursor(action: Action): boolean {

@@ -172,6 +172,8 @@ class Loopback {
       } else if (effect.type === 'text') {
         if (conn !== 0)
           this.at(this.now + latencyMs, () => this.input({ type: 'text', conn, text: effect.text }));
+      } else if (effect.type === 'binary') {
+        if (conn !== 0) this.at(this.now + latencyMs, () => this.input({ type: 'binary', conn }));
       } else if (effect.type === 'close') {
         this.detach(conn);
         if (conn !== 0) this.at(this.now + latencyMs, () => this.input({ type: 'gone', conn }));

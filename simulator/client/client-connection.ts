@@ -328,6 +328,10 @@ export abstract class ClientConnection implements ClientHost {
     this.emit({ type: 'text', text });
   }
 
+  binary(bytes: Uint8Array): void {
+    this.emit({ type: 'binary', bytes });
+  }
+
   schedule(kind: ClientTimerKind, at: number, key?: string): void {
     this.emit(key === undefined ? { type: 'timer', at, kind } : { type: 'timer', at, kind, key });
   }

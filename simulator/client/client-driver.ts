@@ -23,6 +23,8 @@ export class ClientDriver {
   sent: ClientFrame[] = [];
   /** Raw text the client sent (an adversary's malformed frames), in order. */
   texts: string[] = [];
+  /** Binary frames the client sent (an adversary's), in order. */
+  binaries: Uint8Array[] = [];
   connects = 0;
   closes = 0;
   now = 0;
@@ -49,6 +51,7 @@ export class ClientDriver {
     for (const effect of effects) {
       if (effect.type === 'frame') this.sent.push(effect.frame);
       else if (effect.type === 'text') this.texts.push(effect.text);
+      else if (effect.type === 'binary') this.binaries.push(effect.bytes);
       else if (effect.type === 'connect') this.connects++;
       else if (effect.type === 'close') this.closes++;
       else this.timers.push({ at: effect.at, order: this.order++, kind: effect.kind, key: effect.key });

@@ -27,6 +27,11 @@ export type ClientEffect =
   | { type: 'frame'; frame: ClientFrame }
   /** Adversaries only: WebSocket text as it is, which need not be a frame at all (malformed-text). */
   | { type: 'text'; text: string }
+  /**
+   * Adversaries only: a WebSocket binary frame, which protocol.md's frames never are (every message is a
+   * text frame); its bytes are the text's UTF-8, so only the frame's kind is wrong.
+   */
+  | { type: 'binary'; bytes: Uint8Array }
   | { type: 'close' }
   | { type: 'timer'; at: number; kind: ClientTimerKind; key?: string };
 

@@ -393,6 +393,11 @@ export class LiveShard {
           if (ws && ws.readyState === WebSocket.OPEN) ws.send(effect.text);
           break;
         }
+        case 'binary': {
+          const ws = this.sockets[i];
+          if (ws && ws.readyState === WebSocket.OPEN) ws.send(effect.bytes, { binary: true });
+          break;
+        }
         case 'connect':
           this.connect(i);
           break;

@@ -339,6 +339,15 @@ export class Network {
     this.toNode(client, null, text);
   }
 
+  /**
+   * A binary frame (an adversary's): the node is fed `binary` with no bytes, as ws-transport feeds one;
+   * the core refuses it for its kind, whatever it holds.
+   */
+  sendBinaryToNode(client: number): void {
+    this.toNode(client, null, null);
+  }
+
+  /** `frame` as the client's link carries frames, else `text` as it is, else (both null) a binary frame. */
   private toNode(client: number, frame: ClientFrame | null, text: string | null): void {
     const id = this.connectionOf(client);
     const connections = this.connections;
@@ -352,9 +361,11 @@ export class Network {
       connections.epochOf(id),
       text !== null
         ? { type: 'text', conn: id, text }
-        : (this.flagsOf(client) & textFlag) === 0
-          ? { type: 'frame', conn: id, value: frame! }
-          : { type: 'text', conn: id, text: encodeClientFrame(frame!) },
+        : frame === null
+          ? { type: 'binary', conn: id }
+          : (this.flagsOf(client) & textFlag) === 0
+            ? { type: 'frame', conn: id, value: frame! }
+            : { type: 'text', conn: id, text: encodeClientFrame(frame!) },
     );
   }
 

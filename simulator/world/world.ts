@@ -387,6 +387,9 @@ export class World {
         case 'text':
           this.network.sendTextToNode(index, effect.text);
           break;
+        case 'binary':
+          this.network.sendBinaryToNode(index);
+          break;
         case 'close':
           this.network.closeFromClient(index);
           break;
