@@ -20,6 +20,7 @@ export const checkProperties = [
   'no-spurious-unavailable',
   'delivery-mode',
   'admin-answers',
+  'drain-stop',
   'liveness',
 ] as const;
 

@@ -42,6 +42,7 @@ const checkers = scenarioCheckers(setup.scenario, {
   graceMs: setup.graceMs,
   largeGroupThreshold: setup.largeGroupThreshold,
   judgeSilence: setup.judgeSilence,
+  drainStops: setup.drainStops === true,
   ...(setup.relayDelayMs === undefined ? {} : { relayDelayMs: setup.relayDelayMs }),
 });
 // Each checker gets the kinds of event it reads (checker-feed.ts), as in-process.

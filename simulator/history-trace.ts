@@ -46,6 +46,7 @@ const kinds: Record<HistoryEvent['k'], number> = {
   unavailable: 35,
   'steady-link': 36,
   ping: 37,
+  'node-stop': 38,
 };
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
@@ -170,6 +171,10 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
     case 'phase':
     case 'fault':
       trace.mix(event.at);
+      return;
+    case 'node-stop':
+      trace.mix(event.at);
+      trace.mix(event.killed ? 1 : 0);
       return;
   }
 }

@@ -333,6 +333,12 @@ export type HistoryEvent =
       lastSeq?: number;
       members?: readonly CursorReadMember[];
     }
+  /**
+   * Simulator only: the harness stopped a node gracefully (a rolling restart's turn, as SIGTERM does
+   * live) and its process ended at `at`: by itself once its drain was done (`killed` false), or killed
+   * by the harness once its drain ran out of time (the server's drainTimeoutMs and close grace).
+   */
+  | { k: 'node-stop'; at: number; node: string; killed: boolean }
   /** The run entered a phase. */
   | { k: 'phase'; at: number; phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final' };
 
@@ -380,6 +386,7 @@ const everyKind: Record<HistoryKind, true> = {
   'http-read-sent': true,
   'http-read': true,
   'cursor-read': true,
+  'node-stop': true,
   phase: true,
 };
 export const historyKinds: readonly HistoryKind[] = Object.keys(everyKind) as HistoryKind[];

@@ -216,6 +216,9 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   // frame only (the checker sees the pauses as `fault` events).
   const checkerSetup = {
     graceMs: authorizationGraceMs,
+    // A rolling restart the scenario declares (not a swarm's pick, whose other faults would leave its
+    // drains unjudged): drain-stop judges its nodes' stops, which only the simulator records.
+    drainStops: scenario.faults.some((f) => f.type === 'rolling-restart'),
     // Every simulated node applies the scenario's threshold (a live target configures its own).
     largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
     // A cost model makes the nodes' speed part of the run: a slow answer is then not silence.
@@ -491,6 +494,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         rng: streams.stream('fault', n),
         clientCount: world.clients.length,
         note: (type, phase, nodes) => record({ k: 'fault', at: world.now, type, phase, nodes }),
+        stopped: (node, killed) => record({ k: 'node-stop', at: world.now, node, killed }),
       });
       let healed = false;
       const once = (): void => {

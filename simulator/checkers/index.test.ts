@@ -10,10 +10,24 @@ const final = smallRunFinal();
 
 describe('standardCheckers', () => {
   it('judges every property, and a correct run passes them all', () => {
-    // With admin requests (admin-answers): a change to a conversation never created, answered 404.
+    // With admin requests (admin-answers): a change to a conversation never created, answered 404; with
+    // a rolling restart (drain-stop): a node with no session left, drained and stopped at once.
     const results = checkHistory(
-      standardCheckers({ graceMs: 500, sendLimits, largeGroupThreshold: 256, adminRequests: true }),
-      [...run, history.membersSent(7, 1, 'nowhere', { add: ['ann'] }), history.membersAnswered(8, 1, 404)],
+      standardCheckers({
+        graceMs: 500,
+        sendLimits,
+        largeGroupThreshold: 256,
+        adminRequests: true,
+        drainStops: true,
+      }),
+      [
+        ...run,
+        history.membersSent(7, 1, 'nowhere', { add: ['ann'] }),
+        history.membersAnswered(8, 1, 404),
+        { k: 'fault', at: 9, type: 'rolling-restart', phase: 'start', nodes: ['n9'] },
+        { k: 'fault', at: 9, type: 'drain-restart', phase: 'start', nodes: ['n9'] },
+        { k: 'node-stop', at: 10, node: 'n9', killed: false },
+      ],
       final,
     );
     // Every property a scenario may name in checks.skip, in the order runs report them.

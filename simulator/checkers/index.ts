@@ -8,6 +8,7 @@ import { type AuthorizationOptions, createAuthorizationChecker } from './authori
 import { resolveCheckerOptions } from './checker-options.ts';
 import { createCursorMonotonicityChecker } from './cursor-monotonicity.ts';
 import { createDeliveryModeChecker, type DeliveryModeOptions } from './delivery-mode.ts';
+import { createDrainStopChecker } from './drain-stop.ts';
 import { createDurableAckChecker } from './durable-ack.ts';
 import { createGapFreeStoreChecker } from './gap-free-store.ts';
 import { createIdempotencyChecker } from './idempotency.ts';
@@ -29,6 +30,7 @@ export { createAuthorizationChecker } from './authorization.ts';
 export { checkHistory } from './check-history.ts';
 export type { CheckerOptions } from './checker-options.ts';
 export { createCursorMonotonicityChecker } from './cursor-monotonicity.ts';
+export { createDrainStopChecker } from './drain-stop.ts';
 export { createDurableAckChecker } from './durable-ack.ts';
 export { createGapFreeStoreChecker } from './gap-free-store.ts';
 export { createIdempotencyChecker } from './idempotency.ts';
@@ -64,6 +66,11 @@ export type StandardCheckerOptions = AuthorizationOptions &
      * load with nothing injected, so the live driver leaves no-spurious-unavailable out.
      */
     judgeUnavailable?: boolean;
+    /**
+     * The run declares a rolling restart and records its nodes' stops (`node-stop`: the simulator):
+     * drain-stop judges that a drained node stops once its sessions are gone.
+     */
+    drainStops?: boolean;
   };
 
 export function standardCheckers(options: StandardCheckerOptions = {}): Checker[] {
@@ -88,6 +95,7 @@ export function standardCheckers(options: StandardCheckerOptions = {}): Checker[
     ...(options.judgeUnavailable === false ? [] : [createNoSpuriousUnavailableChecker(shared)]),
     ...(options.largeGroupThreshold === undefined ? [] : [createDeliveryModeChecker(shared)]),
     ...(options.adminRequests ? [createAdminAnswersChecker(shared)] : []),
+    ...(options.drainStops ? [createDrainStopChecker(shared)] : []),
     createLivenessChecker(),
   ];
   return checkers.filter((checker) => !skip.has(checker.property));

@@ -134,10 +134,12 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
     lastSeq: 1,
     members: [{ user: 'ann', delivered: 5, read: 5 }],
   }),
+  'node-stop': (at) => ({ k: 'node-stop', at, node: 'n1', killed: true }),
   phase: (at) => ({ k: 'phase', at, phase: 'heal' }),
 };
 
-const checkers = (): Checker[] => standardCheckers({ graceMs: 500, sendLimits, largeGroupThreshold: 256 });
+const checkers = (): Checker[] =>
+  standardCheckers({ graceMs: 500, sendLimits, largeGroupThreshold: 256, drainStops: true });
 
 /**
  * Feeds `checker` the run through the feed, and after each event one event of every kind it does not
@@ -204,7 +206,7 @@ describe('the kinds each checker declares', () => {
         expect({ name, result }).toEqual({ name, result: declaredOnly(checkers()[n]!, base) });
       }
     // The small run reaches every checker, or the comparison above proves little.
-    expect(properties.length).toBe(18);
+    expect(properties.length).toBe(19);
   });
 
   it('a checker that reads a kind it left out is caught by the field it reads', () => {

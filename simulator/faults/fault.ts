@@ -17,6 +17,11 @@ export type FaultContext = {
    * own type, e.g. each node's drain-restart of a rolling restart), so the timeline shows each.
    */
   note?: (type: string, phase: 'start' | 'heal', nodes: readonly string[]) => void;
+  /**
+   * Records that a node the fault stopped gracefully has ended (a `node-stop` history event): by itself
+   * after its drain, or `killed` once the drain ran out of time.
+   */
+  stopped?: (node: string, killed: boolean) => void;
 };
 
 export type Heal = () => void;

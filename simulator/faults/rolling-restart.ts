@@ -18,7 +18,7 @@ export const drainRestart = 'drain-restart';
 
 export const rollingRestart: Fault = {
   type: 'rolling-restart',
-  start({ world, spec, note }) {
+  start({ world, spec, note, stopped: recordStop }) {
     const limits = { ...defaultLimits, ...world.options.limits };
     const restartDelayMs = spec.restartDelayMs ?? restartDelayMsDefault;
     let healed = false;
@@ -36,7 +36,8 @@ export const rollingRestart: Fault = {
       const nodes = [`n${index + 1}`];
       note?.(drainRestart, 'start', nodes);
       let stopped = false;
-      const stop = (): void => {
+      /** `killed`: the drain ran out of time and the process is killed, not ending by itself. */
+      const stop = (killed: boolean): void => {
         if (stopped) return;
         stopped = true;
         // The node died meanwhile (another fault): whoever took it down brings it back.
@@ -46,6 +47,7 @@ export const rollingRestart: Fault = {
           return;
         }
         node.stop();
+        recordStop?.(nodes[0]!, killed);
         let started = false;
         const start = (): void => {
           if (started) return;
@@ -61,8 +63,8 @@ export const rollingRestart: Fault = {
         else world.at(world.now + restartDelayMs, start);
       };
       // Stopping waits for the next event: `drained` arrives while the core's effects are carried out.
-      node.drain(limits.drainReconnectMs, () => world.at(world.now, stop));
-      world.at(world.now + limits.drainTimeoutMs + closeGraceMs, stop);
+      node.drain(limits.drainReconnectMs, () => world.at(world.now, () => stop(false)));
+      world.at(world.now + limits.drainTimeoutMs + closeGraceMs, () => stop(true));
     };
 
     roll(0);
