@@ -6,6 +6,7 @@
 // `planAdversaries` decides who they are (the simulator and the live driver share it);
 // `addAdversaries` puts them into a simulated world.
 
+import { defaultLimits } from '../reference-server/core/limits.ts';
 import type { AdversaryBehaviour } from './client/limits.ts';
 import { VirtualClient } from './client/virtual-client.ts';
 import type { HistoryEvent } from './history.ts';
@@ -77,6 +78,9 @@ export function addAdversaries(
   let attempts = 0;
   const attemptId = (): number => ++attempts;
   const plans = planAdversaries(population, streams);
+  // One user past the bound the simulated nodes apply (the scenario's, else the reference server's).
+  const watchPastBoundUsers =
+    (world.options.limits.watchedUsersPerConnMax ?? defaultLimits.watchedUsersPerConnMax) + 1;
   // The plan gave each partner a new list with its adversary's conversation: the honest clients already
   // in the world (one per device, in the population's order) take their user's list again.
   if (plans.some((plan) => plan.conv !== null))
@@ -98,7 +102,7 @@ export function addAdversaries(
       badToken: (now: number) => world.tokens.forge(user, now + tokenLifeMs),
       record,
       attemptId,
-      config: { adversary: plan.behaviours, foreignConvs: plan.foreignConvs },
+      config: { adversary: plan.behaviours, foreignConvs: plan.foreignConvs, watchPastBoundUsers },
     });
     world.addClient(new SimClient(client, n, conv === null ? [] : [conv.id], true, false));
   }

@@ -43,6 +43,7 @@ const checkers = scenarioCheckers(setup.scenario, {
   largeGroupThreshold: setup.largeGroupThreshold,
   judgeSilence: setup.judgeSilence,
   drainStops: setup.drainStops === true,
+  watchBoundKnown: setup.watchBoundKnown === true,
   ...(setup.relayDelayMs === undefined ? {} : { relayDelayMs: setup.relayDelayMs }),
 });
 // Each checker gets the kinds of event it reads (checker-feed.ts), as in-process.

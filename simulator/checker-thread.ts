@@ -37,6 +37,8 @@ export type CheckerThreadSetup = {
   judgeSilence: boolean;
   /** drain-stop judges the run (it declares a rolling restart). */
   drainStops?: boolean;
+  /** authorization knows the nodes' watch bound (the simulator sets it). */
+  watchBoundKnown?: boolean;
   /** The simulated network's bounds on a frame from a node to a device (typing-recipients' exact boundaries). */
   relayDelayMs?: { min: number; max: number };
   /** The run's meters kept on the thread: repeated pushes measured or not, the recorder's crossing if any. */

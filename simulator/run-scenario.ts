@@ -219,6 +219,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     // A rolling restart the scenario declares (not a swarm's pick, whose other faults would leave its
     // drains unjudged): drain-stop judges its nodes' stops, which only the simulator records.
     drainStops: scenario.faults.some((f) => f.type === 'rolling-restart'),
+    // Every simulated node applies the scenario's watch bound, which the watch-past-bound adversary passes.
+    watchBoundKnown: true,
     // Every simulated node applies the scenario's threshold (a live target configures its own).
     largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
     // A cost model makes the nodes' speed part of the run: a slow answer is then not silence.

@@ -273,6 +273,27 @@ describe('authorization', () => {
     expect(other.verdict).toBe('pass');
   });
 
+  it('fails a watch past the bound the harness set served, where it knows the bound; else no verdict', () => {
+    const attempt = history.attempt(900, eve, 12, 'watch-past-bound', '');
+    const served = history.outcome(905, 12, 'served');
+    const known = checkHistory(
+      [createAuthorizationChecker({ watchBoundKnown: true })],
+      [...setup, attempt, served],
+      finalStateFixture(),
+    )[0]!;
+    expect(known.verdict).toBe('fail');
+    expect(known.details).toMatch(/1 a watch past the bound served/);
+    expect((known.witness as WitnessCase[])[0]!.path).toEqual([attempt, served]);
+    // A server's own bound (live, another server's): it may have none.
+    expect(judge([attempt, served]).verdict).toBe('pass');
+    const refused = checkHistory(
+      [createAuthorizationChecker({ watchBoundKnown: true })],
+      [...setup, attempt, history.outcome(905, 12, 'bad_request')],
+      finalStateFixture(),
+    )[0]!;
+    expect(refused.verdict).toBe('pass');
+  });
+
   it('fails a re-watch at the watch bound answered by an err, not its presence; a close is no verdict', () => {
     const attempt = history.attempt(900, eve, 11, 'rewatch-at-bound', '');
     const refused = history.outcome(905, 11, 'bad_request');

@@ -59,6 +59,12 @@ export type AuthorizationOptions = CheckerOptions & {
    * that conversation out (a fleet node hears of a change made through another node by its bus).
    */
   welcomeLagMs?: number;
+  /**
+   * The harness set the server's per-connection watch bound, and watch-past-bound watches one user
+   * past it (the simulator): a watch past it served is a violation (protocol.md: a watch naming a new
+   * user past the bound is answered `bad_request`). Unset, a server's bound is its own (it may have none).
+   */
+  watchBoundKnown?: boolean;
 };
 
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
@@ -115,6 +121,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   const { ids, limits, membership } = resolveCheckerOptions(options);
   const graceMs = options.graceMs ?? 1000;
   const judgeSilence = options.judgeSilence ?? true;
+  const watchBoundKnown = options.watchBoundKnown ?? false;
   /** The first fault started that may silence a connection (silence is not judged after it), or null. */
   let quietingFault: string | null = null;
   /** The first fault started, or null. */
@@ -322,6 +329,11 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       // never a member: protocol.md answers a non-member's member-only frame with `forbidden`.
       witness.add('a stranger served a batch', () => ({
         problem: `${attempt.user}, never a member of ${attempt.conv}, synced it and got a batch (empty), not \`forbidden\``,
+        path: [attempt, event],
+      }));
+    } else if (attempt?.action === 'watch-past-bound' && event.result === 'served' && watchBoundKnown) {
+      witness.add('a watch past the bound served', () => ({
+        problem: `${attempt.user}'s connection watched one user more than the bound the harness set on the server, and got that user's presence, not \`bad_request\` (protocol.md: a watch naming a new user past the bound)`,
         path: [attempt, event],
       }));
     } else if (
