@@ -53,17 +53,20 @@ describe('gatePlan', () => {
       { scenario: 'churn', clients: 150 },
       { scenario: 'memory-store', clients: 150 },
       { scenario: 'costed-storm', clients: 200 },
+      { scenario: 'lost-replies', clients: 200 },
     ]);
-    expect(gateRunScenarios).toEqual([...gateScenarios, 'memory-store', 'costed-storm']);
+    expect(gateRunScenarios).toEqual([...gateScenarios, 'memory-store', 'costed-storm', 'lost-replies']);
     const plan = labels({ seeds: [1, 2], fresh: 1 });
     expect(plan.slice(0, gateScenarios.length)).toEqual(gateScenarios.map((name) => `${name} 1`));
     expect(plan.slice(2 * gateScenarios.length)).toEqual([
       'churn@150 1',
       'memory-store@150 1',
       'costed-storm@200 1',
+      'lost-replies@200 1',
       'churn@150 2',
       'memory-store@150 2',
       'costed-storm@200 2',
+      'lost-replies@200 2',
       expect.stringMatching(/^swarm \d+ fresh$/),
     ]);
   });

@@ -561,6 +561,12 @@ export const scenarioSchema = strict({
       "a member who stays sends to the group through another node than the admin's this long before each removal the admin asks for (0: never): through a node slow to Redis the message is sequenced before the removal but reaches the other nodes after it, and the removed user's devices there must still get it, by a push to a past member (simulator only)",
       0,
     ),
+    removalAfterAck: z
+      .boolean()
+      .default(false)
+      .describe(
+        "with sendBeforeRemovalMs: the admin also waits for that message's ack before asking the removal (asked at once after it, if that is later), so the store surely sequenced it while the removed user was a member, and a delivery checker may owe that user's devices online throughout its push; through a node slow to Redis the removal, asked through a fast one, reaches the other nodes before the message (default false; simulator only)",
+      ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

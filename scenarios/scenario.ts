@@ -148,8 +148,11 @@ export type Scenario = {
     adminProbes: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
     httpReadsPerMin: number;
-    /** Right after each membership change is answered, a member on another node sends to the group. */
+    /** A member who stays sends through another node than the admin's this long before each removal. */
     sendBeforeRemovalMs: number;
+    /** With sendBeforeRemovalMs: the removal also waits for that message's ack. */
+    removalAfterAck: boolean;
+    /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };
   phases: { warmupMs: number; faultsMs: number; healMs: number; settleMaxMs: number };

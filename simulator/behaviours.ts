@@ -303,6 +303,9 @@ export function isSmallGroup(conv: string): boolean {
 /** How soon the admin asks again for a change answered with neither a success nor a refusal. */
 const adminRetryMs = 500;
 
+/** How often the admin looks whether the message sent before a removal is acked (`removalAfterAck`). */
+const ackPollMs = 5;
+
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
 
@@ -441,9 +444,9 @@ export function scheduleMembershipChurn(
    * admin's, that long before the admin asks to remove `removed`. Through a node slow to Redis, the
    * message is sequenced before the removal but its bus event may reach the other nodes after it: the
    * removed user's devices there are owed it (protocol.md promise 5), by a push to a past member whose
-   * span covers it. False when no such member is ready.
+   * span covers it. False when no such member is ready; else the client and cmid of that message.
    */
-  const sendsBefore = (conv: string, removed: readonly string[]): boolean => {
+  const sendsBefore = (conv: string, removed: readonly string[]): { index: number; cmid: string } | null => {
     const adminNode = `n${world.nodes.findIndex((node) => node.up && !node.paused) + 1}`;
     const members = ledger.membersOf(conv);
     const pool = world.clients.flatMap((sim, index) =>
@@ -456,11 +459,24 @@ export function scheduleMembershipChurn(
         ? [index]
         : [],
     );
-    if (pool.length === 0) return false;
+    if (pool.length === 0) return null;
     const index = beforeRng.pick(pool);
     const sim = world.clients[index]!;
-    world.clientEffects(index, sim.client.sendMessage(conv, messageBody(sim.device, followed++), world.now));
-    return true;
+    const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, followed++), world.now);
+    world.clientEffects(index, effects);
+    return { index, cmid };
+  };
+  /**
+   * workload.removalAfterAck: `ask` once the message `before` sent is no longer sending (acked, or given
+   * up), looked at every `ackPollMs` from `sendBeforeRemovalMs` after it was sent on.
+   */
+  const afterAck = (before: { index: number; cmid: string }, ask: () => void): void => {
+    const look = (): void => {
+      if (world.clients[before.index]!.client.status(before.cmid) === 'sending' && world.now < untilMs)
+        world.at(world.now + ackPollMs, look);
+      else ask();
+    };
+    look();
   };
   /** The apps of users just added open the group (and pull it), members again if they had been. */
   const opened = (conv: string, users: readonly string[]): void =>
@@ -604,10 +620,11 @@ export function scheduleMembershipChurn(
           (c) => opened(c, change.add),
           () => {},
         );
-      const before = scenario.workload.sendBeforeRemovalMs;
-      if (before > 0 && change.remove.length > 0 && sendsBefore(conv, change.remove))
-        world.at(world.now + before, ask);
-      else ask();
+      const { sendBeforeRemovalMs, removalAfterAck } = scenario.workload;
+      const before =
+        sendBeforeRemovalMs > 0 && change.remove.length > 0 ? sendsBefore(conv, change.remove) : null;
+      if (before === null) ask();
+      else world.at(world.now + sendBeforeRemovalMs, () => (removalAfterAck ? afterAck(before, ask) : ask()));
     });
   }
 }

@@ -18,13 +18,18 @@
 //   sequenced before the removal and reaches the removed user's node after it, which must push it to
 //   that past member (mutant 1323 of the 0ff7ab0 sample never pushed to past members: at seed 5 a
 //   removed user's device that stayed connected never got such a message, and the run did not settle).
+// - the admin asks each of those removals once that message is acked (`workload.removalAfterAck`), so
+//   its removed user was surely a member when it was sequenced: push reach owes it to that user's
+//   devices online throughout, also where the removal came first (mutant 1100 of the 3c0f288 sample
+//   found no connection for a past member: such a device was never pushed the message).
 // Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships
 // (but for 1323's, which is the shipped core with Conversation.canRead answering false, spied on).
 
 import { describe, expect, it, vi } from 'vitest';
-import { ChatNode } from '../reference-server/core/chat-node.ts';
+import { ChatNode, type ChatNodeOptions } from '../reference-server/core/chat-node.ts';
 import { Conversation } from '../reference-server/core/conversation.ts';
 import type { Effect } from '../reference-server/core/effects.ts';
+import type { ConnIndex } from '../reference-server/core/fanout.ts';
 import type { Input } from '../reference-server/core/inputs.ts';
 import type { ConversationRecord } from '../reference-server/store/message-store.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
@@ -86,6 +91,18 @@ class BreaksTheRepushRead extends ChatNode {
         ? { ...effect, op: { ...effect.op, kind: '' as 'read' } }
         : effect,
     );
+  }
+}
+
+/** Finds no connection for a user when a push goes to past members (as mutant 1100 did). */
+class NoPastMemberConnections extends ChatNode {
+  constructor(options: ChatNodeOptions) {
+    super(options);
+    const shipped = this.connIndex;
+    (this as unknown as { connIndex: ConnIndex }).connIndex = {
+      connsOf: () => undefined,
+      recordOf: (user) => shipped.recordOf(user),
+    };
   }
 }
 
@@ -184,6 +201,21 @@ describe('fleet-races', () => {
       } finally {
         spy.mockRestore();
       }
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'removes a user once a message sent before is acked: a node that never pushes to past members fails push reach there',
+    async () => {
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new NoPastMemberConnections(node),
+      });
+      const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
+      expect(reach.verdict).toBe('fail');
+      expect(reach.details).toMatch(/message never pushed to a past member online throughout/);
+      expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,
   );

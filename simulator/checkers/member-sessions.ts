@@ -44,8 +44,11 @@ export const memberSessionsKinds = [
 
 /** A reach judgement fed by a `MemberSessions` (push-reach.ts, receipt-reach.ts). */
 export interface ReachJudgement {
-  /** What was owed in `conv` to the users a membership change names (or about them) stands no more. */
-  forgetNamed(conv: string, named: ReadonlySet<string>): void;
+  /**
+   * What was owed in `conv` to the users a membership change names (or about them) stands no more; of
+   * them, `removed` are those it only removes (what they were owed before it was asked may still stand).
+   */
+  forgetNamed(conv: string, named: ReadonlySet<string>, removed: ReadonlySet<string>): void;
   /** The judgement's own events (the sessions have already taken the shared ones). */
   take(event: HistoryEvent): void;
   /** Devices owed something in their current session. */
@@ -245,7 +248,9 @@ export class MemberSessions {
   /**
    * The harness asked to change a conversation's membership. The members it names are judged no more
    * there (what they are owed depends on when the server applied the change), and the judgement
-   * forgets what it owed them (`forgetNamed`). The others are members throughout, whenever the server
+   * forgets what it owed them (`forgetNamed`), but for what a user only removed was owed before the
+   * request (acked before it: sequenced while that user was a member, promise 6 still owes it a push to
+   * that user's devices). The others are members throughout, whenever the server
    * applied it, and may read every seq. Once the adds asked for could make it a large group, the
    * conversation is judged no more.
    */
@@ -260,11 +265,13 @@ export class MemberSessions {
     }
     this.membersMax.set(event.conv, max);
     const named = new Set([...event.add, ...event.remove]);
+    const added = new Set(event.add);
+    const removed = new Set(event.remove.filter((user) => !added.has(user)));
     this.members.set(
       event.conv,
       members.filter((user) => !named.has(user)),
     );
-    for (const judgement of this.judgements) judgement.forgetNamed(event.conv, named);
+    for (const judgement of this.judgements) judgement.forgetNamed(event.conv, named, removed);
   }
 
   /**

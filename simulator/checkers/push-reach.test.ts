@@ -23,6 +23,9 @@ function pushReach(witness: WitnessList) {
     get heldBeyondNewest() {
       return judgement.heldBeyondNewest;
     },
+    get pastMemberJudged() {
+      return judgement.pastMemberJudged;
+    },
   };
 }
 
@@ -82,32 +85,53 @@ describe('push reach over a long session', () => {
 
 describe('push reach in a conversation whose membership the harness changed', () => {
   const carol = device('carol');
-  /** ann, bob and carol in `g`; carol's removal asked at 1000; bob's seq 1 acked at 2000; heard at 9000. */
-  function changed(pushedToAnn: boolean, removal = true) {
+  /**
+   * ann, bob and carol in `g`; bob's seq 1 acked at 500; carol's removal (or, `added`, dave's add) asked
+   * at 1000; bob's seq 2 acked at 2000; every device heard at 9000.
+   */
+  function changed(pushedToAnn: boolean, removal = true, pushedToCarol = false, added = false) {
     const witness = new WitnessList();
     const reach = pushReach(witness);
     reach.observe(history.conv(0, 'g', ['ann', 'bob', 'carol']));
     for (const d of [ann, bob, carol]) reach.observe(history.session(10, d));
     reach.observe(history.ack(500, bob, message('g', 1, 'bob')));
     if (removal) reach.observe(history.membersSent(1000, 1, 'g', { remove: ['carol'] }));
+    if (added) reach.observe(history.membersSent(1000, 1, 'g', { add: ['carol'] }));
     reach.observe(history.ack(2000, bob, message('g', 2, 'bob')));
     if (pushedToAnn) reach.observe(history.convFrame(2100, ann, 'g', 'msg', [1, 2]));
+    if (pushedToCarol) reach.observe(history.convFrame(2100, carol, 'g', 'msg', [1]));
     for (const d of [ann, bob, carol]) reach.observe(history.convFrame(9000, d, 'g', 'msg', [9]));
     reach.finish(9500);
-    return witness.result('delivery-mode', '').witness.map((w) => (w as { problem: string }).problem);
+    const problems = witness
+      .result('delivery-mode', '')
+      .witness.map((w) => (w as { problem: string }).problem);
+    return { problems, reach };
   }
+  const of = (user: string, problems: string[]) => problems.filter((p) => p.startsWith(`${user}/`));
 
   it('owes the members no change named every push, as in a conversation never changed', () => {
-    const problems = changed(false);
-    expect(problems).toHaveLength(2);
-    expect(problems.every((p) => p.startsWith('ann/'))).toBe(true);
-    expect(changed(true)).toEqual([]);
+    const ownProblems = of('ann', changed(false).problems);
+    expect(ownProblems).toHaveLength(2);
+    expect(ownProblems.every((p) => /a member throughout/.test(p))).toBe(true);
+    expect(of('ann', changed(true).problems)).toEqual([]);
   });
 
-  it('owes nothing to a user a change named, from before the change or after it', () => {
-    // Without the removal carol is owed both messages too.
-    expect(changed(true, false).filter((p) => p.startsWith('carol/'))).toHaveLength(2);
-    expect(changed(true).filter((p) => p.startsWith('carol/'))).toEqual([]);
+  it('owes a user a change removes what was acked before it was asked (a push to a past member), nothing after', () => {
+    // Without the removal carol is owed both messages.
+    expect(of('carol', changed(true, false).problems)).toHaveLength(2);
+    const { problems, reach } = changed(true);
+    expect(of('carol', problems)).toHaveLength(1);
+    expect(of('carol', problems)[0]).toMatch(
+      /g seq 1 .*a member until a removal the admin asked for after that ack/,
+    );
+    expect(reach.pastMemberJudged).toBe(1);
+    const pushed = changed(true, true, true);
+    expect(pushed.problems).toEqual([]);
+    expect(pushed.reach.pastMemberJudged).toBe(1);
+  });
+
+  it('owes nothing to a user a change adds, from before the change or after it', () => {
+    expect(of('carol', changed(true, false, false, true).problems)).toEqual([]);
   });
 });
 

@@ -11,6 +11,9 @@
 // Members are those at the conversation's creation that no membership change the harness asked for
 // ever named (member-sessions.ts): they are members throughout, so a conversation with changes is
 // judged among them too (a push held while the node reads a newer membership is late, not waived).
+// A member a change removes is still owed what was acked before the admin sent that change: the store
+// sequenced it while the user was a member, and protocol.md promise 6 pushes such a message to that
+// user's connected devices even when the removal reaches their node first (a push to a past member).
 // Authorization judges pushes to non-members.
 // What a session was pushed is kept per (device, conv) as the newest seq plus the intervals skipped
 // below it (DisplayedSeqs): pushes come in seq order, so a session that lasts a whole soak holds one
@@ -60,14 +63,33 @@ export class PushReach implements ReachJudgement {
     return this.owed.keys();
   }
 
-  /** Pushes owed in `conv` to a user a membership change named stand no more (those from one still do). */
-  forgetNamed(conv: string, named: ReadonlySet<string>): void {
+  /** Of those judged, owed to a user a membership change removed after their ack (a push to a past member). */
+  pastMemberJudged = 0;
+  /** (device, message key) pairs owed to a user removed after the ack, until judged. */
+  private readonly pastMemberOwed = new Set<string>();
+
+  /**
+   * Pushes owed in `conv` to a user a membership change named stand no more (those from one still do),
+   * but for a user it only removes: those were acked before the change was asked, so still owed.
+   */
+  forgetNamed(conv: string, named: ReadonlySet<string>, removed: ReadonlySet<string>): void {
     for (const user of named)
       for (const device of this.memberSessions.ids.devicesOfUser(user)) {
         const owed = this.owed.get(device);
         if (owed === undefined) continue;
-        for (const [key, miss] of owed) if (miss.conv === conv) owed.delete(key);
+        for (const [key, miss] of owed) {
+          if (miss.conv !== conv) continue;
+          if (removed.has(user)) this.pastMemberOwed.add(`${device} ${key}`);
+          else owed.delete(key);
+        }
       }
+  }
+
+  /** One judgement of a push owed to `device` under `key`: counted as to a past member if it was one. */
+  private judgedOne(device: number, key: number | string): void {
+    this.judged++;
+    if (this.pastMemberOwed.size > 0 && this.pastMemberOwed.delete(`${device} ${key}`))
+      this.pastMemberJudged++;
   }
 
   /** Seqs held beyond one number per (device, conv) pushed in this session: skipped intervals, bitsets. */
@@ -87,7 +109,8 @@ export class PushReach implements ReachJudgement {
     const owed = this.owed.get(device);
     for (const seq of event.seqs ?? []) {
       this.pushed.add(pair, seq);
-      if (owed?.delete(this.messageKey(event.conv, seq))) this.judged++;
+      const key = this.messageKey(event.conv, seq);
+      if (owed?.delete(key)) this.judgedOne(device, key);
     }
   }
 
@@ -136,20 +159,27 @@ export class PushReach implements ReachJudgement {
     }
     this.sessionPairs.delete(device);
     if (owed === undefined) return;
-    for (const miss of owed.values()) {
+    for (const [key, miss] of owed) {
       const due = this.dueOf(miss);
       // The server must be heard on that session after the push was due: then the connection held.
       if (!this.memberSessions.members.has(miss.conv)) continue;
       if (due > at || heard < due) {
+        this.pastMemberOwed.delete(`${device} ${key}`);
         this.unjudged.add(due, at, heard, this.memberSessions.runEnded);
         continue;
       }
-      this.judged++;
+      this.judgedOne(device, key);
       const { user, device: name } = this.memberSessions.ids.deviceName(device);
-      this.memberSessions.witness.add('message never pushed to a member online throughout', () => ({
-        problem: `${user}/${name} held one session from ${since} (before ${miss.from} sent ${miss.conv} seq ${miss.seq} at ${miss.sentAt}, acked at ${miss.ackAt}) until ${at}, a member throughout, and was never pushed that message in a msg, though it was due by ${due} (protocol.md: pushed to every online connection of every member; a missed bus event is the server's to fill, not the client's sync)`,
-        path: [],
-      }));
+      const member = this.memberSessions.members.get(miss.conv)!.includes(user);
+      this.memberSessions.witness.add(
+        member
+          ? 'message never pushed to a member online throughout'
+          : 'message never pushed to a past member online throughout',
+        () => ({
+          problem: `${user}/${name} held one session from ${since} (before ${miss.from} sent ${miss.conv} seq ${miss.seq} at ${miss.sentAt}, acked at ${miss.ackAt}) until ${at}, ${member ? 'a member throughout' : 'a member until a removal the admin asked for after that ack'}, and was never pushed that message in a msg, though it was due by ${due} (protocol.md: pushed to every online connection of every member${member ? '' : ", promise 6: a message sequenced while a since-removed user was a member is pushed to that user's connected devices"}; a missed bus event is the server's to fill, not the client's sync)`,
+          path: [],
+        }),
+      );
     }
   }
 

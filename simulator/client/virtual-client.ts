@@ -212,9 +212,14 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
   }
 
   sendMessage(conv: string, body: string, now: number): readonly ClientEffect[] {
+    return this.sendKeyed(conv, body, now).effects;
+  }
+
+  /** `sendMessage`, telling the cmid it gave the message (to follow it with `status`). */
+  sendKeyed(conv: string, body: string, now: number): { cmid: string; effects: readonly ClientEffect[] } {
     this.outbox ??= new Outbox();
-    this.outbox.add(this, conv, body, now);
-    return this.flush();
+    const cmid = this.outbox.add(this, conv, body, now);
+    return { cmid, effects: this.flush() };
   }
 
   markRead(conv: string, now: number): readonly ClientEffect[] {

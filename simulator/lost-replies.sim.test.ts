@@ -1,0 +1,66 @@
+// lost-replies at the gate's mutation profile (seed 1, 200 clients): the store carries out appends whose
+// replies are lost, their clients send them again after the window, and the node, which has never seen
+// those seqs, reads each back and pushes it. The shipped node passes; a node that never reads it back
+// (mutants 754, 760 and 761 of the 3c0f288 sample ignored the read's answer) leaves the last message of
+// a quiet conversation unpushed: members online throughout never get it (push reach), nor does any
+// device that does not pull it (no-loss: the run does not settle).
+
+import { describe, expect, it } from 'vitest';
+import { ChatNode } from '../reference-server/core/chat-node.ts';
+import type { Effect } from '../reference-server/core/effects.ts';
+import type { Input } from '../reference-server/core/inputs.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { runScenario } from './run-scenario.ts';
+
+const options = { seed: 1, clients: 200 };
+const simTimeoutMs = 300_000;
+
+/** Never sends the read that follows a duplicate append's answer (the read-back of a message never pushed). */
+class DropsTheRepushRead extends ChatNode {
+  readonly dropped: number[] = [];
+
+  override handle(input: Input, now: number): Effect[] {
+    const effects = super.handle(input, now);
+    if (input.type !== 'stored' || !('duplicate' in input.outcome) || input.outcome.duplicate !== true)
+      return effects;
+    const seq = input.outcome.seq;
+    return effects.filter((effect) => {
+      const readBack =
+        effect.type === 'store' &&
+        effect.op.kind === 'read' &&
+        effect.op.request.limit === 1 &&
+        effect.op.request.after === seq - 1;
+      if (readBack) this.dropped.push(seq);
+      return !readBack;
+    });
+  }
+}
+
+describe('lost-replies', () => {
+  it(
+    'pushes a resend nobody pushed: the shipped node passes, one that never reads it back fails push reach and no-loss',
+    async () => {
+      const scenario = loadScenario('lost-replies');
+      const shipped = await runScenario(scenario, options);
+      expect(shipped.exitCode).toBe(0);
+      const nodes: DropsTheRepushRead[] = [];
+      const summary = await runScenario(scenario, {
+        ...options,
+        chatNode: (node) => {
+          const broken = new DropsTheRepushRead(node);
+          nodes.push(broken);
+          return broken;
+        },
+      });
+      // The window made resends past the node's lastSeq: reads it dropped.
+      expect(nodes.reduce((sum, node) => sum + node.dropped.length, 0)).toBeGreaterThan(10);
+      const verdict = (property: string) => summary.verdicts.find((v) => v.property === property)!;
+      expect(verdict('delivery-mode').verdict).toBe('fail');
+      expect(verdict('delivery-mode').details).toMatch(/message never pushed to a member online throughout/);
+      expect(verdict('no-loss').verdict).toBe('fail');
+      expect(verdict('no-loss').details).toMatch(/never delivered/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+});
