@@ -168,6 +168,8 @@ export type HistoryEvent =
       seq: number;
       lastSeq: number;
       source: 'receipt' | 'welcome';
+      /** A welcome entry's v1.1 `member` flag, when the server sent one (false: a past membership). */
+      member?: boolean;
     } & DeviceRef)
   /**
    * A device received a frame about a conversation (msg, batch, notify, receipt, typing); `node` is the
