@@ -46,7 +46,10 @@ const kinds: Record<HistoryEvent['k'], number> = {
   unavailable: 35,
   'steady-link': 36,
   ping: 37,
+  'send-buffer': 38,
 };
+
+const sendBufferStates = ['over', 'under', 'closed', 'ended'];
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
   trace.mix(kinds[event.k] ?? 0);
@@ -133,6 +136,11 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       return;
     case 'steady-link':
       trace.mix(event.latencyMs);
+      return;
+    case 'send-buffer':
+      trace.mix(sendBufferStates.indexOf(event.state));
+      trace.mix(event.bytes);
+      trace.mix(event.code ?? -1);
       return;
     case 'http-read-sent':
       trace.mix(event.after);
