@@ -620,6 +620,12 @@ export const scenarioSchema = strict({
       .describe(
         "presence-changes: how long after a user's session began every node must know of it, so that an answer telling the user offline with an earlier lastSeen is a violation (protocol.md sets no bound: a fleet learns other nodes' sessions over its bus). Default the runner's answer bound (1 s in sim, 3 s live). A big run on an overloaded box may set more; the verdict then reports how stale the answers it let through were",
       ),
+    slowConsumersPassBound: z
+      .boolean()
+      .optional()
+      .describe(
+        "server-frames: this scenario's slow-consumer fault is there to push send buffers past the node's bound, so a run where it started and no buffer past the bound had its 4509 close judged is unknown, not a pass (simulator only: live, the harness cannot see a server's send buffer). Default off (a swarm's drawn fault may never reach the bound)",
+      ),
   })
     .prefault({})
     .describe('which properties the run judges (default: all of them)'),

@@ -162,7 +162,7 @@ export type Scenario = {
   /** Swarm testing: each seed picks its own subset of these fault types and rates. */
   swarm?: { types: FaultType[]; count: number; draw?: SwarmKnob[] };
   /** Properties the scenario does not judge (each reported as skipped, never as a pass). */
-  checks: { skip: CheckProperty[]; presenceKnownWithinMs?: number };
+  checks: { skip: CheckProperty[]; presenceKnownWithinMs?: number; slowConsumersPassBound?: boolean };
   /** The node limits the scenario sets; the rest are the node's own defaults. */
   limits: Record<string, number>;
   /** SLO thresholds in k6 syntax per metric (thresholds.ts), e.g. `{ ackLatency: ['p(99)<250'] }`. */

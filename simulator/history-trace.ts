@@ -47,7 +47,10 @@ const kinds: Record<HistoryEvent['k'], number> = {
   'steady-link': 36,
   ping: 37,
   'node-stop': 38,
+  'send-buffer': 39,
 };
+
+const sendBufferStates = ['over', 'under', 'closed', 'ended'];
 
 export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
   trace.mix(kinds[event.k] ?? 0);
@@ -134,6 +137,11 @@ export function traceHistoryEvent(trace: TraceHash, event: HistoryEvent): void {
       return;
     case 'steady-link':
       trace.mix(event.latencyMs);
+      return;
+    case 'send-buffer':
+      trace.mix(sendBufferStates.indexOf(event.state));
+      trace.mix(event.bytes);
+      trace.mix(event.code ?? -1);
       return;
     case 'http-read-sent':
       trace.mix(event.after);

@@ -168,6 +168,8 @@ export type HistoryEvent =
       seq: number;
       lastSeq: number;
       source: 'receipt' | 'welcome';
+      /** A welcome entry's v1.1 `member` flag, when the server sent one (false: a past membership). */
+      member?: boolean;
     } & DeviceRef)
   /**
    * A device received a frame about a conversation (msg, batch, notify, receipt, typing); `node` is the
@@ -194,6 +196,20 @@ export type HistoryEvent =
    * knows the instant the node got it (typing-recipients judges the typing throttle at exact boundaries).
    */
   | ({ k: 'steady-link'; at: number; latencyMs: number } & DeviceRef)
+  /**
+   * Simulator only: the bytes queued on the device's connection toward it (the node's send buffer, as the
+   * simulated network holds it) passed the node's bound (`over`), then fell back to it or below
+   * (`under`), or the connection ended while over: the node closed it (`closed`, with its `code`), or it
+   * ended some other way (`ended`: the client closed it, a fault reset or cut it). Live, the harness
+   * cannot see a server's socket buffer and records none.
+   */
+  | ({
+      k: 'send-buffer';
+      at: number;
+      state: 'over' | 'under' | 'closed' | 'ended';
+      bytes: number;
+      code?: number;
+    } & DeviceRef)
   /** An adversarial client attempted something the protocol forbids; `outcome` follows with the same id. */
   | ({ k: 'attempt'; at: number; id: number; action: string; conv: string } & DeviceRef)
   | { k: 'outcome'; at: number; id: number; result: string }
@@ -371,6 +387,7 @@ const everyKind: Record<HistoryKind, true> = {
   'conv-frame': true,
   'typing-sent': true,
   'steady-link': true,
+  'send-buffer': true,
   attempt: true,
   outcome: true,
   'watch-sent': true,

@@ -223,6 +223,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     watchBoundKnown: true,
     // Every simulated node applies the scenario's threshold (a live target configures its own).
     largeGroupThreshold: scenario.limits.largeGroupThreshold ?? defaultLimits.largeGroupThreshold,
+    // The simulated network records each send buffer past the nodes' bound (server-frames owes it a 4509).
+    sendBuffersSeen: true,
     // A cost model makes the nodes' speed part of the run: a slow answer is then not silence.
     judgeSilence: options.costModel === undefined && scenario.costModel === undefined,
     // A store that refuses at once (a failed fsync, a full disk, an outage) is answered for within a

@@ -19,6 +19,7 @@ export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOpt
       : { presenceKnownWithinMs: scenario.checks.presenceKnownWithinMs }),
     ...(typingThrottleMs === undefined ? {} : { typingThrottleMs }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    ...(scenario.checks.slowConsumersPassBound ? { slowConsumersPassBound: true } : {}),
     ...options,
   });
 }

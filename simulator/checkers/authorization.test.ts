@@ -425,8 +425,16 @@ describe('authorization', () => {
   });
 
   describe('a welcome lists every conversation the user is a member of', () => {
-    /** `by`'s welcome at `at` (connecting from `at` - 1) listing `convs` (each as its two cursors). */
-    const welcome = (at: number, by: typeof cat, convs: string[]): HistoryEvent[] => [
+    /**
+     * `by`'s welcome at `at` (connecting from `at` - 1) listing `convs` (each as its two cursors), each
+     * entry with this `lastSeq` (default 4) and v1.1 `member` flag (default none).
+     */
+    const welcome = (
+      at: number,
+      by: typeof cat,
+      convs: string[],
+      entry: { lastSeq?: number; member?: boolean } = {},
+    ): HistoryEvent[] => [
       history.session(at, by),
       ...convs.flatMap((conv) =>
         (['delivered', 'read'] as const).map(
@@ -437,8 +445,9 @@ describe('authorization', () => {
             of: by.user,
             kind,
             seq: 0,
-            lastSeq: 4,
+            lastSeq: entry.lastSeq ?? 4,
             source: 'welcome',
+            ...(entry.member === undefined ? {} : { member: entry.member }),
             ...by,
           }),
         ),
@@ -499,6 +508,58 @@ describe('authorization', () => {
         history.membersAnswered(210, 2, 403),
       ];
       expect(judge([...refused, ...welcome(5000, cat, [])]).verdict).toBe('pass');
+    });
+
+    describe("judges an entry's v1.1 member flag by the harness's own membership changes", () => {
+      /** `by`'s welcome at `at` listing `conv` (lastSeq 3: bob may read it) with this `member` flag. */
+      const flagged = (at: number, by: typeof cat, conv: string, member?: boolean): HistoryEvent[] =>
+        welcome(at, by, [conv], member === undefined ? { lastSeq: 3 } : { lastSeq: 3, member });
+      const misflags = (result: { witness: unknown[] }) =>
+        (result.witness as WitnessCase[]).filter((w) => / listed \S+ with member /.test(w.problem));
+
+      it('fails a removed user told it is a member, once the removal is well past', () => {
+        // bob was removed from g at 105 (answered): from 3105 on with no fault, his entry says member: false.
+        const past = judge(flagged(5000, bob, 'g', false));
+        expect(past.verdict).toBe('pass');
+        expect(past.details).toMatch(/1 entries' member flags judged \(1 of removed users\), 0 wrong/);
+        for (const member of [true, undefined]) {
+          const told = judge(flagged(5000, bob, 'g', member));
+          expect(told.verdict).toBe('fail');
+          expect(misflags(told)[0]!.problem).toMatch(
+            /bob\/d1's welcome at 5000 listed g with member .*, though bob was surely removed from it from 105/,
+          );
+        }
+        // A fleet node may not have heard of the removal yet: not judged within the lag, nor after a fault
+        // until the lag has passed since its heal.
+        expect(judge(flagged(3000, bob, 'g', true)).verdict).toBe('pass');
+        expect(
+          judge([fault(300, 'start'), fault(4000, 'heal'), ...flagged(6900, bob, 'g', true)]).verdict,
+        ).toBe('pass');
+        expect(
+          judge([fault(300, 'start'), fault(4000, 'heal'), ...flagged(7100, bob, 'g', true)]).verdict,
+        ).toBe('fail');
+        // A re-add sent before the welcome (answered or not) may have reached the node: not judged.
+        const readding = [history.membersSent(4500, 3, 'g', { add: ['bob'] })];
+        expect(judge([...readding, ...flagged(5000, bob, 'g', true)]).verdict).toBe('pass');
+        // A removal answered with an error removed no one for sure: not judged.
+        const refused = [
+          history.membersSent(200, 2, 'g', { remove: ['ann'] }),
+          history.membersAnswered(210, 2, 503),
+        ];
+        expect(judge([...refused, ...flagged(5000, ann, 'g', true)]).verdict).toBe('pass');
+      });
+
+      it("fails a member's entry that says member: false, and judges nothing of an entry left out", () => {
+        expect(judge([...addCat, ...flagged(5000, cat, 'g', true)]).verdict).toBe('pass');
+        expect(judge([...addCat, ...flagged(5000, cat, 'g')]).verdict).toBe('pass');
+        const told = judge([...addCat, ...flagged(5000, cat, 'g', false)]);
+        expect(told.verdict).toBe('fail');
+        expect(misflags(told)[0]!.problem).toMatch(/cat was surely a member of it from 210/);
+        // A past membership a server does not list (v1.1 says "may") is no verdict.
+        const unlisted = judge([history.session(5000, bob)]);
+        expect(unlisted.verdict).toBe('pass');
+        expect(unlisted.details).toMatch(/0 entries' member flags judged/);
+      });
     });
 
     it('owes a conversation created during the run from its answer, not those made before it', () => {

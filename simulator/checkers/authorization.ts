@@ -24,7 +24,8 @@
 // other close): silence judged the same way: with `judgeSilence`
 // only, and only while no fault but a loud one (reset_peer) had started, since a fault may leave a
 // connection silently dead after its heal); and the other side: a member is not
-// refused (member-refusals.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
+// refused (member-refusals.ts), and a welcome lists every conversation the user is a member of, each
+// with the right v1.1 `member` flag (welcome-lists.ts). The oracle's 'no' is final and convicts at once; a 'maybe' is kept
 // (bounded) and judged again at the end, when the bounds are tight.
 
 import type {
@@ -178,6 +179,11 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     ({ session, conv, memberSince }) =>
       witness.add('welcome without a conversation', () => ({
         problem: `${session.user}/${session.device}'s welcome at ${session.at}${session.node === undefined ? '' : ` from ${session.node}`} did not list ${conv}, though ${session.user} was surely a member of it from ${memberSince} (the create or add answered) until then, with ${options.welcomeLagMs ?? 3000} ms of no fault between that and the connection (protocol.md: a welcome lists every conversation the user is a member of)`,
+        path: [{ k: 'membership', ...(membership.describe(conv, session.user) as object) }, session],
+      })),
+    ({ session, conv, member, removed, since }) =>
+      witness.add('welcome with a wrong member flag', () => ({
+        problem: `${session.user}/${session.device}'s welcome at ${session.at}${session.node === undefined ? '' : ` from ${session.node}`} listed ${conv} with member ${member === undefined ? 'left out (a current member)' : member}, though ${session.user} was surely ${removed ? `removed from it from ${since} (the removal answered)` : `a member of it from ${since} (the create or add answered)`} until then, with ${options.welcomeLagMs ?? 3000} ms of no fault between that and the connection (protocol.md v1.1: an entry for a conversation the user was removed from carries member: false, a current membership's does not)`,
         path: [{ k: 'membership', ...(membership.describe(conv, session.user) as object) }, session],
       })),
   );
@@ -432,7 +438,8 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
         `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started (it may silence a connection), then by the faults on the attempt's node: ${silencesOnQuietNode} judged`}); ` +
         `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}; ` +
-        `${welcomes.judged} welcomes of users the run made members judged: ${welcomes.owed} conversations owed in them, ${welcomes.omitted} left out`;
+        `${welcomes.judged} welcomes of users the run made members judged: ${welcomes.owed} conversations owed in them, ${welcomes.omitted} left out; ` +
+        `${welcomes.flagsJudged} entries' member flags judged (${welcomes.pastFlagsJudged} of removed users), ${welcomes.misflagged} wrong`;
       return coveredResult(
         witness,
         authorizationProperty,

@@ -21,7 +21,7 @@ import { createPresenceChangesChecker, type PresenceChangesOptions } from './pre
 import { createPresenceConvergenceChecker } from './presence-convergence.ts';
 import { createRateLimitChecker, type RateLimitOptions } from './rate-limit.ts';
 import { createReadPagesChecker, type ReadPagesOptions } from './read-pages.ts';
-import { createServerFramesChecker } from './server-frames.ts';
+import { createServerFramesChecker, type ServerFramesOptions } from './server-frames.ts';
 import { createTypingRecipientsChecker, type TypingRecipientsOptions } from './typing-recipients.ts';
 
 export { createAdminAnswersChecker } from './admin-answers.ts';
@@ -53,6 +53,7 @@ export type StandardCheckerOptions = AuthorizationOptions &
   DeliveryModeOptions &
   TypingRecipientsOptions &
   ReadPagesOptions &
+  ServerFramesOptions &
   AdminAnswersOptions & {
     /**
      * The run makes admin requests during it (membership changes, creates): admin-answers judges them,

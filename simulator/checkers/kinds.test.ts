@@ -94,6 +94,7 @@ const samples: { [K in HistoryKind]: (at: number) => HistoryEventOf<K> } = {
   'conv-frame': (at) => ({ k: 'conv-frame', at, conv: 'g', t: 'msg', seqs: [2], node: 'n1', ...bob }),
   'typing-sent': (at) => ({ k: 'typing-sent', at, conv: 'g', on: true, ...ann }),
   'steady-link': (at) => ({ k: 'steady-link', at, latencyMs: 5, ...ann }),
+  'send-buffer': (at) => ({ k: 'send-buffer', at, state: 'over', bytes: 70_000, ...ann }),
   attempt: (at) => ({ k: 'attempt', at, id: 3, action: 'read-foreign', conv: 'g', ...ann }),
   outcome: (at) => ({ k: 'outcome', at, id: 3, result: 'allowed' }),
   'watch-sent': (at) => ({ k: 'watch-sent', at, users: ['bob'], ...ann }),

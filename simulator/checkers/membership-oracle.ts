@@ -148,6 +148,18 @@ export class MembershipOracle {
     return surelyMemberThroughoutOf(this.pairChanges.get(slot)!, this.initial.get(slot) === 1, from, to);
   }
 
+  /**
+   * The other side of surelyMemberThroughout: whether the user was surely no member at every moment
+   * from `from` to `to`: the removal it needed answered by `from`, and no add sent by `to` that was not
+   * answered (refused) by `from`.
+   */
+  surelyOutThroughout(conv: string, user: string, from: number, to: number): boolean {
+    const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
+    if (slot < 0) return true;
+    if (this.changed.get(slot) === 0) return this.initial.get(slot) === 0;
+    return surelyOutThroughoutOf(this.pairChanges.get(slot)!, this.initial.get(slot) === 1, from, to);
+  }
+
   /** Whether the harness ever asked to change the user's membership of conv. */
   hasChanges(conv: string, user: string): boolean {
     const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
@@ -295,11 +307,35 @@ export function surelyMemberThroughoutOf<C extends ChangeTimes>(
   from: number,
   to: number,
 ): boolean {
+  return surelyThroughoutOf(changes, initialMember, from, to, true);
+}
+
+/** Whether the user was surely no member at every moment from `from` to `to` (see the method). */
+export function surelyOutThroughoutOf<C extends ChangeTimes>(
+  changes: readonly PairChangeOf<C>[],
+  initialMember: boolean,
+  from: number,
+  to: number,
+): boolean {
+  return surelyThroughoutOf(changes, initialMember, from, to, false);
+}
+
+/**
+ * Whether the user was surely `member` (or surely not) from `from` to `to`: the state surely so at
+ * `from`, and no change the other way sent by `to` that was not answered by `from`.
+ */
+function surelyThroughoutOf<C extends ChangeTimes>(
+  changes: readonly PairChangeOf<C>[],
+  initialMember: boolean,
+  from: number,
+  to: number,
+  member: boolean,
+): boolean {
   const byFrom = (change: C): Relation =>
     change.sentAt > from ? 'after' : change.answeredAt <= from ? 'before' : 'maybe';
-  if (stateOfChanges(changes, initialMember, byFrom) !== 'yes') return false;
+  if (stateOfChanges(changes, initialMember, byFrom) !== (member ? 'yes' : 'no')) return false;
   for (const { change, add } of changes)
-    if (!add && change.status !== 'refused' && change.sentAt <= to && !(change.answeredAt <= from))
+    if (add !== member && change.status !== 'refused' && change.sentAt <= to && !(change.answeredAt <= from))
       return false;
   return true;
 }

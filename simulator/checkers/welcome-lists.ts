@@ -13,6 +13,14 @@
 // the user was surely a member from that answer until the welcome. The conversations the population
 // made before the run are not judged (every node loads them at start; indexing every user's would
 // cost a list per user at a million clients).
+// The same welcome's v1.1 `member` flags, by the same rule (protocol.md, "Past memberships in
+// `welcome`"): an entry the welcome lists for a conversation the user was removed from carries
+// `member: false`, and one for a conversation it is a member of does not. A removed user's entry is
+// judged from `lagMs` of time with no fault open after the removal's answer (a fleet node that has not
+// heard of it yet still lists the conversation as current), while the user was surely no member from
+// that answer until the welcome (no add sent meanwhile: a node may apply a re-add before it builds the
+// welcome); a member's entry as its omission is. A server need not list past memberships at all: an
+// entry left out is not judged here.
 // What a welcome listed comes from the client's record of it: a `session` event, then one
 // `cursor-seen` (source `welcome`) per entry and cursor kind, at the same instant and from the same
 // device, recorded in one synchronous step (an adversary's own events may come between, from that
@@ -40,24 +48,48 @@ export const welcomeListsKinds = [
   'fault',
 ] as const satisfies readonly HistoryKind[];
 
-type Welcome = { session: Extract<HistoryEvent, { k: 'session' }>; listed: Set<string> };
+/** A welcome entry whose `member` flag says the opposite of what the harness knows. */
+export type WelcomeMisflag = {
+  session: Extract<HistoryEvent, { k: 'session' }>;
+  conv: string;
+  /** The entry's flag (undefined: left out, which says "member"). */
+  member: boolean | undefined;
+  /** True: the user was surely removed; false: surely a member. */
+  removed: boolean;
+  /** When the removal or the create or add that made the user a member was answered. */
+  since: number;
+};
+
+/** A welcome, and its entries' `member` flags (undefined: none sent). */
+type Welcome = { session: Extract<HistoryEvent, { k: 'session' }>; listed: Map<string, boolean | undefined> };
 
 export class WelcomeLists {
   /** Per user: the conversations the run made it a member of, and when the latest such answer came. */
   private readonly joined = new Map<string, Map<string, number>>();
-  /** Membership changes still waiting for their answer: their conversation and the users they add. */
-  private readonly adding = new Map<number, { conv: string; add: readonly string[] }>();
+  /** Per user: the conversations the run removed it from, and when the latest such answer came. */
+  private readonly left = new Map<string, Map<string, number>>();
+  /** Membership changes still waiting for their answer: their conversation and the users they change. */
+  private readonly changing = new Map<
+    number,
+    { conv: string; add: readonly string[]; remove: readonly string[] }
+  >();
   private readonly faults: FaultMark[] = [];
   private pending: Welcome | null = null;
-  /** Welcomes of users the run made members of something, the entries owed in them, and those left out. */
+  /** Welcomes of users the run made members of something or removed, the entries owed in them, and those left out. */
   judged = 0;
   owed = 0;
   omitted = 0;
+  /** Entries whose `member` flag was judged (a removed user's and a member's), and those flagged wrong. */
+  flagsJudged = 0;
+  /** Of flagsJudged, a removed user's entries. */
+  pastFlagsJudged = 0;
+  misflagged = 0;
 
   constructor(
     private readonly membership: MembershipOracle,
     private readonly lagMs: number,
     private readonly convict: (omission: WelcomeOmission) => void,
+    private readonly convictFlag: (misflag: WelcomeMisflag) => void,
   ) {}
 
   observe(event: HistoryEvent): void {
@@ -67,27 +99,32 @@ export class WelcomeLists {
       case 'conv':
         // The population's (at 0, before the run); a create over HTTP is recorded when answered, later.
         if (event.at === 0) return;
-        for (const user of event.members) this.join(user, event.conv, event.at);
+        for (const user of event.members) note(this.joined, user, event.conv, event.at);
         return;
       case 'members-sent':
-        if (event.add.length > 0) this.adding.set(event.id, { conv: event.conv, add: event.add });
+        if (event.add.length > 0 || event.remove.length > 0)
+          this.changing.set(event.id, { conv: event.conv, add: event.add, remove: event.remove });
         return;
       case 'members-answered': {
-        const change = this.adding.get(event.id);
+        const change = this.changing.get(event.id);
         if (change === undefined) return;
-        this.adding.delete(event.id);
-        if (event.status >= 200 && event.status < 300)
-          for (const user of change.add) this.join(user, change.conv, event.at);
+        this.changing.delete(event.id);
+        if (event.status >= 200 && event.status < 300) {
+          for (const user of change.add) note(this.joined, user, change.conv, event.at);
+          for (const user of change.remove) note(this.left, user, change.conv, event.at);
+        }
         return;
       }
       case 'fault':
         this.faults.push({ at: event.at, start: event.phase === 'start' });
         return;
       case 'session':
-        if (this.joined.has(event.user)) this.pending = { session: event, listed: new Set() };
+        if (this.joined.has(event.user) || this.left.has(event.user))
+          this.pending = { session: event, listed: new Map() };
         return;
       case 'cursor-seen':
-        if (this.pending !== null && event.source === 'welcome') this.pending.listed.add(event.conv);
+        if (this.pending !== null && event.source === 'welcome')
+          this.pending.listed.set(event.conv, event.member);
         return;
     }
   }
@@ -97,29 +134,48 @@ export class WelcomeLists {
     if (this.pending !== null) this.finishWelcome();
   }
 
-  private join(user: string, conv: string, at: number): void {
-    let convs = this.joined.get(user);
-    if (convs === undefined) {
-      convs = new Map();
-      this.joined.set(user, convs);
-    }
-    convs.set(conv, at);
-  }
-
   private finishWelcome(): void {
     const { session, listed } = this.pending!;
     this.pending = null;
     this.judged++;
     const began = session.at - session.connectMs;
-    for (const [conv, since] of this.joined.get(session.user)!) {
+    for (const [conv, since] of this.joined.get(session.user) ?? []) {
       if (quietAfterFaults(this.faults, since, this.lagMs) > began) continue;
       if (!this.membership.surelyMemberThroughout(conv, session.user, since, session.at)) continue;
       this.owed++;
-      if (listed.has(conv)) continue;
-      this.omitted++;
-      this.convict({ session, conv, memberSince: since });
+      if (!listed.has(conv)) {
+        this.omitted++;
+        this.convict({ session, conv, memberSince: since });
+        continue;
+      }
+      this.flagsJudged++;
+      const member = listed.get(conv);
+      if (member !== false) continue;
+      this.misflagged++;
+      this.convictFlag({ session, conv, member, removed: false, since });
+    }
+    for (const [conv, since] of this.left.get(session.user) ?? []) {
+      if (!listed.has(conv)) continue;
+      if (quietAfterFaults(this.faults, since, this.lagMs) > began) continue;
+      if (!this.membership.surelyOutThroughout(conv, session.user, since, session.at)) continue;
+      this.flagsJudged++;
+      this.pastFlagsJudged++;
+      const member = listed.get(conv);
+      if (member === false) continue;
+      this.misflagged++;
+      this.convictFlag({ session, conv, member, removed: true, since });
     }
   }
+}
+
+/** Notes in `book` that `user`'s membership of `conv` changed by an answer at `at` (the latest wins). */
+function note(book: Map<string, Map<string, number>>, user: string, conv: string, at: number): void {
+  let convs = book.get(user);
+  if (convs === undefined) {
+    convs = new Map();
+    book.set(user, convs);
+  }
+  convs.set(conv, at);
 }
 
 /** Whether `event` was recorded in the same step as the welcome's `session`: same device, same instant. */

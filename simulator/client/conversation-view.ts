@@ -228,6 +228,7 @@ export class ConversationView {
         seq: summary[kind],
         lastSeq: summary.lastSeq,
         source: 'welcome',
+        ...(summary.member === undefined ? {} : { member: summary.member }),
         user: host.user,
         device: host.device,
       });

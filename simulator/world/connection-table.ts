@@ -25,11 +25,15 @@ const rowInts = 2 * rowDoubles;
 const clientInt = 4;
 const nodeInt = 5;
 const epochInt = 6;
-/** Bytes (32 a row): the state, broken (1: frames are lost), draining (1: `pending` holds frames). */
+/**
+ * Bytes (32 a row): the state, broken (1: frames are lost), draining (1: `pending` holds frames), closed
+ * by the node (1: its close has left or waits in `pending`).
+ */
 const rowBytes = 8 * rowDoubles;
 const stateByte = 28;
 const brokenByte = 29;
 const drainingByte = 30;
+const nodeClosedByte = 31;
 
 export class ConnectionTable {
   private capacity = 1024;
@@ -87,6 +91,15 @@ export class ConnectionTable {
 
   markBroken(id: number): void {
     this.bytes[id * rowBytes + brokenByte] = 1;
+  }
+
+  /** The node has closed it: what it writes after that is no send buffer the node still owns. */
+  isClosedByNode(id: number): boolean {
+    return this.bytes[id * rowBytes + nodeClosedByte] !== 0;
+  }
+
+  markClosedByNode(id: number): void {
+    this.bytes[id * rowBytes + nodeClosedByte] = 1;
   }
 
   /** True exactly while `pending` holds frames (or a close) for it: sendToClient reads it first. */

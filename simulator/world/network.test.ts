@@ -138,3 +138,45 @@ describe("Network: a client's link", () => {
     expect(network.connectionOf(0)).toBe(-1);
   });
 });
+
+describe("Network: a node's send buffer past its bound", () => {
+  /** oneLink with a watch at `boundBytes`; what the watch heard, as `state bytes code`. */
+  function watched(boundBytes: number) {
+    const link = oneLink();
+    const heard: string[] = [];
+    link.network.watchSendBuffers(boundBytes, (client, state, bytes, code) =>
+      heard.push(
+        `${client} ${state}${code === undefined ? '' : ` ${code}`}${bytes > boundBytes ? ' over' : ''}`,
+      ),
+    );
+    return { ...link, heard };
+  }
+
+  it("reports a rate-limited link's queue passing the bound, its drain back, and the node's close", async () => {
+    const link = watched(60);
+    await link.agenda.runUntil(20);
+    link.network.limitBandwidth(new Set([0]), 0.1);
+    for (let i = 0; i < 3; i++) link.network.sendToClient(0, link.conn(), presence);
+    await link.agenda.runUntil(60_000);
+    // Over once (not again for the third frame), back to the bound as the queue drains.
+    expect(link.heard).toEqual(['0 over over', '0 under']);
+    for (let i = 0; i < 3; i++) link.network.sendToClient(0, link.conn(), presence);
+    link.network.closeFromNode(link.conn(), 4509);
+    // After the node's close nothing it writes is its send buffer any more.
+    for (let i = 0; i < 3; i++) link.network.sendToClient(0, link.conn(), presence);
+    await link.agenda.runUntil(120_000);
+    expect(link.heard).toEqual(['0 over over', '0 under', '0 over over', '0 closed 4509 over']);
+    expect(link.arrived.at(-1)).toBe('close 4509');
+  });
+
+  it('reports nothing on a free link, and a connection cut while over as ended', async () => {
+    const link = watched(10);
+    await link.agenda.runUntil(20);
+    link.network.sendToClient(0, link.conn(), presence);
+    expect(link.heard).toEqual([]);
+    link.network.limitBandwidth(new Set([0]), 0.1);
+    link.network.sendToClient(0, link.conn(), presence);
+    link.network.blackhole(new Set([0]));
+    expect(link.heard).toEqual(['0 over over', '0 ended over']);
+  });
+});

@@ -26,6 +26,18 @@ export type NetworkConfig = {
   deadDetectMs: number;
 };
 
+/**
+ * Hears that the bytes queued toward `client` on its connection passed the nodes' send-buffer bound
+ * (`over`), fell back to it (`under`), or that the connection ended while over: closed by its node
+ * with `code` (`closed`), or otherwise (`ended`).
+ */
+export type SendBufferReport = (
+  client: number,
+  state: 'over' | 'under' | 'closed' | 'ended',
+  bytes: number,
+  code?: number,
+) => void;
+
 /** Which connections a fault touches, by their two ends. */
 type ConnectionMatch = (client: number, node: number) => boolean;
 
@@ -87,6 +99,10 @@ export class Network {
   private storeLossRng: Prng | null = null;
   /** Per node, towards the store (0) and back (1): when the last message on a slowed link arrives. */
   private readonly storeLinkLastAt: [number[], number[]];
+  /** What watchSendBuffers set: the nodes' bound and who hears of a queue passing it (null: no one). */
+  private sendBufferWatch: { boundBytes: number; report: SendBufferReport } | null = null;
+  /** Connections whose queue toward the client is over the watched bound, by id: their client (rare). */
+  private readonly overBound = new Map<number, number>();
 
   constructor(
     private readonly agenda: Agenda,
@@ -121,6 +137,31 @@ export class Network {
     words[row + connectionWord] = -1;
     words[row + homeWord] = home;
     words[row + flagsWord] = (pinned ? pinnedFlag : 0) | (text ? textFlag : 0);
+  }
+
+  /**
+   * Reports each connection whose queue toward its client (a rate-limited link's: the node's send
+   * buffer, which the node hears of as `backpressure`) passes `boundBytes`, the nodes' bound, and how
+   * that ends: the harness's own view of what the node must do about it (protocol.md: close it 4509).
+   */
+  watchSendBuffers(boundBytes: number, report: SendBufferReport): void {
+    this.sendBufferWatch = { boundBytes, report };
+  }
+
+  /** The connection ended while its queue was over the bound: the watch hears how, once. */
+  private endWatch(id: number, code: number | null): void {
+    const client = this.overBound.get(id);
+    if (client === undefined) return;
+    this.overBound.delete(id);
+    const bytes = this.connections.queuedBytes[id]!;
+    if (code === null) this.sendBufferWatch!.report(client, 'ended', bytes);
+    else this.sendBufferWatch!.report(client, 'closed', bytes, code);
+  }
+
+  /** The connection goes dead with no close (a fault): frames on it are lost from now on. */
+  private markBroken(id: number): void {
+    this.connections.markBroken(id);
+    this.endWatch(id, null);
   }
 
   /** Makes the client's link steady (steadyFlag): its frames take exactly `latencyMs` while unimpaired. */
@@ -201,6 +242,7 @@ export class Network {
   /** Marks the client's connection `id` closed on its side; a cut one's close is lost (see lostCloseAt). */
   private closeOnClientSide(client: number, id: number): void {
     const connections = this.connections;
+    this.endWatch(id, null);
     if (connections.stateOf(id) !== ConnectionState.closed && connections.isBroken(id))
       this.lostCloses.set(client, this.agenda.now);
     connections.setState(id, ConnectionState.closed);
@@ -416,6 +458,16 @@ export class Network {
     }
     pending.push({ frame, bytes });
     connections.queuedBytes[id]! += bytes;
+    const watch = this.sendBufferWatch;
+    if (
+      watch !== null &&
+      connections.queuedBytes[id]! > watch.boundBytes &&
+      !this.overBound.has(id) &&
+      !connections.isClosedByNode(id)
+    ) {
+      this.overBound.set(id, client);
+      watch.report(client, 'over', connections.queuedBytes[id]!);
+    }
     if (!connections.isDraining(id)) {
       connections.setDraining(id, true);
       this.agenda.schedule(
@@ -458,6 +510,10 @@ export class Network {
     }
     const client = connections.clientOf(id);
     connections.queuedBytes[id]! -= head.bytes;
+    if (this.overBound.size > 0 && connections.queuedBytes[id]! <= this.sendBufferWatch!.boundBytes) {
+      if (this.overBound.delete(id))
+        this.sendBufferWatch!.report(client, 'under', connections.queuedBytes[id]!);
+    }
     const at = Math.max(this.agenda.now + this.latency(client), connections.toClientAt(id));
     connections.setToClientAt(id, at);
     this.agenda.schedule(at, EventKind.clientFrame, client, id, head.frame);
@@ -480,6 +536,8 @@ export class Network {
   closeFromNode(id: number, code: number): void {
     const connections = this.connections;
     if (!connections.has(id) || connections.stateOf(id) === ConnectionState.closed) return;
+    // A socket closed takes no more data (ws refuses a send after close): the watch stops here.
+    connections.markClosedByNode(id);
     // Frames still queued on a rate-limited link go first: the close waits its turn behind them (a
     // close frame cannot overtake the data before it on the stream; before, a node's `drain` queued
     // there arrived after its 1012). Except a slow consumer's: the node gives up on that backlog, and
@@ -495,6 +553,7 @@ export class Network {
   /** The node's close leaves now: the client hears it after the link's latency, the node forgets the socket. */
   private deliverClose(id: number, code: number): void {
     const connections = this.connections;
+    this.endWatch(id, code);
     const client = connections.clientOf(id);
     const nodeIndex = connections.nodeOf(id);
     const node = this.nodes[nodeIndex]!;
@@ -515,7 +574,7 @@ export class Network {
       if (id < 0) continue;
       if (connections.nodeOf(id) !== nodeIndex || connections.stateOf(id) === ConnectionState.closed)
         continue;
-      connections.markBroken(id);
+      this.markBroken(id);
       this.agenda.schedule(this.agenda.now + this.latency(client), EventKind.clientClosed, client, id, null);
     }
   }
@@ -586,7 +645,7 @@ export class Network {
       if (connections.stateOf(id) === ConnectionState.closed || !clients.has(client)) continue;
       const nodeIndex = connections.nodeOf(id);
       const node = this.nodes[nodeIndex]!;
-      connections.markBroken(id);
+      this.markBroken(id);
       const at = this.agenda.now + this.config.latencyMs;
       this.agenda.schedule(at, EventKind.clientClosed, client, id, null);
       this.agenda.schedule(at, EventKind.nodeInput, nodeIndex, node.epoch, { type: 'gone', conn: id });
@@ -626,7 +685,7 @@ export class Network {
         !match(client, nodeIndex)
       )
         continue;
-      connections.markBroken(id);
+      this.markBroken(id);
       const node = this.nodes[nodeIndex]!;
       this.agenda.schedule(
         this.agenda.now + this.config.deadDetectMs,

@@ -8,7 +8,7 @@
 import type { ChatNode, ChatNodeOptions } from '../../reference-server/core/chat-node.ts';
 import type { Effect } from '../../reference-server/core/effects.ts';
 import type { HttpRequest, Input } from '../../reference-server/core/inputs.ts';
-import type { NodeLimits } from '../../reference-server/core/limits.ts';
+import { defaultLimits, type NodeLimits } from '../../reference-server/core/limits.ts';
 import { createChatNode } from '../../reference-server/known-bugs/buggy-chat-node.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
 import type { LogStoreOptions } from '../../reference-server/store/log-store.ts';
@@ -109,6 +109,23 @@ export class World {
   constructor(readonly options: WorldOptions) {
     this.agenda = new Agenda((event) => this.dispatch(event));
     this.network = new Network(this.agenda, this.nodes, options.network, options.nodes);
+    // The nodes' send buffers as the network holds them, against the bound the nodes apply (the
+    // scenario's, else the node's own): the harness's view of when a node owes a 4509 close.
+    this.network.watchSendBuffers(
+      options.limits.sendBufferBytesMax ?? defaultLimits.sendBufferBytesMax,
+      (client, state, bytes, code) => {
+        const { user, device } = this.clients[client]!;
+        options.record({
+          k: 'send-buffer',
+          at: this.agenda.now,
+          state,
+          bytes,
+          ...(code === undefined ? {} : { code }),
+          user,
+          device,
+        });
+      },
+    );
     if (options.storeEngine === 'log') {
       this.disk = new SimDisk({
         clock: this.agenda,
