@@ -365,6 +365,41 @@ export class LogStorage implements StorageService {
     );
   }
 
+  /**
+   * An operator's verify job (a scrub), run before a backup is restored over damage: every message
+   * read back alone through the running store's own read path, in the run's time, each one it serves
+   * reported as durable (the store's claim of what lies at that seq, which agreement and idempotency
+   * judge against everything else the run saw). One seq a read, so a record the store refuses (corrupt,
+   * as it should) hides none around it. `done` runs once every seq was read, or at once when the store
+   * is not serving.
+   */
+  scrub(done: () => void): void {
+    const store = this.wrapped;
+    if (store === null) return done();
+    const generation = this.generation;
+    const heads = this.decisions.records().map((record) => ({ conv: record.id, lastSeq: record.lastSeq }));
+    const agenda = this.options.agenda;
+    const read = (index: number, seq: number): void => {
+      const head = heads[index];
+      if (head === undefined || generation !== this.generation) return done();
+      if (seq > head.lastSeq) return read(index + 1, 1);
+      agenda.markAsync();
+      store.read({ conv: head.conv, after: seq - 1, limit: 1 }).then(
+        (result) => {
+          if (generation !== this.generation) return done();
+          if (result.status === 'ok') for (const message of result.messages) this.reportDurable(message);
+          read(index, seq + 1);
+        },
+        (error: unknown) => {
+          if (generation !== this.generation) return done();
+          if (error instanceof LogCorruptError) this.stats.corruptReads++;
+          read(index, seq + 1);
+        },
+      );
+    };
+    read(0, 1);
+  }
+
   /** Crash, recover, read everything back (offstage): what survives is what the checkers judge. */
   async finalRead(): Promise<FinalStore> {
     return this.offstage(async (agenda) => {
