@@ -38,6 +38,8 @@ export type LogStorageOptions = {
   storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>;
   /** Known-bug wrappers around the store (the live server's buggy-store.ts). */
   wrap?: (store: MessageStore) => MessageStore;
+  /** Builds each incarnation (default: the real LogStore), for tests that run a deliberately broken one. */
+  newStore?: (options: LogStoreOptions) => LogStore;
   /** Reads per request of the final read. */
   readMessagesMax: number;
 };
@@ -261,6 +263,16 @@ export class LogStorage implements StorageService {
     this.closing = closing;
   }
 
+  /** Runs `work` once the last clean close has finished writing (at once when none is under way). */
+  afterClose(work: () => void): void {
+    const closing = this.closing;
+    if (closing === null) return work();
+    void closing.then(() => {
+      this.clock.markAsync();
+      this.afterClose(work);
+    });
+  }
+
   nodeStarting(
     nodeIndex: number,
     ready: (records: readonly ConversationRecord[]) => void,
@@ -334,7 +346,8 @@ export class LogStorage implements StorageService {
     const generation = ++this.generation;
     this.recovering = true;
     this.refused = false;
-    const store = new LogStore({ ...this.options.storeOptions, dir: simDataDir, fs: this.disk.session() });
+    const storeOptions = { ...this.options.storeOptions, dir: simDataDir, fs: this.disk.session() };
+    const store = this.options.newStore?.(storeOptions) ?? new LogStore(storeOptions);
     this.clock.markAsync();
     store.open().then(
       async (records) => {
