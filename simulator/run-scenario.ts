@@ -57,6 +57,7 @@ import { swarmFaults, swarmWorkload } from './swarm.ts';
 import {
   type ExitCode,
   judgeLostFlushReach,
+  judgeOpenFilesAtRest,
   judgeRun,
   latencySource,
   type SloResult,
@@ -693,7 +694,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
   const storage = world.storage instanceof LogStorage ? world.storage.report() : undefined;
   const verdicts = judgeLostFlushReach(
-    [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))],
+    [
+      ...judged.verdicts,
+      ...(options.checkers ? [] : skippedVerdicts(scenario)),
+      ...(storage && !options.checkers
+        ? [judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax)]
+        : []),
+    ],
     derivedFaults,
     storage?.disk.lostFlushes,
   );
