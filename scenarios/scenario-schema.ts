@@ -315,8 +315,14 @@ const faultVariants = [
     description: z.string().optional(),
     ...faultStart,
     ...restoredAfter(''),
+    after: z
+      .enum(['crash', 'clean-stop'])
+      .default('crash')
+      .describe(
+        "what the power-off follows: 'crash' (the machine dies, and the checkpoint's segment comes back shorter than the position the checkpoint covers) or 'clean-stop' (the embedded node drains and exits cleanly, its store flushed and closed, then the power goes and the sector holding the log's last byte is lost: a store that checkpointed at its close, as it promises, must refuse that log) (default 'crash')",
+      ),
   }).describe(
-    "The disk acknowledged a flush it never made: the log's machine crashes and restarts at once with its checkpoint's segment shorter than the position the checkpoint covers (acknowledged records gone). Recovery must refuse that log, not start on it; with one copy of the log the records are lost until a backup restores them (durationMs), so it is no swarm pick.",
+    "The disk acknowledged a flush it never made: the log's machine powers off (after a crash or a clean stop) and restarts at once with acknowledged records gone from a segment the checkpoint covers. Recovery must refuse that log, not start on it; with one copy of the log the records are lost until a backup restores them (durationMs), so it is no swarm pick.",
   ),
   strict({
     type: z.literal('disk-slow'),

@@ -54,6 +54,8 @@ export type FaultSpec = {
   sectors?: 'prefix' | 'any' | 'hole';
   /** disk-misdirected-write: whose record lands over the older one. */
   landing?: 'same-conversation' | 'same-seq' | 'any';
+  /** disk-lost-flush: what the power-off follows, a crash or a clean stop (drain, flush, final checkpoint). */
+  after?: 'crash' | 'clean-stop';
   /** disk-torn-write: the fewest whole log records the torn write holds; writes of fewer go by untouched. */
   writeRecordsMin?: number;
   /** disk-slow: how many times slower every disk operation gets. */

@@ -9,6 +9,7 @@ import { defaultLimits } from '../reference-server/core/limits.ts';
 import { type BugName, coreBugs } from '../reference-server/known-bugs/bugs.ts';
 import { logBugPolicies } from '../reference-server/known-bugs/log-bugs.ts';
 import { withStoreBugs, wrappedStoreBugs } from '../reference-server/store/buggy-store.ts';
+import type { LogStore, LogStoreOptions } from '../reference-server/store/log-store.ts';
 import type { StoreState } from '../reference-server/store/store-state.ts';
 import { loadCostModel } from '../scenarios/load-cost-model.ts';
 import { diskFaultTypes, type FaultSpec, type Scenario, type SwarmKnob } from '../scenarios/scenario.ts';
@@ -56,6 +57,7 @@ import { swarmFaults, swarmWorkload } from './swarm.ts';
 import {
   type ExitCode,
   judgeLostFlushReach,
+  judgeOpenFilesAtRest,
   judgeRun,
   latencySource,
   type SloResult,
@@ -90,6 +92,8 @@ export type RunOptions = {
   messageBody?: (device: string, n: number, bytes: number, largeShare: number) => string;
   /** The store's decision rules, for tests that run a deliberately broken store (default: the real one). */
   storeState?: () => StoreState;
+  /** Builds each incarnation of the log store, for tests that run a deliberately broken one (default: the real one). */
+  logStore?: (options: LogStoreOptions) => LogStore;
   /** Builds each node's core, for tests that run a deliberately broken core (default: the shipped one). */
   chatNode?: (options: ChatNodeOptions) => ChatNode;
   /** Node steps cost service time (default: the scenario's `costModel`, loaded; none: steps are free). */
@@ -342,7 +346,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       deadDetectMs,
     },
     storeEngine: scenario.topology.engine,
-    log: simulatedLog(bugs, options.storeState),
+    log: simulatedLog(bugs, options.storeState, options.logStore),
     store: {
       readMessagesMax: 500,
       ackBeforeDurable: bugs.has('ack-before-durable'),
@@ -698,7 +702,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
   const storage = world.storage instanceof LogStorage ? world.storage.report() : undefined;
   const verdicts = judgeLostFlushReach(
-    [...judged.verdicts, ...(options.checkers ? [] : skippedVerdicts(scenario))],
+    [
+      ...judged.verdicts,
+      ...(options.checkers ? [] : skippedVerdicts(scenario)),
+      ...(storage && !options.checkers
+        ? [judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax)]
+        : []),
+    ],
     derivedFaults,
     storage?.disk.lostFlushes,
   );
@@ -805,6 +815,7 @@ export const simulatedLogLimits = {
 export function simulatedLog(
   bugs: ReadonlySet<string>,
   storeState: (() => StoreState) | undefined,
+  logStore?: (options: LogStoreOptions) => LogStore,
 ): NonNullable<WorldOptions['log']> {
   let incarnation = 0;
   const wrapped = [...bugs].filter((bug) => wrappedStoreBugs.has(bug as BugName)) as BugName[];
@@ -825,5 +836,6 @@ export function simulatedLog(
       policies: logBugPolicies([...bugs] as BugName[]),
     },
     wrap: (store) => withStoreBugs(store, wrapped, { runId: `sim${incarnation++}` }),
+    ...(logStore ? { newStore: logStore } : {}),
   };
 }

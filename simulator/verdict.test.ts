@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { CheckResult } from './history.ts';
-import { judgeLostFlushReach, judgeRun, latencySource } from './verdict.ts';
+import { judgeLostFlushReach, judgeOpenFilesAtRest, judgeRun, latencySource } from './verdict.ts';
 
 const scenario = loadScenario('steady');
 const verdict = (property: string, v: CheckResult['verdict']): CheckResult => ({
@@ -107,5 +107,15 @@ describe('judgeLostFlushReach: a lost flush that lost nothing tested nothing', (
   it('keeps a failing durable-ack a failure', () => {
     const failed: CheckResult = { ...pass('durable-ack'), verdict: 'fail' };
     expect(judgeLostFlushReach([failed], [lostFlush], 0)).toEqual([failed]);
+  });
+});
+
+describe('judgeOpenFilesAtRest: a store at rest holds its idle read handles, its segment and a checkpoint', () => {
+  it('passes up to readFilesMax + 2, fails past it, and judges nothing when never at rest', () => {
+    expect(judgeOpenFilesAtRest(4, 2).verdict).toBe('pass');
+    const leak = judgeOpenFilesAtRest(5, 2);
+    expect(leak.verdict).toBe('fail');
+    expect(leak.details).toContain('a descriptor leak');
+    expect(judgeOpenFilesAtRest(-1, 2).verdict).toBe('unknown');
   });
 });

@@ -99,3 +99,35 @@ export function judgeLostFlushReach(
       : v,
   );
 }
+
+export const storeOpenFilesProperty = 'store-open-files';
+
+/**
+ * A real process holds a bounded number of open files (RLIMIT_NOFILE; this project's machine: 20,000),
+ * so a store that keeps a descriptor per segment it ever read runs out of them on a large enough log
+ * (EMFILE: segment opens fail, reads answer `unavailable`) however small the simulated log keeps that
+ * day. The harness sets the store's bound on idle read handles (`readFilesMax`) and watches the disk:
+ * with nothing it asked of the store in flight (no read holding a segment), the store's process may hold
+ * those, the segment it writes and a checkpoint it is writing, and no more. Judged on log-store runs
+ * only; a run where the store was never seen at rest judged nothing and is `unknown`.
+ */
+export function judgeOpenFilesAtRest(openFilesAtRestMax: number, readFilesMax: number): CheckResult {
+  const bound = readFilesMax + 2;
+  if (openFilesAtRestMax < 0)
+    return {
+      property: storeOpenFilesProperty,
+      verdict: 'unknown',
+      details:
+        'the store was never seen at rest (some request always in flight): its open files were not judged',
+      witness: [],
+    };
+  const details = `at most ${openFilesAtRestMax} files open with no request in flight, of ${bound} allowed (readFilesMax ${readFilesMax}, the segment written, a checkpoint being written)`;
+  return openFilesAtRestMax <= bound
+    ? { property: storeOpenFilesProperty, verdict: 'pass', details, witness: [] }
+    : {
+        property: storeOpenFilesProperty,
+        verdict: 'fail',
+        details: `${details}: a descriptor leak, which a long-lived process meets as EMFILE`,
+        witness: [{ openFilesAtRestMax, bound }],
+      };
+}

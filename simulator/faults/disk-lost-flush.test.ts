@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LogStore } from '../../reference-server/store/log-store.ts';
 import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 const busy = { clients: { count: 80 }, workload: { ratePer1kClients: 3000 } };
@@ -55,6 +56,52 @@ describe('disk-lost-flush', () => {
       expect(durableAck.details).toContain('could not judge a lost flush: 1 of 1 disk-lost-flush faults');
       expect(early.summary.verdicts.filter((v) => v.verdict === 'fail')).toEqual([]);
       expect(early.summary.exitCode).toBe(3);
+    },
+    faultRunTimeoutMs,
+  );
+});
+
+/**
+ * A deviant store: it closes without the final checkpoint it promises (log-store.ts's close), so the
+ * next start replays from the last periodic checkpoint, which covers less than the log.
+ */
+class NoFinalCheckpoint extends LogStore {
+  override async close(): Promise<void> {
+    (this as unknown as { recordsSinceCheckpoint: number }).recordsSinceCheckpoint = 0;
+    await super.close();
+  }
+}
+
+describe("disk-lost-flush after a clean stop ('clean-stop')", () => {
+  const cleanStop = { type: 'disk-lost-flush', atMs: 2000, durationMs: 500, after: 'clean-stop' };
+
+  it(
+    'the store closed with its final checkpoint refuses the short log; restored at the heal, nothing is lost',
+    async () => {
+      const run = await runFault(cleanStop, busy);
+      const storage = run.summary.storage!;
+      expect(storage.cleanStops).toBe(1);
+      expect(storage.disk.lostFlushes).toBe(1);
+      expect(storage.refusals).toEqual([
+        expect.stringMatching(
+          /\.seg is corrupt at offset \d+.*ends before the position checkpoint\.dat covers/,
+        ),
+      ]);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
+
+  it(
+    'a store that closes with no final checkpoint starts on the short log: acked messages lost, the run fails',
+    async () => {
+      const run = await runFault(cleanStop, busy, 1, {
+        logStore: (options) => new NoFinalCheckpoint(options),
+      });
+      const storage = run.summary.storage!;
+      expect(storage.disk.lostFlushes).toBe(1);
+      expect(storage.refusals).toEqual([]);
+      expect(failedVerdicts(run)).toContainEqual(expect.stringMatching(/^durable-ack: /));
     },
     faultRunTimeoutMs,
   );

@@ -10,20 +10,25 @@
 // there is nothing it covers to lose: the fault crashes and restarts the machine and loses nothing
 // (`stats.lostFlushes` stays 0). Such a run tested nothing of the lost flush, so it cannot pass: its
 // durable-ack is `unknown` (verdict.ts, judgeLostFlushReach). A store whose checkpoints are never
-// usable would otherwise pass every lost flush by never meeting one.
+// usable would otherwise pass every lost flush by never meeting one. `after: 'clean-stop'` makes the
+// loss after a clean stop instead (afterCleanStop): what a store's final checkpoint at close is for.
 
 import { dirname } from 'node:path';
+import { defaultLimits } from '../../reference-server/core/limits.ts';
 import { checkpointFileName, parseCheckpointFile } from '../../reference-server/store/checkpoint.ts';
+import { decodeRecord, readFrame } from '../../reference-server/store/record-codec.ts';
 import { segmentPath } from '../../reference-server/store/segment-file.ts';
 import { LogCorruptError } from '../../reference-server/store/store-errors.ts';
 import { sectorBytes } from '../world/sim-disk.ts';
-import type { Fault } from './fault.ts';
-import { storeOwner } from './store-owner.ts';
+import type { Fault, FaultContext, Heal } from './fault.ts';
+import { closeGraceMs } from './rolling-restart.ts';
+import { type StoreOwner, storeOwner } from './store-owner.ts';
 
 export const diskLostFlush: Fault = {
   type: 'disk-lost-flush',
   start(context) {
     const owner = storeOwner(context);
+    if (context.spec.after === 'clean-stop') return afterCleanStop(context, owner);
     owner.crash();
     const covered = checkpointPosition(
       owner.disk.syncedFiles((path) => path.endsWith(`/${checkpointFileName}`)),
@@ -61,3 +66,83 @@ function checkpointPosition(
     throw error;
   }
 }
+
+/**
+ * `after: 'clean-stop'`: the embedded node drains and exits cleanly (its store flushed, closed with
+ * the final checkpoint it promises), then the power goes and the drive's volatile cache takes the
+ * newest segment's tail with it, from the sector holding its last message on (lastAppendAt). Where the loss starts comes from
+ * the log's files, not from any checkpoint: a store that wrote its final checkpoint refuses the short
+ * log, one that skipped it starts on it from an older checkpoint, acked records gone. The node starts
+ * again once the loss is made; a heal (durationMs) that comes first lets it start with nothing lost (the
+ * run then says the lost flush was not met: durable-ack `unknown`).
+ */
+function afterCleanStop(context: FaultContext, owner: StoreOwner): Heal {
+  const { world } = context;
+  if (world.options.storeMode !== 'embedded')
+    throw new Error(
+      "disk-lost-flush after 'clean-stop' needs the embedded store (its node's clean exit closes it)",
+    );
+  const node = world.nodes[0]!;
+  const limits = { ...defaultLimits, ...world.options.limits };
+  let healed = false;
+  let lost: { restore(): void } | null = null;
+  let stopped = false;
+  const epoch = node.epoch;
+  const stop = (): void => {
+    // The node died meanwhile (another fault): whoever took it down brings it back.
+    if (stopped || !node.up || node.epoch !== epoch) return;
+    stopped = true;
+    node.stop();
+    owner.storage.afterClose(() => {
+      if (!healed) {
+        const segments = owner.disk
+          .syncedFiles((path) => path.endsWith('.seg'))
+          .sort((a, b) => (a.path < b.path ? -1 : 1));
+        const newest = segments.at(-1);
+        if (newest !== undefined && newest.bytes.length > 0)
+          lost = owner.disk.loseSyncedTail(
+            newest.path,
+            Math.floor(lastAppendAt(newest.bytes) / sectorBytes) * sectorBytes,
+          );
+      }
+      node.restart();
+    });
+  };
+  node.drain(limits.drainReconnectMs, () => world.at(world.now, stop));
+  world.at(world.now + limits.drainTimeoutMs + closeGraceMs, stop);
+  // Without a duration nothing is restored: the loss is for good.
+  if (context.spec.durationMs === undefined) return () => {};
+  // The operator restores the backup because the node refused to start on its log (its recovery may
+  // still be running at the heal). A store that started on the short log gave nobody cause to: what it
+  // lost stays lost.
+  const restoreIfRefused = (): void => {
+    if (lost === null) return;
+    if (owner.storage.isRecovering) return world.at(world.now + recoveryPollMs, restoreIfRefused);
+    if (!owner.storage.isRefused) return;
+    lost.restore();
+    owner.restartIfFailed();
+  };
+  return () => {
+    healed = true;
+    restoreIfRefused();
+  };
+}
+
+/**
+ * Where the loss of a clean stop starts in the newest segment: at the last message's record, so at
+ * least one acknowledged message goes (the records after it, cursors and membership, go too; a loss of
+ * those alone would put less to the test), or at the last byte when the segment holds no message.
+ */
+function lastAppendAt(bytes: Buffer): number {
+  let at = bytes.length - 1;
+  for (let offset = 0; offset < bytes.length; ) {
+    const frame = readFrame(bytes, offset, bytes.length);
+    if (!frame.ok) break;
+    if (decodeRecord(frame.payload)?.t === 'append') at = offset;
+    offset = frame.end;
+  }
+  return at;
+}
+
+/** How often a heal looks again whether a recovery still running has refused the log. */
+const recoveryPollMs = 50;

@@ -57,6 +57,24 @@ describe('disk-misdirected-write', () => {
   });
 
   it(
+    "with the node serving on, the heal's scrub reads the damaged record back, the store refuses it, and after the restore nothing is lost",
+    async () => {
+      const serving = await runFault(
+        { type: 'disk-misdirected-write', atMs: 1000, durationMs: 500 },
+        { clients: { count: 80 }, workload: { ratePer1kClients: 3000 } },
+      );
+      const storage = serving.summary.storage!;
+      expect(storage.disk.misdirectedWrites).toBe(1);
+      expect(storage.refusals).toEqual([]);
+      // The scrub reads every seq alone, the overwritten one included (a landed frame longer than the
+      // one it overwrote also breaks the next record's CRC: refused too).
+      expect(storage.corruptReads).toBeGreaterThan(0);
+      expect(failedVerdicts(serving)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
+
+  it(
     'restored from a backup at the heal: the recovery refuses the log until then, and nothing is lost',
     async () => {
       const restored = await runFault(

@@ -9,7 +9,10 @@
 // itself is lost with one copy of the log, so durable-ack and no-loss fail for it however right the
 // store is: never a swarm or explorer pick. With `durationMs`, a backup of the sectors is restored
 // at the heal (the operator's repair) and a store that refused its log restarts: a correct store then
-// loses nothing and every checker must pass, so the gate's disk-faults runs it. The other half of a misdirected write, the
+// loses nothing and every checker must pass, so the gate's disk-faults runs it. Before the restore, the
+// operator's verify job reads every conversation back through the store (LogStorage.scrub), as a
+// client's sync or HTTP read would: a store that served the record that landed as the one its index
+// expects there is caught by agreement, whether or not any client happened to read that seq. The other half of a misdirected write, the
 // place it was meant for keeping its old bytes, is a lost write no checksum of one copy can see
 // (replicas recover it); the fault leaves it out, and the frame reaches its own place too.
 // `landing` picks whose record lands: a later one of the target's own conversation (default: only the
@@ -73,10 +76,11 @@ export const diskMisdirectedWrite: Fault = {
       const source = context.rng.pick(sources);
       const landed = owner.disk.landMisdirected(target.path, target.offset, source.frame);
       if (landed !== null && context.spec.durationMs !== undefined)
-        return () => {
-          landed.restore();
-          owner.restartIfFailed();
-        };
+        return () =>
+          owner.storage.scrub(() => {
+            landed.restore();
+            owner.restartIfFailed();
+          });
       break;
     }
     return () => {};

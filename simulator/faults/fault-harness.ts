@@ -5,7 +5,7 @@
 
 import { validateScenario } from '../../scenarios/scenario.ts';
 import type { HistoryEvent } from '../history.ts';
-import { type RunSummary, runScenario } from '../run-scenario.ts';
+import { type RunOptions, type RunSummary, runScenario } from '../run-scenario.ts';
 
 export type FaultRun = {
   summary: RunSummary;
@@ -30,6 +30,8 @@ export async function runFault(
   fault: Record<string, unknown> | readonly Record<string, unknown>[] | null,
   scenario: Record<string, unknown> = {},
   seed = 1,
+  /** Run options beyond the seed and recorder (a deliberately broken store, say). */
+  options: Omit<RunOptions, 'seed' | 'recorder'> = {},
 ): Promise<FaultRun> {
   const value = {
     clients: { count: 40 },
@@ -40,6 +42,7 @@ export async function runFault(
   };
   const events: HistoryEvent[] = [];
   const summary = await runScenario(validateScenario(value, 'fault-test.json', 'fault-test'), {
+    ...options,
     seed,
     recorder: { observe: (event) => events.push(event), tick: () => {} },
   });

@@ -11,7 +11,7 @@ import { defaultLimits } from '../../reference-server/core/limits.ts';
 import type { Fault } from './fault.ts';
 
 /** What the server waits beyond its drain timeout for the last close handshakes (runtime's closeTimeoutMs). */
-const closeGraceMs = 3000;
+export const closeGraceMs = 3000;
 export const restartDelayMsDefault = 500;
 /** The `fault` history events of one node's turn: from its drain until it serves again. */
 export const drainRestart = 'drain-restart';

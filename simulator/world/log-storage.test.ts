@@ -1,11 +1,23 @@
 // A fleet node that (re)starts on the shared log reads what the store made durable, over its own link,
 // as `serve --redis` reads Redis at start: not the store's in-memory decisions, which a crash of the
 // store may still take back. A store down or out of reach fails the start until it is back.
+//
+// The operator's verify job (LogStorage.scrub) reads every message back through the store before a
+// backup is restored over a misdirected write: a correct store refuses the record that landed, so the
+// scrub reports nothing false at that seq; a store that served whatever record its index points at is
+// caught reporting another message's cmid and body there, which agreement then judges.
 
 import { describe, expect, it } from 'vitest';
 import type { Input } from '../../reference-server/core/inputs.ts';
-import type { ConversationRecord, CursorRequest } from '../../reference-server/store/message-store.ts';
+import type {
+  ConversationRecord,
+  CursorRequest,
+  MessageStore,
+} from '../../reference-server/store/message-store.ts';
+import { decodeRecord, readFrame } from '../../reference-server/store/record-codec.ts';
+import { LogCorruptError } from '../../reference-server/store/store-errors.ts';
 import { StoreState } from '../../reference-server/store/store-state.ts';
+import type { HistoryEvent } from '../history.ts';
 import { Prng } from '../kernel/prng.ts';
 import { Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { LogStorage } from './log-storage.ts';
@@ -24,8 +36,21 @@ const config: NetworkConfig = {
   deadDetectMs: 20_000,
 };
 
+type LogWorldOptions = {
+  mode?: 'shared' | 'embedded';
+  newState?: () => StoreState;
+  /** No tail cache: every read goes to the segment. */
+  uncached?: boolean;
+  wrap?: (disk: SimDisk) => (store: MessageStore) => MessageStore;
+};
+
 async function sharedLog(newState?: () => StoreState) {
+  return logWorld(newState === undefined ? {} : { newState });
+}
+
+async function logWorld(options: LogWorldOptions) {
   const answers: { node: number; at: number; input: Input }[] = [];
+  const events: HistoryEvent[] = [];
   const agenda: Agenda = new Agenda((event: SimEvent) => {
     if (event.kind === EventKind.nodeInput)
       answers.push({ node: event.target, at: event.at, input: event.data as Input });
@@ -38,10 +63,14 @@ async function sharedLog(newState?: () => StoreState) {
     agenda,
     network,
     config,
-    mode: 'shared',
+    mode: options.mode ?? 'shared',
     disk,
-    record: () => {},
-    storeOptions: newState === undefined ? {} : { newState },
+    record: (event) => events.push(event),
+    storeOptions: {
+      ...(options.newState === undefined ? {} : { newState: options.newState }),
+      ...(options.uncached ? { limits: { tailCacheMessagesPerConv: 0 } } : {}),
+    },
+    ...(options.wrap === undefined ? {} : { wrap: options.wrap(disk) }),
     readMessagesMax: 500,
   });
   storage.createAtSetup({ id: 'c', kind: 'direct', members: ['a', 'b'] });
@@ -55,7 +84,7 @@ async function sharedLog(newState?: () => StoreState) {
     );
   const append = (cmid: string) =>
     storage.submit(0, 1, 1, { kind: 'append', request: { conv: 'c', from: 'a', cmid, body: cmid, ts: 0 } });
-  return { agenda, network, disk, storage, answers, started, start, append };
+  return { agenda, network, disk, storage, answers, events, started, start, append };
 }
 
 const lastSeq = (records: readonly ConversationRecord[]) => records.find((r) => r.id === 'c')?.lastSeq;
@@ -187,5 +216,79 @@ describe('the final read', () => {
       outcome: 'excused',
       details: expect.stringMatching(/^the run damaged synced bytes, and the final recovery refused/),
     });
+  });
+});
+
+/**
+ * A deviant store: where the real one refuses a record that is not the seq its index expects there,
+ * this one serves the record that lies at that place (the check of log-store.ts's read removed).
+ */
+function servesWhatLiesThere(disk: SimDisk) {
+  return (store: MessageStore): MessageStore =>
+    new Proxy(store, {
+      get(target, key, receiver) {
+        if (key !== 'read') return Reflect.get(target, key, receiver);
+        return async (request: Parameters<MessageStore['read']>[0]) => {
+          try {
+            return await target.read(request);
+          } catch (error) {
+            if (!(error instanceof LogCorruptError)) throw error;
+            const file = disk.syncedFiles((path) => path === error.file)[0]!;
+            const frame = readFrame(file.bytes, error.offset, file.bytes.length);
+            const record = frame.ok ? decodeRecord(frame.payload) : null;
+            if (record?.t !== 'append') throw error;
+            const { from, cmid, body, ts } = record;
+            const seq = request.after + 1;
+            return {
+              status: 'ok',
+              messages: [{ conv: request.conv, seq, from, cmid, body, ts }],
+              lastSeq: 3,
+            };
+          }
+        };
+      },
+    });
+}
+
+async function misdirected(deviant: boolean) {
+  const { agenda, disk, storage, events, append } = await logWorld({
+    mode: 'embedded',
+    uncached: true,
+    ...(deviant ? { wrap: servesWhatLiesThere } : {}),
+  });
+  for (const cmid of ['m1', 'm2', 'm3']) append(cmid);
+  await agenda.runUntil(1000);
+  // m3's whole frame lands over m1's (the records are the same size).
+  const [segment] = disk.syncedFiles((path) => path.endsWith('.seg'));
+  const places: { offset: number; end: number; cmid: string }[] = [];
+  for (let offset = 0; offset < segment!.bytes.length; ) {
+    const frame = readFrame(segment!.bytes, offset, segment!.bytes.length);
+    if (!frame.ok) break;
+    const record = decodeRecord(frame.payload);
+    if (record?.t === 'append') places.push({ offset, end: frame.end, cmid: record.cmid });
+    offset = frame.end;
+  }
+  const [m1, , m3] = places;
+  expect(
+    disk.landMisdirected(segment!.path, m1!.offset, segment!.bytes.subarray(m3!.offset, m3!.end)),
+  ).not.toBeNull();
+  events.length = 0;
+  let done = false;
+  storage.scrub(() => {
+    done = true;
+  });
+  await agenda.runUntil(2000);
+  expect(done).toBe(true);
+  const scrubbed = events.flatMap((e) => (e.k === 'durable' ? [`${e.message.seq}:${e.message.cmid}`] : []));
+  return { scrubbed, corruptReads: storage.stats.corruptReads };
+}
+
+describe('the scrub before a backup is restored over a misdirected write', () => {
+  it('reads every seq back alone: the real store refuses the record that landed and serves the rest', async () => {
+    expect(await misdirected(false)).toEqual({ scrubbed: ['2:m2', '3:m3'], corruptReads: 1 });
+  });
+
+  it("reports what a store that serves whatever lies there claims: m3's record as seq 1", async () => {
+    expect((await misdirected(true)).scrubbed).toEqual(['1:m3', '2:m2', '3:m3']);
   });
 });

@@ -9,6 +9,7 @@ import type { StoreOp } from '../../reference-server/core/effects.ts';
 import type { Input, StoreOutcome } from '../../reference-server/core/inputs.ts';
 import type { ConvId, Message } from '../../reference-server/protocol/frames.ts';
 import { runStoreOp } from '../../reference-server/runtime/store-executor.ts';
+import type { FileSystem } from '../../reference-server/store/file-system.ts';
 import { defaultStoreLimits } from '../../reference-server/store/limits.ts';
 import { LogStore, type LogStoreOptions } from '../../reference-server/store/log-store.ts';
 import type {
@@ -38,6 +39,8 @@ export type LogStorageOptions = {
   storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>;
   /** Known-bug wrappers around the store (the live server's buggy-store.ts). */
   wrap?: (store: MessageStore) => MessageStore;
+  /** Builds each incarnation (default: the real LogStore), for tests that run a deliberately broken one. */
+  newStore?: (options: LogStoreOptions) => LogStore;
   /** Reads per request of the final read. */
   readMessagesMax: number;
 };
@@ -65,6 +68,10 @@ export class LogStorage implements StorageService {
   /** The running store's incarnation; null while it is down or recovering. */
   private store: LogStore | null = null;
   private wrapped: MessageStore | null = null;
+  /** The running store's view of the disk (its process's open files). */
+  private storeFs: FileSystem | null = null;
+  /** A scrub's reads are in flight (outside `inFlight`). */
+  private scrubbing = false;
   /** The last incarnation's decisions, for the harness while the store is down. */
   private lastDecisions: StoreStateView | null = null;
   /** Bumped by each crash: answers of an earlier incarnation are void. */
@@ -96,6 +103,12 @@ export class LogStorage implements StorageService {
     checkpointsRejected: 0,
     /** Clean stops: the store closed (flushed, checkpointed) as its node exited after a drain. */
     cleanStops: 0,
+    /**
+     * The most files the serving store's process held open with no operation of the harness's in
+     * flight (no read holding a segment): the store's bound on idle read handles plus the file it
+     * writes (and a checkpoint being written), or a leak. -1: the store was never seen at rest.
+     */
+    openFilesAtRestMax: -1,
   };
 
   constructor(private readonly options: LogStorageOptions) {
@@ -215,12 +228,14 @@ export class LogStorage implements StorageService {
         if (op.kind === 'append' && result.status === 'ok' && 'duplicate' in result && !result.duplicate)
           this.reportDurable({ ...op.request, seq: result.seq, ts: result.ts });
         if (this.inFlight.delete(operation)) this.answer(pending, result, 2 * storeLatencyMs);
+        this.noteAtRest();
       },
       (error: unknown) => {
         if (generation !== this.generation) return;
         if (error instanceof LogCorruptError) this.stats.corruptReads++;
         if (this.inFlight.delete(operation))
           this.answer(pending, { status: 'unavailable' }, 2 * storeLatencyMs);
+        this.noteAtRest();
       },
     );
   }
@@ -259,6 +274,16 @@ export class LogStorage implements StorageService {
         if (this.closing === closing) this.closing = null;
       });
     this.closing = closing;
+  }
+
+  /** Runs `work` once the last clean close has finished writing (at once when none is under way). */
+  afterClose(work: () => void): void {
+    const closing = this.closing;
+    if (closing === null) return work();
+    void closing.then(() => {
+      this.clock.markAsync();
+      this.afterClose(work);
+    });
   }
 
   nodeStarting(
@@ -334,7 +359,9 @@ export class LogStorage implements StorageService {
     const generation = ++this.generation;
     this.recovering = true;
     this.refused = false;
-    const store = new LogStore({ ...this.options.storeOptions, dir: simDataDir, fs: this.disk.session() });
+    const fs = this.disk.session();
+    const storeOptions = { ...this.options.storeOptions, dir: simDataDir, fs };
+    const store = this.options.newStore?.(storeOptions) ?? new LogStore(storeOptions);
     this.clock.markAsync();
     store.open().then(
       async (records) => {
@@ -350,6 +377,7 @@ export class LogStorage implements StorageService {
         if (generation !== this.generation) return;
         this.recovering = false;
         this.store = store;
+        this.storeFs = fs;
         this.wrapped = this.options.wrap?.(store) ?? store;
         this.lastDecisions = store.decisions;
         ready(records);
@@ -363,6 +391,53 @@ export class LogStorage implements StorageService {
         this.refusals.push(error instanceof Error ? error.message : String(error));
       },
     );
+  }
+
+  /**
+   * An operator's verify job (a scrub), run before a backup is restored over damage: every message
+   * read back alone through the running store's own read path, in the run's time, each one it serves
+   * reported as durable (the store's claim of what lies at that seq, which agreement and idempotency
+   * judge against everything else the run saw). One seq a read, so a record the store refuses (corrupt,
+   * as it should) hides none around it. `done` runs once every seq was read, or at once when the store
+   * is not serving.
+   */
+  scrub(finished: () => void): void {
+    const store = this.wrapped;
+    if (store === null) return finished();
+    this.scrubbing = true;
+    const done = (): void => {
+      this.scrubbing = false;
+      finished();
+    };
+    const generation = this.generation;
+    const heads = this.decisions.records().map((record) => ({ conv: record.id, lastSeq: record.lastSeq }));
+    const agenda = this.options.agenda;
+    const read = (index: number, seq: number): void => {
+      const head = heads[index];
+      if (head === undefined || generation !== this.generation) return done();
+      if (seq > head.lastSeq) return read(index + 1, 1);
+      agenda.markAsync();
+      store.read({ conv: head.conv, after: seq - 1, limit: 1 }).then(
+        (result) => {
+          if (generation !== this.generation) return done();
+          if (result.status === 'ok') for (const message of result.messages) this.reportDurable(message);
+          read(index, seq + 1);
+        },
+        (error: unknown) => {
+          if (generation !== this.generation) return done();
+          if (error instanceof LogCorruptError) this.stats.corruptReads++;
+          read(index, seq + 1);
+        },
+      );
+    };
+    read(0, 1);
+  }
+
+  /** Samples the serving store's open files when nothing the harness asked of it is in flight. */
+  private noteAtRest(): void {
+    if (this.inFlight.size > 0 || this.scrubbing || this.store === null || this.storeFs === null) return;
+    const open = this.disk.openFilesOf(this.storeFs);
+    if (open > this.stats.openFilesAtRestMax) this.stats.openFilesAtRestMax = open;
   }
 
   /** Crash, recover, read everything back (offstage): what survives is what the checkers judge. */

@@ -33,6 +33,9 @@ export type SimDiskOptions = {
   ioMs: number;
 };
 
+/** The files one process (a session of the disk) holds open: the OS closes them all when it ends. */
+type OpenFiles = { count: number };
+
 /** One change not yet durable: applied in order to the durable bytes by a crash that keeps it. */
 type PendingChange = { kind: 'write'; position: number; data: Buffer } | { kind: 'truncate'; length: number };
 
@@ -149,7 +152,12 @@ export class SimDisk implements FileSystem {
     misdirectedWrites: 0,
     /** Synced tails a flush the disk acknowledged but never made took away (disk-lost-flush). */
     lostFlushes: 0,
+    /** The most files one process held open at once. */
+    openFilesPeak: 0,
   };
+  /** Files held open through the disk itself, not a session (tests). */
+  private readonly unsessioned: OpenFiles = { count: 0 };
+  private readonly sessionFiles = new WeakMap<FileSystem, OpenFiles>();
 
   constructor(private readonly options: SimDiskOptions) {}
 
@@ -165,10 +173,11 @@ export class SimDisk implements FileSystem {
    */
   session(): FileSystem {
     const generation = this.generation;
+    const files: OpenFiles = { count: 0 };
     const guard = <T>(operation: () => Promise<T>): Promise<T> =>
       this.generation === generation ? operation() : new Promise<T>(() => {});
-    return {
-      open: (path, mode) => guard(() => this.open(path, mode)),
+    const session: FileSystem = {
+      open: (path, mode) => guard(() => this.openIn(files, path, mode)),
       readFile: (path) => guard(() => this.readFile(path)),
       rename: (from, to) => guard(() => this.rename(from, to)),
       list: (dir) => guard(() => this.list(dir)),
@@ -176,11 +185,22 @@ export class SimDisk implements FileSystem {
       syncDir: (dir) => guard(() => this.syncDir(dir)),
       prepareDir: (dir) => guard(() => this.prepareDir(dir)),
     };
+    this.sessionFiles.set(session, files);
+    return session;
+  }
+
+  /** Files the process of `session` holds open now (closed ones no longer count from their close call). */
+  openFilesOf(session: FileSystem): number {
+    return this.sessionFiles.get(session)?.count ?? 0;
   }
 
   // ---- the port -----------------------------------------------------------------------------
 
   open(path: string, mode: OpenMode): Promise<StoreFile> {
+    return this.openIn(this.unsessioned, path, mode);
+  }
+
+  private openIn(files: OpenFiles, path: string, mode: OpenMode): Promise<StoreFile> {
     return this.complete(this.options.ioMs, () => {
       // As node:fs: a directory is no file, and a mode the port does not name opens nothing writable.
       if (!openModes.has(mode)) throw diskError('EINVAL', `open of ${path} in mode ${JSON.stringify(mode)}`);
@@ -193,7 +213,9 @@ export class SimDisk implements FileSystem {
       } else if (mode === 'replace') {
         file.change({ kind: 'truncate', length: 0 });
       }
-      return this.handle(path, file);
+      files.count++;
+      this.stats.openFilesPeak = Math.max(this.stats.openFilesPeak, files.count);
+      return this.handle(path, file, files);
     });
   }
 
@@ -246,8 +268,9 @@ export class SimDisk implements FileSystem {
     return false;
   }
 
-  private handle(path: string, file: DiskFile): StoreFile {
+  private handle(path: string, file: DiskFile, files: OpenFiles): StoreFile {
     const generation = this.generation;
+    let open = true;
     // A file handle dies with its process: after a crash its operations never complete.
     const live = (): boolean => this.generation === generation;
     const never = new Promise<never>(() => {});
@@ -299,7 +322,14 @@ export class SimDisk implements FileSystem {
           : this.complete(this.options.ioMs, () => {
               file.change({ kind: 'truncate', length });
             }),
-      close: () => (!live() ? never : this.complete(this.options.ioMs, () => undefined)),
+      close: () => {
+        if (!live()) return never;
+        // The process lets go of the descriptor at the call (the OS closes it at once; only when the
+        // call returns is in virtual time).
+        if (open) files.count--;
+        open = false;
+        return this.complete(this.options.ioMs, () => undefined);
+      },
     };
   }
 

@@ -11,7 +11,7 @@ import type { HttpRequest, Input } from '../../reference-server/core/inputs.ts';
 import { defaultLimits, type NodeLimits } from '../../reference-server/core/limits.ts';
 import { createChatNode } from '../../reference-server/known-bugs/buggy-chat-node.ts';
 import type { ServerFrame } from '../../reference-server/protocol/frames.ts';
-import type { LogStoreOptions } from '../../reference-server/store/log-store.ts';
+import type { LogStore, LogStoreOptions } from '../../reference-server/store/log-store.ts';
 import type { ConversationRecord, MessageStore } from '../../reference-server/store/message-store.ts';
 import { redisLimits } from '../../reference-server/store/redis-limits.ts';
 import type { StoreStateView } from '../../reference-server/store/store-state.ts';
@@ -57,7 +57,11 @@ export type WorldOptions = {
   /** The model store's options (its known-bug variants). */
   store: Omit<SimStoreOptions, 'record'>;
   /** The real log's options per incarnation (limits, known-bug policies) and bug wrappers. */
-  log?: { storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>; wrap?: (store: MessageStore) => MessageStore };
+  log?: {
+    storeOptions: Omit<LogStoreOptions, 'dir' | 'fs'>;
+    wrap?: (store: MessageStore) => MessageStore;
+    newStore?: (options: LogStoreOptions) => LogStore;
+  };
   record(event: HistoryEvent): void;
   /** Core bug variants, applied to every node. */
   coreBugs?: ReadonlySet<string>;
@@ -142,6 +146,7 @@ export class World {
         record: options.record,
         storeOptions: options.log?.storeOptions ?? {},
         ...(options.log?.wrap ? { wrap: options.log.wrap } : {}),
+        ...(options.log?.newStore ? { newStore: options.log.newStore } : {}),
         readMessagesMax: options.store.readMessagesMax,
       });
     } else if (options.storeEngine === 'memory') {
