@@ -37,15 +37,9 @@ let runGc = { count: 0, micros: 0 };
 const port = parentPort!;
 const { setup, counters } = workerData as { setup: CheckerThreadSetup; counters: Int32Array };
 const ids = new IdTable();
-const checkers = scenarioCheckers(setup.scenario, {
-  ids,
-  graceMs: setup.graceMs,
-  largeGroupThreshold: setup.largeGroupThreshold,
-  judgeSilence: setup.judgeSilence,
-  drainStops: setup.drainStops === true,
-  watchBoundKnown: setup.watchBoundKnown === true,
-  ...(setup.relayDelayMs === undefined ? {} : { relayDelayMs: setup.relayDelayMs }),
-});
+// Every option the run would judge with in-process (run-scenario's checker setup), whatever it holds.
+const { scenario, meters: _meters, ...checkerOptions } = setup;
+const checkers = scenarioCheckers(scenario, { ids, ...checkerOptions });
 // Each checker gets the kinds of event it reads (checker-feed.ts), as in-process.
 const feed = new CheckerFeed(checkers);
 // The run's recorder, writing into the world's side's numbers (metrics/run-recorder.ts), and the SLO meters.

@@ -14,6 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { RecorderCrossing, RecorderState } from '../metrics/run-recorder.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
+import type { StandardCheckerOptions } from './checkers/index.ts';
 import { checkerThreadLimits } from './checkers/limits.ts';
 import { type ClientsCrossing, encodeClients, type FinalClients } from './final-clients.ts';
 import type { CheckResult, DeviceRef, FinalState, HistoryEvent, ReplayCheck } from './history.ts';
@@ -29,18 +30,12 @@ import {
   storedTransfer,
 } from './stored-columns.ts';
 
-/** What the thread builds its checkers from (scenario-checkers.ts, with the simulator's own bounds). */
-export type CheckerThreadSetup = {
+/**
+ * What the thread builds its checkers from: the scenario and the very options the run would judge with
+ * in-process (scenario-checkers.ts, with the simulator's own bounds), so a run judges alike either way.
+ */
+export type CheckerThreadSetup = Omit<StandardCheckerOptions, 'ids'> & {
   scenario: Scenario;
-  graceMs: number;
-  largeGroupThreshold: number;
-  judgeSilence: boolean;
-  /** drain-stop judges the run (it declares a rolling restart). */
-  drainStops?: boolean;
-  /** authorization knows the nodes' watch bound (the simulator sets it). */
-  watchBoundKnown?: boolean;
-  /** The simulated network's bounds on a frame from a node to a device (typing-recipients' exact boundaries). */
-  relayDelayMs?: { min: number; max: number };
   /** The run's meters kept on the thread: repeated pushes measured or not, the recorder's crossing if any. */
   meters: { repeatedPushes: boolean; recorder?: RecorderCrossing };
 };
