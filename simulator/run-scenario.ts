@@ -503,6 +503,10 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         clientCount: world.clients.length,
         note: (type, phase, nodes) => record({ k: 'fault', at: world.now, type, phase, nodes }),
         stopped: (node, killed) => record({ k: 'node-stop', at: world.now, node, killed }),
+        holdOpen: () => {
+          note('start');
+          return () => note('heal');
+        },
       });
       let healed = false;
       const once = (): void => {

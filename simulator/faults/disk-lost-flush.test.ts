@@ -106,3 +106,30 @@ describe("disk-lost-flush after a clean stop ('clean-stop')", () => {
     faultRunTimeoutMs,
   );
 });
+
+describe('disk-lost-flush after a crash, with only a checkpoint from before the last start', () => {
+  it(
+    "a store that writes no periodic checkpoint meets no lost flush (the clean close's checkpoint was on the platters): durable-ack unknown, exit 3",
+    async () => {
+      // The clean stop's final checkpoint is the only one: written and synced before the machine came up
+      // again, so a cache lost at the later power-off cannot hold what it covers. The correct store's
+      // periodic checkpoint since the restart is what the crash's lost flush cuts under.
+      const faults = [
+        { type: 'disk-lost-flush', atMs: 500, durationMs: 200, after: 'clean-stop' },
+        { type: 'disk-lost-flush', atMs: 3500, durationMs: 150 },
+      ];
+      const correct = await runFault(faults, busy);
+      expect(correct.summary.storage!.disk.lostFlushes).toBe(2);
+      expect(failedVerdicts(correct)).toEqual([]);
+      expect(correct.summary.exitCode).toBe(0);
+      const noPeriodic = await runFault(faults, busy, 1, {
+        logStore: (options) => new LogStore({ ...options, checkpointEveryRecords: Number.MAX_SAFE_INTEGER }),
+      });
+      expect(noPeriodic.summary.storage!.disk.lostFlushes).toBe(1);
+      const durableAck = noPeriodic.summary.verdicts.find((v) => v.property === 'durable-ack')!;
+      expect(durableAck.verdict).toBe('unknown');
+      expect(noPeriodic.summary.exitCode).toBe(3);
+    },
+    faultRunTimeoutMs,
+  );
+});

@@ -8,7 +8,10 @@
 // correct store then loses nothing and every checker passes, so the gate's disk-faults runs it. Without
 // a checkpoint recovery would use (none yet, or a damaged one), or with one at its segment's start,
 // there is nothing it covers to lose: the fault crashes and restarts the machine and loses nothing
-// (`stats.lostFlushes` stays 0). Such a run tested nothing of the lost flush, so it cannot pass: its
+// (`stats.lostFlushes` stays 0). A machine that came up again holds on its platters whatever it synced
+// before, so a checkpoint written before the store's last start (the one a clean stop closed with) covers
+// nothing a later power-off can lose (sim-disk's loseSyncedTail refuses that cut): the crash's lost flush
+// meets a checkpoint the running store wrote itself, or none. Such a run tested nothing of the lost flush, so it cannot pass: its
 // durable-ack is `unknown` (verdict.ts, judgeLostFlushReach). A store whose checkpoints are never
 // usable would otherwise pass every lost flush by never meeting one. `after: 'clean-stop'` makes the
 // loss after a clean stop instead (afterCleanStop): what a store's final checkpoint at close is for.

@@ -69,6 +69,15 @@ describe('disk-misdirected-write', () => {
       // The scrub reads every seq alone, the overwritten one included (a landed frame longer than the
       // one it overwrote also breaks the next record's CRC: refused too).
       expect(storage.corruptReads).toBeGreaterThan(0);
+      // The damage lasts until the backup is back, after the scrub's reads: the history keeps the fault
+      // open that long (held open at the heal, healed again at the restore), so a read of the damaged
+      // seq refused meanwhile is no spurious `unavailable`.
+      const windows = serving.events.filter(
+        (e) => e.k === 'fault' && e.type === 'disk-misdirected-write',
+      ) as { phase: string; at: number }[];
+      expect(windows.map((e) => e.phase)).toEqual(['start', 'start', 'heal', 'heal']);
+      expect(windows[1]!.at).toBe(serving.heal);
+      expect(windows[3]!.at).toBeGreaterThan(serving.heal);
       expect(failedVerdicts(serving)).toEqual([]);
     },
     faultRunTimeoutMs,

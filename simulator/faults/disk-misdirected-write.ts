@@ -76,11 +76,16 @@ export const diskMisdirectedWrite: Fault = {
       const source = context.rng.pick(sources);
       const landed = owner.disk.landMisdirected(target.path, target.offset, source.frame);
       if (landed !== null && context.spec.durationMs !== undefined)
-        return () =>
+        return () => {
+          // The damage lasts until the backup is back: the fault stays open in the history while the
+          // verify job reads (a read of the damaged seq meanwhile is refused, `unavailable`, as it should).
+          const release = context.holdOpen?.();
           owner.storage.scrub(() => {
             landed.restore();
             owner.restartIfFailed();
+            release?.();
           });
+        };
       break;
     }
     return () => {};

@@ -22,6 +22,12 @@ export type FaultContext = {
    * after its drain, or `killed` once the drain ran out of time.
    */
   stopped?: (node: string, killed: boolean) => void;
+  /**
+   * For a heal whose repair takes time (an operator's job before a backup goes back): records the fault
+   * open again from now until the returned function is called, so the history's window covers the
+   * damage for as long as it lasts, not only until the heal began.
+   */
+  holdOpen?: () => () => void;
 };
 
 export type Heal = () => void;

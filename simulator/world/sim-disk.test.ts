@@ -132,6 +132,17 @@ describe('SimDisk', () => {
     expect((await readBack()).subarray(0, 700)).toEqual(Buffer.alloc(700, 0x61));
   });
 
+  it('a lost flush takes only what was synced since its process last started (the rest was on the platters)', async () => {
+    const { disk } = await diskWith(1);
+    // diskWith synced 700 bytes of /d/log; the process that wrote them is still the one running.
+    expect(disk.loseSyncedTail('/d/log', 600)).not.toBeNull();
+    disk.session();
+    // A process started since: the 600 bytes left were synced before it, so no cache lost at a later
+    // power-off holds them.
+    expect(disk.loseSyncedTail('/d/log', 500)).toBeNull();
+    expect(disk.stats.lostFlushes).toBe(1);
+  });
+
   it('flips a synced bit, and a restore puts it back', async () => {
     const { disk, synced, readBack } = await diskWith(1);
     const flip = disk.flipBit(

@@ -155,6 +155,12 @@ export class SimDisk implements FileSystem {
     /** The most files one process held open at once. */
     openFilesPeak: 0,
   };
+  /**
+   * Each file's synced length when the last process incarnation started (`session`): a machine that
+   * came up again after a power loss holds on its platters whatever it synced before, so a volatile
+   * write cache lost later (loseSyncedTail) can only take what was synced since.
+   */
+  private onPlatters = new WeakMap<DiskFile, number>();
   /** Files held open through the disk itself, not a session (tests). */
   private readonly unsessioned: OpenFiles = { count: 0 };
   private readonly sessionFiles = new WeakMap<FileSystem, OpenFiles>();
@@ -173,6 +179,8 @@ export class SimDisk implements FileSystem {
    */
   session(): FileSystem {
     const generation = this.generation;
+    this.onPlatters = new WeakMap();
+    for (const file of this.durableNames.values()) this.onPlatters.set(file, file.durable.length);
     const files: OpenFiles = { count: 0 };
     const guard = <T>(operation: () => Promise<T>): Promise<T> =>
       this.generation === generation ? operation() : new Promise<T>(() => {});
@@ -490,11 +498,13 @@ export class SimDisk implements FileSystem {
    * bytes of `path` from `length` on are gone, from the durable bytes and the page cache alike (call it
    * with the machine down). Returns how to put them back (a backup restored), which it does only while
    * the file still ends at `length` (a store that wrote on past the loss keeps what it wrote), or null
-   * if the file is not synced past `length`.
+   * if the file is not synced past `length`, or if `length` is before what it held synced when its
+   * process last started (those bytes were on the platters before this power-on: no cache holds them).
    */
   loseSyncedTail(path: string, length: number): { restore(): void } | null {
     const file = this.durableNames.get(path);
     if (file === undefined || length >= file.durable.length) return null;
+    if (length < (this.onPlatters.get(file) ?? 0)) return null;
     const lost = Buffer.from(file.durable.view().subarray(length));
     for (const image of [file.durable, file.bytes]) image.apply({ kind: 'truncate', length });
     this.stats.lostFlushes++;
