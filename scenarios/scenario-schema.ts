@@ -559,6 +559,10 @@ export const scenarioSchema = strict({
       'small groups whose every member an admin removes in one change, at a random time in the middle of the load (the membership changes leave them alone from then on): their former members, some offline and behind, may still read what was sequenced while they were members; two seconds later the admin adds them all back (a second span), and two phones off across both come back and read from their first span into the second (simulator only)',
       0,
     ),
+    offlineVisitors: count(
+      "users, each with every phone off, whom an admin adds to a small group no admin empties, at a random time in the load; a member sends, and once that message is acked the admin removes the user again; the phones come back 1.5 s later: they never heard of the group, and only their welcome's past membership (v1.1 `member: false`) tells them of it and of the messages sequenced while the user was a member, which no-loss owes them (simulator only)",
+      0,
+    ),
     adminProbes: count(
       'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a create and a change naming a bad id (400); admin-answers judges each answer (simulator only)',
       0,

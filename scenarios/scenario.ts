@@ -146,6 +146,8 @@ export type Scenario = {
     membershipChangesPerMin: number;
     /** Small groups whose every member an admin removes in one change mid-run (simulator only). */
     emptiedGroups: number;
+    /** Users with every phone off whom an admin adds to a group, then removes once a message is acked (simulator only). */
+    offlineVisitors: number;
     /** Rounds of admin requests whose answer protocol.md fixes, valid and invalid (simulator only). */
     adminProbes: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */

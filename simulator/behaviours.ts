@@ -240,6 +240,8 @@ export function scheduleChurn(
   clients: number,
   fromMs: number,
   untilMs: number,
+  /** Clients another workload holds off for now (offline visitors): they come back when it says. */
+  heldOffline: ReadonlySet<number> = new Set(),
 ): void {
   const { churnFraction, churnOfflineMs } = scenario.workload;
   if (churnFraction <= 0 || untilMs <= fromMs) return;
@@ -251,7 +253,7 @@ export function scheduleChurn(
     const client = world.clients[i]!.client;
     world.at(off, () => world.clientEffects(i, client.goOffline(world.now)));
     world.at(on, () => {
-      if (!world.clients[i]!.left) world.clientEffects(i, client.goOnline(world.now));
+      if (!world.clients[i]!.left && !heldOffline.has(i)) world.clientEffects(i, client.goOnline(world.now));
     });
   }
 }
@@ -358,6 +360,12 @@ export function adminPost(
 /** How long before the group closes another member's phone goes off. */
 const earlyOffMs = 1_000;
 
+/** How long after the visit's removal is answered the visitor's phones come back (workload.offlineVisitors). */
+const visitorBackMs = 1_500;
+/** How often, and how many times, a visit looks for a member ready to send before it removes the visitor anyway. */
+const visitSenderPollMs = 200;
+const visitSenderPollsMax = 10;
+
 /**
  * One admin change to a group, from the harness's own view of its members at the time (sim and live
  * draw `anyone`, `kind` and `which` from their 'membership' stream): a third re-add a removed member (a
@@ -397,11 +405,11 @@ export function scheduleMembershipChurn(
   fromMs: number,
   untilMs: number,
   messageBody: (device: string, n: number) => string = (device, n) => `${device}.after-change.${n}`,
+  heldOffline: Set<number> = new Set(),
 ): void {
-  const perMin = scenario.workload.membershipChangesPerMin;
-  const emptiedGroups = scenario.workload.emptiedGroups;
+  const { membershipChangesPerMin: perMin, emptiedGroups, offlineVisitors } = scenario.workload;
   const groups = population.groups.filter(isSmallGroup);
-  if ((perMin <= 0 && emptiedGroups <= 0) || groups.length === 0) return;
+  if ((perMin <= 0 && emptiedGroups <= 0 && offlineVisitors <= 0) || groups.length === 0) return;
   const rng = streams.stream('membership');
   const followRng = streams.stream('membership-follow');
   let followed = 0;
@@ -586,6 +594,89 @@ export function scheduleMembershipChurn(
       if (early >= 0) world.clientEffects(early, world.clients[early]!.client.goOffline(world.now));
     });
     world.at(closeAt, empty);
+  }
+  // workload.offlineVisitors: in the groups no admin empties, a user whose every phone is off is added,
+  // a member sends, and once that message is acked the user is removed again; its phones come back
+  // after. They never heard of the group, and only their welcome's past membership (v1.1 `member:
+  // false`) tells them of it and of the messages sequenced while the user was a member, which no-loss
+  // owes them (protocol.md promise 5: a member when sequenced gets them by push, resume or sync).
+  const visitRng = streams.stream('offline-visitors');
+  for (let i = 0; i < offlineVisitors && candidates.length > 0; i++) {
+    const conv = visitRng.pick(candidates);
+    const at = fromMs + (untilMs - fromMs) * (0.1 + 0.5 * visitRng.float());
+    const draw = visitRng.float();
+    world.at(at, () => visit(conv, draw));
+  }
+  function visit(conv: string, draw: number): void {
+    if (emptied.has(conv)) return;
+    const members = ledger.membersOf(conv);
+    const former = ledger.formerMembersOf(conv);
+    const devicesOf = new Map<string, number[]>();
+    world.clients.forEach((sim, index) => {
+      const devices = devicesOf.get(sim.user) ?? [];
+      devices.push(index);
+      devicesOf.set(sim.user, devices);
+    });
+    const strangers = [...devicesOf.entries()].filter(
+      ([user, devices]) =>
+        !members.includes(user) &&
+        !former.includes(user) &&
+        devices.every((index) => {
+          const sim = world.clients[index]!;
+          return !sim.adversary && !sim.left && !heldOffline.has(index) && !sim.convs.includes(conv);
+        }),
+    );
+    if (strangers.length === 0) return;
+    const [visitor, phones] = strangers[Math.floor(draw * strangers.length)]!;
+    for (const index of phones) {
+      heldOffline.add(index);
+      world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
+    }
+    const back = (): void => {
+      for (const index of phones) {
+        heldOffline.delete(index);
+        if (!world.clients[index]!.left)
+          world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
+      }
+    };
+    const later = (step: () => void): void => {
+      if (world.now + adminRetryMs < untilMs) world.at(world.now + adminRetryMs, step);
+      else back();
+    };
+    const backSoon = (): void => world.at(world.now + visitorBackMs, back);
+    // Refused (another change removed the visitor first): it is out all the same.
+    const remove = (): void =>
+      changeOrRetry(conv, { add: [], remove: [visitor] }, () => later(remove), backSoon, backSoon);
+    const sendThenRemove = (polls: number): void => {
+      const pool = world.clients.flatMap((sim, index) =>
+        !sim.adversary &&
+        !sim.left &&
+        ledger.isMember(conv, sim.user) &&
+        sim.user !== visitor &&
+        sim.client.canSend()
+          ? [index]
+          : [],
+      );
+      if (pool.length === 0) {
+        if (polls < visitSenderPollsMax && world.now + visitSenderPollMs < untilMs)
+          world.at(world.now + visitSenderPollMs, () => sendThenRemove(polls + 1));
+        else remove();
+        return;
+      }
+      const index = visitRng.pick(pool);
+      const sim = world.clients[index]!;
+      const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, followed++), world.now);
+      world.clientEffects(index, effects);
+      afterAck({ index, cmid }, remove);
+    };
+    const add = (): void =>
+      changeOrRetry(
+        conv,
+        { add: [visitor], remove: [] },
+        () => later(add),
+        () => sendThenRemove(0),
+      );
+    add();
   }
   for (
     let t = firstChangeAt(rng, perMin, fromMs, untilMs);

@@ -43,6 +43,8 @@ async function followed(
     sendAfterMembershipChange: on,
     httpReadsPerMin: on ? written.workload.httpReadsPerMin : 0,
     emptiedGroups: 0,
+    // The visitors' sends follow changes too (offline-visitors.sim.test.ts).
+    offlineVisitors: 0,
   };
   const scenario = { ...written, workload };
   let httpPages = 0;
@@ -124,7 +126,11 @@ async function emptied(groups: number): Promise<{
   intoNextSpan: number;
 }> {
   const written = loadScenario('churn');
-  const scenario = { ...written, workload: { ...written.workload, emptiedGroups: groups } };
+  // Without the offline visitors (offline-visitors.sim.test.ts), whose removals and re-adds are their own.
+  const scenario = {
+    ...written,
+    workload: { ...written.workload, emptiedGroups: groups, offlineVisitors: 0 },
+  };
   const sent = new Map<number, { conv: string; remove: string[]; add: string[] }>();
   const emptiedConvs = new Map<string, { at: number; removed: string[] }>();
   let readAfter = 0;

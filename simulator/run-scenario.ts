@@ -587,7 +587,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   };
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
-  scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt);
+  const heldOffline = new Set<number>();
+  scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt, heldOffline);
   const away = new Set<string>();
   scheduleAway(
     world,
@@ -599,8 +600,17 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     away,
   );
   scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
-  scheduleMembershipChurn(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
-    pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+  scheduleMembershipChurn(
+    world,
+    scenario,
+    streams,
+    population,
+    ledger,
+    warmupMs,
+    settleAt,
+    (device, n) =>
+      pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    heldOffline,
   );
   scheduleAdminProbes(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
     pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
