@@ -256,6 +256,74 @@ describe('catching up after lost bus events', () => {
   });
 });
 
+describe('a duplicate append of a message this node knows only from the store', () => {
+  /**
+   * Node a's store reply to alice's m1 was lost: the store has it at seq 1, and no node published it.
+   * Alice reconnects here (her welcome's record read teaches this node seq 1) and sends m1 again.
+   */
+  function lostReplyThenWelcome(): Harness {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(1, 'bob');
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.connect(2, 'alice');
+    return h;
+  }
+  const resend = (h: Harness) =>
+    h.input({ type: 'frame', conn: 2, value: { t: 'send', conv: 'g', cmid: 'm1', body: 'body m1' } });
+  const publishedSeqs = (h: Harness) =>
+    h.published.flatMap((event) => (event.kind === 'msg' ? [event.message.seq] : []));
+
+  it('reads it back, pushes it and publishes it though its seq is not past lastSeq', () => {
+    const h = lostReplyThenWelcome();
+    resend(h);
+    expect(h.framesOf(2, 'ack')).toEqual([{ t: 'ack', conv: 'g', cmid: 'm1', seq: 1, ts: 0 }]);
+    expect(h.ops.map((op) => op.kind)).toEqual(['append', 'read']);
+    expect(publishedSeqs(h)).toEqual([1]);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    // The gap fill the welcome's read scheduled finds it pushed: no second push.
+    h.tick(10 * gapGraceMs);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+  });
+
+  it('publishes it once its gap fill pushed it here, without pushing it here again', () => {
+    const h = lostReplyThenWelcome();
+    h.tick(gapGraceMs);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    expect(publishedSeqs(h)).toEqual([]);
+    resend(h);
+    expect(publishedSeqs(h)).toEqual([1]);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+    // Published now: a third try is an ordinary duplicate.
+    resend(h);
+    expect(h.ops.map((op) => op.kind)).toEqual(['read', 'append', 'read', 'append']);
+    expect(publishedSeqs(h)).toEqual([1]);
+  });
+
+  it('reads nothing back for a duplicate whose message it heard on the bus, before or after a gap fill', () => {
+    const h = lostReplyThenWelcome();
+    const m1 = h.messages.get('g')![0]!;
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: m1 } });
+    resend(h);
+    expect(h.ops.map((op) => op.kind)).toEqual(['append']);
+    const late = lostReplyThenWelcome();
+    late.tick(gapGraceMs);
+    late.input({ type: 'bus', event: { kind: 'msg', origin: 'a', message: m1 } });
+    resend(late);
+    expect(late.ops.map((op) => op.kind)).toEqual(['read', 'append']);
+    expect(publishedSeqs(h)).toEqual([]);
+    expect(publishedSeqs(late)).toEqual([]);
+  });
+
+  it('reads nothing back for a duplicate of a message it sequenced itself', () => {
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    h.connect(2, 'alice');
+    resend(h);
+    resend(h);
+    expect(h.ops.map((op) => op.kind)).toEqual(['append', 'append']);
+    expect(publishedSeqs(h)).toEqual([1]);
+  });
+});
+
 describe('a node starting after its records were loaded', () => {
   /**
    * The records were read, then, before the bus was subscribed, another node created 'h' with carol,

@@ -901,10 +901,14 @@ export class ChatNode {
       case 'repush': {
         const conv = this.convs.get(pending.conv);
         const message = outcome.status === 'ok' && 'messages' in outcome ? outcome.messages[0] : undefined;
-        if (conv && message && message.seq === pending.seq) {
-          this.sequenced(conv, message, null);
-          // The node that sequenced it died before telling anyone: tell the other nodes too.
+        // Heard on the bus while the read was out: its sequencer told everyone after all.
+        if (conv && message && message.seq === pending.seq && !conv.wasHeard(message.seq)) {
+          // A gap fill pushed it here already: only the other nodes still lack it.
+          if (!conv.wasPushed(message.seq)) this.sequenced(conv, message, null);
+          // The node that sequenced it died, or lost the store's reply, before telling anyone: tell
+          // the other nodes too.
           this.publish({ kind: 'msg', origin: this.nodeId, message });
+          conv.markHeard(message.seq);
         }
         return;
       }
@@ -945,9 +949,14 @@ export class ChatNode {
           message: { conv: convId, seq: outcome.seq, from, cmid, body, ts: outcome.ts },
           ...(membersVersion === undefined ? {} : { membersVersion }),
         });
-      } else if (conv && outcome.seq > conv.lastSeq) {
+        conv.markHeard(outcome.seq);
+      } else if (conv && (outcome.seq > conv.lastSeq || (this.publishes && !conv.wasHeard(outcome.seq)))) {
         // A duplicate past what this node has seen may never have been pushed (its first node died
-        // between the durable write and the push). Read the stored body back and push that.
+        // between the durable write and the push, or lost the store's reply). Read the stored body back
+        // and push that. So for one a fleet node knows only from the store: a record read (its sender's
+        // welcome here) or a cursor taught it the seq, and its gap fill pushes to this node's devices
+        // alone; if its first node never published it, no other node's devices would get it (found in
+        // session 26 by a late window of lost store replies in fleet-races).
         this.storeOp(
           { kind: 'read', request: { conv: conv.id, after: outcome.seq - 1, limit: 1 } },
           { kind: 'repush', conv: conv.id, seq: outcome.seq },
@@ -1059,6 +1068,14 @@ export class ChatNode {
     conv.gapCheckPending = false;
     if (!conv.behind) return;
     if (isLargeGroup(conv, this.limits.largeGroupThreshold)) {
+      // The notify covers the missed seqs without reading them: none of them was heard.
+      if (this.publishes)
+        for (
+          let seq = Math.max(conv.pushedThrough, conv.lastSeq - coreLimits.unheardSeqsPerConvMax) + 1;
+          seq <= conv.lastSeq;
+          seq++
+        )
+          conv.markUnheard(seq);
       this.scheduleNotify(conv);
       return;
     }
@@ -1085,6 +1102,7 @@ export class ChatNode {
       if (message.seq > pending.after && message.seq <= pending.through && !conv.wasPushed(message.seq)) {
         this.stats.gapFillPushes++;
         this.sequenced(conv, message, null);
+        if (this.publishes) conv.markUnheard(message.seq);
       }
     // What the read could not give, this node cannot push either: clients find it with sync. Counting
     // it as pushed guarantees progress.
@@ -1259,7 +1277,10 @@ export class ChatNode {
     switch (event.kind) {
       case 'msg': {
         const conv = this.convs.get(event.message.conv);
-        if (conv) this.sequenced(conv, event.message, null, event.membersVersion);
+        if (conv) {
+          this.sequenced(conv, event.message, null, event.membersVersion);
+          conv.markHeard(event.message.seq);
+        }
         return;
       }
       case 'conversation':

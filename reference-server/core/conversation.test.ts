@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationRecord } from '../store/message-store.ts';
 import { Conversation } from './conversation.ts';
+import { coreLimits } from './limits.ts';
 
 function record(members: ConversationRecord['members']): ConversationRecord {
   return { id: 'g1', kind: 'group', lastSeq: 0, members, cursors: {} };
@@ -87,5 +88,26 @@ describe("a conversation's membership spans", () => {
     ]);
     expect(conv.canRead('d', 5)).toBe(false);
     expect(conv.canRead('b', 2)).toBe(true);
+  });
+});
+
+describe('seqs a node pushed from a store read without hearing them', () => {
+  it('are not heard until their msg is, and the oldest is forgotten past the bound', () => {
+    const conv = new Conversation('g1', 'group', 0);
+    conv.takeRecord({
+      ...record({ a: [{ from: 1, to: null }] }),
+      lastSeq: coreLimits.unheardSeqsPerConvMax + 2,
+    });
+    expect(conv.wasHeard(1)).toBe(false);
+    for (let seq = 1; seq <= coreLimits.unheardSeqsPerConvMax + 1; seq++) {
+      conv.markPushed(seq);
+      conv.markUnheard(seq);
+    }
+    conv.markPushed(coreLimits.unheardSeqsPerConvMax + 2);
+    expect(conv.wasHeard(1)).toBe(true);
+    expect(conv.wasHeard(2)).toBe(false);
+    expect(conv.wasHeard(coreLimits.unheardSeqsPerConvMax + 2)).toBe(true);
+    conv.markHeard(2);
+    expect(conv.wasHeard(2)).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import type {
   MembershipSpan,
 } from '../store/message-store.ts';
 import { membersVersionOf } from '../store/message-store.ts';
+import { coreLimits } from './limits.ts';
 import type { SmallSet } from './small-set.ts';
 
 /**
@@ -61,6 +62,13 @@ export class Conversation {
    */
   pushedThrough: number;
   private pushedAbove: Set<number> | null = null;
+  /**
+   * Seqs this node pushed from a store read (a gap fill) with no `msg` heard for them on the bus: maybe
+   * no node ever published them (their sequencer's store reply was lost). A duplicate append of one is
+   * read back and published (ChatNode.appended). Bounded by `coreLimits.unheardSeqsPerConvMax`, the
+   * oldest dropped first: a client gives up a send long before that many newer seqs are filled.
+   */
+  private unheard: Set<number> | null = null;
   /** A check for missed seqs is scheduled or its read is in flight. */
   gapCheckPending = false;
   /** The membership version applied (`membersVersionOf`): a record of a lower one is older. */
@@ -113,6 +121,31 @@ export class Conversation {
     if (above === null) return;
     while (above.delete(this.pushedThrough + 1)) this.pushedThrough++;
     if (above.size === 0) this.pushedAbove = null;
+  }
+
+  /**
+   * Whether this node sequenced `seq`, heard it on the bus or published it: some node told the others.
+   * A seq it only learned from the store (a record's lastSeq, a cursor, a gap fill) may be unannounced.
+   */
+  wasHeard(seq: number): boolean {
+    return this.wasPushed(seq) && !(this.unheard?.has(seq) ?? false);
+  }
+
+  /** A seq pushed from a store read, none of whose `msg` was heard (see `unheard`). */
+  markUnheard(seq: number): void {
+    this.unheard ??= new Set();
+    this.unheard.add(seq);
+    if (this.unheard.size <= coreLimits.unheardSeqsPerConvMax) return;
+    for (const oldest of this.unheard) {
+      this.unheard.delete(oldest);
+      break;
+    }
+  }
+
+  /** `seq`'s `msg` was heard on the bus or published by this node. */
+  markHeard(seq: number): void {
+    if (this.unheard === null || !this.unheard.delete(seq)) return;
+    if (this.unheard.size === 0) this.unheard = null;
   }
 
   /** Counts everything up to `seq` as pushed (a notify covers it, or the store has nothing more to give). */

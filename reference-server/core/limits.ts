@@ -64,4 +64,10 @@ export const coreLimits = {
    * so a non-member cannot turn its frames into unbounded store reads.
    */
   rechecksPerConnMax: 16,
+  /**
+   * Seqs of one conversation a fleet node remembers it pushed from a store read without hearing their
+   * `msg` on the bus (Conversation.markUnheard), so that a duplicate append of one is read back and
+   * published. Past it the oldest is forgotten: a resend that late is long given up (sendPatienceMs).
+   */
+  unheardSeqsPerConvMax: 256,
 } as const;
