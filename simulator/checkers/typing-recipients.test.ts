@@ -119,6 +119,28 @@ describe('typing-recipients', () => {
     expect(judge([...long, history.display(1020, bob, m1, 'push')]).details).toMatch(/1 missed/);
   });
 
+  it('judges a typing again soon after a clock set back: the throttle must start over, not wait for the clock', () => {
+    // The node's clock ran 30 s ahead from -9000 to -6000 and was set back at the heal; ann's typing at
+    // 1000 is 7 s after it, far less than the 30 s a throttle stamped ahead would stay shut.
+    const clock = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'clock-offset',
+      phase,
+      nodes: ['n1'],
+    });
+    const stepped = story([]).toSpliced(1, 0, clock(-9000, 'start'), typed(-8000, ann), clock(-6000, 'heal'));
+    expect(judge([...stepped, history.display(1020, bob, m1, 'push')]).details).toMatch(/1 missed/);
+    const relayed = [
+      ...stepped,
+      typing(1010, bob, 'ann'),
+      typing(1011, bob2, 'ann'),
+      history.display(1020, bob, m1, 'push'),
+      history.display(1021, bob2, m1, 'push'),
+    ];
+    expect(judge(relayed).verdict).toBe('pass');
+  });
+
   describe('under queueing: when the server handled a typing is bounded by the answer to the send after it', () => {
     const m2 = message('g', 2, 'ann');
     /** ann types and sends m1 at 1000 (acked at `ackAt`), bob gets both; ann types and sends m2 at 3300. */

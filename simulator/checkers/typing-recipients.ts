@@ -73,8 +73,6 @@ export type TypingRecipientsOptions = CheckerOptions & {
 
 /** Arrival times at the server differ from send times by up to this, by default (a simulated network). */
 const defaultSlackMs = 250;
-/** A clock fault disturbs throttles until well after it heals. */
-const clockFaultAfterMs = 60_000;
 /** An expectation not proved or disproved by then is dropped. */
 const expectationLifeMs = 60_000;
 /** A frame a fault held or slowed (a pause, a 1 s latency with jitter) reaches the server within this of the heal. */
@@ -297,11 +295,11 @@ export function createTypingRecipientsChecker(options: TypingRecipientsOptions =
         steadyLinks.set(ids.device(event.user, event.device), event.latencyMs);
         return;
       case 'fault':
-        // A clock set back keeps the server's throttle shut until the clock catches up again.
-        lastFaultAt = Math.max(
-          lastFaultAt,
-          event.at + (event.type === 'clock-offset' ? clockFaultAfterMs : 0),
-        );
+        // A clock set back (a clock-offset's heal) must not shut the server's throttle until the clock
+        // catches up again: a relay stamped ahead of the clock starts the interval over (protocol.md: at
+        // most one per interval, and the first typing of an interval is relayed). So a clock fault is
+        // a fault as any other: typings sent afterFaultMs after its heal are due again.
+        lastFaultAt = Math.max(lastFaultAt, event.at);
         faultsOpen += event.phase === 'start' ? 1 : -1;
         if (faultsOpen <= 0 && typedUnderFault.size > 0) {
           for (const typist of typedUnderFault)
