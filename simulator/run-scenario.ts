@@ -346,7 +346,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       deadDetectMs,
     },
     storeEngine: scenario.topology.engine,
-    log: simulatedLog(bugs, options.storeState, options.logStore),
+    log: simulatedLog(bugs, options.storeState, options.logStore, clientCount),
     store: {
       readMessagesMax: 500,
       ackBeforeDurable: bugs.has('ack-before-durable'),
@@ -822,6 +822,20 @@ export const simulatedLogLimits = {
 } as const;
 
 /**
+ * The log's write-queue bound in the simulator, by the run's clients: 1 KiB a client, 512 KiB at
+ * least (production's 64 MiB is never near in a run of seconds, so a leak in the queue's accounting went
+ * unseen: 3c0f288 seed-3 sample mutant 2505 added an fsync's bytes back instead of taking them off, so a
+ * live server would refuse every write `unavailable` once it had written 32 MiB). A correct store's
+ * backlog stays under 100 bytes a client, a 50x slow disk included (58 KB at 600 clients, disk-faults
+ * and churn seed 1; 3-16 KB at 200 in steady, large-group and disk-faults), while one incarnation writes
+ * about 2 KiB a client in a run (steady: 429 KB at 200 clients): a correct store never passes this
+ * bound, and one whose queue only grows refuses every write within the run (no-spurious-unavailable).
+ */
+export function simulatedPendingBytesMax(clients: number): number {
+  return Math.max(512 * 1024, clients * 1024);
+}
+
+/**
  * How the simulator builds each incarnation of the real log: at `simulatedLogLimits`, so a run of
  * seconds rotates segments, chunks its checkpoints' indexes and recovers from checkpoints; the store
  * bugs named; a broken decision state when a test asks for one.
@@ -830,6 +844,7 @@ export function simulatedLog(
   bugs: ReadonlySet<string>,
   storeState: (() => StoreState) | undefined,
   logStore?: (options: LogStoreOptions) => LogStore,
+  clients = 0,
 ): NonNullable<WorldOptions['log']> {
   let incarnation = 0;
   const wrapped = [...bugs].filter((bug) => wrappedStoreBugs.has(bug as BugName)) as BugName[];
@@ -844,6 +859,7 @@ export function simulatedLog(
         tailCacheMessagesPerConv: simulatedLogLimits.tailCacheMessagesPerConv,
         tailCacheConvsMax: simulatedLogLimits.tailCacheConvsMax,
         readFilesMax: simulatedLogLimits.readFilesMax,
+        pendingBytesMax: simulatedPendingBytesMax(clients),
       },
       ackBeforeDurable: bugs.has('ack-before-durable'),
       ...(storeState ? { newState: storeState } : {}),

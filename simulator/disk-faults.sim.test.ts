@@ -1,0 +1,81 @@
+// disk-faults' first torn write keeps any subset of its sectors (written back in no order) from a
+// group-commit batch of six records or more, so a kept sector can hold the start of the first bad frame
+// while a lost whole sector lies after it, and intact records after that. Recovery must still see that
+// tail as an unsynced write, cut it and start. A recovery that recognizes only a hole reaching back to
+// the bad frame itself (3c0f288 seed-3 sample mutant 2718) refuses that log, and the node's store stays
+// down with acked messages in it.
+
+import { describe, expect, it } from 'vitest';
+import type { FileSystem } from '../reference-server/store/file-system.ts';
+import { LogStore } from '../reference-server/store/log-store.ts';
+import { readFrame } from '../reference-server/store/record-codec.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { runScenario } from './run-scenario.ts';
+import { sectorBytes } from './world/sim-disk.ts';
+
+/**
+ * A segment as a recovery that takes a lost sector in the middle of a torn write for damage reads it:
+ * every whole sector of zeros that starts past the first frame that does not check out reads as 0xff,
+ * so only a hole that reaches back to that frame still looks unwritten.
+ */
+function hideInteriorHoles(data: Buffer): Buffer {
+  let from = 0;
+  for (;;) {
+    const frame = readFrame(data, from, data.length);
+    if (!frame.ok) break;
+    from = frame.end;
+  }
+  let out: Buffer | null = null;
+  for (let sector = Math.floor(from / sectorBytes) + 1; (sector + 1) * sectorBytes <= data.length; sector++) {
+    const start = sector * sectorBytes;
+    if (!data.subarray(start, start + sectorBytes).every((byte) => byte === 0)) continue;
+    out ??= Buffer.from(data);
+    out.fill(0xff, start, start + sectorBytes);
+  }
+  return out ?? data;
+}
+
+const interiorHolesHidden = (fs: FileSystem): FileSystem => ({
+  ...fs,
+  readFile: async (path) => {
+    const data = await fs.readFile(path);
+    return data !== null && path.endsWith('.seg') ? hideInteriorHoles(data) : data;
+  },
+});
+
+const failed = (summary: Awaited<ReturnType<typeof runScenario>>): string[] =>
+  summary.verdicts.filter((v) => v.verdict !== 'pass').map((v) => v.property);
+
+describe('disk-faults: a torn write whose sectors reach the disk in no order', () => {
+  const scenario = loadScenario('disk-faults');
+
+  it('is in the scenario: any subset of a batch of six records or more', () => {
+    expect(scenario.faults).toContainEqual(
+      expect.objectContaining({ type: 'disk-torn-write', sectors: 'any', writeRecordsMin: 6 }),
+    );
+  });
+
+  it('passes the real store, which cuts both tails torn out of order and starts', async () => {
+    const summary = await runScenario(scenario, { seed: 1, clients: 200 });
+    const storage = summary.storage!;
+    // The 'any' tear here and the 'hole' tear later, each with whole records after its lost sectors.
+    expect(storage.disk.tornOutOfOrder).toBe(2);
+    expect(storage.tailsCutBeforeIntact).toBe(2);
+    expect(summary.exitCode).toBe(0);
+  }, 120_000);
+
+  it('catches a recovery that refuses a log whose lost sector lies past the first bad frame', async () => {
+    const summary = await runScenario(scenario, {
+      seed: 1,
+      clients: 200,
+      logStore: (options) =>
+        new LogStore({ ...options, policies: { ...options.policies, recoveryFs: interiorHolesHidden } }),
+    });
+    // The first tail torn out of order is refused as damage, and so stays every start after it.
+    const storage = summary.storage!;
+    expect(storage.refusals.some((refusal) => /damage, not a torn tail/.test(refusal))).toBe(true);
+    expect(storage.tailsCutBeforeIntact).toBe(0);
+    expect(summary.exitCode).toBe(1);
+    expect(failed(summary)).toContain('durable-ack');
+  }, 120_000);
+});
