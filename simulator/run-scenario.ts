@@ -589,12 +589,14 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   if (first !== null) world.at(first, arrive);
   scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt);
   const away = new Set<string>();
+  // A window the scenario sets counts from the faults phase's start, as a fault's atMs does.
+  const [awayFrom, awayUntil] = scenario.workload.awayWindowMs ?? [0, faultsMs / 2];
   scheduleAway(
     world,
     scenario,
     streams,
-    faultsAt,
-    faultsAt + faultsMs / 2,
+    faultsAt + awayFrom,
+    faultsAt + awayUntil,
     (user) => userLeaves(user, scenario.workload.leaveFraction, options.seed),
     away,
   );
