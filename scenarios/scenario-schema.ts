@@ -538,6 +538,13 @@ export const scenarioSchema = strict({
       'users (among those some client watches) who put every device away at a random time in the first half of the faults phase and never come back; at the settle each device watching one dials again, so its home node (restarted during the faults or not) answers its watch anew and must tell when they were last seen, not 0 "never seen" (simulator only)',
       0,
     ),
+    awayWindowMs: z
+      .tuple([z.number().int().min(0), z.number().int().min(0)])
+      .refine(([from, until]) => from < until, 'the window must end after it starts')
+      .optional()
+      .describe(
+        "awayUsers: when they put their devices away, [from, until] (ms from the faults phase's start, as a fault's atMs) instead of the first half of the faults phase: inside a fault that cuts a node from the bus, their watchers on that node must still learn it, from the snapshots the other nodes send it on its way back",
+      ),
     pressers: count(
       'users (one device each; per generator shard in live runs) who press past their send burst in the warm-up, then slow down',
       1,

@@ -295,6 +295,26 @@ describe('scenarios', () => {
     expect(swarm.swarm?.types).toContain('store-flaky');
   });
 
+  it('partition sends watched users away inside its last cut of node 1 from the store and the bus', () => {
+    // 3c0f288 seed-3 sample mutant 50 (a node back on the bus that asks for no presence snapshots)
+    // survived the gate: no watched user's presence changed on another node while a node was cut off.
+    const partition = loadScenario('partition');
+    const [from, until] = partition.workload.awayWindowMs!;
+    expect(partition.workload.awayUsers).toBeGreaterThan(0);
+    expect(
+      partition.faults.some(
+        (f) =>
+          f.type === 'partition' &&
+          f.target === 'store' &&
+          f.atMs < from &&
+          f.atMs + (f.durationMs ?? 0) > until,
+      ),
+    ).toBe(true);
+    expect(problemsOf({ workload: { awayWindowMs: [500, 500] } })).toEqual([
+      expect.stringMatching(/workload\.awayWindowMs.*end after it starts/),
+    ]);
+  });
+
   it('crash-restart has devices send acked messages again across its recoveries (idempotency for good)', () => {
     // Session 15 (docs/benchmarks.md): the store's restored idempotency index made to map each key one
     // seq lower (StoreState.restoreIndex's `seq++` as `seq--`) survived every gate scenario: no workload

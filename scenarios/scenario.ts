@@ -136,6 +136,8 @@ export type Scenario = {
     /** Share of users who leave when the run settles, all devices, and stay offline: their watchers must see it. */
     leaveFraction: number;
     awayUsers: number;
+    /** When awayUsers go away, [from, until] ms from the faults phase's start (default: its first half). */
+    awayWindowMs?: [number, number];
     /** Users who send past their burst in one instant in the warm-up, then send below the rate (rate-limit). */
     pressers: number;
     /** Users who type in one conversation every 250 ms late in the warm-up, past the typing throttle (simulator only). */

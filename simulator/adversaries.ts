@@ -81,6 +81,8 @@ export function addAdversaries(
   // One user past the bound the simulated nodes apply (the scenario's, else the reference server's).
   const watchPastBoundUsers =
     (world.options.limits.watchedUsersPerConnMax ?? defaultLimits.watchedUsersPerConnMax) + 1;
+  // The bad frames a connection may send before the next closes it 4400 (the scenario's, else protocol.md's 10).
+  const badFramesMax = world.options.limits.badFramesMax ?? defaultLimits.badFramesMax;
   // The plan gave each partner a new list with its adversary's conversation: the honest clients already
   // in the world (one per device, in the population's order) take their user's list again.
   if (plans.some((plan) => plan.conv !== null))
@@ -102,7 +104,12 @@ export function addAdversaries(
       badToken: (now: number) => world.tokens.forge(user, now + tokenLifeMs),
       record,
       attemptId,
-      config: { adversary: plan.behaviours, foreignConvs: plan.foreignConvs, watchPastBoundUsers },
+      config: {
+        adversary: plan.behaviours,
+        foreignConvs: plan.foreignConvs,
+        watchPastBoundUsers,
+        badFramesMax,
+      },
     });
     world.addClient(new SimClient(client, n, conv === null ? [] : [conv.id], true, false));
   }

@@ -259,10 +259,10 @@ export function scheduleChurn(
 }
 
 /**
- * `workload.awayUsers`: users who put every device away at a random time in the first half of the
- * faults phase and never come back (they leave early: `left` from then on). Picked as the faults begin
- * (the watches are made in the warm-up) among the users some client watches, adversaries and leavers
- * aside. Fills `away` with the users.
+ * `workload.awayUsers`: users who put every device away at a random time in `fromMs`..`untilMs` (the
+ * first half of the faults phase, or `workload.awayWindowMs`) and never come back (they leave early:
+ * `left` from then on). Picked at `fromMs` among the users some client watches (the watch lists are
+ * the clients' from the start), adversaries and leavers aside. Fills `away` with the users.
  */
 export function scheduleAway(
   world: World,

@@ -590,12 +590,14 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const heldOffline = new Set<number>();
   scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt, heldOffline);
   const away = new Set<string>();
+  // A window the scenario sets counts from the faults phase's start, as a fault's atMs does.
+  const [awayFrom, awayUntil] = scenario.workload.awayWindowMs ?? [0, faultsMs / 2];
   scheduleAway(
     world,
     scenario,
     streams,
-    faultsAt,
-    faultsAt + faultsMs / 2,
+    faultsAt + awayFrom,
+    faultsAt + awayUntil,
     (user) => userLeaves(user, scenario.workload.leaveFraction, options.seed),
     away,
   );

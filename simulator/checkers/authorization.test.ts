@@ -333,8 +333,33 @@ describe('authorization', () => {
       expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, outcome]);
     }
     // A close of a malformed text's connection is no verdict; nor another close of the big one's after a fault.
-    expect(judge([text, history.outcome(905, 12, 'closed:4400')]).verdict).toBe('pass');
+    expect(judge([text, history.outcome(905, 12, 'closed:1006')]).verdict).toBe('pass');
     expect(judge([fault(800), big, history.outcome(905, 13, 'closed:1006')]).verdict).toBe('pass');
+  });
+
+  it('fails a 4400 close before the bad frame past the bound, and that frame answered other than close 4400', () => {
+    const fault = (at: number): HistoryEvent => ({ k: 'fault', at, type: 'reset_peer', phase: 'start' });
+    const text = history.attempt(900, eve, 12, 'malformed-text', '');
+    const binary = history.attempt(901, eve, 13, 'binary-frame', '');
+    const past = history.attempt(902, eve, 14, 'bad-frame-past-limit', '');
+    expect(judge([past, history.outcome(905, 14, 'closed:4400')]).verdict).toBe('pass');
+    // The adversary sends at most the bound's bad frames before the one past it: a 4400 that ends one
+    // of those unanswered came early (the 1st or the 10th closed, not the 11th).
+    for (const attempt of [text, binary]) {
+      const early = history.outcome(905, attempt.k === 'attempt' ? attempt.id : 0, 'closed:4400');
+      const failed = judge([fault(800), attempt, early]);
+      expect(failed.verdict).toBe('fail');
+      expect(failed.details).toMatch(/1 malformed text answered wrongly/);
+      expect((failed.witness as WitnessCase[])[0]!.path).toEqual([attempt, early]);
+    }
+    for (const result of ['bad_request', 'closed:1008']) {
+      const outcome = history.outcome(905, 14, result);
+      const failed = judge([past, outcome]);
+      expect(failed.verdict).toBe('fail');
+      expect((failed.witness as WitnessCase[])[0]!.problem).toMatch(/past the bound.*not close 4400/);
+    }
+    // Another close once a fault started may be the fault's.
+    expect(judge([fault(800), past, history.outcome(905, 14, 'closed:1006')]).verdict).toBe('pass');
   });
 
   it('fails a send or sync answered by silence, unless a fault that may silence a connection started or speed is part of the run', () => {
@@ -346,6 +371,7 @@ describe('authorization', () => {
       'rewatch-at-bound',
       'malformed-text',
       'binary-frame',
+      'bad-frame-past-limit',
       'oversize-text',
     ]) {
       const attempt = history.attempt(900, eve, 3, action, 'g');

@@ -19,9 +19,10 @@
 // answer: protocol.md's `send` gets an `ack` or an `err`, `sync` a `batch` or an `err`, so an attempt
 // the adversary gave up waiting for is silence, judged as read-pages judges it; a re-watch of a user a
 // connection at the server's watch bound already watches adds no user and is owed its presence
-// (`served`; adversary.ts); text that is no valid frame is owed `bad_request` and a text frame over 64 KiB
-// close 1009 (a close of a malformed text's connection is no verdict, nor, after any fault, the big one's
-// other close): silence judged the same way: with `judgeSilence`
+// (`served`; adversary.ts); text that is no valid frame is owed `bad_request` (up to the bound; the one
+// past it close 4400) and a text frame over 64 KiB close 1009 (a close of a malformed text's connection
+// is no verdict unless it is a 4400 within the bound, nor, after any fault, the big one's or the one past
+// the bound's other close): silence judged the same way: with `judgeSilence`
 // only, and only while no fault but a loud one (reset_peer) had started, since a fault may leave a
 // connection silently dead after its heal); and the other side: a member is not
 // refused (member-refusals.ts), and a welcome lists every conversation the user is a member of, each
@@ -96,6 +97,7 @@ const answerOwed: ReadonlySet<string> = new Set([
   'rewatch-at-bound',
   'malformed-text',
   'binary-frame',
+  'bad-frame-past-limit',
   'oversize-text',
 ]);
 /** Faults that close connections where both ends see it, and never leave one silently dead. */
@@ -370,22 +372,31 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     } else if (
       ((attempt?.action === 'malformed-text' || attempt?.action === 'binary-frame') &&
         event.result !== 'bad_request') ||
-      (attempt?.action === 'oversize-text' && event.result !== 'closed:1009')
+      (attempt?.action === 'oversize-text' && event.result !== 'closed:1009') ||
+      (attempt?.action === 'bad-frame-past-limit' && event.result !== 'closed:4400')
     ) {
-      // Silence is judged above. A close is no verdict on a malformed text (a fault's reset, or the 11th
-      // bad frame's 4400), nor on the oversize one once any fault started (it may end the connection first).
+      // Silence is judged above. A close is no verdict on a bad frame (a fault's reset), except 4400 on
+      // one within the bound: the adversary sends at most the bound's bad frames on a connection before
+      // the one past it, and answers come in order, so a 4400 with one of them unanswered came early
+      // (protocol.md: "the 11th on one connection closes it with 4400"). Nor is a close on the oversize
+      // one or the one past the bound once any fault started (it may end the connection first).
       const closed = event.result.startsWith('closed:');
+      const closesMore = attempt.action === 'oversize-text' || attempt.action === 'bad-frame-past-limit';
       if (
         event.result !== 'no-answer' &&
-        (!closed || (attempt.action === 'oversize-text' && firstFault === null))
+        (!closed || (closesMore && firstFault === null) || (!closesMore && event.result === 'closed:4400'))
       )
         witness.add('malformed text answered wrongly', () => ({
           problem:
-            attempt.action === 'malformed-text'
-              ? `${attempt.user} sent text that is no valid frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: "a malformed or invalid frame, or an unknown type")`
-              : attempt.action === 'binary-frame'
-                ? `${attempt.user} sent a binary frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: every message is a text frame; \`bad_request\` answers "a malformed or invalid frame")`
-                : `${attempt.user} sent a text frame over 64 KiB and got ${event.result.startsWith('closed:') ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 1009 (protocol.md)`,
+            event.result === 'closed:4400' && !closesMore
+              ? `${attempt.user}'s connection was closed 4400 before the answer to a bad frame within the bound (protocol.md: "the 11th on one connection closes it with 4400"; the adversary sends at most the bound's bad frames before the one past it)`
+              : attempt.action === 'malformed-text'
+                ? `${attempt.user} sent text that is no valid frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: "a malformed or invalid frame, or an unknown type")`
+                : attempt.action === 'binary-frame'
+                  ? `${attempt.user} sent a binary frame and got \`${event.result}\`, not \`bad_request\` (protocol.md: every message is a text frame; \`bad_request\` answers "a malformed or invalid frame")`
+                  : attempt.action === 'bad-frame-past-limit'
+                    ? `${attempt.user} sent one bad frame past the bound on a connection and got ${closed ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 4400 (protocol.md: "the 11th on one connection closes it with 4400")`
+                    : `${attempt.user} sent a text frame over 64 KiB and got ${closed ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 1009 (protocol.md)`,
           path: [attempt, event],
         }));
     }

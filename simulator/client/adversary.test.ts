@@ -222,8 +222,8 @@ describe('adversarial client', () => {
     ]);
   });
 
-  it('malformed-text: four texts and a binary frame owed bad_request, then, once answered, one past 64 KiB owed close 1009', () => {
-    const d = adversary(['malformed-text']);
+  it('malformed-text: four texts and a binary frame owed bad_request up to the bound, then one past it owed close 4400, then, in the next session, one past 64 KiB owed close 1009', () => {
+    const d = adversary(['malformed-text'], { badFramesMax: 5, reconnectBaseMs: 50 });
     d.open([]);
     d.take();
     d.advance(1000);
@@ -251,10 +251,16 @@ describe('adversarial client', () => {
     d.receive({ t: 'err', code: 'bad_request', message: 'not an object' });
     d.receive({ t: 'err', code: 'bad_request', message: 'unknown type', ref: 'shout' });
     d.receive({ t: 'err', code: 'forbidden', message: 'a wrong answer', ref: 'watch' });
-    // The oversize text waits for the last answer: its close would end an unanswered one's attempt.
+    // The frame past the bound waits for the last answer: its close would end an unanswered one's attempt.
     expect(texts()).toHaveLength(4);
     d.receive({ t: 'err', code: 'bad_request', message: 'binary frames are not part of the protocol' });
-    expect(texts()[4]).toBe('oversize');
+    expect(texts()[4]).toBe('{"t":"typing","conv":"x","on":true} and more');
+    expect(attempts(d).at(-1)?.[1]).toBe('bad-frame-past-limit');
+    d.disconnect(4400);
+    // The text over 64 KiB goes in the next session, at once.
+    d.advance(100);
+    d.open([]);
+    expect(texts()[5]).toBe('oversize');
     expect(attempts(d).at(-1)?.[1]).toBe('oversize-text');
     d.disconnect(1009);
     expect(outcomes(d)).toEqual([
@@ -263,10 +269,51 @@ describe('adversarial client', () => {
       [102, 'bad_request'],
       [103, 'forbidden'],
       [104, 'bad_request'],
-      [105, 'closed:1009'],
+      [105, 'closed:4400'],
+      [106, 'closed:1009'],
     ]);
+    // A server that answers the frame past the bound: its answer is the attempt's outcome, and the
+    // text over 64 KiB follows on the same connection.
+    const lax = adversary(['malformed-text'], { badFramesMax: 1 });
+    lax.open([]);
+    lax.advance(1000);
+    lax.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
+    lax.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
+    expect(lax.texts.map((t) => (t.length > 65_536 ? 'oversize' : t.slice(0, 8)))).toEqual([
+      '{"t":"ty',
+      '{"t":"ty',
+      'oversize',
+    ]);
+    expect(outcomes(lax)).toEqual([
+      [100, 'bad_request'],
+      [101, 'bad_request'],
+    ]);
+  });
+
+  it("malformed-text: never more bad frames on one connection than protocol.md's 10 before the one past the bound", () => {
+    const d = adversary(['malformed-text']);
+    d.open([]);
+    d.advance(1000);
+    expect(attempts(d).map(([, action]) => action)).toEqual([
+      ...Array(2)
+        .fill(['malformed-text', 'malformed-text', 'malformed-text', 'malformed-text', 'binary-frame'])
+        .flat(),
+    ]);
+    expect(d.texts).toHaveLength(8);
+    expect(d.binaries).toHaveLength(2);
+    for (let i = 0; i < 9; i++) d.receive({ t: 'err', code: 'bad_request', message: 'bad' });
+    expect(d.texts).toHaveLength(8);
+    d.receive({ t: 'err', code: 'bad_request', message: 'bad' });
+    expect(d.texts).toHaveLength(9);
+    expect(attempts(d).at(-1)?.[1]).toBe('bad-frame-past-limit');
+    // The next round on the same connection (the server never closed it) sends no more within the bound.
+    d.advance(7000);
+    expect(attempts(d).filter(([, action]) => action !== 'bad-frame-past-limit')).toHaveLength(10);
+  });
+
+  it("malformed-text: other servers' answers", () => {
     // Another server's refs (the minimal server's "unknown" for an unknown type) answer them in order.
-    const other = adversary(['malformed-text']);
+    const other = adversary(['malformed-text'], { badFramesMax: 5 });
     other.open([]);
     other.advance(1000);
     other.receive({ t: 'err', code: 'bad_request', message: 'not JSON' });
@@ -283,7 +330,7 @@ describe('adversarial client', () => {
     ]);
     // An err of another code with a ref of its own answers something else the device did, not a text
     // (swarm seed 7925195655475: an `unavailable` taken for a text's answer failed authorization).
-    const busy = adversary(['malformed-text']);
+    const busy = adversary(['malformed-text'], { badFramesMax: 5 });
     busy.open([]);
     busy.advance(1000);
     busy.receive({ t: 'err', code: 'unavailable', message: 'store down', ref: 'd0-9' });

@@ -13,9 +13,12 @@
 // refuse it, and authorization demands its presence (`served`).
 // malformed-text sends WebSocket text that is no valid frame (not JSON, JSON not an object, an unknown
 // type, a field of the wrong type), each owed `bad_request`, then a binary frame (binary-frame: protocol.md's
-// messages are text frames, so a binary one is a malformed frame, owed `bad_request` too), then, once
-// all of those are answered (so that its close ends none of them unanswered), a text frame over 64 KiB,
-// owed close 1009 (protocol.md); authorization judges the answers. The simulator
+// messages are text frames, so a binary one is a malformed frame, owed `bad_request` too), over and over
+// until the connection has had `badFramesMax` (protocol.md's 10) bad frames, never more; once all are
+// answered, one more (bad-frame-past-limit: "the 11th on one connection closes it with 4400"), owed
+// close 4400; then, on the next session once every bad frame is answered (so that its close ends none
+// of them unanswered), a text frame over 64 KiB, owed close 1009 (protocol.md); authorization judges the
+// answers (a 4400 that ends a connection before its 11th bad frame is one). The simulator
 // carries that text and binary to the node as they are (`text` and `binary` inputs, as ws-transport
 // feeds them), the live driver sends them on the socket.
 // missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
@@ -62,6 +65,7 @@ type Action =
   | 'cursor-past-last-seq'
   | 'rewatch-at-bound'
   | 'binary-frame'
+  | 'bad-frame-past-limit'
   | 'oversize-text';
 
 type Attempt = {
@@ -101,6 +105,10 @@ export class Adversary {
    * verdict, where silence is one).
    */
   private oversizeDue = false;
+  /** Bad frames sent on this connection (malformed-text): at most `badFramesMax` are owed `bad_request`. */
+  private badFramesOnConn = 0;
+  /** The bad frame past the bound, owed close 4400, waits for the answers to those before it. */
+  private pastLimitDue = false;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -135,6 +143,8 @@ export class Adversary {
   }
 
   onWelcome(host: AdversaryHost, welcome: WelcomeFrame, now: number): void {
+    // The text over 64 KiB follows the 4400 close that ended the last session (no bad frame pending now).
+    this.afterBadFrames(host, now);
     for (const attempt of [...this.pending]) {
       if (attempt.action === 'forged-token') this.resolve(host, attempt, 'accepted', now);
       else if (attempt.action === 'cursor-regression' || attempt.action === 'cursor-past-last-seq') {
@@ -225,7 +235,10 @@ export class Adversary {
 
   /** The connection is gone: attempts answered on it can no longer be. */
   onDisconnect(host: AdversaryHost, reason: string, now: number): void {
-    this.oversizeDue = false;
+    // The session the bad frame past the bound ended: the text over 64 KiB goes in the next one.
+    this.oversizeDue &&= this.pending.some((a) => a.action === 'bad-frame-past-limit');
+    this.pastLimitDue = false;
+    this.badFramesOnConn = 0;
     for (const attempt of [...this.pending])
       if (attempt.action !== 'cursor-regression' && attempt.action !== 'cursor-past-last-seq')
         this.resolve(host, attempt, `closed:${reason}`, now);
@@ -302,26 +315,46 @@ export class Adversary {
   /**
    * Text frames the protocol answers `bad_request` (protocol.md: "a malformed or invalid frame, or an
    * unknown type"), one of each way to be malformed, then a binary frame (every message is a text frame,
-   * protocol.md's Connection), then, once they are answered, one past 64 KiB, which it closes with 1009
-   * (oversizeText). The binary frame holds a
+   * protocol.md's Connection), again and again up to the connection's `badFramesMax`; then, once they
+   * are answered, one more, which it closes with 4400, and in the next session one past 64 KiB, which it
+   * closes with 1009 (afterBadFrames). The binary frame holds a
    * well-formed typing's UTF-8, so a server that read it as text would answer it as a typing, not as
    * bad_request.
    * Text a JS string holds is always valid UTF-16, and a WebSocket sends it as valid UTF-8: invalid
    * UTF-8 cannot be sent this way (ws closes such a frame 1007 before the server's code sees it).
    */
   private malformedText(host: AdversaryHost, now: number): void {
-    for (const { key, text } of malformedTexts) {
-      this.attempt(host, 'malformed-text', '', key, 0, now);
-      host.text(text);
+    // Round after round of the five ways to be malformed, up to the connection's bound and never past it.
+    for (let i = 0; this.badFramesOnConn < host.config.badFramesMax; i++) {
+      this.badFramesOnConn++;
+      const malformed = malformedTexts[i % (malformedTexts.length + 1)];
+      if (malformed === undefined) {
+        this.attempt(host, 'binary-frame', '', 'binary', 0, now);
+        host.binary(binaryFrame);
+      } else {
+        this.attempt(host, 'malformed-text', '', malformed.key, 0, now);
+        host.text(malformed.text);
+      }
     }
-    this.attempt(host, 'binary-frame', '', 'binary', 0, now);
-    host.binary(binaryFrame);
+    this.pastLimitDue = true;
     this.oversizeDue = true;
+    this.afterBadFrames(host, now);
   }
 
-  /** The text over 64 KiB, once every malformed frame before it is answered on this connection. */
-  private oversizeText(host: AdversaryHost, now: number): void {
-    if (!this.oversizeDue || this.pending.some((a) => isMalformed(a.action))) return;
+  /**
+   * Once every bad frame before it is answered on this connection: the one past the bound (owed 4400),
+   * then, when that is answered too (in the next session, after its close), the text over 64 KiB.
+   */
+  private afterBadFrames(host: AdversaryHost, now: number): void {
+    if (this.pending.some((a) => isMalformed(a.action))) return;
+    if (this.pastLimitDue) {
+      this.pastLimitDue = false;
+      this.badFramesOnConn++;
+      this.attempt(host, 'bad-frame-past-limit', '', malformedTexts[0]!.key, 0, now);
+      host.text(malformedTexts[0]!.text);
+      return;
+    }
+    if (!this.oversizeDue) return;
     this.oversizeDue = false;
     this.attempt(host, 'oversize-text', '', '', 0, now);
     host.text(`{"t":"typing","conv":"x","on":true,"pad":"${'x'.repeat(protocolLimits.frameBytesMax)}"}`);
@@ -359,7 +392,7 @@ export class Adversary {
       attempt = oldest;
     if (attempt === undefined) return false;
     this.resolve(host, attempt, frame.code, now);
-    this.oversizeText(host, now);
+    this.afterBadFrames(host, now);
     return true;
   }
 
@@ -465,9 +498,9 @@ function watchedPrefix(host: ClientHost): string {
   return `${host.device}-w`;
 }
 
-/** A frame malformed-text sends that is owed `bad_request`. */
+/** A bad frame malformed-text sends: owed `bad_request`, or, past the bound, close 4400. */
 function isMalformed(action: Action): boolean {
-  return action === 'malformed-text' || action === 'binary-frame';
+  return action === 'malformed-text' || action === 'binary-frame' || action === 'bad-frame-past-limit';
 }
 
 function isCursor(action: Action): boolean {

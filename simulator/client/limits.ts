@@ -112,6 +112,12 @@ export type ClientConfig = {
    * breaks nothing.
    */
   watchPastBoundUsers: number;
+  /**
+   * Bad frames (each owed `bad_request`) the malformed-text behaviour sends on one connection before the
+   * one more that is owed close 4400: protocol.md's "the 11th on one connection closes it with 4400",
+   * or the bound a scenario sets its nodes.
+   */
+  badFramesMax: number;
 };
 
 export const defaultClientConfig: ClientConfig = Object.freeze({
@@ -152,6 +158,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   attemptTimeoutMs: 5000,
   cursorPastLastSeqBy: 1_000_000,
   watchPastBoundUsers: 10_001,
+  badFramesMax: 10,
 });
 
 const resolved = new WeakMap<Partial<ClientConfig>, ClientConfig>();
