@@ -57,6 +57,22 @@ class NoIdempotentCreate extends ChatNode {
   }
 }
 
+/** A server that takes a direct create of any number of members, as a group (mutant 1701 of the seed-3 sample). */
+class DirectOfAny extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const body = input.type === 'http' ? (input.request.body as { kind?: unknown; members?: unknown }) : null;
+    if (
+      input.type === 'http' &&
+      input.request.path === '/v1/admin/conversations' &&
+      body?.kind === 'direct' &&
+      Array.isArray(body.members) &&
+      body.members.length !== 2
+    )
+      return super.handle({ ...input, request: { ...input.request, body: { ...body, kind: 'group' } } }, now);
+    return super.handle(input, now);
+  }
+}
+
 /** A server that answers 400 to an HTTP read without `limit` (mutant 1738). */
 class NeedsLimit extends ChatNode {
   override handle(input: Input, now: number): Effect[] {
@@ -115,6 +131,7 @@ describe('admin requests in churn', () => {
           expect.stringMatching(/^change d\d+-\d+ \+ -u\d+ 409$/),
           expect.stringMatching(/^create group not an id!0 400$/),
           expect.stringMatching(/^create group he0 400$/),
+          expect.stringMatching(/^create direct hx0 400$/),
           expect.stringMatching(/^change g\d+ \+not an id! - 400$/),
         ]),
       );
@@ -145,6 +162,7 @@ describe('admin requests in churn', () => {
 
   it.each([
     ['needs both add and remove (mutant 1662)', NeedsBothLists, 'admin-answers', /valid refused/],
+    ['takes a direct conversation of three (mutant 1701)', DirectOfAny, 'admin-answers', /invalid taken/],
     [
       'answers 409 to the same definition again (mutant 3610)',
       NoIdempotentCreate,

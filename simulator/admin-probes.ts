@@ -3,7 +3,8 @@
 // members (so creation is exercised end to end, and the checkers judge those conversations like any
 // other); and requests that must be refused, each with its own status: a create of an id taken by
 // another kind (409), a change to a conversation never created (404) or to a direct one (409), a
-// create and a change naming a bad id (400); and an add of a current member, which is a no-op (2xx).
+// create and a change naming a bad id (400), a group of no members and a direct one of three (400); and
+// an add of a current member, which is a no-op (2xx).
 // Every request goes into the history through the ledger; admin-answers judges the answers from
 // that alone. Churn's changes and these share the ledger, so one change per conversation is in flight.
 
@@ -127,6 +128,9 @@ export function scheduleAdminProbes(
     // A group of no members: protocol.md answers 400 (a server that created it empty: mutant 1694 of
     // the 3c0f288 sample). Last in the list, so the other probes' draws stay what they were in round 0.
     (round) => create(`${population.prefix}he${round}`, 'group', [], false),
+    // A direct conversation of three: protocol.md's direct kind is a pair, so 400 (a server that took it,
+    // a "direct" whose members can never change: mutant 1701 of the 3c0f288 sample, seed 3). Last, as above.
+    (round) => create(`${population.prefix}hx${round}`, 'direct', distinctUsers(3), false),
   ];
   for (let round = 0; round < rounds; round++)
     for (const probe of probes) {

@@ -16,6 +16,7 @@ import {
   type MalformedRead,
   scheduleForgedTokenReads,
   scheduleMalformedReads,
+  scheduleStrangerReads,
 } from './malformed-reads.ts';
 import type { Population } from './population.ts';
 import { pressPlan } from './press.ts';
@@ -727,8 +728,9 @@ const httpReadPagesMax = 8;
  * Users reading a conversation's messages over HTTP (`workload.httpReadsPerMin`), as an app's history
  * screen would: a random user and one of its conversations (one it was removed from included: it may
  * still read its span), from a random `after`, in pages of 1-8 through a random node, following the
- * pages while the answer says `more`; and an eighth as many sent malformed on purpose (malformed-reads.ts:
- * a 400 is owed). What was asked and answered goes into the history (read-pages judges it).
+ * pages while the answer says `more`; and an eighth as many each sent malformed on purpose (a 400 is
+ * owed), with a forged token (401), and of a conversation that is not the reader's (403; malformed-reads.ts).
+ * What was asked and answered goes into the history (read-pages judges it).
  */
 export function scheduleHttpReads(
   world: World,
@@ -806,4 +808,12 @@ export function scheduleHttpReads(
   };
   scheduleMalformedReads(streams, perMin, fromMs, untilMs, malformed);
   scheduleForgedTokenReads(streams, perMin, fromMs, untilMs, malformed);
+  // A reader and a conversation of another reader's that is not its own: owed a 403.
+  scheduleStrangerReads(streams, perMin, fromMs, untilMs, (t, read, strangerRng) => {
+    const sim = world.clients[strangerRng.pick(readers)]!;
+    const other = world.clients[strangerRng.pick(readers)]!;
+    const conv = other.convs.length > 0 ? other.convs[strangerRng.int(other.convs.length)]! : null;
+    if (conv !== null && !sim.convs.includes(conv))
+      world.at(t, () => page(conv, sim.user, read.after, read.limit, 1));
+  });
 }

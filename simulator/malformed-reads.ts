@@ -103,6 +103,29 @@ export function scheduleForgedTokenReads(
 }
 
 /**
+ * Calls `each` for every read of the run by a user of a conversation it was not a member of when the run
+ * began (the simulator's readers: one of another reader's conversations), in time order, at the malformed
+ * reads' rate, from a stream of its own so no other read's draws move. protocol.md's messages route is
+ * for members: such a read is owed its 403 (or a page the user may read, if an admin added it since),
+ * and silence is silence (read-pages). A server that looked the record up again for every refusal and
+ * never answered one (mutant 1647 of the 3c0f288 sample, seed 3) passed a gate whose readers only read
+ * their own conversations.
+ */
+export function scheduleStrangerReads(
+  streams: SeedStreams,
+  perMin: number,
+  fromMs: number,
+  untilMs: number,
+  each: (atMs: number, read: { after: number; limit: number }, rng: Prng) => void,
+): void {
+  scheduleReadsOf('http-read-stranger', streams, perMin, fromMs, untilMs, (t, rng) => {
+    const after = rng.int(24);
+    const limit = 1 + rng.int(8);
+    each(t, { after, limit }, rng);
+  });
+}
+
+/**
  * A read asked (the sim's readers and the live driver's alike): its history event and its query as sent,
  * one parameter replaced by its malformed text when `bad` is given; a well-formed one in
  * `limitLeftOutEvery` sent without `limit`, recorded as asking for up to `syncLimitMax`.

@@ -36,4 +36,25 @@ describe('a slow consumer closed 4509', () => {
     },
     simTimeoutMs,
   );
+
+  it(
+    'is owed only past the bound: a node whose default bound is 4 bytes fails churn, whose links are limited under 4 MiB',
+    async () => {
+      // Mutant 1913 of the 3c0f288 sample (seed 3): the same node, built with a 4-byte default bound.
+      const summary = await runScenario(loadScenario('churn'), {
+        seed: 1,
+        clients: 200,
+        chatNode: (options) =>
+          new ChatNode({
+            ...options,
+            limits: { ...options.limits, sendBufferBytesMax: options.limits?.sendBufferBytesMax ?? 4 },
+          }),
+      });
+      const frames = summary.verdicts.find((v) => v.property === 'server-frames')!;
+      expect(frames.verdict).toBe('fail');
+      expect(frames.details).toMatch(/closed 4509 under the bound/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
 });

@@ -107,4 +107,29 @@ describe('server-frames: a slow consumer is closed 4509', () => {
     expect(live.verdict).toBe('pass');
     expect(live.details).not.toMatch(/send buffers/);
   });
+
+  it('fails a 4509 on a connection whose queue never passed the bound (in the simulator only)', () => {
+    const lost = (at: number, reason: string): HistoryEvent => ({ k: 'session-lost', at, reason, ...ann });
+    const early = seen([lost(200, '4509')]);
+    expect(early.verdict).toBe('fail');
+    expect(early.details).toMatch(/1 closed 4509 under the bound/);
+    expect(JSON.stringify(early.witness[0])).toMatch(/never passed the node's send-buffer bound/);
+    // Past the bound on this connection, drained back or not: the 4509 was owed.
+    expect(seen([buffer(100, 'over'), buffer(100, 'closed', 4509), lost(150, '4509')]).verdict).toBe('pass');
+    expect(
+      seen([buffer(100, 'over'), buffer(110, 'under'), buffer(120, 'closed', 4509), lost(150, '4509')])
+        .verdict,
+    ).toBe('pass');
+    // A pass of the bound on an earlier session excuses no later one's 4509; other closes are not judged.
+    const later = seen([
+      buffer(100, 'over'),
+      buffer(100, 'closed', 4509),
+      lost(150, '4509'),
+      lost(900, '4509'),
+    ]);
+    expect(later.verdict).toBe('fail');
+    expect(seen([lost(200, '1012'), lost(300, 'reset')]).verdict).toBe('pass');
+    // Live the harness cannot see the buffer: a 4509 is not judged.
+    expect(judge([history.session(5, ann), lost(200, '4509')]).verdict).toBe('pass');
+  });
 });

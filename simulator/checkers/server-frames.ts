@@ -11,12 +11,18 @@
 // restarting passed the gate, its clients resuming elsewhere (mutation run 10, the gap timer's kind).
 // A connection whose send buffer passed the node's bound is closed 4509 (slow-consumer-closes.ts; in
 // the simulator only, which sees the buffer): a node that never closed a slow consumer passed (mutant
-// 474 of the 3c0f288 sample: its clients just lagged and caught up).
+// 474 of the 3c0f288 sample: its clients just lagged and caught up), and only then (mutant 1913 of the
+// seed-3 sample closed every connection with a frame queued).
 
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind } from '../history.ts';
 import { type CheckerOptions, resolveCheckerOptions } from './checker-options.ts';
 import { coveredResult } from './coverage.ts';
-import { type LateClose, SlowConsumerCloses, slowConsumerClosesKinds } from './slow-consumer-closes.ts';
+import {
+  type EarlyClose,
+  type LateClose,
+  SlowConsumerCloses,
+  slowConsumerClosesKinds,
+} from './slow-consumer-closes.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const serverFramesProperty = 'server-frames';
@@ -49,18 +55,28 @@ export function createServerFramesChecker(options: ServerFramesOptions = {}): Ch
   let welcomes = 0;
   const closeWithinMs =
     options.judgeSilence === false ? Number.POSITIVE_INFINITY : (options.slowConsumerCloseMs ?? 5000);
-  const slowConsumers = new SlowConsumerCloses(closeWithinMs, ({ over, end }: LateClose) =>
-    witness.add('slow consumer not closed 4509', () => ({
-      problem: `${over.user}/${over.device}'s connection had ${over.bytes} bytes queued toward it at ${over.at}, past the node's send-buffer bound, and ${end === null ? 'was not closed' : `${end.state === 'closed' ? `was closed ${end.code}` : 'ended'} only at ${end.at}`}${Number.isFinite(closeWithinMs) ? ` within ${closeWithinMs} ms` : ' by the end of the run'}, with no fault that could hold up its node (protocol.md: past the bound the connection is closed with 4509)`,
-      path: end === null ? [over] : [over, end],
-    })),
+  const slowConsumers = new SlowConsumerCloses(
+    closeWithinMs,
+    ({ over, end }: LateClose) =>
+      witness.add('slow consumer not closed 4509', () => ({
+        problem: `${over.user}/${over.device}'s connection had ${over.bytes} bytes queued toward it at ${over.at}, past the node's send-buffer bound, and ${end === null ? 'was not closed' : `${end.state === 'closed' ? `was closed ${end.code}` : 'ended'} only at ${end.at}`}${Number.isFinite(closeWithinMs) ? ` within ${closeWithinMs} ms` : ' by the end of the run'}, with no fault that could hold up its node (protocol.md: past the bound the connection is closed with 4509)`,
+        path: end === null ? [over] : [over, end],
+      })),
+    options.sendBuffersSeen
+      ? (lost: EarlyClose) =>
+          witness.add('closed 4509 under the bound', () => ({
+            problem: `${lost.user}/${lost.device}'s session was closed 4509 at ${lost.at}, though its connection's queue never passed the node's send-buffer bound (protocol.md: 4509 is for a connection past it)`,
+            path: [lost],
+          }))
+      : undefined,
   );
   return {
     property: serverFramesProperty,
     kinds,
     violationsSoFar: () => witness.count,
     observe(event: HistoryEventOf<(typeof kinds)[number]>): void {
-      if (event.k === 'send-buffer' || event.k === 'fault') slowConsumers.observe(event);
+      if (event.k === 'send-buffer' || event.k === 'fault' || event.k === 'session-lost')
+        slowConsumers.observe(event);
       else if (event.k === 'session') welcomes++;
       else if (event.k === 'bad-frame')
         witness.add(`malformed ${event.t}`, () => ({
@@ -72,7 +88,7 @@ export function createServerFramesChecker(options: ServerFramesOptions = {}): Ch
       slowConsumers.finish(final.at);
       const s = slowConsumers;
       const buffers = options.sendBuffersSeen
-        ? `; ${s.episodes} send buffers past the bound: ${s.closed} closed 4509 (${s.drained} times drained back first), ${s.endedOtherwise} ended otherwise, ${s.excused} under a fault that may hold up a node, ${s.unresolved} at the run's end, ${s.late} not closed`
+        ? `; ${s.episodes} send buffers past the bound: ${s.closed} closed 4509 (${s.drained} times drained back first), ${s.endedOtherwise} ended otherwise, ${s.excused} under a fault that may hold up a node, ${s.unresolved} at the run's end, ${s.late} not closed; ${s.early} closed 4509 under the bound`
         : '';
       const unreached =
         options.sendBuffersSeen && options.slowConsumersPassBound && s.faulted && s.judged === 0;

@@ -59,4 +59,27 @@ describe('SlowConsumerCloses', () => {
     expect(slowed.closes.faulted).toBe(true);
     expect(slowed.late).toHaveLength(1);
   });
+
+  it('a 4509 under the bound is convicted only with convictEarly; a pass of it clears at the session end', () => {
+    const lost = (at: number, reason: string): HistoryEvent => ({ k: 'session-lost', at, reason, ...device });
+    const early: HistoryEvent[] = [];
+    const closes = new SlowConsumerCloses(
+      5000,
+      () => {},
+      (e) => early.push(e),
+    );
+    for (const event of [
+      buffer(100, 'over'),
+      buffer(100, 'closed', 4509),
+      lost(150, '4509'),
+      lost(400, 'reset'),
+      lost(900, '4509'),
+    ])
+      closes.observe(event);
+    expect(early).toEqual([expect.objectContaining({ at: 900 })]);
+    expect(closes.early).toBe(1);
+    const unjudged = new SlowConsumerCloses(5000, () => {});
+    unjudged.observe(lost(900, '4509'));
+    expect(unjudged.early).toBe(0);
+  });
 });

@@ -11,13 +11,21 @@
 // nor does one whose node a fault may have held up meanwhile (any fault but those that only slow
 // client links: a paused or crashed node answers its backpressure late or never). With a cost model the
 // node's speed is part of the run: an episode is owed its end by the run's end only.
+// The other way round, a 4509 is owed only past the bound: a session closed 4509 whose connection's
+// queue never passed it (protocol.md's 4 MiB by default, or the bound the scenario set; the harness's
+// own figure, simulator/world/world.ts) was closed for nothing (mutant 1913 of the 3c0f288 sample, seed
+// 3: a default bound of 4 bytes, which every client link with a frame queued passes).
 // Live, the harness cannot see a server's socket buffer (Toxiproxy's bandwidth toxic slows the link
 // beyond the server's socket), so it records no `send-buffer` event and nothing here is judged.
 
 import type { HistoryEvent, HistoryEventOf, HistoryKind } from '../history.ts';
 
 /** The kinds of event `SlowConsumerCloses.observe` reads: a checker that feeds it declares them too. */
-export const slowConsumerClosesKinds = ['send-buffer', 'fault'] as const satisfies readonly HistoryKind[];
+export const slowConsumerClosesKinds = [
+  'send-buffer',
+  'fault',
+  'session-lost',
+] as const satisfies readonly HistoryKind[];
 
 /** Faults that only slow client links: a node under them still hears of its buffers and acts at once. */
 const linkOnlyFaults: ReadonlySet<string> = new Set(['slow-consumer', 'bandwidth', 'latency']);
@@ -27,9 +35,14 @@ type Over = HistoryEventOf<'send-buffer'>;
 /** An episode over the bound that was not ended as owed: when it passed, and what came of it (null: nothing). */
 export type LateClose = { over: Over; end: Over | null; closeWithinMs: number };
 
+/** A session closed 4509 though its connection's queue never passed the bound. */
+export type EarlyClose = HistoryEventOf<'session-lost'>;
+
 export class SlowConsumerCloses {
   /** Per device (`user/device`), its connection's episode over the bound still open. */
   private readonly open = new Map<string, Over>();
+  /** Devices whose queue passed the bound since their last session ended: a 4509 may come. */
+  private readonly passed = new Set<string>();
   /** Faults that may hold up a node: [start, heal] (heal Infinity while open), in start order. */
   private readonly holds: { type: string; from: number; to: number }[] = [];
   private slowConsumerFaults = 0;
@@ -42,11 +55,15 @@ export class SlowConsumerCloses {
   /** Still over the bound when the run ended, before their deadline. */
   unresolved = 0;
   late = 0;
+  /** Sessions closed 4509 under the bound (judged only with `convictEarly`). */
+  early = 0;
 
   constructor(
     /** Within how long after passing the bound the close is owed (Infinity: by the run's end). */
     private readonly closeWithinMs: number,
     private readonly convict: (late: LateClose) => void,
+    /** Judges a 4509 under the bound: only where every queue is seen (the simulator), else left out. */
+    private readonly convictEarly?: (early: EarlyClose) => void,
   ) {}
 
   /** Whether a slow-consumer fault started in the run. */
@@ -61,9 +78,11 @@ export class SlowConsumerCloses {
 
   observe(event: HistoryEvent): void {
     if (event.k === 'fault') return this.fault(event);
+    if (event.k === 'session-lost') return this.sessionLost(event);
     if (event.k !== 'send-buffer') return;
     const key = `${event.user}/${event.device}`;
     if (event.state === 'over') {
+      this.passed.add(key);
       // Over again after draining back: the first time it passed the bound is when the close was owed.
       if (this.open.has(key)) return;
       this.open.set(key, event);
@@ -79,6 +98,16 @@ export class SlowConsumerCloses {
     }
     this.open.delete(key);
     this.settle(over, event, event.at);
+  }
+
+  /** A session ended: closed 4509 with its queue never past the bound, it was closed for nothing. */
+  private sessionLost(event: EarlyClose): void {
+    const key = `${event.user}/${event.device}`;
+    if (event.reason === '4509' && !this.passed.has(key) && this.convictEarly !== undefined) {
+      this.early++;
+      this.convictEarly(event);
+    }
+    this.passed.delete(key);
   }
 
   /** The run ended at `at`: episodes still open are judged. */
