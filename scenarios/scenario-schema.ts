@@ -259,6 +259,12 @@ const faultVariants = [
       .describe(
         'the fewest whole log records the torn write must hold: writes of fewer go by untouched, so the torn one is a group-commit batch and, with sectors "hole" or "any", whole records may lie after the hole (default 1: the first write that spans a sector boundary)',
       ),
+    tornAt: z
+      .enum(['sector', 'frame-length'])
+      .default('sector')
+      .describe(
+        "where the tear falls: 'sector' (any sector boundary of the write) or 'frame-length' (with sectors 'prefix': the crash waits for a write with a sector boundary 1-3 bytes into one of its frames and tears it there, so the torn tail holds only part of that frame's length field, the shortest tail recovery must cut; the machine restarts 500 ms after that crash, the heal only disarms the fault; a run where no such write came before the heal cannot pass liveness: it is unknown); default 'sector'",
+      ),
   }).describe(
     "The log's machine crashes right after a write, before its fsync, keeping part of it torn at sector boundaries; it restarts (recovery) at the heal.",
   ),

@@ -58,6 +58,8 @@ export type FaultSpec = {
   after?: 'crash' | 'clean-stop';
   /** disk-torn-write: the fewest whole log records the torn write holds; writes of fewer go by untouched. */
   writeRecordsMin?: number;
+  /** disk-torn-write: where the tear falls, any sector boundary or one inside a frame's length field. */
+  tornAt?: 'sector' | 'frame-length';
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */
