@@ -1,9 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FileSystem } from '../../reference-server/store/file-system.ts';
-import { LogStore } from '../../reference-server/store/log-store.ts';
-import { encodeJsonFrame, readFrame } from '../../reference-server/store/record-codec.ts';
+import { encodeJsonFrame } from '../../reference-server/store/record-codec.ts';
 import { frameLengthBoundary, wholeRecordsIn } from './disk-torn-write.ts';
-import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+import {
+  type FaultRun,
+  failedVerdicts,
+  faultRunTimeoutMs,
+  recoveryReadingSegments,
+  runFault,
+} from './fault-harness.ts';
 
 const busy = { clients: { count: 60 }, workload: { ratePer1kClients: 2000 } };
 
@@ -116,25 +120,11 @@ describe('frameLengthBoundary', () => {
 });
 
 /** A recovery that cannot read a tail shorter than a frame's length field: it throws there (mutant 3047). */
-function shortTailThrows(fs: FileSystem): FileSystem {
-  return {
-    ...fs,
-    readFile: async (path) => {
-      const data = await fs.readFile(path);
-      if (data === null || !path.endsWith('.seg')) return data;
-      let offset = 0;
-      for (
-        let frame = readFrame(data, 0, data.length);
-        frame.ok;
-        frame = readFrame(data, offset, data.length)
-      )
-        offset = frame.end;
-      const left = data.length - offset;
-      if (left > 0 && left < 4) throw new RangeError(`a tail of ${left} bytes read as a frame's length`);
-      return data;
-    },
-  };
-}
+const shortTailThrows = recoveryReadingSegments((data, offset, frame) => {
+  const left = data.length - offset;
+  if (frame === null && left > 0 && left < 4)
+    throw new RangeError(`a tail of ${left} bytes read as a frame's length`);
+});
 
 describe("disk-torn-write with tornAt 'frame-length'", () => {
   const fault = { type: 'disk-torn-write', atMs: 500, durationMs: 5000, tornAt: 'frame-length' };
@@ -147,10 +137,7 @@ describe("disk-torn-write with tornAt 'frame-length'", () => {
   let deviant: FaultRun;
   beforeAll(async () => {
     run = await runFault(fault, load);
-    deviant = await runFault(fault, load, 1, {
-      logStore: (options) =>
-        new LogStore({ ...options, policies: { ...options.policies, recoveryFs: shortTailThrows } }),
-    });
+    deviant = await runFault(fault, load, 1, shortTailThrows);
   }, faultRunTimeoutMs);
 
   it('crashes with a tail holding part of a frame length, which recovery cuts; nothing is lost', () => {
