@@ -311,7 +311,7 @@ const faultVariants = [
       .enum(['same-conversation', 'same-seq', 'any', 'foreign'])
       .default('same-conversation')
       .describe(
-        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), any later one, or 'foreign': a frame of the same length that passes its CRC but holds no record of this log's format (a membership change whose `add` lists a number, as another format version might write), over the last message of a group, and the machine crashes and restarts on it: recovery must refuse the log (default 'same-conversation')",
+        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), any later one, or 'foreign': a frame of the same length that passes its CRC but holds no record of this log's format (a membership change removing a member whose `add` lists a number, as another format version might write), over the last record of a group, and the machine crashes and restarts on it: recovery must refuse the log (default 'same-conversation')",
       ),
   }).describe(
     "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost until a backup restores it (durationMs), so it is no swarm pick.",

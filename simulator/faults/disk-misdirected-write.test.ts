@@ -114,7 +114,7 @@ describe('disk-misdirected-write', () => {
 
 describe('foreignRecord', () => {
   it('makes a CRC-valid frame of exactly the length asked, a membership change listing a number, or null', () => {
-    const frame = foreignRecord('g1', 90)!;
+    const frame = foreignRecord('g1', 'u1', 90)!;
     expect(frame.length).toBe(90);
     const read = readFrame(frame, 0, frame.length);
     expect(read.ok).toBe(true);
@@ -123,7 +123,7 @@ describe('foreignRecord', () => {
       conv: 'g1',
       add: [7],
     });
-    expect(foreignRecord('g1', 40)).toBeNull();
+    expect(foreignRecord('g1', 'u1', 40)).toBeNull();
   });
 });
 
