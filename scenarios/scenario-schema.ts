@@ -259,6 +259,12 @@ const faultVariants = [
       .describe(
         'the fewest whole log records the torn write must hold: writes of fewer go by untouched, so the torn one is a group-commit batch and, with sectors "hole" or "any", whole records may lie after the hole (default 1: the first write that spans a sector boundary)',
       ),
+    tornAt: z
+      .enum(['sector', 'frame-length'])
+      .default('sector')
+      .describe(
+        "where the tear falls: 'sector' (any sector boundary of the write) or 'frame-length' (with sectors 'prefix': the crash waits for a write with a sector boundary 1-3 bytes into one of its frames and tears it there, so the torn tail holds only part of that frame's length field, the shortest tail recovery must cut; the machine restarts 500 ms after that crash, the heal only disarms the fault; a run where no such write came before the heal cannot pass liveness: it is unknown); default 'sector'",
+      ),
   }).describe(
     "The log's machine crashes right after a write, before its fsync, keeping part of it torn at sector boundaries; it restarts (recovery) at the heal.",
   ),
@@ -302,10 +308,10 @@ const faultVariants = [
     ...faultStart,
     ...restoredAfter(''),
     landing: z
-      .enum(['same-conversation', 'same-seq', 'any'])
+      .enum(['same-conversation', 'same-seq', 'any', 'foreign'])
       .default('same-conversation')
       .describe(
-        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), or any later one (default 'same-conversation')",
+        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), any later one, or 'foreign': a frame of the same length that passes its CRC but holds no record of this log's format (a membership change removing a member whose `add` lists a number, as another format version might write), over the last record of a group, and the machine crashes and restarts on it: recovery must refuse the log (default 'same-conversation')",
       ),
   }).describe(
     "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost until a backup restores it (durationMs), so it is no swarm pick.",
@@ -571,7 +577,7 @@ export const scenarioSchema = strict({
       0,
     ),
     adminProbes: count(
-      'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a create and a change naming a bad id (400); admin-answers judges each answer (simulator only)',
+      'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a create and a change naming a bad id (400); admin-answers judges each answer; and a removal made again after a member wrote to the group (a no-op, 2xx), then the app of the removed user reopened: authorization judges that it reads nothing past its first removal (simulator only)',
       0,
     ),
     sendBeforeRemovalMs: ms(

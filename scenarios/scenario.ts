@@ -53,11 +53,13 @@ export type FaultSpec = {
   /** disk-torn-write: which sectors of the torn write survive. */
   sectors?: 'prefix' | 'any' | 'hole';
   /** disk-misdirected-write: whose record lands over the older one. */
-  landing?: 'same-conversation' | 'same-seq' | 'any';
+  landing?: 'same-conversation' | 'same-seq' | 'any' | 'foreign';
   /** disk-lost-flush: what the power-off follows, a crash or a clean stop (drain, flush, final checkpoint). */
   after?: 'crash' | 'clean-stop';
   /** disk-torn-write: the fewest whole log records the torn write holds; writes of fewer go by untouched. */
   writeRecordsMin?: number;
+  /** disk-torn-write: where the tear falls, any sector boundary or one inside a frame's length field. */
+  tornAt?: 'sector' | 'frame-length';
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */

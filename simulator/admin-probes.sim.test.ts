@@ -1,12 +1,15 @@
 // churn's admin requests, judged by admin-answers: at the gate's seed every kind of probe
 // (`workload.adminProbes`) is answered as protocol.md says, the conversations created over HTTP are
 // written to and read; and a server whose admin routes all answer 404 (mutant 1562: churn's changes
-// refused all run, which no checker judged before) fails the run on admin-answers.
+// refused all run, which no checker judged before) fails the run on admin-answers; a store whose repeated
+// removal reopens the removed user's span (mutant 3392 of the seed-3 sample) fails it on authorization.
 
 import { describe, expect, it } from 'vitest';
 import { ChatNode } from '../reference-server/core/chat-node.ts';
 import type { Effect } from '../reference-server/core/effects.ts';
 import type { Input } from '../reference-server/core/inputs.ts';
+import type { MembershipSpan, MembersRequest } from '../reference-server/store/message-store.ts';
+import { StoreState } from '../reference-server/store/store-state.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { HistoryEvent } from './history.ts';
 import { runScenario } from './run-scenario.ts';
@@ -93,6 +96,31 @@ class ForgedIs403 extends ChatNode {
   }
 }
 
+/**
+ * A removal of a user already removed re-closes its last span at the lastSeq now, so it may read what was
+ * sequenced between the two removals (mutant 3392 of the 3c0f288 seed-3 sample). A policy the store is
+ * built with, reaching into the state as the mutant's line did.
+ */
+class RemovalReclosesSpan extends StoreState {
+  override changeMembers(request: MembersRequest): ReturnType<StoreState['changeMembers']> {
+    const closed = request.remove.filter((user) => {
+      const last = this.spansOf(request.conv, user)?.at(-1);
+      return last !== undefined && last.to !== null;
+    });
+    const outcome = super.changeMembers(request);
+    if (outcome.result.status !== 'ok' || closed.length === 0) return outcome;
+    const state = (
+      this as unknown as { convs: Map<string, { lastSeq: number; membersVersion: number }> }
+    ).convs.get(request.conv)!;
+    for (const user of closed) {
+      const spans = this.spansOf(request.conv, user) as MembershipSpan[];
+      spans[spans.length - 1]!.to = state.lastSeq;
+      state.membersVersion++;
+    }
+    return { result: { status: 'ok', conversation: this.record(request.conv)! }, changed: true };
+  }
+}
+
 describe('admin requests in churn', () => {
   it(
     'answers every probe as protocol.md says, and the conversations created over HTTP carry messages',
@@ -135,6 +163,12 @@ describe('admin requests in churn', () => {
           expect.stringMatching(/^change g\d+ \+not an id! - 400$/),
         ]),
       );
+      // A removal made again (removeAgain): both answered 2xx.
+      const removals = answers.filter((answer) => /^change g\d+ \+ -u\d+ 2\d\d$/.test(answer));
+      expect(
+        removals.some((answer, i) => removals.indexOf(answer) !== i),
+        removals.join('; '),
+      ).toBe(true);
       // Created over HTTP, then used: messages acked there and shown to another member.
       for (const conv of ['hg0', 'hd0']) {
         expect(acked, conv).toContain(conv);
@@ -155,6 +189,22 @@ describe('admin requests in churn', () => {
       const verdict = summary.verdicts.find((v) => v.property === 'admin-answers')!;
       expect(verdict.verdict).toBe('fail');
       expect(verdict.details).toMatch(/valid refused/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "fails a store whose repeated removal reopens the removed user's span (mutant 3392, seed-3 sample)",
+    async () => {
+      const summary = await runScenario(loadScenario('churn'), {
+        seed,
+        clients,
+        storeState: () => new RemovalReclosesSpan(),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'authorization')!;
+      expect(verdict.verdict).toBe('fail');
+      expect(verdict.details).toMatch(/unreadable seqs/);
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,

@@ -3,8 +3,9 @@
 // members (so creation is exercised end to end, and the checkers judge those conversations like any
 // other); and requests that must be refused, each with its own status: a create of an id taken by
 // another kind (409), a change to a conversation never created (404) or to a direct one (409), a
-// create and a change naming a bad id (400), a group of no members and a direct one of three (400); and
-// an add of a current member, which is a no-op (2xx).
+// create and a change naming a bad id (400), a group of no members and a direct one of three (400); an
+// add of a current member, which is a no-op (2xx); and a removal made again (removeAgain): a no-op too,
+// which must not let the removed user read what was sequenced between the two.
 // Every request goes into the history through the ledger; admin-answers judges the answers from
 // that alone. Churn's changes and these share the ledger, so one change per conversation is in flight.
 
@@ -21,6 +22,10 @@ const badId = 'not an id!';
 const busyRetryMs = 100;
 /** How long after a probe's create is taken the admin posts the same definition again. */
 const repostAfterMs = 500;
+/** How often removeAgain looks whether the message it waits for is still being sent. */
+const ackPollMs = 50;
+/** How long the removed user's app stays closed before it reopens (and is welcomed). */
+const reopenAfterMs = 300;
 
 type Probe = (round: number) => void;
 
@@ -83,17 +88,80 @@ export function scheduleAdminProbes(
     const sim = world.clients[index]!;
     world.clientEffects(index, sim.client.sendMessage(conv, messageBody(sim.device, sent++), world.now));
   };
-  /** A change through the ledger, tried again shortly while another change to conv is in flight. */
-  const change = (conv: string, body: MembersChange): void => {
+  /**
+   * A change through the ledger, tried again shortly while another change to conv is in flight; `done`
+   * runs on a 2xx answer.
+   */
+  const change = (conv: string, body: MembersChange, done?: () => void): void => {
     const sentNow = ledger.change(
       conv,
       body,
       (c, request, answer) =>
-        adminPost(world, `/v1/admin/conversations/${c}/members`, membersChangeBody(request), answer),
+        adminPost(
+          world,
+          `/v1/admin/conversations/${c}/members`,
+          membersChangeBody(request),
+          (status, reply) => {
+            answer(status, reply);
+            if (status >= 200 && status < 300) done?.();
+          },
+        ),
       () => world.now,
     );
     if (!sentNow && world.now + busyRetryMs < untilMs)
-      world.at(world.now + busyRetryMs, () => change(conv, body));
+      world.at(world.now + busyRetryMs, () => change(conv, body, done));
+  };
+  const againRng = streams.stream('admin-probes-remove-again');
+  /**
+   * A removal made again, as an admin's retry of a removal whose answer was lost, or one working from a
+   * stale member list, would: the user is removed, a member who stays writes to the group, then the same
+   * removal is asked again, a no-op (2xx) that must not reopen the user's span over the message between
+   * (a store that re-closed the span at the new lastSeq: mutant 3392 of the 3c0f288 seed-3 sample). The
+   * removed user's app then closes and reopens, so its welcome (the group as a past membership, its
+   * lastSeq at most the user's last readable seq) and the pull it makes are judged by authorization.
+   */
+  const removeAgain = (): void => {
+    const pool = groups.filter((conv) => ledger.membersOf(conv).length > 2 && !ledger.busy(conv));
+    if (pool.length === 0) return;
+    const conv = pool[againRng.int(pool.length)]!;
+    const members = ledger.membersOf(conv);
+    const withApp = (user: string): boolean =>
+      world.clients.some((sim) => !sim.adversary && !sim.left && sim.user === user);
+    const removable = members.filter(withApp);
+    if (removable.length === 0) return;
+    const removed = removable[againRng.int(removable.length)]!;
+    change(conv, { add: [], remove: [removed] }, () => {
+      const stays = ledger.membersOf(conv);
+      const writers = world.clients.flatMap((sim, index) =>
+        !sim.adversary && !sim.left && stays.includes(sim.user) && sim.client.canSend() ? [index] : [],
+      );
+      if (writers.length === 0) return;
+      const index = writers[againRng.int(writers.length)]!;
+      const sim = world.clients[index]!;
+      const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, sent++), world.now);
+      world.clientEffects(index, effects);
+      const look = (): void => {
+        if (sim.client.status(cmid) === 'sending' && world.now < untilMs)
+          world.at(world.now + ackPollMs, look);
+        else if (!ledger.isMember(conv, removed)) change(conv, { add: [], remove: [removed] }, reopen);
+      };
+      const reopen = (): void => {
+        const app = world.clients.findIndex(
+          (other) =>
+            !other.adversary &&
+            !other.left &&
+            other.user === removed &&
+            other.client.connectionState === 'open',
+        );
+        if (app < 0) return;
+        world.clientEffects(app, world.clients[app]!.client.goOffline(world.now));
+        world.at(world.now + reopenAfterMs, () => {
+          if (!world.clients[app]!.left)
+            world.clientEffects(app, world.clients[app]!.client.goOnline(world.now));
+        });
+      };
+      world.at(world.now + ackPollMs, look);
+    });
   };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
@@ -132,9 +200,13 @@ export function scheduleAdminProbes(
     // a "direct" whose members can never change: mutant 1701 of the 3c0f288 sample, seed 3). Last, as above.
     (round) => create(`${population.prefix}hx${round}`, 'direct', distinctUsers(3), false),
   ];
-  for (let round = 0; round < rounds; round++)
+  for (let round = 0; round < rounds; round++) {
     for (const probe of probes) {
       const at = fromMs + (untilMs - fromMs) * rng.float();
       world.at(at, () => probe(round));
     }
+    // On a stream of its own, so the other probes' times and picks stay what they were without it; in
+    // the first half of the load, so the message and the second removal come well before its end.
+    world.at(fromMs + ((untilMs - fromMs) / 2) * againRng.float(), removeAgain);
+  }
 }

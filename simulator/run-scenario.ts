@@ -59,6 +59,7 @@ import {
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
   judgeRun,
+  judgeTornFrameLengthReach,
   latencySource,
   type SloResult,
   skippedVerdicts,
@@ -717,16 +718,20 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   if (judged.measured?.recorder) recorderAway!.adopt(judged.measured.recorder);
   const measured: MeterSources = judged.measured?.sources ?? meters!.sources();
   const storage = world.storage instanceof LogStorage ? world.storage.report() : undefined;
-  const verdicts = judgeLostFlushReach(
-    [
-      ...judged.verdicts,
-      ...(options.checkers ? [] : skippedVerdicts(scenario)),
-      ...(storage && !options.checkers
-        ? [judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax)]
-        : []),
-    ],
+  const verdicts = judgeTornFrameLengthReach(
+    judgeLostFlushReach(
+      [
+        ...judged.verdicts,
+        ...(options.checkers ? [] : skippedVerdicts(scenario)),
+        ...(storage && !options.checkers
+          ? [judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax)]
+          : []),
+      ],
+      derivedFaults,
+      storage?.disk.lostFlushes,
+    ),
     derivedFaults,
-    storage?.disk.lostFlushes,
+    storage?.tornFrameLengths,
   );
   traceVerdicts(world.trace, verdicts);
   const { slo, exitCode } = judgeRun(scenario, verdicts, settledAt, {

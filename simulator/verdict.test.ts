@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { CheckResult } from './history.ts';
-import { judgeLostFlushReach, judgeOpenFilesAtRest, judgeRun, latencySource } from './verdict.ts';
+import {
+  judgeLostFlushReach,
+  judgeOpenFilesAtRest,
+  judgeRun,
+  judgeTornFrameLengthReach,
+  latencySource,
+} from './verdict.ts';
 
 const scenario = loadScenario('steady');
 const verdict = (property: string, v: CheckResult['verdict']): CheckResult => ({
@@ -117,5 +123,25 @@ describe('judgeOpenFilesAtRest: a store at rest holds its idle read handles, its
     expect(leak.verdict).toBe('fail');
     expect(leak.details).toContain('a descriptor leak');
     expect(judgeOpenFilesAtRest(-1, 2).verdict).toBe('unknown');
+  });
+});
+
+describe('judgeTornFrameLengthReach: a frame-length torn write that met no such write tested nothing', () => {
+  const pass = (property: string): CheckResult => ({ property, verdict: 'pass', details: 'ok', witness: [] });
+  const verdicts = [pass('liveness'), pass('no-loss')];
+  const torn = { type: 'disk-torn-write', tornAt: 'frame-length' };
+
+  it('leaves every verdict alone without the fault, with a sector tear, or when each one tore', () => {
+    expect(judgeTornFrameLengthReach(verdicts, [{ type: 'disk-torn-write', tornAt: 'sector' }], 0)).toEqual(
+      verdicts,
+    );
+    expect(judgeTornFrameLengthReach(verdicts, [torn], 1)).toEqual(verdicts);
+  });
+
+  it('makes a passing liveness unknown, with why, while one met no such write', () => {
+    const judged = judgeTornFrameLengthReach(verdicts, [torn, torn], 1);
+    expect(judged[0]).toMatchObject({ property: 'liveness', verdict: 'unknown' });
+    expect(judged[0]!.details).toMatch(/1 of 2 disk-torn-write faults/);
+    expect(judged[1]).toEqual(verdicts[1]);
   });
 });

@@ -59,6 +59,33 @@ export function failedSendsSource(counts: { sent: number; failed: number; detail
   return source;
 }
 
+/**
+ * A `disk-torn-write` with `tornAt: 'frame-length'` tests that recovery cuts the shortest torn tail,
+ * part of a frame's length field, and starts (a recovery that cannot read so short a tail refuses a log
+ * that lost nothing acknowledged, and its node stays down). One that met no such write before its heal
+ * crashed nothing and tested nothing: while any did, liveness, the property it exists for, cannot pass.
+ */
+export function judgeTornFrameLengthReach(
+  verdicts: readonly CheckResult[],
+  faults: readonly { type: string; tornAt?: string }[],
+  tornFrameLengths: number | undefined,
+): CheckResult[] {
+  const asked = faults.filter(
+    (fault) => fault.type === 'disk-torn-write' && fault.tornAt === 'frame-length',
+  ).length;
+  const made = tornFrameLengths ?? 0;
+  if (asked === 0 || made >= asked) return [...verdicts];
+  const why =
+    `could not judge a torn frame length: ${asked - made} of ${asked} disk-torn-write faults with tornAt ` +
+    "'frame-length' met no write whose sector boundary fell in a frame's length field before their heal " +
+    '(run more clients, or the fault longer)';
+  return verdicts.map((v) =>
+    v.property === 'liveness' && v.verdict === 'pass'
+      ? { ...v, verdict: 'unknown', details: `${v.details}; ${why}` }
+      : v,
+  );
+}
+
 /** The verdicts of the properties the scenario skips (`checks.skip`): listed, never judged, never a pass. */
 export function skippedVerdicts(scenario: Scenario): CheckResult[] {
   return scenario.checks.skip.map((property) => ({

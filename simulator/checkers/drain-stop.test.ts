@@ -99,13 +99,16 @@ describe('drain-stop', () => {
       ...roll([lost(10_003, ann), lost(10_005, bob), stop(23_000, true)]),
     ]);
     expect(before.verdict).toBe('unknown');
-    // A crash healed before the drain leaves nothing of its own to wait for: judged.
-    const crashed = judge([
-      fault(5000, 'node-crash', 'start'),
-      fault(8000, 'node-crash', 'heal'),
-      ...roll([lost(10_003, ann), lost(10_005, bob), stop(23_000, true)]),
-    ]);
-    expect(crashed.verdict).toBe('fail');
+    // A crash healed before the drain leaves nothing of its own to wait for: judged; so does a torn
+    // write, which crashes the store's machine and restarts it by its heal.
+    for (const type of ['node-crash', 'disk-torn-write']) {
+      const crashed = judge([
+        fault(5000, type, 'start'),
+        fault(8000, type, 'heal'),
+        ...roll([lost(10_003, ann), lost(10_005, bob), stop(23_000, true)]),
+      ]);
+      expect(crashed.verdict, type).toBe('fail');
+    }
   });
 
   it('says unknown, not pass, where a declared rolling restart drained nothing, or none was run', () => {

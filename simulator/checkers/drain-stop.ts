@@ -26,8 +26,15 @@ export const drainStopFaultLingerMs = 30_000;
 
 /** The faults of the roll itself. */
 const rollFaults: ReadonlySet<string> = new Set(['rolling-restart', 'drain-restart']);
-/** Faults that end with a fresh process: nothing of theirs is waited for after their heal. */
-const processFaults: ReadonlySet<string> = new Set(['node-crash', 'crash-during-recovery']);
+/**
+ * Faults that end with a fresh process: nothing of theirs is waited for after their heal. A torn write
+ * crashes the store's machine and restarts it (by its heal at the latest).
+ */
+const processFaults: ReadonlySet<string> = new Set([
+  'node-crash',
+  'crash-during-recovery',
+  'disk-torn-write',
+]);
 
 /** The kinds of event this checker reads (checker-feed.ts feeds it those only). */
 const kinds = ['fault', 'session', 'session-lost', 'node-stop'] as const satisfies readonly HistoryKind[];

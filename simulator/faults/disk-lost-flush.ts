@@ -54,7 +54,7 @@ export const diskLostFlush: Fault = {
 };
 
 /** Where the synced checkpoint says the log stood, or null without one that recovery would use. */
-function checkpointPosition(
+export function checkpointPosition(
   files: { path: string; bytes: Buffer }[],
 ): { dir: string; segment: number; offset: number } | null {
   const file = files[0];

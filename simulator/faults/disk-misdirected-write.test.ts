@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+import { decodeJson, encodeJsonFrame, readFrame } from '../../reference-server/store/record-codec.ts';
+import { foreignRecord } from './disk-misdirected-write.ts';
+import {
+  type FaultRun,
+  failedVerdicts,
+  faultRunTimeoutMs,
+  recoveryReadingSegments,
+  runFault,
+} from './fault-harness.ts';
 
 describe('disk-misdirected-write', () => {
   let run: FaultRun;
@@ -102,4 +110,58 @@ describe('disk-misdirected-write', () => {
     },
     faultRunTimeoutMs,
   );
+});
+
+describe('foreignRecord', () => {
+  it('makes a CRC-valid frame of exactly the length asked, a membership change listing a number, or null', () => {
+    const frame = foreignRecord('g1', 'u1', 90)!;
+    expect(frame.length).toBe(90);
+    const read = readFrame(frame, 0, frame.length);
+    expect(read.ok).toBe(true);
+    expect(decodeJson((read as { payload: Buffer }).payload)).toMatchObject({
+      t: 'members',
+      conv: 'g1',
+      add: [7],
+    });
+    expect(foreignRecord('g1', 'u1', 40)).toBeNull();
+  });
+});
+
+/**
+ * A recovery that reads a number where a user id belongs as that id (as a decoder that took any list:
+ * mutants 3126 and 3164 of the 3c0f288 seed-3 sample): each such membership change is given to the
+ * store rewritten with string ids, padded to the same length, so it replays.
+ */
+const numbersAsIds = recoveryReadingSegments((data, offset, frame) => {
+  if (frame === null) return;
+  const value = decodeJson(frame.payload) as { t?: string; add?: unknown[]; pad?: string } | undefined;
+  if (value?.t !== 'members' || !value.add?.some((user) => typeof user !== 'string')) return;
+  const add = value.add.map(String);
+  const grown = JSON.stringify(add).length - JSON.stringify(value.add).length;
+  encodeJsonFrame({ ...value, add, pad: (value.pad ?? '').slice(grown) }).copy(data, offset);
+});
+
+describe("disk-misdirected-write with landing 'foreign'", () => {
+  const fault = { type: 'disk-misdirected-write', atMs: 1000, durationMs: 400, landing: 'foreign' };
+  const load = { clients: { count: 200 } };
+  let run: FaultRun;
+  let deviant: FaultRun;
+  beforeAll(async () => {
+    run = await runFault(fault, load);
+    deviant = await runFault(fault, load, 1, numbersAsIds);
+  }, faultRunTimeoutMs);
+
+  it("lands a frame no record of the format over a group's last record; recovery refuses it, and after the restore nothing is lost", () => {
+    const storage = run.summary.storage!;
+    expect(storage.disk.misdirectedWrites).toBe(1);
+    expect(storage.refusals.join()).toMatch(/a record that does not decode/);
+    expect(failedVerdicts(run)).toEqual([]);
+  });
+
+  it('fails a store whose recovery replays it (the record it hid is lost)', () => {
+    expect(deviant.summary.storage!.disk.misdirectedWrites).toBe(1);
+    expect(deviant.summary.storage!.refusals.join()).not.toMatch(/does not decode/);
+    expect(deviant.summary.exitCode).not.toBe(0);
+    expect(failedVerdicts(deviant).join('\n')).toMatch(/durable-ack|cursor-monotonicity|no-loss/);
+  });
 });

@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeJsonFrame } from '../../reference-server/store/record-codec.ts';
-import { wholeRecordsIn } from './disk-torn-write.ts';
-import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
+import { frameLengthBoundary, wholeRecordsIn } from './disk-torn-write.ts';
+import {
+  type FaultRun,
+  failedVerdicts,
+  faultRunTimeoutMs,
+  recoveryReadingSegments,
+  runFault,
+} from './fault-harness.ts';
 
 const busy = { clients: { count: 60 }, workload: { ratePer1kClients: 2000 } };
 
@@ -95,5 +101,58 @@ describe("disk-torn-write with sectors 'any'", () => {
 
   it('starts again and keeps every acknowledged record', () => {
     expect(failedVerdicts(run)).toEqual([]);
+  });
+});
+
+describe('frameLengthBoundary', () => {
+  const frame = encodeJsonFrame({ t: 'append', body: 'x'.repeat(200) });
+  it('finds the sector boundary that falls 1-3 bytes into a frame, and no other', () => {
+    // Frames of frame.length bytes from position p: frame k starts at p + k * frame.length.
+    const write = Buffer.concat([frame, frame, frame, frame]);
+    for (let into = 1; into <= 3; into++) {
+      const position = 512 - 2 * frame.length - into;
+      expect(frameLengthBoundary(write, position), `into ${into}`).toBe(512);
+    }
+    for (const into of [0, 4, 7])
+      expect(frameLengthBoundary(write, 512 - 2 * frame.length - into)).toBeNull();
+    expect(frameLengthBoundary(frame, 0)).toBeNull();
+  });
+});
+
+/** A recovery that cannot read a tail shorter than a frame's length field: it throws there (mutant 3047). */
+const shortTailThrows = recoveryReadingSegments((data, offset, frame) => {
+  const left = data.length - offset;
+  if (frame === null && left > 0 && left < 4)
+    throw new RangeError(`a tail of ${left} bytes read as a frame's length`);
+});
+
+describe("disk-torn-write with tornAt 'frame-length'", () => {
+  const fault = { type: 'disk-torn-write', atMs: 500, durationMs: 5000, tornAt: 'frame-length' };
+  const load = {
+    clients: { count: 100 },
+    workload: { ratePer1kClients: 3000, pressers: 0 },
+    checks: { skip: ['rate-limit'] },
+  };
+  let run: FaultRun;
+  let deviant: FaultRun;
+  beforeAll(async () => {
+    run = await runFault(fault, load);
+    deviant = await runFault(fault, load, 1, shortTailThrows);
+  }, faultRunTimeoutMs);
+
+  it('crashes with a tail holding part of a frame length, which recovery cuts; nothing is lost', () => {
+    const storage = run.summary.storage!;
+    expect(storage.tornFrameLengths).toBe(1);
+    expect(storage.truncatedBytes).toBeGreaterThan(0);
+    expect(storage.truncatedBytes).toBeLessThan(4);
+    expect(storage.refusals).toEqual([]);
+    expect(failedVerdicts(run)).toEqual([]);
+  });
+
+  it('fails a store whose recovery cannot read so short a tail (it refuses the log and stays down)', () => {
+    expect(deviant.summary.storage!.tornFrameLengths).toBe(1);
+    expect(deviant.summary.storage!.refusals.join()).toMatch(/frame's length/);
+    expect(deviant.summary.exitCode).not.toBe(0);
+    expect(failedVerdicts(deviant).join('\n')).toMatch(/durable-ack|liveness|no-loss/);
   });
 });

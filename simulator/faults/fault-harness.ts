@@ -3,6 +3,9 @@
 // store observably did (acks, displays, sessions, durable writes), never on the world's internals,
 // so they hold however the world is built.
 
+import type { FileSystem } from '../../reference-server/store/file-system.ts';
+import { LogStore } from '../../reference-server/store/log-store.ts';
+import { type FrameRead, readFrame } from '../../reference-server/store/record-codec.ts';
 import { validateScenario } from '../../scenarios/scenario.ts';
 import type { HistoryEvent } from '../history.ts';
 import { type RunOptions, type RunSummary, runScenario } from '../run-scenario.ts';
@@ -113,4 +116,36 @@ export function leavers(run: FaultRun): Set<string> {
       .filter((e) => e.reason === 'client')
       .map((e) => e.user),
   );
+}
+
+/**
+ * Run options for a deliberately broken log store: its recovery reads each segment file through
+ * `visit`, called with each whole frame at its start (in order, on a copy it may change in place) and
+ * then with the tail past the last one (`frame` null); a visit may throw, as a recovery that failed.
+ */
+export function recoveryReadingSegments(
+  visit: (data: Buffer, offset: number, frame: Extract<FrameRead, { ok: true }> | null) => void,
+): Pick<RunOptions, 'logStore'> {
+  const wrap = (fs: FileSystem): FileSystem => ({
+    ...fs,
+    readFile: async (path) => {
+      const read = await fs.readFile(path);
+      if (read === null || !path.endsWith('.seg')) return read;
+      const data = Buffer.from(read);
+      let offset = 0;
+      for (
+        let frame = readFrame(data, 0, data.length);
+        frame.ok;
+        frame = readFrame(data, offset, data.length)
+      ) {
+        visit(data, offset, frame);
+        offset = frame.end;
+      }
+      visit(data, offset, null);
+      return data;
+    },
+  });
+  return {
+    logStore: (options) => new LogStore({ ...options, policies: { ...options.policies, recoveryFs: wrap } }),
+  };
 }

@@ -103,6 +103,8 @@ export class LogStorage implements StorageService {
     checkpointsRejected: 0,
     /** Clean stops: the store closed (flushed, checkpointed) as its node exited after a drain. */
     cleanStops: 0,
+    /** Crashes a torn write (tornAt 'frame-length') made with the tail inside a frame's length field. */
+    tornFrameLengths: 0,
     /**
      * The most files the serving store's process held open with no operation of the harness's in
      * flight (no read holding a segment): the store's bound on idle read handles plus the file it
@@ -133,6 +135,11 @@ export class LogStorage implements StorageService {
 
   noteBitFlip(where: { path: string; offset: number } | null): void {
     if (where !== null) this.stats.bitFlips++;
+  }
+
+  /** A torn-write fault crashes the log with its tail inside a frame's length field (see disk-torn-write). */
+  noteTornFrameLength(): void {
+    this.stats.tornFrameLengths++;
   }
 
   /** Whether the store is up and serving. */

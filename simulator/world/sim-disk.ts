@@ -131,10 +131,15 @@ export class SimDisk implements FileSystem {
    * whatever whole records the write holds past its first sector lie intact after the hole.
    */
   tearSectors: 'prefix' | 'any' | 'hole' = 'prefix';
+  /**
+   * With `tearNextCrash` and 'prefix': the sector boundary of the torn write (its bytes and position)
+   * the kept prefix ends at, chosen by a fault; null, or an answer of null: one the seed picks.
+   */
+  tearBoundary: ((data: Buffer, position: number) => number | null) | null = null;
   /** Runs once, as its own event, after the next write completes (before any fsync covers it). */
   private afterWrite: (() => void) | null = null;
-  /** Which writes set `afterWrite` off (beyond spanning a sector boundary). */
-  private afterWriteAccepts: (data: Buffer) => boolean = () => true;
+  /** Which writes set `afterWrite` off (beyond spanning a sector boundary): their bytes and file position. */
+  private afterWriteAccepts: (data: Buffer, position: number) => boolean = () => true;
   /** Runs once, as its own event, after this many more operations complete. */
   private afterOperations: { left: number; callback: () => void } | null = null;
   /** Counters for reports and tests. */
@@ -298,7 +303,7 @@ export class SimDisk implements FileSystem {
               if (
                 hook !== null &&
                 spansSectorBoundary(position, data.length) &&
-                this.afterWriteAccepts(data)
+                this.afterWriteAccepts(data, position)
               ) {
                 this.afterWrite = null;
                 this.options.clock.at(this.options.clock.now, hook);
@@ -382,8 +387,10 @@ export class SimDisk implements FileSystem {
     this.busyUntil = this.options.clock.now;
     const tear = this.tearNextCrash;
     const sectors = this.tearSectors;
+    const boundary = this.tearBoundary;
     this.tearNextCrash = false;
     this.tearSectors = 'prefix';
+    this.tearBoundary = null;
     this.names = new Map(this.durableNames);
     for (const file of new Set(this.names.values())) {
       const changes = file.pending;
@@ -391,7 +398,10 @@ export class SimDisk implements FileSystem {
       for (let index = 0; index < kept; index++) file.durable.apply(changes[index]!);
       const next = changes[kept];
       if (next !== undefined && next.kind === 'write' && (tear || rng.chance(0.5))) {
-        const torn = !tear || sectors === 'prefix' ? tornPrefix(next, rng) : tornSectors(next, rng, sectors);
+        const torn =
+          !tear || sectors === 'prefix'
+            ? tornPrefix(next, rng, tear ? boundary : null)
+            : tornSectors(next, rng, sectors);
         if (torn !== null) {
           for (const piece of Array.isArray(torn) ? torn : [torn]) file.durable.apply(piece);
           this.stats.tornWrites++;
@@ -409,7 +419,10 @@ export class SimDisk implements FileSystem {
    * Arms (or, with null, disarms) a callback to run right after the next write that spans a sector
    * boundary and that `accepts`.
    */
-  onNextWrite(callback: (() => void) | null, accepts: (data: Buffer) => boolean = () => true): void {
+  onNextWrite(
+    callback: (() => void) | null,
+    accepts: (data: Buffer, position: number) => boolean = () => true,
+  ): void {
     this.afterWrite = callback;
     this.afterWriteAccepts = accepts;
   }
@@ -523,14 +536,25 @@ export class SimDisk implements FileSystem {
   }
 }
 
-/** The part of a write before a sector boundary inside it (seeded), or null if it spans none. */
-function tornPrefix(change: Extract<PendingChange, { kind: 'write' }>, rng: Prng): PendingChange | null {
+/**
+ * The part of a write before a sector boundary inside it (seeded, or the one `chosen` names if it is
+ * one), or null if it spans none.
+ */
+function tornPrefix(
+  change: Extract<PendingChange, { kind: 'write' }>,
+  rng: Prng,
+  chosen: ((data: Buffer, position: number) => number | null) | null = null,
+): PendingChange | null {
   const start = change.position;
   const end = start + change.data.length;
   const firstBoundary = Math.floor(start / sectorBytes) * sectorBytes + sectorBytes;
   if (firstBoundary >= end) return null;
   const boundaries = Math.floor((end - 1 - firstBoundary) / sectorBytes) + 1;
-  const cut = firstBoundary + rng.int(boundaries) * sectorBytes;
+  const wanted = chosen?.(change.data, start) ?? null;
+  const cut =
+    wanted !== null && wanted >= firstBoundary && wanted < end && wanted % sectorBytes === 0
+      ? wanted
+      : firstBoundary + rng.int(boundaries) * sectorBytes;
   return { kind: 'write', position: start, data: change.data.subarray(0, cut - start) };
 }
 
