@@ -43,8 +43,10 @@ async function followed(
     sendAfterMembershipChange: on,
     httpReadsPerMin: on ? written.workload.httpReadsPerMin : 0,
     emptiedGroups: 0,
-    // The visitors' sends follow changes too (offline-visitors.sim.test.ts).
+    // The visitors' sends follow changes too (offline-visitors.sim.test.ts), and so does the admin
+    // probes' write between a removal and the same removal made again (admin-probes.sim.test.ts).
     offlineVisitors: 0,
+    adminProbes: 0,
   };
   const scenario = { ...written, workload };
   let httpPages = 0;
@@ -126,10 +128,11 @@ async function emptied(groups: number): Promise<{
   intoNextSpan: number;
 }> {
   const written = loadScenario('churn');
-  // Without the offline visitors (offline-visitors.sim.test.ts), whose removals and re-adds are their own.
+  // Without the offline visitors (offline-visitors.sim.test.ts) and the admin probes (a removal made again
+  // and the reopened app after it: admin-probes.sim.test.ts), whose removals and re-adds are their own.
   const scenario = {
     ...written,
-    workload: { ...written.workload, emptiedGroups: groups, offlineVisitors: 0 },
+    workload: { ...written.workload, emptiedGroups: groups, offlineVisitors: 0, adminProbes: 0 },
   };
   const sent = new Map<number, { conv: string; remove: string[]; add: string[] }>();
   const emptiedConvs = new Map<string, { at: number; removed: string[] }>();

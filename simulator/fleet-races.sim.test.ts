@@ -267,8 +267,12 @@ describe('fleet-races', () => {
   it(
     'removes a user once a message sent before is acked: a node that never pushes to past members fails push reach there',
     async () => {
+      // At seed 5: since session 27's churn workloads (fleet-races extends churn) moved the trace, seed 1
+      // meets no such race at 200 clients (this deviant failed at seed 5 of 1-5 at 200, seeds 2 and 5 at
+      // 600): the race is reached by chance, not by construction (docs/benchmarks.md, session 27).
       const summary = await runScenario(loadScenario('fleet-races'), {
         ...options,
+        seed: 5,
         chatNode: (node) => new NoPastMemberConnections(node),
       });
       const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
