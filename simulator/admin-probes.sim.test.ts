@@ -46,6 +46,24 @@ class NeedsBothLists extends ChatNode {
   }
 }
 
+/** A server that refuses a change adding and removing at once (mutant 1774 of the 4a1ec6e seed-4 sample). */
+class OneListOnly extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const body =
+      input.type === 'http' ? (input.request.body as { add?: unknown[]; remove?: unknown[] }) : null;
+    if (
+      input.type === 'http' &&
+      input.request.path.endsWith('/members') &&
+      body?.add?.length &&
+      body.remove?.length
+    )
+      return [
+        { type: 'reply', req: input.req, status: 400, body: { code: 'bad_request', message: 'one list' } },
+      ];
+    return super.handle(input, now);
+  }
+}
+
 /** A server that answers 409 to a create of an id that exists, whatever its definition (mutant 3610). */
 class NoIdempotentCreate extends ChatNode {
   private readonly seen = new Set<string>();
@@ -212,6 +230,12 @@ describe('admin requests in churn', () => {
 
   it.each([
     ['needs both add and remove (mutant 1662)', NeedsBothLists, 'admin-answers', /valid refused/],
+    [
+      'refuses a change that adds and removes at once (mutant 1774)',
+      OneListOnly,
+      'admin-answers',
+      /valid refused/,
+    ],
     ['takes a direct conversation of three (mutant 1701)', DirectOfAny, 'admin-answers', /invalid taken/],
     [
       'answers 409 to the same definition again (mutant 3610)',

@@ -5,7 +5,8 @@
 // another kind (409), a change to a conversation never created (404) or to a direct one (409), a
 // create and a change naming a bad id (400), a group of no members and a direct one of three (400); an
 // add of a current member, which is a no-op (2xx); and a removal made again (removeAgain): a no-op too,
-// which must not let the removed user read what was sequenced between the two.
+// which must not let the removed user read what was sequenced between the two; and one change that
+// adds a user and removes a member at once (2xx).
 // Every request goes into the history through the ledger; admin-answers judges the answers from
 // that alone. Churn's changes and these share the ledger, so one change per conversation is in flight.
 
@@ -163,6 +164,24 @@ export function scheduleAdminProbes(
       world.at(world.now + ackPollMs, look);
     });
   };
+  const swapRng = streams.stream('admin-probes-swap');
+  /**
+   * One change that both adds a user and removes a member (protocol.md: `{add?: [...], remove?: [...]}`,
+   * both at once allowed): owed 2xx like either alone (a server that refused a change adding as many as
+   * it removes: mutant 1774 of the 4a1ec6e seed-4 sample). The membership oracle applies both lists.
+   */
+  const swap = (): void => {
+    const pool = groups.filter((conv) => ledger.membersOf(conv).length > 2 && !ledger.busy(conv));
+    if (pool.length === 0) return;
+    const conv = pool[swapRng.int(pool.length)]!;
+    const members = ledger.membersOf(conv);
+    const strangers = users.filter((user) => !members.includes(user));
+    if (strangers.length === 0) return;
+    change(conv, {
+      add: [strangers[swapRng.int(strangers.length)]!],
+      remove: [members[swapRng.int(members.length)]!],
+    });
+  };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
     return withMembers.length === 0 ? undefined : withMembers[rng.int(withMembers.length)];
@@ -208,5 +227,6 @@ export function scheduleAdminProbes(
     // On a stream of its own, so the other probes' times and picks stay what they were without it; in
     // the first half of the load, so the message and the second removal come well before its end.
     world.at(fromMs + ((untilMs - fromMs) / 2) * againRng.float(), removeAgain);
+    world.at(fromMs + (untilMs - fromMs) * swapRng.float(), swap);
   }
 }

@@ -27,6 +27,19 @@ describe('welcomeProblem', () => {
     expect(welcomeProblem(welcome([{ ...entry, member: 'no' }]), 'u1')).toMatch(/member is not a boolean/);
   });
 
+  it('names a conversation listed twice, current twice or current beside member: false (seed-4 mutants 2075, 2108)', () => {
+    expect(welcomeProblem(welcome([entry, { ...entry, conv: 'g2' }, entry]), 'u1')).toMatch(
+      /convs lists "g1" twice/,
+    );
+    expect(welcomeProblem(welcome([entry, { ...entry, member: false }]), 'u1')).toMatch(/"g1" twice/);
+    // Past the pairwise bound the same judgement by a set.
+    const many = Array.from({ length: 40 }, (_, i) => ({ ...entry, conv: `g${i}` }));
+    expect(welcomeProblem(welcome(many), 'u1')).toBeNull();
+    expect(welcomeProblem(welcome([...many, { ...entry, conv: 'g39', member: false }]), 'u1')).toMatch(
+      /"g39" twice/,
+    );
+  });
+
   it('names a wrong user, an empty connection or node id, a heartbeat that is not positive', () => {
     expect(welcomeProblem(welcome([]), 'u2')).toMatch(/signed in as u2/);
     expect(welcomeProblem(welcome([], { conn: '' }), 'u1')).toMatch(/conn "" is not a connection id/);

@@ -34,6 +34,27 @@ export function welcomeProblem(frame: WelcomeFrame, user: string): string | null
     // The entry shown only when it is wrong: a welcome per session, a million sessions in `million`.
     if (problem !== null) return `convs entry ${JSON.stringify(entry)?.slice(0, 120)}${problem}`;
   }
+  const twice = listedTwice(frame.convs);
+  if (twice !== null) return `convs lists ${JSON.stringify(twice)} twice`;
+  return null;
+}
+
+/**
+ * A conversation two `convs` entries name (the first found), or null: one entry says what the user is to
+ * a conversation, so two (both current, or current beside `member: false`) contradict each other or
+ * repeat it. Most welcomes list a few conversations: compared pairwise, with no allocation.
+ */
+function listedTwice(convs: readonly { conv: string }[]): string | null {
+  if (convs.length > 32) {
+    const seen = new Set<string>();
+    for (const { conv } of convs) {
+      if (seen.has(conv)) return conv;
+      seen.add(conv);
+    }
+    return null;
+  }
+  for (let i = 1; i < convs.length; i++)
+    for (let j = 0; j < i; j++) if (convs[i]!.conv === convs[j]!.conv) return convs[i]!.conv;
   return null;
 }
 
