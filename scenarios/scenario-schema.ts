@@ -577,7 +577,7 @@ export const scenarioSchema = strict({
       0,
     ),
     adminProbes: count(
-      'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a create and a change naming a bad id (400); admin-answers judges each answer; and a removal made again after a member wrote to the group (a no-op, 2xx), then the app of the removed user reopened: authorization judges that it reads nothing past its first removal (simulator only)',
+      'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a change adding and removing at once (2xx), a change a member asks with its own token, no admin role (403), a create and a change naming a bad id (400); admin-answers judges each answer; and a removal made again after a member wrote to the group (a no-op, 2xx), then the app of the removed user reopened: authorization judges that it reads nothing past its first removal (simulator only)',
       0,
     ),
     sendBeforeRemovalMs: ms(

@@ -109,11 +109,26 @@ export class AdminLedger {
   }
 
   /** Sends a change through `transport` at `now()`; false (nothing sent) while another is in flight. */
-  change(conv: string, change: MembersChange, transport: AdminTransport, now: () => number): boolean {
+  change(
+    conv: string,
+    change: MembersChange,
+    transport: AdminTransport,
+    now: () => number,
+    /** The user whose token asks instead of an admin's (the change is owed 403). */
+    by?: string,
+  ): boolean {
     if (this.inFlight.has(conv)) return false;
     this.inFlight.add(conv);
     const id = this.nextId++;
-    this.record({ k: 'members-sent', at: now(), id, conv, add: change.add, remove: change.remove });
+    this.record({
+      k: 'members-sent',
+      at: now(),
+      id,
+      conv,
+      add: change.add,
+      remove: change.remove,
+      ...(by === undefined ? {} : { by }),
+    });
     transport(conv, change, (status, body) => {
       this.inFlight.delete(conv);
       const lastSeq = (body as { lastSeq?: unknown } | null)?.lastSeq;

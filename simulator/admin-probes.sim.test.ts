@@ -64,6 +64,18 @@ class OneListOnly extends ChatNode {
   }
 }
 
+/** A server that lets any signed-in user administer (mutant 1631 of the 4a1ec6e seed-4 sample). */
+class AnyoneAdministers extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'http' && input.request.principal.kind === 'user' && !input.request.principal.admin)
+      return super.handle(
+        { ...input, request: { ...input.request, principal: { ...input.request.principal, admin: true } } },
+        now,
+      );
+    return super.handle(input, now);
+  }
+}
+
 /** A server that answers 409 to a create of an id that exists, whatever its definition (mutant 3610). */
 class NoIdempotentCreate extends ChatNode {
   private readonly seen = new Set<string>();
@@ -235,6 +247,12 @@ describe('admin requests in churn', () => {
       OneListOnly,
       'admin-answers',
       /valid refused/,
+    ],
+    [
+      'lets a user without the admin role change members (mutant 1631)',
+      AnyoneAdministers,
+      'admin-answers',
+      /403/,
     ],
     ['takes a direct conversation of three (mutant 1701)', DirectOfAny, 'admin-answers', /invalid taken/],
     [

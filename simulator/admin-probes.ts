@@ -6,7 +6,7 @@
 // create and a change naming a bad id (400), a group of no members and a direct one of three (400); an
 // add of a current member, which is a no-op (2xx); and a removal made again (removeAgain): a no-op too,
 // which must not let the removed user read what was sequenced between the two; and one change that
-// adds a user and removes a member at once (2xx).
+// adds a user and removes a member at once (2xx); and a member's change asked with its own token (403).
 // Every request goes into the history through the ledger; admin-answers judges the answers from
 // that alone. Churn's changes and these share the ledger, so one change per conversation is in flight.
 
@@ -166,6 +166,31 @@ export function scheduleAdminProbes(
   };
   const swapRng = streams.stream('admin-probes-swap');
   /**
+   * A member of a group asks to add a user to it with its own token, which carries no admin role:
+   * protocol.md's members route is the admin's, so 403 (a server that let any signed-in user administer:
+   * mutant 1631 of the 4a1ec6e seed-4 sample). A server that took it made the change, which the ledger then
+   * applies as any answered change.
+   */
+  const notAdmin = (): void => {
+    const pool = groups.filter((conv) => ledger.membersOf(conv).length > 0 && !ledger.busy(conv));
+    if (pool.length === 0) return;
+    const conv = pool[swapRng.int(pool.length)]!;
+    const members = ledger.membersOf(conv);
+    const strangers = users.filter((user) => !members.includes(user));
+    if (strangers.length === 0) return;
+    const asker = members[swapRng.int(members.length)]!;
+    const body: MembersChange = { add: [strangers[swapRng.int(strangers.length)]!], remove: [] };
+    const sentNow = ledger.change(
+      conv,
+      body,
+      (c, request, answer) =>
+        adminPost(world, `/v1/admin/conversations/${c}/members`, membersChangeBody(request), answer, asker),
+      () => world.now,
+      asker,
+    );
+    if (!sentNow && world.now + busyRetryMs < untilMs) world.at(world.now + busyRetryMs, notAdmin);
+  };
+  /**
    * One change that both adds a user and removes a member (protocol.md: `{add?: [...], remove?: [...]}`,
    * both at once allowed): owed 2xx like either alone (a server that refused a change adding as many as
    * it removes: mutant 1774 of the 4a1ec6e seed-4 sample). The membership oracle applies both lists.
@@ -228,5 +253,6 @@ export function scheduleAdminProbes(
     // the first half of the load, so the message and the second removal come well before its end.
     world.at(fromMs + ((untilMs - fromMs) / 2) * againRng.float(), removeAgain);
     world.at(fromMs + (untilMs - fromMs) * swapRng.float(), swap);
+    world.at(fromMs + (untilMs - fromMs) * swapRng.float(), notAdmin);
   }
 }

@@ -341,6 +341,8 @@ export function adminPost(
   path: string,
   body: unknown,
   answer: (status: number, body: unknown) => void,
+  /** A user whose token (no admin role) asks instead of the admin's. */
+  asUser?: string,
 ): void {
   const node = adminNodeIndex(world);
   let answered = false;
@@ -353,7 +355,16 @@ export function adminPost(
   if (node < 0) return;
   world.http(
     node,
-    { method: 'POST', path, query: {}, principal: { kind: 'user', sub: 'admin', admin: true }, body },
+    {
+      method: 'POST',
+      path,
+      query: {},
+      principal:
+        asUser === undefined
+          ? { kind: 'user', sub: 'admin', admin: true }
+          : { kind: 'user', sub: asUser, admin: false },
+      body,
+    },
     once,
   );
 }

@@ -58,7 +58,16 @@ export type HistoryEvent =
    * The change takes effect at one point in the conversation's seq order: after every seq the harness
    * saw before it sent the request, before every message first sent after the answer came back.
    */
-  | { k: 'members-sent'; at: number; id: number; conv: string; add: string[]; remove: string[] }
+  | {
+      k: 'members-sent';
+      at: number;
+      id: number;
+      conv: string;
+      add: string[];
+      remove: string[];
+      /** Asked with this user's token, not an admin's: owed 403 (the route is the admin's alone). */
+      by?: string;
+    }
   /**
    * The answer to `members-sent` `id` came back. `status`: 2xx applied, 4xx refused (nothing changed),
    * anything else (5xx; 0 for "no answer") leaves it open whether the change happened. `lastSeq` is the

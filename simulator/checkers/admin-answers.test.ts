@@ -83,6 +83,21 @@ describe('admin-answers', () => {
     ]);
   });
 
+  it("owes 403 to a change asked with a user's token, and fails one taken (seed-4 mutant 1631)", () => {
+    const byUser = (status: number) =>
+      judge([
+        ...setup,
+        { ...history.membersSent(10, 1, 'g', { add: ['dan'] }), by: 'ann' } as HistoryEvent,
+        history.membersAnswered(11, 1, status),
+      ]);
+    expect(byUser(403).verdict).toBe('pass');
+    const taken = byUser(200);
+    expect(taken.verdict).toBe('fail');
+    expect(problems(taken)[0]).toMatch(
+      /a change asked with a user's token, not an admin's: protocol.md says 403/,
+    );
+  });
+
   it('fails a change to a direct conversation that was taken (mutant 3342)', () => {
     const result = judge([
       ...setup,

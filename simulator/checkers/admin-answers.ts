@@ -71,6 +71,10 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
   let unjudged = 0;
 
   const expectMembers = (event: HistoryEventOf<'members-sent'>): Expected | undefined => {
+    // protocol.md's HTTP table: the members route is the admin's; a valid user token without the role is
+    // authenticated, not allowed.
+    if (event.by !== undefined)
+      return { status: 403, why: "a change asked with a user's token, not an admin's" };
     const definition = created.get(event.conv);
     // The route finds the conversation before it reads the body.
     if (definition === undefined)
