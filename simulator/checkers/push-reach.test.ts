@@ -71,6 +71,23 @@ describe('push reach over a long session', () => {
     );
   });
 
+  it("holds a device's own sends as pushed: a soak of sends from both sides holds nothing beyond the newest", () => {
+    const witness = new WitnessList();
+    const reach = pushReach(witness);
+    reach.observe(history.conv(0, 'small', ['ann', 'bob']));
+    reach.observe(history.session(10, ann));
+    reach.observe(history.session(10, bob));
+    for (let seq = 1; seq <= 100; seq++) {
+      const [sender, receiver] = seq % 3 === 0 ? [ann, bob] : [bob, ann];
+      reach.observe(history.convFrame(100 + seq * 10, receiver, 'small', 'msg', [seq]));
+      reach.observe(history.ack(101 + seq * 10, sender, message('small', seq, sender.user)));
+    }
+    expect(reach.judged).toBe(100);
+    expect(reach.heldBeyondNewest).toBe(0);
+    reach.finish(5000);
+    expect(witness.count).toBe(0);
+  });
+
   it('forgets what a session was pushed when it ends: a new session owes pushes afresh', () => {
     const { reach, witness } = soak(3);
     reach.observe({ k: 'session-lost', at: 500, reason: 'client', ...ann });

@@ -117,14 +117,20 @@ export class PushReach implements ReachJudgement {
     return this.pushed.heldBeyondNewest;
   }
 
-  private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
-    const device = this.memberSessions.device(event);
-    const pair = this.pairs.intern(device, this.memberSessions.ids.conv(event.conv));
+  /** The pair of `device` and `conv` in `pushed`, listed for clearing when the device's session ends. */
+  private sessionPair(device: number, conv: string): number {
+    const pair = this.pairs.intern(device, this.memberSessions.ids.conv(conv));
     if (this.inSession.get(pair) === 0) {
       this.inSession.set(pair, 1);
       this.sessionPairsNext.set(pair, this.sessionPairsHead.get(device));
       this.sessionPairsHead.set(device, pair);
     }
+    return pair;
+  }
+
+  private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
+    const device = this.memberSessions.device(event);
+    const pair = this.sessionPair(device, event.conv);
     const owed = this.owed.get(device);
     for (const seq of event.seqs ?? []) {
       this.pushed.add(pair, seq);
@@ -140,6 +146,11 @@ export class PushReach implements ReachJudgement {
     const members = sessions.members.get(event.conv);
     if (members === undefined) return;
     const sender = sessions.device(event);
+    // A device's own message is never pushed to it, and never owed to it: held in its pair as if pushed,
+    // so a session's own sends leave no skipped interval there (an array each, ~1 a device: most of what
+    // `pushed` held at a million). A pair is asked only about what other devices sent.
+    if (Number.isInteger(event.seq) && event.seq >= 1 && event.seq < 2 ** 31)
+      this.pushed.add(this.sessionPair(sender, event.conv), event.seq);
     const { devices } = sessions.devicesOf(event.conv, members);
     // Looked up at the first device owed, as before: the id table numbers a conversation when first asked.
     let conv = -1;
