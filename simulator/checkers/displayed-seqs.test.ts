@@ -21,6 +21,13 @@ describe('DisplayedSeqs', () => {
           expect(missing).toEqual(all.filter((seq) => !model.has(seq)));
           expect(all.filter((seq) => displayed.has(7, seq))).toEqual(all.filter((seq) => model.has(seq)));
           expect(displayed.newestOf(7)).toBe(Math.max(0, ...model));
+          const narrow: number[] = [];
+          displayed.forEachMissing(7, 3, 9, (seq) => narrow.push(seq));
+          expect(narrow).toEqual(all.filter((seq) => seq >= 3 && seq <= 9 && !model.has(seq)));
+          // Cleared, the pair holds nothing; nothing it held before is counted.
+          displayed.clear(7);
+          expect(displayed.heldBeyondNewest).toBe(0);
+          expect(displayed.has(7, seqs[0] ?? 1)).toBe(false);
         },
       ),
     );
@@ -34,6 +41,25 @@ describe('DisplayedSeqs', () => {
     const missing: number[] = [];
     displayed.forEachMissing(0, 2, 10, (seq) => missing.push(seq));
     expect(missing).toEqual([4, 6, 9, 10]);
+  });
+
+  it('counts what it holds beyond the newest: the seqs below a first display are one interval', () => {
+    const displayed = new DisplayedSeqs();
+    displayed.add(1, 5);
+    expect(displayed.heldBeyondNewest).toBe(1);
+    displayed.add(1, 8);
+    expect(displayed.heldBeyondNewest).toBe(2);
+    // 3 splits [1, 4] in two.
+    expect(displayed.add(1, 3)).toBe('new');
+    expect(displayed.heldBeyondNewest).toBe(3);
+    expect(displayed.add(1, 3)).toBe('duplicate');
+    for (const seq of [1, 2, 4, 6, 7]) expect(displayed.add(1, seq)).toBe('new');
+    expect(displayed.heldBeyondNewest).toBe(0);
+    // A pair turned to a bitset by its first interval alone (at most none kept) answers the same.
+    const bits = new DisplayedSeqs(0);
+    bits.add(2, 4);
+    expect([1, 2, 3, 4].map((seq) => bits.has(2, seq))).toEqual([false, false, false, true]);
+    expect(bits.heldBeyondNewest).toBe(1);
   });
 
   it('reports every seq missing for a pair that displayed nothing', () => {

@@ -46,6 +46,8 @@ describe('IdTable', () => {
             else ids.prime(user, device, step.hint);
             expect(ids.device(user, device)).toBe(want);
             expect(ids.deviceUser(want)).toBe(users.get(user));
+            expect(ids.deviceName(want)).toEqual({ user, device });
+            expect(ids.findDevice(user, device)).toBe(want);
           }
         }
         for (const [user, id] of users) expect(ids.user(user)).toBe(id);

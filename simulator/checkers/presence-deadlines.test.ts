@@ -66,4 +66,26 @@ describe('PresenceDeadlines', () => {
     late.judge.end(5000);
     expect(late.judge.judged).toBe(0);
   });
+
+  it('judges every watcher of a user, in the order they first asked, each once however often it asked', () => {
+    const missed: MissedChange[] = [];
+    const judge = new PresenceDeadlines(
+      { answerWithinMs: 1000, deadConnectionWithinMs: 30_000, nodeDeadWithinMs: 7000 },
+      {
+        deviceOf: (slot) => slot,
+        sessionOf: () => 1,
+        lastFrame: () => ({ online: true, session: 1 }),
+        faultIn: () => false,
+      },
+      (miss) => missed.push(miss),
+    );
+    // Slots 5, 2 and 7 watch user 3 (5 asks twice); slot 2 is told.
+    for (const slot of [5, 2, 5, 7]) judge.asked(slot, 3, 500);
+    judge.lost(3, 'client', 1000);
+    judge.change(3, false, 1000);
+    judge.shown(2, false, 1100, true);
+    judge.end(5000);
+    expect(judge.judged).toBe(3);
+    expect(missed.map((miss) => miss.slot)).toEqual([5, 7]);
+  });
 });

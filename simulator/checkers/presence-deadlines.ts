@@ -15,7 +15,7 @@
 // State by the run's dense ids: per user and per (watcher device, user) slot of presence-changes'
 // SlotTable, in columns.
 
-import { float64Column, uint8Column } from './column.ts';
+import { float64Column, int32Column, uint8Column } from './column.ts';
 
 export type PresenceDeadlineOptions = {
   /** Frames and bus events arrive within this (ms). */
@@ -61,8 +61,12 @@ export class PresenceDeadlines {
   /** Per slot: the last frames of the watcher's session that said online, and offline. */
   private readonly onlineAt = float64Column(Number.NEGATIVE_INFINITY);
   private readonly offlineAt = float64Column(Number.NEGATIVE_INFINITY);
-  /** Per user: the slots that ever watched it. */
-  private readonly slotsOf: (number[] | undefined)[] = [];
+  /**
+   * Per user: the slots that ever watched it, in the order they first asked: the first in a column (-1:
+   * none), any after it in a map. Most users have one watcher: an array each was ~35 MiB at a million.
+   */
+  private readonly firstSlotOf = int32Column(-1);
+  private readonly moreSlotsOf = new Map<number, number[]>();
   private readonly listed = uint8Column();
   /** (watcher, change) pairs judged so far. */
   judged = 0;
@@ -99,10 +103,13 @@ export class PresenceDeadlines {
     if (this.askedAt.get(slot) === Number.POSITIVE_INFINITY) this.askedAt.set(slot, at);
     if (this.listed.get(slot) === 1) return;
     this.listed.set(slot, 1);
-    while (this.slotsOf.length <= user) this.slotsOf.push(undefined);
-    const slots = this.slotsOf[user];
+    if (this.firstSlotOf.get(user) < 0) {
+      this.firstSlotOf.set(user, slot);
+      return;
+    }
+    const more = this.moreSlotsOf.get(user);
     // Exactly sized: push would grow a full array to 17 slots, and most users have one or two watchers.
-    this.slotsOf[user] = slots === undefined ? [slot] : slots.concat(slot);
+    this.moreSlotsOf.set(user, more === undefined ? [slot] : more.concat(slot));
   }
 
   /** The slot's device no longer watches (its session ended, or it sent a new watch). */
@@ -134,7 +141,11 @@ export class PresenceDeadlines {
     // the harness never saw open (a welcome lost on the way): as long as its heartbeats allow.
     if (this.views.faultIn(changedAt - this.options.deadConnectionWithinMs, until)) return;
     const online = this.changedTo.get(user) === 1;
-    for (const slot of this.slotsOf[user] ?? []) {
+    const first = this.firstSlotOf.get(user);
+    if (first < 0) return;
+    const more = this.moreSlotsOf.get(user);
+    for (let i = -1; i < (more?.length ?? 0); i++) {
+      const slot = i < 0 ? first : more![i]!;
       // Watched through the change: asked before it, in a session that has lasted since.
       if (this.askedAt.get(slot) > changedAt) continue;
       const frame = this.views.lastFrame(slot);

@@ -26,6 +26,7 @@ function pushReach(witness: WitnessList) {
     get pastMemberJudged() {
       return judgement.pastMemberJudged;
     },
+    owing: () => [...judgement.owing()].map((id) => sessions.ids.deviceName(id).user),
   };
 }
 
@@ -70,6 +71,23 @@ describe('push reach over a long session', () => {
     );
   });
 
+  it("holds a device's own sends as pushed: a soak of sends from both sides holds nothing beyond the newest", () => {
+    const witness = new WitnessList();
+    const reach = pushReach(witness);
+    reach.observe(history.conv(0, 'small', ['ann', 'bob']));
+    reach.observe(history.session(10, ann));
+    reach.observe(history.session(10, bob));
+    for (let seq = 1; seq <= 100; seq++) {
+      const [sender, receiver] = seq % 3 === 0 ? [ann, bob] : [bob, ann];
+      reach.observe(history.convFrame(100 + seq * 10, receiver, 'small', 'msg', [seq]));
+      reach.observe(history.ack(101 + seq * 10, sender, message('small', seq, sender.user)));
+    }
+    expect(reach.judged).toBe(100);
+    expect(reach.heldBeyondNewest).toBe(0);
+    reach.finish(5000);
+    expect(witness.count).toBe(0);
+  });
+
   it('forgets what a session was pushed when it ends: a new session owes pushes afresh', () => {
     const { reach, witness } = soak(3);
     reach.observe({ k: 'session-lost', at: 500, reason: 'client', ...ann });
@@ -80,6 +98,33 @@ describe('push reach over a long session', () => {
     reach.observe(history.convFrame(5000, ann, 'small', 'receipt'));
     reach.finish(6000);
     expect(witness.count).toBe(1);
+  });
+});
+
+describe('the devices owed something', () => {
+  const carol = device('carol');
+
+  it('are only those owed a push now, in the order each was first owed in its session', () => {
+    const witness = new WitnessList();
+    const reach = pushReach(witness);
+    reach.observe(history.conv(0, 'g', ['ann', 'bob', 'carol']));
+    for (const d of [ann, bob, carol]) reach.observe(history.session(10, d));
+    // bob's seq 1 is owed to ann, then carol; ann is pushed it (owed nothing), then owed seq 2.
+    reach.observe(history.ack(100, bob, message('g', 1, 'bob')));
+    expect(reach.owing()).toEqual(['ann', 'carol']);
+    reach.observe(history.convFrame(110, ann, 'g', 'msg', [1]));
+    expect(reach.owing()).toEqual(['carol']);
+    reach.observe(history.ack(200, bob, message('g', 2, 'bob')));
+    // ann was first owed in this session before carol: listed first, as the run's end judges them.
+    expect(reach.owing()).toEqual(['ann', 'carol']);
+    for (const d of [ann, carol]) reach.observe(history.convFrame(210, d, 'g', 'msg', [1, 2]));
+    expect(reach.owing()).toEqual([]);
+    // A session's end starts ann's place afresh: carol, first owed before it in a session still open, comes first.
+    reach.observe({ k: 'session-lost', at: 300, reason: 'client', ...ann });
+    reach.observe(history.session(310, ann));
+    reach.observe(history.ack(400, bob, message('g', 3, 'bob')));
+    expect(reach.owing()).toEqual(['carol', 'ann']);
+    expect(witness.count).toBe(0);
   });
 });
 

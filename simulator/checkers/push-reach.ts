@@ -17,10 +17,13 @@
 // Authorization judges pushes to non-members.
 // What a session was pushed is kept per (device, conv) as the newest seq plus the intervals skipped
 // below it (DisplayedSeqs): pushes come in seq order, so a session that lasts a whole soak holds one
-// number per conversation, not one per message, and the set stays exact.
+// number per conversation, not one per message, and the set stays exact. A device holds a map of what it
+// is owed only while it is owed something, and a session's pairs are a list threaded through two columns:
+// at a million clients an empty map per device and an array of pairs per session were ~0.3 GiB of the
+// checker thread's heap (docs/benchmarks.md, session 27).
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
-import { uint8Column } from './column.ts';
+import { int32Column, uint8Column } from './column.ts';
 import { DisplayedSeqs } from './displayed-seqs.ts';
 import { entryOf, type MemberSessions, type ReachJudgement, ReachUnjudged } from './member-sessions.ts';
 import { SlotTable } from './slot-table.ts';
@@ -41,10 +44,25 @@ export class PushReach implements ReachJudgement {
   private readonly pushed = new DisplayedSeqs();
   /** Per pair: 1 while `pushed` holds something of the device's current session. */
   private readonly inSession = uint8Column();
-  /** Device id -> the pairs its current session was pushed in, cleared when it ends. */
-  private readonly sessionPairs = new Map<number, number[]>();
-  /** Device id -> message key (conv, seq) -> a push it is owed in its current session. */
+  /**
+   * The pairs a device's current session was pushed in, cleared when it ends: a list by device (its
+   * newest pair, -1 none) through the pairs (the one listed before it, -1 the last).
+   */
+  private readonly sessionPairsHead = int32Column(-1);
+  private readonly sessionPairsNext = int32Column(-1);
+  /**
+   * Device id -> message key (conv, seq) -> a push it is owed in its current session; a device owed
+   * nothing has no map (one map per device, most of them empty, was most of this judgement's memory).
+   */
   private readonly owed = new Map<number, Map<number | string, Owed>>();
+  /**
+   * Per device: when (a count) it was first owed in its current session, -1 not yet. The devices owed
+   * something are listed in that order (`owing`), as the map of maps listed them when it held every
+   * device owed since its session began, emptied or not: the run's end judges them in it, so the
+   * witnesses a failing run shows stay the same.
+   */
+  private readonly owedSince = int32Column(-1);
+  private owedSinceNext = 0;
   /** This judgement's own conversation numbers, for message keys (numbers, not strings built per push). */
   private readonly convNumbers = new Map<string, number>();
 
@@ -60,7 +78,8 @@ export class PushReach implements ReachJudgement {
   }
 
   owing(): Iterable<number> {
-    return this.owed.keys();
+    const owedSince = this.owedSince;
+    return [...this.owed.keys()].sort((a, b) => owedSince.get(a) - owedSince.get(b));
   }
 
   /** Of those judged, owed to a user a membership change removed after their ack (a push to a past member). */
@@ -82,6 +101,7 @@ export class PushReach implements ReachJudgement {
           if (removed.has(user)) this.pastMemberOwed.add(`${device} ${key}`);
           else owed.delete(key);
         }
+        if (owed.size === 0) this.owed.delete(device);
       }
   }
 
@@ -97,21 +117,27 @@ export class PushReach implements ReachJudgement {
     return this.pushed.heldBeyondNewest;
   }
 
-  private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
-    const device = this.memberSessions.device(event);
-    const pair = this.pairs.intern(device, this.memberSessions.ids.conv(event.conv));
+  /** The pair of `device` and `conv` in `pushed`, listed for clearing when the device's session ends. */
+  private sessionPair(device: number, conv: string): number {
+    const pair = this.pairs.intern(device, this.memberSessions.ids.conv(conv));
     if (this.inSession.get(pair) === 0) {
       this.inSession.set(pair, 1);
-      const pairs = this.sessionPairs.get(device);
-      if (pairs === undefined) this.sessionPairs.set(device, [pair]);
-      else pairs.push(pair);
+      this.sessionPairsNext.set(pair, this.sessionPairsHead.get(device));
+      this.sessionPairsHead.set(device, pair);
     }
+    return pair;
+  }
+
+  private pushedTo(event: HistoryEvent & { k: 'conv-frame' }): void {
+    const device = this.memberSessions.device(event);
+    const pair = this.sessionPair(device, event.conv);
     const owed = this.owed.get(device);
     for (const seq of event.seqs ?? []) {
       this.pushed.add(pair, seq);
       const key = this.messageKey(event.conv, seq);
       if (owed?.delete(key)) this.judgedOne(device, key);
     }
+    if (owed?.size === 0) this.owed.delete(device);
   }
 
   /** An acked message owes a push to every other member device online since before it was sent. */
@@ -120,6 +146,11 @@ export class PushReach implements ReachJudgement {
     const members = sessions.members.get(event.conv);
     if (members === undefined) return;
     const sender = sessions.device(event);
+    // A device's own message is never pushed to it, and never owed to it: held in its pair as if pushed,
+    // so a session's own sends leave no skipped interval there (an array each, ~1 a device: most of what
+    // `pushed` held at a million). A pair is asked only about what other devices sent.
+    if (Number.isInteger(event.seq) && event.seq >= 1 && event.seq < 2 ** 31)
+      this.pushed.add(this.sessionPair(sender, event.conv), event.seq);
     const { devices } = sessions.devicesOf(event.conv, members);
     // Looked up at the first device owed, as before: the id table numbers a conversation when first asked.
     let conv = -1;
@@ -146,6 +177,7 @@ export class PushReach implements ReachJudgement {
           faulted: sessions.faultsOpen > 0,
         };
       }
+      if (this.owedSince.get(device) < 0) this.owedSince.set(device, this.owedSinceNext++);
       entryOf(this.owed, device).set(key, owed);
     }
   }
@@ -153,11 +185,12 @@ export class PushReach implements ReachJudgement {
   ended(device: number, at: number, since: number, heard: number): void {
     const owed = this.owed.get(device);
     this.owed.delete(device);
-    for (const pair of this.sessionPairs.get(device) ?? []) {
+    this.owedSince.set(device, -1);
+    for (let pair = this.sessionPairsHead.get(device); pair >= 0; pair = this.sessionPairsNext.get(pair)) {
       this.pushed.clear(pair);
       this.inSession.set(pair, 0);
     }
-    this.sessionPairs.delete(device);
+    this.sessionPairsHead.set(device, -1);
     if (owed === undefined) return;
     for (const [key, miss] of owed) {
       const due = this.dueOf(miss);
