@@ -13,7 +13,7 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import { type AdminLedger, type MembersChange, membersChangeBody } from './admin-ledger.ts';
 import { adminNodeIndex, adminPost, isSmallGroup } from './behaviours.ts';
-import type { SeedStreams } from './kernel/prng.ts';
+import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
 
@@ -91,9 +91,9 @@ export function scheduleAdminProbes(
   };
   /**
    * A change through the ledger, tried again shortly while another change to conv is in flight; `done`
-   * runs on a 2xx answer.
+   * runs on a 2xx answer. `asUser`: asked with that user's token (no admin role) instead of the admin's.
    */
-  const change = (conv: string, body: MembersChange, done?: () => void): void => {
+  const change = (conv: string, body: MembersChange, done?: () => void, asUser?: string): void => {
     const sentNow = ledger.change(
       conv,
       body,
@@ -106,11 +106,23 @@ export function scheduleAdminProbes(
             answer(status, reply);
             if (status >= 200 && status < 300) done?.();
           },
+          asUser,
         ),
       () => world.now,
+      asUser,
     );
     if (!sentNow && world.now + busyRetryMs < untilMs)
-      world.at(world.now + busyRetryMs, () => change(conv, body, done));
+      world.at(world.now + busyRetryMs, () => change(conv, body, done, asUser));
+  };
+  /** A group with more than `membersMin` members and no change in flight, drawn from `from`; undefined: none. */
+  const idleGroup = (membersMin: number, from: Prng): string | undefined => {
+    const pool = groups.filter((conv) => ledger.membersOf(conv).length > membersMin && !ledger.busy(conv));
+    return pool.length === 0 ? undefined : pool[from.int(pool.length)];
+  };
+  /** A user not among `members`, drawn from `from`; undefined: none. */
+  const strangerTo = (members: readonly string[], from: Prng): string | undefined => {
+    const strangers = users.filter((user) => !members.includes(user));
+    return strangers.length === 0 ? undefined : strangers[from.int(strangers.length)];
   };
   const againRng = streams.stream('admin-probes-remove-again');
   /**
@@ -122,9 +134,8 @@ export function scheduleAdminProbes(
    * lastSeq at most the user's last readable seq) and the pull it makes are judged by authorization.
    */
   const removeAgain = (): void => {
-    const pool = groups.filter((conv) => ledger.membersOf(conv).length > 2 && !ledger.busy(conv));
-    if (pool.length === 0) return;
-    const conv = pool[againRng.int(pool.length)]!;
+    const conv = idleGroup(2, againRng);
+    if (conv === undefined) return;
     const members = ledger.membersOf(conv);
     const withApp = (user: string): boolean =>
       world.clients.some((sim) => !sim.adversary && !sim.left && sim.user === user);
@@ -172,23 +183,12 @@ export function scheduleAdminProbes(
    * applies as any answered change.
    */
   const notAdmin = (): void => {
-    const pool = groups.filter((conv) => ledger.membersOf(conv).length > 0 && !ledger.busy(conv));
-    if (pool.length === 0) return;
-    const conv = pool[swapRng.int(pool.length)]!;
+    const conv = idleGroup(0, swapRng);
+    if (conv === undefined) return;
     const members = ledger.membersOf(conv);
-    const strangers = users.filter((user) => !members.includes(user));
-    if (strangers.length === 0) return;
     const asker = members[swapRng.int(members.length)]!;
-    const body: MembersChange = { add: [strangers[swapRng.int(strangers.length)]!], remove: [] };
-    const sentNow = ledger.change(
-      conv,
-      body,
-      (c, request, answer) =>
-        adminPost(world, `/v1/admin/conversations/${c}/members`, membersChangeBody(request), answer, asker),
-      () => world.now,
-      asker,
-    );
-    if (!sentNow && world.now + busyRetryMs < untilMs) world.at(world.now + busyRetryMs, notAdmin);
+    const stranger = strangerTo(members, swapRng);
+    if (stranger !== undefined) change(conv, { add: [stranger], remove: [] }, undefined, asker);
   };
   /**
    * One change that both adds a user and removes a member (protocol.md: `{add?: [...], remove?: [...]}`,
@@ -196,16 +196,12 @@ export function scheduleAdminProbes(
    * it removes: mutant 1774 of the 4a1ec6e seed-4 sample). The membership oracle applies both lists.
    */
   const swap = (): void => {
-    const pool = groups.filter((conv) => ledger.membersOf(conv).length > 2 && !ledger.busy(conv));
-    if (pool.length === 0) return;
-    const conv = pool[swapRng.int(pool.length)]!;
+    const conv = idleGroup(2, swapRng);
+    if (conv === undefined) return;
     const members = ledger.membersOf(conv);
-    const strangers = users.filter((user) => !members.includes(user));
-    if (strangers.length === 0) return;
-    change(conv, {
-      add: [strangers[swapRng.int(strangers.length)]!],
-      remove: [members[swapRng.int(members.length)]!],
-    });
+    const stranger = strangerTo(members, swapRng);
+    if (stranger === undefined) return;
+    change(conv, { add: [stranger], remove: [members[swapRng.int(members.length)]!] });
   };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
