@@ -590,6 +590,12 @@ export const scenarioSchema = strict({
       .describe(
         "with sendBeforeRemovalMs: the admin also waits for that message's ack before asking the removal (asked at once after it, if that is later), so the store surely sequenced it while the removed user was a member, and a delivery checker may owe that user's devices online throughout its push; through a node slow to Redis the removal, asked through a fast one, reaches the other nodes before the message (default false; simulator only)",
       ),
+    removalRacesAtMs: z
+      .array(z.number().int().min(0))
+      .default([])
+      .describe(
+        "with removalAfterAck, on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs) the admin makes the past-member race happen by construction, if a redis-latency fault then slows a node more than the admin's: a member with a device on that slow node sends to a small group through it, and once it is acked the admin removes another member who has a device open on another node (none on the slow one); the removal, asked through the fast admin node, reaches that device's node before the slow node's bus event of the message, and push reach owes the device the message, a push to a past member (simulator only)",
+      ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

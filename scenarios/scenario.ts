@@ -160,6 +160,8 @@ export type Scenario = {
     sendBeforeRemovalMs: number;
     /** With sendBeforeRemovalMs: the removal also waits for that message's ack. */
     removalAfterAck: boolean;
+    /** With removalAfterAck: times (from the faults phase) at which a removal races a message sent through a node slow to Redis. */
+    removalRacesAtMs: number[];
     /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };

@@ -243,6 +243,8 @@ export function scheduleChurn(
   untilMs: number,
   /** Clients another workload holds off for now (offline visitors): they come back when it says. */
   heldOffline: ReadonlySet<number> = new Set(),
+  /** Clients another workload holds online (a removal race's removed user's): their churn is skipped. */
+  heldOnline: ReadonlySet<number> = new Set(),
 ): void {
   const { churnFraction, churnOfflineMs } = scenario.workload;
   if (churnFraction <= 0 || untilMs <= fromMs) return;
@@ -252,7 +254,9 @@ export function scheduleChurn(
     const off = fromMs + rng.float() * (untilMs - fromMs);
     const on = Math.min(untilMs, off + rng.exponential(churnOfflineMs));
     const client = world.clients[i]!.client;
-    world.at(off, () => world.clientEffects(i, client.goOffline(world.now)));
+    world.at(off, () => {
+      if (!heldOnline.has(i)) world.clientEffects(i, client.goOffline(world.now));
+    });
     world.at(on, () => {
       if (!world.clients[i]!.left && !heldOffline.has(i)) world.clientEffects(i, client.goOnline(world.now));
     });
@@ -298,6 +302,17 @@ export function scheduleAway(
   });
 }
 
+/** Each user's clients (their indexes), in the world's order. */
+function devicesByUser(world: World): Map<string, number[]> {
+  const devicesOf = new Map<string, number[]>();
+  world.clients.forEach((sim, index) => {
+    const devices = devicesOf.get(sim.user) ?? [];
+    devices.push(index);
+    devicesOf.set(sim.user, devices);
+  });
+  return devicesOf;
+}
+
 /** Small groups (`[prefix]g<n>`), not large ones: the ones membership churn touches. */
 export function isSmallGroup(conv: string): boolean {
   return /^(.*\.)?g\d+$/.test(conv);
@@ -308,6 +323,13 @@ const adminRetryMs = 500;
 
 /** How often the admin looks whether the message sent before a removal is acked (`removalAfterAck`). */
 const ackPollMs = 5;
+
+/**
+ * The least delay a redis-latency fault must put on a node's link for `removalRacesAtMs` to send through
+ * it: the removal's path (the ack to the client, the admin's poll, its request, the fast node's store
+ * round trip and publish) takes a few client hops of 5-10 ms each.
+ */
+const raceLinkFloorMs = 60;
 
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
@@ -418,6 +440,7 @@ export function scheduleMembershipChurn(
   untilMs: number,
   messageBody: (device: string, n: number) => string = (device, n) => `${device}.after-change.${n}`,
   heldOffline: Set<number> = new Set(),
+  heldOnline: Set<number> = new Set(),
 ): void {
   const { membershipChangesPerMin: perMin, emptiedGroups, offlineVisitors } = scenario.workload;
   const groups = population.groups.filter(isSmallGroup);
@@ -623,12 +646,7 @@ export function scheduleMembershipChurn(
     if (emptied.has(conv)) return;
     const members = ledger.membersOf(conv);
     const former = ledger.formerMembersOf(conv);
-    const devicesOf = new Map<string, number[]>();
-    world.clients.forEach((sim, index) => {
-      const devices = devicesOf.get(sim.user) ?? [];
-      devices.push(index);
-      devicesOf.set(sim.user, devices);
-    });
+    const devicesOf = devicesByUser(world);
     const strangers = [...devicesOf.entries()].filter(
       ([user, devices]) =>
         !members.includes(user) &&
@@ -690,6 +708,94 @@ export function scheduleMembershipChurn(
       );
     add();
   }
+  // workload.removalRacesAtMs (from the faults phase's start, which is where the load window starts).
+  const raceRng = streams.stream('removal-races');
+  const raced = new Set<string>();
+  if (scenario.workload.removalAfterAck)
+    for (const atMs of scenario.workload.removalRacesAtMs)
+      if (fromMs + atMs < untilMs) world.at(fromMs + atMs, removalRace);
+  /**
+   * The past-member race, made to happen: through the node slowest to Redis now (a redis-latency fault
+   * delays every message on its link by at least `raceLinkFloorMs`, the admin's link undelayed), a member
+   * sends to a small group, and once it is acked the admin removes another member who has a device
+   * open on the admin's node and none on the slow one. The slow node publishes the message only after the
+   * store's reply came down its link, and the publish goes up that link: it reaches Redis at least the
+   * link's floor after the ack, while the removal is asked at the ack and made through the admin's fast
+   * link within a few client hops. So the removal reaches the removed user's node first, and push reach
+   * owes its devices there the message (sequenced while the user was a member): a push to a past member.
+   * Nothing is done when no node is so slow or no group has such a pair.
+   */
+  function removalRace(): void {
+    const admin = world.nodes.findIndex((node) => node.up && !node.paused);
+    const floor = (node: number): number => world.network.storeLinkDelayRange(node)[0];
+    if (admin < 0 || world.network.storeLinkDelayRange(admin)[1] > 0) return;
+    let slow = -1;
+    world.nodes.forEach((node, i) => {
+      if (node.up && !node.paused && floor(i) >= raceLinkFloorMs && (slow < 0 || floor(i) > floor(slow)))
+        slow = i;
+    });
+    if (slow < 0) return;
+    const slowNode = `n${slow + 1}`;
+    // Open on `node`, and not cut silently by a timeout fault (the app would find out only by silence).
+    const openOn = (index: number, node: string): boolean =>
+      world.clients[index]!.client.node === node &&
+      world.clients[index]!.client.connectionState === 'open' &&
+      !world.network.closeIsLost(index);
+    const devicesOf = devicesByUser(world);
+    const adminNode = `n${admin + 1}`;
+    // A user removable here: every device an app's (no adversary, none gone or held off), none on the
+    // slow node, one open on the admin's node (the first to apply the removal, and up as long as it is
+    // the admin's: its devices' sessions outlast the faults, so push reach judges them).
+    const removable = (user: string): boolean => {
+      const devices = devicesOf.get(user) ?? [];
+      return (
+        devices.every((index) => {
+          const sim = world.clients[index]!;
+          return !sim.adversary && !sim.left && !heldOffline.has(index) && sim.client.node !== slowNode;
+        }) && devices.some((index) => openOn(index, adminNode))
+      );
+    };
+    const races = groups.flatMap((conv) => {
+      if (emptied.has(conv) || raced.has(conv) || ledger.busy(conv)) return [];
+      const members = ledger.membersOf(conv);
+      if (members.length <= 2) return [];
+      const senders = world.clients.flatMap((sim, index) =>
+        !sim.adversary &&
+        !sim.left &&
+        members.includes(sim.user) &&
+        sim.client.node === slowNode &&
+        sim.client.canSend()
+          ? [index]
+          : [],
+      );
+      return senders.flatMap((index) =>
+        members
+          .filter((user) => user !== world.clients[index]!.user && removable(user))
+          .map((removed) => ({ conv, index, removed })),
+      );
+    });
+    if (races.length === 0) return;
+    const { conv, index, removed } = raceRng.pick(races);
+    // The random changes leave the group alone from now on: one re-adding the user would waive the push.
+    raced.add(conv);
+    // Its open devices there stay online (churn skips them): the push they are owed is due after the faults.
+    for (const device of devicesOf.get(removed)!) if (openOn(device, adminNode)) heldOnline.add(device);
+    const sim = world.clients[index]!;
+    const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, followed++), world.now);
+    world.clientEffects(index, effects);
+    const ask = (): void =>
+      changeOrRetry(
+        conv,
+        { add: [], remove: [removed] },
+        () => {
+          if (!emptied.has(conv) && world.now + adminRetryMs < untilMs)
+            world.at(world.now + adminRetryMs, ask);
+        },
+        () => {},
+        () => {},
+      );
+    afterAck({ index, cmid }, ask);
+  }
   for (
     let t = firstChangeAt(rng, perMin, fromMs, untilMs);
     t < untilMs;
@@ -700,7 +806,8 @@ export function scheduleMembershipChurn(
     const kind = rng.float();
     const which = rng.float();
     world.at(t, () => {
-      if (!world.nodes.some((node) => node.up && !node.paused) || emptied.has(conv)) return;
+      if (!world.nodes.some((node) => node.up && !node.paused) || emptied.has(conv) || raced.has(conv))
+        return;
       const change = membershipChange(
         ledger.membersOf(conv),
         ledger.formerMembersOf(conv),

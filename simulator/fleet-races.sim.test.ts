@@ -21,7 +21,11 @@
 // - the admin asks each of those removals once that message is acked (`workload.removalAfterAck`), so
 //   its removed user was surely a member when it was sequenced: push reach owes it to that user's
 //   devices online throughout, also where the removal came first (mutant 1100 of the 3c0f288 sample
-//   found no connection for a past member: such a device was never pushed the message).
+//   found no connection for a past member: such a device was never pushed the message). Three times
+//   while node 1 is slow to Redis (`workload.removalRacesAtMs`) the race is made to happen: a member on
+//   node 1 sends, and at its ack the admin removes a member with a device open on its own node and none
+//   on node 1, so the removal reaches that device's node before node 1's bus event of the message, at
+//   every seed and size (mutant 1396 of the 4a1ec6e sample: canRead false for every past member).
 // - late in the load node 1's store replies are all lost for 1.9 s: a sender that reconnects before it
 //   sends again has its welcome's record read teach that node the seq, so the resend is a duplicate at
 //   or below that node's lastSeq, of a message no node published; the node reads it back, pushes it and
@@ -246,11 +250,28 @@ describe('fleet-races', () => {
   it(
     'reaches a message sequenced before a removal that reaches a node after it: a node that never pushes to a past member fails',
     async () => {
-      const shipped = await runScenario(loadScenario('fleet-races'), { ...options, seed: 5 });
+      // The races are made at the times the scenario sets: a send then, and a removal at its ack.
+      const scenario = loadScenario('fleet-races');
+      const raceAt = new Set(scenario.workload.removalRacesAtMs.map((at) => scenario.phases.warmupMs + at));
+      expect(raceAt.size).toBe(3);
+      const sends = new Map<string, number>();
+      const removalsAfterRaceSends: number[] = [];
+      const observe = (event: HistoryEvent): void => {
+        if (event.k === 'send' && raceAt.has(event.at)) sends.set(event.conv, event.at);
+        if (event.k === 'ack' && sends.has(event.conv)) sends.set(event.conv, event.at);
+        if (event.k === 'members-sent' && event.remove.length === 1 && sends.get(event.conv) !== undefined) {
+          removalsAfterRaceSends.push(event.at - sends.get(event.conv)!);
+          sends.delete(event.conv);
+        }
+      };
+      const shipped = await runScenario(scenario, { ...options, recorder: { observe, tick: () => {} } });
       expect(shipped.exitCode).toBe(0);
+      // Each removal asked within an ack poll of the ack (of the race's message or a later one in the group).
+      expect(removalsAfterRaceSends.length).toBe(3);
+      for (const gap of removalsAfterRaceSends) expect(gap).toBeLessThan(10);
       const spy = vi.spyOn(Conversation.prototype, 'canRead').mockReturnValue(false);
       try {
-        const summary = await runScenario(loadScenario('fleet-races'), { ...options, seed: 5 });
+        const summary = await runScenario(loadScenario('fleet-races'), options);
         // Push reach owes a removed user what was acked before the admin asked (session 26); no-loss
         // caught it here only while the device happened to see nothing else of the conversation.
         const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
@@ -267,12 +288,10 @@ describe('fleet-races', () => {
   it(
     'removes a user once a message sent before is acked: a node that never pushes to past members fails push reach there',
     async () => {
-      // At seed 5: since session 27's churn workloads (fleet-races extends churn) moved the trace, seed 1
-      // meets no such race at 200 clients (this deviant failed at seed 5 of 1-5 at 200, seeds 2 and 5 at
-      // 600): the race is reached by chance, not by construction (docs/benchmarks.md, session 27).
+      // Made to happen by `workload.removalRacesAtMs` (session 28): before it, the race was reached by
+      // chance (this deviant failed at 3 of seeds 1-5 x 200 and 600 clients); now at all 10.
       const summary = await runScenario(loadScenario('fleet-races'), {
         ...options,
-        seed: 5,
         chatNode: (node) => new NoPastMemberConnections(node),
       });
       const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;

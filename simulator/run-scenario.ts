@@ -589,7 +589,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
   const heldOffline = new Set<number>();
-  scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt, heldOffline);
+  const heldOnline = new Set<number>();
+  scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt, heldOffline, heldOnline);
   const away = new Set<string>();
   // A window the scenario sets counts from the faults phase's start, as a fault's atMs does.
   const [awayFrom, awayUntil] = scenario.workload.awayWindowMs ?? [0, faultsMs / 2];
@@ -614,6 +615,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     (device, n) =>
       pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
     heldOffline,
+    heldOnline,
   );
   scheduleAdminProbes(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
     pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),

@@ -610,6 +610,13 @@ export class Network {
     this.nodeCutFromStore[nodeIndex] = false;
   }
 
+  /** The least and the most extra delay a redis-latency fault now puts on a message over `node`'s link (0, 0: none). */
+  storeLinkDelayRange(node: number): [number, number] {
+    const extraMs = this.storeLinkExtraMs[node] ?? 0;
+    const jitterMs = this.storeLinkJitterMs[node] ?? 0;
+    return [Math.max(0, extraMs - jitterMs), extraMs + jitterMs];
+  }
+
   /** Extra one-way delay ±jitter (drawn from `rng` per message) on these nodes' links to the store and bus; 0 lifts it. */
   setStoreLatency(nodes: readonly number[], extraMs: number, jitterMs: number, rng: Prng): void {
     this.storeLinkRng = rng;
