@@ -27,13 +27,15 @@ const repostAfterMs = 500;
 const ackPollMs = 50;
 /** How long the removed user's app stays closed before it reopens (and is welcomed). */
 const reopenAfterMs = 300;
-/** How long after its removal the span reader's phones go off (the reads made at once are answered first). */
-const spanOffAfterMs = 200;
+/** How long after its removal the span reader's phones go off: the pulls made at once are answered first, over a slow link too. */
+const spanOffAfterMs = 1_000;
 /** The latest the span reader's phones come back, however far its changes got (one not answered stops them). */
 const spanOfflineMaxMs = 5_000;
 /** The span reader's HTTP pages: small, so a page is cut at a span's end. */
 const spanPageLimit = 3;
 const spanPagesMax = 8;
+/** How long after the admin's node loses the bus a span reader begins (its subscription is gone by then). */
+const busLostAfterMs = 20;
 
 type Probe = (round: number) => void;
 
@@ -214,7 +216,9 @@ export function scheduleAdminProbes(
   const spanRng = streams.stream('admin-probes-spans');
   /** A member of conv other than `not` whose app can send now, or undefined. */
   const writerOf = (conv: string, not: string): number | undefined => {
-    const pool = world.clients.flatMap((sim, index) =>
+    // On the admin's node when one is there: its message reaches the other nodes as its changes do.
+    const adminNode = `n${adminNodeIndex(world) + 1}`;
+    const all = world.clients.flatMap((sim, index) =>
       !sim.adversary &&
       !sim.left &&
       sim.user !== not &&
@@ -223,6 +227,8 @@ export function scheduleAdminProbes(
         ? [index]
         : [],
     );
+    const there = all.filter((index) => world.clients[index]!.client.node === adminNode);
+    const pool = there.length > 0 ? there : all;
     return pool.length === 0 ? undefined : pool[spanRng.int(pool.length)];
   };
   /** A member writes one message to conv, and `then` runs once it is no longer sending (at once if none can). */
@@ -261,17 +267,23 @@ export function scheduleAdminProbes(
       world.clients.flatMap((sim, index) =>
         !sim.adversary && !sim.left && sim.user === user ? [index] : [],
       );
-    const readers = ledger
-      .membersOf(conv)
-      .filter((user) =>
-        phonesOf(user).some((index) => world.clients[index]!.client.connectionState === 'open'),
-      );
-    if (readers.length === 0) return;
-    const reader = readers[spanRng.int(readers.length)]!;
-    const phones = phonesOf(reader);
     const admin = adminNodeIndex(world);
     const elsewhere = world.nodes.findIndex((node, index) => index !== admin && node.up && !node.paused);
     const readNode = elsewhere >= 0 ? elsewhere : admin;
+    /** Members with a phone open on `node` (any node: undefined). */
+    const openOn = (node: string | undefined): string[] =>
+      ledger.membersOf(conv).filter((user) =>
+        phonesOf(user).some((index) => {
+          const { client } = world.clients[index]!;
+          return client.connectionState === 'open' && (node === undefined || client.node === node);
+        }),
+      );
+    // One whose phone is on the node its HTTP reads go to, when there is one: its pulls meet that node too.
+    const there = openOn(`n${readNode + 1}`);
+    const readers = there.length > 0 ? there : openOn(undefined);
+    if (readers.length === 0) return;
+    const reader = readers[spanRng.int(readers.length)]!;
+    const phones = phonesOf(reader);
     const held = (): number =>
       Math.min(...phones.map((index) => world.clients[index]!.client.displayedUpTo(conv)));
     let from = 0;
@@ -364,4 +376,13 @@ export function scheduleAdminProbes(
     // In the load's first third (the faults' slow bus), on a stream of its own as above.
     world.at(fromMs + ((untilMs - fromMs) / 3) * spanRng.float(), spanReader);
   }
+  // And as the admin's node loses the bus (a partition of target bus on node 0, the first the admin
+  // asks): its changes and its members' messages are published into the void meanwhile, so the other
+  // nodes cannot have heard of the removal, the re-add or the messages when they serve the reader's
+  // reads (a node that served them by its own stale membership: mutants 1053 and 1818).
+  for (const fault of scenario.faults)
+    if (fault.type === 'partition' && fault.target === 'bus' && fault.node === 0) {
+      const at = scenario.phases.warmupMs + fault.atMs + busLostAfterMs;
+      if (at < untilMs) world.at(at, spanReader);
+    }
 }
