@@ -12,7 +12,7 @@
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import { type AdminLedger, type MembersChange, membersChangeBody } from './admin-ledger.ts';
-import { adminNodeIndex, adminPost, isSmallGroup } from './behaviours.ts';
+import { adminNodeIndex, adminPost, type HttpPager, isSmallGroup } from './behaviours.ts';
 import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
@@ -27,6 +27,15 @@ const repostAfterMs = 500;
 const ackPollMs = 50;
 /** How long the removed user's app stays closed before it reopens (and is welcomed). */
 const reopenAfterMs = 300;
+/** How long after its removal the span reader's phones go off: the pulls made at once are answered first, over a slow link too. */
+const spanOffAfterMs = 1_000;
+/** The latest the span reader's phones come back, however far its changes got (one not answered stops them). */
+const spanOfflineMaxMs = 5_000;
+/** The span reader's HTTP pages: small, so a page is cut at a span's end. */
+const spanPageLimit = 3;
+const spanPagesMax = 8;
+/** How long after the admin's node loses the bus a span reader begins (its subscription is gone by then). */
+const busLostAfterMs = 20;
 
 type Probe = (round: number) => void;
 
@@ -39,6 +48,7 @@ export function scheduleAdminProbes(
   fromMs: number,
   untilMs: number,
   messageBody: (device: string, n: number) => string,
+  httpRead?: HttpPager,
 ): void {
   const rounds = scenario.workload.adminProbes;
   const { users } = population;
@@ -203,6 +213,119 @@ export function scheduleAdminProbes(
     if (stranger === undefined) return;
     change(conv, { add: [stranger], remove: [members[swapRng.int(members.length)]!] });
   };
+  const spanRng = streams.stream('admin-probes-spans');
+  /** A member of conv other than `not` whose app can send now, or undefined. */
+  const writerOf = (conv: string, not: string): number | undefined => {
+    // On the admin's node when one is there: its message reaches the other nodes as its changes do.
+    const adminNode = `n${adminNodeIndex(world) + 1}`;
+    const all = world.clients.flatMap((sim, index) =>
+      !sim.adversary &&
+      !sim.left &&
+      sim.user !== not &&
+      ledger.isMember(conv, sim.user) &&
+      sim.client.canSend()
+        ? [index]
+        : [],
+    );
+    const there = all.filter((index) => world.clients[index]!.client.node === adminNode);
+    const pool = there.length > 0 ? there : all;
+    return pool.length === 0 ? undefined : pool[spanRng.int(pool.length)];
+  };
+  /** A member writes one message to conv, and `then` runs once it is no longer sending (at once if none can). */
+  const writeThen = (conv: string, not: string, then: () => void): void => {
+    const index = writerOf(conv, not);
+    if (index === undefined) return then();
+    const sim = world.clients[index]!;
+    const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, sent++), world.now);
+    world.clientEffects(index, effects);
+    const look = (): void => {
+      if (sim.client.status(cmid) === 'sending' && world.now < untilMs) world.at(world.now + ackPollMs, look);
+      else then();
+    };
+    world.at(world.now + ackPollMs, look);
+  };
+  /**
+   * A reader whose spans have a gap: a member of a group is removed, a member writes (the gap), it is
+   * added back and a member writes exactly one message; each step waits for the one before (the answer,
+   * the ack). Its phones, up to date at the removal, are off from just after it until that message is
+   * acked, then come back and resume from the end of the first span. Then it reads over HTTP, in small
+   * pages from within its first span, through another node than the admin's when there is one: the page
+   * cut at the end of the first span, whose next span holds one message, must say `more` (read-pages:
+   * "more: false" hid a readable seq; mutant 1501 of the seed-4 sample). Right after the removal and the
+   * first write are answered, its phones pull and it reads over HTTP from where its phone is: a node that
+   * has not heard of the removal must not serve that write (authorization; mutants 1053 and 1818 of the
+   * seed-4 and seed-2 samples). On one node every step is the node's own doing: a node that did not apply
+   * an admin change it answered serves or refuses by the old membership (mutant 1210 of the seed-4
+   * sample). No span is left empty (an add and a removal with no message between): the shipped server
+   * answers a read whose window is such a span with an empty page saying `more`, and a client asking
+   * again from where it is gets the same page forever (session 28, read28's report).
+   */
+  const spanReader = (): void => {
+    const conv = idleGroup(2, spanRng);
+    if (conv === undefined) return;
+    const phonesOf = (user: string): number[] =>
+      world.clients.flatMap((sim, index) =>
+        !sim.adversary && !sim.left && sim.user === user ? [index] : [],
+      );
+    const admin = adminNodeIndex(world);
+    const elsewhere = world.nodes.findIndex((node, index) => index !== admin && node.up && !node.paused);
+    const readNode = elsewhere >= 0 ? elsewhere : admin;
+    /** Members with a phone open on `node` (any node: undefined). */
+    const openOn = (node: string | undefined): string[] =>
+      ledger.membersOf(conv).filter((user) =>
+        phonesOf(user).some((index) => {
+          const { client } = world.clients[index]!;
+          return client.connectionState === 'open' && (node === undefined || client.node === node);
+        }),
+      );
+    // One whose phone is on the node its HTTP reads go to, when there is one: its pulls meet that node too.
+    const there = openOn(`n${readNode + 1}`);
+    const readers = there.length > 0 ? there : openOn(undefined);
+    if (readers.length === 0) return;
+    const reader = readers[spanRng.int(readers.length)]!;
+    const phones = phonesOf(reader);
+    const held = (): number =>
+      Math.min(...phones.map((index) => world.clients[index]!.client.displayedUpTo(conv)));
+    let from = 0;
+    let back = false;
+    const comeBack = (): void => {
+      if (back) return;
+      back = true;
+      for (const index of phones)
+        if (!world.clients[index]!.left)
+          world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
+    };
+    const step = (body: MembersChange, next: () => void): void => change(conv, body, next);
+    step({ add: [], remove: [reader] }, () => {
+      world.at(world.now + spanOfflineMaxMs, comeBack);
+      writeThen(conv, reader, () => {
+        from = held();
+        for (const index of phones)
+          world.clientEffects(index, world.clients[index]!.client.pull(conv, world.now));
+        httpRead?.(conv, reader, from, spanPageLimit, 1, undefined, readNode);
+        world.at(world.now + spanOffAfterMs, () => {
+          for (const index of phones)
+            world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
+          step({ add: [reader], remove: [] }, () => {
+            for (const index of phones)
+              world.clientEffects(index, world.clients[index]!.client.openConversation(conv, world.now));
+            writeThen(conv, reader, () => {
+              httpRead?.(
+                conv,
+                reader,
+                Math.max(0, from - 2),
+                spanPageLimit,
+                spanPagesMax,
+                undefined,
+                readNode,
+              );
+              comeBack();
+            });
+          });
+        });
+      });
+    });
+  };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
     return withMembers.length === 0 ? undefined : withMembers[rng.int(withMembers.length)];
@@ -250,5 +373,16 @@ export function scheduleAdminProbes(
     world.at(fromMs + ((untilMs - fromMs) / 2) * againRng.float(), removeAgain);
     world.at(fromMs + (untilMs - fromMs) * swapRng.float(), swap);
     world.at(fromMs + (untilMs - fromMs) * swapRng.float(), notAdmin);
+    // In the load's first third (the faults' slow bus), on a stream of its own as above.
+    world.at(fromMs + ((untilMs - fromMs) / 3) * spanRng.float(), spanReader);
   }
+  // And as the admin's node loses the bus (a partition of target bus on node 0, the first the admin
+  // asks): its changes and its members' messages are published into the void meanwhile, so the other
+  // nodes cannot have heard of the removal, the re-add or the messages when they serve the reader's
+  // reads (a node that served them by its own stale membership: mutants 1053 and 1818).
+  for (const fault of scenario.faults)
+    if (fault.type === 'partition' && fault.target === 'bus' && fault.node === 0) {
+      const at = scenario.phases.warmupMs + fault.atMs + busLostAfterMs;
+      if (at < untilMs) world.at(at, spanReader);
+    }
 }

@@ -839,6 +839,65 @@ export function scheduleMembershipChurn(
   }
 }
 
+/**
+ * An HTTP reader (`GET /v1/conversations/:id/messages`) that records what it asked and was answered and
+ * follows the pages while the answer says `more`, `left` pages at most; through `node` when given, else
+ * a node drawn from `rng` among those up and not paused.
+ */
+export type HttpPager = (
+  conv: string,
+  user: string,
+  after: number,
+  limit: number,
+  left: number,
+  bad?: MalformedRead,
+  node?: number,
+) => void;
+
+function httpPager(world: World, rng: Prng, record: (event: HistoryEvent) => void): HttpPager {
+  let nextId = 0;
+  const page: HttpPager = (conv, user, after, limit, left, bad, node) => {
+    const nodes = world.nodes.flatMap((n, index) => (n.up && !n.paused ? [index] : []));
+    if (nodes.length === 0) return;
+    const at = node !== undefined && nodes.includes(node) ? node : rng.pick(nodes);
+    const { event, query } = httpReadAsked({ at: world.now, id: nextId++, conv, user, after, limit }, bad);
+    record(event);
+    const { id } = event;
+    let answered = false;
+    const answer = (status: number, body: unknown): void => {
+      if (answered) return;
+      answered = true;
+      if (status !== 200) return record({ k: 'http-read', at: world.now, id, status });
+      const { messages, lastSeq, more } = body as {
+        messages: { seq: number }[];
+        lastSeq: number;
+        more: boolean;
+      };
+      const seqs = messages.map((m) => m.seq);
+      record({ k: 'http-read', at: world.now, id, status, seqs, lastSeq, more });
+      const last = seqs.length > 0 ? seqs[seqs.length - 1]! : after;
+      if (more && left > 1 && last > after) page(conv, user, last, limit, left - 1, undefined, node);
+    };
+    world.at(world.now + adminAnswerTimeoutMs, () => answer(0, null));
+    world.http(
+      at,
+      {
+        method: 'GET',
+        path: `/v1/conversations/${conv}/messages`,
+        query,
+        // A forged token: what the server's verifier makes of a signature it cannot check.
+        principal:
+          bad?.param === 'token'
+            ? { kind: 'invalid', reason: 'bad signature' }
+            : { kind: 'user', sub: user, admin: false },
+        body: undefined,
+      },
+      answer,
+    );
+  };
+  return page;
+}
+
 /** Pages one HTTP reader follows while the answer says `more`. */
 const httpReadPagesMax = 8;
 
@@ -857,57 +916,12 @@ export function scheduleHttpReads(
   record: (event: HistoryEvent) => void,
   fromMs: number,
   untilMs: number,
-): void {
+): HttpPager {
+  const rng = streams.stream('http-read');
+  const page = httpPager(world, rng, record);
   const perMin = scenario.workload.httpReadsPerMin;
   const readers = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
-  if (perMin <= 0 || readers.length === 0) return;
-  const rng = streams.stream('http-read');
-  let nextId = 0;
-  const page = (
-    conv: string,
-    user: string,
-    after: number,
-    limit: number,
-    left: number,
-    bad?: MalformedRead,
-  ): void => {
-    const nodes = world.nodes.flatMap((node, index) => (node.up && !node.paused ? [index] : []));
-    if (nodes.length === 0) return;
-    const { event, query } = httpReadAsked({ at: world.now, id: nextId++, conv, user, after, limit }, bad);
-    record(event);
-    const { id } = event;
-    let answered = false;
-    const answer = (status: number, body: unknown): void => {
-      if (answered) return;
-      answered = true;
-      if (status !== 200) return record({ k: 'http-read', at: world.now, id, status });
-      const { messages, lastSeq, more } = body as {
-        messages: { seq: number }[];
-        lastSeq: number;
-        more: boolean;
-      };
-      const seqs = messages.map((m) => m.seq);
-      record({ k: 'http-read', at: world.now, id, status, seqs, lastSeq, more });
-      const last = seqs.length > 0 ? seqs[seqs.length - 1]! : after;
-      if (more && left > 1 && last > after) page(conv, user, last, limit, left - 1);
-    };
-    world.at(world.now + adminAnswerTimeoutMs, () => answer(0, null));
-    world.http(
-      rng.pick(nodes),
-      {
-        method: 'GET',
-        path: `/v1/conversations/${conv}/messages`,
-        query,
-        // A forged token: what the server's verifier makes of a signature it cannot check.
-        principal:
-          bad?.param === 'token'
-            ? { kind: 'invalid', reason: 'bad signature' }
-            : { kind: 'user', sub: user, admin: false },
-        body: undefined,
-      },
-      answer,
-    );
-  };
+  if (perMin <= 0 || readers.length === 0) return page;
   for (
     let t = fromMs + rng.exponential(60_000 / perMin);
     t < untilMs;
@@ -934,4 +948,5 @@ export function scheduleHttpReads(
     if (conv !== null && !sim.convs.includes(conv))
       world.at(t, () => page(conv, sim.user, read.after, read.limit, 1));
   });
+  return page;
 }

@@ -603,7 +603,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     (user) => userLeaves(user, scenario.workload.leaveFraction, options.seed),
     away,
   );
-  scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
+  const httpRead = scheduleHttpReads(world, scenario, streams, record, warmupMs, settleAt);
   scheduleMembershipChurn(
     world,
     scenario,
@@ -617,8 +617,17 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     heldOffline,
     heldOnline,
   );
-  scheduleAdminProbes(world, scenario, streams, population, ledger, warmupMs, settleAt, (device, n) =>
-    pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+  scheduleAdminProbes(
+    world,
+    scenario,
+    streams,
+    population,
+    ledger,
+    warmupMs,
+    settleAt,
+    (device, n) =>
+      pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    httpRead,
   );
 
   // The run's clock, about once a virtual second, where the meters observe the history; and a turn of

@@ -1,0 +1,136 @@
+// The admin probes' span reader (admin-probes.ts `spanReader`) on one node (memory-store, whose round
+// runs every create and change through its only node): the shipped server passes; a server whose page cut
+// at the end of a span says `more: false` when the next span holds exactly one message (mutant 1501 of
+// the 4a1ec6e seed-4 sample) fails read-pages; and a node that answers an admin create or change over
+// HTTP without applying it (mutant 1210 of that sample) fails the run. And in fleet-races, whose admin
+// node loses the bus for a while (a span reader begins then), a node that serves a read the store
+// answered under a membership it has not heard of by its own stale view, a sync or resume (mutant 1053 of
+// the seed-4 sample) or an HTTP read (mutant 1818 of the seed-2 sample), gives the removed reader a
+// message sequenced after its removal.
+
+import { describe, expect, it, vi } from 'vitest';
+import { ChatNode } from '../reference-server/core/chat-node.ts';
+import { loadScenario } from '../scenarios/load-scenario.ts';
+import { runScenario } from './run-scenario.ts';
+
+const seed = 1;
+const clients = 150;
+const simTimeoutMs = 300_000;
+
+/** While set, `readPage` compares the next span's start with `<` (mutant 1501). */
+const deviant = vi.hoisted(() => ({ nextSpanStrict: false }));
+
+vi.mock('../reference-server/core/conversation.ts', async (original) => {
+  const real = await original<typeof import('../reference-server/core/conversation.ts')>();
+  return {
+    ...real,
+    readPage: (...args: Parameters<typeof real.readPage>) => {
+      const page = real.readPage(...args);
+      const [window, limit, messages, storeLastSeq] = args;
+      if (!deviant.nextSpanStrict || window.nextSpanFrom !== storeLastSeq) return page;
+      const lastReturned = page.msgs.at(-1)?.seq ?? window.after;
+      const readableEnd = Math.min(window.upper, storeLastSeq);
+      return { ...page, more: lastReturned < readableEnd && messages.length >= limit };
+    },
+  };
+});
+
+type HttpContextOf = (recheck: boolean) => { applyRecord: (record: unknown) => void };
+
+/** A node whose admin routes answer the store's record but neither apply nor publish it (mutant 1210). */
+class AdminRecordsUnapplied extends ChatNode {}
+const httpContext = (ChatNode.prototype as unknown as { httpContext: HttpContextOf }).httpContext;
+(AdminRecordsUnapplied.prototype as unknown as { httpContext: HttpContextOf }).httpContext = function (
+  this: ChatNode,
+  recheck: boolean,
+) {
+  return { ...httpContext.call(this, recheck), applyRecord: () => {} };
+};
+
+type Stored = (id: number, outcome: { membersVersion?: number }, now: number) => void;
+
+/**
+ * A node that serves reads of `kind` ('read': sync and resume; 'httpRead': HTTP) the store answered under
+ * a newer membership as if the answer carried none: at once, by this node's window (mutants 1053, 1818).
+ */
+function staleReadsServed(kind: string): typeof ChatNode {
+  class StaleReadsServed extends ChatNode {}
+  const stored = (ChatNode.prototype as unknown as { stored: Stored }).stored;
+  (StaleReadsServed.prototype as unknown as { stored: Stored }).stored = function (
+    this: { pending: Map<number, { kind: string }> },
+    id,
+    outcome,
+    now,
+  ) {
+    if (this.pending.get(id)?.kind !== kind || outcome.membersVersion === undefined)
+      return stored.call(this, id, outcome, now);
+    const { membersVersion: _newer, ...served } = outcome;
+    return stored.call(this, id, served, now);
+  };
+  return StaleReadsServed;
+}
+
+describe('the span reader in fleet-races, while the admin node has lost the bus', () => {
+  it.each([
+    ['a sync (mutant 1053)', 'read', 'authorization', /unreadable seqs/],
+    ['an HTTP read (mutant 1818)', 'httpRead', 'read-pages', /out of bounds/],
+  ] as const)(
+    'fails a node that serves %s decided under a newer membership by its stale view',
+    async (_, kind, property, why) => {
+      const Node = staleReadsServed(kind);
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        seed,
+        clients: 200,
+        chatNode: (options) => new Node(options),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === property)!;
+      expect(verdict.verdict).toBe('fail');
+      expect(JSON.stringify(verdict)).toMatch(why);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+});
+
+describe('the span reader on one node (memory-store)', () => {
+  it(
+    'passes the shipped server',
+    async () => {
+      const summary = await runScenario(loadScenario('memory-store'), { seed, clients });
+      expect(summary.exitCode).toBe(0);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a page that hides a next span holding one message (mutant 1501)',
+    async () => {
+      deviant.nextSpanStrict = true;
+      try {
+        const summary = await runScenario(loadScenario('memory-store'), { seed, clients });
+        const verdict = summary.verdicts.find((v) => v.property === 'read-pages')!;
+        expect(verdict.verdict).toBe('fail');
+        expect(JSON.stringify(verdict)).toMatch(/more/);
+        expect(summary.exitCode).toBe(1);
+      } finally {
+        deviant.nextSpanStrict = false;
+      }
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a node that answers admin changes it never applies (mutant 1210)',
+    async () => {
+      const summary = await runScenario(loadScenario('memory-store'), {
+        seed,
+        clients,
+        chatNode: (options) => new AdminRecordsUnapplied(options),
+      });
+      const failed = summary.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.property);
+      expect(failed).toEqual(expect.arrayContaining(['authorization']));
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+});
