@@ -55,6 +55,31 @@ describe("a conversation's membership spans", () => {
     expect(conv.readWindow('b', 2)).toEqual({ after: 2, upper: 2, nextSpanFrom: null, horizon: 2 });
   });
 
+  it('a read passes over an empty span (added and removed with no message between) to the next one', () => {
+    const conv = new Conversation('g1', 'group', 0);
+    conv.takeRecord(
+      record({
+        a: [{ from: 1, to: null }],
+        u: [
+          { from: 1, to: 5 },
+          { from: 9, to: 8 },
+          { from: 13, to: null },
+        ],
+      }),
+    );
+    // Up to date at the first removal: the window is the third span, not the empty second one.
+    expect(conv.readWindow('u', 5)).toEqual({ after: 12, upper: open, nextSpanFrom: null, horizon: open });
+    // Within the first span, `more` points past the empty span to the one that holds messages.
+    expect(conv.readWindow('u', 3)).toEqual({ after: 3, upper: 5, nextSpanFrom: 13, horizon: open });
+    expect(conv.readWindow('u', 8)).toEqual({ after: 12, upper: open, nextSpanFrom: null, horizon: open });
+    // An empty span last: nothing more to read after the first span.
+    const ended = new Conversation('g2', 'group', 0);
+    ended.takeRecord(record({ a: [{ from: 1, to: null }], u: [{ from: 1, to: 5 }, { from: 9, to: 8 }] }));
+    expect(ended.readWindow('u', 3)).toEqual({ after: 3, upper: 5, nextSpanFrom: null, horizon: 8 });
+    // Seqs 6-8 were sequenced while u was away: the window past the first span holds none of them.
+    expect(ended.readWindow('u', 5)).toEqual({ after: 8, upper: 8, nextSpanFrom: null, horizon: 8 });
+  });
+
   it('a newer membership replaces the spans: a member added again reads its spans, a new one from its seq', () => {
     const conv = new Conversation('g1', 'group', 0);
     conv.takeRecord(record({ a: [{ from: 1, to: null }], b: [{ from: 1, to: 2 }] }));

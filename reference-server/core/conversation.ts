@@ -243,7 +243,12 @@ export class Conversation {
     return false;
   }
 
-  /** The first readable stretch after `after`, or null when the user may read nothing there. */
+  /**
+   * The first readable stretch after `after`, or null when the user may read nothing there. A span that
+   * holds nothing past `after` is passed over, an empty one too (added and removed again with no message
+   * between: from 9 to 8): a window cut from it would answer an empty page saying `more`, and a client
+   * asking again from the same `after` would get that page forever.
+   */
   readWindow(user: UserId, after: number): ReadWindow | null {
     const spans = this.spansOf(user);
     if (spans === undefined || spans.length === 0) return null;
@@ -251,12 +256,14 @@ export class Conversation {
     for (let i = 0; i < spans.length; i++) {
       const span = spans[i]!;
       const upper = span.to ?? Number.POSITIVE_INFINITY;
-      if (upper <= after) continue;
-      const next = spans[i + 1];
+      if (upper <= Math.max(after, span.from - 1)) continue;
+      let next = spans[i + 1];
+      for (let j = i + 2; next !== undefined && next.to !== null && next.to < next.from; j++) next = spans[j];
       return { after: Math.max(after, span.from - 1), upper, nextSpanFrom: next ? next.from : null, horizon };
     }
-    // Nothing readable past `after`; answer with an empty window at the end of the last span.
-    return { after, upper: horizon, nextSpanFrom: null, horizon };
+    // Nothing readable past `after`; answer with an empty window at the end of the last span (past the
+    // end of an empty last span too: its seqs before `to` were sequenced while the user was away).
+    return { after: Math.max(after, horizon), upper: horizon, nextSpanFrom: null, horizon };
   }
 
   cursorOf(user: UserId): Cursors {
