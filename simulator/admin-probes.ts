@@ -307,8 +307,9 @@ export function scheduleAdminProbes(
         world.at(world.now + spanOffAfterMs, () => {
           for (const index of phones)
             world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
-          // A span of no message: added and removed again before anything is sent, then a write in the
-          // gap. The phones' resume starts at the end of the first span; a server that cuts its window
+          // A span of no message, when no member's message lands between the add's answer and the
+          // removal (a group under load may fill it: seed 1's churn and memory-store do), then a write in
+          // the gap. The phones' resume starts at the end of the first span; a server that cuts its window
           // from the empty span answers an empty page saying `more`, and the phones ask for it forever
           // (no-loss, liveness: the shipped server did until 2026-12-03).
           const emptySpan = (then: () => void): void =>

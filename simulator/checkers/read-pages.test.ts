@@ -135,6 +135,14 @@ describe('read-pages', () => {
     expect(JSON.stringify(result.witness)).toContain('says more: true');
   });
 
+  it('fails an empty page that says more (a client asking again from the same after gets it forever)', () => {
+    const events = sent(10);
+    events.push(syncSent(100, 4, 4), page(101, [], 10, true));
+    const result = judge(events);
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(result.witness)).toContain('holds no message but says more: true');
+  });
+
   it('fails a page whose lastSeq is below its own messages or no seq at all', () => {
     const events = sent(4);
     events.push(syncSent(100, 0), page(101, [1, 2, 3, 4], 3, false));

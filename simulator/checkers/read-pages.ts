@@ -5,7 +5,10 @@
 //   (acked or shown) when it sent the sync, and that the membership oracle says the user may read,
 //   must be on the page. (Seqs are gap-free, so every seq up to the newest seen existed then.)
 // - a page that says `more: true` names a newer seq than its last message: the server's `lastSeq` is
-//   the newest seq the reader may know, so a later readable seq is at most that.
+//   the newest seq the reader may know, so a later readable seq is at most that. And it holds a message:
+//   a page starts at the first seq the reader may read past `after`, so an empty page saying `more`
+//   leaves a client that asks again from the same `after` with the same page forever (the reference
+//   server answered so for a window cut from an empty membership span until session 28).
 // - a page holds at most the `limit` the sync asked for (500 by default), and its `lastSeq` (a finite
 //   seq) is not below any message on it.
 // - an HTTP read (`GET .../messages?after&limit`, the `workload.httpReadsPerMin` readers) is a page too:
@@ -288,6 +291,11 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         path: page.path,
       }));
     if (page.more === undefined) return;
+    if (page.more && seqs.length === 0)
+      witness.add('empty page saying more', () => ({
+        problem: `${what} holds no message but says more: true; a page starts at the first seq the reader may read past \`after\`, so a client asking again from where it is would get the same page forever`,
+        path: page.path,
+      }));
     const top = seqs.length > 0 ? seqs[seqs.length - 1]! : 0;
     if (!(Number.isSafeInteger(page.lastSeq) && page.lastSeq! >= top))
       witness.add('lastSeq below the page', () => ({
