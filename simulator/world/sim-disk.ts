@@ -159,6 +159,8 @@ export class SimDisk implements FileSystem {
     lostFlushes: 0,
     /** The most files one process held open at once. */
     openFilesPeak: 0,
+    /** The largest any file grew, in bytes. */
+    fileBytesPeak: 0,
   };
   /**
    * Each file's synced length when the last process incarnation started (`session`): a machine that
@@ -314,6 +316,7 @@ export class SimDisk implements FileSystem {
                   throw diskError('ENOSPC', `no space left writing ${path}`);
                 }
                 file.change({ kind: 'write', position, data: Buffer.from(data) });
+              this.stats.fileBytesPeak = Math.max(this.stats.fileBytesPeak, file.bytes.length);
                 // A write inside one sector is atomic: only one that spans a boundary can tear.
                 const hook = this.afterWrite;
                 if (
