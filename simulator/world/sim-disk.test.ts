@@ -193,4 +193,20 @@ describe('SimDisk', () => {
     await expect(run(file.truncate(0))).rejects.toMatchObject({ code: 'EBADF' });
     expect((await readBack())[0]).toBe(0x61);
   });
+
+  it('a lost flush of a file takes only one made since its process last started; a restore puts it back', async () => {
+    const { disk, run } = await diskWith(1);
+    // A new process: '/d/log', durable before it started, is on the platters.
+    disk.session();
+    expect(disk.loseFile('/d/log')).toBeNull();
+    const file = await run(disk.open('/d/new', 'write'));
+    await run(file.write(Buffer.from('x'), 0));
+    await run(file.datasync());
+    await run(disk.syncDir('/d'));
+    const lost = disk.loseFile('/d/new')!;
+    expect(await run(disk.readFile('/d/new'))).toBeNull();
+    expect(await run(disk.list('/d'))).toEqual(['log']);
+    lost.restore();
+    expect(await run(disk.readFile('/d/new'))).toEqual(Buffer.from('x'));
+  });
 });

@@ -316,7 +316,7 @@ export class SimDisk implements FileSystem {
                   throw diskError('ENOSPC', `no space left writing ${path}`);
                 }
                 file.change({ kind: 'write', position, data: Buffer.from(data) });
-              this.stats.fileBytesPeak = Math.max(this.stats.fileBytesPeak, file.bytes.length);
+                this.stats.fileBytesPeak = Math.max(this.stats.fileBytesPeak, file.bytes.length);
                 // A write inside one sector is atomic: only one that spans a boundary can tear.
                 const hook = this.afterWrite;
                 if (
@@ -555,6 +555,28 @@ export class SimDisk implements FileSystem {
         if (file.durable.length !== length || file.bytes.length !== length) return;
         for (const image of [file.durable, file.bytes])
           image.apply({ kind: 'write', position: length, data: lost });
+      },
+    };
+  }
+
+  /**
+   * The disk loses a file's directory entry it said it had flushed (a volatile write cache lost at
+   * power-off): `path` is gone, from the namespace that survives a crash and the one the process sees
+   * (call it with the machine down). Returns how to put it back (a backup restored), which it does only
+   * while no file of that name was made since, or null if `path` is not durable or was on the platters
+   * when its process last started (a file that outlived a power-on is in no cache).
+   */
+  loseFile(path: string): { restore(): void } | null {
+    const file = this.durableNames.get(path);
+    if (file === undefined || this.onPlatters.has(file)) return null;
+    this.durableNames.delete(path);
+    this.names.delete(path);
+    this.stats.lostFlushes++;
+    return {
+      restore: () => {
+        if (this.names.has(path) || this.durableNames.has(path)) return;
+        this.names.set(path, file);
+        this.durableNames.set(path, file);
       },
     };
   }
