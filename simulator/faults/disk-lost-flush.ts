@@ -45,7 +45,8 @@ export const diskLostFlush: Fault = {
     const segment = covered === null ? null : segmentPath(covered.dir, covered.segment);
     // With lose 'file', the cache held the file's entry only if it was made since the machine came up;
     // else it held only its newest bytes, which go as with 'tail'.
-    const lostFile = segment !== null && context.spec.lose === 'file' ? owner.disk.loseFile(segment) : null;
+    const lostFile =
+      covered !== null && context.spec.lose === 'file' ? loseSegmentsFrom(owner, covered) : null;
     const lost =
       lostFile ??
       (covered === null || segment === null || covered.offset === 0
@@ -59,6 +60,26 @@ export const diskLostFlush: Fault = {
     };
   },
 };
+
+/**
+ * The entries of the checkpoint's segment file and of every later one are lost (newer files than one
+ * only the cache held were only there too), so the newest segment left is older than the one the
+ * checkpoint covers; or, if the checkpoint's segment was on the platters, nothing (null).
+ */
+function loseSegmentsFrom(
+  owner: StoreOwner,
+  covered: { dir: string; segment: number },
+): { restore(): void } | null {
+  const first = owner.disk.loseFile(segmentPath(covered.dir, covered.segment));
+  if (first === null) return null;
+  const lost = [first];
+  for (let segment = covered.segment + 1; ; segment++) {
+    const next = owner.disk.loseFile(segmentPath(covered.dir, segment));
+    if (next === null) break;
+    lost.push(next);
+  }
+  return { restore: () => lost.forEach((file) => file.restore()) };
+}
 
 /** Where the synced checkpoint says the log stood, or null without one that recovery would use. */
 export function checkpointPosition(
