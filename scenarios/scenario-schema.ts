@@ -327,6 +327,12 @@ const faultVariants = [
       .describe(
         "what the power-off follows: 'crash' (the machine dies, and the checkpoint's segment comes back shorter than the position the checkpoint covers) or 'clean-stop' (the embedded node drains and exits cleanly, its store flushed and closed, then the power goes and the sector holding the log's last byte is lost: a store that checkpointed at its close, as it promises, must refuse that log) (default 'crash')",
       ),
+    lose: z
+      .enum(['tail', 'file'])
+      .default('tail')
+      .describe(
+        "what the power-off takes: 'tail' (the segment's synced bytes from the sector named by 'after' on) or 'file' (that whole segment file, its directory entry never made durable, if it was created since the machine came up, else after a crash its tail as with 'tail': recovery meets a checkpoint that covers a segment that is not there and must refuse the log) (default 'tail')",
+      ),
   }).describe(
     "The disk acknowledged a flush it never made: the log's machine powers off (after a crash or a clean stop) and restarts at once with acknowledged records gone from a segment the checkpoint covers. Recovery must refuse that log, not start on it; with one copy of the log the records are lost until a backup restores them (durationMs), so it is no swarm pick.",
   ),

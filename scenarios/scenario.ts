@@ -56,6 +56,8 @@ export type FaultSpec = {
   landing?: 'same-conversation' | 'same-seq' | 'any' | 'foreign';
   /** disk-lost-flush: what the power-off follows, a crash or a clean stop (drain, flush, final checkpoint). */
   after?: 'crash' | 'clean-stop';
+  /** disk-lost-flush: what the power-off takes, the segment's synced tail or the whole segment file. */
+  lose?: 'tail' | 'file';
   /** disk-torn-write: the fewest whole log records the torn write holds; writes of fewer go by untouched. */
   writeRecordsMin?: number;
   /** disk-torn-write: where the tear falls, any sector boundary or one inside a frame's length field. */

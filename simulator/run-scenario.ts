@@ -59,6 +59,7 @@ import {
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
   judgeRun,
+  judgeSegmentSizes,
   judgeTornFrameLengthReach,
   latencySource,
   type SloResult,
@@ -735,7 +736,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
         ...judged.verdicts,
         ...(options.checkers ? [] : skippedVerdicts(scenario)),
         ...(storage && !options.checkers
-          ? [judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax)]
+          ? [
+              judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),
+              judgeSegmentSizes(
+                (world.storage as LogStorage).disk.syncedFiles((path) => path.endsWith('.seg')),
+                simulatedLogLimits.segmentBytesMax,
+              ),
+            ]
           : []),
       ],
       derivedFaults,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LogStore } from '../reference-server/store/log-store.ts';
 import { faultRunTimeoutMs, runFault } from './faults/fault-harness.ts';
-import { storeOpenFilesProperty } from './verdict.ts';
+import { storeOpenFilesProperty, storeSegmentSizeProperty } from './verdict.ts';
 
 /** Enough messages, some of the largest body, that the log spans many segments and reads reach back. */
 const busy = { clients: { count: 80 }, workload: { ratePer1kClients: 3000, largeBodyShare: 0.05 } };
@@ -35,5 +35,27 @@ describe('store-open-files', () => {
       expect(run.summary.exitCode).toBe(1);
     },
     faultRunTimeoutMs,
+  );
+});
+
+// store-segment-size (verdict.ts, judgeSegmentSizes): the log rotates at segmentBytesMax; one that
+// never rotates (mutant 2461 of the 4a1ec6e seed-4 sample) is one ever-growing file, which a live
+// server cannot read back at recovery past 2 GiB.
+const segmentSize = (run: Awaited<ReturnType<typeof runFault>>) =>
+  run.summary.verdicts.find((v) => v.property === storeSegmentSizeProperty);
+
+describe('store-segment-size', () => {
+  it(
+    'passes the real store, and fails one whose log never rotates',
+    async () => {
+      const real = await runFault({ type: 'node-crash', atMs: 1000, durationMs: 300 }, busy);
+      expect(segmentSize(real)).toMatchObject({ verdict: 'pass' });
+      const unrotated = await runFault({ type: 'node-crash', atMs: 1000, durationMs: 300 }, busy, 1, {
+        logStore: (options) => new LogStore({ ...options, segmentBytesMax: Number.MAX_SAFE_INTEGER }),
+      });
+      expect(segmentSize(unrotated)).toMatchObject({ verdict: 'fail' });
+      expect(unrotated.summary.exitCode).toBe(1);
+    },
+    2 * faultRunTimeoutMs,
   );
 });

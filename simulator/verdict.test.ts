@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../bench/latency-histogram.ts';
+import { encodeJsonFrame } from '../reference-server/store/record-codec.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { CheckResult } from './history.ts';
 import {
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
   judgeRun,
+  judgeSegmentSizes,
   judgeTornFrameLengthReach,
   latencySource,
 } from './verdict.ts';
@@ -123,6 +125,23 @@ describe('judgeOpenFilesAtRest: a store at rest holds its idle read handles, its
     expect(leak.verdict).toBe('fail');
     expect(leak.details).toContain('a descriptor leak');
     expect(judgeOpenFilesAtRest(-1, 2).verdict).toBe('unknown');
+  });
+});
+
+describe('judgeSegmentSizes: a segment outgrows segmentBytesMax only with one record alone', () => {
+  it('passes segments within the bound or holding one large record, fails one that did not rotate', () => {
+    const record = (bytes: number) => encodeJsonFrame({ t: 'append', body: 'z'.repeat(bytes) });
+    const small = Buffer.concat([record(100), record(100)]);
+    const alone = record(2000);
+    expect(judgeSegmentSizes([{ path: '/d/1.seg', bytes: small }], 1024).verdict).toBe('pass');
+    expect(judgeSegmentSizes([{ path: '/d/1.seg', bytes: alone }], 1024).verdict).toBe('pass');
+    const grown = judgeSegmentSizes(
+      [{ path: '/d/1.seg', bytes: Buffer.concat([small, small, small, small, small]) }],
+      1024,
+    );
+    expect(grown.verdict).toBe('fail');
+    expect(grown.witness).toEqual([{ path: '/d/1.seg', bytes: 5 * small.length }]);
+    expect(judgeSegmentSizes([], 1024).verdict).toBe('unknown');
   });
 });
 

@@ -127,6 +127,45 @@ export function judgeLostFlushReach(
   );
 }
 
+export const storeSegmentSizeProperty = 'store-segment-size';
+
+/**
+ * The log rotates its segment file before the next record would take it past `segmentBytesMax`
+ * (limits.ts), so a segment is never larger unless it holds one record alone. A log that never rotates
+ * is one ever-growing file, which a live server meets past 2 GiB (recovery's fs.readFile refuses it:
+ * the node cannot restart) and 4 GiB (a location's offset spills into its segment number), sizes a run
+ * of seconds never writes (mutant 2461 of the 4a1ec6e seed-4 sample). The harness set the bound and
+ * reads its own disk at the end: every segment file that outgrew it with more than one record in it
+ * fails. Judged on log-store runs only; a run whose disk holds no segment judged nothing (`unknown`).
+ */
+export function judgeSegmentSizes(
+  segments: readonly { path: string; bytes: Buffer }[],
+  segmentBytesMax: number,
+): CheckResult {
+  if (segments.length === 0)
+    return {
+      property: storeSegmentSizeProperty,
+      verdict: 'unknown',
+      details: 'no segment file on the disk at the end: segment sizes were not judged',
+      witness: [],
+    };
+  // Past the bound with bytes after its first frame (the header's length field says where it ends).
+  const oversized = segments.filter(
+    ({ bytes }) =>
+      bytes.length > segmentBytesMax && (bytes.length < 4 || bytes.length > 8 + bytes.readUInt32LE(0)),
+  );
+  const largest = Math.max(...segments.map(({ bytes }) => bytes.length));
+  const details = `${segments.length} segment files, the largest ${largest} bytes (segmentBytesMax ${segmentBytesMax}, or one record alone)`;
+  return oversized.length === 0
+    ? { property: storeSegmentSizeProperty, verdict: 'pass', details, witness: [] }
+    : {
+        property: storeSegmentSizeProperty,
+        verdict: 'fail',
+        details: `${details}: ${oversized.length} grew past it with more than one record (the log does not rotate; live, a file past 2 GiB cannot be read back at recovery)`,
+        witness: oversized.map(({ path, bytes }) => ({ path, bytes: bytes.length })),
+      };
+}
+
 export const storeOpenFilesProperty = 'store-open-files';
 
 /**

@@ -1,5 +1,9 @@
+import { dirname } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { FileSystem } from '../../reference-server/store/file-system.ts';
 import { LogStore } from '../../reference-server/store/log-store.ts';
+import { segmentPath } from '../../reference-server/store/segment-file.ts';
+import { checkpointPosition } from './disk-lost-flush.ts';
 import { type FaultRun, failedVerdicts, faultRunTimeoutMs, runFault } from './fault-harness.ts';
 
 const busy = { clients: { count: 80 }, workload: { ratePer1kClients: 3000 } };
@@ -129,6 +133,55 @@ describe('disk-lost-flush after a crash, with only a checkpoint from before the 
       const durableAck = noPeriodic.summary.verdicts.find((v) => v.property === 'durable-ack')!;
       expect(durableAck.verdict).toBe('unknown');
       expect(noPeriodic.summary.exitCode).toBe(3);
+    },
+    faultRunTimeoutMs,
+  );
+});
+
+/**
+ * A deviant store: its recovery reads no checkpoint whose segment file is gone (as if the checkpoint
+ * were absent), so it starts on the segments that are left, the acked records of the lost one gone and
+ * their seqs given again (by hand, the class of 2625 of the 4a1ec6e seed-4 sample: a checkpoint into a
+ * segment that does not exist accepted).
+ */
+const missingSegmentIgnored = (fs: FileSystem): FileSystem => ({
+  ...fs,
+  readFile: async (path) => {
+    const data = await fs.readFile(path);
+    if (data === null || !path.endsWith('checkpoint.dat')) return data;
+    const covered = checkpointPosition([{ path, bytes: data }]);
+    if (covered === null) return data;
+    const names = await fs.list(dirname(path));
+    return names.some((name) => segmentPath(covered.dir, covered.segment).endsWith(`/${name}`)) ? data : null;
+  },
+});
+
+describe("disk-lost-flush of a whole segment file ('file')", () => {
+  const lostFile = { type: 'disk-lost-flush', atMs: 2000, durationMs: 500, lose: 'file' };
+
+  it(
+    "the checkpoint's segment file is gone: recovery refuses the log until the backup is back, nothing lost",
+    async () => {
+      const run = await runFault(lostFile, busy);
+      const storage = run.summary.storage!;
+      expect(storage.disk.lostFlushes).toBe(1);
+      expect(storage.refusals).toEqual([
+        expect.stringMatching(/\.seg is corrupt at offset 0: the file is missing/),
+      ]);
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
+
+  it(
+    'fails a store that starts without the segment its checkpoint covers',
+    async () => {
+      const run = await runFault(lostFile, busy, 1, {
+        logStore: (options) =>
+          new LogStore({ ...options, policies: { ...options.policies, recoveryFs: missingSegmentIgnored } }),
+      });
+      expect(run.summary.storage!.refusals).toEqual([]);
+      expect(run.summary.verdicts.find((v) => v.property === 'durable-ack')?.verdict).toBe('fail');
     },
     faultRunTimeoutMs,
   );

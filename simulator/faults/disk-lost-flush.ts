@@ -15,6 +15,11 @@
 // durable-ack is `unknown` (verdict.ts, judgeLostFlushReach). A store whose checkpoints are never
 // usable would otherwise pass every lost flush by never meeting one. `after: 'clean-stop'` makes the
 // loss after a clean stop instead (afterCleanStop): what a store's final checkpoint at close is for.
+// `lose: 'file'` takes the whole segment file instead (the checkpoint's, or after a clean stop the
+// newest), its directory entry never made durable, if it was made since the machine came up (else,
+// after a crash, its tail as without it): recovery meets a checkpoint covering a segment that is not
+// there and must refuse the log (a store that started on the segments left would give the lost
+// records' seqs again).
 
 import { dirname } from 'node:path';
 import { defaultLimits } from '../../reference-server/core/limits.ts';
@@ -37,13 +42,16 @@ export const diskLostFlush: Fault = {
       owner.disk.syncedFiles((path) => path.endsWith(`/${checkpointFileName}`)),
     );
     // The sector that holds the last byte the checkpoint covers, and everything after it, is lost.
+    const segment = covered === null ? null : segmentPath(covered.dir, covered.segment);
+    // With lose 'file', the cache held the file's entry only if it was made since the machine came up;
+    // else it held only its newest bytes, which go as with 'tail'.
+    const lostFile =
+      covered !== null && context.spec.lose === 'file' ? loseSegmentsFrom(owner, covered) : null;
     const lost =
-      covered === null || covered.offset === 0
+      lostFile ??
+      (covered === null || segment === null || covered.offset === 0
         ? null
-        : owner.disk.loseSyncedTail(
-            segmentPath(covered.dir, covered.segment),
-            Math.floor((covered.offset - 1) / sectorBytes) * sectorBytes,
-          );
+        : owner.disk.loseSyncedTail(segment, Math.floor((covered.offset - 1) / sectorBytes) * sectorBytes));
     owner.restart();
     if (lost === null || context.spec.durationMs === undefined) return () => {};
     return () => {
@@ -52,6 +60,26 @@ export const diskLostFlush: Fault = {
     };
   },
 };
+
+/**
+ * The entries of the checkpoint's segment file and of every later one are lost (newer files than one
+ * only the cache held were only there too), so the newest segment left is older than the one the
+ * checkpoint covers; or, if the checkpoint's segment was on the platters, nothing (null).
+ */
+function loseSegmentsFrom(
+  owner: StoreOwner,
+  covered: { dir: string; segment: number },
+): { restore(): void } | null {
+  const first = owner.disk.loseFile(segmentPath(covered.dir, covered.segment));
+  if (first === null) return null;
+  const lost = [first];
+  for (let segment = covered.segment + 1; ; segment++) {
+    const next = owner.disk.loseFile(segmentPath(covered.dir, segment));
+    if (next === null) break;
+    lost.push(next);
+  }
+  return { restore: () => lost.forEach((file) => file.restore()) };
+}
 
 /** Where the synced checkpoint says the log stood, or null without one that recovery would use. */
 export function checkpointPosition(
@@ -102,7 +130,8 @@ function afterCleanStop(context: FaultContext, owner: StoreOwner): Heal {
           .syncedFiles((path) => path.endsWith('.seg'))
           .sort((a, b) => (a.path < b.path ? -1 : 1));
         const newest = segments.at(-1);
-        if (newest !== undefined && newest.bytes.length > 0)
+        if (newest !== undefined && context.spec.lose === 'file') lost = owner.disk.loseFile(newest.path);
+        else if (newest !== undefined && newest.bytes.length > 0)
           lost = owner.disk.loseSyncedTail(
             newest.path,
             Math.floor(lastAppendAt(newest.bytes) / sectorBytes) * sectorBytes,

@@ -159,6 +159,8 @@ export class SimDisk implements FileSystem {
     lostFlushes: 0,
     /** The most files one process held open at once. */
     openFilesPeak: 0,
+    /** The largest any file grew, in bytes. */
+    fileBytesPeak: 0,
   };
   /**
    * Each file's synced length when the last process incarnation started (`session`): a machine that
@@ -228,7 +230,7 @@ export class SimDisk implements FileSystem {
       }
       files.count++;
       this.stats.openFilesPeak = Math.max(this.stats.openFilesPeak, files.count);
-      return this.handle(path, file, files);
+      return this.handle(path, file, files, mode === 'read');
     });
   }
 
@@ -281,60 +283,87 @@ export class SimDisk implements FileSystem {
     return false;
   }
 
-  private handle(path: string, file: DiskFile, files: OpenFiles): StoreFile {
+  private handle(path: string, file: DiskFile, files: OpenFiles, readOnly: boolean): StoreFile {
     const generation = this.generation;
     let open = true;
     // A file handle dies with its process: after a crash its operations never complete.
     const live = (): boolean => this.generation === generation;
     const never = new Promise<never>(() => {});
+    // As node:fs: an operation issued on a handle already closed fails EBADF (FileHandle.close() waits
+    // only for the operations already in flight, which complete here before the close, in submission
+    // order), and a handle opened for reading neither writes nor truncates. Without it a store that
+    // closed a handle under a read still using it (3331 of the 4a1ec6e seed-4 sample: the segment
+    // reader's eviction) worked only in the simulator.
+    // The handle's state is taken when the operation is issued; its failure comes at completion.
+    const usable = <T>(what: string, writes: boolean, work: () => T): (() => T) => {
+      const closed = !open;
+      return () => {
+        if (closed) throw diskError('EBADF', `${what} of ${path} on a closed file handle`);
+        if (writes && readOnly) throw diskError('EBADF', `${what} of ${path} on a handle opened for reading`);
+        return work();
+      };
+    };
     return {
       write: (data, position) =>
         !live()
           ? never
-          : this.complete(this.options.ioMs, () => {
-              const growth = Math.max(0, position + data.length - file.bytes.length);
-              if (growth > 0 && this.usedBytes() + growth > this.capacityBytes) {
-                this.stats.noSpace++;
-                throw diskError('ENOSPC', `no space left writing ${path}`);
-              }
-              file.change({ kind: 'write', position, data: Buffer.from(data) });
-              // A write inside one sector is atomic: only one that spans a boundary can tear.
-              const hook = this.afterWrite;
-              if (
-                hook !== null &&
-                spansSectorBoundary(position, data.length) &&
-                this.afterWriteAccepts(data, position)
-              ) {
-                this.afterWrite = null;
-                this.options.clock.at(this.options.clock.now, hook);
-              }
-            }),
+          : this.complete(
+              this.options.ioMs,
+              usable('write', true, () => {
+                const growth = Math.max(0, position + data.length - file.bytes.length);
+                if (growth > 0 && this.usedBytes() + growth > this.capacityBytes) {
+                  this.stats.noSpace++;
+                  throw diskError('ENOSPC', `no space left writing ${path}`);
+                }
+                file.change({ kind: 'write', position, data: Buffer.from(data) });
+                this.stats.fileBytesPeak = Math.max(this.stats.fileBytesPeak, file.bytes.length);
+                // A write inside one sector is atomic: only one that spans a boundary can tear.
+                const hook = this.afterWrite;
+                if (
+                  hook !== null &&
+                  spansSectorBoundary(position, data.length) &&
+                  this.afterWriteAccepts(data, position)
+                ) {
+                  this.afterWrite = null;
+                  this.options.clock.at(this.options.clock.now, hook);
+                }
+              }),
+            ),
       read: (position, length) =>
         !live()
           ? never
-          : this.complete(this.options.ioMs, () => {
-              const bytes = file.bytes.view();
-              return Buffer.from(bytes.subarray(position, Math.min(bytes.length, position + length)));
-            }),
+          : this.complete(
+              this.options.ioMs,
+              usable('read', false, () => {
+                const bytes = file.bytes.view();
+                return Buffer.from(bytes.subarray(position, Math.min(bytes.length, position + length)));
+              }),
+            ),
       datasync: () =>
         !live()
           ? never
-          : this.complete(this.options.fsyncMs, () => {
-              if (this.fsyncFails && file.pending.length > 0) {
-                this.stats.fsyncErrors++;
-                // The kernel marks the failed pages clean: a retry "succeeds" without making them durable.
-                this.stats.lostWrites += file.pending.length;
-                file.pending = [];
-                throw diskError('EIO', `fdatasync of ${path} failed`);
-              }
-              file.sync();
-            }),
+          : this.complete(
+              this.options.fsyncMs,
+              usable('fdatasync', false, () => {
+                if (this.fsyncFails && file.pending.length > 0) {
+                  this.stats.fsyncErrors++;
+                  // The kernel marks the failed pages clean: a retry "succeeds" without making them durable.
+                  this.stats.lostWrites += file.pending.length;
+                  file.pending = [];
+                  throw diskError('EIO', `fdatasync of ${path} failed`);
+                }
+                file.sync();
+              }),
+            ),
       truncate: (length) =>
         !live()
           ? never
-          : this.complete(this.options.ioMs, () => {
-              file.change({ kind: 'truncate', length });
-            }),
+          : this.complete(
+              this.options.ioMs,
+              usable('truncate', true, () => {
+                file.change({ kind: 'truncate', length });
+              }),
+            ),
       close: () => {
         if (!live()) return never;
         // The process lets go of the descriptor at the call (the OS closes it at once; only when the
@@ -526,6 +555,28 @@ export class SimDisk implements FileSystem {
         if (file.durable.length !== length || file.bytes.length !== length) return;
         for (const image of [file.durable, file.bytes])
           image.apply({ kind: 'write', position: length, data: lost });
+      },
+    };
+  }
+
+  /**
+   * The disk loses a file's directory entry it said it had flushed (a volatile write cache lost at
+   * power-off): `path` is gone, from the namespace that survives a crash and the one the process sees
+   * (call it with the machine down). Returns how to put it back (a backup restored), which it does only
+   * while no file of that name was made since, or null if `path` is not durable or was on the platters
+   * when its process last started (a file that outlived a power-on is in no cache).
+   */
+  loseFile(path: string): { restore(): void } | null {
+    const file = this.durableNames.get(path);
+    if (file === undefined || this.onPlatters.has(file)) return null;
+    this.durableNames.delete(path);
+    this.names.delete(path);
+    this.stats.lostFlushes++;
+    return {
+      restore: () => {
+        if (this.names.has(path) || this.durableNames.has(path)) return;
+        this.names.set(path, file);
+        this.durableNames.set(path, file);
       },
     };
   }
