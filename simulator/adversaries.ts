@@ -56,7 +56,12 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
             // The connection's lifecycle (adversary.ts): once per cycle each, on every fourth adversary (a
             // fault that resets one's silent connection leaves the others' to be judged).
             ...(n % 4 === 3
-              ? (['frames-before-welcome', 'silent-connection', 'leave-before-welcome'] as const)
+              ? ([
+                  'frames-before-welcome',
+                  'silent-connection',
+                  'leave-before-welcome',
+                  'wrong-first-frame',
+                ] as const)
               : []),
             'foreign-send',
             'foreign-sync',

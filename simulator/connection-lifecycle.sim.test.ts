@@ -5,7 +5,8 @@
 // welcome, while the token is checked (the scenario's verifyMs), are each answered `bad_request` once
 // the session opens (429: a queued binary frame dropped); a second hello and a watch past the bound are
 // bad frames answered `bad_request`, only the 11th closing 4400 (316: the first closes); and a connection
-// that leaves before its token check answers is forgotten, not crashed on (322). Each deviant node
+// that leaves before its token check answers is forgotten, not crashed on (322); a first frame that is
+// not a hello is closed 4401. Each deviant node
 // below is one such server; the reference server passes.
 
 import { describe, expect, it } from 'vitest';
@@ -61,6 +62,26 @@ class ConnPhases extends ChatNode {
           this.verifying.delete(conn);
           this.welcomed.add(conn);
         }
+  }
+}
+
+/** Answers a first frame that is not a hello with an `err`, not close 4401. */
+class ErrsAtWrongFirstFrame extends ConnPhases {
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type !== 'text' && input.type !== 'frame') return super.handle(input, now);
+    const hello =
+      input.type === 'text'
+        ? input.text.startsWith('{"t":"hello"')
+        : (input.value as { t?: string }).t === 'hello';
+    if (hello || this.verifying.has(input.conn) || this.welcomed.has(input.conn))
+      return super.handle(input, now);
+    return [
+      {
+        type: 'send',
+        to: [input.conn],
+        frame: { t: 'err', code: 'bad_request', message: 'the first frame must be a hello' },
+      },
+    ];
   }
 }
 
@@ -136,6 +157,11 @@ describe("a connection's lifecycle (adversarial)", () => {
       'closes a connection without a hello before 5 s',
       earlyHelloTimeout,
       /closed 4408 at [\d.]+, before the server's hello timeout/,
+    ],
+    [
+      'answers a first frame that is not a hello with an err, not close 4401',
+      (o: ChatNodeOptions) => new ErrsAtWrongFirstFrame(o),
+      /wrong-first-frame/,
     ],
     [
       'drops a binary frame sent before the welcome',

@@ -100,6 +100,7 @@ const answerOwed: ReadonlySet<string> = new Set([
   'bad-frame-past-limit',
   'oversize-text',
   'silent-connection',
+  'wrong-first-frame',
 ]);
 /** Faults that close connections where both ends see it, and never leave one silently dead. */
 const loudFaults: ReadonlySet<string> = new Set(['reset_peer']);
@@ -352,6 +353,17 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
           event.result === 'closed:4408-early'
             ? `${attempt.user} opened a connection and sent nothing, and it was closed 4408 at ${event.at}, before the server's hello timeout had passed since the connection began (protocol.md: a hello is owed "within 5 s of opening")`
             : `${attempt.user} opened a connection and sent nothing, and it was closed ${event.result.slice(7)}, not 4408 (protocol.md: "otherwise the server closes with 4408")`,
+        path: [attempt, event],
+      }));
+    } else if (
+      attempt?.action === 'wrong-first-frame' &&
+      event.result !== 'closed:4401' &&
+      event.result !== 'no-answer' &&
+      (!event.result.startsWith('closed:') || /^closed:4\d\d\d$/.test(event.result))
+    ) {
+      // Silence is judged below; a close by a fault (a reset, a drain's 1012) is no verdict.
+      witness.add('a first frame that is not a hello answered wrongly', () => ({
+        problem: `${attempt.user} opened a connection with a frame that is not a hello and got ${event.result.startsWith('closed:') ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 4401 (protocol.md "Signing in": "a first frame that is not a hello, gets close 4401")`,
         path: [attempt, event],
       }));
     } else if (attempt?.action === 'watch-past-bound' && event.result === 'closed:4400' && watchBoundKnown) {

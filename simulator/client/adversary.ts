@@ -29,7 +29,8 @@
 // binary frame, text that is no frame and a second hello, each owed `bad_request` once the session
 // opens and counted toward the 4400 bound, and in its next round a text over 64 KiB, owed close 1009;
 // leave-before-welcome sends its hello and closes at once, before the token check answers (the server
-// must forget the connection, not crash on the answer).
+// must forget the connection, not crash on the answer); wrong-first-frame opens with text that is no
+// frame, or with a valid typing, instead of the hello, owed close 4401.
 
 // missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
 // is `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
@@ -123,6 +124,10 @@ export class Adversary {
   private pastLimitDue = false;
   /** silent-connection: the next connection sends no hello. */
   private silentNext = false;
+  /** wrong-first-frame: the next connection sends this first, not a hello (owed close 4401). */
+  private firstFrameNext: 'text' | 'frame' | null = null;
+  /** wrong-first-frame rounds so far: they alternate text that is no frame and a valid typing. */
+  private firstFrameRounds = 0;
   /** The current connection sent no hello (its attempt waits for close 4408). */
   silent = false;
   /** What the next connection does between its hello and the welcome. */
@@ -168,6 +173,17 @@ export class Adversary {
    * close 4408 is owed no earlier than helloTimeoutMs after that.
    */
   withholdsHello(host: AdversaryHost, now: number): boolean {
+    const first = this.firstFrameNext;
+    if (first !== null) {
+      // protocol.md "Signing in": "a first frame that is not a hello gets close 4401".
+      this.firstFrameNext = null;
+      this.silent = true;
+      this.attempt(host, 'wrong-first-frame', '', first, 0, now);
+      if (first === 'text') host.text(malformedTexts[0]!.text);
+      else host.frame(clientFrame.typing(`${host.device}-nx`, true));
+      this.arm(host, now + host.config.attemptTimeoutMs);
+      return true;
+    }
     this.silent = this.silentNext;
     if (!this.silentNext) return false;
     this.silentNext = false;
@@ -336,6 +352,11 @@ export class Adversary {
     }
     if (behaviour === 'silent-connection') {
       this.silentNext = true;
+      host.reconnectNow(now);
+      return;
+    }
+    if (behaviour === 'wrong-first-frame') {
+      this.firstFrameNext = this.firstFrameRounds++ % 2 === 0 ? 'text' : 'frame';
       host.reconnectNow(now);
       return;
     }

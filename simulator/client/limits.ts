@@ -14,6 +14,7 @@ export type AdversaryBehaviour =
   | 'missing-conv'
   | 'malformed-text'
   | 'silent-connection'
+  | 'wrong-first-frame'
   | 'frames-before-welcome'
   | 'leave-before-welcome';
 
