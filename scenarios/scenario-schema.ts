@@ -440,6 +440,13 @@ export const scenarioSchema = strict({
     storeLatencyMs: z.number().min(0).default(0.2).describe('node-store one-way latency (ms; default 0.2)'),
     busLatencyMs: z.number().min(0).default(1).describe('node-to-node bus latency (ms; default 1)'),
     fsyncMs: z.number().min(0).default(2).describe('time to make a write durable (ms; default 2)'),
+    verifyMs: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        "how long the nodes' token check takes to answer a hello (ms; default 0: at once); live, it is asynchronous, so frames and closes can come between a hello and its answer",
+      ),
   })
     .prefault({})
     .describe('the simulated links and store timing'),

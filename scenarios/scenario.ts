@@ -88,6 +88,8 @@ export type Scenario = {
     storeLatencyMs: number;
     busLatencyMs: number;
     fsyncMs: number;
+    /** How long the nodes' token check takes to answer a hello. */
+    verifyMs: number;
   };
   clients: {
     /** Virtual clients (devices) in all; users = clients / devicesPerUser. */

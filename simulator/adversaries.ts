@@ -1,7 +1,8 @@
 // Adversarial clients: users who present forged tokens, or who send to, sync, resume (in `hello`) and
 // type in conversations they are not in, sync and send to one no one created, and push their own cursors backwards and past lastSeq in the
 // one they are in (a direct conversation with an honest user, made before any client acts); one also
-// watches more users on one connection than the reference server allows. Each attempt is recorded with
+// watches more users on one connection than the reference server allows, and one tries the connection's
+// lifecycle: a connection with no hello, frames before the welcome, a close before the token is checked. Each attempt is recorded with
 // its outcome; the authorization and cursor checkers demand that every one was refused or clamped.
 // `planAdversaries` decides who they are (the simulator and the live driver share it);
 // `addAdversaries` puts them into a simulated world.
@@ -52,6 +53,16 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
             // One is enough, and it closes its connection (a frame past 64 KiB): first, so that it comes
             // before the scenario's faults, which may end a connection before its answer.
             ...(n === 2 ? (['malformed-text'] as const) : []),
+            // The connection's lifecycle (adversary.ts): once per cycle each, on every fourth adversary (a
+            // fault that resets one's silent connection leaves the others' to be judged).
+            ...(n % 4 === 3
+              ? ([
+                  'frames-before-welcome',
+                  'silent-connection',
+                  'leave-before-welcome',
+                  'wrong-first-frame',
+                ] as const)
+              : []),
             'foreign-send',
             'foreign-sync',
             'cursor-regression',
@@ -83,6 +94,8 @@ export function addAdversaries(
     (world.options.limits.watchedUsersPerConnMax ?? defaultLimits.watchedUsersPerConnMax) + 1;
   // The bad frames a connection may send before the next closes it 4400 (the scenario's, else protocol.md's 10).
   const badFramesMax = world.options.limits.badFramesMax ?? defaultLimits.badFramesMax;
+  // How long the nodes wait for a hello before closing 4408 (the scenario's, else protocol.md's 5 s).
+  const helloTimeoutMs = world.options.limits.helloTimeoutMs ?? defaultLimits.helloTimeoutMs;
   // The plan gave each partner a new list with its adversary's conversation: the honest clients already
   // in the world (one per device, in the population's order) take their user's list again.
   if (plans.some((plan) => plan.conv !== null))
@@ -109,6 +122,7 @@ export function addAdversaries(
         foreignConvs: plan.foreignConvs,
         watchPastBoundUsers,
         badFramesMax,
+        helloTimeoutMs,
       },
     });
     world.addClient(new SimClient(client, n, conv === null ? [] : [conv.id], true, false));

@@ -362,6 +362,38 @@ describe('authorization', () => {
     expect(judge([fault(800), past, history.outcome(905, 14, 'closed:1006')]).verdict).toBe('pass');
   });
 
+  it("judges a connection's lifecycle: a silent one closed 4408 not before the timeout, a wrong first frame closed 4401, a watch past the bound not closed 4400", () => {
+    const silent = history.attempt(900, eve, 15, 'silent-connection', '');
+    const first = history.attempt(900, eve, 16, 'wrong-first-frame', '');
+    const watch = history.attempt(900, eve, 17, 'watch-past-bound', '');
+    expect(judge([silent, history.outcome(5910, 15, 'closed:4408')]).verdict).toBe('pass');
+    expect(judge([first, history.outcome(920, 16, 'closed:4401')]).verdict).toBe('pass');
+    // A fault's close is no verdict.
+    expect(judge([silent, history.outcome(3000, 15, 'closed:reset')]).verdict).toBe('pass');
+    expect(judge([first, history.outcome(3000, 16, 'closed:1012')]).verdict).toBe('pass');
+    for (const [attempt, result, why] of [
+      [silent, 'closed:4408-early', /before the server's hello timeout/],
+      [silent, 'closed:4401', /closed 4401, not 4408/],
+      [first, 'closed:4400', /not close 4401/],
+      [first, 'bad_request', /not close 4401/],
+    ] as const) {
+      const outcome = history.outcome(5910, attempt.k === 'attempt' ? attempt.id : 0, result);
+      const failed = judge([attempt, outcome]);
+      expect(failed.verdict).toBe('fail');
+      expect((failed.witness as WitnessCase[])[0]!.problem).toMatch(why);
+    }
+    const closed = history.outcome(905, 17, 'closed:4400');
+    const failed = checkHistory(
+      [createAuthorizationChecker({ watchBoundKnown: true })],
+      [...setup, watch, closed],
+      finalStateFixture(),
+    )[0]!;
+    expect(failed.verdict).toBe('fail');
+    expect((failed.witness as WitnessCase[])[0]!.problem).toMatch(
+      /was closed 4400, not answered `bad_request`/,
+    );
+  });
+
   it('fails a send or sync answered by silence, unless a fault that may silence a connection started or speed is part of the run', () => {
     const fault = (at: number, type: string): HistoryEvent => ({ k: 'fault', at, type, phase: 'start' });
     for (const action of [
@@ -373,6 +405,8 @@ describe('authorization', () => {
       'binary-frame',
       'bad-frame-past-limit',
       'oversize-text',
+      'silent-connection',
+      'wrong-first-frame',
     ]) {
       const attempt = history.attempt(900, eve, 3, action, 'g');
       const silence = history.outcome(5900, 3, 'no-answer');

@@ -99,6 +99,8 @@ const answerOwed: ReadonlySet<string> = new Set([
   'binary-frame',
   'bad-frame-past-limit',
   'oversize-text',
+  'silent-connection',
+  'wrong-first-frame',
 ]);
 /** Faults that close connections where both ends see it, and never leave one silently dead. */
 const loudFaults: ReadonlySet<string> = new Set(['reset_peer']);
@@ -337,6 +339,38 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       // never a member: protocol.md answers a non-member's member-only frame with `forbidden`.
       witness.add('a stranger served a batch', () => ({
         problem: `${attempt.user}, never a member of ${attempt.conv}, synced it and got a batch (empty), not \`forbidden\``,
+        path: [attempt, event],
+      }));
+    } else if (
+      attempt?.action === 'silent-connection' &&
+      (event.result === 'closed:4408-early' || /^closed:4\d\d\d$/.test(event.result)) &&
+      event.result !== 'closed:4408'
+    ) {
+      // protocol.md "Signing in": a connection with no hello within 5 s of opening is closed 4408, and
+      // one that has had its 5 s is not yet; a server close with another 4xxx code is the wrong close.
+      witness.add('a connection without a hello closed wrongly', () => ({
+        problem:
+          event.result === 'closed:4408-early'
+            ? `${attempt.user} opened a connection and sent nothing, and it was closed 4408 at ${event.at}, before the server's hello timeout had passed since the connection began (protocol.md: a hello is owed "within 5 s of opening")`
+            : `${attempt.user} opened a connection and sent nothing, and it was closed ${event.result.slice(7)}, not 4408 (protocol.md: "otherwise the server closes with 4408")`,
+        path: [attempt, event],
+      }));
+    } else if (
+      attempt?.action === 'wrong-first-frame' &&
+      event.result !== 'closed:4401' &&
+      event.result !== 'no-answer' &&
+      (!event.result.startsWith('closed:') || /^closed:4\d\d\d$/.test(event.result))
+    ) {
+      // Silence is judged below; a close by a fault (a reset, a drain's 1012) is no verdict.
+      witness.add('a first frame that is not a hello answered wrongly', () => ({
+        problem: `${attempt.user} opened a connection with a frame that is not a hello and got ${event.result.startsWith('closed:') ? `close ${event.result.slice(7)}` : `\`${event.result}\``}, not close 4401 (protocol.md "Signing in": "a first frame that is not a hello, gets close 4401")`,
+        path: [attempt, event],
+      }));
+    } else if (attempt?.action === 'watch-past-bound' && event.result === 'closed:4400' && watchBoundKnown) {
+      // The adversary that watches past the bound sends no other bad frame (malformed-text and
+      // frames-before-welcome are other adversaries'): the watch is its connection's first, not its 11th.
+      witness.add('a watch past the bound closed the connection', () => ({
+        problem: `${attempt.user}'s connection watched one user more than the bound the harness set on the server, and was closed 4400, not answered \`bad_request\` (protocol.md: a watch naming a new user past the bound is answered with \`bad_request\`; only the 11th bad frame on one connection closes it with 4400)`,
         path: [attempt, event],
       }));
     } else if (attempt?.action === 'watch-past-bound' && event.result === 'served' && watchBoundKnown) {

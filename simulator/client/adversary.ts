@@ -20,7 +20,18 @@
 // of them unanswered), a text frame over 64 KiB, owed close 1009 (protocol.md); authorization judges the
 // answers (a 4400 that ends a connection before its 11th bad frame is one). The simulator
 // carries that text and binary to the node as they are (`text` and `binary` inputs, as ws-transport
-// feeds them), the live driver sends them on the socket.
+// feeds them), the live driver sends them on the socket. A second `hello` on a welcomed session is one of
+// the malformed texts (protocol.md: the first frame is the hello; a later one is an invalid frame).
+// The connection's own lifecycle (protocol.md "Signing in"): silent-connection opens a connection and
+// sends nothing, owed close 4408, and not before the server's hello timeout (5 s) has passed since the
+// connection began (it cannot have opened earlier on the server); frames-before-welcome sends, right
+// after its hello and so before the welcome (while the token is checked: the scenario's verifyMs), a
+// binary frame, text that is no frame and a second hello, each owed `bad_request` once the session
+// opens and counted toward the 4400 bound, and in its next round a text over 64 KiB, owed close 1009;
+// leave-before-welcome sends its hello and closes at once, before the token check answers (the server
+// must forget the connection, not crash on the answer); wrong-first-frame opens with text that is no
+// frame, or with a valid typing, instead of the hello, owed close 4401.
+
 // missing-conv syncs and sends, in one round, to a conversation no one created: protocol.md's code for it
 // is `not_found` (`forbidden` is for a conversation the user is not a member of), so authorization fails a
 // `forbidden` or a batch. A sync's `err` is matched to it only when it names the conversation (`conv`).
@@ -28,7 +39,7 @@
 // to it is seen (`no-answer`, attemptTimeoutMs later) before the run ends (one in turn made the send in
 // the second cycle, in the settle phase, where its silence was never seen).
 
-import { ErrorCode } from '../../reference-server/protocol/codes.ts';
+import { CloseCode, ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type {
   AckFrame,
   BatchFrame,
@@ -54,6 +65,8 @@ export interface AdversaryHost extends ClientHost {
   views(): Iterable<ConversationView>;
   /** Closes the connection (if any) and reconnects at once. */
   reconnectNow(now: number): void;
+  /** When the current connection began to connect (the server cannot have opened it earlier). */
+  connectionBegunAt(): number;
 }
 
 /**
@@ -109,6 +122,18 @@ export class Adversary {
   private badFramesOnConn = 0;
   /** The bad frame past the bound, owed close 4400, waits for the answers to those before it. */
   private pastLimitDue = false;
+  /** silent-connection: the next connection sends no hello. */
+  private silentNext = false;
+  /** wrong-first-frame: the next connection sends this first, not a hello (owed close 4401). */
+  private firstFrameNext: 'text' | 'frame' | null = null;
+  /** wrong-first-frame rounds so far: they alternate text that is no frame and a valid typing. */
+  private firstFrameRounds = 0;
+  /** The current connection sent no hello (its attempt waits for close 4408). */
+  silent = false;
+  /** What the next connection does between its hello and the welcome. */
+  private beforeWelcomeNext: 'frames' | 'oversize' | 'leave' | null = null;
+  /** frames-before-welcome rounds so far: they alternate bad frames and a text over 64 KiB. */
+  private beforeWelcomeRounds = 0;
 
   constructor(behaviours: readonly string[]) {
     this.forgeNext = behaviours.includes('forged-token');
@@ -140,6 +165,50 @@ export class Adversary {
     this.resumeNext = null;
     frame.resume = { ...frame.resume, [conv]: 0 };
     this.attempt(host, 'foreign-resume', conv, '', 0, now);
+  }
+
+  /**
+   * Asked as each connection opens: true when a silent-connection round wants it to send no hello. The
+   * attempt's threshold is when the connection began: the server cannot have opened it earlier, so its
+   * close 4408 is owed no earlier than helloTimeoutMs after that.
+   */
+  withholdsHello(host: AdversaryHost, now: number): boolean {
+    const first = this.firstFrameNext;
+    if (first !== null) {
+      // protocol.md "Signing in": "a first frame that is not a hello gets close 4401".
+      this.firstFrameNext = null;
+      this.silent = true;
+      this.attempt(host, 'wrong-first-frame', '', first, 0, now);
+      if (first === 'text') host.text(malformedTexts[0]!.text);
+      else host.frame(clientFrame.typing(`${host.device}-nx`, true));
+      this.arm(host, now + host.config.attemptTimeoutMs);
+      return true;
+    }
+    this.silent = this.silentNext;
+    if (!this.silentNext) return false;
+    this.silentNext = false;
+    this.attempt(host, 'silent-connection', '', '', host.connectionBegunAt(), now);
+    this.arm(host, now + host.config.helloTimeoutMs + host.config.attemptTimeoutMs);
+    return true;
+  }
+
+  /** Right after the hello, before the welcome: frames-before-welcome's frames, or leave-before-welcome's close. */
+  afterHello(host: AdversaryHost, now: number): void {
+    const next = this.beforeWelcomeNext;
+    this.beforeWelcomeNext = null;
+    if (next === 'leave') host.reconnectNow(now);
+    else if (next === 'oversize') this.oversize(host, now);
+    else if (next === 'frames')
+      for (const malformed of beforeWelcomeFrames) {
+        this.badFramesOnConn++;
+        if (malformed === 'binary') {
+          this.attempt(host, 'binary-frame', beforeWelcome, 'binary', 0, now);
+          host.binary(binaryFrame);
+        } else {
+          this.attempt(host, 'malformed-text', beforeWelcome, malformed.key, 0, now);
+          host.text(malformed.text);
+        }
+      }
   }
 
   onWelcome(host: AdversaryHost, welcome: WelcomeFrame, now: number): void {
@@ -239,8 +308,19 @@ export class Adversary {
     this.oversizeDue &&= this.pending.some((a) => a.action === 'bad-frame-past-limit');
     this.pastLimitDue = false;
     this.badFramesOnConn = 0;
+    this.silent = false;
     for (const attempt of [...this.pending])
-      if (attempt.action !== 'cursor-regression' && attempt.action !== 'cursor-past-last-seq')
+      if (attempt.action === 'silent-connection')
+        this.resolve(
+          host,
+          attempt,
+          // Its threshold is when the connection began: a 4408 before the hello timeout came early.
+          reason === String(CloseCode.helloTimeout) && now - attempt.threshold < host.config.helloTimeoutMs
+            ? `closed:${reason}-early`
+            : `closed:${reason}`,
+          now,
+        );
+      else if (attempt.action !== 'cursor-regression' && attempt.action !== 'cursor-past-last-seq')
         this.resolve(host, attempt, `closed:${reason}`, now);
   }
 
@@ -249,9 +329,15 @@ export class Adversary {
     if (this.timerAt === 0 || now < this.timerAt) return;
     this.timerAt = 0;
     for (const attempt of [...this.pending])
-      if (attempt.at + host.config.attemptTimeoutMs <= now && !isCursor(attempt.action))
+      if (attempt.at + this.waitFor(host, attempt) <= now && !isCursor(attempt.action))
         this.resolve(host, attempt, 'no-answer', now);
     if (!host.canSend()) return;
+    // A bad frame's answer is awaited on this connection (its silence is judged, a close is not): the
+    // next round waits, lest it close the connection first (frames-before-welcome's before a reconnect).
+    if (this.pending.some((a) => isMalformed(a.action) || a.action === 'oversize-text')) {
+      this.arm(host, now + host.config.adversaryEveryMs);
+      return;
+    }
     if (this.pending.some((a) => isCursor(a.action))) {
       // Cursors are never answered to their sender: the next welcome shows where they landed.
       host.reconnectNow(now);
@@ -261,6 +347,26 @@ export class Adversary {
     const behaviour = behaviours[this.round++ % behaviours.length];
     if (behaviour === 'forged-token') {
       this.forgeNext = true;
+      host.reconnectNow(now);
+      return;
+    }
+    if (behaviour === 'silent-connection') {
+      this.silentNext = true;
+      host.reconnectNow(now);
+      return;
+    }
+    if (behaviour === 'wrong-first-frame') {
+      this.firstFrameNext = this.firstFrameRounds++ % 2 === 0 ? 'text' : 'frame';
+      host.reconnectNow(now);
+      return;
+    }
+    if (behaviour === 'frames-before-welcome' || behaviour === 'leave-before-welcome') {
+      this.beforeWelcomeNext =
+        behaviour === 'leave-before-welcome'
+          ? 'leave'
+          : this.beforeWelcomeRounds++ % 2 === 0
+            ? 'frames'
+            : 'oversize';
       host.reconnectNow(now);
       return;
     }
@@ -356,8 +462,20 @@ export class Adversary {
     }
     if (!this.oversizeDue) return;
     this.oversizeDue = false;
+    this.oversize(host, now);
+  }
+
+  /** A text frame over 64 KiB: owed close 1009. */
+  private oversize(host: AdversaryHost, now: number): void {
     this.attempt(host, 'oversize-text', '', '', 0, now);
     host.text(`{"t":"typing","conv":"x","on":true,"pad":"${'x'.repeat(protocolLimits.frameBytesMax)}"}`);
+  }
+
+  /** How long an attempt waits for its answer: a silent connection's close comes after the hello timeout. */
+  private waitFor(host: AdversaryHost, attempt: Attempt): number {
+    return attempt.action === 'silent-connection'
+      ? host.config.helloTimeoutMs + host.config.attemptTimeoutMs
+      : host.config.attemptTimeoutMs;
   }
 
   /**
@@ -379,6 +497,8 @@ export class Adversary {
     }
     if (oldest === undefined) return false;
     const ref = frame.ref;
+    // A hello's refusal other than bad_request answers a foreign resume, not a second hello.
+    if (ref === 'hello' && frame.code !== ErrorCode.badRequest) return false;
     // By order only an err that could answer text: none names its frame, or it refuses one as bad. An
     // err with another code and a `ref` of its own answers something else this device did (swarm seed
     // 7925195655475: an `unavailable` with a ref the adversary did not track was taken for a text's).
@@ -461,7 +581,18 @@ const malformedTexts: readonly { key: string; text: string }[] = [
   { key: 'not-object', text: '["typing","x",true]' },
   { key: 'unknown-type', text: '{"t":"shout","conv":"x"}' },
   { key: 'bad-field', text: '{"t":"watch","users":"everyone"}' },
+  { key: 'second-hello', text: '{"t":"hello","token":"again"}' },
 ];
+
+/** frames-before-welcome's frames: a binary frame, text that is no frame, and a second hello. */
+const beforeWelcomeFrames: readonly ('binary' | { key: string; text: string })[] = [
+  'binary',
+  malformedTexts[0]!,
+  malformedTexts[4]!,
+];
+
+/** The `conv` of an attempt made before the welcome (it names none): shown in a witness. */
+const beforeWelcome = 'before-welcome';
 
 /** The `ref` the reference server's `err` carries for each malformed text (none for what is no frame). */
 const malformedRefs: ReadonlyMap<string, string | undefined> = new Map([
@@ -470,6 +601,7 @@ const malformedRefs: ReadonlyMap<string, string | undefined> = new Map([
   ['unknown-type', 'shout'],
   ['bad-field', 'watch'],
   ['binary', undefined],
+  ['second-hello', 'hello'],
 ]);
 
 /** binary-frame's frame: a well-formed typing, as UTF-8 in a binary frame. */

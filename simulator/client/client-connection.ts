@@ -224,6 +224,15 @@ export abstract class ClientConnection implements ClientHost {
   protected abstract addResume(frame: HelloFrame, pipelines: boolean, now: number): void;
   /** Right after the hello, before its welcome: the frames a pipelining device sends without waiting. */
   protected abstract pipelineAfterHello(now: number): void;
+  /**
+   * The connection is open: true when this connection sends no hello at all (an adversary's silent
+   * connection, owed close 4408). It is asked once per connection, before the hello.
+   */
+  protected abstract withholdsHello(now: number): boolean;
+  /** Whether the current connection is one that withheld its hello. */
+  protected abstract helloWithheld(): boolean;
+  /** After the hello and whatever is pipelined with it, still before the welcome (an adversary's frames). */
+  protected abstract afterHello(now: number): void;
   protected abstract sessionOpened(welcome: WelcomeFrame, now: number): void;
   /** The connection is gone (`reason`: a close code, 'reset', 'idle' or 'client'). */
   protected abstract sessionLost(reason: string, now: number): void;
@@ -246,12 +255,17 @@ export abstract class ClientConnection implements ClientHost {
     this.state = 'hello';
     this.lastHeardAt = now;
     this.helloSentAt = now;
+    if (this.withholdsHello(now)) {
+      this.armIdle(now + this.config.idleTimeoutMs);
+      return this.flush();
+    }
     const frame: HelloFrame = clientFrame.hello(this.helloToken(now), this.device);
     const pipelines = this.deviceIndex !== undefined && this.services.pipelines?.(this.deviceIndex) === true;
     this.addResume(frame, pipelines, now);
     this.frame(frame);
     if (pipelines) this.pipelineAfterHello(now);
     this.armIdle(now + this.config.idleTimeoutMs);
+    this.afterHello(now);
     return this.flush();
   }
 
@@ -386,6 +400,11 @@ export abstract class ClientConnection implements ClientHost {
 
   random(): number {
     return this.services.rng(this.deviceIndex ?? 0);
+  }
+
+  /** When the current connection began to connect. */
+  connectionBegunAt(): number {
+    return this.connectStartedAt;
   }
 
   /** Closes the connection (if any) and reconnects at once. */
@@ -531,8 +550,9 @@ export abstract class ClientConnection implements ClientHost {
       return;
     }
     this.idleCloses++;
-    // A hello never welcomed is silence, which read-pages judges (a connect never made is the network's).
-    if (this.state === 'hello')
+    // A hello never welcomed is silence, which read-pages judges (a connect never made is the network's;
+    // a hello never sent is the adversary's, judged by its attempt).
+    if (this.state === 'hello' && !this.helloWithheld())
       this.record({
         k: 'unanswered',
         at: now,

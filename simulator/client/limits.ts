@@ -12,7 +12,11 @@ export type AdversaryBehaviour =
   | 'cursor-regression'
   | 'watch-past-bound'
   | 'missing-conv'
-  | 'malformed-text';
+  | 'malformed-text'
+  | 'silent-connection'
+  | 'wrong-first-frame'
+  | 'frames-before-welcome'
+  | 'leave-before-welcome';
 
 export type ClientConfig = {
   /** Sends in flight (sent, unanswered) per connection; the rest wait in the outbox. */
@@ -118,6 +122,12 @@ export type ClientConfig = {
    * or the bound a scenario sets its nodes.
    */
   badFramesMax: number;
+  /**
+   * How long a connection may stay open without its `hello` before the server closes it 4408
+   * (protocol.md's 5 s, or the bound a scenario sets its nodes): silent-connection's close is owed no
+   * earlier than this after its connection began.
+   */
+  helloTimeoutMs: number;
 };
 
 export const defaultClientConfig: ClientConfig = Object.freeze({
@@ -159,6 +169,7 @@ export const defaultClientConfig: ClientConfig = Object.freeze({
   cursorPastLastSeqBy: 1_000_000,
   watchPastBoundUsers: 10_001,
   badFramesMax: 10,
+  helloTimeoutMs: 5000,
 });
 
 const resolved = new WeakMap<Partial<ClientConfig>, ClientConfig>();

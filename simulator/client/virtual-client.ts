@@ -408,6 +408,18 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     }
   }
 
+  protected withholdsHello(now: number): boolean {
+    return this.adversary?.withholdsHello(this, now) ?? false;
+  }
+
+  protected helloWithheld(): boolean {
+    return this.adversary?.silent === true;
+  }
+
+  protected afterHello(now: number): void {
+    this.adversary?.afterHello(this, now);
+  }
+
   protected sessionOpened(welcome: WelcomeFrame, now: number): void {
     this.adversary?.onWelcome(this, welcome, now);
     for (const summary of welcome.convs) this.view(summary.conv)?.welcome(this, summary, now);

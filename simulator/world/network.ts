@@ -20,6 +20,8 @@ export type NetworkConfig = {
   storeLatencyMs: number;
   busLatencyMs: number;
   fsyncMs: number;
+  /** How long a node's token check takes to answer its `verify` (0: at once). */
+  verifyMs?: number;
   connectTimeoutMs: number;
   storeTimeoutMs: number;
   /** How long a node takes to notice a dead connection (missed pongs). */

@@ -373,7 +373,14 @@ export class World {
             verdict.reason === undefined
               ? { type: 'verified', conn: effect.conn, claims: verdict.claims }
               : { type: 'verified', conn: effect.conn, claims: verdict.claims, reason: verdict.reason };
-          this.agenda.schedule(this.now, EventKind.nodeInput, index, node.epoch, input);
+          // Live, the check is asynchronous: a frame or a close may come before its answer (verifyMs).
+          this.agenda.schedule(
+            this.now + (this.options.network.verifyMs ?? 0),
+            EventKind.nodeInput,
+            index,
+            node.epoch,
+            input,
+          );
           break;
         }
         case 'store':
