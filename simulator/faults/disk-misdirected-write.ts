@@ -197,9 +197,9 @@ function landForeign(context: FaultContext, owner: StoreOwner): Heal {
 }
 
 /** How often the fault looks again whether a recovery under way has ended, or a form can land. */
-const recoveryPollMs = 20;
+const recoveryPollMs = 10;
 /** How often a form that cannot land yet is tried again before it is left out (2 s in all). */
-const landingTriesMax = 100;
+const landingTriesMax = 200;
 /** How many records after a message make it settled: its ack long sent (a few group commits). */
 const settledRecords = 32;
 
