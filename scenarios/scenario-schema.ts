@@ -10,6 +10,43 @@ import { closestName } from './closest-name.ts';
 import { type ThresholdMetric, thresholdMetrics } from './thresholds.ts';
 
 /**
+ * The CRC-valid records of `landing: 'foreign'`, each one a correct writer never writes and a recovery
+ * must refuse (disk-misdirected-write.ts's foreignRecord builds them; the check each one needs is named).
+ */
+export const foreignRecordForms = [
+  /** members: a number among `add` (decode: add is a list of ids). The default. */
+  'members-add-number',
+  /** members: a number after a member among `remove` (decode: remove is a list of ids, every entry). */
+  'members-remove-number',
+  /** members: adds a current member, removes none (replay: a logged change changes something). */
+  'members-unchanged',
+  /** create of a new group of kind 'channel' (decode: kind is direct or group). */
+  'create-kind',
+  /** create of a new group listing a number after a member (decode: members is a list of ids). */
+  'create-member-number',
+  /** create whose id is a number (decode: the id is a string). */
+  'create-id-number',
+  /** create of the conversation again, as it is (replay: a conversation is created once). */
+  'create-twice',
+  /** cursor of kind 'seen' to seq 0 (decode: kind is delivered or read). */
+  'cursor-kind',
+  /** cursor to the value it already has (replay: a logged cursor move moves the cursor). */
+  'cursor-repeat',
+  /** cursor one past lastSeq, from below it (replay: it moves to exactly its seq, unclamped). */
+  'cursor-past-end',
+  /** the message it lands on with a number for its body (decode: body is a string). */
+  'append-body',
+  /** the message it lands on with a number for its cmid (decode: cmid is a string). */
+  'append-cmid',
+  /** the message it lands on with ts 1e999, Infinity once parsed (decode: ts is a finite number). */
+  'append-ts',
+  /** the message it lands on with the next seq (replay: the seq is the one the append takes). */
+  'append-seq-skip',
+  /** the message before it again, at its seq (replay: a logged append is no duplicate). */
+  'append-repeat',
+] as const;
+
+/**
  * A closed object: a key it does not know is a problem, reported with the nearest known key. The
  * message carries one line per unknown key; formatIssues prefixes each with its path.
  */
@@ -311,7 +348,14 @@ const faultVariants = [
       .enum(['same-conversation', 'same-seq', 'any', 'foreign'])
       .default('same-conversation')
       .describe(
-        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), any later one, or 'foreign': a frame of the same length that passes its CRC but holds no record of this log's format (a membership change removing a member whose `add` lists a number, as another format version might write), over the last record of a group, and the machine crashes and restarts on it: recovery must refuse the log (default 'same-conversation')",
+        "whose record lands: a later one of the same conversation (only its seq tells it from the expected one), one of another conversation with the same seq (only its conversation does), any later one, or 'foreign': a frame of the same length that passes its CRC but holds a record a correct writer never writes (`forms`), over the last record of a group, and the machine crashes and restarts on it: recovery must refuse the log (default 'same-conversation')",
+      ),
+    forms: z
+      .array(z.enum(foreignRecordForms))
+      .min(1)
+      .optional()
+      .describe(
+        "landing 'foreign' only: which records land, one after another, each with a crash and restart of its own; the backup goes back as soon as a recovery has refused (the heal waits for the last): members-add-number (a number in `add`, the default), members-remove-number, members-unchanged (a change that changes nothing), create-kind ('channel'), create-member-number, create-id-number, create-twice (the conversation created again), cursor-kind ('seen'), cursor-repeat (a cursor move to where it stands), cursor-past-end (one past lastSeq), append-body (a number), append-cmid (a number), append-ts (1e999), append-seq-skip (the next seq), append-repeat (the message before again)",
       ),
   }).describe(
     "A segment record's bytes land over an older synced record (a misdirected write): a frame that passes its CRC at the wrong place. It must never be served as the record the index expects there; with one copy of the log the overwritten record is lost until a backup restores it (durationMs), so it is no swarm pick.",

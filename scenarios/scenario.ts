@@ -8,6 +8,7 @@ import { type CheckProperty, checkProperties } from './check-properties.ts';
 import { closestName } from './closest-name.ts';
 import {
   faultSchema,
+  foreignRecordForms,
   type ParsedScenario,
   scenarioSchema,
   faultTypes as schemaFaultTypes,
@@ -54,6 +55,11 @@ export type FaultSpec = {
   sectors?: 'prefix' | 'any' | 'hole';
   /** disk-misdirected-write: whose record lands over the older one. */
   landing?: 'same-conversation' | 'same-seq' | 'any' | 'foreign';
+  /**
+   * disk-misdirected-write with landing 'foreign': the records a correct writer never writes that land,
+   * one a crash-restart, in this order (foreignRecordForms says what each is).
+   */
+  forms?: ForeignRecordForm[];
   /** disk-lost-flush: what the power-off follows, a crash or a clean stop (drain, flush, final checkpoint). */
   after?: 'crash' | 'clean-stop';
   /** disk-lost-flush: what the power-off takes, the segment's synced tail or the whole segment file. */
@@ -68,6 +74,9 @@ export type FaultSpec = {
   restartDelayMs?: number;
   description?: string;
 };
+
+export { foreignRecordForms };
+export type ForeignRecordForm = (typeof foreignRecordForms)[number];
 
 export type Scenario = {
   name: string;

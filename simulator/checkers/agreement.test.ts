@@ -29,6 +29,22 @@ describe('agreement', () => {
     expect(result).toMatchObject({ property: 'agreement', verdict: 'pass', witness: [] });
   });
 
+  it('fails a message served with a field of the wrong type, even one no other claim compares (ts)', () => {
+    // A log record a correct writer never writes, taken by a recovery and served (disk-misdirected-write's
+    // foreign forms append-ts and append-body): every claim agrees, the shape does not.
+    const infinite = { ...m1, ts: Number.POSITIVE_INFINITY };
+    const result = judge([history.send(1, bob, m1), history.durable(2, infinite), history.ack(3, bob, m1)], {
+      messages: [m1],
+    });
+    expect(result.verdict).toBe('fail');
+    expect(result.details).toMatch(/durable of a malformed message/);
+    expect(path(result)).toEqual([history.durable(2, infinite)]);
+    const numberBody = { ...m1, body: 7 as unknown as string };
+    const shown = judge([history.display(4, ann, numberBody)], { messages: [numberBody] });
+    expect(shown.details).toMatch(/display of a malformed message/);
+    expect((shown.witness as WitnessCase[])[0]!.problem).toMatch(/has a body of the wrong type/);
+  });
+
   it('fails a display whose body differs from the durable record, naming both', () => {
     const wrong = history.display(4, ann, { ...m1, body: 'tampered' });
     const result = judge([history.durable(2, m1), wrong]);

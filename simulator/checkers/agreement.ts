@@ -6,6 +6,8 @@
 // during the run (checkpoint) judges the (conv, seq) it shows as the final read would and drops them;
 // read-back.ts keeps what the final read must still show there. A claim about a dropped seq that comes
 // later starts a record of its own, judged against the final read (which must match the earlier read).
+// A served message (durable, display) must have protocol.md's shape: from, cmid, body strings, ts a
+// finite number (a log record no correct writer writes, taken by a recovery, is served so).
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
 import type { Checker, CheckResult, FinalState, HistoryEventOf, HistoryKind, StoreRead } from '../history.ts';
@@ -139,13 +141,31 @@ export function createAgreementChecker(options: CheckerOptions = {}): Checker {
     body: recentBodies.hash(slot, message.body),
   });
 
+  // protocol.md's message: from, cmid and body strings, ts a number of ms. A store that served one of
+  // another shape (a log record a correct writer never writes, taken by its recovery) is caught here
+  // whatever the other claims say (a ts is compared with none).
+  const misshapen = (event: HistoryEventOf<'durable' | 'display'>): void => {
+    const { message } = event;
+    const bad: ('from' | 'cmid' | 'body' | 'ts')[] = (['from', 'cmid', 'body'] as const).filter(
+      (field) => typeof message[field] !== 'string',
+    );
+    if (!Number.isFinite(message.ts)) bad.push('ts');
+    if (bad.length === 0) return;
+    witness.add(`${event.k} of a malformed message`, () => ({
+      problem: `${event.k} of ${message.conv}#${message.seq} has a ${bad.join(', ')} of the wrong type: ${JSON.stringify(bad.map((field) => String(message[field])))}`,
+      path: [event],
+    }));
+  };
+
   const observe = (event: HistoryEventOf<(typeof kinds)[number]>): void => {
     switch (event.k) {
       case 'durable': {
+        misshapen(event);
         const slot = slotOf(event.message.conv, event.message.seq);
         return judge(slot, messageClaim(slot, 'durable', event.at, -1, event.message), event);
       }
       case 'display': {
+        misshapen(event);
         const slot = slotOf(event.message.conv, event.message.seq);
         const device = ids.device(event.user, event.device);
         return judge(slot, messageClaim(slot, 'display', event.at, device, event.message), event);

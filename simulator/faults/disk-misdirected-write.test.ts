@@ -1,6 +1,24 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeJson, encodeJsonFrame, readFrame } from '../../reference-server/store/record-codec.ts';
-import { foreignRecord } from './disk-misdirected-write.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type {
+  AppendRequest,
+  AppendResult,
+  CreateRequest,
+  CreateResult,
+  CursorRequest,
+  CursorResult,
+  MembersRequest,
+  MembersResult,
+} from '../../reference-server/store/message-store.ts';
+import type { LogRecord } from '../../reference-server/store/record-codec.ts';
+import {
+  decodeJson,
+  decodeRecord,
+  encodeFrame,
+  readFrame,
+} from '../../reference-server/store/record-codec.ts';
+import { StoreState } from '../../reference-server/store/store-state.ts';
+import { type ForeignRecordForm, foreignRecordForms } from '../../scenarios/scenario.ts';
+import { foreignFrame, foreignRecord, modelOf } from './disk-misdirected-write.ts';
 import {
   type FaultRun,
   failedVerdicts,
@@ -8,6 +26,59 @@ import {
   recoveryReadingSegments,
   runFault,
 } from './fault-harness.ts';
+
+/**
+ * The deviant store of the 'foreign' tests: while `lenient.on`, its decoder takes any record of a known
+ * type that the fault planted (foreignFrame writes `t` last, the writer first) as a decoder missing a
+ * check would (record-codec.ts's mutants 3146, 3203, 3133 of the samples), marked `planted`, and
+ * PlantedAccepted replays such a record as a recovery missing a replay check would (log-recovery.ts's
+ * 2724, 2727, 2728).
+ */
+const lenient = vi.hoisted(() => ({ on: false }));
+vi.mock('../../reference-server/store/record-codec.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../reference-server/store/record-codec.ts')>();
+  return {
+    ...real,
+    decodeRecord(payload: Buffer): LogRecord | null {
+      const record = real.decodeRecord(payload);
+      if (!lenient.on || payload.subarray(0, 5).toString() === '{"t":') return record;
+      const value = (record ?? real.decodeJson(payload)) as { t?: unknown } | undefined;
+      const known = ['append', 'create', 'members', 'cursor'].includes(String(value?.t));
+      return known ? ({ ...value, planted: true } as unknown as LogRecord) : null;
+    },
+  };
+});
+
+/** Replays a planted record as if it applied as it was logged; everything else as StoreState. */
+class PlantedAccepted extends StoreState {
+  override create(request: CreateRequest): CreateResult {
+    const result = super.create(request);
+    return planted(request) ? { ...result, status: 'created' } : result;
+  }
+
+  override append(request: AppendRequest): AppendResult {
+    const result = super.append(request);
+    return planted(request) && result.status === 'ok'
+      ? { ...result, duplicate: false, seq: (request as { seq?: number }).seq ?? result.seq }
+      : result;
+  }
+
+  override changeMembers(request: MembersRequest): { result: MembersResult; changed: boolean } {
+    const changed = super.changeMembers(request);
+    return planted(request) ? { ...changed, changed: true } : changed;
+  }
+
+  override advanceCursor(request: CursorRequest): CursorResult {
+    const result = super.advanceCursor(request);
+    return planted(request) && result.status === 'ok'
+      ? { status: 'ok', seq: request.seq, moved: true }
+      : result;
+  }
+}
+
+function planted(request: object): boolean {
+  return 'planted' in request;
+}
 
 describe('disk-misdirected-write', () => {
   let run: FaultRun;
@@ -113,32 +184,70 @@ describe('disk-misdirected-write', () => {
 });
 
 describe('foreignRecord', () => {
-  it('makes a CRC-valid frame of exactly the length asked, a membership change listing a number, or null', () => {
-    const frame = foreignRecord('g1', 'u1', 90)!;
-    expect(frame.length).toBe(90);
-    const read = readFrame(frame, 0, frame.length);
-    expect(read.ok).toBe(true);
-    expect(decodeJson((read as { payload: Buffer }).payload)).toMatchObject({
-      t: 'members',
+  const message = { t: 'append', conv: 'g1', seq: 3, from: 'u1', cmid: 'c3', body: 'hi', ts: 30 } as const;
+  const before = { ...message, seq: 2, cmid: 'c2' };
+  const model = modelOf([
+    { t: 'create', id: 'g1', kind: 'group', members: ['u1', 'u2'] },
+    { ...before, seq: 1, cmid: 'c1' },
+    before,
+    { t: 'cursor', conv: 'g1', user: 'u1', kind: 'read', seq: 2 },
+  ]);
+
+  it('makes each form a CRC-valid frame of exactly the length asked, or null when it does not fit', () => {
+    for (const form of foreignRecordForms) {
+      const frame = foreignFrame(foreignRecord(form, message, model, 'g1~')!, 200)!;
+      expect(frame.length, form).toBe(200);
+      expect(readFrame(frame, 0, frame.length).ok, form).toBe(true);
+      expect(foreignFrame(foreignRecord(form, message, model, 'g1~')!, 40), form).toBeNull();
+    }
+  });
+
+  it('builds each form from what the records before the target say, a record no correct writer writes', () => {
+    const decoded = (form: ForeignRecordForm) => {
+      const frame = foreignFrame(foreignRecord(form, message, model, 'g1~')!, 200)!;
+      return decodeJson((readFrame(frame, 0, 200) as { payload: Buffer }).payload);
+    };
+    expect(decoded('members-add-number')).toEqual({ t: 'members', conv: 'g1', add: [7], remove: ['u1'] });
+    expect(decoded('members-unchanged')).toEqual({ t: 'members', conv: 'g1', add: ['u1'], remove: [] });
+    expect(decoded('create-twice')).toEqual({ t: 'create', id: 'g1', kind: 'group', members: ['u1'] });
+    expect(decoded('cursor-repeat')).toEqual({ t: 'cursor', conv: 'g1', user: 'u1', kind: 'read', seq: 2 });
+    // u1 has read up to lastSeq 2, and its delivered cursor is below it.
+    expect(decoded('cursor-past-end')).toEqual({
+      t: 'cursor',
       conv: 'g1',
-      add: [7],
+      user: 'u1',
+      kind: 'delivered',
+      seq: 3,
     });
-    expect(foreignRecord('g1', 'u1', 40)).toBeNull();
+    expect(decoded('append-ts')).toEqual({ ...message, ts: Number.POSITIVE_INFINITY });
+    expect(decoded('append-repeat')).toEqual({ ...message, seq: 2, cmid: 'c2' });
+    // None of them decodes and replays: the real decoder refuses those of a wrong shape.
+    for (const form of [
+      'members-add-number',
+      'create-kind',
+      'cursor-kind',
+      'append-body',
+      'append-ts',
+    ] as const)
+      expect(
+        decodeRecord(foreignFrame(foreignRecord(form, message, model, 'g1~')!, 200)!.subarray(8)),
+        form,
+      ).toBeNull();
   });
 });
 
 /**
  * A recovery that reads a number where a user id belongs as that id (as a decoder that took any list:
  * mutants 3126 and 3164 of the 3c0f288 seed-3 sample): each such membership change is given to the
- * store rewritten with string ids, padded to the same length, so it replays.
+ * store rewritten with string ids, padded with spaces to the same length, so it replays.
  */
 const numbersAsIds = recoveryReadingSegments((data, offset, frame) => {
   if (frame === null) return;
-  const value = decodeJson(frame.payload) as { t?: string; add?: unknown[]; pad?: string } | undefined;
+  const value = decodeJson(frame.payload) as { t?: string; add?: unknown[] } | undefined;
   if (value?.t !== 'members' || !value.add?.some((user) => typeof user !== 'string')) return;
-  const add = value.add.map(String);
-  const grown = JSON.stringify(add).length - JSON.stringify(value.add).length;
-  encodeJsonFrame({ ...value, add, pad: (value.pad ?? '').slice(grown) }).copy(data, offset);
+  const json = JSON.stringify({ ...value, add: value.add.map(String) });
+  const spaces = frame.payload.length - Buffer.byteLength(json);
+  if (spaces >= 0) encodeFrame(Buffer.from(`${json.slice(0, -1)}${' '.repeat(spaces)}}`)).copy(data, offset);
 });
 
 describe("disk-misdirected-write with landing 'foreign'", () => {
@@ -164,4 +273,54 @@ describe("disk-misdirected-write with landing 'foreign'", () => {
     expect(deviant.summary.exitCode).not.toBe(0);
     expect(failedVerdicts(deviant).join('\n')).toMatch(/durable-ack|cursor-monotonicity|no-loss/);
   });
+});
+
+describe("disk-misdirected-write with landing 'foreign', every form", () => {
+  const fault = (forms: readonly string[]) => ({
+    type: 'disk-misdirected-write',
+    atMs: 1000,
+    durationMs: 300,
+    landing: 'foreign',
+    forms,
+  });
+  const load = { clients: { count: 200 } };
+  /** What the real recovery says of each form: a decoder's refusal or a replay's. */
+  const refusal = (form: string): RegExp =>
+    /^(members-add|members-remove|create-kind|create-member|create-id|cursor-kind|append-body|append-cmid|append-ts)/.test(
+      form,
+    )
+      ? /a record that does not decode/
+      : /\(replay diverged\)/;
+
+  it(
+    'lands each in turn, each with a crash and restart; recovery refuses each until the backup is back, and nothing is lost',
+    async () => {
+      const run = await runFault(fault(foreignRecordForms), load);
+      const storage = run.summary.storage!;
+      expect(storage.disk.misdirectedWrites).toBe(foreignRecordForms.length);
+      expect(storage.refusals).toHaveLength(foreignRecordForms.length);
+      for (const [i, form] of foreignRecordForms.entries())
+        expect(storage.refusals[i], form).toMatch(refusal(form));
+      expect(failedVerdicts(run)).toEqual([]);
+    },
+    faultRunTimeoutMs,
+  );
+
+  it.each(foreignRecordForms)(
+    'fails a store whose recovery takes %s',
+    async (form) => {
+      lenient.on = true;
+      const deviant = await runFault(fault([form]), load, 1, {
+        storeState: () => new PlantedAccepted(),
+      }).finally(() => {
+        lenient.on = false;
+      });
+      expect(deviant.summary.storage!.disk.misdirectedWrites).toBe(1);
+      expect(deviant.summary.storage!.refusals).toEqual([]);
+      expect(failedVerdicts(deviant).join('\n')).toMatch(
+        /^(durable-ack|no-loss|agreement|cursor-monotonicity|authorization|per-conversation-order|no-duplicates|idempotency)/m,
+      );
+    },
+    faultRunTimeoutMs,
+  );
 });

@@ -99,6 +99,8 @@ export class LogStorage implements StorageService {
     /** Recoveries that cut a torn tail with intact records after its unwritten sector (told from damage). */
     tailsCutBeforeIntact: 0,
     corruptReads: 0,
+    /** Reads the store failed with an error other than a corrupt record (an I/O error of its own). */
+    failedReads: 0,
     bitFlips: 0,
     checkpointsRejected: 0,
     /** Clean stops: the store closed (flushed, checkpointed) as its node exited after a drain. */
@@ -379,7 +381,7 @@ export class LogStorage implements StorageService {
         if (store.checkpointRejected !== null) this.stats.checkpointsRejected++;
         await this.reportRecovered(store).catch((error: unknown) => {
           if (error instanceof LogCorruptError) this.stats.corruptReads++;
-          else throw error;
+          else this.stats.failedReads++;
         });
         if (generation !== this.generation) return;
         this.recovering = false;
@@ -533,8 +535,10 @@ export class LogStorage implements StorageService {
           batch = result.status === 'ok' ? result.messages : [];
         },
         (error: unknown) => {
-          if (!(error instanceof LogCorruptError)) throw error;
-          this.stats.corruptReads++;
+          // A read the store fails (corrupt, or an I/O error of its own: an index into no file) serves
+          // nothing from there on: what it owes after is missing from the final read (durable-ack).
+          if (error instanceof LogCorruptError) this.stats.corruptReads++;
+          else this.stats.failedReads++;
           batch = [];
         },
       );
