@@ -29,11 +29,11 @@ function allocate(kind: TypedArrayKind, length: number): TypedArray {
 export const columnGrowth = 1.125;
 
 export class Column {
-  private data: TypedArray;
+  protected data: TypedArray;
 
   constructor(
     private readonly kind: TypedArrayKind,
-    private readonly fill = 0,
+    protected readonly fill = 0,
     capacity = defaultCheckerLimits.tableEntriesInitial,
     private readonly lengthMax = defaultCheckerLimits.tableEntriesMax,
   ) {
@@ -64,7 +64,7 @@ export class Column {
     if (kept < end) this.data.fill(this.fill, kept, end);
   }
 
-  private grow(needed: number): void {
+  protected grow(needed: number): void {
     if (needed > this.lengthMax) {
       throw new Error(`checker column needs ${needed} entries, over tableEntriesMax ${this.lengthMax}`);
     }
@@ -77,8 +77,58 @@ export class Column {
   }
 }
 
+/*
+ * One subclass per array kind, each with its own `get` and `set`: V8 keeps what an element read met per
+ * function, so one `get` shared by every column met four array kinds and read them all through a
+ * polymorphic access (column.ts:45 was 2.8% of a gate seed's CPU, docs/benchmarks.md, session 28); a
+ * subclass's `get` only ever meets its own kind. The bodies are the base class's, on purpose.
+ */
+class Int32Column extends Column {
+  override get(index: number): number {
+    return index < this.data.length ? this.data[index]! : this.fill;
+  }
+
+  override set(index: number, value: number): void {
+    if (index >= this.data.length) this.grow(index + 1);
+    this.data[index] = value;
+  }
+}
+
+class Uint32Column extends Column {
+  override get(index: number): number {
+    return index < this.data.length ? this.data[index]! : this.fill;
+  }
+
+  override set(index: number, value: number): void {
+    if (index >= this.data.length) this.grow(index + 1);
+    this.data[index] = value;
+  }
+}
+
+class Float64Column extends Column {
+  override get(index: number): number {
+    return index < this.data.length ? this.data[index]! : this.fill;
+  }
+
+  override set(index: number, value: number): void {
+    if (index >= this.data.length) this.grow(index + 1);
+    this.data[index] = value;
+  }
+}
+
+class Uint8Column extends Column {
+  override get(index: number): number {
+    return index < this.data.length ? this.data[index]! : this.fill;
+  }
+
+  override set(index: number, value: number): void {
+    if (index >= this.data.length) this.grow(index + 1);
+    this.data[index] = value;
+  }
+}
+
 /** A column of 32-bit signed integers; `fill` is what unwritten entries read as. */
-export const int32Column = (fill = 0): Column => new Column('int32', fill);
-export const uint32Column = (fill = 0): Column => new Column('uint32', fill);
-export const float64Column = (fill = 0): Column => new Column('float64', fill);
-export const uint8Column = (fill = 0): Column => new Column('uint8', fill);
+export const int32Column = (fill = 0): Column => new Int32Column('int32', fill);
+export const uint32Column = (fill = 0): Column => new Uint32Column('uint32', fill);
+export const float64Column = (fill = 0): Column => new Float64Column('float64', fill);
+export const uint8Column = (fill = 0): Column => new Uint8Column('uint8', fill);

@@ -80,9 +80,13 @@ export class PieceHash {
   }
 }
 
-/** The text of a key made of several ids; the separator cannot occur in protocol ids. */
-export function keyText(...parts: string[]): string {
-  return parts.join('\u0000');
+/**
+ * The text of a key made of two or three ids; the separator cannot occur in protocol ids. Concatenated,
+ * not a rest array joined: it is built once or twice per send, ack and stored message (string-hash.ts's
+ * join was 0.3% of a gate seed's self time; docs/benchmarks.md, session 28).
+ */
+export function keyText(a: string, b: string, c?: string): string {
+  return c === undefined ? a + '\u0000' + b : a + '\u0000' + b + '\u0000' + c;
 }
 
 /** How a hash is shown in a witness, where the text itself was not kept. */
