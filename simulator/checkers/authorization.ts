@@ -213,7 +213,11 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
     }
     // A receipt goes "to members" (protocol.md): a current member may hear of a cursor below its join.
     if ((event.t === 'receipt' || event.t === 'welcome') && worst !== 'yes')
-      return either(worst, membership.memberAt(event.conv, event.user, event.at, graceFor(event)));
+      worst = either(worst, membership.memberAt(event.conv, event.user, event.at, graceFor(event)));
+    // A welcome's lastSeq may be the seq a past membership began after, told at the join, even when
+    // the user was removed again before any message (its last span holds no seq).
+    if (event.t === 'welcome' && worst !== 'yes' && seqs.length === 1)
+      worst = either(worst, membership.knownAtJoin(event.conv, event.user, seqs[0]!));
     return worst;
   };
 

@@ -30,6 +30,22 @@ describe('MembershipOracle', () => {
     expect(oracle.readable('g', 'cat', 1)).toBe('no');
   });
 
+  it('knows the seq a user joined after, even one it may not read (added and removed with no message between)', () => {
+    const oracle = oracleOf([
+      created,
+      history.ack(10, ann, message('g', 3, 'ann'), 5),
+      history.membersSent(20, 1, 'g', { add: ['cat'] }),
+      history.membersAnswered(30, 1, 200),
+      history.membersSent(31, 2, 'g', { remove: ['cat'] }),
+      history.membersAnswered(40, 2, 200),
+      history.ack(50, ann, message('g', 4, 'ann'), 45),
+    ]);
+    // cat's span holds no seq: it may read none, but it joined after seq 3.
+    expect([3, 4].map((seq) => oracle.readable('g', 'cat', seq))).toEqual(['no', 'no']);
+    expect([2, 3, 4].map((seq) => oracle.knownAtJoin('g', 'cat', seq))).toEqual(['yes', 'yes', 'no']);
+    expect(oracle.knownAtJoin('g', 'bob', 1)).toBe('no');
+  });
+
   it('takes the server at its word only where the history allows', () => {
     const events = (lastSeq: number) => [
       created,

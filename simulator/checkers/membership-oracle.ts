@@ -114,6 +114,24 @@ export class MembershipOracle {
     return this.stateAtSeq(slot, seq);
   }
 
+  /**
+   * Whether the user may know `seq` as the conversation's newest when it joined: an add of the user,
+   * carried out (or maybe), whose cut is at or past it. A joining member's cursors start at the join,
+   * and a welcome names them and the lastSeq, so a user added and removed again with no message between
+   * (a membership span of no seq) may be told the seq before that span, which it may not read.
+   */
+  knownAtJoin(conv: string, user: string, seq: number): Tri {
+    const slot = this.pairs.find(this.ids.conv(conv), this.ids.user(user));
+    if (slot < 0 || this.changed.get(slot) === 0) return 'no';
+    let verdict: Tri = 'no';
+    for (const { change, add } of this.pairChanges.get(slot)!) {
+      if (!add || change.status === 'refused') continue;
+      if (change.status === 'applied' && seq <= change.lo) return 'yes';
+      if (seq <= change.hi) verdict = 'maybe';
+    }
+    return verdict;
+  }
+
   // Apart from readable and memberAt, called per frame: a closure there would make every call allocate
   // a context for what it captures, changed pair or not.
   private stateAtSeq(slot: number, seq: number): Tri {
