@@ -135,12 +135,17 @@ describe('read-pages', () => {
     expect(JSON.stringify(result.witness)).toContain('says more: true');
   });
 
-  it('fails an empty page that says more (a client asking again from the same after gets it forever)', () => {
-    const events = sent(10);
-    events.push(syncSent(100, 4, 4), page(101, [], 10, true));
-    const result = judge(events);
+  it('fails empty pages saying more answered again and again to one after (the reader is stuck there), not one', () => {
+    const once = sent(10);
+    once.push(syncSent(100, 4, 4), page(101, [], 10, true));
+    once.push(syncSent(102, 4, 4), page(103, [5, 6, 7, 8], 10, true));
+    once.push(syncSent(104, 8, 4), page(105, [9, 10], 10, false));
+    expect(judge(once).verdict).toBe('pass');
+    const stuck = sent(10);
+    for (let i = 0; i < 3; i++) stuck.push(syncSent(100 + 2 * i, 4, 4), page(101 + 2 * i, [], 10, true));
+    const result = judge(stuck);
     expect(result.verdict).toBe('fail');
-    expect(JSON.stringify(result.witness)).toContain('holds no message but says more: true');
+    expect(JSON.stringify(result.witness)).toContain('answer 3 in a row of that kind to a read after 4');
   });
 
   it('fails a page whose lastSeq is below its own messages or no seq at all', () => {

@@ -5,10 +5,11 @@
 //   (acked or shown) when it sent the sync, and that the membership oracle says the user may read,
 //   must be on the page. (Seqs are gap-free, so every seq up to the newest seen existed then.)
 // - a page that says `more: true` names a newer seq than its last message: the server's `lastSeq` is
-//   the newest seq the reader may know, so a later readable seq is at most that. And it holds a message:
-//   a page starts at the first seq the reader may read past `after`, so an empty page saying `more`
-//   leaves a client that asks again from the same `after` with the same page forever (the reference
-//   server answered so for a window cut from an empty membership span until session 28).
+//   the newest seq the reader may know, so a later readable seq is at most that. An empty page saying
+//   `more` costs the reader a round trip (a fleet node whose membership moved on while the store read
+//   answers one once); answered again and again to the same `after`, it leaves the reader stuck there
+//   for good (the reference server did so for a window cut from an empty membership span until session
+//   28): the third in a row to one reader and `after` fails.
 // - a page holds at most the `limit` the sync asked for (500 by default), and its `lastSeq` (a finite
 //   seq) is not below any message on it.
 // - an HTTP read (`GET .../messages?after&limit`, the `workload.httpReadsPerMin` readers) is a page too:
@@ -66,6 +67,9 @@ import { membershipKinds } from './membership-oracle.ts';
 import { WitnessList } from './witness-list.ts';
 
 export const readPagesProperty = 'read-pages';
+
+/** Empty pages saying `more` answered in a row to one reader's read after one seq that fail. */
+const emptyMoreRepeatsMax = 3;
 
 /** Seqs past a `more: false` page checked against the oracle per page (the nearest first). */
 const seqsCheckedPerPageMax = 256;
@@ -280,6 +284,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     });
   };
 
+  /** Each reader's run of empty pages saying `more` to one `after` (any other page of its ends it). */
+  const emptyMoreStreaks = new Map<string, { after: number; count: number }>();
+
   /** A page of a read (a `batch`, an HTTP read's answer) against its claims and what the harness saw. */
   const judgePage = (page: Page): void => {
     pages++;
@@ -291,11 +298,18 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         path: page.path,
       }));
     if (page.more === undefined) return;
-    if (page.more && seqs.length === 0)
-      witness.add('empty page saying more', () => ({
-        problem: `${what} holds no message but says more: true; a page starts at the first seq the reader may read past \`after\`, so a client asking again from where it is would get the same page forever`,
-        path: page.path,
-      }));
+    if (page.after !== null) {
+      const streak = emptyMoreStreaks.get(what);
+      if (page.more && seqs.length === 0) {
+        const count = streak?.after === page.after ? streak.count + 1 : 1;
+        emptyMoreStreaks.set(what, { after: page.after, count });
+        if (count === emptyMoreRepeatsMax)
+          witness.add('empty page saying more, again and again', () => ({
+            problem: `${what} holds no message but says more: true, answer ${count} in a row of that kind to a read after ${page.after}: a client asking again from where it is gets the same page forever`,
+            path: page.path,
+          }));
+      } else if (streak !== undefined) emptyMoreStreaks.delete(what);
+    }
     const top = seqs.length > 0 ? seqs[seqs.length - 1]! : 0;
     if (!(Number.isSafeInteger(page.lastSeq) && page.lastSeq! >= top))
       witness.add('lastSeq below the page', () => ({
