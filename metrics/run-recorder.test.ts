@@ -141,3 +141,25 @@ describe('RunRecorder', () => {
     ).toThrow(/unknown property/);
   });
 });
+
+describe('scenarioRecorder', () => {
+  it('counts a failed log-store run verdict (store-open-files, store-segment-size) instead of throwing on it', async () => {
+    const { scenarioRecorder } = await import('./scenario-recorder.ts');
+    const { loadScenario } = await import('../scenarios/load-scenario.ts');
+    const recorder = scenarioRecorder(loadScenario('steady'), 'sim-steady-1');
+    expect(() =>
+      recorder.finish(
+        [
+          {
+            property: 'store-open-files',
+            verdict: 'fail',
+            details: '1 violation: 5 files open',
+            witness: [],
+          },
+          { property: 'store-segment-size', verdict: 'fail', details: '2 violations: big', witness: [] },
+        ],
+        1000,
+      ),
+    ).not.toThrow();
+  });
+});

@@ -1,9 +1,10 @@
 // A RunRecorder set up for one scenario: its SLO thresholds become bucket bounds, its checkers'
-// properties label the violations counter. Simulated and live runs both build theirs here.
+// properties (and the log store's run verdicts) label the violations counter. Simulated and live runs both build theirs here.
 
 import { checkProperties } from '../scenarios/check-properties.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { parseThreshold } from '../scenarios/thresholds.ts';
+import { storeOpenFilesProperty, storeSegmentSizeProperty } from '../simulator/verdict.ts';
 import { RunRecorder } from './run-recorder.ts';
 
 export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder {
@@ -17,7 +18,8 @@ export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder
     runId,
     devicesPerUser: scenario.clients.devicesPerUser,
     thresholdsMs,
-    properties: checkProperties,
+    // The checkers' properties, and the verdicts a log-store run adds from the harness's own disk.
+    properties: [...checkProperties, storeOpenFilesProperty, storeSegmentSizeProperty],
   });
 }
 

@@ -74,7 +74,15 @@ describe("a conversation's membership spans", () => {
     expect(conv.readWindow('u', 8)).toEqual({ after: 12, upper: open, nextSpanFrom: null, horizon: open });
     // An empty span last: nothing more to read after the first span.
     const ended = new Conversation('g2', 'group', 0);
-    ended.takeRecord(record({ a: [{ from: 1, to: null }], u: [{ from: 1, to: 5 }, { from: 9, to: 8 }] }));
+    ended.takeRecord(
+      record({
+        a: [{ from: 1, to: null }],
+        u: [
+          { from: 1, to: 5 },
+          { from: 9, to: 8 },
+        ],
+      }),
+    );
     expect(ended.readWindow('u', 3)).toEqual({ after: 3, upper: 5, nextSpanFrom: null, horizon: 8 });
     // Seqs 6-8 were sequenced while u was away: the window past the first span holds none of them.
     expect(ended.readWindow('u', 5)).toEqual({ after: 8, upper: 8, nextSpanFrom: null, horizon: 8 });

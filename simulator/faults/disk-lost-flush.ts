@@ -78,7 +78,11 @@ function loseSegmentsFrom(
     if (next === null) break;
     lost.push(next);
   }
-  return { restore: () => lost.forEach((file) => file.restore()) };
+  return {
+    restore: () => {
+      for (const file of lost) file.restore();
+    },
+  };
 }
 
 /** Where the synced checkpoint says the log stood, or null without one that recovery would use. */
