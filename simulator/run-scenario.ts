@@ -22,6 +22,7 @@ import {
   pickResenders,
   scheduleAway,
   scheduleChurn,
+  scheduleClockTypists,
   scheduleHttpReads,
   scheduleMembershipChurn,
   schedulePresses,
@@ -589,6 +590,16 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   };
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
+  let clockSendNumber = 0;
+  scheduleClockTypists(world, derivedFaults, streams, { faultsAt, healAt, settleAt }, (index, conv) => {
+    const sim = world.clients[index]!;
+    if (sim.left || !ledger.isMember(conv, sim.user)) return false;
+    world.clientEffects(index, sim.client.setTyping(conv, true, world.now));
+    const { bodyBytes, largeBodyShare } = scenario.workload;
+    const body = pressBody(`${sim.device}.clock`, clockSendNumber++, bodyBytes, largeBodyShare);
+    world.clientEffects(index, sim.client.sendMessage(conv, body, world.now));
+    return true;
+  });
   const heldOffline = new Set<number>();
   const heldOnline = new Set<number>();
   scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt, heldOffline, heldOnline);
