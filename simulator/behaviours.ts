@@ -20,7 +20,7 @@ import {
   scheduleStrangerReads,
 } from './malformed-reads.ts';
 import type { Population } from './population.ts';
-import { pressPlan } from './press.ts';
+import { type PressStep, pressPlan } from './press.ts';
 import type { World } from './world/world.ts';
 
 /** Each client watches a few of the users it shares a conversation with (direct or small group). */
@@ -88,14 +88,7 @@ export function schedulePresses(
   streams: SeedStreams,
   body: (device: string, n: number) => string,
 ): void {
-  const candidates = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
-  const steps = pressPlan(
-    scenario,
-    candidates,
-    (index) => world.clients[index]!.convs,
-    (index) => world.clients[index]!.user,
-    streams.stream('press'),
-  );
+  const steps = pressSteps(world, scenario, streams);
   let n = 0;
   for (const step of steps) {
     const sim = world.clients[step.index]!;
@@ -106,6 +99,29 @@ export function schedulePresses(
       world.clientEffects(step.index, effects);
     });
   }
+}
+
+function pressSteps(world: World, scenario: Scenario, streams: SeedStreams): PressStep[] {
+  const candidates = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
+  return pressPlan(
+    scenario,
+    candidates,
+    (index) => world.clients[index]!.convs,
+    (index) => world.clients[index]!.user,
+    streams.stream('press'),
+  );
+}
+
+/**
+ * `workload.firstPress`: the pressers' devices (the same draws as `schedulePresses`), their links made
+ * steady; the run dials them first. Empty without it.
+ */
+export function firstPressers(world: World, scenario: Scenario, streams: SeedStreams): Set<number> {
+  const pressers = new Set<number>();
+  if (!scenario.workload.firstPress) return pressers;
+  for (const step of pressSteps(world, scenario, streams)) pressers.add(step.index);
+  for (const index of pressers) world.network.steadyLink(index);
+  return pressers;
 }
 
 /** How often a fast typist types, and when in the warm-up (shares of it). */
