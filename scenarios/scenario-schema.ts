@@ -612,6 +612,12 @@ export const scenarioSchema = strict({
       'users (one device each; per generator shard in live runs) who press past their send burst in the warm-up, then slow down',
       1,
     ),
+    firstPress: z
+      .boolean()
+      .default(false)
+      .describe(
+        "the pressers' press is the node's very first sends: each presser dials at 0 on a steady link (no jitter) and presses at 200 ms with no send before, every other client dials from 300 ms on, so the first user a fresh node serves is a presser, judged with no slack (rate-limit; simulator only) (default false)",
+      ),
     typists: count(
       'users (one device each, on a steady link: no jitter) who type in one of their conversations every 250 ms from 60% to 95% of the warm-up, faster than the typing throttle lets through, and at its exact boundaries (twice at 60%, then a throttle interval after less 1 ms, at it, and 250 ms past it) (simulator only)',
       1,

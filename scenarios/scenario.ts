@@ -155,6 +155,8 @@ export type Scenario = {
     awayWindowMs?: [number, number];
     /** Users who send past their burst in one instant in the warm-up, then send below the rate (rate-limit). */
     pressers: number;
+    /** The pressers' press is the node's first sends: they dial first and press before anyone else sends (simulator only). */
+    firstPress: boolean;
     /** Users who type in one conversation every 250 ms late in the warm-up, past the typing throttle (simulator only). */
     typists: number;
     /** Devices that send their last acked message again on each session after their first, as an app that lost the ack (simulator only). */

@@ -1,7 +1,7 @@
 // What users do besides sending: watch each other's presence, go offline and back (churn), and, for
 // admins, change group membership during the run (through a node's HTTP API, as a real admin would).
 
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import {
   type AdminLedger,
   type AdminTransport,
@@ -9,6 +9,7 @@ import {
   membersChangeBody,
 } from './admin-ledger.ts';
 import { hash32 } from './checkers/string-hash.ts';
+import { afterFaultMs as typingAfterFaultMs } from './checkers/typing-recipients.ts';
 import type { HistoryEvent } from './history.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
 import {
@@ -19,7 +20,7 @@ import {
   scheduleStrangerReads,
 } from './malformed-reads.ts';
 import type { Population } from './population.ts';
-import { pressPlan } from './press.ts';
+import { type PressStep, pressPlan } from './press.ts';
 import type { World } from './world/world.ts';
 
 /** Each client watches a few of the users it shares a conversation with (direct or small group). */
@@ -87,14 +88,7 @@ export function schedulePresses(
   streams: SeedStreams,
   body: (device: string, n: number) => string,
 ): void {
-  const candidates = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
-  const steps = pressPlan(
-    scenario,
-    candidates,
-    (index) => world.clients[index]!.convs,
-    (index) => world.clients[index]!.user,
-    streams.stream('press'),
-  );
+  const steps = pressSteps(world, scenario, streams);
   let n = 0;
   for (const step of steps) {
     const sim = world.clients[step.index]!;
@@ -105,6 +99,29 @@ export function schedulePresses(
       world.clientEffects(step.index, effects);
     });
   }
+}
+
+function pressSteps(world: World, scenario: Scenario, streams: SeedStreams): PressStep[] {
+  const candidates = world.clients.flatMap((sim, index) => (sim.adversary ? [] : [index]));
+  return pressPlan(
+    scenario,
+    candidates,
+    (index) => world.clients[index]!.convs,
+    (index) => world.clients[index]!.user,
+    streams.stream('press'),
+  );
+}
+
+/**
+ * `workload.firstPress`: the pressers' devices (the same draws as `schedulePresses`), their links made
+ * steady; the run dials them first. Empty without it.
+ */
+export function firstPressers(world: World, scenario: Scenario, streams: SeedStreams): Set<number> {
+  const pressers = new Set<number>();
+  if (!scenario.workload.firstPress) return pressers;
+  for (const step of pressSteps(world, scenario, streams)) pressers.add(step.index);
+  for (const index of pressers) world.network.steadyLink(index);
+  return pressers;
 }
 
 /** How often a fast typist types, and when in the warm-up (shares of it). */
@@ -156,6 +173,72 @@ export function scheduleTypists(
     for (let at = from + typistPlan.everyMs; at < warmupMs * typistPlan.untilShare; at += typistPlan.everyMs)
       world.at(Math.floor(at), type);
     for (const at of boundary) world.at(at, type);
+  }
+}
+
+/**
+ * Clock typists: users per clock set back, when they first type (ms after the offset starts), and how
+ * long after typing-recipients judges reach again (`afterFaultMs` past the last fault event) they type again.
+ */
+export const clockTypistPlan = { users: 12, afterStartMs: 500, pastJudgedMs: 500 };
+
+/**
+ * Typing across a clock set back: for every `clock-offset` that sets a node's clock ahead (so its heal
+ * sets it back), `clockTypistPlan.users` users with a device on that node type in one of their
+ * conversations and send right after while the clock is ahead (the node stamps its relay ahead), then
+ * again once every fault has healed and typing-recipients judges reach again (before the settle phase,
+ * else not at all), each from a device of theirs on that node, typing then sending. protocol.md relays the first
+ * typing of an interval, so that second typing is owed to the members online throughout (judged by
+ * typing-recipients, which the send right after lets judge reach without a clock); a node whose throttle
+ * compares against a relay stamped ahead of its clock drops it (3c0f288 seed-2 mutant 661). Their own
+ * stream: no other draw moves. `typeThenSend` types and sends as the workload does, and says whether
+ * the user may write there now.
+ */
+export function scheduleClockTypists(
+  world: World,
+  faults: readonly FaultSpec[],
+  streams: SeedStreams,
+  phases: { faultsAt: number; healAt: number; settleAt: number },
+  typeThenSend: (index: number, conv: string) => boolean,
+): void {
+  const { faultsAt, healAt, settleAt } = phases;
+  let lastHealAt = faultsAt;
+  for (const fault of faults)
+    lastHealAt = Math.max(lastHealAt, Math.min(healAt, faultsAt + fault.atMs + (fault.durationMs ?? 0)));
+  const againAt = lastHealAt + typingAfterFaultMs + clockTypistPlan.pastJudgedMs;
+  if (againAt >= settleAt) return;
+  const rng = streams.stream('clock-typist');
+  for (const fault of faults) {
+    if (fault.type !== 'clock-offset' || (fault.offsetMs ?? 30_000) <= 0) continue;
+    const node = fault.node ?? 0;
+    const typed: { user: string; conv: string }[] = [];
+    world.at(faultsAt + fault.atMs + clockTypistPlan.afterStartMs, () => {
+      const users = new Set<string>();
+      const count = world.clients.length;
+      for (
+        let tries = 0;
+        users.size < clockTypistPlan.users && tries < 8 * clockTypistPlan.users + 16;
+        tries++
+      ) {
+        const index = rng.int(count);
+        const sim = world.clients[index]!;
+        if (sim.adversary || sim.convs.length === 0 || users.has(sim.user)) continue;
+        if (!world.network.isConnected(index) || world.network.nodeOfClient(index) !== node) continue;
+        const conv = sim.convs[rng.int(sim.convs.length)]!;
+        if (!typeThenSend(index, conv)) continue;
+        users.add(sim.user);
+        typed.push({ user: sim.user, conv });
+      }
+    });
+    world.at(againAt, () => {
+      for (const { user, conv } of typed) {
+        const index = world.clients.findIndex(
+          (sim, i) =>
+            sim.user === user && world.network.isConnected(i) && world.network.nodeOfClient(i) === node,
+        );
+        if (index >= 0) typeThenSend(index, conv);
+      }
+    });
   }
 }
 

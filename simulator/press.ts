@@ -13,6 +13,15 @@ import { partnerOf } from './behaviours.ts';
 import { protocolSendLimits } from './checkers/limits.ts';
 import type { Prng } from './kernel/prng.ts';
 
+/**
+ * `workload.firstPress`: the pressers dial at 0 and press at `pressAtMs` with no send before; every other
+ * client dials from `othersFromMs` on, so its first frame reaches the node after the presser's first
+ * sends (a client's frames take at least the link's latency): the presser is the first user the node
+ * serves, whose bucket is the node's first (4a1ec6e seed-4 mutant 586 gave that user a burst
+ * of 101).
+ */
+export const firstPressPlan = { pressAtMs: 200, othersFromMs: 300 };
+
 /** One step of a presser: `count` sends to `conv` by device `index` at `at`; `press` marks the burst. */
 export type PressStep = { at: number; index: number; conv: string; count: number; press: boolean };
 
@@ -78,9 +87,10 @@ export function pressPlan(
   const drainPerSec = slowPerSec < perSec * 0.8 ? perSec - workloadPerSec : perSec;
   for (const { index, conv } of pressed) {
     // All in the warm-up, before any fault: a backlog caught in a store outage starves (correctly).
-    const pressAt = Math.floor(warmupMs * 0.3);
+    const first = scenario.workload.firstPress;
+    const pressAt = first ? firstPressPlan.pressAtMs : Math.floor(warmupMs * 0.3);
     const count = burst + Math.ceil(burst / 2);
-    steps.push({ at: Math.floor(warmupMs * 0.1), index, conv, count: 1, press: false });
+    if (!first) steps.push({ at: Math.floor(warmupMs * 0.1), index, conv, count: 1, press: false });
     steps.push({ at: pressAt, index, conv, count, press: true });
     if (slowPerSec <= 0 || drainPerSec <= 0) continue;
     // Slow down once the backlog has drained: what is left of 4/5 of the rate until the warm-up ends.

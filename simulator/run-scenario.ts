@@ -19,9 +19,11 @@ import { addAdversaries } from './adversaries.ts';
 import {
   devicePipelines,
   deviceSpeaksText,
+  firstPressers,
   pickResenders,
   scheduleAway,
   scheduleChurn,
+  scheduleClockTypists,
   scheduleHttpReads,
   scheduleMembershipChurn,
   schedulePresses,
@@ -48,6 +50,7 @@ import { PrngTable } from './kernel/prng-table.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import type { MemoryWatch } from './memory-watch.ts';
 import { buildPopulation } from './population.ts';
+import { firstPressPlan } from './press.ts';
 import { type CheckerThreadPerf, type RunPerf, startRunMeter } from './run-meter.ts';
 import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters.ts';
 import { scaleClients } from './scale-clients.ts';
@@ -462,8 +465,14 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   // Clients come up spread over the first part of the warm-up, not all at t=0.
   const startRng = streams.stream('start');
+  // workload.firstPress: the pressers dial at 0, everyone else once their first sends are in (press.ts).
+  const pressers = firstPressers(world, scenario, streams);
+  const othersFromMs = pressers.size > 0 ? firstPressPlan.othersFromMs : 0;
   for (let i = 0; i < world.clients.length; i++) {
-    const at = Math.floor(startRng.float() * Math.max(1, warmupMs / 2));
+    const draw = startRng.float();
+    const at = pressers.has(i)
+      ? 0
+      : othersFromMs + Math.floor(draw * Math.max(1, warmupMs / 2 - othersFromMs));
     world.at(at, () => world.clientEffects(i, world.clients[i]!.client.start(world.now)));
   }
   scheduleWatches(world, scenario, streams, warmupMs);
@@ -589,6 +598,16 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   };
   const first = source.next(0);
   if (first !== null) world.at(first, arrive);
+  let clockSendNumber = 0;
+  scheduleClockTypists(world, derivedFaults, streams, { faultsAt, healAt, settleAt }, (index, conv) => {
+    const sim = world.clients[index]!;
+    if (sim.left || !ledger.isMember(conv, sim.user)) return false;
+    world.clientEffects(index, sim.client.setTyping(conv, true, world.now));
+    const { bodyBytes, largeBodyShare } = scenario.workload;
+    const body = pressBody(`${sim.device}.clock`, clockSendNumber++, bodyBytes, largeBodyShare);
+    world.clientEffects(index, sim.client.sendMessage(conv, body, world.now));
+    return true;
+  });
   const heldOffline = new Set<number>();
   const heldOnline = new Set<number>();
   scheduleChurn(world, scenario, streams, deviceCount, warmupMs, settleAt, heldOffline, heldOnline);

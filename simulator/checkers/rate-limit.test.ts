@@ -52,6 +52,43 @@ describe('rate-limit', () => {
     expect(result.details).toMatch(/1 of 1 presses judged.*5 refusals judged/);
   });
 
+  it('judges a press with no slack when the link latency floor is known (simulator), one send over live', () => {
+    // 11 acks 10 ms after the press, over 5 ms links each way: the node served them all at one instant.
+    const events: HistoryEvent[] = [press(1000, 15)];
+    for (let n = 1; n <= 11; n++) events.push(ack(1010, n));
+    const tight = (relayDelayMs?: { min: number; max: number }) =>
+      checkHistory(
+        [
+          createRateLimitChecker({
+            sendLimits: { burst: 10, perSec: 10 },
+            answerWithinMs: 100,
+            ...(relayDelayMs ? { relayDelayMs } : {}),
+          }),
+        ],
+        events,
+        finalStateFixture(),
+      )[0]!;
+    expect(tight({ min: 5, max: 20 }).details).toMatch(/1 served over the limit/);
+    expect(tight().verdict).toBe('pass');
+    // A burst's worth at one instant, then one a refill later (a round trip of 10 ms added): within.
+    const exact: HistoryEvent[] = [press(1000, 15)];
+    for (let n = 1; n <= 10; n++) exact.push(ack(1010, n));
+    exact.push(ack(1110, 11));
+    expect(
+      checkHistory(
+        [
+          createRateLimitChecker({
+            sendLimits: { burst: 10, perSec: 10 },
+            answerWithinMs: 100,
+            relayDelayMs: { min: 5, max: 20 },
+          }),
+        ],
+        exact,
+        finalStateFixture(),
+      )[0]!.verdict,
+    ).toBe('pass');
+  });
+
   it('fails a server that serves a press past its burst', () => {
     const events: HistoryEvent[] = [press(1000, 15)];
     for (let n = 1; n <= 15; n++) events.push(ack(1010, n));

@@ -2,7 +2,9 @@
 // second per user with bursts of B), from what the harness saw: its presses, acks and refusals.
 // - A refusal carries a retryAfterMs in [1, 1/R s]: a bucket refilling R tokens a second never needs
 //   longer than that for the next one.
-// - Over the limit is refused: from a press on, a device is never served more than B + R*t sends in t.
+// - Over the limit is refused: from a press on, a device is never served more than B + R*t sends in t
+//   (simulator: t is the acks' span less the network's round-trip floor, with no slack, so a node that
+//   gives one send too many in a burst fails; live: the acks' span, plus one send).
 // - Within the limit is served: a token bucket that accepted fewer than B sends in the last B/R seconds
 //   still holds a token, so a refusal then is a violation. Judged only in quiet windows (no fault, none
 //   of the user's sessions lost), where every accept is acked within `answerWithinMs`.
@@ -25,6 +27,13 @@ export type RateLimitOptions = CheckerOptions & {
   sendLimits?: { burst: number; perSec: number };
   /** In a quiet window an accept is acked, and a refusal arrives, within this (default 1000). */
   answerWithinMs?: number;
+  /**
+   * Simulator only: a frame takes at least `min` ms between a device and its node, either way (the
+   * simulated network's latency; jitter and faults only add). With it a press is judged with no slack:
+   * its sends reached the node no sooner than `min` after the press and were accepted no later than
+   * `min` before their acks came back, so the node's bucket served them within the acks' span less 2 min.
+   */
+  relayDelayMs?: { min: number; max: number };
 };
 
 const bucketMs = 250;
@@ -32,6 +41,8 @@ const bucketMs = 250;
 const clockFaultAfterMs = 60_000;
 /** Sends counted twice by a server (a resent cmid) that the harness cannot see. */
 const duplicateSlack = 5;
+/** Float refills may land a hair over the exact count: no ack is judged on a difference this small. */
+const refillRoundingSlack = 1e-6;
 
 type Press = { device: string; at: number; acks: number; open: boolean; judged: boolean };
 type Refusal = { user: string; device: string; at: number; cmid: string };
@@ -40,6 +51,12 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
   const { limits } = resolveCheckerOptions(options);
   const { burst, perSec } = options.sendLimits ?? protocolSendLimits;
   const answerMs = options.answerWithinMs ?? 1000;
+  // Live, the link's latency is unknown: a press's span at the server is bounded by its acks' span, plus a send.
+  const linkMinMs = options.relayDelayMs?.min;
+  const pressAllowed = (press: Press, ackAt: number): number =>
+    linkMinMs === undefined
+      ? burst + (perSec * (ackAt - press.at)) / 1000 + 1
+      : burst + (perSec * Math.max(0, ackAt - press.at - 2 * linkMinMs)) / 1000 + refillRoundingSlack;
   const windowMs = (burst * 1000) / perSec;
   const retryAfterMax = Math.ceil(1000 / perSec);
   const ringSize = Math.ceil((windowMs + 3 * answerMs + 2 * bucketMs) / bucketMs) + 2;
@@ -217,7 +234,7 @@ export function createRateLimitChecker(options: RateLimitOptions = {}): Checker 
           press.judged = true;
           pressesJudged++;
         }
-        const allowed = burst + (perSec * (event.at - press.at)) / 1000 + 1;
+        const allowed = pressAllowed(press, event.at);
         if (press.acks > allowed) {
           press.open = false;
           servedOverLimit(event, press, allowed);

@@ -82,7 +82,7 @@ const heldFrameDrainMs = 2000;
  * fleet node may still be resubscribing to the bus (a Redis back from an outage), and a typing relayed
  * meanwhile is rightly lost. Typings sent that soon after a fault are not due.
  */
-const afterFaultMs = 5000;
+export const afterFaultMs = 5000;
 
 /**
  * A user's typing in a conversation: the last one's time, device and session, and since when that

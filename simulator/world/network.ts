@@ -176,6 +176,12 @@ export class Network {
     return this.links.words[client * linkRowWords + connectionWord]! | 0;
   }
 
+  /** The node the client's current connection goes to (open or not), or -1 without one. */
+  nodeOfClient(client: number): number {
+    const id = this.connectionOf(client);
+    return id < 0 ? -1 : this.connections.nodeOf(id);
+  }
+
   private setConnectionOf(client: number, id: number): void {
     this.links.words[client * linkRowWords + connectionWord] = id;
   }
