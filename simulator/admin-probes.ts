@@ -136,6 +136,20 @@ export function scheduleAdminProbes(
   };
   const againRng = streams.stream('admin-probes-remove-again');
   /**
+   * Client `index` writes one message to conv, and `then` runs once it is no longer sending (acked or
+   * refused), looked at every `ackPollMs` from the next poll on, or once the load window has ended.
+   */
+  const writeFrom = (index: number, conv: string, then: () => void): void => {
+    const sim = world.clients[index]!;
+    const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, sent++), world.now);
+    world.clientEffects(index, effects);
+    const look = (): void => {
+      if (sim.client.status(cmid) === 'sending' && world.now < untilMs) world.at(world.now + ackPollMs, look);
+      else then();
+    };
+    world.at(world.now + ackPollMs, look);
+  };
+  /**
    * A removal made again, as an admin's retry of a removal whose answer was lost, or one working from a
    * stale member list, would: the user is removed, a member who stays writes to the group, then the same
    * removal is asked again, a no-op (2xx) that must not reopen the user's span over the message between
@@ -158,15 +172,9 @@ export function scheduleAdminProbes(
         !sim.adversary && !sim.left && stays.includes(sim.user) && sim.client.canSend() ? [index] : [],
       );
       if (writers.length === 0) return;
-      const index = writers[againRng.int(writers.length)]!;
-      const sim = world.clients[index]!;
-      const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, sent++), world.now);
-      world.clientEffects(index, effects);
-      const look = (): void => {
-        if (sim.client.status(cmid) === 'sending' && world.now < untilMs)
-          world.at(world.now + ackPollMs, look);
-        else if (!ledger.isMember(conv, removed)) change(conv, { add: [], remove: [removed] }, reopen);
-      };
+      writeFrom(writers[againRng.int(writers.length)]!, conv, () => {
+        if (!ledger.isMember(conv, removed)) change(conv, { add: [], remove: [removed] }, reopen);
+      });
       const reopen = (): void => {
         const app = world.clients.findIndex(
           (other) =>
@@ -182,7 +190,6 @@ export function scheduleAdminProbes(
             world.clientEffects(app, world.clients[app]!.client.goOnline(world.now));
         });
       };
-      world.at(world.now + ackPollMs, look);
     });
   };
   const swapRng = streams.stream('admin-probes-swap');
@@ -234,15 +241,8 @@ export function scheduleAdminProbes(
   /** A member writes one message to conv, and `then` runs once it is no longer sending (at once if none can). */
   const writeThen = (conv: string, not: string, then: () => void): void => {
     const index = writerOf(conv, not);
-    if (index === undefined) return then();
-    const sim = world.clients[index]!;
-    const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, sent++), world.now);
-    world.clientEffects(index, effects);
-    const look = (): void => {
-      if (sim.client.status(cmid) === 'sending' && world.now < untilMs) world.at(world.now + ackPollMs, look);
-      else then();
-    };
-    world.at(world.now + ackPollMs, look);
+    if (index === undefined) then();
+    else writeFrom(index, conv, then);
   };
   /**
    * A reader whose spans have gaps: a member of a group is removed, a member writes (the gap), it is
