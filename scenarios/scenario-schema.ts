@@ -314,6 +314,20 @@ const faultVariants = [
     'fsync fails with EIO until the heal (the failed pages are dropped); the store stops acking, and is restarted at the heal if it failed.',
   ),
   strict({
+    type: z.literal('disk-open-error'),
+    description: z.string().optional(),
+    ...faultStart,
+    ...healsAfter,
+    code: z
+      .enum(['EMFILE', 'ENFILE', 'EIO'])
+      .default('EMFILE')
+      .describe(
+        "the error every open for reading fails with (default 'EMFILE': the process's descriptor table is full)",
+      ),
+  }).describe(
+    'Opens for reading fail (EMFILE) until the heal, so history reads past the tail cache are refused; just before the heal and right after it the fault reads the oldest message of the busiest conversation over HTTP, and after the heal no `unavailable` is owed (a failed store is restarted at the heal).',
+  ),
+  strict({
     type: z.literal('disk-full'),
     description: z.string().optional(),
     ...faultStart,

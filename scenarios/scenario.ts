@@ -68,6 +68,8 @@ export type FaultSpec = {
   writeRecordsMin?: number;
   /** disk-torn-write: where the tear falls, any sector boundary or one inside a frame's length field. */
   tornAt?: 'sector' | 'frame-length';
+  /** disk-open-error: the error every open for reading fails with. */
+  code?: 'EMFILE' | 'ENFILE' | 'EIO';
   /** disk-slow: how many times slower every disk operation gets. */
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */

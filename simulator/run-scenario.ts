@@ -518,6 +518,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
           note('start');
           return () => note('heal');
         },
+        readHistory: (conv, user, after, limit) => httpRead(conv, user, after, limit, 1),
       });
       let healed = false;
       const once = (): void => {

@@ -12,7 +12,7 @@
 //   (a 5xx, a send made again refused until given up); an `unavailable` only when it fails as well.
 // - it **fails** a node's dependencies while the node stays up and reachable (the store's outage, a
 //   lossy or cut link from one node to the store or to the bus, a failing, full, corrupt or slow disk
-//   under the store, a store's machine crashed while its nodes run on): the node must still answer, with
+//   under the store, or one whose files cannot be opened for a while, a store's machine crashed while its nodes run on): the node must still answer, with
 //   `unavailable` (503, 5xx) when the store could not do it (protocol.md). It explains a "not now" from
 //   the nodes it touches (`nodes`; none named: every node), never silence. A slow disk is here: the log
 //   store refuses writes past its queue's bound.
@@ -39,6 +39,7 @@ const restartAtHeal: ReadonlySet<string> = new Set([
   'disk-bitflip',
   'disk-misdirected-write',
   'disk-lost-flush',
+  'disk-open-error',
 ]);
 
 /** Faults that fail a node's store and leave the node up and reachable. */

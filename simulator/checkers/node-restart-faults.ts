@@ -21,4 +21,5 @@ export const nodeRestartFaultTypes: ReadonlySet<string> = new Set<FaultType | ty
   'disk-full',
   'disk-bitflip',
   'disk-misdirected-write',
+  'disk-open-error',
 ]);

@@ -28,6 +28,11 @@ export type FaultContext = {
    * damage for as long as it lasts, not only until the heal began.
    */
   holdOpen?: () => () => void;
+  /**
+   * Reads a page of a conversation's messages over HTTP as `user` (after `after`, `limit` of them), as
+   * the run's HTTP readers do: recorded in the history, judged by read-pages and no-spurious-unavailable.
+   */
+  readHistory?: (conv: string, user: string, after: number, limit: number) => void;
 };
 
 export type Heal = () => void;

@@ -9,6 +9,7 @@ import { diskFsyncError } from './disk-fsync-error.ts';
 import { diskFull } from './disk-full.ts';
 import { diskLostFlush } from './disk-lost-flush.ts';
 import { diskMisdirectedWrite } from './disk-misdirected-write.ts';
+import { diskOpenError } from './disk-open-error.ts';
 import { diskSlow } from './disk-slow.ts';
 import { diskTornWrite } from './disk-torn-write.ts';
 import type { Fault } from './fault.ts';
@@ -46,6 +47,7 @@ export const faults: Record<FaultType, Fault> = {
   'disk-bitflip': diskBitflip,
   'disk-misdirected-write': diskMisdirectedWrite,
   'disk-lost-flush': diskLostFlush,
+  'disk-open-error': diskOpenError,
   'disk-slow': diskSlow,
   'crash-during-recovery': crashDuringRecovery,
 };

@@ -6,7 +6,8 @@
 // as the seed decides, a prefix of the unsynced writes, the last survivor possibly torn at a sector
 // boundary, or (on demand) any subset of its sectors. Faults on demand: fsync EIO (the failed writes'
 // pages are dropped as Linux does: a later crash loses them even if a retried fsync succeeds), ENOSPC,
-// a bit flip in a synced sector, a misdirected write over synced bytes, slowness.
+// a bit flip in a synced sector, a misdirected write over synced bytes, slowness, opens for reading
+// that fail (EMFILE).
 
 import { basename, dirname } from 'node:path';
 import type { FileSystem, OpenMode, StoreFile } from '../../reference-server/store/file-system.ts';
@@ -117,6 +118,13 @@ export class SimDisk implements FileSystem {
    * (Linux marks the pages clean): a retry with nothing new to write then succeeds, durable or not.
    */
   fsyncFails = false;
+  /**
+   * An open for reading fails with this code (EMFILE: the process's descriptor table is full), or null.
+   * Opens for writing go on: the writer holds its files open already, and a store that could not roll
+   * its segment over would break (a fault of its own, disk-full's), hiding what reads do after a
+   * transient error (disk-open-error).
+   */
+  readOpenFails: string | null = null;
   /** Bytes the disk holds at most; writes that would grow it past this fail with ENOSPC. */
   capacityBytes = Number.POSITIVE_INFINITY;
   /** Latencies are multiplied by this (a slow disk); 0 during setup, so setup takes no virtual time. */
@@ -155,6 +163,8 @@ export class SimDisk implements FileSystem {
     noSpace: 0,
     bitFlips: 0,
     misdirectedWrites: 0,
+    /** Opens for reading that failed (disk-open-error). */
+    openErrors: 0,
     /** Synced tails a flush the disk acknowledged but never made took away (disk-lost-flush). */
     lostFlushes: 0,
     /** The most files one process held open at once. */
@@ -220,6 +230,10 @@ export class SimDisk implements FileSystem {
       // As node:fs: a directory is no file, and a mode the port does not name opens nothing writable.
       if (!openModes.has(mode)) throw diskError('EINVAL', `open of ${path} in mode ${JSON.stringify(mode)}`);
       if (this.isDirectory(path)) throw diskError('EISDIR', `open of the directory ${path}`);
+      if (mode === 'read' && this.readOpenFails !== null) {
+        this.stats.openErrors++;
+        throw diskError(this.readOpenFails, `open of ${path} for reading`);
+      }
       let file = this.names.get(path);
       if (file === undefined) {
         if (mode === 'read') throw diskError('ENOENT', `no such file ${path}`);
