@@ -23,12 +23,14 @@ export function faultArbitrary(scenario: Scenario): fc.Arbitrary<FaultSpec> {
     .record({
       // redis-latency and store-flaky act on the path to a shared store: a scenario with an embedded one has none.
       // disk-misdirected-write and disk-lost-flush lose acked records (one copy of the log): scenarios of their own.
+      // disk-open-error reads history itself around its heal: disk-faults runs it (and the draws stay as they were).
       type: fc.constantFrom(
         ...faultTypes.filter(
           (type) =>
             (scenario.topology.store === 'shared' || (type !== 'redis-latency' && type !== 'store-flaky')) &&
             type !== 'disk-misdirected-write' &&
-            type !== 'disk-lost-flush',
+            type !== 'disk-lost-flush' &&
+            type !== 'disk-open-error',
         ),
       ),
       atMs: fc.integer({ min: 0, max: window - 1 }),
