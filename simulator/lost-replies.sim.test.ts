@@ -10,6 +10,7 @@
 // of the 74bbde3 sample) or keeps none (1285 of 4a1ec6e) never tells node 1, whose devices never get it.
 
 import { describe, expect, it, vi } from 'vitest';
+import type { BusEvent } from '../reference-server/core/bus-events.ts';
 import { ChatNode } from '../reference-server/core/chat-node.ts';
 import { Conversation } from '../reference-server/core/conversation.ts';
 import type { Effect } from '../reference-server/core/effects.ts';
@@ -38,6 +39,23 @@ class DropsTheRepushRead extends ChatNode {
         effect.op.request.after === seq - 1;
       if (readBack) this.dropped.push(seq);
       return !readBack;
+    });
+  }
+}
+
+/** Publishes an empty event for each message it sequenced itself: the other nodes ignore it (812 of 3c0f288). */
+class PublishesNothingItSequenced extends ChatNode {
+  blanked = 0;
+
+  override handle(input: Input, now: number): Effect[] {
+    const effects = super.handle(input, now);
+    if (input.type !== 'stored' || !('duplicate' in input.outcome) || input.outcome.duplicate !== false)
+      return effects;
+    return effects.map((effect) => {
+      if (effect.type !== 'publish' || effect.event.kind !== 'msg') return effect;
+      this.blanked++;
+      // What the mutant published: an object with no kind, which every node's bus switch passes over.
+      return { type: 'publish', event: {} as BusEvent };
     });
   }
 }
@@ -103,6 +121,32 @@ describe('lost-replies', () => {
       } finally {
         spy.mockRestore();
       }
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "tells the other node of what it sequenced: a node whose bus event of its own message is empty fails push reach and no-loss on node 1's devices",
+    async () => {
+      // On one node no bus was there to judge; on two, the last messages of quiet conversations sent
+      // through one node, whose members there send no delivered cursor, reach the other node's devices
+      // only by its bus event (mutant 812 of the 3c0f288 sample, killed before only by churn's
+      // repeatedPushes SLO; the code around it has changed since, so this is the same deviant by hand).
+      const nodes: PublishesNothingItSequenced[] = [];
+      const summary = await runScenario(loadScenario('lost-replies'), {
+        ...options,
+        chatNode: (node) => {
+          const broken = new PublishesNothingItSequenced(node);
+          nodes.push(broken);
+          return broken;
+        },
+      });
+      expect(nodes.reduce((sum, node) => sum + node.blanked, 0)).toBeGreaterThan(100);
+      const verdict = (property: string) => summary.verdicts.find((v) => v.property === property)!;
+      expect(verdict('delivery-mode').verdict).toBe('fail');
+      expect(verdict('delivery-mode').details).toMatch(/message never pushed to a member online throughout/);
+      expect(verdict('no-loss').verdict).toBe('fail');
+      expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,
   );
