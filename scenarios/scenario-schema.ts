@@ -673,6 +673,12 @@ export const scenarioSchema = strict({
       .describe(
         "with removalAfterAck, on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs) the admin makes the past-member race happen by construction, if a redis-latency fault then slows a node more than the admin's: a member with a device on that slow node sends to a small group through it, and once it is acked the admin removes another member who has a device open on another node (none on the slow one); the removal, asked through the fast admin node, reaches that device's node before the slow node's bus event of the message, and push reach owes the device the message, a push to a past member (simulator only)",
       ),
+    unheardRace: z
+      .boolean()
+      .default(false)
+      .describe(
+        "on a fleet with a store-flaky fault losing every reply and no request on one node's link (fraction 0, repliesFraction 1) for at least 1.3 s: a member with a device on that node sends twice to a conversation in the window (both sequenced, both replies lost), a second device there dials again when the window ends (its welcome teaches the node the seqs, which it pushes from a gap fill), and the conversation stays quiet (no sends, reads or changes); the first resend, read back and published, is heard late, and the second must still be published, so that members' devices on the other nodes get it pushed (simulator only; unheard-race.ts)",
+      ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

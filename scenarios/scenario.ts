@@ -179,6 +179,8 @@ export type Scenario = {
     removalAfterAck: boolean;
     /** With removalAfterAck: times (from the faults phase) at which a removal races a message sent through a node slow to Redis. */
     removalRacesAtMs: number[];
+    /** On a fleet with a window of lost store replies: two of a sender's messages pushed from a gap fill, heard late and never. */
+    unheardRace: boolean;
     /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };

@@ -386,7 +386,7 @@ export function scheduleAway(
 }
 
 /** Each user's clients (their indexes), in the world's order. */
-function devicesByUser(world: World): Map<string, number[]> {
+export function devicesByUser(world: World): Map<string, number[]> {
   const devicesOf = new Map<string, number[]>();
   world.clients.forEach((sim, index) => {
     const devices = devicesOf.get(sim.user) ?? [];
@@ -524,6 +524,8 @@ export function scheduleMembershipChurn(
   messageBody: (device: string, n: number) => string = (device, n) => `${device}.after-change.${n}`,
   heldOffline: Set<number> = new Set(),
   heldOnline: Set<number> = new Set(),
+  /** Conversations another workload keeps quiet (unheard-race.ts): no change touches them from then on. */
+  quiet: ReadonlySet<string> = new Set(),
 ): void {
   const { membershipChangesPerMin: perMin, emptiedGroups, offlineVisitors } = scenario.workload;
   const groups = population.groups.filter(isSmallGroup);
@@ -667,6 +669,7 @@ export function scheduleMembershipChurn(
         world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
     };
     const empty = (): void => {
+      if (quiet.has(conv)) return;
       emptied.add(conv);
       const change: MembersChange = { add: [], remove: [...ledger.membersOf(conv)] };
       if (change.remove.length === 0) return online(early);
@@ -839,7 +842,7 @@ export function scheduleMembershipChurn(
       );
     };
     const races = groups.flatMap((conv) => {
-      if (emptied.has(conv) || raced.has(conv) || ledger.busy(conv)) return [];
+      if (emptied.has(conv) || raced.has(conv) || quiet.has(conv) || ledger.busy(conv)) return [];
       const members = ledger.membersOf(conv);
       if (members.length <= 2) return [];
       const senders = world.clients.flatMap((sim, index) =>
@@ -889,7 +892,12 @@ export function scheduleMembershipChurn(
     const kind = rng.float();
     const which = rng.float();
     world.at(t, () => {
-      if (!world.nodes.some((node) => node.up && !node.paused) || emptied.has(conv) || raced.has(conv))
+      if (
+        !world.nodes.some((node) => node.up && !node.paused) ||
+        emptied.has(conv) ||
+        raced.has(conv) ||
+        quiet.has(conv)
+      )
         return;
       const change = membershipChange(
         ledger.membersOf(conv),

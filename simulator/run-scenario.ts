@@ -57,6 +57,7 @@ import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { clientConfigsByUser, scenarioClientConfig } from './scenario-client-config.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
+import { scheduleUnheardRace } from './unheard-race.ts';
 import {
   type ExitCode,
   judgeLostFlushReach,
@@ -553,6 +554,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const deviceCount = population.devices.length;
   const source = arrivals(scenario, deviceCount, workRng, settleAt);
   let sendNumber = 0;
+  /** Conversations a race keeps quiet from its start (unheard-race.ts): nobody sends to or reads them. */
+  const quiet = new Set<string>();
   const arrive = (): void => {
     const index = workRng.int(deviceCount);
     const sim = world.clients[index]!;
@@ -561,7 +564,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       const conv = convs[workRng.int(convs.length)]!;
       // A user removed from a group no longer writes to it (the app knows); the server is not tested on that
       // here. Nor does one who went away for good (workload.awayUsers).
-      if (sim.left || !ledger.isMember(conv, sim.user)) {
+      if (sim.left || !ledger.isMember(conv, sim.user) || quiet.has(conv)) {
         scheduleNext();
         return;
       }
@@ -584,11 +587,11 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       if (workRng.chance(scenario.workload.readProbability)) {
         const reader = workRng.int(deviceCount);
         const readerConvs = world.clients[reader]!.convs;
-        if (readerConvs.length > 0 && !world.clients[reader]!.left)
-          world.clientEffects(
-            reader,
-            world.clients[reader]!.client.markRead(readerConvs[workRng.int(readerConvs.length)]!, world.now),
-          );
+        if (readerConvs.length > 0 && !world.clients[reader]!.left) {
+          const read = readerConvs[workRng.int(readerConvs.length)]!;
+          if (!quiet.has(read))
+            world.clientEffects(reader, world.clients[reader]!.client.markRead(read, world.now));
+        }
       }
     }
     scheduleNext();
@@ -602,7 +605,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   let clockSendNumber = 0;
   scheduleClockTypists(world, derivedFaults, streams, { faultsAt, healAt, settleAt }, (index, conv) => {
     const sim = world.clients[index]!;
-    if (sim.left || !ledger.isMember(conv, sim.user)) return false;
+    if (sim.left || !ledger.isMember(conv, sim.user) || quiet.has(conv)) return false;
     world.clientEffects(index, sim.client.setTyping(conv, true, world.now));
     const { bodyBytes, largeBodyShare } = scenario.workload;
     const body = pressBody(`${sim.device}.clock`, clockSendNumber++, bodyBytes, largeBodyShare);
@@ -637,6 +640,20 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
     heldOffline,
     heldOnline,
+    quiet,
+  );
+  scheduleUnheardRace(
+    world,
+    scenario,
+    streams,
+    options.seed,
+    ledger,
+    faultsAt,
+    quiet,
+    heldOnline,
+    heldOffline,
+    (device, n) =>
+      pressBody(`${device}.unheard`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
   scheduleAdminProbes(
     world,
