@@ -59,6 +59,7 @@ import { clientConfigsByUser, scenarioClientConfig } from './scenario-client-con
 import { swarmFaults, swarmWorkload } from './swarm.ts';
 import {
   type ExitCode,
+  judgeCostedSteps,
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
   judgeRun,
@@ -754,6 +755,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       [
         ...judged.verdicts,
         ...(options.checkers ? [] : skippedVerdicts(scenario)),
+        ...(costModel && !options.checkers ? [judgeCostedSteps(world.nodes)] : []),
         ...(storage && !options.checkers
           ? [
               judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),
