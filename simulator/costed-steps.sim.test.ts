@@ -2,7 +2,8 @@
 // kind the model costs. The adversaries' bad frames include JSON objects that are no client frame (an
 // unknown `t`, none), which reach a simulated node as `frame` inputs; a classifier that names such a
 // step no costed kind (74bbde3 seed-5 sample mutant 1949: "" instead of `frame-other`) made the cost
-// model throw and the run crash. It is a failed verdict now, and costed-storm judges it.
+// model throw and the run crash; so did a classifier that throws (3c0f288 seed-2 mutant 1868). Each is
+// a failed verdict now, and costed-storm judges it.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InputClassifier, type InputKind } from '../reference-server/core/input-kind.ts';
@@ -58,6 +59,27 @@ describe('costed steps (costed-storm)', () => {
       const verdict = summary.verdicts.find((v) => v.property === costedStepsProperty)!;
       expect(verdict.verdict).toBe('fail');
       expect(verdict.details).toMatch(/classed as no costed kind \(""\)/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a classifier that throws on text with no `t` (3c0f288 seed-2 mutant 1868), instead of crashing',
+    async () => {
+      const kindOf = InputClassifier.prototype.kindOf;
+      vi.spyOn(InputClassifier.prototype, 'kindOf').mockImplementation(function (
+        this: InputClassifier,
+        step,
+      ) {
+        if (step !== 'tick' && step !== 'start' && step.type === 'text' && !step.text.includes('"t"'))
+          throw new TypeError("Cannot read properties of null (reading '1')");
+        return kindOf.call(this, step);
+      });
+      const summary = await runScenario(loadScenario('costed-storm'), { seed, clients });
+      const verdict = summary.verdicts.find((v) => v.property === costedStepsProperty)!;
+      expect(verdict.verdict).toBe('fail');
+      expect(verdict.details).toMatch(/"threw TypeError"/);
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,

@@ -117,7 +117,15 @@ export class SimNode {
     const coster = this.coster!;
     const nodeNow = now + this.clockOffsetMs;
     const tick = event.kind === EventKind.nodeTick;
-    const kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
+    let kind: InputKind;
+    try {
+      kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
+    } catch (error) {
+      // The server's classifier threw on the step (live, the cost meter's step would throw as well):
+      // counted for the costed-steps verdict as a step of no kind, so the run is judged, not crashed.
+      if (!(error instanceof Error)) throw error;
+      kind = `threw ${error.name}` as InputKind;
+    }
     if (!tick) this.host.handling?.(this.index, event.data as Input);
     const effects = tick ? this.core.tick(nodeNow) : this.core.handle(event.data as Input, nodeNow);
     this.charge(kind, effects, now);
