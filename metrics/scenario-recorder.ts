@@ -4,7 +4,11 @@
 import { checkProperties } from '../scenarios/check-properties.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import { parseThreshold } from '../scenarios/thresholds.ts';
-import { storeOpenFilesProperty, storeSegmentSizeProperty } from '../simulator/verdict.ts';
+import {
+  costedStepsProperty,
+  storeOpenFilesProperty,
+  storeSegmentSizeProperty,
+} from '../simulator/verdict.ts';
 import { RunRecorder } from './run-recorder.ts';
 
 export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder {
@@ -18,8 +22,9 @@ export function scenarioRecorder(scenario: Scenario, runId: string): RunRecorder
     runId,
     devicesPerUser: scenario.clients.devicesPerUser,
     thresholdsMs,
-    // The checkers' properties, and the verdicts a log-store run adds from the harness's own disk.
-    properties: [...checkProperties, storeOpenFilesProperty, storeSegmentSizeProperty],
+    // The checkers' properties, the verdicts a log-store run adds from the harness's own disk, and a
+    // cost-model run's costed steps.
+    properties: [...checkProperties, storeOpenFilesProperty, storeSegmentSizeProperty, costedStepsProperty],
   });
 }
 

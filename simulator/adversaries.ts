@@ -53,6 +53,8 @@ export function planAdversaries(population: Population, streams: SeedStreams): A
             // One is enough, and it closes its connection (a frame past 64 KiB): first, so that it comes
             // before the scenario's faults, which may end a connection before its answer.
             ...(n === 2 ? (['malformed-text'] as const) : []),
+            // Its 10th and 11th bad frames second hellos: the count a server keeps after parsing a frame.
+            ...(n === 6 ? (['repeated-hello'] as const) : []),
             // The connection's lifecycle (adversary.ts): once per cycle each, on every fourth adversary (a
             // fault that resets one's silent connection leaves the others' to be judged).
             ...(n % 4 === 3

@@ -5,8 +5,34 @@
 
 import { describe, expect, it } from 'vitest';
 import { ChatNode } from '../reference-server/core/chat-node.ts';
+import { CloseCode, ErrorCode } from '../reference-server/protocol/codes.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import { runScenario } from './run-scenario.ts';
+
+/**
+ * The count a node keeps for frames that parse but are bad (a second hello, a watch past the bound)
+ * closes at the bound's own frame, while the parser's count is right (74bbde3 seed-5 sample mutant 315):
+ * the adversary's repeated-hello makes its 10th and 11th bad frames second hellos.
+ */
+class DispatcherClosesAtTheBound extends ChatNode {}
+Object.defineProperty(DispatcherClosesAtTheBound.prototype, 'bad', {
+  value(
+    this: {
+      stats: { badFrames: number };
+      limits: { badFramesMax: number };
+      close(conn: unknown, code: number, reason: string): void;
+      err(conn: number, code: string, message: string, ref: string): void;
+    },
+    conn: { id: number; badFrames: number },
+    message: string,
+    ref: string,
+  ): void {
+    this.stats.badFrames++;
+    if (++conn.badFrames >= this.limits.badFramesMax)
+      this.close(conn, CloseCode.tooManyBadFrames, 'too many bad frames');
+    else this.err(conn.id, ErrorCode.badRequest, message, ref);
+  },
+});
 
 const seed = 1;
 const clients = 150;
@@ -45,6 +71,24 @@ describe('bad frames past the bound (adversarial)', () => {
       const verdict = summary.verdicts.find((v) => v.property === 'authorization')!;
       expect(verdict.verdict).toBe('fail');
       expect(JSON.stringify(verdict)).toMatch(why);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a server whose count of frames that parse but are bad (a second hello) closes at the 10th',
+    async () => {
+      const summary = await runScenario(loadScenario('adversarial'), {
+        seed,
+        clients,
+        chatNode: (options) => new DispatcherClosesAtTheBound(options),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'authorization')!;
+      expect(verdict.verdict).toBe('fail');
+      expect(JSON.stringify(verdict)).toMatch(
+        /closed 4400 before the answer to a bad frame within the bound/,
+      );
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,

@@ -1,7 +1,8 @@
 // What a server owes a connection outside the happy path (protocol.md "Signing in", error and close
 // codes), judged by authorization on the adversarial scenario's lifecycle adversaries (adversary.ts):
 // a connection that never sends its hello is closed 4408, and not before 5 s (4a1ec6e seed-4 sample
-// mutants 67, never closed, and 2209, every timer firing at the next tick); bad frames sent before the
+// mutants 67, never closed, and 2209, every timer firing at the next tick) nor more than a second after
+// (74bbde3 seed-5 mutant 2260, timers held behind the latest deadline); bad frames sent before the
 // welcome, while the token is checked (the scenario's verifyMs), are each answered `bad_request` once
 // the session opens (429: a queued binary frame dropped); a second hello and a watch past the bound are
 // bad frames answered `bad_request`, only the 11th closing 4400 (316: the first closes); and a connection
@@ -33,6 +34,14 @@ class NoHelloTimeout extends ChatNode {
 /** Closes a connection without a hello after 1 s, not 5 s (as mutant 2209's timers firing early do). */
 function earlyHelloTimeout(options: ChatNodeOptions): ChatNode {
   return new ChatNode({ ...options, limits: { ...options.limits, helloTimeoutMs: 1000 } });
+}
+
+/**
+ * Closes a connection without a hello 2.5 s late (as 74bbde3 seed-5 mutant 2260's timer heap, its latest
+ * deadline at the root, does whenever another connection opens within 5 s).
+ */
+function lateHelloTimeout(options: ChatNodeOptions): ChatNode {
+  return new ChatNode({ ...options, limits: { ...options.limits, helloTimeoutMs: 7500 } });
 }
 
 /** Connections between their hello and their welcome, and those welcomed, by the effects sent. */
@@ -157,6 +166,11 @@ describe("a connection's lifecycle (adversarial)", () => {
       'closes a connection without a hello before 5 s',
       earlyHelloTimeout,
       /closed 4408 at [\d.]+, before the server's hello timeout/,
+    ],
+    [
+      'closes a connection without a hello seconds after 5 s',
+      lateHelloTimeout,
+      /closed 4408 only at [\d.]+, more than a second past the server's hello timeout/,
     ],
     [
       'answers a first frame that is not a hello with an err, not close 4401',

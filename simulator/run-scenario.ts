@@ -60,6 +60,7 @@ import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { scheduleUnheardRace } from './unheard-race.ts';
 import {
   type ExitCode,
+  judgeCostedSteps,
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
   judgeRun,
@@ -772,6 +773,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       [
         ...judged.verdicts,
         ...(options.checkers ? [] : skippedVerdicts(scenario)),
+        ...(costModel && !options.checkers ? [judgeCostedSteps(world.nodes)] : []),
         ...(storage && !options.checkers
           ? [
               judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),

@@ -197,3 +197,42 @@ export function judgeOpenFilesAtRest(openFilesAtRestMax: number, readFilesMax: n
         witness: [{ openFilesAtRestMax, bound }],
       };
 }
+
+export const costedStepsProperty = 'costed-steps';
+
+/**
+ * With a cost model every step a node takes is costed by the kind the server's own classifier gives it
+ * (input-kind.ts): a step of no costed kind is one the live server's `--cost-meter` throws on (dropping
+ * the node's queued inputs), whatever input the harness sent (a malformed frame, a binary one, a frame
+ * of an unknown type are all `frame-other`). Judged on cost-model runs only; one that costed no step
+ * judged nothing and is `unknown`.
+ */
+export function judgeCostedSteps(
+  nodes: readonly { costedSteps: number; uncostedSteps: ReadonlyMap<string, number> }[],
+): CheckResult {
+  const costed = nodes.reduce((sum, node) => sum + node.costedSteps, 0);
+  const uncosted = new Map<string, number>();
+  for (const node of nodes)
+    for (const [kind, count] of node.uncostedSteps) uncosted.set(kind, (uncosted.get(kind) ?? 0) + count);
+  if (costed === 0 && uncosted.size === 0)
+    return {
+      property: costedStepsProperty,
+      verdict: 'unknown',
+      details: 'no step was costed: nothing judged',
+      witness: [],
+    };
+  if (uncosted.size === 0)
+    return {
+      property: costedStepsProperty,
+      verdict: 'pass',
+      details: `${costed} steps, each of a kind the cost model costs`,
+      witness: [],
+    };
+  const count = [...uncosted.values()].reduce((sum, n) => sum + n, 0);
+  return {
+    property: costedStepsProperty,
+    verdict: 'fail',
+    details: `${count} of ${costed + count} steps were classed as no costed kind (${[...uncosted.keys()].map((kind) => JSON.stringify(kind)).join(', ')}): live, \`serve --cost-meter\` throws on such a step`,
+    witness: [...uncosted].map(([kind, steps]) => ({ kind, steps })),
+  };
+}

@@ -373,6 +373,7 @@ describe('authorization', () => {
     expect(judge([first, history.outcome(3000, 16, 'closed:1012')]).verdict).toBe('pass');
     for (const [attempt, result, why] of [
       [silent, 'closed:4408-early', /before the server's hello timeout/],
+      [silent, 'closed:4408-late', /more than a second past the server's hello timeout/],
       [silent, 'closed:4401', /closed 4401, not 4408/],
       [first, 'closed:4400', /not close 4401/],
       [first, 'bad_request', /not close 4401/],

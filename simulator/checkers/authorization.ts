@@ -394,7 +394,12 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         problem: `${attempt.user}'s connection watched exactly the server's bound of users and watched one of them again, and got \`${event.result}\`, not its presence`,
         path: [attempt, event],
       }));
-    } else if (event.result === 'no-answer' && attempt !== undefined && answerOwed.has(attempt.action)) {
+    } else if (
+      (event.result === 'no-answer' && attempt !== undefined && answerOwed.has(attempt.action)) ||
+      (event.result === 'closed:4408-late' && attempt?.action === 'silent-connection')
+    ) {
+      // A 4408 that came more than a second past the hello timeout is judged as silence is: owed in time
+      // (protocol.md "within 5 s of opening; otherwise the server closes with 4408"), excused as silence is.
       silences++;
       if (!judgeSilence) return;
       const quietNode = quietingFault !== null && quietOnItsNode(attempt, event.at);
@@ -404,7 +409,10 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         ? `no fault that cuts a client from its node (${sessionNodes.get(ids.device(attempt.user, attempt.device)) ?? 'the only node'}) or slows what its store and bus answer was open from the attempt to the wait's end, and the connection began after the last that cut it`
         : 'with no fault but a loud one started';
       witness.add('an attempt answered by silence', () => ({
-        problem: `${attempt.user}'s ${attempt.action} on ${attempt.conv} sent at ${attempt.at} got neither an answer nor a close in the client's wait (to ${event.at}), ${excuse} (protocol.md: a send gets an \`ack\` or an \`err\`, a sync a \`batch\` or an \`err\`)`,
+        problem:
+          event.result === 'closed:4408-late'
+            ? `${attempt.user} opened a connection at ${attempt.at} and sent nothing, and it was closed 4408 only at ${event.at}, more than a second past the server's hello timeout, ${excuse} (protocol.md "Signing in": a hello is owed "within 5 s of opening; otherwise the server closes with 4408")`
+            : `${attempt.user}'s ${attempt.action} on ${attempt.conv} sent at ${attempt.at} got neither an answer nor a close in the client's wait (to ${event.at}), ${excuse} (protocol.md: a send gets an \`ack\` or an \`err\`, a sync a \`batch\` or an \`err\`)`,
         path: [attempt, event],
       }));
     } else if (

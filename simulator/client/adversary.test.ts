@@ -305,16 +305,42 @@ describe('adversarial client', () => {
       'binary-frame',
       ...Array(4).fill('malformed-text'),
     ]);
-    expect(d.texts).toHaveLength(9);
+    expect(d.texts).toHaveLength(7);
     expect(d.binaries).toHaveLength(1);
+    // Two JSON objects that are no client frame, sent as the link carries frames (an unknown type, none).
+    expect(d.take().slice(-2)).toEqual([
+      { t: 'shout', conv: 'x' },
+      { conv: 'x', on: true },
+    ]);
     for (let i = 0; i < 9; i++) d.receive({ t: 'err', code: 'bad_request', message: 'bad' });
-    expect(d.texts).toHaveLength(9);
+    expect(d.texts).toHaveLength(7);
     d.receive({ t: 'err', code: 'bad_request', message: 'bad' });
-    expect(d.texts).toHaveLength(10);
+    expect(d.texts).toHaveLength(8);
     expect(attempts(d).at(-1)?.[1]).toBe('bad-frame-past-limit');
     // The next round on the same connection (the server never closed it) sends no more within the bound.
     d.advance(7000);
     expect(attempts(d).filter(([, action]) => action !== 'bad-frame-past-limit')).toHaveLength(10);
+  });
+
+  it("repeated-hello: the same bad frames, the bound's last and the one past it second hellos (the count kept after a frame parses)", () => {
+    const d = adversary(['repeated-hello']);
+    d.open([]);
+    d.take();
+    d.advance(1000);
+    expect(attempts(d)).toHaveLength(10);
+    // Started where the 10th is the second hello: every kind of bad frame still comes in the round.
+    expect(d.texts.at(-1)).toBe('{"t":"hello","token":"again"}');
+    expect(d.binaries).toHaveLength(1);
+    expect(d.take()).toEqual([
+      { t: 'shout', conv: 'x' },
+      { conv: 'x', on: true },
+    ]);
+    for (let i = 0; i < 9; i++) d.receive({ t: 'err', code: 'bad_request', message: 'bad' });
+    d.receive({ t: 'err', code: 'bad_request', message: 'hello was already received', ref: 'hello' });
+    expect(attempts(d).at(-1)?.[1]).toBe('bad-frame-past-limit');
+    expect(d.texts.at(-1)).toBe('{"t":"hello","token":"again"}');
+    expect(outcomes(d)).toHaveLength(10);
+    expect(new Set(outcomes(d).map(([, result]) => result))).toEqual(new Set(['bad_request']));
   });
 
   it("malformed-text: other servers' answers", () => {

@@ -20,8 +20,14 @@
 // of them unanswered), a text frame over 64 KiB, owed close 1009 (protocol.md); authorization judges the
 // answers (a 4400 that ends a connection before its 11th bad frame is one). The simulator
 // carries that text and binary to the node as they are (`text` and `binary` inputs, as ws-transport
-// feeds them), the live driver sends them on the socket. A second `hello` on a welcomed session is one of
+// feeds them), the live driver sends them on the socket. Two of the bad frames are JSON objects that are
+// no client frame (an unknown `t`, no `t`), sent as the client's link carries frames: in the simulator a
+// `frame` input, whose value the core validates as it does a parsed text's (the path a cost model
+// classes apart from text), live a text frame. A second `hello` on a welcomed session is one of
 // the malformed texts (protocol.md: the first frame is the hello; a later one is an invalid frame).
+// repeated-hello sends the same bad frames, in an order that makes the bound's last one (the 10th)
+// and the one past it (the 11th) second `hello`s: a server counts those after parsing a valid frame,
+// apart from the frames it cannot parse, and both counts must stop at the same bound.
 // The connection's own lifecycle (protocol.md "Signing in"): silent-connection opens a connection and
 // sends nothing, owed close 4408, and not before the server's hello timeout (5 s) has passed since the
 // connection began (it cannot have opened earlier on the server); frames-before-welcome sends, right
@@ -43,6 +49,7 @@ import { CloseCode, ErrorCode } from '../../reference-server/protocol/codes.ts';
 import type {
   AckFrame,
   BatchFrame,
+  ClientFrame,
   ErrFrame,
   HelloFrame,
   PresenceFrame,
@@ -122,6 +129,8 @@ export class Adversary {
   private badFramesOnConn = 0;
   /** The bad frame past the bound, owed close 4400, waits for the answers to those before it. */
   private pastLimitDue = false;
+  /** That frame: malformed-text's is text that is no JSON, repeated-hello's a second hello. */
+  private pastLimit = malformedTexts[0]!;
   /** silent-connection: the next connection sends no hello. */
   private silentNext = false;
   /** wrong-first-frame: the next connection sends this first, not a hello (owed close 4401). */
@@ -314,10 +323,16 @@ export class Adversary {
         this.resolve(
           host,
           attempt,
-          // Its threshold is when the connection began: a 4408 before the hello timeout came early.
-          reason === String(CloseCode.helloTimeout) && now - attempt.threshold < host.config.helloTimeoutMs
-            ? `closed:${reason}-early`
-            : `closed:${reason}`,
+          // Its threshold is when the connection began: a 4408 before the hello timeout came early, one
+          // more than a second after it came late (the node's timer fires at the timeout; the open and
+          // the close each cross the network once).
+          reason !== String(CloseCode.helloTimeout)
+            ? `closed:${reason}`
+            : now - attempt.threshold < host.config.helloTimeoutMs
+              ? `closed:${reason}-early`
+              : now - attempt.threshold > host.config.helloTimeoutMs + helloCloseSlackMs
+                ? `closed:${reason}-late`
+                : `closed:${reason}`,
           now,
         );
       else if (attempt.action !== 'cursor-regression' && attempt.action !== 'cursor-past-last-seq')
@@ -382,7 +397,8 @@ export class Adversary {
     else if (behaviour === 'cursor-regression') this.cursors(host, now);
     else if (behaviour === 'watch-past-bound') this.watchPastBound(host, now);
     else if (behaviour === 'missing-conv') this.missing(host, now);
-    else if (behaviour === 'malformed-text') this.malformedText(host, now);
+    else if (behaviour === 'malformed-text' || behaviour === 'repeated-hello')
+      this.malformedText(host, behaviour === 'repeated-hello', now);
     this.arm(host, now + host.config.adversaryEveryMs);
   }
 
@@ -429,19 +445,26 @@ export class Adversary {
    * Text a JS string holds is always valid UTF-16, and a WebSocket sends it as valid UTF-8: invalid
    * UTF-8 cannot be sent this way (ws closes such a frame 1007 before the server's code sees it).
    */
-  private malformedText(host: AdversaryHost, now: number): void {
-    // Round after round of the five ways to be malformed, up to the connection's bound and never past it.
-    for (let i = 0; this.badFramesOnConn < host.config.badFramesMax; i++) {
+  private malformedText(host: AdversaryHost, helloLast: boolean, now: number): void {
+    const bound = host.config.badFramesMax;
+    // repeated-hello starts the round where the bound's last frame is the second hello.
+    const first = helloLast
+      ? (secondHello + badFrames.length - ((bound - 1) % badFrames.length)) % badFrames.length
+      : 0;
+    // Round after round of the ways to be malformed, up to the connection's bound and never past it.
+    for (let i = first; this.badFramesOnConn < bound; i++) {
       this.badFramesOnConn++;
-      const malformed = malformedTexts[i % (malformedTexts.length + 1)];
-      if (malformed === undefined) {
+      const malformed = badFrames[i % badFrames.length]!;
+      if (malformed === 'binary') {
         this.attempt(host, 'binary-frame', '', 'binary', 0, now);
         host.binary(binaryFrame);
       } else {
         this.attempt(host, 'malformed-text', '', malformed.key, 0, now);
-        host.text(malformed.text);
+        if ('text' in malformed) host.text(malformed.text);
+        else host.frame(malformed.frame as unknown as ClientFrame);
       }
     }
+    this.pastLimit = malformedTexts[helloLast ? secondHello : 0]!;
     this.pastLimitDue = true;
     this.oversizeDue = true;
     this.afterBadFrames(host, now);
@@ -456,8 +479,8 @@ export class Adversary {
     if (this.pastLimitDue) {
       this.pastLimitDue = false;
       this.badFramesOnConn++;
-      this.attempt(host, 'bad-frame-past-limit', '', malformedTexts[0]!.key, 0, now);
-      host.text(malformedTexts[0]!.text);
+      this.attempt(host, 'bad-frame-past-limit', '', this.pastLimit.key, 0, now);
+      host.text(this.pastLimit.text);
       return;
     }
     if (!this.oversizeDue) return;
@@ -584,6 +607,31 @@ const malformedTexts: readonly { key: string; text: string }[] = [
   { key: 'second-hello', text: '{"t":"hello","token":"again"}' },
 ];
 
+/**
+ * How long after the hello timeout a silent connection's 4408 may come: the connection's open and its
+ * close each cross the network (milliseconds here). Later, the node sat on its timers.
+ */
+const helloCloseSlackMs = 1000;
+
+/** Where the second hello is among the malformed texts (and the bad frames). */
+const secondHello = 4;
+
+/**
+ * JSON objects that are no client frame, sent as the link carries frames (a `frame` input in the
+ * simulator): an unknown type, and no type at all. Each owed `bad_request`.
+ */
+const malformedFrames: readonly { key: string; frame: object }[] = [
+  { key: 'unknown-type-frame', frame: { t: 'shout', conv: 'x' } },
+  { key: 'untyped-frame', frame: { conv: 'x', on: true } },
+];
+
+/** One round of malformed-text's bad frames: the texts, a binary frame, the objects. */
+const badFrames: readonly ('binary' | { key: string; text: string } | { key: string; frame: object })[] = [
+  ...malformedTexts,
+  'binary',
+  ...malformedFrames,
+];
+
 /** frames-before-welcome's frames: a binary frame, text that is no frame, and a second hello. */
 const beforeWelcomeFrames: readonly ('binary' | { key: string; text: string })[] = [
   'binary',
@@ -602,6 +650,8 @@ const malformedRefs: ReadonlyMap<string, string | undefined> = new Map([
   ['bad-field', 'watch'],
   ['binary', undefined],
   ['second-hello', 'hello'],
+  ['unknown-type-frame', 'shout'],
+  ['untyped-frame', undefined],
 ]);
 
 /** binary-frame's frame: a well-formed typing, as UTF-8 in a binary frame. */

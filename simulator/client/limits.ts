@@ -13,6 +13,7 @@ export type AdversaryBehaviour =
   | 'watch-past-bound'
   | 'missing-conv'
   | 'malformed-text'
+  | 'repeated-hello'
   | 'silent-connection'
   | 'wrong-first-frame'
   | 'frames-before-welcome'

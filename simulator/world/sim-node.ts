@@ -12,6 +12,7 @@ import type { ChatNode } from '../../reference-server/core/chat-node.ts';
 import type { Effect } from '../../reference-server/core/effects.ts';
 import type { InputKind } from '../../reference-server/core/input-kind.ts';
 import type { Input } from '../../reference-server/core/inputs.ts';
+import { UncostedStepError } from '../../reference-server/runtime/cost-meter.ts';
 import type { ConversationRecord } from '../../reference-server/store/message-store.ts';
 import { type Agenda, EventKind, type SimEvent } from './agenda.ts';
 import { type CostModel, StepCoster } from './cost-model.ts';
@@ -73,6 +74,9 @@ export class SimNode {
   busyMs = 0;
   /** Most steps ever waiting for the node at once. */
   queuePeak = 0;
+  /** With a cost model: steps charged, and those of a kind the model has no cost for (by kind). */
+  costedSteps = 0;
+  readonly uncostedSteps = new Map<string, number>();
 
   constructor(
     readonly index: number,
@@ -113,7 +117,15 @@ export class SimNode {
     const coster = this.coster!;
     const nodeNow = now + this.clockOffsetMs;
     const tick = event.kind === EventKind.nodeTick;
-    const kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
+    let kind: InputKind;
+    try {
+      kind = coster.kindOf(tick ? 'tick' : (event.data as Input));
+    } catch (error) {
+      // The server's classifier threw on the step (live, the cost meter's step would throw as well):
+      // counted for the costed-steps verdict as a step of no kind, so the run is judged, not crashed.
+      if (!(error instanceof Error)) throw error;
+      kind = `threw ${error.name}` as InputKind;
+    }
     if (!tick) this.host.handling?.(this.index, event.data as Input);
     const effects = tick ? this.core.tick(nodeNow) : this.core.handle(event.data as Input, nodeNow);
     this.charge(kind, effects, now);
@@ -121,14 +133,17 @@ export class SimNode {
 
   /** Charges a step of `kind` its service time: the node is busy until then, and its effects leave then. */
   private charge(kind: InputKind, effects: readonly Effect[], now: number): void {
-    const coster = this.coster!;
-    const hostCpu = this.host.hostCpu ?? null;
     let serviceMs: number;
-    if (hostCpu === null) serviceMs = coster.serviceMs(kind, effects);
-    else {
-      if (kind === 'send') hostCpu.message(now);
-      serviceMs = coster.cpuUs(kind, effects) / 1000 / hostCpu.speed(this.index, now);
-      hostCpu.served(this.index, now + serviceMs);
+    try {
+      serviceMs = this.serviceMs(kind, effects, now);
+      this.costedSteps++;
+    } catch (error) {
+      if (!(error instanceof UncostedStepError)) throw error;
+      // The server's own classifier named no costed kind for the step (live, `serve --cost-meter`
+      // throws on it and drops the node's queued inputs): counted for the costed-steps verdict, and
+      // served in no time, so the run goes on to be judged instead of crashing.
+      this.uncostedSteps.set(kind, (this.uncostedSteps.get(kind) ?? 0) + 1);
+      serviceMs = 0;
     }
     this.busyUntil = now + serviceMs;
     this.busyMs += serviceMs;
@@ -143,6 +158,17 @@ export class SimNode {
       if (this.paused) this.heldEffects.push(out);
       else this.host.carryOut(this.index, out);
     });
+  }
+
+  /** A step's service time: its cost on this node's core (or its share of the measured box's). */
+  private serviceMs(kind: InputKind, effects: readonly Effect[], now: number): number {
+    const coster = this.coster!;
+    const hostCpu = this.host.hostCpu ?? null;
+    if (hostCpu === null) return coster.serviceMs(kind, effects);
+    if (kind === 'send') hostCpu.message(now);
+    const serviceMs = coster.cpuUs(kind, effects) / 1000 / hostCpu.speed(this.index, now);
+    hostCpu.served(this.index, now + serviceMs);
+    return serviceMs;
   }
 
   /** Queues a step behind the busy node; one callback at a time serves the queue in order. */
