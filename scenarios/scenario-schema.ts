@@ -659,6 +659,12 @@ export const scenarioSchema = strict({
       .describe(
         "with removalAfterAck, on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs) the admin makes the past-member race happen by construction, if a redis-latency fault then slows a node more than the admin's: a member with a device on that slow node sends to a small group through it, and once it is acked the admin removes another member who has a device open on another node (none on the slow one); the removal, asked through the fast admin node, reaches that device's node before the slow node's bus event of the message, and push reach owes the device the message, a push to a past member (simulator only)",
       ),
+    quietRacesAtMs: z
+      .array(z.number().int().min(0))
+      .default([])
+      .describe(
+        "on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs), if a redis-latency fault then slows the admin's node and leaves another node's link undelayed, the admin changes a small group's membership (adds a user) and once it is answered a member sends to it through that fast node: the message, decided under the new membership, reaches a third node before the change, which holds its pushes and reads the group's record; from then on no app sends a cursor in that group (its members' devices still connected, a device on the third node kept online), so only the node's own retry of a failed record read (a store fault on its link then) releases the pushes push reach owes that device (simulator only)",
+      ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

@@ -177,6 +177,8 @@ export type Scenario = {
     removalAfterAck: boolean;
     /** With removalAfterAck: times (from the faults phase) at which a removal races a message sent through a node slow to Redis. */
     removalRacesAtMs: number[];
+    /** Times (from the faults phase) at which a membership change races a message to a third node, whose group then goes cursor-free. */
+    quietRacesAtMs: number[];
     /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };

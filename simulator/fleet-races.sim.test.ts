@@ -35,6 +35,12 @@
 //   the catch-up each starts is lost (answered unavailable at the store timeout), and the node, stale,
 //   must try it again after catchUpRetryMs (mutant 82 of the 3c0f288 sample scheduled that retry under a
 //   kind that fell to the drain timeout's branch: every session cut 1012 with no `drain`, server-frames).
+// - twice while the admin's node is slow to Redis and node 2 fast (`workload.quietRacesAtMs`) a group's
+//   apps stop sending cursors, the admin adds a user to it and at the answer a member sends through
+//   node 2: node 1 hears of the message before the change, holds its pushes and reads the group's record,
+//   a read its store link loses then (a fault window losing every request). Nothing but the node's own
+//   retry releases the push owed to a member's device kept online on node 1 (mutant 90 of the 4a1ec6e
+//   sample: the retry timer did nothing; a cursor of any member had always rescued it before).
 // Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships
 // (but for 1323's, which is the shipped core with Conversation.canRead answering false, spied on).
 
@@ -123,6 +129,22 @@ class CatchUpRetryDrains extends ChatNode {
   }
 }
 
+/**
+ * Never reads a conversation's record again after a failed read, its pushes held (mutant 90 of the
+ * 4a1ec6e sample: the `members` retry timer did nothing): only a later trigger (a cursor moved, a message
+ * under a newer membership) releases them.
+ */
+class NoMembersRetry extends ChatNode {
+  constructor(options: ChatNodeOptions) {
+    super(options);
+    const timers = (this as unknown as { timers: TimerQueue }).timers;
+    const push = timers.push.bind(timers);
+    timers.push = (at, kind, key) => {
+      if (kind !== 'members') push(at, kind, key);
+    };
+  }
+}
+
 /** Finds no connection for a user when a push goes to past members (as mutant 1100 did). */
 class NoPastMemberConnections extends ChatNode {
   constructor(options: ChatNodeOptions) {
@@ -190,8 +212,9 @@ describe('fleet-races', () => {
         },
       });
       expect(summary.exitCode).toBe(0);
-      const window = scenario.faults.at(-1)!;
-      expect(window.type === 'store-flaky' && window.repliesFraction).toBe(1);
+      // The window that loses every reply and no request (the store-flaky windows appended after it lose requests).
+      const window = scenario.faults.find((f) => f.type === 'store-flaky' && f.repliesFraction === 1)!;
+      expect(window.type === 'store-flaky' && window.fraction).toBe(0);
       // After the window opened: the lost replies' resends.
       const opened = scenario.phases.warmupMs + window.atMs;
       const late = nodes.flatMap((node) => node.readBacks).filter((r) => r.at >= opened);
@@ -335,6 +358,21 @@ describe('fleet-races', () => {
       const frames = summary.verdicts.find((v) => v.property === 'server-frames')!;
       expect(frames.verdict).toBe('fail');
       expect(frames.details).toMatch(/malformed close/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "fails a third node's read of a group's record that a message outran, the group then cursor-free: a node that never reads it again fails push reach",
+    async () => {
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new NoMembersRetry(node),
+      });
+      const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
+      expect(reach.verdict).toBe('fail');
+      expect(reach.details).toMatch(/message never pushed to a member online throughout/);
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,
