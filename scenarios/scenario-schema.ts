@@ -679,6 +679,12 @@ export const scenarioSchema = strict({
       .describe(
         "on a fleet with a store-flaky fault losing every reply and no request on one node's link (fraction 0, repliesFraction 1) for at least 1.3 s: a member with a device on that node sends twice to a conversation in the window (both sequenced, both replies lost), a second device there dials again when the window ends (its welcome teaches the node the seqs, which it pushes from a gap fill), and the conversation stays quiet (no sends, reads or changes); the first resend, read back and published, is heard late, and the second must still be published, so that members' devices on the other nodes get it pushed (simulator only; unheard-race.ts)",
       ),
+    quietRacesAtMs: z
+      .array(z.number().int().min(0))
+      .default([])
+      .describe(
+        "on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs), if a redis-latency fault then slows the admin's node and leaves another node's link undelayed, the admin changes a small group's membership (adds a user) and once it is answered a member sends to it through that fast node: the message, decided under the new membership, reaches a third node before the change, which holds its pushes and reads the group's record; from then on no app sends a cursor in that group (its members' devices still connected, a device on the third node kept online), so only the node's own retry of a failed record read (a store fault on its link then) releases the pushes push reach owes that device (simulator only)",
+      ),
     sendAfterMembershipChange: z
       .boolean()
       .default(false)

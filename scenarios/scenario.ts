@@ -181,6 +181,8 @@ export type Scenario = {
     removalRacesAtMs: number[];
     /** On a fleet with a window of lost store replies: two of a sender's messages pushed from a gap fill, heard late and never. */
     unheardRace: boolean;
+    /** Times (from the faults phase) at which a membership change races a message to a third node, whose group then goes cursor-free. */
+    quietRacesAtMs: number[];
     /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };

@@ -29,7 +29,10 @@ const ackPollMs = 50;
 const reopenAfterMs = 300;
 /** How long after its removal the span reader's phones go off: the pulls made at once are answered first, over a slow link too. */
 const spanOffAfterMs = 1_000;
-/** The latest the span reader's phones come back, however far its changes got (one not answered stops them). */
+/**
+ * The latest the span reader's phones come back, however far its changes got (one not answered stops
+ * them): this long after its removal, or after they went off when that was later.
+ */
 const spanOfflineMaxMs = 5_000;
 /** The span reader's HTTP pages: small, so a page is cut at a span's end. */
 const spanPageLimit = 3;
@@ -307,6 +310,14 @@ export function scheduleAdminProbes(
         world.at(world.now + spanOffAfterMs, () => {
           for (const index of phones)
             world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
+          // The first write's ack may take seconds under faults, so the phones may go off after the
+          // deadline set at the removal has passed: they come back a deadline from now instead, or they
+          // would stay off for good, owed every later message (no-loss, liveness: fleet-races seed 4 at 200
+          // with session 28's quiet races, whose re-added reader never got the message after its re-add).
+          if (back) {
+            back = false;
+            world.at(world.now + spanOfflineMaxMs, comeBack);
+          }
           // A span of no message, when no member's message lands between the add's answer and the
           // removal (a group under load may fill it: seed 1's churn and memory-store do), then a write in
           // the gap. The phones' resume starts at the end of the first span; a server that cuts its window

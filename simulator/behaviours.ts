@@ -414,6 +414,11 @@ const ackPollMs = 5;
  */
 const raceLinkFloorMs = 60;
 
+/** workload.quietRacesAtMs: from a group's cursors stopping to the admin's change that races a message. */
+const quietLeadMs = 500;
+/** workload.quietRacesAtMs: a group a random change was drawn for this recently is left alone. */
+const quietSettledMs = 2_000;
+
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
 
@@ -624,6 +629,17 @@ export function scheduleMembershipChurn(
    * group only as a past membership (fleet-races seed 1: u101, re-added to g12, refused its own
    * follow-up as not_member when it came first).
    */
+  /**
+   * Users each group's changes named, asked or about to be (workload.quietRacesAtMs owes pushes to the
+   * members none named, whom push reach judges), and when a random change to it was last drawn.
+   */
+  const named = new Map<string, Set<string>>();
+  const name = (conv: string, change: MembersChange): void => {
+    const users = named.get(conv) ?? new Set<string>();
+    for (const user of [...change.add, ...change.remove]) users.add(user);
+    named.set(conv, users);
+  };
+  const drawnAt = new Map<string, number>();
   const changeOrRetry = (
     conv: string,
     change: MembersChange,
@@ -632,6 +648,7 @@ export function scheduleMembershipChurn(
     refused: () => void = retry,
   ): void => {
     if (!world.nodes.some((node) => node.up && !node.paused)) return retry();
+    name(conv, change);
     const sent = ledger.change(
       conv,
       change,
@@ -882,6 +899,93 @@ export function scheduleMembershipChurn(
       );
     afterAck({ index, cmid }, ask);
   }
+  // workload.quietRacesAtMs (from the faults phase's start, as removalRacesAtMs).
+  const quietRng = streams.stream('quiet-races');
+  for (const atMs of scenario.workload.quietRacesAtMs)
+    if (fromMs + atMs < untilMs) world.at(fromMs + atMs, quietRace);
+  /**
+   * A held push in a cursor-free group, made to happen: the admin's node slow to Redis (a redis-latency
+   * fault puts at least `raceLinkFloorMs` on its link), a fast node (no delay on its link) and a third
+   * node. A small group's apps stop sending cursors; `quietLeadMs` later the admin adds a user to it,
+   * and at the answer a member sends to it through the fast node, whose message, decided under the new membership, reaches Redis before the admin's node has
+   * published the change up its slow link: the third node hears of the message first, holds its pushes
+   * and reads the group's record (a store fault on its link may fail that read: it must read again).
+   * From now on no app sends a cursor of the group, and no random change touches it: a member's device
+   * open on the third node (kept online) is owed the message by push reach, and the node hears nothing
+   * that would make it read the record again (a cursor moved, a message under a newer membership) but
+   * its own retry. Nothing is done when the nodes are not so, or no group has such members.
+   */
+  function quietRace(): void {
+    const admin = world.nodes.findIndex((node) => node.up && !node.paused);
+    if (admin < 0 || world.network.storeLinkDelayRange(admin)[0] < raceLinkFloorMs) return;
+    const up = world.nodes.flatMap((node, i) => (node.up && !node.paused && i !== admin ? [i] : []));
+    const fast = up.find((i) => world.network.storeLinkDelayRange(i)[1] === 0);
+    const third = up.find((i) => i !== fast);
+    if (fast === undefined || third === undefined) return;
+    const openOn = (index: number, node: number): boolean =>
+      world.clients[index]!.client.node === `n${node + 1}` &&
+      world.clients[index]!.client.connectionState === 'open' &&
+      !world.network.closeIsLost(index);
+    const app = (index: number): boolean => !world.clients[index]!.adversary && !world.clients[index]!.left;
+    const devicesOf = devicesByUser(world);
+    const races = groups.flatMap((conv) => {
+      // No change of the group on its way (a random one drawn lately may still wait to be asked).
+      const lastDrawn = drawnAt.get(conv);
+      if (emptied.has(conv) || raced.has(conv) || ledger.busy(conv)) return [];
+      if (lastDrawn !== undefined && world.now - lastDrawn < quietSettledMs) return [];
+      const members = ledger.membersOf(conv);
+      const devices = world.clients.flatMap((sim, index) => (members.includes(sim.user) ? [index] : []));
+      // An adversary's cursors are its own: a group with one among its members is left alone.
+      if (members.length < 3 || devices.some((index) => world.clients[index]!.adversary)) return [];
+      const senders = devices.filter(
+        (index) => app(index) && openOn(index, fast) && world.clients[index]!.client.canSend(),
+      );
+      // Members no change named (push reach judges those), with a device open on the third node.
+      const owed = devices.filter(
+        (index) =>
+          app(index) &&
+          !heldOffline.has(index) &&
+          openOn(index, third) &&
+          named.get(conv)?.has(world.clients[index]!.user) !== true,
+      );
+      // The user added: one whose every device is an app's (an adversary's cursors are its own).
+      const outsider = world.clients.find(
+        (sim) => !members.includes(sim.user) && (devicesOf.get(sim.user) ?? []).every(app),
+      )?.user;
+      if (senders.length === 0 || owed.length === 0 || outsider === undefined) return [];
+      return [{ conv, senders, owed, outsider }];
+    });
+    if (races.length === 0) return;
+    const { conv, senders, owed, outsider } = quietRng.pick(races);
+    // The random changes leave the group alone from now on: its changes would make its nodes read it.
+    raced.add(conv);
+    for (const index of owed) heldOnline.add(index);
+    for (const sim of world.clients) sim.client.muteCursors(conv);
+    // The change waits until the group's last cursors are written: a cursor still on its way could be
+    // lost to a store fault on the third node's link, and its app's resend (which a node owes a reply)
+    // would make that node read the record.
+    const ask = (): void =>
+      changeOrRetry(
+        conv,
+        { add: [outsider], remove: [] },
+        () => {
+          if (world.now + adminRetryMs < untilMs) world.at(world.now + adminRetryMs, ask);
+        },
+        (c) => {
+          opened(c, [outsider]);
+          const ready = senders.filter((index) => world.clients[index]!.client.canSend());
+          if (ready.length === 0) return;
+          const index = quietRng.pick(ready);
+          const sim = world.clients[index]!;
+          world.clientEffects(
+            index,
+            sim.client.sendMessage(conv, messageBody(sim.device, followed++), world.now),
+          );
+        },
+        () => {},
+      );
+    world.at(world.now + quietLeadMs, ask);
+  }
   for (
     let t = firstChangeAt(rng, perMin, fromMs, untilMs);
     t < untilMs;
@@ -906,6 +1010,9 @@ export function scheduleMembershipChurn(
         kind,
         which,
       );
+      // Asked now or after sendBeforeRemovalMs: a quiet race leaves the group alone meanwhile.
+      name(conv, change);
+      drawnAt.set(conv, world.now);
       // A change answered with neither a success nor a refusal (5xx, or none came) may or may not have
       // been made: the admin asks again, as a real one would (made again, it changes nothing), until it
       // is answered or the load ends; admin-answers judges each answer, and a change never taken. A 4xx

@@ -31,6 +31,16 @@
 //   or below that node's lastSeq, of a message no node published; the node reads it back, pushes it and
 //   publishes it (before session 26's fix it pushed it only to its own devices, by its gap fill: members
 //   on other nodes got it only from a later message or a sync).
+// - the admin's node loses every store request for 300 ms just as its bus comes back and node 2 restarts:
+//   the catch-up each starts is lost (answered unavailable at the store timeout), and the node, stale,
+//   must try it again after catchUpRetryMs (mutant 82 of the 3c0f288 sample scheduled that retry under a
+//   kind that fell to the drain timeout's branch: every session cut 1012 with no `drain`, server-frames).
+// - twice while the admin's node is slow to Redis and node 2 fast (`workload.quietRacesAtMs`) a group's
+//   apps stop sending cursors, the admin adds a user to it and at the answer a member sends through
+//   node 2: node 1 hears of the message before the change, holds its pushes and reads the group's record,
+//   a read its store link loses then (a fault window losing every request). Nothing but the node's own
+//   retry releases the push owed to a member's device kept online on node 1 (mutant 90 of the 4a1ec6e
+//   sample: the retry timer did nothing; a cursor of any member had always rescued it before).
 // Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships
 // (but for 1323's, which is the shipped core with Conversation.canRead answering false, spied on).
 
@@ -40,6 +50,7 @@ import { Conversation } from '../reference-server/core/conversation.ts';
 import type { Effect } from '../reference-server/core/effects.ts';
 import type { ConnIndex } from '../reference-server/core/fanout.ts';
 import type { Input } from '../reference-server/core/inputs.ts';
+import type { TimerQueue } from '../reference-server/core/timer-queue.ts';
 import type { ConversationRecord } from '../reference-server/store/message-store.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { HistoryEvent } from './history.ts';
@@ -100,6 +111,37 @@ class BreaksTheRepushRead extends ChatNode {
         ? { ...effect, op: { ...effect.op, kind: '' as 'read' } }
         : effect,
     );
+  }
+}
+
+/**
+ * Schedules a failed catch-up's retry under a timer kind its tick does not know, so it falls to the
+ * drain timeout's branch (mutant 82 of the 3c0f288 sample): every session cut 1012 with no `drain`
+ * frame, and the catch-up never tried again.
+ */
+class CatchUpRetryDrains extends ChatNode {
+  constructor(options: ChatNodeOptions) {
+    super(options);
+    const timers = (this as unknown as { timers: TimerQueue }).timers;
+    const push = timers.push.bind(timers);
+    timers.push = (at, kind, key) =>
+      push(at, kind === 'catch-up' ? ('drain-like' as typeof kind) : kind, key);
+  }
+}
+
+/**
+ * Never reads a conversation's record again after a failed read, its pushes held (mutant 90 of the
+ * 4a1ec6e sample: the `members` retry timer did nothing): only a later trigger (a cursor moved, a message
+ * under a newer membership) releases them.
+ */
+class NoMembersRetry extends ChatNode {
+  constructor(options: ChatNodeOptions) {
+    super(options);
+    const timers = (this as unknown as { timers: TimerQueue }).timers;
+    const push = timers.push.bind(timers);
+    timers.push = (at, kind, key) => {
+      if (kind !== 'members') push(at, kind, key);
+    };
   }
 }
 
@@ -170,8 +212,9 @@ describe('fleet-races', () => {
         },
       });
       expect(summary.exitCode).toBe(0);
-      const window = scenario.faults.at(-1)!;
-      expect(window.type === 'store-flaky' && window.repliesFraction).toBe(1);
+      // The window that loses every reply and no request (the store-flaky windows appended after it lose requests).
+      const window = scenario.faults.find((f) => f.type === 'store-flaky' && f.repliesFraction === 1)!;
+      expect(window.type === 'store-flaky' && window.fraction).toBe(0);
       // After the window opened: the lost replies' resends.
       const opened = scenario.phases.warmupMs + window.atMs;
       const late = nodes.flatMap((node) => node.readBacks).filter((r) => r.at >= opened);
@@ -300,6 +343,36 @@ describe('fleet-races', () => {
       const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
       expect(reach.verdict).toBe('fail');
       expect(reach.details).toMatch(/message never pushed to a past member online throughout/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "fails the admin node's catch-up as its bus comes back: a node that never tries it again fails",
+    async () => {
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new CatchUpRetryDrains(node),
+      });
+      const frames = summary.verdicts.find((v) => v.property === 'server-frames')!;
+      expect(frames.verdict).toBe('fail');
+      expect(frames.details).toMatch(/malformed close/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "fails a third node's read of a group's record that a message outran, the group then cursor-free: a node that never reads it again fails push reach",
+    async () => {
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new NoMembersRetry(node),
+      });
+      const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
+      expect(reach.verdict).toBe('fail');
+      expect(reach.details).toMatch(/message never pushed to a member online throughout/);
       expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,

@@ -122,6 +122,24 @@ describe('authorization', () => {
     expect(judge([entry(300, eve, 4)]).verdict).toBe('fail');
   });
 
+  it('judges a welcome or receipt kept while a re-add was in flight at the end as it was judged then: by the membership too, not by its seq alone', () => {
+    // bob, removed after seq 3, is added back (sent at t=2000, answered at 2010 saying "after 4"); a
+    // welcome (or a receipt) reaches him at 2005, the add in flight, naming seq 4, the conversation's
+    // newest: bob never may read 4, but it is the seq his new span began after, told at the join, and he
+    // may have been a member then (fleet-races seed 6 at 600 clients: u4's welcome while its re-add was
+    // in flight, convicted at the end by its seq alone).
+    const readd = [
+      history.membersSent(2000, 2, 'g', { add: ['bob'] }),
+      history.membersAnswered(2010, 2, 200, 4),
+    ];
+    const welcome = (at: number): HistoryEvent =>
+      history.cursorSeen(at, bob, { conv: 'g', of: 'bob', kind: 'delivered', seq: 4, lastSeq: 4 }, 'welcome');
+    expect(judge([...readd, welcome(2005)]).verdict).toBe('pass');
+    expect(judge([...readd, history.convFrame(2005, bob, 'g', 'receipt', [4])]).verdict).toBe('pass');
+    // Before the re-add was sent (past the removal's grace), a receipt of 4 is a leak.
+    expect(judge([history.convFrame(1990, bob, 'g', 'receipt', [4]), ...readd]).verdict).toBe('fail');
+  });
+
   it('fails a message pushed to a removed member past the cut, naming the frame and what the harness did', () => {
     const leak = history.convFrame(110, bob, 'g', 'msg', [4]);
     const result = judge([leak]);

@@ -450,10 +450,11 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
 
   /** At the end the oracle's bounds are as tight as they get: a suspect still 'maybe' is allowed. */
   const rejudge = (entry: Suspect): void => {
-    if (entry.kind === 'frame to a non-member') {
-      if (judgeFrame(entry.event) === 'no') convict(entry);
-      return;
-    }
+    // Judged as when it came, by the tighter bounds: a receipt or welcome entry by its membership then
+    // and its join too, not by its seqs alone (a welcome while a re-add was in flight named the seq its
+    // new span began after: fleet-races seed 6 at 600 clients, u4 in g0).
+    if (entry.kind !== 'message from a non-member' && judgeFrame(entry.event) !== 'no') return;
+    if (entry.kind === 'frame to a non-member') return convict(entry);
     entry.seqs = entry.seqs.filter((seq) => membership.readable(entry.conv, entry.user, seq) === 'no');
     if (entry.seqs.length > 0) convict(entry);
   };

@@ -32,8 +32,9 @@
 // before the settle phase on a session that still heard the server in it reached the server (a
 // connection that went dead never hears again), and was either taken or refused with an `err`: one
 // refused `forbidden`/`not_found` sets no floor, and after `unavailable`/`rate_limited` the client sends
-// it again. A server that drops a cursor it could not store without a word shows it here ("cursor sent,
-// not kept by the end").
+// it again, which sets the floor (one it never sent again, an app that stopped sending the
+// conversation's cursors, sets none: workload.quietRacesAtMs). A server that drops a cursor it could not
+// store without a word shows it here ("cursor sent, not kept by the end").
 
 import type {
   Checker,
@@ -111,6 +112,8 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   const keptSeq = int32Column(-1);
   const keptAt = int32Column();
   const keptSession = int32Column(-1);
+  /** Per sent slot: 1 from a refusal `unavailable`/`rate_limited` until the device sends that kind again. */
+  const resendOwed = uint8Column();
   /** Per device: sessions so far (the current one's number), whether one is open, and 1 once it heard the server in settle. */
   const sessions = int32Column();
   const sessionOpen = uint8Column();
@@ -143,6 +146,7 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
       sentSeq.set(slot, event.seq);
       sentAt.set(slot, event.at);
     }
+    resendOwed.set(slot, 0);
     const device = sent.keyA(slot);
     if (event.at >= settleAt || sessionOpen.get(device) !== 1) return;
     const session = sessions.get(device);
@@ -155,14 +159,20 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
     convFloors.set(conv, 1);
   };
 
-  /** A cursor refused as not allowed was not taken: it sets no floor. */
+  /**
+   * A cursor refused as not allowed was not taken: it sets no floor. One refused `unavailable` or
+   * `rate_limited` moved nothing either: the floor stands only once the device sends it again.
+   */
   const observeRefused = (event: CursorRefused): void => {
-    if (event.code !== 'forbidden' && event.code !== 'not_found') return;
+    const retried = event.code === 'unavailable' || event.code === 'rate_limited';
+    if (!retried && event.code !== 'forbidden' && event.code !== 'not_found') return;
     const convId = ids.findConv(event.conv);
     const device = ids.findDevice(event.user, event.device);
     if (convId === undefined || device === undefined) return;
     const slot = sent.find(device, convId * 2 + kindBit(event.kind));
-    if (slot >= 0) keptSeq.set(slot, -1);
+    if (slot < 0) return;
+    if (retried) resendOwed.set(slot, 1);
+    else keptSeq.set(slot, -1);
   };
 
   const heard = (user: string, device: string, at: number): void => {
@@ -279,7 +289,7 @@ export function createCursorMonotonicityChecker(options: CheckerOptions = {}): C
   ): void => {
     for (const device of ids.devicesOfUser(member.user)) {
       const slot = sent.find(device, convId * 2 + kindBit(kind));
-      if (slot < 0 || keptSeq.get(slot) < 0) continue;
+      if (slot < 0 || keptSeq.get(slot) < 0 || resendOwed.get(slot) === 1) continue;
       if (keptSession.get(slot) !== sessions.get(device) || sessionOpen.get(device) !== 1) continue;
       if (heardInSettle.get(device) !== 1) continue;
       ownCursors++;

@@ -80,6 +80,8 @@ class CursorProgress {
   othersRead = 0;
   /** Other members typing: user -> until when, in the order their typing began. */
   typing: Map<string, number> | null = null;
+  /** The app no longer sends this conversation's cursors (`ConversationView.muteCursors`). */
+  muted = false;
 }
 
 const noSync: Readonly<SyncProgress> = Object.freeze(new SyncProgress());
@@ -518,7 +520,17 @@ export class ConversationView {
     }
   }
 
+  /**
+   * From now on this device sends no cursor of the conversation, delivered or read (an app whose user
+   * muted it; the harness's cursor-free group, workload.quietRacesAtMs): a node then hears of its
+   * messages' delivery from nobody, so nothing but its own timers moves what it holds.
+   */
+  muteCursors(): void {
+    this.cursoring().muted = true;
+  }
+
   private sendCursor(host: ClientHost, kind: 'delivered' | 'read', seq: number, now: number): void {
+    if (this.cursors.muted) return;
     const cursors = this.cursoring();
     if (kind === 'delivered') {
       cursors.deliveredSent = seq;

@@ -222,6 +222,11 @@ export class VirtualClient extends ClientConnection implements AdversaryHost {
     return { cmid, effects: this.flush() };
   }
 
+  /** This device sends no cursor of `conv` from now on (ConversationView.muteCursors). */
+  muteCursors(conv: string): void {
+    this.view(conv)?.muteCursors();
+  }
+
   markRead(conv: string, now: number): readonly ClientEffect[] {
     viewIn(this.convs, conv)?.markRead(this, now);
     return this.flush();
