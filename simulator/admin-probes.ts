@@ -305,8 +305,11 @@ export function scheduleAdminProbes(
           world.clientEffects(index, world.clients[index]!.client.pull(conv, world.now));
         httpRead?.(conv, reader, from, spanPageLimit, 1, undefined, readNode);
         world.at(world.now + spanOffAfterMs, () => {
-          for (const index of phones)
-            world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
+          // Not once they came back at the deadline (a slow write got here late): nothing would bring
+          // them back again (fleet-races seed 4 at 200 clients: u12's phones stayed off for good).
+          if (!back)
+            for (const index of phones)
+              world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
           // A span of no message, when no member's message lands between the add's answer and the
           // removal (a group under load may fill it: seed 1's churn and memory-store do), then a write in
           // the gap. The phones' resume starts at the end of the first span; a server that cuts its window
@@ -337,6 +340,113 @@ export function scheduleAdminProbes(
         });
       });
     });
+  };
+  const ladderRng = streams.stream('admin-probes-span-ladder');
+  /**
+   * A reader's spans made by construction, in a group of its own (the reader and a writer) that no other
+   * workload writes to, so each span holds exactly what the probe wrote there: a first span of two
+   * messages; removed, a message; added and at once removed again (a span of no message); a message;
+   * added, exactly one message, removed (a span of one); a message, the reader no longer a member; then
+   * added again (a span that holds nothing yet); later one message there. Each step waits for the one
+   * before (the answer, the ack). At each stage the reader reads over HTTP in small pages, from the
+   * first span, from the first gap and from the span of one, through another node than the admin's
+   * when there is one; its phones, off from after the first span, come back at the re-add and resume.
+   * read-pages judges every page against the oracle: a page cut at a span's end whose later span holds
+   * a readable message must say `more` (a server that passed over the span of one: mutant 1446 of the
+   * seed-5 sample; seed-4's 1501); a page after which nothing readable exists must not (a server that
+   * said `more` for a next span holding nothing yet: seed-5's 1516); and an empty page saying `more` to
+   * the same `after`, asked again, must not come again and again (a window cut from the empty span).
+   */
+  const spanLadder = (round: number): void => {
+    const appsOf = (user: string): number[] =>
+      world.clients.flatMap((sim, index) =>
+        !sim.adversary && !sim.left && sim.user === user ? [index] : [],
+      );
+    const withApps = users.filter((user) => appsOf(user).length > 0);
+    if (withApps.length < 2 || httpRead === undefined) return;
+    const reader = withApps[ladderRng.int(withApps.length)]!;
+    const others = withApps.filter((user) => user !== reader);
+    const writer = others[ladderRng.int(others.length)]!;
+    const conv = `${population.prefix}hs${round}`;
+    const admin = adminNodeIndex(world);
+    const elsewhere = world.nodes.findIndex((node, index) => index !== admin && node.up && !node.paused);
+    const readNode = elsewhere >= 0 ? elsewhere : admin;
+    const write = (then: () => void): void => {
+      const apps = appsOf(writer);
+      const ready = apps.filter((index) => world.clients[index]!.client.canSend());
+      const pool = ready.length > 0 ? ready : apps;
+      if (pool.length === 0) return;
+      writeFrom(pool[ladderRng.int(pool.length)]!, conv, then);
+    };
+    /** The reader's phones go off, and come back at the re-add or `spanOfflineMaxMs` later, whichever is first. */
+    let back = false;
+    const phones = (on: boolean): void => {
+      if (back) return;
+      back = on;
+      if (!on) world.at(world.now + spanOfflineMaxMs, () => phones(true));
+      for (const index of appsOf(reader)) {
+        const { client } = world.clients[index]!;
+        world.clientEffects(index, on ? client.goOnline(world.now) : client.goOffline(world.now));
+      }
+    };
+    /** Paged reads from the first span, the first gap and the span of one (seqs 0, 3 and 4 by construction). */
+    const reads = (): void => {
+      for (const [after, limit] of [
+        [0, 2],
+        [0, 3],
+        [3, 2],
+        [4, 1],
+      ] as const)
+        httpRead(conv, reader, after, limit, spanPagesMax, undefined, readNode);
+    };
+    const step = (body: MembersChange, next: () => void): void => change(conv, body, next);
+    const add = { add: [reader], remove: [] };
+    const remove = { add: [], remove: [reader] };
+    ledger.create(
+      { conv, kind: 'group', members: [reader, writer] },
+      (request, answer) =>
+        adminPost(
+          world,
+          '/v1/admin/conversations',
+          { id: request.conv, kind: request.kind, members: request.members },
+          answer,
+        ),
+      () => world.now,
+      () => {
+        for (const user of [reader, writer])
+          for (const index of appsOf(user))
+            world.clientEffects(index, world.clients[index]!.client.openConversation(conv, world.now));
+        write(() =>
+          write(() => {
+            phones(false);
+            step(remove, () =>
+              write(() =>
+                step(add, () =>
+                  step(remove, () =>
+                    write(() =>
+                      step(add, () =>
+                        write(() =>
+                          step(remove, () =>
+                            write(() => {
+                              reads();
+                              step(add, () => {
+                                reads();
+                                phones(true);
+                                world.at(world.now + spanOffAfterMs, () => write(reads));
+                              });
+                            }),
+                          ),
+                        ),
+                      ),
+                    ),
+                  ),
+                ),
+              ),
+            );
+          }),
+        );
+      },
+    );
   };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
@@ -387,6 +497,7 @@ export function scheduleAdminProbes(
     world.at(fromMs + (untilMs - fromMs) * swapRng.float(), notAdmin);
     // In the load's first third (the faults' slow bus), on a stream of its own as above.
     world.at(fromMs + ((untilMs - fromMs) / 3) * spanRng.float(), spanReader);
+    world.at(fromMs + ((untilMs - fromMs) / 3) * ladderRng.float(), () => spanLadder(round));
   }
   // And as the admin's node loses the bus (a partition of target bus on node 0, the first the admin
   // asks): its changes and its members' messages are published into the void meanwhile, so the other
