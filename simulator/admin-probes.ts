@@ -61,7 +61,8 @@ export function scheduleAdminProbes(
     while (picked.size < count) picked.add(users[rng.int(users.length)]!);
     return [...picked];
   };
-  const create = (conv: string, kind: 'direct' | 'group', members: string[], use: boolean): void =>
+  /** An admin create through the ledger; `created` runs on a 2xx answer. */
+  const post = (conv: string, kind: 'direct' | 'group', members: string[], created?: () => void): void =>
     ledger.create(
       { conv, kind, members },
       (request, answer) =>
@@ -72,14 +73,16 @@ export function scheduleAdminProbes(
           answer,
         ),
       () => world.now,
-      () => {
-        if (!use) return;
-        opened(conv, members);
-        // The admin posts the same definition again, as a retry whose answer was lost would: protocol.md
-        // answers it 200 (a server that answered 409: mutant 3610 of the 3c0f288 sample).
-        world.at(world.now + repostAfterMs, () => create(conv, kind, members, false));
-      },
+      created,
     );
+  const create = (conv: string, kind: 'direct' | 'group', members: string[], use: boolean): void =>
+    post(conv, kind, members, () => {
+      if (!use) return;
+      opened(conv, members);
+      // The admin posts the same definition again, as a retry whose answer was lost would: protocol.md
+      // answers it 200 (a server that answered 409: mutant 3610 of the 3c0f288 sample).
+      world.at(world.now + repostAfterMs, () => create(conv, kind, members, false));
+    });
   /** The members' apps open the new conversation, and one of them writes to it at once. */
   const opened = (conv: string, members: readonly string[]): void => {
     const senders: number[] = [];
@@ -402,51 +405,40 @@ export function scheduleAdminProbes(
     const step = (body: MembersChange, next: () => void): void => change(conv, body, next);
     const add = { add: [reader], remove: [] };
     const remove = { add: [], remove: [reader] };
-    ledger.create(
-      { conv, kind: 'group', members: [reader, writer] },
-      (request, answer) =>
-        adminPost(
-          world,
-          '/v1/admin/conversations',
-          { id: request.conv, kind: request.kind, members: request.members },
-          answer,
-        ),
-      () => world.now,
-      () => {
-        for (const user of [reader, writer])
-          for (const index of appsOf(user))
-            world.clientEffects(index, world.clients[index]!.client.openConversation(conv, world.now));
-        write(() =>
-          write(() => {
-            phones(false);
-            step(remove, () =>
-              write(() =>
-                step(add, () =>
-                  step(remove, () =>
-                    write(() =>
-                      step(add, () =>
-                        write(() =>
-                          step(remove, () =>
-                            write(() => {
+    post(conv, 'group', [reader, writer], () => {
+      for (const user of [reader, writer])
+        for (const index of appsOf(user))
+          world.clientEffects(index, world.clients[index]!.client.openConversation(conv, world.now));
+      write(() =>
+        write(() => {
+          phones(false);
+          step(remove, () =>
+            write(() =>
+              step(add, () =>
+                step(remove, () =>
+                  write(() =>
+                    step(add, () =>
+                      write(() =>
+                        step(remove, () =>
+                          write(() => {
+                            reads();
+                            step(add, () => {
                               reads();
-                              step(add, () => {
-                                reads();
-                                phones(true);
-                                world.at(world.now + spanOffAfterMs, () => write(reads));
-                              });
-                            }),
-                          ),
+                              phones(true);
+                              world.at(world.now + spanOffAfterMs, () => write(reads));
+                            });
+                          }),
                         ),
                       ),
                     ),
                   ),
                 ),
               ),
-            );
-          }),
-        );
-      },
-    );
+            ),
+          );
+        }),
+      );
+    });
   };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);

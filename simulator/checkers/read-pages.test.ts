@@ -33,6 +33,33 @@ const page = (at: number, seqs: number[], lastSeq: number, more: boolean, to = b
   ...to,
 });
 
+/** bob asks for g1 over HTTP. */
+const httpAsk = (at: number, id: number, after: number, limit: number): HistoryEventOf<'http-read-sent'> => ({
+  k: 'http-read-sent',
+  at,
+  id,
+  conv: 'g1',
+  user: 'bob',
+  after,
+  limit,
+});
+/** Its page. */
+const httpAnswer = (
+  at: number,
+  id: number,
+  seqs: number[],
+  lastSeq: number,
+  more: boolean,
+): HistoryEvent => ({
+  k: 'http-read',
+  at,
+  id,
+  status: 200,
+  seqs,
+  lastSeq,
+  more,
+});
+
 /** A batch of g1: its seqs, lastSeq and more. */
 type Answer = [seqs: number[], lastSeq: number, more: boolean];
 
@@ -181,24 +208,9 @@ describe('read-pages', () => {
   });
 
   it("counts a user's empty HTTP pages saying more to one after in a row whatever their limit, and ends the run at any other page of its", () => {
-    const ask = (at: number, id: number, after: number, limit: number): HistoryEventOf<'http-read-sent'> => ({
-      k: 'http-read-sent',
-      at,
-      id,
-      conv: 'g1',
-      user: 'bob',
-      after,
-      limit,
-    });
-    const answer = (at: number, id: number, seqs: number[], more: boolean): HistoryEvent => ({
-      k: 'http-read',
-      at,
-      id,
-      status: 200,
-      seqs,
-      lastSeq: 10,
-      more,
-    });
+    const ask = httpAsk;
+    const answer = (at: number, id: number, seqs: number[], more: boolean) =>
+      httpAnswer(at, id, seqs, 10, more);
     const stuck = sent(10);
     for (const [i, limit] of [2, 3, 1].entries())
       stuck.push(ask(100 + 2 * i, i, 4, limit), answer(101 + 2 * i, i, [], true));
@@ -421,30 +433,8 @@ describe('read-pages', () => {
   });
 
   it('judges HTTP reads as pages: bounds, more, and no refusal of a member', () => {
-    const ask = (at: number, id: number, after: number, limit: number): HistoryEvent => ({
-      k: 'http-read-sent',
-      at,
-      id,
-      conv: 'g1',
-      user: 'bob',
-      after,
-      limit,
-    });
-    const answer = (
-      at: number,
-      id: number,
-      seqs: number[],
-      lastSeq: number,
-      more: boolean,
-    ): HistoryEvent => ({
-      k: 'http-read',
-      at,
-      id,
-      status: 200,
-      seqs,
-      lastSeq,
-      more,
-    });
+    const ask = httpAsk;
+    const answer = httpAnswer;
     const good = [...sent(6), ask(100, 1, 2, 2), answer(101, 1, [3, 4], 6, true), ask(102, 2, 4, 2)];
     good.push(answer(103, 2, [5, 6], 6, false));
     expect(judge(good).verdict).toBe('pass');
