@@ -64,7 +64,8 @@ export function scheduleAdminProbes(
     while (picked.size < count) picked.add(users[rng.int(users.length)]!);
     return [...picked];
   };
-  const create = (conv: string, kind: 'direct' | 'group', members: string[], use: boolean): void =>
+  /** An admin create through the ledger; `created` runs on a 2xx answer. */
+  const post = (conv: string, kind: 'direct' | 'group', members: string[], created?: () => void): void =>
     ledger.create(
       { conv, kind, members },
       (request, answer) =>
@@ -75,14 +76,16 @@ export function scheduleAdminProbes(
           answer,
         ),
       () => world.now,
-      () => {
-        if (!use) return;
-        opened(conv, members);
-        // The admin posts the same definition again, as a retry whose answer was lost would: protocol.md
-        // answers it 200 (a server that answered 409: mutant 3610 of the 3c0f288 sample).
-        world.at(world.now + repostAfterMs, () => create(conv, kind, members, false));
-      },
+      created,
     );
+  const create = (conv: string, kind: 'direct' | 'group', members: string[], use: boolean): void =>
+    post(conv, kind, members, () => {
+      if (!use) return;
+      opened(conv, members);
+      // The admin posts the same definition again, as a retry whose answer was lost would: protocol.md
+      // answers it 200 (a server that answered 409: mutant 3610 of the 3c0f288 sample).
+      world.at(world.now + repostAfterMs, () => create(conv, kind, members, false));
+    });
   /** The members' apps open the new conversation, and one of them writes to it at once. */
   const opened = (conv: string, members: readonly string[]): void => {
     const senders: number[] = [];
@@ -349,6 +352,102 @@ export function scheduleAdminProbes(
       });
     });
   };
+  const ladderRng = streams.stream('admin-probes-span-ladder');
+  /**
+   * A reader's spans made by construction, in a group of its own (the reader and a writer) that no other
+   * workload writes to, so each span holds exactly what the probe wrote there: a first span of two
+   * messages; removed, a message; added and at once removed again (a span of no message); a message;
+   * added, exactly one message, removed (a span of one); a message, the reader no longer a member; then
+   * added again (a span that holds nothing yet); later one message there. Each step waits for the one
+   * before (the answer, the ack). At each stage the reader reads over HTTP in small pages, from the
+   * first span, from the first gap and from the span of one, through another node than the admin's
+   * when there is one; its phones, off from after the first span, come back at the re-add and resume.
+   * read-pages judges every page against the oracle: a page cut at a span's end whose later span holds
+   * a readable message must say `more` (a server that passed over the span of one: mutant 1446 of the
+   * seed-5 sample; seed-4's 1501); a page after which nothing readable exists must not (a server that
+   * said `more` for a next span holding nothing yet: seed-5's 1516); and an empty page saying `more` to
+   * the same `after`, asked again, must not come again and again (a window cut from the empty span).
+   */
+  const spanLadder = (round: number): void => {
+    const appsOf = (user: string): number[] =>
+      world.clients.flatMap((sim, index) =>
+        !sim.adversary && !sim.left && sim.user === user ? [index] : [],
+      );
+    const withApps = users.filter((user) => appsOf(user).length > 0);
+    if (withApps.length < 2 || httpRead === undefined) return;
+    const reader = withApps[ladderRng.int(withApps.length)]!;
+    const others = withApps.filter((user) => user !== reader);
+    const writer = others[ladderRng.int(others.length)]!;
+    const conv = `${population.prefix}hs${round}`;
+    const admin = adminNodeIndex(world);
+    const elsewhere = world.nodes.findIndex((node, index) => index !== admin && node.up && !node.paused);
+    const readNode = elsewhere >= 0 ? elsewhere : admin;
+    const write = (then: () => void): void => {
+      const apps = appsOf(writer);
+      const ready = apps.filter((index) => world.clients[index]!.client.canSend());
+      const pool = ready.length > 0 ? ready : apps;
+      if (pool.length === 0) return;
+      writeFrom(pool[ladderRng.int(pool.length)]!, conv, then);
+    };
+    /** The reader's phones go off, and come back at the re-add or `spanOfflineMaxMs` later, whichever is first. */
+    let back = false;
+    const phones = (on: boolean): void => {
+      if (back) return;
+      back = on;
+      if (!on) world.at(world.now + spanOfflineMaxMs, () => phones(true));
+      for (const index of appsOf(reader)) {
+        const { client } = world.clients[index]!;
+        world.clientEffects(index, on ? client.goOnline(world.now) : client.goOffline(world.now));
+      }
+    };
+    /** Paged reads from the first span, the first gap and the span of one (seqs 0, 3 and 4 by construction). */
+    const reads = (): void => {
+      for (const [after, limit] of [
+        [0, 2],
+        [0, 3],
+        [3, 2],
+        [4, 1],
+      ] as const)
+        httpRead(conv, reader, after, limit, spanPagesMax, undefined, readNode);
+    };
+    const step = (body: MembersChange, next: () => void): void => change(conv, body, next);
+    const add = { add: [reader], remove: [] };
+    const remove = { add: [], remove: [reader] };
+    post(conv, 'group', [reader, writer], () => {
+      for (const user of [reader, writer])
+        for (const index of appsOf(user))
+          world.clientEffects(index, world.clients[index]!.client.openConversation(conv, world.now));
+      write(() =>
+        write(() => {
+          phones(false);
+          step(remove, () =>
+            write(() =>
+              step(add, () =>
+                step(remove, () =>
+                  write(() =>
+                    step(add, () =>
+                      write(() =>
+                        step(remove, () =>
+                          write(() => {
+                            reads();
+                            step(add, () => {
+                              reads();
+                              phones(true);
+                              world.at(world.now + spanOffAfterMs, () => write(reads));
+                            });
+                          }),
+                        ),
+                      ),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          );
+        }),
+      );
+    });
+  };
   const someGroup = (): string | undefined => {
     const withMembers = groups.filter((conv) => ledger.membersOf(conv).length > 0);
     return withMembers.length === 0 ? undefined : withMembers[rng.int(withMembers.length)];
@@ -398,6 +497,7 @@ export function scheduleAdminProbes(
     world.at(fromMs + (untilMs - fromMs) * swapRng.float(), notAdmin);
     // In the load's first third (the faults' slow bus), on a stream of its own as above.
     world.at(fromMs + ((untilMs - fromMs) / 3) * spanRng.float(), spanReader);
+    world.at(fromMs + ((untilMs - fromMs) / 3) * ladderRng.float(), () => spanLadder(round));
   }
   // And as the admin's node loses the bus (a partition of target bus on node 0, the first the admin
   // asks): its changes and its members' messages are published into the void meanwhile, so the other

@@ -1050,15 +1050,18 @@ export type HttpPager = (
   left: number,
   bad?: MalformedRead,
   node?: number,
+  /** The pager's first read, for the pages it follows on (its own id when omitted). */
+  pager?: number,
 ) => void;
 
 function httpPager(world: World, rng: Prng, record: (event: HistoryEvent) => void): HttpPager {
   let nextId = 0;
-  const page: HttpPager = (conv, user, after, limit, left, bad, node) => {
+  const page: HttpPager = (conv, user, after, limit, left, bad, node, pager) => {
     const nodes = world.nodes.flatMap((n, index) => (n.up && !n.paused ? [index] : []));
     if (nodes.length === 0) return;
     const at = node !== undefined && nodes.includes(node) ? node : rng.pick(nodes);
-    const { event, query } = httpReadAsked({ at: world.now, id: nextId++, conv, user, after, limit }, bad);
+    const read = { at: world.now, id: nextId++, conv, user, after, limit };
+    const { event, query } = httpReadAsked({ ...read, pager: pager ?? read.id }, bad);
     record(event);
     const { id } = event;
     let answered = false;
@@ -1073,8 +1076,10 @@ function httpPager(world: World, rng: Prng, record: (event: HistoryEvent) => voi
       };
       const seqs = messages.map((m) => m.seq);
       record({ k: 'http-read', at: world.now, id, status, seqs, lastSeq, more });
+      // An empty page saying `more` is asked again from the same `after`, as a client that trusts
+      // `more` would: a server that answers it so again and again leaves the reader stuck (read-pages).
       const last = seqs.length > 0 ? seqs[seqs.length - 1]! : after;
-      if (more && left > 1 && last > after) page(conv, user, last, limit, left - 1, undefined, node);
+      if (more && left > 1) page(conv, user, last, limit, left - 1, undefined, node, event.pager);
     };
     world.at(world.now + adminAnswerTimeoutMs, () => answer(0, null));
     world.http(

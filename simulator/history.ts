@@ -333,6 +333,8 @@ export type HistoryEvent =
       after: number;
       limit: number;
       malformed?: string;
+      /** The id of the first read of the pager this read belongs to (it pages on while the answer says `more`). */
+      pager?: number;
     }
   /** Its answer: the status, and for a 200 the page (its seqs, `lastSeq`, `more`); status 0: none came. */
   | {

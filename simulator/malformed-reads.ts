@@ -131,7 +131,7 @@ export function scheduleStrangerReads(
  * `limitLeftOutEvery` sent without `limit`, recorded as asking for up to `syncLimitMax`.
  */
 export function httpReadAsked(
-  read: { at: number; id: number; conv: string; user: string; after: number; limit: number },
+  read: { at: number; id: number; conv: string; user: string; after: number; limit: number; pager?: number },
   bad?: MalformedRead,
 ): { event: HistoryEventOf<'http-read-sent'>; query: { after: string; limit?: string } } {
   const query = { after: String(read.after), limit: String(read.limit) };

@@ -12,6 +12,7 @@
 
 import { describe, expect, it, vi } from 'vitest';
 import { ChatNode } from '../reference-server/core/chat-node.ts';
+import { Conversation } from '../reference-server/core/conversation.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { HistoryEvent } from './history.ts';
 import { runScenario } from './run-scenario.ts';
@@ -21,8 +22,11 @@ const seed = 1;
 const clients = 150;
 const simTimeoutMs = 300_000;
 
-/** While set, `readPage` compares the next span's start with `<` (mutant 1501). */
-const deviant = vi.hoisted(() => ({ nextSpanStrict: false }));
+/**
+ * While set, `readPage` compares the next span's start with `<` (mutant 1501), or says `more` for any
+ * next span, one that holds nothing yet too (mutant 1516 of the 74bbde3 seed-5 sample).
+ */
+const deviant = vi.hoisted(() => ({ nextSpanStrict: false, nextSpanAlways: false }));
 
 vi.mock('../reference-server/core/conversation.ts', async (original) => {
   const real = await original<typeof import('../reference-server/core/conversation.ts')>();
@@ -31,6 +35,7 @@ vi.mock('../reference-server/core/conversation.ts', async (original) => {
     readPage: (...args: Parameters<typeof real.readPage>) => {
       const page = real.readPage(...args);
       const [window, limit, messages, storeLastSeq] = args;
+      if (deviant.nextSpanAlways && window.nextSpanFrom !== null) return { ...page, more: true };
       if (!deviant.nextSpanStrict || window.nextSpanFrom !== storeLastSeq) return page;
       const lastReturned = page.msgs.at(-1)?.seq ?? window.after;
       const readableEnd = Math.min(window.upper, storeLastSeq);
@@ -38,6 +43,45 @@ vi.mock('../reference-server/core/conversation.ts', async (original) => {
     },
   };
 });
+
+type Span = { from: number; to: number | null };
+type ReadWindowOf = Conversation['readWindow'];
+
+/**
+ * `readWindow` as a deviant server's: `passedOver` spans are not taken for the next span (one of no
+ * message is, correctly; mutant 1446 also passed over one of one message), and with `emptyCut` a span
+ * holding nothing past `after` is not passed over: its window is empty, and says `more` while a later
+ * span holds a message, to every read from there (an empty span: the shipped server until session 28).
+ */
+function deviantReadWindow(passedOver: (span: Span) => boolean, emptyCut: boolean): ReadWindowOf {
+  return function (this: Conversation, user, after) {
+    const spans = (this as unknown as { spansOf(user: string): Span[] | undefined }).spansOf(user);
+    if (spans === undefined || spans.length === 0) return null;
+    const horizon = spans[spans.length - 1]!.to ?? Number.POSITIVE_INFINITY;
+    for (let i = 0; i < spans.length; i++) {
+      const span = spans[i]!;
+      const upper = span.to ?? Number.POSITIVE_INFINITY;
+      if (emptyCut ? upper < after : upper <= Math.max(after, span.from - 1)) continue;
+      let j = i + 1;
+      while (j < spans.length && passedOver(spans[j]!)) j++;
+      const next = spans[j];
+      return { after: Math.max(after, span.from - 1), upper, nextSpanFrom: next ? next.from : null, horizon };
+    }
+    return { after: Math.max(after, horizon), upper: horizon, nextSpanFrom: null, horizon };
+  };
+}
+
+/** Runs memory-store at the seed with `Conversation.readWindow` replaced, and its read-pages verdict. */
+async function withReadWindow(readWindow: ReadWindowOf) {
+  const real = Conversation.prototype.readWindow;
+  Conversation.prototype.readWindow = readWindow;
+  try {
+    const summary = await runScenario(loadScenario('memory-store'), { seed, clients });
+    return { summary, verdict: summary.verdicts.find((v) => v.property === 'read-pages')! };
+  } finally {
+    Conversation.prototype.readWindow = real;
+  }
+}
 
 type HttpContextOf = (recheck: boolean) => { applyRecord: (record: unknown) => void };
 
@@ -119,6 +163,49 @@ describe('the span reader on one node (memory-store)', () => {
       } finally {
         deviant.nextSpanStrict = false;
       }
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a page cut at a span whose next span of one message is passed over (mutant 1446)',
+    async () => {
+      const { summary, verdict } = await withReadWindow(
+        deviantReadWindow((span) => span.to !== null && span.to <= span.from, false),
+      );
+      expect(verdict.verdict).toBe('fail');
+      expect(JSON.stringify(verdict)).toMatch(/more: false hid readable messages|with more: false/);
+      expect(summary.exitCode).toBe(1);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a page saying more for a next span that holds nothing yet (mutant 1516)',
+    async () => {
+      deviant.nextSpanAlways = true;
+      try {
+        const summary = await runScenario(loadScenario('memory-store'), { seed, clients });
+        const verdict = summary.verdicts.find((v) => v.property === 'read-pages')!;
+        expect(verdict.verdict).toBe('fail');
+        expect(JSON.stringify(verdict)).toMatch(/may read none of the seqs past it/);
+        expect(summary.exitCode).toBe(1);
+      } finally {
+        deviant.nextSpanAlways = false;
+      }
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'fails a window cut from an empty span, answered again and again to an HTTP reader (the server until session 28)',
+    async () => {
+      const { summary, verdict } = await withReadWindow(
+        deviantReadWindow(() => false, true),
+      );
+      expect(verdict.verdict).toBe('fail');
+      expect(JSON.stringify(verdict)).toMatch(/over HTTP[^"]*in a row of that kind/);
+      expect(summary.exitCode).toBe(1);
     },
     simTimeoutMs,
   );

@@ -33,6 +33,33 @@ const page = (at: number, seqs: number[], lastSeq: number, more: boolean, to = b
   ...to,
 });
 
+/** bob asks for g1 over HTTP. */
+const httpAsk = (at: number, id: number, after: number, limit: number): HistoryEventOf<'http-read-sent'> => ({
+  k: 'http-read-sent',
+  at,
+  id,
+  conv: 'g1',
+  user: 'bob',
+  after,
+  limit,
+});
+/** Its page. */
+const httpAnswer = (
+  at: number,
+  id: number,
+  seqs: number[],
+  lastSeq: number,
+  more: boolean,
+): HistoryEvent => ({
+  k: 'http-read',
+  at,
+  id,
+  status: 200,
+  seqs,
+  lastSeq,
+  more,
+});
+
 /** A batch of g1: its seqs, lastSeq and more. */
 type Answer = [seqs: number[], lastSeq: number, more: boolean];
 
@@ -146,6 +173,66 @@ describe('read-pages', () => {
     const result = judge(stuck);
     expect(result.verdict).toBe('fail');
     expect(JSON.stringify(result.witness)).toContain('answer 3 in a row of that kind to a read after 4');
+  });
+
+  it('fails a page that says more while the user may read nothing past it up to its lastSeq (a next span holding nothing yet), not one with a readable seq there', () => {
+    // bob removed at seq 4, ann's 5 and 6 sequenced while he is away, bob added again: nothing readable past 4.
+    const readded = (more: boolean, after: HistoryEvent[] = [], lastSeq = 6): HistoryEvent[] => {
+      const events = sent(4);
+      events.push(
+        history.membersSent(50, 1, 'g1', { remove: ['bob'] }),
+        history.membersAnswered(51, 1, 200, 4),
+      );
+      for (const seq of [5, 6]) events.push(history.ack(60 + seq, ann, message('g1', seq, 'ann')));
+      events.push(history.membersSent(70, 2, 'g1', { add: ['bob'] }), history.membersAnswered(71, 2, 200, 6));
+      events.push(...after, syncSent(100, 2, 4), page(101, [3, 4], lastSeq, more));
+      return events;
+    };
+    const result = judge(readded(true));
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(result.witness)).toContain('may read none of the seqs past it up to its lastSeq 6');
+    expect(judge(readded(false)).verdict).toBe('pass');
+    // Seq 7, sent after the re-add's answer, is his to read: more is right.
+    expect(judge(readded(true, [history.ack(80, ann, message('g1', 7, 'ann'))], 7)).verdict).toBe('pass');
+    // An HTTP read's empty page is judged against its own after; an empty batch, whose sync is one of
+    // several it may answer, is not.
+    const http = readded(false).slice(0, -2);
+    http.push(
+      { k: 'http-read-sent', at: 100, id: 1, conv: 'g1', user: 'bob', after: 4, limit: 2 },
+      { k: 'http-read', at: 101, id: 1, status: 200, seqs: [], lastSeq: 6, more: true },
+    );
+    expect(JSON.stringify(judge(http).witness)).toContain('after 4 (limit 2) ending at 4 says more: true');
+    const batch = readded(false).slice(0, -2);
+    batch.push(syncSent(100, 4, 4), page(101, [], 6, true));
+    expect(judge(batch).verdict).toBe('pass');
+  });
+
+  it("counts a user's empty HTTP pages saying more to one after in a row whatever their limit, and ends the run at any other page of its", () => {
+    const ask = httpAsk;
+    const answer = (at: number, id: number, seqs: number[], more: boolean) =>
+      httpAnswer(at, id, seqs, 10, more);
+    const stuck = sent(10);
+    for (const [i, limit] of [2, 3, 1].entries())
+      stuck.push(ask(100 + 2 * i, i, 4, limit), answer(101 + 2 * i, i, [], true));
+    const result = judge(stuck);
+    expect(result.verdict).toBe('fail');
+    expect(JSON.stringify(result.witness)).toContain('answer 3 in a row of that kind to a read after 4');
+    const broken = sent(10);
+    broken.push(ask(100, 0, 4, 2), answer(101, 0, [], true), ask(102, 1, 4, 2), answer(103, 1, [5, 6], true));
+    broken.push(ask(104, 2, 4, 2), answer(105, 2, [], true), ask(106, 3, 4, 2), answer(107, 3, [], true));
+    expect(judge(broken).verdict).toBe('pass');
+    // Named pagers: one stuck at 4 while another of the same user pages on beside it.
+    const paged = (id: number, after: number, pager: number): HistoryEvent => ({
+      ...ask(100 + id, id, after, 2),
+      pager,
+    });
+    const beside = sent(10);
+    beside.push(paged(0, 4, 0), answer(100.5, 0, [], true), paged(1, 0, 1), answer(101.5, 1, [1, 2], true));
+    beside.push(paged(2, 4, 0), answer(102.5, 2, [], true), paged(3, 2, 1), answer(103.5, 3, [3, 4], true));
+    beside.push(paged(4, 4, 0), answer(104.5, 4, [], true));
+    expect(JSON.stringify(judge(beside).witness)).toContain(
+      'answer 3 in a row of that kind to a read after 4',
+    );
   });
 
   it('fails a page whose lastSeq is below its own messages or no seq at all', () => {
@@ -346,30 +433,8 @@ describe('read-pages', () => {
   });
 
   it('judges HTTP reads as pages: bounds, more, and no refusal of a member', () => {
-    const ask = (at: number, id: number, after: number, limit: number): HistoryEvent => ({
-      k: 'http-read-sent',
-      at,
-      id,
-      conv: 'g1',
-      user: 'bob',
-      after,
-      limit,
-    });
-    const answer = (
-      at: number,
-      id: number,
-      seqs: number[],
-      lastSeq: number,
-      more: boolean,
-    ): HistoryEvent => ({
-      k: 'http-read',
-      at,
-      id,
-      status: 200,
-      seqs,
-      lastSeq,
-      more,
-    });
+    const ask = httpAsk;
+    const answer = httpAnswer;
     const good = [...sent(6), ask(100, 1, 2, 2), answer(101, 1, [3, 4], 6, true), ask(102, 2, 4, 2)];
     good.push(answer(103, 2, [5, 6], 6, false));
     expect(judge(good).verdict).toBe('pass');

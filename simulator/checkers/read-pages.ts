@@ -127,6 +127,10 @@ type Page = {
   more: boolean | undefined;
   /** What the reader asked after; null when not known (a resume's batch). */
   after: number | null;
+  /** `after` is the very one asked (an HTTP read's), not one of several syncs a batch may answer. */
+  afterExact: boolean;
+  /** Who reads: a device's batches of conv, or a user's HTTP reads of conv (its empty-page streak). */
+  reader: string;
   limit: number;
   /** Null when the page is not judged for what it hid. */
   asked: Asked | null;
@@ -271,6 +275,8 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       lastSeq: event.lastSeq,
       more: event.more,
       after: sync?.after ?? null,
+      afterExact: false,
+      reader: `${event.user}/${event.device} ${event.conv}`,
       // The first sync of a session may be answered by the resume's late batch: not judged for what it
       // hid, nor, unless pipelined before the welcome (such a hello resumes nothing), by its limit (a
       // resume asks none; fleet-races live on the minimal server: a resume's 6 messages came 1 ms after
@@ -284,7 +290,12 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     });
   };
 
-  /** Each reader's run of empty pages saying `more` to one `after` (any other page of its ends it). */
+  /**
+   * Each reader's run of empty pages saying `more` to one `after` (any other page of its ends it): keyed
+   * by the reader and conversation (an HTTP reader: its pager, when the history names it), not the
+   * page's description (an HTTP read's names its `after` and limit, so a run keyed by it was never ended
+   * by the reader's other pages, and one of other limits never counted).
+   */
   const emptyMoreStreaks = new Map<string, { after: number; count: number }>();
 
   /** A page of a read (a `batch`, an HTTP read's answer) against its claims and what the harness saw. */
@@ -299,16 +310,16 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       }));
     if (page.more === undefined) return;
     if (page.after !== null) {
-      const streak = emptyMoreStreaks.get(what);
+      const streak = emptyMoreStreaks.get(page.reader);
       if (page.more && seqs.length === 0) {
         const count = streak?.after === page.after ? streak.count + 1 : 1;
-        emptyMoreStreaks.set(what, { after: page.after, count });
+        emptyMoreStreaks.set(page.reader, { after: page.after, count });
         if (count === emptyMoreRepeatsMax)
           witness.add('empty page saying more, again and again', () => ({
             problem: `${what} holds no message but says more: true, answer ${count} in a row of that kind to a read after ${page.after}: a client asking again from where it is gets the same page forever`,
             path: page.path,
           }));
-      } else if (streak !== undefined) emptyMoreStreaks.delete(what);
+      } else if (streak !== undefined) emptyMoreStreaks.delete(page.reader);
     }
     const top = seqs.length > 0 ? seqs[seqs.length - 1]! : 0;
     if (!(Number.isSafeInteger(page.lastSeq) && page.lastSeq! >= top))
@@ -322,8 +333,42 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         problem: `${what} ending at ${last} that says more: true, but its lastSeq ${page.lastSeq} (the newest seq the reader may know) is not past it`,
         path: page.path,
       }));
+    if (page.more && (seqs.length > 0 || page.afterExact) && page.lastSeq! > last)
+      readablePastPage(page, last);
     if (!page.more && page.asked !== null && page.asked.existed > last) hiddenPast(page, page.asked, last);
   };
+
+  /** Pages saying `more` whose seqs past them the oracle could not yet place: judged at the end. */
+  let undecidedMore: { page: Page; last: number; seqs: number[] }[] = [];
+
+  /**
+   * A page saying `more`: some seq past it, up to its own lastSeq (the newest the store held when it
+   * was read, capped at the reader's last span), must be one the user may read. The server computes
+   * `more` and lastSeq from one store answer under a membership at least as new as the store's then,
+   * so a readable seq it counted lies there; when the oracle says none does, nothing the reader may
+   * read lay past the page (a server that said `more` for a next span holding nothing yet: mutant
+   * 1516 of the seed-5 sample). An empty batch is judged only against an HTTP read's own `after`: a
+   * batch's sync is one of several it may answer, and a nearer one would widen the stretch.
+   */
+  const readablePastPage = (page: Page, last: number): void => {
+    const to = page.lastSeq!;
+    if (to - last > seqsCheckedPerPageMax) return;
+    const maybe: number[] = [];
+    for (let seq = last + 1; seq <= to; seq++) {
+      const verdict = membership.readable(page.conv, page.user, seq);
+      if (verdict === 'yes') return;
+      if (verdict === 'maybe') maybe.push(seq);
+    }
+    if (maybe.length === 0) nothingReadablePast(page, last);
+    else if (undecidedMore.length < limits.authorizationSuspectsMax)
+      undecidedMore.push({ page, last, seqs: maybe });
+  };
+
+  const nothingReadablePast = (page: Page, last: number): void =>
+    witness.add('more with nothing readable past', () => ({
+      problem: `${page.what} ending at ${last} says more: true, but the user may read none of the seqs past it up to its lastSeq ${page.lastSeq} (protocol.md: more is true exactly when messages the reader may read lie past the page)`,
+      path: [{ k: 'membership', ...(membership.describe(page.conv, page.user) as object) }, ...page.path],
+    }));
 
   /** A `more: false` page: the seqs past it that existed when it was asked for must not be readable. */
   const hiddenPast = (page: Page, asked: Asked, last: number): void => {
@@ -421,6 +466,8 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       lastSeq: event.lastSeq,
       more: event.more,
       after: sent.after,
+      afterExact: true,
+      reader: `${sent.user} over HTTP ${sent.conv} ${sent.pager ?? ''}`,
       limit: sent.limit,
       asked: { at: sent.at, existed: sent.existed },
       path: [sent, event],
@@ -650,6 +697,12 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         else stillUndecided++;
       }
       undecided = [];
+      for (const entry of undecidedMore) {
+        const verdicts = entry.seqs.map((seq) => membership.readable(entry.page.conv, entry.page.user, seq));
+        if (verdicts.every((verdict) => verdict === 'no')) nothingReadablePast(entry.page, entry.last);
+        else if (!verdicts.includes('yes')) stillUndecided++;
+      }
+      undecidedMore = [];
       const details =
         `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent); ` +
         `${welcomes} welcome lastSeqs judged against the acks before the connect` +
