@@ -171,6 +171,8 @@ export type Scenario = {
     adminProbes: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
     httpReadsPerMin: number;
+    /** Users per round the admin makes members of a group while their node is cut from the bus (simulator only). */
+    staleWelcomes: number;
     /** A member who stays sends through another node than the admin's this long before each removal. */
     sendBeforeRemovalMs: number;
     /** With sendBeforeRemovalMs: the removal also waits for that message's ack. */

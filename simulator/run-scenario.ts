@@ -56,6 +56,7 @@ import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { clientConfigsByUser, scenarioClientConfig } from './scenario-client-config.ts';
+import { scheduleStaleWelcomes } from './stale-welcomes.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
 import {
   type ExitCode,
@@ -634,6 +635,17 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     settleAt,
     (device, n) =>
       pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    heldOffline,
+    heldOnline,
+  );
+  scheduleStaleWelcomes(
+    world,
+    scenario,
+    derivedFaults,
+    streams,
+    population,
+    ledger,
+    faultsAt,
     heldOffline,
     heldOnline,
   );
