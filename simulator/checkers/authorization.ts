@@ -446,6 +446,11 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       if (judgeFrame(entry.event) === 'no') convict(entry);
       return;
     }
+    // A welcome's or receipt's seq told to a member (a welcome's at the join point: knownAtJoin) is
+    // judged again by the whole rule, now with every change answered: a welcome a fleet node built from
+    // a catch-up that read an add still unanswered lists the conversation at its join (fleet-races seed
+    // 2 at 200 clients: u22's welcome from n3 at its bus cut's heal, listing g2 at 7, the add's seq).
+    if (entry.event.k === 'conv-frame' && judgeFrame(entry.event) !== 'no') return;
     entry.seqs = entry.seqs.filter((seq) => membership.readable(entry.conv, entry.user, seq) === 'no');
     if (entry.seqs.length > 0) convict(entry);
   };
