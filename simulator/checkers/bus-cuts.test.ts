@@ -21,7 +21,12 @@ const storeCut = (at: number, phase: 'start' | 'heal', node = 'n2'): Fault => ({
   nodes: [node],
   target: 'store',
 });
-const outage = (at: number, phase: 'start' | 'heal'): Fault => ({ k: 'fault', at, type: 'store-outage', phase });
+const outage = (at: number, phase: 'start' | 'heal'): Fault => ({
+  k: 'fault',
+  at,
+  type: 'store-outage',
+  phase,
+});
 const slow = (at: number, phase: 'start' | 'heal', node?: string): Fault => ({
   k: 'fault',
   at,
