@@ -7,11 +7,18 @@
 // bus-cuts.ts). Done twice per cut: just after it starts, and 1.2 s before its heal (after a failed
 // catch-up's retry may have come back while the bus is still down: a node must still not take itself
 // for fresh). What the harness knows is only its own requests and their answers (the ledger).
+// `workload.welcomeRacesAtMs`: at each time, while a node is slower to Redis than the admin's, the admin
+// creates a group with a user whose devices are on that node (off a moment before), and the devices come
+// back at the same instant: the group's bus event comes down the slow link while the welcome's records
+// read is out (the read goes up after the hello, the event was published before), so the node hears of a
+// conversation of the user's between its read and the answer, and must read that one too and then
+// welcome (read-pages: a hello never welcomed is silence; mutant 389 of the 3c0f288 seed-3 sample read
+// again forever).
 
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger } from './admin-ledger.ts';
 import { adminNodeIndex, adminPost, isSmallGroup } from './behaviours.ts';
-import type { SeedStreams } from './kernel/prng.ts';
+import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
 
@@ -25,6 +32,10 @@ const twoRoundsMinMs = 2_500;
 const backAfterMs = 200;
 /** The latest the devices come back if an answer never comes. */
 const backMaxMs = 3_000;
+/** The least delay on a node's link to Redis for a welcome race through it (a few client hops pass first). */
+const raceLinkFloorMs = 60;
+/** How long a welcome race's devices are off before they come back with the create (their close is done). */
+const raceOffMs = 300;
 
 export function scheduleStaleWelcomes(
   world: World,
@@ -38,25 +49,29 @@ export function scheduleStaleWelcomes(
   heldOnline: ReadonlySet<number>,
 ): void {
   const count = scenario.workload.staleWelcomes;
-  if (count <= 0 || scenario.topology.nodes < 2) return;
-  const rng = streams.stream('stale-welcomes');
   const groups = population.groups.filter(isSmallGroup);
   let round = 0;
+  if (scenario.topology.nodes >= 2 && scenario.workload.welcomeRacesAtMs.length > 0) {
+    const raceRng = streams.stream('welcome-races');
+    for (const atMs of scenario.workload.welcomeRacesAtMs)
+      world.at(faultsAt + atMs, () => welcomeRace(raceRng));
+  }
+  if (count <= 0 || scenario.topology.nodes < 2) return;
+  const rng = streams.stream('stale-welcomes');
   for (const fault of faults) {
     const cuts = fault.type === 'partition' && (fault.target === 'bus' || fault.target === 'store');
     const durationMs = fault.durationMs ?? 0;
     if (!cuts || durationMs < cutMinMs) continue;
     const node = (fault.node ?? 0) % scenario.topology.nodes;
     const start = faultsAt + fault.atMs;
-    world.at(start + afterCutMs, () => makeMembers(node));
-    if (durationMs >= twoRoundsMinMs) world.at(start + durationMs - beforeHealMs, () => makeMembers(node));
+    world.at(start + afterCutMs, () => makeMembers(node, rng));
+    if (durationMs >= twoRoundsMinMs)
+      world.at(start + durationMs - beforeHealMs, () => makeMembers(node, rng));
   }
 
-  function makeMembers(node: number): void {
-    const admin = adminNodeIndex(world);
-    if (admin < 0 || admin === node) return;
+  /** Users with a device open on `node` (at home there), none held by another workload: their devices there. */
+  function devicesOn(node: number): Map<string, number[]> {
     const nodeName = `n${node + 1}`;
-    // Devices at home on the cut node and open there: they come back to it.
     const devicesOf = new Map<string, number[]>();
     world.clients.forEach((sim, index) => {
       if (
@@ -71,6 +86,61 @@ export function scheduleStaleWelcomes(
         return;
       devicesOf.set(sim.user, [...(devicesOf.get(sim.user) ?? []), index]);
     });
+    return devicesOf;
+  }
+
+  /** The admin's create of a new group of `members` (the ledger records it); `answered` on any answer. */
+  function createGroup(members: string[], answered: () => void): void {
+    const conv = `${population.prefix}s${round++}`;
+    ledger.create(
+      { conv, kind: 'group', members },
+      (request, answer) =>
+        adminPost(
+          world,
+          '/v1/admin/conversations',
+          { id: request.conv, kind: request.kind, members: request.members },
+          (status, reply) => {
+            answer(status, reply);
+            answered();
+          },
+        ),
+      () => world.now,
+    );
+  }
+
+  function welcomeRace(raceRng: Prng): void {
+    const admin = adminNodeIndex(world);
+    if (admin < 0 || world.network.storeLinkDelayRange(admin)[1] > 0) return;
+    const floor = (node: number): number => world.network.storeLinkDelayRange(node)[0];
+    let slow = -1;
+    world.nodes.forEach((node, i) => {
+      if (i === admin || !node.up || node.paused || floor(i) < raceLinkFloorMs) return;
+      if (slow < 0 || floor(i) > floor(slow)) slow = i;
+    });
+    if (slow < 0) return;
+    const devicesOf = devicesOn(slow);
+    const users = [...devicesOf.keys()];
+    if (users.length === 0) return;
+    const user = users[raceRng.int(users.length)]!;
+    const phones = devicesOf.get(user)!;
+    for (const index of phones) {
+      heldOffline.add(index);
+      world.clientEffects(index, world.clients[index]!.client.goOffline(world.now));
+    }
+    world.at(world.now + raceOffMs, () => {
+      createGroup([user, population.users.find((other) => other !== user)!], () => {});
+      for (const index of phones) {
+        heldOffline.delete(index);
+        if (!world.clients[index]!.left)
+          world.clientEffects(index, world.clients[index]!.client.goOnline(world.now));
+      }
+    });
+  }
+
+  function makeMembers(node: number, rng: Prng): void {
+    const admin = adminNodeIndex(world);
+    if (admin < 0 || admin === node) return;
+    const devicesOf = devicesOn(node);
     const users = [...devicesOf.keys()];
     const picked: string[] = [];
     while (picked.length < count && users.length > 0) picked.push(users.splice(rng.int(users.length), 1)[0]!);
@@ -96,22 +166,9 @@ export function scheduleStaleWelcomes(
       if (--waiting === 0) world.at(world.now + backAfterMs, comeBack);
     };
     // A new group of the picked users (and someone else when one was picked: a group has two at least).
-    const members =
-      picked.length >= 2 ? picked : [...picked, population.users.find((user) => user !== picked[0])!];
-    const conv = `${population.prefix}s${round++}`;
-    ledger.create(
-      { conv, kind: 'group', members },
-      (request, answer) =>
-        adminPost(
-          world,
-          '/v1/admin/conversations',
-          { id: request.conv, kind: request.kind, members: request.members },
-          (status, reply) => {
-            answer(status, reply);
-            answered();
-          },
-        ),
-      () => world.now,
+    createGroup(
+      picked.length >= 2 ? picked : [...picked, population.users.find((user) => user !== picked[0])!],
+      answered,
     );
     // And the first picked user added to a small group it is not in, no other change to it in flight.
     const user = picked[0]!;
