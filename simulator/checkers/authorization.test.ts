@@ -623,15 +623,8 @@ describe('authorization', () => {
     });
 
     it("owes a conversation joined before the welcoming node's own bus cut healed, with no lag (bus-cuts.ts)", () => {
-      const cut = (at: number, phase: 'start' | 'heal', node = 'n3'): HistoryEvent => ({
-        k: 'fault',
-        at,
-        type: 'partition',
-        phase,
-        nodes: [node],
-        busOnly: true,
-        target: 'bus',
-      });
+      const cut = (at: number, phase: 'start' | 'heal', node = 'n3'): HistoryEvent =>
+        history.busCut(at, phase, node);
       // cat added at 210; n3 cut from 100 to 4000; cat's device connects to n3 at 999 (welcomed at 1000).
       const on = (at: number, node: string, convs: string[]): HistoryEvent[] => {
         const [session, ...entries] = welcome(at, cat, convs);

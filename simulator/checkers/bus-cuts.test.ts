@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryEventOf } from '../history.ts';
 import { BusCuts, healMarginMs } from './bus-cuts.ts';
+import { history } from './history-fixture.ts';
 
 type Fault = HistoryEventOf<'fault'>;
 
-const busCut = (at: number, phase: 'start' | 'heal', node = 'n2'): Fault => ({
-  k: 'fault',
-  at,
-  type: 'partition',
-  phase,
-  nodes: [node],
-  busOnly: true,
-  target: 'bus',
-});
+const busCut = (at: number, phase: 'start' | 'heal', node = 'n2'): Fault => history.busCut(at, phase, node);
 const storeCut = (at: number, phase: 'start' | 'heal', node = 'n2'): Fault => ({
   k: 'fault',
   at,
