@@ -644,7 +644,7 @@ export const scenarioSchema = strict({
       0,
     ),
     staleWelcomes: count(
-      "users per round: on a fleet, while a node other than the admin's is cut from the bus (a partition of it from the bus or the store, 600 ms or longer), the admin creates a group with that many users whose devices are open on it and adds the first to a small group, through its own node, with those devices off; they come back 200 ms after the answers, so their hellos reach the cut node, which must catch up before it welcomes them and list both (welcome-lists); a round 100 ms into the cut, and one 1.2 s before its heal when it lasts 2.5 s or more (simulator only)",
+      "users per round: on a fleet, while a node other than the admin's is cut from the bus (a partition of it from the bus or the store, 600 ms or longer), the admin creates a group with that many users whose devices are open on it and adds the first to a small group, through its own node, with those devices off; they come back 200 ms after the answers, so their hellos reach the cut node, which must catch up before it welcomes them and list both (welcome-lists); a round 100 ms into the cut, and one 1.2 s before its heal when it lasts 1.5 s or more (simulator only)",
       0,
     ),
     welcomeRacesAtMs: z

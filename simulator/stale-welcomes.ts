@@ -27,7 +27,7 @@ const afterCutMs = 100;
 const beforeHealMs = 1_200;
 /** The shortest cut that gets a round, and the one that gets both. */
 const cutMinMs = 600;
-const twoRoundsMinMs = 2_500;
+const twoRoundsMinMs = 1_500;
 /** How long after the admin's answers the devices come back (well inside the cut). */
 const backAfterMs = 200;
 /** The latest the devices come back if an answer never comes. */
