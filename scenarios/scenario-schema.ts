@@ -657,6 +657,16 @@ export const scenarioSchema = strict({
       'rounds of admin requests whose answer protocol.md fixes, each request at a random time in the load: a group and a direct conversation created over HTTP (then opened and written to by their members), a create of an id taken by another kind (409), a change to a conversation never created (404) and to a direct one (409), an add of a current member (a no-op, 2xx), a change adding and removing at once (2xx), a change a member asks with its own token, no admin role (403), a create and a change naming a bad id (400); admin-answers judges each answer; and a removal made again after a member wrote to the group (a no-op, 2xx), then the app of the removed user reopened: authorization judges that it reads nothing past its first removal (simulator only)',
       0,
     ),
+    staleWelcomes: count(
+      "users per round: on a fleet, while a node other than the admin's is cut from the bus (a partition of it from the bus or the store, 600 ms or longer), the admin creates a group with that many users whose devices are open on it and adds the first to a small group, through its own node, with those devices off; they come back 200 ms after the answers, so their hellos reach the cut node, which must catch up before it welcomes them and list both (welcome-lists); a round 100 ms into the cut, and one 1.2 s before its heal when it lasts 1.5 s or more (simulator only)",
+      0,
+    ),
+    welcomeRacesAtMs: z
+      .array(z.number().int().min(0))
+      .default([])
+      .describe(
+        "on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs), if a redis-latency fault then slows a node other than the admin's (60 ms or more) and not the admin's, the admin creates a group with a user whose devices are open on that node, off for 300 ms before and coming back with the create: the group's bus event comes down the slow link while the welcome's records read is out, and the node must read it too and welcome (read-pages judges a hello never welcomed) (simulator only)",
+      ),
     sendBeforeRemovalMs: ms(
       "a member who stays sends to the group through another node than the admin's this long before each removal the admin asks for (0: never): through a node slow to Redis the message is sequenced before the removal but reaches the other nodes after it, and the removed user's devices there must still get it, by a push to a past member (simulator only)",
       0,

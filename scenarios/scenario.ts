@@ -173,6 +173,10 @@ export type Scenario = {
     adminProbes: number;
     /** Users reading a conversation's messages over HTTP, per virtual minute (simulator only). */
     httpReadsPerMin: number;
+    /** Users per round the admin makes members of a group while their node is cut from the bus (simulator only). */
+    staleWelcomes: number;
+    /** Times (from the faults phase) at which a new group's bus event races a member's welcome read on a node slow to Redis. */
+    welcomeRacesAtMs: number[];
     /** A member who stays sends through another node than the admin's this long before each removal. */
     sendBeforeRemovalMs: number;
     /** With sendBeforeRemovalMs: the removal also waits for that message's ack. */

@@ -56,6 +56,7 @@ import { type HistoryObserver, type MeterSources, RunMeters } from './run-meters
 import { scaleClients } from './scale-clients.ts';
 import { checkersViolations, scenarioCheckers } from './scenario-checkers.ts';
 import { clientConfigsByUser, scenarioClientConfig } from './scenario-client-config.ts';
+import { scheduleStaleWelcomes } from './stale-welcomes.ts';
 import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { scheduleUnheardRace } from './unheard-race.ts';
 import {
@@ -655,6 +656,17 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     heldOffline,
     (device, n) =>
       pressBody(`${device}.unheard`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+  );
+  scheduleStaleWelcomes(
+    world,
+    scenario,
+    derivedFaults,
+    streams,
+    population,
+    ledger,
+    faultsAt,
+    heldOffline,
+    heldOnline,
   );
   scheduleAdminProbes(
     world,

@@ -545,7 +545,7 @@ describe('authorization', () => {
       const listed = judge([...addCat, ...welcome(5000, cat, ['g'])]);
       expect(listed.verdict).toBe('pass');
       expect(listed.details).toMatch(
-        /1 welcomes of users the run made members judged: 1 conversations owed in them, 0 left out/,
+        /1 welcomes of users the run made members judged: 1 conversations owed in them \(0 by their node's own bus cut\), 0 left out/,
       );
       const left = judge([...addCat, ...welcome(5000, cat, [])]);
       expect(left.verdict).toBe('fail');
@@ -639,6 +639,44 @@ describe('authorization', () => {
         expect(unlisted.verdict).toBe('pass');
         expect(unlisted.details).toMatch(/0 entries' member flags judged/);
       });
+    });
+
+    it("owes a conversation joined before the welcoming node's own bus cut healed, with no lag (bus-cuts.ts)", () => {
+      const cut = (at: number, phase: 'start' | 'heal', node = 'n3'): HistoryEvent =>
+        history.busCut(at, phase, node);
+      // cat added at 210; n3 cut from 100 to 4000; cat's device connects to n3 at 999 (welcomed at 1000).
+      const on = (at: number, node: string, convs: string[]): HistoryEvent[] => {
+        const [session, ...entries] = welcome(at, cat, convs);
+        return [{ ...session!, node } as HistoryEvent, ...entries];
+      };
+      const during = judge([cut(100, 'start'), ...addCat, ...on(1000, 'n3', [])]);
+      expect(during.verdict).toBe('fail');
+      expect(omissions(during)[0]!.problem).toMatch(/after n3 was cut from the bus/);
+      expect(judge([cut(100, 'start'), ...addCat, ...on(1000, 'n3', ['g'])]).details).toMatch(
+        /1 conversations owed in them \(1 by their node's own bus cut\), 0 left out/,
+      );
+      // Another node's cut is an excuse as any fault is (the lag after its heal).
+      expect(judge([cut(100, 'start', 'n2'), ...addCat, ...on(1000, 'n3', [])]).verdict).toBe('pass');
+      // After the heal too, while no fault slowed n3's link during the cut.
+      const healed = [cut(100, 'start'), ...addCat, cut(4000, 'heal')];
+      expect(judge([...healed, ...on(4200, 'n3', [])]).verdict).toBe('fail');
+      expect(
+        judge([cut(100, 'start'), fault(150, 'start'), ...addCat, cut(4000, 'heal'), ...on(4200, 'n3', [])])
+          .verdict,
+      ).toBe('pass');
+      // A connection that began before the cut: only the lag binds it.
+      expect(judge([...addCat, cut(1000, 'start'), ...on(1000, 'n3', [])]).verdict).toBe('pass');
+    });
+
+    it('allows a welcome built while an add was unanswered to list the conversation at the join', () => {
+      // cat's add sent at 200, answered at 210 "after 4": a welcome at 205 (a node's catch-up read the
+      // add before its answer came back) lists g at 4, the join point, which cat may not read.
+      const [sentAdd, answeredAdd] = addCat;
+      const early = [sentAdd!, ...welcome(205, cat, ['g']), answeredAdd!];
+      expect(judge(early).verdict).toBe('pass');
+      // Told as received by a welcome while the add was answered and the user's device connected
+      // before it, a seq past what the membership lets it read still fails (bob's horizon is 3).
+      expect(judge([...welcome(5000, bob, ['g'], { lastSeq: 4 })]).verdict).toBe('fail');
     });
 
     it('owes a conversation created during the run from its answer, not those made before it', () => {

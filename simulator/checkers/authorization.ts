@@ -180,9 +180,9 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   const welcomes = new WelcomeLists(
     membership,
     options.welcomeLagMs ?? 3000,
-    ({ session, conv, memberSince }) =>
+    ({ session, conv, memberSince, cut }) =>
       witness.add('welcome without a conversation', () => ({
-        problem: `${session.user}/${session.device}'s welcome at ${session.at}${session.node === undefined ? '' : ` from ${session.node}`} did not list ${conv}, though ${session.user} was surely a member of it from ${memberSince} (the create or add answered) until then, with ${options.welcomeLagMs ?? 3000} ms of no fault between that and the connection (protocol.md: a welcome lists every conversation the user is a member of)`,
+        problem: `${session.user}/${session.device}'s welcome at ${session.at}${session.node === undefined ? '' : ` from ${session.node}`} did not list ${conv}, though ${session.user} was surely a member of it from ${memberSince} (the create or add answered) until then, ${cut ? `and its connection began (at ${session.at - session.connectMs}) after ${session.node} was cut from the bus, a cut that healed after that answer: a node that lost its bus catches up from the store before it welcomes (protocol.md)` : `with ${options.welcomeLagMs ?? 3000} ms of no fault between that and the connection`} (protocol.md: a welcome lists every conversation the user is a member of)`,
         path: [{ k: 'membership', ...(membership.describe(conv, session.user) as object) }, session],
       })),
     ({ session, conv, member, removed, since }) =>
@@ -496,7 +496,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
         `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started (it may silence a connection), then by the faults on the attempt's node: ${silencesOnQuietNode} judged`}); ` +
         `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}; ` +
-        `${welcomes.judged} welcomes of users the run made members judged: ${welcomes.owed} conversations owed in them, ${welcomes.omitted} left out; ` +
+        `${welcomes.judged} welcomes of users the run made members judged: ${welcomes.owed} conversations owed in them (${welcomes.owedByCut} by their node's own bus cut), ${welcomes.omitted} left out; ` +
         `${welcomes.flagsJudged} entries' member flags judged (${welcomes.pastFlagsJudged} of removed users), ${welcomes.misflagged} wrong`;
       return coveredResult(
         witness,

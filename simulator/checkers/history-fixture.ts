@@ -2,7 +2,7 @@
 // object literals. Defaults derive every field from (conv, seq, from) so two calls agree unless told not to.
 
 import type { Message } from '../../reference-server/protocol/frames.ts';
-import type { DeviceRef, HistoryEvent, Via } from '../history.ts';
+import type { DeviceRef, HistoryEvent, HistoryEventOf, Via } from '../history.ts';
 
 export function message(conv: string, seq: number, from: string, fields: Partial<Message> = {}): Message {
   return {
@@ -211,6 +211,16 @@ export const history = {
     of,
     online,
     lastSeen,
+  }),
+  /** `node` cut from the bus alone (a partition of target bus) from a `start` to its `heal`. */
+  busCut: (at: number, phase: 'start' | 'heal', node: string): HistoryEventOf<'fault'> => ({
+    k: 'fault',
+    at,
+    type: 'partition',
+    phase,
+    nodes: [node],
+    busOnly: true,
+    target: 'bus',
   }),
   phase: (at: number, phase: 'warmup' | 'faults' | 'heal' | 'settle' | 'final'): HistoryEvent => ({
     k: 'phase',

@@ -25,8 +25,13 @@
 // `cursor-seen` (source `welcome`) per entry and cursor kind, at the same instant and from the same
 // device, recorded in one synchronous step (an adversary's own events may come between, from that
 // device): a welcome is judged at the first event fed from another device or at another instant.
+// The welcoming node's own bus cut is no excuse (bus-cuts.ts): a node that knows it lost the bus holds
+// its welcomes until it has read every record again, so a conversation joined before that cut healed
+// is owed in a welcome whose connection began after the cut began, with no lag and whatever else was
+// open (mutants 43, 335, 746 of the 74bbde3 seed-5 sample and 747 of seed 4 released them early).
 
 import type { HistoryEvent, HistoryKind } from '../history.ts';
+import { BusCuts } from './bus-cuts.ts';
 import { type FaultMark, quietAfterFaults } from './fault-quiet.ts';
 import type { MembershipOracle } from './membership-oracle.ts';
 
@@ -36,6 +41,8 @@ export type WelcomeOmission = {
   conv: string;
   /** When the create or add that made the user a member was answered. */
   memberSince: number;
+  /** Owed because the welcoming node's own bus was cut after the connection's start (not by the lag). */
+  cut: boolean;
 };
 
 /** The kinds of event `WelcomeLists.observe` reads: a checker that feeds it declares them too. */
@@ -74,10 +81,13 @@ export class WelcomeLists {
     { conv: string; add: readonly string[]; remove: readonly string[] }
   >();
   private readonly faults: FaultMark[] = [];
+  private readonly busCuts = new BusCuts();
   private pending: Welcome | null = null;
   /** Welcomes of users the run made members of something or removed, the entries owed in them, and those left out. */
   judged = 0;
   owed = 0;
+  /** Of owed, those owed only because the welcoming node's own bus was cut (bus-cuts.ts). */
+  owedByCut = 0;
   omitted = 0;
   /** Entries whose `member` flag was judged (a removed user's and a member's), and those flagged wrong. */
   flagsJudged = 0;
@@ -117,6 +127,7 @@ export class WelcomeLists {
       }
       case 'fault':
         this.faults.push({ at: event.at, start: event.phase === 'start' });
+        this.busCuts.observe(event);
         return;
       case 'session':
         if (this.joined.has(event.user) || this.left.has(event.user))
@@ -140,12 +151,15 @@ export class WelcomeLists {
     this.judged++;
     const began = session.at - session.connectMs;
     for (const [conv, since] of this.joined.get(session.user) ?? []) {
-      if (quietAfterFaults(this.faults, since, this.lagMs) > began) continue;
+      const lagged = quietAfterFaults(this.faults, since, this.lagMs) <= began;
+      const cut = !lagged && this.busCuts.binds(session.node, since, began, session.at);
+      if (!lagged && !cut) continue;
       if (!this.membership.surelyMemberThroughout(conv, session.user, since, session.at)) continue;
       this.owed++;
+      if (cut) this.owedByCut++;
       if (!listed.has(conv)) {
         this.omitted++;
-        this.convict({ session, conv, memberSince: since });
+        this.convict({ session, conv, memberSince: since, cut });
         continue;
       }
       this.flagsJudged++;
