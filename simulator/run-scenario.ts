@@ -636,6 +636,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
       pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
     heldOffline,
     heldOnline,
+    httpRead,
+    record,
   );
   scheduleAdminProbes(
     world,
