@@ -967,12 +967,17 @@ export function scheduleMembershipChurn(
     const reader = staleRng.pick(race.readers);
     raced.add(conv);
     // The removed user's devices on B stay online: the receipt it must not get would go to them.
-    for (const device of devicesOf.get(removed)!)
-      if (openOn(device, `n${race.b + 1}`)) heldOnline.add(device);
+    const held = devicesOf.get(removed)!.filter((device) => openOn(device, `n${race.b + 1}`));
+    for (const device of held) heldOnline.add(device);
+    /** The race is over (or never made): the group and the devices go back to churn and later races. */
+    const release = (): void => {
+      raced.delete(conv);
+      for (const device of held) heldOnline.delete(device);
+    };
     changeOrRetry(
       conv,
       { add: [added], remove: [removed] },
-      () => {},
+      release,
       () => {
         httpRead?.(conv, added, 0, staleReadLimit, 1, undefined, c);
         if (record !== undefined) readReceipts(world, record, conv, added, c);
@@ -993,11 +998,12 @@ export function scheduleMembershipChurn(
             // least what devices saw of them before the read was asked (cursor-monotonicity).
             if (record !== undefined) readReceipts(world, record, conv, app.user, race.b);
             opened(conv, [added]);
+            release();
           };
           world.at(world.now + staleReadPollMs, markRead);
         });
       },
-      () => {},
+      release,
       false,
     );
   }
