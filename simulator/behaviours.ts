@@ -12,6 +12,7 @@ import { hash32 } from './checkers/string-hash.ts';
 import { afterFaultMs as typingAfterFaultMs } from './checkers/typing-recipients.ts';
 import type { HistoryEvent } from './history.ts';
 import { fmix32, type Prng, type SeedStreams } from './kernel/prng.ts';
+import { cursorsOf } from './live/final-read.ts';
 import {
   httpReadAsked,
   type MalformedRead,
@@ -418,6 +419,13 @@ const raceLinkFloorMs = 60;
 const quietLeadMs = 500;
 /** workload.quietRacesAtMs: a group a random change was drawn for this recently is left alone. */
 const quietSettledMs = 2_000;
+/** How long after the admin's node loses the bus a stale-node race begins, and how many at once. */
+const staleRaceAfterCutMs = 30;
+const staleRacesPerCut = 4;
+/** The stale-node race's HTTP page; and how often, how many times, its reader marks the group read. */
+const staleReadLimit = 8;
+const staleReadPollMs = 10;
+const staleReadPolls = 30;
 
 /** How long the admin waits for an answer before it counts the request as unanswered (status 0). */
 const adminAnswerTimeoutMs = 10_000;
@@ -531,6 +539,8 @@ export function scheduleMembershipChurn(
   heldOnline: Set<number> = new Set(),
   /** Conversations another workload keeps quiet (unheard-race.ts): no change touches them from then on. */
   quiet: ReadonlySet<string> = new Set(),
+  httpRead?: HttpPager,
+  record?: (event: HistoryEvent) => void,
 ): void {
   const { membershipChangesPerMin: perMin, emptiedGroups, offlineVisitors } = scenario.workload;
   const groups = population.groups.filter(isSmallGroup);
@@ -646,6 +656,7 @@ export function scheduleMembershipChurn(
     retry: () => void,
     done: (conv: string) => void,
     refused: () => void = retry,
+    followed = true,
   ): void => {
     if (!world.nodes.some((node) => node.up && !node.paused)) return retry();
     name(conv, change);
@@ -658,7 +669,7 @@ export function scheduleMembershipChurn(
           if (status >= 400 && status < 500) return refused();
           if (status < 200 || status >= 300) return retry();
           done(c);
-          if (scenario.workload.sendAfterMembershipChange)
+          if (followed && scenario.workload.sendAfterMembershipChange)
             followUp(
               c,
               world.nodes.findIndex((node) => node.up && !node.paused),
@@ -986,6 +997,119 @@ export function scheduleMembershipChurn(
       );
     world.at(world.now + quietLeadMs, ask);
   }
+  // The stale-node race, at each time the admin's node (node 0, the first the admin asks) loses the bus.
+  // Its groups are left alone by the random changes from then on (as `raced`'s), not by the past-member
+  // races later in the load, which need groups too (seed 1 at 200: the third found none).
+  const staleRaced = new Set<string>();
+  const staleRng = streams.stream('stale-node-races');
+  if (scenario.workload.removalAfterAck)
+    for (const fault of scenario.faults)
+      if (fault.type === 'partition' && fault.target === 'bus' && fault.node === 0) {
+        const at = fromMs + fault.atMs + staleRaceAfterCutMs;
+        for (let n = 0; n < staleRacesPerCut; n++) if (at < untilMs) world.at(at, staleNodeRace);
+      }
+  /**
+   * What one fleet node answers through another binds the others at once (protocol.md, "A node never
+   * refuses by its own lagging view"), made to happen while the admin's node is cut from the bus (its
+   * changes and messages reach the other nodes only after the cut): the admin swaps a stranger V in for
+   * a member U of a small group, U with a device open on a node B (which cannot have heard of it);
+   * V reads the group at once over HTTP through a third node C (also unaware: refusing V is a refusal
+   * of a member, read-pages); a member on the admin's node writes one message S; once it is acked a
+   * member M on C pulls the group (C's read is decided under a membership C has not heard of: it reads
+   * the record) and marks S read. C publishes M's cursor; B hears of a cursor at a seq it has not seen,
+   * from before the removal in its view: it must read the record first, since U's device on B may be
+   * told of S only as a member (authorization: a receipt at a seq sequenced after U's removal; mutant
+   * 1099 of the 74bbde3 seed-5 sample relayed it at once by B's stale view). No follow-up is sent: one
+   * through B would teach B the change early. Nothing is done unless two other nodes are up.
+   */
+  function staleNodeRace(): void {
+    const admin = world.nodes.findIndex((node) => node.up && !node.paused);
+    const others = world.nodes.flatMap((node, i) => (i !== admin && node.up && !node.paused ? [i] : []));
+    if (admin < 0 || others.length < 2) return;
+    const adminNode = `n${admin + 1}`;
+    const openOn = (index: number, node: string): boolean =>
+      world.clients[index]!.client.node === node &&
+      world.clients[index]!.client.connectionState === 'open' &&
+      !world.network.closeIsLost(index);
+    const apps = (devices: readonly number[]): boolean =>
+      devices.every((index) => {
+        const sim = world.clients[index]!;
+        return !sim.adversary && !sim.left && !heldOffline.has(index);
+      });
+    const devicesOf = devicesByUser(world);
+    const races = groups.flatMap((conv) => {
+      if (emptied.has(conv) || raced.has(conv) || staleRaced.has(conv) || ledger.busy(conv)) return [];
+      const members = ledger.membersOf(conv);
+      if (members.length <= 2) return [];
+      const strangers = [...devicesOf.entries()].filter(
+        ([user, devices]) => !members.includes(user) && apps(devices),
+      );
+      if (strangers.length === 0) return [];
+      return others.flatMap((b) => {
+        const c = others.find((node) => node !== b)!;
+        const [nodeB, nodeC] = [`n${b + 1}`, `n${c + 1}`];
+        const on = (node: string, user: string, sending: boolean): number[] =>
+          (devicesOf.get(user) ?? []).filter(
+            (index) =>
+              openOn(index, node) &&
+              !world.clients[index]!.adversary &&
+              (!sending || world.clients[index]!.client.canSend()),
+          );
+        const removable = members.filter(
+          (user) => apps(devicesOf.get(user) ?? []) && on(nodeB, user, false).length > 0,
+        );
+        return removable.flatMap((removed) => {
+          const writers = members
+            .filter((user) => user !== removed)
+            .flatMap((user) => on(adminNode, user, true));
+          const readers = members.filter((user) => user !== removed).flatMap((user) => on(nodeC, user, true));
+          if (writers.length === 0 || readers.length === 0) return [];
+          return [{ conv, removed, b, c, writers, readers, strangers: strangers.map(([user]) => user) }];
+        });
+      });
+    });
+    if (races.length === 0) return;
+    const race = staleRng.pick(races);
+    const { conv, removed, c } = race;
+    const added = staleRng.pick(race.strangers);
+    const writer = staleRng.pick(race.writers);
+    const reader = staleRng.pick(race.readers);
+    staleRaced.add(conv);
+    // The removed user's devices on B stay online: the receipt it must not get would go to them.
+    for (const device of devicesOf.get(removed)!)
+      if (openOn(device, `n${race.b + 1}`)) heldOnline.add(device);
+    changeOrRetry(
+      conv,
+      { add: [added], remove: [removed] },
+      () => {},
+      () => {
+        httpRead?.(conv, added, 0, staleReadLimit, 1, undefined, c);
+        if (record !== undefined) readReceipts(world, record, conv, added, c);
+        const sim = world.clients[writer]!;
+        const { cmid, effects } = sim.client.sendKeyed(conv, messageBody(sim.device, followed++), world.now);
+        world.clientEffects(writer, effects);
+        afterAck({ index: writer, cmid }, () => {
+          const app = world.clients[reader]!;
+          world.clientEffects(reader, app.client.pull(conv, world.now));
+          let polls = 0;
+          const markRead = (): void => {
+            world.clientEffects(reader, app.client.markRead(conv, world.now));
+            if (++polls < staleReadPolls && world.now < untilMs) {
+              world.at(world.now + staleReadPollMs, markRead);
+              return;
+            }
+            // The cursors through B, as a member it has always known: read from the store's record, at
+            // least what devices saw of them before the read was asked (cursor-monotonicity).
+            if (record !== undefined) readReceipts(world, record, conv, app.user, race.b);
+            opened(conv, [added]);
+          };
+          world.at(world.now + staleReadPollMs, markRead);
+        });
+      },
+      () => {},
+      false,
+    );
+  }
   for (
     let t = firstChangeAt(rng, perMin, fromMs, untilMs);
     t < untilMs;
@@ -1000,7 +1124,8 @@ export function scheduleMembershipChurn(
         !world.nodes.some((node) => node.up && !node.paused) ||
         emptied.has(conv) ||
         raced.has(conv) ||
-        quiet.has(conv)
+        quiet.has(conv) ||
+        staleRaced.has(conv)
       )
         return;
       const change = membershipChange(
@@ -1035,6 +1160,39 @@ export function scheduleMembershipChurn(
       else world.at(world.now + sendBeforeRemovalMs, () => (removalAfterAck ? afterAck(before, ask) : ask()));
     });
   }
+}
+
+/**
+ * A member's read of a conversation's cursors during the run (`GET /v1/conversations/:id/receipts`)
+ * through `node`, recorded as a `cursor-read` with the time it was asked (status 0: no answer in time).
+ */
+export function readReceipts(
+  world: World,
+  record: (event: HistoryEvent) => void,
+  conv: string,
+  user: string,
+  node: number,
+): void {
+  if (!world.nodes[node]?.up || world.nodes[node]!.paused) return;
+  const askedAt = world.now;
+  let answered = false;
+  const answer = (status: number, body: unknown): void => {
+    if (answered) return;
+    answered = true;
+    record({ k: 'cursor-read', at: world.now, conv, user, ...cursorsOf(status, body), askedAt });
+  };
+  world.at(world.now + adminAnswerTimeoutMs, () => answer(0, null));
+  world.http(
+    node,
+    {
+      method: 'GET',
+      path: `/v1/conversations/${conv}/receipts`,
+      query: {},
+      principal: { kind: 'user', sub: user, admin: false },
+      body: undefined,
+    },
+    answer,
+  );
 }
 
 /**

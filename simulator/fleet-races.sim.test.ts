@@ -53,7 +53,7 @@ import type { Input } from '../reference-server/core/inputs.ts';
 import type { TimerQueue } from '../reference-server/core/timer-queue.ts';
 import type { ConversationRecord } from '../reference-server/store/message-store.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
-import type { HistoryEvent } from './history.ts';
+import type { Checker, HistoryEvent } from './history.ts';
 import { runScenario } from './run-scenario.ts';
 
 const options = { seed: 1, clients: 200 };
@@ -197,7 +197,84 @@ class CountsReadBacksOfKnownSeqs extends ChatNode {
   }
 }
 
+/** Learns nothing from the record it reads before refusing an HTTP request, as mutant 1213 did: answers by its own view. */
+class HttpRecheckLearnsNothing extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const pending = (this as unknown as { pending: Map<number, { kind: string }> }).pending;
+    if (
+      input.type === 'stored' &&
+      pending.get(input.id)?.kind === 'httpRecheck' &&
+      'records' in input.outcome
+    )
+      return super.handle({ ...input, outcome: { ...input.outcome, records: [] } }, now);
+    return super.handle(input, now);
+  }
+}
+
+/**
+ * Relays a bus receipt it holds for the record (a seq it has not seen) at once as well, by its own
+ * (maybe stale) membership, as mutant 1099 did; the held one still goes out once the record is read.
+ */
+class RelaysUnseenReceipts extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const effects = super.handle(input, now);
+    if (input.type !== 'bus' || input.event.kind !== 'receipt' || input.event.origin === this.nodeId)
+      return effects;
+    const { conv: id, user, cursor: kind, seq } = input.event;
+    const conv = (this as unknown as { convs: Map<string, Conversation> }).convs.get(id);
+    const held = conv?.heldReceipts.some(
+      (move) => move.user === user && move.kind === kind && move.seq === seq,
+    );
+    if (conv === undefined || held !== true) return effects;
+    const to = this.pushRecipients(conv, seq, null);
+    if (to.length > 0) effects.push({ type: 'send', to, frame: { t: 'receipt', conv: id, user, kind, seq } });
+    return effects;
+  }
+}
+
 describe('fleet-races', () => {
+  it(
+    "swaps a member out and a stranger in through the admin's node cut from the bus: a node that answers the stranger's read by its stale view fails read-pages",
+    async () => {
+      // The stale-node races' cursor reads during the run, answered by the shipped node.
+      const reads: HistoryEvent[] = [];
+      const spy: Checker = {
+        property: 'spy',
+        kinds: 'all',
+        observe(event) {
+          if (event.k === 'cursor-read' && event.askedAt !== undefined && event.status === 200)
+            reads.push(event);
+        },
+        finish: () => ({ property: 'spy', verdict: 'pass', details: '', witness: [] }),
+      };
+      await runScenario(loadScenario('fleet-races'), { ...options, checkers: [spy] });
+      expect(reads.length).toBeGreaterThanOrEqual(2);
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new HttpRecheckLearnsNothing(node),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'read-pages')!;
+      expect(verdict.verdict).toBe('fail');
+      expect(verdict.details).toMatch(/HTTP read refused to a member/);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    'tells a node of a cursor at a seq it has not seen from a membership it has not heard of: one that relays it at once leaks it to the removed member',
+    async () => {
+      const summary = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        chatNode: (node) => new RelaysUnseenReceipts(node),
+      });
+      const verdict = summary.verdicts.find((v) => v.property === 'authorization')!;
+      expect(verdict.verdict).toBe('fail');
+      expect(verdict.details).toMatch(/unreadable seqs/);
+      expect(JSON.stringify(verdict.witness)).toContain('in a receipt');
+    },
+    simTimeoutMs,
+  );
+
   it(
     'sends again, after a lost store reply late in the load, messages a node knows only from the store: it reads them back',
     async () => {

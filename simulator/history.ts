@@ -350,6 +350,8 @@ export type HistoryEvent =
    * After settle, the harness read a conversation's cursors as `user` (`GET /v1/conversations/:id/receipts`):
    * the status, and for a 200 the server's `lastSeq` and each current member's cursors (status 0: no
    * answer). A claim, judged against the cursors the harness itself saw (cursor-monotonicity).
+   * `askedAt`: a read made during the run (asked then, answered at `at`), not the final one: judged
+   * against the cursors seen before it was asked, and a refusal of a member is a violation (read-pages).
    */
   | {
       k: 'cursor-read';
@@ -359,6 +361,7 @@ export type HistoryEvent =
       status: number;
       lastSeq?: number;
       members?: readonly CursorReadMember[];
+      askedAt?: number;
     }
   /**
    * Simulator only: the harness stopped a node gracefully (a rolling restart's turn, as SIGTERM does

@@ -643,6 +643,8 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     heldOffline,
     heldOnline,
     quiet,
+    httpRead,
+    record,
   );
   scheduleUnheardRace(
     world,

@@ -200,9 +200,7 @@ describe('the span reader on one node (memory-store)', () => {
   it(
     'fails a window cut from an empty span, answered again and again to an HTTP reader (the server until session 28)',
     async () => {
-      const { summary, verdict } = await withReadWindow(
-        deviantReadWindow(() => false, true),
-      );
+      const { summary, verdict } = await withReadWindow(deviantReadWindow(() => false, true));
       expect(verdict.verdict).toBe('fail');
       expect(JSON.stringify(verdict)).toMatch(/over HTTP[^"]*in a row of that kind/);
       expect(summary.exitCode).toBe(1);

@@ -108,6 +108,19 @@ describe('authorization', () => {
     expect(lastOf(result)).toBe(leak);
   });
 
+  it('fails a receipt about a seq sequenced after the removal, even within the grace window', () => {
+    // bob's removal answered at t=105; seq 4 was first sent at t=106, after it: no receipt at 4 was in
+    // flight before the removal. One reaching bob at t=300 came from a node that relayed it by its stale
+    // membership (mutant 1099 of the 74bbde3 seed-5 sample; fleet-races' stale-node race).
+    const leak = history.convFrame(300, bob, 'g', 'receipt', [4]);
+    const result = judge([leak]);
+    expect(result.verdict).toBe('fail');
+    expect(lastOf(result)).toBe(leak);
+    // A receipt at a seq he could read, or a typing (no seq), within the grace window passes.
+    expect(judge([history.convFrame(300, bob, 'g', 'receipt', [3])]).verdict).toBe('pass');
+    expect(judge([history.convFrame(300, bob, 'g', 'typing')]).verdict).toBe('pass');
+  });
+
   it("fails a welcome that tells a removed member a lastSeq past what it may read (v1.1's member: false entry)", () => {
     const entry = (at: number, by: typeof bob, lastSeq: number): HistoryEvent =>
       history.cursorSeen(at, by, { conv: 'g', of: by.user, kind: 'delivered', seq: 0, lastSeq }, 'welcome');

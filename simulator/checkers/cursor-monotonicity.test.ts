@@ -179,6 +179,23 @@ describe('cursor-monotonicity', () => {
       );
     });
 
+    it('judges a read during the run (askedAt) against the cursors seen before it was asked', () => {
+      // A node answering from its own view, behind a move another node relayed (mutant 1213 of the
+      // 74bbde3 seed-5 sample): bob's read cursor was seen at 3 (t=20), the read asked at t=30 shows 2.
+      const during = (value: number, askedAt: number, at = askedAt + 5) =>
+        ({ ...(read([{ user: 'bob', delivered: 0, read: value }]) as object), at, askedAt }) as HistoryEvent;
+      const behind = judge([receipt, during(2, 30)]);
+      expect(behind.verdict).toBe('fail');
+      expect(behind.details).toMatch(/1 cursor read behind what was seen/);
+      expect((behind.witness as WitnessCase[])[0]!.problem).toMatch(/the read asked at 30/);
+      expect(judge([receipt, during(3, 30)]).verdict).toBe('pass');
+      // Seen only after the read was asked: the read may have been served before the move.
+      expect(judge([receipt, during(2, 15, 25)]).verdict).toBe('pass');
+      // A refused or unanswered read during the run is no final read left undone.
+      const refused = { ...(read([], 3, 403) as object), at: 35, askedAt: 30 } as HistoryEvent;
+      expect(judge([receipt, refused, read([{ user: 'bob', delivered: 0, read: 3 }])]).verdict).toBe('pass');
+    });
+
     it('sets no floor from before a membership change of that member', () => {
       const readded = history.membersSent(30, 1, 'g', { add: ['bob'] });
       expect(judge([receipt, readded, read([{ user: 'bob', delivered: 0, read: 0 }])]).verdict).toBe('pass');

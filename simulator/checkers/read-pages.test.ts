@@ -463,6 +463,34 @@ describe('read-pages', () => {
       { k: 'http-read', at: 101, id: 1, status: 403 } as HistoryEvent,
     ];
     expect(judge(strangerRefused).verdict).toBe('pass');
+    // eve added (answered at t=100) and reading at that very instant through a node that has not heard
+    // of the add: a refusal is a member refused (mutant 1213 of the 74bbde3 seed-5 sample).
+    const addEve = [
+      history.membersSent(90, 1, 'g1', { add: ['eve'] }),
+      history.membersAnswered(100, 1, 200, 6),
+    ];
+    const addedRefused = judge([
+      ...sent(6),
+      ...addEve,
+      stranger,
+      { k: 'http-read', at: 101, id: 1, status: 403 } as HistoryEvent,
+    ]);
+    expect(addedRefused.details).toMatch(/1 HTTP read refused to a member/);
+    // Its cursors read during the run (GET .../receipts), refused the same way.
+    const cursorRead = (user: string, status: number, askedAt: number | null = 100): HistoryEvent => ({
+      k: 'cursor-read',
+      at: 101,
+      conv: 'g1',
+      user,
+      status,
+      ...(askedAt === null ? {} : { askedAt }),
+    });
+    expect(judge([...sent(6), ...addEve, cursorRead('eve', 403)]).details).toMatch(
+      /1 HTTP read refused to a member/,
+    );
+    expect(judge([...sent(6), cursorRead('eve', 403)]).verdict).toBe('pass');
+    // The final read (no askedAt) tries the next member instead: not judged here.
+    expect(judge([...sent(6), ...addEve, cursorRead('eve', 403, null)]).verdict).toBe('pass');
     // bob removed after seq 6: he may still read 1..6, and a read past 6 may be refused.
     const removed = [
       ...sent(6),

@@ -163,6 +163,7 @@ const kinds = [
   'conv-frame',
   'http-read-sent',
   'http-read',
+  'cursor-read',
   'unanswered',
   'fault',
 ] as const satisfies readonly HistoryKind[];
@@ -389,6 +390,26 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
       path: page.path,
     }));
 
+  /**
+   * A member's read of the cursors during the run (`GET .../receipts`, `askedAt`) refused 403/404, the
+   * user surely a member from the ask to the answer: protocol.md lets members call it, and a fleet node
+   * that has not heard of an add made through another node must read the record before it refuses.
+   */
+  const cursorReadDuringRun = (event: HistoryEvent & { k: 'cursor-read' }): void => {
+    if (event.askedAt === undefined) return;
+    httpReads++;
+    if (event.status !== 403 && event.status !== 404) {
+      if (event.status !== 0) httpPages++;
+      return;
+    }
+    httpPages++;
+    if (membership.surelyMemberThroughout(event.conv, event.user, event.askedAt, event.at))
+      witness.add('HTTP read refused to a member', () => ({
+        problem: `${event.user} read ${event.conv}'s cursors over HTTP at ${event.askedAt}: refused with ${event.status} at ${event.at}, though the user was a member from the request to the answer`,
+        path: [{ k: 'membership', ...(membership.describe(event.conv, event.user) as object) }, event],
+      }));
+  };
+
   /** HTTP reads asked and not answered yet. */
   const httpAsked = new Map<number, HttpReadSent>();
 
@@ -486,8 +507,9 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     ownPast: boolean,
   ): void => {
     httpPages++;
-    const member = (at: number): boolean => membership.memberAt(sent.conv, sent.user, at) === 'yes';
-    if (member(sent.at) && member(event.at))
+    // "From the ask": a read asked at the instant the add's answer came back was asked on it (the
+    // stale-node race reads at once through a node that cannot have heard of the add).
+    if (membership.surelyMemberThroughout(sent.conv, sent.user, sent.at, event.at))
       witness.add('HTTP read refused to a member', () => ({
         problem: `${what}: refused with ${event.status}, though the user was a member from the request to the answer`,
         path: [sent, event],
@@ -674,6 +696,8 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         return;
       case 'http-read':
         return httpRead(event);
+      case 'cursor-read':
+        return cursorReadDuringRun(event);
       case 'unanswered':
         return unanswered(event);
       case 'fault':
