@@ -8,7 +8,7 @@ import type { Checker } from './history.ts';
 import { sendLimitsOf } from './press.ts';
 
 export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOptions): Checker[] {
-  const { typingThrottleMs, heartbeatMs } = scenario.limits;
+  const { typingThrottleMs, heartbeatMs, helloTimeoutMs } = scenario.limits;
   const { membershipChangesPerMin, emptiedGroups, adminProbes } = scenario.workload;
   return standardCheckers({
     adminRequests: membershipChangesPerMin > 0 || emptiedGroups > 0 || adminProbes > 0,
@@ -19,6 +19,7 @@ export function scenarioCheckers(scenario: Scenario, options: StandardCheckerOpt
       : { presenceKnownWithinMs: scenario.checks.presenceKnownWithinMs }),
     ...(typingThrottleMs === undefined ? {} : { typingThrottleMs }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    ...(helloTimeoutMs === undefined ? {} : { helloTimeoutMs }),
     ...(scenario.checks.slowConsumersPassBound ? { slowConsumersPassBound: true } : {}),
     ...options,
   });

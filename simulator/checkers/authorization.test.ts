@@ -426,6 +426,39 @@ describe('authorization', () => {
     );
   });
 
+  it("excuses an early 4408 when a node's clock was set within the hello timeout before the close", () => {
+    // Swarm seed 134799303094587: a silent connection opened on n0 at 5497, n0's clock was set an hour
+    // ahead at 9844, and the hello deadline (5 s on the node's clock) fell due at once: closed 4408 at
+    // 9853, 4.35 s after the open. The core's timers read its wall clock, and a step forward cannot be
+    // told from time passing (timer-queue.ts): the harness, not the server, owns that clock's step.
+    const silent = history.attempt(5502, eve, 15, 'silent-connection', '');
+    const early = history.outcome(9853, 15, 'closed:4408-early');
+    const clock = (at: number, phase: 'start' | 'heal'): HistoryEvent => ({
+      k: 'fault',
+      at,
+      type: 'clock-offset',
+      phase,
+      nodes: ['n0'],
+    });
+    expect(judge([silent, clock(9844, 'start'), early]).verdict).toBe('pass');
+    expect(judge([clock(1000, 'start'), silent, clock(9000, 'heal'), early]).verdict).toBe('pass');
+    expect(judge([silent, clock(9844, 'start'), early]).details).toMatch(
+      /1 early 4408 after a node's clock was set, not judged/,
+    );
+    // A clock set before the connection could have begun (over the hello timeout before the close)
+    // moved no deadline of it; nor does another fault excuse it.
+    expect(judge([clock(1000, 'start'), silent, early]).verdict).toBe('fail');
+    const latency: HistoryEvent = { k: 'fault', at: 9844, type: 'latency', phase: 'start' };
+    expect(judge([silent, latency, early]).verdict).toBe('fail');
+    // The scenario's own hello timeout bounds the window.
+    const short = checkHistory(
+      [createAuthorizationChecker({ helloTimeoutMs: 1000 })],
+      [...setup, silent, clock(8000, 'start'), early],
+      finalStateFixture(),
+    )[0]!;
+    expect(short.verdict).toBe('fail');
+  });
+
   it('fails a send or sync answered by silence, unless a fault that may silence a connection started or speed is part of the run', () => {
     const fault = (at: number, type: string): HistoryEvent => ({ k: 'fault', at, type, phase: 'start' });
     for (const action of [

@@ -67,6 +67,11 @@ export type AuthorizationOptions = CheckerOptions & {
    * user past the bound is answered `bad_request`). Unset, a server's bound is its own (it may have none).
    */
   watchBoundKnown?: boolean;
+  /**
+   * The nodes' hello timeout (the scenario's; default protocol.md's 5 s): a clock set within it before
+   * an early 4408 may have moved that connection's deadline (see `clockSteps`).
+   */
+  helloTimeoutMs?: number;
 };
 
 type ConvFrame = Extract<HistoryEvent, { k: 'conv-frame' }>;
@@ -127,6 +132,17 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
   const graceMs = options.graceMs ?? 1000;
   const judgeSilence = options.judgeSilence ?? true;
   const watchBoundKnown = options.watchBoundKnown ?? false;
+  const helloTimeoutMs = options.helloTimeoutMs ?? 5000;
+  /**
+   * When a node's clock was set (a clock-offset fault's start or heal; a run has a few hundred faults at
+   * most). The core's hello deadline is on the node's wall clock, and a step forward cannot be told from
+   * time passing (timer-queue.ts): a deadline then falls due early, by the step. An early 4408 with such
+   * a step since the connection could have begun (within the hello timeout before the close) is the
+   * harness's clock fault, not the server's; swarm seed 134799303094587 (n0 set an hour ahead 4.3 s
+   * into a silent connection, closed at once) failed without it.
+   */
+  const clockSteps: number[] = [];
+  let earlyAfterClockStep = 0;
   /** The first fault started that may silence a connection (silence is not judged after it), or null. */
   let quietingFault: string | null = null;
   /** The first fault started, or null. */
@@ -277,6 +293,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       case 'fault':
         if (event.phase === 'start' && !loudFaults.has(event.type)) quietingFault ??= event.type;
         if (event.phase === 'start') firstFault ??= event.type;
+        if (event.type === 'clock-offset') clockSteps.push(event.at);
         faults.observe(event);
         return pauses.observe(event);
       case 'session':
@@ -345,6 +362,12 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
         problem: `${attempt.user}, never a member of ${attempt.conv}, synced it and got a batch (empty), not \`forbidden\``,
         path: [attempt, event],
       }));
+    } else if (
+      attempt?.action === 'silent-connection' &&
+      event.result === 'closed:4408-early' &&
+      clockSteps.some((at) => at > event.at - helloTimeoutMs && at <= event.at)
+    ) {
+      earlyAfterClockStep++;
     } else if (
       attempt?.action === 'silent-connection' &&
       (event.result === 'closed:4408-early' || /^closed:4\d\d\d$/.test(event.result)) &&
@@ -492,7 +515,7 @@ export function createAuthorizationChecker(options: AuthorizationOptions = {}): 
       const details =
         `${judged} frames and messages judged against ${membership.changeCount} membership changes ` +
         `(${suspects.length} ambiguous re-judged at the end${unresolved > 0 ? `, ${unresolved} more past authorizationSuspectsMax allowed unjudged` : ''}); ` +
-        `attempt outcomes: ${answered}; ${attempts.size} unanswered (${stale} from before the settle phase` +
+        `attempt outcomes: ${answered}; ${earlyAfterClockStep > 0 ? `${earlyAfterClockStep} early 4408 after a node's clock was set, not judged; ` : ''}${attempts.size} unanswered (${stale} from before the settle phase` +
         `${evicted > 0 ? `, ${evicted} more past pendingAttemptsMax` : ''}); ` +
         `${silences} sends, syncs or re-watches given up on (${!judgeSilence ? "not judged: the server's speed is part of this run" : quietingFault === null ? 'judged for silence' : `judged until ${quietingFault} started (it may silence a connection), then by the faults on the attempt's node: ${silencesOnQuietNode} judged`}); ` +
         `${refusals.judged} refusals of members' frames judged${refusals.undated > 0 ? ` (${refusals.undated} more undated, not judged)` : ''}; ` +
