@@ -925,6 +925,29 @@ describe('a clock set back (an NTP step, a clock-offset fault healing)', () => {
     type();
     expect(h.framesOf(2, 'typing')).toHaveLength(2);
   });
+
+  it('relays typing after the clock, set back, has caught up with the last relay stamped ahead', () => {
+    // Swarm seed 9922582111316: a node's clock ran 5 s ahead and relayed a typing at 20.8 s by it
+    // (15.8 s by the others'); the clock went back at 16.3 s. At 21.85 s the user typed again, 6 s
+    // later, and the throttle held it back as 1.0 s after the relay stamped ahead.
+    const h = new Harness([{ id: 'g', members: ['alice', 'bob'] }]);
+    const offsetMs = 5000;
+    h.now = 15_800 + offsetMs;
+    h.connect(1, 'alice');
+    h.connect(2, 'bob');
+    const type = () => h.input({ type: 'frame', conn: 1, value: { t: 'typing', conv: 'g', on: true } });
+    type();
+    expect(h.framesOf(2, 'typing')).toHaveLength(1);
+    // The step back is seen at the node's next input, long before the next typing.
+    h.tick(16_400);
+    h.now = 21_850;
+    type();
+    expect(h.framesOf(2, 'typing')).toHaveLength(2);
+    // The throttle counts from that relay.
+    h.now = 21_850 + 1999;
+    type();
+    expect(h.framesOf(2, 'typing')).toHaveLength(2);
+  });
 });
 
 describe('fleet presence', () => {

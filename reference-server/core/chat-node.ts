@@ -271,10 +271,20 @@ export class ChatNode {
     return this.finish(now);
   }
 
-  /** Every input starts here: a clock set back moves the timers with it and asks for a new wake. */
+  /**
+   * Every input starts here: a clock set back moves the timers with it and asks for a new wake, and
+   * starts every typing throttle over.
+   */
   private setNow(now: number): void {
     this.now = now;
-    if (this.timers.observe(now) > 0) this.announcedWake = Number.POSITIVE_INFINITY;
+    if (this.timers.observe(now) > 0) {
+      this.announcedWake = Number.POSITIVE_INFINITY;
+      // A relay stamped before the step is that much ahead of the clock. Dropped only when a typing came
+      // while it was still ahead, it shut the throttle for a whole interval once the clock caught up
+      // with it: swarm seed 9922582111316, a +5 s offset healed and typings 6 s after the last relay
+      // (by the clock now) held back as 1.0-1.4 s after it. Steps are rare; a walk of the conversations is fine.
+      for (const conv of this.convs.values()) conv.typingRelayedAt = null;
+    }
   }
 
   private finish(now: number): Effect[] {
@@ -815,8 +825,8 @@ export class ChatNode {
     const conv = this.memberConv(conn, convId, 'typing', frame);
     if (conv === null) return;
     const last = conv.typingRelayedAt?.get(conn.user);
-    // A last relay ahead of now means the clock was set back since: the throttle starts over.
-    if (last !== undefined && now >= last && now - last < this.limits.typingThrottleMs) return;
+    // A clock set back since the last relay started the throttle over (setNow), so no relay is ahead of now.
+    if (last !== undefined && now - last < this.limits.typingThrottleMs) return;
     conv.typingRelayedAt ??= new Map();
     conv.typingRelayedAt.set(conn.user, now);
     this.relayTyping(conv, conn.user, on);
