@@ -86,6 +86,7 @@ describe.each([
   ['3c0f288-seed3-200', "3c0f288's census, seed 3, run on d7a02fa"],
   ['4a1ec6e-seed4-200', "4a1ec6e's census, seed 4, run on 07948d5"],
   ['74bbde3-seed5-200', "74bbde3's census, seed 5, run on fc1ece4"],
+  ['74bbde3-seed6-200', "74bbde3's census, seed 6, run on f3eeee1"],
 ])('the committed sample %s (%s)', (name) => {
   // The replays in docs/benchmarks.md run from these reports: a census's 200 sampled mutants with their
   // files' text as they were, so a fresh clone can replay any of them on today's code.
