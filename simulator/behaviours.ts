@@ -397,6 +397,15 @@ export function devicesByUser(world: World): Map<string, number[]> {
   return devicesOf;
 }
 
+/**
+ * Open on `node` (`n1`, `n2`, ...), and not cut silently by a timeout fault (the app would find out only
+ * by silence): a device the races may count on to be there.
+ */
+export function openOnNode(world: World, index: number, node: string): boolean {
+  const { client } = world.clients[index]!;
+  return client.node === node && client.connectionState === 'open' && !world.network.closeIsLost(index);
+}
+
 /** Small groups (`[prefix]g<n>`), not large ones: the ones membership churn touches. */
 export function isSmallGroup(conv: string): boolean {
   return /^(.*\.)?g\d+$/.test(conv);
@@ -850,11 +859,7 @@ export function scheduleMembershipChurn(
     });
     if (slow < 0) return;
     const slowNode = `n${slow + 1}`;
-    // Open on `node`, and not cut silently by a timeout fault (the app would find out only by silence).
-    const openOn = (index: number, node: string): boolean =>
-      world.clients[index]!.client.node === node &&
-      world.clients[index]!.client.connectionState === 'open' &&
-      !world.network.closeIsLost(index);
+    const openOn = (index: number, node: string): boolean => openOnNode(world, index, node);
     const devicesOf = devicesByUser(world);
     const adminNode = `n${admin + 1}`;
     // A user removable here: every device an app's (no adversary, none gone or held off), none on the
@@ -933,10 +938,7 @@ export function scheduleMembershipChurn(
     const fast = up.find((i) => world.network.storeLinkDelayRange(i)[1] === 0);
     const third = up.find((i) => i !== fast);
     if (fast === undefined || third === undefined) return;
-    const openOn = (index: number, node: number): boolean =>
-      world.clients[index]!.client.node === `n${node + 1}` &&
-      world.clients[index]!.client.connectionState === 'open' &&
-      !world.network.closeIsLost(index);
+    const openOn = (index: number, node: number): boolean => openOnNode(world, index, `n${node + 1}`);
     const app = (index: number): boolean => !world.clients[index]!.adversary && !world.clients[index]!.left;
     const devicesOf = devicesByUser(world);
     const races = groups.flatMap((conv) => {
@@ -1027,10 +1029,7 @@ export function scheduleMembershipChurn(
     const others = world.nodes.flatMap((node, i) => (i !== admin && node.up && !node.paused ? [i] : []));
     if (admin < 0 || others.length < 2) return;
     const adminNode = `n${admin + 1}`;
-    const openOn = (index: number, node: string): boolean =>
-      world.clients[index]!.client.node === node &&
-      world.clients[index]!.client.connectionState === 'open' &&
-      !world.network.closeIsLost(index);
+    const openOn = (index: number, node: string): boolean => openOnNode(world, index, node);
     const apps = (devices: readonly number[]): boolean =>
       devices.every((index) => {
         const sim = world.clients[index]!;

@@ -13,7 +13,7 @@
 
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import type { AdminLedger } from './admin-ledger.ts';
-import { devicesByUser, userLeaves, userSendsReadOnly } from './behaviours.ts';
+import { devicesByUser, openOnNode, userLeaves, userSendsReadOnly } from './behaviours.ts';
 import type { SeedStreams } from './kernel/prng.ts';
 import type { World } from './world/world.ts';
 
@@ -94,7 +94,7 @@ export function scheduleUnheardRace(
     };
     const open = (index: number): boolean =>
       world.clients[index]!.client.connectionState === 'open' && !world.network.closeIsLost(index);
-    const on = (index: number): boolean => open(index) && world.clients[index]!.client.node === nodeName;
+    const on = (index: number): boolean => openOnNode(world, index, nodeName);
     const devicesOf = devicesByUser(world);
     const convs = new Set<string>();
     for (const sim of world.clients) for (const conv of sim.convs) convs.add(conv);
