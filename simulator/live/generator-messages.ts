@@ -95,7 +95,10 @@ export type ToGenerator =
       /** conv -> user -> spans, for conversations whose membership changed. */
       spans?: Record<string, Record<string, { from: number; to: number | null }[]>>;
     }
-  | { type: 'finish' };
+  /** Stop recording and report; the sockets stay open. */
+  | { type: 'finish' }
+  /** Every generator has reported: close the sockets and exit. */
+  | { type: 'close' };
 
 export type FromGenerator =
   | { type: 'ready' }

@@ -139,7 +139,13 @@ export class GeneratorPool {
     return whileHeard(Promise.all(answers), () => this.heard(), 'generator status');
   }
 
-  async finish(): Promise<GeneratorReport[]> {
+  /**
+   * Stops every generator's recording and collects its report, then lets them close their sockets and
+   * exit: none closes one before all have stopped. `staggerMs` (tests): the finish reaches generator i
+   * i x staggerMs late, as a loaded box's scheduling may deliver it, so one shard stops while another
+   * still records.
+   */
+  async finish(staggerMs = 0): Promise<GeneratorReport[]> {
     this.finishing = true;
     const reports = this.children.map(
       (_, index) =>
@@ -149,8 +155,23 @@ export class GeneratorPool {
           else this.reportWaiters[index] = resolve;
         }),
     );
-    this.broadcast({ type: 'finish' });
-    const all = await whileHeard(Promise.all(reports), () => this.heard(), 'generator reports');
+    const lateFinishes: NodeJS.Timeout[] = [];
+    for (const [i, child] of this.children.entries()) {
+      const send = () => {
+        if (child.connected) child.send({ type: 'finish' } satisfies ToGenerator);
+      };
+      if (i * staggerMs > 0) lateFinishes.push(setTimeout(send, i * staggerMs));
+      else send();
+    }
+    const all = await whileHeard(Promise.all(reports), () => this.heard(), 'generator reports').finally(
+      () => {
+        for (const timer of lateFinishes) clearTimeout(timer);
+      },
+    );
+    // Only now may a socket close: a generator that closed its own while another still recorded would
+    // show the other's devices a change of the harness's making (a user gone offline after the final
+    // read found it online), judged as the server's.
+    this.broadcast({ type: 'close' });
     process.off('exit', this.onExit);
     return all;
   }
@@ -167,6 +188,8 @@ export class GeneratorPool {
   private handle(index: number, message: FromGenerator): void {
     switch (message.type) {
       case 'events':
+        // Nothing a generator recorded after its report is the run's (it sends nothing then).
+        if (this.reports[index] !== null) return;
         this.merge.push(index, JSON.parse(message.json) as HistoryEvent[], message.upTo);
         return;
       case 'status':

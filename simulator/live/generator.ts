@@ -1,6 +1,7 @@
 // Entry point of a generator process, forked by the live driver: receives its plan over IPC, runs its
 // shard of virtual clients on real sockets, streams history events back, answers status queries, and
-// sends its report at `finish`. A generator never outlives its driver: losing the IPC channel ends it.
+// sends its report at `finish`, then closes its sockets and exits at `close` (once every generator has
+// stopped: generator-pool.ts). A generator never outlives its driver: losing the IPC channel ends it.
 
 import type { FromGenerator, ToGenerator } from './generator-messages.ts';
 import { LiveShard } from './live-shard.ts';
@@ -33,7 +34,12 @@ process.on('message', (message: ToGenerator) => {
           tell({ type: 'status', id: message.id, status: shard.status(message.lastSeq, message.spans) });
         return;
       case 'finish':
-        if (shard) process.send?.(shard.finish(), () => process.exit(0));
+        // Stops recording and reports; its sockets stay open until every generator has stopped.
+        if (shard) tell(shard.finish());
+        return;
+      case 'close':
+        shard?.close();
+        process.exit(0);
         return;
     }
   } catch (error) {

@@ -50,6 +50,8 @@ export class LiveShard {
   private readonly honest: number[] = [];
   /** The adversaries' devices: their attempts from before settle must get an outcome before the end. */
   private readonly adversaries: number[] = [];
+  /** `finish` came: the shard's history has ended (its report is sent); nothing after it counts. */
+  private stopped = false;
   /** When this shard heard the settle phase begin (null: not yet). */
   private settleAt: number | null = null;
   private agenda: Agenda = [];
@@ -287,8 +289,14 @@ export class LiveShard {
     };
   }
 
-  /** Stops everything; returns the final report. */
+  /**
+   * Stops recording: no timer fires, no frame or close is read, no event is kept, and the final report
+   * is returned. The sockets stay open (`close` closes them once every shard has stopped): a socket
+   * this shard closed while another still records would show that shard's watchers and members a
+   * change the harness caused (a user gone offline), judged as the server's (staggered-stop test).
+   */
   finish(): FromGenerator {
+    this.stopped = true;
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
     if (this.flushTimer) clearInterval(this.flushTimer);
@@ -302,7 +310,6 @@ export class LiveShard {
       if (client.connectionState === 'open' && this.sockets[i] !== null) online.add(client.user);
     }
     this.flush();
-    for (const ws of this.sockets) ws?.terminate();
     return {
       type: 'report',
       latency: {
@@ -315,6 +322,16 @@ export class LiveShard {
       stats,
       malformedFrames: this.malformedFrames,
     };
+  }
+
+  /** Every shard has stopped recording (`finish`): the sockets can go. */
+  close(): void {
+    for (const ws of this.sockets) ws?.terminate();
+  }
+
+  /** Whether what `ws`, client `i`'s socket, says still counts: the current socket, and not stopped. */
+  private hears(i: number, ws: WebSocket): boolean {
+    return !this.stopped && this.sockets[i] === ws;
   }
 
   // ---- the loop -----------------------------------------------------------------------------
@@ -438,12 +455,12 @@ export class LiveShard {
     this.sockets[i] = ws;
     this.opened[i] = false;
     ws.on('open', () => {
-      if (this.sockets[i] !== ws) return;
+      if (!this.hears(i, ws)) return;
       this.opened[i] = true;
       this.apply(i, this.clients[i]!.connected(this.now()));
     });
     ws.on('message', (data: Buffer) => {
-      if (this.sockets[i] !== ws) return;
+      if (!this.hears(i, ws)) return;
       const frame = decodeServerFrame(data.toString('utf8'));
       if (frame === null) {
         this.malformedFrames++;
@@ -455,7 +472,7 @@ export class LiveShard {
       if (client.connectionState === 'open') this.gate.release(i);
     });
     ws.on('ping', () => {
-      if (this.sockets[i] !== ws) return;
+      if (!this.hears(i, ws)) return;
       const client = this.clients[i]!;
       const now = this.now();
       client.heard(now);
@@ -464,7 +481,7 @@ export class LiveShard {
         this.record({ k: 'ping', at: now, user: client.user, device: client.device });
     });
     ws.on('close', (code: number) => {
-      if (this.sockets[i] !== ws) return;
+      if (!this.hears(i, ws)) return;
       this.sockets[i] = null;
       this.gate.release(i);
       if (!this.opened[i]) {
@@ -490,6 +507,7 @@ export class LiveShard {
   private readonly recordEvent = (event: HistoryEvent): void => this.record(event);
 
   private record(event: HistoryEvent): void {
+    if (this.stopped) return;
     switch (event.k) {
       case 'send':
         if (!Number.isNaN(this.scheduling) && this.scheduling >= this.plan.warmupMs)

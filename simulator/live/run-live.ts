@@ -95,6 +95,11 @@ export type LiveOptions = {
    * longer run could judge (hold-owed.ts; default liveLimits.holdOwedMaxMs; 0: no hold).
    */
   holdOwedMaxMs?: number;
+  /**
+   * Tests: the generators are told to stop this much apart (generator i i x this late), as a loaded
+   * box may deliver the finish, so one shard stops while another still records (default 0).
+   */
+  finishStaggerMs?: number;
 };
 
 export type LiveFacts = {
@@ -555,7 +560,7 @@ export async function runLive(asWritten: Scenario, options: LiveOptions): Promis
       let stoppedEarly: GeneratorReport[] | null = null;
       const stopGenerators = async (): Promise<GeneratorReport[]> => {
         processes = sampler.stop();
-        return pool.finish();
+        return pool.finish(options.finishStaggerMs);
       };
       const settled = await settle({
         now,
