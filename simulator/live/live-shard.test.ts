@@ -42,12 +42,20 @@ async function listening(): Promise<WebSocketServer> {
 
 const secret = 'live-shard-test-secret-0123456789abcdef';
 
-/** A WebSocket server that only counts the connections it is offered. */
-async function countingServer(): Promise<{ url: string; connections: () => number }> {
+/** A WebSocket server that only counts the connections it is offered (and those closed): it never answers. */
+async function countingServer(): Promise<{ url: string; connections: () => number; closed: () => number }> {
   const server = await listening();
   let connections = 0;
-  server.on('connection', () => connections++);
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections };
+  let closed = 0;
+  server.on('connection', (ws) => {
+    connections++;
+    ws.on('close', () => closed++);
+  });
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => connections,
+    closed: () => closed,
+  };
 }
 
 /** steady with no sends of its own (no open-model arrivals, no pressers), `workload` over it. */
@@ -94,6 +102,33 @@ describe('LiveShard', () => {
     shard.finish();
     expect(connects).toBe(0);
     expect(server.connections()).toBe(0);
+  });
+
+  it('at finish, closes a connection still saying hello and reports its user offline', async () => {
+    // The server never answers the hello: the device is not online, so its socket must not stay open
+    // after the report (a server that welcomed it then would tell the shards still recording that its
+    // user came online, against the report). No workload: only the device's connect.
+    const server = await countingServer();
+    const plan: GeneratorPlan = {
+      shard: 0,
+      shards: 1,
+      seed: 1,
+      scenario: quietScenario({ watchPerClient: 0, churnFraction: 0, leaveFraction: 0 }),
+      devices: [{ index: 0, user: 'u0', device: 'u0-d0', home: 0, convs: ['g0'] }],
+      nodeUrls: [[server.url]],
+      secret,
+      workloadEndMs: 60_000,
+      warmupMs: 0,
+      connectSpreadMs: 1,
+    };
+    const shard = new LiveShard(plan, () => {});
+    closers.push(() => shard.close());
+    shard.start(performance.timeOrigin + performance.now());
+    await until('the device to connect', () => server.connections() === 1);
+    await sleep(100);
+    const report = shard.finish();
+    expect(report.type === 'report' && report.online).toEqual([]);
+    await until('its socket to close', () => server.closed() === 1, 2000);
   });
 });
 

@@ -291,9 +291,9 @@ export class LiveShard {
 
   /**
    * Stops recording: no timer fires, no frame or close is read, no event is kept, and the final report
-   * is returned. The sockets stay open (`close` closes them once every shard has stopped): a socket
-   * this shard closed while another still records would show that shard's watchers and members a
-   * change the harness caused (a user gone offline), judged as the server's (staggered-stop test).
+   * is returned. The open sessions stay open (`close` closes them once every shard has stopped): a
+   * session this shard closed while another still records would show that shard's watchers a change
+   * the harness caused (a user gone offline), judged as the server's (staggered-stop test).
    */
   finish(): FromGenerator {
     this.stopped = true;
@@ -304,10 +304,19 @@ export class LiveShard {
     this.sampleMemory();
     this.loopDelay.disable();
     const stats = this.status();
+    // A user is online at the end while a session of it is open, and the sockets left open are exactly
+    // those: one still connecting or saying hello goes now, so the server cannot welcome it (and tell
+    // the shards still recording that its user came online) after this report said otherwise.
     const online = new Set<string>();
     for (let i = 0; i < this.clients.length; i++) {
       const client = this.clients[i]!;
-      if (client.connectionState === 'open' && this.sockets[i] !== null) online.add(client.user);
+      const ws = this.sockets[i];
+      if (ws === null || ws === undefined) continue;
+      if (client.connectionState === 'open') online.add(client.user);
+      else {
+        this.sockets[i] = null;
+        ws.terminate();
+      }
     }
     this.flush();
     return {
