@@ -1,8 +1,11 @@
 // protocol.md's admin API, judged by the answers the harness got to its own requests: a valid
 // membership change to a group is answered 2xx; a create of a new id 201, of an id taken by another
 // kind 409; a change to a conversation the harness never created 404, to a direct one 409; a body with
-// a bad id 400. What a request should get comes from the history alone (the `conv` events of what the
-// harness created, and its own requests), never from the server. A 5xx is a violation only when no
+// a bad id 400; a request sent with no token or one the server cannot verify 401, whatever it asks, and
+// one whose body protocol.md refuses 400 (`malformed`: admin-refusals.ts); a create refused so made
+// nothing, so the id's next create is new (201). What a request should get comes from the history alone
+// (the `conv` events of what the harness created, and its own requests), never from the server. A 500
+// (the server failed to answer: its step threw) is always a violation. Any other 5xx is one only when no
 // fault was open from the request on, no answer only when no fault that cuts a client from a node was
 // (one that fails the store leaves the node to answer 503; fault-quiet.ts; with `judgeSilence`: live,
 // or with a cost model, a slow answer is not silence); and a conversation whose valid change was asked `retriesMax` times in a
