@@ -90,10 +90,25 @@ export class AdminLedger {
    * Asks for a conversation over `transport` at `now()` (`create-sent`, `create-answered`); a 2xx makes
    * it one the harness created (its `conv` event, unless it already was), then `done` runs.
    */
-  create(request: CreateRequest, transport: CreateTransport, now: () => number, done?: () => void): void {
+  create(
+    request: CreateRequest,
+    transport: CreateTransport,
+    now: () => number,
+    done?: () => void,
+    /** How it is sent malformed on purpose (`create-sent`'s `malformed`). */
+    malformed?: string,
+  ): void {
     const id = this.nextId++;
     const { conv, kind, members } = request;
-    this.record({ k: 'create-sent', at: now(), id, conv, kind, members });
+    this.record({
+      k: 'create-sent',
+      at: now(),
+      id,
+      conv,
+      kind,
+      members,
+      ...(malformed === undefined ? {} : { malformed }),
+    });
     transport(request, (status) => {
       this.record({ k: 'create-answered', at: now(), id, status });
       if (status < 200 || status >= 300) return;
@@ -116,6 +131,8 @@ export class AdminLedger {
     now: () => number,
     /** The user whose token asks instead of an admin's (the change is owed 403). */
     by?: string,
+    /** How it is sent malformed on purpose (`members-sent`'s `malformed`). */
+    malformed?: string,
   ): boolean {
     if (this.inFlight.has(conv)) return false;
     this.inFlight.add(conv);
@@ -128,6 +145,7 @@ export class AdminLedger {
       add: change.add,
       remove: change.remove,
       ...(by === undefined ? {} : { by }),
+      ...(malformed === undefined ? {} : { malformed }),
     });
     transport(conv, change, (status, body) => {
       this.inFlight.delete(conv);

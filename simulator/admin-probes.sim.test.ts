@@ -126,6 +126,66 @@ class ForgedIs403 extends ChatNode {
   }
 }
 
+/** A server that answers a request with no token 403/404 instead of 401 (mutant 1625 of the seed-6 sample). */
+class NoTokenIsNotChecked extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    if (input.type === 'http' && input.request.principal.kind === 'none')
+      return super.handle(
+        {
+          ...input,
+          request: { ...input.request, principal: { kind: 'user', sub: '', admin: false } },
+        },
+        now,
+      );
+    return super.handle(input, now);
+  }
+}
+
+/** An admin create whose `members` is not a list of ids throws (mutant 1759 of the seed-6 sample; seed-2's 1694). */
+class ThrowsOnBadMembers extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const body =
+      input.type === 'http' ? (input.request.body as { members?: unknown } | undefined) : undefined;
+    const members = body?.members;
+    if (
+      input.type === 'http' &&
+      input.request.path === '/v1/admin/conversations' &&
+      members !== undefined &&
+      !(Array.isArray(members) && members.every((m) => typeof m === 'string' && /^[\w.:-]{1,64}$/.test(m)))
+    )
+      throw new TypeError("Cannot read properties of null (reading 'length')");
+    return super.handle(input, now);
+  }
+}
+
+/** A server that takes a create of a kind protocol.md does not have, as a group (http-routes.ts:126). */
+class TakesAnyKind extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const body = input.type === 'http' ? (input.request.body as { kind?: unknown } | undefined) : undefined;
+    if (input.type === 'http' && input.request.path === '/v1/admin/conversations' && body?.kind === 'channel')
+      return super.handle({ ...input, request: { ...input.request, body: { ...body, kind: 'group' } } }, now);
+    return super.handle(input, now);
+  }
+}
+
+/** A server that answers a change asking nothing 200 (http-routes.ts:141). */
+class TakesEmptyChange extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const body = input.type === 'http' ? (input.request.body as { add?: unknown; remove?: unknown }) : null;
+    if (
+      input.type === 'http' &&
+      input.request.principal.kind === 'user' &&
+      input.request.principal.admin &&
+      input.request.path.endsWith('/members') &&
+      body !== undefined &&
+      body?.add === undefined &&
+      body?.remove === undefined
+    )
+      return [{ type: 'reply', req: input.req, status: 200, body: {} }];
+    return super.handle(input, now);
+  }
+}
+
 /**
  * A removal of a user already removed re-closes its last span at the lastSeq now, so it may read what was
  * sequenced between the two removals (mutant 3392 of the 3c0f288 seed-3 sample). A policy the store is
@@ -160,9 +220,15 @@ describe('admin requests in churn', () => {
       const acked = new Set<string>();
       const shown = new Set<string>();
       const observe = (event: HistoryEvent): void => {
-        if (event.k === 'create-sent') statuses.set(event.id, `create ${event.kind} ${event.conv}`);
+        const how = (event.k === 'create-sent' || event.k === 'members-sent') && event.malformed;
+        const malformed = how ? ` ${how}` : '';
+        if (event.k === 'create-sent')
+          statuses.set(event.id, `create ${event.kind} ${event.conv}${malformed}`);
         if (event.k === 'members-sent')
-          statuses.set(event.id, `change ${event.conv} +${event.add.join(',')} -${event.remove.join(',')}`);
+          statuses.set(
+            event.id,
+            `change ${event.conv} +${event.add.join(',')} -${event.remove.join(',')}${malformed}`,
+          );
         if (event.k === 'create-answered' || event.k === 'members-answered')
           answers.push(`${statuses.get(event.id)} ${event.status}`);
         if (event.k === 'ack') acked.add(event.conv);
@@ -191,8 +257,24 @@ describe('admin requests in churn', () => {
           expect.stringMatching(/^create group he0 400$/),
           expect.stringMatching(/^create direct hx0 400$/),
           expect.stringMatching(/^change g\d+ \+not an id! - 400$/),
+          // Sent with no token or a forged one: 401; a body protocol.md refuses: 400 (admin-refusals.ts).
+          'create group hr0-0 token=none 401',
+          'create group hr0-1 token=forged 401',
+          'create group hr0-2 members=string 400',
+          'create group hr0-3 members=bad-id 400',
+          'create group hr0-4 members=missing 400',
+          'create group hr0-5 kind=channel 400',
+          'create group hr0-6 body=not-json 400',
+          'create direct hr0-7 400',
+          expect.stringMatching(/^change g\d+ \+u\d+ - token=none 401$/),
+          expect.stringMatching(/^change g\d+ \+u\d+ - token=forged 401$/),
+          expect.stringMatching(/^change g\d+ \+ - add=string 400$/),
+          expect.stringMatching(/^change g\d+ \+ - body=not-json 400$/),
+          expect.stringMatching(/^change g\d+ \+ - 400$/),
         ]),
       );
+      // Each refused create made nothing: the id's valid definition, posted next, is new.
+      for (let i = 0; i < 8; i++) expect(answers).toContain(`create group hr0-${i} 201`);
       // A removal made again (removeAgain): both answered 2xx.
       const removals = answers.filter((answer) => /^change g\d+ \+ -u\d+ 2\d\d$/.test(answer));
       expect(
@@ -263,6 +345,26 @@ describe('admin requests in churn', () => {
     ],
     ['needs limit on an HTTP read (mutant 1738)', NeedsLimit, 'read-pages', /well formed/],
     ['answers a forged token 403, not 401 (mutant 1564)', ForgedIs403, 'read-pages', /not 401/],
+    [
+      'answers no token 403 or 404, not 401 (mutant 1625)',
+      NoTokenIsNotChecked,
+      'read-pages',
+      /token=none: answered 40[34], not 401/,
+    ],
+    [
+      'answers an admin request with no token 403 (mutant 1625)',
+      NoTokenIsNotChecked,
+      'admin-answers',
+      /token=none: protocol.md says 401/,
+    ],
+    [
+      'throws on a create whose members are not ids (mutant 1759)',
+      ThrowsOnBadMembers,
+      'admin-answers',
+      /answered 500/,
+    ],
+    ['takes a create of a kind protocol.md does not have', TakesAnyKind, 'admin-answers', /kind=channel/],
+    ['takes a change that asks nothing', TakesEmptyChange, 'admin-answers', /neither add nor remove/],
   ] as const)(
     'fails a server that %s',
     async (_, Node, property, why) => {

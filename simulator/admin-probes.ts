@@ -12,6 +12,7 @@
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import { type AdminLedger, type MembersChange, membersChangeBody } from './admin-ledger.ts';
+import { scheduleAdminRefusals } from './admin-refusals.ts';
 import { adminNodeIndex, adminPost, type HttpPager, isSmallGroup } from './behaviours.ts';
 import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
@@ -122,7 +123,7 @@ export function scheduleAdminProbes(
             answer(status, reply);
             if (status >= 200 && status < 300) done?.();
           },
-          asUser,
+          asUser === undefined ? undefined : { asUser },
         ),
       () => world.now,
       asUser,
@@ -505,4 +506,6 @@ export function scheduleAdminProbes(
       const at = scenario.phases.warmupMs + fault.atMs + busLostAfterMs;
       if (at < untilMs) world.at(at, spanReader);
     }
+  // The requests protocol.md refuses for how they are sent (no token, a body it does not take).
+  scheduleAdminRefusals(world, streams, population, ledger, rounds, fromMs, untilMs);
 }

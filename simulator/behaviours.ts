@@ -1,6 +1,7 @@
 // What users do besides sending: watch each other's presence, go offline and back (churn), and, for
 // admins, change group membership during the run (through a node's HTTP API, as a real admin would).
 
+import type { Principal } from '../reference-server/core/inputs.ts';
 import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import {
   type AdminLedger,
@@ -16,9 +17,9 @@ import { cursorsOf } from './live/final-read.ts';
 import {
   httpReadAsked,
   type MalformedRead,
-  scheduleForgedTokenReads,
   scheduleMalformedReads,
   scheduleStrangerReads,
+  scheduleUnauthenticatedReads,
 } from './malformed-reads.ts';
 import type { Population } from './population.ts';
 import { type PressStep, pressPlan } from './press.ts';
@@ -463,13 +464,30 @@ export function adminNodeIndex(world: World): number {
   return world.nodes.findIndex((node) => node.up && !node.paused);
 }
 
+/**
+ * How an admin request is sent other than as the admin's well-formed JSON: a user's token (no admin
+ * role) or none that signs in (no Authorization header, or a token the server cannot verify), or a body
+ * that is not JSON (what the live HTTP API hands the core as `bodyError`).
+ */
+export type AdminSender = {
+  asUser?: string;
+  token?: 'none' | 'forged';
+  bodyError?: string;
+};
+
+function adminPrincipal(sender: AdminSender | undefined): Principal {
+  if (sender?.token === 'none') return { kind: 'none' };
+  if (sender?.token === 'forged') return { kind: 'invalid', reason: 'bad signature' };
+  if (sender?.asUser !== undefined) return { kind: 'user', sub: sender.asUser, admin: false };
+  return { kind: 'user', sub: 'admin', admin: true };
+}
+
 export function adminPost(
   world: World,
   path: string,
   body: unknown,
   answer: (status: number, body: unknown) => void,
-  /** A user whose token (no admin role) asks instead of the admin's. */
-  asUser?: string,
+  sender?: AdminSender,
 ): void {
   const node = adminNodeIndex(world);
   let answered = false;
@@ -486,11 +504,9 @@ export function adminPost(
       method: 'POST',
       path,
       query: {},
-      principal:
-        asUser === undefined
-          ? { kind: 'user', sub: 'admin', admin: true }
-          : { kind: 'user', sub: asUser, admin: false },
-      body,
+      principal: adminPrincipal(sender),
+      body: sender?.bodyError === undefined ? body : undefined,
+      ...(sender?.bodyError === undefined ? {} : { bodyError: sender.bodyError }),
     },
     once,
   );
@@ -1245,11 +1261,14 @@ function httpPager(world: World, rng: Prng, record: (event: HistoryEvent) => voi
         method: 'GET',
         path: `/v1/conversations/${conv}/messages`,
         query,
-        // A forged token: what the server's verifier makes of a signature it cannot check.
+        // A forged token: what the server's verifier makes of a signature it cannot check; none: no
+        // Authorization header.
         principal:
-          bad?.param === 'token'
-            ? { kind: 'invalid', reason: 'bad signature' }
-            : { kind: 'user', sub: user, admin: false },
+          bad?.param !== 'token'
+            ? { kind: 'user', sub: user, admin: false }
+            : bad.text === 'none'
+              ? { kind: 'none' }
+              : { kind: 'invalid', reason: 'bad signature' },
         body: undefined,
       },
       answer,
@@ -1266,7 +1285,7 @@ const httpReadPagesMax = 8;
  * screen would: a random user and one of its conversations (one it was removed from included: it may
  * still read its span), from a random `after`, in pages of 1-8 through a random node, following the
  * pages while the answer says `more`; and an eighth as many each sent malformed on purpose (a 400 is
- * owed), with a forged token (401), and of a conversation that is not the reader's (403; malformed-reads.ts).
+ * owed), with a forged token or none (401), and of a conversation that is not the reader's (403; malformed-reads.ts).
  * What was asked and answered goes into the history (read-pages judges it).
  */
 export function scheduleHttpReads(
@@ -1299,7 +1318,7 @@ export function scheduleHttpReads(
     if (conv !== null) world.at(t, () => page(conv, sim.user, bad.after, bad.limit, 1, bad));
   };
   scheduleMalformedReads(streams, perMin, fromMs, untilMs, malformed);
-  scheduleForgedTokenReads(streams, perMin, fromMs, untilMs, malformed);
+  scheduleUnauthenticatedReads(streams, perMin, fromMs, untilMs, malformed);
   // A reader and a conversation of another reader's that is not its own: owed a 403.
   scheduleStrangerReads(streams, perMin, fromMs, untilMs, (t, read, strangerRng) => {
     const sim = world.clients[strangerRng.pick(readers)]!;

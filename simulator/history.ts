@@ -67,6 +67,11 @@ export type HistoryEvent =
       remove: string[];
       /** Asked with this user's token, not an admin's: owed 403 (the route is the admin's alone). */
       by?: string;
+      /**
+       * Sent malformed on purpose, and how (admin-refusals.ts): `token=none` or `token=forged` (owed
+       * 401), or a body protocol.md refuses (owed 400); `add` and `remove` then hold what of it was ids.
+       */
+      malformed?: string;
     }
   /**
    * The answer to `members-sent` `id` came back. `status`: 2xx applied, 4xx refused (nothing changed),
@@ -80,7 +85,16 @@ export type HistoryEvent =
    * run; `id` pairs it with its answer (the same numbering as `members-sent`). Some are invalid on
    * purpose (a bad id, an id taken by another definition): admin-answers judges every answer.
    */
-  | { k: 'create-sent'; at: number; id: number; conv: string; kind: 'direct' | 'group'; members: string[] }
+  | {
+      k: 'create-sent';
+      at: number;
+      id: number;
+      conv: string;
+      kind: 'direct' | 'group';
+      members: string[];
+      /** Sent malformed on purpose, as `members-sent`'s; `kind` and `members` are what it meant. */
+      malformed?: string;
+    }
   /** Its answer's status (0: none came); a 2xx is followed by the `conv` event of what now exists. */
   | { k: 'create-answered'; at: number; id: number; status: number }
   /** A client first issued a send (retries reuse the cmid and are not reported again). */

@@ -36,9 +36,9 @@ export type MalformedRead = {
   /** The numbers drawn, as a well-formed read's. */
   after: number;
   limit: number;
-  /** `token`: a well-formed read sent with a forged token (protocol.md: 401). */
+  /** `token`: a well-formed read sent with a forged token or none (protocol.md: 401). */
   param: 'after' | 'limit' | 'token';
-  /** The text sent for `param` (for `token`, what the history says was sent). */
+  /** The text sent for `param` (for `token`, `forged` or `none`: what the history says was sent). */
   text: string;
   /** What the history records (`http-read-sent`'s `malformed`), e.g. `limit=2.5`. */
   malformed: string;
@@ -82,23 +82,27 @@ export function scheduleMalformedReads(
 }
 
 /**
- * Calls `each` for every read of the run sent well formed with a forged token (the simulator's readers:
- * the server's verifier turns the token into an `invalid` principal), in time order, at the malformed
- * reads' rate, from a stream of their own so no other draw moves. protocol.md's answer is a 401: never
- * a page, and never a 403 or 404 that tells a caller nobody signed in which conversations exist (mutant
- * 1564 of the 3c0f288 sample answered 403/404).
+ * Calls `each` for every read of the run sent well formed with no token that signs in (the simulator's
+ * readers), in time order, at the malformed reads' rate, from a stream of their own so no other draw
+ * moves: the first, third, ... with a forged token (the server's verifier turns it into an `invalid`
+ * principal), the others with no Authorization header at all (no draw is spent on which). protocol.md's
+ * answer is a 401 to both: never a page, and never a 403 or 404 that tells a caller nobody signed in
+ * which conversations exist (mutant 1564 of the 3c0f288 sample answered a forged token 403/404, and
+ * 1625 of the 74bbde3 seed-6 sample a missing one).
  */
-export function scheduleForgedTokenReads(
+export function scheduleUnauthenticatedReads(
   streams: SeedStreams,
   perMin: number,
   fromMs: number,
   untilMs: number,
   each: ReadEach,
 ): void {
+  let count = 0;
   scheduleReadsOf('http-read-forged', streams, perMin, fromMs, untilMs, (t, rng) => {
     const after = rng.int(24);
     const limit = 1 + rng.int(8);
-    each(t, { after, limit, param: 'token', text: 'forged', malformed: 'token=forged' }, rng);
+    const text = count++ % 2 === 0 ? 'forged' : 'none';
+    each(t, { after, limit, param: 'token', text, malformed: `token=${text}` }, rng);
   });
 }
 

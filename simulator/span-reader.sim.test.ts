@@ -7,8 +7,11 @@
 // answered under a membership it has not heard of by its own stale view, a sync or resume (mutant 1053 of
 // the seed-4 sample) or an HTTP read (mutant 1818 of the seed-2 sample), gives the removed reader a
 // message sequenced after its removal. And where the reader's first write is acked seconds after its
-// removal (fleet-races seed 4 at 200, a write through node 2's crash), so that its phones go off after
-// the deadline set at the removal has passed, they still come back: the shipped server passes.
+// removal (fleet-races seed 4 at 200, a write through node 2's crash, until http30's admin refusals
+// moved fleet-races' trace; seed 1 since, where a removed user's phones all go off at one instant, more
+// than the 5 s deadline after the removal, though by another path: seeds 1-8 no longer hold seed 4's
+// late write), so that its phones go off after the deadline set at the
+// removal has passed, they still come back: the shipped server passes.
 
 import { describe, expect, it, vi } from 'vitest';
 import { ChatNode } from '../reference-server/core/chat-node.ts';
@@ -226,7 +229,7 @@ describe('the span reader on one node (memory-store)', () => {
 
 describe('the span reader whose phones go off after the deadline set at its removal', () => {
   it(
-    'brings them back: no phone of the run is left off at its end, and the shipped server passes (fleet-races, seed 4, 200 clients)',
+    'brings them back: no phone of the run is left off at its end, and the shipped server passes (fleet-races, seed 1, 200 clients)',
     async () => {
       // The removals answered (when, whom), and when each device's app went off.
       const sent = new Map<number, string[]>();
@@ -241,7 +244,7 @@ describe('the span reader whose phones go off after the deadline set at its remo
         if (event.k === 'session-lost' && event.reason === 'client') wentOff.push(event);
       };
       const summary = await runScenario(loadScenario('fleet-races'), {
-        seed: 4,
+        seed: 1,
         clients: 200,
         tracer: {
           attach: (attached) => {

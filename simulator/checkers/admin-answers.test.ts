@@ -190,6 +190,50 @@ describe('admin-answers', () => {
     expect(slow.verdict).toBe('unknown');
   });
 
+  it('owes 401 to a request with no token or a forged one, 400 to a malformed body, and 201 to the id a refused create left', () => {
+    const malformed = (event: HistoryEvent, how: string): HistoryEvent =>
+      ({ ...event, malformed: how }) as HistoryEvent;
+    const requests = (statuses: readonly number[]): HistoryEvent[] => [
+      ...setup,
+      malformed(createSent(10, 1, 'h1', 'group', ['ann', 'bob']), 'token=none'),
+      createAnswered(11, 1, statuses[0]!),
+      malformed(createSent(12, 2, 'h2', 'group', ['ann', 'bob']), 'token=forged'),
+      createAnswered(13, 2, statuses[1]!),
+      malformed(createSent(14, 3, 'h3', 'group', ['ann', 'bob']), 'members=string'),
+      createAnswered(15, 3, statuses[2]!),
+      malformed(history.membersSent(16, 4, 'g', { add: ['ann'] }), 'token=none'),
+      history.membersAnswered(17, 4, statuses[3]!),
+      malformed(history.membersSent(18, 5, 'g', {}), 'add=string'),
+      history.membersAnswered(19, 5, statuses[4]!),
+      // Each refused create made nothing: the id's valid definition is new.
+      createSent(20, 6, 'h1', 'group', ['ann', 'bob']),
+      createAnswered(21, 6, statuses[5]!),
+    ];
+    const right = judge(requests([401, 401, 400, 401, 400, 201]));
+    expect(right.verdict).toBe('pass');
+    expect(right.details).toMatch(/6 admin requests: 6 answers judged/);
+    // The unauthenticated answered 403 or 404 (mutants 1564, 1625), the body that threw 500 (1759,
+    // never excused by a fault: a dependency down is 503), the valid create after a refused one 200.
+    const wrong = judge([fault(5, 'start'), ...requests([403, 404, 500, 403, 500, 201])]);
+    expect(wrong.verdict).toBe('fail');
+    expect(problems(wrong)).toEqual([
+      'an admin request answered with the wrong status: create of h1 sent at 10 ms, answered 403 at 11 ms (a request sent with token=none: protocol.md says 401)',
+      'an admin request answered with the wrong status: create of h2 sent at 12 ms, answered 404 at 13 ms (a request sent with token=forged: protocol.md says 401)',
+      'an admin request answered 500 (the server failed to answer it): create of h3 sent at 14 ms, answered 500 at 15 ms (a body sent malformed (members=string): protocol.md says 400)',
+      'an admin request answered with the wrong status: change of g sent at 16 ms, answered 403 at 17 ms (a request sent with token=none: protocol.md says 401)',
+      'an admin request answered 500 (the server failed to answer it): change of g sent at 18 ms, answered 500 at 19 ms (a body sent malformed (add=string): protocol.md says 400)',
+    ]);
+    // A create made by the refusal: the id's valid definition then answered 200.
+    expect(problems(judge(requests([401, 401, 400, 401, 400, 200])))).toEqual([
+      'an admin request answered with the wrong status: create of h1 sent at 20 ms, answered 200 at 21 ms (a create of a new id: protocol.md says 201)',
+    ]);
+    // Taken: the unauthenticated change answered 200.
+    const taken = judge(requests([401, 401, 400, 200, 400, 201]));
+    expect(problems(taken)).toEqual([
+      expect.stringMatching(/^an admin request protocol.md refuses was taken: change of g/),
+    ]);
+  });
+
   it('fails a valid change asked again and again and never taken, though each failure came under a fault', () => {
     const events: HistoryEvent[] = [...setup, fault(5, 'start')];
     for (let i = 1; i <= 5; i++)

@@ -1,8 +1,11 @@
 // protocol.md's admin API, judged by the answers the harness got to its own requests: a valid
 // membership change to a group is answered 2xx; a create of a new id 201, of an id taken by another
 // kind 409; a change to a conversation the harness never created 404, to a direct one 409; a body with
-// a bad id 400. What a request should get comes from the history alone (the `conv` events of what the
-// harness created, and its own requests), never from the server. A 5xx is a violation only when no
+// a bad id 400; a request sent with no token or one the server cannot verify 401, whatever it asks, and
+// one whose body protocol.md refuses 400 (`malformed`: admin-refusals.ts); a create refused so made
+// nothing, so the id's next create is new (201). What a request should get comes from the history alone
+// (the `conv` events of what the harness created, and its own requests), never from the server. A 500
+// (the server failed to answer: its step threw) is always a violation. Any other 5xx is one only when no
 // fault was open from the request on, no answer only when no fault that cuts a client from a node was
 // (one that fails the store leaves the node to answer 503; fault-quiet.ts; with `judgeSilence`: live,
 // or with a cost model, a slow answer is not silence); and a conversation whose valid change was asked `retriesMax` times in a
@@ -33,11 +36,28 @@ type Request = {
   sentAt: number;
   expected: Expected | undefined;
   event: HistoryEventOf<'members-sent' | 'create-sent'>;
+  /** A create counted in `unsettled` (sent for a conv the harness had not created). */
+  counted?: boolean;
 };
 
 /** A body list of user ids as protocol.md's HTTP section takes it (http-routes.ts's idList). */
 function validIds(list: readonly unknown[] | undefined): boolean {
   return list === undefined || list.every(isId);
+}
+
+/**
+ * A request sent with no token or one the server cannot verify (`malformed` `token=...`): protocol.md
+ * authenticates every request by Bearer JWT, so 401 whatever it asks, before anything else is looked at
+ * (a 403 or 404 tells a caller nobody signed in what exists: mutants 1564 and 1625).
+ */
+function signInOf(event: { malformed?: string }): Expected | undefined {
+  if (event.malformed?.startsWith('token=') !== true) return undefined;
+  return { status: 401, why: `a request sent with ${event.malformed}` };
+}
+
+/** A body protocol.md refuses, sent so on purpose (`malformed`, e.g. `members=string`): 400. */
+function malformedBody(malformed: string): Expected {
+  return { status: 400, why: `a body sent malformed (${malformed})` };
 }
 
 const kinds = [
@@ -58,8 +78,12 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
   const created = new Map<string, { kind: 'direct' | 'group'; members: readonly string[] }>();
   /** Convs whose membership the harness asked to change: their current members are not `created`'s. */
   const changed = new Set<string>();
-  /** Convs a create was sent for whose answer did not say (none yet, 5xx, none came): they may exist. */
-  const mayExist = new Set<string>();
+  /**
+   * Convs the harness has not created -> creates sent for them whose answer did not say (none yet, 5xx,
+   * none came): while there is one, the conv may exist. A 4xx says that create made nothing (a refused
+   * create, then the id's valid definition: owed 201).
+   */
+  const unsettled = new Map<string, number>();
   const open = new Map<number, Request>();
   /** conv -> valid changes asked in a row that were not answered 2xx. */
   const untaken = new Map<string, { count: number; firstAt: number; last: unknown[] }>();
@@ -71,6 +95,8 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
   let unjudged = 0;
 
   const expectMembers = (event: HistoryEventOf<'members-sent'>): Expected | undefined => {
+    const unauthenticated = signInOf(event);
+    if (unauthenticated !== undefined) return unauthenticated;
     // protocol.md's HTTP table: the members route is the admin's; a valid user token without the role is
     // authenticated, not allowed.
     if (event.by !== undefined)
@@ -78,9 +104,10 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
     const definition = created.get(event.conv);
     // The route finds the conversation before it reads the body.
     if (definition === undefined)
-      return mayExist.has(event.conv)
+      return unsettled.has(event.conv)
         ? undefined
         : { status: 404, why: 'a change to a conversation the harness never created' };
+    if (event.malformed !== undefined) return malformedBody(event.malformed);
     if (!validIds(event.add) || !validIds(event.remove))
       return { status: 400, why: 'a change whose add or remove holds a bad id' };
     if (event.add.length + event.remove.length === 0)
@@ -92,6 +119,9 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
 
   const expectCreate = (event: HistoryEventOf<'create-sent'>): Expected | undefined => {
     const unique = new Set(event.members);
+    const unauthenticated = signInOf(event);
+    if (unauthenticated !== undefined) return unauthenticated;
+    if (event.malformed !== undefined) return malformedBody(event.malformed);
     if (!isId(event.conv)) return { status: 400, why: 'a create with a bad id' };
     if (event.members.length === 0 || !event.members.every(isId))
       return { status: 400, why: 'a create whose members are not 1 or more ids' };
@@ -108,7 +138,7 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
         ? { status: 200, why: 'the same definition posted again' }
         : { status: 409, why: 'a create of an id taken by other members' };
     }
-    if (mayExist.has(event.conv)) return undefined;
+    if (unsettled.has(event.conv)) return undefined;
     return { status: 201, why: 'a create of a new id' };
   };
 
@@ -131,6 +161,19 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
       else run.count++;
       const now = untaken.get(request.conv);
       if (now !== undefined) now.last = [request.event, { at, status }];
+    }
+    if (status === 500) {
+      // The server failed to answer (the live HTTP API's catch; the simulator's world answers a step that
+      // threw so): protocol.md's HTTP errors are 400-503 by name and a dependency down is a 503, so no
+      // fault excuses it (an admin create whose `members` was not a list threw: mutant 1759).
+      judged++;
+      return violation(
+        request,
+        status,
+        at,
+        'internal error',
+        'an admin request answered 500 (the server failed to answer it)',
+      );
     }
     if (notNow) {
       // No answer is excused by a fault that cuts only: the node stays up and reachable through the
@@ -180,8 +223,12 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
     const request = open.get(id);
     if (request === undefined) return;
     open.delete(id);
-    if (request.what === 'create' && !(status >= 400 && status < 500) && !(status >= 200 && status < 300))
-      mayExist.add(request.conv);
+    const said = (status >= 400 && status < 500) || (status >= 200 && status < 300);
+    const left = unsettled.get(request.conv);
+    if (request.what === 'create' && said && left !== undefined && request.counted) {
+      if (left > 1) unsettled.set(request.conv, left - 1);
+      else unsettled.delete(request.conv);
+    }
     judge(request, status, at);
   };
 
@@ -189,7 +236,7 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
     switch (event.k) {
       case 'conv':
         created.set(event.conv, { kind: event.kind, members: event.members });
-        mayExist.delete(event.conv);
+        unsettled.delete(event.conv);
         return;
       case 'fault':
         return quiet.observe(event);
@@ -205,17 +252,20 @@ export function createAdminAnswersChecker(options: AdminAnswersOptions = {}): Ch
         if (created.has(event.conv)) changed.add(event.conv);
         return;
       }
-      case 'create-sent':
+      case 'create-sent': {
         sent++;
+        const counted = !created.has(event.conv);
         open.set(event.id, {
           what: 'create',
           conv: event.conv,
           sentAt: event.at,
           expected: expectCreate(event),
           event,
+          counted,
         });
-        if (!created.has(event.conv)) mayExist.add(event.conv);
+        if (counted) unsettled.set(event.conv, (unsettled.get(event.conv) ?? 0) + 1);
         return;
+      }
       case 'members-answered':
       case 'create-answered':
         return answered(event.id, event.status, event.at);

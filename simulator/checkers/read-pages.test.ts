@@ -489,6 +489,13 @@ describe('read-pages', () => {
       /1 HTTP read refused to a member/,
     );
     expect(judge([...sent(6), cursorRead('eve', 403)]).verdict).toBe('pass');
+    // Answered 500 (the step threw) or any status protocol.md does not give it: a violation; a 503 is
+    // no-spurious-unavailable's.
+    for (const status of [500, 400, 401])
+      expect(JSON.stringify(judge([...sent(6), cursorRead('bob', status)]).witness)).toContain(
+        `answered ${status} at 101`,
+      );
+    expect(judge([...sent(6), cursorRead('bob', 503)]).verdict).toBe('pass');
     // The final read (no askedAt) tries the next member instead: not judged here.
     expect(judge([...sent(6), ...addEve, cursorRead('eve', 403, null)]).verdict).toBe('pass');
     // bob removed after seq 6: he may still read 1..6, and a read past 6 may be refused.
@@ -557,13 +564,30 @@ describe('read-pages', () => {
     // member, while a non-member may get its 403.
     const malformed = answered(ask(4, 'limit=2.5'), 400);
     expect(malformed.verdict).toBe('pass');
-    expect(malformed.details).toContain('1 reads sent malformed refused (400, or 401 to a forged token)');
+    expect(malformed.details).toContain(
+      '1 reads sent malformed refused (400, or 401 to a read with no token that signs in)',
+    );
     const served = answered(ask(4, 'limit=0'), 200, []);
     expect(served.verdict).toBe('fail');
     expect(JSON.stringify(served.witness)).toContain('with limit=0: answered 200, not 400');
     expect(JSON.stringify(answered(ask(4, 'after=seven'), 403).witness)).toContain('refused with 403');
     expect(answered(ask(4, 'after=seven', 'eve'), 403).verdict).toBe('pass');
     expect(JSON.stringify(answered(ask(4, 'after=-1'), 429).witness)).toContain('answered 429, not 400');
+    // No token, or one the server cannot verify: 401 and nothing else (a 403 or 404 tells a caller
+    // nobody signed in which conversations exist: mutants 1564 and 1625), a member's read or not.
+    for (const token of ['token=none', 'token=forged']) {
+      expect(answered(ask(4, token), 401).verdict).toBe('pass');
+      for (const [status, user] of [
+        [403, 'eve'],
+        [404, 'bob'],
+        [200, 'bob'],
+        [500, 'bob'],
+      ] as const) {
+        const result = answered(ask(4, token, user), status, status === 200 ? [3] : undefined);
+        expect(result.verdict, `${token} ${status}`).toBe('fail');
+        expect(JSON.stringify(result.witness)).toContain(`with ${token}: answered ${status}, not 401`);
+      }
+    }
   });
 
   it('fails a hello, a resume, a sync or a send made again a device gave up waiting for while no fault was open', () => {

@@ -399,7 +399,15 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
     if (event.askedAt === undefined) return;
     httpReads++;
     if (event.status !== 403 && event.status !== 404) {
-      if (event.status !== 0) httpPages++;
+      if (event.status === 0) return;
+      httpPages++;
+      // Signed in, a member or not: a page, a 403/404, or a 503 (no-spurious-unavailable's); nothing
+      // else (a 500: the step threw, answered so by the live HTTP API's catch and the simulator alike).
+      if (event.status !== 200 && event.status !== 503)
+        witness.add('HTTP cursor read answered other than protocol.md says', () => ({
+          problem: `${event.user} read ${event.conv}'s cursors over HTTP at ${event.askedAt}: answered ${event.status} at ${event.at}; protocol.md answers a signed-in read with the cursors, or 403/404 to a non-member`,
+          path: [event],
+        }));
       return;
     }
     httpPages++;
@@ -444,16 +452,16 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
   /** A read sent malformed on purpose: protocol.md's answer is a 400 (or the 403/404 of a non-member). */
   const malformedRead = (sent: HttpReadSent, event: HistoryEvent & { k: 'http-read' }): void => {
     const what = `${sent.user} read ${sent.conv} over HTTP with ${sent.malformed}`;
-    // A forged token: 401, whatever the read (a page leaks; a 403 or 404 tells who exists to a caller
-    // nobody signed in).
-    if (sent.malformed === 'token=forged') {
+    // A forged token or none: 401, whatever the read (a page leaks; a 403 or 404 tells who exists to a
+    // caller nobody signed in).
+    if (sent.malformed?.startsWith('token=')) {
       if (event.status === 401) {
         malformedRefused++;
         return;
       }
       httpPages++;
-      witness.add('forged token not refused 401', () => ({
-        problem: `${what}: answered ${event.status}, not 401 (protocol.md: requests authenticate with a Bearer JWT; one the server cannot verify is a 401)`,
+      witness.add('unauthenticated read not refused 401', () => ({
+        problem: `${what}: answered ${event.status}, not 401 (protocol.md: requests authenticate with a Bearer JWT; a request with none, or one the server cannot verify, is a 401)`,
         path: [sent, event],
       }));
       return;
@@ -731,7 +739,7 @@ export function createReadPagesChecker(options: ReadPagesOptions = {}): Checker 
         `${pages} pages judged, ${judgedAgainstSync} against the sync they answered (of ${syncs} syncs sent); ` +
         `${welcomes} welcome lastSeqs judged against the acks before the connect` +
         (httpReads > 0
-          ? `; of ${httpReads} HTTP reads, ${httpPages} answers judged (pages and refusals; in those pages' count) and ${malformedRefused} reads sent malformed refused (400, or 401 to a forged token)`
+          ? `; of ${httpReads} HTTP reads, ${httpPages} answers judged (pages and refusals; in those pages' count) and ${malformedRefused} reads sent malformed refused (400, or 401 to a read with no token that signs in)`
           : '') +
         (giveUps > 0
           ? `; ${giveUps} requests a device gave up waiting for, ${judgeSilence ? 'judged for silence' : "not judged (the server's speed is part of this run)"}`
