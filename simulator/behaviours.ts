@@ -5,6 +5,7 @@ import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import {
   type AdminLedger,
   type AdminTransport,
+  type CreateRequest,
   type MembersChange,
   membersChangeBody,
 } from './admin-ledger.ts';
@@ -493,6 +494,27 @@ export function adminPost(
       body,
     },
     once,
+  );
+}
+
+/** The admin's create of a conversation through the ledger (which records it), posted as adminPost does; `created` on a 2xx. */
+export function adminCreate(
+  world: World,
+  ledger: AdminLedger,
+  request: CreateRequest,
+  created?: () => void,
+): void {
+  ledger.create(
+    request,
+    (sent, answer) =>
+      adminPost(
+        world,
+        '/v1/admin/conversations',
+        { id: sent.conv, kind: sent.kind, members: sent.members },
+        answer,
+      ),
+    () => world.now,
+    created,
   );
 }
 
