@@ -202,6 +202,14 @@ const faultVariants = [
     ...faultStart,
     ...healsAfter,
     ...nodeIndex,
+    storeRefusedAfterStartMs: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "from the restarted node's start (its records read), its store refuses at once every request the node sends for this long (a Redis that does not take the restarted process's connection yet): a fleet node's first catch-up read fails, and only its own retry brings it up to date and releases the welcomes it holds; recorded as a store-outage on that node (simulator only)",
+      ),
   }).describe('The node process dies (unsynced writes of an embedded store lost) and restarts at the heal.'),
   strict({
     type: z.literal('node-pause'),
@@ -694,6 +702,12 @@ export const scenarioSchema = strict({
       .default([])
       .describe(
         "on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs), if a redis-latency fault then slows the admin's node and leaves another node's link undelayed, the admin changes a small group's membership (adds a user) and once it is answered a member sends to it through that fast node: the message, decided under the new membership, reaches a third node before the change, which holds its pushes and reads the group's record; from then on no app sends a cursor in that group (its members' devices still connected, a device on the third node kept online), so only the node's own retry of a failed record read (a store fault on its link then) releases the pushes push reach owes that device (simulator only)",
+      ),
+    listenerRacesAtMs: z
+      .array(z.number().int().min(0))
+      .default([])
+      .describe(
+        "on a fleet: at each of these times (ms from the faults phase's start, as a fault's atMs; it may fall in the heal phase) the admin creates through its node a group of two, a sender with a device open on the admin's node and a listener with a device open on another node, both kept online; only the sender's app opens the group, and writes to it at the answer: the listener's node hears of the group from the bus alone, and push reach owes the listener's device the message (simulator only; listener-races.ts)",
       ),
     sendAfterMembershipChange: z
       .boolean()

@@ -74,6 +74,8 @@ export type FaultSpec = {
   slowFactor?: number;
   /** rolling-restart: how long each node stays stopped before it starts again (ms). */
   restartDelayMs?: number;
+  /** node-crash: how long from its start the restarted node's store refuses every request it sends (ms). */
+  storeRefusedAfterStartMs?: number;
   description?: string;
 };
 
@@ -187,6 +189,8 @@ export type Scenario = {
     unheardRace: boolean;
     /** Times (from the faults phase) at which a membership change races a message to a third node, whose group then goes cursor-free. */
     quietRacesAtMs: number[];
+    /** Times (from the faults phase) at which the admin creates a group whose listener on another node hears of it from the bus alone. */
+    listenerRacesAtMs: number[];
     /** Right after each membership change is answered, a member on another node sends to the group. */
     sendAfterMembershipChange: boolean;
   };

@@ -13,7 +13,7 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import { type AdminLedger, type MembersChange, membersChangeBody } from './admin-ledger.ts';
 import { scheduleAdminRefusals } from './admin-refusals.ts';
-import { adminNodeIndex, adminPost, type HttpPager, isSmallGroup } from './behaviours.ts';
+import { adminCreate, adminNodeIndex, adminPost, type HttpPager, isSmallGroup } from './behaviours.ts';
 import type { Prng, SeedStreams } from './kernel/prng.ts';
 import type { Population } from './population.ts';
 import type { World } from './world/world.ts';
@@ -67,18 +67,7 @@ export function scheduleAdminProbes(
   };
   /** An admin create through the ledger; `created` runs on a 2xx answer. */
   const post = (conv: string, kind: 'direct' | 'group', members: string[], created?: () => void): void =>
-    ledger.create(
-      { conv, kind, members },
-      (request, answer) =>
-        adminPost(
-          world,
-          '/v1/admin/conversations',
-          { id: request.conv, kind: request.kind, members: request.members },
-          answer,
-        ),
-      () => world.now,
-      created,
-    );
+    adminCreate(world, ledger, { conv, kind, members }, created);
   const create = (conv: string, kind: 'direct' | 'group', members: string[], use: boolean): void =>
     post(conv, kind, members, () => {
       if (!use) return;

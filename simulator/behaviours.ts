@@ -6,6 +6,7 @@ import type { FaultSpec, Scenario } from '../scenarios/scenario.ts';
 import {
   type AdminLedger,
   type AdminTransport,
+  type CreateRequest,
   type MembersChange,
   membersChangeBody,
 } from './admin-ledger.ts';
@@ -509,6 +510,27 @@ export function adminPost(
       ...(sender?.bodyError === undefined ? {} : { bodyError: sender.bodyError }),
     },
     once,
+  );
+}
+
+/** The admin's create of a conversation through the ledger (which records it), posted as adminPost does; `created` on a 2xx. */
+export function adminCreate(
+  world: World,
+  ledger: AdminLedger,
+  request: CreateRequest,
+  created?: () => void,
+): void {
+  ledger.create(
+    request,
+    (sent, answer) =>
+      adminPost(
+        world,
+        '/v1/admin/conversations',
+        { id: sent.conv, kind: sent.kind, members: sent.members },
+        answer,
+      ),
+    () => world.now,
+    created,
   );
 }
 

@@ -41,6 +41,14 @@
 //   a read its store link loses then (a fault window losing every request). Nothing but the node's own
 //   retry releases the push owed to a member's device kept online on node 1 (mutant 90 of the 4a1ec6e
 //   sample: the retry timer did nothing; a cursor of any member had always rescued it before).
+// - node 2, restarted, has the store requests it sends in its first 300 ms refused (`storeRefusedAfterStartMs`):
+//   the catch-up it starts with fails, and no later start, death or bus cut makes it read again: only its
+//   own retry releases the welcomes it holds (mutant 83 of the 74bbde3 sample emptied the retry timer's
+//   block: its clients' hellos were never answered, and the run did not settle).
+// - twice late in the load, every fault over (`workload.listenerRacesAtMs`), the admin creates through its
+//   node a group of a sender there and a listener whose device sits idle on another node: only the bus
+//   tells the listener's node of the group (mutant 1212 of the 74bbde3 sample published the create with
+//   an empty kind: the listener was never pushed the sender's message).
 // Each broken node here is the shipped one with one input handled wrongly, so the core stays as it ships
 // (but for 1323's, which is the shipped core with Conversation.canRead answering false, spied on).
 
@@ -53,8 +61,9 @@ import type { Input } from '../reference-server/core/inputs.ts';
 import type { TimerQueue } from '../reference-server/core/timer-queue.ts';
 import type { ConversationRecord } from '../reference-server/store/message-store.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
+import { DropsTimers } from './drops-timers.ts';
 import type { Checker, HistoryEvent } from './history.ts';
-import { runScenario } from './run-scenario.ts';
+import { type RunSummary, runScenario } from './run-scenario.ts';
 
 const options = { seed: 1, clients: 200 };
 const simTimeoutMs = 300_000;
@@ -126,22 +135,6 @@ class CatchUpRetryDrains extends ChatNode {
     const push = timers.push.bind(timers);
     timers.push = (at, kind, key) =>
       push(at, kind === 'catch-up' ? ('drain-like' as typeof kind) : kind, key);
-  }
-}
-
-/**
- * Never reads a conversation's record again after a failed read, its pushes held (mutant 90 of the
- * 4a1ec6e sample: the `members` retry timer did nothing): only a later trigger (a cursor moved, a message
- * under a newer membership) releases them.
- */
-class NoMembersRetry extends ChatNode {
-  constructor(options: ChatNodeOptions) {
-    super(options);
-    const timers = (this as unknown as { timers: TimerQueue }).timers;
-    const push = timers.push.bind(timers);
-    timers.push = (at, kind, key) => {
-      if (kind !== 'members') push(at, kind, key);
-    };
   }
 }
 
@@ -230,6 +223,36 @@ class RelaysUnseenReceipts extends ChatNode {
     if (to.length > 0) effects.push({ type: 'send', to, frame: { t: 'receipt', conv: id, user, kind, seq } });
     return effects;
   }
+}
+
+/**
+ * Publishes the conversation record an admin HTTP create or membership change made with an empty kind
+ * (mutant 1212 of the 74bbde3 seed-6 sample): the other nodes match no case and hear of it never.
+ */
+class HttpChangesUnheard extends ChatNode {
+  override handle(input: Input, now: number): Effect[] {
+    const effects = super.handle(input, now);
+    if (input.type !== 'http' && input.type !== 'stored') return effects;
+    return effects.map((effect) =>
+      effect.type === 'publish' && effect.event.kind === 'conversation'
+        ? { ...effect, event: { ...effect.event, kind: '' as 'conversation' } }
+        : effect,
+    );
+  }
+}
+
+/** Runs fleet-races with `chatNode` in place of the shipped node: `property` must fail, its details matching. */
+async function failsWith(
+  chatNode: (node: ChatNodeOptions) => ChatNode,
+  property: string,
+  details: RegExp,
+): Promise<RunSummary> {
+  const summary = await runScenario(loadScenario('fleet-races'), { ...options, chatNode });
+  const verdict = summary.verdicts.find((v) => v.property === property)!;
+  expect(verdict.verdict).toBe('fail');
+  expect(verdict.details).toMatch(details);
+  expect(summary.exitCode).toBe(1);
+  return summary;
 }
 
 describe('fleet-races', () => {
@@ -445,14 +468,11 @@ describe('fleet-races', () => {
   it(
     "fails a third node's read of a group's record that a message outran, the group then cursor-free: a node that never reads it again fails push reach",
     async () => {
-      const summary = await runScenario(loadScenario('fleet-races'), {
-        ...options,
-        chatNode: (node) => new NoMembersRetry(node),
-      });
-      const reach = summary.verdicts.find((v) => v.property === 'delivery-mode')!;
-      expect(reach.verdict).toBe('fail');
-      expect(reach.details).toMatch(/message never pushed to a member online throughout/);
-      expect(summary.exitCode).toBe(1);
+      await failsWith(
+        (node) => new DropsTimers(node, 'members'),
+        'delivery-mode',
+        /message never pushed to a member online throughout/,
+      );
     },
     simTimeoutMs,
   );
@@ -466,6 +486,41 @@ describe('fleet-races', () => {
           chatNode: (node) => new BreaksTheRepushRead(node),
         }),
       ).rejects.toThrow(/Cannot read properties of undefined/);
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "creates late in the load a group whose listener sits idle on another node than the admin's: a node that never hears of an HTTP create fails push reach",
+    async () => {
+      const created: string[] = [];
+      const observe = (event: HistoryEvent): void => {
+        if (event.k === 'conv' && /^l\d+$/.test(event.conv)) created.push(event.conv);
+      };
+      const shipped = await runScenario(loadScenario('fleet-races'), {
+        ...options,
+        recorder: { observe, tick: () => {} },
+      });
+      expect(shipped.exitCode).toBe(0);
+      expect(created).toEqual(['l0', 'l1']);
+      await failsWith(
+        (node) => new HttpChangesUnheard(node),
+        'delivery-mode',
+        /message never pushed to a member online throughout/,
+      );
+    },
+    simTimeoutMs,
+  );
+
+  it(
+    "loses the restarted node's first catch-up read: a node that never tries it again never welcomes its hellos",
+    async () => {
+      const summary = await failsWith(
+        (node) => new DropsTimers(node, 'catch-up'),
+        'read-pages',
+        /hello never answered/,
+      );
+      expect(summary.settledAtMs).toBeNull();
     },
     simTimeoutMs,
   );

@@ -47,6 +47,7 @@ import type { Checker, CheckResult, HistoryEvent } from './history.ts';
 import { traceConvFrame, traceDisplay, traceHistoryEvent, traceVerdicts } from './history-trace.ts';
 import { SeedStreams } from './kernel/prng.ts';
 import { PrngTable } from './kernel/prng-table.ts';
+import { scheduleListenerRaces } from './listener-races.ts';
 import type { LiveFacts } from './live/run-live.ts';
 import type { MemoryWatch } from './memory-watch.ts';
 import { buildPopulation } from './population.ts';
@@ -669,6 +670,18 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     faultsAt,
     heldOffline,
     heldOnline,
+  );
+  scheduleListenerRaces(
+    world,
+    scenario,
+    streams,
+    population,
+    ledger,
+    faultsAt,
+    heldOffline,
+    heldOnline,
+    (device, n) =>
+      pressBody(`${device}.listened`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
   );
   scheduleAdminProbes(
     world,

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DropsTimers } from '../drops-timers.ts';
 import { type FaultRun, failedVerdicts, faultRunTimeoutMs, leavers, runFault } from './fault-harness.ts';
 
 const keyOf = (m: { from: string; conv: string; cmid: string }) => `${m.from}/${m.conv}/${m.cmid}`;
@@ -52,4 +53,41 @@ describe('node crash', () => {
     for (const key of synced) expect(durableAt.get(key), key).toHaveLength(1);
     expect(failedVerdicts(run)).toEqual([]);
   });
+});
+
+describe('node crash, the store refusing the node as it starts', () => {
+  // Two nodes over one store; churn brings clients back to the restarted node after the window.
+  const fault = { type: 'node-crash', atMs: 1000, durationMs: 2000, node: 1, storeRefusedAfterStartMs: 1000 };
+  const scenario = {
+    topology: { nodes: 2, busLossOnDisconnect: true },
+    workload: { churnFraction: 0.5, churnOfflineMs: 1000 },
+  };
+
+  it(
+    "loses the restarted node's first catch-up read: it tries again and welcomes the hellos it held",
+    async () => {
+      const run = await runFault(fault, scenario);
+      const flaky = run.of('fault').filter((e) => e.type === 'store-outage');
+      expect(flaky.map((e) => [e.phase, e.nodes])).toEqual([
+        ['start', ['n2']],
+        ['heal', ['n2']],
+      ]);
+      expect(flaky[0]!.at).toBeGreaterThanOrEqual(run.heal);
+      expect(flaky[1]!.at - flaky[0]!.at).toBe(1000);
+      // Welcomed by the restarted node only after its retry, past the window.
+      const welcomed = run.of('session', run.heal).filter((e) => e.node === 'n2');
+      expect(welcomed.length).toBeGreaterThan(0);
+      expect(welcomed.every((e) => e.at > flaky[1]!.at)).toBe(true);
+      expect(failedVerdicts(run)).toEqual([]);
+      // A node that never retries stays stale: its hellos are never welcomed, and the run never settles.
+      const broken = await runFault(fault, scenario, 1, {
+        chatNode: (node) => new DropsTimers(node, 'catch-up'),
+      });
+      expect(broken.of('session', broken.heal).filter((e) => e.node === 'n2')).toEqual([]);
+      expect(failedVerdicts(broken).some((line) => line.startsWith('liveness: the run did not settle'))).toBe(
+        true,
+      );
+    },
+    faultRunTimeoutMs,
+  );
 });

@@ -37,6 +37,13 @@ describe('liveRefusal over Redis', () => {
         /from its bus alone has no live meaning/,
       );
   });
+
+  it('refuses a crash whose restarted node loses its store link at its start, and carries out a plain crash', () => {
+    expect(liveRefusal(spec({ type: 'node-crash', node: 0, storeRefusedAfterStartMs: 300 }), single)).toMatch(
+      /storeRefusedAfterStartMs has no live meaning/,
+    );
+    expect(liveRefusal(spec({ type: 'node-crash', node: 0 }), single)).toBeNull();
+  });
 });
 
 describe('nodeCountRefusal', () => {

@@ -80,6 +80,8 @@ export function liveRefusal(spec: FaultSpec, caps: LiveCapabilities): string | n
     (spec.type === 'redis-latency' || (spec.type === 'partition' && spec.target === 'store'))
   )
     return `${spec.type === 'partition' ? 'partition target store' : 'redis-latency'} is not supported with --redis-cluster (the nodes reach every master directly, with no proxy between)`;
+  if (spec.type === 'node-crash' && spec.storeRefusedAfterStartMs !== undefined)
+    return "node-crash with storeRefusedAfterStartMs has no live meaning here (the driver cannot time a Redis refusing one node's connection to the instant a restarted node starts)";
   if (spec.type === 'partition' && spec.target === 'bus')
     return 'partition of a node from its bus alone has no live meaning here (a live fleet keeps its store and its bus in one Redis: cut both with target "store")';
   if (spec.type === 'partition' && spec.target === 'store')

@@ -201,6 +201,10 @@ export class LogStorage implements StorageService {
   /** The request travels the node's link to the store. */
   private send(pending: InFlight, op: StoreOp): void {
     const now = this.options.agenda.now;
+    if (this.options.network.storeRequestRefused(pending.node)) {
+      this.deliver(pending, { status: 'unavailable' }, now);
+      return;
+    }
     const arrival = this.options.network.storeArrival(pending.node, 'up', now);
     if (arrival > now) this.options.agenda.at(arrival, () => this.arrive(pending, op));
     else this.arrive(pending, op);

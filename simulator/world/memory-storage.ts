@@ -110,6 +110,10 @@ export class MemoryStorage implements StorageService {
   submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
     const { agenda, network } = this.options;
     const now = agenda.now;
+    if (network.storeRequestRefused(nodeIndex)) {
+      this.deliver(nodeIndex, epoch, id, { status: 'unavailable' }, now);
+      return;
+    }
     const arrival = network.storeArrival(nodeIndex, 'up', now);
     if (arrival > now) agenda.at(arrival, () => this.arrive(nodeIndex, epoch, id, op));
     else this.arrive(nodeIndex, epoch, id, op);

@@ -46,6 +46,11 @@ export class ModelStorage implements StorageService {
 
   submit(nodeIndex: number, epoch: number, id: number, op: StoreOp): void {
     const now = this.agenda.now;
+    if (this.network.storeRequestRefused(nodeIndex)) {
+      const input: Input = { type: 'stored', id, outcome: { status: 'unavailable' } };
+      this.agenda.schedule(now, EventKind.nodeInput, nodeIndex, epoch, input);
+      return;
+    }
     const arrival = this.network.storeArrival(nodeIndex, 'up', now);
     if (arrival > now) this.agenda.at(arrival, () => this.arrive(nodeIndex, epoch, id, op));
     else this.arrive(nodeIndex, epoch, id, op);

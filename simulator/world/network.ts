@@ -98,6 +98,8 @@ export class Network {
   private readonly storeLinkLoss: number[];
   /** Per node: a store-flaky fault's share of store replies lost on the way back (the operation ran). */
   private readonly storeLinkReplyLoss: number[];
+  /** Per node: its link to the store refuses every request the node sends while set (storeRequestRefused). */
+  private readonly storeLinkRefuses: boolean[];
   private storeLossRng: Prng | null = null;
   /** Per node, towards the store (0) and back (1): when the last message on a slowed link arrives. */
   private readonly storeLinkLastAt: [number[], number[]];
@@ -118,6 +120,7 @@ export class Network {
     this.storeLinkJitterMs = new Array<number>(nodeCount).fill(0);
     this.storeLinkLoss = new Array<number>(nodeCount).fill(0);
     this.storeLinkReplyLoss = new Array<number>(nodeCount).fill(0);
+    this.storeLinkRefuses = new Array<boolean>(nodeCount).fill(false);
     this.storeLinkLastAt = [new Array<number>(nodeCount).fill(0), new Array<number>(nodeCount).fill(0)];
   }
 
@@ -265,6 +268,20 @@ export class Network {
     if (this.nodeCutFromStore[node]) return false;
     const loss = this.storeLinkLoss[node]!;
     return !(loss > 0 && this.storeLossRng!.float() < loss);
+  }
+
+  /**
+   * Whether a store request the node sends now is refused at once (`refuseStoreRequests`: a connection
+   * to Redis not accepted yet, as after a process restart: the node's client answers `unavailable`
+   * without a trip). No draw.
+   */
+  storeRequestRefused(node: number): boolean {
+    return this.storeLinkRefuses[node]!;
+  }
+
+  /** These nodes' links to the store refuse every request sent from now (`on`), or no longer. */
+  refuseStoreRequests(nodes: readonly number[], on: boolean): void {
+    for (const node of nodes) this.storeLinkRefuses[node] = on;
   }
 
   /**

@@ -280,8 +280,11 @@ export class SimNode {
     this.epoch++;
   }
 
-  /** A fresh process on the same durable store; it serves once the store is open, then `serving` runs. */
-  restart(serving?: () => void): void {
+  /**
+   * A fresh process on the same durable store; it serves once the store is open, then `serving` runs.
+   * `starting` runs once its records are read, just before the core starts (and asks what it asks then).
+   */
+  restart(serving?: () => void, starting?: () => void): void {
     if (this.up || this.starting) return;
     this.starting = true;
     const epoch = this.epoch;
@@ -293,6 +296,7 @@ export class SimNode {
         this.starting = false;
         this.core = this.host.newCore(this.index);
         this.up = true;
+        starting?.();
         this.boot(this.host.agenda.now, records);
         serving?.();
       },
