@@ -11,19 +11,30 @@ import type { HistoryEvent } from './history.ts';
 export class RepeatedPushes {
   pushed = 0;
   repeated = 0;
-  /** `user device conv` -> the newest seq displayed there (displays come in seq order, at most once). */
-  private readonly displayedUpTo = new Map<string, number>();
+  /**
+   * user -> device -> conv -> the newest seq displayed there (displays come in seq order, at most once).
+   * Keyed by the event's own strings, whose hashes they keep: a key joined per display and push was
+   * built and hashed anew each time (1.4% of the gate's CPU, docs/benchmarks.md session 30).
+   */
+  private readonly displayedUpTo = new Map<string, Map<string, Map<string, number>>>();
 
   observe(event: HistoryEvent): void {
     if (event.k === 'display') {
-      this.displayedUpTo.set(
-        `${event.user}\u0000${event.device}\u0000${event.message.conv}`,
-        event.message.seq,
-      );
+      let devices = this.displayedUpTo.get(event.user);
+      if (devices === undefined) {
+        devices = new Map();
+        this.displayedUpTo.set(event.user, devices);
+      }
+      let convs = devices.get(event.device);
+      if (convs === undefined) {
+        convs = new Map();
+        devices.set(event.device, convs);
+      }
+      convs.set(event.message.conv, event.message.seq);
       return;
     }
     if (event.k !== 'conv-frame' || event.t !== 'msg') return;
-    const upTo = this.displayedUpTo.get(`${event.user}\u0000${event.device}\u0000${event.conv}`) ?? 0;
+    const upTo = this.displayedUpTo.get(event.user)?.get(event.device)?.get(event.conv) ?? 0;
     for (const seq of event.seqs ?? []) {
       this.pushed++;
       if (seq <= upTo) this.repeated++;

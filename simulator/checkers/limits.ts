@@ -50,6 +50,9 @@ export const defaultCheckerLimits: CheckerLimits = {
 /** protocol.md's default send limits: 50 sends per second per user, bursts of 100. */
 export const protocolSendLimits = { perSec: 50, burst: 100 } as const;
 
+/** In-process checkers (simulator/run-scenario.ts): history events held before they are fed in one run. */
+export const heldEventsMax = 1024;
+
 /** The checker thread's pipe (simulator/checker-thread.ts). */
 export const checkerThreadLimits = {
   /** History events per batch sent to the thread. */

@@ -238,8 +238,12 @@ export class LogStorage implements StorageService {
     outcome.then(
       (result) => {
         if (generation !== this.generation) return;
-        if (op.kind === 'append' && result.status === 'ok' && 'duplicate' in result && !result.duplicate)
-          this.reportDurable({ ...op.request, seq: result.seq, ts: result.ts });
+        if (op.kind === 'append' && result.status === 'ok' && 'duplicate' in result && !result.duplicate) {
+          // A literal in the spread's field order ({ ...request, seq, ts }): the spread copied the
+          // request key by key for every message made durable.
+          const { conv, from, cmid, body } = op.request;
+          this.reportDurable({ conv, from, cmid, body, ts: result.ts, seq: result.seq });
+        }
         if (this.inFlight.delete(operation)) this.answer(pending, result, 2 * storeLatencyMs);
         this.noteAtRest();
       },
