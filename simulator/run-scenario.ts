@@ -41,6 +41,7 @@ import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
 import { collectHeap } from './collect-heap.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
+import { lostFlushAtProvisioning } from './faults/disk-lost-flush.ts';
 import { faults } from './faults/index.ts';
 import { readCursorsAtEnd } from './final-cursor-read.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
@@ -455,7 +456,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     );
   }
   addAdversaries(world, population, streams, record, tokenLifeMs);
-  await world.boot();
+  // A lost flush at provisioning is the operator's first restart, before any client (disk-lost-flush.ts).
+  const atProvisioning = derivedFaults.flatMap((spec) =>
+    spec.type === 'disk-lost-flush' && spec.after === 'provisioning' ? [spec] : [],
+  );
+  await world.boot(async () => {
+    for (const spec of atProvisioning) await lostFlushAtProvisioning(world, spec.lose);
+  });
 
   const { warmupMs, faultsMs, healMs, settleMaxMs } = scenario.phases;
   const faultsAt = warmupMs;
@@ -493,6 +500,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {
+    if (atProvisioning.includes(spec as (typeof atProvisioning)[number])) return;
     const fault = faults[spec.type];
     const nodes = faultNodes(spec, scenario.topology);
     const target = spec.type === 'partition' ? { target: spec.target ?? 'clients' } : {};

@@ -180,6 +180,44 @@ export class LogStorage implements StorageService {
     });
   }
 
+  /**
+   * The operator's first restart of a new server, on the setup's private agenda (no run time): the store
+   * closes cleanly (flushed, its final checkpoint written), the machine powers off, `lose` takes what
+   * the drive's volatile cache held (or nothing: null), and the store starts again. If it refuses, the
+   * backup is restored and it starts once more; one that started on the damaged log keeps it. Says
+   * whether the loss was made and whether the store refused.
+   */
+  async restartAtProvisioning(
+    lose: (disk: SimDisk) => { restore(): void } | null,
+  ): Promise<{ lost: boolean; refused: boolean }> {
+    if (this.options.mode !== 'embedded')
+      throw new Error('a restart at provisioning needs the embedded store (its node closes it)');
+    return this.offstage(async (agenda) => {
+      let closed = false;
+      this.nodeStopped();
+      this.afterClose(() => {
+        closed = true;
+      });
+      await agenda.runUntilDone(() => closed);
+      // Closed cleanly, every byte and entry synced: the power-off loses only what `lose` takes.
+      const lost = lose(this.disk);
+      const start = async (): Promise<boolean> => {
+        let opened = false;
+        this.recover(() => {
+          opened = true;
+        });
+        await agenda.runUntilDone(() => opened || !this.recovering);
+        return opened;
+      };
+      const refused = !(await start());
+      if (refused && lost !== null) {
+        lost.restore();
+        await start();
+      }
+      return { lost: lost !== null, refused };
+    });
+  }
+
   /** Runs `work` with the disk on a private agenda (not part of the run's trace or its time). */
   private async offstage<T>(work: (agenda: Agenda) => Promise<T>): Promise<T> {
     const world = this.options.agenda;
