@@ -123,3 +123,36 @@ describe("disk-faults: a lost flush at a new server's first restart", () => {
     expect(failed(summary)).toEqual(expect.arrayContaining(['durable-ack', 'no-loss']));
   }, 120_000);
 });
+
+/** A recovery that reads every checkpoint with one byte changed, as if the store had written it wrong. */
+const checkpointReadWrong = (fs: FileSystem): FileSystem => ({
+  ...fs,
+  readFile: async (path) => {
+    const data = await fs.readFile(path);
+    if (data === null || !path.endsWith('/checkpoint.dat') || data.length === 0) return data;
+    const wrong = Buffer.from(data);
+    wrong[wrong.length >> 1]! ^= 0x10;
+    return wrong;
+  },
+});
+
+describe('disk-faults: a checkpoint set aside that no fault damaged', () => {
+  it('fails gap-free-store although nothing is lost (every segment replayed)', async () => {
+    const summary = await runScenario(loadScenario('disk-faults'), {
+      seed: 1,
+      clients: 200,
+      logStore: (options) =>
+        new LogStore({ ...options, policies: { ...options.policies, recoveryFs: checkpointReadWrong } }),
+    });
+    expect(summary.storage!.checkpointsSetAsideUndamaged).toBeGreaterThan(0);
+    expect(summary.exitCode).toBe(1);
+    expect(failed(summary)).toContain('gap-free-store');
+  }, 120_000);
+
+  it('passes the real store, whose only checkpoints set aside are those disk-bitflip damaged', async () => {
+    const summary = await runScenario(loadScenario('disk-faults'), { seed: 2, clients: 200 });
+    expect(summary.storage!.checkpointsRejected).toBeGreaterThan(0);
+    expect(summary.storage!.checkpointsSetAsideUndamaged).toBe(0);
+    expect(summary.exitCode).toBe(0);
+  }, 120_000);
+});

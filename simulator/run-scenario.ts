@@ -62,6 +62,7 @@ import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { scheduleUnheardRace } from './unheard-race.ts';
 import {
   type ExitCode,
+  judgeCheckpointsSetAside,
   judgeCostedSteps,
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
@@ -792,20 +793,23 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const storage = world.storage instanceof LogStorage ? world.storage.report() : undefined;
   const verdicts = judgeTornFrameLengthReach(
     judgeLostFlushReach(
-      [
-        ...judged.verdicts,
-        ...(options.checkers ? [] : skippedVerdicts(scenario)),
-        ...(costModel && !options.checkers ? [judgeCostedSteps(world.nodes)] : []),
-        ...(storage && !options.checkers
-          ? [
-              judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),
-              judgeSegmentSizes(
-                (world.storage as LogStorage).disk.syncedFiles((path) => path.endsWith('.seg')),
-                simulatedLogLimits.segmentBytesMax,
-              ),
-            ]
-          : []),
-      ],
+      judgeCheckpointsSetAside(
+        [
+          ...judged.verdicts,
+          ...(options.checkers ? [] : skippedVerdicts(scenario)),
+          ...(costModel && !options.checkers ? [judgeCostedSteps(world.nodes)] : []),
+          ...(storage && !options.checkers
+            ? [
+                judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),
+                judgeSegmentSizes(
+                  (world.storage as LogStorage).disk.syncedFiles((path) => path.endsWith('.seg')),
+                  simulatedLogLimits.segmentBytesMax,
+                ),
+              ]
+            : []),
+        ],
+        storage?.checkpointsSetAsideUndamaged,
+      ),
       derivedFaults,
       storage?.disk.lostFlushes,
     ),
