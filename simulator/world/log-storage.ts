@@ -184,6 +184,14 @@ export class LogStorage implements StorageService {
         void this.wrapped!.createConversation(request).then(() => created++);
       }
       await agenda.runUntilDone(() => created === this.setupConversations.length);
+      // A checkpoint the creates started finishes here, on this agenda: its disk work would otherwise
+      // wait on an agenda nobody runs, and the store would never checkpoint (or close) again.
+      let idle = false;
+      agenda.markAsync();
+      void this.store!.whenCheckpointed().then(() => {
+        idle = true;
+      });
+      await agenda.runUntilDone(() => idle);
     });
   }
 
