@@ -388,10 +388,10 @@ const faultVariants = [
     ...faultStart,
     ...restoredAfter(''),
     after: z
-      .enum(['crash', 'clean-stop'])
+      .enum(['crash', 'clean-stop', 'provisioning'])
       .default('crash')
       .describe(
-        "what the power-off follows: 'crash' (the machine dies, and the checkpoint's segment comes back shorter than the position the checkpoint covers) or 'clean-stop' (the embedded node drains and exits cleanly, its store flushed and closed, then the power goes and the sector holding the log's last byte is lost: a store that checkpointed at its close, as it promises, must refuse that log) (default 'crash')",
+        "what the power-off follows: 'crash' (the machine dies, and the checkpoint's segment comes back shorter than the position the checkpoint covers), 'clean-stop' (the embedded node drains and exits cleanly, its store flushed and closed, then the power goes and the sector holding the log's last byte is lost: a store that checkpointed at its close, as it promises, must refuse that log) or 'provisioning' (as 'clean-stop', at the operator's first restart of a new server, once the setup's conversations are created and before any client connects, so the log is young: its checkpoint still points into segment 1, and with lose 'file' no segment is left at all; the backup is restored at once if the store refused; atMs and durationMs are ignored, and it takes no run time) (default 'crash')",
       ),
     lose: z
       .enum(['tail', 'file'])

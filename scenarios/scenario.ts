@@ -60,8 +60,8 @@ export type FaultSpec = {
    * one a crash-restart, in this order (foreignRecordForms says what each is).
    */
   forms?: ForeignRecordForm[];
-  /** disk-lost-flush: what the power-off follows, a crash or a clean stop (drain, flush, final checkpoint). */
-  after?: 'crash' | 'clean-stop';
+  /** disk-lost-flush: what the power-off follows: a crash, a clean stop (drain, flush, final checkpoint), or the operator's first restart before the run (provisioning). */
+  after?: 'crash' | 'clean-stop' | 'provisioning';
   /** disk-lost-flush: what the power-off takes, the segment's synced tail or the whole segment file. */
   lose?: 'tail' | 'file';
   /** disk-torn-write: the fewest whole log records the torn write holds; writes of fewer go by untouched. */

@@ -42,6 +42,7 @@ import { type ClientServices, VirtualClient } from './client/virtual-client.ts';
 import { collectHeap } from './collect-heap.ts';
 import { converged, finalSnapshot, finalState } from './convergence.ts';
 import { FanoutLagMeter } from './fanout-lag.ts';
+import { lostFlushAtProvisioning } from './faults/disk-lost-flush.ts';
 import { faults } from './faults/index.ts';
 import { readCursorsAtEnd } from './final-cursor-read.ts';
 import type { Checker, CheckResult, HistoryEvent } from './history.ts';
@@ -63,6 +64,7 @@ import { swarmFaults, swarmWorkload } from './swarm.ts';
 import { scheduleUnheardRace } from './unheard-race.ts';
 import {
   type ExitCode,
+  judgeCheckpointsSetAside,
   judgeCostedSteps,
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
@@ -474,7 +476,13 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     );
   }
   addAdversaries(world, population, streams, record, tokenLifeMs);
-  await world.boot();
+  // A lost flush at provisioning is the operator's first restart, before any client (disk-lost-flush.ts).
+  const atProvisioning = derivedFaults.flatMap((spec) =>
+    spec.type === 'disk-lost-flush' && spec.after === 'provisioning' ? [spec] : [],
+  );
+  await world.boot(async () => {
+    for (const spec of atProvisioning) await lostFlushAtProvisioning(world, spec.lose);
+  });
 
   const { warmupMs, faultsMs, healMs, settleMaxMs } = scenario.phases;
   const faultsAt = warmupMs;
@@ -512,6 +520,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
 
   const heals: (() => void)[] = [];
   derivedFaults.forEach((spec, n) => {
+    if (atProvisioning.includes(spec as (typeof atProvisioning)[number])) return;
     const fault = faults[spec.type];
     const nodes = faultNodes(spec, scenario.topology);
     const target = spec.type === 'partition' ? { target: spec.target ?? 'clients' } : {};
@@ -816,20 +825,23 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   const storage = world.storage instanceof LogStorage ? world.storage.report() : undefined;
   const verdicts = judgeTornFrameLengthReach(
     judgeLostFlushReach(
-      [
-        ...judged.verdicts,
-        ...(options.checkers ? [] : skippedVerdicts(scenario)),
-        ...(costModel && !options.checkers ? [judgeCostedSteps(world.nodes)] : []),
-        ...(storage && !options.checkers
-          ? [
-              judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),
-              judgeSegmentSizes(
-                (world.storage as LogStorage).disk.syncedFiles((path) => path.endsWith('.seg')),
-                simulatedLogLimits.segmentBytesMax,
-              ),
-            ]
-          : []),
-      ],
+      judgeCheckpointsSetAside(
+        [
+          ...judged.verdicts,
+          ...(options.checkers ? [] : skippedVerdicts(scenario)),
+          ...(costModel && !options.checkers ? [judgeCostedSteps(world.nodes)] : []),
+          ...(storage && !options.checkers
+            ? [
+                judgeOpenFilesAtRest(storage.openFilesAtRestMax, simulatedLogLimits.readFilesMax),
+                judgeSegmentSizes(
+                  (world.storage as LogStorage).disk.syncedFiles((path) => path.endsWith('.seg')),
+                  simulatedLogLimits.segmentBytesMax,
+                ),
+              ]
+            : []),
+        ],
+        storage?.checkpointsSetAsideUndamaged,
+      ),
       derivedFaults,
       storage?.disk.lostFlushes,
     ),

@@ -4,6 +4,7 @@ import { encodeJsonFrame } from '../reference-server/store/record-codec.ts';
 import { loadScenario } from '../scenarios/load-scenario.ts';
 import type { CheckResult } from './history.ts';
 import {
+  judgeCheckpointsSetAside,
   judgeLostFlushReach,
   judgeOpenFilesAtRest,
   judgeRun,
@@ -91,6 +92,23 @@ describe('latencySource: samples above the histogram range are never read as wit
     const source = latencySource(histogram);
     expect(source.quantile?.(0.99)).toBeCloseTo(99, 0);
     expect(source.max).toBe(100);
+  });
+});
+
+describe('judgeCheckpointsSetAside: a checkpoint no fault damaged must be usable', () => {
+  const pass = (property: string): CheckResult => ({ property, verdict: 'pass', details: 'ok', witness: [] });
+  const verdicts = [pass('gap-free-store'), pass('no-loss')];
+
+  it('leaves every verdict alone when each checkpoint set aside was one a fault flipped a bit in', () => {
+    expect(judgeCheckpointsSetAside(verdicts, 0)).toEqual(verdicts);
+    expect(judgeCheckpointsSetAside(verdicts, undefined)).toEqual(verdicts);
+  });
+
+  it('fails gap-free-store, with why, for a checkpoint set aside that no fault damaged', () => {
+    const judged = judgeCheckpointsSetAside(verdicts, 1);
+    expect(judged[0]).toMatchObject({ property: 'gap-free-store', verdict: 'fail' });
+    expect(judged[0]!.details).toMatch(/no fault damaged/);
+    expect(judged[1]).toEqual(verdicts[1]);
   });
 });
 

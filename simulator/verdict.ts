@@ -11,6 +11,7 @@ import {
   type ThresholdMetric,
   type ThresholdVerdict,
 } from '../scenarios/thresholds.ts';
+import { gapFreeStoreProperty } from './checkers/gap-free-store.ts';
 import type { CheckResult } from './history.ts';
 
 export type SloResult = ThresholdVerdict;
@@ -124,6 +125,25 @@ export function judgeLostFlushReach(
     v.property === 'durable-ack' && v.verdict === 'pass'
       ? { ...v, verdict: 'unknown', details: `${v.details}; ${why}` }
       : v,
+  );
+}
+
+/**
+ * A checkpoint is written to a temp file, synced and renamed: no crash, torn write or lost flush of the
+ * harness's leaves a damaged one, only a bit it flipped (disk-bitflip). So a recovery that set aside
+ * a checkpoint no fault damaged (LogStorage's checkpointsSetAsideUndamaged) read one the store wrote
+ * wrong: it loses nothing (every segment is replayed), but the store's promise of a start from its
+ * checkpoint is broken, and a lost flush then meets no checkpoint to cut under, so recovery cannot see
+ * that loss. gap-free-store, which judges recovery against a replay of the whole log, fails with it.
+ */
+export function judgeCheckpointsSetAside(
+  verdicts: readonly CheckResult[],
+  undamagedSetAside: number | undefined,
+): CheckResult[] {
+  if ((undamagedSetAside ?? 0) === 0) return [...verdicts];
+  const why = `${undamagedSetAside} recoveries set aside as damaged a checkpoint no fault damaged (the store wrote one its own recovery cannot read)`;
+  return verdicts.map((v) =>
+    v.property === gapFreeStoreProperty ? { ...v, verdict: 'fail', details: `${v.details}; ${why}` } : v,
   );
 }
 

@@ -27,7 +27,9 @@ import { checkpointFileName, parseCheckpointFile } from '../../reference-server/
 import { decodeRecord, readFrame } from '../../reference-server/store/record-codec.ts';
 import { segmentPath } from '../../reference-server/store/segment-file.ts';
 import { LogCorruptError } from '../../reference-server/store/store-errors.ts';
-import { sectorBytes } from '../world/sim-disk.ts';
+import { LogStorage } from '../world/log-storage.ts';
+import { type SimDisk, sectorBytes } from '../world/sim-disk.ts';
+import type { World } from '../world/world.ts';
 import type { Fault, FaultContext, Heal } from './fault.ts';
 import { closeGraceMs } from './rolling-restart.ts';
 import { type StoreOwner, storeOwner } from './store-owner.ts';
@@ -36,6 +38,8 @@ export const diskLostFlush: Fault = {
   type: 'disk-lost-flush',
   start(context) {
     const owner = storeOwner(context);
+    // Made before the run (lostFlushAtProvisioning), never scheduled in it.
+    if (context.spec.after === 'provisioning') return () => {};
     if (context.spec.after === 'clean-stop') return afterCleanStop(context, owner);
     owner.crash();
     const covered = checkpointPosition(
@@ -129,18 +133,7 @@ function afterCleanStop(context: FaultContext, owner: StoreOwner): Heal {
     stopped = true;
     node.stop();
     owner.storage.afterClose(() => {
-      if (!healed) {
-        const segments = owner.disk
-          .syncedFiles((path) => path.endsWith('.seg'))
-          .sort((a, b) => (a.path < b.path ? -1 : 1));
-        const newest = segments.at(-1);
-        if (newest !== undefined && context.spec.lose === 'file') lost = owner.disk.loseFile(newest.path);
-        else if (newest !== undefined && newest.bytes.length > 0)
-          lost = owner.disk.loseSyncedTail(
-            newest.path,
-            Math.floor(lastAppendAt(newest.bytes) / sectorBytes) * sectorBytes,
-          );
-      }
+      if (!healed) lost = loseNewestSegment(owner.disk, context.spec.lose);
       node.restart();
     });
   };
@@ -162,6 +155,42 @@ function afterCleanStop(context: FaultContext, owner: StoreOwner): Heal {
     healed = true;
     restoreIfRefused();
   };
+}
+
+/**
+ * What a power-off after a clean stop takes from the newest segment: with `lose` 'file' the whole file
+ * (its directory entry, if made since the machine came up), else its tail from its last message on.
+ */
+function loseNewestSegment(disk: SimDisk, lose: 'tail' | 'file' | undefined): { restore(): void } | null {
+  const newest = disk
+    .syncedFiles((path) => path.endsWith('.seg'))
+    .sort((a, b) => (a.path < b.path ? -1 : 1))
+    .at(-1);
+  if (newest === undefined) return null;
+  if (lose === 'file') return disk.loseFile(newest.path);
+  if (newest.bytes.length === 0) return null;
+  return disk.loseSyncedTail(newest.path, Math.floor(lastAppendAt(newest.bytes) / sectorBytes) * sectorBytes);
+}
+
+/**
+ * `after: 'provisioning'`: the operator's first restart of a new server, once the setup's conversations
+ * are created and before any client connects (the runner calls this instead of scheduling the fault).
+ * The store closes cleanly, so its final checkpoint points into segment 1, the only segment a young log
+ * has; the power goes and the drive's cache takes that segment's tail, or with `lose` 'file' the file
+ * itself, so no segment is left at all. Recovery must refuse a log shorter than its checkpoint, the
+ * empty one included (a store that took a missing first segment for a new log would start on the
+ * checkpoint's state with nothing under it, and write its records over the index's locations: 2625 of
+ * the 4a1ec6e seed-4 sample, 2640 of 74bbde3 seed 6); then the backup is restored at once. A store that
+ * started keeps the damaged log, and the run judges it (durable-ack, gap-free-store).
+ */
+export async function lostFlushAtProvisioning(
+  world: World,
+  lose: 'tail' | 'file' | undefined,
+): Promise<void> {
+  const storage = world.storage;
+  if (!(storage instanceof LogStorage))
+    throw new Error('the disk-lost-flush fault needs the real log store (topology.engine "log")');
+  await storage.restartAtProvisioning((disk) => loseNewestSegment(disk, lose));
 }
 
 /**

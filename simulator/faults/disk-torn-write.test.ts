@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeJsonFrame } from '../../reference-server/store/record-codec.ts';
-import { frameLengthBoundary, wholeRecordsIn } from './disk-torn-write.ts';
+import { frameAfterFirstBoundary, frameLengthBoundary, wholeRecordsIn } from './disk-torn-write.ts';
 import {
   type FaultRun,
   failedVerdicts,
@@ -40,6 +40,25 @@ describe('wholeRecordsIn', () => {
     expect(wholeRecordsIn(three, 2)).toBe(2);
     expect(wholeRecordsIn(Buffer.concat([frame, frame.subarray(0, 100)]), 5)).toBe(1);
     expect(wholeRecordsIn(encodeJsonFrame({ body: 'y'.repeat(6000) }), 3)).toBe(1);
+  });
+});
+
+describe('frameAfterFirstBoundary', () => {
+  // 305 bytes a frame: three of them at 0 span one boundary (512), and the third starts past it.
+  const frame = encodeJsonFrame({ t: 'append', body: 'x'.repeat(280) });
+  const three = Buffer.concat([frame, frame, frame]);
+
+  it("finds a frame that a 'hole' tear leaves whole after its hole", () => {
+    expect(frame.length).toBeLessThan(512);
+    expect(frameAfterFirstBoundary(three, 0)).toBe(true);
+    // Starting 100 bytes before a boundary, the second frame starts past it.
+    expect(frameAfterFirstBoundary(three, 412)).toBe(true);
+  });
+
+  it('finds none when every frame starts before the first boundary (the tear would leave only a torn tail)', () => {
+    // Two frames at 0 end past 512, the second starting before it: nothing whole lies after the hole.
+    expect(frameAfterFirstBoundary(Buffer.concat([frame, frame]), 0)).toBe(false);
+    expect(frameAfterFirstBoundary(frame, 300)).toBe(false);
   });
 });
 

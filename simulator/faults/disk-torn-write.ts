@@ -7,7 +7,9 @@
 // since none of it was acked, but must keep every acknowledged record and must start. With
 // `writeRecordsMin` the crash waits for a write holding that many whole records (a group-commit batch;
 // one large record makes a long write of one), so that whole records lie after the hole: the case
-// recovery must tell from damage. With `tornAt: 'frame-length'` it waits for a write with a sector
+// recovery must tell from damage; with `'hole'` it also waits for a write with a frame that starts past
+// its first sector boundary (frameAfterFirstBoundary), so the case is made by construction, not by the
+// draw of where the batch's frames fall. With `tornAt: 'frame-length'` it waits for a write with a sector
 // boundary 1-3 bytes into one of its frames and tears it there: the tail left holds part of its length
 // field and nothing more, too short to say how long the frame is, the shortest torn tail recovery
 // meets (a frame is not sector-aligned, so any crash may leave one; a recovery that cannot read so
@@ -52,7 +54,8 @@ export const diskTornWrite: Fault = {
       },
       (data, position) =>
         wholeRecordsIn(data, recordsMin) >= recordsMin &&
-        (!inLength || frameLengthBoundary(data, position) !== null),
+        (!inLength || frameLengthBoundary(data, position) !== null) &&
+        (context.spec.sectors !== 'hole' || frameAfterFirstBoundary(data, position)),
     );
     return () => {
       owner.disk.onNextWrite(null);
@@ -74,6 +77,22 @@ export function wholeRecordsIn(data: Buffer, enough: number): number {
     offset = frame.end;
   }
   return count;
+}
+
+/**
+ * Whether a write of whole log frames at `position` has a frame that starts at or past its first sector
+ * boundary: a 'hole' tear (every sector kept but the first) of it leaves that frame intact after the
+ * hole, the case recovery must tell from damage. Without one the tear is only a short torn tail.
+ */
+export function frameAfterFirstBoundary(data: Buffer, position: number): boolean {
+  const boundary = (Math.floor(position / sectorBytes) + 1) * sectorBytes - position;
+  for (let offset = 0; offset < data.length; ) {
+    if (offset >= boundary) return true;
+    const frame = readFrame(data, offset, data.length);
+    if (!frame.ok) return false;
+    offset = frame.end;
+  }
+  return false;
 }
 
 /** With tornAt 'frame-length': how long after its crash the machine restarts. */

@@ -178,6 +178,8 @@ export class SimDisk implements FileSystem {
    * write cache lost later (loseSyncedTail) can only take what was synced since.
    */
   private onPlatters = new WeakMap<DiskFile, number>();
+  /** Files a fault ever flipped a bit in: a store may set them aside as damaged. */
+  private readonly flipped = new WeakSet<DiskFile>();
   /** Files held open through the disk itself, not a session (tests). */
   private readonly unsessioned: OpenFiles = { count: 0 };
   private readonly sessionFiles = new WeakMap<FileSystem, OpenFiles>();
@@ -518,8 +520,15 @@ export class SimDisk implements FileSystem {
         if (offset < image.length && image[offset] === from) image[offset] = to;
     };
     flip(damaged ^ mask, damaged);
+    this.flipped.add(file);
     this.stats.bitFlips++;
     return { path, offset, restore: () => flip(damaged, damaged ^ mask) };
+  }
+
+  /** Whether a fault ever flipped a bit in the file now at `path` (the only damage a checkpoint meets). */
+  flippedAt(path: string): boolean {
+    const file = this.names.get(path);
+    return file !== undefined && this.flipped.has(file);
   }
 
   /** The synced bytes of every file whose name passes `filter` (copies), for a fault to choose where to strike. */

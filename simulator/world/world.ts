@@ -243,8 +243,10 @@ export class World {
   }
 
   /** Opens the store with the setup's conversations and boots every node from it. */
-  async boot(): Promise<void> {
+  /** Opens the store (`provisioned`: what the operator does to it before the nodes start), then the nodes. */
+  async boot(provisioned?: () => Promise<void>): Promise<void> {
     await this.storage.open();
+    await provisioned?.();
     const records = this.storage.decisions.records();
     for (const node of this.nodes) node.boot(this.now, records);
   }
