@@ -985,3 +985,46 @@ describe('fleet presence', () => {
     ]);
   });
 });
+
+describe('a message from a conversation this node has not heard of yet', () => {
+  // Three nodes: the admin creates g through node a, alice writes to it through node c (which read its
+  // record), and c's `msg` reaches this node before a's create event (publishers are not ordered with
+  // each other). The create's record says lastSeq 0: bob, idle here, is still owed seq 1 (promise 5).
+  it('pushes it once the create event arrives, though that record is older than the message', () => {
+    const h = new Harness([]);
+    h.connect(1, 'bob');
+    h.state.create({ id: 'g', kind: 'group', members: ['alice', 'bob'] });
+    const created = h.state.record('g')!;
+    const m1 = h.sequencedElsewhere('g', 'alice', 'm1');
+    h.input({ type: 'bus', event: { kind: 'msg', origin: 'c', message: m1 } });
+    h.input({ type: 'bus', event: { kind: 'conversation', origin: 'a', conversation: created } });
+    h.tick(10 * gapGraceMs);
+    expect(h.pushedSeqs(1, 'g')).toEqual([1]);
+  });
+
+  it("relays a cursor whose bus receipt came before the conversation's create", () => {
+    const h = new Harness([]);
+    h.connect(1, 'bob');
+    h.state.create({ id: 'g', kind: 'group', members: ['alice', 'bob'] });
+    const created = h.state.record('g')!;
+    h.sequencedElsewhere('g', 'alice', 'm1');
+    h.state.advanceCursor({ conv: 'g', user: 'alice', kind: 'read', seq: 1 });
+    const receipt = {
+      kind: 'receipt',
+      origin: 'c',
+      conv: 'g',
+      user: 'alice',
+      cursor: 'read',
+      seq: 1,
+    } as const;
+    h.input({ type: 'bus', event: receipt });
+    h.input({ type: 'bus', event: { kind: 'conversation', origin: 'a', conversation: created } });
+    expect(h.framesOf(1, 'receipt')).toContainEqual({
+      t: 'receipt',
+      conv: 'g',
+      user: 'alice',
+      kind: 'read',
+      seq: 1,
+    });
+  });
+});

@@ -121,6 +121,12 @@ export class ChatNode {
   /** Sends per user. */
   private readonly sendBuckets: TokenBuckets;
   private readonly convs = new Map<string, Conversation>();
+  /**
+   * Bus messages and receipts of conversations this node has not heard of yet, replayed once it has
+   * (`applyRecord`): publishers are not ordered with each other, so a message sequenced through one
+   * node may come before the create published by another, whose record says lastSeq 0.
+   */
+  private readonly earlyEvents = new Map<string, BusEvent[]>();
   /** The frame being dispatched again after its recheck: refused now by what the store said. */
   private rechecking: MemberFrame | null = null;
   private readonly presence = new Presence();
@@ -1290,7 +1296,7 @@ export class ChatNode {
         if (conv) {
           this.sequenced(conv, event.message, null, event.membersVersion);
           conv.markHeard(event.message.seq);
-        }
+        } else this.keepEarly(event.message.conv, event);
         return;
       }
       case 'conversation':
@@ -1299,8 +1305,8 @@ export class ChatNode {
       case 'receipt': {
         const conv = this.convs.get(event.conv);
         // A cursor past what this node saw proves seqs it missed.
-        if (conv && this.advanceAndRelay(conv, event.user, event.cursor, event.seq, null))
-          this.checkGap(conv);
+        if (conv === undefined) this.keepEarly(event.conv, event);
+        else if (this.advanceAndRelay(conv, event.user, event.cursor, event.seq, null)) this.checkGap(conv);
         return;
       }
       case 'typing': {
@@ -1338,6 +1344,14 @@ export class ChatNode {
     }
   }
 
+  /** Keeps a bus event of a conversation not heard of yet; past the bound the oldest go (a gap fill reads them). */
+  private keepEarly(convId: string, event: BusEvent): void {
+    const kept = this.earlyEvents.get(convId) ?? [];
+    this.earlyEvents.set(convId, kept);
+    kept.push(event);
+    if (kept.length > coreLimits.unheardSeqsPerConvMax) kept.shift();
+  }
+
   // ---- conversations ------------------------------------------------------------------------
 
   /**
@@ -1372,6 +1386,9 @@ export class ChatNode {
     // receipt nothing to move (swarm seed 43242092515799, partition seed 3). Sent once the record's
     // membership is taken, to those it lets read that seq; at load no device is connected yet.
     for (const move of moved) this.sendReceipt(conv, move.user, move.kind, move.seq, null);
+    const early = this.earlyEvents.get(record.id);
+    this.earlyEvents.delete(record.id);
+    for (const event of early ?? []) this.bus(event);
     return conv;
   }
 
