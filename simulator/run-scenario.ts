@@ -507,9 +507,12 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
   }
   scheduleWatches(world, scenario, streams, warmupMs);
   const pressBody = options.messageBody ?? messageBody;
-  schedulePresses(world, scenario, streams, (device, n) =>
-    pressBody(`${device}.press`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
-  );
+  /** The bodies of one workload's sends: `<device>.<tag>`, numbered, at the scenario's sizes. */
+  const taggedBodies =
+    (tag: string) =>
+    (device: string, n: number): string =>
+      pressBody(`${device}.${tag}`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare);
+  schedulePresses(world, scenario, streams, taggedBodies('press'));
 
   scheduleTypists(
     world,
@@ -666,8 +669,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     ledger,
     warmupMs,
     settleAt,
-    (device, n) =>
-      pressBody(`${device}.after-change`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    taggedBodies('after-change'),
     heldOffline,
     heldOnline,
     quiet,
@@ -684,8 +686,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     quiet,
     heldOnline,
     heldOffline,
-    (device, n) =>
-      pressBody(`${device}.unheard`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    taggedBodies('unheard'),
   );
   scheduleStaleWelcomes(
     world,
@@ -707,8 +708,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     faultsAt,
     heldOffline,
     heldOnline,
-    (device, n) =>
-      pressBody(`${device}.listened`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    taggedBodies('listened'),
   );
   scheduleAdminProbes(
     world,
@@ -718,8 +718,7 @@ export async function runScenario(written: Scenario, options: RunOptions): Promi
     ledger,
     warmupMs,
     settleAt,
-    (device, n) =>
-      pressBody(`${device}.new-conv`, n, scenario.workload.bodyBytes, scenario.workload.largeBodyShare),
+    taggedBodies('new-conv'),
     httpRead,
   );
 
